@@ -1,0 +1,852 @@
+//! Accounts (客户基本信息表): scoped reads, validated writes, versions and audit.
+use base64::Engine;
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::input::Input;
+use super::sql::{Sql, Val};
+use super::{audit, clamp_limit, Caller, Ctx, Error, Page, Result};
+use crate::db::{is_unique_violation, now, Db, WriteTx};
+use crate::domain::account::{self as acct, Industry, Level, Status, RAD_CLASSES};
+use crate::domain::credit_code::CreditCode;
+use crate::domain::error::Errors;
+use crate::domain::money::{format_bp, format_fen, parse_bp, parse_fen};
+use crate::domain::policy::{decide, Decision, Op};
+use crate::domain::role::Reach;
+use crate::domain::text;
+
+/// Fields a sales user may set on an account they can edit.
+pub const EDIT_FIELDS: &[&str] = &[
+    "name", "short_name", "credit_code", "industry", "level", "region", "branch", "address",
+    "website", "business_units", "buying_power", "sales_12m", "notes", "tags",
+    "current_asset_ratio", "net_margin", "roa", "collection_days", "inventory_days",
+];
+/// Assignment fields: managers only.
+pub const ASSIGN_FIELDS: &[&str] = &["owner", "inside_owner", "ka_manager"];
+/// Fields that exist but are set by workflows, never by an edit.
+pub const SYSTEM_FIELDS: &[&str] = &[
+    "id", "status", "tier", "credit_grade", "credit_limit", "credit_score", "sow", "rad_class",
+    "created_at", "updated_at", "deleted_at",
+];
+
+/// Credit information, present only for callers at supervisor level and above.
+#[derive(Debug, Clone, Serialize)]
+pub struct Credit {
+    pub credit_grade: Option<String>,
+    pub credit_limit: Option<String>,
+    pub credit_score: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountView {
+    pub id: i64,
+    pub name: String,
+    pub short_name: Option<String>,
+    pub credit_code: Option<String>,
+    pub industry: String,
+    pub level: String,
+    pub region: Option<String>,
+    pub branch: Option<String>,
+    pub owner: Option<String>,
+    pub inside_owner: Option<String>,
+    pub ka_manager: Option<String>,
+    pub status: String,
+    pub tier: Option<String>,
+    pub address: Option<String>,
+    pub website: Option<String>,
+    pub business_units: Option<String>,
+    pub buying_power: Option<String>,
+    pub sales_12m: Option<String>,
+    pub sow: Option<String>,
+    pub rad_class: Option<String>,
+    pub notes: Option<String>,
+    pub tags: Option<String>,
+    pub current_asset_ratio: Option<String>,
+    pub net_margin: Option<String>,
+    pub roa: Option<String>,
+    pub collection_days: Option<i64>,
+    pub inventory_days: Option<i64>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub credit: Option<Credit>,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Display names for the UI; not part of the API.
+    #[serde(skip)]
+    pub names: Names,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub region: Option<String>,
+    pub branch: Option<String>,
+    pub owner: Option<String>,
+    pub inside_owner: Option<String>,
+    pub ka_manager: Option<String>,
+}
+
+impl AccountView {
+    fn for_caller(mut self, caller: &Caller) -> Self {
+        if !caller.sees_credit() {
+            self.credit = None;
+        }
+        self
+    }
+}
+
+const SELECT: &str = "SELECT a.*, r.code AS region_code, r.name AS region_name, \
+    b.code AS branch_code, b.name AS branch_name, \
+    o.username AS owner_username, o.display_name AS owner_name, \
+    io.username AS inside_username, io.display_name AS inside_name, \
+    km.username AS km_username, km.display_name AS km_name \
+    FROM accounts a \
+    LEFT JOIN org_units r ON r.id = a.region_id LEFT JOIN org_units b ON b.id = a.branch_id \
+    LEFT JOIN users o ON o.id = a.owner_id LEFT JOIN users io ON io.id = a.inside_owner_id \
+    LEFT JOIN users km ON km.id = a.ka_manager_id";
+
+fn view_from_row(r: &AnyRow) -> Result<AccountView> {
+    let money = |c: &str| -> Result<Option<String>> {
+        Ok(r.try_get::<Option<i64>, _>(c)?.map(format_fen))
+    };
+    let pct = |c: &str| -> Result<Option<String>> { Ok(r.try_get::<Option<i64>, _>(c)?.map(format_bp)) };
+    Ok(AccountView {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        short_name: r.try_get("short_name")?,
+        credit_code: r.try_get("credit_code")?,
+        industry: r.try_get("industry")?,
+        level: r.try_get("level")?,
+        region: r.try_get("region_code")?,
+        branch: r.try_get("branch_code")?,
+        owner: r.try_get("owner_username")?,
+        inside_owner: r.try_get("inside_username")?,
+        ka_manager: r.try_get("km_username")?,
+        status: r.try_get("status")?,
+        tier: r.try_get("tier")?,
+        address: r.try_get("address")?,
+        website: r.try_get("website")?,
+        business_units: r.try_get("business_units")?,
+        buying_power: money("buying_power")?,
+        sales_12m: money("sales_12m")?,
+        sow: pct("sow_bp")?,
+        rad_class: r.try_get("rad_class")?,
+        notes: r.try_get("notes")?,
+        tags: r.try_get("tags")?,
+        current_asset_ratio: pct("current_asset_ratio_bp")?,
+        net_margin: pct("net_margin_bp")?,
+        roa: pct("roa_bp")?,
+        collection_days: r.try_get("collection_days")?,
+        inventory_days: r.try_get("inventory_days")?,
+        credit: Some(Credit {
+            credit_grade: r.try_get("credit_grade")?,
+            credit_limit: money("credit_limit")?,
+            credit_score: r.try_get("credit_score")?,
+        }),
+        version: r.try_get("version")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        names: Names {
+            region: r.try_get("region_name")?,
+            branch: r.try_get("branch_name")?,
+            owner: r.try_get("owner_name")?,
+            inside_owner: r.try_get("inside_name")?,
+            ka_manager: r.try_get("km_name")?,
+        },
+    })
+}
+
+/// Appends the caller's data scope for the accounts alias `a` (as `AND …`). This is the only
+/// place that decides which accounts a caller sees; every read goes through it.
+pub fn push_scope(s: &mut Sql, caller: &Caller) {
+    s.push(" AND a.deleted_at IS NULL");
+    match caller.reach() {
+        Reach::Nothing => {
+            s.push(" AND 1 = 0");
+        }
+        Reach::All => {}
+        Reach::Own => {
+            s.push(" AND a.id IN (SELECT account_id FROM account_access WHERE user_id = ")
+                .bind(caller.user_id)
+                .push(")");
+        }
+        Reach::Reports => {
+            let mut ids = caller.reports.clone();
+            ids.push(caller.user_id);
+            s.push(" AND a.id IN (SELECT account_id FROM account_access WHERE user_id IN (")
+                .bind_list(&ids)
+                .push("))");
+        }
+        Reach::OrgSubtree => {
+            let p = format!("{}%", caller.org_path);
+            s.push(" AND (a.region_id IN (SELECT id FROM org_units WHERE path LIKE ")
+                .bind(p.clone())
+                .push(") OR a.branch_id IN (SELECT id FROM org_units WHERE path LIKE ")
+                .bind(p)
+                .push(") OR a.id IN (SELECT account_id FROM account_access WHERE user_id = ")
+                .bind(caller.user_id)
+                .push("))");
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub q: Option<String>,
+    pub owner: Option<String>,
+    pub region: Option<String>,
+    pub branch: Option<String>,
+    pub status: Option<String>,
+    pub rad_class: Option<String>,
+    pub industry: Option<String>,
+    pub level: Option<String>,
+    pub sort: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+impl Filter {
+    /// Validates enumerated filters so a typo answers 422 rather than an empty list.
+    fn check(&self) -> Result<()> {
+        let mut e = Errors::default();
+        if let Some(v) = &self.status {
+            e.take("status", Status::parse(v));
+        }
+        if let Some(v) = &self.industry {
+            e.take("industry", Industry::parse(v));
+        }
+        if let Some(v) = &self.level {
+            e.take("level", Level::parse(v));
+        }
+        if let Some(v) = &self.rad_class {
+            if !RAD_CLASSES.contains(&v.as_str()) && v != "none" {
+                e.add("rad_class", "invalid_choice");
+            }
+        }
+        if let Some(q) = &self.q {
+            if q.chars().count() > 200 {
+                e.add("q", "too_long");
+            }
+        }
+        e.finish()
+    }
+
+    fn push_where(&self, s: &mut Sql) {
+        if let Some(q) = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            let pat = text::like_pattern(q);
+            s.push(" AND (a.name_norm LIKE ").bind(pat.clone()).push(" ESCAPE '\\'");
+            s.push(" OR LOWER(a.short_name) LIKE ").bind(pat).push(" ESCAPE '\\'");
+            s.push(" OR a.credit_code = ").bind(q.to_ascii_uppercase()).push(")");
+        }
+        if let Some(o) = &self.owner {
+            s.push(" AND a.owner_id = (SELECT id FROM users WHERE username = ").bind(o.as_str()).push(")");
+        }
+        if let Some(r) = &self.region {
+            s.push(" AND a.region_id = (SELECT id FROM org_units WHERE code = ").bind(r.as_str()).push(")");
+        }
+        if let Some(b) = &self.branch {
+            s.push(" AND a.branch_id = (SELECT id FROM org_units WHERE code = ").bind(b.as_str()).push(")");
+        }
+        for (col, v) in [("status", &self.status), ("industry", &self.industry), ("level", &self.level)] {
+            if let Some(v) = v {
+                s.push(&format!(" AND a.{col} = ")).bind(v.as_str());
+            }
+        }
+        match self.rad_class.as_deref() {
+            Some("none") => {
+                s.push(" AND a.rad_class IS NULL");
+            }
+            Some(v) => {
+                s.push(" AND a.rad_class = ").bind(v);
+            }
+            None => {}
+        }
+    }
+}
+
+/// Sort keys a list may use: (name in the API, SQL expression, is text).
+const SORTS: &[(&str, &str, bool)] = &[
+    ("name", "a.name", true),
+    ("updated_at", "a.updated_at", true),
+    ("buying_power", "COALESCE(a.buying_power, -1)", false),
+    ("sales_12m", "COALESCE(a.sales_12m, -1)", false),
+    ("id", "a.id", false),
+];
+
+fn sort_of(s: Option<&str>) -> Result<(&'static str, bool, bool, &'static str)> {
+    let raw = s.unwrap_or("name");
+    let (desc, key) = match raw.strip_prefix('-') {
+        Some(k) => (true, k),
+        None => (false, raw),
+    };
+    SORTS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(k, e, t)| (*e, *t, desc, *k))
+        .ok_or_else(|| Error::invalid("sort", "invalid_choice"))
+}
+
+fn encode_cursor(v: Value, id: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::json!([v, id]).to_string())
+}
+
+fn decode_cursor(c: &str) -> Result<(Value, i64)> {
+    let bad = || Error::invalid("cursor", "invalid_cursor");
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
+    let v: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
+    let id = v.get(1).and_then(Value::as_i64).ok_or_else(bad)?;
+    Ok((v.get(0).cloned().unwrap_or(Value::Null), id))
+}
+
+pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<AccountView>> {
+    f.check()?;
+    let limit = clamp_limit(f.limit)?;
+    let (expr, is_text, desc, key) = sort_of(f.sort.as_deref())?;
+    let mut s = Sql::new(SELECT);
+    s.push(" WHERE 1=1");
+    push_scope(&mut s, caller);
+    f.push_where(&mut s);
+    if let Some(c) = &f.cursor {
+        let (v, id) = decode_cursor(c)?;
+        let val: Val = if is_text {
+            Val::Text(Some(v.as_str().ok_or_else(|| Error::invalid("cursor", "invalid_cursor"))?.to_string()))
+        } else {
+            Val::Int(Some(v.as_i64().ok_or_else(|| Error::invalid("cursor", "invalid_cursor"))?))
+        };
+        let op = if desc { "<" } else { ">" };
+        s.push(&format!(" AND ({expr} {op} ")).bind(val.clone());
+        s.push(&format!(" OR ({expr} = ")).bind(val).push(&format!(" AND a.id {op} ")).bind(id).push("))");
+    }
+    let dir = if desc { "DESC" } else { "ASC" };
+    s.push(&format!(" ORDER BY {expr} {dir}, a.id {dir} LIMIT ")).bind(limit + 1);
+    let rows = s.query().fetch_all(&db.pool).await?;
+    let mut items = Vec::with_capacity(rows.len().min(limit as usize));
+    let mut last_key = Value::Null;
+    for r in rows.iter().take(limit as usize) {
+        let v = view_from_row(r)?.for_caller(caller);
+        last_key = match key {
+            "name" => Value::from(v.name.clone()),
+            "updated_at" => Value::from(v.updated_at.clone()),
+            "buying_power" => Value::from(r.try_get::<Option<i64>, _>("buying_power")?.unwrap_or(-1)),
+            "sales_12m" => Value::from(r.try_get::<Option<i64>, _>("sales_12m")?.unwrap_or(-1)),
+            _ => Value::from(v.id),
+        };
+        items.push(v);
+    }
+    let next_cursor = if rows.len() as i64 > limit {
+        items.last().map(|v| encode_cursor(last_key, v.id))
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+pub async fn count(db: &Db, caller: &Caller, f: &Filter) -> Result<i64> {
+    f.check()?;
+    let mut s = Sql::new("SELECT COUNT(*) AS n FROM accounts a WHERE 1=1");
+    push_scope(&mut s, caller);
+    f.push_where(&mut s);
+    Ok(s.query().fetch_one(&db.pool).await?.try_get("n")?)
+}
+
+/// Every account in scope matching the filter, for export (no paging).
+pub async fn export(db: &Db, caller: &Caller, f: &Filter) -> Result<Vec<AccountView>> {
+    f.check()?;
+    let mut s = Sql::new(SELECT);
+    s.push(" WHERE 1=1");
+    push_scope(&mut s, caller);
+    f.push_where(&mut s);
+    s.push(" ORDER BY a.name, a.id");
+    let rows = s.query().fetch_all(&db.pool).await?;
+    rows.iter().map(|r| Ok(view_from_row(r)?.for_caller(caller))).collect()
+}
+
+async fn fetch_scoped(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> Result<AccountView> {
+    let mut s = Sql::new(SELECT);
+    s.push(" WHERE a.id = ").bind(id);
+    push_scope(&mut s, caller);
+    let row = s.query().fetch_optional(conn).await?.ok_or(Error::NotFound)?;
+    view_from_row(&row)
+}
+
+pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<AccountView> {
+    let mut conn = db.pool.acquire().await?;
+    Ok(fetch_scoped(&mut conn, caller, id).await?.for_caller(caller))
+}
+
+pub async fn ensure_visible(db: &Db, caller: &Caller, id: i64) -> Result<()> {
+    let mut s = Sql::new("SELECT a.id FROM accounts a WHERE a.id = ");
+    s.bind(id);
+    push_scope(&mut s, caller);
+    s.query().fetch_optional(&db.pool).await?.map(|_| ()).ok_or(Error::NotFound)
+}
+
+/// The stored, editable state of an account.
+#[derive(Debug, Clone, Default)]
+pub struct AccountData {
+    pub name: String,
+    pub short_name: Option<String>,
+    pub credit_code: Option<String>,
+    pub industry: String,
+    pub level: String,
+    pub region_id: Option<i64>,
+    pub branch_id: Option<i64>,
+    pub owner_id: Option<i64>,
+    pub inside_owner_id: Option<i64>,
+    pub ka_manager_id: Option<i64>,
+    pub status: String,
+    pub tier: Option<String>,
+    pub address: Option<String>,
+    pub website: Option<String>,
+    pub business_units: Option<String>,
+    pub buying_power: Option<i64>,
+    pub sales_12m: Option<i64>,
+    pub notes: Option<String>,
+    pub tags: Option<String>,
+    pub current_asset_ratio_bp: Option<i64>,
+    pub net_margin_bp: Option<i64>,
+    pub roa_bp: Option<i64>,
+    pub collection_days: Option<i64>,
+    pub inventory_days: Option<i64>,
+    pub credit_grade: Option<String>,
+    pub credit_limit: Option<i64>,
+    pub credit_score: Option<i64>,
+}
+
+async fn load_data(conn: &mut sqlx::AnyConnection, id: i64) -> Result<(AccountData, i64)> {
+    let r = sqlx::query("SELECT * FROM accounts WHERE id = $1").bind(id).fetch_one(conn).await?;
+    Ok((
+        AccountData {
+            name: r.try_get("name")?,
+            short_name: r.try_get("short_name")?,
+            credit_code: r.try_get("credit_code")?,
+            industry: r.try_get("industry")?,
+            level: r.try_get("level")?,
+            region_id: r.try_get("region_id")?,
+            branch_id: r.try_get("branch_id")?,
+            owner_id: r.try_get("owner_id")?,
+            inside_owner_id: r.try_get("inside_owner_id")?,
+            ka_manager_id: r.try_get("ka_manager_id")?,
+            status: r.try_get("status")?,
+            tier: r.try_get("tier")?,
+            address: r.try_get("address")?,
+            website: r.try_get("website")?,
+            business_units: r.try_get("business_units")?,
+            buying_power: r.try_get("buying_power")?,
+            sales_12m: r.try_get("sales_12m")?,
+            notes: r.try_get("notes")?,
+            tags: r.try_get("tags")?,
+            current_asset_ratio_bp: r.try_get("current_asset_ratio_bp")?,
+            net_margin_bp: r.try_get("net_margin_bp")?,
+            roa_bp: r.try_get("roa_bp")?,
+            collection_days: r.try_get("collection_days")?,
+            inventory_days: r.try_get("inventory_days")?,
+            credit_grade: r.try_get("credit_grade")?,
+            credit_limit: r.try_get("credit_limit")?,
+            credit_score: r.try_get("credit_score")?,
+        },
+        r.try_get("version")?,
+    ))
+}
+
+async fn org_id(conn: &mut sqlx::AnyConnection, code: &str, kind: &str) -> Result<Option<(i64, Option<i64>)>> {
+    let r = sqlx::query("SELECT id, parent_id FROM org_units WHERE code = $1 AND kind = $2")
+        .bind(code.trim())
+        .bind(kind)
+        .fetch_optional(conn)
+        .await?;
+    Ok(match r {
+        Some(r) => Some((r.try_get("id")?, r.try_get("parent_id")?)),
+        None => None,
+    })
+}
+
+async fn active_user_id(conn: &mut sqlx::AnyConnection, username: &str) -> Result<Option<i64>> {
+    let r = sqlx::query("SELECT id FROM users WHERE username = $1 AND active = 1")
+        .bind(username.trim())
+        .fetch_optional(conn)
+        .await?;
+    Ok(match r {
+        Some(r) => Some(r.try_get("id")?),
+        None => None,
+    })
+}
+
+fn opt_text(e: &mut Errors, inp: &Input, k: &str, max: usize, target: &mut Option<String>) {
+    if let Some(v) = inp.get(k) {
+        if let Some(v) = e.take(k, text::optional(v, max)) {
+            *target = v;
+        }
+    }
+}
+
+fn opt_money(e: &mut Errors, inp: &Input, k: &str, target: &mut Option<i64>) {
+    match inp.get(k) {
+        None => {}
+        Some(_) if inp.was_number(k) => e.add(k, "money_must_be_string"),
+        Some(None) => *target = None,
+        Some(Some(v)) => {
+            if let Some(v) = e.take(k, parse_fen(v)) {
+                *target = Some(v);
+            }
+        }
+    }
+}
+
+fn opt_pct(e: &mut Errors, inp: &Input, k: &str, target: &mut Option<i64>) {
+    match inp.get(k) {
+        None => {}
+        Some(None) => *target = None,
+        Some(Some(v)) => {
+            if let Some(v) = e.take(k, parse_bp(v)) {
+                *target = Some(v);
+            }
+        }
+    }
+}
+
+fn opt_days(e: &mut Errors, inp: &Input, k: &str, target: &mut Option<i64>) {
+    match inp.get(k) {
+        None => {}
+        Some(None) => *target = None,
+        Some(Some(v)) => match v.trim().parse::<i64>() {
+            Ok(d) if (0..=3650).contains(&d) => *target = Some(d),
+            Ok(_) => e.add(k, "days_range"),
+            Err(_) => e.add(k, "expected_integer"),
+        },
+    }
+}
+
+/// Applies validated input onto `d`. Every problem is collected, so the caller sees all of them.
+async fn apply(conn: &mut sqlx::AnyConnection, d: &mut AccountData, inp: &Input) -> Result<()> {
+    let mut e = Errors::default();
+    if let Some(v) = inp.get("name") {
+        if let Some(v) = e.take("name", text::required(v, 200)) {
+            d.name = v;
+        }
+    }
+    opt_text(&mut e, inp, "short_name", 100, &mut d.short_name);
+    if let Some(v) = inp.get("credit_code") {
+        d.credit_code = match v.map(str::trim).filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v) => e.take("credit_code", CreditCode::parse(v)).map(|c| c.as_str().to_string()),
+        };
+    }
+    if let Some(v) = inp.get("industry") {
+        if let Some(v) = e.take("industry", v.ok_or("required").and_then(Industry::parse)) {
+            d.industry = v.code().into();
+        }
+    }
+    if let Some(v) = inp.get("level") {
+        if let Some(v) = e.take("level", v.ok_or("required").and_then(Level::parse)) {
+            d.level = v.code().into();
+        }
+    }
+    opt_text(&mut e, inp, "address", 300, &mut d.address);
+    opt_text(&mut e, inp, "website", 300, &mut d.website);
+    opt_text(&mut e, inp, "business_units", 300, &mut d.business_units);
+    opt_text(&mut e, inp, "notes", 4000, &mut d.notes);
+    opt_text(&mut e, inp, "tags", 300, &mut d.tags);
+    opt_money(&mut e, inp, "buying_power", &mut d.buying_power);
+    opt_money(&mut e, inp, "sales_12m", &mut d.sales_12m);
+    opt_pct(&mut e, inp, "current_asset_ratio", &mut d.current_asset_ratio_bp);
+    opt_pct(&mut e, inp, "net_margin", &mut d.net_margin_bp);
+    opt_pct(&mut e, inp, "roa", &mut d.roa_bp);
+    opt_days(&mut e, inp, "collection_days", &mut d.collection_days);
+    opt_days(&mut e, inp, "inventory_days", &mut d.inventory_days);
+
+    // Region and branch: a branch implies its region; both given must agree.
+    let mut region_given = None;
+    if let Some(v) = inp.get("region") {
+        match v {
+            None => d.region_id = None,
+            Some(code) => match org_id(conn, code, "region").await? {
+                Some((id, _)) => {
+                    d.region_id = Some(id);
+                    region_given = Some(id);
+                }
+                None => e.add("region", "unknown_region"),
+            },
+        }
+    }
+    if let Some(v) = inp.get("branch") {
+        match v {
+            None => d.branch_id = None,
+            Some(code) => match org_id(conn, code, "branch").await? {
+                Some((id, parent)) => {
+                    d.branch_id = Some(id);
+                    match region_given {
+                        Some(r) if Some(r) != parent => e.add("branch", "branch_not_in_region"),
+                        _ => d.region_id = parent,
+                    }
+                }
+                None => e.add("branch", "unknown_branch"),
+            },
+        }
+    }
+    for (k, target) in [
+        ("owner", &mut d.owner_id),
+        ("inside_owner", &mut d.inside_owner_id),
+        ("ka_manager", &mut d.ka_manager_id),
+    ] {
+        match inp.get(k) {
+            None => {}
+            Some(None) => *target = None,
+            Some(Some(u)) => match active_user_id(conn, u).await? {
+                Some(id) => *target = Some(id),
+                None => e.add(k, "unknown_user"),
+            },
+        }
+    }
+    e.finish()
+}
+
+async fn write(conn: &mut sqlx::AnyConnection, id: Option<i64>, d: &AccountData, version: i64) -> Result<i64> {
+    let ts = now();
+    let sow = acct::sow_bp(d.sales_12m, d.buying_power);
+    let rad = acct::rad_class(d.sales_12m, d.buying_power);
+    let cols: Vec<(&str, Val)> = vec![
+        ("name", d.name.clone().into()),
+        ("name_norm", text::normalize_name(&d.name).into()),
+        ("short_name", d.short_name.clone().into()),
+        ("credit_code", d.credit_code.clone().into()),
+        ("industry", d.industry.clone().into()),
+        ("level", d.level.clone().into()),
+        ("region_id", d.region_id.into()),
+        ("branch_id", d.branch_id.into()),
+        ("owner_id", d.owner_id.into()),
+        ("inside_owner_id", d.inside_owner_id.into()),
+        ("ka_manager_id", d.ka_manager_id.into()),
+        ("status", d.status.clone().into()),
+        ("tier", d.tier.clone().into()),
+        ("address", d.address.clone().into()),
+        ("website", d.website.clone().into()),
+        ("business_units", d.business_units.clone().into()),
+        ("buying_power", d.buying_power.into()),
+        ("sales_12m", d.sales_12m.into()),
+        ("sow_bp", sow.into()),
+        ("rad_class", rad.into()),
+        ("notes", d.notes.clone().into()),
+        ("tags", d.tags.clone().into()),
+        ("current_asset_ratio_bp", d.current_asset_ratio_bp.into()),
+        ("net_margin_bp", d.net_margin_bp.into()),
+        ("roa_bp", d.roa_bp.into()),
+        ("collection_days", d.collection_days.into()),
+        ("inventory_days", d.inventory_days.into()),
+        ("credit_grade", d.credit_grade.clone().into()),
+        ("credit_limit", d.credit_limit.into()),
+        ("credit_score", d.credit_score.into()),
+        ("updated_at", ts.clone().into()),
+    ];
+    let res = match id {
+        None => {
+            let mut s = Sql::new("INSERT INTO accounts (");
+            let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
+            s.push(&names.join(", ")).push(", created_at, version) VALUES (");
+            for (i, (_, v)) in cols.into_iter().enumerate() {
+                if i > 0 {
+                    s.push(", ");
+                }
+                s.bind(v);
+            }
+            s.push(", ").bind(ts).push(", 1) RETURNING id");
+            s.query().fetch_one(&mut *conn).await.map(|r| r.try_get::<i64, _>("id"))
+        }
+        Some(id) => {
+            let mut s = Sql::new("UPDATE accounts SET ");
+            for (i, (n, v)) in cols.into_iter().enumerate() {
+                if i > 0 {
+                    s.push(", ");
+                }
+                s.push(n).push(" = ").bind(v);
+            }
+            s.push(", version = version + 1 WHERE id = ").bind(id).push(" AND version = ").bind(version);
+            s.query().execute(&mut *conn).await.map(|r| {
+                if r.rows_affected() == 1 {
+                    Ok(id)
+                } else {
+                    Err(sqlx::Error::RowNotFound)
+                }
+            })
+        }
+    };
+    match res {
+        Ok(Ok(id)) => Ok(id),
+        Ok(Err(sqlx::Error::RowNotFound)) => Err(Error::StaleVersion { current: version }),
+        Ok(Err(e)) | Err(e) if is_unique_violation(&e) => {
+            let existing = match &d.credit_code {
+                Some(c) => sqlx::query("SELECT id FROM accounts WHERE credit_code = $1")
+                    .bind(c.clone())
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .map(|r| r.try_get::<i64, _>("id"))
+                    .transpose()?
+                    .unwrap_or(0),
+                None => 0,
+            };
+            Err(Error::Duplicate { field: "credit_code", existing_id: existing })
+        }
+        Ok(Err(e)) | Err(e) => Err(e.into()),
+    }
+}
+
+/// Rebuilds who sees the account as "own" from its owner fields (the team is kept).
+async fn refresh_access(conn: &mut sqlx::AnyConnection, id: i64, d: &AccountData) -> Result<()> {
+    sqlx::query("DELETE FROM account_access WHERE account_id = $1 AND via <> 'team'")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    for (via, uid) in [("owner", d.owner_id), ("inside_owner", d.inside_owner_id), ("ka_manager", d.ka_manager_id)] {
+        if let Some(uid) = uid {
+            sqlx::query("INSERT INTO account_access (account_id, user_id, via) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(uid)
+                .bind(via)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+fn audit_json(v: &AccountView) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// Inserts an account as given (demo and dataset loaders, and `create`), with its access rows
+/// and audit row, inside the caller's transaction.
+pub async fn insert(tx: &mut WriteTx, ctx: &Ctx, d: &AccountData) -> Result<i64> {
+    let id = write(tx.conn(), None, d, 0).await?;
+    refresh_access(tx.conn(), id, d).await?;
+    let mut s = Sql::new(SELECT);
+    s.push(" WHERE a.id = ").bind(id);
+    let after = view_from_row(&s.query().fetch_one(tx.conn()).await?)?;
+    audit::record(tx, ctx, "account", &id.to_string(), "create", None, Some(&audit_json(&after))).await?;
+    Ok(id)
+}
+
+pub async fn create(db: &Db, ctx: &Ctx, inp: &Input) -> Result<AccountView> {
+    let caller = &ctx.caller;
+    if !caller.role.edits_accounts() {
+        return Err(Error::Forbidden);
+    }
+    let mut allowed: Vec<&str> = EDIT_FIELDS.to_vec();
+    if caller.role.manages_accounts() {
+        allowed.extend_from_slice(ASSIGN_FIELDS);
+    }
+    let known: Vec<&str> = EDIT_FIELDS.iter().chain(ASSIGN_FIELDS).chain(SYSTEM_FIELDS).copied().collect();
+    inp.check_keys(&allowed, &known)?;
+    let mut tx = db.begin().await?;
+    let mut d = AccountData {
+        level: "L3".into(),
+        status: Status::Prospect.code().into(),
+        ..Default::default()
+    };
+    // The creator's own place in the org is the default region/branch.
+    let org = sqlx::query("SELECT id, kind, parent_id FROM org_units WHERE id = $1")
+        .bind(caller.org_unit_id)
+        .fetch_optional(tx.conn())
+        .await?;
+    if let Some(o) = org {
+        let kind: String = o.try_get("kind")?;
+        let id: i64 = o.try_get("id")?;
+        match kind.as_str() {
+            "branch" => {
+                d.branch_id = Some(id);
+                d.region_id = o.try_get("parent_id")?;
+            }
+            "region" => d.region_id = Some(id),
+            _ => {}
+        }
+    }
+    // A salesperson creates accounts for themselves.
+    if matches!(caller.reach(), Reach::Own | Reach::Reports) {
+        if caller.role == crate::domain::role::Role::InsideSales {
+            d.inside_owner_id = Some(caller.user_id);
+        } else {
+            d.owner_id = Some(caller.user_id);
+        }
+    }
+    let mut errs = Vec::new();
+    if !inp.has("name") {
+        errs.push(crate::domain::FieldError::new("name", "required"));
+    }
+    if !inp.has("industry") {
+        errs.push(crate::domain::FieldError::new("industry", "required"));
+    }
+    match apply(tx.conn(), &mut d, inp).await {
+        Ok(()) => {}
+        Err(Error::Invalid(mut more)) => errs.append(&mut more),
+        Err(e) => return Err(e),
+    }
+    if !errs.is_empty() {
+        errs.sort_by(|a, b| a.field.cmp(&b.field));
+        errs.dedup_by(|a, b| a.field == b.field);
+        return Err(Error::Invalid(errs));
+    }
+    let id = insert(&mut tx, ctx, &d).await?;
+    // The new account must stay within the creator's sight.
+    let view = fetch_scoped(tx.conn(), caller, id)
+        .await
+        .map_err(|_| Error::invalid("region", "outside_scope"))?;
+    tx.commit().await?;
+    Ok(view.for_caller(caller))
+}
+
+pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &Input) -> Result<AccountView> {
+    let caller = &ctx.caller;
+    let mut tx = db.begin().await?;
+    let before = fetch_scoped(tx.conn(), caller, id).await?;
+    match decide(caller.role, true, Op::Update) {
+        Decision::Allow => {}
+        Decision::Forbid => return Err(Error::Forbidden),
+        Decision::Hidden => return Err(Error::NotFound),
+    }
+    let mut allowed: Vec<&str> = EDIT_FIELDS.to_vec();
+    if caller.role.manages_accounts() {
+        allowed.extend_from_slice(ASSIGN_FIELDS);
+    }
+    let known: Vec<&str> = EDIT_FIELDS.iter().chain(ASSIGN_FIELDS).chain(SYSTEM_FIELDS).copied().collect();
+    inp.check_keys(&allowed, &known)?;
+    let version = inp.version.ok_or_else(|| Error::invalid("version", "required"))?;
+    if version != before.version {
+        return Err(Error::StaleVersion { current: before.version });
+    }
+    let (mut d, _) = load_data(tx.conn(), id).await?;
+    apply(tx.conn(), &mut d, inp).await?;
+    write(tx.conn(), Some(id), &d, version).await?;
+    refresh_access(tx.conn(), id, &d).await?;
+    let mut s = Sql::new(SELECT);
+    s.push(" WHERE a.id = ").bind(id);
+    let after = view_from_row(&s.query().fetch_one(tx.conn()).await?)?;
+    audit::record(&mut tx, ctx, "account", &id.to_string(), "update", Some(&audit_json(&before)), Some(&audit_json(&after)))
+        .await?;
+    tx.commit().await?;
+    Ok(after.for_caller(caller))
+}
+
+/// Soft delete: the account leaves every list but its data and history stay.
+pub async fn delete(db: &Db, ctx: &Ctx, id: i64, version: Option<i64>) -> Result<()> {
+    let caller = &ctx.caller;
+    let mut tx = db.begin().await?;
+    let before = fetch_scoped(tx.conn(), caller, id).await?;
+    match decide(caller.role, true, Op::Delete) {
+        Decision::Allow => {}
+        Decision::Forbid => return Err(Error::Forbidden),
+        Decision::Hidden => return Err(Error::NotFound),
+    }
+    if let Some(v) = version {
+        if v != before.version {
+            return Err(Error::StaleVersion { current: before.version });
+        }
+    }
+    sqlx::query("UPDATE accounts SET deleted_at = $1, version = version + 1, credit_code = NULL WHERE id = $2")
+        .bind(now())
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    audit::record(&mut tx, ctx, "account", &id.to_string(), "delete", Some(&audit_json(&before)), None).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! Use cases. Each public function is one command: it opens one transaction, checks the
+//! caller's right to act, changes the data, writes its audit rows, and commits. The web UI,
+//! the JSON API and the CLI all call these functions and nothing below them.
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod contacts;
+pub mod input;
+pub mod org;
+pub mod sql;
+pub mod users;
+
+use crate::db::Db;
+use crate::domain::role::{Reach, Role};
+pub use crate::domain::DomainError as Error;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Numbers an administrator can change; these are the shipped defaults.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub session_idle_secs: i64,
+    pub session_absolute_secs: i64,
+    pub max_failed_logins_per_hour: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            session_idle_secs: 30 * 60,
+            session_absolute_secs: 12 * 3600,
+            max_failed_logins_per_hour: 100,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct App {
+    pub db: Db,
+    pub settings: Settings,
+}
+
+/// Who is acting. Built by authentication (session or token) or by the CLI.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub org_unit_id: i64,
+    pub org_path: String,
+    pub locale: String,
+    /// Users below this one in the manager chain (only filled for `Reach::Reports`).
+    pub reports: Vec<i64>,
+}
+
+impl Caller {
+    pub fn sees_credit(&self) -> bool {
+        self.role.sees_credit()
+    }
+    pub fn reach(&self) -> Reach {
+        self.role.reach()
+    }
+}
+
+/// The context of one command: the caller and the request it belongs to (for the audit row).
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub caller: Caller,
+    pub request_id: String,
+}
+
+impl Ctx {
+    /// The administrator acting from the command line.
+    pub fn system() -> Ctx {
+        Ctx {
+            caller: Caller {
+                user_id: 0,
+                username: "system".into(),
+                display_name: "system".into(),
+                role: Role::Admin,
+                org_unit_id: 0,
+                org_path: "/".into(),
+                locale: "zh-CN".into(),
+                reports: vec![],
+            },
+            request_id: "cli".into(),
+        }
+    }
+    pub fn require_admin(&self) -> Result<()> {
+        if self.caller.role.is_admin() {
+            Ok(())
+        } else {
+            Err(Error::Forbidden)
+        }
+    }
+}
+
+/// Paging as the API shows it: a page of items and the cursor of the next page.
+#[derive(Debug, serde::Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 500;
+
+pub fn clamp_limit(limit: Option<i64>) -> Result<i64> {
+    match limit {
+        None => Ok(DEFAULT_LIMIT),
+        Some(l) if (1..=MAX_LIMIT).contains(&l) => Ok(l),
+        Some(_) => Err(Error::invalid("limit", "limit_range")),
+    }
+}

@@ -1,0 +1,196 @@
+//! Storage: one code path for SQLite and PostgreSQL through sqlx's `Any` driver. We keep to the
+//! types both backends share (BIGINT, TEXT): money is integer fen, times are RFC 3339 UTC text
+//! with fixed width (so they sort as text), booleans are 0/1. Backend-specific SQL lives only in
+//! `migrations/{sqlite,postgres}` and in the few `Backend` branches of this module.
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+    /// SQLite allows one writer; taking this before `BEGIN` turns would-be SQLITE_BUSY upgrade
+    /// deadlocks inside one process into a short queue. PostgreSQL needs no such lock.
+    write_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+pub const DEFAULT_URL: &str = "sqlite://kam-data/kam.db";
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static PG_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// A write transaction; holds the SQLite writer lock until it ends.
+pub struct WriteTx {
+    pub tx: Tx,
+    _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = Tx;
+    fn deref(&self) -> &Tx {
+        &self.tx
+    }
+}
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Tx {
+        &mut self.tx
+    }
+}
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+}
+
+impl Db {
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            anyhow::bail!("KAM_DATABASE_URL must start with sqlite: or postgres://, got {url}");
+        };
+        let url = if backend == Backend::Sqlite {
+            prepare_sqlite_url(url)?
+        } else {
+            url.to_string()
+        };
+        let opts = AnyConnectOptions::from_str(&url).context("database URL")?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL: readers never block the writer. synchronous=NORMAL: a commit is
+                        // durable once the WAL is synced at checkpoint; a power loss may drop the
+                        // last transactions but never corrupts the file (docs/ARCHITECTURE.md).
+                        conn.execute(
+                            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
+                             PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(opts)
+            .await
+            .with_context(|| format!("cannot open database {}", redact(&url)))?;
+        Ok(Db { pool, backend, write_lock: Arc::new(tokio::sync::Mutex::new(())) })
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let m = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATOR,
+            Backend::Postgres => &PG_MIGRATOR,
+        };
+        m.run(&self.pool).await.context("running migrations")?;
+        Ok(())
+    }
+
+    pub async fn begin(&self) -> Result<WriteTx, sqlx::Error> {
+        let guard = match self.backend {
+            Backend::Sqlite => Some(self.write_lock.clone().lock_owned().await),
+            Backend::Postgres => None,
+        };
+        let tx = self.pool.begin().await?;
+        Ok(WriteTx { tx, _guard: guard })
+    }
+
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// A consistent copy while the server runs. SQLite: `VACUUM INTO` reads one snapshot.
+    /// PostgreSQL: use `pg_dump` (one snapshot as well); we run it for the caller.
+    pub async fn backup(&self, url: &str, file: &str) -> anyhow::Result<()> {
+        match self.backend {
+            Backend::Sqlite => {
+                if std::path::Path::new(file).exists() {
+                    anyhow::bail!("{file} exists already; choose a new file name");
+                }
+                sqlx::query("VACUUM INTO $1").bind(file).execute(&self.pool).await?;
+                Ok(())
+            }
+            Backend::Postgres => {
+                let status = std::process::Command::new("pg_dump")
+                    .args(["--format=custom", "--file", file, url])
+                    .status()
+                    .context("running pg_dump (install the PostgreSQL client tools)")?;
+                anyhow::ensure!(status.success(), "pg_dump failed with {status}");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Creates the folder of an SQLite file and asks for the file to be created when missing.
+fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
+    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path != ":memory:" {
+        if let Some(dir) = std::path::Path::new(path).parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+        }
+    }
+    let query = if query.contains("mode=") { query.to_string() } else if query.is_empty() {
+        "mode=rwc".to_string()
+    } else {
+        format!("{query}&mode=rwc")
+    };
+    Ok(format!("sqlite://{path}?{query}"))
+}
+
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(a)) if a > s => format!("{}***{}", &url[..s + 3], &url[a..]),
+        _ => url.to_string(),
+    }
+}
+
+/// The current time as stored: RFC 3339, UTC, microseconds, `Z`.
+pub fn now() -> String {
+    ts(Utc::now())
+}
+
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+pub fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+}
+
+/// Is this error a unique-constraint violation (either backend)?
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            d.code().is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
+                || d.message().contains("UNIQUE constraint failed")
+        }
+        _ => false,
+    }
+}

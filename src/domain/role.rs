@@ -1,0 +1,115 @@
+//! Roles of DOMAIN.md and what each may see and do. This table is the one place where a role's
+//! reach is decided; queries and presenters ask it.
+
+
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $code:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $name { $(#[serde(rename = $code)] $variant),+ }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn code(self) -> &'static str { match self { $($name::$variant => $code),+ } }
+            pub fn parse(s: &str) -> Result<Self, &'static str> {
+                match s.trim() { $($code => Ok($name::$variant),)+ _ => Err("invalid_choice") }
+            }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.code()) }
+        }
+    };
+}
+pub(crate) use string_enum;
+
+string_enum!(Role {
+    Admin = "admin",
+    Gm = "gm",
+    MarketingDirector = "marketing_director",
+    SalesDeptManager = "sales_dept_manager",
+    KaDirector = "ka_director",
+    KaManager = "ka_manager",
+    KaRep = "ka_rep",
+    InsideSales = "inside_sales",
+    BranchManager = "branch_manager",
+    CommercialManager = "commercial_manager",
+    FinanceManager = "finance_manager",
+    LogisticsManager = "logistics_manager",
+    Marketing = "marketing",
+});
+
+string_enum!(SalesType { Ae = "ae", Sr = "sr" });
+
+string_enum!(OrgKind { Hq = "hq", Region = "region", Branch = "branch" });
+
+/// How far a role's view of business data reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// No business data (the administrator).
+    Nothing,
+    /// Accounts the user owns, is inside owner or KA manager of, or is on the team of.
+    Own,
+    /// Own, plus everything the users below them in the manager chain may see as owners.
+    Reports,
+    /// Every account whose region or branch lies in the user's org subtree.
+    OrgSubtree,
+    /// Every account.
+    All,
+}
+
+impl Role {
+    pub fn reach(self) -> Reach {
+        use Role::*;
+        match self {
+            Admin => Reach::Nothing,
+            KaRep | InsideSales => Reach::Own,
+            KaManager => Reach::Reports,
+            BranchManager => Reach::OrgSubtree,
+            Gm | MarketingDirector | SalesDeptManager | KaDirector | FinanceManager
+            | CommercialManager | LogisticsManager | Marketing => Reach::All,
+        }
+    }
+
+    /// Credit grade, limit and score reach supervisor level and above only (003 §六).
+    pub fn sees_credit(self) -> bool {
+        use Role::*;
+        matches!(
+            self,
+            KaDirector | FinanceManager | SalesDeptManager | MarketingDirector | Gm | BranchManager
+        )
+    }
+
+    /// Sales roles edit accounts and contacts they can see; support functions only read.
+    pub fn edits_accounts(self) -> bool {
+        use Role::*;
+        matches!(
+            self,
+            Gm | MarketingDirector
+                | SalesDeptManager
+                | KaDirector
+                | KaManager
+                | KaRep
+                | InsideSales
+                | BranchManager
+        )
+    }
+
+    /// Assigning owners (and deleting accounts) is a manager's act.
+    pub fn manages_accounts(self) -> bool {
+        use Role::*;
+        matches!(self, Gm | MarketingDirector | SalesDeptManager | KaDirector | KaManager | BranchManager)
+    }
+
+    pub fn deletes_accounts(self) -> bool {
+        use Role::*;
+        matches!(self, Gm | MarketingDirector | SalesDeptManager | KaDirector)
+    }
+
+    pub fn is_admin(self) -> bool {
+        self == Role::Admin
+    }
+
+    /// Sees the whole audit trail (otherwise: only records in scope, and own actions).
+    pub fn sees_all_audit(self) -> bool {
+        matches!(self, Role::Admin | Role::Gm)
+    }
+}

@@ -1,0 +1,67 @@
+//! Text rules shared by every input: trimmed, length-limited (never silently cut).
+
+/// Trims and checks the length in characters. Empty becomes `None`.
+pub fn optional(s: Option<&str>, max: usize) -> Result<Option<String>, &'static str> {
+    match s.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) if t.chars().count() > max => Err("too_long"),
+        Some(t) if t.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') => {
+            Err("control_chars")
+        }
+        Some(t) => Ok(Some(t.to_string())),
+    }
+}
+
+pub fn required(s: Option<&str>, max: usize) -> Result<String, &'static str> {
+    optional(s, max)?.ok_or("required")
+}
+
+/// Name key for duplicate detection and search: full-width forms folded, spaces and common
+/// punctuation dropped, ASCII lower-cased, so "北京 华信（集团）" and "北京华信(集团)" match.
+pub fn normalize_name(s: &str) -> String {
+    s.chars()
+        .filter_map(|c| {
+            let c = match c {
+                '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+                '\u{3000}' => ' ',
+                _ => c,
+            };
+            if c.is_whitespace() || matches!(c, '(' | ')' | '.' | ',' | '-' | '·' | '、') {
+                None
+            } else {
+                Some(c.to_ascii_lowercase())
+            }
+        })
+        .collect()
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+pub fn like_pattern(q: &str) -> String {
+    let mut p = String::from("%");
+    for c in normalize_name(q).chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_full_width_and_spaces() {
+        assert_eq!(normalize_name("北京 华信（集团）"), normalize_name("北京华信(集团)"));
+        assert_eq!(like_pattern("a_b"), "%a\\_b%");
+    }
+
+    #[test]
+    fn length_is_counted_in_characters_and_never_cut() {
+        assert_eq!(optional(Some("  中国  "), 2), Ok(Some("中国".into())));
+        assert_eq!(optional(Some("中国人"), 2), Err("too_long"));
+        assert_eq!(required(Some("   "), 2), Err("required"));
+    }
+}
