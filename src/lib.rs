@@ -1,4 +1,9 @@
 //! KAM — key-account management. See docs/ARCHITECTURE.md for the shape.
 pub mod app;
+pub mod cli;
 pub mod db;
 pub mod domain;
+pub mod demo;
+pub mod web;
+
+rust_i18n::i18n!("locales", fallback = "zh-CN");

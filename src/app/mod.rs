@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod contacts;
+pub mod export;
 pub mod input;
 pub mod org;
 pub mod sql;

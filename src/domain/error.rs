@@ -22,6 +22,8 @@ pub enum DomainError {
     Unauthenticated,
     #[error("not allowed")]
     Forbidden,
+    #[error("CSRF token missing or wrong")]
+    Csrf,
     #[error("not found")]
     NotFound,
     #[error("stale version")]
@@ -32,6 +34,8 @@ pub enum DomainError {
     Conflict(&'static str),
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
+    #[error("request body too large")]
+    PayloadTooLarge,
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: i64 },
     #[error(transparent)]

@@ -1,0 +1,221 @@
+//! The `kam` command line: one binary for serving, migrations, demo data and administration.
+use std::io::Read;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+
+use crate::app::{auth, users, App, Ctx, Settings};
+use crate::db::{Db, DEFAULT_URL};
+use crate::domain::role::{Role, SalesType};
+
+#[derive(Parser, Debug)]
+#[command(name = "kam", version, about = "KAM — key-account management (大客户管理系统)")]
+pub struct Cli {
+    /// Database: sqlite://PATH (default) or postgres://…
+    #[arg(long, env = "KAM_DATABASE_URL", default_value = DEFAULT_URL, global = true)]
+    pub database_url: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the web UI and the API.
+    Serve {
+        #[arg(long, env = "KAM_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Load the demo company first when the database is empty.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Run database migrations.
+    Migrate,
+    /// Load the demo company into an empty database.
+    Demo {
+        #[arg(long, default_value = "kam-demo")]
+        password: String,
+    },
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Manage org units (HQ → regions → branches).
+    #[command(subcommand)]
+    Org(OrgCmd),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Write a consistent copy of the database while the server runs.
+    Backup { file: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCmd {
+    /// Add a user; the password comes from --password or standard input.
+    Add {
+        username: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        manager: Option<String>,
+        #[arg(long = "sales-type")]
+        sales_type: Option<String>,
+        #[arg(long = "display-name")]
+        display_name: Option<String>,
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// One line per user: username, role, org unit, active.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OrgCmd {
+    /// Add an org unit; the first one is the headquarters.
+    Add {
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// hq, region or branch
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        parent: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCmd {
+    /// Print a new API token for the user, once.
+    Create {
+        username: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+async fn open(url: &str) -> anyhow::Result<Db> {
+    let db = Db::connect(url).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+fn describe(e: crate::domain::DomainError) -> anyhow::Error {
+    match e {
+        crate::domain::DomainError::Invalid(fs) => {
+            anyhow::anyhow!("invalid input: {}", fs.iter().map(|f| format!("{} ({})", f.field, f.code)).collect::<Vec<_>>().join(", "))
+        }
+        crate::domain::DomainError::Duplicate { field, .. } => anyhow::anyhow!("{field} exists already"),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let url = cli.database_url.clone();
+    match cli.command {
+        Command::Serve { listen, demo } => {
+            let db = open(&url).await?;
+            if demo {
+                let n: i64 = sqlx::Row::try_get(&sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&db.pool).await?, "n")?;
+                if n == 0 {
+                    let made = crate::demo::load(&db, "kam-demo").await?;
+                    print_demo(&made, "kam-demo");
+                } else {
+                    println!("The database holds data already; the demo company is not loaded again.");
+                }
+            }
+            let app = App { db, settings: Settings::default() };
+            let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+            println!("KAM is serving on http://{}", listener.local_addr()?);
+            axum::serve(listener, crate::web::router(app))
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+        }
+        Command::Migrate => {
+            open(&url).await?;
+            println!("migrations applied");
+        }
+        Command::Demo { password } => {
+            let db = open(&url).await?;
+            let made = crate::demo::load(&db, &password).await?;
+            print_demo(&made, &password);
+        }
+        Command::User(UserCmd::Add { username, role, org, manager, sales_type, display_name, password }) => {
+            let db = open(&url).await?;
+            let role = Role::parse(&role).map_err(|_| anyhow::anyhow!("unknown role {role}"))?;
+            let sales_type = match sales_type {
+                Some(s) => Some(SalesType::parse(&s).map_err(|_| anyhow::anyhow!("--sales-type must be ae or sr"))?),
+                None => None,
+            };
+            let password = match password {
+                Some(p) => p,
+                None => {
+                    let mut s = String::new();
+                    std::io::stdin().read_to_string(&mut s)?;
+                    s.lines().next().unwrap_or("").to_string()
+                }
+            };
+            let ctx = Ctx::system();
+            let mut tx = db.begin().await?;
+            users::insert(
+                &mut tx,
+                &ctx,
+                &users::NewUser {
+                    username: &username,
+                    display_name: display_name.as_deref().unwrap_or(&username),
+                    role,
+                    org: &org,
+                    manager: manager.as_deref(),
+                    sales_type,
+                    password: &password,
+                },
+            )
+            .await
+            .map_err(describe)?;
+            tx.commit().await?;
+            println!("added {username}");
+        }
+        Command::Org(OrgCmd::Add { code, name, kind, parent }) => {
+            let db = open(&url).await?;
+            let mut pairs = vec![("code", Some(code.as_str())), ("name", Some(name.as_str())), ("kind", Some(kind.as_str()))];
+            if let Some(p) = parent.as_deref() {
+                pairs.push(("parent", Some(p)));
+            }
+            crate::app::org::create(&db, &Ctx::system(), &crate::app::input::Input::from_pairs(&pairs)).await.map_err(describe)?;
+            println!("added {code}");
+        }
+        Command::User(UserCmd::List) => {
+            let db = open(&url).await?;
+            for u in users::list(&db).await.map_err(describe)? {
+                println!("{}\t{}\t{}\t{}", u.username, u.role, u.org_unit, u.active);
+            }
+        }
+        Command::Token(TokenCmd::Create { username, name }) => {
+            let db = open(&url).await?;
+            let (_, token) = auth::create_token(&db, &Ctx::system(), &username, &name).await.map_err(|e| match e {
+                crate::domain::DomainError::NotFound => anyhow::anyhow!("no user {username}"),
+                e => describe(e),
+            })?;
+            println!("{token}");
+        }
+        Command::Backup { file } => {
+            let db = Db::connect(&url).await?;
+            if std::path::Path::new(&file).exists() {
+                bail!("{file} exists already");
+            }
+            db.backup(&url, &file).await?;
+            println!("backup written to {file}");
+        }
+    }
+    Ok(())
+}
+
+fn print_demo(users: &[crate::demo::DemoUser], password: &str) {
+    println!("Demo company loaded. Sign in with any of these users, password {password}:");
+    for u in users {
+        println!("  {:<14} {:<20} {} ({})", u.username, u.role, u.display_name, u.org_unit);
+    }
+}

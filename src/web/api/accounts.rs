@@ -1,0 +1,100 @@
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde_json::json;
+
+use super::{csv_response, fail, id_of, q, q_i64, query_pairs, route, Api, ApiResult};
+use crate::app::accounts::{self, Filter};
+use crate::app::input::Input;
+use crate::app::{contacts, export};
+use crate::web::auth::{ApiCtx, JsonBody};
+use crate::web::AppState;
+
+pub fn routes(api: Api) -> Api {
+    let api = route!(api, GET "/api/v1/accounts", "List accounts in the caller's scope", "accounts",
+        ["q", "owner", "region", "branch", "status", "rad_class", "industry", "level", "sort", "cursor", "limit"], false, list);
+    let api = route!(api, POST "/api/v1/accounts", "Create an account", "accounts", [], true, create);
+    let api = route!(api, GET "/api/v1/accounts/count", "Count accounts in scope matching the filters", "accounts",
+        ["q", "owner", "region", "branch", "status", "rad_class", "industry", "level"], false, count);
+    let api = route!(api, GET "/api/v1/accounts/export", "Export accounts in scope as CSV", "accounts",
+        ["q", "owner", "region", "branch", "status", "rad_class", "industry", "level"], false, export_csv);
+    let api = route!(api, GET "/api/v1/accounts/{id}", "Get one account", "accounts", [], false, get);
+    let api = route!(api, PATCH "/api/v1/accounts/{id}", "Update an account (needs its version)", "accounts", [], true, update);
+    let api = route!(api, DELETE "/api/v1/accounts/{id}", "Delete an account", "accounts", ["version"], false, delete);
+    let api = route!(api, GET "/api/v1/accounts/{id}/contacts", "The account's contacts (buying committee)", "contacts", [], false, list_contacts);
+    route!(api, POST "/api/v1/accounts/{id}/contacts", "Add a contact to the account", "contacts", [], true, create_contact)
+}
+
+pub fn filter_from(p: &[(String, String)]) -> Result<Filter, crate::domain::DomainError> {
+    let s = |k| q(p, k).map(str::to_string);
+    Ok(Filter {
+        q: s("q"),
+        owner: s("owner"),
+        region: s("region"),
+        branch: s("branch"),
+        status: s("status"),
+        rad_class: s("rad_class"),
+        industry: s("industry"),
+        level: s("level"),
+        sort: s("sort"),
+        cursor: s("cursor"),
+        limit: q_i64(p, "limit")?,
+    })
+}
+
+async fn list(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {
+    let f = filter_from(&query_pairs(raw)).map_err(fail(c.lang))?;
+    let page = accounts::list(&s.app.db, &c.ctx.caller, &f).await.map_err(fail(c.lang))?;
+    Ok(Json(page).into_response())
+}
+
+async fn count(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {
+    let f = filter_from(&query_pairs(raw)).map_err(fail(c.lang))?;
+    let n = accounts::count(&s.app.db, &c.ctx.caller, &f).await.map_err(fail(c.lang))?;
+    Ok(Json(json!({"count": n})).into_response())
+}
+
+async fn export_csv(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {
+    let f = filter_from(&query_pairs(raw)).map_err(fail(c.lang))?;
+    let rows = accounts::export(&s.app.db, &c.ctx.caller, &f).await.map_err(fail(c.lang))?;
+    let bytes = export::accounts_csv(&rows, c.ctx.caller.sees_credit()).map_err(|e| fail(c.lang)(e.into()))?;
+    Ok(csv_response(bytes, "accounts.csv"))
+}
+
+async fn get(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>) -> ApiResult {
+    let id = id_of(&id).map_err(fail(c.lang))?;
+    Ok(Json(accounts::get(&s.app.db, &c.ctx.caller, id).await.map_err(fail(c.lang))?).into_response())
+}
+
+async fn create(State(s): State<AppState>, c: ApiCtx, JsonBody(body): JsonBody) -> ApiResult {
+    let inp = Input::from_json(&body).map_err(fail(c.lang))?;
+    let v = accounts::create(&s.app.db, &c.ctx, &inp).await.map_err(fail(c.lang))?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+async fn update(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult {
+    let id = id_of(&id).map_err(fail(c.lang))?;
+    let inp = Input::from_json(&body).map_err(fail(c.lang))?;
+    Ok(Json(accounts::update(&s.app.db, &c.ctx, id, &inp).await.map_err(fail(c.lang))?).into_response())
+}
+
+async fn delete(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>, RawQuery(raw): RawQuery) -> ApiResult {
+    let id = id_of(&id).map_err(fail(c.lang))?;
+    let version = q_i64(&query_pairs(raw), "version").map_err(fail(c.lang))?;
+    accounts::delete(&s.app.db, &c.ctx, id, version).await.map_err(fail(c.lang))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list_contacts(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>) -> ApiResult {
+    let id = id_of(&id).map_err(fail(c.lang))?;
+    let items = contacts::of_account(&s.app.db, &c.ctx.caller, id).await.map_err(fail(c.lang))?;
+    Ok(Json(json!({"items": items, "next_cursor": null})).into_response())
+}
+
+async fn create_contact(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult {
+    let id = id_of(&id).map_err(fail(c.lang))?;
+    let inp = Input::from_json(&body).map_err(fail(c.lang))?;
+    let v = contacts::create(&s.app.db, &c.ctx, id, &inp).await.map_err(fail(c.lang))?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}

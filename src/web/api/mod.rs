@@ -1,0 +1,117 @@
+//! The JSON API. Every route is registered through [`Api`], which records its documentation,
+//! so /api/openapi.json is generated from the routes themselves and cannot miss one.
+mod accounts;
+mod admin;
+mod contacts;
+mod me;
+
+pub use accounts::filter_from as accounts_filter;
+pub use admin::audit_filter;
+
+use axum::handler::Handler;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{on, MethodFilter};
+use axum::Router;
+
+use super::error::ApiError;
+use super::i18n::Lang;
+use super::AppState;
+use crate::domain::DomainError;
+
+#[derive(Debug, Clone)]
+pub struct Doc {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub tag: &'static str,
+    /// Query parameters the route reads.
+    pub query: &'static [&'static str],
+    /// Whether it takes a JSON body.
+    pub body: bool,
+}
+
+pub struct Api {
+    router: Router<AppState>,
+    docs: Vec<Doc>,
+}
+
+impl Api {
+    fn new() -> Api {
+        Api { router: Router::new(), docs: vec![] }
+    }
+
+    fn add<H, T>(mut self, doc: Doc, h: H) -> Api
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = match doc.method {
+            "GET" => MethodFilter::GET,
+            "POST" => MethodFilter::POST,
+            "PATCH" => MethodFilter::PATCH,
+            "PUT" => MethodFilter::PUT,
+            _ => MethodFilter::DELETE,
+        };
+        self.router = self.router.route(doc.path, on(filter, h));
+        self.docs.push(doc);
+        self
+    }
+}
+
+/// Registers a route with its documentation: `route!(api, GET "/path", "summary", tag, [query], body, handler)`.
+macro_rules! route {
+    ($api:expr, $m:ident $path:literal, $summary:literal, $tag:literal, [$($q:literal),*], $body:literal, $h:expr) => {
+        $api.add(
+            $crate::web::api::Doc { method: stringify!($m), path: $path, summary: $summary, tag: $tag, query: &[$($q),*], body: $body },
+            $h,
+        )
+    };
+}
+pub(crate) use route;
+
+pub fn routes() -> (Router<AppState>, Vec<Doc>) {
+    let api = Api::new();
+    let api = accounts::routes(api);
+    let api = contacts::routes(api);
+    let api = admin::routes(api);
+    let api = me::routes(api);
+    (api.router, api.docs)
+}
+
+pub type ApiResult = Result<Response, ApiError>;
+
+/// Maps a use-case result into the caller's language.
+pub fn fail(lang: Lang) -> impl Fn(DomainError) -> ApiError {
+    move |err| ApiError { err, lang }
+}
+
+pub fn query_pairs(raw: Option<String>) -> Vec<(String, String)> {
+    raw.and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(&q).ok()).unwrap_or_default()
+}
+
+pub fn q<'a>(pairs: &'a [(String, String)], k: &str) -> Option<&'a str> {
+    pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+}
+
+pub fn q_i64(pairs: &[(String, String)], k: &str) -> Result<Option<i64>, DomainError> {
+    match q(pairs, k) {
+        None => Ok(None),
+        Some(v) => v.trim().parse().map(Some).map_err(|_| DomainError::invalid(k, "expected_integer")),
+    }
+}
+
+pub fn id_of(s: &str) -> Result<i64, DomainError> {
+    s.parse().map_err(|_| DomainError::NotFound)
+}
+
+pub fn csv_response(bytes: Vec<u8>, name: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        bytes,
+    )
+        .into_response()
+}

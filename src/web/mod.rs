@@ -1,0 +1,86 @@
+//! HTTP: the JSON API under /api/v1, the server-rendered UI, and the plumbing both share
+//! (request ids, security headers, metrics, authentication extractors, error mapping).
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod i18n;
+pub mod metrics;
+pub mod openapi;
+pub mod ui;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderName, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::app::App;
+
+/// Largest request body we read; larger ones get 413.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    pub metrics: Arc<metrics::Metrics>,
+    pub openapi: Arc<serde_json::Value>,
+}
+
+/// The id of the current request, shown in the `x-request-id` header and the audit rows.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+pub fn router(app: App) -> Router {
+    let (api_router, docs) = api::routes();
+    let openapi = Arc::new(openapi::document(&docs));
+    let state = AppState { app, metrics: Arc::new(metrics::Metrics::default()), openapi };
+    Router::new()
+        .merge(api_router)
+        .merge(ui::routes())
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::render))
+        .route("/api/openapi.json", get(openapi_json))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                 form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .with_state(state)
+}
+
+/// Gives every request an id, counts it for /metrics, and adds the id to the response.
+async fn observe(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
+    let id = crate::app::auth::random_token("")[..16].to_string();
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let start = Instant::now();
+    let mut res = next.run(req).await;
+    s.metrics.observe(res.status().as_u16(), start.elapsed());
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
+    }
+    res
+}
+
+async fn healthz(State(s): State<AppState>) -> Response {
+    if s.app.db.ping().await {
+        Json(serde_json::json!({"status": "ok"})).into_response()
+    } else {
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable"}))).into_response()
+    }
+}
+
+async fn openapi_json(State(s): State<AppState>) -> Response {
+    Json((*s.openapi).clone()).into_response()
+}

@@ -1,0 +1,652 @@
+//! Account and contact pages.
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+
+use super::forms::{Field, FormPage};
+use super::{fail_page, history_rows, money, render, HistoryRow, Layout};
+use crate::app::accounts::{self, AccountView};
+use crate::app::audit::{self, AuditFilter};
+use crate::app::contacts::{self, ContactView};
+use crate::app::input::Input;
+use crate::app::{export, org, users, Caller};
+use crate::domain::account::{Attitude, DecisionRole, Gender, Industry, Level, Status, RAD_CLASSES};
+use crate::domain::policy::{decide, Decision, Op};
+use crate::web::api::{csv_response, id_of, q, query_pairs};
+use crate::web::auth::{UiCtx, UiForm};
+use crate::web::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/accounts", get(list))
+        .route("/accounts/export.csv", get(export_csv))
+        .route("/accounts/new", get(new_form).post(create))
+        .route("/accounts/{id}", get(show))
+        .route("/accounts/{id}/edit", get(edit_form).post(update))
+        .route("/accounts/{id}/delete", get(delete_confirm).post(delete))
+        .route("/accounts/{id}/contacts/new", get(new_contact_form).post(create_contact))
+        .route("/contacts", get(contact_list))
+        .route("/contacts/export.csv", get(contacts_csv))
+        .route("/contacts/{id}", get(contact_show))
+        .route("/contacts/{id}/edit", get(contact_edit_form).post(contact_update))
+        .route("/contacts/{id}/delete", get(contact_delete_confirm).post(contact_delete))
+}
+
+fn codes<T: Copy>(all: &[T], code: fn(T) -> &'static str) -> Vec<&'static str> {
+    all.iter().map(|x| code(*x)).collect()
+}
+
+pub struct Select {
+    pub name: &'static str,
+    pub label: String,
+    pub value: String,
+    pub options: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "accounts.html")]
+struct ListPage {
+    l: Layout,
+    f_q: String,
+    selects: Vec<Select>,
+    rows: Vec<AccountView>,
+    columns: Vec<(String, Option<String>)>,
+    count_text: String,
+    filter_qs: String,
+    has_cursor: bool,
+    next_href: Option<String>,
+    can_create: bool,
+}
+
+const FILTER_KEYS: &[&str] = &["q", "industry", "status", "rad_class", "level", "region", "owner", "sort"];
+
+fn qs(pairs: &[(&str, String)]) -> String {
+    serde_urlencoded::to_string(pairs.iter().filter(|(_, v)| !v.is_empty()).collect::<Vec<_>>()).unwrap_or_default()
+}
+
+async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    let p = query_pairs(raw);
+    let f = match crate::web::api::accounts_filter(&p) {
+        Ok(f) => f,
+        Err(e) => return fail_page(&ui, e),
+    };
+    let caller = &ui.ctx.caller;
+    let db = &s.app.db;
+    let (page, n) = match tokio::try_join!(accounts::list(db, caller, &f), accounts::count(db, caller, &f)) {
+        Ok(x) => x,
+        Err(e) => return fail_page(&ui, e),
+    };
+    let l = Layout::new(&ui, "accounts", ui.lang.t("accounts.title"));
+    let val = |k: &str| q(&p, k).unwrap_or("").to_string();
+    let kept: Vec<(&str, String)> = FILTER_KEYS.iter().map(|k| (*k, val(k))).collect();
+    let filter_qs = qs(&kept);
+    let regions = org::list(db).await.unwrap_or_default();
+    let mut selects = vec![
+        Select { name: "industry", label: l.t("field.industry"), value: val("industry"), options: opts(&l, "industry", &codes(Industry::ALL, Industry::code)) },
+        Select { name: "status", label: l.t("field.status"), value: val("status"), options: opts(&l, "status", &codes(Status::ALL, Status::code)) },
+        Select { name: "level", label: l.t("field.level"), value: val("level"), options: opts(&l, "level", &codes(Level::ALL, Level::code)) },
+        Select { name: "rad_class", label: l.t("field.rad_class"), value: val("rad_class"), options: RAD_CLASSES.iter().map(|c| (c.to_string(), c.to_string())).collect() },
+        Select { name: "region", label: l.t("field.region"), value: val("region"),
+            options: regions.iter().filter(|o| o.kind == "region").map(|o| (o.code.clone(), o.name.clone())).collect() },
+    ];
+    if caller.reach() != crate::domain::role::Reach::Own {
+        let us = users::list(db).await.unwrap_or_default();
+        selects.push(Select { name: "owner", label: l.t("field.owner"), value: val("owner"),
+            options: us.iter().filter(|u| matches!(u.role.as_str(), "ka_rep" | "ka_manager" | "inside_sales")).map(|u| (u.username.clone(), u.display_name.clone())).collect() });
+    }
+    let sort = val("sort");
+    let sort_link = |key: &str| {
+        let next = if sort == key { format!("-{key}") } else { key.to_string() };
+        let mut k: Vec<(&str, String)> = kept.iter().filter(|(n, _)| *n != "sort").cloned().collect();
+        k.push(("sort", next));
+        Some(format!("/accounts?{}", qs(&k)))
+    };
+    let mut columns = vec![
+        (l.t("field.name"), sort_link("name")),
+        (l.t("field.industry"), None),
+        (l.t("field.level"), None),
+        (l.t("field.region"), None),
+        (l.t("field.owner"), None),
+        (l.t("field.status"), None),
+        (l.t("field.rad_class"), None),
+        (l.t("field.buying_power"), sort_link("buying_power")),
+    ];
+    if l.sees_credit {
+        columns.push((l.t("field.credit_grade"), None));
+    }
+    let next_href = page.next_cursor.as_ref().map(|c| {
+        let mut k = kept.clone();
+        k.push(("cursor", c.clone()));
+        format!("/accounts?{}", qs(&k))
+    });
+    let page_t = ListPage {
+        count_text: l.t("accounts.count").replace("{n}", &n.to_string()),
+        f_q: val("q"),
+        selects,
+        rows: page.items,
+        columns,
+        filter_qs,
+        has_cursor: q(&p, "cursor").is_some(),
+        next_href,
+        can_create: caller.role.edits_accounts(),
+        l,
+    };
+    render(&page_t)
+}
+
+fn opts(l: &Layout, kind: &str, codes: &[&str]) -> Vec<(String, String)> {
+    codes.iter().map(|c| (c.to_string(), l.e(kind, c))).collect()
+}
+
+async fn export_csv(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    let p = query_pairs(raw);
+    let res = async {
+        let f = crate::web::api::accounts_filter(&p)?;
+        let rows = accounts::export(&s.app.db, &ui.ctx.caller, &f).await?;
+        Ok::<_, crate::domain::DomainError>(export::accounts_csv(&rows, ui.ctx.caller.sees_credit())?)
+    }
+    .await;
+    match res {
+        Ok(b) => csv_response(b, "accounts.csv"),
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+async fn account_form(s: &AppState, l: Layout, caller: &Caller, a: Option<&AccountView>) -> FormPage {
+    let db = &s.app.db;
+    let units = org::list(db).await.unwrap_or_default();
+    let g = |f: fn(&AccountView) -> Option<String>| a.and_then(f);
+    let mut fields = vec![
+        Field::new(&l, "name", "text", g(|a| Some(a.name.clone()))).required(),
+        Field::new(&l, "short_name", "text", g(|a| a.short_name.clone())),
+        Field::new(&l, "credit_code", "text", g(|a| a.credit_code.clone())).help(l.t("help.credit_code")),
+        Field::new(&l, "industry", "select", g(|a| Some(a.industry.clone()))).choices(&l, "industry", &codes(Industry::ALL, Industry::code)).required(),
+        Field::new(&l, "level", "select", g(|a| Some(a.level.clone())).or(Some("L3".into()))).choices(&l, "level", &codes(Level::ALL, Level::code)).required(),
+        Field::new(&l, "region", "select", g(|a| a.region.clone()))
+            .options(units.iter().filter(|o| o.kind == "region").map(|o| (o.code.clone(), o.name.clone())).collect()),
+        Field::new(&l, "branch", "select", g(|a| a.branch.clone()))
+            .options(units.iter().filter(|o| o.kind == "branch").map(|o| (o.code.clone(), o.name.clone())).collect()),
+    ];
+    if caller.role.manages_accounts() {
+        let us = users::list(db).await.unwrap_or_default();
+        let sales: Vec<(String, String)> = us
+            .iter()
+            .filter(|u| u.active && matches!(u.role.as_str(), "ka_rep" | "ka_manager" | "inside_sales" | "ka_director"))
+            .map(|u| (u.username.clone(), format!("{} ({})", u.display_name, u.username)))
+            .collect();
+        fields.push(Field::new(&l, "owner", "select", g(|a| a.owner.clone())).options(sales.clone()));
+        fields.push(Field::new(&l, "inside_owner", "select", g(|a| a.inside_owner.clone())).options(sales.clone()));
+        fields.push(Field::new(&l, "ka_manager", "select", g(|a| a.ka_manager.clone())).options(sales));
+    }
+    fields.extend([
+        Field::new(&l, "buying_power", "text", g(|a| a.buying_power.clone())).help(l.t("help.money")),
+        Field::new(&l, "sales_12m", "text", g(|a| a.sales_12m.clone())).help(l.t("help.money")),
+        Field::new(&l, "address", "text", g(|a| a.address.clone())),
+        Field::new(&l, "website", "text", g(|a| a.website.clone())),
+        Field::new(&l, "business_units", "text", g(|a| a.business_units.clone())),
+        Field::new(&l, "tags", "text", g(|a| a.tags.clone())),
+        Field::new(&l, "current_asset_ratio", "text", g(|a| a.current_asset_ratio.clone())).help(l.t("help.percent")),
+        Field::new(&l, "net_margin", "text", g(|a| a.net_margin.clone())).help(l.t("help.percent")),
+        Field::new(&l, "roa", "text", g(|a| a.roa.clone())).help(l.t("help.percent")),
+        Field::new(&l, "collection_days", "number", g(|a| a.collection_days.map(|d| d.to_string()))),
+        Field::new(&l, "inventory_days", "number", g(|a| a.inventory_days.map(|d| d.to_string()))),
+        Field::new(&l, "notes", "textarea", g(|a| a.notes.clone())),
+    ]);
+    let (heading, action, cancel, submit) = match a {
+        Some(a) => (format!("{} · {}", l.t("action.edit"), a.name), format!("/accounts/{}/edit", a.id), format!("/accounts/{}", a.id), l.t("action.save")),
+        None => (l.t("accounts.new"), "/accounts/new".into(), "/accounts".into(), l.t("action.create")),
+    };
+    FormPage { heading, action, fields, version: a.map(|a| a.version), submit, cancel, errors: vec![], l }
+}
+
+async fn new_form(State(s): State<AppState>, ui: UiCtx) -> Response {
+    if !ui.ctx.caller.role.edits_accounts() {
+        return fail_page(&ui, crate::domain::DomainError::Forbidden);
+    }
+    let l = Layout::new(&ui, "accounts", ui.lang.t("accounts.new"));
+    render(&account_form(&s, l, &ui.ctx.caller, None).await)
+}
+
+async fn create(State(s): State<AppState>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let res = match Input::from_form(&form.fields) {
+        Ok(inp) => accounts::create(&s.app.db, &ui.ctx, &inp).await,
+        Err(e) => Err(e),
+    };
+    match res {
+        Ok(a) => Redirect::to(&format!("/accounts/{}", a.id)).into_response(),
+        Err(e) => {
+            let l = Layout::new(ui, "accounts", ui.lang.t("accounts.new"));
+            let mut page = account_form(&s, l, &ui.ctx.caller, None).await;
+            page.refill(&form.fields);
+            page.with_error(&e)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    l: Layout,
+    a: AccountView,
+    fields: Vec<(String, String, String)>,
+    contacts: Vec<(usize, ContactView, String)>,
+    history: Vec<HistoryRow>,
+    can_edit: bool,
+    can_delete: bool,
+}
+
+/// Contacts in org-chart order (each boss followed by their reports), with depth.
+fn org_chart(cs: Vec<ContactView>) -> Vec<(usize, ContactView, String)> {
+    let name_of = |id: Option<i64>| cs.iter().find(|c| Some(c.id) == id).map(|c| c.name.clone()).unwrap_or_else(|| "—".into());
+    let mut out = vec![];
+    fn walk(cs: &[ContactView], parent: Option<i64>, depth: usize, out: &mut Vec<(usize, i64)>, seen: &mut Vec<i64>) {
+        for c in cs.iter().filter(|c| c.reports_to == parent) {
+            if seen.contains(&c.id) || depth > 20 {
+                continue;
+            }
+            seen.push(c.id);
+            out.push((depth, c.id));
+            walk(cs, Some(c.id), depth + 1, out, seen);
+        }
+    }
+    let mut order = vec![];
+    let mut seen = vec![];
+    // Roots: no boss, or a boss that is not on this account any more.
+    let roots: Vec<Option<i64>> = std::iter::once(None).collect();
+    for r in roots {
+        walk(&cs, r, 0, &mut order, &mut seen);
+    }
+    for c in &cs {
+        if !seen.contains(&c.id) {
+            order.push((0, c.id));
+        }
+    }
+    for (d, id) in order {
+        if let Some(c) = cs.iter().find(|c| c.id == id) {
+            out.push((d, c.clone(), name_of(c.reports_to)));
+        }
+    }
+    out
+}
+
+fn pct(v: &Option<String>) -> String {
+    v.as_ref().map(|s| format!("{s}%")).unwrap_or_else(|| "—".into())
+}
+
+async fn load_history(s: &AppState, ui: &UiCtx, l: &Layout, entity: &str, id: i64) -> Vec<HistoryRow> {
+    let f = AuditFilter { entity: Some(entity.into()), entity_id: Some(id.to_string()), cursor: None, limit: 100 };
+    history_rows(l, audit::list(&s.app.db, &ui.ctx, &f).await.map(|p| p.items).unwrap_or_default())
+}
+
+async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    let caller = &ui.ctx.caller;
+    let res = async {
+        let id = id_of(&id)?;
+        let a = accounts::get(&s.app.db, caller, id).await?;
+        let cs = contacts::of_account(&s.app.db, caller, id).await?;
+        Ok::<_, crate::domain::DomainError>((a, cs))
+    }
+    .await;
+    let (a, cs) = match res {
+        Ok(x) => x,
+        Err(e) => return fail_page(&ui, e),
+    };
+    let l = Layout::new(&ui, "accounts", a.name.clone());
+    let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
+    let fields = vec![
+        (l.t("field.short_name"), dash(&a.short_name), "short_name".into()),
+        (l.t("field.credit_code"), dash(&a.credit_code), "credit_code".into()),
+        (l.t("field.industry"), l.e("industry", &a.industry), "industry".into()),
+        (l.t("field.level"), a.level.clone(), "level".into()),
+        (l.t("field.status"), l.e("status", &a.status), "status".into()),
+        (l.t("field.tier"), a.tier.as_deref().map(|t| l.e("tier", t)).unwrap_or_else(|| "—".into()), "tier".into()),
+        (l.t("field.region"), dash(&a.names.region), "region".into()),
+        (l.t("field.branch"), dash(&a.names.branch), "branch".into()),
+        (l.t("field.owner"), dash(&a.names.owner), "owner".into()),
+        (l.t("field.inside_owner"), dash(&a.names.inside_owner), "inside_owner".into()),
+        (l.t("field.ka_manager"), dash(&a.names.ka_manager), "ka_manager".into()),
+        (l.t("field.buying_power"), money(&a.buying_power), "buying_power".into()),
+        (l.t("field.sales_12m"), money(&a.sales_12m), "sales_12m".into()),
+        (l.t("field.sow"), pct(&a.sow), "sow".into()),
+        (l.t("field.rad_class"), dash(&a.rad_class), "rad_class".into()),
+        (l.t("field.address"), dash(&a.address), "address".into()),
+        (l.t("field.website"), dash(&a.website), "website".into()),
+        (l.t("field.business_units"), dash(&a.business_units), "business_units".into()),
+        (l.t("field.tags"), dash(&a.tags), "tags".into()),
+        (l.t("field.current_asset_ratio"), pct(&a.current_asset_ratio), "current_asset_ratio".into()),
+        (l.t("field.net_margin"), pct(&a.net_margin), "net_margin".into()),
+        (l.t("field.roa"), pct(&a.roa), "roa".into()),
+        (l.t("field.collection_days"), a.collection_days.map(|d| d.to_string()).unwrap_or_else(|| "—".into()), "collection_days".into()),
+        (l.t("field.inventory_days"), a.inventory_days.map(|d| d.to_string()).unwrap_or_else(|| "—".into()), "inventory_days".into()),
+        (l.t("field.notes"), dash(&a.notes), "notes".into()),
+    ];
+    let history = load_history(&s, &ui, &l, "account", a.id).await;
+    let page = AccountPage {
+        can_edit: decide(caller.role, true, Op::Update) == Decision::Allow,
+        can_delete: decide(caller.role, true, Op::Delete) == Decision::Allow,
+        contacts: org_chart(cs),
+        fields,
+        history,
+        a,
+        l,
+    };
+    render(&page)
+}
+
+async fn edit_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    let a = match async { accounts::get(&s.app.db, &ui.ctx.caller, id_of(&id)?).await }.await {
+        Ok(a) => a,
+        Err(e) => return fail_page(&ui, e),
+    };
+    if decide(ui.ctx.caller.role, true, Op::Update) != Decision::Allow {
+        return fail_page(&ui, crate::domain::DomainError::Forbidden);
+    }
+    let l = Layout::new(&ui, "accounts", a.name.clone());
+    render(&account_form(&s, l, &ui.ctx.caller, Some(&a)).await)
+}
+
+async fn update(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let id = match id_of(&id) {
+        Ok(i) => i,
+        Err(e) => return fail_page(ui, e),
+    };
+    let res = match Input::from_form(&form.fields) {
+        Ok(inp) => accounts::update(&s.app.db, &ui.ctx, id, &inp).await,
+        Err(e) => Err(e),
+    };
+    match res {
+        Ok(a) => Redirect::to(&format!("/accounts/{}", a.id)).into_response(),
+        Err(e @ crate::domain::DomainError::NotFound) | Err(e @ crate::domain::DomainError::Forbidden) => fail_page(ui, e),
+        Err(e) => {
+            // Show the form again with what the user typed, against the current record.
+            let cur = accounts::get(&s.app.db, &ui.ctx.caller, id).await.ok();
+            let l = Layout::new(ui, "accounts", ui.lang.t("action.edit"));
+            let mut page = account_form(&s, l, &ui.ctx.caller, cur.as_ref()).await;
+            page.refill(&form.fields);
+            if !matches!(e, crate::domain::DomainError::StaleVersion { .. }) {
+                page.version = form.get("version").and_then(|v| v.parse().ok());
+            }
+            page.with_error(&e)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "confirm.html")]
+pub struct ConfirmPage {
+    pub l: Layout,
+    pub heading: String,
+    pub message: String,
+    pub action: String,
+    pub version: Option<i64>,
+    pub submit: String,
+    pub cancel: String,
+}
+
+async fn delete_confirm(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    let a = match async { accounts::get(&s.app.db, &ui.ctx.caller, id_of(&id)?).await }.await {
+        Ok(a) => a,
+        Err(e) => return fail_page(&ui, e),
+    };
+    let l = Layout::new(&ui, "accounts", a.name.clone());
+    render(&ConfirmPage {
+        heading: format!("{} · {}", l.t("action.delete"), a.name),
+        message: l.t("accounts.delete_confirm"),
+        action: format!("/accounts/{}/delete", a.id),
+        version: Some(a.version),
+        submit: l.t("action.delete"),
+        cancel: format!("/accounts/{}", a.id),
+        l,
+    })
+}
+
+async fn delete(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let version = form.get("version").and_then(|v| v.parse().ok());
+    match async { accounts::delete(&s.app.db, &ui.ctx, id_of(&id)?, version).await }.await {
+        Ok(()) => Redirect::to("/accounts").into_response(),
+        Err(e) => fail_page(ui, e),
+    }
+}
+
+// ---- contacts ----
+
+fn contact_form(l: Layout, account_id: i64, c: Option<&ContactView>, siblings: &[ContactView]) -> FormPage {
+    let g = |f: fn(&ContactView) -> Option<String>| c.and_then(f);
+    let bosses: Vec<(String, String)> = siblings
+        .iter()
+        .filter(|s| Some(s.id) != c.map(|c| c.id))
+        .map(|s| (s.id.to_string(), format!("{} · {}", s.name, s.title.clone().unwrap_or_default())))
+        .collect();
+    let fields = vec![
+        Field::new(&l, "name", "text", g(|c| Some(c.name.clone()))).required(),
+        Field::new(&l, "title", "text", g(|c| c.title.clone())),
+        Field::new(&l, "department", "text", g(|c| c.department.clone())),
+        Field::new(&l, "reports_to", "select", g(|c| c.reports_to.map(|r| r.to_string()))).options(bosses),
+        Field::new(&l, "decision_role", "select", g(|c| c.decision_role.clone())).choices(&l, "decision_role", &codes(DecisionRole::ALL, DecisionRole::code)),
+        Field::new(&l, "attitude", "select", g(|c| c.attitude.clone())).choices(&l, "attitude", &codes(Attitude::ALL, Attitude::code)),
+        Field::new(&l, "relationship", "select", g(|c| c.relationship.map(|r| r.to_string())))
+            .options((1..=5).map(|i| (i.to_string(), format!("{i}/5"))).collect()),
+        Field::new(&l, "gender", "select", g(|c| c.gender.clone())).choices(&l, "gender", &codes(Gender::ALL, Gender::code)),
+        Field::new(&l, "birthday", "date", g(|c| c.birthday.clone())),
+        Field::new(&l, "phone", "text", g(|c| c.phone.clone())),
+        Field::new(&l, "email", "email", g(|c| c.email.clone())),
+        Field::new(&l, "last_contact_on", "date", g(|c| c.last_contact_on.clone())),
+        Field::new(&l, "interests", "textarea", g(|c| c.interests.clone())),
+    ];
+    let (heading, action, cancel, submit) = match c {
+        Some(c) => (format!("{} · {}", l.t("action.edit"), c.name), format!("/contacts/{}/edit", c.id), format!("/contacts/{}", c.id), l.t("action.save")),
+        None => (l.t("contacts.new"), format!("/accounts/{account_id}/contacts/new"), format!("/accounts/{account_id}#contacts"), l.t("action.create")),
+    };
+    FormPage { heading, action, fields, version: c.map(|c| c.version), submit, cancel, errors: vec![], l }
+}
+
+async fn new_contact_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    let res = async {
+        let id = id_of(&id)?;
+        Ok::<_, crate::domain::DomainError>((id, contacts::of_account(&s.app.db, &ui.ctx.caller, id).await?))
+    }
+    .await;
+    match res {
+        Ok((id, sib)) => render(&contact_form(Layout::new(&ui, "accounts", ui.lang.t("contacts.new")), id, None, &sib)),
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+async fn create_contact(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let id = match id_of(&id) {
+        Ok(i) => i,
+        Err(e) => return fail_page(ui, e),
+    };
+    let res = match Input::from_form(&form.fields) {
+        Ok(inp) => contacts::create(&s.app.db, &ui.ctx, id, &inp).await,
+        Err(e) => Err(e),
+    };
+    match res {
+        Ok(_) => Redirect::to(&format!("/accounts/{id}#contacts")).into_response(),
+        Err(e @ (crate::domain::DomainError::NotFound | crate::domain::DomainError::Forbidden)) => fail_page(ui, e),
+        Err(e) => {
+            let sib = contacts::of_account(&s.app.db, &ui.ctx.caller, id).await.unwrap_or_default();
+            let mut page = contact_form(Layout::new(ui, "accounts", ui.lang.t("contacts.new")), id, None, &sib);
+            page.refill(&form.fields);
+            page.with_error(&e)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "contacts.html")]
+struct ContactList {
+    l: Layout,
+    q: String,
+    q_enc: String,
+    rows: Vec<ContactView>,
+    count_text: String,
+    next_href: Option<String>,
+}
+
+async fn contact_list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    let p = query_pairs(raw);
+    let f = contacts::Filter {
+        q: q(&p, "q").map(str::to_string),
+        cursor: q(&p, "cursor").map(str::to_string),
+        ..Default::default()
+    };
+    let db = &s.app.db;
+    let (page, n) = match tokio::try_join!(contacts::list(db, &ui.ctx.caller, &f), contacts::count(db, &ui.ctx.caller, &f)) {
+        Ok(x) => x,
+        Err(e) => return fail_page(&ui, e),
+    };
+    let l = Layout::new(&ui, "contacts", ui.lang.t("contacts.title"));
+    let qv = q(&p, "q").unwrap_or("").to_string();
+    let q_enc = serde_urlencoded::to_string([("q", &qv)]).unwrap_or_default().trim_start_matches("q=").to_string();
+    let next_href = page.next_cursor.map(|c| format!("/contacts?q={q_enc}&cursor={c}"));
+    render(&ContactList { count_text: l.t("contacts.count").replace("{n}", &n.to_string()), q: qv, q_enc, rows: page.items, next_href, l })
+}
+
+async fn contacts_csv(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    let p = query_pairs(raw);
+    let f = contacts::Filter { q: q(&p, "q").map(str::to_string), ..Default::default() };
+    let res = async {
+        let rows = contacts::export(&s.app.db, &ui.ctx.caller, &f).await?;
+        Ok::<_, crate::domain::DomainError>(export::contacts_csv(&rows)?)
+    }
+    .await;
+    match res {
+        Ok(b) => csv_response(b, "contacts.csv"),
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "contact.html")]
+struct ContactPage {
+    l: Layout,
+    c: ContactView,
+    fields: Vec<(String, String)>,
+    history: Vec<HistoryRow>,
+    can_edit: bool,
+    can_delete: bool,
+}
+
+async fn contact_show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    let c = match async { contacts::get(&s.app.db, &ui.ctx.caller, id_of(&id)?).await }.await {
+        Ok(c) => c,
+        Err(e) => return fail_page(&ui, e),
+    };
+    let l = Layout::new(&ui, "contacts", c.name.clone());
+    let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
+    let boss = match c.reports_to {
+        Some(b) => contacts::get(&s.app.db, &ui.ctx.caller, b).await.map(|b| b.name).unwrap_or_else(|_| "—".into()),
+        None => "—".into(),
+    };
+    let fields = vec![
+        (l.t("field.title"), dash(&c.title)),
+        (l.t("field.department"), dash(&c.department)),
+        (l.t("field.reports_to"), boss),
+        (l.t("field.decision_role"), c.decision_role.as_deref().map(|v| l.e("decision_role", v)).unwrap_or_else(|| "—".into())),
+        (l.t("field.attitude"), c.attitude.as_deref().map(|v| l.e("attitude", v)).unwrap_or_else(|| "—".into())),
+        (l.t("field.relationship"), c.relationship.map(|r| format!("{r}/5")).unwrap_or_else(|| "—".into())),
+        (l.t("field.gender"), c.gender.as_deref().map(|v| l.e("gender", v)).unwrap_or_else(|| "—".into())),
+        (l.t("field.birthday"), dash(&c.birthday)),
+        (l.t("field.phone"), dash(&c.phone)),
+        (l.t("field.email"), dash(&c.email)),
+        (l.t("field.last_contact_on"), dash(&c.last_contact_on)),
+        (l.t("field.interests"), dash(&c.interests)),
+    ];
+    let history = load_history(&s, &ui, &l, "contact", c.id).await;
+    let role = ui.ctx.caller.role;
+    render(&ContactPage {
+        can_edit: decide(role, true, Op::Update) == Decision::Allow,
+        can_delete: decide(role, true, Op::Delete) == Decision::Allow,
+        c,
+        fields,
+        history,
+        l,
+    })
+}
+
+async fn contact_edit_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    let res = async {
+        let c = contacts::get(&s.app.db, &ui.ctx.caller, id_of(&id)?).await?;
+        let sib = contacts::of_account(&s.app.db, &ui.ctx.caller, c.account_id).await?;
+        Ok::<_, crate::domain::DomainError>((c, sib))
+    }
+    .await;
+    match res {
+        Ok((c, sib)) => {
+            if decide(ui.ctx.caller.role, true, Op::Update) != Decision::Allow {
+                return fail_page(&ui, crate::domain::DomainError::Forbidden);
+            }
+            render(&contact_form(Layout::new(&ui, "contacts", c.name.clone()), c.account_id, Some(&c), &sib))
+        }
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+async fn contact_update(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let id = match id_of(&id) {
+        Ok(i) => i,
+        Err(e) => return fail_page(ui, e),
+    };
+    let res = match Input::from_form(&form.fields) {
+        Ok(inp) => contacts::update(&s.app.db, &ui.ctx, id, &inp).await,
+        Err(e) => Err(e),
+    };
+    match res {
+        Ok(c) => Redirect::to(&format!("/contacts/{}", c.id)).into_response(),
+        Err(e @ (crate::domain::DomainError::NotFound | crate::domain::DomainError::Forbidden)) => fail_page(ui, e),
+        Err(e) => {
+            let cur = match contacts::get(&s.app.db, &ui.ctx.caller, id).await {
+                Ok(c) => c,
+                Err(e) => return fail_page(ui, e),
+            };
+            let sib = contacts::of_account(&s.app.db, &ui.ctx.caller, cur.account_id).await.unwrap_or_default();
+            let mut page = contact_form(Layout::new(ui, "contacts", cur.name.clone()), cur.account_id, Some(&cur), &sib);
+            page.refill(&form.fields);
+            if !matches!(e, crate::domain::DomainError::StaleVersion { .. }) {
+                page.version = form.get("version").and_then(|v| v.parse().ok());
+            }
+            page.with_error(&e)
+        }
+    }
+}
+
+async fn contact_delete_confirm(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    let c = match async { contacts::get(&s.app.db, &ui.ctx.caller, id_of(&id)?).await }.await {
+        Ok(c) => c,
+        Err(e) => return fail_page(&ui, e),
+    };
+    let l = Layout::new(&ui, "contacts", c.name.clone());
+    render(&ConfirmPage {
+        heading: format!("{} · {}", l.t("action.delete"), c.name),
+        message: l.t("contacts.delete_confirm"),
+        action: format!("/contacts/{}/delete", c.id),
+        version: Some(c.version),
+        submit: l.t("action.delete"),
+        cancel: format!("/contacts/{}", c.id),
+        l,
+    })
+}
+
+async fn contact_delete(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let version = form.get("version").and_then(|v| v.parse().ok());
+    let res = async {
+        let id = id_of(&id)?;
+        let c = contacts::get(&s.app.db, &ui.ctx.caller, id).await?;
+        contacts::delete(&s.app.db, &ui.ctx, id, version).await?;
+        Ok::<_, crate::domain::DomainError>(c.account_id)
+    }
+    .await;
+    match res {
+        Ok(aid) => Redirect::to(&format!("/accounts/{aid}#contacts")).into_response(),
+        Err(e) => fail_page(ui, e),
+    }
+}

@@ -1,0 +1,293 @@
+//! The server-rendered web UI. Handlers parse the request, call the same use cases as the
+//! API, and render askama templates; rules stay in `app`.
+mod accounts;
+mod admin;
+mod forms;
+
+use askama::Template;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use super::auth::{cookie, same_secret, UiCtx, UiForm, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use super::error::status_and_code;
+use super::i18n::Lang;
+use super::{AppState, RequestId};
+use crate::app::audit::AuditEntry;
+use crate::app::auth;
+use crate::domain::money::display_fen;
+use crate::domain::DomainError;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/accounts") }))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/static/app.css", get(css))
+        .route("/static/app.js", get(js))
+        .merge(accounts::routes())
+        .merge(admin::routes())
+}
+
+/// What every page's frame needs: language, who is signed in, the CSRF token, the nav.
+pub struct Layout {
+    pub lang: Lang,
+    pub title: String,
+    pub nav: &'static str,
+    pub display_name: String,
+    pub role_key: String,
+    pub csrf: String,
+    pub is_admin: bool,
+    pub sees_credit: bool,
+    pub flash: Vec<String>,
+}
+
+impl Layout {
+    pub fn new(ui: &UiCtx, nav: &'static str, title: String) -> Layout {
+        let c = &ui.ctx.caller;
+        Layout {
+            lang: ui.lang,
+            title,
+            nav,
+            display_name: c.display_name.clone(),
+            role_key: format!("role.{}", c.role.code()),
+            csrf: ui.csrf.clone(),
+            is_admin: c.role.is_admin(),
+            sees_credit: c.sees_credit(),
+            flash: vec![],
+        }
+    }
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+    pub fn money(&self, v: Option<&String>) -> String {
+        money(&v.cloned())
+    }
+    /// The label of an enumerated value, e.g. `e("industry", "power")` → 电力.
+    pub fn e(&self, kind: &str, value: &str) -> String {
+        let key = format!("{kind}.{value}");
+        let s = self.lang.t(&key);
+        if s.ends_with(&key) {
+            value.to_string()
+        } else {
+            s
+        }
+    }
+}
+
+pub fn money(v: &Option<String>) -> String {
+    match v.as_deref().and_then(|s| crate::domain::money::parse_fen(s).ok()) {
+        Some(f) => display_fen(f),
+        None => "—".into(),
+    }
+}
+
+pub fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!("template: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    l: Layout,
+    heading: String,
+    message: String,
+}
+
+/// A page for an error; used where no signed-in frame is at hand (extractors).
+pub fn error_page(lang: Lang, err: &DomainError) -> Response {
+    let (status, code) = status_and_code(err);
+    let body = format!(
+        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{status}</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main><h1>{}</h1><p class=\"error\" role=\"alert\">{}</p><p><a href=\"/\">KAM</a></p></main></body></html>",
+        lang.code(),
+        status.as_u16(),
+        askama_escape(&lang.msg("err", code))
+    );
+    (status, Html(body)).into_response()
+}
+
+fn askama_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// An error inside a signed-in page: the frame stays, the message is in the user's language.
+pub fn fail_page(ui: &UiCtx, err: DomainError) -> Response {
+    let (status, code) = status_and_code(&err);
+    if let DomainError::Internal(e) = &err {
+        tracing::error!("internal error: {e:#}");
+    }
+    let l = Layout::new(ui, "", ui.lang.t("err.title"));
+    let page = ErrorPage { heading: format!("{}", status.as_u16()), message: ui.lang.msg("err", code), l };
+    let mut res = render(&page);
+    *res.status_mut() = status;
+    res
+}
+
+pub struct HistoryRow {
+    pub at: String,
+    pub at_display: String,
+    pub who: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub action_key: String,
+    pub changes: Vec<(String, String, String)>,
+}
+
+fn show_json(v: Option<&serde_json::Value>) -> String {
+    match v {
+        None | Some(serde_json::Value::Null) => "—".into(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+    }
+}
+
+pub fn history_rows(l: &Layout, entries: Vec<AuditEntry>) -> Vec<HistoryRow> {
+    entries
+        .into_iter()
+        .map(|e| {
+            let changes = e
+                .changed
+                .iter()
+                .map(|k| {
+                    let b = e.before.as_ref().and_then(|v| v.get(k));
+                    let a = e.after.as_ref().and_then(|v| v.get(k));
+                    (l.e("field", k), show_json(b), show_json(a))
+                })
+                .collect();
+            HistoryRow {
+                at_display: e.at.get(..19).unwrap_or(&e.at).replace('T', " ") + " UTC",
+                at: e.at,
+                who: e.who,
+                entity: e.entity,
+                entity_id: e.entity_id,
+                action_key: format!("action.{}", e.what),
+                changes,
+            }
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    lang: Lang,
+    csrf: String,
+    next: String,
+    username: String,
+    error: Option<String>,
+}
+
+fn query_get(raw: &Option<String>, k: &str) -> Option<String> {
+    super::api::q(&super::api::query_pairs(raw.clone()), k).map(str::to_string)
+}
+
+fn safe_next(n: Option<String>) -> String {
+    match n {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n,
+        _ => "/accounts".into(),
+    }
+}
+
+fn login_lang(h: &HeaderMap, raw: &Option<String>) -> Lang {
+    query_get(raw, "lang")
+        .map(|l| Lang::from_code(&l))
+        .or_else(|| cookie(h, "kam_lang").map(Lang::from_code))
+        .unwrap_or(Lang::Zh)
+}
+
+fn login_form(lang: Lang, next: String, username: String, error: Option<String>, status: StatusCode) -> Response {
+    // Double-submit token for the sign-in form (there is no session yet to hold one).
+    let csrf = auth::random_token("");
+    let page = LoginPage { lang, csrf: csrf.clone(), next, username, error };
+    let mut res = render(&page);
+    *res.status_mut() = status;
+    let h = res.headers_mut();
+    for c in [
+        format!("{LOGIN_CSRF_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict"),
+        format!("kam_lang={}; Path=/; SameSite=Lax; Max-Age=31536000", lang.code()),
+    ] {
+        if let Ok(v) = c.parse() {
+            h.append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+async fn login_page(headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+    let lang = login_lang(&headers, &raw);
+    login_form(lang, safe_next(query_get(&raw, "next")), String::new(), None, StatusCode::OK)
+}
+
+async fn login_submit(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    axum::Extension(rid): axum::Extension<RequestId>,
+    body: axum::body::Bytes,
+) -> Response {
+    let lang = login_lang(&headers, &None);
+    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let f = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let next = safe_next(Some(f("next")));
+    let username = f("username");
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
+    if expected.is_empty() || !same_secret(&f("_csrf"), expected) {
+        return login_form(lang, next, username, Some(lang.msg("err", "csrf_failed")), StatusCode::FORBIDDEN);
+    }
+    let old = cookie(&headers, SESSION_COOKIE);
+    match auth::login(&s.app, &username, &f("password"), old, &rid.0).await {
+        Ok(sess) => {
+            let mut res = Redirect::to(&next).into_response();
+            let c = format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax", sess.id);
+            if let Ok(v) = c.parse() {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            if let Ok(v) = format!("{LOGIN_CSRF_COOKIE}=; Path=/login; Max-Age=0").parse() {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Err(DomainError::TooManyRequests { retry_after_secs }) => {
+            let mut res = login_form(lang, next, username, Some(lang.msg("err", "too_many_requests")), StatusCode::TOO_MANY_REQUESTS);
+            if let Ok(v) = retry_after_secs.to_string().parse() {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            res
+        }
+        Err(DomainError::Unauthenticated) => {
+            login_form(lang, next, username, Some(lang.t("login.failed")), StatusCode::UNAUTHORIZED)
+        }
+        Err(e) => error_page(lang, &e),
+    }
+}
+
+/// Ends the session on the server (the cookie alone is not trusted to go away).
+async fn logout(State(s): State<AppState>, headers: HeaderMap, form: UiForm) -> Response {
+    if let Some(sid) = cookie(&headers, SESSION_COOKIE) {
+        if let Err(e) = auth::logout(&s.app, sid).await {
+            return fail_page(&form.ui, e);
+        }
+    }
+    let mut res = Redirect::to("/login").into_response();
+    if let Ok(v) = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0").parse() {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res
+}
+
+async fn css() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], include_str!("../../../static/app.css"))
+        .into_response()
+}
+
+async fn js() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], include_str!("../../../static/app.js"))
+        .into_response()
+}
