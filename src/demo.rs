@@ -1,0 +1,1870 @@
+//! The demo company (`kam demo`, `kam serve --demo`): headquarters, four regions, eight branches,
+//! a user of every role, 240 accounts with their buying committees. Everything is written through
+//! the use-case insert functions (so every row has its audit entry) inside one transaction, and
+//! the data is deterministic: a fixed seed drives a small PRNG.
+use std::collections::{HashMap, HashSet};
+
+use anyhow::{bail, Context};
+use sqlx::Row;
+
+use crate::app::accounts::{self, AccountData};
+use crate::app::contacts::{self, ContactData};
+use crate::app::users::{self, NewUser};
+use crate::app::{org, Ctx};
+use crate::db::{Db, WriteTx};
+use crate::domain::account::{Attitude, DecisionRole, Gender, Industry, Level, Status, Tier};
+use crate::domain::credit_code::CreditCode;
+use crate::domain::role::{OrgKind, Role, SalesType};
+
+/// A user the demo made, as `kam demo` prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoUser {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub org_unit: String,
+}
+
+/// The one account the end-to-end tests look for (owned by `rep`, credit grade yellow).
+pub const SPECIAL_ACCOUNT: &str = "北京华信精密制造有限公司";
+
+const ACCOUNTS_PER_BRANCH: usize = 30;
+const SEED: u64 = 0x4B41_4D20_4445_4D4F; // "KAM DEMO"
+
+// ---------------------------------------------------------------------------------------------
+// A tiny deterministic PRNG (xorshift64*).
+
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(seed | 1)
+    }
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        (self.next() >> 11) % n
+    }
+    /// Inclusive range.
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + self.below((hi - lo + 1) as u64) as i64
+    }
+    fn pct(&mut self, p: u64) -> bool {
+        self.below(100) < p
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len() as u64) as usize]
+    }
+    /// Index chosen by integer weights.
+    fn weighted(&mut self, weights: &[u64]) -> usize {
+        let total: u64 = weights.iter().sum();
+        let mut r = self.below(total);
+        for (i, &w) in weights.iter().enumerate() {
+            if r < w {
+                return i;
+            }
+            r -= w;
+        }
+        weights.len() - 1
+    }
+    fn shuffle<T>(&mut self, xs: &mut [T]) {
+        for i in (1..xs.len()).rev() {
+            let j = self.below(i as u64 + 1) as usize;
+            xs.swap(i, j);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The organisation and its people.
+
+const REGIONS: &[(&str, &str)] = &[
+    ("NORTH", "华北大区"),
+    ("EAST", "华东大区"),
+    ("SOUTH", "华南大区"),
+    ("WEST", "西部大区"),
+];
+
+struct UserSpec {
+    username: &'static str,
+    display_name: &'static str,
+    role: Role,
+    org: &'static str,
+    manager: Option<&'static str>,
+    sales_type: Option<SalesType>,
+}
+
+const fn u(
+    username: &'static str,
+    display_name: &'static str,
+    role: Role,
+    org: &'static str,
+    manager: Option<&'static str>,
+    sales_type: Option<SalesType>,
+) -> UserSpec {
+    UserSpec {
+        username,
+        display_name,
+        role,
+        org,
+        manager,
+        sales_type,
+    }
+}
+
+const AE: Option<SalesType> = Some(SalesType::Ae);
+const SR: Option<SalesType> = Some(SalesType::Sr);
+
+#[rustfmt::skip]
+const USERS: &[UserSpec] = &[
+    u("admin", "周文斌", Role::Admin, "HQ", None, None),
+    u("gm", "王建国", Role::Gm, "HQ", None, None),
+    u("mkt.director", "李志强", Role::MarketingDirector, "HQ", None, None),
+    u("sales.manager", "张海涛", Role::SalesDeptManager, "HQ", Some("gm"), None),
+    u("director", "刘晓东", Role::KaDirector, "HQ", Some("sales.manager"), None),
+    u("commercial", "陈静", Role::CommercialManager, "HQ", None, None),
+    u("finance", "杨丽华", Role::FinanceManager, "HQ", None, None),
+    u("logistics", "赵国栋", Role::LogisticsManager, "HQ", None, None),
+    u("marketing", "孙婷婷", Role::Marketing, "HQ", None, None),
+    u("north.manager", "黄立新", Role::BranchManager, "NORTH", None, None),
+    u("bj.manager", "吴鹏", Role::BranchManager, "BJ", Some("north.manager"), None),
+    u("east.manager", "徐明辉", Role::BranchManager, "EAST", None, None),
+    u("manager", "马俊杰", Role::KaManager, "NORTH", Some("director"), None),
+    u("manager2", "朱晓燕", Role::KaManager, "EAST", Some("director"), None),
+    u("manager3", "胡文涛", Role::KaManager, "SOUTH", Some("director"), None),
+    u("manager4", "郭宏伟", Role::KaManager, "WEST", Some("director"), None),
+    u("rep", "林涛", Role::KaRep, "BJ", Some("manager"), AE),
+    u("rep2", "何雪", Role::KaRep, "BJ", Some("manager"), AE),
+    u("rep3", "高磊", Role::KaRep, "TJ", Some("manager"), AE),
+    u("rep4", "罗佳怡", Role::KaRep, "SH", Some("manager2"), AE),
+    u("rep5", "郑斌", Role::KaRep, "NJ", Some("manager2"), AE),
+    u("rep6", "梁超", Role::KaRep, "GZ", Some("manager3"), AE),
+    u("rep7", "谢颖", Role::KaRep, "SZ", Some("manager3"), AE),
+    u("rep8", "宋宇航", Role::KaRep, "CD", Some("manager4"), AE),
+    u("rep9", "唐欣怡", Role::KaRep, "XA", Some("manager4"), AE),
+    u("sr", "许诺", Role::InsideSales, "BJ", Some("manager"), SR),
+    u("sr2", "韩雨涵", Role::InsideSales, "SH", Some("manager2"), SR),
+];
+
+/// Reps of each region (for account teams) and the region's KA manager.
+fn region_people(region: &str) -> (&'static [&'static str], &'static str) {
+    match region {
+        "NORTH" => (&["rep", "rep2", "rep3"], "manager"),
+        "EAST" => (&["rep4", "rep5"], "manager2"),
+        "SOUTH" => (&["rep6", "rep7"], "manager3"),
+        _ => (&["rep8", "rep9"], "manager4"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cities: one branch each.
+
+type D = (&'static str, &'static str, &'static str); // district: name, short, slug
+type Uni = (&'static str, &'static str, &'static str); // name, short, host
+
+struct City {
+    branch: &'static str,
+    branch_name: &'static str,
+    region: &'static str,
+    city: &'static str,
+    /// Full pinyin, for web hosts.
+    py: &'static str,
+    slug: &'static str,
+    /// Province prefix for addresses ("" for municipalities).
+    prov: &'static str,
+    prov_short: &'static str,
+    division: &'static str,
+    municipal: bool,
+    city_bank: bool,
+    districts: &'static [D],
+    universities: &'static [Uni],
+    cetc: &'static [&'static str],
+    grid: (&'static str, &'static str, &'static str),
+    reps: &'static [&'static str],
+    sr: Option<&'static str>,
+}
+
+const CITIES: &[City] = &[
+    City {
+        branch: "BJ",
+        branch_name: "北京分公司",
+        region: "NORTH",
+        city: "北京",
+        py: "beijing",
+        slug: "bj",
+        prov: "",
+        prov_short: "北京",
+        division: "110000",
+        municipal: true,
+        city_bank: true,
+        districts: &[
+            ("海淀区", "海淀", "hd"),
+            ("朝阳区", "朝阳", "cy"),
+            ("西城区", "西城", "xc"),
+            ("东城区", "东城", "dc"),
+            ("丰台区", "丰台", "ft"),
+            ("昌平区", "昌平", "cp"),
+            ("大兴区", "大兴", "dx"),
+            ("通州区", "通州", "tz"),
+        ],
+        universities: &[
+            ("北京理工大学", "北理工", "www.bit.edu.cn"),
+            ("北京航空航天大学", "北航", "www.buaa.edu.cn"),
+            ("北京邮电大学", "北邮", "www.bupt.edu.cn"),
+            ("北京交通大学", "北交大", "www.bjtu.edu.cn"),
+            ("北京科技大学", "北科大", "www.ustb.edu.cn"),
+            ("北京工业大学", "北工大", "www.bjut.edu.cn"),
+        ],
+        cetc: &["十五", "十一", "十二", "三"],
+        grid: ("国网北京市电力公司", "北京电力", "www.bj.sgcc.com.cn"),
+        reps: &["rep", "rep2"],
+        sr: Some("sr"),
+    },
+    City {
+        branch: "TJ",
+        branch_name: "天津分公司",
+        region: "NORTH",
+        city: "天津",
+        py: "tianjin",
+        slug: "tj",
+        prov: "",
+        prov_short: "天津",
+        division: "120000",
+        municipal: true,
+        city_bank: true,
+        districts: &[
+            ("和平区", "和平", "hp"),
+            ("河西区", "河西", "hx"),
+            ("南开区", "南开", "nk"),
+            ("滨海新区", "滨海", "bh"),
+            ("河东区", "河东", "hd"),
+            ("西青区", "西青", "xq"),
+            ("津南区", "津南", "jn"),
+            ("东丽区", "东丽", "dl"),
+        ],
+        universities: &[
+            ("天津大学", "天大", "www.tju.edu.cn"),
+            ("南开大学", "南开", "www.nankai.edu.cn"),
+            ("天津工业大学", "天工大", "www.tiangong.edu.cn"),
+            ("天津理工大学", "天理工", "www.tjut.edu.cn"),
+            ("天津科技大学", "天科大", "www.tust.edu.cn"),
+            ("天津师范大学", "天师大", "www.tjnu.edu.cn"),
+        ],
+        cetc: &["十八", "四十六", "五十三"],
+        grid: ("国网天津市电力公司", "天津电力", "www.tj.sgcc.com.cn"),
+        reps: &["rep3"],
+        sr: Some("sr"),
+    },
+    City {
+        branch: "SH",
+        branch_name: "上海分公司",
+        region: "EAST",
+        city: "上海",
+        py: "shanghai",
+        slug: "sh",
+        prov: "",
+        prov_short: "上海",
+        division: "310000",
+        municipal: true,
+        city_bank: true,
+        districts: &[
+            ("浦东新区", "浦东", "pd"),
+            ("徐汇区", "徐汇", "xh"),
+            ("黄浦区", "黄浦", "hp"),
+            ("静安区", "静安", "ja"),
+            ("闵行区", "闵行", "mh"),
+            ("长宁区", "长宁", "cn"),
+            ("杨浦区", "杨浦", "yp"),
+            ("嘉定区", "嘉定", "jd"),
+        ],
+        universities: &[
+            ("复旦大学", "复旦", "www.fudan.edu.cn"),
+            ("上海交通大学", "上海交大", "www.sjtu.edu.cn"),
+            ("同济大学", "同济", "www.tongji.edu.cn"),
+            ("华东师范大学", "华东师大", "www.ecnu.edu.cn"),
+            ("上海大学", "上大", "www.shu.edu.cn"),
+            ("华东理工大学", "华理", "www.ecust.edu.cn"),
+        ],
+        cetc: &["二十一", "二十三", "三十二", "五十", "五十一"],
+        grid: ("国网上海市电力公司", "上海电力", "www.sh.sgcc.com.cn"),
+        reps: &["rep4"],
+        sr: Some("sr2"),
+    },
+    City {
+        branch: "NJ",
+        branch_name: "南京分公司",
+        region: "EAST",
+        city: "南京",
+        py: "nanjing",
+        slug: "nj",
+        prov: "江苏省",
+        prov_short: "江苏",
+        division: "320100",
+        municipal: false,
+        city_bank: true,
+        districts: &[
+            ("玄武区", "玄武", "xw"),
+            ("鼓楼区", "鼓楼", "gl"),
+            ("秦淮区", "秦淮", "qh"),
+            ("建邺区", "建邺", "jy"),
+            ("江宁区", "江宁", "jn"),
+            ("栖霞区", "栖霞", "qx"),
+            ("浦口区", "浦口", "pk"),
+            ("雨花台区", "雨花台", "yht"),
+        ],
+        universities: &[
+            ("南京大学", "南大", "www.nju.edu.cn"),
+            ("东南大学", "东大", "www.seu.edu.cn"),
+            ("南京理工大学", "南理工", "www.njust.edu.cn"),
+            ("南京航空航天大学", "南航", "www.nuaa.edu.cn"),
+            ("河海大学", "河海", "www.hhu.edu.cn"),
+            ("南京邮电大学", "南邮", "www.njupt.edu.cn"),
+        ],
+        cetc: &["十四", "二十八", "五十五"],
+        grid: ("国网江苏省电力有限公司", "江苏电力", "www.js.sgcc.com.cn"),
+        reps: &["rep5"],
+        sr: Some("sr2"),
+    },
+    City {
+        branch: "GZ",
+        branch_name: "广州分公司",
+        region: "SOUTH",
+        city: "广州",
+        py: "guangzhou",
+        slug: "gz",
+        prov: "广东省",
+        prov_short: "广东",
+        division: "440100",
+        municipal: false,
+        city_bank: true,
+        districts: &[
+            ("天河区", "天河", "th"),
+            ("越秀区", "越秀", "yx"),
+            ("海珠区", "海珠", "hz"),
+            ("白云区", "白云", "by"),
+            ("番禺区", "番禺", "py"),
+            ("黄埔区", "黄埔", "hp"),
+            ("荔湾区", "荔湾", "lw"),
+            ("南沙区", "南沙", "ns"),
+        ],
+        universities: &[
+            ("中山大学", "中大", "www.sysu.edu.cn"),
+            ("华南理工大学", "华工", "www.scut.edu.cn"),
+            ("暨南大学", "暨大", "www.jnu.edu.cn"),
+            ("华南师范大学", "华师", "www.scnu.edu.cn"),
+            ("广东工业大学", "广工", "www.gdut.edu.cn"),
+            ("广州大学", "广大", "www.gzhu.edu.cn"),
+        ],
+        cetc: &["七"],
+        grid: ("广东电网有限责任公司", "广东电网", "www.gd.csg.cn"),
+        reps: &["rep6"],
+        sr: None,
+    },
+    City {
+        branch: "SZ",
+        branch_name: "深圳分公司",
+        region: "SOUTH",
+        city: "深圳",
+        py: "shenzhen",
+        slug: "sz",
+        prov: "广东省",
+        prov_short: "广东",
+        division: "440300",
+        municipal: false,
+        city_bank: false,
+        districts: &[
+            ("南山区", "南山", "ns"),
+            ("福田区", "福田", "ft"),
+            ("罗湖区", "罗湖", "lh"),
+            ("宝安区", "宝安", "ba"),
+            ("龙岗区", "龙岗", "lg"),
+            ("龙华区", "龙华", "lhua"),
+            ("光明区", "光明", "gm"),
+            ("坪山区", "坪山", "ps"),
+        ],
+        universities: &[
+            ("深圳大学", "深大", "www.szu.edu.cn"),
+            ("南方科技大学", "南科大", "www.sustech.edu.cn"),
+            ("哈尔滨工业大学（深圳）", "哈工深", "www.hitsz.edu.cn"),
+            ("深圳技术大学", "深技大", "www.sztu.edu.cn"),
+            ("香港中文大学（深圳）", "港中深", "www.cuhk.edu.cn"),
+            ("深圳职业技术大学", "深职大", "www.szpu.edu.cn"),
+        ],
+        cetc: &[],
+        grid: ("深圳供电局有限公司", "深圳供电局", "www.sz.csg.cn"),
+        reps: &["rep7"],
+        sr: None,
+    },
+    City {
+        branch: "CD",
+        branch_name: "成都分公司",
+        region: "WEST",
+        city: "成都",
+        py: "chengdu",
+        slug: "cd",
+        prov: "四川省",
+        prov_short: "四川",
+        division: "510100",
+        municipal: false,
+        city_bank: true,
+        districts: &[
+            ("武侯区", "武侯", "wh"),
+            ("锦江区", "锦江", "jj"),
+            ("青羊区", "青羊", "qy"),
+            ("金牛区", "金牛", "jn"),
+            ("成华区", "成华", "ch"),
+            ("双流区", "双流", "sl"),
+            ("郫都区", "郫都", "pd"),
+            ("龙泉驿区", "龙泉驿", "lqy"),
+        ],
+        universities: &[
+            ("四川大学", "川大", "www.scu.edu.cn"),
+            ("电子科技大学", "电子科大", "www.uestc.edu.cn"),
+            ("西南交通大学", "西南交大", "www.swjtu.edu.cn"),
+            ("西南财经大学", "西财", "www.swufe.edu.cn"),
+            ("成都理工大学", "成理", "www.cdut.edu.cn"),
+            ("成都信息工程大学", "成信大", "www.cuit.edu.cn"),
+        ],
+        cetc: &["十", "二十九", "三十"],
+        grid: ("国网四川省电力公司", "四川电力", "www.sc.sgcc.com.cn"),
+        reps: &["rep8"],
+        sr: None,
+    },
+    City {
+        branch: "XA",
+        branch_name: "西安分公司",
+        region: "WEST",
+        city: "西安",
+        py: "xian",
+        slug: "xa",
+        prov: "陕西省",
+        prov_short: "陕西",
+        division: "610100",
+        municipal: false,
+        city_bank: true,
+        districts: &[
+            ("雁塔区", "雁塔", "yt"),
+            ("碑林区", "碑林", "bl"),
+            ("莲湖区", "莲湖", "lh"),
+            ("新城区", "新城", "xc"),
+            ("未央区", "未央", "wy"),
+            ("长安区", "长安", "ca"),
+            ("灞桥区", "灞桥", "bq"),
+            ("高陵区", "高陵", "gl"),
+        ],
+        universities: &[
+            ("西安交通大学", "西安交大", "www.xjtu.edu.cn"),
+            ("西北工业大学", "西工大", "www.nwpu.edu.cn"),
+            ("西安电子科技大学", "西电", "www.xidian.edu.cn"),
+            ("长安大学", "长安大学", "www.chd.edu.cn"),
+            ("西北大学", "西北大学", "www.nwu.edu.cn"),
+            ("西安理工大学", "西安理工", "www.xaut.edu.cn"),
+        ],
+        cetc: &["二十", "三十九"],
+        grid: ("国网陕西省电力有限公司", "陕西电力", "www.sn.sgcc.com.cn"),
+        reps: &["rep9"],
+        sr: None,
+    },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Name material.
+
+const BUREAUS: &[(&str, &str, &str, &str)] = &[
+    ("财政局", "财政局", "czj", "局长"),
+    ("教育委员会", "教委", "jw", "主任"),
+    ("卫生健康委员会", "卫健委", "wjw", "主任"),
+    ("人力资源和社会保障局", "人社局", "rsj", "局长"),
+    ("市场监督管理局", "市场监管局", "scjgj", "局长"),
+    ("交通运输局", "交通局", "jtj", "局长"),
+    ("住房和城乡建设委员会", "住建委", "zjw", "主任"),
+    ("生态环境局", "生态环境局", "sthjj", "局长"),
+    ("政务服务管理局", "政务服务局", "zwfw", "局长"),
+    ("统计局", "统计局", "tjj", "局长"),
+    ("民政局", "民政局", "mzj", "局长"),
+    ("审计局", "审计局", "sjj", "局长"),
+    ("科学技术局", "科技局", "kjj", "局长"),
+    ("应急管理局", "应急局", "yjj", "局长"),
+    ("司法局", "司法局", "sfj", "局长"),
+    ("商务局", "商务局", "swj", "局长"),
+    ("医疗保障局", "医保局", "ybj", "局长"),
+    ("退役军人事务局", "退役军人局", "tyjrj", "局长"),
+];
+
+const CITY_BUREAUS: &[(&str, &str, &str, &str)] = &[
+    ("经济和信息化局", "经信局", "jxj", "局长"),
+    ("公安局", "公安局", "gaj", "局长"),
+    ("交通委员会", "交通委", "jtw", "主任"),
+    ("国有资产监督管理委员会", "国资委", "gzw", "主任"),
+    ("大数据管理局", "大数据局", "dsj", "局长"),
+    ("规划和自然资源局", "规自局", "ghzrj", "局长"),
+    ("水务局", "水务局", "swj", "局长"),
+    ("体育局", "体育局", "tyj", "局长"),
+];
+
+#[rustfmt::skip]
+const BRANDS: &[(&str, &str)] = &[
+    ("华信", "huaxin"), ("中科", "zhongke"), ("恒通", "hengtong"), ("远景", "yuanjing"), ("瑞达", "ruida"),
+    ("博思", "bosi"), ("天成", "tiancheng"), ("金桥", "jinqiao"), ("宏图", "hongtu"), ("正元", "zhengyuan"),
+    ("联创", "lianchuang"), ("智达", "zhida"), ("东方", "dongfang"), ("汇通", "huitong"), ("安泰", "antai"),
+    ("鼎盛", "dingsheng"), ("凯达", "kaida"), ("永信", "yongxin"), ("德润", "derun"), ("华宇", "huayu"),
+    ("九州", "jiuzhou"), ("海纳", "haina"), ("星河", "xinghe"), ("启明", "qiming"), ("润泽", "runze"),
+    ("锐思", "ruisi"),
+];
+
+#[rustfmt::skip]
+const BUSINESSES: &[(&str, &str)] = &[
+    ("精密制造", "精密"), ("软件", "软件"), ("信息技术", "信息"), ("智能装备", "智能装备"), ("汽车零部件", "汽配"), ("医药", "医药"),
+    ("物流", "物流"), ("电子科技", "电子"), ("新材料", "新材料"), ("数据科技", "数据"), ("网络科技", "网络"), ("机械", "机械"),
+    ("化工", "化工"), ("食品", "食品"), ("建设工程", "建工"), ("环保科技", "环保"), ("光电", "光电"), ("生物科技", "生物"),
+];
+
+const BANKS: &[(&str, &str, &str)] = &[
+    ("招商银行", "招行", "www.cmbchina.com"),
+    ("中国工商银行", "工行", "www.icbc.com.cn"),
+    ("中国建设银行", "建行", "www.ccb.com"),
+    ("中国银行", "中行", "www.boc.cn"),
+    ("中国农业银行", "农行", "www.abchina.com"),
+    ("交通银行", "交行", "www.bankcomm.com"),
+    ("兴业银行", "兴业", "www.cib.com.cn"),
+    ("上海浦东发展银行", "浦发", "www.spdb.com.cn"),
+    ("中信银行", "中信", "www.citicbank.com"),
+    ("中国民生银行", "民生", "www.cmbc.com.cn"),
+    ("中国光大银行", "光大", "www.cebbank.com"),
+    ("平安银行", "平安", "bank.pingan.com"),
+    ("华夏银行", "华夏", "www.hxb.com.cn"),
+    ("广发银行", "广发", "www.cgbchina.com.cn"),
+];
+
+const INSURERS: &[(&str, &str, &str)] = &[
+    ("中国人寿保险股份有限公司", "国寿", "www.e-chinalife.com"),
+    (
+        "中国平安财产保险股份有限公司",
+        "平安产险",
+        "property.pingan.com",
+    ),
+    (
+        "中国人民财产保险股份有限公司",
+        "人保财险",
+        "www.epicc.com.cn",
+    ),
+    (
+        "中国太平洋人寿保险股份有限公司",
+        "太保寿险",
+        "www.cpic.com.cn",
+    ),
+    (
+        "新华人寿保险股份有限公司",
+        "新华保险",
+        "www.newchinalife.com",
+    ),
+    ("中信证券股份有限公司", "中信证券", "www.cs.ecitic.com"),
+    ("华泰证券股份有限公司", "华泰证券", "www.htsc.com.cn"),
+    ("国泰君安证券股份有限公司", "国泰君安", "www.gtja.com"),
+    ("招商证券股份有限公司", "招商证券", "www.cmschina.com"),
+];
+
+const GENERATORS: &[(&str, &str, &str)] = &[
+    ("华能", "华能", "www.chng.com.cn"),
+    ("大唐", "大唐", "www.china-cdt.com"),
+    ("华电", "华电", "www.chd.com.cn"),
+    ("国家能源集团", "国能", "www.ceic.com"),
+    ("国家电投集团", "国家电投", "www.spic.com.cn"),
+];
+const PLANTS: &[&str] = &["热电", "发电", "新能源", "燃机热电", "综合能源服务"];
+
+const AVIC: &[(&str, &str)] = &[
+    ("飞行自动控制", "飞控"),
+    ("航空计算技术", "计算"),
+    ("航空电子", "航电"),
+    ("导航仪表", "导航"),
+    ("机载设备", "机载"),
+    ("航空动力控制", "动控"),
+    ("航空光电", "光电"),
+    ("航空材料", "材料"),
+];
+const DEFENCE: &[(&str, &str)] = &[
+    ("航天科技", "航天"),
+    ("防务技术", "防务"),
+    ("航电科技", "航电"),
+    ("特种装备", "特装"),
+    ("雷达技术", "雷达"),
+];
+
+const VOC_FIELDS: &[(&str, &str)] = &[
+    ("信息", "xx"),
+    ("电子", "dz"),
+    ("交通", "jt"),
+    ("工业", "gy"),
+    ("城市", "cs"),
+    ("科技", "kj"),
+    ("经济", "jj"),
+    ("工程", "gc"),
+];
+
+const CITY_SOES: &[(&str, &str, &str)] = &[
+    ("地铁集团有限公司", "地铁", "metro"),
+    ("公共交通集团有限公司", "公交集团", "bus"),
+    ("城市建设投资集团有限公司", "城投", "ctjt"),
+    ("水务集团有限公司", "水务集团", "water"),
+    ("燃气集团有限公司", "燃气集团", "gas"),
+    ("机场集团有限公司", "机场集团", "airport"),
+    ("港务集团有限公司", "港务集团", "port"),
+];
+const MEDIA: &[(&str, &str, &str, &str)] = &[
+    ("日报社", "日报", "daily", "社长"),
+    ("广播电视台", "广电", "tv", "台长"),
+    ("图书馆", "图书馆", "library", "馆长"),
+    ("博物馆", "博物馆", "museum", "馆长"),
+    ("科技馆", "科技馆", "kjg", "馆长"),
+];
+
+#[rustfmt::skip]
+const ROADS: &[&str] = &[
+    "人民路", "中山路", "解放路", "建设路", "科技路", "创业路", "长江路", "黄河路", "世纪大道", "高新路", "学院路", "文化路", "新华路",
+    "和平路", "东风路", "光华路", "友谊路", "滨江大道", "金融街", "软件园路",
+];
+
+#[rustfmt::skip]
+const BUSINESS_UNITS: &[&str] = &[
+    "服务器", "存储", "网络", "PC", "笔记本", "工作站", "云服务", "IT服务", "打印机",
+];
+
+#[rustfmt::skip]
+const TAGS: &[&str] = &[
+    "信创", "国产化替代", "数据中心", "云迁移", "等保2.0", "年度框架协议", "集中采购", "新建项目", "竞品在位", "续保到期", "高层关系良好",
+    "预算充足", "回款慢",
+];
+
+const NOTES: &[&str] = &[
+    "年度IT预算已批复，预计二季度启动服务器集中采购。",
+    "客户正在推进信创替代，重点关注国产化适配与迁移服务。",
+    "竞争对手为现有主力供应商，需加强高层拜访。",
+    "去年数据中心扩容项目由我司中标，客户满意度较高。",
+    "采购以公开招标为主，需提前介入需求编制。",
+    "回款周期偏长，需关注应收账款。",
+    "新任信息中心主任上任，需尽快建立关系。",
+    "计划明年建设灾备中心，存储需求较大。",
+];
+
+#[rustfmt::skip]
+const SURNAMES: &[(&str, &str)] = &[
+    ("王", "wang"), ("李", "li"), ("张", "zhang"), ("刘", "liu"), ("陈", "chen"), ("杨", "yang"),
+    ("黄", "huang"), ("赵", "zhao"), ("吴", "wu"), ("周", "zhou"), ("徐", "xu"), ("孙", "sun"),
+    ("马", "ma"), ("朱", "zhu"), ("胡", "hu"), ("郭", "guo"), ("何", "he"), ("高", "gao"), ("林", "lin"),
+    ("罗", "luo"), ("郑", "zheng"), ("梁", "liang"), ("谢", "xie"), ("宋", "song"), ("唐", "tang"),
+    ("许", "xu"), ("韩", "han"), ("冯", "feng"), ("邓", "deng"), ("曹", "cao"), ("彭", "peng"),
+    ("曾", "zeng"), ("肖", "xiao"), ("田", "tian"), ("董", "dong"), ("袁", "yuan"), ("潘", "pan"),
+    ("于", "yu"), ("蒋", "jiang"), ("蔡", "cai"), ("余", "yu"), ("杜", "du"), ("叶", "ye"),
+    ("程", "cheng"), ("苏", "su"), ("魏", "wei"), ("吕", "lv"), ("丁", "ding"), ("任", "ren"),
+    ("沈", "shen"),
+];
+
+#[rustfmt::skip]
+const MALE_NAMES: &[(&str, &str)] = &[
+    ("伟", "wei"), ("强", "qiang"), ("磊", "lei"), ("军", "jun"), ("勇", "yong"), ("杰", "jie"),
+    ("涛", "tao"), ("斌", "bin"), ("超", "chao"), ("明", "ming"), ("刚", "gang"), ("平", "ping"),
+    ("辉", "hui"), ("鹏", "peng"), ("华", "hua"), ("飞", "fei"), ("波", "bo"), ("宁", "ning"),
+    ("建国", "jianguo"), ("志强", "zhiqiang"), ("海涛", "haitao"), ("建华", "jianhua"), ("晓东", "xiaodong"),
+    ("国栋", "guodong"), ("文博", "wenbo"), ("俊杰", "junjie"), ("立新", "lixin"), ("振华", "zhenhua"),
+    ("永刚", "yonggang"), ("德明", "deming"), ("宏伟", "hongwei"), ("子豪", "zihao"), ("浩然", "haoran"),
+    ("宇航", "yuhang"), ("志远", "zhiyuan"), ("建军", "jianjun"), ("春生", "chunsheng"), ("学军", "xuejun"),
+    ("卫东", "weidong"), ("国庆", "guoqing"),
+];
+
+#[rustfmt::skip]
+const FEMALE_NAMES: &[(&str, &str)] = &[
+    ("芳", "fang"), ("娜", "na"), ("敏", "min"), ("静", "jing"), ("丽", "li"), ("艳", "yan"),
+    ("娟", "juan"), ("霞", "xia"), ("秀英", "xiuying"), ("桂英", "guiying"), ("玉兰", "yulan"),
+    ("婷", "ting"), ("雪", "xue"), ("慧", "hui"), ("颖", "ying"), ("琳", "lin"), ("晓燕", "xiaoyan"),
+    ("丹", "dan"), ("萍", "ping"), ("红梅", "hongmei"), ("佳怡", "jiayi"), ("欣怡", "xinyi"),
+    ("雨涵", "yuhan"), ("思琪", "siqi"), ("秀兰", "xiulan"), ("丽娟", "lijuan"), ("海燕", "haiyan"),
+    ("晓红", "xiaohong"), ("春梅", "chunmei"), ("淑珍", "shuzhen"), ("文静", "wenjing"), ("梦瑶", "mengyao"),
+    ("诗涵", "shihan"), ("雅婷", "yating"), ("美玲", "meiling"), ("凤英", "fengying"),
+];
+
+#[rustfmt::skip]
+const INTERESTS: &[&str] = &[
+    "高尔夫", "书法", "钓鱼", "摄影", "登山", "羽毛球", "乒乓球", "茶道", "围棋", "跑步", "旅游", "红酒", "篮球", "游泳", "京剧",
+    "收藏", "骑行", "读书",
+];
+
+#[rustfmt::skip]
+const MOBILE_PREFIXES: &[&str] = &[
+    "38", "39", "36", "37", "35", "58", "59", "86", "87", "88", "89", "33", "53", "80", "81", "50",
+    "51",
+];
+
+const CHARSET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+
+/// Chinese numerals 1–99.
+fn cn(n: u32) -> String {
+    const D: [&str; 10] = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+    match n {
+        1..=9 => D[n as usize].to_string(),
+        10 => "十".to_string(),
+        11..=19 => format!("十{}", D[(n % 10) as usize]),
+        _ => format!("{}十{}", D[(n / 10) as usize], D[(n % 10) as usize]),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Account names.
+
+/// The kind of organisation, which decides the titles of its buying committee.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Gov,
+    University,
+    School,
+    Institute,
+    Bank,
+    Company,
+    Hospital,
+    Media,
+}
+
+struct Named {
+    name: String,
+    short: String,
+    host: String,
+    /// Registration authority + type of the credit code: 11 government, 12 public institution,
+    /// 91 enterprise.
+    code_type: &'static str,
+    kind: Kind,
+    boss_title: &'static str,
+    /// The district the account sits in (named in the address).
+    district: &'static str,
+}
+
+fn named(
+    name: String,
+    short: String,
+    host: String,
+    code_type: &'static str,
+    kind: Kind,
+    boss_title: &'static str,
+) -> Named {
+    Named {
+        name,
+        short,
+        host,
+        code_type,
+        kind,
+        boss_title,
+        district: "",
+    }
+}
+
+fn gen_name(ind: Industry, c: &City, rng: &mut Rng) -> Named {
+    let d = *rng.pick(c.districts);
+    let city = c.city;
+    let mut n = match ind {
+        Industry::Government => match rng.weighted(&[60, 25, 15]) {
+            0 => {
+                let b = rng.pick(BUREAUS);
+                named(
+                    format!("{city}市{}{}", d.0, b.0),
+                    format!("{}{}", d.1, b.1),
+                    format!("{}.{}{}.gov.cn", b.2, c.slug, d.2),
+                    "11",
+                    Kind::Gov,
+                    b.3,
+                )
+            }
+            1 => {
+                let b = rng.pick(CITY_BUREAUS);
+                named(
+                    format!("{city}市{}", b.0),
+                    format!("{city}{}", b.1),
+                    format!("{}.{}.gov.cn", b.2, c.py),
+                    "11",
+                    Kind::Gov,
+                    b.3,
+                )
+            }
+            _ => named(
+                format!("国家税务总局{city}市{}税务局", d.0),
+                format!("{}税务局", d.1),
+                format!("{}.chinatax.gov.cn", c.py),
+                "11",
+                Kind::Gov,
+                "局长",
+            ),
+        },
+        Industry::Military => {
+            let w: &[u64] = if c.cetc.is_empty() {
+                &[0, 55, 45]
+            } else {
+                &[40, 35, 25]
+            };
+            match rng.weighted(w) {
+                0 => {
+                    let n = rng.pick(c.cetc);
+                    named(
+                        format!("中国电子科技集团公司第{n}研究所"),
+                        format!("电科{n}所"),
+                        "www.cetc.com.cn".into(),
+                        "12",
+                        Kind::Institute,
+                        "所长",
+                    )
+                }
+                1 => {
+                    let x = rng.pick(AVIC);
+                    named(
+                        format!("中国航空工业集团公司{city}{}研究所", x.0),
+                        format!("{city}{}所", x.1),
+                        "www.avic.com".into(),
+                        "12",
+                        Kind::Institute,
+                        "所长",
+                    )
+                }
+                _ => {
+                    let b = rng.pick(BRANDS);
+                    let x = rng.pick(DEFENCE);
+                    named(
+                        format!("{city}{}{}有限公司", b.0, x.0),
+                        format!("{}{}", b.0, x.1),
+                        format!("www.{}{}.com", c.slug, b.1),
+                        "91",
+                        Kind::Company,
+                        "总经理",
+                    )
+                }
+            }
+        }
+        Industry::Enterprise | Industry::Other if ind == Industry::Enterprise || rng.pct(20) => {
+            let b = rng.pick(BRANDS);
+            let x = rng.pick(BUSINESSES);
+            let suffix = ["有限公司", "股份有限公司", "集团有限公司"][rng.weighted(&[60, 25, 15])];
+            let boss = if rng.pct(30) {
+                "董事长"
+            } else {
+                "总经理"
+            };
+            named(
+                format!("{city}{}{}{suffix}", b.0, x.0),
+                format!("{}{}", b.0, x.1),
+                format!("www.{}{}.com", c.slug, b.1),
+                "91",
+                Kind::Company,
+                boss,
+            )
+        }
+        Industry::Education => match rng.weighted(&[40, 30, 15, 15]) {
+            0 => {
+                let un = rng.pick(c.universities);
+                named(
+                    un.0.into(),
+                    un.1.into(),
+                    un.2.into(),
+                    "12",
+                    Kind::University,
+                    "校长",
+                )
+            }
+            1 => {
+                let n = rng.range(1, 60) as u32;
+                named(
+                    format!("{city}市第{}中学", cn(n)),
+                    format!("{city}{}中", cn(n)),
+                    format!("www.{}{n}z.cn", c.slug),
+                    "12",
+                    Kind::School,
+                    "校长",
+                )
+            }
+            2 => {
+                let f = rng.pick(VOC_FIELDS);
+                named(
+                    format!("{city}{}职业技术学院", f.0),
+                    format!("{city}{}职院", f.0),
+                    format!("www.{}{}.edu.cn", c.slug, f.1),
+                    "12",
+                    Kind::University,
+                    "院长",
+                )
+            }
+            _ => named(
+                format!("{city}市{}实验学校", d.0),
+                format!("{}实验学校", d.1),
+                format!("www.{}{}sy.cn", c.slug, d.2),
+                "12",
+                Kind::School,
+                "校长",
+            ),
+        },
+        Industry::Finance => match rng.weighted(&[55, 30, 15]) {
+            0 => {
+                let b = rng.pick(BANKS);
+                named(
+                    format!("{}{city}分行", b.0),
+                    format!("{}{city}分行", b.1),
+                    b.2.into(),
+                    "91",
+                    Kind::Bank,
+                    "行长",
+                )
+            }
+            1 => {
+                let b = rng.pick(INSURERS);
+                named(
+                    format!("{}{city}分公司", b.0),
+                    format!("{}{city}", b.1),
+                    b.2.into(),
+                    "91",
+                    Kind::Company,
+                    "总经理",
+                )
+            }
+            _ => {
+                if c.city_bank && rng.pct(50) {
+                    named(
+                        format!("{city}银行股份有限公司"),
+                        format!("{city}银行"),
+                        format!("www.{}bank.com.cn", c.py),
+                        "91",
+                        Kind::Bank,
+                        "行长",
+                    )
+                } else {
+                    named(
+                        format!("{city}农村商业银行股份有限公司"),
+                        format!("{city}农商行"),
+                        format!("www.{}rcb.com", c.slug),
+                        "91",
+                        Kind::Bank,
+                        "行长",
+                    )
+                }
+            }
+        },
+        Industry::Power => match rng.weighted(&[15, 35, 30, 20]) {
+            0 => named(
+                c.grid.0.into(),
+                c.grid.1.into(),
+                c.grid.2.into(),
+                "91",
+                Kind::Company,
+                "总经理",
+            ),
+            1 => {
+                let name = if c.municipal {
+                    format!("{}{}供电公司", c.grid.0, d.1)
+                } else {
+                    format!("{}{city}{}供电分公司", c.grid.0, d.1)
+                };
+                named(
+                    name,
+                    format!("{}供电", d.1),
+                    c.grid.2.into(),
+                    "91",
+                    Kind::Company,
+                    "总经理",
+                )
+            }
+            2 => {
+                let g = rng.pick(GENERATORS);
+                let p = rng.pick(PLANTS);
+                named(
+                    format!("{}{city}{p}有限责任公司", g.0),
+                    format!("{}{city}{p}", g.1),
+                    g.2.into(),
+                    "91",
+                    Kind::Company,
+                    "总经理",
+                )
+            }
+            _ => {
+                let b = rng.pick(BRANDS);
+                let (x, xs, h) = *rng.pick(&[
+                    ("电力工程", "电力", "power"),
+                    ("能源科技", "能源", "energy"),
+                    ("电气", "电气", "elec"),
+                ]);
+                named(
+                    format!("{city}{}{x}有限公司", b.0),
+                    format!("{}{xs}", b.0),
+                    format!("www.{}{}{h}.com", c.slug, b.1),
+                    "91",
+                    Kind::Company,
+                    "总经理",
+                )
+            }
+        },
+        Industry::Telecom => {
+            let (name, short, host) = match rng.weighted(&[15, 20, 20, 10, 20, 15]) {
+                0 => (
+                    format!("中国移动通信集团{}有限公司", c.prov_short),
+                    format!("{}移动", c.prov_short),
+                    "www.10086.cn".to_string(),
+                ),
+                1 => (
+                    format!("中国电信股份有限公司{city}分公司"),
+                    format!("{city}电信"),
+                    "www.189.cn".to_string(),
+                ),
+                2 => (
+                    format!("中国联合网络通信有限公司{city}市分公司"),
+                    format!("{city}联通"),
+                    "www.10010.com".to_string(),
+                ),
+                3 => (
+                    format!("中国铁塔股份有限公司{city}市分公司"),
+                    format!("{city}铁塔"),
+                    "www.china-tower.com".to_string(),
+                ),
+                4 => {
+                    let place = if c.municipal { d.1 } else { city };
+                    (
+                        format!("中国移动通信集团{}有限公司{place}分公司", c.prov_short),
+                        format!("{place}移动"),
+                        "www.10086.cn".to_string(),
+                    )
+                }
+                _ => {
+                    let b = rng.pick(BRANDS);
+                    (
+                        format!("{city}{}通信技术有限公司", b.0),
+                        format!("{}通信", b.0),
+                        format!("www.{}{}tx.com", c.slug, b.1),
+                    )
+                }
+            };
+            named(name, short, host, "91", Kind::Company, "总经理")
+        }
+        // Industry::Other (and the remaining arms, which cannot occur).
+        _ => match rng.weighted(&[30, 15, 30, 25]) {
+            0 => {
+                let n = rng.range(1, 12) as u32;
+                named(
+                    format!("{city}市第{}人民医院", cn(n)),
+                    format!("{city}{}院", cn(n)),
+                    format!("www.{}{n}yy.com", c.slug),
+                    "12",
+                    Kind::Hospital,
+                    "院长",
+                )
+            }
+            1 => named(
+                format!("{city}市{}人民医院", d.0),
+                format!("{}医院", d.1),
+                format!("www.{}{}hospital.com", c.slug, d.2),
+                "12",
+                Kind::Hospital,
+                "院长",
+            ),
+            2 => {
+                let s = rng.pick(CITY_SOES);
+                named(
+                    format!("{city}{}", s.0),
+                    format!("{city}{}", s.1),
+                    format!("www.{}{}.com", c.py, s.2),
+                    "91",
+                    Kind::Company,
+                    "总经理",
+                )
+            }
+            _ => {
+                let m = rng.pick(MEDIA);
+                named(
+                    format!("{city}{}", m.0),
+                    format!("{city}{}", m.1),
+                    format!("www.{}{}.cn", c.py, m.2),
+                    "12",
+                    Kind::Media,
+                    m.3,
+                )
+            }
+        },
+    };
+    n.district = d.0;
+    n
+}
+
+fn credit_code(
+    rng: &mut Rng,
+    code_type: &str,
+    division: &str,
+    used: &mut HashSet<String>,
+) -> anyhow::Result<String> {
+    loop {
+        let mut org = String::with_capacity(9);
+        if code_type == "91" && rng.pct(60) {
+            org.push_str("MA");
+            for _ in 0..7 {
+                org.push(*rng.pick(CHARSET) as char);
+            }
+        } else {
+            for _ in 0..8 {
+                org.push((b'0' + rng.below(10) as u8) as char);
+            }
+            org.push(*rng.pick(CHARSET) as char);
+        }
+        let first17 = format!("{code_type}{division}{org}");
+        let code = CreditCode::complete(&first17)
+            .with_context(|| format!("credit code from {first17}"))?;
+        if used.insert(code.as_str().to_string()) {
+            return Ok(code.as_str().to_string());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Buying committees.
+
+struct Staff {
+    boss_dept: &'static str,
+    policy: (&'static str, &'static str),
+    influencer: (&'static str, &'static str),
+    end_user: (&'static str, &'static str),
+    gatekeeper: (&'static str, &'static str),
+    end_user2: (&'static str, &'static str),
+}
+
+fn staff(kind: Kind, rng: &mut Rng) -> Staff {
+    match kind {
+        Kind::Gov => Staff {
+            boss_dept: "领导班子",
+            policy: *rng.pick(&[
+                ("办公室", "主任"),
+                ("财务科", "科长"),
+                ("规划财务科", "科长"),
+            ]),
+            influencer: ("信息中心", "主任"),
+            end_user: ("信息中心", "工程师"),
+            gatekeeper: ("办公室", "秘书"),
+            end_user2: ("综合业务科", "科长"),
+        },
+        Kind::University => Staff {
+            boss_dept: "校领导",
+            policy: ("招标采购管理中心", "主任"),
+            influencer: ("网络与信息中心", "主任"),
+            end_user: ("网络与信息中心", "高级工程师"),
+            gatekeeper: ("校长办公室", "秘书"),
+            end_user2: ("计算机学院", "教授"),
+        },
+        Kind::School => Staff {
+            boss_dept: "校领导",
+            policy: ("总务处", "主任"),
+            influencer: ("信息技术中心", "主任"),
+            end_user: ("信息技术中心", "信息技术教师"),
+            gatekeeper: ("校长办公室", "干事"),
+            end_user2: ("教务处", "主任"),
+        },
+        Kind::Institute => Staff {
+            boss_dept: "所领导",
+            policy: ("物资采购部", "部长"),
+            influencer: *rng.pick(&[("信息化处", "处长"), ("科技委", "总工程师")]),
+            end_user: ("研发一室", "高级工程师"),
+            gatekeeper: ("所办公室", "秘书"),
+            end_user2: ("总体设计部", "主任设计师"),
+        },
+        Kind::Bank => Staff {
+            boss_dept: "行领导",
+            policy: *rng.pick(&[("集中采购中心", "主任"), ("办公室", "主任")]),
+            influencer: ("信息科技部", "总经理"),
+            end_user: ("信息科技部", "系统管理员"),
+            gatekeeper: ("行长办公室", "秘书"),
+            end_user2: ("运营管理部", "经理"),
+        },
+        Kind::Company => Staff {
+            boss_dept: "公司领导",
+            policy: *rng.pick(&[("采购部", "经理"), ("采购中心", "主任"), ("采购部", "主任")]),
+            influencer: *rng.pick(&[("信息中心", "主任"), ("技术部", "技术总监")]),
+            end_user: ("信息中心", "系统工程师"),
+            gatekeeper: ("总经理办公室", "秘书"),
+            end_user2: ("运维部", "经理"),
+        },
+        Kind::Hospital => Staff {
+            boss_dept: "院领导",
+            policy: *rng.pick(&[("设备处", "处长"), ("采购中心", "主任")]),
+            influencer: ("信息科", "科长"),
+            end_user: ("信息科", "工程师"),
+            gatekeeper: ("院长办公室", "秘书"),
+            end_user2: ("医务处", "处长"),
+        },
+        Kind::Media => Staff {
+            boss_dept: "领导班子",
+            policy: ("办公室", "主任"),
+            influencer: ("技术中心", "主任"),
+            end_user: ("技术中心", "工程师"),
+            gatekeeper: ("办公室", "秘书"),
+            end_user2: ("融媒体中心", "主任"),
+        },
+    }
+}
+
+fn person(rng: &mut Rng, male_pct: u64) -> (String, Gender, String) {
+    let s = *rng.pick(SURNAMES);
+    let male = rng.pct(male_pct);
+    let g = if male {
+        *rng.pick(MALE_NAMES)
+    } else {
+        *rng.pick(FEMALE_NAMES)
+    };
+    let gender = if male { Gender::Male } else { Gender::Female };
+    (format!("{}{}", s.0, g.0), gender, format!("{}{}", s.1, g.1))
+}
+
+fn date(rng: &mut Rng, y0: i64, y1: i64) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        rng.range(y0, y1),
+        rng.range(1, 12),
+        rng.range(1, 28)
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn contact(
+    rng: &mut Rng,
+    used: &mut HashSet<String>,
+    domain: &str,
+    (male_pct, born): (u64, (i64, i64)),
+    dept: &str,
+    title: &str,
+    role: DecisionRole,
+    reports_to: Option<i64>,
+) -> ContactData {
+    let (mut name, mut gender, mut py) = person(rng, male_pct);
+    while !used.insert(name.clone()) {
+        (name, gender, py) = person(rng, male_pct);
+    }
+    let attitude =
+        [Attitude::Supporter, Attitude::Neutral, Attitude::Opponent][rng.weighted(&[40, 45, 15])];
+    let relationship = match attitude {
+        Attitude::Supporter => rng.range(3, 5),
+        Attitude::Neutral => rng.range(2, 4),
+        Attitude::Opponent => rng.range(1, 2),
+    };
+    let mut interests: Vec<&str> = Vec::new();
+    for _ in 0..rng.range(1, 3) {
+        let i = *rng.pick(INTERESTS);
+        if !interests.contains(&i) {
+            interests.push(i);
+        }
+    }
+    let email_domain = domain.strip_prefix("www.").unwrap_or(domain);
+    ContactData {
+        name,
+        gender: Some(gender.code().into()),
+        birthday: Some(date(rng, born.0, born.1)),
+        department: Some(dept.into()),
+        title: Some(title.into()),
+        reports_to,
+        decision_role: Some(role.code().into()),
+        attitude: Some(attitude.code().into()),
+        relationship: Some(relationship),
+        interests: Some(interests.join("、")),
+        phone: Some(format!(
+            "1{}{:08}",
+            rng.pick(MOBILE_PREFIXES),
+            rng.below(100_000_000)
+        )),
+        email: Some(format!("{py}@{email_domain}")),
+        last_contact_on: Some(format!(
+            "2026-{:02}-{:02}",
+            rng.range(1, 10),
+            rng.range(1, 28)
+        )),
+    }
+}
+
+async fn add_contact(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    account_id: i64,
+    c: &ContactData,
+) -> anyhow::Result<i64> {
+    contacts::insert(tx, ctx, account_id, c)
+        .await
+        .with_context(|| format!("contact {}", c.name))
+}
+
+/// Share of men and birth years by position in the committee.
+const BOSS: (u64, (i64, i64)) = (75, (1962, 1975));
+const HEAD: (u64, (i64, i64)) = (60, (1968, 1986));
+const STAFF: (u64, (i64, i64)) = (55, (1980, 1998));
+const ASSISTANT: (u64, (i64, i64)) = (30, (1986, 2000));
+
+/// Inserts a buying committee of 3–6 people; bosses first so reports_to can point at them.
+async fn insert_committee(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    rng: &mut Rng,
+    account_id: i64,
+    n: &Named,
+) -> anyhow::Result<()> {
+    let st = staff(n.kind, rng);
+    let size = rng.range(3, 6);
+    let mut used = HashSet::new();
+    let h = n.host.as_str();
+    let c = contact(
+        rng,
+        &mut used,
+        h,
+        BOSS,
+        st.boss_dept,
+        n.boss_title,
+        DecisionRole::DecisionMaker,
+        None,
+    );
+    let boss = add_contact(tx, ctx, account_id, &c).await?;
+    let c = contact(
+        rng,
+        &mut used,
+        h,
+        HEAD,
+        st.policy.0,
+        st.policy.1,
+        DecisionRole::PolicyMaker,
+        Some(boss),
+    );
+    let policy = add_contact(tx, ctx, account_id, &c).await?;
+    let c = contact(
+        rng,
+        &mut used,
+        h,
+        HEAD,
+        st.influencer.0,
+        st.influencer.1,
+        DecisionRole::Influencer,
+        Some(boss),
+    );
+    let influencer = add_contact(tx, ctx, account_id, &c).await?;
+    if size >= 4 {
+        let c = contact(
+            rng,
+            &mut used,
+            h,
+            STAFF,
+            st.end_user.0,
+            st.end_user.1,
+            DecisionRole::EndUser,
+            Some(influencer),
+        );
+        add_contact(tx, ctx, account_id, &c).await?;
+    }
+    if size >= 5 {
+        let c = contact(
+            rng,
+            &mut used,
+            h,
+            ASSISTANT,
+            st.gatekeeper.0,
+            st.gatekeeper.1,
+            DecisionRole::Gatekeeper,
+            Some(boss),
+        );
+        add_contact(tx, ctx, account_id, &c).await?;
+    }
+    if size >= 6 {
+        let above = if rng.pct(50) { influencer } else { policy };
+        let c = contact(
+            rng,
+            &mut used,
+            h,
+            STAFF,
+            st.end_user2.0,
+            st.end_user2.1,
+            DecisionRole::EndUser,
+            Some(above),
+        );
+        add_contact(tx, ctx, account_id, &c).await?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts.
+
+/// Industries of one branch's 30 accounts, before shuffling.
+const INDUSTRY_MIX: &[(Industry, usize)] = &[
+    (Industry::Enterprise, 7),
+    (Industry::Government, 5),
+    (Industry::Education, 4),
+    (Industry::Finance, 4),
+    (Industry::Military, 3),
+    (Industry::Power, 2),
+    (Industry::Telecom, 2),
+    (Industry::Other, 3),
+];
+
+/// BP and trailing-12-month sales in fen for a level and status; None for "no buying power".
+fn money(rng: &mut Rng, level: Level, status: Status) -> (Option<i64>, Option<i64>) {
+    if level == Level::L3 && status == Status::Prospect && rng.pct(9) {
+        return (None, None);
+    }
+    let col = match level {
+        Level::L1 => rng.weighted(&[90, 10, 0]),
+        Level::L2 => rng.weighted(&[35, 45, 20]),
+        Level::L3 => rng.weighted(&[10, 25, 65]),
+    };
+    let row = match status {
+        Status::KeyAccount => rng.weighted(&[45, 40, 15]),
+        Status::Candidate => rng.weighted(&[15, 45, 40]),
+        Status::Prospect => rng.weighted(&[6, 26, 68]),
+        Status::Downgraded => rng.weighted(&[10, 40, 50]),
+    };
+    let bp_yuan = match (col, level) {
+        (0, Level::L1) => rng.range(3_000, 60_000) * 1000,
+        (0, _) => rng.range(1_050, 8_000) * 1000,
+        (1, _) => rng.range(500, 1000) * 1000,
+        _ => rng.range(60, 480) * 1000,
+    };
+    let per_mille = match row {
+        0 => rng.range(520, 880),
+        1 => rng.range(110, 490),
+        _ => {
+            if rng.pct(25) {
+                0
+            } else {
+                rng.range(5, 95)
+            }
+        }
+    };
+    let sales_yuan = bp_yuan * per_mille / 1000 / 100 * 100;
+    (Some(bp_yuan * 100), Some(sales_yuan * 100))
+}
+
+fn pick_some(rng: &mut Rng, pool: &[&str], lo: i64, hi: i64) -> String {
+    let mut idx: Vec<usize> = (0..pool.len()).collect();
+    rng.shuffle(&mut idx);
+    let mut chosen: Vec<usize> = idx.into_iter().take(rng.range(lo, hi) as usize).collect();
+    chosen.sort_unstable();
+    chosen
+        .iter()
+        .map(|&i| pool[i])
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn count(tx: &mut WriteTx, table: &str) -> anyhow::Result<i64> {
+    let r = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+        .fetch_one(tx.conn())
+        .await?;
+    Ok(r.try_get::<i64, _>("n")?)
+}
+
+/// Loads the demo company into an empty database in ONE transaction. Refuses (Err with a
+/// one-line reason) when the database already has any user or account.
+pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
+    let mut tx = db.begin().await?;
+    if count(&mut tx, "users").await? > 0 || count(&mut tx, "accounts").await? > 0 {
+        bail!("the database already holds users or accounts; the demo company loads only into an empty database");
+    }
+    let ctx = Ctx::system();
+    let mut rng = Rng::new(SEED);
+
+    // Org tree.
+    let mut org_ids: HashMap<&str, i64> = HashMap::new();
+    org_ids.insert(
+        "HQ",
+        org::insert(&mut tx, &ctx, "HQ", "总部", OrgKind::Hq, None)
+            .await
+            .context("org unit HQ")?,
+    );
+    for (code, name) in REGIONS {
+        let id = org::insert(&mut tx, &ctx, code, name, OrgKind::Region, Some("HQ"))
+            .await
+            .with_context(|| format!("org unit {code}"))?;
+        org_ids.insert(*code, id);
+    }
+    for c in CITIES {
+        let id = org::insert(
+            &mut tx,
+            &ctx,
+            c.branch,
+            c.branch_name,
+            OrgKind::Branch,
+            Some(c.region),
+        )
+        .await
+        .with_context(|| format!("org unit {}", c.branch))?;
+        org_ids.insert(c.branch, id);
+    }
+
+    // Users.
+    let mut user_ids: HashMap<&str, i64> = HashMap::new();
+    let mut made = Vec::with_capacity(USERS.len());
+    for s in USERS {
+        let id = users::insert(
+            &mut tx,
+            &ctx,
+            &NewUser {
+                username: s.username,
+                display_name: s.display_name,
+                role: s.role,
+                org: s.org,
+                manager: s.manager,
+                sales_type: s.sales_type,
+                password,
+            },
+        )
+        .await
+        .with_context(|| format!("user {}", s.username))?;
+        user_ids.insert(s.username, id);
+        made.push(DemoUser {
+            username: s.username.into(),
+            display_name: s.display_name.into(),
+            role: s.role.code().into(),
+            org_unit: s.org.into(),
+        });
+    }
+    let uid = |name: &str| -> anyhow::Result<i64> {
+        user_ids
+            .get(name)
+            .copied()
+            .with_context(|| format!("demo user {name}"))
+    };
+
+    // Accounts with their committees and teams.
+    let mut used_names: HashSet<String> = HashSet::from([SPECIAL_ACCOUNT.to_string()]);
+    let mut used_codes: HashSet<String> = HashSet::new();
+    let mut serial = 0usize;
+    for c in CITIES {
+        let (region_reps, region_manager) = region_people(c.region);
+        let mut industries: Vec<Industry> = INDUSTRY_MIX
+            .iter()
+            .flat_map(|&(i, n)| std::iter::repeat_n(i, n))
+            .collect();
+        debug_assert_eq!(industries.len(), ACCOUNTS_PER_BRANCH);
+        rng.shuffle(&mut industries);
+        let special_slot = if c.branch == "BJ" { Some(0) } else { None };
+        if special_slot.is_some() {
+            // The special account is an enterprise; keep the mix by moving one enterprise first.
+            let pos = industries
+                .iter()
+                .position(|&i| i == Industry::Enterprise)
+                .unwrap_or(0);
+            industries.swap(0, pos);
+        }
+        for (i, &industry) in industries.iter().enumerate() {
+            serial += 1;
+            let special = special_slot == Some(i);
+            let n = if special {
+                named(
+                    SPECIAL_ACCOUNT.into(),
+                    "华信精密".into(),
+                    "www.bjhuaxin.com".into(),
+                    "91",
+                    Kind::Company,
+                    "总经理",
+                )
+            } else {
+                let mut tries = 0;
+                loop {
+                    let n = gen_name(industry, c, &mut rng);
+                    if used_names.insert(n.name.clone()) {
+                        break n;
+                    }
+                    tries += 1;
+                    if tries > 500 {
+                        bail!(
+                            "demo: cannot find a new {} name in {}",
+                            industry.code(),
+                            c.city
+                        );
+                    }
+                }
+            };
+            let (level, status) = if special {
+                (Level::L2, Status::KeyAccount)
+            } else {
+                let level = [Level::L1, Level::L2, Level::L3][rng.weighted(&[10, 30, 60])];
+                let status = match level {
+                    Level::L1 => [Status::KeyAccount, Status::Candidate][rng.weighted(&[85, 15])],
+                    Level::L2 => [
+                        Status::Prospect,
+                        Status::Candidate,
+                        Status::KeyAccount,
+                        Status::Downgraded,
+                    ][rng.weighted(&[20, 40, 25, 15])],
+                    Level::L3 => [
+                        Status::Prospect,
+                        Status::Candidate,
+                        Status::KeyAccount,
+                        Status::Downgraded,
+                    ][rng.weighted(&[75, 10, 5, 10])],
+                };
+                (level, status)
+            };
+            let tier = (status == Status::KeyAccount).then(|| match level {
+                Level::L1 => [Tier::Strategic, Tier::A][rng.weighted(&[40, 60])],
+                Level::L2 => [Tier::A, Tier::B][rng.weighted(&[40, 60])],
+                Level::L3 => [Tier::B, Tier::C][rng.weighted(&[40, 60])],
+            });
+            let (buying_power, sales_12m) = if special {
+                (Some(86_000_000), Some(26_000_000)) // 860,000 yuan, 30%: D2
+            } else {
+                money(&mut rng, level, status)
+            };
+            let owner = if c.reps.len() > 1 {
+                c.reps[if i % 5 < 3 { 0 } else { 1 }]
+            } else {
+                c.reps[0]
+            };
+            let inside = match (c.sr, level) {
+                (Some(sr), Level::L3) if rng.pct(85) => Some(sr),
+                (Some(sr), Level::L2) if special || rng.pct(30) => Some(sr),
+                _ => None,
+            };
+            let enterprise = n.code_type == "91";
+            let bank = matches!(n.kind, Kind::Bank);
+            let (credit_grade, credit_limit, credit_score) = if special {
+                (Some("yellow".to_string()), Some(15_000_000), Some(68))
+            } else if rng.pct(90) {
+                let grade = ["green", "yellow", "red", "black"][rng.weighted(&[75, 15, 7, 3])];
+                let base = buying_power.unwrap_or(50_000_000);
+                let share = match grade {
+                    "green" => rng.range(15, 30),
+                    "yellow" => rng.range(5, 12),
+                    "red" => rng.range(1, 3),
+                    _ => 0,
+                };
+                // Rounded to 10,000 yuan; at least 50,000 yuan (10,000 for red, none for black).
+                let floor = match grade {
+                    "green" | "yellow" => 5_000_000,
+                    "red" => 1_000_000,
+                    _ => 0,
+                };
+                let limit = (base * share / 100 / 1_000_000 * 1_000_000).max(floor);
+                let score = match grade {
+                    "green" => rng.range(75, 98),
+                    "yellow" => rng.range(55, 74),
+                    "red" => rng.range(30, 54),
+                    _ => rng.range(5, 29),
+                };
+                (Some(grade.to_string()), Some(limit), Some(score))
+            } else {
+                (None, None, None)
+            };
+            let road = rng.pick(ROADS);
+            let district = n.district;
+            let address = if special {
+                "北京市海淀区上地信息路12号".to_string()
+            } else {
+                format!(
+                    "{}{}市{district}{road}{}号",
+                    c.prov,
+                    c.city,
+                    rng.range(1, 299)
+                )
+            };
+            let d = AccountData {
+                name: n.name.clone(),
+                short_name: Some(n.short.clone()),
+                credit_code: Some(credit_code(
+                    &mut rng,
+                    n.code_type,
+                    c.division,
+                    &mut used_codes,
+                )?),
+                industry: industry.code().into(),
+                level: level.code().into(),
+                region_id: Some(org_ids[c.region]),
+                branch_id: Some(org_ids[c.branch]),
+                owner_id: Some(uid(owner)?),
+                inside_owner_id: inside.map(uid).transpose()?,
+                ka_manager_id: if status == Status::KeyAccount {
+                    Some(uid(region_manager)?)
+                } else {
+                    None
+                },
+                status: status.code().into(),
+                tier: tier.map(|t| t.code().to_string()),
+                address: Some(address),
+                website: Some(format!("https://{}", n.host)),
+                business_units: Some(pick_some(&mut rng, BUSINESS_UNITS, 2, 4)),
+                buying_power,
+                sales_12m,
+                notes: rng.pct(45).then(|| rng.pick(NOTES).to_string()),
+                tags: Some(pick_some(&mut rng, TAGS, 1, 3)),
+                current_asset_ratio_bp: enterprise.then(|| {
+                    if bank {
+                        rng.range(9_000, 13_000)
+                    } else {
+                        rng.range(8_000, 26_000)
+                    }
+                }),
+                net_margin_bp: enterprise.then(|| {
+                    if bank {
+                        rng.range(2_500, 4_200)
+                    } else {
+                        rng.range(-300, 2_200)
+                    }
+                }),
+                roa_bp: enterprise.then(|| {
+                    if bank {
+                        rng.range(50, 130)
+                    } else {
+                        rng.range(-150, 1_200)
+                    }
+                }),
+                collection_days: Some(if enterprise {
+                    rng.range(30, 150)
+                } else {
+                    rng.range(60, 240)
+                }),
+                inventory_days: (enterprise && !bank).then(|| rng.range(10, 120)),
+                credit_grade,
+                credit_limit,
+                credit_score,
+            };
+            let account_id = accounts::insert(&mut tx, &ctx, &d)
+                .await
+                .with_context(|| format!("account {}", d.name))?;
+            if serial % 12 == 5 {
+                let others: Vec<&str> = region_reps
+                    .iter()
+                    .copied()
+                    .filter(|&r| r != owner)
+                    .collect();
+                let mate = *rng.pick(&others);
+                sqlx::query(
+                    "INSERT INTO account_access (account_id, user_id, via) VALUES ($1, $2, $3)",
+                )
+                .bind(account_id)
+                .bind(uid(mate)?)
+                .bind("team")
+                .execute(tx.conn())
+                .await
+                .with_context(|| format!("team of {}", d.name))?;
+            }
+            insert_committee(&mut tx, &ctx, &mut rng, account_id, &n).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(made)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn scalar(db: &Db, sql: &str) -> i64 {
+        sqlx::query(sql)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap()
+            .try_get::<i64, _>("n")
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn loads_the_demo_company_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo.db");
+        let db = Db::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+
+        let started = std::time::Instant::now();
+        let made = load(&db, "kam-demo").await.unwrap();
+        eprintln!("demo loaded in {:?}", started.elapsed());
+        let names: Vec<&str> = made.iter().map(|u| u.username.as_str()).collect();
+        assert_eq!(names, USERS.iter().map(|u| u.username).collect::<Vec<_>>());
+
+        assert!(scalar(&db, "SELECT COUNT(*) AS n FROM accounts").await >= 200);
+
+        let codes = sqlx::query("SELECT credit_code FROM accounts")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+        for r in &codes {
+            let code: Option<String> = r.try_get("credit_code").unwrap();
+            let code = code.expect("every demo account has a credit code");
+            assert!(CreditCode::parse(&code).is_ok(), "{code}");
+        }
+
+        let rad: HashSet<String> = sqlx::query("SELECT DISTINCT rad_class FROM accounts")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap()
+            .iter()
+            .filter_map(|r| r.try_get::<Option<String>, _>("rad_class").unwrap())
+            .collect();
+        for class in crate::domain::account::RAD_CLASSES {
+            assert!(rad.contains(class), "no account in {class}");
+        }
+
+        let roles: HashSet<String> = sqlx::query("SELECT DISTINCT role FROM users")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get::<String, _>("role").unwrap())
+            .collect();
+        for role in Role::ALL {
+            assert!(roles.contains(role.code()), "no user with role {role}");
+        }
+
+        let owned = "SELECT COUNT(*) AS n FROM accounts a JOIN users u ON u.id = a.owner_id WHERE u.username = ";
+        assert!(scalar(&db, &format!("{owned}'rep'")).await >= 15);
+        assert!(scalar(&db, &format!("{owned}'rep2'")).await >= 10);
+        for rep in ["rep3", "rep4", "rep5", "rep6", "rep7", "rep8", "rep9"] {
+            assert!(
+                scalar(&db, &format!("{owned}'{rep}'")).await > 0,
+                "{rep} owns nothing"
+            );
+        }
+
+        let few = "SELECT COUNT(*) AS n FROM accounts a WHERE (SELECT COUNT(*) FROM contacts c WHERE c.account_id = a.id) < 3";
+        assert_eq!(scalar(&db, few).await, 0);
+        let flat = "SELECT COUNT(*) AS n FROM accounts a WHERE NOT EXISTS \
+                    (SELECT 1 FROM contacts c WHERE c.account_id = a.id AND c.reports_to IS NOT NULL)";
+        assert_eq!(scalar(&db, flat).await, 0);
+
+        let special = sqlx::query(
+            "SELECT a.credit_grade, a.credit_limit, u.username FROM accounts a JOIN users u ON u.id = a.owner_id WHERE a.name = $1",
+        )
+        .bind(SPECIAL_ACCOUNT)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        assert_eq!(special.try_get::<String, _>("username").unwrap(), "rep");
+        assert_eq!(
+            special
+                .try_get::<Option<String>, _>("credit_grade")
+                .unwrap()
+                .as_deref(),
+            Some("yellow")
+        );
+        assert!(special
+            .try_get::<Option<i64>, _>("credit_limit")
+            .unwrap()
+            .is_some());
+
+        let teams = scalar(
+            &db,
+            "SELECT COUNT(*) AS n FROM account_access WHERE via = 'team'",
+        )
+        .await;
+        assert!((15..=25).contains(&teams), "{teams} team rows");
+        assert_eq!(
+            scalar(&db, "SELECT COUNT(DISTINCT industry) AS n FROM accounts").await,
+            8
+        );
+        assert_eq!(
+            scalar(&db, "SELECT COUNT(DISTINCT branch_id) AS n FROM accounts").await,
+            8
+        );
+
+        let again = load(&db, "kam-demo").await;
+        assert!(again.is_err(), "a second load must refuse");
+        assert_eq!(
+            scalar(&db, "SELECT COUNT(*) AS n FROM users").await,
+            USERS.len() as i64
+        );
+    }
+}
