@@ -1,0 +1,263 @@
+//! Test harness: a fresh database per test (SQLite file, or a new PostgreSQL database when
+//! KAM_TEST_DATABASE_URL is set), the real router, and requests sent in-process.
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use kam::app::{accounts, auth, contacts, App, Ctx, Settings};
+use kam::db::Db;
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub app: App,
+    pub router: Router,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub async fn fresh_db() -> (Db, Option<tempfile::TempDir>) {
+    match std::env::var("KAM_TEST_DATABASE_URL") {
+        Ok(admin_url) if admin_url.starts_with("postgres") => {
+            let name = format!("kam_t_{}", &auth::random_token("")[..16]);
+            let admin = Db::connect(&admin_url).await.expect("connect to PostgreSQL admin database");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin.pool).await.expect("create test database");
+            admin.pool.close().await;
+            let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+            let db = Db::connect(&format!("{base}/{name}")).await.expect("connect test database");
+            db.migrate().await.expect("migrate");
+            (db, None)
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let url = format!("sqlite://{}/kam.db", dir.path().display());
+            let db = Db::connect(&url).await.expect("open sqlite");
+            db.migrate().await.expect("migrate");
+            (db, Some(dir))
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        Self::with_settings(Settings::default()).await
+    }
+
+    pub async fn with_settings(settings: Settings) -> TestApp {
+        let (db, dir) = fresh_db().await;
+        let app = App { db, settings };
+        let router = kam::web::router(app.clone());
+        TestApp { app, router, _dir: dir }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.app.db
+    }
+
+    pub async fn token(&self, username: &str) -> String {
+        auth::create_token(self.db(), &Ctx::system(), username, "test").await.expect("token").1
+    }
+
+    pub async fn call(&self, method: Method, path: &str, auth: &Auth, body: Option<Value>) -> Resp {
+        let mut b = Request::builder().method(method.clone()).uri(path);
+        match auth {
+            Auth::None => {}
+            Auth::Bearer(t) => b = b.header(header::AUTHORIZATION, format!("Bearer {t}")),
+            Auth::Session { cookie, csrf } => {
+                b = b.header(header::COOKIE, format!("kam_session={cookie}"));
+                if method != Method::GET {
+                    b = b.header("x-csrf-token", csrf.as_str());
+                }
+            }
+        }
+        let req = match body {
+            Some(v) => b.header(header::CONTENT_TYPE, "application/json").body(Body::from(v.to_string())),
+            None => b.body(Body::empty()),
+        }
+        .expect("request");
+        self.send(req).await
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Resp {
+        let res = self.router.clone().oneshot(req).await.expect("router answers");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        Resp { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    pub async fn get(&self, path: &str, auth: &Auth) -> Resp {
+        self.call(Method::GET, path, auth, None).await
+    }
+
+    /// Signs in through the UI form, as a browser would; returns the session cookie and the
+    /// CSRF token the pages carry.
+    pub async fn ui_login(&self, username: &str, password: &str, old_session: Option<&str>) -> Result<(String, String), Resp> {
+        let page = self.get("/login", &Auth::None).await;
+        let pre = set_cookie(&page.headers, "kam_login_csrf").expect("login csrf cookie");
+        let mut cookie = format!("kam_login_csrf={pre}");
+        if let Some(o) = old_session {
+            cookie.push_str(&format!("; kam_session={o}"));
+        }
+        let form = serde_urlencoded::to_string([("_csrf", pre.as_str()), ("username", username), ("password", password), ("next", "/accounts")])
+            .expect("form");
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/login")
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form))
+            .expect("request");
+        let res = self.send(req).await;
+        if res.status != StatusCode::SEE_OTHER {
+            return Err(res);
+        }
+        let sid = set_cookie(&res.headers, "kam_session").expect("session cookie");
+        let page = self.get("/profile", &Auth::Session { cookie: sid.clone(), csrf: String::new() }).await;
+        let csrf = page.body.split("name=\"_csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("csrf in page").to_string();
+        Ok((sid, csrf))
+    }
+
+    /// Posts a UI form with the session cookie.
+    pub async fn ui_post(&self, path: &str, sid: &str, fields: &[(&str, &str)]) -> Resp {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::COOKIE, format!("kam_session={sid}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(serde_urlencoded::to_string(fields).expect("form")))
+            .expect("request");
+        self.send(req).await
+    }
+}
+
+pub fn set_cookie(h: &HeaderMap, name: &str) -> Option<String> {
+    h.get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, v)| *k == name && !v.is_empty())
+        .map(|(_, v)| v.to_string())
+}
+
+#[derive(Clone, Debug)]
+pub enum Auth {
+    None,
+    Bearer(String),
+    Session { cookie: String, csrf: String },
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// A small company for permission tests:
+/// HQ → N (branches BJ, TJ), E (branch SH). manager leads repA and repB in BJ; repC sits in SH;
+/// `region` is the branch manager of region N; `gone` is deactivated.
+pub struct World {
+    /// An API token per seeded user (`gone`'s was made before it was deactivated).
+    pub tokens: std::collections::HashMap<&'static str, String>,
+    pub account_x: i64,
+    pub contact_x: i64,
+    pub account_c: i64,
+}
+
+pub const USERS: &[&str] = &["admin", "director", "finance", "region", "manager", "repA", "repB", "repC", "gone"];
+
+pub const PASSWORD: &str = "correct-horse-1";
+
+pub async fn seed(t: &TestApp) -> World {
+    use kam::app::input::Input;
+    let ctx = Ctx::system();
+    let db = t.db();
+    for (code, name, kind, parent) in [
+        ("HQ", "总部", "hq", None),
+        ("N", "华北大区", "region", Some("HQ")),
+        ("E", "华东大区", "region", Some("HQ")),
+        ("BJ", "北京分公司", "branch", Some("N")),
+        ("TJ", "天津分公司", "branch", Some("N")),
+        ("SH", "上海分公司", "branch", Some("E")),
+    ] {
+        let mut p = vec![("code", Some(code)), ("name", Some(name)), ("kind", Some(kind))];
+        if let Some(pa) = parent {
+            p.push(("parent", Some(pa)));
+        }
+        kam::app::org::create(db, &ctx, &Input::from_pairs(&p)).await.expect("org");
+    }
+    for (u, role, org, mgr, st) in [
+        ("admin", "admin", "HQ", None, None),
+        ("director", "ka_director", "HQ", None, None),
+        ("finance", "finance_manager", "HQ", None, None),
+        ("region", "branch_manager", "N", None, None),
+        ("manager", "ka_manager", "BJ", Some("director"), None),
+        ("repA", "ka_rep", "BJ", Some("manager"), Some("ae")),
+        ("repB", "ka_rep", "BJ", Some("manager"), Some("ae")),
+        ("repC", "ka_rep", "SH", None, Some("ae")),
+        ("gone", "ka_rep", "BJ", Some("manager"), Some("ae")),
+    ] {
+        let mut p = vec![("username", Some(u)), ("role", Some(role)), ("org_unit", Some(org)), ("password", Some(PASSWORD)), ("display_name", Some(u))];
+        if let Some(m) = mgr {
+            p.push(("manager", Some(m)));
+        }
+        if let Some(s) = st {
+            p.push(("sales_type", Some(s)));
+        }
+        let admin_ctx = Ctx { caller: kam::app::Caller { role: kam::domain::role::Role::Admin, ..ctx.caller.clone() }, ..ctx.clone() };
+        kam::app::users::create(db, &admin_ctx, &Input::from_pairs(&p)).await.expect("user");
+    }
+    let uid = |name: &'static str| async move {
+        sqlx::Row::try_get::<i64, _>(&sqlx::query("SELECT id FROM users WHERE username = $1").bind(name).fetch_one(&db.pool).await.expect("user"), "id")
+            .expect("id")
+    };
+    let org = |code: &'static str| async move {
+        sqlx::Row::try_get::<i64, _>(&sqlx::query("SELECT id FROM org_units WHERE code = $1").bind(code).fetch_one(&db.pool).await.expect("org"), "id")
+            .expect("id")
+    };
+    let mut tx = db.begin().await.expect("tx");
+    let x = accounts::AccountData {
+        name: "北京星河精密制造有限公司".into(),
+        industry: "enterprise".into(),
+        level: "L1".into(),
+        status: "key_account".into(),
+        region_id: Some(org("N").await),
+        branch_id: Some(org("BJ").await),
+        owner_id: Some(uid("repA").await),
+        buying_power: Some(250_000_000),
+        sales_12m: Some(150_000_000),
+        credit_grade: Some("black".into()),
+        credit_limit: Some(7_654_321_099),
+        credit_score: Some(987_654),
+        ..Default::default()
+    };
+    let account_x = accounts::insert(&mut tx, &ctx, &x).await.expect("account x");
+    let c = accounts::AccountData {
+        name: "上海东方仪器有限公司".into(),
+        industry: "enterprise".into(),
+        level: "L2".into(),
+        status: "prospect".into(),
+        region_id: Some(org("E").await),
+        branch_id: Some(org("SH").await),
+        owner_id: Some(uid("repC").await),
+        ..Default::default()
+    };
+    let account_c = accounts::insert(&mut tx, &ctx, &c).await.expect("account c");
+    let contact_x = contacts::insert(&mut tx, &ctx, account_x, &contacts::ContactData { name: "王志远".into(), title: Some("总经理".into()), ..Default::default() })
+        .await
+        .expect("contact");
+    tx.commit().await.expect("commit");
+    let mut tokens = std::collections::HashMap::new();
+    for u in USERS {
+        tokens.insert(*u, t.token(u).await);
+    }
+    kam::app::users::set_active(db, &ctx, "gone", false).await.expect("deactivate");
+    World { tokens, account_x, contact_x, account_c }
+}

@@ -1,0 +1,228 @@
+//! HTTP conventions: validation, languages, limits, duplicates, escaping, paging, OpenAPI,
+//! health and metrics, the audit trail.
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use serde_json::json;
+
+use crate::common::{seed, Auth, TestApp, PASSWORD};
+
+#[tokio::test]
+async fn bad_input_names_each_field_in_the_callers_language_and_writes_nothing() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let rep = Auth::Bearer(w.tokens["repA"].clone());
+    let body = json!({"name": "", "industry": "shipping", "credit_code": "91350100M000100Y44", "buying_power": 12.5,
+                      "owner": "repB", "status": "key_account", "colour": "red", "relationship": 3});
+    let r = t.call(Method::POST, "/api/v1/accounts", &rep, Some(body.clone())).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let e = r.json();
+    let f = &e["error"]["details"]["fields"];
+    assert_eq!(f["owner"]["code"], "forbidden_field");
+    assert_eq!(f["status"]["code"], "forbidden_field");
+    assert_eq!(f["colour"]["code"], "unknown_field");
+    assert!(e["error"]["message"].as_str().unwrap_or("").contains("您不能设置此字段"), "Chinese by default: {e}");
+    let body = json!({"name": "", "industry": "shipping", "credit_code": "91350100M000100Y44", "buying_power": 12.5});
+    let req = Request::builder().method(Method::POST).uri("/api/v1/accounts").header(header::AUTHORIZATION, format!("Bearer {}", w.tokens["repA"]))
+        .header(header::ACCEPT_LANGUAGE, "en").header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string())).expect("req");
+    let r = t.send(req).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let e = r.json();
+    let f = &e["error"]["details"]["fields"];
+    assert_eq!(f["name"]["code"], "required");
+    assert_eq!(f["industry"]["code"], "invalid_choice");
+    assert_eq!(f["credit_code"]["code"], "credit_code_check");
+    assert_eq!(f["buying_power"]["code"], "money_must_be_string");
+    assert_eq!(f["credit_code"]["message"], "has a wrong check character");
+    let n = t.get("/api/v1/accounts/count", &rep).await.json()["count"].clone();
+    assert_eq!(n, json!(1), "nothing was written");
+}
+
+#[tokio::test]
+async fn duplicate_credit_code_points_at_the_first_account() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let rep = Auth::Bearer(w.tokens["repA"].clone());
+    let r = t.call(Method::POST, "/api/v1/accounts", &rep, Some(json!({"name": "招商银行北京分行", "industry": "finance", "credit_code": "91110000802100433b",
+        "buying_power": "1200000.00", "sales_12m": "100000"}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let a = r.json();
+    assert_eq!(a["credit_code"], "91110000802100433B", "stored upper-cased");
+    assert_eq!(a["owner"], "repA", "a rep's new account is their own");
+    assert_eq!(a["region"], "N");
+    assert_eq!(a["rad_class"], "A1");
+    assert_eq!(a["buying_power"], "1200000.00");
+    let r = t.call(Method::POST, "/api/v1/accounts", &rep, Some(json!({"name": "另一个", "industry": "finance", "credit_code": "91110000802100433B"}))).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let e = r.json();
+    assert_eq!(e["error"]["code"], "duplicate");
+    assert_eq!(e["error"]["details"]["existing_id"], a["id"]);
+    assert_eq!(e["error"]["details"]["field"], "credit_code");
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let big = "客".repeat(400_000);
+    let r = t.call(Method::POST, "/api/v1/accounts", &Auth::Bearer(w.tokens["repA"].clone()), Some(json!({"name": big, "industry": "other"}))).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(r.json()["error"]["code"], "payload_too_large");
+    let r = t.call(Method::POST, "/api/v1/accounts", &Auth::Bearer(w.tokens["repA"].clone()), Some(json!({"name": "客".repeat(201), "industry": "other"}))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "too long is refused, never cut");
+}
+
+#[tokio::test]
+async fn text_is_stored_as_given_and_escaped_when_shown() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let rep = Auth::Bearer(w.tokens["repA"].clone());
+    let name = "<script>alert(1)</script>";
+    let r = t.call(Method::POST, "/api/v1/accounts", &rep, Some(json!({"name": name, "industry": "other"}))).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let id = r.json()["id"].as_i64().expect("id");
+    assert_eq!(t.get(&format!("/api/v1/accounts/{id}"), &rep).await.json()["name"], name);
+    let (sid, _) = t.ui_login("repA", PASSWORD, None).await.expect("sign in");
+    let page = t.get(&format!("/accounts/{id}"), &Auth::Session { cookie: sid.clone(), csrf: String::new() }).await;
+    assert!(!page.body.contains(name), "raw script tag in the page");
+    assert!(page.body.contains("&#60;script&#62;") || page.body.contains("&lt;script&gt;"));
+    let csp = page.headers[header::CONTENT_SECURITY_POLICY].to_str().expect("csp");
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"));
+    assert_eq!(page.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert!(page.headers.contains_key(header::REFERRER_POLICY));
+    assert!(!page.body.contains("<script>") || !page.body.contains("<script>alert"), "no inline scripts");
+}
+
+#[tokio::test]
+async fn lists_page_with_cursors_and_filter() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let dir = Auth::Bearer(w.tokens["director"].clone());
+    for i in 0..7 {
+        let r = t.call(Method::POST, "/api/v1/accounts", &dir, Some(json!({"name": format!("测试客户{i:02}"), "industry": "education", "region": "N"}))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let mut seen = vec![];
+    let mut path = "/api/v1/accounts?industry=education&limit=3".to_string();
+    loop {
+        let p = t.get(&path, &dir).await.json();
+        for a in p["items"].as_array().expect("items") {
+            seen.push(a["name"].as_str().expect("name").to_string());
+        }
+        match p["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/accounts?industry=education&limit=3&cursor={c}"),
+            None => break,
+        }
+    }
+    let want: Vec<String> = (0..7).map(|i| format!("测试客户{i:02}")).collect();
+    assert_eq!(seen, want, "every record once, in name order");
+    let p = t.get("/api/v1/accounts?sort=-name&limit=2&industry=education", &dir).await.json();
+    assert_eq!(p["items"][0]["name"], "测试客户06");
+    let r = t.get("/api/v1/accounts?limit=501", &dir).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = t.get("/api/v1/accounts?status=vip", &dir).await;
+    assert_eq!(r.json()["error"]["details"]["fields"]["status"]["code"], "invalid_choice");
+    let n = t.get("/api/v1/accounts/count?industry=education", &dir).await.json();
+    assert_eq!(n["count"], 7);
+}
+
+#[tokio::test]
+async fn every_change_is_audited_with_before_and_after() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let rep = Auth::Bearer(w.tokens["repA"].clone());
+    let r = t.call(Method::PATCH, &format!("/api/v1/accounts/{}", w.account_x), &rep, Some(json!({"version": 1, "address": "北京市海淀区中关村大街1号"}))).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let h = t.get(&format!("/api/v1/audit?entity=account&id={}", w.account_x), &rep).await.json();
+    let top = &h["items"][0];
+    assert_eq!(top["who"], "repA");
+    assert_eq!(top["what"], "update");
+    assert_eq!(top["before"]["address"], json!(null));
+    assert_eq!(top["after"]["address"], "北京市海淀区中关村大街1号");
+    assert!(top["at"].as_str().is_some_and(|s| s.ends_with('Z')), "UTC");
+    assert!(top["request_id"].as_str().is_some_and(|s| !s.is_empty()));
+    // Another rep cannot read that history.
+    let r = t.get(&format!("/api/v1/audit?entity=account&id={}", w.account_x), &Auth::Bearer(w.tokens["repB"].clone())).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn openapi_documents_every_api_route() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let doc = t.get("/api/openapi.json", &Auth::None).await.json();
+    assert_eq!(doc["openapi"], "3.0.3");
+    let paths = doc["paths"].as_object().expect("paths");
+    for must in ["/api/v1/accounts", "/api/v1/accounts/{id}", "/api/v1/accounts/{id}/contacts", "/api/v1/contacts/{id}",
+                 "/api/v1/org-units", "/api/v1/users", "/api/v1/audit", "/api/v1/me/tokens"] {
+        assert!(paths.contains_key(must), "{must} missing");
+    }
+    // Every documented operation exists: an unknown route would answer 404 with an empty body.
+    let admin = Auth::Bearer(w.tokens["director"].clone());
+    for (path, ops) in paths {
+        for (m, _) in ops.as_object().expect("ops") {
+            let p = path.replace("{id}", "999999").replace("{username}", "nobody").replace("{code}", "NONE");
+            let method = Method::from_bytes(m.to_uppercase().as_bytes()).expect("method");
+            let body = if m == "get" || m == "delete" { None } else { Some(json!({})) };
+            let r = t.call(method, &p, &admin, body).await;
+            assert!(!(r.status == StatusCode::NOT_FOUND && r.body.is_empty()) && r.status != StatusCode::METHOD_NOT_ALLOWED,
+                "{m} {path} is documented but not routed ({})", r.status);
+        }
+    }
+    // And the reverse: no API route is added outside the documenting registrar.
+    for f in ["src/web/mod.rs", "src/web/ui/mod.rs", "src/web/ui/accounts.rs", "src/web/ui/admin.rs"] {
+        let src = std::fs::read_to_string(f).expect("source");
+        assert!(!src.contains(".route(\"/api/v1"), "{f} routes an API path around the OpenAPI registrar");
+    }
+}
+
+#[tokio::test]
+async fn health_and_metrics() {
+    let t = TestApp::new().await;
+    let r = t.get("/healthz", &Auth::None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json(), json!({"status": "ok"}));
+    let r = t.get("/metrics", &Auth::None).await;
+    assert!(r.body.contains("kam_http_requests_total{class=\"2xx\"} 1"), "{}", r.body);
+    assert!(r.body.contains("kam_database_up 1"));
+    let r = t.get("/api/v1/accounts", &Auth::None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json()["error"]["code"], "unauthenticated");
+}
+
+#[tokio::test]
+async fn english_ui_on_the_users_choice() {
+    let t = TestApp::new().await;
+    seed(&t).await;
+    let (sid, csrf) = t.ui_login("repA", PASSWORD, None).await.expect("sign in");
+    let ses = Auth::Session { cookie: sid.clone(), csrf: String::new() };
+    assert!(t.get("/accounts", &ses).await.body.contains("新建客户"));
+    let r = t.ui_post("/profile/language", &sid, &[("_csrf", &csrf), ("locale", "en")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = t.get("/accounts", &ses).await.body;
+    assert!(page.contains("New account") && page.contains("lang=\"en\""));
+    let r = t.get("/api/v1/accounts/nope", &ses).await;
+    assert_eq!(r.json()["error"]["message"], "Not found.");
+}
+
+#[tokio::test]
+async fn contacts_form_a_buying_committee() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let rep = Auth::Bearer(w.tokens["repA"].clone());
+    let path = format!("/api/v1/accounts/{}/contacts", w.account_x);
+    let r = t.call(Method::POST, &path, &rep, Some(json!({"name": "李娜", "title": "采购部主任", "reports_to": w.contact_x, "decision_role": "policy_maker",
+        "attitude": "supporter", "relationship": 4, "birthday": "1978-05-06"}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let li = r.json();
+    assert_eq!(li["reports_to"], w.contact_x);
+    let r = t.call(Method::PATCH, &format!("/api/v1/contacts/{}", w.contact_x), &rep, Some(json!({"version": 1, "reports_to": li["id"]}))).await;
+    assert_eq!(r.json()["error"]["details"]["fields"]["reports_to"]["code"], "reports_to_cycle");
+    let r = t.call(Method::POST, &path, &rep, Some(json!({"name": "赵", "relationship": 9, "attitude": "friend", "birthday": "1978-13-01"}))).await;
+    let f = r.json()["error"]["details"]["fields"].clone();
+    assert_eq!(f["relationship"]["code"], "relationship_range");
+    assert_eq!(f["attitude"]["code"], "invalid_choice");
+    assert_eq!(f["birthday"]["code"], "date_format");
+    let (sid, _) = t.ui_login("repA", PASSWORD, None).await.expect("sign in");
+    let page = t.get(&format!("/accounts/{}", w.account_x), &Auth::Session { cookie: sid, csrf: String::new() }).await.body;
+    assert!(page.contains("李娜") && page.contains("--depth: 1"), "the org chart indents reports");
+}

@@ -1,0 +1,5 @@
+//! Integration tests: one binary, each test on its own fresh database.
+mod common;
+mod http;
+mod permissions;
+mod security;

@@ -1,0 +1,174 @@
+//! The permission matrix: who may get, list, search, count, update, delete and export the
+//! accounts and contacts of one rep, compared with the policy table in the code.
+use axum::http::{Method, StatusCode};
+use kam::domain::policy::{decide, Decision, Op};
+use kam::domain::role::Role;
+use serde_json::json;
+
+use crate::common::{seed, Auth, TestApp};
+
+/// What a caller gets for rep A's account X (and its contact):
+/// (caller, role, sees X, update allowed, delete allowed). `None` role = not signed in / inactive.
+const MATRIX: &[(&str, Option<Role>, bool, Expect, Expect)] = &[
+    ("repA", Some(Role::KaRep), true, Expect::Allow, Expect::Forbid),
+    ("repB", Some(Role::KaRep), false, Expect::Hidden, Expect::Hidden),
+    ("repC", Some(Role::KaRep), false, Expect::Hidden, Expect::Hidden),
+    ("manager", Some(Role::KaManager), true, Expect::Allow, Expect::Forbid),
+    ("region", Some(Role::BranchManager), true, Expect::Allow, Expect::Forbid),
+    ("finance", Some(Role::FinanceManager), true, Expect::Forbid, Expect::Forbid),
+    ("admin", Some(Role::Admin), false, Expect::Hidden, Expect::Hidden),
+    ("gone", None, false, Expect::Unauth, Expect::Unauth),
+    ("anonymous", None, false, Expect::Unauth, Expect::Unauth),
+    // Last: the director's delete succeeds and removes X.
+    ("director", Some(Role::KaDirector), true, Expect::Allow, Expect::Allow),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expect {
+    Allow,
+    Forbid,
+    Hidden,
+    Unauth,
+}
+
+impl Expect {
+    fn status(self, ok: StatusCode) -> StatusCode {
+        match self {
+            Expect::Allow => ok,
+            Expect::Forbid => StatusCode::FORBIDDEN,
+            Expect::Hidden => StatusCode::NOT_FOUND,
+            Expect::Unauth => StatusCode::UNAUTHORIZED,
+        }
+    }
+}
+
+fn as_decision(e: Expect) -> Option<Decision> {
+    match e {
+        Expect::Allow => Some(Decision::Allow),
+        Expect::Forbid => Some(Decision::Forbid),
+        Expect::Hidden => Some(Decision::Hidden),
+        Expect::Unauth => None,
+    }
+}
+
+#[test]
+fn matrix_agrees_with_the_policy_table() {
+    for (who, role, sees, upd, del) in MATRIX {
+        if let Some(role) = role {
+            assert_eq!(Some(decide(*role, *sees, Op::Update)), as_decision(*upd), "{who} update");
+            assert_eq!(Some(decide(*role, *sees, Op::Delete)), as_decision(*del), "{who} delete");
+            for op in [Op::Get, Op::List, Op::Search, Op::Count, Op::Export] {
+                let want = if *sees { Decision::Allow } else { Decision::Hidden };
+                assert_eq!(decide(*role, *sees, op), want, "{who} {op:?}");
+            }
+        }
+    }
+}
+
+async fn version_of(t: &TestApp, table: &str, id: i64) -> i64 {
+    let r = sqlx::query(&format!("SELECT version FROM {table} WHERE id = $1")).bind(id).fetch_one(&t.db().pool).await.expect("row");
+    sqlx::Row::try_get(&r, "version").expect("version")
+}
+
+#[tokio::test]
+async fn account_and_contact_matrix() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let x_name = "北京星河精密制造有限公司";
+    for (who, _, sees, upd, del) in MATRIX {
+        let auth = match w.tokens.get(who) {
+            Some(tok) => Auth::Bearer(tok.clone()),
+            None => Auth::None,
+        };
+        let read = if *who == "gone" || *who == "anonymous" { Expect::Unauth } else if *sees { Expect::Allow } else { Expect::Hidden };
+        let ctx = format!("caller {who}");
+
+        // Accounts: get
+        let r = t.get(&format!("/api/v1/accounts/{}", w.account_x), &auth).await;
+        assert_eq!(r.status, read.status(StatusCode::OK), "{ctx} get account: {}", r.body);
+        // list, search, count, export
+        for (path, what) in [
+            ("/api/v1/accounts?limit=500".to_string(), "list"),
+            (format!("/api/v1/accounts?q={}", urlenc(x_name)), "search"),
+            ("/api/v1/accounts/export".to_string(), "export"),
+        ] {
+            let r = t.get(&path, &auth).await;
+            if read == Expect::Unauth {
+                assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{ctx} {what}");
+                continue;
+            }
+            assert_eq!(r.status, StatusCode::OK, "{ctx} {what}: {}", r.body);
+            assert_eq!(r.body.contains(x_name), *sees, "{ctx} {what} shows X: {}", r.body);
+        }
+        let r = t.get(&format!("/api/v1/accounts/count?q={}", urlenc(x_name)), &auth).await;
+        if read == Expect::Unauth {
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{ctx} count");
+        } else {
+            assert_eq!(r.json()["count"], json!(if *sees { 1 } else { 0 }), "{ctx} count");
+        }
+
+        // Contacts: get, list, search, count, export
+        let r = t.get(&format!("/api/v1/contacts/{}", w.contact_x), &auth).await;
+        assert_eq!(r.status, read.status(StatusCode::OK), "{ctx} get contact");
+        let r = t.get(&format!("/api/v1/accounts/{}/contacts", w.account_x), &auth).await;
+        assert_eq!(r.status, read.status(StatusCode::OK), "{ctx} account contacts");
+        for (path, what) in [
+            ("/api/v1/contacts?limit=500".to_string(), "contact list"),
+            (format!("/api/v1/contacts?q={}", urlenc("王志远")), "contact search"),
+            ("/api/v1/contacts/export".to_string(), "contact export"),
+        ] {
+            let r = t.get(&path, &auth).await;
+            if read == Expect::Unauth {
+                assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{ctx} {what}");
+                continue;
+            }
+            assert_eq!(r.body.contains("王志远"), *sees, "{ctx} {what}");
+        }
+        let r = t.get(&format!("/api/v1/contacts/count?q={}", urlenc("王志远")), &auth).await;
+        if read != Expect::Unauth {
+            assert_eq!(r.json()["count"], json!(if *sees { 1 } else { 0 }), "{ctx} contact count");
+        }
+
+        // Updates carry the current version, so only the permission decides.
+        let v = version_of(&t, "accounts", w.account_x).await;
+        let r = t.call(Method::PATCH, &format!("/api/v1/accounts/{}", w.account_x), &auth, Some(json!({"version": v, "notes": format!("edited by {who}")}))).await;
+        assert_eq!(r.status, upd.status(StatusCode::OK), "{ctx} update account: {}", r.body);
+        let v = version_of(&t, "contacts", w.contact_x).await;
+        let r = t.call(Method::PATCH, &format!("/api/v1/contacts/{}", w.contact_x), &auth, Some(json!({"version": v, "title": "总经理"}))).await;
+        assert_eq!(r.status, upd.status(StatusCode::OK), "{ctx} update contact: {}", r.body);
+
+        // Deletes: the contact first (the account's delete would hide it).
+        let r = t.call(Method::DELETE, &format!("/api/v1/contacts/{}", w.contact_x), &auth, None).await;
+        assert_eq!(r.status, del.status(StatusCode::NO_CONTENT), "{ctx} delete contact: {}", r.body);
+        let r = t.call(Method::DELETE, &format!("/api/v1/accounts/{}", w.account_x), &auth, None).await;
+        assert_eq!(r.status, del.status(StatusCode::NO_CONTENT), "{ctx} delete account: {}", r.body);
+    }
+    // After the director's delete, X is gone for everyone, the other account stays.
+    let dir = Auth::Bearer(w.tokens["director"].clone());
+    assert_eq!(t.get(&format!("/api/v1/accounts/{}", w.account_x), &dir).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(t.get(&format!("/api/v1/accounts/{}", w.account_c), &dir).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn ui_pages_are_scoped_too() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let (sid_b, _) = t.ui_login("repB", crate::common::PASSWORD, None).await.expect("repB signs in");
+    let b = Auth::Session { cookie: sid_b, csrf: String::new() };
+    let r = t.get(&format!("/accounts/{}", w.account_x), &b).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = t.get("/accounts", &b).await;
+    assert!(!r.body.contains("北京星河"), "repB's list must not show X");
+    let r = t.get("/accounts/export.csv", &b).await;
+    assert!(!r.body.contains("北京星河"));
+    let (sid_a, _) = t.ui_login("repA", crate::common::PASSWORD, None).await.expect("repA signs in");
+    let a = Auth::Session { cookie: sid_a, csrf: String::new() };
+    let r = t.get(&format!("/accounts/{}", w.account_x), &a).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("北京星河精密制造有限公司"));
+    assert!(!t.get("/accounts", &a).await.body.contains("上海东方仪器"), "repA does not see repC's account");
+}
+
+pub fn urlenc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
