@@ -603,6 +603,16 @@ async fn apply(conn: &mut sqlx::AnyConnection, d: &mut AccountData, inp: &Input)
 }
 
 async fn write(conn: &mut sqlx::AnyConnection, id: Option<i64>, d: &AccountData, version: i64) -> Result<i64> {
+    if let Some(code) = &d.credit_code {
+        let dup = sqlx::query("SELECT id FROM accounts WHERE credit_code = $1 AND id <> $2")
+            .bind(code.clone())
+            .bind(id.unwrap_or(0))
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some(r) = dup {
+            return Err(Error::Duplicate { field: "credit_code", existing_id: r.try_get("id")? });
+        }
+    }
     let ts = now();
     let sow = acct::sow_bp(d.sales_12m, d.buying_power);
     let rad = acct::rad_class(d.sales_12m, d.buying_power);
@@ -674,19 +684,8 @@ async fn write(conn: &mut sqlx::AnyConnection, id: Option<i64>, d: &AccountData,
     match res {
         Ok(Ok(id)) => Ok(id),
         Ok(Err(sqlx::Error::RowNotFound)) => Err(Error::StaleVersion { current: version }),
-        Ok(Err(e)) | Err(e) if is_unique_violation(&e) => {
-            let existing = match &d.credit_code {
-                Some(c) => sqlx::query("SELECT id FROM accounts WHERE credit_code = $1")
-                    .bind(c.clone())
-                    .fetch_optional(&mut *conn)
-                    .await?
-                    .map(|r| r.try_get::<i64, _>("id"))
-                    .transpose()?
-                    .unwrap_or(0),
-                None => 0,
-            };
-            Err(Error::Duplicate { field: "credit_code", existing_id: existing })
-        }
+        // A concurrent insert slipped past the check above; the constraint still holds.
+        Ok(Err(e)) | Err(e) if is_unique_violation(&e) => Err(Error::Duplicate { field: "credit_code", existing_id: 0 }),
         Ok(Err(e)) | Err(e) => Err(e.into()),
     }
 }
