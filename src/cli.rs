@@ -44,6 +44,15 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Generate a benchmark dataset in an empty database (profile l3-60k).
+    Dataset {
+        profile: String,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Password of every generated user.
+        #[arg(long, default_value = "kam-demo")]
+        password: String,
+    },
     /// Write a consistent copy of the database while the server runs.
     Backup { file: String },
 }
@@ -200,6 +209,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 e => describe(e),
             })?;
             println!("{token}");
+        }
+        Command::Dataset { profile, seed, password } => {
+            let db = open(&url).await?;
+            let started = std::time::Instant::now();
+            let s = crate::dataset::generate(&db, &profile, seed, &password).await?;
+            println!(
+                "{profile}: {} org units, {} users, {} accounts, {} contacts in {:.1}s",
+                s.org_units,
+                s.users,
+                s.accounts,
+                s.contacts,
+                started.elapsed().as_secs_f64()
+            );
         }
         Command::Backup { file } => {
             let db = Db::connect(&url).await?;
