@@ -1,0 +1,67 @@
+//! The `kam` binary as an administrator uses it (SQLite; the same code runs on PostgreSQL).
+use std::process::{Command, Stdio};
+
+fn kam(db: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_kam")).args(args).env("KAM_DATABASE_URL", db).output().expect("run kam")
+}
+
+fn ok(o: &std::process::Output) -> String {
+    assert!(o.status.success(), "kam failed: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn users_tokens_demo_and_backup() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}/kam.db", dir.path().display());
+    ok(&kam(&db, &["migrate"]));
+    ok(&kam(&db, &["org", "add", "HQ", "--name", "总部", "--kind", "hq"]));
+    ok(&kam(&db, &["user", "add", "root", "--role", "admin", "--org", "HQ", "--password", "long-enough-1"]));
+    // Password from standard input.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kam"))
+        .args(["user", "add", "lin", "--role", "ka_rep", "--org", "HQ", "--manager", "root", "--sales-type", "ae"])
+        .env("KAM_DATABASE_URL", &db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    use std::io::Write;
+    child.stdin.take().expect("stdin").write_all(b"from-stdin-pw\n").expect("write");
+    ok(&child.wait_with_output().expect("wait"));
+    assert_eq!(ok(&kam(&db, &["user", "list"])), "lin\tka_rep\tHQ\ttrue\nroot\tadmin\tHQ\ttrue\n");
+
+    // Bad input: one line on stderr, non-zero exit, nothing written.
+    let bad = kam(&db, &["user", "add", "x y", "--role", "ka_rep", "--org", "HQ", "--password", "long-enough-1"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("username"));
+    let bad = kam(&db, &["user", "add", "zed", "--role", "wizard", "--org", "HQ", "--password", "long-enough-1"]);
+    assert!(!bad.status.success());
+    assert_eq!(ok(&kam(&db, &["user", "list"])).lines().count(), 2);
+
+    let tok = ok(&kam(&db, &["token", "create", "lin"]));
+    let line = tok.trim_end();
+    assert!(line.starts_with("kam_") && !line.contains('\n') && line.len() > 40, "{tok:?}");
+    assert!(!kam(&db, &["token", "create", "nobody"]).status.success());
+
+    // The demo refuses a database that holds data.
+    assert!(!kam(&db, &["demo"]).status.success());
+
+    let copy = dir.path().join("copy.db");
+    ok(&kam(&db, &["backup", copy.to_str().expect("path")]));
+    let copy_url = format!("sqlite://{}", copy.display());
+    assert_eq!(ok(&kam(&copy_url, &["user", "list"])).lines().count(), 2, "the copy holds the users");
+    assert!(!kam(&db, &["backup", copy.to_str().expect("path")]).status.success(), "never overwrites");
+}
+
+#[test]
+fn demo_loads_an_empty_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}/kam.db", dir.path().display());
+    let out = ok(&kam(&db, &["demo", "--password", "demo-pass-1"]));
+    for u in ["admin", "director", "rep", "manager", "finance", "north.manager"] {
+        assert!(out.lines().any(|l| l.trim_start().starts_with(&format!("{u} "))), "{u} listed: {out}");
+    }
+    let users = ok(&kam(&db, &["user", "list"]));
+    assert!(users.lines().count() >= 13);
+}
