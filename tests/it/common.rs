@@ -11,11 +11,13 @@ use tower::ServiceExt;
 
 pub struct TestApp {
     pub app: App,
+    /// The database URL, for a second "process" on the same data.
+    pub url: String,
     pub router: Router,
     _dir: Option<tempfile::TempDir>,
 }
 
-pub async fn fresh_db() -> (Db, Option<tempfile::TempDir>) {
+pub async fn fresh_db() -> (Db, String, Option<tempfile::TempDir>) {
     match std::env::var("KAM_TEST_DATABASE_URL") {
         Ok(admin_url) if admin_url.starts_with("postgres") => {
             let name = format!("kam_t_{}", &auth::random_token("")[..16]);
@@ -23,16 +25,17 @@ pub async fn fresh_db() -> (Db, Option<tempfile::TempDir>) {
             sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin.pool).await.expect("create test database");
             admin.pool.close().await;
             let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
-            let db = Db::connect(&format!("{base}/{name}")).await.expect("connect test database");
+            let url = format!("{base}/{name}");
+            let db = Db::connect(&url).await.expect("connect test database");
             db.migrate().await.expect("migrate");
-            (db, None)
+            (db, url, None)
         }
         _ => {
             let dir = tempfile::tempdir().expect("tempdir");
             let url = format!("sqlite://{}/kam.db", dir.path().display());
             let db = Db::connect(&url).await.expect("open sqlite");
             db.migrate().await.expect("migrate");
-            (db, Some(dir))
+            (db, url, Some(dir))
         }
     }
 }
@@ -43,10 +46,16 @@ impl TestApp {
     }
 
     pub async fn with_settings(settings: Settings) -> TestApp {
-        let (db, dir) = fresh_db().await;
+        let (db, url, dir) = fresh_db().await;
         let app = App { db, settings };
         let router = kam::web::router(app.clone());
-        TestApp { app, router, _dir: dir }
+        TestApp { app, url, router, _dir: dir }
+    }
+
+    /// Another server process on the same database: its own pool, nothing shared in memory.
+    pub async fn second_process(&self) -> Router {
+        let db = Db::connect(&self.url).await.expect("second connection");
+        kam::web::router(App { db, settings: self.app.settings.clone() })
     }
 
     pub fn db(&self) -> &Db {

@@ -212,3 +212,27 @@ async fn revoked_tokens_and_deactivated_users_stop_at_once() {
     let r = t.call(Method::POST, "/api/v1/users/repB/deactivate", &Auth::Bearer(w.tokens["director"].clone()), None).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn two_server_processes_act_as_one_system() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let other = t.second_process().await;
+    let (sid, csrf) = t.ui_login("repA", PASSWORD, None).await.expect("sign in on the first");
+    // The session made by one process works on the other, CSRF token included.
+    let req = Request::builder()
+        .method(Method::PATCH)
+        .uri(format!("/api/v1/accounts/{}", w.account_x))
+        .header(header::COOKIE, format!("kam_session={sid}"))
+        .header("x-csrf-token", csrf.clone())
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(json!({"version": 1, "tags": "跨进程"}).to_string()))
+        .expect("req");
+    let res = tower::ServiceExt::oneshot(other.clone(), req).await.expect("answer");
+    assert_eq!(res.status(), StatusCode::OK);
+    // Signing out on the first ends it on the second.
+    t.ui_post("/logout", &sid, &[("_csrf", &csrf)]).await;
+    let req = Request::builder().uri("/api/v1/me").header(header::COOKIE, format!("kam_session={sid}")).body(Body::empty()).expect("req");
+    let res = tower::ServiceExt::oneshot(other, req).await.expect("answer");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
