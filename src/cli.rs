@@ -27,6 +27,9 @@ pub enum Command {
         /// Load the demo company first when the database is empty.
         #[arg(long)]
         demo: bool,
+        /// Mark the session cookie Secure (when KAM is served over HTTPS).
+        #[arg(long, env = "KAM_SECURE_COOKIES")]
+        secure_cookies: bool,
     },
     /// Run database migrations.
     Migrate,
@@ -123,7 +126,7 @@ fn describe(e: crate::domain::DomainError) -> anyhow::Error {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let url = cli.database_url.clone();
     match cli.command {
-        Command::Serve { listen, demo } => {
+        Command::Serve { listen, demo, secure_cookies } => {
             let db = open(&url).await?;
             if demo {
                 let n: i64 = sqlx::Row::try_get(&sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&db.pool).await?, "n")?;
@@ -134,7 +137,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("The database holds data already; the demo company is not loaded again.");
                 }
             }
-            let app = App { db, settings: Settings::default() };
+            let app = App { db, settings: Settings { secure_cookies, ..Settings::default() } };
             let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             println!("KAM is serving on http://{}", listener.local_addr()?);
             axum::serve(listener, crate::web::router(app))

@@ -23,6 +23,8 @@ pub struct Settings {
     pub session_idle_secs: i64,
     pub session_absolute_secs: i64,
     pub max_failed_logins_per_hour: i64,
+    /// Mark cookies `Secure` (serve behind HTTPS).
+    pub secure_cookies: bool,
 }
 
 impl Default for Settings {
@@ -31,6 +33,7 @@ impl Default for Settings {
             session_idle_secs: 30 * 60,
             session_absolute_secs: 12 * 3600,
             max_failed_logins_per_hour: 100,
+            secure_cookies: false,
         }
     }
 }

@@ -24,6 +24,7 @@ pub fn routes(api: Api) -> Api {
     let api = route!(api, PATCH "/api/v1/users/{username}", "Change a user's role, org, manager (admin)", "users", [], true, update_user);
     let api = route!(api, POST "/api/v1/users/{username}/deactivate", "Deactivate a user: ends sessions and tokens (admin)", "users", [], false, deactivate);
     let api = route!(api, POST "/api/v1/users/{username}/activate", "Reactivate a user (admin)", "users", [], false, activate);
+    let api = route!(api, POST "/api/v1/users/{username}/password", "Set a user's password (admin, or the user themselves)", "users", [], true, set_password);
     route!(api, GET "/api/v1/audit", "The audit trail the caller may see", "audit", ["entity", "id", "cursor", "limit"], false, list_audit)
 }
 
@@ -86,4 +87,10 @@ pub fn audit_filter(p: &[(String, String)]) -> Result<AuditFilter, DomainError> 
 async fn list_audit(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {
     let f = audit_filter(&query_pairs(raw)).map_err(fail(c.lang))?;
     Ok(Json(audit::list(&s.app.db, &c.ctx, &f).await.map_err(fail(c.lang))?).into_response())
+}
+
+async fn set_password(State(s): State<AppState>, c: ApiCtx, Path(u): Path<String>, JsonBody(b): JsonBody) -> ApiResult {
+    let pw = b.get("password").and_then(|v| v.as_str()).unwrap_or("");
+    users::set_password(&s.app.db, &c.ctx, &u, pw).await.map_err(fail(c.lang))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

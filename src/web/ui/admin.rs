@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{username}/edit", get(edit_user).post(update_user))
         .route("/admin/users/{username}/deactivate", get(deactivate_confirm).post(deactivate))
         .route("/admin/users/{username}/activate", post(activate))
+        .route("/admin/users/{username}/password", get(password_form).post(reset_password))
         .route("/admin/org", get(org_page))
         .route("/admin/org/new", get(new_org).post(create_org))
         .route("/admin/org/{code}/edit", get(edit_org).post(update_org))
@@ -362,3 +363,33 @@ async fn revoke_token(State(s): State<AppState>, Path(id): Path<String>, form: U
     }
 }
 
+
+fn password_page(ui: &UiCtx, username: &str) -> FormPage {
+    let l = Layout::new(ui, "users", username.to_string());
+    FormPage {
+        heading: format!("{} · {username}", l.t("users.reset_password")),
+        action: format!("/admin/users/{username}/password"),
+        fields: vec![Field::new(&l, "password", "password", None).required().help(l.t("help.password"))],
+        version: None,
+        submit: l.t("action.save"),
+        cancel: "/admin/users".into(),
+        errors: vec![],
+        l,
+    }
+}
+
+async fn password_form(ui: UiCtx, Path(username): Path<String>) -> Response {
+    if let Err(r) = admin_only(&ui) {
+        return r;
+    }
+    render(&password_page(&ui, &username))
+}
+
+async fn reset_password(State(s): State<AppState>, Path(username): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    match users::set_password(&s.app.db, &ui.ctx, &username, form.get("password").unwrap_or("")).await {
+        Ok(()) => Redirect::to("/admin/users").into_response(),
+        Err(e @ (DomainError::Forbidden | DomainError::NotFound)) => fail_page(ui, e),
+        Err(e) => password_page(ui, &username).with_error(&e),
+    }
+}

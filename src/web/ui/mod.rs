@@ -245,7 +245,8 @@ async fn login_submit(
     match auth::login(&s.app, &username, &f("password"), old, &rid.0).await {
         Ok(sess) => {
             let mut res = Redirect::to(&next).into_response();
-            let c = format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax", sess.id);
+            let secure = if s.app.settings.secure_cookies { "; Secure" } else { "" };
+            let c = format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax{secure}", sess.id);
             if let Ok(v) = c.parse() {
                 res.headers_mut().append(header::SET_COOKIE, v);
             }
