@@ -236,3 +236,19 @@ async fn two_server_processes_act_as_one_system() {
     let res = tower::ServiceExt::oneshot(other, req).await.expect("answer");
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn only_an_administrator_resets_another_users_password() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let admin = Auth::Bearer(w.tokens["admin"].clone());
+    let rep = Auth::Bearer(w.tokens["repA"].clone());
+    let r = t.call(Method::POST, "/api/v1/users/repB/password", &rep, Some(json!({"password": "taken-over-1"}))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = t.call(Method::POST, "/api/v1/users/repB/password", &admin, Some(json!({"password": "short"}))).await;
+    assert_eq!(r.json()["error"]["details"]["fields"]["password"]["code"], "password_too_short");
+    let r = t.call(Method::POST, "/api/v1/users/repB/password", &admin, Some(json!({"password": "brand-new-pass"}))).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    t.ui_login("repB", PASSWORD, None).await.expect_err("the old password no longer works");
+    t.ui_login("repB", "brand-new-pass", None).await.expect("the new one does");
+}
