@@ -22,7 +22,7 @@ use crate::domain::DomainError;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/accounts") }))
+        .route("/", get(home))
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
         .route("/static/app.css", get(css))
@@ -267,6 +267,11 @@ async fn login_submit(
         }
         Err(e) => error_page(lang, &e),
     }
+}
+
+/// The administrator has no business data; everyone else starts at their accounts.
+async fn home(ui: UiCtx) -> Response {
+    Redirect::to(if ui.ctx.caller.role.is_admin() { "/admin/users" } else { "/accounts" }).into_response()
 }
 
 /// Ends the session on the server (the cookie alone is not trusted to go away).
