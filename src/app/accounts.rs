@@ -736,6 +736,7 @@ pub async fn create(db: &Db, ctx: &Ctx, inp: &Input) -> Result<AccountView> {
     }
     let known: Vec<&str> = EDIT_FIELDS.iter().chain(ASSIGN_FIELDS).chain(SYSTEM_FIELDS).copied().collect();
     inp.check_keys(&allowed, &known)?;
+    inp.refuse_version()?;
     let mut tx = db.begin().await?;
     let mut d = AccountData {
         level: "L3".into(),

@@ -364,6 +364,7 @@ pub async fn create(db: &Db, ctx: &Ctx, account_id: i64, inp: &Input) -> Result<
     super::accounts::ensure_visible(db, caller, account_id).await?;
     check_edit(caller)?;
     inp.check_keys(EDIT_FIELDS, &known())?;
+    inp.refuse_version()?;
     if !inp.has("name") {
         return Err(Error::invalid("name", "required"));
     }

@@ -86,6 +86,14 @@ impl Input {
         errs.finish()
     }
 
+    /// For creating: a version is the system's to set, so giving one is refused.
+    pub fn refuse_version(&self) -> Result<()> {
+        match self.version {
+            Some(_) => Err(Error::invalid("version", "forbidden_field")),
+            None => Ok(()),
+        }
+    }
+
     pub fn has(&self, k: &str) -> bool {
         self.fields.contains_key(k)
     }

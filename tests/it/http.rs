@@ -21,6 +21,8 @@ async fn bad_input_names_each_field_in_the_callers_language_and_writes_nothing()
     assert_eq!(f["status"]["code"], "forbidden_field");
     assert_eq!(f["colour"]["code"], "unknown_field");
     assert!(e["error"]["message"].as_str().unwrap_or("").contains("您不能设置此字段"), "Chinese by default: {e}");
+    let r = t.call(Method::POST, "/api/v1/accounts", &rep, Some(json!({"name": "某公司", "industry": "other", "version": 7}))).await;
+    assert_eq!(r.json()["error"]["details"]["fields"]["version"]["code"], "forbidden_field");
     let body = json!({"name": "", "industry": "shipping", "credit_code": "91350100M000100Y44", "buying_power": 12.5});
     let req = Request::builder().method(Method::POST).uri("/api/v1/accounts").header(header::AUTHORIZATION, format!("Bearer {}", w.tokens["repA"]))
         .header(header::ACCEPT_LANGUAGE, "en").header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string())).expect("req");

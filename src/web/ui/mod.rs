@@ -141,10 +141,19 @@ pub struct HistoryRow {
     pub changes: Vec<(String, String, String)>,
 }
 
-fn show_json(v: Option<&serde_json::Value>) -> String {
+/// A stored value as the pages show it: enumerations by their label in the user's language.
+fn show_json(l: &Layout, field: &str, v: Option<&serde_json::Value>) -> String {
+    let kind = match field {
+        "industry" | "status" | "tier" | "decision_role" | "attitude" | "gender" | "role" | "sales_type" | "kind" => Some(field),
+        "credit_grade" => Some("credit"),
+        _ => None,
+    };
     match v {
         None | Some(serde_json::Value::Null) => "—".into(),
-        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::String(s)) => match kind {
+            Some(k) => l.e(if k == "kind" { "org_kind" } else { k }, s),
+            None => s.clone(),
+        },
         Some(v) => v.to_string(),
     }
 }
@@ -156,10 +165,13 @@ pub fn history_rows(l: &Layout, entries: Vec<AuditEntry>) -> Vec<HistoryRow> {
             let changes = e
                 .changed
                 .iter()
+                // A creation lists every field; the record page shows them already.
+                .filter(|_| e.what != "create")
+                .filter(|k| !matches!(k.as_str(), "id" | "created_at"))
                 .map(|k| {
                     let b = e.before.as_ref().and_then(|v| v.get(k));
                     let a = e.after.as_ref().and_then(|v| v.get(k));
-                    (l.e("field", k), show_json(b), show_json(a))
+                    (l.e("field", k), show_json(l, k, b), show_json(l, k, a))
                 })
                 .collect();
             HistoryRow {
