@@ -266,7 +266,7 @@ fn org_chart(cs: Vec<ContactView>) -> Vec<(usize, ContactView, String)> {
     }
     for (d, id) in order {
         if let Some(c) = cs.iter().find(|c| c.id == id) {
-            out.push((d, c.clone(), name_of(c.reports_to)));
+            out.push((d.min(8), c.clone(), name_of(c.reports_to)));
         }
     }
     out
