@@ -228,3 +228,21 @@ async fn contacts_form_a_buying_committee() {
     let page = t.get(&format!("/accounts/{}", w.account_x), &Auth::Session { cookie: sid, csrf: String::new() }).await.body;
     assert!(page.contains("李娜") && page.contains("tree depth-1"), "the org chart indents reports");
 }
+
+#[test]
+fn templates_obey_the_content_security_policy() {
+    for e in std::fs::read_dir("templates").expect("templates") {
+        let p = e.expect("entry").path();
+        let src = std::fs::read_to_string(&p).expect("read");
+        assert!(!src.contains(" style="), "{} has an inline style, which the CSP blocks", p.display());
+        assert!(!src.contains(" on") || !regex_like_handler(&src), "{} has an inline event handler", p.display());
+        for tag in src.split("<script").skip(1) {
+            assert!(tag.trim_start().starts_with("src="), "{} has an inline script", p.display());
+        }
+        assert!(!src.contains("javascript:"), "{} uses a javascript: URL", p.display());
+    }
+}
+
+fn regex_like_handler(src: &str) -> bool {
+    ["onclick=", "onsubmit=", "onload=", "onchange=", "oninput="].iter().any(|h| src.contains(h))
+}
