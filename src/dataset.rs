@@ -72,17 +72,32 @@ pub fn scale_of(profile: &str) -> Option<Scale> {
 
 /// Generates a benchmark dataset into an EMPTY database (refuses with Err if any user or account
 /// exists). Profile "l3-60k" only (Err for others). Deterministic for a seed.
-pub async fn generate(db: &Db, profile: &str, seed: u64, password: &str) -> anyhow::Result<Summary> {
+pub async fn generate(
+    db: &Db,
+    profile: &str,
+    seed: u64,
+    password: &str,
+) -> anyhow::Result<Summary> {
     let Some(scale) = scale_of(profile) else {
-        bail!("unknown dataset profile {profile:?}; known profiles: {}", PROFILES.join(", "));
+        bail!(
+            "unknown dataset profile {profile:?}; known profiles: {}",
+            PROFILES.join(", ")
+        );
     };
     generate_scaled(db, profile, scale, seed, password).await
 }
 
 /// `generate` at any scale (the tests use tiny ones).
-pub async fn generate_scaled(db: &Db, profile: &str, scale: Scale, seed: u64, password: &str) -> anyhow::Result<Summary> {
+pub async fn generate_scaled(
+    db: &Db,
+    profile: &str,
+    scale: Scale,
+    seed: u64,
+    password: &str,
+) -> anyhow::Result<Summary> {
     anyhow::ensure!(
-        (1..=REGIONS.len()).contains(&scale.regions) && (1..=3).contains(&scale.branches_per_region),
+        (1..=REGIONS.len()).contains(&scale.regions)
+            && (1..=3).contains(&scale.branches_per_region),
         "a dataset has 1–{} regions of 1–3 branches",
         REGIONS.len()
     );
@@ -93,7 +108,9 @@ pub async fn generate_scaled(db: &Db, profile: &str, scale: Scale, seed: u64, pa
     let mut tx = db.begin().await?;
     for table in ["users", "accounts"] {
         if count(&mut tx, table).await? > 0 {
-            bail!("the database already holds {table}; a dataset loads only into an empty database");
+            bail!(
+                "the database already holds {table}; a dataset loads only into an empty database"
+            );
         }
     }
     let ctx = Ctx::system();
@@ -102,28 +119,42 @@ pub async fn generate_scaled(db: &Db, profile: &str, scale: Scale, seed: u64, pa
 
     // ---- Org tree -----------------------------------------------------------------------------
     let branches = scale.regions * scale.branches_per_region;
-    let hq = org::insert(&mut tx, &ctx, "HQ", "总部", OrgKind::Hq, None).await.context("org unit HQ")?;
-    let _ = hq;
+    let hq = org::insert(&mut tx, &ctx, "HQ", "总部", OrgKind::Hq, None)
+        .await
+        .context("org unit HQ")?;
     let mut region_ids = Vec::with_capacity(scale.regions);
     let mut branch_ids = Vec::with_capacity(branches);
     for (r, region) in REGIONS.iter().take(scale.regions).enumerate() {
         let code = format!("R{:02}", r + 1);
-        let id = org::insert(&mut tx, &ctx, &code, region.name, OrgKind::Region, Some("HQ"))
-            .await
-            .with_context(|| format!("org unit {code}"))?;
+        let id = org::insert(
+            &mut tx,
+            &ctx,
+            &code,
+            region.name,
+            OrgKind::Region,
+            Some("HQ"),
+        )
+        .await
+        .with_context(|| format!("org unit {code}"))?;
         region_ids.push(id);
     }
     for b in 0..branches {
         let (r, k) = (b / scale.branches_per_region, b % scale.branches_per_region);
         let code = format!("B{:02}", b + 1);
         let name = format!("{}分公司", REGIONS[r].cities[k].0);
-        let id = org::insert(&mut tx, &ctx, &code, &name, OrgKind::Branch, Some(&format!("R{:02}", r + 1)))
-            .await
-            .with_context(|| format!("org unit {code}"))?;
+        let id = org::insert(
+            &mut tx,
+            &ctx,
+            &code,
+            &name,
+            OrgKind::Branch,
+            Some(&format!("R{:02}", r + 1)),
+        )
+        .await
+        .with_context(|| format!("org unit {code}"))?;
         branch_ids.push(id);
     }
     let org_units = 1 + scale.regions + branches;
-
     // ---- Users --------------------------------------------------------------------------------
     let mut used_names = HashSet::new();
     let mut person = |rng: &mut Rng| loop {
@@ -132,66 +163,113 @@ pub async fn generate_scaled(db: &Db, profile: &str, scale: Scale, seed: u64, pa
             break n;
         }
     };
-    let hq_id = hq;
-    let mut n_users = 0usize;
-    add_user(&mut tx, &hash, &ts, &mut n_users, "admin".into(), "系统管理员".into(), Role::Admin, hq_id, None, None).await?;
-    let director =
-        add_user(&mut tx, &hash, &ts, &mut n_users, "director".into(), person(&mut rng), Role::KaDirector, hq_id, None, None).await?;
+    let mut uw = UserWriter {
+        hash: &hash,
+        ts: &ts,
+        n: 0,
+    };
+    uw.add(
+        &mut tx,
+        "admin".into(),
+        "系统管理员".into(),
+        Role::Admin,
+        hq,
+        None,
+        None,
+    )
+    .await?;
+    let director = uw
+        .add(
+            &mut tx,
+            "director".into(),
+            person(&mut rng),
+            Role::KaDirector,
+            hq,
+            None,
+            None,
+        )
+        .await?;
     let mut region_mgr = Vec::with_capacity(scale.regions);
     for (r, &rid) in region_ids.iter().enumerate() {
         let u = format!("region{:02}", r + 1);
-        region_mgr.push(add_user(&mut tx, &hash, &ts, &mut n_users, u, person(&mut rng), Role::BranchManager, rid, None, None).await?);
+        region_mgr.push(
+            uw.add(
+                &mut tx,
+                u,
+                person(&mut rng),
+                Role::BranchManager,
+                rid,
+                None,
+                None,
+            )
+            .await?,
+        );
     }
     for (b, &bid) in branch_ids.iter().enumerate() {
         let u = format!("branch{:02}", b + 1);
         let m = Some(region_mgr[b / scale.branches_per_region]);
-        add_user(&mut tx, &hash, &ts, &mut n_users, u, person(&mut rng), Role::BranchManager, bid, m, None).await?;
+        uw.add(
+            &mut tx,
+            u,
+            person(&mut rng),
+            Role::BranchManager,
+            bid,
+            m,
+            None,
+        )
+        .await?;
     }
     let mut kam = Vec::with_capacity(scale.regions);
     for (r, &rid) in region_ids.iter().enumerate() {
         let u = format!("kam{:02}", r + 1);
-        kam.push(add_user(&mut tx, &hash, &ts, &mut n_users, u, person(&mut rng), Role::KaManager, rid, Some(director), None).await?);
+        kam.push(
+            uw.add(
+                &mut tx,
+                u,
+                person(&mut rng),
+                Role::KaManager,
+                rid,
+                Some(director),
+                None,
+            )
+            .await?,
+        );
     }
     // Salespeople: spread evenly over the branches in order; (user id, branch index).
     let mut ae_of_region: Vec<Vec<(i64, usize)>> = vec![vec![]; scale.regions];
     for j in 0..scale.aes {
         let b = j * branches / scale.aes;
         let r = b / scale.branches_per_region;
-        let id = add_user(
-            &mut tx,
-            &hash,
-            &ts,
-            &mut n_users,
-            format!("ae{:03}", j + 1),
-            person(&mut rng),
-            Role::KaRep,
-            branch_ids[b],
-            Some(kam[r]),
-            Some(SalesType::Ae),
-        )
-        .await?;
+        let id = uw
+            .add(
+                &mut tx,
+                format!("ae{:03}", j + 1),
+                person(&mut rng),
+                Role::KaRep,
+                branch_ids[b],
+                Some(kam[r]),
+                Some(SalesType::Ae),
+            )
+            .await?;
         ae_of_region[r].push((id, b));
     }
     let mut sr_of_region: Vec<Vec<i64>> = vec![vec![]; scale.regions];
     for j in 0..scale.srs {
         let b = j * branches / scale.srs;
         let r = b / scale.branches_per_region;
-        let id = add_user(
-            &mut tx,
-            &hash,
-            &ts,
-            &mut n_users,
-            format!("sr{:03}", j + 1),
-            person(&mut rng),
-            Role::InsideSales,
-            branch_ids[b],
-            Some(kam[r]),
-            Some(SalesType::Sr),
-        )
-        .await?;
+        let id = uw
+            .add(
+                &mut tx,
+                format!("sr{:03}", j + 1),
+                person(&mut rng),
+                Role::InsideSales,
+                branch_ids[b],
+                Some(kam[r]),
+                Some(SalesType::Sr),
+            )
+            .await?;
         sr_of_region[r].push(id);
     }
-
     // ---- Accounts (in memory first: assignment needs the whole region) -------------------------
     let n = scale.accounts;
     // Region shares follow the inside-sales head count, so every SR carries a similar book.
@@ -210,7 +288,11 @@ pub async fn generate_scaled(db: &Db, profile: &str, scale: Scale, seed: u64, pa
     }
     for (r, idx) in by_region.iter().enumerate() {
         // Top accounts (L1/L2): about 20 per outside rep, who sits in the account's branch.
-        let mut top: Vec<usize> = idx.iter().copied().filter(|&i| accts[i].level != "L3").collect();
+        let mut top: Vec<usize> = idx
+            .iter()
+            .copied()
+            .filter(|&i| accts[i].level != "L3")
+            .collect();
         rng.shuffle(&mut top);
         let mut it = top.into_iter();
         for &(ae, b) in &ae_of_region[r] {
@@ -219,13 +301,13 @@ pub async fn generate_scaled(db: &Db, profile: &str, scale: Scale, seed: u64, pa
                 accts[i].branch = b % scale.branches_per_region;
             }
         }
-        // About 10% of the broad L3 base is the regional pool (no owner); the rest, and every
-        // top account, gets an inside owner. Each SR's book is a quota between 80% and 100% of
+        // About 12% of the broad L3 base (10% of all accounts) is the regional pool, with no
+        // owner; the rest, and every top account, gets an inside owner. Each SR's book is a quota between 80% and 100% of
         // the largest one, so books differ without any SR standing empty.
         let mut owned: Vec<usize> = idx
             .iter()
             .copied()
-            .filter(|&i| accts[i].owner.is_some() || accts[i].level != "L3" || !rng.pct(10))
+            .filter(|&i| accts[i].owner.is_some() || accts[i].level != "L3" || !rng.pct(12))
             .collect();
         rng.shuffle(&mut owned);
         let srs = &sr_of_region[r];
@@ -246,24 +328,29 @@ pub async fn generate_scaled(db: &Db, profile: &str, scale: Scale, seed: u64, pa
             }
         }
     }
-
     // ---- Write accounts and their access rows --------------------------------------------------
     let mut ins = Inserter::new(
+        db.backend,
         "INSERT INTO accounts (created_at, updated_at, version, id, name, name_norm, short_name, credit_code, \
          industry, level, region_id, branch_id, owner_id, inside_owner_id, ka_manager_id, status, tier, address, \
          buying_power, sales_12m, sow_bp, rad_class, credit_grade, credit_limit, credit_score) VALUES ",
         vec![ts.clone().into()],
-        22,
+        24,
     );
-    let mut access = Inserter::new("INSERT INTO account_access (account_id, user_id, via) VALUES ", vec![], 2);
+    let mut access = Inserter::new(
+        db.backend,
+        "INSERT INTO account_access (account_id, user_id, via) VALUES ",
+        vec![],
+        2,
+    );
     for (i, a) in accts.iter().enumerate() {
         let id = i as i64 + 1;
         let ka_manager = kam[a.region];
         ins.row(
             tx.conn(),
             vec![
-                Cell::Lit("$1"),
-                Cell::Lit("$1"),
+                Cell::Shared(1),
+                Cell::Shared(1),
                 Cell::Lit("1"),
                 v(id),
                 v(a.name.clone()),
@@ -291,23 +378,36 @@ pub async fn generate_scaled(db: &Db, profile: &str, scale: Scale, seed: u64, pa
         )
         .await
         .context("inserting accounts")?;
-        for (via, uid) in [("'owner'", a.owner), ("'inside_owner'", a.inside_owner), ("'ka_manager'", Some(ka_manager))] {
+    }
+    ins.flush(tx.conn()).await.context("inserting accounts")?;
+    // Access rows refer to accounts, so they are written once every account is.
+    for (i, a) in accts.iter().enumerate() {
+        let id = i as i64 + 1;
+        for (via, uid) in [
+            ("'owner'", a.owner),
+            ("'inside_owner'", a.inside_owner),
+            ("'ka_manager'", Some(kam[a.region])),
+        ] {
             if let Some(uid) = uid {
-                access.row(tx.conn(), vec![v(id), v(uid), Cell::Lit(via)]).await.context("inserting account_access")?;
+                access
+                    .row(tx.conn(), vec![v(id), v(uid), Cell::Lit(via)])
+                    .await
+                    .context("inserting account_access")?;
             }
         }
     }
-    ins.flush(tx.conn()).await.context("inserting accounts")?;
-    // Access rows refer to accounts, so they go after the last account batch.
-    access.flush(tx.conn()).await.context("inserting account_access")?;
-
+    access
+        .flush(tx.conn())
+        .await
+        .context("inserting account_access")?;
     // ---- Contacts: the buying committee, boss first ---------------------------------------------
     let cpa = scale.contacts_per_account;
     let mut cins = Inserter::new(
+        db.backend,
         "INSERT INTO contacts (created_at, updated_at, version, id, account_id, name, name_norm, gender, \
          department, title, reports_to, decision_role, attitude, relationship, phone) VALUES ",
         vec![ts.clone().into()],
-        12,
+        14,
     );
     for (i, a) in accts.iter().enumerate() {
         let account_id = i as i64 + 1;
@@ -316,7 +416,11 @@ pub async fn generate_scaled(db: &Db, profile: &str, scale: Scale, seed: u64, pa
         let mut order: Vec<usize> = (1..roles.len()).collect();
         rng.shuffle(&mut order);
         for k in 0..cpa {
-            let (dept, title) = if k == 0 { roles[0] } else { roles[order[(k - 1) % order.len()]] };
+            let (dept, title) = if k == 0 {
+                roles[0]
+            } else {
+                roles[order[(k - 1) % order.len()]]
+            };
             let (name, gender) = person_name(&mut rng);
             let decision_role = match k {
                 0 => "decision_maker",
@@ -336,12 +440,16 @@ pub async fn generate_scaled(db: &Db, profile: &str, scale: Scale, seed: u64, pa
                 3 => Some(first + 1),
                 _ => Some(first),
             };
-            let phone = format!("1{}{:09}", [3, 5, 8, 9][rng.below(4) as usize], rng.below(1_000_000_000));
+            let phone = format!(
+                "1{}{:09}",
+                [3, 5, 8, 9][rng.below(4) as usize],
+                rng.below(1_000_000_000)
+            );
             cins.row(
                 tx.conn(),
                 vec![
-                    Cell::Lit("$1"),
-                    Cell::Lit("$1"),
+                    Cell::Shared(1),
+                    Cell::Shared(1),
                     Cell::Lit("1"),
                     v(first + k as i64),
                     v(account_id),
@@ -362,66 +470,96 @@ pub async fn generate_scaled(db: &Db, profile: &str, scale: Scale, seed: u64, pa
         }
     }
     cins.flush(tx.conn()).await.context("inserting contacts")?;
-
     if db.backend == Backend::Postgres {
         // Explicit ids leave the identity sequences behind; move them past the data.
         for t in ["accounts", "contacts"] {
-            sqlx::query(&format!("SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}))"))
-                .execute(tx.conn())
-                .await
-                .with_context(|| format!("advancing the id sequence of {t}"))?;
+            sqlx::query(&format!(
+                "SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}))"
+            ))
+            .execute(tx.conn())
+            .await
+            .with_context(|| format!("advancing the id sequence of {t}"))?;
         }
     }
 
-    let summary = Summary { org_units, users: n_users, accounts: ins.total, contacts: cins.total };
+    let summary = Summary {
+        org_units,
+        users: uw.n,
+        accounts: ins.total,
+        contacts: cins.total,
+    };
     let after = json!({
         "profile": profile, "seed": seed, "org_units": summary.org_units, "users": summary.users,
         "accounts": summary.accounts, "contacts": summary.contacts, "account_access": access.total,
         "note": "users, accounts, account_access and contacts are bulk-loaded without per-row audit entries",
     });
-    audit::record(&mut tx, &ctx, "dataset", profile, "generate", None, Some(&after)).await?;
+    audit::record(
+        &mut tx,
+        &ctx,
+        "dataset",
+        profile,
+        "generate",
+        None,
+        Some(&after),
+    )
+    .await?;
+    // Who sees which account, derived once from the bulk-loaded ownership.
+    crate::app::visibility::rebuild_all(tx.conn()).await?;
     tx.commit().await.context("committing the dataset")?;
 
     // Fresh statistics, so the planner knows the tables' sizes (both backends: outside the load).
-    sqlx::query("ANALYZE").execute(&db.pool).await.context("ANALYZE")?;
+    sqlx::query("ANALYZE")
+        .execute(&db.pool)
+        .await
+        .context("ANALYZE")?;
     Ok(summary)
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn add_user(
-    tx: &mut WriteTx,
-    hash: &str,
-    ts: &str,
-    n_users: &mut usize,
-    username: String,
-    display: String,
-    role: Role,
-    org_id: i64,
-    manager: Option<i64>,
-    sales_type: Option<SalesType>,
-) -> anyhow::Result<i64> {
-    let id: i64 = sqlx::query(
-        "INSERT INTO users (username, display_name, role, org_unit_id, manager_id, sales_type, active, \
-         password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $8) RETURNING id",
-    )
-    .bind(username.clone())
-    .bind(display)
-    .bind(role.code())
-    .bind(org_id)
-    .bind(manager)
-    .bind(sales_type.map(|s| s.code().to_string()))
-    .bind(hash.to_string())
-    .bind(ts.to_string())
-    .fetch_one(tx.conn())
-    .await
-    .with_context(|| format!("user {username}"))?
-    .try_get("id")?;
-    *n_users += 1;
-    Ok(id)
+/// Writes users with direct SQL and the one shared password hash.
+struct UserWriter<'a> {
+    hash: &'a str,
+    ts: &'a str,
+    n: usize,
+}
+
+impl UserWriter<'_> {
+    #[allow(clippy::too_many_arguments)]
+    async fn add(
+        &mut self,
+        tx: &mut WriteTx,
+        username: String,
+        display: String,
+        role: Role,
+        org_id: i64,
+        manager: Option<i64>,
+        sales_type: Option<SalesType>,
+    ) -> anyhow::Result<i64> {
+        let id: i64 = sqlx::query(
+            "INSERT INTO users (username, display_name, role, org_unit_id, manager_id, sales_type, active, \
+             password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $8) RETURNING id",
+        )
+        .bind(username.clone())
+        .bind(display)
+        .bind(role.code())
+        .bind(org_id)
+        .bind(manager)
+        .bind(sales_type.map(|s| s.code().to_string()))
+        .bind(self.hash.to_string())
+        .bind(self.ts.to_string())
+        .fetch_one(tx.conn())
+        .await
+        .with_context(|| format!("user {username}"))?
+        .try_get("id")?;
+        self.n += 1;
+        Ok(id)
+    }
 }
 
 async fn count(tx: &mut WriteTx, table: &str) -> anyhow::Result<i64> {
-    Ok(sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}")).fetch_one(tx.conn()).await?.try_get("n")?)
+    Ok(sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+        .fetch_one(tx.conn())
+        .await?
+        .try_get("n")?)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -430,7 +568,9 @@ async fn count(tx: &mut WriteTx, table: &str) -> anyhow::Result<i64> {
 enum Cell {
     /// A value, bound as a placeholder.
     V(Val),
-    /// Fixed SQL: a literal of this module or a shared placeholder such as `$1`.
+    /// A value every row shares (1-based index into the inserter's `shared`).
+    Shared(usize),
+    /// Fixed SQL text of this module (never input).
     Lit(&'static str),
 }
 
@@ -439,10 +579,16 @@ fn v(x: impl Into<Val>) -> Cell {
 }
 
 /// Collects rows into `INSERT … VALUES (…), (…)` statements of bounded size (SQLite allows
-/// 32,766 bound values per statement, PostgreSQL 65,535) and runs each when it is full. Values
-/// shared by every row (`shared`) are bound once as `$1, $2, …` ahead of the rows.
+/// 32,766 bound values per statement, PostgreSQL 65,535) and runs each when it is full.
+///
+/// Placeholders: PostgreSQL gets `$1, $2, …`, with the shared values bound once as the first
+/// ones. SQLite gets anonymous `?` and every value bound in place: SQLite looks a named
+/// parameter (`$n`) up by a linear scan of the statement's parameter list, and sqlx asks for
+/// every parameter's name when binding, so a statement with thousands of `$n` costs time
+/// quadratic in their number (measured: ~0.2 s per 12,000-value statement, 70 s for l3-60k).
 struct Inserter {
     head: String,
+    backend: Backend,
     shared: Vec<Val>,
     sql: Sql,
     rows: usize,
@@ -451,20 +597,46 @@ struct Inserter {
 }
 
 impl Inserter {
-    fn new(head: &str, shared: Vec<Val>, bound_per_row: usize) -> Inserter {
+    fn new(backend: Backend, head: &str, shared: Vec<Val>, bound_per_row: usize) -> Inserter {
         let max_rows = (12_000 / bound_per_row.max(1)).clamp(1, 1_000);
-        let mut i = Inserter { head: head.to_string(), shared, sql: Sql::default(), rows: 0, max_rows, total: 0 };
+        let mut i = Inserter {
+            head: head.to_string(),
+            backend,
+            shared,
+            sql: Sql::default(),
+            rows: 0,
+            max_rows,
+            total: 0,
+        };
         i.sql = i.start();
         i
     }
 
     fn start(&self) -> Sql {
         let mut s = Sql::new(&self.head);
-        s.args.extend(self.shared.iter().cloned());
+        if self.backend == Backend::Postgres {
+            s.args.extend(self.shared.iter().cloned());
+        }
         s
     }
 
-    async fn row(&mut self, conn: &mut sqlx::AnyConnection, cells: Vec<Cell>) -> anyhow::Result<()> {
+    fn bind(&mut self, v: Val) {
+        match self.backend {
+            Backend::Postgres => {
+                self.sql.bind(v);
+            }
+            Backend::Sqlite => {
+                self.sql.args.push(v);
+                self.sql.text.push('?');
+            }
+        }
+    }
+
+    async fn row(
+        &mut self,
+        conn: &mut sqlx::AnyConnection,
+        cells: Vec<Cell>,
+    ) -> anyhow::Result<()> {
         if self.rows > 0 {
             self.sql.push(", ");
         }
@@ -474,8 +646,16 @@ impl Inserter {
                 self.sql.push(", ");
             }
             match c {
-                Cell::V(v) => self.sql.bind(v),
-                Cell::Lit(l) => self.sql.push(l),
+                Cell::V(v) => self.bind(v),
+                Cell::Shared(n) => match self.backend {
+                    Backend::Postgres => {
+                        self.sql.text.push_str(&format!("${n}"));
+                    }
+                    Backend::Sqlite => self.bind(self.shared[n - 1].clone()),
+                },
+                Cell::Lit(l) => {
+                    self.sql.push(l);
+                }
             };
         }
         self.sql.push(")");
@@ -491,7 +671,8 @@ impl Inserter {
         if self.rows == 0 {
             return Ok(());
         }
-        let s = std::mem::replace(&mut self.sql, self.start());
+        let fresh = self.start();
+        let s = std::mem::replace(&mut self.sql, fresh);
         self.rows = 0;
         s.query().execute(conn).await?;
         Ok(())
@@ -620,14 +801,9 @@ const INDUSTRIES: &[(&str, u64)] = &[
 ];
 
 /// Characters of trade names (字号); a name's characters are digits of a permuted counter.
+#[rustfmt::skip]
 const TRADE: &[char] = &[
-    '华', '信', '瑞', '德', '恒', '泰', '鑫', '宏', '达', '安', '康', '盛', '源', '通', '博', '远',
-    '创', '新', '科', '联', '兴', '隆', '和', '丰', '嘉', '明', '光', '辉', '锦', '正', '诚', '宇',
-    '腾', '天', '海', '峰', '睿', '智', '汇', '鼎', '晟', '昊', '晨', '立', '佳', '合', '富', '荣',
-    '顺', '成', '金', '星', '云', '润', '万', '中', '方', '广', '永', '长', '凯', '迪', '捷', '驰',
-    '航', '越', '卓', '尚', '优', '锐', '拓', '奥', '泽', '清', '启', '振', '伟', '峻', '弘', '毅',
-    '铭', '昌', '晖', '亿', '融', '聚', '美', '奇', '龙', '东', '南', '北', '岳', '川', '益', '协',
-    '同', '利', '元', '祥',
+    '华', '信', '瑞', '德', '恒', '泰', '鑫', '宏', '达', '安', '康', '盛', '源', '通', '博', '远', '创', '新', '科', '联', '兴', '隆', '和', '丰', '嘉', '明', '光', '辉', '锦', '正', '诚', '宇', '腾', '天', '海', '峰', '睿', '智', '汇', '鼎', '晟', '昊', '晨', '立', '佳', '合', '富', '荣', '顺', '成', '金', '星', '云', '润', '万', '中', '方', '广', '永', '长', '凯', '迪', '捷', '驰', '航', '越', '卓', '尚', '优', '锐', '拓', '奥', '泽', '清', '启', '振', '伟', '峻', '弘', '毅', '铭', '昌', '晖', '亿', '融', '聚', '美', '奇', '龙', '东', '南', '北', '岳', '川', '益', '协', '同', '利', '元', '祥',
 ];
 
 /// Name patterns per industry: (middle word, suffix, weight). A government "district" is a
@@ -792,7 +968,10 @@ fn account(
         x /= 31;
     }
     let first17 = format!("{authority}{division}{}", std::str::from_utf8(&org)?);
-    let credit_code = CreditCode::complete(&first17).context("credit code")?.as_str().to_string();
+    let credit_code = CreditCode::complete(&first17)
+        .context("credit code")?
+        .as_str()
+        .to_string();
 
     // Buying power: a mantissa 100–999 times a power of ten of yuan, by level.
     let exp_weights: &[u64] = match level {
@@ -823,9 +1002,18 @@ fn account(
     let sales_12m = (sow > 0).then(|| bp_yuan * 100 * sow / 10_000 + rng.range(0, 99));
 
     let (status, tier) = match level {
-        "L1" => ("key_account", Some(if rng.pct(30) { "strategic" } else { "A" })),
-        "L2" => (if rng.pct(25) { "candidate" } else { "prospect" }, Some("B")),
-        _ => (if rng.pct(2) { "downgraded" } else { "prospect" }, rng.pct(20).then_some("C")),
+        "L1" => (
+            "key_account",
+            Some(if rng.pct(30) { "strategic" } else { "A" }),
+        ),
+        "L2" => (
+            if rng.pct(25) { "candidate" } else { "prospect" },
+            Some("B"),
+        ),
+        _ => (
+            if rng.pct(2) { "downgraded" } else { "prospect" },
+            rng.pct(20).then_some("C"),
+        ),
     };
 
     let (credit_grade, credit_limit, credit_score) = if rng.pct(70) {
@@ -844,7 +1032,16 @@ fn account(
     };
 
     let address = rng.pct(80).then(|| {
-        let road = *rng.pick(&["人民路", "建设路", "解放路", "中山路", "科技路", "创新大道", "高新大道", "学府路"]);
+        let road = *rng.pick(&[
+            "人民路",
+            "建设路",
+            "解放路",
+            "中山路",
+            "科技路",
+            "创新大道",
+            "高新大道",
+            "学府路",
+        ]);
         format!("{city}市{road}{}号", rng.range(1, 999))
     });
 
@@ -872,6 +1069,7 @@ fn account(
 // ---------------------------------------------------------------------------------------------
 // People.
 
+#[rustfmt::skip]
 const SURNAMES: &[(&str, u64)] = &[
     ("王", 72), ("李", 72), ("张", 69), ("刘", 53), ("陈", 45), ("杨", 31), ("黄", 23), ("赵", 20),
     ("吴", 20), ("周", 19), ("徐", 15), ("孙", 15), ("马", 13), ("朱", 13), ("胡", 12), ("郭", 11),
@@ -882,23 +1080,28 @@ const SURNAMES: &[(&str, u64)] = &[
     ("任", 3), ("沈", 3), ("姚", 3), ("卢", 3), ("姜", 3), ("崔", 3), ("钟", 3), ("谭", 3),
     ("陆", 3), ("汪", 3), ("范", 3), ("金", 3), ("石", 3), ("廖", 3), ("贾", 3), ("夏", 3),
 ];
+#[rustfmt::skip]
 const GIVEN_M: &[&str] = &[
-    "伟", "强", "磊", "军", "洋", "勇", "杰", "涛", "明", "超", "斌", "鹏", "辉", "华", "建", "国",
-    "志", "海", "波", "宇", "浩", "俊", "峰", "刚", "飞", "东", "晨", "凯", "文", "平", "林", "亮",
+    "伟", "强", "磊", "军", "洋", "勇", "杰", "涛", "明", "超", "斌", "鹏", "辉", "华", "建", "国", "志", "海", "波", "宇", "浩", "俊", "峰", "刚", "飞", "东", "晨", "凯", "文", "平", "林", "亮",
 ];
+#[rustfmt::skip]
 const GIVEN_F: &[&str] = &[
-    "芳", "娜", "敏", "静", "丽", "艳", "娟", "霞", "婷", "雪", "琳", "洁", "颖", "慧", "欣", "倩",
-    "玲", "燕", "晶", "萍", "红", "梅", "佳", "悦", "璐", "怡", "瑶", "岚", "蕾", "雯", "莉", "薇",
+    "芳", "娜", "敏", "静", "丽", "艳", "娟", "霞", "婷", "雪", "琳", "洁", "颖", "慧", "欣", "倩", "玲", "燕", "晶", "萍", "红", "梅", "佳", "悦", "璐", "怡", "瑶", "岚", "蕾", "雯", "莉", "薇",
 ];
 
 /// A Chinese name and its gender code.
 fn person_name(rng: &mut Rng) -> (String, &'static str) {
     let w: Vec<u64> = SURNAMES.iter().map(|s| s.1).collect();
     let surname = SURNAMES[rng.weighted(&w)].0;
-    let (pool, gender) = if rng.pct(65) { (GIVEN_M, "male") } else { (GIVEN_F, "female") };
+    let (pool, gender) = if rng.pct(65) {
+        (GIVEN_M, "male")
+    } else {
+        (GIVEN_F, "female")
+    };
     let mut name = surname.to_string();
     for _ in 0..rng.range(1, 2) {
-        name.push_str(rng.pick(pool));
+        let given = *rng.pick::<&str>(pool);
+        name.push_str(given);
     }
     (name, gender)
 }
@@ -962,13 +1165,27 @@ mod tests {
     use super::*;
 
     async fn scalar(db: &Db, sql: &str) -> i64 {
-        sqlx::query(sql).fetch_one(&db.pool).await.unwrap().try_get::<i64, _>("n").unwrap()
+        sqlx::query(sql)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap()
+            .try_get::<i64, _>("n")
+            .unwrap()
     }
 
-    const TINY: Scale = Scale { regions: 2, branches_per_region: 3, aes: 4, srs: 6, accounts: 600, contacts_per_account: 4 };
+    const TINY: Scale = Scale {
+        regions: 2,
+        branches_per_region: 3,
+        aes: 4,
+        srs: 6,
+        accounts: 600,
+        contacts_per_account: 4,
+    };
 
     async fn fresh(dir: &tempfile::TempDir, file: &str) -> Db {
-        let db = Db::connect(&format!("sqlite://{}", dir.path().join(file).display())).await.unwrap();
+        let db = Db::connect(&format!("sqlite://{}", dir.path().join(file).display()))
+            .await
+            .unwrap();
         db.migrate().await.unwrap();
         db
     }
@@ -977,30 +1194,58 @@ mod tests {
     async fn generates_a_tiny_dataset_once() {
         let dir = tempfile::tempdir().unwrap();
         let db = fresh(&dir, "tiny.db").await;
-        let s = generate_scaled(&db, "tiny", TINY, 42, "bench-pass").await.unwrap();
-        assert_eq!(s, Summary { org_units: 1 + 2 + 6, users: 2 + 2 + 6 + 2 + 4 + 6, accounts: 600, contacts: 2400 });
+        let s = generate_scaled(&db, "tiny", TINY, 42, "bench-pass")
+            .await
+            .unwrap();
+        assert_eq!(
+            s,
+            Summary {
+                org_units: 1 + 2 + 6,
+                users: 2 + 2 + 6 + 2 + 4 + 6,
+                accounts: 600,
+                contacts: 2400
+            }
+        );
         assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM org_units").await, 9);
-        assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM users").await, s.users as i64);
+        assert_eq!(
+            scalar(&db, "SELECT COUNT(*) AS n FROM users").await,
+            s.users as i64
+        );
         assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM accounts").await, 600);
-        assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM contacts").await, 2400);
-        assert_eq!(scalar(&db, "SELECT COUNT(DISTINCT name) AS n FROM accounts").await, 600);
+        assert_eq!(
+            scalar(&db, "SELECT COUNT(*) AS n FROM contacts").await,
+            2400
+        );
+        assert_eq!(
+            scalar(&db, "SELECT COUNT(DISTINCT name) AS n FROM accounts").await,
+            600
+        );
 
-        for r in sqlx::query("SELECT credit_code FROM accounts").fetch_all(&db.pool).await.unwrap() {
+        for r in sqlx::query("SELECT credit_code FROM accounts")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap()
+        {
             let code: Option<String> = r.try_get("credit_code").unwrap();
             let code = code.expect("every account has a credit code");
             assert!(CreditCode::parse(&code).is_ok(), "{code}");
         }
-        let rad: HashSet<String> = sqlx::query("SELECT DISTINCT rad_class FROM accounts WHERE rad_class IS NOT NULL")
-            .fetch_all(&db.pool)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.try_get::<String, _>("rad_class").unwrap())
-            .collect();
+        let rad: HashSet<String> =
+            sqlx::query("SELECT DISTINCT rad_class FROM accounts WHERE rad_class IS NOT NULL")
+                .fetch_all(&db.pool)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.try_get::<String, _>("rad_class").unwrap())
+                .collect();
         assert!(rad.len() >= 8, "RAD classes present: {rad:?}");
 
         // Scope depends on access rows: one per owner, inside owner and KA manager.
-        for (col, via) in [("owner_id", "owner"), ("inside_owner_id", "inside_owner"), ("ka_manager_id", "ka_manager")] {
+        for (col, via) in [
+            ("owner_id", "owner"),
+            ("inside_owner_id", "inside_owner"),
+            ("ka_manager_id", "ka_manager"),
+        ] {
             let missing = scalar(
                 &db,
                 &format!(
@@ -1010,9 +1255,17 @@ mod tests {
             )
             .await;
             assert_eq!(missing, 0, "{via}");
-            let owned = scalar(&db, &format!("SELECT COUNT(*) AS n FROM accounts WHERE {col} IS NOT NULL")).await;
+            let owned = scalar(
+                &db,
+                &format!("SELECT COUNT(*) AS n FROM accounts WHERE {col} IS NOT NULL"),
+            )
+            .await;
             assert!(owned > 0, "no account has a {via}");
-            let rows = scalar(&db, &format!("SELECT COUNT(*) AS n FROM account_access WHERE via = '{via}'")).await;
+            let rows = scalar(
+                &db,
+                &format!("SELECT COUNT(*) AS n FROM account_access WHERE via = '{via}'"),
+            )
+            .await;
             assert_eq!(rows, owned, "{via}");
         }
         // Outside reps own top accounts of their own region; inside sales most of the base.
@@ -1023,10 +1276,18 @@ mod tests {
         )
         .await;
         assert_eq!(wrong_region, 0);
-        let unowned = scalar(&db, "SELECT COUNT(*) AS n FROM accounts WHERE owner_id IS NULL AND inside_owner_id IS NULL").await;
+        let unowned = scalar(
+            &db,
+            "SELECT COUNT(*) AS n FROM accounts WHERE owner_id IS NULL AND inside_owner_id IS NULL",
+        )
+        .await;
         assert!((20..=110).contains(&unowned), "unowned: {unowned}");
         // Contacts: the first of each account is the boss, everyone else reports within the account.
-        let bosses = scalar(&db, "SELECT COUNT(*) AS n FROM contacts WHERE reports_to IS NULL").await;
+        let bosses = scalar(
+            &db,
+            "SELECT COUNT(*) AS n FROM contacts WHERE reports_to IS NULL",
+        )
+        .await;
         assert_eq!(bosses, 600);
         let cross = scalar(
             &db,
@@ -1034,14 +1295,30 @@ mod tests {
         )
         .await;
         assert_eq!(cross, 0);
-        assert!(scalar(&db, "SELECT COUNT(*) AS n FROM audit_log WHERE entity = 'dataset'").await == 1);
+        assert!(
+            scalar(
+                &db,
+                "SELECT COUNT(*) AS n FROM audit_log WHERE entity = 'dataset'"
+            )
+            .await
+                == 1
+        );
 
         // The password works for a generated user.
-        let app = crate::app::App { db: db.clone(), settings: Default::default() };
-        assert!(crate::app::auth::login(&app, "sr001", "bench-pass", None, "t").await.is_ok());
+        let app = crate::app::App {
+            db: db.clone(),
+            settings: Default::default(),
+        };
+        assert!(
+            crate::app::auth::login(&app, "sr001", "bench-pass", None, "t")
+                .await
+                .is_ok()
+        );
 
         // A second run refuses.
-        let err = generate_scaled(&db, "tiny", TINY, 42, "bench-pass").await.unwrap_err();
+        let err = generate_scaled(&db, "tiny", TINY, 42, "bench-pass")
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("empty database"), "{err}");
         // Unknown profiles are refused.
         assert!(generate(&db, "l9-1m", 1, "bench-pass").await.is_err());
@@ -1050,7 +1327,10 @@ mod tests {
     #[tokio::test]
     async fn is_deterministic_for_a_seed() {
         let dir = tempfile::tempdir().unwrap();
-        let small = Scale { accounts: 150, ..TINY };
+        let small = Scale {
+            accounts: 150,
+            ..TINY
+        };
         let dump = |db: Db| async move {
             sqlx::query(
                 "SELECT a.id, a.name, a.credit_code, a.buying_power, a.sales_12m, a.owner_id, a.inside_owner_id, \
@@ -1078,9 +1358,15 @@ mod tests {
         let a = fresh(&dir, "a.db").await;
         let b = fresh(&dir, "b.db").await;
         let c = fresh(&dir, "c.db").await;
-        generate_scaled(&a, "tiny", small, 7, "bench-pass").await.unwrap();
-        generate_scaled(&b, "tiny", small, 7, "bench-pass").await.unwrap();
-        generate_scaled(&c, "tiny", small, 8, "bench-pass").await.unwrap();
+        generate_scaled(&a, "tiny", small, 7, "bench-pass")
+            .await
+            .unwrap();
+        generate_scaled(&b, "tiny", small, 7, "bench-pass")
+            .await
+            .unwrap();
+        generate_scaled(&c, "tiny", small, 8, "bench-pass")
+            .await
+            .unwrap();
         let (da, db_, dc) = (dump(a).await, dump(b).await, dump(c).await);
         assert_eq!(da, db_);
         assert_ne!(da, dc);

@@ -1743,6 +1743,8 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
             insert_committee(&mut tx, &ctx, &mut rng, account_id, &n).await?;
         }
     }
+    // Team rows were added directly; derive who sees what once for the whole company.
+    crate::app::visibility::rebuild_all(tx.conn()).await?;
     tx.commit().await?;
     Ok(made)
 }

@@ -96,15 +96,20 @@ impl AccountView {
     }
 }
 
-const SELECT: &str = "SELECT a.*, r.code AS region_code, r.name AS region_name, \
+const COLUMNS: &str = "SELECT a.*, r.code AS region_code, r.name AS region_name, \
     b.code AS branch_code, b.name AS branch_name, \
     o.username AS owner_username, o.display_name AS owner_name, \
     io.username AS inside_username, io.display_name AS inside_name, \
-    km.username AS km_username, km.display_name AS km_name \
-    FROM accounts a \
-    LEFT JOIN org_units r ON r.id = a.region_id LEFT JOIN org_units b ON b.id = a.branch_id \
+    km.username AS km_username, km.display_name AS km_name";
+
+const JOINS: &str = " LEFT JOIN org_units r ON r.id = a.region_id LEFT JOIN org_units b ON b.id = a.branch_id \
     LEFT JOIN users o ON o.id = a.owner_id LEFT JOIN users io ON io.id = a.inside_owner_id \
     LEFT JOIN users km ON km.id = a.ka_manager_id";
+
+/// One account with the codes and names it refers to.
+fn select() -> String {
+    format!("{COLUMNS} FROM accounts a{JOINS}")
+}
 
 fn view_from_row(r: &AnyRow) -> Result<AccountView> {
     let money = |c: &str| -> Result<Option<String>> {
@@ -166,27 +171,10 @@ pub fn push_scope(s: &mut Sql, caller: &Caller) {
             s.push(" AND 1 = 0");
         }
         Reach::All => {}
-        Reach::Own => {
-            s.push(" AND a.id IN (SELECT account_id FROM account_access WHERE user_id = ")
+        Reach::Own | Reach::Reports | Reach::OrgSubtree => {
+            s.push(" AND a.id IN (SELECT account_id FROM account_visibility WHERE user_id = ")
                 .bind(caller.user_id)
                 .push(")");
-        }
-        Reach::Reports => {
-            let mut ids = caller.reports.clone();
-            ids.push(caller.user_id);
-            s.push(" AND a.id IN (SELECT account_id FROM account_access WHERE user_id IN (")
-                .bind_list(&ids)
-                .push("))");
-        }
-        Reach::OrgSubtree => {
-            let p = format!("{}%", caller.org_path);
-            s.push(" AND (a.region_id IN (SELECT id FROM org_units WHERE path LIKE ")
-                .bind(p.clone())
-                .push(") OR a.branch_id IN (SELECT id FROM org_units WHERE path LIKE ")
-                .bind(p)
-                .push(") OR a.id IN (SELECT account_id FROM account_access WHERE user_id = ")
-                .bind(caller.user_id)
-                .push("))");
         }
     }
 }
@@ -234,9 +222,11 @@ impl Filter {
 
     fn push_where(&self, s: &mut Sql) {
         if let Some(q) = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            // A substring match cannot use an index; matching in a subquery lets both backends
+            // scan the table once instead of probing it row by row in sort order.
             let pat = text::like_pattern(q);
-            s.push(" AND (a.name_norm LIKE ").bind(pat.clone()).push(" ESCAPE '\\'");
-            s.push(" OR LOWER(a.short_name) LIKE ").bind(pat).push(" ESCAPE '\\'");
+            s.push(" AND (a.id IN (SELECT id FROM accounts WHERE name_norm LIKE ").bind(pat.clone()).push(" ESCAPE '\\'");
+            s.push(" OR LOWER(short_name) LIKE ").bind(pat).push(" ESCAPE '\\')");
             s.push(" OR a.credit_code = ").bind(q.to_ascii_uppercase()).push(")");
         }
         if let Some(o) = &self.owner {
@@ -303,9 +293,19 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<AccountVi
     f.check()?;
     let limit = clamp_limit(f.limit)?;
     let (expr, is_text, desc, key) = sort_of(f.sort.as_deref())?;
-    let mut s = Sql::new(SELECT);
-    s.push(" WHERE 1=1");
-    push_scope(&mut s, caller);
+    // A scoped list in name order walks the caller's visibility rows in index order; any
+    // other list pages over the accounts alone. Names are joined onto the page's rows only.
+    let by_visibility = key == "name" && !matches!(caller.reach(), Reach::All | Reach::Nothing);
+    let (expr, id_col) = if by_visibility { ("v.name", "v.account_id") } else { (expr, "a.id") };
+    let mut s = if by_visibility {
+        let mut s = Sql::new("SELECT a.*, v.name AS v_name FROM account_visibility v JOIN accounts a ON a.id = v.account_id WHERE v.user_id = ");
+        s.bind(caller.user_id).push(" AND a.deleted_at IS NULL");
+        s
+    } else {
+        let mut s = Sql::new("SELECT a.* FROM accounts a WHERE 1=1");
+        push_scope(&mut s, caller);
+        s
+    };
     f.push_where(&mut s);
     if let Some(c) = &f.cursor {
         let (v, id) = decode_cursor(c)?;
@@ -316,10 +316,12 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<AccountVi
         };
         let op = if desc { "<" } else { ">" };
         s.push(&format!(" AND ({expr} {op} ")).bind(val.clone());
-        s.push(&format!(" OR ({expr} = ")).bind(val).push(&format!(" AND a.id {op} ")).bind(id).push("))");
+        s.push(&format!(" OR ({expr} = ")).bind(val).push(&format!(" AND {id_col} {op} ")).bind(id).push("))");
     }
     let dir = if desc { "DESC" } else { "ASC" };
-    s.push(&format!(" ORDER BY {expr} {dir}, a.id {dir} LIMIT ")).bind(limit + 1);
+    s.push(&format!(" ORDER BY {expr} {dir}, {id_col} {dir} LIMIT ")).bind(limit + 1);
+    let outer = expr.replace("v.", "a.");
+    s.text = format!("{COLUMNS} FROM ({}) a{JOINS} ORDER BY {outer} {dir}, a.id {dir}", s.text);
     let rows = s.query().fetch_all(&db.pool).await?;
     let mut items = Vec::with_capacity(rows.len().min(limit as usize));
     let mut last_key = Value::Null;
@@ -353,7 +355,7 @@ pub async fn count(db: &Db, caller: &Caller, f: &Filter) -> Result<i64> {
 /// Every account in scope matching the filter, for export (no paging).
 pub async fn export(db: &Db, caller: &Caller, f: &Filter) -> Result<Vec<AccountView>> {
     f.check()?;
-    let mut s = Sql::new(SELECT);
+    let mut s = Sql::new(&select());
     s.push(" WHERE 1=1");
     push_scope(&mut s, caller);
     f.push_where(&mut s);
@@ -363,7 +365,7 @@ pub async fn export(db: &Db, caller: &Caller, f: &Filter) -> Result<Vec<AccountV
 }
 
 async fn fetch_scoped(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> Result<AccountView> {
-    let mut s = Sql::new(SELECT);
+    let mut s = Sql::new(&select());
     s.push(" WHERE a.id = ").bind(id);
     push_scope(&mut s, caller);
     let row = s.query().fetch_optional(conn).await?.ok_or(Error::NotFound)?;
@@ -718,7 +720,8 @@ fn audit_json(v: &AccountView) -> Value {
 pub async fn insert(tx: &mut WriteTx, ctx: &Ctx, d: &AccountData) -> Result<i64> {
     let id = write(tx.conn(), None, d, 0).await?;
     refresh_access(tx.conn(), id, d).await?;
-    let mut s = Sql::new(SELECT);
+    super::visibility::refresh_account(tx.conn(), id).await?;
+    let mut s = Sql::new(&select());
     s.push(" WHERE a.id = ").bind(id);
     let after = view_from_row(&s.query().fetch_one(tx.conn()).await?)?;
     audit::record(tx, ctx, "account", &id.to_string(), "create", None, Some(&audit_json(&after))).await?;
@@ -817,7 +820,8 @@ pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &Input) -> Result<AccountV
     apply(tx.conn(), &mut d, inp).await?;
     write(tx.conn(), Some(id), &d, version).await?;
     refresh_access(tx.conn(), id, &d).await?;
-    let mut s = Sql::new(SELECT);
+    super::visibility::refresh_account(tx.conn(), id).await?;
+    let mut s = Sql::new(&select());
     s.push(" WHERE a.id = ").bind(id);
     let after = view_from_row(&s.query().fetch_one(tx.conn()).await?)?;
     audit::record(&mut tx, ctx, "account", &id.to_string(), "update", Some(&audit_json(&before)), Some(&audit_json(&after)))

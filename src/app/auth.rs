@@ -10,7 +10,7 @@ use sqlx::Row;
 
 use super::{audit, App, Caller, Ctx, Error, Result};
 use crate::db::{now, parse_ts, ts, Db};
-use crate::domain::role::{Reach, Role};
+use crate::domain::role::Role;
 
 pub fn hash_password(p: &str) -> Result<String> {
     let salt = SaltString::generate(&mut OsRng);
@@ -50,20 +50,6 @@ pub async fn load_caller(db: &Db, user_id: i64) -> Result<Option<Caller>> {
         return Ok(None);
     }
     let role = Role::parse(&r.try_get::<String, _>("role")?).map_err(|e| anyhow::anyhow!("stored role: {e}"))?;
-    let reports = if role.reach() == Reach::Reports {
-        sqlx::query(
-            "WITH RECURSIVE sub(id) AS (SELECT id FROM users WHERE manager_id = $1 \
-             UNION SELECT u.id FROM users u JOIN sub ON u.manager_id = sub.id) SELECT id FROM sub",
-        )
-        .bind(user_id)
-        .fetch_all(&db.pool)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<i64, _>("id"))
-        .collect::<Result<Vec<_>, _>>()?
-    } else {
-        vec![]
-    };
     Ok(Some(Caller {
         user_id,
         username: r.try_get("username")?,
@@ -72,7 +58,6 @@ pub async fn load_caller(db: &Db, user_id: i64) -> Result<Option<Caller>> {
         org_unit_id: r.try_get("org_unit_id")?,
         org_path: r.try_get("path")?,
         locale: r.try_get("locale")?,
-        reports,
     }))
 }
 

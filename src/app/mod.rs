@@ -10,6 +10,7 @@ pub mod input;
 pub mod org;
 pub mod sql;
 pub mod users;
+pub mod visibility;
 
 use crate::db::Db;
 use crate::domain::role::{Reach, Role};
@@ -54,8 +55,6 @@ pub struct Caller {
     pub org_unit_id: i64,
     pub org_path: String,
     pub locale: String,
-    /// Users below this one in the manager chain (only filled for `Reach::Reports`).
-    pub reports: Vec<i64>,
 }
 
 impl Caller {
@@ -86,7 +85,6 @@ impl Ctx {
                 org_unit_id: 0,
                 org_path: "/".into(),
                 locale: "zh-CN".into(),
-                reports: vec![],
             },
             request_id: "cli".into(),
         }

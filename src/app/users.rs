@@ -145,6 +145,9 @@ pub async fn insert(tx: &mut WriteTx, ctx: &Ctx, u: &NewUser<'_>) -> Result<i64>
     let after = json!({"username": username, "display_name": u.display_name, "role": u.role.code(), "org_unit": u.org,
         "manager": u.manager, "sales_type": u.sales_type.map(|s| s.code()), "active": true});
     audit::record(tx, ctx, "user", &username, "create", None, Some(&after)).await?;
+    if u.role.reach() == crate::domain::role::Reach::OrgSubtree {
+        super::visibility::rebuild_all(tx.conn()).await?;
+    }
     Ok(id)
 }
 
@@ -249,6 +252,8 @@ pub async fn update(db: &Db, ctx: &Ctx, username: &str, inp: &Input) -> Result<U
         return Err(Error::StaleVersion { current: before.version });
     }
     let after = get_in(&mut tx, username).await?;
+    // Role, org unit and manager decide who sees what.
+    super::visibility::rebuild_all(tx.conn()).await?;
     audit::record(&mut tx, ctx, "user", username, "update", Some(&json!(before)), Some(&json!(after))).await?;
     tx.commit().await?;
     Ok(after)

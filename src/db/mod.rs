@@ -80,6 +80,11 @@ impl Db {
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
+                    if backend == Backend::Postgres {
+                        // Our statements are prepared once per connection; planning the joined
+                        // list query anew on every request cost more than running it (BENCHMARKS.md).
+                        conn.execute("SET plan_cache_mode = force_generic_plan").await?;
+                    }
                     if backend == Backend::Sqlite {
                         // WAL: readers never block the writer. synchronous=NORMAL: a commit is
                         // durable once the WAL is synced at checkpoint; a power loss may drop the

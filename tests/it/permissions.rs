@@ -172,3 +172,38 @@ async fn ui_pages_are_scoped_too() {
 pub fn urlenc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
+
+#[tokio::test]
+async fn scope_follows_reassignment_and_the_manager_chain() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let tok = |u: &str| Auth::Bearer(w.tokens[u].clone());
+    let x = format!("/api/v1/accounts/{}", w.account_x);
+    // The manager hands X from repA to repB.
+    let r = t.call(Method::PATCH, &x, &tok("manager"), Some(json!({"version": 1, "owner": "repB"}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(t.get(&x, &tok("repA")).await.status, StatusCode::NOT_FOUND, "the old owner loses it");
+    assert_eq!(t.get(&x, &tok("repB")).await.status, StatusCode::OK, "the new owner sees it");
+    assert_eq!(t.get(&x, &tok("manager")).await.status, StatusCode::OK);
+    // A rep may not reassign.
+    let r = t.call(Method::PATCH, &x, &tok("repB"), Some(json!({"version": 2, "owner": "repA"}))).await;
+    assert_eq!(r.json()["error"]["details"]["fields"]["owner"]["code"], "forbidden_field");
+    // repB moves to another manager: the old manager no longer sees repB's accounts.
+    let v = t.get("/api/v1/users/repB", &tok("admin")).await.json()["version"].clone();
+    let r = t.call(Method::PATCH, "/api/v1/users/repB", &tok("admin"), Some(json!({"version": v, "manager": "director"}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(t.get(&x, &tok("manager")).await.status, StatusCode::NOT_FOUND);
+    let list = t.get("/api/v1/accounts", &tok("manager")).await.body;
+    assert!(!list.contains("北京星河"), "nor in the list");
+    // A new branch manager of the East region sees East's account, not X.
+    let r = t.call(Method::POST, "/api/v1/users", &tok("admin"), Some(json!({"username": "east", "role": "branch_manager", "org_unit": "E", "password": "east-boss-1"}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let east = Auth::Bearer(t.token("east").await);
+    assert_eq!(t.get(&format!("/api/v1/accounts/{}", w.account_c), &east).await.status, StatusCode::OK);
+    assert_eq!(t.get(&x, &east).await.status, StatusCode::NOT_FOUND);
+    // Renaming keeps the name-ordered list right.
+    let r = t.call(Method::PATCH, &x, &tok("repB"), Some(json!({"version": 2, "name": "阿尔法科技有限公司"}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let first = t.get("/api/v1/accounts?limit=1", &tok("repB")).await.json();
+    assert_eq!(first["items"][0]["name"], "阿尔法科技有限公司");
+}

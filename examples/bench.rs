@@ -1,0 +1,540 @@
+//! Read-path benchmark on the `l3-60k` dataset.
+//!
+//! ```text
+//! cargo run --release --example bench -- [--database-url URL] [--requests N]
+//!     [--reuse] [--no-append] [--only TEXT]
+//! ```
+//! Without `--database-url` the data goes to an SQLite file in a temporary folder. A PostgreSQL
+//! URL names a server and a database to connect to for administration
+//! (`postgres://postgres@127.0.0.1:5432/postgres`): the benchmark drops and re-creates the
+//! database `kam_bench` there and works in it.
+//!
+//! It generates the dataset (seed 42), then sends requests in-process through the router (no
+//! sockets, so the numbers are the application's and the database's own), one at a time, and
+//! reports p50/p95/p99 latencies per endpoint and user. The table is printed and appended to
+//! BENCHMARKS.md with the date, the backend and the command.
+//!
+//! For experiments: `--reuse` keeps the database named by the URL as it is (no drop, no
+//! generation; it must hold the dataset), `--no-append` leaves BENCHMARKS.md alone, and
+//! `--only TEXT` measures only the rows whose "request user" contains TEXT.
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use sqlx::Row;
+use tower::ServiceExt;
+
+use kam::app::{auth, App, Ctx, Settings};
+use kam::db::{Backend, Db};
+
+const WARMUP: usize = 50;
+static ONLY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+const BENCH_DB: &str = "kam_bench";
+
+struct Args {
+    url: Option<String>,
+    requests: usize,
+    /// Keep an existing database and its data (no drop, no generation) — for experiments.
+    reuse: bool,
+    /// Print the table only; leave BENCHMARKS.md alone.
+    no_append: bool,
+    /// Measure only the rows whose request or user contains this text.
+    only: Option<String>,
+}
+
+fn args() -> anyhow::Result<Args> {
+    let mut a = Args {
+        url: None,
+        requests: 500,
+        reuse: false,
+        no_append: false,
+        only: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        match k.as_str() {
+            "--database-url" => a.url = Some(it.next().context("--database-url needs a value")?),
+            "--requests" => {
+                a.requests = it
+                    .next()
+                    .context("--requests needs a value")?
+                    .parse()
+                    .context("--requests: a number")?;
+                anyhow::ensure!(a.requests > 0, "--requests must be positive");
+            }
+            "--reuse" => a.reuse = true,
+            "--no-append" => a.no_append = true,
+            "--only" => a.only = Some(it.next().context("--only needs a value")?),
+            "-h" | "--help" => {
+                println!(
+                    "usage: bench [--database-url URL] [--requests N] [--reuse] [--no-append] [--only TEXT]"
+                );
+                std::process::exit(0);
+            }
+            other => {
+                bail!("unknown argument {other}; usage: bench [--database-url URL] [--requests N] [--reuse] [--no-append] [--only TEXT]")
+            }
+        }
+    }
+    Ok(a)
+}
+
+/// Replaces the database name of a PostgreSQL URL (keeping any `?options`).
+fn with_database(url: &str, name: &str) -> anyhow::Result<String> {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").context("a URL with ://")? + 3;
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map(|p| scheme_end + p)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{name}", &base[..host_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    Ok(out)
+}
+
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(a)) if a > s => {
+            let userinfo = &url[s + 3..a];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[a..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+struct Measure {
+    what: String,
+    user: &'static str,
+    samples: Vec<Duration>,
+    bytes: usize,
+    target_ms: Option<f64>,
+}
+
+impl Measure {
+    fn pct(&self, p: f64) -> f64 {
+        let mut s = self.samples.clone();
+        s.sort();
+        let i = ((s.len() as f64 * p).ceil() as usize).clamp(1, s.len()) - 1;
+        s[i].as_secs_f64() * 1000.0
+    }
+    fn mean(&self) -> f64 {
+        self.samples.iter().map(Duration::as_secs_f64).sum::<f64>() * 1000.0
+            / self.samples.len() as f64
+    }
+}
+
+async fn send(router: &axum::Router, req: Request<Body>) -> anyhow::Result<usize> {
+    let uri = req.uri().to_string();
+    let res = router
+        .clone()
+        .oneshot(req)
+        .await
+        .expect("the router is infallible");
+    let status = res.status();
+    let body = res
+        .into_body()
+        .collect()
+        .await
+        .context("reading the body")?
+        .to_bytes();
+    if status != StatusCode::OK {
+        bail!(
+            "GET {uri} answered {status}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(300)])
+        );
+    }
+    Ok(body.len())
+}
+
+/// Runs `n` timed requests after the warm-up; `make(i)` builds the i-th request.
+async fn measure(
+    router: &axum::Router,
+    what: &str,
+    user: &'static str,
+    n: usize,
+    target_ms: Option<f64>,
+    make: impl Fn(usize) -> Request<Body>,
+) -> anyhow::Result<Option<Measure>> {
+    if let Some(Some(only)) = ONLY.get() {
+        if !format!("{what} {user}").contains(only.as_str()) {
+            return Ok(None);
+        }
+    }
+    for i in 0..WARMUP {
+        send(router, make(i)).await?;
+    }
+    let mut samples = Vec::with_capacity(n);
+    let mut bytes = 0;
+    for i in 0..n {
+        let req = make(WARMUP + i);
+        let t = Instant::now();
+        bytes += send(router, req).await?;
+        samples.push(t.elapsed());
+    }
+    let m = Measure {
+        what: what.to_string(),
+        user,
+        samples,
+        bytes: bytes / n,
+        target_ms,
+    };
+    eprintln!(
+        "  {:<40} {:<9} p50 {:>7.2} ms  p95 {:>7.2} ms",
+        m.what,
+        m.user,
+        m.pct(0.5),
+        m.pct(0.95)
+    );
+    Ok(Some(m))
+}
+
+fn get(uri: &str, auth: &Auth) -> Request<Body> {
+    let b = Request::builder().method("GET").uri(uri);
+    let b = match auth {
+        Auth::Bearer(t) => b.header(header::AUTHORIZATION, format!("Bearer {t}")),
+        Auth::Session(s) => b.header(
+            header::COOKIE,
+            format!("{}={s}", kam::web::auth::SESSION_COOKIE),
+        ),
+    };
+    b.body(Body::empty()).expect("a valid request")
+}
+
+enum Auth {
+    Bearer(String),
+    Session(String),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let a = args()?;
+    ONLY.set(a.only.clone()).ok();
+    let _tmp; // keeps the temporary SQLite folder until the end
+    let url = match &a.url {
+        None => {
+            let dir = tempfile::tempdir()?;
+            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+            _tmp = dir;
+            url
+        }
+        Some(u) if a.reuse => u.clone(),
+        Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+            let admin = Db::connect(u)
+                .await
+                .context("connecting to the PostgreSQL server")?;
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
+                .execute(&admin.pool)
+                .await?;
+            sqlx::query(&format!("CREATE DATABASE {BENCH_DB}"))
+                .execute(&admin.pool)
+                .await?;
+            admin.pool.close().await;
+            with_database(u, BENCH_DB)?
+        }
+        Some(u) => u.clone(),
+    };
+    let db = Db::connect(&url).await?;
+    db.migrate().await?;
+    let backend = match db.backend {
+        Backend::Sqlite => "SQLite",
+        Backend::Postgres => "PostgreSQL",
+    };
+    let server_version: String = match db.backend {
+        Backend::Sqlite => sqlx::query("SELECT sqlite_version() AS v")
+            .fetch_one(&db.pool)
+            .await?
+            .try_get("v")?,
+        Backend::Postgres => sqlx::query("SHOW server_version")
+            .fetch_one(&db.pool)
+            .await?
+            .try_get(0)?,
+    };
+    eprintln!("{backend} {server_version} at {}", redact(&url));
+
+    let t = Instant::now();
+    let (summary, gen_secs) = if a.reuse {
+        let n = |t: &'static str| {
+            let db = db.clone();
+            async move {
+                let r = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {t}"))
+                    .fetch_one(&db.pool)
+                    .await?;
+                anyhow::Ok(r.try_get::<i64, _>("n")? as usize)
+            }
+        };
+        let s = kam::dataset::Summary {
+            org_units: n("org_units").await?,
+            users: n("users").await?,
+            accounts: n("accounts").await?,
+            contacts: n("contacts").await?,
+        };
+        anyhow::ensure!(
+            s.accounts > 0,
+            "--reuse needs a database with the dataset in it"
+        );
+        (s, f64::NAN)
+    } else {
+        let s = kam::dataset::generate(&db, "l3-60k", 42, "bench-pass").await?;
+        (s, t.elapsed().as_secs_f64())
+    };
+    let access_rows: i64 = sqlx::query("SELECT COUNT(*) AS n FROM account_access")
+        .fetch_one(&db.pool)
+        .await?
+        .try_get("n")?;
+    eprintln!(
+        "l3-60k generated in {gen_secs:.1} s: {} org units, {} users, {} accounts, {} contacts, {access_rows} access rows",
+        summary.org_units, summary.users, summary.accounts, summary.contacts
+    );
+
+    let app = App {
+        db: db.clone(),
+        settings: Settings::default(),
+    };
+    let router = kam::web::router(app.clone());
+    let sys = Ctx::system();
+    let mut tokens = Vec::new();
+    for user in ["sr001", "ae001", "kam01", "director"] {
+        let (_, secret) = auth::create_token(&db, &sys, user, "bench")
+            .await
+            .map_err(|e| anyhow::anyhow!("token for {user}: {e}"))?;
+        tokens.push((user, Auth::Bearer(secret)));
+    }
+    let session = auth::login(&app, "sr001", "bench-pass", None, "bench")
+        .await
+        .map_err(|e| anyhow::anyhow!("login: {e}"))?;
+    let cookie = Auth::Session(session.id);
+
+    // Accounts the SR owns (as inside owner), and search terms taken from real names.
+    let sr_accounts: Vec<i64> = sqlx::query(
+        "SELECT x.account_id FROM account_access x JOIN users u ON u.id = x.user_id \
+         WHERE u.username = 'sr001' ORDER BY x.account_id LIMIT 100",
+    )
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|r| r.try_get::<i64, _>("account_id"))
+    .collect::<Result<_, _>>()?;
+    anyhow::ensure!(!sr_accounts.is_empty(), "sr001 owns no account");
+    let terms: Vec<String> =
+        sqlx::query("SELECT short_name FROM accounts WHERE id % 3001 = 7 ORDER BY id")
+            .fetch_all(&db.pool)
+            .await?
+            .iter()
+            .filter_map(|r| r.try_get::<Option<String>, _>("short_name").ok().flatten())
+            .collect();
+    anyhow::ensure!(!terms.is_empty(), "no search terms");
+    // Sanity: the page and the API really show the SR's account (not a sign-in page).
+    let name: String = sqlx::query("SELECT name FROM accounts WHERE id = $1")
+        .bind(sr_accounts[0])
+        .fetch_one(&db.pool)
+        .await?
+        .try_get("name")?;
+    for req in [
+        get(&format!("/accounts/{}", sr_accounts[0]), &cookie),
+        get(
+            &format!("/api/v1/accounts/{}", sr_accounts[0]),
+            &tokens[0].1,
+        ),
+    ] {
+        let uri = req.uri().to_string();
+        let res = router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("the router is infallible");
+        let body = res.into_body().collect().await?.to_bytes();
+        anyhow::ensure!(
+            String::from_utf8_lossy(&body).contains(&name),
+            "GET {uri} does not show {name}"
+        );
+    }
+    let enc = |s: &str| {
+        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+
+    let n = a.requests;
+    let mut rows = Vec::new();
+    eprintln!("measuring ({WARMUP} warm-up + {n} requests each, one at a time):");
+    for (user, auth) in &tokens {
+        rows.extend(
+            measure(
+                &router,
+                "GET /api/v1/accounts (scoped list)",
+                user,
+                n,
+                Some(3.0),
+                |_| get("/api/v1/accounts", auth),
+            )
+            .await?,
+        );
+    }
+    let director = &tokens[3].1;
+    rows.extend(
+        measure(
+            &router,
+            "GET /api/v1/accounts?q=… (search)",
+            "director",
+            n,
+            None,
+            |i| {
+                get(
+                    &format!("/api/v1/accounts?q={}", enc(&terms[i % terms.len()])),
+                    director,
+                )
+            },
+        )
+        .await?,
+    );
+    rows.extend(
+        measure(
+            &router,
+            "GET /accounts/{id} (account page)",
+            "sr001",
+            n,
+            Some(5.0),
+            |i| {
+                get(
+                    &format!("/accounts/{}", sr_accounts[i % sr_accounts.len()]),
+                    &cookie,
+                )
+            },
+        )
+        .await?,
+    );
+    let sr = &tokens[0].1;
+    rows.extend(
+        measure(
+            &router,
+            "GET /api/v1/accounts/{id}",
+            "sr001",
+            n,
+            None,
+            |i| {
+                get(
+                    &format!("/api/v1/accounts/{}", sr_accounts[i % sr_accounts.len()]),
+                    sr,
+                )
+            },
+        )
+        .await?,
+    );
+
+    // The report.
+    let mut table = String::new();
+    table.push_str(
+        "| request | user | p50 ms | p95 ms | p99 ms | mean ms | body KiB | target p50 |\n",
+    );
+    table.push_str("|---|---|---:|---:|---:|---:|---:|---|\n");
+    for m in &rows {
+        let p50 = m.pct(0.5);
+        let target = match m.target_ms {
+            Some(t) if p50 <= t => format!("≤ {t} ms ✅"),
+            Some(t) => format!("≤ {t} ms ❌"),
+            None => "—".into(),
+        };
+        table.push_str(&format!(
+            "| `{}` | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {} |\n",
+            m.what,
+            m.user,
+            p50,
+            m.pct(0.95),
+            m.pct(0.99),
+            m.mean(),
+            m.bytes as f64 / 1024.0,
+            target
+        ));
+    }
+    let command = {
+        let mut c = "cargo run --release --example bench --".to_string();
+        let mut it = std::env::args().skip(1);
+        while let Some(x) = it.next() {
+            c.push(' ');
+            if x == "--database-url" {
+                c.push_str(&x);
+                if let Some(u) = it.next() {
+                    c.push(' ');
+                    c.push_str(&redact(&u));
+                }
+            } else {
+                c.push_str(&x);
+            }
+        }
+        c
+    };
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
+    // The code measured: the commit, and which files differed from it (a build from a working tree).
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let code = match git(&["rev-parse", "--short", "HEAD"]) {
+        Some(head) => {
+            let changed = git(&[
+                "diff",
+                "--name-only",
+                "HEAD",
+                "--",
+                "src",
+                "migrations",
+                "templates",
+            ])
+            .unwrap_or_default()
+            .lines()
+            .collect::<Vec<_>>()
+            .join(", ");
+            if changed.is_empty() {
+                format!("commit {head}")
+            } else {
+                format!("commit {head} with uncommitted changes to {changed}")
+            }
+        }
+        None => "unknown (no git)".to_string(),
+    };
+    let section = format!(
+        "\n## {date} — {backend} {server_version}\n\n\
+         Command: `{command}`  \n\
+         Code: {code}.  \n\
+         Machine: {cpus} CPUs; release build; requests in-process through the router (no sockets), one at a time, \
+         {WARMUP} warm-up + {n} measured per row.  \n\
+         Dataset `l3-60k` seed 42: {} org units, {} users, {} accounts, {} contacts, {access_rows} access rows; \
+         generated in **{gen_secs:.1} s**.\n\n{table}",
+        summary.org_units, summary.users, summary.accounts, summary.contacts
+    );
+    println!("{section}");
+    if a.no_append {
+        return Ok(());
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");
+    let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+    if text.is_empty() {
+        text.push_str(BENCHMARKS_HEAD);
+    }
+    text.push_str(&section);
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("appended to {}", path.display());
+    Ok(())
+}
+
+const BENCHMARKS_HEAD: &str = "# Benchmarks\n\n\
+Read-path latency on the `l3-60k` dataset, measured by `examples/bench.rs` (each run appends a \
+section below). Targets: scoped account list API p50 ≤ 3 ms, account page p50 ≤ 5 ms, on both \
+backends.\n";
