@@ -45,32 +45,20 @@ struct Args {
 }
 
 fn args() -> anyhow::Result<Args> {
-    let mut a = Args {
-        url: None,
-        requests: 500,
-        reuse: false,
-        no_append: false,
-        only: None,
-    };
+    let mut a = Args { url: None, requests: 500, reuse: false, no_append: false, only: None };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
         match k.as_str() {
             "--database-url" => a.url = Some(it.next().context("--database-url needs a value")?),
             "--requests" => {
-                a.requests = it
-                    .next()
-                    .context("--requests needs a value")?
-                    .parse()
-                    .context("--requests: a number")?;
+                a.requests = it.next().context("--requests needs a value")?.parse().context("--requests: a number")?;
                 anyhow::ensure!(a.requests > 0, "--requests must be positive");
             }
             "--reuse" => a.reuse = true,
             "--no-append" => a.no_append = true,
             "--only" => a.only = Some(it.next().context("--only needs a value")?),
             "-h" | "--help" => {
-                println!(
-                    "usage: bench [--database-url URL] [--requests N] [--reuse] [--no-append] [--only TEXT]"
-                );
+                println!("usage: bench [--database-url URL] [--requests N] [--reuse] [--no-append] [--only TEXT]");
                 std::process::exit(0);
             }
             other => {
@@ -88,10 +76,7 @@ fn with_database(url: &str, name: &str) -> anyhow::Result<String> {
         None => (url, None),
     };
     let scheme_end = base.find("://").context("a URL with ://")? + 3;
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map(|p| scheme_end + p)
-        .unwrap_or(base.len());
+    let host_end = base[scheme_end..].find('/').map(|p| scheme_end + p).unwrap_or(base.len());
     let mut out = format!("{}/{name}", &base[..host_end]);
     if let Some(q) = query {
         out.push('?');
@@ -129,30 +114,17 @@ impl Measure {
         s[i].as_secs_f64() * 1000.0
     }
     fn mean(&self) -> f64 {
-        self.samples.iter().map(Duration::as_secs_f64).sum::<f64>() * 1000.0
-            / self.samples.len() as f64
+        self.samples.iter().map(Duration::as_secs_f64).sum::<f64>() * 1000.0 / self.samples.len() as f64
     }
 }
 
 async fn send(router: &axum::Router, req: Request<Body>) -> anyhow::Result<usize> {
     let uri = req.uri().to_string();
-    let res = router
-        .clone()
-        .oneshot(req)
-        .await
-        .expect("the router is infallible");
+    let res = router.clone().oneshot(req).await.expect("the router is infallible");
     let status = res.status();
-    let body = res
-        .into_body()
-        .collect()
-        .await
-        .context("reading the body")?
-        .to_bytes();
+    let body = res.into_body().collect().await.context("reading the body")?.to_bytes();
     if status != StatusCode::OK {
-        bail!(
-            "GET {uri} answered {status}: {}",
-            String::from_utf8_lossy(&body[..body.len().min(300)])
-        );
+        bail!("GET {uri} answered {status}: {}", String::from_utf8_lossy(&body[..body.len().min(300)]));
     }
     Ok(body.len())
 }
@@ -182,20 +154,8 @@ async fn measure(
         bytes += send(router, req).await?;
         samples.push(t.elapsed());
     }
-    let m = Measure {
-        what: what.to_string(),
-        user,
-        samples,
-        bytes: bytes / n,
-        target_ms,
-    };
-    eprintln!(
-        "  {:<40} {:<9} p50 {:>7.2} ms  p95 {:>7.2} ms",
-        m.what,
-        m.user,
-        m.pct(0.5),
-        m.pct(0.95)
-    );
+    let m = Measure { what: what.to_string(), user, samples, bytes: bytes / n, target_ms };
+    eprintln!("  {:<40} {:<9} p50 {:>7.2} ms  p95 {:>7.2} ms", m.what, m.user, m.pct(0.5), m.pct(0.95));
     Ok(Some(m))
 }
 
@@ -203,10 +163,7 @@ fn get(uri: &str, auth: &Auth) -> Request<Body> {
     let b = Request::builder().method("GET").uri(uri);
     let b = match auth {
         Auth::Bearer(t) => b.header(header::AUTHORIZATION, format!("Bearer {t}")),
-        Auth::Session(s) => b.header(
-            header::COOKIE,
-            format!("{}={s}", kam::web::auth::SESSION_COOKIE),
-        ),
+        Auth::Session(s) => b.header(header::COOKIE, format!("{}={s}", kam::web::auth::SESSION_COOKIE)),
     };
     b.body(Body::empty()).expect("a valid request")
 }
@@ -230,15 +187,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Some(u) if a.reuse => u.clone(),
         Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
-            let admin = Db::connect(u)
-                .await
-                .context("connecting to the PostgreSQL server")?;
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
-                .execute(&admin.pool)
-                .await?;
-            sqlx::query(&format!("CREATE DATABASE {BENCH_DB}"))
-                .execute(&admin.pool)
-                .await?;
+            let admin = Db::connect(u).await.context("connecting to the PostgreSQL server")?;
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")).execute(&admin.pool).await?;
+            sqlx::query(&format!("CREATE DATABASE {BENCH_DB}")).execute(&admin.pool).await?;
             admin.pool.close().await;
             with_database(u, BENCH_DB)?
         }
@@ -251,14 +202,8 @@ async fn main() -> anyhow::Result<()> {
         Backend::Postgres => "PostgreSQL",
     };
     let server_version: String = match db.backend {
-        Backend::Sqlite => sqlx::query("SELECT sqlite_version() AS v")
-            .fetch_one(&db.pool)
-            .await?
-            .try_get("v")?,
-        Backend::Postgres => sqlx::query("SHOW server_version")
-            .fetch_one(&db.pool)
-            .await?
-            .try_get(0)?,
+        Backend::Sqlite => sqlx::query("SELECT sqlite_version() AS v").fetch_one(&db.pool).await?.try_get("v")?,
+        Backend::Postgres => sqlx::query("SHOW server_version").fetch_one(&db.pool).await?.try_get(0)?,
     };
     eprintln!("{backend} {server_version} at {}", redact(&url));
 
@@ -267,9 +212,7 @@ async fn main() -> anyhow::Result<()> {
         let n = |t: &'static str| {
             let db = db.clone();
             async move {
-                let r = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {t}"))
-                    .fetch_one(&db.pool)
-                    .await?;
+                let r = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {t}")).fetch_one(&db.pool).await?;
                 anyhow::Ok(r.try_get::<i64, _>("n")? as usize)
             }
         };
@@ -279,40 +222,30 @@ async fn main() -> anyhow::Result<()> {
             accounts: n("accounts").await?,
             contacts: n("contacts").await?,
         };
-        anyhow::ensure!(
-            s.accounts > 0,
-            "--reuse needs a database with the dataset in it"
-        );
+        anyhow::ensure!(s.accounts > 0, "--reuse needs a database with the dataset in it");
         (s, f64::NAN)
     } else {
         let s = kam::dataset::generate(&db, "l3-60k", 42, "bench-pass").await?;
         (s, t.elapsed().as_secs_f64())
     };
-    let access_rows: i64 = sqlx::query("SELECT COUNT(*) AS n FROM account_access")
-        .fetch_one(&db.pool)
-        .await?
-        .try_get("n")?;
+    let access_rows: i64 =
+        sqlx::query("SELECT COUNT(*) AS n FROM account_access").fetch_one(&db.pool).await?.try_get("n")?;
     eprintln!(
         "l3-60k generated in {gen_secs:.1} s: {} org units, {} users, {} accounts, {} contacts, {access_rows} access rows",
         summary.org_units, summary.users, summary.accounts, summary.contacts
     );
 
-    let app = App {
-        db: db.clone(),
-        settings: Settings::default(),
-    };
+    let app = App { db: db.clone(), settings: Settings::default() };
     let router = kam::web::router(app.clone());
     let sys = Ctx::system();
     let mut tokens = Vec::new();
     for user in ["sr001", "ae001", "kam01", "director"] {
-        let (_, secret) = auth::create_token(&db, &sys, user, "bench")
-            .await
-            .map_err(|e| anyhow::anyhow!("token for {user}: {e}"))?;
+        let (_, secret) =
+            auth::create_token(&db, &sys, user, "bench").await.map_err(|e| anyhow::anyhow!("token for {user}: {e}"))?;
         tokens.push((user, Auth::Bearer(secret)));
     }
-    let session = auth::login(&app, "sr001", "bench-pass", None, "bench")
-        .await
-        .map_err(|e| anyhow::anyhow!("login: {e}"))?;
+    let session =
+        auth::login(&app, "sr001", "bench-pass", None, "bench").await.map_err(|e| anyhow::anyhow!("login: {e}"))?;
     let cookie = Auth::Session(session.id);
 
     // Accounts the SR owns (as inside owner), and search terms taken from real names.
@@ -326,13 +259,12 @@ async fn main() -> anyhow::Result<()> {
     .map(|r| r.try_get::<i64, _>("account_id"))
     .collect::<Result<_, _>>()?;
     anyhow::ensure!(!sr_accounts.is_empty(), "sr001 owns no account");
-    let terms: Vec<String> =
-        sqlx::query("SELECT short_name FROM accounts WHERE id % 3001 = 7 ORDER BY id")
-            .fetch_all(&db.pool)
-            .await?
-            .iter()
-            .filter_map(|r| r.try_get::<Option<String>, _>("short_name").ok().flatten())
-            .collect();
+    let terms: Vec<String> = sqlx::query("SELECT short_name FROM accounts WHERE id % 3001 = 7 ORDER BY id")
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .filter_map(|r| r.try_get::<Option<String>, _>("short_name").ok().flatten())
+        .collect();
     anyhow::ensure!(!terms.is_empty(), "no search terms");
     // Sanity: the page and the API really show the SR's account (not a sign-in page).
     let name: String = sqlx::query("SELECT name FROM accounts WHERE id = $1")
@@ -342,99 +274,50 @@ async fn main() -> anyhow::Result<()> {
         .try_get("name")?;
     for req in [
         get(&format!("/accounts/{}", sr_accounts[0]), &cookie),
-        get(
-            &format!("/api/v1/accounts/{}", sr_accounts[0]),
-            &tokens[0].1,
-        ),
+        get(&format!("/api/v1/accounts/{}", sr_accounts[0]), &tokens[0].1),
     ] {
         let uri = req.uri().to_string();
-        let res = router
-            .clone()
-            .oneshot(req)
-            .await
-            .expect("the router is infallible");
+        let res = router.clone().oneshot(req).await.expect("the router is infallible");
         let body = res.into_body().collect().await?.to_bytes();
-        anyhow::ensure!(
-            String::from_utf8_lossy(&body).contains(&name),
-            "GET {uri} does not show {name}"
-        );
+        anyhow::ensure!(String::from_utf8_lossy(&body).contains(&name), "GET {uri} does not show {name}");
     }
-    let enc = |s: &str| {
-        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-    };
+    let enc = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
 
     let n = a.requests;
     let mut rows = Vec::new();
     eprintln!("measuring ({WARMUP} warm-up + {n} requests each, one at a time):");
     for (user, auth) in &tokens {
         rows.extend(
-            measure(
-                &router,
-                "GET /api/v1/accounts (scoped list)",
-                user,
-                n,
-                Some(3.0),
-                |_| get("/api/v1/accounts", auth),
-            )
+            measure(&router, "GET /api/v1/accounts (scoped list)", user, n, Some(3.0), |_| {
+                get("/api/v1/accounts", auth)
+            })
             .await?,
         );
     }
     let director = &tokens[3].1;
     rows.extend(
-        measure(
-            &router,
-            "GET /api/v1/accounts?q=… (search)",
-            "director",
-            n,
-            None,
-            |i| {
-                get(
-                    &format!("/api/v1/accounts?q={}", enc(&terms[i % terms.len()])),
-                    director,
-                )
-            },
-        )
+        measure(&router, "GET /api/v1/accounts?q=… (search)", "director", n, None, |i| {
+            get(&format!("/api/v1/accounts?q={}", enc(&terms[i % terms.len()])), director)
+        })
         .await?,
     );
     rows.extend(
-        measure(
-            &router,
-            "GET /accounts/{id} (account page)",
-            "sr001",
-            n,
-            Some(5.0),
-            |i| {
-                get(
-                    &format!("/accounts/{}", sr_accounts[i % sr_accounts.len()]),
-                    &cookie,
-                )
-            },
-        )
+        measure(&router, "GET /accounts/{id} (account page)", "sr001", n, Some(5.0), |i| {
+            get(&format!("/accounts/{}", sr_accounts[i % sr_accounts.len()]), &cookie)
+        })
         .await?,
     );
     let sr = &tokens[0].1;
     rows.extend(
-        measure(
-            &router,
-            "GET /api/v1/accounts/{id}",
-            "sr001",
-            n,
-            None,
-            |i| {
-                get(
-                    &format!("/api/v1/accounts/{}", sr_accounts[i % sr_accounts.len()]),
-                    sr,
-                )
-            },
-        )
+        measure(&router, "GET /api/v1/accounts/{id}", "sr001", n, None, |i| {
+            get(&format!("/api/v1/accounts/{}", sr_accounts[i % sr_accounts.len()]), sr)
+        })
         .await?,
     );
 
     // The report.
     let mut table = String::new();
-    table.push_str(
-        "| request | user | p50 ms | p95 ms | p99 ms | mean ms | body KiB | target p50 |\n",
-    );
+    table.push_str("| request | user | p50 ms | p95 ms | p99 ms | mean ms | body KiB | target p50 |\n");
     table.push_str("|---|---|---:|---:|---:|---:|---:|---|\n");
     for m in &rows {
         let p50 = m.pct(0.5);
@@ -472,9 +355,7 @@ async fn main() -> anyhow::Result<()> {
         }
         c
     };
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
     // The code measured: the commit, and which files differed from it (a build from a working tree).
     let git = |args: &[&str]| {
@@ -488,19 +369,11 @@ async fn main() -> anyhow::Result<()> {
     };
     let code = match git(&["rev-parse", "--short", "HEAD"]) {
         Some(head) => {
-            let changed = git(&[
-                "diff",
-                "--name-only",
-                "HEAD",
-                "--",
-                "src",
-                "migrations",
-                "templates",
-            ])
-            .unwrap_or_default()
-            .lines()
-            .collect::<Vec<_>>()
-            .join(", ");
+            let changed = git(&["diff", "--name-only", "HEAD", "--", "src", "migrations", "templates"])
+                .unwrap_or_default()
+                .lines()
+                .collect::<Vec<_>>()
+                .join(", ");
             if changed.is_empty() {
                 format!("commit {head}")
             } else {

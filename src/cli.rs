@@ -116,7 +116,10 @@ async fn open(url: &str) -> anyhow::Result<Db> {
 fn describe(e: crate::domain::DomainError) -> anyhow::Error {
     match e {
         crate::domain::DomainError::Invalid(fs) => {
-            anyhow::anyhow!("invalid input: {}", fs.iter().map(|f| format!("{} ({})", f.field, f.code)).collect::<Vec<_>>().join(", "))
+            anyhow::anyhow!(
+                "invalid input: {}",
+                fs.iter().map(|f| format!("{} ({})", f.field, f.code)).collect::<Vec<_>>().join(", ")
+            )
         }
         crate::domain::DomainError::Duplicate { field, .. } => anyhow::anyhow!("{field} exists already"),
         other => anyhow::anyhow!("{other}"),
@@ -129,7 +132,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { listen, demo, secure_cookies } => {
             let db = open(&url).await?;
             if demo {
-                let n: i64 = sqlx::Row::try_get(&sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&db.pool).await?, "n")?;
+                let n: i64 = sqlx::Row::try_get(
+                    &sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&db.pool).await?,
+                    "n",
+                )?;
                 if n == 0 {
                     let made = crate::demo::load(&db, "kam-demo").await?;
                     print_demo(&made, "kam-demo");
@@ -138,7 +144,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
             let app = App { db, settings: Settings { secure_cookies, ..Settings::default() } };
-            let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+            let listener =
+                tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             println!("KAM is serving on http://{}", listener.local_addr()?);
             axum::serve(listener, crate::web::router(app))
                 .with_graceful_shutdown(async {
@@ -192,11 +199,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Org(OrgCmd::Add { code, name, kind, parent }) => {
             let db = open(&url).await?;
-            let mut pairs = vec![("code", Some(code.as_str())), ("name", Some(name.as_str())), ("kind", Some(kind.as_str()))];
+            let mut pairs =
+                vec![("code", Some(code.as_str())), ("name", Some(name.as_str())), ("kind", Some(kind.as_str()))];
             if let Some(p) = parent.as_deref() {
                 pairs.push(("parent", Some(p)));
             }
-            crate::app::org::create(&db, &Ctx::system(), &crate::app::input::Input::from_pairs(&pairs)).await.map_err(describe)?;
+            crate::app::org::create(&db, &Ctx::system(), &crate::app::input::Input::from_pairs(&pairs))
+                .await
+                .map_err(describe)?;
             println!("added {code}");
         }
         Command::User(UserCmd::List) => {

@@ -50,14 +50,8 @@ pub struct Scale {
 }
 
 impl Scale {
-    pub const L3_60K: Scale = Scale {
-        regions: 18,
-        branches_per_region: 3,
-        aes: 100,
-        srs: 133,
-        accounts: 60_000,
-        contacts_per_account: 4,
-    };
+    pub const L3_60K: Scale =
+        Scale { regions: 18, branches_per_region: 3, aes: 100, srs: 133, accounts: 60_000, contacts_per_account: 4 };
 }
 
 /// The profiles `generate` knows.
@@ -72,17 +66,9 @@ pub fn scale_of(profile: &str) -> Option<Scale> {
 
 /// Generates a benchmark dataset into an EMPTY database (refuses with Err if any user or account
 /// exists). Profile "l3-60k" only (Err for others). Deterministic for a seed.
-pub async fn generate(
-    db: &Db,
-    profile: &str,
-    seed: u64,
-    password: &str,
-) -> anyhow::Result<Summary> {
+pub async fn generate(db: &Db, profile: &str, seed: u64, password: &str) -> anyhow::Result<Summary> {
     let Some(scale) = scale_of(profile) else {
-        bail!(
-            "unknown dataset profile {profile:?}; known profiles: {}",
-            PROFILES.join(", ")
-        );
+        bail!("unknown dataset profile {profile:?}; known profiles: {}", PROFILES.join(", "));
     };
     generate_scaled(db, profile, scale, seed, password).await
 }
@@ -96,8 +82,7 @@ pub async fn generate_scaled(
     password: &str,
 ) -> anyhow::Result<Summary> {
     anyhow::ensure!(
-        (1..=REGIONS.len()).contains(&scale.regions)
-            && (1..=3).contains(&scale.branches_per_region),
+        (1..=REGIONS.len()).contains(&scale.regions) && (1..=3).contains(&scale.branches_per_region),
         "a dataset has 1–{} regions of 1–3 branches",
         REGIONS.len()
     );
@@ -108,9 +93,7 @@ pub async fn generate_scaled(
     let mut tx = db.begin().await?;
     for table in ["users", "accounts"] {
         if count(&mut tx, table).await? > 0 {
-            bail!(
-                "the database already holds {table}; a dataset loads only into an empty database"
-            );
+            bail!("the database already holds {table}; a dataset loads only into an empty database");
         }
     }
     let ctx = Ctx::system();
@@ -119,39 +102,23 @@ pub async fn generate_scaled(
 
     // ---- Org tree -----------------------------------------------------------------------------
     let branches = scale.regions * scale.branches_per_region;
-    let hq = org::insert(&mut tx, &ctx, "HQ", "总部", OrgKind::Hq, None)
-        .await
-        .context("org unit HQ")?;
+    let hq = org::insert(&mut tx, &ctx, "HQ", "总部", OrgKind::Hq, None).await.context("org unit HQ")?;
     let mut region_ids = Vec::with_capacity(scale.regions);
     let mut branch_ids = Vec::with_capacity(branches);
     for (r, region) in REGIONS.iter().take(scale.regions).enumerate() {
         let code = format!("R{:02}", r + 1);
-        let id = org::insert(
-            &mut tx,
-            &ctx,
-            &code,
-            region.name,
-            OrgKind::Region,
-            Some("HQ"),
-        )
-        .await
-        .with_context(|| format!("org unit {code}"))?;
+        let id = org::insert(&mut tx, &ctx, &code, region.name, OrgKind::Region, Some("HQ"))
+            .await
+            .with_context(|| format!("org unit {code}"))?;
         region_ids.push(id);
     }
     for b in 0..branches {
         let (r, k) = (b / scale.branches_per_region, b % scale.branches_per_region);
         let code = format!("B{:02}", b + 1);
         let name = format!("{}分公司", REGIONS[r].cities[k].0);
-        let id = org::insert(
-            &mut tx,
-            &ctx,
-            &code,
-            &name,
-            OrgKind::Branch,
-            Some(&format!("R{:02}", r + 1)),
-        )
-        .await
-        .with_context(|| format!("org unit {code}"))?;
+        let id = org::insert(&mut tx, &ctx, &code, &name, OrgKind::Branch, Some(&format!("R{:02}", r + 1)))
+            .await
+            .with_context(|| format!("org unit {code}"))?;
         branch_ids.push(id);
     }
     let org_units = 1 + scale.regions + branches;
@@ -163,77 +130,23 @@ pub async fn generate_scaled(
             break n;
         }
     };
-    let mut uw = UserWriter {
-        hash: &hash,
-        ts: &ts,
-        n: 0,
-    };
-    uw.add(
-        &mut tx,
-        "admin".into(),
-        "系统管理员".into(),
-        Role::Admin,
-        hq,
-        None,
-        None,
-    )
-    .await?;
-    let director = uw
-        .add(
-            &mut tx,
-            "director".into(),
-            person(&mut rng),
-            Role::KaDirector,
-            hq,
-            None,
-            None,
-        )
-        .await?;
+    let mut uw = UserWriter { hash: &hash, ts: &ts, n: 0 };
+    uw.add(&mut tx, "admin".into(), "系统管理员".into(), Role::Admin, hq, None, None).await?;
+    let director = uw.add(&mut tx, "director".into(), person(&mut rng), Role::KaDirector, hq, None, None).await?;
     let mut region_mgr = Vec::with_capacity(scale.regions);
     for (r, &rid) in region_ids.iter().enumerate() {
         let u = format!("region{:02}", r + 1);
-        region_mgr.push(
-            uw.add(
-                &mut tx,
-                u,
-                person(&mut rng),
-                Role::BranchManager,
-                rid,
-                None,
-                None,
-            )
-            .await?,
-        );
+        region_mgr.push(uw.add(&mut tx, u, person(&mut rng), Role::BranchManager, rid, None, None).await?);
     }
     for (b, &bid) in branch_ids.iter().enumerate() {
         let u = format!("branch{:02}", b + 1);
         let m = Some(region_mgr[b / scale.branches_per_region]);
-        uw.add(
-            &mut tx,
-            u,
-            person(&mut rng),
-            Role::BranchManager,
-            bid,
-            m,
-            None,
-        )
-        .await?;
+        uw.add(&mut tx, u, person(&mut rng), Role::BranchManager, bid, m, None).await?;
     }
     let mut kam = Vec::with_capacity(scale.regions);
     for (r, &rid) in region_ids.iter().enumerate() {
         let u = format!("kam{:02}", r + 1);
-        kam.push(
-            uw.add(
-                &mut tx,
-                u,
-                person(&mut rng),
-                Role::KaManager,
-                rid,
-                Some(director),
-                None,
-            )
-            .await?,
-        );
+        kam.push(uw.add(&mut tx, u, person(&mut rng), Role::KaManager, rid, Some(director), None).await?);
     }
     // Salespeople: spread evenly over the branches in order; (user id, branch index).
     let mut ae_of_region: Vec<Vec<(i64, usize)>> = vec![vec![]; scale.regions];
@@ -288,11 +201,7 @@ pub async fn generate_scaled(
     }
     for (r, idx) in by_region.iter().enumerate() {
         // Top accounts (L1/L2): about 20 per outside rep, who sits in the account's branch.
-        let mut top: Vec<usize> = idx
-            .iter()
-            .copied()
-            .filter(|&i| accts[i].level != "L3")
-            .collect();
+        let mut top: Vec<usize> = idx.iter().copied().filter(|&i| accts[i].level != "L3").collect();
         rng.shuffle(&mut top);
         let mut it = top.into_iter();
         for &(ae, b) in &ae_of_region[r] {
@@ -337,12 +246,8 @@ pub async fn generate_scaled(
         vec![ts.clone().into()],
         24,
     );
-    let mut access = Inserter::new(
-        db.backend,
-        "INSERT INTO account_access (account_id, user_id, via) VALUES ",
-        vec![],
-        2,
-    );
+    let mut access =
+        Inserter::new(db.backend, "INSERT INTO account_access (account_id, user_id, via) VALUES ", vec![], 2);
     for (i, a) in accts.iter().enumerate() {
         let id = i as i64 + 1;
         let ka_manager = kam[a.region];
@@ -383,23 +288,15 @@ pub async fn generate_scaled(
     // Access rows refer to accounts, so they are written once every account is.
     for (i, a) in accts.iter().enumerate() {
         let id = i as i64 + 1;
-        for (via, uid) in [
-            ("'owner'", a.owner),
-            ("'inside_owner'", a.inside_owner),
-            ("'ka_manager'", Some(kam[a.region])),
-        ] {
+        for (via, uid) in
+            [("'owner'", a.owner), ("'inside_owner'", a.inside_owner), ("'ka_manager'", Some(kam[a.region]))]
+        {
             if let Some(uid) = uid {
-                access
-                    .row(tx.conn(), vec![v(id), v(uid), Cell::Lit(via)])
-                    .await
-                    .context("inserting account_access")?;
+                access.row(tx.conn(), vec![v(id), v(uid), Cell::Lit(via)]).await.context("inserting account_access")?;
             }
         }
     }
-    access
-        .flush(tx.conn())
-        .await
-        .context("inserting account_access")?;
+    access.flush(tx.conn()).await.context("inserting account_access")?;
     // ---- Contacts: the buying committee, boss first ---------------------------------------------
     let cpa = scale.contacts_per_account;
     let mut cins = Inserter::new(
@@ -416,11 +313,7 @@ pub async fn generate_scaled(
         let mut order: Vec<usize> = (1..roles.len()).collect();
         rng.shuffle(&mut order);
         for k in 0..cpa {
-            let (dept, title) = if k == 0 {
-                roles[0]
-            } else {
-                roles[order[(k - 1) % order.len()]]
-            };
+            let (dept, title) = if k == 0 { roles[0] } else { roles[order[(k - 1) % order.len()]] };
             let (name, gender) = person_name(&mut rng);
             let decision_role = match k {
                 0 => "decision_maker",
@@ -440,11 +333,7 @@ pub async fn generate_scaled(
                 3 => Some(first + 1),
                 _ => Some(first),
             };
-            let phone = format!(
-                "1{}{:09}",
-                [3, 5, 8, 9][rng.below(4) as usize],
-                rng.below(1_000_000_000)
-            );
+            let phone = format!("1{}{:09}", [3, 5, 8, 9][rng.below(4) as usize], rng.below(1_000_000_000));
             cins.row(
                 tx.conn(),
                 vec![
@@ -473,45 +362,26 @@ pub async fn generate_scaled(
     if db.backend == Backend::Postgres {
         // Explicit ids leave the identity sequences behind; move them past the data.
         for t in ["accounts", "contacts"] {
-            sqlx::query(&format!(
-                "SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}))"
-            ))
-            .execute(tx.conn())
-            .await
-            .with_context(|| format!("advancing the id sequence of {t}"))?;
+            sqlx::query(&format!("SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}))"))
+                .execute(tx.conn())
+                .await
+                .with_context(|| format!("advancing the id sequence of {t}"))?;
         }
     }
 
-    let summary = Summary {
-        org_units,
-        users: uw.n,
-        accounts: ins.total,
-        contacts: cins.total,
-    };
+    let summary = Summary { org_units, users: uw.n, accounts: ins.total, contacts: cins.total };
     let after = json!({
         "profile": profile, "seed": seed, "org_units": summary.org_units, "users": summary.users,
         "accounts": summary.accounts, "contacts": summary.contacts, "account_access": access.total,
         "note": "users, accounts, account_access and contacts are bulk-loaded without per-row audit entries",
     });
-    audit::record(
-        &mut tx,
-        &ctx,
-        "dataset",
-        profile,
-        "generate",
-        None,
-        Some(&after),
-    )
-    .await?;
+    audit::record(&mut tx, &ctx, "dataset", profile, "generate", None, Some(&after)).await?;
     // Who sees which account, derived once from the bulk-loaded ownership.
     crate::app::visibility::rebuild_all(tx.conn()).await?;
     tx.commit().await.context("committing the dataset")?;
 
     // Fresh statistics, so the planner knows the tables' sizes (both backends: outside the load).
-    sqlx::query("ANALYZE")
-        .execute(&db.pool)
-        .await
-        .context("ANALYZE")?;
+    sqlx::query("ANALYZE").execute(&db.pool).await.context("ANALYZE")?;
     Ok(summary)
 }
 
@@ -556,10 +426,7 @@ impl UserWriter<'_> {
 }
 
 async fn count(tx: &mut WriteTx, table: &str) -> anyhow::Result<i64> {
-    Ok(sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
-        .fetch_one(tx.conn())
-        .await?
-        .try_get("n")?)
+    Ok(sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}")).fetch_one(tx.conn()).await?.try_get("n")?)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -599,15 +466,8 @@ struct Inserter {
 impl Inserter {
     fn new(backend: Backend, head: &str, shared: Vec<Val>, bound_per_row: usize) -> Inserter {
         let max_rows = (12_000 / bound_per_row.max(1)).clamp(1, 1_000);
-        let mut i = Inserter {
-            head: head.to_string(),
-            backend,
-            shared,
-            sql: Sql::default(),
-            rows: 0,
-            max_rows,
-            total: 0,
-        };
+        let mut i =
+            Inserter { head: head.to_string(), backend, shared, sql: Sql::default(), rows: 0, max_rows, total: 0 };
         i.sql = i.start();
         i
     }
@@ -632,11 +492,7 @@ impl Inserter {
         }
     }
 
-    async fn row(
-        &mut self,
-        conn: &mut sqlx::AnyConnection,
-        cells: Vec<Cell>,
-    ) -> anyhow::Result<()> {
+    async fn row(&mut self, conn: &mut sqlx::AnyConnection, cells: Vec<Cell>) -> anyhow::Result<()> {
         if self.rows > 0 {
             self.sql.push(", ");
         }
@@ -968,10 +824,7 @@ fn account(
         x /= 31;
     }
     let first17 = format!("{authority}{division}{}", std::str::from_utf8(&org)?);
-    let credit_code = CreditCode::complete(&first17)
-        .context("credit code")?
-        .as_str()
-        .to_string();
+    let credit_code = CreditCode::complete(&first17).context("credit code")?.as_str().to_string();
 
     // Buying power: a mantissa 100–999 times a power of ten of yuan, by level.
     let exp_weights: &[u64] = match level {
@@ -1002,18 +855,9 @@ fn account(
     let sales_12m = (sow > 0).then(|| bp_yuan * 100 * sow / 10_000 + rng.range(0, 99));
 
     let (status, tier) = match level {
-        "L1" => (
-            "key_account",
-            Some(if rng.pct(30) { "strategic" } else { "A" }),
-        ),
-        "L2" => (
-            if rng.pct(25) { "candidate" } else { "prospect" },
-            Some("B"),
-        ),
-        _ => (
-            if rng.pct(2) { "downgraded" } else { "prospect" },
-            rng.pct(20).then_some("C"),
-        ),
+        "L1" => ("key_account", Some(if rng.pct(30) { "strategic" } else { "A" })),
+        "L2" => (if rng.pct(25) { "candidate" } else { "prospect" }, Some("B")),
+        _ => (if rng.pct(2) { "downgraded" } else { "prospect" }, rng.pct(20).then_some("C")),
     };
 
     let (credit_grade, credit_limit, credit_score) = if rng.pct(70) {
@@ -1032,16 +876,7 @@ fn account(
     };
 
     let address = rng.pct(80).then(|| {
-        let road = *rng.pick(&[
-            "人民路",
-            "建设路",
-            "解放路",
-            "中山路",
-            "科技路",
-            "创新大道",
-            "高新大道",
-            "学府路",
-        ]);
+        let road = *rng.pick(&["人民路", "建设路", "解放路", "中山路", "科技路", "创新大道", "高新大道", "学府路"]);
         format!("{city}市{road}{}号", rng.range(1, 999))
     });
 
@@ -1093,11 +928,7 @@ const GIVEN_F: &[&str] = &[
 fn person_name(rng: &mut Rng) -> (String, &'static str) {
     let w: Vec<u64> = SURNAMES.iter().map(|s| s.1).collect();
     let surname = SURNAMES[rng.weighted(&w)].0;
-    let (pool, gender) = if rng.pct(65) {
-        (GIVEN_M, "male")
-    } else {
-        (GIVEN_F, "female")
-    };
+    let (pool, gender) = if rng.pct(65) { (GIVEN_M, "male") } else { (GIVEN_F, "female") };
     let mut name = surname.to_string();
     for _ in 0..rng.range(1, 2) {
         let given = *rng.pick::<&str>(pool);
@@ -1165,27 +996,14 @@ mod tests {
     use super::*;
 
     async fn scalar(db: &Db, sql: &str) -> i64 {
-        sqlx::query(sql)
-            .fetch_one(&db.pool)
-            .await
-            .unwrap()
-            .try_get::<i64, _>("n")
-            .unwrap()
+        sqlx::query(sql).fetch_one(&db.pool).await.unwrap().try_get::<i64, _>("n").unwrap()
     }
 
-    const TINY: Scale = Scale {
-        regions: 2,
-        branches_per_region: 3,
-        aes: 4,
-        srs: 6,
-        accounts: 600,
-        contacts_per_account: 4,
-    };
+    const TINY: Scale =
+        Scale { regions: 2, branches_per_region: 3, aes: 4, srs: 6, accounts: 600, contacts_per_account: 4 };
 
     async fn fresh(dir: &tempfile::TempDir, file: &str) -> Db {
-        let db = Db::connect(&format!("sqlite://{}", dir.path().join(file).display()))
-            .await
-            .unwrap();
+        let db = Db::connect(&format!("sqlite://{}", dir.path().join(file).display())).await.unwrap();
         db.migrate().await.unwrap();
         db
     }
@@ -1194,58 +1012,31 @@ mod tests {
     async fn generates_a_tiny_dataset_once() {
         let dir = tempfile::tempdir().unwrap();
         let db = fresh(&dir, "tiny.db").await;
-        let s = generate_scaled(&db, "tiny", TINY, 42, "bench-pass")
-            .await
-            .unwrap();
-        assert_eq!(
-            s,
-            Summary {
-                org_units: 1 + 2 + 6,
-                users: 2 + 2 + 6 + 2 + 4 + 6,
-                accounts: 600,
-                contacts: 2400
-            }
-        );
+        let s = generate_scaled(&db, "tiny", TINY, 42, "bench-pass").await.unwrap();
+        assert_eq!(s, Summary { org_units: 1 + 2 + 6, users: 2 + 2 + 6 + 2 + 4 + 6, accounts: 600, contacts: 2400 });
         assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM org_units").await, 9);
-        assert_eq!(
-            scalar(&db, "SELECT COUNT(*) AS n FROM users").await,
-            s.users as i64
-        );
+        assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM users").await, s.users as i64);
         assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM accounts").await, 600);
-        assert_eq!(
-            scalar(&db, "SELECT COUNT(*) AS n FROM contacts").await,
-            2400
-        );
-        assert_eq!(
-            scalar(&db, "SELECT COUNT(DISTINCT name) AS n FROM accounts").await,
-            600
-        );
+        assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM contacts").await, 2400);
+        assert_eq!(scalar(&db, "SELECT COUNT(DISTINCT name) AS n FROM accounts").await, 600);
 
-        for r in sqlx::query("SELECT credit_code FROM accounts")
-            .fetch_all(&db.pool)
-            .await
-            .unwrap()
-        {
+        for r in sqlx::query("SELECT credit_code FROM accounts").fetch_all(&db.pool).await.unwrap() {
             let code: Option<String> = r.try_get("credit_code").unwrap();
             let code = code.expect("every account has a credit code");
             assert!(CreditCode::parse(&code).is_ok(), "{code}");
         }
-        let rad: HashSet<String> =
-            sqlx::query("SELECT DISTINCT rad_class FROM accounts WHERE rad_class IS NOT NULL")
-                .fetch_all(&db.pool)
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| r.try_get::<String, _>("rad_class").unwrap())
-                .collect();
+        let rad: HashSet<String> = sqlx::query("SELECT DISTINCT rad_class FROM accounts WHERE rad_class IS NOT NULL")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get::<String, _>("rad_class").unwrap())
+            .collect();
         assert!(rad.len() >= 8, "RAD classes present: {rad:?}");
 
         // Scope depends on access rows: one per owner, inside owner and KA manager.
-        for (col, via) in [
-            ("owner_id", "owner"),
-            ("inside_owner_id", "inside_owner"),
-            ("ka_manager_id", "ka_manager"),
-        ] {
+        for (col, via) in [("owner_id", "owner"), ("inside_owner_id", "inside_owner"), ("ka_manager_id", "ka_manager")]
+        {
             let missing = scalar(
                 &db,
                 &format!(
@@ -1255,17 +1046,9 @@ mod tests {
             )
             .await;
             assert_eq!(missing, 0, "{via}");
-            let owned = scalar(
-                &db,
-                &format!("SELECT COUNT(*) AS n FROM accounts WHERE {col} IS NOT NULL"),
-            )
-            .await;
+            let owned = scalar(&db, &format!("SELECT COUNT(*) AS n FROM accounts WHERE {col} IS NOT NULL")).await;
             assert!(owned > 0, "no account has a {via}");
-            let rows = scalar(
-                &db,
-                &format!("SELECT COUNT(*) AS n FROM account_access WHERE via = '{via}'"),
-            )
-            .await;
+            let rows = scalar(&db, &format!("SELECT COUNT(*) AS n FROM account_access WHERE via = '{via}'")).await;
             assert_eq!(rows, owned, "{via}");
         }
         // Outside reps own top accounts of their own region; inside sales most of the base.
@@ -1276,18 +1059,11 @@ mod tests {
         )
         .await;
         assert_eq!(wrong_region, 0);
-        let unowned = scalar(
-            &db,
-            "SELECT COUNT(*) AS n FROM accounts WHERE owner_id IS NULL AND inside_owner_id IS NULL",
-        )
-        .await;
+        let unowned =
+            scalar(&db, "SELECT COUNT(*) AS n FROM accounts WHERE owner_id IS NULL AND inside_owner_id IS NULL").await;
         assert!((20..=110).contains(&unowned), "unowned: {unowned}");
         // Contacts: the first of each account is the boss, everyone else reports within the account.
-        let bosses = scalar(
-            &db,
-            "SELECT COUNT(*) AS n FROM contacts WHERE reports_to IS NULL",
-        )
-        .await;
+        let bosses = scalar(&db, "SELECT COUNT(*) AS n FROM contacts WHERE reports_to IS NULL").await;
         assert_eq!(bosses, 600);
         let cross = scalar(
             &db,
@@ -1295,30 +1071,14 @@ mod tests {
         )
         .await;
         assert_eq!(cross, 0);
-        assert!(
-            scalar(
-                &db,
-                "SELECT COUNT(*) AS n FROM audit_log WHERE entity = 'dataset'"
-            )
-            .await
-                == 1
-        );
+        assert!(scalar(&db, "SELECT COUNT(*) AS n FROM audit_log WHERE entity = 'dataset'").await == 1);
 
         // The password works for a generated user.
-        let app = crate::app::App {
-            db: db.clone(),
-            settings: Default::default(),
-        };
-        assert!(
-            crate::app::auth::login(&app, "sr001", "bench-pass", None, "t")
-                .await
-                .is_ok()
-        );
+        let app = crate::app::App { db: db.clone(), settings: Default::default() };
+        assert!(crate::app::auth::login(&app, "sr001", "bench-pass", None, "t").await.is_ok());
 
         // A second run refuses.
-        let err = generate_scaled(&db, "tiny", TINY, 42, "bench-pass")
-            .await
-            .unwrap_err();
+        let err = generate_scaled(&db, "tiny", TINY, 42, "bench-pass").await.unwrap_err();
         assert!(err.to_string().contains("empty database"), "{err}");
         // Unknown profiles are refused.
         assert!(generate(&db, "l9-1m", 1, "bench-pass").await.is_err());
@@ -1327,10 +1087,7 @@ mod tests {
     #[tokio::test]
     async fn is_deterministic_for_a_seed() {
         let dir = tempfile::tempdir().unwrap();
-        let small = Scale {
-            accounts: 150,
-            ..TINY
-        };
+        let small = Scale { accounts: 150, ..TINY };
         let dump = |db: Db| async move {
             sqlx::query(
                 "SELECT a.id, a.name, a.credit_code, a.buying_power, a.sales_12m, a.owner_id, a.inside_owner_id, \
@@ -1358,15 +1115,9 @@ mod tests {
         let a = fresh(&dir, "a.db").await;
         let b = fresh(&dir, "b.db").await;
         let c = fresh(&dir, "c.db").await;
-        generate_scaled(&a, "tiny", small, 7, "bench-pass")
-            .await
-            .unwrap();
-        generate_scaled(&b, "tiny", small, 7, "bench-pass")
-            .await
-            .unwrap();
-        generate_scaled(&c, "tiny", small, 8, "bench-pass")
-            .await
-            .unwrap();
+        generate_scaled(&a, "tiny", small, 7, "bench-pass").await.unwrap();
+        generate_scaled(&b, "tiny", small, 7, "bench-pass").await.unwrap();
+        generate_scaled(&c, "tiny", small, 8, "bench-pass").await.unwrap();
         let (da, db_, dc) = (dump(a).await, dump(b).await, dump(c).await);
         assert_eq!(da, db_);
         assert_ne!(da, dc);

@@ -84,12 +84,8 @@ impl Rng {
 // ---------------------------------------------------------------------------------------------
 // The organisation and its people.
 
-const REGIONS: &[(&str, &str)] = &[
-    ("NORTH", "华北大区"),
-    ("EAST", "华东大区"),
-    ("SOUTH", "华南大区"),
-    ("WEST", "西部大区"),
-];
+const REGIONS: &[(&str, &str)] =
+    &[("NORTH", "华北大区"), ("EAST", "华东大区"), ("SOUTH", "华南大区"), ("WEST", "西部大区")];
 
 struct UserSpec {
     username: &'static str,
@@ -108,14 +104,7 @@ const fn u(
     manager: Option<&'static str>,
     sales_type: Option<SalesType>,
 ) -> UserSpec {
-    UserSpec {
-        username,
-        display_name,
-        role,
-        org,
-        manager,
-        sales_type,
-    }
+    UserSpec { username, display_name, role, org, manager, sales_type }
 }
 
 const AE: Option<SalesType> = Some(SalesType::Ae);
@@ -544,26 +533,10 @@ const BANKS: &[(&str, &str, &str)] = &[
 
 const INSURERS: &[(&str, &str, &str)] = &[
     ("中国人寿保险股份有限公司", "国寿", "www.e-chinalife.com"),
-    (
-        "中国平安财产保险股份有限公司",
-        "平安产险",
-        "property.pingan.com",
-    ),
-    (
-        "中国人民财产保险股份有限公司",
-        "人保财险",
-        "www.epicc.com.cn",
-    ),
-    (
-        "中国太平洋人寿保险股份有限公司",
-        "太保寿险",
-        "www.cpic.com.cn",
-    ),
-    (
-        "新华人寿保险股份有限公司",
-        "新华保险",
-        "www.newchinalife.com",
-    ),
+    ("中国平安财产保险股份有限公司", "平安产险", "property.pingan.com"),
+    ("中国人民财产保险股份有限公司", "人保财险", "www.epicc.com.cn"),
+    ("中国太平洋人寿保险股份有限公司", "太保寿险", "www.cpic.com.cn"),
+    ("新华人寿保险股份有限公司", "新华保险", "www.newchinalife.com"),
     ("中信证券股份有限公司", "中信证券", "www.cs.ecitic.com"),
     ("华泰证券股份有限公司", "华泰证券", "www.htsc.com.cn"),
     ("国泰君安证券股份有限公司", "国泰君安", "www.gtja.com"),
@@ -589,13 +562,8 @@ const AVIC: &[(&str, &str)] = &[
     ("航空光电", "光电"),
     ("航空材料", "材料"),
 ];
-const DEFENCE: &[(&str, &str)] = &[
-    ("航天科技", "航天"),
-    ("防务技术", "防务"),
-    ("航电科技", "航电"),
-    ("特种装备", "特装"),
-    ("雷达技术", "雷达"),
-];
+const DEFENCE: &[(&str, &str)] =
+    &[("航天科技", "航天"), ("防务技术", "防务"), ("航电科技", "航电"), ("特种装备", "特装"), ("雷达技术", "雷达")];
 
 const VOC_FIELDS: &[(&str, &str)] = &[
     ("信息", "xx"),
@@ -751,15 +719,7 @@ fn named(
     kind: Kind,
     boss_title: &'static str,
 ) -> Named {
-    Named {
-        name,
-        short,
-        host,
-        code_type,
-        kind,
-        boss_title,
-        district: "",
-    }
+    Named { name, short, host, code_type, kind, boss_title, district: "" }
 }
 
 fn gen_name(ind: Industry, c: &City, rng: &mut Rng) -> Named {
@@ -799,11 +759,7 @@ fn gen_name(ind: Industry, c: &City, rng: &mut Rng) -> Named {
             ),
         },
         Industry::Military => {
-            let w: &[u64] = if c.cetc.is_empty() {
-                &[0, 55, 45]
-            } else {
-                &[40, 35, 25]
-            };
+            let w: &[u64] = if c.cetc.is_empty() { &[0, 55, 45] } else { &[40, 35, 25] };
             match rng.weighted(w) {
                 0 => {
                     let n = rng.pick(c.cetc);
@@ -845,11 +801,7 @@ fn gen_name(ind: Industry, c: &City, rng: &mut Rng) -> Named {
             let b = rng.pick(BRANDS);
             let x = rng.pick(BUSINESSES);
             let suffix = ["有限公司", "股份有限公司", "集团有限公司"][rng.weighted(&[60, 25, 15])];
-            let boss = if rng.pct(30) {
-                "董事长"
-            } else {
-                "总经理"
-            };
+            let boss = if rng.pct(30) { "董事长" } else { "总经理" };
             named(
                 format!("{city}{}{}{suffix}", b.0, x.0),
                 format!("{}{}", b.0, x.1),
@@ -862,14 +814,7 @@ fn gen_name(ind: Industry, c: &City, rng: &mut Rng) -> Named {
         Industry::Education => match rng.weighted(&[40, 30, 15, 15]) {
             0 => {
                 let un = rng.pick(c.universities);
-                named(
-                    un.0.into(),
-                    un.1.into(),
-                    un.2.into(),
-                    "12",
-                    Kind::University,
-                    "校长",
-                )
+                named(un.0.into(), un.1.into(), un.2.into(), "12", Kind::University, "校长")
             }
             1 => {
                 let n = rng.range(1, 60) as u32;
@@ -905,14 +850,7 @@ fn gen_name(ind: Industry, c: &City, rng: &mut Rng) -> Named {
         Industry::Finance => match rng.weighted(&[55, 30, 15]) {
             0 => {
                 let b = rng.pick(BANKS);
-                named(
-                    format!("{}{city}分行", b.0),
-                    format!("{}{city}分行", b.1),
-                    b.2.into(),
-                    "91",
-                    Kind::Bank,
-                    "行长",
-                )
+                named(format!("{}{city}分行", b.0), format!("{}{city}分行", b.1), b.2.into(), "91", Kind::Bank, "行长")
             }
             1 => {
                 let b = rng.pick(INSURERS);
@@ -948,28 +886,14 @@ fn gen_name(ind: Industry, c: &City, rng: &mut Rng) -> Named {
             }
         },
         Industry::Power => match rng.weighted(&[15, 35, 30, 20]) {
-            0 => named(
-                c.grid.0.into(),
-                c.grid.1.into(),
-                c.grid.2.into(),
-                "91",
-                Kind::Company,
-                "总经理",
-            ),
+            0 => named(c.grid.0.into(), c.grid.1.into(), c.grid.2.into(), "91", Kind::Company, "总经理"),
             1 => {
                 let name = if c.municipal {
                     format!("{}{}供电公司", c.grid.0, d.1)
                 } else {
                     format!("{}{city}{}供电分公司", c.grid.0, d.1)
                 };
-                named(
-                    name,
-                    format!("{}供电", d.1),
-                    c.grid.2.into(),
-                    "91",
-                    Kind::Company,
-                    "总经理",
-                )
+                named(name, format!("{}供电", d.1), c.grid.2.into(), "91", Kind::Company, "总经理")
             }
             2 => {
                 let g = rng.pick(GENERATORS);
@@ -1007,11 +931,7 @@ fn gen_name(ind: Industry, c: &City, rng: &mut Rng) -> Named {
                     format!("{}移动", c.prov_short),
                     "www.10086.cn".to_string(),
                 ),
-                1 => (
-                    format!("中国电信股份有限公司{city}分公司"),
-                    format!("{city}电信"),
-                    "www.189.cn".to_string(),
-                ),
+                1 => (format!("中国电信股份有限公司{city}分公司"), format!("{city}电信"), "www.189.cn".to_string()),
                 2 => (
                     format!("中国联合网络通信有限公司{city}市分公司"),
                     format!("{city}联通"),
@@ -1090,12 +1010,7 @@ fn gen_name(ind: Industry, c: &City, rng: &mut Rng) -> Named {
     n
 }
 
-fn credit_code(
-    rng: &mut Rng,
-    code_type: &str,
-    division: &str,
-    used: &mut HashSet<String>,
-) -> anyhow::Result<String> {
+fn credit_code(rng: &mut Rng, code_type: &str, division: &str, used: &mut HashSet<String>) -> anyhow::Result<String> {
     loop {
         let mut org = String::with_capacity(9);
         if code_type == "91" && rng.pct(60) {
@@ -1110,8 +1025,7 @@ fn credit_code(
             org.push(*rng.pick(CHARSET) as char);
         }
         let first17 = format!("{code_type}{division}{org}");
-        let code = CreditCode::complete(&first17)
-            .with_context(|| format!("credit code from {first17}"))?;
+        let code = CreditCode::complete(&first17).with_context(|| format!("credit code from {first17}"))?;
         if used.insert(code.as_str().to_string()) {
             return Ok(code.as_str().to_string());
         }
@@ -1134,11 +1048,7 @@ fn staff(kind: Kind, rng: &mut Rng) -> Staff {
     match kind {
         Kind::Gov => Staff {
             boss_dept: "领导班子",
-            policy: *rng.pick(&[
-                ("办公室", "主任"),
-                ("财务科", "科长"),
-                ("规划财务科", "科长"),
-            ]),
+            policy: *rng.pick(&[("办公室", "主任"), ("财务科", "科长"), ("规划财务科", "科长")]),
             influencer: ("信息中心", "主任"),
             end_user: ("信息中心", "工程师"),
             gatekeeper: ("办公室", "秘书"),
@@ -1206,22 +1116,13 @@ fn staff(kind: Kind, rng: &mut Rng) -> Staff {
 fn person(rng: &mut Rng, male_pct: u64) -> (String, Gender, String) {
     let s = *rng.pick(SURNAMES);
     let male = rng.pct(male_pct);
-    let g = if male {
-        *rng.pick(MALE_NAMES)
-    } else {
-        *rng.pick(FEMALE_NAMES)
-    };
+    let g = if male { *rng.pick(MALE_NAMES) } else { *rng.pick(FEMALE_NAMES) };
     let gender = if male { Gender::Male } else { Gender::Female };
     (format!("{}{}", s.0, g.0), gender, format!("{}{}", s.1, g.1))
 }
 
 fn date(rng: &mut Rng, y0: i64, y1: i64) -> String {
-    format!(
-        "{:04}-{:02}-{:02}",
-        rng.range(y0, y1),
-        rng.range(1, 12),
-        rng.range(1, 28)
-    )
+    format!("{:04}-{:02}-{:02}", rng.range(y0, y1), rng.range(1, 12), rng.range(1, 28))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1239,8 +1140,7 @@ fn contact(
     while !used.insert(name.clone()) {
         (name, gender, py) = person(rng, male_pct);
     }
-    let attitude =
-        [Attitude::Supporter, Attitude::Neutral, Attitude::Opponent][rng.weighted(&[40, 45, 15])];
+    let attitude = [Attitude::Supporter, Attitude::Neutral, Attitude::Opponent][rng.weighted(&[40, 45, 15])];
     let relationship = match attitude {
         Attitude::Supporter => rng.range(3, 5),
         Attitude::Neutral => rng.range(2, 4),
@@ -1265,29 +1165,14 @@ fn contact(
         attitude: Some(attitude.code().into()),
         relationship: Some(relationship),
         interests: Some(interests.join("、")),
-        phone: Some(format!(
-            "1{}{:08}",
-            rng.pick(MOBILE_PREFIXES),
-            rng.below(100_000_000)
-        )),
+        phone: Some(format!("1{}{:08}", rng.pick(MOBILE_PREFIXES), rng.below(100_000_000))),
         email: Some(format!("{py}@{email_domain}")),
-        last_contact_on: Some(format!(
-            "2026-{:02}-{:02}",
-            rng.range(1, 10),
-            rng.range(1, 28)
-        )),
+        last_contact_on: Some(format!("2026-{:02}-{:02}", rng.range(1, 10), rng.range(1, 28))),
     }
 }
 
-async fn add_contact(
-    tx: &mut WriteTx,
-    ctx: &Ctx,
-    account_id: i64,
-    c: &ContactData,
-) -> anyhow::Result<i64> {
-    contacts::insert(tx, ctx, account_id, c)
-        .await
-        .with_context(|| format!("contact {}", c.name))
+async fn add_contact(tx: &mut WriteTx, ctx: &Ctx, account_id: i64, c: &ContactData) -> anyhow::Result<i64> {
+    contacts::insert(tx, ctx, account_id, c).await.with_context(|| format!("contact {}", c.name))
 }
 
 /// Share of men and birth years by position in the committee.
@@ -1308,50 +1193,15 @@ async fn insert_committee(
     let size = rng.range(3, 6);
     let mut used = HashSet::new();
     let h = n.host.as_str();
-    let c = contact(
-        rng,
-        &mut used,
-        h,
-        BOSS,
-        st.boss_dept,
-        n.boss_title,
-        DecisionRole::DecisionMaker,
-        None,
-    );
+    let c = contact(rng, &mut used, h, BOSS, st.boss_dept, n.boss_title, DecisionRole::DecisionMaker, None);
     let boss = add_contact(tx, ctx, account_id, &c).await?;
-    let c = contact(
-        rng,
-        &mut used,
-        h,
-        HEAD,
-        st.policy.0,
-        st.policy.1,
-        DecisionRole::PolicyMaker,
-        Some(boss),
-    );
+    let c = contact(rng, &mut used, h, HEAD, st.policy.0, st.policy.1, DecisionRole::PolicyMaker, Some(boss));
     let policy = add_contact(tx, ctx, account_id, &c).await?;
-    let c = contact(
-        rng,
-        &mut used,
-        h,
-        HEAD,
-        st.influencer.0,
-        st.influencer.1,
-        DecisionRole::Influencer,
-        Some(boss),
-    );
+    let c = contact(rng, &mut used, h, HEAD, st.influencer.0, st.influencer.1, DecisionRole::Influencer, Some(boss));
     let influencer = add_contact(tx, ctx, account_id, &c).await?;
     if size >= 4 {
-        let c = contact(
-            rng,
-            &mut used,
-            h,
-            STAFF,
-            st.end_user.0,
-            st.end_user.1,
-            DecisionRole::EndUser,
-            Some(influencer),
-        );
+        let c =
+            contact(rng, &mut used, h, STAFF, st.end_user.0, st.end_user.1, DecisionRole::EndUser, Some(influencer));
         add_contact(tx, ctx, account_id, &c).await?;
     }
     if size >= 5 {
@@ -1369,16 +1219,7 @@ async fn insert_committee(
     }
     if size >= 6 {
         let above = if rng.pct(50) { influencer } else { policy };
-        let c = contact(
-            rng,
-            &mut used,
-            h,
-            STAFF,
-            st.end_user2.0,
-            st.end_user2.1,
-            DecisionRole::EndUser,
-            Some(above),
-        );
+        let c = contact(rng, &mut used, h, STAFF, st.end_user2.0, st.end_user2.1, DecisionRole::EndUser, Some(above));
         add_contact(tx, ctx, account_id, &c).await?;
     }
     Ok(())
@@ -1441,17 +1282,11 @@ fn pick_some(rng: &mut Rng, pool: &[&str], lo: i64, hi: i64) -> String {
     rng.shuffle(&mut idx);
     let mut chosen: Vec<usize> = idx.into_iter().take(rng.range(lo, hi) as usize).collect();
     chosen.sort_unstable();
-    chosen
-        .iter()
-        .map(|&i| pool[i])
-        .collect::<Vec<_>>()
-        .join(", ")
+    chosen.iter().map(|&i| pool[i]).collect::<Vec<_>>().join(", ")
 }
 
 async fn count(tx: &mut WriteTx, table: &str) -> anyhow::Result<i64> {
-    let r = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
-        .fetch_one(tx.conn())
-        .await?;
+    let r = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}")).fetch_one(tx.conn()).await?;
     Ok(r.try_get::<i64, _>("n")?)
 }
 
@@ -1467,12 +1302,7 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
 
     // Org tree.
     let mut org_ids: HashMap<&str, i64> = HashMap::new();
-    org_ids.insert(
-        "HQ",
-        org::insert(&mut tx, &ctx, "HQ", "总部", OrgKind::Hq, None)
-            .await
-            .context("org unit HQ")?,
-    );
+    org_ids.insert("HQ", org::insert(&mut tx, &ctx, "HQ", "总部", OrgKind::Hq, None).await.context("org unit HQ")?);
     for (code, name) in REGIONS {
         let id = org::insert(&mut tx, &ctx, code, name, OrgKind::Region, Some("HQ"))
             .await
@@ -1480,16 +1310,9 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
         org_ids.insert(*code, id);
     }
     for c in CITIES {
-        let id = org::insert(
-            &mut tx,
-            &ctx,
-            c.branch,
-            c.branch_name,
-            OrgKind::Branch,
-            Some(c.region),
-        )
-        .await
-        .with_context(|| format!("org unit {}", c.branch))?;
+        let id = org::insert(&mut tx, &ctx, c.branch, c.branch_name, OrgKind::Branch, Some(c.region))
+            .await
+            .with_context(|| format!("org unit {}", c.branch))?;
         org_ids.insert(c.branch, id);
     }
 
@@ -1521,10 +1344,7 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
         });
     }
     let uid = |name: &str| -> anyhow::Result<i64> {
-        user_ids
-            .get(name)
-            .copied()
-            .with_context(|| format!("demo user {name}"))
+        user_ids.get(name).copied().with_context(|| format!("demo user {name}"))
     };
 
     // Accounts with their committees and teams.
@@ -1533,19 +1353,13 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     let mut serial = 0usize;
     for c in CITIES {
         let (region_reps, region_manager) = region_people(c.region);
-        let mut industries: Vec<Industry> = INDUSTRY_MIX
-            .iter()
-            .flat_map(|&(i, n)| std::iter::repeat_n(i, n))
-            .collect();
+        let mut industries: Vec<Industry> = INDUSTRY_MIX.iter().flat_map(|&(i, n)| std::iter::repeat_n(i, n)).collect();
         debug_assert_eq!(industries.len(), ACCOUNTS_PER_BRANCH);
         rng.shuffle(&mut industries);
         let special_slot = if c.branch == "BJ" { Some(0) } else { None };
         if special_slot.is_some() {
             // The special account is an enterprise; keep the mix by moving one enterprise first.
-            let pos = industries
-                .iter()
-                .position(|&i| i == Industry::Enterprise)
-                .unwrap_or(0);
+            let pos = industries.iter().position(|&i| i == Industry::Enterprise).unwrap_or(0);
             industries.swap(0, pos);
         }
         for (i, &industry) in industries.iter().enumerate() {
@@ -1569,11 +1383,7 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
                     }
                     tries += 1;
                     if tries > 500 {
-                        bail!(
-                            "demo: cannot find a new {} name in {}",
-                            industry.code(),
-                            c.city
-                        );
+                        bail!("demo: cannot find a new {} name in {}", industry.code(), c.city);
                     }
                 }
             };
@@ -1583,18 +1393,10 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
                 let level = [Level::L1, Level::L2, Level::L3][rng.weighted(&[10, 30, 60])];
                 let status = match level {
                     Level::L1 => [Status::KeyAccount, Status::Candidate][rng.weighted(&[85, 15])],
-                    Level::L2 => [
-                        Status::Prospect,
-                        Status::Candidate,
-                        Status::KeyAccount,
-                        Status::Downgraded,
-                    ][rng.weighted(&[20, 40, 25, 15])],
-                    Level::L3 => [
-                        Status::Prospect,
-                        Status::Candidate,
-                        Status::KeyAccount,
-                        Status::Downgraded,
-                    ][rng.weighted(&[75, 10, 5, 10])],
+                    Level::L2 => [Status::Prospect, Status::Candidate, Status::KeyAccount, Status::Downgraded]
+                        [rng.weighted(&[20, 40, 25, 15])],
+                    Level::L3 => [Status::Prospect, Status::Candidate, Status::KeyAccount, Status::Downgraded]
+                        [rng.weighted(&[75, 10, 5, 10])],
                 };
                 (level, status)
             };
@@ -1608,11 +1410,7 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
             } else {
                 money(&mut rng, level, status)
             };
-            let owner = if c.reps.len() > 1 {
-                c.reps[if i % 5 < 3 { 0 } else { 1 }]
-            } else {
-                c.reps[0]
-            };
+            let owner = if c.reps.len() > 1 { c.reps[if i % 5 < 3 { 0 } else { 1 }] } else { c.reps[0] };
             let inside = match (c.sr, level) {
                 (Some(sr), Level::L3) if rng.pct(85) => Some(sr),
                 (Some(sr), Level::L2) if special || rng.pct(30) => Some(sr),
@@ -1653,33 +1451,19 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
             let address = if special {
                 "北京市海淀区上地信息路12号".to_string()
             } else {
-                format!(
-                    "{}{}市{district}{road}{}号",
-                    c.prov,
-                    c.city,
-                    rng.range(1, 299)
-                )
+                format!("{}{}市{district}{road}{}号", c.prov, c.city, rng.range(1, 299))
             };
             let d = AccountData {
                 name: n.name.clone(),
                 short_name: Some(n.short.clone()),
-                credit_code: Some(credit_code(
-                    &mut rng,
-                    n.code_type,
-                    c.division,
-                    &mut used_codes,
-                )?),
+                credit_code: Some(credit_code(&mut rng, n.code_type, c.division, &mut used_codes)?),
                 industry: industry.code().into(),
                 level: level.code().into(),
                 region_id: Some(org_ids[c.region]),
                 branch_id: Some(org_ids[c.branch]),
                 owner_id: Some(uid(owner)?),
                 inside_owner_id: inside.map(uid).transpose()?,
-                ka_manager_id: if status == Status::KeyAccount {
-                    Some(uid(region_manager)?)
-                } else {
-                    None
-                },
+                ka_manager_id: if status == Status::KeyAccount { Some(uid(region_manager)?) } else { None },
                 status: status.code().into(),
                 tier: tier.map(|t| t.code().to_string()),
                 address: Some(address),
@@ -1696,49 +1480,26 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
                         rng.range(8_000, 26_000)
                     }
                 }),
-                net_margin_bp: enterprise.then(|| {
-                    if bank {
-                        rng.range(2_500, 4_200)
-                    } else {
-                        rng.range(-300, 2_200)
-                    }
-                }),
-                roa_bp: enterprise.then(|| {
-                    if bank {
-                        rng.range(50, 130)
-                    } else {
-                        rng.range(-150, 1_200)
-                    }
-                }),
-                collection_days: Some(if enterprise {
-                    rng.range(30, 150)
-                } else {
-                    rng.range(60, 240)
-                }),
+                net_margin_bp: enterprise.then(|| if bank { rng.range(2_500, 4_200) } else { rng.range(-300, 2_200) }),
+                roa_bp: enterprise.then(|| if bank { rng.range(50, 130) } else { rng.range(-150, 1_200) }),
+                collection_days: Some(if enterprise { rng.range(30, 150) } else { rng.range(60, 240) }),
                 inventory_days: (enterprise && !bank).then(|| rng.range(10, 120)),
                 credit_grade,
                 credit_limit,
                 credit_score,
             };
-            let account_id = accounts::insert(&mut tx, &ctx, &d)
-                .await
-                .with_context(|| format!("account {}", d.name))?;
+            let account_id =
+                accounts::insert(&mut tx, &ctx, &d).await.with_context(|| format!("account {}", d.name))?;
             if serial % 12 == 5 {
-                let others: Vec<&str> = region_reps
-                    .iter()
-                    .copied()
-                    .filter(|&r| r != owner)
-                    .collect();
+                let others: Vec<&str> = region_reps.iter().copied().filter(|&r| r != owner).collect();
                 let mate = *rng.pick(&others);
-                sqlx::query(
-                    "INSERT INTO account_access (account_id, user_id, via) VALUES ($1, $2, $3)",
-                )
-                .bind(account_id)
-                .bind(uid(mate)?)
-                .bind("team")
-                .execute(tx.conn())
-                .await
-                .with_context(|| format!("team of {}", d.name))?;
+                sqlx::query("INSERT INTO account_access (account_id, user_id, via) VALUES ($1, $2, $3)")
+                    .bind(account_id)
+                    .bind(uid(mate)?)
+                    .bind("team")
+                    .execute(tx.conn())
+                    .await
+                    .with_context(|| format!("team of {}", d.name))?;
             }
             insert_committee(&mut tx, &ctx, &mut rng, account_id, &n).await?;
         }
@@ -1754,21 +1515,14 @@ mod tests {
     use super::*;
 
     async fn scalar(db: &Db, sql: &str) -> i64 {
-        sqlx::query(sql)
-            .fetch_one(&db.pool)
-            .await
-            .unwrap()
-            .try_get::<i64, _>("n")
-            .unwrap()
+        sqlx::query(sql).fetch_one(&db.pool).await.unwrap().try_get::<i64, _>("n").unwrap()
     }
 
     #[tokio::test]
     async fn loads_the_demo_company_once() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("demo.db");
-        let db = Db::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap();
+        let db = Db::connect(&format!("sqlite://{}", path.display())).await.unwrap();
         db.migrate().await.unwrap();
 
         let started = std::time::Instant::now();
@@ -1779,10 +1533,7 @@ mod tests {
 
         assert!(scalar(&db, "SELECT COUNT(*) AS n FROM accounts").await >= 200);
 
-        let codes = sqlx::query("SELECT credit_code FROM accounts")
-            .fetch_all(&db.pool)
-            .await
-            .unwrap();
+        let codes = sqlx::query("SELECT credit_code FROM accounts").fetch_all(&db.pool).await.unwrap();
         for r in &codes {
             let code: Option<String> = r.try_get("credit_code").unwrap();
             let code = code.expect("every demo account has a credit code");
@@ -1815,10 +1566,7 @@ mod tests {
         assert!(scalar(&db, &format!("{owned}'rep'")).await >= 15);
         assert!(scalar(&db, &format!("{owned}'rep2'")).await >= 10);
         for rep in ["rep3", "rep4", "rep5", "rep6", "rep7", "rep8", "rep9"] {
-            assert!(
-                scalar(&db, &format!("{owned}'{rep}'")).await > 0,
-                "{rep} owns nothing"
-            );
+            assert!(scalar(&db, &format!("{owned}'{rep}'")).await > 0, "{rep} owns nothing");
         }
 
         let few = "SELECT COUNT(*) AS n FROM accounts a WHERE (SELECT COUNT(*) FROM contacts c WHERE c.account_id = a.id) < 3";
@@ -1835,38 +1583,16 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(special.try_get::<String, _>("username").unwrap(), "rep");
-        assert_eq!(
-            special
-                .try_get::<Option<String>, _>("credit_grade")
-                .unwrap()
-                .as_deref(),
-            Some("yellow")
-        );
-        assert!(special
-            .try_get::<Option<i64>, _>("credit_limit")
-            .unwrap()
-            .is_some());
+        assert_eq!(special.try_get::<Option<String>, _>("credit_grade").unwrap().as_deref(), Some("yellow"));
+        assert!(special.try_get::<Option<i64>, _>("credit_limit").unwrap().is_some());
 
-        let teams = scalar(
-            &db,
-            "SELECT COUNT(*) AS n FROM account_access WHERE via = 'team'",
-        )
-        .await;
+        let teams = scalar(&db, "SELECT COUNT(*) AS n FROM account_access WHERE via = 'team'").await;
         assert!((15..=25).contains(&teams), "{teams} team rows");
-        assert_eq!(
-            scalar(&db, "SELECT COUNT(DISTINCT industry) AS n FROM accounts").await,
-            8
-        );
-        assert_eq!(
-            scalar(&db, "SELECT COUNT(DISTINCT branch_id) AS n FROM accounts").await,
-            8
-        );
+        assert_eq!(scalar(&db, "SELECT COUNT(DISTINCT industry) AS n FROM accounts").await, 8);
+        assert_eq!(scalar(&db, "SELECT COUNT(DISTINCT branch_id) AS n FROM accounts").await, 8);
 
         let again = load(&db, "kam-demo").await;
         assert!(again.is_err(), "a second load must refuse");
-        assert_eq!(
-            scalar(&db, "SELECT COUNT(*) AS n FROM users").await,
-            USERS.len() as i64
-        );
+        assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM users").await, USERS.len() as i64);
     }
 }

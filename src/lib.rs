@@ -3,8 +3,8 @@ pub mod app;
 pub mod cli;
 pub mod dataset;
 pub mod db;
-pub mod domain;
 pub mod demo;
+pub mod domain;
 pub mod web;
 
 rust_i18n::i18n!("locales", fallback = "zh-CN");

@@ -3,7 +3,9 @@ use clap::Parser;
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KAM_LOG").unwrap_or_else(|_| "kam=info,warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KAM_LOG").unwrap_or_else(|_| "kam=info,warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = kam::cli::Cli::parse();

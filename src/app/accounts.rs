@@ -19,16 +19,41 @@ use crate::domain::text;
 
 /// Fields a sales user may set on an account they can edit.
 pub const EDIT_FIELDS: &[&str] = &[
-    "name", "short_name", "credit_code", "industry", "level", "region", "branch", "address",
-    "website", "business_units", "buying_power", "sales_12m", "notes", "tags",
-    "current_asset_ratio", "net_margin", "roa", "collection_days", "inventory_days",
+    "name",
+    "short_name",
+    "credit_code",
+    "industry",
+    "level",
+    "region",
+    "branch",
+    "address",
+    "website",
+    "business_units",
+    "buying_power",
+    "sales_12m",
+    "notes",
+    "tags",
+    "current_asset_ratio",
+    "net_margin",
+    "roa",
+    "collection_days",
+    "inventory_days",
 ];
 /// Assignment fields: managers only.
 pub const ASSIGN_FIELDS: &[&str] = &["owner", "inside_owner", "ka_manager"];
 /// Fields that exist but are set by workflows, never by an edit.
 pub const SYSTEM_FIELDS: &[&str] = &[
-    "id", "status", "tier", "credit_grade", "credit_limit", "credit_score", "sow", "rad_class",
-    "created_at", "updated_at", "deleted_at",
+    "id",
+    "status",
+    "tier",
+    "credit_grade",
+    "credit_limit",
+    "credit_score",
+    "sow",
+    "rad_class",
+    "created_at",
+    "updated_at",
+    "deleted_at",
 ];
 
 /// Credit information, present only for callers at supervisor level and above.
@@ -112,9 +137,7 @@ fn select() -> String {
 }
 
 fn view_from_row(r: &AnyRow) -> Result<AccountView> {
-    let money = |c: &str| -> Result<Option<String>> {
-        Ok(r.try_get::<Option<i64>, _>(c)?.map(format_fen))
-    };
+    let money = |c: &str| -> Result<Option<String>> { Ok(r.try_get::<Option<i64>, _>(c)?.map(format_fen)) };
     let pct = |c: &str| -> Result<Option<String>> { Ok(r.try_get::<Option<i64>, _>(c)?.map(format_bp)) };
     Ok(AccountView {
         id: r.try_get("id")?,
@@ -225,7 +248,9 @@ impl Filter {
             // A substring match cannot use an index; matching in a subquery lets both backends
             // scan the table once instead of probing it row by row in sort order.
             let pat = text::like_pattern(q);
-            s.push(" AND (a.id IN (SELECT id FROM accounts WHERE name_norm LIKE ").bind(pat.clone()).push(" ESCAPE '\\'");
+            s.push(" AND (a.id IN (SELECT id FROM accounts WHERE name_norm LIKE ")
+                .bind(pat.clone())
+                .push(" ESCAPE '\\'");
             s.push(" OR LOWER(short_name) LIKE ").bind(pat).push(" ESCAPE '\\')");
             s.push(" OR a.credit_code = ").bind(q.to_ascii_uppercase()).push(")");
         }
@@ -336,11 +361,8 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<AccountVi
         };
         items.push(v);
     }
-    let next_cursor = if rows.len() as i64 > limit {
-        items.last().map(|v| encode_cursor(last_key, v.id))
-    } else {
-        None
-    };
+    let next_cursor =
+        if rows.len() as i64 > limit { items.last().map(|v| encode_cursor(last_key, v.id)) } else { None };
     Ok(Page { items, next_cursor })
 }
 
@@ -587,11 +609,9 @@ async fn apply(conn: &mut sqlx::AnyConnection, d: &mut AccountData, inp: &Input)
             },
         }
     }
-    for (k, target) in [
-        ("owner", &mut d.owner_id),
-        ("inside_owner", &mut d.inside_owner_id),
-        ("ka_manager", &mut d.ka_manager_id),
-    ] {
+    for (k, target) in
+        [("owner", &mut d.owner_id), ("inside_owner", &mut d.inside_owner_id), ("ka_manager", &mut d.ka_manager_id)]
+    {
         match inp.get(k) {
             None => {}
             Some(None) => *target = None,
@@ -687,7 +707,9 @@ async fn write(conn: &mut sqlx::AnyConnection, id: Option<i64>, d: &AccountData,
         Ok(Ok(id)) => Ok(id),
         Ok(Err(sqlx::Error::RowNotFound)) => Err(Error::StaleVersion { current: version }),
         // A concurrent insert slipped past the check above; the constraint still holds.
-        Ok(Err(e)) | Err(e) if is_unique_violation(&e) => Err(Error::Duplicate { field: "credit_code", existing_id: 0 }),
+        Ok(Err(e)) | Err(e) if is_unique_violation(&e) => {
+            Err(Error::Duplicate { field: "credit_code", existing_id: 0 })
+        }
         Ok(Err(e)) | Err(e) => Err(e.into()),
     }
 }
@@ -741,11 +763,7 @@ pub async fn create(db: &Db, ctx: &Ctx, inp: &Input) -> Result<AccountView> {
     inp.check_keys(&allowed, &known)?;
     inp.refuse_version()?;
     let mut tx = db.begin().await?;
-    let mut d = AccountData {
-        level: "L3".into(),
-        status: Status::Prospect.code().into(),
-        ..Default::default()
-    };
+    let mut d = AccountData { level: "L3".into(), status: Status::Prospect.code().into(), ..Default::default() };
     // The creator's own place in the org is the default region/branch.
     let org = sqlx::query("SELECT id, kind, parent_id FROM org_units WHERE id = $1")
         .bind(caller.org_unit_id)
@@ -790,9 +808,7 @@ pub async fn create(db: &Db, ctx: &Ctx, inp: &Input) -> Result<AccountView> {
     }
     let id = insert(&mut tx, ctx, &d).await?;
     // The new account must stay within the creator's sight.
-    let view = fetch_scoped(tx.conn(), caller, id)
-        .await
-        .map_err(|_| Error::invalid("region", "outside_scope"))?;
+    let view = fetch_scoped(tx.conn(), caller, id).await.map_err(|_| Error::invalid("region", "outside_scope"))?;
     tx.commit().await?;
     Ok(view.for_caller(caller))
 }
@@ -824,8 +840,16 @@ pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &Input) -> Result<AccountV
     let mut s = Sql::new(&select());
     s.push(" WHERE a.id = ").bind(id);
     let after = view_from_row(&s.query().fetch_one(tx.conn()).await?)?;
-    audit::record(&mut tx, ctx, "account", &id.to_string(), "update", Some(&audit_json(&before)), Some(&audit_json(&after)))
-        .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        "account",
+        &id.to_string(),
+        "update",
+        Some(&audit_json(&before)),
+        Some(&audit_json(&after)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after.for_caller(caller))
 }

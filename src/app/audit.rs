@@ -128,9 +128,7 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &AuditFilter) -> Result<Page<AuditEntry
             changed,
         });
     }
-    let next_cursor = (rows.len() as i64 > f.limit)
-        .then(|| items.last().map(|e| e.id.to_string()))
-        .flatten();
+    let next_cursor = (rows.len() as i64 > f.limit).then(|| items.last().map(|e| e.id.to_string())).flatten();
     Ok(Page { items, next_cursor })
 }
 

@@ -71,15 +71,22 @@ pub struct NewSession {
 /// Signs in. Throttled per account: after too many failures in the last hour the account answers
 /// 429 until the oldest of them is an hour old; other accounts are unaffected. A new session id
 /// is minted at every sign-in; the previous one (if any) ends.
-pub async fn login(app: &App, username: &str, password: &str, old_session: Option<&str>, request_id: &str) -> Result<NewSession> {
+pub async fn login(
+    app: &App,
+    username: &str,
+    password: &str,
+    old_session: Option<&str>,
+    request_id: &str,
+) -> Result<NewSession> {
     let db = &app.db;
     let username = username.trim();
     let hour_ago = ts(Utc::now() - Duration::hours(1));
-    let failures = sqlx::query("SELECT COUNT(*) AS n, MIN(at) AS first FROM login_failures WHERE username = $1 AND at > $2")
-        .bind(username)
-        .bind(hour_ago.clone())
-        .fetch_one(&db.pool)
-        .await?;
+    let failures =
+        sqlx::query("SELECT COUNT(*) AS n, MIN(at) AS first FROM login_failures WHERE username = $1 AND at > $2")
+            .bind(username)
+            .bind(hour_ago.clone())
+            .fetch_one(&db.pool)
+            .await?;
     let n: i64 = failures.try_get("n")?;
     if n >= app.settings.max_failed_logins_per_hour {
         let first: Option<String> = failures.try_get("first")?;
@@ -158,7 +165,11 @@ pub async fn session_caller(app: &App, session_id: &str) -> Result<Option<(Calle
     }
     // Touch at most once a minute: idle time is measured to the minute, writes stay rare.
     if (now_t - last).num_seconds() >= 60 {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2").bind(ts(now_t)).bind(h).execute(&db.pool).await?;
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+            .bind(ts(now_t))
+            .bind(h)
+            .execute(&db.pool)
+            .await?;
     }
     let uid: i64 = r.try_get("user_id")?;
     let csrf: String = r.try_get("csrf_token")?;
@@ -171,16 +182,21 @@ pub async fn logout(app: &App, session_id: &str) -> Result<()> {
 }
 
 pub async fn token_caller(app: &App, token: &str) -> Result<Option<Caller>> {
-    let r = sqlx::query("SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
-        .bind(sha256(token))
-        .fetch_optional(&app.db.pool)
-        .await?;
+    let r =
+        sqlx::query("SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
+            .bind(sha256(token))
+            .fetch_optional(&app.db.pool)
+            .await?;
     let Some(r) = r else { return Ok(None) };
     let uid: i64 = r.try_get("user_id")?;
     let last: Option<String> = r.try_get("last_used_at")?;
     if last.and_then(|l| parse_ts(&l)).is_none_or(|l| (Utc::now() - l).num_seconds() >= 60) {
         let id: i64 = r.try_get("id")?;
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now()).bind(id).execute(&app.db.pool).await?;
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(now())
+            .bind(id)
+            .execute(&app.db.pool)
+            .await?;
     }
     load_caller(&app.db, uid).await
 }
@@ -209,27 +225,42 @@ pub async fn create_token(db: &Db, ctx: &Ctx, username: &str, name: &str) -> Res
     if r.try_get::<i64, _>("active")? != 1 {
         return Err(Error::Conflict("user_inactive"));
     }
-    let name = crate::domain::text::optional(Some(name), 100).map_err(|c| Error::invalid("name", c))?.unwrap_or_else(|| "api".into());
+    let name = crate::domain::text::optional(Some(name), 100)
+        .map_err(|c| Error::invalid("name", c))?
+        .unwrap_or_else(|| "api".into());
     let secret = random_token("kam_");
     let mut tx = db.begin().await?;
-    let id: i64 = sqlx::query("INSERT INTO api_tokens (user_id, token_hash, name, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
-        .bind(uid)
-        .bind(sha256(&secret))
-        .bind(name.clone())
-        .bind(now())
-        .fetch_one(tx.conn())
-        .await?
-        .try_get("id")?;
-    audit::record(&mut tx, ctx, "api_token", &id.to_string(), "create", None, Some(&json!({"user": username, "name": name}))).await?;
+    let id: i64 = sqlx::query(
+        "INSERT INTO api_tokens (user_id, token_hash, name, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(uid)
+    .bind(sha256(&secret))
+    .bind(name.clone())
+    .bind(now())
+    .fetch_one(tx.conn())
+    .await?
+    .try_get("id")?;
+    audit::record(
+        &mut tx,
+        ctx,
+        "api_token",
+        &id.to_string(),
+        "create",
+        None,
+        Some(&json!({"user": username, "name": name})),
+    )
+    .await?;
     tx.commit().await?;
     Ok((id, secret))
 }
 
 pub async fn list_tokens(db: &Db, caller: &Caller) -> Result<Vec<TokenInfo>> {
-    let rows = sqlx::query("SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id DESC")
-        .bind(caller.user_id)
-        .fetch_all(&db.pool)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id DESC",
+    )
+    .bind(caller.user_id)
+    .fetch_all(&db.pool)
+    .await?;
     rows.iter()
         .map(|r| {
             Ok(TokenInfo {

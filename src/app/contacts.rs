@@ -16,8 +16,19 @@ use crate::domain::policy::{decide, Decision, Op};
 use crate::domain::text;
 
 pub const EDIT_FIELDS: &[&str] = &[
-    "name", "gender", "birthday", "department", "title", "reports_to", "decision_role", "attitude",
-    "relationship", "interests", "phone", "email", "last_contact_on",
+    "name",
+    "gender",
+    "birthday",
+    "department",
+    "title",
+    "reports_to",
+    "decision_role",
+    "attitude",
+    "relationship",
+    "interests",
+    "phone",
+    "email",
+    "last_contact_on",
 ];
 const SYSTEM_FIELDS: &[&str] = &["id", "account_id", "created_at", "updated_at"];
 
@@ -182,7 +193,14 @@ fn parse_date(v: &str) -> Result<String, &'static str> {
         .map_err(|_| "date_format")
 }
 
-fn choice<T>(e: &mut Errors, inp: &Input, k: &str, parse: fn(&str) -> Result<T, &'static str>, code: fn(&T) -> &'static str, t: &mut Option<String>) {
+fn choice<T>(
+    e: &mut Errors,
+    inp: &Input,
+    k: &str,
+    parse: fn(&str) -> Result<T, &'static str>,
+    code: fn(&T) -> &'static str,
+    t: &mut Option<String>,
+) {
     match inp.get(k) {
         None => {}
         Some(None) => *t = None,
@@ -194,7 +212,13 @@ fn choice<T>(e: &mut Errors, inp: &Input, k: &str, parse: fn(&str) -> Result<T, 
     }
 }
 
-async fn apply(conn: &mut sqlx::AnyConnection, account_id: i64, self_id: Option<i64>, d: &mut ContactData, inp: &Input) -> Result<()> {
+async fn apply(
+    conn: &mut sqlx::AnyConnection,
+    account_id: i64,
+    self_id: Option<i64>,
+    d: &mut ContactData,
+    inp: &Input,
+) -> Result<()> {
     let mut e = Errors::default();
     if let Some(v) = inp.get("name") {
         if let Some(v) = e.take("name", text::required(v, 100)) {
@@ -252,10 +276,11 @@ async fn apply(conn: &mut sqlx::AnyConnection, account_id: i64, self_id: Option<
                 let mut ok = true;
                 let mut steps = 0;
                 while let Some(c) = cur {
-                    let r = sqlx::query("SELECT account_id, reports_to FROM contacts WHERE id = $1 AND deleted_at IS NULL")
-                        .bind(c)
-                        .fetch_optional(&mut *conn)
-                        .await?;
+                    let r =
+                        sqlx::query("SELECT account_id, reports_to FROM contacts WHERE id = $1 AND deleted_at IS NULL")
+                            .bind(c)
+                            .fetch_optional(&mut *conn)
+                            .await?;
                     let Some(r) = r else {
                         ok = false;
                         break;
@@ -283,7 +308,13 @@ async fn apply(conn: &mut sqlx::AnyConnection, account_id: i64, self_id: Option<
     e.finish()
 }
 
-async fn write(conn: &mut sqlx::AnyConnection, account_id: i64, id: Option<i64>, d: &ContactData, version: i64) -> Result<i64> {
+async fn write(
+    conn: &mut sqlx::AnyConnection,
+    account_id: i64,
+    id: Option<i64>,
+    d: &ContactData,
+    version: i64,
+) -> Result<i64> {
     let ts = now();
     let cols: Vec<(&str, super::sql::Val)> = vec![
         ("name", d.name.clone().into()),

@@ -23,8 +23,25 @@ fn o<T: ToString>(v: &Option<T>) -> String {
 pub fn accounts_csv(rows: &[AccountView], with_credit: bool) -> anyhow::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(vec![]);
     let mut head = vec![
-        "id", "name", "short_name", "credit_code", "industry", "level", "region", "branch", "owner",
-        "inside_owner", "status", "tier", "buying_power", "sales_12m", "sow", "rad_class", "address", "tags", "version",
+        "id",
+        "name",
+        "short_name",
+        "credit_code",
+        "industry",
+        "level",
+        "region",
+        "branch",
+        "owner",
+        "inside_owner",
+        "status",
+        "tier",
+        "buying_power",
+        "sales_12m",
+        "sow",
+        "rad_class",
+        "address",
+        "tags",
+        "version",
     ];
     if with_credit {
         head.extend(["credit_grade", "credit_limit", "credit_score"]);
@@ -32,9 +49,25 @@ pub fn accounts_csv(rows: &[AccountView], with_credit: bool) -> anyhow::Result<V
     w.write_record(&head)?;
     for a in rows {
         let mut r = vec![
-            a.id.to_string(), neutralise(&a.name), o(&a.short_name), o(&a.credit_code), a.industry.clone(), a.level.clone(),
-            o(&a.region), o(&a.branch), o(&a.owner), o(&a.inside_owner), a.status.clone(), o(&a.tier), o(&a.buying_power),
-            o(&a.sales_12m), o(&a.sow), o(&a.rad_class), o(&a.address), o(&a.tags), a.version.to_string(),
+            a.id.to_string(),
+            neutralise(&a.name),
+            o(&a.short_name),
+            o(&a.credit_code),
+            a.industry.clone(),
+            a.level.clone(),
+            o(&a.region),
+            o(&a.branch),
+            o(&a.owner),
+            o(&a.inside_owner),
+            a.status.clone(),
+            o(&a.tier),
+            o(&a.buying_power),
+            o(&a.sales_12m),
+            o(&a.sow),
+            o(&a.rad_class),
+            o(&a.address),
+            o(&a.tags),
+            a.version.to_string(),
         ];
         if with_credit {
             let c = a.credit.as_ref();
@@ -50,13 +83,34 @@ pub fn accounts_csv(rows: &[AccountView], with_credit: bool) -> anyhow::Result<V
 pub fn contacts_csv(rows: &[ContactView]) -> anyhow::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(vec![]);
     w.write_record([
-        "id", "account_id", "account_name", "name", "department", "title", "reports_to", "decision_role", "attitude",
-        "relationship", "phone", "email", "last_contact_on",
+        "id",
+        "account_id",
+        "account_name",
+        "name",
+        "department",
+        "title",
+        "reports_to",
+        "decision_role",
+        "attitude",
+        "relationship",
+        "phone",
+        "email",
+        "last_contact_on",
     ])?;
     for c in rows {
         w.write_record([
-            c.id.to_string(), c.account_id.to_string(), neutralise(&c.account_name), neutralise(&c.name), o(&c.department),
-            o(&c.title), o(&c.reports_to), o(&c.decision_role), o(&c.attitude), o(&c.relationship), o(&c.phone), o(&c.email),
+            c.id.to_string(),
+            c.account_id.to_string(),
+            neutralise(&c.account_name),
+            neutralise(&c.name),
+            o(&c.department),
+            o(&c.title),
+            o(&c.reports_to),
+            o(&c.decision_role),
+            o(&c.attitude),
+            o(&c.relationship),
+            o(&c.phone),
+            o(&c.email),
             o(&c.last_contact_on),
         ])?;
     }

@@ -56,8 +56,7 @@ impl Input {
                 continue;
             }
             if k == "version" {
-                inp.version =
-                    Some(v.trim().parse().map_err(|_| Error::invalid("version", "expected_integer"))?);
+                inp.version = Some(v.trim().parse().map_err(|_| Error::invalid("version", "expected_integer"))?);
                 continue;
             }
             let v = if v.trim().is_empty() { None } else { Some(v.clone()) };

@@ -64,7 +64,14 @@ fn valid_code(s: &str) -> Result<String, &'static str> {
 }
 
 /// Creates an org unit inside an open transaction (also used by the demo loader).
-pub async fn insert(tx: &mut WriteTx, ctx: &Ctx, code: &str, name: &str, kind: OrgKind, parent: Option<&str>) -> Result<i64> {
+pub async fn insert(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    code: &str,
+    name: &str,
+    kind: OrgKind,
+    parent: Option<&str>,
+) -> Result<i64> {
     let (parent_id, parent_path, parent_kind) = match parent {
         Some(p) => {
             let r = sqlx::query("SELECT id, path, kind FROM org_units WHERE code = $1")
@@ -130,19 +137,29 @@ pub async fn update(db: &Db, ctx: &Ctx, code: &str, inp: &Input) -> Result<OrgUn
     let version = inp.version.ok_or_else(|| Error::invalid("version", "required"))?;
     let name = text::required(inp.get("name").flatten(), 100).map_err(|c| Error::invalid("name", c))?;
     let mut tx = db.begin().await?;
-    let n = sqlx::query("UPDATE org_units SET name = $1, version = version + 1, updated_at = $2 WHERE code = $3 AND version = $4")
-        .bind(name.clone())
-        .bind(now())
-        .bind(code)
-        .bind(version)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
+    let n = sqlx::query(
+        "UPDATE org_units SET name = $1, version = version + 1, updated_at = $2 WHERE code = $3 AND version = $4",
+    )
+    .bind(name.clone())
+    .bind(now())
+    .bind(code)
+    .bind(version)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
     if n != 1 {
         return Err(Error::StaleVersion { current: before.version });
     }
-    audit::record(&mut tx, ctx, "org_unit", code, "update", Some(&json!({"name": before.name})), Some(&json!({"name": name})))
-        .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        "org_unit",
+        code,
+        "update",
+        Some(&json!({"name": before.name})),
+        Some(&json!({"name": name})),
+    )
+    .await?;
     tx.commit().await?;
     get(db, code).await
 }

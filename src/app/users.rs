@@ -195,7 +195,10 @@ pub async fn create(db: &Db, ctx: &Ctx, inp: &Input) -> Result<UserView> {
 /// Changes role, org unit, manager, sales type or display name.
 pub async fn update(db: &Db, ctx: &Ctx, username: &str, inp: &Input) -> Result<UserView> {
     ctx.require_admin()?;
-    inp.check_keys(&["display_name", "role", "org_unit", "manager", "sales_type"], &["username", "active", "password", "id"])?;
+    inp.check_keys(
+        &["display_name", "role", "org_unit", "manager", "sales_type"],
+        &["username", "active", "password", "id"],
+    )?;
     let before = get(db, username).await?;
     let version = inp.version.ok_or_else(|| Error::invalid("version", "required"))?;
     if version != before.version {
@@ -287,8 +290,16 @@ pub async fn set_active(db: &Db, ctx: &Ctx, username: &str, active: bool) -> Res
             .await?;
     }
     let action = if active { "activate" } else { "deactivate" };
-    audit::record(&mut tx, ctx, "user", username, action, Some(&json!({"active": before.active})), Some(&json!({"active": active})))
-        .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        "user",
+        username,
+        action,
+        Some(&json!({"active": before.active})),
+        Some(&json!({"active": active})),
+    )
+    .await?;
     let after = get_in(&mut tx, username).await?;
     tx.commit().await?;
     Ok(after)
@@ -319,7 +330,11 @@ pub async fn set_locale(db: &Db, ctx: &Ctx, locale: &str) -> Result<()> {
         return Err(Error::invalid("locale", "invalid_choice"));
     }
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE users SET locale = $1 WHERE id = $2").bind(locale).bind(ctx.caller.user_id).execute(tx.conn()).await?;
+    sqlx::query("UPDATE users SET locale = $1 WHERE id = $2")
+        .bind(locale)
+        .bind(ctx.caller.user_id)
+        .execute(tx.conn())
+        .await?;
     audit::record(&mut tx, ctx, "user", &ctx.caller.username, "locale", None, Some(&json!({"locale": locale}))).await?;
     tx.commit().await?;
     Ok(())

@@ -69,11 +69,7 @@ impl Db {
         } else {
             anyhow::bail!("KAM_DATABASE_URL must start with sqlite: or postgres://, got {url}");
         };
-        let url = if backend == Backend::Sqlite {
-            prepare_sqlite_url(url)?
-        } else {
-            url.to_string()
-        };
+        let url = if backend == Backend::Sqlite { prepare_sqlite_url(url)? } else { url.to_string() };
         let opts = AnyConnectOptions::from_str(&url).context("database URL")?;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
@@ -158,12 +154,13 @@ fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     if path != ":memory:" {
         if let Some(dir) = std::path::Path::new(path).parent() {
             if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
             }
         }
     }
-    let query = if query.contains("mode=") { query.to_string() } else if query.is_empty() {
+    let query = if query.contains("mode=") {
+        query.to_string()
+    } else if query.is_empty() {
         "mode=rwc".to_string()
     } else {
         format!("{query}&mode=rwc")

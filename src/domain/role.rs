@@ -1,7 +1,6 @@
 //! Roles of DOMAIN.md and what each may see and do. This table is the one place where a role's
 //! reach is decided; queries and presenters ask it.
 
-
 macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $code:literal),+ $(,)? }) => {
         $(#[$m])*
@@ -64,18 +63,15 @@ impl Role {
             KaRep | InsideSales => Reach::Own,
             KaManager => Reach::Reports,
             BranchManager => Reach::OrgSubtree,
-            Gm | MarketingDirector | SalesDeptManager | KaDirector | FinanceManager
-            | CommercialManager | LogisticsManager | Marketing => Reach::All,
+            Gm | MarketingDirector | SalesDeptManager | KaDirector | FinanceManager | CommercialManager
+            | LogisticsManager | Marketing => Reach::All,
         }
     }
 
     /// Credit grade, limit and score reach supervisor level and above only (003 §六).
     pub fn sees_credit(self) -> bool {
         use Role::*;
-        matches!(
-            self,
-            KaDirector | FinanceManager | SalesDeptManager | MarketingDirector | Gm | BranchManager
-        )
+        matches!(self, KaDirector | FinanceManager | SalesDeptManager | MarketingDirector | Gm | BranchManager)
     }
 
     /// Sales roles edit accounts and contacts they can see; support functions only read.
@@ -83,13 +79,7 @@ impl Role {
         use Role::*;
         matches!(
             self,
-            Gm | MarketingDirector
-                | SalesDeptManager
-                | KaDirector
-                | KaManager
-                | KaRep
-                | InsideSales
-                | BranchManager
+            Gm | MarketingDirector | SalesDeptManager | KaDirector | KaManager | KaRep | InsideSales | BranchManager
         )
     }
 

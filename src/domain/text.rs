@@ -5,9 +5,7 @@ pub fn optional(s: Option<&str>, max: usize) -> Result<Option<String>, &'static 
     match s.map(str::trim) {
         None | Some("") => Ok(None),
         Some(t) if t.chars().count() > max => Err("too_long"),
-        Some(t) if t.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') => {
-            Err("control_chars")
-        }
+        Some(t) if t.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') => Err("control_chars"),
         Some(t) => Ok(Some(t.to_string())),
     }
 }

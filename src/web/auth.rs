@@ -60,8 +60,10 @@ impl FromRequestParts<AppState> for ApiCtx {
         let caller = if let Some(token) = bearer {
             auth::token_caller(&s.app, &token).await.map_err(fail)?.ok_or_else(|| fail(DomainError::Unauthenticated))?
         } else if let Some(sid) = cookie(&parts.headers, SESSION_COOKIE) {
-            let (caller, csrf) =
-                auth::session_caller(&s.app, sid).await.map_err(fail)?.ok_or_else(|| fail(DomainError::Unauthenticated))?;
+            let (caller, csrf) = auth::session_caller(&s.app, sid)
+                .await
+                .map_err(fail)?
+                .ok_or_else(|| fail(DomainError::Unauthenticated))?;
             if !is_safe(&parts.method) {
                 let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
                 if !same_secret(sent, &csrf) {
@@ -85,7 +87,8 @@ impl FromRequest<AppState> for JsonBody {
 
     async fn from_request(req: Request, s: &AppState) -> Result<Self, Self::Rejection> {
         let lang = Lang::from_headers(req.headers()).unwrap_or(Lang::Zh);
-        let bytes = Bytes::from_request(req, s).await.map_err(|_| ApiError { err: DomainError::PayloadTooLarge, lang })?;
+        let bytes =
+            Bytes::from_request(req, s).await.map_err(|_| ApiError { err: DomainError::PayloadTooLarge, lang })?;
         serde_json::from_slice(&bytes)
             .map(JsonBody)
             .map_err(|_| ApiError { err: DomainError::invalid("body", "invalid_json"), lang })
@@ -105,7 +108,8 @@ impl FromRequestParts<AppState> for UiCtx {
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
         let to_login = || {
             let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-            let next: String = percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC).to_string();
+            let next: String =
+                percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC).to_string();
             Redirect::to(&format!("/login?next={next}")).into_response()
         };
         let Some(sid) = cookie(&parts.headers, SESSION_COOKIE) else { return Err(to_login()) };

@@ -62,7 +62,8 @@ impl IntoResponse for ApiError {
         }
         let mut message = self.lang.msg("err", code);
         if let DomainError::Invalid(fields) = &self.err {
-            let names: Vec<String> = fields.iter().map(|f| format!("{}: {}", f.field, self.lang.msg("invalid", f.code))).collect();
+            let names: Vec<String> =
+                fields.iter().map(|f| format!("{}: {}", f.field, self.lang.msg("invalid", f.code))).collect();
             message = format!("{message} ({})", names.join("; "));
         }
         let body = json!({"error": {"code": code, "message": message, "details": details(&self.err, self.lang)}});

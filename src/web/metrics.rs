@@ -36,6 +36,8 @@ pub async fn render(State(s): State<AppState>) -> Response {
     out.push_str(&format!("kam_http_request_duration_seconds_sum {secs}\n"));
     out.push_str(&format!("kam_http_request_duration_seconds_count {total}\n"));
     let up = if s.app.db.ping().await { 1 } else { 0 };
-    out.push_str(&format!("# HELP kam_database_up Whether the database answers.\n# TYPE kam_database_up gauge\nkam_database_up {up}\n"));
+    out.push_str(&format!(
+        "# HELP kam_database_up Whether the database answers.\n# TYPE kam_database_up gauge\nkam_database_up {up}\n"
+    ));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }

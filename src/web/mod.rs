@@ -77,7 +77,8 @@ async fn healthz(State(s): State<AppState>) -> Response {
     if s.app.db.ping().await {
         Json(serde_json::json!({"status": "ok"})).into_response()
     } else {
-        (axum::http::StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable"}))).into_response()
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable"})))
+            .into_response()
     }
 }
 

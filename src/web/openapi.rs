@@ -12,7 +12,9 @@ pub fn document(docs: &[Doc]) -> Value {
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
             .collect();
-        params.extend(d.query.iter().map(|q| json!({"name": q, "in": "query", "required": false, "schema": {"type": "string"}})));
+        params.extend(
+            d.query.iter().map(|q| json!({"name": q, "in": "query", "required": false, "schema": {"type": "string"}})),
+        );
         let mut op = json!({
             "summary": d.summary,
             "tags": [d.tag],
@@ -28,7 +30,8 @@ pub fn document(docs: &[Doc]) -> Value {
             }
         });
         if d.body {
-            op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object"}}}});
+            op["requestBody"] =
+                json!({"required": true, "content": {"application/json": {"schema": {"type": "object"}}}});
         }
         let entry = paths.entry(d.path.to_string()).or_insert_with(|| json!({}));
         entry[d.method.to_lowercase()] = op;

@@ -100,15 +100,25 @@ impl TestApp {
 
     /// Signs in through the UI form, as a browser would; returns the session cookie and the
     /// CSRF token the pages carry.
-    pub async fn ui_login(&self, username: &str, password: &str, old_session: Option<&str>) -> Result<(String, String), Resp> {
+    pub async fn ui_login(
+        &self,
+        username: &str,
+        password: &str,
+        old_session: Option<&str>,
+    ) -> Result<(String, String), Resp> {
         let page = self.get("/login", &Auth::None).await;
         let pre = set_cookie(&page.headers, "kam_login_csrf").expect("login csrf cookie");
         let mut cookie = format!("kam_login_csrf={pre}");
         if let Some(o) = old_session {
             cookie.push_str(&format!("; kam_session={o}"));
         }
-        let form = serde_urlencoded::to_string([("_csrf", pre.as_str()), ("username", username), ("password", password), ("next", "/accounts")])
-            .expect("form");
+        let form = serde_urlencoded::to_string([
+            ("_csrf", pre.as_str()),
+            ("username", username),
+            ("password", password),
+            ("next", "/accounts"),
+        ])
+        .expect("form");
         let req = Request::builder()
             .method(Method::POST)
             .uri("/login")
@@ -122,7 +132,13 @@ impl TestApp {
         }
         let sid = set_cookie(&res.headers, "kam_session").expect("session cookie");
         let page = self.get("/profile", &Auth::Session { cookie: sid.clone(), csrf: String::new() }).await;
-        let csrf = page.body.split("name=\"_csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("csrf in page").to_string();
+        let csrf = page
+            .body
+            .split("name=\"_csrf\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("csrf in page")
+            .to_string();
         Ok((sid, csrf))
     }
 
@@ -213,23 +229,42 @@ pub async fn seed(t: &TestApp) -> World {
         ("repC", "ka_rep", "SH", None, Some("ae")),
         ("gone", "ka_rep", "BJ", Some("manager"), Some("ae")),
     ] {
-        let mut p = vec![("username", Some(u)), ("role", Some(role)), ("org_unit", Some(org)), ("password", Some(PASSWORD)), ("display_name", Some(u))];
+        let mut p = vec![
+            ("username", Some(u)),
+            ("role", Some(role)),
+            ("org_unit", Some(org)),
+            ("password", Some(PASSWORD)),
+            ("display_name", Some(u)),
+        ];
         if let Some(m) = mgr {
             p.push(("manager", Some(m)));
         }
         if let Some(s) = st {
             p.push(("sales_type", Some(s)));
         }
-        let admin_ctx = Ctx { caller: kam::app::Caller { role: kam::domain::role::Role::Admin, ..ctx.caller.clone() }, ..ctx.clone() };
+        let admin_ctx = Ctx {
+            caller: kam::app::Caller { role: kam::domain::role::Role::Admin, ..ctx.caller.clone() },
+            ..ctx.clone()
+        };
         kam::app::users::create(db, &admin_ctx, &Input::from_pairs(&p)).await.expect("user");
     }
     let uid = |name: &'static str| async move {
-        sqlx::Row::try_get::<i64, _>(&sqlx::query("SELECT id FROM users WHERE username = $1").bind(name).fetch_one(&db.pool).await.expect("user"), "id")
-            .expect("id")
+        sqlx::Row::try_get::<i64, _>(
+            &sqlx::query("SELECT id FROM users WHERE username = $1")
+                .bind(name)
+                .fetch_one(&db.pool)
+                .await
+                .expect("user"),
+            "id",
+        )
+        .expect("id")
     };
     let org = |code: &'static str| async move {
-        sqlx::Row::try_get::<i64, _>(&sqlx::query("SELECT id FROM org_units WHERE code = $1").bind(code).fetch_one(&db.pool).await.expect("org"), "id")
-            .expect("id")
+        sqlx::Row::try_get::<i64, _>(
+            &sqlx::query("SELECT id FROM org_units WHERE code = $1").bind(code).fetch_one(&db.pool).await.expect("org"),
+            "id",
+        )
+        .expect("id")
     };
     let mut tx = db.begin().await.expect("tx");
     let x = accounts::AccountData {
@@ -259,9 +294,14 @@ pub async fn seed(t: &TestApp) -> World {
         ..Default::default()
     };
     let account_c = accounts::insert(&mut tx, &ctx, &c).await.expect("account c");
-    let contact_x = contacts::insert(&mut tx, &ctx, account_x, &contacts::ContactData { name: "王志远".into(), title: Some("总经理".into()), ..Default::default() })
-        .await
-        .expect("contact");
+    let contact_x = contacts::insert(
+        &mut tx,
+        &ctx,
+        account_x,
+        &contacts::ContactData { name: "王志远".into(), title: Some("总经理".into()), ..Default::default() },
+    )
+    .await
+    .expect("contact");
     tx.commit().await.expect("commit");
     let mut tokens = std::collections::HashMap::new();
     for u in USERS {

@@ -21,11 +21,24 @@ async fn bad_input_names_each_field_in_the_callers_language_and_writes_nothing()
     assert_eq!(f["status"]["code"], "forbidden_field");
     assert_eq!(f["colour"]["code"], "unknown_field");
     assert!(e["error"]["message"].as_str().unwrap_or("").contains("您不能设置此字段"), "Chinese by default: {e}");
-    let r = t.call(Method::POST, "/api/v1/accounts", &rep, Some(json!({"name": "某公司", "industry": "other", "version": 7}))).await;
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/accounts",
+            &rep,
+            Some(json!({"name": "某公司", "industry": "other", "version": 7})),
+        )
+        .await;
     assert_eq!(r.json()["error"]["details"]["fields"]["version"]["code"], "forbidden_field");
     let body = json!({"name": "", "industry": "shipping", "credit_code": "91350100M000100Y44", "buying_power": 12.5});
-    let req = Request::builder().method(Method::POST).uri("/api/v1/accounts").header(header::AUTHORIZATION, format!("Bearer {}", w.tokens["repA"]))
-        .header(header::ACCEPT_LANGUAGE, "en").header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string())).expect("req");
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/accounts")
+        .header(header::AUTHORIZATION, format!("Bearer {}", w.tokens["repA"]))
+        .header(header::ACCEPT_LANGUAGE, "en")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("req");
     let r = t.send(req).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let e = r.json();
@@ -44,8 +57,15 @@ async fn duplicate_credit_code_points_at_the_first_account() {
     let t = TestApp::new().await;
     let w = seed(&t).await;
     let rep = Auth::Bearer(w.tokens["repA"].clone());
-    let r = t.call(Method::POST, "/api/v1/accounts", &rep, Some(json!({"name": "招商银行北京分行", "industry": "finance", "credit_code": "91110000802100433b",
-        "buying_power": "1200000.00", "sales_12m": "100000"}))).await;
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/accounts",
+            &rep,
+            Some(json!({"name": "招商银行北京分行", "industry": "finance", "credit_code": "91110000802100433b",
+        "buying_power": "1200000.00", "sales_12m": "100000"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let a = r.json();
     assert_eq!(a["credit_code"], "91110000802100433B", "stored upper-cased");
@@ -53,7 +73,14 @@ async fn duplicate_credit_code_points_at_the_first_account() {
     assert_eq!(a["region"], "N");
     assert_eq!(a["rad_class"], "A1");
     assert_eq!(a["buying_power"], "1200000.00");
-    let r = t.call(Method::POST, "/api/v1/accounts", &rep, Some(json!({"name": "另一个", "industry": "finance", "credit_code": "91110000802100433B"}))).await;
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/accounts",
+            &rep,
+            Some(json!({"name": "另一个", "industry": "finance", "credit_code": "91110000802100433B"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     let e = r.json();
     assert_eq!(e["error"]["code"], "duplicate");
@@ -66,10 +93,24 @@ async fn oversized_bodies_get_413() {
     let t = TestApp::new().await;
     let w = seed(&t).await;
     let big = "客".repeat(400_000);
-    let r = t.call(Method::POST, "/api/v1/accounts", &Auth::Bearer(w.tokens["repA"].clone()), Some(json!({"name": big, "industry": "other"}))).await;
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/accounts",
+            &Auth::Bearer(w.tokens["repA"].clone()),
+            Some(json!({"name": big, "industry": "other"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(r.json()["error"]["code"], "payload_too_large");
-    let r = t.call(Method::POST, "/api/v1/accounts", &Auth::Bearer(w.tokens["repA"].clone()), Some(json!({"name": "客".repeat(201), "industry": "other"}))).await;
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/accounts",
+            &Auth::Bearer(w.tokens["repA"].clone()),
+            Some(json!({"name": "客".repeat(201), "industry": "other"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "too long is refused, never cut");
 }
 
@@ -88,7 +129,9 @@ async fn text_is_stored_as_given_and_escaped_when_shown() {
     assert!(!page.body.contains(name), "raw script tag in the page");
     assert!(page.body.contains("&#60;script&#62;") || page.body.contains("&lt;script&gt;"));
     let csp = page.headers[header::CONTENT_SECURITY_POLICY].to_str().expect("csp");
-    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"));
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline")
+    );
     assert_eq!(page.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     assert!(page.headers.contains_key(header::REFERRER_POLICY));
     assert!(!page.body.contains("<script>") || !page.body.contains("<script>alert"), "no inline scripts");
@@ -100,7 +143,14 @@ async fn lists_page_with_cursors_and_filter() {
     let w = seed(&t).await;
     let dir = Auth::Bearer(w.tokens["director"].clone());
     for i in 0..7 {
-        let r = t.call(Method::POST, "/api/v1/accounts", &dir, Some(json!({"name": format!("测试客户{i:02}"), "industry": "education", "region": "N"}))).await;
+        let r = t
+            .call(
+                Method::POST,
+                "/api/v1/accounts",
+                &dir,
+                Some(json!({"name": format!("测试客户{i:02}"), "industry": "education", "region": "N"})),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     }
     let mut seen = vec![];
@@ -132,7 +182,14 @@ async fn every_change_is_audited_with_before_and_after() {
     let t = TestApp::new().await;
     let w = seed(&t).await;
     let rep = Auth::Bearer(w.tokens["repA"].clone());
-    let r = t.call(Method::PATCH, &format!("/api/v1/accounts/{}", w.account_x), &rep, Some(json!({"version": 1, "address": "北京市海淀区中关村大街1号"}))).await;
+    let r = t
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/accounts/{}", w.account_x),
+            &rep,
+            Some(json!({"version": 1, "address": "北京市海淀区中关村大街1号"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     let h = t.get(&format!("/api/v1/audit?entity=account&id={}", w.account_x), &rep).await.json();
     let top = &h["items"][0];
@@ -143,7 +200,9 @@ async fn every_change_is_audited_with_before_and_after() {
     assert!(top["at"].as_str().is_some_and(|s| s.ends_with('Z')), "UTC");
     assert!(top["request_id"].as_str().is_some_and(|s| !s.is_empty()));
     // Another rep cannot read that history.
-    let r = t.get(&format!("/api/v1/audit?entity=account&id={}", w.account_x), &Auth::Bearer(w.tokens["repB"].clone())).await;
+    let r = t
+        .get(&format!("/api/v1/audit?entity=account&id={}", w.account_x), &Auth::Bearer(w.tokens["repB"].clone()))
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
@@ -154,8 +213,16 @@ async fn openapi_documents_every_api_route() {
     let doc = t.get("/api/openapi.json", &Auth::None).await.json();
     assert_eq!(doc["openapi"], "3.0.3");
     let paths = doc["paths"].as_object().expect("paths");
-    for must in ["/api/v1/accounts", "/api/v1/accounts/{id}", "/api/v1/accounts/{id}/contacts", "/api/v1/contacts/{id}",
-                 "/api/v1/org-units", "/api/v1/users", "/api/v1/audit", "/api/v1/me/tokens"] {
+    for must in [
+        "/api/v1/accounts",
+        "/api/v1/accounts/{id}",
+        "/api/v1/accounts/{id}/contacts",
+        "/api/v1/contacts/{id}",
+        "/api/v1/org-units",
+        "/api/v1/users",
+        "/api/v1/audit",
+        "/api/v1/me/tokens",
+    ] {
         assert!(paths.contains_key(must), "{must} missing");
     }
     // Every documented operation exists: an unknown route would answer 404 with an empty body.
@@ -166,8 +233,11 @@ async fn openapi_documents_every_api_route() {
             let method = Method::from_bytes(m.to_uppercase().as_bytes()).expect("method");
             let body = if m == "get" || m == "delete" { None } else { Some(json!({})) };
             let r = t.call(method, &p, &admin, body).await;
-            assert!(!(r.status == StatusCode::NOT_FOUND && r.body.is_empty()) && r.status != StatusCode::METHOD_NOT_ALLOWED,
-                "{m} {path} is documented but not routed ({})", r.status);
+            assert!(
+                !(r.status == StatusCode::NOT_FOUND && r.body.is_empty()) && r.status != StatusCode::METHOD_NOT_ALLOWED,
+                "{m} {path} is documented but not routed ({})",
+                r.status
+            );
         }
     }
     // And the reverse: no API route is added outside the documenting registrar.
@@ -217,15 +287,30 @@ async fn contacts_form_a_buying_committee() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let li = r.json();
     assert_eq!(li["reports_to"], w.contact_x);
-    let r = t.call(Method::PATCH, &format!("/api/v1/contacts/{}", w.contact_x), &rep, Some(json!({"version": 1, "reports_to": li["id"]}))).await;
+    let r = t
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/contacts/{}", w.contact_x),
+            &rep,
+            Some(json!({"version": 1, "reports_to": li["id"]})),
+        )
+        .await;
     assert_eq!(r.json()["error"]["details"]["fields"]["reports_to"]["code"], "reports_to_cycle");
-    let r = t.call(Method::POST, &path, &rep, Some(json!({"name": "赵", "relationship": 9, "attitude": "friend", "birthday": "1978-13-01"}))).await;
+    let r = t
+        .call(
+            Method::POST,
+            &path,
+            &rep,
+            Some(json!({"name": "赵", "relationship": 9, "attitude": "friend", "birthday": "1978-13-01"})),
+        )
+        .await;
     let f = r.json()["error"]["details"]["fields"].clone();
     assert_eq!(f["relationship"]["code"], "relationship_range");
     assert_eq!(f["attitude"]["code"], "invalid_choice");
     assert_eq!(f["birthday"]["code"], "date_format");
     let (sid, _) = t.ui_login("repA", PASSWORD, None).await.expect("sign in");
-    let page = t.get(&format!("/accounts/{}", w.account_x), &Auth::Session { cookie: sid, csrf: String::new() }).await.body;
+    let page =
+        t.get(&format!("/accounts/{}", w.account_x), &Auth::Session { cookie: sid, csrf: String::new() }).await.body;
     assert!(page.contains("李娜") && page.contains("tree depth-1"), "the org chart indents reports");
 }
 

@@ -66,7 +66,11 @@ fn matrix_agrees_with_the_policy_table() {
 }
 
 async fn version_of(t: &TestApp, table: &str, id: i64) -> i64 {
-    let r = sqlx::query(&format!("SELECT version FROM {table} WHERE id = $1")).bind(id).fetch_one(&t.db().pool).await.expect("row");
+    let r = sqlx::query(&format!("SELECT version FROM {table} WHERE id = $1"))
+        .bind(id)
+        .fetch_one(&t.db().pool)
+        .await
+        .expect("row");
     sqlx::Row::try_get(&r, "version").expect("version")
 }
 
@@ -80,7 +84,13 @@ async fn account_and_contact_matrix() {
             Some(tok) => Auth::Bearer(tok.clone()),
             None => Auth::None,
         };
-        let read = if *who == "gone" || *who == "anonymous" { Expect::Unauth } else if *sees { Expect::Allow } else { Expect::Hidden };
+        let read = if *who == "gone" || *who == "anonymous" {
+            Expect::Unauth
+        } else if *sees {
+            Expect::Allow
+        } else {
+            Expect::Hidden
+        };
         let ctx = format!("caller {who}");
 
         // Accounts: get
@@ -131,10 +141,24 @@ async fn account_and_contact_matrix() {
 
         // Updates carry the current version, so only the permission decides.
         let v = version_of(&t, "accounts", w.account_x).await;
-        let r = t.call(Method::PATCH, &format!("/api/v1/accounts/{}", w.account_x), &auth, Some(json!({"version": v, "notes": format!("edited by {who}")}))).await;
+        let r = t
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/accounts/{}", w.account_x),
+                &auth,
+                Some(json!({"version": v, "notes": format!("edited by {who}")})),
+            )
+            .await;
         assert_eq!(r.status, upd.status(StatusCode::OK), "{ctx} update account: {}", r.body);
         let v = version_of(&t, "contacts", w.contact_x).await;
-        let r = t.call(Method::PATCH, &format!("/api/v1/contacts/{}", w.contact_x), &auth, Some(json!({"version": v, "title": "总经理"}))).await;
+        let r = t
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/contacts/{}", w.contact_x),
+                &auth,
+                Some(json!({"version": v, "title": "总经理"})),
+            )
+            .await;
         assert_eq!(r.status, upd.status(StatusCode::OK), "{ctx} update contact: {}", r.body);
 
         // Deletes: the contact first (the account's delete would hide it).
@@ -190,13 +214,22 @@ async fn scope_follows_reassignment_and_the_manager_chain() {
     assert_eq!(r.json()["error"]["details"]["fields"]["owner"]["code"], "forbidden_field");
     // repB moves to another manager: the old manager no longer sees repB's accounts.
     let v = t.get("/api/v1/users/repB", &tok("admin")).await.json()["version"].clone();
-    let r = t.call(Method::PATCH, "/api/v1/users/repB", &tok("admin"), Some(json!({"version": v, "manager": "director"}))).await;
+    let r = t
+        .call(Method::PATCH, "/api/v1/users/repB", &tok("admin"), Some(json!({"version": v, "manager": "director"})))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(t.get(&x, &tok("manager")).await.status, StatusCode::NOT_FOUND);
     let list = t.get("/api/v1/accounts", &tok("manager")).await.body;
     assert!(!list.contains("北京星河"), "nor in the list");
     // A new branch manager of the East region sees East's account, not X.
-    let r = t.call(Method::POST, "/api/v1/users", &tok("admin"), Some(json!({"username": "east", "role": "branch_manager", "org_unit": "E", "password": "east-boss-1"}))).await;
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &tok("admin"),
+            Some(json!({"username": "east", "role": "branch_manager", "org_unit": "E", "password": "east-boss-1"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let east = Auth::Bearer(t.token("east").await);
     assert_eq!(t.get(&format!("/api/v1/accounts/{}", w.account_c), &east).await.status, StatusCode::OK);

@@ -23,7 +23,14 @@ async fn planted_credit_never_reaches_a_rep() {
     let rep = Auth::Bearer(w.tokens["repA"].clone());
     // Make history: the director edits X, so the audit trail holds the credit fields too.
     let dir = Auth::Bearer(w.tokens["director"].clone());
-    let r = t.call(Method::PATCH, &format!("/api/v1/accounts/{}", w.account_x), &dir, Some(json!({"version": 1, "notes": "审计"}))).await;
+    let r = t
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/accounts/{}", w.account_x),
+            &dir,
+            Some(json!({"version": 1, "notes": "审计"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["credit_grade"], "black", "the director sees credit");
     assert_eq!(r.json()["credit_limit"], "76543210.99");
@@ -45,7 +52,9 @@ async fn planted_credit_never_reaches_a_rep() {
     let h = t.get(&format!("/api/v1/audit?entity=account&id={x}"), &rep).await.json();
     assert!(h["items"].as_array().is_some_and(|a| a.len() >= 2), "the rep sees X's history: {h}");
     // The rep's own edit answers without credit too.
-    let r = t.call(Method::PATCH, &format!("/api/v1/accounts/{x}"), &rep, Some(json!({"version": 2, "tags": "重点"}))).await;
+    let r = t
+        .call(Method::PATCH, &format!("/api/v1/accounts/{x}"), &rep, Some(json!({"version": 2, "tags": "重点"})))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_no_credit(&r.body, "PATCH answer");
     // And the pages.
@@ -84,8 +93,20 @@ async fn stale_version_changes_nothing() {
     assert!(r.json()["error"]["details"]["fields"]["version"].is_object());
     // The UI form with a stale version keeps what the user typed.
     let (sid, csrf) = t.ui_login("repA", PASSWORD, None).await.expect("sign in");
-    let r = t.ui_post(&format!("/accounts/{}/edit", w.account_x), &sid, &[("_csrf", &csrf), ("version", "1"), ("name", "北京星河精密制造有限公司"),
-        ("industry", "enterprise"), ("level", "L1"), ("notes", "我写的内容")]).await;
+    let r = t
+        .ui_post(
+            &format!("/accounts/{}/edit", w.account_x),
+            &sid,
+            &[
+                ("_csrf", &csrf),
+                ("version", "1"),
+                ("name", "北京星河精密制造有限公司"),
+                ("industry", "enterprise"),
+                ("level", "L1"),
+                ("notes", "我写的内容"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.body.contains("我写的内容"), "the typed text comes back");
     assert!(r.body.contains("已被他人修改"));
@@ -98,7 +119,14 @@ async fn csrf_is_required_for_cookie_requests() {
     let (sid, csrf) = t.ui_login("repA", PASSWORD, None).await.expect("sign in");
     let path = format!("/api/v1/accounts/{}", w.account_x);
     // API with the cookie but without the header.
-    let r = t.call(Method::PATCH, &path, &Auth::Session { cookie: sid.clone(), csrf: "wrong".into() }, Some(json!({"version": 1, "tags": "x"}))).await;
+    let r = t
+        .call(
+            Method::PATCH,
+            &path,
+            &Auth::Session { cookie: sid.clone(), csrf: "wrong".into() },
+            Some(json!({"version": 1, "tags": "x"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.json()["error"]["code"], "csrf_failed");
     // A UI form without the token.
@@ -107,11 +135,22 @@ async fn csrf_is_required_for_cookie_requests() {
     let a = t.get(&path, &Auth::Bearer(w.tokens["repA"].clone())).await.json();
     assert_eq!(a["version"], 1, "nothing changed");
     // With the token both work.
-    let r = t.call(Method::PATCH, &path, &Auth::Session { cookie: sid.clone(), csrf: csrf.clone() }, Some(json!({"version": 1, "tags": "x"}))).await;
+    let r = t
+        .call(
+            Method::PATCH,
+            &path,
+            &Auth::Session { cookie: sid.clone(), csrf: csrf.clone() },
+            Some(json!({"version": 1, "tags": "x"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     // Sign-in itself needs the double-submit token.
-    let req = Request::builder().method(Method::POST).uri("/login").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(format!("username=repA&password={PASSWORD}"))).expect("req");
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("username=repA&password={PASSWORD}")))
+        .expect("req");
     let r = t.send(req).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(set_cookie(&r.headers, "kam_session").is_none());
@@ -129,7 +168,11 @@ async fn sign_in_rotates_the_session_and_sign_out_ends_it() {
     let new = Auth::Session { cookie: second.clone(), csrf: String::new() };
     assert_eq!(t.get("/api/v1/me", &new).await.status, StatusCode::OK);
     let page = t.get("/login", &Auth::None).await;
-    assert!(page.headers.get_all(header::SET_COOKIE).iter().all(|c| c.to_str().unwrap_or("").contains("HttpOnly") || c.to_str().unwrap_or("").starts_with("kam_lang")));
+    assert!(page
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .all(|c| c.to_str().unwrap_or("").contains("HttpOnly") || c.to_str().unwrap_or("").starts_with("kam_lang")));
     let r = t.ui_post("/logout", &second, &[("_csrf", &csrf2)]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(t.get("/api/v1/me", &new).await.status, StatusCode::UNAUTHORIZED, "signed out on the server");
@@ -170,7 +213,11 @@ async fn the_default_limit_is_one_hundred_failures() {
     assert_eq!(t.app.settings.max_failed_logins_per_hour, 100);
     let stamp = kam::db::now();
     for _ in 0..99 {
-        sqlx::query("INSERT INTO login_failures (username, at) VALUES ('repA', $1)").bind(stamp.clone()).execute(&t.db().pool).await.expect("insert");
+        sqlx::query("INSERT INTO login_failures (username, at) VALUES ('repA', $1)")
+            .bind(stamp.clone())
+            .execute(&t.db().pool)
+            .await
+            .expect("insert");
     }
     t.ui_login("repA", "wrong", None).await.expect_err("the 100th failure still answers 401");
     let r = t.ui_login("repA", PASSWORD, None).await.expect_err("the 101st attempt is refused");
@@ -191,7 +238,15 @@ async fn revoked_tokens_and_deactivated_users_stop_at_once() {
     assert_eq!(t.get("/api/v1/accounts", &bearer).await.status, StatusCode::OK);
     let listed = t.get("/api/v1/me/tokens", &bearer).await.body;
     assert!(!listed.contains(&tok), "the secret is never shown again");
-    let stored: String = sqlx::Row::try_get(&sqlx::query("SELECT token_hash FROM api_tokens WHERE id = $1").bind(id).fetch_one(&t.db().pool).await.expect("row"), "token_hash").expect("hash");
+    let stored: String = sqlx::Row::try_get(
+        &sqlx::query("SELECT token_hash FROM api_tokens WHERE id = $1")
+            .bind(id)
+            .fetch_one(&t.db().pool)
+            .await
+            .expect("row"),
+        "token_hash",
+    )
+    .expect("hash");
     assert_ne!(stored, tok, "only a hash is stored");
     let r = t.call(Method::DELETE, &format!("/api/v1/me/tokens/{id}"), &ses, None).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
@@ -209,7 +264,8 @@ async fn revoked_tokens_and_deactivated_users_stop_at_once() {
     assert_eq!(t.get("/accounts", &ses).await.status, StatusCode::SEE_OTHER);
     t.ui_login("repA", PASSWORD, None).await.expect_err("cannot sign in");
     // Only an administrator deactivates.
-    let r = t.call(Method::POST, "/api/v1/users/repB/deactivate", &Auth::Bearer(w.tokens["director"].clone()), None).await;
+    let r =
+        t.call(Method::POST, "/api/v1/users/repB/deactivate", &Auth::Bearer(w.tokens["director"].clone()), None).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
@@ -232,7 +288,11 @@ async fn two_server_processes_act_as_one_system() {
     assert_eq!(res.status(), StatusCode::OK);
     // Signing out on the first ends it on the second.
     t.ui_post("/logout", &sid, &[("_csrf", &csrf)]).await;
-    let req = Request::builder().uri("/api/v1/me").header(header::COOKIE, format!("kam_session={sid}")).body(Body::empty()).expect("req");
+    let req = Request::builder()
+        .uri("/api/v1/me")
+        .header(header::COOKIE, format!("kam_session={sid}"))
+        .body(Body::empty())
+        .expect("req");
     let res = tower::ServiceExt::oneshot(other, req).await.expect("answer");
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
@@ -247,7 +307,8 @@ async fn only_an_administrator_resets_another_users_password() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = t.call(Method::POST, "/api/v1/users/repB/password", &admin, Some(json!({"password": "short"}))).await;
     assert_eq!(r.json()["error"]["details"]["fields"]["password"]["code"], "password_too_short");
-    let r = t.call(Method::POST, "/api/v1/users/repB/password", &admin, Some(json!({"password": "brand-new-pass"}))).await;
+    let r =
+        t.call(Method::POST, "/api/v1/users/repB/password", &admin, Some(json!({"password": "brand-new-pass"}))).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     t.ui_login("repB", PASSWORD, None).await.expect_err("the old password no longer works");
     t.ui_login("repB", "brand-new-pass", None).await.expect("the new one does");

@@ -92,7 +92,12 @@ async fn list_contacts(State(s): State<AppState>, c: ApiCtx, Path(id): Path<Stri
     Ok(Json(json!({"items": items, "next_cursor": null})).into_response())
 }
 
-async fn create_contact(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult {
+async fn create_contact(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult {
     let id = id_of(&id).map_err(fail(c.lang))?;
     let inp = Input::from_json(&body).map_err(fail(c.lang))?;
     let v = contacts::create(&s.app.db, &c.ctx, id, &inp).await.map_err(fail(c.lang))?;

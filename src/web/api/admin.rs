@@ -43,7 +43,12 @@ async fn create_org(State(s): State<AppState>, c: ApiCtx, JsonBody(b): JsonBody)
     Ok((StatusCode::CREATED, Json(org::create(&s.app.db, &c.ctx, &inp).await.map_err(fail(c.lang))?)).into_response())
 }
 
-async fn update_org(State(s): State<AppState>, c: ApiCtx, Path(code): Path<String>, JsonBody(b): JsonBody) -> ApiResult {
+async fn update_org(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Path(code): Path<String>,
+    JsonBody(b): JsonBody,
+) -> ApiResult {
     let inp = Input::from_json(&b).map_err(fail(c.lang))?;
     Ok(Json(org::update(&s.app.db, &c.ctx, &code, &inp).await.map_err(fail(c.lang))?).into_response())
 }

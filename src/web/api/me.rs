@@ -31,7 +31,8 @@ async fn tokens(State(s): State<AppState>, c: ApiCtx) -> ApiResult {
 
 async fn create_token(State(s): State<AppState>, c: ApiCtx, JsonBody(b): JsonBody) -> ApiResult {
     let name = b.get("name").and_then(|v| v.as_str()).unwrap_or("api");
-    let (id, token) = auth::create_token(&s.app.db, &c.ctx, &c.ctx.caller.username, name).await.map_err(fail(c.lang))?;
+    let (id, token) =
+        auth::create_token(&s.app.db, &c.ctx, &c.ctx.caller.username, name).await.map_err(fail(c.lang))?;
     Ok((StatusCode::CREATED, Json(json!({"id": id, "name": name, "token": token}))).into_response())
 }
 

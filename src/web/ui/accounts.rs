@@ -84,17 +84,49 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
     let filter_qs = qs(&kept);
     let regions = org::list(db).await.unwrap_or_default();
     let mut selects = vec![
-        Select { name: "industry", label: l.t("field.industry"), value: val("industry"), options: opts(&l, "industry", &codes(Industry::ALL, Industry::code)) },
-        Select { name: "status", label: l.t("field.status"), value: val("status"), options: opts(&l, "status", &codes(Status::ALL, Status::code)) },
-        Select { name: "level", label: l.t("field.level"), value: val("level"), options: opts(&l, "level", &codes(Level::ALL, Level::code)) },
-        Select { name: "rad_class", label: l.t("field.rad_class"), value: val("rad_class"), options: RAD_CLASSES.iter().map(|c| (c.to_string(), c.to_string())).collect() },
-        Select { name: "region", label: l.t("field.region"), value: val("region"),
-            options: regions.iter().filter(|o| o.kind == "region").map(|o| (o.code.clone(), o.name.clone())).collect() },
+        Select {
+            name: "industry",
+            label: l.t("field.industry"),
+            value: val("industry"),
+            options: opts(&l, "industry", &codes(Industry::ALL, Industry::code)),
+        },
+        Select {
+            name: "status",
+            label: l.t("field.status"),
+            value: val("status"),
+            options: opts(&l, "status", &codes(Status::ALL, Status::code)),
+        },
+        Select {
+            name: "level",
+            label: l.t("field.level"),
+            value: val("level"),
+            options: opts(&l, "level", &codes(Level::ALL, Level::code)),
+        },
+        Select {
+            name: "rad_class",
+            label: l.t("field.rad_class"),
+            value: val("rad_class"),
+            options: RAD_CLASSES.iter().map(|c| (c.to_string(), c.to_string())).collect(),
+        },
+        Select {
+            name: "region",
+            label: l.t("field.region"),
+            value: val("region"),
+            options: regions.iter().filter(|o| o.kind == "region").map(|o| (o.code.clone(), o.name.clone())).collect(),
+        },
     ];
     if caller.reach() != crate::domain::role::Reach::Own {
         let us = users::list(db).await.unwrap_or_default();
-        selects.push(Select { name: "owner", label: l.t("field.owner"), value: val("owner"),
-            options: us.iter().filter(|u| matches!(u.role.as_str(), "ka_rep" | "ka_manager" | "inside_sales")).map(|u| (u.username.clone(), u.display_name.clone())).collect() });
+        selects.push(Select {
+            name: "owner",
+            label: l.t("field.owner"),
+            value: val("owner"),
+            options: us
+                .iter()
+                .filter(|u| matches!(u.role.as_str(), "ka_rep" | "ka_manager" | "inside_sales"))
+                .map(|u| (u.username.clone(), u.display_name.clone()))
+                .collect(),
+        });
     }
     let sort = val("sort");
     let sort_link = |key: &str| {
@@ -162,8 +194,12 @@ async fn account_form(s: &AppState, l: Layout, caller: &Caller, a: Option<&Accou
         Field::new(&l, "name", "text", g(|a| Some(a.name.clone()))).required(),
         Field::new(&l, "short_name", "text", g(|a| a.short_name.clone())),
         Field::new(&l, "credit_code", "text", g(|a| a.credit_code.clone())).help(l.t("help.credit_code")),
-        Field::new(&l, "industry", "select", g(|a| Some(a.industry.clone()))).choices(&l, "industry", &codes(Industry::ALL, Industry::code)).required(),
-        Field::new(&l, "level", "select", g(|a| Some(a.level.clone())).or(Some("L3".into()))).choices(&l, "level", &codes(Level::ALL, Level::code)).required(),
+        Field::new(&l, "industry", "select", g(|a| Some(a.industry.clone())))
+            .choices(&l, "industry", &codes(Industry::ALL, Industry::code))
+            .required(),
+        Field::new(&l, "level", "select", g(|a| Some(a.level.clone())).or(Some("L3".into())))
+            .choices(&l, "level", &codes(Level::ALL, Level::code))
+            .required(),
         Field::new(&l, "region", "select", g(|a| a.region.clone()))
             .options(units.iter().filter(|o| o.kind == "region").map(|o| (o.code.clone(), o.name.clone())).collect()),
         Field::new(&l, "branch", "select", g(|a| a.branch.clone()))
@@ -195,7 +231,12 @@ async fn account_form(s: &AppState, l: Layout, caller: &Caller, a: Option<&Accou
         Field::new(&l, "notes", "textarea", g(|a| a.notes.clone())),
     ]);
     let (heading, action, cancel, submit) = match a {
-        Some(a) => (format!("{} · {}", l.t("action.edit"), a.name), format!("/accounts/{}/edit", a.id), format!("/accounts/{}", a.id), l.t("action.save")),
+        Some(a) => (
+            format!("{} · {}", l.t("action.edit"), a.name),
+            format!("/accounts/{}/edit", a.id),
+            format!("/accounts/{}", a.id),
+            l.t("action.save"),
+        ),
         None => (l.t("accounts.new"), "/accounts/new".into(), "/accounts".into(), l.t("action.create")),
     };
     FormPage { heading, action, fields, version: a.map(|a| a.version), submit, cancel, errors: vec![], l }
@@ -240,7 +281,8 @@ struct AccountPage {
 
 /// Contacts in org-chart order (each boss followed by their reports), with depth.
 fn org_chart(cs: Vec<ContactView>) -> Vec<(usize, ContactView, String)> {
-    let name_of = |id: Option<i64>| cs.iter().find(|c| Some(c.id) == id).map(|c| c.name.clone()).unwrap_or_else(|| "—".into());
+    let name_of =
+        |id: Option<i64>| cs.iter().find(|c| Some(c.id) == id).map(|c| c.name.clone()).unwrap_or_else(|| "—".into());
     let mut out = vec![];
     fn walk(cs: &[ContactView], parent: Option<i64>, depth: usize, out: &mut Vec<(usize, i64)>, seen: &mut Vec<i64>) {
         for c in cs.iter().filter(|c| c.reports_to == parent) {
@@ -319,8 +361,16 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> R
         (l.t("field.current_asset_ratio"), pct(&a.current_asset_ratio), "current_asset_ratio".into()),
         (l.t("field.net_margin"), pct(&a.net_margin), "net_margin".into()),
         (l.t("field.roa"), pct(&a.roa), "roa".into()),
-        (l.t("field.collection_days"), a.collection_days.map(|d| d.to_string()).unwrap_or_else(|| "—".into()), "collection_days".into()),
-        (l.t("field.inventory_days"), a.inventory_days.map(|d| d.to_string()).unwrap_or_else(|| "—".into()), "inventory_days".into()),
+        (
+            l.t("field.collection_days"),
+            a.collection_days.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
+            "collection_days".into(),
+        ),
+        (
+            l.t("field.inventory_days"),
+            a.inventory_days.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
+            "inventory_days".into(),
+        ),
         (l.t("field.notes"), dash(&a.notes), "notes".into()),
     ];
     let history = load_history(&s, &ui, &l, "account", a.id).await;
@@ -360,7 +410,9 @@ async fn update(State(s): State<AppState>, Path(id): Path<String>, form: UiForm)
     };
     match res {
         Ok(a) => Redirect::to(&format!("/accounts/{}", a.id)).into_response(),
-        Err(e @ crate::domain::DomainError::NotFound) | Err(e @ crate::domain::DomainError::Forbidden) => fail_page(ui, e),
+        Err(e @ crate::domain::DomainError::NotFound) | Err(e @ crate::domain::DomainError::Forbidden) => {
+            fail_page(ui, e)
+        }
         Err(e) => {
             // Show the form again with what the user typed, against the current record.
             let cur = accounts::get(&s.app.db, &ui.ctx.caller, id).await.ok();
@@ -427,11 +479,23 @@ fn contact_form(l: Layout, account_id: i64, c: Option<&ContactView>, siblings: &
         Field::new(&l, "title", "text", g(|c| c.title.clone())),
         Field::new(&l, "department", "text", g(|c| c.department.clone())),
         Field::new(&l, "reports_to", "select", g(|c| c.reports_to.map(|r| r.to_string()))).options(bosses),
-        Field::new(&l, "decision_role", "select", g(|c| c.decision_role.clone())).choices(&l, "decision_role", &codes(DecisionRole::ALL, DecisionRole::code)),
-        Field::new(&l, "attitude", "select", g(|c| c.attitude.clone())).choices(&l, "attitude", &codes(Attitude::ALL, Attitude::code)),
+        Field::new(&l, "decision_role", "select", g(|c| c.decision_role.clone())).choices(
+            &l,
+            "decision_role",
+            &codes(DecisionRole::ALL, DecisionRole::code),
+        ),
+        Field::new(&l, "attitude", "select", g(|c| c.attitude.clone())).choices(
+            &l,
+            "attitude",
+            &codes(Attitude::ALL, Attitude::code),
+        ),
         Field::new(&l, "relationship", "select", g(|c| c.relationship.map(|r| r.to_string())))
             .options((1..=5).map(|i| (i.to_string(), format!("{i}/5"))).collect()),
-        Field::new(&l, "gender", "select", g(|c| c.gender.clone())).choices(&l, "gender", &codes(Gender::ALL, Gender::code)),
+        Field::new(&l, "gender", "select", g(|c| c.gender.clone())).choices(
+            &l,
+            "gender",
+            &codes(Gender::ALL, Gender::code),
+        ),
         Field::new(&l, "birthday", "date", g(|c| c.birthday.clone())),
         Field::new(&l, "phone", "text", g(|c| c.phone.clone())),
         Field::new(&l, "email", "email", g(|c| c.email.clone())),
@@ -439,8 +503,18 @@ fn contact_form(l: Layout, account_id: i64, c: Option<&ContactView>, siblings: &
         Field::new(&l, "interests", "textarea", g(|c| c.interests.clone())),
     ];
     let (heading, action, cancel, submit) = match c {
-        Some(c) => (format!("{} · {}", l.t("action.edit"), c.name), format!("/contacts/{}/edit", c.id), format!("/contacts/{}", c.id), l.t("action.save")),
-        None => (l.t("contacts.new"), format!("/accounts/{account_id}/contacts/new"), format!("/accounts/{account_id}#contacts"), l.t("action.create")),
+        Some(c) => (
+            format!("{} · {}", l.t("action.edit"), c.name),
+            format!("/contacts/{}/edit", c.id),
+            format!("/contacts/{}", c.id),
+            l.t("action.save"),
+        ),
+        None => (
+            l.t("contacts.new"),
+            format!("/accounts/{account_id}/contacts/new"),
+            format!("/accounts/{account_id}#contacts"),
+            l.t("action.create"),
+        ),
     };
     FormPage { heading, action, fields, version: c.map(|c| c.version), submit, cancel, errors: vec![], l }
 }
@@ -498,15 +572,23 @@ async fn contact_list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQu
         ..Default::default()
     };
     let db = &s.app.db;
-    let (page, n) = match tokio::try_join!(contacts::list(db, &ui.ctx.caller, &f), contacts::count(db, &ui.ctx.caller, &f)) {
-        Ok(x) => x,
-        Err(e) => return fail_page(&ui, e),
-    };
+    let (page, n) =
+        match tokio::try_join!(contacts::list(db, &ui.ctx.caller, &f), contacts::count(db, &ui.ctx.caller, &f)) {
+            Ok(x) => x,
+            Err(e) => return fail_page(&ui, e),
+        };
     let l = Layout::new(&ui, "contacts", ui.lang.t("contacts.title"));
     let qv = q(&p, "q").unwrap_or("").to_string();
     let q_enc = serde_urlencoded::to_string([("q", &qv)]).unwrap_or_default().trim_start_matches("q=").to_string();
     let next_href = page.next_cursor.map(|c| format!("/contacts?q={q_enc}&cursor={c}"));
-    render(&ContactList { count_text: l.t("contacts.count").replace("{n}", &n.to_string()), q: qv, q_enc, rows: page.items, next_href, l })
+    render(&ContactList {
+        count_text: l.t("contacts.count").replace("{n}", &n.to_string()),
+        q: qv,
+        q_enc,
+        rows: page.items,
+        next_href,
+        l,
+    })
 }
 
 async fn contacts_csv(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
@@ -549,7 +631,10 @@ async fn contact_show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<Strin
         (l.t("field.title"), dash(&c.title)),
         (l.t("field.department"), dash(&c.department)),
         (l.t("field.reports_to"), boss),
-        (l.t("field.decision_role"), c.decision_role.as_deref().map(|v| l.e("decision_role", v)).unwrap_or_else(|| "—".into())),
+        (
+            l.t("field.decision_role"),
+            c.decision_role.as_deref().map(|v| l.e("decision_role", v)).unwrap_or_else(|| "—".into()),
+        ),
         (l.t("field.attitude"), c.attitude.as_deref().map(|v| l.e("attitude", v)).unwrap_or_else(|| "—".into())),
         (l.t("field.relationship"), c.relationship.map(|r| format!("{r}/5")).unwrap_or_else(|| "—".into())),
         (l.t("field.gender"), c.gender.as_deref().map(|v| l.e("gender", v)).unwrap_or_else(|| "—".into())),
@@ -608,7 +693,8 @@ async fn contact_update(State(s): State<AppState>, Path(id): Path<String>, form:
                 Err(e) => return fail_page(ui, e),
             };
             let sib = contacts::of_account(&s.app.db, &ui.ctx.caller, cur.account_id).await.unwrap_or_default();
-            let mut page = contact_form(Layout::new(ui, "contacts", cur.name.clone()), cur.account_id, Some(&cur), &sib);
+            let mut page =
+                contact_form(Layout::new(ui, "contacts", cur.name.clone()), cur.account_id, Some(&cur), &sib);
             page.refill(&form.fields);
             if !matches!(e, crate::domain::DomainError::StaleVersion { .. }) {
                 page.version = form.get("version").and_then(|v| v.parse().ok());

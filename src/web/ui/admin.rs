@@ -92,10 +92,23 @@ async fn user_form(s: &AppState, l: Layout, u: Option<&UserView>) -> FormPage {
         fields.push(Field::new(&l, "password", "password", None).required().help(l.t("help.password")));
     }
     let (heading, action, submit) = match u {
-        Some(u) => (format!("{} · {}", l.t("action.edit"), u.username), format!("/admin/users/{}/edit", u.username), l.t("action.save")),
+        Some(u) => (
+            format!("{} · {}", l.t("action.edit"), u.username),
+            format!("/admin/users/{}/edit", u.username),
+            l.t("action.save"),
+        ),
         None => (l.t("users.new"), "/admin/users/new".into(), l.t("action.create")),
     };
-    FormPage { heading, action, fields, version: u.map(|u| u.version), submit, cancel: "/admin/users".into(), errors: vec![], l }
+    FormPage {
+        heading,
+        action,
+        fields,
+        version: u.map(|u| u.version),
+        submit,
+        cancel: "/admin/users".into(),
+        errors: vec![],
+        l,
+    }
 }
 
 async fn new_user(State(s): State<AppState>, ui: UiCtx) -> Response {
@@ -208,15 +221,27 @@ async fn org_form(s: &AppState, l: Layout, o: Option<&OrgUnit>) -> FormPage {
         let kinds: Vec<&str> = OrgKind::ALL.iter().map(|k| k.code()).collect();
         fields.push(Field::new(&l, "kind", "select", None).choices(&l, "org_kind", &kinds).required());
         fields.push(
-            Field::new(&l, "parent", "select", None)
-                .options(units.iter().filter(|u| u.kind != "branch").map(|u| (u.code.clone(), u.name.clone())).collect()),
+            Field::new(&l, "parent", "select", None).options(
+                units.iter().filter(|u| u.kind != "branch").map(|u| (u.code.clone(), u.name.clone())).collect(),
+            ),
         );
     }
     let (heading, action, submit) = match o {
-        Some(o) => (format!("{} · {}", l.t("action.edit"), o.name), format!("/admin/org/{}/edit", o.code), l.t("action.save")),
+        Some(o) => {
+            (format!("{} · {}", l.t("action.edit"), o.name), format!("/admin/org/{}/edit", o.code), l.t("action.save"))
+        }
         None => (l.t("org.new"), "/admin/org/new".into(), l.t("action.create")),
     };
-    FormPage { heading, action, fields, version: o.map(|o| o.version), submit, cancel: "/admin/org".into(), errors: vec![], l }
+    FormPage {
+        heading,
+        action,
+        fields,
+        version: o.map(|o| o.version),
+        submit,
+        cancel: "/admin/org".into(),
+        errors: vec![],
+        l,
+    }
 }
 
 async fn new_org(State(s): State<AppState>, ui: UiCtx) -> Response {
@@ -288,7 +313,8 @@ async fn audit_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuer
     match audit::list(&s.app.db, &ui.ctx, &f).await {
         Ok(page) => {
             let l = Layout::new(&ui, "audit", ui.lang.t("audit.title"));
-            let keep: Vec<(&str, String)> = ["entity", "id"].iter().filter_map(|k| q(&p, k).map(|v| (*k, v.to_string()))).collect();
+            let keep: Vec<(&str, String)> =
+                ["entity", "id"].iter().filter_map(|k| q(&p, k).map(|v| (*k, v.to_string()))).collect();
             let next_href = page.next_cursor.map(|c| {
                 let mut k = keep.clone();
                 k.push(("cursor", c));
@@ -310,7 +336,13 @@ struct ProfilePage {
     password_error: Option<String>,
 }
 
-async fn profile_page(s: &AppState, ui: &UiCtx, new_token: Option<String>, password_error: Option<String>, flash: Option<String>) -> Response {
+async fn profile_page(
+    s: &AppState,
+    ui: &UiCtx,
+    new_token: Option<String>,
+    password_error: Option<String>,
+    flash: Option<String>,
+) -> Response {
     let tokens = match auth::list_tokens(&s.app.db, &ui.ctx.caller).await {
         Ok(t) => t,
         Err(e) => return fail_page(ui, e),
@@ -362,7 +394,6 @@ async fn revoke_token(State(s): State<AppState>, Path(id): Path<String>, form: U
         Err(e) => fail_page(ui, e),
     }
 }
-
 
 fn password_page(ui: &UiCtx, username: &str) -> FormPage {
     let l = Layout::new(ui, "users", username.to_string());

@@ -144,7 +144,9 @@ pub struct HistoryRow {
 /// A stored value as the pages show it: enumerations by their label in the user's language.
 fn show_json(l: &Layout, field: &str, v: Option<&serde_json::Value>) -> String {
     let kind = match field {
-        "industry" | "status" | "tier" | "decision_role" | "attitude" | "gender" | "role" | "sales_type" | "kind" => Some(field),
+        "industry" | "status" | "tier" | "decision_role" | "attitude" | "gender" | "role" | "sales_type" | "kind" => {
+            Some(field)
+        }
         "credit_grade" => Some("credit"),
         _ => None,
     };
@@ -268,7 +270,13 @@ async fn login_submit(
             res
         }
         Err(DomainError::TooManyRequests { retry_after_secs }) => {
-            let mut res = login_form(lang, next, username, Some(lang.msg("err", "too_many_requests")), StatusCode::TOO_MANY_REQUESTS);
+            let mut res = login_form(
+                lang,
+                next,
+                username,
+                Some(lang.msg("err", "too_many_requests")),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
             if let Ok(v) = retry_after_secs.to_string().parse() {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }
@@ -301,11 +309,17 @@ async fn logout(State(s): State<AppState>, headers: HeaderMap, form: UiForm) -> 
 }
 
 async fn css() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], include_str!("../../../static/app.css"))
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
+        include_str!("../../../static/app.css"),
+    )
         .into_response()
 }
 
 async fn js() -> Response {
-    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], include_str!("../../../static/app.js"))
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
+        include_str!("../../../static/app.js"),
+    )
         .into_response()
 }
