@@ -256,7 +256,9 @@ pub async fn update(db: &Db, ctx: &Ctx, username: &str, inp: &Input) -> Result<U
     }
     let after = get_in(&mut tx, username).await?;
     // Role, org unit and manager decide who sees what.
-    super::visibility::rebuild_all(tx.conn()).await?;
+    if (&after.role, &after.org_unit, &after.manager) != (&before.role, &before.org_unit, &before.manager) {
+        super::visibility::rebuild_all(tx.conn()).await?;
+    }
     audit::record(&mut tx, ctx, "user", username, "update", Some(&json!(before)), Some(&json!(after))).await?;
     tx.commit().await?;
     Ok(after)
