@@ -47,6 +47,15 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Export accounts or contacts to FILE (.xlsx or .csv by its extension).
+    Export {
+        /// accounts or contacts
+        what: String,
+        file: String,
+        /// Export what this user may see (default: everything, credit included).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
     /// Generate a benchmark dataset in an empty database (profile l3-60k).
     Dataset {
         profile: String,
@@ -222,6 +231,50 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 e => describe(e),
             })?;
             println!("{token}");
+        }
+        Command::Export { what, file, as_user } => {
+            let db = open(&url).await?;
+            let caller = match as_user {
+                Some(u) => {
+                    let id: i64 = sqlx::Row::try_get(
+                        &sqlx::query("SELECT id FROM users WHERE username = $1")
+                            .bind(u.clone())
+                            .fetch_optional(&db.pool)
+                            .await?
+                            .ok_or_else(|| anyhow::anyhow!("no user {u}"))?,
+                        "id",
+                    )?;
+                    auth::load_caller(&db, id)
+                        .await
+                        .map_err(describe)?
+                        .ok_or_else(|| anyhow::anyhow!("{u} is inactive"))?
+                }
+                // The operator holds the database itself; the export shows all of it.
+                None => crate::app::Caller { role: Role::Gm, ..Ctx::system().caller },
+            };
+            let table = match what.as_str() {
+                "accounts" => {
+                    let rows =
+                        crate::app::accounts::export(&db, &caller, &Default::default()).await.map_err(describe)?;
+                    crate::app::export::accounts_table(&rows, caller.sees_credit())
+                }
+                "contacts" => {
+                    let rows =
+                        crate::app::contacts::export(&db, &caller, &Default::default()).await.map_err(describe)?;
+                    crate::app::export::contacts_table(&rows)
+                }
+                other => bail!("cannot export {other}: choose accounts or contacts"),
+            };
+            let headers: Vec<String> = table.keys.iter().map(|k| k.to_string()).collect();
+            let bytes = if file.to_ascii_lowercase().ends_with(".xlsx") {
+                crate::app::export::xlsx(&table, &headers, &what)?
+            } else if file.to_ascii_lowercase().ends_with(".csv") {
+                crate::app::export::csv(&table, &headers)?
+            } else {
+                bail!("{file}: the file name must end in .xlsx or .csv");
+            };
+            std::fs::write(&file, bytes).with_context(|| format!("writing {file}"))?;
+            println!("{} {what} written to {file}", table.rows.len());
         }
         Command::Dataset { profile, seed, password } => {
             let db = open(&url).await?;

@@ -44,6 +44,12 @@ fn users_tokens_demo_and_backup() {
     assert!(line.starts_with("kam_") && !line.contains('\n') && line.len() > 40, "{tok:?}");
     assert!(!kam(&db, &["token", "create", "nobody"]).status.success());
 
+    // Exports: every account by default, or what one user may see; formulas neutralised.
+    let out = dir.path().join("contacts.xlsx");
+    ok(&kam(&db, &["export", "contacts", out.to_str().expect("path")]));
+    assert_eq!(&std::fs::read(&out).expect("xlsx")[..2], b"PK");
+    assert!(!kam(&db, &["export", "accounts", "accounts.txt"]).status.success());
+
     // The demo refuses a database that holds data.
     assert!(!kam(&db, &["demo"]).status.success());
 
@@ -64,4 +70,13 @@ fn demo_loads_an_empty_database() {
     }
     let users = ok(&kam(&db, &["user", "list"]));
     assert!(users.lines().count() >= 13);
+    let all = dir.path().join("all.csv");
+    ok(&kam(&db, &["export", "accounts", all.to_str().expect("path")]));
+    let all = std::fs::read_to_string(&all).expect("csv");
+    assert!(all.contains("credit_grade") && all.lines().count() > 200, "everything, credit included");
+    let mine = dir.path().join("rep.csv");
+    ok(&kam(&db, &["export", "accounts", mine.to_str().expect("path"), "--as", "rep"]));
+    let mine = std::fs::read_to_string(&mine).expect("csv");
+    assert!(!mine.contains("credit_grade"), "a rep's export has no credit");
+    assert!(mine.contains("北京华信精密制造有限公司") && mine.lines().count() < 60);
 }

@@ -331,3 +331,48 @@ fn templates_obey_the_content_security_policy() {
 fn regex_like_handler(src: &str) -> bool {
     ["onclick=", "onsubmit=", "onload=", "onchange=", "oninput="].iter().any(|h| src.contains(h))
 }
+
+#[tokio::test]
+async fn exports_in_both_formats_are_scoped_and_neutralised() {
+    use calamine::Reader;
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let rep = Auth::Bearer(w.tokens["repA"].clone());
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/accounts",
+            &rep,
+            Some(json!({"name": "=HYPERLINK(\"http://x\")", "industry": "other"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let csv = t.get("/api/v1/accounts/export?format=csv", &rep).await;
+    assert!(csv.body.contains("'=HYPERLINK"), "{}", csv.body);
+    assert!(!csv.body.contains("上海东方仪器"), "repC's account is not exported");
+    let x = t.get("/api/v1/accounts/export?format=xlsx", &rep).await;
+    assert_eq!(x.status, StatusCode::OK);
+    assert!(x.headers[header::CONTENT_DISPOSITION].to_str().expect("cd").contains("accounts.xlsx"));
+    let bytes = {
+        let req = Request::builder()
+            .uri("/api/v1/accounts/export?format=xlsx")
+            .header(header::AUTHORIZATION, format!("Bearer {}", w.tokens["repA"]))
+            .body(Body::empty())
+            .expect("req");
+        let res = tower::ServiceExt::oneshot(t.router.clone(), req).await.expect("res");
+        http_body_util::BodyExt::collect(res.into_body()).await.expect("body").to_bytes()
+    };
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("a real XLSX");
+    let sheet = wb.worksheet_range("accounts").expect("sheet");
+    let cells: Vec<String> = sheet.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect();
+    assert!(cells.contains(&"name".to_string()));
+    assert!(cells.contains(&"北京星河精密制造有限公司".to_string()));
+    assert!(cells.iter().any(|c| c.starts_with("'=HYPERLINK")));
+    assert!(!cells.iter().any(|c| c.contains("上海东方仪器") || c == "credit_grade"));
+    let r = t.get("/api/v1/accounts/export?format=pdf", &rep).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The UI export speaks the user's language.
+    let (sid, _) = t.ui_login("repA", PASSWORD, None).await.expect("sign in");
+    let page = t.get("/accounts/export.csv", &Auth::Session { cookie: sid, csrf: String::new() }).await;
+    assert!(page.body.contains("统一社会信用代码"));
+}

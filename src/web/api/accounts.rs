@@ -4,7 +4,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::json;
 
-use super::{csv_response, fail, id_of, q, q_i64, query_pairs, route, Api, ApiResult};
+use super::{export_response, fail, id_of, q, q_i64, query_pairs, route, Api, ApiResult};
 use crate::app::accounts::{self, Filter};
 use crate::app::input::Input;
 use crate::app::{contacts, export};
@@ -17,8 +17,8 @@ pub fn routes(api: Api) -> Api {
     let api = route!(api, POST "/api/v1/accounts", "Create an account", "accounts", [], true, create);
     let api = route!(api, GET "/api/v1/accounts/count", "Count accounts in scope matching the filters", "accounts",
         ["q", "owner", "region", "branch", "status", "rad_class", "industry", "level"], false, count);
-    let api = route!(api, GET "/api/v1/accounts/export", "Export accounts in scope as CSV", "accounts",
-        ["q", "owner", "region", "branch", "status", "rad_class", "industry", "level"], false, export_csv);
+    let api = route!(api, GET "/api/v1/accounts/export", "Export accounts in scope as CSV or XLSX (?format=xlsx)", "accounts",
+        ["format", "q", "owner", "region", "branch", "status", "rad_class", "industry", "level"], false, export_csv);
     let api = route!(api, GET "/api/v1/accounts/{id}", "Get one account", "accounts", [], false, get);
     let api = route!(api, PATCH "/api/v1/accounts/{id}", "Update an account (needs its version)", "accounts", [], true, update);
     let api = route!(api, DELETE "/api/v1/accounts/{id}", "Delete an account", "accounts", ["version"], false, delete);
@@ -56,10 +56,11 @@ async fn count(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) ->
 }
 
 async fn export_csv(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {
-    let f = filter_from(&query_pairs(raw)).map_err(fail(c.lang))?;
+    let p = query_pairs(raw);
+    let f = filter_from(&p).map_err(fail(c.lang))?;
     let rows = accounts::export(&s.app.db, &c.ctx.caller, &f).await.map_err(fail(c.lang))?;
-    let bytes = export::accounts_csv(&rows, c.ctx.caller.sees_credit()).map_err(|e| fail(c.lang)(e.into()))?;
-    Ok(csv_response(bytes, "accounts.csv"))
+    let t = export::accounts_table(&rows, c.ctx.caller.sees_credit());
+    export_response(&t, q(&p, "format"), None, "accounts").map_err(fail(c.lang))
 }
 
 async fn get(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>) -> ApiResult {

@@ -4,7 +4,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::json;
 
-use super::{csv_response, fail, id_of, q, q_i64, query_pairs, route, Api, ApiResult};
+use super::{export_response, fail, id_of, q, q_i64, query_pairs, route, Api, ApiResult};
 use crate::app::contacts::{self, Filter};
 use crate::app::export;
 use crate::app::input::Input;
@@ -14,7 +14,7 @@ use crate::web::AppState;
 pub fn routes(api: Api) -> Api {
     let api = route!(api, GET "/api/v1/contacts", "List contacts in scope", "contacts", ["q", "account_id", "cursor", "limit"], false, list);
     let api = route!(api, GET "/api/v1/contacts/count", "Count contacts in scope", "contacts", ["q", "account_id"], false, count);
-    let api = route!(api, GET "/api/v1/contacts/export", "Export contacts in scope as CSV", "contacts", ["q", "account_id"], false, export_csv);
+    let api = route!(api, GET "/api/v1/contacts/export", "Export contacts in scope as CSV or XLSX (?format=xlsx)", "contacts", ["format", "q", "account_id"], false, export_csv);
     let api = route!(api, GET "/api/v1/contacts/{id}", "Get one contact", "contacts", [], false, get);
     let api = route!(api, PATCH "/api/v1/contacts/{id}", "Update a contact (needs its version)", "contacts", [], true, update);
     route!(api, DELETE "/api/v1/contacts/{id}", "Delete a contact", "contacts", ["version"], false, delete)
@@ -41,10 +41,10 @@ async fn count(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) ->
 }
 
 async fn export_csv(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {
-    let f = filter(&query_pairs(raw)).map_err(fail(c.lang))?;
+    let p = query_pairs(raw);
+    let f = filter(&p).map_err(fail(c.lang))?;
     let rows = contacts::export(&s.app.db, &c.ctx.caller, &f).await.map_err(fail(c.lang))?;
-    let bytes = export::contacts_csv(&rows).map_err(|e| fail(c.lang)(e.into()))?;
-    Ok(csv_response(bytes, "contacts.csv"))
+    export_response(&export::contacts_table(&rows), q(&p, "format"), None, "contacts").map_err(fail(c.lang))
 }
 
 async fn get(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>) -> ApiResult {

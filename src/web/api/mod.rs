@@ -105,13 +105,33 @@ pub fn id_of(s: &str) -> Result<i64, DomainError> {
     s.parse().map_err(|_| DomainError::NotFound)
 }
 
-pub fn csv_response(bytes: Vec<u8>, name: &str) -> Response {
-    (
+/// An export as a download: XLSX when asked (`format=xlsx`), CSV otherwise. Headers are the
+/// field codes for the API, or labels in the user's language when `lang` is given (the UI).
+pub fn export_response(
+    t: &crate::app::export::Table,
+    format: Option<&str>,
+    lang: Option<Lang>,
+    name: &str,
+) -> Result<Response, DomainError> {
+    let headers: Vec<String> = match lang {
+        Some(l) => t.keys.iter().map(|k| l.t(&format!("field.{k}"))).collect(),
+        None => t.keys.iter().map(|k| k.to_string()).collect(),
+    };
+    let (bytes, ctype, ext) = match format {
+        Some("xlsx") => (
+            crate::app::export::xlsx(t, &headers, name)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+        None | Some("csv") => (crate::app::export::csv(t, &headers)?, "text/csv; charset=utf-8", "csv"),
+        Some(_) => return Err(DomainError::invalid("format", "invalid_choice")),
+    };
+    Ok((
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::CONTENT_TYPE, ctype.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.{ext}\"")),
         ],
         bytes,
     )
-        .into_response()
+        .into_response())
 }

@@ -14,21 +14,23 @@ use crate::app::input::Input;
 use crate::app::{export, org, users, Caller};
 use crate::domain::account::{Attitude, DecisionRole, Gender, Industry, Level, Status, RAD_CLASSES};
 use crate::domain::policy::{decide, Decision, Op};
-use crate::web::api::{csv_response, id_of, q, query_pairs};
+use crate::web::api::{export_response, id_of, q, query_pairs};
 use crate::web::auth::{UiCtx, UiForm};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/accounts", get(list))
-        .route("/accounts/export.csv", get(export_csv))
+        .route("/accounts/export.csv", get(|s, ui, q| export_accounts(s, ui, q, "csv")))
+        .route("/accounts/export.xlsx", get(|s, ui, q| export_accounts(s, ui, q, "xlsx")))
         .route("/accounts/new", get(new_form).post(create))
         .route("/accounts/{id}", get(show))
         .route("/accounts/{id}/edit", get(edit_form).post(update))
         .route("/accounts/{id}/delete", get(delete_confirm).post(delete))
         .route("/accounts/{id}/contacts/new", get(new_contact_form).post(create_contact))
         .route("/contacts", get(contact_list))
-        .route("/contacts/export.csv", get(contacts_csv))
+        .route("/contacts/export.csv", get(|s, ui, q| export_contacts(s, ui, q, "csv")))
+        .route("/contacts/export.xlsx", get(|s, ui, q| export_contacts(s, ui, q, "xlsx")))
         .route("/contacts/{id}", get(contact_show))
         .route("/contacts/{id}/edit", get(contact_edit_form).post(contact_update))
         .route("/contacts/{id}/delete", get(contact_delete_confirm).post(contact_delete))
@@ -172,18 +174,16 @@ fn opts(l: &Layout, kind: &str, codes: &[&str]) -> Vec<(String, String)> {
     codes.iter().map(|c| (c.to_string(), l.e(kind, c))).collect()
 }
 
-async fn export_csv(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+async fn export_accounts(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery, format: &str) -> Response {
     let p = query_pairs(raw);
     let res = async {
         let f = crate::web::api::accounts_filter(&p)?;
         let rows = accounts::export(&s.app.db, &ui.ctx.caller, &f).await?;
-        Ok::<_, crate::domain::DomainError>(export::accounts_csv(&rows, ui.ctx.caller.sees_credit())?)
+        let t = export::accounts_table(&rows, ui.ctx.caller.sees_credit());
+        export_response(&t, Some(format), Some(ui.lang), "accounts")
     }
     .await;
-    match res {
-        Ok(b) => csv_response(b, "accounts.csv"),
-        Err(e) => fail_page(&ui, e),
-    }
+    res.unwrap_or_else(|e| fail_page(&ui, e))
 }
 
 async fn account_form(s: &AppState, l: Layout, caller: &Caller, a: Option<&AccountView>) -> FormPage {
@@ -591,18 +591,15 @@ async fn contact_list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQu
     })
 }
 
-async fn contacts_csv(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+async fn export_contacts(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery, format: &str) -> Response {
     let p = query_pairs(raw);
     let f = contacts::Filter { q: q(&p, "q").map(str::to_string), ..Default::default() };
     let res = async {
         let rows = contacts::export(&s.app.db, &ui.ctx.caller, &f).await?;
-        Ok::<_, crate::domain::DomainError>(export::contacts_csv(&rows)?)
+        export_response(&export::contacts_table(&rows), Some(format), Some(ui.lang), "contacts")
     }
     .await;
-    match res {
-        Ok(b) => csv_response(b, "contacts.csv"),
-        Err(e) => fail_page(&ui, e),
-    }
+    res.unwrap_or_else(|e| fail_page(&ui, e))
 }
 
 #[derive(Template)]
