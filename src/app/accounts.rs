@@ -878,3 +878,78 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: i64, version: Option<i64>) -> Result
     tx.commit().await?;
     Ok(())
 }
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamMember {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+}
+
+/// The account team (besides owners): users who see the account as their own.
+pub async fn team(db: &Db, caller: &Caller, id: i64) -> Result<Vec<TeamMember>> {
+    ensure_visible(db, caller, id).await?;
+    let rows = sqlx::query(
+        "SELECT u.username, u.display_name, u.role FROM account_access aa JOIN users u ON u.id = aa.user_id \
+         WHERE aa.account_id = $1 AND aa.via = 'team' ORDER BY u.username",
+    )
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(TeamMember {
+                username: r.try_get("username")?,
+                display_name: r.try_get("display_name")?,
+                role: r.try_get("role")?,
+            })
+        })
+        .collect()
+}
+
+/// Adds or removes a team member (managers only); the account's version moves, so the change is
+/// one more state of the record, and its audit row names the member.
+pub async fn set_team_member(db: &Db, ctx: &Ctx, id: i64, username: &str, member: bool) -> Result<Vec<TeamMember>> {
+    let caller = &ctx.caller;
+    let mut tx = db.begin().await?;
+    fetch_scoped(tx.conn(), caller, id).await?;
+    if !caller.role.manages_accounts() {
+        return Err(Error::Forbidden);
+    }
+    let uid = active_user_id(tx.conn(), username).await?.ok_or_else(|| Error::invalid("username", "unknown_user"))?;
+    let exists =
+        sqlx::query("SELECT 1 AS x FROM account_access WHERE account_id = $1 AND user_id = $2 AND via = 'team'")
+            .bind(id)
+            .bind(uid)
+            .fetch_optional(tx.conn())
+            .await?
+            .is_some();
+    if exists == member {
+        return Err(Error::Conflict(if member { "already_member" } else { "not_member" }));
+    }
+    if member {
+        sqlx::query("INSERT INTO account_access (account_id, user_id, via) VALUES ($1, $2, 'team')")
+            .bind(id)
+            .bind(uid)
+            .execute(tx.conn())
+            .await?;
+    } else {
+        sqlx::query("DELETE FROM account_access WHERE account_id = $1 AND user_id = $2 AND via = 'team'")
+            .bind(id)
+            .bind(uid)
+            .execute(tx.conn())
+            .await?;
+    }
+    sqlx::query("UPDATE accounts SET version = version + 1, updated_at = $1 WHERE id = $2")
+        .bind(now())
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    super::visibility::refresh_account(tx.conn(), id).await?;
+    let change = serde_json::json!({ "team_member": username });
+    let (action, before, after) =
+        if member { ("team_add", None, Some(&change)) } else { ("team_remove", Some(&change), None) };
+    audit::record(&mut tx, ctx, "account", &id.to_string(), action, before, after).await?;
+    tx.commit().await?;
+    team(db, caller, id).await
+}

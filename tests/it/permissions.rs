@@ -240,3 +240,26 @@ async fn scope_follows_reassignment_and_the_manager_chain() {
     let first = t.get("/api/v1/accounts?limit=1", &tok("repB")).await.json();
     assert_eq!(first["items"][0]["name"], "阿尔法科技有限公司");
 }
+
+#[tokio::test]
+async fn the_account_team_sees_the_account() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let tok = |u: &str| Auth::Bearer(w.tokens[u].clone());
+    let x = format!("/api/v1/accounts/{}", w.account_x);
+    assert_eq!(t.get(&x, &tok("repC")).await.status, StatusCode::NOT_FOUND);
+    let r = t.call(Method::POST, &format!("{x}/team"), &tok("repA"), Some(json!({"username": "repC"}))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "a rep does not build the team");
+    let r = t.call(Method::POST, &format!("{x}/team"), &tok("manager"), Some(json!({"username": "repC"}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["items"][0]["username"], "repC");
+    assert_eq!(t.get(&x, &tok("repC")).await.status, StatusCode::OK, "a team member sees it");
+    assert!(t.get("/api/v1/contacts", &tok("repC")).await.body.contains("王志远"), "and its contacts");
+    let h = t.get(&format!("/api/v1/audit?entity=account&id={}", w.account_x), &tok("manager")).await.json();
+    assert_eq!(h["items"][0]["what"], "team_add");
+    let r = t.call(Method::POST, &format!("{x}/team"), &tok("manager"), Some(json!({"username": "repC"}))).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let r = t.call(Method::DELETE, &format!("{x}/team/repC"), &tok("manager"), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(t.get(&x, &tok("repC")).await.status, StatusCode::NOT_FOUND, "and loses it when removed");
+}

@@ -22,6 +22,9 @@ pub fn routes(api: Api) -> Api {
     let api = route!(api, GET "/api/v1/accounts/{id}", "Get one account", "accounts", [], false, get);
     let api = route!(api, PATCH "/api/v1/accounts/{id}", "Update an account (needs its version)", "accounts", [], true, update);
     let api = route!(api, DELETE "/api/v1/accounts/{id}", "Delete an account", "accounts", ["version"], false, delete);
+    let api = route!(api, GET "/api/v1/accounts/{id}/team", "The account team", "accounts", [], false, team);
+    let api = route!(api, POST "/api/v1/accounts/{id}/team", "Add a user to the account team (managers)", "accounts", [], true, team_add);
+    let api = route!(api, DELETE "/api/v1/accounts/{id}/team/{username}", "Remove a user from the account team (managers)", "accounts", [], false, team_remove);
     let api = route!(api, GET "/api/v1/accounts/{id}/contacts", "The account's contacts (buying committee)", "contacts", [], false, list_contacts);
     route!(api, POST "/api/v1/accounts/{id}/contacts", "Add a contact to the account", "contacts", [], true, create_contact)
 }
@@ -103,4 +106,23 @@ async fn create_contact(
     let inp = Input::from_json(&body).map_err(fail(c.lang))?;
     let v = contacts::create(&s.app.db, &c.ctx, id, &inp).await.map_err(fail(c.lang))?;
     Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+async fn team(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>) -> ApiResult {
+    let id = id_of(&id).map_err(fail(c.lang))?;
+    let items = accounts::team(&s.app.db, &c.ctx.caller, id).await.map_err(fail(c.lang))?;
+    Ok(Json(json!({"items": items, "next_cursor": null})).into_response())
+}
+
+async fn team_add(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult {
+    let id = id_of(&id).map_err(fail(c.lang))?;
+    let u = body.get("username").and_then(|v| v.as_str()).unwrap_or("");
+    let items = accounts::set_team_member(&s.app.db, &c.ctx, id, u, true).await.map_err(fail(c.lang))?;
+    Ok((StatusCode::CREATED, Json(json!({"items": items, "next_cursor": null}))).into_response())
+}
+
+async fn team_remove(State(s): State<AppState>, c: ApiCtx, Path((id, u)): Path<(String, String)>) -> ApiResult {
+    let id = id_of(&id).map_err(fail(c.lang))?;
+    accounts::set_team_member(&s.app.db, &c.ctx, id, &u, false).await.map_err(fail(c.lang))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

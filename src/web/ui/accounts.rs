@@ -28,6 +28,8 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/edit", get(edit_form).post(update))
         .route("/accounts/{id}/delete", get(delete_confirm).post(delete))
         .route("/accounts/{id}/contacts/new", get(new_contact_form).post(create_contact))
+        .route("/accounts/{id}/team", axum::routing::post(team_add))
+        .route("/accounts/{id}/team/{username}/remove", axum::routing::post(team_remove))
         .route("/contacts", get(contact_list))
         .route("/contacts/export.csv", get(|s, ui, q| export_contacts(s, ui, q, "csv")))
         .route("/contacts/export.xlsx", get(|s, ui, q| export_contacts(s, ui, q, "xlsx")))
@@ -277,6 +279,10 @@ struct AccountPage {
     history: Vec<HistoryRow>,
     can_edit: bool,
     can_delete: bool,
+    team: Vec<accounts::TeamMember>,
+    /// Users a manager may add to the team (empty for others).
+    candidates: Vec<(String, String)>,
+    can_manage_team: bool,
 }
 
 /// Contacts in org-chart order (each boss followed by their reports), with depth.
@@ -374,7 +380,23 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> R
         (l.t("field.notes"), dash(&a.notes), "notes".into()),
     ];
     let history = load_history(&s, &ui, &l, "account", a.id).await;
+    let team = accounts::team(&s.app.db, caller, a.id).await.unwrap_or_default();
+    let candidates = if caller.role.manages_accounts() {
+        users::list(&s.app.db)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|u| u.active && matches!(u.role.as_str(), "ka_rep" | "inside_sales" | "ka_manager"))
+            .filter(|u| !team.iter().any(|m| m.username == u.username))
+            .map(|u| (u.username.clone(), format!("{} ({})", u.display_name, u.username)))
+            .collect()
+    } else {
+        vec![]
+    };
     let page = AccountPage {
+        can_manage_team: caller.role.manages_accounts(),
+        team,
+        candidates,
         can_edit: decide(caller.role, true, Op::Update) == Decision::Allow,
         can_delete: decide(caller.role, true, Op::Delete) == Decision::Allow,
         contacts: org_chart(cs),
@@ -730,6 +752,30 @@ async fn contact_delete(State(s): State<AppState>, Path(id): Path<String>, form:
     .await;
     match res {
         Ok(aid) => Redirect::to(&format!("/accounts/{aid}#contacts")).into_response(),
+        Err(e) => fail_page(ui, e),
+    }
+}
+
+async fn team_add(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let res = async {
+        accounts::set_team_member(&s.app.db, &ui.ctx, id_of(&id)?, form.get("username").unwrap_or(""), true).await
+    }
+    .await;
+    match res {
+        Ok(_) => Redirect::to(&format!("/accounts/{id}#team")).into_response(),
+        Err(e) => fail_page(ui, e),
+    }
+}
+
+async fn team_remove(
+    State(s): State<AppState>,
+    Path((id, username)): Path<(String, String)>,
+    form: UiForm,
+) -> Response {
+    let ui = &form.ui;
+    match async { accounts::set_team_member(&s.app.db, &ui.ctx, id_of(&id)?, &username, false).await }.await {
+        Ok(_) => Redirect::to(&format!("/accounts/{id}#team")).into_response(),
         Err(e) => fail_page(ui, e),
     }
 }
