@@ -89,6 +89,14 @@ pub enum UserCmd {
     },
     /// One line per user: username, role, org unit, active.
     List,
+    /// Hand everything FROM holds (accounts, team places, direct reports) to TO in one step.
+    Handover { from: String, to: String },
+    /// Deactivate a user; one who still holds accounts needs --successor.
+    Deactivate {
+        username: String,
+        #[arg(long)]
+        successor: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -217,6 +225,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .map_err(describe)?;
             println!("added {code}");
+        }
+        Command::User(UserCmd::Handover { from, to }) => {
+            let db = open(&url).await?;
+            let h = crate::app::handover::hand_over(&db, &Ctx::system(), &from, &to).await.map_err(describe)?;
+            println!(
+                "{from} → {to}: {} accounts, {} team places, {} direct reports",
+                h.accounts, h.team_places, h.reports
+            );
+        }
+        Command::User(UserCmd::Deactivate { username, successor }) => {
+            let db = open(&url).await?;
+            users::set_active_with(&db, &Ctx::system(), &username, false, successor.as_deref())
+                .await
+                .map_err(describe)?;
+            println!("deactivated {username}");
         }
         Command::User(UserCmd::List) => {
             let db = open(&url).await?;

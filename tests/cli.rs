@@ -79,4 +79,14 @@ fn demo_loads_an_empty_database() {
     let mine = std::fs::read_to_string(&mine).expect("csv");
     assert!(!mine.contains("credit_grade"), "a rep's export has no credit");
     assert!(mine.contains("北京华信精密制造有限公司") && mine.lines().count() < 60);
+
+    // A leaving rep: deactivation waits for a successor; the hand-over moves the book.
+    let refused = kam(&db, &["user", "deactivate", "rep"]);
+    assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("successor"));
+    let moved = ok(&kam(&db, &["user", "handover", "rep", "rep2"]));
+    assert!(moved.contains("rep → rep2"), "{moved}");
+    ok(&kam(&db, &["user", "deactivate", "rep"]));
+    let theirs = dir.path().join("rep2.csv");
+    ok(&kam(&db, &["export", "accounts", theirs.to_str().expect("path"), "--as", "rep2"]));
+    assert!(std::fs::read_to_string(&theirs).expect("csv").contains("北京华信精密制造有限公司"));
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod contacts;
 pub mod export;
+pub mod handover;
 pub mod input;
 pub mod org;
 pub mod sql;

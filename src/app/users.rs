@@ -269,14 +269,36 @@ async fn get_in(tx: &mut WriteTx, username: &str) -> Result<UserView> {
     view(&r)
 }
 
-/// Deactivating ends the user's sessions and revokes their tokens in the same transaction.
+/// Deactivating ends the user's sessions and revokes their tokens in the same transaction. A
+/// user who still holds accounts needs a successor, who takes everything over first.
 pub async fn set_active(db: &Db, ctx: &Ctx, username: &str, active: bool) -> Result<UserView> {
+    set_active_with(db, ctx, username, active, None).await
+}
+
+pub async fn set_active_with(
+    db: &Db,
+    ctx: &Ctx,
+    username: &str,
+    active: bool,
+    successor: Option<&str>,
+) -> Result<UserView> {
     ctx.require_admin()?;
     let before = get(db, username).await?;
     if before.id == ctx.caller.user_id && !active {
         return Err(Error::Conflict("cannot_deactivate_self"));
     }
     let mut tx = db.begin().await?;
+    if !active {
+        match successor.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(to) => {
+                super::handover::hand_over_in(&mut tx, ctx, username, to).await?;
+            }
+            None if super::handover::holdings(tx.conn(), before.id).await? > 0 => {
+                return Err(Error::invalid("successor", "successor_required"));
+            }
+            None => {}
+        }
+    }
     sqlx::query("UPDATE users SET active = $1, version = version + 1, updated_at = $2 WHERE id = $3")
         .bind(active as i64)
         .bind(now())

@@ -257,6 +257,10 @@ async fn revoked_tokens_and_deactivated_users_stop_at_once() {
     assert_eq!(t.get("/api/v1/me", &other).await.status, StatusCode::OK);
     let admin = Auth::Bearer(w.tokens["admin"].clone());
     let r = t.call(Method::POST, "/api/v1/users/repA/deactivate", &admin, None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "repA still holds an account");
+    assert_eq!(r.json()["error"]["details"]["fields"]["successor"]["code"], "successor_required");
+    assert_eq!(t.get("/api/v1/me", &other).await.status, StatusCode::OK, "nothing happened");
+    let r = t.call(Method::POST, "/api/v1/users/repA/deactivate", &admin, Some(json!({"successor": "repB"}))).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["active"], false);
     assert_eq!(t.get("/api/v1/me", &other).await.status, StatusCode::UNAUTHORIZED);
@@ -312,4 +316,43 @@ async fn only_an_administrator_resets_another_users_password() {
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     t.ui_login("repB", PASSWORD, None).await.expect_err("the old password no longer works");
     t.ui_login("repB", "brand-new-pass", None).await.expect("the new one does");
+}
+
+#[tokio::test]
+async fn a_leaving_rep_hands_everything_over_in_one_step() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let admin = Auth::Bearer(w.tokens["admin"].clone());
+    let x = format!("/api/v1/accounts/{}", w.account_x);
+    let before = t.get(&x, &Auth::Bearer(w.tokens["director"].clone())).await.json();
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/users/repA/handover",
+            &Auth::Bearer(w.tokens["manager"].clone()),
+            Some(json!({"to": "repC"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "administrators only");
+    let r = t.call(Method::POST, "/api/v1/users/repA/handover", &admin, Some(json!({"to": "repA"}))).await;
+    assert_eq!(r.json()["error"]["details"]["fields"]["successor"]["code"], "successor_same");
+    let r = t.call(Method::POST, "/api/v1/users/repA/handover", &admin, Some(json!({"to": "repC"}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["accounts"], 1);
+    let after = t.get(&x, &Auth::Bearer(w.tokens["repC"].clone())).await;
+    assert_eq!(after.status, StatusCode::OK, "the successor sees the account");
+    assert_eq!(after.json()["owner"], "repC");
+    assert_eq!(after.json()["version"], before["version"].as_i64().unwrap_or(0) + 1);
+    assert_eq!(t.get(&x, &Auth::Bearer(w.tokens["repA"].clone())).await.status, StatusCode::NOT_FOUND);
+    assert!(
+        t.get("/api/v1/contacts", &Auth::Bearer(w.tokens["repC"].clone())).await.body.contains("王志远"),
+        "contacts follow"
+    );
+    let h = t.get(&format!("/api/v1/audit?entity=account&id={}", w.account_x), &admin).await.json();
+    assert_eq!(h["items"][0]["what"], "hand_over");
+    assert_eq!(h["items"][0]["before"]["owner"], "repA");
+    assert_eq!(h["items"][0]["after"]["owner"], "repC");
+    // repA now holds nothing and can leave without a successor.
+    let r = t.call(Method::POST, "/api/v1/users/repA/deactivate", &admin, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }

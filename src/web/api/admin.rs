@@ -22,7 +22,10 @@ pub fn routes(api: Api) -> Api {
     let api = route!(api, POST "/api/v1/users", "Create a user (admin)", "users", [], true, create_user);
     let api = route!(api, GET "/api/v1/users/{username}", "One user", "users", [], false, get_user);
     let api = route!(api, PATCH "/api/v1/users/{username}", "Change a user's role, org, manager (admin)", "users", [], true, update_user);
-    let api = route!(api, POST "/api/v1/users/{username}/deactivate", "Deactivate a user: ends sessions and tokens (admin)", "users", [], false, deactivate);
+    let api = route!(api, POST "/api/v1/users/{username}/deactivate",
+        "Deactivate a user: ends sessions and tokens (admin); body {\"successor\"} when they hold accounts", "users", [], true, deactivate);
+    let api = route!(api, POST "/api/v1/users/{username}/handover",
+        "Hand everything a user holds to a successor in one step (admin): body {\"to\"}", "users", [], true, handover);
     let api = route!(api, POST "/api/v1/users/{username}/activate", "Reactivate a user (admin)", "users", [], false, activate);
     let api = route!(api, POST "/api/v1/users/{username}/password", "Set a user's password (admin, or the user themselves)", "users", [], true, set_password);
     route!(api, GET "/api/v1/audit", "The audit trail the caller may see", "audit", ["entity", "id", "cursor", "limit"], false, list_audit)
@@ -72,8 +75,20 @@ async fn update_user(State(s): State<AppState>, c: ApiCtx, Path(u): Path<String>
     Ok(Json(users::update(&s.app.db, &c.ctx, &u, &inp).await.map_err(fail(c.lang))?).into_response())
 }
 
-async fn deactivate(State(s): State<AppState>, c: ApiCtx, Path(u): Path<String>) -> ApiResult {
-    Ok(Json(users::set_active(&s.app.db, &c.ctx, &u, false).await.map_err(fail(c.lang))?).into_response())
+async fn deactivate(State(s): State<AppState>, c: ApiCtx, Path(u): Path<String>, body: axum::body::Bytes) -> ApiResult {
+    // The body is optional: `{"successor": "…"}` when the user still holds accounts.
+    let b: serde_json::Value = if body.is_empty() {
+        json!({})
+    } else {
+        serde_json::from_slice(&body).map_err(|_| fail(c.lang)(DomainError::invalid("body", "invalid_json")))?
+    };
+    let succ = b.get("successor").and_then(|v| v.as_str());
+    Ok(Json(users::set_active_with(&s.app.db, &c.ctx, &u, false, succ).await.map_err(fail(c.lang))?).into_response())
+}
+
+async fn handover(State(s): State<AppState>, c: ApiCtx, Path(u): Path<String>, JsonBody(b): JsonBody) -> ApiResult {
+    let to = b.get("to").and_then(|v| v.as_str()).unwrap_or("");
+    Ok(Json(crate::app::handover::hand_over(&s.app.db, &c.ctx, &u, to).await.map_err(fail(c.lang))?).into_response())
 }
 
 async fn activate(State(s): State<AppState>, c: ApiCtx, Path(u): Path<String>) -> ApiResult {

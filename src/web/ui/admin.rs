@@ -5,7 +5,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::accounts::ConfirmPage;
 use super::forms::{Field, FormPage};
 use super::{fail_page, history_rows, render, HistoryRow, Layout};
 use crate::app::audit;
@@ -26,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{username}/edit", get(edit_user).post(update_user))
         .route("/admin/users/{username}/deactivate", get(deactivate_confirm).post(deactivate))
         .route("/admin/users/{username}/activate", post(activate))
+        .route("/admin/users/{username}/handover", get(handover_form).post(handover))
         .route("/admin/users/{username}/password", get(password_form).post(reset_password))
         .route("/admin/org", get(org_page))
         .route("/admin/org/new", get(new_org).post(create_org))
@@ -163,25 +163,83 @@ async fn update_user(State(s): State<AppState>, Path(username): Path<String>, fo
     }
 }
 
-async fn deactivate_confirm(ui: UiCtx, Path(username): Path<String>) -> Response {
+/// The successor choice shared by the deactivate and hand-over pages.
+async fn successor_page(s: &AppState, ui: &UiCtx, username: &str, deactivate: bool) -> FormPage {
+    let l = Layout::new(ui, "users", username.to_string());
+    let held = async {
+        let u = users::get(&s.app.db, username).await?;
+        let mut conn = s.app.db.pool.acquire().await?;
+        crate::app::handover::holdings(&mut conn, u.id).await
+    }
+    .await
+    .unwrap_or(0);
+    let all = users::list(&s.app.db).await.unwrap_or_default();
+    let others: Vec<(String, String)> = all
+        .iter()
+        .filter(|u| u.active && u.username != username && u.role != "admin")
+        .map(|u| (u.username.clone(), format!("{} ({}, {})", u.display_name, u.username, l.e("role", &u.role))))
+        .collect();
+    let mut f = Field::new(&l, "successor", "select", None).options(others);
+    f.label = l.t("users.successor");
+    f.help = Some(l.t("users.holds").replace("{n}", &held.to_string()));
+    f.required = !deactivate || held > 0;
+    let (heading, action, submit) = if deactivate {
+        (
+            format!("{} · {username}", l.t("users.deactivate")),
+            format!("/admin/users/{username}/deactivate"),
+            l.t("users.deactivate"),
+        )
+    } else {
+        (
+            format!("{} · {username}", l.t("users.handover")),
+            format!("/admin/users/{username}/handover"),
+            l.t("users.handover"),
+        )
+    };
+    let mut page = FormPage {
+        heading,
+        action,
+        fields: vec![f],
+        version: None,
+        submit,
+        cancel: "/admin/users".into(),
+        errors: vec![],
+        l,
+    };
+    if deactivate {
+        page.errors.clear();
+        page.l.flash.push(page.l.t("users.deactivate_confirm"));
+    }
+    page
+}
+
+async fn deactivate_confirm(State(s): State<AppState>, ui: UiCtx, Path(username): Path<String>) -> Response {
     if let Err(r) = admin_only(&ui) {
         return r;
     }
-    let l = Layout::new(&ui, "users", username.clone());
-    render(&ConfirmPage {
-        heading: format!("{} · {username}", l.t("users.deactivate")),
-        message: l.t("users.deactivate_confirm"),
-        action: format!("/admin/users/{username}/deactivate"),
-        version: None,
-        submit: l.t("users.deactivate"),
-        cancel: "/admin/users".into(),
-        l,
-    })
+    render(&successor_page(&s, &ui, &username, true).await)
 }
 
 async fn deactivate(State(s): State<AppState>, Path(username): Path<String>, form: UiForm) -> Response {
-    match users::set_active(&s.app.db, &form.ui.ctx, &username, false).await {
+    match users::set_active_with(&s.app.db, &form.ui.ctx, &username, false, form.get("successor")).await {
         Ok(_) => Redirect::to("/admin/users").into_response(),
+        Err(e @ DomainError::Invalid(_)) => successor_page(&s, &form.ui, &username, true).await.with_error(&e),
+        Err(e) => fail_page(&form.ui, e),
+    }
+}
+
+async fn handover_form(State(s): State<AppState>, ui: UiCtx, Path(username): Path<String>) -> Response {
+    if let Err(r) = admin_only(&ui) {
+        return r;
+    }
+    render(&successor_page(&s, &ui, &username, false).await)
+}
+
+async fn handover(State(s): State<AppState>, Path(username): Path<String>, form: UiForm) -> Response {
+    match crate::app::handover::hand_over(&s.app.db, &form.ui.ctx, &username, form.get("successor").unwrap_or("")).await
+    {
+        Ok(_) => Redirect::to("/admin/users").into_response(),
+        Err(e @ DomainError::Invalid(_)) => successor_page(&s, &form.ui, &username, false).await.with_error(&e),
         Err(e) => fail_page(&form.ui, e),
     }
 }
