@@ -376,3 +376,58 @@ async fn exports_in_both_formats_are_scoped_and_neutralised() {
     let page = t.get("/accounts/export.csv", &Auth::Session { cookie: sid, csrf: String::new() }).await;
     assert!(page.body.contains("统一社会信用代码"));
 }
+
+#[tokio::test]
+async fn every_page_renders_for_the_roles_that_use_it() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let (admin, _) = t.ui_login("admin", PASSWORD, None).await.expect("admin");
+    let admin = Auth::Session { cookie: admin, csrf: String::new() };
+    for p in [
+        "/admin/users",
+        "/admin/users/new",
+        "/admin/users/repA/edit",
+        "/admin/users/repA/password",
+        "/admin/users/repA/handover",
+        "/admin/users/repA/deactivate",
+        "/admin/org",
+        "/admin/org/new",
+        "/admin/org/N/edit",
+        "/audit",
+        "/profile",
+    ] {
+        let r = t.get(p, &admin).await;
+        assert_eq!(r.status, StatusCode::OK, "{p}: {}", r.body);
+        assert!(r.body.contains("</html>"), "{p} is a whole page");
+    }
+    assert!(
+        t.get("/admin/users/repA/deactivate", &admin).await.body.contains("1 个客户"),
+        "the page says what repA holds"
+    );
+    assert_eq!(t.get("/", &admin).await.headers[header::LOCATION], "/admin/users");
+    let (dir, _) = t.ui_login("director", PASSWORD, None).await.expect("director");
+    let dir = Auth::Session { cookie: dir, csrf: String::new() };
+    let x = w.account_x;
+    for p in [
+        "/accounts".to_string(),
+        "/accounts/new".into(),
+        format!("/accounts/{x}"),
+        format!("/accounts/{x}/edit"),
+        format!("/accounts/{x}/delete"),
+        format!("/accounts/{x}/contacts/new"),
+        "/contacts".into(),
+        format!("/contacts/{}", w.contact_x),
+        format!("/contacts/{}/edit", w.contact_x),
+        format!("/contacts/{}/delete", w.contact_x),
+        "/accounts?sort=-buying_power&industry=enterprise&q=%E6%98%9F".into(),
+        "/accounts/export.xlsx".into(),
+    ] {
+        let r = t.get(&p, &dir).await;
+        assert_eq!(r.status, StatusCode::OK, "{p}: {}", r.body);
+    }
+    // Admin pages are not for others.
+    assert_eq!(t.get("/admin/users", &dir).await.status, StatusCode::FORBIDDEN);
+    // Unknown records are 404 pages, not errors.
+    assert_eq!(t.get("/accounts/999999", &dir).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(t.get("/accounts/abc", &dir).await.status, StatusCode::NOT_FOUND);
+}
