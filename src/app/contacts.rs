@@ -449,3 +449,64 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: i64, version: Option<i64>) -> Result
     tx.commit().await?;
     Ok(())
 }
+
+/// A change of attitude or relationship strength of one contact, from the audit trail.
+#[derive(Debug, Clone, Serialize)]
+pub struct RelationshipChange {
+    pub contact_id: i64,
+    pub at: String,
+    pub who: String,
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// How the buying committee's attitudes and relationships changed since `since` (a date).
+pub async fn relationship_changes(
+    db: &Db,
+    caller: &Caller,
+    account_id: i64,
+    since: &str,
+) -> Result<Vec<RelationshipChange>> {
+    let since = parse_date(since).map_err(|c| Error::invalid("since", c))?;
+    let ids: Vec<String> = of_account(db, caller, account_id).await?.iter().map(|c| c.id.to_string()).collect();
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut s = Sql::new(
+        "SELECT entity_id, at, actor, before_json, after_json FROM audit_log \
+         WHERE entity = 'contact' AND action = 'update' AND at >= ",
+    );
+    s.bind(format!("{since}T00:00:00Z")).push(" AND entity_id IN (");
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            s.push(", ");
+        }
+        s.bind(id.as_str());
+    }
+    s.push(") ORDER BY id");
+    let show = |v: Option<&Value>| {
+        v.filter(|v| !v.is_null()).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+    };
+    let mut out = vec![];
+    for r in s.query().fetch_all(&db.pool).await? {
+        let parse = |c: &str| -> Result<Value> {
+            let t: Option<String> = r.try_get(c)?;
+            Ok(t.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Value::Null))
+        };
+        let (b, a) = (parse("before_json")?, parse("after_json")?);
+        for field in ["attitude", "relationship"] {
+            if b.get(field) != a.get(field) {
+                out.push(RelationshipChange {
+                    contact_id: r.try_get::<String, _>("entity_id")?.parse().unwrap_or(0),
+                    at: r.try_get("at")?,
+                    who: r.try_get("actor")?,
+                    field: field.to_string(),
+                    before: show(b.get(field)),
+                    after: show(a.get(field)),
+                });
+            }
+        }
+    }
+    Ok(out)
+}

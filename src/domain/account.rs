@@ -37,6 +37,12 @@ string_enum!(Attitude { Supporter = "supporter", Neutral = "neutral", Opponent =
 
 string_enum!(Gender { Male = "male", Female = "female" });
 
+/// A coverage gap in the buying committee: someone who decides or sets policy, with whom we
+/// have no working relationship (none recorded, or strength 1 of 5).
+pub fn coverage_gap(decision_role: Option<&str>, relationship: Option<i64>) -> bool {
+    matches!(decision_role, Some("decision_maker" | "policy_maker")) && relationship.unwrap_or(0) <= 1
+}
+
 pub const RAD_CLASSES: [&str; 9] = ["R1", "R2", "R3", "D1", "D2", "D3", "A1", "A2", "A3"];
 
 /// Share of wallet in basis points: trailing-12-month sales ÷ buying power. None without BP.
@@ -73,6 +79,14 @@ pub fn rad_class(sales_12m_fen: Option<i64>, buying_power_fen: Option<i64>) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_decision_maker_without_relationship_is_a_gap() {
+        assert!(coverage_gap(Some("decision_maker"), None));
+        assert!(coverage_gap(Some("policy_maker"), Some(1)));
+        assert!(!coverage_gap(Some("decision_maker"), Some(3)));
+        assert!(!coverage_gap(Some("end_user"), None));
+    }
 
     #[test]
     fn rad_boundaries() {

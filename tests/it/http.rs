@@ -431,3 +431,49 @@ async fn every_page_renders_for_the_roles_that_use_it() {
     assert_eq!(t.get("/accounts/999999", &dir).await.status, StatusCode::NOT_FOUND);
     assert_eq!(t.get("/accounts/abc", &dir).await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_relationship_map_shows_attitudes_gaps_and_changes() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let rep = Auth::Bearer(w.tokens["repA"].clone());
+    // The boss decides but we have no relationship: a gap. A supporter reports to him.
+    let r = t
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/contacts/{}", w.contact_x),
+            &rep,
+            Some(json!({"version": 1, "decision_role": "decision_maker", "attitude": "opponent"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = t.call(Method::POST, &format!("/api/v1/accounts/{}/contacts", w.account_x), &rep,
+        Some(json!({"name": "陈晓", "reports_to": w.contact_x, "decision_role": "influencer", "attitude": "supporter", "relationship": 4}))).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let (sid, _) = t.ui_login("repA", PASSWORD, None).await.expect("sign in");
+    let ui = Auth::Session { cookie: sid, csrf: String::new() };
+    let page = t.get(&format!("/accounts/{}", w.account_x), &ui).await.body;
+    let svg = page.split("<svg").nth(1).expect("an SVG map");
+    assert_eq!(svg.matches("class=\"person").count(), 2);
+    assert!(svg.contains(&format!("class=\"person gap\" data-contact=\"{}\"", w.contact_x)), "the boss is a gap");
+    assert!(svg.contains("#fee4e2") && svg.contains("#dcfae6"), "opponent red, supporter green");
+    assert!(svg.contains("●●●●○"), "relationship strength as dots");
+    assert!(svg.contains("<path"), "a reporting line");
+    // We win him over; the map can show what changed since a date.
+    let r = t
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/contacts/{}", w.contact_x),
+            &rep,
+            Some(json!({"version": 2, "attitude": "supporter", "relationship": 3})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let page = t.get(&format!("/accounts/{}?since={today}", w.account_x), &ui).await.body;
+    let changes = page.split("id=\"relmap-changes\"").nth(1).expect("a change list");
+    assert!(changes.contains("反对") && changes.contains("支持") && changes.contains("3/5"), "{changes}");
+    assert!(!page.contains("class=\"person gap\""), "no gap any more");
+    let r = t.get(&format!("/accounts/{}?since=yesterday", w.account_x), &ui).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}

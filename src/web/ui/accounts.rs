@@ -280,6 +280,10 @@ struct AccountPage {
     can_edit: bool,
     can_delete: bool,
     team: Vec<accounts::TeamMember>,
+    /// The relationship map (SVG drawn by the server), and the changes since `since`.
+    relmap: Option<String>,
+    since: String,
+    changes: Vec<(String, String, String, String, String)>,
     /// Users a manager may add to the team (empty for others).
     candidates: Vec<(String, String)>,
     can_manage_team: bool,
@@ -329,8 +333,9 @@ async fn load_history(s: &AppState, ui: &UiCtx, l: &Layout, entity: &str, id: i6
     history_rows(l, audit::list(&s.app.db, &ui.ctx, &f).await.map(|p| p.items).unwrap_or_default())
 }
 
-async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
     let caller = &ui.ctx.caller;
+    let since = q(&query_pairs(raw), "since").map(str::to_string);
     let res = async {
         let id = id_of(&id)?;
         let a = accounts::get(&s.app.db, caller, id).await?;
@@ -393,7 +398,36 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> R
     } else {
         vec![]
     };
+    let changes = match &since {
+        Some(d) => match contacts::relationship_changes(&s.app.db, caller, a.id, d).await {
+            Ok(c) => c,
+            Err(e) => return fail_page(&ui, e),
+        },
+        None => vec![],
+    };
+    let relmap = super::relmap::draw(&l, &cs, &changes);
+    let label = |field: &str, v: &Option<String>| match (field, v) {
+        (_, None) => "—".to_string(),
+        ("attitude", Some(v)) => l.e("attitude", v),
+        (_, Some(v)) => format!("{v}/5"),
+    };
+    let changes = changes
+        .iter()
+        .map(|ch| {
+            let who = cs.iter().find(|c| c.id == ch.contact_id).map(|c| c.name.clone()).unwrap_or_default();
+            (
+                ch.at.get(..10).unwrap_or(&ch.at).to_string(),
+                who,
+                l.e("field", &ch.field),
+                label(&ch.field, &ch.before),
+                label(&ch.field, &ch.after),
+            )
+        })
+        .collect();
     let page = AccountPage {
+        relmap,
+        since: since.unwrap_or_default(),
+        changes,
         can_manage_team: caller.role.manages_accounts(),
         team,
         candidates,

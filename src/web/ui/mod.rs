@@ -3,6 +3,7 @@
 mod accounts;
 mod admin;
 mod forms;
+mod relmap;
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
