@@ -953,3 +953,19 @@ pub async fn set_team_member(db: &Db, ctx: &Ctx, id: i64, username: &str, member
     tx.commit().await?;
     team(db, caller, id).await
 }
+
+/// Rebuilds access and visibility after an owner field changed outside `update` (pool,
+/// hand-over).
+pub async fn after_owner_change(tx: &mut WriteTx, id: i64) -> Result<()> {
+    let (d, _) = load_data(tx.conn(), id).await?;
+    refresh_access(tx.conn(), id, &d).await?;
+    super::visibility::refresh_account(tx.conn(), id).await
+}
+
+/// An account as a pool page shows it (the pool decided the caller may see it).
+pub async fn get_unscoped_for_pool(db: &Db, caller: &Caller, id: i64) -> Result<AccountView> {
+    let mut s = Sql::new(&select());
+    s.push(" WHERE a.id = ").bind(id);
+    let row = s.query().fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
+    Ok(view_from_row(&row)?.for_caller(caller))
+}

@@ -9,6 +9,7 @@ pub mod export;
 pub mod handover;
 pub mod input;
 pub mod org;
+pub mod pool;
 pub mod sql;
 pub mod users;
 pub mod visibility;
@@ -27,6 +28,8 @@ pub struct Settings {
     pub max_failed_logins_per_hour: i64,
     /// Mark cookies `Secure` (serve behind HTTPS).
     pub secure_cookies: bool,
+    /// How many accounts one salesperson may hold claimed from the regional pool.
+    pub pool_claim_limit: i64,
 }
 
 impl Default for Settings {
@@ -36,6 +39,7 @@ impl Default for Settings {
             session_absolute_secs: 12 * 3600,
             max_failed_logins_per_hour: 100,
             secure_cookies: false,
+            pool_claim_limit: 50,
         }
     }
 }

@@ -425,6 +425,12 @@ async fn every_page_renders_for_the_roles_that_use_it() {
         let r = t.get(&p, &dir).await;
         assert_eq!(r.status, StatusCode::OK, "{p}: {}", r.body);
     }
+    let (rep, _) = t.ui_login("repA", PASSWORD, None).await.expect("rep");
+    let rep = Auth::Session { cookie: rep, csrf: String::new() };
+    let r = t.get("/pool", &rep).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("客户资源库"));
+    assert_eq!(t.get("/pool", &dir).await.status, StatusCode::FORBIDDEN, "the director has no pool");
     // Admin pages are not for others.
     assert_eq!(t.get("/admin/users", &dir).await.status, StatusCode::FORBIDDEN);
     // Unknown records are 404 pages, not errors.

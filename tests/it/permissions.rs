@@ -263,3 +263,63 @@ async fn the_account_team_sees_the_account() {
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert_eq!(t.get(&x, &tok("repC")).await.status, StatusCode::NOT_FOUND, "and loses it when removed");
 }
+
+#[tokio::test]
+async fn the_regional_pool_lets_one_rep_claim_and_release() {
+    let t = TestApp::with_settings(kam::app::Settings { pool_claim_limit: 2, ..Default::default() }).await;
+    let w = seed(&t).await;
+    let tok = |u: &str| Auth::Bearer(w.tokens[u].clone());
+    let mut ids = vec![];
+    for (name, region) in [("资源库甲公司", "N"), ("资源库乙公司", "N"), ("资源库丙公司", "N"), ("华东资源库公司", "E")]
+    {
+        let r = t
+            .call(
+                Method::POST,
+                "/api/v1/accounts",
+                &tok("director"),
+                Some(json!({"name": name, "industry": "enterprise", "region": region})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(r.json()["owner"], json!(null));
+        ids.push(r.json()["id"].as_i64().expect("id"));
+    }
+    // Reps of region N see N's pool, not E's; others have no pool.
+    let pool = t.get("/api/v1/pool", &tok("repA")).await.body;
+    assert!(pool.contains("资源库甲公司") && !pool.contains("华东资源库公司") && !pool.contains("北京星河"), "{pool}");
+    assert!(t.get("/api/v1/pool", &tok("repC")).await.body.contains("华东资源库公司"));
+    assert_eq!(t.get("/api/v1/pool", &tok("director")).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        t.get(&format!("/api/v1/accounts/{}", ids[0]), &tok("repA")).await.status,
+        StatusCode::NOT_FOUND,
+        "not theirs yet"
+    );
+    // Two reps claim the same account at once: exactly one wins.
+    let claim0 = format!("/api/v1/accounts/{}/claim", ids[0]);
+    let (ta, tb) = (tok("repA"), tok("repB"));
+    let (a, b) = tokio::join!(t.call(Method::POST, &claim0, &ta, None), t.call(Method::POST, &claim0, &tb, None));
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT], "{} / {}", a.body, b.body);
+    let (winner, loser) = if a.status == StatusCode::OK { ("repA", "repB") } else { ("repB", "repA") };
+    assert_eq!(t.get(&format!("/api/v1/accounts/{}", ids[0]), &tok(winner)).await.json()["owner"], winner);
+    assert_eq!(t.get(&format!("/api/v1/accounts/{}", ids[0]), &tok(loser)).await.status, StatusCode::NOT_FOUND);
+    assert!(!t.get("/api/v1/pool", &tok(loser)).await.body.contains("资源库甲公司"), "gone from the pool");
+    // Another region's pool is out of reach; the limit holds.
+    let r = t.call(Method::POST, &format!("/api/v1/accounts/{}/claim", ids[3]), &tok(winner), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = t.call(Method::POST, &format!("/api/v1/accounts/{}/claim", ids[1]), &tok(winner), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = t.call(Method::POST, &format!("/api/v1/accounts/{}/claim", ids[2]), &tok(winner), None).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.json()["error"]["code"], "claim_limit");
+    // Releasing gives it back; an owned (not claimed) account cannot be released.
+    let r = t.call(Method::POST, &format!("/api/v1/accounts/{}/release", ids[0]), &tok(winner), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert!(t.get("/api/v1/pool", &tok(loser)).await.body.contains("资源库甲公司"));
+    let r = t.call(Method::POST, &format!("/api/v1/accounts/{}/release", w.account_x), &tok("repA"), None).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let h = t.get(&format!("/api/v1/audit?entity=account&id={}", ids[0]), &tok("director")).await.json();
+    let whats: Vec<&str> = h["items"].as_array().expect("items").iter().filter_map(|e| e["what"].as_str()).collect();
+    assert_eq!(whats[..2], ["release", "claim"]);
+}

@@ -22,6 +22,10 @@ pub fn routes(api: Api) -> Api {
     let api = route!(api, GET "/api/v1/accounts/{id}", "Get one account", "accounts", [], false, get);
     let api = route!(api, PATCH "/api/v1/accounts/{id}", "Update an account (needs its version)", "accounts", [], true, update);
     let api = route!(api, DELETE "/api/v1/accounts/{id}", "Delete an account", "accounts", ["version"], false, delete);
+    let api = route!(api, GET "/api/v1/pool", "The regional resource pool: accounts without an owner in the caller's region",
+        "pool", ["q", "cursor", "limit"], false, pool_list);
+    let api = route!(api, POST "/api/v1/accounts/{id}/claim", "Claim an account from the pool (first claim wins)", "pool", [], false, claim);
+    let api = route!(api, POST "/api/v1/accounts/{id}/release", "Give a claimed account back to the pool", "pool", [], false, release);
     let api = route!(api, GET "/api/v1/accounts/{id}/team", "The account team", "accounts", [], false, team);
     let api = route!(api, POST "/api/v1/accounts/{id}/team", "Add a user to the account team (managers)", "accounts", [], true, team_add);
     let api = route!(api, DELETE "/api/v1/accounts/{id}/team/{username}", "Remove a user from the account team (managers)", "accounts", [], false, team_remove);
@@ -124,5 +128,27 @@ async fn team_add(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>, 
 async fn team_remove(State(s): State<AppState>, c: ApiCtx, Path((id, u)): Path<(String, String)>) -> ApiResult {
     let id = id_of(&id).map_err(fail(c.lang))?;
     accounts::set_team_member(&s.app.db, &c.ctx, id, &u, false).await.map_err(fail(c.lang))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn pool_list(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {
+    let p = query_pairs(raw);
+    let limit = q_i64(&p, "limit").map_err(fail(c.lang))?;
+    let page = crate::app::pool::list(&s.app.db, &c.ctx.caller, q(&p, "q"), q(&p, "cursor"), limit)
+        .await
+        .map_err(fail(c.lang))?;
+    Ok(Json(page).into_response())
+}
+
+async fn claim(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>) -> ApiResult {
+    let id = id_of(&id).map_err(fail(c.lang))?;
+    let a =
+        crate::app::pool::claim(&s.app.db, &c.ctx, id, s.app.settings.pool_claim_limit).await.map_err(fail(c.lang))?;
+    Ok(Json(a).into_response())
+}
+
+async fn release(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>) -> ApiResult {
+    let id = id_of(&id).map_err(fail(c.lang))?;
+    crate::app::pool::release(&s.app.db, &c.ctx, id).await.map_err(fail(c.lang))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

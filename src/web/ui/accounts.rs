@@ -28,6 +28,9 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/edit", get(edit_form).post(update))
         .route("/accounts/{id}/delete", get(delete_confirm).post(delete))
         .route("/accounts/{id}/contacts/new", get(new_contact_form).post(create_contact))
+        .route("/pool", get(pool_page))
+        .route("/accounts/{id}/claim", axum::routing::post(claim))
+        .route("/accounts/{id}/release", axum::routing::post(release))
         .route("/accounts/{id}/team", axum::routing::post(team_add))
         .route("/accounts/{id}/team/{username}/remove", axum::routing::post(team_remove))
         .route("/contacts", get(contact_list))
@@ -287,6 +290,7 @@ struct AccountPage {
     /// Users a manager may add to the team (empty for others).
     candidates: Vec<(String, String)>,
     can_manage_team: bool,
+    can_release: bool,
 }
 
 /// Contacts in org-chart order (each boss followed by their reports), with depth.
@@ -424,7 +428,17 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
             )
         })
         .collect();
+    let claimed: Option<String> = sqlx::query("SELECT claimed_at FROM accounts WHERE id = $1")
+        .bind(a.id)
+        .fetch_one(&s.app.db.pool)
+        .await
+        .ok()
+        .and_then(|r| sqlx::Row::try_get(&r, "claimed_at").ok())
+        .flatten();
+    let mine = a.owner.as_deref() == Some(caller.username.as_str())
+        || a.inside_owner.as_deref() == Some(caller.username.as_str());
     let page = AccountPage {
+        can_release: claimed.is_some() && mine,
         relmap,
         since: since.unwrap_or_default(),
         changes,
@@ -810,6 +824,55 @@ async fn team_remove(
     let ui = &form.ui;
     match async { accounts::set_team_member(&s.app.db, &ui.ctx, id_of(&id)?, &username, false).await }.await {
         Ok(_) => Redirect::to(&format!("/accounts/{id}#team")).into_response(),
+        Err(e) => fail_page(ui, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pool.html")]
+struct PoolPage {
+    l: Layout,
+    q: String,
+    rows: Vec<AccountView>,
+    next_href: Option<String>,
+}
+
+async fn pool_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    let p = query_pairs(raw);
+    match crate::app::pool::list(&s.app.db, &ui.ctx.caller, q(&p, "q"), q(&p, "cursor"), None).await {
+        Ok(page) => {
+            let qv = q(&p, "q").unwrap_or("").to_string();
+            let next_href = page.next_cursor.map(|c| {
+                format!(
+                    "/pool?{}",
+                    serde_urlencoded::to_string([("q", qv.as_str()), ("cursor", c.as_str())]).unwrap_or_default()
+                )
+            });
+            render(&PoolPage {
+                l: Layout::new(&ui, "pool", ui.lang.t("pool.title")),
+                q: qv,
+                rows: page.items,
+                next_href,
+            })
+        }
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+async fn claim(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    match async { crate::app::pool::claim(&s.app.db, &ui.ctx, id_of(&id)?, s.app.settings.pool_claim_limit).await }
+        .await
+    {
+        Ok(a) => Redirect::to(&format!("/accounts/{}", a.id)).into_response(),
+        Err(e) => fail_page(ui, e),
+    }
+}
+
+async fn release(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    match async { crate::app::pool::release(&s.app.db, &ui.ctx, id_of(&id)?).await }.await {
+        Ok(()) => Redirect::to("/pool").into_response(),
         Err(e) => fail_page(ui, e),
     }
 }

@@ -42,6 +42,7 @@ pub struct Layout {
     pub csrf: String,
     pub is_admin: bool,
     pub sees_credit: bool,
+    pub has_pool: bool,
     pub flash: Vec<String>,
 }
 
@@ -57,6 +58,7 @@ impl Layout {
             csrf: ui.csrf.clone(),
             is_admin: c.role.is_admin(),
             sees_credit: c.sees_credit(),
+            has_pool: matches!(c.role, crate::domain::role::Role::KaRep | crate::domain::role::Role::InsideSales),
             flash: vec![],
         }
     }

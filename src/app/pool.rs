@@ -1,0 +1,170 @@
+//! The regional customer resource pool (大区客户资源库): accounts without an owner are open to
+//! the salespeople of their region, who claim them (one winner) and may release them again.
+use sqlx::Row;
+
+use super::accounts::{self, AccountView};
+use super::sql::Sql;
+use super::{audit, clamp_limit, Caller, Ctx, Error, Page, Result};
+use crate::db::{now, Db};
+use crate::domain::role::Role;
+
+fn is_salesperson(c: &Caller) -> bool {
+    matches!(c.role, Role::KaRep | Role::InsideSales)
+}
+
+/// The region of the caller's org unit (itself, or the parent of a branch).
+async fn region_of(conn: &mut sqlx::AnyConnection, caller: &Caller) -> Result<Option<i64>> {
+    let r = sqlx::query("SELECT id, kind, parent_id FROM org_units WHERE id = $1")
+        .bind(caller.org_unit_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(match r {
+        Some(r) => match r.try_get::<String, _>("kind")?.as_str() {
+            "region" => Some(r.try_get("id")?),
+            "branch" => r.try_get("parent_id")?,
+            _ => None,
+        },
+        None => None,
+    })
+}
+
+const POOL: &str = "a.owner_id IS NULL AND a.inside_owner_id IS NULL AND a.deleted_at IS NULL";
+
+/// The pool of the caller's region, by name. Only salespeople have a pool; others get 403.
+pub async fn list(
+    db: &Db,
+    caller: &Caller,
+    q: Option<&str>,
+    cursor: Option<&str>,
+    limit: Option<i64>,
+) -> Result<Page<AccountView>> {
+    if !is_salesperson(caller) {
+        return Err(Error::Forbidden);
+    }
+    let limit = clamp_limit(limit)?;
+    let mut conn = db.pool.acquire().await?;
+    let Some(region) = region_of(&mut conn, caller).await? else {
+        return Ok(Page { items: vec![], next_cursor: None });
+    };
+    let mut s = Sql::new("SELECT a.id FROM accounts a WHERE ");
+    s.push(POOL).push(" AND a.region_id = ").bind(region);
+    if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
+        s.push(" AND a.name_norm LIKE ").bind(crate::domain::text::like_pattern(q)).push(" ESCAPE '\\'");
+    }
+    if let Some(c) = cursor {
+        let (name, id) = c.rsplit_once('|').ok_or_else(|| Error::invalid("cursor", "invalid_cursor"))?;
+        let id: i64 = id.parse().map_err(|_| Error::invalid("cursor", "invalid_cursor"))?;
+        s.push(" AND (a.name > ").bind(name).push(" OR (a.name = ").bind(name).push(" AND a.id > ").bind(id).push("))");
+    }
+    s.push(" ORDER BY a.name, a.id LIMIT ").bind(limit + 1);
+    let ids: Vec<i64> =
+        s.query().fetch_all(&mut *conn).await?.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
+    drop(conn);
+    let mut items = Vec::with_capacity(ids.len());
+    for id in ids.iter().take(limit as usize) {
+        items.push(accounts::get_unscoped_for_pool(db, caller, *id).await?);
+    }
+    let next_cursor =
+        (ids.len() as i64 > limit).then(|| items.last().map(|a| format!("{}|{}", a.name, a.id))).flatten();
+    Ok(Page { items, next_cursor })
+}
+
+/// Claims a pooled account: the first claim wins, a second gets 409; a salesperson holds at
+/// most `limit` claimed accounts at once.
+pub async fn claim(db: &Db, ctx: &Ctx, id: i64, limit: i64) -> Result<AccountView> {
+    let caller = &ctx.caller;
+    if !is_salesperson(caller) {
+        return Err(Error::Forbidden);
+    }
+    let mut tx = db.begin().await?;
+    // Serialises one person's claims, so two at once cannot pass the limit together.
+    sqlx::query("UPDATE users SET version = version WHERE id = $1").bind(caller.user_id).execute(tx.conn()).await?;
+    let region = region_of(tx.conn(), caller).await?;
+    let r = sqlx::query("SELECT region_id, owner_id, inside_owner_id, deleted_at FROM accounts WHERE id = $1")
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?
+        .ok_or(Error::NotFound)?;
+    let in_region = region.is_some() && r.try_get::<Option<i64>, _>("region_id")? == region;
+    if !in_region || r.try_get::<Option<String>, _>("deleted_at")?.is_some() {
+        return Err(Error::NotFound);
+    }
+    let held: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM accounts WHERE claimed_at IS NOT NULL AND deleted_at IS NULL AND (owner_id = $1 OR inside_owner_id = $1)",
+    )
+    .bind(caller.user_id)
+    .fetch_one(tx.conn())
+    .await?
+    .try_get("n")?;
+    if held >= limit {
+        return Err(Error::Conflict("claim_limit"));
+    }
+    let col = if caller.role == Role::InsideSales { "inside_owner_id" } else { "owner_id" };
+    let won = sqlx::query(&format!(
+        "UPDATE accounts SET {col} = $1, claimed_at = $2, version = version + 1, updated_at = $2 \
+         WHERE id = $3 AND owner_id IS NULL AND inside_owner_id IS NULL AND deleted_at IS NULL"
+    ))
+    .bind(caller.user_id)
+    .bind(now())
+    .bind(id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if won != 1 {
+        return Err(Error::Conflict("already_claimed"));
+    }
+    accounts::after_owner_change(&mut tx, id).await?;
+    let field = col.trim_end_matches("_id");
+    audit::record(
+        &mut tx,
+        ctx,
+        "account",
+        &id.to_string(),
+        "claim",
+        Some(&serde_json::json!({ field: null })),
+        Some(&serde_json::json!({ field: caller.username })),
+    )
+    .await?;
+    tx.commit().await?;
+    accounts::get(db, caller, id).await
+}
+
+/// Gives a claimed account back to the pool.
+pub async fn release(db: &Db, ctx: &Ctx, id: i64) -> Result<()> {
+    let caller = &ctx.caller;
+    let mut tx = db.begin().await?;
+    let r =
+        sqlx::query("SELECT owner_id, inside_owner_id, claimed_at FROM accounts WHERE id = $1 AND deleted_at IS NULL")
+            .bind(id)
+            .fetch_optional(tx.conn())
+            .await?
+            .ok_or(Error::NotFound)?;
+    let mine = r.try_get::<Option<i64>, _>("owner_id")? == Some(caller.user_id)
+        || r.try_get::<Option<i64>, _>("inside_owner_id")? == Some(caller.user_id);
+    if !mine {
+        return Err(Error::NotFound);
+    }
+    if r.try_get::<Option<String>, _>("claimed_at")?.is_none() {
+        return Err(Error::Conflict("not_claimed"));
+    }
+    sqlx::query(
+        "UPDATE accounts SET owner_id = NULL, inside_owner_id = NULL, claimed_at = NULL, version = version + 1, updated_at = $1 WHERE id = $2",
+    )
+    .bind(now())
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    accounts::after_owner_change(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        "account",
+        &id.to_string(),
+        "release",
+        Some(&serde_json::json!({"owner": caller.username})),
+        Some(&serde_json::json!({"owner": null})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
