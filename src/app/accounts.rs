@@ -759,6 +759,8 @@ pub async fn create(db: &Db, ctx: &Ctx, inp: &Input) -> Result<AccountView> {
     if caller.role.manages_accounts() {
         allowed.extend_from_slice(ASSIGN_FIELDS);
     }
+    // Set when the user saw the duplicate warning and creates the account all the same.
+    allowed.push("allow_duplicate_name");
     let known: Vec<&str> = EDIT_FIELDS.iter().chain(ASSIGN_FIELDS).chain(SYSTEM_FIELDS).copied().collect();
     inp.check_keys(&allowed, &known)?;
     inp.refuse_version()?;
@@ -805,6 +807,11 @@ pub async fn create(db: &Db, ctx: &Ctx, inp: &Input) -> Result<AccountView> {
         errs.sort_by(|a, b| a.field.cmp(&b.field));
         errs.dedup_by(|a, b| a.field == b.field);
         return Err(Error::Invalid(errs));
+    }
+    if !inp.has("allow_duplicate_name") {
+        if let Some(existing) = likely_duplicate(tx.conn(), &d.name).await? {
+            return Err(Error::Duplicate { field: "name", existing_id: existing });
+        }
     }
     let id = insert(&mut tx, ctx, &d).await?;
     // The new account must stay within the creator's sight.
@@ -968,4 +975,21 @@ pub async fn get_unscoped_for_pool(db: &Db, caller: &Caller, id: i64) -> Result<
     s.push(" WHERE a.id = ").bind(id);
     let row = s.query().fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
     Ok(view_from_row(&row)?.for_caller(caller))
+}
+
+/// An existing live account whose name is the same after normalization (width, spaces,
+/// brackets, legal-form suffix), if any.
+pub async fn likely_duplicate(conn: &mut sqlx::AnyConnection, name: &str) -> Result<Option<i64>> {
+    let mut s = Sql::new("SELECT id FROM accounts WHERE deleted_at IS NULL AND name_norm IN (");
+    for (i, v) in text::name_variants(name).into_iter().enumerate() {
+        if i > 0 {
+            s.push(", ");
+        }
+        s.bind(v);
+    }
+    s.push(") ORDER BY id LIMIT 1");
+    Ok(match s.query().fetch_optional(conn).await? {
+        Some(r) => Some(r.try_get("id")?),
+        None => None,
+    })
 }

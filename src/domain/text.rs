@@ -33,6 +33,21 @@ pub fn normalize_name(s: &str) -> String {
         .collect()
 }
 
+/// Legal-form suffixes that name the same company (longest first).
+const SUFFIXES: &[&str] = &["股份有限公司", "有限责任公司", "有限公司", "公司"];
+
+/// The normalized names under which the same company may already be stored: the name with
+/// each of the common legal-form suffixes (有限公司 / 有限责任公司 / 股份有限公司 / 公司) and none.
+pub fn name_variants(s: &str) -> Vec<String> {
+    let n = normalize_name(s);
+    let base = SUFFIXES.iter().find_map(|suf| n.strip_suffix(suf)).unwrap_or(&n).to_string();
+    let mut v: Vec<String> = SUFFIXES.iter().map(|suf| format!("{base}{suf}")).collect();
+    v.push(base);
+    v.sort();
+    v.dedup();
+    v
+}
+
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
 pub fn like_pattern(q: &str) -> String {
     let mut p = String::from("%");
@@ -54,6 +69,16 @@ mod tests {
     fn normalizes_full_width_and_spaces() {
         assert_eq!(normalize_name("北京 华信（集团）"), normalize_name("北京华信(集团)"));
         assert_eq!(like_pattern("a_b"), "%a\\_b%");
+    }
+
+    #[test]
+    fn suffix_variants_name_the_same_company() {
+        let a = name_variants("北京华信精密制造有限责任公司");
+        for other in ["北京华信精密制造有限公司", "北京 华信精密制造股份有限公司", "北京华信精密制造（有限公司）"]
+        {
+            assert!(a.contains(&normalize_name(other)), "{other}");
+        }
+        assert!(!a.contains(&normalize_name("北京华信精密仪器有限公司")));
     }
 
     #[test]

@@ -42,6 +42,9 @@ pub fn details(e: &DomainError, lang: Lang) -> Value {
         }
         DomainError::Duplicate { field, existing_id } => {
             let mut d = json!({"field": field});
+            if *field == "name" {
+                d["hint"] = json!("send \"allow_duplicate_name\": true to create it all the same");
+            }
             if *existing_id > 0 {
                 d["existing_id"] = json!(existing_id);
                 d["existing"] = json!(format!("/api/v1/accounts/{existing_id}"));

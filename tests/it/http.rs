@@ -483,3 +483,66 @@ async fn the_relationship_map_shows_attitudes_gaps_and_changes() {
     let r = t.get(&format!("/accounts/{}?since=yesterday", w.account_x), &ui).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn a_likely_duplicate_name_warns_with_a_link() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let rep = Auth::Bearer(w.tokens["repA"].clone());
+    // X is 北京星河精密制造有限公司; these are the same company written differently.
+    for name in ["北京星河精密制造有限责任公司", "北京 星河精密制造股份有限公司", "北京星河精密制造（有限公司）"]
+    {
+        let r =
+            t.call(Method::POST, "/api/v1/accounts", &rep, Some(json!({"name": name, "industry": "enterprise"}))).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{name}: {}", r.body);
+        assert_eq!(r.json()["error"]["details"]["field"], "name");
+        assert_eq!(r.json()["error"]["details"]["existing_id"], w.account_x);
+    }
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/accounts",
+            &rep,
+            Some(json!({"name": "北京星河精密仪器有限公司", "industry": "enterprise"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "a different company is fine");
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/accounts",
+            &rep,
+            Some(
+                json!({"name": "北京星河精密制造有限责任公司", "industry": "enterprise", "allow_duplicate_name": true}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "created when the user insists");
+    // The UI shows the warning with a link and a box to tick.
+    let (sid, csrf) = t.ui_login("repA", PASSWORD, None).await.expect("sign in");
+    let r = t
+        .ui_post(
+            "/accounts/new",
+            &sid,
+            &[("_csrf", &csrf), ("name", "北京星河精密制造股份有限公司"), ("industry", "enterprise"), ("level", "L3")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains(&format!("href=\"/accounts/{}\" id=\"duplicate-link\"", w.account_x)));
+    assert!(r.body.contains("name=\"allow_duplicate_name\""));
+    assert!(r.body.contains("北京星河精密制造股份有限公司"), "what was typed comes back");
+    let r = t
+        .ui_post(
+            "/accounts/new",
+            &sid,
+            &[
+                ("_csrf", &csrf),
+                ("name", "北京星河精密制造股份有限公司"),
+                ("industry", "enterprise"),
+                ("level", "L3"),
+                ("allow_duplicate_name", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+}

@@ -244,7 +244,17 @@ async fn account_form(s: &AppState, l: Layout, caller: &Caller, a: Option<&Accou
         ),
         None => (l.t("accounts.new"), "/accounts/new".into(), "/accounts".into(), l.t("action.create")),
     };
-    FormPage { heading, action, fields, version: a.map(|a| a.version), submit, cancel, errors: vec![], l }
+    FormPage {
+        heading,
+        action,
+        fields,
+        version: a.map(|a| a.version),
+        submit,
+        cancel,
+        errors: vec![],
+        duplicate_of: None,
+        l,
+    }
 }
 
 async fn new_form(State(s): State<AppState>, ui: UiCtx) -> Response {
@@ -586,7 +596,17 @@ fn contact_form(l: Layout, account_id: i64, c: Option<&ContactView>, siblings: &
             l.t("action.create"),
         ),
     };
-    FormPage { heading, action, fields, version: c.map(|c| c.version), submit, cancel, errors: vec![], l }
+    FormPage {
+        heading,
+        action,
+        fields,
+        version: c.map(|c| c.version),
+        submit,
+        cancel,
+        errors: vec![],
+        duplicate_of: None,
+        l,
+    }
 }
 
 async fn new_contact_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {

@@ -107,6 +107,7 @@ async fn user_form(s: &AppState, l: Layout, u: Option<&UserView>) -> FormPage {
         submit,
         cancel: "/admin/users".into(),
         errors: vec![],
+        duplicate_of: None,
         l,
     }
 }
@@ -204,6 +205,7 @@ async fn successor_page(s: &AppState, ui: &UiCtx, username: &str, deactivate: bo
         submit,
         cancel: "/admin/users".into(),
         errors: vec![],
+        duplicate_of: None,
         l,
     };
     if deactivate {
@@ -298,6 +300,7 @@ async fn org_form(s: &AppState, l: Layout, o: Option<&OrgUnit>) -> FormPage {
         submit,
         cancel: "/admin/org".into(),
         errors: vec![],
+        duplicate_of: None,
         l,
     }
 }
@@ -463,6 +466,7 @@ fn password_page(ui: &UiCtx, username: &str) -> FormPage {
         submit: l.t("action.save"),
         cancel: "/admin/users".into(),
         errors: vec![],
+        duplicate_of: None,
         l,
     }
 }

@@ -62,6 +62,8 @@ pub struct FormPage {
     pub submit: String,
     pub cancel: String,
     pub errors: Vec<String>,
+    /// A link to the record this one would duplicate.
+    pub duplicate_of: Option<i64>,
 }
 
 impl FormPage {
@@ -92,6 +94,12 @@ impl FormPage {
                 }
             }
             DomainError::Duplicate { field, existing_id } => {
+                if *field == "name" {
+                    self.duplicate_of = Some(*existing_id);
+                    let mut f = Field::new(&self.l, "allow_duplicate_name", "checkbox", Some("1".into()));
+                    f.label = self.l.t("form.allow_duplicate");
+                    self.fields.push(f);
+                }
                 let msg = format!("{} (#{existing_id})", lang.msg("err", "duplicate"));
                 if let Some(f) = self.fields.iter_mut().find(|f| f.name == *field) {
                     f.error = Some(msg.clone());
