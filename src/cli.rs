@@ -30,6 +30,9 @@ pub enum Command {
         /// Mark the session cookie Secure (when KAM is served over HTTPS).
         #[arg(long, env = "KAM_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Where uploaded documents are kept (shared storage when several servers run).
+        #[arg(long, env = "KAM_DATA_DIR", default_value = "kam-data")]
+        data_dir: std::path::PathBuf,
     },
     /// Run database migrations.
     Migrate,
@@ -146,7 +149,7 @@ fn describe(e: crate::domain::DomainError) -> anyhow::Error {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let url = cli.database_url.clone();
     match cli.command {
-        Command::Serve { listen, demo, secure_cookies } => {
+        Command::Serve { listen, demo, secure_cookies, data_dir } => {
             let db = open(&url).await?;
             if demo {
                 let n: i64 = sqlx::Row::try_get(
@@ -160,7 +163,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("The database holds data already; the demo company is not loaded again.");
                 }
             }
-            let app = App { db, settings: Settings { secure_cookies, ..Settings::default() } };
+            let app = App { db, settings: Settings { secure_cookies, data_dir, ..Settings::default() } };
             let listener =
                 tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             println!("KAM is serving on http://{}", listener.local_addr()?);

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod contacts;
+pub mod documents;
 pub mod export;
 pub mod handover;
 pub mod input;
@@ -30,6 +31,8 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// How many accounts one salesperson may hold claimed from the regional pool.
     pub pool_claim_limit: i64,
+    /// Where uploaded documents are kept.
+    pub data_dir: std::path::PathBuf,
 }
 
 impl Default for Settings {
@@ -40,6 +43,7 @@ impl Default for Settings {
             max_failed_logins_per_hour: 100,
             secure_cookies: false,
             pool_claim_limit: 50,
+            data_dir: std::path::PathBuf::from("kam-data"),
         }
     }
 }

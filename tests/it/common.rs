@@ -15,6 +15,7 @@ pub struct TestApp {
     pub url: String,
     pub router: Router,
     _dir: Option<tempfile::TempDir>,
+    _files: tempfile::TempDir,
 }
 
 pub async fn fresh_db() -> (Db, String, Option<tempfile::TempDir>) {
@@ -47,9 +48,11 @@ impl TestApp {
 
     pub async fn with_settings(settings: Settings) -> TestApp {
         let (db, url, dir) = fresh_db().await;
+        let files = tempfile::tempdir().expect("data dir");
+        let settings = Settings { data_dir: files.path().to_path_buf(), ..settings };
         let app = App { db, settings };
         let router = kam::web::router(app.clone());
-        TestApp { app, url, router, _dir: dir }
+        TestApp { app, url, router, _dir: dir, _files: files }
     }
 
     /// Another server process on the same database: its own pool, nothing shared in memory.

@@ -546,3 +546,79 @@ async fn a_likely_duplicate_name_warns_with_a_link() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
 }
+
+fn multipart(fields: &[(&str, &str)], file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let b = "----kamtestboundary";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+    }
+    body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/html\r\n\r\n").as_bytes());
+    body.extend(bytes);
+    body.extend(format!("\r\n--{b}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={b}"), body)
+}
+
+#[tokio::test]
+async fn documents_are_versioned_scoped_and_only_downloaded() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let send = |tok: &str,
+                path: String,
+                fields: Vec<(&'static str, &'static str)>,
+                name: &'static str,
+                bytes: &'static [u8]| {
+        let (ct, body) = multipart(&fields, name, bytes);
+        Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {tok}"))
+            .header(header::CONTENT_TYPE, ct)
+            .body(Body::from(body))
+            .expect("req")
+    };
+    let path = format!("/api/v1/accounts/{}/documents", w.account_x);
+    let evil: &'static [u8] = b"<html><script>alert(1)</script></html>";
+    let r = t
+        .send(send(
+            &w.tokens["repA"],
+            path.clone(),
+            vec![("title", "需求说明"), ("doc_type", "proposal")],
+            "需求.html",
+            evil,
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let d = r.json();
+    assert_eq!(d["version"], 1);
+    assert_eq!(d["content_type"], "text/html", "the type is sniffed from the bytes");
+    let png: &'static [u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+    let r = t.send(send(&w.tokens["repA"], path.clone(), vec![("title", "需求说明")], "v2.png", png)).await;
+    assert_eq!(r.json()["version"], 2, "the same title makes a new version");
+    assert_eq!(r.json()["content_type"], "image/png");
+    let id = d["id"].as_i64().expect("id");
+    let r = t.get(&format!("/api/v1/documents/{id}/download"), &Auth::Bearer(w.tokens["manager"].clone())).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers[header::CONTENT_DISPOSITION].to_str().expect("cd").starts_with("attachment;"));
+    assert_eq!(r.headers[header::CONTENT_TYPE], "application/octet-stream", "markup is never served as markup");
+    assert_eq!(r.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert!(r.headers[header::CONTENT_SECURITY_POLICY].to_str().expect("csp").contains("sandbox"));
+    assert_eq!(r.body.as_bytes(), evil, "the bytes come back unchanged");
+    // Out of scope: 404, for the list and the file; a finance user may read but not upload.
+    assert_eq!(
+        t.get(&format!("/api/v1/documents/{id}/download"), &Auth::Bearer(w.tokens["repB"].clone())).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(t.get(&path, &Auth::Bearer(w.tokens["repC"].clone())).await.status, StatusCode::NOT_FOUND);
+    let list = t.get(&path, &Auth::Bearer(w.tokens["finance"].clone())).await.json();
+    assert_eq!(list["items"].as_array().map(|a| a.len()), Some(2));
+    let r = t.send(send(&w.tokens["finance"], path.clone(), vec![], "x.txt", b"x")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = t.send(send(&w.tokens["repA"], path.clone(), vec![], "empty.txt", b"")).await;
+    assert_eq!(r.json()["error"]["details"]["fields"]["file"]["code"], "file_empty");
+    // The page lists them and links the download.
+    let (sid, _) = t.ui_login("repA", PASSWORD, None).await.expect("sign in");
+    let page =
+        t.get(&format!("/accounts/{}", w.account_x), &Auth::Session { cookie: sid, csrf: String::new() }).await.body;
+    assert!(page.contains(&format!("/documents/{id}/download")) && page.contains("需求说明") && page.contains("v2"));
+}

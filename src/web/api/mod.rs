@@ -3,6 +3,7 @@
 mod accounts;
 mod admin;
 mod contacts;
+pub mod documents;
 mod me;
 
 pub use accounts::filter_from as accounts_filter;
@@ -74,6 +75,7 @@ pub fn routes() -> (Router<AppState>, Vec<Doc>) {
     let api = Api::new();
     let api = accounts::routes(api);
     let api = contacts::routes(api);
+    let api = documents::routes(api);
     let api = admin::routes(api);
     let api = me::routes(api);
     (api.router, api.docs)

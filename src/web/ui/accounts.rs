@@ -29,6 +29,12 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/delete", get(delete_confirm).post(delete))
         .route("/accounts/{id}/contacts/new", get(new_contact_form).post(create_contact))
         .route("/pool", get(pool_page))
+        .route(
+            "/accounts/{id}/documents",
+            axum::routing::post(upload_document)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::app::documents::MAX_BYTES + 64 * 1024)),
+        )
+        .route("/documents/{id}/download", get(download_document))
         .route("/accounts/{id}/claim", axum::routing::post(claim))
         .route("/accounts/{id}/release", axum::routing::post(release))
         .route("/accounts/{id}/team", axum::routing::post(team_add))
@@ -301,6 +307,8 @@ struct AccountPage {
     candidates: Vec<(String, String)>,
     can_manage_team: bool,
     can_release: bool,
+    documents: Vec<crate::app::documents::Document>,
+    doc_types: Vec<(String, String)>,
 }
 
 /// Contacts in org-chart order (each boss followed by their reports), with depth.
@@ -447,7 +455,12 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
         .flatten();
     let mine = a.owner.as_deref() == Some(caller.username.as_str())
         || a.inside_owner.as_deref() == Some(caller.username.as_str());
+    let documents = crate::app::documents::list(&s.app.db, caller, a.id).await.unwrap_or_default();
+    let doc_types =
+        crate::app::documents::DocType::ALL.iter().map(|d| (d.code().to_string(), l.e("doc_type", d.code()))).collect();
     let page = AccountPage {
+        documents,
+        doc_types,
         can_release: claimed.is_some() && mine,
         relmap,
         since: since.unwrap_or_default(),
@@ -894,5 +907,39 @@ async fn release(State(s): State<AppState>, Path(id): Path<String>, form: UiForm
     match async { crate::app::pool::release(&s.app.db, &ui.ctx, id_of(&id)?).await }.await {
         Ok(()) => Redirect::to("/pool").into_response(),
         Err(e) => fail_page(ui, e),
+    }
+}
+
+async fn upload_document(
+    State(s): State<AppState>,
+    ui: UiCtx,
+    Path(id): Path<String>,
+    m: axum::extract::Multipart,
+) -> Response {
+    let res = async {
+        let id = id_of(&id)?;
+        let parts = crate::web::api::documents::read_multipart(m).await?;
+        // A multipart form carries its CSRF token like any other form.
+        if !crate::web::auth::same_secret(parts.get("_csrf").unwrap_or(""), &ui.csrf) {
+            return Err(crate::domain::DomainError::Csrf);
+        }
+        crate::app::documents::upload(&s.app.db, &ui.ctx, &s.app.settings.data_dir, id, &parts.upload()).await?;
+        Ok(id)
+    }
+    .await;
+    match res {
+        Ok(id) => Redirect::to(&format!("/accounts/{id}#documents")).into_response(),
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+async fn download_document(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    match async {
+        crate::app::documents::download(&s.app.db, &ui.ctx.caller, &s.app.settings.data_dir, id_of(&id)?).await
+    }
+    .await
+    {
+        Ok((d, bytes)) => crate::web::api::documents::attachment(&d, bytes),
+        Err(e) => fail_page(&ui, e),
     }
 }
