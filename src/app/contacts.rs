@@ -444,7 +444,31 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: i64, version: Option<i64>) -> Result
         .bind(id)
         .execute(tx.conn())
         .await?;
-    sqlx::query("UPDATE contacts SET reports_to = NULL WHERE reports_to = $1").bind(id).execute(tx.conn()).await?;
+    // Those who reported to the deleted contact now report to no one; each is a change of its own.
+    let reports: Vec<i64> = sqlx::query("SELECT id FROM contacts WHERE reports_to = $1 AND deleted_at IS NULL")
+        .bind(id)
+        .fetch_all(tx.conn())
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>("id"))
+        .collect::<Result<_, _>>()?;
+    for r in reports {
+        sqlx::query("UPDATE contacts SET reports_to = NULL, version = version + 1, updated_at = $1 WHERE id = $2")
+            .bind(now())
+            .bind(r)
+            .execute(tx.conn())
+            .await?;
+        audit::record(
+            &mut tx,
+            ctx,
+            "contact",
+            &r.to_string(),
+            "update",
+            Some(&serde_json::json!({"reports_to": id})),
+            Some(&serde_json::json!({"reports_to": null})),
+        )
+        .await?;
+    }
     audit::record(&mut tx, ctx, "contact", &id.to_string(), "delete", Some(&j(&before)), None).await?;
     tx.commit().await?;
     Ok(())
