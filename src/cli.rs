@@ -50,6 +50,18 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Import accounts from FILE (CSV in UTF-8 or GBK, or XLSX; Chinese or English headers).
+    /// All rows or none; prints a per-row report; exits non-zero when rows were rejected.
+    Import {
+        /// accounts
+        what: String,
+        file: String,
+        #[arg(long)]
+        dry_run: bool,
+        /// Import as this user (their scope and defaults); default: an HQ user who sees all.
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
     /// Export accounts or contacts to FILE (.xlsx or .csv by its extension).
     Export {
         /// accounts or contacts
@@ -258,6 +270,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             println!("{token}");
         }
+        Command::Import { what, file, dry_run, as_user } => {
+            anyhow::ensure!(what == "accounts", "cannot import {what}: only accounts so far");
+            let db = open(&url).await?;
+            let caller = match as_user {
+                Some(u) => caller_named(&db, &u).await?,
+                None => crate::app::Caller { role: Role::KaDirector, ..Ctx::system().caller },
+            };
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {file}"))?;
+            let ctx = Ctx { caller, request_id: "cli-import".into() };
+            let r = crate::app::import::accounts(&db, &ctx, &bytes, dry_run).await.map_err(describe)?;
+            for c in &r.unknown_columns {
+                println!("unknown column (ignored): {c}");
+            }
+            for e in &r.errors {
+                println!("row {}\t{}\t{}\t{}", e.row, e.column, e.value, e.code);
+            }
+            println!(
+                "{} rows, {} {}{}",
+                r.rows,
+                r.created,
+                if dry_run { "would be created (dry run)" } else { "created" },
+                if r.errors.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} problems: nothing imported", r.errors.len())
+                }
+            );
+            if !r.errors.is_empty() {
+                bail!(
+                    "{} rows rejected",
+                    r.errors.iter().map(|e| e.row).collect::<std::collections::BTreeSet<_>>().len()
+                );
+            }
+        }
         Command::Export { what, file, as_user } => {
             let db = open(&url).await?;
             let caller = match as_user {
@@ -325,6 +371,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+async fn caller_named(db: &Db, u: &str) -> anyhow::Result<crate::app::Caller> {
+    let id: i64 = sqlx::Row::try_get(
+        &sqlx::query("SELECT id FROM users WHERE username = $1")
+            .bind(u.to_string())
+            .fetch_optional(&db.pool)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no user {u}"))?,
+        "id",
+    )?;
+    auth::load_caller(db, id).await.map_err(describe)?.ok_or_else(|| anyhow::anyhow!("{u} is inactive"))
 }
 
 fn print_demo(users: &[crate::demo::DemoUser], password: &str) {

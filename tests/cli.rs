@@ -80,6 +80,21 @@ fn demo_loads_an_empty_database() {
     assert!(!mine.contains("credit_grade"), "a rep's export has no credit");
     assert!(mine.contains("北京华信精密制造有限公司") && mine.lines().count() < 60);
 
+    // Import: a bad row is reported by row and column, the exit code says so, nothing is written.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "名称,行业,统一社会信用代码\n新客户一有限公司,企业,\n新客户二有限公司,航运,123\n")
+        .expect("write");
+    let out = kam(&db, &["import", "accounts", bad.to_str().expect("path")]);
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("row 3\tindustry\t航运") && text.contains("row 3\tcredit_code\t123"), "{text}");
+    let good = dir.path().join("good.csv");
+    std::fs::write(&good, "名称,行业\n新客户一有限公司,企业\n").expect("write");
+    assert!(
+        ok(&kam(&db, &["import", "accounts", good.to_str().expect("path"), "--dry-run"])).contains("would be created")
+    );
+    assert!(ok(&kam(&db, &["import", "accounts", good.to_str().expect("path")])).contains("1 created"));
+
     // A leaving rep: deactivation waits for a successor; the hand-over moves the book.
     let refused = kam(&db, &["user", "deactivate", "rep"]);
     assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("successor"));

@@ -751,6 +751,15 @@ pub async fn insert(tx: &mut WriteTx, ctx: &Ctx, d: &AccountData) -> Result<i64>
 }
 
 pub async fn create(db: &Db, ctx: &Ctx, inp: &Input) -> Result<AccountView> {
+    let mut tx = db.begin().await?;
+    let view = create_in(&mut tx, ctx, inp).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Creates one account inside the caller's transaction (the form, the API, and each row of an
+/// import, which commits all rows or none).
+pub async fn create_in(tx: &mut WriteTx, ctx: &Ctx, inp: &Input) -> Result<AccountView> {
     let caller = &ctx.caller;
     if !caller.role.edits_accounts() {
         return Err(Error::Forbidden);
@@ -764,7 +773,6 @@ pub async fn create(db: &Db, ctx: &Ctx, inp: &Input) -> Result<AccountView> {
     let known: Vec<&str> = EDIT_FIELDS.iter().chain(ASSIGN_FIELDS).chain(SYSTEM_FIELDS).copied().collect();
     inp.check_keys(&allowed, &known)?;
     inp.refuse_version()?;
-    let mut tx = db.begin().await?;
     let mut d = AccountData { level: "L3".into(), status: Status::Prospect.code().into(), ..Default::default() };
     // The creator's own place in the org is the default region/branch.
     let org = sqlx::query("SELECT id, kind, parent_id FROM org_units WHERE id = $1")
@@ -813,10 +821,9 @@ pub async fn create(db: &Db, ctx: &Ctx, inp: &Input) -> Result<AccountView> {
             return Err(Error::Duplicate { field: "name", existing_id: existing });
         }
     }
-    let id = insert(&mut tx, ctx, &d).await?;
+    let id = insert(tx, ctx, &d).await?;
     // The new account must stay within the creator's sight.
     let view = fetch_scoped(tx.conn(), caller, id).await.map_err(|_| Error::invalid("region", "outside_scope"))?;
-    tx.commit().await?;
     Ok(view.for_caller(caller))
 }
 

@@ -8,6 +8,7 @@ pub mod contacts;
 pub mod documents;
 pub mod export;
 pub mod handover;
+pub mod import;
 pub mod input;
 pub mod org;
 pub mod pool;

@@ -54,6 +54,9 @@ impl WriteTx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
     }
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
     pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.tx
     }

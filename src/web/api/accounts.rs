@@ -10,6 +10,7 @@ use crate::app::input::Input;
 use crate::app::{contacts, export};
 use crate::web::auth::{ApiCtx, JsonBody};
 use crate::web::AppState;
+use axum::handler::Handler;
 
 pub fn routes(api: Api) -> Api {
     let api = route!(api, GET "/api/v1/accounts", "List accounts in the caller's scope", "accounts",
@@ -22,6 +23,9 @@ pub fn routes(api: Api) -> Api {
     let api = route!(api, GET "/api/v1/accounts/{id}", "Get one account", "accounts", [], false, get);
     let api = route!(api, PATCH "/api/v1/accounts/{id}", "Update an account (needs its version)", "accounts", [], true, update);
     let api = route!(api, DELETE "/api/v1/accounts/{id}", "Delete an account", "accounts", ["version"], false, delete);
+    let api = route!(api, POST "/api/v1/imports/accounts",
+        "Import accounts: the body is the CSV (UTF-8 or GBK) or XLSX file; all rows or none; ?dry_run=true only reports",
+        "import", ["dry_run"], false, import_accounts.layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)));
     let api = route!(api, GET "/api/v1/pool", "The regional resource pool: accounts without an owner in the caller's region",
         "pool", ["q", "cursor", "limit"], false, pool_list);
     let api = route!(api, POST "/api/v1/accounts/{id}/claim", "Claim an account from the pool (first claim wins)", "pool", [], false, claim);
@@ -151,4 +155,23 @@ async fn release(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>) -
     let id = id_of(&id).map_err(fail(c.lang))?;
     crate::app::pool::release(&s.app.db, &c.ctx, id).await.map_err(fail(c.lang))?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn import_accounts(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    RawQuery(raw): RawQuery,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    let dry = q(&query_pairs(raw), "dry_run").is_some_and(|v| v == "true" || v == "1");
+    let r = crate::app::import::accounts(&s.app.db, &c.ctx, &body, dry).await.map_err(fail(c.lang))?;
+    let status = if r.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let mut v = serde_json::to_value(&r).unwrap_or_default();
+    if let Some(errs) = v.get_mut("errors").and_then(|e| e.as_array_mut()) {
+        for e in errs {
+            let code = e["code"].as_str().unwrap_or("").split(':').next().unwrap_or("").to_string();
+            e["message"] = json!(c.lang.msg("invalid", &code));
+        }
+    }
+    Ok((status, Json(v)).into_response())
 }
