@@ -5,6 +5,7 @@ pub mod dataset;
 pub mod db;
 pub mod demo;
 pub mod domain;
+mod rng;
 pub mod web;
 
 rust_i18n::i18n!("locales", fallback = "zh-CN");
