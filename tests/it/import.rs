@@ -107,3 +107,40 @@ async fn xlsx_from_a_spreadsheet_writer_imports() {
     let mine = t.get("/api/v1/accounts", &Auth::Bearer(w.tokens["repA"].clone())).await.body;
     assert!(mine.contains("北京新客户有限公司"));
 }
+
+#[tokio::test]
+async fn the_import_page_reports_bad_rows_in_the_users_language() {
+    let t = TestApp::new().await;
+    seed(&t).await;
+    let (sid, csrf) = t.ui_login("director", crate::common::PASSWORD, None).await.expect("sign in");
+    let page = t.get("/accounts/import", &Auth::Session { cookie: sid.clone(), csrf: String::new() }).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("data-progress=\"import-progress\"") && page.body.contains("<progress"));
+    let post = |fields: Vec<(&'static str, String)>, file: &'static str| {
+        let b = "----kamimport";
+        let mut body = Vec::new();
+        for (k, v) in &fields {
+            body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+        }
+        body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n{file}\r\n--{b}--\r\n").as_bytes());
+        Request::builder()
+            .method(Method::POST)
+            .uri("/accounts/import")
+            .header(header::COOKIE, format!("kam_session={sid}"))
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={b}"))
+            .body(Body::from(body))
+            .expect("req")
+    };
+    let r = t.send(post(vec![("_csrf", csrf.clone())], "名称,行业\n导入测试有限公司,航运\n")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("不是有效的选项") && r.body.contains("航运") && r.body.contains("未导入任何数据"),
+        "{}",
+        r.body
+    );
+    let r = t.send(post(vec![("_csrf", "wrong".into())], "名称,行业\n导入测试有限公司,企业\n")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "the CSRF token is checked");
+    let r = t.send(post(vec![("_csrf", csrf.clone())], "名称,行业\n导入测试有限公司,企业\n")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("已导入 1 个客户"));
+}
