@@ -58,6 +58,10 @@ pub enum Command {
         file: String,
         #[arg(long)]
         dry_run: bool,
+        /// Update the existing account a row matches (same credit code or name) instead of
+        /// reporting the row.
+        #[arg(long)]
+        update_existing: bool,
         /// Import as this user (their scope and defaults); default: an HQ user who sees all.
         #[arg(long = "as")]
         as_user: Option<String>,
@@ -270,7 +274,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             println!("{token}");
         }
-        Command::Import { what, file, dry_run, as_user } => {
+        Command::Import { what, file, dry_run, update_existing, as_user } => {
             anyhow::ensure!(what == "accounts", "cannot import {what}: only accounts so far");
             let db = open(&url).await?;
             let caller = match as_user {
@@ -279,7 +283,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let bytes = std::fs::read(&file).with_context(|| format!("reading {file}"))?;
             let ctx = Ctx { caller, request_id: "cli-import".into() };
-            let r = crate::app::import::accounts(&db, &ctx, &bytes, dry_run).await.map_err(describe)?;
+            let on_match =
+                if update_existing { crate::app::import::OnMatch::Update } else { crate::app::import::OnMatch::Report };
+            let r = crate::app::import::accounts_with(&db, &ctx, &bytes, dry_run, on_match).await.map_err(describe)?;
             for c in &r.unknown_columns {
                 println!("unknown column (ignored): {c}");
             }
@@ -287,8 +293,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("row {}\t{}\t{}\t{}", e.row, e.column, e.value, e.code);
             }
             println!(
-                "{} rows, {} {}{}",
+                "{} rows, {} updated, {} {}{}",
                 r.rows,
+                r.updated,
                 r.created,
                 if dry_run { "would be created (dry run)" } else { "created" },
                 if r.errors.is_empty() {

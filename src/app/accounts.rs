@@ -828,8 +828,17 @@ pub async fn create_in(tx: &mut WriteTx, ctx: &Ctx, inp: &Input) -> Result<Accou
 }
 
 pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &Input) -> Result<AccountView> {
-    let caller = &ctx.caller;
+    let version = inp.version.ok_or_else(|| Error::invalid("version", "required"))?;
     let mut tx = db.begin().await?;
+    let after = update_in(&mut tx, ctx, id, inp, Some(version)).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Updates one account inside the caller's transaction. `version` is the one the caller read;
+/// `None` only for an import that was told to update what it matches.
+pub async fn update_in(tx: &mut WriteTx, ctx: &Ctx, id: i64, inp: &Input, version: Option<i64>) -> Result<AccountView> {
+    let caller = &ctx.caller;
     let before = fetch_scoped(tx.conn(), caller, id).await?;
     match decide(caller.role, true, Op::Update) {
         Decision::Allow => {}
@@ -842,7 +851,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &Input) -> Result<AccountV
     }
     let known: Vec<&str> = EDIT_FIELDS.iter().chain(ASSIGN_FIELDS).chain(SYSTEM_FIELDS).copied().collect();
     inp.check_keys(&allowed, &known)?;
-    let version = inp.version.ok_or_else(|| Error::invalid("version", "required"))?;
+    let version = version.unwrap_or(before.version);
     if version != before.version {
         return Err(Error::StaleVersion { current: before.version });
     }
@@ -854,17 +863,8 @@ pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &Input) -> Result<AccountV
     let mut s = Sql::new(&select());
     s.push(" WHERE a.id = ").bind(id);
     let after = view_from_row(&s.query().fetch_one(tx.conn()).await?)?;
-    audit::record(
-        &mut tx,
-        ctx,
-        "account",
-        &id.to_string(),
-        "update",
-        Some(&audit_json(&before)),
-        Some(&audit_json(&after)),
-    )
-    .await?;
-    tx.commit().await?;
+    audit::record(tx, ctx, "account", &id.to_string(), "update", Some(&audit_json(&before)), Some(&audit_json(&after)))
+        .await?;
     Ok(after.for_caller(caller))
 }
 
@@ -999,4 +999,26 @@ pub async fn likely_duplicate(conn: &mut sqlx::AnyConnection, name: &str) -> Res
         Some(r) => Some(r.try_get("id")?),
         None => None,
     })
+}
+
+/// The live account an incoming record matches: the same credit code, or a likely duplicate
+/// name.
+pub async fn find_match(
+    conn: &mut sqlx::AnyConnection,
+    name: Option<&str>,
+    credit_code: Option<&str>,
+) -> Result<Option<i64>> {
+    if let Some(code) = credit_code.map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()) {
+        let r = sqlx::query("SELECT id FROM accounts WHERE credit_code = $1 AND deleted_at IS NULL")
+            .bind(code)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some(r) = r {
+            return Ok(Some(r.try_get("id")?));
+        }
+    }
+    match name.filter(|n| !n.trim().is_empty()) {
+        Some(n) => likely_duplicate(conn, n).await,
+        None => Ok(None),
+    }
 }

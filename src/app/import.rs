@@ -80,6 +80,8 @@ pub struct RowError {
 pub struct Report {
     pub rows: usize,
     pub created: usize,
+    /// Existing accounts a row matched and updated (only when asked to).
+    pub updated: usize,
     pub dry_run: bool,
     pub committed: bool,
     pub unknown_columns: Vec<String>,
@@ -134,8 +136,22 @@ fn field_of(header: &str) -> Option<&'static str> {
     HEADERS.iter().find(|(k, _)| *k == h).map(|(_, f)| *f)
 }
 
+/// What to do with a row that matches an existing account (same credit code or name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnMatch {
+    /// Report it as a row error (the default).
+    #[default]
+    Report,
+    /// Update the existing account with the row's values.
+    Update,
+}
+
 /// Imports accounts; see the module doc for the rules.
 pub async fn accounts(db: &Db, ctx: &Ctx, bytes: &[u8], dry_run: bool) -> Result<Report> {
+    accounts_with(db, ctx, bytes, dry_run, OnMatch::Report).await
+}
+
+pub async fn accounts_with(db: &Db, ctx: &Ctx, bytes: &[u8], dry_run: bool, on_match: OnMatch) -> Result<Report> {
     let table = read_table(bytes)?;
     let mut it = table.into_iter();
     let header = it.next().ok_or_else(|| Error::invalid("file", "file_empty"))?;
@@ -167,15 +183,30 @@ pub async fn accounts(db: &Db, ctx: &Ctx, bytes: &[u8], dry_run: bool) -> Result
             };
             pairs.push((f, (!v.is_empty()).then(|| v.to_string())));
         }
-        if !pairs.iter().any(|(f, _)| *f == "industry") {
-            pairs.push(("industry", Some("other".into())));
-        }
         let refs: Vec<(&str, Option<&str>)> = pairs.iter().map(|(f, v)| (*f, v.as_deref())).collect();
-        let inp = Input::from_pairs(&refs);
+        // For an update, empty cells leave the account's values as they are.
+        let update_inp = Input::from_pairs(&refs.iter().filter(|(_, v)| v.is_some()).copied().collect::<Vec<_>>());
+        let mut create_refs = refs.clone();
+        if !create_refs.iter().any(|(f, _)| *f == "industry") {
+            create_refs.push(("industry", Some("other")));
+        }
+        let inp = Input::from_pairs(&create_refs);
         let value_of =
             |field: &str| pairs.iter().find(|(f, _)| *f == field).and_then(|(_, v)| v.clone()).unwrap_or_default();
-        match accounts::create_in(&mut tx, ctx, &inp).await {
-            Ok(_) => report.created += 1,
+        let matched = match on_match {
+            OnMatch::Update => {
+                let (name, code) = (value_of("name"), value_of("credit_code"));
+                accounts::find_match(tx.conn(), Some(&name), Some(&code)).await?
+            }
+            OnMatch::Report => None,
+        };
+        let outcome = match matched {
+            Some(existing) => accounts::update_in(&mut tx, ctx, existing, &update_inp, None).await.map(|_| false),
+            None => accounts::create_in(&mut tx, ctx, &inp).await.map(|_| true),
+        };
+        match outcome {
+            Ok(true) => report.created += 1,
+            Ok(false) => report.updated += 1,
             Err(Error::Invalid(fs)) => {
                 for f in fs {
                     report.errors.push(RowError {
@@ -192,6 +223,13 @@ pub async fn accounts(db: &Db, ctx: &Ctx, bytes: &[u8], dry_run: bool) -> Result
                 value: value_of(field),
                 code: format!("matches_existing:{existing_id}"),
             }),
+            // The match lies outside the importer's scope (or is not theirs to change).
+            Err(Error::NotFound | Error::Forbidden) => report.errors.push(RowError {
+                row: line,
+                column: "name".into(),
+                value: value_of("name"),
+                code: "matches_hidden".into(),
+            }),
             Err(e) => return Err(e),
         }
     }
@@ -202,6 +240,7 @@ pub async fn accounts(db: &Db, ctx: &Ctx, bytes: &[u8], dry_run: bool) -> Result
         tx.rollback().await?;
         if !dry_run {
             report.created = 0;
+            report.updated = 0;
         }
     }
     Ok(report)

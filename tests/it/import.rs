@@ -144,3 +144,34 @@ async fn the_import_page_reports_bad_rows_in_the_users_language() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.body.contains("已导入 1 个客户"));
 }
+
+#[tokio::test]
+async fn a_matching_row_can_update_the_existing_account() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let tok = &w.tokens["director"];
+    let before = count(&t, tok).await;
+    // X is 北京星河精密制造有限公司; the file writes it with another suffix and a new address.
+    let csv = "名称,地址,行业\n北京星河精密制造股份有限公司,北京市朝阳区新地址8号,\n全新客户有限公司,上海市,企业\n";
+    let send = |q: &'static str| {
+        Request::builder()
+            .method(Method::POST)
+            .uri(format!("/api/v1/imports/accounts{q}"))
+            .header(header::AUTHORIZATION, format!("Bearer {tok}"))
+            .body(Body::from(csv.as_bytes().to_vec()))
+            .expect("req")
+    };
+    let r = t.send(send("")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "reported by default");
+    let r = t.send(send("?on_match=update")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["updated"], 1);
+    assert_eq!(r.json()["created"], 1);
+    assert_eq!(count(&t, tok).await, before + 1);
+    let x = t.get(&format!("/api/v1/accounts/{}", w.account_x), &Auth::Bearer(tok.clone())).await.json();
+    assert_eq!(x["address"], "北京市朝阳区新地址8号");
+    assert_eq!(x["industry"], "enterprise", "an empty cell leaves the value as it was");
+    assert_eq!(x["name"], "北京星河精密制造股份有限公司");
+    let r = t.send(send("?on_match=merge")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -25,7 +25,7 @@ pub fn routes(api: Api) -> Api {
     let api = route!(api, DELETE "/api/v1/accounts/{id}", "Delete an account", "accounts", ["version"], false, delete);
     let api = route!(api, POST "/api/v1/imports/accounts",
         "Import accounts: the body is the CSV (UTF-8 or GBK) or XLSX file; all rows or none; ?dry_run=true only reports",
-        "import", ["dry_run"], false, import_accounts.layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)));
+        "import", ["dry_run", "on_match"], false, import_accounts.layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)));
     let api = route!(api, GET "/api/v1/pool", "The regional resource pool: accounts without an owner in the caller's region",
         "pool", ["q", "cursor", "limit"], false, pool_list);
     let api = route!(api, POST "/api/v1/accounts/{id}/claim", "Claim an account from the pool (first claim wins)", "pool", [], false, claim);
@@ -163,8 +163,14 @@ async fn import_accounts(
     RawQuery(raw): RawQuery,
     body: axum::body::Bytes,
 ) -> ApiResult {
-    let dry = q(&query_pairs(raw), "dry_run").is_some_and(|v| v == "true" || v == "1");
-    let r = crate::app::import::accounts(&s.app.db, &c.ctx, &body, dry).await.map_err(fail(c.lang))?;
+    let p = query_pairs(raw);
+    let dry = q(&p, "dry_run").is_some_and(|v| v == "true" || v == "1");
+    let on_match = match q(&p, "on_match") {
+        None | Some("report") => crate::app::import::OnMatch::Report,
+        Some("update") => crate::app::import::OnMatch::Update,
+        Some(_) => return Err(fail(c.lang)(crate::domain::DomainError::invalid("on_match", "invalid_choice"))),
+    };
+    let r = crate::app::import::accounts_with(&s.app.db, &c.ctx, &body, dry, on_match).await.map_err(fail(c.lang))?;
     let status = if r.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let mut v = serde_json::to_value(&r).unwrap_or_default();
     if let Some(errs) = v.get_mut("errors").and_then(|e| e.as_array_mut()) {
