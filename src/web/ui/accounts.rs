@@ -978,7 +978,12 @@ async fn import_upload(State(s): State<AppState>, ui: UiCtx, m: axum::extract::M
             return Err(crate::domain::DomainError::Csrf);
         }
         let dry = parts.get("dry_run").is_some();
-        Ok((dry, crate::app::import::accounts(&s.app.db, &ui.ctx, &parts.bytes, dry).await?))
+        let on_match = if parts.get("update_existing").is_some() {
+            crate::app::import::OnMatch::Update
+        } else {
+            crate::app::import::OnMatch::Report
+        };
+        Ok((dry, crate::app::import::accounts_with(&s.app.db, &ui.ctx, &parts.bytes, dry, on_match).await?))
     }
     .await;
     let l = Layout::new(&ui, "accounts", ui.lang.t("import.title"));
@@ -991,6 +996,7 @@ async fn import_upload(State(s): State<AppState>, ui: UiCtx, m: axum::extract::M
             };
             let summary = l
                 .t(key)
+                .replace("{u}", &r.updated.to_string())
                 .replace("{rows}", &r.rows.to_string())
                 .replace("{n}", &r.created.to_string())
                 .replace("{e}", &r.errors.len().to_string());
