@@ -98,6 +98,8 @@ pub struct AccountView {
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
+    /// When a salesperson claimed it from the regional pool (null when it was assigned).
+    pub claimed_at: Option<String>,
     /// Display names for the UI; not part of the API.
     #[serde(skip)]
     pub names: Names,
@@ -113,7 +115,7 @@ pub struct Names {
 }
 
 impl AccountView {
-    fn for_caller(mut self, caller: &Caller) -> Self {
+    pub(crate) fn for_caller(mut self, caller: &Caller) -> Self {
         if !caller.sees_credit() {
             self.credit = None;
         }
@@ -132,11 +134,11 @@ const JOINS: &str = " LEFT JOIN org_units r ON r.id = a.region_id LEFT JOIN org_
     LEFT JOIN users km ON km.id = a.ka_manager_id";
 
 /// One account with the codes and names it refers to.
-fn select() -> String {
+pub(crate) fn select() -> String {
     format!("{COLUMNS} FROM accounts a{JOINS}")
 }
 
-fn view_from_row(r: &AnyRow) -> Result<AccountView> {
+pub(crate) fn view_from_row(r: &AnyRow) -> Result<AccountView> {
     let money = |c: &str| -> Result<Option<String>> { Ok(r.try_get::<Option<i64>, _>(c)?.map(format_fen)) };
     let pct = |c: &str| -> Result<Option<String>> { Ok(r.try_get::<Option<i64>, _>(c)?.map(format_bp)) };
     Ok(AccountView {
@@ -175,6 +177,7 @@ fn view_from_row(r: &AnyRow) -> Result<AccountView> {
         version: r.try_get("version")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
+        claimed_at: r.try_get("claimed_at")?,
         names: Names {
             region: r.try_get("region_name")?,
             branch: r.try_get("branch_name")?,
@@ -974,14 +977,6 @@ pub async fn after_owner_change(tx: &mut WriteTx, id: i64) -> Result<()> {
     let (d, _) = load_data(tx.conn(), id).await?;
     refresh_access(tx.conn(), id, &d).await?;
     super::visibility::refresh_account(tx.conn(), id).await
-}
-
-/// An account as a pool page shows it (the pool decided the caller may see it).
-pub async fn get_unscoped_for_pool(db: &Db, caller: &Caller, id: i64) -> Result<AccountView> {
-    let mut s = Sql::new(&select());
-    s.push(" WHERE a.id = ").bind(id);
-    let row = s.query().fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
-    Ok(view_from_row(&row)?.for_caller(caller))
 }
 
 /// An existing live account whose name is the same after normalization (width, spaces,

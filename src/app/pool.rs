@@ -46,8 +46,8 @@ pub async fn list(
     let Some(region) = region_of(&mut conn, caller).await? else {
         return Ok(Page { items: vec![], next_cursor: None });
     };
-    let mut s = Sql::new("SELECT a.id FROM accounts a WHERE ");
-    s.push(POOL).push(" AND a.region_id = ").bind(region);
+    let mut s = Sql::new(&accounts::select());
+    s.push(" WHERE ").push(POOL).push(" AND a.region_id = ").bind(region);
     if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
         s.push(" AND a.name_norm LIKE ").bind(crate::domain::text::like_pattern(q)).push(" ESCAPE '\\'");
     }
@@ -57,15 +57,14 @@ pub async fn list(
         s.push(" AND (a.name > ").bind(name).push(" OR (a.name = ").bind(name).push(" AND a.id > ").bind(id).push("))");
     }
     s.push(" ORDER BY a.name, a.id LIMIT ").bind(limit + 1);
-    let ids: Vec<i64> =
-        s.query().fetch_all(&mut *conn).await?.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
-    drop(conn);
-    let mut items = Vec::with_capacity(ids.len());
-    for id in ids.iter().take(limit as usize) {
-        items.push(accounts::get_unscoped_for_pool(db, caller, *id).await?);
-    }
+    let rows = s.query().fetch_all(&mut *conn).await?;
+    let items: Vec<AccountView> = rows
+        .iter()
+        .take(limit as usize)
+        .map(|r| Ok(accounts::view_from_row(r)?.for_caller(caller)))
+        .collect::<Result<_>>()?;
     let next_cursor =
-        (ids.len() as i64 > limit).then(|| items.last().map(|a| format!("{}|{}", a.name, a.id))).flatten();
+        (rows.len() as i64 > limit).then(|| items.last().map(|a| format!("{}|{}", a.name, a.id))).flatten();
     Ok(Page { items, next_cursor })
 }
 
@@ -129,31 +128,39 @@ pub async fn claim(db: &Db, ctx: &Ctx, id: i64, limit: i64) -> Result<AccountVie
     accounts::get(db, caller, id).await
 }
 
+/// Whether the caller may give this account back to the pool: they hold it, and it came from
+/// the pool.
+pub fn may_release(caller: &Caller, a: &AccountView) -> bool {
+    let me = Some(caller.username.as_str());
+    a.claimed_at.is_some() && (a.owner.as_deref() == me || a.inside_owner.as_deref() == me)
+}
+
 /// Gives a claimed account back to the pool.
 pub async fn release(db: &Db, ctx: &Ctx, id: i64) -> Result<()> {
     let caller = &ctx.caller;
-    let mut tx = db.begin().await?;
-    let r =
-        sqlx::query("SELECT owner_id, inside_owner_id, claimed_at FROM accounts WHERE id = $1 AND deleted_at IS NULL")
-            .bind(id)
-            .fetch_optional(tx.conn())
-            .await?
-            .ok_or(Error::NotFound)?;
-    let mine = r.try_get::<Option<i64>, _>("owner_id")? == Some(caller.user_id)
-        || r.try_get::<Option<i64>, _>("inside_owner_id")? == Some(caller.user_id);
-    if !mine {
+    let a = accounts::get(db, caller, id).await?;
+    let me = Some(caller.username.as_str());
+    if a.owner.as_deref() != me && a.inside_owner.as_deref() != me {
         return Err(Error::NotFound);
     }
-    if r.try_get::<Option<String>, _>("claimed_at")?.is_none() {
+    if !may_release(caller, &a) {
         return Err(Error::Conflict("not_claimed"));
     }
-    sqlx::query(
-        "UPDATE accounts SET owner_id = NULL, inside_owner_id = NULL, claimed_at = NULL, version = version + 1, updated_at = $1 WHERE id = $2",
+    let mut tx = db.begin().await?;
+    // The same conditions again inside the transaction: a hand-over or edit may have come between.
+    let n = sqlx::query(
+        "UPDATE accounts SET owner_id = NULL, inside_owner_id = NULL, claimed_at = NULL, version = version + 1, \
+         updated_at = $1 WHERE id = $2 AND claimed_at IS NOT NULL AND (owner_id = $3 OR inside_owner_id = $3)",
     )
     .bind(now())
     .bind(id)
+    .bind(caller.user_id)
     .execute(tx.conn())
-    .await?;
+    .await?
+    .rows_affected();
+    if n != 1 {
+        return Err(Error::StaleVersion { current: a.version });
+    }
     accounts::after_owner_change(&mut tx, id).await?;
     audit::record(
         &mut tx,

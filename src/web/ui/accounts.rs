@@ -450,22 +450,13 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
             )
         })
         .collect();
-    let claimed: Option<String> = sqlx::query("SELECT claimed_at FROM accounts WHERE id = $1")
-        .bind(a.id)
-        .fetch_one(&s.app.db.pool)
-        .await
-        .ok()
-        .and_then(|r| sqlx::Row::try_get(&r, "claimed_at").ok())
-        .flatten();
-    let mine = a.owner.as_deref() == Some(caller.username.as_str())
-        || a.inside_owner.as_deref() == Some(caller.username.as_str());
     let documents = crate::app::documents::list(&s.app.db, caller, a.id).await.unwrap_or_default();
     let doc_types =
         crate::app::documents::DocType::ALL.iter().map(|d| (d.code().to_string(), l.e("doc_type", d.code()))).collect();
     let page = AccountPage {
         documents,
         doc_types,
-        can_release: claimed.is_some() && mine,
+        can_release: crate::app::pool::may_release(caller, &a),
         relmap,
         since: since.unwrap_or_default(),
         changes,
