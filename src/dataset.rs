@@ -17,7 +17,7 @@ use anyhow::{bail, Context};
 use serde_json::json;
 use sqlx::Row;
 
-use crate::app::sql::{Sql, Val};
+use crate::app::bulk::{v, Cell, Inserter};
 use crate::app::{audit, auth, org, users, Ctx};
 use crate::db::{now, Backend, Db, WriteTx};
 use crate::domain::account::{rad_class, sow_bp};
@@ -427,112 +427,6 @@ impl UserWriter<'_> {
 
 async fn count(tx: &mut WriteTx, table: &str) -> anyhow::Result<i64> {
     Ok(sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}")).fetch_one(tx.conn()).await?.try_get("n")?)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Multi-row inserts.
-
-enum Cell {
-    /// A value, bound as a placeholder.
-    V(Val),
-    /// A value every row shares (1-based index into the inserter's `shared`).
-    Shared(usize),
-    /// Fixed SQL text of this module (never input).
-    Lit(&'static str),
-}
-
-fn v(x: impl Into<Val>) -> Cell {
-    Cell::V(x.into())
-}
-
-/// Collects rows into `INSERT … VALUES (…), (…)` statements of bounded size (SQLite allows
-/// 32,766 bound values per statement, PostgreSQL 65,535) and runs each when it is full.
-///
-/// Placeholders: PostgreSQL gets `$1, $2, …`, with the shared values bound once as the first
-/// ones. SQLite gets anonymous `?` and every value bound in place: SQLite looks a named
-/// parameter (`$n`) up by a linear scan of the statement's parameter list, and sqlx asks for
-/// every parameter's name when binding, so a statement with thousands of `$n` costs time
-/// quadratic in their number (measured: ~0.2 s per 12,000-value statement, 70 s for l3-60k).
-struct Inserter {
-    head: String,
-    backend: Backend,
-    shared: Vec<Val>,
-    sql: Sql,
-    rows: usize,
-    max_rows: usize,
-    total: usize,
-}
-
-impl Inserter {
-    fn new(backend: Backend, head: &str, shared: Vec<Val>, bound_per_row: usize) -> Inserter {
-        let max_rows = (12_000 / bound_per_row.max(1)).clamp(1, 1_000);
-        let mut i =
-            Inserter { head: head.to_string(), backend, shared, sql: Sql::default(), rows: 0, max_rows, total: 0 };
-        i.sql = i.start();
-        i
-    }
-
-    fn start(&self) -> Sql {
-        let mut s = Sql::new(&self.head);
-        if self.backend == Backend::Postgres {
-            s.args.extend(self.shared.iter().cloned());
-        }
-        s
-    }
-
-    fn bind(&mut self, v: Val) {
-        match self.backend {
-            Backend::Postgres => {
-                self.sql.bind(v);
-            }
-            Backend::Sqlite => {
-                self.sql.args.push(v);
-                self.sql.text.push('?');
-            }
-        }
-    }
-
-    async fn row(&mut self, conn: &mut sqlx::AnyConnection, cells: Vec<Cell>) -> anyhow::Result<()> {
-        if self.rows > 0 {
-            self.sql.push(", ");
-        }
-        self.sql.push("(");
-        for (i, c) in cells.into_iter().enumerate() {
-            if i > 0 {
-                self.sql.push(", ");
-            }
-            match c {
-                Cell::V(v) => self.bind(v),
-                Cell::Shared(n) => match self.backend {
-                    Backend::Postgres => {
-                        self.sql.text.push_str(&format!("${n}"));
-                    }
-                    Backend::Sqlite => self.bind(self.shared[n - 1].clone()),
-                },
-                Cell::Lit(l) => {
-                    self.sql.push(l);
-                }
-            };
-        }
-        self.sql.push(")");
-        self.rows += 1;
-        self.total += 1;
-        if self.rows >= self.max_rows {
-            self.flush(conn).await?;
-        }
-        Ok(())
-    }
-
-    async fn flush(&mut self, conn: &mut sqlx::AnyConnection) -> anyhow::Result<()> {
-        if self.rows == 0 {
-            return Ok(());
-        }
-        let fresh = self.start();
-        let s = std::mem::replace(&mut self.sql, fresh);
-        self.rows = 0;
-        s.query().execute(conn).await?;
-        Ok(())
-    }
 }
 
 use crate::rng::Rng;

@@ -546,7 +546,66 @@ fn opt_days(e: &mut Errors, inp: &Input, k: &str, target: &mut Option<i64>) {
 }
 
 /// Applies validated input onto `d`. Every problem is collected, so the caller sees all of them.
-async fn apply(conn: &mut sqlx::AnyConnection, d: &mut AccountData, inp: &Input) -> Result<()> {
+/// An org unit's id and its parent's.
+type OrgRef = (i64, Option<i64>);
+
+/// Org units and users an account refers to by code and username, looked up once per code
+/// (an import of thousands of rows names the same few hundred).
+#[derive(Debug, Default)]
+pub struct Lookups {
+    orgs: std::collections::HashMap<(String, &'static str), Option<OrgRef>>,
+    users: std::collections::HashMap<String, Option<i64>>,
+    caller_org: Option<Option<(i64, String, Option<i64>)>>,
+}
+
+impl Lookups {
+    async fn org_id(
+        &mut self,
+        conn: &mut sqlx::AnyConnection,
+        code: &str,
+        kind: &'static str,
+    ) -> Result<Option<(i64, Option<i64>)>> {
+        let key = (code.trim().to_string(), kind);
+        if let Some(v) = self.orgs.get(&key) {
+            return Ok(*v);
+        }
+        let v = org_id(conn, code, kind).await?;
+        self.orgs.insert(key, v);
+        Ok(v)
+    }
+
+    async fn user_id(&mut self, conn: &mut sqlx::AnyConnection, username: &str) -> Result<Option<i64>> {
+        if let Some(v) = self.users.get(username.trim()) {
+            return Ok(*v);
+        }
+        let v = active_user_id(conn, username).await?;
+        self.users.insert(username.trim().to_string(), v);
+        Ok(v)
+    }
+
+    /// The caller's org unit: (id, kind, parent).
+    async fn caller_org(
+        &mut self,
+        conn: &mut sqlx::AnyConnection,
+        org_unit_id: i64,
+    ) -> Result<Option<(i64, String, Option<i64>)>> {
+        if let Some(v) = &self.caller_org {
+            return Ok(v.clone());
+        }
+        let org = sqlx::query("SELECT id, kind, parent_id FROM org_units WHERE id = $1")
+            .bind(org_unit_id)
+            .fetch_optional(conn)
+            .await?;
+        let v = match org {
+            Some(o) => Some((o.try_get("id")?, o.try_get("kind")?, o.try_get("parent_id")?)),
+            None => None,
+        };
+        self.caller_org = Some(v.clone());
+        Ok(v)
+    }
+}
+
+async fn apply(conn: &mut sqlx::AnyConnection, lk: &mut Lookups, d: &mut AccountData, inp: &Input) -> Result<()> {
     let mut e = Errors::default();
     if let Some(v) = inp.get("name") {
         if let Some(v) = e.take("name", text::required(v, 200)) {
@@ -588,7 +647,7 @@ async fn apply(conn: &mut sqlx::AnyConnection, d: &mut AccountData, inp: &Input)
     if let Some(v) = inp.get("region") {
         match v {
             None => d.region_id = None,
-            Some(code) => match org_id(conn, code, "region").await? {
+            Some(code) => match lk.org_id(conn, code, "region").await? {
                 Some((id, _)) => {
                     d.region_id = Some(id);
                     region_given = Some(id);
@@ -600,7 +659,7 @@ async fn apply(conn: &mut sqlx::AnyConnection, d: &mut AccountData, inp: &Input)
     if let Some(v) = inp.get("branch") {
         match v {
             None => d.branch_id = None,
-            Some(code) => match org_id(conn, code, "branch").await? {
+            Some(code) => match lk.org_id(conn, code, "branch").await? {
                 Some((id, parent)) => {
                     d.branch_id = Some(id);
                     match region_given {
@@ -618,7 +677,7 @@ async fn apply(conn: &mut sqlx::AnyConnection, d: &mut AccountData, inp: &Input)
         match inp.get(k) {
             None => {}
             Some(None) => *target = None,
-            Some(Some(u)) => match active_user_id(conn, u).await? {
+            Some(Some(u)) => match lk.user_id(conn, u).await? {
                 Some(id) => *target = Some(id),
                 None => e.add(k, "unknown_user"),
             },
@@ -760,10 +819,30 @@ pub async fn create(db: &Db, ctx: &Ctx, inp: &Input) -> Result<AccountView> {
     Ok(view)
 }
 
-/// Creates one account inside the caller's transaction (the form, the API, and each row of an
-/// import, which commits all rows or none).
+/// Creates one account inside the caller's transaction (the form and the API).
 pub async fn create_in(tx: &mut WriteTx, ctx: &Ctx, inp: &Input) -> Result<AccountView> {
     let caller = &ctx.caller;
+    let d = prepare_new(tx.conn(), caller, &mut Lookups::default(), inp).await?;
+    if !inp.has("allow_duplicate_name") {
+        if let Some(existing) = likely_duplicate(tx.conn(), &d.name).await? {
+            return Err(Error::Duplicate { field: "name", existing_id: existing });
+        }
+    }
+    let id = insert(tx, ctx, &d).await?;
+    // The new account must stay within the creator's sight.
+    let view = fetch_scoped(tx.conn(), caller, id).await.map_err(|_| Error::invalid("region", "outside_scope"))?;
+    Ok(view.for_caller(caller))
+}
+
+/// Checks a new account as the caller gives it and fills in the defaults (the creator's region
+/// and branch, the creator as owner for salespeople), without writing anything. Duplicates and
+/// scope are the caller's to check: [`create_in`] one by one, imports in bulk.
+pub async fn prepare_new(
+    conn: &mut sqlx::AnyConnection,
+    caller: &Caller,
+    lk: &mut Lookups,
+    inp: &Input,
+) -> Result<AccountData> {
     if !caller.role.edits_accounts() {
         return Err(Error::Forbidden);
     }
@@ -778,17 +857,11 @@ pub async fn create_in(tx: &mut WriteTx, ctx: &Ctx, inp: &Input) -> Result<Accou
     inp.refuse_version()?;
     let mut d = AccountData { level: "L3".into(), status: Status::Prospect.code().into(), ..Default::default() };
     // The creator's own place in the org is the default region/branch.
-    let org = sqlx::query("SELECT id, kind, parent_id FROM org_units WHERE id = $1")
-        .bind(caller.org_unit_id)
-        .fetch_optional(tx.conn())
-        .await?;
-    if let Some(o) = org {
-        let kind: String = o.try_get("kind")?;
-        let id: i64 = o.try_get("id")?;
+    if let Some((id, kind, parent)) = lk.caller_org(conn, caller.org_unit_id).await? {
         match kind.as_str() {
             "branch" => {
                 d.branch_id = Some(id);
-                d.region_id = o.try_get("parent_id")?;
+                d.region_id = parent;
             }
             "region" => d.region_id = Some(id),
             _ => {}
@@ -809,7 +882,7 @@ pub async fn create_in(tx: &mut WriteTx, ctx: &Ctx, inp: &Input) -> Result<Accou
     if !inp.has("industry") {
         errs.push(crate::domain::FieldError::new("industry", "required"));
     }
-    match apply(tx.conn(), &mut d, inp).await {
+    match apply(conn, lk, &mut d, inp).await {
         Ok(()) => {}
         Err(Error::Invalid(mut more)) => errs.append(&mut more),
         Err(e) => return Err(e),
@@ -819,15 +892,123 @@ pub async fn create_in(tx: &mut WriteTx, ctx: &Ctx, inp: &Input) -> Result<Accou
         errs.dedup_by(|a, b| a.field == b.field);
         return Err(Error::Invalid(errs));
     }
-    if !inp.has("allow_duplicate_name") {
-        if let Some(existing) = likely_duplicate(tx.conn(), &d.name).await? {
-            return Err(Error::Duplicate { field: "name", existing_id: existing });
+    Ok(d)
+}
+
+/// Inserts checked accounts in bulk (imports): multi-row statements for the accounts and their
+/// access rows, one visibility refresh and one audit row per account, all in the caller's
+/// transaction. Gives back the new ids in the order of `items`.
+pub async fn insert_many(tx: &mut WriteTx, ctx: &Ctx, items: &[AccountData]) -> Result<Vec<i64>> {
+    use super::bulk::{v, Cell, Inserter};
+    if items.is_empty() {
+        return Ok(vec![]);
+    }
+    let backend = tx.backend();
+    let ts = now();
+    let mut ins = Inserter::new(
+        backend,
+        "INSERT INTO accounts (created_at, updated_at, version, name, name_norm, short_name, credit_code, industry, \
+         level, region_id, branch_id, owner_id, inside_owner_id, ka_manager_id, status, tier, address, website, \
+         business_units, buying_power, sales_12m, sow_bp, rad_class, notes, tags, current_asset_ratio_bp, \
+         net_margin_bp, roa_bp, collection_days, inventory_days, credit_grade, credit_limit, credit_score) VALUES ",
+        vec![ts.clone().into()],
+        30,
+    )
+    .with_tail("RETURNING id, name_norm");
+    let mut by_norm: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    for chunk in items.chunks(ins.max_rows()) {
+        for d in chunk {
+            ins.push_row(vec![
+                Cell::Shared(1),
+                Cell::Shared(1),
+                Cell::Lit("1"),
+                v(d.name.clone()),
+                v(text::normalize_name(&d.name)),
+                v(d.short_name.clone()),
+                v(d.credit_code.clone()),
+                v(d.industry.clone()),
+                v(d.level.clone()),
+                v(d.region_id),
+                v(d.branch_id),
+                v(d.owner_id),
+                v(d.inside_owner_id),
+                v(d.ka_manager_id),
+                v(d.status.clone()),
+                v(d.tier.clone()),
+                v(d.address.clone()),
+                v(d.website.clone()),
+                v(d.business_units.clone()),
+                v(d.buying_power),
+                v(d.sales_12m),
+                v(acct::sow_bp(d.sales_12m, d.buying_power)),
+                v(acct::rad_class(d.sales_12m, d.buying_power).map(str::to_string)),
+                v(d.notes.clone()),
+                v(d.tags.clone()),
+                v(d.current_asset_ratio_bp),
+                v(d.net_margin_bp),
+                v(d.roa_bp),
+                v(d.collection_days),
+                v(d.inventory_days),
+                v(d.credit_grade.clone()),
+                v(d.credit_limit),
+                v(d.credit_score),
+            ]);
+        }
+        for r in ins.flush_returning(tx.conn()).await? {
+            by_norm.insert(r.try_get("name_norm")?, r.try_get("id")?);
         }
     }
-    let id = insert(tx, ctx, &d).await?;
-    // The new account must stay within the creator's sight.
-    let view = fetch_scoped(tx.conn(), caller, id).await.map_err(|_| Error::invalid("region", "outside_scope"))?;
-    Ok(view.for_caller(caller))
+    // Rows come back in no promised order; the normalized name (unique within an import) says
+    // which is which.
+    let ids: Vec<i64> = items
+        .iter()
+        .map(|d| {
+            by_norm
+                .get(&text::normalize_name(&d.name))
+                .copied()
+                .ok_or_else(|| Error::Internal(anyhow::anyhow!("an inserted account came back without its id")))
+        })
+        .collect::<Result<_>>()?;
+    let mut access = Inserter::new(backend, "INSERT INTO account_access (account_id, user_id, via) VALUES ", vec![], 3);
+    for (d, id) in items.iter().zip(&ids) {
+        for (via, uid) in
+            [("'owner'", d.owner_id), ("'inside_owner'", d.inside_owner_id), ("'ka_manager'", d.ka_manager_id)]
+        {
+            if let Some(uid) = uid {
+                access.row(tx.conn(), vec![v(*id), v(uid), Cell::Lit(via)]).await?;
+            }
+        }
+    }
+    access.flush(tx.conn()).await?;
+    let mut audit_rows = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        super::visibility::refresh_accounts(tx.conn(), chunk).await?;
+        let mut s = Sql::new(&select());
+        s.push(" WHERE a.id IN (").bind_list(chunk).push(")");
+        for r in s.query().fetch_all(tx.conn()).await? {
+            let view = view_from_row(&r)?;
+            audit_rows.push((view.id.to_string(), audit_json(&view)));
+        }
+    }
+    audit::record_many(tx, ctx, "account", "create", &audit_rows).await?;
+    Ok(ids)
+}
+
+/// Of the given accounts, those the caller cannot see.
+pub async fn outside_scope(conn: &mut sqlx::AnyConnection, caller: &Caller, ids: &[i64]) -> Result<Vec<i64>> {
+    if ids.is_empty() || caller.reach() == Reach::All {
+        return Ok(vec![]);
+    }
+    let mut seen = std::collections::HashSet::new();
+    for chunk in ids.chunks(500) {
+        let mut s = Sql::new("SELECT a.id FROM accounts a WHERE a.id IN (");
+        s.bind_list(chunk).push(")");
+        push_scope(&mut s, caller);
+        for r in s.query().fetch_all(&mut *conn).await? {
+            seen.insert(r.try_get::<i64, _>("id")?);
+        }
+    }
+    Ok(ids.iter().copied().filter(|id| !seen.contains(id)).collect())
 }
 
 pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &Input) -> Result<AccountView> {
@@ -859,7 +1040,7 @@ pub async fn update_in(tx: &mut WriteTx, ctx: &Ctx, id: i64, inp: &Input, versio
         return Err(Error::StaleVersion { current: before.version });
     }
     let (mut d, _) = load_data(tx.conn(), id).await?;
-    apply(tx.conn(), &mut d, inp).await?;
+    apply(tx.conn(), &mut Lookups::default(), &mut d, inp).await?;
     write(tx.conn(), Some(id), &d, version).await?;
     refresh_access(tx.conn(), id, &d).await?;
     super::visibility::refresh_account(tx.conn(), id).await?;

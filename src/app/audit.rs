@@ -32,6 +32,46 @@ pub async fn record(
     Ok(())
 }
 
+/// One row per entity, for bulk writes (imports): `(entity_id, after)` of each.
+pub async fn record_many(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    entity: &str,
+    action: &str,
+    rows: &[(String, Value)],
+) -> Result<()> {
+    use super::bulk::{v, Cell, Inserter};
+    let actor_id = (ctx.caller.user_id != 0).then_some(ctx.caller.user_id);
+    let mut ins = Inserter::new(
+        tx.backend(),
+        "INSERT INTO audit_log (at, actor_id, actor, entity, action, request_id, entity_id, after_json) VALUES ",
+        vec![
+            now().into(),
+            actor_id.into(),
+            ctx.caller.username.as_str().into(),
+            entity.into(),
+            action.into(),
+            ctx.request_id.as_str().into(),
+        ],
+        2,
+    );
+    for (id, after) in rows {
+        let cells = vec![
+            Cell::Shared(1),
+            Cell::Shared(2),
+            Cell::Shared(3),
+            Cell::Shared(4),
+            Cell::Shared(5),
+            Cell::Shared(6),
+            v(id.clone()),
+            v(after.to_string()),
+        ];
+        ins.row(tx.conn(), cells).await?;
+    }
+    ins.flush(tx.conn()).await?;
+    Ok(())
+}
+
 #[derive(Debug, Serialize)]
 pub struct AuditEntry {
     pub id: i64,

@@ -391,30 +391,51 @@ fn known() -> Vec<&'static str> {
 }
 
 pub async fn create(db: &Db, ctx: &Ctx, account_id: i64, inp: &Input) -> Result<ContactView> {
-    let caller = &ctx.caller;
-    super::accounts::ensure_visible(db, caller, account_id).await?;
-    check_edit(caller)?;
-    inp.check_keys(EDIT_FIELDS, &known())?;
-    inp.refuse_version()?;
-    if !inp.has("name") {
-        return Err(Error::invalid("name", "required"));
-    }
+    super::accounts::ensure_visible(db, &ctx.caller, account_id).await?;
     let mut tx = db.begin().await?;
-    let mut d = ContactData::default();
-    apply(tx.conn(), account_id, None, &mut d, inp).await?;
-    let id = insert(&mut tx, ctx, account_id, &d).await?;
+    let id = create_in(&mut tx, ctx, account_id, inp).await?;
     let v = reload(tx.conn(), id).await?;
     tx.commit().await?;
     Ok(v)
 }
 
+/// Creates a contact on an account the caller has been shown to see, inside the caller's
+/// transaction (the form and the API one at a time, imports row by row).
+pub async fn create_in(tx: &mut WriteTx, ctx: &Ctx, account_id: i64, inp: &Input) -> Result<i64> {
+    check_edit(&ctx.caller)?;
+    inp.check_keys(EDIT_FIELDS, &known())?;
+    inp.refuse_version()?;
+    let mut d = ContactData::default();
+    let missing = (!inp.has("name")).then(|| crate::domain::FieldError::new("name", "required"));
+    match apply(tx.conn(), account_id, None, &mut d, inp).await {
+        Ok(()) => {}
+        Err(Error::Invalid(mut fs)) => {
+            fs.extend(missing);
+            return Err(Error::Invalid(fs));
+        }
+        Err(e) => return Err(e),
+    }
+    if let Some(m) = missing {
+        return Err(Error::Invalid(vec![m]));
+    }
+    insert(tx, ctx, account_id, &d).await
+}
+
 pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &Input) -> Result<ContactView> {
-    let caller = &ctx.caller;
+    let version = inp.version.ok_or_else(|| Error::invalid("version", "required"))?;
     let mut tx = db.begin().await?;
+    let after = update_in(&mut tx, ctx, id, inp, Some(version)).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Changes a contact inside the caller's transaction; `version`, when given, must be current.
+pub async fn update_in(tx: &mut WriteTx, ctx: &Ctx, id: i64, inp: &Input, version: Option<i64>) -> Result<ContactView> {
+    let caller = &ctx.caller;
     let before = fetch_scoped(tx.conn(), caller, id).await?;
     check_edit(caller)?;
     inp.check_keys(EDIT_FIELDS, &known())?;
-    let version = inp.version.ok_or_else(|| Error::invalid("version", "required"))?;
+    let version = version.unwrap_or(before.version);
     if version != before.version {
         return Err(Error::StaleVersion { current: before.version });
     }
@@ -422,9 +443,23 @@ pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &Input) -> Result<ContactV
     apply(tx.conn(), before.account_id, Some(id), &mut d, inp).await?;
     write(tx.conn(), before.account_id, Some(id), &d, version).await?;
     let after = reload(tx.conn(), id).await?;
-    audit::record(&mut tx, ctx, "contact", &id.to_string(), "update", Some(&j(&before)), Some(&j(&after))).await?;
-    tx.commit().await?;
+    audit::record(tx, ctx, "contact", &id.to_string(), "update", Some(&j(&before)), Some(&j(&after))).await?;
     Ok(after)
+}
+
+/// A live contact of the account with this name (after normalization), if any.
+pub async fn find_on_account(conn: &mut sqlx::AnyConnection, account_id: i64, name: &str) -> Result<Option<i64>> {
+    let r = sqlx::query(
+        "SELECT id FROM contacts WHERE account_id = $1 AND name_norm = $2 AND deleted_at IS NULL ORDER BY id LIMIT 1",
+    )
+    .bind(account_id)
+    .bind(text::normalize_name(name))
+    .fetch_optional(conn)
+    .await?;
+    Ok(match r {
+        Some(r) => Some(r.try_get("id")?),
+        None => None,
+    })
 }
 
 pub async fn delete(db: &Db, ctx: &Ctx, id: i64, version: Option<i64>) -> Result<()> {

@@ -1,73 +1,186 @@
-//! Importing accounts from a spreadsheet: CSV in UTF-8 (with or without BOM) or GB18030/GBK as
-//! Excel on Chinese Windows writes it (detected), or XLSX; Chinese or English headers. All rows
-//! go in one transaction: any rejected row means nothing is written (and a dry run never
-//! writes). Every problem is reported by row, column, value and reason.
+//! Importing accounts and contacts from a spreadsheet: CSV in UTF-8 (with or without BOM) or
+//! GB18030/GBK as Excel on Chinese Windows writes it (detected), or XLSX; Chinese or English
+//! headers, or a mapping the user chose for headers we do not know.
+//!
+//! The file is streamed: a blocking thread reads rows (CSV record by record, XLSX cell by cell)
+//! and hands them over in batches, so memory stays flat however long the file is. Accounts are
+//! checked row by row by the same rules as the form ([`accounts::prepare_new`]), matched against
+//! existing accounts and earlier rows per batch, and written with multi-row statements.
+//! Everything goes in one transaction: any rejected row means nothing is written (and a dry run
+//! never writes). Every problem is reported by row, column, value and reason.
+use std::collections::{HashMap, HashSet};
+use std::io::{Read, Seek};
+
 use serde::Serialize;
+use sqlx::Row as _;
 
 use super::input::Input;
-use super::{accounts, Ctx, Error, Result};
-use crate::db::Db;
+use super::sql::Sql;
+use super::{accounts, contacts, Ctx, Error, Result};
+use crate::db::{Db, WriteTx};
+use crate::domain::text;
 
-/// Header texts (lower-cased, spaces removed) and the field each means.
-const HEADERS: &[(&str, &str)] = &[
-    ("name", "name"),
+/// What a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Accounts,
+    Contacts,
+}
+
+impl Kind {
+    pub fn parse(s: &str) -> Option<Kind> {
+        match s {
+            "accounts" => Some(Kind::Accounts),
+            "contacts" => Some(Kind::Contacts),
+            _ => None,
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Kind::Accounts => "accounts",
+            Kind::Contacts => "contacts",
+        }
+    }
+    /// The fields a column can fill, in the order a mapping form offers them.
+    pub fn fields(self) -> &'static [&'static str] {
+        match self {
+            Kind::Accounts => &[
+                "name",
+                "short_name",
+                "credit_code",
+                "industry",
+                "level",
+                "region",
+                "branch",
+                "owner",
+                "inside_owner",
+                "ka_manager",
+                "address",
+                "website",
+                "business_units",
+                "buying_power",
+                "sales_12m",
+                "tags",
+                "notes",
+            ],
+            Kind::Contacts => &[
+                "account",
+                "account_credit_code",
+                "name",
+                "gender",
+                "birthday",
+                "department",
+                "title",
+                "reports_to",
+                "decision_role",
+                "attitude",
+                "relationship",
+                "interests",
+                "phone",
+                "email",
+                "last_contact_on",
+            ],
+        }
+    }
+    fn headers(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Kind::Accounts => ACCOUNT_HEADERS,
+            Kind::Contacts => CONTACT_HEADERS,
+        }
+    }
+    fn required(self) -> &'static [&'static str] {
+        match self {
+            Kind::Accounts => &["name"],
+            Kind::Contacts => &["name"],
+        }
+    }
+}
+
+/// Header texts (lower-cased, spaces removed, full-width brackets made ASCII) and the field
+/// each means, besides the field codes themselves and their labels in either language.
+const ACCOUNT_HEADERS: &[(&str, &str)] = &[
     ("名称", "name"),
     ("客户名称", "name"),
     ("单位名称", "name"),
     ("企业名称", "name"),
-    ("short_name", "short_name"),
     ("简称", "short_name"),
     ("客户简称", "short_name"),
-    ("credit_code", "credit_code"),
     ("统一社会信用代码", "credit_code"),
     ("信用代码", "credit_code"),
-    ("industry", "industry"),
     ("行业", "industry"),
     ("所属行业", "industry"),
-    ("level", "level"),
     ("级别", "level"),
     ("客户级别", "level"),
-    ("region", "region"),
     ("大区", "region"),
-    ("branch", "branch"),
     ("分公司", "branch"),
-    ("owner", "owner"),
     ("客户经理", "owner"),
     ("客户经理(ae)", "owner"),
-    ("inside_owner", "inside_owner"),
     ("内部销售", "inside_owner"),
     ("内部销售(sr)", "inside_owner"),
-    ("address", "address"),
+    ("大客户经理", "ka_manager"),
     ("地址", "address"),
-    ("website", "website"),
     ("网址", "website"),
-    ("business_units", "business_units"),
     ("服务业务部门", "business_units"),
-    ("buying_power", "buying_power"),
     ("年度采购量", "buying_power"),
     ("年度采购量(元)", "buying_power"),
-    ("sales_12m", "sales_12m"),
     ("近12个月销售额", "sales_12m"),
     ("近12个月销售额(元)", "sales_12m"),
-    ("tags", "tags"),
     ("标签", "tags"),
-    ("notes", "notes"),
     ("备注", "notes"),
 ];
 
-/// Industry names as people write them.
-const INDUSTRIES: &[(&str, &str)] = &[
-    ("政府", "government"),
-    ("军工", "military"),
-    ("企业", "enterprise"),
-    ("教育", "education"),
-    ("金融", "finance"),
-    ("电力", "power"),
-    ("电信", "telecom"),
-    ("其他", "other"),
+const CONTACT_HEADERS: &[(&str, &str)] = &[
+    ("客户", "account"),
+    ("客户名称", "account"),
+    ("单位名称", "account"),
+    ("account_name", "account"),
+    ("统一社会信用代码", "account_credit_code"),
+    ("信用代码", "account_credit_code"),
+    ("credit_code", "account_credit_code"),
+    ("姓名", "name"),
+    ("联系人", "name"),
+    ("联系人姓名", "name"),
+    ("性别", "gender"),
+    ("生日", "birthday"),
+    ("出生日期", "birthday"),
+    ("部门", "department"),
+    ("职务", "title"),
+    ("职位", "title"),
+    ("直接上级", "reports_to"),
+    ("上级", "reports_to"),
+    ("汇报对象", "reports_to"),
+    ("决策角色", "decision_role"),
+    ("角色", "decision_role"),
+    ("态度", "attitude"),
+    ("关系", "relationship"),
+    ("关系强度", "relationship"),
+    ("关系程度", "relationship"),
+    ("兴趣爱好", "interests"),
+    ("爱好", "interests"),
+    ("电话", "phone"),
+    ("手机", "phone"),
+    ("邮箱", "email"),
+    ("电子邮件", "email"),
+    ("最近联系", "last_contact_on"),
+    ("最近联系日期", "last_contact_on"),
 ];
 
-#[derive(Debug, Clone, Serialize)]
+/// Fields whose values are codes, also accepted as their label in either language.
+const CHOICES: &[(&str, &[&str])] = &[
+    ("industry", &["government", "military", "enterprise", "education", "finance", "power", "telecom", "other"]),
+    ("level", &["L1", "L2", "L3"]),
+    ("decision_role", &["decision_maker", "policy_maker", "influencer", "end_user", "gatekeeper"]),
+    ("attitude", &["supporter", "neutral", "opponent"]),
+    ("gender", &["male", "female"]),
+];
+
+/// Cell values reported back are cut to this many characters (the cell itself is refused whole).
+const SHOWN_CHARS: usize = 200;
+/// Rows handed over from the reader at a time.
+const BATCH: usize = 500;
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct RowError {
     /// The spreadsheet row (1 = the header row).
     pub row: usize,
@@ -76,11 +189,11 @@ pub struct RowError {
     pub code: String,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, Default)]
 pub struct Report {
     pub rows: usize,
     pub created: usize,
-    /// Existing accounts a row matched and updated (only when asked to).
+    /// Existing records a row matched and updated (only when asked to).
     pub updated: usize,
     pub dry_run: bool,
     pub committed: bool,
@@ -88,160 +201,638 @@ pub struct Report {
     pub errors: Vec<RowError>,
 }
 
-/// Reads the cells of a CSV or XLSX file (header row first).
-pub fn read_table(bytes: &[u8]) -> Result<Vec<Vec<String>>> {
-    if bytes.starts_with(b"PK") {
-        use calamine::Reader;
-        let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec()))
-            .map_err(|_| Error::invalid("file", "xlsx_unreadable"))?;
-        let range = wb
-            .worksheet_range_at(0)
-            .ok_or_else(|| Error::invalid("file", "xlsx_unreadable"))?
-            .map_err(|_| Error::invalid("file", "xlsx_unreadable"))?;
-        return Ok(range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect());
-    }
-    let text = decode(bytes)?;
-    let mut rd = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-    let mut out = vec![];
-    for rec in rd.records() {
-        let rec = rec.map_err(|_| Error::invalid("file", "csv_unreadable"))?;
-        out.push(rec.iter().map(str::to_string).collect());
-    }
-    Ok(out)
-}
-
-/// UTF-8 (a BOM is dropped) when the bytes are valid UTF-8, GB18030 (a superset of GBK)
-/// otherwise, as Excel on Chinese Windows saves "CSV".
-pub fn decode(bytes: &[u8]) -> Result<String> {
-    let b = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if let Ok(s) = std::str::from_utf8(b) {
-        return Ok(s.to_string());
-    }
-    let (s, _, bad) = encoding_rs::GB18030.decode(b);
-    if bad {
-        return Err(Error::invalid("file", "encoding_unknown"));
-    }
-    Ok(s.into_owned())
-}
-
-fn field_of(header: &str) -> Option<&'static str> {
-    let h: String = header
-        .trim()
-        .trim_start_matches('\u{feff}')
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_lowercase();
-    let h = h.replace('（', "(").replace('）', ")");
-    HEADERS.iter().find(|(k, _)| *k == h).map(|(_, f)| *f)
-}
-
-/// What to do with a row that matches an existing account (same credit code or name).
+/// What to do with a row that matches an existing record (an account with the same credit code
+/// or name, a contact of the same name on the same account).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OnMatch {
     /// Report it as a row error (the default).
     #[default]
     Report,
-    /// Update the existing account with the row's values.
+    /// Update the existing record with the row's non-empty values.
     Update,
 }
 
-/// Imports accounts; see the module doc for the rules.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub dry_run: bool,
+    pub on_match: OnMatch,
+    /// Header → field for headers the built-in names do not cover; field `""` ignores the
+    /// column on purpose.
+    pub mapping: Vec<(String, String)>,
+}
+
+/// A spreadsheet to read: bytes in memory (an upload) or a file.
+pub struct Source(Box<dyn ReadSeek>);
+
+pub trait ReadSeek: Read + Seek + Send {}
+impl<T: Read + Seek + Send> ReadSeek for T {}
+
+impl Source {
+    pub fn bytes(b: impl AsRef<[u8]> + Send + 'static) -> Source {
+        Source(Box::new(std::io::Cursor::new(b)))
+    }
+    pub fn file(path: &std::path::Path) -> std::io::Result<Source> {
+        Ok(Source(Box::new(std::io::BufReader::with_capacity(256 * 1024, std::fs::File::open(path)?))))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading.
+
+fn file_err(code: &'static str) -> Error {
+    Error::invalid("file", code)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Utf8,
+    Gb18030,
+}
+
+/// UTF-8 when the start of the file is valid UTF-8 (a BOM says so too), GB18030 (a superset of
+/// GBK, as Excel on Chinese Windows saves "CSV") otherwise.
+fn detect(prefix: &[u8]) -> Encoding {
+    if prefix.starts_with(b"\xEF\xBB\xBF") {
+        return Encoding::Utf8;
+    }
+    match std::str::from_utf8(prefix) {
+        Ok(_) => Encoding::Utf8,
+        // Cut in the middle of a character at the end of the prefix: still UTF-8.
+        Err(e) if e.error_len().is_none() => Encoding::Utf8,
+        Err(_) => Encoding::Gb18030,
+    }
+}
+
+fn decode_cell(enc: Encoding, b: &[u8]) -> Result<String> {
+    match enc {
+        Encoding::Utf8 => std::str::from_utf8(b).map(str::to_string).map_err(|_| file_err("encoding_unknown")),
+        Encoding::Gb18030 => encoding_rs::GB18030
+            .decode_without_bom_handling_and_without_replacement(b)
+            .map(|s| s.into_owned())
+            .ok_or_else(|| file_err("encoding_unknown")),
+    }
+}
+
+/// Reads every row, header first, giving each with its spreadsheet row number to `emit` (which
+/// answers false to stop early). Rows with no cells are skipped.
+fn read_rows(src: Source, mut emit: impl FnMut(usize, Vec<String>) -> bool) -> Result<()> {
+    let mut r = src.0;
+    let mut magic = [0u8; 4];
+    let n = read_full(&mut r, &mut magic)?;
+    r.seek(std::io::SeekFrom::Start(0)).map_err(|_| file_err("file_unreadable"))?;
+    if n == 0 {
+        return Err(file_err("file_empty"));
+    }
+    if magic.starts_with(b"PK\x03\x04") {
+        return read_xlsx(r, emit);
+    }
+    if magic.starts_with(b"\xD0\xCF\x11\xE0") {
+        // The binary Excel 97–2003 format.
+        return Err(file_err("xls_not_supported"));
+    }
+    // CSV: the structure characters are ASCII, and GBK/GB18030 never uses ASCII bytes inside a
+    // character for them, so records split the same way in either encoding; cells are decoded
+    // one by one.
+    let mut prefix = vec![0u8; 64 * 1024];
+    let got = read_full(&mut r, &mut prefix)?;
+    prefix.truncate(got);
+    let enc = detect(&prefix);
+    let mut rd =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(std::io::Cursor::new(prefix).chain(r));
+    let mut rec = csv::ByteRecord::new();
+    let mut line = 0usize;
+    loop {
+        match rd.read_byte_record(&mut rec) {
+            Ok(false) => return Ok(()),
+            Ok(true) => {}
+            Err(_) => return Err(file_err("csv_unreadable")),
+        }
+        line += 1;
+        let mut cells = Vec::with_capacity(rec.len());
+        for (i, f) in rec.iter().enumerate() {
+            let f = if line == 1 && i == 0 { f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f) } else { f };
+            cells.push(decode_cell(enc, f)?);
+        }
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        if !emit(line, cells) {
+            return Ok(());
+        }
+    }
+}
+
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return Err(file_err("file_unreadable")),
+        }
+    }
+    Ok(n)
+}
+
+fn read_xlsx(r: Box<dyn ReadSeek>, mut emit: impl FnMut(usize, Vec<String>) -> bool) -> Result<()> {
+    use calamine::{DataRef, Reader};
+    let mut wb = calamine::Xlsx::new(r).map_err(|_| file_err("xlsx_unreadable"))?;
+    let sheet = wb.sheet_names().first().cloned().ok_or_else(|| file_err("xlsx_unreadable"))?;
+    let mut cells = wb.worksheet_cells_reader(&sheet).map_err(|_| file_err("xlsx_unreadable"))?;
+    let mut cur: Option<u32> = None;
+    let mut row: Vec<String> = vec![];
+    loop {
+        let cell = cells.next_cell().map_err(|_| file_err("xlsx_unreadable"))?;
+        let pos = cell.as_ref().map(|c| c.get_position());
+        if cur.is_some() && pos.map(|p| p.0) != cur {
+            let done = std::mem::take(&mut row);
+            if !done.iter().all(|c| c.trim().is_empty()) && !emit(cur.unwrap_or(0) as usize + 1, done) {
+                return Ok(());
+            }
+        }
+        let Some(cell) = cell else { return Ok(()) };
+        let (r, c) = cell.get_position();
+        cur = Some(r);
+        let text = match cell.get_value() {
+            DataRef::Empty => String::new(),
+            DataRef::String(s) => s.clone(),
+            DataRef::SharedString(s) => s.to_string(),
+            DataRef::Int(i) => i.to_string(),
+            DataRef::Float(f) => float_text(*f),
+            DataRef::Bool(b) => b.to_string(),
+            DataRef::DateTime(d) => date_text(d.as_f64()),
+            DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
+            DataRef::Error(e) => format!("#{e:?}"),
+        };
+        let c = c as usize;
+        if c >= 16_384 {
+            return Err(file_err("xlsx_unreadable"));
+        }
+        if row.len() <= c {
+            row.resize(c + 1, String::new());
+        }
+        row[c] = text;
+    }
+}
+
+/// A number as a person typed it: integers without ".0", others in the shortest exact form.
+fn float_text(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
+}
+
+/// An Excel date serial as `YYYY-MM-DD` (with the time when it has one).
+fn date_text(serial: f64) -> String {
+    let base = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).expect("a valid date");
+    let days = serial.floor() as i64;
+    let secs = ((serial - serial.floor()) * 86_400.0).round() as i64;
+    let Some(d) = base.checked_add_signed(chrono::Duration::days(days)) else {
+        return float_text(serial);
+    };
+    if secs == 0 {
+        d.format("%Y-%m-%d").to_string()
+    } else {
+        (d.and_hms_opt(0, 0, 0).expect("midnight") + chrono::Duration::seconds(secs))
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    }
+}
+
+type Batch = Vec<(usize, Vec<String>)>;
+
+/// Reads on a blocking thread, handing rows over in batches through a small channel (so the
+/// reader waits while the database catches up, and memory stays bounded).
+fn spawn_reader(src: Source) -> tokio::sync::mpsc::Receiver<Result<Batch>> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Batch>>(4);
+    tokio::task::spawn_blocking(move || {
+        let mut buf: Batch = Vec::with_capacity(BATCH);
+        let res = read_rows(src, |line, row| {
+            buf.push((line, row));
+            if buf.len() >= BATCH {
+                tx.blocking_send(Ok(std::mem::replace(&mut buf, Vec::with_capacity(BATCH)))).is_ok()
+            } else {
+                true
+            }
+        });
+        let _ = match res {
+            Ok(()) if buf.is_empty() => Ok(()),
+            Ok(()) => tx.blocking_send(Ok(buf)),
+            Err(e) => tx.blocking_send(Err(e)),
+        };
+    });
+    rx
+}
+
+/// The header row of a file (for the mapping step).
+pub async fn headers(src: Source) -> Result<Vec<String>> {
+    let res = tokio::task::spawn_blocking(move || {
+        let mut first = None;
+        read_rows(src, |_, row| {
+            first = Some(row);
+            false
+        })
+        .map(|_| first)
+    })
+    .await
+    .map_err(|e| Error::Internal(anyhow::anyhow!("reading headers: {e}")))??;
+    res.ok_or_else(|| file_err("file_empty"))
+}
+
+fn clean_header(h: &str) -> String {
+    h.trim()
+        .trim_start_matches('\u{feff}')
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_lowercase()
+        .replace('（', "(")
+        .replace('）', ")")
+}
+
+/// The field a header means: the user's mapping first, then the built-in names, the field
+/// codes, and the field labels in Chinese and English (so an export imports again).
+fn field_of(kind: Kind, header: &str, mapping: &[(String, String)]) -> Option<Option<&'static str>> {
+    let h = clean_header(header);
+    if let Some((_, f)) = mapping.iter().find(|(k, _)| clean_header(k) == h) {
+        return Some(kind.fields().iter().find(|x| **x == f.as_str()).copied());
+    }
+    if let Some((_, f)) = kind.headers().iter().find(|(k, _)| *k == h) {
+        return Some(Some(f));
+    }
+    for f in kind.fields() {
+        if *f == h {
+            return Some(Some(f));
+        }
+        for lang in ["zh-CN", "en"] {
+            let key = format!("field.{f}");
+            let label = rust_i18n::t!(&key, locale = lang).into_owned();
+            if clean_header(&label) == h {
+                return Some(Some(f));
+            }
+        }
+    }
+    None
+}
+
+/// The field of each column, and the headers no field matched (a mapping may ignore them).
+pub fn columns(
+    kind: Kind,
+    header: &[String],
+    mapping: &[(String, String)],
+) -> (Vec<Option<&'static str>>, Vec<String>) {
+    let mut cols = vec![];
+    let mut unknown = vec![];
+    for h in header {
+        match field_of(kind, h, mapping) {
+            Some(f) => cols.push(f),
+            None => {
+                cols.push(None);
+                if !h.trim().is_empty() {
+                    unknown.push(h.trim().to_string());
+                }
+            }
+        }
+    }
+    (cols, unknown)
+}
+
+/// A choice given as its code or as its label in either language.
+fn choice_code(field: &str, v: &str) -> String {
+    let Some((_, codes)) = CHOICES.iter().find(|(f, _)| *f == field) else { return v.to_string() };
+    let want = v.trim().to_lowercase();
+    for c in *codes {
+        if c.to_lowercase() == want {
+            return c.to_string();
+        }
+        for lang in ["zh-CN", "en"] {
+            let key = format!("{field}.{c}");
+            if rust_i18n::t!(&key, locale = lang).to_lowercase() == want {
+                return c.to_string();
+            }
+        }
+    }
+    v.to_string()
+}
+
+fn shown(v: &str) -> String {
+    if v.chars().count() <= SHOWN_CHARS {
+        v.to_string()
+    } else {
+        let mut s: String = v.chars().take(SHOWN_CHARS).collect();
+        s.push('…');
+        s
+    }
+}
+
+/// The row's values by field (empty cells as `None`).
+struct Row {
+    line: usize,
+    pairs: Vec<(&'static str, Option<String>)>,
+}
+
+impl Row {
+    fn new(line: usize, cols: &[Option<&'static str>], cells: &[String]) -> Row {
+        let mut pairs = vec![];
+        for (c, v) in cols.iter().zip(cells) {
+            let Some(f) = c else { continue };
+            let v = v.trim();
+            pairs.push((*f, (!v.is_empty()).then(|| choice_code(f, v))));
+        }
+        Row { line, pairs }
+    }
+    fn value(&self, field: &str) -> String {
+        self.pairs.iter().find(|(f, _)| *f == field).and_then(|(_, v)| v.clone()).unwrap_or_default()
+    }
+    /// The row as input, leaving out `skip` fields; with `only_given`, empty cells are left out
+    /// too (an update keeps what the record has).
+    fn input(&self, skip: &[&str], only_given: bool, extra: &[(&str, &str)]) -> Input {
+        let mut refs: Vec<(&str, Option<&str>)> = self
+            .pairs
+            .iter()
+            .filter(|(f, v)| !skip.contains(f) && (!only_given || v.is_some()))
+            .map(|(f, v)| (*f, v.as_deref()))
+            .collect();
+        for (f, v) in extra {
+            if !refs.iter().any(|(k, _)| k == f) {
+                refs.push((f, Some(v)));
+            }
+        }
+        Input::from_pairs(&refs)
+    }
+    fn error(&self, field: &str, code: impl Into<String>) -> RowError {
+        RowError { row: self.line, column: field.to_string(), value: shown(&self.value(field)), code: code.into() }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Importing.
+
+/// Imports accounts from bytes; see the module doc for the rules.
 pub async fn accounts(db: &Db, ctx: &Ctx, bytes: &[u8], dry_run: bool) -> Result<Report> {
     accounts_with(db, ctx, bytes, dry_run, OnMatch::Report).await
 }
 
 pub async fn accounts_with(db: &Db, ctx: &Ctx, bytes: &[u8], dry_run: bool, on_match: OnMatch) -> Result<Report> {
-    let table = read_table(bytes)?;
-    let mut it = table.into_iter();
-    let header = it.next().ok_or_else(|| Error::invalid("file", "file_empty"))?;
-    let mut report = Report { dry_run, ..Default::default() };
-    let cols: Vec<Option<&'static str>> = header.iter().map(|h| field_of(h)).collect();
-    for (h, c) in header.iter().zip(&cols) {
-        if c.is_none() && !h.trim().is_empty() {
-            report.unknown_columns.push(h.trim().to_string());
+    run(db, ctx, Kind::Accounts, Source::bytes(bytes.to_vec()), &Options { dry_run, on_match, mapping: vec![] }).await
+}
+
+/// Imports a file of the given kind.
+pub async fn run(db: &Db, ctx: &Ctx, kind: Kind, src: Source, opts: &Options) -> Result<Report> {
+    let allowed = match kind {
+        Kind::Accounts => ctx.caller.role.edits_accounts(),
+        Kind::Contacts => ctx.caller.role.edits_accounts(),
+    };
+    if !allowed {
+        return Err(Error::Forbidden);
+    }
+    let mut rx = spawn_reader(src);
+    let mut batch = match rx.recv().await {
+        Some(b) => b?,
+        None => return Err(file_err("file_empty")),
+    };
+    let (_, header) = batch.remove(0);
+    let (cols, unknown) = columns(kind, &header, &opts.mapping);
+    for f in kind.required() {
+        if !cols.contains(&Some(*f)) {
+            return Err(file_err(match kind {
+                Kind::Accounts => "name_column_missing",
+                Kind::Contacts => "contact_name_column_missing",
+            }));
         }
     }
-    if !cols.contains(&Some("name")) {
-        return Err(Error::invalid("file", "name_column_missing"));
+    if kind == Kind::Contacts && !cols.contains(&Some("account")) && !cols.contains(&Some("account_credit_code")) {
+        return Err(file_err("account_column_missing"));
     }
+    let mut report = Report { dry_run: opts.dry_run, unknown_columns: unknown, ..Default::default() };
     let mut tx = db.begin().await?;
-    for (i, row) in it.enumerate() {
-        let line = i + 2;
-        if row.iter().all(|c| c.trim().is_empty()) {
-            continue;
+    let mut acc = AccountState::default();
+    let mut con = ContactState::default();
+    loop {
+        let rows: Vec<Row> = batch.iter().map(|(line, cells)| Row::new(*line, &cols, cells)).collect();
+        report.rows += rows.len();
+        match kind {
+            Kind::Accounts => account_batch(&mut tx, ctx, opts, &mut acc, rows, &mut report).await?,
+            Kind::Contacts => contact_batch(&mut tx, ctx, opts, &mut con, rows, &mut report).await?,
         }
-        report.rows += 1;
-        let mut pairs: Vec<(&str, Option<String>)> = vec![];
-        for (c, v) in cols.iter().zip(&row) {
-            let Some(f) = c else { continue };
-            let v = v.trim();
-            let v = if *f == "industry" {
-                INDUSTRIES.iter().find(|(zh, _)| *zh == v).map(|(_, en)| *en).unwrap_or(v)
-            } else {
-                v
-            };
-            pairs.push((f, (!v.is_empty()).then(|| v.to_string())));
-        }
-        let refs: Vec<(&str, Option<&str>)> = pairs.iter().map(|(f, v)| (*f, v.as_deref())).collect();
-        // For an update, empty cells leave the account's values as they are.
-        let update_inp = Input::from_pairs(&refs.iter().filter(|(_, v)| v.is_some()).copied().collect::<Vec<_>>());
-        let mut create_refs = refs.clone();
-        if !create_refs.iter().any(|(f, _)| *f == "industry") {
-            create_refs.push(("industry", Some("other")));
-        }
-        let inp = Input::from_pairs(&create_refs);
-        let value_of =
-            |field: &str| pairs.iter().find(|(f, _)| *f == field).and_then(|(_, v)| v.clone()).unwrap_or_default();
-        let matched = match on_match {
-            OnMatch::Update => {
-                let (name, code) = (value_of("name"), value_of("credit_code"));
-                accounts::find_match(tx.conn(), Some(&name), Some(&code)).await?
-            }
-            OnMatch::Report => None,
+        batch = match rx.recv().await {
+            None => break,
+            Some(b) => b?,
         };
-        let outcome = match matched {
-            Some(existing) => accounts::update_in(&mut tx, ctx, existing, &update_inp, None).await.map(|_| false),
-            None => accounts::create_in(&mut tx, ctx, &inp).await.map(|_| true),
-        };
-        match outcome {
-            Ok(true) => report.created += 1,
-            Ok(false) => report.updated += 1,
-            Err(Error::Invalid(fs)) => {
-                for f in fs {
-                    report.errors.push(RowError {
-                        row: line,
-                        value: value_of(&f.field),
-                        column: f.field,
-                        code: f.code.to_string(),
-                    });
-                }
-            }
-            Err(Error::Duplicate { field, existing_id }) => report.errors.push(RowError {
-                row: line,
-                column: field.to_string(),
-                value: value_of(field),
-                code: format!("matches_existing:{existing_id}"),
-            }),
-            // The match lies outside the importer's scope (or is not theirs to change).
-            Err(Error::NotFound | Error::Forbidden) => report.errors.push(RowError {
-                row: line,
-                column: "name".into(),
-                value: value_of("name"),
-                code: "matches_hidden".into(),
-            }),
-            Err(e) => return Err(e),
-        }
     }
-    if report.errors.is_empty() && !dry_run {
+    if kind == Kind::Contacts {
+        contact_bosses(&mut tx, ctx, &mut con, &mut report).await?;
+    }
+    report.errors.sort_by_key(|e| e.row);
+    if report.errors.is_empty() && !opts.dry_run {
         tx.commit().await?;
         report.committed = true;
     } else {
         tx.rollback().await?;
-        if !dry_run {
+        if !opts.dry_run {
             report.created = 0;
             report.updated = 0;
         }
     }
     Ok(report)
+}
+
+#[derive(Default)]
+struct AccountState {
+    lookups: accounts::Lookups,
+    /// Normalized names and credit codes of rows taken so far, with their row.
+    names: HashMap<String, usize>,
+    codes: HashMap<String, usize>,
+}
+
+async fn account_batch(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    opts: &Options,
+    st: &mut AccountState,
+    rows: Vec<Row>,
+    report: &mut Report,
+) -> Result<()> {
+    let mut pending: Vec<(Row, accounts::AccountData)> = vec![];
+    for row in rows {
+        if opts.on_match == OnMatch::Update {
+            let (name, code) = (row.value("name"), row.value("credit_code"));
+            if let Some(existing) = accounts::find_match(tx.conn(), Some(&name), Some(&code)).await? {
+                match accounts::update_in(tx, ctx, existing, &row.input(&[], true, &[]), None).await {
+                    Ok(_) => report.updated += 1,
+                    Err(Error::Invalid(fs)) => report.errors.extend(fs.iter().map(|f| row.error(&f.field, f.code))),
+                    Err(Error::Duplicate { field, existing_id }) => {
+                        report.errors.push(row.error(field, format!("matches_existing:{existing_id}")))
+                    }
+                    // The match lies outside the importer's scope (or is not theirs to change).
+                    Err(Error::NotFound | Error::Forbidden) => report.errors.push(row.error("name", "matches_hidden")),
+                    Err(e) => return Err(e),
+                }
+                continue;
+            }
+        }
+        let inp = row.input(&[], false, &[("industry", "other")]);
+        match accounts::prepare_new(tx.conn(), &ctx.caller, &mut st.lookups, &inp).await {
+            Ok(d) => pending.push((row, d)),
+            Err(Error::Invalid(fs)) => report.errors.extend(fs.iter().map(|f| row.error(&f.field, f.code))),
+            Err(e) => return Err(e),
+        }
+    }
+    if pending.is_empty() {
+        return Ok(());
+    }
+    // Existing accounts with the same credit code (live or not: the code is unique) or a name
+    // that is the same after normalization.
+    let variants: Vec<Vec<String>> = pending.iter().map(|(_, d)| text::name_variants(&d.name)).collect();
+    let mut by_name: HashMap<String, i64> = HashMap::new();
+    let all: Vec<String> = variants.iter().flatten().cloned().collect::<HashSet<_>>().into_iter().collect();
+    for chunk in all.chunks(1000) {
+        let mut s = Sql::new("SELECT id, name_norm FROM accounts WHERE deleted_at IS NULL AND name_norm IN (");
+        bind_texts(&mut s, chunk);
+        s.push(")");
+        for r in s.query().fetch_all(tx.conn()).await? {
+            by_name.entry(r.try_get("name_norm")?).or_insert(r.try_get("id")?);
+        }
+    }
+    let codes: Vec<String> = pending.iter().filter_map(|(_, d)| d.credit_code.clone()).collect();
+    let mut by_code: HashMap<String, i64> = HashMap::new();
+    for chunk in codes.chunks(1000) {
+        let mut s = Sql::new("SELECT id, credit_code FROM accounts WHERE credit_code IN (");
+        bind_texts(&mut s, chunk);
+        s.push(")");
+        for r in s.query().fetch_all(tx.conn()).await? {
+            by_code.insert(r.try_get("credit_code")?, r.try_get("id")?);
+        }
+    }
+    let mut take: Vec<(Row, accounts::AccountData)> = vec![];
+    for ((row, d), vars) in pending.into_iter().zip(variants) {
+        let code = d.credit_code.clone();
+        if let Some(id) = code.as_ref().and_then(|c| by_code.get(c)) {
+            report.errors.push(row.error("credit_code", format!("matches_existing:{id}")));
+        } else if let Some(id) = vars.iter().find_map(|v| by_name.get(v)) {
+            report.errors.push(row.error("name", format!("matches_existing:{id}")));
+        } else if let Some(line) = code.as_ref().and_then(|c| st.codes.get(c)) {
+            report.errors.push(row.error("credit_code", format!("duplicate_in_file:{line}")));
+        } else if let Some(line) = vars.iter().find_map(|v| st.names.get(v)) {
+            report.errors.push(row.error("name", format!("duplicate_in_file:{line}")));
+        } else {
+            st.names.insert(text::normalize_name(&d.name), row.line);
+            if let Some(c) = code {
+                st.codes.insert(c, row.line);
+            }
+            take.push((row, d));
+        }
+    }
+    let data: Vec<accounts::AccountData> = take.iter().map(|(_, d)| d.clone()).collect();
+    let ids = accounts::insert_many(tx, ctx, &data).await?;
+    report.created += ids.len();
+    // Each new account must stay within the importer's sight (a region they do not cover, say).
+    let hidden: HashSet<i64> = accounts::outside_scope(tx.conn(), &ctx.caller, &ids).await?.into_iter().collect();
+    for ((row, _), id) in take.iter().zip(&ids) {
+        if hidden.contains(id) {
+            report.created -= 1;
+            let col = if row.value("branch").is_empty() { "region" } else { "branch" };
+            report.errors.push(row.error(col, "outside_scope"));
+        }
+    }
+    Ok(())
+}
+
+fn bind_texts(s: &mut Sql, vs: &[String]) {
+    for (i, v) in vs.iter().enumerate() {
+        if i > 0 {
+            s.push(", ");
+        }
+        s.bind(v.as_str());
+    }
+}
+
+#[derive(Default)]
+struct ContactState {
+    /// (account name, credit code) → the account, or None when not found or not visible.
+    accounts: HashMap<(String, String), Option<i64>>,
+    /// Contacts whose manager is named: (row, contact id, account id, manager's name).
+    bosses: Vec<(Row, i64, i64, String)>,
+}
+
+async fn contact_batch(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    opts: &Options,
+    st: &mut ContactState,
+    rows: Vec<Row>,
+    report: &mut Report,
+) -> Result<()> {
+    const SKIP: &[&str] = &["account", "account_credit_code", "reports_to"];
+    for row in rows {
+        let key = (row.value("account"), row.value("account_credit_code"));
+        let account = match st.accounts.get(&key) {
+            Some(a) => *a,
+            None => {
+                let found = accounts::find_match(tx.conn(), Some(&key.0), Some(&key.1)).await?;
+                let visible = match found {
+                    Some(id) => accounts::outside_scope(tx.conn(), &ctx.caller, &[id]).await?.is_empty(),
+                    None => false,
+                };
+                let a = found.filter(|_| visible);
+                st.accounts.insert(key.clone(), a);
+                a
+            }
+        };
+        let Some(account_id) = account else {
+            let col = if key.0.is_empty() { "account_credit_code" } else { "account" };
+            report.errors.push(row.error(col, "unknown_account"));
+            continue;
+        };
+        let existing = contacts::find_on_account(tx.conn(), account_id, &row.value("name")).await?;
+        let outcome = match (existing, opts.on_match) {
+            (Some(id), OnMatch::Report) => {
+                report.errors.push(row.error("name", format!("contact_exists:{id}")));
+                continue;
+            }
+            (Some(id), OnMatch::Update) => {
+                contacts::update_in(tx, ctx, id, &row.input(SKIP, true, &[]), None).await.map(|c| (c.id, false))
+            }
+            (None, _) => {
+                contacts::create_in(tx, ctx, account_id, &row.input(SKIP, false, &[])).await.map(|id| (id, true))
+            }
+        };
+        match outcome {
+            Ok((id, created)) => {
+                if created {
+                    report.created += 1;
+                } else {
+                    report.updated += 1;
+                }
+                let boss = row.value("reports_to");
+                if !boss.is_empty() {
+                    st.bosses.push((row, id, account_id, boss));
+                }
+            }
+            Err(Error::Invalid(fs)) => report.errors.extend(fs.iter().map(|f| row.error(&f.field, f.code))),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Links each contact to the manager the row names, once every row is in (a manager may come
+/// later in the file than the people who report to them).
+async fn contact_bosses(tx: &mut WriteTx, ctx: &Ctx, st: &mut ContactState, report: &mut Report) -> Result<()> {
+    for (row, id, account_id, boss) in std::mem::take(&mut st.bosses) {
+        let Some(boss_id) = contacts::find_on_account(tx.conn(), account_id, &boss).await? else {
+            report.errors.push(row.error("reports_to", "unknown_contact"));
+            continue;
+        };
+        let inp = Input::from_pairs(&[("reports_to", Some(boss_id.to_string().as_str()))]);
+        match contacts::update_in(tx, ctx, id, &inp, None).await {
+            Ok(_) => {}
+            Err(Error::Invalid(fs)) => report.errors.extend(fs.iter().map(|f| row.error(&f.field, f.code))),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }

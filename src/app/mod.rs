@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod contacts;
 pub mod documents;
 pub mod export;

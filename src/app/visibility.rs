@@ -35,6 +35,24 @@ pub async fn refresh_account(conn: &mut sqlx::AnyConnection, account_id: i64) ->
     Ok(())
 }
 
+/// Recomputes who sees each of a few hundred accounts (after a bulk insert).
+pub async fn refresh_accounts(conn: &mut sqlx::AnyConnection, ids: &[i64]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut s = Sql::new("DELETE FROM account_visibility WHERE account_id IN (");
+    s.bind_list(ids).push(")");
+    s.query().execute(&mut *conn).await?;
+    // `$1 … $n` appear three times in the statement and are bound once.
+    let mut list = Sql::new("");
+    list.bind_list(ids);
+    let mut s = Sql::new("");
+    s.text = select_rows(&format!("a.id IN ({})", list.text));
+    s.args = list.args;
+    s.query().execute(&mut *conn).await?;
+    Ok(())
+}
+
 /// Recomputes the whole table (after users move in the org or the manager chain, and after
 /// bulk loads).
 pub async fn rebuild_all(conn: &mut sqlx::AnyConnection) -> Result<()> {

@@ -37,6 +37,7 @@ static PG_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postg
 pub struct WriteTx {
     pub tx: Tx,
     _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+    backend: Backend,
 }
 
 impl std::ops::Deref for WriteTx {
@@ -59,6 +60,9 @@ impl WriteTx {
     }
     pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.tx
+    }
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 }
 
@@ -120,7 +124,7 @@ impl Db {
             Backend::Postgres => None,
         };
         let tx = self.pool.begin().await?;
-        Ok(WriteTx { tx, _guard: guard })
+        Ok(WriteTx { tx, _guard: guard, backend: self.backend })
     }
 
     pub async fn ping(&self) -> bool {
