@@ -50,10 +50,11 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCmd),
-    /// Import accounts from FILE (CSV in UTF-8 or GBK, or XLSX; Chinese or English headers).
-    /// All rows or none; prints a per-row report; exits non-zero when rows were rejected.
+    /// Import accounts or contacts from FILE (CSV in UTF-8 or GBK, or XLSX; Chinese or English
+    /// headers). All rows or none; prints a per-row report; exits non-zero when rows were
+    /// rejected.
     Import {
-        /// accounts
+        /// accounts or contacts
         what: String,
         file: String,
         #[arg(long)]
@@ -65,6 +66,10 @@ pub enum Command {
         /// Import as this user (their scope and defaults); default: an HQ user who sees all.
         #[arg(long = "as")]
         as_user: Option<String>,
+        /// HEADER:FIELD for a column header KAM does not know (HEADER: ignores the column);
+        /// repeatable.
+        #[arg(long = "map")]
+        map: Vec<String>,
     },
     /// Export accounts or contacts to FILE (.xlsx or .csv by its extension).
     Export {
@@ -274,27 +279,51 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             println!("{token}");
         }
-        Command::Import { what, file, dry_run, update_existing, as_user } => {
-            anyhow::ensure!(what == "accounts", "cannot import {what}: only accounts so far");
+        Command::Import { what, file, dry_run, update_existing, as_user, map } => {
+            use crate::app::import::{Kind, OnMatch, Options, Source};
+            let kind = Kind::parse(&what).with_context(|| format!("cannot import {what}: accounts or contacts"))?;
+            let mut mapping = vec![];
+            for m in &map {
+                let (h, f) = m.rsplit_once(':').with_context(|| format!("--map {m}: HEADER:FIELD"))?;
+                anyhow::ensure!(
+                    f.is_empty() || kind.fields().contains(&f),
+                    "--map {m}: {f} is not a field of {what} ({})",
+                    kind.fields().join(", ")
+                );
+                mapping.push((h.to_string(), f.to_string()));
+            }
             let db = open(&url).await?;
             let caller = match as_user {
                 Some(u) => caller_named(&db, &u).await?,
                 None => crate::app::Caller { role: Role::KaDirector, ..Ctx::system().caller },
             };
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {file}"))?;
+            let src = Source::file(std::path::Path::new(&file)).with_context(|| format!("reading {file}"))?;
             let ctx = Ctx { caller, request_id: "cli-import".into() };
-            let on_match =
-                if update_existing { crate::app::import::OnMatch::Update } else { crate::app::import::OnMatch::Report };
-            let r = crate::app::import::accounts_with(&db, &ctx, &bytes, dry_run, on_match).await.map_err(describe)?;
+            let on_match = if update_existing { OnMatch::Update } else { OnMatch::Report };
+            let started = std::time::Instant::now();
+            let r = crate::app::import::run(&db, &ctx, kind, src, &Options { dry_run, on_match, mapping })
+                .await
+                .map_err(describe)?;
+            let lang = crate::web::i18n::Lang::from_code(
+                &std::env::var("KAM_LANG").or_else(|_| std::env::var("LANG")).unwrap_or_default(),
+            );
             for c in &r.unknown_columns {
                 println!("unknown column (ignored): {c}");
             }
             for e in &r.errors {
-                println!("row {}\t{}\t{}\t{}", e.row, e.column, e.value, e.code);
+                println!(
+                    "row {}\t{}\t{}\t{}\t{}",
+                    e.row,
+                    e.column,
+                    e.value,
+                    e.code,
+                    crate::web::ui::import_reason(lang, &e.code)
+                );
             }
             println!(
-                "{} rows, {} updated, {} {}{}",
+                "{} rows in {:.1} s, {} updated, {} {}{}",
                 r.rows,
+                started.elapsed().as_secs_f64(),
                 r.updated,
                 r.created,
                 if dry_run { "would be created (dry run)" } else { "created" },

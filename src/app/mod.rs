@@ -10,6 +10,7 @@ pub mod documents;
 pub mod export;
 pub mod handover;
 pub mod import;
+pub mod import_runs;
 pub mod input;
 pub mod org;
 pub mod pool;

@@ -24,8 +24,14 @@ pub fn routes(api: Api) -> Api {
     let api = route!(api, PATCH "/api/v1/accounts/{id}", "Update an account (needs its version)", "accounts", [], true, update);
     let api = route!(api, DELETE "/api/v1/accounts/{id}", "Delete an account", "accounts", ["version"], false, delete);
     let api = route!(api, POST "/api/v1/imports/accounts",
-        "Import accounts: the body is the CSV (UTF-8 or GBK) or XLSX file; all rows or none; ?dry_run=true only reports",
-        "import", ["dry_run", "on_match"], false, import_accounts.layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)));
+        "Import accounts: the body is the CSV (UTF-8 or GBK) or XLSX file; all rows or none; ?dry_run=true only reports; \
+         ?on_match=update updates matching accounts; ?map=HEADER:field (repeatable) maps an unknown header, ?map=HEADER: ignores it",
+        "import", ["dry_run", "on_match", "map"], false,
+        (|s, c, q, b| import(s, c, q, b, crate::app::import::Kind::Accounts)).layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)));
+    let api = route!(api, POST "/api/v1/imports/contacts",
+        "Import contacts: each row names its account (name or credit code) and may name the contact it reports to; same rules and options as accounts",
+        "import", ["dry_run", "on_match", "map"], false,
+        (|s, c, q, b| import(s, c, q, b, crate::app::import::Kind::Contacts)).layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)));
     let api = route!(api, GET "/api/v1/pool", "The regional resource pool: accounts without an owner in the caller's region",
         "pool", ["q", "cursor", "limit"], false, pool_list);
     let api = route!(api, POST "/api/v1/accounts/{id}/claim", "Claim an account from the pool (first claim wins)", "pool", [], false, claim);
@@ -157,26 +163,41 @@ async fn release(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>) -
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn import_accounts(
+async fn import(
     State(s): State<AppState>,
     c: ApiCtx,
     RawQuery(raw): RawQuery,
     body: axum::body::Bytes,
+    kind: crate::app::import::Kind,
 ) -> ApiResult {
+    use crate::app::import::{OnMatch, Options, Source};
     let p = query_pairs(raw);
     let dry = q(&p, "dry_run").is_some_and(|v| v == "true" || v == "1");
     let on_match = match q(&p, "on_match") {
-        None | Some("report") => crate::app::import::OnMatch::Report,
-        Some("update") => crate::app::import::OnMatch::Update,
+        None | Some("report") => OnMatch::Report,
+        Some("update") => OnMatch::Update,
         Some(_) => return Err(fail(c.lang)(crate::domain::DomainError::invalid("on_match", "invalid_choice"))),
     };
-    let r = crate::app::import::accounts_with(&s.app.db, &c.ctx, &body, dry, on_match).await.map_err(fail(c.lang))?;
+    let mut mapping = vec![];
+    for (k, v) in &p {
+        if k == "map" {
+            let Some((h, f)) = v.rsplit_once(':') else {
+                return Err(fail(c.lang)(crate::domain::DomainError::invalid("map", "map_format")));
+            };
+            if !f.is_empty() && !kind.fields().contains(&f) {
+                return Err(fail(c.lang)(crate::domain::DomainError::invalid("map", "invalid_choice")));
+            }
+            mapping.push((h.to_string(), f.to_string()));
+        }
+    }
+    let opts = Options { dry_run: dry, on_match, mapping };
+    let r = crate::app::import::run(&s.app.db, &c.ctx, kind, Source::bytes(body), &opts).await.map_err(fail(c.lang))?;
     let status = if r.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let mut v = serde_json::to_value(&r).unwrap_or_default();
     if let Some(errs) = v.get_mut("errors").and_then(|e| e.as_array_mut()) {
         for e in errs {
             let code = e["code"].as_str().unwrap_or("").split(':').next().unwrap_or("").to_string();
-            e["message"] = json!(c.lang.msg("invalid", &code));
+            e["message"] = json!(crate::web::ui::import_reason(c.lang, e["code"].as_str().unwrap_or(&code)));
         }
     }
     Ok((status, Json(v)).into_response())

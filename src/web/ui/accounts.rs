@@ -28,10 +28,6 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/edit", get(edit_form).post(update))
         .route("/accounts/{id}/delete", get(delete_confirm).post(delete))
         .route("/accounts/{id}/contacts/new", get(new_contact_form).post(create_contact))
-        .route(
-            "/accounts/import",
-            get(import_page).post(import_upload).layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)),
-        )
         .route("/pool", get(pool_page))
         .route(
             "/accounts/{id}/documents",
@@ -935,91 +931,6 @@ async fn download_document(State(s): State<AppState>, ui: UiCtx, Path(id): Path<
     .await
     {
         Ok((d, bytes)) => crate::web::api::documents::attachment(&d, bytes),
-        Err(e) => fail_page(&ui, e),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "import.html")]
-struct ImportPage {
-    l: Layout,
-    dry_run: bool,
-    report: Option<crate::app::import::Report>,
-    summary: String,
-    errors: Vec<(usize, String, String, String)>,
-}
-
-async fn import_page(ui: UiCtx) -> Response {
-    if !ui.ctx.caller.role.edits_accounts() {
-        return fail_page(&ui, crate::domain::DomainError::Forbidden);
-    }
-    render(&ImportPage {
-        l: Layout::new(&ui, "accounts", ui.lang.t("import.title")),
-        dry_run: true,
-        report: None,
-        summary: String::new(),
-        errors: vec![],
-    })
-}
-
-async fn import_upload(State(s): State<AppState>, ui: UiCtx, m: axum::extract::Multipart) -> Response {
-    let res = async {
-        let parts = crate::web::api::documents::read_multipart(m).await?;
-        if !crate::web::auth::same_secret(parts.get("_csrf").unwrap_or(""), &ui.csrf) {
-            return Err(crate::domain::DomainError::Csrf);
-        }
-        let dry = parts.get("dry_run").is_some();
-        let on_match = if parts.get("update_existing").is_some() {
-            crate::app::import::OnMatch::Update
-        } else {
-            crate::app::import::OnMatch::Report
-        };
-        Ok((dry, crate::app::import::accounts_with(&s.app.db, &ui.ctx, &parts.bytes, dry, on_match).await?))
-    }
-    .await;
-    let l = Layout::new(&ui, "accounts", ui.lang.t("import.title"));
-    match res {
-        Ok((dry, r)) => {
-            let key = match (r.errors.is_empty(), dry) {
-                (false, _) => "import.summary_rejected",
-                (true, true) => "import.summary_dry",
-                (true, false) => "import.summary_done",
-            };
-            let summary = l
-                .t(key)
-                .replace("{u}", &r.updated.to_string())
-                .replace("{rows}", &r.rows.to_string())
-                .replace("{n}", &r.created.to_string())
-                .replace("{e}", &r.errors.len().to_string());
-            let errors = r
-                .errors
-                .iter()
-                .map(|e| {
-                    let code = e.code.split(':').next().unwrap_or("");
-                    let mut why = ui.lang.msg("invalid", code);
-                    if let Some(id) = e.code.split(':').nth(1) {
-                        why = format!("{why} (#{id})");
-                    }
-                    (e.row, l.e("field", &e.column), e.value.clone(), why)
-                })
-                .collect();
-            let mut res = render(&ImportPage { l, dry_run: dry, summary, errors, report: Some(r) });
-            if !matches!(key, "import.summary_done" | "import.summary_dry") {
-                *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            }
-            res
-        }
-        Err(crate::domain::DomainError::Invalid(fs)) => {
-            let summary = fs
-                .iter()
-                .map(|f| format!("{}: {}", l.e("field", &f.field), ui.lang.msg("invalid", f.code)))
-                .collect::<Vec<_>>()
-                .join("; ");
-            let report = Some(crate::app::import::Report::default());
-            let mut res = render(&ImportPage { l, dry_run: true, report, summary, errors: vec![] });
-            *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            res
-        }
         Err(e) => fail_page(&ui, e),
     }
 }

@@ -3,6 +3,8 @@
 mod accounts;
 mod admin;
 mod forms;
+mod imports;
+pub use imports::reason as import_reason;
 mod relmap;
 
 use askama::Template;
@@ -30,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/static/app.js", get(js))
         .merge(accounts::routes())
         .merge(admin::routes())
+        .merge(imports::routes())
 }
 
 /// What every page's frame needs: language, who is signed in, the CSRF token, the nav.
