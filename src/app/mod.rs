@@ -10,6 +10,7 @@ pub mod export;
 pub mod handover;
 pub mod import;
 pub mod input;
+pub mod merge;
 pub mod org;
 pub mod pool;
 pub mod sql;
