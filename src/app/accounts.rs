@@ -389,7 +389,7 @@ pub async fn export(db: &Db, caller: &Caller, f: &Filter) -> Result<Vec<AccountV
     rows.iter().map(|r| Ok(view_from_row(r)?.for_caller(caller))).collect()
 }
 
-async fn fetch_scoped(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> Result<AccountView> {
+pub(crate) async fn fetch_scoped(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> Result<AccountView> {
     let mut s = Sql::new(&select());
     s.push(" WHERE a.id = ").bind(id);
     push_scope(&mut s, caller);
@@ -441,7 +441,7 @@ pub struct AccountData {
     pub credit_score: Option<i64>,
 }
 
-async fn load_data(conn: &mut sqlx::AnyConnection, id: i64) -> Result<(AccountData, i64)> {
+pub(crate) async fn load_data(conn: &mut sqlx::AnyConnection, id: i64) -> Result<(AccountData, i64)> {
     let r = sqlx::query("SELECT * FROM accounts WHERE id = $1").bind(id).fetch_one(conn).await?;
     Ok((
         AccountData {
@@ -686,7 +686,12 @@ async fn apply(conn: &mut sqlx::AnyConnection, lk: &mut Lookups, d: &mut Account
     e.finish()
 }
 
-async fn write(conn: &mut sqlx::AnyConnection, id: Option<i64>, d: &AccountData, version: i64) -> Result<i64> {
+pub(crate) async fn write(
+    conn: &mut sqlx::AnyConnection,
+    id: Option<i64>,
+    d: &AccountData,
+    version: i64,
+) -> Result<i64> {
     if let Some(code) = &d.credit_code {
         let dup = sqlx::query("SELECT id FROM accounts WHERE credit_code = $1 AND id <> $2")
             .bind(code.clone())
@@ -777,7 +782,7 @@ async fn write(conn: &mut sqlx::AnyConnection, id: Option<i64>, d: &AccountData,
 }
 
 /// Rebuilds who sees the account as "own" from its owner fields (the team is kept).
-async fn refresh_access(conn: &mut sqlx::AnyConnection, id: i64, d: &AccountData) -> Result<()> {
+pub(crate) async fn refresh_access(conn: &mut sqlx::AnyConnection, id: i64, d: &AccountData) -> Result<()> {
     sqlx::query("DELETE FROM account_access WHERE account_id = $1 AND via <> 'team'")
         .bind(id)
         .execute(&mut *conn)
@@ -795,7 +800,7 @@ async fn refresh_access(conn: &mut sqlx::AnyConnection, id: i64, d: &AccountData
     Ok(())
 }
 
-fn audit_json(v: &AccountView) -> Value {
+pub(crate) fn audit_json(v: &AccountView) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 

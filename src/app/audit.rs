@@ -123,7 +123,11 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &AuditFilter) -> Result<Page<AuditEntry
             (Some(e), Some(i)) => {
                 let id: i64 = i.parse().map_err(|_| Error::NotFound)?;
                 match e {
-                    "account" => super::accounts::ensure_visible(db, &ctx.caller, id).await.is_ok(),
+                    // A merged account's history stays readable to those who see the survivor.
+                    "account" => {
+                        super::accounts::ensure_visible(db, &ctx.caller, id).await.is_ok()
+                            || super::merge::survivor_of(db, &ctx.caller, id).await?.is_some()
+                    }
                     "contact" => super::contacts::ensure_visible(db, &ctx.caller, id).await.is_ok(),
                     _ => false,
                 }

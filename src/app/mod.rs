@@ -12,6 +12,7 @@ pub mod handover;
 pub mod import;
 pub mod import_runs;
 pub mod input;
+pub mod merge;
 pub mod org;
 pub mod pool;
 pub mod sql;

@@ -241,7 +241,9 @@ async fn openapi_documents_every_api_route() {
         }
     }
     // And the reverse: no API route is added outside the documenting registrar.
-    for f in ["src/web/mod.rs", "src/web/ui/mod.rs", "src/web/ui/accounts.rs", "src/web/ui/admin.rs"] {
+    for f in
+        ["src/web/mod.rs", "src/web/ui/mod.rs", "src/web/ui/accounts.rs", "src/web/ui/admin.rs", "src/web/ui/merge.rs"]
+    {
         let src = std::fs::read_to_string(f).expect("source");
         assert!(!src.contains(".route(\"/api/v1"), "{f} routes an API path around the OpenAPI registrar");
     }

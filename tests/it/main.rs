@@ -2,5 +2,6 @@
 mod common;
 mod http;
 mod import;
+mod merge;
 mod permissions;
 mod security;

@@ -5,6 +5,7 @@ mod admin;
 mod contacts;
 pub mod documents;
 mod me;
+mod merge;
 
 pub use accounts::filter_from as accounts_filter;
 pub use admin::audit_filter;
@@ -78,6 +79,7 @@ pub fn routes() -> (Router<AppState>, Vec<Doc>) {
     let api = documents::routes(api);
     let api = admin::routes(api);
     let api = me::routes(api);
+    let api = merge::routes(api);
     (api.router, api.docs)
 }
 

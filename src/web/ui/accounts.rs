@@ -306,6 +306,8 @@ struct AccountPage {
     /// Users a manager may add to the team (empty for others).
     candidates: Vec<(String, String)>,
     can_manage_team: bool,
+    /// May merge a duplicate into this account (managers and above).
+    can_merge: bool,
     can_release: bool,
     documents: Vec<crate::app::documents::Document>,
     doc_types: Vec<(String, String)>,
@@ -357,7 +359,9 @@ async fn load_history(s: &AppState, ui: &UiCtx, l: &Layout, entity: &str, id: i6
 
 async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
     let caller = &ui.ctx.caller;
-    let since = q(&query_pairs(raw), "since").map(str::to_string);
+    let p = query_pairs(raw);
+    let since = q(&p, "since").map(str::to_string);
+    let merged = q(&p, "merged").and_then(|m| m.parse::<i64>().ok());
     let res = async {
         let id = id_of(&id)?;
         let a = accounts::get(&s.app.db, caller, id).await?;
@@ -367,9 +371,24 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
     .await;
     let (a, cs) = match res {
         Ok(x) => x,
+        Err(crate::domain::DomainError::NotFound) => {
+            // An old link to a merged account leads to the account it was merged into.
+            let to = match id_of(&id) {
+                Ok(id) => crate::app::merge::survivor_of(&s.app.db, caller, id).await.map(|to| to.map(|to| (id, to))),
+                Err(e) => Err(e),
+            };
+            return match to {
+                Ok(Some((id, to))) => Redirect::to(&format!("/accounts/{to}?merged={id}")).into_response(),
+                Ok(None) => fail_page(&ui, crate::domain::DomainError::NotFound),
+                Err(e) => fail_page(&ui, e),
+            };
+        }
         Err(e) => return fail_page(&ui, e),
     };
-    let l = Layout::new(&ui, "accounts", a.name.clone());
+    let mut l = Layout::new(&ui, "accounts", a.name.clone());
+    if let Some(m) = merged {
+        l.flash.push(l.t("merge.done").replace("{id}", &m.to_string()));
+    }
     let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
     let fields = vec![
         (l.t("field.short_name"), dash(&a.short_name), "short_name".into()),
@@ -457,6 +476,7 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
         since: since.unwrap_or_default(),
         changes,
         can_manage_team: caller.role.manages_accounts(),
+        can_merge: caller.role.manages_accounts(),
         team,
         candidates,
         can_edit: decide(caller.role, true, Op::Update) == Decision::Allow,

@@ -5,6 +5,7 @@ mod admin;
 mod forms;
 mod imports;
 pub use imports::reason as import_reason;
+mod merge;
 mod relmap;
 
 use askama::Template;
@@ -33,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .merge(accounts::routes())
         .merge(admin::routes())
         .merge(imports::routes())
+        .merge(merge::routes())
 }
 
 /// What every page's frame needs: language, who is signed in, the CSRF token, the nav.
@@ -156,6 +158,11 @@ fn show_json(l: &Layout, field: &str, v: Option<&serde_json::Value>) -> String {
         "credit_grade" => Some("credit"),
         _ => None,
     };
+    match (field, v) {
+        ("merge", Some(m @ serde_json::Value::Object(_))) => return merge_summary(l, m),
+        ("merged_into", Some(serde_json::Value::Number(n))) => return format!("#{n}"),
+        _ => {}
+    }
     match v {
         None | Some(serde_json::Value::Null) => "—".into(),
         Some(serde_json::Value::String(s)) => match kind {
@@ -164,6 +171,15 @@ fn show_json(l: &Layout, field: &str, v: Option<&serde_json::Value>) -> String {
         },
         Some(v) => v.to_string(),
     }
+}
+
+/// The merge recorded on the survivor, in words: which account came in and what moved.
+fn merge_summary(l: &Layout, m: &serde_json::Value) -> String {
+    let mut parts = vec![format!("#{} {}", m["duplicate_id"], m["duplicate_name"].as_str().unwrap_or(""))];
+    if let Some(moved) = m["moved"].as_object() {
+        parts.extend(moved.iter().map(|(t, n)| l.t(&format!("merge.table.{t}")).replace("{n}", &n.to_string())));
+    }
+    parts.join("; ")
 }
 
 pub fn history_rows(l: &Layout, entries: Vec<AuditEntry>) -> Vec<HistoryRow> {
