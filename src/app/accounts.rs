@@ -477,18 +477,6 @@ pub(crate) async fn load_data(conn: &mut sqlx::AnyConnection, id: i64) -> Result
     ))
 }
 
-async fn org_id(conn: &mut sqlx::AnyConnection, code: &str, kind: &str) -> Result<Option<(i64, Option<i64>)>> {
-    let r = sqlx::query("SELECT id, parent_id FROM org_units WHERE code = $1 AND kind = $2")
-        .bind(code.trim())
-        .bind(kind)
-        .fetch_optional(conn)
-        .await?;
-    Ok(match r {
-        Some(r) => Some((r.try_get("id")?, r.try_get("parent_id")?)),
-        None => None,
-    })
-}
-
 async fn active_user_id(conn: &mut sqlx::AnyConnection, username: &str) -> Result<Option<i64>> {
     let r = sqlx::query("SELECT id FROM users WHERE username = $1 AND active = 1")
         .bind(username.trim())
@@ -550,12 +538,16 @@ fn opt_days(e: &mut Errors, inp: &Input, k: &str, target: &mut Option<i64>) {
 type OrgRef = (i64, Option<i64>);
 
 /// Org units and users an account refers to by code and username, looked up once per code
-/// (an import of thousands of rows names the same few hundred).
+/// (an import of thousands of rows names the same few hundred), and the codes and usernames of
+/// the ids seen (so an import can describe its new accounts without reading them back).
 #[derive(Debug, Default)]
 pub struct Lookups {
     orgs: std::collections::HashMap<(String, &'static str), Option<OrgRef>>,
     users: std::collections::HashMap<String, Option<i64>>,
     caller_org: Option<Option<(i64, String, Option<i64>)>>,
+    /// id → (code, name) of org units, id → (username, display name) of users.
+    org_names: std::collections::HashMap<i64, (String, String)>,
+    user_names: std::collections::HashMap<i64, (String, String)>,
 }
 
 impl Lookups {
@@ -569,7 +561,19 @@ impl Lookups {
         if let Some(v) = self.orgs.get(&key) {
             return Ok(*v);
         }
-        let v = org_id(conn, code, kind).await?;
+        let r = sqlx::query("SELECT id, parent_id, code, name FROM org_units WHERE code = $1 AND kind = $2")
+            .bind(code.trim())
+            .bind(kind)
+            .fetch_optional(conn)
+            .await?;
+        let v = match r {
+            Some(r) => {
+                let id: i64 = r.try_get("id")?;
+                self.org_names.insert(id, (r.try_get("code")?, r.try_get("name")?));
+                Some((id, r.try_get("parent_id")?))
+            }
+            None => None,
+        };
         self.orgs.insert(key, v);
         Ok(v)
     }
@@ -578,7 +582,18 @@ impl Lookups {
         if let Some(v) = self.users.get(username.trim()) {
             return Ok(*v);
         }
-        let v = active_user_id(conn, username).await?;
+        let r = sqlx::query("SELECT id, username, display_name FROM users WHERE username = $1 AND active = 1")
+            .bind(username.trim())
+            .fetch_optional(conn)
+            .await?;
+        let v = match r {
+            Some(r) => {
+                let id: i64 = r.try_get("id")?;
+                self.user_names.insert(id, (r.try_get("username")?, r.try_get("display_name")?));
+                Some(id)
+            }
+            None => None,
+        };
         self.users.insert(username.trim().to_string(), v);
         Ok(v)
     }
@@ -587,21 +602,103 @@ impl Lookups {
     async fn caller_org(
         &mut self,
         conn: &mut sqlx::AnyConnection,
-        org_unit_id: i64,
+        caller: &Caller,
     ) -> Result<Option<(i64, String, Option<i64>)>> {
         if let Some(v) = &self.caller_org {
             return Ok(v.clone());
         }
-        let org = sqlx::query("SELECT id, kind, parent_id FROM org_units WHERE id = $1")
-            .bind(org_unit_id)
-            .fetch_optional(conn)
-            .await?;
+        self.user_names.insert(caller.user_id, (caller.username.clone(), caller.display_name.clone()));
+        let org = sqlx::query(
+            "SELECT o.id, o.kind, o.parent_id, o.code, o.name, p.code AS parent_code, p.name AS parent_name \
+             FROM org_units o LEFT JOIN org_units p ON p.id = o.parent_id WHERE o.id = $1",
+        )
+        .bind(caller.org_unit_id)
+        .fetch_optional(conn)
+        .await?;
         let v = match org {
-            Some(o) => Some((o.try_get("id")?, o.try_get("kind")?, o.try_get("parent_id")?)),
+            Some(o) => {
+                let id: i64 = o.try_get("id")?;
+                let parent: Option<i64> = o.try_get("parent_id")?;
+                self.org_names.insert(id, (o.try_get("code")?, o.try_get("name")?));
+                if let (Some(p), Some(code), Some(name)) = (
+                    parent,
+                    o.try_get::<Option<String>, _>("parent_code")?,
+                    o.try_get::<Option<String>, _>("parent_name")?,
+                ) {
+                    self.org_names.insert(p, (code, name));
+                }
+                Some((id, o.try_get("kind")?, parent))
+            }
             None => None,
         };
         self.caller_org = Some(v.clone());
         Ok(v)
+    }
+
+    /// A new account as the API shows it, from what was looked up for it (None when an id it
+    /// refers to was not looked up here).
+    fn view_of_new(&self, id: i64, d: &AccountData, ts: &str) -> Option<AccountView> {
+        let org = |x: Option<i64>| -> Option<Option<(String, String)>> {
+            match x {
+                None => Some(None),
+                Some(i) => self.org_names.get(&i).cloned().map(Some),
+            }
+        };
+        let user = |x: Option<i64>| -> Option<Option<(String, String)>> {
+            match x {
+                None => Some(None),
+                Some(i) => self.user_names.get(&i).cloned().map(Some),
+            }
+        };
+        let (region, branch) = (org(d.region_id)?, org(d.branch_id)?);
+        let (owner, inside, km) = (user(d.owner_id)?, user(d.inside_owner_id)?, user(d.ka_manager_id)?);
+        let code = |x: &Option<(String, String)>| x.as_ref().map(|v| v.0.clone());
+        let name = |x: &Option<(String, String)>| x.as_ref().map(|v| v.1.clone());
+        Some(AccountView {
+            id,
+            name: d.name.clone(),
+            short_name: d.short_name.clone(),
+            credit_code: d.credit_code.clone(),
+            industry: d.industry.clone(),
+            level: d.level.clone(),
+            region: code(&region),
+            branch: code(&branch),
+            owner: code(&owner),
+            inside_owner: code(&inside),
+            ka_manager: code(&km),
+            status: d.status.clone(),
+            tier: d.tier.clone(),
+            address: d.address.clone(),
+            website: d.website.clone(),
+            business_units: d.business_units.clone(),
+            buying_power: d.buying_power.map(format_fen),
+            sales_12m: d.sales_12m.map(format_fen),
+            sow: acct::sow_bp(d.sales_12m, d.buying_power).map(format_bp),
+            rad_class: acct::rad_class(d.sales_12m, d.buying_power).map(str::to_string),
+            notes: d.notes.clone(),
+            tags: d.tags.clone(),
+            current_asset_ratio: d.current_asset_ratio_bp.map(format_bp),
+            net_margin: d.net_margin_bp.map(format_bp),
+            roa: d.roa_bp.map(format_bp),
+            collection_days: d.collection_days,
+            inventory_days: d.inventory_days,
+            credit: Some(Credit {
+                credit_grade: d.credit_grade.clone(),
+                credit_limit: d.credit_limit.map(format_fen),
+                credit_score: d.credit_score,
+            }),
+            version: 1,
+            created_at: ts.to_string(),
+            updated_at: ts.to_string(),
+            claimed_at: None,
+            names: Names {
+                region: name(&region),
+                branch: name(&branch),
+                owner: name(&owner),
+                inside_owner: name(&inside),
+                ka_manager: name(&km),
+            },
+        })
     }
 }
 
@@ -862,7 +959,7 @@ pub async fn prepare_new(
     inp.refuse_version()?;
     let mut d = AccountData { level: "L3".into(), status: Status::Prospect.code().into(), ..Default::default() };
     // The creator's own place in the org is the default region/branch.
-    if let Some((id, kind, parent)) = lk.caller_org(conn, caller.org_unit_id).await? {
+    if let Some((id, kind, parent)) = lk.caller_org(conn, caller).await? {
         match kind.as_str() {
             "branch" => {
                 d.branch_id = Some(id);
@@ -903,7 +1000,13 @@ pub async fn prepare_new(
 /// Inserts checked accounts in bulk (imports): multi-row statements for the accounts and their
 /// access rows, one visibility refresh and one audit row per account, all in the caller's
 /// transaction. Gives back the new ids in the order of `items`.
-pub async fn insert_many(tx: &mut WriteTx, ctx: &Ctx, items: &[AccountData]) -> Result<Vec<i64>> {
+pub async fn insert_many(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    lk: &Lookups,
+    vis: &mut super::visibility::Viewers,
+    items: &[AccountData],
+) -> Result<Vec<i64>> {
     use super::bulk::{v, Cell, Inserter};
     if items.is_empty() {
         return Ok(vec![]);
@@ -985,9 +1088,32 @@ pub async fn insert_many(tx: &mut WriteTx, ctx: &Ctx, items: &[AccountData]) -> 
         }
     }
     access.flush(tx.conn()).await?;
+    // Who sees each new account, by the rule `visibility` keeps (owners and the manager chains
+    // above them, branch managers of the region or branch).
+    let news: Vec<super::visibility::NewAccount> = items
+        .iter()
+        .zip(&ids)
+        .map(|(d, id)| super::visibility::NewAccount {
+            id: *id,
+            name: d.name.clone(),
+            region_id: d.region_id,
+            branch_id: d.branch_id,
+            holders: [d.owner_id, d.inside_owner_id, d.ka_manager_id].into_iter().flatten().collect(),
+        })
+        .collect();
+    vis.insert(tx, &news).await?;
+
+    // The audit rows describe each account as the API shows it, built from what the import
+    // looked up (read back from the database where something was not).
     let mut audit_rows = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        super::visibility::refresh_accounts(tx.conn(), chunk).await?;
+    let mut missing = vec![];
+    for (d, id) in items.iter().zip(&ids) {
+        match lk.view_of_new(*id, d, &ts) {
+            Some(view) => audit_rows.push((id.to_string(), audit_json(&view))),
+            None => missing.push(*id),
+        }
+    }
+    for chunk in missing.chunks(500) {
         let mut s = Sql::new(&select());
         s.push(" WHERE a.id IN (").bind_list(chunk).push(")");
         for r in s.query().fetch_all(tx.conn()).await? {

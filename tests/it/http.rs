@@ -624,3 +624,34 @@ async fn documents_are_versioned_scoped_and_only_downloaded() {
         t.get(&format!("/accounts/{}", w.account_x), &Auth::Session { cookie: sid, csrf: String::new() }).await.body;
     assert!(page.contains(&format!("/documents/{id}/download")) && page.contains("需求说明") && page.contains("v2"));
 }
+
+#[tokio::test]
+async fn an_svg_document_is_only_ever_downloaded() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let path = format!("/api/v1/accounts/{}/documents", w.account_x);
+    let svg: &[u8] = b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>";
+    let xml_svg: &[u8] =
+        b"<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"><script>alert(1)</script></svg>";
+    for (title, name, bytes) in [("图纸", "图纸.svg", svg), ("图纸二", "logo.svg", xml_svg)] {
+        let (ct, body) = multipart(&[("title", title)], name, bytes);
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(&path)
+            .header(header::AUTHORIZATION, format!("Bearer {}", w.tokens["repA"]))
+            .header(header::CONTENT_TYPE, ct)
+            .body(Body::from(body))
+            .expect("req");
+        let r = t.send(req).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let id = r.json()["id"].as_i64().expect("id");
+        let r = t.get(&format!("/api/v1/documents/{id}/download"), &Auth::Bearer(w.tokens["repA"].clone())).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let cd = r.headers[header::CONTENT_DISPOSITION].to_str().expect("cd");
+        assert!(cd.starts_with("attachment;") && cd.contains(".svg"), "{cd}");
+        assert_eq!(r.headers[header::CONTENT_TYPE], "application/octet-stream", "{name}: never served as an image");
+        assert_eq!(r.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert!(r.headers[header::CONTENT_SECURITY_POLICY].to_str().expect("csp").contains("sandbox"));
+        assert_eq!(r.body.as_bytes(), bytes, "the bytes come back unchanged");
+    }
+}
