@@ -32,13 +32,13 @@ pub async fn record(
     Ok(())
 }
 
-/// One row per entity, for bulk writes (imports): `(entity_id, after)` of each.
+/// One row per entity, for bulk writes (imports): `(entity_id, after as JSON text)` of each.
 pub async fn record_many(
     tx: &mut WriteTx,
     ctx: &Ctx,
     entity: &str,
     action: &str,
-    rows: &[(String, Value)],
+    rows: &[(String, String)],
 ) -> Result<()> {
     use super::bulk::{v, Cell, Inserter};
     let actor_id = (ctx.caller.user_id != 0).then_some(ctx.caller.user_id);
@@ -64,7 +64,7 @@ pub async fn record_many(
             Cell::Shared(5),
             Cell::Shared(6),
             v(id.clone()),
-            v(after.to_string()),
+            v(after.clone()),
         ];
         ins.row(tx.conn(), cells).await?;
     }

@@ -15,7 +15,6 @@ use serde::Serialize;
 use sqlx::Row as _;
 
 use super::input::Input;
-use super::sql::Sql;
 use super::{accounts, contacts, Ctx, Error, Result};
 use crate::db::{Db, WriteTx};
 use crate::domain::text;
@@ -655,6 +654,10 @@ pub async fn run(db: &Db, ctx: &Ctx, kind: Kind, src: Source, opts: &Options) ->
 struct AccountState {
     lookups: accounts::Lookups,
     viewers: super::visibility::Viewers,
+    /// Accounts there were before the import: normalized name (live ones) and credit code (all).
+    existing_loaded: bool,
+    existing_names: HashMap<String, i64>,
+    existing_codes: HashMap<String, i64>,
     /// Normalized names and credit codes of rows taken so far, with their row.
     names: HashMap<String, usize>,
     codes: HashMap<String, usize>,
@@ -714,39 +717,35 @@ async fn account_batch(
         return Ok(());
     }
     // Existing accounts with the same credit code (live or not: the code is unique) or a name
-    // that is the same after normalization.
-    let variants: Vec<Vec<String>> = pending.iter().map(|(_, d)| text::name_variants(&d.name)).collect();
-    let mut by_name: HashMap<String, i64> = HashMap::new();
-    let all: Vec<String> = variants.iter().flatten().cloned().collect::<HashSet<_>>().into_iter().collect();
-    for chunk in all.chunks(1000) {
-        let mut s = Sql::new("SELECT id, name_norm FROM accounts WHERE deleted_at IS NULL AND name_norm IN (");
-        bind_texts(&mut s, tx.backend(), chunk);
-        s.push(")");
-        for r in s.query().fetch_all(tx.conn()).await? {
-            by_name.entry(r.try_get("name_norm")?).or_insert(r.try_get("id")?);
+    // that is the same after normalization, read once per import: one pass over two columns
+    // instead of a lookup per row.
+    if !st.existing_loaded {
+        let rows = sqlx::query("SELECT id, name_norm, credit_code, deleted_at FROM accounts ORDER BY id")
+            .fetch_all(tx.conn())
+            .await?;
+        for r in rows {
+            let id: i64 = r.try_get("id")?;
+            if let Some(c) = r.try_get::<Option<String>, _>("credit_code")? {
+                st.existing_codes.insert(c, id);
+            }
+            if r.try_get::<Option<String>, _>("deleted_at")?.is_none() {
+                st.existing_names.entry(r.try_get("name_norm")?).or_insert(id);
+            }
         }
-    }
-    let codes: Vec<String> = pending.iter().filter_map(|(_, d)| d.credit_code.clone()).collect();
-    let mut by_code: HashMap<String, i64> = HashMap::new();
-    for chunk in codes.chunks(1000) {
-        let mut s = Sql::new("SELECT id, credit_code FROM accounts WHERE credit_code IN (");
-        bind_texts(&mut s, tx.backend(), chunk);
-        s.push(")");
-        for r in s.query().fetch_all(tx.conn()).await? {
-            by_code.insert(r.try_get("credit_code")?, r.try_get("id")?);
-        }
+        st.existing_loaded = true;
     }
     let mut take: Vec<(Row, accounts::AccountData)> = vec![];
-    for ((row, d), vars) in pending.into_iter().zip(variants) {
+    for (row, d) in pending {
+        let vars = text::name_variants(&d.name);
         let code = d.credit_code.clone();
-        if let Some(id) = code.as_ref().and_then(|c| by_code.get(c)) {
-            report.errors.push(row.error("credit_code", format!("matches_existing:{id}")));
-        } else if let Some(id) = vars.iter().find_map(|v| by_name.get(v)) {
-            report.errors.push(row.error("name", format!("matches_existing:{id}")));
-        } else if let Some(line) = code.as_ref().and_then(|c| st.codes.get(c)) {
+        if let Some(line) = code.as_ref().and_then(|c| st.codes.get(c)) {
             report.errors.push(row.error("credit_code", format!("duplicate_in_file:{line}")));
         } else if let Some(line) = vars.iter().find_map(|v| st.names.get(v)) {
             report.errors.push(row.error("name", format!("duplicate_in_file:{line}")));
+        } else if let Some(id) = code.as_ref().and_then(|c| st.existing_codes.get(c)) {
+            report.errors.push(row.error("credit_code", format!("matches_existing:{id}")));
+        } else if let Some(id) = vars.iter().find_map(|v| st.existing_names.get(v)) {
+            report.errors.push(row.error("name", format!("matches_existing:{id}")));
         } else {
             st.names.insert(text::normalize_name(&d.name), row.line);
             if let Some(c) = code {
@@ -769,24 +768,6 @@ async fn account_batch(
         }
     }
     Ok(())
-}
-
-/// Binds a list of texts: anonymous `?` on SQLite (see `bulk` on why), `$n` on PostgreSQL.
-fn bind_texts(s: &mut Sql, backend: crate::db::Backend, vs: &[String]) {
-    for (i, v) in vs.iter().enumerate() {
-        if i > 0 {
-            s.push(", ");
-        }
-        match backend {
-            crate::db::Backend::Sqlite => {
-                s.args.push(v.as_str().into());
-                s.push("?");
-            }
-            crate::db::Backend::Postgres => {
-                s.bind(v.as_str());
-            }
-        }
-    }
 }
 
 #[derive(Default)]
