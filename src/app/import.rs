@@ -501,20 +501,26 @@ pub fn columns(
 
 /// A choice given as its code or as its label in either language.
 fn choice_code(field: &str, v: &str) -> String {
-    let Some((_, codes)) = CHOICES.iter().find(|(f, _)| *f == field) else { return v.to_string() };
-    let want = v.trim().to_lowercase();
-    for c in *codes {
-        if c.to_lowercase() == want {
-            return c.to_string();
-        }
-        for lang in ["zh-CN", "en"] {
-            let key = format!("{field}.{c}");
-            if rust_i18n::t!(&key, locale = lang).to_lowercase() == want {
-                return c.to_string();
+    // (field, lower-cased code or label) → code, built once from the locale files.
+    static LABELS: std::sync::OnceLock<HashMap<(&'static str, String), &'static str>> = std::sync::OnceLock::new();
+    let labels = LABELS.get_or_init(|| {
+        let mut m = HashMap::new();
+        for (f, codes) in CHOICES {
+            for c in *codes {
+                m.insert((*f, c.to_lowercase()), *c);
+                for lang in ["zh-CN", "en"] {
+                    let key = format!("{f}.{c}");
+                    m.insert((*f, rust_i18n::t!(&key, locale = lang).to_lowercase()), *c);
+                }
             }
         }
+        m
+    });
+    let Some((f, _)) = CHOICES.iter().find(|(f, _)| *f == field) else { return v.to_string() };
+    match labels.get(&(*f, v.trim().to_lowercase())) {
+        Some(c) => c.to_string(),
+        None => v.to_string(),
     }
-    v.to_string()
 }
 
 fn shown(v: &str) -> String {
