@@ -95,6 +95,36 @@ fn demo_loads_an_empty_database() {
     );
     assert!(ok(&kam(&db, &["import", "accounts", good.to_str().expect("path")])).contains("1 created"));
 
+    // Contacts, with a column KAM does not know mapped on the command line; the reason of a
+    // refused row is printed in the language of KAM_LANG.
+    let people = dir.path().join("people.csv");
+    std::fs::write(
+        &people,
+        "客户名称,姓名,职务,直接上级,态度,微信号\n新客户一有限公司,周处长,处长,,支持,zhou\n\
+         新客户一有限公司,吴科长,科长,周处长,中立,wu\n新客户一有限公司,郑工,工程师,钱主任,,zheng\n",
+    )
+    .expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_kam"))
+        .args(["import", "contacts", people.to_str().expect("path"), "--map", "微信号:"])
+        .env("KAM_DATABASE_URL", &db)
+        .env("KAM_LANG", "zh-CN")
+        .output()
+        .expect("run kam");
+    assert!(!out.status.success(), "a manager nobody listed is a refused row");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("row 4\treports_to\t钱主任\tunknown_contact\t应为同一客户的联系人"), "{text}");
+    assert!(!text.contains("微信号"), "the mapped column is not reported: {text}");
+    std::fs::write(
+        &people,
+        "客户名称,姓名,职务,直接上级,态度,微信号\n新客户一有限公司,周处长,处长,,支持,zhou\n\
+         新客户一有限公司,吴科长,科长,周处长,中立,wu\n",
+    )
+    .expect("write");
+    let out = ok(&kam(&db, &["import", "contacts", people.to_str().expect("path"), "--map", "微信号:"]));
+    assert!(out.contains("2 created"), "{out}");
+    let refused = kam(&db, &["import", "contacts", people.to_str().expect("path"), "--map", "微信号:nonsense"]);
+    assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("not a field"));
+
     // A leaving rep: deactivation waits for a successor; the hand-over moves the book.
     let refused = kam(&db, &["user", "deactivate", "rep"]);
     assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("successor"));
