@@ -41,45 +41,18 @@ impl Kind {
             Kind::Contacts => "contacts",
         }
     }
-    /// The fields a column can fill, in the order a mapping form offers them.
+    /// The fields a column can fill, in the order a mapping form offers them: those the form
+    /// edits (and a contact's account, by name or credit code).
     pub fn fields(self) -> &'static [&'static str] {
+        static ACCOUNTS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+        static CONTACTS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
         match self {
-            Kind::Accounts => &[
-                "name",
-                "short_name",
-                "credit_code",
-                "industry",
-                "level",
-                "region",
-                "branch",
-                "owner",
-                "inside_owner",
-                "ka_manager",
-                "address",
-                "website",
-                "business_units",
-                "buying_power",
-                "sales_12m",
-                "tags",
-                "notes",
-            ],
-            Kind::Contacts => &[
-                "account",
-                "account_credit_code",
-                "name",
-                "gender",
-                "birthday",
-                "department",
-                "title",
-                "reports_to",
-                "decision_role",
-                "attitude",
-                "relationship",
-                "interests",
-                "phone",
-                "email",
-                "last_contact_on",
-            ],
+            Kind::Accounts => {
+                ACCOUNTS.get_or_init(|| accounts::EDIT_FIELDS.iter().chain(accounts::ASSIGN_FIELDS).copied().collect())
+            }
+            Kind::Contacts => CONTACTS.get_or_init(|| {
+                ["account", "account_credit_code"].into_iter().chain(contacts::EDIT_FIELDS.iter().copied()).collect()
+            }),
         }
     }
     fn headers(self) -> &'static [(&'static str, &'static str)] {

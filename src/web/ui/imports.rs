@@ -111,6 +111,11 @@ impl ImportPage {
     }
 }
 
+/// The mapping step's rows, every header first set to "ignore".
+fn map_rows(unknown: Vec<String>) -> Vec<MapRow> {
+    unknown.into_iter().enumerate().map(|(index, header)| MapRow { index, header, chosen: String::new() }).collect()
+}
+
 fn chosen(run: &ImportRun) -> Vec<(usize, String, String)> {
     run.mapping.iter().enumerate().map(|(i, (h, f))| (i, h.clone(), f.clone())).collect()
 }
@@ -176,11 +181,7 @@ async fn upload(State(s): State<AppState>, ui: UiCtx, m: axum::extract::Multipar
             let mut p = ImportPage::new(&s, &ui, kind).await;
             p.dry_run = opts.dry_run;
             p.update_existing = opts.on_match == OnMatch::Update;
-            p.mapping = unknown
-                .into_iter()
-                .enumerate()
-                .map(|(index, header)| MapRow { index, header, chosen: String::new() })
-                .collect();
+            p.mapping = map_rows(unknown);
             p.run = Some(run);
             render(&p)
         }
@@ -236,11 +237,7 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> R
             }
             None => {
                 let mut p = ImportPage::new(&s, &ui, run.kind).await;
-                p.mapping = unknown
-                    .into_iter()
-                    .enumerate()
-                    .map(|(index, header)| MapRow { index, header, chosen: String::new() })
-                    .collect();
+                p.mapping = map_rows(unknown);
                 p.run = Some(run);
                 render(&p)
             }
