@@ -328,36 +328,33 @@ async fn scenario(c: Client, base: String, other_name: String) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
-async fn rep_and_director_in_a_real_browser() {
-    // The server: the demo company in a fresh SQLite file.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = kam::db::Db::connect(&format!("sqlite://{}/kam.db", dir.path().display())).await.expect("open sqlite");
+/// The demo company in a fresh SQLite file under `dir`.
+async fn demo_db(dir: &Path) -> kam::db::Db {
+    let db = kam::db::Db::connect(&format!("sqlite://{}/kam.db", dir.display())).await.expect("open sqlite");
     db.migrate().await.expect("migrate");
     kam::demo::load(&db, PASSWORD).await.expect("load the demo company");
+    db
+}
 
-    // An account of another rep that `rep` has no access to (not even through a team).
-    let other = sqlx::query(
-        "SELECT name FROM accounts WHERE owner_id = (SELECT id FROM users WHERE username = 'rep5') \
-         AND deleted_at IS NULL \
-         AND id NOT IN (SELECT account_id FROM account_access WHERE user_id = \
-                        (SELECT id FROM users WHERE username = 'rep')) \
-         ORDER BY id LIMIT 1",
-    )
-    .fetch_one(&db.pool)
-    .await
-    .expect("an account of rep5");
-    let other_name: String = other.try_get("name").expect("name");
-    assert_ne!(other_name, SPECIAL);
-
+/// Serves the real router over `db` on a free local port; gives back its base URL.
+async fn serve(db: kam::db::Db) -> String {
     let app = kam::app::App { db, settings: kam::app::Settings::default() };
     let router = kam::web::router(app);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("local addr"));
     tokio::spawn(axum::serve(listener, router).into_future());
+    base
+}
 
-    // The browser. Declared before the driver so the profile outlives the browser.
+/// Starts headless Chromium through chromedriver, runs `scenario` with the session in its own
+/// task, closes the session and stops the driver whether the scenario passed or panicked, then
+/// passes the scenario's panic on.
+async fn in_browser<F, Fut>(scenario: F)
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    // Declared before the driver so the profile outlives the browser.
     let profile = tempfile::tempdir().expect("browser profile dir");
     let driver = ChromeDriver::start();
     let mut caps = serde_json::Map::new();
@@ -386,7 +383,7 @@ async fn rep_and_director_in_a_real_browser() {
         .unwrap_or_else(|e| panic!("start a Chromium session through {CHROMEDRIVER}: {e}"));
 
     // Run the scenario in its own task so the session is closed even when it fails.
-    let outcome = tokio::spawn(scenario(client.clone(), base, other_name)).await;
+    let outcome = tokio::spawn(scenario(client.clone())).await;
     let _ = client.close().await;
     drop(driver);
     drop(profile);
@@ -396,4 +393,283 @@ async fn rep_and_director_in_a_real_browser() {
             Err(e) => panic!("the browser scenario did not finish: {e}"),
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn rep_and_director_in_a_real_browser() {
+    // The server: the demo company in a fresh SQLite file.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path()).await;
+
+    // An account of another rep that `rep` has no access to (not even through a team).
+    let other = sqlx::query(
+        "SELECT name FROM accounts WHERE owner_id = (SELECT id FROM users WHERE username = 'rep5') \
+         AND deleted_at IS NULL \
+         AND id NOT IN (SELECT account_id FROM account_access WHERE user_id = \
+                        (SELECT id FROM users WHERE username = 'rep')) \
+         ORDER BY id LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("an account of rep5");
+    let other_name: String = other.try_get("name").expect("name");
+    assert_ne!(other_name, SPECIAL);
+
+    let base = serve(db).await;
+    in_browser(|c| scenario(c, base, other_name)).await;
+}
+
+// ---- Customer data in and out: import a spreadsheet, then merge a duplicate. ----
+
+/// Imported by the corrected file; the first is later the account a duplicate is merged into.
+const IMPORTED: [&str; 2] = ["上海临港智能装备有限公司", "苏州澄湖精密仪器有限公司"];
+/// A row the first file refuses: 航运 is not an industry.
+const BAD_NAME: &str = "广州南沙远洋航运有限公司";
+const BAD_INDUSTRY: &str = "航运";
+/// The duplicate made by hand (a name the duplicate check does not tie to `IMPORTED[0]`) and
+/// its contact, which the merge moves.
+const DUPLICATE: &str = "临港智能装备华东办事处";
+const CONTACT: &str = "欧阳振华";
+
+/// Writes `csv` to `dir/name` in GBK, as Excel on Chinese Windows saves it; gives the absolute path.
+fn gbk_file(dir: &Path, name: &str, csv: &str) -> String {
+    let (bytes, _, unmappable) = encoding_rs::GBK.encode(csv);
+    assert!(!unmappable, "the test CSV has characters GBK cannot encode");
+    assert!(std::str::from_utf8(&bytes).is_err(), "the GBK test file should not also be valid UTF-8");
+    let path = dir.join(name);
+    std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    path.canonicalize().expect("absolute path").to_str().expect("utf-8 path").to_string()
+}
+
+/// The text of `css` right now, or `None` when it is absent or the page is changing under us.
+async fn text_now(c: &Client, css: &str) -> Option<String> {
+    let el = c.find(Locator::Css(css)).await.ok()?;
+    Some(el.text().await.ok()?.trim().to_string())
+}
+
+/// Waits until `css` shows a text containing `part`; gives the whole text.
+async fn wait_text(c: &Client, css: &str, part: &str) -> String {
+    eventually(
+        &format!("{css} to show {part:?}"),
+        || async move { text_now(c, css).await.filter(|t| t.contains(part)) },
+    )
+    .await
+}
+
+/// Ticks or unticks the checkbox `css`.
+async fn set_checked(c: &Client, css: &str, on: bool) {
+    let el = wait_css(c, css).await;
+    if el.is_selected().await.unwrap_or_else(|e| panic!("is {css} checked: {e}")) != on {
+        el.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+    let now = el.is_selected().await.unwrap_or_else(|e| panic!("is {css} checked: {e}"));
+    assert_eq!(now, on, "the checkbox {css} should be {}", if on { "checked" } else { "unchecked" });
+}
+
+const UPLOAD_FORM: &str = r#"form[enctype="multipart/form-data"][action="/accounts/import"]"#;
+
+/// Opens the import page, picks `file` in its file input, sets the dry-run box and uploads.
+/// The page sends the form with XMLHttpRequest and writes the answer in place, so the browser
+/// stays on /accounts/import.
+async fn upload(c: &Client, base: &str, file: &str, dry_run: bool) {
+    c.goto(&format!("{base}/accounts/import")).await.expect("open the import page");
+    wait_page(c, "/accounts/import", UPLOAD_FORM).await;
+    assert_eq!(text_of(c, "h1").await, "导入客户");
+    let input = wait_css(c, &format!(r#"{UPLOAD_FORM} input[type="file"]"#)).await;
+    input.send_keys(file).await.unwrap_or_else(|e| panic!("choose {file} in the file input: {e}"));
+    set_checked(c, &format!(r#"{UPLOAD_FORM} input[name="dry_run"]"#), dry_run).await;
+    click(c, &format!(r#"{UPLOAD_FORM} button[type="submit"]"#)).await;
+}
+
+/// The rows of the import's error table: (row, column, value, reason).
+async fn error_rows(c: &Client) -> Vec<[String; 4]> {
+    let rows = c.find_all(Locator::Css("table#import-errors tbody tr")).await.expect("error rows");
+    let mut out = vec![];
+    for r in rows {
+        let cells = r.find_all(Locator::Css("td")).await.expect("error cells");
+        let mut t = vec![];
+        for cell in cells {
+            t.push(cell.text().await.expect("cell text").trim().to_string());
+        }
+        out.push(t.try_into().unwrap_or_else(|t| panic!("an error row has 4 cells, not {t:?}")));
+    }
+    out
+}
+
+/// Searches the director's list for `name`: how many accounts it shows.
+async fn search_count(c: &Client, base: &str, name: &str) -> usize {
+    c.goto(&format!("{base}/accounts")).await.expect("open list");
+    wait_css(c, "#count").await;
+    search(c, name).await;
+    count_shown(c).await
+}
+
+/// The names in the account page's contact table.
+async fn contacts_shown(c: &Client) -> Vec<String> {
+    let links = c.find_all(Locator::Css(r#"section#contacts a[href^="/contacts/"]"#)).await.expect("contact links");
+    let mut out = vec![];
+    for a in links {
+        out.push(a.text().await.expect("contact name").trim().to_string());
+    }
+    out
+}
+
+async fn import_and_merge(c: Client, base: String, files: tempfile::TempDir) {
+    let c = &c;
+    sign_in(c, &base, "director").await;
+
+    // 1. A GBK file with a column KAM does not know and one bad row: the mapping step, then a
+    //    report that refuses the whole file and names the bad row in Chinese.
+    let first = gbk_file(
+        files.path(),
+        "客户-第一版.csv",
+        &format!(
+            "客户名称,统一社会信用代码,行业,大区,微信群\r\n\
+             {},,企业,EAST,临港项目群\r\n\
+             {BAD_NAME},,{BAD_INDUSTRY},SOUTH,南沙航运群\r\n",
+            IMPORTED[0]
+        ),
+    );
+    upload(c, &base, &first, false).await;
+    wait_css(c, "#import-mapping").await;
+    let mapping = text_of(c, "#import-mapping").await;
+    assert!(mapping.contains("微信群"), "the mapping step should name the unknown header 微信群: {mapping:?}");
+    let select = wait_css(c, "#import-mapping select#map_0").await;
+    assert_eq!(select.prop("value").await.expect("map_0 value").unwrap_or_default(), "", "map_0 starts at ignore");
+    select.select_by_value("").await.expect("choose ignore for 微信群");
+    let dry = wait_css(c, r#"#import-mapping input[name="dry_run"]"#).await;
+    assert!(!dry.is_selected().await.expect("dry run box"), "the mapping step forgot that dry run was unchecked");
+    click(c, r#"#import-mapping button[type="submit"]"#).await;
+    eventually(
+        "the import report page",
+        || async move { current_path(c).await.starts_with("/imports/").then_some(()) },
+    )
+    .await;
+    let run_path = current_path(c).await;
+    let summary = wait_text(c, "#import-summary", "未导入任何数据").await;
+    assert!(summary.contains("共 2 行"), "the summary should count 2 rows: {summary:?}");
+    assert!(summary.contains("1 处问题"), "the summary should count 1 problem: {summary:?}");
+    let errors = error_rows(c).await;
+    assert_eq!(
+        errors,
+        vec![["3".to_string(), "行业".to_string(), BAD_INDUSTRY.to_string(), "不是有效的选项".to_string()]],
+        "the error table should show the bad row (row 3 of the sheet) with the reason in Chinese"
+    );
+    let xlsx = wait_css(c, r#"#import-report a[href$="errors.xlsx"]"#).await;
+    let href = xlsx.attr("href").await.expect("href").expect("the error report link has an href");
+    assert_eq!(href, format!("{run_path}/errors.xlsx"), "the error report belongs to this import");
+    // The link answers with a spreadsheet (fetched by the page, as the browser's download would).
+    let fetched = c
+        .execute_async(
+            "const [href, done] = arguments; \
+             fetch(href).then(r => r.arrayBuffer().then(b => done([r.status, r.headers.get('content-type'), b.byteLength]))) \
+               .catch(e => done([0, String(e), 0]));",
+            vec![serde_json::json!(href)],
+        )
+        .await
+        .expect("fetch the error report");
+    assert_eq!(fetched[0], 200, "downloading the error report: {fetched}");
+    assert!(
+        fetched[1].as_str().unwrap_or("").contains("spreadsheetml"),
+        "the error report should be an xlsx: {fetched}"
+    );
+    assert!(fetched[2].as_u64().unwrap_or(0) > 0, "the error report is empty: {fetched}");
+    // Nothing was written, not even the good row.
+    assert_eq!(search_count(c, &base, IMPORTED[0]).await, 0, "the refused file still imported {}", IMPORTED[0]);
+
+    // 2. The corrected file (good rows only, known headers): a dry run first, then "import now".
+    let second = gbk_file(
+        files.path(),
+        "客户-修正版.csv",
+        &format!(
+            "客户名称,统一社会信用代码,行业,大区\r\n\
+             {},,企业,EAST\r\n\
+             {},,金融,EAST\r\n",
+            IMPORTED[0], IMPORTED[1]
+        ),
+    );
+    upload(c, &base, &second, true).await;
+    let summary = wait_text(c, "#import-summary", "试运行").await;
+    assert!(summary.contains("可导入 2 个客户"), "the dry run should find 2 accounts to import: {summary:?}");
+    assert!(summary.contains("未写入任何数据"), "the dry run should say it wrote nothing: {summary:?}");
+    assert!(!exists(c, "#import-mapping").await, "known headers should need no mapping");
+    assert!(!exists(c, "table#import-errors").await, "the corrected file shows errors");
+    assert_eq!(current_path(c).await, "/accounts/import");
+    click(c, "#import-now button").await;
+    let summary = wait_text(c, "#import-summary", "已导入").await;
+    assert!(summary.contains("已导入 2 个客户"), "the import should create 2 accounts: {summary:?}");
+    assert!(current_path(c).await.starts_with("/imports/"), "import now should show the run's page");
+    for name in IMPORTED {
+        assert_eq!(search_count(c, &base, name).await, 1, "the list should find the imported {name}");
+    }
+    c.goto(&format!("{base}/accounts")).await.expect("open list");
+    wait_css(c, "#count").await;
+    assert_eq!(text_of(c, "#count").await, "共 242 个客户", "240 demo accounts and 2 imported");
+    assert_eq!(search_count(c, &base, BAD_NAME).await, 0, "the refused row was imported after all");
+
+    // 3. A duplicate with a contact, made by hand.
+    c.goto(&format!("{base}/accounts/new")).await.expect("open the new account form");
+    wait_page(c, "/accounts/new", "#f-name").await;
+    type_into(c, "#f-name", DUPLICATE).await;
+    click(c, r#"form.grid-form button[type="submit"]"#).await;
+    let dup_path = eventually("the new account's page", || async move {
+        let p = current_path(c).await;
+        let id = p.strip_prefix("/accounts/")?;
+        (!id.is_empty() && id.chars().all(|ch| ch.is_ascii_digit())).then_some(p)
+    })
+    .await;
+    wait_css(c, "h1#account-name").await;
+    assert!(!exists(c, "#form-errors").await, "creating {DUPLICATE} showed errors");
+    assert_eq!(text_of(c, "h1#account-name").await, DUPLICATE);
+    let dup_id = dup_path.trim_start_matches("/accounts/").to_string();
+    click(c, &format!(r#"a[href="{dup_path}/contacts/new"]"#)).await;
+    wait_page(c, &format!("{dup_path}/contacts/new"), "#f-name").await;
+    type_into(c, "#f-name", CONTACT).await;
+    type_into(c, "#f-title", "采购总监").await;
+    click(c, r#"form.grid-form button[type="submit"]"#).await;
+    wait_page(c, &dup_path, "section#contacts").await;
+    assert!(!exists(c, "#form-errors").await, "adding {CONTACT} showed errors");
+    assert_eq!(contacts_shown(c).await, vec![CONTACT.to_string()], "the duplicate's contacts");
+
+    // 4. Merge it into the imported account, by number, through the confirmation.
+    search_count(c, &base, IMPORTED[0]).await;
+    let survivor = open_account(c, IMPORTED[0]).await;
+    assert!(contacts_shown(c).await.is_empty(), "the imported account starts without contacts");
+    click(c, "a#merge-link").await;
+    wait_page(c, &format!("{survivor}/merge"), "#merge-pick").await;
+    type_into(c, r#"#merge-by-id input[name="duplicate_id"]"#, &dup_id).await;
+    click(c, r#"#merge-by-id button[type="submit"]"#).await;
+    wait_css(c, "#merge-confirm").await;
+    assert!(!exists(c, "#merge-errors").await, "choosing #{dup_id}: {:?}", text_now(c, "#merge-errors").await);
+    let compare = text_of(c, "#merge-compare").await;
+    for name in [IMPORTED[0], DUPLICATE] {
+        assert!(compare.contains(name), "the comparison lacks {name}: {compare:?}");
+    }
+    let moves = text_of(c, "#merge-moves").await;
+    assert!(moves.contains("1 个联系人转到保留的客户"), "the confirmation should say the contact moves: {moves:?}");
+    assert!(moves.contains(DUPLICATE), "the confirmation should say {DUPLICATE} is removed: {moves:?}");
+    click(c, r#"#merge-form button[type="submit"]"#).await;
+    // app.js asks window.confirm before the form goes; say yes.
+    eventually("the merge confirmation dialog", || async move { c.accept_alert().await.ok() }).await;
+    wait_page(c, &survivor, "h1#account-name").await;
+    assert_eq!(text_of(c, "h1#account-name").await, IMPORTED[0]);
+    let flash = wait_text(c, "p.flash", "已合并到本客户").await;
+    assert!(flash.contains(&format!("#{dup_id}")), "the flash should name the merged account #{dup_id}: {flash:?}");
+    assert_eq!(contacts_shown(c).await, vec![CONTACT.to_string()], "the contact moved to the account kept");
+
+    // 5. The merged account's old link leads to the account kept; the list no longer has it.
+    c.goto(&format!("{base}{dup_path}")).await.expect("open the merged account's link");
+    wait_page(c, &survivor, "h1#account-name").await;
+    assert_eq!(text_of(c, "h1#account-name").await, IMPORTED[0]);
+    assert_eq!(search_count(c, &base, DUPLICATE).await, 0, "the merged account is still listed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn import_a_spreadsheet_and_merge_a_duplicate_in_a_real_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = serve(demo_db(dir.path()).await).await;
+    let files = tempfile::tempdir().expect("dir for the files to upload");
+    in_browser(|c| import_and_merge(c, base, files)).await;
 }

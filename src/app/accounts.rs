@@ -561,11 +561,23 @@ impl Lookups {
         if let Some(v) = self.orgs.get(&key) {
             return Ok(*v);
         }
-        let r = sqlx::query("SELECT id, parent_id, code, name FROM org_units WHERE code = $1 AND kind = $2")
+        // By its code, or else by its name when exactly one unit of the kind has it (a
+        // spreadsheet says 华东大区 where the form sends EAST).
+        let mut r = sqlx::query("SELECT id, parent_id, code, name FROM org_units WHERE code = $1 AND kind = $2")
             .bind(code.trim())
             .bind(kind)
-            .fetch_optional(conn)
+            .fetch_optional(&mut *conn)
             .await?;
+        if r.is_none() {
+            let by_name = sqlx::query("SELECT id, parent_id, code, name FROM org_units WHERE name = $1 AND kind = $2")
+                .bind(code.trim())
+                .bind(kind)
+                .fetch_all(&mut *conn)
+                .await?;
+            if by_name.len() == 1 {
+                r = by_name.into_iter().next();
+            }
+        }
         let v = match r {
             Some(r) => {
                 let id: i64 = r.try_get("id")?;

@@ -657,7 +657,8 @@ async fn import_now_pressed_twice_at_once_imports_once() {
 }
 
 /// Imports work out who sees each new account in memory; the rows must be exactly those the
-/// SQL rule (`visibility::rebuild_all`) derives.
+/// SQL rule (`visibility::rebuild_all`) derives. Regions and branches may be named by code or
+/// by name.
 #[tokio::test]
 async fn imported_accounts_are_seen_by_exactly_whom_the_visibility_rule_says() {
     let t = TestApp::new().await;
@@ -665,7 +666,7 @@ async fn imported_accounts_are_seen_by_exactly_whom_the_visibility_rule_says() {
     let tok = &w.tokens["director"];
     let csv = "客户名称,行业,大区,分公司,客户经理,内部销售\n\
         可见性甲有限公司,企业,N,BJ,repA,\n\
-        可见性乙有限公司,金融,E,SH,repC,\n\
+        可见性乙有限公司,金融,华东大区,上海分公司,repC,\n\
         可见性丙有限公司,电力,N,TJ,,\n\
         可见性丁有限公司,政府,,,repB,\n";
     let r = import(&t, tok, csv.as_bytes().to_vec(), false).await;
