@@ -153,6 +153,13 @@ pub async fn merge(
     .await?;
     let mut moved = BTreeMap::new();
     for table in MOVED {
+        let ids: Vec<i64> = sqlx::query(&format!("SELECT id FROM {table} WHERE account_id = $1 ORDER BY id"))
+            .bind(duplicate_id)
+            .fetch_all(tx.conn())
+            .await?
+            .iter()
+            .map(|r| r.try_get::<i64, _>("id"))
+            .collect::<std::result::Result<_, _>>()?;
         let n = sqlx::query(&format!("UPDATE {table} SET account_id = $1 WHERE account_id = $2"))
             .bind(survivor_id)
             .bind(duplicate_id)
@@ -160,6 +167,10 @@ pub async fn merge(
             .await?
             .rows_affected();
         moved.insert(*table, n);
+        // Each moved row's own history says where it went (`contacts` → entity `contact`).
+        let after = json!({"account_id": survivor_id, "from_account_id": duplicate_id}).to_string();
+        let rows: Vec<(String, String)> = ids.iter().map(|id| (id.to_string(), after.clone())).collect();
+        audit::record_many(&mut tx, ctx, table.trim_end_matches('s'), "move", &rows).await?;
     }
     accounts::write(tx.conn(), Some(survivor_id), &merged, s_before.version).await?;
     accounts::refresh_access(tx.conn(), survivor_id, &merged).await?;

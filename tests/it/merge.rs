@@ -148,6 +148,16 @@ async fn a_manager_merges_a_duplicate_and_everything_follows() {
     let top = &h.json()["items"][0];
     assert_eq!(top["what"], "merged");
     assert_eq!(top["after"]["merged_into"], x);
+    // The moved contact's own history says where it went.
+    let survivors = t.get(&format!("/api/v1/accounts/{x}/contacts"), &bearer(&w, "director")).await.json();
+    let li = survivors["items"].as_array().expect("items").iter().find(|c| c["name"] == "李娜").expect("moved")["id"]
+        .as_i64()
+        .expect("id");
+    let h = t.get(&format!("/api/v1/audit?entity=contact&id={li}"), &bearer(&w, "manager")).await.json();
+    let moved = &h["items"][0];
+    assert_eq!(moved["what"], "move", "{h}");
+    assert_eq!(moved["after"]["account_id"], x);
+    assert_eq!(moved["after"]["from_account_id"], d);
     assert_eq!(top["before"]["credit_code"], credit_code());
     // Someone who cannot see the survivor cannot read the merged account's history either.
     let h = t.get(&format!("/api/v1/audit?entity=account&id={d}"), &bearer(&w, "repC")).await;
