@@ -713,3 +713,20 @@ async fn imported_accounts_are_seen_by_exactly_whom_the_visibility_rule_says() {
     region.sort();
     assert_eq!(region, vec!["可见性丙有限公司", "可见性甲有限公司"]);
 }
+
+/// Both lists lead to their import for those who may import, and only for them.
+#[tokio::test]
+async fn the_lists_link_their_import_for_those_who_may_import() {
+    let t = TestApp::new().await;
+    seed(&t).await;
+    for (user, sees) in [("repA", true), ("finance", false)] {
+        let (sid, _) = t.ui_login(user, crate::common::PASSWORD, None).await.expect("sign in");
+        let auth = Auth::Session { cookie: sid, csrf: String::new() };
+        let contacts = t.get("/contacts", &auth).await.body;
+        assert_eq!(contacts.contains("href=\"/contacts/import\""), sees, "{user} on /contacts");
+        let accounts = t.get("/accounts", &auth).await.body;
+        assert_eq!(accounts.contains("href=\"/accounts/import\""), sees, "{user} on /accounts");
+        let page = t.get("/contacts/import", &auth).await;
+        assert_eq!(page.status == StatusCode::OK, sees, "{user} opens the contacts import");
+    }
+}

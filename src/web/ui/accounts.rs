@@ -676,6 +676,7 @@ struct ContactList {
     rows: Vec<ContactView>,
     count_text: String,
     next_href: Option<String>,
+    can_import: bool,
 }
 
 async fn contact_list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
@@ -696,6 +697,7 @@ async fn contact_list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQu
     let q_enc = serde_urlencoded::to_string([("q", &qv)]).unwrap_or_default().trim_start_matches("q=").to_string();
     let next_href = page.next_cursor.map(|c| format!("/contacts?q={q_enc}&cursor={c}"));
     render(&ContactList {
+        can_import: ui.ctx.caller.role.edits_accounts(),
         count_text: l.t("contacts.count").replace("{n}", &n.to_string()),
         q: qv,
         q_enc,
