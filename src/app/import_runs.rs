@@ -169,7 +169,6 @@ pub async fn execute(db: &Db, ctx: &Ctx, data_dir: &Path, id: i64, opts: &Option
     if run.status == "imported" {
         return Err(Error::Conflict("import_done"));
     }
-    let path = path_of(db, &ctx.caller, data_dir, id).await?;
     // One run at a time per upload: the first request claims it, a second one (a double click,
     // another tab) gets 409. A claim older than an hour is a crashed run and may be taken over.
     let stale = crate::db::ts(chrono::Utc::now() - chrono::Duration::hours(1));
@@ -185,8 +184,17 @@ pub async fn execute(db: &Db, ctx: &Ctx, data_dir: &Path, id: i64, opts: &Option
     .await?
     .rows_affected();
     if claimed != 1 {
-        return Err(Error::Conflict("import_running"));
+        // Somebody else's request has it, or has just finished it.
+        let now_status = get(db, &ctx.caller, id).await?.status;
+        return Err(Error::Conflict(if now_status == "imported" { "import_done" } else { "import_running" }));
     }
+    let path = match path_of(db, &ctx.caller, data_dir, id).await {
+        Ok(p) => p,
+        Err(e) => {
+            release(db, id, &run.status).await?;
+            return Err(e);
+        }
+    };
     let src = match Source::file(&path) {
         Ok(s) => s,
         Err(_) => {
