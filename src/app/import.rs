@@ -596,26 +596,31 @@ pub async fn run(db: &Db, ctx: &Ctx, kind: Kind, src: Source, opts: &Options) ->
     }
     let mut acc = AccountState::default();
     let mut con = ContactState::default();
-    loop {
-        let rows: Vec<Row> = batch.iter().map(|(line, cells)| Row::new(*line, &cols, cells)).collect();
-        report.rows += rows.len();
-        match kind {
-            Kind::Accounts => account_batch(&mut tx, ctx, opts, &mut acc, rows, &mut report).await?,
-            Kind::Contacts => contact_batch(&mut tx, ctx, opts, &mut con, rows, &mut report).await?,
+    let body = async {
+        loop {
+            let rows: Vec<Row> = batch.iter().map(|(line, cells)| Row::new(*line, &cols, cells)).collect();
+            report.rows += rows.len();
+            match kind {
+                Kind::Accounts => account_batch(&mut tx, ctx, opts, &mut acc, rows, &mut report).await?,
+                Kind::Contacts => contact_batch(&mut tx, ctx, opts, &mut con, rows, &mut report).await?,
+            }
+            batch = match rx.recv().await {
+                None => break,
+                Some(b) => b?,
+            };
         }
-        batch = match rx.recv().await {
-            None => break,
-            Some(b) => b?,
-        };
+        if kind == Kind::Contacts {
+            contact_bosses(&mut tx, ctx, &mut con, &mut report).await?;
+        }
+        Ok::<_, Error>(())
     }
-    if kind == Kind::Contacts {
-        contact_bosses(&mut tx, ctx, &mut con, &mut report).await?;
-    }
-    report.errors.sort_by_key(|e| e.row);
+    .await;
     if sqlite {
-        // The connection goes back to the pool with the default cache.
+        // The connection goes back to the pool with the default cache, also after a failure.
         sqlx::query("PRAGMA cache_size = -2000").execute(tx.conn()).await?;
     }
+    body?;
+    report.errors.sort_by_key(|e| e.row);
     if report.errors.is_empty() && !opts.dry_run {
         tx.commit().await?;
         report.committed = true;
