@@ -282,16 +282,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import { what, file, dry_run, update_existing, as_user, map } => {
             use crate::app::import::{Kind, OnMatch, Options, Source};
             let kind = Kind::parse(&what).with_context(|| format!("cannot import {what}: accounts or contacts"))?;
-            let mut mapping = vec![];
-            for m in &map {
-                let (h, f) = m.rsplit_once(':').with_context(|| format!("--map {m}: HEADER:FIELD"))?;
-                anyhow::ensure!(
-                    f.is_empty() || kind.fields().contains(&f),
-                    "--map {m}: {f} is not a field of {what} ({})",
+            let mapping = crate::app::import::parse_mapping(kind, map.iter().map(String::as_str)).map_err(|_| {
+                let bad = map.iter().find(|m| crate::app::import::parse_mapping(kind, [m.as_str()]).is_err());
+                anyhow::anyhow!(
+                    "--map {}: not HEADER:FIELD, or not a field of {what} ({})",
+                    bad.map(String::as_str).unwrap_or(""),
                     kind.fields().join(", ")
-                );
-                mapping.push((h.to_string(), f.to_string()));
-            }
+                )
+            })?;
             let db = open(&url).await?;
             let caller = match as_user {
                 Some(u) => caller_named(&db, &u).await?,

@@ -795,26 +795,12 @@ async fn apply(conn: &mut sqlx::AnyConnection, lk: &mut Lookups, d: &mut Account
     e.finish()
 }
 
-pub(crate) async fn write(
-    conn: &mut sqlx::AnyConnection,
-    id: Option<i64>,
-    d: &AccountData,
-    version: i64,
-) -> Result<i64> {
-    if let Some(code) = &d.credit_code {
-        let dup = sqlx::query("SELECT id FROM accounts WHERE credit_code = $1 AND id <> $2")
-            .bind(code.clone())
-            .bind(id.unwrap_or(0))
-            .fetch_optional(&mut *conn)
-            .await?;
-        if let Some(r) = dup {
-            return Err(Error::Duplicate { field: "credit_code", existing_id: r.try_get("id")? });
-        }
-    }
-    let ts = now();
+/// The stored columns of an account and their values (one list for the single and the bulk
+/// writes).
+fn stored_columns(d: &AccountData) -> Vec<(&'static str, Val)> {
     let sow = acct::sow_bp(d.sales_12m, d.buying_power);
     let rad = acct::rad_class(d.sales_12m, d.buying_power);
-    let cols: Vec<(&str, Val)> = vec![
+    vec![
         ("name", d.name.clone().into()),
         ("name_norm", text::normalize_name(&d.name).into()),
         ("short_name", d.short_name.clone().into()),
@@ -845,8 +831,28 @@ pub(crate) async fn write(
         ("credit_grade", d.credit_grade.clone().into()),
         ("credit_limit", d.credit_limit.into()),
         ("credit_score", d.credit_score.into()),
-        ("updated_at", ts.clone().into()),
-    ];
+    ]
+}
+
+pub(crate) async fn write(
+    conn: &mut sqlx::AnyConnection,
+    id: Option<i64>,
+    d: &AccountData,
+    version: i64,
+) -> Result<i64> {
+    if let Some(code) = &d.credit_code {
+        let dup = sqlx::query("SELECT id FROM accounts WHERE credit_code = $1 AND id <> $2")
+            .bind(code.clone())
+            .bind(id.unwrap_or(0))
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some(r) = dup {
+            return Err(Error::Duplicate { field: "credit_code", existing_id: r.try_get("id")? });
+        }
+    }
+    let ts = now();
+    let mut cols = stored_columns(d);
+    cols.push(("updated_at", ts.clone().into()));
     let res = match id {
         None => {
             let mut s = Sql::new("INSERT INTO accounts (");
@@ -1030,54 +1036,20 @@ pub async fn insert_many(
     }
     let backend = tx.backend();
     let ts = now();
+    let names: Vec<&str> = stored_columns(&items[0]).iter().map(|(n, _)| *n).collect();
     let mut ins = Inserter::new(
         backend,
-        "INSERT INTO accounts (created_at, updated_at, version, name, name_norm, short_name, credit_code, industry, \
-         level, region_id, branch_id, owner_id, inside_owner_id, ka_manager_id, status, tier, address, website, \
-         business_units, buying_power, sales_12m, sow_bp, rad_class, notes, tags, current_asset_ratio_bp, \
-         net_margin_bp, roa_bp, collection_days, inventory_days, credit_grade, credit_limit, credit_score) VALUES ",
+        &format!("INSERT INTO accounts (created_at, updated_at, version, {}) VALUES ", names.join(", ")),
         vec![ts.clone().into()],
-        30,
+        names.len(),
     )
     .with_tail("RETURNING id, name_norm");
     let mut by_norm: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
     for chunk in items.chunks(ins.max_rows()) {
         for d in chunk {
-            ins.push_row(vec![
-                Cell::Shared(1),
-                Cell::Shared(1),
-                Cell::Lit("1"),
-                v(d.name.clone()),
-                v(text::normalize_name(&d.name)),
-                v(d.short_name.clone()),
-                v(d.credit_code.clone()),
-                v(d.industry.clone()),
-                v(d.level.clone()),
-                v(d.region_id),
-                v(d.branch_id),
-                v(d.owner_id),
-                v(d.inside_owner_id),
-                v(d.ka_manager_id),
-                v(d.status.clone()),
-                v(d.tier.clone()),
-                v(d.address.clone()),
-                v(d.website.clone()),
-                v(d.business_units.clone()),
-                v(d.buying_power),
-                v(d.sales_12m),
-                v(acct::sow_bp(d.sales_12m, d.buying_power)),
-                v(acct::rad_class(d.sales_12m, d.buying_power).map(str::to_string)),
-                v(d.notes.clone()),
-                v(d.tags.clone()),
-                v(d.current_asset_ratio_bp),
-                v(d.net_margin_bp),
-                v(d.roa_bp),
-                v(d.collection_days),
-                v(d.inventory_days),
-                v(d.credit_grade.clone()),
-                v(d.credit_limit),
-                v(d.credit_score),
-            ]);
+            let mut cells = vec![Cell::Shared(1), Cell::Shared(1), Cell::Lit("1")];
+            cells.extend(stored_columns(d).into_iter().map(|(_, x)| Cell::V(x)));
+            ins.push_row(cells);
         }
         for r in ins.flush_returning(tx.conn()).await? {
             by_norm.insert(r.try_get("name_norm")?, r.try_get("id")?);

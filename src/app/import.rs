@@ -61,12 +61,25 @@ impl Kind {
             Kind::Contacts => CONTACT_HEADERS,
         }
     }
-    fn required(self) -> &'static [&'static str] {
-        match self {
-            Kind::Accounts => &["name"],
-            Kind::Contacts => &["name"],
+}
+
+/// A mapping given as `HEADER:field` items (`HEADER:` ignores the column), checked against the
+/// fields of the kind.
+pub fn parse_mapping<'a>(kind: Kind, items: impl IntoIterator<Item = &'a str>) -> Result<Vec<(String, String)>> {
+    let mut out = vec![];
+    for m in items {
+        let (h, f) = m.rsplit_once(':').ok_or_else(|| Error::invalid("map", "map_format"))?;
+        if !f.is_empty() && !kind.fields().contains(&f) {
+            return Err(Error::invalid("map", "invalid_choice"));
         }
+        out.push((h.to_string(), f.to_string()));
     }
+    Ok(out)
+}
+
+/// Who may import accounts and contacts: whoever may create them (the pages ask this too).
+pub fn may_import(caller: &super::Caller) -> bool {
+    caller.role.edits_accounts()
 }
 
 /// Header texts (lower-cased, spaces removed, full-width brackets made ASCII) and the field
@@ -560,11 +573,7 @@ pub async fn accounts_with(db: &Db, ctx: &Ctx, bytes: &[u8], dry_run: bool, on_m
 
 /// Imports a file of the given kind.
 pub async fn run(db: &Db, ctx: &Ctx, kind: Kind, src: Source, opts: &Options) -> Result<Report> {
-    let allowed = match kind {
-        Kind::Accounts => ctx.caller.role.edits_accounts(),
-        Kind::Contacts => ctx.caller.role.edits_accounts(),
-    };
-    if !allowed {
+    if !may_import(&ctx.caller) {
         return Err(Error::Forbidden);
     }
     let mut rx = spawn_reader(src);
@@ -574,13 +583,11 @@ pub async fn run(db: &Db, ctx: &Ctx, kind: Kind, src: Source, opts: &Options) ->
     };
     let (_, header) = batch.remove(0);
     let (cols, unknown) = columns(kind, &header, &opts.mapping);
-    for f in kind.required() {
-        if !cols.contains(&Some(*f)) {
-            return Err(file_err(match kind {
-                Kind::Accounts => "name_column_missing",
-                Kind::Contacts => "contact_name_column_missing",
-            }));
-        }
+    if !cols.contains(&Some("name")) {
+        return Err(file_err(match kind {
+            Kind::Accounts => "name_column_missing",
+            Kind::Contacts => "contact_name_column_missing",
+        }));
     }
     if kind == Kind::Contacts && !cols.contains(&Some("account")) && !cols.contains(&Some("account_credit_code")) {
         return Err(file_err("account_column_missing"));

@@ -28,6 +28,16 @@ pub struct ImportRun {
     pub report: Option<Report>,
     pub created_at: String,
     pub has_file: bool,
+    /// The kept file's name under `imports/` (None once imported or swept).
+    #[serde(skip)]
+    stored: Option<String>,
+}
+
+impl ImportRun {
+    /// Where the uploaded file waits; an upload swept away or already imported is gone.
+    fn path(&self, data_dir: &Path) -> Result<PathBuf> {
+        self.stored.as_ref().map(|s| dir(data_dir).join(s)).ok_or_else(|| Error::invalid("file", "upload_expired"))
+    }
 }
 
 fn dir(data_dir: &Path) -> PathBuf {
@@ -49,6 +59,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<ImportRun> {
         report: report.and_then(|m| serde_json::from_str(&m).ok()),
         created_at: r.try_get("created_at")?,
         has_file: stored.is_some(),
+        stored,
     })
 }
 
@@ -62,7 +73,7 @@ pub async fn upload(
     file_name: &str,
     bytes: &[u8],
 ) -> Result<ImportRun> {
-    if !ctx.caller.role.edits_accounts() {
+    if !import::may_import(&ctx.caller) {
         return Err(Error::Forbidden);
     }
     if bytes.is_empty() {
@@ -138,25 +149,10 @@ pub async fn recent(db: &Db, caller: &Caller, limit: i64) -> Result<Vec<ImportRu
     rows.iter().map(from_row).collect()
 }
 
-fn stored_path(db_row: &sqlx::any::AnyRow, data_dir: &Path) -> Result<PathBuf> {
-    let stored: Option<String> = db_row.try_get("stored")?;
-    stored.map(|s| dir(data_dir).join(s)).ok_or_else(|| Error::invalid("file", "upload_expired"))
-}
-
-async fn path_of(db: &Db, caller: &Caller, data_dir: &Path, id: i64) -> Result<PathBuf> {
-    let r = sqlx::query("SELECT stored FROM import_runs WHERE id = $1 AND user_id = $2")
-        .bind(id)
-        .bind(caller.user_id)
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or(Error::NotFound)?;
-    stored_path(&r, data_dir)
-}
-
 /// The header row of the run's file, and which headers need a mapping.
 pub async fn headers(db: &Db, caller: &Caller, data_dir: &Path, id: i64) -> Result<(Vec<String>, Vec<String>)> {
     let run = get(db, caller, id).await?;
-    let path = path_of(db, caller, data_dir, id).await?;
+    let path = run.path(data_dir)?;
     let src = Source::file(&path).map_err(|_| Error::invalid("file", "upload_expired"))?;
     let header = import::headers(src).await?;
     let (_, unknown) = import::columns(run.kind, &header, &run.mapping);
@@ -188,7 +184,7 @@ pub async fn execute(db: &Db, ctx: &Ctx, data_dir: &Path, id: i64, opts: &Option
         let now_status = get(db, &ctx.caller, id).await?.status;
         return Err(Error::Conflict(if now_status == "imported" { "import_done" } else { "import_running" }));
     }
-    let path = match path_of(db, &ctx.caller, data_dir, id).await {
+    let path = match run.path(data_dir) {
         Ok(p) => p,
         Err(e) => {
             release(db, id, &run.status).await?;

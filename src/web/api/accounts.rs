@@ -178,18 +178,8 @@ async fn import(
         Some("update") => OnMatch::Update,
         Some(_) => return Err(fail(c.lang)(crate::domain::DomainError::invalid("on_match", "invalid_choice"))),
     };
-    let mut mapping = vec![];
-    for (k, v) in &p {
-        if k == "map" {
-            let Some((h, f)) = v.rsplit_once(':') else {
-                return Err(fail(c.lang)(crate::domain::DomainError::invalid("map", "map_format")));
-            };
-            if !f.is_empty() && !kind.fields().contains(&f) {
-                return Err(fail(c.lang)(crate::domain::DomainError::invalid("map", "invalid_choice")));
-            }
-            mapping.push((h.to_string(), f.to_string()));
-        }
-    }
+    let maps = p.iter().filter(|(k, _)| k == "map").map(|(_, v)| v.as_str());
+    let mapping = crate::app::import::parse_mapping(kind, maps).map_err(fail(c.lang))?;
     let opts = Options { dry_run: dry, on_match, mapping };
     let r = crate::app::import::run(&s.app.db, &c.ctx, kind, Source::bytes(body), &opts).await.map_err(fail(c.lang))?;
     let status = if r.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };

@@ -121,13 +121,23 @@ pub fn export_response(
         Some(l) => t.keys.iter().map(|k| l.t(&format!("field.{k}"))).collect(),
         None => t.keys.iter().map(|k| k.to_string()).collect(),
     };
+    table_download(t, &headers, format, name)
+}
+
+/// A table under the given headers as a download named `name` (also the XLSX sheet's name).
+pub fn table_download(
+    t: &crate::app::export::Table,
+    headers: &[String],
+    format: Option<&str>,
+    name: &str,
+) -> Result<Response, DomainError> {
     let (bytes, ctype, ext) = match format {
         Some("xlsx") => (
-            crate::app::export::xlsx(t, &headers, name)?,
+            crate::app::export::xlsx(t, headers, name)?,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "xlsx",
         ),
-        None | Some("csv") => (crate::app::export::csv(t, &headers)?, "text/csv; charset=utf-8", "csv"),
+        None | Some("csv") => (crate::app::export::csv(t, headers)?, "text/csv; charset=utf-8", "csv"),
         Some(_) => return Err(DomainError::invalid("format", "invalid_choice")),
     };
     Ok((

@@ -697,7 +697,7 @@ async fn contact_list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQu
     let q_enc = serde_urlencoded::to_string([("q", &qv)]).unwrap_or_default().trim_start_matches("q=").to_string();
     let next_href = page.next_cursor.map(|c| format!("/contacts?q={q_enc}&cursor={c}"));
     render(&ContactList {
-        can_import: ui.ctx.caller.role.edits_accounts(),
+        can_import: crate::app::import::may_import(&ui.ctx.caller),
         count_text: l.t("contacts.count").replace("{n}", &n.to_string()),
         q: qv,
         q_enc,

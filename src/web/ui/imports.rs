@@ -2,8 +2,8 @@
 //! per-row report in the user's language and its download. The work is `app::import_runs`.
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
@@ -97,11 +97,7 @@ impl ImportPage {
             .replace("{rows}", &r.rows.to_string())
             .replace("{n}", &r.created.to_string())
             .replace("{e}", &r.errors.len().to_string());
-        self.errors = r
-            .errors
-            .iter()
-            .map(|e| (e.row, label(lang, run.kind, &e.column), e.value.clone(), reason(lang, &e.code)))
-            .collect();
+        self.errors = error_rows(lang, run.kind, &r);
         self.dry_run = r.dry_run;
         self.update_existing = run.on_match == "update";
         self.chosen = chosen(run);
@@ -118,6 +114,11 @@ fn map_rows(unknown: Vec<String>) -> Vec<MapRow> {
 
 fn chosen(run: &ImportRun) -> Vec<(usize, String, String)> {
     run.mapping.iter().enumerate().map(|(i, (h, f))| (i, h.clone(), f.clone())).collect()
+}
+
+/// Each refused cell as the user reads it: row, column name, value, reason.
+fn error_rows(lang: Lang, kind: Kind, r: &Report) -> Vec<(usize, String, String, String)> {
+    r.errors.iter().map(|e| (e.row, label(lang, kind, &e.column), e.value.clone(), reason(lang, &e.code))).collect()
 }
 
 /// A column's name as the user knows it.
@@ -144,7 +145,7 @@ pub fn reason(lang: Lang, code: &str) -> String {
 }
 
 async fn page(State(s): State<AppState>, ui: UiCtx, kind: Kind) -> Response {
-    if !ui.ctx.caller.role.edits_accounts() {
+    if !crate::app::import::may_import(&ui.ctx.caller) {
         return fail_page(&ui, DomainError::Forbidden);
     }
     render(&ImportPage::new(&s, &ui, kind).await)
@@ -289,31 +290,10 @@ async fn errors(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, fo
         let l = ui.lang;
         let headers: Vec<String> =
             ["import.row", "import.column", "import.value", "import.reason"].iter().map(|k| l.t(k)).collect();
-        let rows = report
-            .errors
-            .iter()
-            .map(|e| vec![e.row.to_string(), label(l, run.kind, &e.column), e.value.clone(), reason(l, &e.code)])
-            .collect();
+        let rows =
+            error_rows(l, run.kind, &report).into_iter().map(|(r, c, v, why)| vec![r.to_string(), c, v, why]).collect();
         let t = crate::app::export::Table { keys: vec!["row", "column", "value", "reason"], rows };
-        let name = format!("import-{}-errors", run.id);
-        let (bytes, ctype) = if format == "xlsx" {
-            (
-                crate::app::export::xlsx(&t, &headers, "errors")?,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            )
-        } else {
-            (crate::app::export::csv(&t, &headers)?, "text/csv; charset=utf-8")
-        };
-        Ok::<_, DomainError>(
-            (
-                [
-                    (header::CONTENT_TYPE, ctype.to_string()),
-                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.{format}\"")),
-                ],
-                bytes,
-            )
-                .into_response(),
-        )
+        crate::web::api::table_download(&t, &headers, Some(format), &format!("import-{}-errors", run.id))
     }
     .await;
     res.unwrap_or_else(|e| fail_page(&ui, e))
