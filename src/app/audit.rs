@@ -38,7 +38,7 @@ pub async fn record_many(
     ctx: &Ctx,
     entity: &str,
     action: &str,
-    rows: &[(String, String)],
+    rows: Vec<(String, String)>,
 ) -> Result<()> {
     use super::bulk::{v, Cell, Inserter};
     let actor_id = (ctx.caller.user_id != 0).then_some(ctx.caller.user_id);
@@ -63,8 +63,8 @@ pub async fn record_many(
             Cell::Shared(4),
             Cell::Shared(5),
             Cell::Shared(6),
-            v(id.clone()),
-            v(after.clone()),
+            v(id),
+            v(after),
         ];
         ins.row(tx.conn(), cells).await?;
     }

@@ -34,6 +34,8 @@ pub struct Inserter {
     sql: Sql,
     rows: usize,
     max_rows: usize,
+    /// SQLite's form with shared values bound once (see `sqlite_select`).
+    subquery: bool,
     pub total: usize,
 }
 
@@ -48,6 +50,7 @@ impl Inserter {
             sql: Sql::default(),
             rows: 0,
             max_rows,
+            subquery: false,
             total: 0,
         };
         i.sql = i.start();
@@ -95,13 +98,48 @@ impl Inserter {
         Ok(())
     }
 
+    /// SQLite, with shared values: the statement is `INSERT INTO t (…) SELECT ?, column1, … FROM
+    /// (VALUES (…), (…))`, so each shared value is bound once per statement instead of once per
+    /// row (audit rows share six of their eight). Gives the `SELECT` list for a row's cells.
+    fn sqlite_select(&mut self, cells: &[Cell]) -> Option<String> {
+        if self.backend != Backend::Sqlite || self.shared.is_empty() {
+            return None;
+        }
+        let head = self.head.trim_end().strip_suffix("VALUES")?;
+        let mut text = format!("{head}SELECT ");
+        let mut shared = vec![];
+        let mut col = 0;
+        for (i, c) in cells.iter().enumerate() {
+            if i > 0 {
+                text.push_str(", ");
+            }
+            match c {
+                Cell::Shared(n) => {
+                    text.push('?');
+                    shared.push(self.shared[n - 1].clone());
+                }
+                Cell::V(_) | Cell::Lit(_) => {
+                    col += 1;
+                    text.push_str(&format!("column{col}"));
+                }
+            }
+        }
+        text.push_str(" FROM (VALUES ");
+        self.sql = Sql { text, args: shared };
+        Some(String::new())
+    }
+
     /// Adds a row without running anything.
     pub fn push_row(&mut self, cells: Vec<Cell>) {
+        if self.rows == 0 && self.backend == Backend::Sqlite && !self.shared.is_empty() {
+            self.subquery = self.sqlite_select(&cells).is_some();
+        }
         if self.rows > 0 {
             self.sql.push(", ");
         }
         self.sql.push("(");
-        for (i, c) in cells.into_iter().enumerate() {
+        let subquery = self.subquery;
+        for (i, c) in cells.into_iter().filter(|c| !(subquery && matches!(c, Cell::Shared(_)))).enumerate() {
             if i > 0 {
                 self.sql.push(", ");
             }
@@ -135,12 +173,117 @@ impl Inserter {
         let fresh = self.start();
         let mut s = std::mem::replace(&mut self.sql, fresh);
         self.rows = 0;
+        if self.subquery {
+            s.push(")");
+        }
+        if !self.tail.is_empty() {
+            s.push(" ").push(&self.tail.clone());
+        }
+        let Sql { text, args } = s;
+        let q = super::sql::bind_all(&text, args);
         if self.tail.is_empty() {
-            s.query().execute(conn).await?;
+            q.execute(conn).await?;
             Ok(vec![])
         } else {
-            s.push(" ").push(&self.tail.clone());
-            s.query().fetch_all(conn).await
+            q.fetch_all(conn).await
         }
+    }
+}
+
+/// Secondary indexes set aside while a large load runs (SQLite) and built again, once, before
+/// its transaction commits. Keeping an index current row by row costs a B-tree search per row
+/// in an index that grows as it goes; building it afterwards is one sort. A table's indexes are
+/// set aside only once the load has added at least [`DeferredIndexes::MIN_ROWS`] rows and at
+/// least a quarter of what the table held before, so a small import into a large table keeps
+/// them (the rebuild reads the whole table). Unique indexes stay: they enforce a rule. The drop
+/// and the rebuild are part of the transaction: a rollback gives the indexes back as they were,
+/// and other connections keep reading through them meanwhile (WAL snapshots). PostgreSQL keeps
+/// its indexes (dropping one would lock the table against readers for the whole load).
+pub struct DeferredIndexes {
+    tables: Vec<Deferred>,
+}
+
+struct Deferred {
+    table: &'static str,
+    indexes: &'static [&'static str],
+    /// Highest rowid before the load: rows added are read off the rowid.
+    start: i64,
+    /// `CREATE INDEX` statements of the indexes set aside.
+    set_aside: Option<Vec<String>>,
+}
+
+impl DeferredIndexes {
+    pub const MIN_ROWS: i64 = 5_000;
+
+    /// `tables`: each table with the indexes to set aside, fixed names of the calling module
+    /// (never input). Worth it for indexes whose keys arrive in no order (names); one whose
+    /// keys arrive in order (ids, a handful of owners) takes each new key at its right edge
+    /// and costs less kept current than built again.
+    pub async fn new(
+        tx: &mut crate::db::WriteTx,
+        tables: &[(&'static str, &'static [&'static str])],
+    ) -> super::Result<DeferredIndexes> {
+        use sqlx::Row;
+        let mut out = DeferredIndexes { tables: vec![] };
+        if tx.backend() != Backend::Sqlite {
+            return Ok(out);
+        }
+        for &(table, indexes) in tables {
+            let start: i64 = sqlx::query(&format!("SELECT COALESCE(MAX(rowid), 0) AS n FROM {table}"))
+                .fetch_one(tx.conn())
+                .await?
+                .try_get("n")?;
+            out.tables.push(Deferred { table, indexes, start, set_aside: None });
+        }
+        Ok(out)
+    }
+
+    /// After each batch: sets aside the indexes of the tables that have grown enough.
+    pub async fn check(&mut self, tx: &mut crate::db::WriteTx) -> super::Result<()> {
+        use sqlx::Row;
+        for t in self.tables.iter_mut().filter(|t| t.set_aside.is_none()) {
+            let now: i64 = sqlx::query(&format!("SELECT COALESCE(MAX(rowid), 0) AS n FROM {}", t.table))
+                .fetch_one(tx.conn())
+                .await?
+                .try_get("n")?;
+            let added = now - t.start;
+            if added < Self::MIN_ROWS || added * 4 < t.start {
+                continue;
+            }
+            let mut set_aside = vec![];
+            for &name in t.indexes {
+                let sql: Option<String> = sqlx::query(
+                    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = $1 AND tbl_name = $2 \
+                     AND sql NOT LIKE 'CREATE UNIQUE%'",
+                )
+                .bind(name)
+                .bind(t.table)
+                .fetch_optional(tx.conn())
+                .await?
+                .map(|r| r.try_get("sql"))
+                .transpose()?;
+                if let Some(sql) = sql {
+                    sqlx::query(&format!("DROP INDEX {name}")).execute(tx.conn()).await?;
+                    set_aside.push(sql);
+                }
+            }
+            t.set_aside = Some(set_aside);
+        }
+        Ok(())
+    }
+
+    /// Builds the indexes set aside again (before the commit; a rollback needs nothing).
+    pub async fn restore(&mut self, tx: &mut crate::db::WriteTx) -> super::Result<()> {
+        for t in &mut self.tables {
+            for sql in t.set_aside.take().unwrap_or_default() {
+                sqlx::query(&sql).execute(tx.conn()).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether any index is set aside now.
+    pub fn active(&self) -> bool {
+        self.tables.iter().any(|t| t.set_aside.is_some())
     }
 }

@@ -170,7 +170,7 @@ pub async fn merge(
         // Each moved row's own history says where it went (`contacts` → entity `contact`).
         let after = json!({"account_id": survivor_id, "from_account_id": duplicate_id}).to_string();
         let rows: Vec<(String, String)> = ids.iter().map(|id| (id.to_string(), after.clone())).collect();
-        audit::record_many(&mut tx, ctx, table.trim_end_matches('s'), "move", &rows).await?;
+        audit::record_many(&mut tx, ctx, table.trim_end_matches('s'), "move", rows).await?;
     }
     accounts::write(tx.conn(), Some(survivor_id), &merged, s_before.version).await?;
     accounts::refresh_access(tx.conn(), survivor_id, &merged).await?;

@@ -75,15 +75,21 @@ impl Sql {
         self
     }
     pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
-        let mut q = sqlx::query(&self.text);
-        for a in &self.args {
-            q = match a {
-                Val::Int(v) => q.bind(*v),
-                Val::Text(v) => q.bind(v.clone()),
-            };
-        }
-        q
+        bind_all(&self.text, self.args.clone())
     }
+}
+
+/// A query of `text` with `args` bound in order, moved in (bulk statements bind tens of
+/// thousands of values; [`Sql::query`] copies them).
+pub fn bind_all(text: &str, args: Vec<Val>) -> Query<'_, Any, AnyArguments<'_>> {
+    let mut q = sqlx::query(text);
+    for a in args {
+        q = match a {
+            Val::Int(v) => q.bind(v),
+            Val::Text(v) => q.bind(v),
+        };
+    }
+    q
 }
 
 /// Reads a column that may be NULL, mapping decode errors to internal errors.
