@@ -409,6 +409,21 @@ pub async fn ensure_visible(db: &Db, caller: &Caller, id: i64) -> Result<()> {
     s.query().fetch_optional(&db.pool).await?.map(|_| ()).ok_or(Error::NotFound)
 }
 
+/// Inside a write that adds a record to an account (a contact, a document, and every record
+/// `merge::MOVED` names): the account must be live, and on PostgreSQL it stays so until the
+/// write commits (`FOR SHARE`). A merge soft-deletes the duplicate first, which waits for such
+/// writes and then moves what they added; a write that comes after the merge finds the account
+/// gone (404) instead of adding to it. SQLite runs one writer at a time and needs no lock.
+pub async fn hold_live(tx: &mut WriteTx, id: i64) -> Result<()> {
+    let lock = if tx.backend() == Backend::Postgres { " FOR SHARE" } else { "" };
+    sqlx::query(&format!("SELECT id FROM accounts WHERE id = $1 AND deleted_at IS NULL{lock}"))
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?
+        .map(|_| ())
+        .ok_or(Error::NotFound)
+}
+
 /// The stored, editable state of an account.
 #[derive(Debug, Clone, Default)]
 pub struct AccountData {

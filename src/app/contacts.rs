@@ -372,6 +372,7 @@ fn j(v: &ContactView) -> Value {
 
 /// Inserts a validated contact inside the caller's transaction (used by loaders too).
 pub async fn insert(tx: &mut WriteTx, ctx: &Ctx, account_id: i64, d: &ContactData) -> Result<i64> {
+    super::accounts::hold_live(tx, account_id).await?;
     let id = write(tx.conn(), account_id, None, d, 0).await?;
     let after = reload(tx.conn(), id).await?;
     audit::record(tx, ctx, "contact", &id.to_string(), "create", None, Some(&j(&after))).await?;

@@ -119,6 +119,7 @@ pub async fn upload(db: &Db, ctx: &Ctx, data_dir: &Path, account_id: i64, u: &Up
         std::fs::rename(&tmp, &path).map_err(|e| anyhow::anyhow!("storing {}: {e}", path.display()))?;
     }
     let mut tx = db.begin().await?;
+    accounts::hold_live(&mut tx, account_id).await?;
     let version: i64 =
         sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 AS v FROM documents WHERE account_id = $1 AND title = $2")
             .bind(account_id)

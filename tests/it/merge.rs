@@ -329,3 +329,57 @@ async fn the_merge_pages_pick_compare_and_confirm() {
     let r = t.get(&format!("/accounts/{d}"), &Auth::Session { cookie: c_sid, csrf: String::new() }).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+/// A contact added to the duplicate while the merge runs ends up on the survivor: the merge
+/// waits for the adding transaction (PostgreSQL: the account row is held `FOR SHARE`; SQLite:
+/// one writer at a time) and then moves what it added. Added after the merge, it is refused.
+#[tokio::test]
+async fn a_contact_added_while_the_merge_runs_follows_the_merge() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    // Without a credit code: clearing it is what would otherwise make PostgreSQL's update of
+    // the duplicate wait on a foreign key's lock by accident.
+    let body = json!({
+        "name": "北京星河精密制造（有限公司）",
+        "industry": "enterprise",
+        "region": "N",
+        "branch": "BJ",
+        "owner": "repB",
+        "allow_duplicate_name": true,
+    });
+    let r = t.call(Method::POST, "/api/v1/accounts", &bearer(&w, "director"), Some(body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let (x, d) = (w.account_x, r.json()["id"].as_i64().expect("id"));
+    let caller = |who: &'static str| {
+        let (t, tok) = (&t, w.tokens[who].clone());
+        async move {
+            let c = kam::app::auth::token_caller(&t.app, &tok).await.expect("caller").expect("known");
+            kam::app::Ctx { caller: c, request_id: "test".into() }
+        }
+    };
+    let (rep, manager) = (caller("repB").await, caller("manager").await);
+    let mut adding = t.db().begin().await.expect("tx");
+    let input = kam::app::input::Input::from_pairs(&[("name", Some("王芳"))]);
+    kam::app::contacts::create_in(&mut adding, &rep, d, &input).await.expect("contact");
+    let db = t.db().clone();
+    let merging = tokio::spawn(async move { kam::app::merge::merge(&db, &manager, x, d, None, None).await });
+    // Let the merge start and reach the point where it waits for the open transaction.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!merging.is_finished(), "the merge waits for the transaction adding to its duplicate");
+    adding.commit().await.expect("commit");
+    merging.await.expect("join").expect("merge");
+    let names = contact_names(&t, &w, x).await;
+    assert!(names.contains(&"王芳".to_string()), "moved to the survivor: {names:?}");
+    use sqlx::Row;
+    let left: i64 = sqlx::query("SELECT COUNT(*) AS n FROM contacts WHERE account_id = $1")
+        .bind(d)
+        .fetch_one(&t.db().pool)
+        .await
+        .expect("count")
+        .get("n");
+    assert_eq!(left, 0, "nothing stays on the merged account");
+    let mut late = t.db().begin().await.expect("tx");
+    let input = kam::app::input::Input::from_pairs(&[("name", Some("赵磊"))]);
+    let err = kam::app::contacts::create_in(&mut late, &rep, d, &input).await.expect_err("merged away");
+    assert!(matches!(err, kam::app::Error::NotFound), "{err:?}");
+}
