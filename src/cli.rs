@@ -254,8 +254,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = open(&url).await?;
             let h = crate::app::handover::hand_over(&db, &Ctx::system(), &from, &to).await.map_err(describe)?;
             println!(
-                "{from} → {to}: {} accounts, {} team places, {} direct reports",
-                h.accounts, h.team_places, h.reports
+                "{from} → {to}: {} accounts, {} open opportunities, {} team places, {} direct reports",
+                h.accounts, h.opportunities, h.team_places, h.reports
             );
         }
         Command::User(UserCmd::Deactivate { username, successor }) => {

@@ -1229,6 +1229,124 @@ fn money(rng: &mut Rng, level: Level, status: Status) -> (Option<i64>, Option<i6
     (Some(bp_yuan * 100), Some(sales_yuan * 100))
 }
 
+const OPP_KINDS: &[&str] = &["扩容项目", "升级改造", "年度框架采购", "新建系统", "运维服务续约", "试点项目"];
+const COMPETITORS: &[&str] = &["华为", "新华三", "浪潮", "中兴", "神州数码", "锐捷"];
+const LOST_REASONS: &[&str] = &["价格高于竞争对手", "技术方案未获认可", "客户预算取消", "关系覆盖不足"];
+
+/// An opportunity of the demo company: established some weeks ago, moved stage by stage (each
+/// move in the history with its date, the stages' criteria checked), in every stage of the
+/// funnel across the company. Written directly, as a loader; the rules it follows are the app's.
+async fn add_opportunity(
+    tx: &mut WriteTx,
+    rng: &mut Rng,
+    account_id: i64,
+    account_name: &str,
+    owner_id: i64,
+    owner: &str,
+) -> anyhow::Result<()> {
+    use crate::domain::opportunity::{Stage, OPEN};
+    let stage = Stage::ALL[rng.weighted(&[26, 20, 16, 12, 8, 10, 8])];
+    let amount = rng.range(10, 600) * 1_000_000; // 100,000 – 6,000,000 yuan, in fen
+    let today = chrono::Utc::now().date_naive();
+    let start = today - chrono::Duration::days(rng.range(20, 200));
+    let close = if stage.is_open() {
+        today + chrono::Duration::days(rng.range(10, 180))
+    } else {
+        start + chrono::Duration::days(rng.range(15, 120)).min(today - start)
+    };
+    let short: String = account_name.chars().take(8).collect();
+    let name = format!("{short}{}", rng.pick(OPP_KINDS));
+    let ts = |d: chrono::NaiveDate| format!("{}T09:00:00.000000Z", d.format("%Y-%m-%d"));
+    let (booked, booked_on) = if stage == Stage::Won {
+        (Some(amount / 100 * rng.range(85, 100)), Some(close.format("%Y-%m-%d").to_string()))
+    } else {
+        (None, None)
+    };
+    let (lost_reason, lost_to) = if stage == Stage::Lost {
+        (Some(rng.pick(LOST_REASONS).to_string()), Some(rng.pick(COMPETITORS).to_string()))
+    } else {
+        (None, None)
+    };
+    let id: i64 = sqlx::query(
+        "INSERT INTO opportunities (account_id, name, amount, currency, expected_close, stage, probability, owner_id, \
+         products, business_unit, competitors, source, next_step, eval_need, eval_budget, eval_timeline, \
+         eval_decision_makers, booked_amount, booked_on, lost_reason, lost_to, established_at, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, 'CNY', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, 1, $21, $22) RETURNING id",
+    )
+    .bind(account_id)
+    .bind(name.clone())
+    .bind(amount)
+    .bind(close.format("%Y-%m-%d").to_string())
+    .bind(stage.code())
+    .bind(stage.probability())
+    .bind(owner_id)
+    .bind(rng.pick(BUSINESS_UNITS).to_string())
+    .bind(rng.pick(BUSINESS_UNITS).to_string())
+    .bind(format!("{}、{}", rng.pick(COMPETITORS), rng.pick(COMPETITORS)))
+    .bind(["客户来电", "拜访发现", "招标公告", "合作伙伴推荐"][rng.weighted(&[20, 45, 20, 15])])
+    .bind(stage.is_open().then_some("安排技术交流"))
+    .bind("现有系统容量与性能不足，需要扩展")
+    .bind("已列入本年度信息化预算")
+    .bind("预计本季度内决策")
+    .bind("信息中心主任、分管副总")
+    .bind(booked)
+    .bind(booked_on)
+    .bind(lost_reason.clone())
+    .bind(lost_to)
+    .bind(ts(start))
+    .bind(ts(today))
+    .fetch_one(tx.conn())
+    .await
+    .with_context(|| format!("opportunity {name}"))?
+    .try_get("id")?;
+    // The path through the funnel: open stages up to where it stands (lost leaves from one).
+    let last = match stage {
+        Stage::Won => 4,
+        Stage::Lost => rng.range(0, 3) as usize,
+        s => s.rank().unwrap_or(0),
+    };
+    let mut steps: Vec<Stage> = OPEN[..=last].to_vec();
+    if !stage.is_open() {
+        steps.push(stage);
+    }
+    let span = (close.min(today) - start).num_days().max(steps.len() as i64);
+    let mut from: Option<Stage> = None;
+    for (k, st) in steps.iter().enumerate() {
+        let at = start + chrono::Duration::days(span * k as i64 / steps.len() as i64);
+        let reason = (*st == Stage::Lost).then(|| lost_reason.clone()).flatten();
+        sqlx::query(
+            "INSERT INTO opportunity_history (opportunity_id, at, actor, from_stage, stage, amount, expected_close, reason, override) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)",
+        )
+        .bind(id)
+        .bind(ts(at))
+        .bind(owner)
+        .bind(from.map(|f| f.code()))
+        .bind(st.code())
+        .bind(if *st == Stage::Won { booked.unwrap_or(amount) } else { amount })
+        .bind(close.format("%Y-%m-%d").to_string())
+        .bind(reason)
+        .execute(tx.conn())
+        .await?;
+        // Leaving a stage forward means its criteria were met.
+        if let Some(prev) = from.filter(|p| p.is_open() && st.rank() > p.rank()) {
+            for item in prev.criteria() {
+                sqlx::query(
+                    "INSERT INTO opportunity_checks (opportunity_id, item, checked_by, checked_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(id)
+                .bind(*item)
+                .bind(owner)
+                .bind(ts(at))
+                .execute(tx.conn())
+                .await?;
+            }
+        }
+        from = Some(*st);
+    }
+    Ok(())
+}
+
 fn pick_some(rng: &mut Rng, pool: &[&str], lo: i64, hi: i64) -> String {
     let mut idx: Vec<usize> = (0..pool.len()).collect();
     rng.shuffle(&mut idx);
@@ -1251,6 +1369,8 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     }
     let ctx = Ctx::system();
     let mut rng = Rng::new(SEED);
+    // Opportunities draw from their own sequence, so the accounts stay as they were without them.
+    let mut orng = Rng::new(SEED ^ 0x6f70_7073);
 
     // Org tree.
     let mut org_ids: HashMap<&str, i64> = HashMap::new();
@@ -1454,6 +1574,12 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
                     .with_context(|| format!("team of {}", d.name))?;
             }
             insert_committee(&mut tx, &ctx, &mut rng, account_id, &n).await?;
+            if special || orng.pct(40) {
+                let k = if special { 3 } else { orng.range(1, 2) };
+                for _ in 0..k {
+                    add_opportunity(&mut tx, &mut orng, account_id, &d.name, uid(owner)?, owner).await?;
+                }
+            }
         }
     }
     // Team rows were added directly; derive who sees what once for the whole company.
@@ -1484,6 +1610,17 @@ mod tests {
         assert_eq!(names, USERS.iter().map(|u| u.username).collect::<Vec<_>>());
 
         assert!(scalar(&db, "SELECT COUNT(*) AS n FROM accounts").await >= 200);
+        // Opportunities in every stage of the funnel, each with its path in the history.
+        assert_eq!(scalar(&db, "SELECT COUNT(DISTINCT stage) AS n FROM opportunities").await, 7);
+        assert_eq!(
+            scalar(&db, "SELECT COUNT(*) AS n FROM opportunities o WHERE NOT EXISTS (SELECT 1 FROM opportunity_history h WHERE h.opportunity_id = o.id AND h.stage = o.stage)").await,
+            0
+        );
+        // Won ones carry what was booked; lost ones the reason and the winner.
+        assert_eq!(
+            scalar(&db, "SELECT COUNT(*) AS n FROM opportunities WHERE (stage = 'won' AND (booked_amount IS NULL OR booked_on IS NULL)) OR (stage = 'lost' AND (lost_reason IS NULL OR lost_to IS NULL))").await,
+            0
+        );
 
         let codes = sqlx::query("SELECT credit_code FROM accounts").fetch_all(&db.pool).await.unwrap();
         for r in &codes {

@@ -22,3 +22,33 @@ document.addEventListener("submit", function (ev) {
   xhr.onerror = function () { f.submit(); };
   xhr.send(new FormData(f));
 });
+
+// The opportunity board: dragging a card onto another column picks that stage in the card's
+// own move form and submits it, so a drag follows exactly the rules of the form (and works
+// without this script through the form itself).
+(function () {
+  var dragged = null;
+  document.addEventListener("dragstart", function (ev) {
+    var card = ev.target.closest && ev.target.closest(".opp-card");
+    if (card) { dragged = card; ev.dataTransfer.setData("text/plain", card.getAttribute("data-id")); }
+  });
+  document.addEventListener("dragover", function (ev) {
+    var col = dragged && ev.target.closest && ev.target.closest(".board .column");
+    if (col) { ev.preventDefault(); col.classList.add("drop"); }
+  });
+  document.addEventListener("dragleave", function (ev) {
+    var col = ev.target.closest && ev.target.closest(".board .column");
+    if (col) { col.classList.remove("drop"); }
+  });
+  document.addEventListener("drop", function (ev) {
+    var col = dragged && ev.target.closest && ev.target.closest(".board .column");
+    if (!col) { return; }
+    ev.preventDefault();
+    col.classList.remove("drop");
+    var form = dragged.querySelector("form.move");
+    var sel = form && form.querySelector("select[name=stage]");
+    var stage = col.getAttribute("data-stage");
+    dragged = null;
+    if (sel && stage && sel.value !== stage) { sel.value = stage; form.submit(); }
+  });
+})();

@@ -129,6 +129,7 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &AuditFilter) -> Result<Page<AuditEntry
                             || super::merge::survivor_of(db, &ctx.caller, id).await?.is_some()
                     }
                     "contact" => super::contacts::ensure_visible(db, &ctx.caller, id).await.is_ok(),
+                    "opportunity" => super::opportunities::get(db, &ctx.caller, id).await.is_ok(),
                     _ => false,
                 }
             }

@@ -13,6 +13,8 @@ pub struct HandOver {
     pub from: String,
     pub to: String,
     pub accounts: usize,
+    /// Open opportunities (not won or lost) now owned by the successor.
+    pub opportunities: usize,
     pub team_places: usize,
     pub reports: usize,
 }
@@ -110,6 +112,48 @@ pub async fn hand_over_in(tx: &mut WriteTx, ctx: &Ctx, from: &str, to: &str) -> 
         .bind(to_id)
         .execute(tx.conn())
         .await?;
+    // Open opportunities follow their owner; closed ones keep who won or lost them. Team places
+    // on opportunities move as on accounts.
+    let opps: Vec<i64> = sqlx::query(
+        "SELECT id FROM opportunities WHERE owner_id = $1 AND deleted_at IS NULL AND stage NOT IN ('won', 'lost') ORDER BY id",
+    )
+    .bind(from_id)
+    .fetch_all(tx.conn())
+    .await?
+    .iter()
+    .map(|r| r.try_get::<i64, _>("id"))
+    .collect::<Result<_, _>>()?;
+    for id in &opps {
+        sqlx::query("UPDATE opportunities SET owner_id = $1, version = version + 1, updated_at = $2 WHERE id = $3")
+            .bind(to_id)
+            .bind(ts.clone())
+            .bind(*id)
+            .execute(tx.conn())
+            .await?;
+        audit::record(
+            tx,
+            ctx,
+            "opportunity",
+            &id.to_string(),
+            "hand_over",
+            Some(&json!({ "owner": from })),
+            Some(&json!({ "owner": to })),
+        )
+        .await?;
+    }
+    sqlx::query(
+        "DELETE FROM opportunity_team WHERE user_id = $1 AND opportunity_id IN \
+         (SELECT opportunity_id FROM opportunity_team WHERE user_id = $2 UNION SELECT id FROM opportunities WHERE owner_id = $2)",
+    )
+    .bind(from_id)
+    .bind(to_id)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query("UPDATE opportunity_team SET user_id = $2 WHERE user_id = $1")
+        .bind(from_id)
+        .bind(to_id)
+        .execute(tx.conn())
+        .await?;
     let reports =
         sqlx::query("UPDATE users SET manager_id = $2, version = version + 1, updated_at = $3 WHERE manager_id = $1")
             .bind(from_id)
@@ -123,6 +167,7 @@ pub async fn hand_over_in(tx: &mut WriteTx, ctx: &Ctx, from: &str, to: &str) -> 
         from: from.to_string(),
         to: to.to_string(),
         accounts: ids.len(),
+        opportunities: opps.len(),
         team_places: team_places as usize,
         reports,
     };

@@ -19,7 +19,15 @@ use crate::domain::text;
 /// their rows (soft-deleted ones too, so nothing keeps pointing at the merged account).
 /// Later tables with an `account_id` (opportunities, activities, …) add themselves here, and
 /// a label `merge.table.<name>` in `locales/app.yml`.
-pub const MOVED: &[&str] = &["contacts", "documents"];
+pub const MOVED: &[&str] = &["contacts", "documents", "opportunities"];
+
+/// The audit trail's entity name for a row of a table of [`MOVED`].
+fn entity_of(table: &str) -> &str {
+    match table {
+        "opportunities" => "opportunity",
+        t => t.strip_suffix('s').unwrap_or(t),
+    }
+}
 
 /// How far a chain of merges (A into B, later B into C) is followed.
 const MAX_HOPS: usize = 16;
@@ -170,7 +178,7 @@ pub async fn merge(
         // Each moved row's own history says where it went (`contacts` → entity `contact`).
         let after = json!({"account_id": survivor_id, "from_account_id": duplicate_id}).to_string();
         let rows: Vec<(String, String)> = ids.iter().map(|id| (id.to_string(), after.clone())).collect();
-        audit::record_many(&mut tx, ctx, table.trim_end_matches('s'), "move", rows).await?;
+        audit::record_many(&mut tx, ctx, entity_of(table), "move", rows).await?;
     }
     accounts::write(tx.conn(), Some(survivor_id), &merged, s_before.version).await?;
     accounts::refresh_access(tx.conn(), survivor_id, &merged).await?;

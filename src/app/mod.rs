@@ -13,6 +13,7 @@ pub mod import;
 pub mod import_runs;
 pub mod input;
 pub mod merge;
+pub mod opportunities;
 pub mod org;
 pub mod pool;
 pub mod sql;

@@ -4,6 +4,7 @@ pub mod account;
 pub mod credit_code;
 pub mod error;
 pub mod money;
+pub mod opportunity;
 pub mod policy;
 pub mod role;
 pub mod text;

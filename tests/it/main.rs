@@ -3,5 +3,7 @@ mod common;
 mod http;
 mod import;
 mod merge;
+mod opportunities;
+mod opportunity_pages;
 mod permissions;
 mod security;

@@ -6,6 +6,7 @@ mod contacts;
 pub mod documents;
 mod me;
 mod merge;
+mod opportunities;
 
 pub use accounts::filter_from as accounts_filter;
 pub use admin::audit_filter;
@@ -80,6 +81,7 @@ pub fn routes() -> (Router<AppState>, Vec<Doc>) {
     let api = admin::routes(api);
     let api = me::routes(api);
     let api = merge::routes(api);
+    let api = opportunities::routes(api);
     (api.router, api.docs)
 }
 

@@ -311,6 +311,7 @@ struct AccountPage {
     can_release: bool,
     documents: Vec<crate::app::documents::Document>,
     doc_types: Vec<(String, String)>,
+    opportunities: Vec<crate::app::opportunities::OpportunityView>,
 }
 
 /// Contacts in org-chart order (each boss followed by their reports), with depth.
@@ -366,10 +367,12 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
         let id = id_of(&id)?;
         let a = accounts::get(&s.app.db, caller, id).await?;
         let cs = contacts::of_account(&s.app.db, caller, id).await?;
-        Ok::<_, crate::domain::DomainError>((a, cs))
+        let f = crate::app::opportunities::Filter { account_id: Some(id), limit: Some(100), ..Default::default() };
+        let ops = crate::app::opportunities::list(&s.app.db, caller, &f).await?.items;
+        Ok::<_, crate::domain::DomainError>((a, cs, ops))
     }
     .await;
-    let (a, cs) = match res {
+    let (a, cs, opportunities) = match res {
         Ok(x) => x,
         Err(crate::domain::DomainError::NotFound) => {
             // An old link to a merged account leads to the account it was merged into.
@@ -471,6 +474,7 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
     let page = AccountPage {
         documents,
         doc_types,
+        opportunities,
         can_release: crate::app::pool::may_release(caller, &a),
         relmap,
         since: since.unwrap_or_default(),

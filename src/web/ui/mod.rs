@@ -6,6 +6,7 @@ mod forms;
 mod imports;
 pub use imports::reason as import_reason;
 mod merge;
+mod opportunities;
 mod relmap;
 
 use askama::Template;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(imports::routes())
         .merge(merge::routes())
+        .merge(opportunities::routes())
 }
 
 /// What every page's frame needs: language, who is signed in, the CSRF token, the nav.

@@ -1,0 +1,122 @@
+//! `/api/v1/opportunities` and the funnel report.
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::{fail, id_of, q, q_i64, query_pairs, route, Api, ApiResult};
+use crate::app::input::Input;
+use crate::app::opportunities::{self as opps, Filter, FunnelQuery, StageMove};
+use crate::domain::DomainError;
+use crate::web::auth::{ApiCtx, JsonBody};
+use crate::web::AppState;
+
+pub fn routes(api: Api) -> Api {
+    let api = route!(api, GET "/api/v1/opportunities", "List opportunities in scope", "opportunities", ["stage", "owner", "account_id", "open", "q", "sort", "cursor", "limit"], false, list);
+    let api = route!(api, POST "/api/v1/opportunities", "Establish an opportunity (立项) with its evaluation form; it enters the funnel at identified", "opportunities", [], true, create);
+    let api = route!(api, GET "/api/v1/opportunities/count", "Count opportunities in scope", "opportunities", ["stage", "owner", "account_id", "open", "q"], false, count);
+    let api = route!(api, GET "/api/v1/opportunities/{id}", "Get one opportunity with its exit-criteria checklist", "opportunities", [], false, get);
+    let api = route!(api, PATCH "/api/v1/opportunities/{id}", "Update an opportunity (needs its version)", "opportunities", [], true, update);
+    let api = route!(api, POST "/api/v1/opportunities/{id}/stage", "Move to another stage by the funnel's rules", "opportunities", [], true, stage);
+    let api = route!(api, POST "/api/v1/opportunities/{id}/checklist", "Check or uncheck an exit criterion: {item, checked, version}", "opportunities", [], true, check);
+    let api = route!(api, GET "/api/v1/opportunities/{id}/history", "Every change of stage, amount and expected date", "opportunities", [], false, history);
+    route!(api, GET "/api/v1/reports/funnel", "The funnel by stage in scope, now or as it stood on a date", "reports", ["as_of", "owner"], false, funnel)
+}
+
+fn filter(p: &[(String, String)]) -> Result<Filter, DomainError> {
+    Ok(Filter {
+        account_id: q_i64(p, "account_id")?,
+        stage: q(p, "stage").map(str::to_string),
+        owner: q(p, "owner").map(str::to_string),
+        open: matches!(q(p, "open"), Some("true" | "1")),
+        q: q(p, "q").map(str::to_string),
+        sort: q(p, "sort").map(str::to_string),
+        cursor: q(p, "cursor").map(str::to_string),
+        limit: q_i64(p, "limit")?,
+    })
+}
+
+async fn list(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {
+    let f = filter(&query_pairs(raw)).map_err(fail(c.lang))?;
+    Ok(Json(opps::list(&s.app.db, &c.ctx.caller, &f).await.map_err(fail(c.lang))?).into_response())
+}
+
+async fn count(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {
+    let f = filter(&query_pairs(raw)).map_err(fail(c.lang))?;
+    let n = opps::count(&s.app.db, &c.ctx.caller, &f).await.map_err(fail(c.lang))?;
+    Ok(Json(json!({"count": n})).into_response())
+}
+
+async fn create(State(s): State<AppState>, c: ApiCtx, JsonBody(mut body): JsonBody) -> ApiResult {
+    let account = body.as_object_mut().and_then(|o| o.remove("account_id"));
+    let account_id = match account {
+        Some(Value::Number(n)) if n.as_i64().is_some() => n.as_i64().unwrap_or_default(),
+        Some(_) => return Err(fail(c.lang)(DomainError::invalid("account_id", "expected_integer"))),
+        None => return Err(fail(c.lang)(DomainError::invalid("account_id", "required"))),
+    };
+    let inp = Input::from_json(&body).map_err(fail(c.lang))?;
+    let v = opps::establish(&s.app.db, &c.ctx, account_id, &inp).await.map_err(fail(c.lang))?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+async fn get(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>) -> ApiResult {
+    let id = id_of(&id).map_err(fail(c.lang))?;
+    Ok(Json(opps::get(&s.app.db, &c.ctx.caller, id).await.map_err(fail(c.lang))?).into_response())
+}
+
+async fn update(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult {
+    let id = id_of(&id).map_err(fail(c.lang))?;
+    let inp = Input::from_json(&body).map_err(fail(c.lang))?;
+    Ok(Json(opps::update(&s.app.db, &c.ctx, id, &inp).await.map_err(fail(c.lang))?).into_response())
+}
+
+fn text(body: &Value, k: &str) -> Option<String> {
+    match body.get(k) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+async fn stage(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult {
+    let id = id_of(&id).map_err(fail(c.lang))?;
+    if matches!(body.get("booked_amount"), Some(Value::Number(_))) {
+        return Err(fail(c.lang)(DomainError::invalid("booked_amount", "money_must_be_string")));
+    }
+    let m = StageMove {
+        stage: text(&body, "stage").unwrap_or_default(),
+        version: body.get("version").and_then(Value::as_i64),
+        reason: text(&body, "reason"),
+        override_reason: text(&body, "override_reason"),
+        booked_amount: text(&body, "booked_amount"),
+        booked_on: text(&body, "booked_on"),
+        lost_reason: text(&body, "lost_reason"),
+        lost_to: text(&body, "lost_to"),
+    };
+    Ok(Json(opps::move_stage(&s.app.db, &c.ctx, id, &m).await.map_err(fail(c.lang))?).into_response())
+}
+
+async fn check(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult {
+    let id = id_of(&id).map_err(fail(c.lang))?;
+    let item = text(&body, "item").ok_or_else(|| fail(c.lang)(DomainError::invalid("item", "required")))?;
+    let checked = body.get("checked").and_then(Value::as_bool).unwrap_or(true);
+    let version = body
+        .get("version")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| fail(c.lang)(DomainError::invalid("version", "required")))?;
+    Ok(Json(opps::set_check(&s.app.db, &c.ctx, id, &item, checked, version).await.map_err(fail(c.lang))?)
+        .into_response())
+}
+
+async fn history(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>) -> ApiResult {
+    let id = id_of(&id).map_err(fail(c.lang))?;
+    let items = opps::history(&s.app.db, &c.ctx.caller, id).await.map_err(fail(c.lang))?;
+    Ok(Json(json!({ "items": items })).into_response())
+}
+
+async fn funnel(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {
+    let p = query_pairs(raw);
+    let fq = FunnelQuery { as_of: q(&p, "as_of").map(str::to_string), owner: q(&p, "owner").map(str::to_string) };
+    Ok(Json(opps::funnel(&s.app.db, &c.ctx.caller, &fq).await.map_err(fail(c.lang))?).into_response())
+}

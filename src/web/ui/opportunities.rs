@@ -1,0 +1,439 @@
+//! Opportunity pages: the list and the board (kanban), establishing (立项), the opportunity with
+//! its checklist, stage move and history, and the funnel report. Every move goes through
+//! `app::opportunities::move_stage`, from the board as from the page.
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use super::forms::{Field, FormPage};
+use super::{fail_page, render, Layout};
+use crate::app::input::Input;
+use crate::app::opportunities::{self as opps, Filter, Funnel, FunnelQuery, HistoryRow, OpportunityView, StageMove};
+use crate::domain::opportunity::{Stage, OPEN};
+use crate::domain::DomainError;
+use crate::web::api::{id_of, q, query_pairs};
+use crate::web::auth::{UiCtx, UiForm};
+use crate::web::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/opportunities", get(list))
+        .route("/accounts/{id}/opportunities/new", get(new_form).post(create))
+        .route("/opportunities/{id}", get(show))
+        .route("/opportunities/{id}/edit", get(edit_form).post(update))
+        .route("/opportunities/{id}/stage", post(move_stage))
+        .route("/opportunities/{id}/check", post(check))
+        .route("/reports/funnel", get(funnel_page))
+}
+
+fn stage_codes() -> Vec<&'static str> {
+    Stage::ALL.iter().map(|s| s.code()).collect()
+}
+
+/// A column of the board.
+struct Column {
+    stage: &'static str,
+    cards: Vec<OpportunityView>,
+    total: String,
+}
+
+#[derive(Template)]
+#[template(path = "opportunities.html")]
+struct ListPage {
+    l: Layout,
+    board: bool,
+    q: String,
+    stage: String,
+    owner: String,
+    open: bool,
+    sort: String,
+    stages: Vec<&'static str>,
+    rows: Vec<OpportunityView>,
+    columns: Vec<Column>,
+    count_text: String,
+    next_href: Option<String>,
+    this_href: String,
+}
+
+fn enc(pairs: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(pairs.iter().filter(|(_, v)| !v.is_empty()).collect::<Vec<_>>()).unwrap_or_default()
+}
+
+async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    let p = query_pairs(raw);
+    let board = q(&p, "view") == Some("board");
+    let get = |k: &str| q(&p, k).unwrap_or("").to_string();
+    let (qv, stage, owner, sort) = (get("q"), get("stage"), get("owner"), get("sort"));
+    let open = matches!(q(&p, "open"), Some("1" | "true"));
+    let mut f = Filter {
+        q: Some(qv.clone()),
+        stage: Some(stage.clone()),
+        owner: Some(owner.clone()),
+        open,
+        sort: Some(if sort.is_empty() { "expected_close".into() } else { sort.clone() }),
+        cursor: q(&p, "cursor").map(str::to_string),
+        limit: None,
+        ..Default::default()
+    };
+    let db = &s.app.db;
+    let caller = &ui.ctx.caller;
+    let n = match opps::count(db, caller, &f).await {
+        Ok(n) => n,
+        Err(e) => return fail_page(&ui, e),
+    };
+    let mut rows = vec![];
+    let mut columns = vec![];
+    let mut next_href = None;
+    let base = enc(&[
+        ("q", &qv),
+        ("stage", &stage),
+        ("owner", &owner),
+        ("open", if open { "1" } else { "" }),
+        ("sort", &sort),
+    ]);
+    if board {
+        // Each column: the first 50 of its stage by expected date (open stages, then won/lost
+        // unless "open only").
+        let shown: Vec<Stage> = if open { OPEN.to_vec() } else { Stage::ALL.to_vec() };
+        for st in shown.into_iter().filter(|s| stage.is_empty() || s.code() == stage) {
+            f.stage = Some(st.code().to_string());
+            f.cursor = None;
+            f.limit = Some(50);
+            match opps::list(db, caller, &f).await {
+                Ok(page) => {
+                    let total: i64 =
+                        page.items.iter().filter_map(|o| crate::domain::money::parse_fen(&o.amount).ok()).sum();
+                    columns.push(Column {
+                        stage: st.code(),
+                        cards: page.items,
+                        total: crate::domain::money::display_fen(total),
+                    })
+                }
+                Err(e) => return fail_page(&ui, e),
+            }
+        }
+    } else {
+        match opps::list(db, caller, &f).await {
+            Ok(page) => {
+                next_href = page.next_cursor.map(|c| format!("/opportunities?{base}&cursor={c}"));
+                rows = page.items;
+            }
+            Err(e) => return fail_page(&ui, e),
+        }
+    }
+    let l = Layout::new(&ui, "opportunities", ui.lang.t("opps.title"));
+    let view = if board { "board" } else { "" };
+    render(&ListPage {
+        count_text: l.t("opps.count").replace("{n}", &n.to_string()),
+        this_href: format!("/opportunities?{base}&view={view}"),
+        board,
+        q: qv,
+        stage,
+        owner,
+        open,
+        sort,
+        stages: stage_codes(),
+        rows,
+        columns,
+        next_href,
+        l,
+    })
+}
+
+fn opp_form(l: Layout, account_id: i64, o: Option<&OpportunityView>) -> FormPage {
+    let g = |f: fn(&OpportunityView) -> Option<String>| o.and_then(f);
+    let mut fields = vec![
+        Field::new(&l, "name", "text", g(|o| Some(o.name.clone()))).required(),
+        Field::new(&l, "amount", "text", g(|o| Some(o.amount.clone()))).required(),
+        Field::new(&l, "expected_close", "date", g(|o| Some(o.expected_close.clone()))).required(),
+        Field::new(&l, "owner", "text", g(|o| Some(o.owner.clone()))),
+        Field::new(&l, "team", "text", g(|o| Some(o.team.join(", ")))),
+        Field::new(&l, "products", "text", g(|o| o.products.clone())),
+        Field::new(&l, "business_unit", "text", g(|o| o.business_unit.clone())),
+        Field::new(&l, "competitors", "text", g(|o| o.competitors.clone())),
+        Field::new(&l, "source", "text", g(|o| o.source.clone())),
+        Field::new(&l, "next_step", "text", g(|o| o.next_step.clone())),
+        Field::new(&l, "next_step_due", "date", g(|o| o.next_step_due.clone())),
+    ];
+    type Getter = fn(&OpportunityView) -> Option<String>;
+    let evals: [(&str, Getter); 7] = [
+        ("eval_need", |o| o.eval_need.clone()),
+        ("eval_budget", |o| o.eval_budget.clone()),
+        ("eval_timeline", |o| o.eval_timeline.clone()),
+        ("eval_decision_makers", |o| o.eval_decision_makers.clone()),
+        ("eval_competition", |o| o.eval_competition.clone()),
+        ("eval_advantages", |o| o.eval_advantages.clone()),
+        ("eval_strategy", |o| o.eval_strategy.clone()),
+    ];
+    for (k, f) in evals {
+        let mut field = Field::new(&l, k, "textarea", g(f));
+        if opps::EVAL_REQUIRED.contains(&k) {
+            field = field.required();
+        }
+        fields.push(field);
+    }
+    let (heading, action, cancel, submit) = match o {
+        Some(o) => (
+            format!("{} · {}", l.t("action.edit"), o.name),
+            format!("/opportunities/{}/edit", o.id),
+            format!("/opportunities/{}", o.id),
+            l.t("action.save"),
+        ),
+        None => (
+            l.t("opps.new"),
+            format!("/accounts/{account_id}/opportunities/new"),
+            format!("/accounts/{account_id}#opportunities"),
+            l.t("opps.establish"),
+        ),
+    };
+    FormPage {
+        heading,
+        action,
+        fields,
+        version: o.map(|o| o.version),
+        submit,
+        cancel,
+        errors: vec![],
+        duplicate_of: None,
+        l,
+    }
+}
+
+async fn new_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    let res = async {
+        let id = id_of(&id)?;
+        crate::app::accounts::ensure_visible(&s.app.db, &ui.ctx.caller, id).await?;
+        Ok::<_, DomainError>(id)
+    }
+    .await;
+    match res {
+        Ok(id) => {
+            let mut page = opp_form(Layout::new(&ui, "opportunities", ui.lang.t("opps.new")), id, None);
+            if let Some(f) = page.fields.iter_mut().find(|f| f.name == "owner") {
+                f.value = ui.ctx.caller.username.clone();
+            }
+            render(&page)
+        }
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+async fn create(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let id = match id_of(&id) {
+        Ok(i) => i,
+        Err(e) => return fail_page(ui, e),
+    };
+    let res = match Input::from_form(&form.fields) {
+        Ok(inp) => opps::establish(&s.app.db, &ui.ctx, id, &inp).await,
+        Err(e) => Err(e),
+    };
+    match res {
+        Ok(o) => Redirect::to(&format!("/opportunities/{}", o.id)).into_response(),
+        Err(e @ (DomainError::NotFound | DomainError::Forbidden)) => fail_page(ui, e),
+        Err(e) => {
+            let mut page = opp_form(Layout::new(ui, "opportunities", ui.lang.t("opps.new")), id, None);
+            page.refill(&form.fields);
+            page.with_error(&e)
+        }
+    }
+}
+
+async fn edit_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    let res = async { opps::get(&s.app.db, &ui.ctx.caller, id_of(&id)?).await }.await;
+    match res {
+        Ok(o) => render(&opp_form(Layout::new(&ui, "opportunities", o.name.clone()), o.account_id, Some(&o))),
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+async fn update(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let id = match id_of(&id) {
+        Ok(i) => i,
+        Err(e) => return fail_page(ui, e),
+    };
+    let res = match Input::from_form(&form.fields) {
+        Ok(inp) => opps::update(&s.app.db, &ui.ctx, id, &inp).await,
+        Err(e) => Err(e),
+    };
+    match res {
+        Ok(_) => Redirect::to(&format!("/opportunities/{id}")).into_response(),
+        Err(e @ (DomainError::NotFound | DomainError::Forbidden)) => fail_page(ui, e),
+        Err(e) => match opps::get(&s.app.db, &ui.ctx.caller, id).await {
+            Ok(o) => {
+                let mut page = opp_form(Layout::new(ui, "opportunities", o.name.clone()), o.account_id, Some(&o));
+                page.refill(&form.fields);
+                page.with_error(&e)
+            }
+            Err(e) => fail_page(ui, e),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "opportunity.html")]
+struct ShowPage {
+    l: Layout,
+    o: OpportunityView,
+    /// (stage, its checklist items) in funnel order.
+    checklist: Vec<(&'static str, Vec<opps::Check>)>,
+    history: Vec<HistoryRow>,
+    stages: Vec<&'static str>,
+    /// The move form as submitted, and what was wrong with it.
+    mv: StageMove,
+    move_errors: Vec<String>,
+}
+
+async fn show_page(s: &AppState, ui: &UiCtx, id: i64, mv: StageMove, err: Option<DomainError>) -> Response {
+    let db = &s.app.db;
+    let (o, history) = match tokio::try_join!(opps::get(db, &ui.ctx.caller, id), opps::history(db, &ui.ctx.caller, id))
+    {
+        Ok(x) => x,
+        Err(e) => return fail_page(ui, e),
+    };
+    let l = Layout::new(ui, "opportunities", o.name.clone());
+    let mut checklist: Vec<(&'static str, Vec<opps::Check>)> = vec![];
+    for c in &o.checklist {
+        match checklist.iter_mut().find(|(s, _)| *s == c.stage) {
+            Some((_, v)) => v.push(c.clone()),
+            None => checklist.push((c.stage, vec![c.clone()])),
+        }
+    }
+    let mut move_errors = vec![];
+    let status = err.as_ref().map(|e| super::status_and_code(e).0);
+    if let Some(e) = &err {
+        match e {
+            DomainError::Invalid(fs) => {
+                for f in fs {
+                    let label = if crate::domain::opportunity::is_criterion(&f.field) {
+                        l.e("check", &f.field)
+                    } else {
+                        l.e("field", &f.field)
+                    };
+                    move_errors.push(format!("{label}: {}", l.lang.msg("invalid", f.code)));
+                }
+            }
+            DomainError::StaleVersion { .. } => move_errors.push(l.lang.msg("err", "stale_version")),
+            other => move_errors.push(l.lang.msg("err", super::status_and_code(other).1)),
+        }
+    }
+    let mut res = render(&ShowPage { l, o, checklist, history, stages: stage_codes(), mv, move_errors });
+    if let Some(st) = status {
+        *res.status_mut() = st;
+    }
+    res
+}
+
+async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    match id_of(&id) {
+        Ok(id) => show_page(&s, &ui, id, StageMove::default(), None).await,
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+async fn move_stage(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let id = match id_of(&id) {
+        Ok(i) => i,
+        Err(e) => return fail_page(ui, e),
+    };
+    let get = |k: &str| form.get(k).map(str::to_string).filter(|v| !v.trim().is_empty());
+    let m = StageMove {
+        stage: get("stage").unwrap_or_default(),
+        version: form.get("version").and_then(|v| v.trim().parse().ok()),
+        reason: get("reason"),
+        override_reason: get("override_reason"),
+        booked_amount: get("booked_amount"),
+        booked_on: get("booked_on"),
+        lost_reason: get("lost_reason"),
+        lost_to: get("lost_to"),
+    };
+    match opps::move_stage(&s.app.db, &ui.ctx, id, &m).await {
+        Ok(_) => {
+            // Back where the move was made: the board, or the opportunity.
+            let back = form.get("back").filter(|b| b.starts_with("/opportunities")).map(str::to_string);
+            Redirect::to(&back.unwrap_or_else(|| format!("/opportunities/{id}"))).into_response()
+        }
+        Err(e @ (DomainError::NotFound | DomainError::Forbidden)) => fail_page(ui, e),
+        // What the move needs is asked on the opportunity's page, with what was typed kept.
+        Err(e) => show_page(&s, ui, id, m, Some(e)).await,
+    }
+}
+
+async fn check(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let res = async {
+        let id = id_of(&id)?;
+        let version = form
+            .get("version")
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or_else(|| DomainError::invalid("version", "required"))?;
+        let checked = form.get("checked") == Some("1");
+        opps::set_check(&s.app.db, &ui.ctx, id, form.get("item").unwrap_or(""), checked, version).await
+    }
+    .await;
+    match res {
+        Ok(o) => Redirect::to(&format!("/opportunities/{}#checklist", o.id)).into_response(),
+        Err(e) => fail_page(ui, e),
+    }
+}
+
+/// One bar of the funnel chart.
+struct Bar {
+    stage: &'static str,
+    count: i64,
+    amount: String,
+    weighted: String,
+    /// Bar width in the SVG (0–400) and its top.
+    width: i64,
+    y: i64,
+}
+
+#[derive(Template)]
+#[template(path = "funnel.html")]
+struct FunnelPage {
+    l: Layout,
+    as_of: String,
+    owner: String,
+    funnel: Funnel,
+    bars: Vec<Bar>,
+    height: i64,
+}
+
+async fn funnel_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    let p = query_pairs(raw);
+    let fq = FunnelQuery { as_of: q(&p, "as_of").map(str::to_string), owner: q(&p, "owner").map(str::to_string) };
+    let funnel = match opps::funnel(&s.app.db, &ui.ctx.caller, &fq).await {
+        Ok(f) => f,
+        Err(e) => return fail_page(&ui, e),
+    };
+    let max = funnel.stages.iter().filter_map(|st| crate::domain::money::parse_fen(&st.amount).ok()).max().unwrap_or(0);
+    let bars: Vec<Bar> = funnel
+        .stages
+        .iter()
+        .enumerate()
+        .map(|(i, st)| {
+            let a = crate::domain::money::parse_fen(&st.amount).unwrap_or(0);
+            Bar {
+                stage: st.stage,
+                count: st.count,
+                amount: crate::domain::money::display_fen(a),
+                weighted: super::money(&Some(st.weighted.clone())),
+                width: if max > 0 { ((a as i128 * 400) / max as i128) as i64 } else { 0 },
+                y: i as i64 * 28,
+            }
+        })
+        .collect();
+    let l = Layout::new(&ui, "funnel", ui.lang.t("funnel.title"));
+    render(&FunnelPage {
+        as_of: fq.as_of.unwrap_or_default(),
+        owner: fq.owner.unwrap_or_default(),
+        height: bars.len() as i64 * 28,
+        bars,
+        funnel,
+        l,
+    })
+}
