@@ -412,6 +412,25 @@ fn spawn_reader(src: Source) -> tokio::sync::mpsc::Receiver<Result<Batch>> {
     rx
 }
 
+/// Every row of a small file (quotas, say), header first; refused past `max_rows`.
+pub(crate) async fn read_all(src: Source, max_rows: usize) -> Result<Vec<(usize, Vec<String>)>> {
+    tokio::task::spawn_blocking(move || {
+        let mut rows = vec![];
+        let mut too_many = false;
+        read_rows(src, |line, row| {
+            rows.push((line, row));
+            too_many = rows.len() > max_rows + 1;
+            !too_many
+        })?;
+        if too_many {
+            return Err(file_err("file_too_large"));
+        }
+        Ok(rows)
+    })
+    .await
+    .map_err(|e| Error::Internal(anyhow::anyhow!("reading a file: {e}")))?
+}
+
 /// The header row of a file (for the mapping step).
 pub async fn headers(src: Source) -> Result<Vec<String>> {
     let res = tokio::task::spawn_blocking(move || {

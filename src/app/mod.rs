@@ -16,6 +16,7 @@ pub mod merge;
 pub mod opportunities;
 pub mod org;
 pub mod pool;
+pub mod quotas;
 pub mod sql;
 pub mod users;
 pub mod visibility;

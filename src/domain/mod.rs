@@ -6,6 +6,7 @@ pub mod error;
 pub mod money;
 pub mod opportunity;
 pub mod policy;
+pub mod quota;
 pub mod role;
 pub mod text;
 

@@ -6,4 +6,5 @@ mod merge;
 mod opportunities;
 mod opportunity_pages;
 mod permissions;
+mod quotas;
 mod security;

@@ -21,7 +21,37 @@ pub fn routes(api: Api) -> Api {
     let api = route!(api, POST "/api/v1/opportunities/{id}/stage", "Move to another stage by the funnel's rules", "opportunities", [], true, stage);
     let api = route!(api, POST "/api/v1/opportunities/{id}/checklist", "Check or uncheck an exit criterion: {item, checked, version}", "opportunities", [], true, check);
     let api = route!(api, GET "/api/v1/opportunities/{id}/history", "Every change of stage, amount and expected date", "opportunities", [], false, history);
-    route!(api, GET "/api/v1/reports/funnel", "The funnel by stage in scope, now or as it stood on a date", "reports", ["as_of", "owner"], false, funnel)
+    let api = route!(api, GET "/api/v1/reports/funnel", "The funnel by stage in scope, now or as it stood on a date", "reports", ["as_of", "owner"], false, funnel);
+    let api = route!(api, PUT "/api/v1/quotas", "Set one month's quota: {month: YYYY-MM, owner|org, amount}", "quotas", [], true, set_quota);
+    let api = route!(api, POST "/api/v1/quotas/import",
+        "Set quotas from a CSV or XLSX file (columns 月份/month, 用户名/owner or 组织/org, 指标/amount); all rows or none",
+        "quotas", [], false, import_quotas);
+    let api = route!(api, GET "/api/v1/reports/v-value",
+        "Quota, booked, remaining, pipeline and V value per person, team and region (?period=YYYY-MM|YYYY-Qn|YYYY)",
+        "reports", ["period", "owner"], false, v_value);
+    route!(api, GET "/api/v1/me/today", "The caller's day: this month's figures, next steps due, deals past their date", "me", [], false, today)
+}
+
+async fn set_quota(State(s): State<AppState>, c: ApiCtx, JsonBody(body): JsonBody) -> ApiResult {
+    let inp = Input::from_json(&body).map_err(fail(c.lang))?;
+    Ok(Json(crate::app::quotas::set(&s.app.db, &c.ctx, &inp).await.map_err(fail(c.lang))?).into_response())
+}
+
+async fn import_quotas(State(s): State<AppState>, c: ApiCtx, body: axum::body::Bytes) -> ApiResult {
+    let src = crate::app::import::Source::bytes(body);
+    let r = crate::app::quotas::import(&s.app.db, &c.ctx, src).await.map_err(fail(c.lang))?;
+    let status = if r.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok((status, Json(r)).into_response())
+}
+
+async fn v_value(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {
+    let p = query_pairs(raw);
+    let r = crate::app::quotas::v_report(&s.app.db, &c.ctx.caller, q(&p, "period"), q(&p, "owner")).await;
+    Ok(Json(r.map_err(fail(c.lang))?).into_response())
+}
+
+async fn today(State(s): State<AppState>, c: ApiCtx) -> ApiResult {
+    Ok(Json(crate::app::quotas::daily(&s.app.db, &c.ctx.caller).await.map_err(fail(c.lang))?).into_response())
 }
 
 fn filter(p: &[(String, String)]) -> Result<Filter, DomainError> {

@@ -26,6 +26,136 @@ pub fn routes() -> Router<AppState> {
         .route("/opportunities/{id}/stage", post(move_stage))
         .route("/opportunities/{id}/check", post(check))
         .route("/reports/funnel", get(funnel_page))
+        .route("/reports/v-value", get(v_value_page))
+        .route("/quotas", post(set_quota))
+        .route("/quotas/import", post(import_quotas))
+        .route("/today", get(today_page))
+}
+
+#[derive(Template)]
+#[template(path = "v_value.html")]
+struct VValuePage {
+    l: Layout,
+    period: String,
+    /// (heading key, rows): people, teams, regions.
+    sections: Vec<(&'static str, Vec<crate::app::quotas::Figures>)>,
+    can_set: bool,
+    errors: Vec<String>,
+    /// Quota import report rows (row, column, value, reason).
+    import_errors: Vec<(usize, String, String, String)>,
+    flash_ok: Option<String>,
+}
+
+async fn v_value_view(
+    s: &AppState,
+    ui: &UiCtx,
+    period: Option<&str>,
+    errors: Vec<String>,
+    import_errors: Vec<(usize, String, String, String)>,
+    flash_ok: Option<String>,
+) -> Response {
+    let r = match crate::app::quotas::v_report(&s.app.db, &ui.ctx.caller, period, None).await {
+        Ok(r) => r,
+        Err(e) => return fail_page(ui, e),
+    };
+    let l = Layout::new(ui, "vvalue", ui.lang.t("vvalue.title"));
+    let failed = !errors.is_empty() || !import_errors.is_empty();
+    let mut res = render(&VValuePage {
+        period: r.period.clone(),
+        can_set: ui.ctx.caller.role.manages_accounts(),
+        sections: vec![("vvalue.people", r.people), ("vvalue.teams", r.teams), ("vvalue.regions", r.regions)],
+        errors,
+        import_errors,
+        flash_ok,
+        l,
+    });
+    if failed {
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    res
+}
+
+async fn v_value_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    let p = query_pairs(raw);
+    v_value_view(&s, &ui, q(&p, "period"), vec![], vec![], None).await
+}
+
+fn field_errors(l: &Layout, e: &DomainError) -> Vec<String> {
+    match e {
+        DomainError::Invalid(fs) => {
+            fs.iter().map(|f| format!("{}: {}", l.e("field", &f.field), l.lang.msg("invalid", f.code))).collect()
+        }
+        other => vec![l.lang.msg("err", super::status_and_code(other).1)],
+    }
+}
+
+async fn set_quota(State(s): State<AppState>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let res = match Input::from_form(&form.fields) {
+        Ok(inp) => {
+            let pairs: Vec<(&str, Option<&str>)> =
+                ["month", "owner", "org", "amount"].iter().filter_map(|k| inp.get(k).map(|v| (*k, v))).collect();
+            crate::app::quotas::set(&s.app.db, &ui.ctx, &Input::from_pairs(&pairs)).await
+        }
+        Err(e) => Err(e),
+    };
+    let month = form.get("month").unwrap_or("").to_string();
+    match res {
+        Ok(v) => Redirect::to(&format!("/reports/v-value?period={}", v.month)).into_response(),
+        Err(e @ DomainError::Forbidden) => fail_page(ui, e),
+        Err(e) => {
+            let l = Layout::new(ui, "vvalue", String::new());
+            v_value_view(&s, ui, Some(month.as_str()).filter(|m| m.len() == 7), field_errors(&l, &e), vec![], None)
+                .await
+        }
+    }
+}
+
+async fn import_quotas(State(s): State<AppState>, ui: UiCtx, m: axum::extract::Multipart) -> Response {
+    let res = async {
+        let parts = crate::web::api::documents::read_multipart(m).await?;
+        if !crate::web::auth::same_secret(parts.get("_csrf").unwrap_or(""), &ui.csrf) {
+            return Err(DomainError::Csrf);
+        }
+        crate::app::quotas::import(&s.app.db, &ui.ctx, crate::app::import::Source::bytes(parts.bytes)).await
+    }
+    .await;
+    match res {
+        Ok(r) if r.errors.is_empty() => {
+            let msg = ui.lang.t("vvalue.imported").replace("{n}", &r.created.to_string());
+            v_value_view(&s, &ui, None, vec![], vec![], Some(msg)).await
+        }
+        Ok(r) => {
+            let rows = r
+                .errors
+                .into_iter()
+                .map(|e| {
+                    let reason = ui.lang.msg("invalid", &e.code);
+                    (e.row, ui.lang.t(&format!("field.{}", e.column)), e.value, reason)
+                })
+                .collect();
+            v_value_view(&s, &ui, None, vec![], rows, None).await
+        }
+        Err(e @ DomainError::Invalid(_)) => {
+            let l = Layout::new(&ui, "vvalue", String::new());
+            v_value_view(&s, &ui, None, field_errors(&l, &e), vec![], None).await
+        }
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "today.html")]
+struct TodayPage {
+    l: Layout,
+    d: crate::app::quotas::Daily,
+}
+
+async fn today_page(State(s): State<AppState>, ui: UiCtx) -> Response {
+    match crate::app::quotas::daily(&s.app.db, &ui.ctx.caller).await {
+        Ok(d) => render(&TodayPage { l: Layout::new(&ui, "today", ui.lang.t("today.title")), d }),
+        Err(e) => fail_page(&ui, e),
+    }
 }
 
 fn stage_codes() -> Vec<&'static str> {

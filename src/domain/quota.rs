@@ -1,0 +1,138 @@
+//! Quotas (销售指标) and the V value (V值, 001): periods, remaining quota, and whether the
+//! pipeline can cover it.
+use chrono::{Datelike, NaiveDate};
+
+/// A month, a quarter or a year: `2026-11`, `2026-Q4`, `2026`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    pub code: String,
+    /// First day.
+    pub start: NaiveDate,
+    /// The day after the last.
+    pub end: NaiveDate,
+}
+
+fn month_start(y: i32, m: u32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(y, m, 1)
+}
+
+fn next_month(d: NaiveDate) -> Option<NaiveDate> {
+    if d.month() == 12 {
+        month_start(d.year() + 1, 1)
+    } else {
+        month_start(d.year(), d.month() + 1)
+    }
+}
+
+impl Period {
+    pub fn parse(s: &str) -> Result<Period, &'static str> {
+        let s = s.trim();
+        let bad = "period_format";
+        let year = |y: &str| -> Result<i32, &'static str> {
+            let y: i32 = y.parse().map_err(|_| bad)?;
+            if (2000..=2100).contains(&y) {
+                Ok(y)
+            } else {
+                Err(bad)
+            }
+        };
+        let (start, end) = if let Some((y, q)) = s.split_once("-Q").or_else(|| s.split_once("-q")) {
+            let y = year(y)?;
+            let q: u32 = q.parse().map_err(|_| bad)?;
+            if !(1..=4).contains(&q) {
+                return Err(bad);
+            }
+            let start = month_start(y, (q - 1) * 3 + 1).ok_or(bad)?;
+            let end = if q == 4 { month_start(y + 1, 1) } else { month_start(y, q * 3 + 1) }.ok_or(bad)?;
+            (start, end)
+        } else if let Some((y, m)) = s.split_once('-') {
+            if m.len() != 2 {
+                return Err(bad);
+            }
+            let m: u32 = m.parse().map_err(|_| bad)?;
+            let start = month_start(year(y)?, m).ok_or(bad)?;
+            (start, next_month(start).ok_or(bad)?)
+        } else {
+            let y = year(s)?;
+            (month_start(y, 1).ok_or(bad)?, month_start(y + 1, 1).ok_or(bad)?)
+        };
+        let code = if s.contains('Q') || s.contains('q') { s.to_uppercase() } else { s.to_string() };
+        Ok(Period { code, start, end })
+    }
+
+    /// The month of `d`.
+    pub fn month_of(d: NaiveDate) -> Period {
+        let start = month_start(d.year(), d.month()).unwrap_or(d);
+        let end = next_month(start).unwrap_or(d);
+        Period { code: start.format("%Y-%m").to_string(), start, end }
+    }
+
+    /// The months it covers, as `YYYY-MM`.
+    pub fn months(&self) -> Vec<String> {
+        let mut out = vec![];
+        let mut d = self.start;
+        while d < self.end {
+            out.push(d.format("%Y-%m").to_string());
+            match next_month(d) {
+                Some(n) => d = n,
+                None => break,
+            }
+        }
+        out
+    }
+}
+
+/// Whether the quota is covered, and how well the open pipeline covers what remains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VValue {
+    /// No quota set for the period.
+    NoQuota,
+    /// Booked ≥ quota: nothing remains to cover.
+    QuotaMet,
+    /// Open pipeline expected in the rest of the period ÷ remaining quota, in basis points
+    /// (10,000 = 1.00).
+    Ratio(i64),
+}
+
+/// V value = open pipeline expected in the rest of the period ÷ (quota − booked).
+pub fn v_value(quota: Option<i64>, booked: i64, pipeline_rest: i64) -> VValue {
+    match quota {
+        None | Some(0) => VValue::NoQuota,
+        Some(q) if booked >= q => VValue::QuotaMet,
+        Some(q) => VValue::Ratio((pipeline_rest as i128 * 10_000 / (q - booked) as i128) as i64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    #[test]
+    fn periods_parse_to_their_days() {
+        let m = Period::parse("2026-11").expect("month");
+        assert_eq!((m.start, m.end), (d("2026-11-01"), d("2026-12-01")));
+        let q = Period::parse("2026-Q4").expect("quarter");
+        assert_eq!((q.start, q.end), (d("2026-10-01"), d("2027-01-01")));
+        assert_eq!(q.months(), vec!["2026-10", "2026-11", "2026-12"]);
+        let y = Period::parse("2027").expect("year");
+        assert_eq!(y.months().len(), 12);
+        for bad in ["2026-13", "2026-Q5", "26", "2026-1", "", "2026-11-01", "abc"] {
+            assert_eq!(Period::parse(bad), Err("period_format"), "{bad}");
+        }
+        assert_eq!(Period::month_of(d("2026-12-31")).code, "2026-12");
+    }
+
+    #[test]
+    fn v_value_divides_what_remains_and_says_when_the_quota_is_met() {
+        // Quota 1,000,000, booked 400,000: 600,000 remain; a pipeline of 900,000 covers 1.5×.
+        assert_eq!(v_value(Some(100_000_000), 40_000_000, 90_000_000), VValue::Ratio(15_000));
+        assert_eq!(v_value(Some(100_000_000), 100_000_000, 5), VValue::QuotaMet);
+        assert_eq!(v_value(Some(100_000_000), 120_000_000, 0), VValue::QuotaMet);
+        assert_eq!(v_value(None, 10, 10), VValue::NoQuota);
+        assert_eq!(v_value(Some(100), 0, 0), VValue::Ratio(0));
+    }
+}
