@@ -8,6 +8,7 @@ pub mod bulk;
 pub mod contacts;
 pub mod documents;
 pub mod export;
+pub mod forecasts;
 pub mod handover;
 pub mod import;
 pub mod import_runs;

@@ -85,6 +85,19 @@ async fn people(conn: &mut sqlx::AnyConnection, caller: &Caller) -> Result<Vec<P
         .collect())
 }
 
+/// (username, display name, id) of the people whose figures the caller may see.
+pub(crate) async fn people_in_scope(
+    conn: &mut sqlx::AnyConnection,
+    caller: &Caller,
+) -> Result<Vec<(String, String, i64)>> {
+    Ok(people(conn, caller).await?.into_iter().map(|p| (p.username, p.display_name, p.id)).collect())
+}
+
+/// Whether the caller manages `user_id`: stands above them, or leads the whole KA system.
+pub(crate) async fn manages_person(conn: &mut sqlx::AnyConnection, caller: &Caller, user_id: i64) -> Result<bool> {
+    may_set_for(conn, caller, user_id).await
+}
+
 /// Whether the caller may set the quota of `user_id`.
 async fn may_set_for(conn: &mut sqlx::AnyConnection, caller: &Caller, user_id: i64) -> Result<bool> {
     if !caller.role.manages_accounts() || caller.user_id == user_id {

@@ -136,3 +136,34 @@ mod tests {
         assert_eq!(v_value(Some(100), 0, 0), VValue::Ratio(0));
     }
 }
+
+/// The Monday of the week `d` falls in (forecast weeks run Monday to Sunday).
+pub fn week_start(d: NaiveDate) -> NaiveDate {
+    d - chrono::Duration::days(d.weekday().num_days_from_monday() as i64)
+}
+
+/// The four weeks a forecast made in the week of `d` covers: that week and the three after.
+pub fn forecast_weeks(d: NaiveDate) -> [NaiveDate; 4] {
+    let w = week_start(d);
+    [w, w + chrono::Duration::days(7), w + chrono::Duration::days(14), w + chrono::Duration::days(21)]
+}
+
+/// Forecast accuracy in percent (booked ÷ committed), None when nothing was committed.
+pub fn accuracy_pct(committed: i64, booked: i64) -> Option<i64> {
+    (committed > 0).then(|| (booked as i128 * 100 / committed as i128) as i64)
+}
+
+#[cfg(test)]
+mod week_tests {
+    use super::*;
+
+    #[test]
+    fn weeks_start_on_monday_and_a_forecast_covers_four() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+        assert_eq!(week_start(d("2026-11-22")), d("2026-11-16"), "a Sunday belongs to the week before");
+        assert_eq!(week_start(d("2026-11-23")), d("2026-11-23"));
+        assert_eq!(forecast_weeks(d("2026-12-30"))[3], d("2027-01-18"));
+        assert_eq!(accuracy_pct(200, 150), Some(75));
+        assert_eq!(accuracy_pct(0, 150), None);
+    }
+}

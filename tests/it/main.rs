@@ -1,5 +1,6 @@
 //! Integration tests: one binary, each test on its own fresh database.
 mod common;
+mod forecasts;
 mod http;
 mod import;
 mod merge;

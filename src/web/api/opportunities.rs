@@ -29,6 +29,14 @@ pub fn routes(api: Api) -> Api {
     let api = route!(api, GET "/api/v1/reports/v-value",
         "Quota, booked, remaining, pipeline and V value per person, team and region (?period=YYYY-MM|YYYY-Qn|YYYY)",
         "reports", ["period", "owner"], false, v_value);
+    let api = route!(api, POST "/api/v1/forecasts",
+        "Submit the caller's 4-week forecast: {lines: [{week (Monday), commit, best_case}]} for this week and the three after",
+        "forecast", [], true, submit_forecast);
+    let api = route!(api, POST "/api/v1/forecasts/adjustments",
+        "A manager's adjustment of one week: {owner, week, commit, best_case, reason}", "forecast", [], true, adjust_forecast);
+    let api = route!(api, GET "/api/v1/reports/forecast",
+        "Per person: the prefill from opportunities, this and last week's submissions, adjustments, accuracy over eight weeks",
+        "reports", ["owner"], false, forecast_report);
     route!(api, GET "/api/v1/me/today", "The caller's day: this month's figures, next steps due, deals past their date", "me", [], false, today)
 }
 
@@ -149,4 +157,43 @@ async fn funnel(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -
     let p = query_pairs(raw);
     let fq = FunnelQuery { as_of: q(&p, "as_of").map(str::to_string), owner: q(&p, "owner").map(str::to_string) };
     Ok(Json(opps::funnel(&s.app.db, &c.ctx.caller, &fq).await.map_err(fail(c.lang))?).into_response())
+}
+
+async fn submit_forecast(State(s): State<AppState>, c: ApiCtx, JsonBody(body): JsonBody) -> ApiResult {
+    let mut lines = vec![];
+    for l in body.get("lines").and_then(Value::as_array).cloned().unwrap_or_default() {
+        if matches!(l.get("commit"), Some(Value::Number(_))) || matches!(l.get("best_case"), Some(Value::Number(_))) {
+            return Err(fail(c.lang)(DomainError::invalid("lines", "money_must_be_string")));
+        }
+        lines.push((
+            text(&l, "week").unwrap_or_default(),
+            text(&l, "commit").unwrap_or_default(),
+            text(&l, "best_case").unwrap_or_default(),
+        ));
+    }
+    let r = crate::app::forecasts::submit(&s.app.db, &c.ctx, &lines).await.map_err(fail(c.lang))?;
+    Ok((StatusCode::CREATED, Json(r)).into_response())
+}
+
+async fn adjust_forecast(State(s): State<AppState>, c: ApiCtx, JsonBody(body): JsonBody) -> ApiResult {
+    let g = |k: &str| text(&body, k).unwrap_or_default();
+    let reason = text(&body, "reason");
+    let r = crate::app::forecasts::adjust(
+        &s.app.db,
+        &c.ctx,
+        &g("owner"),
+        &g("week"),
+        &g("commit"),
+        &g("best_case"),
+        reason.as_deref(),
+    )
+    .await
+    .map_err(fail(c.lang))?;
+    Ok((StatusCode::CREATED, Json(r)).into_response())
+}
+
+async fn forecast_report(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {
+    let p = query_pairs(raw);
+    let items = crate::app::forecasts::report(&s.app.db, &c.ctx.caller, q(&p, "owner")).await.map_err(fail(c.lang))?;
+    Ok(Json(json!({ "items": items })).into_response())
 }

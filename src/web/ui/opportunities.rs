@@ -30,6 +30,118 @@ pub fn routes() -> Router<AppState> {
         .route("/quotas", post(set_quota))
         .route("/quotas/import", post(import_quotas))
         .route("/today", get(today_page))
+        .route("/forecast", get(forecast_page).post(forecast_submit))
+        .route("/forecast/adjust", post(forecast_adjust))
+}
+
+#[derive(Template)]
+#[template(path = "forecast.html")]
+struct ForecastPage {
+    l: Layout,
+    /// The caller's own forecast (salespeople), and the others they may see.
+    mine: Option<crate::app::forecasts::PersonForecast>,
+    /// Lines of the caller's form: (week, commit, best case), from what was typed, submitted
+    /// or prefilled.
+    form: Vec<(String, String, String)>,
+    team: Vec<crate::app::forecasts::PersonForecast>,
+    can_adjust: bool,
+    errors: Vec<String>,
+}
+
+async fn forecast_view(
+    s: &AppState,
+    ui: &UiCtx,
+    typed: Option<Vec<(String, String, String)>>,
+    errors: Vec<String>,
+) -> Response {
+    let all = match crate::app::forecasts::report(&s.app.db, &ui.ctx.caller, None).await {
+        Ok(a) => a,
+        Err(e) => return fail_page(ui, e),
+    };
+    let (mine, team): (Vec<_>, Vec<_>) = all.into_iter().partition(|p| p.owner == ui.ctx.caller.username);
+    let mine = mine.into_iter().next();
+    let form = match (typed, &mine) {
+        (Some(t), _) => t,
+        (None, Some(m)) => match &m.submitted {
+            Some(sub) => sub.lines.iter().map(|l| (l.week.clone(), l.commit.clone(), l.best_case.clone())).collect(),
+            None => m.prefill.iter().map(|l| (l.week.clone(), l.commit.clone(), l.best_case.clone())).collect(),
+        },
+        (None, None) => vec![],
+    };
+    let failed = !errors.is_empty();
+    let mut res = render(&ForecastPage {
+        l: Layout::new(ui, "forecast", ui.lang.t("forecast.title")),
+        can_adjust: ui.ctx.caller.role.manages_accounts(),
+        mine,
+        form,
+        team,
+        errors,
+    });
+    if failed {
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    res
+}
+
+async fn forecast_page(State(s): State<AppState>, ui: UiCtx) -> Response {
+    forecast_view(&s, &ui, None, vec![]).await
+}
+
+async fn forecast_submit(State(s): State<AppState>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let weeks: Vec<String> = form.fields.iter().filter(|(k, _)| k == "week").map(|(_, v)| v.clone()).collect();
+    let lines: Vec<(String, String, String)> = weeks
+        .iter()
+        .map(|w| {
+            let g = |k: &str| form.get(&format!("{k}_{w}")).unwrap_or("").to_string();
+            (w.clone(), g("commit"), g("best_case"))
+        })
+        .collect();
+    match crate::app::forecasts::submit(&s.app.db, &ui.ctx, &lines).await {
+        Ok(_) => Redirect::to("/forecast").into_response(),
+        Err(e @ DomainError::Forbidden) => fail_page(ui, e),
+        Err(e) => {
+            let l = Layout::new(ui, "forecast", String::new());
+            let errors = match &e {
+                DomainError::Invalid(fs) => fs
+                    .iter()
+                    .map(|f| {
+                        // Fields are `commit_WEEK` and `best_case_WEEK`, WEEK a YYYY-MM-DD date.
+                        let (k, w) = match f.field.len().checked_sub(11) {
+                            Some(i) if f.field.is_char_boundary(i) => (&f.field[..i], &f.field[i + 1..]),
+                            _ => (f.field.as_str(), ""),
+                        };
+                        format!("{w} {}: {}", l.e("forecast", k), l.lang.msg("invalid", f.code))
+                    })
+                    .collect(),
+                other => field_errors(&l, other),
+            };
+            forecast_view(&s, ui, Some(lines), errors).await
+        }
+    }
+}
+
+async fn forecast_adjust(State(s): State<AppState>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let g = |k: &str| form.get(k).unwrap_or("").to_string();
+    let r = crate::app::forecasts::adjust(
+        &s.app.db,
+        &ui.ctx,
+        &g("owner"),
+        &g("week"),
+        &g("commit"),
+        &g("best_case"),
+        form.get("reason"),
+    )
+    .await;
+    match r {
+        Ok(_) => Redirect::to("/forecast#team").into_response(),
+        Err(e @ (DomainError::Forbidden | DomainError::NotFound)) => fail_page(ui, e),
+        Err(e) => {
+            let l = Layout::new(ui, "forecast", String::new());
+            forecast_view(&s, ui, None, field_errors(&l, &e)).await
+        }
+    }
 }
 
 #[derive(Template)]
