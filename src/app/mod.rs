@@ -18,6 +18,7 @@ pub mod opportunities;
 pub mod org;
 pub mod pool;
 pub mod quotas;
+pub mod reviews;
 pub mod sql;
 pub mod users;
 pub mod visibility;

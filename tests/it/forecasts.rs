@@ -153,3 +153,49 @@ async fn accuracy_compares_last_weeks_commit_with_what_was_booked_that_week() {
     let page = t.get("/forecast", &Auth::Session { cookie: msid, csrf: String::new() }).await;
     assert!(page.body.contains("data-owner=\"repA\""), "{}", page.body);
 }
+
+/// The manager's 1×1 page for a rep: new, advanced, slipped and lost since last week, the
+/// forecast against last week's, overdue next steps; nobody else's reps.
+#[tokio::test]
+async fn the_one_on_one_shows_what_moved_in_the_reps_pipeline_this_week() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let adv = opp_at(&t, &w, "100000.00", "2099-01-31", "contacted", json!({})).await;
+    let lost =
+        opp_at(&t, &w, "50000.00", "2099-01-31", "lost", json!({"lost_reason": "价格", "lost_to": "对手乙"})).await;
+    // One whose expected date is pushed later, and one whose next step is overdue.
+    let r = t
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/opportunities/{}", adv["id"]),
+            &bearer(&w, "repA"),
+            Some(json!({"version": adv["version"], "expected_close": "2099-03-31", "next_step": "回访", "next_step_due": "2020-01-01"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = t.get("/api/v1/reports/one-on-one?owner=repA", &bearer(&w, "manager")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let o = r.json();
+    let ids = |k: &str| o[k].as_array().expect("list").iter().map(|c| c["opportunity_id"].clone()).collect::<Vec<_>>();
+    assert_eq!(ids("new").len(), 2, "both were established this week");
+    assert!(ids("advanced").contains(&adv["id"]), "{o}");
+    assert_eq!(ids("lost"), vec![lost["id"].clone()]);
+    let slip = o["slipped"]
+        .as_array()
+        .expect("slipped")
+        .iter()
+        .find(|c| c["opportunity_id"] == adv["id"])
+        .cloned()
+        .expect("slip");
+    assert_eq!(slip["previous_expected_close"], "2099-01-31");
+    assert_eq!(slip["expected_close"], "2099-03-31");
+    assert_eq!(o["overdue_next_steps"][0]["id"], adv["id"]);
+    // repB may not review repA; the page renders for the manager.
+    let r = t.get("/api/v1/reports/one-on-one?owner=repA", &bearer(&w, "repB")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let (sid, _) = t.ui_login("manager", PASSWORD, None).await.expect("sign in");
+    let page = t.get("/one-on-one/repA", &Auth::Session { cookie: sid, csrf: String::new() }).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("对手乙") || page.body.contains("价格"), "{}", page.body);
+    assert!(page.body.contains("2099-01-31 → 2099-03-31"));
+}

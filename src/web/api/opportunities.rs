@@ -37,6 +37,8 @@ pub fn routes(api: Api) -> Api {
     let api = route!(api, GET "/api/v1/reports/forecast",
         "Per person: the prefill from opportunities, this and last week's submissions, adjustments, accuracy over eight weeks",
         "reports", ["owner"], false, forecast_report);
+    let api = route!(api, GET "/api/v1/reports/one-on-one",
+        "The manager's weekly 1×1 review of one salesperson (?owner=USERNAME)", "reports", ["owner"], false, one_on_one);
     route!(api, GET "/api/v1/me/today", "The caller's day: this month's figures, next steps due, deals past their date", "me", [], false, today)
 }
 
@@ -196,4 +198,11 @@ async fn forecast_report(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): Ra
     let p = query_pairs(raw);
     let items = crate::app::forecasts::report(&s.app.db, &c.ctx.caller, q(&p, "owner")).await.map_err(fail(c.lang))?;
     Ok(Json(json!({ "items": items })).into_response())
+}
+
+async fn one_on_one(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {
+    let p = query_pairs(raw);
+    let owner = q(&p, "owner").ok_or_else(|| fail(c.lang)(DomainError::invalid("owner", "required")))?;
+    Ok(Json(crate::app::reviews::one_on_one(&s.app.db, &c.ctx.caller, owner).await.map_err(fail(c.lang))?)
+        .into_response())
 }

@@ -32,6 +32,32 @@ pub fn routes() -> Router<AppState> {
         .route("/today", get(today_page))
         .route("/forecast", get(forecast_page).post(forecast_submit))
         .route("/forecast/adjust", post(forecast_adjust))
+        .route("/one-on-one/{username}", get(one_on_one_page))
+}
+
+#[derive(Template)]
+#[template(path = "one_on_one.html")]
+struct OneOnOnePage {
+    l: Layout,
+    r: crate::app::reviews::OneOnOne,
+    /// (heading key, changes): new, advanced, slipped, lost.
+    changes: Vec<(&'static str, Vec<crate::app::reviews::Change>)>,
+}
+
+async fn one_on_one_page(State(s): State<AppState>, ui: UiCtx, Path(username): Path<String>) -> Response {
+    match crate::app::reviews::one_on_one(&s.app.db, &ui.ctx.caller, &username).await {
+        Ok(mut r) => {
+            let changes = vec![
+                ("review.new", std::mem::take(&mut r.new)),
+                ("review.advanced", std::mem::take(&mut r.advanced)),
+                ("review.slipped", std::mem::take(&mut r.slipped)),
+                ("review.lost", std::mem::take(&mut r.lost)),
+            ];
+            let l = Layout::new(&ui, "vvalue", format!("1×1 · {}", r.name));
+            render(&OneOnOnePage { l, r, changes })
+        }
+        Err(e) => fail_page(&ui, e),
+    }
 }
 
 #[derive(Template)]

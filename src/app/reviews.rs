@@ -1,0 +1,130 @@
+//! The manager's weekly 1×1 review of one salesperson (001): quota, booked, remaining and V
+//! value; how the pipeline changed since last week (new, advanced, slipped, lost); this week's
+//! forecast against last week's; next steps that are overdue.
+use std::collections::HashMap;
+
+use serde::Serialize;
+use sqlx::Row;
+
+use super::forecasts::PersonForecast;
+use super::opportunities::OpportunityView;
+use super::quotas::Figures;
+use super::{Caller, Error, Result};
+use crate::db::Db;
+use crate::domain::money::format_fen;
+use crate::domain::opportunity::Stage;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub opportunity_id: i64,
+    pub name: String,
+    pub at: String,
+    pub from_stage: Option<String>,
+    pub stage: String,
+    pub amount: String,
+    pub expected_close: String,
+    /// For a slip: the expected date before it.
+    pub previous_expected_close: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OneOnOne {
+    pub owner: String,
+    pub name: String,
+    /// The first day of the week looked back on.
+    pub since: String,
+    pub figures: Figures,
+    pub new: Vec<Change>,
+    pub advanced: Vec<Change>,
+    /// Moved back, or its expected date pushed later.
+    pub slipped: Vec<Change>,
+    pub lost: Vec<Change>,
+    pub forecast: PersonForecast,
+    pub overdue_next_steps: Vec<OpportunityView>,
+    pub overdue_deals: Vec<OpportunityView>,
+}
+
+/// The review of `owner` for a caller who may see them (else 404): the last seven days.
+pub async fn one_on_one(db: &Db, caller: &Caller, owner: &str) -> Result<OneOnOne> {
+    let mut conn = db.pool.acquire().await?;
+    let people = super::quotas::people_in_scope(&mut conn, caller).await?;
+    let Some((username, name, uid)) = people.into_iter().find(|p| p.0 == owner) else {
+        return Err(Error::NotFound);
+    };
+    let today = chrono::Utc::now().date_naive();
+    let since_day = today - chrono::Duration::days(7);
+    let since = format!("{}T00:00:00Z", since_day.format("%Y-%m-%d"));
+    let figures = super::quotas::v_report(db, caller, None, Some(&username)).await?.people.remove(0);
+    let forecast = super::forecasts::report(db, caller, Some(&username)).await?.remove(0);
+    // Every history row of the person's opportunities, in order, so each change can be read
+    // against the row before it.
+    let rows = sqlx::query(
+        "SELECT h.opportunity_id, o.name, o.established_at, h.at, h.from_stage, h.stage, h.amount, h.expected_close, h.reason \
+         FROM opportunity_history h JOIN opportunities o ON o.id = h.opportunity_id \
+         WHERE o.owner_id = $1 AND o.deleted_at IS NULL ORDER BY h.opportunity_id, h.at, h.id",
+    )
+    .bind(uid)
+    .fetch_all(&mut *conn)
+    .await?;
+    let (mut new, mut advanced, mut slipped, mut lost) = (vec![], vec![], vec![], vec![]);
+    let mut prev_close: HashMap<i64, String> = HashMap::new();
+    for r in &rows {
+        let id: i64 = r.try_get("opportunity_id")?;
+        let at: String = r.try_get("at")?;
+        let expected: String = r.try_get("expected_close")?;
+        let from: Option<String> = r.try_get("from_stage")?;
+        let stage: String = r.try_get("stage")?;
+        let before = prev_close.insert(id, expected.clone());
+        if at < since {
+            continue;
+        }
+        let c = Change {
+            opportunity_id: id,
+            name: r.try_get("name")?,
+            at: at.clone(),
+            from_stage: from.clone(),
+            stage: stage.clone(),
+            amount: format_fen(r.try_get("amount")?),
+            expected_close: expected.clone(),
+            previous_expected_close: None,
+            reason: r.try_get("reason")?,
+        };
+        let (f, s) = (from.as_deref().and_then(|f| Stage::parse(f).ok()), Stage::parse(&stage).ok());
+        match (f, s) {
+            (None, _) => new.push(c),
+            (Some(_), Some(Stage::Lost)) => lost.push(c),
+            (Some(f), Some(s)) if f != s && s.rank() > f.rank() => advanced.push(c),
+            (Some(f), Some(s)) if f != s => slipped.push(c),
+            _ => {
+                if before.as_deref().is_some_and(|b| expected.as_str() > b) {
+                    slipped.push(Change { previous_expected_close: before, ..c });
+                }
+            }
+        }
+    }
+    let f = super::opportunities::Filter {
+        owner: Some(username.clone()),
+        open: true,
+        limit: Some(500),
+        ..Default::default()
+    };
+    let open = super::opportunities::list(db, caller, &f).await?.items;
+    let day = today.format("%Y-%m-%d").to_string();
+    let overdue_next_steps =
+        open.iter().filter(|o| o.next_step_due.as_deref().is_some_and(|d| d < day.as_str())).cloned().collect();
+    let overdue_deals = open.into_iter().filter(|o| o.expected_close.as_str() < day.as_str()).collect();
+    Ok(OneOnOne {
+        owner: username,
+        name,
+        since: since_day.format("%Y-%m-%d").to_string(),
+        figures,
+        new,
+        advanced,
+        slipped,
+        lost,
+        forecast,
+        overdue_next_steps,
+        overdue_deals,
+    })
+}
