@@ -794,6 +794,8 @@ pub async fn move_stage(db: &Db, ctx: &Ctx, id: i64, m: &StageMove) -> Result<Op
                     if let Some(d) = e.take("booked_on", parse_date(v)) {
                         if d.as_str() > &now()[..10] {
                             e.add("booked_on", "date_in_future");
+                        } else if d.as_str() < &before.established_at[..10] {
+                            e.add("booked_on", "date_before_established");
                         } else {
                             booked_on = Some(d);
                         }

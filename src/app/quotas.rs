@@ -445,9 +445,21 @@ pub async fn v_report(db: &Db, caller: &Caller, period: Option<&str>, owner: Opt
         }
         teams.push(t.figures("team", m.username.clone(), m.display_name.clone()));
     }
-    // Regions: everyone whose org unit lies in the region.
+    // Regions: everyone whose org unit lies in the region; the region's own quota when one is
+    // set for the period, else the sum of its people's.
+    let mut org_quota: HashMap<i64, i64> = HashMap::new();
+    for q in sqlx::query(
+        "SELECT org_unit_id, amount FROM quotas WHERE org_unit_id IS NOT NULL AND month >= $1 AND month <= $2",
+    )
+    .bind(months.first().cloned().unwrap_or_default())
+    .bind(months.last().cloned().unwrap_or_default())
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        *org_quota.entry(q.try_get("org_unit_id")?).or_default() += q.try_get::<i64, _>("amount")?;
+    }
     let mut regions = vec![];
-    for r in sqlx::query("SELECT code, name, path FROM org_units WHERE kind = 'region' ORDER BY code")
+    for r in sqlx::query("SELECT id, code, name, path FROM org_units WHERE kind = 'region' ORDER BY code")
         .fetch_all(&mut *conn)
         .await?
     {
@@ -459,6 +471,9 @@ pub async fn v_report(db: &Db, caller: &Caller, period: Option<&str>, owner: Opt
         let mut t = Sums::default();
         for m in members {
             t.add(&of(m.id));
+        }
+        if let Some(q) = org_quota.get(&r.try_get::<i64, _>("id")?) {
+            t.quota = Some(*q);
         }
         regions.push(t.figures("region", r.try_get("code")?, r.try_get("name")?));
     }

@@ -26,6 +26,15 @@ async fn opp_at(t: &TestApp, w: &World, amount: &str, close: &str, stage: &str, 
     let r = t.call(Method::POST, "/api/v1/opportunities", &bearer(w, "repA"), Some(body)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let o = r.json();
+    if let Some(d) = extra.get("booked_on").and_then(Value::as_str) {
+        // Established before it was booked (booked_on may not come before the establishing).
+        sqlx::query("UPDATE opportunities SET established_at = $1 WHERE id = $2")
+            .bind(format!("{d}T08:00:00Z"))
+            .bind(o["id"].as_i64().expect("id"))
+            .execute(&t.db().pool)
+            .await
+            .expect("backdate");
+    }
     let mut mv = json!({"stage": stage, "version": o["version"], "override_reason": "测试数据"});
     if let (Some(m), Some(e)) = (mv.as_object_mut(), extra.as_object()) {
         m.extend(e.clone());

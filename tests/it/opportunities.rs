@@ -429,6 +429,12 @@ async fn won_and_lost_ask_for_what_happened_and_only_open_stages_count_in_the_we
         |amount: Value, on: String| json!({"stage": "won", "version": v, "booked_amount": amount, "booked_on": on});
     let r = move_stage(&t, &rep_a, id, won(json!("980000.00"), tomorrow())).await;
     assert_eq!(fields(&r), BTreeMap::from([("booked_on".to_string(), "date_in_future".to_string())]));
+    let r = move_stage(&t, &rep_a, id, won(json!("980000.00"), "2020-01-01".to_string())).await;
+    assert_eq!(
+        fields(&r).get("booked_on").map(String::as_str),
+        Some("date_before_established"),
+        "booked before it was established: dates in the wrong order"
+    );
     let r = move_stage(&t, &rep_a, id, won(json!(980000), today())).await;
     assert_eq!(fields(&r).get("booked_amount").map(String::as_str), Some("money_must_be_string"));
     let r = move_stage(&t, &rep_a, id, won(json!("98万"), today())).await;

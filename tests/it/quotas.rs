@@ -134,6 +134,15 @@ async fn quotas_import_from_a_spreadsheet_all_or_nothing() {
     assert_eq!(person(&rep, "repB").expect("repB")["quota"], "700000.50");
     let region = rep["regions"].as_array().expect("regions").iter().find(|x| x["key"] == "N").cloned().expect("N");
     assert_eq!(region["quota"], "1500000.50", "the region adds up its people");
+    // A quota set for the region itself is the region's quota; a manager may not set one.
+    let body = json!({"month": month, "org": "N", "amount": "2000000.00"});
+    let r = set_quota(&t, &bearer(&w, "manager"), body.clone()).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = set_quota(&t, &bearer(&w, "director"), body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let rep = t.get("/api/v1/reports/v-value", &bearer(&w, "director")).await.json();
+    let region = rep["regions"].as_array().expect("regions").iter().find(|x| x["key"] == "N").cloned().expect("N");
+    assert_eq!(region["quota"], "2000000.00");
 }
 
 #[tokio::test]
