@@ -673,3 +673,68 @@ async fn import_a_spreadsheet_and_merge_a_duplicate_in_a_real_browser() {
     let files = tempfile::tempdir().expect("dir for the files to upload");
     in_browser(|c| import_and_merge(c, base, files)).await;
 }
+
+/// Drags the board card `card_id` onto the column of `stage`, as a mouse would: the page's own
+/// drag handlers run (WebDriver cannot drive HTML5 drag and drop, so the events are dispatched).
+async fn drag_card(c: &Client, card_id: &str, stage: &str) {
+    let js = r#"
+        const [id, stage] = arguments;
+        const card = document.querySelector(`.opp-card[data-id="${id}"]`);
+        const col = document.querySelector(`.board .column[data-stage="${stage}"]`);
+        if (!card || !col) { return false; }
+        const dt = new DataTransfer();
+        card.dispatchEvent(new DragEvent("dragstart", { bubbles: true, dataTransfer: dt }));
+        col.dispatchEvent(new DragEvent("dragover", { bubbles: true, cancelable: true, dataTransfer: dt }));
+        col.dispatchEvent(new DragEvent("drop", { bubbles: true, cancelable: true, dataTransfer: dt }));
+        return true;
+    "#;
+    let done = c.execute(js, vec![serde_json::json!(card_id), serde_json::json!(stage)]).await.expect("drag");
+    assert_eq!(done, serde_json::json!(true), "card {card_id} or column {stage} is not on the board");
+}
+
+async fn drag_through_the_funnel(c: Client, base: String) {
+    let c = &c;
+    sign_in(c, &base, "rep").await;
+    c.goto(&format!("{base}/opportunities?view=board")).await.expect("open the board");
+    let card = wait_css(c, r#".board .column[data-stage="identified"] .opp-card"#).await;
+    let id = card.attr("data-id").await.expect("data-id").expect("a card has its id");
+    // Its criteria are unmet: the move is refused on the opportunity's page, naming them.
+    drag_card(c, &id, "contacted").await;
+    // The refusal is the answer to the move's post, shown with the opportunity.
+    wait_page(c, &format!("/opportunities/{id}/stage"), "#move-errors").await;
+    let errors = text_of(c, "#move-errors").await;
+    assert!(errors.contains("已预约首次拜访"), "the unmet criteria are named: {errors}");
+    assert!(text_of(c, "#stage").await.starts_with("识别"), "still identified");
+    // Tick the four criteria of identified.
+    for item in ["key_people_identified", "org_structure_confirmed", "need_determined", "first_visit_booked"] {
+        c.goto(&format!("{base}/opportunities/{id}")).await.expect("open the opportunity");
+        click(c, &format!(r#"button[data-item="{item}"]"#)).await;
+        eventually(&format!("{item} checked"), || async move {
+            let li = c.find(Locator::Css(&format!(r#"li.done button[data-item="{item}"]"#))).await;
+            li.is_ok().then_some(())
+        })
+        .await;
+    }
+    // Dragged again, it moves; the board shows it in its new column.
+    c.goto(&format!("{base}/opportunities?view=board")).await.expect("open the board");
+    wait_css(c, &format!(r#".opp-card[data-id="{id}"]"#)).await;
+    drag_card(c, &id, "contacted").await;
+    eventually("the card in the contacted column", || {
+        let id = id.clone();
+        async move {
+            let css = format!(r#".board .column[data-stage="contacted"] .opp-card[data-id="{id}"]"#);
+            (current_path(c).await == "/opportunities" && exists(c, &css).await).then_some(())
+        }
+    })
+    .await;
+    c.goto(&format!("{base}/opportunities/{id}")).await.expect("open the opportunity");
+    assert!(text_of(c, "#stage").await.starts_with("接触"), "now contacted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn a_rep_drags_an_opportunity_through_the_funnel_gate_in_a_real_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = serve(demo_db(dir.path()).await).await;
+    in_browser(|c| drag_through_the_funnel(c, base)).await;
+}
