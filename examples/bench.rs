@@ -221,6 +221,7 @@ async fn main() -> anyhow::Result<()> {
             users: n("users").await?,
             accounts: n("accounts").await?,
             contacts: n("contacts").await?,
+            opportunities: n("opportunities").await?,
         };
         anyhow::ensure!(s.accounts > 0, "--reuse needs a database with the dataset in it");
         (s, f64::NAN)
@@ -239,7 +240,7 @@ async fn main() -> anyhow::Result<()> {
     let router = kam::web::router(app.clone());
     let sys = Ctx::system();
     let mut tokens = Vec::new();
-    for user in ["sr001", "ae001", "kam01", "director"] {
+    for user in ["sr001", "ae001", "kam01", "director", "region01"] {
         let (_, secret) =
             auth::create_token(&db, &sys, user, "bench").await.map_err(|e| anyhow::anyhow!("token for {user}: {e}"))?;
         tokens.push((user, Auth::Bearer(secret)));
@@ -311,6 +312,26 @@ async fn main() -> anyhow::Result<()> {
     rows.extend(
         measure(&router, "GET /api/v1/accounts/{id}", "sr001", n, None, |i| {
             get(&format!("/api/v1/accounts/{}", sr_accounts[i % sr_accounts.len()]), sr)
+        })
+        .await?,
+    );
+
+    // The funnel (W3): a region director (region01, branch manager of region R01) and HQ.
+    for (user, auth) in [("region01", &tokens[4].1), ("director", &tokens[3].1)] {
+        rows.extend(
+            measure(&router, "GET /api/v1/reports/funnel", user, n, Some(15.0), |_| {
+                get("/api/v1/reports/funnel", auth)
+            })
+            .await?,
+        );
+    }
+    // One rep's kanban: the board page (seven columns of up to 50 cards, and the count).
+    let ae_session =
+        auth::login(&app, "ae001", "bench-pass", None, "bench").await.map_err(|e| anyhow::anyhow!("login: {e}"))?;
+    let ae_cookie = Auth::Session(ae_session.id);
+    rows.extend(
+        measure(&router, "GET /opportunities?view=board (kanban)", "ae001", n, Some(10.0), |_| {
+            get("/opportunities?view=board", &ae_cookie)
         })
         .await?,
     );

@@ -387,11 +387,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             let s = crate::dataset::generate(&db, &profile, seed, &password).await?;
             println!(
-                "{profile}: {} org units, {} users, {} accounts, {} contacts in {:.1}s",
+                "{profile}: {} org units, {} users, {} accounts, {} contacts, {} opportunities in {:.1}s",
                 s.org_units,
                 s.users,
                 s.accounts,
                 s.contacts,
+                s.opportunities,
                 started.elapsed().as_secs_f64()
             );
         }

@@ -8,9 +8,10 @@
 //! Profile `l3-60k` as far as its tables exist today: 1 HQ, 18 regions, 54 branches, 325 users
 //! (admin, KA director, region and branch managers, 18 KA managers, 100 outside reps `ae001…`,
 //! 133 inside sales `sr001…`), 60,000 accounts and 240,000 contacts.
-//! TODO(opportunities/activities/quotas): the profile also calls for 200,000 opportunities with
-//! stage histories, 1,000,000 activities and a quota per salesperson for the current year; their
-//! tables come with a later issue, and this generator is to be extended then.
+//! 200,000 opportunities on owned accounts, each with its path through the funnel in the
+//! history (the exit-criteria checklist is not filled in). TODO(activities/quotas): the profile
+//! also calls for 1,000,000 activities and a quota per salesperson for the current year; the
+//! activities' tables come with a later issue, and this generator is to be extended then.
 use std::collections::HashSet;
 
 use anyhow::{bail, Context};
@@ -32,6 +33,7 @@ pub struct Summary {
     pub users: usize,
     pub accounts: usize,
     pub contacts: usize,
+    pub opportunities: usize,
 }
 
 /// The size of a dataset. `l3-60k` is [`Scale::L3_60K`]; tests use smaller ones.
@@ -47,11 +49,20 @@ pub struct Scale {
     pub srs: usize,
     pub accounts: usize,
     pub contacts_per_account: usize,
+    /// Opportunities, on owned accounts, each with its path through the funnel in the history.
+    pub opportunities: usize,
 }
 
 impl Scale {
-    pub const L3_60K: Scale =
-        Scale { regions: 18, branches_per_region: 3, aes: 100, srs: 133, accounts: 60_000, contacts_per_account: 4 };
+    pub const L3_60K: Scale = Scale {
+        regions: 18,
+        branches_per_region: 3,
+        aes: 100,
+        srs: 133,
+        accounts: 60_000,
+        contacts_per_account: 4,
+        opportunities: 200_000,
+    };
 }
 
 /// The profiles `generate` knows.
@@ -359,9 +370,115 @@ pub async fn generate_scaled(
         }
     }
     cins.flush(tx.conn()).await.context("inserting contacts")?;
+    // ---- Opportunities and their stage histories ------------------------------------------------
+    let today = chrono::Utc::now().date_naive();
+    let owned: Vec<(usize, i64)> =
+        accts.iter().enumerate().filter_map(|(i, a)| a.owner.or(a.inside_owner).map(|o| (i, o))).collect();
+    let mut oins = Inserter::new(
+        db.backend,
+        "INSERT INTO opportunities (created_at, updated_at, version, currency, id, account_id, name, amount, \
+         expected_close, stage, probability, owner_id, established_at, booked_amount, booked_on, lost_reason, lost_to) VALUES ",
+        vec![ts.clone().into()],
+        13,
+    );
+    let mut hins = Inserter::new(
+        db.backend,
+        "INSERT INTO opportunity_history (opportunity_id, at, actor, from_stage, stage, amount, expected_close, reason, \
+         override) VALUES ",
+        vec![],
+        7,
+    );
+    use crate::domain::opportunity::{Stage, OPEN};
+    const KINDS: [&str; 6] = ["扩容项目", "升级改造", "年度框架采购", "新建系统", "运维服务续约", "试点项目"];
+    const RIVALS: [&str; 6] = ["华为", "新华三", "浪潮", "中兴", "神州数码", "锐捷"];
+    let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    let n_opps = if owned.is_empty() { 0 } else { scale.opportunities };
+    let mut pending_history: Vec<Vec<Cell>> = vec![];
+    for k in 0..n_opps {
+        let id = k as i64 + 1;
+        let (ai, owner) = owned[rng.below(owned.len() as u64) as usize];
+        let stage = Stage::ALL[rng.weighted(&[30, 20, 14, 10, 6, 12, 8])];
+        let amount = rng.range(5, 800) * 1_000_000;
+        let start = today - chrono::Duration::days(rng.range(10, 365));
+        let close = if stage.is_open() {
+            today + chrono::Duration::days(rng.range(-30, 180))
+        } else {
+            std::cmp::min(start + chrono::Duration::days(rng.range(10, 120)), today)
+        };
+        let short: String = accts[ai].name.chars().take(8).collect();
+        let (booked, booked_on) = if stage == Stage::Won {
+            (Some(amount / 100 * rng.range(85, 100)), Some(day(close)))
+        } else {
+            (None, None)
+        };
+        let (lost_reason, lost_to) = if stage == Stage::Lost {
+            (Some("价格高于竞争对手".to_string()), Some(RIVALS[rng.below(6) as usize].to_string()))
+        } else {
+            (None, None)
+        };
+        oins.row(
+            tx.conn(),
+            vec![
+                Cell::Shared(1),
+                Cell::Shared(1),
+                Cell::Lit("1"),
+                Cell::Lit("'CNY'"),
+                v(id),
+                v(ai as i64 + 1),
+                v(format!("{short}{}", KINDS[rng.below(6) as usize])),
+                v(amount),
+                v(day(close)),
+                v(stage.code()),
+                v(stage.probability()),
+                v(owner),
+                v(format!("{}T09:00:00.000000Z", day(start))),
+                v(booked),
+                v(booked_on),
+                v(lost_reason.clone()),
+                v(lost_to),
+            ],
+        )
+        .await
+        .context("inserting opportunities")?;
+        let last = match stage {
+            Stage::Won => 4,
+            Stage::Lost => rng.below(4) as usize,
+            s => s.rank().unwrap_or(0),
+        };
+        let mut steps: Vec<Stage> = OPEN[..=last].to_vec();
+        if !stage.is_open() {
+            steps.push(stage);
+        }
+        let span = (std::cmp::min(close, today) - start).num_days().max(steps.len() as i64);
+        let mut from: Option<Stage> = None;
+        for (j, st) in steps.iter().enumerate() {
+            let at = start + chrono::Duration::days(span * j as i64 / steps.len() as i64);
+            pending_history.push(vec![
+                v(id),
+                v(format!("{}T09:00:00.000000Z", day(at))),
+                Cell::Lit("'dataset'"),
+                v(from.map(|f| f.code())),
+                v(st.code()),
+                v(if *st == Stage::Won { booked.unwrap_or(amount) } else { amount }),
+                v(day(close)),
+                v((*st == Stage::Lost).then(|| lost_reason.clone()).flatten()),
+                Cell::Lit("0"),
+            ]);
+            from = Some(*st);
+        }
+        // History rows refer to their opportunity: written once the opportunities before them are.
+        if (k + 1) % 1_000 == 0 || k + 1 == n_opps {
+            oins.flush(tx.conn()).await.context("inserting opportunities")?;
+            for row in pending_history.drain(..) {
+                hins.row(tx.conn(), row).await.context("inserting opportunity history")?;
+            }
+        }
+    }
+    oins.flush(tx.conn()).await.context("inserting opportunities")?;
+    hins.flush(tx.conn()).await.context("inserting opportunity history")?;
     if db.backend == Backend::Postgres {
         // Explicit ids leave the identity sequences behind; move them past the data.
-        for t in ["accounts", "contacts"] {
+        for t in ["accounts", "contacts", "opportunities"] {
             sqlx::query(&format!("SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}))"))
                 .execute(tx.conn())
                 .await
@@ -369,10 +486,12 @@ pub async fn generate_scaled(
         }
     }
 
-    let summary = Summary { org_units, users: uw.n, accounts: ins.total, contacts: cins.total };
+    let summary =
+        Summary { org_units, users: uw.n, accounts: ins.total, contacts: cins.total, opportunities: oins.total };
     let after = json!({
         "profile": profile, "seed": seed, "org_units": summary.org_units, "users": summary.users,
         "accounts": summary.accounts, "contacts": summary.contacts, "account_access": access.total,
+        "opportunities": summary.opportunities, "opportunity_history": hins.total,
         "note": "users, accounts, account_access and contacts are bulk-loaded without per-row audit entries",
     });
     audit::record(&mut tx, &ctx, "dataset", profile, "generate", None, Some(&after)).await?;
@@ -845,8 +964,15 @@ mod tests {
         sqlx::query(sql).fetch_one(&db.pool).await.unwrap().try_get::<i64, _>("n").unwrap()
     }
 
-    const TINY: Scale =
-        Scale { regions: 2, branches_per_region: 3, aes: 4, srs: 6, accounts: 600, contacts_per_account: 4 };
+    const TINY: Scale = Scale {
+        regions: 2,
+        branches_per_region: 3,
+        aes: 4,
+        srs: 6,
+        accounts: 600,
+        contacts_per_account: 4,
+        opportunities: 2_000,
+    };
 
     async fn fresh(dir: &tempfile::TempDir, file: &str) -> Db {
         let db = Db::connect(&format!("sqlite://{}", dir.path().join(file).display())).await.unwrap();
@@ -859,7 +985,27 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = fresh(&dir, "tiny.db").await;
         let s = generate_scaled(&db, "tiny", TINY, 42, "bench-pass").await.unwrap();
-        assert_eq!(s, Summary { org_units: 1 + 2 + 6, users: 2 + 2 + 6 + 2 + 4 + 6, accounts: 600, contacts: 2400 });
+        assert_eq!(
+            s,
+            Summary {
+                org_units: 1 + 2 + 6,
+                users: 2 + 2 + 6 + 2 + 4 + 6,
+                accounts: 600,
+                contacts: 2400,
+                opportunities: 2000
+            }
+        );
+        // Every stage is populated, and each opportunity's current stage ends its history.
+        assert_eq!(scalar(&db, "SELECT COUNT(DISTINCT stage) AS n FROM opportunities").await, 7);
+        assert_eq!(
+            scalar(
+                &db,
+                "SELECT COUNT(*) AS n FROM opportunities o WHERE o.stage <> (SELECT h.stage FROM opportunity_history h \
+                 WHERE h.opportunity_id = o.id ORDER BY h.at DESC, h.id DESC LIMIT 1)"
+            )
+            .await,
+            0
+        );
         assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM org_units").await, 9);
         assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM users").await, s.users as i64);
         assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM accounts").await, 600);

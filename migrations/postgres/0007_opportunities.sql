@@ -37,6 +37,11 @@ CREATE TABLE opportunities (
 CREATE INDEX opportunities_account ON opportunities(account_id);
 CREATE INDEX opportunities_owner ON opportunities(owner_id, stage, expected_close);
 CREATE INDEX opportunities_stage ON opportunities(stage, expected_close);
+CREATE INDEX opportunities_close ON opportunities(expected_close);
+-- The funnel over everything: read from the index alone.
+CREATE INDEX opportunities_live ON opportunities(stage, account_id, amount, booked_amount) WHERE deleted_at IS NULL;
+-- The few deleted accounts, whose opportunities aggregates leave out.
+CREATE INDEX accounts_deleted ON accounts(id) WHERE deleted_at IS NOT NULL;
 
 -- The account team on an opportunity besides its owner.
 CREATE TABLE opportunity_team (

@@ -367,8 +367,7 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
         let id = id_of(&id)?;
         let a = accounts::get(&s.app.db, caller, id).await?;
         let cs = contacts::of_account(&s.app.db, caller, id).await?;
-        let f = crate::app::opportunities::Filter { account_id: Some(id), limit: Some(100), ..Default::default() };
-        let ops = crate::app::opportunities::list(&s.app.db, caller, &f).await?.items;
+        let ops = crate::app::opportunities::of_account(&s.app.db, caller, id).await?;
         Ok::<_, crate::domain::DomainError>((a, cs, ops))
     }
     .await;
