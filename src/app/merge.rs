@@ -168,12 +168,16 @@ pub async fn merge(
             .iter()
             .map(|r| r.try_get::<i64, _>("id"))
             .collect::<std::result::Result<_, _>>()?;
-        let n = sqlx::query(&format!("UPDATE {table} SET account_id = $1 WHERE account_id = $2"))
-            .bind(survivor_id)
-            .bind(duplicate_id)
-            .execute(tx.conn())
-            .await?
-            .rows_affected();
+        // A moved record changed (its account did): its version moves on, so a form opened
+        // before the merge answers 409 instead of writing over it. A document's `version` is its
+        // file's version number (renumbered above), not an edit counter.
+        let bump = if *table == "documents" { "" } else { ", version = version + 1, updated_at = $3" };
+        let sql = format!("UPDATE {table} SET account_id = $1{bump} WHERE account_id = $2");
+        let mut q = sqlx::query(&sql).bind(survivor_id).bind(duplicate_id);
+        if !bump.is_empty() {
+            q = q.bind(now());
+        }
+        let n = q.execute(tx.conn()).await?.rows_affected();
         moved.insert(*table, n);
         // Each moved row's own history says where it went (`contacts` → entity `contact`).
         let after = json!({"account_id": survivor_id, "from_account_id": duplicate_id}).to_string();

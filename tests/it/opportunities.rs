@@ -916,6 +916,11 @@ async fn merging_a_duplicate_account_brings_its_opportunities_along() {
     assert_eq!(moved["stage"], "identified");
     assert_eq!(moved["amount"], "250000.00");
     assert_eq!(moved["owner"], "repB");
+    assert_eq!(
+        version_of(&moved),
+        version_of(&on_dup) + 1,
+        "moving it to the survivor is a change: a form opened before the merge gets 409"
+    );
     let mut on_survivor = list_ids(&t, &director, &format!("account_id={}", w.account_x)).await;
     on_survivor.sort();
     assert_eq!(on_survivor, vec![od.min(ox), od.max(ox)]);
