@@ -198,9 +198,8 @@ pub fn push_scope(s: &mut Sql, caller: &Caller) {
         }
         Reach::All => {}
         Reach::Own | Reach::Reports | Reach::OrgSubtree => {
-            s.push(" AND a.id IN (SELECT account_id FROM account_visibility WHERE user_id = ")
-                .bind(caller.user_id)
-                .push(")");
+            s.push(" AND a.id IN ");
+            super::visibility::push_visible(s, caller.user_id);
         }
     }
 }
@@ -492,7 +491,7 @@ pub(crate) async fn load_data(conn: &mut sqlx::AnyConnection, id: i64) -> Result
     ))
 }
 
-async fn active_user_id(conn: &mut sqlx::AnyConnection, username: &str) -> Result<Option<i64>> {
+pub(crate) async fn active_user_id(conn: &mut sqlx::AnyConnection, username: &str) -> Result<Option<i64>> {
     let r = sqlx::query("SELECT id FROM users WHERE username = $1 AND active = 1")
         .bind(username.trim())
         .fetch_optional(conn)

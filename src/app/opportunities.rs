@@ -171,7 +171,7 @@ fn push_reach(s: &mut Sql, caller: &Caller) {
         Reach::Own | Reach::Reports | Reach::OrgSubtree => {
             let u = caller.user_id;
             s.push(" AND o.id IN (SELECT x.id FROM opportunities x WHERE x.account_id IN ");
-            s.push("(SELECT account_id FROM account_visibility WHERE user_id = ").bind(u).push(")");
+            super::visibility::push_visible(s, u);
             s.push(" UNION SELECT x.id FROM opportunities x WHERE x.owner_id = ").bind(u);
             s.push(" UNION SELECT opportunity_id FROM opportunity_team WHERE user_id = ").bind(u).push(")");
         }
@@ -290,13 +290,22 @@ pub async fn of_account(db: &Db, caller: &Caller, account_id: i64) -> Result<Vec
     s.query().fetch_all(&db.pool).await?.iter().map(view).collect()
 }
 
+/// What an opportunity counts for in totals: the booked amount once won, else its amount.
+const COUNTED_AMOUNT: &str =
+    "CAST(COALESCE(SUM(CASE WHEN o.stage = 'won' THEN COALESCE(o.booked_amount, o.amount) ELSE o.amount END), 0) AS BIGINT)";
+
 pub async fn count(db: &Db, caller: &Caller, f: &Filter) -> Result<i64> {
-    let s = base(
-        caller,
-        f,
-        "SELECT COUNT(*) AS n FROM opportunities o JOIN accounts a ON a.id = o.account_id JOIN users u ON u.id = o.owner_id",
-    )?;
-    Ok(s.query().fetch_one(&db.pool).await?.try_get("n")?)
+    Ok(totals(db, caller, f).await?.0)
+}
+
+/// How many opportunities match the filter in the caller's scope, and their amount (in fen).
+pub async fn totals(db: &Db, caller: &Caller, f: &Filter) -> Result<(i64, i64)> {
+    let select = format!(
+        "SELECT COUNT(*) AS n, {COUNTED_AMOUNT} AS amount FROM opportunities o JOIN accounts a ON a.id = o.account_id \
+         JOIN users u ON u.id = o.owner_id"
+    );
+    let r = base(caller, f, &select)?.query().fetch_one(&db.pool).await?;
+    Ok((r.try_get("n")?, r.try_get("amount")?))
 }
 
 async fn fetch_scoped(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> Result<OpportunityView> {
@@ -363,33 +372,6 @@ fn may_edit(caller: &Caller, o: &OpportunityView) -> bool {
     caller.username == o.owner || o.team.contains(&caller.username) || caller.role.manages_accounts()
 }
 
-/// Whether `caller` stands above `owner_id` in the manager chain, or leads the whole KA system.
-async fn manages(conn: &mut sqlx::AnyConnection, caller: &Caller, owner_id: i64) -> Result<bool> {
-    if caller.user_id == owner_id {
-        return Ok(false);
-    }
-    if caller.reach() == Reach::All && caller.role.manages_accounts() {
-        return Ok(true);
-    }
-    let mut cur = Some(owner_id);
-    let mut steps = 0;
-    while let Some(u) = cur {
-        let r = sqlx::query("SELECT manager_id FROM users WHERE id = $1").bind(u).fetch_optional(&mut *conn).await?;
-        cur = match r {
-            Some(r) => r.try_get("manager_id")?,
-            None => None,
-        };
-        if cur == Some(caller.user_id) {
-            return Ok(true);
-        }
-        steps += 1;
-        if steps > 50 {
-            break;
-        }
-    }
-    Ok(false)
-}
-
 /// The validated, stored state of an opportunity's editable fields.
 #[derive(Debug, Clone, Default)]
 struct Data {
@@ -423,17 +405,6 @@ fn parse_date(v: &str) -> Result<String, &'static str> {
         .map_err(|_| "date_format")
 }
 
-async fn user_id(conn: &mut sqlx::AnyConnection, username: &str) -> Result<Option<i64>> {
-    let r = sqlx::query("SELECT id FROM users WHERE username = $1 AND active = 1")
-        .bind(username.trim())
-        .fetch_optional(conn)
-        .await?;
-    Ok(match r {
-        Some(r) => Some(r.try_get("id")?),
-        None => None,
-    })
-}
-
 /// Checks and takes the given fields into `d`; `current_owner` is None when establishing.
 async fn apply(
     conn: &mut sqlx::AnyConnection,
@@ -465,7 +436,7 @@ async fn apply(
         // gives it to someone else.
         match v.map(str::trim).filter(|v| !v.is_empty()) {
             None => e.add("owner", "required"),
-            Some(u) => match user_id(conn, u).await? {
+            Some(u) => match accounts::active_user_id(conn, u).await? {
                 None => e.add("owner", "unknown_user"),
                 Some(id) if Some(id) == current_owner => {}
                 Some(id) if current_owner.is_none() && id == caller.user_id => d.owner_id = id,
@@ -478,7 +449,7 @@ async fn apply(
         let mut team = vec![];
         let mut bad = false;
         for u in v.unwrap_or("").split([',', '，', ' ', '\n']).map(str::trim).filter(|u| !u.is_empty()) {
-            match user_id(conn, u).await? {
+            match accounts::active_user_id(conn, u).await? {
                 Some(id) if !team.contains(&id) => team.push(id),
                 Some(_) => {}
                 None => bad = true,
@@ -640,7 +611,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &Input) -> Result<Opportun
         texts: vec![],
     };
     for u in &before.team {
-        if let Some(uid) = user_id(tx.conn(), u).await? {
+        if let Some(uid) = accounts::active_user_id(tx.conn(), u).await? {
             d.team.push(uid);
         }
     }
@@ -792,7 +763,7 @@ pub async fn move_stage(db: &Db, ctx: &Ctx, id: i64, m: &StageMove) -> Result<Op
                         .fetch_one(tx.conn())
                         .await?
                         .try_get("owner_id")?;
-                    if !manages(tx.conn(), caller, owner_id).await? {
+                    if !super::quotas::manages_person(tx.conn(), caller, owner_id).await? {
                         e.add("override_reason", "override_needs_manager");
                     } else {
                         if let Some(r) = e.take("override_reason", text::required(Some(r), 1000)) {
@@ -954,11 +925,9 @@ pub async fn funnel(db: &Db, caller: &Caller, q: &FunnelQuery) -> Result<Funnel>
         Some(v) => Some(parse_date(v).map_err(|c| Error::invalid("as_of", c))?),
     };
     let mut s = match &as_of {
-        None => Sql::new(
-            "SELECT o.stage AS stage, COUNT(*) AS n, \
-             CAST(COALESCE(SUM(CASE WHEN o.stage = 'won' THEN COALESCE(o.booked_amount, o.amount) ELSE o.amount END), 0) AS BIGINT) \
-             AS amount FROM opportunities o WHERE 1 = 1",
-        ),
+        None => Sql::new(&format!(
+            "SELECT o.stage AS stage, COUNT(*) AS n, {COUNTED_AMOUNT} AS amount FROM opportunities o WHERE 1 = 1"
+        )),
         Some(d) => {
             let mut s = Sql::new(
                 "SELECT h.stage AS stage, COUNT(*) AS n, CAST(COALESCE(SUM(h.amount), 0) AS BIGINT) AS amount \

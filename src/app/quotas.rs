@@ -93,20 +93,25 @@ pub(crate) async fn people_in_scope(
     Ok(people(conn, caller).await?.into_iter().map(|p| (p.username, p.display_name, p.id)).collect())
 }
 
-/// Whether the caller manages `user_id`: stands above them, or leads the whole KA system.
+/// Whether the caller manages `user_id`: a managing role that leads the whole KA system, or
+/// stands above them (manager chain, or their branch or region). Nobody manages themselves.
+/// The one rule for setting someone's quota, adjusting their forecast and overriding the exit
+/// criteria of their opportunity.
 pub(crate) async fn manages_person(conn: &mut sqlx::AnyConnection, caller: &Caller, user_id: i64) -> Result<bool> {
-    may_set_for(conn, caller, user_id).await
-}
-
-/// Whether the caller may set the quota of `user_id`.
-async fn may_set_for(conn: &mut sqlx::AnyConnection, caller: &Caller, user_id: i64) -> Result<bool> {
     if !caller.role.manages_accounts() || caller.user_id == user_id {
-        return Ok(caller.reach() == Reach::All && caller.role.manages_accounts());
+        return Ok(false);
     }
     if caller.reach() == Reach::All {
         return Ok(true);
     }
     Ok(people(conn, caller).await?.iter().any(|p| p.id == user_id))
+}
+
+/// Whether the caller may set the quota of `user_id`: whoever manages them, and the heads of
+/// the KA system their own.
+async fn may_set_for(conn: &mut sqlx::AnyConnection, caller: &Caller, user_id: i64) -> Result<bool> {
+    let own_at_hq = caller.user_id == user_id && caller.reach() == Reach::All && caller.role.manages_accounts();
+    Ok(own_at_hq || manages_person(conn, caller, user_id).await?)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -161,16 +166,10 @@ async fn set_in(tx: &mut crate::db::WriteTx, ctx: &Ctx, inp: &Input) -> Result<Q
     match (owner, org) {
         (Some(_), Some(_)) => e.add("org", "owner_or_org"),
         (None, None) => e.add("owner", "required"),
-        (Some(u), None) => {
-            match sqlx::query("SELECT id FROM users WHERE username = $1 AND active = 1")
-                .bind(u)
-                .fetch_optional(tx.conn())
-                .await?
-            {
-                Some(r) => target = Some(("user_id", r.try_get("id")?)),
-                None => e.add("owner", "unknown_user"),
-            }
-        }
+        (Some(u), None) => match super::accounts::active_user_id(tx.conn(), u).await? {
+            Some(id) => target = Some(("user_id", id)),
+            None => e.add("owner", "unknown_user"),
+        },
         (None, Some(c)) => {
             match sqlx::query("SELECT id FROM org_units WHERE code = $1").bind(c).fetch_optional(tx.conn()).await? {
                 Some(r) => target = Some(("org_unit_id", r.try_get("id")?)),

@@ -16,6 +16,12 @@ pub fn uses_table(role: &str) -> bool {
     Role::parse(role).is_ok_and(|r| matches!(r.reach(), Reach::Own | Reach::Reports | Reach::OrgSubtree))
 }
 
+/// `(SELECT account_id FROM account_visibility WHERE user_id = …)`: the accounts a user whose
+/// scope goes through the table may see, for `… IN` clauses of scoped queries.
+pub fn push_visible(s: &mut Sql, user_id: i64) {
+    s.push("(SELECT account_id FROM account_visibility WHERE user_id = ").bind(user_id).push(")");
+}
+
 /// `'ka_rep', 'inside_sales', …`: the roles [`uses_table`] holds, as SQL literals (fixed text of
 /// this module, never input).
 fn table_roles() -> String {

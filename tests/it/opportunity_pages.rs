@@ -101,6 +101,9 @@ async fn a_rep_establishes_works_the_checklist_and_moves_an_opportunity_through_
     assert_eq!(r.headers.get("location").and_then(|v| v.to_str().ok()), Some("/opportunities?view=board"));
     let page = t.get(&format!("/opportunities/{id}"), &session(&sid)).await;
     assert!(page.body.contains("接触 25%"));
+    // Each column's heading counts and sums the whole stage in scope.
+    let board = t.get("/opportunities?view=board&stage=contacted", &session(&sid)).await;
+    assert!(board.body.contains("(1 · ¥1,200,000.00)"), "{}", board.body);
     // Back without a reason is refused; with one it is kept in the history.
     let v = version_in(&page.body);
     let r = t

@@ -300,10 +300,11 @@ fn stage_codes() -> Vec<&'static str> {
     Stage::ALL.iter().map(|s| s.code()).collect()
 }
 
-/// A column of the board.
+/// A column of the board: its first cards, and how many there are in all and their amount.
 struct Column {
     stage: &'static str,
     cards: Vec<OpportunityView>,
+    count: i64,
     total: String,
 }
 
@@ -369,16 +370,13 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
             f.stage = Some(st.code().to_string());
             f.cursor = None;
             f.limit = Some(50);
-            match opps::list(db, caller, &f).await {
-                Ok(page) => {
-                    let total: i64 =
-                        page.items.iter().filter_map(|o| crate::domain::money::parse_fen(&o.amount).ok()).sum();
-                    columns.push(Column {
-                        stage: st.code(),
-                        cards: page.items,
-                        total: crate::domain::money::display_fen(total),
-                    })
-                }
+            match tokio::try_join!(opps::list(db, caller, &f), opps::totals(db, caller, &f)) {
+                Ok((page, (count, amount))) => columns.push(Column {
+                    stage: st.code(),
+                    cards: page.items,
+                    count,
+                    total: crate::domain::money::display_fen(amount),
+                }),
                 Err(e) => return fail_page(&ui, e),
             }
         }
