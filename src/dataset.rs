@@ -497,10 +497,15 @@ pub async fn generate_scaled(
     audit::record(&mut tx, &ctx, "dataset", profile, "generate", None, Some(&after)).await?;
     // Who sees which account, derived once from the bulk-loaded ownership.
     crate::app::visibility::rebuild_all(tx.conn()).await?;
+    // The funnel's totals, from the bulk-loaded opportunities.
+    crate::app::totals::rebuild_all(tx.conn()).await?;
     tx.commit().await.context("committing the dataset")?;
 
     // Fresh statistics, so the planner knows the tables' sizes (both backends: outside the load).
-    sqlx::query("ANALYZE").execute(&db.pool).await.context("ANALYZE")?;
+    // On PostgreSQL also VACUUM: it marks the freshly written pages all-visible, without which
+    // every index-only scan reads the table too, until autovacuum gets there.
+    let stats = if db.backend == crate::db::Backend::Postgres { "VACUUM ANALYZE" } else { "ANALYZE" };
+    sqlx::query(stats).execute(&db.pool).await.context("ANALYZE")?;
     Ok(summary)
 }
 

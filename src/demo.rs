@@ -1584,6 +1584,8 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     }
     // Team rows were added directly; derive who sees what once for the whole company.
     crate::app::visibility::rebuild_all(tx.conn()).await?;
+    // Opportunities were added directly too: the funnel's totals once, from them.
+    crate::app::totals::rebuild_all(tx.conn()).await?;
     tx.commit().await?;
     Ok(made)
 }

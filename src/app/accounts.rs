@@ -1210,10 +1210,14 @@ pub async fn update_in(tx: &mut WriteTx, ctx: &Ctx, id: i64, inp: &Input, versio
         return Err(Error::StaleVersion { current: before.version });
     }
     let (mut d, _) = load_data(tx.conn(), id).await?;
+    let region_before = d.region_id;
     apply(tx.conn(), &mut Lookups::default(), &mut d, inp).await?;
     write(tx.conn(), Some(id), &d, version).await?;
     refresh_access(tx.conn(), id, &d).await?;
     super::visibility::refresh_account(tx.conn(), id).await?;
+    if d.region_id != region_before {
+        super::totals::refresh(tx, id).await?;
+    }
     let mut s = Sql::new(&select());
     s.push(" WHERE a.id = ").bind(id);
     let after = view_from_row(&s.query().fetch_one(tx.conn()).await?)?;
@@ -1242,6 +1246,7 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: i64, version: Option<i64>) -> Result
         .bind(id)
         .execute(tx.conn())
         .await?;
+    super::totals::refresh(&mut tx, id).await?;
     audit::record(&mut tx, ctx, "account", &id.to_string(), "delete", Some(&audit_json(&before)), None).await?;
     tx.commit().await?;
     Ok(())

@@ -197,6 +197,8 @@ pub async fn merge(
     sqlx::query("DELETE FROM account_access WHERE account_id = $1").bind(duplicate_id).execute(tx.conn()).await?;
     super::visibility::refresh_account(tx.conn(), survivor_id).await?;
     super::visibility::refresh_account(tx.conn(), duplicate_id).await?;
+    super::totals::refresh(&mut tx, survivor_id).await?;
+    super::totals::refresh(&mut tx, duplicate_id).await?;
     let s_after = fetch(tx.conn(), survivor_id).await?;
     let d_after = fetch(tx.conn(), duplicate_id).await?;
     let summary = json!({

@@ -20,6 +20,7 @@ pub mod pool;
 pub mod quotas;
 pub mod reviews;
 pub mod sql;
+pub mod totals;
 pub mod users;
 pub mod visibility;
 

@@ -13,7 +13,7 @@ use sqlx::Row;
 
 use super::input::Input;
 use super::sql::Sql;
-use super::{accounts, audit, clamp_limit, Caller, Ctx, Error, Page, Result};
+use super::{accounts, audit, clamp_limit, totals, Caller, Ctx, Error, Page, Result};
 use crate::db::{now, Db};
 use crate::domain::error::Errors;
 use crate::domain::money::{format_fen, parse_fen};
@@ -280,6 +280,70 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<Opportuni
     Ok(Page { items, next_cursor })
 }
 
+/// A column of the board (kanban): the first cards of a stage in the filter's order, and how
+/// many opportunities the stage holds and what they count for (the funnel's amount rule).
+#[derive(Debug, Clone, Serialize)]
+pub struct BoardColumn {
+    pub stage: &'static str,
+    pub cards: Vec<OpportunityView>,
+    pub count: i64,
+    pub amount: i64,
+}
+
+/// The board: for each of `stages`, its first `per_column` cards and its totals, in two
+/// statements (the cards ranked per stage, and the totals grouped by stage) instead of two per
+/// column.
+pub async fn board(
+    db: &Db,
+    caller: &Caller,
+    f: &Filter,
+    stages: &[Stage],
+    per_column: i64,
+) -> Result<Vec<BoardColumn>> {
+    let (col, _, desc) = sort_key(f.sort.as_deref())?;
+    if let Some(st) = f.stage.as_deref().filter(|v| !v.is_empty()) {
+        Stage::parse(st).map_err(|c| Error::invalid("stage", c))?;
+    }
+    let f = Filter { stage: None, cursor: None, ..f.clone() };
+    // Stage codes are this program's fixed text, never input.
+    let codes = stages.iter().map(|s| format!("'{}'", s.code())).collect::<Vec<_>>().join(", ");
+    let dir = if desc { "DESC" } else { "ASC" };
+    let select = format!(
+        "SELECT o.*, a.name AS account_name, u.username AS owner_username, u.display_name AS owner_display, \
+         ROW_NUMBER() OVER (PARTITION BY o.stage ORDER BY {col} {dir}, o.id {dir}) AS rank_in_stage \
+         FROM opportunities o JOIN accounts a ON a.id = o.account_id JOIN users u ON u.id = o.owner_id"
+    );
+    let mut cards = base(caller, &f, &select)?;
+    cards.push(&format!(" AND o.stage IN ({codes})"));
+    let mut s = Sql::new("SELECT * FROM (");
+    s.text.push_str(&cards.text);
+    s.args = cards.args;
+    s.push(") r WHERE rank_in_stage <= ").bind(per_column).push(" ORDER BY rank_in_stage");
+    let totals_select = format!(
+        "SELECT o.stage AS stage, COUNT(*) AS n, {COUNTED_AMOUNT} AS amount FROM opportunities o \
+         JOIN accounts a ON a.id = o.account_id JOIN users u ON u.id = o.owner_id"
+    );
+    let mut t = base(caller, &f, &totals_select)?;
+    t.push(&format!(" AND o.stage IN ({codes}) GROUP BY o.stage"));
+    let (rows, sums) = tokio::try_join!(s.query().fetch_all(&db.pool), t.query().fetch_all(&db.pool))?;
+    let mut out: Vec<BoardColumn> =
+        stages.iter().map(|st| BoardColumn { stage: st.code(), cards: vec![], count: 0, amount: 0 }).collect();
+    for r in &rows {
+        let v = view(r)?;
+        if let Some(c) = out.iter_mut().find(|c| c.stage == v.stage) {
+            c.cards.push(v);
+        }
+    }
+    for r in &sums {
+        let stage: String = r.try_get("stage")?;
+        if let Some(c) = out.iter_mut().find(|c| c.stage == stage) {
+            c.count = r.try_get("n")?;
+            c.amount = r.try_get("amount")?;
+        }
+    }
+    Ok(out)
+}
+
 /// The opportunities of one account the caller sees (the account page): every one of them is
 /// in the caller's scope through the account, so no other rule is consulted.
 pub async fn of_account(db: &Db, caller: &Caller, account_id: i64) -> Result<Vec<OpportunityView>> {
@@ -291,6 +355,7 @@ pub async fn of_account(db: &Db, caller: &Caller, account_id: i64) -> Result<Vec
 }
 
 /// What an opportunity counts for in totals: the booked amount once won, else its amount.
+/// (The sum of `totals::COUNTED`.)
 const COUNTED_AMOUNT: &str =
     "CAST(COALESCE(SUM(CASE WHEN o.stage = 'won' THEN COALESCE(o.booked_amount, o.amount) ELSE o.amount END), 0) AS BIGINT)";
 
@@ -559,6 +624,8 @@ pub async fn establish(db: &Db, ctx: &Ctx, account_id: i64, inp: &Input) -> Resu
     if !missing.is_empty() {
         return Err(Error::Invalid(missing));
     }
+    // The account's lock first (see `totals`), then it must be live.
+    totals::lock(&mut tx, account_id).await?;
     accounts::hold_live(&mut tx, account_id).await?;
     let ts = now();
     let st = Stage::Identified;
@@ -577,6 +644,7 @@ pub async fn establish(db: &Db, ctx: &Ctx, account_id: i64, inp: &Input) -> Resu
     let id: i64 = s.query().fetch_one(tx.conn()).await?.try_get("id")?;
     write_team(tx.conn(), id, &d.team, d.owner_id).await?;
     history_row(tx.conn(), id, &caller.username, None, st, d.amount, &d.expected_close, None, false).await?;
+    totals::refresh(&mut tx, account_id).await?;
     let after = reload(tx.conn(), id).await?;
     audit::record(&mut tx, ctx, "opportunity", &id.to_string(), "create", None, Some(&j(&after))).await?;
     tx.commit().await?;
@@ -617,6 +685,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &Input) -> Result<Opportun
     }
     let current_owner = Some(d.owner_id);
     apply(tx.conn(), caller, current_owner, &mut d, inp).await?;
+    totals::lock(&mut tx, before.account_id).await?;
     let mut s = Sql::new("UPDATE opportunities SET name = ");
     s.bind(d.name.clone())
         .push(", amount = ")
@@ -638,6 +707,9 @@ pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &Input) -> Result<Opportun
     if d.amount != before.amount_fen() || d.expected_close != before.expected_close {
         let st = before.stage();
         history_row(tx.conn(), id, &caller.username, Some(st), st, d.amount, &d.expected_close, None, false).await?;
+    }
+    if d.amount != before.amount_fen() {
+        totals::refresh(&mut tx, before.account_id).await?;
     }
     let after = reload(tx.conn(), id).await?;
     audit::record(&mut tx, ctx, "opportunity", &id.to_string(), "update", Some(&j(&before)), Some(&j(&after))).await?;
@@ -816,6 +888,7 @@ pub async fn move_stage(db: &Db, ctx: &Ctx, id: i64, m: &StageMove) -> Result<Op
         Move::Forward => {}
     }
     e.finish()?;
+    totals::lock(&mut tx, before.account_id).await?;
     let amount = booked_amount.unwrap_or(before.amount_fen());
     let mut s = Sql::new("UPDATE opportunities SET stage = ");
     s.bind(to.code()).push(", probability = ").bind(to.probability());
@@ -851,6 +924,7 @@ pub async fn move_stage(db: &Db, ctx: &Ctx, id: i64, m: &StageMove) -> Result<Op
         overridden,
     )
     .await?;
+    totals::refresh(&mut tx, before.account_id).await?;
     let after = reload(tx.conn(), id).await?;
     let action = if overridden { "stage_override" } else { "stage" };
     audit::record(&mut tx, ctx, "opportunity", &id.to_string(), action, Some(&j(&before)), Some(&j(&after))).await?;
@@ -915,6 +989,87 @@ pub struct Funnel {
 pub struct FunnelQuery {
     pub as_of: Option<String>,
     pub owner: Option<String>,
+    /// An org unit's code: the opportunities of its accounts (a region's, a branch's; HQ: all).
+    pub org: Option<String>,
+}
+
+/// The accounts an org filter keeps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum OrgFilter {
+    All,
+    Region(i64),
+    Branch(i64),
+}
+
+async fn org_filter(db: &Db, code: Option<&str>) -> Result<OrgFilter> {
+    let Some(code) = code.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(OrgFilter::All);
+    };
+    let r = sqlx::query("SELECT id, kind FROM org_units WHERE code = $1")
+        .bind(code)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| Error::invalid("org", "unknown_org_unit"))?;
+    let id: i64 = r.try_get("id")?;
+    Ok(match r.try_get::<String, _>("kind")?.as_str() {
+        "region" => OrgFilter::Region(id),
+        "branch" => OrgFilter::Branch(id),
+        _ => OrgFilter::All,
+    })
+}
+
+fn push_org(s: &mut Sql, org: OrgFilter) {
+    match org {
+        OrgFilter::All => {}
+        OrgFilter::Region(id) => {
+            s.push(" AND o.account_id IN (SELECT id FROM accounts WHERE region_id = ").bind(id).push(")");
+        }
+        OrgFilter::Branch(id) => {
+            s.push(" AND o.account_id IN (SELECT id FROM accounts WHERE branch_id = ").bind(id).push(")");
+        }
+    }
+}
+
+/// `(stage, count, counted amount)` rows of the funnel now, from the totals kept per account
+/// and per region (`totals`): HQ adds up the region rows; a scoped caller the rows of the
+/// accounts they see, plus their own and their team's opportunities on accounts they do not.
+async fn funnel_from_totals(db: &Db, caller: &Caller, org: OrgFilter) -> Result<Vec<AnyRow>> {
+    let mut s;
+    match caller.reach() {
+        Reach::All => {
+            s = Sql::new(
+                "SELECT stage, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(amount) AS BIGINT) AS amount \
+                 FROM opportunity_region_totals",
+            );
+            if let OrgFilter::Region(id) = org {
+                s.push(" WHERE region_id = ").bind(id);
+            }
+            s.push(" GROUP BY stage");
+        }
+        Reach::Nothing => return Ok(vec![]),
+        Reach::Own | Reach::Reports | Reach::OrgSubtree => {
+            let u = caller.user_id;
+            s = Sql::new(
+                "SELECT stage, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(amount) AS BIGINT) AS amount FROM (\
+                 SELECT t.stage AS stage, t.n AS n, t.amount AS amount FROM opportunity_totals t WHERE t.account_id IN ",
+            );
+            super::visibility::push_visible(&mut s, u);
+            if let OrgFilter::Region(id) = org {
+                s.push(" AND t.region_id = ").bind(id);
+            }
+            // Driven from the caller's own and team opportunities (few), by id.
+            s.push(" UNION ALL SELECT o.stage, 1, ").push(totals::COUNTED);
+            s.push(" FROM (SELECT x.id FROM opportunities x WHERE x.owner_id = ").bind(u);
+            s.push(" UNION SELECT opportunity_id FROM opportunity_team WHERE user_id = ").bind(u);
+            s.push(") mine JOIN opportunities o ON o.id = mine.id WHERE o.deleted_at IS NULL");
+            s.push(" AND NOT EXISTS (SELECT 1 FROM accounts d WHERE d.id = o.account_id AND d.deleted_at IS NOT NULL)");
+            s.push(" AND NOT EXISTS (SELECT 1 FROM account_visibility v WHERE v.user_id = ").bind(u);
+            s.push(" AND v.account_id = o.account_id)");
+            push_org(&mut s, org);
+            s.push(") f GROUP BY stage");
+        }
+    }
+    Ok(s.query().fetch_all(&db.pool).await?)
 }
 
 /// The funnel by stage in the caller's scope: now, or as it stood at the end of `as_of`
@@ -924,26 +1079,33 @@ pub async fn funnel(db: &Db, caller: &Caller, q: &FunnelQuery) -> Result<Funnel>
         None => None,
         Some(v) => Some(parse_date(v).map_err(|c| Error::invalid("as_of", c))?),
     };
-    let mut s = match &as_of {
-        None => Sql::new(&format!(
-            "SELECT o.stage AS stage, COUNT(*) AS n, {COUNTED_AMOUNT} AS amount FROM opportunities o WHERE 1 = 1"
-        )),
-        Some(d) => {
-            let mut s = Sql::new(
-                "SELECT h.stage AS stage, COUNT(*) AS n, CAST(COALESCE(SUM(h.amount), 0) AS BIGINT) AS amount \
-                 FROM opportunities o JOIN opportunity_history h ON h.opportunity_id = o.id \
-                 WHERE h.id = (SELECT h2.id FROM opportunity_history h2 WHERE h2.opportunity_id = o.id AND h2.at <= ",
-            );
-            s.bind(format!("{d}T23:59:59.999999Z")).push(" ORDER BY h2.at DESC, h2.id DESC LIMIT 1)");
-            s
+    let org = org_filter(db, q.org.as_deref()).await?;
+    let owner = q.owner.as_deref().map(str::trim).filter(|v| !v.is_empty());
+    let rows = if as_of.is_none() && owner.is_none() && matches!(org, OrgFilter::All | OrgFilter::Region(_)) {
+        funnel_from_totals(db, caller, org).await?
+    } else {
+        let mut s = match &as_of {
+            None => Sql::new(&format!(
+                "SELECT o.stage AS stage, COUNT(*) AS n, {COUNTED_AMOUNT} AS amount FROM opportunities o WHERE 1 = 1"
+            )),
+            Some(d) => {
+                let mut s = Sql::new(
+                    "SELECT h.stage AS stage, COUNT(*) AS n, CAST(COALESCE(SUM(h.amount), 0) AS BIGINT) AS amount \
+                     FROM opportunities o JOIN opportunity_history h ON h.opportunity_id = o.id \
+                     WHERE h.id = (SELECT h2.id FROM opportunity_history h2 WHERE h2.opportunity_id = o.id AND h2.at <= ",
+                );
+                s.bind(format!("{d}T23:59:59.999999Z")).push(" ORDER BY h2.at DESC, h2.id DESC LIMIT 1)");
+                s
+            }
+        };
+        push_scope_bare(&mut s, caller);
+        push_org(&mut s, org);
+        if let Some(o) = owner {
+            s.push(" AND o.owner_id = (SELECT id FROM users WHERE username = ").bind(o).push(")");
         }
+        s.push(if as_of.is_some() { " GROUP BY h.stage" } else { " GROUP BY o.stage" });
+        s.query().fetch_all(&db.pool).await?
     };
-    push_scope_bare(&mut s, caller);
-    if let Some(o) = q.owner.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-        s.push(" AND o.owner_id = (SELECT id FROM users WHERE username = ").bind(o).push(")");
-    }
-    s.push(if as_of.is_some() { " GROUP BY h.stage" } else { " GROUP BY o.stage" });
-    let rows = s.query().fetch_all(&db.pool).await?;
     let mut stages = vec![];
     let mut pipeline = 0i64;
     for st in Stage::ALL {

@@ -89,6 +89,11 @@ impl Db {
                         // Our statements are prepared once per connection; planning the joined
                         // list query anew on every request cost more than running it (BENCHMARKS.md).
                         conn.execute("SET plan_cache_mode = force_generic_plan").await?;
+                        // The data of a KAM database lives in memory or on SSD: a random page
+                        // read costs about what a sequential one does. With the default (4) the
+                        // generic plans hashed whole tables instead of following an index from a
+                        // user's few rows (BENCHMARKS.md, "Opportunities on l3-60k").
+                        conn.execute("SET random_page_cost = 1.1").await?;
                     }
                     if backend == Backend::Sqlite {
                         // WAL: readers never block the writer. synchronous=NORMAL: a commit is

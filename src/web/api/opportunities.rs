@@ -21,7 +21,7 @@ pub fn routes(api: Api) -> Api {
     let api = route!(api, POST "/api/v1/opportunities/{id}/stage", "Move to another stage by the funnel's rules", "opportunities", [], true, stage);
     let api = route!(api, POST "/api/v1/opportunities/{id}/checklist", "Check or uncheck an exit criterion: {item, checked, version}", "opportunities", [], true, check);
     let api = route!(api, GET "/api/v1/opportunities/{id}/history", "Every change of stage, amount and expected date", "opportunities", [], false, history);
-    let api = route!(api, GET "/api/v1/reports/funnel", "The funnel by stage in scope, now or as it stood on a date", "reports", ["as_of", "owner"], false, funnel);
+    let api = route!(api, GET "/api/v1/reports/funnel", "The funnel by stage in scope, now or as it stood on a date", "reports", ["as_of", "owner", "org"], false, funnel);
     let api = route!(api, PUT "/api/v1/quotas", "Set one month's quota: {month: YYYY-MM, owner|org, amount}", "quotas", [], true, set_quota);
     let api = route!(api, POST "/api/v1/quotas/import",
         "Set quotas from a CSV or XLSX file (columns 月份/month, 用户名/owner or 组织/org, 指标/amount); all rows or none",
@@ -157,7 +157,11 @@ async fn history(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>) -
 
 async fn funnel(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {
     let p = query_pairs(raw);
-    let fq = FunnelQuery { as_of: q(&p, "as_of").map(str::to_string), owner: q(&p, "owner").map(str::to_string) };
+    let fq = FunnelQuery {
+        as_of: q(&p, "as_of").map(str::to_string),
+        owner: q(&p, "owner").map(str::to_string),
+        org: q(&p, "org").map(str::to_string),
+    };
     Ok(Json(opps::funnel(&s.app.db, &c.ctx.caller, &fq).await.map_err(fail(c.lang))?).into_response())
 }
 

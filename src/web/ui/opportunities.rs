@@ -336,7 +336,7 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
     let get = |k: &str| q(&p, k).unwrap_or("").to_string();
     let (qv, stage, owner, sort) = (get("q"), get("stage"), get("owner"), get("sort"));
     let open = matches!(q(&p, "open"), Some("1" | "true"));
-    let mut f = Filter {
+    let f = Filter {
         q: Some(qv.clone()),
         stage: Some(stage.clone()),
         owner: Some(owner.clone()),
@@ -348,10 +348,6 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
     };
     let db = &s.app.db;
     let caller = &ui.ctx.caller;
-    let n = match opps::count(db, caller, &f).await {
-        Ok(n) => n,
-        Err(e) => return fail_page(&ui, e),
-    };
     let mut rows = vec![];
     let mut columns = vec![];
     let mut next_href = None;
@@ -362,25 +358,32 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
         ("open", if open { "1" } else { "" }),
         ("sort", &sort),
     ]);
+    let n;
     if board {
-        // Each column: the first 50 of its stage by expected date (open stages, then won/lost
-        // unless "open only").
+        // Each column: the first 50 of its stage in the list's order (open stages, then
+        // won/lost unless "open only"); its count and total cover the whole stage.
         let shown: Vec<Stage> = if open { OPEN.to_vec() } else { Stage::ALL.to_vec() };
-        for st in shown.into_iter().filter(|s| stage.is_empty() || s.code() == stage) {
-            f.stage = Some(st.code().to_string());
-            f.cursor = None;
-            f.limit = Some(50);
-            match tokio::try_join!(opps::list(db, caller, &f), opps::totals(db, caller, &f)) {
-                Ok((page, (count, amount))) => columns.push(Column {
-                    stage: st.code(),
-                    cards: page.items,
-                    count,
-                    total: crate::domain::money::display_fen(amount),
-                }),
-                Err(e) => return fail_page(&ui, e),
+        let shown: Vec<Stage> = shown.into_iter().filter(|s| stage.is_empty() || s.code() == stage).collect();
+        match opps::board(db, caller, &f, &shown, 50).await {
+            Ok(cols) => {
+                n = cols.iter().map(|c| c.count).sum();
+                columns = cols
+                    .into_iter()
+                    .map(|c| Column {
+                        stage: c.stage,
+                        cards: c.cards,
+                        count: c.count,
+                        total: crate::domain::money::display_fen(c.amount),
+                    })
+                    .collect();
             }
+            Err(e) => return fail_page(&ui, e),
         }
     } else {
+        n = match opps::count(db, caller, &f).await {
+            Ok(n) => n,
+            Err(e) => return fail_page(&ui, e),
+        };
         match opps::list(db, caller, &f).await {
             Ok(page) => {
                 next_href = page.next_cursor.map(|c| format!("/opportunities?{base}&cursor={c}"));
@@ -671,7 +674,11 @@ struct FunnelPage {
 
 async fn funnel_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
     let p = query_pairs(raw);
-    let fq = FunnelQuery { as_of: q(&p, "as_of").map(str::to_string), owner: q(&p, "owner").map(str::to_string) };
+    let fq = FunnelQuery {
+        as_of: q(&p, "as_of").map(str::to_string),
+        owner: q(&p, "owner").map(str::to_string),
+        org: q(&p, "org").map(str::to_string),
+    };
     let funnel = match opps::funnel(&s.app.db, &ui.ctx.caller, &fq).await {
         Ok(f) => f,
         Err(e) => return fail_page(&ui, e),
