@@ -18,6 +18,7 @@ pub mod opportunities;
 pub mod org;
 pub mod pool;
 pub mod quotas;
+pub mod reports;
 pub mod reviews;
 pub mod sql;
 pub mod totals;

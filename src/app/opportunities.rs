@@ -179,7 +179,7 @@ fn push_reach(s: &mut Sql, caller: &Caller) {
 }
 
 /// The scope without joining accounts (aggregates): live opportunities of live accounts.
-fn push_scope_bare(s: &mut Sql, caller: &Caller) {
+pub(crate) fn push_scope_bare(s: &mut Sql, caller: &Caller) {
     s.push(" AND o.deleted_at IS NULL AND o.account_id NOT IN (SELECT id FROM accounts WHERE deleted_at IS NOT NULL)");
     push_reach(s, caller);
 }
@@ -1033,43 +1033,56 @@ fn push_org(s: &mut Sql, org: OrgFilter) {
 /// `(stage, count, counted amount)` rows of the funnel now, from the totals kept per account
 /// and per region (`totals`): HQ adds up the region rows; a scoped caller the rows of the
 /// accounts they see, plus their own and their team's opportunities on accounts they do not.
-async fn funnel_from_totals(db: &Db, caller: &Caller, org: OrgFilter) -> Result<Vec<AnyRow>> {
+async fn funnel_from_totals(db: &Db, caller: &Caller, org: OrgFilter, by_region: bool) -> Result<Vec<AnyRow>> {
+    // With `by_region`, rows per (region, stage); `region_id` 0: accounts without a region.
+    let (key, group) = if by_region { ("region_id, ", "region_id, ") } else { ("", "") };
     let mut s;
     match caller.reach() {
         Reach::All => {
-            s = Sql::new(
-                "SELECT stage, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(amount) AS BIGINT) AS amount \
-                 FROM opportunity_region_totals",
-            );
+            s = Sql::new(&format!(
+                "SELECT {key}stage, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(amount) AS BIGINT) AS amount \
+                 FROM opportunity_region_totals"
+            ));
             if let OrgFilter::Region(id) = org {
                 s.push(" WHERE region_id = ").bind(id);
             }
-            s.push(" GROUP BY stage");
+            s.push(&format!(" GROUP BY {group}stage"));
         }
         Reach::Nothing => return Ok(vec![]),
         Reach::Own | Reach::Reports | Reach::OrgSubtree => {
             let u = caller.user_id;
-            s = Sql::new(
-                "SELECT stage, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(amount) AS BIGINT) AS amount FROM (\
-                 SELECT t.stage AS stage, t.n AS n, t.amount AS amount FROM opportunity_totals t WHERE t.account_id IN ",
-            );
+            s = Sql::new(&format!(
+                "SELECT {key}stage, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(amount) AS BIGINT) AS amount FROM (\
+                 SELECT t.region_id AS region_id, t.stage AS stage, t.n AS n, t.amount AS amount \
+                 FROM opportunity_totals t WHERE t.account_id IN "
+            ));
             super::visibility::push_visible(&mut s, u);
             if let OrgFilter::Region(id) = org {
                 s.push(" AND t.region_id = ").bind(id);
             }
             // Driven from the caller's own and team opportunities (few), by id.
-            s.push(" UNION ALL SELECT o.stage, 1, ").push(totals::COUNTED);
+            s.push(" UNION ALL SELECT COALESCE(a.region_id, 0), o.stage, 1, ").push(totals::COUNTED);
             s.push(" FROM (SELECT x.id FROM opportunities x WHERE x.owner_id = ").bind(u);
             s.push(" UNION SELECT opportunity_id FROM opportunity_team WHERE user_id = ").bind(u);
-            s.push(") mine JOIN opportunities o ON o.id = mine.id WHERE o.deleted_at IS NULL");
-            s.push(" AND NOT EXISTS (SELECT 1 FROM accounts d WHERE d.id = o.account_id AND d.deleted_at IS NOT NULL)");
+            s.push(") mine JOIN opportunities o ON o.id = mine.id JOIN accounts a ON a.id = o.account_id");
+            s.push(" WHERE o.deleted_at IS NULL AND a.deleted_at IS NULL");
             s.push(" AND NOT EXISTS (SELECT 1 FROM account_visibility v WHERE v.user_id = ").bind(u);
             s.push(" AND v.account_id = o.account_id)");
             push_org(&mut s, org);
-            s.push(") f GROUP BY stage");
+            s.push(&format!(") f GROUP BY {group}stage"));
         }
     }
     Ok(s.query().fetch_all(&db.pool).await?)
+}
+
+/// The funnel now per region in the caller's scope: `(region_id, stage, count, counted amount)`,
+/// region 0 for accounts without one.
+pub async fn funnel_by_region(db: &Db, caller: &Caller) -> Result<Vec<(i64, String, i64, i64)>> {
+    funnel_from_totals(db, caller, OrgFilter::All, true)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("region_id")?, r.try_get("stage")?, r.try_get("n")?, r.try_get("amount")?)))
+        .collect()
 }
 
 /// The funnel by stage in the caller's scope: now, or as it stood at the end of `as_of`
@@ -1082,7 +1095,7 @@ pub async fn funnel(db: &Db, caller: &Caller, q: &FunnelQuery) -> Result<Funnel>
     let org = org_filter(db, q.org.as_deref()).await?;
     let owner = q.owner.as_deref().map(str::trim).filter(|v| !v.is_empty());
     let rows = if as_of.is_none() && owner.is_none() && matches!(org, OrgFilter::All | OrgFilter::Region(_)) {
-        funnel_from_totals(db, caller, org).await?
+        funnel_from_totals(db, caller, org, false).await?
     } else {
         let mut s = match &as_of {
             None => Sql::new(&format!(

@@ -5,9 +5,11 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::{fail, id_of, q, q_i64, query_pairs, route, Api, ApiResult};
+use super::{export_response, fail, id_of, q, q_i64, query_pairs, route, Api, ApiResult};
+use crate::app::export::Table;
 use crate::app::input::Input;
 use crate::app::opportunities::{self as opps, Filter, FunnelQuery, StageMove};
+use crate::app::reports;
 use crate::domain::DomainError;
 use crate::web::auth::{ApiCtx, JsonBody};
 use crate::web::AppState;
@@ -21,14 +23,20 @@ pub fn routes(api: Api) -> Api {
     let api = route!(api, POST "/api/v1/opportunities/{id}/stage", "Move to another stage by the funnel's rules", "opportunities", [], true, stage);
     let api = route!(api, POST "/api/v1/opportunities/{id}/checklist", "Check or uncheck an exit criterion: {item, checked, version}", "opportunities", [], true, check);
     let api = route!(api, GET "/api/v1/opportunities/{id}/history", "Every change of stage, amount and expected date", "opportunities", [], false, history);
-    let api = route!(api, GET "/api/v1/reports/funnel", "The funnel by stage in scope, now or as it stood on a date", "reports", ["as_of", "owner", "org"], false, funnel);
+    let api = route!(api, GET "/api/v1/reports/funnel", "The funnel by stage in scope, now or as it stood on a date", "reports", ["as_of", "owner", "org", "format"], false, funnel);
     let api = route!(api, PUT "/api/v1/quotas", "Set one month's quota: {month: YYYY-MM, owner|org, amount}", "quotas", [], true, set_quota);
     let api = route!(api, POST "/api/v1/quotas/import",
         "Set quotas from a CSV or XLSX file (columns 月份/month, 用户名/owner or 组织/org, 指标/amount); all rows or none",
         "quotas", [], false, import_quotas);
     let api = route!(api, GET "/api/v1/reports/v-value",
         "Quota, booked, remaining, pipeline and V value per person, team and region (?period=YYYY-MM|YYYY-Qn|YYYY)",
-        "reports", ["period", "owner"], false, v_value);
+        "reports", ["period", "owner", "format"], false, v_value);
+    let api = route!(api, GET "/api/v1/reports/regions",
+        "Sales progress and pipeline by region (各大区销售进度与商机分析): quota, booked, remaining, V value, funnel by stage (?period=)",
+        "reports", ["period", "format"], false, regions);
+    let api = route!(api, GET "/api/v1/reports/monthly",
+        "Monthly order forecast (每月定单预测): booked, open pipeline, weighted, commit and best case per month",
+        "reports", ["owner", "format"], false, monthly);
     let api = route!(api, POST "/api/v1/forecasts",
         "Submit the caller's 4-week forecast: {lines: [{week (Monday), commit, best_case}]} for this week and the three after",
         "forecast", [], true, submit_forecast);
@@ -36,7 +44,7 @@ pub fn routes(api: Api) -> Api {
         "A manager's adjustment of one week: {owner, week, commit, best_case, reason}", "forecast", [], true, adjust_forecast);
     let api = route!(api, GET "/api/v1/reports/forecast",
         "Per person: the prefill from opportunities, this and last week's submissions, adjustments, accuracy over eight weeks",
-        "reports", ["owner"], false, forecast_report);
+        "reports", ["owner", "format"], false, forecast_report);
     let api = route!(api, GET "/api/v1/reports/one-on-one",
         "The manager's weekly 1×1 review of one salesperson (?owner=USERNAME)", "reports", ["owner"], false, one_on_one);
     route!(api, GET "/api/v1/me/today", "The caller's day: this month's figures, next steps due, deals past their date", "me", [], false, today)
@@ -54,10 +62,36 @@ async fn import_quotas(State(s): State<AppState>, c: ApiCtx, body: axum::body::B
     Ok((status, Json(r)).into_response())
 }
 
+/// A report as JSON, or with `?format=csv|xlsx` as that download (column keys as headers).
+fn report<T: serde::Serialize>(
+    c: &ApiCtx,
+    p: &[(String, String)],
+    v: T,
+    table: impl FnOnce(&T) -> Table,
+    name: &str,
+) -> ApiResult {
+    match q(p, "format") {
+        None | Some("json") => Ok(Json(v).into_response()),
+        Some(f) => export_response(&table(&v), Some(f), None, name).map_err(fail(c.lang)),
+    }
+}
+
 async fn v_value(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {
     let p = query_pairs(raw);
     let r = crate::app::quotas::v_report(&s.app.db, &c.ctx.caller, q(&p, "period"), q(&p, "owner")).await;
-    Ok(Json(r.map_err(fail(c.lang))?).into_response())
+    report(&c, &p, r.map_err(fail(c.lang))?, reports::v_value_table, "v-value")
+}
+
+async fn regions(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {
+    let p = query_pairs(raw);
+    let r = reports::regions(&s.app.db, &c.ctx.caller, q(&p, "period")).await.map_err(fail(c.lang))?;
+    report(&c, &p, r, reports::regions_table, "regions")
+}
+
+async fn monthly(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {
+    let p = query_pairs(raw);
+    let r = reports::monthly(&s.app.db, &c.ctx.caller, q(&p, "owner")).await.map_err(fail(c.lang))?;
+    report(&c, &p, r, reports::monthly_table, "monthly-forecast")
 }
 
 async fn today(State(s): State<AppState>, c: ApiCtx) -> ApiResult {
@@ -162,7 +196,8 @@ async fn funnel(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -
         owner: q(&p, "owner").map(str::to_string),
         org: q(&p, "org").map(str::to_string),
     };
-    Ok(Json(opps::funnel(&s.app.db, &c.ctx.caller, &fq).await.map_err(fail(c.lang))?).into_response())
+    let f = opps::funnel(&s.app.db, &c.ctx.caller, &fq).await.map_err(fail(c.lang))?;
+    report(&c, &p, f, reports::funnel_table, "funnel")
 }
 
 async fn submit_forecast(State(s): State<AppState>, c: ApiCtx, JsonBody(body): JsonBody) -> ApiResult {
@@ -201,7 +236,10 @@ async fn adjust_forecast(State(s): State<AppState>, c: ApiCtx, JsonBody(body): J
 async fn forecast_report(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {
     let p = query_pairs(raw);
     let items = crate::app::forecasts::report(&s.app.db, &c.ctx.caller, q(&p, "owner")).await.map_err(fail(c.lang))?;
-    Ok(Json(json!({ "items": items })).into_response())
+    match q(&p, "format") {
+        None | Some("json") => Ok(Json(json!({ "items": items })).into_response()),
+        Some(f) => export_response(&reports::forecast_table(&items), Some(f), None, "forecast").map_err(fail(c.lang)),
+    }
 }
 
 async fn one_on_one(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {

@@ -8,6 +8,7 @@ pub use imports::reason as import_reason;
 mod merge;
 mod opportunities;
 mod relmap;
+mod reports;
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .merge(imports::routes())
         .merge(merge::routes())
         .merge(opportunities::routes())
+        .merge(reports::routes())
 }
 
 /// What every page's frame needs: language, who is signed in, the CSRF token, the nav.

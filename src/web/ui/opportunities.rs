@@ -667,6 +667,9 @@ struct FunnelPage {
     l: Layout,
     as_of: String,
     owner: String,
+    org: String,
+    /// The filter as a query string, for the export links.
+    filter_qs: String,
     funnel: Funnel,
     bars: Vec<Bar>,
     height: i64,
@@ -701,9 +704,12 @@ async fn funnel_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQue
         })
         .collect();
     let l = Layout::new(&ui, "funnel", ui.lang.t("funnel.title"));
+    let (as_of, owner, org) = (fq.as_of.unwrap_or_default(), fq.owner.unwrap_or_default(), fq.org.unwrap_or_default());
     render(&FunnelPage {
-        as_of: fq.as_of.unwrap_or_default(),
-        owner: fq.owner.unwrap_or_default(),
+        filter_qs: enc(&[("as_of", &as_of), ("owner", &owner), ("org", &org)]),
+        as_of,
+        owner,
+        org,
         height: bars.len() as i64 * 28,
         bars,
         funnel,
