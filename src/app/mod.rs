@@ -2,6 +2,7 @@
 //! caller's right to act, changes the data, writes its audit rows, and commits. The web UI,
 //! the JSON API and the CLI all call these functions and nothing below them.
 pub mod accounts;
+pub mod activities;
 pub mod audit;
 pub mod auth;
 pub mod bulk;

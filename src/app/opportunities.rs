@@ -373,7 +373,7 @@ pub async fn totals(db: &Db, caller: &Caller, f: &Filter) -> Result<(i64, i64)> 
     Ok((r.try_get("n")?, r.try_get("amount")?))
 }
 
-async fn fetch_scoped(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> Result<OpportunityView> {
+pub(crate) async fn fetch_scoped(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> Result<OpportunityView> {
     load(conn, Some(caller), id).await
 }
 

@@ -24,10 +24,13 @@ pub struct UserView {
     pub sales_type: Option<String>,
     pub active: bool,
     pub locale: String,
+    /// IANA name; days and weeks of activity counts are this user's (Asia/Shanghai by default).
+    pub time_zone: String,
     pub version: i64,
 }
 
-const SELECT: &str = "SELECT u.id, u.username, u.display_name, u.role, u.sales_type, u.active, u.locale, u.version, \
+const SELECT: &str =
+    "SELECT u.id, u.username, u.display_name, u.role, u.sales_type, u.active, u.locale, u.time_zone, u.version, \
     o.code AS org_code, o.name AS org_name, m.username AS manager_username \
     FROM users u JOIN org_units o ON o.id = u.org_unit_id LEFT JOIN users m ON m.id = u.manager_id";
 
@@ -43,6 +46,7 @@ fn view(r: &sqlx::any::AnyRow) -> Result<UserView> {
         sales_type: r.try_get("sales_type")?,
         active: r.try_get::<i64, _>("active")? == 1,
         locale: r.try_get("locale")?,
+        time_zone: r.try_get("time_zone")?,
         version: r.try_get("version")?,
     })
 }
@@ -196,7 +200,7 @@ pub async fn create(db: &Db, ctx: &Ctx, inp: &Input) -> Result<UserView> {
 pub async fn update(db: &Db, ctx: &Ctx, username: &str, inp: &Input) -> Result<UserView> {
     ctx.require_admin()?;
     inp.check_keys(
-        &["display_name", "role", "org_unit", "manager", "sales_type"],
+        &["display_name", "role", "org_unit", "manager", "sales_type", "time_zone"],
         &["username", "active", "password", "id"],
     )?;
     let before = get(db, username).await?;
@@ -216,6 +220,12 @@ pub async fn update(db: &Db, ctx: &Ctx, username: &str, inp: &Input) -> Result<U
     if let Some(v) = inp.get("role") {
         if let Some(r) = e.take("role", v.ok_or("required").and_then(Role::parse)) {
             role = r.code().to_string();
+        }
+    }
+    let mut time_zone = before.time_zone.clone();
+    if let Some(v) = inp.get("time_zone") {
+        if let Some(tz) = e.take("time_zone", v.ok_or("required").and_then(crate::domain::activity::parse_tz)) {
+            time_zone = tz.name().to_string();
         }
     }
     if let Some(v) = inp.get("sales_type") {
@@ -243,7 +253,7 @@ pub async fn update(db: &Db, ctx: &Ctx, username: &str, inp: &Input) -> Result<U
     };
     let mut s = super::sql::Sql::new("UPDATE users SET version = version + 1, updated_at = ");
     s.bind(now()).push(", display_name = ").bind(display).push(", role = ").bind(role);
-    s.push(", sales_type = ").bind(sales_type);
+    s.push(", sales_type = ").bind(sales_type).push(", time_zone = ").bind(time_zone);
     if let Some(o) = org {
         s.push(", org_unit_id = ").bind(o);
     }
@@ -345,6 +355,29 @@ pub async fn set_password(db: &Db, ctx: &Ctx, username: &str, password: &str) ->
         .execute(tx.conn())
         .await?;
     audit::record(&mut tx, ctx, "user", username, "password", None, None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The caller's own time zone (IANA name, e.g. Asia/Shanghai): their days and weeks.
+pub async fn set_time_zone(db: &Db, ctx: &Ctx, time_zone: &str) -> Result<()> {
+    let tz = crate::domain::activity::parse_tz(time_zone).map_err(|c| Error::invalid("time_zone", c))?;
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE users SET time_zone = $1 WHERE id = $2")
+        .bind(tz.name())
+        .bind(ctx.caller.user_id)
+        .execute(tx.conn())
+        .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        "user",
+        &ctx.caller.username,
+        "time_zone",
+        None,
+        Some(&json!({"time_zone": tz.name()})),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -14,6 +14,7 @@ pub fn routes(api: Api) -> Api {
     let api = route!(api, GET "/api/v1/me", "Who am I", "me", [], false, me);
     let api = route!(api, GET "/api/v1/me/tokens", "My API tokens (never their secrets)", "me", [], false, tokens);
     let api = route!(api, POST "/api/v1/me/tokens", "Create an API token; the secret is shown once", "me", [], true, create_token);
+    let api = route!(api, PUT "/api/v1/me/time-zone", "Set my time zone: {time_zone: \"Asia/Shanghai\"}", "me", [], true, set_time_zone);
     route!(api, DELETE "/api/v1/me/tokens/{id}", "Revoke one of my API tokens", "me", [], false, revoke)
 }
 
@@ -40,4 +41,10 @@ async fn revoke(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>) ->
     let id = id_of(&id).map_err(fail(c.lang))?;
     auth::revoke_token(&s.app.db, &c.ctx, id).await.map_err(fail(c.lang))?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn set_time_zone(State(s): State<AppState>, c: ApiCtx, JsonBody(body): JsonBody) -> ApiResult {
+    let tz = body.get("time_zone").and_then(serde_json::Value::as_str).unwrap_or("");
+    crate::app::users::set_time_zone(&s.app.db, &c.ctx, tz).await.map_err(fail(c.lang))?;
+    Ok(axum::http::StatusCode::NO_CONTENT.into_response())
 }

@@ -1,6 +1,7 @@
 //! The JSON API. Every route is registered through [`Api`], which records its documentation,
 //! so /api/openapi.json is generated from the routes themselves and cannot miss one.
 mod accounts;
+mod activities;
 mod admin;
 mod contacts;
 pub mod documents;
@@ -82,6 +83,7 @@ pub fn routes() -> (Router<AppState>, Vec<Doc>) {
     let api = me::routes(api);
     let api = merge::routes(api);
     let api = opportunities::routes(api);
+    let api = activities::routes(api);
     (api.router, api.docs)
 }
 
