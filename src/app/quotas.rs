@@ -496,6 +496,10 @@ pub struct Daily {
     pub figures: Figures,
     pub next_steps_due: Vec<super::opportunities::OpportunityView>,
     pub overdue_deals: Vec<super::opportunities::OpportunityView>,
+    /// Effective visits and calls today and this week against the targets.
+    pub visits: super::activities::Progress,
+    /// Visits waiting for their follow-up contact, due and overdue.
+    pub follow_ups: Vec<super::activities::FollowUp>,
 }
 
 pub async fn daily(db: &Db, caller: &Caller) -> Result<Daily> {
@@ -517,5 +521,7 @@ pub async fn daily(db: &Db, caller: &Caller) -> Result<Daily> {
     let next_steps_due =
         mine.iter().filter(|o| o.next_step_due.as_deref().is_some_and(|d| d <= today.as_str())).cloned().collect();
     let overdue_deals = mine.into_iter().filter(|o| o.expected_close.as_str() < today.as_str()).collect();
-    Ok(Daily { figures, next_steps_due, overdue_deals })
+    let visits = super::activities::progress(db, caller).await?;
+    let follow_ups = super::activities::follow_ups(db, caller, None).await?;
+    Ok(Daily { figures, next_steps_due, overdue_deals, visits, follow_ups })
 }

@@ -43,6 +43,10 @@ pub struct OneOnOne {
     pub forecast: PersonForecast,
     pub overdue_next_steps: Vec<OpportunityView>,
     pub overdue_deals: Vec<OpportunityView>,
+    /// This week's visits and calls against the targets.
+    pub visits: Option<super::activities::PersonWeek>,
+    /// Visits still waiting for their follow-up contact (due and overdue).
+    pub follow_ups: Vec<super::activities::FollowUp>,
 }
 
 /// The review of `owner` for a caller who may see them (else 404): the last seven days.
@@ -126,5 +130,7 @@ pub async fn one_on_one(db: &Db, caller: &Caller, owner: &str) -> Result<OneOnOn
         forecast,
         overdue_next_steps,
         overdue_deals,
+        visits: super::activities::stats(db, caller, None).await?.people.into_iter().find(|p| p.username == owner),
+        follow_ups: super::activities::follow_ups(db, caller, Some(owner)).await?,
     })
 }
