@@ -460,10 +460,23 @@ async fn derive(tx: &mut WriteTx, id: i64, owner_id: i64, tz: Tz, d: &Data) -> R
     .bind(day.format("%Y-%m-%d").to_string())
     .bind(act::monday(day).format("%Y-%m-%d").to_string())
     .bind(effective as i64)
-    .bind(follow_up)
+    .bind(follow_up.clone())
     .bind(id)
     .execute(tx.conn())
     .await?;
+    if follow_up.is_some() {
+        // Recorded after the fact: a later contact on the account already answered it.
+        sqlx::query(
+            "UPDATE activities SET followed_up_by = (SELECT l.id FROM activities l WHERE l.account_id = $1 \
+             AND l.status = 'done' AND l.deleted_at IS NULL AND l.occurred_at > $2 ORDER BY l.occurred_at, l.id LIMIT 1) \
+             WHERE id = $3 AND followed_up_by IS NULL",
+        )
+        .bind(d.account_id)
+        .bind(ts(d.occurred_at.unwrap_or_else(Utc::now)))
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    }
     if d.status == Status::Done {
         // This contact answers the account's earlier visits still waiting for a follow-up.
         sqlx::query(

@@ -25,6 +25,7 @@ pub const MOVED: &[&str] = &["contacts", "documents", "opportunities", "activiti
 fn entity_of(table: &str) -> &str {
     match table {
         "opportunities" => "opportunity",
+        "activities" => "activity",
         t => t.strip_suffix('s').unwrap_or(t),
     }
 }
