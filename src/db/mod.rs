@@ -161,7 +161,15 @@ impl Db {
             Backend::Sqlite => Some(self.write_lock.clone().lock_owned().await),
             Backend::Postgres => None,
         };
-        let tx = self.pool.begin().await?;
+        // SQLite: IMMEDIATE takes the database's write lock at the start. A deferred transaction
+        // that read first could not write once a write outside it (a token's or session's
+        // last-use time, on the pool) had committed meanwhile: SQLite refuses that upgrade
+        // (SQLITE_BUSY_SNAPSHOT) without waiting. Holding the lock from the start, such small
+        // writes wait for the transaction instead.
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         Ok(WriteTx { tx, _guard: guard, backend: self.backend })
     }
 
