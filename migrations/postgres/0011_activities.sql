@@ -40,6 +40,7 @@ CREATE INDEX activities_owner_week ON activities(owner_id, week, local_day, stat
 CREATE INDEX activities_account ON activities(account_id, occurred_at) WHERE deleted_at IS NULL;
 CREATE INDEX activities_follow_up ON activities(owner_id, follow_up_due) WHERE follow_up_due IS NOT NULL AND followed_up_by IS NULL AND deleted_at IS NULL;
 CREATE INDEX activities_opportunity ON activities(opportunity_id) WHERE opportunity_id IS NOT NULL;
+CREATE INDEX activities_planned ON activities(owner_id, planned_at) WHERE planned_at IS NOT NULL AND deleted_at IS NULL;
 
 -- The contacts met, and the attitude (supporter / neutral / opponent) the record noted for each.
 CREATE TABLE activity_contacts (

@@ -695,11 +695,15 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: i64, version: Option<i64>) -> Result
         .bind(id)
         .execute(tx.conn())
         .await?;
-    // Follow-ups it answered are open again.
-    sqlx::query("UPDATE activities SET followed_up_by = NULL WHERE followed_up_by = $1")
-        .bind(id)
-        .execute(tx.conn())
-        .await?;
+    // Follow-ups it answered go to the next later contact on the account, or are open again.
+    sqlx::query(
+        "UPDATE activities SET followed_up_by = (SELECT l.id FROM activities l WHERE l.account_id = activities.account_id \
+         AND l.status = 'done' AND l.deleted_at IS NULL AND l.occurred_at > activities.occurred_at \
+         ORDER BY l.occurred_at, l.id LIMIT 1) WHERE followed_up_by = $1",
+    )
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
     audit::record(&mut tx, ctx, "activity", &id.to_string(), "delete", Some(&j(&before)), None).await?;
     tx.commit().await?;
     Ok(())
@@ -912,6 +916,34 @@ pub struct VisitStats {
     pub regions: Vec<GroupWeek>,
 }
 
+/// `(owner, status)` of the activities planned for the week of `monday` in each owner's own
+/// zone: read over a window a day wider on each side, then kept by the owner's local week.
+async fn planned_in_week(
+    conn: &mut sqlx::AnyConnection,
+    ps: &[Person],
+    monday: NaiveDate,
+) -> Result<Vec<(i64, String)>> {
+    if ps.is_empty() {
+        return Ok(vec![]);
+    }
+    let from = ts(act::day_bounds(monday - Duration::days(1), chrono_tz::UTC).0);
+    let to = ts(act::day_bounds(monday + Duration::days(8), chrono_tz::UTC).0);
+    let ids: Vec<i64> = ps.iter().map(|p| p.id).collect();
+    let mut s = Sql::new("SELECT owner_id, planned_at, status FROM activities WHERE owner_id IN (");
+    s.bind_list(&ids).push(") AND planned_at IS NOT NULL AND deleted_at IS NULL AND planned_at >= ").bind(from);
+    s.push(" AND planned_at < ").bind(to);
+    let mut out = vec![];
+    for r in s.query().fetch_all(&mut *conn).await? {
+        let owner: i64 = r.try_get("owner_id")?;
+        let Some(tz) = ps.iter().find(|p| p.id == owner).map(|p| p.time_zone) else { continue };
+        let Some(at) = r.try_get::<String, _>("planned_at").ok().as_deref().and_then(parse_ts) else { continue };
+        if act::monday(act::local_day(at, tz)) == monday {
+            out.push((owner, r.try_get("status")?));
+        }
+    }
+    Ok(out)
+}
+
 /// Who visited whom this week: per person, team and region, by day, against the targets. The
 /// week is the given Monday's (default: the caller's current week).
 pub async fn stats(db: &Db, caller: &Caller, week: Option<&str>) -> Result<VisitStats> {
@@ -922,30 +954,28 @@ pub async fn stats(db: &Db, caller: &Caller, week: Option<&str>) -> Result<Visit
     let days: Vec<String> = (0..7).map(|i| day(monday + Duration::days(i))).collect();
     let ids: Vec<i64> = ps.iter().map(|p| p.id).collect();
     let mut s = Sql::new(
-        "SELECT owner_id, local_day, status, COUNT(*) AS n, SUM(effective) AS eff, \
-         SUM(CASE WHEN kind IN ('phone', 'ob_call', 'ib_call') THEN 1 ELSE 0 END) AS calls, \
-         SUM(CASE WHEN planned_at IS NOT NULL THEN 1 ELSE 0 END) AS planned \
+        "SELECT owner_id, local_day, COUNT(*) AS n, CAST(SUM(effective) AS BIGINT) AS eff, \
+         CAST(SUM(CASE WHEN kind IN ('phone', 'ob_call', 'ib_call') THEN 1 ELSE 0 END) AS BIGINT) AS calls \
          FROM activities WHERE week = ",
     );
-    s.bind(day(monday)).push(" AND deleted_at IS NULL AND owner_id IN (").bind_list(&ids).push(")");
-    s.push(" GROUP BY owner_id, local_day, status");
+    s.bind(day(monday)).push(" AND status = 'done' AND deleted_at IS NULL AND owner_id IN (").bind_list(&ids).push(")");
+    s.push(" GROUP BY owner_id, local_day");
     let rows = s.query().fetch_all(&mut *conn).await?;
     let mut counts: HashMap<i64, (BTreeMap<String, DayCount>, i64, i64)> = HashMap::new();
     for r in &rows {
         let owner: i64 = r.try_get("owner_id")?;
         let d: String = r.try_get("local_day")?;
-        let status: String = r.try_get("status")?;
-        let n: i64 = r.try_get("n")?;
-        let planned: i64 = r.try_get::<Option<i64>, _>("planned")?.unwrap_or(0);
         let e = counts.entry(owner).or_default();
-        e.1 += planned;
-        if status == "done" {
-            e.2 += planned;
-            let c = e.0.entry(d.clone()).or_insert_with(|| DayCount { day: d, ..Default::default() });
-            c.done += n;
-            c.effective += r.try_get::<Option<i64>, _>("eff")?.unwrap_or(0);
-            c.calls += r.try_get::<Option<i64>, _>("calls")?.unwrap_or(0);
-        }
+        let c = e.0.entry(d.clone()).or_insert_with(|| DayCount { day: d, ..Default::default() });
+        c.done += r.try_get::<i64, _>("n")?;
+        c.effective += r.try_get::<Option<i64>, _>("eff")?.unwrap_or(0);
+        c.calls += r.try_get::<Option<i64>, _>("calls")?.unwrap_or(0);
+    }
+    // Planned visits belong to the week they were planned for (in each owner's zone), done or not.
+    for (owner, status) in planned_in_week(&mut conn, &ps, monday).await? {
+        let e = counts.entry(owner).or_default();
+        e.1 += 1;
+        e.2 += (status == "done") as i64;
     }
     let mut targets: HashMap<String, Targets> = HashMap::new();
     for st in ["ae", "sr"] {
@@ -1066,8 +1096,8 @@ pub async fn progress(db: &Db, caller: &Caller) -> Result<Progress> {
         .try_get("sales_type")?;
     let targets = targets_for(&mut conn, st.as_deref()).await?;
     let rows = sqlx::query(
-        "SELECT local_day, COUNT(*) AS n, SUM(effective) AS eff, \
-         SUM(CASE WHEN kind IN ('phone', 'ob_call', 'ib_call') THEN 1 ELSE 0 END) AS calls \
+        "SELECT local_day, COUNT(*) AS n, CAST(SUM(effective) AS BIGINT) AS eff, \
+         CAST(SUM(CASE WHEN kind IN ('phone', 'ob_call', 'ib_call') THEN 1 ELSE 0 END) AS BIGINT) AS calls \
          FROM activities WHERE owner_id = $1 AND week = $2 AND status = 'done' AND deleted_at IS NULL GROUP BY local_day",
     )
     .bind(caller.user_id)
@@ -1228,11 +1258,13 @@ async fn plan_of(conn: &mut sqlx::AnyConnection, p: &Person, monday: NaiveDate) 
             .bind(day(monday))
             .fetch_optional(&mut *conn)
             .await?;
+    // The visits planned for that week in the owner's zone, whenever they were done.
+    let (from, to) =
+        (act::day_bounds(monday, p.time_zone).0, act::day_bounds(monday + Duration::days(7), p.time_zone).0);
     let mut s = Sql::new(SELECT);
-    s.push(" WHERE v.owner_id = ").bind(p.id).push(" AND v.week = ").bind(day(monday));
-    s.push(
-        " AND v.planned_at IS NOT NULL AND v.deleted_at IS NULL AND a.deleted_at IS NULL ORDER BY v.planned_at, v.id",
-    );
+    s.push(" WHERE v.owner_id = ").bind(p.id).push(" AND v.planned_at >= ").bind(ts(from));
+    s.push(" AND v.planned_at < ").bind(ts(to));
+    s.push(" AND v.deleted_at IS NULL AND a.deleted_at IS NULL ORDER BY v.planned_at, v.id");
     let mut visits: Vec<ActivityView> =
         s.query().fetch_all(&mut *conn).await?.iter().map(view).collect::<Result<_>>()?;
     fill_contacts(conn, &mut visits).await?;
@@ -1285,11 +1317,14 @@ pub async fn submit_plan(db: &Db, ctx: &Ctx, week: Option<&str>, note: Option<&s
     let tz = user_tz(tx.conn(), caller.user_id).await?;
     let monday = week_of(week, tz)?;
     let note = text::optional(note, 2000).map_err(|c| Error::invalid("note", c))?;
+    let (from, to) = (act::day_bounds(monday, tz).0, act::day_bounds(monday + Duration::days(7), tz).0);
     let n: i64 = sqlx::query(
-        "SELECT COUNT(*) AS n FROM activities WHERE owner_id = $1 AND week = $2 AND planned_at IS NOT NULL AND deleted_at IS NULL",
+        "SELECT COUNT(*) AS n FROM activities WHERE owner_id = $1 AND planned_at >= $2 AND planned_at < $3 \
+         AND deleted_at IS NULL",
     )
     .bind(caller.user_id)
-    .bind(day(monday))
+    .bind(ts(from))
+    .bind(ts(to))
     .fetch_one(tx.conn())
     .await?
     .try_get("n")?;

@@ -1,6 +1,8 @@
 //! Integration tests: one binary, each test on its own fresh database.
+mod activities;
 mod common;
 mod forecasts;
+mod funnel_totals;
 mod http;
 mod import;
 mod merge;
