@@ -10,4 +10,5 @@ mod opportunities;
 mod opportunity_pages;
 mod permissions;
 mod quotas;
+mod reports;
 mod security;
