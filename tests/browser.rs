@@ -738,3 +738,129 @@ async fn a_rep_drags_an_opportunity_through_the_funnel_gate_in_a_real_browser() 
     let base = serve(demo_db(dir.path()).await).await;
     in_browser(|c| drag_through_the_funnel(c, base)).await;
 }
+
+// ---- Visits: plan a visit, record it done and effective, the manager's statistics count it. ----
+
+/// Sets a date or date-time field's value as the browser's own picker would (typing into these
+/// fields depends on the browser's locale), and tells the page it changed.
+async fn set_value(c: &Client, css: &str, value: &str) {
+    wait_css(c, css).await;
+    let js = r#"
+        const [css, value] = arguments;
+        const el = document.querySelector(css);
+        if (!el) { return false; }
+        el.value = value;
+        el.dispatchEvent(new Event("input", { bubbles: true }));
+        el.dispatchEvent(new Event("change", { bubbles: true }));
+        return el.value === value;
+    "#;
+    let ok = c.execute(js, vec![serde_json::json!(css), serde_json::json!(value)]).await.expect("set a field's value");
+    assert_eq!(ok, serde_json::json!(true), "{css} did not take the value {value:?}");
+}
+
+async fn select_value(c: &Client, css: &str, value: &str) {
+    wait_css(c, css).await.select_by_value(value).await.unwrap_or_else(|e| panic!("choose {value} in {css}: {e}"));
+}
+
+async fn plan_record_and_count_a_visit(c: Client, base: String, account_id: i64, at: String, week: String) {
+    let c = &c;
+    sign_in(c, &base, "rep").await;
+
+    // 1. The weekly plan: add a planned visit to the rep's account, for the current minute.
+    click(c, r#"header nav a[href="/visit-plan"]"#).await;
+    wait_page(c, "/visit-plan", "#plan-add-form").await;
+    assert!(text_of(c, "h1").await.starts_with("每周工作计划表"));
+    select_value(c, "#p-account_id", &account_id.to_string()).await;
+    set_value(c, "#p-planned_at", &at).await;
+    type_into(c, "#p-objective", "演示新一代测量样机").await;
+    type_into(c, "#p-place", "客户总部三楼会议室").await;
+    click(c, "#plan-add-submit").await;
+    wait_page(c, "/visit-plan", "#plan-table").await;
+    assert!(!exists(c, "#add-errors").await, "adding the planned visit: {:?}", text_now(c, "#add-errors").await);
+    let row = wait_text(c, "#plan-table tbody", "演示新一代测量样机").await;
+    assert!(row.contains(SPECIAL), "the plan lists the account: {row}");
+    assert_eq!(text_of(c, "#plan-planned").await, "1");
+
+    // 2. Record it as done: the completing form, with the status already set.
+    click(c, "#plan-table a.complete-link").await;
+    let edit = eventually("the completing form", || async move {
+        let u = c.current_url().await.ok()?;
+        (u.path().starts_with("/activities/") && u.path().ends_with("/edit")).then(|| u.to_string())
+    })
+    .await;
+    let visit_path = current_path(c).await.trim_end_matches("/edit").to_string();
+    wait_css(c, "#visit-form").await;
+    let status = wait_css(c, "#f-status").await.prop("value").await.expect("status").unwrap_or_default();
+    assert_eq!(status, "done", "completing a planned visit presets done");
+
+    // 3. It found a new opportunity: establish it through its form first.
+    click(c, "#link-opportunity_id").await;
+    wait_page(c, &format!("/accounts/{account_id}/opportunities/new"), "#f-name").await;
+    type_into(c, "#f-name", "新一代测量系统替换").await;
+    type_into(c, "#f-amount", "650000").await;
+    set_value(c, "#f-expected_close", "2027-09-30").await;
+    type_into(c, "#f-eval_need", "旧测量系统精度不足").await;
+    type_into(c, "#f-eval_budget", "已列入明年预算").await;
+    type_into(c, "#f-eval_timeline", "明年二季度采购").await;
+    type_into(c, "#f-eval_decision_makers", "总经理、质量总监").await;
+    click(c, r#"form.grid-form button[type="submit"]"#).await;
+    let opp_path = eventually("the new opportunity's page", || async move {
+        let p = current_path(c).await;
+        let id = p.strip_prefix("/opportunities/")?;
+        (!id.is_empty() && id.chars().all(|ch| ch.is_ascii_digit())).then_some(p)
+    })
+    .await;
+    assert!(!exists(c, "#form-errors").await, "establishing showed errors");
+    let opp_id = opp_path.trim_start_matches("/opportunities/").to_string();
+
+    // 4. Back on the visit form: pick the opportunity, say what came of it, save.
+    c.goto(&edit).await.expect("open the completing form again");
+    wait_css(c, "#visit-form").await;
+    select_value(c, "#f-outcome", "opportunity_found").await;
+    select_value(c, "#f-opportunity_id", &opp_id).await;
+    select_value(c, "#f-customer_attitude", "warm").await;
+    type_into(c, "#f-summary", "客户认可样机，立项替换旧系统").await;
+    if exists(c, r#"#g-contacts input[name="contact"]"#).await {
+        set_checked(c, r#"#g-contacts input[name="contact"]"#, true).await;
+    }
+    click(c, "#visit-submit").await;
+    wait_page(c, &visit_path, "#effective").await;
+    assert!(!exists(c, "#form-errors").await, "saving the visit: {:?}", text_now(c, "#form-errors").await);
+    let verdict = text_of(c, "#effective").await;
+    assert!(verdict.contains("有效拜访") && !verdict.contains("不是"), "the record says effective: {verdict:?}");
+    assert!(!exists(c, "#why-not").await, "an effective visit lists no reasons against");
+    assert_eq!(text_of(c, r#"dd[data-field="status"]"#).await, "已完成");
+    assert!(text_of(c, r#"dd[data-field="opportunity"]"#).await.contains("新一代测量系统替换"));
+
+    // 5. The manager's weekly statistics count it for the rep.
+    sign_out(c).await;
+    sign_in(c, &base, "manager").await;
+    c.goto(&format!("{base}/visits/stats?week={week}")).await.expect("open the visit statistics");
+    wait_page(c, "/visits/stats", "table#stats-people").await;
+    assert_eq!(text_of(c, "h1").await, "拜访统计");
+    assert_eq!(text_of(c, r#"table#stats-people tr[data-user="rep"] td.total"#).await, "1", "rep's effective visits");
+    assert!(exists(c, "svg.chart").await, "the chart of effective visits");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn a_rep_plans_and_records_an_effective_visit_and_the_manager_counts_it_in_a_real_browser() {
+    use chrono::{Datelike, Timelike};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path()).await;
+    let account_id: i64 = sqlx::query("SELECT id FROM accounts WHERE name = $1")
+        .bind(SPECIAL)
+        .fetch_one(&db.pool)
+        .await
+        .expect("the special account")
+        .try_get("id")
+        .expect("id");
+    // The rep's zone is the default: the current minute there, and its week's Monday.
+    let now = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai);
+    let now = now - chrono::Duration::seconds(now.second() as i64);
+    let day = now.date_naive();
+    let monday = day - chrono::Duration::days(day.weekday().num_days_from_monday() as i64);
+    let at = now.format("%Y-%m-%dT%H:%M").to_string();
+    let base = serve(db).await;
+    in_browser(|c| plan_record_and_count_a_visit(c, base, account_id, at, monday.format("%Y-%m-%d").to_string())).await;
+}

@@ -15,6 +15,7 @@ pub mod import;
 pub mod import_runs;
 pub mod input;
 pub mod merge;
+pub mod notify;
 pub mod opportunities;
 pub mod org;
 pub mod pool;

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, each test on its own fresh database.
 mod activities;
+mod activity_pages;
 mod common;
 mod forecasts;
 mod funnel_totals;

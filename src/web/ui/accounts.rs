@@ -312,6 +312,9 @@ struct AccountPage {
     documents: Vec<crate::app::documents::Document>,
     doc_types: Vec<(String, String)>,
     opportunities: Vec<crate::app::opportunities::OpportunityView>,
+    /// The latest activities on the account, and its development record (大客户开发记录表).
+    activities: Vec<crate::app::activities::ActivityView>,
+    development: Option<crate::app::activities::Development>,
 }
 
 /// Contacts in org-chart order (each boss followed by their reports), with depth.
@@ -470,7 +473,13 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
     let documents = crate::app::documents::list(&s.app.db, caller, a.id).await.unwrap_or_default();
     let doc_types =
         crate::app::documents::DocType::ALL.iter().map(|d| (d.code().to_string(), l.e("doc_type", d.code()))).collect();
+    let recent = crate::app::activities::Filter { account_id: Some(a.id), limit: Some(20), ..Default::default() };
+    let activities =
+        crate::app::activities::list(&s.app.db, caller, &recent).await.map(|p| p.items).unwrap_or_default();
+    let development = crate::app::activities::development(&s.app.db, caller, a.id).await.ok();
     let page = AccountPage {
+        activities,
+        development,
         documents,
         doc_types,
         opportunities,

@@ -70,6 +70,7 @@ fn confirm_of(l: &Layout, p: Preview) -> Confirm {
         .duplicate
         .counts
         .iter()
+        .filter(|(_, n)| *n != 0)
         .map(|(t, n)| l.t(&format!("merge.table.{t}")).replace("{n}", &n.to_string()))
         .collect();
     Confirm {

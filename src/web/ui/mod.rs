@@ -1,6 +1,7 @@
 //! The server-rendered web UI. Handlers parse the request, call the same use cases as the
 //! API, and render askama templates; rules stay in `app`.
 mod accounts;
+mod activities;
 mod admin;
 mod forms;
 mod imports;
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .merge(accounts::routes())
+        .merge(activities::routes())
         .merge(admin::routes())
         .merge(imports::routes())
         .merge(merge::routes())
@@ -181,7 +183,13 @@ fn show_json(l: &Layout, field: &str, v: Option<&serde_json::Value>) -> String {
 fn merge_summary(l: &Layout, m: &serde_json::Value) -> String {
     let mut parts = vec![format!("#{} {}", m["duplicate_id"], m["duplicate_name"].as_str().unwrap_or(""))];
     if let Some(moved) = m["moved"].as_object() {
-        parts.extend(moved.iter().map(|(t, n)| l.t(&format!("merge.table.{t}")).replace("{n}", &n.to_string())));
+        // What moved; tables with nothing in them are not worth a word.
+        parts.extend(
+            moved
+                .iter()
+                .filter(|(_, n)| n.as_i64() != Some(0))
+                .map(|(t, n)| l.t(&format!("merge.table.{t}")).replace("{n}", &n.to_string())),
+        );
     }
     parts.join("; ")
 }

@@ -1,0 +1,218 @@
+//! The approval engine's rules (DOMAIN.md M5): a flow is data — ordered steps, each naming the
+//! deciding role, where that role is resolved against the subject, and a deadline in days —
+//! plus, for some flows, one extension a named role may grant. This module validates flow
+//! definitions, gives the built-in ones, and scores the key-account risk analysis form.
+use serde::{Deserialize, Serialize};
+
+use super::role::{string_enum, Role};
+
+string_enum!(Flow {
+    KaScreening = "ka_screening",
+    BidException = "bid_exception",
+    DiscountException = "discount_exception",
+    CreditChange = "credit_change",
+    ServiceRequest = "service_request",
+    Suggestion = "suggestion",
+    AnnualPlan = "annual_plan",
+    BudgetException = "budget_exception",
+    AccountPlan = "account_plan",
+});
+
+string_enum!(State {
+    Pending = "pending",
+    Approved = "approved",
+    Rejected = "rejected",
+    Returned = "returned",
+    Cancelled = "cancelled",
+});
+
+string_enum!(Decision { Approve = "approve", Reject = "reject", Return = "return" });
+
+// Where a step's role is resolved: anyone holding it (hq), its holders in the subject's region
+// or above (region), or the manager of the subject's owner (owner_manager).
+string_enum!(Scope { Hq = "hq", Region = "region", OwnerManager = "owner_manager" });
+
+/// One step of a flow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepSpec {
+    pub role: String,
+    pub scope: String,
+    pub days: i64,
+}
+
+/// One extension of an open step's deadline, by a named role, up to `max_days` in all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extension {
+    pub role: String,
+    pub max_days: i64,
+}
+
+/// A flow definition as the administrator edits it (JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Definition {
+    pub steps: Vec<StepSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<Extension>,
+    /// At most this many days over all steps (credit changes: 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_total_days: Option<i64>,
+    /// The risk analysis form's indicators and their weights (key-account screening).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub risk_weights: Vec<(String, i64)>,
+}
+
+pub const MAX_STEPS: usize = 10;
+pub const MAX_DAYS: i64 = 90;
+
+/// The reasons a definition is refused, as (field, code) pairs; empty when it is sound.
+pub fn validate(d: &Definition) -> Vec<(String, &'static str)> {
+    let mut out = vec![];
+    if d.steps.is_empty() {
+        out.push(("steps".to_string(), "flow_no_steps"));
+    }
+    if d.steps.len() > MAX_STEPS {
+        out.push(("steps".to_string(), "flow_too_many_steps"));
+    }
+    for (i, s) in d.steps.iter().enumerate() {
+        if Role::parse(&s.role).is_err() {
+            out.push((format!("steps[{i}].role"), "unknown_role"));
+        }
+        if Scope::parse(&s.scope).is_err() {
+            out.push((format!("steps[{i}].scope"), "invalid_choice"));
+        }
+        if s.days < 1 || s.days > MAX_DAYS {
+            out.push((format!("steps[{i}].days"), "days_range"));
+        }
+    }
+    if let Some(e) = &d.extension {
+        if Role::parse(&e.role).is_err() {
+            out.push(("extension.role".to_string(), "unknown_role"));
+        }
+        if e.max_days < 1 || e.max_days > MAX_DAYS {
+            out.push(("extension.max_days".to_string(), "days_range"));
+        }
+    }
+    if let Some(m) = d.max_total_days {
+        let sum: i64 = d.steps.iter().map(|s| s.days).sum();
+        if m < 1 || sum > m {
+            out.push(("max_total_days".to_string(), "steps_exceed_total"));
+        }
+    }
+    for (k, w) in &d.risk_weights {
+        if k.trim().is_empty() || !k.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+            out.push(("risk_weights".to_string(), "invalid_indicator"));
+        }
+        if *w < 1 || *w > 100 {
+            out.push((format!("risk_weights.{k}"), "weight_range"));
+        }
+    }
+    out
+}
+
+fn step(role: Role, scope: Scope, days: i64) -> StepSpec {
+    StepSpec { role: role.code().to_string(), scope: scope.code().to_string(), days }
+}
+
+/// The built-in definition of each flow (version 1 until the administrator changes it).
+pub fn builtin(flow: Flow) -> Definition {
+    use Role::*;
+    let plain = |steps: Vec<StepSpec>| Definition { steps, extension: None, max_total_days: None, risk_weights: vec![] };
+    match flow {
+        // 003 §一.1: confirmed by the KA director, then the sales department manager.
+        Flow::KaScreening => Definition {
+            steps: vec![step(KaDirector, Scope::Hq, 3), step(SalesDeptManager, Scope::Hq, 3)],
+            extension: None,
+            max_total_days: None,
+            risk_weights: vec![
+                ("competitive_advantage".into(), 25),
+                ("customer_need".into(), 25),
+                ("competitor_strength".into(), 20),
+                ("payment_ability".into(), 15),
+                ("relationship".into(), 15),
+            ],
+        },
+        // 003 §六: 2 + 3 + 3 days, at most 10; the marketing director may extend a step to 7.
+        Flow::CreditChange => Definition {
+            steps: vec![
+                step(KaManager, Scope::OwnerManager, 2),
+                step(BranchManager, Scope::Region, 3),
+                step(KaDirector, Scope::Hq, 3),
+            ],
+            extension: Some(Extension { role: MarketingDirector.code().into(), max_days: 7 }),
+            max_total_days: Some(10),
+            risk_weights: vec![],
+        },
+        Flow::BidException | Flow::DiscountException => {
+            plain(vec![step(KaManager, Scope::OwnerManager, 1), step(CommercialManager, Scope::Hq, 2)])
+        }
+        Flow::ServiceRequest => plain(vec![step(KaManager, Scope::OwnerManager, 2)]),
+        Flow::Suggestion => plain(vec![
+            step(KaDirector, Scope::Hq, 3),
+            step(MarketingDirector, Scope::Hq, 3),
+            step(Gm, Scope::Hq, 5),
+        ]),
+        Flow::AnnualPlan | Flow::AccountPlan => {
+            plain(vec![step(KaDirector, Scope::Hq, 5), step(SalesDeptManager, Scope::Hq, 5)])
+        }
+        Flow::BudgetException => plain(vec![step(KaDirector, Scope::Hq, 3), step(Gm, Scope::Hq, 3)]),
+    }
+}
+
+/// The risk analysis form's total on 0–100: each indicator scored 1–5, weighted.
+/// `scores` must hold every indicator of `weights`.
+pub fn risk_total(weights: &[(String, i64)], scores: &[(String, i64)]) -> Result<i64, (String, &'static str)> {
+    let mut num = 0i64;
+    let mut den = 0i64;
+    for (k, w) in weights {
+        let s = scores.iter().find(|(x, _)| x == k).map(|(_, s)| *s).ok_or_else(|| (k.clone(), "required"))?;
+        if !(1..=5).contains(&s) {
+            return Err((k.clone(), "score_range"));
+        }
+        num += s * w;
+        den += w;
+    }
+    if den == 0 {
+        return Ok(0);
+    }
+    // 5 on every indicator is 100; rounded half up.
+    Ok((num * 100 * 2 + den * 5) / (den * 5 * 2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_flow_is_sound_and_a_malformed_one_says_why() {
+        for f in Flow::ALL {
+            assert!(validate(&builtin(*f)).is_empty(), "{f}");
+        }
+        let bad = Definition {
+            steps: vec![StepSpec { role: "pope".into(), scope: "hq".into(), days: -1 }],
+            extension: Some(Extension { role: "ka_director".into(), max_days: 0 }),
+            max_total_days: None,
+            risk_weights: vec![],
+        };
+        let why: Vec<String> = validate(&bad).into_iter().map(|(f, c)| format!("{f}:{c}")).collect();
+        assert_eq!(why, ["steps[0].role:unknown_role", "steps[0].days:days_range", "extension.max_days:days_range"]);
+        let empty = Definition { steps: vec![], extension: None, max_total_days: None, risk_weights: vec![] };
+        assert_eq!(validate(&empty), vec![("steps".to_string(), "flow_no_steps")]);
+        let mut credit = builtin(Flow::CreditChange);
+        credit.steps[0].days = 5;
+        assert_eq!(validate(&credit), vec![("max_total_days".to_string(), "steps_exceed_total")], "5 + 3 + 3 > 10");
+    }
+
+    #[test]
+    fn the_risk_total_weighs_each_indicator() {
+        let w = builtin(Flow::KaScreening).risk_weights;
+        let all = |s: i64| w.iter().map(|(k, _)| (k.clone(), s)).collect::<Vec<_>>();
+        assert_eq!(risk_total(&w, &all(5)), Ok(100));
+        assert_eq!(risk_total(&w, &all(1)), Ok(20));
+        // 25·4 + 25·3 + 20·2 + 15·5 + 15·1 = 305 of 500 → 61.
+        let mixed: Vec<(String, i64)> =
+            w.iter().zip([4, 3, 2, 5, 1]).map(|((k, _), s)| (k.clone(), s)).collect();
+        assert_eq!(risk_total(&w, &mixed), Ok(61));
+        assert_eq!(risk_total(&w, &all(6)).map_err(|e| e.1), Err("score_range"));
+        assert_eq!(risk_total(&w, &all(3)[1..]).map_err(|e| e.0), Err("competitive_advantage".to_string()));
+    }
+}
