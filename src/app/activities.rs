@@ -868,6 +868,8 @@ pub struct DayCount {
     pub done: i64,
     pub effective: i64,
     pub calls: i64,
+    /// A working day (Monday–Friday) that has begun, below the person's daily target.
+    pub below_target: bool,
 }
 
 /// One person's week against their targets.
@@ -992,10 +994,15 @@ pub async fn stats(db: &Db, caller: &Caller, week: Option<&str>) -> Result<Visit
         let (done, effective, calls) =
             ds.iter().fold((0, 0, 0), |a, d| (a.0 + d.done, a.1 + d.effective, a.2 + d.calls));
         let inside = p.sales_type.as_deref() == Some("sr");
-        let below = ds[..5]
-            .iter()
-            .filter(|d| if inside { d.calls < t.daily_calls } else { d.effective < t.daily_effective })
-            .count();
+        // Only working days that have begun in the person's own calendar can fall short.
+        let today = day(act::local_day(Utc::now(), p.time_zone));
+        let mut ds = ds;
+        for d in ds.iter_mut().take(5) {
+            let v = if inside { d.calls } else { d.effective };
+            d.below_target =
+                p.sales_type.is_some() && d.day <= today && v < if inside { t.daily_calls } else { t.daily_effective };
+        }
+        let below = ds.iter().filter(|d| d.below_target).count();
         people_rows.push(PersonWeek {
             username: p.username.clone(),
             name: p.name.clone(),
@@ -1123,7 +1130,7 @@ pub async fn progress(db: &Db, caller: &Caller) -> Result<Progress> {
         p.week_effective += eff;
         p.week_calls += calls;
         if r.try_get::<String, _>("local_day")? == p.today.day {
-            p.today = DayCount { day: p.today.day.clone(), done: n, effective: eff, calls };
+            p.today = DayCount { day: p.today.day.clone(), done: n, effective: eff, calls, below_target: false };
         }
     }
     Ok(p)

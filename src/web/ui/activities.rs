@@ -1231,16 +1231,7 @@ async fn stats_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuer
                 name: p.name.clone(),
                 sales_type: p.sales_type.as_deref().map(|t| l.e("sales_type", t)).unwrap_or_else(|| "—".into()),
                 inside,
-                cells: p
-                    .days
-                    .iter()
-                    .enumerate()
-                    .map(|(i, d)| {
-                        let v = if inside { d.calls } else { d.effective };
-                        // Working days count against the daily target.
-                        (v, p.sales_type.is_some() && i < 5 && v < daily)
-                    })
-                    .collect(),
+                cells: p.days.iter().map(|d| (if inside { d.calls } else { d.effective }, d.below_target)).collect(),
                 total: if inside { p.calls } else { p.effective },
                 target: if inside { p.targets.daily_calls * 5 } else { p.targets.weekly_effective },
                 daily_target: daily,
