@@ -33,6 +33,19 @@ pub enum Command {
         /// Where uploaded documents are kept (shared storage when several servers run).
         #[arg(long, env = "KAM_DATA_DIR", default_value = "kam-data")]
         data_dir: std::path::PathBuf,
+        /// The SMTP server for email notifications: smtp://host:port (plain), smtps://host or
+        /// smtp://user:pass@host:587?tls=required. Without it email notifications wait.
+        #[arg(long, env = "KAM_SMTP_URL")]
+        smtp_url: Option<String>,
+        /// The sender of email notifications.
+        #[arg(long, env = "KAM_MAIL_FROM", default_value = "KAM <kam@localhost>")]
+        mail_from: String,
+        /// This KAM's address as users reach it, for links in notifications.
+        #[arg(long, env = "KAM_BASE_URL")]
+        base_url: Option<String>,
+        /// Seconds between passes of the scheduler (deadlines, escalations, deliveries); 0: off.
+        #[arg(long, env = "KAM_SCHEDULER_SECS", default_value_t = 30)]
+        scheduler_secs: u64,
     },
     /// Run database migrations.
     Migrate,
@@ -170,7 +183,7 @@ fn describe(e: crate::domain::DomainError) -> anyhow::Error {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let url = cli.database_url.clone();
     match cli.command {
-        Command::Serve { listen, demo, secure_cookies, data_dir } => {
+        Command::Serve { listen, demo, secure_cookies, data_dir, smtp_url, mail_from, base_url, scheduler_secs } => {
             let db = open(&url).await?;
             if demo {
                 let n: i64 = sqlx::Row::try_get(
@@ -184,10 +197,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("The database holds data already; the demo company is not loaded again.");
                 }
             }
-            let app = App { db, settings: Settings { secure_cookies, data_dir, ..Settings::default() } };
             let listener =
                 tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-            println!("KAM is serving on http://{}", listener.local_addr()?);
+            let addr = listener.local_addr()?;
+            let channels = crate::app::notify::Channels {
+                smtp_url,
+                mail_from,
+                base_url: base_url.unwrap_or_else(|| format!("http://{addr}")),
+            };
+            let app = App { db, settings: Settings { secure_cookies, data_dir, channels, ..Settings::default() } };
+            if scheduler_secs > 0 {
+                app.spawn_scheduler(std::time::Duration::from_secs(scheduler_secs));
+            }
+            println!("KAM is serving on http://{addr}");
             axum::serve(listener, crate::web::router(app))
                 .with_graceful_shutdown(async {
                     let _ = tokio::signal::ctrl_c().await;

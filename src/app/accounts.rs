@@ -1209,6 +1209,13 @@ pub async fn update_in(tx: &mut WriteTx, ctx: &Ctx, id: i64, inp: &Input, versio
     if version != before.version {
         return Err(Error::StaleVersion { current: before.version });
     }
+    // The lifecycle (prospect → candidate → key account → downgraded) moves only through its
+    // flows (a screening's approval); an edit may repeat the status, not change it.
+    if let Some(Some(v)) = inp.get("status") {
+        if v.trim() != before.status {
+            return Err(Error::invalid("status", "status_by_flow"));
+        }
+    }
     let (mut d, _) = load_data(tx.conn(), id).await?;
     let region_before = d.region_id;
     apply(tx.conn(), &mut Lookups::default(), &mut d, inp).await?;

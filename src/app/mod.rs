@@ -3,6 +3,7 @@
 //! the JSON API and the CLI all call these functions and nothing below them.
 pub mod accounts;
 pub mod activities;
+pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod bulk;
@@ -22,6 +23,7 @@ pub mod pool;
 pub mod quotas;
 pub mod reports;
 pub mod reviews;
+pub mod screenings;
 pub mod sql;
 pub mod totals;
 pub mod users;
@@ -45,6 +47,8 @@ pub struct Settings {
     pub pool_claim_limit: i64,
     /// Where uploaded documents are kept.
     pub data_dir: std::path::PathBuf,
+    /// How email and webhook notifications leave this server.
+    pub channels: notify::Channels,
 }
 
 impl Default for Settings {
@@ -56,6 +60,11 @@ impl Default for Settings {
             secure_cookies: false,
             pool_claim_limit: 50,
             data_dir: std::path::PathBuf::from("kam-data"),
+            channels: notify::Channels {
+                smtp_url: None,
+                mail_from: "KAM <kam@localhost>".into(),
+                base_url: "http://127.0.0.1:8080".into(),
+            },
         }
     }
 }
@@ -64,6 +73,41 @@ impl Default for Settings {
 pub struct App {
     pub db: Db,
     pub settings: Settings,
+}
+
+impl App {
+    /// One pass of the background work: reminders and escalations of approval steps, then the
+    /// notifications due for email and webhook. `worker` names this server in delivery claims.
+    pub async fn scheduler_pass(
+        &self,
+        worker: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(usize, usize, usize)> {
+        let (reminded, escalated) = approvals::tick(&self.db, now).await?;
+        let sent = notify::deliver(&self.db, &self.settings.channels, worker, now).await?;
+        Ok((reminded, escalated, sent))
+    }
+
+    /// Runs [`App::scheduler_pass`] every `every` until the process ends; a failed pass is
+    /// logged and the next one tries again.
+    pub fn spawn_scheduler(&self, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        let app = self.clone();
+        let worker = format!("{}-{}", std::process::id(), hex::encode(rand::random::<[u8; 4]>()));
+        tokio::spawn(async move {
+            let mut t = tokio::time::interval(every);
+            t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                t.tick().await;
+                match app.scheduler_pass(&worker, chrono::Utc::now()).await {
+                    Ok((r, e, s)) if r + e + s > 0 => {
+                        tracing::info!(reminded = r, escalated = e, sent = s, "scheduler")
+                    }
+                    Ok(_) => {}
+                    Err(err) => tracing::warn!(error = %err, "scheduler pass failed"),
+                }
+            }
+        })
+    }
 }
 
 /// Who is acting. Built by authentication (session or token) or by the CLI.

@@ -389,7 +389,13 @@ pub async fn retry(db: &Db, ctx: &Ctx, id: i64) -> Result<()> {
     Ok(())
 }
 
-async fn send_email(ch: &Channels, to: &str, subject: &str, body: &str, link: Option<&str>) -> std::result::Result<(), String> {
+async fn send_email(
+    ch: &Channels,
+    to: &str,
+    subject: &str,
+    body: &str,
+    link: Option<&str>,
+) -> std::result::Result<(), String> {
     use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
     let Some(url) = &ch.smtp_url else { return Err("no SMTP server configured (KAM_SMTP_URL)".into()) };
     let text = match link {
@@ -411,7 +417,8 @@ async fn send_email(ch: &Channels, to: &str, subject: &str, body: &str, link: Op
 }
 
 async fn send_webhook(url: &str, payload: &serde_json::Value) -> std::result::Result<(), String> {
-    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(15)).build().map_err(|e| e.to_string())?;
+    let client =
+        reqwest::Client::builder().timeout(std::time::Duration::from_secs(15)).build().map_err(|e| e.to_string())?;
     let r = client.post(url).json(payload).send().await.map_err(|e| e.to_string())?;
     if r.status().is_success() {
         Ok(())

@@ -81,7 +81,7 @@ pub fn validate(d: &Definition) -> Vec<(String, &'static str)> {
             out.push((format!("steps[{i}].scope"), "invalid_choice"));
         }
         if s.days < 1 || s.days > MAX_DAYS {
-            out.push((format!("steps[{i}].days"), "days_range"));
+            out.push((format!("steps[{i}].days"), "step_days_range"));
         }
     }
     if let Some(e) = &d.extension {
@@ -89,7 +89,7 @@ pub fn validate(d: &Definition) -> Vec<(String, &'static str)> {
             out.push(("extension.role".to_string(), "unknown_role"));
         }
         if e.max_days < 1 || e.max_days > MAX_DAYS {
-            out.push(("extension.max_days".to_string(), "days_range"));
+            out.push(("extension.max_days".to_string(), "step_days_range"));
         }
     }
     if let Some(m) = d.max_total_days {
@@ -116,7 +116,8 @@ fn step(role: Role, scope: Scope, days: i64) -> StepSpec {
 /// The built-in definition of each flow (version 1 until the administrator changes it).
 pub fn builtin(flow: Flow) -> Definition {
     use Role::*;
-    let plain = |steps: Vec<StepSpec>| Definition { steps, extension: None, max_total_days: None, risk_weights: vec![] };
+    let plain =
+        |steps: Vec<StepSpec>| Definition { steps, extension: None, max_total_days: None, risk_weights: vec![] };
     match flow {
         // 003 §一.1: confirmed by the KA director, then the sales department manager.
         Flow::KaScreening => Definition {
@@ -146,11 +147,9 @@ pub fn builtin(flow: Flow) -> Definition {
             plain(vec![step(KaManager, Scope::OwnerManager, 1), step(CommercialManager, Scope::Hq, 2)])
         }
         Flow::ServiceRequest => plain(vec![step(KaManager, Scope::OwnerManager, 2)]),
-        Flow::Suggestion => plain(vec![
-            step(KaDirector, Scope::Hq, 3),
-            step(MarketingDirector, Scope::Hq, 3),
-            step(Gm, Scope::Hq, 5),
-        ]),
+        Flow::Suggestion => {
+            plain(vec![step(KaDirector, Scope::Hq, 3), step(MarketingDirector, Scope::Hq, 3), step(Gm, Scope::Hq, 5)])
+        }
         Flow::AnnualPlan | Flow::AccountPlan => {
             plain(vec![step(KaDirector, Scope::Hq, 5), step(SalesDeptManager, Scope::Hq, 5)])
         }
@@ -194,7 +193,10 @@ mod tests {
             risk_weights: vec![],
         };
         let why: Vec<String> = validate(&bad).into_iter().map(|(f, c)| format!("{f}:{c}")).collect();
-        assert_eq!(why, ["steps[0].role:unknown_role", "steps[0].days:days_range", "extension.max_days:days_range"]);
+        assert_eq!(
+            why,
+            ["steps[0].role:unknown_role", "steps[0].days:step_days_range", "extension.max_days:step_days_range"]
+        );
         let empty = Definition { steps: vec![], extension: None, max_total_days: None, risk_weights: vec![] };
         assert_eq!(validate(&empty), vec![("steps".to_string(), "flow_no_steps")]);
         let mut credit = builtin(Flow::CreditChange);
@@ -209,8 +211,7 @@ mod tests {
         assert_eq!(risk_total(&w, &all(5)), Ok(100));
         assert_eq!(risk_total(&w, &all(1)), Ok(20));
         // 25·4 + 25·3 + 20·2 + 15·5 + 15·1 = 305 of 500 → 61.
-        let mixed: Vec<(String, i64)> =
-            w.iter().zip([4, 3, 2, 5, 1]).map(|((k, _), s)| (k.clone(), s)).collect();
+        let mixed: Vec<(String, i64)> = w.iter().zip([4, 3, 2, 5, 1]).map(|((k, _), s)| (k.clone(), s)).collect();
         assert_eq!(risk_total(&w, &mixed), Ok(61));
         assert_eq!(risk_total(&w, &all(6)).map_err(|e| e.1), Err("score_range"));
         assert_eq!(risk_total(&w, &all(3)[1..]).map_err(|e| e.0), Err("competitive_advantage".to_string()));

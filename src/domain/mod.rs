@@ -1,8 +1,8 @@
 //! Types and rules of the key-account domain. No I/O lives here: the app layer calls these
 //! functions, and both presenters (HTML and JSON) show what the app layer returns.
 pub mod account;
-pub mod approval;
 pub mod activity;
+pub mod approval;
 pub mod credit_code;
 pub mod error;
 pub mod money;

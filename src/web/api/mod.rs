@@ -3,6 +3,7 @@
 mod accounts;
 mod activities;
 mod admin;
+mod approvals;
 mod contacts;
 pub mod documents;
 mod me;
@@ -84,6 +85,7 @@ pub fn routes() -> (Router<AppState>, Vec<Doc>) {
     let api = merge::routes(api);
     let api = opportunities::routes(api);
     let api = activities::routes(api);
+    let api = approvals::routes(api);
     (api.router, api.docs)
 }
 
