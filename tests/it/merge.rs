@@ -140,7 +140,10 @@ async fn a_manager_merges_a_duplicate_and_everything_follows() {
     assert_eq!(top["what"], "merge");
     assert_eq!(top["who"], "manager");
     assert_eq!(top["after"]["merge"]["duplicate_id"], d);
-    assert_eq!(top["after"]["merge"]["moved"], json!({"activities": 0, "contacts": 1, "documents": 3, "opportunities": 0}));
+    assert_eq!(
+        top["after"]["merge"]["moved"],
+        json!({"activities": 0, "contacts": 1, "documents": 3, "opportunities": 0})
+    );
     assert_eq!(top["after"]["merge"]["team_joined"], json!(["repB"]));
     assert!(top["changed"].as_array().expect("changed").contains(&json!("credit_code")), "{top}");
     let h = t.get(&format!("/api/v1/audit?entity=account&id={d}"), &bearer(&w, "manager")).await;
