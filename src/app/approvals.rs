@@ -843,20 +843,34 @@ async fn item(conn: &mut sqlx::AnyConnection, a: &Row0, now: DateTime<Utc>) -> R
     })
 }
 
-/// Requests waiting for the caller's decision now.
+/// Requests waiting for the caller's decision now. The database narrows them to requests whose
+/// open step names the caller's role (in scope), their reports' subjects, an escalation to
+/// them, or any when they stand in for someone today; [`authority`] then decides each.
 pub async fn waiting_for(db: &Db, caller: &Caller, now: DateTime<Utc>) -> Result<Vec<InboxItem>> {
     let mut conn = db.pool.acquire().await?;
-    let rows = sqlx::query(
-        "SELECT a.* FROM approvals a WHERE a.state = 'pending' AND a.requested_by <> $1 ORDER BY a.id LIMIT 1000",
-    )
-    .bind(caller.user_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let today = now.date_naive().format("%Y-%m-%d").to_string();
+    let mut s = Sql::new(
+        "SELECT a.* FROM approvals a JOIN approval_steps s ON s.approval_id = a.id AND s.state = 'open' \
+         WHERE a.state = 'pending' AND a.requested_by <> ",
+    );
+    let me = caller.user_id;
+    s.bind(me).push(" AND (s.escalated_to = ").bind(me);
+    s.push(" OR (s.scope = 'hq' AND s.role = ").bind(caller.role.code()).push(")");
+    s.push(" OR (s.scope = 'region' AND s.role = ").bind(caller.role.code());
+    s.push(" AND (a.region_id IS NULL OR (SELECT r.path FROM org_units r WHERE r.id = a.region_id) LIKE ");
+    s.bind(format!("{}%", caller.org_path)).push("))");
+    s.push(" OR (s.scope = 'owner_manager' AND a.subject_owner_id IN (SELECT id FROM users WHERE manager_id = ")
+        .bind(me);
+    s.push("))");
+    s.push(" OR EXISTS (SELECT 1 FROM delegations d WHERE d.delegate_id = ").bind(me);
+    s.push(" AND d.starts_on <= ").bind(today.clone()).push(" AND d.ends_on >= ").bind(today).push("))");
+    s.push(" ORDER BY a.id LIMIT 1000");
+    let rows = s.query().fetch_all(&mut *conn).await?;
     let mut out = vec![];
     for r in rows {
         let a = row0(&r)?;
-        if let Some(s) = steps0(&mut conn, a.id).await?.into_iter().find(|s| s.state == "open") {
-            if authority(&mut conn, &a, &s, caller.user_id, now).await?.is_some() {
+        if let Some(st) = steps0(&mut conn, a.id).await?.into_iter().find(|s| s.state == "open") {
+            if authority(&mut conn, &a, &st, caller.user_id, now).await?.is_some() {
                 out.push(item(&mut conn, &a, now).await?);
             }
         }
