@@ -864,3 +864,151 @@ async fn a_rep_plans_and_records_an_effective_visit_and_the_manager_counts_it_in
     let base = serve(db).await;
     in_browser(|c| plan_record_and_count_a_visit(c, base, account_id, at, monday.format("%Y-%m-%d").to_string())).await;
 }
+
+// ---- Key-account screening: a rep submits it, the director and the sales department manager
+// approve it in another browser, and the account becomes a key account. ----
+
+/// A second headless Chromium session through the same driver, with its own profile (so its
+/// own cookies): another person at another computer.
+async fn second_session(driver: &ChromeDriver, profile: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--window-size=1280,1600",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    ClientBuilder::native()
+        .capabilities(caps)
+        .connect(&driver.url())
+        .await
+        .unwrap_or_else(|e| panic!("start a second Chromium session through {CHROMEDRIVER}: {e}"))
+}
+
+async fn screen_and_approve(rep: Client, boss: Client, base: String, account_id: i64, name: String) {
+    let (rep, boss) = (&rep, &boss);
+    let account = format!("/accounts/{account_id}");
+
+    // 1. The rep opens the screening from the account page.
+    sign_in(rep, &base, "rep").await;
+    rep.goto(&format!("{base}{account}")).await.expect("open the account");
+    wait_page(rep, &account, "h1#account-name").await;
+    assert_eq!(text_of(rep, "h1#account-name").await, name);
+    assert_ne!(field_shown(rep, "status").await, "大客户", "the account starts as no key account");
+    click(rep, "a#screening-link").await;
+    wait_page(rep, &format!("{account}/screening"), "#screening-form").await;
+    assert_eq!(text_of(rep, "h1").await, "大客户筛选");
+    for (field, text) in [
+        ("sales_amount", "年采购额约 2000 万元"),
+        ("market_influence", "华北同行业前五"),
+        ("loyalty", "合作三年"),
+        ("strategic_region", "京津冀重点区域"),
+        ("needs_analysis", "扩建实验室，需要整套测量方案"),
+        ("resource_assessment", "北京分公司可派两名工程师"),
+        ("fit", "产品线匹配"),
+    ] {
+        type_into(rep, &format!("#f-{field}"), text).await;
+    }
+    for (indicator, score) in
+        [("competitive_advantage", 4), ("customer_need", 5), ("competitor_strength", 3), ("payment_ability", 4)]
+    {
+        click(rep, &format!("#risk-{indicator}-{score}")).await;
+    }
+    // Forgotten: the competitor analysis and one indicator. The form says so and keeps the rest.
+    click(rep, "#screening-submit").await;
+    let errors = wait_text(rep, "#form-errors", "竞争对手分析").await;
+    assert!(errors.contains("客户关系"), "the unscored indicator is named: {errors}");
+    assert!(errors.contains("必填"), "in Chinese: {errors}");
+    let kept = wait_css(rep, "#f-needs_analysis").await.prop("value").await.expect("value").unwrap_or_default();
+    assert_eq!(kept, "扩建实验室，需要整套测量方案", "what was typed is kept");
+    assert!(wait_css(rep, "#risk-customer_need-5").await.is_selected().await.expect("radio"), "scores are kept");
+    type_into(rep, "#f-competitor_analysis", "主要对手报价更低，但交期长").await;
+    click(rep, "#risk-relationship-4").await;
+    click(rep, "#screening-submit").await;
+    let request = eventually("the request's page", || async move {
+        let p = current_path(rep).await;
+        let id = p.strip_prefix("/approvals/")?;
+        (!id.is_empty() && id.chars().all(|ch| ch.is_ascii_digit())).then_some(p)
+    })
+    .await;
+    assert_eq!(text_of(rep, "#approval-state").await, "审批中");
+    assert!(exists(rep, "#withdraw-form").await, "the rep may withdraw their request");
+    assert!(!exists(rep, "#decision-form").await, "nobody decides their own request");
+
+    // 2. The director, at another computer: the navigation counts the request; approve it.
+    sign_in(boss, &base, "director").await;
+    wait_text(boss, "#nav-waiting", "(1)").await;
+    click(boss, "a#nav-approvals").await;
+    wait_page(boss, "/approvals", "table#approvals").await;
+    assert!(text_of(boss, "#tab-waiting").await.contains("(1)"));
+    let row = text_of(boss, "table#approvals tbody tr").await;
+    assert!(row.contains(&name), "the inbox lists {name}: {row}");
+    click(boss, &format!(r#"table#approvals a[href="{request}"]"#)).await;
+    wait_page(boss, &request, "#decision-form").await;
+    type_into(boss, "#d-comment", "同意，尽快制定客户规划").await;
+    click(boss, "#approve").await;
+    wait_text(boss, "p.flash", "已批准").await;
+    let step = text_of(boss, r#"#approval-steps tr[data-step="1"]"#).await;
+    assert!(step.contains("director") && step.contains("同意，尽快制定客户规划"), "the step records it: {step}");
+    assert_eq!(text_of(boss, "#approval-state").await, "审批中", "the second step is still open");
+
+    // 3. The sales department manager decides the second step.
+    sign_out(boss).await;
+    sign_in(boss, &base, "sales.manager").await;
+    boss.goto(&format!("{base}{request}")).await.expect("open the request");
+    wait_page(boss, &request, "#decision-form").await;
+    click(boss, "#approve").await;
+    wait_text(boss, "p.flash", "已批准").await;
+    assert_eq!(text_of(boss, "#approval-state").await, "已批准");
+
+    // 4. The rep's account is a key account now, and its screening shows the approval.
+    rep.goto(&format!("{base}{account}")).await.expect("open the account again");
+    wait_page(rep, &account, "section#screening").await;
+    assert_eq!(field_shown(rep, "status").await, "大客户");
+    let screenings = text_of(rep, "table#screenings tbody").await;
+    assert!(screenings.contains("v1") && screenings.contains("已批准"), "the screening's approval: {screenings}");
+    wait_text(rep, "#nav-unread", "(1)").await;
+    click(rep, "a#nav-notifications").await;
+    wait_page(rep, "/notifications", "ul#notifications").await;
+    assert!(text_of(rep, "ul#notifications").await.contains("审批结果"), "the rep is told the outcome");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn a_rep_screens_an_account_and_two_managers_approve_it_in_real_browsers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path()).await;
+    // An account of the rep's that is no key account yet (the demo seeds the deciders: the
+    // KA director `director` and the sales department manager `sales.manager`).
+    let r = sqlx::query(
+        "SELECT a.id, a.name FROM accounts a JOIN users u ON u.id = a.owner_id WHERE u.username = 'rep' \
+         AND a.status <> 'key_account' AND a.deleted_at IS NULL ORDER BY a.id LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("an account of rep that is no key account");
+    let (account_id, name): (i64, String) = (r.try_get("id").expect("id"), r.try_get("name").expect("name"));
+    let base = serve(db).await;
+    let boss_profile = tempfile::tempdir().expect("second browser profile dir");
+    in_browser(|rep| async move {
+        // The second browser belongs to this scenario: started and closed inside it.
+        let driver = ChromeDriver::start();
+        let boss = second_session(&driver, boss_profile.path()).await;
+        let outcome = tokio::spawn(screen_and_approve(rep, boss.clone(), base, account_id, name)).await;
+        let _ = boss.close().await;
+        drop(driver);
+        if let Err(e) = outcome {
+            match e.try_into_panic() {
+                Ok(p) => std::panic::resume_unwind(p),
+                Err(e) => panic!("the browser scenario did not finish: {e}"),
+            }
+        }
+    })
+    .await;
+}

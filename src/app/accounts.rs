@@ -1204,17 +1204,19 @@ pub async fn update_in(tx: &mut WriteTx, ctx: &Ctx, id: i64, inp: &Input, versio
         allowed.extend_from_slice(ASSIGN_FIELDS);
     }
     let known: Vec<&str> = EDIT_FIELDS.iter().chain(ASSIGN_FIELDS).chain(SYSTEM_FIELDS).copied().collect();
+    // The lifecycle (prospect → candidate → key account → downgraded) moves only through its
+    // flows (a screening's approval), never by an edit; say so rather than "not yours to set".
+    // Repeating the current status (a form sends it back) changes nothing and is let through.
+    if let Some(v) = inp.get("status") {
+        if v.map(str::trim) != Some(before.status.as_str()) {
+            return Err(Error::invalid("status", "status_by_flow"));
+        }
+        allowed.push("status");
+    }
     inp.check_keys(&allowed, &known)?;
     let version = version.unwrap_or(before.version);
     if version != before.version {
         return Err(Error::StaleVersion { current: before.version });
-    }
-    // The lifecycle (prospect → candidate → key account → downgraded) moves only through its
-    // flows (a screening's approval); an edit may repeat the status, not change it.
-    if let Some(Some(v)) = inp.get("status") {
-        if v.trim() != before.status {
-            return Err(Error::invalid("status", "status_by_flow"));
-        }
     }
     let (mut d, _) = load_data(tx.conn(), id).await?;
     let region_before = d.region_id;

@@ -337,6 +337,17 @@ async fn deciders_to_tell(
     Ok(out)
 }
 
+/// A closing reason in words: the engine's own reasons translated, a decider's comment as given.
+fn reason_text(reason: &str, locale: &str) -> String {
+    match reason {
+        "decisive_changed" | "withdrawn" => {
+            let key = format!("approval_reason.{reason}");
+            rust_i18n::t!(&key, locale = locale).into_owned()
+        }
+        other => other.to_string(),
+    }
+}
+
 fn flow_name(flow: &str, locale: &str) -> String {
     let key = format!("flow.{flow}");
     rust_i18n::t!(&key, locale = locale).into_owned()
@@ -609,7 +620,7 @@ async fn close(
         (
             rust_i18n::t!("notify.closed.title", locale = loc, flow = flow_name(flow, loc), subject = label)
                 .into_owned(),
-            rust_i18n::t!("notify.closed.body", locale = loc, id = id, state = state_name, reason = why).into_owned(),
+            rust_i18n::t!("notify.closed.body", locale = loc, id = id, state = state_name, reason = reason_text(&why, loc)).into_owned(),
         )
     })
     .await
@@ -621,6 +632,21 @@ pub async fn decide(
     db: &Db,
     ctx: &Ctx,
     id: i64,
+    decision: &str,
+    comment: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<ApprovalView> {
+    decide_step(db, ctx, id, None, decision, comment, now).await
+}
+
+/// [`decide`] for the step the caller was shown (`step`, its position): when another decision
+/// has moved the request on meanwhile — a second decider, a double click — it answers 409
+/// instead of deciding the next step.
+pub async fn decide_step(
+    db: &Db,
+    ctx: &Ctx,
+    id: i64,
+    step: Option<i64>,
     decision: &str,
     comment: Option<&str>,
     now: DateTime<Utc>,
@@ -643,7 +669,11 @@ pub async fn decide(
         return Err(Error::Forbidden);
     }
     let steps = steps0(tx.conn(), id).await?;
-    let Some(step) = steps.iter().find(|s| s.state == "open") else { return Err(Error::Conflict("approval_closed")) };
+    let Some(open) = steps.iter().find(|s| s.state == "open") else { return Err(Error::Conflict("approval_closed")) };
+    if step.is_some_and(|p| p != open.position) {
+        return Err(Error::Conflict("step_decided"));
+    }
+    let step = open;
     let Some(as_whom) = authority(tx.conn(), &a, step, caller.user_id, now).await? else {
         return Err(Error::Forbidden);
     };

@@ -288,7 +288,7 @@ pub async fn deliver(db: &Db, ch: &Channels, worker: &str, now: DateTime<Utc>) -
             let mut tx = db.begin().await?;
             let n = sqlx::query(
                 "UPDATE outbox SET claimed_by = $1, claimed_until = $2 WHERE id = $3 AND state = 'pending' \
-                 AND (claimed_until IS NULL OR claimed_until < $4)",
+                 AND next_attempt_at <= $4 AND (claimed_until IS NULL OR claimed_until < $4)",
             )
             .bind(worker)
             .bind(ts(now + Duration::minutes(2)))

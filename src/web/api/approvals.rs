@@ -20,7 +20,7 @@ pub fn routes(api: Api) -> Api {
     let api = route!(api, GET "/api/v1/approvals/counts", "How many wait for me, and how many of mine are pending", "approvals", [], false, counts);
     let api = route!(api, GET "/api/v1/approvals/{id}", "One request with every step: who decided, when, the comment; the open step's deadline", "approvals", [], false, get);
     let api = route!(api, POST "/api/v1/approvals/{id}/decision",
-        "Decide the open step: {decision: approve|reject|return, comment}", "approvals", [], true, decide);
+        "Decide the open step: {decision: approve|reject|return, comment, step?} (step: the position shown; 409 when the request moved on)", "approvals", [], true, decide);
     let api = route!(api, POST "/api/v1/approvals/{id}/withdraw", "The requester withdraws a pending request", "approvals", [], false, withdraw);
     let api = route!(api, POST "/api/v1/approvals/{id}/extension",
         "Extend the open step's deadline once, by the flow's named role: {days}", "approvals", [], true, extend);
@@ -72,7 +72,8 @@ async fn decide(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>, Js
     let id = id_of(&id).map_err(fail(c.lang))?;
     let decision = body.get("decision").and_then(Value::as_str).unwrap_or("");
     let comment = body.get("comment").and_then(Value::as_str);
-    let v = approvals::decide(&s.app.db, &c.ctx, id, decision, comment, Utc::now()).await.map_err(fail(c.lang))?;
+    let step = body.get("step").and_then(Value::as_i64);
+    let v = approvals::decide_step(&s.app.db, &c.ctx, id, step, decision, comment, Utc::now()).await.map_err(fail(c.lang))?;
     Ok(Json(v).into_response())
 }
 

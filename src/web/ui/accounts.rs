@@ -315,6 +315,9 @@ struct AccountPage {
     /// The latest activities on the account, and its development record (大客户开发记录表).
     activities: Vec<crate::app::activities::ActivityView>,
     development: Option<crate::app::activities::Development>,
+    /// The key-account screenings (大客户筛选), newest first, and whether one may be submitted.
+    screenings: Vec<super::approvals::ScreeningRow>,
+    can_screen: bool,
 }
 
 /// Contacts in org-chart order (each boss followed by their reports), with depth.
@@ -477,7 +480,10 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
     let activities =
         crate::app::activities::list(&s.app.db, caller, &recent).await.map(|p| p.items).unwrap_or_default();
     let development = crate::app::activities::development(&s.app.db, caller, a.id).await.ok();
+    let screenings = super::approvals::screening_rows(&s, caller, &l, a.id).await;
     let page = AccountPage {
+        screenings,
+        can_screen: caller.role.edits_accounts() && a.status != "key_account",
         activities,
         development,
         documents,

@@ -395,6 +395,8 @@ struct ProfilePage {
     tokens: Vec<TokenInfo>,
     new_token: Option<String>,
     password_error: Option<String>,
+    /// Notification channels and delegation (委托审批).
+    f: super::approvals::ProfileForms,
 }
 
 async fn profile_page(
@@ -404,17 +406,35 @@ async fn profile_page(
     password_error: Option<String>,
     flash: Option<String>,
 ) -> Response {
+    profile_page_with(s, ui, new_token, password_error, flash, None).await
+}
+
+/// The profile, with the channel and delegation forms as given (else as stored).
+pub(super) async fn profile_page_with(
+    s: &AppState,
+    ui: &UiCtx,
+    new_token: Option<String>,
+    password_error: Option<String>,
+    flash: Option<String>,
+    forms: Option<super::approvals::ProfileForms>,
+) -> Response {
     let tokens = match auth::list_tokens(&s.app.db, &ui.ctx.caller).await {
         Ok(t) => t,
         Err(e) => return fail_page(ui, e),
     };
+    let f = match forms {
+        Some(f) => f,
+        None => super::approvals::ProfileForms::load(s, ui).await,
+    };
     let mut l = Layout::new(ui, "profile", ui.lang.t("profile.title"));
     l.flash.extend(flash);
-    render(&ProfilePage { l, username: ui.ctx.caller.username.clone(), tokens, new_token, password_error })
+    render(&ProfilePage { l, username: ui.ctx.caller.username.clone(), tokens, new_token, password_error, f })
 }
 
 async fn profile(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
-    let saved = q(&query_pairs(raw), "saved").map(|_| ui.lang.t("profile.saved"));
+    let p = query_pairs(raw);
+    let saved = q(&p, "saved").map(|_| ui.lang.t("profile.saved"));
+    let saved = saved.or_else(|| q(&p, "delegated").map(|_| ui.lang.t("delegation.saved")));
     profile_page(&s, &ui, None, None, saved).await
 }
 

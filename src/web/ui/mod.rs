@@ -3,6 +3,7 @@
 mod accounts;
 mod activities;
 mod admin;
+mod approvals;
 mod forms;
 mod imports;
 pub use imports::reason as import_reason;
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .merge(accounts::routes())
         .merge(activities::routes())
         .merge(admin::routes())
+        .merge(approvals::routes())
         .merge(imports::routes())
         .merge(merge::routes())
         .merge(opportunities::routes())
@@ -55,6 +57,10 @@ pub struct Layout {
     pub sees_credit: bool,
     pub has_pool: bool,
     pub flash: Vec<String>,
+    /// The navigation's counts (requests waiting for me, unread notifications) when the page
+    /// loaded them; otherwise a small script fills them in.
+    pub nav_waiting: Option<i64>,
+    pub nav_unread: Option<i64>,
 }
 
 impl Layout {
@@ -71,6 +77,15 @@ impl Layout {
             sees_credit: c.sees_credit(),
             has_pool: matches!(c.role, crate::domain::role::Role::KaRep | crate::domain::role::Role::InsideSales),
             flash: vec![],
+            nav_waiting: None,
+            nav_unread: None,
+        }
+    }
+    /// " (n)" after a navigation link, or nothing when there is none or it is not known here.
+    pub fn badge(&self, n: &Option<i64>) -> String {
+        match n {
+            Some(n) if *n > 0 => format!(" ({n})"),
+            _ => String::new(),
         }
     }
     pub fn t(&self, key: &str) -> String {
