@@ -1,4 +1,4 @@
-//! Read-path benchmark on the `l3-60k` dataset.
+//! Benchmark on the `l3-60k` dataset: the read paths, and recording a visit.
 //!
 //! ```text
 //! cargo run --release --example bench -- [--database-url URL] [--requests N]
@@ -119,12 +119,13 @@ impl Measure {
 }
 
 async fn send(router: &axum::Router, req: Request<Body>) -> anyhow::Result<usize> {
-    let uri = req.uri().to_string();
+    let (method, uri) = (req.method().clone(), req.uri().to_string());
     let res = router.clone().oneshot(req).await.expect("the router is infallible");
     let status = res.status();
     let body = res.into_body().collect().await.context("reading the body")?.to_bytes();
-    if status != StatusCode::OK {
-        bail!("GET {uri} answered {status}: {}", String::from_utf8_lossy(&body[..body.len().min(300)]));
+    // 200, or 201 for a write that creates.
+    if status != StatusCode::OK && status != StatusCode::CREATED {
+        bail!("{method} {uri} answered {status}: {}", String::from_utf8_lossy(&body[..body.len().min(300)]));
     }
     Ok(body.len())
 }
@@ -166,6 +167,16 @@ fn get(uri: &str, auth: &Auth) -> Request<Body> {
         Auth::Session(s) => b.header(header::COOKIE, format!("{}={s}", kam::web::auth::SESSION_COOKIE)),
     };
     b.body(Body::empty()).expect("a valid request")
+}
+
+/// A JSON POST through the API (token auth).
+fn post(uri: &str, auth: &Auth, body: serde_json::Value) -> Request<Body> {
+    let b = Request::builder().method("POST").uri(uri).header(header::CONTENT_TYPE, "application/json");
+    let b = match auth {
+        Auth::Bearer(t) => b.header(header::AUTHORIZATION, format!("Bearer {t}")),
+        Auth::Session(s) => b.header(header::COOKIE, format!("{}={s}", kam::web::auth::SESSION_COOKIE)),
+    };
+    b.body(Body::from(body.to_string())).expect("a valid request")
 }
 
 enum Auth {
@@ -222,6 +233,8 @@ async fn main() -> anyhow::Result<()> {
             accounts: n("accounts").await?,
             contacts: n("contacts").await?,
             opportunities: n("opportunities").await?,
+            activities: n("activities").await?,
+            quotas: n("quotas").await?,
         };
         anyhow::ensure!(s.accounts > 0, "--reuse needs a database with the dataset in it");
         (s, f64::NAN)
@@ -232,8 +245,15 @@ async fn main() -> anyhow::Result<()> {
     let access_rows: i64 =
         sqlx::query("SELECT COUNT(*) AS n FROM account_access").fetch_one(&db.pool).await?.try_get("n")?;
     eprintln!(
-        "l3-60k generated in {gen_secs:.1} s: {} org units, {} users, {} accounts, {} contacts, {access_rows} access rows",
-        summary.org_units, summary.users, summary.accounts, summary.contacts
+        "l3-60k generated in {gen_secs:.1} s: {} org units, {} users, {} accounts, {} contacts, {access_rows} access rows, \
+         {} opportunities, {} activities, {} quotas",
+        summary.org_units,
+        summary.users,
+        summary.accounts,
+        summary.contacts,
+        summary.opportunities,
+        summary.activities,
+        summary.quotas
     );
 
     let app = App { db: db.clone(), settings: Settings::default() };
@@ -336,6 +356,70 @@ async fn main() -> anyhow::Result<()> {
         .await?,
     );
 
+    // Visits (issue 5), on the last full week: a KA manager's weekly statistics of their team
+    // (kam01: the outside and inside sales of region R01), and HQ's for information; one rep's
+    // week calendar; recording a done visit (a write through the same router, a new body each
+    // time, on the rep's own accounts).
+    let last_week = {
+        use kam::domain::activity::{local_day, monday};
+        let today = local_day(chrono::Utc::now(), chrono_tz::Asia::Shanghai);
+        (monday(today) - chrono::Duration::days(7)).format("%Y-%m-%d").to_string()
+    };
+    let ae_week: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM activities v JOIN users u ON u.id = v.owner_id WHERE u.username = 'ae001' AND v.week = $1",
+    )
+    .bind(last_week.clone())
+    .fetch_one(&db.pool)
+    .await?
+    .try_get("n")?;
+    anyhow::ensure!(summary.activities == 0 || ae_week > 0, "ae001 has no activity in the week of {last_week}");
+    for (user, auth) in [("kam01", &tokens[2].1), ("director", &tokens[3].1)] {
+        let target = (user == "kam01").then_some(20.0);
+        rows.extend(
+            measure(&router, "GET /api/v1/reports/visits?week=…", user, n, target, |_| {
+                get(&format!("/api/v1/reports/visits?week={last_week}"), auth)
+            })
+            .await?,
+        );
+    }
+    let ae = &tokens[1].1;
+    rows.extend(
+        measure(&router, "GET /api/v1/activities/calendar?week=…", "ae001", n, Some(5.0), |_| {
+            get(&format!("/api/v1/activities/calendar?week={last_week}"), ae)
+        })
+        .await?,
+    );
+    let ae_accounts: Vec<i64> = sqlx::query(
+        "SELECT x.account_id FROM account_access x JOIN users u ON u.id = x.user_id \
+         WHERE u.username = 'ae001' AND x.via = 'owner' ORDER BY x.account_id",
+    )
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|r| r.try_get::<i64, _>("account_id"))
+    .collect::<Result<_, _>>()?;
+    anyhow::ensure!(!ae_accounts.is_empty(), "ae001 owns no account");
+    rows.extend(
+        measure(&router, "POST /api/v1/activities (a done visit)", "ae001", n, Some(5.0), |i| {
+            post(
+                "/api/v1/activities",
+                ae,
+                serde_json::json!({
+                    "account_id": ae_accounts[i % ae_accounts.len()],
+                    "kind": "visit",
+                    "status": "done",
+                    "place": "客户会议室",
+                    "objective": "技术交流",
+                    "summary": format!("基准测试拜访 #{i}"),
+                    "outcome": "problem_solved",
+                    "problems": format!("现场问题 #{i} 已解决"),
+                    "customer_attitude": "warm",
+                }),
+            )
+        })
+        .await?,
+    );
+
     // The report.
     let mut table = String::new();
     table.push_str("| request | user | p50 ms | p95 ms | p99 ms | mean ms | body KiB | target p50 |\n");
@@ -409,9 +493,9 @@ async fn main() -> anyhow::Result<()> {
          Code: {code}.  \n\
          Machine: {cpus} CPUs; release build; requests in-process through the router (no sockets), one at a time, \
          {WARMUP} warm-up + {n} measured per row.  \n\
-         Dataset `l3-60k` seed 42: {} org units, {} users, {} accounts, {} contacts, {access_rows} access rows; \
-         generated in **{gen_secs:.1} s**.\n\n{table}",
-        summary.org_units, summary.users, summary.accounts, summary.contacts
+         Dataset `l3-60k` seed 42: {} org units, {} users, {} accounts, {} contacts, {access_rows} access rows, \
+         {} opportunities, {} activities; generated in **{gen_secs:.1} s**.\n\n{table}",
+        summary.org_units, summary.users, summary.accounts, summary.contacts, summary.opportunities, summary.activities
     );
     println!("{section}");
     if a.no_append {
@@ -430,5 +514,5 @@ async fn main() -> anyhow::Result<()> {
 
 const BENCHMARKS_HEAD: &str = "# Benchmarks\n\n\
 Read-path latency on the `l3-60k` dataset, measured by `examples/bench.rs` (each run appends a \
-section below). Targets: scoped account list API p50 ≤ 3 ms, account page p50 ≤ 5 ms, on both \
-backends.\n";
+section below). Targets: scoped account list API p50 ≤ 3 ms, account page p50 ≤ 5 ms, a manager's \
+weekly visit statistics p50 ≤ 20 ms, a week calendar and recording a visit p50 ≤ 5 ms, on both backends.\n";

@@ -1,27 +1,33 @@
 //! Benchmark datasets (`kam dataset PROFILE [--seed N]`, docs: INTERFACE.md "The benchmark
 //! dataset l3-60k"). Unlike the demo company, a dataset is loaded in bulk: the org tree goes
-//! through `org::insert`, but users, accounts, their access rows and contacts are written with
-//! multi-row `INSERT`s (explicit ids, one password hash for everybody) inside one transaction,
-//! and one audit row records what was generated. Everything is deterministic for a seed: a small
-//! integer PRNG drives every choice and no floating point is involved.
+//! through `org::insert`, but users, accounts, their access rows, contacts, opportunities and
+//! activities are written with multi-row statements (explicit ids, one password hash for
+//! everybody) inside one transaction, and one audit row records what was generated. Each big
+//! table's secondary indexes (and on PostgreSQL its foreign keys) are set aside while it loads
+//! and built once afterwards. Everything is deterministic for a seed (and the day it is
+//! generated on): a small integer PRNG drives every choice and no floating point is involved.
 //!
-//! Profile `l3-60k` as far as its tables exist today: 1 HQ, 18 regions, 54 branches, 325 users
-//! (admin, KA director, region and branch managers, 18 KA managers, 100 outside reps `ae001…`,
-//! 133 inside sales `sr001…`), 60,000 accounts and 240,000 contacts.
-//! 200,000 opportunities on owned accounts, each with its path through the funnel in the
-//! history (the exit-criteria checklist is not filled in). TODO(activities/quotas): the profile
-//! also calls for 1,000,000 activities and a quota per salesperson for the current year; the
-//! activities' tables come with a later issue, and this generator is to be extended then.
-use std::collections::HashSet;
+//! Profile `l3-60k`: 1 HQ, 18 regions, 54 branches, 325 users (admin, KA director, region and
+//! branch managers, 18 KA managers, 100 outside reps `ae001…`, 133 inside sales `sr001…`),
+//! 60,000 accounts and 240,000 contacts. 200,000 opportunities on owned accounts, each with its
+//! path through the funnel in the history (the exit-criteria checklist is not filled in).
+//! 1,000,000 activities over the past year by the salespeople on the accounts they hold (outside
+//! sales mostly visits, about 40% of them effective; inside sales mostly calls), a few thousand
+//! planned for the rest of this week and the next, with the contacts met on some visits and the
+//! outside reps' submitted weekly plans. A quota per salesperson and month of the current year.
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use anyhow::{bail, Context};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde_json::json;
 use sqlx::Row;
 
 use crate::app::bulk::{v, Cell, Inserter};
+use crate::app::sql::Val;
 use crate::app::{audit, auth, org, users, Ctx};
-use crate::db::{now, Backend, Db, WriteTx};
+use crate::db::{now, ts, Backend, Db, WriteTx};
 use crate::domain::account::{rad_class, sow_bp};
+use crate::domain::activity::{self as act, Facts, Kind, Outcome, Status, Targets};
 use crate::domain::credit_code::CreditCode;
 use crate::domain::role::{OrgKind, Role, SalesType};
 use crate::domain::text::normalize_name;
@@ -34,6 +40,9 @@ pub struct Summary {
     pub accounts: usize,
     pub contacts: usize,
     pub opportunities: usize,
+    pub activities: usize,
+    /// Monthly quotas: one per salesperson and month of the current year.
+    pub quotas: usize,
 }
 
 /// The size of a dataset. `l3-60k` is [`Scale::L3_60K`]; tests use smaller ones.
@@ -51,6 +60,8 @@ pub struct Scale {
     pub contacts_per_account: usize,
     /// Opportunities, on owned accounts, each with its path through the funnel in the history.
     pub opportunities: usize,
+    /// Activities over the past year (visits, calls…), a few thousand of them planned ahead.
+    pub activities: usize,
 }
 
 impl Scale {
@@ -62,6 +73,7 @@ impl Scale {
         accounts: 60_000,
         contacts_per_account: 4,
         opportunities: 200_000,
+        activities: 1_000_000,
     };
 }
 
@@ -107,6 +119,16 @@ pub async fn generate_scaled(
             bail!("the database already holds {table}; a dataset loads only into an empty database");
         }
     }
+    // SQLite: a page cache that holds the load's working set (the default 2 MB made it read its
+    // own pages back from the WAL over and over); the connection's own size is restored before
+    // the commit, so the pool keeps its usual footprint.
+    let cache_size: Option<i64> = if db.backend == Backend::Sqlite {
+        let old: i64 = sqlx::query("PRAGMA cache_size").fetch_one(tx.conn()).await?.try_get(0)?;
+        sqlx::query("PRAGMA cache_size = -262144").execute(tx.conn()).await?;
+        Some(old)
+    } else {
+        None
+    };
     let ctx = Ctx::system();
     let ts = now();
     let mut rng = Rng::new(seed ^ 0x4B41_4D20_4441_5441); // "KAM DATA"
@@ -249,16 +271,20 @@ pub async fn generate_scaled(
         }
     }
     // ---- Write accounts and their access rows --------------------------------------------------
-    let mut ins = Inserter::new(
+    let aside = set_aside(&mut tx, db.backend, &["accounts", "account_access"]).await?;
+    let mut ins = Rows::new(
+        tx.conn(),
         db.backend,
         "INSERT INTO accounts (created_at, updated_at, version, id, name, name_norm, short_name, credit_code, \
          industry, level, region_id, branch_id, owner_id, inside_owner_id, ka_manager_id, status, tier, address, \
          buying_power, sales_12m, sow_bp, rad_class, credit_grade, credit_limit, credit_score) VALUES ",
         vec![ts.clone().into()],
         24,
-    );
+    )
+    .await?;
     let mut access =
-        Inserter::new(db.backend, "INSERT INTO account_access (account_id, user_id, via) VALUES ", vec![], 2);
+        Rows::new(tx.conn(), db.backend, "INSERT INTO account_access (account_id, user_id, via) VALUES ", vec![], 2)
+            .await?;
     for (i, a) in accts.iter().enumerate() {
         let id = i as i64 + 1;
         let ka_manager = kam[a.region];
@@ -308,15 +334,21 @@ pub async fn generate_scaled(
         }
     }
     access.flush(tx.conn()).await.context("inserting account_access")?;
+    put_back(&mut tx, aside).await?;
     // ---- Contacts: the buying committee, boss first ---------------------------------------------
     let cpa = scale.contacts_per_account;
-    let mut cins = Inserter::new(
+    // Each contact's attitude (by id − 1): a visit that meets them notes the same.
+    let mut contact_attitude: Vec<&'static str> = Vec::with_capacity(accts.len() * cpa);
+    let aside = set_aside(&mut tx, db.backend, &["contacts"]).await?;
+    let mut cins = Rows::new(
+        tx.conn(),
         db.backend,
         "INSERT INTO contacts (created_at, updated_at, version, id, account_id, name, name_norm, gender, \
          department, title, reports_to, decision_role, attitude, relationship, phone) VALUES ",
         vec![ts.clone().into()],
         14,
-    );
+    )
+    .await?;
     for (i, a) in accts.iter().enumerate() {
         let account_id = i as i64 + 1;
         let first = i as i64 * cpa as i64 + 1;
@@ -333,6 +365,7 @@ pub async fn generate_scaled(
                 _ => ["end_user", "gatekeeper", "influencer"][rng.weighted(&[50, 30, 20])],
             };
             let attitude = ["supporter", "neutral", "opponent"][rng.weighted(&[40, 45, 15])];
+            contact_attitude.push(attitude);
             let relationship = match attitude {
                 "supporter" => rng.range(3, 5),
                 "neutral" => rng.range(2, 4),
@@ -370,30 +403,41 @@ pub async fn generate_scaled(
         }
     }
     cins.flush(tx.conn()).await.context("inserting contacts")?;
+    put_back(&mut tx, aside).await?;
     // ---- Opportunities and their stage histories ------------------------------------------------
     let today = chrono::Utc::now().date_naive();
     let owned: Vec<(usize, i64)> =
         accts.iter().enumerate().filter_map(|(i, a)| a.owner.or(a.inside_owner).map(|o| (i, o))).collect();
-    let mut oins = Inserter::new(
+    let aside = set_aside(&mut tx, db.backend, &["opportunities", "opportunity_history"]).await?;
+    let mut oins = Rows::new(
+        tx.conn(),
         db.backend,
         "INSERT INTO opportunities (created_at, updated_at, version, currency, id, account_id, name, amount, \
-         expected_close, stage, probability, owner_id, established_at, booked_amount, booked_on, lost_reason, lost_to) VALUES ",
+         expected_close, stage, probability, owner_id, established_at, booked_amount, booked_on, lost_reason, \
+         lost_to) VALUES ",
         vec![ts.clone().into()],
         13,
-    );
-    let mut hins = Inserter::new(
+    )
+    .await?;
+    let mut hins = Rows::new(
+        tx.conn(),
         db.backend,
         "INSERT INTO opportunity_history (opportunity_id, at, actor, from_stage, stage, amount, expected_close, reason, \
          override) VALUES ",
         vec![],
         7,
-    );
+    )
+    .await?;
     use crate::domain::opportunity::{Stage, OPEN};
     const KINDS: [&str; 6] = ["扩容项目", "升级改造", "年度框架采购", "新建系统", "运维服务续约", "试点项目"];
     const RIVALS: [&str; 6] = ["华为", "新华三", "浪潮", "中兴", "神州数码", "锐捷"];
     let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
     let n_opps = if owned.is_empty() { 0 } else { scale.opportunities };
     let mut pending_history: Vec<Vec<Cell>> = vec![];
+    // Each account's opportunities and the days they were open, for the visits that link them.
+    let mut opps_of: Vec<Vec<OppSpan>> = vec![vec![]; accts.len()];
+    // What each salesperson booked over the year, which their quotas are set from.
+    let mut booked_by: HashMap<i64, i64> = HashMap::new();
     for k in 0..n_opps {
         let id = k as i64 + 1;
         let (ai, owner) = owned[rng.below(owned.len() as u64) as usize];
@@ -406,11 +450,13 @@ pub async fn generate_scaled(
             std::cmp::min(start + chrono::Duration::days(rng.range(10, 120)), today)
         };
         let short: String = accts[ai].name.chars().take(8).collect();
+        opps_of[ai].push(OppSpan { id, start, end: if stage.is_open() { today } else { close } });
         let (booked, booked_on) = if stage == Stage::Won {
             (Some(amount / 100 * rng.range(85, 100)), Some(day(close)))
         } else {
             (None, None)
         };
+        *booked_by.entry(owner).or_default() += booked.unwrap_or(0);
         let (lost_reason, lost_to) = if stage == Stage::Lost {
             (Some("价格高于竞争对手".to_string()), Some(RIVALS[rng.below(6) as usize].to_string()))
         } else {
@@ -476,9 +522,23 @@ pub async fn generate_scaled(
     }
     oins.flush(tx.conn()).await.context("inserting opportunities")?;
     hins.flush(tx.conn()).await.context("inserting opportunity history")?;
+    put_back(&mut tx, aside).await?;
+    // ---- Activities, visit plans and quotas -----------------------------------------------------
+    // Their own sequence: everything above stays as it was for a seed.
+    let mut arng = Rng::new(seed ^ 0x5649_5349_5453); // "VISITS"
+    let sales: Vec<(i64, bool)> = ae_of_region
+        .iter()
+        .flatten()
+        .map(|&(id, _)| (id, true))
+        .chain(sr_of_region.iter().flatten().map(|&id| (id, false)))
+        .collect();
+    let book = Book { accts: &accts, opps_of: &opps_of, contact_attitude: &contact_attitude, cpa };
+    let acts = plan_activities(&mut arng, scale.activities, &book, &sales, chrono::Utc::now());
+    let written = write_activities(&mut tx, db.backend, &ts, &book, &acts).await?;
+    let quotas = write_quotas(&mut tx, db.backend, &mut arng, &ts, &sales, &booked_by).await?;
     if db.backend == Backend::Postgres {
         // Explicit ids leave the identity sequences behind; move them past the data.
-        for t in ["accounts", "contacts", "opportunities"] {
+        for t in ["accounts", "contacts", "opportunities", "activities"] {
             sqlx::query(&format!("SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}))"))
                 .execute(tx.conn())
                 .await
@@ -486,19 +546,32 @@ pub async fn generate_scaled(
         }
     }
 
-    let summary =
-        Summary { org_units, users: uw.n, accounts: ins.total, contacts: cins.total, opportunities: oins.total };
+    let summary = Summary {
+        org_units,
+        users: uw.n,
+        accounts: ins.total(),
+        contacts: cins.total(),
+        opportunities: oins.total(),
+        activities: written.activities,
+        quotas,
+    };
     let after = json!({
         "profile": profile, "seed": seed, "org_units": summary.org_units, "users": summary.users,
-        "accounts": summary.accounts, "contacts": summary.contacts, "account_access": access.total,
-        "opportunities": summary.opportunities, "opportunity_history": hins.total,
-        "note": "users, accounts, account_access and contacts are bulk-loaded without per-row audit entries",
+        "accounts": summary.accounts, "contacts": summary.contacts, "account_access": access.total(),
+        "opportunities": summary.opportunities, "opportunity_history": hins.total(),
+        "activities": summary.activities, "activity_contacts": written.contacts_met,
+        "visit_plans": written.visit_plans, "quotas": summary.quotas,
+        "note": "users, accounts, account_access, contacts, opportunities, activities and quotas are bulk-loaded \
+                 without per-row audit entries",
     });
     audit::record(&mut tx, &ctx, "dataset", profile, "generate", None, Some(&after)).await?;
     // Who sees which account, derived once from the bulk-loaded ownership.
     crate::app::visibility::rebuild_all(tx.conn()).await?;
     // The funnel's totals, from the bulk-loaded opportunities.
     crate::app::totals::rebuild_all(tx.conn()).await?;
+    if let Some(size) = cache_size {
+        sqlx::query(&format!("PRAGMA cache_size = {size}")).execute(tx.conn()).await?;
+    }
     tx.commit().await.context("committing the dataset")?;
 
     // Fresh statistics, so the planner knows the tables' sizes (both backends: outside the load).
@@ -961,6 +1034,876 @@ fn committee(industry: &str) -> &'static [(&'static str, &'static str)] {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Activities: a year of visits and calls by every salesperson on the accounts they hold, the
+// weekly visit plans, and the salespeople's quotas.
+
+/// An opportunity and the days it was open (to its close, or to today while open).
+#[derive(Clone, Copy)]
+struct OppSpan {
+    id: i64,
+    start: NaiveDate,
+    end: NaiveDate,
+}
+
+/// What the activities are generated from.
+struct Book<'a> {
+    accts: &'a [Acct],
+    opps_of: &'a [Vec<OppSpan>],
+    /// Each contact's attitude, by contact id − 1 (`cpa` contacts per account, in order).
+    contact_attitude: &'a [&'static str],
+    cpa: usize,
+}
+
+/// One generated activity, kept small: a million are held in memory, numbered in time order
+/// and walked once to answer the follow-ups.
+#[derive(Clone, Copy)]
+struct Act {
+    /// UTC seconds: when it happened (done) or is planned (planned).
+    at: i64,
+    /// Account index (id − 1).
+    account: u32,
+    owner: u32,
+    /// Opportunity id, 0 for none.
+    opp: u32,
+    kind: Kind,
+    outcome: Outcome,
+    done: bool,
+    /// Planned beforehand: `planned_at` is set.
+    planned: bool,
+    effective: bool,
+    /// Length in minutes (`ends_at`), 0 when not recorded.
+    minutes: u8,
+    /// 0 none, else 1 + index into `ATTITUDES`.
+    attitude: u8,
+    /// Contacts met: `met` of the account's committee from index `met_from`.
+    met: u8,
+    met_from: u8,
+    /// Picks the canned texts.
+    text: u8,
+}
+
+const ATTITUDES: [&str; 3] = ["'warm'", "'normal'", "'cold'"];
+
+/// Local working hours of a day, in seconds after midnight: 08:30–18:00.
+const DAY_START: i64 = 8 * 3600 + 1800;
+const DAY_END: i64 = 18 * 3600;
+
+/// Generates the activities (`total` of them) of the salespeople `sales` (user id, outside
+/// sales?), in time order. Every salesperson works the accounts they hold (outside sales: as
+/// owner, weighted to the top levels; inside sales: as inside owner) on working days over the
+/// past year; a few thousand are planned for the rest of this week and the next.
+fn plan_activities(rng: &mut Rng, total: usize, book: &Book, sales: &[(i64, bool)], now: DateTime<Utc>) -> Vec<Act> {
+    let tz = chrono_tz::Asia::Shanghai;
+    let today = act::local_day(now, tz);
+    // The accounts each salesperson works, repeated by weight.
+    let mut held: HashMap<i64, Vec<u32>> = HashMap::new();
+    for (i, a) in book.accts.iter().enumerate() {
+        let top = match a.level {
+            "L1" => 3,
+            "L2" => 2,
+            _ => 1,
+        };
+        if let Some(o) = a.owner {
+            held.entry(o).or_default().extend(std::iter::repeat_n(i as u32, top));
+        }
+        if let Some(s) = a.inside_owner {
+            held.entry(s).or_default().extend(std::iter::repeat_n(i as u32, top.min(2)));
+        }
+    }
+    let people: Vec<(i64, bool, &[u32])> = sales
+        .iter()
+        .filter_map(|&(id, ae)| held.get(&id).filter(|b| !b.is_empty()).map(|b| (id, ae, b.as_slice())))
+        .collect();
+    if people.is_empty() || total == 0 {
+        return vec![];
+    }
+    // Working days: (day, its local midnight in UTC seconds), done up to yesterday, planned from
+    // tomorrow to next Friday. (Today is left alone, so the data depend on the date only.)
+    let workday = |d: &NaiveDate| d.weekday().num_days_from_monday() < 5;
+    let span = |from: NaiveDate, to: NaiveDate| -> Vec<(NaiveDate, i64)> {
+        from.iter_days()
+            .take_while(|d| *d <= to)
+            .filter(workday)
+            .map(|d| (d, act::day_bounds(d, tz).0.timestamp()))
+            .collect()
+    };
+    let past = span(today - Duration::days(364), today - Duration::days(1));
+    let ahead = span(today + Duration::days(1), act::monday(today) + Duration::days(11));
+    let (lo, hi) = (DAY_START, DAY_END);
+    // How many each does: planned ones first, the rest done, shared by weight.
+    let planned_n: Vec<usize> = people
+        .iter()
+        .map(|&(_, ae, _)| {
+            if ahead.is_empty() {
+                0
+            } else if ae {
+                rng.range(15, 25) as usize
+            } else {
+                rng.range(3, 8) as usize
+            }
+        })
+        .collect();
+    let planned_total = planned_n.iter().sum::<usize>().min(total / 2);
+    let done_total = (total - planned_total) as u64;
+    let weights: Vec<u64> = people
+        .iter()
+        .map(|&(_, ae, _)| if ae { rng.range(1400, 2600) } else { rng.range(3500, 8500) } as u64)
+        .collect();
+    let sum: u64 = weights.iter().sum();
+    let mut done_n: Vec<usize> = weights.iter().map(|w| (done_total * w / sum) as usize).collect();
+    let short = done_total as usize - done_n.iter().sum::<usize>();
+    for n in done_n.iter_mut().take(short) {
+        *n += 1;
+    }
+    let mut planned_left = planned_total;
+
+    let open_on = |a: u32, d: NaiveDate| book.opps_of[a as usize].iter().filter(move |o| o.start <= d && d <= o.end);
+    let mut acts: Vec<Act> = Vec::with_capacity(total);
+    for (p, &(owner, ae, accounts)) in people.iter().enumerate() {
+        let mut per_day = vec![0u32; past.len()];
+        if !past.is_empty() {
+            for _ in 0..done_n[p] {
+                per_day[rng.below(past.len() as u64) as usize] += 1;
+            }
+        }
+        for (&(d, midnight), &n) in past.iter().zip(&per_day) {
+            for _ in 0..n {
+                let kind = if ae {
+                    [Kind::Visit, Kind::Meeting, Kind::Phone, Kind::Email, Kind::Other]
+                        [rng.weighted(&[62, 14, 15, 6, 3])]
+                } else {
+                    [Kind::ObCall, Kind::IbCall, Kind::Phone, Kind::Email, Kind::Visit, Kind::Other]
+                        [rng.weighted(&[58, 15, 12, 10, 4, 1])]
+                };
+                let f2f = kind.face_to_face();
+                let account = accounts[rng.below(accounts.len() as u64) as usize];
+                // Visits start on the quarter hour, calls at any second.
+                let at = midnight
+                    + if f2f {
+                        lo + rng.below(((hi - lo) / 900).max(1) as u64) as i64 * 900
+                    } else {
+                        lo + rng.below((hi - lo) as u64) as i64
+                    };
+                let open = open_on(account, d).count() as u64;
+                let pick = |rng: &mut Rng| open_on(account, d).nth(rng.below(open) as usize).copied();
+                let (mut opp, mut outcome) = (None, Outcome::None);
+                if f2f {
+                    if rng.pct(if ae { 40 } else { 25 }) {
+                        // Effective: an opportunity found or moved on, else a problem solved.
+                        if open > 0 && rng.pct(70) {
+                            opp = pick(rng);
+                            outcome = match opp {
+                                Some(o) if (d - o.start).num_days() <= 14 => Outcome::OpportunityFound,
+                                _ => Outcome::OpportunityAdvanced,
+                            };
+                        } else {
+                            outcome = Outcome::ProblemSolved;
+                        }
+                    } else if open > 0 && rng.pct(25) {
+                        opp = pick(rng);
+                    }
+                } else if open > 0 && rng.pct(5) {
+                    opp = pick(rng);
+                    outcome = Outcome::OpportunityAdvanced;
+                }
+                let planned = f2f && rng.pct(if ae { 60 } else { 30 });
+                let minutes = if f2f && rng.pct(80) { rng.range(2, 8) as u8 * 15 } else { 0 };
+                let attitude = if rng.pct(50) { 1 + rng.weighted(&[40, 45, 15]) as u8 } else { 0 };
+                let (met, met_from) = if f2f && book.cpa > 0 && rng.pct(40) {
+                    ((1 + rng.below(2) as usize).min(book.cpa) as u8, rng.below(book.cpa as u64) as u8)
+                } else {
+                    (0, 0)
+                };
+                let text = rng.below(256) as u8;
+                let effective = act::is_effective(Facts {
+                    kind,
+                    status: Status::Done,
+                    outcome,
+                    has_opportunity: opp.is_some(),
+                    names_problem: outcome == Outcome::ProblemSolved,
+                });
+                acts.push(Act {
+                    at,
+                    account,
+                    owner: owner as u32,
+                    opp: opp.map_or(0, |o| o.id as u32),
+                    kind,
+                    outcome,
+                    done: true,
+                    planned,
+                    effective,
+                    minutes,
+                    attitude,
+                    met,
+                    met_from,
+                    text,
+                });
+            }
+        }
+        let n = planned_n[p].min(planned_left);
+        planned_left -= n;
+        for _ in 0..n {
+            let (d, midnight) = ahead[rng.below(ahead.len() as u64) as usize];
+            let kind = if ae {
+                [Kind::Visit, Kind::Meeting][rng.weighted(&[85, 15])]
+            } else {
+                [Kind::ObCall, Kind::Visit][rng.weighted(&[70, 30])]
+            };
+            let account = accounts[rng.below(accounts.len() as u64) as usize];
+            let at = midnight + lo + rng.below(((hi - lo) / 1800).max(1) as u64) as i64 * 1800;
+            let open_day = d.min(today);
+            let open = open_on(account, open_day).count() as u64;
+            let opp = if kind.face_to_face() && open > 0 && rng.pct(50) {
+                open_on(account, open_day).nth(rng.below(open) as usize).map(|o| o.id as u32)
+            } else {
+                None
+            };
+            let minutes = if kind.face_to_face() && rng.pct(70) { [60, 90][rng.below(2) as usize] } else { 0 };
+            acts.push(Act {
+                at,
+                account,
+                owner: owner as u32,
+                opp: opp.unwrap_or(0),
+                kind,
+                outcome: Outcome::None,
+                done: false,
+                planned: true,
+                effective: false,
+                minutes,
+                attitude: 0,
+                met: 0,
+                met_from: 0,
+                text: rng.below(256) as u8,
+            });
+        }
+    }
+    // Numbered in time order (a stable sort: the same order for a seed).
+    acts.sort_by_key(|a| a.at);
+    acts
+}
+
+/// How many rows of each kind `write_activities` wrote.
+struct Written {
+    activities: usize,
+    contacts_met: usize,
+    visit_plans: usize,
+}
+
+/// Sets aside the secondary indexes of a still empty table before a bulk load, and on
+/// PostgreSQL its foreign keys too (each row's checks run as triggers, one query per key): one
+/// build and one validating join afterwards cost less than keeping them row by row. Gives the
+/// statements that put them back. (SQLite checks foreign keys with an index lookup, and cannot
+/// drop them.)
+async fn set_aside(tx: &mut WriteTx, backend: Backend, tables: &[&'static str]) -> anyhow::Result<Vec<String>> {
+    let sql = match backend {
+        Backend::Sqlite => {
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL"
+        }
+        Backend::Postgres => {
+            "SELECT indexname::text AS name, indexdef AS sql FROM pg_indexes WHERE schemaname = current_schema() \
+             AND tablename = $1 AND indexname::text NOT IN (SELECT conname::text FROM pg_constraint)"
+        }
+    };
+    let mut out = vec![];
+    for &table in tables {
+        for r in sqlx::query(sql).bind(table).fetch_all(tx.conn()).await? {
+            let name: String = r.try_get("name")?;
+            sqlx::query(&format!("DROP INDEX {name}")).execute(tx.conn()).await?;
+            out.push(r.try_get("sql")?);
+        }
+        if backend == Backend::Postgres {
+            let keys = sqlx::query(
+                "SELECT conname::text AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint \
+                 WHERE conrelid = CAST($1 AS text)::regclass AND contype = 'f'",
+            )
+            .bind(table)
+            .fetch_all(tx.conn())
+            .await?;
+            for r in keys {
+                let (name, def): (String, String) = (r.try_get("name")?, r.try_get("def")?);
+                sqlx::query(&format!("ALTER TABLE {table} DROP CONSTRAINT {name}")).execute(tx.conn()).await?;
+                out.push(format!("ALTER TABLE {table} ADD CONSTRAINT {name} {def}"));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Builds again what [`set_aside`] set aside.
+async fn put_back(tx: &mut WriteTx, statements: Vec<String>) -> anyhow::Result<()> {
+    for sql in statements {
+        sqlx::query(&sql).execute(tx.conn()).await.with_context(|| format!("after the load: {sql}"))?;
+    }
+    Ok(())
+}
+
+/// Rows of a bulk load, by backend. SQLite: multi-row `INSERT … VALUES` statements
+/// ([`Inserter`]). PostgreSQL: one array per column, `INSERT … SELECT … FROM unnest($1::bigint[],
+/// …)`, so a statement of thousands of rows has one parameter per column and the same text
+/// every time (parsed and planned once), where a `VALUES` list of bound values is parsed and
+/// typed anew row by row (measured on the 1,000,000 activities: 21 s that way, 8 s in arrays).
+enum Rows {
+    Sqlite(Inserter),
+    Postgres(Unnest),
+}
+
+struct Unnest {
+    table: &'static str,
+    /// Names and types.
+    columns: Vec<(String, String)>,
+    shared: Vec<Val>,
+    /// The statement, made from the first row (which columns take a shared value).
+    sql: Option<String>,
+    /// Array literals being built, one per column (shared columns stay empty).
+    arrays: Vec<String>,
+    rows: usize,
+    total: usize,
+}
+
+impl Rows {
+    /// As [`Inserter::new`]: `head` is `INSERT INTO table (columns…) VALUES ` (fixed text of this
+    /// module). On PostgreSQL the columns' types are read from the catalogue.
+    async fn new(
+        conn: &mut sqlx::AnyConnection,
+        backend: Backend,
+        head: &'static str,
+        shared: Vec<Val>,
+        bound_per_row: usize,
+    ) -> anyhow::Result<Rows> {
+        if backend == Backend::Sqlite {
+            return Ok(Rows::Sqlite(Inserter::new(backend, head, shared, bound_per_row)));
+        }
+        let parsed = head
+            .strip_prefix("INSERT INTO ")
+            .and_then(|h| h.split_once(" ("))
+            .and_then(|(t, rest)| Some((t, rest.split_once(")")?.0)));
+        let Some((table, names)) = parsed else { bail!("not an INSERT head: {head}") };
+        let types: HashMap<String, String> = sqlx::query(
+            "SELECT column_name::text AS name, udt_name::text AS ty FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = $1",
+        )
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("name")?, r.try_get("ty")?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+        let columns = names
+            .split(',')
+            .map(|c| {
+                let c = c.trim().to_string();
+                let ty = types.get(&c).cloned().with_context(|| format!("no column {table}.{c}"))?;
+                Ok((c, ty))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Rows::Postgres(Unnest {
+            table,
+            arrays: vec![String::new(); columns.len()],
+            columns,
+            shared,
+            sql: None,
+            rows: 0,
+            total: 0,
+        }))
+    }
+
+    async fn row(&mut self, conn: &mut sqlx::AnyConnection, cells: Vec<Cell>) -> Result<(), sqlx::Error> {
+        let u = match self {
+            Rows::Sqlite(ins) => return ins.row(conn, cells).await,
+            Rows::Postgres(u) => u,
+        };
+        if u.sql.is_none() {
+            let mut select = vec![];
+            let mut arrays = vec![];
+            let mut names = vec![];
+            for (i, (c, (_, ty))) in cells.iter().zip(&u.columns).enumerate() {
+                match c {
+                    Cell::Shared(n) => select.push(format!("${}", u.columns.len() + n)),
+                    _ => {
+                        arrays.push(format!("CAST(${} AS TEXT)::{ty}[]", i + 1));
+                        names.push(format!("c{i}"));
+                        select.push(format!("u.c{i}"));
+                    }
+                }
+            }
+            let cols: Vec<&str> = u.columns.iter().map(|c| c.0.as_str()).collect();
+            u.sql = Some(format!(
+                "INSERT INTO {} ({}) SELECT {} FROM unnest({}) AS u({})",
+                u.table,
+                cols.join(", "),
+                select.join(", "),
+                arrays.join(", "),
+                names.join(", ")
+            ));
+        }
+        for (a, c) in u.arrays.iter_mut().zip(cells) {
+            if !a.is_empty() {
+                a.push(',');
+            }
+            match c {
+                Cell::Shared(_) => a.clear(),
+                Cell::V(x) => array_item(a, &x),
+                Cell::Lit("NULL") => a.push_str("NULL"),
+                // A literal of this module: a quoted text ('' for a quote) or a number.
+                Cell::Lit(l) => match l.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
+                    Some(t) => array_item(a, &Val::Text(Some(t.replace("''", "'")))),
+                    None => a.push_str(l),
+                },
+            }
+        }
+        u.rows += 1;
+        u.total += 1;
+        if u.rows >= 20_000 {
+            self.flush(conn).await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self, conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+        let u = match self {
+            Rows::Sqlite(ins) => return ins.flush(conn).await,
+            Rows::Postgres(u) => u,
+        };
+        let Some(sql) = u.sql.as_deref().filter(|_| u.rows > 0) else { return Ok(()) };
+        // One parameter per column (`{…}`; a shared column's is unused but keeps the numbering),
+        // then the shared values.
+        let mut args: Vec<Val> =
+            u.arrays.iter_mut().map(|a| Val::Text(Some(format!("{{{}}}", std::mem::take(a))))).collect();
+        args.extend(u.shared.iter().cloned());
+        crate::app::sql::bind_all(sql, args).execute(conn).await?;
+        u.rows = 0;
+        Ok(())
+    }
+
+    fn total(&self) -> usize {
+        match self {
+            Rows::Sqlite(ins) => ins.total,
+            Rows::Postgres(u) => u.total,
+        }
+    }
+}
+
+/// One element of a PostgreSQL array literal.
+fn array_item(a: &mut String, x: &Val) {
+    match x {
+        Val::Int(Some(n)) => a.push_str(&n.to_string()),
+        Val::Text(Some(t)) => {
+            a.push('"');
+            for ch in t.chars() {
+                if ch == '"' || ch == '\\' {
+                    a.push('\\');
+                }
+                a.push(ch);
+            }
+            a.push('"');
+        }
+        _ => a.push_str("NULL"),
+    }
+}
+
+fn kind_lit(k: Kind) -> &'static str {
+    match k {
+        Kind::Visit => "'visit'",
+        Kind::Phone => "'phone'",
+        Kind::Email => "'email'",
+        Kind::Meeting => "'meeting'",
+        Kind::ObCall => "'ob_call'",
+        Kind::IbCall => "'ib_call'",
+        Kind::Other => "'other'",
+    }
+}
+
+fn outcome_lit(o: Outcome) -> &'static str {
+    match o {
+        Outcome::OpportunityFound => "'opportunity_found'",
+        Outcome::OpportunityAdvanced => "'opportunity_advanced'",
+        Outcome::ProblemSolved => "'problem_solved'",
+        Outcome::None => "'none'",
+    }
+}
+
+/// A canned text (an SQL literal of this module) picked by `n`, or NULL.
+fn lit(texts: &[&'static str], n: u8, present: bool) -> Cell {
+    Cell::Lit(if present { texts[n as usize % texts.len()] } else { "NULL" })
+}
+
+fn opt<T: Into<Val>>(x: Option<T>) -> Cell {
+    match x {
+        Some(x) => v(x),
+        None => Cell::Lit("NULL"),
+    }
+}
+
+/// Writes the activities with ids in time order, the derived columns by the app's rules (local
+/// day and week in the owner's zone, effective, the follow-up due after a face-to-face visit to
+/// a key account and the next done activity on the account that answered it), the contacts met,
+/// and the weekly visit plans: submitted for every week up to this one that a salesperson
+/// planned visits in.
+async fn write_activities(
+    tx: &mut WriteTx,
+    backend: Backend,
+    ts_now: &str,
+    book: &Book<'_>,
+    acts: &[Act],
+) -> anyhow::Result<Written> {
+    let tz = chrono_tz::Asia::Shanghai;
+    let due_days = Targets::default().follow_up_days;
+    // Follow-ups, walking the activities in time order: a done contact answers every visit on
+    // its account still waiting from before it.
+    let mut answered_by = vec![0u32; acts.len()];
+    let mut waiting: Vec<Vec<u32>> = vec![vec![]; book.accts.len()];
+    for (i, a) in acts.iter().enumerate().filter(|(_, a)| a.done) {
+        let w = &mut waiting[a.account as usize];
+        w.retain(|&j| {
+            let earlier = acts[j as usize].at < a.at;
+            if earlier {
+                answered_by[j as usize] = i as u32 + 1;
+            }
+            !earlier
+        });
+        if a.kind.face_to_face() && book.accts[a.account as usize].status == "key_account" {
+            w.push(i as u32);
+        }
+    }
+
+    let aside = set_aside(tx, backend, &["activities"]).await?;
+    let mut ins = Rows::new(
+        tx.conn(),
+        backend,
+        "INSERT INTO activities (created_at, updated_at, version, id, account_id, opportunity_id, owner_id, kind, status, \
+         planned_at, occurred_at, ends_at, local_day, week, place, participants, objective, materials, talking_points, \
+         customer_views, problems, next_steps, summary, outcome, customer_attitude, effective, follow_up_due, \
+         followed_up_by) VALUES ",
+        vec![ts_now.to_string().into()],
+        11,
+    )
+    .await?;
+    let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let mut met = vec![];
+    let mut plan_weeks: BTreeSet<(u32, NaiveDate)> = BTreeSet::new();
+    for (i, a) in acts.iter().enumerate() {
+        let id = i as i64 + 1;
+        let at = DateTime::from_timestamp(a.at, 0).unwrap_or_default();
+        let local = act::local_day(at, tz);
+        let week = act::monday(local);
+        let at_s = ts(at);
+        let f2f = a.kind.face_to_face();
+        let t = a.text;
+        let follow_up = (a.done && f2f && book.accts[a.account as usize].status == "key_account")
+            .then(|| day(local + Duration::days(due_days)));
+        if a.planned && !a.kind.is_call() {
+            plan_weeks.insert((a.owner, week));
+        }
+        // What the record says: a visit's purpose, account of it, views and next steps; a
+        // call's or mail's gist; a planned visit's purpose, place and material.
+        let (place, objective, materials, views, problems, next, summary) = if !a.done {
+            (lit(PLACES, t, f2f), lit(OBJECTIVES, t, true), lit(MATERIALS, t, f2f), None, None, None, None)
+        } else if f2f {
+            (
+                lit(PLACES, t, true),
+                lit(OBJECTIVES, t, true),
+                Cell::Lit("NULL"),
+                Some(lit(VIEWS, t >> 2, t % 2 == 0)),
+                Some(lit(PROBLEMS, t, a.outcome == Outcome::ProblemSolved)),
+                Some(lit(NEXT_STEPS, t >> 1, true)),
+                Some(lit(VISIT_SUMMARIES, t >> 3, true)),
+            )
+        } else {
+            let gist = match a.kind {
+                Kind::Email => EMAIL_SUMMARIES,
+                Kind::Other => OTHER_SUMMARIES,
+                _ => CALL_SUMMARIES,
+            };
+            (
+                Cell::Lit("NULL"),
+                Cell::Lit("NULL"),
+                Cell::Lit("NULL"),
+                None,
+                None,
+                Some(lit(NEXT_STEPS, t >> 1, t % 4 == 0)),
+                Some(lit(gist, t >> 2, t % 5 != 0)),
+            )
+        };
+        let null = || Cell::Lit("NULL");
+        ins.row(
+            tx.conn(),
+            vec![
+                Cell::Shared(1),
+                Cell::Shared(1),
+                Cell::Lit("1"),
+                v(id),
+                v(a.account as i64 + 1),
+                opt((a.opp > 0).then_some(a.opp as i64)),
+                v(a.owner as i64),
+                Cell::Lit(kind_lit(a.kind)),
+                Cell::Lit(if a.done { "'done'" } else { "'planned'" }),
+                if a.planned { v(at_s.clone()) } else { null() },
+                if a.done { v(at_s) } else { null() },
+                opt((a.minutes > 0).then(|| ts(at + Duration::minutes(a.minutes as i64)))),
+                v(day(local)),
+                v(day(week)),
+                place,
+                null(),
+                objective,
+                materials,
+                null(),
+                views.unwrap_or_else(null),
+                problems.unwrap_or_else(null),
+                next.unwrap_or_else(null),
+                summary.unwrap_or_else(null),
+                Cell::Lit(outcome_lit(a.outcome)),
+                match a.attitude {
+                    0 => null(),
+                    n => Cell::Lit(ATTITUDES[n as usize - 1]),
+                },
+                Cell::Lit(if a.effective { "1" } else { "0" }),
+                opt(follow_up),
+                opt((answered_by[i] > 0).then_some(answered_by[i] as i64)),
+            ],
+        )
+        .await
+        .context("inserting activities")?;
+        for k in 0..a.met as usize {
+            let c = a.account as usize * book.cpa + (a.met_from as usize + k) % book.cpa;
+            met.push((id, c as i64 + 1, book.contact_attitude[c]));
+        }
+    }
+    ins.flush(tx.conn()).await.context("inserting activities")?;
+    put_back(tx, aside).await?;
+    // The contacts met, with the attitude the contact has (so the record and the map agree).
+    let mut cins = Rows::new(
+        tx.conn(),
+        backend,
+        "INSERT INTO activity_contacts (activity_id, contact_id, attitude) VALUES ",
+        vec![],
+        2,
+    )
+    .await?;
+    for (aid, cid, att) in met {
+        let att = match att {
+            "supporter" => "'supporter'",
+            "opponent" => "'opponent'",
+            _ => "'neutral'",
+        };
+        cins.row(tx.conn(), vec![v(aid), v(cid), Cell::Lit(att)]).await.context("inserting activity contacts")?;
+    }
+    cins.flush(tx.conn()).await.context("inserting activity contacts")?;
+    // Weekly plans, submitted the Friday before at 17:30 local time (those ahead of this week
+    // are drafts: no row).
+    let today = act::local_day(Utc::now(), tz);
+    let this_week = act::monday(today);
+    let mut pins = Rows::new(
+        tx.conn(),
+        backend,
+        "INSERT INTO visit_plans (owner_id, week, status, note, submitted_at, version, created_at, updated_at) VALUES ",
+        vec![],
+        5,
+    )
+    .await?;
+    for (owner, week) in plan_weeks.into_iter().filter(|(_, w)| *w <= this_week) {
+        let friday = week - Duration::days(3);
+        let at = ts(act::day_bounds(friday, tz).0 + Duration::minutes(17 * 60 + 30));
+        pins.row(
+            tx.conn(),
+            vec![
+                v(owner as i64),
+                v(day(week)),
+                Cell::Lit("'submitted'"),
+                lit(PLAN_NOTES, (owner as u8).wrapping_add(week.day() as u8), week.day() % 3 == 0),
+                v(at.clone()),
+                Cell::Lit("1"),
+                v(at.clone()),
+                v(at),
+            ],
+        )
+        .await
+        .context("inserting visit plans")?;
+    }
+    pins.flush(tx.conn()).await.context("inserting visit plans")?;
+    Ok(Written { activities: ins.total(), contacts_met: cins.total(), visit_plans: pins.total() })
+}
+
+/// A quota per salesperson and month of the current year: what they booked over the last year
+/// spread over the months, give or take, in whole 10,000 yuan (at least 100,000 yuan a month).
+async fn write_quotas(
+    tx: &mut WriteTx,
+    backend: Backend,
+    rng: &mut Rng,
+    ts_now: &str,
+    sales: &[(i64, bool)],
+    booked_by: &HashMap<i64, i64>,
+) -> anyhow::Result<usize> {
+    let year = act::local_day(Utc::now(), chrono_tz::Asia::Shanghai).year();
+    let mut ins = Rows::new(
+        tx.conn(),
+        backend,
+        "INSERT INTO quotas (created_at, updated_at, version, month, user_id, amount) VALUES ",
+        vec![ts_now.to_string().into()],
+        3,
+    )
+    .await?;
+    for &(user, _) in sales {
+        let base = booked_by.get(&user).copied().unwrap_or(0) / 12;
+        for m in 1..=12 {
+            let amount = (base / 100 * rng.range(90, 130) / 1_000_000 * 1_000_000).max(10_000_000);
+            ins.row(
+                tx.conn(),
+                vec![Cell::Shared(1), Cell::Shared(1), Cell::Lit("1"), v(format!("{year}-{m:02}")), v(user), v(amount)],
+            )
+            .await
+            .context("inserting quotas")?;
+        }
+    }
+    ins.flush(tx.conn()).await.context("inserting quotas")?;
+    Ok(ins.total())
+}
+
+// Canned record texts: SQL literals of this module.
+const PLACES: &[&str] = &["'客户办公室'", "'客户会议室'", "'客户机房'", "'我司展厅'", "'客户项目现场'"];
+const OBJECTIVES: &[&str] = &[
+    "'了解客户年度IT预算与采购计划'",
+    "'介绍新一代服务器与存储解决方案'",
+    "'推进项目技术交流，确认需求细节'",
+    "'拜访信息中心主任，建立高层关系'",
+    "'回访已交付项目，了解使用情况'",
+    "'沟通商务条款与交付计划'",
+    "'邀请客户参加新品发布会'",
+    "'处理客户反馈的售后问题'",
+];
+const MATERIALS: &[&str] = &["'产品手册、解决方案PPT'", "'报价单、合同模板'", "'成功案例集、测试报告'", "'演示样机'"];
+const VIEWS: &[&str] = &[
+    "'希望方案兼顾性能与成本'",
+    "'关注交付周期和售后响应时间'",
+    "'倾向于国产化产品'",
+    "'对现有供应商的服务不太满意'",
+    "'预算有限，希望分期实施'",
+];
+const PROBLEMS: &[&str] = &[
+    "'存储阵列告警，现场更换硬盘后恢复'",
+    "'服务器固件升级失败，协助完成升级'",
+    "'发票信息有误，已协调财务重开'",
+    "'备件到货延迟，协调物流加急发货'",
+    "'网络设备配置问题，工程师现场调试解决'",
+];
+const NEXT_STEPS: &[&str] = &[
+    "'下周提交技术方案'",
+    "'安排工程师现场测试'",
+    "'准备报价并与商务确认'",
+    "'邀请客户到我司参观'",
+    "'跟进预算审批进度'",
+    "'整理会议纪要发送客户'",
+];
+const VISIT_SUMMARIES: &[&str] = &[
+    "'与信息中心主任沟通了扩容需求，客户认可我司方案方向'",
+    "'介绍了国产化替代方案，客户关注适配与迁移服务'",
+    "'客户反馈现有设备运行稳定，明年有更新计划'",
+    "'与采购部确认了招标时间表，预计下月发标'",
+    "'技术交流顺利，客户要求补充性能测试数据'",
+    "'客户预算尚未批复，需持续跟进'",
+    "'客户对竞品报价较敏感，需准备价格策略'",
+    "'见到了分管领导，项目优先级提高'",
+];
+const CALL_SUMMARIES: &[&str] = &[
+    "'电话回访，客户暂无新需求'",
+    "'确认客户采购联系人及联系方式'",
+    "'推荐促销活动，客户有兴趣'",
+    "'客户咨询产品报价，已发送资料'",
+    "'跟进上次报价，客户仍在比较'",
+    "'客户来电咨询售后服务'",
+    "'预约下周上门拜访'",
+    "'客户未接听，稍后再联系'",
+];
+const EMAIL_SUMMARIES: &[&str] = &["'发送产品资料与报价单'", "'发送会议纪要'", "'发送新品发布会邀请函'"];
+const OTHER_SUMMARIES: &[&str] = &["'参加客户组织的供应商交流会'", "'陪同客户参观样板工程'"];
+const PLAN_NOTES: &[&str] = &["'本周重点跟进在谈项目'", "'本周以重点客户回访为主'", "'配合售前安排技术交流'"];
+
+/// The rules of the activities' derived columns, checked over a whole database (tests of the
+/// dataset and the demo): each name with the number of rows breaking it.
+#[cfg(test)]
+pub(crate) async fn activity_rule_violations(db: &Db) -> Vec<(&'static str, i64)> {
+    const F2F_DONE: &str = "v.status = 'done' AND v.kind IN ('visit', 'meeting')";
+    let checks: Vec<(&'static str, String)> = vec![
+        (
+            "effective",
+            format!(
+                "SELECT COUNT(*) AS n FROM activities v WHERE v.effective <> CASE WHEN {F2F_DONE} AND ((v.outcome IN \
+                 ('opportunity_found', 'opportunity_advanced') AND v.opportunity_id IS NOT NULL) OR \
+                 (v.outcome = 'problem_solved' AND v.problems IS NOT NULL)) THEN 1 ELSE 0 END"
+            ),
+        ),
+        (
+            "opportunity of another account",
+            "SELECT COUNT(*) AS n FROM activities v JOIN opportunities o ON o.id = v.opportunity_id \
+             WHERE o.account_id <> v.account_id"
+                .into(),
+        ),
+        (
+            "owner does not hold the account",
+            "SELECT COUNT(*) AS n FROM activities v WHERE NOT EXISTS (SELECT 1 FROM account_access x \
+             WHERE x.account_id = v.account_id AND x.user_id = v.owner_id AND x.via IN ('owner', 'inside_owner'))"
+                .into(),
+        ),
+        (
+            "status and times",
+            "SELECT COUNT(*) AS n FROM activities v WHERE NOT ((v.status = 'done' AND v.occurred_at IS NOT NULL) \
+             OR (v.status = 'planned' AND v.planned_at IS NOT NULL AND v.occurred_at IS NULL))"
+                .into(),
+        ),
+        (
+            "follow-up due",
+            format!(
+                "SELECT COUNT(*) AS n FROM activities v JOIN accounts a ON a.id = v.account_id WHERE \
+                 (v.follow_up_due IS NOT NULL) <> ({F2F_DONE} AND a.status = 'key_account')"
+            ),
+        ),
+        (
+            "followed up by",
+            "SELECT COUNT(*) AS n FROM activities v WHERE COALESCE(v.followed_up_by, 0) <> CASE WHEN \
+             v.follow_up_due IS NULL THEN 0 ELSE COALESCE((SELECT l.id FROM activities l WHERE \
+             l.account_id = v.account_id AND l.status = 'done' AND l.occurred_at > v.occurred_at \
+             ORDER BY l.occurred_at, l.id LIMIT 1), 0) END"
+                .into(),
+        ),
+        (
+            "contact met of another account",
+            "SELECT COUNT(*) AS n FROM activity_contacts x JOIN activities v ON v.id = x.activity_id \
+             JOIN contacts c ON c.id = x.contact_id WHERE c.account_id <> v.account_id"
+                .into(),
+        ),
+    ];
+    let mut out = vec![];
+    for (name, sql) in checks {
+        let n: i64 = sqlx::query(&sql).fetch_one(&db.pool).await.unwrap().try_get("n").unwrap();
+        out.push((name, n));
+    }
+    // Local day, week and the follow-up day, in the owner's zone (every generated user's is
+    // Shanghai's), and nothing done lies ahead.
+    let now = Utc::now();
+    let mut wrong = 0;
+    for r in sqlx::query("SELECT planned_at, occurred_at, local_day, week, follow_up_due FROM activities")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap()
+    {
+        let at: Option<String> = r.try_get("occurred_at").unwrap();
+        let planned: Option<String> = r.try_get("planned_at").unwrap();
+        let done = at.is_some();
+        let at = crate::db::parse_ts(&at.or(planned).unwrap_or_default()).unwrap();
+        let day = act::local_day(at, chrono_tz::Asia::Shanghai);
+        let due: Option<String> = r.try_get("follow_up_due").unwrap();
+        if r.try_get::<String, _>("local_day").unwrap() != day.to_string()
+            || r.try_get::<String, _>("week").unwrap() != act::monday(day).to_string()
+            || due.is_some_and(|d| d != (day + Duration::days(Targets::default().follow_up_days)).to_string())
+            || (done && at > now)
+        {
+            wrong += 1;
+        }
+    }
+    out.push(("local day, week, due day", wrong));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -977,6 +1920,7 @@ mod tests {
         accounts: 600,
         contacts_per_account: 4,
         opportunities: 2_000,
+        activities: 20_000,
     };
 
     async fn fresh(dir: &tempfile::TempDir, file: &str) -> Db {
@@ -997,7 +1941,9 @@ mod tests {
                 users: 2 + 2 + 6 + 2 + 4 + 6,
                 accounts: 600,
                 contacts: 2400,
-                opportunities: 2000
+                opportunities: 2000,
+                activities: 20_000,
+                quotas: 12 * 10,
             }
         );
         // Every stage is populated, and each opportunity's current stage ends its history.
@@ -1070,6 +2016,52 @@ mod tests {
         assert_eq!(cross, 0);
         assert!(scalar(&db, "SELECT COUNT(*) AS n FROM audit_log WHERE entity = 'dataset'").await == 1);
 
+        // Activities: their derived columns by the app's rules, outside sales mostly face to
+        // face (35–45% effective), inside sales mostly on the phone; some planned ahead.
+        assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM activities").await, 20_000);
+        for (rule, n) in activity_rule_violations(&db).await {
+            assert_eq!(n, 0, "{rule}");
+        }
+        let of = |st: &str, what: &str| {
+            format!(
+                "SELECT COUNT(*) AS n FROM activities v JOIN users u ON u.id = v.owner_id \
+                 WHERE u.sales_type = '{st}' AND v.status = 'done' AND {what}"
+            )
+        };
+        let ae_f2f = scalar(&db, &of("ae", "v.kind IN ('visit', 'meeting')")).await;
+        let ae_all = scalar(&db, &of("ae", "1 = 1")).await;
+        let ae_eff = scalar(&db, &of("ae", "v.effective = 1")).await;
+        assert!(ae_f2f * 100 > ae_all * 65, "outside sales visit: {ae_f2f} of {ae_all}");
+        assert!((35..=45).contains(&(ae_eff * 100 / ae_f2f)), "effective: {ae_eff} of {ae_f2f}");
+        let sr_calls = scalar(&db, &of("sr", "v.kind IN ('ob_call', 'ib_call', 'phone')")).await;
+        let sr_all = scalar(&db, &of("sr", "1 = 1")).await;
+        assert!(sr_calls * 100 > sr_all * 75, "inside sales call: {sr_calls} of {sr_all}");
+        assert!(
+            scalar(&db, "SELECT COUNT(*) AS n FROM activities WHERE effective = 1 AND opportunity_id IS NOT NULL")
+                .await
+                > 0
+        );
+        let planned = scalar(&db, "SELECT COUNT(*) AS n FROM activities WHERE status = 'planned'").await;
+        assert!(planned > 20, "planned: {planned}");
+        assert!(scalar(&db, "SELECT COUNT(*) AS n FROM activities WHERE followed_up_by IS NOT NULL").await > 0);
+        assert!(scalar(&db, "SELECT COUNT(*) AS n FROM activity_contacts").await > 0);
+        assert!(scalar(&db, "SELECT COUNT(*) AS n FROM visit_plans WHERE status = 'submitted'").await > 0);
+        let attitudes = scalar(&db, "SELECT COUNT(*) AS n FROM activities WHERE customer_attitude IS NOT NULL").await;
+        assert!((8_000..=12_000).contains(&attitudes), "attitudes: {attitudes}");
+        // A quota for every salesperson and month of this year.
+        let year = chrono::Utc::now().format("%Y").to_string();
+        assert_eq!(
+            scalar(
+                &db,
+                &format!(
+                    "SELECT COUNT(*) AS n FROM quotas q JOIN users u ON u.id = q.user_id \
+                     WHERE u.sales_type IS NOT NULL AND q.month LIKE '{year}-%' AND q.amount > 0"
+                )
+            )
+            .await,
+            12 * 10
+        );
+
         // The password works for a generated user.
         let app = crate::app::App { db: db.clone(), settings: Default::default() };
         assert!(crate::app::auth::login(&app, "sr001", "bench-pass", None, "t").await.is_ok());
@@ -1084,7 +2076,7 @@ mod tests {
     #[tokio::test]
     async fn is_deterministic_for_a_seed() {
         let dir = tempfile::tempdir().unwrap();
-        let small = Scale { accounts: 150, ..TINY };
+        let small = Scale { accounts: 150, activities: 3_000, ..TINY };
         let dump = |db: Db| async move {
             sqlx::query(
                 "SELECT a.id, a.name, a.credit_code, a.buying_power, a.sales_12m, a.owner_id, a.inside_owner_id, \
@@ -1109,12 +2101,42 @@ mod tests {
             })
             .collect::<Vec<_>>()
         };
+        let acts = |db: Db| async move {
+            sqlx::query(
+                "SELECT id, account_id, owner_id, opportunity_id, kind, status, COALESCE(occurred_at, planned_at) AS at, \
+                 outcome, effective, followed_up_by FROM activities ORDER BY id",
+            )
+            .fetch_all(&db.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}|{}|{}|{:?}|{}|{}|{}|{}|{}|{:?}",
+                    r.try_get::<i64, _>("id").unwrap(),
+                    r.try_get::<i64, _>("account_id").unwrap(),
+                    r.try_get::<i64, _>("owner_id").unwrap(),
+                    r.try_get::<Option<i64>, _>("opportunity_id").unwrap(),
+                    r.try_get::<String, _>("kind").unwrap(),
+                    r.try_get::<String, _>("status").unwrap(),
+                    r.try_get::<String, _>("at").unwrap(),
+                    r.try_get::<String, _>("outcome").unwrap(),
+                    r.try_get::<i64, _>("effective").unwrap(),
+                    r.try_get::<Option<i64>, _>("followed_up_by").unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+        };
         let a = fresh(&dir, "a.db").await;
         let b = fresh(&dir, "b.db").await;
         let c = fresh(&dir, "c.db").await;
         generate_scaled(&a, "tiny", small, 7, "bench-pass").await.unwrap();
         generate_scaled(&b, "tiny", small, 7, "bench-pass").await.unwrap();
         generate_scaled(&c, "tiny", small, 8, "bench-pass").await.unwrap();
+        let (aa, ab, ac) = (acts(a.clone()).await, acts(b.clone()).await, acts(c.clone()).await);
+        assert_eq!(aa.len(), 3_000);
+        assert_eq!(aa, ab);
+        assert_ne!(aa, ac);
         let (da, db_, dc) = (dump(a).await, dump(b).await, dump(c).await);
         assert_eq!(da, db_);
         assert_ne!(da, dc);

@@ -1,18 +1,22 @@
 //! The demo company (`kam demo`, `kam serve --demo`): headquarters, four regions, eight branches,
-//! a user of every role, 240 accounts with their buying committees. Everything is written through
-//! the use-case insert functions (so every row has its audit entry) inside one transaction, and
-//! the data is deterministic: a fixed seed drives a small PRNG.
+//! a user of every role, 240 accounts with their buying committees, opportunities, and the
+//! salespeople's visits and calls of the last three weeks and this one (a few planned ahead).
+//! Users, accounts and contacts are written through the use-case insert functions (so each has
+//! its audit entry), opportunities and activities directly by the app's rules, all inside one
+//! transaction; the data is deterministic: fixed seeds drive a small PRNG.
 use std::collections::{HashMap, HashSet};
 
 use anyhow::{bail, Context};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sqlx::Row;
 
 use crate::app::accounts::{self, AccountData};
 use crate::app::contacts::{self, ContactData};
 use crate::app::users::{self, NewUser};
 use crate::app::{org, Ctx};
-use crate::db::{Db, WriteTx};
+use crate::db::{ts, Db, WriteTx};
 use crate::domain::account::{Attitude, DecisionRole, Gender, Industry, Level, Status, Tier};
+use crate::domain::activity as act;
 use crate::domain::credit_code::CreditCode;
 use crate::domain::role::{OrgKind, Role, SalesType};
 
@@ -1586,8 +1590,441 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     crate::app::visibility::rebuild_all(tx.conn()).await?;
     // Opportunities were added directly too: the funnel's totals once, from them.
     crate::app::totals::rebuild_all(tx.conn()).await?;
+    // Visits draw from a sequence of their own as well.
+    let mut vrng = Rng::new(SEED ^ 0x7669_7369_7473); // "visits"
+    add_visits(&mut tx, &mut vrng, &user_ids).await?;
     tx.commit().await?;
     Ok(made)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Visits and calls: the last three weeks and this one, and a few planned for the next.
+
+/// An activity of the demo, before it is written.
+struct Visit {
+    at: DateTime<Utc>,
+    account_id: i64,
+    owner_id: i64,
+    opportunity_id: Option<i64>,
+    kind: act::Kind,
+    done: bool,
+    /// Planned beforehand (`planned_at` set).
+    planned: bool,
+    minutes: Option<i64>,
+    outcome: act::Outcome,
+    attitude: Option<&'static str>,
+    place: Option<&'static str>,
+    participants: Option<String>,
+    objective: Option<&'static str>,
+    materials: Option<&'static str>,
+    talking_points: Option<&'static str>,
+    customer_views: Option<&'static str>,
+    problems: Option<&'static str>,
+    next_steps: Option<&'static str>,
+    summary: Option<&'static str>,
+    /// Contacts met and the attitude noted (the contact's own).
+    met: Vec<(i64, String)>,
+}
+
+impl Visit {
+    fn new(at: DateTime<Utc>, account_id: i64, owner_id: i64, kind: act::Kind, done: bool) -> Visit {
+        Visit {
+            at,
+            account_id,
+            owner_id,
+            opportunity_id: None,
+            kind,
+            done,
+            planned: !done,
+            minutes: None,
+            outcome: act::Outcome::None,
+            attitude: None,
+            place: None,
+            participants: None,
+            objective: None,
+            materials: None,
+            talking_points: None,
+            customer_views: None,
+            problems: None,
+            next_steps: None,
+            summary: None,
+            met: vec![],
+        }
+    }
+}
+
+const V_OBJECTIVES: &[&str] = &[
+    "了解客户明年IT预算和重点项目",
+    "介绍新一代服务器与分布式存储方案",
+    "与信息中心确认扩容需求和技术指标",
+    "拜访分管领导，汇报项目进展",
+    "回访已交付项目，收集使用意见",
+    "沟通商务条款与交付计划",
+    "邀请客户参加下月新品发布会",
+];
+const V_PLACES: &[&str] = &["客户办公室", "客户会议室", "客户数据中心机房", "我司客户体验中心"];
+const V_MATERIALS: &[&str] = &["解决方案PPT、产品彩页", "报价单、合同模板", "成功案例集、性能测试报告", "演示样机"];
+const V_TALKING: &[&str] =
+    &["国产化适配进展、迁移服务、三年维保", "扩容方案的性能指标与报价区间", "同行业成功案例与本地化服务团队"];
+const V_VIEWS: &[&str] = &[
+    "认可我司方案方向，但希望价格再优惠",
+    "关注交付周期和售后响应时间",
+    "倾向国产化产品，要求提供适配证明",
+    "对现有供应商的服务不太满意",
+    "预算有限，希望分两期实施",
+];
+const V_PROBLEMS: &[&str] = &[
+    "存储阵列告警，现场更换硬盘后恢复正常",
+    "服务器固件升级失败，协调工程师完成升级",
+    "发票抬头有误，已协调财务重开",
+    "备件到货延迟，协调物流加急发货",
+];
+const V_NEXT: &[&str] = &[
+    "下周提交技术方案",
+    "安排售前工程师现场测试",
+    "准备正式报价并内部审批",
+    "邀请客户到我司参观",
+    "跟进预算审批进度",
+    "整理会议纪要发送客户确认",
+];
+const V_SUMMARIES: &[&str] = &[
+    "与信息中心主任沟通了扩容需求，客户认可我司方案方向",
+    "介绍了国产化替代方案，客户关注适配与迁移服务",
+    "客户反馈现有设备运行稳定，明年有更新计划",
+    "与采购部确认了招标时间表，预计下月发标",
+    "技术交流顺利，客户要求补充性能测试数据",
+    "客户预算尚未批复，需持续跟进",
+    "见到了分管副总，项目优先级提高",
+];
+const C_SUMMARIES: &[&str] = &[
+    "电话回访，客户暂无新需求",
+    "确认采购联系人及联系方式",
+    "推荐本月促销活动，客户有兴趣",
+    "客户咨询服务器报价，已发送资料",
+    "跟进上次报价，客户仍在比较",
+    "客户来电咨询保修服务",
+    "预约下周上门拜访",
+    "客户未接听，已发短信",
+];
+
+/// A working day's instant at a local time (hours and minutes) in the demo's time zone.
+fn local_at(d: NaiveDate, minutes: i64) -> DateTime<Utc> {
+    act::day_bounds(d, chrono_tz::Asia::Shanghai).0 + Duration::minutes(minutes)
+}
+
+/// Visits and calls of every demo salesperson over the last three weeks and this one: outside
+/// sales visit the accounts they own (some effective, linking an open opportunity of the account
+/// or naming the problem solved; contacts met for some), inside sales call theirs; a few visits
+/// are planned for the rest of this week and the next, and the reps submitted their weekly plans.
+/// One visit of `rep` to a key account, ten days ago, is still waiting for its follow-up.
+/// Written directly, with the derived columns by the app's rules.
+async fn add_visits(tx: &mut WriteTx, rng: &mut Rng, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
+    let tz = chrono_tz::Asia::Shanghai;
+    let now = Utc::now();
+    let today = act::local_day(now, tz);
+    let this_week = act::monday(today);
+    let workday = |d: NaiveDate| d.weekday().num_days_from_monday() < 5;
+
+    // What the visits refer to.
+    let mut accounts: Vec<(i64, bool, Option<i64>, Option<i64>)> = vec![]; // id, key account, owner, inside
+    for r in sqlx::query("SELECT id, status, owner_id, inside_owner_id FROM accounts ORDER BY id")
+        .fetch_all(tx.conn())
+        .await?
+    {
+        let status: String = r.try_get("status")?;
+        accounts.push((
+            r.try_get("id")?,
+            status == "key_account",
+            r.try_get("owner_id")?,
+            r.try_get("inside_owner_id")?,
+        ));
+    }
+    let key: HashSet<i64> = accounts.iter().filter(|a| a.1).map(|a| a.0).collect();
+    let mut open_opps: HashMap<i64, Vec<(i64, NaiveDate)>> = HashMap::new();
+    for r in sqlx::query("SELECT id, account_id, stage, established_at FROM opportunities ORDER BY id")
+        .fetch_all(tx.conn())
+        .await?
+    {
+        let stage: String = r.try_get("stage")?;
+        let open = crate::domain::opportunity::Stage::parse(&stage).map(|s| s.is_open()).unwrap_or(false);
+        let est: String = r.try_get("established_at")?;
+        if let (true, Ok(start)) = (open, NaiveDate::parse_from_str(est.get(..10).unwrap_or(""), "%Y-%m-%d")) {
+            open_opps.entry(r.try_get("account_id")?).or_default().push((r.try_get("id")?, start));
+        }
+    }
+    let mut contacts: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+    for r in sqlx::query("SELECT id, account_id, attitude FROM contacts ORDER BY id").fetch_all(tx.conn()).await? {
+        let att: Option<String> = r.try_get("attitude")?;
+        contacts.entry(r.try_get("account_id")?).or_default().push((r.try_get("id")?, att.unwrap_or_default()));
+    }
+
+    let rep = user_ids.get("rep").copied().context("demo user rep")?;
+    // The key account whose follow-up is overdue: nobody touches it after that visit.
+    let overdue_account = accounts
+        .iter()
+        .find(|a| a.1 && a.2 == Some(rep) && a.3.is_none())
+        .or_else(|| accounts.iter().find(|a| a.1 && a.2 == Some(rep)))
+        .map(|a| a.0)
+        .context("rep holds no key account")?;
+
+    let first = this_week - Duration::days(21);
+    let days: Vec<NaiveDate> =
+        (0..=(today - first).num_days()).map(|i| first + Duration::days(i)).filter(|d| workday(*d)).collect();
+    let ahead: Vec<NaiveDate> = (1..=11).map(|i| today + Duration::days(i)).filter(|d| workday(*d)).collect();
+    let mut visits: Vec<Visit> = vec![];
+    let mut plan_weeks: Vec<(i64, NaiveDate)> = vec![];
+
+    for spec in USERS.iter().filter(|u| u.sales_type.is_some()) {
+        let uid = user_ids.get(spec.username).copied().with_context(|| format!("demo user {}", spec.username))?;
+        let outside = spec.sales_type == Some(SalesType::Ae);
+        // The accounts they work: owned (outside) or held as inside owner; key accounts twice.
+        let mut book: Vec<i64> = vec![];
+        for a in accounts.iter().filter(|a| a.0 != overdue_account) {
+            if (outside && a.2 == Some(uid)) || (!outside && a.3 == Some(uid)) {
+                book.push(a.0);
+                if a.1 {
+                    book.push(a.0);
+                }
+            }
+        }
+        if book.is_empty() {
+            continue;
+        }
+        // rep is the star of the team; the others differ.
+        let effective_pct = if spec.username == "rep" { 65 } else { rng.range(30, 50) as u64 };
+        for &d in &days {
+            if outside {
+                let n = if spec.username == "rep" { rng.range(4, 5) } else { rng.range(2, 4) } as usize;
+                // Visit slots: 09:00, 10:30, 13:30, 15:00, 16:30, give or take a quarter hour.
+                for slot in [540, 630, 810, 900, 990].iter().take(n) {
+                    let at = local_at(d, slot + rng.range(0, 2) * 15);
+                    let minutes = rng.range(3, 8) * 15;
+                    if at + Duration::minutes(minutes) > now {
+                        continue;
+                    }
+                    let account = *rng.pick(&book);
+                    let kind = if rng.pct(80) { act::Kind::Visit } else { act::Kind::Meeting };
+                    let mut v = Visit::new(at, account, uid, kind, true);
+                    v.planned = rng.pct(70);
+                    v.minutes = rng.pct(85).then_some(minutes);
+                    v.place = Some(if kind == act::Kind::Meeting { V_PLACES[3] } else { *rng.pick(&V_PLACES[..3]) });
+                    v.objective = Some(*rng.pick(V_OBJECTIVES));
+                    v.summary = Some(*rng.pick(V_SUMMARIES));
+                    v.next_steps = Some(*rng.pick(V_NEXT));
+                    v.customer_views = rng.pct(60).then(|| *rng.pick(V_VIEWS));
+                    v.talking_points = rng.pct(40).then(|| *rng.pick(V_TALKING));
+                    v.attitude = rng.pct(60).then(|| ["warm", "normal", "cold"][rng.weighted(&[45, 40, 15])]);
+                    let opps = open_opps.get(&account).map(Vec::as_slice).unwrap_or(&[]);
+                    if rng.pct(effective_pct) {
+                        if !opps.is_empty() && rng.pct(70) {
+                            let (oid, start) = *rng.pick(opps);
+                            v.opportunity_id = Some(oid);
+                            v.outcome = if (d - start).num_days() <= 14 {
+                                act::Outcome::OpportunityFound
+                            } else {
+                                act::Outcome::OpportunityAdvanced
+                            };
+                        } else {
+                            v.outcome = act::Outcome::ProblemSolved;
+                            v.problems = Some(*rng.pick(V_PROBLEMS));
+                        }
+                    } else if !opps.is_empty() && rng.pct(20) {
+                        v.opportunity_id = Some(rng.pick(opps).0);
+                    }
+                    if rng.pct(50) {
+                        let cs = contacts.get(&account).map(Vec::as_slice).unwrap_or(&[]);
+                        if !cs.is_empty() {
+                            let from = rng.below(cs.len() as u64) as usize;
+                            let n = (1 + rng.below(2) as usize).min(cs.len());
+                            v.met = (0..n).map(|k| cs[(from + k) % cs.len()].clone()).collect();
+                            v.participants = Some(format!("客户{}人，我方1人", n));
+                        }
+                    }
+                    visits.push(v);
+                }
+                // A call or two between visits.
+                for _ in 0..rng.range(0, 2) {
+                    let at = local_at(d, rng.range(11 * 60 + 30, 17 * 60 + 30));
+                    if at > now {
+                        continue;
+                    }
+                    let mut v = Visit::new(at, *rng.pick(&book), uid, act::Kind::Phone, true);
+                    v.summary = Some(*rng.pick(C_SUMMARIES));
+                    visits.push(v);
+                }
+            } else {
+                // Inside sales: calls all day, now and then a visit with the rep.
+                for _ in 0..rng.range(8, 14) {
+                    let at = local_at(d, rng.range(9 * 60, 17 * 60 + 45));
+                    if at > now {
+                        continue;
+                    }
+                    let account = *rng.pick(&book);
+                    let kind = [act::Kind::ObCall, act::Kind::IbCall, act::Kind::Phone][rng.weighted(&[65, 20, 15])];
+                    let mut v = Visit::new(at, account, uid, kind, true);
+                    v.summary = Some(*rng.pick(C_SUMMARIES));
+                    v.attitude = rng.pct(40).then(|| ["warm", "normal", "cold"][rng.weighted(&[40, 45, 15])]);
+                    let opps = open_opps.get(&account).map(Vec::as_slice).unwrap_or(&[]);
+                    if !opps.is_empty() && rng.pct(8) {
+                        v.opportunity_id = Some(rng.pick(opps).0);
+                        v.outcome = act::Outcome::OpportunityAdvanced;
+                        v.next_steps = Some(*rng.pick(V_NEXT));
+                    }
+                    visits.push(v);
+                }
+                if rng.pct(20) {
+                    let at = local_at(d, 14 * 60);
+                    if at + Duration::hours(1) <= now {
+                        let mut v = Visit::new(at, *rng.pick(&book), uid, act::Kind::Visit, true);
+                        v.minutes = Some(60);
+                        v.place = Some(V_PLACES[0]);
+                        v.objective = Some(V_OBJECTIVES[4]);
+                        v.summary = Some(*rng.pick(V_SUMMARIES));
+                        v.outcome = act::Outcome::ProblemSolved;
+                        v.problems = Some(*rng.pick(V_PROBLEMS));
+                        visits.push(v);
+                    }
+                }
+            }
+        }
+        // Planned: the rest of this week and a couple next week, with purpose, place and material.
+        let planned_n = if outside { rng.range(3, 5) } else { rng.range(1, 2) } as usize;
+        for k in 0..planned_n {
+            let Some(&d) = ahead.get((k * 2 + rng.below(2) as usize).min(ahead.len().saturating_sub(1))) else {
+                break;
+            };
+            let at = local_at(d, [570, 870, 960][k % 3]);
+            let account = *rng.pick(&book);
+            let kind = if outside || rng.pct(50) { act::Kind::Visit } else { act::Kind::ObCall };
+            let mut v = Visit::new(at, account, uid, kind, false);
+            if kind.face_to_face() {
+                v.minutes = Some(rng.range(4, 6) * 15);
+                v.place = Some(*rng.pick(&V_PLACES[..3]));
+                v.materials = Some(*rng.pick(V_MATERIALS));
+                v.talking_points = Some(*rng.pick(V_TALKING));
+                v.opportunity_id = open_opps.get(&account).filter(|o| !o.is_empty()).map(|o| rng.pick(o).0);
+            }
+            v.objective = Some(*rng.pick(V_OBJECTIVES));
+            visits.push(v);
+        }
+        // Weekly plans: the reps submit theirs on the Friday before (this week's: rep and rep4).
+        if outside {
+            for w in 0..4 {
+                let week = first + Duration::days(7 * w);
+                if week < this_week || ["rep", "rep4"].contains(&spec.username) {
+                    plan_weeks.push((uid, week));
+                }
+            }
+        }
+    }
+    // The overdue follow-up: a visit to the key account three weeks ago (answered by the next),
+    // and one ten days ago that nobody has followed up since.
+    let before = |d: NaiveDate| {
+        let mut d = d;
+        while !workday(d) {
+            d -= Duration::days(1);
+        }
+        d
+    };
+    for (ago, summary) in [(20, V_SUMMARIES[0]), (10, V_SUMMARIES[4])] {
+        let d = before(today - Duration::days(ago));
+        let mut v = Visit::new(local_at(d, 600), overdue_account, rep, act::Kind::Visit, true);
+        v.minutes = Some(90);
+        v.place = Some(V_PLACES[1]);
+        v.objective = Some(V_OBJECTIVES[2]);
+        v.summary = Some(summary);
+        v.next_steps = Some(V_NEXT[0]);
+        v.attitude = Some("warm");
+        v.outcome = act::Outcome::ProblemSolved;
+        v.problems = Some(V_PROBLEMS[0]);
+        visits.push(v);
+    }
+    // Numbered in time order, as recording them would have.
+    visits.sort_by_key(|v| v.at);
+
+    let follow_up_days = act::Targets::default().follow_up_days;
+    let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let now_s = ts(now);
+    for v in &visits {
+        let local = act::local_day(v.at, tz);
+        let effective = act::is_effective(act::Facts {
+            kind: v.kind,
+            status: if v.done { act::Status::Done } else { act::Status::Planned },
+            outcome: v.outcome,
+            has_opportunity: v.opportunity_id.is_some(),
+            names_problem: v.problems.is_some(),
+        });
+        let follow_up = (v.done && v.kind.face_to_face() && key.contains(&v.account_id))
+            .then(|| day(local + Duration::days(follow_up_days)));
+        let at = ts(v.at);
+        let recorded = if v.done { ts(v.at + Duration::minutes(v.minutes.unwrap_or(10))) } else { now_s.clone() };
+        let id: i64 = sqlx::query(
+            "INSERT INTO activities (account_id, opportunity_id, owner_id, kind, status, planned_at, occurred_at, ends_at, \
+             local_day, week, place, participants, objective, materials, talking_points, customer_views, problems, \
+             next_steps, summary, outcome, customer_attitude, effective, follow_up_due, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, \
+             1, $24, $24) RETURNING id",
+        )
+        .bind(v.account_id)
+        .bind(v.opportunity_id)
+        .bind(v.owner_id)
+        .bind(v.kind.code())
+        .bind(if v.done { "done" } else { "planned" })
+        .bind(v.planned.then(|| at.clone()))
+        .bind(v.done.then(|| at.clone()))
+        .bind(v.minutes.map(|m| ts(v.at + Duration::minutes(m))))
+        .bind(day(local))
+        .bind(day(act::monday(local)))
+        .bind(v.place)
+        .bind(v.participants.clone())
+        .bind(v.objective)
+        .bind(v.materials)
+        .bind(v.talking_points)
+        .bind(v.customer_views)
+        .bind(v.problems)
+        .bind(v.next_steps)
+        .bind(v.summary)
+        .bind(v.outcome.code())
+        .bind(v.attitude)
+        .bind(effective as i64)
+        .bind(follow_up)
+        .bind(recorded)
+        .fetch_one(tx.conn())
+        .await
+        .context("demo activity")?
+        .try_get("id")?;
+        for (cid, att) in &v.met {
+            sqlx::query("INSERT INTO activity_contacts (activity_id, contact_id, attitude) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(*cid)
+                .bind(Some(att.as_str()).filter(|a| !a.is_empty()))
+                .execute(tx.conn())
+                .await?;
+        }
+    }
+    // Each follow-up answered by the account's next done contact, as recording them in order
+    // would have (`app::activities`).
+    sqlx::query(
+        "UPDATE activities SET followed_up_by = (SELECT l.id FROM activities l WHERE l.account_id = activities.account_id \
+         AND l.status = 'done' AND l.deleted_at IS NULL AND l.occurred_at > activities.occurred_at \
+         ORDER BY l.occurred_at, l.id LIMIT 1) WHERE follow_up_due IS NOT NULL",
+    )
+    .execute(tx.conn())
+    .await?;
+    for (uid, week) in plan_weeks {
+        let submitted = ts(local_at(week - Duration::days(3), 17 * 60 + 30));
+        sqlx::query(
+            "INSERT INTO visit_plans (owner_id, week, status, note, submitted_at, version, created_at, updated_at) \
+             VALUES ($1, $2, 'submitted', $3, $4, 1, $4, $4)",
+        )
+        .bind(uid)
+        .bind(day(week))
+        .bind((week == this_week).then_some("本周重点：推进在谈项目技术交流，回访重点客户"))
+        .bind(submitted)
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1682,6 +2119,79 @@ mod tests {
         assert_eq!(scalar(&db, "SELECT COUNT(DISTINCT industry) AS n FROM accounts").await, 8);
         assert_eq!(scalar(&db, "SELECT COUNT(DISTINCT branch_id) AS n FROM accounts").await, 8);
 
+        // Visits and calls: every salesperson in each of the last three weeks, the derived
+        // columns by the app's rules, some effective with an opportunity of the account, planned
+        // ones next week, contacts met, a submitted plan for this week, an overdue follow-up.
+        for (rule, n) in crate::dataset::activity_rule_violations(&db).await {
+            assert_eq!(n, 0, "{rule}");
+        }
+        let this_week = act::monday(act::local_day(Utc::now(), chrono_tz::Asia::Shanghai));
+        for u in USERS.iter().filter(|u| u.sales_type.is_some()) {
+            for w in 1..=3 {
+                let week = this_week - Duration::days(7 * w);
+                let n = scalar(
+                    &db,
+                    &format!(
+                        "SELECT COUNT(*) AS n FROM activities v JOIN users u ON u.id = v.owner_id \
+                         WHERE u.username = '{}' AND v.week = '{week}' AND v.status = 'done'",
+                        u.username
+                    ),
+                )
+                .await;
+                assert!(n >= 5, "{} has {n} activities in the week of {week}", u.username);
+            }
+        }
+        let effective = "SELECT COUNT(*) AS n FROM activities WHERE effective = 1";
+        assert!(scalar(&db, &format!("{effective} AND opportunity_id IS NOT NULL")).await >= 20);
+        assert!(scalar(&db, &format!("{effective} AND outcome = 'problem_solved'")).await >= 10);
+        let next_week = this_week + Duration::days(7);
+        assert!(
+            scalar(
+                &db,
+                &format!(
+                    "SELECT COUNT(*) AS n FROM activities WHERE status = 'planned' AND week = '{next_week}' \
+                     AND objective IS NOT NULL AND place IS NOT NULL AND materials IS NOT NULL"
+                )
+            )
+            .await
+                >= 5
+        );
+        assert!(scalar(&db, "SELECT COUNT(*) AS n FROM activity_contacts WHERE attitude IS NOT NULL").await >= 10);
+        assert!(
+            scalar(
+                &db,
+                "SELECT COUNT(*) AS n FROM activities WHERE kind IN ('ob_call', 'ib_call') AND status = 'done'"
+            )
+            .await
+                >= 100
+        );
+        assert_eq!(
+            scalar(
+                &db,
+                &format!(
+                    "SELECT COUNT(*) AS n FROM visit_plans p JOIN users u ON u.id = p.owner_id \
+                     WHERE u.username = 'rep' AND p.week = '{this_week}' AND p.status = 'submitted'"
+                )
+            )
+            .await,
+            1
+        );
+        let caller = |name: &'static str| {
+            let db = db.clone();
+            async move {
+                let id = scalar(&db, &format!("SELECT id AS n FROM users WHERE username = '{name}'")).await;
+                crate::app::auth::load_caller(&db, id).await.unwrap().unwrap()
+            }
+        };
+        let rep = caller("rep").await;
+        let open = crate::app::activities::follow_ups(&db, &rep, None).await.unwrap();
+        assert!(open.iter().any(|f| f.overdue), "rep has an overdue follow-up: {open:?}");
+        // The manager's weekly statistics show their team's visits, and rep met the target.
+        let last_week = (this_week - Duration::days(7)).to_string();
+        let stats = crate::app::activities::stats(&db, &caller("manager").await, Some(&last_week)).await.unwrap();
+        let row = |u: &str| stats.people.iter().find(|p| p.username == u).unwrap();
+        assert!(row("rep").met, "rep: {} effective", row("rep").effective);
+        assert!(row("rep2").effective > 0 && row("sr").calls > 30);
         let again = load(&db, "kam-demo").await;
         assert!(again.is_err(), "a second load must refuse");
         assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM users").await, USERS.len() as i64);

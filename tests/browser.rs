@@ -764,12 +764,20 @@ async fn select_value(c: &Client, css: &str, value: &str) {
 
 async fn plan_record_and_count_a_visit(c: Client, base: String, account_id: i64, at: String, week: String) {
     let c = &c;
+    // 0. What the manager's statistics say before (the demo company has visits of its own).
+    let rep_total = r#"table#stats-people tr[data-user="rep"] td.total"#;
+    sign_in(c, &base, "manager").await;
+    c.goto(&format!("{base}/visits/stats?week={week}")).await.expect("open the visit statistics");
+    wait_page(c, "/visits/stats", "table#stats-people").await;
+    let effective_before: i64 = text_of(c, rep_total).await.trim().parse().expect("a count");
+    sign_out(c).await;
     sign_in(c, &base, "rep").await;
 
     // 1. The weekly plan: add a planned visit to the rep's account, for the current minute.
     click(c, r#"header nav a[href="/visit-plan"]"#).await;
     wait_page(c, "/visit-plan", "#plan-add-form").await;
     assert!(text_of(c, "h1").await.starts_with("每周工作计划表"));
+    let planned_before: i64 = text_of(c, "#plan-planned").await.trim().parse().expect("a count");
     select_value(c, "#p-account_id", &account_id.to_string()).await;
     set_value(c, "#p-planned_at", &at).await;
     type_into(c, "#p-objective", "演示新一代测量样机").await;
@@ -779,7 +787,7 @@ async fn plan_record_and_count_a_visit(c: Client, base: String, account_id: i64,
     assert!(!exists(c, "#add-errors").await, "adding the planned visit: {:?}", text_now(c, "#add-errors").await);
     let row = wait_text(c, "#plan-table tbody", "演示新一代测量样机").await;
     assert!(row.contains(SPECIAL), "the plan lists the account: {row}");
-    assert_eq!(text_of(c, "#plan-planned").await, "1");
+    assert_eq!(text_of(c, "#plan-planned").await, (planned_before + 1).to_string());
 
     // 2. Record it as done: the completing form, with the status already set.
     click(c, "#plan-table a.complete-link").await;
@@ -838,7 +846,7 @@ async fn plan_record_and_count_a_visit(c: Client, base: String, account_id: i64,
     c.goto(&format!("{base}/visits/stats?week={week}")).await.expect("open the visit statistics");
     wait_page(c, "/visits/stats", "table#stats-people").await;
     assert_eq!(text_of(c, "h1").await, "拜访统计");
-    assert_eq!(text_of(c, r#"table#stats-people tr[data-user="rep"] td.total"#).await, "1", "rep's effective visits");
+    assert_eq!(text_of(c, rep_total).await, (effective_before + 1).to_string(), "rep's effective visits, one more");
     assert!(exists(c, "svg.chart").await, "the chart of effective visits");
 }
 
