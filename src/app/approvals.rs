@@ -620,7 +620,14 @@ async fn close(
         (
             rust_i18n::t!("notify.closed.title", locale = loc, flow = flow_name(flow, loc), subject = label)
                 .into_owned(),
-            rust_i18n::t!("notify.closed.body", locale = loc, id = id, state = state_name, reason = reason_text(&why, loc)).into_owned(),
+            rust_i18n::t!(
+                "notify.closed.body",
+                locale = loc,
+                id = id,
+                state = state_name,
+                reason = reason_text(&why, loc)
+            )
+            .into_owned(),
         )
     })
     .await

@@ -577,8 +577,10 @@ async fn a_double_click_does_not_decide_two_steps() {
     let acc = prospect(&t, &rep_a, "北京金桥自动化有限公司").await;
     let id = approval_id(&screen(&t, &rep_a, acc, [4, 4, 4, 4, 4]).await);
 
-    let (a, b) =
-        tokio::join!(decide_at(&t, &director, id, 0, "approve", None), decide_at(&t, &director, id, 0, "approve", None));
+    let (a, b) = tokio::join!(
+        decide_at(&t, &director, id, 0, "approve", None),
+        decide_at(&t, &director, id, 0, "approve", None)
+    );
     let mut got = [a.status.as_u16(), b.status.as_u16()];
     got.sort_unstable();
     let v = approval(&t, &rep_a, id).await;

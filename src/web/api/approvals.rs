@@ -73,7 +73,9 @@ async fn decide(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>, Js
     let decision = body.get("decision").and_then(Value::as_str).unwrap_or("");
     let comment = body.get("comment").and_then(Value::as_str);
     let step = body.get("step").and_then(Value::as_i64);
-    let v = approvals::decide_step(&s.app.db, &c.ctx, id, step, decision, comment, Utc::now()).await.map_err(fail(c.lang))?;
+    let v = approvals::decide_step(&s.app.db, &c.ctx, id, step, decision, comment, Utc::now())
+        .await
+        .map_err(fail(c.lang))?;
     Ok(Json(v).into_response())
 }
 
