@@ -1594,6 +1594,7 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     let mut vrng = Rng::new(SEED ^ 0x7669_7369_7473); // "visits"
     add_visits(&mut tx, &mut vrng, &user_ids).await?;
     tx.commit().await?;
+    overdue_screening(db, user_ids["rep"]).await?;
     Ok(made)
 }
 
@@ -2027,6 +2028,54 @@ async fn add_visits(tx: &mut WriteTx, rng: &mut Rng, user_ids: &HashMap<&str, i6
     Ok(())
 }
 
+/// One key-account screening the rep submitted four days ago, still waiting for the KA director
+/// past its three-day deadline: the running server's scheduler escalates it by itself.
+async fn overdue_screening(db: &Db, rep: i64) -> anyhow::Result<()> {
+    use crate::app::{auth, screenings};
+    let Some(account) = sqlx::query(
+        "SELECT a.id FROM accounts a WHERE a.owner_id = $1 AND a.status = 'prospect' AND a.deleted_at IS NULL ORDER BY a.id LIMIT 1",
+    )
+    .bind(rep)
+    .fetch_optional(&db.pool)
+    .await?
+    else {
+        return Ok(());
+    };
+    let account: i64 = account.try_get("id")?;
+    let caller = auth::load_caller(db, rep).await?.context("the demo rep")?;
+    let ctx = Ctx { caller, request_id: "demo".into() };
+    let form = serde_json::json!({
+        "sales_amount": "年采购额约 800 万元，近两年逐年增长",
+        "market_influence": "行业标杆企业，省内同行多以其为参照",
+        "loyalty": "与我司合作三年，续约稳定",
+        "strategic_region": "华北重点城市，辐射京津冀",
+        "needs_analysis": "生产线数字化改造，需要测量设备与系统集成",
+        "resource_assessment": "本地技术团队可支持，交付周期可控",
+        "fit": "产品线与需求高度匹配",
+        "competitor_analysis": "主要对手为进口品牌，价格高、服务响应慢",
+        "risk": {"competitive_advantage": 4, "customer_need": 5, "competitor_strength": 3, "payment_ability": 4, "relationship": 3}
+    });
+    let s = screenings::submit(db, &ctx, account, &form).await.map_err(|e| anyhow::anyhow!("demo screening: {e}"))?;
+    let Some(approval) = s.approval_id else { return Ok(()) };
+    // As if submitted four days ago: the director's three days ran out yesterday.
+    let (opened, due) =
+        (chrono::Utc::now() - chrono::Duration::days(4), chrono::Utc::now() - chrono::Duration::days(1));
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE approval_steps SET opened_at = $1, due_at = $2 WHERE approval_id = $3 AND state = 'open'")
+        .bind(crate::db::ts(opened))
+        .bind(crate::db::ts(due))
+        .bind(approval)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("UPDATE approvals SET created_at = $1 WHERE id = $2")
+        .bind(crate::db::ts(opened))
+        .bind(approval)
+        .execute(tx.conn())
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2195,5 +2244,17 @@ mod tests {
         let again = load(&db, "kam-demo").await;
         assert!(again.is_err(), "a second load must refuse");
         assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM users").await, USERS.len() as i64);
+        // A screening waits for the KA director past its deadline; the scheduler escalates it
+        // once, to the director's manager, and tells them.
+        let app = crate::app::App { db: db.clone(), settings: crate::app::Settings::default() };
+        assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM approvals WHERE state = 'pending'").await, 1);
+        let (_, escalated, _) = app.scheduler_pass("demo-test", chrono::Utc::now()).await.unwrap();
+        assert_eq!(escalated, 1);
+        let (_, again, _) = app.scheduler_pass("demo-test", chrono::Utc::now()).await.unwrap();
+        assert_eq!(again, 0);
+        assert_eq!(
+            scalar(&db, "SELECT COUNT(*) AS n FROM approval_steps s JOIN users u ON u.id = s.escalated_to WHERE u.username = 'sales.manager'").await,
+            1
+        );
     }
 }

@@ -899,7 +899,9 @@ async fn second_session(driver: &ChromeDriver, profile: &Path) -> Client {
         .unwrap_or_else(|e| panic!("start a second Chromium session through {CHROMEDRIVER}: {e}"))
 }
 
-async fn screen_and_approve(rep: Client, boss: Client, base: String, account_id: i64, name: String) {
+/// `waiting`: how many requests wait for the director once the rep's is in (the demo company
+/// holds one of its own, overdue).
+async fn screen_and_approve(rep: Client, boss: Client, base: String, account_id: i64, name: String, waiting: i64) {
     let (rep, boss) = (&rep, &boss);
     let account = format!("/accounts/{account_id}");
 
@@ -951,12 +953,13 @@ async fn screen_and_approve(rep: Client, boss: Client, base: String, account_id:
 
     // 2. The director, at another computer: the navigation counts the request; approve it.
     sign_in(boss, &base, "director").await;
-    wait_text(boss, "#nav-waiting", "(1)").await;
+    let count = format!("({waiting})");
+    wait_text(boss, "#nav-waiting", &count).await;
     click(boss, "a#nav-approvals").await;
     wait_page(boss, "/approvals", "table#approvals").await;
-    assert!(text_of(boss, "#tab-waiting").await.contains("(1)"));
-    let row = text_of(boss, "table#approvals tbody tr").await;
-    assert!(row.contains(&name), "the inbox lists {name}: {row}");
+    assert!(text_of(boss, "#tab-waiting").await.contains(&count));
+    let rows = text_of(boss, "table#approvals tbody").await;
+    assert!(rows.contains(&name), "the inbox lists {name}: {rows}");
     click(boss, &format!(r#"table#approvals a[href="{request}"]"#)).await;
     wait_page(boss, &request, "#decision-form").await;
     type_into(boss, "#d-comment", "同意，尽快制定客户规划").await;
@@ -996,11 +999,18 @@ async fn a_rep_screens_an_account_and_two_managers_approve_it_in_real_browsers()
     // KA director `director` and the sales department manager `sales.manager`).
     let r = sqlx::query(
         "SELECT a.id, a.name FROM accounts a JOIN users u ON u.id = a.owner_id WHERE u.username = 'rep' \
-         AND a.status <> 'key_account' AND a.deleted_at IS NULL ORDER BY a.id LIMIT 1",
+         AND a.status = 'prospect' AND a.deleted_at IS NULL ORDER BY a.id LIMIT 1",
     )
     .fetch_one(&db.pool)
     .await
     .expect("an account of rep that is no key account");
+    let waiting: i64 = sqlx::query("SELECT COUNT(*) AS n FROM approvals WHERE state = 'pending'")
+        .fetch_one(&db.pool)
+        .await
+        .expect("pending requests")
+        .try_get::<i64, _>("n")
+        .expect("n")
+        + 1;
     let (account_id, name): (i64, String) = (r.try_get("id").expect("id"), r.try_get("name").expect("name"));
     let base = serve(db).await;
     let boss_profile = tempfile::tempdir().expect("second browser profile dir");
@@ -1008,7 +1018,7 @@ async fn a_rep_screens_an_account_and_two_managers_approve_it_in_real_browsers()
         // The second browser belongs to this scenario: started and closed inside it.
         let driver = ChromeDriver::start();
         let boss = second_session(&driver, boss_profile.path()).await;
-        let outcome = tokio::spawn(screen_and_approve(rep, boss.clone(), base, account_id, name)).await;
+        let outcome = tokio::spawn(screen_and_approve(rep, boss.clone(), base, account_id, name, waiting)).await;
         let _ = boss.close().await;
         drop(driver);
         if let Err(e) = outcome {
