@@ -409,12 +409,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             let s = crate::dataset::generate(&db, &profile, seed, &password).await?;
             println!(
-                "{profile}: {} org units, {} users, {} accounts, {} contacts, {} opportunities in {:.1}s",
+                "{profile}: {} org units, {} users, {} accounts, {} contacts, {} opportunities, {} activities, {} quotas in {:.1}s",
                 s.org_units,
                 s.users,
                 s.accounts,
                 s.contacts,
                 s.opportunities,
+                s.activities,
+                s.quotas,
                 started.elapsed().as_secs_f64()
             );
         }
