@@ -7,7 +7,7 @@ use axum::http::{Method, StatusCode};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
-use crate::common::{seed, Auth, Resp, TestApp, World, PASSWORD};
+use crate::common::{fields, seed, Auth, Resp, TestApp, World, PASSWORD};
 
 fn bearer(w: &World, user: &str) -> Auth {
     Auth::Bearer(w.tokens[user].clone())
@@ -37,19 +37,6 @@ fn ymd(d: NaiveDate) -> String {
 
 fn id_of(v: &Value) -> i64 {
     v["id"].as_i64().unwrap_or_else(|| panic!("id in {v}"))
-}
-
-/// The fields a 422 names, each with its code.
-fn fields(r: &Resp) -> BTreeMap<String, String> {
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    let v = r.json();
-    assert_eq!(v["error"]["code"], "invalid_input", "{v}");
-    v["error"]["details"]["fields"]
-        .as_object()
-        .unwrap_or_else(|| panic!("fields in details: {v}"))
-        .iter()
-        .map(|(k, f)| (k.clone(), f["code"].as_str().unwrap_or("").to_string()))
-        .collect()
 }
 
 /// The code a 422 gives for one field.

@@ -14,24 +14,11 @@ use kam::db::Db;
 use kam::domain::approval::Flow;
 use serde_json::{json, Value};
 
-use crate::common::{seed, Auth, Resp, TestApp, World};
+use crate::common::{fields, seed, Auth, Resp, TestApp, World};
 use crate::receivers;
 
 fn bearer(w: &World, user: &str) -> Auth {
     Auth::Bearer(w.tokens[user].clone())
-}
-
-/// The fields a 422 names, each with its code.
-fn fields(r: &Resp) -> BTreeMap<String, String> {
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    let v = r.json();
-    assert_eq!(v["error"]["code"], "invalid_input", "{v}");
-    v["error"]["details"]["fields"]
-        .as_object()
-        .unwrap_or_else(|| panic!("fields in details: {v}"))
-        .iter()
-        .map(|(k, f)| (k.clone(), f["code"].as_str().unwrap_or("").to_string()))
-        .collect()
 }
 
 fn field_map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {

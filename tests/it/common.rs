@@ -313,3 +313,16 @@ pub async fn seed(t: &TestApp) -> World {
     kam::app::users::set_active(db, &ctx, "gone", false).await.expect("deactivate");
     World { tokens, account_x, contact_x, account_c }
 }
+
+/// The field codes of a 422 (asserting it is one): field → code.
+pub fn fields(r: &Resp) -> std::collections::BTreeMap<String, String> {
+    assert_eq!(r.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["error"]["code"], "invalid_input", "{v}");
+    v["error"]["details"]["fields"]
+        .as_object()
+        .unwrap_or_else(|| panic!("fields in details: {v}"))
+        .iter()
+        .map(|(k, f)| (k.clone(), f["code"].as_str().unwrap_or("").to_string()))
+        .collect()
+}

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use sqlx::Row;
 use tower::ServiceExt;
 
-use crate::common::{seed, Auth, Resp, TestApp, World, PASSWORD};
+use crate::common::{fields, seed, Auth, TestApp, World, PASSWORD};
 
 /// The stages in the report's order, with their probabilities.
 const STAGES: [(&str, i64); 7] = [
@@ -458,19 +458,6 @@ async fn the_funnel_matches_the_opportunities_through_every_kind_of_change() {
     assert_eq!(stage_row(&f, "lost"), row(1, "33333.33", "0.00"), "{f}");
     assert_eq!(f["weighted_pipeline"], "531388.88", "{f}");
     assert_eq!(funnel(&t, &director, "").await["stages"], f["stages"], "nothing is left outside N");
-}
-
-/// The fields a 422 names, each with its code.
-fn fields(r: &Resp) -> BTreeMap<String, String> {
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    let v = r.json();
-    assert_eq!(v["error"]["code"], "invalid_input", "{v}");
-    v["error"]["details"]["fields"]
-        .as_object()
-        .unwrap_or_else(|| panic!("fields in details: {v}"))
-        .iter()
-        .map(|(k, f)| (k.clone(), f["code"].as_str().unwrap_or("").to_string()))
-        .collect()
 }
 
 #[tokio::test]

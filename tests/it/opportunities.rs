@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::common::{seed, Auth, Resp, TestApp, World};
+use crate::common::{fields, seed, Auth, Resp, TestApp, World};
 
 fn bearer(w: &World, user: &str) -> Auth {
     Auth::Bearer(w.tokens[user].clone())
@@ -56,19 +56,6 @@ fn id_of(v: &Value) -> i64 {
 
 fn version_of(v: &Value) -> i64 {
     v["version"].as_i64().expect("version")
-}
-
-/// The fields a 422 names, each with its code.
-fn fields(r: &Resp) -> BTreeMap<String, String> {
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    let v = r.json();
-    assert_eq!(v["error"]["code"], "invalid_input", "{v}");
-    v["error"]["details"]["fields"]
-        .as_object()
-        .unwrap_or_else(|| panic!("fields in details: {v}"))
-        .iter()
-        .map(|(k, f)| (k.clone(), f["code"].as_str().unwrap_or("").to_string()))
-        .collect()
 }
 
 /// The checklist items of one stage, as the record lists them.
