@@ -31,6 +31,7 @@ CREATE TABLE activities (
     -- done activity on the account answers it (`followed_up_by`).
     follow_up_due TEXT,
     followed_up_by BIGINT,
+    follow_up_reminded_at TEXT,
     version BIGINT NOT NULL DEFAULT 1,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,

@@ -1584,3 +1584,52 @@ pub fn stats_table(s: &VisitStats) -> super::export::Table {
         .collect();
     super::export::Table { keys, rows }
 }
+
+/// The scheduler's pass over follow-ups: the owner of each visit whose follow-up falls due
+/// today or earlier (in their own calendar) and is still open is told once, in the app and on
+/// their channels. Claimed by a conditional update, so several servers tell them once.
+pub async fn remind_follow_ups(db: &Db, now: DateTime<Utc>) -> Result<usize> {
+    // Every zone's today lies within a day of UTC's: read a day ahead, then decide per owner.
+    let horizon = day((now + Duration::days(1)).date_naive());
+    let rows = sqlx::query(
+        "SELECT v.id, v.owner_id, v.follow_up_due, v.local_day, a.name, u.time_zone FROM activities v \
+         JOIN accounts a ON a.id = v.account_id JOIN users u ON u.id = v.owner_id \
+         WHERE v.follow_up_due IS NOT NULL AND v.followed_up_by IS NULL AND v.deleted_at IS NULL \
+         AND v.follow_up_reminded_at IS NULL AND v.follow_up_due <= $1 AND a.deleted_at IS NULL",
+    )
+    .bind(horizon)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut told = 0;
+    for r in rows {
+        let tz = act::parse_tz(&r.try_get::<String, _>("time_zone")?).unwrap_or(chrono_tz::Asia::Shanghai);
+        let due: String = r.try_get("follow_up_due")?;
+        if due > day(act::local_day(now, tz)) {
+            continue;
+        }
+        let (id, owner): (i64, i64) = (r.try_get("id")?, r.try_get("owner_id")?);
+        let mut tx = db.begin().await?;
+        let n = sqlx::query(
+            "UPDATE activities SET follow_up_reminded_at = $1 WHERE id = $2 AND follow_up_reminded_at IS NULL \
+             AND followed_up_by IS NULL",
+        )
+        .bind(ts(now))
+        .bind(id)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        if n == 1 {
+            let (account, visited): (String, String) = (r.try_get("name")?, r.try_get("local_day")?);
+            super::notify::send(&mut tx, &[owner], "follow_up_due", None, |loc| {
+                (
+                    rust_i18n::t!("notify.follow_up.title", locale = loc, account = account).into_owned(),
+                    rust_i18n::t!("notify.follow_up.body", locale = loc, visited = visited, due = due).into_owned(),
+                )
+            })
+            .await?;
+            told += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(told)
+}

@@ -76,16 +76,18 @@ pub struct App {
 }
 
 impl App {
-    /// One pass of the background work: reminders and escalations of approval steps, then the
-    /// notifications due for email and webhook. `worker` names this server in delivery claims.
+    /// One pass of the background work: reminders and escalations of approval steps, reminders
+    /// of follow-ups that fell due (counted with the reminders), then the notifications due for
+    /// email and webhook. `worker` names this server in delivery claims.
     pub async fn scheduler_pass(
         &self,
         worker: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(usize, usize, usize)> {
         let (reminded, escalated) = approvals::tick(&self.db, now).await?;
+        let follow_ups = activities::remind_follow_ups(&self.db, now).await?;
         let sent = notify::deliver(&self.db, &self.settings.channels, worker, now).await?;
-        Ok((reminded, escalated, sent))
+        Ok((reminded + follow_ups, escalated, sent))
     }
 
     /// Runs [`App::scheduler_pass`] every `every` until the process ends; a failed pass is

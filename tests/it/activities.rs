@@ -1220,3 +1220,55 @@ async fn a_planned_visit_done_early_stays_in_the_plan_of_its_week_and_counts_on_
     assert_eq!(me["effective"], 1, "the visit counts in the week it happened: {me}");
     assert_eq!(me["planned"], 0, "it was planned for next week, not this one");
 }
+
+/// A follow-up that falls due is pushed to the visitor once: in the app (and on their channels),
+/// not again on the next pass, and not at all once a later contact answered it.
+#[tokio::test]
+async fn the_visitor_is_reminded_once_when_a_follow_up_falls_due() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let rep = bearer(&w, "repA");
+    let told = |t: &'static str| move |n: &Value| n["kind"] == t;
+    let notes = |who: Auth| {
+        let t = &t;
+        async move {
+            let r = t.get("/api/v1/notifications", &who).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            r.json()["items"].as_array().expect("items").clone()
+        }
+    };
+    // Two visits to the key account: eight days ago (due yesterday) and two days ago (due in five).
+    let old = record(
+        &t,
+        &rep,
+        json!({"account_id": w.account_x, "kind": "visit", "status": "done", "occurred_at": rfc(minutes_ago(8 * 24 * 60)),
+            "outcome": "none"}),
+    )
+    .await;
+    assert!(old["follow_up_due"].is_string(), "{old}");
+    // Nothing is due before the day: a pass at the visit's time tells nobody.
+    let (reminded, _, _) = t.app.scheduler_pass("w1", minutes_ago(8 * 24 * 60 - 5)).await.expect("pass");
+    assert_eq!(reminded, 0);
+    let (reminded, _, _) = t.app.scheduler_pass("w1", Utc::now()).await.expect("pass");
+    assert_eq!(reminded, 1, "the overdue follow-up");
+    let mine: Vec<Value> = notes(rep.clone()).await.into_iter().filter(told("follow_up_due")).collect();
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert!(mine[0]["title"].as_str().expect("title").contains("请跟进"), "{mine:?}");
+    // Once only, however many passes (and servers) run.
+    let (reminded, _, _) = t.app.scheduler_pass("w2", Utc::now()).await.expect("pass");
+    assert_eq!(reminded, 0);
+    assert_eq!(notes(rep.clone()).await.into_iter().filter(told("follow_up_due")).count(), 1);
+    // A visit whose follow-up was answered before it fell due is never pushed.
+    record(
+        &t,
+        &rep,
+        json!({"account_id": w.account_x, "kind": "visit", "status": "done", "occurred_at": rfc(minutes_ago(2 * 24 * 60)),
+            "outcome": "none"}),
+    )
+    .await;
+    record(&t, &rep, call(w.account_x, &rfc(minutes_ago(60)))).await;
+    let (reminded, _, _) = t.app.scheduler_pass("w1", Utc::now() + Duration::days(6)).await.expect("pass");
+    assert_eq!(reminded, 0, "the call answered it");
+    // Someone else is not told about repA's visits.
+    assert_eq!(notes(bearer(&w, "repB")).await.into_iter().filter(told("follow_up_due")).count(), 0);
+}
