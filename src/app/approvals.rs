@@ -986,6 +986,42 @@ pub async fn delegate(db: &Db, ctx: &Ctx, delegate: &str, starts_on: &str, ends_
     Ok(())
 }
 
+/// A delegation the caller gave, running or still to come.
+#[derive(Debug, Clone, Serialize)]
+pub struct DelegationView {
+    pub delegate: String,
+    pub delegate_name: String,
+    pub starts_on: String,
+    pub ends_on: String,
+    /// Running today.
+    pub active: bool,
+}
+
+/// The caller's delegations that have not ended, soonest first.
+pub async fn delegations(db: &Db, caller: &Caller, now: DateTime<Utc>) -> Result<Vec<DelegationView>> {
+    let today = now.date_naive().format("%Y-%m-%d").to_string();
+    let rows = sqlx::query(
+        "SELECT u.username, u.display_name, d.starts_on, d.ends_on FROM delegations d JOIN users u ON u.id = d.delegate_id \
+         WHERE d.user_id = $1 AND d.ends_on >= $2 ORDER BY d.starts_on, d.id",
+    )
+    .bind(caller.user_id)
+    .bind(today.clone())
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let starts_on: String = r.try_get("starts_on")?;
+            Ok(DelegationView {
+                delegate: r.try_get("username")?,
+                delegate_name: r.try_get("display_name")?,
+                active: starts_on <= today,
+                starts_on,
+                ends_on: r.try_get("ends_on")?,
+            })
+        })
+        .collect()
+}
+
 /// The scheduler's pass: reminders for steps due within a day, and escalation of steps past
 /// their deadline to the deciders' manager. Each is claimed by a conditional update, so it
 /// happens once however many servers run this. Returns (reminded, escalated).

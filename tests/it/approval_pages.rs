@@ -266,7 +266,12 @@ async fn a_screening_is_submitted_decided_on_its_pages_and_makes_a_key_account()
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert!(t.get(&location(&r), &session(&dir)).await.body.contains("委托已保存"));
+    let profile = t.get(&location(&r), &session(&dir)).await.body;
+    assert!(profile.contains("委托已保存"));
+    assert!(
+        profile.contains("id=\"delegations\"") && profile.contains("data-delegate=\"manager\""),
+        "the profile lists it"
+    );
 
     // The failed webhook: the scheduler tries eight times, then the administrator sees it.
     let mut now = Utc::now();

@@ -789,6 +789,12 @@ async fn a_delegate_decides_while_the_delegation_runs() {
     // One for today: the manager decides as the director's delegate.
     let r = delegate(director.clone(), d("manager", today, today)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    // The director sees what they gave: today's, running; not the one that ended yesterday.
+    let given = ok(t.get("/api/v1/delegations", &director).await)["items"].as_array().expect("items").clone();
+    assert_eq!(given.len(), 1, "{given:?}");
+    assert_eq!((given[0]["delegate"].as_str(), given[0]["active"].as_bool()), (Some("manager"), Some(true)));
+    assert_eq!(given[0]["ends_on"], ymd(today).as_str());
+    assert!(ok(t.get("/api/v1/delegations", &manager).await)["items"].as_array().expect("items").is_empty());
     assert_eq!(counts(&t, &manager).await["waiting"], 1);
     assert_eq!(inbox(&t, &manager, "waiting").await, vec![id]);
     assert_eq!(approval(&t, &manager, id).await["can_decide"], "delegate of director");

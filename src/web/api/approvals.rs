@@ -29,6 +29,7 @@ pub fn routes(api: Api) -> Api {
     let api = route!(api, PUT "/api/v1/flows/{flow}",
         "Save a new version of a flow (administrator): {steps: [{role, scope: hq|region|owner_manager, days}], extension?, max_total_days?, risk_weights?}",
         "approvals", [], true, set_flow);
+    let api = route!(api, GET "/api/v1/delegations", "My delegations that have not ended", "approvals", [], false, delegations);
     let api = route!(api, POST "/api/v1/delegations",
         "Let someone decide for me while I am away: {delegate, starts_on, ends_on}", "approvals", [], true, delegate);
     let api = route!(api, POST "/api/v1/accounts/{id}/screenings",
@@ -167,4 +168,9 @@ async fn retry(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>) -> 
     let id = id_of(&id).map_err(fail(c.lang))?;
     notify::retry(&s.app.db, &c.ctx, id).await.map_err(fail(c.lang))?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn delegations(State(s): State<AppState>, c: ApiCtx) -> ApiResult {
+    let items = approvals::delegations(&s.app.db, &c.ctx.caller, Utc::now()).await.map_err(fail(c.lang))?;
+    Ok(Json(json!({ "items": items })).into_response())
 }

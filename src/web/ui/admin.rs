@@ -397,6 +397,8 @@ struct ProfilePage {
     password_error: Option<String>,
     /// Notification channels and delegation (委托审批).
     f: super::approvals::ProfileForms,
+    /// The delegations given that have not ended.
+    delegations: Vec<crate::app::approvals::DelegationView>,
 }
 
 async fn profile_page(
@@ -426,9 +428,19 @@ pub(super) async fn profile_page_with(
         Some(f) => f,
         None => super::approvals::ProfileForms::load(s, ui).await,
     };
+    let delegations =
+        crate::app::approvals::delegations(&s.app.db, &ui.ctx.caller, chrono::Utc::now()).await.unwrap_or_default();
     let mut l = Layout::new(ui, "profile", ui.lang.t("profile.title"));
     l.flash.extend(flash);
-    render(&ProfilePage { l, username: ui.ctx.caller.username.clone(), tokens, new_token, password_error, f })
+    render(&ProfilePage {
+        l,
+        username: ui.ctx.caller.username.clone(),
+        tokens,
+        new_token,
+        password_error,
+        f,
+        delegations,
+    })
 }
 
 async fn profile(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
