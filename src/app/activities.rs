@@ -103,6 +103,8 @@ pub struct ActivityView {
     pub customer_attitude: Option<String>,
     /// Derived: an effective visit by the rule of `domain::activity::is_effective`.
     pub effective: bool,
+    /// Derived: why it is not one (`domain::activity::why_not_effective`), empty when it is.
+    pub why_not_effective: Vec<&'static str>,
     pub follow_up_due: Option<String>,
     pub followed_up_by: Option<i64>,
     pub contacts: Vec<ContactMet>,
@@ -151,6 +153,20 @@ fn view(r: &AnyRow) -> Result<ActivityView> {
         outcome: r.try_get("outcome")?,
         customer_attitude: s("customer_attitude")?,
         effective: r.try_get::<i64, _>("effective")? == 1,
+        why_not_effective: {
+            let (kind, status, outcome): (String, String, String) =
+                (r.try_get("kind")?, r.try_get("status")?, r.try_get("outcome")?);
+            match (Kind::parse(&kind), Status::parse(&status), Outcome::parse(&outcome)) {
+                (Ok(kind), Ok(status), Ok(outcome)) => act::why_not_effective(Facts {
+                    kind,
+                    status,
+                    outcome,
+                    has_opportunity: r.try_get::<Option<i64>, _>("opportunity_id")?.is_some(),
+                    names_problem: s("problems")?.is_some(),
+                }),
+                _ => vec![],
+            }
+        },
         follow_up_due: s("follow_up_due")?,
         followed_up_by: r.try_get("followed_up_by")?,
         contacts: vec![],
@@ -590,6 +606,14 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<ActivityView> {
 /// Whether the caller may change the activity: its owner, or whoever manages the owner.
 async fn may_edit(conn: &mut sqlx::AnyConnection, caller: &Caller, owner_id: i64) -> Result<bool> {
     Ok(caller.user_id == owner_id || super::quotas::manages_person(conn, caller, owner_id).await?)
+}
+
+/// Whether the caller may change the activity (the rule [`update`] and [`delete`] enforce),
+/// for pages to offer the edit only to those who may.
+pub async fn may_change(db: &Db, caller: &Caller, id: i64) -> Result<bool> {
+    let mut conn = db.pool.acquire().await?;
+    let owner = owner_of(&mut conn, id).await?;
+    may_edit(&mut conn, caller, owner).await
 }
 
 async fn owner_of(conn: &mut sqlx::AnyConnection, id: i64) -> Result<i64> {

@@ -74,6 +74,28 @@ pub fn outcome_gap(f: Facts) -> Option<(&'static str, &'static str)> {
     }
 }
 
+/// Why a record is not an effective visit, as codes (`not_done`, `not_face_to_face`,
+/// `no_opportunity`, `no_problem`, `no_outcome`); empty when it is one.
+pub fn why_not_effective(f: Facts) -> Vec<&'static str> {
+    if is_effective(f) {
+        return vec![];
+    }
+    let mut out = vec![];
+    if f.status != Status::Done {
+        out.push("not_done");
+    }
+    if !f.kind.face_to_face() {
+        out.push("not_face_to_face");
+    }
+    match outcome_gap(f) {
+        Some(("opportunity_id", _)) => out.push("no_opportunity"),
+        Some(_) => out.push("no_problem"),
+        None if f.outcome == Outcome::None => out.push("no_outcome"),
+        None => {}
+    }
+    out
+}
+
 /// Targets for a salesperson, by sales type: outside sales (AE) count effective visits, inside
 /// sales (SR) count calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -158,6 +180,12 @@ mod tests {
             Some("problems")
         );
         assert_eq!(outcome_gap(facts(Kind::Visit, Outcome::None, false, false)), None);
+        assert!(why_not_effective(facts(Kind::Visit, Outcome::OpportunityFound, true, false)).is_empty());
+        assert_eq!(
+            why_not_effective(facts(Kind::Phone, Outcome::None, false, false)),
+            ["not_face_to_face", "no_outcome"]
+        );
+        assert_eq!(why_not_effective(facts(Kind::Visit, Outcome::ProblemSolved, false, false)), ["no_problem"]);
     }
 
     #[test]

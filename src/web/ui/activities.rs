@@ -25,7 +25,7 @@ use crate::app::input::Input;
 use crate::app::opportunities::OpportunityView;
 use crate::db::parse_ts;
 use crate::domain::account::Attitude;
-use crate::domain::activity::{self as act, CustomerAttitude, Facts, Kind, Outcome, Status};
+use crate::domain::activity::{self as act, CustomerAttitude, Kind, Outcome, Status};
 use crate::domain::DomainError;
 use crate::web::api::{export_response, id_of, q, query_pairs};
 use crate::web::auth::{UiCtx, UiForm};
@@ -816,48 +816,9 @@ struct ShowPage {
     can_edit: bool,
 }
 
-/// Why a record is not an effective visit, from the domain's own tests of each condition.
+/// Why a record is not an effective visit, in words (the codes come from the use case).
 fn why_not(l: &Layout, v: &ActivityView) -> Vec<String> {
-    if v.effective {
-        return vec![];
-    }
-    let (Ok(kind), Ok(status), Ok(outcome)) =
-        (Kind::parse(&v.kind), Status::parse(&v.status), Outcome::parse(&v.outcome))
-    else {
-        return vec![];
-    };
-    let f = Facts {
-        kind,
-        status,
-        outcome,
-        has_opportunity: v.opportunity_id.is_some(),
-        names_problem: v.problems.as_deref().is_some_and(|p| !p.trim().is_empty()),
-    };
-    let mut keys = vec![];
-    if f.status != Status::Done {
-        keys.push("act.why.not_done");
-    }
-    if !f.kind.face_to_face() {
-        keys.push("act.why.not_face_to_face");
-    }
-    match act::outcome_gap(f) {
-        Some(("opportunity_id", _)) => keys.push("act.why.no_opportunity"),
-        Some(_) => keys.push("act.why.no_problem"),
-        None if f.outcome == Outcome::None => keys.push("act.why.no_outcome"),
-        None => {}
-    }
-    keys.into_iter().map(|k| l.t(k)).collect()
-}
-
-/// Whether the caller may change the record: its owner, or whoever manages the owner (the
-/// app's rule; the app enforces it again on every change).
-async fn may_change(s: &AppState, ui: &UiCtx, owner: &str) -> bool {
-    if owner == ui.ctx.caller.username {
-        return true;
-    }
-    let Ok(u) = crate::app::users::get(&s.app.db, owner).await else { return false };
-    let Ok(mut conn) = s.app.db.pool.acquire().await else { return false };
-    crate::app::quotas::manages_person(&mut conn, &ui.ctx.caller, u.id).await.unwrap_or(false)
+    v.why_not_effective.iter().map(|k| l.t(&format!("act.why.{k}"))).collect()
 }
 
 async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
@@ -903,7 +864,7 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> R
         follow_up,
         contacts,
         planned: v.status == Status::Planned.code(),
-        can_edit: may_change(&s, &ui, &v.owner).await,
+        can_edit: acts::may_change(&s.app.db, &ui.ctx.caller, v.id).await.unwrap_or(false),
         v,
         l,
     };
