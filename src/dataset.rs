@@ -26,8 +26,9 @@ use crate::app::bulk::{v, Cell, Inserter};
 use crate::app::sql::Val;
 use crate::app::{audit, auth, org, users, Ctx};
 use crate::db::{now, ts, Backend, Db, WriteTx};
-use crate::domain::account::{rad_class, sow_bp};
+use crate::domain::account::sow_bp;
 use crate::domain::activity::{self as act, Facts, Kind, Outcome, Status, Targets};
+use crate::domain::classify::Rad;
 use crate::domain::credit_code::CreditCode;
 use crate::domain::role::{OrgKind, Role, SalesType};
 use crate::domain::text::normalize_name;
@@ -276,10 +277,11 @@ pub async fn generate_scaled(
         tx.conn(),
         db.backend,
         "INSERT INTO accounts (created_at, updated_at, version, id, name, name_norm, short_name, credit_code, \
-         industry, level, region_id, branch_id, owner_id, inside_owner_id, ka_manager_id, status, tier, address, \
-         buying_power, sales_12m, sow_bp, rad_class, credit_grade, credit_limit, credit_score) VALUES ",
+         industry, level, region_id, branch_id, owner_id, inside_owner_id, ka_manager_id, status, address, \
+         buying_power, sales_12m_entered, sales_12m, sow_bp, rad_class, credit_grade, credit_limit, credit_score, \
+         profit_margin_bp, payment_terms_days, expense_ratio_bp) VALUES ",
         vec![ts.clone().into()],
-        24,
+        27,
     )
     .await?;
     let mut access =
@@ -307,15 +309,18 @@ pub async fn generate_scaled(
                 v(a.inside_owner),
                 v(ka_manager),
                 v(a.status),
-                v(a.tier.map(str::to_string)),
                 v(a.address.clone()),
                 v(a.buying_power),
                 v(a.sales_12m),
+                v(a.sales_12m),
                 v(sow_bp(a.sales_12m, a.buying_power)),
-                v(rad_class(a.sales_12m, a.buying_power).map(str::to_string)),
+                v(Rad::default().class(a.sales_12m, a.buying_power).map(str::to_string)),
                 v(a.credit_grade.map(str::to_string)),
                 v(a.credit_limit),
                 v(a.credit_score),
+                v(a.tier_inputs.0),
+                v(a.tier_inputs.1),
+                v(a.tier_inputs.2),
             ],
         )
         .await
@@ -569,6 +574,8 @@ pub async fn generate_scaled(
     crate::app::visibility::rebuild_all(tx.conn()).await?;
     // The funnel's totals, from the bulk-loaded opportunities.
     crate::app::totals::rebuild_all(tx.conn()).await?;
+    // Latest activities, activations, trailing sales from the won opportunities, and classes.
+    crate::app::classify::rebuild_all(&mut tx).await?;
     if let Some(size) = cache_size {
         sqlx::query(&format!("PRAGMA cache_size = {size}")).execute(tx.conn()).await?;
     }
@@ -676,7 +683,9 @@ struct Acct {
     industry: &'static str,
     level: &'static str,
     status: &'static str,
-    tier: Option<&'static str>,
+    /// Profit margin (bp), payment terms (days), sales expense ratio (bp): the tier's inputs
+    /// besides sales and share.
+    tier_inputs: (Option<i64>, Option<i64>, Option<i64>),
     address: Option<String>,
     buying_power: Option<i64>,
     sales_12m: Option<i64>,
@@ -897,10 +906,29 @@ fn account(
     };
     let sales_12m = (sow > 0).then(|| bp_yuan * 100 * sow / 10_000 + rng.range(0, 99));
 
-    let (status, tier) = match level {
-        "L1" => ("key_account", Some(if rng.pct(30) { "strategic" } else { "A" })),
-        "L2" => (if rng.pct(25) { "candidate" } else { "prospect" }, Some("B")),
-        _ => (if rng.pct(2) { "downgraded" } else { "prospect" }, rng.pct(20).then_some("C")),
+    let status = match level {
+        "L1" => "key_account",
+        "L2" => {
+            if rng.pct(25) {
+                "candidate"
+            } else {
+                "prospect"
+            }
+        }
+        _ => {
+            if rng.pct(2) {
+                "downgraded"
+            } else {
+                "prospect"
+            }
+        }
+    };
+    // The tier's other inputs, known for most L1/L2 accounts and few L3 ones.
+    let known = rng.pct(if level == "L3" { 20 } else { 90 });
+    let tier_inputs = if known {
+        (Some(rng.range(200, 3_000)), Some(*rng.pick(&[15i64, 30, 45, 60, 90, 120, 180])), Some(rng.range(100, 1_200)))
+    } else {
+        (None, None, None)
     };
 
     let (credit_grade, credit_limit, credit_score) = if rng.pct(70) {
@@ -932,7 +960,7 @@ fn account(
         industry,
         level,
         status,
-        tier,
+        tier_inputs,
         address,
         buying_power,
         sales_12m,

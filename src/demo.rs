@@ -1541,12 +1541,30 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
                 inside_owner_id: inside.map(uid).transpose()?,
                 ka_manager_id: if status == Status::KeyAccount { Some(uid(region_manager)?) } else { None },
                 status: status.code().into(),
-                tier: tier.map(|t| t.code().to_string()),
+                // The tier is derived (key accounts only); these inputs are what the intended
+                // tier rests on: margin, payment terms and expense ratio as such a customer has.
+                tier: None,
+                profit_margin_bp: Some(match tier {
+                    Some(Tier::Strategic) => rng.range(2_500, 3_200),
+                    Some(Tier::A) => rng.range(1_500, 2_400),
+                    Some(Tier::B) => rng.range(800, 1_400),
+                    _ => rng.range(200, 1_200),
+                }),
+                payment_terms_days: Some(match tier {
+                    Some(Tier::Strategic) | Some(Tier::A) => 15,
+                    Some(Tier::B) => 45,
+                    _ => *rng.pick(&[30, 60, 90, 120]),
+                }),
+                expense_ratio_bp: Some(match tier {
+                    Some(Tier::Strategic) | Some(Tier::A) => rng.range(100, 190),
+                    Some(Tier::B) => rng.range(250, 390),
+                    _ => rng.range(300, 900),
+                }),
                 address: Some(address),
                 website: Some(format!("https://{}", n.host)),
                 business_units: Some(pick_some(&mut rng, BUSINESS_UNITS, 2, 4)),
                 buying_power,
-                sales_12m,
+                sales_12m_entered: sales_12m,
                 notes: rng.pct(45).then(|| rng.pick(NOTES).to_string()),
                 tags: Some(pick_some(&mut rng, TAGS, 1, 3)),
                 current_asset_ratio_bp: enterprise.then(|| {
@@ -1590,6 +1608,7 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     crate::app::visibility::rebuild_all(tx.conn()).await?;
     // Opportunities were added directly too: the funnel's totals once, from them.
     crate::app::totals::rebuild_all(tx.conn()).await?;
+    crate::app::classify::rebuild_all(&mut tx).await?;
     // Visits draw from a sequence of their own as well.
     let mut vrng = Rng::new(SEED ^ 0x7669_7369_7473); // "visits"
     add_visits(&mut tx, &mut vrng, &user_ids).await?;

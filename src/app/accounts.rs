@@ -31,6 +31,10 @@ pub const EDIT_FIELDS: &[&str] = &[
     "business_units",
     "buying_power",
     "sales_12m",
+    "sales_12m_entered",
+    "profit_margin",
+    "payment_terms_days",
+    "sales_expense_ratio",
     "notes",
     "tags",
     "current_asset_ratio",
@@ -51,6 +55,10 @@ pub const SYSTEM_FIELDS: &[&str] = &[
     "credit_score",
     "sow",
     "rad_class",
+    "sales_12m_won",
+    "sales_12m_source",
+    "tier_score",
+    "tier_since",
     "created_at",
     "updated_at",
     "deleted_at",
@@ -83,9 +91,22 @@ pub struct AccountView {
     pub website: Option<String>,
     pub business_units: Option<String>,
     pub buying_power: Option<String>,
+    /// Trailing-12-month sales: won opportunities (`sales_12m_won`) plus the figure entered or
+    /// imported for sales KAM does not hold (`sales_12m_entered`); `sales_12m_source` says which.
     pub sales_12m: Option<String>,
+    pub sales_12m_won: String,
+    pub sales_12m_entered: Option<String>,
+    pub sales_12m_source: Option<&'static str>,
     pub sow: Option<String>,
+    /// Null: unclassified (no buying power).
     pub rad_class: Option<String>,
+    /// The weighted tier score (1.00–5.00) and since when the account holds its tier.
+    pub tier_score: Option<String>,
+    pub tier_since: Option<String>,
+    /// Tier inputs: our profit margin on the customer (%), payment terms (days), sales expense ratio (%).
+    pub profit_margin: Option<String>,
+    pub payment_terms_days: Option<i64>,
+    pub sales_expense_ratio: Option<String>,
     pub notes: Option<String>,
     pub tags: Option<String>,
     pub current_asset_ratio: Option<String>,
@@ -160,8 +181,19 @@ pub(crate) fn view_from_row(r: &AnyRow) -> Result<AccountView> {
         business_units: r.try_get("business_units")?,
         buying_power: money("buying_power")?,
         sales_12m: money("sales_12m")?,
+        sales_12m_won: format_fen(r.try_get::<i64, _>("sales_12m_won")?),
+        sales_12m_entered: money("sales_12m_entered")?,
+        sales_12m_source: super::classify::source(
+            r.try_get("sales_12m_entered")?,
+            r.try_get::<i64, _>("sales_12m_won")?,
+        ),
         sow: pct("sow_bp")?,
         rad_class: r.try_get("rad_class")?,
+        tier_score: money("tier_score")?,
+        tier_since: r.try_get("tier_since")?,
+        profit_margin: pct("profit_margin_bp")?,
+        payment_terms_days: r.try_get("payment_terms_days")?,
+        sales_expense_ratio: pct("expense_ratio_bp")?,
         notes: r.try_get("notes")?,
         tags: r.try_get("tags")?,
         current_asset_ratio: pct("current_asset_ratio_bp")?,
@@ -442,7 +474,11 @@ pub struct AccountData {
     pub website: Option<String>,
     pub business_units: Option<String>,
     pub buying_power: Option<i64>,
-    pub sales_12m: Option<i64>,
+    /// The figure entered or imported (sales KAM does not hold); the rest is derived.
+    pub sales_12m_entered: Option<i64>,
+    pub profit_margin_bp: Option<i64>,
+    pub payment_terms_days: Option<i64>,
+    pub expense_ratio_bp: Option<i64>,
     pub notes: Option<String>,
     pub tags: Option<String>,
     pub current_asset_ratio_bp: Option<i64>,
@@ -475,7 +511,10 @@ pub(crate) async fn load_data(conn: &mut sqlx::AnyConnection, id: i64) -> Result
             website: r.try_get("website")?,
             business_units: r.try_get("business_units")?,
             buying_power: r.try_get("buying_power")?,
-            sales_12m: r.try_get("sales_12m")?,
+            sales_12m_entered: r.try_get("sales_12m_entered")?,
+            profit_margin_bp: r.try_get("profit_margin_bp")?,
+            payment_terms_days: r.try_get("payment_terms_days")?,
+            expense_ratio_bp: r.try_get("expense_ratio_bp")?,
             notes: r.try_get("notes")?,
             tags: r.try_get("tags")?,
             current_asset_ratio_bp: r.try_get("current_asset_ratio_bp")?,
@@ -515,6 +554,8 @@ fn opt_money(e: &mut Errors, inp: &Input, k: &str, target: &mut Option<i64>) {
         None => {}
         Some(_) if inp.was_number(k) => e.add(k, "money_must_be_string"),
         Some(None) => *target = None,
+        // Buying power and sales are never negative; say so rather than "not a number".
+        Some(Some(v)) if v.trim().starts_with('-') => e.add(k, "negative"),
         Some(Some(v)) => {
             if let Some(v) = e.take(k, parse_fen(v)) {
                 *target = Some(v);
@@ -562,6 +603,8 @@ pub struct Lookups {
     /// id → (code, name) of org units, id → (username, display name) of users.
     org_names: std::collections::HashMap<i64, (String, String)>,
     user_names: std::collections::HashMap<i64, (String, String)>,
+    /// The RAD thresholds in force, for describing new accounts (an import sets them).
+    pub rad: crate::domain::classify::Rad,
 }
 
 impl Lookups {
@@ -698,9 +741,17 @@ impl Lookups {
             website: d.website.clone(),
             business_units: d.business_units.clone(),
             buying_power: d.buying_power.map(format_fen),
-            sales_12m: d.sales_12m.map(format_fen),
-            sow: acct::sow_bp(d.sales_12m, d.buying_power).map(format_bp),
-            rad_class: acct::rad_class(d.sales_12m, d.buying_power).map(str::to_string),
+            sales_12m: d.sales_12m_entered.map(format_fen),
+            sales_12m_won: format_fen(0),
+            sales_12m_entered: d.sales_12m_entered.map(format_fen),
+            sales_12m_source: super::classify::source(d.sales_12m_entered, 0),
+            sow: acct::sow_bp(d.sales_12m_entered, d.buying_power).map(format_bp),
+            rad_class: self.rad.class(d.sales_12m_entered, d.buying_power).map(str::to_string),
+            tier_score: None,
+            tier_since: None,
+            profit_margin: d.profit_margin_bp.map(format_bp),
+            payment_terms_days: d.payment_terms_days,
+            sales_expense_ratio: d.expense_ratio_bp.map(format_bp),
             notes: d.notes.clone(),
             tags: d.tags.clone(),
             current_asset_ratio: d.current_asset_ratio_bp.map(format_bp),
@@ -758,7 +809,15 @@ async fn apply(conn: &mut sqlx::AnyConnection, lk: &mut Lookups, d: &mut Account
     opt_text(&mut e, inp, "notes", 4000, &mut d.notes);
     opt_text(&mut e, inp, "tags", 300, &mut d.tags);
     opt_money(&mut e, inp, "buying_power", &mut d.buying_power);
-    opt_money(&mut e, inp, "sales_12m", &mut d.sales_12m);
+    // `sales_12m` as given is the entered part; won opportunities are added to it.
+    opt_money(&mut e, inp, "sales_12m", &mut d.sales_12m_entered);
+    opt_money(&mut e, inp, "sales_12m_entered", &mut d.sales_12m_entered);
+    opt_pct(&mut e, inp, "profit_margin", &mut d.profit_margin_bp);
+    opt_days(&mut e, inp, "payment_terms_days", &mut d.payment_terms_days);
+    opt_pct(&mut e, inp, "sales_expense_ratio", &mut d.expense_ratio_bp);
+    if d.expense_ratio_bp.is_some_and(|v| v < 0) && inp.has("sales_expense_ratio") {
+        e.add("sales_expense_ratio", "negative");
+    }
     opt_pct(&mut e, inp, "current_asset_ratio", &mut d.current_asset_ratio_bp);
     opt_pct(&mut e, inp, "net_margin", &mut d.net_margin_bp);
     opt_pct(&mut e, inp, "roa", &mut d.roa_bp);
@@ -811,9 +870,9 @@ async fn apply(conn: &mut sqlx::AnyConnection, lk: &mut Lookups, d: &mut Account
 
 /// The stored columns of an account and their values (one list for the single and the bulk
 /// writes).
+/// The derived classes (sales, SOW, RAD, tier) are not among them: `classify::refresh` keeps
+/// those after every write, and bulk inserts add them computed in memory.
 fn stored_columns(d: &AccountData) -> Vec<(&'static str, Val)> {
-    let sow = acct::sow_bp(d.sales_12m, d.buying_power);
-    let rad = acct::rad_class(d.sales_12m, d.buying_power);
     vec![
         ("name", d.name.clone().into()),
         ("name_norm", text::normalize_name(&d.name).into()),
@@ -827,14 +886,14 @@ fn stored_columns(d: &AccountData) -> Vec<(&'static str, Val)> {
         ("inside_owner_id", d.inside_owner_id.into()),
         ("ka_manager_id", d.ka_manager_id.into()),
         ("status", d.status.clone().into()),
-        ("tier", d.tier.clone().into()),
         ("address", d.address.clone().into()),
         ("website", d.website.clone().into()),
         ("business_units", d.business_units.clone().into()),
         ("buying_power", d.buying_power.into()),
-        ("sales_12m", d.sales_12m.into()),
-        ("sow_bp", sow.into()),
-        ("rad_class", rad.into()),
+        ("sales_12m_entered", d.sales_12m_entered.into()),
+        ("profit_margin_bp", d.profit_margin_bp.into()),
+        ("payment_terms_days", d.payment_terms_days.into()),
+        ("expense_ratio_bp", d.expense_ratio_bp.into()),
         ("notes", d.notes.clone().into()),
         ("tags", d.tags.clone().into()),
         ("current_asset_ratio_bp", d.current_asset_ratio_bp.into()),
@@ -846,6 +905,25 @@ fn stored_columns(d: &AccountData) -> Vec<(&'static str, Val)> {
         ("credit_limit", d.credit_limit.into()),
         ("credit_score", d.credit_score.into()),
     ]
+}
+
+/// The stored columns of a new account with its classes, computed in memory (it has no
+/// opportunities yet).
+fn bulk_columns(d: &AccountData, settings: &super::classify::Settings) -> Vec<(&'static str, Val)> {
+    let mut cols = stored_columns(d);
+    let tier_inputs = (d.profit_margin_bp, d.payment_terms_days, d.expense_ratio_bp);
+    let (sales, sow, rad, tier, score) =
+        super::classify::derive_new(settings, d.buying_power, d.sales_12m_entered, &d.status, tier_inputs);
+    let since = tier.as_ref().map(|_| now());
+    cols.extend([
+        ("sales_12m", sales.into()),
+        ("sow_bp", sow.into()),
+        ("rad_class", rad.into()),
+        ("tier", tier.into()),
+        ("tier_score", score.into()),
+        ("tier_since", since.into()),
+    ]);
+    cols
 }
 
 pub(crate) async fn write(
@@ -944,6 +1022,7 @@ pub async fn insert(tx: &mut WriteTx, ctx: &Ctx, d: &AccountData) -> Result<i64>
     let id = write(tx.conn(), None, d, 0).await?;
     refresh_access(tx.conn(), id, d).await?;
     super::visibility::refresh_account(tx.conn(), id).await?;
+    super::classify::refresh(tx.conn(), id, &ctx.caller.username, "create").await?;
     let mut s = Sql::new(&select());
     s.push(" WHERE a.id = ").bind(id);
     let after = view_from_row(&s.query().fetch_one(tx.conn()).await?)?;
@@ -1061,7 +1140,8 @@ pub async fn insert_many(
     }
     let backend = tx.backend();
     let ts = ts.to_string();
-    let names: Vec<&str> = stored_columns(&items[0]).iter().map(|(n, _)| *n).collect();
+    let settings = super::classify::load(tx.conn()).await?;
+    let names: Vec<&str> = bulk_columns(&items[0], &settings).iter().map(|(n, _)| *n).collect();
     let ids: Vec<i64> = if backend == Backend::Sqlite {
         // SQLite: the ids are given here, following the highest one. The transaction holds
         // the database's one write lock from its first write on; should another process have
@@ -1079,7 +1159,7 @@ pub async fn insert_many(
         );
         for (d, id) in items.iter().zip(&ids) {
             let mut cells = vec![v(*id), Cell::Shared(1), Cell::Shared(1), Cell::Lit("1")];
-            cells.extend(stored_columns(d).into_iter().map(|(_, x)| Cell::V(x)));
+            cells.extend(bulk_columns(d, &settings).into_iter().map(|(_, x)| Cell::V(x)));
             ins.row(tx.conn(), cells).await?;
         }
         ins.flush(tx.conn()).await?;
@@ -1096,7 +1176,7 @@ pub async fn insert_many(
         for chunk in items.chunks(ins.max_rows()) {
             for d in chunk {
                 let mut cells = vec![Cell::Shared(1), Cell::Shared(1), Cell::Lit("1")];
-                cells.extend(stored_columns(d).into_iter().map(|(_, x)| Cell::V(x)));
+                cells.extend(bulk_columns(d, &settings).into_iter().map(|(_, x)| Cell::V(x)));
                 ins.push_row(cells);
             }
             for r in ins.flush_returning(tx.conn()).await? {
@@ -1224,8 +1304,9 @@ pub async fn update_in(tx: &mut WriteTx, ctx: &Ctx, id: i64, inp: &Input, versio
     write(tx.conn(), Some(id), &d, version).await?;
     refresh_access(tx.conn(), id, &d).await?;
     super::visibility::refresh_account(tx.conn(), id).await?;
+    super::classify::refresh(tx.conn(), id, &caller.username, "account_update").await?;
     if d.region_id != region_before {
-        super::totals::refresh(tx, id).await?;
+        super::totals::refresh(tx, id, &ctx.caller.username).await?;
     }
     let mut s = Sql::new(&select());
     s.push(" WHERE a.id = ").bind(id);
@@ -1255,7 +1336,7 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: i64, version: Option<i64>) -> Result
         .bind(id)
         .execute(tx.conn())
         .await?;
-    super::totals::refresh(&mut tx, id).await?;
+    super::totals::refresh(&mut tx, id, &ctx.caller.username).await?;
     audit::record(&mut tx, ctx, "account", &id.to_string(), "delete", Some(&audit_json(&before)), None).await?;
     tx.commit().await?;
     Ok(())

@@ -45,6 +45,7 @@ pub const FIELDS: &[&str] = &[
     "summary",
     "outcome",
     "customer_attitude",
+    "purpose",
 ];
 const SYSTEM_FIELDS: &[&str] =
     &["id", "owner", "effective", "local_day", "week", "follow_up_due", "followed_up_by", "created_at", "updated_at"];
@@ -101,6 +102,9 @@ pub struct ActivityView {
     pub summary: Option<String>,
     pub outcome: String,
     pub customer_attitude: Option<String>,
+    /// What it was for, as the tiers' service standards count it: `executive_visit`,
+    /// `technical_exchange`, or null (any done contact is a working contact).
+    pub purpose: Option<String>,
     /// Derived: an effective visit by the rule of `domain::activity::is_effective`.
     pub effective: bool,
     /// Derived: why it is not one (`domain::activity::why_not_effective`), empty when it is.
@@ -152,6 +156,7 @@ fn view(r: &AnyRow) -> Result<ActivityView> {
         summary: s("summary")?,
         outcome: r.try_get("outcome")?,
         customer_attitude: s("customer_attitude")?,
+        purpose: s("purpose")?,
         effective: r.try_get::<i64, _>("effective")? == 1,
         why_not_effective: {
             let (kind, status, outcome): (String, String, String) =
@@ -231,6 +236,7 @@ struct Data {
     texts: BTreeMap<&'static str, Option<String>>,
     outcome: Outcome,
     customer_attitude: Option<CustomerAttitude>,
+    purpose: Option<&'static str>,
 }
 
 /// Reads the given fields into `d`, collecting every error; `contacts` (when given) must be
@@ -301,6 +307,18 @@ async fn apply(
         d.customer_attitude = match val("customer_attitude") {
             None => None,
             Some(v) => e.take("customer_attitude", CustomerAttitude::parse(v)),
+        };
+    }
+    if inp.has("purpose") {
+        d.purpose = match val("purpose") {
+            None => None,
+            Some(v) => match crate::domain::classify::PURPOSES.iter().find(|x| **x == v) {
+                Some(p) => Some(*p),
+                None => {
+                    e.add("purpose", "invalid_choice");
+                    None
+                }
+            },
         };
     }
     if inp.has("opportunity_id") {
@@ -448,6 +466,8 @@ async fn targets_for(conn: &mut sqlx::AnyConnection, sales_type: Option<&str>) -
 /// Writes the derived columns (local day, week, effective, follow-up due) and answers earlier
 /// follow-ups of the account when this is a done contact.
 async fn derive(tx: &mut WriteTx, id: i64, owner_id: i64, tz: Tz, d: &Data) -> Result<()> {
+    // Coverage reads the account's latest done activity.
+    super::classify::touch_activity(tx.conn(), d.account_id).await?;
     let at = d.occurred_at.or(d.planned_at).unwrap_or_else(Utc::now);
     let day = act::local_day(at, tz);
     let effective = act::is_effective(facts(d));
@@ -538,6 +558,7 @@ pub async fn create(
         texts: BTreeMap::new(),
         outcome: Outcome::None,
         customer_attitude: None,
+        purpose: None,
     };
     apply(tx.conn(), caller, tz, &mut d, inp, true).await?;
     let met = check_contacts(tx.conn(), d.account_id, contacts.unwrap_or(&[])).await?;
@@ -545,7 +566,7 @@ pub async fn create(
     let ts_now = now();
     let mut s = Sql::new(
         "INSERT INTO activities (account_id, opportunity_id, owner_id, kind, status, planned_at, occurred_at, ends_at, \
-         local_day, week, outcome, customer_attitude, version, created_at, updated_at",
+         local_day, week, outcome, customer_attitude, purpose, version, created_at, updated_at",
     );
     for (k, _) in TEXTS {
         s.push(", ").push(k);
@@ -554,6 +575,7 @@ pub async fn create(
     s.push(", ").bind(d.kind.code()).push(", ").bind(d.status.code());
     s.push(", ").bind(o_ts(d.planned_at)).push(", ").bind(o_ts(d.occurred_at)).push(", ").bind(o_ts(d.ends_at));
     s.push(", '', '', ").bind(d.outcome.code()).push(", ").bind(d.customer_attitude.map(|a| a.code()));
+    s.push(", ").bind(d.purpose);
     s.push(", 1, ").bind(ts_now.clone()).push(", ").bind(ts_now);
     for (k, _) in TEXTS {
         s.push(", ").bind(d.texts.get(k).cloned().flatten());
@@ -673,6 +695,10 @@ pub async fn update(
             .collect(),
         outcome: Outcome::parse(&before.outcome).unwrap_or(Outcome::None),
         customer_attitude: before.customer_attitude.as_deref().and_then(|a| CustomerAttitude::parse(a).ok()),
+        purpose: before
+            .purpose
+            .as_deref()
+            .and_then(|p| crate::domain::classify::PURPOSES.iter().find(|x| **x == p).copied()),
     };
     apply(tx.conn(), caller, tz, &mut d, inp, false).await?;
     let met = match contacts {
@@ -684,6 +710,7 @@ pub async fn update(
     s.push(", planned_at = ").bind(o_ts(d.planned_at)).push(", occurred_at = ").bind(o_ts(d.occurred_at));
     s.push(", ends_at = ").bind(o_ts(d.ends_at)).push(", outcome = ").bind(d.outcome.code());
     s.push(", customer_attitude = ").bind(d.customer_attitude.map(|a| a.code()));
+    s.push(", purpose = ").bind(d.purpose);
     for (k, _) in TEXTS {
         s.push(&format!(", {k} = ")).bind(d.texts.get(k).cloned().flatten());
     }
@@ -728,6 +755,7 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: i64, version: Option<i64>) -> Result
     .bind(id)
     .execute(tx.conn())
     .await?;
+    super::classify::touch_activity(tx.conn(), before.account_id).await?;
     audit::record(&mut tx, ctx, "activity", &id.to_string(), "delete", Some(&j(&before)), None).await?;
     tx.commit().await?;
     Ok(())

@@ -111,6 +111,12 @@ const ACCOUNT_HEADERS: &[(&str, &str)] = &[
     ("年度采购量(元)", "buying_power"),
     ("近12个月销售额", "sales_12m"),
     ("近12个月销售额(元)", "sales_12m"),
+    ("利润率", "profit_margin"),
+    ("利润率(%)", "profit_margin"),
+    ("付款期限", "payment_terms_days"),
+    ("付款期限(天)", "payment_terms_days"),
+    ("销售费用率", "sales_expense_ratio"),
+    ("销售费用率(%)", "sales_expense_ratio"),
     ("标签", "tags"),
     ("备注", "notes"),
 ];
@@ -729,6 +735,7 @@ fn spawn_account_checker(
         let res = async {
             let mut conn = db.pool.acquire().await?;
             let mut st = AccountState::default();
+            st.lookups.rad = super::classify::load(&mut conn).await?.rad;
             // Existing accounts with the same credit code (live or not: the code is unique) or
             // a name that is the same after normalization, read once per import: one pass over
             // two columns instead of a lookup per row.

@@ -198,8 +198,18 @@ pub async fn merge(
     sqlx::query("DELETE FROM account_access WHERE account_id = $1").bind(duplicate_id).execute(tx.conn()).await?;
     super::visibility::refresh_account(tx.conn(), survivor_id).await?;
     super::visibility::refresh_account(tx.conn(), duplicate_id).await?;
-    super::totals::refresh(&mut tx, survivor_id).await?;
-    super::totals::refresh(&mut tx, duplicate_id).await?;
+    super::totals::refresh(&mut tx, survivor_id, &ctx.caller.username).await?;
+    super::totals::refresh(&mut tx, duplicate_id, &ctx.caller.username).await?;
+    // The survivor's classes, latest activity and activation now include the duplicate's.
+    sqlx::query(
+        "UPDATE accounts SET activated_at = (SELECT MIN(o.established_at) FROM opportunities o \
+         WHERE o.account_id = $1 AND o.deleted_at IS NULL) WHERE id = $1",
+    )
+    .bind(survivor_id)
+    .execute(tx.conn())
+    .await?;
+    super::classify::touch_activity(tx.conn(), survivor_id).await?;
+    super::classify::refresh(tx.conn(), survivor_id, &ctx.caller.username, "merge").await?;
     let s_after = fetch(tx.conn(), survivor_id).await?;
     let d_after = fetch(tx.conn(), duplicate_id).await?;
     let summary = json!({
@@ -332,12 +342,14 @@ fn fill(s: &mut AccountData, d: &AccountData) -> Vec<&'static str> {
     take(&mut s.owner_id, &d.owner_id, "owner", &mut f);
     take(&mut s.inside_owner_id, &d.inside_owner_id, "inside_owner", &mut f);
     take(&mut s.ka_manager_id, &d.ka_manager_id, "ka_manager", &mut f);
-    take(&mut s.tier, &d.tier, "tier", &mut f);
     take(&mut s.address, &d.address, "address", &mut f);
     take(&mut s.website, &d.website, "website", &mut f);
     take(&mut s.business_units, &d.business_units, "business_units", &mut f);
     take(&mut s.buying_power, &d.buying_power, "buying_power", &mut f);
-    take(&mut s.sales_12m, &d.sales_12m, "sales_12m", &mut f);
+    take(&mut s.sales_12m_entered, &d.sales_12m_entered, "sales_12m_entered", &mut f);
+    take(&mut s.profit_margin_bp, &d.profit_margin_bp, "profit_margin", &mut f);
+    take(&mut s.payment_terms_days, &d.payment_terms_days, "payment_terms_days", &mut f);
+    take(&mut s.expense_ratio_bp, &d.expense_ratio_bp, "sales_expense_ratio", &mut f);
     take(&mut s.notes, &d.notes, "notes", &mut f);
     take(&mut s.tags, &d.tags, "tags", &mut f);
     take(&mut s.current_asset_ratio_bp, &d.current_asset_ratio_bp, "current_asset_ratio", &mut f);

@@ -7,6 +7,7 @@ pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod bulk;
+pub mod classify;
 pub mod contacts;
 pub mod documents;
 pub mod export;
@@ -86,6 +87,8 @@ impl App {
     ) -> Result<(usize, usize, usize)> {
         let (reminded, escalated) = approvals::tick(&self.db, now).await?;
         let follow_ups = activities::remind_follow_ups(&self.db, now).await?;
+        // Once a day: won opportunities that left the trailing twelve months.
+        classify::refresh_window(&self.db, now).await?;
         let sent = notify::deliver(&self.db, &self.settings.channels, worker, now).await?;
         Ok((reminded + follow_ups, escalated, sent))
     }

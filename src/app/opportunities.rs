@@ -644,7 +644,13 @@ pub async fn establish(db: &Db, ctx: &Ctx, account_id: i64, inp: &Input) -> Resu
     let id: i64 = s.query().fetch_one(tx.conn()).await?.try_get("id")?;
     write_team(tx.conn(), id, &d.team, d.owner_id).await?;
     history_row(tx.conn(), id, &caller.username, None, st, d.amount, &d.expected_close, None, false).await?;
-    totals::refresh(&mut tx, account_id).await?;
+    totals::refresh(&mut tx, account_id, &ctx.caller.username).await?;
+    // The account's first opportunity activates it (coverage counts activations).
+    sqlx::query("UPDATE accounts SET activated_at = $1 WHERE id = $2 AND activated_at IS NULL")
+        .bind(now())
+        .bind(account_id)
+        .execute(tx.conn())
+        .await?;
     let after = reload(tx.conn(), id).await?;
     audit::record(&mut tx, ctx, "opportunity", &id.to_string(), "create", None, Some(&j(&after))).await?;
     tx.commit().await?;
@@ -709,7 +715,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &Input) -> Result<Opportun
         history_row(tx.conn(), id, &caller.username, Some(st), st, d.amount, &d.expected_close, None, false).await?;
     }
     if d.amount != before.amount_fen() {
-        totals::refresh(&mut tx, before.account_id).await?;
+        totals::refresh(&mut tx, before.account_id, &ctx.caller.username).await?;
     }
     let after = reload(tx.conn(), id).await?;
     audit::record(&mut tx, ctx, "opportunity", &id.to_string(), "update", Some(&j(&before)), Some(&j(&after))).await?;
@@ -924,7 +930,7 @@ pub async fn move_stage(db: &Db, ctx: &Ctx, id: i64, m: &StageMove) -> Result<Op
         overridden,
     )
     .await?;
-    totals::refresh(&mut tx, before.account_id).await?;
+    totals::refresh(&mut tx, before.account_id, &ctx.caller.username).await?;
     let after = reload(tx.conn(), id).await?;
     let action = if overridden { "stage_override" } else { "stage" };
     audit::record(&mut tx, ctx, "opportunity", &id.to_string(), action, Some(&j(&before)), Some(&j(&after))).await?;

@@ -34,7 +34,8 @@ pub async fn lock(tx: &mut WriteTx, account_id: i64) -> Result<()> {
 type Rows = BTreeMap<(i64, String), (i64, i64)>;
 
 /// Recomputes one account's rows and moves its region's rows by the difference.
-pub async fn refresh(tx: &mut WriteTx, account_id: i64) -> Result<()> {
+/// `by` names who made the change, for the account's class history.
+pub async fn refresh(tx: &mut WriteTx, account_id: i64, by: &str) -> Result<()> {
     lock(tx, account_id).await?;
     let mut old = Rows::new();
     for r in sqlx::query("SELECT stage, region_id, n, amount FROM opportunity_totals WHERE account_id = $1")
@@ -58,6 +59,18 @@ pub async fn refresh(tx: &mut WriteTx, account_id: i64) -> Result<()> {
     if old == new {
         return Ok(());
     }
+    // The account's open pipeline, and its classes (a won opportunity adds to its sales).
+    let open: i64 = new
+        .iter()
+        .filter(|((_, st), _)| crate::domain::opportunity::Stage::parse(st).is_ok_and(|s| s.is_open()))
+        .map(|(_, (_, a))| *a)
+        .sum();
+    sqlx::query("UPDATE accounts SET pipeline_open = $1 WHERE id = $2 AND pipeline_open <> $1")
+        .bind(open)
+        .bind(account_id)
+        .execute(tx.conn())
+        .await?;
+    super::classify::refresh(tx.conn(), account_id, by, "opportunities").await?;
     sqlx::query("DELETE FROM opportunity_totals WHERE account_id = $1").bind(account_id).execute(tx.conn()).await?;
     for ((region, stage), (n, amount)) in &new {
         sqlx::query(
@@ -115,6 +128,12 @@ pub async fn rebuild_all(conn: &mut sqlx::AnyConnection) -> Result<()> {
         "INSERT INTO opportunity_region_totals (region_id, stage, n, amount) \
          SELECT region_id, stage, CAST(SUM(n) AS BIGINT), CAST(SUM(amount) AS BIGINT) FROM opportunity_totals \
          GROUP BY region_id, stage",
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE accounts SET pipeline_open = COALESCE((SELECT CAST(SUM(t.amount) AS BIGINT) FROM opportunity_totals t \
+         WHERE t.account_id = accounts.id AND t.stage NOT IN ('won', 'lost')), 0)",
     )
     .execute(&mut *conn)
     .await?;

@@ -4,6 +4,7 @@ mod accounts;
 mod activities;
 mod admin;
 mod approvals;
+mod classify;
 mod contacts;
 pub mod documents;
 mod me;
@@ -86,6 +87,7 @@ pub fn routes() -> (Router<AppState>, Vec<Doc>) {
     let api = opportunities::routes(api);
     let api = activities::routes(api);
     let api = approvals::routes(api);
+    let api = classify::routes(api);
     (api.router, api.docs)
 }
 
