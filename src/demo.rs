@@ -1608,10 +1608,17 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     crate::app::visibility::rebuild_all(tx.conn()).await?;
     // Opportunities were added directly too: the funnel's totals once, from them.
     crate::app::totals::rebuild_all(tx.conn()).await?;
-    crate::app::classify::rebuild_all(&mut tx).await?;
     // Visits draw from a sequence of their own as well.
     let mut vrng = Rng::new(SEED ^ 0x7669_7369_7473); // "visits"
     add_visits(&mut tx, &mut vrng, &user_ids).await?;
+    // Latest activities, activations, trailing sales with the won opportunities, classes.
+    crate::app::classify::rebuild_all(&mut tx).await?;
+    // The key accounts have held their tiers for a year, so their service standards count
+    // from their executive visits and technical exchanges (`add_visits`), and a few are overdue.
+    sqlx::query("UPDATE accounts SET tier_since = $1 WHERE tier IS NOT NULL")
+        .bind(ts(Utc::now() - Duration::days(365)))
+        .execute(tx.conn())
+        .await?;
     tx.commit().await?;
     overdue_screening(db, user_ids["rep"]).await?;
     Ok(made)
@@ -1633,6 +1640,8 @@ struct Visit {
     minutes: Option<i64>,
     outcome: act::Outcome,
     attitude: Option<&'static str>,
+    /// `executive_visit` or `technical_exchange` (service standards).
+    purpose: Option<&'static str>,
     place: Option<&'static str>,
     participants: Option<String>,
     objective: Option<&'static str>,
@@ -1659,6 +1668,7 @@ impl Visit {
             minutes: None,
             outcome: act::Outcome::None,
             attitude: None,
+            purpose: None,
             place: None,
             participants: None,
             objective: None,
@@ -1959,6 +1969,37 @@ async fn add_visits(tx: &mut WriteTx, rng: &mut Rng, user_ids: &HashMap<&str, i6
         v.problems = Some(V_PROBLEMS[0]);
         visits.push(v);
     }
+    // Executive visits and technical exchanges (the tiers' service standards, 002): most key
+    // accounts had them in the last months; every third has had no executive visit for
+    // half a year, so the service-standards report has something to show.
+    let mut services: Vec<(i64, i64, &str, NaiveDate)> = vec![]; // account, owner, purpose, day
+    for (i, a) in accounts.iter().filter(|a| a.1).enumerate() {
+        let Some(owner) = a.2 else { continue };
+        let exec_ago = if i % 3 == 2 { 200 + (i as i64 * 13) % 60 } else { 15 + (i as i64 * 37) % 70 };
+        services.push((a.0, owner, "executive_visit", before(today - Duration::days(exec_ago))));
+        if i % 2 == 0 {
+            services.push((
+                a.0,
+                owner,
+                "technical_exchange",
+                before(today - Duration::days(25 + (i as i64 * 23) % 50)),
+            ));
+        }
+    }
+    for (account_id, owner, purpose, d) in services {
+        let mut v = Visit::new(local_at(d, 570), account_id, owner, act::Kind::Meeting, true);
+        v.minutes = Some(120);
+        v.place = Some(V_PLACES[0]);
+        v.objective = Some(if purpose == "executive_visit" {
+            "高层互访，回顾年度合作"
+        } else {
+            "新产品技术交流会"
+        });
+        v.summary = Some(V_SUMMARIES[1]);
+        v.attitude = Some("warm");
+        v.purpose = Some(purpose);
+        visits.push(v);
+    }
     // Numbered in time order, as recording them would have.
     visits.sort_by_key(|v| v.at);
 
@@ -1981,9 +2022,9 @@ async fn add_visits(tx: &mut WriteTx, rng: &mut Rng, user_ids: &HashMap<&str, i6
         let id: i64 = sqlx::query(
             "INSERT INTO activities (account_id, opportunity_id, owner_id, kind, status, planned_at, occurred_at, ends_at, \
              local_day, week, place, participants, objective, materials, talking_points, customer_views, problems, \
-             next_steps, summary, outcome, customer_attitude, effective, follow_up_due, version, created_at, updated_at) \
+             next_steps, summary, outcome, customer_attitude, effective, follow_up_due, purpose, version, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, \
-             1, $24, $24) RETURNING id",
+             $25, 1, $24, $24) RETURNING id",
         )
         .bind(v.account_id)
         .bind(v.opportunity_id)
@@ -2009,6 +2050,7 @@ async fn add_visits(tx: &mut WriteTx, rng: &mut Rng, user_ids: &HashMap<&str, i6
         .bind(effective as i64)
         .bind(follow_up)
         .bind(recorded)
+        .bind(v.purpose)
         .fetch_one(tx.conn())
         .await
         .context("demo activity")?

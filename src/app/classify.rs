@@ -962,7 +962,6 @@ pub fn rad_table(r: &RadReport) -> Table {
             ]
         })
         .collect();
-    rows.push(vec![]);
     for p in &r.portfolios {
         rows.push(vec![
             format!("{} {}", p.owner, p.name),

@@ -342,7 +342,7 @@ impl Tiers {
                 continue;
             }
             if !(0..=100).contains(&d.weight) {
-                e.add(&format!("{f}.weight"), "weight_range");
+                e.add(&format!("{f}.weight"), "weight_percent_range");
             }
             let fb = format!("{f}.bands");
             let mut bands = vec![];
@@ -392,7 +392,7 @@ impl Tiers {
         let score = |e: &mut Errors, k: &str, v: &str| -> Option<i64> {
             let v = e.take(k, parse_fen(v))?;
             if !(100..=500).contains(&v) {
-                e.add(k, "score_range");
+                e.add(k, "tier_score_range");
                 return None;
             }
             Some(v)

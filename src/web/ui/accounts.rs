@@ -229,7 +229,10 @@ async fn account_form(s: &AppState, l: Layout, caller: &Caller, a: Option<&Accou
     }
     fields.extend([
         Field::new(&l, "buying_power", "text", g(|a| a.buying_power.clone())).help(l.t("help.money")),
-        Field::new(&l, "sales_12m", "text", g(|a| a.sales_12m.clone())).help(l.t("help.money")),
+        Field::new(&l, "sales_12m", "text", g(|a| a.sales_12m_entered.clone())).help(l.t("help.sales_12m_entered")),
+        Field::new(&l, "profit_margin", "text", g(|a| a.profit_margin.clone())).help(l.t("help.percent")),
+        Field::new(&l, "payment_terms_days", "number", g(|a| a.payment_terms_days.map(|d| d.to_string()))),
+        Field::new(&l, "sales_expense_ratio", "text", g(|a| a.sales_expense_ratio.clone())).help(l.t("help.percent")),
         Field::new(&l, "address", "text", g(|a| a.address.clone())),
         Field::new(&l, "website", "text", g(|a| a.website.clone())),
         Field::new(&l, "business_units", "text", g(|a| a.business_units.clone())),
@@ -411,7 +414,15 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
         (l.t("field.inside_owner"), dash(&a.names.inside_owner), "inside_owner".into()),
         (l.t("field.ka_manager"), dash(&a.names.ka_manager), "ka_manager".into()),
         (l.t("field.buying_power"), money(&a.buying_power), "buying_power".into()),
-        (l.t("field.sales_12m"), money(&a.sales_12m), "sales_12m".into()),
+        (
+            l.t("field.sales_12m"),
+            match a.sales_12m_source {
+                Some(src) => format!("{} ({})", money(&a.sales_12m), l.t(&format!("cls.source_{src}"))),
+                None => money(&a.sales_12m),
+            },
+            "sales_12m".into(),
+        ),
+        (l.t("field.tier_score"), dash(&a.tier_score), "tier_score".into()),
         (l.t("field.sow"), pct(&a.sow), "sow".into()),
         (l.t("field.rad_class"), dash(&a.rad_class), "rad_class".into()),
         (l.t("field.address"), dash(&a.address), "address".into()),

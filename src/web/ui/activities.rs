@@ -522,6 +522,15 @@ fn visit_form(l: Layout, a: &AccountBits, v: Option<&ActivityView>, vals: &Value
                 area("next_steps"),
                 VField::new(&l, "customer_attitude", "select", val("customer_attitude"))
                     .select(opts(&l, "cust_att", CustomerAttitude::ALL, CustomerAttitude::code), true),
+                VField::new(&l, "purpose", "select", val("purpose"))
+                    .select(
+                        crate::domain::classify::PURPOSES
+                            .iter()
+                            .map(|p| (p.to_string(), l.t(&format!("purpose.{p}"))))
+                            .collect(),
+                        true,
+                    )
+                    .help(l.t("act.help.purpose")),
                 area("summary"),
             ],
         },
@@ -610,6 +619,7 @@ fn record_values(z: &Zones, v: &ActivityView, done: bool) -> Values {
         ("next_steps", &v.next_steps),
         ("summary", &v.summary),
         ("customer_attitude", &v.customer_attitude),
+        ("purpose", &v.purpose),
     ] {
         m.insert(k, o(x));
     }
@@ -802,6 +812,7 @@ struct ShowPage {
     status: String,
     outcome: String,
     customer_attitude: String,
+    purpose: String,
     planned_at: String,
     occurred_at: String,
     ends_at: String,
@@ -856,6 +867,7 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> R
         status: l.e("act_status", &v.status),
         outcome: l.e("outcome", &v.outcome),
         customer_attitude: v.customer_attitude.as_deref().map(|a| l.e("cust_att", a)).unwrap_or_else(|| "—".into()),
+        purpose: v.purpose.as_deref().map(|p| l.t(&format!("purpose.{p}"))).unwrap_or_else(|| "—".into()),
         planned_at: fmt(&v.planned_at),
         occurred_at: fmt(&v.occurred_at),
         ends_at: fmt(&v.ends_at),

@@ -4,6 +4,7 @@ mod accounts;
 mod activities;
 mod admin;
 mod approvals;
+mod classify;
 mod forms;
 mod imports;
 pub use imports::reason as import_reason;
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .merge(activities::routes())
         .merge(admin::routes())
         .merge(approvals::routes())
+        .merge(classify::routes())
         .merge(imports::routes())
         .merge(merge::routes())
         .merge(opportunities::routes())

@@ -167,6 +167,26 @@ async fn export(
             "forecast" => reports::forecast_table(&crate::app::forecasts::report(db, caller, q(&p, "owner")).await?),
             "regions" => reports::regions_table(&reports::regions(db, caller, q(&p, "period")).await?),
             "monthly" => reports::monthly_table(&reports::monthly(db, caller, q(&p, "owner")).await?),
+            "rad" | "coverage" | "service-standards" => {
+                use crate::app::classify as cls;
+                let scope =
+                    cls::Scope { org: q(&p, "org").map(str::to_string), owner: q(&p, "owner").map(str::to_string) };
+                match report.as_str() {
+                    "rad" => cls::rad_table(&cls::rad(db, caller, &scope).await?),
+                    "coverage" => cls::coverage_table(&cls::coverage(db, caller, &scope, q(&p, "period")).await?),
+                    _ => {
+                        let mut t = cls::service_table(
+                            &cls::service(db, caller, &scope, q(&p, "tier"), q(&p, "standard")).await?,
+                        );
+                        // Tiers and standards by their names in the user's language.
+                        for row in &mut t.rows {
+                            row[3] = ui.lang.t(&format!("tier.{}", row[3]));
+                            row[4] = ui.lang.t(&format!("svc.{}", row[4]));
+                        }
+                        t
+                    }
+                }
+            }
             _ => return Err(crate::domain::DomainError::NotFound),
         })
     }
