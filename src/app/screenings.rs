@@ -167,6 +167,8 @@ async fn set_status(tx: &mut WriteTx, ctx: &Ctx, account_id: i64, from: &str, to
         .bind(account_id)
         .execute(tx.conn())
         .await?;
+    // A key account takes its tier at once; one that is no longer one loses it.
+    super::classify::refresh(tx.conn(), account_id, &ctx.caller.username, "status").await?;
     audit::record(
         tx,
         ctx,
