@@ -345,6 +345,29 @@ async fn main() -> anyhow::Result<()> {
             .await?,
         );
     }
+    // Classification and coverage (issue 7): the RAD grid and the coverage report for all of
+    // HQ (60,000 accounts), and for a region director; the service standards overdue for HQ.
+    for (user, auth) in [("director", &tokens[3].1), ("region01", &tokens[4].1)] {
+        let hq = user == "director";
+        rows.extend(
+            measure(&router, "GET /api/v1/reports/rad", user, n, hq.then_some(20.0), |_| {
+                get("/api/v1/reports/rad", auth)
+            })
+            .await?,
+        );
+        rows.extend(
+            measure(&router, "GET /api/v1/reports/coverage", user, n, hq.then_some(30.0), |_| {
+                get("/api/v1/reports/coverage", auth)
+            })
+            .await?,
+        );
+    }
+    rows.extend(
+        measure(&router, "GET /api/v1/reports/service-standards", "director", n, None, |_| {
+            get("/api/v1/reports/service-standards", &tokens[3].1)
+        })
+        .await?,
+    );
     // One rep's kanban: the board page (seven columns of up to 50 cards, and the count).
     let ae_session =
         auth::login(&app, "ae001", "bench-pass", None, "bench").await.map_err(|e| anyhow::anyhow!("login: {e}"))?;

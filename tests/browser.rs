@@ -1030,3 +1030,171 @@ async fn a_rep_screens_an_account_and_two_managers_approve_it_in_real_browsers()
     })
     .await;
 }
+
+// ---- Classification, as a new director would try it: the RAD grid and its drill-down, the
+// tier-A accounts overdue for an executive visit, each region's SOA, and a settings form that
+// refuses bands with a gap. ----
+
+/// The `value` property of the form field `css`.
+async fn value_of(c: &Client, css: &str) -> String {
+    wait_css(c, css).await.prop("value").await.unwrap_or_else(|e| panic!("value of {css}: {e}")).unwrap_or_default()
+}
+
+/// The trimmed texts of every element matching `css`.
+async fn texts_of(c: &Client, css: &str) -> Vec<String> {
+    let els = c.find_all(Locator::Css(css)).await.unwrap_or_else(|e| panic!("find_all {css}: {e}"));
+    let mut out = Vec::with_capacity(els.len());
+    for el in els {
+        out.push(el.text().await.unwrap_or_else(|e| panic!("text of {css}: {e}")).trim().to_string());
+    }
+    out
+}
+
+/// Waits until the browser is on `path` with the query parameter `key` = `value`.
+async fn wait_query(c: &Client, path: &str, key: &str, value: &str) {
+    eventually(&format!("{path} with {key}={value}"), || async move {
+        let u = c.current_url().await.expect("current url");
+        (u.path() == path && u.query_pairs().any(|(k, v)| k == key && v == value)).then_some(())
+    })
+    .await;
+}
+
+/// `region_keys`: the region codes (empty for none) of the demo company's accounts.
+async fn classify_as_a_new_director(c: Client, base: String, region_keys: Vec<String>) {
+    let c = &c;
+    sign_in(c, &base, "director").await;
+
+    // 1. The RAD grid from the navigation; D1's count, and its drill-down lists exactly those.
+    click(c, r#"header nav a[href="/reports/rad"]"#).await;
+    wait_page(c, "/reports/rad", "table#rad-grid").await;
+    let d1_text = text_of(c, r#"table#rad-grid td[data-class="D1"] span.count"#).await;
+    let d1: usize = d1_text.parse().unwrap_or_else(|_| panic!("the D1 count is not a number: {d1_text:?}"));
+    assert!(d1 > 0, "the demo company has D1 accounts, the grid says {d1}");
+    click(c, r#"table#rad-grid td[data-class="D1"] a.cell-link"#).await;
+    wait_query(c, "/accounts", "rad_class", "D1").await;
+    wait_css(c, "#count").await;
+    assert_eq!(value_of(c, r#"form[role="search"] select[name="rad_class"]"#).await, "D1", "the RAD filter shows D1");
+    assert_eq!(count_shown(c).await, d1, "#count of the D1 drill-down differs from the grid");
+    let classes = texts_of(c, "table#accounts tbody tr td:nth-child(7)").await;
+    assert!(classes.iter().all(|k| k == "D1"), "the drill-down lists accounts not in D1: {classes:?}");
+    let mut ids: Vec<String> = all_rows(c).await.into_iter().map(|r| r.0).collect();
+    assert_eq!(ids.len(), d1, "rows listed in the D1 drill-down differ from the grid");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), d1, "the D1 drill-down repeats accounts");
+
+    // 2. Tier-A accounts overdue for an executive visit, grouped by owner.
+    click(c, r#"header nav a[href="/reports/service-standards"]"#).await;
+    wait_page(c, "/reports/service-standards", "select#tier-filter").await;
+    select_value(c, "select#tier-filter", "A").await;
+    select_value(c, "select#standard-filter", "executive_visit").await;
+    click(c, r#"form[action="/reports/service-standards"] button[type="submit"]"#).await;
+    wait_query(c, "/reports/service-standards", "standard", "executive_visit").await;
+    wait_query(c, "/reports/service-standards", "tier", "A").await;
+    wait_css(c, "#svc-summary").await;
+    assert_eq!(value_of(c, "select#tier-filter").await, "A", "the tier filter keeps A");
+    assert_eq!(value_of(c, "select#standard-filter").await, "executive_visit", "the standard filter keeps it");
+    let row_css = r#"table.overdue tbody tr[data-standard="executive_visit"]"#;
+    let rows = c.find_all(Locator::Css(row_css)).await.expect("overdue rows");
+    assert!(!rows.is_empty(), "the demo company has tier-A accounts overdue for an executive visit");
+    assert_eq!(
+        c.find_all(Locator::Css("table.overdue tbody tr")).await.expect("all rows").len(),
+        rows.len(),
+        "only executive visits are listed"
+    );
+    for r in &rows {
+        let cells = r.find_all(Locator::Css("td")).await.expect("cells");
+        let tier = cells[1].text().await.expect("tier text");
+        assert_eq!(tier.trim(), "A 类", "a listed account's tier");
+        assert_eq!(cells[2].text().await.expect("standard text").trim(), "高层拜访");
+        let days = r.find(Locator::Css("td.overdue-days")).await.expect("days overdue").text().await.expect("days");
+        let days: i64 = days.trim().parse().unwrap_or_else(|_| panic!("days overdue is not a number: {days:?}"));
+        assert!(days > 0, "a listed account is overdue by {days} days");
+    }
+    // One heading per owner, each counting the rows of its table.
+    let tables = c.find_all(Locator::Css("table.overdue")).await.expect("tables");
+    let heads = texts_of(c, "h2").await;
+    assert_eq!(heads.len(), tables.len(), "one heading per owner's table: {heads:?}");
+    for (h, t) in heads.iter().zip(&tables) {
+        let n = t.find_all(Locator::Css("tbody tr")).await.expect("rows of a group").len();
+        assert!(h.ends_with(&format!("({n})")), "the heading {h:?} counts its {n} rows");
+    }
+    let first = wait_css(c, &format!("{row_css} td:first-child a")).await;
+    let href = first.attr("href").await.expect("href").expect("the account link has an href");
+    let name = first.text().await.expect("account name").trim().to_string();
+    assert!(
+        href.starts_with("/accounts/") && href.ends_with("/classification"),
+        "the account links to its classification: {href}"
+    );
+    first.click().await.expect("open the overdue account");
+    wait_page(c, &href, "section#service").await;
+    assert!(text_of(c, "h1").await.starts_with(&name), "the classification page of {name}");
+    assert!(text_of(c, r#"section#tier p[data-field="tier"]"#).await.contains("A 类"), "{name} is tier A");
+    let standard = text_of(c, r#"table#standards tr[data-standard="executive_visit"].overdue"#).await;
+    assert!(standard.contains("逾期"), "the executive visit of {name} shows overdue: {standard:?}");
+
+    // 3. Coverage: one row per region, each with its SOA.
+    click(c, r#"header nav a[href="/reports/coverage"]"#).await;
+    wait_page(c, "/reports/coverage", "table#cov-regions").await;
+    let regions = c.find_all(Locator::Css("table#cov-regions tbody tr[data-key]")).await.expect("region rows");
+    let mut keys = vec![];
+    for r in &regions {
+        let key = r.attr("data-key").await.expect("data-key").unwrap_or_default();
+        let soa = r.find(Locator::Css("td.soa")).await.expect("SOA cell").text().await.expect("SOA text");
+        let pct =
+            soa.trim().strip_suffix('%').unwrap_or_else(|| panic!("region {key}'s SOA is no percentage: {soa:?}"));
+        let v: f64 = pct.parse().unwrap_or_else(|_| panic!("region {key}'s SOA is no number: {soa:?}"));
+        assert!((0.0..=100.0).contains(&v), "region {key}'s SOA {v}% is out of range");
+        keys.push(key);
+    }
+    keys.sort();
+    assert_eq!(keys, region_keys, "the coverage report has one row per region of the accounts");
+    let total = text_of(c, "#cov-total").await;
+    assert!(total.contains("SOA"), "#cov-total names SOA: {total:?}");
+    assert!(total.contains('%'), "#cov-total gives the SOA as a percentage: {total:?}");
+
+    // 4. The settings form refuses sales-amount bands that leave a gap and keeps what was typed.
+    c.goto(&format!("{base}/settings/classification")).await.expect("open the classification settings");
+    wait_page(c, "/settings/classification", "section#tiers form").await;
+    assert!(!exists(c, "#settings-errors").await, "the settings page starts without errors");
+    let from1 = value_of(c, r#"input[name="sales_amount.1.from"]"#).await;
+    let to1 = value_of(c, r#"input[name="sales_amount.1.to"]"#).await;
+    let from2 = value_of(c, r#"input[name="sales_amount.2.from"]"#).await;
+    let num = |v: &str| v.replace(',', "").parse::<f64>().unwrap_or_else(|_| panic!("a band edge: {v:?}"));
+    assert_eq!(num(&to1), num(&from2), "the demo bands meet");
+    let gap = ((num(&from1) + num(&from2)) / 2.0).round() as i64;
+    let typed = gap.to_string();
+    assert!(num(&from1) < gap as f64 && (gap as f64) < num(&from2), "{typed} lies inside band 2");
+    type_into(c, r#"input[name="sales_amount.1.to"]"#, &typed).await;
+    click(c, r#"section#tiers form button[type="submit"]"#).await;
+    // Saving reclassifies every account, so the page asks first.
+    eventually("the confirmation dialog", || async move { c.accept_alert().await.ok() }).await;
+    wait_page(c, "/settings/classification/tiers", "#settings-errors").await;
+    let errors = wait_text(c, "#settings-errors", "分档之间有空隙").await;
+    assert!(errors.contains("sales_amount"), "the error names the dimension: {errors:?}");
+    assert_eq!(value_of(c, r#"input[name="sales_amount.1.to"]"#).await, typed, "the typed value is kept");
+    // Nothing was saved.
+    c.goto(&format!("{base}/settings/classification")).await.expect("open the settings again");
+    wait_page(c, "/settings/classification", "section#tiers form").await;
+    assert_eq!(value_of(c, r#"input[name="sales_amount.1.to"]"#).await, to1, "the refused bands were not saved");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn a_new_director_drills_into_rad_overdue_visits_and_coverage_in_a_real_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path()).await;
+    let mut region_keys: Vec<String> = sqlx::query(
+        "SELECT DISTINCT COALESCE(r.code, '') AS code FROM accounts a LEFT JOIN org_units r ON r.id = a.region_id \
+         WHERE a.deleted_at IS NULL",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .expect("the regions of the accounts")
+    .iter()
+    .map(|r| r.try_get("code").expect("code"))
+    .collect();
+    region_keys.sort();
+    let base = serve(db).await;
+    in_browser(|c| classify_as_a_new_director(c, base, region_keys)).await;
+}
