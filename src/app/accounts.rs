@@ -244,6 +244,7 @@ pub struct Filter {
     pub branch: Option<String>,
     pub status: Option<String>,
     pub rad_class: Option<String>,
+    pub tier: Option<String>,
     pub industry: Option<String>,
     pub level: Option<String>,
     pub sort: Option<String>,
@@ -263,6 +264,9 @@ impl Filter {
         }
         if let Some(v) = &self.level {
             e.take("level", Level::parse(v));
+        }
+        if let Some(v) = &self.tier {
+            e.take("tier", acct::Tier::parse(v));
         }
         if let Some(v) = &self.rad_class {
             if !RAD_CLASSES.contains(&v.as_str()) && v != "none" {
@@ -289,7 +293,12 @@ impl Filter {
             s.push(" OR a.credit_code = ").bind(q.to_ascii_uppercase()).push(")");
         }
         if let Some(o) = &self.owner {
-            s.push(" AND a.owner_id = (SELECT id FROM users WHERE username = ").bind(o.as_str()).push(")");
+            // The accounts a person holds: as owner (outside sales) or inside owner (inside sales).
+            s.push(" AND (a.owner_id = (SELECT id FROM users WHERE username = ").bind(o.as_str());
+            s.push(") OR a.inside_owner_id = (SELECT id FROM users WHERE username = ").bind(o.as_str()).push("))");
+        }
+        if let Some(t) = &self.tier {
+            s.push(" AND a.tier = ").bind(t.as_str());
         }
         if let Some(r) = &self.region {
             s.push(" AND a.region_id = (SELECT id FROM org_units WHERE code = ").bind(r.as_str()).push(")");

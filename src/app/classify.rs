@@ -886,20 +886,28 @@ impl Sums {
 
 pub async fn rad(db: &Db, caller: &Caller, f: &Scope) -> Result<RadReport> {
     let (org, owner) = resolve(db, f).await?;
+    // The cells: one pass over an index in class order.
     let mut s = Sql::new(
-        "SELECT a.owner_id AS owner_id, a.rad_class AS rad_class, COUNT(*) AS n, \
+        "SELECT a.rad_class AS rad_class, COUNT(*) AS n, \
          CAST(COALESCE(SUM(a.buying_power), 0) AS BIGINT) AS bp, CAST(COALESCE(SUM(a.sales_12m), 0) AS BIGINT) AS sales, \
          CAST(COALESCE(SUM(a.pipeline_open), 0) AS BIGINT) AS pipeline FROM accounts a WHERE 1 = 1",
     );
     push_filters(&mut s, caller, org, owner);
-    s.push(" GROUP BY a.owner_id, a.rad_class");
-    let (rows, ppl, settings) =
-        tokio::try_join!(async { Ok::<_, Error>(s.query().fetch_all(&db.pool).await?) }, people(db), async {
-            load(&mut *db.pool.acquire().await?).await
-        })?;
+    s.push(" GROUP BY a.rad_class");
+    // The portfolios: the outside salespeople's own accounts by row of the grid.
+    let mut p = Sql::new(
+        "SELECT a.owner_id AS owner_id, a.rad_class AS rad_class, COUNT(*) AS n FROM accounts a \
+         WHERE a.owner_id IN (SELECT id FROM users WHERE sales_type = 'ae')",
+    );
+    push_filters(&mut p, caller, org, owner);
+    p.push(" GROUP BY a.owner_id, a.rad_class");
+    let (rows, prow, ppl, settings) = tokio::try_join!(
+        async { Ok::<_, Error>(s.query().fetch_all(&db.pool).await?) },
+        async { Ok::<_, Error>(p.query().fetch_all(&db.pool).await?) },
+        people(db),
+        async { load(&mut *db.pool.acquire().await?).await }
+    )?;
     let mut cells: BTreeMap<String, Sums> = BTreeMap::new();
-    // Owner → [R, D, A, unclassified].
-    let mut per_owner: BTreeMap<i64, [i64; 4]> = BTreeMap::new();
     for r in &rows {
         let class: Option<String> = r.try_get("rad_class")?;
         let sums = Sums {
@@ -908,17 +916,19 @@ pub async fn rad(db: &Db, caller: &Caller, f: &Scope) -> Result<RadReport> {
             sales: r.try_get("sales")?,
             pipeline: r.try_get("pipeline")?,
         };
-        cells.entry(class.clone().unwrap_or_default()).or_default().add(&sums);
-        if let Some(o) = r.try_get::<Option<i64>, _>("owner_id")? {
-            let slot = per_owner.entry(o).or_default();
-            let i = match class.as_deref().and_then(|c| c.chars().next()) {
-                Some('R') => 0,
-                Some('D') => 1,
-                Some('A') => 2,
-                _ => 3,
-            };
-            slot[i] += sums.n;
-        }
+        cells.entry(class.unwrap_or_default()).or_default().add(&sums);
+    }
+    // Owner → [R, D, A, unclassified].
+    let mut per_owner: BTreeMap<i64, [i64; 4]> = BTreeMap::new();
+    for r in &prow {
+        let class: Option<String> = r.try_get("rad_class")?;
+        let i = match class.as_deref().and_then(|c| c.chars().next()) {
+            Some('R') => 0,
+            Some('D') => 1,
+            Some('A') => 2,
+            _ => 3,
+        };
+        per_owner.entry(r.try_get("owner_id")?).or_default()[i] += r.try_get::<i64, _>("n")?;
     }
     let mut total = Sums::default();
     let mut out = vec![];
@@ -931,7 +941,6 @@ pub async fn rad(db: &Db, caller: &Caller, f: &Scope) -> Result<RadReport> {
     total.add(&unc);
     let mut portfolios: Vec<Portfolio> = per_owner
         .into_iter()
-        .filter(|(id, _)| ppl.0.get(id).is_some_and(|p| p.3.as_deref() == Some("ae")))
         .map(|(id, [r, d, a, u])| {
             let (owner, name) = ppl.key(id);
             Portfolio { owner, name, r, d, a, unclassified: u, r_focus: cls::focus(r), d_focus: cls::focus(d) }
@@ -1139,7 +1148,8 @@ pub struct Coverage {
     pub teams: Vec<CoverageRow>,
     pub regions: Vec<CoverageRow>,
     pub total: CoverageRow,
-    /// The first 50 of each list, by name (the counts are in `total`).
+    /// The first 50 of each list (the counts are in `total`): unowned and untouched by name,
+    /// activated newest first.
     pub unowned: Vec<Brief>,
     pub untouched: Vec<Brief>,
     pub activated: Vec<Brief>,
@@ -1207,17 +1217,21 @@ pub async fn coverage(db: &Db, caller: &Caller, f: &Scope, period: Option<&str>)
     let from = format!("{}T00:00:00.000000Z", p.start.format("%Y-%m-%d"));
     let to = format!("{}T00:00:00.000000Z", p.end.format("%Y-%m-%d"));
     let owned = "(a.owner_id IS NOT NULL OR a.inside_owner_id IS NOT NULL)";
+    // Per (region, owner, inside owner): one pass over an index in that order. Whether a group
+    // is owned is in its key, so `covered` counts touched accounts and Rust keeps the owned.
     let mut s = Sql::new(
-        "SELECT a.region_id AS region_id, a.owner_id AS owner_id, a.inside_owner_id AS inside_id, COUNT(*) AS n, ",
+        "SELECT a.region_id AS region_id, a.owner_id AS owner_id, a.inside_owner_id AS inside_id, COUNT(*) AS n, \
+         CAST(COALESCE(SUM(CASE WHEN ",
     );
-    s.push(&format!("CAST(SUM(CASE WHEN {owned} AND "));
     touched_sql(&mut s, &p, &from, &to);
-    s.push(" THEN 1 ELSE 0 END) AS BIGINT) AS covered, ");
-    s.push(&format!("CAST(SUM(CASE WHEN {owned} THEN 1 ELSE 0 END) AS BIGINT) AS owned, "));
-    s.push("CAST(SUM(CASE WHEN a.activated_at >= ").bind(from.clone()).push(" AND a.activated_at < ").bind(to.clone());
-    s.push(" THEN 1 ELSE 0 END) AS BIGINT) AS activated, ");
-    s.push("CAST(COALESCE(SUM(CASE WHEN a.buying_power > 0 THEN a.buying_power ELSE 0 END), 0) AS BIGINT) AS bp, ");
-    s.push("CAST(COALESCE(SUM(CASE WHEN a.buying_power > 0 THEN COALESCE(a.sales_12m, 0) ELSE 0 END), 0) AS BIGINT) AS sales ");
+    s.push(" THEN 1 END), 0) AS BIGINT) AS covered, ");
+    s.push("CAST(COALESCE(SUM(CASE WHEN a.activated_at >= ")
+        .bind(from.clone())
+        .push(" AND a.activated_at < ")
+        .bind(to.clone());
+    s.push(" THEN 1 END), 0) AS BIGINT) AS activated, ");
+    s.push("CAST(COALESCE(SUM(a.buying_power), 0) AS BIGINT) AS bp, ");
+    s.push("CAST(COALESCE(SUM(CASE WHEN a.buying_power > 0 THEN a.sales_12m END), 0) AS BIGINT) AS sales ");
     s.push("FROM accounts a WHERE 1 = 1");
     push_filters(&mut s, caller, org, owner);
     s.push(" GROUP BY a.region_id, a.owner_id, a.inside_owner_id");
@@ -1231,7 +1245,8 @@ pub async fn coverage(db: &Db, caller: &Caller, f: &Scope, period: Option<&str>)
         q.push(cond);
         q
     };
-    let mut unowned = brief(&format!("NOT {owned}"));
+    // Spelled as the index on unowned accounts is, so it is used.
+    let mut unowned = brief("a.owner_id IS NULL AND a.inside_owner_id IS NULL");
     push_filters(&mut unowned, caller, org, owner);
     unowned.push(" ORDER BY a.name, a.id LIMIT 50");
     let mut untouched = brief(&format!("{owned} AND NOT "));
@@ -1249,7 +1264,7 @@ pub async fn coverage(db: &Db, caller: &Caller, f: &Scope, period: Option<&str>)
     let mut activated = brief("a.activated_at >= ");
     activated.bind(from.clone()).push(" AND a.activated_at < ").bind(to.clone());
     push_filters(&mut activated, caller, org, owner);
-    activated.push(" ORDER BY a.name, a.id LIMIT 50");
+    activated.push(" ORDER BY a.activated_at DESC, a.id LIMIT 50");
 
     let (rows, ppl, regions, unowned, untouched, activated) = tokio::try_join!(
         async { Ok::<_, Error>(s.query().fetch_all(&db.pool).await?) },
@@ -1263,18 +1278,20 @@ pub async fn coverage(db: &Db, caller: &Caller, f: &Scope, period: Option<&str>)
     let mut by_region: BTreeMap<i64, Cov> = BTreeMap::new();
     let mut total = Cov::default();
     for r in &rows {
+        let o: Option<i64> = r.try_get("owner_id")?;
+        let i: Option<i64> = r.try_get("inside_id")?;
+        let n: i64 = r.try_get("n")?;
+        let is_owned = o.is_some() || i.is_some();
         let c = Cov {
-            n: r.try_get("n")?,
-            covered: r.try_get("covered")?,
-            owned: r.try_get("owned")?,
+            n,
+            covered: if is_owned { r.try_get("covered")? } else { 0 },
+            owned: if is_owned { n } else { 0 },
             activated: r.try_get("activated")?,
             bp: r.try_get("bp")?,
             sales: r.try_get("sales")?,
         };
         total.add(&c);
         by_region.entry(r.try_get::<Option<i64>, _>("region_id")?.unwrap_or(0)).or_default().add(&c);
-        let o: Option<i64> = r.try_get("owner_id")?;
-        let i: Option<i64> = r.try_get("inside_id")?;
         if let Some(o) = o {
             by_person.entry(o).or_default().add(&c);
         }

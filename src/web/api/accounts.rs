@@ -14,12 +14,12 @@ use axum::handler::Handler;
 
 pub fn routes(api: Api) -> Api {
     let api = route!(api, GET "/api/v1/accounts", "List accounts in the caller's scope", "accounts",
-        ["q", "owner", "region", "branch", "status", "rad_class", "industry", "level", "sort", "cursor", "limit"], false, list);
+        ["q", "owner", "region", "branch", "status", "rad_class", "tier", "industry", "level", "sort", "cursor", "limit"], false, list);
     let api = route!(api, POST "/api/v1/accounts", "Create an account", "accounts", [], true, create);
     let api = route!(api, GET "/api/v1/accounts/count", "Count accounts in scope matching the filters", "accounts",
-        ["q", "owner", "region", "branch", "status", "rad_class", "industry", "level"], false, count);
+        ["q", "owner", "region", "branch", "status", "rad_class", "tier", "industry", "level"], false, count);
     let api = route!(api, GET "/api/v1/accounts/export", "Export accounts in scope as CSV or XLSX (?format=xlsx)", "accounts",
-        ["format", "q", "owner", "region", "branch", "status", "rad_class", "industry", "level"], false, export_csv);
+        ["format", "q", "owner", "region", "branch", "status", "rad_class", "tier", "industry", "level"], false, export_csv);
     let api = route!(api, GET "/api/v1/accounts/{id}", "Get one account", "accounts", [], false, get);
     let api = route!(api, PATCH "/api/v1/accounts/{id}", "Update an account (needs its version)", "accounts", [], true, update);
     let api = route!(api, DELETE "/api/v1/accounts/{id}", "Delete an account", "accounts", ["version"], false, delete);
@@ -52,6 +52,7 @@ pub fn filter_from(p: &[(String, String)]) -> Result<Filter, crate::domain::Doma
         branch: s("branch"),
         status: s("status"),
         rad_class: s("rad_class"),
+        tier: s("tier"),
         industry: s("industry"),
         level: s("level"),
         sort: s("sort"),

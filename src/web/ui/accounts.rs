@@ -73,7 +73,8 @@ struct ListPage {
     can_create: bool,
 }
 
-const FILTER_KEYS: &[&str] = &["q", "industry", "status", "rad_class", "level", "region", "owner", "sort"];
+const FILTER_KEYS: &[&str] =
+    &["q", "industry", "status", "rad_class", "tier", "level", "region", "branch", "owner", "sort"];
 
 fn qs(pairs: &[(&str, String)]) -> String {
     serde_urlencoded::to_string(pairs.iter().filter(|(_, v)| !v.is_empty()).collect::<Vec<_>>()).unwrap_or_default()
@@ -119,13 +120,29 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
             name: "rad_class",
             label: l.t("field.rad_class"),
             value: val("rad_class"),
-            options: RAD_CLASSES.iter().map(|c| (c.to_string(), c.to_string())).collect(),
+            options: RAD_CLASSES
+                .iter()
+                .map(|c| (c.to_string(), c.to_string()))
+                .chain(std::iter::once(("none".to_string(), l.t("rad.unclassified"))))
+                .collect(),
+        },
+        Select {
+            name: "tier",
+            label: l.t("field.tier"),
+            value: val("tier"),
+            options: opts(&l, "tier", &codes(crate::domain::account::Tier::ALL, crate::domain::account::Tier::code)),
         },
         Select {
             name: "region",
             label: l.t("field.region"),
             value: val("region"),
             options: regions.iter().filter(|o| o.kind == "region").map(|o| (o.code.clone(), o.name.clone())).collect(),
+        },
+        Select {
+            name: "branch",
+            label: l.t("field.branch"),
+            value: val("branch"),
+            options: regions.iter().filter(|o| o.kind == "branch").map(|o| (o.code.clone(), o.name.clone())).collect(),
         },
     ];
     if caller.reach() != crate::domain::role::Reach::Own {
