@@ -61,7 +61,7 @@ CREATE INDEX account_class_history_account ON account_class_history(account_id, 
 CREATE INDEX accounts_rad ON accounts(rad_class, buying_power, sales_12m, pipeline_open, region_id, branch_id) WHERE deleted_at IS NULL;
 CREATE INDEX accounts_owner_rad ON accounts(owner_id, rad_class) WHERE deleted_at IS NULL;
 CREATE INDEX accounts_coverage ON accounts(region_id, owner_id, inside_owner_id, last_activity_at, activated_at, buying_power, sales_12m) WHERE deleted_at IS NULL;
-CREATE INDEX accounts_unowned ON accounts(name, id) WHERE owner_id IS NULL AND inside_owner_id IS NULL AND deleted_at IS NULL;
+CREATE INDEX accounts_unowned ON accounts(owner_id, inside_owner_id, name, id) WHERE deleted_at IS NULL;
 CREATE INDEX accounts_activated ON accounts(activated_at) WHERE deleted_at IS NULL;
 CREATE INDEX accounts_tier ON accounts(tier, owner_id) WHERE tier IS NOT NULL AND deleted_at IS NULL;
 CREATE INDEX activities_done_at ON activities(occurred_at, account_id) WHERE deleted_at IS NULL AND status = 'done';

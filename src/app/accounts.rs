@@ -921,15 +921,14 @@ fn stored_columns(d: &AccountData) -> Vec<(&'static str, Val)> {
 fn bulk_columns(d: &AccountData, settings: &super::classify::Settings) -> Vec<(&'static str, Val)> {
     let mut cols = stored_columns(d);
     let tier_inputs = (d.profit_margin_bp, d.payment_terms_days, d.expense_ratio_bp);
-    let (sales, sow, rad, tier, score) =
-        super::classify::derive_new(settings, d.buying_power, d.sales_12m_entered, &d.status, tier_inputs);
-    let since = tier.as_ref().map(|_| now());
+    let c = super::classify::derive_new(settings, d.buying_power, d.sales_12m_entered, &d.status, tier_inputs);
+    let since = c.tier.as_ref().map(|_| now());
     cols.extend([
-        ("sales_12m", sales.into()),
-        ("sow_bp", sow.into()),
-        ("rad_class", rad.into()),
-        ("tier", tier.into()),
-        ("tier_score", score.into()),
+        ("sales_12m", c.sales_12m.into()),
+        ("sow_bp", c.sow_bp.into()),
+        ("rad_class", c.rad_class.into()),
+        ("tier", c.tier.into()),
+        ("tier_score", c.tier_score.into()),
         ("tier_since", since.into()),
     ]);
     cols

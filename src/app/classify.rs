@@ -257,14 +257,25 @@ fn derive(s: &Settings, i: &Inputs, won: i64) -> Derived {
     }
 }
 
+/// The derived columns of a new account, as bulk loads write them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewClasses {
+    pub sales_12m: Option<i64>,
+    pub sow_bp: Option<i64>,
+    pub rad_class: Option<String>,
+    pub tier: Option<String>,
+    pub tier_score: Option<i64>,
+}
+
 /// The derived columns of a new account (bulk loads: no opportunities yet), computed in memory.
+/// `tier_inputs`: profit margin (bp), payment terms (days), sales expense ratio (bp).
 pub fn derive_new(
     s: &Settings,
     buying_power: Option<i64>,
     sales_12m_entered: Option<i64>,
     status: &str,
     tier_inputs: (Option<i64>, Option<i64>, Option<i64>),
-) -> (Option<i64>, Option<i64>, Option<String>, Option<String>, Option<i64>) {
+) -> NewClasses {
     let i = Inputs {
         buying_power,
         sales_12m_entered,
@@ -274,7 +285,13 @@ pub fn derive_new(
         expense_ratio_bp: tier_inputs.2,
     };
     let d = derive(s, &i, 0);
-    (d.sales_12m, d.sow_bp, d.rad_class, d.tier, d.tier_score)
+    NewClasses {
+        sales_12m: d.sales_12m,
+        sow_bp: d.sow_bp,
+        rad_class: d.rad_class,
+        tier: d.tier,
+        tier_score: d.tier_score,
+    }
 }
 
 fn read_inputs(r: &sqlx::any::AnyRow) -> Result<(Inputs, Derived)> {

@@ -698,7 +698,7 @@ mod tests {
         assert_eq!(r.class(Some(y(50_000)), Some(y(500_000))), Some("D2"));
         assert_eq!(r.class(Some(y(600_000)), Some(y(1_000_001))), Some("R1"));
         assert_eq!(r.class(Some(y(49_999)), Some(y(499_999))), Some("A3"));
-        assert_eq!(r.class(Some(y(1)), Some(y(3))), Some("R3"));
+        assert_eq!(r.class(Some(y(2)), Some(y(3))), Some("R3"));
         // 1/3 of 0.03 yuan: 33.33…% is D, not rounded anywhere.
         assert_eq!(r.class(Some(1), Some(3)), Some("D3"));
         assert_eq!(r.class(None, Some(y(2_000_000))), Some("A1"));
