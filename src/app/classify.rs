@@ -539,43 +539,80 @@ pub async fn touch_activity(conn: &mut sqlx::AnyConnection, account_id: i64) -> 
 }
 
 /// Derived columns recomputed for every account at once (after bulk loads: the demo, the
-/// dataset): last activity, activation, and then the classes.
+/// dataset): latest activity, activation, open pipeline, trailing sales from the won
+/// opportunities, and the classes. One read of every account with its aggregates, the rules in
+/// memory, and multi-row updates of the accounts that changed: a whole-table UPDATE per column
+/// rewrites every row and its index entries each time (seconds apiece on PostgreSQL).
 pub async fn rebuild_all(tx: &mut WriteTx) -> Result<()> {
-    sqlx::query(
-        "UPDATE accounts SET last_activity_at = (SELECT MAX(t.occurred_at) FROM activities t \
-         WHERE t.account_id = accounts.id AND t.status = 'done' AND t.deleted_at IS NULL)",
-    )
-    .execute(tx.conn())
-    .await?;
-    sqlx::query(
-        "UPDATE accounts SET activated_at = (SELECT MIN(o.established_at) FROM opportunities o \
-         WHERE o.account_id = accounts.id AND o.deleted_at IS NULL)",
-    )
-    .execute(tx.conn())
-    .await?;
-    let start = window_start(Utc::now().date_naive());
-    sqlx::query(
-        "UPDATE accounts SET sales_12m_won = COALESCE((SELECT CAST(SUM(COALESCE(o.booked_amount, o.amount)) AS BIGINT) \
-         FROM opportunities o WHERE o.account_id = accounts.id AND o.stage = 'won' AND o.deleted_at IS NULL \
-         AND o.booked_on > $1), 0)",
-    )
-    .bind(start)
-    .execute(tx.conn())
-    .await?;
     let s = load(tx.conn()).await?;
-    // Compare against the won figure just stored, with the rest recomputed.
-    let rows = sqlx::query(&format!("SELECT {INPUT_COLUMNS} FROM accounts WHERE deleted_at IS NULL ORDER BY id"))
-        .fetch_all(tx.conn())
-        .await?;
+    let start = window_start(Utc::now().date_naive());
+    let rows = sqlx::query(&format!(
+        "SELECT {INPUT_COLUMNS}, tier_since, last_activity_at, activated_at, pipeline_open, \
+         la.at AS new_last, ac.at AS new_activated, COALESCE(w.won, 0) AS new_won, COALESCE(p.open, 0) AS new_open \
+         FROM accounts \
+         LEFT JOIN (SELECT t.account_id AS account_id, MAX(t.occurred_at) AS at FROM activities t \
+             WHERE t.status = 'done' AND t.deleted_at IS NULL GROUP BY t.account_id) la ON la.account_id = accounts.id \
+         LEFT JOIN (SELECT o.account_id AS account_id, MIN(o.established_at) AS at FROM opportunities o \
+             WHERE o.deleted_at IS NULL GROUP BY o.account_id) ac ON ac.account_id = accounts.id \
+         LEFT JOIN (SELECT o.account_id AS account_id, CAST(SUM(COALESCE(o.booked_amount, o.amount)) AS BIGINT) AS won \
+             FROM opportunities o WHERE o.stage = 'won' AND o.deleted_at IS NULL AND o.booked_on > $1 \
+             GROUP BY o.account_id) w ON w.account_id = accounts.id \
+         LEFT JOIN (SELECT t.account_id AS account_id, CAST(SUM(t.amount) AS BIGINT) AS open FROM opportunity_totals t \
+             WHERE t.stage NOT IN ('won', 'lost') GROUP BY t.account_id) p ON p.account_id = accounts.id \
+         WHERE accounts.deleted_at IS NULL ORDER BY accounts.id"
+    ))
+    .bind(start)
+    .fetch_all(tx.conn())
+    .await?;
+    let ts = now();
+    let mut changed: Vec<Vec<crate::app::sql::Val>> = vec![];
     for r in &rows {
-        let (inputs, mut old) = read_inputs(r)?;
-        let new = derive(&s, &inputs, old.sales_12m_won);
-        if new != old {
-            let id: i64 = r.try_get("id")?;
-            // The won figure was written above already; store the rest.
-            old.sales_12m_won = new.sales_12m_won;
-            store(tx.conn(), id, &inputs, &old, &new, "system", "rebuild", History::None).await?;
+        let (inputs, old) = read_inputs(r)?;
+        let new = derive(&s, &inputs, r.try_get("new_won")?);
+        let (last, activated, open): (Option<String>, Option<String>, i64) =
+            (r.try_get("new_last")?, r.try_get("new_activated")?, r.try_get("new_open")?);
+        let old_since: Option<String> = r.try_get("tier_since")?;
+        let since = if old.tier != new.tier { new.tier.as_ref().map(|_| ts.clone()) } else { old_since.clone() };
+        let same = new == old
+            && last == r.try_get::<Option<String>, _>("last_activity_at")?
+            && activated == r.try_get::<Option<String>, _>("activated_at")?
+            && open == r.try_get::<i64, _>("pipeline_open")?
+            && since == old_since;
+        if !same {
+            changed.push(vec![
+                r.try_get::<i64, _>("id")?.into(),
+                last.into(),
+                activated.into(),
+                open.into(),
+                new.sales_12m_won.into(),
+                new.sales_12m.into(),
+                new.sow_bp.into(),
+                new.rad_class.into(),
+                new.tier.into(),
+                new.tier_score.into(),
+                since.into(),
+            ]);
         }
+    }
+    for chunk in changed.chunks(500) {
+        let mut q = Sql::new(
+            "UPDATE accounts SET last_activity_at = v.c2, activated_at = v.c3, pipeline_open = v.c4, \
+             sales_12m_won = v.c5, sales_12m = v.c6, sow_bp = v.c7, rad_class = v.c8, tier = v.c9, tier_score = v.c10, \
+             tier_since = v.c11 FROM (SELECT column1 AS id, column2 AS c2, column3 AS c3, column4 AS c4, column5 AS c5, \
+             column6 AS c6, column7 AS c7, column8 AS c8, column9 AS c9, column10 AS c10, column11 AS c11 FROM (VALUES ",
+        );
+        for (i, row) in chunk.iter().enumerate() {
+            q.push(if i == 0 { "(" } else { ", (" });
+            for (j, val) in row.iter().enumerate() {
+                if j > 0 {
+                    q.push(", ");
+                }
+                q.bind(val.clone());
+            }
+            q.push(")");
+        }
+        q.push(") AS x) v WHERE v.id = accounts.id");
+        q.query().execute(tx.conn()).await?;
     }
     Ok(())
 }
