@@ -14,7 +14,7 @@
 //!   activities) of an inside salesperson's accounts (`sr001`, signed in through the form),
 //! - W5 a mix at 16 clients: 60 % W2/W4, 20 % reports (funnel, RAD grid, coverage), 20 % writes
 //!   (record a visit as `ae001`; move an opportunity a stage as its manager `kam01`),
-//! - W1 importing 60,000 accounts from XLSX and from CSV (`POST /api/v1/accounts/import`) into a
+//! - W1 importing 60,000 accounts from XLSX and from CSV (`POST /api/v1/imports/accounts`) into a
 //!   fresh database holding the demo company.
 //!
 //! Latencies are p50/p99 of N sequential requests; throughput is requests completed per second
@@ -86,7 +86,7 @@ fn kam_bin() -> anyhow::Result<std::path::PathBuf> {
 
 fn kam(url: &str) -> anyhow::Result<Command> {
     let mut c = Command::new(kam_bin()?);
-    c.env("KAM_DATABASE_URL", url).env("RUST_LOG", "warn");
+    c.env("KAM_DATABASE_URL", url).env("RUST_LOG", "error");
     Ok(c)
 }
 
@@ -363,7 +363,7 @@ async fn one_backend(a: &Args, backend: &'static str, dir: &std::path::Path) -> 
     eprintln!("== {backend}: generating l3-60k");
     let t = Instant::now();
     let mut c = kam(&url)?;
-    c.args(["dataset", "l3-60k", "--seed", "42"]).stdout(Stdio::inherit());
+    c.args(["dataset", "l3-60k", "--seed", "42", "--password", PASSWORD]).stdout(Stdio::inherit());
     let st = c.status()?;
     anyhow::ensure!(st.success(), "kam dataset failed");
     let gen_secs = t.elapsed().as_secs_f64();
@@ -386,7 +386,8 @@ async fn one_backend(a: &Args, backend: &'static str, dir: &std::path::Path) -> 
     });
     let server = Server::start(&url, dir)?;
     let base = server.base.clone();
-    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    let client =
+        reqwest::Client::builder().pool_max_idle_per_host(64).redirect(reqwest::redirect::Policy::none()).build()?;
     let mut tokens = std::collections::HashMap::new();
     for u in ["ae001", "region01", "director", "kam01", "sr001"] {
         let mut c = kam(&url)?;
@@ -577,7 +578,7 @@ async fn one_backend(a: &Args, backend: &'static str, dir: &std::path::Path) -> 
         let s = Server::start(&iurl, dir)?;
         let body = std::fs::read(path)?;
         let t = Instant::now();
-        let r = req(&client, reqwest::Method::POST, format!("{}/api/v1/accounts/import", s.base), &tok)
+        let r = req(&client, reqwest::Method::POST, format!("{}/api/v1/imports/accounts", s.base), &tok)
             .timeout(Duration::from_secs(600))
             .body(body)
             .send()
@@ -587,7 +588,7 @@ async fn one_backend(a: &Args, backend: &'static str, dir: &std::path::Path) -> 
         let secs = t.elapsed().as_secs_f64();
         anyhow::ensure!(status.is_success(), "import {name}: {status} {}", &text[..text.len().min(300)]);
         figs.push(Figure {
-            workload: format!("W1 import 60,000 accounts from {name} (`POST /api/v1/accounts/import`)"),
+            workload: format!("W1 import 60,000 accounts from {name} (`POST /api/v1/imports/accounts`)"),
             user: "director".into(),
             p50: Some(secs * 1000.0),
             p99: None,
