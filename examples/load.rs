@@ -141,7 +141,7 @@ impl Server {
             .arg(dir)
             .env("KAM_SCHEDULER_SECS", "3600")
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(std::fs::OpenOptions::new().create(true).append(true).open(dir.join("server.log"))?);
         let child = c.spawn().context("starting kam serve")?;
         let base = format!("http://127.0.0.1:{port}");
         let mut s = Server { child, base, started: Duration::ZERO };
@@ -620,7 +620,15 @@ async fn main() -> anyhow::Result<()> {
         a.seconds
     );
     for backend in &a.backends {
-        let (figs, note) = one_backend(&a, backend, dir.path()).await?;
+        let r = one_backend(&a, backend, dir.path()).await;
+        if r.is_err() {
+            // Why the server failed: its errors (the log is kept beside the databases).
+            let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
+            for l in log.lines().filter(|l| l.contains("ERROR")).take(10) {
+                eprintln!("server: {l}");
+            }
+        }
+        let (figs, note) = r?;
         let name = if *backend == "sqlite" { "SQLite" } else { "PostgreSQL" };
         section.push_str(&format!(
             "\n### {name} ({note})\n\n| workload | user | p50 ms | p99 ms | req/s | target | met |\n|---|---|---:|---:|---:|---|---|\n"

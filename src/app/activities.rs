@@ -562,6 +562,9 @@ pub async fn create(
     };
     apply(tx.conn(), caller, tz, &mut d, inp, true).await?;
     let met = check_contacts(tx.conn(), d.account_id, contacts.unwrap_or(&[])).await?;
+    // The account row first and for update (the write keeps its latest activity): two visits
+    // to one account that both took a share lock and then updated it would deadlock.
+    super::totals::lock(&mut tx, d.account_id).await?;
     accounts::hold_live(&mut tx, d.account_id).await?;
     let ts_now = now();
     let mut s = Sql::new(
@@ -659,6 +662,8 @@ pub async fn update(
     let known: Vec<&str> = FIELDS.iter().chain(SYSTEM_FIELDS).copied().collect();
     let mut tx = db.begin().await?;
     let before = load(tx.conn(), Some(caller), id).await?;
+    // The account before the activity, as every writer of its activities locks them.
+    super::totals::lock(&mut tx, before.account_id).await?;
     let owner_id = owner_of(tx.conn(), id).await?;
     if !may_edit(tx.conn(), caller, owner_id).await? {
         return Err(Error::Forbidden);
@@ -734,6 +739,8 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: i64, version: Option<i64>) -> Result
     let caller = &ctx.caller;
     let mut tx = db.begin().await?;
     let before = load(tx.conn(), Some(caller), id).await?;
+    // The account before the activity, as every writer of its activities locks them.
+    super::totals::lock(&mut tx, before.account_id).await?;
     let owner_id = owner_of(tx.conn(), id).await?;
     if !may_edit(tx.conn(), caller, owner_id).await? {
         return Err(Error::Forbidden);
