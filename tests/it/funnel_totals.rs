@@ -794,3 +794,30 @@ async fn the_board_counts_the_whole_stage_and_shows_the_first_fifty_cards() {
         assert!(columns(&page.body).is_empty(), "{stage}: no board");
     }
 }
+
+/// Visits recorded at once on one account all succeed (on PostgreSQL each locks the account
+/// before it adds its activity and keeps the account's latest activity; taking a share lock
+/// first and updating after deadlocked two of them), and coverage counts the account touched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn visits_recorded_at_once_on_one_account_all_succeed() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let who = Auth::Bearer(w.tokens["director"].clone());
+    let calls: Vec<Call> = (0..8)
+        .map(|i| {
+            let at = (chrono::Utc::now() - chrono::Duration::minutes(10 + i)).to_rfc3339();
+            let body = serde_json::json!({
+                "account_id": w.account_x, "kind": "visit", "status": "done", "occurred_at": at,
+                "summary": format!("同时记录的拜访 {i}"), "outcome": "none",
+            });
+            (Method::POST, "/api/v1/activities".to_string(), who.clone(), Some(body))
+        })
+        .collect();
+    for r in all_at_once(&t, calls).await {
+        ok_json(&r, StatusCode::CREATED);
+    }
+    let cov = t.get("/api/v1/reports/coverage", &who).await.json();
+    let x = cov["untouched"].as_array().expect("untouched").iter().any(|b| b["id"].as_i64() == Some(w.account_x));
+    assert!(!x, "the visited account is not listed as untouched: {cov}");
+    assert!(cov["total"]["covered"].as_i64().unwrap_or(0) >= 1, "{cov}");
+}
