@@ -26,6 +26,8 @@ const BENCH_DB: &str = "kam_bench_import";
 
 #[path = "shared/import_files.rs"]
 mod import_files;
+#[path = "shared/report.rs"]
+mod report;
 use import_files::{write_csv_gbk, write_xlsx};
 
 struct Args {
@@ -177,11 +179,7 @@ async fn main() -> anyhow::Result<()> {
         Backend::Sqlite => "SQLite",
         Backend::Postgres => "PostgreSQL",
     };
-    let mut command = "cargo run --release --example import_bench --".to_string();
-    for x in std::env::args().skip(1) {
-        command.push(' ');
-        command.push_str(&x);
-    }
+    let command = report::command("import_bench");
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
     let section = format!(
@@ -190,13 +188,5 @@ async fn main() -> anyhow::Result<()> {
          Machine: {cpus} CPUs; release build; each import into a fresh database holding the demo company, read \
          from the file as `kam import accounts FILE` does, one transaction, as the KA director.\n\n{table}"
     );
-    println!("{section}");
-    if !a.no_append {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");
-        let mut text = std::fs::read_to_string(&path).unwrap_or_default();
-        text.push_str(&section);
-        std::fs::write(&path, text)?;
-        eprintln!("appended to {}", path.display());
-    }
-    Ok(())
+    report::publish(&section, !a.no_append)
 }

@@ -30,6 +30,8 @@ use anyhow::{bail, Context};
 
 #[path = "shared/import_files.rs"]
 mod import_files;
+#[path = "shared/report.rs"]
+mod report;
 
 const CLIENTS: usize = 16;
 const LOAD_DB: &str = "kam_load";
@@ -605,11 +607,7 @@ async fn one_backend(a: &Args, backend: &'static str, dir: &std::path::Path) -> 
 async fn main() -> anyhow::Result<()> {
     let a = args()?;
     let dir = tempfile::tempdir()?;
-    let mut command = "cargo run --release --example load --".to_string();
-    for x in std::env::args().skip(1) {
-        command.push(' ');
-        command.push_str(&x);
-    }
+    let command = report::command("load");
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
     let mut section = format!(
         "\n## {date} — workloads W1–W6 over loopback (issue 8)\n\nCommand: `cargo build --release && {command}`  \n\
@@ -652,13 +650,5 @@ async fn main() -> anyhow::Result<()> {
         }
         eprintln!("{section}");
     }
-    println!("{section}");
-    if !a.no_append {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");
-        let mut text = std::fs::read_to_string(&path).unwrap_or_default();
-        text.push_str(&section);
-        std::fs::write(&path, text)?;
-        eprintln!("appended to {}", path.display());
-    }
-    Ok(())
+    report::publish(&section, !a.no_append)
 }
