@@ -937,3 +937,49 @@ async fn reports_keep_to_the_callers_scope_name_bad_filters_and_download() {
     let r = t.get("/api/v1/reports/rad?format=pdf", &bearer(&w, "director")).await;
     assert!(fields(&r).contains_key("format"), "{}", r.body);
 }
+
+/// A won deal counts while it was booked within the trailing twelve months. When its booking
+/// leaves the window, the scheduler's daily pass (once a day, however many servers run it)
+/// takes it out of the account's sales, moves the class back and writes the history.
+#[tokio::test]
+async fn a_won_deal_leaves_the_trailing_sales_when_its_booking_is_a_year_old() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let rep = bearer(&w, "repA");
+    let acc = prospect(&t, &rep, "北京恒远数控设备有限公司").await;
+    patched(&t, &rep, acc, json!({"buying_power": "1000000.00"})).await;
+    let opp = establish(&t, &rep, acc, "数控改造", "600000.00").await;
+    force(
+        &t,
+        &bearer(&w, "manager"),
+        &opp,
+        json!({"stage": "won", "booked_amount": "600000.00", "booked_on": ymd(today())}),
+    )
+    .await;
+    let v = account(&t, &rep, acc).await;
+    assert_eq!((v["sales_12m"].as_str(), v["rad_class"].as_str()), (Some("600000.00"), Some("R2")), "{v}");
+
+    // A year and a few days on: the booking is older than the trailing twelve months.
+    sqlx::query("UPDATE opportunities SET booked_on = $1 WHERE id = $2")
+        .bind(ymd(today() - Duration::days(370)))
+        .bind(opp["id"].as_i64().expect("id"))
+        .execute(&t.db().pool)
+        .await
+        .expect("back-date the booking");
+    let v = account(&t, &rep, acc).await;
+    assert_eq!(v["sales_12m"], "600000.00", "nothing recomputes before the daily pass: {v}");
+    // Two servers' passes on the same day: the first recomputes, the second finds it done.
+    for _ in 0..2 {
+        t.app.scheduler_pass("w1", Utc::now()).await.expect("pass");
+    }
+    let v = account(&t, &rep, acc).await;
+    assert_eq!(v["sales_12m_won"], "0.00", "{v}");
+    assert_eq!(v["sales_12m"], serde_json::Value::Null, "no sales left: {v}");
+    assert_eq!(v["rad_class"], "A2", "0% of 1,000,000: {v}");
+    let c = classification(&t, &rep, acc).await;
+    assert_eq!(c["history"][0]["reason"], "sales_window", "{c}");
+    assert_eq!(c["history"][0]["rad_class"], "A2", "{c}");
+    let window_rows =
+        c["history"].as_array().expect("history").iter().filter(|h| h["reason"] == "sales_window").count();
+    assert_eq!(window_rows, 1, "recomputed once: {c}");
+}
