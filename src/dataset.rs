@@ -94,10 +94,10 @@ pub async fn generate(db: &Db, profile: &str, seed: u64, password: &str) -> anyh
     let Some(scale) = scale_of(profile) else {
         bail!("unknown dataset profile {profile:?}; known profiles: {}", PROFILES.join(", "));
     };
-    generate_scaled(db, profile, scale, seed, password).await
+    generate_with(db, profile, scale, seed, password, true).await
 }
 
-/// `generate` at any scale (the tests use tiny ones).
+/// `generate` at any scale (the tests use tiny ones), quietly.
 pub async fn generate_scaled(
     db: &Db,
     profile: &str,
@@ -105,6 +105,33 @@ pub async fn generate_scaled(
     seed: u64,
     password: &str,
 ) -> anyhow::Result<Summary> {
+    generate_with(db, profile, scale, seed, password, false).await
+}
+
+/// Each step of a load as it finishes, on standard error: the time since the start and what
+/// was written (the progress display of `kam dataset`).
+struct Progress {
+    on: bool,
+    started: std::time::Instant,
+}
+
+impl Progress {
+    fn step(&self, what: std::fmt::Arguments) {
+        if self.on {
+            eprintln!("{:>6.1} s  {what}", self.started.elapsed().as_secs_f64());
+        }
+    }
+}
+
+async fn generate_with(
+    db: &Db,
+    profile: &str,
+    scale: Scale,
+    seed: u64,
+    password: &str,
+    progress: bool,
+) -> anyhow::Result<Summary> {
+    let progress = Progress { on: progress, started: std::time::Instant::now() };
     anyhow::ensure!(
         (1..=REGIONS.len()).contains(&scale.regions) && (1..=3).contains(&scale.branches_per_region),
         "a dataset has 1–{} regions of 1–3 branches",
@@ -217,6 +244,7 @@ pub async fn generate_scaled(
             .await?;
         sr_of_region[r].push(id);
     }
+    progress.step(format_args!("org tree and users"));
     // ---- Accounts (in memory first: assignment needs the whole region) -------------------------
     let n = scale.accounts;
     // Region shares follow the inside-sales head count, so every SR carries a similar book.
@@ -340,6 +368,7 @@ pub async fn generate_scaled(
     }
     access.flush(tx.conn()).await.context("inserting account_access")?;
     put_back(&mut tx, aside).await?;
+    progress.step(format_args!("accounts and who holds them"));
     // ---- Contacts: the buying committee, boss first ---------------------------------------------
     let cpa = scale.contacts_per_account;
     // Each contact's attitude (by id − 1): a visit that meets them notes the same.
@@ -409,6 +438,7 @@ pub async fn generate_scaled(
     }
     cins.flush(tx.conn()).await.context("inserting contacts")?;
     put_back(&mut tx, aside).await?;
+    progress.step(format_args!("contacts"));
     // ---- Opportunities and their stage histories ------------------------------------------------
     let today = chrono::Utc::now().date_naive();
     let owned: Vec<(usize, i64)> =
@@ -528,6 +558,7 @@ pub async fn generate_scaled(
     oins.flush(tx.conn()).await.context("inserting opportunities")?;
     hins.flush(tx.conn()).await.context("inserting opportunity history")?;
     put_back(&mut tx, aside).await?;
+    progress.step(format_args!("opportunities and their stage histories"));
     // ---- Activities, visit plans and quotas -----------------------------------------------------
     // Their own sequence: everything above stays as it was for a seed.
     let mut arng = Rng::new(seed ^ 0x5649_5349_5453); // "VISITS"
@@ -570,22 +601,26 @@ pub async fn generate_scaled(
                  without per-row audit entries",
     });
     audit::record(&mut tx, &ctx, "dataset", profile, "generate", None, Some(&after)).await?;
+    progress.step(format_args!("activities, visit plans and quotas"));
     // Who sees which account, derived once from the bulk-loaded ownership.
     crate::app::visibility::rebuild_all(tx.conn()).await?;
     // The funnel's totals, from the bulk-loaded opportunities.
     crate::app::totals::rebuild_all(tx.conn()).await?;
     // Latest activities, activations, trailing sales from the won opportunities, and classes.
     crate::app::classify::rebuild_all(&mut tx).await?;
+    progress.step(format_args!("visibility, funnel totals, classes and coverage figures"));
     if let Some(size) = cache_size {
         sqlx::query(&format!("PRAGMA cache_size = {size}")).execute(tx.conn()).await?;
     }
     tx.commit().await.context("committing the dataset")?;
+    progress.step(format_args!("committed"));
 
     // Fresh statistics, so the planner knows the tables' sizes (both backends: outside the load).
     // On PostgreSQL also VACUUM: it marks the freshly written pages all-visible, without which
     // every index-only scan reads the table too, until autovacuum gets there.
     let stats = if db.backend == crate::db::Backend::Postgres { "VACUUM ANALYZE" } else { "ANALYZE" };
     sqlx::query(stats).execute(&db.pool).await.context("ANALYZE")?;
+    progress.step(format_args!("statistics for the planner"));
     Ok(summary)
 }
 
