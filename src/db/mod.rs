@@ -79,7 +79,7 @@ impl Db {
         let url = if backend == Backend::Sqlite { prepare_sqlite_url(url)? } else { url.to_string() };
         let opts = AnyConnectOptions::from_str(&url).context("database URL")?;
         let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .max_connections(pool_size(backend))
             .acquire_timeout(Duration::from_secs(10))
             // Pinging a connection before every use doubled the round trips of a request.
             .test_before_acquire(false)
@@ -250,4 +250,14 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
         }
         _ => false,
     }
+}
+
+/// Connections per server: `KAM_DB_CONNECTIONS`, else 8 on SQLite (readers in parallel, one
+/// writer at a time) and 16 on PostgreSQL.
+fn pool_size(backend: Backend) -> u32 {
+    std::env::var("KAM_DB_CONNECTIONS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .filter(|n| (1..=256).contains(n))
+        .unwrap_or(if backend == Backend::Sqlite { 8 } else { 16 })
 }
