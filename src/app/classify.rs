@@ -99,7 +99,7 @@ pub async fn get_settings(db: &Db) -> Result<SettingsView> {
 
 /// Who may change the classification settings: the administrator, and the heads of sales
 /// who own the method (KA director, sales department manager, marketing director, GM).
-fn may_configure(caller: &Caller) -> bool {
+pub fn may_configure(caller: &Caller) -> bool {
     use crate::domain::role::Role::*;
     matches!(caller.role, Admin | KaDirector | SalesDeptManager | MarketingDirector | Gm)
 }

@@ -326,11 +326,6 @@ impl SettingsPage {
     }
 }
 
-fn may_configure(ui: &UiCtx) -> bool {
-    use crate::domain::role::Role::*;
-    matches!(ui.ctx.caller.role, Admin | KaDirector | SalesDeptManager | MarketingDirector | Gm)
-}
-
 async fn settings_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
     let p = query_pairs(raw);
     match cls::get_settings(&s.app.db).await {
@@ -359,7 +354,7 @@ fn settings(ui: &UiCtx, rad: Value, tiers: Value, service: Value, errors: Vec<(S
         tier_names: TIERS.to_vec(),
         standards: STANDARDS.to_vec(),
         errors,
-        may_edit: may_configure(ui),
+        may_edit: cls::may_configure(&ui.ctx.caller),
     }
 }
 
