@@ -15,6 +15,7 @@ use serde_json::Value;
 use sqlx::Row;
 
 use super::export::Table;
+use super::opportunities::OrgFilter;
 use super::sql::Sql;
 use super::{audit, Caller, Ctx, Error, Result};
 use crate::db::{now, Db, WriteTx};
@@ -789,31 +790,9 @@ pub struct Scope {
     pub owner: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Org {
-    All,
-    Region(i64),
-    Branch(i64),
-}
-
 /// Resolves the filters once: an unknown org unit or user is a 422 naming it.
-async fn resolve(db: &Db, f: &Scope) -> Result<(Org, Option<i64>)> {
-    let org = match f.org.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-        None => Org::All,
-        Some(code) => {
-            let r = sqlx::query("SELECT id, kind FROM org_units WHERE code = $1")
-                .bind(code)
-                .fetch_optional(&db.pool)
-                .await?
-                .ok_or_else(|| Error::invalid("org", "unknown_org_unit"))?;
-            let id: i64 = r.try_get("id")?;
-            match r.try_get::<String, _>("kind")?.as_str() {
-                "region" => Org::Region(id),
-                "branch" => Org::Branch(id),
-                _ => Org::All,
-            }
-        }
-    };
+async fn resolve(db: &Db, f: &Scope) -> Result<(OrgFilter, Option<i64>)> {
+    let org = super::opportunities::org_filter(db, f.org.as_deref()).await?;
     let owner = match f.owner.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
         None => None,
         Some(u) => Some(
@@ -829,14 +808,14 @@ async fn resolve(db: &Db, f: &Scope) -> Result<(Org, Option<i64>)> {
 }
 
 /// ` AND …` for the accounts alias `a`: the caller's scope, then the org unit and the person.
-fn push_filters(s: &mut Sql, caller: &Caller, org: Org, owner: Option<i64>) {
+fn push_filters(s: &mut Sql, caller: &Caller, org: OrgFilter, owner: Option<i64>) {
     super::accounts::push_scope(s, caller);
     match org {
-        Org::All => {}
-        Org::Region(id) => {
+        OrgFilter::All => {}
+        OrgFilter::Region(id) => {
             s.push(" AND a.region_id = ").bind(id);
         }
-        Org::Branch(id) => {
+        OrgFilter::Branch(id) => {
             s.push(" AND a.branch_id = ").bind(id);
         }
     }

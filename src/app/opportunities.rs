@@ -999,15 +999,15 @@ pub struct FunnelQuery {
     pub org: Option<String>,
 }
 
-/// The accounts an org filter keeps.
+/// The accounts an org filter keeps (the funnel's and the classification reports' `?org=`).
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum OrgFilter {
+pub(crate) enum OrgFilter {
     All,
     Region(i64),
     Branch(i64),
 }
 
-async fn org_filter(db: &Db, code: Option<&str>) -> Result<OrgFilter> {
+pub(crate) async fn org_filter(db: &Db, code: Option<&str>) -> Result<OrgFilter> {
     let Some(code) = code.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(OrgFilter::All);
     };

@@ -5,7 +5,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::json;
 
-use super::{export_response, fail, id_of, q, query_pairs, route, Api, ApiResult};
+use super::{fail, id_of, q, query_pairs, report, route, Api, ApiResult};
 use crate::app::classify::{self as cls, Scope};
 use crate::web::auth::{ApiCtx, JsonBody};
 use crate::web::AppState;
@@ -33,20 +33,6 @@ pub fn routes(api: Api) -> Api {
 
 fn scope(p: &[(String, String)]) -> Scope {
     Scope { org: q(p, "org").map(str::to_string), owner: q(p, "owner").map(str::to_string) }
-}
-
-/// A report as JSON, or with `?format=csv|xlsx` as that download.
-fn report<T: serde::Serialize>(
-    c: &ApiCtx,
-    p: &[(String, String)],
-    v: T,
-    table: impl FnOnce(&T) -> crate::app::export::Table,
-    name: &str,
-) -> ApiResult {
-    match q(p, "format") {
-        None | Some("json") => Ok(Json(v).into_response()),
-        Some(f) => export_response(&table(&v), Some(f), None, name).map_err(fail(c.lang)),
-    }
 }
 
 async fn rad(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {

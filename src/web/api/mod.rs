@@ -113,6 +113,20 @@ pub fn q_i64(pairs: &[(String, String)], k: &str) -> Result<Option<i64>, DomainE
     }
 }
 
+/// A report as JSON, or with `?format=csv|xlsx` as that download (column keys as headers).
+pub fn report<T: serde::Serialize>(
+    c: &crate::web::auth::ApiCtx,
+    p: &[(String, String)],
+    v: T,
+    table: impl FnOnce(&T) -> crate::app::export::Table,
+    name: &str,
+) -> ApiResult {
+    match q(p, "format") {
+        None | Some("json") => Ok(axum::Json(v).into_response()),
+        Some(f) => export_response(&table(&v), Some(f), None, name).map_err(fail(c.lang)),
+    }
+}
+
 pub fn id_of(s: &str) -> Result<i64, DomainError> {
     s.parse().map_err(|_| DomainError::NotFound)
 }

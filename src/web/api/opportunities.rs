@@ -5,8 +5,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::{export_response, fail, id_of, q, q_i64, query_pairs, route, Api, ApiResult};
-use crate::app::export::Table;
+use super::{export_response, fail, id_of, q, q_i64, query_pairs, report, route, Api, ApiResult};
 use crate::app::input::Input;
 use crate::app::opportunities::{self as opps, Filter, FunnelQuery, StageMove};
 use crate::app::reports;
@@ -60,20 +59,6 @@ async fn import_quotas(State(s): State<AppState>, c: ApiCtx, body: axum::body::B
     let r = crate::app::quotas::import(&s.app.db, &c.ctx, src).await.map_err(fail(c.lang))?;
     let status = if r.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok((status, Json(r)).into_response())
-}
-
-/// A report as JSON, or with `?format=csv|xlsx` as that download (column keys as headers).
-fn report<T: serde::Serialize>(
-    c: &ApiCtx,
-    p: &[(String, String)],
-    v: T,
-    table: impl FnOnce(&T) -> Table,
-    name: &str,
-) -> ApiResult {
-    match q(p, "format") {
-        None | Some("json") => Ok(Json(v).into_response()),
-        Some(f) => export_response(&table(&v), Some(f), None, name).map_err(fail(c.lang)),
-    }
 }
 
 async fn v_value(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {

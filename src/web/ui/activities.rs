@@ -18,7 +18,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use super::accounts::ConfirmPage;
-use super::{fail_page, render, Layout};
+use super::{enc, fail_page, render, Layout};
 use crate::app::activities::{self as acts, ActivityView, Filter};
 use crate::app::contacts::ContactView;
 use crate::app::input::Input;
@@ -122,10 +122,6 @@ fn rows(l: &Layout, z: &Zones, vs: Vec<ActivityView>) -> Vec<Row> {
 
 fn opts<T: Copy>(l: &Layout, kind: &str, all: &[T], code: fn(T) -> &'static str) -> Vec<(String, String)> {
     all.iter().map(|x| (code(*x).to_string(), l.e(kind, code(*x)))).collect()
-}
-
-fn enc(pairs: &[(&str, &str)]) -> String {
-    serde_urlencoded::to_string(pairs.iter().filter(|(_, v)| !v.is_empty()).collect::<Vec<_>>()).unwrap_or_default()
 }
 
 /// A week's Monday, and the label and links around it.

@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::{fail_page, render, Layout};
+use super::{enc, fail_page, render, Layout};
 use crate::app::classify::{self as cls, AccountClasses, Coverage, RadReport, Scope, ServiceReport};
 use crate::domain::classify::{DIMENSIONS, STANDARDS, TIERS};
 use crate::domain::DomainError;
@@ -42,31 +42,26 @@ impl Filters {
         let s = |v: &String| (!v.is_empty()).then(|| v.clone());
         Scope { org: s(&self.org), owner: s(&self.owner) }
     }
-    /// `&org=…&owner=…` for links (URL-encoded).
-    fn query(&self) -> String {
-        let mut out = String::new();
-        for (k, v) in [("org", &self.org), ("owner", &self.owner)] {
-            if !v.is_empty() {
-                out.push_str(&format!("&{k}={}", urlencoding(v)));
-            }
-        }
-        out
+    /// `&org=…&owner=…` for links (URL-encoded), with any further pairs.
+    fn query(&self, more: &[(&str, &str)]) -> String {
+        let mut pairs = vec![("org", self.org.as_str()), ("owner", self.owner.as_str())];
+        pairs.extend_from_slice(more);
+        amp(&pairs)
     }
     /// The accounts list's filters for a drill-down: region or branch, and owner.
     fn accounts_query(&self, kind: &str) -> String {
-        let mut out = String::new();
-        if !self.org.is_empty() {
-            out.push_str(&format!("&{kind}={}", urlencoding(&self.org)));
-        }
-        if !self.owner.is_empty() {
-            out.push_str(&format!("&owner={}", urlencoding(&self.owner)));
-        }
-        out
+        amp(&[(kind, self.org.as_str()), ("owner", self.owner.as_str())])
     }
 }
 
-fn urlencoding(v: &str) -> String {
-    serde_urlencoded::to_string([("", v)]).map(|s| s[1..].to_string()).unwrap_or_default()
+/// `&a=1&b=2` of the pairs with a value, to follow a link's first parameter.
+fn amp(pairs: &[(&str, &str)]) -> String {
+    let q = enc(pairs);
+    if q.is_empty() {
+        q
+    } else {
+        format!("&{q}")
+    }
 }
 
 /// Org units and people for the filter pickers.
@@ -122,7 +117,7 @@ async fn rad_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery)
         l: Layout::new(&ui, "rad", ui.lang.t("rad.title")),
         rows,
         drill: f.accounts_query(kind),
-        export: f.query(),
+        export: f.query(&[]),
         r,
         f,
         orgs,
@@ -166,12 +161,7 @@ async fn service_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQu
             _ => groups.push((name, vec![o.clone()])),
         }
     }
-    let mut export = f.query();
-    for (k, v) in [("tier", &tier), ("standard", &standard)] {
-        if !v.is_empty() {
-            export.push_str(&format!("&{k}={}", urlencoding(v)));
-        }
-    }
+    let export = f.query(&[("tier", &tier), ("standard", &standard)]);
     let (orgs, people) = pickers(&s).await;
     render(&ServicePage {
         l,
@@ -230,7 +220,7 @@ async fn coverage_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQ
             )
         })
         .collect();
-    let export = format!("{}&period={}", f.query(), urlencoding(&c.period));
+    let export = f.query(&[("period", &c.period)]);
     let (orgs, people) = pickers(&s).await;
     let tables = vec![
         (c.regions.clone(), "cov.by_region", "cov-regions"),

@@ -108,6 +108,11 @@ impl Layout {
     }
 }
 
+/// A query string of the pairs that have a value (`a=1&b=x%20y`).
+pub fn enc(pairs: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(pairs.iter().filter(|(_, v)| !v.is_empty()).collect::<Vec<_>>()).unwrap_or_default()
+}
+
 pub fn money(v: &Option<String>) -> String {
     match v.as_deref().and_then(|s| crate::domain::money::parse_fen(s).ok()) {
         Some(f) => display_fen(f),

@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::forms::{Field, FormPage};
-use super::{fail_page, render, Layout};
+use super::{enc, fail_page, render, Layout};
 use crate::app::input::Input;
 use crate::app::opportunities::{self as opps, Filter, Funnel, FunnelQuery, HistoryRow, OpportunityView, StageMove};
 use crate::domain::opportunity::{Stage, OPEN};
@@ -324,10 +324,6 @@ struct ListPage {
     count_text: String,
     next_href: Option<String>,
     this_href: String,
-}
-
-fn enc(pairs: &[(&str, &str)]) -> String {
-    serde_urlencoded::to_string(pairs.iter().filter(|(_, v)| !v.is_empty()).collect::<Vec<_>>()).unwrap_or_default()
 }
 
 async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
