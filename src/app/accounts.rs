@@ -449,6 +449,56 @@ pub async fn ensure_visible(db: &Db, caller: &Caller, id: i64) -> Result<()> {
     s.query().fetch_optional(&db.pool).await?.map(|_| ()).ok_or(Error::NotFound)
 }
 
+/// An account the caller was just shown to see: only this module makes one, from a scoped read
+/// ([`AccountView::seen`]). A page that has read the account hands it to the loaders of the
+/// account's records, which then skip checking the same scope again (the account page asked
+/// it seven times).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen(i64);
+
+impl Seen {
+    pub fn id(self) -> i64 {
+        self.0
+    }
+}
+
+impl AccountView {
+    /// The proof that the caller this view was read for may see the account.
+    pub fn seen(&self) -> Seen {
+        Seen(self.id)
+    }
+}
+
+/// The account a loader of its records is asked about: an id from a request (checked against
+/// the caller's scope: 404 when out of it) or an account already [`Seen`].
+#[derive(Debug, Clone, Copy)]
+pub enum AccountRef {
+    Id(i64),
+    Seen(Seen),
+}
+
+impl From<i64> for AccountRef {
+    fn from(id: i64) -> Self {
+        AccountRef::Id(id)
+    }
+}
+
+impl From<Seen> for AccountRef {
+    fn from(s: Seen) -> Self {
+        AccountRef::Seen(s)
+    }
+}
+
+impl AccountRef {
+    /// The account's id once the caller may see it.
+    pub async fn check(self, db: &Db, caller: &Caller) -> Result<i64> {
+        match self {
+            AccountRef::Seen(s) => Ok(s.0),
+            AccountRef::Id(id) => ensure_visible(db, caller, id).await.map(|_| id),
+        }
+    }
+}
+
 /// Inside a write that adds a record to an account (a contact, a document, and every record
 /// `merge::MOVED` names): the account must be live, and on PostgreSQL it stays so until the
 /// write commits (`FOR SHARE`). A merge soft-deletes the duplicate first, which waits for such
@@ -1358,8 +1408,8 @@ pub struct TeamMember {
 }
 
 /// The account team (besides owners): users who see the account as their own.
-pub async fn team(db: &Db, caller: &Caller, id: i64) -> Result<Vec<TeamMember>> {
-    ensure_visible(db, caller, id).await?;
+pub async fn team(db: &Db, caller: &Caller, account: impl Into<AccountRef>) -> Result<Vec<TeamMember>> {
+    let id = account.into().check(db, caller).await?;
     let rows = sqlx::query(
         "SELECT u.username, u.display_name, u.role FROM account_access aa JOIN users u ON u.id = aa.user_id \
          WHERE aa.account_id = $1 AND aa.via = 'team' ORDER BY u.username",

@@ -1468,8 +1468,8 @@ pub struct Development {
     pub reason: Option<String>,
 }
 
-pub async fn development(db: &Db, caller: &Caller, account_id: i64) -> Result<Development> {
-    accounts::ensure_visible(db, caller, account_id).await?;
+pub async fn development(db: &Db, caller: &Caller, account: impl Into<accounts::AccountRef>) -> Result<Development> {
+    let account_id = account.into().check(db, caller).await?;
     let mut conn = db.pool.acquire().await?;
     let rows = sqlx::query(
         "SELECT kind, local_day, occurred_at, ends_at, effective, customer_attitude FROM activities \

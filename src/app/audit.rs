@@ -104,6 +104,8 @@ pub struct AuditFilter {
     pub entity_id: Option<String>,
     pub cursor: Option<i64>,
     pub limit: i64,
+    /// The account the caller was already shown to see, when `entity` names it (its page).
+    pub seen: Option<super::accounts::Seen>,
 }
 
 /// The audit trail as the caller may see it: administrators and the general manager see all;
@@ -125,7 +127,8 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &AuditFilter) -> Result<Page<AuditEntry
                 match e {
                     // A merged account's history stays readable to those who see the survivor.
                     "account" => {
-                        super::accounts::ensure_visible(db, &ctx.caller, id).await.is_ok()
+                        f.seen.is_some_and(|s| s.id() == id)
+                            || super::accounts::ensure_visible(db, &ctx.caller, id).await.is_ok()
                             || super::merge::survivor_of(db, &ctx.caller, id).await?.is_some()
                     }
                     "contact" => super::contacts::ensure_visible(db, &ctx.caller, id).await.is_ok(),

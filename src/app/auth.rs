@@ -36,22 +36,29 @@ pub fn sha256(s: &str) -> String {
     hex::encode(sha2::Sha256::digest(s.as_bytes()))
 }
 
+/// The caller's columns, for statements that find the user and join `users u` and `org_units o`.
+const CALLER_COLUMNS: &str =
+    "u.id AS caller_id, u.username, u.display_name, u.role, u.org_unit_id, u.locale, u.active, o.path";
+
 /// Loads the caller for a user id, with what scope needs (org path, reports).
 pub async fn load_caller(db: &Db, user_id: i64) -> Result<Option<Caller>> {
-    let r = sqlx::query(
-        "SELECT u.id, u.username, u.display_name, u.role, u.org_unit_id, u.locale, u.active, o.path \
-         FROM users u JOIN org_units o ON o.id = u.org_unit_id WHERE u.id = $1",
-    )
+    let r = sqlx::query(&format!(
+        "SELECT {CALLER_COLUMNS} FROM users u JOIN org_units o ON o.id = u.org_unit_id WHERE u.id = $1"
+    ))
     .bind(user_id)
     .fetch_optional(&db.pool)
     .await?;
-    let Some(r) = r else { return Ok(None) };
+    r.map(|r| caller_of(&r)).transpose().map(Option::flatten)
+}
+
+/// The caller in a row holding [`CALLER_COLUMNS`]; `None` when the user is inactive.
+fn caller_of(r: &sqlx::any::AnyRow) -> Result<Option<Caller>> {
     if r.try_get::<i64, _>("active")? != 1 {
         return Ok(None);
     }
     let role = Role::parse(&r.try_get::<String, _>("role")?).map_err(|e| anyhow::anyhow!("stored role: {e}"))?;
     Ok(Some(Caller {
-        user_id,
+        user_id: r.try_get("caller_id")?,
         username: r.try_get("username")?,
         display_name: r.try_get("display_name")?,
         role,
@@ -151,10 +158,14 @@ pub async fn login(
 pub async fn session_caller(app: &App, session_id: &str) -> Result<Option<(Caller, String)>> {
     let db = &app.db;
     let h = sha256(session_id);
-    let r = sqlx::query("SELECT user_id, csrf_token, last_seen_at, expires_at FROM sessions WHERE id_hash = $1")
-        .bind(h.clone())
-        .fetch_optional(&db.pool)
-        .await?;
+    // One statement finds the session and its user: it runs before every request.
+    let r = sqlx::query(&format!(
+        "SELECT s.csrf_token, s.last_seen_at, s.expires_at, {CALLER_COLUMNS} FROM sessions s \
+         JOIN users u ON u.id = s.user_id JOIN org_units o ON o.id = u.org_unit_id WHERE s.id_hash = $1"
+    ))
+    .bind(h.clone())
+    .fetch_optional(&db.pool)
+    .await?;
     let Some(r) = r else { return Ok(None) };
     let now_t = Utc::now();
     let last = parse_ts(&r.try_get::<String, _>("last_seen_at")?).unwrap_or(now_t);
@@ -171,9 +182,8 @@ pub async fn session_caller(app: &App, session_id: &str) -> Result<Option<(Calle
             .execute(&db.pool)
             .await?;
     }
-    let uid: i64 = r.try_get("user_id")?;
     let csrf: String = r.try_get("csrf_token")?;
-    Ok(load_caller(db, uid).await?.map(|c| (c, csrf)))
+    Ok(caller_of(&r)?.map(|c| (c, csrf)))
 }
 
 pub async fn logout(app: &App, session_id: &str) -> Result<()> {
@@ -182,13 +192,16 @@ pub async fn logout(app: &App, session_id: &str) -> Result<()> {
 }
 
 pub async fn token_caller(app: &App, token: &str) -> Result<Option<Caller>> {
-    let r =
-        sqlx::query("SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
-            .bind(sha256(token))
-            .fetch_optional(&app.db.pool)
-            .await?;
+    // One statement finds the token and its user: it runs before every API request.
+    let r = sqlx::query(&format!(
+        "SELECT t.id, t.last_used_at, {CALLER_COLUMNS} FROM api_tokens t \
+         JOIN users u ON u.id = t.user_id JOIN org_units o ON o.id = u.org_unit_id \
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
+    ))
+    .bind(sha256(token))
+    .fetch_optional(&app.db.pool)
+    .await?;
     let Some(r) = r else { return Ok(None) };
-    let uid: i64 = r.try_get("user_id")?;
     let last: Option<String> = r.try_get("last_used_at")?;
     if last.and_then(|l| parse_ts(&l)).is_none_or(|l| (Utc::now() - l).num_seconds() >= 60) {
         let id: i64 = r.try_get("id")?;
@@ -198,7 +211,7 @@ pub async fn token_caller(app: &App, token: &str) -> Result<Option<Caller>> {
             .execute(&app.db.pool)
             .await?;
     }
-    load_caller(&app.db, uid).await
+    caller_of(&r)
 }
 
 #[derive(Debug, Serialize)]

@@ -128,8 +128,12 @@ pub async fn export(db: &Db, caller: &Caller, f: &Filter) -> Result<Vec<ContactV
 }
 
 /// All contacts of one account, for the account page and its org chart.
-pub async fn of_account(db: &Db, caller: &Caller, account_id: i64) -> Result<Vec<ContactView>> {
-    super::accounts::ensure_visible(db, caller, account_id).await?;
+pub async fn of_account(
+    db: &Db,
+    caller: &Caller,
+    account: impl Into<super::accounts::AccountRef>,
+) -> Result<Vec<ContactView>> {
+    let account_id = account.into().check(db, caller).await?;
     export(db, caller, &Filter { account_id: Some(account_id), ..Default::default() }).await
 }
 

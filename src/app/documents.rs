@@ -54,8 +54,8 @@ fn doc(r: &sqlx::any::AnyRow) -> Result<Document> {
     })
 }
 
-pub async fn list(db: &Db, caller: &Caller, account_id: i64) -> Result<Vec<Document>> {
-    accounts::ensure_visible(db, caller, account_id).await?;
+pub async fn list(db: &Db, caller: &Caller, account: impl Into<accounts::AccountRef>) -> Result<Vec<Document>> {
+    let account_id = account.into().check(db, caller).await?;
     let rows = sqlx::query("SELECT * FROM documents WHERE account_id = $1 ORDER BY title, version DESC")
         .bind(account_id)
         .fetch_all(&db.pool)

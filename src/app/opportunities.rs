@@ -198,10 +198,23 @@ pub struct Filter {
     pub limit: Option<i64>,
 }
 
+/// A rep's opportunities in the list's default order, from their rows of
+/// `opportunity_visibility` (which holds the rule of [`push_reach`] for them): the first page is
+/// the first rows of one index range, whatever the number of opportunities the rep sees.
+const SELECT_BY_ROWS: &str = "SELECT o.*, a.name AS account_name, u.username AS owner_username, \
+    u.display_name AS owner_display FROM opportunity_visibility ov \
+    JOIN opportunities o ON o.id = ov.opportunity_id JOIN accounts a ON a.id = o.account_id \
+    JOIN users u ON u.id = o.owner_id";
+
 fn base(caller: &Caller, f: &Filter, select: &str) -> Result<Sql> {
     let mut s = Sql::new(select);
     s.push(" WHERE 1 = 1");
     push_scope(&mut s, caller);
+    push_filter(s, f)
+}
+
+/// The filter's conditions (after the scope's).
+fn push_filter(mut s: Sql, f: &Filter) -> Result<Sql> {
     let mut e = Errors::default();
     if let Some(a) = f.account_id {
         s.push(" AND o.account_id = ").bind(a);
@@ -238,8 +251,18 @@ fn sort_key(sort: Option<&str>) -> Result<(&'static str, bool, bool)> {
 
 pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<OpportunityView>> {
     let limit = clamp_limit(f.limit)?;
-    let (col, is_text, desc) = sort_key(f.sort.as_deref())?;
-    let mut s = base(caller, f, SELECT)?;
+    let (mut col, is_text, desc) = sort_key(f.sort.as_deref())?;
+    let mut id_col = "o.id";
+    let mut s = if col == "o.expected_close" && super::visibility::has_opportunity_rows(caller.role) {
+        // The same rule, read from the rep's rows in their order (`ov` repeats the date).
+        (col, id_col) = ("ov.expected_close", "ov.opportunity_id");
+        let mut s = Sql::new(SELECT_BY_ROWS);
+        s.push(" WHERE ov.user_id = ").bind(caller.user_id);
+        s.push(" AND o.deleted_at IS NULL AND a.deleted_at IS NULL");
+        push_filter(s, f)?
+    } else {
+        base(caller, f, SELECT)?
+    };
     if let Some(c) = &f.cursor {
         let bad = || Error::invalid("cursor", "invalid_cursor");
         let (k, id) = c.rsplit_once('~').ok_or_else(bad)?;
@@ -257,19 +280,19 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<Opportuni
         } else {
             s.bind(k.parse::<i64>().map_err(|_| bad())?);
         }
-        s.push(&format!(" AND o.id {op} ")).bind(id).push("))");
+        s.push(&format!(" AND {id_col} {op} ")).bind(id).push("))");
     }
     let dir = if desc { "DESC" } else { "ASC" };
-    s.push(&format!(" ORDER BY {col} {dir}, o.id {dir} LIMIT ")).bind(limit + 1);
+    s.push(&format!(" ORDER BY {col} {dir}, {id_col} {dir} LIMIT ")).bind(limit + 1);
     let rows = s.query().fetch_all(&db.pool).await?;
     let mut items = vec![];
     let mut last_key = None;
     for r in rows.iter().take(limit as usize) {
         items.push(view(r)?);
-        last_key = Some(match col {
-            "o.amount" => r.try_get::<i64, _>("amount")?.to_string(),
-            "o.name" => r.try_get::<String, _>("name")?,
-            "o.updated_at" => r.try_get::<String, _>("updated_at")?,
+        last_key = Some(match col.trim_start_matches("ov.").trim_start_matches("o.") {
+            "amount" => r.try_get::<i64, _>("amount")?.to_string(),
+            "name" => r.try_get::<String, _>("name")?,
+            "updated_at" => r.try_get::<String, _>("updated_at")?,
             _ => r.try_get::<String, _>("expected_close")?,
         });
     }
@@ -346,8 +369,12 @@ pub async fn board(
 
 /// The opportunities of one account the caller sees (the account page): every one of them is
 /// in the caller's scope through the account, so no other rule is consulted.
-pub async fn of_account(db: &Db, caller: &Caller, account_id: i64) -> Result<Vec<OpportunityView>> {
-    accounts::ensure_visible(db, caller, account_id).await?;
+pub async fn of_account(
+    db: &Db,
+    caller: &Caller,
+    account: impl Into<accounts::AccountRef>,
+) -> Result<Vec<OpportunityView>> {
+    let account_id = account.into().check(db, caller).await?;
     let mut s = Sql::new(SELECT);
     s.push(" WHERE o.account_id = ").bind(account_id);
     s.push(" AND o.deleted_at IS NULL ORDER BY o.expected_close, o.id LIMIT 200");
@@ -643,6 +670,7 @@ pub async fn establish(db: &Db, ctx: &Ctx, account_id: i64, inp: &Input) -> Resu
     s.push(", ").bind(ts.clone()).push(", 1, ").bind(ts.clone()).push(", ").bind(ts).push(") RETURNING id");
     let id: i64 = s.query().fetch_one(tx.conn()).await?.try_get("id")?;
     write_team(tx.conn(), id, &d.team, d.owner_id).await?;
+    super::visibility::refresh_opportunity(tx.conn(), id).await?;
     history_row(tx.conn(), id, &caller.username, None, st, d.amount, &d.expected_close, None, false).await?;
     totals::refresh(&mut tx, account_id, &ctx.caller.username).await?;
     // The account's first opportunity activates it (coverage counts activations).
@@ -709,6 +737,9 @@ pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &Input) -> Result<Opportun
     }
     if inp.has("team") || inp.has("owner") {
         write_team(tx.conn(), id, &d.team, d.owner_id).await?;
+    }
+    if inp.has("team") || inp.has("owner") || d.expected_close != before.expected_close {
+        super::visibility::refresh_opportunity(tx.conn(), id).await?;
     }
     if d.amount != before.amount_fen() || d.expected_close != before.expected_close {
         let st = before.stage();

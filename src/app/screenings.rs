@@ -203,8 +203,12 @@ pub(crate) async fn on_outcome(
 }
 
 /// Every submitted version of the account's screening, newest first.
-pub async fn list(db: &Db, caller: &Caller, account_id: i64) -> Result<Vec<ScreeningView>> {
-    super::accounts::ensure_visible(db, caller, account_id).await?;
+pub async fn list(
+    db: &Db,
+    caller: &Caller,
+    account: impl Into<super::accounts::AccountRef>,
+) -> Result<Vec<ScreeningView>> {
+    let account_id = account.into().check(db, caller).await?;
     let rows = sqlx::query(
         "SELECT s.*, u.username FROM screenings s JOIN users u ON u.id = s.submitted_by WHERE s.account_id = $1 \
          ORDER BY s.version DESC",

@@ -51,14 +51,89 @@ fn select_rows(filter: &str) -> String {
     )
 }
 
-/// Recomputes who sees one account (after it was created or changed).
+/// Recomputes who sees one account (after it was created or changed), and so its opportunities.
 pub async fn refresh_account(conn: &mut sqlx::AnyConnection, account_id: i64) -> Result<()> {
     sqlx::query("DELETE FROM account_visibility WHERE account_id = $1").bind(account_id).execute(&mut *conn).await?;
     let mut s = Sql::new("");
     s.text = select_rows("a.id = $1");
     s.args.push(account_id.into());
     s.query().execute(&mut *conn).await?;
+    refresh_opportunities_of(conn, &[account_id]).await
+}
+
+/// `'ka_rep', 'inside_sales'`: the roles whose reach is their own, as SQL literals (fixed text
+/// of this module, never input). Only they get rows in `opportunity_visibility`: a rep's list is
+/// one index range of it; a manager sees a large share of all opportunities, which the list finds
+/// soon enough in date order without rows per manager (four times as many).
+fn own_roles() -> String {
+    Role::ALL
+        .iter()
+        .filter(|r| r.reach() == Reach::Own)
+        .map(|r| format!("'{}'", r.code()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether a caller's opportunity list may be read from `opportunity_visibility`.
+pub fn has_opportunity_rows(role: Role) -> bool {
+    role.reach() == Reach::Own
+}
+
+/// The statements that write the rows of `opportunity_visibility` for the live opportunities
+/// matching `filter` (SQL over alias `o`), for users whose reach is their own: the accounts they
+/// see (`account_visibility`), the opportunities they own, the teams they are on. This is the
+/// rule `opportunities::push_reach` asks of the sources. The first statement inserts in the
+/// table's order (a whole rebuild appends instead of inserting at random); the others add what
+/// is not there yet.
+fn opportunity_rows(filter: &str) -> [String; 3] {
+    let roles = own_roles();
+    let insert = "INSERT INTO opportunity_visibility (user_id, expected_close, opportunity_id)";
+    [
+        format!(
+            "{insert} SELECT v.user_id, o.expected_close, o.id FROM account_visibility v \
+             JOIN users u ON u.id = v.user_id JOIN opportunities o ON o.account_id = v.account_id \
+             WHERE o.deleted_at IS NULL AND u.role IN ({roles}) AND {filter} ORDER BY 1, 2, 3"
+        ),
+        format!(
+            "{insert} SELECT o.owner_id, o.expected_close, o.id FROM opportunities o JOIN users u ON u.id = o.owner_id \
+             WHERE o.deleted_at IS NULL AND u.role IN ({roles}) AND {filter} ON CONFLICT DO NOTHING"
+        ),
+        format!(
+            "{insert} SELECT t.user_id, o.expected_close, o.id FROM opportunity_team t \
+             JOIN opportunities o ON o.id = t.opportunity_id JOIN users u ON u.id = t.user_id \
+             WHERE o.deleted_at IS NULL AND u.role IN ({roles}) AND {filter} ON CONFLICT DO NOTHING"
+        ),
+    ]
+}
+
+/// Runs [`opportunity_rows`] with the filter's arguments.
+async fn write_opportunity_rows(conn: &mut sqlx::AnyConnection, filter: &str, args: &[super::sql::Val]) -> Result<()> {
+    for text in opportunity_rows(filter) {
+        Sql { text, args: args.to_vec() }.query().execute(&mut *conn).await?;
+    }
     Ok(())
+}
+
+/// Recomputes who sees one opportunity (after it was created, or its owner, team or expected
+/// close date changed).
+pub async fn refresh_opportunity(conn: &mut sqlx::AnyConnection, opportunity_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM opportunity_visibility WHERE opportunity_id = $1")
+        .bind(opportunity_id)
+        .execute(&mut *conn)
+        .await?;
+    write_opportunity_rows(conn, "o.id = $1", &[opportunity_id.into()]).await
+}
+
+/// Recomputes who sees the opportunities of some accounts (after who sees the accounts changed,
+/// or opportunities moved between them).
+async fn refresh_opportunities_of(conn: &mut sqlx::AnyConnection, account_ids: &[i64]) -> Result<()> {
+    let mut list = Sql::new("");
+    list.bind_list(account_ids);
+    let mut s = Sql::new("DELETE FROM opportunity_visibility WHERE opportunity_id IN (SELECT id FROM opportunities WHERE account_id IN (");
+    s.push(&list.text).push("))");
+    s.args.clone_from(&list.args);
+    s.query().execute(&mut *conn).await?;
+    write_opportunity_rows(conn, &format!("o.account_id IN ({})", list.text), &list.args).await
 }
 
 /// Recomputes who sees each of a few hundred accounts (after a bulk insert).
@@ -76,7 +151,7 @@ pub async fn refresh_accounts(conn: &mut sqlx::AnyConnection, ids: &[i64]) -> Re
     s.text = select_rows(&format!("a.id IN ({})", list.text));
     s.args = list.args;
     s.query().execute(&mut *conn).await?;
-    Ok(())
+    refresh_opportunities_of(conn, ids).await
 }
 
 /// Recomputes the whole table (after users move in the org or the manager chain, and after
@@ -84,7 +159,8 @@ pub async fn refresh_accounts(conn: &mut sqlx::AnyConnection, ids: &[i64]) -> Re
 pub async fn rebuild_all(conn: &mut sqlx::AnyConnection) -> Result<()> {
     sqlx::query("DELETE FROM account_visibility").execute(&mut *conn).await?;
     sqlx::query(&select_rows("1 = 1")).execute(&mut *conn).await?;
-    Ok(())
+    sqlx::query("DELETE FROM opportunity_visibility").execute(&mut *conn).await?;
+    write_opportunity_rows(conn, "1 = 1", &[]).await
 }
 
 /// A new account and the users holding it (owner, inside owner, KA manager).

@@ -1001,3 +1001,132 @@ async fn only_a_manager_or_a_hand_over_changes_who_owns_an_opportunity() {
     assert_eq!(record(&t, &w, id_of(&lost)).await["owner"], "repA", "a closed one keeps who closed it");
     assert!(list_ids(&t, &bearer(&w, "repC"), "").await.contains(&id), "the successor sees what they now own");
 }
+
+/// Every page of a caller's list in the default order (by expected close date), following the
+/// cursor two at a time: (id, expected_close).
+async fn pages_by_date(t: &TestApp, who: &Auth) -> Vec<(i64, String)> {
+    let mut out = vec![];
+    let mut cursor: Option<String> = None;
+    loop {
+        let q = match &cursor {
+            Some(c) => format!(
+                "limit=2&cursor={}",
+                percent_encoding::utf8_percent_encode(c, percent_encoding::NON_ALPHANUMERIC)
+            ),
+            None => "limit=2".to_string(),
+        };
+        let r = t.get(&format!("/api/v1/opportunities?{q}"), who).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let v = r.json();
+        for o in v["items"].as_array().expect("items") {
+            out.push((id_of(o), o["expected_close"].as_str().expect("date").to_string()));
+        }
+        match v["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return out,
+        }
+        assert!(out.len() < 100, "the cursor ends");
+    }
+}
+
+/// A rep's list in its default order is read from `opportunity_visibility`; after each change
+/// that moves who sees what, its rows are exactly those the rule derives from the sources
+/// (`visibility::rebuild_all`), and the rep's pages hold exactly what the general scope (any
+/// other sort) shows, in date order.
+#[tokio::test]
+async fn a_reps_list_by_date_holds_exactly_what_the_scope_rule_gives_after_each_change() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let snapshot = |db: kam::db::Db| async move {
+        sqlx::query("SELECT user_id, expected_close, opportunity_id FROM opportunity_visibility ORDER BY 1, 2, 3")
+            .fetch_all(&db.pool)
+            .await
+            .expect("rows")
+            .iter()
+            .map(|r| {
+                use sqlx::Row;
+                (r.get::<i64, _>(0), r.get::<String, _>(1), r.get::<i64, _>(2))
+            })
+            .collect::<Vec<_>>()
+    };
+    let check = |stage: &'static str| {
+        let (t, w) = (&t, &w);
+        async move {
+            let kept = snapshot(t.app.db.clone()).await;
+            let mut tx = t.app.db.begin().await.expect("tx");
+            kam::app::visibility::rebuild_all(tx.conn()).await.expect("rebuild");
+            tx.commit().await.expect("commit");
+            assert_eq!(kept, snapshot(t.app.db.clone()).await, "{stage}: the rows are the rule's");
+            for rep in ["repA", "repB", "repC"] {
+                let pages = pages_by_date(t, &bearer(w, rep)).await;
+                let mut sorted = pages.clone();
+                sorted.sort_by(|a, b| (&a.1, a.0).cmp(&(&b.1, b.0)));
+                assert_eq!(pages, sorted, "{stage}: {rep}'s pages are in date order");
+                let mut by_date: Vec<i64> = pages.iter().map(|p| p.0).collect();
+                let mut general = list_ids(t, &bearer(w, rep), "sort=name&limit=200").await;
+                by_date.sort_unstable();
+                general.sort_unstable();
+                assert_eq!(by_date, general, "{stage}: {rep} sees the same opportunities in either order");
+            }
+        }
+    };
+    // repA's own, on the account repA holds, with dates out of order.
+    let mut ids = vec![];
+    for (name, date) in [("一期", "2031-06-30"), ("二期", "2030-01-15"), ("三期", "2032-03-01"), ("四期", "2030-01-15")]
+    {
+        let mut body = form(w.account_x, name, "100000.00");
+        body["expected_close"] = json!(date);
+        ids.push(establish_as(&t, &bearer(&w, "repA"), body).await);
+    }
+    // repB works on one as a team member (repB does not see the account itself).
+    let mut body = form(w.account_x, "五期", "100000.00");
+    body["team"] = json!("repB");
+    let teamed = establish_as(&t, &bearer(&w, "repA"), body).await;
+    check("established").await;
+    assert_eq!(pages_by_date(&t, &bearer(&w, "repB")).await.len(), 1, "repB sees the one whose team they are on");
+    assert_eq!(pages_by_date(&t, &bearer(&w, "repA")).await.len(), 5);
+    // A new date moves the opportunity in the order.
+    let first = &ids[0];
+    let r = t
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/opportunities/{}", id_of(first)),
+            &bearer(&w, "repA"),
+            Some(json!({"expected_close": "2029-12-31", "version": version_of(first)})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    check("date changed").await;
+    assert_eq!(pages_by_date(&t, &bearer(&w, "repA")).await[0].0, id_of(first), "the earliest date comes first");
+    // Off the team: repB no longer sees it.
+    let r = t
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/opportunities/{}", id_of(&teamed)),
+            &bearer(&w, "manager"),
+            Some(json!({"team": "", "version": version_of(&record(&t, &w, id_of(&teamed)).await)})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    check("team changed").await;
+    assert!(pages_by_date(&t, &bearer(&w, "repB")).await.is_empty(), "off the team, out of sight");
+    // The account changes hands: repC sees its opportunities (repA still owns them).
+    let acc = t.get(&format!("/api/v1/accounts/{}", w.account_x), &bearer(&w, "director")).await.json();
+    let r = t
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/accounts/{}", w.account_x),
+            &bearer(&w, "director"),
+            Some(json!({"owner": "repC", "version": acc["version"]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    check("account reassigned").await;
+    assert_eq!(pages_by_date(&t, &bearer(&w, "repC")).await.len(), 5, "the new owner sees its opportunities");
+    // A hand-over moves the open ones repA still owns to repB.
+    let admin = Auth::Bearer(t.token("admin").await);
+    let r = t.call(Method::POST, "/api/v1/users/repA/handover", &admin, Some(json!({"to": "repB"}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    check("handed over").await;
+    assert_eq!(pages_by_date(&t, &bearer(&w, "repB")).await.len(), 5, "repB now owns them");
+}

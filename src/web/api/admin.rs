@@ -101,6 +101,7 @@ pub fn audit_filter(p: &[(String, String)]) -> Result<AuditFilter, DomainError> 
         entity_id: q(p, "id").map(str::to_string),
         cursor: q_i64(p, "cursor")?,
         limit: clamp_limit(q_i64(p, "limit")?)?,
+        seen: None,
     })
 }
 

@@ -379,8 +379,16 @@ fn pct(v: &Option<String>) -> String {
     v.as_ref().map(|s| format!("{s}%")).unwrap_or_else(|| "—".into())
 }
 
-async fn load_history(s: &AppState, ui: &UiCtx, l: &Layout, entity: &str, id: i64) -> Vec<HistoryRow> {
-    let f = AuditFilter { entity: Some(entity.into()), entity_id: Some(id.to_string()), cursor: None, limit: 100 };
+async fn load_history(
+    s: &AppState,
+    ui: &UiCtx,
+    l: &Layout,
+    entity: &str,
+    id: i64,
+    seen: Option<accounts::Seen>,
+) -> Vec<HistoryRow> {
+    let f =
+        AuditFilter { entity: Some(entity.into()), entity_id: Some(id.to_string()), cursor: None, limit: 100, seen };
     history_rows(l, audit::list(&s.app.db, &ui.ctx, &f).await.map(|p| p.items).unwrap_or_default())
 }
 
@@ -392,8 +400,10 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
     let res = async {
         let id = id_of(&id)?;
         let a = accounts::get(&s.app.db, caller, id).await?;
-        let cs = contacts::of_account(&s.app.db, caller, id).await?;
-        let ops = crate::app::opportunities::of_account(&s.app.db, caller, id).await?;
+        // Read in the caller's scope: the loaders below need not check it again.
+        let seen = a.seen();
+        let cs = contacts::of_account(&s.app.db, caller, seen).await?;
+        let ops = crate::app::opportunities::of_account(&s.app.db, caller, seen).await?;
         Ok::<_, crate::domain::DomainError>((a, cs, ops))
     }
     .await;
@@ -461,8 +471,8 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
         ),
         (l.t("field.notes"), dash(&a.notes), "notes".into()),
     ];
-    let history = load_history(&s, &ui, &l, "account", a.id).await;
-    let team = accounts::team(&s.app.db, caller, a.id).await.unwrap_or_default();
+    let history = load_history(&s, &ui, &l, "account", a.id, Some(a.seen())).await;
+    let team = accounts::team(&s.app.db, caller, a.seen()).await.unwrap_or_default();
     let candidates = if caller.role.manages_accounts() {
         users::list(&s.app.db)
             .await
@@ -501,14 +511,14 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
             )
         })
         .collect();
-    let documents = crate::app::documents::list(&s.app.db, caller, a.id).await.unwrap_or_default();
+    let documents = crate::app::documents::list(&s.app.db, caller, a.seen()).await.unwrap_or_default();
     let doc_types =
         crate::app::documents::DocType::ALL.iter().map(|d| (d.code().to_string(), l.e("doc_type", d.code()))).collect();
     let recent = crate::app::activities::Filter { account_id: Some(a.id), limit: Some(20), ..Default::default() };
     let activities =
         crate::app::activities::list(&s.app.db, caller, &recent).await.map(|p| p.items).unwrap_or_default();
-    let development = crate::app::activities::development(&s.app.db, caller, a.id).await.ok();
-    let screenings = super::approvals::screening_rows(&s, caller, &l, a.id).await;
+    let development = crate::app::activities::development(&s.app.db, caller, a.seen()).await.ok();
+    let screenings = super::approvals::screening_rows(&s, caller, &l, a.seen()).await;
     let page = AccountPage {
         screenings,
         can_screen: caller.role.edits_accounts() && a.status != "key_account",
@@ -803,7 +813,7 @@ async fn contact_show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<Strin
         (l.t("field.last_contact_on"), dash(&c.last_contact_on)),
         (l.t("field.interests"), dash(&c.interests)),
     ];
-    let history = load_history(&s, &ui, &l, "contact", c.id).await;
+    let history = load_history(&s, &ui, &l, "contact", c.id, None).await;
     let role = ui.ctx.caller.role;
     render(&ContactPage {
         can_edit: decide(role, true, Op::Update) == Decision::Allow,

@@ -629,8 +629,13 @@ pub struct ScreeningRow {
 }
 
 /// The account's screenings, newest first, with the state of each one's request.
-pub async fn screening_rows(s: &AppState, caller: &Caller, l: &Layout, account_id: i64) -> Vec<ScreeningRow> {
-    let list = screenings::list(&s.app.db, caller, account_id).await.unwrap_or_default();
+pub async fn screening_rows(
+    s: &AppState,
+    caller: &Caller,
+    l: &Layout,
+    account: impl Into<crate::app::accounts::AccountRef>,
+) -> Vec<ScreeningRow> {
+    let list = screenings::list(&s.app.db, caller, account).await.unwrap_or_default();
     let mut out = vec![];
     for v in list {
         let state_code = match v.approval_id {
