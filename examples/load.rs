@@ -8,12 +8,13 @@
 //! For each backend it generates `l3-60k` (seed 42) with `kam dataset`, starts `kam serve` on a
 //! free loopback port (W6: start-up to healthy, three restarts), and drives it with this
 //! program's own HTTP client (reqwest), signed in as users of the dataset:
-//! - W2 one outside rep's opportunity list (`GET /api/v1/opportunities?limit=50`, `ae001`),
+//! - W2 one rep's opportunity list: the first 50 of the ~1,500 an inside salesperson sees
+//!   (`GET /api/v1/opportunities?limit=50`, `sr001`),
 //! - W3 the funnel report for a region director (`region01`) and for HQ (`director`),
 //! - W4 the account page (`/accounts/{id}`: account, contacts, open opportunities, the last 20
 //!   activities) of an inside salesperson's accounts (`sr001`, signed in through the form),
 //! - W5 a mix at 16 clients: 60 % W2/W4, 20 % reports (funnel, RAD grid, coverage), 20 % writes
-//!   (record a visit as `ae001`; move an opportunity a stage as its manager `kam01`),
+//!   (record a visit as the outside rep `ae001`; move an opportunity a stage as its manager `kam01`),
 //! - W1 importing 60,000 accounts from XLSX and from CSV (`POST /api/v1/imports/accounts`) into a
 //!   fresh database holding the demo company.
 //!
@@ -420,19 +421,20 @@ async fn one_backend(a: &Args, backend: &'static str, dir: &std::path::Path) -> 
     anyhow::ensure!(!sr_accounts.is_empty() && !ae_accounts.is_empty(), "no accounts for sr001 / ae001");
     let n = a.requests;
 
-    // W2: one rep's opportunity list.
+    // W2: one rep's opportunity list (the "50 of a few thousand": sr001 sees ~1,500).
     let ae = tokens["ae001"].clone();
+    let sr = tokens["sr001"].clone();
     let (c2, b2) = (client.clone(), base.clone());
     let (p50, p99) =
-        latency(n, |_| req(&c2, reqwest::Method::GET, format!("{b2}/api/v1/opportunities?limit=50"), &ae)).await?;
-    let (c3, b3, ae3) = (client.clone(), base.clone(), ae.clone());
+        latency(n, |_| req(&c2, reqwest::Method::GET, format!("{b2}/api/v1/opportunities?limit=50"), &sr)).await?;
+    let (c3, b3, ae3) = (client.clone(), base.clone(), sr.clone());
     let (rps, _) = throughput(a.seconds, move |_, _| {
         req(&c3, reqwest::Method::GET, format!("{b3}/api/v1/opportunities?limit=50"), &ae3)
     })
     .await?;
     figs.push(Figure {
         workload: "W2 one rep's opportunity list `GET /api/v1/opportunities?limit=50`".into(),
-        user: "ae001".into(),
+        user: "sr001".into(),
         p50: Some(p50),
         p99: Some(p99),
         rps: Some(rps),
@@ -489,8 +491,8 @@ async fn one_backend(a: &Args, backend: &'static str, dir: &std::path::Path) -> 
         Arc::new(team_opps.into_iter().map(|(id, v, s)| std::sync::Mutex::new((id, v, s, false))).collect());
     let mixed_state = state.clone();
     let (cm, bm) = (client.clone(), base.clone());
-    let (ae_t, dir_t, km_t, page_t) =
-        (ae.clone(), tokens["director"].clone(), tokens["kam01"].clone(), sr_page.clone());
+    let (ae_t, sr_t, dir_t, km_t, page_t) =
+        (ae.clone(), sr.clone(), tokens["director"].clone(), tokens["kam01"].clone(), sr_page.clone());
     let (sr_acc, ae_acc) = (sr_accounts.clone(), ae_accounts.clone());
     let next = |s: &str| match s {
         "identified" => "contacted",
@@ -508,7 +510,7 @@ async fn one_backend(a: &Args, backend: &'static str, dir: &std::path::Path) -> 
     let (rps, p99) = throughput(a.seconds, move |k, i| {
         let slot = (k * 7919 + i * 104_729) % 10;
         match slot {
-            0..=2 => req(&cm, reqwest::Method::GET, format!("{bm}/api/v1/opportunities?limit=50"), &ae_t),
+            0..=2 => req(&cm, reqwest::Method::GET, format!("{bm}/api/v1/opportunities?limit=50"), &sr_t),
             3..=5 => req(
                 &cm,
                 reqwest::Method::GET,

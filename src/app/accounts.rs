@@ -7,6 +7,7 @@ use sqlx::Row;
 
 use super::input::Input;
 use super::sql::{Sql, Val};
+use super::visibility::Probe;
 use super::{audit, clamp_limit, Caller, Ctx, Error, Page, Result};
 use crate::db::{is_unique_violation, now, Backend, Db, WriteTx};
 use crate::domain::account::{self as acct, Industry, Level, Status, RAD_CLASSES};
@@ -223,6 +224,15 @@ pub(crate) fn view_from_row(r: &AnyRow) -> Result<AccountView> {
 /// Appends the caller's data scope for the accounts alias `a` (as `AND …`). This is the only
 /// place that decides which accounts a caller sees; every read goes through it.
 pub fn push_scope(s: &mut Sql, caller: &Caller) {
+    push_scope_as(s, caller, Probe::Set);
+}
+
+/// [`push_scope`] for a statement about one account (`a.id = …`).
+pub fn push_scope_one(s: &mut Sql, caller: &Caller) {
+    push_scope_as(s, caller, Probe::Row);
+}
+
+fn push_scope_as(s: &mut Sql, caller: &Caller, probe: Probe) {
     s.push(" AND a.deleted_at IS NULL");
     match caller.reach() {
         Reach::Nothing => {
@@ -230,8 +240,8 @@ pub fn push_scope(s: &mut Sql, caller: &Caller) {
         }
         Reach::All => {}
         Reach::Own | Reach::Reports | Reach::OrgSubtree => {
-            s.push(" AND a.id IN ");
-            super::visibility::push_visible(s, caller.user_id);
+            s.push(" AND ");
+            super::visibility::push_sees(s, caller.user_id, "a.id", probe);
         }
     }
 }
@@ -432,7 +442,7 @@ pub async fn export(db: &Db, caller: &Caller, f: &Filter) -> Result<Vec<AccountV
 pub(crate) async fn fetch_scoped(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> Result<AccountView> {
     let mut s = Sql::new(&select());
     s.push(" WHERE a.id = ").bind(id);
-    push_scope(&mut s, caller);
+    push_scope_one(&mut s, caller);
     let row = s.query().fetch_optional(conn).await?.ok_or(Error::NotFound)?;
     view_from_row(&row)
 }
@@ -445,7 +455,7 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<AccountView> {
 pub async fn ensure_visible(db: &Db, caller: &Caller, id: i64) -> Result<()> {
     let mut s = Sql::new("SELECT a.id FROM accounts a WHERE a.id = ");
     s.bind(id);
-    push_scope(&mut s, caller);
+    push_scope_one(&mut s, caller);
     s.query().fetch_optional(&db.pool).await?.map(|_| ()).ok_or(Error::NotFound)
 }
 
@@ -1311,7 +1321,7 @@ pub async fn outside_scope(conn: &mut sqlx::AnyConnection, caller: &Caller, ids:
     for chunk in ids.chunks(500) {
         let mut s = Sql::new("SELECT a.id FROM accounts a WHERE a.id IN (");
         s.bind_list(chunk).push(")");
-        push_scope(&mut s, caller);
+        push_scope_one(&mut s, caller);
         for r in s.query().fetch_all(&mut *conn).await? {
             seen.insert(r.try_get::<i64, _>("id")?);
         }

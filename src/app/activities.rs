@@ -17,6 +17,7 @@ use sqlx::Row;
 
 use super::input::Input;
 use super::sql::Sql;
+use super::visibility::Probe;
 use super::{accounts, audit, clamp_limit, Caller, Ctx, Error, Page, Result};
 use crate::db::{now, parse_ts, ts, Db, WriteTx};
 use crate::domain::account::Attitude;
@@ -182,7 +183,8 @@ fn view(r: &AnyRow) -> Result<ActivityView> {
 }
 
 /// The caller's scope over activities (alias `v`): those on accounts they see, and their own.
-fn push_scope(s: &mut Sql, caller: &Caller) {
+/// (`Probe::Row` for one activity, or the activities of one account.)
+fn push_scope_as(s: &mut Sql, caller: &Caller, probe: Probe) {
     s.push(" AND v.deleted_at IS NULL AND a.deleted_at IS NULL");
     match caller.reach() {
         Reach::All => {}
@@ -190,8 +192,8 @@ fn push_scope(s: &mut Sql, caller: &Caller) {
             s.push(" AND v.owner_id = ").bind(caller.user_id);
         }
         Reach::Own | Reach::Reports | Reach::OrgSubtree => {
-            s.push(" AND (v.account_id IN ");
-            super::visibility::push_visible(s, caller.user_id);
+            s.push(" AND (");
+            super::visibility::push_sees(s, caller.user_id, "v.account_id", probe);
             s.push(" OR v.owner_id = ").bind(caller.user_id).push(")");
         }
     }
@@ -363,7 +365,7 @@ async fn apply(
     // account the caller sees (else 404 / 422).
     let mut s = Sql::new("SELECT a.id FROM accounts a WHERE a.id = ");
     s.bind(d.account_id);
-    accounts::push_scope(&mut s, caller);
+    accounts::push_scope_one(&mut s, caller);
     if s.query().fetch_optional(&mut *conn).await?.is_none() {
         return Err(Error::NotFound);
     }
@@ -601,7 +603,7 @@ async fn load(conn: &mut sqlx::AnyConnection, caller: Option<&Caller>, id: i64) 
     let mut s = Sql::new(SELECT);
     s.push(" WHERE v.id = ").bind(id);
     match caller {
-        Some(c) => push_scope(&mut s, c),
+        Some(c) => push_scope_as(&mut s, c, Probe::Row),
         None => {
             s.push(" AND v.deleted_at IS NULL");
         }
@@ -794,7 +796,8 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<ActivityV
     let limit = clamp_limit(f.limit)?;
     let mut s = Sql::new(SELECT);
     s.push(" WHERE 1 = 1");
-    push_scope(&mut s, caller);
+    // The activities of one account (its page): each row's account is probed, not the set.
+    push_scope_as(&mut s, caller, if f.account_id.is_some() { Probe::Row } else { Probe::Set });
     let mut e = Errors::default();
     if let Some(o) = f.owner.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
         s.push(" AND u.username = ").bind(o);

@@ -501,7 +501,7 @@ async fn may_see(conn: &mut sqlx::AnyConnection, caller: &Caller, a: &Row0, now:
             _ => {
                 let mut s = Sql::new("SELECT a.id FROM accounts a WHERE a.id = ");
                 s.bind(a.subject_id);
-                super::accounts::push_scope(&mut s, caller);
+                super::accounts::push_scope_one(&mut s, caller);
                 s.query().fetch_optional(&mut *conn).await?.is_some()
             }
         });

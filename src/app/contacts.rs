@@ -5,7 +5,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::accounts::push_scope;
+use super::accounts::{push_scope, push_scope_one};
 use super::input::Input;
 use super::sql::Sql;
 use super::{audit, clamp_limit, Caller, Ctx, Error, Page, Result};
@@ -92,7 +92,12 @@ pub struct Filter {
 fn base(caller: &Caller, f: &Filter, select: &str) -> Sql {
     let mut s = Sql::new(select);
     s.push(" WHERE c.deleted_at IS NULL");
-    push_scope(&mut s, caller);
+    // The contacts of one account (its page): the account is probed, not the caller's set.
+    if f.account_id.is_some() {
+        push_scope_one(&mut s, caller);
+    } else {
+        push_scope(&mut s, caller);
+    }
     if let Some(a) = f.account_id {
         s.push(" AND c.account_id = ").bind(a);
     }
@@ -140,7 +145,7 @@ pub async fn of_account(
 async fn fetch_scoped(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> Result<ContactView> {
     let mut s = Sql::new(SELECT);
     s.push(" WHERE c.deleted_at IS NULL AND c.id = ").bind(id);
-    push_scope(&mut s, caller);
+    push_scope_one(&mut s, caller);
     let r = s.query().fetch_optional(conn).await?.ok_or(Error::NotFound)?;
     view(&r)
 }

@@ -13,6 +13,7 @@ use sqlx::Row;
 
 use super::input::Input;
 use super::sql::Sql;
+use super::visibility::Probe;
 use super::{accounts, audit, clamp_limit, totals, Caller, Ctx, Error, Page, Result};
 use crate::db::{now, Db};
 use crate::domain::error::Errors;
@@ -159,10 +160,10 @@ fn view(r: &AnyRow) -> Result<OpportunityView> {
 /// opportunity against the rule.
 fn push_scope(s: &mut Sql, caller: &Caller) {
     s.push(" AND o.deleted_at IS NULL AND a.deleted_at IS NULL");
-    push_reach(s, caller);
+    push_reach(s, caller, Probe::Set);
 }
 
-fn push_reach(s: &mut Sql, caller: &Caller) {
+fn push_reach(s: &mut Sql, caller: &Caller, probe: Probe) {
     match caller.reach() {
         Reach::All => {}
         Reach::Nothing => {
@@ -170,10 +171,23 @@ fn push_reach(s: &mut Sql, caller: &Caller) {
         }
         Reach::Own | Reach::Reports | Reach::OrgSubtree => {
             let u = caller.user_id;
-            s.push(" AND o.id IN (SELECT x.id FROM opportunities x WHERE x.account_id IN ");
-            super::visibility::push_visible(s, u);
-            s.push(" UNION SELECT x.id FROM opportunities x WHERE x.owner_id = ").bind(u);
-            s.push(" UNION SELECT opportunity_id FROM opportunity_team WHERE user_id = ").bind(u).push(")");
+            match probe {
+                Probe::Set => {
+                    s.push(" AND o.id IN (SELECT x.id FROM opportunities x WHERE ");
+                    super::visibility::push_sees(s, u, "x.account_id", probe);
+                    s.push(" UNION SELECT x.id FROM opportunities x WHERE x.owner_id = ").bind(u);
+                    s.push(" UNION SELECT opportunity_id FROM opportunity_team WHERE user_id = ").bind(u).push(")");
+                }
+                // One opportunity: the same three ways in, each probed for this row.
+                Probe::Row => {
+                    s.push(" AND (");
+                    super::visibility::push_sees(s, u, "o.account_id", probe);
+                    s.push(" OR o.owner_id = ").bind(u);
+                    s.push(" OR EXISTS (SELECT 1 FROM opportunity_team WHERE opportunity_id = o.id AND user_id = ")
+                        .bind(u)
+                        .push("))");
+                }
+            }
         }
     }
 }
@@ -181,7 +195,7 @@ fn push_reach(s: &mut Sql, caller: &Caller) {
 /// The scope without joining accounts (aggregates): live opportunities of live accounts.
 pub(crate) fn push_scope_bare(s: &mut Sql, caller: &Caller) {
     s.push(" AND o.deleted_at IS NULL AND o.account_id NOT IN (SELECT id FROM accounts WHERE deleted_at IS NOT NULL)");
-    push_reach(s, caller);
+    push_reach(s, caller, Probe::Set);
 }
 
 #[derive(Debug, Default, Clone)]
@@ -413,7 +427,8 @@ async fn load(conn: &mut sqlx::AnyConnection, caller: Option<&Caller>, id: i64) 
     let mut s = Sql::new(SELECT);
     s.push(" WHERE o.id = ").bind(id);
     if let Some(caller) = caller {
-        push_scope(&mut s, caller);
+        s.push(" AND o.deleted_at IS NULL AND a.deleted_at IS NULL");
+        push_reach(&mut s, caller, Probe::Row);
     }
     let r = s.query().fetch_optional(&mut *conn).await?.ok_or(Error::NotFound)?;
     let mut v = view(&r)?;

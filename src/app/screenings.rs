@@ -54,7 +54,7 @@ pub async fn submit(db: &Db, ctx: &Ctx, account_id: i64, body: &Value) -> Result
     let mut s =
         super::sql::Sql::new("SELECT a.id, a.name, a.status, a.region_id, a.owner_id FROM accounts a WHERE a.id = ");
     s.bind(account_id);
-    super::accounts::push_scope(&mut s, caller);
+    super::accounts::push_scope_one(&mut s, caller);
     let acc = s.query().fetch_optional(tx.conn()).await?.ok_or(Error::NotFound)?;
     let status: String = acc.try_get("status")?;
     let (_, def) = approvals::definition(tx.conn(), Flow::KaScreening).await?;

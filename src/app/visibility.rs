@@ -22,6 +22,31 @@ pub fn push_visible(s: &mut Sql, user_id: i64) {
     s.push("(SELECT account_id FROM account_visibility WHERE user_id = ").bind(user_id).push(")");
 }
 
+/// How a scoped statement asks `account_visibility`: as the set of the user's accounts, for
+/// lists over many accounts (the set drives the read), or as one probe of its primary key per
+/// row, for one record or the records of one account (the set, thousands of ids for a manager,
+/// would be built for one row: 1.4 ms against 0.01 ms for a KA manager of l3-60k on SQLite).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    Set,
+    Row,
+}
+
+/// `{col} IN (SELECT account_id …)` or `EXISTS (SELECT 1 … AND account_id = {col})`: the account
+/// in `col` (SQL of this program, never input) is one the user may see.
+pub fn push_sees(s: &mut Sql, user_id: i64, col: &str, probe: Probe) {
+    match probe {
+        Probe::Set => {
+            s.push(&format!("{col} IN "));
+            push_visible(s, user_id);
+        }
+        Probe::Row => {
+            s.push("EXISTS (SELECT 1 FROM account_visibility WHERE user_id = ").bind(user_id);
+            s.push(&format!(" AND account_id = {col})"));
+        }
+    }
+}
+
 /// `'ka_rep', 'inside_sales', …`: the roles [`uses_table`] holds, as SQL literals (fixed text of
 /// this module, never input).
 fn table_roles() -> String {
