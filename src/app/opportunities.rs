@@ -159,8 +159,13 @@ fn view(r: &AnyRow) -> Result<OpportunityView> {
 /// their own, their team's) and the opportunities are then read by id, instead of testing every
 /// opportunity against the rule.
 fn push_scope(s: &mut Sql, caller: &Caller) {
+    push_scope_as(s, caller, Probe::Set);
+}
+
+/// [`push_scope`], as a set for lists or probed per row for one opportunity.
+fn push_scope_as(s: &mut Sql, caller: &Caller, probe: Probe) {
     s.push(" AND o.deleted_at IS NULL AND a.deleted_at IS NULL");
-    push_reach(s, caller, Probe::Set);
+    push_reach(s, caller, probe);
 }
 
 fn push_reach(s: &mut Sql, caller: &Caller, probe: Probe) {
@@ -212,14 +217,6 @@ pub struct Filter {
     pub limit: Option<i64>,
 }
 
-/// A rep's opportunities in the list's default order, from their rows of
-/// `opportunity_visibility` (which holds the rule of [`push_reach`] for them): the first page is
-/// the first rows of one index range, whatever the number of opportunities the rep sees.
-const SELECT_BY_ROWS: &str = "SELECT o.*, a.name AS account_name, u.username AS owner_username, \
-    u.display_name AS owner_display FROM opportunity_visibility ov \
-    JOIN opportunities o ON o.id = ov.opportunity_id JOIN accounts a ON a.id = o.account_id \
-    JOIN users u ON u.id = o.owner_id";
-
 fn base(caller: &Caller, f: &Filter, select: &str) -> Result<Sql> {
     let mut s = Sql::new(select);
     s.push(" WHERE 1 = 1");
@@ -268,9 +265,16 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<Opportuni
     let (mut col, is_text, desc) = sort_key(f.sort.as_deref())?;
     let mut id_col = "o.id";
     let mut s = if col == "o.expected_close" && super::visibility::has_opportunity_rows(caller.role) {
-        // The same rule, read from the rep's rows in their order (`ov` repeats the date).
+        // A rep's list in its default order: the same rule, read from the rep's rows of
+        // `opportunity_visibility` in their order (`ov` repeats the date), so the first page is
+        // the first rows of one index range, whatever the number of opportunities the rep sees.
         (col, id_col) = ("ov.expected_close", "ov.opportunity_id");
-        let mut s = Sql::new(SELECT_BY_ROWS);
+        let by_rows = SELECT.replacen(
+            "FROM opportunities o",
+            "FROM opportunity_visibility ov JOIN opportunities o ON o.id = ov.opportunity_id",
+            1,
+        );
+        let mut s = Sql::new(&by_rows);
         s.push(" WHERE ov.user_id = ").bind(caller.user_id);
         s.push(" AND o.deleted_at IS NULL AND a.deleted_at IS NULL");
         push_filter(s, f)?
@@ -427,8 +431,7 @@ async fn load(conn: &mut sqlx::AnyConnection, caller: Option<&Caller>, id: i64) 
     let mut s = Sql::new(SELECT);
     s.push(" WHERE o.id = ").bind(id);
     if let Some(caller) = caller {
-        s.push(" AND o.deleted_at IS NULL AND a.deleted_at IS NULL");
-        push_reach(&mut s, caller, Probe::Row);
+        push_scope_as(&mut s, caller, Probe::Row);
     }
     let r = s.query().fetch_optional(&mut *conn).await?.ok_or(Error::NotFound)?;
     let mut v = view(&r)?;

@@ -47,10 +47,15 @@ pub fn push_sees(s: &mut Sql, user_id: i64, col: &str, probe: Probe) {
     }
 }
 
-/// `'ka_rep', 'inside_sales', …`: the roles [`uses_table`] holds, as SQL literals (fixed text of
-/// this module, never input).
+/// `'ka_rep', 'inside_sales', …`: the roles that `keep`, as SQL literals (fixed text of this
+/// module, never input).
+fn role_literals(keep: impl Fn(Role) -> bool) -> String {
+    Role::ALL.iter().filter(|r| keep(**r)).map(|r| format!("'{}'", r.code())).collect::<Vec<_>>().join(", ")
+}
+
+/// The roles [`uses_table`] holds.
 fn table_roles() -> String {
-    Role::ALL.iter().filter(|r| uses_table(r.code())).map(|r| format!("'{}'", r.code())).collect::<Vec<_>>().join(", ")
+    role_literals(|r| uses_table(r.code()))
 }
 
 /// The rows for the accounts matching `filter` (SQL over alias `a`), from the sources of truth.
@@ -86,20 +91,9 @@ pub async fn refresh_account(conn: &mut sqlx::AnyConnection, account_id: i64) ->
     refresh_opportunities_of(conn, &[account_id]).await
 }
 
-/// `'ka_rep', 'inside_sales'`: the roles whose reach is their own, as SQL literals (fixed text
-/// of this module, never input). Only they get rows in `opportunity_visibility`: a rep's list is
-/// one index range of it; a manager sees a large share of all opportunities, which the list finds
-/// soon enough in date order without rows per manager (four times as many).
-fn own_roles() -> String {
-    Role::ALL
-        .iter()
-        .filter(|r| r.reach() == Reach::Own)
-        .map(|r| format!("'{}'", r.code()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Whether a caller's opportunity list may be read from `opportunity_visibility`.
+/// Whether a caller's opportunity list may be read from `opportunity_visibility`: only the
+/// roles whose reach is their own (reps) get rows there. A rep's list is one index range of it;
+/// a manager sees a large share of all opportunities (rows for them would be four times as many).
 pub fn has_opportunity_rows(role: Role) -> bool {
     role.reach() == Reach::Own
 }
@@ -111,7 +105,7 @@ pub fn has_opportunity_rows(role: Role) -> bool {
 /// table's order (a whole rebuild appends instead of inserting at random); the others add what
 /// is not there yet.
 fn opportunity_rows(filter: &str) -> [String; 3] {
-    let roles = own_roles();
+    let roles = role_literals(has_opportunity_rows);
     let insert = "INSERT INTO opportunity_visibility (user_id, expected_close, opportunity_id)";
     [
         format!(
