@@ -618,8 +618,17 @@ async fn generate_with(
     // Fresh statistics, so the planner knows the tables' sizes (both backends: outside the load).
     // On PostgreSQL also VACUUM: it marks the freshly written pages all-visible, without which
     // every index-only scan reads the table too, until autovacuum gets there.
-    let stats = if db.backend == crate::db::Backend::Postgres { "VACUUM ANALYZE" } else { "ANALYZE" };
-    sqlx::query(stats).execute(&db.pool).await.context("ANALYZE")?;
+    // On SQLite, `analysis_limit` has ANALYZE read about 1,000 rows of each index instead of all
+    // of them: the statistics are estimates of the same kind (rows per key), taken in a tenth
+    // of the time (3.3 s → 0.3 s on l3-60k); it applies to this one connection.
+    let stats = if db.backend == crate::db::Backend::Postgres {
+        "VACUUM ANALYZE"
+    } else {
+        "PRAGMA analysis_limit = 1000; ANALYZE; PRAGMA analysis_limit = 0"
+    };
+    let mut conn = db.pool.acquire().await?;
+    sqlx::Executor::execute(&mut *conn, stats).await.context("ANALYZE")?;
+    drop(conn);
     progress.step(format_args!("statistics for the planner"));
     Ok(summary)
 }

@@ -1,5 +1,11 @@
 use clap::Parser;
 
+/// mimalloc instead of glibc's malloc: under load the server allocates on tokio's threads and
+/// frees on sqlx-sqlite's (and back); glibc's arenas then took about a quarter of the
+/// server's time in locks and consolidation (BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()

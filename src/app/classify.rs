@@ -547,11 +547,18 @@ pub async fn touch_activity(conn: &mut sqlx::AnyConnection, account_id: i64) -> 
 pub async fn rebuild_all(tx: &mut WriteTx) -> Result<()> {
     let s = load(tx.conn()).await?;
     let start = window_start(Utc::now().date_naive());
+    // SQLite picked `activities_account` for the latest done activity and read a million
+    // rows of the table for their status (3.5 s on l3-60k); `activities_service` holds just the
+    // done ones, with the account and the time (0.8 s).
+    let done = match tx.backend() {
+        crate::db::Backend::Sqlite => "activities t INDEXED BY activities_service",
+        crate::db::Backend::Postgres => "activities t",
+    };
     let rows = sqlx::query(&format!(
         "SELECT {INPUT_COLUMNS}, tier_since, last_activity_at, activated_at, pipeline_open, \
          la.at AS new_last, ac.at AS new_activated, COALESCE(w.won, 0) AS new_won, COALESCE(p.open, 0) AS new_open \
          FROM accounts \
-         LEFT JOIN (SELECT t.account_id AS account_id, MAX(t.occurred_at) AS at FROM activities t \
+         LEFT JOIN (SELECT t.account_id AS account_id, MAX(t.occurred_at) AS at FROM {done} \
              WHERE t.status = 'done' AND t.deleted_at IS NULL GROUP BY t.account_id) la ON la.account_id = accounts.id \
          LEFT JOIN (SELECT o.account_id AS account_id, MIN(o.established_at) AS at FROM opportunities o \
              WHERE o.deleted_at IS NULL GROUP BY o.account_id) ac ON ac.account_id = accounts.id \
