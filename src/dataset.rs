@@ -2213,4 +2213,58 @@ mod tests {
         assert_eq!(da, db_);
         assert_ne!(da, dc);
     }
+
+    /// `quotas::manages_person` asks one statement for one person; it must give what the list
+    /// of people each manager may see gives, for every pair of users, including one made
+    /// inactive and one moved under a manager in another branch.
+    #[tokio::test]
+    async fn who_manages_whom_in_one_statement_agrees_with_the_people_a_manager_sees() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = fresh(&dir, "managers.db").await;
+        let small = Scale { accounts: 60, activities: 200, opportunities: 100, ..TINY };
+        generate_scaled(&db, "tiny", small, 7, "bench-pass").await.unwrap();
+        let ids = |sql: &'static str| {
+            let db = db.clone();
+            async move {
+                sqlx::query(sql)
+                    .fetch_all(&db.pool)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.try_get::<i64, _>("id").unwrap())
+                    .collect::<Vec<i64>>()
+            }
+        };
+        let reps = ids("SELECT id FROM users WHERE role IN ('ka_rep', 'inside_sales') ORDER BY id").await;
+        let managers = ids("SELECT id FROM users WHERE role = 'ka_manager' ORDER BY id").await;
+        assert!(reps.len() >= 3 && managers.len() >= 2, "{reps:?} {managers:?}");
+        sqlx::query("UPDATE users SET active = 0 WHERE id = $1").bind(reps[0]).execute(&db.pool).await.unwrap();
+        sqlx::query("UPDATE users SET manager_id = $1 WHERE id = $2")
+            .bind(managers[managers.len() - 1])
+            .bind(reps[1])
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        let everyone = ids("SELECT id FROM users ORDER BY id").await;
+        let mut yes = 0;
+        for &c in &everyone {
+            let Some(caller) = crate::app::auth::load_caller(&db, c).await.unwrap() else { continue };
+            let mut conn = db.pool.acquire().await.unwrap();
+            let seen: Vec<i64> = crate::app::quotas::people_in_scope(&mut conn, &caller)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(_, _, id)| id)
+                .collect();
+            for &p in &everyone {
+                // The heads of the whole KA system manage everyone (the early answer).
+                let all = caller.reach() == crate::domain::role::Reach::All;
+                let rule = caller.role.manages_accounts() && c != p && (all || seen.contains(&p));
+                let one = crate::app::quotas::manages_person(&mut conn, &caller, p).await.unwrap();
+                assert_eq!(one, rule, "caller {} ({:?}), person {p}", c, caller.role);
+                yes += one as usize;
+            }
+        }
+        assert!(yes > everyone.len(), "managers manage people here: {yes}");
+    }
 }

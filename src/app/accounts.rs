@@ -514,14 +514,16 @@ impl AccountRef {
 /// write commits (`FOR SHARE`). A merge soft-deletes the duplicate first, which waits for such
 /// writes and then moves what they added; a write that comes after the merge finds the account
 /// gone (404) instead of adding to it. SQLite runs one writer at a time and needs no lock.
-pub async fn hold_live(tx: &mut WriteTx, id: i64) -> Result<()> {
+/// Gives the account's status, which such a write may need (a key account's visit asks for a
+/// follow-up).
+pub async fn hold_live(tx: &mut WriteTx, id: i64) -> Result<String> {
     let lock = if tx.backend() == Backend::Postgres { " FOR SHARE" } else { "" };
-    sqlx::query(&format!("SELECT id FROM accounts WHERE id = $1 AND deleted_at IS NULL{lock}"))
+    let r = sqlx::query(&format!("SELECT status FROM accounts WHERE id = $1 AND deleted_at IS NULL{lock}"))
         .bind(id)
         .fetch_optional(tx.conn())
         .await?
-        .map(|_| ())
-        .ok_or(Error::NotFound)
+        .ok_or(Error::NotFound)?;
+    Ok(r.try_get("status")?)
 }
 
 /// The stored, editable state of an account.

@@ -425,8 +425,17 @@ async fn check_contacts(
 
 /// Writes the contacts met; a noted attitude that differs from the contact's becomes a change
 /// of the contact (its own audit row), so the relationship map's history shows it.
-async fn write_contacts(tx: &mut WriteTx, ctx: &Ctx, id: i64, met: &[(i64, Option<Attitude>)]) -> Result<()> {
-    sqlx::query("DELETE FROM activity_contacts WHERE activity_id = $1").bind(id).execute(tx.conn()).await?;
+/// `fresh`: the activity was inserted in this transaction (no earlier contacts to replace).
+async fn write_contacts(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    id: i64,
+    met: &[(i64, Option<Attitude>)],
+    fresh: bool,
+) -> Result<()> {
+    if !fresh {
+        sqlx::query("DELETE FROM activity_contacts WHERE activity_id = $1").bind(id).execute(tx.conn()).await?;
+    }
     for (cid, att) in met {
         sqlx::query("INSERT INTO activity_contacts (activity_id, contact_id, attitude) VALUES ($1, $2, $3)")
             .bind(id)
@@ -467,19 +476,16 @@ async fn targets_for(conn: &mut sqlx::AnyConnection, sales_type: Option<&str>) -
 
 /// Writes the derived columns (local day, week, effective, follow-up due) and answers earlier
 /// follow-ups of the account when this is a done contact.
-async fn derive(tx: &mut WriteTx, id: i64, owner_id: i64, tz: Tz, d: &Data) -> Result<()> {
+/// `account_status`: the status of the activity's account, read by the caller in this
+/// transaction.
+async fn derive(tx: &mut WriteTx, id: i64, owner_id: i64, tz: Tz, d: &Data, account_status: &str) -> Result<()> {
     // Coverage reads the account's latest done activity.
     super::classify::touch_activity(tx.conn(), d.account_id).await?;
     let at = d.occurred_at.or(d.planned_at).unwrap_or_else(Utc::now);
     let day = act::local_day(at, tz);
     let effective = act::is_effective(facts(d));
     // A face-to-face visit to a key account asks for a follow-up within the configured days.
-    let key_account: bool = sqlx::query("SELECT status FROM accounts WHERE id = $1")
-        .bind(d.account_id)
-        .fetch_one(tx.conn())
-        .await?
-        .try_get::<String, _>("status")?
-        == "key_account";
+    let key_account = account_status == "key_account";
     let follow_up = if d.status == Status::Done && d.kind.face_to_face() && key_account {
         let st: Option<String> = sqlx::query("SELECT sales_type FROM users WHERE id = $1")
             .bind(owner_id)
@@ -567,7 +573,7 @@ pub async fn create(
     // The account row first and for update (the write keeps its latest activity): two visits
     // to one account that both took a share lock and then updated it would deadlock.
     super::totals::lock(&mut tx, d.account_id).await?;
-    accounts::hold_live(&mut tx, d.account_id).await?;
+    let account_status = accounts::hold_live(&mut tx, d.account_id).await?;
     let ts_now = now();
     let mut s = Sql::new(
         "INSERT INTO activities (account_id, opportunity_id, owner_id, kind, status, planned_at, occurred_at, ends_at, \
@@ -587,8 +593,8 @@ pub async fn create(
     }
     s.push(") RETURNING id");
     let id: i64 = s.query().fetch_one(tx.conn()).await?.try_get("id")?;
-    derive(&mut tx, id, caller.user_id, tz, &d).await?;
-    write_contacts(&mut tx, ctx, id, &met).await?;
+    derive(&mut tx, id, caller.user_id, tz, &d, &account_status).await?;
+    write_contacts(&mut tx, ctx, id, &met, true).await?;
     let after = load(tx.conn(), None, id).await?;
     audit::record(&mut tx, ctx, "activity", &id.to_string(), "create", None, Some(&j(&after))).await?;
     tx.commit().await?;
@@ -726,9 +732,14 @@ pub async fn update(
     if s.query().execute(tx.conn()).await?.rows_affected() != 1 {
         return Err(Error::StaleVersion { current: before.version });
     }
-    derive(&mut tx, id, owner_id, tz, &d).await?;
+    let account_status: String = sqlx::query("SELECT status FROM accounts WHERE id = $1")
+        .bind(d.account_id)
+        .fetch_one(tx.conn())
+        .await?
+        .try_get("status")?;
+    derive(&mut tx, id, owner_id, tz, &d, &account_status).await?;
     if let Some(met) = met {
-        write_contacts(&mut tx, ctx, id, &met).await?;
+        write_contacts(&mut tx, ctx, id, &met, false).await?;
     }
     let after = load(tx.conn(), None, id).await?;
     audit::record(&mut tx, ctx, "activity", &id.to_string(), "update", Some(&j(&before)), Some(&j(&after))).await?;

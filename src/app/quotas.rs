@@ -32,10 +32,10 @@ struct Person {
 /// People the caller may see the figures of (themselves included), active salespeople and
 /// their managers.
 async fn people(conn: &mut sqlx::AnyConnection, caller: &Caller) -> Result<Vec<Person>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "SELECT u.id, u.username, u.display_name, u.manager_id, o.path FROM users u JOIN org_units o ON o.id = u.org_unit_id \
-         WHERE u.active = 1 AND u.role IN ('ka_rep', 'inside_sales', 'ka_manager', 'ka_director', 'branch_manager') ORDER BY u.username",
-    )
+         WHERE u.active = 1 AND u.role IN ({PEOPLE_ROLES}) ORDER BY u.username"
+    ))
     .fetch_all(&mut *conn)
     .await?;
     let all: Vec<Person> = rows
@@ -65,7 +65,7 @@ async fn people(conn: &mut sqlx::AnyConnection, caller: &Caller) -> Result<Vec<P
             }
             cur = managers.get(&m).copied().flatten();
             steps += 1;
-            if steps > 50 {
+            if steps > MAX_CHAIN {
                 break;
             }
         }
@@ -104,8 +104,37 @@ pub(crate) async fn manages_person(conn: &mut sqlx::AnyConnection, caller: &Call
     if caller.reach() == Reach::All {
         return Ok(true);
     }
-    Ok(people(conn, caller).await?.iter().any(|p| p.id == user_id))
+    // The rule of `people` for one person, in one statement: an active person of a sales role,
+    // below the caller in the manager chain, or (org-wide reach) in the caller's org subtree.
+    // It runs inside write transactions (an exit-criteria override), where reading every user
+    // twice held SQLite's one writer 2.5 ms longer.
+    let r = sqlx::query(&format!(
+        "WITH RECURSIVE chain(id, depth) AS (\
+             SELECT manager_id, 1 FROM users WHERE id = $1 \
+             UNION ALL SELECT u.manager_id, c.depth + 1 FROM users u JOIN chain c ON u.id = c.id \
+             WHERE c.depth <= {MAX_CHAIN}) \
+         SELECT o.path, CAST(CASE WHEN EXISTS (SELECT 1 FROM chain WHERE id = $2) THEN 1 ELSE 0 END AS BIGINT) AS below \
+         FROM users u JOIN org_units o ON o.id = u.org_unit_id \
+         WHERE u.id = $1 AND u.active = 1 AND u.role IN ({PEOPLE_ROLES})"
+    ))
+    .bind(user_id)
+    .bind(caller.user_id)
+    .fetch_optional(conn)
+    .await?;
+    let Some(r) = r else { return Ok(false) };
+    let (path, below): (String, i64) = (r.try_get("path")?, r.try_get("below")?);
+    Ok(match caller.reach() {
+        Reach::OrgSubtree => path.starts_with(&caller.org_path) || below == 1,
+        Reach::Reports => below == 1,
+        Reach::All => true,
+        Reach::Own | Reach::Nothing => false,
+    })
 }
+
+/// The roles whose people have figures (quotas, forecasts, opportunities of their own).
+const PEOPLE_ROLES: &str = "'ka_rep', 'inside_sales', 'ka_manager', 'ka_director', 'branch_manager'";
+/// Steps up a manager chain before giving up (a cycle would otherwise never end).
+const MAX_CHAIN: i64 = 50;
 
 /// Whether the caller may set the quota of `user_id`: whoever manages them, and the heads of
 /// the KA system their own.

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use sqlx::Row;
 
+use super::sql::Sql;
 use super::Result;
 use crate::db::{Backend, WriteTx};
 
@@ -71,18 +72,17 @@ pub async fn refresh(tx: &mut WriteTx, account_id: i64, by: &str) -> Result<()> 
         .execute(tx.conn())
         .await?;
     super::classify::refresh(tx.conn(), account_id, by, "opportunities").await?;
+    // The account's rows anew and the region's differences, a statement each (they run inside
+    // the write of a stage move or an edit, holding SQLite's one writer).
     sqlx::query("DELETE FROM opportunity_totals WHERE account_id = $1").bind(account_id).execute(tx.conn()).await?;
-    for ((region, stage), (n, amount)) in &new {
-        sqlx::query(
-            "INSERT INTO opportunity_totals (account_id, stage, region_id, n, amount) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(account_id)
-        .bind(stage.as_str())
-        .bind(*region)
-        .bind(*n)
-        .bind(*amount)
-        .execute(tx.conn())
-        .await?;
+    if !new.is_empty() {
+        let mut s = Sql::new("INSERT INTO opportunity_totals (account_id, stage, region_id, n, amount) VALUES ");
+        for (i, ((region, stage), (n, amount))) in new.iter().enumerate() {
+            s.push(if i == 0 { "(" } else { ", (" }).bind(account_id);
+            s.push(", ").bind(stage.clone()).push(", ").bind(*region);
+            s.push(", ").bind(*n).push(", ").bind(*amount).push(")");
+        }
+        s.query().execute(tx.conn()).await?;
     }
     let mut delta = Rows::new();
     for (k, (n, a)) in &old {
@@ -95,18 +95,19 @@ pub async fn refresh(tx: &mut WriteTx, account_id: i64, by: &str) -> Result<()> 
         d.0 += n;
         d.1 += a;
     }
-    for ((region, stage), (n, amount)) in delta.into_iter().filter(|(_, d)| *d != (0, 0)) {
-        sqlx::query(
-            "INSERT INTO opportunity_region_totals (region_id, stage, n, amount) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (region_id, stage) DO UPDATE SET n = opportunity_region_totals.n + excluded.n, \
+    let delta: Vec<_> = delta.into_iter().filter(|(_, d)| *d != (0, 0)).collect();
+    if !delta.is_empty() {
+        // One row per (region, stage): the keys of a map, so no row meets another's conflict.
+        let mut s = Sql::new("INSERT INTO opportunity_region_totals (region_id, stage, n, amount) VALUES ");
+        for (i, ((region, stage), (n, amount))) in delta.into_iter().enumerate() {
+            s.push(if i == 0 { "(" } else { ", (" }).bind(region).push(", ").bind(stage);
+            s.push(", ").bind(n).push(", ").bind(amount).push(")");
+        }
+        s.push(
+            " ON CONFLICT (region_id, stage) DO UPDATE SET n = opportunity_region_totals.n + excluded.n, \
              amount = opportunity_region_totals.amount + excluded.amount",
-        )
-        .bind(region)
-        .bind(stage)
-        .bind(n)
-        .bind(amount)
-        .execute(tx.conn())
-        .await?;
+        );
+        s.query().execute(tx.conn()).await?;
     }
     Ok(())
 }
