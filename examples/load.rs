@@ -7,7 +7,8 @@
 //! ```
 //! For each backend it generates `l3-60k` (seed 42) with `kam dataset`, starts `kam serve` on a
 //! free loopback port (W6: start-up to healthy, three restarts), and drives it with this
-//! program's own HTTP client (reqwest), signed in as users of the dataset:
+//! program's own HTTP client (reqwest, on one thread, so that the server has the other core),
+//! signed in as users of the dataset:
 //! - W2 one rep's opportunity list: the first 50 of the ~1,500 an inside salesperson sees
 //!   (`GET /api/v1/opportunities?limit=50`, `sr001`),
 //! - W3 the funnel report for a region director (`region01`) and for HQ (`director`),
