@@ -216,9 +216,9 @@ impl DeferredIndexes {
     pub const MIN_ROWS: i64 = 5_000;
 
     /// `tables`: each table with the indexes to set aside, fixed names of the calling module
-    /// (never input). Worth it for indexes whose keys arrive in no order (names); one whose
-    /// keys arrive in order (ids, a handful of owners) takes each new key at its right edge
-    /// and costs less kept current than built again.
+    /// (never input). Most worth it for indexes whose keys arrive in no order (names), but on a
+    /// large load even those whose keys arrive in order (a handful of owners, regions, classes)
+    /// cost more kept current than built again (the account import: 3.7 → 2.9 s for 60,000).
     pub async fn new(
         tx: &mut crate::db::WriteTx,
         tables: &[(&'static str, &'static [&'static str])],
