@@ -29,60 +29,54 @@ struct Person {
     org_path: String,
 }
 
+/// The roles whose people have figures (quotas, forecasts, opportunities of their own).
+const PEOPLE_ROLES: &str = "'ka_rep', 'inside_sales', 'ka_manager', 'ka_director', 'branch_manager'";
+/// Steps down from a manager before giving up (a cycle in the chain would otherwise never end).
+const MAX_CHAIN: i64 = 50;
+
 /// People the caller may see the figures of (themselves included), active salespeople and
-/// their managers.
-async fn people(conn: &mut sqlx::AnyConnection, caller: &Caller) -> Result<Vec<Person>> {
-    let rows = sqlx::query(&format!(
-        "SELECT u.id, u.username, u.display_name, u.manager_id, o.path FROM users u JOIN org_units o ON o.id = u.org_unit_id \
-         WHERE u.active = 1 AND u.role IN ({PEOPLE_ROLES}) ORDER BY u.username"
-    ))
-    .fetch_all(&mut *conn)
-    .await?;
-    let all: Vec<Person> = rows
-        .iter()
-        .map(|r| {
-            Ok(Person {
-                id: r.try_get("id")?,
+/// their managers; with `only`, that one person if so. One statement: the people below the
+/// caller in the manager chain come from a recursive walk down from the caller, so one person
+/// is asked as cheaply as everyone (it runs inside write transactions: an exit-criteria
+/// override, a forecast adjustment, a quota).
+async fn people(conn: &mut sqlx::AnyConnection, caller: &Caller, only: Option<i64>) -> Result<Vec<Person>> {
+    let mut q = super::sql::Sql::new("WITH RECURSIVE below(id, depth) AS (SELECT id, 1 FROM users WHERE manager_id = ");
+    q.bind(caller.user_id);
+    q.push(&format!(
+        " UNION ALL SELECT u.id, b.depth + 1 FROM users u JOIN below b ON u.manager_id = b.id \
+         WHERE b.depth <= {MAX_CHAIN}) \
+         SELECT u.id, u.username, u.display_name, u.manager_id, o.path, \
+         CAST(CASE WHEN EXISTS (SELECT 1 FROM below WHERE below.id = u.id) THEN 1 ELSE 0 END AS BIGINT) AS below \
+         FROM users u JOIN org_units o ON o.id = u.org_unit_id \
+         WHERE u.active = 1 AND u.role IN ({PEOPLE_ROLES})"
+    ));
+    if let Some(id) = only {
+        q.push(" AND u.id = ").bind(id);
+    }
+    q.push(" ORDER BY u.username");
+    let mut out = vec![];
+    for r in q.query().fetch_all(&mut *conn).await? {
+        let id: i64 = r.try_get("id")?;
+        let path: String = r.try_get("path")?;
+        let below = r.try_get::<i64, _>("below")? == 1;
+        let seen = id == caller.user_id
+            || match caller.reach() {
+                Reach::All => true,
+                Reach::OrgSubtree => path.starts_with(&caller.org_path) || below,
+                Reach::Reports => below,
+                Reach::Own | Reach::Nothing => false,
+            };
+        if seen {
+            out.push(Person {
+                id,
                 username: r.try_get("username")?,
                 display_name: r.try_get("display_name")?,
                 manager_id: r.try_get("manager_id")?,
-                org_path: r.try_get("path")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?;
-    let managers: HashMap<i64, Option<i64>> = sqlx::query("SELECT id, manager_id FROM users")
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("manager_id")?)))
-        .collect::<Result<_, sqlx::Error>>()?;
-    let below = |p: &Person| {
-        let mut cur = p.manager_id;
-        let mut steps = 0;
-        while let Some(m) = cur {
-            if m == caller.user_id {
-                return true;
-            }
-            cur = managers.get(&m).copied().flatten();
-            steps += 1;
-            if steps > MAX_CHAIN {
-                break;
-            }
+                org_path: path,
+            });
         }
-        false
-    };
-    Ok(all
-        .into_iter()
-        .filter(|p| {
-            p.id == caller.user_id
-                || match caller.reach() {
-                    Reach::All => true,
-                    Reach::OrgSubtree => p.org_path.starts_with(&caller.org_path) || below(p),
-                    Reach::Reports => below(p),
-                    Reach::Own | Reach::Nothing => false,
-                }
-        })
-        .collect())
+    }
+    Ok(out)
 }
 
 /// (username, display name, id) of the people whose figures the caller may see.
@@ -90,7 +84,7 @@ pub(crate) async fn people_in_scope(
     conn: &mut sqlx::AnyConnection,
     caller: &Caller,
 ) -> Result<Vec<(String, String, i64)>> {
-    Ok(people(conn, caller).await?.into_iter().map(|p| (p.username, p.display_name, p.id)).collect())
+    Ok(people(conn, caller, None).await?.into_iter().map(|p| (p.username, p.display_name, p.id)).collect())
 }
 
 /// Whether the caller manages `user_id`: a managing role that leads the whole KA system, or
@@ -104,37 +98,8 @@ pub(crate) async fn manages_person(conn: &mut sqlx::AnyConnection, caller: &Call
     if caller.reach() == Reach::All {
         return Ok(true);
     }
-    // The rule of `people` for one person, in one statement: an active person of a sales role,
-    // below the caller in the manager chain, or (org-wide reach) in the caller's org subtree.
-    // It runs inside write transactions (an exit-criteria override), where reading every user
-    // twice held SQLite's one writer 2.5 ms longer.
-    let r = sqlx::query(&format!(
-        "WITH RECURSIVE chain(id, depth) AS (\
-             SELECT manager_id, 1 FROM users WHERE id = $1 \
-             UNION ALL SELECT u.manager_id, c.depth + 1 FROM users u JOIN chain c ON u.id = c.id \
-             WHERE c.depth <= {MAX_CHAIN}) \
-         SELECT o.path, CAST(CASE WHEN EXISTS (SELECT 1 FROM chain WHERE id = $2) THEN 1 ELSE 0 END AS BIGINT) AS below \
-         FROM users u JOIN org_units o ON o.id = u.org_unit_id \
-         WHERE u.id = $1 AND u.active = 1 AND u.role IN ({PEOPLE_ROLES})"
-    ))
-    .bind(user_id)
-    .bind(caller.user_id)
-    .fetch_optional(conn)
-    .await?;
-    let Some(r) = r else { return Ok(false) };
-    let (path, below): (String, i64) = (r.try_get("path")?, r.try_get("below")?);
-    Ok(match caller.reach() {
-        Reach::OrgSubtree => path.starts_with(&caller.org_path) || below == 1,
-        Reach::Reports => below == 1,
-        Reach::All => true,
-        Reach::Own | Reach::Nothing => false,
-    })
+    Ok(!people(conn, caller, Some(user_id)).await?.is_empty())
 }
-
-/// The roles whose people have figures (quotas, forecasts, opportunities of their own).
-const PEOPLE_ROLES: &str = "'ka_rep', 'inside_sales', 'ka_manager', 'ka_director', 'branch_manager'";
-/// Steps up a manager chain before giving up (a cycle would otherwise never end).
-const MAX_CHAIN: i64 = 50;
 
 /// Whether the caller may set the quota of `user_id`: whoever manages them, and the heads of
 /// the KA system their own.
@@ -407,7 +372,7 @@ pub async fn v_report(db: &Db, caller: &Caller, period: Option<&str>, owner: Opt
         Some(v) => Period::parse(v).map_err(|c| Error::invalid("period", c))?,
     };
     let mut conn = db.pool.acquire().await?;
-    let mut ps = people(&mut conn, caller).await?;
+    let mut ps = people(&mut conn, caller, None).await?;
     if let Some(o) = owner.map(str::trim).filter(|v| !v.is_empty()) {
         ps.retain(|p| p.username == o);
         if ps.is_empty() {
