@@ -32,26 +32,37 @@ pub const EDIT_FIELDS: &[&str] = &[
 ];
 const SYSTEM_FIELDS: &[&str] = &["id", "account_id", "created_at", "updated_at"];
 
-#[derive(Debug, Clone, Serialize)]
+/// A contact: one person of the account's buying committee (决策链).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ContactView {
     pub id: i64,
     pub account_id: i64,
     pub account_name: String,
     pub name: String,
+    #[schema(value_type = Option<crate::domain::account::Gender>)]
     pub gender: Option<String>,
+    #[schema(format = Date)]
     pub birthday: Option<String>,
     pub department: Option<String>,
     pub title: Option<String>,
+    /// The contact (of the same account) this one reports to.
     pub reports_to: Option<i64>,
+    #[schema(value_type = Option<crate::domain::account::DecisionRole>)]
     pub decision_role: Option<String>,
+    #[schema(value_type = Option<crate::domain::account::Attitude>)]
     pub attitude: Option<String>,
+    /// Strength of our relationship, 1 (none) to 5 (close).
+    #[schema(minimum = 1, maximum = 5)]
     pub relationship: Option<i64>,
     pub interests: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
+    #[schema(format = Date)]
     pub last_contact_on: Option<String>,
     pub version: i64,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 

@@ -50,7 +50,7 @@ impl FromRequestParts<AppState> for ApiCtx {
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
         let hdr_lang = Lang::from_headers(&parts.headers);
-        let fail = |err| ApiError { err, lang: hdr_lang.unwrap_or(Lang::Zh) };
+        let fail = |err| ApiError::new(err, hdr_lang.unwrap_or(Lang::Zh));
         let bearer = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -67,7 +67,7 @@ impl FromRequestParts<AppState> for ApiCtx {
             if !is_safe(&parts.method) {
                 let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
                 if !same_secret(sent, &csrf) {
-                    return Err(ApiError { err: DomainError::Csrf, lang: Lang::from_code(&caller.locale) });
+                    return Err(ApiError::new(DomainError::Csrf, Lang::from_code(&caller.locale)));
                 }
             }
             caller
@@ -75,6 +75,9 @@ impl FromRequestParts<AppState> for ApiCtx {
             return Err(fail(DomainError::Unauthenticated));
         };
         let lang = hdr_lang.unwrap_or_else(|| Lang::from_code(&caller.locale));
+        if let Some(slot) = parts.extensions.get::<super::error::LangSlot>() {
+            let _ = slot.0.set(lang);
+        }
         Ok(ApiCtx { ctx: Ctx { caller, request_id: request_id(parts) }, lang })
     }
 }
@@ -88,10 +91,10 @@ impl FromRequest<AppState> for JsonBody {
     async fn from_request(req: Request, s: &AppState) -> Result<Self, Self::Rejection> {
         let lang = Lang::from_headers(req.headers()).unwrap_or(Lang::Zh);
         let bytes =
-            Bytes::from_request(req, s).await.map_err(|_| ApiError { err: DomainError::PayloadTooLarge, lang })?;
+            Bytes::from_request(req, s).await.map_err(|_| ApiError::new(DomainError::PayloadTooLarge, lang))?;
         serde_json::from_slice(&bytes)
             .map(JsonBody)
-            .map_err(|_| ApiError { err: DomainError::invalid("body", "invalid_json"), lang })
+            .map_err(|_| ApiError::new(DomainError::invalid("body", "invalid_json"), lang))
     }
 }
 
@@ -119,7 +122,7 @@ impl FromRequestParts<AppState> for UiCtx {
                 Ok(UiCtx { ctx: Ctx { caller, request_id: request_id(parts) }, csrf, lang })
             }
             Ok(None) => Err(to_login()),
-            Err(e) => Err(ApiError { err: e, lang: Lang::Zh }.into_response()),
+            Err(e) => Err(ApiError::new(e, Lang::Zh).into_response()),
         }
     }
 }

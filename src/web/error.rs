@@ -1,6 +1,10 @@
 //! One error type for the web layer: a domain error plus the caller's language and whether
 //! the answer is JSON (API) or a page (UI).
+use std::sync::{Arc, Mutex, OnceLock};
+
+use axum::extract::Request;
 use axum::http::{header, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
@@ -10,7 +14,48 @@ use crate::domain::DomainError;
 
 pub struct ApiError {
     pub err: DomainError,
-    pub lang: Lang,
+    /// The caller's language when already known (an extractor's rejection); `None` when the
+    /// handler returned the error with `?`: [`localize`] then renders it in the language the
+    /// request's `ApiCtx` settled on.
+    pub lang: Option<Lang>,
+}
+
+impl From<DomainError> for ApiError {
+    fn from(err: DomainError) -> Self {
+        ApiError { err, lang: None }
+    }
+}
+
+impl ApiError {
+    pub fn new(err: DomainError, lang: Lang) -> Self {
+        ApiError { err, lang: Some(lang) }
+    }
+}
+
+/// The language an API request's messages are written in, settled by its `ApiCtx` extractor.
+#[derive(Clone, Default)]
+pub struct LangSlot(pub Arc<OnceLock<Lang>>);
+
+/// An error returned with `?` before its language was known; [`localize`] renders it.
+#[derive(Clone)]
+struct PendingError(Arc<Mutex<Option<DomainError>>>);
+
+/// Middleware around the API: gives each request a [`LangSlot`] and renders errors that
+/// handlers returned with `?` in the caller's language (the `ApiCtx`'s choice, else
+/// `Accept-Language`, else Chinese).
+pub async fn localize(mut req: Request, next: Next) -> Response {
+    let hdr = Lang::from_headers(req.headers());
+    let slot = LangSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let mut res = next.run(req).await;
+    if let Some(p) = res.extensions_mut().remove::<PendingError>() {
+        let err = p.0.lock().ok().and_then(|mut e| e.take());
+        if let Some(err) = err {
+            let lang = slot.0.get().copied().or(hdr).unwrap_or(Lang::Zh);
+            return render(err, lang);
+        }
+    }
+    res
 }
 
 pub fn status_and_code(e: &DomainError) -> (StatusCode, &'static str) {
@@ -59,23 +104,34 @@ pub fn details(e: &DomainError, lang: Lang) -> Value {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code) = status_and_code(&self.err);
-        if let DomainError::Internal(e) = &self.err {
-            tracing::error!("internal error: {e:#}");
-        }
-        let mut message = self.lang.msg("err", code);
-        if let DomainError::Invalid(fields) = &self.err {
-            let names: Vec<String> =
-                fields.iter().map(|f| format!("{}: {}", f.field, self.lang.msg("invalid", f.code))).collect();
-            message = format!("{message} ({})", names.join("; "));
-        }
-        let body = json!({"error": {"code": code, "message": message, "details": details(&self.err, self.lang)}});
-        let mut res = (status, Json(body)).into_response();
-        if let DomainError::TooManyRequests { retry_after_secs } = self.err {
-            if let Ok(v) = retry_after_secs.to_string().parse() {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
+        match self.lang {
+            Some(lang) => render(self.err, lang),
+            None => {
+                let mut res = status_and_code(&self.err).0.into_response();
+                res.extensions_mut().insert(PendingError(Arc::new(Mutex::new(Some(self.err)))));
+                res
             }
         }
-        res
     }
+}
+
+/// The error as `{"error": {code, message, details}}` in `lang`, with its status.
+pub fn render(err: DomainError, lang: Lang) -> Response {
+    let (status, code) = status_and_code(&err);
+    if let DomainError::Internal(e) = &err {
+        tracing::error!("internal error: {e:#}");
+    }
+    let mut message = lang.msg("err", code);
+    if let DomainError::Invalid(fields) = &err {
+        let names: Vec<String> = fields.iter().map(|f| format!("{}: {}", f.field, lang.msg("invalid", f.code))).collect();
+        message = format!("{message} ({})", names.join("; "));
+    }
+    let body = json!({"error": {"code": code, "message": message, "details": details(&err, lang)}});
+    let mut res = (status, Json(body)).into_response();
+    if let DomainError::TooManyRequests { retry_after_secs } = err {
+        if let Ok(v) = retry_after_secs.to_string().parse() {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    res
 }

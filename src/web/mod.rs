@@ -36,8 +36,8 @@ pub struct AppState {
 pub struct RequestId(pub String);
 
 pub fn router(app: App) -> Router {
-    let (api_router, docs) = api::routes();
-    let openapi = Arc::new(openapi::document(&docs));
+    let (api_router, ops) = api::routes();
+    let openapi = Arc::new(openapi::document(&ops));
     let state = AppState { app, metrics: Arc::new(metrics::Metrics::default()), openapi };
     Router::new()
         .merge(api_router)

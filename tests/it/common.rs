@@ -89,12 +89,18 @@ impl TestApp {
         self.send(req).await
     }
 
+    /// Sends a request to the router; an API answer is checked against the OpenAPI contract.
     pub async fn send(&self, req: Request<Body>) -> Resp {
+        let method = req.method().to_string();
+        let uri = req.uri().to_string();
         let res = self.router.clone().oneshot(req).await.expect("router answers");
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
-        Resp { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        super::contract::check(&method, &uri, status.as_u16(), ctype, &body);
+        Resp { status, headers, body }
     }
 
     pub async fn get(&self, path: &str, auth: &Auth) -> Resp {

@@ -5,6 +5,7 @@ mod approval_pages;
 mod approvals;
 mod classify;
 mod common;
+mod contract;
 mod forecasts;
 mod funnel_totals;
 mod http;

@@ -1,0 +1,476 @@
+//! The API's contract, declared next to each route: what an operation reads (typed path,
+//! query and body) and what it answers (typed responses and the error statuses it can give).
+//! [`Op`] records it for the OpenAPI document (`web/openapi.rs`); the extractors [`Params`],
+//! [`Query`] and [`Body`] read a request into the same types, so the document and the server
+//! cannot disagree on a field's type.
+use std::collections::BTreeSet;
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+use utoipa::openapi::path::ParameterIn;
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::input::Input;
+use crate::domain::DomainError;
+use crate::web::auth::JsonBody;
+use crate::web::error::ApiError;
+use crate::web::AppState;
+
+/// Component schemas an operation refers to, by name.
+pub type Schemas = Vec<(String, RefOr<Schema>)>;
+
+/// A named type's schema: registered among the components, referred to by `$ref`.
+pub fn schema_ref<T: ToSchema>(out: &mut Schemas) -> Value {
+    let name = T::name().to_string();
+    T::schemas(out);
+    out.push((name.clone(), T::schema()));
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// One documented API operation.
+#[derive(Clone)]
+pub struct Op {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub description: Option<&'static str>,
+    pub tag: &'static str,
+    /// Query parameters (OpenAPI parameter objects).
+    pub query: Vec<Value>,
+    /// The request body object, when the operation takes one.
+    pub body: Option<Value>,
+    /// Success responses by status: (status, response object).
+    pub ok: Vec<(u16, Value)>,
+    /// Error statuses beyond the ones every operation of its kind can answer.
+    pub errors: BTreeSet<u16>,
+    /// Component schemas the operation refers to.
+    pub schemas: Schemas,
+}
+
+impl Op {
+    fn new(method: &'static str, path: &'static str, summary: &'static str, tag: &'static str) -> Op {
+        Op {
+            method,
+            path,
+            summary,
+            description: None,
+            tag,
+            query: vec![],
+            body: None,
+            ok: vec![],
+            errors: BTreeSet::new(),
+            schemas: vec![],
+        }
+    }
+    pub fn get(path: &'static str, summary: &'static str, tag: &'static str) -> Op {
+        Op::new("GET", path, summary, tag)
+    }
+    pub fn post(path: &'static str, summary: &'static str, tag: &'static str) -> Op {
+        Op::new("POST", path, summary, tag)
+    }
+    pub fn put(path: &'static str, summary: &'static str, tag: &'static str) -> Op {
+        Op::new("PUT", path, summary, tag)
+    }
+    pub fn patch(path: &'static str, summary: &'static str, tag: &'static str) -> Op {
+        Op::new("PATCH", path, summary, tag)
+    }
+    pub fn delete(path: &'static str, summary: &'static str, tag: &'static str) -> Op {
+        Op::new("DELETE", path, summary, tag)
+    }
+
+    /// A longer explanation shown under the summary.
+    pub fn describe(mut self, text: &'static str) -> Op {
+        self.description = Some(text);
+        self
+    }
+
+    /// The query parameters, from the type the handler reads them into.
+    pub fn query<T: IntoParams>(mut self) -> Op {
+        for p in T::into_params(|| Some(ParameterIn::Query)) {
+            self.query.push(serde_json::to_value(p).unwrap_or_default());
+        }
+        self
+    }
+
+    /// A JSON body of type `T`, required.
+    pub fn body<T: ToSchema>(mut self) -> Op {
+        let schema = schema_ref::<T>(&mut self.schemas);
+        self.body = Some(json!({"required": true, "content": {"application/json": {"schema": schema}}}));
+        self
+    }
+
+    /// Like [`Op::body`], with an example request.
+    pub fn body_example<T: ToSchema>(mut self, example: Value) -> Op {
+        self = self.body::<T>();
+        if let Some(b) = self.body.as_mut() {
+            b["content"]["application/json"]["example"] = example;
+        }
+        self
+    }
+
+    /// A body that is a file (bytes of one of the content types).
+    pub fn file_body(mut self, content_types: &[&str]) -> Op {
+        let mut content = serde_json::Map::new();
+        for ct in content_types {
+            content.insert(ct.to_string(), json!({"schema": {"type": "string", "format": "binary"}}));
+        }
+        self.body = Some(json!({"required": true, "content": content}));
+        self
+    }
+
+    /// A JSON answer of type `T` with the given status.
+    pub fn ok<T: ToSchema>(mut self, status: u16) -> Op {
+        let schema = schema_ref::<T>(&mut self.schemas);
+        self.ok.push((status, json!({"description": describe_status(status), "content": {"application/json": {"schema": schema}}})));
+        self
+    }
+
+    /// Like [`Op::ok`], with an example answer.
+    pub fn ok_example<T: ToSchema>(mut self, status: u16, example: Value) -> Op {
+        self = self.ok::<T>(status);
+        if let Some((_, r)) = self.ok.last_mut() {
+            r["content"]["application/json"]["example"] = example;
+        }
+        self
+    }
+
+    /// A page of `T`: `{"items": [T…], "next_cursor": string|null}`.
+    pub fn page<T: ToSchema>(mut self) -> Op {
+        let item = schema_ref::<T>(&mut self.schemas);
+        let schema = json!({"type": "object", "required": ["items", "next_cursor"], "properties": {
+            "items": {"type": "array", "items": item},
+            "next_cursor": {"type": ["string", "null"], "description": "Pass as `cursor` for the next page; null on the last page."}}});
+        self.ok.push((200, json!({"description": "A page of items", "content": {"application/json": {"schema": schema}}})));
+        self
+    }
+
+    /// A JSON answer described by a literal schema (for small ad-hoc shapes).
+    pub fn ok_schema(mut self, status: u16, schema: Value) -> Op {
+        self.ok.push((status, json!({"description": describe_status(status), "content": {"application/json": {"schema": schema}}})));
+        self
+    }
+
+    /// 204: done, nothing to say.
+    pub fn no_content(mut self) -> Op {
+        self.ok.push((204, json!({"description": "Done; no body"})));
+        self
+    }
+
+    /// A download: CSV (default) or XLSX (`?format=xlsx`).
+    pub fn download(mut self) -> Op {
+        self.ok.push((200, download_response()));
+        self
+    }
+
+    /// A report: JSON of type `T`, or a CSV/XLSX download with `?format=csv|xlsx`.
+    pub fn report<T: ToSchema>(mut self) -> Op {
+        let schema = schema_ref::<T>(&mut self.schemas);
+        let mut r = download_response();
+        r["description"] = json!("The report as JSON, or as a CSV/XLSX download with `?format=csv|xlsx`");
+        r["content"]["application/json"] = json!({"schema": schema});
+        self.ok.push((200, r));
+        self
+    }
+
+    /// Error statuses this operation can answer beyond the defaults (401, 403; 404 with a
+    /// path parameter; 422 with a query or body; 409 for PATCH and DELETE; 413 with a body).
+    pub fn errors(mut self, statuses: &[u16]) -> Op {
+        self.errors.extend(statuses.iter().copied());
+        self
+    }
+
+    /// Every error status the operation can answer.
+    pub fn error_statuses(&self) -> BTreeSet<u16> {
+        let mut s: BTreeSet<u16> = [401, 403].into_iter().collect();
+        if self.path.contains('{') {
+            s.insert(404);
+        }
+        if !self.query.is_empty() || self.body.is_some() {
+            s.insert(422);
+        }
+        if self.body.is_some() {
+            s.insert(413);
+        }
+        if matches!(self.method, "PATCH" | "DELETE") {
+            s.insert(409);
+        }
+        s.extend(self.errors.iter().copied());
+        s
+    }
+}
+
+fn download_response() -> Value {
+    json!({"description": "A download (attachment): CSV, UTF-8 with BOM, or XLSX with `?format=xlsx`", "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        XLSX: {"schema": {"type": "string", "format": "binary"}}}})
+}
+
+fn describe_status(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        _ => "Success",
+    }
+}
+
+/// Yuan as a decimal string with at most two decimals ("1200000", "1200000.50"). A JSON
+/// number is refused (`money_must_be_string`): money never passes through a float.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Money(pub String);
+
+impl<'de> serde::Deserialize<'de> for Money {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::String(s) => Ok(Money(s)),
+            Value::Number(_) => Err(serde::de::Error::custom("money_must_be_string")),
+            _ => Err(serde::de::Error::custom("money_format")),
+        }
+    }
+}
+
+impl utoipa::PartialSchema for Money {
+    fn schema() -> RefOr<Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(crate::web::openapi::MONEY_PATTERN))
+            .description(Some("Yuan (元) as a decimal string, at most two decimals; never a JSON number"))
+            .examples(["1200000.00"])
+            .into()
+    }
+}
+
+impl ToSchema for Money {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Money".into()
+    }
+}
+
+/// A calendar date, `YYYY-MM-DD`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Date(pub String);
+
+impl utoipa::PartialSchema for Date {
+    fn schema() -> RefOr<Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Date)))
+            .examples(["2026-12-31"])
+            .into()
+    }
+}
+
+impl ToSchema for Date {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Date".into()
+    }
+}
+
+/// `{"count": n}`: how many records match.
+#[derive(serde::Serialize, ToSchema)]
+pub struct Count {
+    pub count: i64,
+}
+
+/// `?cursor=&limit=`: paging of a list.
+#[derive(serde::Deserialize, IntoParams)]
+pub struct PageQuery {
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Items per page, 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+}
+
+/// `?version=`: the version the caller read; a stale one is 409.
+#[derive(serde::Deserialize, IntoParams)]
+pub struct VersionQuery {
+    pub version: Option<i64>,
+}
+
+/// `?format=csv|xlsx`: a download's format (CSV when absent).
+#[derive(serde::Deserialize, IntoParams)]
+pub struct FormatQuery {
+    pub format: Option<Format>,
+}
+
+impl FormatQuery {
+    pub fn code(&self) -> Option<&'static str> {
+        self.format.map(Format::code)
+    }
+}
+
+/// A download's format.
+#[derive(serde::Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Csv,
+    Xlsx,
+}
+
+impl Format {
+    pub fn code(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+        }
+    }
+}
+
+/// A typed path: `Params<Id>`, `Params<(Id, String)>`. A malformed id is 404, as for an id
+/// that does not exist.
+pub struct Params<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Params<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, s).await {
+            Ok(axum::extract::Path(v)) => Ok(Params(v)),
+            Err(_) => Err(DomainError::NotFound.into()),
+        }
+    }
+}
+
+/// A record id in a path: digits only (anything else is "not found").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Id(pub i64);
+
+impl<'de> serde::Deserialize<'de> for Id {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map(Id).map_err(|_| serde::de::Error::custom("not an id"))
+    }
+}
+
+/// The query string read into `T` (derive `Deserialize` and `IntoParams`). Empty values count
+/// as absent; repeated keys fill a `Vec`. A value of the wrong type is 422 naming the field.
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _s: &S) -> Result<Self, Self::Rejection> {
+        let raw = parts.uri.query().unwrap_or("");
+        Ok(Query(parse_query(raw)?))
+    }
+}
+
+/// Reads a query string into `T` (see [`Query`]).
+pub fn parse_query<T: DeserializeOwned>(raw: &str) -> Result<T, DomainError> {
+    let pairs: Vec<(String, String)> = serde_html_form::from_str(raw).unwrap_or_default();
+    let pairs: Vec<(String, String)> = pairs.into_iter().filter(|(_, v)| !v.trim().is_empty()).collect();
+    let clean = serde_html_form::to_string(&pairs).unwrap_or_default();
+    match serde_html_form::from_str::<T>(&clean) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            // Name the field: the first pair that alone does not read.
+            let msg = e.to_string();
+            let field = pairs
+                .iter()
+                .find(|p| {
+                    serde_html_form::from_str::<T>(&serde_html_form::to_string([*p]).unwrap_or_default()).is_err()
+                })
+                .map(|(k, _)| k.clone())
+                .unwrap_or_else(|| "query".to_string());
+            Err(DomainError::invalid(field, code_of(&msg)))
+        }
+    }
+}
+
+/// Codes a type's own deserializer reports as its whole message (`serde::de::Error::custom`).
+const OWN_CODES: &[&str] = &["money_must_be_string", "money_format", "date_format", "datetime_format"];
+
+/// A stable field-error code for a serde message.
+fn code_of(msg: &str) -> &'static str {
+    let head = msg.split(" at line").next().unwrap_or(msg);
+    if let Some(c) = OWN_CODES.iter().find(|c| **c == head) {
+        c
+    } else if msg.contains("unknown variant") {
+        "invalid_choice"
+    } else if msg.contains("missing field") {
+        "required"
+    } else if msg.contains("invalid digit") || msg.contains("expected i64") || msg.contains("integer") {
+        "expected_integer"
+    } else if msg.contains("expected a boolean") || msg.contains("provided string was not `true` or `false`") {
+        "expected_boolean"
+    } else if msg.contains("expected a string") {
+        "expected_string"
+    } else if msg.contains("expected a sequence") || msg.contains("expected struct") || msg.contains("expected a map")
+    {
+        "expected_object"
+    } else {
+        "invalid_format"
+    }
+}
+
+/// A JSON body read as `T` (which the OpenAPI document shows), and the same body as the
+/// use cases' [`Input`] (shared with the UI's forms, so every rule is checked once). A field
+/// of the wrong JSON type is 422 naming the field; 413 when too large.
+pub struct Body<T> {
+    pub typed: T,
+    pub input: Input,
+}
+
+impl<T> FromRequest<AppState> for Body<T>
+where
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, s: &AppState) -> Result<Self, Self::Rejection> {
+        let JsonBody(v) = JsonBody::from_request(req, s).await?;
+        if !v.is_object() {
+            return Err(DomainError::invalid("body", "expected_object").into());
+        }
+        let typed: T = serde_path_to_error::deserialize(&v).map_err(|e| {
+            let field = e.path().to_string();
+            let field = if field == "." { "body".to_string() } else { field };
+            DomainError::invalid(field, code_of(&e.inner().to_string()))
+        })?;
+        let input = Input::from_json(&v)?;
+        Ok(Body { typed, input })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct F {
+        q: Option<String>,
+        limit: Option<i64>,
+        #[serde(default)]
+        map: Vec<String>,
+    }
+
+    #[test]
+    fn a_query_reads_typed_values_and_names_the_bad_field() {
+        let f: F = parse_query("q=%E5%8C%97&limit=&map=a:b&map=c:").expect("reads");
+        assert_eq!(f.q.as_deref(), Some("北"));
+        assert_eq!(f.limit, None, "an empty value is absent");
+        assert_eq!(f.map, vec!["a:b".to_string(), "c:".to_string()]);
+        match parse_query::<F>("q=x&limit=ten") {
+            Err(DomainError::Invalid(v)) => {
+                assert_eq!(v[0].field, "limit");
+                assert_eq!(v[0].code, "expected_integer");
+            }
+            other => panic!("expected invalid limit, got {other:?}"),
+        }
+    }
+}
