@@ -22,7 +22,16 @@ macro_rules! string_enum {
             }
         }
         impl utoipa::ToSchema for $name {
-            fn name() -> std::borrow::Cow<'static, str> { stringify!($name).into() }
+            /// Enums of the activity and approval modules carry the module's name
+            /// (`ActivityStatus`, `ApprovalState`), so no two share a schema name.
+            fn name() -> std::borrow::Cow<'static, str> {
+                let prefix = match module_path!().rsplit("::").next() {
+                    Some("activity") => "Activity",
+                    Some("approval") => "Approval",
+                    _ => "",
+                };
+                format!("{prefix}{}", stringify!($name)).into()
+            }
         }
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.code()) }

@@ -3,6 +3,7 @@
 //! statuses each can answer, and the two ways to authenticate.
 use serde_json::{json, Map, Value};
 
+use super::api::contract::{self, schema_ref, Schemas};
 use super::api::Op;
 
 /// The error codes of the `{"error": {…}}` body, by status.
@@ -51,12 +52,36 @@ fn path_params(path: &str) -> Vec<Value> {
         .collect()
 }
 
+/// Schemas a query parameter may refer to (utoipa's `IntoParams` refers to them without
+/// registering them): every code enum of the domain, and the contract's own types.
+fn known_schemas() -> Schemas {
+    use crate::domain::{account, activity, approval, opportunity, role};
+    let mut s = Schemas::new();
+    macro_rules! add {
+        ($($t:ty),*) => { $( schema_ref::<$t>(&mut s); )* };
+    }
+    add!(role::Role, role::SalesType, role::OrgKind);
+    add!(account::Industry, account::Level, account::Status, account::Tier, account::CreditGrade);
+    add!(account::DecisionRole, account::Attitude, account::Gender, opportunity::Stage);
+    add!(activity::Kind, activity::Status, activity::Outcome, activity::CustomerAttitude);
+    add!(approval::Flow, approval::State, approval::Decision, approval::Scope);
+    add!(crate::app::documents::DocType, contract::Format, contract::Money, contract::Date);
+    s
+}
+
 pub fn document(ops: &[Op]) -> Value {
     let mut paths = Map::new();
     let mut schemas = Map::new();
+    for (name, s) in known_schemas() {
+        schemas.insert(name, serde_json::to_value(s).unwrap_or_default());
+    }
     for op in ops {
         for (name, s) in &op.schemas {
-            schemas.insert(name.clone(), serde_json::to_value(s).unwrap_or_default());
+            let v = serde_json::to_value(s).unwrap_or_default();
+            if let Some(before) = schemas.insert(name.clone(), v.clone()) {
+                // Two types under one name would make one of them lie.
+                assert!(before == v, "two different schemas are named {name} (see {} {})", op.method, op.path);
+            }
         }
         let mut params = path_params(op.path);
         params.extend(op.query.iter().cloned());
