@@ -2214,7 +2214,7 @@ mod tests {
         assert_ne!(da, dc);
     }
 
-    /// `quotas::manages_person` asks one statement for one person; it must give what the list
+    /// `team::manages_person` asks one statement for one person; it must give what the list
     /// of people each manager may see gives, for every pair of users, including one made
     /// inactive and one moved under a manager in another branch.
     #[tokio::test]
@@ -2250,7 +2250,7 @@ mod tests {
         for &c in &everyone {
             let Some(caller) = crate::app::auth::load_caller(&db, c).await.unwrap() else { continue };
             let mut conn = db.pool.acquire().await.unwrap();
-            let seen: Vec<i64> = crate::app::quotas::people_in_scope(&mut conn, &caller)
+            let seen: Vec<i64> = crate::app::team::people_in_scope(&mut conn, &caller)
                 .await
                 .unwrap()
                 .into_iter()
@@ -2260,7 +2260,7 @@ mod tests {
                 // The heads of the whole KA system manage everyone (the early answer).
                 let all = caller.reach() == crate::domain::role::Reach::All;
                 let rule = caller.role.manages_accounts() && c != p && (all || seen.contains(&p));
-                let one = crate::app::quotas::manages_person(&mut conn, &caller, p).await.unwrap();
+                let one = crate::app::team::manages_person(&mut conn, &caller, p).await.unwrap();
                 assert_eq!(one, rule, "caller {} ({:?}), person {p}", c, caller.role);
                 yes += one as usize;
             }

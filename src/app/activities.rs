@@ -638,7 +638,7 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<ActivityView> {
 
 /// Whether the caller may change the activity: its owner, or whoever manages the owner.
 async fn may_edit(conn: &mut sqlx::AnyConnection, caller: &Caller, owner_id: i64) -> Result<bool> {
-    Ok(caller.user_id == owner_id || super::quotas::manages_person(conn, caller, owner_id).await?)
+    Ok(caller.user_id == owner_id || super::team::manages_person(conn, caller, owner_id).await?)
 }
 
 /// Whether the caller may change the activity (the rule [`update`] and [`delete`] enforce),
@@ -893,7 +893,7 @@ pub(crate) struct Person {
 }
 
 async fn people(conn: &mut sqlx::AnyConnection, caller: &Caller) -> Result<Vec<Person>> {
-    let ids: Vec<i64> = super::quotas::people_in_scope(conn, caller).await?.into_iter().map(|p| p.2).collect();
+    let ids: Vec<i64> = super::team::people_in_scope(conn, caller).await?.into_iter().map(|p| p.2).collect();
     let mut s = Sql::new(
         "SELECT u.id, u.username, u.display_name, u.sales_type, u.manager_id, u.time_zone, o.path \
          FROM users u JOIN org_units o ON o.id = u.org_unit_id WHERE u.id IN (",

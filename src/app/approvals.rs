@@ -585,6 +585,29 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<ApprovalView> {
     view(&mut conn, caller, &a, now).await
 }
 
+/// A request that just closed, as its subject's hook sees it.
+pub struct Closed<'a> {
+    pub subject_id: i64,
+    pub approval_id: i64,
+    /// Approved, rejected, withdrawn or cancelled.
+    pub state: State,
+    pub reason: Option<&'a str>,
+}
+
+/// What a kind of subject does when its request closes, inside the closing transaction.
+/// Each subject registers its own with `inventory::submit!` (screenings: the account's
+/// status); the engine knows none of them.
+pub struct OutcomeHook {
+    pub flow: Flow,
+    pub run: for<'a> fn(
+        &'a mut WriteTx,
+        &'a Ctx,
+        Closed<'a>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>>,
+}
+
+inventory::collect!(OutcomeHook);
+
 /// Closes the request (approved, rejected, returned, cancelled) and applies the outcome to
 /// its subject.
 async fn close(
@@ -609,8 +632,10 @@ async fn close(
     .bind(a.id)
     .execute(tx.conn())
     .await?;
-    if a.flow == Flow::KaScreening {
-        super::screenings::on_outcome(tx, ctx, a.subject_id, a.id, state, reason).await?;
+    for hook in inventory::iter::<OutcomeHook> {
+        if hook.flow == a.flow {
+            (hook.run)(tx, ctx, Closed { subject_id: a.subject_id, approval_id: a.id, state, reason }).await?;
+        }
     }
     let (flow, label, id, st) = (a.flow.code(), a.subject_label.clone(), a.id, state.code());
     let why = reason.unwrap_or("").to_string();

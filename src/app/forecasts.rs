@@ -239,7 +239,7 @@ pub async fn adjust(
     let Some(uid) = uid else {
         return Err(Error::NotFound);
     };
-    if !super::quotas::manages_person(tx.conn(), caller, uid).await? {
+    if !super::team::manages_person(tx.conn(), caller, uid).await? {
         return Err(Error::Forbidden);
     }
     e.finish()?;
@@ -288,7 +288,7 @@ pub async fn report(db: &Db, caller: &Caller, owner: Option<&str>) -> Result<Vec
     let this_week = day(weeks[0]);
     let last_week = day(week_start(today) - chrono::Duration::days(7));
     let mut conn = db.pool.acquire().await?;
-    let mut people = super::quotas::people_in_scope(&mut conn, caller).await?;
+    let mut people = super::team::people_in_scope(&mut conn, caller).await?;
     if let Some(o) = owner.map(str::trim).filter(|v| !v.is_empty()) {
         people.retain(|p| p.0 == o);
         if people.is_empty() {

@@ -890,7 +890,7 @@ pub async fn move_stage(db: &Db, ctx: &Ctx, id: i64, m: &StageMove) -> Result<Op
                         .fetch_one(tx.conn())
                         .await?
                         .try_get("owner_id")?;
-                    if !super::quotas::manages_person(tx.conn(), caller, owner_id).await? {
+                    if !super::team::manages_person(tx.conn(), caller, owner_id).await? {
                         e.add("override_reason", "override_needs_manager");
                     } else {
                         if let Some(r) = e.take("override_reason", text::required(Some(r), 1000)) {

@@ -52,7 +52,7 @@ pub struct OneOnOne {
 /// The review of `owner` for a caller who may see them (else 404): the last seven days.
 pub async fn one_on_one(db: &Db, caller: &Caller, owner: &str) -> Result<OneOnOne> {
     let mut conn = db.pool.acquire().await?;
-    let people = super::quotas::people_in_scope(&mut conn, caller).await?;
+    let people = super::team::people_in_scope(&mut conn, caller).await?;
     let Some((username, name, uid)) = people.into_iter().find(|p| p.0 == owner) else {
         return Err(Error::NotFound);
     };

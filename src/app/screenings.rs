@@ -181,8 +181,21 @@ async fn set_status(tx: &mut WriteTx, ctx: &Ctx, account_id: i64, from: &str, to
     .await
 }
 
+// A closed screening request changes its account's status.
+inventory::submit! {
+    approvals::OutcomeHook { flow: Flow::KaScreening, run: on_closed }
+}
+
+fn on_closed<'a>(
+    tx: &'a mut WriteTx,
+    ctx: &'a Ctx,
+    c: approvals::Closed<'a>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>> {
+    Box::pin(on_outcome(tx, ctx, c.subject_id, c.approval_id, c.state, c.reason))
+}
+
 /// Applies a closed screening request to the account.
-pub(crate) async fn on_outcome(
+async fn on_outcome(
     tx: &mut WriteTx,
     ctx: &Ctx,
     account_id: i64,

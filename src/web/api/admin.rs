@@ -6,7 +6,7 @@ use axum::Json;
 use serde_json::json;
 
 use super::{fail, q, q_i64, query_pairs, route, Api, ApiResult};
-use crate::app::audit::{self, AuditFilter};
+use crate::app::audit::AuditFilter;
 use crate::app::input::Input;
 use crate::app::{clamp_limit, org, users};
 use crate::domain::DomainError;
@@ -101,13 +101,12 @@ pub fn audit_filter(p: &[(String, String)]) -> Result<AuditFilter, DomainError> 
         entity_id: q(p, "id").map(str::to_string),
         cursor: q_i64(p, "cursor")?,
         limit: clamp_limit(q_i64(p, "limit")?)?,
-        seen: None,
     })
 }
 
 async fn list_audit(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {
     let f = audit_filter(&query_pairs(raw)).map_err(fail(c.lang))?;
-    Ok(Json(audit::list(&s.app.db, &c.ctx, &f).await.map_err(fail(c.lang))?).into_response())
+    Ok(Json(crate::app::history::list(&s.app.db, &c.ctx, &f, None).await.map_err(fail(c.lang))?).into_response())
 }
 
 async fn set_password(State(s): State<AppState>, c: ApiCtx, Path(u): Path<String>, JsonBody(b): JsonBody) -> ApiResult {

@@ -8,7 +8,7 @@ use axum::Router;
 use super::forms::{Field, FormPage};
 use super::{fail_page, history_rows, money, render, HistoryRow, Layout};
 use crate::app::accounts::{self, AccountView};
-use crate::app::audit::{self, AuditFilter};
+use crate::app::audit::AuditFilter;
 use crate::app::contacts::{self, ContactView};
 use crate::app::input::Input;
 use crate::app::{export, org, users, Caller};
@@ -388,8 +388,8 @@ async fn load_history(
     seen: Option<accounts::Seen>,
 ) -> Vec<HistoryRow> {
     let f =
-        AuditFilter { entity: Some(entity.into()), entity_id: Some(id.to_string()), cursor: None, limit: 100, seen };
-    history_rows(l, audit::list(&s.app.db, &ui.ctx, &f).await.map(|p| p.items).unwrap_or_default())
+        AuditFilter { entity: Some(entity.into()), entity_id: Some(id.to_string()), cursor: None, limit: 100 };
+    history_rows(l, crate::app::history::list(&s.app.db, &ui.ctx, &f, seen).await.map(|p| p.items).unwrap_or_default())
 }
 
 async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {

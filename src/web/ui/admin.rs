@@ -7,7 +7,6 @@ use axum::Router;
 
 use super::forms::{Field, FormPage};
 use super::{fail_page, history_rows, render, HistoryRow, Layout};
-use crate::app::audit;
 use crate::app::auth::{self, TokenInfo};
 use crate::app::input::Input;
 use crate::app::org::{self, OrgUnit};
@@ -371,7 +370,7 @@ async fn audit_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuer
         Ok(f) => f,
         Err(e) => return fail_page(&ui, e),
     };
-    match audit::list(&s.app.db, &ui.ctx, &f).await {
+    match crate::app::history::list(&s.app.db, &ui.ctx, &f, None).await {
         Ok(page) => {
             let l = Layout::new(&ui, "audit", ui.lang.t("audit.title"));
             let keep: Vec<(&str, String)> =
