@@ -16,11 +16,8 @@ fn modules() -> BTreeMap<String, String> {
             if p.is_dir() {
                 walk(&p, &format!("{prefix}{name}::"), out);
             } else if p.extension().is_some_and(|x| x == "rs") {
-                let module = if name == "mod" {
-                    prefix.trim_end_matches("::").to_string()
-                } else {
-                    format!("{prefix}{name}")
-                };
+                let module =
+                    if name == "mod" { prefix.trim_end_matches("::").to_string() } else { format!("{prefix}{name}") };
                 if !module.is_empty() {
                     out.insert(module, std::fs::read_to_string(&p).expect("source"));
                 }
@@ -54,7 +51,8 @@ fn deps(me: &str, src: &str, known: &BTreeSet<String>) -> BTreeSet<String> {
         }
     };
     let ident = |s: &str| s.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect::<String>();
-    for (prefix, base) in [("crate::app::", String::new()), ("super::", parent.clone().map(|p| format!("{p}::")).unwrap_or_default())]
+    for (prefix, base) in
+        [("crate::app::", String::new()), ("super::", parent.clone().map(|p| format!("{p}::")).unwrap_or_default())]
     {
         let mut rest = code.as_str();
         while let Some(i) = rest.find(prefix) {
@@ -120,7 +118,15 @@ fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
             }
         }
     }
-    let mut s = St { g: graph, index: BTreeMap::new(), low: BTreeMap::new(), stack: vec![], on: BTreeSet::new(), next: 0, out: vec![] };
+    let mut s = St {
+        g: graph,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: vec![],
+        on: BTreeSet::new(),
+        next: 0,
+        out: vec![],
+    };
     for v in graph.keys() {
         if !s.index.contains_key(v.as_str()) {
             visit(&mut s, v.as_str());

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod bulk;
 pub mod classify;
+pub mod classify_views;
 pub mod contacts;
 pub mod documents;
 pub mod export;

@@ -88,4 +88,3 @@ pub(crate) async fn manages_person(conn: &mut sqlx::AnyConnection, caller: &Call
     }
     Ok(!people(conn, caller, Some(user_id)).await?.is_empty())
 }
-

@@ -90,8 +90,7 @@ impl FromRequest<AppState> for JsonBody {
 
     async fn from_request(req: Request, s: &AppState) -> Result<Self, Self::Rejection> {
         let lang = Lang::from_headers(req.headers()).unwrap_or(Lang::Zh);
-        let bytes =
-            Bytes::from_request(req, s).await.map_err(|_| ApiError::new(DomainError::PayloadTooLarge, lang))?;
+        let bytes = Bytes::from_request(req, s).await.map_err(|_| ApiError::new(DomainError::PayloadTooLarge, lang))?;
         serde_json::from_slice(&bytes)
             .map(JsonBody)
             .map_err(|_| ApiError::new(DomainError::invalid("body", "invalid_json"), lang))

@@ -123,7 +123,8 @@ pub fn render(err: DomainError, lang: Lang) -> Response {
     }
     let mut message = lang.msg("err", code);
     if let DomainError::Invalid(fields) = &err {
-        let names: Vec<String> = fields.iter().map(|f| format!("{}: {}", f.field, lang.msg("invalid", f.code))).collect();
+        let names: Vec<String> =
+            fields.iter().map(|f| format!("{}: {}", f.field, lang.msg("invalid", f.code))).collect();
         message = format!("{message} ({})", names.join("; "));
     }
     let body = json!({"error": {"code": code, "message": message, "details": details(&err, lang)}});

@@ -9,7 +9,11 @@ use super::api::Op;
 /// The error codes of the `{"error": {…}}` body, by status.
 pub const ERROR_CODES: &[(u16, &str, &[&str])] = &[
     (401, "Not signed in: no, an unknown or an expired token or session", &["unauthenticated"]),
-    (403, "Not allowed for the caller's role, or a session call without its X-CSRF-Token", &["forbidden", "csrf_failed"]),
+    (
+        403,
+        "Not allowed for the caller's role, or a session call without its X-CSRF-Token",
+        &["forbidden", "csrf_failed"],
+    ),
     (404, "No such record in the caller's scope (records outside it are not found either)", &["not_found"]),
     (
         409,
@@ -24,7 +28,11 @@ pub const ERROR_CODES: &[(u16, &str, &[&str])] = &[
         "Invalid input: details.fields maps each refused field to {code, message}; nothing was changed",
         &["invalid_input"],
     ),
-    (429, "Too many attempts; retry after details.retry_after seconds (also the Retry-After header)", &["too_many_requests"]),
+    (
+        429,
+        "Too many attempts; retry after details.retry_after seconds (also the Retry-After header)",
+        &["too_many_requests"],
+    ),
 ];
 
 /// A money amount as the API writes and reads it: yuan as a decimal string, at most two decimals.

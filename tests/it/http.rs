@@ -263,13 +263,18 @@ async fn openapi_types_every_body_and_every_success_answer() {
             let responses = op["responses"].as_object().expect("responses");
             let ok: Vec<_> = responses.iter().filter(|(k, _)| k.starts_with('2')).collect();
             let described = ok.iter().any(|(k, r)| {
-                k.as_str() == "204" || r["content"].as_object().is_some_and(|c| c.values().all(|v| v["schema"].is_object()))
+                k.as_str() == "204"
+                    || r["content"].as_object().is_some_and(|c| c.values().all(|v| v["schema"].is_object()))
             });
             if !described {
                 missing.push(format!("{m} {path}: no typed 2xx answer"));
             }
             if let Some(b) = op.get("requestBody") {
-                let bare = b["content"].as_object().expect("content").values().any(|c| c["schema"] == json!({"type": "object"}));
+                let bare = b["content"]
+                    .as_object()
+                    .expect("content")
+                    .values()
+                    .any(|c| c["schema"] == json!({"type": "object"}));
                 if bare {
                     missing.push(format!("{m} {path}: the body is an untyped object"));
                 }
@@ -280,9 +285,15 @@ async fn openapi_types_every_body_and_every_success_answer() {
         }
     }
     assert!(ops >= 100, "only {ops} operations");
-    assert!(missing.is_empty(), "{} of {ops} operations without a typed contract:\n{}", missing.len(), missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "{} of {ops} operations without a typed contract:\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
     // The screening form can be read from the document: its fields, and which are required.
-    let screening = &doc["paths"]["/api/v1/accounts/{id}/screenings"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+    let screening = &doc["paths"]["/api/v1/accounts/{id}/screenings"]["post"]["requestBody"]["content"]
+        ["application/json"]["schema"];
     let name = screening["$ref"].as_str().expect("screening body is a named schema").rsplit('/').next().unwrap();
     let s = &doc["components"]["schemas"][name];
     assert!(s["properties"].as_object().is_some_and(|p| p.len() >= 3), "screening fields: {s}");

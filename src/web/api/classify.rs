@@ -6,7 +6,9 @@ use axum::Json;
 use serde_json::json;
 
 use super::{fail, id_of, q, query_pairs, report, route, Api, ApiResult};
-use crate::app::classify::{self as cls, Scope};
+use crate::app::classify::{self as cls};
+use crate::app::classify_views as clv;
+use crate::app::classify_views::Scope;
 use crate::web::auth::{ApiCtx, JsonBody};
 use crate::web::AppState;
 
@@ -37,27 +39,27 @@ fn scope(p: &[(String, String)]) -> Scope {
 
 async fn rad(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {
     let p = query_pairs(raw);
-    let r = cls::rad(&s.app.db, &c.ctx.caller, &scope(&p)).await.map_err(fail(c.lang))?;
-    report(&c, &p, r, cls::rad_table, "rad")
+    let r = clv::rad(&s.app.db, &c.ctx.caller, &scope(&p)).await.map_err(fail(c.lang))?;
+    report(&c, &p, r, clv::rad_table, "rad")
 }
 
 async fn coverage(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {
     let p = query_pairs(raw);
-    let r = cls::coverage(&s.app.db, &c.ctx.caller, &scope(&p), q(&p, "period")).await.map_err(fail(c.lang))?;
-    report(&c, &p, r, cls::coverage_table, "coverage")
+    let r = clv::coverage(&s.app.db, &c.ctx.caller, &scope(&p), q(&p, "period")).await.map_err(fail(c.lang))?;
+    report(&c, &p, r, clv::coverage_table, "coverage")
 }
 
 async fn service(State(s): State<AppState>, c: ApiCtx, RawQuery(raw): RawQuery) -> ApiResult {
     let p = query_pairs(raw);
-    let r = cls::service(&s.app.db, &c.ctx.caller, &scope(&p), q(&p, "tier"), q(&p, "standard"))
+    let r = clv::service(&s.app.db, &c.ctx.caller, &scope(&p), q(&p, "tier"), q(&p, "standard"))
         .await
         .map_err(fail(c.lang))?;
-    report(&c, &p, r, cls::service_table, "service-standards")
+    report(&c, &p, r, clv::service_table, "service-standards")
 }
 
 async fn of_account(State(s): State<AppState>, c: ApiCtx, Path(id): Path<String>) -> ApiResult {
     let id = id_of(&id).map_err(fail(c.lang))?;
-    Ok(Json(cls::of_account(&s.app.db, &c.ctx.caller, id).await.map_err(fail(c.lang))?).into_response())
+    Ok(Json(clv::of_account(&s.app.db, &c.ctx.caller, id).await.map_err(fail(c.lang))?).into_response())
 }
 
 async fn get_settings(State(s): State<AppState>, c: ApiCtx) -> ApiResult {

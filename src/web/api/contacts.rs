@@ -16,20 +16,31 @@ use crate::web::AppState;
 
 pub fn routes(api: Api) -> Api {
     api.add(
-        Op::get("/api/v1/contacts", "List contacts in scope", "contacts").query::<FilterQuery>().query::<PageQuery>().page::<ContactView>(),
+        Op::get("/api/v1/contacts", "List contacts in scope", "contacts")
+            .query::<FilterQuery>()
+            .query::<PageQuery>()
+            .page::<ContactView>(),
         list,
     )
-    .add(Op::get("/api/v1/contacts/count", "Count contacts in scope", "contacts").query::<FilterQuery>().ok::<Count>(200), count)
+    .add(
+        Op::get("/api/v1/contacts/count", "Count contacts in scope", "contacts")
+            .query::<FilterQuery>()
+            .ok::<Count>(200),
+        count,
+    )
     .add(
         Op::get("/api/v1/contacts/export", "Export contacts in scope as CSV or XLSX (?format=xlsx)", "contacts")
-            .query::<FilterQuery>().query::<FormatQuery>()
+            .query::<FilterQuery>()
+            .query::<FormatQuery>()
             .download(),
         export_csv,
     )
     .add(Op::get("/api/v1/contacts/{id}", "Get one contact", "contacts").ok::<ContactView>(200), get)
     .add(
         Op::patch("/api/v1/contacts/{id}", "Update a contact (needs its version)", "contacts")
-            .body_example::<ContactUpdate>(serde_json::json!({"version": 3, "title": "信息中心主任", "relationship": 4}))
+            .body_example::<ContactUpdate>(
+                serde_json::json!({"version": 3, "title": "信息中心主任", "relationship": 4}),
+            )
             .ok::<ContactView>(200),
         update,
     )
@@ -83,7 +94,12 @@ fn filter(f: FilterQuery, cursor: Option<String>, limit: Option<i64>) -> Filter 
     Filter { account_id: f.account_id, q: f.q, cursor, limit }
 }
 
-async fn list(State(s): State<AppState>, c: ApiCtx, Query(q): Query<FilterQuery>, Query(p): Query<PageQuery>) -> ApiResult {
+async fn list(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Query(q): Query<FilterQuery>,
+    Query(p): Query<PageQuery>,
+) -> ApiResult {
     let f = filter(q, p.cursor, p.limit);
     Ok(Json(contacts::list(&s.app.db, &c.ctx.caller, &f).await?).into_response())
 }
@@ -93,7 +109,12 @@ async fn count(State(s): State<AppState>, c: ApiCtx, Query(q): Query<FilterQuery
     Ok(Json(Count { count }).into_response())
 }
 
-async fn export_csv(State(s): State<AppState>, c: ApiCtx, Query(q): Query<FilterQuery>, Query(f): Query<FormatQuery>) -> ApiResult {
+async fn export_csv(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Query(q): Query<FilterQuery>,
+    Query(f): Query<FormatQuery>,
+) -> ApiResult {
     let rows = contacts::export(&s.app.db, &c.ctx.caller, &filter(q, None, None)).await?;
     Ok(export_response(&export::contacts_table(&rows), f.code(), None, "contacts")?)
 }
@@ -106,7 +127,12 @@ async fn update(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>
     Ok(Json(contacts::update(&s.app.db, &c.ctx, id, &b.input).await?).into_response())
 }
 
-async fn delete(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, Query(q): Query<VersionQuery>) -> ApiResult {
+async fn delete(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    Query(q): Query<VersionQuery>,
+) -> ApiResult {
     contacts::delete(&s.app.db, &c.ctx, id, q.version).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -126,7 +126,10 @@ impl Op {
     /// A JSON answer of type `T` with the given status.
     pub fn ok<T: ToSchema>(mut self, status: u16) -> Op {
         let schema = schema_ref::<T>(&mut self.schemas);
-        self.ok.push((status, json!({"description": describe_status(status), "content": {"application/json": {"schema": schema}}})));
+        self.ok.push((
+            status,
+            json!({"description": describe_status(status), "content": {"application/json": {"schema": schema}}}),
+        ));
         self
     }
 
@@ -145,13 +148,19 @@ impl Op {
         let schema = json!({"type": "object", "required": ["items", "next_cursor"], "properties": {
             "items": {"type": "array", "items": item},
             "next_cursor": {"type": ["string", "null"], "description": "Pass as `cursor` for the next page; null on the last page."}}});
-        self.ok.push((200, json!({"description": "A page of items", "content": {"application/json": {"schema": schema}}})));
+        self.ok.push((
+            200,
+            json!({"description": "A page of items", "content": {"application/json": {"schema": schema}}}),
+        ));
         self
     }
 
     /// A JSON answer described by a literal schema (for small ad-hoc shapes).
     pub fn ok_schema(mut self, status: u16, schema: Value) -> Op {
-        self.ok.push((status, json!({"description": describe_status(status), "content": {"application/json": {"schema": schema}}})));
+        self.ok.push((
+            status,
+            json!({"description": describe_status(status), "content": {"application/json": {"schema": schema}}}),
+        ));
         self
     }
 
@@ -409,8 +418,7 @@ fn code_of(msg: &str) -> &'static str {
         "expected_boolean"
     } else if msg.contains("expected a string") {
         "expected_string"
-    } else if msg.contains("expected a sequence") || msg.contains("expected struct") || msg.contains("expected a map")
-    {
+    } else if msg.contains("expected a sequence") || msg.contains("expected struct") || msg.contains("expected a map") {
         "expected_object"
     } else {
         "invalid_format"

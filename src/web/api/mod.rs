@@ -13,8 +13,8 @@ mod merge;
 mod opportunities;
 
 pub use accounts::filter_from as accounts_filter;
-pub use contract::{Body, Id, Op, Params, Query};
 pub use admin::audit_filter;
+pub use contract::{Body, Id, Op, Params, Query};
 
 use axum::handler::Handler;
 use axum::http::header;
@@ -88,7 +88,9 @@ pub fn legacy_op(
         .map(|q| serde_json::json!({"name": q, "in": "query", "required": false, "schema": {"type": "string"}}))
         .collect();
     if body {
-        op.body = Some(serde_json::json!({"required": true, "content": {"application/json": {"schema": {"type": "object"}}}}));
+        op.body = Some(
+            serde_json::json!({"required": true, "content": {"application/json": {"schema": {"type": "object"}}}}),
+        );
     }
     op
 }

@@ -387,8 +387,7 @@ async fn load_history(
     id: i64,
     seen: Option<accounts::Seen>,
 ) -> Vec<HistoryRow> {
-    let f =
-        AuditFilter { entity: Some(entity.into()), entity_id: Some(id.to_string()), cursor: None, limit: 100 };
+    let f = AuditFilter { entity: Some(entity.into()), entity_id: Some(id.to_string()), cursor: None, limit: 100 };
     history_rows(l, crate::app::history::list(&s.app.db, &ui.ctx, &f, seen).await.map(|p| p.items).unwrap_or_default())
 }
 

@@ -10,7 +10,9 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use super::{enc, fail_page, render, Layout};
-use crate::app::classify::{self as cls, AccountClasses, Coverage, RadReport, Scope, ServiceReport};
+use crate::app::classify::{self as cls};
+use crate::app::classify_views as clv;
+use crate::app::classify_views::{AccountClasses, Coverage, RadReport, Scope, ServiceReport};
 use crate::domain::classify::{DIMENSIONS, STANDARDS, TIERS};
 use crate::domain::DomainError;
 use crate::web::api::{id_of, q, query_pairs};
@@ -91,7 +93,7 @@ struct RadPage {
     r: RadReport,
     f: Filters,
     /// The grid's rows: (row letter, its three cells).
-    rows: Vec<(char, Vec<cls::Cell>)>,
+    rows: Vec<(char, Vec<clv::Cell>)>,
     drill: String,
     export: String,
     orgs: Vec<(String, String)>,
@@ -101,7 +103,7 @@ struct RadPage {
 async fn rad_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
     let p = query_pairs(raw);
     let f = Filters::from(&p);
-    let r = match cls::rad(&s.app.db, &ui.ctx.caller, &f.scope()).await {
+    let r = match clv::rad(&s.app.db, &ui.ctx.caller, &f.scope()).await {
         Ok(r) => r,
         Err(e) => return fail_page(&ui, e),
     };
@@ -136,7 +138,7 @@ struct ServicePage {
     tier: String,
     standard: String,
     /// Overdue rows grouped by owner: (owner name, rows).
-    groups: Vec<(String, Vec<cls::Overdue>)>,
+    groups: Vec<(String, Vec<clv::Overdue>)>,
     export: String,
     tiers: Vec<&'static str>,
     standards: Vec<&'static str>,
@@ -148,12 +150,12 @@ async fn service_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQu
     let p = query_pairs(raw);
     let f = Filters::from(&p);
     let (tier, standard) = (q(&p, "tier").unwrap_or("").to_string(), q(&p, "standard").unwrap_or("").to_string());
-    let r = match cls::service(&s.app.db, &ui.ctx.caller, &f.scope(), Some(&tier), Some(&standard)).await {
+    let r = match clv::service(&s.app.db, &ui.ctx.caller, &f.scope(), Some(&tier), Some(&standard)).await {
         Ok(r) => r,
         Err(e) => return fail_page(&ui, e),
     };
     let l = Layout::new(&ui, "service", ui.lang.t("svc.title"));
-    let mut groups: Vec<(String, Vec<cls::Overdue>)> = vec![];
+    let mut groups: Vec<(String, Vec<clv::Overdue>)> = vec![];
     for o in &r.overdue {
         let name = o.owner_name.clone().unwrap_or_else(|| l.t("svc.no_owner"));
         match groups.last_mut() {
@@ -193,14 +195,14 @@ struct CoveragePage {
     orgs: Vec<(String, String)>,
     people: Vec<(String, String)>,
     /// The tables (rows, caption key, id) and the lists (accounts, heading key, id, count).
-    tables: Vec<(Vec<cls::CoverageRow>, &'static str, &'static str)>,
-    lists: Vec<(Vec<cls::Brief>, &'static str, &'static str, i64)>,
+    tables: Vec<(Vec<clv::CoverageRow>, &'static str, &'static str)>,
+    lists: Vec<(Vec<clv::Brief>, &'static str, &'static str, i64)>,
 }
 
 async fn coverage_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
     let p = query_pairs(raw);
     let f = Filters::from(&p);
-    let c = match cls::coverage(&s.app.db, &ui.ctx.caller, &f.scope(), q(&p, "period")).await {
+    let c = match clv::coverage(&s.app.db, &ui.ctx.caller, &f.scope(), q(&p, "period")).await {
         Ok(c) => c,
         Err(e) => return fail_page(&ui, e),
     };
@@ -252,7 +254,7 @@ async fn account_page(State(s): State<AppState>, ui: UiCtx, Path(id): Path<Strin
     };
     let res = async {
         let a = crate::app::accounts::get(&s.app.db, &ui.ctx.caller, id).await?;
-        let c = cls::of_account(&s.app.db, &ui.ctx.caller, id).await?;
+        let c = clv::of_account(&s.app.db, &ui.ctx.caller, id).await?;
         Ok::<_, DomainError>((a, c))
     }
     .await;

@@ -168,15 +168,15 @@ async fn export(
             "regions" => reports::regions_table(&reports::regions(db, caller, q(&p, "period")).await?),
             "monthly" => reports::monthly_table(&reports::monthly(db, caller, q(&p, "owner")).await?),
             "rad" | "coverage" | "service-standards" => {
-                use crate::app::classify as cls;
+                use crate::app::classify_views as clv;
                 let scope =
-                    cls::Scope { org: q(&p, "org").map(str::to_string), owner: q(&p, "owner").map(str::to_string) };
+                    clv::Scope { org: q(&p, "org").map(str::to_string), owner: q(&p, "owner").map(str::to_string) };
                 match report.as_str() {
-                    "rad" => cls::rad_table(&cls::rad(db, caller, &scope).await?),
-                    "coverage" => cls::coverage_table(&cls::coverage(db, caller, &scope, q(&p, "period")).await?),
+                    "rad" => clv::rad_table(&clv::rad(db, caller, &scope).await?),
+                    "coverage" => clv::coverage_table(&clv::coverage(db, caller, &scope, q(&p, "period")).await?),
                     _ => {
-                        let mut t = cls::service_table(
-                            &cls::service(db, caller, &scope, q(&p, "tier"), q(&p, "standard")).await?,
+                        let mut t = clv::service_table(
+                            &clv::service(db, caller, &scope, q(&p, "tier"), q(&p, "standard")).await?,
                         );
                         // Tiers and standards by their names in the user's language.
                         for row in &mut t.rows {
