@@ -68,14 +68,17 @@ const TEXTS: &[(&str, usize)] = &[
 pub type MetInput = Vec<(i64, Option<String>)>;
 
 /// A contact met and the attitude (supporter / neutral / opponent) the record noted.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct ContactMet {
     pub contact_id: i64,
     pub name: String,
+    /// The attitude noted at this activity.
+    #[schema(value_type = Option<crate::domain::account::Attitude>)]
     pub attitude: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// An activity: a visit, call, meeting or other contact with an account, done or planned.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ActivityView {
     pub id: i64,
     pub account_id: i64,
@@ -84,13 +87,23 @@ pub struct ActivityView {
     pub opportunity_name: Option<String>,
     pub owner: String,
     pub owner_name: String,
+    #[schema(value_type = crate::domain::activity::Kind)]
     pub kind: String,
+    /// `done` or `planned` (inline: `Status` is also the account status's schema name).
+    #[schema(inline, value_type = crate::domain::activity::Status)]
     pub status: String,
+    /// When a planned activity is to take place.
+    #[schema(format = DateTime)]
     pub planned_at: Option<String>,
+    /// When it took place (done activities).
+    #[schema(format = DateTime)]
     pub occurred_at: Option<String>,
+    #[schema(format = DateTime)]
     pub ends_at: Option<String>,
     /// The owner's local day and the Monday of its week.
+    #[schema(format = Date)]
     pub local_day: String,
+    #[schema(format = Date)]
     pub week: String,
     pub place: Option<String>,
     pub participants: Option<String>,
@@ -101,7 +114,9 @@ pub struct ActivityView {
     pub problems: Option<String>,
     pub next_steps: Option<String>,
     pub summary: Option<String>,
+    #[schema(value_type = crate::domain::activity::Outcome)]
     pub outcome: String,
+    #[schema(value_type = Option<crate::domain::activity::CustomerAttitude>)]
     pub customer_attitude: Option<String>,
     /// What it was for, as the tiers' service standards count it: `executive_visit`,
     /// `technical_exchange`, or null (any done contact is a working contact).
@@ -109,12 +124,19 @@ pub struct ActivityView {
     /// Derived: an effective visit by the rule of `domain::activity::is_effective`.
     pub effective: bool,
     /// Derived: why it is not one (`domain::activity::why_not_effective`), empty when it is.
+    #[schema(value_type = Vec<String>)]
     pub why_not_effective: Vec<&'static str>,
+    /// The local day by which a follow-up contact is due (done visits to key accounts).
+    #[schema(format = Date)]
     pub follow_up_due: Option<String>,
+    /// The later activity that answered the follow-up.
     pub followed_up_by: Option<i64>,
+    /// The contacts met.
     pub contacts: Vec<ContactMet>,
     pub version: i64,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -935,8 +957,9 @@ fn day(d: NaiveDate) -> String {
 }
 
 /// One day's counts.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct DayCount {
+    #[schema(format = Date)]
     pub day: String,
     pub done: i64,
     pub effective: i64,
@@ -946,10 +969,11 @@ pub struct DayCount {
 }
 
 /// One person's week against their targets.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PersonWeek {
     pub username: String,
     pub name: String,
+    #[schema(value_type = Option<crate::domain::role::SalesType>)]
     pub sales_type: Option<String>,
     pub days: Vec<DayCount>,
     pub done: i64,
@@ -966,9 +990,12 @@ pub struct PersonWeek {
 }
 
 /// A team (a manager and everyone below) or a region, summed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GroupWeek {
+    /// `team` or `region`.
+    #[schema(value_type = String)]
     pub kind: &'static str,
+    /// The manager's username (team) or the region's code.
     pub key: String,
     pub name: String,
     pub people: i64,
@@ -982,9 +1009,14 @@ pub struct GroupWeek {
     pub target_effective: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Visit statistics of a week: per person, team and region, day by day, against targets.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VisitStats {
+    /// The Monday of the week.
+    #[schema(format = Date)]
     pub week: String,
+    /// The seven days, Monday first.
+    #[schema(value_type = Vec<crate::web::api::contract::Date>)]
     pub days: Vec<String>,
     pub people: Vec<PersonWeek>,
     pub teams: Vec<GroupWeek>,
@@ -1153,14 +1185,17 @@ pub async fn stats(db: &Db, caller: &Caller, week: Option<&str>) -> Result<Visit
 }
 
 /// A person's progress today and this week, in their own calendar.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Progress {
     pub today: DayCount,
+    /// The Monday of this week.
+    #[schema(format = Date)]
     pub week: String,
     pub week_effective: i64,
     pub week_calls: i64,
     pub week_done: i64,
     pub targets: Targets,
+    #[schema(value_type = Option<crate::domain::role::SalesType>)]
     pub sales_type: Option<String>,
 }
 
@@ -1210,14 +1245,19 @@ pub async fn progress(db: &Db, caller: &Caller) -> Result<Progress> {
 }
 
 /// A visit waiting for its follow-up contact.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FollowUp {
+    /// The visit to follow up.
     pub activity_id: i64,
     pub account_id: i64,
     pub account_name: String,
     pub owner: String,
+    /// The owner's local day of the visit.
+    #[schema(format = Date)]
     pub visited_on: String,
+    #[schema(format = Date)]
     pub due: String,
+    /// Due before today (the owner's).
     pub overdue: bool,
 }
 
@@ -1259,14 +1299,18 @@ pub async fn follow_ups(db: &Db, caller: &Caller, owner: Option<&str>) -> Result
 }
 
 /// A person's (or a team's) week, day by day.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CalendarDay {
+    #[schema(format = Date)]
     pub day: String,
     pub items: Vec<ActivityView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A week calendar, Monday to Sunday.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Calendar {
+    /// The Monday of the week.
+    #[schema(format = Date)]
     pub week: String,
     /// The person shown; None for the team.
     pub owner: Option<String>,
@@ -1314,15 +1358,20 @@ pub async fn calendar(
 }
 
 /// The weekly visit plan (每周工作计划表) of one person.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VisitPlan {
     pub owner: String,
     pub name: String,
+    /// The Monday of the week.
+    #[schema(format = Date)]
     pub week: String,
     /// `draft` or `submitted`.
+    #[schema(pattern = "^(draft|submitted)$")]
     pub status: String,
+    #[schema(format = DateTime)]
     pub submitted_at: Option<String>,
     pub note: Option<String>,
+    /// The plan's version once submitted; null for a draft never submitted.
     pub version: Option<i64>,
     /// The planned visits of the week (those done since included).
     pub visits: Vec<ActivityView>,
@@ -1461,10 +1510,13 @@ pub async fn submit_plan(db: &Db, ctx: &Ctx, week: Option<&str>, note: Option<&s
 
 /// The development record (大客户开发记录表, 003 §七) of an account, derived from its
 /// activities and opportunities.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Development {
     pub account_id: i64,
+    /// Local days of the first and the last done contact.
+    #[schema(format = Date)]
     pub first_contact: Option<String>,
+    #[schema(format = Date)]
     pub last_contact: Option<String>,
     /// Done contacts of every kind, and of them face-to-face visits and effective visits.
     pub contacts: i64,
@@ -1474,9 +1526,11 @@ pub struct Development {
     pub total_minutes: i64,
     /// Days from the first contact to the last.
     pub days: i64,
-    /// The customer's attitude over time: (local day, attitude).
+    /// The customer's attitude over time: `[local day, attitude]` pairs.
+    #[schema(value_type = Vec<Vec<String>>)]
     pub attitudes: Vec<(String, String)>,
     /// `won` (an order booked), `lost` (every opportunity lost), `in_progress`, or `not_started`.
+    #[schema(pattern = "^(won|lost|in_progress|not_started)$")]
     pub result: String,
     /// Why: the won opportunity's name, or the reasons the opportunities were lost.
     pub reason: Option<String>,

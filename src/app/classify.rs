@@ -9,7 +9,7 @@
 //! the reports in the caller's scope.
 
 use chrono::{DateTime, Months, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::Row;
 
@@ -68,11 +68,68 @@ pub async fn load(conn: &mut sqlx::AnyConnection) -> Result<Settings> {
 }
 
 /// The settings as the API shows them: each part with its version.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SettingsView {
+    #[schema(value_type = RadSettings)]
     pub rad: Value,
+    #[schema(value_type = TierSettings)]
     pub tiers: Value,
+    #[schema(value_type = ServiceSettings)]
     pub service_standards: Value,
+}
+
+/// The RAD thresholds with their version (0: the shipped default, never saved). To change
+/// them, send all four with the version read.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RadSettings {
+    /// Percent, e.g. "50.00": R above it.
+    #[schema(pattern = r"^[0-9]{1,15}(\.[0-9]{1,2})?$", examples("50.00"))]
+    pub sow_r_above: String,
+    /// Percent: D from it (up to R), A below.
+    #[schema(pattern = r"^[0-9]{1,15}(\.[0-9]{1,2})?$", examples("10.00"))]
+    pub sow_d_from: String,
+    /// Yuan: buying power class 1 above it.
+    #[schema(value_type = crate::web::api::contract::Money)]
+    pub bp_1_above: String,
+    /// Yuan: class 2 from it (up to class 1), 3 below.
+    #[schema(value_type = crate::web::api::contract::Money)]
+    pub bp_2_from: String,
+    pub version: i64,
+}
+
+/// The tier bands, weights and thresholds with their version (0: the shipped default).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TierSettings {
+    /// The five dimensions, each once.
+    pub dimensions: Vec<cls::DimensionWire>,
+    /// The lowest score (1.00–5.00, a decimal string) of a strategic account.
+    #[schema(pattern = r"^[0-9](\.[0-9]{1,2})?$", examples("4.20"))]
+    pub strategic: String,
+    /// The lowest score of an A account (below strategic).
+    #[serde(rename = "A")]
+    #[schema(pattern = r"^[0-9](\.[0-9]{1,2})?$", examples("3.40"))]
+    pub a: String,
+    /// The lowest score of a B account (below A); C below.
+    #[serde(rename = "B")]
+    #[schema(pattern = r"^[0-9](\.[0-9]{1,2})?$", examples("2.60"))]
+    pub b: String,
+    pub version: i64,
+}
+
+/// The service standards per tier with their version (0: the shipped default).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSettings {
+    pub strategic: cls::Intervals,
+    #[serde(rename = "A")]
+    pub a: cls::Intervals,
+    #[serde(rename = "B")]
+    pub b: cls::Intervals,
+    #[serde(rename = "C")]
+    pub c: cls::Intervals,
+    pub version: i64,
 }
 
 pub fn view(s: &Settings) -> SettingsView {

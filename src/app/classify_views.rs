@@ -21,41 +21,65 @@ use crate::domain::quota::Period;
 
 // ---------------------------------------------------------------- one account
 
-#[derive(Debug, Clone, Serialize)]
+/// One change of an account's classification.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HistoryRow {
+    #[schema(format = DateTime)]
     pub at: String,
+    /// The username who caused it (or the system's job).
     pub by: String,
+    /// Why: the change or job that recomputed it (`settings_rad`, …).
     pub reason: String,
+    #[schema(value_type = Option<crate::web::api::contract::Money>)]
     pub buying_power: Option<String>,
+    #[schema(value_type = Option<crate::web::api::contract::Money>)]
     pub sales_12m: Option<String>,
+    /// Share of wallet, percent with two decimals.
     pub sow: Option<String>,
+    /// `R1`…`A3`; null: unclassified.
     pub rad_class: Option<String>,
+    #[schema(value_type = Option<crate::domain::account::Tier>)]
     pub tier: Option<String>,
+    /// 1.00–5.00.
     pub tier_score: Option<String>,
 }
 
 /// An account's classification as its page shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccountClasses {
     pub account_id: i64,
+    #[schema(value_type = crate::domain::account::Status)]
     pub status: String,
+    /// Yuan a year the customer buys of what we sell.
+    #[schema(value_type = Option<crate::web::api::contract::Money>)]
     pub buying_power: Option<String>,
     /// The trailing-12-month sales and where they come from.
+    #[schema(value_type = Option<crate::web::api::contract::Money>)]
     pub sales_12m: Option<String>,
+    /// Won opportunities booked in the trailing twelve months.
+    #[schema(value_type = crate::web::api::contract::Money)]
     pub sales_12m_won: String,
+    /// Sales entered on the account.
+    #[schema(value_type = Option<crate::web::api::contract::Money>)]
     pub sales_12m_entered: Option<String>,
     /// `opportunities`, `entered`, `both`, or null when there is none.
+    #[schema(value_type = Option<String>)]
     pub sales_12m_source: Option<&'static str>,
+    /// Share of wallet, percent with two decimals.
     pub sow: Option<String>,
-    /// Null: unclassified (no buying power).
+    /// `R1`…`A3`. Null: unclassified (no buying power).
     pub rad_class: Option<String>,
+    #[schema(value_type = Option<crate::domain::account::Tier>)]
     pub tier: Option<String>,
+    /// 1.00–5.00.
     pub tier_score: Option<String>,
+    /// When the account took its tier.
     pub tier_since: Option<String>,
     /// Each dimension's value, band, weight and points (also for accounts that are not key
     /// accounts, to show what their tier would rest on).
     pub breakdown: Vec<cls::DimensionScore>,
     /// Inputs the tier lacks.
+    #[schema(value_type = Vec<String>)]
     pub missing: Vec<&'static str>,
     /// The tier's service standards: when each was last met, when it is due, overdue or not.
     pub service: Vec<StandardStatus>,
@@ -248,18 +272,25 @@ async fn region_names(db: &Db) -> Result<HashMap<i64, (String, String)>> {
 
 // ---------------------------------------------------------------- the RAD grid
 
-#[derive(Debug, Clone, Serialize, Default)]
+/// One cell of the RAD grid (or the unclassified, or the total).
+#[derive(Debug, Clone, Serialize, Default, utoipa::ToSchema)]
 pub struct Cell {
-    /// `R1`…`A3`, or `unclassified`.
+    /// `R1`…`A3`, `unclassified`, or `total`.
     pub rad_class: String,
     pub accounts: i64,
+    /// Σ buying power.
+    #[schema(value_type = crate::web::api::contract::Money)]
     pub buying_power: String,
+    /// Σ trailing-12-month sales.
+    #[schema(value_type = crate::web::api::contract::Money)]
     pub sales_12m: String,
     /// Σ amount of open opportunities.
+    #[schema(value_type = crate::web::api::contract::Money)]
     pub pipeline: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// An outside salesperson's accounts by RAD letter, against the 10–15 R / 10–15 D focus.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Portfolio {
     pub owner: String,
     pub name: String,
@@ -268,11 +299,14 @@ pub struct Portfolio {
     pub a: i64,
     pub unclassified: i64,
     /// Against the 10–15 focus of 001: `below`, `within`, `above`.
+    #[schema(value_type = String, pattern = "^(below|within|above)$")]
     pub r_focus: &'static str,
+    #[schema(value_type = String, pattern = "^(below|within|above)$")]
     pub d_focus: &'static str,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The RAD grid (客户分类矩阵) of the accounts in the report's scope.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RadReport {
     /// Nine cells in the order R1 R2 R3 D1 D2 D3 A1 A2 A3, then the unclassified.
     pub cells: Vec<Cell>,
@@ -410,25 +444,35 @@ pub fn rad_table(r: &RadReport) -> Table {
 
 // ---------------------------------------------------------------- service standards
 
-#[derive(Debug, Clone, Serialize)]
+/// A key account overdue on one standard of its tier.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Overdue {
     pub account_id: i64,
     pub account_name: String,
     pub owner: Option<String>,
     pub owner_name: Option<String>,
+    #[schema(value_type = crate::domain::account::Tier)]
     pub tier: String,
+    /// `executive_visit`, `working_contact` or `technical_exchange`.
+    #[schema(value_type = String)]
     pub standard: &'static str,
+    /// The tier's interval for it, in days.
     pub every_days: i64,
+    /// The last day it was met; null: never.
+    #[schema(value_type = Option<String>, format = Date)]
     pub last: Option<NaiveDate>,
+    #[schema(value_type = String, format = Date)]
     pub due: NaiveDate,
     pub days_overdue: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Key accounts overdue on their tier's service standards.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ServiceReport {
     /// Key accounts with a tier in the report.
     pub accounts: i64,
     /// Per standard: how many of them are overdue.
+    #[schema(value_type = BTreeMap<String, i64>)]
     pub overdue_counts: BTreeMap<&'static str, i64>,
     /// Every overdue standard, by owner, then most overdue first.
     pub overdue: Vec<Overdue>,
@@ -532,9 +576,11 @@ pub fn service_table(r: &ServiceReport) -> Table {
 
 // ---------------------------------------------------------------- coverage
 
-#[derive(Debug, Clone, Serialize)]
+/// Coverage of one person, team, region, or the total.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CoverageRow {
     /// `person`, `team`, `region`, `total`.
+    #[schema(value_type = String, pattern = "^(person|team|region|total)$")]
     pub kind: &'static str,
     /// Username (person, team: the manager's), region code; empty for none.
     pub key: String,
@@ -551,23 +597,32 @@ pub struct CoverageRow {
     pub activated: i64,
     /// Aggregated SOW over the accounts with buying power: Σ sales ÷ Σ BP.
     pub sow: Option<String>,
+    #[schema(value_type = crate::web::api::contract::Money)]
     pub buying_power: String,
+    #[schema(value_type = crate::web::api::contract::Money)]
     pub sales_12m: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// An account in one of the coverage lists.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Brief {
     pub id: i64,
     pub name: String,
     pub owner: Option<String>,
     pub region: Option<String>,
+    #[schema(format = DateTime)]
     pub last_activity_at: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Coverage (客户覆盖率统计表) for a period.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Coverage {
+    /// `YYYY-MM`, `YYYY-Qn` or `YYYY`.
     pub period: String,
+    /// The period's first and last days.
+    #[schema(format = Date)]
     pub from: String,
+    #[schema(format = Date)]
     pub to: String,
     pub people: Vec<CoverageRow>,
     pub teams: Vec<CoverageRow>,

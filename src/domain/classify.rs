@@ -31,14 +31,21 @@ impl Default for Rad {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// The RAD thresholds: share of wallet (SOW) in percent, buying power in yuan.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RadWire {
-    /// Percent, e.g. "50.00".
+    /// Percent, e.g. "50.00": R above it.
+    #[schema(pattern = r"^[0-9]{1,15}(\.[0-9]{1,2})?$", examples("50.00"))]
     pub sow_r_above: String,
+    /// Percent: D from it (up to R), A below.
+    #[schema(pattern = r"^[0-9]{1,15}(\.[0-9]{1,2})?$", examples("10.00"))]
     pub sow_d_from: String,
-    /// Yuan, e.g. "1000000.00".
+    /// Yuan, e.g. "1000000.00": buying power class 1 above it.
+    #[schema(value_type = crate::web::api::contract::Money)]
     pub bp_1_above: String,
+    /// Yuan: class 2 from it (up to class 1), 3 below.
+    #[schema(value_type = crate::web::api::contract::Money)]
     pub bp_2_from: String,
 }
 
@@ -267,9 +274,13 @@ impl Default for Tiers {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// One band of a dimension: values from `from` (inclusive) to `to` (exclusive) score `score`;
+/// the lowest band has no `from`, the highest no `to`. Values in the dimension's unit (yuan,
+/// percent, days) as decimal strings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BandWire {
+    #[schema(minimum = 1, maximum = 5)]
     pub score: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
@@ -277,15 +288,20 @@ pub struct BandWire {
     pub to: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// One dimension of the tier score, its weight and its five bands.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DimensionWire {
+    /// `sales_amount`, `supply_share`, `profit_margin`, `payment_terms`, `sales_expense_ratio`.
     pub key: String,
+    /// Percent of the score; the five add up to 100.
+    #[schema(minimum = 0, maximum = 100)]
     pub weight: i64,
     pub bands: Vec<BandWire>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// The tier bands, weights and score thresholds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TiersWire {
     pub dimensions: Vec<DimensionWire>,
@@ -478,8 +494,9 @@ impl TierInputs {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct DimensionScore {
+    #[schema(value_type = String)]
     pub dimension: &'static str,
     /// The input in its unit (yuan, percent, days).
     pub value: Option<String>,
@@ -538,7 +555,9 @@ pub fn tier(inp: &TierInputs, t: &Tiers) -> TierResult {
 /// exchange, each every N days (None: no such standard for the tier).
 pub const STANDARDS: [&str; 3] = ["executive_visit", "working_contact", "technical_exchange"];
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+/// The longest interval, in days (1–3650), allowed between two contacts of each standard;
+/// null: no such standard for the tier.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Intervals {
     pub executive_visit_days: Option<i64>,
@@ -557,7 +576,8 @@ impl Intervals {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+/// The service standards per tier.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceStandards {
     pub strategic: Intervals,
@@ -625,11 +645,16 @@ pub const PURPOSES: [&str; 2] = ["executive_visit", "technical_exchange"];
 
 /// One standard on one account: when it was last met, when it is next due, and whether that
 /// day has passed. Never met: due `every` days after the account took its tier.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct StandardStatus {
+    /// `executive_visit`, `working_contact` or `technical_exchange`.
+    #[schema(value_type = String)]
     pub standard: &'static str,
     pub every_days: i64,
+    /// The last day it was met; null: never.
+    #[schema(value_type = Option<String>, format = Date)]
     pub last: Option<NaiveDate>,
+    #[schema(value_type = String, format = Date)]
     pub due: NaiveDate,
     pub overdue: bool,
     /// Days past due (0 when not overdue).
