@@ -23,7 +23,9 @@ pub fn routes(api: Api) -> Api {
     api.add(Op::get("/api/v1/org-units", "The org tree (HQ, regions, branches)", "org").page::<OrgUnit>(), list_org)
         .add(
             Op::post("/api/v1/org-units", "Create an org unit (admin)", "org")
-                .body_example::<OrgUnitCreate>(json!({"code": "HD-NJ", "name": "南京分公司", "kind": "branch", "parent": "HD"}))
+                .body_example::<OrgUnitCreate>(
+                    json!({"code": "HD-NJ", "name": "南京分公司", "kind": "branch", "parent": "HD"}),
+                )
                 .ok::<OrgUnit>(201)
                 .errors(&[409]),
             create_org,
@@ -46,9 +48,13 @@ pub fn routes(api: Api) -> Api {
         )
         .add(Op::get("/api/v1/users/{username}", "One user", "users").ok::<UserView>(200), get_user)
         .add(
-            Op::patch("/api/v1/users/{username}", "Change a user's role, org, manager (admin; needs their version)", "users")
-                .body_example::<UserUpdate>(json!({"version": 3, "role": "ka_manager", "org_unit": "HD", "manager": null}))
-                .ok::<UserView>(200),
+            Op::patch(
+                "/api/v1/users/{username}",
+                "Change a user's role, org, manager (admin; needs their version)",
+                "users",
+            )
+            .body_example::<UserUpdate>(json!({"version": 3, "role": "ka_manager", "org_unit": "HD", "manager": null}))
+            .ok::<UserView>(200),
             update_user,
         )
         .add(
@@ -82,11 +88,18 @@ pub fn routes(api: Api) -> Api {
             .ok::<HandOver>(200),
             handover,
         )
-        .add(Op::post("/api/v1/users/{username}/activate", "Reactivate a user (admin)", "users").ok::<UserView>(200), activate)
         .add(
-            Op::post("/api/v1/users/{username}/password", "Set a user's password (admin, or the user themselves)", "users")
-                .body::<PasswordBody>()
-                .no_content(),
+            Op::post("/api/v1/users/{username}/activate", "Reactivate a user (admin)", "users").ok::<UserView>(200),
+            activate,
+        )
+        .add(
+            Op::post(
+                "/api/v1/users/{username}/password",
+                "Set a user's password (admin, or the user themselves)",
+                "users",
+            )
+            .body::<PasswordBody>()
+            .no_content(),
             set_password,
         )
         .add(
@@ -241,7 +254,12 @@ async fn create_org(State(s): State<AppState>, c: ApiCtx, b: Body<OrgUnitCreate>
     Ok((StatusCode::CREATED, Json(org::create(&s.app.db, &c.ctx, &b.input).await?)).into_response())
 }
 
-async fn update_org(State(s): State<AppState>, c: ApiCtx, Params(code): Params<String>, b: Body<OrgUnitUpdate>) -> ApiResult {
+async fn update_org(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(code): Params<String>,
+    b: Body<OrgUnitUpdate>,
+) -> ApiResult {
     Ok(Json(org::update(&s.app.db, &c.ctx, &code, &b.input).await?).into_response())
 }
 
@@ -257,11 +275,21 @@ async fn create_user(State(s): State<AppState>, c: ApiCtx, b: Body<UserCreate>) 
     Ok((StatusCode::CREATED, Json(users::create(&s.app.db, &c.ctx, &b.input).await?)).into_response())
 }
 
-async fn update_user(State(s): State<AppState>, c: ApiCtx, Params(u): Params<String>, b: Body<UserUpdate>) -> ApiResult {
+async fn update_user(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(u): Params<String>,
+    b: Body<UserUpdate>,
+) -> ApiResult {
     Ok(Json(users::update(&s.app.db, &c.ctx, &u, &b.input).await?).into_response())
 }
 
-async fn deactivate(State(s): State<AppState>, c: ApiCtx, Params(u): Params<String>, body: axum::body::Bytes) -> ApiResult {
+async fn deactivate(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(u): Params<String>,
+    body: axum::body::Bytes,
+) -> ApiResult {
     // The body is optional: `{"successor": "…"}` when the user still holds accounts.
     let b = if body.is_empty() {
         DeactivateBody::default()
@@ -285,7 +313,12 @@ async fn list_audit(State(s): State<AppState>, c: ApiCtx, Query(q): Query<AuditQ
     Ok(Json(audit::list(&s.app.db, &c.ctx, &q.filter()?).await?).into_response())
 }
 
-async fn set_password(State(s): State<AppState>, c: ApiCtx, Params(u): Params<String>, b: Body<PasswordBody>) -> ApiResult {
+async fn set_password(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(u): Params<String>,
+    b: Body<PasswordBody>,
+) -> ApiResult {
     users::set_password(&s.app.db, &c.ctx, &u, b.typed.password.as_deref().unwrap_or("")).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

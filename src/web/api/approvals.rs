@@ -511,7 +511,12 @@ async fn flows(State(s): State<AppState>, _c: ApiCtx) -> ApiResult {
     Ok(Json(FlowList { items: approvals::flows(&s.app.db).await? }).into_response())
 }
 
-async fn set_flow(State(s): State<AppState>, c: ApiCtx, Params(flow): Params<String>, b: Nested<FlowBody>) -> ApiResult {
+async fn set_flow(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(flow): Params<String>,
+    b: Nested<FlowBody>,
+) -> ApiResult {
     Ok(Json(approvals::set_definition(&s.app.db, &c.ctx, &flow, &b.raw).await?).into_response())
 }
 
@@ -529,7 +534,12 @@ async fn delegate(State(s): State<AppState>, c: ApiCtx, b: Body<DelegationBody>)
     Ok((StatusCode::CREATED, Json(made)).into_response())
 }
 
-async fn screen(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Nested<ScreeningForm>) -> ApiResult {
+async fn screen(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    b: Nested<ScreeningForm>,
+) -> ApiResult {
     let v = screenings::submit(&s.app.db, &c.ctx, id, &b.raw).await?;
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
