@@ -65,11 +65,27 @@ async fn definition_at(conn: &mut sqlx::AnyConnection, flow: Flow, version: i64)
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A flow's current definition.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FlowView {
+    #[schema(value_type = Flow)]
     pub flow: &'static str,
+    /// 1 for the built-in definition; each saved change adds one.
     pub version: i64,
     pub definition: Definition,
+}
+
+/// The subject of a request: `{"type": "account", "id": 12, "label": "…"}` (schema only; the
+/// views carry it as JSON).
+#[derive(Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ApprovalSubject {
+    /// What kind of record: `account`, `opportunity`, `plan`, …
+    #[serde(rename = "type")]
+    kind: String,
+    id: i64,
+    /// The record's name when the request was made.
+    label: String,
 }
 
 pub async fn flows(db: &Db) -> Result<Vec<FlowView>> {
@@ -123,44 +139,75 @@ pub async fn set_definition(db: &Db, ctx: &Ctx, flow: &str, body: &Value) -> Res
     Ok(FlowView { flow: flow.code(), version, definition: d })
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One step of a request.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StepView {
+    /// 1 for the first step.
     pub position: i64,
+    /// The deciding role.
+    #[schema(value_type = crate::domain::role::Role)]
     pub role: String,
+    #[schema(value_type = crate::domain::approval::Scope)]
     pub scope: String,
+    /// The step's deadline in days (before any extension).
     pub days: i64,
     /// `waiting`, `open`, `approved`, `rejected`, `returned`, `cancelled`.
     pub state: String,
+    #[schema(format = DateTime)]
     pub opened_at: Option<String>,
+    #[schema(format = DateTime)]
     pub due_at: Option<String>,
+    /// The open step is past its deadline.
     pub overdue: bool,
+    /// Username of who decided.
     pub decided_by: Option<String>,
     /// `self`, `delegate of <username>`, or `escalation`.
     pub decided_as: Option<String>,
+    #[schema(format = DateTime)]
     pub decided_at: Option<String>,
+    #[schema(value_type = Option<Decision>)]
     pub decision: Option<String>,
     pub comment: Option<String>,
+    /// When the step passed its deadline and went to the deciders' manager.
+    #[schema(format = DateTime)]
     pub escalated_at: Option<String>,
+    /// Username of the manager the step was escalated to.
     pub escalated_to: Option<String>,
+    /// The deadline in days after its one extension.
     pub extended_days: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// An approval request with every step.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ApprovalView {
     pub id: i64,
+    #[schema(value_type = Flow)]
     pub flow: String,
+    /// The version of the flow's definition the request runs under.
     pub flow_version: i64,
+    #[schema(value_type = ApprovalSubject)]
     pub subject: Value,
+    /// Username of the requester.
     pub requested_by: String,
+    #[schema(value_type = State)]
     pub state: String,
+    /// The open step's position; null once closed.
     pub current_step: Option<i64>,
     pub steps: Vec<StepView>,
+    /// The values the request was asked with; a change to them asks again.
+    #[schema(value_type = Option<Object>)]
     pub decisive: Value,
+    /// What the request is about (e.g. `screening_version`, `risk_score`); null when none.
+    #[schema(value_type = Option<Object>)]
     pub payload: Value,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub closed_at: Option<String>,
-    /// Whether the caller may decide the open step now, and as whom.
+    /// Whether the caller may decide the open step now, and as whom (`self`,
+    /// `delegate of <username>`, `escalation`); null when they may not.
     pub can_decide: Option<String>,
+    /// The caller may extend the open step's deadline.
     pub can_extend: bool,
 }
 
@@ -877,16 +924,25 @@ pub async fn subject_changed(
 }
 
 /// One row of an inbox.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InboxItem {
     pub id: i64,
+    #[schema(value_type = Flow)]
     pub flow: String,
+    #[schema(value_type = ApprovalSubject)]
     pub subject: Value,
+    /// Username of the requester.
     pub requested_by: String,
+    #[schema(value_type = State)]
     pub state: String,
+    /// The open step's role.
+    #[schema(value_type = Option<crate::domain::role::Role>)]
     pub step_role: Option<String>,
+    /// The open step's deadline.
+    #[schema(format = DateTime)]
     pub due_at: Option<String>,
     pub overdue: bool,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -1012,11 +1068,15 @@ pub async fn delegate(db: &Db, ctx: &Ctx, delegate: &str, starts_on: &str, ends_
 }
 
 /// A delegation the caller gave, running or still to come.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DelegationView {
+    /// Username of who decides for the caller.
     pub delegate: String,
+    /// Their display name.
     pub delegate_name: String,
+    #[schema(format = Date)]
     pub starts_on: String,
+    #[schema(format = Date)]
     pub ends_on: String,
     /// Running today.
     pub active: bool,

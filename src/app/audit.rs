@@ -72,16 +72,27 @@ pub async fn record_many(
     Ok(())
 }
 
-#[derive(Debug, Serialize)]
+/// One change in the audit trail.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub id: i64,
+    #[schema(format = DateTime)]
     pub at: String,
+    /// Username of who acted (or `system`).
     pub who: String,
+    /// The kind of record: `account`, `contact`, `user`, `org_unit`, `approval`, …
     pub entity: String,
+    /// The record's id, username or code.
     pub entity_id: String,
+    /// The action: `create`, `update`, `delete`, …
     pub what: String,
+    /// The changed fields before.
+    #[schema(value_type = Option<Object>)]
     pub before: Option<Value>,
+    /// The changed fields after.
+    #[schema(value_type = Option<Object>)]
     pub after: Option<Value>,
+    /// The id of the HTTP request that made the change.
     pub request_id: Option<String>,
     /// Field names whose value changed (for the history tab).
     pub changed: Vec<String>,

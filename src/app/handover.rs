@@ -8,14 +8,20 @@ use sqlx::Row;
 use super::{audit, Ctx, Error, Result};
 use crate::db::{now, WriteTx};
 
-#[derive(Debug, Clone, Serialize, Default)]
+/// What moved from one user to their successor.
+#[derive(Debug, Clone, Serialize, Default, utoipa::ToSchema)]
 pub struct HandOver {
+    /// Username of who handed over.
     pub from: String,
+    /// Username of the successor.
     pub to: String,
+    /// Accounts owned, served as inside sales or as KA manager.
     pub accounts: usize,
     /// Open opportunities (not won or lost) now owned by the successor.
     pub opportunities: usize,
+    /// Places on account teams.
     pub team_places: usize,
+    /// Direct reports now reporting to the successor.
     pub reports: usize,
 }
 

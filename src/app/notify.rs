@@ -86,13 +86,17 @@ pub async fn send(
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A notification in the caller's language.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NotificationView {
     pub id: i64,
+    /// What happened, e.g. `approval_waiting`, `approval_closed`, `approval_reminder`.
     pub kind: String,
+    /// The request it is about.
     pub approval_id: Option<i64>,
     pub title: String,
     pub body: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
     pub read: bool,
 }
@@ -195,11 +199,14 @@ pub async fn set_channels(
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The caller's notification channels.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ChannelsView {
     pub email: Option<String>,
+    /// Notifications are also sent to `email`.
     pub notify_email: bool,
     pub webhook_url: Option<String>,
+    /// Notifications are also posted to `webhook_url`.
     pub notify_webhook: bool,
 }
 
@@ -217,16 +224,22 @@ pub async fn channels_of(db: &Db, caller: &Caller) -> Result<ChannelsView> {
 }
 
 /// A delivery as the administrator sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Delivery {
     pub id: i64,
+    /// `email` or `webhook`.
     pub channel: String,
+    /// The address or URL.
     pub target: String,
+    /// `pending`, `sent` or `failed`.
     pub state: String,
     pub attempts: i64,
+    #[schema(format = DateTime)]
     pub next_attempt_at: String,
     pub last_error: Option<String>,
+    #[schema(format = DateTime)]
     pub sent_at: Option<String>,
+    /// The notification's title.
     pub title: String,
 }
 

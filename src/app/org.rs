@@ -10,13 +10,16 @@ use crate::domain::error::Errors;
 use crate::domain::role::OrgKind;
 use crate::domain::text;
 
-#[derive(Debug, Clone, Serialize)]
+/// An org unit: headquarters, a region or a branch.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrgUnit {
     #[serde(skip)]
     pub id: i64,
     pub code: String,
     pub name: String,
+    #[schema(value_type = OrgKind)]
     pub kind: String,
+    /// The parent unit's code (null for headquarters).
     pub parent: Option<String>,
     pub version: i64,
     #[serde(skip)]

@@ -29,15 +29,25 @@ pub const TEXTS: &[(&str, usize)] = &[
     ("competitor_analysis", 4000),
 ];
 
-#[derive(Debug, Clone, Serialize)]
+/// One submitted version of an account's screening.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ScreeningView {
     pub id: i64,
     pub account_id: i64,
+    /// 1 for the first submission; each new one adds one.
     pub version: i64,
+    /// The form as submitted: the text answers, `risk` (each indicator's score) and
+    /// `risk_weights` (the weights it was scored with).
+    #[schema(value_type = Object)]
     pub form: Value,
+    /// The risk analysis form's weighted total, 0–100.
+    #[schema(minimum = 0, maximum = 100)]
     pub risk_score: i64,
+    /// The approval request asked for this version.
     pub approval_id: Option<i64>,
+    /// Username of who submitted it.
     pub submitted_by: String,
+    #[schema(format = DateTime)]
     pub submitted_at: String,
 }
 

@@ -33,32 +33,76 @@ string_enum!(Decision { Approve = "approve", Reject = "reject", Return = "return
 string_enum!(Scope { Hq = "hq", Region = "region", OwnerManager = "owner_manager" });
 
 /// One step of a flow.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StepSpec {
+    /// The deciding role.
+    #[schema(value_type = Role)]
     pub role: String,
+    /// Where the role is resolved: anyone holding it (hq), its holders in the subject's region
+    /// or above (region), or the manager of the subject's owner (owner_manager).
+    #[schema(value_type = Scope)]
     pub scope: String,
+    /// The step's deadline in days.
+    #[schema(minimum = 1, maximum = 90)]
     pub days: i64,
 }
 
 /// One extension of an open step's deadline, by a named role, up to `max_days` in all.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Extension {
+    /// The role that may extend an open step once.
+    #[schema(value_type = Role)]
     pub role: String,
+    /// The step's deadline may be extended to at most this many days.
+    #[schema(minimum = 1, maximum = 90)]
     pub max_days: i64,
 }
 
 /// A flow definition as the administrator edits it (JSON).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Definition {
+    /// The steps in order, 1 to 10.
+    #[schema(min_items = 1, max_items = 10)]
     pub steps: Vec<StepSpec>,
+    /// One extension of an open step's deadline, by a named role (credit changes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
     pub extension: Option<Extension>,
     /// At most this many days over all steps (credit changes: 10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, minimum = 1)]
     pub max_total_days: Option<i64>,
-    /// The risk analysis form's indicators and their weights (key-account screening).
+    /// The risk analysis form's indicators and their weights (key-account screening), as
+    /// `[indicator, weight]` pairs: the indicator in lowercase letters and `_`, the weight 1–100.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false, value_type = Vec<RiskWeight>)]
     pub risk_weights: Vec<(String, i64)>,
+}
+
+/// One indicator of the risk analysis form and its weight: `["customer_need", 25]` (schema only).
+pub struct RiskWeight;
+
+impl utoipa::PartialSchema for RiskWeight {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ArrayItems, ObjectBuilder, Type};
+        ArrayBuilder::new()
+            .description(Some("`[indicator, weight]`: the indicator in lowercase letters and `_`, the weight 1–100"))
+            .prefix_items([
+                ObjectBuilder::new().schema_type(Type::String).pattern(Some("^[a-z_]+$")).build(),
+                ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(100)).build(),
+            ])
+            .items(ArrayItems::False)
+            .min_items(Some(2))
+            .max_items(Some(2))
+            .examples([serde_json::json!(["customer_need", 25])])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for RiskWeight {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "RiskWeight".into()
+    }
 }
 
 pub const MAX_STEPS: usize = 10;
