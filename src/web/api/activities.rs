@@ -10,7 +10,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::contract::{Date, Id, PageQuery, VersionQuery};
 use super::{export_response, Api, ApiResult, Body, Op, Params, Query};
-use crate::app::activities::{self as acts, ActivityView, Calendar, Development, FollowUp, Progress, VisitPlan, VisitStats};
+use crate::app::activities::{
+    self as acts, ActivityView, Calendar, Development, FollowUp, Progress, VisitPlan, VisitStats,
+};
 use crate::app::export::Table;
 use crate::domain::account::Attitude;
 use crate::domain::activity::{CustomerAttitude, Kind, Outcome, Status, Targets};
@@ -457,7 +459,12 @@ fn plan_example() -> Value {
     })
 }
 
-async fn list(State(s): State<AppState>, c: ApiCtx, Query(q): Query<ListQuery>, Query(p): Query<PageQuery>) -> ApiResult {
+async fn list(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Query(q): Query<ListQuery>,
+    Query(p): Query<PageQuery>,
+) -> ApiResult {
     let effective = match q.effective.as_deref() {
         None => None,
         Some("1" | "true") => Some(true),
@@ -492,7 +499,12 @@ async fn update(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>
     Ok(Json(acts::update(&s.app.db, &c.ctx, id, &b.body.input, b.contacts.as_deref()).await?).into_response())
 }
 
-async fn delete(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, Query(q): Query<VersionQuery>) -> ApiResult {
+async fn delete(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    Query(q): Query<VersionQuery>,
+) -> ApiResult {
     acts::delete(&s.app.db, &c.ctx, id, q.version).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -148,9 +148,7 @@ fn scope(q: ScopeQuery) -> Scope {
 }
 
 fn rad_example() -> serde_json::Value {
-    let cell = |c: &str, n: i64, bp: &str, s: &str, p: &str| {
-        json!({"rad_class": c, "accounts": n, "buying_power": bp, "sales_12m": s, "pipeline": p})
-    };
+    let cell = |c: &str, n: i64, bp: &str, s: &str, p: &str| json!({"rad_class": c, "accounts": n, "buying_power": bp, "sales_12m": s, "pipeline": p});
     json!({
         "cells": [
             cell("R1", 3, "8600000.00", "5100000.00", "1200000.00"),
