@@ -10,19 +10,25 @@ use crate::domain::error::Errors;
 use crate::domain::role::{Role, SalesType};
 use crate::domain::text;
 
-#[derive(Debug, Clone, Serialize)]
+/// A user as the API shows them.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     #[serde(skip)]
     pub id: i64,
     pub username: String,
     pub display_name: String,
+    #[schema(value_type = Role)]
     pub role: String,
+    /// The code of the user's org unit.
     pub org_unit: String,
     #[serde(skip)]
     pub org_unit_name: String,
+    /// The manager's username.
     pub manager: Option<String>,
+    #[schema(value_type = Option<SalesType>)]
     pub sales_type: Option<String>,
     pub active: bool,
+    /// The language of messages and pages: `zh-CN` or `en`.
     pub locale: String,
     /// IANA name; days and weeks of activity counts are this user's (Asia/Shanghai by default).
     pub time_zone: String,
