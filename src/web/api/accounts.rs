@@ -78,7 +78,8 @@ pub fn routes(api: Api) -> Api {
         export_csv,
     )
     .add(
-        Op::get("/api/v1/accounts/{id}", "Get one account", "accounts").ok_example::<AccountView>(200, account_example()),
+        Op::get("/api/v1/accounts/{id}", "Get one account", "accounts")
+            .ok_example::<AccountView>(200, account_example()),
         get,
     )
     .add(
@@ -117,15 +118,11 @@ pub fn routes(api: Api) -> Api {
             .layer(axum::extract::DefaultBodyLimit::max(IMPORT_MAX_BYTES)),
     )
     .add(
-        Op::get(
-            "/api/v1/pool",
-            "The regional resource pool: accounts without an owner in the caller's region",
-            "pool",
-        )
-        .describe("Salespeople only (others get 403); by name.")
-        .query::<PoolQuery>()
-        .query::<PageQuery>()
-        .page::<AccountView>(),
+        Op::get("/api/v1/pool", "The regional resource pool: accounts without an owner in the caller's region", "pool")
+            .describe("Salespeople only (others get 403); by name.")
+            .query::<PoolQuery>()
+            .query::<PageQuery>()
+            .page::<AccountView>(),
         pool_list,
     )
     .add(
@@ -441,13 +438,15 @@ pub struct AccountUpdate {
     pub inventory_days: Option<i64>,
 }
 
-/// A new contact of the account: `name` is required.
+/// A new contact of the account: `name` is required. Codes are checked with the other fields,
+/// so every refused field is reported at once.
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct ContactCreate {
     #[schema(required = true, nullable = false, min_length = 1, max_length = 100)]
     pub name: Option<String>,
-    pub gender: Option<Gender>,
+    #[schema(value_type = Option<Gender>)]
+    pub gender: Option<String>,
     pub birthday: Option<Date>,
     #[schema(max_length = 100)]
     pub department: Option<String>,
@@ -455,8 +454,10 @@ pub struct ContactCreate {
     pub title: Option<String>,
     /// Another contact of the same account.
     pub reports_to: Option<i64>,
-    pub decision_role: Option<DecisionRole>,
-    pub attitude: Option<Attitude>,
+    #[schema(value_type = Option<DecisionRole>)]
+    pub decision_role: Option<String>,
+    #[schema(value_type = Option<Attitude>)]
+    pub attitude: Option<String>,
     /// Strength of our relationship, 1 (none) to 5 (close).
     #[schema(minimum = 1, maximum = 5)]
     pub relationship: Option<i64>,
@@ -601,7 +602,12 @@ async fn update(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>
     Ok(Json(accounts::update(&s.app.db, &c.ctx, id, &b.input).await?).into_response())
 }
 
-async fn delete(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, Query(q): Query<VersionQuery>) -> ApiResult {
+async fn delete(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    Query(q): Query<VersionQuery>,
+) -> ApiResult {
     accounts::delete(&s.app.db, &c.ctx, id, q.version).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -611,7 +617,12 @@ async fn list_contacts(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Par
     Ok(Json(ContactPage { items, next_cursor: None }).into_response())
 }
 
-async fn create_contact(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Body<ContactCreate>) -> ApiResult {
+async fn create_contact(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    b: Body<ContactCreate>,
+) -> ApiResult {
     let v = contacts::create(&s.app.db, &c.ctx, id, &b.input).await?;
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
@@ -632,9 +643,13 @@ async fn team_remove(State(s): State<AppState>, c: ApiCtx, Params((Id(id), u)): 
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn pool_list(State(s): State<AppState>, c: ApiCtx, Query(q): Query<PoolQuery>, Query(p): Query<PageQuery>) -> ApiResult {
-    let page =
-        crate::app::pool::list(&s.app.db, &c.ctx.caller, q.q.as_deref(), p.cursor.as_deref(), p.limit).await?;
+async fn pool_list(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Query(q): Query<PoolQuery>,
+    Query(p): Query<PageQuery>,
+) -> ApiResult {
+    let page = crate::app::pool::list(&s.app.db, &c.ctx.caller, q.q.as_deref(), p.cursor.as_deref(), p.limit).await?;
     Ok(Json(page).into_response())
 }
 

@@ -1,4 +1,5 @@
 //! Account documents: upload (multipart), list, download.
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::handler::Handler;
 use axum::http::{header, StatusCode};
@@ -115,7 +116,14 @@ impl Parts {
     }
 }
 
-async fn upload(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, m: Multipart) -> ApiResult {
+async fn upload(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    m: Result<Multipart, MultipartRejection>,
+) -> ApiResult {
+    // A body that is not multipart/form-data is a field error like any other, not a bare 400.
+    let m = m.map_err(|_| DomainError::invalid("file", "invalid_form"))?;
     let parts = read_multipart(m).await?;
     let d = documents::upload(&s.app.db, &c.ctx, &s.app.settings.data_dir, id, &parts.upload()).await?;
     Ok((StatusCode::CREATED, Json(d)).into_response())
