@@ -74,7 +74,8 @@ pub fn routes(api: Api) -> Api {
         Op::get("/api/v1/accounts/export", "Export accounts in scope as CSV or XLSX (?format=xlsx)", "accounts")
             .query::<FilterQuery>()
             .query::<FormatQuery>()
-            .download(),
+            .download()
+            .with_schema::<contract::Format>(),
         export_csv,
     )
     .add(
@@ -184,6 +185,19 @@ pub fn routes(api: Api) -> Api {
             .ok_example::<ContactView>(201, contact_example()),
         create_contact,
     )
+}
+
+/// Registers a schema the operation refers to only through its query parameters
+/// (`FormatQuery`'s `$ref` to `Format` would otherwise point at no component).
+trait WithSchema {
+    fn with_schema<T: ToSchema>(self) -> Self;
+}
+
+impl WithSchema for Op {
+    fn with_schema<T: ToSchema>(mut self) -> Op {
+        contract::schema_ref::<T>(&mut self.schemas);
+        self
+    }
 }
 
 fn account_example() -> serde_json::Value {
