@@ -66,61 +66,109 @@ pub const SYSTEM_FIELDS: &[&str] = &[
 ];
 
 /// Credit information, present only for callers at supervisor level and above.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Credit {
+    /// Credit grade (信用等级); null until assessed.
+    #[schema(value_type = Option<crate::domain::account::CreditGrade>)]
     pub credit_grade: Option<String>,
+    /// Credit limit (信用额度) in yuan.
+    #[schema(value_type = Option<crate::web::api::contract::Money>)]
     pub credit_limit: Option<String>,
+    /// Credit score (信用评分).
     pub credit_score: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// An account (客户) as the API shows it. The credit fields (`credit_grade`, `credit_limit`,
+/// `credit_score`) are present only for callers at supervisor level and above.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccountView {
     pub id: i64,
+    /// The registered name (客户名称).
     pub name: String,
     pub short_name: Option<String>,
+    /// The unified social credit code (统一社会信用代码), 18 characters, upper case.
     pub credit_code: Option<String>,
+    #[schema(value_type = crate::domain::account::Industry)]
     pub industry: String,
+    #[schema(value_type = crate::domain::account::Level)]
     pub level: String,
+    /// The region's org unit code.
     pub region: Option<String>,
+    /// The branch's org unit code.
     pub branch: Option<String>,
+    /// Username of the (outside) owner.
     pub owner: Option<String>,
+    /// Username of the inside-sales owner.
     pub inside_owner: Option<String>,
+    /// Username of the KA manager.
     pub ka_manager: Option<String>,
+    /// The lifecycle status; it moves only through its flows (screenings), never by an edit.
+    #[schema(value_type = crate::domain::account::Status)]
     pub status: String,
+    #[schema(value_type = Option<crate::domain::account::Tier>)]
     pub tier: Option<String>,
     pub address: Option<String>,
     pub website: Option<String>,
     pub business_units: Option<String>,
+    /// The customer's yearly purchasing volume (年度采购量), yuan.
+    #[schema(value_type = Option<crate::web::api::contract::Money>)]
     pub buying_power: Option<String>,
     /// Trailing-12-month sales: won opportunities (`sales_12m_won`) plus the figure entered or
     /// imported for sales KAM does not hold (`sales_12m_entered`); `sales_12m_source` says which.
+    #[schema(value_type = Option<crate::web::api::contract::Money>)]
     pub sales_12m: Option<String>,
+    /// Won opportunities of the trailing twelve months, yuan.
+    #[schema(value_type = crate::web::api::contract::Money)]
     pub sales_12m_won: String,
+    /// The part of `sales_12m` entered or imported, yuan.
+    #[schema(value_type = Option<crate::web::api::contract::Money>)]
     pub sales_12m_entered: Option<String>,
+    /// Where `sales_12m` comes from: `opportunities`, `entered` or `both`; null when none.
+    #[schema(value_type = Option<String>, pattern = "^(opportunities|entered|both)$")]
     pub sales_12m_source: Option<&'static str>,
+    /// Share of wallet (%): sales over buying power.
+    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub sow: Option<String>,
-    /// Null: unclassified (no buying power).
+    /// The RAD class (R1–R3, D1–D3, A1–A3). Null: unclassified (no buying power).
+    #[schema(pattern = "^[RDA][1-3]$")]
     pub rad_class: Option<String>,
     /// The weighted tier score (1.00–5.00) and since when the account holds its tier.
+    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub tier_score: Option<String>,
+    #[schema(format = DateTime)]
     pub tier_since: Option<String>,
     /// Tier inputs: our profit margin on the customer (%), payment terms (days), sales expense ratio (%).
+    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub profit_margin: Option<String>,
     pub payment_terms_days: Option<i64>,
+    /// Sales expense ratio (%).
+    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub sales_expense_ratio: Option<String>,
     pub notes: Option<String>,
     pub tags: Option<String>,
+    /// Current asset ratio (%).
+    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub current_asset_ratio: Option<String>,
+    /// Net margin (%).
+    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub net_margin: Option<String>,
+    /// Return on assets (%).
+    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub roa: Option<String>,
+    /// Days sales outstanding.
     pub collection_days: Option<i64>,
+    /// Days inventory outstanding.
     pub inventory_days: Option<i64>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Credit)]
     pub credit: Option<Credit>,
     pub version: i64,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
     /// When a salesperson claimed it from the regional pool (null when it was assigned).
+    #[schema(format = DateTime)]
     pub claimed_at: Option<String>,
     /// Display names for the UI; not part of the API.
     #[serde(skip)]
@@ -1412,10 +1460,12 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: i64, version: Option<i64>) -> Result
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A member of the account team: a user who sees the account as their own.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TeamMember {
     pub username: String,
     pub display_name: String,
+    #[schema(value_type = crate::domain::role::Role)]
     pub role: String,
 }
 

@@ -214,12 +214,17 @@ pub async fn token_caller(app: &App, token: &str) -> Result<Option<Caller>> {
     caller_of(&r)
 }
 
-#[derive(Debug, Serialize)]
+/// An API token as its owner sees it (never its secret).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenInfo {
     pub id: i64,
     pub name: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub last_used_at: Option<String>,
+    /// Set once revoked; a revoked token no longer signs in.
+    #[schema(format = DateTime)]
     pub revoked_at: Option<String>,
 }
 

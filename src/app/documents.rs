@@ -23,18 +23,28 @@ string_enum!(DocType {
 /// The largest document accepted.
 pub const MAX_BYTES: usize = 20 * 1024 * 1024;
 
-#[derive(Debug, Clone, Serialize)]
+/// A stored document (one version of a title) of an account.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Document {
     pub id: i64,
     pub account_id: i64,
+    /// Uploads with the same title are versions of one document.
     pub title: String,
+    #[schema(value_type = DocType)]
     pub doc_type: String,
+    /// 1 for the first upload of the title, then 2, 3…
     pub version: i64,
     pub file_name: String,
+    /// The type sniffed from the bytes (never the client's claim).
     pub content_type: String,
+    /// Bytes.
     pub size: i64,
+    /// SHA-256 of the bytes, hex.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
     pub sha256: String,
+    /// Username of the uploader.
     pub uploaded_by: String,
+    #[schema(format = DateTime)]
     pub uploaded_at: String,
 }
 
