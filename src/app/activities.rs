@@ -935,8 +935,9 @@ fn day(d: NaiveDate) -> String {
 }
 
 /// One day's counts.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct DayCount {
+    #[schema(format = Date)]
     pub day: String,
     pub done: i64,
     pub effective: i64,
@@ -946,7 +947,7 @@ pub struct DayCount {
 }
 
 /// One person's week against their targets.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PersonWeek {
     pub username: String,
     pub name: String,
@@ -1153,9 +1154,11 @@ pub async fn stats(db: &Db, caller: &Caller, week: Option<&str>) -> Result<Visit
 }
 
 /// A person's progress today and this week, in their own calendar.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Progress {
     pub today: DayCount,
+    /// The Monday of the week.
+    #[schema(format = Date)]
     pub week: String,
     pub week_effective: i64,
     pub week_calls: i64,
@@ -1210,13 +1213,15 @@ pub async fn progress(db: &Db, caller: &Caller) -> Result<Progress> {
 }
 
 /// A visit waiting for its follow-up contact.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FollowUp {
     pub activity_id: i64,
     pub account_id: i64,
     pub account_name: String,
     pub owner: String,
+    #[schema(format = Date)]
     pub visited_on: String,
+    #[schema(format = Date)]
     pub due: String,
     pub overdue: bool,
 }

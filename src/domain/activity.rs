@@ -98,7 +98,7 @@ pub fn why_not_effective(f: Facts) -> Vec<&'static str> {
 
 /// Targets for a salesperson, by sales type: outside sales (AE) count effective visits, inside
 /// sales (SR) count calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Targets {
     pub weekly_effective: i64,
     pub daily_effective: i64,
