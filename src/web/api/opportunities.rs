@@ -312,7 +312,7 @@ pub struct OwnerQuery {
 #[derive(Deserialize, IntoParams)]
 pub struct OneOnOneQuery {
     /// The salesperson's username (404 when not in the caller's scope).
-    #[param(required = true)]
+    #[param(required = true, nullable = false)]
     pub owner: Option<String>,
 }
 
@@ -322,15 +322,15 @@ pub struct OneOnOneQuery {
 #[allow(dead_code)]
 pub struct OpportunityCreate {
     /// The account it is established on (one the caller sees).
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub account_id: Option<i64>,
-    #[schema(required = true, min_length = 1, max_length = 200)]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// The expected order amount.
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub amount: Option<Money>,
     /// The expected order date.
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub expected_close: Option<Date>,
     /// The owner's username: the caller when absent; only a manager names someone else.
     pub owner: Option<String>,
@@ -348,16 +348,16 @@ pub struct OpportunityCreate {
     pub next_step: Option<String>,
     pub next_step_due: Option<Date>,
     /// The customer's need (需求).
-    #[schema(required = true, min_length = 1, max_length = 2000)]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 2000)]
     pub eval_need: Option<String>,
     /// The budget (预算).
-    #[schema(required = true, min_length = 1, max_length = 2000)]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 2000)]
     pub eval_budget: Option<String>,
     /// The timeline (时间表).
-    #[schema(required = true, min_length = 1, max_length = 2000)]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 2000)]
     pub eval_timeline: Option<String>,
     /// Who decides (决策人).
-    #[schema(required = true, min_length = 1, max_length = 2000)]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 2000)]
     pub eval_decision_makers: Option<String>,
     #[schema(max_length = 2000)]
     pub eval_competition: Option<String>,
@@ -373,7 +373,7 @@ pub struct OpportunityCreate {
 #[allow(dead_code)]
 pub struct OpportunityUpdate {
     /// The version read.
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub version: Option<i64>,
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
@@ -414,10 +414,10 @@ pub struct OpportunityUpdate {
 #[derive(Deserialize, ToSchema)]
 pub struct StageMoveBody {
     /// The stage to move to.
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub stage: Option<Stage>,
     /// The version read.
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub version: Option<i64>,
     /// Why: required for a move back or out of won/lost.
     #[schema(max_length = 1000)]
@@ -441,12 +441,12 @@ pub struct StageMoveBody {
 #[derive(Deserialize, ToSchema)]
 pub struct CheckBody {
     /// A criterion's code, as the record's `checklist` lists them (e.g. `key_people_identified`).
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub item: Option<String>,
     /// `true` (default) to check it, `false` to uncheck it.
     pub checked: Option<bool>,
     /// The version read.
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub version: Option<i64>,
 }
 
@@ -455,14 +455,14 @@ pub struct CheckBody {
 #[allow(dead_code)]
 pub struct QuotaBody {
     /// `YYYY-MM`.
-    #[schema(required = true, pattern = r"^[0-9]{4}-[0-9]{2}$")]
+    #[schema(required = true, nullable = false, pattern = r"^[0-9]{4}-[0-9]{2}$")]
     pub month: Option<String>,
     /// A person's username (or `org`, not both).
     pub owner: Option<String>,
     /// An org unit's code (or `owner`, not both).
     pub org: Option<String>,
     /// The quota; 0 keeps a quota of 0.
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub amount: Option<Money>,
 }
 
@@ -470,7 +470,7 @@ pub struct QuotaBody {
 #[derive(Deserialize, ToSchema)]
 pub struct ForecastBody {
     /// One line per week, all four weeks.
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub lines: Option<Vec<ForecastLine>>,
 }
 
@@ -478,13 +478,13 @@ pub struct ForecastBody {
 #[derive(Deserialize, ToSchema)]
 pub struct ForecastLine {
     /// The Monday of the week.
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub week: Option<Date>,
     /// Orders expected in the week.
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub commit: Option<Money>,
     /// Orders that could come in the week (≥ commit).
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub best_case: Option<Money>,
 }
 
@@ -492,14 +492,14 @@ pub struct ForecastLine {
 #[derive(Deserialize, ToSchema)]
 pub struct AdjustmentBody {
     /// The salesperson's username.
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub owner: Option<String>,
     /// The Monday of one of the four forecast weeks.
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub week: Option<Date>,
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub commit: Option<Money>,
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub best_case: Option<Money>,
     #[schema(max_length = 1000)]
     pub reason: Option<String>,
@@ -639,7 +639,12 @@ async fn get(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>) -
     Ok(Json(opps::get(&s.app.db, &c.ctx.caller, id).await?).into_response())
 }
 
-async fn update(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Body<OpportunityUpdate>) -> ApiResult {
+async fn update(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    b: Body<OpportunityUpdate>,
+) -> ApiResult {
     Ok(Json(opps::update(&s.app.db, &c.ctx, id, &b.input).await?).into_response())
 }
 
