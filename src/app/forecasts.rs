@@ -11,46 +11,70 @@ use crate::domain::error::Errors;
 use crate::domain::money::{format_fen, parse_fen};
 use crate::domain::quota::{accuracy_pct, forecast_weeks, week_start};
 
-#[derive(Debug, Clone, Serialize)]
+/// One week of a forecast.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WeekLine {
     /// The Monday of the week.
+    #[schema(format = Date)]
     pub week: String,
+    /// Orders expected in the week.
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub commit: String,
+    /// Orders that could come in the week (≥ commit).
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub best_case: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A forecast as it was submitted.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Submission {
     pub id: i64,
-    /// The week it was made in.
+    /// The week it was made in (its Monday).
+    #[schema(format = Date)]
     pub week: String,
+    #[schema(format = DateTime)]
     pub submitted_at: String,
+    /// Username of who submitted it.
     pub submitted_by: String,
     pub lines: Vec<WeekLine>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A manager's adjustment of one week of someone's forecast.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Adjustment {
+    /// The Monday of the week adjusted.
+    #[schema(format = Date)]
     pub week: String,
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub commit: String,
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub best_case: String,
     pub reason: Option<String>,
+    /// Username of the manager.
     pub adjusted_by: String,
+    #[schema(format = DateTime)]
     pub adjusted_at: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// How one past week's commit compared with what was booked in it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Accuracy {
+    /// The Monday of the week.
+    #[schema(format = Date)]
     pub week: String,
     /// What the last forecast made before or in that week committed for it.
+    #[schema(value_type = Option<String>, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub committed: Option<String>,
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub booked: String,
     /// booked ÷ committed, in percent.
     pub accuracy_pct: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One person's forecast: the prefill, the submissions, adjustments and accuracy.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PersonForecast {
+    /// The person's username.
     pub owner: String,
     pub name: String,
     /// From the opportunities: commit = committed stage (90%), best case = developed and

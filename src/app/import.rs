@@ -171,7 +171,7 @@ const SHOWN_CHARS: usize = 200;
 /// Rows handed over from the reader at a time.
 const BATCH: usize = 500;
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RowError {
     /// The spreadsheet row (1 = the header row).
     pub row: usize,
@@ -180,7 +180,7 @@ pub struct RowError {
     pub code: String,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, Default, utoipa::ToSchema)]
 pub struct Report {
     pub rows: usize,
     pub created: usize,

@@ -106,4 +106,10 @@ impl Input {
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
     }
+    /// Takes a key out (one the presenter read itself, such as the account an opportunity is
+    /// established on), so the use case's key check does not see it.
+    pub fn remove(&mut self, k: &str) {
+        self.fields.remove(k);
+        self.numbers.retain(|n| n != k);
+    }
 }

@@ -47,36 +47,56 @@ pub const EDIT_FIELDS: &[&str] = &[
 pub const EVAL_REQUIRED: &[&str] = &["eval_need", "eval_budget", "eval_timeline", "eval_decision_makers"];
 const SYSTEM_FIELDS: &[&str] = &["id", "account_id", "stage", "probability", "currency", "created_at", "updated_at"];
 
-#[derive(Debug, Clone, Serialize)]
+/// One exit criterion of a stage, and whether (and by whom) it was checked.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Check {
+    /// The criterion's code (send it as `item` to check or uncheck it).
     pub item: &'static str,
+    /// The stage this criterion is an exit criterion of.
+    #[schema(value_type = crate::domain::opportunity::Stage)]
     pub stage: &'static str,
     pub checked: bool,
+    /// Username of who checked it.
     pub checked_by: Option<String>,
+    #[schema(format = DateTime)]
     pub checked_at: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// An opportunity (商机): established on an account, moved through the funnel by its rules.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OpportunityView {
     pub id: i64,
     pub account_id: i64,
     pub account_name: String,
     pub name: String,
+    /// The expected order amount (yuan, two decimals).
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub amount: String,
+    /// Always `CNY`.
     pub currency: String,
+    /// The expected order date.
+    #[schema(format = Date)]
     pub expected_close: String,
+    #[schema(value_type = crate::domain::opportunity::Stage)]
     pub stage: String,
+    /// The stage's win probability, in percent.
+    #[schema(minimum = 0, maximum = 100)]
     pub probability: i64,
     /// amount × probability.
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub weighted: String,
+    /// The owner's username.
     pub owner: String,
+    /// The owner's display name.
     pub owner_name: String,
+    /// Usernames of the team members besides the owner.
     pub team: Vec<String>,
     pub products: Option<String>,
     pub business_unit: Option<String>,
     pub competitors: Option<String>,
     pub source: Option<String>,
     pub next_step: Option<String>,
+    #[schema(format = Date)]
     pub next_step_due: Option<String>,
     pub eval_need: Option<String>,
     pub eval_budget: Option<String>,
@@ -85,16 +105,28 @@ pub struct OpportunityView {
     pub eval_competition: Option<String>,
     pub eval_advantages: Option<String>,
     pub eval_strategy: Option<String>,
+    /// Once won: the amount booked.
+    #[schema(value_type = Option<String>, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub booked_amount: Option<String>,
+    /// Once won: the date it was booked.
+    #[schema(format = Date)]
     pub booked_on: Option<String>,
+    /// Once lost: why.
     pub lost_reason: Option<String>,
+    /// Once lost: the competitor who won it.
     pub lost_to: Option<String>,
+    /// When it was established (立项).
+    #[schema(format = DateTime)]
     pub established_at: String,
     pub version: i64,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
-    /// The exit-criteria checklist of every open stage (on the single record only).
+    /// The exit-criteria checklist of every open stage (on the single record only: absent
+    /// from lists).
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
     pub checklist: Vec<Check>,
 }
 
@@ -987,15 +1019,26 @@ pub async fn move_stage(db: &Db, ctx: &Ctx, id: i64, m: &StageMove) -> Result<Op
     Ok(after)
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One change of an opportunity's stage, amount or expected date.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HistoryRow {
+    #[schema(format = DateTime)]
     pub at: String,
+    /// Username of who made the change.
     pub actor: String,
+    /// The stage before (null when established).
+    #[schema(value_type = Option<crate::domain::opportunity::Stage>)]
     pub from_stage: Option<String>,
+    #[schema(value_type = crate::domain::opportunity::Stage)]
     pub stage: String,
+    /// The amount after the change (the booked amount once won).
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub amount: String,
+    #[schema(format = Date)]
     pub expected_close: String,
+    /// Why (a move back, a loss, an override of unmet exit criteria).
     pub reason: Option<String>,
+    /// Moved forward by a manager past unmet exit criteria.
     #[serde(rename = "override")]
     pub overridden: bool,
 }
@@ -1022,21 +1065,31 @@ pub async fn history(db: &Db, caller: &Caller, id: i64) -> Result<Vec<HistoryRow
         .collect()
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One stage of the funnel.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FunnelStage {
+    #[schema(value_type = crate::domain::opportunity::Stage)]
     pub stage: &'static str,
+    /// The stage's win probability, in percent.
     pub probability: i64,
     pub count: i64,
+    /// What the stage's opportunities count for (the booked amount once won).
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub amount: String,
+    /// amount × probability.
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub weighted: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The funnel by stage (every stage, in funnel order).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Funnel {
     /// The date the funnel stands at (end of that day, UTC); None: now.
+    #[schema(format = Date)]
     pub as_of: Option<String>,
     pub stages: Vec<FunnelStage>,
     /// Σ amount × probability over the open stages.
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub weighted_pipeline: String,
 }
 

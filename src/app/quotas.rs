@@ -26,11 +26,17 @@ async fn may_set_for(conn: &mut sqlx::AnyConnection, caller: &Caller, user_id: i
     Ok(own_at_hq || super::team::manages_person(conn, caller, user_id).await?)
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One month's quota of a person or an org unit.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuotaView {
+    /// `YYYY-MM`.
+    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}$")]
     pub month: String,
+    /// The person's username (a person's quota).
     pub owner: Option<String>,
+    /// The org unit's code (an org unit's quota).
     pub org: Option<String>,
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub amount: String,
     pub version: i64,
 }
@@ -219,18 +225,30 @@ pub async fn import(db: &Db, ctx: &Ctx, src: super::import::Source) -> Result<su
 
 /// One line of the V-value report: a person, a team (a manager and everyone below), or an org
 /// unit (everyone in it).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Figures {
+    /// `person`, `team`, `region` or `total`.
+    #[schema(value_type = String, pattern = "^(person|team|region|total)$")]
     pub kind: &'static str,
+    /// The person's or team manager's username, the region's code; empty for the total.
     pub key: String,
     pub name: String,
+    /// The quota of the period; null when none was set.
+    #[schema(value_type = Option<String>, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub quota: Option<String>,
+    /// Won with a booking date in the period.
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub booked: String,
+    /// quota − booked (never below 0); null without a quota.
+    #[schema(value_type = Option<String>, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub remaining: Option<String>,
     /// Open pipeline expected from today to the end of the period.
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub pipeline: String,
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub weighted_pipeline: String,
     /// "1.50" (pipeline ÷ remaining), "quota_met", or null without a quota.
+    #[schema(pattern = r"^([0-9]+\.[0-9]{2}|quota_met)$")]
     pub v_value: Option<String>,
 }
 
@@ -272,8 +290,10 @@ impl Sums {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The V-value report: figures per person, team and region, and the total.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VReport {
+    /// The period: `YYYY-MM`, `YYYY-Qn` or `YYYY`.
     pub period: String,
     pub people: Vec<Figures>,
     pub teams: Vec<Figures>,
@@ -403,8 +423,9 @@ pub async fn v_report(db: &Db, caller: &Caller, period: Option<&str>, owner: Opt
 
 /// What a salesperson's day starts with: their figures this month, open opportunities whose
 /// next step is due, and deals whose expected date has passed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Daily {
+    /// The caller's figures this month (empty ones when not a salesperson).
     pub figures: Figures,
     pub next_steps_due: Vec<super::opportunities::OpportunityView>,
     pub overdue_deals: Vec<super::opportunities::OpportunityView>,

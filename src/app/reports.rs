@@ -19,16 +19,18 @@ use crate::domain::money::format_fen;
 use crate::domain::opportunity::{self as opp, Stage};
 
 /// One stage of a region's pipeline.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StageFigures {
+    #[schema(value_type = crate::domain::opportunity::Stage)]
     pub stage: &'static str,
     pub count: i64,
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub amount: String,
 }
 
 /// A region's sales progress in the period (quota, booked, remaining, V value: the V-value
 /// report's region line) and its funnel now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RegionRow {
     /// The region's code; empty for accounts without a region.
     pub region: String,
@@ -36,11 +38,14 @@ pub struct RegionRow {
     pub progress: Option<Figures>,
     pub stages: Vec<StageFigures>,
     /// Σ amount × probability over the open stages.
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub weighted_pipeline: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Sales progress and pipeline by region (各大区销售进度与商机分析).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RegionsReport {
+    /// The period: `YYYY-MM`, `YYYY-Qn` or `YYYY`.
     pub period: String,
     pub regions: Vec<RegionRow>,
 }
@@ -101,24 +106,31 @@ pub async fn regions(db: &Db, caller: &Caller, period: Option<&str>) -> Result<R
 }
 
 /// One month of the monthly order forecast.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MonthRow {
     /// `YYYY-MM`.
+    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}$")]
     pub month: String,
     /// Won with a booking date in the month.
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub booked: String,
     /// Open opportunities expected to be ordered in the month (for past months: still open,
     /// so overdue).
     pub open_count: i64,
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub pipeline: String,
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub weighted_pipeline: String,
     /// The committed stage (90 %).
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub commit: String,
     /// Developed and committed (75 % and up).
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub best_case: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The monthly order forecast (每月定单预测): two months back, this one and five ahead.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Monthly {
     pub months: Vec<MonthRow>,
 }

@@ -14,25 +14,35 @@ use crate::db::Db;
 use crate::domain::money::format_fen;
 use crate::domain::opportunity::Stage;
 
-#[derive(Debug, Clone, Serialize)]
+/// A change of one opportunity in the week looked back on.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Change {
     pub opportunity_id: i64,
     pub name: String,
+    #[schema(format = DateTime)]
     pub at: String,
+    #[schema(value_type = Option<crate::domain::opportunity::Stage>)]
     pub from_stage: Option<String>,
+    #[schema(value_type = crate::domain::opportunity::Stage)]
     pub stage: String,
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub amount: String,
+    #[schema(format = Date)]
     pub expected_close: String,
     /// For a slip: the expected date before it.
+    #[schema(format = Date)]
     pub previous_expected_close: Option<String>,
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The manager's weekly 1×1 review of one salesperson.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OneOnOne {
+    /// The salesperson's username.
     pub owner: String,
     pub name: String,
     /// The first day of the week looked back on.
+    #[schema(format = Date)]
     pub since: String,
     pub figures: Figures,
     pub new: Vec<Change>,

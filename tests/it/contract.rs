@@ -42,7 +42,7 @@ pub fn template_of(path: &str) -> Option<String> {
         .map(|(_, t)| t)
 }
 
-fn resolve<'a>(v: &'a Value) -> &'a Value {
+fn resolve(v: &Value) -> &Value {
     match v.get("$ref").and_then(Value::as_str) {
         Some(r) => {
             let ptr = r.trim_start_matches('#');

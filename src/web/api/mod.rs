@@ -57,44 +57,6 @@ impl Api {
     }
 }
 
-/// Registers a route the old way, with only the names of its query parameters and whether it
-/// takes a body: `route!(api, GET "/path", "summary", tag, [query], body, handler)`. Such an
-/// operation has no typed contract; the OpenAPI test counts them as exceptions.
-macro_rules! route {
-    ($api:expr, $m:ident $path:literal, $summary:literal, $tag:literal, [$($q:literal),*], $body:literal, $h:expr) => {
-        $api.add($crate::web::api::legacy_op(stringify!($m), $path, $summary, $tag, &[$($q),*], $body), $h)
-    };
-}
-pub(crate) use route;
-
-#[doc(hidden)]
-pub fn legacy_op(
-    method: &'static str,
-    path: &'static str,
-    summary: &'static str,
-    tag: &'static str,
-    query: &[&'static str],
-    body: bool,
-) -> Op {
-    let mut op = match method {
-        "GET" => Op::get(path, summary, tag),
-        "POST" => Op::post(path, summary, tag),
-        "PATCH" => Op::patch(path, summary, tag),
-        "PUT" => Op::put(path, summary, tag),
-        _ => Op::delete(path, summary, tag),
-    };
-    op.query = query
-        .iter()
-        .map(|q| serde_json::json!({"name": q, "in": "query", "required": false, "schema": {"type": "string"}}))
-        .collect();
-    if body {
-        op.body = Some(
-            serde_json::json!({"required": true, "content": {"application/json": {"schema": {"type": "object"}}}}),
-        );
-    }
-    op
-}
-
 pub fn routes() -> (Router<AppState>, Vec<Op>) {
     let api = Api::new();
     let api = accounts::routes(api);
@@ -112,11 +74,6 @@ pub fn routes() -> (Router<AppState>, Vec<Op>) {
 
 pub type ApiResult = Result<Response, ApiError>;
 
-/// Maps a use-case result into the caller's language.
-pub fn fail(lang: Lang) -> impl Fn(DomainError) -> ApiError {
-    move |err| ApiError::new(err, lang)
-}
-
 pub fn query_pairs(raw: Option<String>) -> Vec<(String, String)> {
     raw.and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(&q).ok()).unwrap_or_default()
 }
@@ -129,20 +86,6 @@ pub fn q_i64(pairs: &[(String, String)], k: &str) -> Result<Option<i64>, DomainE
     match q(pairs, k) {
         None => Ok(None),
         Some(v) => v.trim().parse().map(Some).map_err(|_| DomainError::invalid(k, "expected_integer")),
-    }
-}
-
-/// A report as JSON, or with `?format=csv|xlsx` as that download (column keys as headers).
-pub fn report<T: serde::Serialize>(
-    c: &crate::web::auth::ApiCtx,
-    p: &[(String, String)],
-    v: T,
-    table: impl FnOnce(&T) -> crate::app::export::Table,
-    name: &str,
-) -> ApiResult {
-    match q(p, "format") {
-        None | Some("json") => Ok(axum::Json(v).into_response()),
-        Some(f) => export_response(&table(&v), Some(f), None, name).map_err(fail(c.lang)),
     }
 }
 
