@@ -23,6 +23,7 @@ use crate::domain::quota::Period;
 
 /// One change of an account's classification.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ClassificationChange)]
 pub struct HistoryRow {
     #[schema(format = DateTime)]
     pub at: String,

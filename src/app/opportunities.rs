@@ -1021,6 +1021,7 @@ pub async fn move_stage(db: &Db, ctx: &Ctx, id: i64, m: &StageMove) -> Result<Op
 
 /// One change of an opportunity's stage, amount or expected date.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = OpportunityChange)]
 pub struct HistoryRow {
     #[schema(format = DateTime)]
     pub at: String,

@@ -298,6 +298,12 @@ async fn openapi_types_every_body_and_every_success_answer() {
     let s = &doc["components"]["schemas"][name];
     assert!(s["properties"].as_object().is_some_and(|p| p.len() >= 3), "screening fields: {s}");
     assert!(s["required"].as_array().is_some_and(|r| !r.is_empty()), "screening required fields: {s}");
+    // Every reference resolves.
+    let text = doc.to_string();
+    for r in text.split("\"#/components/schemas/").skip(1) {
+        let name = r.split('"').next().unwrap_or("");
+        assert!(doc["components"]["schemas"][name].is_object(), "a reference to the missing schema {name}");
+    }
     // Both ways to authenticate, and the error object.
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     assert_eq!(doc["components"]["securitySchemes"]["csrf"]["name"], "X-CSRF-Token");

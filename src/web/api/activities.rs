@@ -221,6 +221,7 @@ pub struct OwnerQuery {
 pub(super) struct ReportFormatQuery {
     /// JSON when absent.
     #[param(inline)]
+    #[param(inline)]
     format: Option<ReportFormat>,
 }
 

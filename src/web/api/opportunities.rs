@@ -242,6 +242,7 @@ pub struct FilterQuery {
 #[derive(Deserialize, IntoParams)]
 pub struct SortQuery {
     /// `expected_close` (default, ascending), `amount` (descending), `name`, `updated` (latest first).
+    #[param(inline)]
     pub sort: Option<Sort>,
 }
 
@@ -281,6 +282,7 @@ pub struct FunnelParams {
 #[derive(Deserialize, IntoParams)]
 pub struct ReportFormatQuery {
     /// `json` (default), `csv` or `xlsx`.
+    #[param(inline)]
     pub format: Option<ReportFormat>,
 }
 
