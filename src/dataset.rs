@@ -1,5 +1,5 @@
-//! Benchmark datasets (`kam dataset PROFILE [--seed N]`, docs: INTERFACE.md "The benchmark
-//! dataset l3-60k"). Unlike the demo company, a dataset is loaded in bulk: the org tree goes
+//! Benchmark datasets (`kam dataset PROFILE [--seed N]`; the profile l3-60k is described in
+//! BENCHMARKS.md). Unlike the demo company, a dataset is loaded in bulk: the org tree goes
 //! through `org::insert`, but users, accounts, their access rows, contacts, opportunities and
 //! activities are written with multi-row statements (explicit ids, one password hash for
 //! everybody) inside one transaction, and one audit row records what was generated. Each big

@@ -1,4 +1,4 @@
-//! Accounts (客户基本信息表): scoped reads, validated writes, versions and audit.
+//! Accounts (客户基本信息表; docs/DOMAIN.md#1-customers): scoped reads, validated writes, versions and audit.
 use base64::Engine;
 use serde::Serialize;
 use serde_json::Value;

@@ -1,4 +1,4 @@
-//! Visits and activities (DOMAIN.md M4): recording and planning contacts with an account, the
+//! Visits and activities (docs/DOMAIN.md#5-visits): recording and planning contacts with an account, the
 //! effective-visit rule, follow-ups after visits to key accounts, the weekly visit plan, the
 //! week calendar, visit statistics against targets, and the development record of an account.
 //!

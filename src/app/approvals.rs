@@ -1,4 +1,4 @@
-//! The approval engine (DOMAIN.md M5): one engine for every flow. A request follows the flow
+//! The approval engine (docs/DOMAIN.md#6-approvals): one engine for every flow. A request follows the flow
 //! definition's version it started with; each step is decided by a holder of the step's role
 //! resolved against the subject (anyone with the role, its holders in the subject's region, or
 //! the owner's manager), by their delegate while they are away, or — once the step is past its

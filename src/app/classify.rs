@@ -1,4 +1,4 @@
-//! Classifying and covering key accounts (DOMAIN.md M2): the settings (RAD thresholds, tier
+//! Classifying and covering key accounts (docs/DOMAIN.md#7-classification): the settings (RAD thresholds, tier
 //! bands and weights, service standards), the derived figures kept on each account (trailing
 //! sales from won opportunities, SOW, RAD class, tier and score) with their history, and the
 //! reports: the RAD grid with each outside salesperson's portfolio, service standards overdue,

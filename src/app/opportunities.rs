@@ -1,4 +1,4 @@
-//! Opportunities and the funnel (DOMAIN.md M3). An opportunity is established (立项) on an
+//! Opportunities and the funnel (docs/DOMAIN.md#3-the-funnel). An opportunity is established (立项) on an
 //! account with the opportunity evaluation form, enters the funnel at `identified`, and moves by
 //! the rules of [`crate::domain::opportunity`]: forward only past met exit criteria (or with a
 //! reason by a manager of the owner), back with a reason, won with the booked amount and date,

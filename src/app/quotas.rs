@@ -1,6 +1,6 @@
 //! Quotas per person and org unit per month, and what they are measured against: booked (the
 //! won amount booked in the period), remaining, the weighted pipeline, and the V value — the
-//! open pipeline expected in the rest of the period ÷ the remaining quota (DOMAIN.md M3).
+//! open pipeline expected in the rest of the period ÷ the remaining quota (docs/DOMAIN.md#4-quotas-v-value-and-forecasts).
 //!
 //! Who may set quotas: managers for the people below them, the roles that see everything for
 //! anyone and for org units. The figures of a person are visible to that person and to those

@@ -1,4 +1,4 @@
-//! Key-account screening (大客户筛选, 003 §一.1; DOMAIN.md M2): the salesperson fills in the
+//! Key-account screening (大客户筛选, seed 003 §一.1; docs/DOMAIN.md#2-screening): the salesperson fills in the
 //! criteria, needs analysis, resource assessment, fit, competitor analysis and the risk analysis
 //! form (客户风险分析表, scored indicators with the weights of the flow's definition); submitting
 //! makes the account a `candidate` and asks the KA director, then the sales department manager.

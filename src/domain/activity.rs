@@ -1,4 +1,4 @@
-//! Visits and activities (DOMAIN.md M4; seeds 001 and 003): the kinds of contact, the visit
+//! Visits and activities (docs/DOMAIN.md#5-visits; seeds 001 and 003): the kinds of contact, the visit
 //! record's answers, what makes a visit effective (有效拜访), the targets it is counted against,
 //! the follow-up due after a visit, and the user's local day and week the counts use.
 use chrono::{DateTime, Datelike, NaiveDate, Utc};

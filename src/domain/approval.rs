@@ -1,4 +1,4 @@
-//! The approval engine's rules (DOMAIN.md M5): a flow is data — ordered steps, each naming the
+//! The approval engine's rules (docs/DOMAIN.md#6-approvals): a flow is data — ordered steps, each naming the
 //! deciding role, where that role is resolved against the subject, and a deadline in days —
 //! plus, for some flows, one extension a named role may grant. This module validates flow
 //! definitions, gives the built-in ones, and scores the key-account risk analysis form.

@@ -1,4 +1,4 @@
-//! Classifying key accounts (DOMAIN.md M2): the RAD class (001) from share of wallet and buying
+//! Classifying key accounts (docs/DOMAIN.md#7-classification): the RAD class (001) from share of wallet and buying
 //! power, the tier (002) from five dimensions each banded 1–5 and weighted, and the service
 //! standards each tier is owed. The thresholds, bands, weights and intervals are settings an
 //! administrator edits; the wire form (what the API shows and takes, and what is stored) has

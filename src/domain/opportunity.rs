@@ -1,4 +1,4 @@
-//! The funnel (001, DOMAIN.md M3): fixed stages with fixed probabilities, and the exit criteria
+//! The funnel (seed 001; docs/DOMAIN.md#3-the-funnel): fixed stages with fixed probabilities, and the exit criteria
 //! each stage must meet before an opportunity moves past it.
 use super::role::string_enum;
 

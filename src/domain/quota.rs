@@ -1,5 +1,5 @@
 //! Quotas (销售指标) and the V value (V值, 001): periods, remaining quota, and whether the
-//! pipeline can cover it.
+//! pipeline can cover it (docs/DOMAIN.md#4-quotas-v-value-and-forecasts).
 use chrono::{Datelike, NaiveDate};
 
 /// A month, a quarter or a year: `2026-11`, `2026-Q4`, `2026`.

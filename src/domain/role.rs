@@ -1,4 +1,4 @@
-//! Roles of DOMAIN.md and what each may see and do. This table is the one place where a role's
+//! Roles (docs/DOMAIN.md#8-people-roles-and-scope) and what each may see and do. This table is the one place where a role's
 //! reach is decided; queries and presenters ask it.
 
 macro_rules! string_enum {

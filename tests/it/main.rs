@@ -17,4 +17,5 @@ mod permissions;
 mod quotas;
 mod receivers;
 mod reports;
+mod schema;
 mod security;
