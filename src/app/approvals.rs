@@ -646,12 +646,11 @@ pub struct Closed<'a> {
 /// status); the engine knows none of them.
 pub struct OutcomeHook {
     pub flow: Flow,
-    pub run: for<'a> fn(
-        &'a mut WriteTx,
-        &'a Ctx,
-        Closed<'a>,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>>,
+    pub run: for<'a> fn(&'a mut WriteTx, &'a Ctx, Closed<'a>) -> HookFuture<'a>,
 }
+
+/// What an [`OutcomeHook`] returns: its work inside the closing transaction.
+pub type HookFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>>;
 
 inventory::collect!(OutcomeHook);
 

@@ -196,11 +196,7 @@ inventory::submit! {
     approvals::OutcomeHook { flow: Flow::KaScreening, run: on_closed }
 }
 
-fn on_closed<'a>(
-    tx: &'a mut WriteTx,
-    ctx: &'a Ctx,
-    c: approvals::Closed<'a>,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>> {
+fn on_closed<'a>(tx: &'a mut WriteTx, ctx: &'a Ctx, c: approvals::Closed<'a>) -> approvals::HookFuture<'a> {
     Box::pin(on_outcome(tx, ctx, c.subject_id, c.approval_id, c.state, c.reason))
 }
 
