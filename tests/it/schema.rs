@@ -61,6 +61,7 @@ async fn sqlite_and_postgresql_migrations_define_the_same_tables_columns_and_ind
     let (pt, pc, pi) = shape(&pg, true).await;
     let (st, sc, si) = shape(&lite, false).await;
     assert!(pt.len() > 20, "only {} tables on PostgreSQL", pt.len());
+    assert!(pc.len() > 200 && pi.len() > 20, "{} columns and {} indexes on PostgreSQL", pc.len(), pi.len());
     let diff = |a: &BTreeSet<String>, b: &BTreeSet<String>| a.symmetric_difference(b).cloned().collect::<Vec<_>>();
     assert_eq!(diff(&pt, &st), Vec::<String>::new(), "tables only on one backend");
     assert_eq!(diff(&pc, &sc), Vec::<String>::new(), "columns only on one backend");
