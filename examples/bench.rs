@@ -227,7 +227,7 @@ async fn main() -> anyhow::Result<()> {
                 anyhow::Ok(r.try_get::<i64, _>("n")? as usize)
             }
         };
-        let s = kam::dataset::Summary {
+        let s = kam::generate::dataset::Summary {
             org_units: n("org_units").await?,
             users: n("users").await?,
             accounts: n("accounts").await?,
@@ -239,7 +239,7 @@ async fn main() -> anyhow::Result<()> {
         anyhow::ensure!(s.accounts > 0, "--reuse needs a database with the dataset in it");
         (s, f64::NAN)
     } else {
-        let s = kam::dataset::generate(&db, "l3-60k", 42, "bench-pass").await?;
+        let s = kam::generate::dataset::generate(&db, "l3-60k", 42, "bench-pass").await?;
         (s, t.elapsed().as_secs_f64())
     };
     let access_rows: i64 =

@@ -71,7 +71,7 @@ async fn fresh(url: &Option<String>, dir: &std::path::Path, tag: &str, n: usize)
     };
     let db = Db::connect(&url).await?;
     db.migrate().await?;
-    kam::demo::load(&db, "bench-pass").await?;
+    kam::generate::demo::load(&db, "bench-pass").await?;
     Ok(db)
 }
 

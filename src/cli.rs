@@ -191,7 +191,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     "n",
                 )?;
                 if n == 0 {
-                    let made = crate::demo::load(&db, "kam-demo").await?;
+                    let made = crate::generate::demo::load(&db, "kam-demo").await?;
                     print_demo(&made, "kam-demo");
                 } else {
                     println!("The database holds data already; the demo company is not loaded again.");
@@ -222,7 +222,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo { password } => {
             let db = open(&url).await?;
-            let made = crate::demo::load(&db, &password).await?;
+            let made = crate::generate::demo::load(&db, &password).await?;
             print_demo(&made, &password);
         }
         Command::User(UserCmd::Add { username, role, org, manager, sales_type, display_name, password }) => {
@@ -407,7 +407,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dataset { profile, seed, password } => {
             let db = open(&url).await?;
             let started = std::time::Instant::now();
-            let s = crate::dataset::generate(&db, &profile, seed, &password).await?;
+            let s = crate::generate::dataset::generate(&db, &profile, seed, &password).await?;
             println!(
                 "{profile}: {} org units, {} users, {} accounts, {} contacts, {} opportunities, {} activities, {} quotas in {:.1}s",
                 s.org_units,
@@ -444,7 +444,7 @@ async fn caller_named(db: &Db, u: &str) -> anyhow::Result<crate::app::Caller> {
     auth::load_caller(db, id).await.map_err(describe)?.ok_or_else(|| anyhow::anyhow!("{u} is inactive"))
 }
 
-fn print_demo(users: &[crate::demo::DemoUser], password: &str) {
+fn print_demo(users: &[crate::generate::demo::DemoUser], password: &str) {
     println!("Demo company loaded. Sign in with any of these users, password {password}:");
     for u in users {
         println!("  {:<14} {:<20} {} ({})", u.username, u.role, u.display_name, u.org_unit);

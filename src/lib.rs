@@ -1,10 +1,9 @@
 //! KAM — key-account management. See docs/ARCHITECTURE.md for the shape.
 pub mod app;
 pub mod cli;
-pub mod dataset;
 pub mod db;
-pub mod demo;
 pub mod domain;
+pub mod generate;
 mod rng;
 pub mod web;
 

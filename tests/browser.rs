@@ -332,7 +332,7 @@ async fn scenario(c: Client, base: String, other_name: String) {
 async fn demo_db(dir: &Path) -> kam::db::Db {
     let db = kam::db::Db::connect(&format!("sqlite://{}/kam.db", dir.display())).await.expect("open sqlite");
     db.migrate().await.expect("migrate");
-    kam::demo::load(&db, PASSWORD).await.expect("load the demo company");
+    kam::generate::demo::load(&db, PASSWORD).await.expect("load the demo company");
     db
 }
 

@@ -2232,7 +2232,7 @@ mod tests {
         // Visits and calls: every salesperson in each of the last three weeks, the derived
         // columns by the app's rules, some effective with an opportunity of the account, planned
         // ones next week, contacts met, a submitted plan for this week, an overdue follow-up.
-        for (rule, n) in crate::dataset::activity_rule_violations(&db).await {
+        for (rule, n) in crate::generate::dataset::activity_rule_violations(&db).await {
             assert_eq!(n, 0, "{rule}");
         }
         let this_week = act::monday(act::local_day(Utc::now(), chrono_tz::Asia::Shanghai));
