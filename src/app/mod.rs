@@ -106,7 +106,10 @@ impl App {
             t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 t.tick().await;
-                match app.scheduler_pass(&worker, chrono::Utc::now()).await {
+                let started = std::time::Instant::now();
+                let pass = app.scheduler_pass(&worker, chrono::Utc::now()).await;
+                record_scheduler_run(started.elapsed());
+                match pass {
                     Ok((r, e, s)) if r + e + s > 0 => {
                         tracing::info!(reminded = r, escalated = e, sent = s, "scheduler")
                     }
@@ -116,6 +119,23 @@ impl App {
             }
         })
     }
+}
+
+/// When this process's scheduler last finished a pass (Unix ms) and how long it took (µs).
+static SCHEDULER_LAST_AT_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static SCHEDULER_LAST_MICROS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn record_scheduler_run(took: std::time::Duration) {
+    use std::sync::atomic::Ordering::Relaxed;
+    SCHEDULER_LAST_AT_MS.store(chrono::Utc::now().timestamp_millis().max(0) as u64, Relaxed);
+    SCHEDULER_LAST_MICROS.store(took.as_micros() as u64, Relaxed);
+}
+
+/// (Unix time in seconds, duration in seconds) of this process's last scheduler pass; zeros
+/// before the first.
+pub fn scheduler_last_run() -> (f64, f64) {
+    use std::sync::atomic::Ordering::Relaxed;
+    (SCHEDULER_LAST_AT_MS.load(Relaxed) as f64 / 1e3, SCHEDULER_LAST_MICROS.load(Relaxed) as f64 / 1e6)
 }
 
 /// Who is acting. Built by authentication (session or token) or by the CLI.

@@ -444,3 +444,15 @@ async fn send_webhook(url: &str, payload: &serde_json::Value) -> std::result::Re
 pub fn is_past(v: Option<&str>, now: DateTime<Utc>) -> bool {
     v.and_then(parse_ts).is_some_and(|t| t <= now)
 }
+
+/// (pending, failed) outbox deliveries, for the metrics.
+pub async fn outbox_counts(db: &Db) -> Result<(i64, i64)> {
+    let r = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT) AS pending, \
+         CAST(COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS BIGINT) AS failed \
+         FROM outbox WHERE state IN ('pending', 'failed')",
+    )
+    .fetch_one(&db.pool)
+    .await?;
+    Ok((r.try_get("pending")?, r.try_get("failed")?))
+}

@@ -1,43 +1,68 @@
-//! A few Prometheus counters, rendered in the text exposition format.
-use std::sync::atomic::{AtomicU64, Ordering};
+//! Prometheus metrics (`GET /metrics`), recorded with the `metrics` crate and rendered by
+//! `metrics-exporter-prometheus`. Each router keeps its own recorder (tests build many in one
+//! process). Names (also in README):
+//! - `kam_http_requests_total{route, method, status}` — requests served, by route template
+//!   (`/api/v1/accounts/{id}`; `unmatched` for no route), method and status class (`2xx`);
+//! - `kam_http_request_duration_seconds{route, method, status}` — latency histogram;
+//! - `kam_db_connections{state="in_use"|"idle"}` — the database pool;
+//! - `kam_outbox_deliveries{state="pending"|"failed"}` — notification deliveries waiting or
+//!   given up on;
+//! - `kam_scheduler_last_run_timestamp_seconds`, `kam_scheduler_last_run_duration_seconds` —
+//!   the background pass of this process (0 before its first run);
+//! - `kam_database_up` — whether the database answers.
 use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusRecorder};
 
 use super::AppState;
 
-#[derive(Default)]
+/// Latency buckets in seconds: 1 ms to 10 s.
+const BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+
 pub struct Metrics {
-    by_class: [AtomicU64; 6],
-    micros_total: AtomicU64,
+    recorder: PrometheusRecorder,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full("kam_http_request_duration_seconds".into()), BUCKETS)
+            .expect("buckets")
+            .build_recorder();
+        Metrics { recorder }
+    }
 }
 
 impl Metrics {
-    pub fn observe(&self, status: u16, took: Duration) {
-        let class = (status / 100).min(5) as usize;
-        self.by_class[class].fetch_add(1, Ordering::Relaxed);
-        self.micros_total.fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+    pub fn observe(&self, route: &str, method: &str, status: u16, took: Duration) {
+        let class = format!("{}xx", (status / 100).clamp(1, 5));
+        let labels = [("route", route.to_string()), ("method", method.to_string()), ("status", class)];
+        metrics::with_local_recorder(&self.recorder, || {
+            metrics::counter!("kam_http_requests_total", &labels).increment(1);
+            metrics::histogram!("kam_http_request_duration_seconds", &labels).record(took.as_secs_f64());
+        });
     }
 }
 
 pub async fn render(State(s): State<AppState>) -> Response {
+    let db = &s.app.db;
+    let up = db.ping().await;
+    let size = db.pool.size() as f64;
+    let idle = db.pool.num_idle() as f64;
+    let outbox = crate::app::notify::outbox_counts(db).await.unwrap_or_default();
+    let (last_at, last_secs) = crate::app::scheduler_last_run();
     let m = &s.metrics;
-    let mut out = String::from("# HELP kam_http_requests_total HTTP requests served, by status class.\n# TYPE kam_http_requests_total counter\n");
-    let mut total = 0;
-    for (i, c) in m.by_class.iter().enumerate().skip(1) {
-        let n = c.load(Ordering::Relaxed);
-        total += n;
-        out.push_str(&format!("kam_http_requests_total{{class=\"{i}xx\"}} {n}\n"));
-    }
-    let secs = m.micros_total.load(Ordering::Relaxed) as f64 / 1e6;
-    out.push_str("# HELP kam_http_request_duration_seconds_sum Time spent serving requests.\n# TYPE kam_http_request_duration_seconds_sum counter\n");
-    out.push_str(&format!("kam_http_request_duration_seconds_sum {secs}\n"));
-    out.push_str(&format!("kam_http_request_duration_seconds_count {total}\n"));
-    let up = if s.app.db.ping().await { 1 } else { 0 };
-    out.push_str(&format!(
-        "# HELP kam_database_up Whether the database answers.\n# TYPE kam_database_up gauge\nkam_database_up {up}\n"
-    ));
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+    metrics::with_local_recorder(&m.recorder, || {
+        metrics::gauge!("kam_database_up").set(if up { 1.0 } else { 0.0 });
+        metrics::gauge!("kam_db_connections", "state" => "in_use").set(size - idle);
+        metrics::gauge!("kam_db_connections", "state" => "idle").set(idle);
+        metrics::gauge!("kam_outbox_deliveries", "state" => "pending").set(outbox.0 as f64);
+        metrics::gauge!("kam_outbox_deliveries", "state" => "failed").set(outbox.1 as f64);
+        metrics::gauge!("kam_scheduler_last_run_timestamp_seconds").set(last_at);
+        metrics::gauge!("kam_scheduler_last_run_duration_seconds").set(last_secs);
+    });
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], m.recorder.handle().render()).into_response()
 }

@@ -64,9 +64,15 @@ pub fn router(app: App) -> Router {
 async fn observe(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
     let id = crate::app::auth::random_token("")[..16].to_string();
     req.extensions_mut().insert(RequestId(id.clone()));
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let method = req.method().to_string();
     let start = Instant::now();
     let mut res = next.run(req).await;
-    s.metrics.observe(res.status().as_u16(), start.elapsed());
+    s.metrics.observe(&route, &method, res.status().as_u16(), start.elapsed());
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
     }

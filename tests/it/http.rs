@@ -317,11 +317,32 @@ async fn health_and_metrics() {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json(), json!({"status": "ok"}));
     let r = t.get("/metrics", &Auth::None).await;
-    assert!(r.body.contains("kam_http_requests_total{class=\"2xx\"} 1"), "{}", r.body);
-    assert!(r.body.contains("kam_database_up 1"));
+    let m = &r.body;
+    assert!(m.contains("kam_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"2xx\"} 1"), "{m}");
+    assert!(
+        m.contains(
+            "kam_http_request_duration_seconds_bucket{route=\"/healthz\",method=\"GET\",status=\"2xx\",le=\"10\"} 1"
+        ),
+        "{m}"
+    );
+    assert!(m.contains("kam_database_up 1"), "{m}");
+    assert!(
+        m.contains("kam_db_connections{state=\"idle\"}") && m.contains("kam_db_connections{state=\"in_use\"}"),
+        "{m}"
+    );
+    assert!(m.contains("kam_outbox_deliveries{state=\"pending\"} 0"), "{m}");
+    assert!(m.contains("kam_outbox_deliveries{state=\"failed\"} 0"), "{m}");
+    assert!(m.contains("kam_scheduler_last_run_duration_seconds"), "{m}");
     let r = t.get("/api/v1/accounts", &Auth::None).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.json()["error"]["code"], "unauthenticated");
+    // Counted under its route template, not the path.
+    t.get("/api/v1/accounts/12345", &Auth::None).await;
+    let m = t.get("/metrics", &Auth::None).await.body;
+    assert!(
+        m.contains("kam_http_requests_total{route=\"/api/v1/accounts/{id}\",method=\"GET\",status=\"4xx\"} 1"),
+        "{m}"
+    );
 }
 
 #[tokio::test]
