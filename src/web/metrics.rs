@@ -52,15 +52,24 @@ pub async fn render(State(s): State<AppState>) -> Response {
     let up = db.ping().await;
     let size = db.pool.size() as f64;
     let idle = db.pool.num_idle() as f64;
-    let outbox = crate::app::notify::outbox_counts(db).await.unwrap_or_default();
+    // A failed count is logged; the gauges keep their last known value (never a false zero).
+    let outbox = match crate::app::notify::outbox_counts(db).await {
+        Ok(c) => Some(c),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: counting the outbox failed");
+            None
+        }
+    };
     let (last_at, last_secs) = crate::app::scheduler_last_run();
     let m = &s.metrics;
     metrics::with_local_recorder(&m.recorder, || {
         metrics::gauge!("kam_database_up").set(if up { 1.0 } else { 0.0 });
         metrics::gauge!("kam_db_connections", "state" => "in_use").set(size - idle);
         metrics::gauge!("kam_db_connections", "state" => "idle").set(idle);
-        metrics::gauge!("kam_outbox_deliveries", "state" => "pending").set(outbox.0 as f64);
-        metrics::gauge!("kam_outbox_deliveries", "state" => "failed").set(outbox.1 as f64);
+        if let Some((pending, failed)) = outbox {
+            metrics::gauge!("kam_outbox_deliveries", "state" => "pending").set(pending as f64);
+            metrics::gauge!("kam_outbox_deliveries", "state" => "failed").set(failed as f64);
+        }
         metrics::gauge!("kam_scheduler_last_run_timestamp_seconds").set(last_at);
         metrics::gauge!("kam_scheduler_last_run_duration_seconds").set(last_secs);
     });

@@ -1,12 +1,11 @@
 //! `/api/v1/approvals` (the inbox, a request, decisions), flow definitions, delegations,
 //! key-account screenings, notifications and the caller's channels, and the administrator's
 //! view of deliveries.
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 use chrono::Utc;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -19,8 +18,7 @@ use crate::app::screenings::ScreeningView;
 use crate::app::{approvals, notify, screenings};
 use crate::domain::approval::{Decision, Extension, RiskWeight, StepSpec};
 use crate::domain::DomainError;
-use crate::web::auth::{ApiCtx, JsonBody};
-use crate::web::error::ApiError;
+use crate::web::auth::ApiCtx;
 use crate::web::AppState;
 
 pub fn routes(api: Api) -> Api {
@@ -192,39 +190,6 @@ fn approval_example(stage: &str) -> Value {
         "can_decide": if stage == "decided" { Value::Null } else { json!("self") },
         "can_extend": false
     })
-}
-
-/// A JSON object body read as `T` (which the document shows) and kept whole (`raw`) for the
-/// use cases that read nested objects and arrays, which [`Body`] (flat fields only) refuses.
-struct Nested<T> {
-    #[allow(dead_code)]
-    typed: T,
-    raw: Value,
-}
-
-impl<T: DeserializeOwned + Send> FromRequest<AppState> for Nested<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, s: &AppState) -> Result<Self, Self::Rejection> {
-        let JsonBody(raw) = JsonBody::from_request(req, s).await?;
-        if !raw.is_object() {
-            return Err(DomainError::invalid("body", "expected_object").into());
-        }
-        let typed: T = serde_path_to_error::deserialize(&raw).map_err(|e| {
-            let field = e.path().to_string();
-            let field = if field == "." { "body".to_string() } else { field };
-            let msg = e.inner().to_string();
-            let code = if msg.contains("expected a string") {
-                "expected_string"
-            } else if msg.contains("expected struct") || msg.contains("expected a map") {
-                "expected_object"
-            } else {
-                "invalid_format"
-            };
-            DomainError::invalid(field, code)
-        })?;
-        Ok(Nested { typed, raw })
-    }
 }
 
 /// Which inbox.
@@ -515,7 +480,7 @@ async fn set_flow(
     State(s): State<AppState>,
     c: ApiCtx,
     Params(flow): Params<String>,
-    b: Nested<FlowBody>,
+    b: super::contract::JsonOf<FlowBody>,
 ) -> ApiResult {
     Ok(Json(approvals::set_definition(&s.app.db, &c.ctx, &flow, &b.raw).await?).into_response())
 }
@@ -538,7 +503,7 @@ async fn screen(
     State(s): State<AppState>,
     c: ApiCtx,
     Params(Id(id)): Params<Id>,
-    b: Nested<ScreeningForm>,
+    b: super::contract::JsonOf<ScreeningForm>,
 ) -> ApiResult {
     let v = screenings::submit(&s.app.db, &c.ctx, id, &b.raw).await?;
     Ok((StatusCode::CREATED, Json(v)).into_response())

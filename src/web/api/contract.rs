@@ -425,9 +425,36 @@ fn code_of(msg: &str) -> &'static str {
     }
 }
 
-/// A JSON body read as `T` (which the OpenAPI document shows), and the same body as the
-/// use cases' [`Input`] (shared with the UI's forms, so every rule is checked once). A field
-/// of the wrong JSON type is 422 naming the field; 413 when too large.
+/// A JSON object body read as `T` (which the OpenAPI document shows), strictly: a field of
+/// the wrong JSON type is 422 naming the field; 413 when too large. `raw` keeps the body whole
+/// for use cases that read nested objects and arrays themselves.
+pub struct JsonOf<T> {
+    pub typed: T,
+    pub raw: Value,
+}
+
+impl<T> FromRequest<AppState> for JsonOf<T>
+where
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, s: &AppState) -> Result<Self, Self::Rejection> {
+        let JsonBody(raw) = JsonBody::from_request(req, s).await?;
+        if !raw.is_object() {
+            return Err(DomainError::invalid("body", "expected_object").into());
+        }
+        let typed: T = serde_path_to_error::deserialize(&raw).map_err(|e| {
+            let field = e.path().to_string();
+            let field = if field == "." { "body".to_string() } else { field };
+            DomainError::invalid(field, code_of(&e.inner().to_string()))
+        })?;
+        Ok(JsonOf { typed, raw })
+    }
+}
+
+/// A flat JSON body read as `T` ([`JsonOf`]) and handed to the use cases as their [`Input`]
+/// (shared with the UI's forms, so every rule is checked once).
 pub struct Body<T> {
     pub typed: T,
     pub input: Input,
@@ -440,16 +467,8 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, s: &AppState) -> Result<Self, Self::Rejection> {
-        let JsonBody(v) = JsonBody::from_request(req, s).await?;
-        if !v.is_object() {
-            return Err(DomainError::invalid("body", "expected_object").into());
-        }
-        let typed: T = serde_path_to_error::deserialize(&v).map_err(|e| {
-            let field = e.path().to_string();
-            let field = if field == "." { "body".to_string() } else { field };
-            DomainError::invalid(field, code_of(&e.inner().to_string()))
-        })?;
-        let input = Input::from_json(&v)?;
+        let JsonOf { typed, raw } = JsonOf::<T>::from_request(req, s).await?;
+        let input = Input::from_json(&raw)?;
         Ok(Body { typed, input })
     }
 }

@@ -1,6 +1,6 @@
 //! `/api/v1/opportunities` and the funnel report; quotas, forecasts, the 1×1 review and the
 //! sales reports built on them.
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -17,8 +17,7 @@ use crate::app::reports::{self, Monthly, RegionsReport};
 use crate::app::reviews::OneOnOne;
 use crate::domain::opportunity::Stage;
 use crate::domain::DomainError;
-use crate::web::auth::{ApiCtx, JsonBody};
-use crate::web::error::ApiError;
+use crate::web::auth::ApiCtx;
 use crate::web::AppState;
 
 pub fn routes(api: Api) -> Api {
@@ -736,38 +735,11 @@ async fn monthly(
     report_of(r, &f, reports::monthly_table, "monthly-forecast")
 }
 
-/// A JSON body read only as `T`: for a body with a list in it (`Body` also reads the body as
-/// the use cases' flat `Input`, which refuses lists). A field of the wrong JSON type is 422
-/// naming the field, with the codes `Body` gives.
-struct TypedBody<T>(T);
-
-impl<T: serde::de::DeserializeOwned + Send> FromRequest<AppState> for TypedBody<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, s: &AppState) -> Result<Self, Self::Rejection> {
-        let JsonBody(v) = JsonBody::from_request(req, s).await?;
-        if !v.is_object() {
-            return Err(DomainError::invalid("body", "expected_object").into());
-        }
-        serde_path_to_error::deserialize(&v).map(TypedBody).map_err(|e| {
-            let msg = e.inner().to_string();
-            let head = msg.split(" at line").next().unwrap_or(&msg);
-            let code = match head {
-                "money_must_be_string" => "money_must_be_string",
-                "money_format" => "money_format",
-                _ if msg.contains("expected a string") => "expected_string",
-                _ if msg.contains("expected i64") || msg.contains("integer") => "expected_integer",
-                _ if ["expected a sequence", "expected struct", "expected a map"].iter().any(|t| msg.contains(t)) => {
-                    "expected_object"
-                }
-                _ => "invalid_format",
-            };
-            DomainError::invalid(e.path().to_string(), code).into()
-        })
-    }
-}
-
-async fn submit_forecast(State(s): State<AppState>, c: ApiCtx, TypedBody(b): TypedBody<ForecastBody>) -> ApiResult {
+async fn submit_forecast(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    super::contract::JsonOf { typed: b, .. }: super::contract::JsonOf<ForecastBody>,
+) -> ApiResult {
     let lines: Vec<(String, String, String)> = b
         .lines
         .unwrap_or_default()
