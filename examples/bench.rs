@@ -26,7 +26,7 @@ use http_body_util::BodyExt;
 use sqlx::Row;
 use tower::ServiceExt;
 
-use kam::app::{auth, App, Ctx, Settings};
+use kam::app::{people::auth, App, Ctx, Settings};
 use kam::db::{Backend, Db};
 
 const WARMUP: usize = 50;

@@ -18,7 +18,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use sqlx::Row;
 
-use kam::app::import::{Kind, Options, Source};
+use kam::app::spreadsheets::import::{Kind, Options, Source};
 use kam::app::Ctx;
 use kam::db::{Backend, Db};
 
@@ -116,14 +116,14 @@ async fn import_once(
     let db = fresh(url, dir, if format == "XLSX" { "xlsx" } else { "csv" }, n).await?;
     let director: i64 =
         sqlx::query("SELECT id FROM users WHERE username = 'director'").fetch_one(&db.pool).await?.try_get("id")?;
-    let caller = kam::app::auth::load_caller(&db, director).await?.context("the demo KA director")?;
+    let caller = kam::app::people::auth::load_caller(&db, director).await?.context("the demo KA director")?;
     let ctx = Ctx { caller, request_id: "import-bench".into() };
     let before: i64 = sqlx::query("SELECT COUNT(*) AS n FROM accounts").fetch_one(&db.pool).await?.try_get("n")?;
     reset_peak();
     let (base, _) = rss_kb();
     let t = Instant::now();
     let src = Source::file(&path)?;
-    let r = kam::app::import::run(&db, &ctx, Kind::Accounts, src, &Options::default()).await?;
+    let r = kam::app::spreadsheets::import::run(&db, &ctx, Kind::Accounts, src, &Options::default()).await?;
     let secs = t.elapsed().as_secs_f64();
     let (_, peak) = rss_kb();
     anyhow::ensure!(

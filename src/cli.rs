@@ -4,7 +4,7 @@ use std::io::Read;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 
-use crate::app::{auth, users, App, Ctx, Settings};
+use crate::app::{people::auth, people::users, App, Ctx, Settings};
 use crate::db::{Db, DEFAULT_URL};
 use crate::domain::role::{Role, SalesType};
 
@@ -200,7 +200,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let listener =
                 tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             let addr = listener.local_addr()?;
-            let channels = crate::app::notify::Channels {
+            let channels = crate::app::records::notify::Channels {
                 smtp_url,
                 mail_from,
                 base_url: base_url.unwrap_or_else(|| format!("http://{addr}")),
@@ -267,14 +267,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(p) = parent.as_deref() {
                 pairs.push(("parent", Some(p)));
             }
-            crate::app::org::create(&db, &Ctx::system(), &crate::app::input::Input::from_pairs(&pairs))
-                .await
-                .map_err(describe)?;
+            crate::app::people::org::create(
+                &db,
+                &Ctx::system(),
+                &crate::app::records::input::Input::from_pairs(&pairs),
+            )
+            .await
+            .map_err(describe)?;
             println!("added {code}");
         }
         Command::User(UserCmd::Handover { from, to }) => {
             let db = open(&url).await?;
-            let h = crate::app::handover::hand_over(&db, &Ctx::system(), &from, &to).await.map_err(describe)?;
+            let h =
+                crate::app::customers::handover::hand_over(&db, &Ctx::system(), &from, &to).await.map_err(describe)?;
             println!(
                 "{from} → {to}: {} accounts, {} open opportunities, {} team places, {} direct reports",
                 h.accounts, h.opportunities, h.team_places, h.reports
@@ -302,16 +307,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{token}");
         }
         Command::Import { what, file, dry_run, update_existing, as_user, map } => {
-            use crate::app::import::{Kind, OnMatch, Options, Source};
+            use crate::app::spreadsheets::import::{Kind, OnMatch, Options, Source};
             let kind = Kind::parse(&what).with_context(|| format!("cannot import {what}: accounts or contacts"))?;
-            let mapping = crate::app::import::parse_mapping(kind, map.iter().map(String::as_str)).map_err(|_| {
-                let bad = map.iter().find(|m| crate::app::import::parse_mapping(kind, [m.as_str()]).is_err());
-                anyhow::anyhow!(
-                    "--map {}: not HEADER:FIELD, or not a field of {what} ({})",
-                    bad.map(String::as_str).unwrap_or(""),
-                    kind.fields().join(", ")
-                )
-            })?;
+            let mapping = crate::app::spreadsheets::import::parse_mapping(kind, map.iter().map(String::as_str))
+                .map_err(|_| {
+                    let bad = map
+                        .iter()
+                        .find(|m| crate::app::spreadsheets::import::parse_mapping(kind, [m.as_str()]).is_err());
+                    anyhow::anyhow!(
+                        "--map {}: not HEADER:FIELD, or not a field of {what} ({})",
+                        bad.map(String::as_str).unwrap_or(""),
+                        kind.fields().join(", ")
+                    )
+                })?;
             let db = open(&url).await?;
             let caller = match as_user {
                 Some(u) => caller_named(&db, &u).await?,
@@ -321,9 +329,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let ctx = Ctx { caller, request_id: "cli-import".into() };
             let on_match = if update_existing { OnMatch::Update } else { OnMatch::Report };
             let started = std::time::Instant::now();
-            let r = crate::app::import::run(&db, &ctx, kind, src, &Options { dry_run, on_match, mapping })
-                .await
-                .map_err(describe)?;
+            let r =
+                crate::app::spreadsheets::import::run(&db, &ctx, kind, src, &Options { dry_run, on_match, mapping })
+                    .await
+                    .map_err(describe)?;
             let lang = crate::web::i18n::Lang::from_code(
                 &std::env::var("KAM_LANG").or_else(|_| std::env::var("LANG")).unwrap_or_default(),
             );
@@ -382,22 +391,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let table = match what.as_str() {
                 "accounts" => {
-                    let rows =
-                        crate::app::accounts::export(&db, &caller, &Default::default()).await.map_err(describe)?;
-                    crate::app::export::accounts_table(&rows, caller.sees_credit())
+                    let rows = crate::app::customers::accounts::export(&db, &caller, &Default::default())
+                        .await
+                        .map_err(describe)?;
+                    crate::app::spreadsheets::export::accounts_table(&rows, caller.sees_credit())
                 }
                 "contacts" => {
-                    let rows =
-                        crate::app::contacts::export(&db, &caller, &Default::default()).await.map_err(describe)?;
-                    crate::app::export::contacts_table(&rows)
+                    let rows = crate::app::customers::contacts::export(&db, &caller, &Default::default())
+                        .await
+                        .map_err(describe)?;
+                    crate::app::spreadsheets::export::contacts_table(&rows)
                 }
                 other => bail!("cannot export {other}: choose accounts or contacts"),
             };
             let headers: Vec<String> = table.keys.iter().map(|k| k.to_string()).collect();
             let bytes = if file.to_ascii_lowercase().ends_with(".xlsx") {
-                crate::app::export::xlsx(&table, &headers, &what)?
+                crate::app::spreadsheets::export::xlsx(&table, &headers, &what)?
             } else if file.to_ascii_lowercase().ends_with(".csv") {
-                crate::app::export::csv(&table, &headers)?
+                crate::app::spreadsheets::export::csv(&table, &headers)?
             } else {
                 bail!("{file}: the file name must end in .xlsx or .csv");
             };

@@ -1,37 +1,15 @@
 //! Use cases. Each public function is one command: it opens one transaction, checks the
 //! caller's right to act, changes the data, writes its audit rows, and commits. The web UI,
 //! the JSON API and the CLI all call these functions and nothing below them.
-pub mod accounts;
-pub mod activities;
+
 pub mod approvals;
-pub mod audit;
-pub mod auth;
-pub mod bulk;
-pub mod classify;
-pub mod classify_views;
-pub mod contacts;
-pub mod documents;
-pub mod export;
-pub mod forecasts;
-pub mod handover;
-pub mod history;
-pub mod import;
-pub mod import_runs;
-pub mod input;
-pub mod merge;
-pub mod notify;
-pub mod opportunities;
-pub mod org;
-pub mod pool;
-pub mod quotas;
-pub mod reports;
-pub mod reviews;
-pub mod screenings;
-pub mod sql;
-pub mod team;
-pub mod totals;
-pub mod users;
-pub mod visibility;
+pub mod classification;
+pub mod customers;
+pub mod funnel;
+pub mod people;
+pub mod records;
+pub mod spreadsheets;
+pub mod visits;
 
 use crate::db::Db;
 use crate::domain::role::{Reach, Role};
@@ -52,7 +30,7 @@ pub struct Settings {
     /// Where uploaded documents are kept.
     pub data_dir: std::path::PathBuf,
     /// How email and webhook notifications leave this server.
-    pub channels: notify::Channels,
+    pub channels: records::notify::Channels,
 }
 
 impl Default for Settings {
@@ -64,7 +42,7 @@ impl Default for Settings {
             secure_cookies: false,
             pool_claim_limit: 50,
             data_dir: std::path::PathBuf::from("kam-data"),
-            channels: notify::Channels {
+            channels: records::notify::Channels {
                 smtp_url: None,
                 mail_from: "KAM <kam@localhost>".into(),
                 base_url: "http://127.0.0.1:8080".into(),
@@ -89,10 +67,10 @@ impl App {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(usize, usize, usize)> {
         let (reminded, escalated) = approvals::tick(&self.db, now).await?;
-        let follow_ups = activities::remind_follow_ups(&self.db, now).await?;
+        let follow_ups = visits::activities::remind_follow_ups(&self.db, now).await?;
         // Once a day: won opportunities that left the trailing twelve months.
-        classify::refresh_window(&self.db, now).await?;
-        let sent = notify::deliver(&self.db, &self.settings.channels, worker, now).await?;
+        classification::classify::refresh_window(&self.db, now).await?;
+        let sent = records::notify::deliver(&self.db, &self.settings.channels, worker, now).await?;
         Ok((reminded + follow_ups, escalated, sent))
     }
 

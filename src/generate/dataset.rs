@@ -22,9 +22,9 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde_json::json;
 use sqlx::Row;
 
-use crate::app::bulk::{v, Cell, Inserter};
-use crate::app::sql::Val;
-use crate::app::{audit, auth, org, users, Ctx};
+use crate::app::{people::auth, people::org, people::users, records::audit, Ctx};
+use crate::db::bulk::{v, Cell, Inserter};
+use crate::db::sql::Val;
 use crate::db::{now, ts, Backend, Db, WriteTx};
 use crate::domain::account::sow_bp;
 use crate::domain::activity::{self as act, Facts, Kind, Outcome, Status, Targets};
@@ -603,11 +603,11 @@ async fn generate_with(
     audit::record(&mut tx, &ctx, "dataset", profile, "generate", None, Some(&after)).await?;
     progress.step(format_args!("activities, visit plans and quotas"));
     // Who sees which account, derived once from the bulk-loaded ownership.
-    crate::app::visibility::rebuild_all(tx.conn()).await?;
+    crate::app::customers::visibility::rebuild_all(tx.conn()).await?;
     // The funnel's totals, from the bulk-loaded opportunities.
-    crate::app::totals::rebuild_all(tx.conn()).await?;
+    crate::app::funnel::totals::rebuild_all(tx.conn()).await?;
     // Latest activities, activations, trailing sales from the won opportunities, and classes.
-    crate::app::classify::rebuild_all(&mut tx).await?;
+    crate::app::classification::classify::rebuild_all(&mut tx).await?;
     progress.step(format_args!("visibility, funnel totals, classes and coverage figures"));
     if let Some(size) = cache_size {
         sqlx::query(&format!("PRAGMA cache_size = {size}")).execute(tx.conn()).await?;
@@ -1543,7 +1543,7 @@ impl Rows {
         let mut args: Vec<Val> =
             u.arrays.iter_mut().map(|a| Val::Text(Some(format!("{{{}}}", std::mem::take(a))))).collect();
         args.extend(u.shared.iter().cloned());
-        crate::app::sql::bind_all(sql, args).execute(conn).await?;
+        crate::db::sql::bind_all(sql, args).execute(conn).await?;
         u.rows = 0;
         Ok(())
     }
@@ -2136,7 +2136,7 @@ mod tests {
 
         // The password works for a generated user.
         let app = crate::app::App { db: db.clone(), settings: Default::default() };
-        assert!(crate::app::auth::login(&app, "sr001", "bench-pass", None, "t").await.is_ok());
+        assert!(crate::app::people::auth::login(&app, "sr001", "bench-pass", None, "t").await.is_ok());
 
         // A second run refuses.
         let err = generate_scaled(&db, "tiny", TINY, 42, "bench-pass").await.unwrap_err();
@@ -2248,9 +2248,9 @@ mod tests {
         let everyone = ids("SELECT id FROM users ORDER BY id").await;
         let mut yes = 0;
         for &c in &everyone {
-            let Some(caller) = crate::app::auth::load_caller(&db, c).await.unwrap() else { continue };
+            let Some(caller) = crate::app::people::auth::load_caller(&db, c).await.unwrap() else { continue };
             let mut conn = db.pool.acquire().await.unwrap();
-            let seen: Vec<i64> = crate::app::team::people_in_scope(&mut conn, &caller)
+            let seen: Vec<i64> = crate::app::people::team::people_in_scope(&mut conn, &caller)
                 .await
                 .unwrap()
                 .into_iter()
@@ -2260,7 +2260,7 @@ mod tests {
                 // The heads of the whole KA system manage everyone (the early answer).
                 let all = caller.reach() == crate::domain::role::Reach::All;
                 let rule = caller.role.manages_accounts() && c != p && (all || seen.contains(&p));
-                let one = crate::app::team::manages_person(&mut conn, &caller, p).await.unwrap();
+                let one = crate::app::people::team::manages_person(&mut conn, &caller, p).await.unwrap();
                 assert_eq!(one, rule, "caller {} ({:?}), person {p}", c, caller.role);
                 yes += one as usize;
             }

@@ -10,10 +10,10 @@ use anyhow::{bail, Context};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sqlx::Row;
 
-use crate::app::accounts::{self, AccountData};
-use crate::app::contacts::{self, ContactData};
-use crate::app::users::{self, NewUser};
-use crate::app::{org, Ctx};
+use crate::app::customers::accounts::{self, AccountData};
+use crate::app::customers::contacts::{self, ContactData};
+use crate::app::people::users::{self, NewUser};
+use crate::app::{people::org, Ctx};
 use crate::db::{ts, Db, WriteTx};
 use crate::domain::account::{Attitude, DecisionRole, Gender, Industry, Level, Status, Tier};
 use crate::domain::activity as act;
@@ -1605,14 +1605,14 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
         }
     }
     // Team rows were added directly; derive who sees what once for the whole company.
-    crate::app::visibility::rebuild_all(tx.conn()).await?;
+    crate::app::customers::visibility::rebuild_all(tx.conn()).await?;
     // Opportunities were added directly too: the funnel's totals once, from them.
-    crate::app::totals::rebuild_all(tx.conn()).await?;
+    crate::app::funnel::totals::rebuild_all(tx.conn()).await?;
     // Visits draw from a sequence of their own as well.
     let mut vrng = Rng::new(SEED ^ 0x7669_7369_7473); // "visits"
     add_visits(&mut tx, &mut vrng, &user_ids).await?;
     // Latest activities, activations, trailing sales with the won opportunities, classes.
-    crate::app::classify::rebuild_all(&mut tx).await?;
+    crate::app::classification::classify::rebuild_all(&mut tx).await?;
     // The key accounts have held their tiers for a year, so their service standards count
     // from their executive visits and technical exchanges (`add_visits`), and a few are overdue.
     sqlx::query("UPDATE accounts SET tier_since = $1 WHERE tier IS NOT NULL")
@@ -2092,7 +2092,7 @@ async fn add_visits(tx: &mut WriteTx, rng: &mut Rng, user_ids: &HashMap<&str, i6
 /// One key-account screening the rep submitted four days ago, still waiting for the KA director
 /// past its three-day deadline: the running server's scheduler escalates it by itself.
 async fn overdue_screening(db: &Db, rep: i64) -> anyhow::Result<()> {
-    use crate::app::{auth, screenings};
+    use crate::app::{classification::screenings, people::auth};
     let Some(account) = sqlx::query(
         "SELECT a.id FROM accounts a WHERE a.owner_id = $1 AND a.status = 'prospect' AND a.deleted_at IS NULL ORDER BY a.id LIMIT 1",
     )
@@ -2290,15 +2290,16 @@ mod tests {
             let db = db.clone();
             async move {
                 let id = scalar(&db, &format!("SELECT id AS n FROM users WHERE username = '{name}'")).await;
-                crate::app::auth::load_caller(&db, id).await.unwrap().unwrap()
+                crate::app::people::auth::load_caller(&db, id).await.unwrap().unwrap()
             }
         };
         let rep = caller("rep").await;
-        let open = crate::app::activities::follow_ups(&db, &rep, None).await.unwrap();
+        let open = crate::app::visits::activities::follow_ups(&db, &rep, None).await.unwrap();
         assert!(open.iter().any(|f| f.overdue), "rep has an overdue follow-up: {open:?}");
         // The manager's weekly statistics show their team's visits, and rep met the target.
         let last_week = (this_week - Duration::days(7)).to_string();
-        let stats = crate::app::activities::stats(&db, &caller("manager").await, Some(&last_week)).await.unwrap();
+        let stats =
+            crate::app::visits::activities::stats(&db, &caller("manager").await, Some(&last_week)).await.unwrap();
         let row = |u: &str| stats.people.iter().find(|p| p.username == u).unwrap();
         assert!(row("rep").met, "rep: {} effective", row("rep").effective);
         assert!(row("rep2").effective > 0 && row("sr").calls > 30);

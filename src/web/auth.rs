@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::error::ApiError;
 use super::i18n::Lang;
 use super::{AppState, RequestId};
-use crate::app::{auth, Ctx};
+use crate::app::{people::auth, Ctx};
 use crate::domain::DomainError;
 
 pub const SESSION_COOKIE: &str = "kam_session";

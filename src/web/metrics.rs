@@ -53,7 +53,7 @@ pub async fn render(State(s): State<AppState>) -> Response {
     let size = db.pool.size() as f64;
     let idle = db.pool.num_idle() as f64;
     // A failed count is logged; the gauges keep their last known value (never a false zero).
-    let outbox = match crate::app::notify::outbox_counts(db).await {
+    let outbox = match crate::app::records::notify::outbox_counts(db).await {
         Ok(c) => Some(c),
         Err(e) => {
             tracing::warn!(error = %e, "metrics: counting the outbox failed");

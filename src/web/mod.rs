@@ -62,7 +62,7 @@ pub fn router(app: App) -> Router {
 
 /// Gives every request an id, counts it for /metrics, and adds the id to the response.
 async fn observe(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
-    let id = crate::app::auth::random_token("")[..16].to_string();
+    let id = crate::app::people::auth::random_token("")[..16].to_string();
     req.extensions_mut().insert(RequestId(id.clone()));
     let route = req
         .extensions()

@@ -73,7 +73,7 @@ fn known_schemas() -> Schemas {
     add!(account::DecisionRole, account::Attitude, account::Gender, opportunity::Stage);
     add!(activity::Kind, activity::Status, activity::Outcome, activity::CustomerAttitude);
     add!(approval::Flow, approval::State, approval::Decision, approval::Scope);
-    add!(crate::app::documents::DocType, contract::Format, contract::Money, contract::Date);
+    add!(crate::app::customers::documents::DocType, contract::Format, contract::Money, contract::Date);
     s
 }
 

@@ -44,7 +44,7 @@ async fn count(t: &TestApp, table: &str) -> i64 {
 
 /// The seeded company has no sales department manager; the administrator adds one.
 async fn add_sales_manager(t: &TestApp) {
-    use kam::app::input::Input;
+    use kam::app::records::input::Input;
     let system = Ctx::system();
     let admin = Ctx { caller: Caller { role: kam::domain::role::Role::Admin, ..system.caller.clone() }, ..system };
     let p = [
@@ -54,7 +54,7 @@ async fn add_sales_manager(t: &TestApp) {
         ("org_unit", Some("HQ")),
         ("password", Some(PASSWORD)),
     ];
-    kam::app::users::create(t.db(), &admin, &Input::from_pairs(&p)).await.expect("sales department manager");
+    kam::app::people::users::create(t.db(), &admin, &Input::from_pairs(&p)).await.expect("sales department manager");
 }
 
 /// The screening form, filled in; `risk` is the score of every indicator.

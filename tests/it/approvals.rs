@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use axum::http::{Method, StatusCode};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use kam::app::approvals::{self, Subject};
-use kam::app::{notify, App, Ctx, Settings};
+use kam::app::{records::notify, App, Ctx, Settings};
 use kam::db::Db;
 use kam::domain::approval::Flow;
 use serde_json::{json, Value};
@@ -68,7 +68,8 @@ async fn org_id(t: &TestApp, code: &str) -> i64 {
 }
 
 async fn ctx_of(t: &TestApp, username: &str) -> Ctx {
-    let caller = kam::app::auth::load_caller(t.db(), uid(t, username).await).await.expect("load").expect("active");
+    let caller =
+        kam::app::people::auth::load_caller(t.db(), uid(t, username).await).await.expect("load").expect("active");
     Ctx { caller, request_id: "test".into() }
 }
 

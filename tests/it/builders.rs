@@ -2,8 +2,8 @@
 //! record passes the same rules and audit as in production): org units, users, accounts,
 //! contacts, opportunities and activities. Each has sensible defaults; set only what a test
 //! is about.
-use kam::app::input::Input;
-use kam::app::{auth, Ctx};
+use kam::app::records::input::Input;
+use kam::app::{people::auth, Ctx};
 use serde_json::Value;
 use sqlx::Row;
 
@@ -55,7 +55,7 @@ impl Org {
         self
     }
     pub async fn create(self, t: &TestApp) -> i64 {
-        kam::app::org::create(t.db(), &Ctx::system(), &input(&self.fields)).await.expect("org unit").id
+        kam::app::people::org::create(t.db(), &Ctx::system(), &input(&self.fields)).await.expect("org unit").id
     }
 }
 
@@ -101,7 +101,7 @@ impl User {
         self.set("sales_type", st)
     }
     pub async fn create(self, t: &TestApp) -> i64 {
-        kam::app::users::create(t.db(), &admin(), &input(&self.fields)).await.expect("user").id
+        kam::app::people::users::create(t.db(), &admin(), &input(&self.fields)).await.expect("user").id
     }
 }
 
@@ -159,23 +159,26 @@ pub fn activity(account_id: i64, occurred_at: &str) -> Record {
 
 impl Record {
     pub async fn account_by(self, t: &TestApp, who: &str) -> Value {
-        let v = kam::app::accounts::create(t.db(), &ctx(t, who).await, &input(&self.fields)).await.expect("account");
+        let v = kam::app::customers::accounts::create(t.db(), &ctx(t, who).await, &input(&self.fields))
+            .await
+            .expect("account");
         serde_json::to_value(v).expect("json")
     }
     pub async fn contact_by(self, t: &TestApp, who: &str, account_id: i64) -> Value {
-        let v = kam::app::contacts::create(t.db(), &ctx(t, who).await, account_id, &input(&self.fields))
+        let v = kam::app::customers::contacts::create(t.db(), &ctx(t, who).await, account_id, &input(&self.fields))
             .await
             .expect("contact");
         serde_json::to_value(v).expect("json")
     }
     pub async fn opportunity_by(self, t: &TestApp, who: &str, account_id: i64) -> Value {
-        let v = kam::app::opportunities::establish(t.db(), &ctx(t, who).await, account_id, &input(&self.fields))
-            .await
-            .expect("opportunity");
+        let v =
+            kam::app::funnel::opportunities::establish(t.db(), &ctx(t, who).await, account_id, &input(&self.fields))
+                .await
+                .expect("opportunity");
         serde_json::to_value(v).expect("json")
     }
     pub async fn activity_by(self, t: &TestApp, who: &str) -> Value {
-        let v = kam::app::activities::create(t.db(), &ctx(t, who).await, &input(&self.fields), None)
+        let v = kam::app::visits::activities::create(t.db(), &ctx(t, who).await, &input(&self.fields), None)
             .await
             .expect("activity");
         serde_json::to_value(v).expect("json")

@@ -3,7 +3,7 @@
 //! hand-computed case, service standards, coverage (SOA) arithmetic, and who sees what.
 use axum::http::{header, Method, StatusCode};
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
-use kam::app::{accounts, Ctx};
+use kam::app::{customers::accounts, Ctx};
 use serde_json::{json, Value};
 
 use crate::common::{fields, seed, Auth, Resp, TestApp, World};
@@ -746,10 +746,10 @@ async fn coverage_counts_soa_unowned_untouched_and_activated_for_a_period() {
     let ctx = Ctx::system();
     for (code, name, kind, parent) in [("W", "西南大区", "region", "HQ"), ("CD", "成都分公司", "branch", "W")]
     {
-        kam::app::org::create(
+        kam::app::people::org::create(
             t.db(),
             &ctx,
-            &kam::app::input::Input::from_pairs(&[
+            &kam::app::records::input::Input::from_pairs(&[
                 ("code", Some(code)),
                 ("name", Some(name)),
                 ("kind", Some(kind)),

@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use kam::app::{accounts, auth, contacts, App, Ctx, Settings};
+use kam::app::{customers::accounts, customers::contacts, people::auth, App, Ctx, Settings};
 use kam::db::Db;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -210,7 +210,7 @@ pub const USERS: &[&str] = &["admin", "director", "finance", "region", "manager"
 pub const PASSWORD: &str = "correct-horse-1";
 
 pub async fn seed(t: &TestApp) -> World {
-    use kam::app::input::Input;
+    use kam::app::records::input::Input;
     let ctx = Ctx::system();
     let db = t.db();
     for (code, name, kind, parent) in [
@@ -225,7 +225,7 @@ pub async fn seed(t: &TestApp) -> World {
         if let Some(pa) = parent {
             p.push(("parent", Some(pa)));
         }
-        kam::app::org::create(db, &ctx, &Input::from_pairs(&p)).await.expect("org");
+        kam::app::people::org::create(db, &ctx, &Input::from_pairs(&p)).await.expect("org");
     }
     for (u, role, org, mgr, st) in [
         ("admin", "admin", "HQ", None, None),
@@ -255,7 +255,7 @@ pub async fn seed(t: &TestApp) -> World {
             caller: kam::app::Caller { role: kam::domain::role::Role::Admin, ..ctx.caller.clone() },
             ..ctx.clone()
         };
-        kam::app::users::create(db, &admin_ctx, &Input::from_pairs(&p)).await.expect("user");
+        kam::app::people::users::create(db, &admin_ctx, &Input::from_pairs(&p)).await.expect("user");
     }
     let uid = |name: &'static str| async move {
         sqlx::Row::try_get::<i64, _>(
@@ -316,7 +316,7 @@ pub async fn seed(t: &TestApp) -> World {
     for u in USERS {
         tokens.insert(*u, t.token(u).await);
     }
-    kam::app::users::set_active(db, &ctx, "gone", false).await.expect("deactivate");
+    kam::app::people::users::set_active(db, &ctx, "gone", false).await.expect("deactivate");
     World { tokens, account_x, contact_x, account_c }
 }
 

@@ -641,13 +641,14 @@ async fn a_write_under_way_is_not_failed_by_a_token_first_used_meanwhile() {
     let w = seed(&t).await;
     let views = views(&t).await;
     establish(&t, &bearer(&w, "repA"), form(w.account_x, "整线改造", "1200000.00")).await;
-    let caller = kam::app::auth::token_caller(&t.app, &w.tokens["director"]).await.expect("caller").expect("known");
+    let caller =
+        kam::app::people::auth::token_caller(&t.app, &w.tokens["director"]).await.expect("caller").expect("known");
     let ctx = kam::app::Ctx { caller, request_id: "test".into() };
     let version = account_version(&t, &w, w.account_x).await;
 
     // The write begins as every write does, by reading what it changes …
     let mut tx = t.db().begin().await.expect("tx");
-    let input = kam::app::input::Input::from_pairs(&[("region", Some("E")), ("branch", Some("SH"))]);
+    let input = kam::app::records::input::Input::from_pairs(&[("region", Some("E")), ("branch", Some("SH"))]);
     sqlx::query("SELECT version FROM accounts WHERE id = $1")
         .bind(w.account_x)
         .fetch_one(tx.conn())
@@ -657,7 +658,7 @@ async fn a_write_under_way_is_not_failed_by_a_token_first_used_meanwhile() {
     // call's own small write waits for the transaction instead of failing it.
     let rep_b = bearer(&w, "repB");
     let (r, moved) = tokio::join!(t.get("/api/v1/opportunities/count", &rep_b), async {
-        let moved = kam::app::accounts::update_in(&mut tx, &ctx, w.account_x, &input, Some(version)).await;
+        let moved = kam::app::customers::accounts::update_in(&mut tx, &ctx, w.account_x, &input, Some(version)).await;
         tx.commit().await.expect("commit");
         moved
     });

@@ -689,7 +689,7 @@ async fn imported_accounts_are_seen_by_exactly_whom_the_visibility_rule_says() {
     };
     let bulk = snapshot(t.app.db.clone()).await;
     let mut tx = t.app.db.begin().await.expect("tx");
-    kam::app::visibility::rebuild_all(tx.conn()).await.expect("rebuild");
+    kam::app::customers::visibility::rebuild_all(tx.conn()).await.expect("rebuild");
     tx.commit().await.expect("commit");
     let rule = snapshot(t.app.db.clone()).await;
     assert_eq!(bulk, rule);

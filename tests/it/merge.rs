@@ -41,10 +41,16 @@ async fn duplicate_of_x(t: &TestApp, w: &World) -> i64 {
 }
 
 async fn upload(t: &TestApp, w: &World, account: i64, title: &str, file: &str) {
-    let caller = kam::app::auth::token_caller(&t.app, &w.tokens["director"]).await.expect("caller").expect("known");
+    let caller =
+        kam::app::people::auth::token_caller(&t.app, &w.tokens["director"]).await.expect("caller").expect("known");
     let ctx = kam::app::Ctx { caller, request_id: "test".into() };
-    let u = kam::app::documents::Upload { title: Some(title), doc_type: None, file_name: file, bytes: file.as_bytes() };
-    kam::app::documents::upload(t.db(), &ctx, &t.app.settings.data_dir, account, &u).await.expect("upload");
+    let u = kam::app::customers::documents::Upload {
+        title: Some(title),
+        doc_type: None,
+        file_name: file,
+        bytes: file.as_bytes(),
+    };
+    kam::app::customers::documents::upload(t.db(), &ctx, &t.app.settings.data_dir, account, &u).await.expect("upload");
 }
 
 async fn version(t: &TestApp, w: &World, id: i64) -> i64 {
@@ -356,16 +362,16 @@ async fn a_contact_added_while_the_merge_runs_follows_the_merge() {
     let caller = |who: &'static str| {
         let (t, tok) = (&t, w.tokens[who].clone());
         async move {
-            let c = kam::app::auth::token_caller(&t.app, &tok).await.expect("caller").expect("known");
+            let c = kam::app::people::auth::token_caller(&t.app, &tok).await.expect("caller").expect("known");
             kam::app::Ctx { caller: c, request_id: "test".into() }
         }
     };
     let (rep, manager) = (caller("repB").await, caller("manager").await);
     let mut adding = t.db().begin().await.expect("tx");
-    let input = kam::app::input::Input::from_pairs(&[("name", Some("王芳"))]);
-    kam::app::contacts::create_in(&mut adding, &rep, d, &input).await.expect("contact");
+    let input = kam::app::records::input::Input::from_pairs(&[("name", Some("王芳"))]);
+    kam::app::customers::contacts::create_in(&mut adding, &rep, d, &input).await.expect("contact");
     let db = t.db().clone();
-    let merging = tokio::spawn(async move { kam::app::merge::merge(&db, &manager, x, d, None, None).await });
+    let merging = tokio::spawn(async move { kam::app::customers::merge::merge(&db, &manager, x, d, None, None).await });
     // Let the merge start and reach the point where it waits for the open transaction.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(!merging.is_finished(), "the merge waits for the transaction adding to its duplicate");
@@ -382,7 +388,7 @@ async fn a_contact_added_while_the_merge_runs_follows_the_merge() {
         .get("n");
     assert_eq!(left, 0, "nothing stays on the merged account");
     let mut late = t.db().begin().await.expect("tx");
-    let input = kam::app::input::Input::from_pairs(&[("name", Some("赵磊"))]);
-    let err = kam::app::contacts::create_in(&mut late, &rep, d, &input).await.expect_err("merged away");
+    let input = kam::app::records::input::Input::from_pairs(&[("name", Some("赵磊"))]);
+    let err = kam::app::customers::contacts::create_in(&mut late, &rep, d, &input).await.expect_err("merged away");
     assert!(matches!(err, kam::app::Error::NotFound), "{err:?}");
 }

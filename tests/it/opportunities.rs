@@ -1054,7 +1054,7 @@ async fn a_reps_list_by_date_holds_exactly_what_the_scope_rule_gives_after_each_
         async move {
             let kept = snapshot(t.app.db.clone()).await;
             let mut tx = t.app.db.begin().await.expect("tx");
-            kam::app::visibility::rebuild_all(tx.conn()).await.expect("rebuild");
+            kam::app::customers::visibility::rebuild_all(tx.conn()).await.expect("rebuild");
             tx.commit().await.expect("commit");
             assert_eq!(kept, snapshot(t.app.db.clone()).await, "{stage}: the rows are the rule's");
             for rep in ["repA", "repB", "repC"] {

@@ -7,14 +7,19 @@ use std::collections::BTreeSet;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::response::IntoResponse;
+use axum::Json;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::openapi::path::ParameterIn;
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::input::Input;
+use crate::app::records::input::Input;
+use crate::app::spreadsheets::export::Table;
 use crate::domain::DomainError;
+use crate::web::api::{export_response, ApiResult};
 use crate::web::auth::JsonBody;
 use crate::web::error::ApiError;
 use crate::web::AppState;
@@ -500,4 +505,39 @@ mod tests {
             other => panic!("expected invalid limit, got {other:?}"),
         }
     }
+}
+
+/// `?format=json|csv|xlsx`: a report as JSON (default) or as a download.
+#[derive(Deserialize, IntoParams)]
+pub struct ReportFormatQuery {
+    /// JSON when absent.
+    #[param(inline)]
+    #[param(inline)]
+    format: Option<ReportFormat>,
+}
+
+/// A report's format.
+#[derive(Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportFormat {
+    Json,
+    Csv,
+    Xlsx,
+}
+
+/// A report as JSON, or with `?format=csv|xlsx` as that download (column keys as headers).
+pub fn report<T: Serialize>(v: T, f: ReportFormatQuery, table: impl FnOnce(&T) -> Table, name: &str) -> ApiResult {
+    match f.format {
+        None | Some(ReportFormat::Json) => Ok(Json(v).into_response()),
+        Some(ReportFormat::Csv) => Ok(export_response(&table(&v), Some("csv"), None, name)?),
+        Some(ReportFormat::Xlsx) => Ok(export_response(&table(&v), Some("xlsx"), None, name)?),
+    }
+}
+
+/// Adds an example to the JSON answer of a [`Op::report`] (which keeps its downloads).
+pub fn report_example(mut op: Op, example: Value) -> Op {
+    if let Some((_, r)) = op.ok.iter_mut().rev().find(|(status, _)| *status == 200) {
+        r["content"]["application/json"]["example"] = example;
+    }
+    op
 }

@@ -1,20 +1,16 @@
 //! The JSON API. Every route is registered through [`Api`], which records its documentation,
 //! so /api/openapi.json is generated from the routes themselves and cannot miss one.
-mod accounts;
-mod activities;
-mod admin;
-mod approvals;
-mod classify;
-mod contacts;
+pub mod approvals;
+pub mod classification;
 pub mod contract;
-pub mod documents;
-mod me;
-mod merge;
-mod opportunities;
+pub mod customers;
+pub mod funnel;
+pub mod people;
+pub mod visits;
 
-pub use accounts::filter_from as accounts_filter;
-pub use admin::audit_filter;
 pub use contract::{Body, Id, Op, Params, Query};
+pub use customers::accounts::filter_from as accounts_filter;
+pub use people::admin::audit_filter;
 
 use axum::handler::Handler;
 use axum::http::header;
@@ -59,16 +55,16 @@ impl Api {
 
 pub fn routes() -> (Router<AppState>, Vec<Op>) {
     let api = Api::new();
-    let api = accounts::routes(api);
-    let api = contacts::routes(api);
-    let api = documents::routes(api);
-    let api = admin::routes(api);
-    let api = me::routes(api);
-    let api = merge::routes(api);
-    let api = opportunities::routes(api);
-    let api = activities::routes(api);
+    let api = customers::accounts::routes(api);
+    let api = customers::contacts::routes(api);
+    let api = customers::documents::routes(api);
+    let api = people::admin::routes(api);
+    let api = people::me::routes(api);
+    let api = customers::merge::routes(api);
+    let api = funnel::opportunities::routes(api);
+    let api = visits::activities::routes(api);
     let api = approvals::routes(api);
-    let api = classify::routes(api);
+    let api = classification::classify::routes(api);
     (api.router.route_layer(axum::middleware::from_fn(super::error::localize)), api.ops)
 }
 
@@ -96,7 +92,7 @@ pub fn id_of(s: &str) -> Result<i64, DomainError> {
 /// An export as a download: XLSX when asked (`format=xlsx`), CSV otherwise. Headers are the
 /// field codes for the API, or labels in the user's language when `lang` is given (the UI).
 pub fn export_response(
-    t: &crate::app::export::Table,
+    t: &crate::app::spreadsheets::export::Table,
     format: Option<&str>,
     lang: Option<Lang>,
     name: &str,
@@ -110,18 +106,18 @@ pub fn export_response(
 
 /// A table under the given headers as a download named `name` (also the XLSX sheet's name).
 pub fn table_download(
-    t: &crate::app::export::Table,
+    t: &crate::app::spreadsheets::export::Table,
     headers: &[String],
     format: Option<&str>,
     name: &str,
 ) -> Result<Response, DomainError> {
     let (bytes, ctype, ext) = match format {
         Some("xlsx") => (
-            crate::app::export::xlsx(t, headers, name)?,
+            crate::app::spreadsheets::export::xlsx(t, headers, name)?,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "xlsx",
         ),
-        None | Some("csv") => (crate::app::export::csv(t, headers)?, "text/csv; charset=utf-8", "csv"),
+        None | Some("csv") => (crate::app::spreadsheets::export::csv(t, headers)?, "text/csv; charset=utf-8", "csv"),
         Some(_) => return Err(DomainError::invalid("format", "invalid_choice")),
     };
     Ok((

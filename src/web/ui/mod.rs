@@ -1,17 +1,14 @@
 //! The server-rendered web UI. Handlers parse the request, call the same use cases as the
 //! API, and render askama templates; rules stay in `app`.
-mod accounts;
-mod activities;
-mod admin;
-mod approvals;
-mod classify;
+pub mod approvals;
+pub mod classification;
+pub mod customers;
 mod forms;
-mod imports;
-pub use imports::reason as import_reason;
-mod merge;
-mod opportunities;
-mod relmap;
-mod reports;
+pub mod funnel;
+pub mod people;
+pub mod spreadsheets;
+pub mod visits;
+pub use spreadsheets::imports::reason as import_reason;
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -24,8 +21,8 @@ use super::auth::{cookie, same_secret, UiCtx, UiForm, LOGIN_CSRF_COOKIE, SESSION
 use super::error::status_and_code;
 use super::i18n::Lang;
 use super::{AppState, RequestId};
-use crate::app::audit::AuditEntry;
-use crate::app::auth;
+use crate::app::people::auth;
+use crate::app::records::audit::AuditEntry;
 use crate::domain::money::display_fen;
 use crate::domain::DomainError;
 
@@ -36,15 +33,15 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
-        .merge(accounts::routes())
-        .merge(activities::routes())
-        .merge(admin::routes())
+        .merge(customers::accounts::routes())
+        .merge(visits::activities::routes())
+        .merge(people::admin::routes())
         .merge(approvals::routes())
-        .merge(classify::routes())
-        .merge(imports::routes())
-        .merge(merge::routes())
-        .merge(opportunities::routes())
-        .merge(reports::routes())
+        .merge(classification::classify::routes())
+        .merge(spreadsheets::imports::routes())
+        .merge(customers::merge::routes())
+        .merge(funnel::opportunities::routes())
+        .merge(funnel::reports::routes())
 }
 
 /// What every page's frame needs: language, who is signed in, the CSRF token, the nav.

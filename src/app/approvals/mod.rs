@@ -1,0 +1,1235 @@
+//! The approval engine (docs/DOMAIN.md#6-approvals): one engine for every flow. A request follows the flow
+//! definition's version it started with; each step is decided by a holder of the step's role
+//! resolved against the subject (anyone with the role, its holders in the subject's region, or
+//! the owner's manager), by their delegate while they are away, or — once the step is past its
+//! deadline and escalated — by the manager it was escalated to.
+//!
+//! Rules: nobody decides their own request; a decision by someone without the step's authority
+//! is refused; two decisions on one step give one outcome (the step is closed by a conditional
+//! update under the request's row lock); a closed request takes no decision; changing the
+//! subject's decisive fields cancels the request and asks again. Every change writes an audit
+//! row and notifications in its transaction. The scheduler (`tick`) flags and escalates
+//! overdue steps and sends reminders, each exactly once however many servers run it.
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::app::{records::audit, records::notify, Caller, Ctx, Error, Result};
+use crate::db::sql::Sql;
+use crate::db::{parse_ts, ts, Backend, Db, WriteTx};
+use crate::domain::approval::{self as ap, Decision, Definition, Flow, Scope, State};
+use crate::domain::role::Reach;
+
+/// What an approval is about.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    pub kind: &'static str,
+    pub id: i64,
+    pub label: String,
+    pub region_id: Option<i64>,
+    pub owner_id: Option<i64>,
+}
+
+/// The current definition of a flow and its version (the built-in one is version 1 until the
+/// administrator saves another).
+pub async fn definition(conn: &mut sqlx::AnyConnection, flow: Flow) -> Result<(i64, Definition)> {
+    let r =
+        sqlx::query("SELECT version, definition FROM flow_definitions WHERE flow = $1 ORDER BY version DESC LIMIT 1")
+            .bind(flow.code())
+            .fetch_optional(conn)
+            .await?;
+    match r {
+        None => Ok((1, ap::builtin(flow))),
+        Some(r) => {
+            let d: String = r.try_get("definition")?;
+            Ok((
+                r.try_get("version")?,
+                serde_json::from_str(&d).map_err(|e| anyhow::anyhow!("stored flow {flow}: {e}"))?,
+            ))
+        }
+    }
+}
+
+async fn definition_at(conn: &mut sqlx::AnyConnection, flow: Flow, version: i64) -> Result<Definition> {
+    let r = sqlx::query("SELECT definition FROM flow_definitions WHERE flow = $1 AND version = $2")
+        .bind(flow.code())
+        .bind(version)
+        .fetch_optional(conn)
+        .await?;
+    match r {
+        None => Ok(ap::builtin(flow)),
+        Some(r) => Ok(serde_json::from_str(&r.try_get::<String, _>("definition")?)
+            .map_err(|e| anyhow::anyhow!("stored flow {flow}: {e}"))?),
+    }
+}
+
+/// A flow's current definition.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FlowView {
+    #[schema(value_type = Flow)]
+    pub flow: &'static str,
+    /// 1 for the built-in definition; each saved change adds one.
+    pub version: i64,
+    pub definition: Definition,
+}
+
+/// The subject of a request: `{"type": "account", "id": 12, "label": "…"}` (schema only; the
+/// views carry it as JSON).
+#[derive(Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ApprovalSubject {
+    /// What kind of record: `account`, `opportunity`, `plan`, …
+    #[serde(rename = "type")]
+    kind: String,
+    id: i64,
+    /// The record's name when the request was made.
+    label: String,
+}
+
+pub async fn flows(db: &Db) -> Result<Vec<FlowView>> {
+    let mut conn = db.pool.acquire().await?;
+    let mut out = vec![];
+    for f in Flow::ALL {
+        let (version, definition) = definition(&mut conn, *f).await?;
+        out.push(FlowView { flow: f.code(), version, definition });
+    }
+    Ok(out)
+}
+
+/// Saves a new version of a flow (the administrator). Running requests keep theirs.
+pub async fn set_definition(db: &Db, ctx: &Ctx, flow: &str, body: &Value) -> Result<FlowView> {
+    ctx.require_admin()?;
+    let flow = Flow::parse(flow).map_err(|c| Error::invalid("flow", c))?;
+    let d: Definition =
+        serde_json::from_value(body.clone()).map_err(|_| Error::invalid("definition", "flow_malformed"))?;
+    let why = ap::validate(&d);
+    if !why.is_empty() {
+        let mut e = crate::domain::error::Errors::default();
+        for (f, c) in why {
+            e.add(&f, c);
+        }
+        e.finish()?;
+    }
+    let mut tx = db.begin().await?;
+    let (current, before) = definition(tx.conn(), flow).await?;
+    let version = current + 1;
+    sqlx::query(
+        "INSERT INTO flow_definitions (flow, version, definition, created_by, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(flow.code())
+    .bind(version)
+    .bind(serde_json::to_string(&d).map_err(anyhow::Error::from)?)
+    .bind(ctx.caller.username.as_str())
+    .bind(ts(Utc::now()))
+    .execute(tx.conn())
+    .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        "flow",
+        flow.code(),
+        "update",
+        Some(&json!({"version": current, "definition": before})),
+        Some(&json!({"version": version, "definition": d})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(FlowView { flow: flow.code(), version, definition: d })
+}
+
+/// One step of a request.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StepView {
+    /// 1 for the first step.
+    pub position: i64,
+    /// The deciding role.
+    #[schema(value_type = crate::domain::role::Role)]
+    pub role: String,
+    #[schema(value_type = crate::domain::approval::Scope)]
+    pub scope: String,
+    /// The step's deadline in days (before any extension).
+    pub days: i64,
+    /// `waiting`, `open`, `approved`, `rejected`, `returned`, `cancelled`.
+    pub state: String,
+    #[schema(format = DateTime)]
+    pub opened_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub due_at: Option<String>,
+    /// The open step is past its deadline.
+    pub overdue: bool,
+    /// Username of who decided.
+    pub decided_by: Option<String>,
+    /// `self`, `delegate of <username>`, or `escalation`.
+    pub decided_as: Option<String>,
+    #[schema(format = DateTime)]
+    pub decided_at: Option<String>,
+    #[schema(value_type = Option<Decision>)]
+    pub decision: Option<String>,
+    pub comment: Option<String>,
+    /// When the step passed its deadline and went to the deciders' manager.
+    #[schema(format = DateTime)]
+    pub escalated_at: Option<String>,
+    /// Username of the manager the step was escalated to.
+    pub escalated_to: Option<String>,
+    /// The deadline in days after its one extension.
+    pub extended_days: Option<i64>,
+}
+
+/// An approval request with every step.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApprovalView {
+    pub id: i64,
+    #[schema(value_type = Flow)]
+    pub flow: String,
+    /// The version of the flow's definition the request runs under.
+    pub flow_version: i64,
+    #[schema(value_type = ApprovalSubject)]
+    pub subject: Value,
+    /// Username of the requester.
+    pub requested_by: String,
+    #[schema(value_type = State)]
+    pub state: String,
+    /// The open step's position; null once closed.
+    pub current_step: Option<i64>,
+    pub steps: Vec<StepView>,
+    /// The values the request was asked with; a change to them asks again.
+    #[schema(value_type = Option<Object>)]
+    pub decisive: Value,
+    /// What the request is about (e.g. `screening_version`, `risk_score`); null when none.
+    #[schema(value_type = Option<Object>)]
+    pub payload: Value,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub closed_at: Option<String>,
+    /// Whether the caller may decide the open step now, and as whom (`self`,
+    /// `delegate of <username>`, `escalation`); null when they may not.
+    pub can_decide: Option<String>,
+    /// The caller may extend the open step's deadline.
+    pub can_extend: bool,
+}
+
+struct Row0 {
+    id: i64,
+    flow: Flow,
+    flow_version: i64,
+    subject_type: String,
+    subject_id: i64,
+    subject_label: String,
+    region_id: Option<i64>,
+    owner_id: Option<i64>,
+    requested_by: i64,
+    state: State,
+    current_step: Option<i64>,
+    decisive: String,
+    payload: Option<String>,
+    created_at: String,
+    closed_at: Option<String>,
+}
+
+fn row0(r: &AnyRow) -> Result<Row0> {
+    Ok(Row0 {
+        id: r.try_get("id")?,
+        flow: Flow::parse(&r.try_get::<String, _>("flow")?).map_err(|_| anyhow::anyhow!("stored flow"))?,
+        flow_version: r.try_get("flow_version")?,
+        subject_type: r.try_get("subject_type")?,
+        subject_id: r.try_get("subject_id")?,
+        subject_label: r.try_get("subject_label")?,
+        region_id: r.try_get("region_id")?,
+        owner_id: r.try_get("subject_owner_id")?,
+        requested_by: r.try_get("requested_by")?,
+        state: State::parse(&r.try_get::<String, _>("state")?).map_err(|_| anyhow::anyhow!("stored state"))?,
+        current_step: r.try_get("current_step")?,
+        decisive: r.try_get("decisive")?,
+        payload: r.try_get("payload")?,
+        created_at: r.try_get("created_at")?,
+        closed_at: r.try_get("closed_at")?,
+    })
+}
+
+struct Step0 {
+    id: i64,
+    position: i64,
+    role: String,
+    scope: Scope,
+    days: i64,
+    state: String,
+    due_at: Option<String>,
+    escalated_to: Option<i64>,
+    extended_days: Option<i64>,
+    opened_at: Option<String>,
+}
+
+async fn steps0(conn: &mut sqlx::AnyConnection, approval_id: i64) -> Result<Vec<Step0>> {
+    sqlx::query("SELECT * FROM approval_steps WHERE approval_id = $1 ORDER BY position")
+        .bind(approval_id)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Step0 {
+                id: r.try_get("id")?,
+                position: r.try_get("position")?,
+                role: r.try_get("role")?,
+                scope: Scope::parse(&r.try_get::<String, _>("scope")?).unwrap_or(Scope::Hq),
+                days: r.try_get("days")?,
+                state: r.try_get("state")?,
+                due_at: r.try_get("due_at")?,
+                escalated_to: r.try_get("escalated_to")?,
+                extended_days: r.try_get("extended_days")?,
+                opened_at: r.try_get("opened_at")?,
+            })
+        })
+        .collect()
+}
+
+/// The users holding a step's authority in their own right.
+async fn candidates(conn: &mut sqlx::AnyConnection, a: &Row0, step: &Step0) -> Result<Vec<i64>> {
+    let rows = match step.scope {
+        Scope::Hq => {
+            sqlx::query("SELECT id FROM users WHERE role = $1 AND active = 1 ORDER BY id")
+                .bind(step.role.as_str())
+                .fetch_all(&mut *conn)
+                .await?
+        }
+        Scope::Region => match a.region_id {
+            None => {
+                sqlx::query("SELECT id FROM users WHERE role = $1 AND active = 1 ORDER BY id")
+                    .bind(step.role.as_str())
+                    .fetch_all(&mut *conn)
+                    .await?
+            }
+            Some(region) => {
+                sqlx::query(
+                    "SELECT u.id FROM users u JOIN org_units o ON o.id = u.org_unit_id \
+                     WHERE u.role = $1 AND u.active = 1 \
+                     AND (SELECT r.path FROM org_units r WHERE r.id = $2) LIKE o.path || '%' ORDER BY u.id",
+                )
+                .bind(step.role.as_str())
+                .bind(region)
+                .fetch_all(&mut *conn)
+                .await?
+            }
+        },
+        Scope::OwnerManager => {
+            sqlx::query("SELECT m.id FROM users o JOIN users m ON m.id = o.manager_id WHERE o.id = $1 AND m.active = 1")
+                .bind(a.owner_id)
+                .fetch_all(&mut *conn)
+                .await?
+        }
+    };
+    rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+}
+
+/// Whether `user` may decide the open step, and as whom.
+async fn authority(
+    conn: &mut sqlx::AnyConnection,
+    a: &Row0,
+    step: &Step0,
+    user: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<String>> {
+    if user == a.requested_by || step.state != "open" {
+        return Ok(None);
+    }
+    let c = candidates(conn, a, step).await?;
+    if c.contains(&user) {
+        return Ok(Some("self".into()));
+    }
+    if step.escalated_to == Some(user) {
+        return Ok(Some("escalation".into()));
+    }
+    let today = now.date_naive().format("%Y-%m-%d").to_string();
+    for holder in c.iter().chain(step.escalated_to.iter()) {
+        let r = sqlx::query(
+            "SELECT u.username FROM delegations d JOIN users u ON u.id = d.user_id WHERE d.user_id = $1 \
+             AND d.delegate_id = $2 AND d.starts_on <= $3 AND d.ends_on >= $3",
+        )
+        .bind(*holder)
+        .bind(user)
+        .bind(today.clone())
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(r) = r {
+            return Ok(Some(format!("delegate of {}", r.try_get::<String, _>("username")?)));
+        }
+    }
+    Ok(None)
+}
+
+/// Who is told a step is waiting: its holders, and whoever stands in for them today.
+async fn deciders_to_tell(
+    conn: &mut sqlx::AnyConnection,
+    a: &Row0,
+    step: &Step0,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>> {
+    let mut out: Vec<i64> = candidates(conn, a, step).await?.into_iter().filter(|u| *u != a.requested_by).collect();
+    out.extend(step.escalated_to);
+    let today = now.date_naive().format("%Y-%m-%d").to_string();
+    let mut s = Sql::new("SELECT delegate_id FROM delegations WHERE starts_on <= ");
+    s.bind(today.clone())
+        .push(" AND ends_on >= ")
+        .bind(today)
+        .push(" AND user_id IN (")
+        .bind_list(&out.clone())
+        .push(")");
+    for r in s.query().fetch_all(&mut *conn).await? {
+        out.push(r.try_get("delegate_id")?);
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+/// A closing reason in words: the engine's own reasons translated, a decider's comment as given.
+fn reason_text(reason: &str, locale: &str) -> String {
+    match reason {
+        "decisive_changed" | "withdrawn" => {
+            let key = format!("approval_reason.{reason}");
+            rust_i18n::t!(&key, locale = locale).into_owned()
+        }
+        other => other.to_string(),
+    }
+}
+
+fn flow_name(flow: &str, locale: &str) -> String {
+    let key = format!("flow.{flow}");
+    rust_i18n::t!(&key, locale = locale).into_owned()
+}
+
+/// Opens step `position` of the request and tells its deciders.
+async fn open_step(tx: &mut WriteTx, a: &Row0, position: i64, now: DateTime<Utc>) -> Result<()> {
+    let steps = steps0(tx.conn(), a.id).await?;
+    let step = steps.iter().find(|s| s.position == position).ok_or_else(|| anyhow::anyhow!("no step {position}"))?;
+    let due = now + Duration::days(step.days);
+    sqlx::query("UPDATE approval_steps SET state = 'open', opened_at = $1, due_at = $2 WHERE id = $3")
+        .bind(ts(now))
+        .bind(ts(due))
+        .bind(step.id)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("UPDATE approvals SET current_step = $1, updated_at = $2 WHERE id = $3")
+        .bind(position)
+        .bind(ts(now))
+        .bind(a.id)
+        .execute(tx.conn())
+        .await?;
+    let to = deciders_to_tell(tx.conn(), a, step, now).await?;
+    let (flow, label, id) = (a.flow.code(), a.subject_label.clone(), a.id);
+    let due_day = due.format("%Y-%m-%d").to_string();
+    notify::send(tx, &to, "approval_waiting", Some(id), |loc| {
+        (
+            rust_i18n::t!("notify.waiting.title", locale = loc, flow = flow_name(flow, loc), subject = label)
+                .into_owned(),
+            rust_i18n::t!("notify.waiting.body", locale = loc, id = id, due = due_day).into_owned(),
+        )
+    })
+    .await
+}
+
+/// Starts a request for `subject` (inside the caller's transaction). `decisive`: the subject's
+/// fields whose change cancels the request and asks again.
+pub async fn start(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    flow: Flow,
+    subject: &Subject,
+    decisive: &Value,
+    payload: &Value,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let (version, d) = definition(tx.conn(), flow).await?;
+    let id: i64 = sqlx::query(
+        "INSERT INTO approvals (flow, flow_version, subject_type, subject_id, subject_label, region_id, subject_owner_id, \
+         requested_by, state, current_step, decisive, payload, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $10, 1, $11, $11) RETURNING id",
+    )
+    .bind(flow.code())
+    .bind(version)
+    .bind(subject.kind)
+    .bind(subject.id)
+    .bind(subject.label.clone())
+    .bind(subject.region_id)
+    .bind(subject.owner_id)
+    .bind(ctx.caller.user_id)
+    .bind(decisive.to_string())
+    .bind(payload.to_string())
+    .bind(ts(now))
+    .fetch_one(tx.conn())
+    .await?
+    .try_get("id")?;
+    for (i, s) in d.steps.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO approval_steps (approval_id, position, role, scope, days, state) VALUES ($1, $2, $3, $4, $5, 'waiting')",
+        )
+        .bind(id)
+        .bind(i as i64)
+        .bind(s.role.as_str())
+        .bind(s.scope.as_str())
+        .bind(s.days)
+        .execute(tx.conn())
+        .await?;
+    }
+    let a = load0(tx.conn(), id).await?;
+    // Every step must have someone to decide it, else the request could never end.
+    for s in steps0(tx.conn(), id).await? {
+        let c = candidates(tx.conn(), &a, &s).await?;
+        if c.iter().all(|u| *u == ctx.caller.user_id) {
+            return Err(Error::invalid("flow", "no_decider"));
+        }
+    }
+    open_step(tx, &a, 0, now).await?;
+    audit::record(
+        tx,
+        ctx,
+        "approval",
+        &id.to_string(),
+        "create",
+        None,
+        Some(&json!({"flow": flow.code(), "flow_version": version, "subject": subject.kind, "subject_id": subject.id, "decisive": decisive})),
+    )
+    .await?;
+    Ok(id)
+}
+
+async fn load0(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Row0> {
+    row0(
+        &sqlx::query("SELECT * FROM approvals WHERE id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?
+            .ok_or(Error::NotFound)?,
+    )
+}
+
+/// Locks the request for a decision (PostgreSQL: its row; SQLite runs one writer at a time).
+async fn load_locked(tx: &mut WriteTx, id: i64) -> Result<Row0> {
+    let lock = if tx.backend() == Backend::Postgres { " FOR UPDATE" } else { "" };
+    row0(
+        &sqlx::query(&format!("SELECT * FROM approvals WHERE id = $1{lock}"))
+            .bind(id)
+            .fetch_optional(tx.conn())
+            .await?
+            .ok_or(Error::NotFound)?,
+    )
+}
+
+/// Whether the caller may see the request: they asked for it, decide or decided a step of it,
+/// or see its subject.
+async fn may_see(conn: &mut sqlx::AnyConnection, caller: &Caller, a: &Row0, now: DateTime<Utc>) -> Result<bool> {
+    if a.requested_by == caller.user_id {
+        return Ok(true);
+    }
+    let involved: Option<AnyRow> = sqlx::query(
+        "SELECT id FROM approval_steps WHERE approval_id = $1 AND (decided_by = $2 OR escalated_to = $2) LIMIT 1",
+    )
+    .bind(a.id)
+    .bind(caller.user_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if involved.is_some() {
+        return Ok(true);
+    }
+    for s in steps0(conn, a.id).await? {
+        if s.state == "open" && authority(conn, a, &s, caller.user_id, now).await?.is_some() {
+            return Ok(true);
+        }
+        if candidates(conn, a, &s).await?.contains(&caller.user_id) {
+            return Ok(true);
+        }
+    }
+    if a.subject_type == "account" {
+        return Ok(match caller.reach() {
+            Reach::All => true,
+            Reach::Nothing => false,
+            _ => {
+                let mut s = Sql::new("SELECT a.id FROM accounts a WHERE a.id = ");
+                s.bind(a.subject_id);
+                crate::app::customers::accounts::push_scope_one(&mut s, caller);
+                s.query().fetch_optional(&mut *conn).await?.is_some()
+            }
+        });
+    }
+    Ok(false)
+}
+
+async fn username(conn: &mut sqlx::AnyConnection, id: Option<i64>) -> Result<Option<String>> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(sqlx::query("SELECT username FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .map(|r| r.try_get("username"))
+        .transpose()?)
+}
+
+async fn view(conn: &mut sqlx::AnyConnection, caller: &Caller, a: &Row0, now: DateTime<Utc>) -> Result<ApprovalView> {
+    let mut steps = vec![];
+    let mut can_decide = None;
+    let mut can_extend = false;
+    let def = definition_at(conn, a.flow, a.flow_version).await?;
+    for r in sqlx::query("SELECT * FROM approval_steps WHERE approval_id = $1 ORDER BY position")
+        .bind(a.id)
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let state: String = r.try_get("state")?;
+        let due_at: Option<String> = r.try_get("due_at")?;
+        steps.push(StepView {
+            position: r.try_get("position")?,
+            role: r.try_get("role")?,
+            scope: r.try_get("scope")?,
+            days: r.try_get("days")?,
+            overdue: state == "open" && notify::is_past(due_at.as_deref(), now),
+            state,
+            opened_at: r.try_get("opened_at")?,
+            due_at,
+            decided_by: username(conn, r.try_get("decided_by")?).await?,
+            decided_as: r.try_get("decided_as")?,
+            decided_at: r.try_get("decided_at")?,
+            decision: r.try_get("decision")?,
+            comment: r.try_get("comment")?,
+            escalated_at: r.try_get("escalated_at")?,
+            escalated_to: username(conn, r.try_get("escalated_to")?).await?,
+            extended_days: r.try_get("extended_days")?,
+        });
+    }
+    if a.state == State::Pending {
+        if let Some(s) = steps0(conn, a.id).await?.into_iter().find(|s| s.state == "open") {
+            can_decide = authority(conn, a, &s, caller.user_id, now).await?;
+            can_extend = s.extended_days.is_none()
+                && def.extension.as_ref().is_some_and(|e| e.role == caller.role.code() && e.max_days > s.days);
+        }
+    }
+    Ok(ApprovalView {
+        id: a.id,
+        flow: a.flow.code().to_string(),
+        flow_version: a.flow_version,
+        subject: json!({"type": a.subject_type, "id": a.subject_id, "label": a.subject_label}),
+        requested_by: username(conn, Some(a.requested_by)).await?.unwrap_or_default(),
+        state: a.state.code().to_string(),
+        current_step: a.current_step,
+        steps,
+        decisive: serde_json::from_str(&a.decisive).unwrap_or(Value::Null),
+        payload: a.payload.as_deref().and_then(|p| serde_json::from_str(p).ok()).unwrap_or(Value::Null),
+        created_at: a.created_at.clone(),
+        closed_at: a.closed_at.clone(),
+        can_decide,
+        can_extend,
+    })
+}
+
+pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<ApprovalView> {
+    let mut conn = db.pool.acquire().await?;
+    let a = load0(&mut conn, id).await?;
+    let now = Utc::now();
+    if !may_see(&mut conn, caller, &a, now).await? {
+        return Err(Error::NotFound);
+    }
+    view(&mut conn, caller, &a, now).await
+}
+
+/// A request that just closed, as its subject's hook sees it.
+pub struct Closed<'a> {
+    pub subject_id: i64,
+    pub approval_id: i64,
+    /// Approved, rejected, withdrawn or cancelled.
+    pub state: State,
+    pub reason: Option<&'a str>,
+}
+
+/// What a kind of subject does when its request closes, inside the closing transaction.
+/// Each subject registers its own with `inventory::submit!` (screenings: the account's
+/// status); the engine knows none of them.
+pub struct OutcomeHook {
+    pub flow: Flow,
+    pub run: for<'a> fn(&'a mut WriteTx, &'a Ctx, Closed<'a>) -> HookFuture<'a>,
+}
+
+/// What an [`OutcomeHook`] returns: its work inside the closing transaction.
+pub type HookFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>>;
+
+inventory::collect!(OutcomeHook);
+
+/// Closes the request (approved, rejected, returned, cancelled) and applies the outcome to
+/// its subject.
+async fn close(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    a: &Row0,
+    state: State,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE approvals SET state = $1, closed_at = $2, updated_at = $2, version = version + 1 WHERE id = $3",
+    )
+    .bind(state.code())
+    .bind(ts(now))
+    .bind(a.id)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query(
+        "UPDATE approval_steps SET state = 'cancelled' WHERE approval_id = $1 AND state IN ('waiting', 'open')",
+    )
+    .bind(a.id)
+    .execute(tx.conn())
+    .await?;
+    for hook in inventory::iter::<OutcomeHook> {
+        if hook.flow == a.flow {
+            (hook.run)(tx, ctx, Closed { subject_id: a.subject_id, approval_id: a.id, state, reason }).await?;
+        }
+    }
+    let (flow, label, id, st) = (a.flow.code(), a.subject_label.clone(), a.id, state.code());
+    let why = reason.unwrap_or("").to_string();
+    notify::send(tx, &[a.requested_by], "approval_closed", Some(id), |loc| {
+        let state_key = format!("approval_state.{st}");
+        let state_name = rust_i18n::t!(&state_key, locale = loc).into_owned();
+        (
+            rust_i18n::t!("notify.closed.title", locale = loc, flow = flow_name(flow, loc), subject = label)
+                .into_owned(),
+            rust_i18n::t!(
+                "notify.closed.body",
+                locale = loc,
+                id = id,
+                state = state_name,
+                reason = reason_text(&why, loc)
+            )
+            .into_owned(),
+        )
+    })
+    .await
+}
+
+/// Decides the open step: approve (on to the next step, or approved), reject (rejected) or
+/// return for changes (returned), with a comment (required unless approving).
+pub async fn decide(
+    db: &Db,
+    ctx: &Ctx,
+    id: i64,
+    decision: &str,
+    comment: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<ApprovalView> {
+    decide_step(db, ctx, id, None, decision, comment, now).await
+}
+
+/// [`decide`] for the step the caller was shown (`step`, its position): when another decision
+/// has moved the request on meanwhile — a second decider, a double click — it answers 409
+/// instead of deciding the next step.
+pub async fn decide_step(
+    db: &Db,
+    ctx: &Ctx,
+    id: i64,
+    step: Option<i64>,
+    decision: &str,
+    comment: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<ApprovalView> {
+    let caller = &ctx.caller;
+    let decision = Decision::parse(decision).map_err(|c| Error::invalid("decision", c))?;
+    let comment = crate::domain::text::optional(comment, 2000).map_err(|c| Error::invalid("comment", c))?;
+    if decision != Decision::Approve && comment.is_none() {
+        return Err(Error::invalid("comment", "required"));
+    }
+    let mut tx = db.begin().await?;
+    let a = load_locked(&mut tx, id).await?;
+    if !may_see(tx.conn(), caller, &a, now).await? {
+        return Err(Error::NotFound);
+    }
+    if a.state != State::Pending {
+        return Err(Error::Conflict("approval_closed"));
+    }
+    if a.requested_by == caller.user_id {
+        return Err(Error::Forbidden);
+    }
+    let steps = steps0(tx.conn(), id).await?;
+    let Some(open) = steps.iter().find(|s| s.state == "open") else { return Err(Error::Conflict("approval_closed")) };
+    if step.is_some_and(|p| p != open.position) {
+        return Err(Error::Conflict("step_decided"));
+    }
+    let step = open;
+    let Some(as_whom) = authority(tx.conn(), &a, step, caller.user_id, now).await? else {
+        return Err(Error::Forbidden);
+    };
+    let step_state = match decision {
+        Decision::Approve => "approved",
+        Decision::Reject => "rejected",
+        Decision::Return => "returned",
+    };
+    let n = sqlx::query(
+        "UPDATE approval_steps SET state = $1, decided_by = $2, decided_as = $3, decided_at = $4, decision = $5, comment = $6 \
+         WHERE id = $7 AND state = 'open'",
+    )
+    .bind(step_state)
+    .bind(caller.user_id)
+    .bind(as_whom.clone())
+    .bind(ts(now))
+    .bind(decision.code())
+    .bind(comment.clone())
+    .bind(step.id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if n != 1 {
+        return Err(Error::Conflict("step_decided"));
+    }
+    audit::record(
+        &mut tx,
+        ctx,
+        "approval",
+        &id.to_string(),
+        decision.code(),
+        None,
+        Some(&json!({"step": step.position, "role": step.role, "as": as_whom, "comment": comment})),
+    )
+    .await?;
+    match decision {
+        Decision::Approve => match steps.iter().find(|s| s.position == step.position + 1) {
+            Some(next) => open_step(&mut tx, &a, next.position, now).await?,
+            None => close(&mut tx, ctx, &a, State::Approved, comment.as_deref(), now).await?,
+        },
+        Decision::Reject => close(&mut tx, ctx, &a, State::Rejected, comment.as_deref(), now).await?,
+        Decision::Return => close(&mut tx, ctx, &a, State::Returned, comment.as_deref(), now).await?,
+    }
+    let after = load0(tx.conn(), id).await?;
+    let v = view(tx.conn(), caller, &after, now).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+/// The requester withdraws a pending request.
+pub async fn withdraw(db: &Db, ctx: &Ctx, id: i64, now: DateTime<Utc>) -> Result<ApprovalView> {
+    let mut tx = db.begin().await?;
+    let a = load_locked(&mut tx, id).await?;
+    if !may_see(tx.conn(), &ctx.caller, &a, now).await? {
+        return Err(Error::NotFound);
+    }
+    if a.requested_by != ctx.caller.user_id {
+        return Err(Error::Forbidden);
+    }
+    if a.state != State::Pending {
+        return Err(Error::Conflict("approval_closed"));
+    }
+    close(&mut tx, ctx, &a, State::Cancelled, Some("withdrawn"), now).await?;
+    audit::record(&mut tx, ctx, "approval", &id.to_string(), "withdraw", None, None).await?;
+    let after = load0(tx.conn(), id).await?;
+    let v = view(tx.conn(), &ctx.caller, &after, now).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+/// Extends the open step's deadline once, by the role the flow names, to at most its maximum.
+pub async fn extend(db: &Db, ctx: &Ctx, id: i64, days: i64, now: DateTime<Utc>) -> Result<ApprovalView> {
+    let mut tx = db.begin().await?;
+    let a = load_locked(&mut tx, id).await?;
+    if !may_see(tx.conn(), &ctx.caller, &a, now).await? {
+        return Err(Error::NotFound);
+    }
+    if a.state != State::Pending {
+        return Err(Error::Conflict("approval_closed"));
+    }
+    let def = definition_at(tx.conn(), a.flow, a.flow_version).await?;
+    let Some(ext) = def.extension else { return Err(Error::invalid("days", "flow_no_extension")) };
+    if ext.role != ctx.caller.role.code() {
+        return Err(Error::Forbidden);
+    }
+    let steps = steps0(tx.conn(), id).await?;
+    let Some(step) = steps.iter().find(|s| s.state == "open") else { return Err(Error::Conflict("approval_closed")) };
+    if step.extended_days.is_some() {
+        return Err(Error::Conflict("already_extended"));
+    }
+    if days <= step.days || days > ext.max_days {
+        return Err(Error::invalid("days", "extension_range"));
+    }
+    let opened = step.opened_at.as_deref().and_then(parse_ts).unwrap_or(now);
+    let due = opened + Duration::days(days);
+    sqlx::query(
+        "UPDATE approval_steps SET extended_by = $1, extended_days = $2, due_at = $3, escalated_at = NULL, escalated_to = NULL, \
+         reminded_at = NULL WHERE id = $4 AND state = 'open' AND extended_days IS NULL",
+    )
+    .bind(ctx.caller.user_id)
+    .bind(days)
+    .bind(ts(due))
+    .bind(step.id)
+    .execute(tx.conn())
+    .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        "approval",
+        &id.to_string(),
+        "extend",
+        Some(&json!({"step": step.position, "due_at": step.due_at})),
+        Some(&json!({"step": step.position, "days": days, "due_at": ts(due)})),
+    )
+    .await?;
+    let after = load0(tx.conn(), id).await?;
+    let v = view(tx.conn(), &ctx.caller, &after, now).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+/// The subject's decisive fields changed: its pending or approved requests of `flow` that were
+/// asked with other values are cancelled, and (when `again`) asked again with the new ones.
+/// Returns the new request's id.
+#[allow(clippy::too_many_arguments)]
+pub async fn subject_changed(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    flow: Flow,
+    subject: &Subject,
+    decisive: &Value,
+    payload: &Value,
+    again: bool,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let rows = sqlx::query(
+        "SELECT id FROM approvals WHERE subject_type = $1 AND subject_id = $2 AND flow = $3 AND state IN ('pending', 'approved') \
+         ORDER BY id",
+    )
+    .bind(subject.kind)
+    .bind(subject.id)
+    .bind(flow.code())
+    .fetch_all(tx.conn())
+    .await?;
+    let mut changed = false;
+    for r in rows {
+        let a = load_locked(tx, r.try_get("id")?).await?;
+        let before: Value = serde_json::from_str(&a.decisive).unwrap_or(Value::Null);
+        if &before == decisive {
+            continue;
+        }
+        changed = true;
+        close(tx, ctx, &a, State::Cancelled, Some("decisive_changed"), now).await?;
+        audit::record(
+            tx,
+            ctx,
+            "approval",
+            &a.id.to_string(),
+            "cancel",
+            Some(&json!({"decisive": before})),
+            Some(&json!({"decisive": decisive})),
+        )
+        .await?;
+    }
+    if changed && again {
+        return Ok(Some(start(tx, ctx, flow, subject, decisive, payload, now).await?));
+    }
+    Ok(None)
+}
+
+/// One row of an inbox.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct InboxItem {
+    pub id: i64,
+    #[schema(value_type = Flow)]
+    pub flow: String,
+    #[schema(value_type = ApprovalSubject)]
+    pub subject: Value,
+    /// Username of the requester.
+    pub requested_by: String,
+    #[schema(value_type = State)]
+    pub state: String,
+    /// The open step's role.
+    #[schema(value_type = Option<crate::domain::role::Role>)]
+    pub step_role: Option<String>,
+    /// The open step's deadline.
+    #[schema(format = DateTime)]
+    pub due_at: Option<String>,
+    pub overdue: bool,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+async fn item(conn: &mut sqlx::AnyConnection, a: &Row0, now: DateTime<Utc>) -> Result<InboxItem> {
+    let open = steps0(conn, a.id).await?.into_iter().find(|s| s.state == "open");
+    Ok(InboxItem {
+        id: a.id,
+        flow: a.flow.code().to_string(),
+        subject: json!({"type": a.subject_type, "id": a.subject_id, "label": a.subject_label}),
+        requested_by: username(conn, Some(a.requested_by)).await?.unwrap_or_default(),
+        state: a.state.code().to_string(),
+        step_role: open.as_ref().map(|s| s.role.clone()),
+        overdue: open.as_ref().is_some_and(|s| notify::is_past(s.due_at.as_deref(), now)),
+        due_at: open.and_then(|s| s.due_at),
+        created_at: a.created_at.clone(),
+    })
+}
+
+/// Requests waiting for the caller's decision now. The database narrows them to requests whose
+/// open step names the caller's role (in scope), their reports' subjects, an escalation to
+/// them, or any when they stand in for someone today; [`authority`] then decides each.
+pub async fn waiting_for(db: &Db, caller: &Caller, now: DateTime<Utc>) -> Result<Vec<InboxItem>> {
+    let mut conn = db.pool.acquire().await?;
+    let today = now.date_naive().format("%Y-%m-%d").to_string();
+    let mut s = Sql::new(
+        "SELECT a.* FROM approvals a JOIN approval_steps s ON s.approval_id = a.id AND s.state = 'open' \
+         WHERE a.state = 'pending' AND a.requested_by <> ",
+    );
+    let me = caller.user_id;
+    s.bind(me).push(" AND (s.escalated_to = ").bind(me);
+    s.push(" OR (s.scope = 'hq' AND s.role = ").bind(caller.role.code()).push(")");
+    s.push(" OR (s.scope = 'region' AND s.role = ").bind(caller.role.code());
+    s.push(" AND (a.region_id IS NULL OR (SELECT r.path FROM org_units r WHERE r.id = a.region_id) LIKE ");
+    s.bind(format!("{}%", caller.org_path)).push("))");
+    s.push(" OR (s.scope = 'owner_manager' AND a.subject_owner_id IN (SELECT id FROM users WHERE manager_id = ")
+        .bind(me);
+    s.push("))");
+    s.push(" OR EXISTS (SELECT 1 FROM delegations d WHERE d.delegate_id = ").bind(me);
+    s.push(" AND d.starts_on <= ").bind(today.clone()).push(" AND d.ends_on >= ").bind(today).push("))");
+    s.push(" ORDER BY a.id LIMIT 1000");
+    let rows = s.query().fetch_all(&mut *conn).await?;
+    let mut out = vec![];
+    for r in rows {
+        let a = row0(&r)?;
+        if let Some(st) = steps0(&mut conn, a.id).await?.into_iter().find(|s| s.state == "open") {
+            if authority(&mut conn, &a, &st, caller.user_id, now).await?.is_some() {
+                out.push(item(&mut conn, &a, now).await?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Requests the caller started, newest first.
+pub async fn started_by(db: &Db, caller: &Caller, now: DateTime<Utc>) -> Result<Vec<InboxItem>> {
+    let mut conn = db.pool.acquire().await?;
+    let rows = sqlx::query("SELECT * FROM approvals WHERE requested_by = $1 ORDER BY id DESC LIMIT 500")
+        .bind(caller.user_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut out = vec![];
+    for r in rows {
+        out.push(item(&mut conn, &row0(&r)?, now).await?);
+    }
+    Ok(out)
+}
+
+/// Counts for the navigation: waiting for me, and my own still pending.
+pub async fn counts(db: &Db, caller: &Caller) -> Result<(i64, i64)> {
+    let now = Utc::now();
+    let waiting = waiting_for(db, caller, now).await?.len() as i64;
+    let mine: i64 = sqlx::query("SELECT COUNT(*) AS n FROM approvals WHERE requested_by = $1 AND state = 'pending'")
+        .bind(caller.user_id)
+        .fetch_one(&db.pool)
+        .await?
+        .try_get("n")?;
+    Ok((waiting, mine))
+}
+
+/// A delegation: `delegate` decides for the caller from `starts_on` to `ends_on`.
+pub async fn delegate(db: &Db, ctx: &Ctx, delegate: &str, starts_on: &str, ends_on: &str) -> Result<()> {
+    let mut e = crate::domain::error::Errors::default();
+    let parse = |v: &str| chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").map_err(|_| "date_format");
+    let s = e.take("starts_on", parse(starts_on));
+    let t = e.take("ends_on", parse(ends_on));
+    if let (Some(s), Some(t)) = (s, t) {
+        if t < s {
+            e.add("ends_on", "end_before_start");
+        } else if (t - s).num_days() > 180 {
+            e.add("ends_on", "too_long");
+        }
+    }
+    e.finish()?;
+    let mut tx = db.begin().await?;
+    let id = crate::app::customers::accounts::active_user_id(tx.conn(), delegate)
+        .await?
+        .ok_or_else(|| Error::invalid("delegate", "unknown_user"))?;
+    if id == ctx.caller.user_id {
+        return Err(Error::invalid("delegate", "delegate_self"));
+    }
+    sqlx::query(
+        "INSERT INTO delegations (user_id, delegate_id, starts_on, ends_on, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(ctx.caller.user_id)
+    .bind(id)
+    .bind(starts_on.trim())
+    .bind(ends_on.trim())
+    .bind(ts(Utc::now()))
+    .execute(tx.conn())
+    .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        "delegation",
+        &ctx.caller.username,
+        "create",
+        None,
+        Some(&json!({"delegate": delegate, "starts_on": starts_on, "ends_on": ends_on})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A delegation the caller gave, running or still to come.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DelegationView {
+    /// Username of who decides for the caller.
+    pub delegate: String,
+    /// Their display name.
+    pub delegate_name: String,
+    #[schema(format = Date)]
+    pub starts_on: String,
+    #[schema(format = Date)]
+    pub ends_on: String,
+    /// Running today.
+    pub active: bool,
+}
+
+/// The caller's delegations that have not ended, soonest first.
+pub async fn delegations(db: &Db, caller: &Caller, now: DateTime<Utc>) -> Result<Vec<DelegationView>> {
+    let today = now.date_naive().format("%Y-%m-%d").to_string();
+    let rows = sqlx::query(
+        "SELECT u.username, u.display_name, d.starts_on, d.ends_on FROM delegations d JOIN users u ON u.id = d.delegate_id \
+         WHERE d.user_id = $1 AND d.ends_on >= $2 ORDER BY d.starts_on, d.id",
+    )
+    .bind(caller.user_id)
+    .bind(today.clone())
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let starts_on: String = r.try_get("starts_on")?;
+            Ok(DelegationView {
+                delegate: r.try_get("username")?,
+                delegate_name: r.try_get("display_name")?,
+                active: starts_on <= today,
+                starts_on,
+                ends_on: r.try_get("ends_on")?,
+            })
+        })
+        .collect()
+}
+
+/// The scheduler's pass: reminders for steps due within a day, and escalation of steps past
+/// their deadline to the deciders' manager. Each is claimed by a conditional update, so it
+/// happens once however many servers run this. Returns (reminded, escalated).
+pub async fn tick(db: &Db, now: DateTime<Utc>) -> Result<(usize, usize)> {
+    let system = Ctx::system();
+    let mut reminded = 0;
+    let soon = ts(now + Duration::days(1));
+    let rows = sqlx::query(
+        "SELECT s.id, s.approval_id FROM approval_steps s WHERE s.state = 'open' AND s.reminded_at IS NULL \
+         AND s.escalated_at IS NULL AND s.due_at <= $1 AND s.due_at > $2",
+    )
+    .bind(soon)
+    .bind(ts(now))
+    .fetch_all(&db.pool)
+    .await?;
+    for r in rows {
+        let (sid, aid): (i64, i64) = (r.try_get("id")?, r.try_get("approval_id")?);
+        let mut tx = db.begin().await?;
+        let n = sqlx::query(
+            "UPDATE approval_steps SET reminded_at = $1 WHERE id = $2 AND state = 'open' AND reminded_at IS NULL",
+        )
+        .bind(ts(now))
+        .bind(sid)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        if n == 1 {
+            let a = load0(tx.conn(), aid).await?;
+            let steps = steps0(tx.conn(), aid).await?;
+            if let Some(step) = steps.iter().find(|s| s.id == sid) {
+                let to = deciders_to_tell(tx.conn(), &a, step, now).await?;
+                let (flow, label, due) =
+                    (a.flow.code(), a.subject_label.clone(), step.due_at.clone().unwrap_or_default());
+                notify::send(&mut tx, &to, "approval_reminder", Some(aid), |loc| {
+                    (
+                        rust_i18n::t!(
+                            "notify.reminder.title",
+                            locale = loc,
+                            flow = flow_name(flow, loc),
+                            subject = label
+                        )
+                        .into_owned(),
+                        rust_i18n::t!("notify.reminder.body", locale = loc, id = aid, due = due).into_owned(),
+                    )
+                })
+                .await?;
+                reminded += 1;
+            }
+        }
+        tx.commit().await?;
+    }
+    let mut escalated = 0;
+    let rows = sqlx::query(
+        "SELECT s.id, s.approval_id FROM approval_steps s WHERE s.state = 'open' AND s.escalated_at IS NULL AND s.due_at < $1",
+    )
+    .bind(ts(now))
+    .fetch_all(&db.pool)
+    .await?;
+    for r in rows {
+        let (sid, aid): (i64, i64) = (r.try_get("id")?, r.try_get("approval_id")?);
+        let mut tx = db.begin().await?;
+        let a = load0(tx.conn(), aid).await?;
+        let steps = steps0(tx.conn(), aid).await?;
+        let Some(step) = steps.iter().find(|s| s.id == sid) else { continue };
+        // The deciders' manager: the first holder's who has one; else a general manager.
+        let holders = candidates(tx.conn(), &a, step).await?;
+        let mut target = None;
+        for h in &holders {
+            let m: Option<i64> = sqlx::query("SELECT manager_id FROM users WHERE id = $1")
+                .bind(*h)
+                .fetch_one(tx.conn())
+                .await?
+                .try_get("manager_id")?;
+            if let Some(m) = m.filter(|m| *m != a.requested_by) {
+                target = Some(m);
+                break;
+            }
+        }
+        if target.is_none() {
+            target =
+                sqlx::query("SELECT id FROM users WHERE role = 'gm' AND active = 1 AND id <> $1 ORDER BY id LIMIT 1")
+                    .bind(a.requested_by)
+                    .fetch_optional(tx.conn())
+                    .await?
+                    .map(|r| r.try_get("id"))
+                    .transpose()?;
+        }
+        let n = sqlx::query(
+            "UPDATE approval_steps SET escalated_at = $1, escalated_to = $2 WHERE id = $3 AND state = 'open' AND escalated_at IS NULL",
+        )
+        .bind(ts(now))
+        .bind(target)
+        .bind(sid)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        if n == 1 {
+            let target_name = username(tx.conn(), target).await?;
+            audit::record(
+                &mut tx,
+                &system,
+                "approval",
+                &aid.to_string(),
+                "escalate",
+                None,
+                Some(&json!({"step": step.position, "to": target_name, "due_at": step.due_at})),
+            )
+            .await?;
+            let mut to = holders.clone();
+            to.extend(target);
+            to.push(a.requested_by);
+            let (flow, label) = (a.flow.code(), a.subject_label.clone());
+            let who = username(tx.conn(), target).await?.unwrap_or_default();
+            notify::send(&mut tx, &to, "approval_escalated", Some(aid), |loc| {
+                (
+                    rust_i18n::t!("notify.escalated.title", locale = loc, flow = flow_name(flow, loc), subject = label)
+                        .into_owned(),
+                    rust_i18n::t!("notify.escalated.body", locale = loc, id = aid, to = who).into_owned(),
+                )
+            })
+            .await?;
+            escalated += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok((reminded, escalated))
+}

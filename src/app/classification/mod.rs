@@ -1,0 +1,6 @@
+//! Classification (docs/DOMAIN.md#7-classification): the sales, share-of-wallet and RAD classes
+//! and the tier derived from them (`classify`), their reports (`classify_views`), and the
+//! key-account screening (`screenings`), a subject of the approval engine.
+pub mod classify;
+pub mod classify_views;
+pub mod screenings;

@@ -1,0 +1,253 @@
+//! Key-account screening (大客户筛选, seed 003 §一.1; docs/DOMAIN.md#2-screening): the salesperson fills in the
+//! criteria, needs analysis, resource assessment, fit, competitor analysis and the risk analysis
+//! form (客户风险分析表, scored indicators with the weights of the flow's definition); submitting
+//! makes the account a `candidate` and asks the KA director, then the sales department manager.
+//! Approval makes it a `key_account`; rejection keeps it a candidate with the reason. Every
+//! submitted version of the form is kept; a new version while one is being decided cancels that
+//! request and asks again.
+use chrono::Utc;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use sqlx::Row;
+
+use crate::app::approvals::{self, Subject};
+use crate::app::{records::audit, Caller, Ctx, Error, Result};
+use crate::db::{ts, Db, WriteTx};
+use crate::domain::approval::{self as ap, Flow, State};
+use crate::domain::error::Errors;
+use crate::domain::text;
+
+/// The form's text answers and their limits.
+pub const TEXTS: &[(&str, usize)] = &[
+    ("sales_amount", 1000),
+    ("market_influence", 1000),
+    ("loyalty", 1000),
+    ("strategic_region", 1000),
+    ("needs_analysis", 4000),
+    ("resource_assessment", 4000),
+    ("fit", 4000),
+    ("competitor_analysis", 4000),
+];
+
+/// One submitted version of an account's screening.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ScreeningView {
+    pub id: i64,
+    pub account_id: i64,
+    /// 1 for the first submission; each new one adds one.
+    pub version: i64,
+    /// The form as submitted: the text answers, `risk` (each indicator's score) and
+    /// `risk_weights` (the weights it was scored with).
+    #[schema(value_type = Object)]
+    pub form: Value,
+    /// The risk analysis form's weighted total, 0–100.
+    #[schema(minimum = 0, maximum = 100)]
+    pub risk_score: i64,
+    /// The approval request asked for this version.
+    pub approval_id: Option<i64>,
+    /// Username of who submitted it.
+    pub submitted_by: String,
+    #[schema(format = DateTime)]
+    pub submitted_at: String,
+}
+
+/// Submits a screening of the account; answers with the stored version (and `approval_id`).
+pub async fn submit(db: &Db, ctx: &Ctx, account_id: i64, body: &Value) -> Result<ScreeningView> {
+    let caller = &ctx.caller;
+    if !caller.role.edits_accounts() {
+        return Err(Error::Forbidden);
+    }
+    let obj = body.as_object().ok_or_else(|| Error::invalid("body", "expected_object"))?;
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    // The account: seen by the caller (else 404), live, not a key account already.
+    let mut s = crate::db::sql::Sql::new(
+        "SELECT a.id, a.name, a.status, a.region_id, a.owner_id FROM accounts a WHERE a.id = ",
+    );
+    s.bind(account_id);
+    crate::app::customers::accounts::push_scope_one(&mut s, caller);
+    let acc = s.query().fetch_optional(tx.conn()).await?.ok_or(Error::NotFound)?;
+    let status: String = acc.try_get("status")?;
+    let (_, def) = approvals::definition(tx.conn(), Flow::KaScreening).await?;
+    let mut e = Errors::default();
+    let mut form = Map::new();
+    for (k, max) in TEXTS {
+        let v = obj.get(*k).and_then(Value::as_str);
+        if let Some(t) = e.take(k, text::required(v, *max)) {
+            form.insert(k.to_string(), Value::String(t));
+        }
+    }
+    let risk = obj.get("risk").and_then(Value::as_object);
+    let mut scores = vec![];
+    for (k, _) in &def.risk_weights {
+        let field = format!("risk.{k}");
+        match risk.and_then(|r| r.get(k)) {
+            None | Some(Value::Null) => e.add(&field, "required"),
+            Some(v) => match v.as_i64() {
+                Some(n) if (1..=5).contains(&n) => scores.push((k.clone(), n)),
+                _ => e.add(&field, "score_range"),
+            },
+        }
+    }
+    if let Some(r) = risk {
+        for k in r.keys() {
+            if !def.risk_weights.iter().any(|(x, _)| x == k) {
+                e.add(&format!("risk.{k}"), "unknown_field");
+            }
+        }
+    }
+    for k in obj.keys() {
+        if k != "risk" && !TEXTS.iter().any(|(x, _)| x == k) {
+            e.add(k, "unknown_field");
+        }
+    }
+    if status == "key_account" {
+        e.add("status", "already_key_account");
+    }
+    e.finish()?;
+    let total = ap::risk_total(&def.risk_weights, &scores).map_err(|(f, c)| Error::invalid(format!("risk.{f}"), c))?;
+    form.insert("risk".into(), Value::Object(scores.iter().map(|(k, v)| (k.clone(), json!(v))).collect()));
+    form.insert("risk_weights".into(), json!(def.risk_weights));
+    let version: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 AS v FROM screenings WHERE account_id = $1")
+        .bind(account_id)
+        .fetch_one(tx.conn())
+        .await?
+        .try_get("v")?;
+    let subject = Subject {
+        kind: "account",
+        id: account_id,
+        label: acc.try_get("name")?,
+        region_id: acc.try_get("region_id")?,
+        owner_id: acc.try_get("owner_id")?,
+    };
+    let decisive = json!({"risk_score": total, "form_version": version});
+    let payload = json!({"screening_version": version, "risk_score": total});
+    // A request still being decided is cancelled and asked again with the new form.
+    let approval_id =
+        match approvals::subject_changed(&mut tx, ctx, Flow::KaScreening, &subject, &decisive, &payload, true, now)
+            .await?
+        {
+            Some(id) => id,
+            None => approvals::start(&mut tx, ctx, Flow::KaScreening, &subject, &decisive, &payload, now).await?,
+        };
+    if status != "candidate" {
+        set_status(&mut tx, ctx, account_id, &status, "candidate").await?;
+    }
+    let id: i64 = sqlx::query(
+        "INSERT INTO screenings (account_id, version, form, risk_score, approval_id, submitted_by, submitted_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(account_id)
+    .bind(version)
+    .bind(Value::Object(form.clone()).to_string())
+    .bind(total)
+    .bind(approval_id)
+    .bind(caller.user_id)
+    .bind(ts(now))
+    .fetch_one(tx.conn())
+    .await?
+    .try_get("id")?;
+    audit::record(
+        &mut tx,
+        ctx,
+        "screening",
+        &id.to_string(),
+        "submit",
+        None,
+        Some(&json!({"account_id": account_id, "version": version, "risk_score": total, "approval_id": approval_id})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ScreeningView {
+        id,
+        account_id,
+        version,
+        form: Value::Object(form),
+        risk_score: total,
+        approval_id: Some(approval_id),
+        submitted_by: caller.username.clone(),
+        submitted_at: ts(now),
+    })
+}
+
+/// The account's lifecycle moves here only, with its own audit row.
+async fn set_status(tx: &mut WriteTx, ctx: &Ctx, account_id: i64, from: &str, to: &str) -> Result<()> {
+    sqlx::query("UPDATE accounts SET status = $1, version = version + 1, updated_at = $2 WHERE id = $3")
+        .bind(to)
+        .bind(ts(Utc::now()))
+        .bind(account_id)
+        .execute(tx.conn())
+        .await?;
+    // A key account takes its tier at once; one that is no longer one loses it.
+    crate::app::classification::classify::refresh(tx.conn(), account_id, &ctx.caller.username, "status").await?;
+    audit::record(
+        tx,
+        ctx,
+        "account",
+        &account_id.to_string(),
+        "status",
+        Some(&json!({"status": from})),
+        Some(&json!({"status": to})),
+    )
+    .await
+}
+
+// A closed screening request changes its account's status.
+inventory::submit! {
+    approvals::OutcomeHook { flow: Flow::KaScreening, run: on_closed }
+}
+
+fn on_closed<'a>(tx: &'a mut WriteTx, ctx: &'a Ctx, c: approvals::Closed<'a>) -> approvals::HookFuture<'a> {
+    Box::pin(on_outcome(tx, ctx, c.subject_id, c.approval_id, c.state, c.reason))
+}
+
+/// Applies a closed screening request to the account.
+async fn on_outcome(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    account_id: i64,
+    _approval_id: i64,
+    state: State,
+    _reason: Option<&str>,
+) -> Result<()> {
+    let status: String = sqlx::query("SELECT status FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_one(tx.conn())
+        .await?
+        .try_get("status")?;
+    match state {
+        State::Approved if status != "key_account" => set_status(tx, ctx, account_id, &status, "key_account").await,
+        // Rejected, returned or cancelled: it stays a candidate; the reason is on the request.
+        _ => Ok(()),
+    }
+}
+
+/// Every submitted version of the account's screening, newest first.
+pub async fn list(
+    db: &Db,
+    caller: &Caller,
+    account: impl Into<crate::app::customers::accounts::AccountRef>,
+) -> Result<Vec<ScreeningView>> {
+    let account_id = account.into().check(db, caller).await?;
+    let rows = sqlx::query(
+        "SELECT s.*, u.username FROM screenings s JOIN users u ON u.id = s.submitted_by WHERE s.account_id = $1 \
+         ORDER BY s.version DESC",
+    )
+    .bind(account_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ScreeningView {
+                id: r.try_get("id")?,
+                account_id,
+                version: r.try_get("version")?,
+                form: serde_json::from_str(&r.try_get::<String, _>("form")?).unwrap_or(Value::Null),
+                risk_score: r.try_get("risk_score")?,
+                approval_id: r.try_get("approval_id")?,
+                submitted_by: r.try_get("username")?,
+                submitted_at: r.try_get("submitted_at")?,
+            })
+        })
+        .collect()
+}

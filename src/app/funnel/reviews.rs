@@ -1,0 +1,150 @@
+//! The manager's weekly 1×1 review of one salesperson (001): quota, booked, remaining and V
+//! value; how the pipeline changed since last week (new, advanced, slipped, lost); this week's
+//! forecast against last week's; next steps that are overdue.
+use std::collections::HashMap;
+
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::app::funnel::forecasts::PersonForecast;
+use crate::app::funnel::opportunities::OpportunityView;
+use crate::app::funnel::quotas::Figures;
+use crate::app::{Caller, Error, Result};
+use crate::db::Db;
+use crate::domain::money::format_fen;
+use crate::domain::opportunity::Stage;
+
+/// A change of one opportunity in the week looked back on.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Change {
+    pub opportunity_id: i64,
+    pub name: String,
+    #[schema(format = DateTime)]
+    pub at: String,
+    #[schema(value_type = Option<crate::domain::opportunity::Stage>)]
+    pub from_stage: Option<String>,
+    #[schema(value_type = crate::domain::opportunity::Stage)]
+    pub stage: String,
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
+    pub amount: String,
+    #[schema(format = Date)]
+    pub expected_close: String,
+    /// For a slip: the expected date before it.
+    #[schema(format = Date)]
+    pub previous_expected_close: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// The manager's weekly 1×1 review of one salesperson.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OneOnOne {
+    /// The salesperson's username.
+    pub owner: String,
+    pub name: String,
+    /// The first day of the week looked back on.
+    #[schema(format = Date)]
+    pub since: String,
+    pub figures: Figures,
+    pub new: Vec<Change>,
+    pub advanced: Vec<Change>,
+    /// Moved back, or its expected date pushed later.
+    pub slipped: Vec<Change>,
+    pub lost: Vec<Change>,
+    pub forecast: PersonForecast,
+    pub overdue_next_steps: Vec<OpportunityView>,
+    pub overdue_deals: Vec<OpportunityView>,
+    /// This week's visits and calls against the targets.
+    pub visits: Option<crate::app::visits::activities::PersonWeek>,
+    /// Visits still waiting for their follow-up contact (due and overdue).
+    pub follow_ups: Vec<crate::app::visits::activities::FollowUp>,
+}
+
+/// The review of `owner` for a caller who may see them (else 404): the last seven days.
+pub async fn one_on_one(db: &Db, caller: &Caller, owner: &str) -> Result<OneOnOne> {
+    let mut conn = db.pool.acquire().await?;
+    let people = crate::app::people::team::people_in_scope(&mut conn, caller).await?;
+    let Some((username, name, uid)) = people.into_iter().find(|p| p.0 == owner) else {
+        return Err(Error::NotFound);
+    };
+    let today = chrono::Utc::now().date_naive();
+    let since_day = today - chrono::Duration::days(7);
+    let since = format!("{}T00:00:00Z", since_day.format("%Y-%m-%d"));
+    let figures = crate::app::funnel::quotas::v_report(db, caller, None, Some(&username)).await?.people.remove(0);
+    let forecast = crate::app::funnel::forecasts::report(db, caller, Some(&username)).await?.remove(0);
+    // Every history row of the person's opportunities, in order, so each change can be read
+    // against the row before it.
+    let rows = sqlx::query(
+        "SELECT h.opportunity_id, o.name, o.established_at, h.at, h.from_stage, h.stage, h.amount, h.expected_close, h.reason \
+         FROM opportunity_history h JOIN opportunities o ON o.id = h.opportunity_id \
+         WHERE o.owner_id = $1 AND o.deleted_at IS NULL ORDER BY h.opportunity_id, h.at, h.id",
+    )
+    .bind(uid)
+    .fetch_all(&mut *conn)
+    .await?;
+    let (mut new, mut advanced, mut slipped, mut lost) = (vec![], vec![], vec![], vec![]);
+    let mut prev_close: HashMap<i64, String> = HashMap::new();
+    for r in &rows {
+        let id: i64 = r.try_get("opportunity_id")?;
+        let at: String = r.try_get("at")?;
+        let expected: String = r.try_get("expected_close")?;
+        let from: Option<String> = r.try_get("from_stage")?;
+        let stage: String = r.try_get("stage")?;
+        let before = prev_close.insert(id, expected.clone());
+        if at < since {
+            continue;
+        }
+        let c = Change {
+            opportunity_id: id,
+            name: r.try_get("name")?,
+            at: at.clone(),
+            from_stage: from.clone(),
+            stage: stage.clone(),
+            amount: format_fen(r.try_get("amount")?),
+            expected_close: expected.clone(),
+            previous_expected_close: None,
+            reason: r.try_get("reason")?,
+        };
+        let (f, s) = (from.as_deref().and_then(|f| Stage::parse(f).ok()), Stage::parse(&stage).ok());
+        match (f, s) {
+            (None, _) => new.push(c),
+            (Some(_), Some(Stage::Lost)) => lost.push(c),
+            (Some(f), Some(s)) if f != s && s.rank() > f.rank() => advanced.push(c),
+            (Some(f), Some(s)) if f != s => slipped.push(c),
+            _ => {
+                if before.as_deref().is_some_and(|b| expected.as_str() > b) {
+                    slipped.push(Change { previous_expected_close: before, ..c });
+                }
+            }
+        }
+    }
+    let f = crate::app::funnel::opportunities::Filter {
+        owner: Some(username.clone()),
+        open: true,
+        limit: Some(500),
+        ..Default::default()
+    };
+    let open = crate::app::funnel::opportunities::list(db, caller, &f).await?.items;
+    let day = today.format("%Y-%m-%d").to_string();
+    let overdue_next_steps =
+        open.iter().filter(|o| o.next_step_due.as_deref().is_some_and(|d| d < day.as_str())).cloned().collect();
+    let overdue_deals = open.into_iter().filter(|o| o.expected_close.as_str() < day.as_str()).collect();
+    Ok(OneOnOne {
+        owner: username,
+        name,
+        since: since_day.format("%Y-%m-%d").to_string(),
+        figures,
+        new,
+        advanced,
+        slipped,
+        lost,
+        forecast,
+        overdue_next_steps,
+        overdue_deals,
+        visits: crate::app::visits::activities::stats(db, caller, None)
+            .await?
+            .people
+            .into_iter()
+            .find(|p| p.username == owner),
+        follow_ups: crate::app::visits::activities::follow_ups(db, caller, Some(owner)).await?,
+    })
+}

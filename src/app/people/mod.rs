@@ -1,0 +1,6 @@
+//! People and the organisation (docs/DOMAIN.md#8-people-roles-and-scope): users, org units,
+//! sign-in and sessions (`auth`), and the manager chain (`team`).
+pub mod auth;
+pub mod org;
+pub mod team;
+pub mod users;

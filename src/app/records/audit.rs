@@ -1,0 +1,184 @@
+//! The audit trail: one append-only row per change, written inside the change's transaction.
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::Row;
+
+use crate::app::{Ctx, Error, Page, Result};
+use crate::db::sql::Sql;
+use crate::db::{now, Db, WriteTx};
+
+/// Fields that carry credit information; removed from history shown to callers below
+/// supervisor level.
+pub const CREDIT_FIELDS: &[&str] = &["credit_grade", "credit_limit", "credit_score"];
+
+pub async fn record(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    entity: &str,
+    entity_id: &str,
+    action: &str,
+    before: Option<&Value>,
+    after: Option<&Value>,
+) -> Result<()> {
+    let actor_id = (ctx.caller.user_id != 0).then_some(ctx.caller.user_id);
+    let mut s = Sql::new(
+        "INSERT INTO audit_log (at, actor_id, actor, entity, entity_id, action, before_json, after_json, request_id) VALUES (",
+    );
+    s.bind(now()).push(", ").bind(actor_id).push(", ").bind(ctx.caller.username.as_str());
+    s.push(", ").bind(entity).push(", ").bind(entity_id).push(", ").bind(action);
+    s.push(", ").bind(before.map(|v| v.to_string())).push(", ").bind(after.map(|v| v.to_string()));
+    s.push(", ").bind(ctx.request_id.as_str()).push(")");
+    s.query().execute(tx.conn()).await?;
+    Ok(())
+}
+
+/// One row per entity, for bulk writes (imports): `(entity_id, after as JSON text)` of each.
+pub async fn record_many(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    entity: &str,
+    action: &str,
+    rows: Vec<(String, String)>,
+) -> Result<()> {
+    use crate::db::bulk::{v, Cell, Inserter};
+    let actor_id = (ctx.caller.user_id != 0).then_some(ctx.caller.user_id);
+    let mut ins = Inserter::new(
+        tx.backend(),
+        "INSERT INTO audit_log (at, actor_id, actor, entity, action, request_id, entity_id, after_json) VALUES ",
+        vec![
+            now().into(),
+            actor_id.into(),
+            ctx.caller.username.as_str().into(),
+            entity.into(),
+            action.into(),
+            ctx.request_id.as_str().into(),
+        ],
+        2,
+    );
+    for (id, after) in rows {
+        let cells = vec![
+            Cell::Shared(1),
+            Cell::Shared(2),
+            Cell::Shared(3),
+            Cell::Shared(4),
+            Cell::Shared(5),
+            Cell::Shared(6),
+            v(id),
+            v(after),
+        ];
+        ins.row(tx.conn(), cells).await?;
+    }
+    ins.flush(tx.conn()).await?;
+    Ok(())
+}
+
+/// One change in the audit trail.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    #[schema(format = DateTime)]
+    pub at: String,
+    /// Username of who acted (or `system`).
+    pub who: String,
+    /// The kind of record: `account`, `contact`, `user`, `org_unit`, `approval`, …
+    pub entity: String,
+    /// The record's id, username or code.
+    pub entity_id: String,
+    /// The action: `create`, `update`, `delete`, …
+    pub what: String,
+    /// The changed fields before.
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<Value>,
+    /// The changed fields after.
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<Value>,
+    /// The id of the HTTP request that made the change.
+    pub request_id: Option<String>,
+    /// Field names whose value changed (for the history tab).
+    pub changed: Vec<String>,
+}
+
+fn strip_credit(v: Option<Value>) -> Option<Value> {
+    v.map(|mut v| {
+        if let Some(o) = v.as_object_mut() {
+            for f in CREDIT_FIELDS {
+                o.remove(*f);
+            }
+        }
+        v
+    })
+}
+
+#[derive(Debug, Default)]
+pub struct AuditFilter {
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    pub cursor: Option<i64>,
+    pub limit: i64,
+}
+
+/// The audit trail as the caller may see it, once `history::list` has decided whether the
+/// caller may read the named record's history (`named`): administrators and the general
+/// manager see all; others see the history of records in their scope (they must name one)
+/// and their own acts.
+pub async fn read(db: &Db, ctx: &Ctx, f: &AuditFilter, named: bool) -> Result<Page<AuditEntry>> {
+    let mut s = Sql::new(
+        "SELECT id, at, actor, entity, entity_id, action, before_json, after_json, request_id FROM audit_log WHERE 1=1",
+    );
+    if let Some(e) = &f.entity {
+        s.push(" AND entity = ").bind(e.as_str());
+    }
+    if let Some(i) = &f.entity_id {
+        s.push(" AND entity_id = ").bind(i.as_str());
+    }
+    if !ctx.caller.role.sees_all_audit() && !named {
+        if f.entity_id.is_some() {
+            return Err(Error::NotFound);
+        }
+        s.push(" AND actor_id = ").bind(ctx.caller.user_id);
+    }
+    if let Some(c) = f.cursor {
+        s.push(" AND id < ").bind(c);
+    }
+    s.push(" ORDER BY id DESC LIMIT ").bind(f.limit + 1);
+    let rows = s.query().fetch_all(&db.pool).await?;
+    let sees_credit = ctx.caller.sees_credit();
+    let mut items = Vec::with_capacity(rows.len());
+    for r in rows.iter().take(f.limit as usize) {
+        let parse = |c: &str| -> Result<Option<Value>> {
+            let t: Option<String> = r.try_get(c)?;
+            Ok(t.and_then(|t| serde_json::from_str(&t).ok()))
+        };
+        let (mut before, mut after) = (parse("before_json")?, parse("after_json")?);
+        if !sees_credit {
+            before = strip_credit(before);
+            after = strip_credit(after);
+        }
+        let changed = changed_fields(before.as_ref(), after.as_ref());
+        items.push(AuditEntry {
+            id: r.try_get("id")?,
+            at: r.try_get("at")?,
+            who: r.try_get("actor")?,
+            entity: r.try_get("entity")?,
+            entity_id: r.try_get("entity_id")?,
+            what: r.try_get("action")?,
+            before,
+            after,
+            request_id: r.try_get("request_id")?,
+            changed,
+        });
+    }
+    let next_cursor = (rows.len() as i64 > f.limit).then(|| items.last().map(|e| e.id.to_string())).flatten();
+    Ok(Page { items, next_cursor })
+}
+
+fn changed_fields(before: Option<&Value>, after: Option<&Value>) -> Vec<String> {
+    let empty = serde_json::Map::new();
+    let b = before.and_then(Value::as_object).unwrap_or(&empty);
+    let a = after.and_then(Value::as_object).unwrap_or(&empty);
+    let mut keys: Vec<String> = b.keys().chain(a.keys()).cloned().collect();
+    keys.sort();
+    keys.dedup();
+    keys.retain(|k| b.get(k) != a.get(k) && k != "version" && k != "updated_at");
+    keys
+}

@@ -1,0 +1,155 @@
+//! Account documents: upload (multipart), list, download.
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::handler::Handler;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use crate::app::customers::documents::{self, DocType, Document, Upload, MAX_BYTES};
+use crate::domain::DomainError;
+use crate::web::api::contract::{schema_ref, Id};
+use crate::web::api::{Api, ApiResult, Op, Params};
+use crate::web::auth::ApiCtx;
+use crate::web::AppState;
+
+pub fn routes(api: Api) -> Api {
+    let mut download_op =
+        Op::get("/api/v1/documents/{id}/download", "Download a document (always as an attachment)", "documents");
+    download_op.ok.push((
+        200,
+        json!({"description": "The file's bytes as an attachment, typed as sniffed from the bytes (types a browser \
+            would run are sent as application/octet-stream)",
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}),
+    ));
+    api.add(
+        Op::get("/api/v1/accounts/{id}/documents", "The account's documents", "documents").ok::<DocumentPage>(200),
+        list,
+    )
+    .add(
+        upload_body(Op::post(
+            "/api/v1/accounts/{id}/documents",
+            "Upload a document (multipart/form-data: file, title, doc_type); the same title makes a new version",
+            "documents",
+        ))
+        .ok::<Document>(201),
+        upload.layer(DefaultBodyLimit::max(MAX_BYTES + 64 * 1024)),
+    )
+    .add(download_op, download)
+}
+
+/// The upload form as the operation's body: `file`, and optionally `title` and `doc_type`.
+fn upload_body(mut op: Op) -> Op {
+    let doc_type = schema_ref::<DocType>(&mut op.schemas);
+    op.body = Some(json!({"required": true, "content": {"multipart/form-data": {"schema": {
+        "type": "object",
+        "required": ["file"],
+        "properties": {
+            "file": {"type": "string", "format": "binary", "description": format!("The file, at most {MAX_BYTES} bytes; not empty")},
+            "title": {"type": "string", "maxLength": 200, "description": "The document's title (the file name when absent); an existing title gets a new version"},
+            "doc_type": {"allOf": [doc_type], "description": "`other` when absent"}
+        }
+    }}}}));
+    op
+}
+
+/// The account's documents, every version, by title and newest version first (one page).
+#[derive(Serialize, ToSchema)]
+pub struct DocumentPage {
+    pub items: Vec<Document>,
+    /// Always null: the documents of one account are one page.
+    #[schema(value_type = Option<String>)]
+    pub next_cursor: Option<()>,
+}
+
+async fn list(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>) -> ApiResult {
+    let items = documents::list(&s.app.db, &c.ctx.caller, id).await?;
+    Ok(Json(DocumentPage { items, next_cursor: None }).into_response())
+}
+
+/// The parts of an upload form: the file and the text fields beside it.
+pub struct Parts {
+    pub fields: Vec<(String, String)>,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+pub async fn read_multipart(mut m: Multipart) -> Result<Parts, DomainError> {
+    let mut p = Parts { fields: vec![], file_name: String::new(), bytes: vec![] };
+    loop {
+        let field = match m.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(DomainError::PayloadTooLarge),
+            Err(_) => return Err(DomainError::invalid("file", "invalid_form")),
+        };
+        let name = field.name().unwrap_or("").to_string();
+        if name == "file" {
+            p.file_name = field.file_name().unwrap_or("").to_string();
+            p.bytes = match field.bytes().await {
+                Ok(b) => b.to_vec(),
+                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(DomainError::PayloadTooLarge),
+                Err(_) => return Err(DomainError::invalid("file", "invalid_form")),
+            };
+        } else {
+            let v = field.text().await.map_err(|_| DomainError::invalid(&name, "invalid_form"))?;
+            p.fields.push((name, v));
+        }
+    }
+    Ok(p)
+}
+
+impl Parts {
+    pub fn get(&self, k: &str) -> Option<&str> {
+        self.fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).filter(|v| !v.trim().is_empty())
+    }
+    pub fn upload(&self) -> Upload<'_> {
+        Upload {
+            title: self.get("title"),
+            doc_type: self.get("doc_type"),
+            file_name: &self.file_name,
+            bytes: &self.bytes,
+        }
+    }
+}
+
+async fn upload(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    m: Result<Multipart, MultipartRejection>,
+) -> ApiResult {
+    // A body that is not multipart/form-data is a field error like any other, not a bare 400.
+    let m = m.map_err(|_| DomainError::invalid("file", "invalid_form"))?;
+    let parts = read_multipart(m).await?;
+    let d = documents::upload(&s.app.db, &c.ctx, &s.app.settings.data_dir, id, &parts.upload()).await?;
+    Ok((StatusCode::CREATED, Json(d)).into_response())
+}
+
+/// The bytes as a download: the sniffed type, `attachment`, and a sandboxing CSP, so no
+/// browser ever renders an uploaded HTML or SVG file as a page of KAM.
+pub fn attachment(d: &Document, bytes: Vec<u8>) -> Response {
+    let ascii: String =
+        d.file_name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+    let utf8 = percent_encoding::utf8_percent_encode(&d.file_name, percent_encoding::NON_ALPHANUMERIC).to_string();
+    // Types a browser would run are handed out as plain bytes.
+    let active = ["html", "xml", "svg", "javascript", "ecmascript", "pdf"].iter().any(|a| d.content_type.contains(a));
+    let ctype = if active { "application/octet-stream".to_string() } else { d.content_type.clone() };
+    (
+        [
+            (header::CONTENT_TYPE, ctype),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{utf8}")),
+            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+async fn download(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>) -> ApiResult {
+    let (d, bytes) = documents::download(&s.app.db, &c.ctx.caller, &s.app.settings.data_dir, id).await?;
+    Ok(attachment(&d, bytes))
+}

@@ -1,0 +1,3 @@
+//! The api presenters of `app::people` (same folder name in each layer).
+pub mod admin;
+pub mod me;

@@ -1,0 +1,982 @@
+//! Approval pages: the inbox (waiting for me / started by me), a request with every step and
+//! the forms to decide, extend or withdraw it; the key-account screening form (大客户筛选) with
+//! its risk analysis form; notifications; the profile's channels and delegation; and the
+//! administrator's flow definitions and deliveries. Rules stay in `app::approvals`,
+//! `app::screenings` and `app::notify`; this module shows what they answer.
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::Utc;
+use chrono_tz::Tz;
+use serde_json::{Map, Value};
+
+use crate::app::approvals::{self, ApprovalView, FlowView, InboxItem};
+use crate::app::classification::screenings;
+use crate::app::records::notify::{self, Delivery, NotificationView};
+use crate::app::Caller;
+use crate::db::parse_ts;
+use crate::domain::activity as act;
+use crate::domain::DomainError;
+use crate::web::api::{id_of, q, query_pairs};
+use crate::web::auth::{UiCtx, UiForm};
+use crate::web::ui::{fail_page, render, status_and_code, Layout};
+use crate::web::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/approvals", get(inbox))
+        .route("/approvals/{id}", get(show))
+        .route("/approvals/{id}/decision", post(decide))
+        .route("/approvals/{id}/withdraw", post(withdraw))
+        .route("/approvals/{id}/extension", post(extend))
+        .route("/accounts/{id}/screening", get(screening_form).post(screening_submit))
+        .route("/notifications", get(notifications))
+        .route("/notifications/read", post(mark_read))
+        .route("/profile/channels", post(set_channels))
+        .route("/profile/delegation", post(delegate))
+        .route("/admin/flows", get(flows_page))
+        .route("/admin/flows/{flow}", post(save_flow))
+        .route("/admin/deliveries", get(deliveries_page))
+        .route("/admin/deliveries/{id}/retry", post(retry))
+        .route("/static/nav.js", get(nav_js))
+}
+
+// ---- shared helpers ----
+
+/// Fills the navigation's counts (pages that do not call this get them from `nav.js`).
+/// `waiting`: the count when the page has it already.
+async fn counted(s: &AppState, ui: &UiCtx, mut l: Layout, waiting: Option<i64>) -> Layout {
+    let c = &ui.ctx.caller;
+    if !c.role.is_admin() {
+        l.nav_waiting = match waiting {
+            Some(n) => Some(n),
+            None => approvals::counts(&s.app.db, c).await.ok().map(|(w, _)| w),
+        };
+    }
+    l.nav_unread = Some(notify::unread_count(&s.app.db, c).await.unwrap_or(0));
+    l
+}
+
+/// The caller's time zone, for showing instants.
+async fn zone_of(s: &AppState, caller: &Caller) -> Tz {
+    let name =
+        crate::app::people::users::get(&s.app.db, &caller.username).await.map(|u| u.time_zone).unwrap_or_default();
+    act::parse_tz(&name).or_else(|_| act::parse_tz(act::DEFAULT_TZ)).unwrap_or(chrono_tz::Asia::Shanghai)
+}
+
+/// A stored instant as the caller reads it ("2025-03-01 14:05"), or "—".
+fn local(tz: Tz, at: Option<&str>) -> String {
+    at.and_then(parse_ts)
+        .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| "—".into())
+}
+
+fn flow_name(l: &Layout, flow: &str) -> String {
+    l.e("flow", flow)
+}
+
+/// Where a request's subject is shown.
+fn subject_of(v: &Value) -> (String, Option<String>) {
+    let label = v.get("label").and_then(Value::as_str).unwrap_or("").to_string();
+    let href = match (v.get("type").and_then(Value::as_str), v.get("id").and_then(Value::as_i64)) {
+        (Some("account"), Some(id)) => Some(format!("/accounts/{id}")),
+        _ => None,
+    };
+    (label, href)
+}
+
+/// Each field error as "label: message", with the label from `label_of`.
+fn messages(l: &Layout, e: &DomainError, label_of: impl Fn(&str) -> String) -> Vec<(String, String)> {
+    match e {
+        DomainError::Invalid(fs) => fs.iter().map(|f| (f.field.clone(), l.lang.msg("invalid", f.code))).collect(),
+        other => vec![(String::new(), l.lang.msg("err", status_and_code(other).1))],
+    }
+    .into_iter()
+    .map(|(f, m)| if f.is_empty() { (f, m) } else { (label_of(&f), m) })
+    .collect()
+}
+
+fn joined(pairs: &[(String, String)]) -> Vec<String> {
+    pairs.iter().map(|(f, m)| if f.is_empty() { m.clone() } else { format!("{f}: {m}") }).collect()
+}
+
+fn with_status(mut res: Response, status: StatusCode) -> Response {
+    *res.status_mut() = status;
+    res
+}
+
+// ---- the inbox ----
+
+struct InboxRow {
+    id: i64,
+    flow: String,
+    subject: String,
+    subject_href: Option<String>,
+    requested_by: String,
+    state_code: String,
+    state: String,
+    step_role: String,
+    due: String,
+    overdue: bool,
+    created: String,
+}
+
+#[derive(Template)]
+#[template(path = "approvals.html")]
+struct InboxPage {
+    l: Layout,
+    /// `waiting` or `mine`.
+    tab: &'static str,
+    waiting_count: usize,
+    mine_pending: usize,
+    rows: Vec<InboxRow>,
+}
+
+async fn inbox(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    let p = query_pairs(raw);
+    let tab = match q(&p, "box") {
+        Some("mine") => "mine",
+        _ => "waiting",
+    };
+    let caller = &ui.ctx.caller;
+    let now = Utc::now();
+    let res =
+        tokio::try_join!(approvals::waiting_for(&s.app.db, caller, now), approvals::started_by(&s.app.db, caller, now));
+    let (waiting, mine) = match res {
+        Ok(x) => x,
+        Err(e) => return fail_page(&ui, e),
+    };
+    let tz = zone_of(&s, caller).await;
+    let l = Layout::new(&ui, "approvals", ui.lang.t("approvals.title"));
+    let l = counted(&s, &ui, l, Some(waiting.len() as i64)).await;
+    let (waiting_count, mine_pending) = (waiting.len(), mine.iter().filter(|m| m.state == "pending").count());
+    let shown: Vec<InboxItem> = if tab == "mine" { mine } else { waiting };
+    let rows = shown
+        .into_iter()
+        .map(|i| {
+            let (subject, subject_href) = subject_of(&i.subject);
+            InboxRow {
+                id: i.id,
+                flow: flow_name(&l, &i.flow),
+                subject,
+                subject_href,
+                requested_by: i.requested_by,
+                state: l.e("approval_state", &i.state),
+                state_code: i.state,
+                step_role: i.step_role.as_deref().map(|r| l.e("role", r)).unwrap_or_else(|| "—".into()),
+                due: local(tz, i.due_at.as_deref()),
+                overdue: i.overdue,
+                created: local(tz, Some(&i.created_at)),
+            }
+        })
+        .collect();
+    render(&InboxPage { l, tab, waiting_count, mine_pending, rows })
+}
+
+// ---- one request ----
+
+struct StepRow {
+    n: i64,
+    role: String,
+    scope: String,
+    days: i64,
+    state_code: String,
+    state: String,
+    due: String,
+    overdue: bool,
+    extended_days: Option<i64>,
+    escalated_to: Option<String>,
+    escalated_at: String,
+    decided_by: Option<String>,
+    decided_as: String,
+    decided_at: String,
+    decision: String,
+    comment: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "approval.html")]
+struct ApprovalPage {
+    l: Layout,
+    a: ApprovalView,
+    flow: String,
+    state: String,
+    subject: String,
+    subject_href: Option<String>,
+    created: String,
+    closed: String,
+    /// What the request carries, as (label, value): the screening's version and risk score.
+    facts: Vec<(String, String)>,
+    steps: Vec<StepRow>,
+    can_withdraw: bool,
+    /// How the caller may decide (self, escalation, delegate of someone), in words.
+    decide_as: Option<String>,
+    comment: String,
+    comment_error: Option<String>,
+    days: String,
+    days_error: Option<String>,
+    max_days: Option<i64>,
+    /// The errors of the last post (decision, extension, withdrawal).
+    errors: Vec<String>,
+    /// Set when the post came too late: the request or step was closed meanwhile.
+    conflict: bool,
+}
+
+/// Who decided (or may decide) in words: 本人, 升级审批, 代 X 审批.
+fn as_whom(l: &Layout, v: &str) -> String {
+    match v {
+        "self" => l.t("approval.as_self"),
+        "escalation" => l.t("approval.as_escalation"),
+        other => match other.strip_prefix("delegate of ") {
+            Some(who) => l.t("approval.as_delegate").replace("{who}", who),
+            None => other.to_string(),
+        },
+    }
+}
+
+/// What was typed in the forms of the page, and what went wrong.
+#[derive(Default)]
+struct Typed {
+    comment: String,
+    days: String,
+    err: Option<DomainError>,
+}
+
+async fn approval_page(s: &AppState, ui: &UiCtx, id: i64, typed: Typed, flash: Option<String>) -> Response {
+    let a = match approvals::get(&s.app.db, &ui.ctx.caller, id).await {
+        Ok(a) => a,
+        Err(e) => return fail_page(ui, e),
+    };
+    let tz = zone_of(s, &ui.ctx.caller).await;
+    let mut l = counted(s, ui, Layout::new(ui, "approvals", format!("#{}", a.id)), None).await;
+    l.flash.extend(flash);
+    let (subject, subject_href) = subject_of(&a.subject);
+    l.title = format!("{} · {subject}", flow_name(&l, &a.flow));
+    let mut facts = vec![];
+    if let Some(v) = a.payload.get("screening_version").and_then(Value::as_i64) {
+        facts.push((l.t("screening.version"), format!("v{v}")));
+    }
+    if let Some(v) = a.payload.get("risk_score").and_then(Value::as_i64) {
+        facts.push((l.t("screening.risk_score"), format!("{v} / 100")));
+    }
+    let steps = a
+        .steps
+        .iter()
+        .map(|st| StepRow {
+            n: st.position + 1,
+            role: l.e("role", &st.role),
+            scope: l.e("scope", &st.scope),
+            days: st.days,
+            state: l.e("step_state", &st.state),
+            state_code: st.state.clone(),
+            due: local(tz, st.due_at.as_deref()),
+            overdue: st.overdue,
+            extended_days: st.extended_days,
+            escalated_to: st.escalated_to.clone(),
+            escalated_at: local(tz, st.escalated_at.as_deref()),
+            decided_by: st.decided_by.clone(),
+            decided_as: st.decided_as.as_deref().map(|v| as_whom(&l, v)).unwrap_or_default(),
+            decided_at: local(tz, st.decided_at.as_deref()),
+            decision: st.decision.as_deref().map(|d| l.e("decision", d)).unwrap_or_else(|| "—".into()),
+            comment: st.comment.clone(),
+        })
+        .collect();
+    let max_days = if a.can_extend {
+        approvals::flows(&s.app.db)
+            .await
+            .ok()
+            .and_then(|fs| fs.into_iter().find(|f| f.flow == a.flow))
+            .and_then(|f| f.definition.extension.map(|e| e.max_days))
+    } else {
+        None
+    };
+    let mut comment_error = None;
+    let mut days_error = None;
+    let mut errors = vec![];
+    let mut conflict = false;
+    let status = typed.err.as_ref().map(|e| status_and_code(e).0);
+    match &typed.err {
+        None => {}
+        Some(DomainError::Invalid(fs)) => {
+            for f in fs {
+                let msg = match (f.field.as_str(), f.code) {
+                    ("comment", "required") => l.t("approval.comment_required"),
+                    _ => l.lang.msg("invalid", f.code),
+                };
+                match f.field.as_str() {
+                    "comment" => comment_error = Some(msg.clone()),
+                    "days" => days_error = Some(msg.clone()),
+                    _ => {}
+                }
+                errors.push(format!("{}: {msg}", l.e("approval_field", &f.field)));
+            }
+        }
+        Some(e @ DomainError::Conflict(_)) => {
+            conflict = true;
+            errors.push(l.lang.msg("err", status_and_code(e).1));
+            errors.push(l.t("approval.now").replace("{state}", &l.e("approval_state", &a.state)));
+        }
+        Some(e) => errors.push(l.lang.msg("err", status_and_code(e).1)),
+    }
+    let page = ApprovalPage {
+        flow: flow_name(&l, &a.flow),
+        state: l.e("approval_state", &a.state),
+        subject,
+        subject_href,
+        created: local(tz, Some(&a.created_at)),
+        closed: local(tz, a.closed_at.as_deref()),
+        facts,
+        steps,
+        can_withdraw: a.state == "pending" && a.requested_by == ui.ctx.caller.username,
+        decide_as: a.can_decide.as_deref().map(|v| as_whom(&l, v)),
+        comment: typed.comment,
+        comment_error,
+        days: typed.days,
+        days_error,
+        max_days,
+        errors,
+        conflict,
+        a,
+        l,
+    };
+    let res = render(&page);
+    match status {
+        Some(st) => with_status(res, st),
+        None => res,
+    }
+}
+
+async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
+    let id = match id_of(&id) {
+        Ok(i) => i,
+        Err(e) => return fail_page(&ui, e),
+    };
+    let p = query_pairs(raw);
+    let flash = match q(&p, "done") {
+        Some(d @ ("approve" | "reject" | "return" | "withdraw" | "extend" | "submitted")) => {
+            Some(ui.lang.t(&format!("approval.done_{d}")))
+        }
+        _ => None,
+    };
+    approval_page(&s, &ui, id, Typed::default(), flash).await
+}
+
+/// Handles the answer of a post on a request: back to it with a word on success; the page
+/// with the error otherwise (a 409 shows the request as it is now).
+async fn after_post(
+    s: &AppState,
+    ui: &UiCtx,
+    id: i64,
+    res: Result<ApprovalView, DomainError>,
+    done: &str,
+    typed: Typed,
+) -> Response {
+    match res {
+        Ok(_) => Redirect::to(&format!("/approvals/{id}?done={done}")).into_response(),
+        Err(e @ (DomainError::NotFound | DomainError::Forbidden)) => fail_page(ui, e),
+        Err(e) => approval_page(s, ui, id, Typed { err: Some(e), ..typed }, None).await,
+    }
+}
+
+async fn decide(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let id = match id_of(&id) {
+        Ok(i) => i,
+        Err(e) => return fail_page(ui, e),
+    };
+    let decision = form.get("decision").unwrap_or("").to_string();
+    let comment = form.get("comment").unwrap_or("").to_string();
+    // The step the page showed: a decision made meanwhile by someone else (or a double click)
+    // is a 409, not a decision on the next step.
+    let step = form.get("step").and_then(|v| v.trim().parse::<i64>().ok());
+    let res = approvals::decide_step(&s.app.db, &ui.ctx, id, step, &decision, Some(&comment), Utc::now()).await;
+    let done = match decision.as_str() {
+        "approve" => "approve",
+        "reject" => "reject",
+        _ => "return",
+    };
+    after_post(&s, ui, id, res, done, Typed { comment, ..Default::default() }).await
+}
+
+async fn withdraw(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let id = match id_of(&id) {
+        Ok(i) => i,
+        Err(e) => return fail_page(ui, e),
+    };
+    let res = approvals::withdraw(&s.app.db, &ui.ctx, id, Utc::now()).await;
+    after_post(&s, ui, id, res, "withdraw", Typed::default()).await
+}
+
+async fn extend(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let id = match id_of(&id) {
+        Ok(i) => i,
+        Err(e) => return fail_page(ui, e),
+    };
+    let days = form.get("days").unwrap_or("").trim().to_string();
+    let res = match days.parse::<i64>() {
+        Ok(d) => approvals::extend(&s.app.db, &ui.ctx, id, d, Utc::now()).await,
+        Err(_) => Err(DomainError::invalid("days", "expected_integer")),
+    };
+    after_post(&s, ui, id, res, "extend", Typed { days, ..Default::default() }).await
+}
+
+// ---- the screening form ----
+
+struct TextField {
+    name: &'static str,
+    label: String,
+    value: String,
+    error: Option<String>,
+    max: usize,
+    /// One line (the criteria) or several.
+    short: bool,
+}
+
+struct Indicator {
+    code: String,
+    label: String,
+    weight: i64,
+    value: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "screening_form.html")]
+struct ScreeningPage {
+    l: Layout,
+    account_id: i64,
+    account_name: String,
+    account_status: String,
+    /// 筛选标准 (sales amount, market influence, loyalty, strategic region).
+    criteria: Vec<TextField>,
+    /// Needs, resources, fit and competitors.
+    analyses: Vec<TextField>,
+    indicators: Vec<Indicator>,
+    weight_total: i64,
+    errors: Vec<String>,
+    /// The latest version submitted before: (version, score, approval).
+    last: Option<(i64, i64, Option<i64>)>,
+}
+
+const CRITERIA: [&str; 4] = ["sales_amount", "market_influence", "loyalty", "strategic_region"];
+
+fn screening_page(
+    l: Layout,
+    account: &crate::app::customers::accounts::AccountView,
+    weights: &[(String, i64)],
+    values: &dyn Fn(&str) -> String,
+    last: Option<(i64, i64, Option<i64>)>,
+) -> ScreeningPage {
+    let mut criteria = vec![];
+    let mut analyses = vec![];
+    for (name, max) in screenings::TEXTS {
+        let short = CRITERIA.contains(name);
+        let f = TextField {
+            name,
+            label: l.t(&format!("screening.{name}")),
+            value: values(name),
+            error: None,
+            max: *max,
+            short,
+        };
+        if short {
+            criteria.push(f);
+        } else {
+            analyses.push(f);
+        }
+    }
+    let indicators = weights
+        .iter()
+        .map(|(k, w)| Indicator {
+            label: l.e("risk", k),
+            weight: *w,
+            value: values(&format!("risk.{k}")),
+            error: None,
+            code: k.clone(),
+        })
+        .collect();
+    ScreeningPage {
+        account_id: account.id,
+        account_name: account.name.clone(),
+        account_status: l.e("status", &account.status),
+        criteria,
+        analyses,
+        indicators,
+        weight_total: weights.iter().map(|(_, w)| w).sum(),
+        errors: vec![],
+        last,
+        l,
+    }
+}
+
+impl ScreeningPage {
+    /// Puts each error beside its field and in the summary, in the user's language.
+    fn with_error(mut self, err: &DomainError) -> Response {
+        let lang = self.l.lang;
+        let (status, code) = status_and_code(err);
+        match err {
+            DomainError::Invalid(fs) => {
+                for fe in fs {
+                    let msg = lang.msg("invalid", fe.code);
+                    if let Some(k) = fe.field.strip_prefix("risk.") {
+                        match self.indicators.iter_mut().find(|i| i.code == k) {
+                            Some(i) => {
+                                self.errors.push(format!("{}: {msg}", i.label));
+                                i.error = Some(msg);
+                            }
+                            None => self.errors.push(format!("{}: {msg}", self.l.e("risk", k))),
+                        }
+                        continue;
+                    }
+                    match self.criteria.iter_mut().chain(self.analyses.iter_mut()).find(|f| f.name == fe.field) {
+                        Some(f) => {
+                            self.errors.push(format!("{}: {msg}", f.label));
+                            f.error = Some(msg);
+                        }
+                        None => self.errors.push(format!("{}: {msg}", self.l.e("screening", &fe.field))),
+                    }
+                }
+            }
+            _ => self.errors.push(lang.msg("err", code)),
+        }
+        with_status(render(&self), if status.is_server_error() { StatusCode::INTERNAL_SERVER_ERROR } else { status })
+    }
+}
+
+/// The account, the risk form's indicators and weights, and the latest screening.
+async fn screening_context(
+    s: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<
+    (crate::app::customers::accounts::AccountView, Vec<(String, i64)>, Option<screenings::ScreeningView>),
+    DomainError,
+> {
+    let account = crate::app::customers::accounts::get(&s.app.db, caller, id).await?;
+    let weights = approvals::flows(&s.app.db)
+        .await?
+        .into_iter()
+        .find(|f| f.flow == crate::domain::approval::Flow::KaScreening.code())
+        .map(|f| f.definition.risk_weights)
+        .unwrap_or_default();
+    let last = screenings::list(&s.app.db, caller, id).await?.into_iter().next();
+    Ok((account, weights, last))
+}
+
+async fn screening_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    let res = async { screening_context(&s, &ui.ctx.caller, id_of(&id)?).await }.await;
+    let (account, weights, last) = match res {
+        Ok(x) => x,
+        Err(e) => return fail_page(&ui, e),
+    };
+    // A new version starts from the last one (after a return for changes, say).
+    let form = last.as_ref().map(|v| v.form.clone()).unwrap_or(Value::Null);
+    let values = |k: &str| match k.strip_prefix("risk.") {
+        Some(r) => form["risk"][r].as_i64().map(|n| n.to_string()).unwrap_or_default(),
+        None => form[k].as_str().unwrap_or("").to_string(),
+    };
+    let l = Layout::new(&ui, "accounts", format!("{} · {}", ui.lang.t("screening.title"), account.name));
+    let l = counted(&s, &ui, l, None).await;
+    let last = last.map(|v| (v.version, v.risk_score, v.approval_id));
+    render(&screening_page(l, &account, &weights, &values, last))
+}
+
+async fn screening_submit(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let (account, weights, last) = match async { screening_context(&s, &ui.ctx.caller, id_of(&id)?).await }.await {
+        Ok(x) => x,
+        Err(e) => return fail_page(ui, e),
+    };
+    let mut body = Map::new();
+    for (k, _) in screenings::TEXTS {
+        body.insert(k.to_string(), Value::String(form.get(k).unwrap_or("").to_string()));
+    }
+    let mut risk = Map::new();
+    for (k, _) in &weights {
+        if let Some(v) = form.get(&format!("risk.{k}")).map(str::trim).filter(|v| !v.is_empty()) {
+            // Not a number: sent as it is, for the app to refuse.
+            let v = v.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::String(v.to_string()));
+            risk.insert(k.clone(), v);
+        }
+    }
+    body.insert("risk".into(), Value::Object(risk));
+    match screenings::submit(&s.app.db, &ui.ctx, account.id, &Value::Object(body)).await {
+        Ok(v) => match v.approval_id {
+            Some(a) => Redirect::to(&format!("/approvals/{a}?done=submitted")).into_response(),
+            None => Redirect::to(&format!("/accounts/{}#screening", account.id)).into_response(),
+        },
+        Err(e @ (DomainError::NotFound | DomainError::Forbidden)) => fail_page(ui, e),
+        Err(e) => {
+            let values = |k: &str| form.get(k).unwrap_or("").to_string();
+            let l = Layout::new(ui, "accounts", format!("{} · {}", ui.lang.t("screening.title"), account.name));
+            let l = counted(&s, ui, l, None).await;
+            let last = last.map(|v| (v.version, v.risk_score, v.approval_id));
+            screening_page(l, &account, &weights, &values, last).with_error(&e)
+        }
+    }
+}
+
+/// One version of an account's screening as the account page lists it.
+pub struct ScreeningRow {
+    pub version: i64,
+    pub risk_score: i64,
+    pub submitted_by: String,
+    pub submitted_at: String,
+    pub approval_id: Option<i64>,
+    pub state_code: String,
+    pub state: String,
+}
+
+/// The account's screenings, newest first, with the state of each one's request.
+pub async fn screening_rows(
+    s: &AppState,
+    caller: &Caller,
+    l: &Layout,
+    account: impl Into<crate::app::customers::accounts::AccountRef>,
+) -> Vec<ScreeningRow> {
+    let list = screenings::list(&s.app.db, caller, account).await.unwrap_or_default();
+    let mut out = vec![];
+    for v in list {
+        let state_code = match v.approval_id {
+            Some(a) => approvals::get(&s.app.db, caller, a).await.map(|a| a.state).unwrap_or_default(),
+            None => String::new(),
+        };
+        out.push(ScreeningRow {
+            version: v.version,
+            risk_score: v.risk_score,
+            submitted_by: v.submitted_by,
+            submitted_at: v.submitted_at.get(..10).unwrap_or(&v.submitted_at).to_string(),
+            approval_id: v.approval_id,
+            state: if state_code.is_empty() { "—".into() } else { l.e("approval_state", &state_code) },
+            state_code,
+        });
+    }
+    out
+}
+
+// ---- notifications ----
+
+struct NoteRow {
+    n: NotificationView,
+    at: String,
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct NotificationsPage {
+    l: Layout,
+    rows: Vec<NoteRow>,
+    unread: usize,
+}
+
+async fn notifications(State(s): State<AppState>, ui: UiCtx) -> Response {
+    let list = match notify::mine(&s.app.db, &ui.ctx.caller, false).await {
+        Ok(l) => l,
+        Err(e) => return fail_page(&ui, e),
+    };
+    let tz = zone_of(&s, &ui.ctx.caller).await;
+    let l = counted(&s, &ui, Layout::new(&ui, "notifications", ui.lang.t("notifications.title")), None).await;
+    let unread = list.iter().filter(|n| !n.read).count();
+    let rows = list.into_iter().map(|n| NoteRow { at: local(tz, Some(&n.created_at)), n }).collect();
+    render(&NotificationsPage { l, rows, unread })
+}
+
+async fn mark_read(State(s): State<AppState>, form: UiForm) -> Response {
+    let id = form.get("id").and_then(|v| v.trim().parse::<i64>().ok());
+    match notify::mark_read(&s.app.db, &form.ui.ctx, id).await {
+        Ok(()) => Redirect::to("/notifications").into_response(),
+        Err(e) => fail_page(&form.ui, e),
+    }
+}
+
+// ---- the profile: channels and delegation ----
+
+/// The profile's notification channels and delegation forms: what they show, and errors.
+pub struct ProfileForms {
+    pub email: String,
+    pub notify_email: bool,
+    pub webhook_url: String,
+    pub notify_webhook: bool,
+    pub channel_errors: Vec<(String, String)>,
+    pub email_error: Option<String>,
+    pub webhook_error: Option<String>,
+    pub delegate: String,
+    pub starts_on: String,
+    pub ends_on: String,
+    pub delegation_errors: Vec<String>,
+    /// Users one may delegate to: (username, "name (username)").
+    pub people: Vec<(String, String)>,
+}
+
+impl ProfileForms {
+    /// The forms as stored: the caller's channels, an empty delegation.
+    pub async fn load(s: &AppState, ui: &UiCtx) -> ProfileForms {
+        let ch = notify::channels_of(&s.app.db, &ui.ctx.caller).await.ok();
+        let people = crate::app::people::users::list(&s.app.db)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|u| u.active && u.role != "admin" && u.username != ui.ctx.caller.username)
+            .map(|u| (u.username.clone(), format!("{} ({})", u.display_name, u.username)))
+            .collect();
+        ProfileForms {
+            email: ch.as_ref().and_then(|c| c.email.clone()).unwrap_or_default(),
+            notify_email: ch.as_ref().is_some_and(|c| c.notify_email),
+            webhook_url: ch.as_ref().and_then(|c| c.webhook_url.clone()).unwrap_or_default(),
+            notify_webhook: ch.as_ref().is_some_and(|c| c.notify_webhook),
+            channel_errors: vec![],
+            email_error: None,
+            webhook_error: None,
+            delegate: String::new(),
+            starts_on: String::new(),
+            ends_on: String::new(),
+            delegation_errors: vec![],
+            people,
+        }
+    }
+}
+
+async fn set_channels(State(s): State<AppState>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let on = |k: &str| matches!(form.get(k), Some("1" | "on" | "true"));
+    let email = form.get("email").unwrap_or("").to_string();
+    let hook = form.get("webhook_url").unwrap_or("").to_string();
+    let res =
+        notify::set_channels(&s.app.db, &ui.ctx, Some(&email), on("notify_email"), Some(&hook), on("notify_webhook"))
+            .await;
+    match res {
+        Ok(()) => Redirect::to("/profile?saved=1#channels").into_response(),
+        Err(e @ DomainError::Invalid(_)) => {
+            let mut f = ProfileForms::load(&s, ui).await;
+            let l = Layout::new(ui, "profile", String::new());
+            if let DomainError::Invalid(fs) = &e {
+                for fe in fs {
+                    let msg = ui.lang.msg("invalid", fe.code);
+                    match fe.field.as_str() {
+                        "email" => f.email_error = Some(msg.clone()),
+                        "webhook_url" => f.webhook_error = Some(msg.clone()),
+                        _ => {}
+                    }
+                }
+            }
+            f.channel_errors = messages(&l, &e, |k| l.t(&format!("channels.{k}")));
+            (f.email, f.notify_email, f.webhook_url, f.notify_webhook) =
+                (email, on("notify_email"), hook, on("notify_webhook"));
+            let res = crate::web::ui::people::admin::profile_page_with(&s, ui, None, None, None, Some(f)).await;
+            with_status(res, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => fail_page(ui, e),
+    }
+}
+
+async fn delegate(State(s): State<AppState>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let g = |k: &str| form.get(k).unwrap_or("").trim().to_string();
+    let (who, from, to) = (g("delegate"), g("starts_on"), g("ends_on"));
+    match approvals::delegate(&s.app.db, &ui.ctx, &who, &from, &to).await {
+        Ok(()) => Redirect::to("/profile?delegated=1#delegation").into_response(),
+        Err(e @ DomainError::Invalid(_)) => {
+            let mut f = ProfileForms::load(&s, ui).await;
+            let l = Layout::new(ui, "profile", String::new());
+            let pairs = match &e {
+                DomainError::Invalid(fs) => fs
+                    .iter()
+                    .map(|fe| {
+                        let msg = match (fe.field.as_str(), fe.code) {
+                            ("ends_on", "too_long") => l.t("delegation.too_long"),
+                            _ => l.lang.msg("invalid", fe.code),
+                        };
+                        (l.t(&format!("delegation.{}", fe.field)), msg)
+                    })
+                    .collect(),
+                _ => vec![],
+            };
+            f.delegation_errors = joined(&pairs);
+            (f.delegate, f.starts_on, f.ends_on) = (who, from, to);
+            let res = crate::web::ui::people::admin::profile_page_with(&s, ui, None, None, None, Some(f)).await;
+            with_status(res, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => fail_page(ui, e),
+    }
+}
+
+// ---- the administrator: flows and deliveries ----
+
+struct FlowBox {
+    f: FlowView,
+    name: String,
+    /// The JSON in the textarea: the current definition, or what was typed.
+    text: String,
+    errors: Vec<String>,
+    saved: bool,
+    steps: Vec<(i64, String, String, i64)>,
+    extension: Option<(String, i64)>,
+    risk: Vec<(String, i64)>,
+}
+
+#[derive(Template)]
+#[template(path = "flows.html")]
+struct FlowsPage {
+    l: Layout,
+    flows: Vec<FlowBox>,
+    /// Errors of a post that names no flow shown here.
+    errors: Vec<String>,
+}
+
+// A page is the natural error here; its size does not matter on this path.
+#[allow(clippy::result_large_err)]
+fn admin_only(ui: &UiCtx) -> Result<(), Response> {
+    if ui.ctx.caller.role.is_admin() {
+        Ok(())
+    } else {
+        Err(fail_page(ui, DomainError::Forbidden))
+    }
+}
+
+/// The flows page; `edited`: the flow posted, with what was typed and what went wrong (or
+/// that it was saved).
+async fn flows_view(s: &AppState, ui: &UiCtx, edited: Option<(String, String, Option<DomainError>)>) -> Response {
+    let all = match approvals::flows(&s.app.db).await {
+        Ok(f) => f,
+        Err(e) => return fail_page(ui, e),
+    };
+    let l = counted(s, ui, Layout::new(ui, "flows", ui.lang.t("flows.title")), None).await;
+    let mut status = StatusCode::OK;
+    let mut errors = vec![];
+    if let Some((flow, _, Some(e))) = &edited {
+        if !all.iter().any(|f| f.flow == flow) {
+            status = status_and_code(e).0;
+            errors = joined(&messages(&l, e, |k| k.to_string()));
+        }
+    }
+    let flows: Vec<FlowBox> = all
+        .into_iter()
+        .map(|f| {
+            let mut b = FlowBox {
+                name: flow_name(&l, f.flow),
+                text: serde_json::to_string_pretty(&f.definition).unwrap_or_default(),
+                errors: vec![],
+                saved: false,
+                steps: f
+                    .definition
+                    .steps
+                    .iter()
+                    .enumerate()
+                    .map(|(i, st)| (i as i64 + 1, l.e("role", &st.role), l.e("scope", &st.scope), st.days))
+                    .collect(),
+                extension: f.definition.extension.as_ref().map(|e| (l.e("role", &e.role), e.max_days)),
+                risk: f.definition.risk_weights.iter().map(|(k, w)| (l.e("risk", k), *w)).collect(),
+                f,
+            };
+            if let Some((flow, text, err)) = &edited {
+                if flow == b.f.flow {
+                    match err {
+                        None => b.saved = true,
+                        Some(e) => {
+                            status = status_and_code(e).0;
+                            b.text = text.clone();
+                            b.errors = joined(&messages(&l, e, |k| k.to_string()));
+                        }
+                    }
+                }
+            }
+            b
+        })
+        .collect();
+    with_status(render(&FlowsPage { l, flows, errors }), status)
+}
+
+async fn flows_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    if let Err(r) = admin_only(&ui) {
+        return r;
+    }
+    let saved = q(&query_pairs(raw), "saved").map(|f| (f.to_string(), String::new(), None));
+    flows_view(&s, &ui, saved).await
+}
+
+async fn save_flow(State(s): State<AppState>, Path(flow): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let text = form.get("definition").unwrap_or("").to_string();
+    let res = match serde_json::from_str::<Value>(&text) {
+        Ok(v) => approvals::set_definition(&s.app.db, &ui.ctx, &flow, &v).await.map(|_| ()),
+        Err(_) => Err(DomainError::invalid("definition", "invalid_json")),
+    };
+    match res {
+        Ok(()) => Redirect::to(&format!("/admin/flows?saved={flow}#flow-{flow}")).into_response(),
+        Err(e @ (DomainError::Forbidden | DomainError::NotFound)) => fail_page(ui, e),
+        Err(e) => flows_view(&s, ui, Some((flow, text, Some(e)))).await,
+    }
+}
+
+struct DeliveryRow {
+    d: Delivery,
+    next: String,
+    sent: String,
+}
+
+#[derive(Template)]
+#[template(path = "deliveries.html")]
+struct DeliveriesPage {
+    l: Layout,
+    state: String,
+    rows: Vec<DeliveryRow>,
+}
+
+async fn deliveries_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    if let Err(r) = admin_only(&ui) {
+        return r;
+    }
+    let p = query_pairs(raw);
+    let state = q(&p, "state").unwrap_or("").to_string();
+    let list = match notify::deliveries(&s.app.db, &ui.ctx, Some(&state)).await {
+        Ok(l) => l,
+        Err(e) => return fail_page(&ui, e),
+    };
+    let tz = zone_of(&s, &ui.ctx.caller).await;
+    let l = counted(&s, &ui, Layout::new(&ui, "deliveries", ui.lang.t("deliveries.title")), None).await;
+    let rows = list
+        .into_iter()
+        .map(|d| DeliveryRow { next: local(tz, Some(&d.next_attempt_at)), sent: local(tz, d.sent_at.as_deref()), d })
+        .collect();
+    render(&DeliveriesPage { l, state, rows })
+}
+
+async fn retry(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    match async { notify::retry(&s.app.db, &ui.ctx, id_of(&id)?).await }.await {
+        Ok(()) => Redirect::to("/admin/deliveries?state=pending").into_response(),
+        Err(e) => fail_page(ui, e),
+    }
+}
+
+// ---- the navigation's counts on the other pages ----
+
+/// Fills the navigation's counts on pages rendered without them, from the API.
+const NAV_JS: &str = r#"// Fills the counts of the navigation on pages rendered without them.
+(function () {
+  var nav = document.querySelector("header.top nav");
+  if (!nav || nav.getAttribute("data-counted") === "1" || !window.fetch) { return; }
+  fetch("/api/v1/approvals/counts", { credentials: "same-origin", headers: { "Accept": "application/json" } })
+    .then(function (r) { return r.ok ? r.json() : null; })
+    .then(function (c) {
+      if (!c) { return; }
+      var put = function (id, n) {
+        var el = document.getElementById(id);
+        if (el) { el.textContent = n > 0 ? " (" + n + ")" : ""; }
+      };
+      put("nav-waiting", c.waiting);
+      put("nav-unread", c.unread_notifications);
+    })
+    .catch(function () {});
+})();
+"#;
+
+async fn nav_js() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], NAV_JS)
+        .into_response()
+}

@@ -1,0 +1,1025 @@
+//! Account and contact pages.
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::app::customers::accounts::{self, AccountView};
+use crate::app::customers::contacts::{self, ContactView};
+use crate::app::records::audit::AuditFilter;
+use crate::app::records::input::Input;
+use crate::app::{people::org, people::users, spreadsheets::export, Caller};
+use crate::domain::account::{Attitude, DecisionRole, Gender, Industry, Level, Status, RAD_CLASSES};
+use crate::domain::policy::{decide, Decision, Op};
+use crate::web::api::{export_response, id_of, q, query_pairs};
+use crate::web::auth::{UiCtx, UiForm};
+use crate::web::ui::forms::{Field, FormPage};
+use crate::web::ui::{fail_page, history_rows, money, render, HistoryRow, Layout};
+use crate::web::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/accounts", get(list))
+        .route("/accounts/export.csv", get(|s, ui, q| export_accounts(s, ui, q, "csv")))
+        .route("/accounts/export.xlsx", get(|s, ui, q| export_accounts(s, ui, q, "xlsx")))
+        .route("/accounts/new", get(new_form).post(create))
+        .route("/accounts/{id}", get(show))
+        .route("/accounts/{id}/edit", get(edit_form).post(update))
+        .route("/accounts/{id}/delete", get(delete_confirm).post(delete))
+        .route("/accounts/{id}/contacts/new", get(new_contact_form).post(create_contact))
+        .route("/pool", get(pool_page))
+        .route(
+            "/accounts/{id}/documents",
+            axum::routing::post(upload_document)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::app::customers::documents::MAX_BYTES + 64 * 1024)),
+        )
+        .route("/documents/{id}/download", get(download_document))
+        .route("/accounts/{id}/claim", axum::routing::post(claim))
+        .route("/accounts/{id}/release", axum::routing::post(release))
+        .route("/accounts/{id}/team", axum::routing::post(team_add))
+        .route("/accounts/{id}/team/{username}/remove", axum::routing::post(team_remove))
+        .route("/contacts", get(contact_list))
+        .route("/contacts/export.csv", get(|s, ui, q| export_contacts(s, ui, q, "csv")))
+        .route("/contacts/export.xlsx", get(|s, ui, q| export_contacts(s, ui, q, "xlsx")))
+        .route("/contacts/{id}", get(contact_show))
+        .route("/contacts/{id}/edit", get(contact_edit_form).post(contact_update))
+        .route("/contacts/{id}/delete", get(contact_delete_confirm).post(contact_delete))
+}
+
+fn codes<T: Copy>(all: &[T], code: fn(T) -> &'static str) -> Vec<&'static str> {
+    all.iter().map(|x| code(*x)).collect()
+}
+
+pub struct Select {
+    pub name: &'static str,
+    pub label: String,
+    pub value: String,
+    pub options: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "accounts.html")]
+struct ListPage {
+    l: Layout,
+    f_q: String,
+    selects: Vec<Select>,
+    rows: Vec<AccountView>,
+    columns: Vec<(String, Option<String>)>,
+    count_text: String,
+    filter_qs: String,
+    has_cursor: bool,
+    next_href: Option<String>,
+    can_create: bool,
+}
+
+const FILTER_KEYS: &[&str] =
+    &["q", "industry", "status", "rad_class", "tier", "level", "region", "branch", "owner", "sort"];
+
+fn qs(pairs: &[(&str, String)]) -> String {
+    serde_urlencoded::to_string(pairs.iter().filter(|(_, v)| !v.is_empty()).collect::<Vec<_>>()).unwrap_or_default()
+}
+
+async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    let p = query_pairs(raw);
+    let f = match crate::web::api::accounts_filter(&p) {
+        Ok(f) => f,
+        Err(e) => return fail_page(&ui, e),
+    };
+    let caller = &ui.ctx.caller;
+    let db = &s.app.db;
+    let (page, n) = match tokio::try_join!(accounts::list(db, caller, &f), accounts::count(db, caller, &f)) {
+        Ok(x) => x,
+        Err(e) => return fail_page(&ui, e),
+    };
+    let l = Layout::new(&ui, "accounts", ui.lang.t("accounts.title"));
+    let val = |k: &str| q(&p, k).unwrap_or("").to_string();
+    let kept: Vec<(&str, String)> = FILTER_KEYS.iter().map(|k| (*k, val(k))).collect();
+    let filter_qs = qs(&kept);
+    let regions = org::list(db).await.unwrap_or_default();
+    let mut selects = vec![
+        Select {
+            name: "industry",
+            label: l.t("field.industry"),
+            value: val("industry"),
+            options: opts(&l, "industry", &codes(Industry::ALL, Industry::code)),
+        },
+        Select {
+            name: "status",
+            label: l.t("field.status"),
+            value: val("status"),
+            options: opts(&l, "status", &codes(Status::ALL, Status::code)),
+        },
+        Select {
+            name: "level",
+            label: l.t("field.level"),
+            value: val("level"),
+            options: opts(&l, "level", &codes(Level::ALL, Level::code)),
+        },
+        Select {
+            name: "rad_class",
+            label: l.t("field.rad_class"),
+            value: val("rad_class"),
+            options: RAD_CLASSES
+                .iter()
+                .map(|c| (c.to_string(), c.to_string()))
+                .chain(std::iter::once(("none".to_string(), l.t("rad.unclassified"))))
+                .collect(),
+        },
+        Select {
+            name: "tier",
+            label: l.t("field.tier"),
+            value: val("tier"),
+            options: opts(&l, "tier", &codes(crate::domain::account::Tier::ALL, crate::domain::account::Tier::code)),
+        },
+        Select {
+            name: "region",
+            label: l.t("field.region"),
+            value: val("region"),
+            options: regions.iter().filter(|o| o.kind == "region").map(|o| (o.code.clone(), o.name.clone())).collect(),
+        },
+        Select {
+            name: "branch",
+            label: l.t("field.branch"),
+            value: val("branch"),
+            options: regions.iter().filter(|o| o.kind == "branch").map(|o| (o.code.clone(), o.name.clone())).collect(),
+        },
+    ];
+    if caller.reach() != crate::domain::role::Reach::Own {
+        let us = users::list(db).await.unwrap_or_default();
+        selects.push(Select {
+            name: "owner",
+            label: l.t("field.owner"),
+            value: val("owner"),
+            options: us
+                .iter()
+                .filter(|u| matches!(u.role.as_str(), "ka_rep" | "ka_manager" | "inside_sales"))
+                .map(|u| (u.username.clone(), u.display_name.clone()))
+                .collect(),
+        });
+    }
+    let sort = val("sort");
+    let sort_link = |key: &str| {
+        let next = if sort == key { format!("-{key}") } else { key.to_string() };
+        let mut k: Vec<(&str, String)> = kept.iter().filter(|(n, _)| *n != "sort").cloned().collect();
+        k.push(("sort", next));
+        Some(format!("/accounts?{}", qs(&k)))
+    };
+    let mut columns = vec![
+        (l.t("field.name"), sort_link("name")),
+        (l.t("field.industry"), None),
+        (l.t("field.level"), None),
+        (l.t("field.region"), None),
+        (l.t("field.owner"), None),
+        (l.t("field.status"), None),
+        (l.t("field.rad_class"), None),
+        (l.t("field.buying_power"), sort_link("buying_power")),
+    ];
+    if l.sees_credit {
+        columns.push((l.t("field.credit_grade"), None));
+    }
+    let next_href = page.next_cursor.as_ref().map(|c| {
+        let mut k = kept.clone();
+        k.push(("cursor", c.clone()));
+        format!("/accounts?{}", qs(&k))
+    });
+    let page_t = ListPage {
+        count_text: l.t("accounts.count").replace("{n}", &n.to_string()),
+        f_q: val("q"),
+        selects,
+        rows: page.items,
+        columns,
+        filter_qs,
+        has_cursor: q(&p, "cursor").is_some(),
+        next_href,
+        can_create: caller.role.edits_accounts(),
+        l,
+    };
+    render(&page_t)
+}
+
+fn opts(l: &Layout, kind: &str, codes: &[&str]) -> Vec<(String, String)> {
+    codes.iter().map(|c| (c.to_string(), l.e(kind, c))).collect()
+}
+
+async fn export_accounts(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery, format: &str) -> Response {
+    let p = query_pairs(raw);
+    let res = async {
+        let f = crate::web::api::accounts_filter(&p)?;
+        let rows = accounts::export(&s.app.db, &ui.ctx.caller, &f).await?;
+        let t = export::accounts_table(&rows, ui.ctx.caller.sees_credit());
+        export_response(&t, Some(format), Some(ui.lang), "accounts")
+    }
+    .await;
+    res.unwrap_or_else(|e| fail_page(&ui, e))
+}
+
+async fn account_form(s: &AppState, l: Layout, caller: &Caller, a: Option<&AccountView>) -> FormPage {
+    let db = &s.app.db;
+    let units = org::list(db).await.unwrap_or_default();
+    let g = |f: fn(&AccountView) -> Option<String>| a.and_then(f);
+    let mut fields = vec![
+        Field::new(&l, "name", "text", g(|a| Some(a.name.clone()))).required(),
+        Field::new(&l, "short_name", "text", g(|a| a.short_name.clone())),
+        Field::new(&l, "credit_code", "text", g(|a| a.credit_code.clone())).help(l.t("help.credit_code")),
+        Field::new(&l, "industry", "select", g(|a| Some(a.industry.clone())))
+            .choices(&l, "industry", &codes(Industry::ALL, Industry::code))
+            .required(),
+        Field::new(&l, "level", "select", g(|a| Some(a.level.clone())).or(Some("L3".into())))
+            .choices(&l, "level", &codes(Level::ALL, Level::code))
+            .required(),
+        Field::new(&l, "region", "select", g(|a| a.region.clone()))
+            .options(units.iter().filter(|o| o.kind == "region").map(|o| (o.code.clone(), o.name.clone())).collect()),
+        Field::new(&l, "branch", "select", g(|a| a.branch.clone()))
+            .options(units.iter().filter(|o| o.kind == "branch").map(|o| (o.code.clone(), o.name.clone())).collect()),
+    ];
+    if caller.role.manages_accounts() {
+        let us = users::list(db).await.unwrap_or_default();
+        let sales: Vec<(String, String)> = us
+            .iter()
+            .filter(|u| u.active && matches!(u.role.as_str(), "ka_rep" | "ka_manager" | "inside_sales" | "ka_director"))
+            .map(|u| (u.username.clone(), format!("{} ({})", u.display_name, u.username)))
+            .collect();
+        fields.push(Field::new(&l, "owner", "select", g(|a| a.owner.clone())).options(sales.clone()));
+        fields.push(Field::new(&l, "inside_owner", "select", g(|a| a.inside_owner.clone())).options(sales.clone()));
+        fields.push(Field::new(&l, "ka_manager", "select", g(|a| a.ka_manager.clone())).options(sales));
+    }
+    fields.extend([
+        Field::new(&l, "buying_power", "text", g(|a| a.buying_power.clone())).help(l.t("help.money")),
+        Field::new(&l, "sales_12m", "text", g(|a| a.sales_12m_entered.clone())).help(l.t("help.sales_12m_entered")),
+        Field::new(&l, "profit_margin", "text", g(|a| a.profit_margin.clone())).help(l.t("help.percent")),
+        Field::new(&l, "payment_terms_days", "number", g(|a| a.payment_terms_days.map(|d| d.to_string()))),
+        Field::new(&l, "sales_expense_ratio", "text", g(|a| a.sales_expense_ratio.clone())).help(l.t("help.percent")),
+        Field::new(&l, "address", "text", g(|a| a.address.clone())),
+        Field::new(&l, "website", "text", g(|a| a.website.clone())),
+        Field::new(&l, "business_units", "text", g(|a| a.business_units.clone())),
+        Field::new(&l, "tags", "text", g(|a| a.tags.clone())),
+        Field::new(&l, "current_asset_ratio", "text", g(|a| a.current_asset_ratio.clone())).help(l.t("help.percent")),
+        Field::new(&l, "net_margin", "text", g(|a| a.net_margin.clone())).help(l.t("help.percent")),
+        Field::new(&l, "roa", "text", g(|a| a.roa.clone())).help(l.t("help.percent")),
+        Field::new(&l, "collection_days", "number", g(|a| a.collection_days.map(|d| d.to_string()))),
+        Field::new(&l, "inventory_days", "number", g(|a| a.inventory_days.map(|d| d.to_string()))),
+        Field::new(&l, "notes", "textarea", g(|a| a.notes.clone())),
+    ]);
+    let (heading, action, cancel, submit) = match a {
+        Some(a) => (
+            format!("{} · {}", l.t("action.edit"), a.name),
+            format!("/accounts/{}/edit", a.id),
+            format!("/accounts/{}", a.id),
+            l.t("action.save"),
+        ),
+        None => (l.t("accounts.new"), "/accounts/new".into(), "/accounts".into(), l.t("action.create")),
+    };
+    FormPage {
+        heading,
+        action,
+        fields,
+        version: a.map(|a| a.version),
+        submit,
+        cancel,
+        errors: vec![],
+        duplicate_of: None,
+        l,
+    }
+}
+
+async fn new_form(State(s): State<AppState>, ui: UiCtx) -> Response {
+    if !ui.ctx.caller.role.edits_accounts() {
+        return fail_page(&ui, crate::domain::DomainError::Forbidden);
+    }
+    let l = Layout::new(&ui, "accounts", ui.lang.t("accounts.new"));
+    render(&account_form(&s, l, &ui.ctx.caller, None).await)
+}
+
+async fn create(State(s): State<AppState>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let res = match Input::from_form(&form.fields) {
+        Ok(inp) => accounts::create(&s.app.db, &ui.ctx, &inp).await,
+        Err(e) => Err(e),
+    };
+    match res {
+        Ok(a) => Redirect::to(&format!("/accounts/{}", a.id)).into_response(),
+        Err(e) => {
+            let l = Layout::new(ui, "accounts", ui.lang.t("accounts.new"));
+            let mut page = account_form(&s, l, &ui.ctx.caller, None).await;
+            page.refill(&form.fields);
+            page.with_error(&e)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    l: Layout,
+    a: AccountView,
+    fields: Vec<(String, String, String)>,
+    contacts: Vec<(usize, ContactView, String)>,
+    history: Vec<HistoryRow>,
+    can_edit: bool,
+    can_delete: bool,
+    team: Vec<accounts::TeamMember>,
+    /// The relationship map (SVG drawn by the server), and the changes since `since`.
+    relmap: Option<String>,
+    since: String,
+    changes: Vec<(String, String, String, String, String)>,
+    /// Users a manager may add to the team (empty for others).
+    candidates: Vec<(String, String)>,
+    can_manage_team: bool,
+    /// May merge a duplicate into this account (managers and above).
+    can_merge: bool,
+    can_release: bool,
+    documents: Vec<crate::app::customers::documents::Document>,
+    doc_types: Vec<(String, String)>,
+    opportunities: Vec<crate::app::funnel::opportunities::OpportunityView>,
+    /// The latest activities on the account, and its development record (大客户开发记录表).
+    activities: Vec<crate::app::visits::activities::ActivityView>,
+    development: Option<crate::app::visits::activities::Development>,
+    /// The key-account screenings (大客户筛选), newest first, and whether one may be submitted.
+    screenings: Vec<crate::web::ui::approvals::ScreeningRow>,
+    can_screen: bool,
+}
+
+/// Contacts in org-chart order (each boss followed by their reports), with depth.
+fn org_chart(cs: Vec<ContactView>) -> Vec<(usize, ContactView, String)> {
+    let name_of =
+        |id: Option<i64>| cs.iter().find(|c| Some(c.id) == id).map(|c| c.name.clone()).unwrap_or_else(|| "—".into());
+    let mut out = vec![];
+    fn walk(cs: &[ContactView], parent: Option<i64>, depth: usize, out: &mut Vec<(usize, i64)>, seen: &mut Vec<i64>) {
+        for c in cs.iter().filter(|c| c.reports_to == parent) {
+            if seen.contains(&c.id) || depth > 20 {
+                continue;
+            }
+            seen.push(c.id);
+            out.push((depth, c.id));
+            walk(cs, Some(c.id), depth + 1, out, seen);
+        }
+    }
+    let mut order = vec![];
+    let mut seen = vec![];
+    // Roots: no boss, or a boss that is not on this account any more.
+    let roots: Vec<Option<i64>> = std::iter::once(None).collect();
+    for r in roots {
+        walk(&cs, r, 0, &mut order, &mut seen);
+    }
+    for c in &cs {
+        if !seen.contains(&c.id) {
+            order.push((0, c.id));
+        }
+    }
+    for (d, id) in order {
+        if let Some(c) = cs.iter().find(|c| c.id == id) {
+            out.push((d.min(8), c.clone(), name_of(c.reports_to)));
+        }
+    }
+    out
+}
+
+fn pct(v: &Option<String>) -> String {
+    v.as_ref().map(|s| format!("{s}%")).unwrap_or_else(|| "—".into())
+}
+
+async fn load_history(
+    s: &AppState,
+    ui: &UiCtx,
+    l: &Layout,
+    entity: &str,
+    id: i64,
+    seen: Option<accounts::Seen>,
+) -> Vec<HistoryRow> {
+    let f = AuditFilter { entity: Some(entity.into()), entity_id: Some(id.to_string()), cursor: None, limit: 100 };
+    history_rows(
+        l,
+        crate::app::records::history::list(&s.app.db, &ui.ctx, &f, seen).await.map(|p| p.items).unwrap_or_default(),
+    )
+}
+
+async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
+    let caller = &ui.ctx.caller;
+    let p = query_pairs(raw);
+    let since = q(&p, "since").map(str::to_string);
+    let merged = q(&p, "merged").and_then(|m| m.parse::<i64>().ok());
+    let res = async {
+        let id = id_of(&id)?;
+        let a = accounts::get(&s.app.db, caller, id).await?;
+        // Read in the caller's scope: the loaders below need not check it again.
+        let seen = a.seen();
+        let cs = contacts::of_account(&s.app.db, caller, seen).await?;
+        let ops = crate::app::funnel::opportunities::of_account(&s.app.db, caller, seen).await?;
+        Ok::<_, crate::domain::DomainError>((a, cs, ops))
+    }
+    .await;
+    let (a, cs, opportunities) = match res {
+        Ok(x) => x,
+        Err(crate::domain::DomainError::NotFound) => {
+            // An old link to a merged account leads to the account it was merged into.
+            let to = match id_of(&id) {
+                Ok(id) => crate::app::customers::merge::survivor_of(&s.app.db, caller, id)
+                    .await
+                    .map(|to| to.map(|to| (id, to))),
+                Err(e) => Err(e),
+            };
+            return match to {
+                Ok(Some((id, to))) => Redirect::to(&format!("/accounts/{to}?merged={id}")).into_response(),
+                Ok(None) => fail_page(&ui, crate::domain::DomainError::NotFound),
+                Err(e) => fail_page(&ui, e),
+            };
+        }
+        Err(e) => return fail_page(&ui, e),
+    };
+    let mut l = Layout::new(&ui, "accounts", a.name.clone());
+    if let Some(m) = merged {
+        l.flash.push(l.t("merge.done").replace("{id}", &m.to_string()));
+    }
+    let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
+    let fields = vec![
+        (l.t("field.short_name"), dash(&a.short_name), "short_name".into()),
+        (l.t("field.credit_code"), dash(&a.credit_code), "credit_code".into()),
+        (l.t("field.industry"), l.e("industry", &a.industry), "industry".into()),
+        (l.t("field.level"), a.level.clone(), "level".into()),
+        (l.t("field.status"), l.e("status", &a.status), "status".into()),
+        (l.t("field.tier"), a.tier.as_deref().map(|t| l.e("tier", t)).unwrap_or_else(|| "—".into()), "tier".into()),
+        (l.t("field.region"), dash(&a.names.region), "region".into()),
+        (l.t("field.branch"), dash(&a.names.branch), "branch".into()),
+        (l.t("field.owner"), dash(&a.names.owner), "owner".into()),
+        (l.t("field.inside_owner"), dash(&a.names.inside_owner), "inside_owner".into()),
+        (l.t("field.ka_manager"), dash(&a.names.ka_manager), "ka_manager".into()),
+        (l.t("field.buying_power"), money(&a.buying_power), "buying_power".into()),
+        (
+            l.t("field.sales_12m"),
+            match a.sales_12m_source {
+                Some(src) => format!("{} ({})", money(&a.sales_12m), l.t(&format!("cls.source_{src}"))),
+                None => money(&a.sales_12m),
+            },
+            "sales_12m".into(),
+        ),
+        (l.t("field.tier_score"), dash(&a.tier_score), "tier_score".into()),
+        (l.t("field.sow"), pct(&a.sow), "sow".into()),
+        (l.t("field.rad_class"), dash(&a.rad_class), "rad_class".into()),
+        (l.t("field.address"), dash(&a.address), "address".into()),
+        (l.t("field.website"), dash(&a.website), "website".into()),
+        (l.t("field.business_units"), dash(&a.business_units), "business_units".into()),
+        (l.t("field.tags"), dash(&a.tags), "tags".into()),
+        (l.t("field.current_asset_ratio"), pct(&a.current_asset_ratio), "current_asset_ratio".into()),
+        (l.t("field.net_margin"), pct(&a.net_margin), "net_margin".into()),
+        (l.t("field.roa"), pct(&a.roa), "roa".into()),
+        (
+            l.t("field.collection_days"),
+            a.collection_days.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
+            "collection_days".into(),
+        ),
+        (
+            l.t("field.inventory_days"),
+            a.inventory_days.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
+            "inventory_days".into(),
+        ),
+        (l.t("field.notes"), dash(&a.notes), "notes".into()),
+    ];
+    let history = load_history(&s, &ui, &l, "account", a.id, Some(a.seen())).await;
+    let team = accounts::team(&s.app.db, caller, a.seen()).await.unwrap_or_default();
+    let candidates = if caller.role.manages_accounts() {
+        users::list(&s.app.db)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|u| u.active && matches!(u.role.as_str(), "ka_rep" | "inside_sales" | "ka_manager"))
+            .filter(|u| !team.iter().any(|m| m.username == u.username))
+            .map(|u| (u.username.clone(), format!("{} ({})", u.display_name, u.username)))
+            .collect()
+    } else {
+        vec![]
+    };
+    let changes = match &since {
+        Some(d) => match contacts::relationship_changes(&s.app.db, caller, a.id, d).await {
+            Ok(c) => c,
+            Err(e) => return fail_page(&ui, e),
+        },
+        None => vec![],
+    };
+    let relmap = crate::web::ui::customers::relmap::draw(&l, &cs, &changes);
+    let label = |field: &str, v: &Option<String>| match (field, v) {
+        (_, None) => "—".to_string(),
+        ("attitude", Some(v)) => l.e("attitude", v),
+        (_, Some(v)) => format!("{v}/5"),
+    };
+    let changes = changes
+        .iter()
+        .map(|ch| {
+            let who = cs.iter().find(|c| c.id == ch.contact_id).map(|c| c.name.clone()).unwrap_or_default();
+            (
+                ch.at.get(..10).unwrap_or(&ch.at).to_string(),
+                who,
+                l.e("field", &ch.field),
+                label(&ch.field, &ch.before),
+                label(&ch.field, &ch.after),
+            )
+        })
+        .collect();
+    let documents = crate::app::customers::documents::list(&s.app.db, caller, a.seen()).await.unwrap_or_default();
+    let doc_types = crate::app::customers::documents::DocType::ALL
+        .iter()
+        .map(|d| (d.code().to_string(), l.e("doc_type", d.code())))
+        .collect();
+    let recent =
+        crate::app::visits::activities::Filter { account_id: Some(a.id), limit: Some(20), ..Default::default() };
+    let activities =
+        crate::app::visits::activities::list(&s.app.db, caller, &recent).await.map(|p| p.items).unwrap_or_default();
+    let development = crate::app::visits::activities::development(&s.app.db, caller, a.seen()).await.ok();
+    let screenings = crate::web::ui::approvals::screening_rows(&s, caller, &l, a.seen()).await;
+    let page = AccountPage {
+        screenings,
+        can_screen: caller.role.edits_accounts() && a.status != "key_account",
+        activities,
+        development,
+        documents,
+        doc_types,
+        opportunities,
+        can_release: crate::app::customers::pool::may_release(caller, &a),
+        relmap,
+        since: since.unwrap_or_default(),
+        changes,
+        can_manage_team: caller.role.manages_accounts(),
+        can_merge: caller.role.manages_accounts(),
+        team,
+        candidates,
+        can_edit: decide(caller.role, true, Op::Update) == Decision::Allow,
+        can_delete: decide(caller.role, true, Op::Delete) == Decision::Allow,
+        contacts: org_chart(cs),
+        fields,
+        history,
+        a,
+        l,
+    };
+    render(&page)
+}
+
+async fn edit_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    let a = match async { accounts::get(&s.app.db, &ui.ctx.caller, id_of(&id)?).await }.await {
+        Ok(a) => a,
+        Err(e) => return fail_page(&ui, e),
+    };
+    if decide(ui.ctx.caller.role, true, Op::Update) != Decision::Allow {
+        return fail_page(&ui, crate::domain::DomainError::Forbidden);
+    }
+    let l = Layout::new(&ui, "accounts", a.name.clone());
+    render(&account_form(&s, l, &ui.ctx.caller, Some(&a)).await)
+}
+
+async fn update(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let id = match id_of(&id) {
+        Ok(i) => i,
+        Err(e) => return fail_page(ui, e),
+    };
+    let res = match Input::from_form(&form.fields) {
+        Ok(inp) => accounts::update(&s.app.db, &ui.ctx, id, &inp).await,
+        Err(e) => Err(e),
+    };
+    match res {
+        Ok(a) => Redirect::to(&format!("/accounts/{}", a.id)).into_response(),
+        Err(e @ crate::domain::DomainError::NotFound) | Err(e @ crate::domain::DomainError::Forbidden) => {
+            fail_page(ui, e)
+        }
+        Err(e) => {
+            // Show the form again with what the user typed, against the current record.
+            let cur = accounts::get(&s.app.db, &ui.ctx.caller, id).await.ok();
+            let l = Layout::new(ui, "accounts", ui.lang.t("action.edit"));
+            let mut page = account_form(&s, l, &ui.ctx.caller, cur.as_ref()).await;
+            page.refill(&form.fields);
+            if !matches!(e, crate::domain::DomainError::StaleVersion { .. }) {
+                page.version = form.get("version").and_then(|v| v.parse().ok());
+            }
+            page.with_error(&e)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "confirm.html")]
+pub struct ConfirmPage {
+    pub l: Layout,
+    pub heading: String,
+    pub message: String,
+    pub action: String,
+    pub version: Option<i64>,
+    pub submit: String,
+    pub cancel: String,
+}
+
+async fn delete_confirm(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    let a = match async { accounts::get(&s.app.db, &ui.ctx.caller, id_of(&id)?).await }.await {
+        Ok(a) => a,
+        Err(e) => return fail_page(&ui, e),
+    };
+    let l = Layout::new(&ui, "accounts", a.name.clone());
+    render(&ConfirmPage {
+        heading: format!("{} · {}", l.t("action.delete"), a.name),
+        message: l.t("accounts.delete_confirm"),
+        action: format!("/accounts/{}/delete", a.id),
+        version: Some(a.version),
+        submit: l.t("action.delete"),
+        cancel: format!("/accounts/{}", a.id),
+        l,
+    })
+}
+
+async fn delete(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let version = form.get("version").and_then(|v| v.parse().ok());
+    match async { accounts::delete(&s.app.db, &ui.ctx, id_of(&id)?, version).await }.await {
+        Ok(()) => Redirect::to("/accounts").into_response(),
+        Err(e) => fail_page(ui, e),
+    }
+}
+
+// ---- contacts ----
+
+fn contact_form(l: Layout, account_id: i64, c: Option<&ContactView>, siblings: &[ContactView]) -> FormPage {
+    let g = |f: fn(&ContactView) -> Option<String>| c.and_then(f);
+    let bosses: Vec<(String, String)> = siblings
+        .iter()
+        .filter(|s| Some(s.id) != c.map(|c| c.id))
+        .map(|s| (s.id.to_string(), format!("{} · {}", s.name, s.title.clone().unwrap_or_default())))
+        .collect();
+    let fields = vec![
+        Field::new(&l, "name", "text", g(|c| Some(c.name.clone()))).required(),
+        Field::new(&l, "title", "text", g(|c| c.title.clone())),
+        Field::new(&l, "department", "text", g(|c| c.department.clone())),
+        Field::new(&l, "reports_to", "select", g(|c| c.reports_to.map(|r| r.to_string()))).options(bosses),
+        Field::new(&l, "decision_role", "select", g(|c| c.decision_role.clone())).choices(
+            &l,
+            "decision_role",
+            &codes(DecisionRole::ALL, DecisionRole::code),
+        ),
+        Field::new(&l, "attitude", "select", g(|c| c.attitude.clone())).choices(
+            &l,
+            "attitude",
+            &codes(Attitude::ALL, Attitude::code),
+        ),
+        Field::new(&l, "relationship", "select", g(|c| c.relationship.map(|r| r.to_string())))
+            .options((1..=5).map(|i| (i.to_string(), format!("{i}/5"))).collect()),
+        Field::new(&l, "gender", "select", g(|c| c.gender.clone())).choices(
+            &l,
+            "gender",
+            &codes(Gender::ALL, Gender::code),
+        ),
+        Field::new(&l, "birthday", "date", g(|c| c.birthday.clone())),
+        Field::new(&l, "phone", "text", g(|c| c.phone.clone())),
+        Field::new(&l, "email", "email", g(|c| c.email.clone())),
+        Field::new(&l, "last_contact_on", "date", g(|c| c.last_contact_on.clone())),
+        Field::new(&l, "interests", "textarea", g(|c| c.interests.clone())),
+    ];
+    let (heading, action, cancel, submit) = match c {
+        Some(c) => (
+            format!("{} · {}", l.t("action.edit"), c.name),
+            format!("/contacts/{}/edit", c.id),
+            format!("/contacts/{}", c.id),
+            l.t("action.save"),
+        ),
+        None => (
+            l.t("contacts.new"),
+            format!("/accounts/{account_id}/contacts/new"),
+            format!("/accounts/{account_id}#contacts"),
+            l.t("action.create"),
+        ),
+    };
+    FormPage {
+        heading,
+        action,
+        fields,
+        version: c.map(|c| c.version),
+        submit,
+        cancel,
+        errors: vec![],
+        duplicate_of: None,
+        l,
+    }
+}
+
+async fn new_contact_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    let res = async {
+        let id = id_of(&id)?;
+        Ok::<_, crate::domain::DomainError>((id, contacts::of_account(&s.app.db, &ui.ctx.caller, id).await?))
+    }
+    .await;
+    match res {
+        Ok((id, sib)) => render(&contact_form(Layout::new(&ui, "accounts", ui.lang.t("contacts.new")), id, None, &sib)),
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+async fn create_contact(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let id = match id_of(&id) {
+        Ok(i) => i,
+        Err(e) => return fail_page(ui, e),
+    };
+    let res = match Input::from_form(&form.fields) {
+        Ok(inp) => contacts::create(&s.app.db, &ui.ctx, id, &inp).await,
+        Err(e) => Err(e),
+    };
+    match res {
+        Ok(_) => Redirect::to(&format!("/accounts/{id}#contacts")).into_response(),
+        Err(e @ (crate::domain::DomainError::NotFound | crate::domain::DomainError::Forbidden)) => fail_page(ui, e),
+        Err(e) => {
+            let sib = contacts::of_account(&s.app.db, &ui.ctx.caller, id).await.unwrap_or_default();
+            let mut page = contact_form(Layout::new(ui, "accounts", ui.lang.t("contacts.new")), id, None, &sib);
+            page.refill(&form.fields);
+            page.with_error(&e)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "contacts.html")]
+struct ContactList {
+    l: Layout,
+    q: String,
+    q_enc: String,
+    rows: Vec<ContactView>,
+    count_text: String,
+    next_href: Option<String>,
+    can_import: bool,
+}
+
+async fn contact_list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    let p = query_pairs(raw);
+    let f = contacts::Filter {
+        q: q(&p, "q").map(str::to_string),
+        cursor: q(&p, "cursor").map(str::to_string),
+        ..Default::default()
+    };
+    let db = &s.app.db;
+    let (page, n) =
+        match tokio::try_join!(contacts::list(db, &ui.ctx.caller, &f), contacts::count(db, &ui.ctx.caller, &f)) {
+            Ok(x) => x,
+            Err(e) => return fail_page(&ui, e),
+        };
+    let l = Layout::new(&ui, "contacts", ui.lang.t("contacts.title"));
+    let qv = q(&p, "q").unwrap_or("").to_string();
+    let q_enc = serde_urlencoded::to_string([("q", &qv)]).unwrap_or_default().trim_start_matches("q=").to_string();
+    let next_href = page.next_cursor.map(|c| format!("/contacts?q={q_enc}&cursor={c}"));
+    render(&ContactList {
+        can_import: crate::app::spreadsheets::import::may_import(&ui.ctx.caller),
+        count_text: l.t("contacts.count").replace("{n}", &n.to_string()),
+        q: qv,
+        q_enc,
+        rows: page.items,
+        next_href,
+        l,
+    })
+}
+
+async fn export_contacts(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery, format: &str) -> Response {
+    let p = query_pairs(raw);
+    let f = contacts::Filter { q: q(&p, "q").map(str::to_string), ..Default::default() };
+    let res = async {
+        let rows = contacts::export(&s.app.db, &ui.ctx.caller, &f).await?;
+        export_response(&export::contacts_table(&rows), Some(format), Some(ui.lang), "contacts")
+    }
+    .await;
+    res.unwrap_or_else(|e| fail_page(&ui, e))
+}
+
+#[derive(Template)]
+#[template(path = "contact.html")]
+struct ContactPage {
+    l: Layout,
+    c: ContactView,
+    fields: Vec<(String, String)>,
+    history: Vec<HistoryRow>,
+    can_edit: bool,
+    can_delete: bool,
+}
+
+async fn contact_show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    let c = match async { contacts::get(&s.app.db, &ui.ctx.caller, id_of(&id)?).await }.await {
+        Ok(c) => c,
+        Err(e) => return fail_page(&ui, e),
+    };
+    let l = Layout::new(&ui, "contacts", c.name.clone());
+    let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
+    let boss = match c.reports_to {
+        Some(b) => contacts::get(&s.app.db, &ui.ctx.caller, b).await.map(|b| b.name).unwrap_or_else(|_| "—".into()),
+        None => "—".into(),
+    };
+    let fields = vec![
+        (l.t("field.title"), dash(&c.title)),
+        (l.t("field.department"), dash(&c.department)),
+        (l.t("field.reports_to"), boss),
+        (
+            l.t("field.decision_role"),
+            c.decision_role.as_deref().map(|v| l.e("decision_role", v)).unwrap_or_else(|| "—".into()),
+        ),
+        (l.t("field.attitude"), c.attitude.as_deref().map(|v| l.e("attitude", v)).unwrap_or_else(|| "—".into())),
+        (l.t("field.relationship"), c.relationship.map(|r| format!("{r}/5")).unwrap_or_else(|| "—".into())),
+        (l.t("field.gender"), c.gender.as_deref().map(|v| l.e("gender", v)).unwrap_or_else(|| "—".into())),
+        (l.t("field.birthday"), dash(&c.birthday)),
+        (l.t("field.phone"), dash(&c.phone)),
+        (l.t("field.email"), dash(&c.email)),
+        (l.t("field.last_contact_on"), dash(&c.last_contact_on)),
+        (l.t("field.interests"), dash(&c.interests)),
+    ];
+    let history = load_history(&s, &ui, &l, "contact", c.id, None).await;
+    let role = ui.ctx.caller.role;
+    render(&ContactPage {
+        can_edit: decide(role, true, Op::Update) == Decision::Allow,
+        can_delete: decide(role, true, Op::Delete) == Decision::Allow,
+        c,
+        fields,
+        history,
+        l,
+    })
+}
+
+async fn contact_edit_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    let res = async {
+        let c = contacts::get(&s.app.db, &ui.ctx.caller, id_of(&id)?).await?;
+        let sib = contacts::of_account(&s.app.db, &ui.ctx.caller, c.account_id).await?;
+        Ok::<_, crate::domain::DomainError>((c, sib))
+    }
+    .await;
+    match res {
+        Ok((c, sib)) => {
+            if decide(ui.ctx.caller.role, true, Op::Update) != Decision::Allow {
+                return fail_page(&ui, crate::domain::DomainError::Forbidden);
+            }
+            render(&contact_form(Layout::new(&ui, "contacts", c.name.clone()), c.account_id, Some(&c), &sib))
+        }
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+async fn contact_update(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let id = match id_of(&id) {
+        Ok(i) => i,
+        Err(e) => return fail_page(ui, e),
+    };
+    let res = match Input::from_form(&form.fields) {
+        Ok(inp) => contacts::update(&s.app.db, &ui.ctx, id, &inp).await,
+        Err(e) => Err(e),
+    };
+    match res {
+        Ok(c) => Redirect::to(&format!("/contacts/{}", c.id)).into_response(),
+        Err(e @ (crate::domain::DomainError::NotFound | crate::domain::DomainError::Forbidden)) => fail_page(ui, e),
+        Err(e) => {
+            let cur = match contacts::get(&s.app.db, &ui.ctx.caller, id).await {
+                Ok(c) => c,
+                Err(e) => return fail_page(ui, e),
+            };
+            let sib = contacts::of_account(&s.app.db, &ui.ctx.caller, cur.account_id).await.unwrap_or_default();
+            let mut page =
+                contact_form(Layout::new(ui, "contacts", cur.name.clone()), cur.account_id, Some(&cur), &sib);
+            page.refill(&form.fields);
+            if !matches!(e, crate::domain::DomainError::StaleVersion { .. }) {
+                page.version = form.get("version").and_then(|v| v.parse().ok());
+            }
+            page.with_error(&e)
+        }
+    }
+}
+
+async fn contact_delete_confirm(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    let c = match async { contacts::get(&s.app.db, &ui.ctx.caller, id_of(&id)?).await }.await {
+        Ok(c) => c,
+        Err(e) => return fail_page(&ui, e),
+    };
+    let l = Layout::new(&ui, "contacts", c.name.clone());
+    render(&ConfirmPage {
+        heading: format!("{} · {}", l.t("action.delete"), c.name),
+        message: l.t("contacts.delete_confirm"),
+        action: format!("/contacts/{}/delete", c.id),
+        version: Some(c.version),
+        submit: l.t("action.delete"),
+        cancel: format!("/contacts/{}", c.id),
+        l,
+    })
+}
+
+async fn contact_delete(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let version = form.get("version").and_then(|v| v.parse().ok());
+    let res = async {
+        let id = id_of(&id)?;
+        let c = contacts::get(&s.app.db, &ui.ctx.caller, id).await?;
+        contacts::delete(&s.app.db, &ui.ctx, id, version).await?;
+        Ok::<_, crate::domain::DomainError>(c.account_id)
+    }
+    .await;
+    match res {
+        Ok(aid) => Redirect::to(&format!("/accounts/{aid}#contacts")).into_response(),
+        Err(e) => fail_page(ui, e),
+    }
+}
+
+async fn team_add(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let res = async {
+        accounts::set_team_member(&s.app.db, &ui.ctx, id_of(&id)?, form.get("username").unwrap_or(""), true).await
+    }
+    .await;
+    match res {
+        Ok(_) => Redirect::to(&format!("/accounts/{id}#team")).into_response(),
+        Err(e) => fail_page(ui, e),
+    }
+}
+
+async fn team_remove(
+    State(s): State<AppState>,
+    Path((id, username)): Path<(String, String)>,
+    form: UiForm,
+) -> Response {
+    let ui = &form.ui;
+    match async { accounts::set_team_member(&s.app.db, &ui.ctx, id_of(&id)?, &username, false).await }.await {
+        Ok(_) => Redirect::to(&format!("/accounts/{id}#team")).into_response(),
+        Err(e) => fail_page(ui, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pool.html")]
+struct PoolPage {
+    l: Layout,
+    q: String,
+    rows: Vec<AccountView>,
+    next_href: Option<String>,
+}
+
+async fn pool_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    let p = query_pairs(raw);
+    match crate::app::customers::pool::list(&s.app.db, &ui.ctx.caller, q(&p, "q"), q(&p, "cursor"), None).await {
+        Ok(page) => {
+            let qv = q(&p, "q").unwrap_or("").to_string();
+            let next_href = page.next_cursor.map(|c| {
+                format!(
+                    "/pool?{}",
+                    serde_urlencoded::to_string([("q", qv.as_str()), ("cursor", c.as_str())]).unwrap_or_default()
+                )
+            });
+            render(&PoolPage {
+                l: Layout::new(&ui, "pool", ui.lang.t("pool.title")),
+                q: qv,
+                rows: page.items,
+                next_href,
+            })
+        }
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+async fn claim(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    match async {
+        crate::app::customers::pool::claim(&s.app.db, &ui.ctx, id_of(&id)?, s.app.settings.pool_claim_limit).await
+    }
+    .await
+    {
+        Ok(a) => Redirect::to(&format!("/accounts/{}", a.id)).into_response(),
+        Err(e) => fail_page(ui, e),
+    }
+}
+
+async fn release(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    match async { crate::app::customers::pool::release(&s.app.db, &ui.ctx, id_of(&id)?).await }.await {
+        Ok(()) => Redirect::to("/pool").into_response(),
+        Err(e) => fail_page(ui, e),
+    }
+}
+
+async fn upload_document(
+    State(s): State<AppState>,
+    ui: UiCtx,
+    Path(id): Path<String>,
+    m: axum::extract::Multipart,
+) -> Response {
+    let res = async {
+        let id = id_of(&id)?;
+        let parts = crate::web::api::customers::documents::read_multipart(m).await?;
+        // A multipart form carries its CSRF token like any other form.
+        if !crate::web::auth::same_secret(parts.get("_csrf").unwrap_or(""), &ui.csrf) {
+            return Err(crate::domain::DomainError::Csrf);
+        }
+        crate::app::customers::documents::upload(&s.app.db, &ui.ctx, &s.app.settings.data_dir, id, &parts.upload())
+            .await?;
+        Ok(id)
+    }
+    .await;
+    match res {
+        Ok(id) => Redirect::to(&format!("/accounts/{id}#documents")).into_response(),
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+async fn download_document(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    match async {
+        crate::app::customers::documents::download(&s.app.db, &ui.ctx.caller, &s.app.settings.data_dir, id_of(&id)?)
+            .await
+    }
+    .await
+    {
+        Ok((d, bytes)) => crate::web::api::customers::documents::attachment(&d, bytes),
+        Err(e) => fail_page(&ui, e),
+    }
+}

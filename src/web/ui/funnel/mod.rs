@@ -1,0 +1,3 @@
+//! The ui presenters of `app::funnel` (same folder name in each layer).
+pub mod opportunities;
+pub mod reports;

@@ -1,0 +1,721 @@
+//! Opportunity pages: the list and the board (kanban), establishing (立项), the opportunity with
+//! its checklist, stage move and history, and the funnel report. Every move goes through
+//! `app::opportunities::move_stage`, from the board as from the page.
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::app::funnel::opportunities::{
+    self as opps, Filter, Funnel, FunnelQuery, HistoryRow, OpportunityView, StageMove,
+};
+use crate::app::records::input::Input;
+use crate::domain::opportunity::{Stage, OPEN};
+use crate::domain::DomainError;
+use crate::web::api::{id_of, q, query_pairs};
+use crate::web::auth::{UiCtx, UiForm};
+use crate::web::ui::forms::{Field, FormPage};
+use crate::web::ui::{enc, fail_page, render, Layout};
+use crate::web::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/opportunities", get(list))
+        .route("/accounts/{id}/opportunities/new", get(new_form).post(create))
+        .route("/opportunities/{id}", get(show))
+        .route("/opportunities/{id}/edit", get(edit_form).post(update))
+        .route("/opportunities/{id}/stage", post(move_stage))
+        .route("/opportunities/{id}/check", post(check))
+        .route("/reports/funnel", get(funnel_page))
+        .route("/reports/v-value", get(v_value_page))
+        .route("/quotas", post(set_quota))
+        .route("/quotas/import", post(import_quotas))
+        .route("/today", get(today_page))
+        .route("/forecast", get(forecast_page).post(forecast_submit))
+        .route("/forecast/adjust", post(forecast_adjust))
+        .route("/one-on-one/{username}", get(one_on_one_page))
+}
+
+#[derive(Template)]
+#[template(path = "one_on_one.html")]
+struct OneOnOnePage {
+    l: Layout,
+    r: crate::app::funnel::reviews::OneOnOne,
+    /// (heading key, changes): new, advanced, slipped, lost.
+    changes: Vec<(&'static str, Vec<crate::app::funnel::reviews::Change>)>,
+}
+
+async fn one_on_one_page(State(s): State<AppState>, ui: UiCtx, Path(username): Path<String>) -> Response {
+    match crate::app::funnel::reviews::one_on_one(&s.app.db, &ui.ctx.caller, &username).await {
+        Ok(mut r) => {
+            let changes = vec![
+                ("review.new", std::mem::take(&mut r.new)),
+                ("review.advanced", std::mem::take(&mut r.advanced)),
+                ("review.slipped", std::mem::take(&mut r.slipped)),
+                ("review.lost", std::mem::take(&mut r.lost)),
+            ];
+            let l = Layout::new(&ui, "vvalue", format!("1×1 · {}", r.name));
+            render(&OneOnOnePage { l, r, changes })
+        }
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "forecast.html")]
+struct ForecastPage {
+    l: Layout,
+    /// The caller's own forecast (salespeople), and the others they may see.
+    mine: Option<crate::app::funnel::forecasts::PersonForecast>,
+    /// Lines of the caller's form: (week, commit, best case), from what was typed, submitted
+    /// or prefilled.
+    form: Vec<(String, String, String)>,
+    team: Vec<crate::app::funnel::forecasts::PersonForecast>,
+    can_adjust: bool,
+    errors: Vec<String>,
+}
+
+async fn forecast_view(
+    s: &AppState,
+    ui: &UiCtx,
+    typed: Option<Vec<(String, String, String)>>,
+    errors: Vec<String>,
+) -> Response {
+    let all = match crate::app::funnel::forecasts::report(&s.app.db, &ui.ctx.caller, None).await {
+        Ok(a) => a,
+        Err(e) => return fail_page(ui, e),
+    };
+    let (mine, team): (Vec<_>, Vec<_>) = all.into_iter().partition(|p| p.owner == ui.ctx.caller.username);
+    let mine = mine.into_iter().next();
+    let form = match (typed, &mine) {
+        (Some(t), _) => t,
+        (None, Some(m)) => match &m.submitted {
+            Some(sub) => sub.lines.iter().map(|l| (l.week.clone(), l.commit.clone(), l.best_case.clone())).collect(),
+            None => m.prefill.iter().map(|l| (l.week.clone(), l.commit.clone(), l.best_case.clone())).collect(),
+        },
+        (None, None) => vec![],
+    };
+    let failed = !errors.is_empty();
+    let mut res = render(&ForecastPage {
+        l: Layout::new(ui, "forecast", ui.lang.t("forecast.title")),
+        can_adjust: ui.ctx.caller.role.manages_accounts(),
+        mine,
+        form,
+        team,
+        errors,
+    });
+    if failed {
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    res
+}
+
+async fn forecast_page(State(s): State<AppState>, ui: UiCtx) -> Response {
+    forecast_view(&s, &ui, None, vec![]).await
+}
+
+async fn forecast_submit(State(s): State<AppState>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let weeks: Vec<String> = form.fields.iter().filter(|(k, _)| k == "week").map(|(_, v)| v.clone()).collect();
+    let lines: Vec<(String, String, String)> = weeks
+        .iter()
+        .map(|w| {
+            let g = |k: &str| form.get(&format!("{k}_{w}")).unwrap_or("").to_string();
+            (w.clone(), g("commit"), g("best_case"))
+        })
+        .collect();
+    match crate::app::funnel::forecasts::submit(&s.app.db, &ui.ctx, &lines).await {
+        Ok(_) => Redirect::to("/forecast").into_response(),
+        Err(e @ DomainError::Forbidden) => fail_page(ui, e),
+        Err(e) => {
+            let l = Layout::new(ui, "forecast", String::new());
+            let errors = match &e {
+                DomainError::Invalid(fs) => fs
+                    .iter()
+                    .map(|f| {
+                        // Fields are `commit_WEEK` and `best_case_WEEK`, WEEK a YYYY-MM-DD date.
+                        let (k, w) = match f.field.len().checked_sub(11) {
+                            Some(i) if f.field.is_char_boundary(i) => (&f.field[..i], &f.field[i + 1..]),
+                            _ => (f.field.as_str(), ""),
+                        };
+                        format!("{w} {}: {}", l.e("forecast", k), l.lang.msg("invalid", f.code))
+                    })
+                    .collect(),
+                other => field_errors(&l, other),
+            };
+            forecast_view(&s, ui, Some(lines), errors).await
+        }
+    }
+}
+
+async fn forecast_adjust(State(s): State<AppState>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let g = |k: &str| form.get(k).unwrap_or("").to_string();
+    let r = crate::app::funnel::forecasts::adjust(
+        &s.app.db,
+        &ui.ctx,
+        &g("owner"),
+        &g("week"),
+        &g("commit"),
+        &g("best_case"),
+        form.get("reason"),
+    )
+    .await;
+    match r {
+        Ok(_) => Redirect::to("/forecast#team").into_response(),
+        Err(e @ (DomainError::Forbidden | DomainError::NotFound)) => fail_page(ui, e),
+        Err(e) => {
+            let l = Layout::new(ui, "forecast", String::new());
+            forecast_view(&s, ui, None, field_errors(&l, &e)).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "v_value.html")]
+struct VValuePage {
+    l: Layout,
+    period: String,
+    /// (heading key, rows): people, teams, regions.
+    sections: Vec<(&'static str, Vec<crate::app::funnel::quotas::Figures>)>,
+    can_set: bool,
+    errors: Vec<String>,
+    /// Quota import report rows (row, column, value, reason).
+    import_errors: Vec<(usize, String, String, String)>,
+    flash_ok: Option<String>,
+}
+
+async fn v_value_view(
+    s: &AppState,
+    ui: &UiCtx,
+    period: Option<&str>,
+    errors: Vec<String>,
+    import_errors: Vec<(usize, String, String, String)>,
+    flash_ok: Option<String>,
+) -> Response {
+    let r = match crate::app::funnel::quotas::v_report(&s.app.db, &ui.ctx.caller, period, None).await {
+        Ok(r) => r,
+        Err(e) => return fail_page(ui, e),
+    };
+    let l = Layout::new(ui, "vvalue", ui.lang.t("vvalue.title"));
+    let failed = !errors.is_empty() || !import_errors.is_empty();
+    let mut res = render(&VValuePage {
+        period: r.period.clone(),
+        can_set: ui.ctx.caller.role.manages_accounts(),
+        sections: vec![("vvalue.people", r.people), ("vvalue.teams", r.teams), ("vvalue.regions", r.regions)],
+        errors,
+        import_errors,
+        flash_ok,
+        l,
+    });
+    if failed {
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    res
+}
+
+async fn v_value_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    let p = query_pairs(raw);
+    v_value_view(&s, &ui, q(&p, "period"), vec![], vec![], None).await
+}
+
+fn field_errors(l: &Layout, e: &DomainError) -> Vec<String> {
+    match e {
+        DomainError::Invalid(fs) => {
+            fs.iter().map(|f| format!("{}: {}", l.e("field", &f.field), l.lang.msg("invalid", f.code))).collect()
+        }
+        other => vec![l.lang.msg("err", crate::web::ui::status_and_code(other).1)],
+    }
+}
+
+async fn set_quota(State(s): State<AppState>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let res = match Input::from_form(&form.fields) {
+        Ok(inp) => {
+            let pairs: Vec<(&str, Option<&str>)> =
+                ["month", "owner", "org", "amount"].iter().filter_map(|k| inp.get(k).map(|v| (*k, v))).collect();
+            crate::app::funnel::quotas::set(&s.app.db, &ui.ctx, &Input::from_pairs(&pairs)).await
+        }
+        Err(e) => Err(e),
+    };
+    let month = form.get("month").unwrap_or("").to_string();
+    match res {
+        Ok(v) => Redirect::to(&format!("/reports/v-value?period={}", v.month)).into_response(),
+        Err(e @ DomainError::Forbidden) => fail_page(ui, e),
+        Err(e) => {
+            let l = Layout::new(ui, "vvalue", String::new());
+            v_value_view(&s, ui, Some(month.as_str()).filter(|m| m.len() == 7), field_errors(&l, &e), vec![], None)
+                .await
+        }
+    }
+}
+
+async fn import_quotas(State(s): State<AppState>, ui: UiCtx, m: axum::extract::Multipart) -> Response {
+    let res = async {
+        let parts = crate::web::api::customers::documents::read_multipart(m).await?;
+        if !crate::web::auth::same_secret(parts.get("_csrf").unwrap_or(""), &ui.csrf) {
+            return Err(DomainError::Csrf);
+        }
+        crate::app::funnel::quotas::import(
+            &s.app.db,
+            &ui.ctx,
+            crate::app::spreadsheets::import::Source::bytes(parts.bytes),
+        )
+        .await
+    }
+    .await;
+    match res {
+        Ok(r) if r.errors.is_empty() => {
+            let msg = ui.lang.t("vvalue.imported").replace("{n}", &r.created.to_string());
+            v_value_view(&s, &ui, None, vec![], vec![], Some(msg)).await
+        }
+        Ok(r) => {
+            let rows = r
+                .errors
+                .into_iter()
+                .map(|e| {
+                    let reason = ui.lang.msg("invalid", &e.code);
+                    (e.row, ui.lang.t(&format!("field.{}", e.column)), e.value, reason)
+                })
+                .collect();
+            v_value_view(&s, &ui, None, vec![], rows, None).await
+        }
+        Err(e @ DomainError::Invalid(_)) => {
+            let l = Layout::new(&ui, "vvalue", String::new());
+            v_value_view(&s, &ui, None, field_errors(&l, &e), vec![], None).await
+        }
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "today.html")]
+struct TodayPage {
+    l: Layout,
+    d: crate::app::funnel::quotas::Daily,
+}
+
+async fn today_page(State(s): State<AppState>, ui: UiCtx) -> Response {
+    match crate::app::funnel::quotas::daily(&s.app.db, &ui.ctx.caller).await {
+        Ok(d) => render(&TodayPage { l: Layout::new(&ui, "today", ui.lang.t("today.title")), d }),
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+fn stage_codes() -> Vec<&'static str> {
+    Stage::ALL.iter().map(|s| s.code()).collect()
+}
+
+/// A column of the board: its first cards, and how many there are in all and their amount.
+struct Column {
+    stage: &'static str,
+    cards: Vec<OpportunityView>,
+    count: i64,
+    total: String,
+}
+
+#[derive(Template)]
+#[template(path = "opportunities.html")]
+struct ListPage {
+    l: Layout,
+    board: bool,
+    q: String,
+    stage: String,
+    owner: String,
+    open: bool,
+    sort: String,
+    stages: Vec<&'static str>,
+    rows: Vec<OpportunityView>,
+    columns: Vec<Column>,
+    count_text: String,
+    next_href: Option<String>,
+    this_href: String,
+}
+
+async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    let p = query_pairs(raw);
+    let board = q(&p, "view") == Some("board");
+    let get = |k: &str| q(&p, k).unwrap_or("").to_string();
+    let (qv, stage, owner, sort) = (get("q"), get("stage"), get("owner"), get("sort"));
+    let open = matches!(q(&p, "open"), Some("1" | "true"));
+    let f = Filter {
+        q: Some(qv.clone()),
+        stage: Some(stage.clone()),
+        owner: Some(owner.clone()),
+        open,
+        sort: Some(if sort.is_empty() { "expected_close".into() } else { sort.clone() }),
+        cursor: q(&p, "cursor").map(str::to_string),
+        limit: None,
+        ..Default::default()
+    };
+    let db = &s.app.db;
+    let caller = &ui.ctx.caller;
+    let mut rows = vec![];
+    let mut columns = vec![];
+    let mut next_href = None;
+    let base = enc(&[
+        ("q", &qv),
+        ("stage", &stage),
+        ("owner", &owner),
+        ("open", if open { "1" } else { "" }),
+        ("sort", &sort),
+    ]);
+    let n;
+    if board {
+        // Each column: the first 50 of its stage in the list's order (open stages, then
+        // won/lost unless "open only"); its count and total cover the whole stage.
+        let shown: Vec<Stage> = if open { OPEN.to_vec() } else { Stage::ALL.to_vec() };
+        let shown: Vec<Stage> = shown.into_iter().filter(|s| stage.is_empty() || s.code() == stage).collect();
+        match opps::board(db, caller, &f, &shown, 50).await {
+            Ok(cols) => {
+                n = cols.iter().map(|c| c.count).sum();
+                columns = cols
+                    .into_iter()
+                    .map(|c| Column {
+                        stage: c.stage,
+                        cards: c.cards,
+                        count: c.count,
+                        total: crate::domain::money::display_fen(c.amount),
+                    })
+                    .collect();
+            }
+            Err(e) => return fail_page(&ui, e),
+        }
+    } else {
+        n = match opps::count(db, caller, &f).await {
+            Ok(n) => n,
+            Err(e) => return fail_page(&ui, e),
+        };
+        match opps::list(db, caller, &f).await {
+            Ok(page) => {
+                next_href = page.next_cursor.map(|c| format!("/opportunities?{base}&cursor={c}"));
+                rows = page.items;
+            }
+            Err(e) => return fail_page(&ui, e),
+        }
+    }
+    let l = Layout::new(&ui, "opportunities", ui.lang.t("opps.title"));
+    let view = if board { "board" } else { "" };
+    render(&ListPage {
+        count_text: l.t("opps.count").replace("{n}", &n.to_string()),
+        this_href: format!("/opportunities?{base}&view={view}"),
+        board,
+        q: qv,
+        stage,
+        owner,
+        open,
+        sort,
+        stages: stage_codes(),
+        rows,
+        columns,
+        next_href,
+        l,
+    })
+}
+
+fn opp_form(l: Layout, account_id: i64, o: Option<&OpportunityView>) -> FormPage {
+    let g = |f: fn(&OpportunityView) -> Option<String>| o.and_then(f);
+    let mut fields = vec![
+        Field::new(&l, "name", "text", g(|o| Some(o.name.clone()))).required(),
+        Field::new(&l, "amount", "text", g(|o| Some(o.amount.clone()))).required(),
+        Field::new(&l, "expected_close", "date", g(|o| Some(o.expected_close.clone()))).required(),
+        Field::new(&l, "owner", "text", g(|o| Some(o.owner.clone()))),
+        Field::new(&l, "team", "text", g(|o| Some(o.team.join(", ")))),
+        Field::new(&l, "products", "text", g(|o| o.products.clone())),
+        Field::new(&l, "business_unit", "text", g(|o| o.business_unit.clone())),
+        Field::new(&l, "competitors", "text", g(|o| o.competitors.clone())),
+        Field::new(&l, "source", "text", g(|o| o.source.clone())),
+        Field::new(&l, "next_step", "text", g(|o| o.next_step.clone())),
+        Field::new(&l, "next_step_due", "date", g(|o| o.next_step_due.clone())),
+    ];
+    type Getter = fn(&OpportunityView) -> Option<String>;
+    let evals: [(&str, Getter); 7] = [
+        ("eval_need", |o| o.eval_need.clone()),
+        ("eval_budget", |o| o.eval_budget.clone()),
+        ("eval_timeline", |o| o.eval_timeline.clone()),
+        ("eval_decision_makers", |o| o.eval_decision_makers.clone()),
+        ("eval_competition", |o| o.eval_competition.clone()),
+        ("eval_advantages", |o| o.eval_advantages.clone()),
+        ("eval_strategy", |o| o.eval_strategy.clone()),
+    ];
+    for (k, f) in evals {
+        let mut field = Field::new(&l, k, "textarea", g(f));
+        if opps::EVAL_REQUIRED.contains(&k) {
+            field = field.required();
+        }
+        fields.push(field);
+    }
+    let (heading, action, cancel, submit) = match o {
+        Some(o) => (
+            format!("{} · {}", l.t("action.edit"), o.name),
+            format!("/opportunities/{}/edit", o.id),
+            format!("/opportunities/{}", o.id),
+            l.t("action.save"),
+        ),
+        None => (
+            l.t("opps.new"),
+            format!("/accounts/{account_id}/opportunities/new"),
+            format!("/accounts/{account_id}#opportunities"),
+            l.t("opps.establish"),
+        ),
+    };
+    FormPage {
+        heading,
+        action,
+        fields,
+        version: o.map(|o| o.version),
+        submit,
+        cancel,
+        errors: vec![],
+        duplicate_of: None,
+        l,
+    }
+}
+
+async fn new_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    let res = async {
+        let id = id_of(&id)?;
+        crate::app::customers::accounts::ensure_visible(&s.app.db, &ui.ctx.caller, id).await?;
+        Ok::<_, DomainError>(id)
+    }
+    .await;
+    match res {
+        Ok(id) => {
+            let mut page = opp_form(Layout::new(&ui, "opportunities", ui.lang.t("opps.new")), id, None);
+            if let Some(f) = page.fields.iter_mut().find(|f| f.name == "owner") {
+                f.value = ui.ctx.caller.username.clone();
+            }
+            render(&page)
+        }
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+async fn create(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let id = match id_of(&id) {
+        Ok(i) => i,
+        Err(e) => return fail_page(ui, e),
+    };
+    let res = match Input::from_form(&form.fields) {
+        Ok(inp) => opps::establish(&s.app.db, &ui.ctx, id, &inp).await,
+        Err(e) => Err(e),
+    };
+    match res {
+        Ok(o) => Redirect::to(&format!("/opportunities/{}", o.id)).into_response(),
+        Err(e @ (DomainError::NotFound | DomainError::Forbidden)) => fail_page(ui, e),
+        Err(e) => {
+            let mut page = opp_form(Layout::new(ui, "opportunities", ui.lang.t("opps.new")), id, None);
+            page.refill(&form.fields);
+            page.with_error(&e)
+        }
+    }
+}
+
+async fn edit_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    let res = async { opps::get(&s.app.db, &ui.ctx.caller, id_of(&id)?).await }.await;
+    match res {
+        Ok(o) => render(&opp_form(Layout::new(&ui, "opportunities", o.name.clone()), o.account_id, Some(&o))),
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+async fn update(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let id = match id_of(&id) {
+        Ok(i) => i,
+        Err(e) => return fail_page(ui, e),
+    };
+    let res = match Input::from_form(&form.fields) {
+        Ok(inp) => opps::update(&s.app.db, &ui.ctx, id, &inp).await,
+        Err(e) => Err(e),
+    };
+    match res {
+        Ok(_) => Redirect::to(&format!("/opportunities/{id}")).into_response(),
+        Err(e @ (DomainError::NotFound | DomainError::Forbidden)) => fail_page(ui, e),
+        Err(e) => match opps::get(&s.app.db, &ui.ctx.caller, id).await {
+            Ok(o) => {
+                let mut page = opp_form(Layout::new(ui, "opportunities", o.name.clone()), o.account_id, Some(&o));
+                page.refill(&form.fields);
+                page.with_error(&e)
+            }
+            Err(e) => fail_page(ui, e),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "opportunity.html")]
+struct ShowPage {
+    l: Layout,
+    o: OpportunityView,
+    /// (stage, its checklist items) in funnel order.
+    checklist: Vec<(&'static str, Vec<opps::Check>)>,
+    history: Vec<HistoryRow>,
+    stages: Vec<&'static str>,
+    /// The move form as submitted, and what was wrong with it.
+    mv: StageMove,
+    move_errors: Vec<String>,
+}
+
+async fn show_page(s: &AppState, ui: &UiCtx, id: i64, mv: StageMove, err: Option<DomainError>) -> Response {
+    let db = &s.app.db;
+    let (o, history) = match tokio::try_join!(opps::get(db, &ui.ctx.caller, id), opps::history(db, &ui.ctx.caller, id))
+    {
+        Ok(x) => x,
+        Err(e) => return fail_page(ui, e),
+    };
+    let l = Layout::new(ui, "opportunities", o.name.clone());
+    let mut checklist: Vec<(&'static str, Vec<opps::Check>)> = vec![];
+    for c in &o.checklist {
+        match checklist.iter_mut().find(|(s, _)| *s == c.stage) {
+            Some((_, v)) => v.push(c.clone()),
+            None => checklist.push((c.stage, vec![c.clone()])),
+        }
+    }
+    let mut move_errors = vec![];
+    let status = err.as_ref().map(|e| crate::web::ui::status_and_code(e).0);
+    if let Some(e) = &err {
+        match e {
+            DomainError::Invalid(fs) => {
+                for f in fs {
+                    let label = if crate::domain::opportunity::is_criterion(&f.field) {
+                        l.e("check", &f.field)
+                    } else {
+                        l.e("field", &f.field)
+                    };
+                    move_errors.push(format!("{label}: {}", l.lang.msg("invalid", f.code)));
+                }
+            }
+            DomainError::StaleVersion { .. } => move_errors.push(l.lang.msg("err", "stale_version")),
+            other => move_errors.push(l.lang.msg("err", crate::web::ui::status_and_code(other).1)),
+        }
+    }
+    let mut res = render(&ShowPage { l, o, checklist, history, stages: stage_codes(), mv, move_errors });
+    if let Some(st) = status {
+        *res.status_mut() = st;
+    }
+    res
+}
+
+async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    match id_of(&id) {
+        Ok(id) => show_page(&s, &ui, id, StageMove::default(), None).await,
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+async fn move_stage(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let id = match id_of(&id) {
+        Ok(i) => i,
+        Err(e) => return fail_page(ui, e),
+    };
+    let get = |k: &str| form.get(k).map(str::to_string).filter(|v| !v.trim().is_empty());
+    let m = StageMove {
+        stage: get("stage").unwrap_or_default(),
+        version: form.get("version").and_then(|v| v.trim().parse().ok()),
+        reason: get("reason"),
+        override_reason: get("override_reason"),
+        booked_amount: get("booked_amount"),
+        booked_on: get("booked_on"),
+        lost_reason: get("lost_reason"),
+        lost_to: get("lost_to"),
+    };
+    match opps::move_stage(&s.app.db, &ui.ctx, id, &m).await {
+        Ok(_) => {
+            // Back where the move was made: the board, or the opportunity.
+            let back = form.get("back").filter(|b| b.starts_with("/opportunities")).map(str::to_string);
+            Redirect::to(&back.unwrap_or_else(|| format!("/opportunities/{id}"))).into_response()
+        }
+        Err(e @ (DomainError::NotFound | DomainError::Forbidden)) => fail_page(ui, e),
+        // What the move needs is asked on the opportunity's page, with what was typed kept.
+        Err(e) => show_page(&s, ui, id, m, Some(e)).await,
+    }
+}
+
+async fn check(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let res = async {
+        let id = id_of(&id)?;
+        let version = form
+            .get("version")
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or_else(|| DomainError::invalid("version", "required"))?;
+        let checked = form.get("checked") == Some("1");
+        opps::set_check(&s.app.db, &ui.ctx, id, form.get("item").unwrap_or(""), checked, version).await
+    }
+    .await;
+    match res {
+        Ok(o) => Redirect::to(&format!("/opportunities/{}#checklist", o.id)).into_response(),
+        Err(e) => fail_page(ui, e),
+    }
+}
+
+/// One bar of the funnel chart.
+struct Bar {
+    stage: &'static str,
+    count: i64,
+    amount: String,
+    weighted: String,
+    /// Bar width in the SVG (0–400) and its top.
+    width: i64,
+    y: i64,
+}
+
+#[derive(Template)]
+#[template(path = "funnel.html")]
+struct FunnelPage {
+    l: Layout,
+    as_of: String,
+    owner: String,
+    org: String,
+    /// The filter as a query string, for the export links.
+    filter_qs: String,
+    funnel: Funnel,
+    bars: Vec<Bar>,
+    height: i64,
+}
+
+async fn funnel_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    let p = query_pairs(raw);
+    let fq = FunnelQuery {
+        as_of: q(&p, "as_of").map(str::to_string),
+        owner: q(&p, "owner").map(str::to_string),
+        org: q(&p, "org").map(str::to_string),
+    };
+    let funnel = match opps::funnel(&s.app.db, &ui.ctx.caller, &fq).await {
+        Ok(f) => f,
+        Err(e) => return fail_page(&ui, e),
+    };
+    let max = funnel.stages.iter().filter_map(|st| crate::domain::money::parse_fen(&st.amount).ok()).max().unwrap_or(0);
+    let bars: Vec<Bar> = funnel
+        .stages
+        .iter()
+        .enumerate()
+        .map(|(i, st)| {
+            let a = crate::domain::money::parse_fen(&st.amount).unwrap_or(0);
+            Bar {
+                stage: st.stage,
+                count: st.count,
+                amount: crate::domain::money::display_fen(a),
+                weighted: crate::web::ui::money(&Some(st.weighted.clone())),
+                width: if max > 0 { ((a as i128 * 400) / max as i128) as i64 } else { 0 },
+                y: i as i64 * 28,
+            }
+        })
+        .collect();
+    let l = Layout::new(&ui, "funnel", ui.lang.t("funnel.title"));
+    let (as_of, owner, org) = (fq.as_of.unwrap_or_default(), fq.owner.unwrap_or_default(), fq.org.unwrap_or_default());
+    render(&FunnelPage {
+        filter_qs: enc(&[("as_of", &as_of), ("owner", &owner), ("org", &org)]),
+        as_of,
+        owner,
+        org,
+        height: bars.len() as i64 * 28,
+        bars,
+        funnel,
+        l,
+    })
+}

@@ -1,0 +1,525 @@
+//! Administration (users, org units), the audit trail and the user's own profile.
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::app::people::auth::{self, TokenInfo};
+use crate::app::people::org::{self, OrgUnit};
+use crate::app::people::users::{self, UserView};
+use crate::app::records::input::Input;
+use crate::domain::role::{OrgKind, Role};
+use crate::domain::DomainError;
+use crate::web::api::{q, query_pairs};
+use crate::web::auth::{UiCtx, UiForm};
+use crate::web::ui::forms::{Field, FormPage};
+use crate::web::ui::{fail_page, history_rows, render, HistoryRow, Layout};
+use crate::web::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/users", get(users_page))
+        .route("/admin/users/new", get(new_user).post(create_user))
+        .route("/admin/users/{username}/edit", get(edit_user).post(update_user))
+        .route("/admin/users/{username}/deactivate", get(deactivate_confirm).post(deactivate))
+        .route("/admin/users/{username}/activate", post(activate))
+        .route("/admin/users/{username}/handover", get(handover_form).post(handover))
+        .route("/admin/users/{username}/password", get(password_form).post(reset_password))
+        .route("/admin/org", get(org_page))
+        .route("/admin/org/new", get(new_org).post(create_org))
+        .route("/admin/org/{code}/edit", get(edit_org).post(update_org))
+        .route("/audit", get(audit_page))
+        .route("/profile", get(profile))
+        .route("/profile/language", post(set_language))
+        .route("/profile/password", post(set_password))
+        .route("/profile/tokens", post(create_token))
+        .route("/profile/tokens/{id}/revoke", post(revoke_token))
+}
+
+// A page is the natural error here; its size does not matter on this path.
+#[allow(clippy::result_large_err)]
+fn admin_only(ui: &UiCtx) -> Result<(), Response> {
+    if ui.ctx.caller.role.is_admin() {
+        Ok(())
+    } else {
+        Err(fail_page(ui, DomainError::Forbidden))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    l: Layout,
+    users: Vec<UserView>,
+}
+
+async fn users_page(State(s): State<AppState>, ui: UiCtx) -> Response {
+    if let Err(r) = admin_only(&ui) {
+        return r;
+    }
+    match users::list(&s.app.db).await {
+        Ok(users) => render(&UsersPage { l: Layout::new(&ui, "users", ui.lang.t("users.title")), users }),
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+async fn user_form(s: &AppState, l: Layout, u: Option<&UserView>) -> FormPage {
+    let units = org::list(&s.app.db).await.unwrap_or_default();
+    let all = users::list(&s.app.db).await.unwrap_or_default();
+    let roles: Vec<&str> = Role::ALL.iter().map(|r| r.code()).collect();
+    let g = |f: fn(&UserView) -> Option<String>| u.and_then(f);
+    let mut fields = vec![];
+    if u.is_none() {
+        fields.push(Field::new(&l, "username", "text", None).required().help(l.t("help.username")));
+    }
+    fields.extend([
+        Field::new(&l, "display_name", "text", g(|u| Some(u.display_name.clone()))).required(),
+        Field::new(&l, "role", "select", g(|u| Some(u.role.clone()))).choices(&l, "role", &roles).required(),
+        Field::new(&l, "org_unit", "select", g(|u| Some(u.org_unit.clone())))
+            .options(units.iter().map(|o| (o.code.clone(), format!("{}{}", "　".repeat(o.depth), o.name))).collect())
+            .required(),
+        Field::new(&l, "manager", "select", g(|u| u.manager.clone())).options(
+            all.iter()
+                .filter(|m| m.active && Some(&m.username) != u.map(|u| &u.username))
+                .map(|m| (m.username.clone(), format!("{} ({})", m.display_name, m.username)))
+                .collect(),
+        ),
+        Field::new(&l, "sales_type", "select", g(|u| u.sales_type.clone())).choices(&l, "sales_type", &["ae", "sr"]),
+    ]);
+    if u.is_none() {
+        fields.push(Field::new(&l, "password", "password", None).required().help(l.t("help.password")));
+    }
+    let (heading, action, submit) = match u {
+        Some(u) => (
+            format!("{} · {}", l.t("action.edit"), u.username),
+            format!("/admin/users/{}/edit", u.username),
+            l.t("action.save"),
+        ),
+        None => (l.t("users.new"), "/admin/users/new".into(), l.t("action.create")),
+    };
+    FormPage {
+        heading,
+        action,
+        fields,
+        version: u.map(|u| u.version),
+        submit,
+        cancel: "/admin/users".into(),
+        errors: vec![],
+        duplicate_of: None,
+        l,
+    }
+}
+
+async fn new_user(State(s): State<AppState>, ui: UiCtx) -> Response {
+    if let Err(r) = admin_only(&ui) {
+        return r;
+    }
+    render(&user_form(&s, Layout::new(&ui, "users", ui.lang.t("users.new")), None).await)
+}
+
+async fn create_user(State(s): State<AppState>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let res = match Input::from_form(&form.fields) {
+        Ok(inp) => users::create(&s.app.db, &ui.ctx, &inp).await,
+        Err(e) => Err(e),
+    };
+    match res {
+        Ok(_) => Redirect::to("/admin/users").into_response(),
+        Err(DomainError::Forbidden) => fail_page(ui, DomainError::Forbidden),
+        Err(e) => {
+            let mut page = user_form(&s, Layout::new(ui, "users", ui.lang.t("users.new")), None).await;
+            page.refill(&form.fields.iter().filter(|(k, _)| k != "password").cloned().collect::<Vec<_>>());
+            page.with_error(&e)
+        }
+    }
+}
+
+async fn edit_user(State(s): State<AppState>, ui: UiCtx, Path(username): Path<String>) -> Response {
+    if let Err(r) = admin_only(&ui) {
+        return r;
+    }
+    match users::get(&s.app.db, &username).await {
+        Ok(u) => render(&user_form(&s, Layout::new(&ui, "users", u.username.clone()), Some(&u)).await),
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+async fn update_user(State(s): State<AppState>, Path(username): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let res = match Input::from_form(&form.fields) {
+        Ok(inp) => users::update(&s.app.db, &ui.ctx, &username, &inp).await,
+        Err(e) => Err(e),
+    };
+    match res {
+        Ok(_) => Redirect::to("/admin/users").into_response(),
+        Err(e @ (DomainError::Forbidden | DomainError::NotFound)) => fail_page(ui, e),
+        Err(e) => {
+            let cur = users::get(&s.app.db, &username).await.ok();
+            let mut page = user_form(&s, Layout::new(ui, "users", username.clone()), cur.as_ref()).await;
+            page.refill(&form.fields);
+            page.with_error(&e)
+        }
+    }
+}
+
+/// The successor choice shared by the deactivate and hand-over pages.
+async fn successor_page(s: &AppState, ui: &UiCtx, username: &str, deactivate: bool) -> FormPage {
+    let l = Layout::new(ui, "users", username.to_string());
+    let held = async {
+        let u = users::get(&s.app.db, username).await?;
+        let mut conn = s.app.db.pool.acquire().await?;
+        crate::app::customers::handover::holdings(&mut conn, u.id).await
+    }
+    .await
+    .unwrap_or(0);
+    let all = users::list(&s.app.db).await.unwrap_or_default();
+    let others: Vec<(String, String)> = all
+        .iter()
+        .filter(|u| u.active && u.username != username && u.role != "admin")
+        .map(|u| (u.username.clone(), format!("{} ({}, {})", u.display_name, u.username, l.e("role", &u.role))))
+        .collect();
+    let mut f = Field::new(&l, "successor", "select", None).options(others);
+    f.label = l.t("users.successor");
+    f.help = Some(l.t("users.holds").replace("{n}", &held.to_string()));
+    f.required = !deactivate || held > 0;
+    let (heading, action, submit) = if deactivate {
+        (
+            format!("{} · {username}", l.t("users.deactivate")),
+            format!("/admin/users/{username}/deactivate"),
+            l.t("users.deactivate"),
+        )
+    } else {
+        (
+            format!("{} · {username}", l.t("users.handover")),
+            format!("/admin/users/{username}/handover"),
+            l.t("users.handover"),
+        )
+    };
+    let mut page = FormPage {
+        heading,
+        action,
+        fields: vec![f],
+        version: None,
+        submit,
+        cancel: "/admin/users".into(),
+        errors: vec![],
+        duplicate_of: None,
+        l,
+    };
+    if deactivate {
+        page.errors.clear();
+        page.l.flash.push(page.l.t("users.deactivate_confirm"));
+    }
+    page
+}
+
+async fn deactivate_confirm(State(s): State<AppState>, ui: UiCtx, Path(username): Path<String>) -> Response {
+    if let Err(r) = admin_only(&ui) {
+        return r;
+    }
+    render(&successor_page(&s, &ui, &username, true).await)
+}
+
+async fn deactivate(State(s): State<AppState>, Path(username): Path<String>, form: UiForm) -> Response {
+    match users::set_active_with(&s.app.db, &form.ui.ctx, &username, false, form.get("successor")).await {
+        Ok(_) => Redirect::to("/admin/users").into_response(),
+        Err(e @ DomainError::Invalid(_)) => successor_page(&s, &form.ui, &username, true).await.with_error(&e),
+        Err(e) => fail_page(&form.ui, e),
+    }
+}
+
+async fn handover_form(State(s): State<AppState>, ui: UiCtx, Path(username): Path<String>) -> Response {
+    if let Err(r) = admin_only(&ui) {
+        return r;
+    }
+    render(&successor_page(&s, &ui, &username, false).await)
+}
+
+async fn handover(State(s): State<AppState>, Path(username): Path<String>, form: UiForm) -> Response {
+    match crate::app::customers::handover::hand_over(
+        &s.app.db,
+        &form.ui.ctx,
+        &username,
+        form.get("successor").unwrap_or(""),
+    )
+    .await
+    {
+        Ok(_) => Redirect::to("/admin/users").into_response(),
+        Err(e @ DomainError::Invalid(_)) => successor_page(&s, &form.ui, &username, false).await.with_error(&e),
+        Err(e) => fail_page(&form.ui, e),
+    }
+}
+
+async fn activate(State(s): State<AppState>, Path(username): Path<String>, form: UiForm) -> Response {
+    match users::set_active(&s.app.db, &form.ui.ctx, &username, true).await {
+        Ok(_) => Redirect::to("/admin/users").into_response(),
+        Err(e) => fail_page(&form.ui, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "org.html")]
+struct OrgPage {
+    l: Layout,
+    units: Vec<OrgUnit>,
+}
+
+async fn org_page(State(s): State<AppState>, ui: UiCtx) -> Response {
+    if let Err(r) = admin_only(&ui) {
+        return r;
+    }
+    match org::list(&s.app.db).await {
+        Ok(units) => render(&OrgPage { l: Layout::new(&ui, "org", ui.lang.t("org.title")), units }),
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+async fn org_form(s: &AppState, l: Layout, o: Option<&OrgUnit>) -> FormPage {
+    let units = org::list(&s.app.db).await.unwrap_or_default();
+    let mut fields = vec![];
+    if o.is_none() {
+        fields.push(Field::new(&l, "code", "text", None).required().help(l.t("help.code")));
+    }
+    fields.push(Field::new(&l, "name", "text", o.map(|o| o.name.clone())).required());
+    if o.is_none() {
+        let kinds: Vec<&str> = OrgKind::ALL.iter().map(|k| k.code()).collect();
+        fields.push(Field::new(&l, "kind", "select", None).choices(&l, "org_kind", &kinds).required());
+        fields.push(
+            Field::new(&l, "parent", "select", None).options(
+                units.iter().filter(|u| u.kind != "branch").map(|u| (u.code.clone(), u.name.clone())).collect(),
+            ),
+        );
+    }
+    let (heading, action, submit) = match o {
+        Some(o) => {
+            (format!("{} · {}", l.t("action.edit"), o.name), format!("/admin/org/{}/edit", o.code), l.t("action.save"))
+        }
+        None => (l.t("org.new"), "/admin/org/new".into(), l.t("action.create")),
+    };
+    FormPage {
+        heading,
+        action,
+        fields,
+        version: o.map(|o| o.version),
+        submit,
+        cancel: "/admin/org".into(),
+        errors: vec![],
+        duplicate_of: None,
+        l,
+    }
+}
+
+async fn new_org(State(s): State<AppState>, ui: UiCtx) -> Response {
+    if let Err(r) = admin_only(&ui) {
+        return r;
+    }
+    render(&org_form(&s, Layout::new(&ui, "org", ui.lang.t("org.new")), None).await)
+}
+
+async fn create_org(State(s): State<AppState>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let res = match Input::from_form(&form.fields) {
+        Ok(inp) => org::create(&s.app.db, &ui.ctx, &inp).await,
+        Err(e) => Err(e),
+    };
+    match res {
+        Ok(_) => Redirect::to("/admin/org").into_response(),
+        Err(DomainError::Forbidden) => fail_page(ui, DomainError::Forbidden),
+        Err(e) => {
+            let mut page = org_form(&s, Layout::new(ui, "org", ui.lang.t("org.new")), None).await;
+            page.refill(&form.fields);
+            page.with_error(&e)
+        }
+    }
+}
+
+async fn edit_org(State(s): State<AppState>, ui: UiCtx, Path(code): Path<String>) -> Response {
+    if let Err(r) = admin_only(&ui) {
+        return r;
+    }
+    match org::get(&s.app.db, &code).await {
+        Ok(o) => render(&org_form(&s, Layout::new(&ui, "org", o.name.clone()), Some(&o)).await),
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+async fn update_org(State(s): State<AppState>, Path(code): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let res = match Input::from_form(&form.fields) {
+        Ok(inp) => org::update(&s.app.db, &ui.ctx, &code, &inp).await,
+        Err(e) => Err(e),
+    };
+    match res {
+        Ok(_) => Redirect::to("/admin/org").into_response(),
+        Err(e @ (DomainError::Forbidden | DomainError::NotFound)) => fail_page(ui, e),
+        Err(e) => {
+            let cur = org::get(&s.app.db, &code).await.ok();
+            let mut page = org_form(&s, Layout::new(ui, "org", code.clone()), cur.as_ref()).await;
+            page.refill(&form.fields);
+            page.with_error(&e)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    l: Layout,
+    history: Vec<HistoryRow>,
+    next_href: Option<String>,
+}
+
+async fn audit_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    let p = query_pairs(raw);
+    let f = match crate::web::api::audit_filter(&p) {
+        Ok(f) => f,
+        Err(e) => return fail_page(&ui, e),
+    };
+    match crate::app::records::history::list(&s.app.db, &ui.ctx, &f, None).await {
+        Ok(page) => {
+            let l = Layout::new(&ui, "audit", ui.lang.t("audit.title"));
+            let keep: Vec<(&str, String)> =
+                ["entity", "id"].iter().filter_map(|k| q(&p, k).map(|v| (*k, v.to_string()))).collect();
+            let next_href = page.next_cursor.map(|c| {
+                let mut k = keep.clone();
+                k.push(("cursor", c));
+                format!("/audit?{}", serde_urlencoded::to_string(&k).unwrap_or_default())
+            });
+            render(&AuditPage { history: history_rows(&l, page.items), next_href, l })
+        }
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+struct ProfilePage {
+    l: Layout,
+    username: String,
+    tokens: Vec<TokenInfo>,
+    new_token: Option<String>,
+    password_error: Option<String>,
+    /// Notification channels and delegation (委托审批).
+    f: crate::web::ui::approvals::ProfileForms,
+    /// The delegations given that have not ended.
+    delegations: Vec<crate::app::approvals::DelegationView>,
+}
+
+async fn profile_page(
+    s: &AppState,
+    ui: &UiCtx,
+    new_token: Option<String>,
+    password_error: Option<String>,
+    flash: Option<String>,
+) -> Response {
+    profile_page_with(s, ui, new_token, password_error, flash, None).await
+}
+
+/// The profile, with the channel and delegation forms as given (else as stored).
+pub(crate) async fn profile_page_with(
+    s: &AppState,
+    ui: &UiCtx,
+    new_token: Option<String>,
+    password_error: Option<String>,
+    flash: Option<String>,
+    forms: Option<crate::web::ui::approvals::ProfileForms>,
+) -> Response {
+    let tokens = match auth::list_tokens(&s.app.db, &ui.ctx.caller).await {
+        Ok(t) => t,
+        Err(e) => return fail_page(ui, e),
+    };
+    let f = match forms {
+        Some(f) => f,
+        None => crate::web::ui::approvals::ProfileForms::load(s, ui).await,
+    };
+    let delegations =
+        crate::app::approvals::delegations(&s.app.db, &ui.ctx.caller, chrono::Utc::now()).await.unwrap_or_default();
+    let mut l = Layout::new(ui, "profile", ui.lang.t("profile.title"));
+    l.flash.extend(flash);
+    render(&ProfilePage {
+        l,
+        username: ui.ctx.caller.username.clone(),
+        tokens,
+        new_token,
+        password_error,
+        f,
+        delegations,
+    })
+}
+
+async fn profile(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    let p = query_pairs(raw);
+    let saved = q(&p, "saved").map(|_| ui.lang.t("profile.saved"));
+    let saved = saved.or_else(|| q(&p, "delegated").map(|_| ui.lang.t("delegation.saved")));
+    profile_page(&s, &ui, None, None, saved).await
+}
+
+async fn set_language(State(s): State<AppState>, form: UiForm) -> Response {
+    match users::set_locale(&s.app.db, &form.ui.ctx, form.get("locale").unwrap_or("")).await {
+        Ok(()) => Redirect::to("/profile?saved=1").into_response(),
+        Err(e) => fail_page(&form.ui, e),
+    }
+}
+
+async fn set_password(State(s): State<AppState>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    match users::set_password(&s.app.db, &ui.ctx, &ui.ctx.caller.username, form.get("password").unwrap_or("")).await {
+        Ok(()) => Redirect::to("/profile?saved=1").into_response(),
+        Err(DomainError::Invalid(f)) => {
+            let msg = f.first().map(|f| ui.lang.msg("invalid", f.code)).unwrap_or_default();
+            let mut r = profile_page(&s, ui, None, Some(msg), None).await;
+            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            r
+        }
+        Err(e) => fail_page(ui, e),
+    }
+}
+
+async fn create_token(State(s): State<AppState>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    match auth::create_token(&s.app.db, &ui.ctx, &ui.ctx.caller.username, form.get("name").unwrap_or("")).await {
+        // The secret is shown on this one response and never again.
+        Ok((_, token)) => profile_page(&s, ui, Some(token), None, None).await,
+        Err(e) => fail_page(ui, e),
+    }
+}
+
+async fn revoke_token(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    match async { auth::revoke_token(&s.app.db, &ui.ctx, crate::web::api::id_of(&id)?).await }.await {
+        Ok(()) => Redirect::to("/profile#tokens").into_response(),
+        Err(e) => fail_page(ui, e),
+    }
+}
+
+fn password_page(ui: &UiCtx, username: &str) -> FormPage {
+    let l = Layout::new(ui, "users", username.to_string());
+    FormPage {
+        heading: format!("{} · {username}", l.t("users.reset_password")),
+        action: format!("/admin/users/{username}/password"),
+        fields: vec![Field::new(&l, "password", "password", None).required().help(l.t("help.password"))],
+        version: None,
+        submit: l.t("action.save"),
+        cancel: "/admin/users".into(),
+        errors: vec![],
+        duplicate_of: None,
+        l,
+    }
+}
+
+async fn password_form(ui: UiCtx, Path(username): Path<String>) -> Response {
+    if let Err(r) = admin_only(&ui) {
+        return r;
+    }
+    render(&password_page(&ui, &username))
+}
+
+async fn reset_password(State(s): State<AppState>, Path(username): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    match users::set_password(&s.app.db, &ui.ctx, &username, form.get("password").unwrap_or("")).await {
+        Ok(()) => Redirect::to("/admin/users").into_response(),
+        Err(e @ (DomainError::Forbidden | DomainError::NotFound)) => fail_page(ui, e),
+        Err(e) => password_page(ui, &username).with_error(&e),
+    }
+}

@@ -1,0 +1,2 @@
+//! The ui presenters of `app::people` (same folder name in each layer).
+pub mod admin;
