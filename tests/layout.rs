@@ -171,3 +171,39 @@ fn the_cycle_check_sees_a_circle() {
     let d = deps("x", "use super::{y, part::z};\nfn f() { crate::app::y::g() }", &known);
     assert_eq!(d, ["part::z".to_string(), "y".to_string()].into());
 }
+
+/// An account's derived figures move in one place (`customers::derived`, which knows the lock
+/// order): no other use-case module, nor anything else in `src/`, calls their refreshers.
+#[test]
+fn only_derived_refreshes_an_accounts_figures() {
+    let refreshers = [
+        "visibility::refresh_account(",
+        "visibility::refresh_opportunity(",
+        "totals::refresh(",
+        "classify::refresh(",
+        "classify::touch_activity(",
+    ];
+    let mut callers = BTreeMap::new();
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).expect("src") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = vec![];
+    walk(Path::new("src"), &mut files);
+    assert!(files.iter().any(|f| f.ends_with("app/customers/derived.rs")), "derived.rs exists");
+    for f in files.iter().filter(|f| !f.ends_with("app/customers/derived.rs")) {
+        let src = std::fs::read_to_string(f).expect("source");
+        for r in refreshers.iter() {
+            if src.lines().any(|l| l.contains(r) && !l.trim_start().starts_with("//") && !l.contains("fn ")) {
+                callers.insert(f.display().to_string(), r.to_string());
+            }
+        }
+    }
+    assert!(callers.is_empty(), "an account's figures refreshed outside customers::derived: {callers:?}");
+}

@@ -190,6 +190,77 @@ impl Inserter {
     }
 }
 
+/// Inserts `n` new rows into `table` and gives back their ids in order. `columns` names every
+/// column but `id`; `row(k)` gives row k's cells for them (shared values as [`Cell::Shared`]
+/// into `shared`), and `key(k)` row k's value of `key_column`, unique among the n rows.
+///
+/// SQLite: the ids are given here, following the highest one. The transaction holds the
+/// database's one write lock from its first write on; should another process have written
+/// since this read, SQLite refuses the insert (a stale snapshot) instead of letting ids
+/// collide. Without `RETURNING`, a row per record need not travel back from SQLite's thread
+/// (measured: a third of a second for 60,000 accounts). PostgreSQL: `RETURNING id, key`,
+/// whose rows come back in no promised order; the key says which is which.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_numbered(
+    tx: &mut crate::db::WriteTx,
+    table: &'static str,
+    columns: &[&str],
+    shared: Vec<Val>,
+    n: usize,
+    mut row: impl FnMut(usize) -> Vec<Cell>,
+    key_column: &'static str,
+    key: impl Fn(usize) -> String,
+) -> Result<Vec<i64>, sqlx::Error> {
+    use sqlx::Row;
+    let backend = tx.backend();
+    if n == 0 {
+        return Ok(vec![]);
+    }
+    if backend == Backend::Sqlite {
+        let top: i64 = sqlx::query(&format!("SELECT COALESCE(MAX(id), 0) AS n FROM {table}"))
+            .fetch_one(tx.conn())
+            .await?
+            .try_get("n")?;
+        let ids: Vec<i64> = (1..=n as i64).map(|k| top + k).collect();
+        let mut ins = Inserter::new(
+            backend,
+            &format!("INSERT INTO {table} (id, {}) VALUES ", columns.join(", ")),
+            shared,
+            columns.len() + 1,
+        );
+        for (k, id) in ids.iter().enumerate() {
+            let mut cells = vec![v(*id)];
+            cells.extend(row(k));
+            ins.row(tx.conn(), cells).await?;
+        }
+        ins.flush(tx.conn()).await?;
+        return Ok(ids);
+    }
+    let mut ins =
+        Inserter::new(backend, &format!("INSERT INTO {table} ({}) VALUES ", columns.join(", ")), shared, columns.len())
+            .with_tail(&format!("RETURNING id, {key_column}"));
+    let mut by_key: std::collections::HashMap<String, i64> = std::collections::HashMap::with_capacity(n);
+    let mut k = 0;
+    while k < n {
+        let end = (k + ins.max_rows()).min(n);
+        for j in k..end {
+            ins.push_row(row(j));
+        }
+        for r in ins.flush_returning(tx.conn()).await? {
+            by_key.insert(r.try_get(key_column)?, r.try_get("id")?);
+        }
+        k = end;
+    }
+    (0..n)
+        .map(|k| {
+            by_key
+                .get(&key(k))
+                .copied()
+                .ok_or_else(|| sqlx::Error::Protocol(format!("a row inserted into {table} came back without its id")))
+        })
+        .collect()
+}
+
 /// Secondary indexes set aside while a large load runs (SQLite) and built again, once, before
 /// its transaction commits. Keeping an index current row by row costs a B-tree search per row
 /// in an index that grows as it goes; building it afterwards is one sort. A table's indexes are

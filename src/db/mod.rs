@@ -67,6 +67,61 @@ impl WriteTx {
     pub fn backend(&self) -> Backend {
         self.backend
     }
+
+    /// The clause that ends a `SELECT` of rows this transaction must hold until it commits:
+    /// PostgreSQL's row lock of that strength; nothing on SQLite, which runs one writer at a
+    /// time (the transaction holds the database's write lock).
+    pub fn lock_clause(&self, lock: RowLock) -> &'static str {
+        match (self.backend, lock) {
+            (Backend::Sqlite, _) => "",
+            (Backend::Postgres, RowLock::Update) => " FOR UPDATE",
+            (Backend::Postgres, RowLock::NoKeyUpdate) => " FOR NO KEY UPDATE",
+            (Backend::Postgres, RowLock::Share) => " FOR SHARE",
+        }
+    }
+
+    /// Locks one row by id until the transaction ends (see [`WriteTx::lock_clause`]); no
+    /// statement at all on SQLite. `table` is the calling module's fixed text, never input.
+    pub async fn lock_row(&mut self, table: &'static str, id: i64, lock: RowLock) -> Result<(), sqlx::Error> {
+        if self.backend == Backend::Postgres {
+            sqlx::query(&format!("SELECT id FROM {table} WHERE id = $1{}", self.lock_clause(lock)))
+                .bind(id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// `table alias` as a `FROM` item, on SQLite with `INDEXED BY index` where its planner is
+    /// known to pick a worse index (PostgreSQL plans without hints).
+    pub fn indexed_by(&self, table_and_alias: &str, index: &str) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("{table_and_alias} INDEXED BY {index}"),
+            Backend::Postgres => table_and_alias.to_string(),
+        }
+    }
+
+    /// Gives this connection a larger page cache for one big write (an import), or back the
+    /// default: SQLite's default 2 MB spills a large transaction's pages to disk and reads them
+    /// back. PostgreSQL needs nothing.
+    pub async fn large_write_cache(&mut self, on: bool) -> Result<(), sqlx::Error> {
+        if self.backend == Backend::Sqlite {
+            let kib = if on { 65_536 } else { 2_000 };
+            sqlx::query(&format!("PRAGMA cache_size = -{kib}")).execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The strength of a row lock taken inside a write (PostgreSQL's; SQLite needs none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowLock {
+    /// The row will be changed (a decision on an approval request).
+    Update,
+    /// The row will be changed but not its key; other writers may still reference it.
+    NoKeyUpdate,
+    /// The row must stay as it is (live) until this write commits.
+    Share,
 }
 
 impl Db {

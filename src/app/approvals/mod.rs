@@ -18,7 +18,7 @@ use sqlx::Row;
 
 use crate::app::{records::audit, records::notify, Caller, Ctx, Error, Result};
 use crate::db::sql::Sql;
-use crate::db::{parse_ts, ts, Backend, Db, WriteTx};
+use crate::db::{parse_ts, ts, Db, RowLock, WriteTx};
 use crate::domain::approval::{self as ap, Decision, Definition, Flow, Scope, State};
 use crate::domain::role::Reach;
 
@@ -507,7 +507,7 @@ async fn load0(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Row0> {
 
 /// Locks the request for a decision (PostgreSQL: its row; SQLite runs one writer at a time).
 async fn load_locked(tx: &mut WriteTx, id: i64) -> Result<Row0> {
-    let lock = if tx.backend() == Backend::Postgres { " FOR UPDATE" } else { "" };
+    let lock = tx.lock_clause(RowLock::Update);
     row0(
         &sqlx::query(&format!("SELECT * FROM approvals WHERE id = $1{lock}"))
             .bind(id)

@@ -601,10 +601,7 @@ pub async fn rebuild_all(tx: &mut WriteTx) -> Result<()> {
     // SQLite picked `activities_account` for the latest done activity and read a million
     // rows of the table for their status (3.5 s on l3-60k); `activities_service` holds just the
     // done ones, with the account and the time (0.8 s).
-    let done = match tx.backend() {
-        crate::db::Backend::Sqlite => "activities t INDEXED BY activities_service",
-        crate::db::Backend::Postgres => "activities t",
-    };
+    let done = tx.indexed_by("activities t", "activities_service");
     let rows = sqlx::query(&format!(
         "SELECT {INPUT_COLUMNS}, tier_since, last_activity_at, activated_at, pipeline_open, \
          la.at AS new_last, ac.at AS new_activated, COALESCE(w.won, 0) AS new_won, COALESCE(p.open, 0) AS new_open \

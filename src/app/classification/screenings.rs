@@ -179,7 +179,8 @@ async fn set_status(tx: &mut WriteTx, ctx: &Ctx, account_id: i64, from: &str, to
         .execute(tx.conn())
         .await?;
     // A key account takes its tier at once; one that is no longer one loses it.
-    crate::app::classification::classify::refresh(tx.conn(), account_id, &ctx.caller.username, "status").await?;
+    let change = crate::app::customers::derived::Change::Status;
+    crate::app::customers::derived::refresh(tx, account_id, &ctx.caller.username, change).await?;
     audit::record(
         tx,
         ctx,

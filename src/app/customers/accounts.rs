@@ -5,11 +5,12 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::app::customers::derived::{self, Change};
 use crate::app::customers::visibility::Probe;
 use crate::app::records::input::Input;
 use crate::app::{clamp_limit, records::audit, Caller, Ctx, Error, Page, Result};
 use crate::db::sql::{Sql, Val};
-use crate::db::{is_unique_violation, now, Backend, Db, WriteTx};
+use crate::db::{is_unique_violation, now, Db, RowLock, WriteTx};
 use crate::domain::account::{self as acct, Industry, Level, Status, RAD_CLASSES};
 use crate::domain::credit_code::CreditCode;
 use crate::domain::error::Errors;
@@ -565,7 +566,7 @@ impl AccountRef {
 /// Gives the account's status, which such a write may need (a key account's visit asks for a
 /// follow-up).
 pub async fn hold_live(tx: &mut WriteTx, id: i64) -> Result<String> {
-    let lock = if tx.backend() == Backend::Postgres { " FOR SHARE" } else { "" };
+    let lock = tx.lock_clause(RowLock::Share);
     let r = sqlx::query(&format!("SELECT status FROM accounts WHERE id = $1 AND deleted_at IS NULL{lock}"))
         .bind(id)
         .fetch_optional(tx.conn())
@@ -1148,8 +1149,7 @@ fn audit_text(v: &AccountView) -> String {
 pub async fn insert(tx: &mut WriteTx, ctx: &Ctx, d: &AccountData) -> Result<i64> {
     let id = write(tx.conn(), None, d, 0).await?;
     refresh_access(tx.conn(), id, d).await?;
-    crate::app::customers::visibility::refresh_account(tx.conn(), id).await?;
-    crate::app::classification::classify::refresh(tx.conn(), id, &ctx.caller.username, "create").await?;
+    derived::refresh(tx, id, &ctx.caller.username, Change::Created).await?;
     let mut s = Sql::new(&select());
     s.push(" WHERE a.id = ").bind(id);
     let after = view_from_row(&s.query().fetch_one(tx.conn()).await?)?;
@@ -1269,59 +1269,24 @@ pub async fn insert_many(
     let ts = ts.to_string();
     let settings = crate::app::classification::classify::load(tx.conn()).await?;
     let names: Vec<&str> = bulk_columns(&items[0], &settings).iter().map(|(n, _)| *n).collect();
-    let ids: Vec<i64> = if backend == Backend::Sqlite {
-        // SQLite: the ids are given here, following the highest one. The transaction holds
-        // the database's one write lock from its first write on; should another process have
-        // written since this read, SQLite refuses the insert (a stale snapshot) instead of
-        // letting ids collide. Without `RETURNING`, a row per account need not travel back
-        // from SQLite's thread (measured: a third of a second for 60,000).
-        let top: i64 =
-            sqlx::query("SELECT COALESCE(MAX(id), 0) AS n FROM accounts").fetch_one(tx.conn()).await?.try_get("n")?;
-        let ids: Vec<i64> = (1..=items.len() as i64).map(|k| top + k).collect();
-        let mut ins = Inserter::new(
-            backend,
-            &format!("INSERT INTO accounts (id, created_at, updated_at, version, {}) VALUES ", names.join(", ")),
-            vec![ts.clone().into()],
-            names.len() + 1,
-        );
-        for (d, id) in items.iter().zip(&ids) {
-            let mut cells = vec![v(*id), Cell::Shared(1), Cell::Shared(1), Cell::Lit("1")];
-            cells.extend(bulk_columns(d, &settings).into_iter().map(|(_, x)| Cell::V(x)));
-            ins.row(tx.conn(), cells).await?;
-        }
-        ins.flush(tx.conn()).await?;
-        ids
-    } else {
-        let mut ins = Inserter::new(
-            backend,
-            &format!("INSERT INTO accounts (created_at, updated_at, version, {}) VALUES ", names.join(", ")),
-            vec![ts.clone().into()],
-            names.len(),
-        )
-        .with_tail("RETURNING id, name_norm");
-        let mut by_norm: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
-        for chunk in items.chunks(ins.max_rows()) {
-            for d in chunk {
-                let mut cells = vec![Cell::Shared(1), Cell::Shared(1), Cell::Lit("1")];
-                cells.extend(bulk_columns(d, &settings).into_iter().map(|(_, x)| Cell::V(x)));
-                ins.push_row(cells);
-            }
-            for r in ins.flush_returning(tx.conn()).await? {
-                by_norm.insert(r.try_get("name_norm")?, r.try_get("id")?);
-            }
-        }
-        // Rows come back in no promised order; the normalized name (unique within an import)
-        // says which is which.
-        items
-            .iter()
-            .map(|d| {
-                by_norm
-                    .get(&text::normalize_name(&d.name))
-                    .copied()
-                    .ok_or_else(|| Error::Internal(anyhow::anyhow!("an inserted account came back without its id")))
-            })
-            .collect::<Result<_>>()?
-    };
+    let mut columns = vec!["created_at", "updated_at", "version"];
+    columns.extend(&names);
+    let ids = crate::db::bulk::insert_numbered(
+        tx,
+        "accounts",
+        &columns,
+        vec![ts.clone().into()],
+        items.len(),
+        |k| {
+            let mut cells = vec![Cell::Shared(1), Cell::Shared(1), Cell::Lit("1")];
+            cells.extend(bulk_columns(&items[k], &settings).into_iter().map(|(_, x)| Cell::V(x)));
+            cells
+        },
+        // The normalized name is unique within an import.
+        "name_norm",
+        |k| text::normalize_name(&items[k].name),
+    )
+    .await?;
     let mut access = Inserter::new(backend, "INSERT INTO account_access (account_id, user_id, via) VALUES ", vec![], 3);
     for (d, id) in items.iter().zip(&ids) {
         for (via, uid) in
@@ -1430,11 +1395,7 @@ pub async fn update_in(tx: &mut WriteTx, ctx: &Ctx, id: i64, inp: &Input, versio
     apply(tx.conn(), &mut Lookups::default(), &mut d, inp).await?;
     write(tx.conn(), Some(id), &d, version).await?;
     refresh_access(tx.conn(), id, &d).await?;
-    crate::app::customers::visibility::refresh_account(tx.conn(), id).await?;
-    crate::app::classification::classify::refresh(tx.conn(), id, &caller.username, "account_update").await?;
-    if d.region_id != region_before {
-        crate::app::funnel::totals::refresh(tx, id, &ctx.caller.username).await?;
-    }
+    derived::refresh(tx, id, &caller.username, Change::Edited { region_moved: d.region_id != region_before }).await?;
     let mut s = Sql::new(&select());
     s.push(" WHERE a.id = ").bind(id);
     let after = view_from_row(&s.query().fetch_one(tx.conn()).await?)?;
@@ -1463,7 +1424,7 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: i64, version: Option<i64>) -> Result
         .bind(id)
         .execute(tx.conn())
         .await?;
-    crate::app::funnel::totals::refresh(&mut tx, id, &ctx.caller.username).await?;
+    derived::refresh(&mut tx, id, &ctx.caller.username, Change::Deleted).await?;
     audit::record(&mut tx, ctx, "account", &id.to_string(), "delete", Some(&audit_json(&before)), None).await?;
     tx.commit().await?;
     Ok(())
@@ -1537,7 +1498,7 @@ pub async fn set_team_member(db: &Db, ctx: &Ctx, id: i64, username: &str, member
         .bind(id)
         .execute(tx.conn())
         .await?;
-    crate::app::customers::visibility::refresh_account(tx.conn(), id).await?;
+    derived::refresh(&mut tx, id, &caller.username, Change::Holders).await?;
     let change = serde_json::json!({ "team_member": username });
     let (action, before, after) =
         if member { ("team_add", None, Some(&change)) } else { ("team_remove", Some(&change), None) };
@@ -1551,7 +1512,7 @@ pub async fn set_team_member(db: &Db, ctx: &Ctx, id: i64, username: &str, member
 pub async fn after_owner_change(tx: &mut WriteTx, id: i64) -> Result<()> {
     let (d, _) = load_data(tx.conn(), id).await?;
     refresh_access(tx.conn(), id, &d).await?;
-    crate::app::customers::visibility::refresh_account(tx.conn(), id).await
+    derived::refresh(tx, id, "", Change::Holders).await
 }
 
 /// An existing live account whose name is the same after normalization (width, spaces,

@@ -196,20 +196,8 @@ pub async fn merge(
     }
     // Nobody holds a merged account; who may still read its history follows the survivor.
     sqlx::query("DELETE FROM account_access WHERE account_id = $1").bind(duplicate_id).execute(tx.conn()).await?;
-    crate::app::customers::visibility::refresh_account(tx.conn(), survivor_id).await?;
-    crate::app::customers::visibility::refresh_account(tx.conn(), duplicate_id).await?;
-    crate::app::funnel::totals::refresh(&mut tx, survivor_id, &ctx.caller.username).await?;
-    crate::app::funnel::totals::refresh(&mut tx, duplicate_id, &ctx.caller.username).await?;
-    // The survivor's classes, latest activity and activation now include the duplicate's.
-    sqlx::query(
-        "UPDATE accounts SET activated_at = (SELECT MIN(o.established_at) FROM opportunities o \
-         WHERE o.account_id = $1 AND o.deleted_at IS NULL) WHERE id = $1",
-    )
-    .bind(survivor_id)
-    .execute(tx.conn())
-    .await?;
-    crate::app::classification::classify::touch_activity(tx.conn(), survivor_id).await?;
-    crate::app::classification::classify::refresh(tx.conn(), survivor_id, &ctx.caller.username, "merge").await?;
+    let change = crate::app::customers::derived::Change::Merged { duplicate: duplicate_id };
+    crate::app::customers::derived::refresh(&mut tx, survivor_id, &ctx.caller.username, change).await?;
     let s_after = fetch(tx.conn(), survivor_id).await?;
     let d_after = fetch(tx.conn(), duplicate_id).await?;
     let summary = json!({

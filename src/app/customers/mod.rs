@@ -3,6 +3,7 @@
 //! (`visibility`). `derived` keeps an account's derived figures current after a write.
 pub mod accounts;
 pub mod contacts;
+pub mod derived;
 pub mod documents;
 pub mod handover;
 pub mod merge;

@@ -11,6 +11,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::app::customers::derived::{self, Change};
 use crate::app::customers::visibility::Probe;
 use crate::app::records::input::Input;
 use crate::app::{clamp_limit, customers::accounts, funnel::totals, records::audit, Caller, Ctx, Error, Page, Result};
@@ -701,8 +702,8 @@ pub async fn establish(db: &Db, ctx: &Ctx, account_id: i64, inp: &Input) -> Resu
     if !missing.is_empty() {
         return Err(Error::Invalid(missing));
     }
-    // The account's lock first (see `totals`), then it must be live.
-    totals::lock(&mut tx, account_id).await?;
+    // The account's lock first (see `derived`), then it must be live.
+    derived::lock(&mut tx, account_id).await?;
     accounts::hold_live(&mut tx, account_id).await?;
     let ts = now();
     let st = Stage::Identified;
@@ -720,15 +721,8 @@ pub async fn establish(db: &Db, ctx: &Ctx, account_id: i64, inp: &Input) -> Resu
     s.push(", ").bind(ts.clone()).push(", 1, ").bind(ts.clone()).push(", ").bind(ts).push(") RETURNING id");
     let id: i64 = s.query().fetch_one(tx.conn()).await?.try_get("id")?;
     write_team(tx.conn(), id, &d.team, d.owner_id).await?;
-    crate::app::customers::visibility::refresh_opportunity(tx.conn(), id).await?;
     history_row(tx.conn(), id, &caller.username, None, st, d.amount, &d.expected_close, None, false).await?;
-    totals::refresh(&mut tx, account_id, &ctx.caller.username).await?;
-    // The account's first opportunity activates it (coverage counts activations).
-    sqlx::query("UPDATE accounts SET activated_at = $1 WHERE id = $2 AND activated_at IS NULL")
-        .bind(now())
-        .bind(account_id)
-        .execute(tx.conn())
-        .await?;
+    derived::refresh(&mut tx, account_id, &ctx.caller.username, Change::OpportunityCreated { id }).await?;
     let after = reload(tx.conn(), id).await?;
     audit::record(&mut tx, ctx, "opportunity", &id.to_string(), "create", None, Some(&j(&after))).await?;
     tx.commit().await?;
@@ -769,7 +763,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &Input) -> Result<Opportun
     }
     let current_owner = Some(d.owner_id);
     apply(tx.conn(), caller, current_owner, &mut d, inp).await?;
-    totals::lock(&mut tx, before.account_id).await?;
+    derived::lock(&mut tx, before.account_id).await?;
     let mut s = Sql::new("UPDATE opportunities SET name = ");
     s.bind(d.name.clone())
         .push(", amount = ")
@@ -788,16 +782,14 @@ pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &Input) -> Result<Opportun
     if inp.has("team") || inp.has("owner") {
         write_team(tx.conn(), id, &d.team, d.owner_id).await?;
     }
-    if inp.has("team") || inp.has("owner") || d.expected_close != before.expected_close {
-        crate::app::customers::visibility::refresh_opportunity(tx.conn(), id).await?;
-    }
+    let holders = inp.has("team") || inp.has("owner") || d.expected_close != before.expected_close;
     if d.amount != before.amount_fen() || d.expected_close != before.expected_close {
         let st = before.stage();
         history_row(tx.conn(), id, &caller.username, Some(st), st, d.amount, &d.expected_close, None, false).await?;
     }
-    if d.amount != before.amount_fen() {
-        totals::refresh(&mut tx, before.account_id, &ctx.caller.username).await?;
-    }
+    let figures = d.amount != before.amount_fen();
+    derived::refresh(&mut tx, before.account_id, &ctx.caller.username, Change::Opportunity { id, holders, figures })
+        .await?;
     let after = reload(tx.conn(), id).await?;
     audit::record(&mut tx, ctx, "opportunity", &id.to_string(), "update", Some(&j(&before)), Some(&j(&after))).await?;
     tx.commit().await?;
@@ -975,7 +967,7 @@ pub async fn move_stage(db: &Db, ctx: &Ctx, id: i64, m: &StageMove) -> Result<Op
         Move::Forward => {}
     }
     e.finish()?;
-    totals::lock(&mut tx, before.account_id).await?;
+    derived::lock(&mut tx, before.account_id).await?;
     let amount = booked_amount.unwrap_or(before.amount_fen());
     let mut s = Sql::new("UPDATE opportunities SET stage = ");
     s.bind(to.code()).push(", probability = ").bind(to.probability());
@@ -1011,7 +1003,8 @@ pub async fn move_stage(db: &Db, ctx: &Ctx, id: i64, m: &StageMove) -> Result<Op
         overridden,
     )
     .await?;
-    totals::refresh(&mut tx, before.account_id, &ctx.caller.username).await?;
+    let change = Change::Opportunity { id, holders: false, figures: true };
+    derived::refresh(&mut tx, before.account_id, &ctx.caller.username, change).await?;
     let after = reload(tx.conn(), id).await?;
     let action = if overridden { "stage_override" } else { "stage" };
     audit::record(&mut tx, ctx, "opportunity", &id.to_string(), action, Some(&j(&before)), Some(&j(&after))).await?;

@@ -6,7 +6,7 @@
 //! An account's rows are recomputed from its opportunities (a handful of rows) rather than
 //! adjusted by differences, so a missed case cannot leave a drift that later changes carry
 //! along; the region rows move by the difference between the account's old and new rows.
-//! On PostgreSQL the account row is locked first ([`lock`]), so two transactions changing one
+//! On PostgreSQL the account row is locked first (`customers::derived::lock`), so two transactions changing one
 //! account's opportunities recompute one after the other and the second sees the first.
 use std::collections::BTreeMap;
 
@@ -14,30 +14,16 @@ use sqlx::Row;
 
 use crate::app::Result;
 use crate::db::sql::Sql;
-use crate::db::{Backend, WriteTx};
+use crate::db::WriteTx;
 
 /// What an opportunity counts for in the totals: the booked amount once won, else its amount.
 pub const COUNTED: &str = "CASE WHEN o.stage = 'won' THEN COALESCE(o.booked_amount, o.amount) ELSE o.amount END";
 
-/// Takes the account's row lock on PostgreSQL (SQLite has one writer at a time). Writers of an
-/// account's opportunities call it before they change the opportunity, so every such write
-/// locks the account before the opportunity, as a merge does, and none waits on the other.
-pub async fn lock(tx: &mut WriteTx, account_id: i64) -> Result<()> {
-    if tx.backend() == Backend::Postgres {
-        sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR NO KEY UPDATE")
-            .bind(account_id)
-            .fetch_optional(tx.conn())
-            .await?;
-    }
-    Ok(())
-}
-
 type Rows = BTreeMap<(i64, String), (i64, i64)>;
 
-/// Recomputes one account's rows and moves its region's rows by the difference.
-/// `by` names who made the change, for the account's class history.
-pub async fn refresh(tx: &mut WriteTx, account_id: i64, by: &str) -> Result<()> {
-    lock(tx, account_id).await?;
+/// Recomputes one account's rows and moves its region's rows by the difference; answers
+/// whether they moved. Called by `customers::derived`, which holds the account's lock.
+pub async fn refresh(tx: &mut WriteTx, account_id: i64) -> Result<bool> {
     let mut old = Rows::new();
     for r in sqlx::query("SELECT stage, region_id, n, amount FROM opportunity_totals WHERE account_id = $1")
         .bind(account_id)
@@ -58,9 +44,9 @@ pub async fn refresh(tx: &mut WriteTx, account_id: i64, by: &str) -> Result<()> 
         new.insert((r.try_get("region_id")?, r.try_get("stage")?), (r.try_get("n")?, r.try_get("amount")?));
     }
     if old == new {
-        return Ok(());
+        return Ok(false);
     }
-    // The account's open pipeline, and its classes (a won opportunity adds to its sales).
+    // The account's open pipeline.
     let open: i64 = new
         .iter()
         .filter(|((_, st), _)| crate::domain::opportunity::Stage::parse(st).is_ok_and(|s| s.is_open()))
@@ -71,7 +57,6 @@ pub async fn refresh(tx: &mut WriteTx, account_id: i64, by: &str) -> Result<()> 
         .bind(account_id)
         .execute(tx.conn())
         .await?;
-    crate::app::classification::classify::refresh(tx.conn(), account_id, by, "opportunities").await?;
     // The account's rows anew and the region's differences, a statement each (they run inside
     // the write of a stage move or an edit, holding SQLite's one writer).
     sqlx::query("DELETE FROM opportunity_totals WHERE account_id = $1").bind(account_id).execute(tx.conn()).await?;
@@ -109,7 +94,7 @@ pub async fn refresh(tx: &mut WriteTx, account_id: i64, by: &str) -> Result<()> 
         );
         s.query().execute(tx.conn()).await?;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Recomputes both tables from the opportunities (after bulk loads: the demo, the dataset).

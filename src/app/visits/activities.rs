@@ -502,7 +502,8 @@ async fn targets_for(conn: &mut sqlx::AnyConnection, sales_type: Option<&str>) -
 /// transaction.
 async fn derive(tx: &mut WriteTx, id: i64, owner_id: i64, tz: Tz, d: &Data, account_status: &str) -> Result<()> {
     // Coverage reads the account's latest done activity.
-    crate::app::classification::classify::touch_activity(tx.conn(), d.account_id).await?;
+    crate::app::customers::derived::refresh(tx, d.account_id, "", crate::app::customers::derived::Change::Activity)
+        .await?;
     let at = d.occurred_at.or(d.planned_at).unwrap_or_else(Utc::now);
     let day = act::local_day(at, tz);
     let effective = act::is_effective(facts(d));
@@ -594,7 +595,7 @@ pub async fn create(
     let met = check_contacts(tx.conn(), d.account_id, contacts.unwrap_or(&[])).await?;
     // The account row first and for update (the write keeps its latest activity): two visits
     // to one account that both took a share lock and then updated it would deadlock.
-    crate::app::funnel::totals::lock(&mut tx, d.account_id).await?;
+    crate::app::customers::derived::lock(&mut tx, d.account_id).await?;
     let account_status = accounts::hold_live(&mut tx, d.account_id).await?;
     let ts_now = now();
     let mut s = Sql::new(
@@ -693,7 +694,7 @@ pub async fn update(
     let mut tx = db.begin().await?;
     let before = load(tx.conn(), Some(caller), id).await?;
     // The account before the activity, as every writer of its activities locks them.
-    crate::app::funnel::totals::lock(&mut tx, before.account_id).await?;
+    crate::app::customers::derived::lock(&mut tx, before.account_id).await?;
     let owner_id = owner_of(tx.conn(), id).await?;
     if !may_edit(tx.conn(), caller, owner_id).await? {
         return Err(Error::Forbidden);
@@ -775,7 +776,7 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: i64, version: Option<i64>) -> Result
     let mut tx = db.begin().await?;
     let before = load(tx.conn(), Some(caller), id).await?;
     // The account before the activity, as every writer of its activities locks them.
-    crate::app::funnel::totals::lock(&mut tx, before.account_id).await?;
+    crate::app::customers::derived::lock(&mut tx, before.account_id).await?;
     let owner_id = owner_of(tx.conn(), id).await?;
     if !may_edit(tx.conn(), caller, owner_id).await? {
         return Err(Error::Forbidden);
@@ -797,7 +798,8 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: i64, version: Option<i64>) -> Result
     .bind(id)
     .execute(tx.conn())
     .await?;
-    crate::app::classification::classify::touch_activity(tx.conn(), before.account_id).await?;
+    let change = crate::app::customers::derived::Change::Activity;
+    crate::app::customers::derived::refresh(&mut tx, before.account_id, &ctx.caller.username, change).await?;
     audit::record(&mut tx, ctx, "activity", &id.to_string(), "delete", Some(&j(&before)), None).await?;
     tx.commit().await?;
     Ok(())
