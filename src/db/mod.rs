@@ -3,6 +3,7 @@
 //! with fixed width (so they sort as text), booleans are 0/1. Backend-specific SQL lives only in
 //! `migrations/{sqlite,postgres}` and in the few `Backend` branches of this module.
 pub mod bulk;
+pub mod codes;
 pub mod sql;
 
 use std::str::FromStr;

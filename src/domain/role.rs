@@ -9,6 +9,7 @@ macro_rules! string_enum {
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
             pub fn code(self) -> &'static str { match self { $($name::$variant => $code),+ } }
+            pub fn as_str(&self) -> &'static str { self.code() }
             pub fn parse(s: &str) -> Result<Self, &'static str> {
                 match s.trim() { $($code => Ok($name::$variant),)+ _ => Err("invalid_choice") }
             }
@@ -32,6 +33,9 @@ macro_rules! string_enum {
                 };
                 format!("{prefix}{}", stringify!($name)).into()
             }
+        }
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str { self.code() }
         }
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.code()) }
@@ -112,6 +116,18 @@ impl Role {
     pub fn deletes_accounts(self) -> bool {
         use Role::*;
         matches!(self, Gm | MarketingDirector | SalesDeptManager | KaDirector)
+    }
+
+    /// The salespeople offered where an account, a team place or an activity needs one: the
+    /// ones who work accounts day to day (KA rep, inside sales, KA manager).
+    pub fn works_accounts(self) -> bool {
+        matches!(self, Role::KaRep | Role::InsideSales | Role::KaManager)
+    }
+
+    /// Who may be named an account's owner or inside owner: those who work accounts, and the
+    /// KA director (who holds accounts no one else does).
+    pub fn may_own_accounts(self) -> bool {
+        self.works_accounts() || self == Role::KaDirector
     }
 
     pub fn is_admin(self) -> bool {

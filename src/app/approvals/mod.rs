@@ -145,8 +145,7 @@ pub struct StepView {
     /// 1 for the first step.
     pub position: i64,
     /// The deciding role.
-    #[schema(value_type = crate::domain::role::Role)]
-    pub role: String,
+    pub role: crate::domain::role::Role,
     #[schema(value_type = crate::domain::approval::Scope)]
     pub scope: String,
     /// The step's deadline in days (before any extension).
@@ -181,16 +180,14 @@ pub struct StepView {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ApprovalView {
     pub id: i64,
-    #[schema(value_type = Flow)]
-    pub flow: String,
+    pub flow: Flow,
     /// The version of the flow's definition the request runs under.
     pub flow_version: i64,
     #[schema(value_type = ApprovalSubject)]
     pub subject: Value,
     /// Username of the requester.
     pub requested_by: String,
-    #[schema(value_type = State)]
-    pub state: String,
+    pub state: State,
     /// The open step's position; null once closed.
     pub current_step: Option<i64>,
     pub steps: Vec<StepView>,
@@ -606,11 +603,11 @@ async fn view(conn: &mut sqlx::AnyConnection, caller: &Caller, a: &Row0, now: Da
     }
     Ok(ApprovalView {
         id: a.id,
-        flow: a.flow.code().to_string(),
+        flow: a.flow,
         flow_version: a.flow_version,
         subject: json!({"type": a.subject_type, "id": a.subject_id, "label": a.subject_label}),
         requested_by: username(conn, Some(a.requested_by)).await?.unwrap_or_default(),
-        state: a.state.code().to_string(),
+        state: a.state,
         current_step: a.current_step,
         steps,
         decisive: serde_json::from_str(&a.decisive).unwrap_or(Value::Null),
@@ -926,14 +923,12 @@ pub async fn subject_changed(
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InboxItem {
     pub id: i64,
-    #[schema(value_type = Flow)]
-    pub flow: String,
+    pub flow: Flow,
     #[schema(value_type = ApprovalSubject)]
     pub subject: Value,
     /// Username of the requester.
     pub requested_by: String,
-    #[schema(value_type = State)]
-    pub state: String,
+    pub state: State,
     /// The open step's role.
     #[schema(value_type = Option<crate::domain::role::Role>)]
     pub step_role: Option<String>,
@@ -949,10 +944,10 @@ async fn item(conn: &mut sqlx::AnyConnection, a: &Row0, now: DateTime<Utc>) -> R
     let open = steps0(conn, a.id).await?.into_iter().find(|s| s.state == "open");
     Ok(InboxItem {
         id: a.id,
-        flow: a.flow.code().to_string(),
+        flow: a.flow,
         subject: json!({"type": a.subject_type, "id": a.subject_id, "label": a.subject_label}),
         requested_by: username(conn, Some(a.requested_by)).await?.unwrap_or_default(),
-        state: a.state.code().to_string(),
+        state: a.state,
         step_role: open.as_ref().map(|s| s.role.clone()),
         overdue: open.as_ref().is_some_and(|s| notify::is_past(s.due_at.as_deref(), now)),
         due_at: open.and_then(|s| s.due_at),

@@ -49,8 +49,7 @@ pub struct HistoryRow {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccountClasses {
     pub account_id: i64,
-    #[schema(value_type = crate::domain::account::Status)]
-    pub status: String,
+    pub status: crate::domain::account::Status,
     /// Yuan a year the customer buys of what we sell.
     #[schema(value_type = Option<crate::web::api::contract::Money>)]
     pub buying_power: Option<String>,
@@ -180,7 +179,8 @@ pub async fn of_account(db: &Db, caller: &Caller, id: i64) -> Result<AccountClas
     .collect::<Result<Vec<_>>>()?;
     Ok(AccountClasses {
         account_id: id,
-        status: inputs.status.clone(),
+        status: crate::domain::account::Status::parse(&inputs.status)
+            .map_err(|_| Error::Internal(anyhow::anyhow!("unknown account status {}", inputs.status)))?,
         buying_power: inputs.buying_power.map(format_fen),
         sales_12m: d.sales_12m.map(format_fen),
         sales_12m_won: format_fen(d.sales_12m_won),

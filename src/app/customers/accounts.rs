@@ -104,8 +104,7 @@ pub struct AccountView {
     /// Username of the KA manager.
     pub ka_manager: Option<String>,
     /// The lifecycle status; it moves only through its flows (screenings), never by an edit.
-    #[schema(value_type = crate::domain::account::Status)]
-    pub status: String,
+    pub status: crate::domain::account::Status,
     #[schema(value_type = Option<crate::domain::account::Tier>)]
     pub tier: Option<String>,
     pub address: Option<String>,
@@ -855,7 +854,7 @@ impl Lookups {
             owner: code(&owner),
             inside_owner: code(&inside),
             ka_manager: code(&km),
-            status: d.status.clone(),
+            status: Status::parse(&d.status).ok()?,
             tier: d.tier.clone(),
             address: d.address.clone(),
             website: d.website.clone(),
@@ -1435,8 +1434,7 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: i64, version: Option<i64>) -> Result
 pub struct TeamMember {
     pub username: String,
     pub display_name: String,
-    #[schema(value_type = crate::domain::role::Role)]
-    pub role: String,
+    pub role: crate::domain::role::Role,
 }
 
 /// The account team (besides owners): users who see the account as their own.

@@ -78,8 +78,7 @@ pub struct OpportunityView {
     /// The expected order date.
     #[schema(format = Date)]
     pub expected_close: String,
-    #[schema(value_type = crate::domain::opportunity::Stage)]
-    pub stage: String,
+    pub stage: crate::domain::opportunity::Stage,
     /// The stage's win probability, in percent.
     #[schema(minimum = 0, maximum = 100)]
     pub probability: i64,
@@ -133,7 +132,7 @@ pub struct OpportunityView {
 
 impl OpportunityView {
     pub fn stage(&self) -> Stage {
-        Stage::parse(&self.stage).unwrap_or(Stage::Identified)
+        self.stage
     }
     fn amount_fen(&self) -> i64 {
         parse_fen(&self.amount).unwrap_or(0)
@@ -146,8 +145,7 @@ const SELECT: &str = "SELECT o.*, a.name AS account_name, u.username AS owner_us
 
 fn view(r: &AnyRow) -> Result<OpportunityView> {
     let amount: i64 = r.try_get("amount")?;
-    let stage: String = r.try_get("stage")?;
-    let st = Stage::parse(&stage).map_err(|_| anyhow::anyhow!("stored stage {stage}"))?;
+    let st: Stage = r.try_get("stage")?;
     Ok(OpportunityView {
         id: r.try_get("id")?,
         account_id: r.try_get("account_id")?,
@@ -158,7 +156,7 @@ fn view(r: &AnyRow) -> Result<OpportunityView> {
         expected_close: r.try_get("expected_close")?,
         probability: r.try_get("probability")?,
         weighted: format_fen(opp::weighted(amount, st)),
-        stage,
+        stage: st,
         owner: r.try_get("owner_username")?,
         owner_name: r.try_get("owner_display")?,
         team: vec![],
@@ -404,7 +402,7 @@ pub async fn board(
         stages.iter().map(|st| BoardColumn { stage: st.code(), cards: vec![], count: 0, amount: 0 }).collect();
     for r in &rows {
         let v = view(r)?;
-        if let Some(c) = out.iter_mut().find(|c| c.stage == v.stage) {
+        if let Some(c) = out.iter_mut().find(|c| c.stage == v.stage.code()) {
             c.cards.push(v);
         }
     }
@@ -1023,8 +1021,7 @@ pub struct HistoryRow {
     /// The stage before (null when established).
     #[schema(value_type = Option<crate::domain::opportunity::Stage>)]
     pub from_stage: Option<String>,
-    #[schema(value_type = crate::domain::opportunity::Stage)]
-    pub stage: String,
+    pub stage: crate::domain::opportunity::Stage,
     /// The amount after the change (the booked amount once won).
     #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub amount: String,

@@ -23,8 +23,7 @@ pub struct Change {
     pub at: String,
     #[schema(value_type = Option<crate::domain::opportunity::Stage>)]
     pub from_stage: Option<String>,
-    #[schema(value_type = crate::domain::opportunity::Stage)]
-    pub stage: String,
+    pub stage: crate::domain::opportunity::Stage,
     #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub amount: String,
     #[schema(format = Date)]
@@ -88,7 +87,7 @@ pub async fn one_on_one(db: &Db, caller: &Caller, owner: &str) -> Result<OneOnOn
         let at: String = r.try_get("at")?;
         let expected: String = r.try_get("expected_close")?;
         let from: Option<String> = r.try_get("from_stage")?;
-        let stage: String = r.try_get("stage")?;
+        let stage: Stage = r.try_get("stage")?;
         let before = prev_close.insert(id, expected.clone());
         if at < since {
             continue;
@@ -98,13 +97,13 @@ pub async fn one_on_one(db: &Db, caller: &Caller, owner: &str) -> Result<OneOnOn
             name: r.try_get("name")?,
             at: at.clone(),
             from_stage: from.clone(),
-            stage: stage.clone(),
+            stage,
             amount: format_fen(r.try_get("amount")?),
             expected_close: expected.clone(),
             previous_expected_close: None,
             reason: r.try_get("reason")?,
         };
-        let (f, s) = (from.as_deref().and_then(|f| Stage::parse(f).ok()), Stage::parse(&stage).ok());
+        let (f, s) = (from.as_deref().and_then(|f| Stage::parse(f).ok()), Some(stage));
         match (f, s) {
             (None, _) => new.push(c),
             (Some(_), Some(Stage::Lost)) => lost.push(c),

@@ -17,8 +17,7 @@ pub struct UserView {
     pub id: i64,
     pub username: String,
     pub display_name: String,
-    #[schema(value_type = Role)]
-    pub role: String,
+    pub role: Role,
     /// The org unit's code.
     pub org_unit: String,
     #[serde(skip)]
@@ -26,8 +25,7 @@ pub struct UserView {
     /// The manager's username.
     pub manager: Option<String>,
     /// Salespeople only: account executive (`ae`) or sales representative (`sr`).
-    #[schema(value_type = Option<SalesType>)]
-    pub sales_type: Option<String>,
+    pub sales_type: Option<SalesType>,
     pub active: bool,
     /// The user's language: `zh` or `en`.
     pub locale: String,
@@ -226,7 +224,7 @@ pub async fn update(db: &Db, ctx: &Ctx, username: &str, inp: &Input) -> Result<U
     }
     if let Some(v) = inp.get("role") {
         if let Some(r) = e.take("role", v.ok_or("required").and_then(Role::parse)) {
-            role = r.code().to_string();
+            role = r;
         }
     }
     let mut time_zone = before.time_zone.clone();
@@ -238,7 +236,7 @@ pub async fn update(db: &Db, ctx: &Ctx, username: &str, inp: &Input) -> Result<U
     if let Some(v) = inp.get("sales_type") {
         sales_type = match v {
             None => None,
-            Some(s) => e.take("sales_type", SalesType::parse(s)).map(|s| s.code().to_string()),
+            Some(s) => e.take("sales_type", SalesType::parse(s)),
         };
     }
     e.finish()?;

@@ -60,7 +60,7 @@ pub fn accounts_table(rows: &[AccountView], with_credit: bool) -> Table {
                 o(&a.branch),
                 o(&a.owner),
                 o(&a.inside_owner),
-                a.status.clone(),
+                a.status.code().to_string(),
                 o(&a.tier),
                 o(&a.buying_power),
                 o(&a.sales_12m),

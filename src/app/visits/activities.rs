@@ -90,8 +90,7 @@ pub struct ActivityView {
     #[schema(value_type = crate::domain::activity::Kind)]
     pub kind: String,
     /// `done` or `planned` (inline: `Status` is also the account status's schema name).
-    #[schema(inline, value_type = crate::domain::activity::Status)]
-    pub status: String,
+    pub status: crate::domain::activity::Status,
     /// When a planned activity is to take place.
     #[schema(format = DateTime)]
     pub planned_at: Option<String>,
@@ -708,7 +707,7 @@ pub async fn update(
         account_id: before.account_id,
         opportunity_id: before.opportunity_id,
         kind: Kind::parse(&before.kind).unwrap_or(Kind::Other),
-        status: Status::parse(&before.status).unwrap_or(Status::Done),
+        status: before.status,
         planned_at: before.planned_at.as_deref().and_then(parse_ts),
         occurred_at: before.occurred_at.as_deref().and_then(parse_ts),
         ends_at: before.ends_at.as_deref().and_then(parse_ts),
@@ -1400,7 +1399,7 @@ async fn plan_of(conn: &mut sqlx::AnyConnection, p: &Person, monday: NaiveDate) 
     let mut visits: Vec<ActivityView> =
         s.query().fetch_all(&mut *conn).await?.iter().map(view).collect::<Result<_>>()?;
     fill_contacts(conn, &mut visits).await?;
-    let done = visits.iter().filter(|v| v.status == "done").count() as i64;
+    let done = visits.iter().filter(|v| v.status == Status::Done).count() as i64;
     let effective = visits.iter().filter(|v| v.effective).count() as i64;
     Ok(VisitPlan {
         owner: p.username.clone(),

@@ -94,7 +94,8 @@ impl Layout {
         money(&v.cloned())
     }
     /// The label of an enumerated value, e.g. `e("industry", "power")` → 电力.
-    pub fn e(&self, kind: &str, value: &str) -> String {
+    pub fn e(&self, kind: &str, value: impl AsRef<str>) -> String {
+        let value = value.as_ref();
         let key = format!("{kind}.{value}");
         let s = self.lang.t(&key);
         if s.ends_with(&key) {

@@ -74,7 +74,8 @@ fn local(tz: Tz, at: Option<&str>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-fn flow_name(l: &Layout, flow: &str) -> String {
+fn flow_name(l: &Layout, flow: impl AsRef<str>) -> String {
+    let flow = flow.as_ref();
     l.e("flow", flow)
 }
 
@@ -152,7 +153,8 @@ async fn inbox(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) ->
     let tz = zone_of(&s, caller).await;
     let l = Layout::new(&ui, "approvals", ui.lang.t("approvals.title"));
     let l = counted(&s, &ui, l, Some(waiting.len() as i64)).await;
-    let (waiting_count, mine_pending) = (waiting.len(), mine.iter().filter(|m| m.state == "pending").count());
+    let (waiting_count, mine_pending) =
+        (waiting.len(), mine.iter().filter(|m| m.state == crate::domain::approval::State::Pending).count());
     let shown: Vec<InboxItem> = if tab == "mine" { mine } else { waiting };
     let rows = shown
         .into_iter()
@@ -165,7 +167,7 @@ async fn inbox(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) ->
                 subject_href,
                 requested_by: i.requested_by,
                 state: l.e("approval_state", &i.state),
-                state_code: i.state,
+                state_code: i.state.code().to_string(),
                 step_role: i.step_role.as_deref().map(|r| l.e("role", r)).unwrap_or_else(|| "—".into()),
                 due: local(tz, i.due_at.as_deref()),
                 overdue: i.overdue,
@@ -288,7 +290,7 @@ async fn approval_page(s: &AppState, ui: &UiCtx, id: i64, typed: Typed, flash: O
         approvals::flows(&s.app.db)
             .await
             .ok()
-            .and_then(|fs| fs.into_iter().find(|f| f.flow == a.flow))
+            .and_then(|fs| fs.into_iter().find(|f| f.flow == a.flow.code()))
             .and_then(|f| f.definition.extension.map(|e| e.max_days))
     } else {
         None
@@ -330,7 +332,7 @@ async fn approval_page(s: &AppState, ui: &UiCtx, id: i64, typed: Typed, flash: O
         closed: local(tz, a.closed_at.as_deref()),
         facts,
         steps,
-        can_withdraw: a.state == "pending" && a.requested_by == ui.ctx.caller.username,
+        can_withdraw: a.state == crate::domain::approval::State::Pending && a.requested_by == ui.ctx.caller.username,
         decide_as: a.can_decide.as_deref().map(|v| as_whom(&l, v)),
         comment: typed.comment,
         comment_error,
@@ -643,7 +645,9 @@ pub async fn screening_rows(
     let mut out = vec![];
     for v in list {
         let state_code = match v.approval_id {
-            Some(a) => approvals::get(&s.app.db, caller, a).await.map(|a| a.state).unwrap_or_default(),
+            Some(a) => {
+                approvals::get(&s.app.db, caller, a).await.map(|a| a.state.code().to_string()).unwrap_or_default()
+            }
             None => String::new(),
         };
         out.push(ScreeningRow {
@@ -721,7 +725,7 @@ impl ProfileForms {
             .await
             .unwrap_or_default()
             .into_iter()
-            .filter(|u| u.active && u.role != "admin" && u.username != ui.ctx.caller.username)
+            .filter(|u| u.active && u.role != crate::domain::role::Role::Admin && u.username != ui.ctx.caller.username)
             .map(|u| (u.username.clone(), format!("{} ({})", u.display_name, u.username)))
             .collect();
         ProfileForms {

@@ -153,7 +153,7 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
             value: val("owner"),
             options: us
                 .iter()
-                .filter(|u| matches!(u.role.as_str(), "ka_rep" | "ka_manager" | "inside_sales"))
+                .filter(|u| u.role.works_accounts())
                 .map(|u| (u.username.clone(), u.display_name.clone()))
                 .collect(),
         });
@@ -237,7 +237,7 @@ async fn account_form(s: &AppState, l: Layout, caller: &Caller, a: Option<&Accou
         let us = users::list(db).await.unwrap_or_default();
         let sales: Vec<(String, String)> = us
             .iter()
-            .filter(|u| u.active && matches!(u.role.as_str(), "ka_rep" | "ka_manager" | "inside_sales" | "ka_director"))
+            .filter(|u| u.active && u.role.may_own_accounts())
             .map(|u| (u.username.clone(), format!("{} ({})", u.display_name, u.username)))
             .collect();
         fields.push(Field::new(&l, "owner", "select", g(|a| a.owner.clone())).options(sales.clone()));
@@ -482,7 +482,7 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
             .await
             .unwrap_or_default()
             .into_iter()
-            .filter(|u| u.active && matches!(u.role.as_str(), "ka_rep" | "inside_sales" | "ka_manager"))
+            .filter(|u| u.active && u.role.works_accounts())
             .filter(|u| !team.iter().any(|m| m.username == u.username))
             .map(|u| (u.username.clone(), format!("{} ({})", u.display_name, u.username)))
             .collect()
@@ -528,7 +528,7 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
     let screenings = crate::web::ui::approvals::screening_rows(&s, caller, &l, a.seen()).await;
     let page = AccountPage {
         screenings,
-        can_screen: caller.role.edits_accounts() && a.status != "key_account",
+        can_screen: caller.role.edits_accounts() && a.status != Status::KeyAccount,
         activities,
         development,
         documents,

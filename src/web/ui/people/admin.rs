@@ -75,7 +75,7 @@ async fn user_form(s: &AppState, l: Layout, u: Option<&UserView>) -> FormPage {
     }
     fields.extend([
         Field::new(&l, "display_name", "text", g(|u| Some(u.display_name.clone()))).required(),
-        Field::new(&l, "role", "select", g(|u| Some(u.role.clone()))).choices(&l, "role", &roles).required(),
+        Field::new(&l, "role", "select", g(|u| Some(u.role.code().to_string()))).choices(&l, "role", &roles).required(),
         Field::new(&l, "org_unit", "select", g(|u| Some(u.org_unit.clone())))
             .options(units.iter().map(|o| (o.code.clone(), format!("{}{}", "　".repeat(o.depth), o.name))).collect())
             .required(),
@@ -85,7 +85,11 @@ async fn user_form(s: &AppState, l: Layout, u: Option<&UserView>) -> FormPage {
                 .map(|m| (m.username.clone(), format!("{} ({})", m.display_name, m.username)))
                 .collect(),
         ),
-        Field::new(&l, "sales_type", "select", g(|u| u.sales_type.clone())).choices(&l, "sales_type", &["ae", "sr"]),
+        Field::new(&l, "sales_type", "select", g(|u| u.sales_type.map(|t| t.code().to_string()))).choices(
+            &l,
+            "sales_type",
+            &["ae", "sr"],
+        ),
     ]);
     if u.is_none() {
         fields.push(Field::new(&l, "password", "password", None).required().help(l.t("help.password")));
@@ -176,7 +180,7 @@ async fn successor_page(s: &AppState, ui: &UiCtx, username: &str, deactivate: bo
     let all = users::list(&s.app.db).await.unwrap_or_default();
     let others: Vec<(String, String)> = all
         .iter()
-        .filter(|u| u.active && u.username != username && u.role != "admin")
+        .filter(|u| u.active && u.username != username && u.role != Role::Admin)
         .map(|u| (u.username.clone(), format!("{} ({}, {})", u.display_name, u.username, l.e("role", &u.role))))
         .collect();
     let mut f = Field::new(&l, "successor", "select", None).options(others);

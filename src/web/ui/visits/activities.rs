@@ -111,7 +111,7 @@ fn row(l: &Layout, z: &Zones, v: ActivityView) -> Row {
         status: l.e("act_status", &v.status),
         at: z.local(&v.owner, at, "%Y-%m-%d %H:%M"),
         time: z.local(&v.owner, at, "%H:%M"),
-        planned: v.status == Status::Planned.code(),
+        planned: v.status == Status::Planned,
         v,
     }
 }
@@ -222,7 +222,7 @@ async fn people(s: &AppState) -> Vec<(String, String)> {
         .await
         .unwrap_or_default()
         .into_iter()
-        .filter(|u| u.active && matches!(u.role.as_str(), "ka_rep" | "inside_sales" | "ka_manager"))
+        .filter(|u| u.active && u.role.works_accounts())
         .map(|u| (u.username, u.display_name))
         .collect()
 }
@@ -600,7 +600,7 @@ fn record_values(z: &Zones, v: &ActivityView, done: bool) -> Values {
     let o = |x: &Option<String>| x.clone().unwrap_or_default();
     let mut m = Values::new();
     m.insert("kind", v.kind.clone());
-    m.insert("status", v.status.clone());
+    m.insert("status", v.status.code().to_string());
     m.insert("planned_at", z.input(&v.owner, v.planned_at.as_deref()));
     m.insert("occurred_at", z.input(&v.owner, v.occurred_at.as_deref()));
     m.insert("ends_at", z.input(&v.owner, v.ends_at.as_deref()));
@@ -621,7 +621,7 @@ fn record_values(z: &Zones, v: &ActivityView, done: bool) -> Values {
     }
     m.insert("outcome", v.outcome.clone());
     m.insert("opportunity_id", v.opportunity_id.map(|i| i.to_string()).unwrap_or_default());
-    if done && v.status == Status::Planned.code() {
+    if done && v.status == Status::Planned {
         m.insert("status", Status::Done.code().into());
         let passed = v.planned_at.as_deref().and_then(parse_ts).filter(|t| *t <= Utc::now());
         m.insert(
@@ -871,7 +871,7 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> R
         why_not: why_not(&l, &v),
         follow_up,
         contacts,
-        planned: v.status == Status::Planned.code(),
+        planned: v.status == Status::Planned,
         can_edit: acts::may_change(&s.app.db, &ui.ctx.caller, v.id).await.unwrap_or(false),
         v,
         l,
