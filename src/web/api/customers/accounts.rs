@@ -298,159 +298,112 @@ pub fn filter_from(p: &[(String, String)]) -> Result<Filter, DomainError> {
     Ok(f.into_filter(s.sort, pg.cursor, pg.limit))
 }
 
-/// An account's fields on create. `name` and `industry` are required; the owners are for
-/// managers only. Codes that are not valid are all reported at once (422).
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct AccountCreate {
-    /// The registered name (客户名称).
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 200)]
-    pub name: Option<String>,
-    #[schema(max_length = 100)]
-    pub short_name: Option<String>,
-    /// The unified social credit code (统一社会信用代码): 18 characters with a valid check
-    /// character; stored upper case, unique.
-    #[schema(max_length = 18)]
-    pub credit_code: Option<String>,
-    #[schema(required = true, nullable = false, value_type = Option<Industry>)]
-    pub industry: Option<String>,
-    /// L3 when absent.
-    #[schema(value_type = Option<Level>)]
-    pub level: Option<String>,
-    /// Region org unit code (or its name); the creator's own region when absent.
-    pub region: Option<String>,
-    /// Branch org unit code (or its name); it implies its region, and must lie in `region` when both are given.
-    pub branch: Option<String>,
-    /// Username of the owner (managers only).
-    pub owner: Option<String>,
-    /// Username of the inside-sales owner (managers only).
-    pub inside_owner: Option<String>,
-    /// Username of the KA manager (managers only).
-    pub ka_manager: Option<String>,
-    #[schema(max_length = 300)]
-    pub address: Option<String>,
-    #[schema(max_length = 300)]
-    pub website: Option<String>,
-    #[schema(max_length = 300)]
-    pub business_units: Option<String>,
-    /// Yearly purchasing volume (年度采购量), not negative.
-    #[schema(value_type = Option<Money>)]
-    pub buying_power: Option<serde_json::Value>,
-    /// Sales of the trailing twelve months that KAM does not hold (won opportunities are added to it).
-    #[schema(value_type = Option<Money>)]
-    pub sales_12m: Option<serde_json::Value>,
-    /// The same as `sales_12m`.
-    #[schema(value_type = Option<Money>)]
-    pub sales_12m_entered: Option<serde_json::Value>,
-    /// Our profit margin on the customer, percent ("18.50").
-    #[schema(pattern = r"^-?[0-9]+(\.[0-9]{1,2})?$")]
-    pub profit_margin: Option<String>,
-    #[schema(minimum = 0, maximum = 3650)]
-    pub payment_terms_days: Option<i64>,
-    /// Sales expense ratio, percent, not negative.
-    #[schema(pattern = r"^[0-9]+(\.[0-9]{1,2})?$")]
-    pub sales_expense_ratio: Option<String>,
-    #[schema(max_length = 4000)]
-    pub notes: Option<String>,
-    /// Free tags, comma separated.
-    #[schema(max_length = 300)]
-    pub tags: Option<String>,
-    /// Current asset ratio, percent.
-    #[schema(pattern = r"^-?[0-9]+(\.[0-9]{1,2})?$")]
-    pub current_asset_ratio: Option<String>,
-    /// Net margin, percent.
-    #[schema(pattern = r"^-?[0-9]+(\.[0-9]{1,2})?$")]
-    pub net_margin: Option<String>,
-    /// Return on assets, percent.
-    #[schema(pattern = r"^-?[0-9]+(\.[0-9]{1,2})?$")]
-    pub roa: Option<String>,
-    /// Days sales outstanding.
-    #[schema(minimum = 0, maximum = 3650)]
-    pub collection_days: Option<i64>,
-    /// Days inventory outstanding.
-    #[schema(minimum = 0, maximum = 3650)]
-    pub inventory_days: Option<i64>,
-    /// Create the account although an existing one has the same name (after the 409 `duplicate`).
-    pub allow_duplicate_name: Option<bool>,
+/// Declares an account body: its own fields, then the fields create and update share.
+macro_rules! account_body {
+    ($(#[$m:meta])* $name:ident { $($own:tt)* }) => {
+        $(#[$m])*
+        #[derive(Deserialize, ToSchema)]
+        #[allow(dead_code)]
+        pub struct $name {
+            $($own)*
+            #[schema(max_length = 100)]
+            pub short_name: Option<String>,
+            /// The unified social credit code (统一社会信用代码): 18 characters with a valid
+            /// check character; stored upper case, unique.
+            #[schema(max_length = 18)]
+            pub credit_code: Option<String>,
+            /// L3 when absent on create.
+            #[schema(value_type = Option<Level>)]
+            pub level: Option<String>,
+            /// Region org unit code (or its name); on create the creator's own region when absent.
+            pub region: Option<String>,
+            /// Branch org unit code (or its name); it implies its region, and must lie in
+            /// `region` when both are given.
+            pub branch: Option<String>,
+            /// Username of the owner (managers only).
+            pub owner: Option<String>,
+            /// Username of the inside-sales owner (managers only).
+            pub inside_owner: Option<String>,
+            /// Username of the KA manager (managers only).
+            pub ka_manager: Option<String>,
+            #[schema(max_length = 300)]
+            pub address: Option<String>,
+            #[schema(max_length = 300)]
+            pub website: Option<String>,
+            #[schema(max_length = 300)]
+            pub business_units: Option<String>,
+            /// Yearly purchasing volume (年度采购量), not negative.
+            #[schema(value_type = Option<Money>)]
+            pub buying_power: Option<serde_json::Value>,
+            /// Sales of the trailing twelve months that KAM does not hold (won opportunities are added to it).
+            #[schema(value_type = Option<Money>)]
+            pub sales_12m: Option<serde_json::Value>,
+            /// The same as `sales_12m`.
+            #[schema(value_type = Option<Money>)]
+            pub sales_12m_entered: Option<serde_json::Value>,
+            /// Our profit margin on the customer, percent ("18.50").
+            #[schema(pattern = r"^-?[0-9]+(\.[0-9]{1,2})?$")]
+            pub profit_margin: Option<String>,
+            #[schema(minimum = 0, maximum = 3650)]
+            pub payment_terms_days: Option<i64>,
+            /// Sales expense ratio, percent, not negative.
+            #[schema(pattern = r"^[0-9]+(\.[0-9]{1,2})?$")]
+            pub sales_expense_ratio: Option<String>,
+            #[schema(max_length = 4000)]
+            pub notes: Option<String>,
+            /// Free tags, comma separated.
+            #[schema(max_length = 300)]
+            pub tags: Option<String>,
+            /// Current asset ratio, percent.
+            #[schema(pattern = r"^-?[0-9]+(\.[0-9]{1,2})?$")]
+            pub current_asset_ratio: Option<String>,
+            /// Net margin, percent.
+            #[schema(pattern = r"^-?[0-9]+(\.[0-9]{1,2})?$")]
+            pub net_margin: Option<String>,
+            /// Return on assets, percent.
+            #[schema(pattern = r"^-?[0-9]+(\.[0-9]{1,2})?$")]
+            pub roa: Option<String>,
+            /// Days sales outstanding.
+            #[schema(minimum = 0, maximum = 3650)]
+            pub collection_days: Option<i64>,
+            /// Days inventory outstanding.
+            #[schema(minimum = 0, maximum = 3650)]
+            pub inventory_days: Option<i64>,
+        }
+    };
 }
 
-/// An account's changes: `version` (the one read) and only the fields to change; null clears a
-/// field. The owners are for managers only; `status` moves only through its flows (repeating
-/// the current one is accepted and changes nothing).
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct AccountUpdate {
-    /// The version read; a stale one is 409.
-    #[schema(required = true, nullable = false)]
-    pub version: Option<i64>,
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: Option<String>,
-    #[schema(max_length = 100)]
-    pub short_name: Option<String>,
-    /// The unified social credit code (统一社会信用代码); unique.
-    #[schema(max_length = 18)]
-    pub credit_code: Option<String>,
-    #[schema(value_type = Option<Industry>)]
-    pub industry: Option<String>,
-    #[schema(value_type = Option<Level>)]
-    pub level: Option<String>,
-    /// Only the current status (a form sends it back); any other is 422 `status_by_flow`.
-    #[schema(value_type = Option<Status>)]
-    pub status: Option<String>,
-    /// Region org unit code (or its name).
-    pub region: Option<String>,
-    /// Branch org unit code (or its name); it implies its region.
-    pub branch: Option<String>,
-    /// Username of the owner (managers only).
-    pub owner: Option<String>,
-    /// Username of the inside-sales owner (managers only).
-    pub inside_owner: Option<String>,
-    /// Username of the KA manager (managers only).
-    pub ka_manager: Option<String>,
-    #[schema(max_length = 300)]
-    pub address: Option<String>,
-    #[schema(max_length = 300)]
-    pub website: Option<String>,
-    #[schema(max_length = 300)]
-    pub business_units: Option<String>,
-    /// Yearly purchasing volume (年度采购量), not negative.
-    #[schema(value_type = Option<Money>)]
-    pub buying_power: Option<serde_json::Value>,
-    /// Sales of the trailing twelve months that KAM does not hold (won opportunities are added to it).
-    #[schema(value_type = Option<Money>)]
-    pub sales_12m: Option<serde_json::Value>,
-    /// The same as `sales_12m`.
-    #[schema(value_type = Option<Money>)]
-    pub sales_12m_entered: Option<serde_json::Value>,
-    /// Our profit margin on the customer, percent ("18.50").
-    #[schema(pattern = r"^-?[0-9]+(\.[0-9]{1,2})?$")]
-    pub profit_margin: Option<String>,
-    #[schema(minimum = 0, maximum = 3650)]
-    pub payment_terms_days: Option<i64>,
-    /// Sales expense ratio, percent, not negative.
-    #[schema(pattern = r"^[0-9]+(\.[0-9]{1,2})?$")]
-    pub sales_expense_ratio: Option<String>,
-    #[schema(max_length = 4000)]
-    pub notes: Option<String>,
-    /// Free tags, comma separated.
-    #[schema(max_length = 300)]
-    pub tags: Option<String>,
-    /// Current asset ratio, percent.
-    #[schema(pattern = r"^-?[0-9]+(\.[0-9]{1,2})?$")]
-    pub current_asset_ratio: Option<String>,
-    /// Net margin, percent.
-    #[schema(pattern = r"^-?[0-9]+(\.[0-9]{1,2})?$")]
-    pub net_margin: Option<String>,
-    /// Return on assets, percent.
-    #[schema(pattern = r"^-?[0-9]+(\.[0-9]{1,2})?$")]
-    pub roa: Option<String>,
-    /// Days sales outstanding.
-    #[schema(minimum = 0, maximum = 3650)]
-    pub collection_days: Option<i64>,
-    /// Days inventory outstanding.
-    #[schema(minimum = 0, maximum = 3650)]
-    pub inventory_days: Option<i64>,
-}
+account_body!(
+    /// An account's fields on create. `name` and `industry` are required; the owners are for
+    /// managers only. Codes that are not valid are all reported at once (422).
+    AccountCreate {
+        /// The registered name (客户名称).
+        #[schema(required = true, nullable = false, min_length = 1, max_length = 200)]
+        pub name: Option<String>,
+        #[schema(required = true, nullable = false, value_type = Option<Industry>)]
+        pub industry: Option<String>,
+        /// Create the account although an existing one has the same name (after the 409 `duplicate`).
+        pub allow_duplicate_name: Option<bool>,
+    }
+);
+
+account_body!(
+    /// An account's changes: `version` (the one read) and only the fields to change; null
+    /// clears a field. The owners are for managers only; `status` moves only through its flows
+    /// (repeating the current one is accepted and changes nothing).
+    AccountUpdate {
+        /// The version read; a stale one is 409.
+        #[schema(required = true, nullable = false)]
+        pub version: Option<i64>,
+        #[schema(min_length = 1, max_length = 200)]
+        pub name: Option<String>,
+        #[schema(value_type = Option<Industry>)]
+        pub industry: Option<String>,
+        /// Only the current status (a form sends it back); any other is 422 `status_by_flow`.
+        #[schema(value_type = Option<Status>)]
+        pub status: Option<String>,
+    }
+);
 
 /// A new contact of the account: `name` is required. Codes are checked with the other fields,
 /// so every refused field is reported at once.

@@ -317,99 +317,96 @@ pub struct OneOnOneQuery {
     pub owner: Option<String>,
 }
 
-/// Establishing an opportunity (立项): the account, the amount and expected order date, and
-/// the evaluation form, whose first four questions must be answered.
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct OpportunityCreate {
-    /// The account it is established on (one the caller sees).
-    #[schema(required = true, nullable = false)]
-    pub account_id: Option<i64>,
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 200)]
-    pub name: Option<String>,
-    /// The expected order amount.
-    #[schema(required = true, nullable = false)]
-    pub amount: Option<Money>,
-    /// The expected order date.
-    #[schema(required = true, nullable = false)]
-    pub expected_close: Option<Date>,
-    /// The owner's username: the caller when absent; only a manager names someone else.
-    pub owner: Option<String>,
-    /// Usernames of the team, separated by commas or spaces.
-    pub team: Option<String>,
-    #[schema(max_length = 500)]
-    pub products: Option<String>,
-    #[schema(max_length = 100)]
-    pub business_unit: Option<String>,
-    #[schema(max_length = 500)]
-    pub competitors: Option<String>,
-    #[schema(max_length = 100)]
-    pub source: Option<String>,
-    #[schema(max_length = 500)]
-    pub next_step: Option<String>,
-    pub next_step_due: Option<Date>,
-    /// The customer's need (需求).
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 2000)]
-    pub eval_need: Option<String>,
-    /// The budget (预算).
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 2000)]
-    pub eval_budget: Option<String>,
-    /// The timeline (时间表).
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 2000)]
-    pub eval_timeline: Option<String>,
-    /// Who decides (决策人).
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 2000)]
-    pub eval_decision_makers: Option<String>,
-    #[schema(max_length = 2000)]
-    pub eval_competition: Option<String>,
-    #[schema(max_length = 2000)]
-    pub eval_advantages: Option<String>,
-    #[schema(max_length = 2000)]
-    pub eval_strategy: Option<String>,
+/// Declares an opportunity body: its own fields, then the fields create and update share.
+macro_rules! opportunity_body {
+    ($(#[$m:meta])* $name:ident { $($own:tt)* }) => {
+        $(#[$m])*
+        #[derive(Deserialize, ToSchema)]
+        #[allow(dead_code)]
+        pub struct $name {
+            $($own)*
+            /// Usernames of the team, separated by commas or spaces (empty: no team).
+            pub team: Option<String>,
+            #[schema(max_length = 500)]
+            pub products: Option<String>,
+            #[schema(max_length = 100)]
+            pub business_unit: Option<String>,
+            #[schema(max_length = 500)]
+            pub competitors: Option<String>,
+            #[schema(max_length = 100)]
+            pub source: Option<String>,
+            #[schema(max_length = 500)]
+            pub next_step: Option<String>,
+            pub next_step_due: Option<Date>,
+            #[schema(max_length = 2000)]
+            pub eval_competition: Option<String>,
+            #[schema(max_length = 2000)]
+            pub eval_advantages: Option<String>,
+            #[schema(max_length = 2000)]
+            pub eval_strategy: Option<String>,
+        }
+    };
 }
 
-/// An opportunity's fields to change: send `version` and only the fields to change (null
-/// clears an optional one). The stage moves only by `POST …/stage`.
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct OpportunityUpdate {
-    /// The version read.
-    #[schema(required = true, nullable = false)]
-    pub version: Option<i64>,
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: Option<String>,
-    pub amount: Option<Money>,
-    pub expected_close: Option<Date>,
-    /// The owner's username; only a manager gives it to someone else.
-    pub owner: Option<String>,
-    /// Usernames of the team, separated by commas or spaces (empty: no team).
-    pub team: Option<String>,
-    #[schema(max_length = 500)]
-    pub products: Option<String>,
-    #[schema(max_length = 100)]
-    pub business_unit: Option<String>,
-    #[schema(max_length = 500)]
-    pub competitors: Option<String>,
-    #[schema(max_length = 100)]
-    pub source: Option<String>,
-    #[schema(max_length = 500)]
-    pub next_step: Option<String>,
-    pub next_step_due: Option<Date>,
-    #[schema(max_length = 2000)]
-    pub eval_need: Option<String>,
-    #[schema(max_length = 2000)]
-    pub eval_budget: Option<String>,
-    #[schema(max_length = 2000)]
-    pub eval_timeline: Option<String>,
-    #[schema(max_length = 2000)]
-    pub eval_decision_makers: Option<String>,
-    #[schema(max_length = 2000)]
-    pub eval_competition: Option<String>,
-    #[schema(max_length = 2000)]
-    pub eval_advantages: Option<String>,
-    #[schema(max_length = 2000)]
-    pub eval_strategy: Option<String>,
-}
+opportunity_body!(
+    /// Establishing an opportunity (立项): the account, the amount and expected order date, and
+    /// the evaluation form, whose first four questions must be answered.
+    OpportunityCreate {
+        /// The account it is established on (one the caller sees).
+        #[schema(required = true, nullable = false)]
+        pub account_id: Option<i64>,
+        #[schema(required = true, nullable = false, min_length = 1, max_length = 200)]
+        pub name: Option<String>,
+        /// The expected order amount.
+        #[schema(required = true, nullable = false)]
+        pub amount: Option<Money>,
+        /// The expected order date.
+        #[schema(required = true, nullable = false)]
+        pub expected_close: Option<Date>,
+        /// The owner's username: the caller when absent; only a manager names someone else.
+        pub owner: Option<String>,
+        /// The customer's need (需求).
+        #[schema(required = true, nullable = false, min_length = 1, max_length = 2000)]
+        pub eval_need: Option<String>,
+        /// The budget (预算).
+        #[schema(required = true, nullable = false, min_length = 1, max_length = 2000)]
+        pub eval_budget: Option<String>,
+        /// The timeline (时间表).
+        #[schema(required = true, nullable = false, min_length = 1, max_length = 2000)]
+        pub eval_timeline: Option<String>,
+        /// Who decides (决策人).
+        #[schema(required = true, nullable = false, min_length = 1, max_length = 2000)]
+        pub eval_decision_makers: Option<String>,
+    }
+);
+
+opportunity_body!(
+    /// An opportunity's fields to change: send `version` and only the fields to change (null
+    /// clears an optional one). The stage moves only by `POST …/stage`.
+    OpportunityUpdate {
+        /// The version read.
+        #[schema(required = true, nullable = false)]
+        pub version: Option<i64>,
+        #[schema(min_length = 1, max_length = 200)]
+        pub name: Option<String>,
+        pub amount: Option<Money>,
+        pub expected_close: Option<Date>,
+        /// The owner's username; only a manager gives it to someone else.
+        pub owner: Option<String>,
+        /// The customer's need (需求).
+        #[schema(max_length = 2000)]
+        pub eval_need: Option<String>,
+        /// The budget (预算).
+        #[schema(max_length = 2000)]
+        pub eval_budget: Option<String>,
+        /// The timeline (时间表).
+        #[schema(max_length = 2000)]
+        pub eval_timeline: Option<String>,
+        /// Who decides (决策人).
+        #[schema(max_length = 2000)]
+        pub eval_decision_makers: Option<String>,
+    }
+);
 
 /// A move to another stage.
 #[derive(Deserialize, ToSchema)]
