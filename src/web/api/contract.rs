@@ -160,6 +160,19 @@ impl Op {
         self
     }
 
+    /// A whole list in the shape of a page: `{"items": [T…], "next_cursor": null}` ([`OnePage`]).
+    pub fn one_page<T: ToSchema>(mut self, status: u16) -> Op {
+        let item = schema_ref::<T>(&mut self.schemas);
+        let schema = json!({"type": "object", "required": ["items", "next_cursor"], "properties": {
+            "items": {"type": "array", "items": item},
+            "next_cursor": {"type": "null", "description": "Always null: the list is one page."}}});
+        self.ok.push((
+            status,
+            json!({"description": describe_status(status), "content": {"application/json": {"schema": schema}}}),
+        ));
+        self
+    }
+
     /// A JSON answer described by a literal schema (for small ad-hoc shapes).
     pub fn ok_schema(mut self, status: u16, schema: Value) -> Op {
         self.ok.push((
@@ -540,4 +553,18 @@ pub fn report_example(mut op: Op, example: Value) -> Op {
         r["content"]["application/json"]["example"] = example;
     }
     op
+}
+
+/// A whole list answered in the shape of a page (`next_cursor` always null), so clients read
+/// every list the same way ([`Op::one_page`]).
+#[derive(Serialize)]
+pub struct OnePage<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<()>,
+}
+
+impl<T: Serialize> OnePage<T> {
+    pub fn of(items: Vec<T>) -> Json<OnePage<T>> {
+        Json(OnePage { items, next_cursor: None })
+    }
 }

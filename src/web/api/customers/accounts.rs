@@ -13,7 +13,7 @@ use crate::app::customers::contacts::ContactView;
 use crate::app::{customers::contacts, spreadsheets::export};
 use crate::domain::account::{Attitude, DecisionRole, Gender, Industry, Level, Status, Tier};
 use crate::domain::DomainError;
-use crate::web::api::contract::{self, Count, Date, FormatQuery, Id, Money, PageQuery, VersionQuery};
+use crate::web::api::contract::{self, Count, Date, FormatQuery, Id, Money, OnePage, PageQuery, VersionQuery};
 use crate::web::api::{export_response, Api, ApiResult, Body, Op, Params, Query};
 use crate::web::auth::ApiCtx;
 use crate::web::AppState;
@@ -143,12 +143,12 @@ pub fn routes(api: Api) -> Api {
             .errors(&[409]),
         release,
     )
-    .add(Op::get("/api/v1/accounts/{id}/team", "The account team", "accounts").ok::<TeamPage>(200), team)
+    .add(Op::get("/api/v1/accounts/{id}/team", "The account team", "accounts").one_page::<TeamMember>(200), team)
     .add(
         Op::post("/api/v1/accounts/{id}/team", "Add a user to the account team (managers)", "accounts")
             .describe("Answers the whole team; 409 `already_member`, 422 `unknown_user`.")
             .body::<TeamAdd>()
-            .ok::<TeamPage>(201)
+            .one_page::<TeamMember>(201)
             .errors(&[409]),
         team_add,
     )
@@ -165,7 +165,7 @@ pub fn routes(api: Api) -> Api {
     )
     .add(
         Op::get("/api/v1/accounts/{id}/contacts", "The account's contacts (buying committee)", "contacts")
-            .ok::<ContactPage>(200),
+            .one_page::<ContactView>(200),
         list_contacts,
     )
     .add(
@@ -446,24 +446,6 @@ pub struct TeamAdd {
     pub username: Option<String>,
 }
 
-/// The whole account team (never more than one page).
-#[derive(Serialize, ToSchema)]
-pub struct TeamPage {
-    pub items: Vec<TeamMember>,
-    /// Always null: the team is one page.
-    #[schema(value_type = Option<String>)]
-    pub next_cursor: Option<()>,
-}
-
-/// All contacts of the account (never more than one page).
-#[derive(Serialize, ToSchema)]
-pub struct ContactPage {
-    pub items: Vec<ContactView>,
-    /// Always null: the contacts of one account are one page.
-    #[schema(value_type = Option<String>)]
-    pub next_cursor: Option<()>,
-}
-
 /// `?q=`: the pool's search text.
 #[derive(Deserialize, IntoParams)]
 pub struct PoolQuery {
@@ -581,7 +563,7 @@ async fn delete(
 
 async fn list_contacts(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>) -> ApiResult {
     let items = contacts::of_account(&s.app.db, &c.ctx.caller, id).await?;
-    Ok(Json(ContactPage { items, next_cursor: None }).into_response())
+    Ok(OnePage::of(items).into_response())
 }
 
 async fn create_contact(
@@ -596,13 +578,13 @@ async fn create_contact(
 
 async fn team(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>) -> ApiResult {
     let items = accounts::team(&s.app.db, &c.ctx.caller, id).await?;
-    Ok(Json(TeamPage { items, next_cursor: None }).into_response())
+    Ok(OnePage::of(items).into_response())
 }
 
 async fn team_add(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Body<TeamAdd>) -> ApiResult {
     let u = b.typed.username.as_deref().unwrap_or("");
     let items = accounts::set_team_member(&s.app.db, &c.ctx, id, u, true).await?;
-    Ok((StatusCode::CREATED, Json(TeamPage { items, next_cursor: None })).into_response())
+    Ok((StatusCode::CREATED, OnePage::of(items)).into_response())
 }
 
 async fn team_remove(State(s): State<AppState>, c: ApiCtx, Params((Id(id), u)): Params<(Id, String)>) -> ApiResult {

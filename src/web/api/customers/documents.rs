@@ -5,13 +5,11 @@ use axum::handler::Handler;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
 use serde_json::json;
-use utoipa::ToSchema;
 
 use crate::app::customers::documents::{self, DocType, Document, Upload, MAX_BYTES};
 use crate::domain::DomainError;
-use crate::web::api::contract::{schema_ref, Id};
+use crate::web::api::contract::{schema_ref, Id, OnePage};
 use crate::web::api::{Api, ApiResult, Op, Params};
 use crate::web::auth::ApiCtx;
 use crate::web::AppState;
@@ -26,7 +24,7 @@ pub fn routes(api: Api) -> Api {
             "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}),
     ));
     api.add(
-        Op::get("/api/v1/accounts/{id}/documents", "The account's documents", "documents").ok::<DocumentPage>(200),
+        Op::get("/api/v1/accounts/{id}/documents", "The account's documents", "documents").one_page::<Document>(200),
         list,
     )
     .add(
@@ -56,18 +54,9 @@ fn upload_body(mut op: Op) -> Op {
     op
 }
 
-/// The account's documents, every version, by title and newest version first (one page).
-#[derive(Serialize, ToSchema)]
-pub struct DocumentPage {
-    pub items: Vec<Document>,
-    /// Always null: the documents of one account are one page.
-    #[schema(value_type = Option<String>)]
-    pub next_cursor: Option<()>,
-}
-
 async fn list(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>) -> ApiResult {
     let items = documents::list(&s.app.db, &c.ctx.caller, id).await?;
-    Ok(Json(DocumentPage { items, next_cursor: None }).into_response())
+    Ok(OnePage::of(items).into_response())
 }
 
 /// The parts of an upload form: the file and the text fields beside it.

@@ -9,14 +9,14 @@ use utoipa::ToSchema;
 use crate::app::people::auth::TokenInfo;
 use crate::app::people::users::UserView;
 use crate::app::{people::auth, people::users};
-use crate::web::api::contract::Id;
+use crate::web::api::contract::{Id, OnePage};
 use crate::web::api::{Api, ApiResult, Body, Op, Params};
 use crate::web::auth::ApiCtx;
 use crate::web::AppState;
 
 pub fn routes(api: Api) -> Api {
     api.add(Op::get("/api/v1/me", "Who am I", "me").ok::<Me>(200), me)
-        .add(Op::get("/api/v1/me/tokens", "My API tokens (never their secrets)", "me").ok::<TokenPage>(200), tokens)
+        .add(Op::get("/api/v1/me/tokens", "My API tokens (never their secrets)", "me").one_page::<TokenInfo>(200), tokens)
         .add(
             Op::post("/api/v1/me/tokens", "Create an API token; the secret is shown once", "me")
                 .body::<NewToken>()
@@ -40,15 +40,6 @@ pub struct Me {
     pub user: UserView,
     /// Whether the caller's role sees the accounts' credit fields.
     pub sees_credit: bool,
-}
-
-/// The caller's API tokens, newest first (one page).
-#[derive(Serialize, ToSchema)]
-pub struct TokenPage {
-    pub items: Vec<TokenInfo>,
-    /// Always null: one page.
-    #[schema(value_type = Option<String>)]
-    pub next_cursor: Option<()>,
 }
 
 /// A new token's name.
@@ -84,7 +75,7 @@ async fn me(State(s): State<AppState>, c: ApiCtx) -> ApiResult {
 
 async fn tokens(State(s): State<AppState>, c: ApiCtx) -> ApiResult {
     let items = auth::list_tokens(&s.app.db, &c.ctx.caller).await?;
-    Ok(Json(TokenPage { items, next_cursor: None }).into_response())
+    Ok(OnePage::of(items).into_response())
 }
 
 async fn create_token(State(s): State<AppState>, c: ApiCtx, b: Body<NewToken>) -> ApiResult {
