@@ -215,8 +215,8 @@ pub async fn update(db: &Db, ctx: &Ctx, username: &str, inp: &Input) -> Result<U
     }
     let mut e = Errors::default();
     let mut display = before.display_name.clone();
-    let mut role = before.role.clone();
-    let mut sales_type = before.sales_type.clone();
+    let mut role = before.role;
+    let mut sales_type = before.sales_type;
     if let Some(v) = inp.get("display_name") {
         if let Some(v) = e.take("display_name", text::required(v, 100)) {
             display = v;

@@ -16,7 +16,10 @@ use crate::web::AppState;
 
 pub fn routes(api: Api) -> Api {
     api.add(Op::get("/api/v1/me", "Who am I", "me").ok::<Me>(200), me)
-        .add(Op::get("/api/v1/me/tokens", "My API tokens (never their secrets)", "me").one_page::<TokenInfo>(200), tokens)
+        .add(
+            Op::get("/api/v1/me/tokens", "My API tokens (never their secrets)", "me").one_page::<TokenInfo>(200),
+            tokens,
+        )
         .add(
             Op::post("/api/v1/me/tokens", "Create an API token; the secret is shown once", "me")
                 .body::<NewToken>()

@@ -162,11 +162,11 @@ async fn inbox(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) ->
             let (subject, subject_href) = subject_of(&i.subject);
             InboxRow {
                 id: i.id,
-                flow: flow_name(&l, &i.flow),
+                flow: flow_name(&l, i.flow),
                 subject,
                 subject_href,
                 requested_by: i.requested_by,
-                state: l.e("approval_state", &i.state),
+                state: l.e("approval_state", i.state),
                 state_code: i.state.code().to_string(),
                 step_role: i.step_role.as_deref().map(|r| l.e("role", r)).unwrap_or_else(|| "—".into()),
                 due: local(tz, i.due_at.as_deref()),
@@ -256,7 +256,7 @@ async fn approval_page(s: &AppState, ui: &UiCtx, id: i64, typed: Typed, flash: O
     let mut l = counted(s, ui, Layout::new(ui, "approvals", format!("#{}", a.id)), None).await;
     l.flash.extend(flash);
     let (subject, subject_href) = subject_of(&a.subject);
-    l.title = format!("{} · {subject}", flow_name(&l, &a.flow));
+    l.title = format!("{} · {subject}", flow_name(&l, a.flow));
     let mut facts = vec![];
     if let Some(v) = a.payload.get("screening_version").and_then(Value::as_i64) {
         facts.push((l.t("screening.version"), format!("v{v}")));
@@ -269,7 +269,7 @@ async fn approval_page(s: &AppState, ui: &UiCtx, id: i64, typed: Typed, flash: O
         .iter()
         .map(|st| StepRow {
             n: st.position + 1,
-            role: l.e("role", &st.role),
+            role: l.e("role", st.role),
             scope: l.e("scope", &st.scope),
             days: st.days,
             state: l.e("step_state", &st.state),
@@ -319,13 +319,13 @@ async fn approval_page(s: &AppState, ui: &UiCtx, id: i64, typed: Typed, flash: O
         Some(e @ DomainError::Conflict(_)) => {
             conflict = true;
             errors.push(l.lang.msg("err", status_and_code(e).1));
-            errors.push(l.t("approval.now").replace("{state}", &l.e("approval_state", &a.state)));
+            errors.push(l.t("approval.now").replace("{state}", &l.e("approval_state", a.state)));
         }
         Some(e) => errors.push(l.lang.msg("err", status_and_code(e).1)),
     }
     let page = ApprovalPage {
-        flow: flow_name(&l, &a.flow),
-        state: l.e("approval_state", &a.state),
+        flow: flow_name(&l, a.flow),
+        state: l.e("approval_state", a.state),
         subject,
         subject_href,
         created: local(tz, Some(&a.created_at)),
@@ -505,7 +505,7 @@ fn screening_page(
     ScreeningPage {
         account_id: account.id,
         account_name: account.name.clone(),
-        account_status: l.e("status", &account.status),
+        account_status: l.e("status", account.status),
         criteria,
         analyses,
         indicators,

@@ -437,7 +437,7 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
         (l.t("field.credit_code"), dash(&a.credit_code), "credit_code".into()),
         (l.t("field.industry"), l.e("industry", &a.industry), "industry".into()),
         (l.t("field.level"), a.level.clone(), "level".into()),
-        (l.t("field.status"), l.e("status", &a.status), "status".into()),
+        (l.t("field.status"), l.e("status", a.status), "status".into()),
         (l.t("field.tier"), a.tier.as_deref().map(|t| l.e("tier", t)).unwrap_or_else(|| "—".into()), "tier".into()),
         (l.t("field.region"), dash(&a.names.region), "region".into()),
         (l.t("field.branch"), dash(&a.names.branch), "branch".into()),

@@ -181,7 +181,7 @@ async fn successor_page(s: &AppState, ui: &UiCtx, username: &str, deactivate: bo
     let others: Vec<(String, String)> = all
         .iter()
         .filter(|u| u.active && u.username != username && u.role != Role::Admin)
-        .map(|u| (u.username.clone(), format!("{} ({}, {})", u.display_name, u.username, l.e("role", &u.role))))
+        .map(|u| (u.username.clone(), format!("{} ({}, {})", u.display_name, u.username, l.e("role", u.role))))
         .collect();
     let mut f = Field::new(&l, "successor", "select", None).options(others);
     f.label = l.t("users.successor");

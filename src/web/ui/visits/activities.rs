@@ -108,7 +108,7 @@ fn row(l: &Layout, z: &Zones, v: ActivityView) -> Row {
     let at = Some(v.at()).filter(|a| !a.is_empty());
     Row {
         kind: l.e("act_kind", &v.kind),
-        status: l.e("act_status", &v.status),
+        status: l.e("act_status", v.status),
         at: z.local(&v.owner, at, "%Y-%m-%d %H:%M"),
         time: z.local(&v.owner, at, "%H:%M"),
         planned: v.status == Status::Planned,
@@ -466,11 +466,8 @@ fn visit_form(l: Layout, a: &AccountBits, v: Option<&ActivityView>, vals: &Value
     let text = |name: &'static str| VField::new(&l, name, "text", val(name)).text();
     let area = |name: &'static str| VField::new(&l, name, "textarea", val(name));
     let when = |name: &'static str| VField::new(&l, name, "datetime-local", val(name));
-    let opp_options = a
-        .opportunities
-        .iter()
-        .map(|o| (o.id.to_string(), format!("{} · {}", o.name, l.e("stage", &o.stage))))
-        .collect();
+    let opp_options =
+        a.opportunities.iter().map(|o| (o.id.to_string(), format!("{} · {}", o.name, l.e("stage", o.stage)))).collect();
     let groups = vec![
         Group {
             id: "basics",
@@ -860,7 +857,7 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> R
         .collect();
     let page = ShowPage {
         kind: l.e("act_kind", &v.kind),
-        status: l.e("act_status", &v.status),
+        status: l.e("act_status", v.status),
         outcome: l.e("outcome", &v.outcome),
         customer_attitude: v.customer_attitude.as_deref().map(|a| l.e("cust_att", a)).unwrap_or_else(|| "—".into()),
         purpose: v.purpose.as_deref().map(|p| l.t(&format!("purpose.{p}"))).unwrap_or_else(|| "—".into()),
