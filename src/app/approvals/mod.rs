@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 use crate::app::{records::audit, records::notify, Caller, Ctx, Error, Result};
 use crate::db::sql::Sql;
@@ -140,7 +140,7 @@ pub async fn set_definition(db: &Db, ctx: &Ctx, flow: &str, body: &Value) -> Res
 }
 
 /// One step of a request.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, FromRow)]
 pub struct StepView {
     /// 1 for the first step.
     pub position: i64,
@@ -157,6 +157,7 @@ pub struct StepView {
     #[schema(format = DateTime)]
     pub due_at: Option<String>,
     /// The open step is past its deadline.
+    #[sqlx(skip)]
     pub overdue: bool,
     /// Username of who decided.
     pub decided_by: Option<String>,
@@ -208,6 +209,7 @@ pub struct ApprovalView {
     pub can_extend: bool,
 }
 
+#[derive(FromRow)]
 struct Row0 {
     id: i64,
     flow: Flow,
@@ -216,6 +218,7 @@ struct Row0 {
     subject_id: i64,
     subject_label: String,
     region_id: Option<i64>,
+    #[sqlx(rename = "subject_owner_id")]
     owner_id: Option<i64>,
     requested_by: i64,
     state: State,
@@ -224,26 +227,6 @@ struct Row0 {
     payload: Option<String>,
     created_at: String,
     closed_at: Option<String>,
-}
-
-fn row0(r: &AnyRow) -> Result<Row0> {
-    Ok(Row0 {
-        id: r.try_get("id")?,
-        flow: Flow::parse(&r.try_get::<String, _>("flow")?).map_err(|_| anyhow::anyhow!("stored flow"))?,
-        flow_version: r.try_get("flow_version")?,
-        subject_type: r.try_get("subject_type")?,
-        subject_id: r.try_get("subject_id")?,
-        subject_label: r.try_get("subject_label")?,
-        region_id: r.try_get("region_id")?,
-        owner_id: r.try_get("subject_owner_id")?,
-        requested_by: r.try_get("requested_by")?,
-        state: State::parse(&r.try_get::<String, _>("state")?).map_err(|_| anyhow::anyhow!("stored state"))?,
-        current_step: r.try_get("current_step")?,
-        decisive: r.try_get("decisive")?,
-        payload: r.try_get("payload")?,
-        created_at: r.try_get("created_at")?,
-        closed_at: r.try_get("closed_at")?,
-    })
 }
 
 struct Step0 {
@@ -493,25 +476,17 @@ pub async fn start(
 }
 
 async fn load0(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Row0> {
-    row0(
-        &sqlx::query("SELECT * FROM approvals WHERE id = $1")
-            .bind(id)
-            .fetch_optional(conn)
-            .await?
-            .ok_or(Error::NotFound)?,
-    )
+    sqlx::query_as("SELECT * FROM approvals WHERE id = $1").bind(id).fetch_optional(conn).await?.ok_or(Error::NotFound)
 }
 
 /// Locks the request for a decision (PostgreSQL: its row; SQLite runs one writer at a time).
 async fn load_locked(tx: &mut WriteTx, id: i64) -> Result<Row0> {
     let lock = tx.lock_clause(RowLock::Update);
-    row0(
-        &sqlx::query(&format!("SELECT * FROM approvals WHERE id = $1{lock}"))
-            .bind(id)
-            .fetch_optional(tx.conn())
-            .await?
-            .ok_or(Error::NotFound)?,
-    )
+    sqlx::query_as(&format!("SELECT * FROM approvals WHERE id = $1{lock}"))
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?
+        .ok_or(Error::NotFound)
 }
 
 /// Whether the caller may see the request: they asked for it, decide or decided a step of it,
@@ -564,35 +539,20 @@ async fn username(conn: &mut sqlx::AnyConnection, id: Option<i64>) -> Result<Opt
 }
 
 async fn view(conn: &mut sqlx::AnyConnection, caller: &Caller, a: &Row0, now: DateTime<Utc>) -> Result<ApprovalView> {
-    let mut steps = vec![];
     let mut can_decide = None;
     let mut can_extend = false;
     let def = definition_at(conn, a.flow, a.flow_version).await?;
-    for r in sqlx::query("SELECT * FROM approval_steps WHERE approval_id = $1 ORDER BY position")
-        .bind(a.id)
-        .fetch_all(&mut *conn)
-        .await?
-    {
-        let state: String = r.try_get("state")?;
-        let due_at: Option<String> = r.try_get("due_at")?;
-        steps.push(StepView {
-            position: r.try_get("position")?,
-            role: r.try_get("role")?,
-            scope: r.try_get("scope")?,
-            days: r.try_get("days")?,
-            overdue: state == "open" && notify::is_past(due_at.as_deref(), now),
-            state,
-            opened_at: r.try_get("opened_at")?,
-            due_at,
-            decided_by: username(conn, r.try_get("decided_by")?).await?,
-            decided_as: r.try_get("decided_as")?,
-            decided_at: r.try_get("decided_at")?,
-            decision: r.try_get("decision")?,
-            comment: r.try_get("comment")?,
-            escalated_at: r.try_get("escalated_at")?,
-            escalated_to: username(conn, r.try_get("escalated_to")?).await?,
-            extended_days: r.try_get("extended_days")?,
-        });
+    let mut steps: Vec<StepView> = sqlx::query_as(
+        "SELECT s.position, s.role, s.scope, s.days, s.state, s.opened_at, s.due_at, d.username AS decided_by, \
+         s.decided_as, s.decided_at, s.decision, s.comment, s.escalated_at, e.username AS escalated_to, s.extended_days \
+         FROM approval_steps s LEFT JOIN users d ON d.id = s.decided_by LEFT JOIN users e ON e.id = s.escalated_to \
+         WHERE s.approval_id = $1 ORDER BY s.position",
+    )
+    .bind(a.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for s in &mut steps {
+        s.overdue = s.state == "open" && notify::is_past(s.due_at.as_deref(), now);
     }
     if a.state == State::Pending {
         if let Some(s) = steps0(conn, a.id).await?.into_iter().find(|s| s.state == "open") {
@@ -977,10 +937,9 @@ pub async fn waiting_for(db: &Db, caller: &Caller, now: DateTime<Utc>) -> Result
     s.push(" OR EXISTS (SELECT 1 FROM delegations d WHERE d.delegate_id = ").bind(me);
     s.push(" AND d.starts_on <= ").bind(today.clone()).push(" AND d.ends_on >= ").bind(today).push("))");
     s.push(" ORDER BY a.id LIMIT 1000");
-    let rows = s.query().fetch_all(&mut *conn).await?;
+    let rows = s.query().try_map(|r| Row0::from_row(&r)).fetch_all(&mut *conn).await?;
     let mut out = vec![];
-    for r in rows {
-        let a = row0(&r)?;
+    for a in rows {
         if let Some(st) = steps0(&mut conn, a.id).await?.into_iter().find(|s| s.state == "open") {
             if authority(&mut conn, &a, &st, caller.user_id, now).await?.is_some() {
                 out.push(item(&mut conn, &a, now).await?);
@@ -993,13 +952,13 @@ pub async fn waiting_for(db: &Db, caller: &Caller, now: DateTime<Utc>) -> Result
 /// Requests the caller started, newest first.
 pub async fn started_by(db: &Db, caller: &Caller, now: DateTime<Utc>) -> Result<Vec<InboxItem>> {
     let mut conn = db.pool.acquire().await?;
-    let rows = sqlx::query("SELECT * FROM approvals WHERE requested_by = $1 ORDER BY id DESC LIMIT 500")
+    let rows: Vec<Row0> = sqlx::query_as("SELECT * FROM approvals WHERE requested_by = $1 ORDER BY id DESC LIMIT 500")
         .bind(caller.user_id)
         .fetch_all(&mut *conn)
         .await?;
     let mut out = vec![];
-    for r in rows {
-        out.push(item(&mut conn, &row0(&r)?, now).await?);
+    for a in rows {
+        out.push(item(&mut conn, &a, now).await?);
     }
     Ok(out)
 }
@@ -1062,7 +1021,7 @@ pub async fn delegate(db: &Db, ctx: &Ctx, delegate: &str, starts_on: &str, ends_
 }
 
 /// A delegation the caller gave, running or still to come.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, FromRow)]
 pub struct DelegationView {
     /// Username of who decides for the caller.
     pub delegate: String,
@@ -1073,32 +1032,26 @@ pub struct DelegationView {
     #[schema(format = Date)]
     pub ends_on: String,
     /// Running today.
+    #[sqlx(skip)]
     pub active: bool,
 }
 
 /// The caller's delegations that have not ended, soonest first.
 pub async fn delegations(db: &Db, caller: &Caller, now: DateTime<Utc>) -> Result<Vec<DelegationView>> {
     let today = now.date_naive().format("%Y-%m-%d").to_string();
-    let rows = sqlx::query(
-        "SELECT u.username, u.display_name, d.starts_on, d.ends_on FROM delegations d JOIN users u ON u.id = d.delegate_id \
+    let mut rows: Vec<DelegationView> = sqlx::query_as(
+        "SELECT u.username AS delegate, u.display_name AS delegate_name, d.starts_on, d.ends_on \
+         FROM delegations d JOIN users u ON u.id = d.delegate_id \
          WHERE d.user_id = $1 AND d.ends_on >= $2 ORDER BY d.starts_on, d.id",
     )
     .bind(caller.user_id)
     .bind(today.clone())
     .fetch_all(&db.pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            let starts_on: String = r.try_get("starts_on")?;
-            Ok(DelegationView {
-                delegate: r.try_get("username")?,
-                delegate_name: r.try_get("display_name")?,
-                active: starts_on <= today,
-                starts_on,
-                ends_on: r.try_get("ends_on")?,
-            })
-        })
-        .collect()
+    for d in &mut rows {
+        d.active = d.starts_on <= today;
+    }
+    Ok(rows)
 }
 
 /// The scheduler's pass: reminders for steps due within a day, and escalation of steps past

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 use crate::app::classification::classify::*;
 use crate::app::funnel::opportunities::OrgFilter;
@@ -605,7 +605,7 @@ pub struct CoverageRow {
 }
 
 /// An account in one of the coverage lists.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct Brief {
     pub id: i64,
     pub name: String,
@@ -751,9 +751,9 @@ pub async fn coverage(db: &Db, caller: &Caller, f: &Scope, period: Option<&str>)
         async { Ok::<_, Error>(s.query().fetch_all(&db.pool).await?) },
         people(db),
         region_names(db),
-        async { Ok::<_, Error>(unowned.query().fetch_all(&db.pool).await?) },
-        async { Ok::<_, Error>(untouched.query().fetch_all(&db.pool).await?) },
-        async { Ok::<_, Error>(activated.query().fetch_all(&db.pool).await?) },
+        async { Ok::<_, Error>(unowned.query().try_map(|r| Brief::from_row(&r)).fetch_all(&db.pool).await?) },
+        async { Ok::<_, Error>(untouched.query().try_map(|r| Brief::from_row(&r)).fetch_all(&db.pool).await?) },
+        async { Ok::<_, Error>(activated.query().try_map(|r| Brief::from_row(&r)).fetch_all(&db.pool).await?) },
     )?;
     let mut by_person: BTreeMap<i64, Cov> = BTreeMap::new();
     let mut by_region: BTreeMap<i64, Cov> = BTreeMap::new();
@@ -808,19 +808,6 @@ pub async fn coverage(db: &Db, caller: &Caller, f: &Scope, period: Option<&str>)
             c.row("region", k, n)
         })
         .collect();
-    let briefs = |rows: Vec<sqlx::any::AnyRow>| -> Result<Vec<Brief>> {
-        rows.iter()
-            .map(|r| {
-                Ok(Brief {
-                    id: r.try_get("id")?,
-                    name: r.try_get("name")?,
-                    owner: r.try_get("owner")?,
-                    region: r.try_get("region")?,
-                    last_activity_at: r.try_get("last_activity_at")?,
-                })
-            })
-            .collect()
-    };
     Ok(Coverage {
         period: p.code.clone(),
         from: p.start.to_string(),
@@ -829,9 +816,9 @@ pub async fn coverage(db: &Db, caller: &Caller, f: &Scope, period: Option<&str>)
         teams: team_rows,
         regions: region_rows,
         total: total.row("total", String::new(), String::new()),
-        unowned: briefs(unowned)?,
-        untouched: briefs(untouched)?,
-        activated: briefs(activated)?,
+        unowned,
+        untouched,
+        activated,
     })
 }
 

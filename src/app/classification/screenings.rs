@@ -12,6 +12,7 @@ use sqlx::Row;
 
 use crate::app::approvals::{self, Subject};
 use crate::app::{records::audit, Caller, Ctx, Error, Result};
+use crate::db::codes::JsonText;
 use crate::db::{ts, Db, WriteTx};
 use crate::domain::approval::{self as ap, Flow, State};
 use crate::domain::error::Errors;
@@ -30,7 +31,7 @@ pub const TEXTS: &[(&str, usize)] = &[
 ];
 
 /// One submitted version of an account's screening.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct ScreeningView {
     pub id: i64,
     pub account_id: i64,
@@ -39,6 +40,7 @@ pub struct ScreeningView {
     /// The form as submitted: the text answers, `risk` (each indicator's score) and
     /// `risk_weights` (the weights it was scored with).
     #[schema(value_type = Object)]
+    #[sqlx(try_from = "JsonText<Value>")]
     pub form: Value,
     /// The risk analysis form's weighted total, 0–100.
     #[schema(minimum = 0, maximum = 100)]
@@ -230,25 +232,12 @@ pub async fn list(
     account: impl Into<crate::app::customers::accounts::AccountRef>,
 ) -> Result<Vec<ScreeningView>> {
     let account_id = account.into().check(db, caller).await?;
-    let rows = sqlx::query(
-        "SELECT s.*, u.username FROM screenings s JOIN users u ON u.id = s.submitted_by WHERE s.account_id = $1 \
+    Ok(sqlx::query_as(
+        "SELECT s.id, s.account_id, s.version, s.form, s.risk_score, s.approval_id, u.username AS submitted_by, \
+         s.submitted_at FROM screenings s JOIN users u ON u.id = s.submitted_by WHERE s.account_id = $1 \
          ORDER BY s.version DESC",
     )
     .bind(account_id)
     .fetch_all(&db.pool)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(ScreeningView {
-                id: r.try_get("id")?,
-                account_id,
-                version: r.try_get("version")?,
-                form: serde_json::from_str(&r.try_get::<String, _>("form")?).unwrap_or(Value::Null),
-                risk_score: r.try_get("risk_score")?,
-                approval_id: r.try_get("approval_id")?,
-                submitted_by: r.try_get("username")?,
-                submitted_at: r.try_get("submitted_at")?,
-            })
-        })
-        .collect()
+    .await?)
 }

@@ -2,8 +2,7 @@
 //! when its account is.
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 use crate::app::customers::accounts::{push_scope, push_scope_one};
 use crate::app::records::input::Input;
@@ -33,7 +32,7 @@ pub const EDIT_FIELDS: &[&str] = &[
 const SYSTEM_FIELDS: &[&str] = &["id", "account_id", "created_at", "updated_at"];
 
 /// A contact: one person of the account's buying committee (决策链).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, FromRow)]
 pub struct ContactView {
     pub id: i64,
     pub account_id: i64,
@@ -67,30 +66,6 @@ pub struct ContactView {
 }
 
 const SELECT: &str = "SELECT c.*, a.name AS account_name FROM contacts c JOIN accounts a ON a.id = c.account_id";
-
-fn view(r: &AnyRow) -> Result<ContactView> {
-    Ok(ContactView {
-        id: r.try_get("id")?,
-        account_id: r.try_get("account_id")?,
-        account_name: r.try_get("account_name")?,
-        name: r.try_get("name")?,
-        gender: r.try_get("gender")?,
-        birthday: r.try_get("birthday")?,
-        department: r.try_get("department")?,
-        title: r.try_get("title")?,
-        reports_to: r.try_get("reports_to")?,
-        decision_role: r.try_get("decision_role")?,
-        attitude: r.try_get("attitude")?,
-        relationship: r.try_get("relationship")?,
-        interests: r.try_get("interests")?,
-        phone: r.try_get("phone")?,
-        email: r.try_get("email")?,
-        last_contact_on: r.try_get("last_contact_on")?,
-        version: r.try_get("version")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
-}
 
 #[derive(Debug, Default, Clone)]
 pub struct Filter {
@@ -126,9 +101,10 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<ContactVi
         s.push(" AND c.id > ").bind(c);
     }
     s.push(" ORDER BY c.id LIMIT ").bind(limit + 1);
-    let rows = s.query().fetch_all(&db.pool).await?;
-    let items: Vec<ContactView> = rows.iter().take(limit as usize).map(view).collect::<Result<_>>()?;
-    let next_cursor = (rows.len() as i64 > limit).then(|| items.last().map(|c| c.id.to_string())).flatten();
+    let mut items = s.query().try_map(|r| ContactView::from_row(&r)).fetch_all(&db.pool).await?;
+    let more = items.len() as i64 > limit;
+    items.truncate(limit as usize);
+    let next_cursor = more.then(|| items.last().map(|c| c.id.to_string())).flatten();
     Ok(Page { items, next_cursor })
 }
 
@@ -140,7 +116,7 @@ pub async fn count(db: &Db, caller: &Caller, f: &Filter) -> Result<i64> {
 pub async fn export(db: &Db, caller: &Caller, f: &Filter) -> Result<Vec<ContactView>> {
     let mut s = base(caller, f, SELECT);
     s.push(" ORDER BY c.account_id, c.id");
-    s.query().fetch_all(&db.pool).await?.iter().map(view).collect()
+    Ok(s.query().try_map(|r| ContactView::from_row(&r)).fetch_all(&db.pool).await?)
 }
 
 /// All contacts of one account, for the account page and its org chart.
@@ -157,8 +133,7 @@ async fn fetch_scoped(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) 
     let mut s = Sql::new(SELECT);
     s.push(" WHERE c.deleted_at IS NULL AND c.id = ").bind(id);
     push_scope_one(&mut s, caller);
-    let r = s.query().fetch_optional(conn).await?.ok_or(Error::NotFound)?;
-    view(&r)
+    s.query().try_map(|r| ContactView::from_row(&r)).fetch_optional(conn).await?.ok_or(Error::NotFound)
 }
 
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<ContactView> {
@@ -383,7 +358,7 @@ async fn write(
 async fn reload(conn: &mut sqlx::AnyConnection, id: i64) -> Result<ContactView> {
     let mut s = Sql::new(SELECT);
     s.push(" WHERE c.id = ").bind(id);
-    view(&s.query().fetch_one(conn).await?)
+    Ok(s.query().try_map(|r| ContactView::from_row(&r)).fetch_one(conn).await?)
 }
 
 fn j(v: &ContactView) -> Value {

@@ -24,7 +24,7 @@ string_enum!(DocType {
 pub const MAX_BYTES: usize = 20 * 1024 * 1024;
 
 /// A stored document (one version of a title) of an account.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct Document {
     pub id: i64,
     pub account_id: i64,
@@ -48,29 +48,12 @@ pub struct Document {
     pub uploaded_at: String,
 }
 
-fn doc(r: &sqlx::any::AnyRow) -> Result<Document> {
-    Ok(Document {
-        id: r.try_get("id")?,
-        account_id: r.try_get("account_id")?,
-        title: r.try_get("title")?,
-        doc_type: r.try_get("doc_type")?,
-        version: r.try_get("version")?,
-        file_name: r.try_get("file_name")?,
-        content_type: r.try_get("content_type")?,
-        size: r.try_get("size")?,
-        sha256: r.try_get("sha256")?,
-        uploaded_by: r.try_get("uploaded_by")?,
-        uploaded_at: r.try_get("uploaded_at")?,
-    })
-}
-
 pub async fn list(db: &Db, caller: &Caller, account: impl Into<accounts::AccountRef>) -> Result<Vec<Document>> {
     let account_id = account.into().check(db, caller).await?;
-    let rows = sqlx::query("SELECT * FROM documents WHERE account_id = $1 ORDER BY title, version DESC")
+    Ok(sqlx::query_as("SELECT * FROM documents WHERE account_id = $1 ORDER BY title, version DESC")
         .bind(account_id)
         .fetch_all(&db.pool)
-        .await?;
-    rows.iter().map(doc).collect()
+        .await?)
 }
 
 fn blob_path(dir: &Path, sha: &str) -> PathBuf {
@@ -162,12 +145,11 @@ pub async fn upload(db: &Db, ctx: &Ctx, data_dir: &Path, account_id: i64, u: &Up
 }
 
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Document> {
-    let r = sqlx::query("SELECT * FROM documents WHERE id = $1")
+    let d: Document = sqlx::query_as("SELECT * FROM documents WHERE id = $1")
         .bind(id)
         .fetch_optional(&db.pool)
         .await?
         .ok_or(Error::NotFound)?;
-    let d = doc(&r)?;
     accounts::ensure_visible(db, caller, d.account_id).await?;
     Ok(d)
 }

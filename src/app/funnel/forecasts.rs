@@ -6,27 +6,31 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::app::{records::audit, Caller, Ctx, Error, Result};
+use crate::db::codes::Fen;
 use crate::db::{now, Db};
 use crate::domain::error::Errors;
 use crate::domain::money::{format_fen, parse_fen};
 use crate::domain::quota::{accuracy_pct, forecast_weeks, week_start};
 
 /// One week of a forecast.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct WeekLine {
     /// The Monday of the week.
     #[schema(format = Date)]
+    #[sqlx(rename = "target_week")]
     pub week: String,
     /// Orders expected in the week.
     #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
+    #[sqlx(rename = "commit_amount", try_from = "Fen")]
     pub commit: String,
     /// Orders that could come in the week (≥ commit).
     #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
+    #[sqlx(rename = "best_amount", try_from = "Fen")]
     pub best_case: String,
 }
 
 /// A forecast as it was submitted.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct Submission {
     pub id: i64,
     /// The week it was made in (its Monday).
@@ -36,18 +40,22 @@ pub struct Submission {
     pub submitted_at: String,
     /// Username of who submitted it.
     pub submitted_by: String,
+    #[sqlx(skip)]
     pub lines: Vec<WeekLine>,
 }
 
 /// A manager's adjustment of one week of someone's forecast.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct Adjustment {
     /// The Monday of the week adjusted.
     #[schema(format = Date)]
+    #[sqlx(rename = "target_week")]
     pub week: String,
     #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
+    #[sqlx(rename = "commit_amount", try_from = "Fen")]
     pub commit: String,
     #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
+    #[sqlx(rename = "best_amount", try_from = "Fen")]
     pub best_case: String,
     pub reason: Option<String>,
     /// Username of the manager.
@@ -122,7 +130,7 @@ async fn prefill(
 }
 
 async fn submission(conn: &mut sqlx::AnyConnection, user_id: i64, week: &str) -> Result<Option<Submission>> {
-    let Some(r) = sqlx::query(
+    let Some(mut sub) = sqlx::query_as::<_, Submission>(
         "SELECT id, week, submitted_at, submitted_by FROM forecasts WHERE user_id = $1 AND week = $2 ORDER BY id DESC LIMIT 1",
     )
     .bind(user_id)
@@ -132,29 +140,13 @@ async fn submission(conn: &mut sqlx::AnyConnection, user_id: i64, week: &str) ->
     else {
         return Ok(None);
     };
-    let id: i64 = r.try_get("id")?;
-    let lines = sqlx::query(
+    sub.lines = sqlx::query_as(
         "SELECT target_week, commit_amount, best_amount FROM forecast_lines WHERE forecast_id = $1 ORDER BY target_week",
     )
-    .bind(id)
+    .bind(sub.id)
     .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|l| {
-        Ok(WeekLine {
-            week: l.try_get("target_week")?,
-            commit: format_fen(l.try_get("commit_amount")?),
-            best_case: format_fen(l.try_get("best_amount")?),
-        })
-    })
-    .collect::<Result<_, sqlx::Error>>()?;
-    Ok(Some(Submission {
-        id,
-        week: r.try_get("week")?,
-        submitted_at: r.try_get("submitted_at")?,
-        submitted_by: r.try_get("submitted_by")?,
-        lines,
-    }))
+    .await?;
+    Ok(Some(sub))
 }
 
 /// Submits the caller's forecast for this week: one line per week of the four it covers,
@@ -323,24 +315,15 @@ pub async fn report(db: &Db, caller: &Caller, owner: Option<&str>) -> Result<Vec
     for (username, name, uid) in people {
         let mut adjustments = vec![];
         for w in &weeks {
-            let r = sqlx::query(
-                "SELECT commit_amount, best_amount, reason, adjusted_by, adjusted_at FROM forecast_adjustments \
-                 WHERE user_id = $1 AND target_week = $2 ORDER BY id DESC LIMIT 1",
+            let a: Option<Adjustment> = sqlx::query_as(
+                "SELECT target_week, commit_amount, best_amount, reason, adjusted_by, adjusted_at \
+                 FROM forecast_adjustments WHERE user_id = $1 AND target_week = $2 ORDER BY id DESC LIMIT 1",
             )
             .bind(uid)
             .bind(day(*w))
             .fetch_optional(&mut *conn)
             .await?;
-            if let Some(r) = r {
-                adjustments.push(Adjustment {
-                    week: day(*w),
-                    commit: format_fen(r.try_get("commit_amount")?),
-                    best_case: format_fen(r.try_get("best_amount")?),
-                    reason: r.try_get("reason")?,
-                    adjusted_by: r.try_get("adjusted_by")?,
-                    adjusted_at: r.try_get("adjusted_at")?,
-                });
-            }
+            adjustments.extend(a);
         }
         let mut accuracy = vec![];
         for k in (1..=8).rev() {

@@ -1011,7 +1011,7 @@ pub async fn move_stage(db: &Db, ctx: &Ctx, id: i64, m: &StageMove) -> Result<Op
 }
 
 /// One change of an opportunity's stage, amount or expected date.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 #[schema(as = OpportunityChange)]
 pub struct HistoryRow {
     #[schema(format = DateTime)]
@@ -1024,6 +1024,7 @@ pub struct HistoryRow {
     pub stage: crate::domain::opportunity::Stage,
     /// The amount after the change (the booked amount once won).
     #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
+    #[sqlx(try_from = "crate::db::codes::Fen")]
     pub amount: String,
     #[schema(format = Date)]
     pub expected_close: String,
@@ -1031,29 +1032,16 @@ pub struct HistoryRow {
     pub reason: Option<String>,
     /// Moved forward by a manager past unmet exit criteria.
     #[serde(rename = "override")]
+    #[sqlx(rename = "override", try_from = "crate::db::codes::Flag")]
     pub overridden: bool,
 }
 
 pub async fn history(db: &Db, caller: &Caller, id: i64) -> Result<Vec<HistoryRow>> {
     get(db, caller, id).await?;
-    let rows = sqlx::query("SELECT * FROM opportunity_history WHERE opportunity_id = $1 ORDER BY at, id")
+    Ok(sqlx::query_as("SELECT * FROM opportunity_history WHERE opportunity_id = $1 ORDER BY at, id")
         .bind(id)
         .fetch_all(&db.pool)
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(HistoryRow {
-                at: r.try_get("at")?,
-                actor: r.try_get("actor")?,
-                from_stage: r.try_get("from_stage")?,
-                stage: r.try_get("stage")?,
-                amount: format_fen(r.try_get("amount")?),
-                expected_close: r.try_get("expected_close")?,
-                reason: r.try_get("reason")?,
-                overridden: r.try_get::<i64, _>("override")? == 1,
-            })
-        })
-        .collect()
+        .await?)
 }
 
 /// One stage of the funnel.

@@ -4,18 +4,16 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
-use sqlx::Row;
 
 use crate::app::funnel::forecasts::PersonForecast;
 use crate::app::funnel::opportunities::OpportunityView;
 use crate::app::funnel::quotas::Figures;
 use crate::app::{Caller, Error, Result};
 use crate::db::Db;
-use crate::domain::money::format_fen;
 use crate::domain::opportunity::Stage;
 
 /// A change of one opportunity in the week looked back on.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct Change {
     pub opportunity_id: i64,
     pub name: String,
@@ -25,11 +23,13 @@ pub struct Change {
     pub from_stage: Option<String>,
     pub stage: crate::domain::opportunity::Stage,
     #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
+    #[sqlx(try_from = "crate::db::codes::Fen")]
     pub amount: String,
     #[schema(format = Date)]
     pub expected_close: String,
     /// For a slip: the expected date before it.
     #[schema(format = Date)]
+    #[sqlx(skip)]
     pub previous_expected_close: Option<String>,
     pub reason: Option<String>,
 }
@@ -72,8 +72,8 @@ pub async fn one_on_one(db: &Db, caller: &Caller, owner: &str) -> Result<OneOnOn
     let forecast = crate::app::funnel::forecasts::report(db, caller, Some(&username)).await?.remove(0);
     // Every history row of the person's opportunities, in order, so each change can be read
     // against the row before it.
-    let rows = sqlx::query(
-        "SELECT h.opportunity_id, o.name, o.established_at, h.at, h.from_stage, h.stage, h.amount, h.expected_close, h.reason \
+    let rows: Vec<Change> = sqlx::query_as(
+        "SELECT h.opportunity_id, o.name, h.at, h.from_stage, h.stage, h.amount, h.expected_close, h.reason \
          FROM opportunity_history h JOIN opportunities o ON o.id = h.opportunity_id \
          WHERE o.owner_id = $1 AND o.deleted_at IS NULL ORDER BY h.opportunity_id, h.at, h.id",
     )
@@ -82,35 +82,19 @@ pub async fn one_on_one(db: &Db, caller: &Caller, owner: &str) -> Result<OneOnOn
     .await?;
     let (mut new, mut advanced, mut slipped, mut lost) = (vec![], vec![], vec![], vec![]);
     let mut prev_close: HashMap<i64, String> = HashMap::new();
-    for r in &rows {
-        let id: i64 = r.try_get("opportunity_id")?;
-        let at: String = r.try_get("at")?;
-        let expected: String = r.try_get("expected_close")?;
-        let from: Option<String> = r.try_get("from_stage")?;
-        let stage: Stage = r.try_get("stage")?;
-        let before = prev_close.insert(id, expected.clone());
-        if at < since {
+    for c in rows {
+        let before = prev_close.insert(c.opportunity_id, c.expected_close.clone());
+        if c.at < since {
             continue;
         }
-        let c = Change {
-            opportunity_id: id,
-            name: r.try_get("name")?,
-            at: at.clone(),
-            from_stage: from.clone(),
-            stage,
-            amount: format_fen(r.try_get("amount")?),
-            expected_close: expected.clone(),
-            previous_expected_close: None,
-            reason: r.try_get("reason")?,
-        };
-        let (f, s) = (from.as_deref().and_then(|f| Stage::parse(f).ok()), Some(stage));
+        let (f, s) = (c.from_stage.as_deref().and_then(|f| Stage::parse(f).ok()), Some(c.stage));
         match (f, s) {
             (None, _) => new.push(c),
             (Some(_), Some(Stage::Lost)) => lost.push(c),
             (Some(f), Some(s)) if f != s && s.rank() > f.rank() => advanced.push(c),
             (Some(f), Some(s)) if f != s => slipped.push(c),
             _ => {
-                if before.as_deref().is_some_and(|b| expected.as_str() > b) {
+                if before.as_deref().is_some_and(|b| c.expected_close.as_str() > b) {
                     slipped.push(Change { previous_expected_close: before, ..c });
                 }
             }

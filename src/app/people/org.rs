@@ -11,7 +11,7 @@ use crate::domain::role::OrgKind;
 use crate::domain::text;
 
 /// An org unit: headquarters, a region or a branch.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct OrgUnit {
     #[serde(skip)]
     pub id: i64,
@@ -22,33 +22,27 @@ pub struct OrgUnit {
     /// The parent unit's code (null for headquarters).
     pub parent: Option<String>,
     pub version: i64,
+    /// Ids from headquarters down to this unit: `/1/5/`.
     #[serde(skip)]
+    pub path: String,
+    #[serde(skip)]
+    #[sqlx(skip)]
     pub depth: usize,
 }
 
 /// The whole tree in display order (parents before children). Org units are not business data:
 /// every signed-in user may read them.
 pub async fn list(db: &Db) -> Result<Vec<OrgUnit>> {
-    let rows = sqlx::query(
-        "SELECT o.id, o.code, o.name, o.kind, o.path, o.version, p.code AS parent_code \
+    let mut units: Vec<OrgUnit> = sqlx::query_as(
+        "SELECT o.id, o.code, o.name, o.kind, o.path, o.version, p.code AS parent \
          FROM org_units o LEFT JOIN org_units p ON p.id = o.parent_id ORDER BY o.path",
     )
     .fetch_all(&db.pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            let path: String = r.try_get("path")?;
-            Ok(OrgUnit {
-                id: r.try_get("id")?,
-                code: r.try_get("code")?,
-                name: r.try_get("name")?,
-                kind: r.try_get("kind")?,
-                parent: r.try_get("parent_code")?,
-                version: r.try_get("version")?,
-                depth: path.matches('/').count().saturating_sub(2),
-            })
-        })
-        .collect()
+    for u in &mut units {
+        u.depth = u.path.matches('/').count().saturating_sub(2);
+    }
+    Ok(units)
 }
 
 pub async fn get(db: &Db, code: &str) -> Result<OrgUnit> {

@@ -2,19 +2,30 @@
 //! chain from the caller, for everyone or for one person. The one rule for setting someone's
 //! quota, adjusting their forecast, overriding their opportunity's exit criteria, and for
 //! the people a report of quotas, forecasts or visits shows (docs/DOMAIN.md#8-people-roles-and-scope).
-use sqlx::Row;
+use sqlx::FromRow;
 
 use crate::app::{Caller, Result};
+use crate::db::codes::Flag;
 use crate::domain::role::Reach;
 
 /// Someone whose numbers a report shows.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub(crate) struct Person {
     pub id: i64,
     pub username: String,
     pub display_name: String,
     pub manager_id: Option<i64>,
+    #[sqlx(rename = "path")]
     pub org_path: String,
+}
+
+/// A person, and whether they are below the caller in the manager chain.
+#[derive(FromRow)]
+struct Candidate {
+    #[sqlx(flatten)]
+    person: Person,
+    #[sqlx(try_from = "Flag")]
+    below: bool,
 }
 
 /// The roles whose people have figures (quotas, forecasts, opportunities of their own).
@@ -43,29 +54,20 @@ pub(crate) async fn people(conn: &mut sqlx::AnyConnection, caller: &Caller, only
         q.push(" AND u.id = ").bind(id);
     }
     q.push(" ORDER BY u.username");
-    let mut out = vec![];
-    for r in q.query().fetch_all(&mut *conn).await? {
-        let id: i64 = r.try_get("id")?;
-        let path: String = r.try_get("path")?;
-        let below = r.try_get::<i64, _>("below")? == 1;
-        let seen = id == caller.user_id
-            || match caller.reach() {
-                Reach::All => true,
-                Reach::OrgSubtree => path.starts_with(&caller.org_path) || below,
-                Reach::Reports => below,
-                Reach::Own | Reach::Nothing => false,
-            };
-        if seen {
-            out.push(Person {
-                id,
-                username: r.try_get("username")?,
-                display_name: r.try_get("display_name")?,
-                manager_id: r.try_get("manager_id")?,
-                org_path: path,
-            });
-        }
-    }
-    Ok(out)
+    let candidates = q.query().try_map(|r| Candidate::from_row(&r)).fetch_all(&mut *conn).await?;
+    Ok(candidates
+        .into_iter()
+        .filter(|c| {
+            c.person.id == caller.user_id
+                || match caller.reach() {
+                    Reach::All => true,
+                    Reach::OrgSubtree => c.person.org_path.starts_with(&caller.org_path) || c.below,
+                    Reach::Reports => c.below,
+                    Reach::Own | Reach::Nothing => false,
+                }
+        })
+        .map(|c| c.person)
+        .collect())
 }
 
 /// (username, display name, id) of the people whose figures the caller may see.

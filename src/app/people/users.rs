@@ -5,13 +5,14 @@ use sqlx::Row;
 
 use crate::app::records::input::Input;
 use crate::app::{people::auth, records::audit, Ctx, Error, Result};
+use crate::db::codes::Flag;
 use crate::db::{is_unique_violation, now, Db, WriteTx};
 use crate::domain::error::Errors;
 use crate::domain::role::{Role, SalesType};
 use crate::domain::text;
 
 /// A user of the directory.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct UserView {
     #[serde(skip)]
     pub id: i64,
@@ -26,6 +27,7 @@ pub struct UserView {
     pub manager: Option<String>,
     /// Salespeople only: account executive (`ae`) or sales representative (`sr`).
     pub sales_type: Option<SalesType>,
+    #[sqlx(try_from = "Flag")]
     pub active: bool,
     /// The user's language: `zh` or `en`.
     pub locale: String,
@@ -36,40 +38,21 @@ pub struct UserView {
 
 const SELECT: &str =
     "SELECT u.id, u.username, u.display_name, u.role, u.sales_type, u.active, u.locale, u.time_zone, u.version, \
-    o.code AS org_code, o.name AS org_name, m.username AS manager_username \
+    o.code AS org_unit, o.name AS org_unit_name, m.username AS manager \
     FROM users u JOIN org_units o ON o.id = u.org_unit_id LEFT JOIN users m ON m.id = u.manager_id";
-
-fn view(r: &sqlx::any::AnyRow) -> Result<UserView> {
-    Ok(UserView {
-        id: r.try_get("id")?,
-        username: r.try_get("username")?,
-        display_name: r.try_get("display_name")?,
-        role: r.try_get("role")?,
-        org_unit: r.try_get("org_code")?,
-        org_unit_name: r.try_get("org_name")?,
-        manager: r.try_get("manager_username")?,
-        sales_type: r.try_get("sales_type")?,
-        active: r.try_get::<i64, _>("active")? == 1,
-        locale: r.try_get("locale")?,
-        time_zone: r.try_get("time_zone")?,
-        version: r.try_get("version")?,
-    })
-}
 
 /// Every user, by username. The directory (names, roles, org) is not business data; every
 /// signed-in user may read it to assign owners and see who did what.
 pub async fn list(db: &Db) -> Result<Vec<UserView>> {
-    let rows = sqlx::query(&format!("{SELECT} ORDER BY u.username")).fetch_all(&db.pool).await?;
-    rows.iter().map(view).collect()
+    Ok(sqlx::query_as(&format!("{SELECT} ORDER BY u.username")).fetch_all(&db.pool).await?)
 }
 
 pub async fn get(db: &Db, username: &str) -> Result<UserView> {
-    let r = sqlx::query(&format!("{SELECT} WHERE u.username = $1"))
+    sqlx::query_as(&format!("{SELECT} WHERE u.username = $1"))
         .bind(username)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or(Error::NotFound)?;
-    view(&r)
+        .ok_or(Error::NotFound)
 }
 
 fn valid_username(s: &str) -> Result<String, &'static str> {
@@ -280,8 +263,7 @@ pub async fn update(db: &Db, ctx: &Ctx, username: &str, inp: &Input) -> Result<U
 }
 
 async fn get_in(tx: &mut WriteTx, username: &str) -> Result<UserView> {
-    let r = sqlx::query(&format!("{SELECT} WHERE u.username = $1")).bind(username).fetch_one(tx.conn()).await?;
-    view(&r)
+    Ok(sqlx::query_as(&format!("{SELECT} WHERE u.username = $1")).bind(username).fetch_one(tx.conn()).await?)
 }
 
 /// Deactivating ends the user's sessions and revokes their tokens in the same transaction. A

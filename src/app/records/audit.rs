@@ -1,9 +1,10 @@
 //! The audit trail: one append-only row per change, written inside the change's transaction.
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::Row;
+use sqlx::FromRow;
 
 use crate::app::{Ctx, Error, Page, Result};
+use crate::db::codes::JsonText;
 use crate::db::sql::Sql;
 use crate::db::{now, Db, WriteTx};
 
@@ -73,7 +74,7 @@ pub async fn record_many(
 }
 
 /// One change in the audit trail.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, utoipa::ToSchema, FromRow)]
 pub struct AuditEntry {
     pub id: i64,
     #[schema(format = DateTime)]
@@ -88,13 +89,16 @@ pub struct AuditEntry {
     pub what: String,
     /// The changed fields before.
     #[schema(value_type = Option<Object>)]
+    #[sqlx(rename = "before_json", try_from = "JsonText<Value>")]
     pub before: Option<Value>,
     /// The changed fields after.
     #[schema(value_type = Option<Object>)]
+    #[sqlx(rename = "after_json", try_from = "JsonText<Value>")]
     pub after: Option<Value>,
     /// The id of the HTTP request that made the change.
     pub request_id: Option<String>,
     /// Field names whose value changed (for the history tab).
+    #[sqlx(skip)]
     pub changed: Vec<String>,
 }
 
@@ -123,7 +127,8 @@ pub struct AuditFilter {
 /// and their own acts.
 pub async fn read(db: &Db, ctx: &Ctx, f: &AuditFilter, named: bool) -> Result<Page<AuditEntry>> {
     let mut s = Sql::new(
-        "SELECT id, at, actor, entity, entity_id, action, before_json, after_json, request_id FROM audit_log WHERE 1=1",
+        "SELECT id, at, actor AS who, entity, entity_id, action AS what, before_json, after_json, request_id \
+         FROM audit_log WHERE 1=1",
     );
     if let Some(e) = &f.entity {
         s.push(" AND entity = ").bind(e.as_str());
@@ -141,34 +146,19 @@ pub async fn read(db: &Db, ctx: &Ctx, f: &AuditFilter, named: bool) -> Result<Pa
         s.push(" AND id < ").bind(c);
     }
     s.push(" ORDER BY id DESC LIMIT ").bind(f.limit + 1);
-    let rows = s.query().fetch_all(&db.pool).await?;
+    let rows = s.query().try_map(|r| AuditEntry::from_row(&r)).fetch_all(&db.pool).await?;
+    let more = rows.len() as i64 > f.limit;
     let sees_credit = ctx.caller.sees_credit();
     let mut items = Vec::with_capacity(rows.len());
-    for r in rows.iter().take(f.limit as usize) {
-        let parse = |c: &str| -> Result<Option<Value>> {
-            let t: Option<String> = r.try_get(c)?;
-            Ok(t.and_then(|t| serde_json::from_str(&t).ok()))
-        };
-        let (mut before, mut after) = (parse("before_json")?, parse("after_json")?);
+    for mut e in rows.into_iter().take(f.limit as usize) {
         if !sees_credit {
-            before = strip_credit(before);
-            after = strip_credit(after);
+            e.before = strip_credit(e.before);
+            e.after = strip_credit(e.after);
         }
-        let changed = changed_fields(before.as_ref(), after.as_ref());
-        items.push(AuditEntry {
-            id: r.try_get("id")?,
-            at: r.try_get("at")?,
-            who: r.try_get("actor")?,
-            entity: r.try_get("entity")?,
-            entity_id: r.try_get("entity_id")?,
-            what: r.try_get("action")?,
-            before,
-            after,
-            request_id: r.try_get("request_id")?,
-            changed,
-        });
+        e.changed = changed_fields(e.before.as_ref(), e.after.as_ref());
+        items.push(e);
     }
-    let next_cursor = (rows.len() as i64 > f.limit).then(|| items.last().map(|e| e.id.to_string())).flatten();
+    let next_cursor = more.then(|| items.last().map(|e| e.id.to_string())).flatten();
     Ok(Page { items, next_cursor })
 }
 

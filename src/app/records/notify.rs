@@ -7,9 +7,10 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::json;
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 use crate::app::{Caller, Ctx, Error, Result};
+use crate::db::codes::Flag;
 use crate::db::{parse_ts, ts, Db, WriteTx};
 
 /// How deliveries leave this server.
@@ -39,7 +40,7 @@ pub async fn send(
             continue;
         }
         seen.push(u);
-        let Some(r) = sqlx::query(
+        let Some(r) = sqlx::query_as::<_, Recipient>(
             "SELECT locale, email, notify_email, webhook_url, notify_webhook FROM users WHERE id = $1 AND active = 1",
         )
         .bind(u)
@@ -48,8 +49,7 @@ pub async fn send(
         else {
             continue;
         };
-        let locale: String = r.try_get("locale")?;
-        let (title, body) = text(&locale);
+        let (title, body) = text(&r.locale);
         let id: i64 = sqlx::query(
             "INSERT INTO notifications (user_id, kind, approval_id, title, body, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -63,11 +63,8 @@ pub async fn send(
         .fetch_one(tx.conn())
         .await?
         .try_get("id")?;
-        let email: Option<String> = r.try_get("email")?;
-        let hook: Option<String> = r.try_get("webhook_url")?;
-        let wants = |flag: &str| -> Result<bool> { Ok(r.try_get::<i64, _>(flag)? == 1) };
-        for (channel, target, on) in
-            [("email", email, wants("notify_email")?), ("webhook", hook, wants("notify_webhook")?)]
+        let c = r.channels;
+        for (channel, target, on) in [("email", c.email, c.notify_email), ("webhook", c.webhook_url, c.notify_webhook)]
         {
             if let (true, Some(t)) = (on, target.filter(|t| !t.trim().is_empty())) {
                 sqlx::query(
@@ -86,8 +83,16 @@ pub async fn send(
     Ok(())
 }
 
+/// Someone to notify: their language and channels.
+#[derive(FromRow)]
+struct Recipient {
+    locale: String,
+    #[sqlx(flatten)]
+    channels: ChannelsView,
+}
+
 /// A notification in the caller's language.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, FromRow)]
 pub struct NotificationView {
     pub id: i64,
     /// What happened, e.g. `approval_waiting`, `approval_closed`, `approval_reminder`.
@@ -98,32 +103,21 @@ pub struct NotificationView {
     pub body: String,
     #[schema(format = DateTime)]
     pub created_at: String,
+    #[sqlx(try_from = "Flag")]
     pub read: bool,
 }
 
 /// The caller's notifications, newest first.
 pub async fn mine(db: &Db, caller: &Caller, unread_only: bool) -> Result<Vec<NotificationView>> {
     let extra = if unread_only { " AND read_at IS NULL" } else { "" };
-    let rows = sqlx::query(&format!(
-        "SELECT id, kind, approval_id, title, body, created_at, read_at FROM notifications \
+    Ok(sqlx::query_as(&format!(
+        "SELECT id, kind, approval_id, title, body, created_at, \
+         CAST(CASE WHEN read_at IS NULL THEN 0 ELSE 1 END AS BIGINT) AS read FROM notifications \
          WHERE user_id = $1{extra} ORDER BY id DESC LIMIT 200"
     ))
     .bind(caller.user_id)
     .fetch_all(&db.pool)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(NotificationView {
-                id: r.try_get("id")?,
-                kind: r.try_get("kind")?,
-                approval_id: r.try_get("approval_id")?,
-                title: r.try_get("title")?,
-                body: r.try_get("body")?,
-                created_at: r.try_get("created_at")?,
-                read: r.try_get::<Option<String>, _>("read_at")?.is_some(),
-            })
-        })
-        .collect()
+    .await?)
 }
 
 pub async fn unread_count(db: &Db, caller: &Caller) -> Result<i64> {
@@ -200,31 +194,27 @@ pub async fn set_channels(
 }
 
 /// The caller's notification channels.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, FromRow)]
 pub struct ChannelsView {
     pub email: Option<String>,
     /// Notifications are also sent to `email`.
+    #[sqlx(try_from = "Flag")]
     pub notify_email: bool,
     pub webhook_url: Option<String>,
     /// Notifications are also posted to `webhook_url`.
+    #[sqlx(try_from = "Flag")]
     pub notify_webhook: bool,
 }
 
 pub async fn channels_of(db: &Db, caller: &Caller) -> Result<ChannelsView> {
-    let r = sqlx::query("SELECT email, notify_email, webhook_url, notify_webhook FROM users WHERE id = $1")
+    Ok(sqlx::query_as("SELECT email, notify_email, webhook_url, notify_webhook FROM users WHERE id = $1")
         .bind(caller.user_id)
         .fetch_one(&db.pool)
-        .await?;
-    Ok(ChannelsView {
-        email: r.try_get("email")?,
-        notify_email: r.try_get::<i64, _>("notify_email")? == 1,
-        webhook_url: r.try_get("webhook_url")?,
-        notify_webhook: r.try_get::<i64, _>("notify_webhook")? == 1,
-    })
+        .await?)
 }
 
 /// A delivery as the administrator sees it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, FromRow)]
 pub struct Delivery {
     pub id: i64,
     /// `email` or `webhook`.
@@ -259,24 +249,7 @@ pub async fn deliveries(db: &Db, ctx: &Ctx, state: Option<&str>) -> Result<Vec<D
         s.push(" AND o.state = ").bind(st);
     }
     s.push(" ORDER BY o.id DESC LIMIT 500");
-    s.query()
-        .fetch_all(&db.pool)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(Delivery {
-                id: r.try_get("id")?,
-                channel: r.try_get("channel")?,
-                target: r.try_get("target")?,
-                state: r.try_get("state")?,
-                attempts: r.try_get("attempts")?,
-                next_attempt_at: r.try_get("next_attempt_at")?,
-                last_error: r.try_get("last_error")?,
-                sent_at: r.try_get("sent_at")?,
-                title: r.try_get("title")?,
-            })
-        })
-        .collect()
+    Ok(s.query().try_map(|r| Delivery::from_row(&r)).fetch_all(&db.pool).await?)
 }
 
 /// After this many failed attempts a delivery is `failed` (shown to the administrator, who may
@@ -316,18 +289,14 @@ pub async fn deliver(db: &Db, ch: &Channels, worker: &str, now: DateTime<Utc>) -
         if !claimed {
             continue;
         }
-        let d = sqlx::query(
-            "SELECT o.channel, o.target, o.attempts, n.kind, n.title, n.body, n.approval_id, u.username \
-             FROM outbox o JOIN notifications n ON n.id = o.notification_id JOIN users u ON u.id = n.user_id WHERE o.id = $1",
-        )
-        .bind(id)
-        .fetch_one(&db.pool)
-        .await?;
-        let channel: String = d.try_get("channel")?;
-        let target: String = d.try_get("target")?;
-        let title: String = d.try_get("title")?;
-        let body: String = d.try_get("body")?;
-        let approval: Option<i64> = d.try_get("approval_id")?;
+        let Outgoing { channel, target, attempts, kind, title, body, approval_id: approval, username } =
+            sqlx::query_as(
+                "SELECT o.channel, o.target, o.attempts, n.kind, n.title, n.body, n.approval_id, u.username \
+                 FROM outbox o JOIN notifications n ON n.id = o.notification_id JOIN users u ON u.id = n.user_id WHERE o.id = $1",
+            )
+            .bind(id)
+            .fetch_one(&db.pool)
+            .await?;
         let link = approval.map(|a| format!("{}/approvals/{a}", ch.base_url.trim_end_matches('/')));
         let result = match channel.as_str() {
             "email" => send_email(ch, &target, &title, &body, link.as_deref()).await,
@@ -335,17 +304,17 @@ pub async fn deliver(db: &Db, ch: &Channels, worker: &str, now: DateTime<Utc>) -
                 let payload = json!({
                     "msgtype": "text",
                     "text": {"content": format!("{title}\n{body}{}", link.as_deref().map(|l| format!("\n{l}")).unwrap_or_default())},
-                    "kind": d.try_get::<String, _>("kind")?,
+                    "kind": kind,
                     "title": title,
                     "body": body,
                     "approval_id": approval,
-                    "user": d.try_get::<String, _>("username")?,
+                    "user": username,
                     "url": link,
                 });
                 send_webhook(&target, &payload).await
             }
         };
-        let attempts: i64 = d.try_get::<i64, _>("attempts")? + 1;
+        let attempts = attempts + 1;
         let mut tx = db.begin().await?;
         match result {
             Ok(()) => {
@@ -380,6 +349,19 @@ pub async fn deliver(db: &Db, ch: &Channels, worker: &str, now: DateTime<Utc>) -
         tx.commit().await?;
     }
     Ok(sent)
+}
+
+/// A claimed delivery and the notification it carries.
+#[derive(FromRow)]
+struct Outgoing {
+    channel: String,
+    target: String,
+    attempts: i64,
+    kind: String,
+    title: String,
+    body: String,
+    approval_id: Option<i64>,
+    username: String,
 }
 
 /// Puts a failed delivery back in line (the administrator).

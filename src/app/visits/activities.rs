@@ -13,11 +13,12 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 use crate::app::customers::visibility::Probe;
 use crate::app::records::input::Input;
 use crate::app::{clamp_limit, customers::accounts, records::audit, Caller, Ctx, Error, Page, Result};
+use crate::db::codes::Flag;
 use crate::db::sql::Sql;
 use crate::db::{now, parse_ts, ts, Db, WriteTx};
 use crate::domain::account::Attitude;
@@ -78,7 +79,7 @@ pub struct ContactMet {
 }
 
 /// An activity: a visit, call, meeting or other contact with an account, done or planned.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, FromRow)]
 pub struct ActivityView {
     pub id: i64,
     pub account_id: i64,
@@ -121,9 +122,11 @@ pub struct ActivityView {
     /// `technical_exchange`, or null (any done contact is a working contact).
     pub purpose: Option<String>,
     /// Derived: an effective visit by the rule of `domain::activity::is_effective`.
+    #[sqlx(try_from = "Flag")]
     pub effective: bool,
     /// Derived: why it is not one (`domain::activity::why_not_effective`), empty when it is.
     #[schema(value_type = Vec<String>)]
+    #[sqlx(skip)]
     pub why_not_effective: Vec<&'static str>,
     /// The local day by which a follow-up contact is due (done visits to key accounts).
     #[schema(format = Date)]
@@ -131,6 +134,7 @@ pub struct ActivityView {
     /// The later activity that answered the follow-up.
     pub followed_up_by: Option<i64>,
     /// The contacts met.
+    #[sqlx(skip)]
     pub contacts: Vec<ContactMet>,
     pub version: i64,
     #[schema(format = DateTime)]
@@ -146,61 +150,23 @@ impl ActivityView {
     }
 }
 
-const SELECT: &str = "SELECT v.*, a.name AS account_name, o.name AS opportunity_name, u.username AS owner_username, \
-    u.display_name AS owner_display FROM activities v JOIN accounts a ON a.id = v.account_id \
+const SELECT: &str = "SELECT v.*, a.name AS account_name, o.name AS opportunity_name, u.username AS owner, \
+    u.display_name AS owner_name FROM activities v JOIN accounts a ON a.id = v.account_id \
     JOIN users u ON u.id = v.owner_id LEFT JOIN opportunities o ON o.id = v.opportunity_id";
 
+/// An activity read with [`SELECT`], and why it is not an effective visit.
 fn view(r: &AnyRow) -> Result<ActivityView> {
-    let s = |k: &str| -> Result<Option<String>> { Ok(r.try_get(k)?) };
-    Ok(ActivityView {
-        id: r.try_get("id")?,
-        account_id: r.try_get("account_id")?,
-        account_name: r.try_get("account_name")?,
-        opportunity_id: r.try_get("opportunity_id")?,
-        opportunity_name: s("opportunity_name")?,
-        owner: r.try_get("owner_username")?,
-        owner_name: r.try_get("owner_display")?,
-        kind: r.try_get("kind")?,
-        status: r.try_get("status")?,
-        planned_at: s("planned_at")?,
-        occurred_at: s("occurred_at")?,
-        ends_at: s("ends_at")?,
-        local_day: r.try_get("local_day")?,
-        week: r.try_get("week")?,
-        place: s("place")?,
-        participants: s("participants")?,
-        objective: s("objective")?,
-        materials: s("materials")?,
-        talking_points: s("talking_points")?,
-        customer_views: s("customer_views")?,
-        problems: s("problems")?,
-        next_steps: s("next_steps")?,
-        summary: s("summary")?,
-        outcome: r.try_get("outcome")?,
-        customer_attitude: s("customer_attitude")?,
-        purpose: s("purpose")?,
-        effective: r.try_get::<i64, _>("effective")? == 1,
-        why_not_effective: {
-            let (kind, status, outcome): (String, String, String) =
-                (r.try_get("kind")?, r.try_get("status")?, r.try_get("outcome")?);
-            match (Kind::parse(&kind), Status::parse(&status), Outcome::parse(&outcome)) {
-                (Ok(kind), Ok(status), Ok(outcome)) => act::why_not_effective(Facts {
-                    kind,
-                    status,
-                    outcome,
-                    has_opportunity: r.try_get::<Option<i64>, _>("opportunity_id")?.is_some(),
-                    names_problem: s("problems")?.is_some(),
-                }),
-                _ => vec![],
-            }
-        },
-        follow_up_due: s("follow_up_due")?,
-        followed_up_by: r.try_get("followed_up_by")?,
-        contacts: vec![],
-        version: r.try_get("version")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
+    let mut v = ActivityView::from_row(r)?;
+    if let (Ok(kind), Ok(outcome)) = (Kind::parse(&v.kind), Outcome::parse(&v.outcome)) {
+        v.why_not_effective = act::why_not_effective(Facts {
+            kind,
+            status: v.status,
+            outcome,
+            has_opportunity: v.opportunity_id.is_some(),
+            names_problem: v.problems.is_some(),
+        });
+    }
+    Ok(v)
 }
 
 /// The caller's scope over activities (alias `v`): those on accounts they see, and their own.
