@@ -20,3 +20,4 @@ mod receivers;
 mod reports;
 mod schema;
 mod security;
+mod ui_failures;

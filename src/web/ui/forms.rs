@@ -1,10 +1,71 @@
-//! One form template for every edit page: fields, values, per-field errors, version.
+//! One form template for every edit page: fields, values, per-field errors, version; and one
+//! answer to every posted form ([`redisplay_or_redirect`]).
 use askama::Template;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 
-use super::{render, Layout};
+use super::{fail_page, render, Layout};
 use crate::domain::DomainError;
+use crate::web::auth::UiCtx;
+
+/// A form page that a refused post shows again.
+pub trait Redisplay {
+    /// Puts back what the user typed, so nothing entered is lost.
+    fn refill(&mut self, typed: &[(String, String)]);
+    /// The page with the refusal beside its fields and in the summary, under its status (422
+    /// for invalid input, 409 for a stale version or a duplicate, …).
+    fn with_error(self, err: &DomainError) -> Response;
+}
+
+/// The answer to a posted form, once the use case has answered `res`:
+/// - success: a redirect (303) to `done(value)` (which may carry a word for the next page);
+/// - a refusal `to_error_page` picks: the error page;
+/// - any other: the form again, built by `again` (which loads what it needs; a failed load is
+///   the error page), with what was `typed` put back and the refusal shown.
+pub async fn redisplay_or_redirect<T, P: Redisplay>(
+    ui: &UiCtx,
+    res: Result<T, DomainError>,
+    done: impl FnOnce(T) -> String,
+    to_error_page: impl FnOnce(&DomainError) -> bool,
+    typed: Option<&[(String, String)]>,
+    again: impl AsyncFnOnce(&DomainError) -> Result<P, DomainError>,
+) -> Response {
+    let err = match res {
+        Ok(v) => return Redirect::to(&done(v)).into_response(),
+        Err(e) if to_error_page(&e) => return fail_page(ui, e),
+        Err(e) => e,
+    };
+    match again(&err).await {
+        Ok(mut page) => {
+            if let Some(typed) = typed {
+                page.refill(typed);
+            }
+            page.with_error(&err)
+        }
+        Err(e) => fail_page(ui, e),
+    }
+}
+
+/// Refusals for the error page rather than the form: the record is not there, or not the
+/// caller's to change.
+pub fn missing_or_forbidden(e: &DomainError) -> bool {
+    matches!(e, DomainError::NotFound | DomainError::Forbidden)
+}
+
+/// Refusals for the error page rather than the form: not the caller's to do.
+pub fn forbidden(e: &DomainError) -> bool {
+    matches!(e, DomainError::Forbidden)
+}
+
+/// Refusals for the error page rather than the form: all but invalid input.
+pub fn unless_invalid(e: &DomainError) -> bool {
+    !matches!(e, DomainError::Invalid(_))
+}
+
+/// Every refusal is shown on the form.
+pub fn never(_: &DomainError) -> bool {
+    false
+}
 
 pub struct Field {
     pub name: String,
@@ -76,6 +137,14 @@ impl FormPage {
         }
     }
 
+    /// Unless the refusal was a stale version (then the form carries the current one, so saving
+    /// again is a deliberate overwrite), the form keeps the version that was posted.
+    pub fn keep_posted_version(&mut self, err: &DomainError, typed: &[(String, String)]) {
+        if !matches!(err, DomainError::StaleVersion { .. }) {
+            self.version = typed.iter().find(|(k, _)| k == "version").and_then(|(_, v)| v.parse().ok());
+        }
+    }
+
     /// Shows an error: field errors beside their fields and in the summary, others in the summary.
     pub fn with_error(mut self, err: &DomainError) -> Response {
         let lang = self.l.lang;
@@ -112,5 +181,14 @@ impl FormPage {
         let mut res = render(&self);
         *res.status_mut() = if status.is_server_error() { StatusCode::INTERNAL_SERVER_ERROR } else { status };
         res
+    }
+}
+
+impl Redisplay for FormPage {
+    fn refill(&mut self, typed: &[(String, String)]) {
+        FormPage::refill(self, typed)
+    }
+    fn with_error(self, err: &DomainError) -> Response {
+        FormPage::with_error(self, err)
     }
 }

@@ -57,9 +57,9 @@ pub struct Layout {
     pub has_pool: bool,
     pub flash: Vec<String>,
     /// The navigation's counts (requests waiting for me, unread notifications) when the page
-    /// loaded them; otherwise a small script fills them in.
-    pub nav_waiting: Option<i64>,
-    pub nav_unread: Option<i64>,
+    /// loaded them (or tried to); otherwise a small script fills them in.
+    pub nav_waiting: Option<Section<i64>>,
+    pub nav_unread: Option<Section<i64>>,
 }
 
 impl Layout {
@@ -80,12 +80,17 @@ impl Layout {
             nav_unread: None,
         }
     }
-    /// " (n)" after a navigation link, or nothing when there is none or it is not known here.
-    pub fn badge(&self, n: &Option<i64>) -> String {
+    /// " (n)" after a navigation link, or nothing when there is none or it is not known here;
+    /// a count that failed to load says so.
+    pub fn badge(&self, n: &Option<Section<i64>>) -> String {
         match n {
-            Some(n) if *n > 0 => format!(" ({n})"),
+            Some(Section::Loaded(n)) if *n > 0 => format!(" ({n})"),
+            Some(Section::Failed) => format!(" ({})", self.t("section.failed_short")),
             _ => String::new(),
         }
+    }
+    pub fn badge_failed(&self, n: &Option<Section<i64>>) -> bool {
+        n.as_ref().is_some_and(Section::failed)
     }
     pub fn t(&self, key: &str) -> String {
         self.lang.t(key)
@@ -156,6 +161,7 @@ fn askama_escape(s: &str) -> String {
 pub fn fail_page(ui: &UiCtx, err: DomainError) -> Response {
     let (status, code) = status_and_code(&err);
     if let DomainError::Internal(e) = &err {
+        // A load named with `Load::page_data` says here which page and part failed.
         tracing::error!("internal error: {e:#}");
     }
     let l = Layout::new(ui, "", ui.lang.t("err.title"));
@@ -163,6 +169,81 @@ pub fn fail_page(ui: &UiCtx, err: DomainError) -> Response {
     let mut res = render(&page);
     *res.status_mut() = status;
     res
+}
+
+/// What a page loaded for one of its secondary parts (a side list, a picker's options, a count
+/// in the header): the data, or that loading it failed (logged by [`Load::section`]). The page
+/// shows the rest, and in that part a notice that it could not be loaded
+/// (`templates/section_failed.html`), never an empty list that reads as "there is none".
+pub enum Section<T> {
+    Loaded(T),
+    Failed,
+}
+
+impl<T> Section<T> {
+    /// The data, when it loaded (`{% if let Some(x) = part.loaded() %}` in templates).
+    pub fn loaded(&self) -> Option<&T> {
+        match self {
+            Section::Loaded(v) => Some(v),
+            Section::Failed => None,
+        }
+    }
+    pub fn failed(&self) -> bool {
+        matches!(self, Section::Failed)
+    }
+    pub fn as_ref(&self) -> Section<&T> {
+        match self {
+            Section::Loaded(v) => Section::Loaded(v),
+            Section::Failed => Section::Failed,
+        }
+    }
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Section<U> {
+        match self {
+            Section::Loaded(v) => Section::Loaded(f(v)),
+            Section::Failed => Section::Failed,
+        }
+    }
+}
+
+impl<I> Section<Vec<I>> {
+    /// The loaded items, or none when the part failed: for a picker that has a fallback (the
+    /// template still shows the notice when [`Section::failed`]).
+    pub fn items(&self) -> &[I] {
+        match self {
+            Section::Loaded(v) => v,
+            Section::Failed => &[],
+        }
+    }
+}
+
+/// A use case's answer as a page takes it, named by page and part for the log.
+pub trait Load<T> {
+    /// A secondary part of the page: on failure the error is logged with the page and part,
+    /// and the part says it could not be loaded; the page itself still renders.
+    fn section(self, page: &'static str, part: &'static str) -> Section<T>;
+    /// The page's own data: a failure fails the page (with `?`, then [`fail_page`]); an
+    /// internal error carries the page and part into the line [`fail_page`] logs.
+    fn page_data(self, page: &'static str, part: &'static str) -> Result<T, DomainError>;
+}
+
+impl<T> Load<T> for Result<T, DomainError> {
+    fn section(self, page: &'static str, part: &'static str) -> Section<T> {
+        match self {
+            Ok(v) => Section::Loaded(v),
+            Err(e) => {
+                tracing::error!(page, part, "page {page}: section {part} could not be loaded: {e:#}");
+                Section::Failed
+            }
+        }
+    }
+    fn page_data(self, page: &'static str, part: &'static str) -> Result<T, DomainError> {
+        self.map_err(|e| match e {
+            DomainError::Internal(e) => {
+                DomainError::Internal(e.context(format!("page {page}: {part} could not be loaded")))
+            }
+            e => e,
+        })
+    }
 }
 
 pub struct HistoryRow {

@@ -22,7 +22,8 @@ use crate::domain::activity as act;
 use crate::domain::DomainError;
 use crate::web::api::{id_of, q, query_pairs};
 use crate::web::auth::{UiCtx, UiForm};
-use crate::web::ui::{fail_page, render, status_and_code, Layout};
+use crate::web::ui::forms::{missing_or_forbidden, redisplay_or_redirect, Redisplay};
+use crate::web::ui::{fail_page, render, status_and_code, Layout, Load, Section};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -46,25 +47,28 @@ pub fn routes() -> Router<AppState> {
 
 // ---- shared helpers ----
 
-/// Fills the navigation's counts (pages that do not call this get them from `nav.js`).
-/// `waiting`: the count when the page has it already.
+/// Fills the navigation's counts (pages that do not call this get them from `nav.js`); a count
+/// that fails to load says so in the navigation. `waiting`: the count when the page has it.
 async fn counted(s: &AppState, ui: &UiCtx, mut l: Layout, waiting: Option<i64>) -> Layout {
     let c = &ui.ctx.caller;
     if !c.role.is_admin() {
-        l.nav_waiting = match waiting {
-            Some(n) => Some(n),
-            None => approvals::counts(&s.app.db, c).await.ok().map(|(w, _)| w),
-        };
+        l.nav_waiting = Some(match waiting {
+            Some(n) => Section::Loaded(n),
+            None => {
+                approvals::counts(&s.app.db, c).await.map(|(w, _)| w).section(l.nav, "navigation: waiting requests")
+            }
+        });
     }
-    l.nav_unread = Some(notify::unread_count(&s.app.db, c).await.unwrap_or(0));
+    l.nav_unread = Some(notify::unread_count(&s.app.db, c).await.section(l.nav, "navigation: unread notifications"));
     l
 }
 
-/// The caller's time zone, for showing instants.
-async fn zone_of(s: &AppState, caller: &Caller) -> Tz {
+/// The caller's time zone, for showing instants: without it every time shown could be in the
+/// wrong zone, so a failed load fails the page.
+async fn zone_of(s: &AppState, caller: &Caller, page: &'static str) -> Result<Tz, DomainError> {
     let name =
-        crate::app::people::users::get(&s.app.db, &caller.username).await.map(|u| u.time_zone).unwrap_or_default();
-    act::parse_tz(&name).or_else(|_| act::parse_tz(act::DEFAULT_TZ)).unwrap_or(chrono_tz::Asia::Shanghai)
+        crate::app::people::users::get(&s.app.db, &caller.username).await.page_data(page, "time zone")?.time_zone;
+    Ok(act::parse_tz(&name).or_else(|_| act::parse_tz(act::DEFAULT_TZ)).unwrap_or(chrono_tz::Asia::Shanghai))
 }
 
 /// A stored instant as the caller reads it ("2025-03-01 14:05"), or "—".
@@ -150,7 +154,10 @@ async fn inbox(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) ->
         Ok(x) => x,
         Err(e) => return fail_page(&ui, e),
     };
-    let tz = zone_of(&s, caller).await;
+    let tz = match zone_of(&s, caller, "approvals").await {
+        Ok(tz) => tz,
+        Err(e) => return fail_page(&ui, e),
+    };
     let l = Layout::new(&ui, "approvals", ui.lang.t("approvals.title"));
     let l = counted(&s, &ui, l, Some(waiting.len() as i64)).await;
     let (waiting_count, mine_pending) =
@@ -220,7 +227,8 @@ struct ApprovalPage {
     comment_error: Option<String>,
     days: String,
     days_error: Option<String>,
-    max_days: Option<i64>,
+    /// The flow's longest extension, for the extension form (when the caller may extend).
+    max_days: Section<Option<i64>>,
     /// The errors of the last post (decision, extension, withdrawal).
     errors: Vec<String>,
     /// Set when the post came too late: the request or step was closed meanwhile.
@@ -252,7 +260,10 @@ async fn approval_page(s: &AppState, ui: &UiCtx, id: i64, typed: Typed, flash: O
         Ok(a) => a,
         Err(e) => return fail_page(ui, e),
     };
-    let tz = zone_of(s, &ui.ctx.caller).await;
+    let tz = match zone_of(s, &ui.ctx.caller, "approval").await {
+        Ok(tz) => tz,
+        Err(e) => return fail_page(ui, e),
+    };
     let mut l = counted(s, ui, Layout::new(ui, "approvals", format!("#{}", a.id)), None).await;
     l.flash.extend(flash);
     let (subject, subject_href) = subject_of(&a.subject);
@@ -287,13 +298,11 @@ async fn approval_page(s: &AppState, ui: &UiCtx, id: i64, typed: Typed, flash: O
         })
         .collect();
     let max_days = if a.can_extend {
-        approvals::flows(&s.app.db)
-            .await
-            .ok()
-            .and_then(|fs| fs.into_iter().find(|f| f.flow == a.flow.code()))
-            .and_then(|f| f.definition.extension.map(|e| e.max_days))
+        approvals::flows(&s.app.db).await.section("approval", "extension limit").map(|fs| {
+            fs.into_iter().find(|f| f.flow == a.flow.code()).and_then(|f| f.definition.extension.map(|e| e.max_days))
+        })
     } else {
-        None
+        Section::Loaded(None)
     };
     let mut comment_error = None;
     let mut days_error = None;
@@ -516,7 +525,22 @@ fn screening_page(
     }
 }
 
-impl ScreeningPage {
+impl Redisplay for ScreeningPage {
+    /// Puts back what was typed in the texts and the risk indicators.
+    fn refill(&mut self, typed: &[(String, String)]) {
+        let typed_as = |k: &str| typed.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        for f in self.criteria.iter_mut().chain(self.analyses.iter_mut()) {
+            if let Some(v) = typed_as(f.name) {
+                f.value = v;
+            }
+        }
+        for i in &mut self.indicators {
+            if let Some(v) = typed_as(&format!("risk.{}", i.code)) {
+                i.value = v;
+            }
+        }
+    }
+
     /// Puts each error beside its field and in the summary, in the user's language.
     fn with_error(mut self, err: &DomainError) -> Response {
         let lang = self.l.lang;
@@ -607,20 +631,18 @@ async fn screening_submit(State(s): State<AppState>, Path(id): Path<String>, for
         }
     }
     body.insert("risk".into(), Value::Object(risk));
-    match screenings::submit(&s.app.db, &ui.ctx, account.id, &Value::Object(body)).await {
-        Ok(v) => match v.approval_id {
-            Some(a) => Redirect::to(&format!("/approvals/{a}?done=submitted")).into_response(),
-            None => Redirect::to(&format!("/accounts/{}#screening", account.id)).into_response(),
-        },
-        Err(e @ (DomainError::NotFound | DomainError::Forbidden)) => fail_page(ui, e),
-        Err(e) => {
-            let values = |k: &str| form.get(k).unwrap_or("").to_string();
-            let l = Layout::new(ui, "accounts", format!("{} · {}", ui.lang.t("screening.title"), account.name));
-            let l = counted(&s, ui, l, None).await;
-            let last = last.map(|v| (v.version, v.risk_score, v.approval_id));
-            screening_page(l, &account, &weights, &values, last).with_error(&e)
-        }
-    }
+    let res = screenings::submit(&s.app.db, &ui.ctx, account.id, &Value::Object(body)).await;
+    let done = |v: screenings::ScreeningView| match v.approval_id {
+        Some(a) => format!("/approvals/{a}?done=submitted"),
+        None => format!("/accounts/{}#screening", account.id),
+    };
+    redisplay_or_redirect(ui, res, done, missing_or_forbidden, Some(&form.fields), async |_| {
+        let l = Layout::new(ui, "accounts", format!("{} · {}", ui.lang.t("screening.title"), account.name));
+        let l = counted(&s, ui, l, None).await;
+        let last = last.map(|v| (v.version, v.risk_score, v.approval_id));
+        Ok(screening_page(l, &account, &weights, &|_| String::new(), last))
+    })
+    .await
 }
 
 /// One version of an account's screening as the account page lists it.
@@ -634,20 +656,23 @@ pub struct ScreeningRow {
     pub state: String,
 }
 
-/// The account's screenings, newest first, with the state of each one's request.
+/// The account's screenings, newest first, with the state of each one's request (none shown
+/// for a request the caller may not see).
 pub async fn screening_rows(
     s: &AppState,
     caller: &Caller,
     l: &Layout,
     account: impl Into<crate::app::customers::accounts::AccountRef>,
-) -> Vec<ScreeningRow> {
-    let list = screenings::list(&s.app.db, caller, account).await.unwrap_or_default();
+) -> Result<Vec<ScreeningRow>, DomainError> {
+    let list = screenings::list(&s.app.db, caller, account).await?;
     let mut out = vec![];
     for v in list {
         let state_code = match v.approval_id {
-            Some(a) => {
-                approvals::get(&s.app.db, caller, a).await.map(|a| a.state.code().to_string()).unwrap_or_default()
-            }
+            Some(a) => match approvals::get(&s.app.db, caller, a).await {
+                Ok(a) => a.state.code().to_string(),
+                Err(DomainError::NotFound) => String::new(),
+                Err(e) => return Err(e),
+            },
             None => String::new(),
         };
         out.push(ScreeningRow {
@@ -660,7 +685,7 @@ pub async fn screening_rows(
             state_code,
         });
     }
-    out
+    Ok(out)
 }
 
 // ---- notifications ----
@@ -683,7 +708,10 @@ async fn notifications(State(s): State<AppState>, ui: UiCtx) -> Response {
         Ok(l) => l,
         Err(e) => return fail_page(&ui, e),
     };
-    let tz = zone_of(&s, &ui.ctx.caller).await;
+    let tz = match zone_of(&s, &ui.ctx.caller, "notifications").await {
+        Ok(tz) => tz,
+        Err(e) => return fail_page(&ui, e),
+    };
     let l = counted(&s, &ui, Layout::new(&ui, "notifications", ui.lang.t("notifications.title")), None).await;
     let unread = list.iter().filter(|n| !n.read).count();
     let rows = list.into_iter().map(|n| NoteRow { at: local(tz, Some(&n.created_at)), n }).collect();
@@ -713,26 +741,30 @@ pub struct ProfileForms {
     pub starts_on: String,
     pub ends_on: String,
     pub delegation_errors: Vec<String>,
-    /// Users one may delegate to: (username, "name (username)").
-    pub people: Vec<(String, String)>,
+    /// Users one may delegate to: (username, "name (username)"), suggestions for the field.
+    pub people: Section<Vec<(String, String)>>,
 }
 
 impl ProfileForms {
-    /// The forms as stored: the caller's channels, an empty delegation.
-    pub async fn load(s: &AppState, ui: &UiCtx) -> ProfileForms {
-        let ch = notify::channels_of(&s.app.db, &ui.ctx.caller).await.ok();
-        let people = crate::app::people::users::list(&s.app.db)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|u| u.active && u.role != crate::domain::role::Role::Admin && u.username != ui.ctx.caller.username)
-            .map(|u| (u.username.clone(), format!("{} ({})", u.display_name, u.username)))
-            .collect();
-        ProfileForms {
-            email: ch.as_ref().and_then(|c| c.email.clone()).unwrap_or_default(),
-            notify_email: ch.as_ref().is_some_and(|c| c.notify_email),
-            webhook_url: ch.as_ref().and_then(|c| c.webhook_url.clone()).unwrap_or_default(),
-            notify_webhook: ch.as_ref().is_some_and(|c| c.notify_webhook),
+    /// The forms as stored: the caller's channels, an empty delegation. The channels are what
+    /// the form saves back: without them it would save empty ones, so a failed load fails
+    /// the page.
+    pub async fn load(s: &AppState, ui: &UiCtx) -> Result<ProfileForms, DomainError> {
+        let ch = notify::channels_of(&s.app.db, &ui.ctx.caller).await.page_data("profile", "notification channels")?;
+        let people =
+            crate::app::people::users::list(&s.app.db).await.section("profile", "delegate suggestions").map(|us| {
+                us.into_iter()
+                    .filter(|u| {
+                        u.active && u.role != crate::domain::role::Role::Admin && u.username != ui.ctx.caller.username
+                    })
+                    .map(|u| (u.username.clone(), format!("{} ({})", u.display_name, u.username)))
+                    .collect()
+            });
+        Ok(ProfileForms {
+            email: ch.email.unwrap_or_default(),
+            notify_email: ch.notify_email,
+            webhook_url: ch.webhook_url.unwrap_or_default(),
+            notify_webhook: ch.notify_webhook,
             channel_errors: vec![],
             email_error: None,
             webhook_error: None,
@@ -741,7 +773,7 @@ impl ProfileForms {
             ends_on: String::new(),
             delegation_errors: vec![],
             people,
-        }
+        })
     }
 }
 
@@ -756,7 +788,10 @@ async fn set_channels(State(s): State<AppState>, form: UiForm) -> Response {
     match res {
         Ok(()) => Redirect::to("/profile?saved=1#channels").into_response(),
         Err(e @ DomainError::Invalid(_)) => {
-            let mut f = ProfileForms::load(&s, ui).await;
+            let mut f = match ProfileForms::load(&s, ui).await {
+                Ok(f) => f,
+                Err(e) => return fail_page(ui, e),
+            };
             let l = Layout::new(ui, "profile", String::new());
             if let DomainError::Invalid(fs) = &e {
                 for fe in fs {
@@ -785,7 +820,10 @@ async fn delegate(State(s): State<AppState>, form: UiForm) -> Response {
     match approvals::delegate(&s.app.db, &ui.ctx, &who, &from, &to).await {
         Ok(()) => Redirect::to("/profile?delegated=1#delegation").into_response(),
         Err(e @ DomainError::Invalid(_)) => {
-            let mut f = ProfileForms::load(&s, ui).await;
+            let mut f = match ProfileForms::load(&s, ui).await {
+                Ok(f) => f,
+                Err(e) => return fail_page(ui, e),
+            };
             let l = Layout::new(ui, "profile", String::new());
             let pairs = match &e {
                 DomainError::Invalid(fs) => fs
@@ -941,7 +979,10 @@ async fn deliveries_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): Ra
         Ok(l) => l,
         Err(e) => return fail_page(&ui, e),
     };
-    let tz = zone_of(&s, &ui.ctx.caller).await;
+    let tz = match zone_of(&s, &ui.ctx.caller, "deliveries").await {
+        Ok(tz) => tz,
+        Err(e) => return fail_page(&ui, e),
+    };
     let l = counted(&s, &ui, Layout::new(&ui, "deliveries", ui.lang.t("deliveries.title")), None).await;
     let rows = list
         .into_iter()

@@ -16,7 +16,7 @@ use crate::domain::classify::{DIMENSIONS, STANDARDS, TIERS};
 use crate::domain::DomainError;
 use crate::web::api::{id_of, q, query_pairs};
 use crate::web::auth::{UiCtx, UiForm};
-use crate::web::ui::{enc, fail_page, render, Layout};
+use crate::web::ui::{enc, fail_page, render, Layout, Load, Section};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -66,21 +66,21 @@ fn amp(pairs: &[(&str, &str)]) -> String {
     }
 }
 
-/// Org units and people for the filter pickers.
-async fn pickers(s: &AppState) -> (Vec<(String, String)>, Vec<(String, String)>) {
+/// A filter picker's choices: (value, label).
+type Choices = Section<Vec<(String, String)>>;
+
+/// Org units and people for the filter pickers of `page`.
+async fn pickers(s: &AppState, page: &'static str) -> (Choices, Choices) {
     let orgs = crate::app::people::org::list(&s.app.db)
         .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|o| (o.code.clone(), o.name.clone()))
-        .collect();
-    let people = crate::app::people::users::list(&s.app.db)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|u| u.active && u.sales_type.is_some())
-        .map(|u| (u.username.clone(), format!("{} ({})", u.display_name, u.username)))
-        .collect();
+        .section(page, "org unit filter")
+        .map(|os| os.into_iter().map(|o| (o.code, o.name)).collect());
+    let people = crate::app::people::users::list(&s.app.db).await.section(page, "owner filter").map(|us| {
+        us.into_iter()
+            .filter(|u| u.active && u.sales_type.is_some())
+            .map(|u| (u.username.clone(), format!("{} ({})", u.display_name, u.username)))
+            .collect()
+    });
     (orgs, people)
 }
 
@@ -96,8 +96,8 @@ struct RadPage {
     rows: Vec<(char, Vec<clv::Cell>)>,
     drill: String,
     export: String,
-    orgs: Vec<(String, String)>,
-    people: Vec<(String, String)>,
+    orgs: Choices,
+    people: Choices,
 }
 
 async fn rad_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
@@ -107,14 +107,18 @@ async fn rad_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery)
         Ok(r) => r,
         Err(e) => return fail_page(&ui, e),
     };
-    // A branch code filters the list by branch, any other by region.
-    let kind = if crate::app::people::org::get(&s.app.db, &f.org).await.is_ok_and(|o| o.kind == "branch") {
-        "branch"
-    } else {
-        "region"
+    // A branch code filters the list by branch, any other (or none) by region.
+    let kind = match crate::app::people::org::get(&s.app.db, &f.org).await {
+        Ok(o) if o.kind == "branch" => Ok("branch"),
+        Ok(_) | Err(DomainError::NotFound) => Ok("region"),
+        Err(e) => Err(e),
+    };
+    let kind = match kind.page_data("rad", "drill-down org unit") {
+        Ok(k) => k,
+        Err(e) => return fail_page(&ui, e),
     };
     let rows = ['R', 'D', 'A'].iter().enumerate().map(|(i, c)| (*c, r.cells[i * 3..i * 3 + 3].to_vec())).collect();
-    let (orgs, people) = pickers(&s).await;
+    let (orgs, people) = pickers(&s, "rad").await;
     render(&RadPage {
         l: Layout::new(&ui, "rad", ui.lang.t("rad.title")),
         rows,
@@ -142,8 +146,8 @@ struct ServicePage {
     export: String,
     tiers: Vec<&'static str>,
     standards: Vec<&'static str>,
-    orgs: Vec<(String, String)>,
-    people: Vec<(String, String)>,
+    orgs: Choices,
+    people: Choices,
 }
 
 async fn service_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
@@ -164,7 +168,7 @@ async fn service_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQu
         }
     }
     let export = f.query(&[("tier", &tier), ("standard", &standard)]);
-    let (orgs, people) = pickers(&s).await;
+    let (orgs, people) = pickers(&s, "service standards").await;
     render(&ServicePage {
         l,
         groups,
@@ -192,8 +196,8 @@ struct CoveragePage {
     /// SOA bars per region: (name, soa text, width 0–300, y).
     bars: Vec<(String, String, i64, i64)>,
     height: i64,
-    orgs: Vec<(String, String)>,
-    people: Vec<(String, String)>,
+    orgs: Choices,
+    people: Choices,
     /// The tables (rows, caption key, id) and the lists (accounts, heading key, id, count).
     tables: Vec<(Vec<clv::CoverageRow>, &'static str, &'static str)>,
     lists: Vec<(Vec<clv::Brief>, &'static str, &'static str, i64)>,
@@ -223,7 +227,7 @@ async fn coverage_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQ
         })
         .collect();
     let export = f.query(&[("period", &c.period)]);
-    let (orgs, people) = pickers(&s).await;
+    let (orgs, people) = pickers(&s, "coverage").await;
     let tables = vec![
         (c.regions.clone(), "cov.by_region", "cov-regions"),
         (c.teams.clone(), "cov.by_team", "cov-teams"),

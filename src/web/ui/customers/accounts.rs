@@ -14,8 +14,8 @@ use crate::domain::account::{Attitude, DecisionRole, Gender, Industry, Level, St
 use crate::domain::policy::{decide, Decision, Op};
 use crate::web::api::{export_response, id_of, q, query_pairs};
 use crate::web::auth::{UiCtx, UiForm};
-use crate::web::ui::forms::{Field, FormPage};
-use crate::web::ui::{fail_page, history_rows, money, render, HistoryRow, Layout};
+use crate::web::ui::forms::{missing_or_forbidden, never, redisplay_or_redirect, Field, FormPage};
+use crate::web::ui::{fail_page, history_rows, money, render, HistoryRow, Layout, Load, Section};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -55,7 +55,8 @@ pub struct Select {
     pub name: &'static str,
     pub label: String,
     pub value: String,
-    pub options: Vec<(String, String)>,
+    /// Fixed codes, or loaded (org units, people): a picker that failed to load says so.
+    pub options: Section<Vec<(String, String)>>,
 }
 
 #[derive(Template)]
@@ -96,66 +97,65 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
     let val = |k: &str| q(&p, k).unwrap_or("").to_string();
     let kept: Vec<(&str, String)> = FILTER_KEYS.iter().map(|k| (*k, val(k))).collect();
     let filter_qs = qs(&kept);
-    let regions = org::list(db).await.unwrap_or_default();
+    let regions = org::list(db).await.section("accounts", "region and branch filters");
+    let units = |kind: &'static str| {
+        regions.as_ref().map(|us| {
+            us.iter().filter(|o| o.kind == kind).map(|o| (o.code.clone(), o.name.clone())).collect::<Vec<_>>()
+        })
+    };
     let mut selects = vec![
         Select {
             name: "industry",
             label: l.t("field.industry"),
             value: val("industry"),
-            options: opts(&l, "industry", &codes(Industry::ALL, Industry::code)),
+            options: Section::Loaded(opts(&l, "industry", &codes(Industry::ALL, Industry::code))),
         },
         Select {
             name: "status",
             label: l.t("field.status"),
             value: val("status"),
-            options: opts(&l, "status", &codes(Status::ALL, Status::code)),
+            options: Section::Loaded(opts(&l, "status", &codes(Status::ALL, Status::code))),
         },
         Select {
             name: "level",
             label: l.t("field.level"),
             value: val("level"),
-            options: opts(&l, "level", &codes(Level::ALL, Level::code)),
+            options: Section::Loaded(opts(&l, "level", &codes(Level::ALL, Level::code))),
         },
         Select {
             name: "rad_class",
             label: l.t("field.rad_class"),
             value: val("rad_class"),
-            options: RAD_CLASSES
-                .iter()
-                .map(|c| (c.to_string(), c.to_string()))
-                .chain(std::iter::once(("none".to_string(), l.t("rad.unclassified"))))
-                .collect(),
+            options: Section::Loaded(
+                RAD_CLASSES
+                    .iter()
+                    .map(|c| (c.to_string(), c.to_string()))
+                    .chain(std::iter::once(("none".to_string(), l.t("rad.unclassified"))))
+                    .collect(),
+            ),
         },
         Select {
             name: "tier",
             label: l.t("field.tier"),
             value: val("tier"),
-            options: opts(&l, "tier", &codes(crate::domain::account::Tier::ALL, crate::domain::account::Tier::code)),
+            options: Section::Loaded(opts(
+                &l,
+                "tier",
+                &codes(crate::domain::account::Tier::ALL, crate::domain::account::Tier::code),
+            )),
         },
-        Select {
-            name: "region",
-            label: l.t("field.region"),
-            value: val("region"),
-            options: regions.iter().filter(|o| o.kind == "region").map(|o| (o.code.clone(), o.name.clone())).collect(),
-        },
-        Select {
-            name: "branch",
-            label: l.t("field.branch"),
-            value: val("branch"),
-            options: regions.iter().filter(|o| o.kind == "branch").map(|o| (o.code.clone(), o.name.clone())).collect(),
-        },
+        Select { name: "region", label: l.t("field.region"), value: val("region"), options: units("region") },
+        Select { name: "branch", label: l.t("field.branch"), value: val("branch"), options: units("branch") },
     ];
     if caller.reach() != crate::domain::role::Reach::Own {
-        let us = users::list(db).await.unwrap_or_default();
+        let us = users::list(db).await.section("accounts", "owner filter");
         selects.push(Select {
             name: "owner",
             label: l.t("field.owner"),
             value: val("owner"),
-            options: us
-                .iter()
-                .filter(|u| u.role.works_accounts())
-                .map(|u| (u.username.clone(), u.display_name.clone()))
-                .collect(),
+            options: us.map(|us| {
+                us.into_iter().filter(|u| u.role.works_accounts()).map(|u| (u.username, u.display_name)).collect()
+            }),
         });
     }
     let sort = val("sort");
@@ -214,9 +214,16 @@ async fn export_accounts(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): Ra
     res.unwrap_or_else(|e| fail_page(&ui, e))
 }
 
-async fn account_form(s: &AppState, l: Layout, caller: &Caller, a: Option<&AccountView>) -> FormPage {
+/// The account form. Its pickers are part of it: one left without its options would submit an
+/// empty value and clear what is stored, so a failed load fails the page.
+async fn account_form(
+    s: &AppState,
+    l: Layout,
+    caller: &Caller,
+    a: Option<&AccountView>,
+) -> Result<FormPage, crate::domain::DomainError> {
     let db = &s.app.db;
-    let units = org::list(db).await.unwrap_or_default();
+    let units = org::list(db).await.page_data("account form", "org units")?;
     let g = |f: fn(&AccountView) -> Option<String>| a.and_then(f);
     let mut fields = vec![
         Field::new(&l, "name", "text", g(|a| Some(a.name.clone()))).required(),
@@ -234,7 +241,7 @@ async fn account_form(s: &AppState, l: Layout, caller: &Caller, a: Option<&Accou
             .options(units.iter().filter(|o| o.kind == "branch").map(|o| (o.code.clone(), o.name.clone())).collect()),
     ];
     if caller.role.manages_accounts() {
-        let us = users::list(db).await.unwrap_or_default();
+        let us = users::list(db).await.page_data("account form", "salespeople")?;
         let sales: Vec<(String, String)> = us
             .iter()
             .filter(|u| u.active && u.role.may_own_accounts())
@@ -270,7 +277,7 @@ async fn account_form(s: &AppState, l: Layout, caller: &Caller, a: Option<&Accou
         ),
         None => (l.t("accounts.new"), "/accounts/new".into(), "/accounts".into(), l.t("action.create")),
     };
-    FormPage {
+    Ok(FormPage {
         heading,
         action,
         fields,
@@ -280,7 +287,7 @@ async fn account_form(s: &AppState, l: Layout, caller: &Caller, a: Option<&Accou
         errors: vec![],
         duplicate_of: None,
         l,
-    }
+    })
 }
 
 async fn new_form(State(s): State<AppState>, ui: UiCtx) -> Response {
@@ -288,7 +295,10 @@ async fn new_form(State(s): State<AppState>, ui: UiCtx) -> Response {
         return fail_page(&ui, crate::domain::DomainError::Forbidden);
     }
     let l = Layout::new(&ui, "accounts", ui.lang.t("accounts.new"));
-    render(&account_form(&s, l, &ui.ctx.caller, None).await)
+    match account_form(&s, l, &ui.ctx.caller, None).await {
+        Ok(page) => render(&page),
+        Err(e) => fail_page(&ui, e),
+    }
 }
 
 async fn create(State(s): State<AppState>, form: UiForm) -> Response {
@@ -297,15 +307,15 @@ async fn create(State(s): State<AppState>, form: UiForm) -> Response {
         Ok(inp) => accounts::create(&s.app.db, &ui.ctx, &inp).await,
         Err(e) => Err(e),
     };
-    match res {
-        Ok(a) => Redirect::to(&format!("/accounts/{}", a.id)).into_response(),
-        Err(e) => {
-            let l = Layout::new(ui, "accounts", ui.lang.t("accounts.new"));
-            let mut page = account_form(&s, l, &ui.ctx.caller, None).await;
-            page.refill(&form.fields);
-            page.with_error(&e)
-        }
-    }
+    redisplay_or_redirect(
+        ui,
+        res,
+        |a| format!("/accounts/{}", a.id),
+        never,
+        Some(&form.fields),
+        async |_| account_form(&s, Layout::new(ui, "accounts", ui.lang.t("accounts.new")), &ui.ctx.caller, None).await,
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -315,28 +325,28 @@ struct AccountPage {
     a: AccountView,
     fields: Vec<(String, String, String)>,
     contacts: Vec<(usize, ContactView, String)>,
-    history: Vec<HistoryRow>,
+    history: Section<Vec<HistoryRow>>,
     can_edit: bool,
     can_delete: bool,
-    team: Vec<accounts::TeamMember>,
+    team: Section<Vec<accounts::TeamMember>>,
     /// The relationship map (SVG drawn by the server), and the changes since `since`.
     relmap: Option<String>,
     since: String,
     changes: Vec<(String, String, String, String, String)>,
     /// Users a manager may add to the team (empty for others).
-    candidates: Vec<(String, String)>,
+    candidates: Section<Vec<(String, String)>>,
     can_manage_team: bool,
     /// May merge a duplicate into this account (managers and above).
     can_merge: bool,
     can_release: bool,
-    documents: Vec<crate::app::customers::documents::Document>,
+    documents: Section<Vec<crate::app::customers::documents::Document>>,
     doc_types: Vec<(String, String)>,
     opportunities: Vec<crate::app::funnel::opportunities::OpportunityView>,
     /// The latest activities on the account, and its development record (大客户开发记录表).
-    activities: Vec<crate::app::visits::activities::ActivityView>,
-    development: Option<crate::app::visits::activities::Development>,
+    activities: Section<Vec<crate::app::visits::activities::ActivityView>>,
+    development: Section<crate::app::visits::activities::Development>,
     /// The key-account screenings (大客户筛选), newest first, and whether one may be submitted.
-    screenings: Vec<crate::web::ui::approvals::ScreeningRow>,
+    screenings: Section<Vec<crate::web::ui::approvals::ScreeningRow>>,
     can_screen: bool,
 }
 
@@ -379,19 +389,20 @@ fn pct(v: &Option<String>) -> String {
     v.as_ref().map(|s| format!("{s}%")).unwrap_or_else(|| "—".into())
 }
 
+/// The record's history, a section of its page (`page`: account or contact).
 async fn load_history(
     s: &AppState,
     ui: &UiCtx,
     l: &Layout,
-    entity: &str,
+    page: &'static str,
     id: i64,
     seen: Option<accounts::Seen>,
-) -> Vec<HistoryRow> {
-    let f = AuditFilter { entity: Some(entity.into()), entity_id: Some(id.to_string()), cursor: None, limit: 100 };
-    history_rows(
-        l,
-        crate::app::records::history::list(&s.app.db, &ui.ctx, &f, seen).await.map(|p| p.items).unwrap_or_default(),
-    )
+) -> Section<Vec<HistoryRow>> {
+    let f = AuditFilter { entity: Some(page.into()), entity_id: Some(id.to_string()), cursor: None, limit: 100 };
+    crate::app::records::history::list(&s.app.db, &ui.ctx, &f, seen)
+        .await
+        .section(page, "history")
+        .map(|p| history_rows(l, p.items))
 }
 
 async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
@@ -404,8 +415,10 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
         let a = accounts::get(&s.app.db, caller, id).await?;
         // Read in the caller's scope: the loaders below need not check it again.
         let seen = a.seen();
-        let cs = contacts::of_account(&s.app.db, caller, seen).await?;
-        let ops = crate::app::funnel::opportunities::of_account(&s.app.db, caller, seen).await?;
+        let cs = contacts::of_account(&s.app.db, caller, seen).await.page_data("account", "contacts")?;
+        let ops = crate::app::funnel::opportunities::of_account(&s.app.db, caller, seen)
+            .await
+            .page_data("account", "opportunities")?;
         Ok::<_, crate::domain::DomainError>((a, cs, ops))
     }
     .await;
@@ -476,18 +489,19 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
         (l.t("field.notes"), dash(&a.notes), "notes".into()),
     ];
     let history = load_history(&s, &ui, &l, "account", a.id, Some(a.seen())).await;
-    let team = accounts::team(&s.app.db, caller, a.seen()).await.unwrap_or_default();
-    let candidates = if caller.role.manages_accounts() {
-        users::list(&s.app.db)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|u| u.active && u.role.works_accounts())
-            .filter(|u| !team.iter().any(|m| m.username == u.username))
-            .map(|u| (u.username.clone(), format!("{} ({})", u.display_name, u.username)))
-            .collect()
-    } else {
-        vec![]
+    let team = accounts::team(&s.app.db, caller, a.seen()).await.section("account", "team");
+    let candidates = match &team {
+        Section::Loaded(team) if caller.role.manages_accounts() => {
+            users::list(&s.app.db).await.section("account", "team candidates").map(|us| {
+                us.into_iter()
+                    .filter(|u| u.active && u.role.works_accounts())
+                    .filter(|u| !team.iter().any(|m| m.username == u.username))
+                    .map(|u| (u.username.clone(), format!("{} ({})", u.display_name, u.username)))
+                    .collect()
+            })
+        }
+        // Nobody to offer: not a manager, or the team itself is not known.
+        _ => Section::Loaded(vec![]),
     };
     let changes = match &since {
         Some(d) => match contacts::relationship_changes(&s.app.db, caller, a.id, d).await {
@@ -515,17 +529,23 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
             )
         })
         .collect();
-    let documents = crate::app::customers::documents::list(&s.app.db, caller, a.seen()).await.unwrap_or_default();
+    let documents =
+        crate::app::customers::documents::list(&s.app.db, caller, a.seen()).await.section("account", "documents");
     let doc_types = crate::app::customers::documents::DocType::ALL
         .iter()
         .map(|d| (d.code().to_string(), l.e("doc_type", d.code())))
         .collect();
     let recent =
         crate::app::visits::activities::Filter { account_id: Some(a.id), limit: Some(20), ..Default::default() };
-    let activities =
-        crate::app::visits::activities::list(&s.app.db, caller, &recent).await.map(|p| p.items).unwrap_or_default();
-    let development = crate::app::visits::activities::development(&s.app.db, caller, a.seen()).await.ok();
-    let screenings = crate::web::ui::approvals::screening_rows(&s, caller, &l, a.seen()).await;
+    let activities = crate::app::visits::activities::list(&s.app.db, caller, &recent)
+        .await
+        .section("account", "recent activities")
+        .map(|p| p.items);
+    let development = crate::app::visits::activities::development(&s.app.db, caller, a.seen())
+        .await
+        .section("account", "development record");
+    let screenings =
+        crate::web::ui::approvals::screening_rows(&s, caller, &l, a.seen()).await.section("account", "screenings");
     let page = AccountPage {
         screenings,
         can_screen: caller.role.edits_accounts() && a.status != Status::KeyAccount,
@@ -562,7 +582,10 @@ async fn edit_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>)
         return fail_page(&ui, crate::domain::DomainError::Forbidden);
     }
     let l = Layout::new(&ui, "accounts", a.name.clone());
-    render(&account_form(&s, l, &ui.ctx.caller, Some(&a)).await)
+    match account_form(&s, l, &ui.ctx.caller, Some(&a)).await {
+        Ok(page) => render(&page),
+        Err(e) => fail_page(&ui, e),
+    }
 }
 
 async fn update(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
@@ -575,23 +598,22 @@ async fn update(State(s): State<AppState>, Path(id): Path<String>, form: UiForm)
         Ok(inp) => accounts::update(&s.app.db, &ui.ctx, id, &inp).await,
         Err(e) => Err(e),
     };
-    match res {
-        Ok(a) => Redirect::to(&format!("/accounts/{}", a.id)).into_response(),
-        Err(e @ crate::domain::DomainError::NotFound) | Err(e @ crate::domain::DomainError::Forbidden) => {
-            fail_page(ui, e)
-        }
-        Err(e) => {
-            // Show the form again with what the user typed, against the current record.
-            let cur = accounts::get(&s.app.db, &ui.ctx.caller, id).await.ok();
+    // The form again with what the user typed, against the current record.
+    redisplay_or_redirect(
+        ui,
+        res,
+        |a| format!("/accounts/{}", a.id),
+        missing_or_forbidden,
+        Some(&form.fields),
+        async |e| {
+            let cur = accounts::get(&s.app.db, &ui.ctx.caller, id).await.page_data("account form", "account")?;
             let l = Layout::new(ui, "accounts", ui.lang.t("action.edit"));
-            let mut page = account_form(&s, l, &ui.ctx.caller, cur.as_ref()).await;
-            page.refill(&form.fields);
-            if !matches!(e, crate::domain::DomainError::StaleVersion { .. }) {
-                page.version = form.get("version").and_then(|v| v.parse().ok());
-            }
-            page.with_error(&e)
-        }
-    }
+            let mut page = account_form(&s, l, &ui.ctx.caller, Some(&cur)).await?;
+            page.keep_posted_version(e, &form.fields);
+            Ok(page)
+        },
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -718,16 +740,20 @@ async fn create_contact(State(s): State<AppState>, Path(id): Path<String>, form:
         Ok(inp) => contacts::create(&s.app.db, &ui.ctx, id, &inp).await,
         Err(e) => Err(e),
     };
-    match res {
-        Ok(_) => Redirect::to(&format!("/accounts/{id}#contacts")).into_response(),
-        Err(e @ (crate::domain::DomainError::NotFound | crate::domain::DomainError::Forbidden)) => fail_page(ui, e),
-        Err(e) => {
-            let sib = contacts::of_account(&s.app.db, &ui.ctx.caller, id).await.unwrap_or_default();
-            let mut page = contact_form(Layout::new(ui, "accounts", ui.lang.t("contacts.new")), id, None, &sib);
-            page.refill(&form.fields);
-            page.with_error(&e)
-        }
-    }
+    redisplay_or_redirect(
+        ui,
+        res,
+        |_| format!("/accounts/{id}#contacts"),
+        missing_or_forbidden,
+        Some(&form.fields),
+        async |_| {
+            // The "reports to" picker: without it the form would lose the choice.
+            let sib =
+                contacts::of_account(&s.app.db, &ui.ctx.caller, id).await.page_data("contact form", "colleagues")?;
+            Ok(contact_form(Layout::new(ui, "accounts", ui.lang.t("contacts.new")), id, None, &sib))
+        },
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -787,7 +813,7 @@ struct ContactPage {
     l: Layout,
     c: ContactView,
     fields: Vec<(String, String)>,
-    history: Vec<HistoryRow>,
+    history: Section<Vec<HistoryRow>>,
     can_edit: bool,
     can_delete: bool,
 }
@@ -800,8 +826,17 @@ async fn contact_show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<Strin
     let l = Layout::new(&ui, "contacts", c.name.clone());
     let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
     let boss = match c.reports_to {
-        Some(b) => contacts::get(&s.app.db, &ui.ctx.caller, b).await.map(|b| b.name).unwrap_or_else(|_| "—".into()),
-        None => "—".into(),
+        Some(b) => match contacts::get(&s.app.db, &ui.ctx.caller, b).await {
+            Ok(b) => Ok(b.name),
+            // Gone, or out of the caller's sight: no name to show.
+            Err(crate::domain::DomainError::NotFound | crate::domain::DomainError::Forbidden) => Ok("—".into()),
+            Err(e) => Err(e),
+        },
+        None => Ok("—".into()),
+    };
+    let boss = match boss.page_data("contact", "reports to") {
+        Ok(b) => b,
+        Err(e) => return fail_page(&ui, e),
     };
     let fields = vec![
         (l.t("field.title"), dash(&c.title)),
@@ -860,24 +895,24 @@ async fn contact_update(State(s): State<AppState>, Path(id): Path<String>, form:
         Ok(inp) => contacts::update(&s.app.db, &ui.ctx, id, &inp).await,
         Err(e) => Err(e),
     };
-    match res {
-        Ok(c) => Redirect::to(&format!("/contacts/{}", c.id)).into_response(),
-        Err(e @ (crate::domain::DomainError::NotFound | crate::domain::DomainError::Forbidden)) => fail_page(ui, e),
-        Err(e) => {
-            let cur = match contacts::get(&s.app.db, &ui.ctx.caller, id).await {
-                Ok(c) => c,
-                Err(e) => return fail_page(ui, e),
-            };
-            let sib = contacts::of_account(&s.app.db, &ui.ctx.caller, cur.account_id).await.unwrap_or_default();
+    redisplay_or_redirect(
+        ui,
+        res,
+        |c| format!("/contacts/{}", c.id),
+        missing_or_forbidden,
+        Some(&form.fields),
+        async |e| {
+            let cur = contacts::get(&s.app.db, &ui.ctx.caller, id).await?;
+            let sib = contacts::of_account(&s.app.db, &ui.ctx.caller, cur.account_id)
+                .await
+                .page_data("contact form", "colleagues")?;
             let mut page =
                 contact_form(Layout::new(ui, "contacts", cur.name.clone()), cur.account_id, Some(&cur), &sib);
-            page.refill(&form.fields);
-            if !matches!(e, crate::domain::DomainError::StaleVersion { .. }) {
-                page.version = form.get("version").and_then(|v| v.parse().ok());
-            }
-            page.with_error(&e)
-        }
-    }
+            page.keep_posted_version(e, &form.fields);
+            Ok(page)
+        },
+    )
+    .await
 }
 
 async fn contact_delete_confirm(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {

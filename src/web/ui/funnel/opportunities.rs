@@ -15,7 +15,7 @@ use crate::domain::opportunity::{Stage, OPEN};
 use crate::domain::DomainError;
 use crate::web::api::{id_of, q, query_pairs};
 use crate::web::auth::{UiCtx, UiForm};
-use crate::web::ui::forms::{Field, FormPage};
+use crate::web::ui::forms::{missing_or_forbidden, redisplay_or_redirect, Field, FormPage};
 use crate::web::ui::{enc, fail_page, render, Layout};
 use crate::web::AppState;
 
@@ -502,15 +502,15 @@ async fn create(State(s): State<AppState>, Path(id): Path<String>, form: UiForm)
         Ok(inp) => opps::establish(&s.app.db, &ui.ctx, id, &inp).await,
         Err(e) => Err(e),
     };
-    match res {
-        Ok(o) => Redirect::to(&format!("/opportunities/{}", o.id)).into_response(),
-        Err(e @ (DomainError::NotFound | DomainError::Forbidden)) => fail_page(ui, e),
-        Err(e) => {
-            let mut page = opp_form(Layout::new(ui, "opportunities", ui.lang.t("opps.new")), id, None);
-            page.refill(&form.fields);
-            page.with_error(&e)
-        }
-    }
+    redisplay_or_redirect(
+        ui,
+        res,
+        |o| format!("/opportunities/{}", o.id),
+        missing_or_forbidden,
+        Some(&form.fields),
+        async |_| Ok(opp_form(Layout::new(ui, "opportunities", ui.lang.t("opps.new")), id, None)),
+    )
+    .await
 }
 
 async fn edit_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
@@ -531,18 +531,18 @@ async fn update(State(s): State<AppState>, Path(id): Path<String>, form: UiForm)
         Ok(inp) => opps::update(&s.app.db, &ui.ctx, id, &inp).await,
         Err(e) => Err(e),
     };
-    match res {
-        Ok(_) => Redirect::to(&format!("/opportunities/{id}")).into_response(),
-        Err(e @ (DomainError::NotFound | DomainError::Forbidden)) => fail_page(ui, e),
-        Err(e) => match opps::get(&s.app.db, &ui.ctx.caller, id).await {
-            Ok(o) => {
-                let mut page = opp_form(Layout::new(ui, "opportunities", o.name.clone()), o.account_id, Some(&o));
-                page.refill(&form.fields);
-                page.with_error(&e)
-            }
-            Err(e) => fail_page(ui, e),
+    redisplay_or_redirect(
+        ui,
+        res,
+        |_| format!("/opportunities/{id}"),
+        missing_or_forbidden,
+        Some(&form.fields),
+        async |_| {
+            let o = opps::get(&s.app.db, &ui.ctx.caller, id).await?;
+            Ok(opp_form(Layout::new(ui, "opportunities", o.name.clone()), o.account_id, Some(&o)))
         },
-    }
+    )
+    .await
 }
 
 #[derive(Template)]

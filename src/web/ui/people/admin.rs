@@ -13,8 +13,8 @@ use crate::domain::role::{OrgKind, Role};
 use crate::domain::DomainError;
 use crate::web::api::{q, query_pairs};
 use crate::web::auth::{UiCtx, UiForm};
-use crate::web::ui::forms::{Field, FormPage};
-use crate::web::ui::{fail_page, history_rows, render, HistoryRow, Layout};
+use crate::web::ui::forms::{forbidden, missing_or_forbidden, redisplay_or_redirect, unless_invalid, Field, FormPage};
+use crate::web::ui::{fail_page, history_rows, render, HistoryRow, Layout, Load, Section};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -64,9 +64,11 @@ async fn users_page(State(s): State<AppState>, ui: UiCtx) -> Response {
     }
 }
 
-async fn user_form(s: &AppState, l: Layout, u: Option<&UserView>) -> FormPage {
-    let units = org::list(&s.app.db).await.unwrap_or_default();
-    let all = users::list(&s.app.db).await.unwrap_or_default();
+/// The user form. Its pickers are part of it: one left without its options would submit an
+/// empty value and clear what is stored, so a failed load fails the page.
+async fn user_form(s: &AppState, l: Layout, u: Option<&UserView>) -> Result<FormPage, DomainError> {
+    let units = org::list(&s.app.db).await.page_data("user form", "org units")?;
+    let all = users::list(&s.app.db).await.page_data("user form", "managers")?;
     let roles: Vec<&str> = Role::ALL.iter().map(|r| r.code()).collect();
     let g = |f: fn(&UserView) -> Option<String>| u.and_then(f);
     let mut fields = vec![];
@@ -102,7 +104,7 @@ async fn user_form(s: &AppState, l: Layout, u: Option<&UserView>) -> FormPage {
         ),
         None => (l.t("users.new"), "/admin/users/new".into(), l.t("action.create")),
     };
-    FormPage {
+    Ok(FormPage {
         heading,
         action,
         fields,
@@ -112,14 +114,17 @@ async fn user_form(s: &AppState, l: Layout, u: Option<&UserView>) -> FormPage {
         errors: vec![],
         duplicate_of: None,
         l,
-    }
+    })
 }
 
 async fn new_user(State(s): State<AppState>, ui: UiCtx) -> Response {
     if let Err(r) = admin_only(&ui) {
         return r;
     }
-    render(&user_form(&s, Layout::new(&ui, "users", ui.lang.t("users.new")), None).await)
+    match user_form(&s, Layout::new(&ui, "users", ui.lang.t("users.new")), None).await {
+        Ok(page) => render(&page),
+        Err(e) => fail_page(&ui, e),
+    }
 }
 
 async fn create_user(State(s): State<AppState>, form: UiForm) -> Response {
@@ -128,23 +133,30 @@ async fn create_user(State(s): State<AppState>, form: UiForm) -> Response {
         Ok(inp) => users::create(&s.app.db, &ui.ctx, &inp).await,
         Err(e) => Err(e),
     };
-    match res {
-        Ok(_) => Redirect::to("/admin/users").into_response(),
-        Err(DomainError::Forbidden) => fail_page(ui, DomainError::Forbidden),
-        Err(e) => {
-            let mut page = user_form(&s, Layout::new(ui, "users", ui.lang.t("users.new")), None).await;
-            page.refill(&form.fields.iter().filter(|(k, _)| k != "password").cloned().collect::<Vec<_>>());
-            page.with_error(&e)
-        }
-    }
+    // The password is never sent back.
+    let typed: Vec<(String, String)> = form.fields.iter().filter(|(k, _)| k != "password").cloned().collect();
+    redisplay_or_redirect(
+        ui,
+        res,
+        |_| "/admin/users".into(),
+        forbidden,
+        Some(&typed),
+        async |_| user_form(&s, Layout::new(ui, "users", ui.lang.t("users.new")), None).await,
+    )
+    .await
 }
 
 async fn edit_user(State(s): State<AppState>, ui: UiCtx, Path(username): Path<String>) -> Response {
     if let Err(r) = admin_only(&ui) {
         return r;
     }
-    match users::get(&s.app.db, &username).await {
-        Ok(u) => render(&user_form(&s, Layout::new(&ui, "users", u.username.clone()), Some(&u)).await),
+    let page = async {
+        let u = users::get(&s.app.db, &username).await?;
+        user_form(&s, Layout::new(&ui, "users", u.username.clone()), Some(&u)).await
+    }
+    .await;
+    match page {
+        Ok(page) => render(&page),
         Err(e) => fail_page(&ui, e),
     }
 }
@@ -155,20 +167,23 @@ async fn update_user(State(s): State<AppState>, Path(username): Path<String>, fo
         Ok(inp) => users::update(&s.app.db, &ui.ctx, &username, &inp).await,
         Err(e) => Err(e),
     };
-    match res {
-        Ok(_) => Redirect::to("/admin/users").into_response(),
-        Err(e @ (DomainError::Forbidden | DomainError::NotFound)) => fail_page(ui, e),
-        Err(e) => {
-            let cur = users::get(&s.app.db, &username).await.ok();
-            let mut page = user_form(&s, Layout::new(ui, "users", username.clone()), cur.as_ref()).await;
-            page.refill(&form.fields);
-            page.with_error(&e)
-        }
-    }
+    redisplay_or_redirect(
+        ui,
+        res,
+        |_| "/admin/users".into(),
+        missing_or_forbidden,
+        Some(&form.fields),
+        async |_| {
+            let cur = users::get(&s.app.db, &username).await.page_data("user form", "user")?;
+            user_form(&s, Layout::new(ui, "users", username.clone()), Some(&cur)).await
+        },
+    )
+    .await
 }
 
-/// The successor choice shared by the deactivate and hand-over pages.
-async fn successor_page(s: &AppState, ui: &UiCtx, username: &str, deactivate: bool) -> FormPage {
+/// The successor choice shared by the deactivate and hand-over pages: what the user holds and
+/// who may take it over are the page's own data.
+async fn successor_page(s: &AppState, ui: &UiCtx, username: &str, deactivate: bool) -> Result<FormPage, DomainError> {
     let l = Layout::new(ui, "users", username.to_string());
     let held = async {
         let u = users::get(&s.app.db, username).await?;
@@ -176,8 +191,8 @@ async fn successor_page(s: &AppState, ui: &UiCtx, username: &str, deactivate: bo
         crate::app::customers::handover::holdings(&mut conn, u.id).await
     }
     .await
-    .unwrap_or(0);
-    let all = users::list(&s.app.db).await.unwrap_or_default();
+    .page_data("successor", "holdings")?;
+    let all = users::list(&s.app.db).await.page_data("successor", "users")?;
     let others: Vec<(String, String)> = all
         .iter()
         .filter(|u| u.active && u.username != username && u.role != Role::Admin)
@@ -215,44 +230,57 @@ async fn successor_page(s: &AppState, ui: &UiCtx, username: &str, deactivate: bo
         page.errors.clear();
         page.l.flash.push(page.l.t("users.deactivate_confirm"));
     }
-    page
+    Ok(page)
 }
 
 async fn deactivate_confirm(State(s): State<AppState>, ui: UiCtx, Path(username): Path<String>) -> Response {
     if let Err(r) = admin_only(&ui) {
         return r;
     }
-    render(&successor_page(&s, &ui, &username, true).await)
+    match successor_page(&s, &ui, &username, true).await {
+        Ok(page) => render(&page),
+        Err(e) => fail_page(&ui, e),
+    }
 }
 
 async fn deactivate(State(s): State<AppState>, Path(username): Path<String>, form: UiForm) -> Response {
-    match users::set_active_with(&s.app.db, &form.ui.ctx, &username, false, form.get("successor")).await {
-        Ok(_) => Redirect::to("/admin/users").into_response(),
-        Err(e @ DomainError::Invalid(_)) => successor_page(&s, &form.ui, &username, true).await.with_error(&e),
-        Err(e) => fail_page(&form.ui, e),
-    }
+    let ui = &form.ui;
+    let res = users::set_active_with(&s.app.db, &ui.ctx, &username, false, form.get("successor")).await;
+    redisplay_or_redirect(
+        ui,
+        res,
+        |_| "/admin/users".into(),
+        unless_invalid,
+        None,
+        async |_| successor_page(&s, ui, &username, true).await,
+    )
+    .await
 }
 
 async fn handover_form(State(s): State<AppState>, ui: UiCtx, Path(username): Path<String>) -> Response {
     if let Err(r) = admin_only(&ui) {
         return r;
     }
-    render(&successor_page(&s, &ui, &username, false).await)
+    match successor_page(&s, &ui, &username, false).await {
+        Ok(page) => render(&page),
+        Err(e) => fail_page(&ui, e),
+    }
 }
 
 async fn handover(State(s): State<AppState>, Path(username): Path<String>, form: UiForm) -> Response {
-    match crate::app::customers::handover::hand_over(
-        &s.app.db,
-        &form.ui.ctx,
-        &username,
-        form.get("successor").unwrap_or(""),
+    let ui = &form.ui;
+    let res =
+        crate::app::customers::handover::hand_over(&s.app.db, &ui.ctx, &username, form.get("successor").unwrap_or(""))
+            .await;
+    redisplay_or_redirect(
+        ui,
+        res,
+        |_| "/admin/users".into(),
+        unless_invalid,
+        None,
+        async |_| successor_page(&s, ui, &username, false).await,
     )
     .await
-    {
-        Ok(_) => Redirect::to("/admin/users").into_response(),
-        Err(e @ DomainError::Invalid(_)) => successor_page(&s, &form.ui, &username, false).await.with_error(&e),
-        Err(e) => fail_page(&form.ui, e),
-    }
 }
 
 async fn activate(State(s): State<AppState>, Path(username): Path<String>, form: UiForm) -> Response {
@@ -279,8 +307,9 @@ async fn org_page(State(s): State<AppState>, ui: UiCtx) -> Response {
     }
 }
 
-async fn org_form(s: &AppState, l: Layout, o: Option<&OrgUnit>) -> FormPage {
-    let units = org::list(&s.app.db).await.unwrap_or_default();
+/// The org unit form; its parent picker is part of it, so a failed load fails the page.
+async fn org_form(s: &AppState, l: Layout, o: Option<&OrgUnit>) -> Result<FormPage, DomainError> {
+    let units = org::list(&s.app.db).await.page_data("org form", "org units")?;
     let mut fields = vec![];
     if o.is_none() {
         fields.push(Field::new(&l, "code", "text", None).required().help(l.t("help.code")));
@@ -301,7 +330,7 @@ async fn org_form(s: &AppState, l: Layout, o: Option<&OrgUnit>) -> FormPage {
         }
         None => (l.t("org.new"), "/admin/org/new".into(), l.t("action.create")),
     };
-    FormPage {
+    Ok(FormPage {
         heading,
         action,
         fields,
@@ -311,14 +340,17 @@ async fn org_form(s: &AppState, l: Layout, o: Option<&OrgUnit>) -> FormPage {
         errors: vec![],
         duplicate_of: None,
         l,
-    }
+    })
 }
 
 async fn new_org(State(s): State<AppState>, ui: UiCtx) -> Response {
     if let Err(r) = admin_only(&ui) {
         return r;
     }
-    render(&org_form(&s, Layout::new(&ui, "org", ui.lang.t("org.new")), None).await)
+    match org_form(&s, Layout::new(&ui, "org", ui.lang.t("org.new")), None).await {
+        Ok(page) => render(&page),
+        Err(e) => fail_page(&ui, e),
+    }
 }
 
 async fn create_org(State(s): State<AppState>, form: UiForm) -> Response {
@@ -327,23 +359,28 @@ async fn create_org(State(s): State<AppState>, form: UiForm) -> Response {
         Ok(inp) => org::create(&s.app.db, &ui.ctx, &inp).await,
         Err(e) => Err(e),
     };
-    match res {
-        Ok(_) => Redirect::to("/admin/org").into_response(),
-        Err(DomainError::Forbidden) => fail_page(ui, DomainError::Forbidden),
-        Err(e) => {
-            let mut page = org_form(&s, Layout::new(ui, "org", ui.lang.t("org.new")), None).await;
-            page.refill(&form.fields);
-            page.with_error(&e)
-        }
-    }
+    redisplay_or_redirect(
+        ui,
+        res,
+        |_| "/admin/org".into(),
+        forbidden,
+        Some(&form.fields),
+        async |_| org_form(&s, Layout::new(ui, "org", ui.lang.t("org.new")), None).await,
+    )
+    .await
 }
 
 async fn edit_org(State(s): State<AppState>, ui: UiCtx, Path(code): Path<String>) -> Response {
     if let Err(r) = admin_only(&ui) {
         return r;
     }
-    match org::get(&s.app.db, &code).await {
-        Ok(o) => render(&org_form(&s, Layout::new(&ui, "org", o.name.clone()), Some(&o)).await),
+    let page = async {
+        let o = org::get(&s.app.db, &code).await?;
+        org_form(&s, Layout::new(&ui, "org", o.name.clone()), Some(&o)).await
+    }
+    .await;
+    match page {
+        Ok(page) => render(&page),
         Err(e) => fail_page(&ui, e),
     }
 }
@@ -354,16 +391,18 @@ async fn update_org(State(s): State<AppState>, Path(code): Path<String>, form: U
         Ok(inp) => org::update(&s.app.db, &ui.ctx, &code, &inp).await,
         Err(e) => Err(e),
     };
-    match res {
-        Ok(_) => Redirect::to("/admin/org").into_response(),
-        Err(e @ (DomainError::Forbidden | DomainError::NotFound)) => fail_page(ui, e),
-        Err(e) => {
-            let cur = org::get(&s.app.db, &code).await.ok();
-            let mut page = org_form(&s, Layout::new(ui, "org", code.clone()), cur.as_ref()).await;
-            page.refill(&form.fields);
-            page.with_error(&e)
-        }
-    }
+    redisplay_or_redirect(
+        ui,
+        res,
+        |_| "/admin/org".into(),
+        missing_or_forbidden,
+        Some(&form.fields),
+        async |_| {
+            let cur = org::get(&s.app.db, &code).await.page_data("org form", "org unit")?;
+            org_form(&s, Layout::new(ui, "org", code.clone()), Some(&cur)).await
+        },
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -407,7 +446,7 @@ struct ProfilePage {
     /// Notification channels and delegation (委托审批).
     f: crate::web::ui::approvals::ProfileForms,
     /// The delegations given that have not ended.
-    delegations: Vec<crate::app::approvals::DelegationView>,
+    delegations: Section<Vec<crate::app::approvals::DelegationView>>,
 }
 
 async fn profile_page(
@@ -435,10 +474,14 @@ pub(crate) async fn profile_page_with(
     };
     let f = match forms {
         Some(f) => f,
-        None => crate::web::ui::approvals::ProfileForms::load(s, ui).await,
+        None => match crate::web::ui::approvals::ProfileForms::load(s, ui).await {
+            Ok(f) => f,
+            Err(e) => return fail_page(ui, e),
+        },
     };
-    let delegations =
-        crate::app::approvals::delegations(&s.app.db, &ui.ctx.caller, chrono::Utc::now()).await.unwrap_or_default();
+    let delegations = crate::app::approvals::delegations(&s.app.db, &ui.ctx.caller, chrono::Utc::now())
+        .await
+        .section("profile", "delegations");
     let mut l = Layout::new(ui, "profile", ui.lang.t("profile.title"));
     l.flash.extend(flash);
     render(&ProfilePage {
@@ -521,9 +564,15 @@ async fn password_form(ui: UiCtx, Path(username): Path<String>) -> Response {
 
 async fn reset_password(State(s): State<AppState>, Path(username): Path<String>, form: UiForm) -> Response {
     let ui = &form.ui;
-    match users::set_password(&s.app.db, &ui.ctx, &username, form.get("password").unwrap_or("")).await {
-        Ok(()) => Redirect::to("/admin/users").into_response(),
-        Err(e @ (DomainError::Forbidden | DomainError::NotFound)) => fail_page(ui, e),
-        Err(e) => password_page(ui, &username).with_error(&e),
-    }
+    let res = users::set_password(&s.app.db, &ui.ctx, &username, form.get("password").unwrap_or("")).await;
+    // The password is never sent back.
+    redisplay_or_redirect(
+        ui,
+        res,
+        |()| "/admin/users".into(),
+        missing_or_forbidden,
+        None,
+        async |_| Ok(password_page(ui, &username)),
+    )
+    .await
 }

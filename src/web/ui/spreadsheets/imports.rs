@@ -13,7 +13,7 @@ use crate::domain::DomainError;
 use crate::web::api::id_of;
 use crate::web::auth::{UiCtx, UiForm};
 use crate::web::i18n::Lang;
-use crate::web::ui::{fail_page, render, Layout};
+use crate::web::ui::{fail_page, render, Layout, Load, Section};
 use crate::web::AppState;
 
 /// Uploads may be as large as a national customer base.
@@ -58,7 +58,8 @@ struct ImportPage {
     report: Option<Report>,
     summary: String,
     errors: Vec<(usize, String, String, String)>,
-    recent: Vec<ImportRun>,
+    /// The caller's latest imports, a section of the page.
+    recent: Section<Vec<ImportRun>>,
 }
 
 impl ImportPage {
@@ -67,7 +68,7 @@ impl ImportPage {
         let nav = if kind == Kind::Accounts { "accounts" } else { "contacts" };
         let l = Layout::new(ui, nav, title);
         let fields = kind.fields().iter().map(|f| (f.to_string(), label(ui.lang, kind, f))).collect();
-        let recent = import_runs::recent(&s.app.db, &ui.ctx.caller, 10).await.unwrap_or_default();
+        let recent = import_runs::recent(&s.app.db, &ui.ctx.caller, 10).await.section("import", "recent imports");
         ImportPage {
             l,
             kind: kind.code(),
@@ -272,11 +273,12 @@ async fn run(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) ->
     match res {
         Ok((run, report)) => report_page(&s, ui, &run, report).await,
         Err(DomainError::Invalid(fs)) if fs.iter().all(|x| x.field == "file") => {
-            let kind = import_runs::get(&s.app.db, &ui.ctx.caller, id_of(&id).unwrap_or(0))
-                .await
-                .map(|r| r.kind)
-                .unwrap_or(Kind::Accounts);
-            file_error(&s, ui, kind, DomainError::Invalid(fs)).await
+            // The form of the file's kind (the run was found a moment ago).
+            let run = async { import_runs::get(&s.app.db, &ui.ctx.caller, id_of(&id)?).await }.await;
+            match run.page_data("import", "import run") {
+                Ok(run) => file_error(&s, ui, run.kind, DomainError::Invalid(fs)).await,
+                Err(e) => fail_page(ui, e),
+            }
         }
         Err(e) => fail_page(ui, e),
     }

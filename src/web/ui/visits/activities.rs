@@ -28,7 +28,8 @@ use crate::domain::DomainError;
 use crate::web::api::{export_response, id_of, q, query_pairs};
 use crate::web::auth::{UiCtx, UiForm};
 use crate::web::ui::customers::accounts::ConfirmPage;
-use crate::web::ui::{enc, fail_page, render, Layout};
+use crate::web::ui::forms::{missing_or_forbidden, redisplay_or_redirect, Redisplay};
+use crate::web::ui::{enc, fail_page, render, Layout, Load, Section};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -63,15 +64,16 @@ struct Zones {
 }
 
 impl Zones {
-    async fn load(s: &AppState, ui: &UiCtx) -> Zones {
+    /// Without them every time shown could be in the wrong zone: a failed load fails the page.
+    async fn load(s: &AppState, ui: &UiCtx, page: &'static str) -> Result<Zones, DomainError> {
         let by: HashMap<String, Tz> = crate::app::people::users::list(&s.app.db)
             .await
-            .unwrap_or_default()
+            .page_data(page, "time zones")?
             .into_iter()
             .map(|u| (u.username, act::parse_tz(&u.time_zone).unwrap_or_else(|_| default_tz())))
             .collect();
         let me = by.get(&ui.ctx.caller.username).copied().unwrap_or_else(default_tz);
-        Zones { by, me }
+        Ok(Zones { by, me })
     }
     fn of(&self, user: &str) -> Tz {
         self.by.get(user).copied().unwrap_or_else(default_tz)
@@ -202,8 +204,8 @@ fn with_status(mut res: Response, status: StatusCode) -> Response {
     res
 }
 
-/// The caller's own accounts (id, name), for pickers.
-async fn my_accounts(s: &AppState, ui: &UiCtx) -> Vec<(i64, String)> {
+/// The caller's own accounts (id, name), for pickers (`page`: where, for the log).
+async fn my_accounts(s: &AppState, ui: &UiCtx, page: &'static str) -> Section<Vec<(i64, String)>> {
     let f = crate::app::customers::accounts::Filter {
         owner: Some(ui.ctx.caller.username.clone()),
         sort: Some("name".into()),
@@ -212,19 +214,15 @@ async fn my_accounts(s: &AppState, ui: &UiCtx) -> Vec<(i64, String)> {
     };
     crate::app::customers::accounts::list(&s.app.db, &ui.ctx.caller, &f)
         .await
+        .section(page, "account picker")
         .map(|p| p.items.into_iter().map(|a| (a.id, a.name)).collect())
-        .unwrap_or_default()
 }
 
-/// Salespeople by username, for the owner fields' suggestions.
-async fn people(s: &AppState) -> Vec<(String, String)> {
-    crate::app::people::users::list(&s.app.db)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|u| u.active && u.role.works_accounts())
-        .map(|u| (u.username, u.display_name))
-        .collect()
+/// Salespeople by username, for the owner fields' suggestions (`page`: where, for the log).
+async fn people(s: &AppState, page: &'static str) -> Section<Vec<(String, String)>> {
+    crate::app::people::users::list(&s.app.db).await.section(page, "owner suggestions").map(|us| {
+        us.into_iter().filter(|u| u.active && u.role.works_accounts()).map(|u| (u.username, u.display_name)).collect()
+    })
 }
 
 // ---- the list ----
@@ -243,7 +241,7 @@ struct ListPage {
     to: String,
     kinds: Vec<(String, String)>,
     statuses: Vec<(String, String)>,
-    people: Vec<(String, String)>,
+    people: Section<Vec<(String, String)>>,
     next_href: Option<String>,
     has_cursor: bool,
     errors: Vec<String>,
@@ -280,7 +278,10 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
         }
         Err(e) => return fail_page(&ui, e),
     };
-    let z = Zones::load(&s, &ui).await;
+    let z = match Zones::load(&s, &ui, "activities").await {
+        Ok(z) => z,
+        Err(e) => return fail_page(&ui, e),
+    };
     let base = enc(&[
         ("account_id", &account),
         ("owner", &owner),
@@ -298,7 +299,7 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
         rows: rows(&l, &z, items),
         kinds: opts(&l, "act_kind", Kind::ALL, Kind::code),
         statuses: opts(&l, "act_status", Status::ALL, Status::code),
-        people: people(&s).await,
+        people: people(&s, "activities").await,
         has_cursor: q(&p, "cursor").is_some(),
         account,
         owner,
@@ -405,7 +406,7 @@ struct VisitForm {
     cancel: String,
     /// The account picker shown first when no account was given: (id, name).
     picking: bool,
-    pick: Vec<(i64, String)>,
+    pick: Section<Vec<(i64, String)>>,
 }
 
 impl VisitForm {
@@ -436,6 +437,15 @@ impl VisitForm {
         self.contacts_error = side;
         self.errors = summary;
         with_status(render(&self), status)
+    }
+}
+
+impl Redisplay for VisitForm {
+    fn refill(&mut self, typed: &[(String, String)]) {
+        VisitForm::refill(self, typed)
+    }
+    fn with_error(self, err: &DomainError) -> Response {
+        VisitForm::with_error(self, err)
     }
 }
 
@@ -569,7 +579,7 @@ fn visit_form(l: Layout, a: &AccountBits, v: Option<&ActivityView>, vals: &Value
         submit,
         cancel,
         picking: false,
-        pick: vec![],
+        pick: Section::Loaded(vec![]),
         l,
     }
 }
@@ -661,8 +671,9 @@ async fn new_form(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery)
     let p = query_pairs(raw);
     let l = Layout::new(&ui, "activities", ui.lang.t("act.form_title"));
     let Some(aid) = q(&p, "account_id") else {
-        // First choose the account: its contacts and opportunities fill the form.
-        let pick = my_accounts(&s, &ui).await;
+        // First choose the account: its contacts and opportunities fill the form (by number
+        // when the list of one's own is not at hand).
+        let pick = my_accounts(&s, &ui, "visit form").await;
         return render(&VisitForm {
             heading: l.t("act.form_title"),
             action: "/activities/new".into(),
@@ -681,11 +692,17 @@ async fn new_form(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery)
             l,
         });
     };
-    let a = match async { account_bits(&s, &ui, id_of(aid.trim())?).await }.await {
-        Ok(a) => a,
+    let (a, z) = match async {
+        Ok::<_, DomainError>((
+            account_bits(&s, &ui, id_of(aid.trim())?).await?,
+            Zones::load(&s, &ui, "visit form").await?,
+        ))
+    }
+    .await
+    {
+        Ok(x) => x,
         Err(e) => return fail_page(&ui, e),
     };
-    let z = Zones::load(&s, &ui).await;
     let planned = matches!(q(&p, "planned"), Some("1" | "true"));
     render(&visit_form(l, &a, None, &new_values(&z, planned, q(&p, "opportunity_id"))))
 }
@@ -698,29 +715,28 @@ async fn create(State(s): State<AppState>, form: UiForm) -> Response {
         acts::create(&s.app.db, &ui.ctx, &inp, Some(&met)).await
     }
     .await;
-    match res {
-        Ok(v) => Redirect::to(&format!("/activities/{}", v.id)).into_response(),
-        Err(e @ (DomainError::NotFound | DomainError::Forbidden)) => fail_page(ui, e),
-        Err(e) => {
-            let Some(aid) = form.get("account_id").and_then(|v| v.trim().parse::<i64>().ok()) else {
-                return fail_page(ui, e);
-            };
-            let a = match account_bits(&s, ui, aid).await {
-                Ok(a) => a,
-                Err(e) => return fail_page(ui, e),
-            };
+    // Without an account there is no form to come back to.
+    let aid = form.get("account_id").and_then(|v| v.trim().parse::<i64>().ok());
+    let error_page = |e: &DomainError| aid.is_none() || missing_or_forbidden(e);
+    redisplay_or_redirect(
+        ui,
+        res,
+        |v| format!("/activities/{}", v.id),
+        error_page,
+        Some(&form.fields),
+        async |_| {
+            let a = account_bits(&s, ui, aid.ok_or(DomainError::NotFound)?).await?;
             let l = Layout::new(ui, "activities", ui.lang.t("act.form_title"));
-            let mut page = visit_form(l, &a, None, &Values::new());
-            page.refill(&form.fields);
-            page.with_error(&e)
-        }
-    }
+            Ok(visit_form(l, &a, None, &Values::new()))
+        },
+    )
+    .await
 }
 
 async fn edit_page(s: &AppState, ui: &UiCtx, id: i64, done: bool) -> Result<VisitForm, DomainError> {
     let v = acts::get(&s.app.db, &ui.ctx.caller, id).await?;
     let a = account_bits(s, ui, v.account_id).await?;
-    let z = Zones::load(s, ui).await;
+    let z = Zones::load(s, ui, "visit form").await?;
     let l = Layout::new(ui, "activities", format!("{} · {}", ui.lang.t("act.edit"), v.account_name));
     let vals = record_values(&z, &v, done);
     Ok(visit_form(l, &a, Some(&v), &vals))
@@ -731,24 +747,6 @@ async fn edit_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>,
     match async { edit_page(&s, &ui, id_of(&id)?, done).await }.await {
         Ok(page) => render(&page),
         Err(e) => fail_page(&ui, e),
-    }
-}
-
-/// After a refused change: the form again, with what was typed, against the current record
-/// (a stale version takes the current one, so saving again is a deliberate overwrite).
-async fn refused(s: &AppState, form: &UiForm, id: i64, e: DomainError, done: bool) -> Response {
-    let ui = &form.ui;
-    match edit_page(s, ui, id, done).await {
-        Ok(mut page) => {
-            page.refill(&form.fields);
-            if !matches!(e, DomainError::StaleVersion { .. }) {
-                if let Some(v) = form.get("version").and_then(|v| v.trim().parse().ok()) {
-                    page.version = Some(v);
-                }
-            }
-            page.with_error(&e)
-        }
-        Err(e) => fail_page(ui, e),
     }
 }
 
@@ -764,11 +762,25 @@ async fn update(State(s): State<AppState>, Path(id): Path<String>, form: UiForm)
         acts::update(&s.app.db, &ui.ctx, id, &inp, Some(&met)).await
     }
     .await;
-    match res {
-        Ok(v) => Redirect::to(&format!("/activities/{}", v.id)).into_response(),
-        Err(e @ (DomainError::NotFound | DomainError::Forbidden)) => fail_page(ui, e),
-        Err(e) => refused(&s, &form, id, e, false).await,
-    }
+    // After a refused change: the form again, with what was typed, against the current record
+    // (a stale version takes the current one, so saving again is a deliberate overwrite).
+    redisplay_or_redirect(
+        ui,
+        res,
+        |v| format!("/activities/{}", v.id),
+        missing_or_forbidden,
+        Some(&form.fields),
+        async |e| {
+            let mut page = edit_page(&s, ui, id, false).await?;
+            if !matches!(e, DomainError::StaleVersion { .. }) {
+                if let Some(v) = form.get("version").and_then(|v| v.trim().parse().ok()) {
+                    page.version = Some(v);
+                }
+            }
+            Ok(page)
+        },
+    )
+    .await
 }
 
 /// Marks a planned visit done as it stands; what it still needs is asked on the edit form.
@@ -781,17 +793,16 @@ async fn mark_done(State(s): State<AppState>, Path(id): Path<String>, form: UiFo
     let mut inp = Input::from_pairs(&[("status", Some(Status::Done.code()))]);
     inp.version = form.get("version").and_then(|v| v.trim().parse().ok());
     let res = acts::update(&s.app.db, &ui.ctx, id, &inp, None).await;
-    match res {
-        Ok(v) => Redirect::to(&format!("/activities/{}", v.id)).into_response(),
-        Err(e @ (DomainError::NotFound | DomainError::Forbidden)) => fail_page(ui, e),
-        Err(e) => {
-            // Shown on the completing form, with the app's reason.
-            match edit_page(&s, ui, id, true).await {
-                Ok(page) => page.with_error(&e),
-                Err(e) => fail_page(ui, e),
-            }
-        }
-    }
+    // Refused: shown on the completing form, with the app's reason (nothing was typed).
+    redisplay_or_redirect(
+        ui,
+        res,
+        |v| format!("/activities/{}", v.id),
+        missing_or_forbidden,
+        None,
+        async |_| edit_page(&s, ui, id, true).await,
+    )
+    .await
 }
 
 // ---- the record ----
@@ -826,11 +837,17 @@ fn why_not(l: &Layout, v: &ActivityView) -> Vec<String> {
 }
 
 async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
-    let v = match async { acts::get(&s.app.db, &ui.ctx.caller, id_of(&id)?).await }.await {
-        Ok(v) => v,
+    let res = async {
+        let v = acts::get(&s.app.db, &ui.ctx.caller, id_of(&id)?).await?;
+        // Whether to offer the edit: the page is not shown without knowing.
+        let can_edit = acts::may_change(&s.app.db, &ui.ctx.caller, v.id).await.page_data("activity", "may edit")?;
+        Ok::<_, DomainError>((v, can_edit, Zones::load(&s, &ui, "activity").await?))
+    }
+    .await;
+    let (v, can_edit, z) = match res {
+        Ok(x) => x,
         Err(e) => return fail_page(&ui, e),
     };
-    let z = Zones::load(&s, &ui).await;
     let l = Layout::new(&ui, "activities", format!("{} · {}", ui.lang.t("act.record_title"), v.account_name));
     let fmt = |at: &Option<String>| {
         let t = z.local(&v.owner, at.as_deref(), "%Y-%m-%d %H:%M");
@@ -869,7 +886,7 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> R
         follow_up,
         contacts,
         planned: v.status == Status::Planned,
-        can_edit: acts::may_change(&s.app.db, &ui.ctx.caller, v.id).await.unwrap_or(false),
+        can_edit,
         v,
         l,
     };
@@ -923,6 +940,8 @@ struct PlanPage {
     submitted_at: String,
     /// The owner's query part for the week links ("" for oneself).
     owner_qs: String,
+    /// The caller's accounts for the add form's picker (by number without them).
+    my_accounts: Section<Vec<(i64, String)>>,
     add: Vec<VField>,
     add_errors: Vec<String>,
     note: String,
@@ -965,11 +984,14 @@ async fn plan_view(s: &AppState, ui: &UiCtx, owner: Option<&str>, week: Option<&
         Err(e) => return fail_page(ui, e),
     };
     let own = p.owner == ui.ctx.caller.username;
-    let z = Zones::load(s, ui).await;
+    let z = match Zones::load(s, ui, "visit plan").await {
+        Ok(z) => z,
+        Err(e) => return fail_page(ui, e),
+    };
     let l = Layout::new(ui, "visit_plan", format!("{} · {}", ui.lang.t("plan.title"), p.name));
     let visits = std::mem::take(&mut p.visits);
-    let my_accounts = if own { my_accounts(s, ui).await } else { vec![] };
-    let mut add = add_fields(&l, &my_accounts);
+    let my_accounts = if own { my_accounts(s, ui, "visit plan").await } else { Section::Loaded(vec![]) };
+    let mut add = add_fields(&l, my_accounts.items());
     let mut add_errors = vec![];
     let mut submit_errors = vec![];
     let mut note = p.note.clone().unwrap_or_default();
@@ -1004,6 +1026,7 @@ async fn plan_view(s: &AppState, ui: &UiCtx, owner: Option<&str>, week: Option<&
         status: l.e("plan_status", &p.status),
         submitted_at: z.local(&p.owner, p.submitted_at.as_deref(), "%Y-%m-%d %H:%M"),
         owner_qs,
+        my_accounts,
         add,
         add_errors,
         note,
@@ -1082,7 +1105,10 @@ async fn team_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery
         Ok(x) => x,
         Err(e) => return fail_page(&ui, e),
     };
-    let z = Zones::load(&s, &ui).await;
+    let z = match Zones::load(&s, &ui, "team plans").await {
+        Ok(z) => z,
+        Err(e) => return fail_page(&ui, e),
+    };
     let l = Layout::new(&ui, "visit_plan", ui.lang.t("plan.team_title"));
     // The week as the app resolved it (every plan carries it); the caller's own otherwise.
     let week = match plans.first() {
@@ -1267,7 +1293,7 @@ struct CalendarPage {
     owner: String,
     /// Who is shown, for the heading.
     who: String,
-    people: Vec<(String, String)>,
+    people: Section<Vec<(String, String)>>,
     /// The filter's query part for the week links.
     filter_qs: String,
     days: Vec<CalDay>,
@@ -1281,14 +1307,17 @@ async fn calendar_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQ
         Ok(c) => c,
         Err(e) => return fail_page(&ui, e),
     };
-    let z = Zones::load(&s, &ui).await;
+    let z = match Zones::load(&s, &ui, "calendar").await {
+        Ok(z) => z,
+        Err(e) => return fail_page(&ui, e),
+    };
     let l = Layout::new(&ui, "calendar", ui.lang.t("cal.title"));
     let w = week_nav(&l, &cal.week);
     let today = z.today();
-    let people = people(&s).await;
+    let people = people(&s, "calendar").await;
     let who = match &cal.owner {
         None => l.t("cal.team"),
-        Some(u) => people.iter().find(|p| &p.0 == u).map(|p| p.1.clone()).unwrap_or_else(|| u.clone()),
+        Some(u) => people.items().iter().find(|p| &p.0 == u).map(|p| p.1.clone()).unwrap_or_else(|| u.clone()),
     };
     let days = cal
         .days
