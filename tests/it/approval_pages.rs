@@ -375,3 +375,95 @@ async fn the_requester_withdraws_and_a_late_decision_is_told_the_request_is_clos
     assert!(chunk(&acc.body, "<table class=\"list\" id=\"screenings\"", "</table>").contains("已取消"));
     assert!(acc.body.contains("id=\"screening-link\""), "it may be screened again");
 }
+
+/// The approver reads the screening whole on the request page: every criterion and analysis,
+/// the risk table (score × weight = points, and the total), the account's key facts (credit
+/// only for those who may see it), and what changed since the previous version.
+#[tokio::test]
+async fn the_request_page_shows_the_screening_whole_and_what_changed() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    add_sales_manager(&t).await;
+    let c = w.account_c;
+    let (rep, rep_csrf) = t.ui_login("repC", PASSWORD, None).await.expect("rep signs in");
+    let r = t.ui_post(&format!("/accounts/{c}/screening"), &rep, &screening_fields(&rep_csrf, "4")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let first = location(&r).split('?').next().unwrap().to_string();
+
+    let (dir, _) = t.ui_login("director", PASSWORD, None).await.expect("director signs in");
+    let page = t.get(&first, &session(&dir)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let panel = chunk(&page.body, "<section id=\"subject\"", "</section>");
+    assert!(panel.contains("申请内容 · 第 1 版"), "{panel}");
+    for (label, text) in [
+        ("销售额", "年采购额约 3000 万元"),
+        ("市场影响力", "华东仪器行业前三"),
+        ("忠诚度", "合作五年，无流失记录"),
+        ("战略区域", "长三角重点区域"),
+        ("需求分析", "产线升级，需要高精度测量设备"),
+        ("公司资源评估", "上海分公司有两名工程师可支持"),
+        ("匹配度", "产品线完全匹配"),
+        ("竞争对手分析", "主要对手为进口品牌，价格高"),
+    ] {
+        assert!(panel.contains(label) && panel.contains(text), "the panel shows {label}: {text}");
+    }
+    let table = chunk(panel, "<table class=\"list\" id=\"subject-table\"", "</table>");
+    let rows = table.matches("<tr").count();
+    assert_eq!(rows, 1 + 5 + 1, "head, five indicators, total: {table}");
+    assert!(table.contains("4 / 5") && table.contains("20.0") && table.contains("16.0") && table.contains("12.0"));
+    assert!(table.contains("80 / 100"), "the total: {table}");
+    assert!(!panel.contains("已修改"), "nothing to compare with in the first version");
+    let facts = chunk(panel, "<dl class=\"fields\" id=\"subject-facts\"", "</dl>");
+    assert!(facts.contains("年度采购量"), "buying power among the facts: {facts}");
+    assert!(facts.contains("信用等级"), "the KA director sees credit: {facts}");
+    // The requester sees the same subject, without credit.
+    let mine = t.get(&first, &session(&rep)).await;
+    let facts = chunk(&mine.body, "<dl class=\"fields\" id=\"subject-facts\"", "</dl>");
+    assert!(!facts.contains("信用等级"), "a rep does not see credit: {facts}");
+
+    // A second version changes one answer and one score: they are marked, nothing else.
+    let mut fields = screening_fields(&rep_csrf, "4");
+    for f in fields.iter_mut() {
+        if f.0 == "loyalty" {
+            f.1 = "合作五年，去年有一次投诉";
+        }
+        if f.0 == "risk.relationship" {
+            f.1 = "2";
+        }
+    }
+    let r = t.ui_post(&format!("/accounts/{c}/screening"), &rep, &fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let second = location(&r).split('?').next().unwrap().to_string();
+    let page = t.get(&second, &session(&dir)).await;
+    let panel = chunk(&page.body, "<section id=\"subject\"", "</section>");
+    assert!(panel.contains("申请内容 · 第 2 版") && panel.contains("与第 1 版相比"), "{panel}");
+    assert!(panel.contains("合作五年，去年有一次投诉"));
+    let changed: Vec<&str> = panel.split("class=\"changed\"").skip(1).collect();
+    assert_eq!(changed.len(), 2, "the loyalty answer and the relationship score are marked: {panel}");
+    assert!(changed[0].contains("忠诚度"), "{}", changed[0]);
+    let table = chunk(panel, "<table class=\"list\" id=\"subject-table\"", "</table>");
+    assert!(table.contains("2 / 5") && table.contains("6.0") && table.contains("74 / 100"), "{table}");
+
+    // The same through the API (its answer is checked against the OpenAPI schema).
+    let id = second.trim_start_matches("/approvals/");
+    let v = t.get(&format!("/api/v1/approvals/{id}/screening"), &session(&dir)).await;
+    assert_eq!(v.status, StatusCode::OK, "{}", v.body);
+    let v = v.json();
+    assert_eq!((v["criteria"].as_array().map(Vec::len), v["analyses"].as_array().map(Vec::len)), (Some(4), Some(4)));
+    assert_eq!(v["previous_version"], 1);
+    assert_eq!(v["screening"]["risk_score"], 74);
+    let rel = v["risk"].as_array().unwrap().iter().find(|x| x["indicator"] == "relationship").cloned().unwrap();
+    assert_eq!(
+        (rel["score"].as_i64(), rel["points"].as_str(), rel["changed"].as_bool()),
+        (Some(2), Some("6.0"), Some(true))
+    );
+    assert!(v["account"].get("credit_grade").is_some(), "the KA director sees credit: {v}");
+    let mine = t.get(&format!("/api/v1/approvals/{id}/screening"), &session(&rep)).await.json();
+    assert!(mine["account"].get("credit_grade").is_none(), "a rep does not: {mine}");
+    // Another user who may not see the request: 404.
+    let (other, _) = t.ui_login("repA", PASSWORD, None).await.expect("repA signs in");
+    assert_eq!(
+        t.get(&format!("/api/v1/approvals/{id}/screening"), &session(&other)).await.status,
+        StatusCode::NOT_FOUND
+    );
+}

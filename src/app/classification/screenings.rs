@@ -225,6 +225,119 @@ async fn on_outcome(
     }
 }
 
+/// One indicator of the risk analysis form as submitted: score × weight, and the points it
+/// adds to the total (out of 100).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RiskLine {
+    pub indicator: String,
+    /// 1 (poor) to 5 (good).
+    pub score: i64,
+    pub weight: i64,
+    /// score × weight × 100 ÷ (5 × the sum of the weights), one decimal ("15.0").
+    pub points: String,
+    /// The previous version scored it differently.
+    pub changed: bool,
+}
+
+/// A text answer of the form, and whether it differs from the previous version's.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Answer {
+    pub key: String,
+    pub text: String,
+    pub changed: bool,
+}
+
+/// A screening as its approver reads it on the request page: the version the request asks
+/// about, whole (criteria, analyses, the risk table), what changed since the previous version,
+/// and the account's key facts (credit only for those who may see it).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ScreeningReview {
+    pub screening: ScreeningView,
+    /// The four screening criteria (sales amount, market influence, loyalty, strategic region).
+    pub criteria: Vec<Answer>,
+    /// The analyses (needs, resources, fit, competitors).
+    pub analyses: Vec<Answer>,
+    pub risk: Vec<RiskLine>,
+    /// The version before this one, if any: what `changed` compares with.
+    pub previous_version: Option<i64>,
+    /// The account as the caller may see it; null when it is out of the caller's scope.
+    pub account: Option<crate::app::customers::accounts::AccountView>,
+    /// The account's open pipeline (sum of its open opportunities), when the account is shown.
+    #[schema(value_type = Option<String>, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
+    pub pipeline_open: Option<String>,
+}
+
+/// The screening an approval request asks about, for its reader. The caller must see the
+/// request (else 404); a request that is not a screening is 404 too.
+pub async fn for_approval(db: &Db, caller: &Caller, approval_id: i64) -> Result<ScreeningReview> {
+    let a = approvals::get(db, caller, approval_id).await?;
+    if a.flow != Flow::KaScreening {
+        return Err(Error::NotFound);
+    }
+    let version = a.payload.get("screening_version").and_then(Value::as_i64).ok_or(Error::NotFound)?;
+    let account_id = a.subject.get("id").and_then(Value::as_i64).ok_or(Error::NotFound)?;
+    let rows: Vec<ScreeningView> = sqlx::query_as(
+        "SELECT s.id, s.account_id, s.version, s.form, s.risk_score, s.approval_id, u.username AS submitted_by, \
+         s.submitted_at FROM screenings s JOIN users u ON u.id = s.submitted_by \
+         WHERE s.account_id = $1 AND s.version <= $2 ORDER BY s.version DESC LIMIT 2",
+    )
+    .bind(account_id)
+    .bind(version)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut rows = rows.into_iter();
+    let screening = rows.next().filter(|s| s.version == version).ok_or(Error::NotFound)?;
+    let previous = rows.next();
+    let text_of = |f: &Value, k: &str| f.get(k).and_then(Value::as_str).map(str::to_string);
+    let answer = |k: &str| Answer {
+        key: k.to_string(),
+        text: text_of(&screening.form, k).unwrap_or_default(),
+        changed: previous.as_ref().is_some_and(|p| text_of(&p.form, k) != text_of(&screening.form, k)),
+    };
+    let criteria = TEXTS[..4].iter().map(|(k, _)| answer(k)).collect();
+    let analyses = TEXTS[4..].iter().map(|(k, _)| answer(k)).collect();
+    let weights: Vec<(String, i64)> =
+        serde_json::from_value(screening.form["risk_weights"].clone()).unwrap_or_default();
+    let den: i64 = weights.iter().map(|(_, w)| *w).sum::<i64>() * 5;
+    let score_of = |f: &Value, k: &str| f["risk"].get(k).and_then(Value::as_i64);
+    let risk = weights
+        .iter()
+        .map(|(k, w)| {
+            let score = score_of(&screening.form, k).unwrap_or(0);
+            // Tenths of a point, rounded half up.
+            let tenths = if den == 0 { 0 } else { (score * w * 1000 * 2 + den) / (den * 2) };
+            RiskLine {
+                indicator: k.clone(),
+                score,
+                weight: *w,
+                points: format!("{}.{}", tenths / 10, tenths % 10),
+                changed: previous.as_ref().is_some_and(|p| score_of(&p.form, k) != Some(score)),
+            }
+        })
+        .collect();
+    let (account, pipeline_open) = match crate::app::customers::accounts::get(db, caller, account_id).await {
+        Ok(v) => {
+            let open: i64 = sqlx::query("SELECT pipeline_open FROM accounts WHERE id = $1")
+                .bind(account_id)
+                .fetch_one(&db.pool)
+                .await?
+                .try_get("pipeline_open")?;
+            (Some(v), Some(crate::domain::money::format_fen(open)))
+        }
+        Err(Error::NotFound) => (None, None),
+        Err(e) => return Err(e),
+    };
+    Ok(ScreeningReview {
+        previous_version: previous.as_ref().map(|p| p.version),
+        screening,
+        criteria,
+        analyses,
+        risk,
+        account,
+        pipeline_open,
+    })
+}
+
 /// Every submitted version of the account's screening, newest first.
 pub async fn list(
     db: &Db,

@@ -43,6 +43,16 @@ pub fn routes(api: Api) -> Api {
         get,
     )
     .add(
+        Op::get(
+            "/api/v1/approvals/{id}/screening",
+            "The screening a key-account request asks about, whole: criteria, analyses, the risk table, \
+             what changed since the previous version, and the account's key facts (404 for other flows)",
+            "approvals",
+        )
+        .ok::<screenings::ScreeningReview>(200),
+        screening_review,
+    )
+    .add(
         Op::post("/api/v1/approvals/{id}/decision", "Decide the open step: approve, reject or return", "approvals")
             .describe(
                 "`step` is the position the caller was shown: when another decision moved the request on meanwhile \
@@ -454,6 +464,10 @@ async fn counts(State(s): State<AppState>, c: ApiCtx) -> ApiResult {
 
 async fn get(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>) -> ApiResult {
     Ok(Json(approvals::get(&s.app.db, &c.ctx.caller, id).await?).into_response())
+}
+
+async fn screening_review(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>) -> ApiResult {
+    Ok(Json(screenings::for_approval(&s.app.db, &c.ctx.caller, id).await?).into_response())
 }
 
 async fn decide(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Body<DecisionBody>) -> ApiResult {

@@ -229,10 +229,121 @@ struct ApprovalPage {
     days_error: Option<String>,
     /// The flow's longest extension, for the extension form (when the caller may extend).
     max_days: Section<Option<i64>>,
+    /// The subject, read-only and whole (a screening: its form and the account's key facts).
+    panel: Option<Section<SubjectPanel>>,
     /// The errors of the last post (decision, extension, withdrawal).
     errors: Vec<String>,
     /// Set when the post came too late: the request or step was closed meanwhile.
     conflict: bool,
+}
+
+/// A request's subject as its reader sees it: groups of answers, a scored table, and the key
+/// facts of what it is about, with what changed since the previous version marked. Built per
+/// flow by the presenter; the template renders any flow's panel the same way.
+struct SubjectPanel {
+    title: String,
+    /// Says what the marks compare with (the previous version), when there is one.
+    note: Option<String>,
+    groups: Vec<PanelGroup>,
+    table: Option<PanelTable>,
+    facts_title: String,
+    facts: Vec<(String, String)>,
+    facts_href: Option<String>,
+    /// The facts are out of the caller's scope.
+    facts_hidden: bool,
+}
+
+struct PanelGroup {
+    heading: String,
+    rows: Vec<PanelRow>,
+}
+
+struct PanelRow {
+    label: String,
+    value: String,
+    changed: bool,
+}
+
+struct PanelTable {
+    heading: String,
+    head: Vec<String>,
+    rows: Vec<(Vec<String>, bool)>,
+    foot: Vec<String>,
+}
+
+/// The screening a request asks about, as a panel.
+fn screening_panel(l: &Layout, r: screenings::ScreeningReview) -> SubjectPanel {
+    let rows = |answers: Vec<screenings::Answer>| {
+        answers
+            .into_iter()
+            .map(|a| PanelRow {
+                label: l.t(&format!("screening.{}", a.key)),
+                value: if a.text.is_empty() { "—".into() } else { a.text },
+                changed: a.changed,
+            })
+            .collect()
+    };
+    let weight_total: i64 = r.risk.iter().map(|x| x.weight).sum();
+    let table = PanelTable {
+        heading: l.t("screening.risk"),
+        head: vec![
+            l.t("screening.indicator"),
+            l.t("screening.score"),
+            l.t("screening.weight"),
+            l.t("screening.points"),
+        ],
+        rows: r
+            .risk
+            .iter()
+            .map(|x| {
+                (
+                    vec![l.e("risk", &x.indicator), format!("{} / 5", x.score), x.weight.to_string(), x.points.clone()],
+                    x.changed,
+                )
+            })
+            .collect(),
+        foot: vec![
+            l.t("screening.total"),
+            String::new(),
+            weight_total.to_string(),
+            format!("{} / 100", r.screening.risk_score),
+        ],
+    };
+    let (facts, facts_href, facts_hidden) = match &r.account {
+        Some(a) => {
+            let mut f = vec![
+                (l.t("field.status"), l.e("status", a.status)),
+                (l.t("field.buying_power"), l.money(a.buying_power.as_ref())),
+                (l.t("field.sales_12m"), l.money(a.sales_12m.as_ref())),
+                (l.t("field.sow"), a.sow.as_deref().map(|v| format!("{v}%")).unwrap_or_else(|| "—".into())),
+                (l.t("field.rad_class"), a.rad_class.clone().unwrap_or_else(|| "—".into())),
+                (l.t("field.tier"), a.tier.as_deref().map(|t| l.e("tier", t)).unwrap_or_else(|| "—".into())),
+                (l.t("field.pipeline"), l.money(r.pipeline_open.as_ref())),
+            ];
+            if let Some(c) = &a.credit {
+                f.push((
+                    l.t("field.credit_grade"),
+                    c.credit_grade.as_deref().map(|g| l.e("credit", g)).unwrap_or_else(|| "—".into()),
+                ));
+                f.push((l.t("field.credit_limit"), l.money(c.credit_limit.as_ref())));
+            }
+            (f, Some(format!("/accounts/{}", a.id)), false)
+        }
+        None => (vec![], None, true),
+    };
+    SubjectPanel {
+        title: l.t("screening.content").replace("{v}", &r.screening.version.to_string()),
+        note: r.previous_version.map(|p| l.t("screening.changed_since").replace("{v}", &p.to_string())),
+        groups: vec![
+            PanelGroup { heading: l.t("screening.criteria"), rows: rows(r.criteria) },
+            PanelGroup { heading: l.t("screening.analyses"), rows: rows(r.analyses) },
+        ],
+        table: Some(table),
+        facts_title: l.t("screening.account_facts"),
+        facts,
+        facts_href,
+        facts_hidden,
+    }
 }
 
 /// Who decided (or may decide) in words: 本人, 升级审批, 代 X 审批.
@@ -304,6 +415,16 @@ async fn approval_page(s: &AppState, ui: &UiCtx, id: i64, typed: Typed, flash: O
     } else {
         Section::Loaded(None)
     };
+    let panel = if a.flow == crate::domain::approval::Flow::KaScreening {
+        Some(
+            screenings::for_approval(&s.app.db, &ui.ctx.caller, a.id)
+                .await
+                .section("approval", "subject")
+                .map(|r| screening_panel(&l, r)),
+        )
+    } else {
+        None
+    };
     let mut comment_error = None;
     let mut days_error = None;
     let mut errors = vec![];
@@ -340,6 +461,7 @@ async fn approval_page(s: &AppState, ui: &UiCtx, id: i64, typed: Typed, flash: O
         created: local(tz, Some(&a.created_at)),
         closed: local(tz, a.closed_at.as_deref()),
         facts,
+        panel,
         steps,
         can_withdraw: a.state == crate::domain::approval::State::Pending && a.requested_by == ui.ctx.caller.username,
         decide_as: a.can_decide.as_deref().map(|v| as_whom(&l, v)),
