@@ -126,6 +126,8 @@ pub struct Caller {
     pub org_unit_id: i64,
     pub org_path: String,
     pub locale: String,
+    /// IANA name; the pages show every instant in it (Asia/Shanghai by default).
+    pub time_zone: String,
 }
 
 impl Caller {
@@ -156,6 +158,7 @@ impl Ctx {
                 org_unit_id: 0,
                 org_path: "/".into(),
                 locale: "zh-CN".into(),
+                time_zone: crate::domain::activity::DEFAULT_TZ.into(),
             },
             request_id: "cli".into(),
         }

@@ -14,6 +14,7 @@ mod import;
 mod merge;
 mod opportunities;
 mod opportunity_pages;
+mod page_words;
 mod permissions;
 mod quotas;
 mod receivers;

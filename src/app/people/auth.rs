@@ -38,7 +38,7 @@ pub fn sha256(s: &str) -> String {
 
 /// The caller's columns, for statements that find the user and join `users u` and `org_units o`.
 const CALLER_COLUMNS: &str =
-    "u.id AS caller_id, u.username, u.display_name, u.role, u.org_unit_id, u.locale, u.active, o.path";
+    "u.id AS caller_id, u.username, u.display_name, u.role, u.org_unit_id, u.locale, u.time_zone, u.active, o.path";
 
 /// Loads the caller for a user id, with what scope needs (org path, reports).
 pub async fn load_caller(db: &Db, user_id: i64) -> Result<Option<Caller>> {
@@ -65,6 +65,7 @@ fn caller_of(r: &sqlx::any::AnyRow) -> Result<Option<Caller>> {
         org_unit_id: r.try_get("org_unit_id")?,
         org_path: r.try_get("path")?,
         locale: r.try_get("locale")?,
+        time_zone: r.try_get("time_zone")?,
     }))
 }
 

@@ -60,6 +60,8 @@ pub struct Layout {
     /// loaded them (or tried to); otherwise a small script fills them in.
     pub nav_waiting: Option<Section<i64>>,
     pub nav_unread: Option<Section<i64>>,
+    /// The caller's time zone: every instant on a page is shown in it.
+    pub tz: chrono_tz::Tz,
 }
 
 impl Layout {
@@ -78,7 +80,22 @@ impl Layout {
             flash: vec![],
             nav_waiting: None,
             nav_unread: None,
+            tz: crate::domain::activity::parse_tz(&c.time_zone).unwrap_or(chrono_tz::Asia::Shanghai),
         }
+    }
+    /// A stored instant (RFC 3339 UTC) in the caller's time zone, `2026-12-03 09:25`; "—" when
+    /// absent. A date alone is shown as it is.
+    pub fn time(&self, at: impl AsRef<str>) -> String {
+        let at = at.as_ref();
+        match crate::db::parse_ts(at) {
+            Some(t) => t.with_timezone(&self.tz).format("%Y-%m-%d %H:%M").to_string(),
+            None if at.is_empty() => "—".into(),
+            None => at.to_string(),
+        }
+    }
+    /// [`Layout::time`] of an optional instant.
+    pub fn time_opt(&self, at: Option<&String>) -> String {
+        at.map(|a| self.time(a)).unwrap_or_else(|| "—".into())
     }
     /// " (n)" after a navigation link, or nothing when there is none or it is not known here;
     /// a count that failed to load says so.
@@ -274,6 +291,8 @@ fn show_json(l: &Layout, field: &str, v: Option<&serde_json::Value>) -> String {
         None | Some(serde_json::Value::Null) => "—".into(),
         Some(serde_json::Value::String(s)) => match kind {
             Some(k) => l.e(if k == "kind" { "org_kind" } else { k }, s),
+            // An instant (a deadline, a claim) in the reader's time zone.
+            None if crate::db::parse_ts(s).is_some() => l.time(s),
             None => s.clone(),
         },
         Some(v) => v.to_string(),
@@ -312,7 +331,7 @@ pub fn history_rows(l: &Layout, entries: Vec<AuditEntry>) -> Vec<HistoryRow> {
                 })
                 .collect();
             HistoryRow {
-                at_display: e.at.get(..19).unwrap_or(&e.at).replace('T', " ") + " UTC",
+                at_display: l.time(&e.at),
                 at: e.at,
                 who: e.who,
                 entity: e.entity,
