@@ -161,6 +161,8 @@ pub struct StepView {
     pub overdue: bool,
     /// Username of who decided.
     pub decided_by: Option<String>,
+    /// Who decided, by name.
+    pub decided_by_name: Option<String>,
     /// `self`, `delegate of <username>`, or `escalation`.
     pub decided_as: Option<String>,
     #[schema(format = DateTime)]
@@ -173,6 +175,8 @@ pub struct StepView {
     pub escalated_at: Option<String>,
     /// Username of the manager the step was escalated to.
     pub escalated_to: Option<String>,
+    /// The manager the step was escalated to, by name.
+    pub escalated_to_name: Option<String>,
     /// The deadline in days after its one extension.
     pub extended_days: Option<i64>,
 }
@@ -188,6 +192,8 @@ pub struct ApprovalView {
     pub subject: Value,
     /// Username of the requester.
     pub requested_by: String,
+    /// The requester, by name.
+    pub requested_by_name: String,
     pub state: State,
     /// The open step's position; null once closed.
     pub current_step: Option<i64>,
@@ -538,13 +544,25 @@ async fn username(conn: &mut sqlx::AnyConnection, id: Option<i64>) -> Result<Opt
         .transpose()?)
 }
 
+/// A user's name as people read it (the username when none is stored).
+async fn display_name(conn: &mut sqlx::AnyConnection, id: i64) -> Result<String> {
+    Ok(sqlx::query("SELECT COALESCE(display_name, username) AS n FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .map(|r| r.try_get("n"))
+        .transpose()?
+        .unwrap_or_default())
+}
+
 async fn view(conn: &mut sqlx::AnyConnection, caller: &Caller, a: &Row0, now: DateTime<Utc>) -> Result<ApprovalView> {
     let mut can_decide = None;
     let mut can_extend = false;
     let def = definition_at(conn, a.flow, a.flow_version).await?;
     let mut steps: Vec<StepView> = sqlx::query_as(
         "SELECT s.position, s.role, s.scope, s.days, s.state, s.opened_at, s.due_at, d.username AS decided_by, \
-         s.decided_as, s.decided_at, s.decision, s.comment, s.escalated_at, e.username AS escalated_to, s.extended_days \
+         d.display_name AS decided_by_name, s.decided_as, s.decided_at, s.decision, s.comment, s.escalated_at, \
+         e.username AS escalated_to, e.display_name AS escalated_to_name, s.extended_days \
          FROM approval_steps s LEFT JOIN users d ON d.id = s.decided_by LEFT JOIN users e ON e.id = s.escalated_to \
          WHERE s.approval_id = $1 ORDER BY s.position",
     )
@@ -567,6 +585,7 @@ async fn view(conn: &mut sqlx::AnyConnection, caller: &Caller, a: &Row0, now: Da
         flow_version: a.flow_version,
         subject: json!({"type": a.subject_type, "id": a.subject_id, "label": a.subject_label}),
         requested_by: username(conn, Some(a.requested_by)).await?.unwrap_or_default(),
+        requested_by_name: display_name(conn, a.requested_by).await?,
         state: a.state,
         current_step: a.current_step,
         steps,
@@ -888,6 +907,8 @@ pub struct InboxItem {
     pub subject: Value,
     /// Username of the requester.
     pub requested_by: String,
+    /// The requester, by name.
+    pub requested_by_name: String,
     pub state: State,
     /// The open step's role.
     #[schema(value_type = Option<crate::domain::role::Role>)]
@@ -907,6 +928,7 @@ async fn item(conn: &mut sqlx::AnyConnection, a: &Row0, now: DateTime<Utc>) -> R
         flow: a.flow,
         subject: json!({"type": a.subject_type, "id": a.subject_id, "label": a.subject_label}),
         requested_by: username(conn, Some(a.requested_by)).await?.unwrap_or_default(),
+        requested_by_name: display_name(conn, a.requested_by).await?,
         state: a.state,
         step_role: open.as_ref().map(|s| s.role.clone()),
         overdue: open.as_ref().is_some_and(|s| notify::is_past(s.due_at.as_deref(), now)),

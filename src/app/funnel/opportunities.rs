@@ -59,6 +59,8 @@ pub struct Check {
     pub checked: bool,
     /// Username of who checked it.
     pub checked_by: Option<String>,
+    /// Who checked it, by name.
+    pub checked_by_name: Option<String>,
     #[schema(format = DateTime)]
     pub checked_at: Option<String>,
 }
@@ -475,10 +477,13 @@ async fn load(conn: &mut sqlx::AnyConnection, caller: Option<&Caller>, id: i64) 
     .iter()
     .map(|r| r.try_get("username"))
     .collect::<Result<_, _>>()?;
-    let checks = sqlx::query("SELECT item, checked_by, checked_at FROM opportunity_checks WHERE opportunity_id = $1")
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
+    let checks = sqlx::query(
+        "SELECT c.item, c.checked_by, COALESCE(u.display_name, c.checked_by) AS checked_by_name, c.checked_at \
+         FROM opportunity_checks c LEFT JOIN users u ON u.username = c.checked_by WHERE c.opportunity_id = $1",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
     for (stage, items) in opp::CRITERIA {
         for item in items {
             let done = checks.iter().find(|r| r.try_get::<String, _>("item").is_ok_and(|i| i == *item));
@@ -487,6 +492,7 @@ async fn load(conn: &mut sqlx::AnyConnection, caller: Option<&Caller>, id: i64) 
                 stage: stage.code(),
                 checked: done.is_some(),
                 checked_by: done.map(|r| r.try_get("checked_by")).transpose()?,
+                checked_by_name: done.map(|r| r.try_get("checked_by_name")).transpose()?,
                 checked_at: done.map(|r| r.try_get("checked_at")).transpose()?,
             });
         }
@@ -1018,6 +1024,8 @@ pub struct HistoryRow {
     pub at: String,
     /// Username of who made the change.
     pub actor: String,
+    /// Who made the change, by name.
+    pub actor_name: String,
     /// The stage before (null when established).
     #[schema(value_type = Option<crate::domain::opportunity::Stage>)]
     pub from_stage: Option<String>,
@@ -1038,10 +1046,13 @@ pub struct HistoryRow {
 
 pub async fn history(db: &Db, caller: &Caller, id: i64) -> Result<Vec<HistoryRow>> {
     get(db, caller, id).await?;
-    Ok(sqlx::query_as("SELECT * FROM opportunity_history WHERE opportunity_id = $1 ORDER BY at, id")
-        .bind(id)
-        .fetch_all(&db.pool)
-        .await?)
+    Ok(sqlx::query_as(
+        "SELECT h.*, COALESCE(u.display_name, h.actor) AS actor_name FROM opportunity_history h \
+         LEFT JOIN users u ON u.username = h.actor WHERE h.opportunity_id = $1 ORDER BY h.at, h.id",
+    )
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await?)
 }
 
 /// One stage of the funnel.

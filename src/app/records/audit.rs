@@ -81,6 +81,8 @@ pub struct AuditEntry {
     pub at: String,
     /// Username of who acted (or `system`).
     pub who: String,
+    /// Who acted, by name (the username when the actor is no user, e.g. `system`).
+    pub who_name: String,
     /// The kind of record: `account`, `contact`, `user`, `org_unit`, `approval`, …
     pub entity: String,
     /// The record's id, username or code.
@@ -127,8 +129,9 @@ pub struct AuditFilter {
 /// and their own acts.
 pub async fn read(db: &Db, ctx: &Ctx, f: &AuditFilter, named: bool) -> Result<Page<AuditEntry>> {
     let mut s = Sql::new(
-        "SELECT id, at, actor AS who, entity, entity_id, action AS what, before_json, after_json, request_id \
-         FROM audit_log WHERE 1=1",
+        "SELECT audit_log.id AS id, at, actor AS who, COALESCE(u.display_name, actor) AS who_name, entity, entity_id, \
+         action AS what, before_json, after_json, request_id \
+         FROM audit_log LEFT JOIN users u ON u.id = audit_log.actor_id WHERE 1=1",
     );
     if let Some(e) = &f.entity {
         s.push(" AND entity = ").bind(e.as_str());
@@ -143,9 +146,9 @@ pub async fn read(db: &Db, ctx: &Ctx, f: &AuditFilter, named: bool) -> Result<Pa
         s.push(" AND actor_id = ").bind(ctx.caller.user_id);
     }
     if let Some(c) = f.cursor {
-        s.push(" AND id < ").bind(c);
+        s.push(" AND audit_log.id < ").bind(c);
     }
-    s.push(" ORDER BY id DESC LIMIT ").bind(f.limit + 1);
+    s.push(" ORDER BY audit_log.id DESC LIMIT ").bind(f.limit + 1);
     let rows = s.query().try_map(|r| AuditEntry::from_row(&r)).fetch_all(&db.pool).await?;
     let more = rows.len() as i64 > f.limit;
     let sees_credit = ctx.caller.sees_credit();

@@ -333,7 +333,7 @@ pub fn history_rows(l: &Layout, entries: Vec<AuditEntry>) -> Vec<HistoryRow> {
             HistoryRow {
                 at_display: l.time(&e.at),
                 at: e.at,
-                who: e.who,
+                who: e.who_name,
                 entity: e.entity,
                 entity_id: e.entity_id,
                 action_key: format!("action.{}", e.what),
