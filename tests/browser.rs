@@ -290,7 +290,7 @@ async fn scenario(c: Client, base: String, other_name: String) {
         .text()
         .await
         .expect("who text");
-    assert_eq!(who.trim(), "rep", "the history records who changed the address");
+    assert_eq!(who.trim(), "林涛", "the history records who changed the address, by name (the demo's rep)");
 
     // 3. The rep sees no credit information.
     let source = c.source().await.expect("page source");
@@ -966,7 +966,7 @@ async fn screen_and_approve(rep: Client, boss: Client, base: String, account_id:
     click(boss, "#approve").await;
     wait_text(boss, "p.flash", "已批准").await;
     let step = text_of(boss, r#"#approval-steps tr[data-step="1"]"#).await;
-    assert!(step.contains("director") && step.contains("同意，尽快制定客户规划"), "the step records it: {step}");
+    assert!(step.contains("刘晓东") && step.contains("同意，尽快制定客户规划"), "the step records who, by name: {step}");
     assert_eq!(text_of(boss, "#approval-state").await, "审批中", "the second step is still open");
 
     // 3. The sales department manager decides the second step.
