@@ -301,7 +301,8 @@ async fn new_form(State(s): State<AppState>, ui: UiCtx) -> Response {
     }
 }
 
-async fn create(State(s): State<AppState>, form: UiForm) -> Response {
+async fn create(State(s): State<AppState>, mut form: UiForm) -> Response {
+    crate::web::ui::forms::read_amounts(&mut form.fields);
     let ui = &form.ui;
     let res = match Input::from_form(&form.fields) {
         Ok(inp) => accounts::create(&s.app.db, &ui.ctx, &inp).await,
@@ -588,7 +589,8 @@ async fn edit_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>)
     }
 }
 
-async fn update(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+async fn update(State(s): State<AppState>, Path(id): Path<String>, mut form: UiForm) -> Response {
+    crate::web::ui::forms::read_amounts(&mut form.fields);
     let ui = &form.ui;
     let id = match id_of(&id) {
         Ok(i) => i,

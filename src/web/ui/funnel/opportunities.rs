@@ -115,7 +115,8 @@ async fn forecast_page(State(s): State<AppState>, ui: UiCtx) -> Response {
     forecast_view(&s, &ui, None, vec![]).await
 }
 
-async fn forecast_submit(State(s): State<AppState>, form: UiForm) -> Response {
+async fn forecast_submit(State(s): State<AppState>, mut form: UiForm) -> Response {
+    crate::web::ui::forms::read_amounts(&mut form.fields);
     let ui = &form.ui;
     let weeks: Vec<String> = form.fields.iter().filter(|(k, _)| k == "week").map(|(_, v)| v.clone()).collect();
     let lines: Vec<(String, String, String)> = weeks
@@ -149,7 +150,8 @@ async fn forecast_submit(State(s): State<AppState>, form: UiForm) -> Response {
     }
 }
 
-async fn forecast_adjust(State(s): State<AppState>, form: UiForm) -> Response {
+async fn forecast_adjust(State(s): State<AppState>, mut form: UiForm) -> Response {
+    crate::web::ui::forms::read_amounts(&mut form.fields);
     let ui = &form.ui;
     let g = |k: &str| form.get(k).unwrap_or("").to_string();
     let r = crate::app::funnel::forecasts::adjust(
@@ -229,7 +231,8 @@ fn field_errors(l: &Layout, e: &DomainError) -> Vec<String> {
     }
 }
 
-async fn set_quota(State(s): State<AppState>, form: UiForm) -> Response {
+async fn set_quota(State(s): State<AppState>, mut form: UiForm) -> Response {
+    crate::web::ui::forms::read_amounts(&mut form.fields);
     let ui = &form.ui;
     let res = match Input::from_form(&form.fields) {
         Ok(inp) => {
@@ -492,7 +495,8 @@ async fn new_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) 
     }
 }
 
-async fn create(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+async fn create(State(s): State<AppState>, Path(id): Path<String>, mut form: UiForm) -> Response {
+    crate::web::ui::forms::read_amounts(&mut form.fields);
     let ui = &form.ui;
     let id = match id_of(&id) {
         Ok(i) => i,
@@ -521,7 +525,8 @@ async fn edit_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>)
     }
 }
 
-async fn update(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+async fn update(State(s): State<AppState>, Path(id): Path<String>, mut form: UiForm) -> Response {
+    crate::web::ui::forms::read_amounts(&mut form.fields);
     let ui = &form.ui;
     let id = match id_of(&id) {
         Ok(i) => i,
@@ -606,7 +611,8 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> R
     }
 }
 
-async fn move_stage(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+async fn move_stage(State(s): State<AppState>, Path(id): Path<String>, mut form: UiForm) -> Response {
+    crate::web::ui::forms::read_amounts(&mut form.fields);
     let ui = &form.ui;
     let id = match id_of(&id) {
         Ok(i) => i,
