@@ -123,6 +123,37 @@ pub fn money(v: &Option<String>) -> String {
     }
 }
 
+/// An export downloaded from a page: headers, file name and (in XLSX) codes in the user's
+/// language, org units and people by their names ([`crate::web::api::labelled_download`]).
+pub async fn export_download(
+    db: &crate::db::Db,
+    ui: &UiCtx,
+    t: &crate::app::spreadsheets::export::Table,
+    format: &str,
+    name: &str,
+) -> Result<Response, DomainError> {
+    use crate::app::spreadsheets::export::{column, Col};
+    use std::collections::HashMap;
+    let lang = ui.lang;
+    let wants = |c: Col| format == "xlsx" && t.keys.iter().any(|k| column(k) == c);
+    let orgs: HashMap<String, String> = if wants(Col::Org) {
+        crate::app::people::org::list(db).await?.into_iter().map(|o| (o.code, o.name)).collect()
+    } else {
+        HashMap::new()
+    };
+    let people: HashMap<String, String> = if wants(Col::Person) {
+        crate::app::people::users::list(db).await?.into_iter().map(|u| (u.username, u.display_name)).collect()
+    } else {
+        HashMap::new()
+    };
+    let labels = move |col: Col, v: &str| match col {
+        Col::Org => orgs.get(v).cloned().unwrap_or_else(|| v.to_string()),
+        Col::Person => people.get(v).cloned().unwrap_or_else(|| v.to_string()),
+        _ => crate::web::api::code_label(lang, col, v),
+    };
+    crate::web::api::labelled_download(t, Some(format), lang, name, &labels)
+}
+
 pub fn render<T: Template>(t: &T) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),

@@ -12,7 +12,7 @@ use crate::app::records::input::Input;
 use crate::app::{people::org, people::users, spreadsheets::export, Caller};
 use crate::domain::account::{Attitude, DecisionRole, Gender, Industry, Level, Status, RAD_CLASSES};
 use crate::domain::policy::{decide, Decision, Op};
-use crate::web::api::{export_response, id_of, q, query_pairs};
+use crate::web::api::{id_of, q, query_pairs};
 use crate::web::auth::{UiCtx, UiForm};
 use crate::web::ui::forms::{missing_or_forbidden, never, redisplay_or_redirect, Field, FormPage};
 use crate::web::ui::{fail_page, history_rows, money, render, HistoryRow, Layout, Load, Section};
@@ -208,7 +208,7 @@ async fn export_accounts(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): Ra
         let f = crate::web::api::accounts_filter(&p)?;
         let rows = accounts::export(&s.app.db, &ui.ctx.caller, &f).await?;
         let t = export::accounts_table(&rows, ui.ctx.caller.sees_credit());
-        export_response(&t, Some(format), Some(ui.lang), "accounts")
+        crate::web::ui::export_download(&s.app.db, &ui, &t, format, "accounts").await
     }
     .await;
     res.unwrap_or_else(|e| fail_page(&ui, e))
@@ -803,7 +803,7 @@ async fn export_contacts(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): Ra
     let f = contacts::Filter { q: q(&p, "q").map(str::to_string), ..Default::default() };
     let res = async {
         let rows = contacts::export(&s.app.db, &ui.ctx.caller, &f).await?;
-        export_response(&export::contacts_table(&rows), Some(format), Some(ui.lang), "contacts")
+        crate::web::ui::export_download(&s.app.db, &ui, &export::contacts_table(&rows), format, "contacts").await
     }
     .await;
     res.unwrap_or_else(|e| fail_page(&ui, e))
