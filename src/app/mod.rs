@@ -126,6 +126,8 @@ pub struct Caller {
     pub org_unit_id: i64,
     pub org_path: String,
     pub locale: String,
+    /// How amounts are shown on the user's pages (元 or 万元).
+    pub money_unit: crate::domain::money::MoneyUnit,
 }
 
 impl Caller {
@@ -156,6 +158,7 @@ impl Ctx {
                 org_unit_id: 0,
                 org_path: "/".into(),
                 locale: "zh-CN".into(),
+                money_unit: Default::default(),
             },
             request_id: "cli".into(),
         }

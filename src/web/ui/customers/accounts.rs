@@ -15,7 +15,7 @@ use crate::domain::policy::{decide, Decision, Op};
 use crate::web::api::{id_of, q, query_pairs};
 use crate::web::auth::{UiCtx, UiForm};
 use crate::web::ui::forms::{missing_or_forbidden, never, redisplay_or_redirect, Field, FormPage};
-use crate::web::ui::{fail_page, history_rows, money, render, HistoryRow, Layout, Load, Section};
+use crate::web::ui::{fail_page, history_rows, render, HistoryRow, Layout, Load, Section};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -458,17 +458,17 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
         (l.t("field.owner"), dash(&a.names.owner), "owner".into()),
         (l.t("field.inside_owner"), dash(&a.names.inside_owner), "inside_owner".into()),
         (l.t("field.ka_manager"), dash(&a.names.ka_manager), "ka_manager".into()),
-        (l.t("field.buying_power"), money(&a.buying_power), "buying_power".into()),
+        (l.t("field.buying_power"), l.money(a.buying_power.as_ref()), "buying_power".into()),
         (
             l.t("field.sales_12m"),
             match a.sales_12m_source {
-                Some(src) => format!("{} ({})", money(&a.sales_12m), l.t(&format!("cls.source_{src}"))),
-                None => money(&a.sales_12m),
+                Some(src) => format!("{} ({})", l.money(a.sales_12m.as_ref()), l.t(&format!("cls.source_{src}"))),
+                None => l.money(a.sales_12m.as_ref()),
             },
             "sales_12m".into(),
         ),
         (l.t("field.tier_score"), dash(&a.tier_score), "tier_score".into()),
-        (l.t("field.sow"), pct(&a.sow), "sow".into()),
+        (l.t("field.sow"), l.pct(a.sow.as_ref()), "sow".into()),
         (l.t("field.rad_class"), dash(&a.rad_class), "rad_class".into()),
         (l.t("field.address"), dash(&a.address), "address".into()),
         (l.t("field.website"), dash(&a.website), "website".into()),

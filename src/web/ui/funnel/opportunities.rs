@@ -665,6 +665,7 @@ struct Bar {
     count: i64,
     amount: String,
     weighted: String,
+    compact: String,
     /// Bar width in the SVG (0–400) and its top.
     width: i64,
     y: i64,
@@ -695,6 +696,7 @@ async fn funnel_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQue
         Ok(f) => f,
         Err(e) => return fail_page(&ui, e),
     };
+    let l = Layout::new(&ui, "funnel", ui.lang.t("funnel.title"));
     let max = funnel.stages.iter().filter_map(|st| crate::domain::money::parse_fen(&st.amount).ok()).max().unwrap_or(0);
     let bars: Vec<Bar> = funnel
         .stages
@@ -705,14 +707,14 @@ async fn funnel_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQue
             Bar {
                 stage: st.stage,
                 count: st.count,
-                amount: crate::domain::money::display_fen(a),
-                weighted: crate::web::ui::money(&Some(st.weighted.clone())),
+                amount: l.money(Some(&st.amount)),
+                weighted: l.money(Some(&st.weighted)),
+                compact: crate::domain::money::compact_fen(a),
                 width: if max > 0 { ((a as i128 * 400) / max as i128) as i64 } else { 0 },
                 y: i as i64 * 28,
             }
         })
         .collect();
-    let l = Layout::new(&ui, "funnel", ui.lang.t("funnel.title"));
     let (as_of, owner, org) = (fq.as_of.unwrap_or_default(), fq.owner.unwrap_or_default(), fq.org.unwrap_or_default());
     render(&FunnelPage {
         filter_qs: enc(&[("as_of", &as_of), ("owner", &owner), ("org", &org)]),

@@ -80,7 +80,7 @@ async fn regions_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQu
             let y = bars.len() as i64 * 22;
             bars.push(Bar {
                 label: format!("{name} · {}", l.t(key)),
-                value: l.money(v),
+                value: l.compact(v),
                 width: width(fen(v), max),
                 y,
                 class,
@@ -126,7 +126,7 @@ async fn monthly_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQu
             let y = bars.len() as i64 * 22;
             bars.push(Bar {
                 label: format!("{} · {}", r.month, l.t(key)),
-                value: l.money(Some(v)),
+                value: l.compact(Some(v)),
                 width: width(fen(v), max),
                 y,
                 class,
