@@ -171,7 +171,8 @@ async fn an_import_reads_amounts_as_a_chinese_spreadsheet_writes_them() {
     let w = seed(&t).await;
     let tok = &w.tokens["director"];
     let d = Auth::Bearer(tok.clone());
-    let bad = "客户名称,行业,年度采购量(元),近12个月销售额(元)\r\n甲公司,企业,\"1,280,000\",128万\r\n乙公司,企业,12万8,\r\n";
+    let bad =
+        "客户名称,行业,年度采购量(元),近12个月销售额(元)\r\n甲公司,企业,\"1,280,000\",128万\r\n乙公司,企业,12万8,\r\n";
     let r = import(&t, tok, bad.as_bytes().to_vec()).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     let errs = r.json()["errors"].as_array().expect("errors").clone();
@@ -219,14 +220,18 @@ async fn an_xlsx_export_adds_up_and_reads_in_the_users_language() {
     let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d").to_string();
     let cd = h[header::CONTENT_DISPOSITION].to_str().expect("cd");
     assert!(cd.contains(&format!("filename=\"accounts_{today}.xlsx\"")), "{cd}");
-    assert!(cd.contains(&format!("filename*=UTF-8''%E5%AE%A2%E6%88%B7%E5%88%97%E8%A1%A8_{today}.xlsx")), "客户列表: {cd}");
+    assert!(
+        cd.contains(&format!("filename*=UTF-8''%E5%AE%A2%E6%88%B7%E5%88%97%E8%A1%A8_{today}.xlsx")),
+        "客户列表: {cd}"
+    );
     let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("a real XLSX");
     let sheet = wb.worksheet_range("accounts").expect("sheet");
     let rows: Vec<Vec<Data>> = sheet.rows().map(|r| r.to_vec()).collect();
     let head: Vec<String> = rows[0].iter().map(|c| c.to_string()).collect();
     let col = |h: &str| head.iter().position(|x| x == h).unwrap_or_else(|| panic!("{h} in {head:?}"));
     assert!(!head.iter().any(|h| h == "版本" || h == "version"), "no internal columns: {head:?}");
-    let (bp, industry, region, owner, name) = (col("年度采购量(元)"), col("行业"), col("大区"), col("客户经理(AE)"), col("名称"));
+    let (bp, industry, region, owner, name) =
+        (col("年度采购量(元)"), col("行业"), col("大区"), col("客户经理(AE)"), col("名称"));
     let mut sum = 0.0;
     for r in &rows[1..] {
         match &r[bp] {
@@ -237,11 +242,11 @@ async fn an_xlsx_export_adds_up_and_reads_in_the_users_language() {
         assert!(matches!(r[0], Data::Float(_) | Data::Int(_)), "ids are numbers: {:?}", r[0]);
     }
     assert!((sum - (1_280_000.50 + 2_500_000.00)).abs() < 0.001, "SUM-able: {sum}");
-    let x = rows.iter().find(|r| r[name].to_string() == "北京星河精密制造有限公司").expect("account X");
+    let x = rows.iter().find(|r| r[name] == "北京星河精密制造有限公司").expect("account X");
     assert_eq!(x[industry].to_string(), "企业");
     assert_eq!(x[region].to_string(), "华北大区", "region by name, not N");
     assert_eq!(x[owner].to_string(), "repA");
-    let n = rows.iter().find(|r| r[name].to_string() == "南京紫金数控有限公司").expect("the new account");
+    let n = rows.iter().find(|r| r[name] == "南京紫金数控有限公司").expect("the new account");
     assert_eq!(n[industry].to_string(), "教育", "codes as labels");
     // The CSV and the API keep codes and decimal strings.
     let csv = t.get("/accounts/export.csv", &session(&sid)).await;

@@ -371,7 +371,8 @@ pub async fn set_time_zone(db: &Db, ctx: &Ctx, time_zone: &str) -> Result<()> {
 
 /// The caller's unit for amounts on pages: `yuan` or `wan` (万元).
 pub async fn set_money_unit(db: &Db, ctx: &Ctx, unit: &str) -> Result<()> {
-    let unit = crate::domain::money::MoneyUnit::from_code(unit).ok_or_else(|| Error::invalid("money_unit", "invalid_choice"))?;
+    let unit = crate::domain::money::MoneyUnit::from_code(unit)
+        .ok_or_else(|| Error::invalid("money_unit", "invalid_choice"))?;
     let mut tx = db.begin().await?;
     sqlx::query("UPDATE users SET money_unit = $1 WHERE id = $2")
         .bind(unit.code())

@@ -153,8 +153,8 @@ pub enum Col {
 /// The kind of a column by its key (the keys are those of the API and of `field.<key>`).
 pub fn column(key: &str) -> Col {
     match key {
-        "buying_power" | "sales_12m" | "sales_12m_won" | "sales_12m_entered" | "credit_limit" | "amount" | "weighted"
-        | "quota" | "booked" | "remaining" | "pipeline" | "weighted_pipeline" | "commit" | "best_case"
+        "buying_power" | "sales_12m" | "sales_12m_won" | "sales_12m_entered" | "credit_limit" | "amount"
+        | "weighted" | "quota" | "booked" | "remaining" | "pipeline" | "weighted_pipeline" | "commit" | "best_case"
         | "prefill_commit" | "prefill_best_case" | "adjusted_commit" | "adjusted_best_case" | "booked_amount" => {
             Col::Money
         }
@@ -229,7 +229,12 @@ pub fn xlsx(t: &Table, headers: &[String], sheet: &str, labels: Option<Labeller>
             match col {
                 Col::Money | Col::Decimal if hundredths(v).is_some() => {
                     let h = hundredths(v).unwrap_or_default();
-                    ws.write_number_with_format(row, c, h as f64 / 100.0, if *col == Col::Money { &money } else { &decimal })?;
+                    ws.write_number_with_format(
+                        row,
+                        c,
+                        h as f64 / 100.0,
+                        if *col == Col::Money { &money } else { &decimal },
+                    )?;
                 }
                 Col::Count if v.trim().parse::<i64>().is_ok() => {
                     ws.write_number(row, c, v.trim().parse::<i64>().unwrap_or_default() as f64)?;

@@ -561,7 +561,8 @@ impl Row {
             let v = v.trim();
             // Amounts as people write them (`1,280,000`, `128万`, `¥1.2亿`); what cannot be read
             // stays as it was and the row check refuses it, naming the column.
-            let v = if MONEY_FIELDS.contains(f) && !v.is_empty() { money::normalize_amount(v) } else { choice_code(f, v) };
+            let v =
+                if MONEY_FIELDS.contains(f) && !v.is_empty() { money::normalize_amount(v) } else { choice_code(f, v) };
             pairs.push((*f, (!v.is_empty()).then_some(v)));
         }
         Row { line, pairs }
