@@ -406,7 +406,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let headers: Vec<String> = table.keys.iter().map(|k| k.to_string()).collect();
             let bytes = if file.to_ascii_lowercase().ends_with(".xlsx") {
-                crate::app::spreadsheets::export::xlsx(&table, &headers, &what)?
+                crate::app::spreadsheets::export::xlsx(&table, &headers, &what, None)?
             } else if file.to_ascii_lowercase().ends_with(".csv") {
                 crate::app::spreadsheets::export::csv(&table, &headers)?
             } else {

@@ -966,7 +966,10 @@ async fn screen_and_approve(rep: Client, boss: Client, base: String, account_id:
     click(boss, "#approve").await;
     wait_text(boss, "p.flash", "已批准").await;
     let step = text_of(boss, r#"#approval-steps tr[data-step="1"]"#).await;
-    assert!(step.contains("刘晓东") && step.contains("同意，尽快制定客户规划"), "the step records who, by name: {step}");
+    assert!(
+        step.contains("刘晓东") && step.contains("同意，尽快制定客户规划"),
+        "the step records who, by name: {step}"
+    );
     assert_eq!(text_of(boss, "#approval-state").await, "审批中", "the second step is still open");
 
     // 3. The sales department manager decides the second step.

@@ -128,6 +128,8 @@ pub struct Caller {
     pub locale: String,
     /// IANA name; the pages show every instant in it (Asia/Shanghai by default).
     pub time_zone: String,
+    /// How amounts are shown on the user's pages (元 or 万元).
+    pub money_unit: crate::domain::money::MoneyUnit,
 }
 
 impl Caller {
@@ -159,6 +161,7 @@ impl Ctx {
                 org_path: "/".into(),
                 locale: "zh-CN".into(),
                 time_zone: crate::domain::activity::DEFAULT_TZ.into(),
+                money_unit: Default::default(),
             },
             request_id: "cli".into(),
         }

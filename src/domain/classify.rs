@@ -688,12 +688,12 @@ pub fn focus(n: i64) -> &'static str {
     }
 }
 
-/// SOA in basis points: covered ÷ in scope (None when nothing is in scope).
+/// SOA in basis points, rounded: covered ÷ in scope (None when nothing is in scope).
 pub fn ratio_bp(part: i64, whole: i64) -> Option<i64> {
     if whole <= 0 {
         None
     } else {
-        Some(((part as i128 * 10_000) / whole as i128) as i64)
+        Some(super::quota::round_div(part as i128 * 10_000, whole as i128) as i64)
     }
 }
 

@@ -99,7 +99,7 @@ pub fn v_value(quota: Option<i64>, booked: i64, pipeline_rest: i64) -> VValue {
     match quota {
         None | Some(0) => VValue::NoQuota,
         Some(q) if booked >= q => VValue::QuotaMet,
-        Some(q) => VValue::Ratio((pipeline_rest as i128 * 10_000 / (q - booked) as i128) as i64),
+        Some(q) => VValue::Ratio(round_div(pipeline_rest as i128 * 10_000, (q - booked) as i128) as i64),
     }
 }
 
@@ -148,9 +148,20 @@ pub fn forecast_weeks(d: NaiveDate) -> [NaiveDate; 4] {
     [w, w + chrono::Duration::days(7), w + chrono::Duration::days(14), w + chrono::Duration::days(21)]
 }
 
-/// Forecast accuracy in percent (booked ÷ committed), None when nothing was committed.
+/// Forecast accuracy in whole percent (booked ÷ committed, rounded half up), None when nothing
+/// was committed.
 pub fn accuracy_pct(committed: i64, booked: i64) -> Option<i64> {
-    (committed > 0).then(|| (booked as i128 * 100 / committed as i128) as i64)
+    (committed > 0).then(|| round_div(booked as i128 * 100, committed as i128) as i64)
+}
+
+/// `a ÷ b` rounded half away from zero (b > 0): percentages are rounded, never truncated.
+pub fn round_div(a: i128, b: i128) -> i128 {
+    let (q, r) = (a / b, a % b);
+    if r.abs() * 2 >= b {
+        q + a.signum()
+    } else {
+        q
+    }
 }
 
 #[cfg(test)]
@@ -165,5 +176,8 @@ mod week_tests {
         assert_eq!(forecast_weeks(d("2026-12-30"))[3], d("2027-01-18"));
         assert_eq!(accuracy_pct(200, 150), Some(75));
         assert_eq!(accuracy_pct(0, 150), None);
+        assert_eq!(accuracy_pct(3, 2), Some(67), "66.67% rounds up");
+        assert_eq!(accuracy_pct(3, 1), Some(33));
+        assert_eq!(v_value(Some(300), 0, 200), VValue::Ratio(6_667));
     }
 }

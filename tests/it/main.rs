@@ -12,6 +12,7 @@ mod funnel_totals;
 mod http;
 mod import;
 mod merge;
+mod numbers;
 mod opportunities;
 mod opportunity_pages;
 mod page_words;

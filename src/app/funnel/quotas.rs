@@ -278,7 +278,10 @@ impl Sums {
         let v = match v_value(self.quota, self.booked, self.pipeline) {
             VValue::NoQuota => None,
             VValue::QuotaMet => Some("quota_met".to_string()),
-            VValue::Ratio(bp) => Some(format!("{}.{:02}", bp / 10_000, (bp % 10_000) / 100)),
+            VValue::Ratio(bp) => {
+                let h = crate::domain::quota::round_div(bp as i128, 100) as i64;
+                Some(format!("{}.{:02}", h / 100, h % 100))
+            }
         };
         Figures {
             kind,

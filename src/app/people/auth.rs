@@ -10,6 +10,7 @@ use sqlx::Row;
 
 use crate::app::{records::audit, App, Caller, Ctx, Error, Result};
 use crate::db::{now, parse_ts, ts, Db};
+use crate::domain::money::MoneyUnit;
 use crate::domain::role::Role;
 
 pub fn hash_password(p: &str) -> Result<String> {
@@ -38,7 +39,7 @@ pub fn sha256(s: &str) -> String {
 
 /// The caller's columns, for statements that find the user and join `users u` and `org_units o`.
 const CALLER_COLUMNS: &str =
-    "u.id AS caller_id, u.username, u.display_name, u.role, u.org_unit_id, u.locale, u.time_zone, u.active, o.path";
+    "u.id AS caller_id, u.username, u.display_name, u.role, u.org_unit_id, u.locale, u.time_zone, u.money_unit, u.active, o.path";
 
 /// Loads the caller for a user id, with what scope needs (org path, reports).
 pub async fn load_caller(db: &Db, user_id: i64) -> Result<Option<Caller>> {
@@ -66,6 +67,7 @@ fn caller_of(r: &sqlx::any::AnyRow) -> Result<Option<Caller>> {
         org_path: r.try_get("path")?,
         locale: r.try_get("locale")?,
         time_zone: r.try_get("time_zone")?,
+        money_unit: MoneyUnit::from_code(&r.try_get::<String, _>("money_unit")?).unwrap_or_default(),
     }))
 }
 

@@ -369,6 +369,30 @@ pub async fn set_time_zone(db: &Db, ctx: &Ctx, time_zone: &str) -> Result<()> {
     Ok(())
 }
 
+/// The caller's unit for amounts on pages: `yuan` or `wan` (万元).
+pub async fn set_money_unit(db: &Db, ctx: &Ctx, unit: &str) -> Result<()> {
+    let unit = crate::domain::money::MoneyUnit::from_code(unit)
+        .ok_or_else(|| Error::invalid("money_unit", "invalid_choice"))?;
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE users SET money_unit = $1 WHERE id = $2")
+        .bind(unit.code())
+        .bind(ctx.caller.user_id)
+        .execute(tx.conn())
+        .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        "user",
+        &ctx.caller.username,
+        "money_unit",
+        None,
+        Some(&json!({"money_unit": unit.code()})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub async fn set_locale(db: &Db, ctx: &Ctx, locale: &str) -> Result<()> {
     if !matches!(locale, "zh-CN" | "en") {
         return Err(Error::invalid("locale", "invalid_choice"));

@@ -130,19 +130,122 @@ pub fn csv(t: &Table, headers: &[String]) -> anyhow::Result<Vec<u8>> {
     w.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))
 }
 
-/// XLSX with every cell as text: amounts keep their exact decimal digits.
-pub fn xlsx(t: &Table, headers: &[String], sheet: &str) -> anyhow::Result<Vec<u8>> {
+/// What a column holds, from its key: how an XLSX writes its cells and how a person reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Col {
+    Text,
+    /// Yuan as a decimal string: a number cell formatted `#,##0.00`.
+    Money,
+    /// A whole number: a number cell.
+    Count,
+    /// A decimal figure (a percentage, a ratio, a score): a number cell formatted `0.00`.
+    Decimal,
+    /// A code of an enumeration labelled `kind.code` in the texts (industry, level, stage, …).
+    Code(&'static str),
+    /// An org unit's code (region, branch): its name for a person.
+    Org,
+    /// A username: the person's display name.
+    Person,
+    /// For machines only (`version`): left out of a file for a person.
+    Internal,
+}
+
+/// The kind of a column by its key (the keys are those of the API and of `field.<key>`).
+pub fn column(key: &str) -> Col {
+    match key {
+        "buying_power" | "sales_12m" | "sales_12m_won" | "sales_12m_entered" | "credit_limit" | "amount"
+        | "weighted" | "quota" | "booked" | "remaining" | "pipeline" | "weighted_pipeline" | "commit" | "best_case"
+        | "prefill_commit" | "prefill_best_case" | "adjusted_commit" | "adjusted_best_case" | "booked_amount" => {
+            Col::Money
+        }
+        k if k.starts_with("amount_") => Col::Money,
+        "id" | "account_id" | "count" | "accounts" | "open_count" | "covered" | "owned" | "untouched" | "unowned"
+        | "activated" | "every_days" | "days_overdue" | "effective" | "calls" | "done" | "planned" | "planned_done"
+        | "target_weekly" | "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun" => Col::Count,
+        k if k.starts_with("count_") => Col::Count,
+        "probability" | "sow" | "soa" | "tier_score" | "credit_score" | "v_value" | "profit_margin" => Col::Decimal,
+        "industry" => Col::Code("industry"),
+        "level" => Col::Code("level"),
+        "status" => Col::Code("status"),
+        "tier" => Col::Code("tier"),
+        "stage" => Col::Code("stage"),
+        "decision_role" => Col::Code("decision_role"),
+        "attitude" => Col::Code("attitude"),
+        "credit_grade" => Col::Code("credit"),
+        "region" | "branch" => Col::Org,
+        "owner" | "inside_owner" | "ka_manager" => Col::Person,
+        "version" => Col::Internal,
+        _ => Col::Text,
+    }
+}
+
+/// Turns codes into what a person reads: `(column kind, code) → label`. The web layer builds it
+/// from the texts of the user's language and the names of org units and people.
+pub type Labeller<'a> = &'a dyn Fn(Col, &str) -> String;
+
+/// An exact decimal string (`"-1234.5"`, `"12.50"`) as hundredths, or `None`.
+fn hundredths(v: &str) -> Option<i64> {
+    let t = v.trim();
+    let (neg, body) = match t.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, t),
+    };
+    let h = crate::domain::money::parse_fen(body).ok()?;
+    Some(if neg { -h } else { h })
+}
+
+/// XLSX: amounts, counts and figures as number cells (amounts in yuan, formatted `#,##0.00`, so a
+/// spreadsheet adds them up), the rest as text. With `labels` (a file for a person) codes are
+/// their labels and internal columns are left out; without (the API) codes stay codes.
+pub fn xlsx(t: &Table, headers: &[String], sheet: &str, labels: Option<Labeller>) -> anyhow::Result<Vec<u8>> {
+    use rust_xlsxwriter::Format;
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name(sheet)?;
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, h, &bold)?;
+    let bold = Format::new().set_bold();
+    let money = Format::new().set_num_format("#,##0.00");
+    let decimal = Format::new().set_num_format("0.00");
+    let cols: Vec<(usize, Col)> = t
+        .keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (i, column(k)))
+        .filter(|(_, c)| labels.is_none() || *c != Col::Internal)
+        .collect();
+    for (out, (i, col)) in cols.iter().enumerate() {
+        let h = headers.get(*i).map(String::as_str).unwrap_or(t.keys[*i]);
+        ws.write_string_with_format(0, out as u16, h, &bold)?;
+        match col {
+            Col::Money => ws.set_column_width(out as u16, 16)?,
+            Col::Text | Col::Code(_) | Col::Org | Col::Person => ws.set_column_width(out as u16, 14)?,
+            _ => ws,
+        };
     }
-    for (i, r) in t.rows.iter().enumerate() {
-        for (c, v) in r.iter().enumerate() {
-            if !v.is_empty() {
-                ws.write_string(i as u32 + 1, c as u16, neutralise(v))?;
+    for (n, r) in t.rows.iter().enumerate() {
+        let row = n as u32 + 1;
+        for (out, (i, col)) in cols.iter().enumerate() {
+            let c = out as u16;
+            let Some(v) = r.get(*i).filter(|v| !v.is_empty()) else { continue };
+            match col {
+                Col::Money | Col::Decimal if hundredths(v).is_some() => {
+                    let h = hundredths(v).unwrap_or_default();
+                    ws.write_number_with_format(
+                        row,
+                        c,
+                        h as f64 / 100.0,
+                        if *col == Col::Money { &money } else { &decimal },
+                    )?;
+                }
+                Col::Count if v.trim().parse::<i64>().is_ok() => {
+                    ws.write_number(row, c, v.trim().parse::<i64>().unwrap_or_default() as f64)?;
+                }
+                Col::Code(_) | Col::Org | Col::Person if labels.is_some() => {
+                    let label = labels.map(|f| f(*col, v)).unwrap_or_else(|| v.clone());
+                    ws.write_string(row, c, neutralise(&label))?;
+                }
+                _ => {
+                    ws.write_string(row, c, neutralise(v))?;
+                }
             }
         }
     }
@@ -169,7 +272,7 @@ mod tests {
         let c = String::from_utf8(csv(&t, &h).unwrap()).unwrap();
         assert!(c.starts_with('\u{feff}'));
         assert!(c.contains("\"'=HYPERLINK(\"\"x\"\")\"") && c.contains("华信"));
-        let x = xlsx(&t, &h, "accounts").unwrap();
+        let x = xlsx(&t, &h, "accounts", None).unwrap();
         assert_eq!(&x[..2], b"PK", "an XLSX is a zip");
     }
 }

@@ -17,7 +17,7 @@ use sqlx::Row as _;
 use crate::app::records::input::Input;
 use crate::app::{customers::accounts, customers::contacts, Ctx, Error, Result};
 use crate::db::{Db, WriteTx};
-use crate::domain::text;
+use crate::domain::{money, text};
 
 /// What a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -544,6 +544,9 @@ fn shown(v: &str) -> String {
     }
 }
 
+/// Columns that hold an amount in yuan.
+const MONEY_FIELDS: &[&str] = &["buying_power", "sales_12m", "sales_12m_entered", "credit_limit"];
+
 /// The row's values by field (empty cells as `None`).
 struct Row {
     line: usize,
@@ -556,7 +559,11 @@ impl Row {
         for (c, v) in cols.iter().zip(cells) {
             let Some(f) = c else { continue };
             let v = v.trim();
-            pairs.push((*f, (!v.is_empty()).then(|| choice_code(f, v))));
+            // Amounts as people write them (`1,280,000`, `128万`, `¥1.2亿`); what cannot be read
+            // stays as it was and the row check refuses it, naming the column.
+            let v =
+                if MONEY_FIELDS.contains(f) && !v.is_empty() { money::normalize_amount(v) } else { choice_code(f, v) };
+            pairs.push((*f, (!v.is_empty()).then_some(v)));
         }
         Row { line, pairs }
     }

@@ -89,19 +89,56 @@ pub fn id_of(s: &str) -> Result<i64, DomainError> {
     s.parse().map_err(|_| DomainError::NotFound)
 }
 
-/// An export as a download: XLSX when asked (`format=xlsx`), CSV otherwise. Headers are the
-/// field codes for the API, or labels in the user's language when `lang` is given (the UI).
+/// An export as a download: XLSX when asked (`format=xlsx`), CSV otherwise. For the API
+/// (`lang` none) headers are the field codes and the file is `name.ext`; for the UI (`lang`
+/// given) see [`labelled_download`], codes labelled by their texts.
 pub fn export_response(
     t: &crate::app::spreadsheets::export::Table,
     format: Option<&str>,
     lang: Option<Lang>,
     name: &str,
 ) -> Result<Response, DomainError> {
-    let headers: Vec<String> = match lang {
-        Some(l) => t.keys.iter().map(|k| l.t(&format!("field.{k}"))).collect(),
-        None => t.keys.iter().map(|k| k.to_string()).collect(),
-    };
-    table_download(t, &headers, format, name)
+    match lang {
+        Some(l) => labelled_download(t, format, l, name, &|col, v| code_label(l, col, v)),
+        None => {
+            let headers: Vec<String> = t.keys.iter().map(|k| k.to_string()).collect();
+            download(t, &headers, format, name, name, None)
+        }
+    }
+}
+
+/// The label of a code in the user's language (`stage.won` → 赢单); anything else as it is.
+pub fn code_label(lang: Lang, col: crate::app::spreadsheets::export::Col, v: &str) -> String {
+    match col {
+        crate::app::spreadsheets::export::Col::Code(kind) => {
+            let key = format!("{kind}.{v}");
+            let s = lang.t(&key);
+            if s.ends_with(&key) {
+                v.to_string()
+            } else {
+                s
+            }
+        }
+        _ => v.to_string(),
+    }
+}
+
+/// A download for a person: headers in the user's language, the file named in it with today's
+/// date (`客户列表_2026-12-03.xlsx`); in XLSX codes through `labels` and no internal columns.
+/// CSV keeps codes and decimal strings.
+pub fn labelled_download(
+    t: &crate::app::spreadsheets::export::Table,
+    format: Option<&str>,
+    lang: Lang,
+    name: &str,
+    labels: crate::app::spreadsheets::export::Labeller,
+) -> Result<Response, DomainError> {
+    let headers: Vec<String> = t.keys.iter().map(|k| lang.t(&format!("field.{k}"))).collect();
+    let key = format!("export.file.{name}");
+    let title = lang.t(&key);
+    let title = if title.ends_with(&key) { name.to_string() } else { title };
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d");
+    download(t, &headers, format, name, &format!("{title}_{today}"), Some(labels))
 }
 
 /// A table under the given headers as a download named `name` (also the XLSX sheet's name).
@@ -111,21 +148,50 @@ pub fn table_download(
     format: Option<&str>,
     name: &str,
 ) -> Result<Response, DomainError> {
+    download(t, headers, format, name, name, None)
+}
+
+/// Characters left as they are in an RFC 5987 `filename*` value (attr-char).
+const ATTR_CHAR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
+fn download(
+    t: &crate::app::spreadsheets::export::Table,
+    headers: &[String],
+    format: Option<&str>,
+    sheet: &str,
+    file: &str,
+    labels: Option<crate::app::spreadsheets::export::Labeller>,
+) -> Result<Response, DomainError> {
     let (bytes, ctype, ext) = match format {
         Some("xlsx") => (
-            crate::app::spreadsheets::export::xlsx(t, headers, name)?,
+            crate::app::spreadsheets::export::xlsx(t, headers, sheet, labels)?,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "xlsx",
         ),
         None | Some("csv") => (crate::app::spreadsheets::export::csv(t, headers)?, "text/csv; charset=utf-8", "csv"),
         Some(_) => return Err(DomainError::invalid("format", "invalid_choice")),
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, ctype.to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.{ext}\"")),
-        ],
-        bytes,
-    )
-        .into_response())
+    let name = format!("{file}.{ext}");
+    // `filename` for old clients (ASCII only: the key and the date), `filename*` in UTF-8.
+    let ascii: String = name.chars().filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\').collect();
+    let ascii = if ascii == name { ascii } else { format!("{sheet}_{}", ascii.trim_start_matches('_')) };
+    let disposition = if ascii == name {
+        format!("attachment; filename=\"{name}\"")
+    } else {
+        let utf8 = percent_encoding::utf8_percent_encode(&name, ATTR_CHAR);
+        format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{utf8}")
+    };
+    Ok(([(header::CONTENT_TYPE, ctype.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
 }

@@ -67,6 +67,37 @@ pub fn never(_: &DomainError) -> bool {
     false
 }
 
+/// The fields of a posted form that hold an amount: accounts (buying power, sales, credit
+/// limit), opportunities (amount, booked amount), quotas, forecasts (`commit`/`best_case`, also
+/// per week as `commit_2026-12-07`) and the RAD thresholds.
+fn is_amount(name: &str) -> bool {
+    const AMOUNTS: &[&str] = &[
+        "buying_power",
+        "sales_12m",
+        "sales_12m_entered",
+        "credit_limit",
+        "amount",
+        "booked_amount",
+        "commit",
+        "best_case",
+        "bp_1_above",
+        "bp_2_from",
+    ];
+    AMOUNTS.contains(&name) || name.starts_with("commit_") || name.starts_with("best_case_")
+}
+
+/// Reads the amounts of a posted form as people type them (`1,280,000`, `128万`, `¥1.2亿`,
+/// full-width digits; [`crate::domain::money::parse_amount`]) and puts them in the API's decimal
+/// form (`1280000.00`), so the use case checks one format. What cannot be read is left as typed
+/// and refused by the use case as before, naming the field.
+pub fn read_amounts(fields: &mut [(String, String)]) {
+    for (k, v) in fields.iter_mut() {
+        if is_amount(k) && !v.trim().is_empty() {
+            *v = crate::domain::money::normalize_amount(v);
+        }
+    }
+}
+
 pub struct Field {
     pub name: String,
     pub label: String,

@@ -62,6 +62,8 @@ pub struct Layout {
     pub nav_unread: Option<Section<i64>>,
     /// The caller's time zone: every instant on a page is shown in it.
     pub tz: chrono_tz::Tz,
+    /// The user's unit for amounts (元 or 万元).
+    pub money_unit: crate::domain::money::MoneyUnit,
 }
 
 impl Layout {
@@ -81,6 +83,7 @@ impl Layout {
             nav_waiting: None,
             nav_unread: None,
             tz: crate::domain::activity::parse_tz(&c.time_zone).unwrap_or(chrono_tz::Asia::Shanghai),
+            money_unit: c.money_unit,
         }
     }
     /// A stored instant (RFC 3339 UTC) in the caller's time zone, `2026-12-03 09:25`; "—" when
@@ -112,8 +115,30 @@ impl Layout {
     pub fn t(&self, key: &str) -> String {
         self.lang.t(key)
     }
+    /// An amount in the user's unit (元: 1,280,000.00; 万元: 128.00), "—" when there is none.
     pub fn money(&self, v: Option<&String>) -> String {
-        money(&v.cloned())
+        match v.and_then(|s| fen_of(s)) {
+            Some(f) => self.money_unit.display(f),
+            None => "—".into(),
+        }
+    }
+    /// A figure for a board or a chart: ¥128万, ¥1.2亿.
+    pub fn compact(&self, v: Option<&String>) -> String {
+        match v.and_then(|s| fen_of(s)) {
+            Some(f) => crate::domain::money::compact_fen(f),
+            None => "—".into(),
+        }
+    }
+    /// "金额单位：万元" above a table of amounts.
+    pub fn unit_note(&self) -> String {
+        self.t(&format!("money.unit_note.{}", self.money_unit.code()))
+    }
+    /// A percentage figure rounded (not truncated) to one decimal: "12.46" → "12.5%".
+    pub fn pct(&self, v: Option<&String>) -> String {
+        match v.and_then(|s| pct_round(s)) {
+            Some(p) => format!("{p}%"),
+            None => "—".into(),
+        }
     }
     /// The label of an enumerated value, e.g. `e("industry", "power")` → 电力.
     pub fn e(&self, kind: &str, value: impl AsRef<str>) -> String {
@@ -133,11 +158,71 @@ pub fn enc(pairs: &[(&str, &str)]) -> String {
     serde_urlencoded::to_string(pairs.iter().filter(|(_, v)| !v.is_empty()).collect::<Vec<_>>()).unwrap_or_default()
 }
 
+/// A decimal string (also negative: a remaining quota) as fen.
+fn fen_of(s: &str) -> Option<i64> {
+    match s.trim().strip_prefix('-') {
+        Some(b) => crate::domain::money::parse_fen(b).ok().map(|f| -f),
+        None => crate::domain::money::parse_fen(s).ok(),
+    }
+}
+
+/// A decimal percentage ("12.46") rounded half away from zero to one decimal, from its digits:
+/// "12.5", "51" (no ".0").
+fn pct_round(s: &str) -> Option<String> {
+    let t = s.trim();
+    let (neg, body) = match t.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, t),
+    };
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    if int.is_empty() || !int.bytes().all(|c| c.is_ascii_digit()) || !frac.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let tenth = frac.bytes().next().map_or(0, |d| i64::from(d - b'0'));
+    let mut n: i64 = int.parse::<i64>().ok()? * 10 + tenth;
+    if frac.as_bytes().get(1).is_some_and(|d| *d >= b'5') {
+        n += 1;
+    }
+    let sign = if neg && n != 0 { "-" } else { "" };
+    Some(if n % 10 == 0 { format!("{sign}{}", n / 10) } else { format!("{sign}{}.{}", n / 10, n % 10) })
+}
+
 pub fn money(v: &Option<String>) -> String {
     match v.as_deref().and_then(|s| crate::domain::money::parse_fen(s).ok()) {
         Some(f) => display_fen(f),
         None => "—".into(),
     }
+}
+
+/// An export downloaded from a page: headers, file name and (in XLSX) codes in the user's
+/// language, org units and people by their names ([`crate::web::api::labelled_download`]).
+pub async fn export_download(
+    db: &crate::db::Db,
+    ui: &UiCtx,
+    t: &crate::app::spreadsheets::export::Table,
+    format: &str,
+    name: &str,
+) -> Result<Response, DomainError> {
+    use crate::app::spreadsheets::export::{column, Col};
+    use std::collections::HashMap;
+    let lang = ui.lang;
+    let wants = |c: Col| format == "xlsx" && t.keys.iter().any(|k| column(k) == c);
+    let orgs: HashMap<String, String> = if wants(Col::Org) {
+        crate::app::people::org::list(db).await?.into_iter().map(|o| (o.code, o.name)).collect()
+    } else {
+        HashMap::new()
+    };
+    let people: HashMap<String, String> = if wants(Col::Person) {
+        crate::app::people::users::list(db).await?.into_iter().map(|u| (u.username, u.display_name)).collect()
+    } else {
+        HashMap::new()
+    };
+    let labels = move |col: Col, v: &str| match col {
+        Col::Org => orgs.get(v).cloned().unwrap_or_else(|| v.to_string()),
+        Col::Person => people.get(v).cloned().unwrap_or_else(|| v.to_string()),
+        _ => crate::web::api::code_label(lang, col, v),
+    };
+    crate::web::api::labelled_download(t, Some(format), lang, name, &labels)
 }
 
 pub fn render<T: Template>(t: &T) -> Response {

@@ -406,7 +406,8 @@ fn wire_from_form(part: &str, f: &UiForm) -> Value {
     }
 }
 
-async fn save_settings(State(s): State<AppState>, Path(part): Path<String>, form: UiForm) -> Response {
+async fn save_settings(State(s): State<AppState>, Path(part): Path<String>, mut form: UiForm) -> Response {
+    crate::web::ui::forms::read_amounts(&mut form.fields);
     let ui = &form.ui;
     let body = wire_from_form(&part, &form);
     match cls::save(&s.app.db, &ui.ctx, &part, &body).await {

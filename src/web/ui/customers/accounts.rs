@@ -12,10 +12,10 @@ use crate::app::records::input::Input;
 use crate::app::{people::org, people::users, spreadsheets::export, Caller};
 use crate::domain::account::{Attitude, DecisionRole, Gender, Industry, Level, Status, RAD_CLASSES};
 use crate::domain::policy::{decide, Decision, Op};
-use crate::web::api::{export_response, id_of, q, query_pairs};
+use crate::web::api::{id_of, q, query_pairs};
 use crate::web::auth::{UiCtx, UiForm};
 use crate::web::ui::forms::{missing_or_forbidden, never, redisplay_or_redirect, Field, FormPage};
-use crate::web::ui::{fail_page, history_rows, money, render, HistoryRow, Layout, Load, Section};
+use crate::web::ui::{fail_page, history_rows, render, HistoryRow, Layout, Load, Section};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -208,7 +208,7 @@ async fn export_accounts(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): Ra
         let f = crate::web::api::accounts_filter(&p)?;
         let rows = accounts::export(&s.app.db, &ui.ctx.caller, &f).await?;
         let t = export::accounts_table(&rows, ui.ctx.caller.sees_credit());
-        export_response(&t, Some(format), Some(ui.lang), "accounts")
+        crate::web::ui::export_download(&s.app.db, &ui, &t, format, "accounts").await
     }
     .await;
     res.unwrap_or_else(|e| fail_page(&ui, e))
@@ -301,7 +301,8 @@ async fn new_form(State(s): State<AppState>, ui: UiCtx) -> Response {
     }
 }
 
-async fn create(State(s): State<AppState>, form: UiForm) -> Response {
+async fn create(State(s): State<AppState>, mut form: UiForm) -> Response {
+    crate::web::ui::forms::read_amounts(&mut form.fields);
     let ui = &form.ui;
     let res = match Input::from_form(&form.fields) {
         Ok(inp) => accounts::create(&s.app.db, &ui.ctx, &inp).await,
@@ -457,17 +458,17 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
         (l.t("field.owner"), dash(&a.names.owner), "owner".into()),
         (l.t("field.inside_owner"), dash(&a.names.inside_owner), "inside_owner".into()),
         (l.t("field.ka_manager"), dash(&a.names.ka_manager), "ka_manager".into()),
-        (l.t("field.buying_power"), money(&a.buying_power), "buying_power".into()),
+        (l.t("field.buying_power"), l.money(a.buying_power.as_ref()), "buying_power".into()),
         (
             l.t("field.sales_12m"),
             match a.sales_12m_source {
-                Some(src) => format!("{} ({})", money(&a.sales_12m), l.t(&format!("cls.source_{src}"))),
-                None => money(&a.sales_12m),
+                Some(src) => format!("{} ({})", l.money(a.sales_12m.as_ref()), l.t(&format!("cls.source_{src}"))),
+                None => l.money(a.sales_12m.as_ref()),
             },
             "sales_12m".into(),
         ),
         (l.t("field.tier_score"), dash(&a.tier_score), "tier_score".into()),
-        (l.t("field.sow"), pct(&a.sow), "sow".into()),
+        (l.t("field.sow"), l.pct(a.sow.as_ref()), "sow".into()),
         (l.t("field.rad_class"), dash(&a.rad_class), "rad_class".into()),
         (l.t("field.address"), dash(&a.address), "address".into()),
         (l.t("field.website"), dash(&a.website), "website".into()),
@@ -588,7 +589,8 @@ async fn edit_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>)
     }
 }
 
-async fn update(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+async fn update(State(s): State<AppState>, Path(id): Path<String>, mut form: UiForm) -> Response {
+    crate::web::ui::forms::read_amounts(&mut form.fields);
     let ui = &form.ui;
     let id = match id_of(&id) {
         Ok(i) => i,
@@ -801,7 +803,7 @@ async fn export_contacts(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): Ra
     let f = contacts::Filter { q: q(&p, "q").map(str::to_string), ..Default::default() };
     let res = async {
         let rows = contacts::export(&s.app.db, &ui.ctx.caller, &f).await?;
-        export_response(&export::contacts_table(&rows), Some(format), Some(ui.lang), "contacts")
+        crate::web::ui::export_download(&s.app.db, &ui, &export::contacts_table(&rows), format, "contacts").await
     }
     .await;
     res.unwrap_or_else(|e| fail_page(&ui, e))

@@ -115,7 +115,8 @@ async fn forecast_page(State(s): State<AppState>, ui: UiCtx) -> Response {
     forecast_view(&s, &ui, None, vec![]).await
 }
 
-async fn forecast_submit(State(s): State<AppState>, form: UiForm) -> Response {
+async fn forecast_submit(State(s): State<AppState>, mut form: UiForm) -> Response {
+    crate::web::ui::forms::read_amounts(&mut form.fields);
     let ui = &form.ui;
     let weeks: Vec<String> = form.fields.iter().filter(|(k, _)| k == "week").map(|(_, v)| v.clone()).collect();
     let lines: Vec<(String, String, String)> = weeks
@@ -149,7 +150,8 @@ async fn forecast_submit(State(s): State<AppState>, form: UiForm) -> Response {
     }
 }
 
-async fn forecast_adjust(State(s): State<AppState>, form: UiForm) -> Response {
+async fn forecast_adjust(State(s): State<AppState>, mut form: UiForm) -> Response {
+    crate::web::ui::forms::read_amounts(&mut form.fields);
     let ui = &form.ui;
     let g = |k: &str| form.get(k).unwrap_or("").to_string();
     let r = crate::app::funnel::forecasts::adjust(
@@ -229,7 +231,8 @@ fn field_errors(l: &Layout, e: &DomainError) -> Vec<String> {
     }
 }
 
-async fn set_quota(State(s): State<AppState>, form: UiForm) -> Response {
+async fn set_quota(State(s): State<AppState>, mut form: UiForm) -> Response {
+    crate::web::ui::forms::read_amounts(&mut form.fields);
     let ui = &form.ui;
     let res = match Input::from_form(&form.fields) {
         Ok(inp) => {
@@ -492,7 +495,8 @@ async fn new_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) 
     }
 }
 
-async fn create(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+async fn create(State(s): State<AppState>, Path(id): Path<String>, mut form: UiForm) -> Response {
+    crate::web::ui::forms::read_amounts(&mut form.fields);
     let ui = &form.ui;
     let id = match id_of(&id) {
         Ok(i) => i,
@@ -521,7 +525,8 @@ async fn edit_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>)
     }
 }
 
-async fn update(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+async fn update(State(s): State<AppState>, Path(id): Path<String>, mut form: UiForm) -> Response {
+    crate::web::ui::forms::read_amounts(&mut form.fields);
     let ui = &form.ui;
     let id = match id_of(&id) {
         Ok(i) => i,
@@ -606,7 +611,8 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> R
     }
 }
 
-async fn move_stage(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+async fn move_stage(State(s): State<AppState>, Path(id): Path<String>, mut form: UiForm) -> Response {
+    crate::web::ui::forms::read_amounts(&mut form.fields);
     let ui = &form.ui;
     let id = match id_of(&id) {
         Ok(i) => i,
@@ -659,6 +665,7 @@ struct Bar {
     count: i64,
     amount: String,
     weighted: String,
+    compact: String,
     /// Bar width in the SVG (0–400) and its top.
     width: i64,
     y: i64,
@@ -689,6 +696,7 @@ async fn funnel_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQue
         Ok(f) => f,
         Err(e) => return fail_page(&ui, e),
     };
+    let l = Layout::new(&ui, "funnel", ui.lang.t("funnel.title"));
     let max = funnel.stages.iter().filter_map(|st| crate::domain::money::parse_fen(&st.amount).ok()).max().unwrap_or(0);
     let bars: Vec<Bar> = funnel
         .stages
@@ -699,14 +707,14 @@ async fn funnel_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQue
             Bar {
                 stage: st.stage,
                 count: st.count,
-                amount: crate::domain::money::display_fen(a),
-                weighted: crate::web::ui::money(&Some(st.weighted.clone())),
+                amount: l.money(Some(&st.amount)),
+                weighted: l.money(Some(&st.weighted)),
+                compact: crate::domain::money::compact_fen(a),
                 width: if max > 0 { ((a as i128 * 400) / max as i128) as i64 } else { 0 },
                 y: i as i64 * 28,
             }
         })
         .collect();
-    let l = Layout::new(&ui, "funnel", ui.lang.t("funnel.title"));
     let (as_of, owner, org) = (fq.as_of.unwrap_or_default(), fq.owner.unwrap_or_default(), fq.org.unwrap_or_default());
     render(&FunnelPage {
         filter_qs: enc(&[("as_of", &as_of), ("owner", &owner), ("org", &org)]),

@@ -11,7 +11,7 @@ use crate::app::funnel::opportunities::{self as opps, FunnelQuery};
 use crate::app::funnel::reports::{self, Monthly, RegionsReport};
 use crate::app::spreadsheets::export::Table;
 use crate::domain::money::parse_fen;
-use crate::web::api::{export_response, q, query_pairs};
+use crate::web::api::{q, query_pairs};
 use crate::web::auth::UiCtx;
 use crate::web::ui::{fail_page, render, Layout};
 use crate::web::AppState;
@@ -80,7 +80,7 @@ async fn regions_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQu
             let y = bars.len() as i64 * 22;
             bars.push(Bar {
                 label: format!("{name} · {}", l.t(key)),
-                value: l.money(v),
+                value: l.compact(v),
                 width: width(fen(v), max),
                 y,
                 class,
@@ -126,7 +126,7 @@ async fn monthly_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQu
             let y = bars.len() as i64 * 22;
             bars.push(Bar {
                 label: format!("{} · {}", r.month, l.t(key)),
-                value: l.money(Some(v)),
+                value: l.compact(Some(v)),
                 width: width(fen(v), max),
                 y,
                 class,
@@ -193,7 +193,11 @@ async fn export(
         })
     }
     .await;
-    match table.and_then(|t| export_response(&t, Some(q(&p, "format").unwrap_or("csv")), Some(ui.lang), &report)) {
+    let res = match table {
+        Ok(t) => crate::web::ui::export_download(&s.app.db, &ui, &t, q(&p, "format").unwrap_or("csv"), &report).await,
+        Err(e) => Err(e),
+    };
+    match res {
         Ok(r) => r.into_response(),
         Err(e) => fail_page(&ui, e),
     }

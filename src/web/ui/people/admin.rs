@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(audit_page))
         .route("/profile", get(profile))
         .route("/profile/language", post(set_language))
+        .route("/profile/money-unit", post(set_money_unit))
         .route("/profile/password", post(set_password))
         .route("/profile/tokens", post(create_token))
         .route("/profile/tokens/{id}/revoke", post(revoke_token))
@@ -504,6 +505,13 @@ async fn profile(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) 
 
 async fn set_language(State(s): State<AppState>, form: UiForm) -> Response {
     match users::set_locale(&s.app.db, &form.ui.ctx, form.get("locale").unwrap_or("")).await {
+        Ok(()) => Redirect::to("/profile?saved=1").into_response(),
+        Err(e) => fail_page(&form.ui, e),
+    }
+}
+
+async fn set_money_unit(State(s): State<AppState>, form: UiForm) -> Response {
+    match users::set_money_unit(&s.app.db, &form.ui.ctx, form.get("money_unit").unwrap_or("")).await {
         Ok(()) => Redirect::to("/profile?saved=1").into_response(),
         Err(e) => fail_page(&form.ui, e),
     }
