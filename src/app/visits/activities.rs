@@ -552,11 +552,23 @@ pub async fn create(
     inp: &Input,
     contacts: Option<&[(i64, Option<String>)]>,
 ) -> Result<ActivityView> {
+    let mut tx = db.begin().await?;
+    let after = create_in(&mut tx, ctx, inp, contacts).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Records an activity inside the caller's transaction (the UI's form, saved once per token).
+pub async fn create_in(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    inp: &Input,
+    contacts: Option<&[(i64, Option<String>)]>,
+) -> Result<ActivityView> {
     let caller = &ctx.caller;
     inp.refuse_version()?;
     let known: Vec<&str> = FIELDS.iter().chain(SYSTEM_FIELDS).copied().collect();
     inp.check_keys(FIELDS, &known)?;
-    let mut tx = db.begin().await?;
     let tz = user_tz(tx.conn(), caller.user_id).await?;
     let mut d = Data {
         account_id: 0,
@@ -575,8 +587,8 @@ pub async fn create(
     let met = check_contacts(tx.conn(), d.account_id, contacts.unwrap_or(&[])).await?;
     // The account row first and for update (the write keeps its latest activity): two visits
     // to one account that both took a share lock and then updated it would deadlock.
-    crate::app::customers::derived::lock(&mut tx, d.account_id).await?;
-    let account_status = accounts::hold_live(&mut tx, d.account_id).await?;
+    crate::app::customers::derived::lock(tx, d.account_id).await?;
+    let account_status = accounts::hold_live(tx, d.account_id).await?;
     let ts_now = now();
     let mut s = Sql::new(
         "INSERT INTO activities (account_id, opportunity_id, owner_id, kind, status, planned_at, occurred_at, ends_at, \
@@ -596,11 +608,10 @@ pub async fn create(
     }
     s.push(") RETURNING id");
     let id: i64 = s.query().fetch_one(tx.conn()).await?.try_get("id")?;
-    derive(&mut tx, id, caller.user_id, tz, &d, &account_status).await?;
-    write_contacts(&mut tx, ctx, id, &met, true).await?;
+    derive(tx, id, caller.user_id, tz, &d, &account_status).await?;
+    write_contacts(tx, ctx, id, &met, true).await?;
     let after = load(tx.conn(), None, id).await?;
-    audit::record(&mut tx, ctx, "activity", &id.to_string(), "create", None, Some(&j(&after))).await?;
-    tx.commit().await?;
+    audit::record(tx, ctx, "activity", &id.to_string(), "create", None, Some(&j(&after))).await?;
     Ok(after)
 }
 
