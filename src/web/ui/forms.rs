@@ -14,7 +14,7 @@ use crate::web::auth::UiCtx;
 /// that Back — which asks the server again, pages not being stored — shows the form with the
 /// same token, and a second submit of it creates nothing. Without one: `Err`, a redirect to the
 /// same address with a new token.
-pub fn once_of(uri: &Uri) -> Result<String, Response> {
+pub fn once_of(uri: &Uri) -> Result<String, Redirect> {
     let pairs = query_pairs(uri.query().map(str::to_string));
     if let Some(t) = once::token(q(&pairs, "_once")) {
         return Ok(t.to_string());
@@ -22,7 +22,7 @@ pub fn once_of(uri: &Uri) -> Result<String, Response> {
     let mut kept: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "_once").collect();
     kept.push(("_once".into(), crate::app::people::auth::random_token("")[..32].to_string()));
     let query = serde_urlencoded::to_string(&kept).unwrap_or_default();
-    Err(Redirect::to(&format!("{}?{query}", uri.path())).into_response())
+    Err(Redirect::to(&format!("{}?{query}", uri.path())))
 }
 
 /// The token a create form posted (`_once`), if any.

@@ -302,7 +302,7 @@ async fn new_form(State(s): State<AppState>, ui: UiCtx, uri: Uri) -> Response {
     }
     let once = match once_of(&uri) {
         Ok(t) => t,
-        Err(redirect) => return redirect,
+        Err(redirect) => return redirect.into_response(),
     };
     let l = Layout::new(&ui, "accounts", ui.lang.t("accounts.new"));
     match account_form(&s, l, &ui.ctx.caller, None).await {
@@ -736,7 +736,7 @@ fn contact_form(l: Layout, account_id: i64, c: Option<&ContactView>, siblings: &
 async fn new_contact_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, uri: Uri) -> Response {
     let once = match once_of(&uri) {
         Ok(t) => t,
-        Err(redirect) => return redirect,
+        Err(redirect) => return redirect.into_response(),
     };
     let res = async {
         let id = id_of(&id)?;

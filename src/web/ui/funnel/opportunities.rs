@@ -482,7 +482,7 @@ fn opp_form(l: Layout, account_id: i64, o: Option<&OpportunityView>) -> FormPage
 async fn new_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, uri: Uri) -> Response {
     let once = match once_of(&uri) {
         Ok(t) => t,
-        Err(redirect) => return redirect,
+        Err(redirect) => return redirect.into_response(),
     };
     let res = async {
         let id = id_of(&id)?;

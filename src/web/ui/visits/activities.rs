@@ -705,7 +705,7 @@ async fn new_form(State(s): State<AppState>, ui: UiCtx, uri: Uri, RawQuery(raw):
     // The form of a new record carries its one-time token in its address.
     let once = match once_of(&uri) {
         Ok(t) => t,
-        Err(redirect) => return redirect,
+        Err(redirect) => return redirect.into_response(),
     };
     let (a, z) = match async {
         Ok::<_, DomainError>((
