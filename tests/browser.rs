@@ -1201,3 +1201,66 @@ async fn a_new_director_drills_into_rad_overdue_visits_and_coverage_in_a_real_br
     let base = serve(db).await;
     in_browser(|c| classify_as_a_new_director(c, base, region_keys)).await;
 }
+
+// ---- Safe forms: Back and submit again after saving a visit creates nothing; Back after
+// signing out shows the sign-in page, not the page of before. ----
+
+async fn visits_with_summary(db: &kam::db::Db, summary: &str) -> i64 {
+    sqlx::query("SELECT COUNT(*) AS n FROM activities WHERE summary = $1 AND deleted_at IS NULL")
+        .bind(summary)
+        .fetch_one(&db.pool)
+        .await
+        .expect("count")
+        .try_get("n")
+        .expect("n")
+}
+
+async fn back_resubmit_and_sign_out(c: Client, base: String, db: kam::db::Db, account_id: i64) {
+    let c = &c;
+    const SUMMARY: &str = "回访确认样机交付时间";
+    sign_in(c, &base, "rep").await;
+    c.goto(&format!("{base}/activities/new?account_id={account_id}")).await.expect("open the visit form");
+    wait_page(c, "/activities/new", "#visit-form").await;
+    assert!(current_url(c).await.contains("_once="), "the form's address carries its token");
+    type_into(c, "#f-summary", SUMMARY).await;
+    click(c, "#visit-submit").await;
+    let visit_path = eventually("the new visit's page", || async move {
+        let p = current_path(c).await;
+        let id = p.strip_prefix("/activities/")?;
+        (!id.is_empty() && id.chars().all(|ch| ch.is_ascii_digit())).then_some(p)
+    })
+    .await;
+    assert!(wait_text(c, ".flash", "已保存").await.contains("已保存"));
+    assert_eq!(visits_with_summary(&db, SUMMARY).await, 1);
+
+    // Back to the form, and submit it again: nothing new, the first record with a word why.
+    c.back().await.expect("back");
+    wait_page(c, "/activities/new", "#visit-form").await;
+    click(c, "#visit-submit").await;
+    wait_page(c, &visit_path, "#effective").await;
+    let said = wait_text(c, ".flash", "此表单已提交").await;
+    assert!(said.contains("未重复创建"), "{said}");
+    assert_eq!(visits_with_summary(&db, SUMMARY).await, 1, "no second visit");
+
+    // Signed out, Back asks the server again and lands on the sign-in page.
+    sign_out(c).await;
+    c.back().await.expect("back");
+    wait_page(c, "/login", "#username").await;
+    assert!(!exists(c, "#visit-submit").await && !exists(c, "#effective").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn back_and_submit_again_creates_no_second_visit_and_back_after_sign_out_shows_sign_in_in_a_real_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path()).await;
+    let account_id: i64 = sqlx::query("SELECT id FROM accounts WHERE name = $1")
+        .bind(SPECIAL)
+        .fetch_one(&db.pool)
+        .await
+        .expect("the special account")
+        .try_get("id")
+        .expect("id");
+    let base = serve(db.clone()).await;
+    in_browser(|c| back_resubmit_and_sign_out(c, base, db, account_id)).await;
+}

@@ -102,6 +102,8 @@ pub struct UiCtx {
     pub ctx: Ctx,
     pub csrf: String,
     pub lang: Lang,
+    /// The message the previous step left for this page (`?flash=code`), if it is one we know.
+    pub flash: Option<&'static str>,
 }
 
 impl FromRequestParts<AppState> for UiCtx {
@@ -118,7 +120,12 @@ impl FromRequestParts<AppState> for UiCtx {
         match auth::session_caller(&s.app, sid).await {
             Ok(Some((caller, csrf))) => {
                 let lang = Lang::from_code(&caller.locale);
-                Ok(UiCtx { ctx: Ctx { caller, request_id: request_id(parts) }, csrf, lang })
+                let flash = parts.uri.query().and_then(|raw| {
+                    let pairs = super::api::query_pairs(Some(raw.to_string()));
+                    let code = super::api::q(&pairs, "flash")?;
+                    super::ui::FLASHES.iter().find(|f| **f == code).copied()
+                });
+                Ok(UiCtx { ctx: Ctx { caller, request_id: request_id(parts) }, csrf, lang, flash })
             }
             Ok(None) => Err(to_login()),
             Err(e) => Err(ApiError::new(e, Lang::Zh).into_response()),

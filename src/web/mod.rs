@@ -54,6 +54,10 @@ pub fn router(app: App) -> Router {
                  form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
             ),
         ))
+        // Pages and API answers are the signed-in user's: never kept by the browser, so Back
+        // after signing out asks the server (and lands on the sign-in page). Static assets say
+        // their own caching.
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))

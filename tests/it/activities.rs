@@ -1272,3 +1272,100 @@ async fn the_visitor_is_reminded_once_when_a_follow_up_falls_due() {
     // Someone else is not told about repA's visits.
     assert_eq!(notes(bearer(&w, "repB")).await.into_iter().filter(told("follow_up_due")).count(), 0);
 }
+
+/// 10:00 in Shanghai on a day, as RFC 3339 in UTC, plus some minutes.
+fn shanghai_at(d: NaiveDate, minutes: i64) -> String {
+    let local = d.and_hms_opt(10, 0, 0).expect("time") + Duration::minutes(minutes);
+    rfc(local.and_local_timezone(chrono_tz::Asia::Shanghai).single().expect("local").with_timezone(&Utc))
+}
+
+async fn answered_by(t: &TestApp, who: &Auth, id: i64) -> Value {
+    fetch(t, who, id).await["followed_up_by"].clone()
+}
+
+#[tokio::test]
+async fn a_contact_answers_only_visits_before_it_when_records_are_back_dated() {
+    // The reported bug: "a visit dated 12-01 was taken as the follow-up of a 12-02 visit, which
+    // still shows as waiting".
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let rep = bearer(&w, "repA");
+    let day1 = shanghai_day(Utc::now()) - Duration::days(20);
+    let day2 = day1 + Duration::days(1);
+    let v2 = record(&t, &rep, solved(w.account_x, &shanghai_at(day2, 0))).await;
+    // The visit of the day before, written up late: it does not answer the later one; the later
+    // one answers it.
+    let v1 = record(&t, &rep, solved(w.account_x, &shanghai_at(day1, 0))).await;
+    assert_eq!(answered_by(&t, &rep, id_of(&v2)).await, Value::Null);
+    assert_eq!(answered_by(&t, &rep, id_of(&v1)).await, id_of(&v2));
+    assert_eq!(follow_up_ids(&follow_ups(&t, &rep, "").await), vec![id_of(&v2)]);
+
+    // A call recorded today answers the day-2 visit; moved back to day 1 (before the day-2
+    // visit, after the day-1 one) it answers the day-1 visit only, and the day-2 one waits again.
+    let c = record(&t, &rep, call(w.account_x, &rfc(minutes_ago(5)))).await;
+    assert_eq!(answered_by(&t, &rep, id_of(&v2)).await, id_of(&c));
+    assert!(follow_ups(&t, &rep, "").await.is_empty());
+    patched(&t, &rep, id_of(&c), json!({"version": 1, "occurred_at": shanghai_at(day1, 60)})).await;
+    assert_eq!(answered_by(&t, &rep, id_of(&v2)).await, Value::Null, "the call is before the day-2 visit now");
+    assert_eq!(answered_by(&t, &rep, id_of(&v1)).await, id_of(&c), "the call is the first contact after day 1");
+    assert_eq!(follow_up_ids(&follow_ups(&t, &rep, "").await), vec![id_of(&v2)]);
+    // Moved before both visits: it answers neither.
+    patched(&t, &rep, id_of(&c), json!({"version": 2, "occurred_at": shanghai_at(day1, -60)})).await;
+    assert_eq!(answered_by(&t, &rep, id_of(&v1)).await, id_of(&v2));
+    assert_eq!(answered_by(&t, &rep, id_of(&v2)).await, Value::Null);
+
+    // The day-2 visit moved before day 1: the day-1 visit answers it, and the day-1 visit waits.
+    let day0 = day1 - Duration::days(1);
+    patched(&t, &rep, id_of(&v2), json!({"version": 1, "occurred_at": shanghai_at(day0, 0)})).await;
+    assert_eq!(answered_by(&t, &rep, id_of(&v2)).await, id_of(&c), "the call at 09:00 of day 1 is first after day 0");
+    assert_eq!(answered_by(&t, &rep, id_of(&v1)).await, Value::Null);
+    assert_eq!(follow_up_ids(&follow_ups(&t, &rep, "").await), vec![id_of(&v1)]);
+    let f = fetch(&t, &rep, id_of(&v2)).await;
+    assert_eq!(f["follow_up_due"], ymd(day0 + Duration::days(7)), "the due day follows the visit's day");
+
+    // Deleting the call: the day-0 visit is answered by the next contact after it, the day-1 visit.
+    let r = delete(&t, &rep, id_of(&c)).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(answered_by(&t, &rep, id_of(&v2)).await, id_of(&v1));
+    assert_eq!(follow_up_ids(&follow_ups(&t, &rep, "").await), vec![id_of(&v1)]);
+    // Deleting the day-1 visit: nothing after the day-0 visit answers it.
+    let r = delete(&t, &rep, id_of(&v1)).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(answered_by(&t, &rep, id_of(&v2)).await, Value::Null);
+    assert_eq!(follow_up_ids(&follow_ups(&t, &rep, "").await), vec![id_of(&v2)]);
+}
+
+#[tokio::test]
+async fn on_one_day_only_a_later_contact_answers_a_visit_and_an_answered_visit_leaves_the_list_at_once() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let rep = bearer(&w, "repA");
+    let day = shanghai_day(Utc::now()) - Duration::days(3);
+    let visit = record(&t, &rep, solved(w.account_x, &shanghai_at(day, 0))).await;
+    // A call the same morning, before the visit, and one at the same minute: neither answers it.
+    let before = record(&t, &rep, call(w.account_x, &shanghai_at(day, -90))).await;
+    let _same = record(&t, &rep, call(w.account_x, &shanghai_at(day, 0))).await;
+    assert_eq!(answered_by(&t, &rep, id_of(&visit)).await, Value::Null);
+    assert_eq!(follow_up_ids(&follow_ups(&t, &rep, "").await), vec![id_of(&visit)]);
+    // The afternoon's call answers it: it leaves the list, on the 1×1 and today's page too.
+    let after = record(&t, &rep, call(w.account_x, &shanghai_at(day, 300))).await;
+    assert_eq!(answered_by(&t, &rep, id_of(&visit)).await, id_of(&after));
+    assert!(follow_ups(&t, &rep, "").await.is_empty());
+    let r = t.get("/api/v1/me/today", &rep).await;
+    assert!(r.json()["follow_ups"].as_array().expect("follow_ups").is_empty(), "{}", r.body);
+    let r = t.get("/api/v1/reports/one-on-one?owner=repA", &bearer(&w, "manager")).await;
+    assert!(r.json()["follow_ups"].as_array().expect("follow_ups").is_empty(), "{}", r.body);
+    // An earlier call moved to noon answers it instead (the first contact after it).
+    patched(&t, &rep, id_of(&before), json!({"version": 1, "occurred_at": shanghai_at(day, 120)})).await;
+    assert_eq!(answered_by(&t, &rep, id_of(&visit)).await, id_of(&before));
+    // The visit moved to the evening: none of them answers it any more.
+    patched(&t, &rep, id_of(&visit), json!({"version": 1, "occurred_at": shanghai_at(day, 540)})).await;
+    assert_eq!(answered_by(&t, &rep, id_of(&visit)).await, Value::Null);
+    assert_eq!(follow_up_ids(&follow_ups(&t, &rep, "").await), vec![id_of(&visit)]);
+    // A later call answers it; deleted, it answers nothing again.
+    let late = record(&t, &rep, call(w.account_x, &shanghai_at(day, 600))).await;
+    assert_eq!(answered_by(&t, &rep, id_of(&visit)).await, id_of(&late));
+    let r = delete(&t, &rep, id_of(&late)).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(answered_by(&t, &rep, id_of(&visit)).await, Value::Null);
+}

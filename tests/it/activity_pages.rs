@@ -18,8 +18,13 @@ fn version_in(page: &str) -> String {
         .to_string()
 }
 
+/// Where a post went, without the message it leaves for the page (`flash=…`).
 fn location(r: &Resp) -> String {
-    r.headers.get("location").and_then(|v| v.to_str().ok()).expect("location").to_string()
+    let to = r.headers.get("location").and_then(|v| v.to_str().ok()).expect("location");
+    match to.split_once("?flash=") {
+        Some((path, rest)) => format!("{path}{}", rest.find('#').map(|i| &rest[i..]).unwrap_or("")),
+        None => to.to_string(),
+    }
 }
 
 /// The id at the end of `/activities/{id}` (or an opportunity's path).
@@ -79,7 +84,7 @@ async fn a_rep_records_plans_and_completes_visits_and_the_manager_sees_them_coun
     let opp = id_in(&location(&r));
 
     // The form lists the account's contacts and opportunities, and links establishing one.
-    let form = t.get(&format!("/activities/new?account_id={x}"), &session(&sid)).await;
+    let form = t.get_form(&format!("/activities/new?account_id={x}"), &session(&sid)).await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.body);
     assert!(form.body.contains("目标客户拜访记录表"));
     assert!(form.body.contains(&format!("name=\"contact\" value=\"{contact}\"")), "contacts as checkboxes");

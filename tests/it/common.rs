@@ -107,6 +107,16 @@ impl TestApp {
         self.call(Method::GET, path, auth, None).await
     }
 
+    /// GETs a page as a browser would, following the redirect a create form answers first
+    /// (to its own address with a one-time token, `_once`).
+    pub async fn get_form(&self, path: &str, auth: &Auth) -> Resp {
+        let r = self.get(path, auth).await;
+        match r.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()) {
+            Some(to) if r.status == StatusCode::SEE_OTHER && to.contains("_once=") => self.get(to, auth).await,
+            _ => r,
+        }
+    }
+
     /// Signs in through the UI form, as a browser would; returns the session cookie and the
     /// CSRF token the pages carry.
     pub async fn ui_login(

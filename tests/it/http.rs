@@ -520,7 +520,7 @@ async fn every_page_renders_for_the_roles_that_use_it() {
         "/accounts?sort=-buying_power&industry=enterprise&q=%E6%98%9F".into(),
         "/accounts/export.xlsx".into(),
     ] {
-        let r = t.get(&p, &dir).await;
+        let r = t.get_form(&p, &dir).await;
         assert_eq!(r.status, StatusCode::OK, "{p}: {}", r.body);
     }
     let (rep, _) = t.ui_login("repA", PASSWORD, None).await.expect("rep");

@@ -20,6 +20,7 @@ mod permissions;
 mod quotas;
 mod receivers;
 mod reports;
+mod safe_forms;
 mod schema;
 mod security;
 mod ui_failures;

@@ -16,7 +16,8 @@ fn location(r: &crate::common::Resp) -> String {
 }
 
 fn id_in(loc: &str) -> i64 {
-    loc.trim_start_matches('/').split('/').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("id in {loc}"))
+    let path = loc.split('?').next().unwrap_or(loc);
+    path.trim_start_matches('/').split('/').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("id in {loc}"))
 }
 
 async fn bytes_of(t: &TestApp, path: &str, sid: &str) -> (axum::http::HeaderMap, Vec<u8>) {

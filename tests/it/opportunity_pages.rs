@@ -25,7 +25,7 @@ async fn a_rep_establishes_works_the_checklist_and_moves_an_opportunity_through_
     // The account page offers establishing; the form asks for the evaluation.
     let page = t.get(&format!("/accounts/{x}"), &session(&sid)).await;
     assert!(page.body.contains(&format!("/accounts/{x}/opportunities/new")), "establish link");
-    let form = t.get(&format!("/accounts/{x}/opportunities/new"), &session(&sid)).await;
+    let form = t.get_form(&format!("/accounts/{x}/opportunities/new"), &session(&sid)).await;
     assert_eq!(form.status, StatusCode::OK);
     assert!(form.body.contains("name=\"eval_need\""), "the evaluation form is part of establishing");
     // Missing evaluation answers: the form comes back with what was typed and names the gap.
@@ -58,7 +58,7 @@ async fn a_rep_establishes_works_the_checklist_and_moves_an_opportunity_through_
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let loc = r.headers.get("location").and_then(|v| v.to_str().ok()).expect("location").to_string();
-    let id: i64 = loc.trim_start_matches("/opportunities/").parse().expect("id");
+    let id: i64 = loc.trim_start_matches("/opportunities/").split('?').next().and_then(|i| i.parse().ok()).expect("id");
     let page = t.get(&loc, &session(&sid)).await;
     assert!(page.body.contains("识别 10%"), "enters the funnel at identified");
 

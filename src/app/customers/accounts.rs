@@ -501,10 +501,16 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<AccountView> {
 }
 
 pub async fn ensure_visible(db: &Db, caller: &Caller, id: i64) -> Result<()> {
+    let mut conn = db.pool.acquire().await?;
+    ensure_visible_in(&mut conn, caller, id).await
+}
+
+/// [`ensure_visible`] on the caller's connection (inside a write).
+pub async fn ensure_visible_in(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> Result<()> {
     let mut s = Sql::new("SELECT a.id FROM accounts a WHERE a.id = ");
     s.bind(id);
     push_scope_one(&mut s, caller);
-    s.query().fetch_optional(&db.pool).await?.map(|_| ()).ok_or(Error::NotFound)
+    s.query().fetch_optional(conn).await?.map(|_| ()).ok_or(Error::NotFound)
 }
 
 /// An account the caller was just shown to see: only this module makes one, from a scoped read

@@ -16,7 +16,7 @@ use crate::app::customers::visibility::Probe;
 use crate::app::records::input::Input;
 use crate::app::{clamp_limit, customers::accounts, funnel::totals, records::audit, Caller, Ctx, Error, Page, Result};
 use crate::db::sql::Sql;
-use crate::db::{now, Db};
+use crate::db::{now, Db, WriteTx};
 use crate::domain::error::Errors;
 use crate::domain::money::{format_fen, parse_fen};
 use crate::domain::opportunity::{self as opp, Move, Stage};
@@ -676,15 +676,23 @@ async fn history_row(
 /// questions answered, the amount and expected order date given; it enters the funnel at
 /// `identified`, owned by the caller unless a manager names another owner.
 pub async fn establish(db: &Db, ctx: &Ctx, account_id: i64, inp: &Input) -> Result<OpportunityView> {
+    let mut tx = db.begin().await?;
+    let after = establish_in(&mut tx, ctx, account_id, inp).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Establishes an opportunity inside the caller's transaction (the UI's form, saved once per
+/// token).
+pub async fn establish_in(tx: &mut WriteTx, ctx: &Ctx, account_id: i64, inp: &Input) -> Result<OpportunityView> {
     let caller = &ctx.caller;
-    accounts::ensure_visible(db, caller, account_id).await?;
+    accounts::ensure_visible_in(tx.conn(), caller, account_id).await?;
     if !caller.role.edits_accounts() {
         return Err(Error::Forbidden);
     }
     let known: Vec<&str> = EDIT_FIELDS.iter().chain(SYSTEM_FIELDS).copied().collect();
     inp.check_keys(EDIT_FIELDS, &known)?;
     inp.refuse_version()?;
-    let mut tx = db.begin().await?;
     let mut d = Data { owner_id: caller.user_id, ..Default::default() };
     let mut missing: Vec<FieldError> = ["name", "amount", "expected_close"]
         .iter()
@@ -707,8 +715,8 @@ pub async fn establish(db: &Db, ctx: &Ctx, account_id: i64, inp: &Input) -> Resu
         return Err(Error::Invalid(missing));
     }
     // The account's lock first (see `derived`), then it must be live.
-    derived::lock(&mut tx, account_id).await?;
-    accounts::hold_live(&mut tx, account_id).await?;
+    derived::lock(tx, account_id).await?;
+    accounts::hold_live(tx, account_id).await?;
     let ts = now();
     let st = Stage::Identified;
     let mut s = Sql::new(
@@ -726,10 +734,9 @@ pub async fn establish(db: &Db, ctx: &Ctx, account_id: i64, inp: &Input) -> Resu
     let id: i64 = s.query().fetch_one(tx.conn()).await?.try_get("id")?;
     write_team(tx.conn(), id, &d.team, d.owner_id).await?;
     history_row(tx.conn(), id, &caller.username, None, st, d.amount, &d.expected_close, None, false).await?;
-    derived::refresh(&mut tx, account_id, &ctx.caller.username, Change::OpportunityCreated { id }).await?;
+    derived::refresh(tx, account_id, &ctx.caller.username, Change::OpportunityCreated { id }).await?;
     let after = reload(tx.conn(), id).await?;
-    audit::record(&mut tx, ctx, "opportunity", &id.to_string(), "create", None, Some(&j(&after))).await?;
-    tx.commit().await?;
+    audit::record(tx, ctx, "opportunity", &id.to_string(), "create", None, Some(&j(&after))).await?;
     Ok(after)
 }
 

@@ -9,7 +9,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::app::{records::audit, App, Caller, Ctx, Error, Result};
-use crate::db::{now, parse_ts, ts, Db};
+use crate::db::{now, parse_ts, ts, Db, WriteTx};
 use crate::domain::money::MoneyUnit;
 use crate::domain::role::Role;
 
@@ -21,7 +21,7 @@ pub fn hash_password(p: &str) -> Result<String> {
         .map_err(|e| Error::Internal(anyhow::anyhow!("hashing password: {e}")))
 }
 
-fn verify_password(p: &str, hash: &str) -> bool {
+pub(crate) fn verify_password(p: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(p.as_bytes(), &h).is_ok())
 }
 
@@ -310,4 +310,16 @@ pub async fn revoke_token(db: &Db, ctx: &Ctx, id: i64) -> Result<()> {
     audit::record(&mut tx, ctx, "api_token", &id.to_string(), "revoke", None, None).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Ends a user's sessions inside the caller's transaction, except `keep` (the raw id of the
+/// session making the change, if it is one); answers how many ended.
+pub async fn end_sessions(tx: &mut WriteTx, user_id: i64, keep: Option<&str>) -> Result<u64> {
+    let keep = keep.map(sha256).unwrap_or_default();
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+        .bind(user_id)
+        .bind(keep)
+        .execute(tx.conn())
+        .await?
+        .rows_affected())
 }

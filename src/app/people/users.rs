@@ -326,14 +326,55 @@ pub async fn set_active_with(
     Ok(after)
 }
 
-/// Sets a new password (admin reset, or the user on their profile).
-pub async fn set_password(db: &Db, ctx: &Ctx, username: &str, password: &str) -> Result<()> {
+/// A new password as a form or the API gives it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NewPassword<'a> {
+    pub password: &'a str,
+    /// The user's own change: required, must be their password now.
+    pub current_password: Option<&'a str>,
+    /// When given (the profile form), must equal `password`.
+    pub password_confirm: Option<&'a str>,
+}
+
+/// Sets a new password and ends the user's sessions. One's own password (the profile, the API
+/// on oneself) needs the current one (`current_password`: `required` / `wrong_password`) and
+/// keeps the session making the change (`keep_session`, its raw id) while every other one
+/// ends; an administrator's reset of someone else's needs no current password and ends all of
+/// that user's sessions. Answers how many sessions ended.
+pub async fn set_password(
+    db: &Db,
+    ctx: &Ctx,
+    username: &str,
+    p: NewPassword<'_>,
+    keep_session: Option<&str>,
+) -> Result<u64> {
     let target = get(db, username).await?;
-    if target.id != ctx.caller.user_id {
+    let own = target.id == ctx.caller.user_id;
+    if !own {
         ctx.require_admin()?;
     }
-    check_password(password).map_err(|c| Error::invalid("password", c))?;
-    let hash = auth::hash_password(password)?;
+    let mut e = Errors::default();
+    if own {
+        match p.current_password.filter(|c| !c.is_empty()) {
+            None => e.add("current_password", "required"),
+            Some(c) => {
+                let hash: String = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
+                    .bind(target.id)
+                    .fetch_one(&db.pool)
+                    .await?
+                    .try_get("password_hash")?;
+                if !auth::verify_password(c, &hash) {
+                    e.add("current_password", "wrong_password");
+                }
+            }
+        }
+    }
+    e.take("password", check_password(p.password));
+    if p.password_confirm.is_some_and(|c| c != p.password) {
+        e.add("password_confirm", "password_mismatch");
+    }
+    e.finish()?;
+    let hash = auth::hash_password(p.password)?;
     let mut tx = db.begin().await?;
     sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
         .bind(hash)
@@ -341,9 +382,10 @@ pub async fn set_password(db: &Db, ctx: &Ctx, username: &str, password: &str) ->
         .bind(target.id)
         .execute(tx.conn())
         .await?;
-    audit::record(&mut tx, ctx, "user", username, "password", None, None).await?;
+    let ended = auth::end_sessions(&mut tx, target.id, if own { keep_session } else { None }).await?;
+    audit::record(&mut tx, ctx, "user", username, "password", None, Some(&json!({"sessions_ended": ended}))).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(ended)
 }
 
 /// The caller's own time zone (IANA name, e.g. Asia/Shanghai): their days and weeks.

@@ -485,10 +485,14 @@ async fn derive(tx: &mut WriteTx, id: i64, owner_id: i64, tz: Tz, d: &Data, acco
     } else {
         None
     };
-    sqlx::query(
-        "UPDATE activities SET local_day = $1, week = $2, effective = $3, \
-         follow_up_due = CASE WHEN followed_up_by IS NULL THEN $4 ELSE follow_up_due END WHERE id = $5",
-    )
+    // The due day follows the visit's own day; whether and by what it is answered is decided
+    // again below, from the calendar.
+    // (No longer asking for one: nothing answers it either.)
+    let answered = if follow_up.is_some() { "followed_up_by" } else { "NULL" };
+    sqlx::query(&format!(
+        "UPDATE activities SET local_day = $1, week = $2, effective = $3, follow_up_due = $4, \
+         followed_up_by = {answered} WHERE id = $5"
+    ))
     .bind(day.format("%Y-%m-%d").to_string())
     .bind(act::monday(day).format("%Y-%m-%d").to_string())
     .bind(effective as i64)
@@ -496,29 +500,40 @@ async fn derive(tx: &mut WriteTx, id: i64, owner_id: i64, tz: Tz, d: &Data, acco
     .bind(id)
     .execute(tx.conn())
     .await?;
-    if follow_up.is_some() {
-        // Recorded after the fact: a later contact on the account already answered it.
-        sqlx::query(
-            "UPDATE activities SET followed_up_by = (SELECT l.id FROM activities l WHERE l.account_id = $1 \
-             AND l.status = 'done' AND l.deleted_at IS NULL AND l.occurred_at > $2 ORDER BY l.occurred_at, l.id LIMIT 1) \
-             WHERE id = $3 AND followed_up_by IS NULL",
-        )
-        .bind(d.account_id)
-        .bind(ts(d.occurred_at.unwrap_or_else(Utc::now)))
-        .bind(id)
-        .execute(tx.conn())
-        .await?;
-    }
-    if d.status == Status::Done {
-        // This contact answers the account's earlier visits still waiting for a follow-up.
+    let answers = (d.status == Status::Done).then(|| d.occurred_at.map(ts)).flatten();
+    relink_follow_ups(tx, d.account_id, id, answers.as_deref()).await
+}
+
+/// Keeps `followed_up_by` in agreement with the calendar after activity `x` of the account was
+/// written or deleted: a visit waiting for a follow-up is answered by the first done contact on
+/// the account *after* it (by `occurred_at`, then id), and by nothing else.
+/// `x_done_at`: when `x` took place, if it is now a live done contact (else `None`).
+/// Recomputed: `x` itself, the visits `x` answered (its old place), the visits still waiting;
+/// and, when `x` is a done contact, the visits before it that a later contact answered (`x` comes
+/// first now).
+async fn relink_follow_ups(tx: &mut WriteTx, account_id: i64, x: i64, x_done_at: Option<&str>) -> Result<()> {
+    const FIRST_AFTER: &str = "(SELECT l.id FROM activities l WHERE l.account_id = activities.account_id \
+         AND l.status = 'done' AND l.deleted_at IS NULL AND l.occurred_at > activities.occurred_at \
+         ORDER BY l.occurred_at, l.id LIMIT 1)";
+    sqlx::query(&format!(
+        "UPDATE activities SET followed_up_by = {FIRST_AFTER} WHERE account_id = $1 AND follow_up_due IS NOT NULL \
+         AND deleted_at IS NULL AND (followed_up_by IS NULL OR followed_up_by = $2 OR id = $2)"
+    ))
+    .bind(account_id)
+    .bind(x)
+    .execute(tx.conn())
+    .await?;
+    if let Some(at) = x_done_at {
+        // Answered by a contact later than `x`: `x` is the first one after them now.
         sqlx::query(
             "UPDATE activities SET followed_up_by = $1 WHERE account_id = $2 AND id <> $1 \
-             AND follow_up_due IS NOT NULL AND followed_up_by IS NULL AND deleted_at IS NULL \
-             AND status = 'done' AND occurred_at < $3",
+             AND follow_up_due IS NOT NULL AND deleted_at IS NULL AND occurred_at < $3 \
+             AND followed_up_by IN (SELECT l.id FROM activities l WHERE l.account_id = $2 \
+             AND (l.occurred_at > $3 OR (l.occurred_at = $3 AND l.id > $1)))",
         )
-        .bind(id)
-        .bind(d.account_id)
-        .bind(ts(d.occurred_at.unwrap_or_else(Utc::now)))
+        .bind(x)
+        .bind(account_id)
+        .bind(at)
         .execute(tx.conn())
         .await?;
     }
@@ -537,11 +552,23 @@ pub async fn create(
     inp: &Input,
     contacts: Option<&[(i64, Option<String>)]>,
 ) -> Result<ActivityView> {
+    let mut tx = db.begin().await?;
+    let after = create_in(&mut tx, ctx, inp, contacts).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Records an activity inside the caller's transaction (the UI's form, saved once per token).
+pub async fn create_in(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    inp: &Input,
+    contacts: Option<&[(i64, Option<String>)]>,
+) -> Result<ActivityView> {
     let caller = &ctx.caller;
     inp.refuse_version()?;
     let known: Vec<&str> = FIELDS.iter().chain(SYSTEM_FIELDS).copied().collect();
     inp.check_keys(FIELDS, &known)?;
-    let mut tx = db.begin().await?;
     let tz = user_tz(tx.conn(), caller.user_id).await?;
     let mut d = Data {
         account_id: 0,
@@ -560,8 +587,8 @@ pub async fn create(
     let met = check_contacts(tx.conn(), d.account_id, contacts.unwrap_or(&[])).await?;
     // The account row first and for update (the write keeps its latest activity): two visits
     // to one account that both took a share lock and then updated it would deadlock.
-    crate::app::customers::derived::lock(&mut tx, d.account_id).await?;
-    let account_status = accounts::hold_live(&mut tx, d.account_id).await?;
+    crate::app::customers::derived::lock(tx, d.account_id).await?;
+    let account_status = accounts::hold_live(tx, d.account_id).await?;
     let ts_now = now();
     let mut s = Sql::new(
         "INSERT INTO activities (account_id, opportunity_id, owner_id, kind, status, planned_at, occurred_at, ends_at, \
@@ -581,11 +608,10 @@ pub async fn create(
     }
     s.push(") RETURNING id");
     let id: i64 = s.query().fetch_one(tx.conn()).await?.try_get("id")?;
-    derive(&mut tx, id, caller.user_id, tz, &d, &account_status).await?;
-    write_contacts(&mut tx, ctx, id, &met, true).await?;
+    derive(tx, id, caller.user_id, tz, &d, &account_status).await?;
+    write_contacts(tx, ctx, id, &met, true).await?;
     let after = load(tx.conn(), None, id).await?;
-    audit::record(&mut tx, ctx, "activity", &id.to_string(), "create", None, Some(&j(&after))).await?;
-    tx.commit().await?;
+    audit::record(tx, ctx, "activity", &id.to_string(), "create", None, Some(&j(&after))).await?;
     Ok(after)
 }
 
@@ -755,14 +781,7 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: i64, version: Option<i64>) -> Result
         .execute(tx.conn())
         .await?;
     // Follow-ups it answered go to the next later contact on the account, or are open again.
-    sqlx::query(
-        "UPDATE activities SET followed_up_by = (SELECT l.id FROM activities l WHERE l.account_id = activities.account_id \
-         AND l.status = 'done' AND l.deleted_at IS NULL AND l.occurred_at > activities.occurred_at \
-         ORDER BY l.occurred_at, l.id LIMIT 1) WHERE followed_up_by = $1",
-    )
-    .bind(id)
-    .execute(tx.conn())
-    .await?;
+    relink_follow_ups(&mut tx, before.account_id, id, None).await?;
     let change = crate::app::customers::derived::Change::Activity;
     crate::app::customers::derived::refresh(&mut tx, before.account_id, &ctx.caller.username, change).await?;
     audit::record(&mut tx, ctx, "activity", &id.to_string(), "delete", Some(&j(&before)), None).await?;

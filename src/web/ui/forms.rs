@@ -1,12 +1,54 @@
 //! One form template for every edit page: fields, values, per-field errors, version; and one
 //! answer to every posted form ([`redisplay_or_redirect`]).
 use askama::Template;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::{fail_page, render, Layout};
+use crate::app::records::once::{self, Once};
 use crate::domain::DomainError;
+use crate::web::api::{q, query_pairs};
 use crate::web::auth::UiCtx;
+
+/// The one-time token of a create form (`_once`), carried in the form page's own address so
+/// that Back — which asks the server again, pages not being stored — shows the form with the
+/// same token, and a second submit of it creates nothing. Without one: `Err`, a redirect to the
+/// same address with a new token.
+pub fn once_of(uri: &Uri) -> Result<String, Redirect> {
+    let pairs = query_pairs(uri.query().map(str::to_string));
+    if let Some(t) = once::token(q(&pairs, "_once")) {
+        return Ok(t.to_string());
+    }
+    let mut kept: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "_once").collect();
+    kept.push(("_once".into(), crate::app::people::auth::random_token("")[..32].to_string()));
+    let query = serde_urlencoded::to_string(&kept).unwrap_or_default();
+    Err(Redirect::to(&format!("{}?{query}", uri.path())))
+}
+
+/// The token a create form posted (`_once`), if any.
+pub fn posted_once(fields: &[(String, String)]) -> Option<&str> {
+    once::token(fields.iter().find(|(k, _)| k == "_once").map(|(_, v)| v.as_str()))
+}
+
+/// Where a create form saved once per token goes: to the record it created with "saved", or,
+/// when the same form was posted before, to the record created then with "already submitted".
+pub fn once_done<T>(o: Once<T>, done: impl FnOnce(T) -> String) -> String {
+    match o {
+        Once::Created(v) => with_flash(&done(v), "saved"),
+        Once::Already(target) => with_flash(&target, "once"),
+    }
+}
+
+/// `url` with a message for the next page (`flash=code`, one of [`crate::web::ui::FLASHES`]),
+/// before its `#fragment`.
+pub fn with_flash(url: &str, code: &str) -> String {
+    let (path, frag) = match url.split_once('#') {
+        Some((p, f)) => (p, format!("#{f}")),
+        None => (url, String::new()),
+    };
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{sep}flash={code}{frag}")
+}
 
 /// A form page that a refused post shows again.
 pub trait Redisplay {
@@ -156,11 +198,17 @@ pub struct FormPage {
     pub errors: Vec<String>,
     /// A link to the record this one would duplicate.
     pub duplicate_of: Option<i64>,
+    /// A create form's one-time token ([`once_of`]); none on edit forms.
+    pub once: Option<String>,
 }
 
 impl FormPage {
     /// Puts back what the user typed, so nothing entered is lost when the form comes back.
     pub fn refill(&mut self, submitted: &[(String, String)]) {
+        // A refused create form keeps its token: the corrected post saves once.
+        if let Some(t) = posted_once(submitted) {
+            self.once = Some(t.to_string());
+        }
         for f in &mut self.fields {
             if let Some((_, v)) = submitted.iter().find(|(k, _)| *k == f.name) {
                 f.value = v.clone();

@@ -44,6 +44,10 @@ pub fn routes() -> Router<AppState> {
         .merge(funnel::reports::routes())
 }
 
+/// The messages a redirect may leave for the next page (`?flash=code`, texts `flash.code`):
+/// saved, deleted, a create form posted again (nothing new was created), a password changed.
+pub const FLASHES: &[&str] = &["saved", "deleted", "once", "password_changed"];
+
 /// What every page's frame needs: language, who is signed in, the CSRF token, the nav.
 pub struct Layout {
     pub lang: Lang,
@@ -79,7 +83,7 @@ impl Layout {
             is_admin: c.role.is_admin(),
             sees_credit: c.sees_credit(),
             has_pool: matches!(c.role, crate::domain::role::Role::KaRep | crate::domain::role::Role::InsideSales),
-            flash: vec![],
+            flash: ui.flash.map(|f| ui.lang.t(&format!("flash.{f}"))).into_iter().collect(),
             nav_waiting: None,
             nav_unread: None,
             tz: crate::domain::activity::parse_tz(&c.time_zone).unwrap_or(chrono_tz::Asia::Shanghai),

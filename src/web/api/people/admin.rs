@@ -95,7 +95,7 @@ pub fn routes(api: Api) -> Api {
         .add(
             Op::post(
                 "/api/v1/users/{username}/password",
-                "Set a user's password (admin, or the user themselves)",
+                "Set a user's password (admin, or the user themselves with `current_password`); ends the user's other sessions",
                 "users",
             )
             .body::<PasswordBody>()
@@ -207,6 +207,10 @@ pub struct PasswordBody {
     /// At least 8 characters.
     #[schema(required = true, nullable = false, min_length = 8, max_length = 256)]
     pub password: Option<String>,
+    /// The caller's password now: required when they set their own (422 `required` or
+    /// `wrong_password` on this field); not asked of an administrator resetting someone else's.
+    #[schema(nullable = false, max_length = 256)]
+    pub current_password: Option<String>,
 }
 
 /// Which part of the audit trail.
@@ -316,8 +320,16 @@ async fn set_password(
     State(s): State<AppState>,
     c: ApiCtx,
     Params(u): Params<String>,
+    headers: axum::http::HeaderMap,
     b: Body<PasswordBody>,
 ) -> ApiResult {
-    users::set_password(&s.app.db, &c.ctx, &u, b.typed.password.as_deref().unwrap_or("")).await?;
+    let p = users::NewPassword {
+        password: b.typed.password.as_deref().unwrap_or(""),
+        current_password: b.typed.current_password.as_deref(),
+        password_confirm: None,
+    };
+    // A session calling for itself stays signed in; every other session of the user ends.
+    let keep = crate::web::auth::cookie(&headers, crate::web::auth::SESSION_COOKIE);
+    users::set_password(&s.app.db, &c.ctx, &u, p, keep).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -1,6 +1,7 @@
 //! Account and contact pages.
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::Uri;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
@@ -9,12 +10,16 @@ use crate::app::customers::accounts::{self, AccountView};
 use crate::app::customers::contacts::{self, ContactView};
 use crate::app::records::audit::AuditFilter;
 use crate::app::records::input::Input;
+use crate::app::records::once;
 use crate::app::{people::org, people::users, spreadsheets::export, Caller};
+use crate::db::WriteTx;
 use crate::domain::account::{Attitude, DecisionRole, Gender, Industry, Level, Status, RAD_CLASSES};
 use crate::domain::policy::{decide, Decision, Op};
 use crate::web::api::{id_of, q, query_pairs};
 use crate::web::auth::{UiCtx, UiForm};
-use crate::web::ui::forms::{missing_or_forbidden, never, redisplay_or_redirect, Field, FormPage};
+use crate::web::ui::forms::{
+    missing_or_forbidden, never, once_done, once_of, posted_once, redisplay_or_redirect, with_flash, Field, FormPage,
+};
 use crate::web::ui::{fail_page, history_rows, render, HistoryRow, Layout, Load, Section};
 use crate::web::AppState;
 
@@ -286,17 +291,22 @@ async fn account_form(
         cancel,
         errors: vec![],
         duplicate_of: None,
+        once: None,
         l,
     })
 }
 
-async fn new_form(State(s): State<AppState>, ui: UiCtx) -> Response {
+async fn new_form(State(s): State<AppState>, ui: UiCtx, uri: Uri) -> Response {
     if !ui.ctx.caller.role.edits_accounts() {
         return fail_page(&ui, crate::domain::DomainError::Forbidden);
     }
+    let once = match once_of(&uri) {
+        Ok(t) => t,
+        Err(redirect) => return redirect.into_response(),
+    };
     let l = Layout::new(&ui, "accounts", ui.lang.t("accounts.new"));
     match account_form(&s, l, &ui.ctx.caller, None).await {
-        Ok(page) => render(&page),
+        Ok(page) => render(&FormPage { once: Some(once), ..page }),
         Err(e) => fail_page(&ui, e),
     }
 }
@@ -305,13 +315,17 @@ async fn create(State(s): State<AppState>, mut form: UiForm) -> Response {
     crate::web::ui::forms::read_amounts(&mut form.fields);
     let ui = &form.ui;
     let res = match Input::from_form(&form.fields) {
-        Ok(inp) => accounts::create(&s.app.db, &ui.ctx, &inp).await,
+        Ok(inp) => {
+            let page = |a: &AccountView| format!("/accounts/{}", a.id);
+            let create = async |tx: &mut WriteTx| accounts::create_in(tx, &ui.ctx, &inp).await;
+            once::create(&s.app.db, &ui.ctx, posted_once(&form.fields), page, create).await
+        }
         Err(e) => Err(e),
     };
     redisplay_or_redirect(
         ui,
         res,
-        |a| format!("/accounts/{}", a.id),
+        |o| once_done(o, |a| format!("/accounts/{}", a.id)),
         never,
         Some(&form.fields),
         async |_| account_form(&s, Layout::new(ui, "accounts", ui.lang.t("accounts.new")), &ui.ctx.caller, None).await,
@@ -604,7 +618,7 @@ async fn update(State(s): State<AppState>, Path(id): Path<String>, mut form: UiF
     redisplay_or_redirect(
         ui,
         res,
-        |a| format!("/accounts/{}", a.id),
+        |a| with_flash(&format!("/accounts/{}", a.id), "saved"),
         missing_or_forbidden,
         Some(&form.fields),
         async |e| {
@@ -651,7 +665,7 @@ async fn delete(State(s): State<AppState>, Path(id): Path<String>, form: UiForm)
     let ui = &form.ui;
     let version = form.get("version").and_then(|v| v.parse().ok());
     match async { accounts::delete(&s.app.db, &ui.ctx, id_of(&id)?, version).await }.await {
-        Ok(()) => Redirect::to("/accounts").into_response(),
+        Ok(()) => Redirect::to(&with_flash("/accounts", "deleted")).into_response(),
         Err(e) => fail_page(ui, e),
     }
 }
@@ -716,18 +730,26 @@ fn contact_form(l: Layout, account_id: i64, c: Option<&ContactView>, siblings: &
         cancel,
         errors: vec![],
         duplicate_of: None,
+        once: None,
         l,
     }
 }
 
-async fn new_contact_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+async fn new_contact_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, uri: Uri) -> Response {
+    let once = match once_of(&uri) {
+        Ok(t) => t,
+        Err(redirect) => return redirect.into_response(),
+    };
     let res = async {
         let id = id_of(&id)?;
         Ok::<_, crate::domain::DomainError>((id, contacts::of_account(&s.app.db, &ui.ctx.caller, id).await?))
     }
     .await;
     match res {
-        Ok((id, sib)) => render(&contact_form(Layout::new(&ui, "accounts", ui.lang.t("contacts.new")), id, None, &sib)),
+        Ok((id, sib)) => {
+            let page = contact_form(Layout::new(&ui, "accounts", ui.lang.t("contacts.new")), id, None, &sib);
+            render(&FormPage { once: Some(once), ..page })
+        }
         Err(e) => fail_page(&ui, e),
     }
 }
@@ -739,13 +761,21 @@ async fn create_contact(State(s): State<AppState>, Path(id): Path<String>, form:
         Err(e) => return fail_page(ui, e),
     };
     let res = match Input::from_form(&form.fields) {
-        Ok(inp) => contacts::create(&s.app.db, &ui.ctx, id, &inp).await,
+        Ok(inp) => {
+            // Posted again, the form goes to the contact it created.
+            let page = |c: &i64| format!("/contacts/{c}");
+            let create = async |tx: &mut WriteTx| {
+                accounts::ensure_visible_in(tx.conn(), &ui.ctx.caller, id).await?;
+                contacts::create_in(tx, &ui.ctx, id, &inp).await
+            };
+            once::create(&s.app.db, &ui.ctx, posted_once(&form.fields), page, create).await
+        }
         Err(e) => Err(e),
     };
     redisplay_or_redirect(
         ui,
         res,
-        |_| format!("/accounts/{id}#contacts"),
+        |o| once_done(o, |_| format!("/accounts/{id}#contacts")),
         missing_or_forbidden,
         Some(&form.fields),
         async |_| {
@@ -900,7 +930,7 @@ async fn contact_update(State(s): State<AppState>, Path(id): Path<String>, form:
     redisplay_or_redirect(
         ui,
         res,
-        |c| format!("/contacts/{}", c.id),
+        |c| with_flash(&format!("/contacts/{}", c.id), "saved"),
         missing_or_forbidden,
         Some(&form.fields),
         async |e| {
@@ -945,7 +975,7 @@ async fn contact_delete(State(s): State<AppState>, Path(id): Path<String>, form:
     }
     .await;
     match res {
-        Ok(aid) => Redirect::to(&format!("/accounts/{aid}#contacts")).into_response(),
+        Ok(aid) => Redirect::to(&with_flash(&format!("/accounts/{aid}#contacts"), "deleted")).into_response(),
         Err(e) => fail_page(ui, e),
     }
 }

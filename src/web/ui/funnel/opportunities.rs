@@ -3,6 +3,7 @@
 //! `app::opportunities::move_stage`, from the board as from the page.
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::Uri;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -11,11 +12,15 @@ use crate::app::funnel::opportunities::{
     self as opps, Filter, Funnel, FunnelQuery, HistoryRow, OpportunityView, StageMove,
 };
 use crate::app::records::input::Input;
+use crate::app::records::once;
+use crate::db::WriteTx;
 use crate::domain::opportunity::{Stage, OPEN};
 use crate::domain::DomainError;
 use crate::web::api::{id_of, q, query_pairs};
 use crate::web::auth::{UiCtx, UiForm};
-use crate::web::ui::forms::{missing_or_forbidden, redisplay_or_redirect, Field, FormPage};
+use crate::web::ui::forms::{
+    missing_or_forbidden, once_done, once_of, posted_once, redisplay_or_redirect, with_flash, Field, FormPage,
+};
 use crate::web::ui::{enc, fail_page, render, Layout};
 use crate::web::AppState;
 
@@ -472,11 +477,16 @@ fn opp_form(l: Layout, account_id: i64, o: Option<&OpportunityView>) -> FormPage
         cancel,
         errors: vec![],
         duplicate_of: None,
+        once: None,
         l,
     }
 }
 
-async fn new_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+async fn new_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, uri: Uri) -> Response {
+    let once = match once_of(&uri) {
+        Ok(t) => t,
+        Err(redirect) => return redirect.into_response(),
+    };
     let res = async {
         let id = id_of(&id)?;
         crate::app::customers::accounts::ensure_visible(&s.app.db, &ui.ctx.caller, id).await?;
@@ -486,6 +496,7 @@ async fn new_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) 
     match res {
         Ok(id) => {
             let mut page = opp_form(Layout::new(&ui, "opportunities", ui.lang.t("opps.new")), id, None);
+            page.once = Some(once);
             if let Some(f) = page.fields.iter_mut().find(|f| f.name == "owner") {
                 f.value = ui.ctx.caller.username.clone();
             }
@@ -503,13 +514,17 @@ async fn create(State(s): State<AppState>, Path(id): Path<String>, mut form: UiF
         Err(e) => return fail_page(ui, e),
     };
     let res = match Input::from_form(&form.fields) {
-        Ok(inp) => opps::establish(&s.app.db, &ui.ctx, id, &inp).await,
+        Ok(inp) => {
+            let page = |o: &OpportunityView| format!("/opportunities/{}", o.id);
+            let create = async |tx: &mut WriteTx| opps::establish_in(tx, &ui.ctx, id, &inp).await;
+            once::create(&s.app.db, &ui.ctx, posted_once(&form.fields), page, create).await
+        }
         Err(e) => Err(e),
     };
     redisplay_or_redirect(
         ui,
         res,
-        |o| format!("/opportunities/{}", o.id),
+        |o| once_done(o, |o| format!("/opportunities/{}", o.id)),
         missing_or_forbidden,
         Some(&form.fields),
         async |_| Ok(opp_form(Layout::new(ui, "opportunities", ui.lang.t("opps.new")), id, None)),
@@ -539,7 +554,7 @@ async fn update(State(s): State<AppState>, Path(id): Path<String>, mut form: UiF
     redisplay_or_redirect(
         ui,
         res,
-        |_| format!("/opportunities/{id}"),
+        |_| with_flash(&format!("/opportunities/{id}"), "saved"),
         missing_or_forbidden,
         Some(&form.fields),
         async |_| {

@@ -1,6 +1,7 @@
 //! Administration (users, org units), the audit trail and the user's own profile.
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -114,6 +115,7 @@ async fn user_form(s: &AppState, l: Layout, u: Option<&UserView>) -> Result<Form
         cancel: "/admin/users".into(),
         errors: vec![],
         duplicate_of: None,
+        once: None,
         l,
     })
 }
@@ -225,6 +227,7 @@ async fn successor_page(s: &AppState, ui: &UiCtx, username: &str, deactivate: bo
         cancel: "/admin/users".into(),
         errors: vec![],
         duplicate_of: None,
+        once: None,
         l,
     };
     if deactivate {
@@ -340,6 +343,7 @@ async fn org_form(s: &AppState, l: Layout, o: Option<&OrgUnit>) -> Result<FormPa
         cancel: "/admin/org".into(),
         errors: vec![],
         duplicate_of: None,
+        once: None,
         l,
     })
 }
@@ -443,18 +447,28 @@ struct ProfilePage {
     username: String,
     tokens: Vec<TokenInfo>,
     new_token: Option<String>,
-    password_error: Option<String>,
+    /// The password form's refusal, beside its fields.
+    pw: PasswordErrors,
     /// Notification channels and delegation (委托审批).
     f: crate::web::ui::approvals::ProfileForms,
     /// The delegations given that have not ended.
     delegations: Section<Vec<crate::app::approvals::DelegationView>>,
 }
 
+/// What was wrong with the password form, field by field (the summary lists them all).
+#[derive(Default)]
+pub struct PasswordErrors {
+    pub summary: Vec<String>,
+    pub current_password: Option<String>,
+    pub password: Option<String>,
+    pub password_confirm: Option<String>,
+}
+
 async fn profile_page(
     s: &AppState,
     ui: &UiCtx,
     new_token: Option<String>,
-    password_error: Option<String>,
+    password_error: Option<PasswordErrors>,
     flash: Option<String>,
 ) -> Response {
     profile_page_with(s, ui, new_token, password_error, flash, None).await
@@ -465,7 +479,7 @@ pub(crate) async fn profile_page_with(
     s: &AppState,
     ui: &UiCtx,
     new_token: Option<String>,
-    password_error: Option<String>,
+    password_error: Option<PasswordErrors>,
     flash: Option<String>,
     forms: Option<crate::web::ui::approvals::ProfileForms>,
 ) -> Response {
@@ -490,7 +504,7 @@ pub(crate) async fn profile_page_with(
         username: ui.ctx.caller.username.clone(),
         tokens,
         new_token,
-        password_error,
+        pw: password_error.unwrap_or_default(),
         f,
         delegations,
     })
@@ -517,13 +531,30 @@ async fn set_money_unit(State(s): State<AppState>, form: UiForm) -> Response {
     }
 }
 
-async fn set_password(State(s): State<AppState>, form: UiForm) -> Response {
+/// The user's own password: the current one, the new one twice. The other sessions end; this
+/// one stays, and the profile says so.
+async fn set_password(State(s): State<AppState>, headers: HeaderMap, form: UiForm) -> Response {
     let ui = &form.ui;
-    match users::set_password(&s.app.db, &ui.ctx, &ui.ctx.caller.username, form.get("password").unwrap_or("")).await {
-        Ok(()) => Redirect::to("/profile?saved=1").into_response(),
-        Err(DomainError::Invalid(f)) => {
-            let msg = f.first().map(|f| ui.lang.msg("invalid", f.code)).unwrap_or_default();
-            let mut r = profile_page(&s, ui, None, Some(msg), None).await;
+    let p = users::NewPassword {
+        password: form.get("password").unwrap_or(""),
+        current_password: Some(form.get("current_password").unwrap_or("")),
+        password_confirm: Some(form.get("password_confirm").unwrap_or("")),
+    };
+    let keep = crate::web::auth::cookie(&headers, crate::web::auth::SESSION_COOKIE);
+    match users::set_password(&s.app.db, &ui.ctx, &ui.ctx.caller.username, p, keep).await {
+        Ok(_) => Redirect::to("/profile?flash=password_changed").into_response(),
+        Err(DomainError::Invalid(fs)) => {
+            let mut pw = PasswordErrors::default();
+            for f in &fs {
+                let msg = ui.lang.msg("invalid", f.code);
+                pw.summary.push(format!("{}: {msg}", ui.lang.t(&format!("field.{}", f.field))));
+                match f.field.as_str() {
+                    "current_password" => pw.current_password = Some(msg),
+                    "password_confirm" => pw.password_confirm = Some(msg),
+                    _ => pw.password = Some(msg),
+                }
+            }
+            let mut r = profile_page(&s, ui, None, Some(pw), None).await;
             *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             r
         }
@@ -559,6 +590,7 @@ fn password_page(ui: &UiCtx, username: &str) -> FormPage {
         cancel: "/admin/users".into(),
         errors: vec![],
         duplicate_of: None,
+        once: None,
         l,
     }
 }
@@ -572,12 +604,14 @@ async fn password_form(ui: UiCtx, Path(username): Path<String>) -> Response {
 
 async fn reset_password(State(s): State<AppState>, Path(username): Path<String>, form: UiForm) -> Response {
     let ui = &form.ui;
-    let res = users::set_password(&s.app.db, &ui.ctx, &username, form.get("password").unwrap_or("")).await;
+    let p = users::NewPassword { password: form.get("password").unwrap_or(""), ..Default::default() };
+    // An administrator's reset: that user's sessions all end.
+    let res = users::set_password(&s.app.db, &ui.ctx, &username, p, None).await;
     // The password is never sent back.
     redisplay_or_redirect(
         ui,
         res,
-        |()| "/admin/users".into(),
+        |_| "/admin/users?flash=saved".into(),
         missing_or_forbidden,
         None,
         async |_| Ok(password_page(ui, &username)),

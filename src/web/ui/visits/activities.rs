@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -20,15 +20,18 @@ use chrono_tz::Tz;
 use crate::app::customers::contacts::ContactView;
 use crate::app::funnel::opportunities::OpportunityView;
 use crate::app::records::input::Input;
+use crate::app::records::once;
 use crate::app::visits::activities::{self as acts, ActivityView, Filter};
-use crate::db::parse_ts;
+use crate::db::{parse_ts, WriteTx};
 use crate::domain::account::Attitude;
 use crate::domain::activity::{self as act, CustomerAttitude, Kind, Outcome, Status};
 use crate::domain::DomainError;
 use crate::web::api::{export_response, id_of, q, query_pairs};
 use crate::web::auth::{UiCtx, UiForm};
 use crate::web::ui::customers::accounts::ConfirmPage;
-use crate::web::ui::forms::{missing_or_forbidden, redisplay_or_redirect, Redisplay};
+use crate::web::ui::forms::{
+    missing_or_forbidden, once_done, once_of, posted_once, redisplay_or_redirect, with_flash, Redisplay,
+};
 use crate::web::ui::{enc, fail_page, render, Layout, Load, Section};
 use crate::web::AppState;
 
@@ -407,6 +410,8 @@ struct VisitForm {
     /// The account picker shown first when no account was given: (id, name).
     picking: bool,
     pick: Section<Vec<(i64, String)>>,
+    /// The one-time token of a new record's form.
+    once: Option<String>,
 }
 
 impl VisitForm {
@@ -416,6 +421,9 @@ impl VisitForm {
 
     /// Puts back what was typed and ticked.
     fn refill(&mut self, submitted: &[(String, String)]) {
+        if let Some(t) = posted_once(submitted) {
+            self.once = Some(t.to_string());
+        }
         for f in self.fields_mut() {
             if let Some((_, v)) = submitted.iter().find(|(k, _)| k == f.name) {
                 f.value = v.clone();
@@ -580,6 +588,7 @@ fn visit_form(l: Layout, a: &AccountBits, v: Option<&ActivityView>, vals: &Value
         cancel,
         picking: false,
         pick: Section::Loaded(vec![]),
+        once: None,
         l,
     }
 }
@@ -667,7 +676,7 @@ fn met_contacts(fields: &[(String, String)]) -> Result<acts::MetInput, DomainErr
     Ok(out)
 }
 
-async fn new_form(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+async fn new_form(State(s): State<AppState>, ui: UiCtx, uri: Uri, RawQuery(raw): RawQuery) -> Response {
     let p = query_pairs(raw);
     let l = Layout::new(&ui, "activities", ui.lang.t("act.form_title"));
     let Some(aid) = q(&p, "account_id") else {
@@ -689,8 +698,14 @@ async fn new_form(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery)
             cancel: "/activities".into(),
             picking: true,
             pick,
+            once: None,
             l,
         });
+    };
+    // The form of a new record carries its one-time token in its address.
+    let once = match once_of(&uri) {
+        Ok(t) => t,
+        Err(redirect) => return redirect.into_response(),
     };
     let (a, z) = match async {
         Ok::<_, DomainError>((
@@ -704,7 +719,9 @@ async fn new_form(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery)
         Err(e) => return fail_page(&ui, e),
     };
     let planned = matches!(q(&p, "planned"), Some("1" | "true"));
-    render(&visit_form(l, &a, None, &new_values(&z, planned, q(&p, "opportunity_id"))))
+    let mut page = visit_form(l, &a, None, &new_values(&z, planned, q(&p, "opportunity_id")));
+    page.once = Some(once);
+    render(&page)
 }
 
 async fn create(State(s): State<AppState>, form: UiForm) -> Response {
@@ -712,7 +729,9 @@ async fn create(State(s): State<AppState>, form: UiForm) -> Response {
     let res = async {
         let inp = record_input(&form.fields, true)?;
         let met = met_contacts(&form.fields)?;
-        acts::create(&s.app.db, &ui.ctx, &inp, Some(&met)).await
+        let page = |v: &ActivityView| format!("/activities/{}", v.id);
+        let create = async |tx: &mut WriteTx| acts::create_in(tx, &ui.ctx, &inp, Some(&met)).await;
+        once::create(&s.app.db, &ui.ctx, posted_once(&form.fields), page, create).await
     }
     .await;
     // Without an account there is no form to come back to.
@@ -721,7 +740,7 @@ async fn create(State(s): State<AppState>, form: UiForm) -> Response {
     redisplay_or_redirect(
         ui,
         res,
-        |v| format!("/activities/{}", v.id),
+        |o| once_done(o, |v| format!("/activities/{}", v.id)),
         error_page,
         Some(&form.fields),
         async |_| {
@@ -767,7 +786,7 @@ async fn update(State(s): State<AppState>, Path(id): Path<String>, form: UiForm)
     redisplay_or_redirect(
         ui,
         res,
-        |v| format!("/activities/{}", v.id),
+        |v| with_flash(&format!("/activities/{}", v.id), "saved"),
         missing_or_forbidden,
         Some(&form.fields),
         async |e| {
@@ -797,7 +816,7 @@ async fn mark_done(State(s): State<AppState>, Path(id): Path<String>, form: UiFo
     redisplay_or_redirect(
         ui,
         res,
-        |v| format!("/activities/{}", v.id),
+        |v| with_flash(&format!("/activities/{}", v.id), "saved"),
         missing_or_forbidden,
         None,
         async |_| edit_page(&s, ui, id, true).await,
@@ -921,7 +940,7 @@ async fn delete(State(s): State<AppState>, Path(id): Path<String>, form: UiForm)
     }
     .await;
     match res {
-        Ok(aid) => Redirect::to(&format!("/accounts/{aid}#activities")).into_response(),
+        Ok(aid) => Redirect::to(&with_flash(&format!("/accounts/{aid}#activities"), "deleted")).into_response(),
         Err(e) => fail_page(ui, e),
     }
 }
