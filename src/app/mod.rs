@@ -126,6 +126,11 @@ pub struct Caller {
     pub org_unit_id: i64,
     pub org_path: String,
     pub locale: String,
+    /// The kind of their org unit (`None` for the command line's caller): with the role, it
+    /// decides the title they are shown with (`domain::role::title_slot`).
+    pub org_kind: Option<crate::domain::role::OrgKind>,
+    /// The role titles the company set (read with the caller, so every page can show them).
+    pub role_titles: crate::domain::role::RoleTitles,
 }
 
 impl Caller {
@@ -156,6 +161,8 @@ impl Ctx {
                 org_unit_id: 0,
                 org_path: "/".into(),
                 locale: "zh-CN".into(),
+                org_kind: None,
+                role_titles: Default::default(),
             },
             request_id: "cli".into(),
         }

@@ -1234,8 +1234,14 @@ fn money(rng: &mut Rng, level: Level, status: Status) -> (Option<i64>, Option<i6
     (Some(bp_yuan * 100), Some(sales_yuan * 100))
 }
 
-const OPP_KINDS: &[&str] =
-    &["数据中心扩容项目", "服务器升级改造项目", "IT设备年度框架采购项目", "云平台新建项目", "运维服务续约项目", "信创替代试点项目"];
+const OPP_KINDS: &[&str] = &[
+    "数据中心扩容项目",
+    "服务器升级改造项目",
+    "IT设备年度框架采购项目",
+    "云平台新建项目",
+    "运维服务续约项目",
+    "信创替代试点项目",
+];
 const COMPETITORS: &[&str] = &["华为", "新华三", "浪潮", "中兴", "神州数码", "锐捷"];
 const LOST_REASONS: &[&str] = &["价格高于竞争对手", "技术方案未获认可", "客户预算取消", "关系覆盖不足"];
 
@@ -1320,8 +1326,8 @@ async fn write_opportunity(
     owner: &str,
     deal: Deal,
 ) -> anyhow::Result<()> {
-    use crate::domain::opportunity::{Stage, OPEN};
     use crate::db::bulk::v;
+    use crate::domain::opportunity::{Stage, OPEN};
     let Deal { stage, amount, start, close, booked: fixed } = deal;
     let today = chrono::Utc::now().date_naive();
     let name = format!("{account_short} {} 年{}", close.year(), rng.pick(OPP_KINDS));
@@ -1549,7 +1555,12 @@ async fn add_sales_year(
     for (uid, months) in &quota_rows {
         for (m, amount) in months.iter().enumerate() {
             let month = format!("{year}-{:02}", m + 1);
-            quotas.row(tx.conn(), vec![v(month), v(*uid), v(None::<i64>), v(*amount), v(1i64), v(now.clone()), v(now.clone())]).await?;
+            quotas
+                .row(
+                    tx.conn(),
+                    vec![v(month), v(*uid), v(None::<i64>), v(*amount), v(1i64), v(now.clone()), v(now.clone())],
+                )
+                .await?;
         }
     }
     for (region, months) in &region_quota {
@@ -1557,7 +1568,12 @@ async fn add_sales_year(
         for (m, amount) in months.iter().enumerate() {
             let month = format!("{year}-{:02}", m + 1);
             let amount = amount * 11 / 10 / 10_000_000 * 10_000_000; // rounded to 100,000 yuan
-            quotas.row(tx.conn(), vec![v(month), v(None::<i64>), v(org), v(amount), v(1i64), v(now.clone()), v(now.clone())]).await?;
+            quotas
+                .row(
+                    tx.conn(),
+                    vec![v(month), v(None::<i64>), v(org), v(amount), v(1i64), v(now.clone()), v(now.clone())],
+                )
+                .await?;
         }
     }
     quotas.flush(tx.conn()).await?;
@@ -1880,7 +1896,8 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
             if special || orng.pct(40) {
                 let k = if special { 3 } else { orng.range(1, 2) };
                 for _ in 0..k {
-                    add_opportunity(&mut tx, &mut opp_rows, &mut orng, account_id, &n.short, uid(owner)?, owner).await?;
+                    add_opportunity(&mut tx, &mut opp_rows, &mut orng, account_id, &n.short, uid(owner)?, owner)
+                        .await?;
                 }
             }
         }
