@@ -1904,7 +1904,7 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     }
     // The salespeople's year: quotas, deals won in the last weeks and this month, deals expected
     // this month, and the forecasts they submitted (drawn from a sequence of their own).
-    let mut srng = Rng::new(SEED ^ 0x7361_6c65_73); // "sales"
+    let mut srng = Rng::new(SEED ^ 0x0073_616c_6573); // "sales"
     add_sales_year(&mut tx, &mut opp_rows, &mut srng, &user_ids, &org_ids).await?;
     opp_rows.flush(&mut tx).await?;
     cap_share_of_wallet(&mut tx).await?;
