@@ -1,6 +1,8 @@
 //! The demo company (`kam demo`, `kam serve --demo`): headquarters, four regions, eight branches,
 //! a user of every role, 240 accounts with their buying committees, opportunities, and the
-//! salespeople's visits and calls of the last three weeks and this one (a few planned ahead).
+//! salespeople's visits and calls of the last three weeks and this one (a few planned ahead), and
+//! their year: monthly quotas (people and regions), deals won in the last eight weeks and this
+//! month, deals expected this month and eight weeks of submitted forecasts (docs/DOMAIN.md#10).
 //! Users, accounts and contacts are written through the use-case insert functions (so each has
 //! its audit entry), opportunities and activities directly by the app's rules, all inside one
 //! transaction; the data is deterministic: fixed seeds drive a small PRNG.
