@@ -130,6 +130,11 @@ pub struct Caller {
     pub time_zone: String,
     /// How amounts are shown on the user's pages (元 or 万元).
     pub money_unit: crate::domain::money::MoneyUnit,
+    /// The kind of their org unit (`None` for the command line's caller): with the role, it
+    /// decides the title they are shown with (`domain::role::title_slot`).
+    pub org_kind: Option<crate::domain::role::OrgKind>,
+    /// The role titles the company set (read with the caller, so every page can show them).
+    pub role_titles: crate::domain::role::RoleTitles,
 }
 
 impl Caller {
@@ -162,6 +167,8 @@ impl Ctx {
                 locale: "zh-CN".into(),
                 time_zone: crate::domain::activity::DEFAULT_TZ.into(),
                 money_unit: Default::default(),
+                org_kind: None,
+                role_titles: Default::default(),
             },
             request_id: "cli".into(),
         }

@@ -139,3 +139,64 @@ impl Role {
         matches!(self, Role::Admin | Role::Gm)
     }
 }
+
+// ---------------------------------------------------------------- titles
+
+/// The title of a branch manager placed on a region unit: the region's manager (销售大区经理,
+/// `seeds/000`), not the branch's.
+pub const REGION_MANAGER_TITLE: &str = "branch_manager_region";
+
+/// Which title a person is shown with (docs/DOMAIN.md#8): their role's, except a branch manager
+/// placed on a region unit, shown with the region manager's. Codes stay as they are.
+pub fn title_slot(role: Role, kind: Option<OrgKind>) -> &'static str {
+    match (role, kind) {
+        (Role::BranchManager, Some(OrgKind::Region)) => REGION_MANAGER_TITLE,
+        (r, _) => r.code(),
+    }
+}
+
+/// Every title the company may set: one per role, the region manager's after the branch's.
+pub fn title_slots() -> Vec<&'static str> {
+    let mut out = vec![];
+    for r in Role::ALL {
+        out.push(r.code());
+        if *r == Role::BranchManager {
+            out.push(REGION_MANAGER_TITLE);
+        }
+    }
+    out
+}
+
+/// A title in the two languages; a language left out shows the manual's default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Title {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zh: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub en: Option<String>,
+}
+
+/// The titles the company set (setting `role_titles`): only those that differ from the manual's
+/// defaults (the texts `role.*` of the locale file).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct RoleTitles(pub std::collections::BTreeMap<String, Title>);
+
+/// The longest title, in characters.
+pub const TITLE_MAX: usize = 40;
+
+impl RoleTitles {
+    /// The stored JSON; anything that does not read as titles is no titles (the defaults).
+    pub fn from_json(s: Option<&str>) -> RoleTitles {
+        s.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default()
+    }
+    /// The company's title for a slot in a language (`en` or Chinese), if it set one.
+    pub fn get(&self, slot: &str, en: bool) -> Option<&str> {
+        let t = self.0.get(slot)?;
+        if en {
+            t.en.as_deref()
+        } else {
+            t.zh.as_deref()
+        }
+    }
+}

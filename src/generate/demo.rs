@@ -1,6 +1,8 @@
 //! The demo company (`kam demo`, `kam serve --demo`): headquarters, four regions, eight branches,
 //! a user of every role, 240 accounts with their buying committees, opportunities, and the
-//! salespeople's visits and calls of the last three weeks and this one (a few planned ahead).
+//! salespeople's visits and calls of the last three weeks and this one (a few planned ahead), and
+//! their year: monthly quotas (people and regions), deals won in the last eight weeks and this
+//! month, deals expected this month and eight weeks of submitted forecasts (docs/DOMAIN.md#10).
 //! Users, accounts and contacts are written through the use-case insert functions (so each has
 //! its audit entry), opportunities and activities directly by the app's rules, all inside one
 //! transaction; the data is deterministic: fixed seeds drive a small PRNG.
@@ -14,6 +16,7 @@ use crate::app::customers::accounts::{self, AccountData};
 use crate::app::customers::contacts::{self, ContactData};
 use crate::app::people::users::{self, NewUser};
 use crate::app::{people::org, Ctx};
+use crate::db::bulk::Inserter;
 use crate::db::{ts, Db, WriteTx};
 use crate::domain::account::{Attitude, DecisionRole, Gender, Industry, Level, Status, Tier};
 use crate::domain::activity as act;
@@ -1233,22 +1236,72 @@ fn money(rng: &mut Rng, level: Level, status: Status) -> (Option<i64>, Option<i6
     (Some(bp_yuan * 100), Some(sales_yuan * 100))
 }
 
-const OPP_KINDS: &[&str] = &["扩容项目", "升级改造", "年度框架采购", "新建系统", "运维服务续约", "试点项目"];
+const OPP_KINDS: &[&str] = &[
+    "数据中心扩容项目",
+    "服务器升级改造项目",
+    "IT设备年度框架采购项目",
+    "云平台新建项目",
+    "运维服务续约项目",
+    "信创替代试点项目",
+];
 const COMPETITORS: &[&str] = &["华为", "新华三", "浪潮", "中兴", "神州数码", "锐捷"];
 const LOST_REASONS: &[&str] = &["价格高于竞争对手", "技术方案未获认可", "客户预算取消", "关系覆盖不足"];
+
+/// The rows that follow an opportunity (its stage history and the criteria checked), written
+/// with multi-row statements.
+struct OppRows {
+    history: Inserter,
+    checks: Inserter,
+}
+
+impl OppRows {
+    fn new(tx: &WriteTx) -> OppRows {
+        OppRows {
+            history: Inserter::new(
+                tx.backend(),
+                "INSERT INTO opportunity_history (opportunity_id, at, actor, from_stage, stage, amount, expected_close, reason, override) VALUES ",
+                vec![],
+                9,
+            ),
+            checks: Inserter::new(
+                tx.backend(),
+                "INSERT INTO opportunity_checks (opportunity_id, item, checked_by, checked_at) VALUES ",
+                vec![],
+                4,
+            ),
+        }
+    }
+    async fn flush(&mut self, tx: &mut WriteTx) -> anyhow::Result<()> {
+        self.history.flush(tx.conn()).await?;
+        self.checks.flush(tx.conn()).await?;
+        Ok(())
+    }
+}
+
+/// Where an opportunity stands: its stage, amount, dates and, when won, the booking.
+struct Deal {
+    stage: crate::domain::opportunity::Stage,
+    amount: i64,
+    start: NaiveDate,
+    close: NaiveDate,
+    /// Booked amount and date (won); drawn from the amount when None.
+    booked: Option<(i64, NaiveDate)>,
+}
 
 /// An opportunity of the demo company: established some weeks ago, moved stage by stage (each
 /// move in the history with its date, the stages' criteria checked), in every stage of the
 /// funnel across the company. Written directly, as a loader; the rules it follows are the app's.
+#[allow(clippy::too_many_arguments)]
 async fn add_opportunity(
     tx: &mut WriteTx,
+    rows: &mut OppRows,
     rng: &mut Rng,
     account_id: i64,
-    account_name: &str,
+    account_short: &str,
     owner_id: i64,
     owner: &str,
 ) -> anyhow::Result<()> {
-    use crate::domain::opportunity::{Stage, OPEN};
+    use crate::domain::opportunity::Stage;
     let stage = Stage::ALL[rng.weighted(&[26, 20, 16, 12, 8, 10, 8])];
     let amount = rng.range(10, 600) * 1_000_000; // 100,000 – 6,000,000 yuan, in fen
     let today = chrono::Utc::now().date_naive();
@@ -1258,13 +1311,33 @@ async fn add_opportunity(
     } else {
         start + chrono::Duration::days(rng.range(15, 120)).min(today - start)
     };
-    let short: String = account_name.chars().take(8).collect();
-    let name = format!("{short}{}", rng.pick(OPP_KINDS));
+    let deal = Deal { stage, amount, start, close, booked: None };
+    write_opportunity(tx, rows, rng, account_id, account_short, owner_id, owner, deal).await
+}
+
+/// Writes one opportunity with its path through the funnel. Its name is the account's short
+/// name, the year and the project: 「北京电力 2027 年数据中心扩容项目」.
+#[allow(clippy::too_many_arguments)]
+async fn write_opportunity(
+    tx: &mut WriteTx,
+    rows: &mut OppRows,
+    rng: &mut Rng,
+    account_id: i64,
+    account_short: &str,
+    owner_id: i64,
+    owner: &str,
+    deal: Deal,
+) -> anyhow::Result<()> {
+    use crate::db::bulk::v;
+    use crate::domain::opportunity::{Stage, OPEN};
+    let Deal { stage, amount, start, close, booked: fixed } = deal;
+    let today = chrono::Utc::now().date_naive();
+    let name = format!("{account_short} {} 年{}", close.year(), rng.pick(OPP_KINDS));
     let ts = |d: chrono::NaiveDate| format!("{}T09:00:00.000000Z", d.format("%Y-%m-%d"));
-    let (booked, booked_on) = if stage == Stage::Won {
-        (Some(amount / 100 * rng.range(85, 100)), Some(close.format("%Y-%m-%d").to_string()))
-    } else {
-        (None, None)
+    let (booked, booked_on) = match (stage == Stage::Won, fixed) {
+        (true, Some((b, on))) => (Some(b), Some(on.format("%Y-%m-%d").to_string())),
+        (true, None) => (Some(amount / 100 * rng.range(85, 100)), Some(close.format("%Y-%m-%d").to_string())),
+        _ => (None, None),
     };
     let (lost_reason, lost_to) = if stage == Stage::Lost {
         (Some(rng.pick(LOST_REASONS).to_string()), Some(rng.pick(COMPETITORS).to_string()))
@@ -1318,35 +1391,260 @@ async fn add_opportunity(
     for (k, st) in steps.iter().enumerate() {
         let at = start + chrono::Duration::days(span * k as i64 / steps.len() as i64);
         let reason = (*st == Stage::Lost).then(|| lost_reason.clone()).flatten();
-        sqlx::query(
-            "INSERT INTO opportunity_history (opportunity_id, at, actor, from_stage, stage, amount, expected_close, reason, override) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)",
-        )
-        .bind(id)
-        .bind(ts(at))
-        .bind(owner)
-        .bind(from.map(|f| f.code()))
-        .bind(st.code())
-        .bind(if *st == Stage::Won { booked.unwrap_or(amount) } else { amount })
-        .bind(close.format("%Y-%m-%d").to_string())
-        .bind(reason)
-        .execute(tx.conn())
-        .await?;
+        rows.history
+            .row(
+                tx.conn(),
+                vec![
+                    v(id),
+                    v(ts(at)),
+                    v(owner),
+                    v(from.map(|f| f.code())),
+                    v(st.code()),
+                    v(if *st == Stage::Won { booked.unwrap_or(amount) } else { amount }),
+                    v(close.format("%Y-%m-%d").to_string()),
+                    v(reason),
+                    v(0i64),
+                ],
+            )
+            .await?;
         // Leaving a stage forward means its criteria were met.
         if let Some(prev) = from.filter(|p| p.is_open() && st.rank() > p.rank()) {
             for item in prev.criteria() {
-                sqlx::query(
-                    "INSERT INTO opportunity_checks (opportunity_id, item, checked_by, checked_at) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(id)
-                .bind(*item)
-                .bind(owner)
-                .bind(ts(at))
-                .execute(tx.conn())
-                .await?;
+                rows.checks.row(tx.conn(), vec![v(id), v(*item), v(owner), v(ts(at))]).await?;
             }
         }
         from = Some(*st);
+    }
+    Ok(())
+}
+
+/// How a year's quota spreads over its months, in percent of the salesperson's base: a quieter
+/// first quarter, a busy end of the year.
+const SEASON: [i64; 12] = [80, 80, 95, 95, 100, 105, 95, 95, 105, 105, 115, 130];
+
+/// The salespeople's year: a monthly revenue quota for each salesperson and region for the
+/// whole of this year; deals won in each of the last eight weeks and so far this month (booked
+/// on their day); outside sales' deals expected in the rest of this month (developed or
+/// committed); and the 4-week forecast each salesperson submitted on the Monday of each of the
+/// last eight weeks, near what they then booked, so the accuracy shows. A team's quota is the sum
+/// of its people's (the V-value report adds them up); the region's own is a tenth above its
+/// people's. This month's quota stays above what is booked, so the V value is a figure.
+async fn add_sales_year(
+    tx: &mut WriteTx,
+    rows: &mut OppRows,
+    rng: &mut Rng,
+    user_ids: &HashMap<&str, i64>,
+    org_ids: &HashMap<&str, i64>,
+) -> anyhow::Result<()> {
+    use crate::db::bulk::v;
+    use crate::domain::opportunity::Stage;
+    let today = Utc::now().date_naive();
+    let year = today.year();
+    let this_week = act::monday(today);
+    let month_start = today.with_day(1).context("first of the month")?;
+    let next_month = month_start.checked_add_months(chrono::Months::new(1)).context("next month")?;
+    let month_end = next_month - Duration::days(1);
+    let this_month = today.month0() as usize;
+    let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+
+    // The accounts each salesperson works: owned (outside sales) or held as inside owner.
+    let mut books: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+    for r in sqlx::query("SELECT id, name, short_name, owner_id, inside_owner_id FROM accounts ORDER BY id")
+        .fetch_all(tx.conn())
+        .await?
+    {
+        let name: String = r.try_get("name")?;
+        if name == SPECIAL_ACCOUNT {
+            continue; // its figures stay as the end-to-end tests know them
+        }
+        let short: Option<String> = r.try_get("short_name")?;
+        let a = (r.try_get::<i64, _>("id")?, short.unwrap_or(name));
+        for col in ["owner_id", "inside_owner_id"] {
+            if let Some(u) = r.try_get::<Option<i64>, _>(col)? {
+                books.entry(u).or_default().push(a.clone());
+            }
+        }
+    }
+
+    let mut quota_rows: Vec<(i64, [i64; 12])> = vec![]; // user, monthly quota in fen
+    let mut region_quota: HashMap<&str, [i64; 12]> = HashMap::new();
+    let mut booked: Vec<(i64, &str, HashMap<NaiveDate, i64>)> = vec![]; // user, username, by week
+    for spec in USERS.iter().filter(|u| u.sales_type.is_some()) {
+        let uid = user_ids.get(spec.username).copied().with_context(|| format!("demo user {}", spec.username))?;
+        let outside = spec.sales_type == AE;
+        let region = CITIES.iter().find(|c| c.branch == spec.org).map(|c| c.region).context("salesperson's region")?;
+        // Base monthly quota in units of 10,000 yuan; deal sizes likewise.
+        let base = if spec.username == "rep" {
+            360
+        } else if outside {
+            rng.range(300, 420)
+        } else {
+            rng.range(80, 120)
+        };
+        let (lo, hi) = if outside { (20, 90) } else { (3, 15) };
+        let mut months = [0i64; 12];
+        for (m, pct) in SEASON.iter().enumerate() {
+            months[m] = base * pct / 100 * 1_000_000;
+        }
+        let book = books.get(&uid).cloned().unwrap_or_default();
+        let mut by_week: HashMap<NaiveDate, i64> = HashMap::new();
+        if !book.is_empty() {
+            let mut won_days: Vec<NaiveDate> = vec![];
+            for k in 1..=8 {
+                let w = this_week - Duration::days(7 * k);
+                for _ in 0..rng.range(1, 2) {
+                    won_days.push(w + Duration::days(rng.range(0, 4)));
+                }
+            }
+            for _ in 0..rng.range(1, 2) {
+                won_days.push(month_start + Duration::days(rng.range(0, (today - month_start).num_days())));
+            }
+            for d in won_days {
+                let (account, short) = rng.pick(&book).clone();
+                let amount = rng.range(lo, hi) * 1_000_000;
+                let amount_booked = amount / 100 * rng.range(90, 100);
+                *by_week.entry(act::monday(d)).or_default() += amount_booked;
+                let deal = Deal {
+                    stage: Stage::Won,
+                    amount,
+                    start: d - Duration::days(rng.range(30, 120)),
+                    close: d,
+                    booked: Some((amount_booked, d)),
+                };
+                write_opportunity(tx, rows, rng, account, &short, uid, spec.username, deal).await?;
+            }
+            if outside {
+                for _ in 0..2 {
+                    let (account, short) = rng.pick(&book).clone();
+                    let deal = Deal {
+                        stage: [Stage::Developed, Stage::Committed][rng.weighted(&[50, 50])],
+                        amount: rng.range(lo * 2, hi * 2) * 1_000_000,
+                        start: today - Duration::days(rng.range(30, 90)),
+                        close: today + Duration::days(rng.range(0, (month_end - today).num_days())),
+                        booked: None,
+                    };
+                    write_opportunity(tx, rows, rng, account, &short, uid, spec.username, deal).await?;
+                }
+            }
+        }
+        // This month's quota stays above what is booked in it (older won deals included).
+        let booked_now: i64 = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(booked_amount), 0) AS BIGINT) AS n FROM opportunities \
+             WHERE owner_id = $1 AND stage = 'won' AND booked_on >= $2 AND booked_on < $3",
+        )
+        .bind(uid)
+        .bind(day(month_start))
+        .bind(day(next_month))
+        .fetch_one(tx.conn())
+        .await?
+        .try_get("n")?;
+        months[this_month] = months[this_month].max((booked_now * 3 / 2 / 1_000_000 + 1) * 1_000_000);
+        let r = region_quota.entry(region).or_insert([0; 12]);
+        for m in 0..12 {
+            r[m] += months[m];
+        }
+        quota_rows.push((uid, months));
+        booked.push((uid, spec.username, by_week));
+    }
+
+    let now = crate::db::now();
+    let mut quotas = Inserter::new(
+        tx.backend(),
+        "INSERT INTO quotas (month, user_id, org_unit_id, amount, version, created_at, updated_at) VALUES ",
+        vec![],
+        7,
+    );
+    for (uid, months) in &quota_rows {
+        for (m, amount) in months.iter().enumerate() {
+            let month = format!("{year}-{:02}", m + 1);
+            quotas
+                .row(
+                    tx.conn(),
+                    vec![v(month), v(*uid), v(None::<i64>), v(*amount), v(1i64), v(now.clone()), v(now.clone())],
+                )
+                .await?;
+        }
+    }
+    for (region, months) in &region_quota {
+        let org = org_ids.get(region).copied().context("region")?;
+        for (m, amount) in months.iter().enumerate() {
+            let month = format!("{year}-{:02}", m + 1);
+            let amount = amount * 11 / 10 / 10_000_000 * 10_000_000; // rounded to 100,000 yuan
+            quotas
+                .row(
+                    tx.conn(),
+                    vec![v(month), v(None::<i64>), v(org), v(amount), v(1i64), v(now.clone()), v(now.clone())],
+                )
+                .await?;
+        }
+    }
+    quotas.flush(tx.conn()).await?;
+
+    // Forecasts: submitted on the Monday morning of each of the last eight weeks.
+    let mut lines = Inserter::new(
+        tx.backend(),
+        "INSERT INTO forecast_lines (forecast_id, target_week, commit_amount, best_amount) VALUES ",
+        vec![],
+        4,
+    );
+    for (uid, username, by_week) in &booked {
+        for k in (1..=8).rev() {
+            let week = this_week - Duration::days(7 * k);
+            let id: i64 = sqlx::query(
+                "INSERT INTO forecasts (user_id, week, submitted_at, submitted_by) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(*uid)
+            .bind(day(week))
+            .bind(ts(local_at(week, 9 * 60 + 30)))
+            .bind(*username)
+            .fetch_one(tx.conn())
+            .await?
+            .try_get("id")?;
+            for j in 0..4 {
+                let target = week + Duration::days(7 * j);
+                let actual = by_week.get(&target).copied().unwrap_or(0);
+                // The nearer the week, the nearer the commit; in units of 10,000 yuan.
+                let spread = 15 + 10 * j;
+                let commit = if actual > 0 || rng.pct(30) {
+                    let guess = actual.max(rng.range(10, 40) * 1_000_000);
+                    guess / 100 * rng.range(100 - spread, 100 + spread) / 1_000_000 * 1_000_000
+                } else {
+                    0
+                };
+                let best = commit / 100 * rng.range(110, 160) / 1_000_000 * 1_000_000;
+                lines.row(tx.conn(), vec![v(id), v(day(target)), v(commit), v(best.max(commit))]).await?;
+            }
+        }
+    }
+    lines.flush(tx.conn()).await?;
+    Ok(())
+}
+
+/// Raises the buying power of every account whose trailing sales (entered plus won in the last
+/// twelve months) exceed it, to a tenth above them: the share of wallet is at most 100 %.
+async fn cap_share_of_wallet(tx: &mut WriteTx) -> anyhow::Result<()> {
+    let start = crate::app::classification::classify::window_start(Utc::now().date_naive());
+    let rows = sqlx::query(
+        "SELECT a.id, a.buying_power, a.sales_12m_entered, COALESCE(w.won, 0) AS won FROM accounts a \
+         LEFT JOIN (SELECT account_id, CAST(SUM(COALESCE(booked_amount, amount)) AS BIGINT) AS won FROM opportunities \
+             WHERE stage = 'won' AND deleted_at IS NULL AND booked_on > $1 GROUP BY account_id) w ON w.account_id = a.id \
+         WHERE a.buying_power IS NOT NULL ORDER BY a.id",
+    )
+    .bind(start)
+    .fetch_all(tx.conn())
+    .await?;
+    for r in rows {
+        let bp: i64 = r.try_get("buying_power")?;
+        let entered: Option<i64> = r.try_get("sales_12m_entered")?;
+        let total = entered.unwrap_or(0) + r.try_get::<i64, _>("won")?;
+        if total > bp {
+            let raised = (total / 9 * 10 / 1_000_000 + 1) * 1_000_000; // rounded up to 10,000 yuan
+            sqlx::query("UPDATE accounts SET buying_power = $1 WHERE id = $2")
+                .bind(raised)
+                .bind(r.try_get::<i64, _>("id")?)
+                .execute(tx.conn())
+                .await?;
+        }
     }
     Ok(())
 }
@@ -1375,6 +1673,7 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     let mut rng = Rng::new(SEED);
     // Opportunities draw from their own sequence, so the accounts stay as they were without them.
     let mut orng = Rng::new(SEED ^ 0x6f70_7073);
+    let mut opp_rows = OppRows::new(&tx);
 
     // Org tree.
     let mut org_ids: HashMap<&str, i64> = HashMap::new();
@@ -1599,11 +1898,18 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
             if special || orng.pct(40) {
                 let k = if special { 3 } else { orng.range(1, 2) };
                 for _ in 0..k {
-                    add_opportunity(&mut tx, &mut orng, account_id, &d.name, uid(owner)?, owner).await?;
+                    add_opportunity(&mut tx, &mut opp_rows, &mut orng, account_id, &n.short, uid(owner)?, owner)
+                        .await?;
                 }
             }
         }
     }
+    // The salespeople's year: quotas, deals won in the last weeks and this month, deals expected
+    // this month, and the forecasts they submitted (drawn from a sequence of their own).
+    let mut srng = Rng::new(SEED ^ 0x0073_616c_6573); // "sales"
+    add_sales_year(&mut tx, &mut opp_rows, &mut srng, &user_ids, &org_ids).await?;
+    opp_rows.flush(&mut tx).await?;
+    cap_share_of_wallet(&mut tx).await?;
     // Team rows were added directly; derive who sees what once for the whole company.
     crate::app::customers::visibility::rebuild_all(tx.conn()).await?;
     // Opportunities were added directly too: the funnel's totals once, from them.

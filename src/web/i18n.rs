@@ -25,6 +25,10 @@ impl Lang {
     pub fn from_headers(h: &HeaderMap) -> Option<Lang> {
         h.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map(Lang::from_code)
     }
+    /// The title of a role (or `title_slot`) as the company set it, else the manual's (`role.*`).
+    pub fn role_title(self, titles: &crate::domain::role::RoleTitles, slot: &str) -> String {
+        titles.get(slot, self == Lang::En).map(str::to_string).unwrap_or_else(|| self.t(&format!("role.{slot}")))
+    }
     pub fn t(self, key: &str) -> String {
         rust_i18n::t!(key, locale = self.code()).into_owned()
     }

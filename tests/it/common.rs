@@ -61,6 +61,11 @@ impl TestApp {
         kam::web::router(App { db, settings: self.app.settings.clone() })
     }
 
+    /// The demo company loaded into this test's database (every user's password `kam-demo`).
+    pub async fn demo(&self) {
+        kam::generate::demo::load(self.db(), "kam-demo").await.expect("demo loads");
+    }
+
     pub fn db(&self) -> &Db {
         &self.app.db
     }

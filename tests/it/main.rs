@@ -7,6 +7,7 @@ mod builders;
 mod classify;
 mod common;
 mod contract;
+mod demo;
 mod forecasts;
 mod funnel_totals;
 mod http;

@@ -433,7 +433,8 @@ pub async fn v_report(db: &Db, caller: &Caller, period: Option<&str>, owner: Opt
 /// next step is due, and deals whose expected date has passed.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Daily {
-    /// The caller's figures this month (empty ones when not a salesperson).
+    /// The caller's figures this month: a manager's team's (`kind` `team`), a salesperson's own
+    /// (empty ones when neither).
     pub figures: Figures,
     pub next_steps_due: Vec<crate::app::funnel::opportunities::OpportunityView>,
     pub overdue_deals: Vec<crate::app::funnel::opportunities::OpportunityView>,
@@ -444,9 +445,22 @@ pub struct Daily {
 }
 
 pub async fn daily(db: &Db, caller: &Caller) -> Result<Daily> {
-    let r = v_report(db, caller, None, Some(&caller.username)).await;
+    // A manager's figures are their team's (they and everyone below them, as the V-value report
+    // adds them up); a salesperson's their own.
+    let manages = sqlx::query("SELECT 1 AS one FROM users WHERE manager_id = $1 AND active = 1 LIMIT 1")
+        .bind(caller.user_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .is_some();
+    let r = v_report(db, caller, None, (!manages).then_some(caller.username.as_str())).await;
     let figures = match r {
-        Ok(mut r) => r.people.remove(0),
+        Ok(mut r) => match r.teams.iter().position(|t| t.key == caller.username) {
+            Some(i) => r.teams.remove(i),
+            None => match r.people.iter().position(|p| p.key == caller.username) {
+                Some(i) => r.people.remove(i),
+                None => Sums::default().figures("person", caller.username.clone(), caller.display_name.clone()),
+            },
+        },
         // Not a salesperson: empty figures of their own.
         Err(Error::NotFound) => Sums::default().figures("person", caller.username.clone(), caller.display_name.clone()),
         Err(e) => return Err(e),

@@ -1,5 +1,5 @@
 //! Reports built on the funnel and the quotas: sales progress and pipeline by region
-//! (各大区销售进度与商机分析), the monthly order forecast (每月定单预测), and each report as a
+//! (各大区销售进度与商机分析), the monthly order forecast (每月订单预测), and each report as a
 //! table for CSV/XLSX export. All of them in the caller's scope, by the same rules as the
 //! pages they export.
 use std::collections::BTreeMap;
@@ -129,7 +129,7 @@ pub struct MonthRow {
     pub best_case: String,
 }
 
-/// The monthly order forecast (每月定单预测): two months back, this one and five ahead.
+/// The monthly order forecast (每月订单预测): two months back, this one and five ahead.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Monthly {
     pub months: Vec<MonthRow>,

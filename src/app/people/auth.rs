@@ -39,7 +39,8 @@ pub fn sha256(s: &str) -> String {
 
 /// The caller's columns, for statements that find the user and join `users u` and `org_units o`.
 const CALLER_COLUMNS: &str =
-    "u.id AS caller_id, u.username, u.display_name, u.role, u.org_unit_id, u.locale, u.time_zone, u.money_unit, u.active, o.path";
+    "u.id AS caller_id, u.username, u.display_name, u.role, u.org_unit_id, u.locale, u.time_zone, u.money_unit, \
+     u.active, o.path, o.kind AS org_kind, (SELECT st.value FROM settings st WHERE st.key = 'role_titles') AS role_titles";
 
 /// Loads the caller for a user id, with what scope needs (org path, reports).
 pub async fn load_caller(db: &Db, user_id: i64) -> Result<Option<Caller>> {
@@ -68,6 +69,10 @@ fn caller_of(r: &sqlx::any::AnyRow) -> Result<Option<Caller>> {
         locale: r.try_get("locale")?,
         time_zone: r.try_get("time_zone")?,
         money_unit: MoneyUnit::from_code(&r.try_get::<String, _>("money_unit")?).unwrap_or_default(),
+        org_kind: crate::domain::role::OrgKind::parse(&r.try_get::<String, _>("org_kind")?).ok(),
+        role_titles: crate::domain::role::RoleTitles::from_json(
+            r.try_get::<Option<String>, _>("role_titles")?.as_deref(),
+        ),
     }))
 }
 

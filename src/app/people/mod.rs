@@ -2,5 +2,6 @@
 //! sign-in and sessions (`auth`), and the manager chain (`team`).
 pub mod auth;
 pub mod org;
+pub mod role_titles;
 pub mod team;
 pub mod users;

@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .merge(customers::accounts::routes())
         .merge(visits::activities::routes())
         .merge(people::admin::routes())
+        .merge(people::role_titles::routes())
         .merge(approvals::routes())
         .merge(classification::classify::routes())
         .merge(spreadsheets::imports::routes())
@@ -54,7 +55,9 @@ pub struct Layout {
     pub title: String,
     pub nav: &'static str,
     pub display_name: String,
-    pub role_key: String,
+    /// The caller's title (their role's, as the company names it; see `title_of`).
+    pub role_title: String,
+    pub role_titles: crate::domain::role::RoleTitles,
     pub csrf: String,
     pub is_admin: bool,
     pub sees_credit: bool,
@@ -78,7 +81,8 @@ impl Layout {
             title,
             nav,
             display_name: c.display_name.clone(),
-            role_key: format!("role.{}", c.role.code()),
+            role_title: ui.lang.role_title(&c.role_titles, crate::domain::role::title_slot(c.role, c.org_kind)),
+            role_titles: c.role_titles.clone(),
             csrf: ui.csrf.clone(),
             is_admin: c.role.is_admin(),
             sees_credit: c.sees_credit(),
@@ -142,6 +146,19 @@ impl Layout {
         match v.and_then(|s| pct_round(s)) {
             Some(p) => format!("{p}%"),
             None => "—".into(),
+        }
+    }
+    /// The title a person with `role` on a unit of `org_kind` (a code; `None` when not known) is
+    /// shown with, as the company names it.
+    pub fn title_of(&self, role: impl AsRef<str>, org_kind: Option<&str>) -> String {
+        use crate::domain::role::{title_slot, OrgKind, Role};
+        let role = role.as_ref();
+        match Role::parse(role) {
+            Ok(r) => {
+                let slot = title_slot(r, org_kind.and_then(|k| OrgKind::parse(k).ok()));
+                self.lang.role_title(&self.role_titles, slot)
+            }
+            Err(_) => self.e("role", role),
         }
     }
     /// The label of an enumerated value, e.g. `e("industry", "power")` → 电力.

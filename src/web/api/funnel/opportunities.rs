@@ -158,7 +158,7 @@ pub fn routes(api: Api) -> Api {
     .add(
         Op::get(
             "/api/v1/reports/monthly",
-            "Monthly order forecast (每月定单预测): booked, open pipeline, weighted, commit and best case per month",
+            "Monthly order forecast (每月订单预测): booked, open pipeline, weighted, commit and best case per month",
             "reports",
         )
         .query::<OwnerQuery>()

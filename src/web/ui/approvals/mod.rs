@@ -175,7 +175,7 @@ async fn inbox(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) ->
                 requested_by: i.requested_by_name,
                 state: l.e("approval_state", i.state),
                 state_code: i.state.code().to_string(),
-                step_role: i.step_role.as_deref().map(|r| l.e("role", r)).unwrap_or_else(|| "—".into()),
+                step_role: i.step_role.as_deref().map(|r| l.title_of(r, None)).unwrap_or_else(|| "—".into()),
                 due: local(tz, i.due_at.as_deref()),
                 overdue: i.overdue,
                 created: local(tz, Some(&i.created_at)),
@@ -391,7 +391,7 @@ async fn approval_page(s: &AppState, ui: &UiCtx, id: i64, typed: Typed, flash: O
         .iter()
         .map(|st| StepRow {
             n: st.position + 1,
-            role: l.e("role", st.role),
+            role: l.title_of(st.role, None),
             scope: l.e("scope", &st.scope),
             days: st.days,
             state: l.e("step_state", &st.state),
@@ -1031,9 +1031,9 @@ async fn flows_view(s: &AppState, ui: &UiCtx, edited: Option<(String, String, Op
                     .steps
                     .iter()
                     .enumerate()
-                    .map(|(i, st)| (i as i64 + 1, l.e("role", &st.role), l.e("scope", &st.scope), st.days))
+                    .map(|(i, st)| (i as i64 + 1, l.title_of(&st.role, None), l.e("scope", &st.scope), st.days))
                     .collect(),
-                extension: f.definition.extension.as_ref().map(|e| (l.e("role", &e.role), e.max_days)),
+                extension: f.definition.extension.as_ref().map(|e| (l.title_of(&e.role, None), e.max_days)),
                 risk: f.definition.risk_weights.iter().map(|(k, w)| (l.e("risk", k), *w)).collect(),
                 f,
             };

@@ -53,17 +53,28 @@ fn admin_only(ui: &UiCtx) -> Result<(), Response> {
 #[template(path = "users.html")]
 struct UsersPage {
     l: Layout,
-    users: Vec<UserView>,
+    /// Each user with the title they are shown with (their role on their unit's kind).
+    users: Vec<(UserView, String)>,
 }
 
 async fn users_page(State(s): State<AppState>, ui: UiCtx) -> Response {
     if let Err(r) = admin_only(&ui) {
         return r;
     }
-    match users::list(&s.app.db).await {
-        Ok(users) => render(&UsersPage { l: Layout::new(&ui, "users", ui.lang.t("users.title")), users }),
-        Err(e) => fail_page(&ui, e),
-    }
+    let (users, units) = match (users::list(&s.app.db).await, org::list(&s.app.db).await) {
+        (Ok(u), Ok(o)) => (u, o),
+        (Err(e), _) | (_, Err(e)) => return fail_page(&ui, e),
+    };
+    let l = Layout::new(&ui, "users", ui.lang.t("users.title"));
+    let kind = |code: &str| units.iter().find(|o| o.code == code).map(|o| o.kind.as_str());
+    let users = users
+        .into_iter()
+        .map(|u| {
+            let title = l.title_of(u.role, kind(&u.org_unit));
+            (u, title)
+        })
+        .collect();
+    render(&UsersPage { l, users })
 }
 
 /// The user form. Its pickers are part of it: one left without its options would submit an
@@ -79,7 +90,9 @@ async fn user_form(s: &AppState, l: Layout, u: Option<&UserView>) -> Result<Form
     }
     fields.extend([
         Field::new(&l, "display_name", "text", g(|u| Some(u.display_name.clone()))).required(),
-        Field::new(&l, "role", "select", g(|u| Some(u.role.code().to_string()))).choices(&l, "role", &roles).required(),
+        Field::new(&l, "role", "select", g(|u| Some(u.role.code().to_string())))
+            .options(roles.iter().map(|r| (r.to_string(), l.title_of(r, None))).collect())
+            .required(),
         Field::new(&l, "org_unit", "select", g(|u| Some(u.org_unit.clone())))
             .options(units.iter().map(|o| (o.code.clone(), format!("{}{}", "　".repeat(o.depth), o.name))).collect())
             .required(),
@@ -199,7 +212,7 @@ async fn successor_page(s: &AppState, ui: &UiCtx, username: &str, deactivate: bo
     let others: Vec<(String, String)> = all
         .iter()
         .filter(|u| u.active && u.username != username && u.role != Role::Admin)
-        .map(|u| (u.username.clone(), format!("{} ({}, {})", u.display_name, u.username, l.e("role", u.role))))
+        .map(|u| (u.username.clone(), format!("{} ({}, {})", u.display_name, u.username, l.title_of(u.role, None))))
         .collect();
     let mut f = Field::new(&l, "successor", "select", None).options(others);
     f.label = l.t("users.successor");

@@ -1,2 +1,3 @@
 //! The ui presenters of `app::people` (same folder name in each layer).
 pub mod admin;
+pub mod role_titles;
