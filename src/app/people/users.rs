@@ -391,46 +391,26 @@ pub async fn set_password(
 /// The caller's own time zone (IANA name, e.g. Asia/Shanghai): their days and weeks.
 pub async fn set_time_zone(db: &Db, ctx: &Ctx, time_zone: &str) -> Result<()> {
     let tz = crate::domain::activity::parse_tz(time_zone).map_err(|c| Error::invalid("time_zone", c))?;
-    let mut tx = db.begin().await?;
-    sqlx::query("UPDATE users SET time_zone = $1 WHERE id = $2")
-        .bind(tz.name())
-        .bind(ctx.caller.user_id)
-        .execute(tx.conn())
-        .await?;
-    audit::record(
-        &mut tx,
-        ctx,
-        "user",
-        &ctx.caller.username,
-        "time_zone",
-        None,
-        Some(&json!({"time_zone": tz.name()})),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    set_own_preference(db, ctx, "time_zone", tz.name()).await
 }
 
 /// The caller's unit for amounts on pages: `yuan` or `wan` (万元).
 pub async fn set_money_unit(db: &Db, ctx: &Ctx, unit: &str) -> Result<()> {
     let unit = crate::domain::money::MoneyUnit::from_code(unit)
         .ok_or_else(|| Error::invalid("money_unit", "invalid_choice"))?;
+    set_own_preference(db, ctx, "money_unit", unit.code()).await
+}
+
+/// Stores one checked preference of the caller's own (`column` is this module's fixed text,
+/// never input), with its audit row, in one transaction.
+async fn set_own_preference(db: &Db, ctx: &Ctx, column: &'static str, value: &str) -> Result<()> {
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE users SET money_unit = $1 WHERE id = $2")
-        .bind(unit.code())
+    sqlx::query(&format!("UPDATE users SET {column} = $1 WHERE id = $2"))
+        .bind(value)
         .bind(ctx.caller.user_id)
         .execute(tx.conn())
         .await?;
-    audit::record(
-        &mut tx,
-        ctx,
-        "user",
-        &ctx.caller.username,
-        "money_unit",
-        None,
-        Some(&json!({"money_unit": unit.code()})),
-    )
-    .await?;
+    audit::record(&mut tx, ctx, "user", &ctx.caller.username, column, None, Some(&json!({ column: value }))).await?;
     tx.commit().await?;
     Ok(())
 }
