@@ -523,10 +523,9 @@ mod tests {
 /// `?format=json|csv|xlsx`: a report as JSON (default) or as a download.
 #[derive(Deserialize, IntoParams)]
 pub struct ReportFormatQuery {
-    /// JSON when absent.
+    /// `json` (default), `csv` or `xlsx`.
     #[param(inline)]
-    #[param(inline)]
-    format: Option<ReportFormat>,
+    pub format: Option<ReportFormat>,
 }
 
 /// A report's format.
@@ -542,8 +541,8 @@ pub enum ReportFormat {
 pub fn report<T: Serialize>(v: T, f: ReportFormatQuery, table: impl FnOnce(&T) -> Table, name: &str) -> ApiResult {
     match f.format {
         None | Some(ReportFormat::Json) => Ok(Json(v).into_response()),
-        Some(ReportFormat::Csv) => Ok(export_response(&table(&v), Some("csv"), None, name)?),
-        Some(ReportFormat::Xlsx) => Ok(export_response(&table(&v), Some("xlsx"), None, name)?),
+        Some(ReportFormat::Csv) => Ok(export_response(&table(&v), Some("csv"), name)?),
+        Some(ReportFormat::Xlsx) => Ok(export_response(&table(&v), Some("xlsx"), name)?),
     }
 }
 

@@ -89,22 +89,16 @@ pub fn id_of(s: &str) -> Result<i64, DomainError> {
     s.parse().map_err(|_| DomainError::NotFound)
 }
 
-/// An export as a download: XLSX when asked (`format=xlsx`), CSV otherwise. For the API
-/// (`lang` none) headers are the field codes and the file is `name.ext`; for the UI (`lang`
-/// given) see [`labelled_download`], codes labelled by their texts.
+/// An export for the API as a download: XLSX when asked (`format=xlsx`), CSV otherwise; headers
+/// are the field codes and the file is `name.ext`. The pages' downloads go through
+/// `ui::export_download` ([`labelled_download`]).
 pub fn export_response(
     t: &crate::app::spreadsheets::export::Table,
     format: Option<&str>,
-    lang: Option<Lang>,
     name: &str,
 ) -> Result<Response, DomainError> {
-    match lang {
-        Some(l) => labelled_download(t, format, l, name, &|col, v| code_label(l, col, v)),
-        None => {
-            let headers: Vec<String> = t.keys.iter().map(|k| k.to_string()).collect();
-            download(t, &headers, format, name, name, None)
-        }
-    }
+    let headers: Vec<String> = t.keys.iter().map(|k| k.to_string()).collect();
+    download(t, &headers, format, name, name, None)
 }
 
 /// The label of a code in the user's language (`stage.won` → 赢单); anything else as it is.
@@ -124,12 +118,13 @@ pub fn code_label(lang: Lang, col: crate::app::spreadsheets::export::Col, v: &st
 }
 
 /// A download for a person: headers in the user's language, the file named in it with today's
-/// date (`客户列表_2026-12-03.xlsx`); in XLSX codes through `labels` and no internal columns.
-/// CSV keeps codes and decimal strings.
+/// date in the reader's time zone (`客户列表_2026-12-03.xlsx`); in XLSX codes through `labels`
+/// and no internal columns. CSV keeps codes and decimal strings.
 pub fn labelled_download(
     t: &crate::app::spreadsheets::export::Table,
     format: Option<&str>,
     lang: Lang,
+    tz: chrono_tz::Tz,
     name: &str,
     labels: crate::app::spreadsheets::export::Labeller,
 ) -> Result<Response, DomainError> {
@@ -137,7 +132,7 @@ pub fn labelled_download(
     let key = format!("export.file.{name}");
     let title = lang.t(&key);
     let title = if title.ends_with(&key) { name.to_string() } else { title };
-    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d");
+    let today = chrono::Utc::now().with_timezone(&tz).format("%Y-%m-%d");
     download(t, &headers, format, name, &format!("{title}_{today}"), Some(labels))
 }
 

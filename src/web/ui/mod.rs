@@ -243,7 +243,8 @@ pub async fn export_download(
         Col::Person => people.get(v).cloned().unwrap_or_else(|| v.to_string()),
         _ => crate::web::api::code_label(lang, col, v),
     };
-    crate::web::api::labelled_download(t, Some(format), lang, name, &labels)
+    let tz = crate::domain::activity::parse_tz(&ui.ctx.caller.time_zone).unwrap_or(chrono_tz::Asia::Shanghai);
+    crate::web::api::labelled_download(t, Some(format), lang, tz, name, &labels)
 }
 
 pub fn render<T: Template>(t: &T) -> Response {

@@ -535,7 +535,7 @@ async fn export_csv(
 ) -> ApiResult {
     let rows = accounts::export(&s.app.db, &c.ctx.caller, &f.into_filter(None, None, None)).await?;
     let t = export::accounts_table(&rows, c.ctx.caller.sees_credit());
-    Ok(export_response(&t, fmt.code(), None, "accounts")?)
+    Ok(export_response(&t, fmt.code(), "accounts")?)
 }
 
 async fn get(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>) -> ApiResult {

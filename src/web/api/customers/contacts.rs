@@ -116,7 +116,7 @@ async fn export_csv(
     Query(f): Query<FormatQuery>,
 ) -> ApiResult {
     let rows = contacts::export(&s.app.db, &c.ctx.caller, &filter(q, None, None)).await?;
-    Ok(export_response(&export::contacts_table(&rows), f.code(), None, "contacts")?)
+    Ok(export_response(&export::contacts_table(&rows), f.code(), "contacts")?)
 }
 
 async fn get(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>) -> ApiResult {

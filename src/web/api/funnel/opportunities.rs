@@ -15,8 +15,8 @@ use crate::app::funnel::reports::{self, Monthly, RegionsReport};
 use crate::app::funnel::reviews::OneOnOne;
 use crate::domain::opportunity::Stage;
 use crate::domain::DomainError;
-use crate::web::api::contract::{Count, Date, Id, Money, PageQuery, XLSX};
-use crate::web::api::{export_response, Api, ApiResult, Body, Op, Params, Query};
+use crate::web::api::contract::{report, Count, Date, Id, Money, PageQuery, ReportFormatQuery, XLSX};
+use crate::web::api::{Api, ApiResult, Body, Op, Params, Query};
 use crate::web::auth::ApiCtx;
 use crate::web::AppState;
 
@@ -275,23 +275,6 @@ pub struct FunnelParams {
     pub owner: Option<String>,
     /// Only the accounts of this org unit (its code: a region or a branch; HQ: all).
     pub org: Option<String>,
-}
-
-/// `?format=json|csv|xlsx`: a report as JSON (default) or as a download.
-#[derive(Deserialize, IntoParams)]
-pub struct ReportFormatQuery {
-    /// `json` (default), `csv` or `xlsx`.
-    #[param(inline)]
-    pub format: Option<ReportFormat>,
-}
-
-/// A report's format.
-#[derive(Deserialize, ToSchema, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum ReportFormat {
-    Json,
-    Csv,
-    Xlsx,
 }
 
 /// `?period=`.
@@ -581,20 +564,6 @@ fn won_example() -> serde_json::Value {
     v
 }
 
-/// A report as JSON, or with `?format=csv|xlsx` as that download (column keys as headers).
-fn report_of<T: Serialize>(
-    v: T,
-    f: &ReportFormatQuery,
-    table: impl FnOnce(&T) -> crate::app::spreadsheets::export::Table,
-    name: &str,
-) -> ApiResult {
-    match f.format {
-        None | Some(ReportFormat::Json) => Ok(Json(v).into_response()),
-        Some(ReportFormat::Csv) => Ok(export_response(&table(&v), Some("csv"), None, name)?),
-        Some(ReportFormat::Xlsx) => Ok(export_response(&table(&v), Some("xlsx"), None, name)?),
-    }
-}
-
 fn filter(f: FilterQuery, sort: Option<Sort>, page: PageQuery) -> Filter {
     Filter {
         account_id: f.account_id,
@@ -682,7 +651,7 @@ async fn funnel(
 ) -> ApiResult {
     let fq = FunnelQuery { as_of: q.as_of.map(|d| d.0), owner: q.owner, org: q.org };
     let r = opps::funnel(&s.app.db, &c.ctx.caller, &fq).await?;
-    report_of(r, &f, reports::funnel_table, "funnel")
+    report(r, f, reports::funnel_table, "funnel")
 }
 
 async fn set_quota(State(s): State<AppState>, c: ApiCtx, b: Body<QuotaBody>) -> ApiResult {
@@ -710,7 +679,7 @@ async fn v_value(
 ) -> ApiResult {
     let r =
         crate::app::funnel::quotas::v_report(&s.app.db, &c.ctx.caller, p.period.as_deref(), o.owner.as_deref()).await?;
-    report_of(r, &f, reports::v_value_table, "v-value")
+    report(r, f, reports::v_value_table, "v-value")
 }
 
 async fn regions(
@@ -720,7 +689,7 @@ async fn regions(
     Query(f): Query<ReportFormatQuery>,
 ) -> ApiResult {
     let r = reports::regions(&s.app.db, &c.ctx.caller, p.period.as_deref()).await?;
-    report_of(r, &f, reports::regions_table, "regions")
+    report(r, f, reports::regions_table, "regions")
 }
 
 async fn monthly(
@@ -730,7 +699,7 @@ async fn monthly(
     Query(f): Query<ReportFormatQuery>,
 ) -> ApiResult {
     let r = reports::monthly(&s.app.db, &c.ctx.caller, o.owner.as_deref()).await?;
-    report_of(r, &f, reports::monthly_table, "monthly-forecast")
+    report(r, f, reports::monthly_table, "monthly-forecast")
 }
 
 async fn submit_forecast(
@@ -776,7 +745,7 @@ async fn forecast_report(
     Query(f): Query<ReportFormatQuery>,
 ) -> ApiResult {
     let items = crate::app::funnel::forecasts::report(&s.app.db, &c.ctx.caller, o.owner.as_deref()).await?;
-    report_of(ForecastReport { items }, &f, |r| reports::forecast_table(&r.items), "forecast")
+    report(ForecastReport { items }, f, |r| reports::forecast_table(&r.items), "forecast")
 }
 
 async fn one_on_one(State(s): State<AppState>, c: ApiCtx, Query(q): Query<OneOnOneQuery>) -> ApiResult {

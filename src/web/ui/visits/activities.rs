@@ -26,7 +26,7 @@ use crate::db::{parse_ts, WriteTx};
 use crate::domain::account::Attitude;
 use crate::domain::activity::{self as act, CustomerAttitude, Kind, Outcome, Status};
 use crate::domain::DomainError;
-use crate::web::api::{export_response, id_of, q, query_pairs};
+use crate::web::api::{id_of, q, query_pairs};
 use crate::web::auth::{UiCtx, UiForm};
 use crate::web::ui::customers::accounts::ConfirmPage;
 use crate::web::ui::forms::{
@@ -1288,7 +1288,8 @@ async fn stats_export(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQu
     let p = query_pairs(raw);
     let res = async {
         let st = acts::stats(&s.app.db, &ui.ctx.caller, q(&p, "week")).await?;
-        export_response(&acts::stats_table(&st), Some(q(&p, "format").unwrap_or("csv")), Some(ui.lang), "visits")
+        let format = q(&p, "format").unwrap_or("csv");
+        crate::web::ui::export_download(&s.app.db, &ui, &acts::stats_table(&st), format, "visits").await
     }
     .await;
     res.unwrap_or_else(|e| fail_page(&ui, e))
