@@ -1130,3 +1130,36 @@ async fn a_reps_list_by_date_holds_exactly_what_the_scope_rule_gives_after_each_
     check("handed over").await;
     assert_eq!(pages_by_date(&t, &bearer(&w, "repB")).await.len(), 5, "repB now owns them");
 }
+
+/// A list filtered by owner (read from the owner's index) keeps the caller's scope, the open
+/// filter and the order by last update.
+#[tokio::test]
+async fn a_list_by_owner_keeps_the_scope_and_the_order_by_last_update() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let first = establish(&t, &w, "repA", "甲项目", "100.00").await;
+    let second = establish(&t, &w, "repA", "乙项目", "200.00").await;
+    let hidden = establish_as(&t, &bearer(&w, "repC"), form(w.account_c, "上海项目", "300.00")).await;
+    // Touch the first so that it is the most recently updated.
+    let r = check(&t, &bearer(&w, "repA"), id_of(&first), &items_of(&first, "identified")[0], true, version_of(&first))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    let q = "owner=repA&open=1&sort=updated&limit=50";
+    assert_eq!(list_ids(&t, &bearer(&w, "repA"), q).await, vec![id_of(&first), id_of(&second)]);
+    assert_eq!(list_ids(&t, &bearer(&w, "director"), q).await, vec![id_of(&first), id_of(&second)]);
+    // repA cannot see repC's account: filtering by repC shows nothing, the director sees it.
+    assert!(list_ids(&t, &bearer(&w, "repA"), "owner=repC&sort=updated").await.is_empty());
+    assert!(list_ids(&t, &bearer(&w, "repA"), "owner=repC").await.is_empty());
+    assert_eq!(list_ids(&t, &bearer(&w, "director"), "owner=repC").await, vec![id_of(&hidden)]);
+    // Pages by cursor in the same order, each record once.
+    let r = t.get(&format!("/api/v1/opportunities?{}", q.replace("limit=50", "limit=1")), &bearer(&w, "repA")).await;
+    let page: Value = r.json();
+    assert_eq!(page["items"][0]["id"], id_of(&first));
+    let cursor = page["next_cursor"].as_str().expect("cursor").to_string();
+    let next =
+        list_ids(&t, &bearer(&w, "repA"), &format!("{}&cursor={cursor}", q.replace("limit=50", "limit=1"))).await;
+    assert_eq!(next, vec![id_of(&second)]);
+    // An unknown owner lists nothing.
+    assert!(list_ids(&t, &bearer(&w, "director"), "owner=nobody").await.is_empty());
+}

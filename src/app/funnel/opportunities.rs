@@ -297,7 +297,16 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<Opportuni
     let limit = clamp_limit(f.limit)?;
     let (mut col, is_text, desc) = sort_key(f.sort.as_deref())?;
     let mut id_col = "o.id";
-    let mut s = if col == "o.expected_close" && crate::app::customers::visibility::has_opportunity_rows(caller.role) {
+    let owner = f.owner.as_deref().map(str::trim).filter(|o| !o.is_empty());
+    let mut s = if let Some(owner) = owner {
+        // One person's opportunities: read in the list's order from the owner's index
+        // (`opportunities_owner_updated`, `opportunities_owner_close`), each row's scope
+        // probed, so the first page costs about its own rows whatever the caller sees.
+        let mut s = Sql::new(SELECT);
+        s.push(" WHERE o.owner_id = (SELECT id FROM users WHERE username = ").bind(owner.to_string()).push(")");
+        push_scope_as(&mut s, caller, Probe::Row);
+        push_filter(s, f)?
+    } else if col == "o.expected_close" && crate::app::customers::visibility::has_opportunity_rows(caller.role) {
         // A rep's list in its default order: the same rule, read from the rep's rows of
         // `opportunity_visibility` in their order (`ov` repeats the date), so the first page is
         // the first rows of one index range, whatever the number of opportunities the rep sees.
