@@ -3,6 +3,7 @@ mod activities;
 mod activity_pages;
 mod approval_pages;
 mod approvals;
+mod audit_page;
 mod builders;
 mod classify;
 mod common;

@@ -119,6 +119,12 @@ fn strip_credit(v: Option<Value>) -> Option<Value> {
 pub struct AuditFilter {
     pub entity: Option<String>,
     pub entity_id: Option<String>,
+    /// Only the acts of this user (username; `system` for the system's own).
+    pub actor: Option<String>,
+    /// From this day, in the caller's time zone (inclusive).
+    pub from: Option<chrono::NaiveDate>,
+    /// To this day, in the caller's time zone (inclusive).
+    pub to: Option<chrono::NaiveDate>,
     pub cursor: Option<i64>,
     pub limit: i64,
 }
@@ -138,6 +144,23 @@ pub async fn read(db: &Db, ctx: &Ctx, f: &AuditFilter, named: bool) -> Result<Pa
     }
     if let Some(i) = &f.entity_id {
         s.push(" AND entity_id = ").bind(i.as_str());
+    }
+    if let Some(a) = f.actor.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        s.push(" AND actor = ").bind(a.to_string());
+    }
+    if f.from.is_some() || f.to.is_some() {
+        let tz = crate::domain::activity::parse_tz(&ctx.caller.time_zone).unwrap_or(chrono_tz::Asia::Shanghai);
+        if let (Some(a), Some(b)) = (f.from, f.to) {
+            if a > b {
+                return Err(Error::invalid("to", "before_from"));
+            }
+        }
+        if let Some(d) = f.from {
+            s.push(" AND at >= ").bind(crate::db::ts(crate::domain::activity::day_bounds(d, tz).0));
+        }
+        if let Some(d) = f.to {
+            s.push(" AND at < ").bind(crate::db::ts(crate::domain::activity::day_bounds(d, tz).1));
+        }
     }
     if !ctx.caller.role.sees_all_audit() && !named {
         if f.entity_id.is_some() {

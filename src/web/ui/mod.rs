@@ -376,8 +376,27 @@ pub struct HistoryRow {
     pub who: String,
     pub entity: String,
     pub entity_id: String,
+    /// The kind of record in the reader's language (客户, 商机, …).
+    pub entity_label: String,
+    /// The record's page, where it has one.
+    pub href: Option<String>,
     pub action_key: String,
     pub changes: Vec<(String, String, String)>,
+}
+
+/// The page of an audited record, where it has one.
+fn record_href(entity: &str, id: &str) -> Option<String> {
+    let numeric = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
+    let path = match entity {
+        "account" => "accounts",
+        "contact" => "contacts",
+        "opportunity" => "opportunities",
+        "activity" => "activities",
+        "approval" => "approvals",
+        "import_run" => "imports",
+        _ => return None,
+    };
+    numeric.then(|| format!("/{path}/{id}"))
 }
 
 /// A stored value as the pages show it: enumerations by their label in the user's language.
@@ -441,6 +460,8 @@ pub fn history_rows(l: &Layout, entries: Vec<AuditEntry>) -> Vec<HistoryRow> {
                 at_display: l.time(&e.at),
                 at: e.at,
                 who: e.who_name,
+                entity_label: l.e("entity", &e.entity),
+                href: record_href(&e.entity, &e.entity_id),
                 entity: e.entity,
                 entity_id: e.entity_id,
                 action_key: format!("action.{}", e.what),

@@ -220,6 +220,14 @@ pub struct AuditQuery {
     pub entity: Option<String>,
     /// The record's id (or username, or code); with `entity`.
     pub id: Option<String>,
+    /// Only the acts of this person (username; `system` for the system's own).
+    pub actor: Option<String>,
+    /// From this day (`YYYY-MM-DD`, in the caller's time zone), inclusive.
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<String>,
+    /// To this day (`YYYY-MM-DD`, in the caller's time zone), inclusive; not before `from`.
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<String>,
     /// The previous page's `next_cursor`.
     pub cursor: Option<i64>,
     /// Entries per page, 50 when absent.
@@ -229,9 +237,19 @@ pub struct AuditQuery {
 
 impl AuditQuery {
     fn filter(self) -> Result<AuditFilter, DomainError> {
+        let mut e = crate::domain::error::Errors::default();
+        let mut day = |field: &'static str, v: Option<String>| match v.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(d) => e.take(field, chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| "date_format")),
+        };
+        let (from, to) = (day("from", self.from), day("to", self.to));
+        e.finish()?;
         Ok(AuditFilter {
             entity: self.entity,
             entity_id: self.id,
+            actor: self.actor,
+            from,
+            to,
             cursor: self.cursor,
             limit: clamp_limit(self.limit)?,
         })

@@ -413,7 +413,13 @@ async fn load_history(
     id: i64,
     seen: Option<accounts::Seen>,
 ) -> Section<Vec<HistoryRow>> {
-    let f = AuditFilter { entity: Some(page.into()), entity_id: Some(id.to_string()), cursor: None, limit: 100 };
+    let f = AuditFilter {
+        entity: Some(page.into()),
+        entity_id: Some(id.to_string()),
+        cursor: None,
+        limit: 100,
+        ..Default::default()
+    };
     crate::app::records::history::list(&s.app.db, &ui.ctx, &f, seen)
         .await
         .section(page, "history")

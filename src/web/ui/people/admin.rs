@@ -429,25 +429,96 @@ struct AuditPage {
     l: Layout,
     history: Vec<HistoryRow>,
     next_href: Option<String>,
+    /// The filter as typed: record kind, record id, person (username), from, to.
+    entity: String,
+    id: String,
+    actor: String,
+    from: String,
+    to: String,
+    /// The kinds of record to choose from (code, label).
+    entities: Vec<(&'static str, String)>,
+    /// The people to choose from (username, name), for those who see the whole trail.
+    people: Vec<(String, String)>,
+    errors: Vec<String>,
 }
+
+/// The kinds of record the audit trail holds.
+const AUDITED: &[&str] = &[
+    "account",
+    "contact",
+    "opportunity",
+    "activity",
+    "visit_plan",
+    "approval",
+    "screening",
+    "classification",
+    "quota",
+    "forecast",
+    "forecast_adjustment",
+    "activity_targets",
+    "import_run",
+    "user",
+    "org_unit",
+    "delegation",
+    "api_token",
+    "session",
+    "flow",
+    "settings",
+    "delivery",
+];
 
 async fn audit_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
     let p = query_pairs(raw);
-    let f = match crate::web::api::audit_filter(&p) {
-        Ok(f) => f,
-        Err(e) => return fail_page(&ui, e),
+    let l = Layout::new(&ui, "audit", ui.lang.t("audit.title"));
+    let get = |k: &str| q(&p, k).unwrap_or("").trim().to_string();
+    let people = if ui.ctx.caller.role.sees_all_audit() {
+        match users::list(&s.app.db).await.page_data("audit", "people") {
+            Ok(us) => us.into_iter().map(|u| (u.username, u.display_name)).collect(),
+            Err(e) => return fail_page(&ui, e),
+        }
+    } else {
+        vec![]
     };
-    match crate::app::records::history::list(&s.app.db, &ui.ctx, &f, None).await {
-        Ok(page) => {
-            let l = Layout::new(&ui, "audit", ui.lang.t("audit.title"));
-            let keep: Vec<(&str, String)> =
-                ["entity", "id"].iter().filter_map(|k| q(&p, k).map(|v| (*k, v.to_string()))).collect();
-            let next_href = page.next_cursor.map(|c| {
+    let mut page = AuditPage {
+        history: vec![],
+        next_href: None,
+        entity: get("entity"),
+        id: get("id"),
+        actor: get("actor"),
+        from: get("from"),
+        to: get("to"),
+        entities: AUDITED.iter().map(|e| (*e, l.e("entity", e))).collect(),
+        people,
+        errors: vec![],
+        l,
+    };
+    let result = match crate::web::api::audit_filter(&p) {
+        Ok(f) => crate::app::records::history::list(&s.app.db, &ui.ctx, &f, None).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(items) => {
+            let keep: Vec<(&str, String)> = ["entity", "id", "actor", "from", "to"]
+                .iter()
+                .filter_map(|k| q(&p, k).filter(|v| !v.is_empty()).map(|v| (*k, v.to_string())))
+                .collect();
+            page.next_href = items.next_cursor.map(|c| {
                 let mut k = keep.clone();
                 k.push(("cursor", c));
                 format!("/audit?{}", serde_urlencoded::to_string(&k).unwrap_or_default())
             });
-            render(&AuditPage { history: history_rows(&l, page.items), next_href, l })
+            page.history = history_rows(&page.l, items.items);
+            render(&page)
+        }
+        Err(e @ DomainError::Invalid(_)) => {
+            if let DomainError::Invalid(fs) = &e {
+                let l = &page.l;
+                page.errors = fs
+                    .iter()
+                    .map(|f| format!("{}: {}", l.e("field", &f.field), l.lang.msg("invalid", f.code)))
+                    .collect();
+            }
+            render(&page)
         }
         Err(e) => fail_page(&ui, e),
     }
