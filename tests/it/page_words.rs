@@ -1,7 +1,9 @@
 //! Every page a demo user can reach speaks to a person: signed in as each demo role, follow the
 //! links of every page (one URL per route pattern), and fail on an ISO timestamp
-//! (`2026-12-02T19:23:51Z`), a `UTC` time, or an untranslated text key (`action.status`) in
-//! what the page shows (issue 18, item 3).
+//! (`2026-12-02T19:23:51Z`), a `UTC` time, an untranslated text key (`action.status`) or a
+//! bare username where a person is named (`sales.manager` instead of 张海涛) in what the page
+//! shows (issue 18, item 3). Usernames are shown only where they are the thing being edited:
+//! the profile and the administrator's user pages.
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use axum::http::StatusCode;
@@ -75,6 +77,38 @@ fn untranslated(text: &str) -> Option<String> {
     None
 }
 
+/// A username standing alone in the text (a word of letters, digits, `.` and `_`).
+fn bare_username<'a>(text: &str, usernames: &'a BTreeSet<String>) -> Option<&'a str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '_'))
+        .map(|w| w.trim_end_matches('.'))
+        .find_map(|w| usernames.get(w).map(String::as_str))
+}
+
+/// Pages where a username is what is shown or edited (and the role-titles page, whose role
+/// codes `admin` and `gm` are also usernames).
+fn shows_usernames(path: &str) -> bool {
+    path.starts_with("/profile") || path.starts_with("/admin/users") || path.starts_with("/admin/role-titles")
+}
+
+/// The page without the values of its form controls: a picker's options may say
+/// 「林涛 (rep)」, and a text area holds what is being edited.
+fn without_controls(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    loop {
+        let next = ["<option", "<textarea"].iter().filter_map(|t| rest.find(t).map(|i| (i, *t))).min();
+        let Some((i, tag)) = next else { break };
+        out.push_str(&rest[..i]);
+        let close = if tag == "<option" { "</option>" } else { "</textarea>" };
+        rest = match rest[i..].find(close) {
+            Some(j) => &rest[i + j + close.len()..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `/accounts/12?tab=x` → `/accounts/N`: one URL per route pattern.
 fn pattern(path: &str) -> String {
     path.split('?')
@@ -103,11 +137,16 @@ fn links(html: &str) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn no_page_shows_an_iso_time_a_utc_time_or_a_text_key() {
+async fn no_page_shows_an_iso_time_a_utc_time_a_text_key_or_a_bare_username() {
     let t = TestApp::new().await;
     kam::generate::demo::load(t.db(), DEMO_PASSWORD).await.expect("demo company");
     let mut problems: BTreeMap<String, String> = BTreeMap::new();
     let mut reached = BTreeMap::new();
+    let usernames: BTreeSet<String> = {
+        use sqlx::Row;
+        let rows = sqlx::query("SELECT username FROM users").fetch_all(&t.db().pool).await.expect("users");
+        rows.iter().map(|r| r.get::<String, _>("username")).collect()
+    };
     for user in ["rep", "manager", "director", "admin"] {
         let (sid, _) = t.ui_login(user, DEMO_PASSWORD, None).await.unwrap_or_else(|r| panic!("{user}: {}", r.body));
         let auth = Auth::Session { cookie: sid, csrf: String::new() };
@@ -132,6 +171,14 @@ async fn no_page_shows_an_iso_time_a_utc_time_or_a_text_key() {
             if text.contains(" UTC") {
                 problems.insert(format!("{user} {path} (UTC)"), "a UTC time".into());
             }
+            let named = visible(&without_controls(&r.body));
+            if let Some(u) = bare_username(&named, &usernames).filter(|_| !shows_usernames(&path)) {
+                let text = &named;
+                let at = text.find(&format!(" {u}")).or_else(|| text.find(u)).unwrap_or(0);
+                let around: String = text[at..].chars().take(60).collect::<String>();
+                let around = around.split_whitespace().collect::<Vec<_>>().join(" ");
+                problems.insert(format!("{user} {path} (username)"), format!("bare username {u}: «{around}»"));
+            }
             if let Some(k) = untranslated(&text) {
                 problems.insert(format!("{user} {path} (key)"), format!("untranslated {k}"));
             }
@@ -153,4 +200,10 @@ fn the_checks_see_what_they_look_for() {
     assert_eq!(untranslated("mail to kam.action.x@example.com"), None);
     assert_eq!(visible("<p>a<script>var x='action.y'</script>b</p>").trim(), "a b");
     assert_eq!(pattern("/accounts/12/contacts?x=1"), "/accounts/N/contacts");
+    let users: BTreeSet<String> = ["rep", "sales.manager"].iter().map(|s| s.to_string()).collect();
+    assert_eq!(bare_username("负责人: sales.manager。", &users), Some("sales.manager"));
+    assert_eq!(bare_username("负责人 (rep)", &users), Some("rep"));
+    assert_eq!(bare_username("林涛 reports 张海涛", &users), None);
+    let picker = "<select><option value=\"rep\">林涛 (rep)</option></select><textarea>rep</textarea> 负责人";
+    assert_eq!(bare_username(&visible(&without_controls(picker)), &users), None);
 }

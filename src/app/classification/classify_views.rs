@@ -610,7 +610,11 @@ pub struct Brief {
     pub id: i64,
     pub name: String,
     pub owner: Option<String>,
+    /// The owner by name.
+    pub owner_name: Option<String>,
     pub region: Option<String>,
+    /// The region by name.
+    pub region_name: Option<String>,
     #[schema(format = DateTime)]
     pub last_activity_at: Option<String>,
 }
@@ -719,7 +723,8 @@ pub async fn coverage(db: &Db, caller: &Caller, f: &Scope, period: Option<&str>)
 
     let brief = |cond: &str| {
         let mut q = Sql::new(
-            "SELECT a.id, a.name, a.last_activity_at, u.username AS owner, r.code AS region FROM accounts a \
+            "SELECT a.id, a.name, a.last_activity_at, u.username AS owner, u.display_name AS owner_name, r.code AS region, \
+             r.name AS region_name FROM accounts a \
              LEFT JOIN users u ON u.id = COALESCE(a.owner_id, a.inside_owner_id) LEFT JOIN org_units r ON r.id = a.region_id \
              WHERE ",
         );

@@ -87,6 +87,8 @@ pub struct AuditEntry {
     pub entity: String,
     /// The record's id, username or code.
     pub entity_id: String,
+    /// The record's name where the id is a username (a user, a sign-in): the person's name.
+    pub entity_name: Option<String>,
     /// The action: `create`, `update`, `delete`, …
     pub what: String,
     /// The changed fields before.
@@ -136,8 +138,10 @@ pub struct AuditFilter {
 pub async fn read(db: &Db, ctx: &Ctx, f: &AuditFilter, named: bool) -> Result<Page<AuditEntry>> {
     let mut s = Sql::new(
         "SELECT audit_log.id AS id, at, actor AS who, COALESCE(u.display_name, actor) AS who_name, entity, entity_id, \
-         action AS what, before_json, after_json, request_id \
-         FROM audit_log LEFT JOIN users u ON u.id = audit_log.actor_id WHERE 1=1",
+         eu.display_name AS entity_name, action AS what, before_json, after_json, request_id \
+         FROM audit_log LEFT JOIN users u ON u.id = audit_log.actor_id \
+         LEFT JOIN users eu ON audit_log.entity IN ('user', 'session', 'delegation') AND eu.username = audit_log.entity_id \
+         WHERE 1=1",
     );
     if let Some(e) = &f.entity {
         s.push(" AND entity = ").bind(e.as_str());

@@ -463,7 +463,7 @@ pub fn history_rows(l: &Layout, entries: Vec<AuditEntry>) -> Vec<HistoryRow> {
                 entity_label: l.e("entity", &e.entity),
                 href: record_href(&e.entity, &e.entity_id),
                 entity: e.entity,
-                entity_id: e.entity_id,
+                entity_id: e.entity_name.unwrap_or(e.entity_id),
                 action_key: format!("action.{}", e.what),
                 changes,
             }

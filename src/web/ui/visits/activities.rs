@@ -1337,6 +1337,7 @@ async fn calendar_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQ
     let people = people(&s, "calendar").await;
     let who = match &cal.owner {
         None => l.t("cal.team"),
+        Some(u) if *u == ui.ctx.caller.username => ui.ctx.caller.display_name.clone(),
         Some(u) => people.items().iter().find(|p| &p.0 == u).map(|p| p.1.clone()).unwrap_or_else(|| u.clone()),
     };
     let days = cal
