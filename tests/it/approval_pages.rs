@@ -309,7 +309,9 @@ async fn the_administrator_saves_a_flow_version_and_a_malformed_one_is_explained
 
     let good = r#"{"steps": [{"role": "ka_director", "scope": "hq", "days": 5}, {"role": "sales_dept_manager", "scope": "hq", "days": 3}],
         "risk_weights": [["competitive_advantage", 30], ["customer_need", 30], ["competitor_strength", 20], ["payment_ability", 10], ["relationship", 10]]}"#;
-    let r = t.ui_post("/admin/flows/ka_screening", &admin, &[("_csrf", &csrf), ("definition", good)]).await;
+    let r = t
+        .ui_post("/admin/flows/ka_screening", &admin, &[("_csrf", &csrf), ("mode", "json"), ("definition", good)])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let page = t.get(&location(&r), &session(&admin)).await;
     let flow = chunk(&page.body, "<section id=\"flow-ka_screening\"", "</section>");
@@ -318,17 +320,82 @@ async fn the_administrator_saves_a_flow_version_and_a_malformed_one_is_explained
 
     // Malformed: each reason named; what was typed stays in the box.
     let bad = r#"{"steps": [{"role": "pope", "scope": "hq", "days": 0}]}"#;
-    let r = t.ui_post("/admin/flows/ka_screening", &admin, &[("_csrf", &csrf), ("definition", bad)]).await;
+    let r = t
+        .ui_post("/admin/flows/ka_screening", &admin, &[("_csrf", &csrf), ("mode", "json"), ("definition", bad)])
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     let flow = chunk(&r.body, "<section id=\"flow-ka_screening\"", "</section>");
-    assert!(flow.contains("steps[0].role: 没有这个角色"), "{flow}");
-    assert!(flow.contains("steps[0].days: 天数应在 1 到 90 之间"), "{flow}");
+    assert!(flow.contains("第 1 步 · 审批角色: 没有这个角色"), "{flow}");
+    assert!(flow.contains("第 1 步 · 天数: 天数应在 1 到 90 之间"), "{flow}");
     assert!(unescaped(flow).contains(bad), "the text typed is kept");
     assert!(flow.contains("第 2 版"), "still version 2");
-    let r = t.ui_post("/admin/flows/ka_screening", &admin, &[("_csrf", &csrf), ("definition", "{ steps: ")]).await;
+    let r = t
+        .ui_post(
+            "/admin/flows/ka_screening",
+            &admin,
+            &[("_csrf", &csrf), ("mode", "json"), ("definition", "{ steps: ")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    let r = t.ui_post("/admin/flows/nonsense", &admin, &[("_csrf", &csrf), ("definition", good)]).await;
+    let r =
+        t.ui_post("/admin/flows/nonsense", &admin, &[("_csrf", &csrf), ("mode", "json"), ("definition", good)]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "an unknown flow: {}", r.body);
+
+    // The form: one row per step. Remove the second step, add a branch-manager step, give the
+    // commercial manager an extension; the version the page showed is the one saved over.
+    let form = |v: &'static str, days2: &'static str| {
+        vec![
+            ("_csrf", csrf.clone()),
+            ("mode", "form".to_string()),
+            ("version", v.to_string()),
+            ("role_0", "ka_director".into()),
+            ("scope_0", "hq".into()),
+            ("days_0", "4".into()),
+            ("role_1", "sales_dept_manager".into()),
+            ("scope_1", "hq".into()),
+            ("days_1", "3".into()),
+            ("remove_1", "1".into()),
+            ("role_2", "branch_manager".into()),
+            ("scope_2", "region".into()),
+            ("days_2", days2.to_string()),
+            ("ext_role", "commercial_manager".into()),
+            ("ext_days", "7".into()),
+            ("max_total_days", "".into()),
+            ("risk_key_0", "customer_need".into()),
+            ("risk_weight_0", "100".into()),
+        ]
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        let t = &t;
+        let admin = admin.clone();
+        async move {
+            let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            t.ui_post("/admin/flows/ka_screening", &admin, &f).await
+        }
+    };
+    // A day count that is not a number is named by its step; what was typed stays.
+    let r = post(form("2", "两天")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let flow = chunk(&r.body, "<section id=\"flow-ka_screening\"", "</section>");
+    assert!(flow.contains("第 2 步 · 天数: 应为整数"), "{flow}");
+    assert!(flow.contains("value=\"两天\""), "typed kept: {flow}");
+    // Saved over the page's version (2): version 3, with the steps of the form.
+    let r = post(form("2", "2")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = t.get(&location(&r), &session(&admin)).await;
+    let flow = chunk(&page.body, "<section id=\"flow-ka_screening\"", "</section>");
+    assert!(flow.contains("已保存为第 3 版"), "{flow}");
+    let steps = chunk(flow, "<table class=\"list flow-steps\">", "</table>");
+    assert!(steps.contains("大客户销售主管") && !steps.contains("销售部经理"), "the removed step is gone: {steps}");
+    assert!(steps.contains("<td class=\"num\">4</td>") && steps.contains("<td class=\"num\">2</td>"), "{steps}");
+    assert!(flow.contains("可延期一次，最多 7 天"), "the extension: {flow}");
+    // Another save from a page showing version 2 would overwrite version 3: refused, kept.
+    let r = post(form("2", "5")).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("该记录已被他人修改"), "{}", r.body);
+    let api = t.get("/api/v1/flows", &Auth::Bearer(t.token("admin").await)).await.json();
+    let ks = api["items"].as_array().expect("flows").iter().find(|f| f["flow"] == "ka_screening").cloned();
+    assert_eq!(ks.expect("ka_screening")["version"], 3);
 
     // The flows page is the administrator's.
     let (rep, _) = t.ui_login("repA", PASSWORD, None).await.expect("rep signs in");

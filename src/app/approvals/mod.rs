@@ -100,6 +100,18 @@ pub async fn flows(db: &Db) -> Result<Vec<FlowView>> {
 
 /// Saves a new version of a flow (the administrator). Running requests keep theirs.
 pub async fn set_definition(db: &Db, ctx: &Ctx, flow: &str, body: &Value) -> Result<FlowView> {
+    set_definition_over(db, ctx, flow, body, None).await
+}
+
+/// [`set_definition`] over the version the editor started from (`expected`): another save in
+/// between is a stale version, not silently overwritten.
+pub async fn set_definition_over(
+    db: &Db,
+    ctx: &Ctx,
+    flow: &str,
+    body: &Value,
+    expected: Option<i64>,
+) -> Result<FlowView> {
     ctx.require_admin()?;
     let flow = Flow::parse(flow).map_err(|c| Error::invalid("flow", c))?;
     let d: Definition =
@@ -114,6 +126,9 @@ pub async fn set_definition(db: &Db, ctx: &Ctx, flow: &str, body: &Value) -> Res
     }
     let mut tx = db.begin().await?;
     let (current, before) = definition(tx.conn(), flow).await?;
+    if expected.is_some_and(|v| v != current) {
+        return Err(Error::StaleVersion { current });
+    }
     let version = current + 1;
     sqlx::query(
         "INSERT INTO flow_definitions (flow, version, definition, created_by, created_at) VALUES ($1, $2, $3, $4, $5)",

@@ -19,6 +19,8 @@ use crate::app::records::notify::{self, Delivery, NotificationView};
 use crate::app::Caller;
 use crate::db::parse_ts;
 use crate::domain::activity as act;
+use crate::domain::approval::Scope;
+use crate::domain::role::Role;
 use crate::domain::DomainError;
 use crate::web::api::{id_of, q, query_pairs};
 use crate::web::auth::{UiCtx, UiForm};
@@ -974,13 +976,97 @@ async fn delegate(State(s): State<AppState>, form: UiForm) -> Response {
 struct FlowBox {
     f: FlowView,
     name: String,
-    /// The JSON in the textarea: the current definition, or what was typed.
+    /// The JSON in the advanced view: the current definition, or what was typed.
     text: String,
     errors: Vec<String>,
     saved: bool,
     steps: Vec<(i64, String, String, i64)>,
     extension: Option<(String, i64)>,
     risk: Vec<(String, i64)>,
+    /// The form's rows: the steps (and one empty row to add a step), or what was typed.
+    rows: Vec<FlowStepRow>,
+    /// The extension: role code (empty: none) and days; the cap over all steps.
+    ext_role: String,
+    ext_days: String,
+    max_total: String,
+    /// The risk weights as edited: indicator code, its label, the weight typed.
+    weights: Vec<(String, String, String)>,
+    /// The advanced view (JSON) was the one posted.
+    json_open: bool,
+}
+
+/// One step as the form shows it (what was typed, so a refusal keeps it).
+struct FlowStepRow {
+    role: String,
+    scope: String,
+    days: String,
+}
+
+/// The flow form's fields: `role_N`, `scope_N`, `days_N` per step row (a row without a role,
+/// or with `remove_N`, is left out), `ext_role`/`ext_days`, `max_total_days`, and
+/// `risk_key_N`/`risk_weight_N`. Numbers that are not numbers are refused by field.
+fn definition_from_form(form: &UiForm) -> Result<Value, DomainError> {
+    let get = |k: String| form.get(&k).map(str::trim).unwrap_or("").to_string();
+    let mut e = crate::domain::error::Errors::default();
+    let mut number =
+        |field: String, v: &str| -> Option<i64> { e.take(&field, v.parse::<i64>().map_err(|_| "expected_integer")) };
+    let mut steps = vec![];
+    for i in 0..=crate::domain::approval::MAX_STEPS {
+        let role = get(format!("role_{i}"));
+        if role.is_empty() || form.get(&format!("remove_{i}")).is_some() {
+            continue;
+        }
+        let n = steps.len();
+        let days = number(format!("steps[{n}].days"), &get(format!("days_{i}"))).unwrap_or(0);
+        steps.push(serde_json::json!({"role": role, "scope": get(format!("scope_{i}")), "days": days}));
+    }
+    let mut d = serde_json::json!({ "steps": steps });
+    let ext_role = get("ext_role".into());
+    if !ext_role.is_empty() {
+        let days = number("extension.max_days".into(), &get("ext_days".into())).unwrap_or(0);
+        d["extension"] = serde_json::json!({"role": ext_role, "max_days": days});
+    }
+    let max_total = get("max_total_days".into());
+    if !max_total.is_empty() {
+        d["max_total_days"] = serde_json::json!(number("max_total_days".into(), &max_total));
+    }
+    let mut weights = vec![];
+    for i in 0..50 {
+        let key = get(format!("risk_key_{i}"));
+        if key.is_empty() {
+            continue;
+        }
+        let w = number(format!("risk_weights[{i}]"), &get(format!("risk_weight_{i}"))).unwrap_or(0);
+        weights.push(serde_json::json!([key, w]));
+    }
+    if !weights.is_empty() {
+        d["risk_weights"] = Value::Array(weights);
+    }
+    e.finish()?;
+    Ok(d)
+}
+
+/// A flow field's label: 「第 2 步 · 天数」 for `steps[1].days`.
+fn flow_field_label(l: &Layout, f: &str) -> String {
+    if let Some(rest) = f.strip_prefix("steps[") {
+        if let Some((n, field)) = rest.split_once("].") {
+            let n = n.parse::<usize>().map(|n| n + 1).unwrap_or(0);
+            let label = match field {
+                "role" => l.t("approval.role"),
+                "scope" => l.t("flows.scope"),
+                _ => l.t("flows.days"),
+            };
+            return format!("{} · {label}", l.t("flows.step").replace("{n}", &n.to_string()));
+        }
+    }
+    match f {
+        "extension.max_days" => l.t("flows.ext_days"),
+        "extension.role" => l.t("flows.ext_role"),
+        "max_total_days" => l.t("flows.max_total_days"),
+        "steps" => l.t("flows.steps"),
+        f if f.starts_with("risk_weights") => l.t("screening.risk"),
+        _ => l.t("flows.definition"),
+    }
 }
 
 #[derive(Template)]
@@ -988,6 +1074,9 @@ struct FlowBox {
 struct FlowsPage {
     l: Layout,
     flows: Vec<FlowBox>,
+    /// The roles a step may name (code, title) and the scopes (code, label).
+    roles: Vec<(String, String)>,
+    scopes: Vec<(String, String)>,
     /// Errors of a post that names no flow shown here.
     errors: Vec<String>,
 }
@@ -1004,7 +1093,7 @@ fn admin_only(ui: &UiCtx) -> Result<(), Response> {
 
 /// The flows page; `edited`: the flow posted, with what was typed and what went wrong (or
 /// that it was saved).
-async fn flows_view(s: &AppState, ui: &UiCtx, edited: Option<(String, String, Option<DomainError>)>) -> Response {
+async fn flows_view(s: &AppState, ui: &UiCtx, edited: Option<Edited>) -> Response {
     let all = match approvals::flows(&s.app.db).await {
         Ok(f) => f,
         Err(e) => return fail_page(ui, e),
@@ -1012,39 +1101,66 @@ async fn flows_view(s: &AppState, ui: &UiCtx, edited: Option<(String, String, Op
     let l = counted(s, ui, Layout::new(ui, "flows", ui.lang.t("flows.title")), None).await;
     let mut status = StatusCode::OK;
     let mut errors = vec![];
-    if let Some((flow, _, Some(e))) = &edited {
+    if let Some(Edited { flow, error: Some(e), .. }) = &edited {
         if !all.iter().any(|f| f.flow == flow) {
             status = status_and_code(e).0;
-            errors = joined(&messages(&l, e, |k| k.to_string()));
+            errors = joined(&messages(&l, e, |k| flow_field_label(&l, k)));
         }
     }
+    let roles: Vec<(String, String)> = Role::ALL
+        .iter()
+        .filter(|r| !r.is_admin())
+        .map(|r| (r.code().to_string(), l.title_of(r.code(), None)))
+        .collect();
+    let scopes: Vec<(String, String)> =
+        Scope::ALL.iter().map(|sc| (sc.code().to_string(), l.e("scope", sc.code()))).collect();
     let flows: Vec<FlowBox> = all
         .into_iter()
         .map(|f| {
+            let d = &f.definition;
+            let mut rows: Vec<FlowStepRow> = d
+                .steps
+                .iter()
+                .map(|st| FlowStepRow { role: st.role.clone(), scope: st.scope.clone(), days: st.days.to_string() })
+                .collect();
+            if rows.len() < crate::domain::approval::MAX_STEPS {
+                rows.push(FlowStepRow { role: String::new(), scope: "hq".into(), days: String::new() });
+            }
             let mut b = FlowBox {
                 name: flow_name(&l, f.flow),
-                text: serde_json::to_string_pretty(&f.definition).unwrap_or_default(),
+                text: serde_json::to_string_pretty(d).unwrap_or_default(),
                 errors: vec![],
                 saved: false,
-                steps: f
-                    .definition
+                steps: d
                     .steps
                     .iter()
                     .enumerate()
                     .map(|(i, st)| (i as i64 + 1, l.title_of(&st.role, None), l.e("scope", &st.scope), st.days))
                     .collect(),
-                extension: f.definition.extension.as_ref().map(|e| (l.title_of(&e.role, None), e.max_days)),
-                risk: f.definition.risk_weights.iter().map(|(k, w)| (l.e("risk", k), *w)).collect(),
+                extension: d.extension.as_ref().map(|e| (l.title_of(&e.role, None), e.max_days)),
+                risk: d.risk_weights.iter().map(|(k, w)| (l.e("risk", k), *w)).collect(),
+                rows,
+                ext_role: d.extension.as_ref().map(|e| e.role.clone()).unwrap_or_default(),
+                ext_days: d.extension.as_ref().map(|e| e.max_days.to_string()).unwrap_or_default(),
+                max_total: d.max_total_days.map(|n| n.to_string()).unwrap_or_default(),
+                weights: d.risk_weights.iter().map(|(k, w)| (k.clone(), l.e("risk", k), w.to_string())).collect(),
+                json_open: false,
                 f,
             };
-            if let Some((flow, text, err)) = &edited {
-                if flow == b.f.flow {
-                    match err {
+            if let Some(ed) = &edited {
+                if ed.flow == b.f.flow {
+                    match &ed.error {
                         None => b.saved = true,
                         Some(e) => {
                             status = status_and_code(e).0;
-                            b.text = text.clone();
-                            b.errors = joined(&messages(&l, e, |k| k.to_string()));
+                            b.errors = joined(&messages(&l, e, |k| flow_field_label(&l, k)));
+                            match &ed.typed {
+                                FlowTyped::Json(text) => {
+                                    b.text = text.clone();
+                                    b.json_open = true;
+                                }
+                                FlowTyped::Form(fields) => b.keep_typed(&l, fields),
+                            }
                         }
                     }
                 }
@@ -1052,28 +1168,78 @@ async fn flows_view(s: &AppState, ui: &UiCtx, edited: Option<(String, String, Op
             b
         })
         .collect();
-    with_status(render(&FlowsPage { l, flows, errors }), status)
+    with_status(render(&FlowsPage { l, flows, errors, roles, scopes }), status)
+}
+
+impl FlowBox {
+    /// What was typed into the form, shown again after a refusal.
+    fn keep_typed(&mut self, l: &Layout, fields: &[(String, String)]) {
+        let get = |k: String| fields.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+        self.rows = (0..=crate::domain::approval::MAX_STEPS)
+            .filter(|i| fields.iter().any(|(n, _)| *n == format!("role_{i}")))
+            .map(|i| FlowStepRow {
+                role: get(format!("role_{i}")),
+                scope: get(format!("scope_{i}")),
+                days: get(format!("days_{i}")),
+            })
+            .collect();
+        self.ext_role = get("ext_role".into());
+        self.ext_days = get("ext_days".into());
+        self.max_total = get("max_total_days".into());
+        self.weights = (0..50)
+            .filter_map(|i| {
+                let k = get(format!("risk_key_{i}"));
+                (!k.is_empty()).then(|| (k.clone(), l.e("risk", &k), get(format!("risk_weight_{i}"))))
+            })
+            .collect();
+    }
+}
+
+/// A flow posted and refused or saved: what was typed (the form's fields or the JSON).
+struct Edited {
+    flow: String,
+    typed: FlowTyped,
+    error: Option<DomainError>,
+}
+
+enum FlowTyped {
+    Form(Vec<(String, String)>),
+    Json(String),
 }
 
 async fn flows_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
     if let Err(r) = admin_only(&ui) {
         return r;
     }
-    let saved = q(&query_pairs(raw), "saved").map(|f| (f.to_string(), String::new(), None));
+    let saved = q(&query_pairs(raw), "saved").map(|f| Edited {
+        flow: f.to_string(),
+        typed: FlowTyped::Form(vec![]),
+        error: None,
+    });
     flows_view(&s, &ui, saved).await
 }
 
+/// Saves a flow from its form (one row per step) or, in the advanced view, from its JSON; the
+/// version the page showed is the one saved over (another save in between is refused).
 async fn save_flow(State(s): State<AppState>, Path(flow): Path<String>, form: UiForm) -> Response {
     let ui = &form.ui;
-    let text = form.get("definition").unwrap_or("").to_string();
-    let res = match serde_json::from_str::<Value>(&text) {
-        Ok(v) => approvals::set_definition(&s.app.db, &ui.ctx, &flow, &v).await.map(|_| ()),
-        Err(_) => Err(DomainError::invalid("definition", "invalid_json")),
+    let expected = form.get("version").and_then(|v| v.trim().parse::<i64>().ok());
+    let (typed, body) = if form.get("mode") == Some("json") {
+        let text = form.get("definition").unwrap_or("").to_string();
+        let body = serde_json::from_str::<Value>(&text).map_err(|_| DomainError::invalid("definition", "invalid_json"));
+        (FlowTyped::Json(text), body)
+    } else {
+        let fields: Vec<(String, String)> = form.fields.iter().filter(|(k, _)| k != "_csrf").cloned().collect();
+        (FlowTyped::Form(fields), definition_from_form(&form))
+    };
+    let res = match body {
+        Ok(v) => approvals::set_definition_over(&s.app.db, &ui.ctx, &flow, &v, expected).await.map(|_| ()),
+        Err(e) => Err(e),
     };
     match res {
         Ok(()) => Redirect::to(&format!("/admin/flows?saved={flow}#flow-{flow}")).into_response(),
         Err(e @ (DomainError::Forbidden | DomainError::NotFound)) => fail_page(ui, e),
-        Err(e) => flows_view(&s, ui, Some((flow, text, Some(e)))).await,
+        Err(e) => flows_view(&s, ui, Some(Edited { flow, typed, error: Some(e) })).await,
     }
 }
 
