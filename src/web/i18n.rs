@@ -43,3 +43,9 @@ impl Lang {
         }
     }
 }
+
+/// The manual's title of a role slot (`seeds/000`), in Chinese or English: what is shown where
+/// the company set none.
+pub fn default_title(slot: &str, en: bool) -> String {
+    (if en { Lang::En } else { Lang::Zh }).t(&format!("role.{slot}"))
+}

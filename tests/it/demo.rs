@@ -166,3 +166,58 @@ fn texts_use_one_term_each() {
         }
     }
 }
+
+/// The role titles and the amount unit through the API: read by anyone, titles set by the
+/// administrator over their version; the unit is the caller's and pages follow it.
+#[tokio::test]
+async fn role_titles_and_the_amount_unit_through_the_api() {
+    let t = TestApp::new().await;
+    t.demo().await;
+    let rep = Auth::Bearer(t.token("rep").await);
+    let admin = Auth::Bearer(t.token("admin").await);
+    let r = t.get("/api/v1/role-titles", &rep).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v = r.json();
+    let row = |v: &serde_json::Value, slot: &str| {
+        v["items"].as_array().unwrap().iter().find(|x| x["slot"] == slot).cloned().expect(slot)
+    };
+    assert_eq!(row(&v, "branch_manager_region")["zh"], "销售大区经理");
+    assert_eq!(row(&v, "ka_rep")["custom"], false);
+    let version = v["version"].as_i64().unwrap();
+
+    let body = serde_json::json!({"version": version, "titles": [{"slot": "ka_rep", "zh": "客户经理", "en": "Account manager"}]});
+    let r = t.call(axum::http::Method::PUT, "/api/v1/role-titles", &rep, Some(body.clone())).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "only the administrator: {}", r.body);
+    let r = t.call(axum::http::Method::PUT, "/api/v1/role-titles", &admin, Some(body.clone())).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let saved = r.json();
+    assert_eq!(row(&saved, "ka_rep")["zh"], "客户经理");
+    assert_eq!(row(&saved, "ka_rep")["default_zh"], "大客户销售代表");
+    assert_eq!(saved["version"], version + 1);
+    // The same body again is over an old version: refused, nothing changes.
+    let r = t.call(axum::http::Method::PUT, "/api/v1/role-titles", &admin, Some(body)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let too_long = serde_json::json!({"version": version + 1, "titles": [{"slot": "ka_rep", "zh": "长".repeat(41)}]});
+    let r = t.call(axum::http::Method::PUT, "/api/v1/role-titles", &admin, Some(too_long)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let (sid, _) = t.ui_login("rep", "kam-demo", None).await.expect("rep");
+    let profile = t.get("/profile", &Auth::Session { cookie: sid.clone(), csrf: String::new() }).await;
+    assert!(profile.body.contains("客户经理"), "the page shows the new title");
+
+    // The amount unit: the profile says it; 万元 on pages, the API keeps yuan.
+    let me = t.get("/api/v1/me", &rep).await.json();
+    assert_eq!(me["money_unit"], "yuan");
+    let r = t
+        .call(axum::http::Method::PUT, "/api/v1/me/money-unit", &rep, Some(serde_json::json!({"money_unit": "wan"})))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(t.get("/api/v1/me", &rep).await.json()["money_unit"], "wan");
+    let r = t
+        .call(axum::http::Method::PUT, "/api/v1/me/money-unit", &rep, Some(serde_json::json!({"money_unit": "亿"})))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("money_unit"), "{}", r.body);
+    let opps = t.get("/api/v1/opportunities?owner=rep&limit=1", &rep).await.json();
+    let amount = opps["items"][0]["amount"].as_str().unwrap().to_string();
+    assert!(amount.contains('.') && amount.parse::<f64>().unwrap() >= 10_000.0, "the API answers in yuan: {amount}");
+}

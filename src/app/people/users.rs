@@ -33,11 +33,14 @@ pub struct UserView {
     pub locale: String,
     /// IANA name; days and weeks of activity counts are this user's (Asia/Shanghai by default).
     pub time_zone: String,
+    /// The unit of amounts on this user's pages: `yuan` (元) or `wan` (万元); the API answers in 元.
+    #[schema(pattern = "^(yuan|wan)$")]
+    pub money_unit: String,
     pub version: i64,
 }
 
 const SELECT: &str =
-    "SELECT u.id, u.username, u.display_name, u.role, u.sales_type, u.active, u.locale, u.time_zone, u.version, \
+    "SELECT u.id, u.username, u.display_name, u.role, u.sales_type, u.active, u.locale, u.time_zone, u.money_unit, u.version, \
     o.code AS org_unit, o.name AS org_unit_name, m.username AS manager \
     FROM users u JOIN org_units o ON o.id = u.org_unit_id LEFT JOIN users m ON m.id = u.manager_id";
 

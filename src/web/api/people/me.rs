@@ -33,6 +33,13 @@ pub fn routes(api: Api) -> Api {
                 .no_content(),
             set_time_zone,
         )
+        .add(
+            Op::put("/api/v1/me/money-unit", "Set my unit for amounts on pages: {money_unit: \"yuan\"|\"wan\"}", "me")
+                .describe("Pages show amounts in 元 or 万元; the API always answers in 元 (decimal strings).")
+                .body::<MoneyUnitBody>()
+                .no_content(),
+            set_money_unit,
+        )
         .add(Op::delete("/api/v1/me/tokens/{id}", "Revoke one of my API tokens", "me").no_content(), revoke)
 }
 
@@ -69,6 +76,19 @@ pub struct TimeZoneBody {
     /// An IANA time zone name, e.g. `Asia/Shanghai`.
     #[schema(required = true, nullable = false, min_length = 1, example = "Asia/Shanghai")]
     pub time_zone: Option<String>,
+}
+
+/// The caller's unit for amounts on pages.
+#[derive(Deserialize, ToSchema)]
+pub struct MoneyUnitBody {
+    /// `yuan` (元) or `wan` (万元).
+    #[schema(required = true, nullable = false, pattern = "^(yuan|wan)$", example = "wan")]
+    pub money_unit: Option<String>,
+}
+
+async fn set_money_unit(State(s): State<AppState>, c: ApiCtx, b: Body<MoneyUnitBody>) -> ApiResult {
+    users::set_money_unit(&s.app.db, &c.ctx, b.typed.money_unit.as_deref().unwrap_or("")).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn me(State(s): State<AppState>, c: ApiCtx) -> ApiResult {

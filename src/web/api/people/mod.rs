@@ -1,3 +1,4 @@
 //! The api presenters of `app::people` (same folder name in each layer).
 pub mod admin;
 pub mod me;
+pub mod role_titles;

@@ -11,7 +11,6 @@ use crate::domain::role::{title_slots, RoleTitles};
 use crate::domain::DomainError;
 use crate::web::api::query_pairs;
 use crate::web::auth::{UiCtx, UiForm};
-use crate::web::i18n::Lang;
 use crate::web::ui::{fail_page, render, Layout};
 use crate::web::AppState;
 
@@ -38,9 +37,7 @@ struct Page {
     errors: Vec<(String, String)>,
 }
 
-fn default_title(slot: &str, en: bool) -> String {
-    (if en { Lang::En } else { Lang::Zh }).t(&format!("role.{slot}"))
-}
+use crate::web::i18n::default_title;
 
 fn rows(titles: &RoleTitles) -> Vec<Row> {
     title_slots()
