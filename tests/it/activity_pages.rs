@@ -214,7 +214,7 @@ async fn a_rep_records_plans_and_completes_visits_and_the_manager_sees_them_coun
     assert_eq!(t.get(&call, &session(&sid)).await.status, StatusCode::NOT_FOUND);
 
     // The weekly plan: an empty plan cannot be submitted; a planned visit is added, then it is.
-    let plan = t.get(&format!("/visit-plan?week={monday}"), &session(&sid)).await;
+    let plan = t.get_form(&format!("/visit-plan?week={monday}"), &session(&sid)).await;
     assert_eq!(plan.status, StatusCode::OK, "{}", plan.body);
     assert!(plan.body.contains("每周工作计划表"));
     assert!(plan.body.contains("本周还没有计划的拜访"), "the empty state");
@@ -247,7 +247,7 @@ async fn a_rep_records_plans_and_completes_visits_and_the_manager_sees_them_coun
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert!(location(&r).starts_with(&format!("/visit-plan?week={monday}")), "{}", location(&r));
-    let plan = t.get(&format!("/visit-plan?week={monday}"), &session(&sid)).await;
+    let plan = t.get_form(&format!("/visit-plan?week={monday}"), &session(&sid)).await;
     let table = chunk(&plan.body, "<table class=\"list\" id=\"plan-table\"", "</table>");
     assert!(table.contains("演示升级样机") && table.contains("客户二号厂房") && table.contains("样机、报价单"));
     let planned_id: i64 = chunk(table, "<tr data-id=\"", ">")
@@ -259,7 +259,7 @@ async fn a_rep_records_plans_and_completes_visits_and_the_manager_sees_them_coun
         .ui_post("/visit-plan/submit", &sid, &[("_csrf", &csrf), ("week", &monday), ("note", "重点推进星河升级")])
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let plan = t.get(&format!("/visit-plan?week={monday}"), &session(&sid)).await;
+    let plan = t.get_form(&format!("/visit-plan?week={monday}"), &session(&sid)).await;
     assert!(plan.body.contains("data-status=\"submitted\""), "{}", plan.body);
     assert!(plan.body.contains("已提交") && plan.body.contains("重点推进星河升级"));
 

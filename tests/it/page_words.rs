@@ -156,7 +156,7 @@ async fn no_page_shows_an_iso_time_a_utc_time_a_text_key_or_a_bare_username() {
             if seen_patterns.len() >= 200 || !seen_patterns.insert(pattern(&path)) {
                 continue;
             }
-            let r = t.get(&path, &auth).await;
+            let r = t.get_form(&path, &auth).await;
             let html = r.headers.get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|c| c.contains("html"));
             if !html || !(r.status == StatusCode::OK || r.status.is_client_error()) {
                 if r.status.is_server_error() {

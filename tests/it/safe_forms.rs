@@ -67,7 +67,7 @@ async fn posted_twice(
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{form}: {}", r.body);
     let created = location(&r);
     assert!(created.contains("flash=saved"), "{created}");
-    let shown = t.get(&created, &session(sid)).await;
+    let shown = t.get_form(&created, &session(sid)).await;
     assert!(shown.body.contains("已保存"), "the saved message: {}", shown.body);
     assert_eq!(count(t, table).await, before + 1);
     // Back, and submit again: nothing new, and the first record with the message.
@@ -76,7 +76,7 @@ async fn posted_twice(
     let again = location(&r);
     assert!(again.contains("flash=once"), "{again}");
     assert_eq!(count(t, table).await, before + 1, "{form}: no second record");
-    let shown = t.get(&again, &session(sid)).await;
+    let shown = t.get_form(&again, &session(sid)).await;
     assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
     assert!(shown.body.contains(ALREADY), "{}", shown.body);
     again
@@ -102,6 +102,20 @@ async fn a_create_form_posted_again_creates_nothing_and_goes_to_what_the_first_p
     )
     .await;
     assert!(path_of(&visit).starts_with("/activities/"), "{visit}");
+
+    // A visit added to the weekly plan (the plan page's own add form).
+    let next_week = (chrono::Utc::now() + chrono::Duration::days(7)).with_timezone(&chrono_tz::Asia::Shanghai);
+    let planned_at = next_week.format("%Y-%m-%dT10:00").to_string();
+    let plan = posted_twice(
+        &t,
+        &sid,
+        &csrf,
+        ("/visit-plan", "/visit-plan/visits"),
+        "activities",
+        &[("account_id", &xs), ("planned_at", &planned_at), ("objective", "技术交流")],
+    )
+    .await;
+    assert!(path_of(&plan) == "/visit-plan", "{plan}");
 
     let opp = posted_twice(
         &t,

@@ -951,6 +951,8 @@ async fn delete(State(s): State<AppState>, Path(id): Path<String>, form: UiForm)
 #[template(path = "visit_plan.html")]
 struct PlanPage {
     l: Layout,
+    /// The add form's one-time token (the caller's own plan).
+    once: Option<String>,
     p: acts::VisitPlan,
     rows: Vec<Row>,
     w: Week,
@@ -997,7 +999,14 @@ fn add_fields(l: &Layout, accounts: &[(i64, String)]) -> Vec<VField> {
     fields
 }
 
-async fn plan_view(s: &AppState, ui: &UiCtx, owner: Option<&str>, week: Option<&str>, state: PlanState) -> Response {
+async fn plan_view(
+    s: &AppState,
+    ui: &UiCtx,
+    owner: Option<&str>,
+    week: Option<&str>,
+    state: PlanState,
+    once: Option<String>,
+) -> Response {
     let mut p = match acts::plan(&s.app.db, &ui.ctx.caller, owner, week).await {
         Ok(p) => p,
         Err(e) => return fail_page(ui, e),
@@ -1051,15 +1060,25 @@ async fn plan_view(s: &AppState, ui: &UiCtx, owner: Option<&str>, week: Option<&
         note,
         note_error,
         submit_errors,
+        once: once.filter(|_| own),
         p,
         l,
     };
     with_status(render(&page), status)
 }
 
-async fn plan_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
-    let p = query_pairs(raw);
-    plan_view(&s, &ui, q(&p, "owner"), q(&p, "week"), PlanState::Fresh).await
+async fn plan_page(State(s): State<AppState>, ui: UiCtx, uri: Uri) -> Response {
+    let p = query_pairs(uri.query().map(str::to_string));
+    let owner = q(&p, "owner").filter(|o| *o != ui.ctx.caller.username);
+    // The caller's own plan carries a one-time token for its add form in its address.
+    let once = match owner {
+        Some(_) => None,
+        None => match once_of(&uri) {
+            Ok(t) => Some(t),
+            Err(redirect) => return redirect.into_response(),
+        },
+    };
+    plan_view(&s, &ui, owner, q(&p, "week"), PlanState::Fresh, once).await
 }
 
 /// Adds a planned visit to the caller's plan.
@@ -1076,8 +1095,10 @@ async fn plan_add(State(s): State<AppState>, form: UiForm) -> Response {
         ("place", g("place")),
         ("materials", g("materials")),
     ]);
-    match acts::create(&s.app.db, &ui.ctx, &inp, None).await {
-        Ok(v) => Redirect::to(&format!("/visit-plan?week={}#plan-visits", v.week)).into_response(),
+    let target = |v: &ActivityView| format!("/visit-plan?week={}#plan-visits", v.week);
+    let create = async |tx: &mut WriteTx| acts::create_in(tx, &ui.ctx, &inp, None).await;
+    match once::create(&s.app.db, &ui.ctx, posted_once(&form.fields), target, create).await {
+        Ok(o) => Redirect::to(&once_done(o, |v| target(&v))).into_response(),
         Err(e @ DomainError::Forbidden) => fail_page(ui, e),
         Err(e) => {
             // An account not found is the number typed: say so beside it.
@@ -1085,7 +1106,8 @@ async fn plan_add(State(s): State<AppState>, form: UiForm) -> Response {
                 DomainError::NotFound => DomainError::invalid("account_id", "unknown_account"),
                 e => e,
             };
-            plan_view(&s, ui, None, form.get("week"), PlanState::Add(form.fields.clone(), e)).await
+            let once = posted_once(&form.fields).map(str::to_string);
+            plan_view(&s, ui, None, form.get("week"), PlanState::Add(form.fields.clone(), e), once).await
         }
     }
 }
@@ -1096,7 +1118,7 @@ async fn plan_submit(State(s): State<AppState>, form: UiForm) -> Response {
     match acts::submit_plan(&s.app.db, &ui.ctx, week.as_deref(), form.get("note")).await {
         Ok(p) => Redirect::to(&format!("/visit-plan?week={}", p.week)).into_response(),
         Err(e @ (DomainError::Forbidden | DomainError::NotFound)) => fail_page(ui, e),
-        Err(e) => plan_view(&s, ui, None, week.as_deref(), PlanState::Submit(form.fields.clone(), e)).await,
+        Err(e) => plan_view(&s, ui, None, week.as_deref(), PlanState::Submit(form.fields.clone(), e), None).await,
     }
 }
 
