@@ -4,6 +4,7 @@ mod activity_pages;
 mod approval_pages;
 mod approvals;
 mod builders;
+mod check_in;
 mod classify;
 mod common;
 mod contract;
