@@ -433,3 +433,25 @@ async fn the_statistics_count_checked_in_visits_per_person() {
     let line = lines.find(|l| l.contains("repA")).expect("repA line");
     assert!(line.ends_with(",3,1,33"), "{line}");
 }
+
+#[tokio::test]
+async fn the_demo_has_checked_in_visits_in_its_statistics() {
+    let t = TestApp::new().await;
+    t.demo().await;
+    let n = |sql: &'static str| async move {
+        sqlx::Row::try_get::<i64, _>(&sqlx::query(sql).fetch_one(&t.db().pool).await.expect("count"), "n").expect("n")
+    };
+    let checked = n("SELECT COUNT(*) AS n FROM activities WHERE checked_in = 1").await;
+    let visits = n("SELECT COUNT(*) AS n FROM activities WHERE status = 'done' AND kind IN ('visit', 'meeting')").await;
+    assert!(checked > 0 && checked < visits, "a share checked in: {checked} of {visits}");
+    let off = n("SELECT COUNT(*) AS n FROM activities WHERE checked_in = 1 AND (check_in_lat_e6 IS NULL \
+                 OR check_in_lat_e6 < 20000000 OR check_in_lat_e6 > 42000000 OR check_in_at IS NULL)")
+    .await;
+    assert_eq!(off, 0, "every check-in has a location in a Chinese city and a time");
+    // The director's statistics of last week show the share.
+    let (sid, _) = t.ui_login("director", "kam-demo", None).await.expect("director");
+    let last_week = (chrono::Utc::now() - chrono::Duration::days(7)).format("%Y-%m-%d").to_string();
+    let page = t.get(&format!("/visits/stats?week={last_week}"), &session(&sid)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("签到/面访") && page.body.contains("checked_in=1"), "the column with its links");
+}
