@@ -438,8 +438,12 @@ async fn the_statistics_count_checked_in_visits_per_person() {
 async fn the_demo_has_checked_in_visits_in_its_statistics() {
     let t = TestApp::new().await;
     t.demo().await;
-    let n = |sql: &'static str| async move {
-        sqlx::Row::try_get::<i64, _>(&sqlx::query(sql).fetch_one(&t.db().pool).await.expect("count"), "n").expect("n")
+    let pool = t.db().pool.clone();
+    let n = |sql: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::Row::try_get::<i64, _>(&sqlx::query(sql).fetch_one(&pool).await.expect("count"), "n").expect("n")
+        }
     };
     let checked = n("SELECT COUNT(*) AS n FROM activities WHERE checked_in = 1").await;
     let visits = n("SELECT COUNT(*) AS n FROM activities WHERE status = 'done' AND kind IN ('visit', 'meeting')").await;
