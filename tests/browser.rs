@@ -1310,7 +1310,10 @@ async fn check_in_on_a_phone(c: Client, base: String, account_id: i64, photo: St
     assert_eq!(text_of(c, r#"dd[data-field="check_in_location"]"#).await, "39.904211, 116.407395");
     assert!(text_of(c, r#"dd[data-field="check_in_accuracy"]"#).await.contains("15"));
     let shown = c
-        .execute("const i = document.querySelector('#check-in-photo img'); return !!i && i.complete && i.naturalWidth > 0;", vec![])
+        .execute(
+            "const i = document.querySelector('#check-in-photo img'); return !!i && i.complete && i.naturalWidth > 0;",
+            vec![],
+        )
         .await
         .expect("the photo");
     assert_eq!(shown, serde_json::json!(true), "the photo is shown on the record");

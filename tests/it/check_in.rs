@@ -224,7 +224,10 @@ async fn a_checked_in_visit_shows_its_mark_coordinates_and_photo_to_those_who_se
     let photo = t.get(&format!("/activities/{id}/photo"), &session(&sid)).await;
     assert_eq!(photo.status, StatusCode::OK);
     assert_eq!(photo.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()), Some("image/png"));
-    assert!(photo.headers.get(header::CONTENT_SECURITY_POLICY).is_some_and(|v| v.to_str().unwrap_or("").contains("sandbox")));
+    assert!(photo
+        .headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .is_some_and(|v| v.to_str().unwrap_or("").contains("sandbox")));
     let (msid, _) = t.ui_login("manager", PASSWORD, None).await.expect("manager");
     assert_eq!(t.get(&format!("/activities/{id}/photo"), &session(&msid)).await.status, StatusCode::OK);
     let mpage = t.get(&format!("/activities/{id}"), &session(&msid)).await;
@@ -414,7 +417,10 @@ async fn the_statistics_count_checked_in_visits_per_person() {
     assert_eq!(st.status, StatusCode::OK, "{}", st.body);
     let st = st.json();
     let a = st["people"].as_array().expect("people").iter().find(|p| p["username"] == "repA").expect("repA").clone();
-    assert_eq!((a["visits"].as_i64(), a["checked_in"].as_i64(), a["checked_in_pct"].as_i64()), (Some(3), Some(1), Some(33)));
+    assert_eq!(
+        (a["visits"].as_i64(), a["checked_in"].as_i64(), a["checked_in_pct"].as_i64()),
+        (Some(3), Some(1), Some(33))
+    );
     let team = st["teams"].as_array().expect("teams").iter().find(|g| g["key"] == "manager").expect("team").clone();
     assert_eq!((team["visits"].as_i64(), team["checked_in"].as_i64()), (Some(3), Some(1)));
 

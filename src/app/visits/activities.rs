@@ -580,13 +580,27 @@ pub async fn attach_photo_in(tx: &mut WriteTx, ctx: &Ctx, id: i64, p: &StoredPho
     }
     let after = load(tx.conn(), None, id).await?;
     let photo = serde_json::json!({"photo": after.photo});
-    audit::record(tx, ctx, "activity", &id.to_string(), "photo", Some(&serde_json::json!({"photo": null})), Some(&photo))
-        .await?;
+    audit::record(
+        tx,
+        ctx,
+        "activity",
+        &id.to_string(),
+        "photo",
+        Some(&serde_json::json!({"photo": null})),
+        Some(&photo),
+    )
+    .await?;
     Ok(after)
 }
 
 /// Attaches a photo to a visit (the API's upload): checked, stored, recorded in one go.
-pub async fn attach_photo(db: &Db, ctx: &Ctx, data_dir: &std::path::Path, id: i64, bytes: &[u8]) -> Result<ActivityView> {
+pub async fn attach_photo(
+    db: &Db,
+    ctx: &Ctx,
+    data_dir: &std::path::Path,
+    id: i64,
+    bytes: &[u8],
+) -> Result<ActivityView> {
     // The visit first: one the caller does not see is 404 whatever the file.
     get(db, &ctx.caller, id).await?;
     let p = store_photo(data_dir, bytes)?;

@@ -145,10 +145,10 @@ impl CheckInBox {
         if !self.located() {
             return String::new();
         }
-        l.t("checkin.located").replace("{lat}", &self.latitude).replace("{lon}", &self.longitude).replace(
-            "{acc}",
-            if self.accuracy_m.is_empty() { "?" } else { &self.accuracy_m },
-        )
+        l.t("checkin.located")
+            .replace("{lat}", &self.latitude)
+            .replace("{lon}", &self.longitude)
+            .replace("{acc}", if self.accuracy_m.is_empty() { "?" } else { &self.accuracy_m })
     }
 }
 
