@@ -1264,3 +1264,92 @@ async fn back_and_submit_again_creates_no_second_visit_and_back_after_sign_out_s
     let base = serve(db.clone()).await;
     in_browser(|c| back_resubmit_and_sign_out(c, base, db, account_id)).await;
 }
+
+// ---- Visit check-in (签到) on a phone-sized window: the location (the browser's
+// geolocation, answered by a stand-in injected before the click) and a photo from the file
+// input; the record shows ✓ and the coordinates, the list its mark. `http://127.0.0.1` is a
+// secure context, as HTTPS would be. ----
+
+async fn check_in_on_a_phone(c: Client, base: String, account_id: i64, photo: String) {
+    let c = &c;
+    c.set_window_size(390, 844).await.expect("a phone-sized window");
+    sign_in(c, &base, "rep").await;
+    c.goto(&format!("{base}/activities/new?account_id={account_id}")).await.expect("open the visit form");
+    wait_css(c, "#visit-form").await;
+    // The script shows the button (a secure context), and no note that check-in is off.
+    eventually("the check-in button", || async move {
+        let b = c.find(Locator::Css("#check-in-button")).await.ok()?;
+        b.is_displayed().await.ok()?.then_some(())
+    })
+    .await;
+    assert!(!wait_css(c, "#check-in-off").await.is_displayed().await.expect("shown?"), "check-in is on");
+    // The browser's location, as a phone would give it once permission is granted.
+    let stand_in = r#"
+        navigator.geolocation.getCurrentPosition = function (ok) {
+            setTimeout(function () {
+                ok({ coords: { latitude: 39.9042113, longitude: 116.4073952, accuracy: 14.2 }, timestamp: Date.now() });
+            }, 50);
+        };
+        return true;
+    "#;
+    c.execute(stand_in, vec![]).await.expect("stand in for the geolocation");
+    click(c, "#check-in-button").await;
+    let said = wait_text(c, "#check-in-status", "已获取位置").await;
+    assert!(said.contains("39.904211") && said.contains("15"), "the status line: {said}");
+    wait_css(c, "#f-photo").await.send_keys(&photo).await.expect("choose the photo");
+    type_into(c, "#f-objective", "现场签到的拜访").await;
+    click(c, "#visit-submit").await;
+    let path = eventually("the visit's page", || async move {
+        let p = current_path(c).await;
+        let id = p.strip_prefix("/activities/")?;
+        (!id.is_empty() && id.chars().all(|ch| ch.is_ascii_digit())).then_some(p)
+    })
+    .await;
+    assert!(!exists(c, "#form-errors").await, "saving: {:?}", text_now(c, "#form-errors").await);
+    assert!(text_of(c, "#checked-in").await.contains("已签到"));
+    assert_eq!(text_of(c, r#"dd[data-field="check_in_location"]"#).await, "39.904211, 116.407395");
+    assert!(text_of(c, r#"dd[data-field="check_in_accuracy"]"#).await.contains("15"));
+    let shown = c
+        .execute(
+            "const i = document.querySelector('#check-in-photo img'); return !!i && i.complete && i.naturalWidth > 0;",
+            vec![],
+        )
+        .await
+        .expect("the photo");
+    assert_eq!(shown, serde_json::json!(true), "the photo is shown on the record");
+    // The list marks it.
+    let id = path.trim_start_matches("/activities/").to_string();
+    c.goto(&format!("{base}/activities")).await.expect("open the list");
+    let mark = format!(r#"tr[data-id="{id}"] .checked-mark"#);
+    assert!(text_of(c, &mark).await.contains('✓'), "✓ in the list");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn a_rep_checks_in_at_a_visit_on_a_phone_sized_window_in_a_real_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path()).await;
+    let account_id: i64 = sqlx::query("SELECT id FROM accounts WHERE name = $1")
+        .bind(SPECIAL)
+        .fetch_one(&db.pool)
+        .await
+        .expect("the special account")
+        .try_get("id")
+        .expect("id");
+    // A 1×1 PNG for the camera's photo; photos kept in this test's own data directory.
+    let png: &[u8] = &[
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00,
+        0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00,
+        0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D,
+        0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    ];
+    let photo = dir.path().join("visit.png");
+    std::fs::write(&photo, png).expect("write the photo");
+    let settings = kam::app::Settings { data_dir: dir.path().join("data"), ..kam::app::Settings::default() };
+    let router = kam::web::router(kam::app::App { db, settings });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("local addr"));
+    tokio::spawn(axum::serve(listener, router).into_future());
+    let photo = photo.display().to_string();
+    in_browser(|c| check_in_on_a_phone(c, base, account_id, photo)).await;
+}

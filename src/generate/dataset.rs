@@ -1646,9 +1646,9 @@ async fn write_activities(
         "INSERT INTO activities (created_at, updated_at, version, id, account_id, opportunity_id, owner_id, kind, status, \
          planned_at, occurred_at, ends_at, local_day, week, place, participants, objective, materials, talking_points, \
          customer_views, problems, next_steps, summary, outcome, customer_attitude, effective, follow_up_due, \
-         followed_up_by) VALUES ",
+         followed_up_by, checked_in, check_in_lat_e6, check_in_lon_e6, check_in_accuracy_m, check_in_at) VALUES ",
         vec![ts_now.to_string().into()],
-        11,
+        15,
     )
     .await?;
     let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
@@ -1698,6 +1698,14 @@ async fn write_activities(
             )
         };
         let null = || Cell::Lit("NULL");
+        // Check-in (签到): about 60 % of the face-to-face visits done, near the centre of a city
+        // of the account's region, the fix two minutes before the visit.
+        let checked_in = a.done && f2f && (id.wrapping_mul(2_654_435_761) >> 7) % 10 < 6;
+        let centres = crate::generate::demo::CITY_CENTRES;
+        let (lat, lon) = {
+            let c = centres[book.accts[a.account as usize].region % centres.len()];
+            (c.1 + (id * 7919) % 40_000 - 20_000, c.2 + (id * 104_729) % 50_000 - 25_000)
+        };
         ins.row(
             tx.conn(),
             vec![
@@ -1732,6 +1740,11 @@ async fn write_activities(
                 Cell::Lit(if a.effective { "1" } else { "0" }),
                 opt(follow_up),
                 opt((answered_by[i] > 0).then_some(answered_by[i] as i64)),
+                Cell::Lit(if checked_in { "1" } else { "0" }),
+                opt(checked_in.then_some(lat)),
+                opt(checked_in.then_some(lon)),
+                opt(checked_in.then_some(8 + id % 40)),
+                opt(checked_in.then(|| ts(at - Duration::minutes(2)))),
             ],
         )
         .await

@@ -1933,6 +1933,18 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
 // ---------------------------------------------------------------------------------------------
 // Visits and calls: the last three weeks and this one, and a few planned for the next.
 
+/// The demo's cities and their centres in microdegrees (WGS 84), for the visits' check-ins.
+pub(crate) const CITY_CENTRES: &[(&str, i64, i64)] = &[
+    ("北京", 39_904_211, 116_407_395),
+    ("天津", 39_084_158, 117_200_983),
+    ("上海", 31_230_416, 121_473_701),
+    ("南京", 32_060_255, 118_796_877),
+    ("广州", 23_129_110, 113_264_385),
+    ("深圳", 22_543_096, 114_057_865),
+    ("成都", 30_572_815, 104_066_801),
+    ("西安", 34_341_568, 108_940_174),
+];
+
 /// An activity of the demo, before it is written.
 struct Visit {
     at: DateTime<Utc>,
@@ -2312,6 +2324,19 @@ async fn add_visits(tx: &mut WriteTx, rng: &mut Rng, user_ids: &HashMap<&str, i6
     let follow_up_days = act::Targets::default().follow_up_days;
     let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
     let now_s = ts(now);
+    // Check-in (签到): two of three face-to-face visits done were checked in, near the centre of
+    // the account's city (its branch's), so the statistics show a share.
+    let mut city_of: HashMap<i64, (i64, i64)> = HashMap::new();
+    for r in sqlx::query("SELECT a.id, o.name FROM accounts a JOIN org_units o ON o.id = a.branch_id")
+        .fetch_all(tx.conn())
+        .await?
+    {
+        let name: String = r.try_get("name")?;
+        if let Some((_, lat, lon)) = CITY_CENTRES.iter().find(|(c, _, _)| name.starts_with(c)) {
+            city_of.insert(r.try_get("id")?, (*lat, *lon));
+        }
+    }
+    let mut face_to_face_done = 0i64;
     for v in &visits {
         let local = act::local_day(v.at, tz);
         let effective = act::is_effective(act::Facts {
@@ -2361,6 +2386,24 @@ async fn add_visits(tx: &mut WriteTx, rng: &mut Rng, user_ids: &HashMap<&str, i6
         .await
         .context("demo activity")?
         .try_get("id")?;
+        if v.done && v.kind.face_to_face() {
+            face_to_face_done += 1;
+            if let (true, Some((lat, lon))) = (face_to_face_done % 3 != 0, city_of.get(&v.account_id)) {
+                // Within a few kilometres of the centre, the fix two minutes before the visit.
+                let (dlat, dlon) = ((id * 7919) % 40_000 - 20_000, (id * 104_729) % 50_000 - 25_000);
+                sqlx::query(
+                    "UPDATE activities SET checked_in = 1, check_in_lat_e6 = $1, check_in_lon_e6 = $2, \
+                     check_in_accuracy_m = $3, check_in_at = $4 WHERE id = $5",
+                )
+                .bind(lat + dlat)
+                .bind(lon + dlon)
+                .bind(8 + id % 40)
+                .bind(ts(v.at - Duration::minutes(2)))
+                .bind(id)
+                .execute(tx.conn())
+                .await?;
+            }
+        }
         for (cid, att) in &v.met {
             sqlx::query("INSERT INTO activity_contacts (activity_id, contact_id, attitude) VALUES ($1, $2, $3)")
                 .bind(id)

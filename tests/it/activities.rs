@@ -986,9 +986,10 @@ async fn visit_statistics_show_each_manager_their_own_people() {
     assert_eq!(lines.len(), 4, "{text}");
     assert_eq!(
         lines[0],
-        "week,owner,name,sales_type,mon,tue,wed,thu,fri,sat,sun,effective,calls,done,planned,planned_done,target_weekly,met"
+        "week,owner,name,sales_type,mon,tue,wed,thu,fri,sat,sun,effective,calls,done,planned,planned_done,target_weekly,met,\
+         visits,checked_in,checked_in_pct"
     );
-    assert_eq!(lines[2], "2026-11-16,repA,repA,ae,0,1,1,0,0,0,0,2,0,2,0,0,12,0");
+    assert_eq!(lines[2], "2026-11-16,repA,repA,ae,0,1,1,0,0,0,0,2,0,2,0,0,12,0,2,0,0");
     assert!(lines[1].starts_with("2026-11-16,manager,"), "{}", lines[1]);
     assert!(lines[3].starts_with("2026-11-16,repB,"), "{}", lines[3]);
     let r = t.get(&format!("/api/v1/reports/visits?week={week}&format=xlsx"), &bearer(&w, "manager")).await;

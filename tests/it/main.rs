@@ -5,6 +5,7 @@ mod approval_pages;
 mod approvals;
 mod audit_page;
 mod builders;
+mod check_in;
 mod classify;
 mod common;
 mod contract;

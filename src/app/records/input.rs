@@ -106,6 +106,13 @@ impl Input {
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
     }
+    /// Puts a key in (a presenter flattening a nested object, such as a visit's `check_in`).
+    pub fn insert(&mut self, k: &str, v: Option<String>, number: bool) {
+        self.fields.insert(k.to_string(), v);
+        if number {
+            self.numbers.push(k.to_string());
+        }
+    }
     /// Takes a key out (one the presenter read itself, such as the account an opportunity is
     /// established on), so the use case's key check does not see it.
     pub fn remove(&mut self, k: &str) {

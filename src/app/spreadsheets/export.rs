@@ -161,7 +161,8 @@ pub fn column(key: &str) -> Col {
         k if k.starts_with("amount_") => Col::Money,
         "id" | "account_id" | "count" | "accounts" | "open_count" | "covered" | "owned" | "untouched" | "unowned"
         | "activated" | "every_days" | "days_overdue" | "effective" | "calls" | "done" | "planned" | "planned_done"
-        | "target_weekly" | "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun" => Col::Count,
+        | "target_weekly" | "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun" | "visits" | "checked_in"
+        | "checked_in_pct" => Col::Count,
         k if k.starts_with("count_") => Col::Count,
         "probability" | "sow" | "soa" | "tier_score" | "credit_score" | "v_value" | "profit_margin" => Col::Decimal,
         "industry" => Col::Code("industry"),

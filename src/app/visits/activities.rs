@@ -136,6 +136,15 @@ pub struct ActivityView {
     /// The contacts met.
     #[sqlx(skip)]
     pub contacts: Vec<ContactMet>,
+    /// Checked in (签到): a location was attached when the visit was recorded.
+    #[sqlx(try_from = "Flag")]
+    pub checked_in: bool,
+    /// Where and when the visitor's browser placed them; null when not checked in.
+    #[sqlx(skip)]
+    pub check_in: Option<CheckIn>,
+    /// The photo taken at the visit (`GET /api/v1/activities/{id}/photo`); null when none.
+    #[sqlx(skip)]
+    pub photo: Option<Photo>,
     pub version: i64,
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -154,9 +163,68 @@ const SELECT: &str = "SELECT v.*, a.name AS account_name, o.name AS opportunity_
     u.display_name AS owner_name FROM activities v JOIN accounts a ON a.id = v.account_id \
     JOIN users u ON u.id = v.owner_id LEFT JOIN opportunities o ON o.id = v.opportunity_id";
 
+/// A visit's check-in (签到): the location the visitor's browser gave when it was recorded.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct CheckIn {
+    /// Degrees north (WGS 84), −90…90, to six decimals.
+    #[schema(minimum = -90, maximum = 90)]
+    pub latitude: f64,
+    /// Degrees east (WGS 84), −180…180, to six decimals.
+    #[schema(minimum = -180, maximum = 180)]
+    pub longitude: f64,
+    /// The fix's accuracy in metres, as the browser reported it (rounded up); null when not given.
+    #[schema(minimum = 0)]
+    pub accuracy_m: Option<i64>,
+    /// When the browser took the fix.
+    #[schema(format = DateTime)]
+    pub at: String,
+}
+
+/// The photo of a visit (its bytes at `GET /api/v1/activities/{id}/photo`).
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct Photo {
+    /// The type sniffed from the bytes: image/jpeg, image/png, image/webp or image/heif.
+    pub content_type: String,
+    /// Bytes.
+    pub size: i64,
+    /// SHA-256 of the bytes, hex.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    pub sha256: String,
+    #[schema(format = DateTime)]
+    pub uploaded_at: String,
+}
+
+/// The check-in fields of the form and (flattened from `check_in`) of the API.
+pub const CHECK_IN_FIELDS: &[&str] = &["check_in.latitude", "check_in.longitude", "check_in.accuracy_m", "check_in.at"];
+
+/// The largest photo accepted.
+pub const PHOTO_MAX_BYTES: usize = 10 * 1024 * 1024;
+
+/// The image types a visit photo may be, as sniffed from its bytes (HEIC is `image/heif`).
+const PHOTO_TYPES: &[&str] = &["image/jpeg", "image/png", "image/webp", "image/heif"];
+
 /// An activity read with [`SELECT`], and why it is not an effective visit.
 fn view(r: &AnyRow) -> Result<ActivityView> {
     let mut v = ActivityView::from_row(r)?;
+    if v.checked_in {
+        let (lat, lon): (Option<i64>, Option<i64>) = (r.try_get("check_in_lat_e6")?, r.try_get("check_in_lon_e6")?);
+        if let (Some(lat), Some(lon)) = (lat, lon) {
+            v.check_in = Some(CheckIn {
+                latitude: lat as f64 / 1e6,
+                longitude: lon as f64 / 1e6,
+                accuracy_m: r.try_get("check_in_accuracy_m")?,
+                at: r.try_get::<Option<String>, _>("check_in_at")?.unwrap_or_default(),
+            });
+        }
+    }
+    if let Some(sha256) = r.try_get::<Option<String>, _>("photo_sha256")? {
+        v.photo = Some(Photo {
+            content_type: r.try_get::<Option<String>, _>("photo_type")?.unwrap_or_default(),
+            size: r.try_get::<Option<i64>, _>("photo_size")?.unwrap_or(0),
+            sha256,
+            uploaded_at: r.try_get::<Option<String>, _>("photo_at")?.unwrap_or_default(),
+        });
+    }
     if let (Ok(kind), Ok(outcome)) = (Kind::parse(&v.kind), Outcome::parse(&v.outcome)) {
         v.why_not_effective = act::why_not_effective(Facts {
             kind,
@@ -368,6 +436,189 @@ async fn apply(
     Ok(())
 }
 
+/// A location as given for a check-in, validated.
+#[derive(Debug, Clone, Copy)]
+struct Loc {
+    lat_e6: i64,
+    lon_e6: i64,
+    accuracy_m: Option<i64>,
+    at: DateTime<Utc>,
+}
+
+/// Reads the check-in fields (`check_in.*`): none given (or all empty) is no check-in; else
+/// latitude and longitude are required and in range, the accuracy ≥ 0, the fix not ahead.
+fn read_check_in(inp: &Input, tz: Tz) -> Result<Option<Loc>> {
+    let val = |k: &str| inp.get(k).flatten().map(str::trim).filter(|v| !v.is_empty());
+    if CHECK_IN_FIELDS.iter().all(|k| val(k).is_none()) {
+        return Ok(None);
+    }
+    let mut e = Errors::default();
+    let mut num = |k: &str, lo: f64, hi: f64| -> Option<f64> {
+        match val(k).map(str::parse::<f64>) {
+            None => {
+                e.add(k, "required");
+                None
+            }
+            Some(Ok(x)) if x.is_finite() && x >= lo && x <= hi => Some(x),
+            Some(Ok(x)) if x.is_finite() => {
+                e.add(k, "out_of_range");
+                None
+            }
+            Some(_) => {
+                e.add(k, "expected_number");
+                None
+            }
+        }
+    };
+    let lat = num("check_in.latitude", -90.0, 90.0);
+    let lon = num("check_in.longitude", -180.0, 180.0);
+    let accuracy = match val("check_in.accuracy_m") {
+        None => None,
+        Some(_) => num("check_in.accuracy_m", 0.0, 1e9).map(|a| a.ceil() as i64),
+    };
+    let at = match val("check_in.at") {
+        None => Some(Utc::now()),
+        Some(v) => e.take("check_in.at", parse_instant(v, tz)),
+    };
+    if at.is_some_and(|t| t > Utc::now() + Duration::minutes(1)) {
+        e.add("check_in.at", "check_in_in_future");
+    }
+    e.finish()?;
+    match (lat, lon, at) {
+        (Some(lat), Some(lon), Some(at)) => Ok(Some(Loc {
+            lat_e6: (lat * 1e6).round() as i64,
+            lon_e6: (lon * 1e6).round() as i64,
+            accuracy_m: accuracy,
+            at,
+        })),
+        _ => Ok(None),
+    }
+}
+
+/// Stores a check-in on an activity that has none (set once; never changed afterwards).
+async fn write_check_in(tx: &mut WriteTx, id: i64, l: &Loc) -> Result<()> {
+    sqlx::query(
+        "UPDATE activities SET checked_in = 1, check_in_lat_e6 = $1, check_in_lon_e6 = $2, check_in_accuracy_m = $3, \
+         check_in_at = $4 WHERE id = $5 AND checked_in = 0",
+    )
+    .bind(l.lat_e6)
+    .bind(l.lon_e6)
+    .bind(l.accuracy_m)
+    .bind(ts(l.at))
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// A photo's bytes checked and kept under the data directory (by SHA-256), before the
+/// transaction that attaches it to a visit.
+#[derive(Debug, Clone)]
+pub struct StoredPhoto {
+    pub sha256: String,
+    pub content_type: &'static str,
+    pub size: i64,
+}
+
+fn photo_path(dir: &std::path::Path, sha: &str) -> std::path::PathBuf {
+    dir.join("photos").join(sha)
+}
+
+/// Checks a photo (not empty, at most [`PHOTO_MAX_BYTES`], an image by its bytes: JPEG, PNG,
+/// WebP or HEIC) and writes it under `data_dir/photos/`. Nothing is recorded yet.
+pub fn store_photo(data_dir: &std::path::Path, bytes: &[u8]) -> Result<StoredPhoto> {
+    if bytes.is_empty() {
+        return Err(Error::invalid("photo", "file_empty"));
+    }
+    if bytes.len() > PHOTO_MAX_BYTES {
+        return Err(Error::invalid("photo", "photo_too_large"));
+    }
+    let sniffed = infer::get(bytes).map(|t| t.mime_type()).unwrap_or("");
+    let content_type =
+        *PHOTO_TYPES.iter().find(|t| **t == sniffed).ok_or_else(|| Error::invalid("photo", "photo_not_image"))?;
+    let sha256 = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(bytes))
+    };
+    let path = photo_path(data_dir, &sha256);
+    if !path.exists() {
+        let dir = path.parent().ok_or_else(|| anyhow::anyhow!("photo folder"))?;
+        std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
+        let tmp = path.with_extension("part");
+        std::fs::write(&tmp, bytes).map_err(|e| anyhow::anyhow!("writing {}: {e}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).map_err(|e| anyhow::anyhow!("storing {}: {e}", path.display()))?;
+    }
+    Ok(StoredPhoto { sha256, content_type, size: bytes.len() as i64 })
+}
+
+/// Attaches a stored photo to a visit, inside the caller's transaction: only its owner, only
+/// to a done face-to-face visit, once.
+pub async fn attach_photo_in(tx: &mut WriteTx, ctx: &Ctx, id: i64, p: &StoredPhoto) -> Result<ActivityView> {
+    let before = load(tx.conn(), Some(&ctx.caller), id).await?;
+    let owner_id = owner_of(tx.conn(), id).await?;
+    if owner_id != ctx.caller.user_id {
+        return Err(Error::invalid("photo", "check_in_not_owner"));
+    }
+    let face_to_face = Kind::parse(&before.kind).is_ok_and(Kind::face_to_face);
+    if before.status != Status::Done || !face_to_face {
+        return Err(Error::invalid("photo", "check_in_not_visit"));
+    }
+    let n = sqlx::query(
+        "UPDATE activities SET photo_sha256 = $1, photo_type = $2, photo_size = $3, photo_at = $4, \
+         version = version + 1, updated_at = $4 WHERE id = $5 AND photo_sha256 IS NULL",
+    )
+    .bind(p.sha256.clone())
+    .bind(p.content_type)
+    .bind(p.size)
+    .bind(now())
+    .bind(id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if n != 1 {
+        return Err(Error::invalid("photo", "photo_once"));
+    }
+    let after = load(tx.conn(), None, id).await?;
+    let photo = serde_json::json!({"photo": after.photo});
+    audit::record(
+        tx,
+        ctx,
+        "activity",
+        &id.to_string(),
+        "photo",
+        Some(&serde_json::json!({"photo": null})),
+        Some(&photo),
+    )
+    .await?;
+    Ok(after)
+}
+
+/// Attaches a photo to a visit (the API's upload): checked, stored, recorded in one go.
+pub async fn attach_photo(
+    db: &Db,
+    ctx: &Ctx,
+    data_dir: &std::path::Path,
+    id: i64,
+    bytes: &[u8],
+) -> Result<ActivityView> {
+    // The visit first: one the caller does not see is 404 whatever the file.
+    get(db, &ctx.caller, id).await?;
+    let p = store_photo(data_dir, bytes)?;
+    let mut tx = db.begin().await?;
+    let v = attach_photo_in(&mut tx, ctx, id, &p).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+/// A visit's photo and its bytes, for a caller who sees the visit (else 404, as when none).
+pub async fn photo(db: &Db, caller: &Caller, data_dir: &std::path::Path, id: i64) -> Result<(Photo, Vec<u8>)> {
+    let v = get(db, caller, id).await?;
+    let p = v.photo.ok_or(Error::NotFound)?;
+    let bytes =
+        std::fs::read(photo_path(data_dir, &p.sha256)).map_err(|e| anyhow::anyhow!("reading photo of {id}: {e}"))?;
+    Ok((p, bytes))
+}
+
 fn facts(d: &Data) -> Facts {
     Facts {
         kind: d.kind,
@@ -567,9 +818,11 @@ pub async fn create_in(
 ) -> Result<ActivityView> {
     let caller = &ctx.caller;
     inp.refuse_version()?;
-    let known: Vec<&str> = FIELDS.iter().chain(SYSTEM_FIELDS).copied().collect();
-    inp.check_keys(FIELDS, &known)?;
+    let known: Vec<&str> = FIELDS.iter().chain(SYSTEM_FIELDS).chain(CHECK_IN_FIELDS).copied().collect();
+    let allowed: Vec<&str> = FIELDS.iter().chain(CHECK_IN_FIELDS).copied().collect();
+    inp.check_keys(&allowed, &known)?;
     let tz = user_tz(tx.conn(), caller.user_id).await?;
+    let check_in = read_check_in(inp, tz)?;
     let mut d = Data {
         account_id: 0,
         opportunity_id: None,
@@ -584,6 +837,9 @@ pub async fn create_in(
         purpose: None,
     };
     apply(tx.conn(), caller, tz, &mut d, inp, true).await?;
+    if check_in.is_some() && !(d.status == Status::Done && d.kind.face_to_face()) {
+        return Err(Error::invalid("check_in", "check_in_not_visit"));
+    }
     let met = check_contacts(tx.conn(), d.account_id, contacts.unwrap_or(&[])).await?;
     // The account row first and for update (the write keeps its latest activity): two visits
     // to one account that both took a share lock and then updated it would deadlock.
@@ -610,6 +866,9 @@ pub async fn create_in(
     let id: i64 = s.query().fetch_one(tx.conn()).await?.try_get("id")?;
     derive(tx, id, caller.user_id, tz, &d, &account_status).await?;
     write_contacts(tx, ctx, id, &met, true).await?;
+    if let Some(l) = &check_in {
+        write_check_in(tx, id, l).await?;
+    }
     let after = load(tx.conn(), None, id).await?;
     audit::record(tx, ctx, "activity", &id.to_string(), "create", None, Some(&j(&after))).await?;
     Ok(after)
@@ -679,18 +938,47 @@ pub async fn update(
     inp: &Input,
     contacts: Option<&[(i64, Option<String>)]>,
 ) -> Result<ActivityView> {
+    update_with_photo(db, ctx, id, inp, contacts, None).await
+}
+
+/// Changes an activity and, when given, attaches the photo taken at it (the form that
+/// completes a planned visit), in one transaction.
+pub async fn update_with_photo(
+    db: &Db,
+    ctx: &Ctx,
+    id: i64,
+    inp: &Input,
+    contacts: Option<&[(i64, Option<String>)]>,
+    photo: Option<&StoredPhoto>,
+) -> Result<ActivityView> {
+    let mut tx = db.begin().await?;
+    let mut after = update_in(&mut tx, ctx, id, inp, contacts).await?;
+    if let Some(p) = photo {
+        after = attach_photo_in(&mut tx, ctx, id, p).await?;
+    }
+    tx.commit().await?;
+    Ok(after)
+}
+
+async fn update_in(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    id: i64,
+    inp: &Input,
+    contacts: Option<&[(i64, Option<String>)]>,
+) -> Result<ActivityView> {
     let caller = &ctx.caller;
     let version = inp.version.ok_or_else(|| Error::invalid("version", "required"))?;
-    let known: Vec<&str> = FIELDS.iter().chain(SYSTEM_FIELDS).copied().collect();
-    let mut tx = db.begin().await?;
+    let known: Vec<&str> = FIELDS.iter().chain(SYSTEM_FIELDS).chain(CHECK_IN_FIELDS).copied().collect();
+    let allowed: Vec<&str> = FIELDS.iter().chain(CHECK_IN_FIELDS).copied().collect();
     let before = load(tx.conn(), Some(caller), id).await?;
     // The account before the activity, as every writer of its activities locks them.
-    crate::app::customers::derived::lock(&mut tx, before.account_id).await?;
+    crate::app::customers::derived::lock(tx, before.account_id).await?;
     let owner_id = owner_of(tx.conn(), id).await?;
     if !may_edit(tx.conn(), caller, owner_id).await? {
         return Err(Error::Forbidden);
     }
-    inp.check_keys(FIELDS, &known)?;
+    inp.check_keys(&allowed, &known)?;
     if version != before.version {
         return Err(Error::StaleVersion { current: before.version });
     }
@@ -727,7 +1015,21 @@ pub async fn update(
             .as_deref()
             .and_then(|p| crate::domain::classify::PURPOSES.iter().find(|x| **x == p).copied()),
     };
+    let check_in = read_check_in(inp, tz)?;
     apply(tx.conn(), caller, tz, &mut d, inp, false).await?;
+    // The location is set once: when the visit is recorded done, or when a planned one is
+    // completed, by the visitor; never changed afterwards.
+    if check_in.is_some() {
+        if before.checked_in || before.status == Status::Done {
+            return Err(Error::invalid("check_in", "check_in_once"));
+        }
+        if owner_id != caller.user_id {
+            return Err(Error::invalid("check_in", "check_in_not_owner"));
+        }
+        if !(d.status == Status::Done && d.kind.face_to_face()) {
+            return Err(Error::invalid("check_in", "check_in_not_visit"));
+        }
+    }
     let met = match contacts {
         Some(c) => Some(check_contacts(tx.conn(), d.account_id, c).await?),
         None => None,
@@ -751,13 +1053,15 @@ pub async fn update(
         .fetch_one(tx.conn())
         .await?
         .try_get("status")?;
-    derive(&mut tx, id, owner_id, tz, &d, &account_status).await?;
+    derive(tx, id, owner_id, tz, &d, &account_status).await?;
     if let Some(met) = met {
-        write_contacts(&mut tx, ctx, id, &met, false).await?;
+        write_contacts(tx, ctx, id, &met, false).await?;
+    }
+    if let Some(l) = &check_in {
+        write_check_in(tx, id, l).await?;
     }
     let after = load(tx.conn(), None, id).await?;
-    audit::record(&mut tx, ctx, "activity", &id.to_string(), "update", Some(&j(&before)), Some(&j(&after))).await?;
-    tx.commit().await?;
+    audit::record(tx, ctx, "activity", &id.to_string(), "update", Some(&j(&before)), Some(&j(&after))).await?;
     Ok(after)
 }
 
@@ -797,6 +1101,8 @@ pub struct Filter {
     pub kind: Option<String>,
     pub status: Option<String>,
     pub effective: Option<bool>,
+    /// Checked-in visits only (true), or those not checked in (false).
+    pub checked_in: Option<bool>,
     /// Local days, inclusive.
     pub from: Option<String>,
     pub to: Option<String>,
@@ -839,6 +1145,9 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<ActivityV
     }
     if let Some(eff) = f.effective {
         s.push(" AND v.effective = ").bind(eff as i64);
+    }
+    if let Some(c) = f.checked_in {
+        s.push(" AND v.checked_in = ").bind(c as i64);
     }
     e.finish()?;
     if let Some(d) = f.from.as_deref().filter(|v| !v.is_empty()) {
@@ -969,6 +1278,11 @@ pub struct PersonWeek {
     /// Visits planned for the week, and how many of them were done.
     pub planned: i64,
     pub planned_done: i64,
+    /// Done face-to-face visits (visits and meetings), and of them those checked in (签到).
+    pub visits: i64,
+    pub checked_in: i64,
+    /// `checked_in` as a whole percentage of `visits`; null without visits.
+    pub checked_in_pct: Option<i64>,
     pub targets: Targets,
     /// Outside sales: effective visits ≥ the weekly target; inside sales: calls ≥ 5 × daily.
     pub met: bool,
@@ -992,6 +1306,10 @@ pub struct GroupWeek {
     pub calls: i64,
     pub planned: i64,
     pub planned_done: i64,
+    /// Done face-to-face visits, those checked in, and their share in whole percent.
+    pub visits: i64,
+    pub checked_in: i64,
+    pub checked_in_pct: Option<i64>,
     /// Σ of the members' weekly effective-visit targets (outside sales).
     pub target_effective: i64,
 }
@@ -1008,6 +1326,11 @@ pub struct VisitStats {
     pub people: Vec<PersonWeek>,
     pub teams: Vec<GroupWeek>,
     pub regions: Vec<GroupWeek>,
+}
+
+/// `part` as a whole percentage of `whole` (rounded half up); None when `whole` is 0.
+fn pct(part: i64, whole: i64) -> Option<i64> {
+    (whole > 0).then(|| (part * 200 + whole) / (2 * whole))
 }
 
 /// `(owner, status)` of the activities planned for the week of `monday` in each owner's own
@@ -1049,15 +1372,22 @@ pub async fn stats(db: &Db, caller: &Caller, week: Option<&str>) -> Result<Visit
     let ids: Vec<i64> = ps.iter().map(|p| p.id).collect();
     let mut s = Sql::new(
         "SELECT owner_id, local_day, COUNT(*) AS n, CAST(SUM(effective) AS BIGINT) AS eff, \
-         CAST(SUM(CASE WHEN kind IN ('phone', 'ob_call', 'ib_call') THEN 1 ELSE 0 END) AS BIGINT) AS calls \
+         CAST(SUM(CASE WHEN kind IN ('phone', 'ob_call', 'ib_call') THEN 1 ELSE 0 END) AS BIGINT) AS calls, \
+         CAST(SUM(CASE WHEN kind IN ('visit', 'meeting') THEN 1 ELSE 0 END) AS BIGINT) AS f2f, \
+         CAST(SUM(CASE WHEN kind IN ('visit', 'meeting') THEN checked_in ELSE 0 END) AS BIGINT) AS chk \
          FROM activities WHERE week = ",
     );
     s.bind(day(monday)).push(" AND status = 'done' AND deleted_at IS NULL AND owner_id IN (").bind_list(&ids).push(")");
     s.push(" GROUP BY owner_id, local_day");
     let rows = s.query().fetch_all(&mut *conn).await?;
     let mut counts: HashMap<i64, (BTreeMap<String, DayCount>, i64, i64)> = HashMap::new();
+    // (face-to-face visits, checked in) per owner.
+    let mut checks: HashMap<i64, (i64, i64)> = HashMap::new();
     for r in &rows {
         let owner: i64 = r.try_get("owner_id")?;
+        let c = checks.entry(owner).or_default();
+        c.0 += r.try_get::<Option<i64>, _>("f2f")?.unwrap_or(0);
+        c.1 += r.try_get::<Option<i64>, _>("chk")?.unwrap_or(0);
         let d: String = r.try_get("local_day")?;
         let e = counts.entry(owner).or_default();
         let c = e.0.entry(d.clone()).or_insert_with(|| DayCount { day: d, ..Default::default() });
@@ -1095,7 +1425,11 @@ pub async fn stats(db: &Db, caller: &Caller, week: Option<&str>) -> Result<Visit
                 p.sales_type.is_some() && d.day <= today && v < if inside { t.daily_calls } else { t.daily_effective };
         }
         let below = ds.iter().filter(|d| d.below_target).count();
+        let (visits, checked_in) = checks.get(&p.id).copied().unwrap_or_default();
         people_rows.push(PersonWeek {
+            visits,
+            checked_in,
+            checked_in_pct: pct(checked_in, visits),
             username: p.username.clone(),
             name: p.name.clone(),
             sales_type: p.sales_type.clone(),
@@ -1122,6 +1456,9 @@ pub async fn stats(db: &Db, caller: &Caller, week: Option<&str>) -> Result<Visit
             calls: 0,
             planned: 0,
             planned_done: 0,
+            visits: 0,
+            checked_in: 0,
+            checked_in_pct: None,
             target_effective: 0,
         };
         for m in members {
@@ -1135,10 +1472,13 @@ pub async fn stats(db: &Db, caller: &Caller, week: Option<&str>) -> Result<Visit
             g.calls += m.calls;
             g.planned += m.planned;
             g.planned_done += m.planned_done;
+            g.visits += m.visits;
+            g.checked_in += m.checked_in;
             if m.sales_type.as_deref() != Some("sr") && m.sales_type.is_some() {
                 g.target_effective += m.targets.weekly_effective;
             }
         }
+        g.checked_in_pct = pct(g.checked_in, g.visits);
         g
     };
     let row_of = |id: i64| ps.iter().position(|p| p.id == id).map(|i| &people_rows[i]);
@@ -1676,6 +2016,7 @@ pub fn stats_table(s: &VisitStats) -> crate::app::spreadsheets::export::Table {
     const DAY_KEYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
     keys.extend_from_slice(&DAY_KEYS);
     keys.extend_from_slice(&["effective", "calls", "done", "planned", "planned_done", "target_weekly", "met"]);
+    keys.extend_from_slice(&["visits", "checked_in", "checked_in_pct"]);
     let rows = s
         .people
         .iter()
@@ -1692,6 +2033,9 @@ pub fn stats_table(s: &VisitStats) -> crate::app::spreadsheets::export::Table {
                 p.planned_done.to_string(),
                 if inside { (p.targets.daily_calls * 5).to_string() } else { p.targets.weekly_effective.to_string() },
                 if p.met { "1" } else { "0" }.to_string(),
+                p.visits.to_string(),
+                p.checked_in.to_string(),
+                p.checked_in_pct.map(|x| x.to_string()).unwrap_or_default(),
             ]);
             r
         })

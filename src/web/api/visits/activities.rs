@@ -1,8 +1,10 @@
 //! `/api/v1/activities`, visit plans, the week calendar, visit statistics, follow-ups, the
 //! development record and the activity targets.
-use axum::extract::{FromRequest, Request, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
+use axum::handler::Handler;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -21,6 +23,16 @@ use crate::web::error::ApiError;
 use crate::web::AppState;
 
 pub fn routes(api: Api) -> Api {
+    let mut photo_op = Op::get(
+        "/api/v1/activities/{id}/photo",
+        "The photo taken at a visit (to whoever sees the visit; 404 when none)",
+        "activities",
+    );
+    photo_op.ok.push((
+        200,
+        json!({"description": "The image's bytes, typed as sniffed (image/jpeg, image/png, image/webp or image/heif)",
+            "content": {"image/*": {"schema": {"type": "string", "format": "binary"}}}}),
+    ));
     api.add(
         Op::get("/api/v1/activities", "List activities in scope, newest first", "activities")
             .query::<ListQuery>()
@@ -47,7 +59,8 @@ pub fn routes(api: Api) -> Api {
             "customer_views": "认可方案，关注售后响应时间", "next_steps": "12月5日前提交正式报价",
             "summary": "客户确认二期需求，预算已列入明年一季度", "outcome": "opportunity_advanced",
             "customer_attitude": "warm", "purpose": "technical_exchange",
-            "contacts": [{"contact_id": 2048, "attitude": "supporter"}, {"contact_id": 2049, "attitude": "neutral"}]
+            "contacts": [{"contact_id": 2048, "attitude": "supporter"}, {"contact_id": 2049, "attitude": "neutral"}],
+            "check_in": {"latitude": 39.983124, "longitude": 116.307921, "accuracy_m": 18, "at": "2026-11-20T14:28:41+08:00"}
         }))
         .ok_example::<ActivityView>(201, activity_example())
         .errors(&[404]),
@@ -85,6 +98,16 @@ pub fn routes(api: Api) -> Api {
         Op::delete("/api/v1/activities/{id}", "Delete an activity", "activities").query::<VersionQuery>().no_content(),
         delete,
     )
+    .add(
+        photo_body(Op::post(
+            "/api/v1/activities/{id}/photo",
+            "Attach the photo taken at a visit (multipart/form-data: photo); once, by the visit's owner, to a done visit or meeting",
+            "activities",
+        ))
+        .ok::<ActivityView>(200),
+        upload_photo.layer(DefaultBodyLimit::max(acts::PHOTO_MAX_BYTES + 64 * 1024)),
+    )
+    .add(photo_op, photo)
     .add(
         Op::get(
             "/api/v1/reports/visits",
@@ -152,6 +175,56 @@ pub fn routes(api: Api) -> Api {
     )
 }
 
+/// The photo upload as the operation's body.
+fn photo_body(mut op: Op) -> Op {
+    op.body = Some(json!({"required": true, "content": {"multipart/form-data": {"schema": {
+        "type": "object",
+        "required": ["photo"],
+        "properties": {
+            "photo": {"type": "string", "format": "binary", "description": format!(
+                "A JPEG, PNG, WebP or HEIC image (by its bytes), at most {} bytes", acts::PHOTO_MAX_BYTES)}
+        }
+    }}}}));
+    op
+}
+
+/// A visit form or photo upload sent as multipart/form-data: its text fields, and the bytes
+/// of the `photo` part (None when no file was chosen).
+pub struct PhotoParts {
+    pub fields: Vec<(String, String)>,
+    pub photo: Option<Vec<u8>>,
+}
+
+pub async fn read_photo_multipart(mut m: Multipart) -> Result<PhotoParts, DomainError> {
+    let mut p = PhotoParts { fields: vec![], photo: None };
+    let too_large = |e: &axum::extract::multipart::MultipartError| e.status() == StatusCode::PAYLOAD_TOO_LARGE;
+    loop {
+        let field = match m.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if too_large(&e) => return Err(DomainError::PayloadTooLarge),
+            Err(_) => return Err(DomainError::invalid("photo", "invalid_form")),
+        };
+        let name = field.name().unwrap_or("").to_string();
+        if name == "photo" {
+            let chosen = field.file_name().is_some_and(|n| !n.is_empty());
+            let bytes = match field.bytes().await {
+                Ok(b) => b.to_vec(),
+                Err(e) if too_large(&e) => return Err(DomainError::PayloadTooLarge),
+                Err(_) => return Err(DomainError::invalid("photo", "invalid_form")),
+            };
+            // A form without a file chosen still sends the part, empty and unnamed.
+            if chosen || !bytes.is_empty() {
+                p.photo = Some(bytes);
+            }
+        } else {
+            let v = field.text().await.map_err(|_| DomainError::invalid(&name, "invalid_form"))?;
+            p.fields.push((name, v));
+        }
+    }
+    Ok(p)
+}
+
 /// Which activities.
 #[derive(Deserialize, IntoParams)]
 pub struct ListQuery {
@@ -167,6 +240,9 @@ pub struct ListQuery {
     /// `1` or `true`: effective visits only; `0` or `false`: the others.
     #[param(pattern = "^(0|1|true|false)$")]
     effective: Option<String>,
+    /// `1` or `true`: checked-in visits only (签到); `0` or `false`: those not checked in.
+    #[param(pattern = "^(0|1|true|false)$")]
+    checked_in: Option<String>,
     /// From this local day (inclusive), `YYYY-MM-DD`.
     #[param(format = Date)]
     from: Option<String>,
@@ -280,6 +356,28 @@ pub struct ActivityInput {
     purpose: Option<String>,
     /// The contacts met (replace the list on update; null clears it).
     contacts: Option<Vec<MetContact>>,
+    /// Check-in (签到): the location the visitor's device gave. Only on a done visit or meeting,
+    /// by its owner, when it is recorded (create) or when a planned one is completed (update
+    /// setting status done); never changed afterwards.
+    check_in: Option<CheckInInput>,
+}
+
+/// A check-in's location, as the browser's Geolocation API gives it.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct CheckInInput {
+    /// Degrees north (WGS 84).
+    #[schema(minimum = -90, maximum = 90, examples(39.904211))]
+    latitude: f64,
+    /// Degrees east (WGS 84).
+    #[schema(minimum = -180, maximum = 180, examples(116.407395))]
+    longitude: f64,
+    /// The fix's accuracy in metres.
+    #[schema(minimum = 0, examples(25))]
+    accuracy_m: Option<f64>,
+    /// When the fix was taken (RFC 3339); now when absent. Not in the future.
+    #[schema(format = DateTime)]
+    at: Option<String>,
 }
 
 /// A body with a `contacts` list beside the record's scalar fields: the list is taken out
@@ -287,6 +385,35 @@ pub struct ActivityInput {
 struct ActivityBody {
     body: Body<ActivityInput>,
     contacts: Option<acts::MetInput>,
+}
+
+/// The `check_in` object of a body, taken out and flattened into `check_in.*` input fields
+/// (the names the use case and the form share).
+fn take_check_in(body: &mut Value) -> Result<Vec<(String, Option<String>, bool)>, DomainError> {
+    let Some(obj) = body.as_object_mut() else { return Ok(vec![]) };
+    let v = match obj.remove("check_in") {
+        None | Some(Value::Null) => return Ok(vec![]),
+        Some(Value::Object(o)) => o,
+        Some(_) => return Err(DomainError::invalid("check_in", "expected_object")),
+    };
+    let mut e = crate::domain::error::Errors::default();
+    let mut out = vec![];
+    for (k, x) in v {
+        let key = format!("check_in.{k}");
+        if !acts::CHECK_IN_FIELDS.contains(&key.as_str()) {
+            e.add(&key, "unknown_field");
+            continue;
+        }
+        match (k.as_str(), x) {
+            (_, Value::Null) => out.push((key, None, false)),
+            ("at", Value::String(t)) => out.push((key, Some(t), false)),
+            ("at", _) => e.add(&key, "expected_string"),
+            (_, Value::Number(n)) => out.push((key, Some(n.to_string()), true)),
+            _ => e.add(&key, "expected_number"),
+        }
+    }
+    e.finish()?;
+    Ok(out)
 }
 
 impl FromRequest<AppState> for ActivityBody {
@@ -298,8 +425,12 @@ impl FromRequest<AppState> for ActivityBody {
             return Err(DomainError::invalid("body", "expected_object").into());
         }
         let contacts = take_contacts(&mut v)?;
+        let check_in = take_check_in(&mut v)?;
         let bytes = serde_json::to_vec(&v).map_err(|_| DomainError::invalid("body", "invalid_json"))?;
-        let body = Body::<ActivityInput>::from_request(Request::new(axum::body::Body::from(bytes)), s).await?;
+        let mut body = Body::<ActivityInput>::from_request(Request::new(axum::body::Body::from(bytes)), s).await?;
+        for (k, v, number) in check_in {
+            body.input.insert(&k, v, number);
+        }
         Ok(ActivityBody { body, contacts })
     }
 }
@@ -407,6 +538,10 @@ fn activity_example() -> Value {
             {"contact_id": 2049, "name": "李娜", "attitude": "neutral"},
             {"contact_id": 2048, "name": "王志远", "attitude": "supporter"}
         ],
+        "checked_in": true,
+        "check_in": {"latitude": 39.983124, "longitude": 116.307921, "accuracy_m": 18, "at": "2026-11-20T06:28:41.000000Z"},
+        "photo": {"content_type": "image/jpeg", "size": 1843302,
+            "sha256": "9f2c6d0b6e3a4f1d8c7b5a4e3d2c1b0a9f8e7d6c5b4a39281706f5e4d3c2b1a0", "uploaded_at": "2026-11-20T06:31:02.000000Z"},
         "version": 1, "created_at": "2026-11-20T09:12:45.318000Z", "updated_at": "2026-11-20T09:12:45.318000Z"
     })
 }
@@ -425,12 +560,14 @@ async fn list(
     Query(q): Query<ListQuery>,
     Query(p): Query<PageQuery>,
 ) -> ApiResult {
-    let effective = match q.effective.as_deref() {
-        None => None,
-        Some("1" | "true") => Some(true),
-        Some("0" | "false") => Some(false),
-        Some(_) => return Err(DomainError::invalid("effective", "invalid_choice").into()),
+    let flag = |k: &str, v: Option<&str>| match v {
+        None => Ok(None),
+        Some("1" | "true") => Ok(Some(true)),
+        Some("0" | "false") => Ok(Some(false)),
+        Some(_) => Err(DomainError::invalid(k, "invalid_choice")),
     };
+    let effective = flag("effective", q.effective.as_deref())?;
+    let checked_in = flag("checked_in", q.checked_in.as_deref())?;
     let f = acts::Filter {
         owner: q.owner,
         account_id: q.account_id,
@@ -438,6 +575,7 @@ async fn list(
         kind: q.kind.map(|k| k.code().to_string()),
         status: q.status.map(|s| s.code().to_string()),
         effective,
+        checked_in,
         from: q.from,
         to: q.to,
         cursor: p.cursor,
@@ -467,6 +605,38 @@ async fn delete(
 ) -> ApiResult {
     acts::delete(&s.app.db, &c.ctx, id, q.version).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn upload_photo(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    m: Result<Multipart, MultipartRejection>,
+) -> ApiResult {
+    let m = m.map_err(|_| DomainError::invalid("photo", "invalid_form"))?;
+    let parts = read_photo_multipart(m).await?;
+    let bytes = parts.photo.ok_or_else(|| DomainError::invalid("photo", "required"))?;
+    let v = acts::attach_photo(&s.app.db, &c.ctx, &s.app.settings.data_dir, id, &bytes).await?;
+    Ok(Json(v).into_response())
+}
+
+/// A visit's photo as an image: its sniffed type, shown inline but sandboxed, never run.
+pub fn photo_response(id: i64, p: &acts::Photo, bytes: Vec<u8>) -> Response {
+    let ext = p.content_type.rsplit('/').next().unwrap_or("img");
+    (
+        [
+            (header::CONTENT_TYPE, p.content_type.clone()),
+            (header::CONTENT_DISPOSITION, format!("inline; filename=\"visit-{id}.{ext}\"")),
+            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+async fn photo(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>) -> ApiResult {
+    let (p, bytes) = acts::photo(&s.app.db, &c.ctx.caller, &s.app.settings.data_dir, id).await?;
+    Ok(photo_response(id, &p, bytes))
 }
 
 async fn calendar(State(s): State<AppState>, c: ApiCtx, Query(q): Query<CalendarQuery>) -> ApiResult {

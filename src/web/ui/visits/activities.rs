@@ -37,10 +37,12 @@ use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/activities", get(list).post(create))
+        .route("/activities", get(list).post(create).layer(photo_limit()))
         .route("/activities/new", get(new_form))
         .route("/activities/{id}", get(show))
-        .route("/activities/{id}/edit", get(edit_form).post(update))
+        .route("/activities/{id}/edit", get(edit_form).post(update).layer(photo_limit()))
+        .route("/activities/{id}/photo", get(photo))
+        .route("/static/checkin.js", get(checkin_js))
         .route("/activities/{id}/done", post(mark_done))
         .route("/activities/{id}/delete", get(delete_confirm).post(delete))
         .route("/visit-plan", get(plan_page))
@@ -50,6 +52,112 @@ pub fn routes() -> Router<AppState> {
         .route("/visits/stats", get(stats_page))
         .route("/visits/stats/export", get(stats_export))
         .route("/calendar", get(calendar_page))
+}
+
+// ---- check-in (签到): the form's location and photo ----
+
+/// A visit form may carry a photo: its body may be a little more than the largest photo, so a
+/// photo just over the limit is refused beside its field, not as a bare 413.
+fn photo_limit() -> axum::extract::DefaultBodyLimit {
+    axum::extract::DefaultBodyLimit::max(acts::PHOTO_MAX_BYTES + 1024 * 1024)
+}
+
+async fn checkin_js() -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../../../../static/checkin.js"),
+    )
+        .into_response()
+}
+
+/// A visit form as posted: URL-encoded, or multipart when it carries the photo input (the
+/// CSRF token and the one-time token `_once` are fields of either).
+struct VisitPost {
+    form: UiForm,
+    photo: Option<Vec<u8>>,
+}
+
+impl axum::extract::FromRequest<AppState> for VisitPost {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, s: &AppState) -> Result<Self, Self::Rejection> {
+        let multipart = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        if !multipart {
+            return Ok(VisitPost { form: UiForm::from_request(req, s).await?, photo: None });
+        }
+        use axum::extract::FromRequestParts;
+        let (mut parts, body) = req.into_parts();
+        let ui = UiCtx::from_request_parts(&mut parts, s).await?;
+        let lang = ui.lang;
+        let m = axum::extract::Multipart::from_request(axum::extract::Request::from_parts(parts, body), s)
+            .await
+            .map_err(|_| crate::web::ui::error_page(lang, &DomainError::invalid("body", "invalid_form")))?;
+        let p = crate::web::api::visits::activities::read_photo_multipart(m)
+            .await
+            .map_err(|e| crate::web::ui::error_page(lang, &e))?;
+        let sent = p.fields.iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v.as_str()).unwrap_or("");
+        if !crate::web::auth::same_secret(sent, &ui.csrf) {
+            return Err(crate::web::ui::error_page(lang, &DomainError::Csrf));
+        }
+        Ok(VisitPost { form: UiForm { ui, fields: p.fields }, photo: p.photo })
+    }
+}
+
+/// The check-in block of a visit form: the location the script filled in (hidden fields, kept
+/// when the form comes back), and the errors of it and of the photo.
+pub struct CheckInBox {
+    pub latitude: String,
+    pub longitude: String,
+    pub accuracy_m: String,
+    pub at: String,
+    pub errors: Vec<String>,
+}
+
+impl CheckInBox {
+    fn new() -> CheckInBox {
+        CheckInBox {
+            latitude: String::new(),
+            longitude: String::new(),
+            accuracy_m: String::new(),
+            at: String::new(),
+            errors: vec![],
+        }
+    }
+    fn refill(&mut self, typed: &[(String, String)]) {
+        let get = |k: &str| typed.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+        self.latitude = get("check_in.latitude");
+        self.longitude = get("check_in.longitude");
+        self.accuracy_m = get("check_in.accuracy_m");
+        self.at = get("check_in.at");
+    }
+    fn located(&self) -> bool {
+        !self.latitude.is_empty() && !self.longitude.is_empty()
+    }
+    /// What the status line says once a location is in the form (the script says the same).
+    fn status(&self, l: &Layout) -> String {
+        if !self.located() {
+            return String::new();
+        }
+        l.t("checkin.located")
+            .replace("{lat}", &self.latitude)
+            .replace("{lon}", &self.longitude)
+            .replace("{acc}", if self.accuracy_m.is_empty() { "?" } else { &self.accuracy_m })
+    }
+}
+
+/// A visit's photo, shown to whoever sees the visit (404 to anyone else, and when none).
+async fn photo(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    match async { acts::photo(&s.app.db, &ui.ctx.caller, &s.app.settings.data_dir, id_of(&id)?).await }.await {
+        Ok((p, bytes)) => crate::web::api::visits::activities::photo_response(id_of(&id).unwrap_or(0), &p, bytes),
+        Err(e) => fail_page(&ui, e),
+    }
 }
 
 // ---- shared presentation helpers ----
@@ -240,6 +348,7 @@ struct ListPage {
     kind: String,
     status: String,
     effective: String,
+    checked_in: String,
     from: String,
     to: String,
     kinds: Vec<(String, String)>,
@@ -255,6 +364,7 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
     let val = |k: &str| q(&p, k).unwrap_or("").trim().to_string();
     let (owner, kind, status, effective, from, to) =
         (val("owner"), val("kind"), val("status"), val("effective"), val("from"), val("to"));
+    let checked_in = val("checked_in");
     let l = Layout::new(&ui, "activities", ui.lang.t("act.title"));
     let account = val("account_id");
     let f = Filter {
@@ -263,6 +373,11 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
         kind: Some(kind.clone()),
         status: Some(status.clone()),
         effective: match effective.as_str() {
+            "1" => Some(true),
+            "0" => Some(false),
+            _ => None,
+        },
+        checked_in: match checked_in.as_str() {
             "1" => Some(true),
             "0" => Some(false),
             _ => None,
@@ -291,6 +406,7 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
         ("kind", &kind),
         ("status", &status),
         ("effective", &effective),
+        ("checked_in", &checked_in),
         ("from", &from),
         ("to", &to),
     ]);
@@ -309,6 +425,7 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
         kind,
         status,
         effective,
+        checked_in,
         from,
         to,
         next_href,
@@ -412,6 +529,9 @@ struct VisitForm {
     pick: Section<Vec<(i64, String)>>,
     /// The one-time token of a new record's form.
     once: Option<String>,
+    /// The check-in (签到) block: on the form that records a done visit or completes a
+    /// planned one, for its owner (the location is set once).
+    check_in: Option<CheckInBox>,
 }
 
 impl VisitForm {
@@ -429,6 +549,9 @@ impl VisitForm {
                 f.value = v.clone();
             }
         }
+        if let Some(b) = &mut self.check_in {
+            b.refill(submitted);
+        }
         for c in &mut self.contacts {
             c.checked = submitted.iter().any(|(k, v)| k == "contact" && v.trim() == c.id.to_string());
             if let Some((_, v)) = submitted.iter().find(|(k, _)| *k == format!("attitude_{}", c.id)) {
@@ -443,6 +566,13 @@ impl VisitForm {
         let mut fs: Vec<&mut VField> = self.groups.iter_mut().flat_map(|g| g.fields.iter_mut()).collect();
         let status = place_errors(&self.l, err, &mut fs, &mut side, "contacts", &mut summary);
         self.contacts_error = side;
+        if let (Some(b), DomainError::Invalid(errs)) = (&mut self.check_in, err) {
+            b.errors = errs
+                .iter()
+                .filter(|fe| fe.field.starts_with("check_in") || fe.field == "photo")
+                .map(|fe| format!("{}: {}", self.l.e("field", &fe.field), field_msg(&self.l, &fe.field, fe.code)))
+                .collect();
+        }
         self.errors = summary;
         with_status(render(&self), status)
     }
@@ -589,6 +719,7 @@ fn visit_form(l: Layout, a: &AccountBits, v: Option<&ActivityView>, vals: &Value
         picking: false,
         pick: Section::Loaded(vec![]),
         once: None,
+        check_in: None,
         l,
     }
 }
@@ -655,7 +786,11 @@ fn record_values(z: &Zones, v: &ActivityView, done: bool) -> Values {
 fn record_input(fields: &[(String, String)], creating: bool) -> Result<Input, DomainError> {
     let kept: Vec<(String, String)> = fields
         .iter()
-        .filter(|(k, _)| k == "version" || (acts::FIELDS.contains(&k.as_str()) && (creating || k != "account_id")))
+        .filter(|(k, _)| {
+            k == "version"
+                || acts::CHECK_IN_FIELDS.contains(&k.as_str())
+                || (acts::FIELDS.contains(&k.as_str()) && (creating || k != "account_id"))
+        })
         .cloned()
         .collect();
     Input::from_form(&kept)
@@ -699,6 +834,7 @@ async fn new_form(State(s): State<AppState>, ui: UiCtx, uri: Uri, RawQuery(raw):
             picking: true,
             pick,
             once: None,
+            check_in: None,
             l,
         });
     };
@@ -721,16 +857,26 @@ async fn new_form(State(s): State<AppState>, ui: UiCtx, uri: Uri, RawQuery(raw):
     let planned = matches!(q(&p, "planned"), Some("1" | "true"));
     let mut page = visit_form(l, &a, None, &new_values(&z, planned, q(&p, "opportunity_id")));
     page.once = Some(once);
+    page.check_in = Some(CheckInBox::new());
     render(&page)
 }
 
-async fn create(State(s): State<AppState>, form: UiForm) -> Response {
+async fn create(State(s): State<AppState>, post: VisitPost) -> Response {
+    let VisitPost { form, photo } = post;
     let ui = &form.ui;
     let res = async {
         let inp = record_input(&form.fields, true)?;
         let met = met_contacts(&form.fields)?;
+        // The photo is checked (and its bytes kept) first: a refused one saves nothing.
+        let photo = photo.as_deref().map(|b| acts::store_photo(&s.app.settings.data_dir, b)).transpose()?;
         let page = |v: &ActivityView| format!("/activities/{}", v.id);
-        let create = async |tx: &mut WriteTx| acts::create_in(tx, &ui.ctx, &inp, Some(&met)).await;
+        let create = async |tx: &mut WriteTx| {
+            let v = acts::create_in(tx, &ui.ctx, &inp, Some(&met)).await?;
+            match &photo {
+                Some(p) => acts::attach_photo_in(tx, &ui.ctx, v.id, p).await,
+                None => Ok(v),
+            }
+        };
         once::create(&s.app.db, &ui.ctx, posted_once(&form.fields), page, create).await
     }
     .await;
@@ -746,7 +892,9 @@ async fn create(State(s): State<AppState>, form: UiForm) -> Response {
         async |_| {
             let a = account_bits(&s, ui, aid.ok_or(DomainError::NotFound)?).await?;
             let l = Layout::new(ui, "activities", ui.lang.t("act.form_title"));
-            Ok(visit_form(l, &a, None, &Values::new()))
+            let mut page = visit_form(l, &a, None, &Values::new());
+            page.check_in = Some(CheckInBox::new());
+            Ok(page)
         },
     )
     .await
@@ -758,7 +906,12 @@ async fn edit_page(s: &AppState, ui: &UiCtx, id: i64, done: bool) -> Result<Visi
     let z = Zones::load(s, ui, "visit form").await?;
     let l = Layout::new(ui, "activities", format!("{} · {}", ui.lang.t("act.edit"), v.account_name));
     let vals = record_values(&z, &v, done);
-    Ok(visit_form(l, &a, Some(&v), &vals))
+    let completing = done && v.status == Status::Planned;
+    let mut page = visit_form(l, &a, Some(&v), &vals);
+    if completing && !v.checked_in && v.owner == ui.ctx.caller.username {
+        page.check_in = Some(CheckInBox::new());
+    }
+    Ok(page)
 }
 
 async fn edit_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
@@ -769,16 +922,20 @@ async fn edit_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>,
     }
 }
 
-async fn update(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+async fn update(State(s): State<AppState>, Path(id): Path<String>, post: VisitPost) -> Response {
+    let VisitPost { form, photo } = post;
     let ui = &form.ui;
     let id = match id_of(&id) {
         Ok(i) => i,
         Err(e) => return fail_page(ui, e),
     };
+    // The form that completed a planned visit carried the check-in block: it comes back with it.
+    let completing = form.fields.iter().any(|(k, _)| k.starts_with("check_in."));
     let res = async {
         let inp = record_input(&form.fields, false)?;
         let met = met_contacts(&form.fields)?;
-        acts::update(&s.app.db, &ui.ctx, id, &inp, Some(&met)).await
+        let photo = photo.as_deref().map(|b| acts::store_photo(&s.app.settings.data_dir, b)).transpose()?;
+        acts::update_with_photo(&s.app.db, &ui.ctx, id, &inp, Some(&met), photo.as_ref()).await
     }
     .await;
     // After a refused change: the form again, with what was typed, against the current record
@@ -791,6 +948,9 @@ async fn update(State(s): State<AppState>, Path(id): Path<String>, form: UiForm)
         Some(&form.fields),
         async |e| {
             let mut page = edit_page(&s, ui, id, false).await?;
+            if completing {
+                page.check_in = Some(CheckInBox::new());
+            }
             if !matches!(e, DomainError::StaleVersion { .. }) {
                 if let Some(v) = form.get("version").and_then(|v| v.trim().parse().ok()) {
                     page.version = Some(v);
@@ -848,6 +1008,12 @@ struct ShowPage {
     contacts: Vec<(i64, String, String, String)>,
     planned: bool,
     can_edit: bool,
+    /// The check-in's coordinates, "39.904211, 116.407395" (empty when not checked in).
+    coords: String,
+    /// The same as a `geo:` address (opens the phone's map).
+    geo: String,
+    /// The photo is a type browsers show (JPEG, PNG, WebP); HEIC is offered as a link.
+    photo_inline: bool,
 }
 
 /// Why a record is not an effective visit, in words (the codes come from the use case).
@@ -906,6 +1072,9 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> R
         contacts,
         planned: v.status == Status::Planned,
         can_edit,
+        coords: v.check_in.as_ref().map(|c| format!("{:.6}, {:.6}", c.latitude, c.longitude)).unwrap_or_default(),
+        geo: v.check_in.as_ref().map(|c| format!("{:.6},{:.6}", c.latitude, c.longitude)).unwrap_or_default(),
+        photo_inline: v.photo.as_ref().is_some_and(|p| p.content_type != "image/heif"),
         v,
         l,
     };
@@ -1192,6 +1361,10 @@ struct PersonRow {
     planned_done: i64,
     /// "3 working days below target", or empty.
     days_below: String,
+    /// Done face-to-face visits, those checked in, and the share ("67%", or "—").
+    visits: i64,
+    checked_in: i64,
+    checked_in_pct: String,
 }
 
 struct GroupRow {
@@ -1205,6 +1378,13 @@ struct GroupRow {
     planned: i64,
     planned_done: i64,
     target: i64,
+    visits: i64,
+    checked_in: i64,
+    checked_in_pct: String,
+}
+
+fn pct_text(p: Option<i64>) -> String {
+    p.map(|x| format!("{x}%")).unwrap_or_else(|| "—".into())
 }
 
 /// A bar of the effective-visits chart.
@@ -1227,6 +1407,8 @@ struct StatsPage {
     sections: Vec<(&'static str, Vec<GroupRow>)>,
     bars: Vec<Bar>,
     chart_h: i64,
+    /// The week's last day, for the links to the list of its visits.
+    sunday: String,
 }
 
 fn group_rows(gs: &[acts::GroupWeek]) -> Vec<GroupRow> {
@@ -1242,6 +1424,9 @@ fn group_rows(gs: &[acts::GroupWeek]) -> Vec<GroupRow> {
             planned: g.planned,
             planned_done: g.planned_done,
             target: g.target_effective,
+            visits: g.visits,
+            checked_in: g.checked_in,
+            checked_in_pct: pct_text(g.checked_in_pct),
         })
         .collect()
 }
@@ -1278,6 +1463,9 @@ async fn stats_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuer
                 } else {
                     String::new()
                 },
+                visits: p.visits,
+                checked_in: p.checked_in,
+                checked_in_pct: pct_text(p.checked_in_pct),
             }
         })
         .collect();
@@ -1296,6 +1484,7 @@ async fn stats_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuer
         })
         .collect::<Vec<_>>();
     let page = StatsPage {
+        sunday: st.days.last().cloned().unwrap_or_default(),
         w: week_nav(&l, &st.week),
         sections: vec![("vstats.teams", group_rows(&st.teams)), ("vstats.regions", group_rows(&st.regions))],
         chart_h: bars.len() as i64 * 26 + 4,
