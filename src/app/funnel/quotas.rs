@@ -445,26 +445,7 @@ pub struct Daily {
 }
 
 pub async fn daily(db: &Db, caller: &Caller) -> Result<Daily> {
-    // A manager's figures are their team's (they and everyone below them, as the V-value report
-    // adds them up); a salesperson's their own.
-    let manages = sqlx::query("SELECT 1 AS one FROM users WHERE manager_id = $1 AND active = 1 LIMIT 1")
-        .bind(caller.user_id)
-        .fetch_optional(&db.pool)
-        .await?
-        .is_some();
-    let r = v_report(db, caller, None, (!manages).then_some(caller.username.as_str())).await;
-    let figures = match r {
-        Ok(mut r) => match r.teams.iter().position(|t| t.key == caller.username) {
-            Some(i) => r.teams.remove(i),
-            None => match r.people.iter().position(|p| p.key == caller.username) {
-                Some(i) => r.people.remove(i),
-                None => Sums::default().figures("person", caller.username.clone(), caller.display_name.clone()),
-            },
-        },
-        // Not a salesperson: empty figures of their own.
-        Err(Error::NotFound) => Sums::default().figures("person", caller.username.clone(), caller.display_name.clone()),
-        Err(e) => return Err(e),
-    };
+    let figures = own_figures(db, caller).await?;
     let today = chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string();
     let f = crate::app::funnel::opportunities::Filter {
         owner: Some(caller.username.clone()),
@@ -479,4 +460,27 @@ pub async fn daily(db: &Db, caller: &Caller) -> Result<Daily> {
     let visits = crate::app::visits::activities::progress(db, caller).await?;
     let follow_ups = crate::app::visits::activities::follow_ups(db, caller, None).await?;
     Ok(Daily { figures, next_steps_due, overdue_deals, visits, follow_ups })
+}
+
+/// The caller's figures this month: a manager's are their team's (they and everyone below them,
+/// as the V-value report adds them up); a salesperson's their own; empty ones for anyone else.
+pub async fn own_figures(db: &Db, caller: &Caller) -> Result<Figures> {
+    let manages = sqlx::query("SELECT 1 AS one FROM users WHERE manager_id = $1 AND active = 1 LIMIT 1")
+        .bind(caller.user_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .is_some();
+    let r = v_report(db, caller, None, (!manages).then_some(caller.username.as_str())).await;
+    Ok(match r {
+        Ok(mut r) => match r.teams.iter().position(|t| t.key == caller.username) {
+            Some(i) => r.teams.remove(i),
+            None => match r.people.iter().position(|p| p.key == caller.username) {
+                Some(i) => r.people.remove(i),
+                None => Sums::default().figures("person", caller.username.clone(), caller.display_name.clone()),
+            },
+        },
+        // Not a salesperson: empty figures of their own.
+        Err(Error::NotFound) => Sums::default().figures("person", caller.username.clone(), caller.display_name.clone()),
+        Err(e) => return Err(e),
+    })
 }
