@@ -179,7 +179,8 @@ async fn manager_home_lists_team_exceptions_with_links_to_each_case() {
     // Whoever is listed below the target links to their 1×1, by name.
     if let Some(p) = x["below_target"].as_array().and_then(|a| a.first()) {
         let below = chunk(ex, "id=\"ex-below\"", "</div>");
-        let link = format!("href=\"/one-on-one/{}\">{}</a>", p["username"].as_str().unwrap(), p["name"].as_str().unwrap());
+        let link =
+            format!("href=\"/one-on-one/{}\">{}</a>", p["username"].as_str().unwrap(), p["name"].as_str().unwrap());
         assert!(below.contains(&link), "{below}");
     }
     assert!(page.body.contains("id=\"team-figures\""), "the team's figures");
@@ -243,8 +244,19 @@ async fn navigation_is_grouped_per_role() {
     let admin = session(&t, "admin").await;
     let page = t.get("/admin/users", &admin).await;
     let n = nav(&page.body);
-    assert!(!n.contains("data-group=\"customers\"") && !n.contains("href=\"/accounts\""), "no customers for the admin: {n}");
-    for href in ["/admin/users", "/admin/org", "/admin/role-titles", "/admin/flows", "/admin/deliveries", "/settings/classification", "/audit"] {
+    assert!(
+        !n.contains("data-group=\"customers\"") && !n.contains("href=\"/accounts\""),
+        "no customers for the admin: {n}"
+    );
+    for href in [
+        "/admin/users",
+        "/admin/org",
+        "/admin/role-titles",
+        "/admin/flows",
+        "/admin/deliveries",
+        "/settings/classification",
+        "/audit",
+    ] {
         assert!(n.contains(&format!("href=\"{href}\"")), "{href}: {n}");
     }
 

@@ -250,8 +250,11 @@ pub async fn home(db: &Db, caller: &Caller) -> Result<Home> {
     };
     home.completion = completion(&figures);
     home.figures = Some(figures);
-    let (visits, agenda, todos) =
-        tokio::try_join!(activities::progress(db, caller), agenda(db, caller, &today, &tomorrow), todos(db, caller, &today))?;
+    let (visits, agenda, todos) = tokio::try_join!(
+        activities::progress(db, caller),
+        agenda(db, caller, &today, &tomorrow),
+        todos(db, caller, &today)
+    )?;
     home.visits = Some(visits);
     home.agenda = agenda;
     home.todos = todos;
@@ -385,8 +388,7 @@ async fn exceptions(db: &Db, caller: &Caller, today: &str) -> Result<Exceptions>
     let ids: Vec<i64> = team.iter().filter(|p| p.2 != caller.user_id).map(|p| p.2).collect();
     let sellers: Vec<&activities::PersonWeek> =
         stats.people.iter().filter(|p| p.username != caller.username && p.sales_type.is_some()).collect();
-    let seller_ids: Vec<i64> =
-        team.iter().filter(|p| sellers.iter().any(|s| s.username == p.0)).map(|p| p.2).collect();
+    let seller_ids: Vec<i64> = team.iter().filter(|p| sellers.iter().any(|s| s.username == p.0)).map(|p| p.2).collect();
     let mut submitted: Vec<String> = vec![];
     if !seller_ids.is_empty() {
         let mut s = Sql::new(
