@@ -1276,9 +1276,19 @@ async fn back_and_submit_again_creates_no_second_visit_and_back_after_sign_out_s
 
 // ---- The home on a phone: 390×844, the tab bar, 记录拜访 above the fold, the menu. ----
 
+/// A screenshot for humans, under target/.
+async fn shot(c: &Client, name: &str) {
+    if let Ok(png) = c.screenshot().await {
+        let _ = std::fs::write(Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join(name), png);
+    }
+}
+
 async fn home_on_a_phone(c: Client, base: String) {
     let c = &c;
     sign_in(c, &base, "rep").await;
+    c.goto(&format!("{base}/")).await.expect("open the home");
+    wait_page(c, "/", "#record-visit").await;
+    shot(c, "browser-home-desktop.png").await;
     c.set_window_size(390, 844).await.expect("a phone-sized window");
     c.goto(&format!("{base}/")).await.expect("open the home");
     wait_page(c, "/", "#record-visit").await;
@@ -1317,8 +1327,10 @@ async fn home_on_a_phone(c: Client, base: String) {
     })
     .await;
     assert_eq!(text_of(c, "#menu-button").await, "菜单");
+    shot(c, "browser-home-phone.png").await;
     click(c, "#menu-button").await;
     click(c, customers).await;
+    shot(c, "browser-home-phone-menu.png").await;
     click(c, r#"header nav a[href="/contacts"]"#).await;
     wait_page(c, "/contacts", "main").await;
 }
