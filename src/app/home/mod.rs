@@ -295,25 +295,58 @@ async fn agenda(db: &Db, caller: &Caller, today: &str, tomorrow: &str) -> Result
         .collect())
 }
 
-/// Open opportunities of the given owners, in the caller's scope, that `cond` picks (on the
-/// owner's index: owner, stage, expected date), the first [`LIST`] in `order`.
+/// The open stages, as SQL literals (fixed text of the domain, never input).
+fn open_stages() -> String {
+    Stage::ALL
+        .iter()
+        .filter(|s| !matches!(s, Stage::Won | Stage::Lost))
+        .map(|s| format!("'{}'", s.code()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How many candidates the first pass of [`deals`] takes.
+const CANDIDATES: usize = 8 * LIST;
+
+/// Open opportunities of the given owners, in the caller's scope, that `cond` picks, the first
+/// [`LIST`] in `order`. Two passes: the owners' index (owner, stage, expected date) alone gives
+/// the first candidates in order; the scope is then probed for those only. Should fewer than
+/// [`LIST`] of a full set of candidates be in scope, the scope is probed for all of them (the
+/// same answer, slower: a manager's team may hold thousands of slipped deals).
 async fn deals(db: &Db, caller: &Caller, owners: &[i64], cond: &str, today: &str, order: &str) -> Result<Vec<Deal>> {
     if owners.is_empty() {
         return Ok(vec![]);
     }
-    let mut s = Sql::new(
-        "SELECT o.id, o.name, o.account_id, a.name AS account_name, u.username, u.display_name, o.stage, o.amount, \
-         o.expected_close, o.next_step, o.next_step_due FROM opportunities o \
-         JOIN accounts a ON a.id = o.account_id JOIN users u ON u.id = o.owner_id WHERE o.owner_id IN (",
-    );
-    s.bind_list(owners).push(") AND o.stage NOT IN ('won', 'lost') AND ");
-    s.push(cond).bind(today.to_string());
-    crate::app::funnel::opportunities::push_scope_as(&mut s, caller, Probe::Row);
-    s.push(&format!(" ORDER BY {order}, o.id LIMIT {LIST}"));
-    s.query()
-        .fetch_all(&db.pool)
-        .await?
-        .iter()
+    let stages = open_stages();
+    let mut c = Sql::new("SELECT o.id FROM opportunities o WHERE o.owner_id IN (");
+    c.bind_list(owners).push(&format!(") AND o.stage IN ({stages}) AND "));
+    c.push(cond).bind(today.to_string());
+    c.push(&format!(" AND o.deleted_at IS NULL ORDER BY {order}, o.id LIMIT {CANDIDATES}"));
+    let candidates: Vec<i64> =
+        c.query().fetch_all(&db.pool).await?.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
+    if candidates.is_empty() {
+        return Ok(vec![]);
+    }
+    let read = |among: Option<&[i64]>| {
+        let mut s = Sql::new(
+            "SELECT o.id, o.name, o.account_id, a.name AS account_name, u.username, u.display_name, o.stage, o.amount, \
+             o.expected_close, o.next_step, o.next_step_due FROM opportunities o \
+             JOIN accounts a ON a.id = o.account_id JOIN users u ON u.id = o.owner_id WHERE o.owner_id IN (",
+        );
+        s.bind_list(owners).push(&format!(") AND o.stage IN ({stages}) AND "));
+        s.push(cond).bind(today.to_string());
+        if let Some(ids) = among {
+            s.push(" AND o.id IN (").bind_list(ids).push(")");
+        }
+        crate::app::funnel::opportunities::push_scope_as(&mut s, caller, Probe::Row);
+        s.push(&format!(" ORDER BY {order}, o.id LIMIT {LIST}"));
+        s
+    };
+    let mut rows = read(Some(&candidates)).query().fetch_all(&db.pool).await?;
+    if rows.len() < LIST && candidates.len() == CANDIDATES {
+        rows = read(None).query().fetch_all(&db.pool).await?;
+    }
+    rows.iter()
         .map(|r| {
             Ok(Deal {
                 id: r.try_get("id")?,
