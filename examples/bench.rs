@@ -412,6 +412,13 @@ async fn main() -> anyhow::Result<()> {
         })
         .await?,
     );
+    // The home per role (工作台): a rep's figures, agenda and to-dos; a KA manager's with the
+    // team's exceptions; HQ's with one card per region.
+    for (user, auth) in
+        [("ae001", &tokens[1].1), ("sr001", &tokens[0].1), ("kam01", &tokens[2].1), ("director", &tokens[3].1)]
+    {
+        rows.extend(measure(&router, "GET /api/v1/home", user, n, None, |_| get("/api/v1/home", auth)).await?);
+    }
     let ae_accounts: Vec<i64> = sqlx::query(
         "SELECT x.account_id FROM account_access x JOIN users u ON u.id = x.user_id \
          WHERE u.username = 'ae001' AND x.via = 'owner' ORDER BY x.account_id",

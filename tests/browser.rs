@@ -196,8 +196,17 @@ async fn sign_in(c: &Client, base: &str, user: &str) {
     type_into(c, "#username", user).await;
     type_into(c, "#password", PASSWORD).await;
     click(c, r#"form[action="/login"] button[type="submit"]"#).await;
-    wait_page(c, "/accounts", "#count").await;
+    // Signed in, everyone lands on their home (the administrator on the users); then the accounts.
+    eventually("leaving the sign-in page", || async move { (current_path(c).await != "/login").then_some(()) }).await;
     assert!(!exists(c, "#login-error").await, "signing in as {user} showed an error");
+    c.goto(&format!("{base}/accounts")).await.expect("open the accounts");
+    wait_page(c, "/accounts", "#count").await;
+}
+
+/// Opens the navigation group holding the link to `href`, then follows the link.
+async fn click_nav(c: &Client, href: &str) {
+    click(c, &format!(r#"header nav details.group:has(a[href="{href}"]) > summary"#)).await;
+    click(c, &format!(r#"header nav a[href="{href}"]"#)).await;
 }
 
 async fn sign_out(c: &Client) {
@@ -774,7 +783,7 @@ async fn plan_record_and_count_a_visit(c: Client, base: String, account_id: i64,
     sign_in(c, &base, "rep").await;
 
     // 1. The weekly plan: add a planned visit to the rep's account, for the current minute.
-    click(c, r#"header nav a[href="/visit-plan"]"#).await;
+    click_nav(c, "/visit-plan").await;
     wait_page(c, "/visit-plan", "#plan-add-form").await;
     assert!(text_of(c, "h1").await.starts_with("每周工作计划表"));
     let planned_before: i64 = text_of(c, "#plan-planned").await.trim().parse().expect("a count");
@@ -1068,7 +1077,7 @@ async fn classify_as_a_new_director(c: Client, base: String, region_keys: Vec<St
     sign_in(c, &base, "director").await;
 
     // 1. The RAD grid from the navigation; D1's count, and its drill-down lists exactly those.
-    click(c, r#"header nav a[href="/reports/rad"]"#).await;
+    click_nav(c, "/reports/rad").await;
     wait_page(c, "/reports/rad", "table#rad-grid").await;
     let d1_text = text_of(c, r#"table#rad-grid td[data-class="D1"] span.count"#).await;
     let d1: usize = d1_text.parse().unwrap_or_else(|_| panic!("the D1 count is not a number: {d1_text:?}"));
@@ -1087,7 +1096,7 @@ async fn classify_as_a_new_director(c: Client, base: String, region_keys: Vec<St
     assert_eq!(ids.len(), d1, "the D1 drill-down repeats accounts");
 
     // 2. Tier-A accounts overdue for an executive visit, grouped by owner.
-    click(c, r#"header nav a[href="/reports/service-standards"]"#).await;
+    click_nav(c, "/reports/service-standards").await;
     wait_page(c, "/reports/service-standards", "select#tier-filter").await;
     select_value(c, "select#tier-filter", "A").await;
     select_value(c, "select#standard-filter", "executive_visit").await;
@@ -1137,7 +1146,7 @@ async fn classify_as_a_new_director(c: Client, base: String, region_keys: Vec<St
     assert!(standard.contains("逾期"), "the executive visit of {name} shows overdue: {standard:?}");
 
     // 3. Coverage: one row per region, each with its SOA.
-    click(c, r#"header nav a[href="/reports/coverage"]"#).await;
+    click_nav(c, "/reports/coverage").await;
     wait_page(c, "/reports/coverage", "table#cov-regions").await;
     let regions = c.find_all(Locator::Css("table#cov-regions tbody tr[data-key]")).await.expect("region rows");
     let mut keys = vec![];
@@ -1324,6 +1333,67 @@ async fn check_in_on_a_phone(c: Client, base: String, account_id: i64, photo: St
     assert!(text_of(c, &mark).await.contains('✓'), "✓ in the list");
 }
 
+// ---- The home on a phone: 390×844, the tab bar, 记录拜访 above the fold, the menu. ----
+
+/// A screenshot for humans, under target/.
+async fn shot(c: &Client, name: &str) {
+    if let Ok(png) = c.screenshot().await {
+        let _ = std::fs::write(Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join(name), png);
+    }
+}
+
+async fn home_on_a_phone(c: Client, base: String) {
+    let c = &c;
+    sign_in(c, &base, "rep").await;
+    c.goto(&format!("{base}/")).await.expect("open the home");
+    wait_page(c, "/", "#record-visit").await;
+    shot(c, "browser-home-desktop.png").await;
+    c.set_window_size(390, 844).await.expect("a phone-sized window");
+    c.goto(&format!("{base}/")).await.expect("open the home");
+    wait_page(c, "/", "#record-visit").await;
+    // The viewport really is a phone's.
+    let width = c.execute("return window.innerWidth", vec![]).await.expect("width");
+    assert!(width.as_f64().is_some_and(|w| w < 700.0), "viewport width {width}");
+
+    // The bottom tab bar, with 今日 marked.
+    let bar = wait_css(c, "nav.tabbar").await;
+    assert!(bar.is_displayed().await.expect("tab bar shown"), "the tab bar is shown on a phone");
+    let tabs = texts_of(c, "nav.tabbar a").await;
+    assert_eq!(tabs, ["今日", "客户", "拜访", "商机", "我的"], "{tabs:?}");
+    assert_eq!(text_of(c, r#"nav.tabbar a[aria-current="page"]"#).await, "今日");
+    // It does not cover the page: the body leaves room for it.
+    let room = c
+        .execute(
+            "return [parseFloat(getComputedStyle(document.body).paddingBottom), document.querySelector('nav.tabbar').getBoundingClientRect().height]",
+            vec![],
+        )
+        .await
+        .expect("paddings");
+    let (pad, height) = (room[0].as_f64().unwrap_or(0.0), room[1].as_f64().unwrap_or(f64::MAX));
+    assert!(pad >= height, "padding-bottom {pad} under a tab bar of {height}");
+
+    // 记录拜访 is above the fold, and the header is one line.
+    let (_, y, _, h) = wait_css(c, "#record-visit").await.rectangle().await.expect("button rect");
+    assert!(y + h <= 844.0 - 56.0, "记录拜访 ends at {} (the fold: 844 less the tab bar)", y + h);
+    let (_, _, _, header_h) = wait_css(c, "header.top").await.rectangle().await.expect("header rect");
+    assert!(header_h < 70.0, "a short header: {header_h}px");
+
+    // The groups sit behind the 菜单 button; it opens them, and a group opens its links.
+    let customers = r#"header nav details.group[data-group="customers"] > summary"#;
+    eventually("the menu to start closed", || async move {
+        let el = c.find(Locator::Css(customers)).await.ok()?;
+        (!el.is_displayed().await.ok()?).then_some(())
+    })
+    .await;
+    assert_eq!(text_of(c, "#menu-button").await, "菜单");
+    shot(c, "browser-home-phone.png").await;
+    click(c, "#menu-button").await;
+    click(c, customers).await;
+    shot(c, "browser-home-phone-menu.png").await;
+    click(c, r#"header nav a[href="/contacts"]"#).await;
+    wait_page(c, "/contacts", "main").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
 async fn a_rep_checks_in_at_a_visit_on_a_phone_sized_window_in_a_real_browser() {
@@ -1352,4 +1422,13 @@ async fn a_rep_checks_in_at_a_visit_on_a_phone_sized_window_in_a_real_browser() 
     tokio::spawn(axum::serve(listener, router).into_future());
     let photo = photo.display().to_string();
     in_browser(|c| check_in_on_a_phone(c, base, account_id, photo)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn the_home_on_a_phone_has_a_tab_bar_record_visit_above_the_fold_and_a_menu_in_a_real_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path()).await;
+    let base = serve(db).await;
+    in_browser(|c| home_on_a_phone(c, base)).await;
 }

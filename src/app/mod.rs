@@ -6,6 +6,7 @@ pub mod approvals;
 pub mod classification;
 pub mod customers;
 pub mod funnel;
+pub mod home;
 pub mod people;
 pub mod records;
 pub mod spreadsheets;

@@ -104,6 +104,8 @@ pub struct UiCtx {
     pub lang: Lang,
     /// The message the previous step left for this page (`?flash=code`), if it is one we know.
     pub flash: Option<&'static str>,
+    /// Managers and above: who reports to them directly, for the navigation (empty otherwise).
+    pub team: Vec<crate::app::home::Person>,
 }
 
 impl FromRequestParts<AppState> for UiCtx {
@@ -125,7 +127,14 @@ impl FromRequestParts<AppState> for UiCtx {
                     let code = super::api::q(&pairs, "flash")?;
                     super::ui::FLASHES.iter().find(|f| **f == code).copied()
                 });
-                Ok(UiCtx { ctx: Ctx { caller, request_id: request_id(parts) }, csrf, lang, flash })
+                let team = match crate::app::home::direct_reports(&s.app.db, &caller).await {
+                    Ok(t) => t,
+                    Err(e) => {
+                        tracing::error!("navigation: the team could not be loaded: {e:#}");
+                        vec![]
+                    }
+                };
+                Ok(UiCtx { ctx: Ctx { caller, request_id: request_id(parts) }, csrf, lang, flash, team })
             }
             Ok(None) => Err(to_login()),
             Err(e) => Err(ApiError::new(e, Lang::Zh).into_response()),

@@ -12,6 +12,7 @@ mod contract;
 mod demo;
 mod forecasts;
 mod funnel_totals;
+mod home;
 mod http;
 mod import;
 mod merge;

@@ -196,7 +196,7 @@ fn push_scope(s: &mut Sql, caller: &Caller) {
 }
 
 /// [`push_scope`], as a set for lists or probed per row for one opportunity.
-fn push_scope_as(s: &mut Sql, caller: &Caller, probe: Probe) {
+pub(crate) fn push_scope_as(s: &mut Sql, caller: &Caller, probe: Probe) {
     s.push(" AND o.deleted_at IS NULL AND a.deleted_at IS NULL");
     push_reach(s, caller, probe);
 }

@@ -12,6 +12,7 @@ use sqlx::Row;
 
 use crate::app::records::input::Input;
 use crate::app::{records::audit, Caller, Ctx, Error, Result};
+use crate::db::sql::Sql;
 use crate::db::{now, Db};
 use crate::domain::error::Errors;
 use crate::domain::money::{format_fen, parse_fen};
@@ -325,42 +326,44 @@ pub async fn v_report(db: &Db, caller: &Caller, period: Option<&str>, owner: Opt
         }
     }
     let months = p.months();
+    // Few people (one salesperson, a team): their rows only, on the owner's indexes; many: every
+    // row in the period, in one pass. The figures are the same.
+    let only: Option<Vec<i64>> = (ps.len() <= 200).then(|| ps.iter().map(|p| p.id).collect());
+    let of_people = |s: &mut Sql, col: &str| {
+        if let Some(ids) = &only {
+            s.push(&format!(" AND {col} IN (")).bind_list(ids).push(")");
+        }
+    };
     let mut sums: HashMap<i64, Sums> = HashMap::new();
-    for q in sqlx::query(
-        "SELECT user_id, month, amount FROM quotas WHERE user_id IS NOT NULL AND month >= $1 AND month <= $2",
-    )
-    .bind(months.first().cloned().unwrap_or_default())
-    .bind(months.last().cloned().unwrap_or_default())
-    .fetch_all(&mut *conn)
-    .await?
-    {
+    let mut q = Sql::new("SELECT user_id, month, amount FROM quotas WHERE user_id IS NOT NULL AND month >= ");
+    q.bind(months.first().cloned().unwrap_or_default()).push(" AND month <= ");
+    q.bind(months.last().cloned().unwrap_or_default());
+    of_people(&mut q, "user_id");
+    for q in q.query().fetch_all(&mut *conn).await? {
         let s = sums.entry(q.try_get("user_id")?).or_default();
         s.quota = Some(s.quota.unwrap_or(0) + q.try_get::<i64, _>("amount")?);
     }
     let (start, end) = (p.start.format("%Y-%m-%d").to_string(), p.end.format("%Y-%m-%d").to_string());
-    for r in sqlx::query(
+    let mut q = Sql::new(
         "SELECT owner_id, CAST(COALESCE(SUM(booked_amount), 0) AS BIGINT) AS booked FROM opportunities \
-         WHERE stage = 'won' AND deleted_at IS NULL AND booked_on >= $1 AND booked_on < $2 GROUP BY owner_id",
-    )
-    .bind(start.clone())
-    .bind(end.clone())
-    .fetch_all(&mut *conn)
-    .await?
-    {
+         WHERE stage = 'won' AND deleted_at IS NULL AND booked_on >= ",
+    );
+    q.bind(start.clone()).push(" AND booked_on < ").bind(end.clone());
+    of_people(&mut q, "owner_id");
+    q.push(" GROUP BY owner_id");
+    for r in q.query().fetch_all(&mut *conn).await? {
         sums.entry(r.try_get("owner_id")?).or_default().booked = r.try_get("booked")?;
     }
     // The rest of the period: from today (or its start, if it lies ahead) to its end.
     let from = std::cmp::max(p.start, today).format("%Y-%m-%d").to_string();
-    for r in sqlx::query(
+    let mut q = Sql::new(
         "SELECT owner_id, stage, CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS amount FROM opportunities \
-         WHERE stage NOT IN ('won', 'lost') AND deleted_at IS NULL AND expected_close >= $1 AND expected_close < $2 \
-         GROUP BY owner_id, stage",
-    )
-    .bind(from)
-    .bind(end)
-    .fetch_all(&mut *conn)
-    .await?
-    {
+         WHERE stage NOT IN ('won', 'lost') AND deleted_at IS NULL AND expected_close >= ",
+    );
+    q.bind(from).push(" AND expected_close < ").bind(end);
+    of_people(&mut q, "owner_id");
+    q.push(" GROUP BY owner_id, stage");
+    for r in q.query().fetch_all(&mut *conn).await? {
         let amount: i64 = r.try_get("amount")?;
         let st = Stage::parse(&r.try_get::<String, _>("stage")?).unwrap_or(Stage::Identified);
         let s = sums.entry(r.try_get("owner_id")?).or_default();
@@ -445,26 +448,7 @@ pub struct Daily {
 }
 
 pub async fn daily(db: &Db, caller: &Caller) -> Result<Daily> {
-    // A manager's figures are their team's (they and everyone below them, as the V-value report
-    // adds them up); a salesperson's their own.
-    let manages = sqlx::query("SELECT 1 AS one FROM users WHERE manager_id = $1 AND active = 1 LIMIT 1")
-        .bind(caller.user_id)
-        .fetch_optional(&db.pool)
-        .await?
-        .is_some();
-    let r = v_report(db, caller, None, (!manages).then_some(caller.username.as_str())).await;
-    let figures = match r {
-        Ok(mut r) => match r.teams.iter().position(|t| t.key == caller.username) {
-            Some(i) => r.teams.remove(i),
-            None => match r.people.iter().position(|p| p.key == caller.username) {
-                Some(i) => r.people.remove(i),
-                None => Sums::default().figures("person", caller.username.clone(), caller.display_name.clone()),
-            },
-        },
-        // Not a salesperson: empty figures of their own.
-        Err(Error::NotFound) => Sums::default().figures("person", caller.username.clone(), caller.display_name.clone()),
-        Err(e) => return Err(e),
-    };
+    let figures = own_figures(db, caller).await?;
     let today = chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string();
     let f = crate::app::funnel::opportunities::Filter {
         owner: Some(caller.username.clone()),
@@ -479,4 +463,27 @@ pub async fn daily(db: &Db, caller: &Caller) -> Result<Daily> {
     let visits = crate::app::visits::activities::progress(db, caller).await?;
     let follow_ups = crate::app::visits::activities::follow_ups(db, caller, None).await?;
     Ok(Daily { figures, next_steps_due, overdue_deals, visits, follow_ups })
+}
+
+/// The caller's figures this month: a manager's are their team's (they and everyone below them,
+/// as the V-value report adds them up); a salesperson's their own; empty ones for anyone else.
+pub async fn own_figures(db: &Db, caller: &Caller) -> Result<Figures> {
+    let manages = sqlx::query("SELECT 1 AS one FROM users WHERE manager_id = $1 AND active = 1 LIMIT 1")
+        .bind(caller.user_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .is_some();
+    let r = v_report(db, caller, None, (!manages).then_some(caller.username.as_str())).await;
+    Ok(match r {
+        Ok(mut r) => match r.teams.iter().position(|t| t.key == caller.username) {
+            Some(i) => r.teams.remove(i),
+            None => match r.people.iter().position(|p| p.key == caller.username) {
+                Some(i) => r.people.remove(i),
+                None => Sums::default().figures("person", caller.username.clone(), caller.display_name.clone()),
+            },
+        },
+        // Not a salesperson: empty figures of their own.
+        Err(Error::NotFound) => Sums::default().figures("person", caller.username.clone(), caller.display_name.clone()),
+        Err(e) => return Err(e),
+    })
 }

@@ -5,6 +5,7 @@ pub mod classification;
 pub mod contract;
 pub mod customers;
 pub mod funnel;
+pub mod home;
 pub mod people;
 pub mod visits;
 
@@ -66,6 +67,7 @@ pub fn routes() -> (Router<AppState>, Vec<Op>) {
     let api = visits::activities::routes(api);
     let api = approvals::routes(api);
     let api = classification::classify::routes(api);
+    let api = home::routes(api);
     (api.router.route_layer(axum::middleware::from_fn(super::error::localize)), api.ops)
 }
 

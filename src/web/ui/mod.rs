@@ -5,6 +5,7 @@ pub mod classification;
 pub mod customers;
 mod forms;
 pub mod funnel;
+pub mod home;
 pub mod people;
 pub mod spreadsheets;
 pub mod visits;
@@ -28,11 +29,11 @@ use crate::domain::DomainError;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(home))
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
+        .merge(home::routes())
         .merge(customers::accounts::routes())
         .merge(visits::activities::routes())
         .merge(people::admin::routes())
@@ -71,6 +72,10 @@ pub struct Layout {
     pub tz: chrono_tz::Tz,
     /// The user's unit for amounts (元 or 万元).
     pub money_unit: crate::domain::money::MoneyUnit,
+    /// Managers and above: the people who report to them directly (the navigation's 我的团队).
+    pub team: Vec<crate::app::home::Person>,
+    /// Manages accounts (the team's plans and 1×1s are theirs to open).
+    pub manages: bool,
 }
 
 impl Layout {
@@ -92,6 +97,21 @@ impl Layout {
             nav_unread: None,
             tz: crate::domain::activity::parse_tz(&c.time_zone).unwrap_or(chrono_tz::Asia::Shanghai),
             money_unit: c.money_unit,
+            team: ui.team.clone(),
+            manages: c.role.manages_accounts(),
+        }
+    }
+    /// The navigation's group of the current page (marked `aria-current`).
+    pub fn group(&self) -> &'static str {
+        match self.nav {
+            "accounts" | "contacts" | "pool" => "customers",
+            "opportunities" | "forecast" | "vvalue" => "sales",
+            "home" | "today" | "activities" | "visit_plan" | "visit_stats" | "calendar" => "visits",
+            "funnel" | "regions" | "monthly" | "rad" | "coverage" | "service" => "reports",
+            "audit" if !self.is_admin => "reports",
+            "approvals" => "approvals",
+            "users" | "org" | "role_titles" | "flows" | "deliveries" | "cls_settings" | "audit" => "admin",
+            _ => "",
         }
     }
     /// A stored instant (RFC 3339 UTC) in the caller's time zone, `2026-12-03 09:25`; "—" when
@@ -488,7 +508,7 @@ fn query_get(raw: &Option<String>, k: &str) -> Option<String> {
 fn safe_next(n: Option<String>) -> String {
     match n {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n,
-        _ => "/accounts".into(),
+        _ => "/".into(),
     }
 }
 
@@ -569,11 +589,6 @@ async fn login_submit(
         }
         Err(e) => error_page(lang, &e),
     }
-}
-
-/// The administrator has no business data; everyone else starts at their accounts.
-async fn home(ui: UiCtx) -> Response {
-    Redirect::to(if ui.ctx.caller.role.is_admin() { "/admin/users" } else { "/accounts" }).into_response()
 }
 
 /// Ends the session on the server (the cookie alone is not trusted to go away).

@@ -36,7 +36,6 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/v-value", get(v_value_page))
         .route("/quotas", post(set_quota))
         .route("/quotas/import", post(import_quotas))
-        .route("/today", get(today_page))
         .route("/forecast", get(forecast_page).post(forecast_submit))
         .route("/forecast/adjust", post(forecast_adjust))
         .route("/one-on-one/{username}", get(one_on_one_page))
@@ -293,20 +292,6 @@ async fn import_quotas(State(s): State<AppState>, ui: UiCtx, m: axum::extract::M
             let l = Layout::new(&ui, "vvalue", String::new());
             v_value_view(&s, &ui, None, field_errors(&l, &e), vec![], None).await
         }
-        Err(e) => fail_page(&ui, e),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "today.html")]
-struct TodayPage {
-    l: Layout,
-    d: crate::app::funnel::quotas::Daily,
-}
-
-async fn today_page(State(s): State<AppState>, ui: UiCtx) -> Response {
-    match crate::app::funnel::quotas::daily(&s.app.db, &ui.ctx.caller).await {
-        Ok(d) => render(&TodayPage { l: Layout::new(&ui, "today", ui.lang.t("today.title")), d }),
         Err(e) => fail_page(&ui, e),
     }
 }
