@@ -80,7 +80,7 @@ struct ListPage {
 }
 
 const FILTER_KEYS: &[&str] =
-    &["q", "industry", "status", "rad_class", "tier", "level", "region", "branch", "owner", "sort"];
+    &["q", "industry", "status", "rad_class", "tier", "level", "region", "branch", "owner", "coverage", "period", "sort"];
 
 fn qs(pairs: &[(&str, String)]) -> String {
     serde_urlencoded::to_string(pairs.iter().filter(|(_, v)| !v.is_empty()).collect::<Vec<_>>()).unwrap_or_default()

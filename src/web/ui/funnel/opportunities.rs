@@ -888,6 +888,11 @@ struct FunnelPage {
     funnel: Funnel,
     bars: Vec<Bar>,
     height: i64,
+    /// `&org=…&owner=…` for the figures' links to the opportunities they count; None with
+    /// `as_of` (the list shows the opportunities now, not as they stood).
+    drill: Option<String>,
+    /// The conversion bars' widths (0–300 px).
+    conv_widths: Vec<i64>,
 }
 
 async fn funnel_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
@@ -897,7 +902,7 @@ async fn funnel_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQue
         owner: q(&p, "owner").map(str::to_string),
         org: q(&p, "org").map(str::to_string),
     };
-    let funnel = match opps::funnel(&s.app.db, &ui.ctx.caller, &fq).await {
+    let funnel = match crate::app::funnel::reports::funnel_report(&s.app.db, &ui.ctx.caller, &fq).await {
         Ok(f) => f,
         Err(e) => return fail_page(&ui, e),
     };
@@ -921,7 +926,18 @@ async fn funnel_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQue
         })
         .collect();
     let (as_of, owner, org) = (fq.as_of.unwrap_or_default(), fq.owner.unwrap_or_default(), fq.org.unwrap_or_default());
+    let drill = as_of.is_empty().then(|| {
+        let q = enc(&[("org", &org), ("owner", &owner)]);
+        if q.is_empty() {
+            q
+        } else {
+            format!("&{q}")
+        }
+    });
+    let conv_widths = funnel.conversion.iter().map(|c| if c.reached > 0 { c.advanced * 300 / c.reached } else { 0 }).collect();
     render(&FunnelPage {
+        conv_widths,
+        drill,
         filter_qs: enc(&[("as_of", &as_of), ("owner", &owner), ("org", &org)]),
         as_of,
         owner,
