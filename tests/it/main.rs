@@ -16,6 +16,7 @@ mod merge;
 mod numbers;
 mod opportunities;
 mod opportunity_pages;
+mod opportunity_path;
 mod page_words;
 mod permissions;
 mod quotas;
