@@ -4,6 +4,7 @@ mod activity_pages;
 mod approval_pages;
 mod approvals;
 mod builders;
+mod chart_links;
 mod classify;
 mod common;
 mod contract;

@@ -26,7 +26,10 @@ fn input_after(page: &str, from: &str, name: &str) -> String {
 fn form_inputs(page: &str, id: &str) -> Vec<String> {
     let at = page.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("form {id} in page: {page}"));
     let form = &page[at..at + page[at..].find("</form>").expect("form end")];
-    form.split("<input").skip(1).filter_map(|i| i.split("name=\"").nth(1)?.split('"').next().map(str::to_string)).collect()
+    form.split("<input")
+        .skip(1)
+        .filter_map(|i| i.split("name=\"").nth(1)?.split('"').next().map(str::to_string))
+        .collect()
 }
 
 async fn establish(t: &TestApp, w: &World, name: &str) -> i64 {
@@ -39,7 +42,8 @@ async fn establish(t: &TestApp, w: &World, name: &str) -> i64 {
     r.json()["id"].as_i64().expect("id")
 }
 
-const IDENTIFIED: [&str; 4] = ["key_people_identified", "org_structure_confirmed", "need_determined", "first_visit_booked"];
+const IDENTIFIED: [&str; 4] =
+    ["key_people_identified", "org_structure_confirmed", "need_determined", "first_visit_booked"];
 
 #[tokio::test]
 async fn the_path_shows_the_stages_ticks_criteria_in_place_and_each_move_asks_only_what_it_needs() {
@@ -53,7 +57,9 @@ async fn the_path_shows_the_stages_ticks_criteria_in_place_and_each_move_asks_on
     let path = &page.body[page.body.find("id=\"path\"").expect("the path")..];
     let path = &path[..path.find("</ol>").expect("path end")];
     let mut last = 0;
-    for (name, p) in [("识别", 10), ("接触", 25), ("拿到资格", 50), ("发展", 75), ("承诺", 90), ("赢单", 100), ("丢单", 0)] {
+    for (name, p) in
+        [("识别", 10), ("接触", 25), ("拿到资格", 50), ("发展", 75), ("承诺", 90), ("赢单", 100), ("丢单", 0)]
+    {
         let label = format!("{name} {p}%");
         let at = path.find(&format!(">{label}</")).unwrap_or_else(|| panic!("{label} in the path: {path}"));
         assert!(at > last, "{label} in funnel order");
@@ -115,7 +121,11 @@ async fn the_path_shows_the_stages_ticks_criteria_in_place_and_each_move_asks_on
     let p = t.get(&format!("/opportunities/{id}?move=contacted"), &session(&sid)).await;
     let v = input_after(&p.body, "id=\"move-form\"", "version");
     let r = t
-        .ui_post(&format!("/opportunities/{id}/stage"), &sid, &[("_csrf", &csrf), ("version", &v), ("stage", "contacted")])
+        .ui_post(
+            &format!("/opportunities/{id}/stage"),
+            &sid,
+            &[("_csrf", &csrf), ("version", &v), ("stage", "contacted")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let page = t.get(&format!("/opportunities/{id}"), &session(&sid)).await;

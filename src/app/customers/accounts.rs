@@ -343,7 +343,10 @@ pub(crate) fn push_touched(s: &mut Sql, p: &crate::domain::quota::Period, from: 
 
 /// The period's bounds as stored times: [from, to).
 pub(crate) fn period_bounds(p: &crate::domain::quota::Period) -> (String, String) {
-    (format!("{}T00:00:00.000000Z", p.start.format("%Y-%m-%d")), format!("{}T00:00:00.000000Z", p.end.format("%Y-%m-%d")))
+    (
+        format!("{}T00:00:00.000000Z", p.start.format("%Y-%m-%d")),
+        format!("{}T00:00:00.000000Z", p.end.format("%Y-%m-%d")),
+    )
 }
 
 impl Filter {

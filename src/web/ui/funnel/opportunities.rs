@@ -809,7 +809,14 @@ async fn board_refusal(s: &AppState, ui: &UiCtx, id: i64, m: StageMove, e: Domai
         DomainError::Invalid(fs) => {
             for f in fs {
                 if crate::domain::opportunity::is_criterion(&f.field) {
-                    missing.push(crate::domain::opportunity::CRITERIA.iter().flat_map(|(_, c)| c.iter()).copied().find(|c| *c == f.field).unwrap_or(""));
+                    missing.push(
+                        crate::domain::opportunity::CRITERIA
+                            .iter()
+                            .flat_map(|(_, c)| c.iter())
+                            .copied()
+                            .find(|c| *c == f.field)
+                            .unwrap_or(""),
+                    );
                 } else if f.code != "exit_criteria_unmet" {
                     messages.push(format!("{}: {}", l.e("field", &f.field), l.lang.msg("invalid", f.code)));
                 }
@@ -934,7 +941,8 @@ async fn funnel_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQue
             format!("&{q}")
         }
     });
-    let conv_widths = funnel.conversion.iter().map(|c| if c.reached > 0 { c.advanced * 300 / c.reached } else { 0 }).collect();
+    let conv_widths =
+        funnel.conversion.iter().map(|c| if c.reached > 0 { c.advanced * 300 / c.reached } else { 0 }).collect();
     render(&FunnelPage {
         conv_widths,
         drill,
