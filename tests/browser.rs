@@ -726,6 +726,16 @@ async fn drag_through_the_funnel(c: Client, base: String) {
     .await;
     c.goto(&format!("{base}/opportunities/{id}")).await.expect("open the opportunity");
     assert!(text_of(c, "#stage").await.starts_with("接触"), "now contacted");
+    // On the path, the new stage's criteria tick in place (the page is not reloaded).
+    c.execute("window.kamKept = true; return true;", vec![]).await.expect("mark the page");
+    click(c, r#"button[data-tick="committee_identified"]"#).await;
+    eventually("committee_identified ticked", || async move {
+        let b = c.find(Locator::Css(r#"button[data-tick="committee_identified"]"#)).await.ok()?;
+        (b.attr("aria-checked").await.ok()?? == "true").then_some(())
+    })
+    .await;
+    let kept = c.execute("return window.kamKept === true;", vec![]).await.expect("read the mark");
+    assert_eq!(kept, serde_json::json!(true), "ticked in place, without reloading the page");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

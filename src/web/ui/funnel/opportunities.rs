@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/opportunities/{id}/edit", get(edit_form).post(update))
         .route("/opportunities/{id}/stage", post(move_stage))
         .route("/opportunities/{id}/check", post(check))
+        .route("/static/path.js", get(path_js))
         .route("/reports/funnel", get(funnel_page))
         .route("/reports/v-value", get(v_value_page))
         .route("/quotas", post(set_quota))
@@ -40,6 +41,16 @@ pub fn routes() -> Router<AppState> {
         .route("/forecast", get(forecast_page).post(forecast_submit))
         .route("/forecast/adjust", post(forecast_adjust))
         .route("/one-on-one/{username}", get(one_on_one_page))
+}
+
+/// The opportunity path's script (ticking criteria in place; the page works without it).
+async fn path_js() -> Response {
+    use axum::http::header;
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
+        include_str!("../../../../static/path.js"),
+    )
+        .into_response()
 }
 
 #[derive(Template)]
