@@ -357,20 +357,6 @@ pub fn forecast_table(people: &[PersonForecast]) -> Table {
     Table { keys, rows }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn months_step_across_year_ends_both_ways() {
-        let d = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
-        assert_eq!(add_months(d, -2).to_string(), "2026-09-01");
-        assert_eq!(add_months(d, 2).to_string(), "2027-01-01");
-        assert_eq!(add_months(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), -1).to_string(), "2025-12-01");
-        assert_eq!(add_months(d, 14).to_string(), "2028-01-01");
-    }
-}
-
 /// Days an opportunity must have been in its stage to count as `older` in the stage age.
 pub const STAGE_AGE_DAYS: i64 = 30;
 
@@ -468,4 +454,18 @@ fn tenths(tenths: i64, n: i64) -> Option<String> {
     }
     let v = (tenths * 2 + n) / (2 * n);
     Some(format!("{}.{}", v / 10, v % 10))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_step_across_year_ends_both_ways() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        assert_eq!(add_months(d, -2).to_string(), "2026-09-01");
+        assert_eq!(add_months(d, 2).to_string(), "2027-01-01");
+        assert_eq!(add_months(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), -1).to_string(), "2025-12-01");
+        assert_eq!(add_months(d, 14).to_string(), "2028-01-01");
+    }
 }

@@ -385,7 +385,7 @@ async fn list_view(s: &AppState, ui: &UiCtx, p: Vec<(String, String)>, refusal: 
         "" => None,
         v => match v.parse::<i64>() {
             Ok(d) => Some(d),
-            Err(_) => return fail_page(&ui, DomainError::invalid("stage_days_over", "invalid_number")),
+            Err(_) => return fail_page(ui, DomainError::invalid("stage_days_over", "invalid_number")),
         },
     };
     let f = Filter {
@@ -435,22 +435,22 @@ async fn list_view(s: &AppState, ui: &UiCtx, p: Vec<(String, String)>, refusal: 
                     })
                     .collect();
             }
-            Err(e) => return fail_page(&ui, e),
+            Err(e) => return fail_page(ui, e),
         }
     } else {
         n = match opps::count(db, caller, &f).await {
             Ok(n) => n,
-            Err(e) => return fail_page(&ui, e),
+            Err(e) => return fail_page(ui, e),
         };
         match opps::list(db, caller, &f).await {
             Ok(page) => {
                 next_href = page.next_cursor.map(|c| format!("/opportunities?{base}&cursor={c}"));
                 rows = page.items;
             }
-            Err(e) => return fail_page(&ui, e),
+            Err(e) => return fail_page(ui, e),
         }
     }
-    let l = Layout::new(&ui, "opportunities", ui.lang.t("opps.title"));
+    let l = Layout::new(ui, "opportunities", ui.lang.t("opps.title"));
     let view = if board { "board" } else { "" };
     // The filters a chart's link opened the list with, kept in the tabs and the filter form.
     let extra = enc(&[("org", &org), ("reached", &reached), ("stage_days_over", &days_over)]);
