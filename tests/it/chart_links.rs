@@ -222,6 +222,19 @@ async fn every_figure_on_the_chart_pages_opens_a_list_that_counts_the_same_in_th
             &[("cov-total", "</p>"), ("cov-regions", "</table>"), ("cov-people", "</table>")],
         )
         .await;
+        // A V-value row's pipeline opens that person's open opportunities.
+        let v = get("/reports/v-value").await;
+        let at = v.find("<td class=\"num pipeline\"><a href=\"").expect("a person's pipeline is a link");
+        let href =
+            v[at..].split("href=\"").nth(1).and_then(|s| s.split('"').next()).expect("href").replace("&amp;", "&");
+        assert!(href.starts_with("/opportunities?owner=") && href.ends_with("&open=1"), "{href}");
+        let owner = href.trim_start_matches("/opportunities?owner=").trim_end_matches("&open=1").to_string();
+        let list = t.get(&href, &session(&sid)).await;
+        assert_eq!(list.status, StatusCode::OK);
+        let api = t.get(&format!("/api/v1/opportunities/count?owner={owner}&open=1"), &session(&sid)).await;
+        if api.status == StatusCode::OK {
+            assert_eq!(json!(list_count(&list.body)), api.json()["count"], "the same list as the API's");
+        }
         // A region's funnel: its stage counts open that region's opportunities.
         if let Some((href, _)) = figure_links(&regions, "regions", "</table>").first() {
             let org = href.split("org=").nth(1).and_then(|s| s.split('&').next()).expect("org in link").to_string();
