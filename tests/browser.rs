@@ -707,27 +707,24 @@ async fn drag_through_the_funnel(c: Client, base: String) {
     c.goto(&format!("{base}/opportunities?view=board")).await.expect("open the board");
     let card = wait_css(c, r#".board .column[data-stage="identified"] .opp-card"#).await;
     let id = card.attr("data-id").await.expect("data-id").expect("a card has its id");
-    // Its criteria are unmet: the move is refused on the opportunity's page, naming them.
+    // Its criteria are unmet: the move is refused on the board itself, the missing criteria
+    // shown there as checkboxes with a retry button.
     drag_card(c, &id, "contacted").await;
-    // The refusal is the answer to the move's post, shown with the opportunity.
-    wait_page(c, &format!("/opportunities/{id}/stage"), "#move-errors").await;
-    let errors = text_of(c, "#move-errors").await;
-    assert!(errors.contains("已预约首次拜访"), "the unmet criteria are named: {errors}");
-    assert!(text_of(c, "#stage").await.starts_with("识别"), "still identified");
-    // Tick the four criteria of identified.
-    for item in ["key_people_identified", "org_structure_confirmed", "need_determined", "first_visit_booked"] {
-        c.goto(&format!("{base}/opportunities/{id}")).await.expect("open the opportunity");
-        click(c, &format!(r#"button[data-item="{item}"]"#)).await;
-        eventually(&format!("{item} checked"), || async move {
-            let li = c.find(Locator::Css(&format!(r#"li.done button[data-item="{item}"]"#))).await;
-            li.is_ok().then_some(())
-        })
-        .await;
+    wait_page(c, &format!("/opportunities/{id}/stage"), "#refusal").await;
+    let refusal = text_of(c, "#refusal").await;
+    assert!(refusal.contains("已预约首次拜访"), "the unmet criteria are named: {refusal}");
+    assert!(exists(c, ".board").await, "still on the board");
+    assert!(
+        exists(c, &format!(r#".board .column[data-stage="identified"] .opp-card[data-id="{id}"]"#)).await,
+        "the card stays in identified"
+    );
+    // Tick every missing criterion there, and retry.
+    let missing = c.find_all(Locator::Css("#refusal-missing input[name=tick]")).await.expect("the missing criteria");
+    assert!(!missing.is_empty(), "criteria to tick");
+    for input in missing {
+        input.click().await.expect("tick a criterion");
     }
-    // Dragged again, it moves; the board shows it in its new column.
-    c.goto(&format!("{base}/opportunities?view=board")).await.expect("open the board");
-    wait_css(c, &format!(r#".opp-card[data-id="{id}"]"#)).await;
-    drag_card(c, &id, "contacted").await;
+    click(c, "#retry").await;
     eventually("the card in the contacted column", || {
         let id = id.clone();
         async move {
@@ -738,6 +735,16 @@ async fn drag_through_the_funnel(c: Client, base: String) {
     .await;
     c.goto(&format!("{base}/opportunities/{id}")).await.expect("open the opportunity");
     assert!(text_of(c, "#stage").await.starts_with("接触"), "now contacted");
+    // On the path, the new stage's criteria tick in place (the page is not reloaded).
+    c.execute("window.kamKept = true; return true;", vec![]).await.expect("mark the page");
+    click(c, r#"button[data-tick="committee_identified"]"#).await;
+    eventually("committee_identified ticked", || async move {
+        let b = c.find(Locator::Css(r#"button[data-tick="committee_identified"]"#)).await.ok()?;
+        (b.attr("aria-checked").await.ok()?? == "true").then_some(())
+    })
+    .await;
+    let kept = c.execute("return window.kamKept === true;", vec![]).await.expect("read the mark");
+    assert_eq!(kept, serde_json::json!(true), "ticked in place, without reloading the page");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -682,15 +682,7 @@ impl Cov {
 /// While the period runs, the latest activity kept on the account answers it; a past period
 /// asks the activities.
 fn touched_sql(s: &mut Sql, p: &Period, from: &str, to: &str) {
-    if p.end > Utc::now().date_naive() {
-        s.push("(a.last_activity_at >= ").bind(from.to_string()).push(")");
-    } else {
-        s.push("(a.id IN (SELECT t.account_id FROM activities t WHERE t.status = 'done' AND t.deleted_at IS NULL AND t.occurred_at >= ")
-            .bind(from.to_string())
-            .push(" AND t.occurred_at < ")
-            .bind(to.to_string())
-            .push("))");
-    }
+    crate::app::customers::accounts::push_touched(s, p, from, to);
 }
 
 pub async fn coverage(db: &Db, caller: &Caller, f: &Scope, period: Option<&str>) -> Result<Coverage> {

@@ -305,12 +305,82 @@ pub struct Filter {
     pub tier: Option<String>,
     pub industry: Option<String>,
     pub level: Option<String>,
+    /// Coverage in `period` (the coverage report's figures): `covered`, `untouched`, `unowned`,
+    /// `activated`.
+    pub coverage: Option<String>,
+    /// The coverage period (`YYYY-MM`, `YYYY-Qn`, `YYYY`; this month when absent).
+    pub period: Option<String>,
     pub sort: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<i64>,
 }
 
+/// Coverage filters of the accounts list (the coverage report's figures).
+pub const COVERAGE_FILTERS: &[&str] = &["covered", "untouched", "unowned", "activated"];
+
+/// The coverage period: `period`, or this month.
+pub(crate) fn coverage_period(period: Option<&str>) -> std::result::Result<crate::domain::quota::Period, &'static str> {
+    match period.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(crate::domain::quota::Period::month_of(chrono::Utc::now().date_naive())),
+        Some(v) => crate::domain::quota::Period::parse(v),
+    }
+}
+
+/// Whether an account was touched (a done contact) in the period: the current period reads
+/// `last_activity_at` kept on the account, a past one asks the activities. (The coverage
+/// report's rule; `from`/`to` are the period's bounds as stored times.)
+pub(crate) fn push_touched(s: &mut Sql, p: &crate::domain::quota::Period, from: &str, to: &str) {
+    if p.end > chrono::Utc::now().date_naive() {
+        s.push("(a.last_activity_at >= ").bind(from.to_string()).push(")");
+    } else {
+        s.push("(a.id IN (SELECT t.account_id FROM activities t WHERE t.status = 'done' AND t.deleted_at IS NULL AND t.occurred_at >= ")
+            .bind(from.to_string())
+            .push(" AND t.occurred_at < ")
+            .bind(to.to_string())
+            .push("))");
+    }
+}
+
+/// The period's bounds as stored times: [from, to).
+pub(crate) fn period_bounds(p: &crate::domain::quota::Period) -> (String, String) {
+    (
+        format!("{}T00:00:00.000000Z", p.start.format("%Y-%m-%d")),
+        format!("{}T00:00:00.000000Z", p.end.format("%Y-%m-%d")),
+    )
+}
+
 impl Filter {
+    /// ` AND …` for a coverage filter (checked by `check`).
+    fn push_coverage(&self, s: &mut Sql) {
+        let (Some(kind), Ok(p)) = (self.coverage.as_deref(), coverage_period(self.period.as_deref())) else { return };
+        let (from, to) = period_bounds(&p);
+        let owned = " AND (a.owner_id IS NOT NULL OR a.inside_owner_id IS NOT NULL)";
+        match kind {
+            "covered" => {
+                s.push(owned).push(" AND ");
+                push_touched(s, &p, &from, &to);
+            }
+            "untouched" => {
+                s.push(owned).push(" AND NOT ");
+                push_touched(s, &p, &from, &to);
+                if p.end > chrono::Utc::now().date_naive() {
+                    s.text = s.text.replacen(
+                        "AND NOT (a.last_activity_at >= ",
+                        "AND NOT (a.last_activity_at IS NOT NULL AND a.last_activity_at >= ",
+                        1,
+                    );
+                }
+            }
+            "unowned" => {
+                s.push(" AND a.owner_id IS NULL AND a.inside_owner_id IS NULL");
+            }
+            "activated" => {
+                s.push(" AND a.activated_at >= ").bind(from).push(" AND a.activated_at < ").bind(to);
+            }
+            _ => {}
+        }
+    }
+
     /// Validates enumerated filters so a typo answers 422 rather than an empty list.
     fn check(&self) -> Result<()> {
         let mut e = Errors::default();
@@ -335,6 +405,14 @@ impl Filter {
             if q.chars().count() > 200 {
                 e.add("q", "too_long");
             }
+        }
+        if let Some(c) = &self.coverage {
+            if !COVERAGE_FILTERS.contains(&c.as_str()) {
+                e.add("coverage", "invalid_choice");
+            }
+        }
+        if let Err(c) = coverage_period(self.period.as_deref()) {
+            e.add("period", c);
         }
         e.finish()
     }
@@ -378,6 +456,7 @@ impl Filter {
             }
             None => {}
         }
+        self.push_coverage(s);
     }
 }
 

@@ -244,6 +244,13 @@ pub struct Filter {
     /// Only open stages (identified … committed).
     pub open: bool,
     pub q: Option<String>,
+    /// An org unit's code: the opportunities of its accounts (a region's, a branch's; HQ and
+    /// other units: all), as the funnel's `org`.
+    pub org: Option<String>,
+    /// Only those that ever reached this stage or a later one (the funnel's conversion).
+    pub reached: Option<String>,
+    /// Only those that entered their current stage more than this many days ago (stage age).
+    pub stage_days_over: Option<i64>,
     /// `expected_close` (default), `amount`, `name`, `updated`.
     pub sort: Option<String>,
     pub cursor: Option<String>,
@@ -274,12 +281,61 @@ fn push_filter(mut s: Sql, f: &Filter) -> Result<Sql> {
     if let Some(o) = f.owner.as_deref().filter(|v| !v.is_empty()) {
         s.push(" AND u.username = ").bind(o.trim());
     }
+    if let Some(org) = f.org.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        push_org_code(&mut s, org);
+    }
+    if let Some(r) = f.reached.as_deref().filter(|v| !v.is_empty()) {
+        if let Some(r) = e.take("reached", Stage::parse(r)) {
+            push_reached(&mut s, r);
+        }
+    }
+    if let Some(d) = f.stage_days_over {
+        if d < 0 {
+            e.add("stage_days_over", "out_of_range");
+        } else {
+            push_stage_days_over(&mut s, d);
+        }
+    }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let p = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
         s.push(" AND (o.name LIKE ").bind(p.clone()).push(" ESCAPE '\\' OR a.name LIKE ").bind(p).push(" ESCAPE '\\')");
     }
     e.finish()?;
     Ok(s)
+}
+
+/// The org filter by code, in SQL (a list has no round trip to resolve it first): a region's or
+/// a branch's accounts; any other unit (HQ) keeps all; an unknown code keeps none.
+fn push_org_code(s: &mut Sql, code: &str) {
+    s.push(" AND (EXISTS (SELECT 1 FROM org_units WHERE code = ").bind(code);
+    s.push(" AND kind NOT IN ('region', 'branch'))");
+    s.push(" OR o.account_id IN (SELECT x.id FROM accounts x JOIN org_units u ON u.code = ").bind(code);
+    s.push(" WHERE (u.kind = 'region' AND x.region_id = u.id) OR (u.kind = 'branch' AND x.branch_id = u.id)))");
+}
+
+/// The stages at or after `stage` in the funnel (won after committed; lost: only lost).
+pub(crate) fn at_or_after(stage: Stage) -> Vec<Stage> {
+    match stage.rank() {
+        None => vec![Stage::Lost],
+        Some(r) => Stage::ALL.iter().copied().filter(|s| s.rank().is_some_and(|x| x >= r)).collect(),
+    }
+}
+
+/// Those whose history holds a row at `stage` or a later one.
+fn push_reached(s: &mut Sql, stage: Stage) {
+    let codes = at_or_after(stage).iter().map(|s| format!("'{}'", s.code())).collect::<Vec<_>>().join(", ");
+    s.push(&format!(" AND o.id IN (SELECT h.opportunity_id FROM opportunity_history h WHERE h.stage IN ({codes}))"));
+}
+
+/// When an opportunity entered its current stage: its last history row that moved it there
+/// (or established it), in SQL over `o`.
+pub(crate) const ENTERED_STAGE: &str = "(SELECT MAX(h.at) FROM opportunity_history h WHERE h.opportunity_id = o.id \
+     AND h.stage = o.stage AND (h.from_stage IS NULL OR h.from_stage <> h.stage))";
+
+/// Those in their current stage for more than `days` whole days.
+fn push_stage_days_over(s: &mut Sql, days: i64) {
+    let cutoff = crate::db::ts(chrono::Utc::now() - chrono::Duration::days(days.min(100_000) + 1));
+    s.push(&format!(" AND COALESCE({ENTERED_STAGE}, o.created_at) <= ")).bind(cutoff);
 }
 
 /// Sort keys: column, and whether it is text (the cursor carries the last row's key and id).
@@ -1097,6 +1153,45 @@ pub struct Funnel {
     /// Σ amount × probability over the open stages.
     #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub weighted_pipeline: String,
+    /// Conversion between stages, from the history (the report only: `reports::funnel_report`).
+    pub conversion: Vec<Conversion>,
+    /// How long open opportunities have been in their current stage (now only: empty with
+    /// `as_of`).
+    pub stage_age: Vec<StageAge>,
+}
+
+/// Conversion from one stage to the next: of the opportunities that reached `from` (or any
+/// later stage), the share that reached `to` (or later), from the history.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Conversion {
+    pub from: Stage,
+    pub to: Stage,
+    /// Opportunities that reached `from` or a later stage.
+    pub reached: i64,
+    /// Of those, the ones that reached `to` or a later stage.
+    pub advanced: i64,
+    /// advanced / reached in percent, one decimal (null when none reached `from`).
+    #[schema(pattern = r"^[0-9]+\.[0-9]$")]
+    pub rate: Option<String>,
+}
+
+/// How long the open opportunities of a stage have been in it (whole days since they entered
+/// it).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StageAge {
+    pub stage: Stage,
+    /// Open opportunities in the stage.
+    pub count: i64,
+    /// Average days in the stage, one decimal (null when the stage is empty).
+    #[schema(pattern = r"^[0-9]+\.[0-9]$")]
+    pub average_days: Option<String>,
+    /// Median days in the stage, one decimal (null when the stage is empty).
+    #[schema(pattern = r"^[0-9]+\.[0-9]$")]
+    pub median_days: Option<String>,
+    /// How many have been in it more than `older_than_days` days.
+    pub older: i64,
+    /// The threshold of `older` (30).
+    pub older_than_days: i64,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -1132,7 +1227,7 @@ pub(crate) async fn org_filter(db: &Db, code: Option<&str>) -> Result<OrgFilter>
     })
 }
 
-fn push_org(s: &mut Sql, org: OrgFilter) {
+pub(crate) fn push_org(s: &mut Sql, org: OrgFilter) {
     match org {
         OrgFilter::All => {}
         OrgFilter::Region(id) => {
@@ -1255,5 +1350,5 @@ pub async fn funnel(db: &Db, caller: &Caller, q: &FunnelQuery) -> Result<Funnel>
             weighted: format_fen(w),
         });
     }
-    Ok(Funnel { as_of, stages, weighted_pipeline: format_fen(pipeline) })
+    Ok(Funnel { as_of, stages, weighted_pipeline: format_fen(pipeline), conversion: vec![], stage_age: vec![] })
 }

@@ -357,6 +357,105 @@ pub fn forecast_table(people: &[PersonForecast]) -> Table {
     Table { keys, rows }
 }
 
+/// Days an opportunity must have been in its stage to count as `older` in the stage age.
+pub const STAGE_AGE_DAYS: i64 = 30;
+
+/// The funnel page's and report's figures: the funnel by stage ([`opps::funnel`]), the
+/// conversion between stages (from the history, up to `as_of` when given) and the age of the
+/// open opportunities in their stage (now only), all in the caller's scope with the same
+/// `org` and `owner` filter.
+pub async fn funnel_report(db: &Db, caller: &Caller, q: &opps::FunnelQuery) -> Result<Funnel> {
+    let mut f = opps::funnel(db, caller, q).await?;
+    let org = opps::org_filter(db, q.org.as_deref()).await?;
+    let owner = q.owner.as_deref().map(str::trim).filter(|v| !v.is_empty());
+    let filters = |s: &mut Sql| {
+        opps::push_scope_bare(s, caller);
+        opps::push_org(s, org);
+        if let Some(o) = owner {
+            s.push(" AND o.owner_id = (SELECT id FROM users WHERE username = ").bind(o).push(")");
+        }
+    };
+    // Each opportunity's furthest stage (its history's highest rank; lost has none), counted.
+    let rank = Stage::ALL
+        .iter()
+        .filter_map(|s| s.rank().map(|r| format!(" WHEN '{}' THEN {r}", s.code())))
+        .collect::<String>();
+    let mut conv = Sql::new(&format!(
+        "SELECT furthest, COUNT(*) AS n FROM (SELECT o.id AS id, MAX(CASE h.stage{rank} ELSE 0 END) AS furthest \
+         FROM opportunities o JOIN opportunity_history h ON h.opportunity_id = o.id WHERE 1 = 1"
+    ));
+    if let Some(d) = &f.as_of {
+        conv.push(" AND h.at <= ").bind(format!("{d}T23:59:59.999999Z"));
+    }
+    filters(&mut conv);
+    conv.push(" GROUP BY o.id) x GROUP BY furthest");
+    let mut by_rank = [0i64; 6];
+    for r in conv.query().fetch_all(&db.pool).await? {
+        let k: i64 = r.try_get("furthest")?;
+        if let Some(slot) = by_rank.get_mut(k.clamp(0, 5) as usize) {
+            *slot += r.try_get::<i64, _>("n")?;
+        }
+    }
+    let reached = |rank: usize| by_rank[rank..].iter().sum::<i64>();
+    let path: Vec<Stage> = Stage::ALL.iter().copied().filter(|s| s.rank().is_some()).collect();
+    f.conversion = path
+        .windows(2)
+        .map(|w| {
+            let (from, to) = (w[0], w[1]);
+            let (n, m) = (reached(from.rank().unwrap_or(0)), reached(to.rank().unwrap_or(0)));
+            opps::Conversion { from, to, reached: n, advanced: m, rate: tenths(m * 1000, n) }
+        })
+        .collect();
+    if f.as_of.is_none() {
+        let mut age = Sql::new(&format!(
+            "SELECT o.stage AS stage, COALESCE({}, o.created_at) AS entered FROM opportunities o \
+             WHERE o.stage NOT IN ('won', 'lost')",
+            opps::ENTERED_STAGE
+        ));
+        filters(&mut age);
+        let now = chrono::Utc::now();
+        let mut days: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+        for r in age.query().fetch_all(&db.pool).await? {
+            let entered: String = r.try_get("entered")?;
+            let d = chrono::DateTime::parse_from_rfc3339(&entered)
+                .map(|t| (now - t.with_timezone(&chrono::Utc)).num_days().max(0))
+                .unwrap_or(0);
+            days.entry(r.try_get("stage")?).or_default().push(d);
+        }
+        f.stage_age = opp::OPEN
+            .iter()
+            .map(|st| {
+                let mut v = days.remove(st.code()).unwrap_or_default();
+                v.sort_unstable();
+                let n = v.len() as i64;
+                let median = match v.len() {
+                    0 => None,
+                    l if l % 2 == 1 => tenths(v[l / 2] * 10, 1),
+                    l => tenths((v[l / 2 - 1] + v[l / 2]) * 10, 2),
+                };
+                opps::StageAge {
+                    stage: *st,
+                    count: n,
+                    average_days: tenths(v.iter().sum::<i64>() * 10, n),
+                    median_days: median,
+                    older: v.iter().filter(|d| **d > STAGE_AGE_DAYS).count() as i64,
+                    older_than_days: STAGE_AGE_DAYS,
+                }
+            })
+            .collect();
+    }
+    Ok(f)
+}
+
+/// `tenths / n` as a decimal with one place, rounded half up (None when `n` is 0).
+fn tenths(tenths: i64, n: i64) -> Option<String> {
+    if n == 0 {
+        return None;
+    }
+    let v = (tenths * 2 + n) / (2 * n);
+    Some(format!("{}.{}", v / 10, v % 10))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

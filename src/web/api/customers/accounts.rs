@@ -256,6 +256,14 @@ pub struct FilterQuery {
     pub industry: Option<Industry>,
     #[param(inline)]
     pub level: Option<Level>,
+    /// Coverage in `period` (the coverage report's figures): `covered` (owned, a done contact
+    /// in the period), `untouched` (owned, none), `unowned`, `activated` (first opportunity in
+    /// the period).
+    #[param(pattern = "^(covered|untouched|unowned|activated)$")]
+    pub coverage: Option<String>,
+    /// The period of `coverage`: `YYYY-MM`, `YYYY-Qn` or `YYYY`; this month when absent.
+    #[param(pattern = r"^[0-9]{4}(-[0-9]{2}|-Q[1-4])?$")]
+    pub period: Option<String>,
 }
 
 /// `?sort=`: the list's order.
@@ -278,6 +286,8 @@ impl FilterQuery {
             tier: self.tier.map(|v| v.code().to_string()),
             industry: self.industry.map(|v| v.code().to_string()),
             level: self.level.map(|v| v.code().to_string()),
+            coverage: self.coverage,
+            period: self.period,
             sort,
             cursor,
             limit,

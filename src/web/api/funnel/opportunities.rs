@@ -104,7 +104,11 @@ pub fn routes(api: Api) -> Api {
         history,
     )
     .add(
-        Op::get("/api/v1/reports/funnel", "The funnel by stage in scope, now or as it stood on a date", "reports")
+        Op::get(
+            "/api/v1/reports/funnel",
+            "The funnel by stage in scope, now or as it stood on a date, with the conversion between stages and the age of each stage",
+            "reports",
+        )
             .query::<FunnelParams>()
             .query::<ReportFormatQuery>()
             .report::<opps::Funnel>(),
@@ -235,6 +239,14 @@ pub struct FilterQuery {
     pub open: Option<String>,
     /// Matches the opportunity's or its account's name.
     pub q: Option<String>,
+    /// Only the accounts of this org unit (its code: a region or a branch; HQ: all), as the
+    /// funnel's `org`.
+    pub org: Option<String>,
+    /// Only those that ever reached this stage or a later one (the funnel's conversion).
+    pub reached: Option<Stage>,
+    /// Only those in their current stage for more than this many days (the funnel's stage age).
+    #[param(minimum = 0)]
+    pub stage_days_over: Option<i64>,
 }
 
 /// The list's order.
@@ -571,6 +583,9 @@ fn filter(f: FilterQuery, sort: Option<Sort>, page: PageQuery) -> Filter {
         owner: f.owner,
         open: matches!(f.open.as_deref(), Some("true" | "1")),
         q: f.q,
+        org: f.org,
+        reached: f.reached.map(|s| s.code().to_string()),
+        stage_days_over: f.stage_days_over,
         sort: sort.map(|s| s.code().to_string()),
         cursor: page.cursor,
         limit: page.limit,
@@ -650,7 +665,7 @@ async fn funnel(
     Query(f): Query<ReportFormatQuery>,
 ) -> ApiResult {
     let fq = FunnelQuery { as_of: q.as_of.map(|d| d.0), owner: q.owner, org: q.org };
-    let r = opps::funnel(&s.app.db, &c.ctx.caller, &fq).await?;
+    let r = reports::funnel_report(&s.app.db, &c.ctx.caller, &fq).await?;
     report(r, f, reports::funnel_table, "funnel")
 }
 

@@ -201,6 +201,25 @@ struct CoveragePage {
     /// The tables (rows, caption key, id) and the lists (accounts, heading key, id, count).
     tables: Vec<(Vec<clv::CoverageRow>, &'static str, &'static str)>,
     lists: Vec<(Vec<clv::Brief>, &'static str, &'static str, i64)>,
+    /// The accounts list's filters for the figures' links: `&period=…` with the org unit
+    /// (`&region=…` or `&branch=…`) and the person in force; `org_kind` names the unit's kind.
+    drill_period: String,
+    drill_org: String,
+    drill_owner: String,
+    org_kind: &'static str,
+}
+
+/// The accounts list's parameter for an org unit code: `branch` for a branch, else `region`.
+async fn org_kind(s: &AppState, page: &'static str, code: &str) -> Result<&'static str, DomainError> {
+    if code.is_empty() {
+        return Ok("region");
+    }
+    let kind = match crate::app::people::org::get(&s.app.db, code).await {
+        Ok(o) if o.kind == "branch" => Ok("branch"),
+        Ok(_) | Err(DomainError::NotFound) => Ok("region"),
+        Err(e) => Err(e),
+    };
+    kind.page_data(page, "drill-down org unit")
 }
 
 async fn coverage_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
@@ -238,7 +257,26 @@ async fn coverage_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQ
         (c.untouched.clone(), "cov.untouched_list", "untouched", c.total.untouched),
         (c.activated.clone(), "cov.activated_list", "activated", c.total.activated),
     ];
-    render(&CoveragePage { height: bars.len() as i64 * 22 + 4, bars, export, c, f, l, orgs, people, tables, lists })
+    let org_kind = match org_kind(&s, "coverage", &f.org).await {
+        Ok(k) => k,
+        Err(e) => return fail_page(&ui, e),
+    };
+    render(&CoveragePage {
+        height: bars.len() as i64 * 22 + 4,
+        drill_period: amp(&[("period", &c.period)]),
+        drill_org: amp(&[(org_kind, f.org.as_str())]),
+        drill_owner: amp(&[("owner", f.owner.as_str())]),
+        org_kind,
+        bars,
+        export,
+        c,
+        f,
+        l,
+        orgs,
+        people,
+        tables,
+        lists,
+    })
 }
 
 // ---------------------------------------------------------------- one account

@@ -79,8 +79,20 @@ struct ListPage {
     can_create: bool,
 }
 
-const FILTER_KEYS: &[&str] =
-    &["q", "industry", "status", "rad_class", "tier", "level", "region", "branch", "owner", "sort"];
+const FILTER_KEYS: &[&str] = &[
+    "q",
+    "industry",
+    "status",
+    "rad_class",
+    "tier",
+    "level",
+    "region",
+    "branch",
+    "owner",
+    "coverage",
+    "period",
+    "sort",
+];
 
 fn qs(pairs: &[(&str, String)]) -> String {
     serde_urlencoded::to_string(pairs.iter().filter(|(_, v)| !v.is_empty()).collect::<Vec<_>>()).unwrap_or_default()

@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/opportunities/{id}/edit", get(edit_form).post(update))
         .route("/opportunities/{id}/stage", post(move_stage))
         .route("/opportunities/{id}/check", post(check))
+        .route("/static/path.js", get(path_js))
         .route("/reports/funnel", get(funnel_page))
         .route("/reports/v-value", get(v_value_page))
         .route("/quotas", post(set_quota))
@@ -39,6 +40,16 @@ pub fn routes() -> Router<AppState> {
         .route("/forecast", get(forecast_page).post(forecast_submit))
         .route("/forecast/adjust", post(forecast_adjust))
         .route("/one-on-one/{username}", get(one_on_one_page))
+}
+
+/// The opportunity path's script (ticking criteria in place; the page works without it).
+async fn path_js() -> Response {
+    use axum::http::header;
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
+        include_str!("../../../../static/path.js"),
+    )
+        .into_response()
 }
 
 #[derive(Template)]
@@ -324,18 +335,51 @@ struct ListPage {
     count_text: String,
     next_href: Option<String>,
     this_href: String,
+    /// `org`, `reached`, `stage_days_over` as a query string (`a=1&b=2`), for the tabs.
+    extra: String,
+    /// The chart filters in force: (parameter, label, value).
+    chips: Vec<(&'static str, String, String)>,
+    /// A move refused on the board: what it needs, to tick and retry in place.
+    refusal: Option<Refusal>,
+}
+
+/// A move from the board refused for unmet exit criteria (or another reason): the card, the
+/// target stage, the criteria to tick and any other message.
+pub(crate) struct Refusal {
+    o: OpportunityView,
+    stage: String,
+    missing: Vec<&'static str>,
+    messages: Vec<String>,
+    /// What the target asks besides the criteria: (field, what was typed).
+    fields: Vec<(&'static str, String)>,
+    /// The board's address, to come back to.
+    back: String,
 }
 
 async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
-    let p = query_pairs(raw);
+    list_view(&s, &ui, query_pairs(raw), None).await
+}
+
+async fn list_view(s: &AppState, ui: &UiCtx, p: Vec<(String, String)>, refusal: Option<Refusal>) -> Response {
     let board = q(&p, "view") == Some("board");
     let get = |k: &str| q(&p, k).unwrap_or("").to_string();
     let (qv, stage, owner, sort) = (get("q"), get("stage"), get("owner"), get("sort"));
+    let (org, reached, days_over) = (get("org"), get("reached"), get("stage_days_over"));
     let open = matches!(q(&p, "open"), Some("1" | "true"));
+    let stage_days_over = match days_over.trim() {
+        "" => None,
+        v => match v.parse::<i64>() {
+            Ok(d) => Some(d),
+            Err(_) => return fail_page(ui, DomainError::invalid("stage_days_over", "invalid_number")),
+        },
+    };
     let f = Filter {
         q: Some(qv.clone()),
         stage: Some(stage.clone()),
         owner: Some(owner.clone()),
+        org: Some(org.clone()),
+        reached: Some(reached.clone()),
+        stage_days_over,
         open,
         sort: Some(if sort.is_empty() { "expected_close".into() } else { sort.clone() }),
         cursor: q(&p, "cursor").map(str::to_string),
@@ -352,6 +396,9 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
         ("stage", &stage),
         ("owner", &owner),
         ("open", if open { "1" } else { "" }),
+        ("org", &org),
+        ("reached", &reached),
+        ("stage_days_over", &days_over),
         ("sort", &sort),
     ]);
     let n;
@@ -373,24 +420,39 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
                     })
                     .collect();
             }
-            Err(e) => return fail_page(&ui, e),
+            Err(e) => return fail_page(ui, e),
         }
     } else {
         n = match opps::count(db, caller, &f).await {
             Ok(n) => n,
-            Err(e) => return fail_page(&ui, e),
+            Err(e) => return fail_page(ui, e),
         };
         match opps::list(db, caller, &f).await {
             Ok(page) => {
                 next_href = page.next_cursor.map(|c| format!("/opportunities?{base}&cursor={c}"));
                 rows = page.items;
             }
-            Err(e) => return fail_page(&ui, e),
+            Err(e) => return fail_page(ui, e),
         }
     }
-    let l = Layout::new(&ui, "opportunities", ui.lang.t("opps.title"));
+    let l = Layout::new(ui, "opportunities", ui.lang.t("opps.title"));
     let view = if board { "board" } else { "" };
+    // The filters a chart's link opened the list with, kept in the tabs and the filter form.
+    let extra = enc(&[("org", &org), ("reached", &reached), ("stage_days_over", &days_over)]);
+    let mut chips = vec![];
+    if !org.is_empty() {
+        chips.push(("org", format!("{}: {org}", l.t("funnel.org")), org.clone()));
+    }
+    if let Ok(st) = Stage::parse(&reached) {
+        chips.push(("reached", l.t("opp.reached").replace("{stage}", &l.e("stage", st.code())), reached.clone()));
+    }
+    if let Some(d) = stage_days_over {
+        chips.push(("stage_days_over", l.t("opp.stage_days_over").replace("{n}", &d.to_string()), days_over.clone()));
+    }
     render(&ListPage {
+        extra,
+        chips,
+        refusal,
         count_text: l.t("opps.count").replace("{n}", &n.to_string()),
         this_href: format!("/opportunities?{base}&view={view}"),
         board,
@@ -558,10 +620,55 @@ struct ShowPage {
     /// (stage, its checklist items) in funnel order.
     checklist: Vec<(&'static str, Vec<opps::Check>)>,
     history: Vec<HistoryRow>,
-    stages: Vec<&'static str>,
-    /// The move form as submitted, and what was wrong with it.
-    mv: StageMove,
+    /// The opportunity's path: (stage, probability, "done" | "current" | "todo").
+    path: Vec<(&'static str, i64, &'static str)>,
+    /// The current stage's exit criteria, ticked in place.
+    current_checks: Vec<opps::Check>,
+    /// The stages it may be moved to (a link each: the move form of that target).
+    targets: Vec<&'static str>,
+    /// The target of the move form shown (`?move=` or the move refused), and what it asks:
+    /// (field, what was typed).
+    move_to: Option<&'static str>,
+    move_fields: Vec<(&'static str, String)>,
+    /// A manager may move forward past unmet exit criteria with a reason.
+    can_override: bool,
+    override_reason: String,
     move_errors: Vec<String>,
+}
+
+/// What a move to `to` asks besides its target: nothing forward; booked amount and date to
+/// won; reason and competitor to lost; a reason back or out of won/lost.
+fn move_fields(from: Stage, to: Stage) -> &'static [&'static str] {
+    use crate::domain::opportunity::{classify, Move};
+    match classify(from, to) {
+        Ok(Move::Forward) | Err(_) => &[],
+        Ok(Move::Win) => &["booked_amount", "booked_on"],
+        Ok(Move::Lose) => &["lost_reason", "lost_to"],
+        Ok(Move::Back | Move::Reopen) => &["reason"],
+    }
+}
+
+/// Each stage of the path as done, current or still to come: open stages up to the furthest
+/// the opportunity reached (its history) are done; won closes the path, lost leaves it.
+fn path_of(o: &OpportunityView, history: &[HistoryRow]) -> Vec<(&'static str, i64, &'static str)> {
+    let furthest = history.iter().filter_map(|h| h.stage.rank()).chain(o.stage.rank()).max().unwrap_or(0);
+    let current = o.stage.rank();
+    Stage::ALL
+        .iter()
+        .map(|st| {
+            let state = if *st == o.stage {
+                "current"
+            } else {
+                match (st.rank(), current) {
+                    (Some(r), Some(c)) if r < c => "done",
+                    // Lost: what it reached before.
+                    (Some(r), None) if r <= furthest && *st != Stage::Won => "done",
+                    _ => "todo",
+                }
+            };
+            (st.code(), st.probability(), state)
+        })
+        .collect()
 }
 
 async fn show_page(s: &AppState, ui: &UiCtx, id: i64, mv: StageMove, err: Option<DomainError>) -> Response {
@@ -597,16 +704,46 @@ async fn show_page(s: &AppState, ui: &UiCtx, id: i64, mv: StageMove, err: Option
             other => move_errors.push(l.lang.msg("err", crate::web::ui::status_and_code(other).1)),
         }
     }
-    let mut res = render(&ShowPage { l, o, checklist, history, stages: stage_codes(), mv, move_errors });
+    let to = Stage::parse(&mv.stage).ok().filter(|t| *t != o.stage);
+    let typed = |f: &str| {
+        match f {
+            "booked_amount" => &mv.booked_amount,
+            "booked_on" => &mv.booked_on,
+            "lost_reason" => &mv.lost_reason,
+            "lost_to" => &mv.lost_to,
+            _ => &mv.reason,
+        }
+        .clone()
+        .unwrap_or_default()
+    };
+    let move_fields = to.map(|t| move_fields(o.stage, t).iter().map(|f| (*f, typed(f))).collect()).unwrap_or_default();
+    let current_checks = o.checklist.iter().filter(|c| c.stage == o.stage.code()).cloned().collect();
+    let mut res = render(&ShowPage {
+        path: path_of(&o, &history),
+        current_checks,
+        targets: Stage::ALL.iter().filter(|s| **s != o.stage).map(|s| s.code()).collect(),
+        move_to: to.map(|t| t.code()),
+        move_fields,
+        can_override: ui.ctx.caller.role.manages_accounts(),
+        override_reason: mv.override_reason.clone().unwrap_or_default(),
+        l,
+        o,
+        checklist,
+        history,
+        move_errors,
+    });
     if let Some(st) = status {
         *res.status_mut() = st;
     }
     res
 }
 
-async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
+    // `?move=STAGE`: the move form of that target (the page per target without script).
+    let p = query_pairs(raw);
+    let mv = StageMove { stage: q(&p, "move").unwrap_or("").to_string(), ..Default::default() };
     match id_of(&id) {
-        Ok(id) => show_page(&s, &ui, id, StageMove::default(), None).await,
+        Ok(id) => show_page(&s, &ui, id, mv, None).await,
         Err(e) => fail_page(&ui, e),
     }
 }
@@ -629,16 +766,87 @@ async fn move_stage(State(s): State<AppState>, Path(id): Path<String>, mut form:
         lost_reason: get("lost_reason"),
         lost_to: get("lost_to"),
     };
-    match opps::move_stage(&s.app.db, &ui.ctx, id, &m).await {
-        Ok(_) => {
-            // Back where the move was made: the board, or the opportunity.
-            let back = form.get("back").filter(|b| b.starts_with("/opportunities")).map(str::to_string);
-            Redirect::to(&back.unwrap_or_else(|| format!("/opportunities/{id}"))).into_response()
+    let back = form.get("back").filter(|b| b.starts_with("/opportunities")).map(str::to_string);
+    // A retry from the board's refusal: the criteria ticked there are checked first (each its
+    // own command, as on the opportunity's page), then the move is made on the version after.
+    let ticks: Vec<&str> = form.fields.iter().filter(|(k, _)| k == "tick").map(|(_, v)| v.as_str()).collect();
+    let mut m = m;
+    let res = async {
+        for item in ticks {
+            let version = m.version.ok_or_else(|| DomainError::invalid("version", "required"))?;
+            m.version = Some(opps::set_check(&s.app.db, &ui.ctx, id, item, true, version).await?.version);
         }
+        opps::move_stage(&s.app.db, &ui.ctx, id, &m).await
+    }
+    .await;
+    match res {
+        // Back where the move was made: the board, or the opportunity.
+        Ok(_) => Redirect::to(&back.unwrap_or_else(|| format!("/opportunities/{id}"))).into_response(),
         Err(e @ (DomainError::NotFound | DomainError::Forbidden)) => fail_page(ui, e),
+        // Refused on the board: the board again, with what the move needs to tick and retry.
+        Err(e) if back.is_some() => board_refusal(&s, ui, id, m, e, back.unwrap_or_default()).await,
         // What the move needs is asked on the opportunity's page, with what was typed kept.
         Err(e) => show_page(&s, ui, id, m, Some(e)).await,
     }
+}
+
+/// The board (as it was, from `back`) with the refused move on top: the missing exit criteria
+/// as checkboxes, the fields the target asks, and a retry button; answered 422 (409 when stale).
+async fn board_refusal(s: &AppState, ui: &UiCtx, id: i64, m: StageMove, e: DomainError, back: String) -> Response {
+    let o = match opps::get(&s.app.db, &ui.ctx.caller, id).await {
+        Ok(o) => o,
+        Err(e) => return fail_page(ui, e),
+    };
+    let l = Layout::new(ui, "opportunities", String::new());
+    let status = crate::web::ui::status_and_code(&e).0;
+    let mut missing = vec![];
+    let mut messages = vec![];
+    match &e {
+        DomainError::Invalid(fs) => {
+            for f in fs {
+                if crate::domain::opportunity::is_criterion(&f.field) {
+                    missing.push(
+                        crate::domain::opportunity::CRITERIA
+                            .iter()
+                            .flat_map(|(_, c)| c.iter())
+                            .copied()
+                            .find(|c| *c == f.field)
+                            .unwrap_or(""),
+                    );
+                } else if f.code != "exit_criteria_unmet" {
+                    messages.push(format!("{}: {}", l.e("field", &f.field), l.lang.msg("invalid", f.code)));
+                }
+            }
+        }
+        DomainError::StaleVersion { .. } => messages.push(l.lang.msg("err", "stale_version")),
+        other => messages.push(l.lang.msg("err", crate::web::ui::status_and_code(other).1)),
+    }
+    let fields = Stage::parse(&m.stage).map(|t| move_fields(o.stage, t)).unwrap_or(&[]);
+    let typed = |f: &str| {
+        match f {
+            "booked_amount" => &m.booked_amount,
+            "booked_on" => &m.booked_on,
+            "lost_reason" => &m.lost_reason,
+            "lost_to" => &m.lost_to,
+            _ => &m.reason,
+        }
+        .clone()
+        .unwrap_or_default()
+    };
+    let refusal = Refusal {
+        fields: fields.iter().map(|f| (*f, typed(f))).collect(),
+        stage: m.stage.clone(),
+        o,
+        missing,
+        messages,
+        back: back.clone(),
+    };
+    let pairs = query_pairs(back.split_once('?').map(|(_, q)| q.to_string()));
+    let mut res = list_view(s, ui, pairs, Some(refusal)).await;
+    if res.status().is_success() {
+        *res.status_mut() = status;
+    }
+    res
 }
 
 async fn check(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
@@ -683,6 +891,11 @@ struct FunnelPage {
     funnel: Funnel,
     bars: Vec<Bar>,
     height: i64,
+    /// `&org=…&owner=…` for the figures' links to the opportunities they count; None with
+    /// `as_of` (the list shows the opportunities now, not as they stood).
+    drill: Option<String>,
+    /// The conversion bars' widths (0–300 px).
+    conv_widths: Vec<i64>,
 }
 
 async fn funnel_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
@@ -692,7 +905,7 @@ async fn funnel_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQue
         owner: q(&p, "owner").map(str::to_string),
         org: q(&p, "org").map(str::to_string),
     };
-    let funnel = match opps::funnel(&s.app.db, &ui.ctx.caller, &fq).await {
+    let funnel = match crate::app::funnel::reports::funnel_report(&s.app.db, &ui.ctx.caller, &fq).await {
         Ok(f) => f,
         Err(e) => return fail_page(&ui, e),
     };
@@ -716,7 +929,19 @@ async fn funnel_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQue
         })
         .collect();
     let (as_of, owner, org) = (fq.as_of.unwrap_or_default(), fq.owner.unwrap_or_default(), fq.org.unwrap_or_default());
+    let drill = as_of.is_empty().then(|| {
+        let q = enc(&[("org", &org), ("owner", &owner)]);
+        if q.is_empty() {
+            q
+        } else {
+            format!("&{q}")
+        }
+    });
+    let conv_widths =
+        funnel.conversion.iter().map(|c| if c.reached > 0 { c.advanced * 300 / c.reached } else { 0 }).collect();
     render(&FunnelPage {
+        conv_widths,
+        drill,
         filter_qs: enc(&[("as_of", &as_of), ("owner", &owner), ("org", &org)]),
         as_of,
         owner,
