@@ -347,7 +347,13 @@ impl Filter {
             s.push(" AND (a.id IN (SELECT id FROM accounts WHERE name_norm LIKE ")
                 .bind(pat.clone())
                 .push(" ESCAPE '\\'");
-            s.push(" OR LOWER(short_name) LIKE ").bind(pat).push(" ESCAPE '\\')");
+            s.push(" OR LOWER(short_name) LIKE ").bind(pat).push(" ESCAPE '\\'");
+            // Latin letters may be the name in pinyin, in full (tiancheng) or by initials (tcxx).
+            if crate::domain::pinyin::may_be_pinyin(q) {
+                let py = format!("%{}%", crate::domain::pinyin::query_key(q));
+                s.push(" OR name_pinyin LIKE ").bind(py.clone()).push(" OR name_initials LIKE ").bind(py);
+            }
+            s.push(")");
             s.push(" OR a.credit_code = ").bind(q.to_ascii_uppercase()).push(")");
         }
         if let Some(o) = &self.owner {
@@ -1001,6 +1007,8 @@ fn stored_columns(d: &AccountData) -> Vec<(&'static str, Val)> {
     vec![
         ("name", d.name.clone().into()),
         ("name_norm", text::normalize_name(&d.name).into()),
+        ("name_pinyin", crate::domain::pinyin::full(&d.name).into()),
+        ("name_initials", crate::domain::pinyin::initials(&d.name).into()),
         ("short_name", d.short_name.clone().into()),
         ("credit_code", d.credit_code.clone().into()),
         ("industry", d.industry.clone().into()),
