@@ -3,7 +3,7 @@
 //! `full` is the name spelt in toneless pinyin, lower case, without spaces or punctuation
 //! (天成信息 → `tianchengxinxi`); `initials` takes the first letter of each character's syllable
 //! (→ `tcxx`). Latin letters and digits are kept as they are (lower case) in both, so
-//! `ABC科技` is `abckeji` and `abckj`. A character with several readings takes its most common
+//! `ABC科技` is `abckeji` and `abckj`; ü is spelt v (绿 → `lv`), as pinyin keyboards take it. A character with several readings takes its most common
 //! one (the `pinyin` crate's first). `sort_key` orders names the way a Chinese reader expects
 //! (by pinyin, then by the name itself so equal spellings keep a stable order).
 use pinyin::ToPinyin;
@@ -12,7 +12,12 @@ fn spell(name: &str, initial_only: bool) -> String {
     let mut out = String::with_capacity(name.len() * 2);
     for c in name.chars() {
         if let Some(p) = c.to_pinyin() {
-            out.push_str(if initial_only { p.first_letter() } else { p.plain() });
+            if initial_only {
+                out.push_str(p.first_letter());
+            } else {
+                // ü is typed v (绿 lv), as on every pinyin keyboard.
+                out.extend(p.plain().chars().map(|c| if c == 'ü' { 'v' } else { c }));
+            }
             continue;
         }
         // Full-width Latin letters and digits count as their ASCII forms.
@@ -68,6 +73,7 @@ mod tests {
         assert_eq!(full("ABC科技（北京）"), "abckejibeijing");
         assert_eq!(initials("ABC科技"), "abckj");
         assert_eq!(full("林涛"), "lintao");
+        assert_eq!(full("绿女"), "lvnv");
         assert_eq!(query_key("Tian Cheng"), "tiancheng");
         assert!(may_be_pinyin("TianCheng"));
         assert!(!may_be_pinyin("天成"));

@@ -18,6 +18,7 @@ mod opportunities;
 mod opportunity_pages;
 mod page_words;
 mod permissions;
+mod pickers;
 mod quotas;
 mod receivers;
 mod reports;
