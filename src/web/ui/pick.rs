@@ -40,3 +40,23 @@ async fn js() -> Response {
     )
         .into_response()
 }
+
+/// A page's query with its person parameters as usernames (`owner=林涛` → `owner=rep`): a
+/// filter field takes a name, a username or the picker's label. What names nobody stays as
+/// typed (the filter then finds nothing, as before).
+pub async fn people_in(db: &crate::db::Db, mut pairs: Vec<(String, String)>, keys: &[&str]) -> Vec<(String, String)> {
+    for (k, v) in pairs.iter_mut() {
+        if keys.contains(&k.as_str()) && !v.trim().is_empty() {
+            if let Ok(u) = directory::username_of(db, v).await {
+                *v = u;
+            }
+        }
+    }
+    pairs
+}
+
+/// Org units for a select, by name, indented by level (headquarters, its regions, each
+/// region's branches): (code, label).
+pub fn org_options(units: &[crate::app::people::org::OrgUnit]) -> Vec<(String, String)> {
+    units.iter().map(|o| (o.code.clone(), format!("{}{}", "\u{3000}".repeat(o.depth), o.name))).collect()
+}

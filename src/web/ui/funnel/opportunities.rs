@@ -191,6 +191,8 @@ struct VValuePage {
     /// Quota import report rows (row, column, value, reason).
     import_errors: Vec<(usize, String, String, String)>,
     flash_ok: Option<String>,
+    /// Org units for the quota's org, by name (code, indented name).
+    orgs: Vec<(String, String)>,
 }
 
 async fn v_value_view(
@@ -207,7 +209,9 @@ async fn v_value_view(
     };
     let l = Layout::new(ui, "vvalue", ui.lang.t("vvalue.title"));
     let failed = !errors.is_empty() || !import_errors.is_empty();
+    let orgs = crate::app::people::org::list(&s.app.db).await.map(|us| crate::web::ui::pick::org_options(&us));
     let mut res = render(&VValuePage {
+        orgs: orgs.unwrap_or_default(),
         period: r.period.clone(),
         can_set: ui.ctx.caller.role.manages_accounts(),
         sections: vec![("vvalue.people", r.people), ("vvalue.teams", r.teams), ("vvalue.regions", r.regions)],
@@ -342,7 +346,7 @@ struct ListPage {
 }
 
 async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
-    let p = query_pairs(raw);
+    let p = crate::web::ui::pick::people_in(&s.app.db, query_pairs(raw), &["owner"]).await;
     let board = q(&p, "view") == Some("board");
     let get = |k: &str| q(&p, k).unwrap_or("").to_string();
     let (qv, stage, owner, sort) = (get("q"), get("stage"), get("owner"), get("sort"));
@@ -693,6 +697,8 @@ struct FunnelPage {
     as_of: String,
     owner: String,
     org: String,
+    /// Org units for the org filter, by name (code, indented name).
+    orgs: Vec<(String, String)>,
     /// The filter as a query string, for the export links.
     filter_qs: String,
     funnel: Funnel,
@@ -701,7 +707,7 @@ struct FunnelPage {
 }
 
 async fn funnel_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
-    let p = query_pairs(raw);
+    let p = crate::web::ui::pick::people_in(&s.app.db, query_pairs(raw), &["owner"]).await;
     let fq = FunnelQuery {
         as_of: q(&p, "as_of").map(str::to_string),
         owner: q(&p, "owner").map(str::to_string),
@@ -731,7 +737,9 @@ async fn funnel_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQue
         })
         .collect();
     let (as_of, owner, org) = (fq.as_of.unwrap_or_default(), fq.owner.unwrap_or_default(), fq.org.unwrap_or_default());
+    let orgs = crate::app::people::org::list(&s.app.db).await.map(|us| crate::web::ui::pick::org_options(&us));
     render(&FunnelPage {
+        orgs: orgs.unwrap_or_default(),
         filter_qs: enc(&[("as_of", &as_of), ("owner", &owner), ("org", &org)]),
         as_of,
         owner,
