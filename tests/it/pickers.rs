@@ -137,7 +137,10 @@ async fn person_fields_take_a_name_or_a_username_and_refuse_others_naming_the_fi
     let to = location(&r);
     let id: i64 = to.trim_start_matches("/accounts/").split(['?', '/']).next().unwrap().parse().expect("id");
     let a = t.get(&format!("/api/v1/accounts/{id}"), &director).await.json();
-    assert_eq!((a["owner"].as_str(), a["inside_owner"].as_str(), a["ka_manager"].as_str()), (Some("rep"), Some("sr"), Some("manager")));
+    assert_eq!(
+        (a["owner"].as_str(), a["inside_owner"].as_str(), a["ka_manager"].as_str()),
+        (Some("rep"), Some("sr"), Some("manager"))
+    );
     // The account page shows them by name, and its edit form shows the picker's label.
     let auth = Auth::Session { cookie: sid.clone(), csrf: String::new() };
     let page = t.get(&format!("/accounts/{id}"), &auth).await;
@@ -260,7 +263,12 @@ async fn the_user_search_offers_active_users_by_pinyin() {
     // Nor can it be given an account.
     let director = Auth::Bearer(t.token("director").await);
     let r = t
-        .call(Method::POST, "/api/v1/accounts", &director, Some(json!({"name": "测试", "industry": "enterprise", "owner": "何雪"})))
+        .call(
+            Method::POST,
+            "/api/v1/accounts",
+            &director,
+            Some(json!({"name": "测试", "industry": "enterprise", "owner": "何雪"})),
+        )
         .await;
     assert_eq!(crate::common::fields(&r).get("owner").map(String::as_str), Some("unknown_user"));
     // A wrong pool is 422 naming it.

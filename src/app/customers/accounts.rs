@@ -1480,8 +1480,11 @@ pub async fn set_team_member(db: &Db, ctx: &Ctx, id: i64, username: &str, member
     }
     let uid = crate::app::people::directory::user_for(tx.conn(), "username", username).await?;
     // The member as the trail names them, whatever was typed (林涛, `林涛 (lin.tao)`).
-    let username: String =
-        sqlx::query("SELECT username FROM users WHERE id = $1").bind(uid).fetch_one(tx.conn()).await?.try_get("username")?;
+    let username: String = sqlx::query("SELECT username FROM users WHERE id = $1")
+        .bind(uid)
+        .fetch_one(tx.conn())
+        .await?
+        .try_get("username")?;
     let username = username.as_str();
     let exists =
         sqlx::query("SELECT 1 AS x FROM account_access WHERE account_id = $1 AND user_id = $2 AND via = 'team'")

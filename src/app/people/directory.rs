@@ -75,7 +75,8 @@ pub async fn search_users(
                 || display_name.to_lowercase().contains(q.as_str())
                 || label(&display_name, &username).to_lowercase() == *q
                 || key.as_ref().is_some_and(|k| {
-                    pinyin::full(&display_name).contains(k.as_str()) || pinyin::initials(&display_name).starts_with(k.as_str())
+                    pinyin::full(&display_name).contains(k.as_str())
+                        || pinyin::initials(&display_name).starts_with(k.as_str())
                 });
             if !hit {
                 continue;
@@ -112,9 +113,7 @@ pub async fn find_user(conn: &mut sqlx::AnyConnection, typed: &str) -> Result<Fo
     if t.is_empty() {
         return Ok(Found::None);
     }
-    let by_username = |u: String| {
-        sqlx::query("SELECT id FROM users WHERE username = $1 AND active = 1").bind(u)
-    };
+    let by_username = |u: String| sqlx::query("SELECT id FROM users WHERE username = $1 AND active = 1").bind(u);
     if let Some(r) = by_username(t.to_string()).fetch_optional(&mut *conn).await? {
         return Ok(Found::One(r.try_get("id")?));
     }

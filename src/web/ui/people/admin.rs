@@ -336,11 +336,9 @@ async fn org_form(s: &AppState, l: Layout, o: Option<&OrgUnit>) -> Result<FormPa
     if o.is_none() {
         let kinds: Vec<&str> = OrgKind::ALL.iter().map(|k| k.code()).collect();
         fields.push(Field::new(&l, "kind", "select", None).choices(&l, "org_kind", &kinds).required());
-        fields.push(
-            Field::new(&l, "parent", "select", None).options(
-                crate::web::ui::pick::org_options(&units.into_iter().filter(|u| u.kind != "branch").collect::<Vec<_>>()),
-            ),
-        );
+        fields.push(Field::new(&l, "parent", "select", None).options(crate::web::ui::pick::org_options(
+            &units.into_iter().filter(|u| u.kind != "branch").collect::<Vec<_>>(),
+        )));
     }
     let (heading, action, submit) = match o {
         Some(o) => {
