@@ -432,7 +432,8 @@ fn opp_form(l: Layout, account_id: i64, o: Option<&OpportunityView>) -> FormPage
         Field::new(&l, "name", "text", g(|o| Some(o.name.clone()))).required(),
         Field::new(&l, "amount", "text", g(|o| Some(o.amount.clone()))).required(),
         Field::new(&l, "expected_close", "date", g(|o| Some(o.expected_close.clone()))).required(),
-        Field::new(&l, "owner", "text", g(|o| Some(o.owner.clone()))),
+        // A person picker (names, usernames, pinyin; `static/picker.js`).
+        Field::new(&l, "owner", "text", g(|o| Some(o.owner.clone()))).user_picker("owners", []),
         Field::new(&l, "team", "text", g(|o| Some(o.team.join(", ")))),
         Field::new(&l, "products", "text", g(|o| o.products.clone())),
         Field::new(&l, "business_unit", "text", g(|o| o.business_unit.clone())),
