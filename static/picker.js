@@ -21,7 +21,12 @@
     list.id = (input.id || input.name) + "-choices";
     input.setAttribute("aria-controls", list.id);
     input.setAttribute("aria-autocomplete", "list");
-    input.parentNode.insertBefore(list, input.nextSibling);
+    // The list hangs under the input: both in a box of their own.
+    var box = document.createElement("span");
+    box.className = "picker";
+    input.parentNode.insertBefore(box, input);
+    box.appendChild(input);
+    box.appendChild(list);
     var timer = null;
     var seq = 0;
     var active = -1;
