@@ -1401,6 +1401,45 @@ async fn home_on_a_phone(c: Client, base: String) {
     wait_page(c, "/contacts", "main").await;
 }
 
+// ---- Pickers: a person field that searches as the user types. ----
+
+async fn pick_the_ae_by_name(c: Client, base: String) {
+    let c = &c;
+    sign_in(c, &base, "director").await;
+    c.goto(&format!("{base}/accounts/new")).await.expect("open the account form");
+    wait_page(c, "/accounts/new", "#f-owner[data-picker-ready]").await;
+    type_into(c, "#f-name", "拼音选择测试有限公司").await;
+    // Part of a name: the picker lists the people it fits, by name with their username.
+    type_into(c, "#f-owner", "林").await;
+    let choice = wait_css(c, r#".picker-list li[data-username="rep"]"#).await;
+    assert!(choice.text().await.expect("choice text").contains("林涛"));
+    choice.click().await.expect("choose 林涛");
+    assert_eq!(value_of(c, "#f-owner").await, "林涛 (rep)");
+    assert!(!exists(c, ".picker-list:not([hidden])").await, "the list closes once a person is chosen");
+    // Pinyin works too: the inside salesperson by initials.
+    type_into(c, "#f-inside_owner", "xn").await;
+    click(c, r#".picker-list li[data-username="sr"]"#).await;
+    assert_eq!(value_of(c, "#f-inside_owner").await, "许诺 (sr)");
+    // Choosing a region leaves only its branches to choose.
+    select_value(c, "#f-region", "EAST").await;
+    let shown = eventually("only the East's branches", || async move {
+        let groups = c.find_all(Locator::Css("#f-branch optgroup:not([hidden])")).await.expect("groups");
+        let mut keys = vec![];
+        for g in groups {
+            keys.push(g.attr("data-key").await.expect("key").unwrap_or_default());
+        }
+        (keys == ["EAST"]).then_some(keys)
+    })
+    .await;
+    assert_eq!(shown, ["EAST"]);
+    select_value(c, "#f-region", "NORTH").await;
+    click(c, r#"form.grid-form button[type="submit"]"#).await;
+    wait_css(c, "h1#account-name").await;
+    assert_eq!(text_of(c, "h1#account-name").await, "拼音选择测试有限公司");
+    assert_eq!(field_shown(c, "owner").await, "林涛");
+    assert_eq!(field_shown(c, "inside_owner").await, "许诺");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
 async fn a_rep_checks_in_at_a_visit_on_a_phone_sized_window_in_a_real_browser() {
@@ -1438,4 +1477,13 @@ async fn the_home_on_a_phone_has_a_tab_bar_record_visit_above_the_fold_and_a_men
     let db = demo_db(dir.path()).await;
     let base = serve(db).await;
     in_browser(|c| home_on_a_phone(c, base)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn the_account_form_picks_the_ae_by_name_in_a_real_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path()).await;
+    let base = serve(db).await;
+    in_browser(|c| pick_the_ae_by_name(c, base)).await;
 }

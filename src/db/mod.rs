@@ -212,7 +212,38 @@ impl Db {
             Backend::Postgres => &PG_MIGRATOR,
         };
         m.run(&self.pool).await.context("running migrations")?;
+        self.backfill_pinyin().await.context("filling account names' pinyin")?;
         Ok(())
+    }
+
+    /// Spells in pinyin the names of accounts written before the pinyin columns existed
+    /// (migration 0018; SQL cannot spell them): rows where `name_pinyin` is NULL, 1,000 per
+    /// transaction, so a restart after an interruption goes on where it stopped. Every write
+    /// fills the columns itself, so after the first start this finds nothing (one index probe).
+    pub async fn backfill_pinyin(&self) -> Result<u64, sqlx::Error> {
+        use sqlx::Row;
+        let mut done = 0u64;
+        loop {
+            let mut tx = self.begin().await?;
+            let rows = sqlx::query("SELECT id, name FROM accounts WHERE name_pinyin IS NULL ORDER BY id LIMIT 1000")
+                .fetch_all(tx.conn())
+                .await?;
+            if rows.is_empty() {
+                tx.rollback().await?;
+                return Ok(done);
+            }
+            for r in &rows {
+                let (id, name): (i64, String) = (r.try_get("id")?, r.try_get("name")?);
+                sqlx::query("UPDATE accounts SET name_pinyin = $1, name_initials = $2 WHERE id = $3")
+                    .bind(crate::domain::pinyin::full(&name))
+                    .bind(crate::domain::pinyin::initials(&name))
+                    .bind(id)
+                    .execute(tx.conn())
+                    .await?;
+            }
+            done += rows.len() as u64;
+            tx.commit().await?;
+        }
     }
 
     pub async fn begin(&self) -> Result<WriteTx, sqlx::Error> {

@@ -8,6 +8,7 @@ pub mod credit_code;
 pub mod error;
 pub mod money;
 pub mod opportunity;
+pub mod pinyin;
 pub mod policy;
 pub mod quota;
 pub mod role;

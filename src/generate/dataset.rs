@@ -304,12 +304,12 @@ async fn generate_with(
     let mut ins = Rows::new(
         tx.conn(),
         db.backend,
-        "INSERT INTO accounts (created_at, updated_at, version, id, name, name_norm, short_name, credit_code, \
-         industry, level, region_id, branch_id, owner_id, inside_owner_id, ka_manager_id, status, address, \
+        "INSERT INTO accounts (created_at, updated_at, version, id, name, name_norm, name_pinyin, name_initials, \
+         short_name, credit_code, industry, level, region_id, branch_id, owner_id, inside_owner_id, ka_manager_id, status, address, \
          buying_power, sales_12m_entered, sales_12m, sow_bp, rad_class, credit_grade, credit_limit, credit_score, \
          profit_margin_bp, payment_terms_days, expense_ratio_bp) VALUES ",
         vec![ts.clone().into()],
-        27,
+        29,
     )
     .await?;
     let mut access =
@@ -327,6 +327,8 @@ async fn generate_with(
                 v(id),
                 v(a.name.clone()),
                 v(normalize_name(&a.name)),
+                v(crate::domain::pinyin::full(&a.name)),
+                v(crate::domain::pinyin::initials(&a.name)),
                 v(a.short_name.clone()),
                 v(a.credit_code.clone()),
                 v(a.industry),

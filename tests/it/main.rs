@@ -23,6 +23,7 @@ mod opportunity_pages;
 mod opportunity_path;
 mod page_words;
 mod permissions;
+mod pickers;
 mod quotas;
 mod receivers;
 mod reports;

@@ -7,6 +7,7 @@ use sqlx::Row;
 
 use crate::app::customers::derived::{self, Change};
 use crate::app::customers::visibility::Probe;
+use crate::app::people::directory::Found;
 use crate::app::records::input::Input;
 use crate::app::{clamp_limit, records::audit, Caller, Ctx, Error, Page, Result};
 use crate::db::sql::{Sql, Val};
@@ -425,7 +426,13 @@ impl Filter {
             s.push(" AND (a.id IN (SELECT id FROM accounts WHERE name_norm LIKE ")
                 .bind(pat.clone())
                 .push(" ESCAPE '\\'");
-            s.push(" OR LOWER(short_name) LIKE ").bind(pat).push(" ESCAPE '\\')");
+            s.push(" OR LOWER(short_name) LIKE ").bind(pat).push(" ESCAPE '\\'");
+            // Latin letters may be the name in pinyin, in full (tiancheng) or by initials (tcxx).
+            if crate::domain::pinyin::may_be_pinyin(q) {
+                let py = format!("%{}%", crate::domain::pinyin::query_key(q));
+                s.push(" OR name_pinyin LIKE ").bind(py.clone()).push(" OR name_initials LIKE ").bind(py);
+            }
+            s.push(")");
             s.push(" OR a.credit_code = ").bind(q.to_ascii_uppercase()).push(")");
         }
         if let Some(o) = &self.owner {
@@ -734,14 +741,12 @@ pub(crate) async fn load_data(conn: &mut sqlx::AnyConnection, id: i64) -> Result
     ))
 }
 
+/// The active user a field's text names: a username, a display name one active user has, or
+/// the picker's `name (username)` (`people::directory::find_user`).
 pub(crate) async fn active_user_id(conn: &mut sqlx::AnyConnection, username: &str) -> Result<Option<i64>> {
-    let r = sqlx::query("SELECT id FROM users WHERE username = $1 AND active = 1")
-        .bind(username.trim())
-        .fetch_optional(conn)
-        .await?;
-    Ok(match r {
-        Some(r) => Some(r.try_get("id")?),
-        None => None,
+    Ok(match crate::app::people::directory::find_user(conn, username).await? {
+        Found::One(id) => Some(id),
+        Found::None | Found::Many => None,
     })
 }
 
@@ -802,7 +807,7 @@ type OrgRef = (i64, Option<i64>);
 #[derive(Debug, Default)]
 pub struct Lookups {
     orgs: std::collections::HashMap<(String, &'static str), Option<OrgRef>>,
-    users: std::collections::HashMap<String, Option<i64>>,
+    users: std::collections::HashMap<String, Found>,
     caller_org: Option<Option<(i64, String, Option<i64>)>>,
     /// id → (code, name) of org units, id → (username, display name) of users.
     org_names: std::collections::HashMap<i64, (String, String)>,
@@ -851,23 +856,20 @@ impl Lookups {
         Ok(v)
     }
 
-    async fn user_id(&mut self, conn: &mut sqlx::AnyConnection, username: &str) -> Result<Option<i64>> {
-        if let Some(v) = self.users.get(username.trim()) {
-            return Ok(*v);
+    /// The user a field's text names (a username, a display name, the picker's text).
+    async fn user_id(&mut self, conn: &mut sqlx::AnyConnection, typed: &str) -> Result<Found> {
+        if let Some(v) = self.users.get(typed.trim()) {
+            return Ok(v.clone());
         }
-        let r = sqlx::query("SELECT id, username, display_name FROM users WHERE username = $1 AND active = 1")
-            .bind(username.trim())
-            .fetch_optional(conn)
-            .await?;
-        let v = match r {
-            Some(r) => {
-                let id: i64 = r.try_get("id")?;
-                self.user_names.insert(id, (r.try_get("username")?, r.try_get("display_name")?));
-                Some(id)
-            }
-            None => None,
-        };
-        self.users.insert(username.trim().to_string(), v);
+        let v = crate::app::people::directory::find_user(&mut *conn, typed).await?;
+        if let Found::One(id) = v {
+            let r = sqlx::query("SELECT username, display_name FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *conn)
+                .await?;
+            self.user_names.insert(id, (r.try_get("username")?, r.try_get("display_name")?));
+        }
+        self.users.insert(typed.trim().to_string(), v.clone());
         Ok(v)
     }
 
@@ -1064,8 +1066,9 @@ async fn apply(conn: &mut sqlx::AnyConnection, lk: &mut Lookups, d: &mut Account
             None => {}
             Some(None) => *target = None,
             Some(Some(u)) => match lk.user_id(conn, u).await? {
-                Some(id) => *target = Some(id),
-                None => e.add(k, "unknown_user"),
+                Found::One(id) => *target = Some(id),
+                Found::None => e.add(k, "unknown_user"),
+                Found::Many => e.add(k, "ambiguous_user"),
             },
         }
     }
@@ -1080,6 +1083,8 @@ fn stored_columns(d: &AccountData) -> Vec<(&'static str, Val)> {
     vec![
         ("name", d.name.clone().into()),
         ("name_norm", text::normalize_name(&d.name).into()),
+        ("name_pinyin", crate::domain::pinyin::full(&d.name).into()),
+        ("name_initials", crate::domain::pinyin::initials(&d.name).into()),
         ("short_name", d.short_name.clone().into()),
         ("credit_code", d.credit_code.clone().into()),
         ("industry", d.industry.clone().into()),
@@ -1552,7 +1557,14 @@ pub async fn set_team_member(db: &Db, ctx: &Ctx, id: i64, username: &str, member
     if !caller.role.manages_accounts() {
         return Err(Error::Forbidden);
     }
-    let uid = active_user_id(tx.conn(), username).await?.ok_or_else(|| Error::invalid("username", "unknown_user"))?;
+    let uid = crate::app::people::directory::user_for(tx.conn(), "username", username).await?;
+    // The member as the trail names them, whatever was typed (林涛, `林涛 (lin.tao)`).
+    let username: String = sqlx::query("SELECT username FROM users WHERE id = $1")
+        .bind(uid)
+        .fetch_one(tx.conn())
+        .await?
+        .try_get("username")?;
+    let username = username.as_str();
     let exists =
         sqlx::query("SELECT 1 AS x FROM account_access WHERE account_id = $1 AND user_id = $2 AND via = 'team'")
             .bind(id)

@@ -49,7 +49,12 @@ pub async fn list(
     let mut s = Sql::new(&accounts::select());
     s.push(" WHERE ").push(POOL).push(" AND a.region_id = ").bind(region);
     if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
-        s.push(" AND a.name_norm LIKE ").bind(crate::domain::text::like_pattern(q)).push(" ESCAPE '\\'");
+        s.push(" AND (a.name_norm LIKE ").bind(crate::domain::text::like_pattern(q)).push(" ESCAPE '\\'");
+        if crate::domain::pinyin::may_be_pinyin(q) {
+            let py = format!("%{}%", crate::domain::pinyin::query_key(q));
+            s.push(" OR a.name_pinyin LIKE ").bind(py.clone()).push(" OR a.name_initials LIKE ").bind(py);
+        }
+        s.push(")");
     }
     if let Some(c) = cursor {
         let (name, id) = c.rsplit_once('|').ok_or_else(|| Error::invalid("cursor", "invalid_cursor"))?;

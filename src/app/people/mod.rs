@@ -1,6 +1,7 @@
 //! People and the organisation (docs/DOMAIN.md#8-people-roles-and-scope): users, org units,
 //! sign-in and sessions (`auth`), and the manager chain (`team`).
 pub mod auth;
+pub mod directory;
 pub mod org;
 pub mod role_titles;
 pub mod team;

@@ -44,10 +44,13 @@ const SELECT: &str =
     o.code AS org_unit, o.name AS org_unit_name, m.username AS manager \
     FROM users u JOIN org_units o ON o.id = u.org_unit_id LEFT JOIN users m ON m.id = u.manager_id";
 
-/// Every user, by username. The directory (names, roles, org) is not business data; every
-/// signed-in user may read it to assign owners and see who did what.
+/// Every user, in pinyin order of their names (林涛 under L; `domain::pinyin::sort_key`). The
+/// directory (names, roles, org) is not business data; every signed-in user may read it to
+/// assign owners and see who did what.
 pub async fn list(db: &Db) -> Result<Vec<UserView>> {
-    Ok(sqlx::query_as(&format!("{SELECT} ORDER BY u.username")).fetch_all(&db.pool).await?)
+    let mut all: Vec<UserView> = sqlx::query_as(&format!("{SELECT} ORDER BY u.username")).fetch_all(&db.pool).await?;
+    all.sort_by_cached_key(|u| crate::domain::pinyin::sort_key(&u.display_name));
+    Ok(all)
 }
 
 pub async fn get(db: &Db, username: &str) -> Result<UserView> {

@@ -149,6 +149,22 @@ pub struct Field {
     pub error: Option<String>,
     pub required: bool,
     pub help: Option<String>,
+    /// A select's options grouped (branches under their region): key, label, options.
+    pub groups: Vec<OptGroup>,
+    /// A person picker (`kind` "user"): which users `static/picker.js` offers (`active`,
+    /// `owners`); without script the input's datalist (`options`: label, label) offers them.
+    pub pool: &'static str,
+    /// A grouped select whose groups follow another select of the form (branch → region): the
+    /// other field's name; `static/picker.js` shows only the group of the value chosen there.
+    pub follows: Option<&'static str>,
+}
+
+/// A group of a select's options (`<optgroup>`): the key a following select matches (the
+/// region's code), its label (the region's name) and its options.
+pub struct OptGroup {
+    pub key: String,
+    pub label: String,
+    pub options: Vec<(String, String)>,
 }
 
 impl Field {
@@ -162,7 +178,31 @@ impl Field {
             error: None,
             required: false,
             help: None,
+            groups: vec![],
+            pool: "",
+            follows: None,
         }
+    }
+    /// A person picker: a text input that takes a name, a username or the picker's label
+    /// (`林涛 (lin.tao)`), suggesting `people` (username, display name) as labels.
+    pub fn user_picker(mut self, pool: &'static str, people: impl IntoIterator<Item = (String, String)>) -> Field {
+        self.kind = "user";
+        self.pool = pool;
+        self.options = people
+            .into_iter()
+            .map(|(u, n)| {
+                let label = crate::app::people::directory::label(&n, &u);
+                (label.clone(), label)
+            })
+            .collect();
+        self
+    }
+    /// A select of options in groups; `follows` names the select whose value picks the group.
+    pub fn grouped(mut self, groups: Vec<OptGroup>, follows: Option<&'static str>) -> Field {
+        self.kind = "select";
+        self.groups = groups;
+        self.follows = follows;
+        self
     }
     pub fn required(mut self) -> Field {
         self.required = true;

@@ -7,6 +7,7 @@ mod forms;
 pub mod funnel;
 pub mod home;
 pub mod people;
+pub mod pick;
 pub mod spreadsheets;
 pub mod visits;
 pub use spreadsheets::imports::reason as import_reason;
@@ -44,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .merge(customers::merge::routes())
         .merge(funnel::opportunities::routes())
         .merge(funnel::reports::routes())
+        .merge(pick::routes())
 }
 
 /// The messages a redirect may leave for the next page (`?flash=code`, texts `flash.code`):

@@ -236,7 +236,9 @@ fn contact_example() -> serde_json::Value {
 /// Which accounts: search text and filters (all optional, combined with AND).
 #[derive(Deserialize, IntoParams)]
 pub struct FilterQuery {
-    /// Matches the name (normalized), the short name, or exactly the credit code.
+    /// Matches the name (normalized), the short name, the name in pinyin — full or by initials,
+    /// case-insensitive (天成信息 is found by `tiancheng`, `TianCheng` and `tcxx`) — or exactly the
+    /// credit code.
     #[param(max_length = 200)]
     pub q: Option<String>,
     /// Username: accounts the person holds as owner or inside owner.

@@ -39,6 +39,18 @@ pub fn routes(api: Api) -> Api {
         )
         .add(Op::get("/api/v1/users", "All users", "users").page::<UserView>(), list_users)
         .add(
+            Op::get("/api/v1/users/search", "Search active users for a picker", "users")
+                .describe(
+                    "Active users whose username or display name contains `q`, or whose display name in pinyin \
+                     does (林涛: `lintao`, initials `lt`), case-insensitive; in pinyin order of their names. \
+                     `pool=owners` keeps those who may hold accounts. A field naming a user accepts the \
+                     username, the display name when one active user has it, or the `label` shown here.",
+                )
+                .query::<UserSearchQuery>()
+                .page::<crate::app::people::directory::PickedUser>(),
+            search_users,
+        )
+        .add(
             Op::post("/api/v1/users", "Create a user (admin)", "users")
                 .body_example::<UserCreate>(json!({"username": "chen.jing", "display_name": "陈静", "role": "ka_rep",
                     "org_unit": "HD-NJ", "manager": "zhao.lei", "sales_type": "ae", "password": "Kam-2026-start"}))
@@ -282,6 +294,42 @@ async fn update_org(
     b: Body<OrgUnitUpdate>,
 ) -> ApiResult {
     Ok(Json(org::update(&s.app.db, &c.ctx, &code, &b.input).await?).into_response())
+}
+
+/// `GET /api/v1/users/search`: what was typed, which users, how many.
+#[derive(Deserialize, IntoParams)]
+pub struct UserSearchQuery {
+    /// Part of a username, a display name, or a display name in pinyin (full or initials).
+    #[param(max_length = 100)]
+    pub q: Option<String>,
+    /// `owners`: only users who may hold accounts; `active` (default): every active user.
+    #[param(pattern = "^(active|owners)$")]
+    pub pool: Option<String>,
+    /// At most this many (1–100, default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+}
+
+/// The picker's pool of a query's `pool` value.
+pub fn pick_pool(v: Option<&str>) -> Result<crate::app::people::directory::Pool, DomainError> {
+    use crate::app::people::directory::Pool;
+    match v.map(str::trim).filter(|v| !v.is_empty()) {
+        None | Some("active") => Ok(Pool::Active),
+        Some("owners") => Ok(Pool::Owners),
+        Some(_) => Err(DomainError::invalid("pool", "invalid_choice")),
+    }
+}
+
+async fn search_users(State(s): State<AppState>, c: ApiCtx, Query(q): Query<UserSearchQuery>) -> ApiResult {
+    let pool = pick_pool(q.pool.as_deref())?;
+    let limit = match q.limit {
+        None => 20,
+        Some(n) if (1..=100).contains(&n) => n as usize,
+        Some(_) => return Err(DomainError::invalid("limit", "out_of_range").into()),
+    };
+    let items =
+        crate::app::people::directory::search_users(&s.app.db, &c.ctx.caller, q.q.as_deref(), pool, limit).await?;
+    Ok(Json(Page { items, next_cursor: None }).into_response())
 }
 
 async fn list_users(State(s): State<AppState>, _c: ApiCtx) -> ApiResult {

@@ -254,19 +254,42 @@ async fn account_form(
             .required(),
         Field::new(&l, "region", "select", g(|a| a.region.clone()))
             .options(units.iter().filter(|o| o.kind == "region").map(|o| (o.code.clone(), o.name.clone())).collect()),
-        Field::new(&l, "branch", "select", g(|a| a.branch.clone()))
-            .options(units.iter().filter(|o| o.kind == "branch").map(|o| (o.code.clone(), o.name.clone())).collect()),
+        // Branches under their region; choosing a region shows only its branches
+        // (`static/picker.js`), and the server refuses a branch of another region.
+        Field::new(&l, "branch", "select", g(|a| a.branch.clone())).grouped(
+            units
+                .iter()
+                .filter(|o| o.kind == "region")
+                .map(|r| crate::web::ui::forms::OptGroup {
+                    key: r.code.clone(),
+                    label: r.name.clone(),
+                    options: units
+                        .iter()
+                        .filter(|b| b.kind == "branch" && b.parent.as_deref() == Some(r.code.as_str()))
+                        .map(|b| (b.code.clone(), b.name.clone()))
+                        .collect(),
+                })
+                .collect(),
+            Some("region"),
+        ),
     ];
     if caller.role.manages_accounts() {
         let us = users::list(db).await.page_data("account form", "salespeople")?;
-        let sales: Vec<(String, String)> = us
-            .iter()
-            .filter(|u| u.active && u.role.may_own_accounts())
-            .map(|u| (u.username.clone(), format!("{} ({})", u.display_name, u.username)))
-            .collect();
-        fields.push(Field::new(&l, "owner", "select", g(|a| a.owner.clone())).options(sales.clone()));
-        fields.push(Field::new(&l, "inside_owner", "select", g(|a| a.inside_owner.clone())).options(sales.clone()));
-        fields.push(Field::new(&l, "ka_manager", "select", g(|a| a.ka_manager.clone())).options(sales));
+        let mut sales: Vec<&crate::app::people::users::UserView> =
+            us.iter().filter(|u| u.active && u.role.may_own_accounts()).collect();
+        sales.sort_by_cached_key(|u| crate::domain::pinyin::sort_key(&u.display_name));
+        let sales: Vec<(String, String)> =
+            sales.into_iter().map(|u| (u.username.clone(), u.display_name.clone())).collect();
+        // The people an account names, shown as the picker shows them: 林涛 (lin.tao).
+        let person = |u: &Option<String>, n: &Option<String>| {
+            u.as_ref().map(|u| crate::app::people::directory::label(n.as_deref().unwrap_or(u), u))
+        };
+        let owner = a.and_then(|a| person(&a.owner, &a.names.owner));
+        let inside = a.and_then(|a| person(&a.inside_owner, &a.names.inside_owner));
+        let km = a.and_then(|a| person(&a.ka_manager, &a.names.ka_manager));
+        fields.push(Field::new(&l, "owner", "user", owner).user_picker("owners", sales.clone()));
+        fields.push(Field::new(&l, "inside_owner", "user", inside).user_picker("owners", sales.clone()));
+        fields.push(Field::new(&l, "ka_manager", "user", km).user_picker("owners", sales));
     }
     fields.extend([
         Field::new(&l, "buying_power", "text", g(|a| a.buying_power.clone())).help(l.t("help.money")),
@@ -526,10 +549,14 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
     let candidates = match &team {
         Section::Loaded(team) if caller.role.manages_accounts() => {
             users::list(&s.app.db).await.section("account", "team candidates").map(|us| {
-                us.into_iter()
+                let mut us: Vec<_> = us
+                    .into_iter()
                     .filter(|u| u.active && u.role.works_accounts())
                     .filter(|u| !team.iter().any(|m| m.username == u.username))
-                    .map(|u| (u.username.clone(), format!("{} ({})", u.display_name, u.username)))
+                    .collect();
+                us.sort_by_cached_key(|u| crate::domain::pinyin::sort_key(&u.display_name));
+                us.into_iter()
+                    .map(|u| (u.username.clone(), crate::app::people::directory::label(&u.display_name, &u.username)))
                     .collect()
             })
         }

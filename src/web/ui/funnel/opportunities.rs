@@ -201,6 +201,8 @@ struct VValuePage {
     /// Quota import report rows (row, column, value, reason).
     import_errors: Vec<(usize, String, String, String)>,
     flash_ok: Option<String>,
+    /// Org units for the quota's org, by name (code, indented name).
+    orgs: Vec<(String, String)>,
 }
 
 async fn v_value_view(
@@ -217,7 +219,9 @@ async fn v_value_view(
     };
     let l = Layout::new(ui, "vvalue", ui.lang.t("vvalue.title"));
     let failed = !errors.is_empty() || !import_errors.is_empty();
+    let orgs = crate::app::people::org::list(&s.app.db).await.map(|us| crate::web::ui::pick::org_options(&us));
     let mut res = render(&VValuePage {
+        orgs: orgs.unwrap_or_default(),
         period: r.period.clone(),
         can_set: ui.ctx.caller.role.manages_accounts(),
         sections: vec![("vvalue.people", r.people), ("vvalue.teams", r.teams), ("vvalue.regions", r.regions)],
@@ -357,7 +361,8 @@ pub(crate) struct Refusal {
 }
 
 async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
-    list_view(&s, &ui, query_pairs(raw), None).await
+    let p = crate::web::ui::pick::people_in(&s.app.db, query_pairs(raw), &["owner"]).await;
+    list_view(&s, &ui, p, None).await
 }
 
 async fn list_view(s: &AppState, ui: &UiCtx, p: Vec<(String, String)>, refusal: Option<Refusal>) -> Response {
@@ -475,7 +480,8 @@ fn opp_form(l: Layout, account_id: i64, o: Option<&OpportunityView>) -> FormPage
         Field::new(&l, "name", "text", g(|o| Some(o.name.clone()))).required(),
         Field::new(&l, "amount", "text", g(|o| Some(o.amount.clone()))).required(),
         Field::new(&l, "expected_close", "date", g(|o| Some(o.expected_close.clone()))).required(),
-        Field::new(&l, "owner", "text", g(|o| Some(o.owner.clone()))),
+        // A person picker (names, usernames, pinyin; `static/picker.js`).
+        Field::new(&l, "owner", "text", g(|o| Some(o.owner.clone()))).user_picker("owners", []),
         Field::new(&l, "team", "text", g(|o| Some(o.team.join(", ")))),
         Field::new(&l, "products", "text", g(|o| o.products.clone())),
         Field::new(&l, "business_unit", "text", g(|o| o.business_unit.clone())),
@@ -886,6 +892,8 @@ struct FunnelPage {
     as_of: String,
     owner: String,
     org: String,
+    /// Org units for the org filter, by name (code, indented name).
+    orgs: Vec<(String, String)>,
     /// The filter as a query string, for the export links.
     filter_qs: String,
     funnel: Funnel,
@@ -899,7 +907,7 @@ struct FunnelPage {
 }
 
 async fn funnel_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
-    let p = query_pairs(raw);
+    let p = crate::web::ui::pick::people_in(&s.app.db, query_pairs(raw), &["owner"]).await;
     let fq = FunnelQuery {
         as_of: q(&p, "as_of").map(str::to_string),
         owner: q(&p, "owner").map(str::to_string),
@@ -929,6 +937,7 @@ async fn funnel_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQue
         })
         .collect();
     let (as_of, owner, org) = (fq.as_of.unwrap_or_default(), fq.owner.unwrap_or_default(), fq.org.unwrap_or_default());
+    let orgs = crate::app::people::org::list(&s.app.db).await.map(|us| crate::web::ui::pick::org_options(&us));
     let drill = as_of.is_empty().then(|| {
         let q = enc(&[("org", &org), ("owner", &owner)]);
         if q.is_empty() {
@@ -940,6 +949,7 @@ async fn funnel_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQue
     let conv_widths =
         funnel.conversion.iter().map(|c| if c.reached > 0 { c.advanced * 300 / c.reached } else { 0 }).collect();
     render(&FunnelPage {
+        orgs: orgs.unwrap_or_default(),
         conv_widths,
         drill,
         filter_qs: enc(&[("as_of", &as_of), ("owner", &owner), ("org", &org)]),

@@ -107,7 +107,7 @@ struct MonthlyPage {
 }
 
 async fn monthly_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
-    let p = query_pairs(raw);
+    let p = crate::web::ui::pick::people_in(&s.app.db, query_pairs(raw), &["owner"]).await;
     let owner = q(&p, "owner").unwrap_or("").to_string();
     let m = match reports::monthly(&s.app.db, &ui.ctx.caller, Some(&owner)).await {
         Ok(m) => m,

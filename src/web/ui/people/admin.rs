@@ -81,7 +81,8 @@ async fn users_page(State(s): State<AppState>, ui: UiCtx) -> Response {
 /// empty value and clear what is stored, so a failed load fails the page.
 async fn user_form(s: &AppState, l: Layout, u: Option<&UserView>) -> Result<FormPage, DomainError> {
     let units = org::list(&s.app.db).await.page_data("user form", "org units")?;
-    let all = users::list(&s.app.db).await.page_data("user form", "managers")?;
+    let mut all = users::list(&s.app.db).await.page_data("user form", "managers")?;
+    all.sort_by_cached_key(|m| crate::domain::pinyin::sort_key(&m.display_name));
     let roles: Vec<&str> = Role::ALL.iter().map(|r| r.code()).collect();
     let g = |f: fn(&UserView) -> Option<String>| u.and_then(f);
     let mut fields = vec![];
@@ -335,11 +336,9 @@ async fn org_form(s: &AppState, l: Layout, o: Option<&OrgUnit>) -> Result<FormPa
     if o.is_none() {
         let kinds: Vec<&str> = OrgKind::ALL.iter().map(|k| k.code()).collect();
         fields.push(Field::new(&l, "kind", "select", None).choices(&l, "org_kind", &kinds).required());
-        fields.push(
-            Field::new(&l, "parent", "select", None).options(
-                units.iter().filter(|u| u.kind != "branch").map(|u| (u.code.clone(), u.name.clone())).collect(),
-            ),
-        );
+        fields.push(Field::new(&l, "parent", "select", None).options(crate::web::ui::pick::org_options(
+            &units.into_iter().filter(|u| u.kind != "branch").collect::<Vec<_>>(),
+        )));
     }
     let (heading, action, submit) = match o {
         Some(o) => {

@@ -360,7 +360,7 @@ struct ListPage {
 }
 
 async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
-    let p = query_pairs(raw);
+    let p = crate::web::ui::pick::people_in(&s.app.db, query_pairs(raw), &["owner"]).await;
     let val = |k: &str| q(&p, k).unwrap_or("").trim().to_string();
     let (owner, kind, status, effective, from, to) =
         (val("owner"), val("kind"), val("status"), val("effective"), val("from"), val("to"));
@@ -1531,7 +1531,7 @@ struct CalendarPage {
 }
 
 async fn calendar_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
-    let p = query_pairs(raw);
+    let p = crate::web::ui::pick::people_in(&s.app.db, query_pairs(raw), &["owner"]).await;
     let team = matches!(q(&p, "team"), Some("1" | "true"));
     let owner = q(&p, "owner").unwrap_or("").trim().to_string();
     let cal = match acts::calendar(&s.app.db, &ui.ctx.caller, Some(&owner), team, q(&p, "week")).await {
