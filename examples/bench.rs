@@ -412,6 +412,27 @@ async fn main() -> anyhow::Result<()> {
         })
         .await?,
     );
+    // The list a salesperson works from (issue 18): an inside salesperson's own open
+    // opportunities, most recently updated first (sr001 sees about 1,500), beside the same
+    // list without the filter and the order.
+    let sr = &tokens[0].1;
+    rows.extend(
+        measure(
+            &router,
+            "GET /api/v1/opportunities?owner=…&open=1&sort=updated&limit=50",
+            "sr001",
+            n,
+            Some(3.0),
+            |_| get("/api/v1/opportunities?owner=sr001&open=1&sort=updated&limit=50", sr),
+        )
+        .await?,
+    );
+    rows.extend(
+        measure(&router, "GET /api/v1/opportunities?limit=50", "sr001", n, Some(3.0), |_| {
+            get("/api/v1/opportunities?limit=50", sr)
+        })
+        .await?,
+    );
     // The home per role (工作台): a rep's figures, agenda and to-dos; a KA manager's with the
     // team's exceptions; HQ's with one card per region.
     for (user, auth) in

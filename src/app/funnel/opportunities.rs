@@ -93,6 +93,8 @@ pub struct OpportunityView {
     pub owner_name: String,
     /// Usernames of the team members besides the owner.
     pub team: Vec<String>,
+    /// The team members' names, in the order of `team`.
+    pub team_names: Vec<String>,
     pub products: Option<String>,
     pub business_unit: Option<String>,
     pub competitors: Option<String>,
@@ -162,6 +164,7 @@ fn view(r: &AnyRow) -> Result<OpportunityView> {
         owner: r.try_get("owner_username")?,
         owner_name: r.try_get("owner_display")?,
         team: vec![],
+        team_names: vec![],
         products: r.try_get("products")?,
         business_unit: r.try_get("business_unit")?,
         competitors: r.try_get("competitors")?,
@@ -533,15 +536,17 @@ async fn load(conn: &mut sqlx::AnyConnection, caller: Option<&Caller>, id: i64) 
     }
     let r = s.query().fetch_optional(&mut *conn).await?.ok_or(Error::NotFound)?;
     let mut v = view(&r)?;
-    v.team = sqlx::query(
-        "SELECT u.username FROM opportunity_team t JOIN users u ON u.id = t.user_id WHERE t.opportunity_id = $1 ORDER BY u.username",
+    let team = sqlx::query(
+        "SELECT u.username, u.display_name FROM opportunity_team t JOIN users u ON u.id = t.user_id \
+         WHERE t.opportunity_id = $1 ORDER BY u.username",
     )
     .bind(id)
     .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|r| r.try_get("username"))
-    .collect::<Result<_, _>>()?;
+    .await?;
+    for r in &team {
+        v.team.push(r.try_get("username")?);
+        v.team_names.push(r.try_get("display_name")?);
+    }
     let checks = sqlx::query(
         "SELECT c.item, c.checked_by, COALESCE(u.display_name, c.checked_by) AS checked_by_name, c.checked_at \
          FROM opportunity_checks c LEFT JOIN users u ON u.username = c.checked_by WHERE c.opportunity_id = $1",

@@ -482,7 +482,7 @@ fn opp_form(l: Layout, account_id: i64, o: Option<&OpportunityView>) -> FormPage
         Field::new(&l, "expected_close", "date", g(|o| Some(o.expected_close.clone()))).required(),
         // A person picker (names, usernames, pinyin; `static/picker.js`).
         Field::new(&l, "owner", "text", g(|o| Some(o.owner.clone()))).user_picker("owners", []),
-        Field::new(&l, "team", "text", g(|o| Some(o.team.join(", ")))),
+        Field::new(&l, "team", "text", g(|o| Some(o.team.join(", ")))).help(l.t("help.opportunity_team")),
         Field::new(&l, "products", "text", g(|o| o.products.clone())),
         Field::new(&l, "business_unit", "text", g(|o| o.business_unit.clone())),
         Field::new(&l, "competitors", "text", g(|o| o.competitors.clone())),
