@@ -299,3 +299,29 @@ async fn org_units_are_chosen_by_name_not_code() {
     assert_eq!(js.status, StatusCode::OK);
     assert!(js.body.contains("/pick/users"));
 }
+
+/// The visit form's account picker searches like the accounts list: by pinyin initials among
+/// the accounts the caller sees (a manager with no accounts of their own finds their team's).
+#[tokio::test]
+async fn the_visit_forms_account_picker_finds_by_pinyin() {
+    let t = TestApp::new().await;
+    t.demo().await;
+    let rep = Auth::Bearer(t.token("rep").await);
+    let mine = t.get("/api/v1/accounts?owner=rep&limit=5", &rep).await.json();
+    let a = &mine["items"][0];
+    let (id, name) = (a["id"].as_i64().expect("id"), a["name"].as_str().expect("name").to_string());
+    let initials = kam::domain::pinyin::initials(&name);
+    for user in ["rep", "manager"] {
+        let (cookie, csrf) = t.ui_login(user, "kam-demo", None).await.expect("sign in");
+        let page = t.get(&format!("/activities/new?q={initials}"), &Auth::Session { cookie, csrf }).await;
+        assert_eq!(page.status, axum::http::StatusCode::OK, "{}", page.body);
+        assert!(
+            page.body.contains(&format!("<option value=\"{id}\">{name}</option>")),
+            "{user} finds {name} by {initials}"
+        );
+        assert!(page.body.contains(&format!("value=\"{initials}\"")), "the search is kept");
+    }
+    let (cookie, csrf) = t.ui_login("rep", "kam-demo", None).await.expect("sign in");
+    let none = t.get("/activities/new?q=zzzzqqq", &Auth::Session { cookie, csrf }).await;
+    assert!(none.body.contains("id=\"pick-none\""), "{}", none.body);
+}

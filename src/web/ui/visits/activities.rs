@@ -317,10 +317,18 @@ fn with_status(mut res: Response, status: StatusCode) -> Response {
 
 /// The caller's own accounts (id, name), for pickers (`page`: where, for the log).
 async fn my_accounts(s: &AppState, ui: &UiCtx, page: &'static str) -> Section<Vec<(i64, String)>> {
+    find_accounts(s, ui, page, None).await
+}
+
+/// The caller's own accounts, or with `q` the accounts in their scope that the accounts list's
+/// search finds (name, short name, pinyin, initials), for pickers.
+async fn find_accounts(s: &AppState, ui: &UiCtx, page: &'static str, q: Option<&str>) -> Section<Vec<(i64, String)>> {
+    let q = q.map(str::trim).filter(|q| !q.is_empty());
     let f = crate::app::customers::accounts::Filter {
-        owner: Some(ui.ctx.caller.username.clone()),
+        owner: q.is_none().then(|| ui.ctx.caller.username.clone()),
+        q: q.map(str::to_string),
         sort: Some("name".into()),
-        limit: Some(crate::app::MAX_LIMIT),
+        limit: Some(if q.is_some() { 50 } else { crate::app::MAX_LIMIT }),
         ..Default::default()
     };
     crate::app::customers::accounts::list(&s.app.db, &ui.ctx.caller, &f)
@@ -527,6 +535,8 @@ struct VisitForm {
     /// The account picker shown first when no account was given: (id, name).
     picking: bool,
     pick: Section<Vec<(i64, String)>>,
+    /// What the account picker was searched for (name, short name, pinyin or initials).
+    search: String,
     /// The one-time token of a new record's form.
     once: Option<String>,
     /// The check-in (签到) block: on the form that records a done visit or completes a
@@ -718,6 +728,7 @@ fn visit_form(l: Layout, a: &AccountBits, v: Option<&ActivityView>, vals: &Value
         cancel,
         picking: false,
         pick: Section::Loaded(vec![]),
+        search: String::new(),
         once: None,
         check_in: None,
         l,
@@ -817,8 +828,10 @@ async fn new_form(State(s): State<AppState>, ui: UiCtx, uri: Uri, RawQuery(raw):
     let Some(aid) = q(&p, "account_id") else {
         // First choose the account: its contacts and opportunities fill the form (by number
         // when the list of one's own is not at hand).
-        let pick = my_accounts(&s, &ui, "visit form").await;
+        let search = q(&p, "q").unwrap_or("").trim().to_string();
+        let pick = find_accounts(&s, &ui, "visit form", Some(&search)).await;
         return render(&VisitForm {
+            search,
             heading: l.t("act.form_title"),
             action: "/activities/new".into(),
             version: None,
