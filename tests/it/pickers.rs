@@ -325,3 +325,30 @@ async fn the_visit_forms_account_picker_finds_by_pinyin() {
     let none = t.get("/activities/new?q=zzzzqqq", &Auth::Session { cookie, csrf }).await;
     assert!(none.body.contains("id=\"pick-none\""), "{}", none.body);
 }
+
+/// The weekly plan's add form searches its account picker the same way.
+#[tokio::test]
+async fn the_weekly_plans_account_picker_finds_by_pinyin() {
+    let t = TestApp::new().await;
+    t.demo().await;
+    let rep = Auth::Bearer(t.token("rep").await);
+    let mine = t.get("/api/v1/accounts?owner=rep&limit=5", &rep).await.json();
+    let a = &mine["items"][0];
+    let (id, name) = (a["id"].as_i64().expect("id"), a["name"].as_str().expect("name").to_string());
+    let full = kam::domain::pinyin::full(&name);
+    let (cookie, csrf) = t.ui_login("rep", "kam-demo", None).await.expect("sign in");
+    let auth = Auth::Session { cookie, csrf };
+    let page = t.get_form(&format!("/visit-plan?q={}", &full[..full.len().min(8)]), &auth).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let add = page.body.split("id=\"plan-add-form\"").nth(1).expect("the add form");
+    assert!(add.contains(&format!("<option value=\"{id}\" >{name}</option>")), "{name} offered: {add}");
+    // Another of the rep's accounts whose pinyin does not hold the search is not offered.
+    let key = &full[..full.len().min(8)];
+    let other = mine["items"].as_array().expect("items").iter().find(|x| {
+        let n = x["name"].as_str().unwrap_or("");
+        !kam::domain::pinyin::full(n).contains(key) && !kam::domain::pinyin::initials(n).contains(key)
+    });
+    if let Some(o) = other {
+        assert!(!add.contains(&format!("<option value=\"{}\" ", o["id"])), "{} is not offered", o["name"]);
+    }
+}

@@ -315,11 +315,6 @@ fn with_status(mut res: Response, status: StatusCode) -> Response {
     res
 }
 
-/// The caller's own accounts (id, name), for pickers (`page`: where, for the log).
-async fn my_accounts(s: &AppState, ui: &UiCtx, page: &'static str) -> Section<Vec<(i64, String)>> {
-    find_accounts(s, ui, page, None).await
-}
-
 /// The caller's own accounts, or with `q` the accounts in their scope that the accounts list's
 /// search finds (name, short name, pinyin, initials), for pickers.
 async fn find_accounts(s: &AppState, ui: &UiCtx, page: &'static str, q: Option<&str>) -> Section<Vec<(i64, String)>> {
@@ -1135,6 +1130,8 @@ struct PlanPage {
     l: Layout,
     /// The add form's one-time token (the caller's own plan).
     once: Option<String>,
+    /// What the add form's account picker was searched for.
+    search: String,
     p: acts::VisitPlan,
     rows: Vec<Row>,
     w: Week,
@@ -1188,6 +1185,7 @@ async fn plan_view(
     week: Option<&str>,
     state: PlanState,
     once: Option<String>,
+    search: String,
 ) -> Response {
     let mut p = match acts::plan(&s.app.db, &ui.ctx.caller, owner, week).await {
         Ok(p) => p,
@@ -1200,7 +1198,8 @@ async fn plan_view(
     };
     let l = Layout::new(ui, "visit_plan", format!("{} · {}", ui.lang.t("plan.title"), p.name));
     let visits = std::mem::take(&mut p.visits);
-    let my_accounts = if own { my_accounts(s, ui, "visit plan").await } else { Section::Loaded(vec![]) };
+    let my_accounts =
+        if own { find_accounts(s, ui, "visit plan", Some(&search)).await } else { Section::Loaded(vec![]) };
     let mut add = add_fields(&l, my_accounts.items());
     let mut add_errors = vec![];
     let mut submit_errors = vec![];
@@ -1243,6 +1242,7 @@ async fn plan_view(
         note_error,
         submit_errors,
         once: once.filter(|_| own),
+        search,
         p,
         l,
     };
@@ -1260,7 +1260,8 @@ async fn plan_page(State(s): State<AppState>, ui: UiCtx, uri: Uri) -> Response {
             Err(redirect) => return redirect.into_response(),
         },
     };
-    plan_view(&s, &ui, owner, q(&p, "week"), PlanState::Fresh, once).await
+    let search = q(&p, "q").unwrap_or("").trim().to_string();
+    plan_view(&s, &ui, owner, q(&p, "week"), PlanState::Fresh, once, search).await
 }
 
 /// Adds a planned visit to the caller's plan.
@@ -1289,7 +1290,7 @@ async fn plan_add(State(s): State<AppState>, form: UiForm) -> Response {
                 e => e,
             };
             let once = posted_once(&form.fields).map(str::to_string);
-            plan_view(&s, ui, None, form.get("week"), PlanState::Add(form.fields.clone(), e), once).await
+            plan_view(&s, ui, None, form.get("week"), PlanState::Add(form.fields.clone(), e), once, String::new()).await
         }
     }
 }
@@ -1300,7 +1301,10 @@ async fn plan_submit(State(s): State<AppState>, form: UiForm) -> Response {
     match acts::submit_plan(&s.app.db, &ui.ctx, week.as_deref(), form.get("note")).await {
         Ok(p) => Redirect::to(&format!("/visit-plan?week={}", p.week)).into_response(),
         Err(e @ (DomainError::Forbidden | DomainError::NotFound)) => fail_page(ui, e),
-        Err(e) => plan_view(&s, ui, None, week.as_deref(), PlanState::Submit(form.fields.clone(), e), None).await,
+        Err(e) => {
+            plan_view(&s, ui, None, week.as_deref(), PlanState::Submit(form.fields.clone(), e), None, String::new())
+                .await
+        }
     }
 }
 
