@@ -1309,12 +1309,13 @@ async fn check_in_on_a_phone(c: Client, base: String, account_id: i64, photo: St
         return true;
     "#;
     c.execute(stand_in, vec![]).await.expect("stand in for the geolocation");
-    click(c, "#check-in-button").await;
+    // The fixed tab bar covers the lower edge of a phone's screen: scroll the button up first.
+    tap(c, "#check-in-button").await;
     let said = wait_text(c, "#check-in-status", "已获取位置").await;
     assert!(said.contains("39.904211") && said.contains("15"), "the status line: {said}");
     wait_css(c, "#f-photo").await.send_keys(&photo).await.expect("choose the photo");
     type_into(c, "#f-objective", "现场签到的拜访").await;
-    click(c, "#visit-submit").await;
+    tap(c, "#visit-submit").await;
     let path = eventually("the visit's page", || async move {
         let p = current_path(c).await;
         let id = p.strip_prefix("/activities/")?;
@@ -1486,4 +1487,370 @@ async fn the_account_form_picks_the_ae_by_name_in_a_real_browser() {
     let db = demo_db(dir.path()).await;
     let base = serve(db).await;
     in_browser(|c| pick_the_ae_by_name(c, base)).await;
+}
+
+// ---- Issue 18, done when: a rep's day and a manager's day, each at a desktop's and a
+// phone's window size. ----
+
+const DESKTOP: (u32, u32) = (1366, 900);
+const PHONE: (u32, u32) = (390, 844);
+
+/// Signs in at a window of `size` and checks the person lands on their home (工作台).
+async fn sign_in_at_home(c: &Client, base: &str, user: &str, size: (u32, u32)) {
+    c.set_window_size(size.0, size.1).await.expect("set the window size");
+    c.goto(&format!("{base}/login")).await.expect("open the sign-in page");
+    type_into(c, "#username", user).await;
+    type_into(c, "#password", PASSWORD).await;
+    click(c, r#"form[action="/login"] button[type="submit"]"#).await;
+    wait_page(c, "/", "#record-visit").await;
+    assert!(!exists(c, "#login-error").await, "signing in as {user} showed an error");
+    assert_eq!(text_of(c, "main h1").await, "工作台", "{user} lands on the home");
+}
+
+/// Follows the navigation link to `href`: on a phone the groups sit behind 菜单, opened first.
+async fn nav_to(c: &Client, href: &str) {
+    let menu = wait_css(c, "details#menu").await;
+    if menu.prop("open").await.expect("is the menu open").as_deref() != Some("true") {
+        tap(c, "#menu-button").await;
+    }
+    tap(c, &format!(r#"header nav details.group:has(a[href="{href}"]) > summary"#)).await;
+    tap(c, &format!(r#"header nav a[href="{href}"]"#)).await;
+}
+
+/// Clicks `css` as a thumb would on a phone: scrolled to the middle of the screen first, so
+/// the fixed tab bar at the bottom does not sit over it.
+async fn tap(c: &Client, css: &str) {
+    tap_el(c, &wait_css(c, css).await, css).await;
+}
+
+async fn tap_el(c: &Client, el: &fantoccini::elements::Element, what: &str) {
+    c.execute(
+        "arguments[0].scrollIntoView({block: 'center', inline: 'center'}); return true;",
+        vec![serde_json::to_value(el).expect("element as an argument")],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("scroll to {what}: {e}"));
+    el.click().await.unwrap_or_else(|e| panic!("tap {what}: {e}"));
+}
+
+/// The window's inner height, as the page sees it.
+async fn viewport_height(c: &Client) -> f64 {
+    let h = c.execute("return window.innerHeight", vec![]).await.expect("innerHeight");
+    h.as_f64().unwrap_or_else(|| panic!("innerHeight is no number: {h}"))
+}
+
+/// `account_id`: the rep's account to visit; `next_monday`: the Monday after this week, in the
+/// rep's zone; `tag`: names the screenshots.
+async fn a_reps_day(c: Client, base: String, size: (u32, u32), account_id: i64, next_monday: String, tag: &str) {
+    let c = &c;
+    let phone = size.0 < 700;
+
+    // 1. The home: the figures are there, and 记录拜访 is within the first screen.
+    sign_in_at_home(c, &base, "rep", size).await;
+    for (css, what) in [("#my-quota", "quota"), ("#my-v", "V value")] {
+        let shown = text_of(c, css).await;
+        assert!(!shown.is_empty() && shown != "—" && shown != "未设指标", "the home's {what} card shows {shown:?}");
+    }
+    let fold = viewport_height(c).await;
+    let (_, y, _, h) = wait_css(c, "#record-visit").await.rectangle().await.expect("the button's rectangle");
+    assert!(y >= 0.0 && y + h <= fold, "记录拜访 spans {y}..{} in a window {fold} high", y + h);
+    if phone {
+        // Not under the tab bar either.
+        let (_, bar_y, _, _) = wait_css(c, "nav.tabbar").await.rectangle().await.expect("the tab bar's rectangle");
+        assert!(y + h <= bar_y, "记录拜访 ends at {} under the tab bar at {bar_y}", y + h);
+    }
+    assert_eq!(text_of(c, "#record-visit").await, "记录拜访");
+    shot(c, &format!("browser-day-rep-home-{tag}.png")).await;
+
+    // 2. 记录拜访: choose the account, then the visit form, done now, with a check-in.
+    tap(c, "#record-visit").await;
+    wait_page(c, "/activities/new", "#pick-account").await;
+    select_value(c, "#pick-account #f-account_id", &account_id.to_string()).await;
+    tap(c, r#"#pick-account button[type="submit"]"#).await;
+    wait_page(c, "/activities/new", "#visit-form").await;
+    assert!(text_of(c, "main").await.contains(SPECIAL), "the form names the account chosen");
+    assert_eq!(value_of(c, "#f-status").await, "done", "a visit recorded now is done");
+    eventually("the check-in button", || async move {
+        let b = c.find(Locator::Css("#check-in-button")).await.ok()?;
+        b.is_displayed().await.ok()?.then_some(())
+    })
+    .await;
+    let stand_in = r#"
+        navigator.geolocation.getCurrentPosition = function (ok) {
+            setTimeout(function () {
+                ok({ coords: { latitude: 39.9042113, longitude: 116.4073952, accuracy: 14.2 }, timestamp: Date.now() });
+            }, 50);
+        };
+        return true;
+    "#;
+    c.execute(stand_in, vec![]).await.expect("stand in for the geolocation");
+    tap(c, "#check-in-button").await;
+    wait_text(c, "#check-in-status", "已获取位置").await;
+    type_into(c, "#f-objective", "一天的拜访：现场签到").await;
+    tap(c, "#visit-submit").await;
+    let visit = eventually("the visit's page", || async move {
+        let p = current_path(c).await;
+        let id = p.strip_prefix("/activities/")?;
+        (!id.is_empty() && id.chars().all(|ch| ch.is_ascii_digit())).then_some(p)
+    })
+    .await;
+    assert!(!exists(c, "#form-errors").await, "saving the visit: {:?}", text_now(c, "#form-errors").await);
+    assert!(text_of(c, "#checked-in").await.contains("已签到"), "the visit at {visit} shows 已签到");
+    assert_eq!(text_of(c, r#"dd[data-field="status"]"#).await, "已完成");
+    assert_eq!(text_of(c, r#"dd[data-field="check_in_location"]"#).await, "39.904211, 116.407395");
+    shot(c, &format!("browser-day-rep-visit-{tag}.png")).await;
+
+    // 3. The weekly plan, next week: a planned visit, listed there.
+    nav_to(c, "/visit-plan").await;
+    wait_page(c, "/visit-plan", "#plan-add-form").await;
+    assert!(text_of(c, "h1").await.starts_with("每周工作计划表"));
+    tap(c, "#next-week").await;
+    wait_query(c, "/visit-plan", "week", &next_monday).await;
+    wait_css(c, "#plan-add-form").await;
+    let planned_before: i64 = text_of(c, "#plan-planned").await.parse().expect("a count");
+    let objective = format!("下周技术交流（{tag}）");
+    select_value(c, "#p-account_id", &account_id.to_string()).await;
+    let tuesday =
+        chrono::NaiveDate::parse_from_str(&next_monday, "%Y-%m-%d").expect("a date") + chrono::Duration::days(1);
+    set_value(c, "#p-planned_at", &format!("{}T10:00", tuesday.format("%Y-%m-%d"))).await;
+    type_into(c, "#p-objective", &objective).await;
+    tap(c, "#plan-add-submit").await;
+    wait_page(c, "/visit-plan", "#plan-table").await;
+    assert!(!exists(c, "#add-errors").await, "adding the planned visit: {:?}", text_now(c, "#add-errors").await);
+    wait_query(c, "/visit-plan", "week", &next_monday).await;
+    let row = wait_text(c, "#plan-table tbody", &objective).await;
+    assert!(row.contains(SPECIAL), "the plan lists the account: {row}");
+    assert!(
+        row.contains(&tuesday.format("%Y-%m-%d").to_string()) || row.contains(&tuesday.format("%m-%d").to_string()),
+        "the plan lists the day: {row}"
+    );
+    assert_eq!(text_of(c, "#plan-planned").await, (planned_before + 1).to_string());
+    shot(c, &format!("browser-day-rep-plan-{tag}.png")).await;
+
+    // 4. The board: a move forward is refused, the missing criteria ticked there, retried.
+    nav_to(c, "/opportunities").await;
+    wait_page(c, "/opportunities", "#board-tab").await;
+    tap(c, "#board-tab").await;
+    wait_query(c, "/opportunities", "view", "board").await;
+    let card = wait_css(c, r#".board .column[data-stage="identified"] .opp-card"#).await;
+    let id = card.attr("data-id").await.expect("data-id").expect("a card has its id");
+    drag_card(c, &id, "contacted").await;
+    wait_page(c, &format!("/opportunities/{id}/stage"), "#refusal").await;
+    assert!(exists(c, ".board").await, "the refusal is shown on the board");
+    let missing = c.find_all(Locator::Css("#refusal-missing input[name=tick]")).await.expect("the missing criteria");
+    assert!(!missing.is_empty(), "the refusal lists criteria to tick");
+    shot(c, &format!("browser-day-rep-refusal-{tag}.png")).await;
+    for input in missing {
+        tap_el(c, &input, "a criterion to tick").await;
+    }
+    tap(c, "#retry").await;
+    eventually("the card in the contacted column", || {
+        let id = id.clone();
+        async move {
+            let css = format!(r#".board .column[data-stage="contacted"] .opp-card[data-id="{id}"]"#);
+            (current_path(c).await == "/opportunities" && exists(c, &css).await).then_some(())
+        }
+    })
+    .await;
+    assert!(!exists(c, &format!(r#".board .column[data-stage="identified"] .opp-card[data-id="{id}"]"#)).await);
+    shot(c, &format!("browser-day-rep-board-{tag}.png")).await;
+}
+
+/// The rep's account to visit, and next week's Monday in the rep's zone.
+async fn reps_day_setup(db: &kam::db::Db) -> (i64, String) {
+    use chrono::Datelike;
+    let account_id: i64 = sqlx::query("SELECT id FROM accounts WHERE name = $1")
+        .bind(SPECIAL)
+        .fetch_one(&db.pool)
+        .await
+        .expect("the special account")
+        .try_get("id")
+        .expect("id");
+    let day = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let monday = day - chrono::Duration::days(day.weekday().num_days_from_monday() as i64);
+    (account_id, (monday + chrono::Duration::days(7)).format("%Y-%m-%d").to_string())
+}
+
+async fn run_a_reps_day(size: (u32, u32), tag: &'static str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path()).await;
+    let (account_id, next_monday) = reps_day_setup(&db).await;
+    let settings = kam::app::Settings { data_dir: dir.path().join("data"), ..kam::app::Settings::default() };
+    let router = kam::web::router(kam::app::App { db, settings });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("local addr"));
+    tokio::spawn(axum::serve(listener, router).into_future());
+    in_browser(|c| a_reps_day(c, base, size, account_id, next_monday, tag)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn a_reps_day_on_a_desktop_in_a_real_browser() {
+    run_a_reps_day(DESKTOP, "desktop").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn a_reps_day_on_a_phone_in_a_real_browser() {
+    run_a_reps_day(PHONE, "phone").await;
+}
+
+/// What the screening waiting for the manager says (as the rep submitted it in the setup).
+const SCREENING_NEED: &str = "新建检测中心，需要整套三坐标测量方案";
+const SCREENING_AMOUNT: &str = "年采购额约 1200 万元";
+const SCREENING_COMPETITOR: &str = "对手报价低，但本地服务弱";
+
+/// `request`: the screening request's page, waiting for the manager; `account`: its account's name.
+async fn a_managers_day(c: Client, base: String, size: (u32, u32), request: String, account: String, tag: &str) {
+    let c = &c;
+
+    // 1. The home shows the team's exceptions; one of them opens its case.
+    sign_in_at_home(c, &base, "manager", size).await;
+    assert_eq!(text_of(c, "#exceptions-h").await, "团队异常");
+    let links = c.find_all(Locator::Css("#exceptions li a[href]")).await.expect("exception links");
+    assert!(!links.is_empty(), "the demo team has exceptions: {}", text_of(c, "#exceptions").await);
+    shot(c, &format!("browser-day-manager-home-{tag}.png")).await;
+    // A case: an opportunity, account, visit or person, rather than the team's plan page.
+    let case = r#"#exceptions li a[href^="/opportunities/"], #exceptions li a[href^="/accounts/"], #exceptions li a[href^="/activities/"], #exceptions li a[href^="/one-on-one/"]"#;
+    let link = wait_css(c, case).await;
+    let href = link.attr("href").await.expect("href").expect("the exception links somewhere");
+    let label = link.text().await.expect("link text").trim().to_string();
+    tap_el(c, &link, "the exception's case").await;
+    wait_page(c, &href, "main h1").await;
+    let heading = text_of(c, "main h1").await;
+    assert!(heading.contains(&label), "the exception {label:?} opens its case; the page says {heading:?}");
+
+    // 2. 我的团队 in the navigation: the rep's 1×1 page, with their figures.
+    c.goto(&format!("{base}/")).await.expect("back to the home");
+    wait_page(c, "/", "#exceptions").await;
+    let menu = wait_css(c, "details#menu").await;
+    if menu.prop("open").await.expect("is the menu open").as_deref() != Some("true") {
+        tap(c, "#menu-button").await;
+    }
+    tap(c, r#"header nav details#nav-team > summary"#).await;
+    assert_eq!(text_of(c, "details#nav-team > summary").await, "我的团队");
+    let team = texts_of(c, "details#nav-team a").await;
+    assert!(team.iter().any(|n| n == "林涛"), "the team lists 林涛 by name: {team:?}");
+    tap(c, r#"details#nav-team a[href="/one-on-one/rep"]"#).await;
+    wait_page(c, "/one-on-one/rep", "#figures").await;
+    assert_eq!(text_of(c, "main h1").await, "1×1 周度评审 · 林涛");
+    let figures = texts_of(c, "#figures dd").await;
+    assert_eq!(figures.len(), 5, "quota, booked, remaining, pipeline, V: {figures:?}");
+    assert!(figures[0] != "—" && !figures[0].is_empty(), "the rep's quota is shown: {figures:?}");
+    assert!(figures[4] != "—" && figures[4] != "未设指标", "the rep's V value is shown: {figures:?}");
+    shot(c, &format!("browser-day-manager-one-on-one-{tag}.png")).await;
+
+    // 3. The screening waiting for the manager: the inbox, then the request, read whole first.
+    let menu = wait_css(c, "details#menu").await;
+    if menu.prop("open").await.expect("is the menu open").as_deref() != Some("true") {
+        tap(c, "#menu-button").await;
+    }
+    tap(c, "a#nav-approvals").await;
+    wait_page(c, "/approvals", "table#approvals").await;
+    let rows = text_of(c, "table#approvals tbody").await;
+    assert!(rows.contains(&account), "the inbox lists the screening of {account}: {rows}");
+    tap(c, &format!(r#"table#approvals a[href="{request}"]"#)).await;
+    wait_page(c, &request, "#decision-form").await;
+    assert_eq!(text_of(c, "#approval-state").await, "审批中");
+    let subject = text_of(c, "#subject").await;
+    for part in ["筛选标准", "客户分析", SCREENING_AMOUNT, SCREENING_NEED, SCREENING_COMPETITOR] {
+        assert!(subject.contains(part), "the request shows {part:?}: {subject}");
+    }
+    let head = texts_of(c, "#subject-table thead th").await;
+    assert!(head.iter().any(|h| h == "得分"), "the risk table has points: {head:?}");
+    let risk = c.find_all(Locator::Css("#subject-table tbody tr")).await.expect("risk rows");
+    assert_eq!(risk.len(), 5, "one row per risk indicator");
+    for r in &risk {
+        let cells = r.find_all(Locator::Css("td")).await.expect("cells");
+        let points = cells.last().expect("a points cell").text().await.expect("points").trim().to_string();
+        assert!(points.chars().any(|ch| ch.is_ascii_digit()), "each indicator has its points: {points:?}");
+    }
+    let foot = text_of(c, "#subject-table tfoot").await;
+    // Scores 4, 5, 3, 4, 3 on weights 25, 25, 20, 15, 15: 390 of 500, 78 of 100.
+    assert!(foot.contains("合计") && foot.contains("78 / 100"), "the risk total: {foot}");
+    let facts = texts_of(c, "#subject-facts dt").await;
+    assert!(facts.len() >= 5 && facts.iter().any(|f| f == "状态"), "the account's key facts: {facts:?}");
+    let status = r#"//dl[@id="subject-facts"]/div[dt="状态"]/dd"#;
+    let before = c.find(Locator::XPath(status)).await.expect("the account's status").text().await.expect("status");
+    assert_ne!(before.trim(), "大客户", "the account is no key account yet");
+    shot(c, &format!("browser-day-manager-request-{tag}.png")).await;
+
+    // 4. Approve, with a comment: the request is approved, the step records who and why.
+    type_into(c, "#d-comment", "材料完整，同意纳入大客户").await;
+    tap(c, "#approve").await;
+    wait_text(c, "p.flash", "已批准").await;
+    assert_eq!(text_of(c, "#approval-state").await, "已批准");
+    let step = text_of(c, r#"#approval-steps tr[data-step="1"]"#).await;
+    assert!(
+        step.contains("马俊杰") && step.contains("材料完整，同意纳入大客户"),
+        "the step records who and why: {step}"
+    );
+    assert!(!exists(c, "#decision-form").await, "nothing left to decide");
+    let after = c.find(Locator::XPath(status)).await.expect("the account's status").text().await.expect("status");
+    assert_eq!(after.trim(), "大客户", "the account is a key account now");
+    shot(c, &format!("browser-day-manager-approved-{tag}.png")).await;
+}
+
+/// The demo company, with the screening flow set (by the administrator) to be decided by the
+/// account owner's KA manager, and a screening the rep submitted, waiting for `manager`.
+/// Gives the request's page and the account's name.
+async fn managers_day_setup(db: &kam::db::Db) -> (String, String) {
+    use kam::app::{approvals, classification::screenings, people::auth, Ctx};
+    let flow = serde_json::json!({
+        "steps": [{"role": "ka_manager", "scope": "owner_manager", "days": 3}],
+        "risk_weights": [["competitive_advantage", 25], ["customer_need", 25], ["competitor_strength", 20],
+                         ["payment_ability", 15], ["relationship", 15]],
+    });
+    approvals::set_definition(db, &Ctx::system(), "ka_screening", &flow).await.expect("set the screening flow");
+    let rep: i64 = sqlx::query("SELECT id FROM users WHERE username = 'rep'")
+        .fetch_one(&db.pool)
+        .await
+        .expect("the rep")
+        .try_get("id")
+        .expect("id");
+    let r = sqlx::query(
+        "SELECT a.id, a.name FROM accounts a WHERE a.owner_id = $1 AND a.status = 'prospect' AND a.deleted_at IS NULL \
+         AND a.id NOT IN (SELECT account_id FROM screenings) ORDER BY a.id LIMIT 1",
+    )
+    .bind(rep)
+    .fetch_one(&db.pool)
+    .await
+    .expect("an account of the rep's, not screened yet");
+    let (account_id, name): (i64, String) = (r.try_get("id").expect("id"), r.try_get("name").expect("name"));
+    let caller = auth::load_caller(db, rep).await.expect("load the rep").expect("the rep");
+    let ctx = Ctx { caller, request_id: "browser-test".into() };
+    let form = serde_json::json!({
+        "sales_amount": SCREENING_AMOUNT,
+        "market_influence": "区域龙头，同行参照其采购",
+        "loyalty": "合作两年，续约稳定",
+        "strategic_region": "京津冀重点区域",
+        "needs_analysis": SCREENING_NEED,
+        "resource_assessment": "北京分公司可派两名工程师",
+        "fit": "产品线匹配",
+        "competitor_analysis": SCREENING_COMPETITOR,
+        "risk": {"competitive_advantage": 4, "customer_need": 5, "competitor_strength": 3, "payment_ability": 4, "relationship": 3}
+    });
+    let s = screenings::submit(db, &ctx, account_id, &form).await.expect("the rep submits the screening");
+    let approval = s.approval_id.expect("the screening waits for a decision");
+    (format!("/approvals/{approval}"), name)
+}
+
+async fn run_a_managers_day(size: (u32, u32), tag: &'static str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path()).await;
+    let (request, account) = managers_day_setup(&db).await;
+    let base = serve(db).await;
+    in_browser(|c| a_managers_day(c, base, size, request, account, tag)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn a_managers_day_on_a_desktop_in_a_real_browser() {
+    run_a_managers_day(DESKTOP, "desktop").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn a_managers_day_on_a_phone_in_a_real_browser() {
+    run_a_managers_day(PHONE, "phone").await;
 }
