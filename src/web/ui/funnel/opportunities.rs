@@ -711,17 +711,7 @@ async fn show_page(s: &AppState, ui: &UiCtx, id: i64, mv: StageMove, err: Option
         }
     }
     let to = Stage::parse(&mv.stage).ok().filter(|t| *t != o.stage);
-    let typed = |f: &str| {
-        match f {
-            "booked_amount" => &mv.booked_amount,
-            "booked_on" => &mv.booked_on,
-            "lost_reason" => &mv.lost_reason,
-            "lost_to" => &mv.lost_to,
-            _ => &mv.reason,
-        }
-        .clone()
-        .unwrap_or_default()
-    };
+    let typed = |f: &str| typed_move_field(&mv, f);
     let move_fields = to.map(|t| move_fields(o.stage, t).iter().map(|f| (*f, typed(f))).collect()).unwrap_or_default();
     let current_checks = o.checklist.iter().filter(|c| c.stage == o.stage.code()).cloned().collect();
     let mut res = render(&ShowPage {
@@ -828,17 +818,7 @@ async fn board_refusal(s: &AppState, ui: &UiCtx, id: i64, m: StageMove, e: Domai
         other => messages.push(l.lang.msg("err", crate::web::ui::status_and_code(other).1)),
     }
     let fields = Stage::parse(&m.stage).map(|t| move_fields(o.stage, t)).unwrap_or(&[]);
-    let typed = |f: &str| {
-        match f {
-            "booked_amount" => &m.booked_amount,
-            "booked_on" => &m.booked_on,
-            "lost_reason" => &m.lost_reason,
-            "lost_to" => &m.lost_to,
-            _ => &m.reason,
-        }
-        .clone()
-        .unwrap_or_default()
-    };
+    let typed = |f: &str| typed_move_field(&m, f);
     let refusal = Refusal {
         fields: fields.iter().map(|f| (*f, typed(f))).collect(),
         stage: m.stage.clone(),
@@ -961,4 +941,17 @@ async fn funnel_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQue
         funnel,
         l,
     })
+}
+
+/// What was typed into a field of a move form (the won or lost details, or the reason).
+fn typed_move_field(m: &crate::app::funnel::opportunities::StageMove, f: &str) -> String {
+    match f {
+        "booked_amount" => &m.booked_amount,
+        "booked_on" => &m.booked_on,
+        "lost_reason" => &m.lost_reason,
+        "lost_to" => &m.lost_to,
+        _ => &m.reason,
+    }
+    .clone()
+    .unwrap_or_default()
 }
