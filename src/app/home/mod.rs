@@ -228,50 +228,39 @@ pub async fn home(db: &Db, caller: &Caller) -> Result<Home> {
     if view == "admin" {
         return Ok(home);
     }
-    // The figures (a director's: the total of what they see, with one card per region), the
-    // visits, the agenda, the to-dos and a manager's exceptions are read at the same time.
-    let figures = async {
-        if view == "director" {
-            let r = quotas::v_report(db, caller, None, None).await?;
-            let regions = r
-                .regions
-                .into_iter()
-                .map(|g| RegionCard {
-                    completion: completion(&g),
-                    code: g.key,
-                    name: g.name,
-                    quota: g.quota,
-                    booked: g.booked,
-                    pipeline: g.pipeline,
-                    v_value: g.v_value,
-                })
-                .collect();
-            Ok::<_, crate::app::Error>((r.total, regions))
-        } else {
-            Ok((quotas::own_figures(db, caller).await?, vec![]))
-        }
+    // The figures: a director's are the total of what they see, with one card per region.
+    let figures = if view == "director" {
+        let r = quotas::v_report(db, caller, None, None).await?;
+        home.regions = r
+            .regions
+            .into_iter()
+            .map(|g| RegionCard {
+                completion: completion(&g),
+                code: g.key,
+                name: g.name,
+                quota: g.quota,
+                booked: g.booked,
+                pipeline: g.pipeline,
+                v_value: g.v_value,
+            })
+            .collect();
+        r.total
+    } else {
+        quotas::own_figures(db, caller).await?
     };
-    let team = async {
-        if view == "manager" {
-            Ok::<_, crate::app::Error>(Some(exceptions(db, caller, &today).await?))
-        } else {
-            Ok(None)
-        }
-    };
-    let ((figures, regions), visits, agenda, todos, exceptions) = tokio::try_join!(
-        figures,
-        activities::progress(db, caller),
-        agenda(db, caller, &today, &tomorrow),
-        todos(db, caller, &today),
-        team
-    )?;
-    home.regions = regions;
     home.completion = completion(&figures);
     home.figures = Some(figures);
+    let (visits, agenda, todos) = tokio::try_join!(
+        activities::progress(db, caller),
+        agenda(db, caller, &today, &tomorrow),
+        todos(db, caller, &today)
+    )?;
     home.visits = Some(visits);
     home.agenda = agenda;
     home.todos = todos;
-    home.exceptions = exceptions;
+    if view == "manager" {
+        home.exceptions = Some(exceptions(db, caller, &today).await?);
+    }
     Ok(home)
 }
 
