@@ -198,35 +198,8 @@ pub async fn save(db: &Db, ctx: &Ctx, key: &str, body: &Value) -> Result<(Settin
     if before.versions[idx] != version {
         return Err(Error::StaleVersion { current: before.versions[idx] });
     }
-    let ts = now();
     let by = ctx.caller.username.clone();
-    let done = if version == 0 {
-        sqlx::query(
-            "INSERT INTO settings (key, value, version, updated_at, updated_by) VALUES ($1, $2, 1, $3, $4) \
-             ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(key)
-        .bind(stored.clone())
-        .bind(ts.clone())
-        .bind(by.clone())
-        .execute(tx.conn())
-        .await?
-    } else {
-        sqlx::query(
-            "UPDATE settings SET value = $1, version = version + 1, updated_at = $2, updated_by = $3 \
-             WHERE key = $4 AND version = $5",
-        )
-        .bind(stored.clone())
-        .bind(ts.clone())
-        .bind(by.clone())
-        .bind(key)
-        .bind(version)
-        .execute(tx.conn())
-        .await?
-    };
-    if done.rows_affected() != 1 {
-        return Err(Error::StaleVersion { current: version });
-    }
+    crate::app::records::settings::write(&mut tx, key, &stored, version, &by).await?;
     let after = load(tx.conn()).await?;
     let changed = if idx < 2 { recompute_all(&mut tx, &after, &by, &format!("settings_{key}")).await? } else { 0 };
     let bv = view(&before);

@@ -5,7 +5,7 @@
 use sqlx::Row;
 
 use crate::app::{records::audit, Ctx, Error, Result};
-use crate::db::{now, Db};
+use crate::db::Db;
 use crate::domain::error::Errors;
 use crate::domain::role::{title_slots, RoleTitles, Title, TITLE_MAX};
 
@@ -69,35 +69,7 @@ pub async fn save(
     if current != version {
         return Err(Error::StaleVersion { current });
     }
-    let ts = now();
-    let by = ctx.caller.username.clone();
-    let done = if version == 0 {
-        sqlx::query(
-            "INSERT INTO settings (key, value, version, updated_at, updated_by) VALUES ($1, $2, 1, $3, $4) \
-             ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(KEY)
-        .bind(value.clone())
-        .bind(ts)
-        .bind(by)
-        .execute(tx.conn())
-        .await?
-    } else {
-        sqlx::query(
-            "UPDATE settings SET value = $1, version = version + 1, updated_at = $2, updated_by = $3 \
-             WHERE key = $4 AND version = $5",
-        )
-        .bind(value.clone())
-        .bind(ts)
-        .bind(by)
-        .bind(KEY)
-        .bind(version)
-        .execute(tx.conn())
-        .await?
-    };
-    if done.rows_affected() != 1 {
-        return Err(Error::StaleVersion { current: version });
-    }
+    crate::app::records::settings::write(&mut tx, KEY, &value, version, &ctx.caller.username).await?;
     let before = RoleTitles::from_json(before.as_deref());
     let json = |t: &RoleTitles| serde_json::to_value(t).unwrap_or_default();
     audit::record(&mut tx, ctx, "settings", KEY, "update", Some(&json(&before)), Some(&json(&titles))).await?;

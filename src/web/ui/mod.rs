@@ -196,6 +196,17 @@ impl Layout {
     }
 }
 
+/// An error in the user's language, as lines above a form: each bad field named by its label,
+/// any other error by its message.
+pub fn error_lines(l: &Layout, e: &DomainError) -> Vec<String> {
+    match e {
+        DomainError::Invalid(fs) => {
+            fs.iter().map(|f| format!("{}: {}", l.e("field", &f.field), l.lang.msg("invalid", f.code))).collect()
+        }
+        other => vec![l.lang.msg("err", status_and_code(other).1)],
+    }
+}
+
 /// A query string of the pairs that have a value (`a=1&b=x%20y`).
 pub fn enc(pairs: &[(&str, &str)]) -> String {
     serde_urlencoded::to_string(pairs.iter().filter(|(_, v)| !v.is_empty()).collect::<Vec<_>>()).unwrap_or_default()

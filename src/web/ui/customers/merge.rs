@@ -44,16 +44,6 @@ struct MergePage {
     confirm: Option<Confirm>,
 }
 
-/// An error in the user's language; a field error names its field.
-fn message(l: &Layout, e: &DomainError) -> Vec<String> {
-    match e {
-        DomainError::Invalid(fs) => {
-            fs.iter().map(|f| format!("{}: {}", l.e("field", &f.field), l.lang.msg("invalid", f.code))).collect()
-        }
-        e => vec![l.lang.msg("err", status_and_code(e).1)],
-    }
-}
-
 fn confirm_of(l: &Layout, p: Preview) -> Confirm {
     let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
     let side = |s: &Side| {
@@ -115,7 +105,7 @@ async fn build(s: &AppState, ui: &UiCtx, id: &str, duplicate: Option<&str>, err:
         }
     }
     let status = problems.first().map(|e| status_and_code(e).0);
-    let mut errors: Vec<String> = problems.iter().flat_map(|e| message(&l, e)).collect();
+    let mut errors: Vec<String> = problems.iter().flat_map(|e| crate::web::ui::error_lines(&l, e)).collect();
     errors.dedup();
     let mut res = render(&MergePage { candidates, typed, errors, confirm, a, l });
     if let Some(st) = status {

@@ -21,7 +21,7 @@ use crate::web::auth::{UiCtx, UiForm};
 use crate::web::ui::forms::{
     missing_or_forbidden, once_done, once_of, posted_once, redisplay_or_redirect, with_flash, Field, FormPage,
 };
-use crate::web::ui::{enc, fail_page, render, Layout};
+use crate::web::ui::{enc, error_lines, fail_page, render, Layout};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -158,7 +158,7 @@ async fn forecast_submit(State(s): State<AppState>, mut form: UiForm) -> Respons
                         format!("{w} {}: {}", l.e("forecast", k), l.lang.msg("invalid", f.code))
                     })
                     .collect(),
-                other => field_errors(&l, other),
+                other => error_lines(&l, other),
             };
             forecast_view(&s, ui, Some(lines), errors).await
         }
@@ -184,7 +184,7 @@ async fn forecast_adjust(State(s): State<AppState>, mut form: UiForm) -> Respons
         Err(e @ (DomainError::Forbidden | DomainError::NotFound)) => fail_page(ui, e),
         Err(e) => {
             let l = Layout::new(ui, "forecast", String::new());
-            forecast_view(&s, ui, None, field_errors(&l, &e)).await
+            forecast_view(&s, ui, None, error_lines(&l, &e)).await
         }
     }
 }
@@ -241,15 +241,6 @@ async fn v_value_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQu
     v_value_view(&s, &ui, q(&p, "period"), vec![], vec![], None).await
 }
 
-fn field_errors(l: &Layout, e: &DomainError) -> Vec<String> {
-    match e {
-        DomainError::Invalid(fs) => {
-            fs.iter().map(|f| format!("{}: {}", l.e("field", &f.field), l.lang.msg("invalid", f.code))).collect()
-        }
-        other => vec![l.lang.msg("err", crate::web::ui::status_and_code(other).1)],
-    }
-}
-
 async fn set_quota(State(s): State<AppState>, mut form: UiForm) -> Response {
     crate::web::ui::forms::read_amounts(&mut form.fields);
     let ui = &form.ui;
@@ -267,8 +258,7 @@ async fn set_quota(State(s): State<AppState>, mut form: UiForm) -> Response {
         Err(e @ DomainError::Forbidden) => fail_page(ui, e),
         Err(e) => {
             let l = Layout::new(ui, "vvalue", String::new());
-            v_value_view(&s, ui, Some(month.as_str()).filter(|m| m.len() == 7), field_errors(&l, &e), vec![], None)
-                .await
+            v_value_view(&s, ui, Some(month.as_str()).filter(|m| m.len() == 7), error_lines(&l, &e), vec![], None).await
         }
     }
 }
@@ -305,7 +295,7 @@ async fn import_quotas(State(s): State<AppState>, ui: UiCtx, m: axum::extract::M
         }
         Err(e @ DomainError::Invalid(_)) => {
             let l = Layout::new(&ui, "vvalue", String::new());
-            v_value_view(&s, &ui, None, field_errors(&l, &e), vec![], None).await
+            v_value_view(&s, &ui, None, error_lines(&l, &e), vec![], None).await
         }
         Err(e) => fail_page(&ui, e),
     }

@@ -510,13 +510,7 @@ async fn audit_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuer
             render(&page)
         }
         Err(e @ DomainError::Invalid(_)) => {
-            if let DomainError::Invalid(fs) = &e {
-                let l = &page.l;
-                page.errors = fs
-                    .iter()
-                    .map(|f| format!("{}: {}", l.e("field", &f.field), l.lang.msg("invalid", f.code)))
-                    .collect();
-            }
+            page.errors = crate::web::ui::error_lines(&page.l, &e);
             render(&page)
         }
         Err(e) => fail_page(&ui, e),

@@ -1,0 +1,38 @@
+//! The company's settings (`settings`: one row per key, a JSON value and its version), written
+//! by one rule: over the version the editor read, so a save in between is never overwritten.
+use crate::app::{Error, Result};
+use crate::db::{now, WriteTx};
+
+/// Stores `value` under `key` over `version` (0: never saved, so the first save inserts
+/// version 1; later saves add one where the version still matches). Another save since the
+/// editor read it is [`Error::StaleVersion`].
+pub async fn write(tx: &mut WriteTx, key: &str, value: &str, version: i64, by: &str) -> Result<()> {
+    let done = if version == 0 {
+        sqlx::query(
+            "INSERT INTO settings (key, value, version, updated_at, updated_by) VALUES ($1, $2, 1, $3, $4) \
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(now())
+        .bind(by)
+        .execute(tx.conn())
+        .await?
+    } else {
+        sqlx::query(
+            "UPDATE settings SET value = $1, version = version + 1, updated_at = $2, updated_by = $3 \
+             WHERE key = $4 AND version = $5",
+        )
+        .bind(value)
+        .bind(now())
+        .bind(by)
+        .bind(key)
+        .bind(version)
+        .execute(tx.conn())
+        .await?
+    };
+    if done.rows_affected() != 1 {
+        return Err(Error::StaleVersion { current: version });
+    }
+    Ok(())
+}
