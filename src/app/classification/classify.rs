@@ -175,7 +175,7 @@ pub async fn save(db: &Db, ctx: &Ctx, key: &str, body: &Value) -> Result<(Settin
         // Name the field serde stopped at when it says one.
         let msg = e.to_string();
         let field = msg.split('`').nth(1).unwrap_or("body").to_string();
-        Error::invalid(field, "invalid_shape")
+        Error::invalid(field, if msg.starts_with("unknown field") { "unknown_field" } else { "invalid_shape" })
     };
     let stored = match idx {
         0 => {

@@ -17,7 +17,7 @@ use crate::app::{approvals, classification::screenings, records::notify};
 use crate::domain::approval::{Decision, Extension, RiskWeight, StepSpec};
 use crate::domain::DomainError;
 use crate::web::api::contract::{Date, Id};
-use crate::web::api::{Api, ApiResult, Body, Op, Params, Query};
+use crate::web::api::{Api, ApiResult, Op, Params, Query, Typed};
 use crate::web::auth::ApiCtx;
 use crate::web::AppState;
 
@@ -470,7 +470,7 @@ async fn screening_review(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): 
     Ok(Json(screenings::for_approval(&s.app.db, &c.ctx.caller, id).await?).into_response())
 }
 
-async fn decide(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Body<DecisionBody>) -> ApiResult {
+async fn decide(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Typed<DecisionBody>) -> ApiResult {
     let d = &b.typed;
     let decision = d.decision.map(Decision::code).unwrap_or("");
     let v = approvals::decide_step(&s.app.db, &c.ctx, id, d.step, decision, d.comment.as_deref(), Utc::now()).await?;
@@ -481,7 +481,7 @@ async fn withdraw(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<I
     Ok(Json(approvals::withdraw(&s.app.db, &c.ctx, id, Utc::now()).await?).into_response())
 }
 
-async fn extend(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Body<ExtensionBody>) -> ApiResult {
+async fn extend(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Typed<ExtensionBody>) -> ApiResult {
     let days = b.typed.days.ok_or_else(|| DomainError::invalid("days", "expected_integer"))?;
     Ok(Json(approvals::extend(&s.app.db, &c.ctx, id, days, Utc::now()).await?).into_response())
 }
@@ -494,12 +494,12 @@ async fn set_flow(
     State(s): State<AppState>,
     c: ApiCtx,
     Params(flow): Params<String>,
-    b: crate::web::api::contract::JsonOf<FlowBody>,
+    b: Typed<FlowBody>,
 ) -> ApiResult {
     Ok(Json(approvals::set_definition(&s.app.db, &c.ctx, &flow, &b.raw).await?).into_response())
 }
 
-async fn delegate(State(s): State<AppState>, c: ApiCtx, b: Body<DelegationBody>) -> ApiResult {
+async fn delegate(State(s): State<AppState>, c: ApiCtx, b: Typed<DelegationBody>) -> ApiResult {
     let d = &b.typed;
     let delegate = d.delegate.as_deref().unwrap_or("");
     let starts_on = d.starts_on.as_ref().map(|d| d.0.as_str()).unwrap_or("");
@@ -532,7 +532,7 @@ async fn notifications(State(s): State<AppState>, c: ApiCtx, Query(q): Query<Not
     Ok(Json(NotificationList { items: notify::mine(&s.app.db, &c.ctx.caller, unread).await? }).into_response())
 }
 
-async fn mark_read(State(s): State<AppState>, c: ApiCtx, b: Body<MarkReadBody>) -> ApiResult {
+async fn mark_read(State(s): State<AppState>, c: ApiCtx, b: Typed<MarkReadBody>) -> ApiResult {
     notify::mark_read(&s.app.db, &c.ctx, b.typed.id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -541,7 +541,7 @@ async fn channels(State(s): State<AppState>, c: ApiCtx) -> ApiResult {
     Ok(Json(notify::channels_of(&s.app.db, &c.ctx.caller).await?).into_response())
 }
 
-async fn set_channels(State(s): State<AppState>, c: ApiCtx, b: Body<ChannelsBody>) -> ApiResult {
+async fn set_channels(State(s): State<AppState>, c: ApiCtx, b: Typed<ChannelsBody>) -> ApiResult {
     let ch = &b.typed;
     notify::set_channels(
         &s.app.db,

@@ -97,7 +97,7 @@ async fn get_titles(State(s): State<AppState>, _c: ApiCtx) -> ApiResult {
 async fn set_titles(
     State(s): State<AppState>,
     c: ApiCtx,
-    b: crate::web::api::contract::JsonOf<TitlesBody>,
+    b: crate::web::api::Typed<TitlesBody>,
 ) -> ApiResult {
     let typed: Vec<(String, String, String)> = b
         .typed
