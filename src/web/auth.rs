@@ -78,6 +78,12 @@ impl FromRequestParts<AppState> for ApiCtx {
         if let Some(slot) = parts.extensions.get::<super::error::LangSlot>() {
             let _ = slot.0.set(lang);
         }
+        if parts.extensions.get::<super::api::Unsorted>().is_some() {
+            let pairs = super::api::query_pairs(parts.uri.query().map(str::to_string));
+            if super::api::q(&pairs, "sort").is_some() {
+                return Err(ApiError::new(DomainError::invalid("sort", "invalid_choice"), lang));
+            }
+        }
         Ok(ApiCtx { ctx: Ctx { caller, request_id: request_id(parts) }, lang })
     }
 }
