@@ -402,11 +402,7 @@ impl Filter {
                 e.add("rad_class", "invalid_choice");
             }
         }
-        if let Some(q) = &self.q {
-            if q.chars().count() > 200 {
-                e.add("q", "too_long");
-            }
-        }
+        e.take("q", text::search(self.q.as_deref()));
         if let Some(c) = &self.coverage {
             if !COVERAGE_FILTERS.contains(&c.as_str()) {
                 e.add("coverage", "invalid_choice");

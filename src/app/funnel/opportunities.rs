@@ -299,7 +299,7 @@ fn push_filter(mut s: Sql, f: &Filter) -> Result<Sql> {
             push_stage_days_over(&mut s, d);
         }
     }
-    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+    if let Some(q) = e.take("q", text::search(f.q.as_deref())).flatten() {
         let p = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
         s.push(" AND (o.name LIKE ").bind(p.clone()).push(" ESCAPE '\\' OR a.name LIKE ").bind(p).push(" ESCAPE '\\')");
     }
