@@ -663,7 +663,7 @@ pub async fn hold_live(tx: &mut WriteTx, id: i64) -> Result<String> {
 }
 
 /// The stored, editable state of an account.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccountData {
     pub name: String,
     pub short_name: Option<String>,
@@ -1476,8 +1476,13 @@ pub async fn update_in(tx: &mut WriteTx, ctx: &Ctx, id: i64, inp: &Input, versio
         return Err(Error::StaleVersion { current: before.version });
     }
     let (mut d, _) = load_data(tx.conn(), id).await?;
+    let stored = d.clone();
     let region_before = d.region_id;
     apply(tx.conn(), &mut Lookups::default(), &mut d, inp).await?;
+    if d == stored {
+        // Nothing to change (a form sent back as it was): no new version, no audit row.
+        return Ok(before.for_caller(caller));
+    }
     write(tx.conn(), Some(id), &d, version).await?;
     refresh_access(tx.conn(), id, &d).await?;
     derived::refresh(tx, id, &caller.username, Change::Edited { region_moved: d.region_id != region_before }).await?;

@@ -146,7 +146,7 @@ pub async fn ensure_visible(db: &Db, caller: &Caller, id: i64) -> Result<()> {
     get(db, caller, id).await.map(|_| ())
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ContactData {
     pub name: String,
     pub gender: Option<String>,
@@ -438,6 +438,10 @@ pub async fn update_in(tx: &mut WriteTx, ctx: &Ctx, id: i64, inp: &Input, versio
     }
     let mut d = ContactData::from(&before);
     apply(tx.conn(), before.account_id, Some(id), &mut d, inp).await?;
+    if d == ContactData::from(&before) {
+        // Nothing to change: no new version, no audit row.
+        return Ok(before);
+    }
     write(tx.conn(), before.account_id, Some(id), &d, version).await?;
     let after = reload(tx.conn(), id).await?;
     audit::record(tx, ctx, "contact", &id.to_string(), "update", Some(&j(&before)), Some(&j(&after))).await?;

@@ -281,7 +281,7 @@ fn parse_instant(v: &str, tz: Tz) -> std::result::Result<DateTime<Utc>, &'static
 }
 
 /// The stored, editable state of an activity.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct Data {
     account_id: i64,
     opportunity_id: Option<i64>,
@@ -1016,7 +1016,12 @@ async fn update_in(
             .and_then(|p| crate::domain::classify::PURPOSES.iter().find(|x| **x == p).copied()),
     };
     let check_in = read_check_in(inp, tz)?;
+    let stored = d.clone();
     apply(tx.conn(), caller, tz, &mut d, inp, false).await?;
+    if d == stored && check_in.is_none() && contacts.is_none() {
+        // Nothing to change: no new version, no audit row.
+        return Ok(before);
+    }
     // The location is set once: when the visit is recorded done, or when a planned one is
     // completed, by the visitor; never changed afterwards.
     if check_in.is_some() {
@@ -1982,6 +1987,10 @@ pub async fn set_targets(db: &Db, ctx: &Ctx, sales_type: &str, inp: &Input) -> R
         e.add("daily_effective", "daily_above_weekly");
     }
     e.finish()?;
+    if t == before {
+        // Nothing to change: no audit row.
+        return Ok(t);
+    }
     let ts_now = now();
     sqlx::query("DELETE FROM activity_targets WHERE sales_type = $1").bind(sales_type).execute(tx.conn()).await?;
     sqlx::query(
