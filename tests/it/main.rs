@@ -31,3 +31,4 @@ mod safe_forms;
 mod schema;
 mod security;
 mod ui_failures;
+mod strict_bodies;
