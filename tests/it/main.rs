@@ -30,5 +30,5 @@ mod reports;
 mod safe_forms;
 mod schema;
 mod security;
-mod ui_failures;
 mod strict_bodies;
+mod ui_failures;

@@ -252,7 +252,8 @@ pub async fn update(db: &Db, ctx: &Ctx, username: &str, inp: &Input) -> Result<U
             .await?;
         (r.try_get("org_unit_id")?, r.try_get("manager_id")?)
     };
-    if (&display, role, sales_type, &time_zone) == (&before.display_name, before.role, before.sales_type, &before.time_zone)
+    if (&display, role, sales_type, &time_zone)
+        == (&before.display_name, before.role, before.sales_type, &before.time_zone)
         && org.is_none_or(|o| o == org_now)
         && manager.is_none_or(|m| m == manager_now)
     {
@@ -425,12 +426,13 @@ pub async fn set_money_unit(db: &Db, ctx: &Ctx, unit: &str) -> Result<()> {
 /// never input), with its audit row, in one transaction.
 async fn set_own_preference(db: &Db, ctx: &Ctx, column: &'static str, value: &str) -> Result<()> {
     let mut tx = db.begin().await?;
-    let n = sqlx::query(&format!("UPDATE users SET {column} = $1 WHERE id = $2 AND ({column} IS NULL OR {column} <> $1)"))
-        .bind(value)
-        .bind(ctx.caller.user_id)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
+    let n =
+        sqlx::query(&format!("UPDATE users SET {column} = $1 WHERE id = $2 AND ({column} IS NULL OR {column} <> $1)"))
+            .bind(value)
+            .bind(ctx.caller.user_id)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
     if n == 0 {
         // The value it has already: nothing changes, no audit row.
         return Ok(());

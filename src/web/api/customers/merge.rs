@@ -44,7 +44,12 @@ pub struct MergeBody {
     pub duplicate_version: Option<i64>,
 }
 
-async fn merge_into(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Typed<MergeBody>) -> ApiResult {
+async fn merge_into(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    b: Typed<MergeBody>,
+) -> ApiResult {
     let dup = b.typed.duplicate_id.ok_or_else(|| DomainError::invalid("duplicate_id", "required"))?;
     let v = merge::merge(&s.app.db, &c.ctx, id, dup, b.typed.version, b.typed.duplicate_version).await?;
     Ok(Json(v).into_response())

@@ -372,7 +372,12 @@ async fn deactivate(
     Ok(Json(users::set_active_with(&s.app.db, &c.ctx, &u, false, b.successor.as_deref()).await?).into_response())
 }
 
-async fn handover(State(s): State<AppState>, c: ApiCtx, Params(u): Params<String>, b: Typed<HandoverBody>) -> ApiResult {
+async fn handover(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(u): Params<String>,
+    b: Typed<HandoverBody>,
+) -> ApiResult {
     let to = b.typed.to.as_deref().unwrap_or("");
     Ok(Json(crate::app::customers::handover::hand_over(&s.app.db, &c.ctx, &u, to).await?).into_response())
 }
