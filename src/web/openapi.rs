@@ -106,7 +106,13 @@ pub fn document(ops: &[Op]) -> Value {
             }
         }
         let mut params = path_params(op.path);
-        params.extend(op.query.iter().cloned());
+        // An empty value counts as absent (`contract::Query`), and the document says so.
+        params.extend(op.query.iter().cloned().map(|mut p| {
+            if p["required"] != json!(true) {
+                p["allowEmptyValue"] = json!(true);
+            }
+            p
+        }));
         let mut responses = Map::new();
         for (status, r) in &op.ok {
             responses.insert(status.to_string(), r.clone());
@@ -133,9 +139,9 @@ pub fn document(ops: &[Op]) -> Value {
     // A request body's schema says what the server checks (`contract::JsonOf`): a key it
     // does not name is refused.
     for name in &bodies {
-        let strict = schemas.get(name).is_some_and(|s| {
-            s.get("additionalProperties").is_none() && contract::object_keys(s, &schemas).is_some()
-        });
+        let strict = schemas
+            .get(name)
+            .is_some_and(|s| s.get("additionalProperties").is_none() && contract::object_keys(s, &schemas).is_some());
         if let Some(Value::Object(o)) = schemas.get_mut(name).filter(|_| strict) {
             let key = if o.contains_key("allOf") { "unevaluatedProperties" } else { "additionalProperties" };
             o.insert(key.into(), Value::Bool(false));

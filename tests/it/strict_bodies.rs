@@ -35,7 +35,15 @@ async fn tokens(t: &TestApp, who: &Auth) -> Option<usize> {
 }
 
 /// A raw request with a JSON text as body and the given content type (none when `None`).
-async fn raw(t: &TestApp, method: Method, path: &str, token: &str, ctype: Option<&str>, body: &str, lang: &str) -> Resp {
+async fn raw(
+    t: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    ctype: Option<&str>,
+    body: &str,
+    lang: &str,
+) -> Resp {
     let mut b = Request::builder()
         .method(method)
         .uri(path)
@@ -162,7 +170,12 @@ async fn json_bodies_need_the_json_content_type() {
         }
     }
     assert_eq!(count(&t, "SELECT COUNT(*) AS n FROM api_tokens").await, before, "nothing was made");
-    for ctype in ["application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8", "application/merge-patch+json"] {
+    for ctype in [
+        "application/json",
+        "application/json; charset=utf-8",
+        "Application/JSON;charset=UTF-8",
+        "application/merge-patch+json",
+    ] {
         let r = raw(&t, Method::POST, "/api/v1/me/tokens", token, Some(ctype), body, "zh-CN").await;
         assert_eq!(r.status, StatusCode::CREATED, "{ctype}: {}", r.body);
     }
@@ -194,8 +207,16 @@ async fn unknown_keys_are_refused_by_name() {
     let me = t.get("/api/v1/me", &rep).await.json();
     assert_eq!((me["time_zone"].as_str(), me["money_unit"].as_str()), (Some("Asia/Shanghai"), Some("yuan")), "{me}");
     // In English too.
-    let r = raw(&t, Method::PUT, "/api/v1/me/time-zone", &w.tokens["repA"], Some("application/json"), r#"{"tz":"UTC"}"#, "en")
-        .await;
+    let r = raw(
+        &t,
+        Method::PUT,
+        "/api/v1/me/time-zone",
+        &w.tokens["repA"],
+        Some("application/json"),
+        r#"{"tz":"UTC"}"#,
+        "en",
+    )
+    .await;
     assert_eq!(one(&r), ("tz".to_string(), "unknown_field".to_string()));
     assert!(r.json()["error"]["message"].as_str().expect("message").contains("not a known field"), "{}", r.body);
 }
@@ -239,13 +260,18 @@ async fn a_csv_with_broken_quoting_is_refused_naming_row_and_column() {
         assert_eq!(v["committed"], false, "{v}");
         let errors = v["errors"].as_array().expect("errors");
         assert_eq!(errors.len(), 1, "{v}");
-        assert_eq!((errors[0]["row"].as_i64(), errors[0]["column"].as_str()), (Some(row), Some(column)), "{csv:?}: {v}");
+        assert_eq!(
+            (errors[0]["row"].as_i64(), errors[0]["column"].as_str()),
+            (Some(row), Some(column)),
+            "{csv:?}: {v}"
+        );
         assert_eq!(errors[0]["code"], code, "{v}");
         assert!(errors[0]["message"].as_str().expect("message").contains("引号"), "{v}");
         assert_eq!(account_names(&t).await, before, "{csv:?} saved nothing");
     }
     // Quoting done right still reads: a comma and a doubled quote inside quotes, a line break.
-    let r = import(&t, token, "name,industry,level\n\"甲, \"\"乙\"\"\",enterprise,L3\n\"丙\n丁\",enterprise,L2\n").await;
+    let r =
+        import(&t, token, "name,industry,level\n\"甲, \"\"乙\"\"\",enterprise,L3\n\"丙\n丁\",enterprise,L2\n").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let after = account_names(&t).await;
     assert!(after.contains(&"甲, \"乙\"".to_string()), "{after:?}");
@@ -279,6 +305,11 @@ async fn every_list_limits_its_search_text() {
             assert_eq!(r.status, StatusCode::OK, "{who} {path} with 200 characters: {}", r.body);
         }
     }
+    // The activities' owner is a username: at most 100 characters, as documented.
+    let r = t.get(&format!("/api/v1/activities?owner={}", "a".repeat(101)), &bearer(&w, "director")).await;
+    assert_eq!(one(&r), ("owner".to_string(), "too_long".to_string()), "{}", r.body);
+    // An empty value is absent, as the document says (allowEmptyValue).
+    assert_eq!(t.get("/api/v1/contacts?q=&sort=", &bearer(&w, "repA")).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -364,8 +395,13 @@ async fn a_patch_that_changes_nothing_writes_nothing() {
     let act = format!("/api/v1/activities/{}", r.json()["id"]);
     patch_changes_nothing(&t, &rep, &act, json!({"summary": "电话沟通", "kind": "phone"})).await;
 
-    patch_changes_nothing(&t, &admin, "/api/v1/users/repA", json!({"role": "ka_rep", "org_unit": "BJ", "manager": "manager"}))
-        .await;
+    patch_changes_nothing(
+        &t,
+        &admin,
+        "/api/v1/users/repA",
+        json!({"role": "ka_rep", "org_unit": "BJ", "manager": "manager"}),
+    )
+    .await;
     patch_changes_nothing(&t, &admin, "/api/v1/org-units/BJ", json!({"name": "北京分公司"})).await;
 
     // A real change still counts once.
@@ -395,7 +431,12 @@ async fn credit_names_never_reach_a_rep_after_a_merge() {
         assert!(!preview.body.contains(hidden), "the merge page hides {hidden} from a manager");
     }
     let r = t
-        .call(Method::POST, &format!("/api/v1/accounts/{d}/merge"), &bearer(&w, "manager"), Some(json!({"duplicate_id": w.account_x})))
+        .call(
+            Method::POST,
+            &format!("/api/v1/accounts/{d}/merge"),
+            &bearer(&w, "manager"),
+            Some(json!({"duplicate_id": w.account_x})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(!r.body.contains("credit_grade") && !r.body.contains("credit_score"), "{}", r.body);
@@ -428,7 +469,9 @@ async fn credit_names_never_reach_a_rep_after_a_merge() {
         for page in [format!("/accounts/{d}"), format!("/audit?entity=account&id={d}")] {
             let p = t.get(&page, &ui).await;
             assert_eq!(p.status, StatusCode::OK, "{who} {page}");
-            for hidden in ["credit_grade", "credit_limit", "credit_score", "信用等级", "信用额度", "信用评分", "black", "98765"] {
+            for hidden in
+                ["credit_grade", "credit_limit", "credit_score", "信用等级", "信用额度", "信用评分", "black", "98765"]
+            {
                 assert!(!p.body.contains(hidden), "{who} {page} shows {hidden}");
             }
         }

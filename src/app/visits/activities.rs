@@ -1129,7 +1129,8 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<ActivityV
     // The activities of one account (its page): each row's account is probed, not the set.
     push_scope_as(&mut s, caller, if f.account_id.is_some() { Probe::Row } else { Probe::Set });
     let mut e = Errors::default();
-    if let Some(o) = f.owner.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+    // A username, at most 100 characters as the document says (longer is no one's: 422).
+    if let Some(o) = e.take("owner", text::optional(f.owner.as_deref(), 100)).flatten() {
         s.push(" AND u.username = ").bind(o);
     }
     if let Some(a) = f.account_id {

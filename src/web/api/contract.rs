@@ -280,15 +280,21 @@ impl ToSchema for Money {
     }
 }
 
-/// A calendar date, `YYYY-MM-DD`.
+/// A calendar date, `YYYY-MM-DD`; an empty string is none (as an empty form field), which the
+/// document says.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct Date(pub String);
 
 impl utoipa::PartialSchema for Date {
     fn schema() -> RefOr<Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Date)))
+        use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Type};
+        let date = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Date)));
+        AnyOfBuilder::new()
+            .item(date)
+            .item(ObjectBuilder::new().schema_type(Type::String).max_length(Some(0)))
+            .description(Some("`YYYY-MM-DD`; an empty string is none"))
             .examples(["2026-12-31"])
             .into()
     }
