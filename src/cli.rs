@@ -51,6 +51,10 @@ pub enum Command {
         /// Seconds between passes of the scheduler (deadlines, escalations, deliveries); 0: off.
         #[arg(long, env = "KAM_SCHEDULER_SECS", default_value_t = 30)]
         scheduler_secs: u64,
+        /// Refused rows an import lists before it stops (the rest of the file is not checked).
+        #[arg(long, env = "KAM_IMPORT_MAX_ERRORS", default_value_t = crate::app::spreadsheets::bounds::MAX_ERRORS,
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+        import_max_errors: usize,
     },
     /// Run database migrations.
     Migrate,
@@ -88,6 +92,10 @@ pub enum Command {
         /// repeatable.
         #[arg(long = "map")]
         map: Vec<String>,
+        /// Refused rows listed before the import stops (the rest of the file is not checked).
+        #[arg(long, env = "KAM_IMPORT_MAX_ERRORS", default_value_t = crate::app::spreadsheets::bounds::MAX_ERRORS,
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+        max_errors: usize,
     },
     /// Export accounts or contacts to FILE (.xlsx or .csv by its extension).
     Export {
@@ -211,7 +219,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         crate::db::Synchronous::Full
     });
     match cli.command {
-        Command::Serve { listen, demo, secure_cookies, data_dir, smtp_url, mail_from, base_url, scheduler_secs } => {
+        Command::Serve {
+            listen,
+            demo,
+            secure_cookies,
+            data_dir,
+            smtp_url,
+            mail_from,
+            base_url,
+            scheduler_secs,
+            import_max_errors,
+        } => {
             let db = open(&url).await?;
             if demo {
                 let n: i64 = sqlx::Row::try_get(
@@ -233,7 +251,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 mail_from,
                 base_url: base_url.unwrap_or_else(|| format!("http://{addr}")),
             };
-            let app = App { db, settings: Settings { secure_cookies, data_dir, channels, ..Settings::default() } };
+            let settings = Settings { secure_cookies, data_dir, channels, import_max_errors, ..Settings::default() };
+            let app = App { db, settings };
             if scheduler_secs > 0 {
                 app.spawn_scheduler(std::time::Duration::from_secs(scheduler_secs));
             }
@@ -338,7 +357,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             println!("{token}");
         }
-        Command::Import { what, file, dry_run, update_existing, as_user, map } => {
+        Command::Import { what, file, dry_run, update_existing, as_user, map, max_errors } => {
             use crate::app::spreadsheets::import::{Kind, OnMatch, Options, Source};
             let kind = Kind::parse(&what).with_context(|| format!("cannot import {what}: accounts or contacts"))?;
             let mapping = crate::app::spreadsheets::import::parse_mapping(kind, map.iter().map(String::as_str))
@@ -361,10 +380,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let ctx = Ctx { caller, request_id: "cli-import".into() };
             let on_match = if update_existing { OnMatch::Update } else { OnMatch::Report };
             let started = std::time::Instant::now();
-            let r =
-                crate::app::spreadsheets::import::run(&db, &ctx, kind, src, &Options { dry_run, on_match, mapping })
-                    .await
-                    .map_err(describe)?;
+            let r = crate::app::spreadsheets::import::run(
+                &db,
+                &ctx,
+                kind,
+                src,
+                &Options { dry_run, on_match, mapping, max_errors },
+            )
+            .await
+            .map_err(describe)?;
             let lang = crate::web::i18n::Lang::from_code(
                 &std::env::var("KAM_LANG").or_else(|_| std::env::var("LANG")).unwrap_or_default(),
             );
@@ -381,6 +405,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     crate::web::ui::import_reason(lang, &e.code)
                 );
             }
+            if r.errors_truncated {
+                println!("{}", crate::web::ui::more_errors_text(lang, max_errors));
+            }
             println!(
                 "{} rows in {:.1} s, {} updated, {} {}{}",
                 r.rows,
@@ -388,16 +415,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 r.updated,
                 r.created,
                 if dry_run { "would be created (dry run)" } else { "created" },
-                if r.errors.is_empty() {
+                if !r.refused() {
                     String::new()
                 } else {
-                    format!(", {} problems: nothing imported", r.errors.len())
+                    format!(
+                        ", {} problems{}: nothing imported",
+                        r.errors.len(),
+                        if r.errors_truncated { " and more" } else { "" }
+                    )
                 }
             );
-            if !r.errors.is_empty() {
+            if r.refused() {
                 bail!(
-                    "{} rows rejected",
-                    r.errors.iter().map(|e| e.row).collect::<std::collections::BTreeSet<_>>().len()
+                    "{} rows rejected{}",
+                    r.errors.iter().map(|e| e.row).collect::<std::collections::BTreeSet<_>>().len(),
+                    if r.errors_truncated { ", and more after them (not checked)" } else { "" }
                 );
             }
         }

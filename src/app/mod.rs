@@ -28,6 +28,8 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// How many accounts one salesperson may hold claimed from the regional pool.
     pub pool_claim_limit: i64,
+    /// Refused rows an import lists before it stops (`KAM_IMPORT_MAX_ERRORS`).
+    pub import_max_errors: usize,
     /// Where uploaded documents are kept.
     pub data_dir: std::path::PathBuf,
     /// How email and webhook notifications leave this server.
@@ -42,6 +44,7 @@ impl Default for Settings {
             max_failed_logins_per_hour: 100,
             secure_cookies: false,
             pool_claim_limit: 50,
+            import_max_errors: spreadsheets::bounds::MAX_ERRORS,
             data_dir: std::path::PathBuf::from("kam-data"),
             channels: records::notify::Channels {
                 smtp_url: None,

@@ -46,9 +46,14 @@ async fn a_full_disk_answers_507_in_the_users_language_and_writing_resumes_witho
     let rep = Auth::Bearer(t.token("rep").await);
     let (sid, csrf) = t.ui_login("rep", DEMO_PASSWORD, None).await.expect("sign in");
     // Both last-use times are due to be written again by the next request.
-    let old = "2000-01-01T00:00:00.000000Z";
-    sqlx::query("UPDATE sessions SET last_seen_at = $1").bind(old).execute(&t.app.db.pool).await.expect("age sessions");
+    let old = kam::db::ts(chrono::Utc::now() - chrono::Duration::minutes(2));
+    sqlx::query("UPDATE sessions SET last_seen_at = $1")
+        .bind(old.clone())
+        .execute(&t.app.db.pool)
+        .await
+        .expect("age sessions");
     sqlx::query("UPDATE api_tokens SET last_used_at = NULL").execute(&t.app.db.pool).await.expect("age tokens");
+    sqlx::query("CREATE TABLE disk_filler (x BLOB)").execute(&t.app.db.pool).await.expect("filler");
     limit_pages(&t, None).await;
     let long = "长".repeat(120);
     let mut full = None;
@@ -71,6 +76,14 @@ async fn a_full_disk_answers_507_in_the_users_language_and_writing_resumes_witho
     let body = r.json();
     assert_eq!(body["error"]["code"], "storage_full", "{body}");
     assert!(body["error"]["message"].as_str().unwrap_or_default().contains("存储空间已满"), "{body}");
+    // Whatever room is left in the file's pages is taken too, down to small rows.
+    for size in [2000, 200, 20] {
+        while sqlx::query(&format!("INSERT INTO disk_filler VALUES (randomblob({size}))"))
+            .execute(&t.app.db.pool)
+            .await
+            .is_ok()
+        {}
+    }
     // A form says so in a page, not JSON.
     let page = t
         .ui_post(
@@ -79,10 +92,11 @@ async fn a_full_disk_answers_507_in_the_users_language_and_writing_resumes_witho
             &[("_csrf", &csrf), ("name", "满盘表单"), ("industry", "enterprise"), ("address", &long)],
         )
         .await;
-    assert_eq!(page.status, StatusCode::INSUFFICIENT_STORAGE, "{}", page.body);
+    assert_eq!(page.status, StatusCode::INSUFFICIENT_STORAGE, "{:?} {}", page.headers.get(header::LOCATION), page.body);
     assert!(page.body.contains("<html") && page.body.contains("存储空间已满"), "{}", page.body);
     // Reading needs no room: the list and the page still answer (their sign-in's last use is
     // not written, and that is no reason to refuse them).
+    let old = kam::db::ts(chrono::Utc::now() - chrono::Duration::minutes(2));
     sqlx::query("UPDATE sessions SET last_seen_at = $1").bind(old).execute(&t.app.db.pool).await.ok();
     sqlx::query("UPDATE api_tokens SET last_used_at = NULL").execute(&t.app.db.pool).await.ok();
     assert_eq!(t.get("/api/v1/accounts?limit=5", &rep).await.status, StatusCode::OK);

@@ -105,11 +105,10 @@ pub async fn upload(db: &Db, ctx: &Ctx, data_dir: &Path, account_id: i64, u: &Up
     let content_type = infer::get(u.bytes).map(|t| t.mime_type()).unwrap_or("application/octet-stream").to_string();
     let path = blob_path(data_dir, &sha);
     if !path.exists() {
-        let dir = path.parent().ok_or_else(|| anyhow::anyhow!("document folder"))?;
-        std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
-        let tmp = path.with_extension("part");
-        std::fs::write(&tmp, u.bytes).map_err(|e| anyhow::anyhow!("writing {}: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).map_err(|e| anyhow::anyhow!("storing {}: {e}", path.display()))?;
+        // Whole or not at all: a failure (a full disk) leaves no partial file, and its io::Error
+        // stays the error's source.
+        crate::app::records::files::store(&path, u.bytes)
+            .map_err(|e| anyhow::Error::new(e).context(format!("storing {}", path.display())))?;
     }
     let mut tx = db.begin().await?;
     accounts::hold_live(&mut tx, account_id).await?;

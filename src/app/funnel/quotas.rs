@@ -172,14 +172,16 @@ async fn set_in(tx: &mut crate::db::WriteTx, ctx: &Ctx, inp: &Input) -> Result<Q
     Ok(view)
 }
 
-/// Quotas from a spreadsheet (CSV or XLSX, as imports read them): columns 月份/month,
-/// 用户名/owner or 组织/org, 指标/amount. All or nothing; errors by row.
+/// Quotas from a spreadsheet (CSV or XLSX, as imports read them, at most 50,000 rows): columns
+/// 月份/month, 用户名/owner or 组织/org, 指标/amount. All or nothing; errors by row, listed up to
+/// `max_errors` refused rows.
 pub async fn import(
     db: &Db,
     ctx: &Ctx,
     src: crate::app::spreadsheets::import::Source,
+    max_errors: usize,
 ) -> Result<crate::app::spreadsheets::import::Report> {
-    let rows = crate::app::spreadsheets::import::read_all(src, 50_000).await?;
+    let rows = crate::app::spreadsheets::import::read_all(src, 50_000, "quota_too_many_rows").await?;
     let mut report = crate::app::spreadsheets::import::Report::default();
     let Some((_, header)) = rows.first() else {
         return Err(Error::invalid("file", "file_empty"));
@@ -192,6 +194,9 @@ pub async fn import(
     let (o, g) = (col(&["用户名", "owner", "username", "销售"]), col(&["组织", "org", "组织代码"]));
     let mut tx = db.begin().await?;
     for (line, cells) in rows.iter().skip(1) {
+        if report.errors_truncated {
+            break;
+        }
         let cell =
             |i: Option<usize>| i.and_then(|i| cells.get(i)).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
         let mut pairs: Vec<(&str, Option<String>)> = vec![("month", cell(Some(m))), ("amount", cell(Some(a)))];
@@ -212,24 +217,29 @@ pub async fn import(
                 for f in fs {
                     let value =
                         pairs.iter().find(|(k, _)| *k == f.field).and_then(|(_, v)| v.clone()).unwrap_or_default();
-                    report.errors.push(crate::app::spreadsheets::import::RowError {
+                    let value = crate::app::spreadsheets::import::shown(&value);
+                    let e = crate::app::spreadsheets::import::RowError {
                         row: *line,
                         column: f.field,
                         value,
                         code: f.code.into(),
-                    });
+                    };
+                    report.refuse(e, max_errors);
                 }
             }
-            Err(Error::Forbidden) => report.errors.push(crate::app::spreadsheets::import::RowError {
-                row: *line,
-                column: "owner".into(),
-                value: cell(o).or(cell(g)).unwrap_or_default(),
-                code: "forbidden".into(),
-            }),
+            Err(Error::Forbidden) => report.refuse(
+                crate::app::spreadsheets::import::RowError {
+                    row: *line,
+                    column: "owner".into(),
+                    value: crate::app::spreadsheets::import::shown(&cell(o).or(cell(g)).unwrap_or_default()),
+                    code: "forbidden".into(),
+                },
+                max_errors,
+            ),
             Err(e) => return Err(e),
         }
     }
-    if report.errors.is_empty() {
+    if !report.refused() {
         tx.commit().await?;
         report.committed = true;
     } else {

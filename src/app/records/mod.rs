@@ -1,9 +1,10 @@
 //! What every part shares: the audit trail (`audit`) and a record's history as a user may read
 //! it (`history`), raw input before validation (`input`), notifications (`notify`), and create
 //! forms saved once however often they are posted (`once`), and the company's versioned
-//! settings (`settings`).
+//! settings (`settings`); files under the data directory written whole or not at all (`files`).
 pub mod audit;
 pub mod consistency;
+pub mod files;
 pub mod history;
 pub mod input;
 pub mod notify;

@@ -14,6 +14,7 @@ use std::io::{Read, Seek};
 use serde::Serialize;
 use sqlx::Row as _;
 
+use super::bounds;
 use crate::app::records::input::Input;
 use crate::app::{customers::accounts, customers::contacts, Ctx, Error, Result};
 use crate::db::{Db, WriteTx};
@@ -168,8 +169,9 @@ const CHOICES: &[(&str, &[&str])] = &[
 
 /// Cell values reported back are cut to this many characters (the cell itself is refused whole).
 const SHOWN_CHARS: usize = 200;
-/// Rows handed over from the reader at a time.
+/// Rows handed over from the reader at a time, or fewer when they hold this many bytes.
 const BATCH: usize = 500;
+const BATCH_BYTES: usize = 4 << 20;
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RowError {
@@ -190,6 +192,39 @@ pub struct Report {
     pub committed: bool,
     pub unknown_columns: Vec<String>,
     pub errors: Vec<RowError>,
+    /// More rows were refused than `errors` lists: the import stopped at its limit of refused
+    /// rows, and the rest of the file was not checked.
+    #[serde(default)]
+    pub errors_truncated: bool,
+    /// The rows `errors` names (what the limit counts).
+    #[serde(skip)]
+    refused_rows: HashSet<usize>,
+}
+
+impl Report {
+    /// Whether any row was refused (listed or not).
+    pub fn refused(&self) -> bool {
+        !self.errors.is_empty() || self.errors_truncated
+    }
+
+    /// Lists a refused cell, unless `max` rows are listed already and this is another one:
+    /// then it only notes that there are more.
+    pub(crate) fn refuse(&mut self, e: RowError, max: usize) {
+        if !self.refused_rows.contains(&e.row) {
+            if self.refused_rows.len() >= max.max(1) {
+                self.errors_truncated = true;
+                return;
+            }
+            self.refused_rows.insert(e.row);
+        }
+        self.errors.push(e);
+    }
+
+    pub(crate) fn refuse_all(&mut self, es: impl IntoIterator<Item = RowError>, max: usize) {
+        for e in es {
+            self.refuse(e, max);
+        }
+    }
 }
 
 /// What to do with a row that matches an existing record (an account with the same credit code
@@ -203,13 +238,21 @@ pub enum OnMatch {
     Update,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     pub dry_run: bool,
     pub on_match: OnMatch,
     /// Header → field for headers the built-in names do not cover; field `""` ignores the
     /// column on purpose.
     pub mapping: Vec<(String, String)>,
+    /// Refused rows listed before the import stops ([`bounds::MAX_ERRORS`] by default).
+    pub max_errors: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { dry_run: false, on_match: OnMatch::default(), mapping: vec![], max_errors: bounds::MAX_ERRORS }
+    }
 }
 
 /// A spreadsheet to read: bytes in memory (an upload) or a file.
@@ -265,8 +308,25 @@ fn decode_cell(enc: Encoding, b: &[u8]) -> Result<String> {
 }
 
 /// Reads every row, header first, giving each with its spreadsheet row number to `emit` (which
-/// answers false to stop early). Rows with no cells are skipped.
+/// answers false to stop early). Rows with no cells are skipped. Each row is bounded as it comes
+/// ([`bounds::Rows`]): a file past a limit is refused there, having been read no further.
 fn read_rows(src: Source, mut emit: impl FnMut(usize, Vec<String>) -> bool) -> Result<()> {
+    let mut rows = bounds::Rows::default();
+    let mut refused = None;
+    let res = read_rows_unbounded(src, |line, mut row| match rows.check(&mut row) {
+        Ok(()) => emit(line, row),
+        Err(code) => {
+            refused = Some(code);
+            false
+        }
+    });
+    match refused {
+        Some(code) => Err(file_err(code)),
+        None => res,
+    }
+}
+
+fn read_rows_unbounded(src: Source, mut emit: impl FnMut(usize, Vec<String>) -> bool) -> Result<()> {
     let mut r = src.0;
     let mut magic = [0u8; 4];
     let n = read_full(&mut r, &mut magic)?;
@@ -275,6 +335,7 @@ fn read_rows(src: Source, mut emit: impl FnMut(usize, Vec<String>) -> bool) -> R
         return Err(file_err("file_empty"));
     }
     if magic.starts_with(b"PK\x03\x04") {
+        bounds::check_xlsx(&mut r).map_err(file_err)?;
         return read_xlsx(r, emit);
     }
     if magic.starts_with(b"\xD0\xCF\x11\xE0") {
@@ -289,7 +350,7 @@ fn read_rows(src: Source, mut emit: impl FnMut(usize, Vec<String>) -> bool) -> R
     prefix.truncate(got);
     let enc = detect(&prefix);
     let bom = if prefix.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
-    let checked = QuoteCheck::new(std::io::Cursor::new(prefix).chain(r), bom);
+    let checked = QuoteCheck::new(bounds::CsvGuard::new(std::io::Cursor::new(prefix).chain(r)), bom);
     let mut rd = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(checked);
     let mut rec = csv::ByteRecord::new();
     let mut line = 0usize;
@@ -302,7 +363,7 @@ fn read_rows(src: Source, mut emit: impl FnMut(usize, Vec<String>) -> bool) -> R
         match read {
             Ok(false) => return Ok(()),
             Ok(true) => {}
-            Err(_) => return Err(file_err("csv_unreadable")),
+            Err(e) => return Err(file_err(bounds::csv_error(&e))),
         }
         line += 1;
         let mut cells = Vec::with_capacity(rec.len());
@@ -467,8 +528,8 @@ fn read_xlsx(r: Box<dyn ReadSeek>, mut emit: impl FnMut(usize, Vec<String>) -> b
         cur = Some(r);
         let text = match cell.get_value() {
             DataRef::Empty => String::new(),
-            DataRef::String(s) => s.clone(),
-            DataRef::SharedString(s) => s.to_string(),
+            DataRef::String(s) => bounds::cell(s),
+            DataRef::SharedString(s) => bounds::cell(s),
             DataRef::Int(i) => i.to_string(),
             DataRef::Float(f) => float_text(*f),
             DataRef::Bool(b) => b.to_string(),
@@ -521,9 +582,12 @@ fn spawn_reader(src: Source) -> tokio::sync::mpsc::Receiver<Result<Batch>> {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Batch>>(4);
     tokio::task::spawn_blocking(move || {
         let mut buf: Batch = Vec::with_capacity(BATCH);
+        let mut bytes = 0;
         let res = read_rows(src, |line, row| {
+            bytes += row.iter().map(String::len).sum::<usize>();
             buf.push((line, row));
-            if buf.len() >= BATCH {
+            if buf.len() >= BATCH || bytes >= BATCH_BYTES {
+                bytes = 0;
                 tx.blocking_send(Ok(std::mem::replace(&mut buf, Vec::with_capacity(BATCH)))).is_ok()
             } else {
                 true
@@ -540,8 +604,14 @@ fn spawn_reader(src: Source) -> tokio::sync::mpsc::Receiver<Result<Batch>> {
     rx
 }
 
-/// Every row of a small file (quotas, say), header first; refused past `max_rows`.
-pub(crate) async fn read_all(src: Source, max_rows: usize) -> Result<Vec<(usize, Vec<String>)>> {
+/// Every row of a small file (quotas, say), header first; refused past `max_rows` with the
+/// field code `too_many`.
+pub(crate) async fn read_all(
+    src: Source,
+    max_rows: usize,
+    too_many: &'static str,
+) -> Result<Vec<(usize, Vec<String>)>> {
+    let too_many_code = too_many;
     tokio::task::spawn_blocking(move || {
         let mut rows = vec![];
         let mut too_many = false;
@@ -552,7 +622,7 @@ pub(crate) async fn read_all(src: Source, max_rows: usize) -> Result<Vec<(usize,
         })
         .map_err(quote_as_file_error)?;
         if too_many {
-            return Err(file_err("file_too_large"));
+            return Err(file_err(too_many_code));
         }
         Ok(rows)
     })
@@ -658,7 +728,8 @@ fn choice_code(field: &str, v: &str) -> String {
     }
 }
 
-fn shown(v: &str) -> String {
+/// A value as a report shows it: its first characters.
+pub(crate) fn shown(v: &str) -> String {
     if v.chars().count() <= SHOWN_CHARS {
         v.to_string()
     } else {
@@ -724,7 +795,8 @@ pub async fn accounts(db: &Db, ctx: &Ctx, bytes: &[u8], dry_run: bool) -> Result
 }
 
 pub async fn accounts_with(db: &Db, ctx: &Ctx, bytes: &[u8], dry_run: bool, on_match: OnMatch) -> Result<Report> {
-    run(db, ctx, Kind::Accounts, Source::bytes(bytes.to_vec()), &Options { dry_run, on_match, mapping: vec![] }).await
+    let opts = Options { dry_run, on_match, ..Options::default() };
+    run(db, ctx, Kind::Accounts, Source::bytes(bytes.to_vec()), &opts).await
 }
 
 /// Imports a file of the given kind.
@@ -802,7 +874,7 @@ pub async fn run(db: &Db, ctx: &Ctx, kind: Kind, src: Source, opts: &Options) ->
                 // One time of creation for the whole import.
                 let ts = crate::db::now();
                 let checker = spawn_account_checker(db, ctx, opts, cols, ts.clone(), batch, rx);
-                write_accounts(&mut tx, ctx, &ts, checker, d, &mut report).await?;
+                write_accounts(&mut tx, ctx, &ts, checker, d, opts.max_errors, &mut report).await?;
             }
             Kind::Contacts => {
                 let mut con = ContactState::default();
@@ -810,12 +882,18 @@ pub async fn run(db: &Db, ctx: &Ctx, kind: Kind, src: Source, opts: &Options) ->
                     let rows: Vec<Row> = batch.iter().map(|(line, cells)| Row::new(*line, &cols, cells)).collect();
                     report.rows += rows.len();
                     contact_batch(&mut tx, ctx, opts, &mut con, rows, &mut report).await?;
+                    if report.errors_truncated {
+                        // Refused at its limit: the rest of the file is not read.
+                        break;
+                    }
                     batch = match rx.recv().await {
                         None => break,
                         Some(b) => b?,
                     };
                 }
-                contact_bosses(&mut tx, ctx, &mut con, &mut report).await?;
+                if !report.errors_truncated {
+                    contact_bosses(&mut tx, ctx, opts.max_errors, &mut con, &mut report).await?;
+                }
             }
         }
         Ok::<_, Error>(())
@@ -830,7 +908,7 @@ pub async fn run(db: &Db, ctx: &Ctx, kind: Kind, src: Source, opts: &Options) ->
         }
         None => body,
     };
-    let commit = body.is_ok() && report.errors.is_empty() && !opts.dry_run;
+    let commit = body.is_ok() && !report.refused() && !opts.dry_run;
     let finish = async {
         if commit {
             if let Some(d) = deferred.as_mut() {
@@ -1007,22 +1085,30 @@ async fn write_accounts(
     ts: &str,
     mut checked: tokio::sync::mpsc::Receiver<Result<Checked>>,
     deferred: &mut crate::db::bulk::DeferredIndexes,
+    max_errors: usize,
     report: &mut Report,
 ) -> Result<()> {
     let mut viewers = crate::app::customers::visibility::Viewers::default();
-    while let Some(c) = checked.recv().await {
+    // Once refused at its limit, the import stops: dropping the channel stops the checker and
+    // the reader.
+    while !report.errors_truncated {
+        let Some(c) = checked.recv().await else { break };
         let c = c?;
         report.rows += c.rows;
-        report.errors.extend(c.errors);
+        report.refuse_all(c.errors, max_errors);
         for (row, existing) in c.updates {
             match accounts::update_in(tx, ctx, existing, &row.input(&[], true, &[]), None).await {
                 Ok(_) => report.updated += 1,
-                Err(Error::Invalid(fs)) => report.errors.extend(fs.iter().map(|f| row.error(&f.field, f.code))),
+                Err(Error::Invalid(fs)) => {
+                    report.refuse_all(fs.iter().map(|f| row.error(&f.field, f.code)), max_errors)
+                }
                 Err(Error::Duplicate { field, existing_id }) => {
-                    report.errors.push(row.error(field, format!("matches_existing:{existing_id}")))
+                    report.refuse(row.error(field, format!("matches_existing:{existing_id}")), max_errors)
                 }
                 // The match lies outside the importer's scope (or is not theirs to change).
-                Err(Error::NotFound | Error::Forbidden) => report.errors.push(row.error("name", "matches_hidden")),
+                Err(Error::NotFound | Error::Forbidden) => {
+                    report.refuse(row.error("name", "matches_hidden"), max_errors)
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -1046,7 +1132,7 @@ async fn write_accounts(
             if hidden.contains(id) {
                 report.created -= 1;
                 let col = if row.value("branch").is_empty() { "region" } else { "branch" };
-                report.errors.push(row.error(col, "outside_scope"));
+                report.refuse(row.error(col, "outside_scope"), max_errors);
             }
         }
         deferred.check(tx).await?;
@@ -1074,6 +1160,9 @@ async fn contact_batch(
 ) -> Result<()> {
     const SKIP: &[&str] = &["account", "account_credit_code", "reports_to"];
     for row in rows {
+        if report.errors_truncated {
+            break;
+        }
         let key = (row.value("account"), row.value("account_credit_code"));
         let account = match st.accounts.get(&key) {
             Some(a) => *a,
@@ -1090,12 +1179,12 @@ async fn contact_batch(
         };
         let Some(account_id) = account else {
             let col = if key.0.is_empty() { "account_credit_code" } else { "account" };
-            report.errors.push(row.error(col, "unknown_account"));
+            report.refuse(row.error(col, "unknown_account"), opts.max_errors);
             continue;
         };
         let person = (account_id, text::normalize_name(&row.value("name")));
         if let Some(line) = st.seen.get(&person) {
-            report.errors.push(row.error("name", format!("duplicate_in_file:{line}")));
+            report.refuse(row.error("name", format!("duplicate_in_file:{line}")), opts.max_errors);
             continue;
         }
         if !person.1.is_empty() {
@@ -1104,7 +1193,7 @@ async fn contact_batch(
         let existing = contacts::find_on_account(tx.conn(), account_id, &row.value("name")).await?;
         let outcome = match (existing, opts.on_match) {
             (Some(id), OnMatch::Report) => {
-                report.errors.push(row.error("name", format!("contact_exists:{id}")));
+                report.refuse(row.error("name", format!("contact_exists:{id}")), opts.max_errors);
                 continue;
             }
             (Some(id), OnMatch::Update) => {
@@ -1126,7 +1215,9 @@ async fn contact_batch(
                     st.bosses.push((row, id, account_id, boss));
                 }
             }
-            Err(Error::Invalid(fs)) => report.errors.extend(fs.iter().map(|f| row.error(&f.field, f.code))),
+            Err(Error::Invalid(fs)) => {
+                report.refuse_all(fs.iter().map(|f| row.error(&f.field, f.code)), opts.max_errors)
+            }
             Err(e) => return Err(e),
         }
     }
@@ -1135,16 +1226,22 @@ async fn contact_batch(
 
 /// Links each contact to the manager the row names, once every row is in (a manager may come
 /// later in the file than the people who report to them).
-async fn contact_bosses(tx: &mut WriteTx, ctx: &Ctx, st: &mut ContactState, report: &mut Report) -> Result<()> {
+async fn contact_bosses(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    max_errors: usize,
+    st: &mut ContactState,
+    report: &mut Report,
+) -> Result<()> {
     for (row, id, account_id, boss) in std::mem::take(&mut st.bosses) {
         let Some(boss_id) = contacts::find_on_account(tx.conn(), account_id, &boss).await? else {
-            report.errors.push(row.error("reports_to", "unknown_contact"));
+            report.refuse(row.error("reports_to", "unknown_contact"), max_errors);
             continue;
         };
         let inp = Input::from_pairs(&[("reports_to", Some(boss_id.to_string().as_str()))]);
         match contacts::update_in(tx, ctx, id, &inp, None).await {
             Ok(_) => {}
-            Err(Error::Invalid(fs)) => report.errors.extend(fs.iter().map(|f| row.error(&f.field, f.code))),
+            Err(Error::Invalid(fs)) => report.refuse_all(fs.iter().map(|f| row.error(&f.field, f.code)), max_errors),
             Err(e) => return Err(e),
         }
     }

@@ -81,27 +81,39 @@ pub async fn upload(
     }
     sweep(db, data_dir).await?;
     let stored = format!("{}.upload", random_name());
-    let d = dir(data_dir);
-    std::fs::create_dir_all(&d).map_err(|e| anyhow::anyhow!("creating {}: {e}", d.display()))?;
-    std::fs::write(d.join(&stored), bytes).map_err(|e| anyhow::anyhow!("storing an upload: {e}"))?;
+    let path = dir(data_dir).join(&stored);
+    crate::app::records::files::store(&path, bytes)
+        .map_err(|e| anyhow::Error::new(e).context(format!("storing an upload as {}", path.display())))?;
     let ts = now();
     let file_name: String = file_name.chars().take(200).collect();
-    let mut tx = db.begin().await?;
-    let id: i64 = sqlx::query(
-        "INSERT INTO import_runs (user_id, kind, file_name, stored, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 'uploaded', $5, $5) RETURNING id",
-    )
-    .bind(ctx.caller.user_id)
-    .bind(kind.code())
-    .bind(file_name.clone())
-    .bind(stored)
-    .bind(ts)
-    .fetch_one(tx.conn())
-    .await?
-    .try_get("id")?;
-    let after = json!({"kind": kind.code(), "file_name": file_name, "size": bytes.len()});
-    audit::record(&mut tx, ctx, "import_run", &id.to_string(), "upload", None, Some(&after)).await?;
-    tx.commit().await?;
+    let recorded = async {
+        let mut tx = db.begin().await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO import_runs (user_id, kind, file_name, stored, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'uploaded', $5, $5) RETURNING id",
+        )
+        .bind(ctx.caller.user_id)
+        .bind(kind.code())
+        .bind(file_name.clone())
+        .bind(stored)
+        .bind(ts)
+        .fetch_one(tx.conn())
+        .await?
+        .try_get("id")?;
+        let after = json!({"kind": kind.code(), "file_name": file_name, "size": bytes.len()});
+        audit::record(&mut tx, ctx, "import_run", &id.to_string(), "upload", None, Some(&after)).await?;
+        tx.commit().await?;
+        Ok::<_, Error>(id)
+    }
+    .await;
+    let id = match recorded {
+        Ok(id) => id,
+        Err(e) => {
+            // No run names the file: it would never be swept.
+            let _ = std::fs::remove_file(&path);
+            return Err(e);
+        }
+    };
     get(db, &ctx.caller, id).await
 }
 
@@ -207,7 +219,7 @@ pub async fn execute(db: &Db, ctx: &Ctx, data_dir: &Path, id: i64, opts: &Option
     };
     let status = if report.committed {
         "imported"
-    } else if !report.errors.is_empty() {
+    } else if report.refused() {
         "rejected"
     } else {
         "checked"

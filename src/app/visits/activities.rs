@@ -542,11 +542,9 @@ pub fn store_photo(data_dir: &std::path::Path, bytes: &[u8]) -> Result<StoredPho
     };
     let path = photo_path(data_dir, &sha256);
     if !path.exists() {
-        let dir = path.parent().ok_or_else(|| anyhow::anyhow!("photo folder"))?;
-        std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
-        let tmp = path.with_extension("part");
-        std::fs::write(&tmp, bytes).map_err(|e| anyhow::anyhow!("writing {}: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).map_err(|e| anyhow::anyhow!("storing {}: {e}", path.display()))?;
+        // Whole or not at all (see `records::files::store`).
+        crate::app::records::files::store(&path, bytes)
+            .map_err(|e| anyhow::Error::new(e).context(format!("storing {}", path.display())))?;
     }
     Ok(StoredPhoto { sha256, content_type, size: bytes.len() as i64 })
 }

@@ -11,6 +11,7 @@ pub mod pick;
 pub mod records;
 pub mod spreadsheets;
 pub mod visits;
+pub use spreadsheets::imports::more_errors_text;
 pub use spreadsheets::imports::reason as import_reason;
 
 use askama::Template;

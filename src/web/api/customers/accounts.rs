@@ -29,7 +29,13 @@ const IMPORT_CONTACTS: &str = "Import contacts: each row names its account (name
 const IMPORT_DESCRIPTION: &str = "200 with the report when every row is good (and, unless a dry run, written). \
     When any row is refused nothing is written and the answer is 422: the usual error object (`error`, code \
     `invalid_input`) together with the report's fields (`rows`, `errors` with each refused cell, its code and a \
-    message in the caller's language, …). A file that cannot be read at all is a plain 422 error naming `file`.";
+    message in the caller's language, …). A file that cannot be read at all is a plain 422 error naming `file`. \
+    Limits: the body at most 64 MB (413 beyond); at most 200,000 data rows, 1,000 columns, 1 MB of text per row \
+    and 32,767 characters per cell as read (every field takes fewer, so a longer cell is refused by its field); \
+    XLSX parts checked before reading (a worksheet at most 512 MB uncompressed, shared strings 100 MB and \
+    2,000,000 strings, any other part 16 MB, one cell 16 MB); a file past one of these is a 422 naming `file` and \
+    the limit. The import stops after 1,000 refused rows (the server's `KAM_IMPORT_MAX_ERRORS`): `errors` lists \
+    them and `errors_truncated` is true.";
 
 pub fn routes(api: Api) -> Api {
     api.add(
@@ -517,6 +523,10 @@ pub struct ImportReport {
     pub unknown_columns: Vec<String>,
     /// Refused cells; empty on 200.
     pub errors: Vec<ImportRowError>,
+    /// More rows were refused than `errors` lists ("more errors not shown"): the import stopped
+    /// at its limit of refused rows (1,000 by default, `KAM_IMPORT_MAX_ERRORS`) and did not check
+    /// the rest of the file. The error's `message` says so too.
+    pub errors_truncated: bool,
     /// On 422 only: the error object (code `invalid_input`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>, required = false)]
@@ -640,9 +650,11 @@ async fn import(
         Some(OnMatchCode::Update) => OnMatch::Update,
     };
     let mapping = crate::app::spreadsheets::import::parse_mapping(kind, q.map.iter().map(String::as_str))?;
-    let opts = Options { dry_run, on_match, mapping };
+    let opts = Options { dry_run, on_match, mapping, max_errors: s.app.settings.import_max_errors };
     let r = crate::app::spreadsheets::import::run(&s.app.db, &c.ctx, kind, Source::bytes(body), &opts).await?;
-    let failed = !r.errors.is_empty();
+    let failed = r.refused();
+    let truncated = r.errors_truncated;
+    let listed = r.errors.iter().map(|e| e.row).collect::<std::collections::BTreeSet<_>>().len();
     let errors = r
         .errors
         .into_iter()
@@ -659,11 +671,15 @@ async fn import(
         committed: r.committed,
         unknown_columns: r.unknown_columns,
         errors,
+        errors_truncated: truncated,
         error: None,
     };
     if failed {
         // A refused file is an error answer like any other, and carries its report beside it.
-        let message = c.lang.msg("err", "invalid_input");
+        let mut message = c.lang.msg("err", "invalid_input");
+        if truncated {
+            message = format!("{message} ({})", crate::web::ui::more_errors_text(c.lang, listed));
+        }
         report.error = Some(json!({"code": "invalid_input", "message": message, "details": {}}));
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(report)).into_response());
     }

@@ -63,11 +63,12 @@ async fn list(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>) 
 pub struct Parts {
     pub fields: Vec<(String, String)>,
     pub file_name: String,
-    pub bytes: Vec<u8>,
+    /// The file as received (not copied: an import's may be 64 MB).
+    pub bytes: axum::body::Bytes,
 }
 
 pub async fn read_multipart(mut m: Multipart) -> Result<Parts, DomainError> {
-    let mut p = Parts { fields: vec![], file_name: String::new(), bytes: vec![] };
+    let mut p = Parts { fields: vec![], file_name: String::new(), bytes: axum::body::Bytes::new() };
     loop {
         let field = match m.next_field().await {
             Ok(Some(f)) => f,
@@ -79,7 +80,7 @@ pub async fn read_multipart(mut m: Multipart) -> Result<Parts, DomainError> {
         if name == "file" {
             p.file_name = field.file_name().unwrap_or("").to_string();
             p.bytes = match field.bytes().await {
-                Ok(b) => b.to_vec(),
+                Ok(b) => b,
                 Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(DomainError::PayloadTooLarge),
                 Err(_) => return Err(DomainError::invalid("file", "invalid_form")),
             };

@@ -676,8 +676,8 @@ async fn set_quota(State(s): State<AppState>, c: ApiCtx, b: Body<QuotaBody>) -> 
 
 async fn import_quotas(State(s): State<AppState>, c: ApiCtx, body: axum::body::Bytes) -> ApiResult {
     let src = crate::app::spreadsheets::import::Source::bytes(body);
-    let r = crate::app::funnel::quotas::import(&s.app.db, &c.ctx, src).await?;
-    if r.errors.is_empty() {
+    let r = crate::app::funnel::quotas::import(&s.app.db, &c.ctx, src, s.app.settings.import_max_errors).await?;
+    if !r.refused() {
         return Ok(Json(r).into_response());
     }
     // Refused rows: an error like any other 422 (so a client handles it as one), with the

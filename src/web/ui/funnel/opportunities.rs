@@ -273,16 +273,21 @@ async fn import_quotas(State(s): State<AppState>, ui: UiCtx, m: axum::extract::M
             &s.app.db,
             &ui.ctx,
             crate::app::spreadsheets::import::Source::bytes(parts.bytes),
+            s.app.settings.import_max_errors,
         )
         .await
     }
     .await;
     match res {
-        Ok(r) if r.errors.is_empty() => {
+        Ok(r) if !r.refused() => {
             let msg = ui.lang.t("vvalue.imported").replace("{n}", &r.created.to_string());
             v_value_view(&s, &ui, None, vec![], vec![], Some(msg)).await
         }
         Ok(r) => {
+            let listed = r.errors.iter().map(|e| e.row).collect::<std::collections::BTreeSet<_>>().len();
+            // The import stopped at its limit of refused rows: say that more were not shown.
+            let more =
+                if r.errors_truncated { vec![crate::web::ui::more_errors_text(ui.lang, listed)] } else { vec![] };
             let rows = r
                 .errors
                 .into_iter()
@@ -291,7 +296,7 @@ async fn import_quotas(State(s): State<AppState>, ui: UiCtx, m: axum::extract::M
                     (e.row, ui.lang.t(&format!("field.{}", e.column)), e.value, reason)
                 })
                 .collect();
-            v_value_view(&s, &ui, None, vec![], rows, None).await
+            v_value_view(&s, &ui, None, more, rows, None).await
         }
         Err(e @ DomainError::Invalid(_)) => {
             let l = Layout::new(&ui, "vvalue", String::new());

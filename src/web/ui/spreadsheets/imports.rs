@@ -57,6 +57,8 @@ struct ImportPage {
     chosen: Vec<(usize, String, String)>,
     report: Option<Report>,
     summary: String,
+    /// "More errors not shown", when the import stopped at its limit of refused rows.
+    more_errors: String,
     errors: Vec<(usize, String, String, String)>,
     /// The caller's latest imports, a section of the page.
     recent: Section<Vec<ImportRun>>,
@@ -80,6 +82,7 @@ impl ImportPage {
             chosen: vec![],
             report: None,
             summary: String::new(),
+            more_errors: String::new(),
             errors: vec![],
             recent,
         }
@@ -87,7 +90,7 @@ impl ImportPage {
 
     fn with_report(mut self, lang: Lang, run: &ImportRun, r: Report) -> ImportPage {
         let kind = if run.kind == Kind::Accounts { "import" } else { "import.contacts" };
-        let key = match (r.errors.is_empty(), r.dry_run) {
+        let key = match (!r.refused(), r.dry_run) {
             (false, _) => "summary_rejected",
             (true, true) => "summary_dry",
             (true, false) => "summary_done",
@@ -99,6 +102,9 @@ impl ImportPage {
             .replace("{n}", &r.created.to_string())
             .replace("{e}", &r.errors.len().to_string());
         self.errors = error_rows(lang, run.kind, &r);
+        if r.errors_truncated {
+            self.more_errors = more_errors_text(lang, listed_rows(&r));
+        }
         self.dry_run = r.dry_run;
         self.update_existing = run.on_match == "update";
         self.chosen = chosen(run);
@@ -129,6 +135,17 @@ fn label(lang: Lang, kind: Kind, field: &str) -> String {
         (Kind::Contacts, "account_credit_code") => lang.t("field.credit_code"),
         _ => lang.msg("field", field),
     }
+}
+
+/// The rows a report lists.
+fn listed_rows(r: &Report) -> usize {
+    r.errors.iter().map(|e| e.row).collect::<std::collections::BTreeSet<_>>().len()
+}
+
+/// "Only the first N refused rows are listed; more errors are not shown", in the user's
+/// language: an import stops at its limit of refused rows.
+pub fn more_errors_text(lang: Lang, listed: usize) -> String {
+    lang.t("import.more_errors").replace("{n}", &listed.to_string())
 }
 
 /// Why a row was refused, in the user's language (with the record or row it collides with).
@@ -168,6 +185,7 @@ async fn upload(State(s): State<AppState>, ui: UiCtx, m: axum::extract::Multipar
             dry_run: parts.get("dry_run").is_some(),
             on_match: if parts.get("update_existing").is_some() { OnMatch::Update } else { OnMatch::Report },
             mapping: vec![],
+            max_errors: s.app.settings.import_max_errors,
         };
         let (_, unknown) = import_runs::headers(&s.app.db, &ui.ctx.caller, data_dir, run.id).await?;
         if !unknown.is_empty() {
@@ -211,7 +229,7 @@ async fn file_error(s: &AppState, ui: &UiCtx, kind: Kind, e: DomainError) -> Res
 }
 
 async fn report_page(s: &AppState, ui: &UiCtx, run: &ImportRun, report: Report) -> Response {
-    let rejected = !report.errors.is_empty();
+    let rejected = report.refused();
     let p = ImportPage::new(s, ui, run.kind).await.with_report(ui.lang, run, report);
     let mut res = render(&p);
     if rejected {
@@ -264,6 +282,7 @@ async fn run(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) ->
         dry_run: flag(f, "dry_run"),
         on_match: if flag(f, "update_existing") { OnMatch::Update } else { OnMatch::Report },
         mapping,
+        max_errors: s.app.settings.import_max_errors,
     };
     let res = async {
         let id = id_of(&id)?;
@@ -292,8 +311,12 @@ async fn errors(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, fo
         let l = ui.lang;
         let headers: Vec<String> =
             ["import.row", "import.column", "import.value", "import.reason"].iter().map(|k| l.t(k)).collect();
-        let rows =
+        let mut rows: Vec<Vec<String>> =
             error_rows(l, run.kind, &report).into_iter().map(|(r, c, v, why)| vec![r.to_string(), c, v, why]).collect();
+        if report.errors_truncated {
+            // The report stops at the import's limit of refused rows, and says so.
+            rows.push(vec![String::new(), String::new(), String::new(), more_errors_text(l, listed_rows(&report))]);
+        }
         let t = crate::app::spreadsheets::export::Table { keys: vec!["row", "column", "value", "reason"], rows };
         crate::web::api::table_download(&t, &headers, Some(format), &format!("import-{}-errors", run.id))
     }
