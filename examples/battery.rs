@@ -24,9 +24,11 @@
 //! - `imports`: a salesperson posts an XLSX of 2,000,000 refused rows (0.75 MB) and one with a
 //!   400 MB cell (0.4 MB); the server refuses both with a 4xx and its peak memory stays under
 //!   300 MB (it is killed above 1.5 GB, so a regression cannot take the machine).
-//! - `load`: 16 clients (reads and writes as rep, manager and director, API and pages) for
-//!   `--seconds` (60) on SQLite and `--pg-seconds` (30) on PostgreSQL: no error answer, and the
-//!   server's memory at the end at most 1.25× what it was after a 10 s warm-up.
+//! - `load`: 16 clients for `--seconds` (60) on SQLite and `--pg-seconds` (30) on PostgreSQL,
+//!   each request one of ten kinds: reads as rep, manager and director (API and pages), writes
+//!   (new accounts, edits of an account of the client's own, visits) as eight other reps, so the
+//!   pages read do not grow with the writes: no error answer, and the server's memory at the end
+//!   at most 1.25× what it was after a 10 s warm-up.
 //!
 //! PostgreSQL clusters are made under DIR with the binaries of `/usr/lib/postgresql/*/bin`, run as
 //! the `postgres` user on a free port, and removed afterwards. Every `kam serve` started is
@@ -1275,6 +1277,19 @@ async fn load(o: &Opts, work: &Path) -> anyhow::Result<()> {
 }
 
 const CLIENTS: usize = 16;
+/// The requests of the load, in the order of its `match`.
+const KINDS: [&str; 10] = [
+    "accounts API",
+    "home API",
+    "opportunities API",
+    "funnel API",
+    "account API",
+    "account page",
+    "manager's home page",
+    "opportunities page",
+    "new account or edit",
+    "new visit",
+];
 const WARM_UP: Duration = Duration::from_secs(10);
 
 async fn load_one(
@@ -1305,10 +1320,31 @@ async fn load_one(
         .unwrap_or_default();
     ensure!(!accounts.is_empty(), "{name}: the rep sees no account: {}", list.brief());
     let prefix = run_id(&mut rand::thread_rng());
+    // The writers: eight reps other than the one whose pages are read (so that the reads do not
+    // grow with the writes), two clients each. Each client edits an account of its own (taking
+    // the version from each answer) and records visits on its rep's accounts.
+    let mut writers = vec![];
+    for k in 0..CLIENTS {
+        let user = format!("rep{}", k % 8 + 2);
+        let who = token(url, &user)?;
+        let own =
+            send(create_account(&c, &base, &who, &format!("{prefix}-own-{k:02}"))).await.map_err(anyhow::Error::msg)?;
+        let (id, version) = (own.json()["id"].as_i64(), own.json()["version"].as_i64());
+        let (Some(id), Some(version)) = (id, version) else { bail!("{name}: {user}'s account: {}", own.brief()) };
+        let list = send(req(&c, reqwest::Method::GET, format!("{base}/api/v1/accounts?limit=50"), &who))
+            .await
+            .map_err(anyhow::Error::msg)?;
+        let theirs: Vec<i64> = list.json()["items"]
+            .as_array()
+            .map(|v| v.iter().filter_map(|a| a["id"].as_i64()).collect())
+            .unwrap_or_default();
+        writers.push((who, id, version, theirs));
+    }
     let (tokens, pages, accounts) = (Arc::new(tokens), Arc::new(pages), Arc::new(accounts));
     let done = Arc::new(AtomicUsize::new(0));
     let errors: Arc<Mutex<Vec<String>>> = Arc::default();
-    let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
+    // Every answer: (kind, seconds since the start when it came, ms).
+    let latencies: Arc<Mutex<Vec<(usize, f64, f64)>>> = Arc::default();
     let t0 = Instant::now();
     let end = t0 + Duration::from_secs(secs);
     let mut tasks = vec![];
@@ -1316,13 +1352,15 @@ async fn load_one(
         let (c, base, tokens, pages, accounts, prefix) =
             (c.clone(), base.clone(), tokens.clone(), pages.clone(), accounts.clone(), prefix.clone());
         let (done, errors, latencies) = (done.clone(), errors.clone(), latencies.clone());
+        let (writer, own, mut version, theirs) = writers[k].clone();
         tasks.push(tokio::spawn(async move {
             let mut i = 0usize;
             let mut ms = vec![];
             while Instant::now() < end {
                 let acc = accounts[(k * 31 + i) % accounts.len()];
                 let get = |path: String, who: &Auth| req(&c, reqwest::Method::GET, format!("{base}{path}"), who);
-                let r = match (k * 7 + i) % 10 {
+                let kind = (k * 7 + i) % 10;
+                let r = match kind {
                     0 => get("/api/v1/accounts?limit=50".into(), &tokens["rep"]),
                     1 => get("/api/v1/home".into(), &tokens["rep"]),
                     2 => get("/api/v1/opportunities?limit=50".into(), &tokens["manager"]),
@@ -1331,19 +1369,26 @@ async fn load_one(
                     5 => get(format!("/accounts/{acc}"), &pages["rep"]),
                     6 => get("/".into(), &pages["manager"]),
                     7 => get("/opportunities".into(), &pages["rep"]),
-                    8 => create_account(&c, &base, &tokens["rep"], &format!("{prefix}-k{k:02}-{i:07}")),
-                    _ => req(&c, reqwest::Method::POST, format!("{base}/api/v1/activities"), &tokens["rep"]).json(
-                        &json!({
-                            "account_id": acc, "kind": "visit", "status": "done",
-                            "summary": format!("负载拜访 {k}-{i}"), "outcome": "problem_solved",
-                            "problems": format!("现场问题 {k}-{i} 已解决"), "customer_attitude": "warm",
-                        }),
-                    ),
+                    8 if i % 20 < 10 => create_account(&c, &base, &writer, &format!("{prefix}-k{k:02}-{i:07}")),
+                    8 => req(&c, reqwest::Method::PATCH, format!("{base}/api/v1/accounts/{own}"), &writer)
+                        .json(&json!({"version": version, "notes": format!("负载测试 {k}-{i}")})),
+                    _ => req(&c, reqwest::Method::POST, format!("{base}/api/v1/activities"), &writer).json(&json!({
+                        "account_id": theirs[(k * 13 + i) % theirs.len().max(1)], "kind": "visit", "status": "done",
+                        "summary": format!("负载拜访 {k}-{i}"), "outcome": "problem_solved",
+                        "problems": format!("现场问题 {k}-{i} 已解决"), "customer_attitude": "warm",
+                    })),
                 };
                 match send(r).await {
                     Ok(a) if a.ok() => {
                         done.fetch_add(1, Ordering::Relaxed);
-                        ms.push(a.ms);
+                        ms.push((kind, t0.elapsed().as_secs_f64(), a.ms));
+                        if kind == 8 {
+                            if let Some(v) =
+                                a.json()["id"].as_i64().filter(|id| *id == own).and(a.json()["version"].as_i64())
+                            {
+                                version = v;
+                            }
+                        }
                     }
                     Ok(a) => errors.lock().unwrap_or_else(|e| e.into_inner()).push(a.brief()),
                     Err(e) => errors.lock().unwrap_or_else(|e| e.into_inner()).push(format!("no answer: {e}")),
@@ -1362,7 +1407,8 @@ async fn load_one(
     let elapsed = t0.elapsed().as_secs_f64();
     let last = server.mem_mb("VmRSS:");
     let peak = server.mem_mb("VmHWM:");
-    let mut lat = std::mem::take(&mut *latencies.lock().unwrap_or_else(|e| e.into_inner()));
+    let answers = std::mem::take(&mut *latencies.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut lat: Vec<f64> = answers.iter().map(|a| a.2).collect();
     lat.sort_by(|a, b| a.total_cmp(b));
     let p = |q: f64| lat.get(((lat.len().max(1) - 1) as f64 * q).round() as usize).copied().unwrap_or(0.0);
     let n = done.load(Ordering::Relaxed);
@@ -1374,6 +1420,24 @@ async fn load_one(
         p(0.99),
         errors.len()
     );
+    // Answers per 10 s, and each kind's median in the first and the last 10 s.
+    let windows: Vec<String> = (0..secs.div_ceil(10))
+        .map(|w| answers.iter().filter(|a| a.1 >= (w * 10) as f64 && a.1 < ((w + 1) * 10) as f64).count().to_string())
+        .collect();
+    println!("   {name}: answers per 10 s: {}", windows.join(", "));
+    let median = |kind: usize, from: f64, to: f64| {
+        let mut v: Vec<f64> = answers.iter().filter(|a| a.0 == kind && a.1 >= from && a.1 < to).map(|a| a.2).collect();
+        v.sort_by(|a, b| a.total_cmp(b));
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    };
+    let kinds: Vec<String> = KINDS
+        .iter()
+        .enumerate()
+        .map(|(k, what)| {
+            format!("{what} {:.0}→{:.0}", median(k, 0.0, 10.0), median(k, secs as f64 - 10.0, secs as f64))
+        })
+        .collect();
+    println!("   {name}: p50 ms, first 10 s → last 10 s: {}", kinds.join(", "));
     println!(
         "   {name}: server memory {warm:.0} MB after the {} s warm-up, {last:.0} MB at the end (×{:.2}), peak {peak:.0} MB",
         WARM_UP.as_secs(),
