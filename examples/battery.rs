@@ -64,18 +64,32 @@ struct Opts {
     pg_seconds: u64,
     seed: u64,
     pg: bool,
+    /// The hostile files' sizes: refused rows, and the letters of the huge cell.
+    rows: u64,
+    bytes: u64,
 }
 
-const USAGE: &str = "usage: battery crash|disk|outage|backup|imports|load [--dir DIR] [--data-dir DIR] \
-    [--cycles N] [--pg-cycles N] [--seconds S] [--pg-seconds S] [--seed N] [--no-pg]";
+const USAGE: &str = "usage: battery crash|disk|outage|backup|imports|load|files [--dir DIR] [--data-dir DIR] \
+    [--cycles N] [--pg-cycles N] [--seconds S] [--pg-seconds S] [--seed N] [--no-pg] [--rows N] [--bytes N]";
 
 fn opts() -> anyhow::Result<Opts> {
     let mut it = std::env::args().skip(1);
     let part = it.next().context(USAGE)?;
-    ensure!(["crash", "disk", "outage", "backup", "imports", "load"].contains(&part.as_str()), "{USAGE}");
+    ensure!(["crash", "disk", "outage", "backup", "imports", "load", "files"].contains(&part.as_str()), "{USAGE}");
     let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(1);
-    let mut o =
-        Opts { part, dir: None, data_dir: None, cycles: 20, pg_cycles: 3, seconds: 60, pg_seconds: 30, seed, pg: true };
+    let mut o = Opts {
+        part,
+        dir: None,
+        data_dir: None,
+        cycles: 20,
+        pg_cycles: 3,
+        seconds: 60,
+        pg_seconds: 30,
+        seed,
+        pg: true,
+        rows: 2_000_000,
+        bytes: 400_000_000,
+    };
     while let Some(k) = it.next() {
         let mut val = || it.next().with_context(|| format!("{k} needs a value"));
         match k.as_str() {
@@ -87,6 +101,8 @@ fn opts() -> anyhow::Result<Opts> {
             "--pg-seconds" => o.pg_seconds = val()?.parse()?,
             "--seed" => o.seed = val()?.parse()?,
             "--no-pg" => o.pg = false,
+            "--rows" => o.rows = val()?.parse()?,
+            "--bytes" => o.bytes = val()?.parse()?,
             _ => bail!("{USAGE}"),
         }
     }
@@ -123,7 +139,8 @@ async fn main() {
         "disk" => disk(&o, &work).await,
         "outage" => outage(&work).await,
         "backup" => backup(&o, &work).await,
-        "imports" => imports(&work).await,
+        "imports" => imports(&o, &work).await,
+        "files" => hostile_files(&o, &work).map(|_| ()),
         _ => load(&o, &work).await,
     };
     match r {
@@ -1169,27 +1186,41 @@ async fn backup_under_load(
 // ---------------------------------------------------------------------------------------------
 // 5. Oversized imports.
 
-async fn imports(work: &Path) -> anyhow::Result<()> {
+/// The hostile files, written into DIR: what they are, their file names and bytes.
+fn hostile_files(o: &Opts, work: &Path) -> anyhow::Result<Vec<(String, &'static str, Vec<u8>)>> {
+    let t = Instant::now();
+    let (rows, mb) = (o.rows, o.bytes as f64 / 1e6);
+    let files = vec![
+        (format!("{rows} refused rows"), "many-bad-rows.xlsx", hostile::xlsx_many_bad_rows(rows)),
+        (
+            format!("a shared string of {mb:.0} MB"),
+            "huge-shared-string.xlsx",
+            hostile::xlsx_one_huge_shared_string(o.bytes),
+        ),
+        (format!("an inline cell of {mb:.0} MB"), "huge-inline-cell.xlsx", hostile::xlsx_one_huge_cell(o.bytes)),
+    ];
+    for (what, file, bytes) in &files {
+        std::fs::write(work.join(file), bytes)?;
+        println!(
+            "   {what}: {}, {:.2} MB (unpacked {:.0} MB)",
+            work.join(file).display(),
+            bytes.len() as f64 / 1048576.0,
+            hostile::unpacked_size(bytes) as f64 / 1048576.0
+        );
+    }
+    println!("   files made in {:.2} s", t.elapsed().as_secs_f64());
+    Ok(files)
+}
+
+async fn imports(o: &Opts, work: &Path) -> anyhow::Result<()> {
     let url = sqlite_demo(&work.join("sqlite")).await?;
     let rep = token(&url, "rep")?;
     let data = work.join("sqlite");
     let mut server = Server::start(&url, &data, work)?;
     let c = client()?;
     let mut checks = Checks::default();
-    let t = Instant::now();
-    let files = [
-        ("2,000,000 refused rows", "many-bad-rows.xlsx", hostile::xlsx_many_bad_rows(2_000_000)),
-        ("one cell of 400 MB", "one-huge-cell.xlsx", hostile::xlsx_one_huge_cell(400_000_000)),
-    ];
-    println!("   files made in {:.2} s (kept in {})", t.elapsed().as_secs_f64(), work.display());
-    for (what, file, bytes) in files {
-        std::fs::write(work.join(file), &bytes)?;
-        let sheet = hostile::sheet_size(&bytes);
-        println!(
-            "   {what}: {file}, {:.2} MB (its sheet unpacks to {:.0} MB)",
-            bytes.len() as f64 / 1048576.0,
-            sheet as f64 / 1048576.0
-        );
+    for (what, _, bytes) in hostile_files(o, work)? {
+        println!("   {what}:");
         server.reset_peak();
         let before = server.mem_mb("VmRSS:");
         let watch = Watchdog::start(server.pid(), 1_500.0);

@@ -11,23 +11,49 @@
 pub fn xlsx_many_bad_rows(rows: u64) -> Vec<u8> {
     let prefix = format!("{SHEET_START}{HEADER_ROW}");
     let unit = format!("<row>{}{}</row>", inline("坏行"), inline("不是行业"));
-    xlsx(prefix.as_bytes(), unit.as_bytes(), rows, SHEET_END.as_bytes())
+    xlsx(Part { prefix: prefix.as_bytes(), unit: unit.as_bytes(), n: rows, suffix: SHEET_END.as_bytes() }, None)
 }
 
-/// An XLSX whose one data row holds a name of `bytes` letters (400 MB in about 0.4 MB).
+/// An XLSX whose one data row holds a name of `bytes` letters, written in the cell (an inline
+/// string; 400 MB in about 0.4 MB).
 pub fn xlsx_one_huge_cell(bytes: u64) -> Vec<u8> {
     let prefix = format!("{SHEET_START}{HEADER_ROW}<row><c t=\"inlineStr\"><is><t>");
     let suffix = format!("</t></is></c>{}</row>{SHEET_END}", inline("enterprise"));
-    xlsx(prefix.as_bytes(), b"A", bytes, suffix.as_bytes())
+    xlsx(Part { prefix: prefix.as_bytes(), unit: b"A", n: bytes, suffix: suffix.as_bytes() }, None)
 }
 
-/// The uncompressed size of the worksheet of a file made here (what the zip entry states).
-pub fn sheet_size(file: &[u8]) -> u64 {
-    // The central directory's entry of the sheet, the last one written.
-    let cd = file.windows(4).rposition(|w| w == [0x50, 0x4b, 0x01, 0x02]).unwrap_or(0);
-    u32::from_le_bytes([file[cd + 24], file[cd + 25], file[cd + 26], file[cd + 27]]) as u64
+/// The same name as Excel keeps text: one entry of the shared strings table, which a reader
+/// loads before any row.
+pub fn xlsx_one_huge_shared_string(bytes: u64) -> Vec<u8> {
+    let strings_start = format!(
+        "{XML_DECL}<sst xmlns=\"{MAIN_NS}\" count=\"4\" uniqueCount=\"4\"><si><t>客户名称</t></si><si><t>行业</t></si>\
+         <si><t>enterprise</t></si><si><t>"
+    );
+    let strings_end = "</t></si></sst>";
+    let sheet = format!(
+        "{SHEET_START}<row><c t=\"s\"><v>0</v></c><c t=\"s\"><v>1</v></c></row>\
+         <row><c t=\"s\"><v>3</v></c><c t=\"s\"><v>2</v></c></row>{SHEET_END}"
+    );
+    xlsx(
+        Part { prefix: sheet.as_bytes(), unit: b" ", n: 0, suffix: b"" },
+        Some(Part { prefix: strings_start.as_bytes(), unit: b"A", n: bytes, suffix: strings_end.as_bytes() }),
+    )
 }
 
+/// The uncompressed size of a file made here: its entries' sizes as the zip states them.
+pub fn unpacked_size(file: &[u8]) -> u64 {
+    let mut total = 0;
+    let mut at = 0;
+    while let Some(i) = file[at..].windows(4).position(|w| w == [0x50, 0x4b, 0x01, 0x02]) {
+        let cd = at + i;
+        total += u32::from_le_bytes([file[cd + 24], file[cd + 25], file[cd + 26], file[cd + 27]]) as u64;
+        at = cd + 4;
+    }
+    total
+}
+
+const XML_DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n";
+const MAIN_NS: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
 const SHEET_START: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<worksheet \
     xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData>";
 const SHEET_END: &str = "</sheetData></worksheet>";
@@ -44,7 +70,9 @@ const CONTENT_TYPES: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone
     ContentType=\"application/xml\"/><Override PartName=\"/xl/workbook.xml\" \
     ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/><Override \
     PartName=\"/xl/worksheets/sheet1.xml\" \
-    ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/></Types>";
+    ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/><Override \
+    PartName=\"/xl/sharedStrings.xml\" \
+    ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml\"/></Types>";
 const RELS: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships \
     xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" \
     Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" \
@@ -57,21 +85,37 @@ const WORKBOOK_RELS: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone
     xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" \
     Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" \
     Target=\"worksheets/sheet1.xml\"/></Relationships>";
+const WORKBOOK_RELS_STRINGS: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships \
+    xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" \
+    Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" \
+    Target=\"worksheets/sheet1.xml\"/><Relationship Id=\"rId2\" \
+    Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings\" \
+    Target=\"sharedStrings.xml\"/></Relationships>";
 
-/// The workbook: the fixed parts stored, the sheet `prefix unit×n suffix` deflated.
-fn xlsx(prefix: &[u8], unit: &[u8], n: u64, suffix: &[u8]) -> Vec<u8> {
+/// A part of the workbook: `prefix`, `unit` `n` times, `suffix`.
+struct Part<'a> {
+    prefix: &'a [u8],
+    unit: &'a [u8],
+    n: u64,
+    suffix: &'a [u8],
+}
+
+/// The workbook: the fixed parts stored, the sheet (and the shared strings, if any) deflated.
+fn xlsx(sheet: Part, strings: Option<Part>) -> Vec<u8> {
     let mut z = Zip::default();
+    let rels = if strings.is_some() { WORKBOOK_RELS_STRINGS } else { WORKBOOK_RELS };
     for (name, text) in [
         ("[Content_Types].xml", CONTENT_TYPES),
         ("_rels/.rels", RELS),
         ("xl/workbook.xml", WORKBOOK),
-        ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS),
+        ("xl/_rels/workbook.xml.rels", rels),
     ] {
         z.add(name, 0, crc_update(0, text.as_bytes()), text.len() as u64, text.as_bytes());
     }
-    let size = prefix.len() as u64 + unit.len() as u64 * n + suffix.len() as u64;
-    let crc = crc_update(crc_repeated(crc_update(0, prefix), unit, n), suffix);
-    z.add("xl/worksheets/sheet1.xml", 8, crc, size, &deflate_repeated(prefix, unit, n, suffix));
+    if let Some(p) = strings {
+        z.add_part("xl/sharedStrings.xml", &p);
+    }
+    z.add_part("xl/worksheets/sheet1.xml", &sheet);
     z.finish()
 }
 
@@ -109,6 +153,13 @@ impl Zip {
         self.central.extend(offset.to_le_bytes());
         self.central.extend(name.as_bytes());
         self.entries += 1;
+    }
+
+    /// A part deflated, with its true size and CRC.
+    fn add_part(&mut self, name: &str, p: &Part) {
+        let size = p.prefix.len() as u64 + p.unit.len() as u64 * p.n + p.suffix.len() as u64;
+        let crc = crc_update(crc_repeated(crc_update(0, p.prefix), p.unit, p.n), p.suffix);
+        self.add(name, 8, crc, size, &deflate_repeated(p.prefix, p.unit, p.n, p.suffix));
     }
 
     fn finish(mut self) -> Vec<u8> {
@@ -171,8 +222,18 @@ const DIST_BASE: [u32; 30] = [
 
 /// `prefix unit×n suffix` as a raw deflate stream (three blocks; see the module's comment).
 fn deflate_repeated(prefix: &[u8], unit: &[u8], n: u64, suffix: &[u8]) -> Vec<u8> {
-    assert!(n >= 1 && !unit.is_empty() && unit.len() <= 32_768);
+    assert!(!unit.is_empty() && unit.len() <= 32_768);
     let mut b = Bits::default();
+    if n == 0 {
+        // One fixed Huffman block, final: the prefix and the suffix as literals.
+        b.put(1, 1);
+        b.put(1, 2);
+        for &x in prefix.iter().chain(suffix) {
+            b.fixed(x as u32);
+        }
+        b.fixed(256);
+        return b.finish();
+    }
     // 1. Fixed Huffman, not final: the prefix and the unit once, as literals.
     b.put(0, 1);
     b.put(1, 2);
