@@ -1190,8 +1190,15 @@ async fn backup_under_load(
 fn hostile_files(o: &Opts, work: &Path) -> anyhow::Result<Vec<(String, &'static str, Vec<u8>)>> {
     let t = Instant::now();
     let (rows, mb) = (o.rows, o.bytes as f64 / 1e6);
+    // 2000000 as 2,000,000.
+    let digits = rows.to_string();
+    let rows_text: String = digits
+        .chars()
+        .enumerate()
+        .flat_map(|(i, c)| (i > 0 && (digits.len() - i) % 3 == 0).then_some(',').into_iter().chain([c]))
+        .collect();
     let files = vec![
-        (format!("{rows} refused rows"), "many-bad-rows.xlsx", hostile::xlsx_many_bad_rows(rows)),
+        (format!("{rows_text} refused rows"), "many-bad-rows.xlsx", hostile::xlsx_many_bad_rows(rows)),
         (
             format!("a shared string of {mb:.0} MB"),
             "huge-shared-string.xlsx",
