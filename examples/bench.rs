@@ -160,6 +160,38 @@ async fn measure(
     Ok(Some(m))
 }
 
+/// As [`measure`], for a use case called directly (no HTTP): `call` is run `n` times after the
+/// warm-up.
+async fn measure_call<T, F, Fut>(
+    what: &str,
+    user: &'static str,
+    n: usize,
+    target_ms: Option<f64>,
+    call: F,
+) -> anyhow::Result<Option<Measure>>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, kam::domain::DomainError>>,
+{
+    if let Some(Some(only)) = ONLY.get() {
+        if !format!("{what} {user}").contains(only.as_str()) {
+            return Ok(None);
+        }
+    }
+    for _ in 0..WARMUP {
+        call().await?;
+    }
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        call().await?;
+        samples.push(t.elapsed());
+    }
+    let m = Measure { what: what.to_string(), user, samples, bytes: 0, target_ms };
+    eprintln!("  {:<40} {:<9} p50 {:>7.2} ms  p95 {:>7.2} ms", m.what, m.user, m.pct(0.5), m.pct(0.95));
+    Ok(Some(m))
+}
+
 fn get(uri: &str, auth: &Auth) -> Request<Body> {
     let b = Request::builder().method("GET").uri(uri);
     let b = match auth {
@@ -439,6 +471,56 @@ async fn main() -> anyhow::Result<()> {
         [("ae001", &tokens[1].1), ("sr001", &tokens[0].1), ("kam01", &tokens[2].1), ("director", &tokens[3].1)]
     {
         rows.extend(measure(&router, "GET /api/v1/home", user, n, None, |_| get("/api/v1/home", auth)).await?);
+    }
+    // The home's own lists (issue 18: each ≤ 3 ms p50), read by the use case itself: the
+    // agenda, the next steps due and the slipped deals of a salesperson; a KA manager's team
+    // follow-ups and slipped deals.
+    for user in ["ae001", "sr001", "kam01"] {
+        let id: i64 = sqlx::query("SELECT id FROM users WHERE username = $1")
+            .bind(user)
+            .fetch_one(&db.pool)
+            .await?
+            .try_get("id")?;
+        let caller = kam::app::people::auth::load_caller(&db, id).await?.expect("the user exists");
+        let today_d = kam::domain::activity::local_day(chrono::Utc::now(), chrono_tz::Asia::Shanghai);
+        let today = today_d.format("%Y-%m-%d").to_string();
+        use kam::app::home;
+        if user == "kam01" {
+            let team: Vec<i64> = sqlx::query("SELECT id FROM users WHERE manager_id = $1")
+                .bind(id)
+                .fetch_all(&db.pool)
+                .await?
+                .iter()
+                .map(|r| r.try_get::<i64, _>("id"))
+                .collect::<Result<_, _>>()?;
+            rows.extend(
+                measure_call("home: the team's overdue follow-ups", user, n, Some(3.0), || {
+                    home::team_follow_ups(&db, &caller, &team, &today)
+                })
+                .await?,
+            );
+            rows.extend(
+                measure_call("home: the team's slipped deals", user, n, Some(3.0), || {
+                    home::slipped_deals(&db, &caller, &team, &today)
+                })
+                .await?,
+            );
+            continue;
+        }
+        rows.extend(
+            measure_call("home: agenda (today and tomorrow)", user, n, Some(3.0), || {
+                home::agenda(&db, &caller, today_d)
+            })
+            .await?,
+        );
+        rows.extend(
+            measure_call("home: next steps due", user, n, Some(3.0), || home::next_steps(&db, &caller, &today)).await?,
+        );
+        let me = [caller.user_id];
+        rows.extend(
+            measure_call("home: slipped deals", user, n, Some(3.0), || home::slipped_deals(&db, &caller, &me, &today))
+                .await?,
+        );
     }
     let ae_accounts: Vec<i64> = sqlx::query(
         "SELECT x.account_id FROM account_access x JOIN users u ON u.id = x.user_id \

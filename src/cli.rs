@@ -14,6 +14,11 @@ pub struct Cli {
     /// Database: sqlite://PATH (default) or postgres://…
     #[arg(long, env = "KAM_DATABASE_URL", default_value = DEFAULT_URL, global = true)]
     pub database_url: String,
+    /// SQLite durability: `full` (default) syncs every commit, so an acknowledged write
+    /// survives a power loss; `normal` is faster and may lose the last commits on a power loss
+    /// (never on a crash of KAM itself). See RELIABILITY.md.
+    #[arg(long, env = "KAM_SQLITE_SYNCHRONOUS", default_value = "full", value_parser = ["full", "normal"], global = true)]
+    pub sqlite_synchronous: String,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -161,6 +166,24 @@ pub enum TokenCmd {
     },
 }
 
+/// Says how many records contradict themselves (`app::records::consistency`), and where the
+/// administrator lists them.
+async fn report_contradictions(db: &Db) {
+    match crate::app::records::consistency::scan(db).await {
+        Ok(r) if r.total > 0 => {
+            let msg = format!(
+                "{} records contradict themselves (e.g. an account's branch in another region); \
+                 the administrator lists them at /admin/consistency",
+                r.total
+            );
+            tracing::warn!("{msg}");
+            eprintln!("warning: {msg}");
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!("looking for contradicting records: {e}"),
+    }
+}
+
 async fn open(url: &str) -> anyhow::Result<Db> {
     let db = Db::connect(url).await?;
     db.migrate().await?;
@@ -182,6 +205,11 @@ fn describe(e: crate::domain::DomainError) -> anyhow::Error {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let url = cli.database_url.clone();
+    crate::db::set_synchronous(if cli.sqlite_synchronous == "normal" {
+        crate::db::Synchronous::Normal
+    } else {
+        crate::db::Synchronous::Full
+    });
     match cli.command {
         Command::Serve { listen, demo, secure_cookies, data_dir, smtp_url, mail_from, base_url, scheduler_secs } => {
             let db = open(&url).await?;
@@ -209,6 +237,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if scheduler_secs > 0 {
                 app.spawn_scheduler(std::time::Duration::from_secs(scheduler_secs));
             }
+            // Records that contradict themselves, looked for off the start-up's path.
+            let check = app.db.clone();
+            tokio::spawn(async move { report_contradictions(&check).await });
             println!("KAM is serving on http://{addr}");
             axum::serve(listener, crate::web::router(app))
                 .with_graceful_shutdown(async {
@@ -217,8 +248,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await?;
         }
         Command::Migrate => {
-            open(&url).await?;
+            let db = open(&url).await?;
             println!("migrations applied");
+            report_contradictions(&db).await;
         }
         Command::Demo { password } => {
             let db = open(&url).await?;

@@ -83,17 +83,34 @@ impl App {
         tokio::spawn(async move {
             let mut t = tokio::time::interval(every);
             t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // Failed passes in a row: while the database is unreachable or the disk full, the
+            // scheduler waits longer between tries (2, 4, 8 … s, at most 5 min on top of its
+            // interval) and says so once; the first pass that works says it resumed.
+            let mut failures: u32 = 0;
             loop {
                 t.tick().await;
                 let started = std::time::Instant::now();
                 let pass = app.scheduler_pass(&worker, chrono::Utc::now()).await;
                 record_scheduler_run(started.elapsed());
                 match pass {
-                    Ok((r, e, s)) if r + e + s > 0 => {
-                        tracing::info!(reminded = r, escalated = e, sent = s, "scheduler")
+                    Ok((r, e, s)) => {
+                        if failures > 0 {
+                            tracing::info!(after_failures = failures, "scheduler resumed");
+                            failures = 0;
+                        }
+                        if r + e + s > 0 {
+                            tracing::info!(reminded = r, escalated = e, sent = s, "scheduler")
+                        }
                     }
-                    Ok(_) => {}
-                    Err(err) => tracing::warn!(error = %err, "scheduler pass failed"),
+                    Err(err) => {
+                        failures = failures.saturating_add(1);
+                        let wait = std::time::Duration::from_secs((1u64 << failures.min(9)).min(300));
+                        if failures == 1 || err.fault().is_none() {
+                            tracing::warn!(error = %err, retry_in_secs = wait.as_secs(), "scheduler pass failed; backing off");
+                        }
+                        tokio::time::sleep(wait).await;
+                        t.reset();
+                    }
                 }
             }
         })

@@ -30,9 +30,43 @@ pub struct Db {
     /// SQLite allows one writer; taking this before `BEGIN` turns would-be SQLITE_BUSY upgrade
     /// deadlocks inside one process into a short queue. PostgreSQL needs no such lock.
     write_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The SQLite database file (none for PostgreSQL and in-memory databases).
+    sqlite_path: Option<std::path::PathBuf>,
 }
 
 pub const DEFAULT_URL: &str = "sqlite://kam-data/kam.db";
+
+/// How long a request waits for a pooled connection before it is told the database is
+/// unavailable (503): with PostgreSQL stopped, new connections are refused and the wait ends
+/// here instead of hanging (issue 19: an answer within 5 s).
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// SQLite's durability (`PRAGMA synchronous`): `full` (the default) syncs the WAL at every
+/// commit, so an acknowledged write survives a power loss; `normal` syncs only at checkpoints
+/// (a power loss may drop the last commits, a crash of the process never does) and is faster
+/// (BENCHMARKS.md). Set once per process (`--sqlite-synchronous`, `KAM_SQLITE_SYNCHRONOUS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Synchronous {
+    #[default]
+    Full,
+    Normal,
+}
+
+static SYNCHRONOUS: std::sync::OnceLock<Synchronous> = std::sync::OnceLock::new();
+
+/// Chooses SQLite's durability for the databases this process opens from now on.
+pub fn set_synchronous(s: Synchronous) {
+    let _ = SYNCHRONOUS.set(s);
+}
+
+/// The process's choice, else `KAM_SQLITE_SYNCHRONOUS` (for programs that open a database
+/// without the command line: the benchmarks), else full.
+fn synchronous() -> Synchronous {
+    *SYNCHRONOUS.get_or_init(|| match std::env::var("KAM_SQLITE_SYNCHRONOUS").as_deref() {
+        Ok("normal") | Ok("NORMAL") => Synchronous::Normal,
+        _ => Synchronous::Full,
+    })
+}
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static PG_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -139,9 +173,23 @@ impl Db {
         let opts = AnyConnectOptions::from_str(&url).context("database URL")?;
         let pool = AnyPoolOptions::new()
             .max_connections(pool_size(backend))
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             // Pinging a connection before every use doubled the round trips of a request.
             .test_before_acquire(false)
+            // A connection whose transaction could not end (SQLite: a COMMIT or ROLLBACK that
+            // failed on a full disk leaves the driver's transaction depth behind) is closed
+            // instead of going back to the pool, where every later write would fail ("begin_with
+            // at non-zero transaction depth") until a restart. A rollback queued by a dropped
+            // transaction runs first (the ping), so only a stuck one is closed.
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    use sqlx::Connection;
+                    if conn.is_in_transaction() {
+                        conn.ping().await?;
+                    }
+                    Ok(!conn.is_in_transaction())
+                })
+            })
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Postgres {
@@ -155,15 +203,23 @@ impl Db {
                         conn.execute("SET random_page_cost = 1.1").await?;
                     }
                     if backend == Backend::Sqlite {
-                        // WAL: readers never block the writer. synchronous=NORMAL: a commit is
-                        // durable once the WAL is synced at checkpoint; a power loss may drop the
-                        // last transactions but never corrupts the file (docs/ARCHITECTURE.md).
+                        // WAL: readers never block the writer. synchronous=FULL (the default): a
+                        // commit is synced before it is acknowledged, so it survives a power
+                        // loss; NORMAL (a setting) leaves that to the checkpoint, and never
+                        // corrupts the file either ([`Synchronous`], docs/ARCHITECTURE.md).
                         // wal_autocheckpoint=0: no commit copies the WAL back into the file
                         // on the committing request's time; the task started below does.
+                        let sync = match synchronous() {
+                            Synchronous::Full => "FULL",
+                            Synchronous::Normal => "NORMAL",
+                        };
                         conn.execute(
-                            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
-                             PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
-                             PRAGMA wal_autocheckpoint=0;",
+                            format!(
+                                "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; \
+                                 PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
+                                 PRAGMA wal_autocheckpoint=0;"
+                            )
+                            .as_str(),
                         )
                         .await?;
                     }
@@ -173,7 +229,11 @@ impl Db {
             .connect_with(opts)
             .await
             .with_context(|| format!("cannot open database {}", redact(&url)))?;
-        let db = Db { pool, backend, write_lock: Arc::new(tokio::sync::Mutex::new(())) };
+        let sqlite_path = (backend == Backend::Sqlite)
+            .then(|| url.trim_start_matches("sqlite://").split('?').next().unwrap_or_default().to_string())
+            .filter(|p| p != ":memory:" && !p.is_empty())
+            .map(std::path::PathBuf::from);
+        let db = Db { pool, backend, write_lock: Arc::new(tokio::sync::Mutex::new(())), sqlite_path };
         if backend == Backend::Sqlite {
             db.spawn_checkpointer();
         }
@@ -217,26 +277,37 @@ impl Db {
     }
 
     /// Spells in pinyin the names of accounts written before the pinyin columns existed
-    /// (migration 0018; SQL cannot spell them): rows where `name_pinyin` is NULL, 1,000 per
+    /// (migrations 0018 and 0021; SQL cannot spell them): rows where `name_pinyin` or
+    /// `name_sort` is NULL, with their visibility rows (which hold the sort key), 1,000 per
     /// transaction, so a restart after an interruption goes on where it stopped. Every write
-    /// fills the columns itself, so after the first start this finds nothing (one index probe).
+    /// fills the columns itself, so after the first start this finds nothing (index probes).
     pub async fn backfill_pinyin(&self) -> Result<u64, sqlx::Error> {
         use sqlx::Row;
         let mut done = 0u64;
         loop {
             let mut tx = self.begin().await?;
-            let rows = sqlx::query("SELECT id, name FROM accounts WHERE name_pinyin IS NULL ORDER BY id LIMIT 1000")
-                .fetch_all(tx.conn())
-                .await?;
+            let rows = sqlx::query(
+                "SELECT id, name FROM accounts WHERE id IN (SELECT id FROM accounts WHERE name_sort IS NULL \
+                 UNION SELECT id FROM accounts WHERE name_pinyin IS NULL) ORDER BY id LIMIT 1000",
+            )
+            .fetch_all(tx.conn())
+            .await?;
             if rows.is_empty() {
                 tx.rollback().await?;
                 return Ok(done);
             }
             for r in &rows {
                 let (id, name): (i64, String) = (r.try_get("id")?, r.try_get("name")?);
-                sqlx::query("UPDATE accounts SET name_pinyin = $1, name_initials = $2 WHERE id = $3")
+                let key = crate::domain::pinyin::stored_sort_key(&name);
+                sqlx::query("UPDATE accounts SET name_pinyin = $1, name_initials = $2, name_sort = $3 WHERE id = $4")
                     .bind(crate::domain::pinyin::full(&name))
                     .bind(crate::domain::pinyin::initials(&name))
+                    .bind(&key)
+                    .bind(id)
+                    .execute(tx.conn())
+                    .await?;
+                sqlx::query("UPDATE account_visibility SET name = $1 WHERE account_id = $2")
+                    .bind(&key)
                     .bind(id)
                     .execute(tx.conn())
                     .await?;
@@ -264,7 +335,14 @@ impl Db {
     }
 
     pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+        let probe = sqlx::query("SELECT 1").execute(&self.pool);
+        matches!(tokio::time::timeout(ACQUIRE_TIMEOUT + Duration::from_secs(1), probe).await, Ok(Ok(_)))
+    }
+
+    /// The SQLite file's folder (where the database, its WAL and the data live), to watch its
+    /// free space; none for PostgreSQL (its server reports a full disk as an error).
+    pub fn sqlite_dir(&self) -> Option<std::path::PathBuf> {
+        self.sqlite_path.as_ref().and_then(|p| p.parent().map(|d| d.to_path_buf()))
     }
 
     /// A consistent copy while the server runs. SQLite: `VACUUM INTO` reads one snapshot.

@@ -74,6 +74,19 @@ impl Sql {
         }
         self
     }
+    /// Appends `$n, $m, …` for each text value (an empty list becomes `NULL`).
+    pub fn bind_texts(&mut self, vs: &[String]) -> &mut Self {
+        if vs.is_empty() {
+            self.text.push_str("NULL");
+        }
+        for (i, v) in vs.iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.bind(v.clone());
+        }
+        self
+    }
     pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
         bind_all(&self.text, self.args.clone())
     }

@@ -50,6 +50,16 @@ pub fn sort_key(name: &str) -> String {
     k
 }
 
+/// The sort key a database column holds (`accounts.name_sort`, `account_visibility.name`): as
+/// [`sort_key`], with U+0001 as the separator (PostgreSQL text cannot hold U+0000). The pinyin
+/// is only `a`–`z` and `0`–`9`, so the separator sorts below any longer spelling.
+pub fn stored_sort_key(name: &str) -> String {
+    let mut k = spell(name, false);
+    k.push('\u{1}');
+    k.push_str(name);
+    k
+}
+
 /// Whether a search text could be pinyin (only Latin letters, digits and spaces), so a search
 /// asks the pinyin columns only then.
 pub fn may_be_pinyin(q: &str) -> bool {

@@ -304,12 +304,12 @@ async fn generate_with(
     let mut ins = Rows::new(
         tx.conn(),
         db.backend,
-        "INSERT INTO accounts (created_at, updated_at, version, id, name, name_norm, name_pinyin, name_initials, \
+        "INSERT INTO accounts (created_at, updated_at, version, id, name, name_norm, name_pinyin, name_initials, name_sort, \
          short_name, credit_code, industry, level, region_id, branch_id, owner_id, inside_owner_id, ka_manager_id, status, address, \
          buying_power, sales_12m_entered, sales_12m, sow_bp, rad_class, credit_grade, credit_limit, credit_score, \
          profit_margin_bp, payment_terms_days, expense_ratio_bp) VALUES ",
         vec![ts.clone().into()],
-        29,
+        30,
     )
     .await?;
     let mut access =
@@ -329,6 +329,7 @@ async fn generate_with(
                 v(normalize_name(&a.name)),
                 v(crate::domain::pinyin::full(&a.name)),
                 v(crate::domain::pinyin::initials(&a.name)),
+                v(crate::domain::pinyin::stored_sort_key(&a.name)),
                 v(a.short_name.clone()),
                 v(a.credit_code.clone()),
                 v(a.industry),
@@ -451,9 +452,9 @@ async fn generate_with(
         db.backend,
         "INSERT INTO opportunities (created_at, updated_at, version, currency, id, account_id, name, amount, \
          expected_close, stage, probability, owner_id, established_at, booked_amount, booked_on, lost_reason, \
-         lost_to) VALUES ",
+         lost_to, next_step, next_step_due) VALUES ",
         vec![ts.clone().into()],
-        13,
+        15,
     )
     .await?;
     let mut hins = Rows::new(
@@ -494,6 +495,11 @@ async fn generate_with(
             (None, None)
         };
         *booked_by.entry(owner).or_default() += booked.unwrap_or(0);
+        // Two open deals in three have a next step, due from two weeks ago to four weeks ahead
+        // (from the id, not the random stream, so the rest of the dataset stays as it was).
+        const NEXT: [&str; 4] = ["约技术交流", "提交方案", "商务谈判", "确认预算"];
+        let next_step = (stage.is_open() && id % 3 != 0)
+            .then(|| (NEXT[(id % 4) as usize], today + chrono::Duration::days((id * 7919) % 43 - 14)));
         let (lost_reason, lost_to) = if stage == Stage::Lost {
             (Some("价格高于竞争对手".to_string()), Some(RIVALS[rng.below(6) as usize].to_string()))
         } else {
@@ -519,6 +525,8 @@ async fn generate_with(
                 v(booked_on),
                 v(lost_reason.clone()),
                 v(lost_to),
+                v(next_step.map(|(s, _)| s.to_string())),
+                v(next_step.map(|(_, d)| day(d))),
             ],
         )
         .await

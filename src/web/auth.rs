@@ -137,7 +137,8 @@ impl FromRequestParts<AppState> for UiCtx {
                 Ok(UiCtx { ctx: Ctx { caller, request_id: request_id(parts) }, csrf, lang, flash, team })
             }
             Ok(None) => Err(to_login()),
-            Err(e) => Err(ApiError::new(e, Lang::Zh).into_response()),
+            // A page, not JSON: the database down, the disk full.
+            Err(e) => Err(super::ui::error_page(Lang::from_headers(&parts.headers).unwrap_or(Lang::Zh), &e)),
         }
     }
 }

@@ -10,6 +10,7 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 
 use super::i18n::Lang;
+use crate::domain::error::{Fault, RETRY_AFTER_SECS};
 use crate::domain::DomainError;
 
 pub struct ApiError {
@@ -70,7 +71,13 @@ pub fn status_and_code(e: &DomainError) -> (StatusCode, &'static str) {
         DomainError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"),
         DomainError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
         DomainError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
-        DomainError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        DomainError::StorageFull(_) => (StatusCode::INSUFFICIENT_STORAGE, "storage_full"),
+        DomainError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable"),
+        DomainError::Internal(_) => match e.fault() {
+            Some(Fault::StorageFull) => (StatusCode::INSUFFICIENT_STORAGE, "storage_full"),
+            Some(Fault::Unavailable) => (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable"),
+            None => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        },
     }
 }
 
@@ -118,9 +125,7 @@ impl IntoResponse for ApiError {
 /// The error as `{"error": {code, message, details}}` in `lang`, with its status.
 pub fn render(err: DomainError, lang: Lang) -> Response {
     let (status, code) = status_and_code(&err);
-    if let DomainError::Internal(e) = &err {
-        tracing::error!("internal error: {e:#}");
-    }
+    log_failure(&err);
     let mut message = lang.msg("err", code);
     if let DomainError::Invalid(fields) = &err {
         let names: Vec<String> =
@@ -134,5 +139,23 @@ pub fn render(err: DomainError, lang: Lang) -> Response {
             res.headers_mut().insert(header::RETRY_AFTER, v);
         }
     }
+    add_retry_after(&mut res);
     res
+}
+
+/// Logs a failure the caller cannot fix: a defect (`internal`) as an error, a fault (full
+/// disk, database unreachable) as a warning with its cause.
+pub fn log_failure(err: &DomainError) {
+    match (err, err.fault()) {
+        (_, Some(f)) => tracing::warn!("{f:?}: {err:#}"),
+        (DomainError::Internal(e), None) => tracing::error!("internal error: {e:#}"),
+        _ => {}
+    }
+}
+
+/// A 503 (the database unavailable) says when to retry.
+pub fn add_retry_after(res: &mut Response) {
+    if res.status() == StatusCode::SERVICE_UNAVAILABLE && !res.headers().contains_key(header::RETRY_AFTER) {
+        res.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(RETRY_AFTER_SECS));
+    }
 }

@@ -83,12 +83,30 @@ async fn observe(State(s): State<AppState>, mut req: Request, next: Next) -> Res
     res
 }
 
+/// Below this much free space where KAM writes (the SQLite file's folder, the data folder),
+/// `/healthz` reports the storage as full: writes are failing or about to.
+const MIN_FREE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// 200 when the database answers (within a few seconds) and the disk KAM writes to has room;
+/// otherwise 503 naming what is wrong (`database`, `storage`), so a supervisor notices.
 async fn healthz(State(s): State<AppState>) -> Response {
-    if s.app.db.ping().await {
-        Json(serde_json::json!({"status": "ok"})).into_response()
+    let database = s.app.db.ping().await;
+    let mut dirs = vec![s.app.settings.data_dir.clone()];
+    dirs.extend(s.app.db.sqlite_dir());
+    let free = dirs.iter().filter_map(|d| fs4::available_space(d).ok()).min();
+    let storage = free.is_none_or(|f| f >= MIN_FREE_BYTES);
+    let body = serde_json::json!({
+        "status": if database && storage { "ok" } else { "unavailable" },
+        "database": if database { "ok" } else { "unavailable" },
+        "storage": if storage { "ok" } else { "full" },
+        "free_bytes": free,
+    });
+    if database && storage {
+        Json(body).into_response()
     } else {
-        (axum::http::StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable"})))
-            .into_response()
+        let mut res = (axum::http::StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+        error::add_retry_after(&mut res);
+        res
     }
 }
 

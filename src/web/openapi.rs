@@ -33,6 +33,18 @@ pub const ERROR_CODES: &[(u16, &str, &[&str])] = &[
         "Too many attempts; retry after details.retry_after seconds (also the Retry-After header)",
         &["too_many_requests"],
     ),
+    (
+        503,
+        "The database cannot be reached (stopped, restarting, connection lost); nothing was changed. \
+         Retry after the Retry-After header's seconds",
+        &["database_unavailable"],
+    ),
+    (
+        507,
+        "The storage is full (the server's disk or the database's); nothing was written. Writing works again \
+         once space is freed, without a restart",
+        &["storage_full"],
+    ),
 ];
 
 /// A money amount as the API writes and reads it: yuan as a decimal string, at most two decimals.
@@ -130,7 +142,7 @@ pub fn document(ops: &[Op]) -> Value {
             "description": "Every error answer. `message` is in the caller's language (their profile's, or Accept-Language).",
             "required": ["error"],
             "properties": {"error": {"type": "object", "required": ["code", "message", "details"], "properties": {
-                "code": {"type": "string", "description": "A stable code: unauthenticated, forbidden, csrf_failed, not_found, stale_version, duplicate, invalid_input, payload_too_large, too_many_requests, internal, or a conflict's own code"},
+                "code": {"type": "string", "description": "A stable code: unauthenticated, forbidden, csrf_failed, not_found, stale_version, duplicate, invalid_input, payload_too_large, too_many_requests, database_unavailable, storage_full, internal, or a conflict's own code"},
                 "message": {"type": "string"},
                 "details": {"type": "object", "properties": {
                     "fields": {"type": "object", "additionalProperties": {"type": "object", "required": ["code", "message"], "properties": {

@@ -11,6 +11,7 @@ mod classify;
 mod common;
 mod contract;
 mod demo;
+mod faults;
 mod forecasts;
 mod funnel_totals;
 mod home;

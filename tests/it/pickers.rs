@@ -112,6 +112,65 @@ async fn a_rep_finds_by_pinyin_only_accounts_in_scope() {
     assert!(!search(&t, &rep, "tcxx").await.contains(&"天成信息".to_string()), "out of the rep's scope");
 }
 
+/// Every page of a list, following `next_cursor`.
+async fn all_pages(t: &TestApp, auth: &Auth, first: &str) -> Vec<String> {
+    let mut out = vec![];
+    let mut path = first.to_string();
+    loop {
+        let r = t.get(&path, auth).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+        let page = r.json();
+        out.extend(names(&page));
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("{first}&cursor={}", percent(c)),
+            None => return out,
+        }
+    }
+}
+
+#[tokio::test]
+async fn accounts_are_listed_in_pinyin_order_on_every_page() {
+    let t = TestApp::new().await;
+    t.demo().await;
+    let director = Auth::Bearer(t.token("director").await);
+    // In code-point order 中 (U+4E2D) < 安 (U+5B89) < 白 (U+767D); in pinyin 安 an < 白 bai < 中 zhong.
+    for (name, owner) in [("中原电力", "rep"), ("安平数据", "rep"), ("白云机场", "rep"), ("Bright科技", "rep")]
+    {
+        let r = t
+            .call(
+                Method::POST,
+                "/api/v1/accounts",
+                &director,
+                Some(json!({"name": name, "industry": "enterprise", "region": "EAST", "branch": "SH", "owner": owner})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let rep = Auth::Bearer(t.token("rep").await);
+    // The director's list (all accounts) and the rep's (their visibility rows), two rows a page.
+    for (who, auth) in [("director", &director), ("rep", &rep)] {
+        let listed = all_pages(&t, auth, "/api/v1/accounts?limit=2").await;
+        let pos = |n: &str| listed.iter().position(|x| x == n).unwrap_or_else(|| panic!("{who} lists {n}"));
+        assert!(pos("安平数据") < pos("白云机场"), "{who}: an before bai: {listed:?}");
+        assert!(pos("白云机场") < pos("Bright科技"), "{who}: bai before brightkeji: {listed:?}");
+        assert!(pos("Bright科技") < pos("中原电力"), "{who}: brightkeji before zhong: {listed:?}");
+        let mut keyed: Vec<(String, String)> =
+            listed.iter().map(|n| (kam::domain::pinyin::sort_key(n), n.clone())).collect();
+        keyed.sort();
+        let expected: Vec<String> = keyed.into_iter().map(|k| k.1).collect();
+        assert_eq!(listed, expected, "{who}: every page in pinyin order, nothing twice or missing");
+        // Descending is the reverse.
+        let mut down = all_pages(&t, auth, "/api/v1/accounts?limit=3&sort=-name").await;
+        down.reverse();
+        assert_eq!(down, listed, "{who}: -name is the reverse");
+    }
+    // The page of the list shows them in the same order.
+    let (sid, _) = t.ui_login("rep", DEMO_PASSWORD, None).await.expect("sign in");
+    let page = t.get("/accounts?limit=200", &Auth::Session { cookie: sid, csrf: String::new() }).await;
+    let at = |n: &str| page.body.find(n).unwrap_or_else(|| panic!("the page lists {n}"));
+    assert!(at("安平数据") < at("白云机场") && at("白云机场") < at("中原电力"), "the page in pinyin order");
+}
+
 #[tokio::test]
 async fn person_fields_take_a_name_or_a_username_and_refuse_others_naming_the_field() {
     let t = TestApp::new().await;

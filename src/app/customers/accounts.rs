@@ -467,9 +467,10 @@ impl Filter {
     }
 }
 
-/// Sort keys a list may use: (name in the API, SQL expression, is text).
+/// Sort keys a list may use: (name in the API, SQL expression, is text). Names are in pinyin
+/// order (`name_sort`, `domain::pinyin::stored_sort_key`).
 const SORTS: &[(&str, &str, bool)] = &[
-    ("name", "a.name", true),
+    ("name", "a.name_sort", true),
     ("updated_at", "a.updated_at", true),
     ("buying_power", "COALESCE(a.buying_power, -1)", false),
     ("sales_12m", "COALESCE(a.sales_12m, -1)", false),
@@ -532,7 +533,7 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<AccountVi
     }
     let dir = if desc { "DESC" } else { "ASC" };
     s.push(&format!(" ORDER BY {expr} {dir}, {id_col} {dir} LIMIT ")).bind(limit + 1);
-    let outer = expr.replace("v.", "a.");
+    let outer = if by_visibility { "a.v_name" } else { expr };
     s.text = format!("{COLUMNS} FROM ({}) a{JOINS} ORDER BY {outer} {dir}, a.id {dir}", s.text);
     let rows = s.query().fetch_all(&db.pool).await?;
     let mut items = Vec::with_capacity(rows.len().min(limit as usize));
@@ -540,7 +541,7 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<AccountVi
     for r in rows.iter().take(limit as usize) {
         let v = view_from_row(r)?.for_caller(caller);
         last_key = match key {
-            "name" => Value::from(v.name.clone()),
+            "name" => Value::from(crate::domain::pinyin::stored_sort_key(&v.name)),
             "updated_at" => Value::from(v.updated_at.clone()),
             "buying_power" => Value::from(r.try_get::<Option<i64>, _>("buying_power")?.unwrap_or(-1)),
             "sales_12m" => Value::from(r.try_get::<Option<i64>, _>("sales_12m")?.unwrap_or(-1)),
@@ -568,7 +569,7 @@ pub async fn export(db: &Db, caller: &Caller, f: &Filter) -> Result<Vec<AccountV
     s.push(" WHERE 1=1");
     push_scope(&mut s, caller);
     f.push_where(&mut s);
-    s.push(" ORDER BY a.name, a.id");
+    s.push(" ORDER BY a.name_sort, a.id");
     let rows = s.query().fetch_all(&db.pool).await?;
     rows.iter().map(|r| Ok(view_from_row(r)?.for_caller(caller))).collect()
 }
@@ -1059,6 +1060,22 @@ async fn apply(conn: &mut sqlx::AnyConnection, lk: &mut Lookups, d: &mut Account
             },
         }
     }
+    // A region changed (or cleared) without naming a branch: the branch kept must lie in it,
+    // or an account would sit in one region with another's branch, seen by both managers.
+    if inp.get("region").is_some() && !inp.has("branch") {
+        if let Some(b) = d.branch_id {
+            let parent: Option<i64> = sqlx::query("SELECT parent_id FROM org_units WHERE id = $1")
+                .bind(b)
+                .fetch_optional(&mut *conn)
+                .await?
+                .map(|r| r.try_get("parent_id"))
+                .transpose()?
+                .flatten();
+            if parent != d.region_id {
+                e.add("branch", "branch_not_in_region");
+            }
+        }
+    }
     for (k, target) in
         [("owner", &mut d.owner_id), ("inside_owner", &mut d.inside_owner_id), ("ka_manager", &mut d.ka_manager_id)]
     {
@@ -1085,6 +1102,7 @@ fn stored_columns(d: &AccountData) -> Vec<(&'static str, Val)> {
         ("name_norm", text::normalize_name(&d.name).into()),
         ("name_pinyin", crate::domain::pinyin::full(&d.name).into()),
         ("name_initials", crate::domain::pinyin::initials(&d.name).into()),
+        ("name_sort", crate::domain::pinyin::stored_sort_key(&d.name).into()),
         ("short_name", d.short_name.clone().into()),
         ("credit_code", d.credit_code.clone().into()),
         ("industry", d.industry.clone().into()),
@@ -1290,8 +1308,10 @@ pub async fn prepare_new(
     inp.check_keys(&allowed, &known)?;
     inp.refuse_version()?;
     let mut d = AccountData { level: "L3".into(), status: Status::Prospect.code().into(), ..Default::default() };
-    // The creator's own place in the org is the default region/branch.
-    if let Some((id, kind, parent)) = lk.caller_org(conn, caller).await? {
+    // The creator's own place in the org is the default region/branch (not when the input
+    // names either: a region given alone must not keep the creator's branch of another).
+    let named = inp.has("region") || inp.has("branch");
+    if let Some((id, kind, parent)) = if named { None } else { lk.caller_org(conn, caller).await? } {
         match kind.as_str() {
             "branch" => {
                 d.branch_id = Some(id);

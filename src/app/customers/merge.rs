@@ -92,7 +92,7 @@ pub async fn candidates(db: &Db, caller: &Caller, id: i64) -> Result<Vec<Candida
     }
     s.push(")");
     accounts::push_scope(&mut s, caller);
-    s.push(" ORDER BY a.name, a.id LIMIT 50");
+    s.push(" ORDER BY a.name_sort, a.id LIMIT 50");
     let rows = s.query().fetch_all(&db.pool).await?;
     rows.iter()
         .map(|r| {

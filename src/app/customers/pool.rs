@@ -59,17 +59,24 @@ pub async fn list(
     if let Some(c) = cursor {
         let (name, id) = c.rsplit_once('|').ok_or_else(|| Error::invalid("cursor", "invalid_cursor"))?;
         let id: i64 = id.parse().map_err(|_| Error::invalid("cursor", "invalid_cursor"))?;
-        s.push(" AND (a.name > ").bind(name).push(" OR (a.name = ").bind(name).push(" AND a.id > ").bind(id).push("))");
+        s.push(" AND (a.name_sort > ")
+            .bind(name)
+            .push(" OR (a.name_sort = ")
+            .bind(name)
+            .push(" AND a.id > ")
+            .bind(id)
+            .push("))");
     }
-    s.push(" ORDER BY a.name, a.id LIMIT ").bind(limit + 1);
+    s.push(" ORDER BY a.name_sort, a.id LIMIT ").bind(limit + 1);
     let rows = s.query().fetch_all(&mut *conn).await?;
     let items: Vec<AccountView> = rows
         .iter()
         .take(limit as usize)
         .map(|r| Ok(accounts::view_from_row(r)?.for_caller(caller)))
         .collect::<Result<_>>()?;
-    let next_cursor =
-        (rows.len() as i64 > limit).then(|| items.last().map(|a| format!("{}|{}", a.name, a.id))).flatten();
+    let next_cursor = (rows.len() as i64 > limit)
+        .then(|| items.last().map(|a| format!("{}|{}", crate::domain::pinyin::stored_sort_key(&a.name), a.id)))
+        .flatten();
     Ok(Page { items, next_cursor })
 }
 

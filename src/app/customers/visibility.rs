@@ -68,14 +68,14 @@ fn select_rows(filter: &str) -> String {
              SELECT c.account_id, u.manager_id FROM chain c JOIN users u ON u.id = c.uid WHERE u.manager_id IS NOT NULL \
          ) \
          INSERT INTO account_visibility (user_id, account_id, name) \
-         SELECT c.uid, a.id, a.name FROM chain c JOIN accounts a ON a.id = c.account_id \
+         SELECT c.uid, a.id, COALESCE(a.name_sort, a.name) FROM chain c JOIN accounts a ON a.id = c.account_id \
              JOIN users cu ON cu.id = c.uid WHERE cu.role IN ({roles}) \
          UNION \
-         SELECT u.id, a.id, a.name FROM users u JOIN org_units o ON o.id = u.org_unit_id \
+         SELECT u.id, a.id, COALESCE(a.name_sort, a.name) FROM users u JOIN org_units o ON o.id = u.org_unit_id \
              JOIN org_units t ON t.path LIKE o.path || '%' JOIN accounts a ON a.region_id = t.id \
              WHERE u.role = 'branch_manager' AND {filter} \
          UNION \
-         SELECT u.id, a.id, a.name FROM users u JOIN org_units o ON o.id = u.org_unit_id \
+         SELECT u.id, a.id, COALESCE(a.name_sort, a.name) FROM users u JOIN org_units o ON o.id = u.org_unit_id \
              JOIN org_units t ON t.path LIKE o.path || '%' JOIN accounts a ON a.branch_id = t.id \
              WHERE u.role = 'branch_manager' AND {filter}"
     )
@@ -272,7 +272,7 @@ impl Viewers {
         );
         for a in accounts {
             for u in self.of(a).into_iter().filter(|u| self.listed.contains(u)) {
-                ins.row(tx.conn(), vec![v(u), v(a.id), v(a.name.clone())]).await?;
+                ins.row(tx.conn(), vec![v(u), v(a.id), v(crate::domain::pinyin::stored_sort_key(&a.name))]).await?;
             }
         }
         ins.flush(tx.conn()).await?;

@@ -250,11 +250,8 @@ pub async fn home(db: &Db, caller: &Caller) -> Result<Home> {
     };
     home.completion = completion(&figures);
     home.figures = Some(figures);
-    let (visits, agenda, todos) = tokio::try_join!(
-        activities::progress(db, caller),
-        agenda(db, caller, &today, &tomorrow),
-        todos(db, caller, &today)
-    )?;
+    let (visits, agenda, todos) =
+        tokio::try_join!(activities::progress(db, caller), agenda(db, caller, today_d), todos(db, caller, &today))?;
     home.visits = Some(visits);
     home.agenda = agenda;
     home.todos = todos;
@@ -268,18 +265,11 @@ fn day(d: chrono::NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-/// Today's and tomorrow's activities of the caller, from their week calendar (and next week's,
-/// when tomorrow is a Monday).
-async fn agenda(db: &Db, caller: &Caller, today: &str, tomorrow: &str) -> Result<Vec<AgendaItem>> {
-    let mut cal = activities::calendar(db, caller, None, false, Some(today)).await?.days;
-    if !cal.iter().any(|d| d.day == tomorrow) {
-        cal.extend(activities::calendar(db, caller, None, false, Some(tomorrow)).await?.days);
-    }
-    Ok(cal
+/// Today's and tomorrow's activities of the caller (their local days), in time order.
+pub async fn agenda(db: &Db, caller: &Caller, today: chrono::NaiveDate) -> Result<Vec<AgendaItem>> {
+    Ok(activities::own_on_days(db, caller, &[today, today + Duration::days(1)], 50)
+        .await?
         .into_iter()
-        .filter(|d| d.day == today || d.day == tomorrow)
-        .flat_map(|d| d.items)
-        .take(50)
         .map(|v| AgendaItem {
             at: v.occurred_at.clone().or_else(|| v.planned_at.clone()),
             id: v.id,
@@ -365,12 +355,24 @@ async fn deals(db: &Db, caller: &Caller, owners: &[i64], cond: &str, today: &str
         .collect()
 }
 
+/// The caller's open opportunities whose next step is due (today or before), the first
+/// [`LIST`] by due day (one of the home's own lists).
+pub async fn next_steps(db: &Db, caller: &Caller, today: &str) -> Result<Vec<Deal>> {
+    deals(db, caller, &[caller.user_id], "o.next_step_due <= ", today, "o.next_step_due").await
+}
+
+/// Open opportunities of `owners` past their expected order date, the first [`LIST`] by that
+/// date (the home's own list: the caller's, or for a manager the team's).
+pub async fn slipped_deals(db: &Db, caller: &Caller, owners: &[i64], today: &str) -> Result<Vec<Deal>> {
+    deals(db, caller, owners, "o.expected_close < ", today, "o.expected_close").await
+}
+
 async fn todos(db: &Db, caller: &Caller, today: &str) -> Result<Todos> {
     let me = [caller.user_id];
     let scope = classify_views::Scope { org: None, owner: Some(caller.username.clone()) };
     let (next_steps, slipped_deals, follow_ups, waiting, service) = tokio::try_join!(
-        deals(db, caller, &me, "o.next_step_due <= ", today, "o.next_step_due"),
-        deals(db, caller, &me, "o.expected_close < ", today, "o.expected_close"),
+        next_steps(db, caller, today),
+        slipped_deals(db, caller, &me, today),
         activities::follow_ups(db, caller, None),
         approvals::waiting_for(db, caller, Utc::now()),
         classify_views::service(db, caller, &scope, None, None),
@@ -451,15 +453,13 @@ async fn exceptions(db: &Db, caller: &Caller, today: &str) -> Result<Exceptions>
             }
         })
         .collect();
-    let (overdue_follow_ups, slipped_deals) = tokio::try_join!(
-        team_follow_ups(db, caller, &ids, today),
-        deals(db, caller, &ids, "o.expected_close < ", today, "o.expected_close"),
-    )?;
+    let (overdue_follow_ups, slipped_deals) =
+        tokio::try_join!(team_follow_ups(db, caller, &ids, today), slipped_deals(db, caller, &ids, today),)?;
     Ok(Exceptions { week: stats.week, plans_missing, overdue_follow_ups, slipped_deals, below_target })
 }
 
 /// The team's follow-ups past their day (on the follow-up index: owner, day due), oldest first.
-async fn team_follow_ups(db: &Db, caller: &Caller, owners: &[i64], today: &str) -> Result<Vec<FollowUpItem>> {
+pub async fn team_follow_ups(db: &Db, caller: &Caller, owners: &[i64], today: &str) -> Result<Vec<FollowUpItem>> {
     if owners.is_empty() {
         return Ok(vec![]);
     }

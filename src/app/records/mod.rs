@@ -3,6 +3,7 @@
 //! forms saved once however often they are posted (`once`), and the company's versioned
 //! settings (`settings`).
 pub mod audit;
+pub mod consistency;
 pub mod history;
 pub mod input;
 pub mod notify;

@@ -1684,6 +1684,21 @@ pub async fn calendar(
     Ok(Calendar { week: day(monday), owner: shown, days })
 }
 
+/// The caller's own activities on the given local days (`YYYY-MM-DD`; the home's agenda), in
+/// time order, at most `limit`: one range of the owner's week index per day, instead of the
+/// whole week's calendar.
+pub async fn own_on_days(db: &Db, caller: &Caller, days: &[NaiveDate], limit: i64) -> Result<Vec<ActivityView>> {
+    let mut weeks: Vec<String> = days.iter().map(|d| day(act::monday(*d))).collect();
+    weeks.dedup();
+    let days: Vec<String> = days.iter().map(|d| day(*d)).collect();
+    let mut s = Sql::new(SELECT);
+    s.push(" WHERE v.owner_id = ").bind(caller.user_id);
+    s.push(" AND v.week IN (").bind_texts(&weeks).push(") AND v.local_day IN (").bind_texts(&days).push(")");
+    s.push(" AND v.deleted_at IS NULL AND a.deleted_at IS NULL ORDER BY v.local_day, COALESCE(v.occurred_at, v.planned_at), v.id LIMIT ");
+    s.bind(limit);
+    s.query().fetch_all(&db.pool).await?.iter().map(view).collect()
+}
+
 /// The weekly visit plan (每周工作计划表) of one person.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VisitPlan {

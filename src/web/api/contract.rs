@@ -226,6 +226,11 @@ impl Op {
         if matches!(self.method, "PATCH" | "DELETE") {
             s.insert(409);
         }
+        // Any operation may find the database unreachable; any write, the disk full.
+        s.insert(503);
+        if self.method != "GET" {
+            s.insert(507);
+        }
         s.extend(self.errors.iter().copied());
         s
     }

@@ -7,6 +7,7 @@ pub mod customers;
 pub mod funnel;
 pub mod home;
 pub mod people;
+pub mod records;
 pub mod visits;
 
 pub use contract::{Body, Id, Op, Params, Query};
@@ -68,6 +69,7 @@ pub fn routes() -> (Router<AppState>, Vec<Op>) {
     let api = approvals::routes(api);
     let api = classification::classify::routes(api);
     let api = home::routes(api);
+    let api = records::consistency::routes(api);
     (api.router.route_layer(axum::middleware::from_fn(super::error::localize)), api.ops)
 }
 

@@ -1,7 +1,7 @@
 //! One form template for every edit page: fields, values, per-field errors, version; and one
 //! answer to every posted form ([`redisplay_or_redirect`]).
 use askama::Template;
-use axum::http::{StatusCode, Uri};
+use axum::http::Uri;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::{fail_page, render, Layout};
@@ -298,7 +298,10 @@ impl FormPage {
             _ => self.errors.push(lang.msg("err", code)),
         }
         let mut res = render(&self);
-        *res.status_mut() = if status.is_server_error() { StatusCode::INTERNAL_SERVER_ERROR } else { status };
+        // The form again with what was typed; the status says why (a full disk 507, the
+        // database unreachable 503 with when to retry).
+        *res.status_mut() = status;
+        crate::web::error::add_retry_after(&mut res);
         res
     }
 }

@@ -8,6 +8,7 @@ pub mod funnel;
 pub mod home;
 pub mod people;
 pub mod pick;
+pub mod records;
 pub mod spreadsheets;
 pub mod visits;
 pub use spreadsheets::imports::reason as import_reason;
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .merge(visits::activities::routes())
         .merge(people::admin::routes())
         .merge(people::role_titles::routes())
+        .merge(records::consistency::routes())
         .merge(approvals::routes())
         .merge(classification::classify::routes())
         .merge(spreadsheets::imports::routes())
@@ -112,7 +114,9 @@ impl Layout {
             "funnel" | "regions" | "monthly" | "rad" | "coverage" | "service" => "reports",
             "audit" if !self.is_admin => "reports",
             "approvals" => "approvals",
-            "users" | "org" | "role_titles" | "flows" | "deliveries" | "cls_settings" | "audit" => "admin",
+            "users" | "org" | "role_titles" | "flows" | "deliveries" | "cls_settings" | "audit" | "consistency" => {
+                "admin"
+            }
             _ => "",
         }
     }
@@ -307,7 +311,10 @@ pub fn error_page(lang: Lang, err: &DomainError) -> Response {
         status.as_u16(),
         askama_escape(&lang.msg("err", code))
     );
-    (status, Html(body)).into_response()
+    crate::web::error::log_failure(err);
+    let mut res = (status, Html(body)).into_response();
+    crate::web::error::add_retry_after(&mut res);
+    res
 }
 
 fn askama_escape(s: &str) -> String {
@@ -317,14 +324,13 @@ fn askama_escape(s: &str) -> String {
 /// An error inside a signed-in page: the frame stays, the message is in the user's language.
 pub fn fail_page(ui: &UiCtx, err: DomainError) -> Response {
     let (status, code) = status_and_code(&err);
-    if let DomainError::Internal(e) = &err {
-        // A load named with `Load::page_data` says here which page and part failed.
-        tracing::error!("internal error: {e:#}");
-    }
+    // A load named with `Load::page_data` says in the log which page and part failed.
+    crate::web::error::log_failure(&err);
     let l = Layout::new(ui, "", ui.lang.t("err.title"));
     let page = ErrorPage { heading: format!("{}", status.as_u16()), message: ui.lang.msg("err", code), l };
     let mut res = render(&page);
     *res.status_mut() = status;
+    crate::web::error::add_retry_after(&mut res);
     res
 }
 

@@ -1,0 +1,2 @@
+//! The ui presenters of `app::records` (same folder name in each layer).
+pub mod consistency;
