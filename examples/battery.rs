@@ -1253,11 +1253,17 @@ async fn imports(o: &Opts, work: &Path) -> anyhow::Result<()> {
                 if killed.0 { "; killed at 1.5 GB" } else { "" }
             ),
         );
-        if !server.alive() {
+        if killed.0 {
+            // Killed by the watchdog: already counted above.
+        } else if !server.alive() {
             checks.check(false, format!("{what}: the server is still running"));
-            server = Server::start(&url, &data, work)?;
         } else {
             checks.check(health(server.port) == Some(200), format!("{what}: /healthz 200 afterwards"));
+        }
+        if killed.0 || a.is_err() || !server.alive() {
+            // The next file gets a server of its own, not one still busy with (or dead of) this one.
+            server.kill9();
+            server = Server::start(&url, &data, work)?;
         }
     }
     checks.done()
