@@ -1854,3 +1854,58 @@ async fn a_managers_day_on_a_desktop_in_a_real_browser() {
 async fn a_managers_day_on_a_phone_in_a_real_browser() {
     run_a_managers_day(PHONE, "phone").await;
 }
+
+// ---- Faults (issue 19): a full disk is reported on the form, nothing typed is lost, and saving
+// works again once there is room, without a restart. ----
+
+/// `PRAGMA max_page_count` on every pooled connection: `None` holds the file at its size (no
+/// write can grow it: "database or disk is full"), `Some(n)` lets it grow again.
+async fn hold_pages(db: &kam::db::Db, pages: Option<i64>) {
+    let mut conns = vec![];
+    for _ in 0..db.pool.options().get_max_connections() {
+        conns.push(db.pool.acquire().await.expect("a connection"));
+    }
+    for c in conns.iter_mut() {
+        let n = match pages {
+            Some(n) => n,
+            None => {
+                let r = sqlx::query("PRAGMA page_count").fetch_one(&mut **c).await.expect("page count");
+                r.try_get::<i64, _>(0).expect("page count")
+            }
+        };
+        sqlx::query(&format!("PRAGMA max_page_count = {n}")).execute(&mut **c).await.expect("limit pages");
+    }
+}
+
+async fn a_full_disk_on_the_form(c: Client, base: String, db: kam::db::Db) {
+    let c = &c;
+    sign_in(c, &base, "rep").await;
+    hold_pages(&db, None).await;
+    // Whatever free pages the file still had are used up first.
+    sqlx::query("CREATE TABLE IF NOT EXISTS disk_filler (x BLOB)").execute(&db.pool).await.ok();
+    while sqlx::query("INSERT INTO disk_filler VALUES (randomblob(3000))").execute(&db.pool).await.is_ok() {}
+    const NAME: &str = "满盘时填写的客户有限公司";
+    c.goto(&format!("{base}/accounts/new")).await.expect("open the account form");
+    wait_page(c, "/accounts/new", "#f-name").await;
+    type_into(c, "#f-name", NAME).await;
+    type_into(c, "#f-address", "上海市浦东新区张江路 88 号").await;
+    click(c, r#"form.grid-form button[type="submit"]"#).await;
+    let said = wait_text(c, "#form-errors", "存储空间已满").await;
+    assert!(said.contains("未保存"), "the form says nothing was saved: {said}");
+    assert_eq!(value_of(c, "#f-name").await, NAME, "what was typed is still there");
+    assert_eq!(value_of(c, "#f-address").await, "上海市浦东新区张江路 88 号");
+    // Space is freed; the same form is sent again on the same server.
+    hold_pages(&db, Some(1_000_000_000)).await;
+    click(c, r#"form.grid-form button[type="submit"]"#).await;
+    wait_css(c, "h1#account-name").await;
+    assert_eq!(text_of(c, "h1#account-name").await, NAME);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn a_full_disk_is_reported_on_the_form_and_saving_resumes_in_a_real_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path()).await;
+    let base = serve(db.clone()).await;
+    in_browser(|c| a_full_disk_on_the_form(c, base, db)).await;
+}

@@ -36,6 +36,10 @@ pub enum DomainError {
     Invalid(Vec<FieldError>),
     #[error("request body too large")]
     PayloadTooLarge,
+    /// A body sent as something other than the type the operation reads (JSON without
+    /// `Content-Type: application/json`).
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: i64 },
     /// The disk (or the database server's) is full: nothing was written; it works again once

@@ -48,6 +48,18 @@ pub fn name_variants(s: &str) -> Vec<String> {
     v
 }
 
+/// The longest search text a list takes (`?q=`), in characters.
+pub const SEARCH_MAX_CHARS: usize = 200;
+
+/// A list's search text (`?q=`): longer than [`SEARCH_MAX_CHARS`] as sent is `too_long` (every
+/// list, so none runs a pattern of unbounded length); then trimmed, and empty is none.
+pub fn search(q: Option<&str>) -> Result<Option<&str>, &'static str> {
+    match q {
+        Some(q) if q.chars().count() > SEARCH_MAX_CHARS => Err("too_long"),
+        q => Ok(q.map(str::trim).filter(|q| !q.is_empty())),
+    }
+}
+
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
 pub fn like_pattern(q: &str) -> String {
     let mut p = String::from("%");
@@ -85,6 +97,10 @@ mod tests {
     fn length_is_counted_in_characters_and_never_cut() {
         assert_eq!(optional(Some("  中国  "), 2), Ok(Some("中国".into())));
         assert_eq!(optional(Some("中国人"), 2), Err("too_long"));
+        assert_eq!(search(Some(&"长".repeat(200))).map(|q| q.map(|q| q.chars().count())), Ok(Some(200)));
+        assert_eq!(search(Some(&"长".repeat(201))), Err("too_long"));
+        assert_eq!(search(Some("  北京 ")), Ok(Some("北京")));
+        assert_eq!(search(Some("   ")), Ok(None));
         assert_eq!(required(Some("   "), 2), Err("required"));
     }
 }

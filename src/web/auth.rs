@@ -78,22 +78,47 @@ impl FromRequestParts<AppState> for ApiCtx {
         if let Some(slot) = parts.extensions.get::<super::error::LangSlot>() {
             let _ = slot.0.set(lang);
         }
+        if parts.extensions.get::<super::api::Unsorted>().is_some() {
+            let pairs = super::api::query_pairs(parts.uri.query().map(str::to_string));
+            if super::api::q(&pairs, "sort").is_some() {
+                return Err(ApiError::new(DomainError::invalid("sort", "invalid_choice"), lang));
+            }
+        }
         Ok(ApiCtx { ctx: Ctx { caller, request_id: request_id(parts) }, lang })
     }
 }
 
-/// A JSON body read with the size limit: 413 when too large, 422 when not JSON.
+/// Whether the request says its body is JSON: `application/json` or a `+json` type
+/// (`application/merge-patch+json`), with no charset but UTF-8.
+pub fn is_json(h: &HeaderMap) -> bool {
+    let Some(v) = h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
+    let mut parts = v.split(';');
+    let mime = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let json = mime == "application/json"
+        || mime.strip_prefix("application/").is_some_and(|sub| sub.len() > 5 && sub.ends_with("+json"));
+    json && parts.all(|p| match p.split_once('=') {
+        Some((k, v)) if k.trim().eq_ignore_ascii_case("charset") => {
+            matches!(v.trim().trim_matches('"').to_ascii_lowercase().as_str(), "utf-8" | "utf8")
+        }
+        _ => true,
+    })
+}
+
+/// A JSON body read with the size limit: 415 without `Content-Type: application/json`, 413
+/// when too large, 422 when not JSON.
 pub struct JsonBody(pub serde_json::Value);
 
 impl FromRequest<AppState> for JsonBody {
     type Rejection = ApiError;
 
+    /// Refusals carry no language: the API's `localize` layer writes them in the one the
+    /// caller's `ApiCtx` settled on (extracted before the body).
     async fn from_request(req: Request, s: &AppState) -> Result<Self, Self::Rejection> {
-        let lang = Lang::from_headers(req.headers()).unwrap_or(Lang::Zh);
-        let bytes = Bytes::from_request(req, s).await.map_err(|_| ApiError::new(DomainError::PayloadTooLarge, lang))?;
-        serde_json::from_slice(&bytes)
-            .map(JsonBody)
-            .map_err(|_| ApiError::new(DomainError::invalid("body", "invalid_json"), lang))
+        if !is_json(req.headers()) {
+            return Err(DomainError::UnsupportedMediaType.into());
+        }
+        let bytes = Bytes::from_request(req, s).await.map_err(|_| DomainError::PayloadTooLarge)?;
+        Ok(JsonBody(serde_json::from_slice(&bytes).map_err(|_| DomainError::invalid("body", "invalid_json"))?))
     }
 }
 

@@ -70,6 +70,7 @@ pub fn status_and_code(e: &DomainError) -> (StatusCode, &'static str) {
         DomainError::Conflict(c) => (StatusCode::CONFLICT, c),
         DomainError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"),
         DomainError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        DomainError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
         DomainError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
         DomainError::StorageFull(_) => (StatusCode::INSUFFICIENT_STORAGE, "storage_full"),
         DomainError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable"),

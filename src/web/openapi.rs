@@ -24,8 +24,18 @@ pub const ERROR_CODES: &[(u16, &str, &[&str])] = &[
     ),
     (413, "The body is larger than the server accepts", &["payload_too_large"]),
     (
+        415,
+        "A JSON body sent without `Content-Type: application/json` (`; charset=utf-8` and `+json` types are \
+         accepted); nothing was changed",
+        &["unsupported_media_type"],
+    ),
+    (
         422,
-        "Invalid input: details.fields maps each refused field to {code, message}; nothing was changed",
+        "Invalid input: details.fields maps each refused field to {code, message}; nothing was changed. Codes \
+         every operation can give: `invalid_json` and `expected_object` (field `body`: not a JSON object), \
+         `unknown_field` (a key the body's schema does not name), `expected_integer`, `expected_boolean`, \
+         `expected_string`, `required`, `invalid_choice` (also an unknown `sort`: a list that offers no order \
+         refuses any), `too_long` (also a list's `q` over 200 characters); the rest are the rules' own",
         &["invalid_input"],
     ),
     (
@@ -95,7 +105,11 @@ pub fn document(ops: &[Op]) -> Value {
     for (name, s) in known_schemas() {
         schemas.insert(name, serde_json::to_value(s).unwrap_or_default());
     }
+    let mut bodies = std::collections::BTreeSet::new();
     for op in ops {
+        if let Some(r) = op.body.as_ref().and_then(|b| b["content"]["application/json"]["schema"]["$ref"].as_str()) {
+            bodies.insert(r.rsplit('/').next().unwrap_or(r).to_string());
+        }
         for (name, s) in &op.schemas {
             let v = serde_json::to_value(s).unwrap_or_default();
             if let Some(before) = schemas.insert(name.clone(), v.clone()) {
@@ -104,7 +118,13 @@ pub fn document(ops: &[Op]) -> Value {
             }
         }
         let mut params = path_params(op.path);
-        params.extend(op.query.iter().cloned());
+        // An empty value counts as absent (`contract::Query`), and the document says so.
+        params.extend(op.query.iter().cloned().map(|mut p| {
+            if p["required"] != json!(true) {
+                p["allowEmptyValue"] = json!(true);
+            }
+            p
+        }));
         let mut responses = Map::new();
         for (status, r) in &op.ok {
             responses.insert(status.to_string(), r.clone());
@@ -128,6 +148,17 @@ pub fn document(ops: &[Op]) -> Value {
         let entry = paths.entry(op.path.to_string()).or_insert_with(|| json!({}));
         entry[op.method.to_lowercase()] = o;
     }
+    // A request body's schema says what the server checks (`contract::JsonOf`): a key it
+    // does not name is refused.
+    for name in &bodies {
+        let strict = schemas
+            .get(name)
+            .is_some_and(|s| s.get("additionalProperties").is_none() && contract::object_keys(s, &schemas).is_some());
+        if let Some(Value::Object(o)) = schemas.get_mut(name).filter(|_| strict) {
+            let key = if o.contains_key("allOf") { "unevaluatedProperties" } else { "additionalProperties" };
+            o.insert(key.into(), Value::Bool(false));
+        }
+    }
     let mut error_responses = Map::new();
     for (status, description, _) in ERROR_CODES {
         error_responses.insert(
@@ -142,7 +173,7 @@ pub fn document(ops: &[Op]) -> Value {
             "description": "Every error answer. `message` is in the caller's language (their profile's, or Accept-Language).",
             "required": ["error"],
             "properties": {"error": {"type": "object", "required": ["code", "message", "details"], "properties": {
-                "code": {"type": "string", "description": "A stable code: unauthenticated, forbidden, csrf_failed, not_found, stale_version, duplicate, invalid_input, payload_too_large, too_many_requests, database_unavailable, storage_full, internal, or a conflict's own code"},
+                "code": {"type": "string", "description": "A stable code: unauthenticated, forbidden, csrf_failed, not_found, stale_version, duplicate, invalid_input, payload_too_large, unsupported_media_type, too_many_requests, database_unavailable, storage_full, internal, or a conflict's own code"},
                 "message": {"type": "string"},
                 "details": {"type": "object", "properties": {
                     "fields": {"type": "object", "additionalProperties": {"type": "object", "required": ["code", "message"], "properties": {

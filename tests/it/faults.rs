@@ -45,6 +45,10 @@ async fn a_full_disk_answers_507_in_the_users_language_and_writing_resumes_witho
     t.demo().await;
     let rep = Auth::Bearer(t.token("rep").await);
     let (sid, csrf) = t.ui_login("rep", DEMO_PASSWORD, None).await.expect("sign in");
+    // Both last-use times are due to be written again by the next request.
+    let old = "2000-01-01T00:00:00.000000Z";
+    sqlx::query("UPDATE sessions SET last_seen_at = $1").bind(old).execute(&t.app.db.pool).await.expect("age sessions");
+    sqlx::query("UPDATE api_tokens SET last_used_at = NULL").execute(&t.app.db.pool).await.expect("age tokens");
     limit_pages(&t, None).await;
     let long = "长".repeat(120);
     let mut full = None;
@@ -77,6 +81,13 @@ async fn a_full_disk_answers_507_in_the_users_language_and_writing_resumes_witho
         .await;
     assert_eq!(page.status, StatusCode::INSUFFICIENT_STORAGE, "{}", page.body);
     assert!(page.body.contains("<html") && page.body.contains("存储空间已满"), "{}", page.body);
+    // Reading needs no room: the list and the page still answer (their sign-in's last use is
+    // not written, and that is no reason to refuse them).
+    sqlx::query("UPDATE sessions SET last_seen_at = $1").bind(old).execute(&t.app.db.pool).await.ok();
+    sqlx::query("UPDATE api_tokens SET last_used_at = NULL").execute(&t.app.db.pool).await.ok();
+    assert_eq!(t.get("/api/v1/accounts?limit=5", &rep).await.status, StatusCode::OK);
+    let list = t.get("/accounts", &Auth::Session { cookie: sid.clone(), csrf: String::new() }).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
     // Room again (as when space is freed): the next write succeeds on the same server.
     limit_pages(&t, Some(1_000_000_000)).await;
     let r = t

@@ -31,4 +31,5 @@ mod reports;
 mod safe_forms;
 mod schema;
 mod security;
+mod strict_bodies;
 mod ui_failures;

@@ -157,7 +157,7 @@ pub async fn set_definition_over(
 /// One step of a request.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema, FromRow)]
 pub struct StepView {
-    /// 1 for the first step.
+    /// 0 for the first step.
     pub position: i64,
     /// The deciding role.
     pub role: crate::domain::role::Role,

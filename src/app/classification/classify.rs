@@ -175,7 +175,7 @@ pub async fn save(db: &Db, ctx: &Ctx, key: &str, body: &Value) -> Result<(Settin
         // Name the field serde stopped at when it says one.
         let msg = e.to_string();
         let field = msg.split('`').nth(1).unwrap_or("body").to_string();
-        Error::invalid(field, "invalid_shape")
+        Error::invalid(field, if msg.starts_with("unknown field") { "unknown_field" } else { "invalid_shape" })
     };
     let stored = match idx {
         0 => {
@@ -199,7 +199,9 @@ pub async fn save(db: &Db, ctx: &Ctx, key: &str, body: &Value) -> Result<(Settin
         return Err(Error::StaleVersion { current: before.versions[idx] });
     }
     let by = ctx.caller.username.clone();
-    crate::app::records::settings::write(&mut tx, key, &stored, version, &by).await?;
+    if !crate::app::records::settings::write(&mut tx, key, &stored, version, &by).await? {
+        return Ok((view(&before), 0));
+    }
     let after = load(tx.conn()).await?;
     let changed = if idx < 2 { recompute_all(&mut tx, &after, &by, &format!("settings_{key}")).await? } else { 0 };
     let bv = view(&before);

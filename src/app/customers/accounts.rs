@@ -402,11 +402,7 @@ impl Filter {
                 e.add("rad_class", "invalid_choice");
             }
         }
-        if let Some(q) = &self.q {
-            if q.chars().count() > 200 {
-                e.add("q", "too_long");
-            }
-        }
+        e.take("q", text::search(self.q.as_deref()));
         if let Some(c) = &self.coverage {
             if !COVERAGE_FILTERS.contains(&c.as_str()) {
                 e.add("coverage", "invalid_choice");
@@ -668,7 +664,7 @@ pub async fn hold_live(tx: &mut WriteTx, id: i64) -> Result<String> {
 }
 
 /// The stored, editable state of an account.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccountData {
     pub name: String,
     pub short_name: Option<String>,
@@ -1500,8 +1496,13 @@ pub async fn update_in(tx: &mut WriteTx, ctx: &Ctx, id: i64, inp: &Input, versio
         return Err(Error::StaleVersion { current: before.version });
     }
     let (mut d, _) = load_data(tx.conn(), id).await?;
+    let stored = d.clone();
     let region_before = d.region_id;
     apply(tx.conn(), &mut Lookups::default(), &mut d, inp).await?;
+    if d == stored {
+        // Nothing to change (a form sent back as it was): no new version, no audit row.
+        return Ok(before.for_caller(caller));
+    }
     write(tx.conn(), Some(id), &d, version).await?;
     refresh_access(tx.conn(), id, &d).await?;
     derived::refresh(tx, id, &caller.username, Change::Edited { region_moved: d.region_id != region_before }).await?;

@@ -75,7 +75,8 @@ pub struct Filter {
     pub limit: Option<i64>,
 }
 
-fn base(caller: &Caller, f: &Filter, select: &str) -> Sql {
+fn base(caller: &Caller, f: &Filter, select: &str) -> Result<Sql> {
+    let q = text::search(f.q.as_deref()).map_err(|c| Error::invalid("q", c))?;
     let mut s = Sql::new(select);
     s.push(" WHERE c.deleted_at IS NULL");
     // The contacts of one account (its page): the account is probed, not the caller's set.
@@ -87,15 +88,15 @@ fn base(caller: &Caller, f: &Filter, select: &str) -> Sql {
     if let Some(a) = f.account_id {
         s.push(" AND c.account_id = ").bind(a);
     }
-    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+    if let Some(q) = q {
         s.push(" AND c.name_norm LIKE ").bind(text::like_pattern(q)).push(" ESCAPE '\\'");
     }
-    s
+    Ok(s)
 }
 
 pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<ContactView>> {
     let limit = clamp_limit(f.limit)?;
-    let mut s = base(caller, f, SELECT);
+    let mut s = base(caller, f, SELECT)?;
     if let Some(c) = &f.cursor {
         let c: i64 = c.parse().map_err(|_| Error::invalid("cursor", "invalid_cursor"))?;
         s.push(" AND c.id > ").bind(c);
@@ -109,12 +110,12 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<ContactVi
 }
 
 pub async fn count(db: &Db, caller: &Caller, f: &Filter) -> Result<i64> {
-    let s = base(caller, f, "SELECT COUNT(*) AS n FROM contacts c JOIN accounts a ON a.id = c.account_id");
+    let s = base(caller, f, "SELECT COUNT(*) AS n FROM contacts c JOIN accounts a ON a.id = c.account_id")?;
     Ok(s.query().fetch_one(&db.pool).await?.try_get("n")?)
 }
 
 pub async fn export(db: &Db, caller: &Caller, f: &Filter) -> Result<Vec<ContactView>> {
-    let mut s = base(caller, f, SELECT);
+    let mut s = base(caller, f, SELECT)?;
     s.push(" ORDER BY c.account_id, c.id");
     Ok(s.query().try_map(|r| ContactView::from_row(&r)).fetch_all(&db.pool).await?)
 }
@@ -145,7 +146,7 @@ pub async fn ensure_visible(db: &Db, caller: &Caller, id: i64) -> Result<()> {
     get(db, caller, id).await.map(|_| ())
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ContactData {
     pub name: String,
     pub gender: Option<String>,
@@ -437,6 +438,10 @@ pub async fn update_in(tx: &mut WriteTx, ctx: &Ctx, id: i64, inp: &Input, versio
     }
     let mut d = ContactData::from(&before);
     apply(tx.conn(), before.account_id, Some(id), &mut d, inp).await?;
+    if d == ContactData::from(&before) {
+        // Nothing to change: no new version, no audit row.
+        return Ok(before);
+    }
     write(tx.conn(), before.account_id, Some(id), &d, version).await?;
     let after = reload(tx.conn(), id).await?;
     audit::record(tx, ctx, "contact", &id.to_string(), "update", Some(&j(&before)), Some(&j(&after))).await?;

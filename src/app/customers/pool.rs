@@ -42,13 +42,14 @@ pub async fn list(
         return Err(Error::Forbidden);
     }
     let limit = clamp_limit(limit)?;
+    let q = crate::domain::text::search(q).map_err(|c| Error::invalid("q", c))?;
     let mut conn = db.pool.acquire().await?;
     let Some(region) = region_of(&mut conn, caller).await? else {
         return Ok(Page { items: vec![], next_cursor: None });
     };
     let mut s = Sql::new(&accounts::select());
     s.push(" WHERE ").push(POOL).push(" AND a.region_id = ").bind(region);
-    if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
+    if let Some(q) = q {
         s.push(" AND (a.name_norm LIKE ").bind(crate::domain::text::like_pattern(q)).push(" ESCAPE '\\'");
         if crate::domain::pinyin::may_be_pinyin(q) {
             let py = format!("%{}%", crate::domain::pinyin::query_key(q));

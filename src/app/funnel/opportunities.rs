@@ -299,7 +299,7 @@ fn push_filter(mut s: Sql, f: &Filter) -> Result<Sql> {
             push_stage_days_over(&mut s, d);
         }
     }
-    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+    if let Some(q) = e.take("q", text::search(f.q.as_deref())).flatten() {
         let p = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
         s.push(" AND (o.name LIKE ").bind(p.clone()).push(" ESCAPE '\\' OR a.name LIKE ").bind(p).push(" ESCAPE '\\')");
     }
@@ -590,7 +590,7 @@ fn may_edit(caller: &Caller, o: &OpportunityView) -> bool {
 }
 
 /// The validated, stored state of an opportunity's editable fields.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 struct Data {
     name: String,
     amount: i64,
@@ -598,6 +598,18 @@ struct Data {
     owner_id: i64,
     team: Vec<i64>,
     texts: Vec<(&'static str, Option<String>)>,
+}
+
+impl Data {
+    /// The same state with the team as a set, without its owner (as it is stored).
+    fn normalized(&self) -> Data {
+        let mut d = self.clone();
+        let owner = d.owner_id;
+        d.team.retain(|u| *u != owner);
+        d.team.sort_unstable();
+        d.team.dedup();
+        d
+    }
 }
 
 const TEXTS: &[(&str, usize)] = &[
@@ -842,8 +854,21 @@ pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &Input) -> Result<Opportun
             d.team.push(uid);
         }
     }
+    let cols: Vec<&str> = TEXTS.iter().map(|(k, _)| *k).collect();
+    let r = sqlx::query(&format!("SELECT {} FROM opportunities WHERE id = $1", cols.join(", ")))
+        .bind(id)
+        .fetch_one(tx.conn())
+        .await?;
+    for k in cols {
+        d.texts.push((k, r.try_get(k)?));
+    }
+    let stored = d.clone();
     let current_owner = Some(d.owner_id);
     apply(tx.conn(), caller, current_owner, &mut d, inp).await?;
+    if d.normalized() == stored.normalized() {
+        // Nothing to change: no new version, no history or audit row.
+        return Ok(before);
+    }
     derived::lock(&mut tx, before.account_id).await?;
     let mut s = Sql::new("UPDATE opportunities SET name = ");
     s.bind(d.name.clone())

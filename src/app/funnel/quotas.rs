@@ -114,6 +114,17 @@ async fn set_in(tx: &mut crate::db::WriteTx, ctx: &Ctx, inp: &Input) -> Result<Q
         .await?;
     let ts = now();
     let (id, before, version) = match existing {
+        Some(r) if r.try_get::<i64, _>("amount")? == amount => {
+            // The same amount again: nothing changes (no new version, no audit row).
+            let view = QuotaView {
+                month,
+                owner: owner.map(str::to_string),
+                org: org.map(str::to_string),
+                amount: format_fen(amount),
+                version: r.try_get("version")?,
+            };
+            return Ok(view);
+        }
         Some(r) => {
             let id: i64 = r.try_get("id")?;
             let before: i64 = r.try_get("amount")?;

@@ -184,11 +184,14 @@ pub async fn session_caller(app: &App, session_id: &str) -> Result<Option<(Calle
     }
     // Touch at most once a minute: idle time is measured to the minute, writes stay rare.
     if (now_t - last).num_seconds() >= 60 {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+        // Best effort: a full disk must not stop anyone from reading (nor from being told why
+        // their save failed); the next request touches it again.
+        let touched = sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
             .bind(ts(now_t))
             .bind(h)
             .execute(&db.pool)
-            .await?;
+            .await;
+        untouched(touched.map(|_| ()))?;
     }
     let csrf: String = r.try_get("csrf_token")?;
     Ok(caller_of(&r)?.map(|c| (c, csrf)))
@@ -213,13 +216,26 @@ pub async fn token_caller(app: &App, token: &str) -> Result<Option<Caller>> {
     let last: Option<String> = r.try_get("last_used_at")?;
     if last.and_then(|l| parse_ts(&l)).is_none_or(|l| (Utc::now() - l).num_seconds() >= 60) {
         let id: i64 = r.try_get("id")?;
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+        let touched = sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(now())
             .bind(id)
             .execute(&app.db.pool)
-            .await?;
+            .await;
+        untouched(touched.map(|_| ()))?;
     }
     caller_of(&r)
+}
+
+/// A session's or token's last-use time could not be written: on a full disk that is logged
+/// and the request goes on (reading needs no room); any other failure is the request's.
+fn untouched(r: std::result::Result<(), sqlx::Error>) -> Result<()> {
+    match r.map_err(Error::from) {
+        Err(e) if e.fault() == Some(crate::domain::error::Fault::StorageFull) => {
+            tracing::warn!("last use not recorded: {e}");
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// An API token as its owner sees it (never its secret).

@@ -57,10 +57,7 @@ pub async fn search_users(
     )
     .fetch_all(&db.pool)
     .await?;
-    let q = q.map(str::trim).filter(|q| !q.is_empty()).map(str::to_lowercase);
-    if q.as_ref().is_some_and(|q| q.chars().count() > 100) {
-        return Err(Error::invalid("q", "too_long"));
-    }
+    let q = crate::domain::text::search(q).map_err(|c| Error::invalid("q", c))?.map(str::to_lowercase);
     let key = q.as_deref().filter(|q| pinyin::may_be_pinyin(q)).map(pinyin::query_key).filter(|k| !k.is_empty());
     let mut out: Vec<(String, PickedUser)> = vec![];
     for r in &rows {

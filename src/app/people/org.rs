@@ -133,6 +133,13 @@ pub async fn update(db: &Db, ctx: &Ctx, code: &str, inp: &Input) -> Result<OrgUn
     let before = get(db, code).await?;
     let version = inp.version.ok_or_else(|| Error::invalid("version", "required"))?;
     let name = text::required(inp.get("name").flatten(), 100).map_err(|c| Error::invalid("name", c))?;
+    if version != before.version {
+        return Err(Error::StaleVersion { current: before.version });
+    }
+    if name == before.name {
+        // Nothing to change: no new version, no audit row.
+        return Ok(before);
+    }
     let mut tx = db.begin().await?;
     let n = sqlx::query(
         "UPDATE org_units SET name = $1, version = version + 1, updated_at = $2 WHERE code = $3 AND version = $4",

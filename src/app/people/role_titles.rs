@@ -69,7 +69,9 @@ pub async fn save(
     if current != version {
         return Err(Error::StaleVersion { current });
     }
-    crate::app::records::settings::write(&mut tx, KEY, &value, version, &ctx.caller.username).await?;
+    if !crate::app::records::settings::write(&mut tx, KEY, &value, version, &ctx.caller.username).await? {
+        return Ok(titles);
+    }
     let before = RoleTitles::from_json(before.as_deref());
     let json = |t: &RoleTitles| serde_json::to_value(t).unwrap_or_default();
     audit::record(&mut tx, ctx, "settings", KEY, "update", Some(&json(&before)), Some(&json(&titles))).await?;

@@ -245,6 +245,21 @@ pub async fn update(db: &Db, ctx: &Ctx, username: &str, inp: &Input) -> Result<U
             Some(Some(mid))
         }
     };
+    let (org_now, manager_now): (i64, Option<i64>) = {
+        let r = sqlx::query("SELECT org_unit_id, manager_id FROM users WHERE id = $1")
+            .bind(before.id)
+            .fetch_one(tx.conn())
+            .await?;
+        (r.try_get("org_unit_id")?, r.try_get("manager_id")?)
+    };
+    if (&display, role, sales_type, &time_zone)
+        == (&before.display_name, before.role, before.sales_type, &before.time_zone)
+        && org.is_none_or(|o| o == org_now)
+        && manager.is_none_or(|m| m == manager_now)
+    {
+        // Nothing to change: no new version, no audit row.
+        return Ok(before);
+    }
     let mut s = crate::db::sql::Sql::new("UPDATE users SET version = version + 1, updated_at = ");
     s.bind(now()).push(", display_name = ").bind(display).push(", role = ").bind(role);
     s.push(", sales_type = ").bind(sales_type).push(", time_zone = ").bind(time_zone);
@@ -411,11 +426,17 @@ pub async fn set_money_unit(db: &Db, ctx: &Ctx, unit: &str) -> Result<()> {
 /// never input), with its audit row, in one transaction.
 async fn set_own_preference(db: &Db, ctx: &Ctx, column: &'static str, value: &str) -> Result<()> {
     let mut tx = db.begin().await?;
-    sqlx::query(&format!("UPDATE users SET {column} = $1 WHERE id = $2"))
-        .bind(value)
-        .bind(ctx.caller.user_id)
-        .execute(tx.conn())
-        .await?;
+    let n =
+        sqlx::query(&format!("UPDATE users SET {column} = $1 WHERE id = $2 AND ({column} IS NULL OR {column} <> $1)"))
+            .bind(value)
+            .bind(ctx.caller.user_id)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+    if n == 0 {
+        // The value it has already: nothing changes, no audit row.
+        return Ok(());
+    }
     audit::record(&mut tx, ctx, "user", &ctx.caller.username, column, None, Some(&json!({ column: value }))).await?;
     tx.commit().await?;
     Ok(())

@@ -106,13 +106,27 @@ pub struct AuditEntry {
     pub changed: Vec<String>,
 }
 
+/// History without credit: the credit fields wherever they sit (a record's fields, a part of a
+/// merge's summary) and their names wherever a list names fields (a merge's `filled`), so
+/// neither a value nor the fact that one was there reaches a caller below supervisor level.
 fn strip_credit(v: Option<Value>) -> Option<Value> {
-    v.map(|mut v| {
-        if let Some(o) = v.as_object_mut() {
-            for f in CREDIT_FIELDS {
-                o.remove(*f);
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(o) => {
+                for f in CREDIT_FIELDS {
+                    o.remove(*f);
+                }
+                o.values_mut().for_each(strip);
             }
+            Value::Array(a) => {
+                a.retain(|x| !x.as_str().is_some_and(|s| CREDIT_FIELDS.contains(&s)));
+                a.iter_mut().for_each(strip);
+            }
+            _ => {}
         }
+    }
+    v.map(|mut v| {
+        strip(&mut v);
         v
     })
 }

@@ -170,6 +170,13 @@ pub async fn set_channels(
         e.add("webhook_url", "required");
     }
     e.finish()?;
+    let now = channels_of(db, &ctx.caller).await?;
+    if (now.email.as_deref(), now.notify_email, now.webhook_url.as_deref(), now.notify_webhook)
+        == (email, notify_email, hook, notify_webhook)
+    {
+        // The channels as they are: nothing changes, no audit row.
+        return Ok(());
+    }
     let mut tx = db.begin().await?;
     sqlx::query("UPDATE users SET email = $1, notify_email = $2, webhook_url = $3, notify_webhook = $4 WHERE id = $5")
         .bind(email)

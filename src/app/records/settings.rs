@@ -5,8 +5,20 @@ use crate::db::{now, WriteTx};
 
 /// Stores `value` under `key` over `version` (0: never saved, so the first save inserts
 /// version 1; later saves add one where the version still matches). Another save since the
-/// editor read it is [`Error::StaleVersion`].
-pub async fn write(tx: &mut WriteTx, key: &str, value: &str, version: i64, by: &str) -> Result<()> {
+/// editor read it is [`Error::StaleVersion`]. The value stored already is no change: nothing
+/// is written and the answer is `false` (the caller writes no audit row either).
+pub async fn write(tx: &mut WriteTx, key: &str, value: &str, version: i64, by: &str) -> Result<bool> {
+    if version > 0 {
+        let same = sqlx::query("SELECT 1 AS x FROM settings WHERE key = $1 AND version = $2 AND value = $3")
+            .bind(key)
+            .bind(version)
+            .bind(value)
+            .fetch_optional(tx.conn())
+            .await?;
+        if same.is_some() {
+            return Ok(false);
+        }
+    }
     let done = if version == 0 {
         sqlx::query(
             "INSERT INTO settings (key, value, version, updated_at, updated_by) VALUES ($1, $2, 1, $3, $4) \
@@ -34,5 +46,5 @@ pub async fn write(tx: &mut WriteTx, key: &str, value: &str, version: i64, by: &
     if done.rows_affected() != 1 {
         return Err(Error::StaleVersion { current: version });
     }
-    Ok(())
+    Ok(true)
 }

@@ -288,12 +288,18 @@ fn read_rows(src: Source, mut emit: impl FnMut(usize, Vec<String>) -> bool) -> R
     let got = read_full(&mut r, &mut prefix)?;
     prefix.truncate(got);
     let enc = detect(&prefix);
-    let mut rd =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(std::io::Cursor::new(prefix).chain(r));
+    let bom = if prefix.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let checked = QuoteCheck::new(std::io::Cursor::new(prefix).chain(r), bom);
+    let mut rd = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(checked);
     let mut rec = csv::ByteRecord::new();
     let mut line = 0usize;
     loop {
-        match rd.read_byte_record(&mut rec) {
+        let read = rd.read_byte_record(&mut rec);
+        // The check reads ahead of the records: stop at the record whose quoting broke.
+        if let Some(q) = rd.get_ref().bad.filter(|q| q.row <= line + 1 || !matches!(read, Ok(true))) {
+            return Err(Error::Internal(anyhow::Error::new(q)));
+        }
+        match read {
             Ok(false) => return Ok(()),
             Ok(true) => {}
             Err(_) => return Err(file_err("csv_unreadable")),
@@ -310,6 +316,120 @@ fn read_rows(src: Source, mut emit: impl FnMut(usize, Vec<String>) -> bool) -> R
         if !emit(line, cells) {
             return Ok(());
         }
+    }
+}
+
+/// Where a CSV's quoting breaks: the record (1 = the header row, as rows are numbered) and the
+/// cell (from 0). Carried out of the reader as an error, and reported as the row's error by
+/// [`run`] (or as the file's where there is no report yet).
+#[derive(Debug, Clone, Copy)]
+struct BadQuote {
+    row: usize,
+    col: usize,
+    code: &'static str,
+}
+
+impl std::fmt::Display for BadQuote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "row {}, cell {}: {}", self.row, self.col + 1, self.code)
+    }
+}
+
+impl std::error::Error for BadQuote {}
+
+fn bad_quote(e: &Error) -> Option<BadQuote> {
+    match e {
+        Error::Internal(a) => a.downcast_ref::<BadQuote>().copied(),
+        _ => None,
+    }
+}
+
+/// A broken quoting as the file's error, for callers without a row report.
+fn quote_as_file_error(e: Error) -> Error {
+    match bad_quote(&e) {
+        Some(q) => file_err(q.code),
+        None => e,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    RecordStart,
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted cell: it closes the cell, or (doubled) stands for itself.
+    QuoteInQuoted,
+}
+
+/// Follows a CSV's quoting byte by byte as the `csv` reader reads through it, and keeps the
+/// first place it breaks: a quote never closed (`csv_unclosed_quote`, which the reader takes
+/// as the rest of the file in one cell) or text after a closing quote (`csv_text_after_quote`,
+/// which it glues on). Records are counted as the reader counts them (blank lines skipped);
+/// the structure characters are ASCII, so this holds for GB18030 as for UTF-8. A quote inside
+/// an unquoted cell (`5"`) stays text, as Excel reads it.
+struct QuoteCheck<R> {
+    inner: R,
+    /// Bytes of a byte-order mark still to pass over.
+    skip: usize,
+    state: Quoting,
+    row: usize,
+    col: usize,
+    bad: Option<BadQuote>,
+}
+
+impl<R> QuoteCheck<R> {
+    fn new(inner: R, skip: usize) -> Self {
+        QuoteCheck { inner, skip, state: Quoting::RecordStart, row: 0, col: 0, bad: None }
+    }
+
+    fn byte(&mut self, b: u8) {
+        use Quoting::*;
+        if self.state == RecordStart {
+            if matches!(b, b'\n' | b'\r') {
+                return;
+            }
+            self.row += 1;
+            self.col = 0;
+            self.state = FieldStart;
+        }
+        let end = |s: &mut Self| {
+            if b == b',' {
+                s.col += 1;
+                s.state = FieldStart;
+            } else {
+                s.state = RecordStart;
+            }
+        };
+        match (self.state, b) {
+            (FieldStart, b'"') => self.state = Quoted,
+            (FieldStart | Unquoted | QuoteInQuoted, b',' | b'\n' | b'\r') => end(self),
+            (FieldStart, _) => self.state = Unquoted,
+            (Quoted, b'"') => self.state = QuoteInQuoted,
+            (QuoteInQuoted, b'"') => self.state = Quoted,
+            (QuoteInQuoted, _) => {
+                self.bad.get_or_insert(BadQuote { row: self.row, col: self.col, code: "csv_text_after_quote" });
+                self.state = Unquoted;
+            }
+            (Unquoted | Quoted | RecordStart, _) => {}
+        }
+    }
+}
+
+impl<R: Read> Read for QuoteCheck<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            if self.skip > 0 {
+                self.skip -= 1;
+            } else {
+                self.byte(b);
+            }
+        }
+        if n == 0 && self.state == Quoting::Quoted && !buf.is_empty() {
+            self.bad.get_or_insert(BadQuote { row: self.row, col: self.col, code: "csv_unclosed_quote" });
+        }
+        Ok(n)
     }
 }
 
@@ -412,7 +532,9 @@ fn spawn_reader(src: Source) -> tokio::sync::mpsc::Receiver<Result<Batch>> {
         let _ = match res {
             Ok(()) if buf.is_empty() => Ok(()),
             Ok(()) => tx.blocking_send(Ok(buf)),
-            Err(e) => tx.blocking_send(Err(e)),
+            // The rows before the error first, so it can be reported as theirs.
+            Err(e) if buf.is_empty() => tx.blocking_send(Err(e)),
+            Err(e) => tx.blocking_send(Ok(buf)).and_then(|_| tx.blocking_send(Err(e))),
         };
     });
     rx
@@ -427,7 +549,8 @@ pub(crate) async fn read_all(src: Source, max_rows: usize) -> Result<Vec<(usize,
             rows.push((line, row));
             too_many = rows.len() > max_rows + 1;
             !too_many
-        })?;
+        })
+        .map_err(quote_as_file_error)?;
         if too_many {
             return Err(file_err("file_too_large"));
         }
@@ -446,6 +569,7 @@ pub async fn headers(src: Source) -> Result<Vec<String>> {
             false
         })
         .map(|_| first)
+        .map_err(quote_as_file_error)
     })
     .await
     .map_err(|e| Error::Internal(anyhow::anyhow!("reading headers: {e}")))??;
@@ -610,11 +734,19 @@ pub async fn run(db: &Db, ctx: &Ctx, kind: Kind, src: Source, opts: &Options) ->
     }
     let mut rx = spawn_reader(src);
     let mut batch = match rx.recv().await {
-        Some(b) => b?,
+        // Broken quoting in the header row: the file's error.
+        Some(b) => b.map_err(quote_as_file_error)?,
         None => return Err(file_err("file_empty")),
     };
     let (_, header) = batch.remove(0);
     let (cols, unknown) = columns(kind, &header, &opts.mapping);
+    // A column as rows' errors name it: its field, else its header.
+    let column_name = |i: usize| match (cols.get(i).copied().flatten(), header.get(i)) {
+        (Some(f), _) => f.to_string(),
+        (None, Some(h)) if !h.trim().is_empty() => h.trim().to_string(),
+        _ => format!("#{}", i + 1),
+    };
+    let column_names: Vec<String> = (0..header.len().max(1)).map(column_name).collect();
     if !cols.contains(&Some("name")) {
         return Err(file_err(match kind {
             Kind::Accounts => "name_column_missing",
@@ -689,6 +821,15 @@ pub async fn run(db: &Db, ctx: &Ctx, kind: Kind, src: Source, opts: &Options) ->
         Ok::<_, Error>(())
     }
     .await;
+    // Broken quoting is the row's error: reported like any refused row, and nothing is saved.
+    let body = match body.as_ref().err().and_then(bad_quote) {
+        Some(q) => {
+            let column = column_names.get(q.col).cloned().unwrap_or_else(|| format!("#{}", q.col + 1));
+            report.errors.push(RowError { row: q.row, column, value: String::new(), code: q.code.to_string() });
+            Ok(())
+        }
+        None => body,
+    };
     let commit = body.is_ok() && report.errors.is_empty() && !opts.dry_run;
     let finish = async {
         if commit {

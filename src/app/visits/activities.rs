@@ -281,7 +281,7 @@ fn parse_instant(v: &str, tz: Tz) -> std::result::Result<DateTime<Utc>, &'static
 }
 
 /// The stored, editable state of an activity.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct Data {
     account_id: i64,
     opportunity_id: Option<i64>,
@@ -1016,7 +1016,12 @@ async fn update_in(
             .and_then(|p| crate::domain::classify::PURPOSES.iter().find(|x| **x == p).copied()),
     };
     let check_in = read_check_in(inp, tz)?;
+    let stored = d.clone();
     apply(tx.conn(), caller, tz, &mut d, inp, false).await?;
+    if d == stored && check_in.is_none() && contacts.is_none() {
+        // Nothing to change: no new version, no audit row.
+        return Ok(before);
+    }
     // The location is set once: when the visit is recorded done, or when a planned one is
     // completed, by the visitor; never changed afterwards.
     if check_in.is_some() {
@@ -1124,7 +1129,8 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<ActivityV
     // The activities of one account (its page): each row's account is probed, not the set.
     push_scope_as(&mut s, caller, if f.account_id.is_some() { Probe::Row } else { Probe::Set });
     let mut e = Errors::default();
-    if let Some(o) = f.owner.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+    // A username, at most 100 characters as the document says (longer is no one's: 422).
+    if let Some(o) = e.take("owner", text::optional(f.owner.as_deref(), 100)).flatten() {
         s.push(" AND u.username = ").bind(o);
     }
     if let Some(a) = f.account_id {
@@ -1997,6 +2003,10 @@ pub async fn set_targets(db: &Db, ctx: &Ctx, sales_type: &str, inp: &Input) -> R
         e.add("daily_effective", "daily_above_weekly");
     }
     e.finish()?;
+    if t == before {
+        // Nothing to change: no audit row.
+        return Ok(t);
+    }
     let ts_now = now();
     sqlx::query("DELETE FROM activity_targets WHERE sales_type = $1").bind(sales_type).execute(tx.conn()).await?;
     sqlx::query(

@@ -204,8 +204,8 @@ impl Op {
         self
     }
 
-    /// Error statuses this operation can answer beyond the defaults (401, 403; 404 with a
-    /// path parameter; 422 with a query or body; 409 for PATCH and DELETE; 413 with a body).
+    /// Error statuses this operation can answer beyond the defaults (401, 403, 422; 404 with a
+    /// path parameter; 409 for PATCH and DELETE; 413 with a body; 415 with a JSON body).
     pub fn errors(mut self, statuses: &[u16]) -> Op {
         self.errors.extend(statuses.iter().copied());
         self
@@ -217,11 +217,13 @@ impl Op {
         if self.path.contains('{') {
             s.insert(404);
         }
-        if !self.query.is_empty() || self.body.is_some() {
-            s.insert(422);
-        }
-        if self.body.is_some() {
+        // Any operation refuses a query's `sort` it does not offer (`api::Unsorted`).
+        s.insert(422);
+        if let Some(b) = &self.body {
             s.insert(413);
+            if b["content"].get("application/json").is_some() {
+                s.insert(415);
+            }
         }
         if matches!(self.method, "PATCH" | "DELETE") {
             s.insert(409);
@@ -283,15 +285,21 @@ impl ToSchema for Money {
     }
 }
 
-/// A calendar date, `YYYY-MM-DD`.
+/// A calendar date, `YYYY-MM-DD`; an empty string is none (as an empty form field), which the
+/// document says.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct Date(pub String);
 
 impl utoipa::PartialSchema for Date {
     fn schema() -> RefOr<Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Date)))
+        use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Type};
+        let date = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Date)));
+        AnyOfBuilder::new()
+            .item(date)
+            .item(ObjectBuilder::new().schema_type(Type::String).max_length(Some(0)))
+            .description(Some("`YYYY-MM-DD`; an empty string is none"))
             .examples(["2026-12-31"])
             .into()
     }
@@ -431,6 +439,8 @@ fn code_of(msg: &str) -> &'static str {
     let head = msg.split(" at line").next().unwrap_or(msg);
     if let Some(c) = OWN_CODES.iter().find(|c| **c == head) {
         c
+    } else if msg.contains("unknown field") {
+        "unknown_field"
     } else if msg.contains("unknown variant") {
         "invalid_choice"
     } else if msg.contains("missing field") {
@@ -448,12 +458,121 @@ fn code_of(msg: &str) -> &'static str {
     }
 }
 
-/// A JSON object body read as `T` (which the OpenAPI document shows), strictly: a field of
-/// the wrong JSON type is 422 naming the field; 413 when too large. `raw` keeps the body whole
-/// for use cases that read nested objects and arrays themselves.
+/// The keys a JSON object of this schema may hold, or `None` when it takes any (a free-form
+/// object, `additionalProperties` other than `false`, or a choice of shapes). `components`
+/// resolves `$ref`s. The one rule behind both the server's check of a body's keys
+/// ([`JsonOf`]) and the document's `additionalProperties: false` on request bodies.
+pub fn object_keys(schema: &Value, components: &serde_json::Map<String, Value>) -> Option<BTreeSet<String>> {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let name = r.rsplit('/').next().unwrap_or(r);
+        return object_keys(components.get(name)?, components);
+    }
+    if schema.get("additionalProperties").is_some_and(|a| a != &Value::Bool(false))
+        || schema.get("oneOf").is_some()
+        || schema.get("anyOf").is_some()
+    {
+        return None;
+    }
+    let mut keys: BTreeSet<String> =
+        schema.get("properties").and_then(Value::as_object).map(|p| p.keys().cloned().collect()).unwrap_or_default();
+    match schema.get("allOf").and_then(Value::as_array) {
+        Some(parts) => {
+            for p in parts {
+                keys.extend(object_keys(p, components)?);
+            }
+        }
+        None if schema.get("properties").is_none() => return None,
+        None => {}
+    }
+    Some(keys)
+}
+
+/// The keys a body of type `T` may hold (see [`object_keys`]), worked out once per type.
+fn body_keys<T: ToSchema>() -> Option<std::sync::Arc<BTreeSet<String>>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Cache = Mutex<HashMap<&'static str, Option<Arc<BTreeSet<String>>>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = std::any::type_name::<T>();
+    if let Some(k) = cache.lock().ok().and_then(|c| c.get(key).cloned()) {
+        return k;
+    }
+    let mut refs = Schemas::new();
+    T::schemas(&mut refs);
+    let components: serde_json::Map<String, Value> =
+        refs.into_iter().map(|(n, s)| (n, serde_json::to_value(s).unwrap_or_default())).collect();
+    let keys = object_keys(&serde_json::to_value(T::schema()).unwrap_or_default(), &components).map(Arc::new);
+    if let Ok(mut c) = cache.lock() {
+        c.insert(key, keys.clone());
+    }
+    keys
+}
+
+/// A JSON object body read as `T` (which the OpenAPI document shows), for a handler that reads
+/// nothing else of it, strictly: anything but an object is 422 `expected_object` (field
+/// `body`); a key `T`'s schema does not name is 422 `unknown_field` naming it (every such key
+/// at once); a field of the wrong JSON type is 422 naming the field; 415 without
+/// `Content-Type: application/json`; 413 when too large. `raw` is the body as sent (checked).
+pub struct Typed<T> {
+    pub typed: T,
+    pub raw: Value,
+}
+
+impl<T: DeserializeOwned + ToSchema> Typed<T> {
+    /// Reads an already parsed body.
+    pub fn from_value(raw: Value) -> Result<Self, DomainError> {
+        let Some(obj) = raw.as_object() else {
+            return Err(DomainError::invalid("body", "expected_object"));
+        };
+        if let Some(keys) = body_keys::<T>() {
+            let mut e = crate::domain::error::Errors::default();
+            for k in obj.keys().filter(|k| !keys.contains(*k)) {
+                e.add(k, "unknown_field");
+            }
+            e.finish()?;
+        }
+        Ok(Typed { typed: typed_of(&raw)?, raw })
+    }
+}
+
+impl<T> FromRequest<AppState> for Typed<T>
+where
+    T: DeserializeOwned + ToSchema + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, s: &AppState) -> Result<Self, Self::Rejection> {
+        let JsonBody(raw) = JsonBody::from_request(req, s).await?;
+        Ok(Typed::from_value(raw)?)
+    }
+}
+
+/// `raw` read as `T`, a field of the wrong JSON type named.
+fn typed_of<T: DeserializeOwned>(raw: &Value) -> Result<T, DomainError> {
+    serde_path_to_error::deserialize(raw).map_err(|e| {
+        let field = e.path().to_string();
+        let field = if field == "." { "body".to_string() } else { field };
+        DomainError::invalid(field, code_of(&e.inner().to_string()))
+    })
+}
+
+/// A JSON object body read as `T`, keeping it whole (`raw`) for a use case that reads nested
+/// objects and arrays itself — and so checks the keys itself, reporting every problem at once
+/// (unknown keys among them); otherwise as [`Typed`].
 pub struct JsonOf<T> {
     pub typed: T,
     pub raw: Value,
+}
+
+impl<T: DeserializeOwned> JsonOf<T> {
+    /// Reads an already parsed body.
+    pub fn from_value(raw: Value) -> Result<Self, DomainError> {
+        if !raw.is_object() {
+            return Err(DomainError::invalid("body", "expected_object"));
+        }
+        Ok(JsonOf { typed: typed_of(&raw)?, raw })
+    }
 }
 
 impl<T> FromRequest<AppState> for JsonOf<T>
@@ -464,23 +583,27 @@ where
 
     async fn from_request(req: Request, s: &AppState) -> Result<Self, Self::Rejection> {
         let JsonBody(raw) = JsonBody::from_request(req, s).await?;
-        if !raw.is_object() {
-            return Err(DomainError::invalid("body", "expected_object").into());
-        }
-        let typed: T = serde_path_to_error::deserialize(&raw).map_err(|e| {
-            let field = e.path().to_string();
-            let field = if field == "." { "body".to_string() } else { field };
-            DomainError::invalid(field, code_of(&e.inner().to_string()))
-        })?;
-        Ok(JsonOf { typed, raw })
+        Ok(JsonOf::from_value(raw)?)
     }
 }
 
-/// A flat JSON body read as `T` ([`JsonOf`]) and handed to the use cases as their [`Input`]
-/// (shared with the UI's forms, so every rule is checked once).
+/// A flat JSON body read as `T` ([`JsonOf`]) and handed to a use case as its [`Input`] (shared
+/// with the UI's forms, so every rule is checked once). The use case checks the keys
+/// (`Input::check_keys`: `unknown_field`, and `forbidden_field` for a field of the record the
+/// caller may not set), with its other rules, all at once; a handler that only reads `T` takes
+/// [`Typed`].
 pub struct Body<T> {
     pub typed: T,
     pub input: Input,
+}
+
+impl<T: DeserializeOwned> Body<T> {
+    /// Reads an already parsed body (a presenter that took nested parts out first).
+    pub fn from_value(raw: Value) -> Result<Self, DomainError> {
+        let JsonOf { typed, raw } = JsonOf::<T>::from_value(raw)?;
+        let input = Input::from_json(&raw)?;
+        Ok(Body { typed, input })
+    }
 }
 
 impl<T> FromRequest<AppState> for Body<T>
@@ -490,9 +613,8 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, s: &AppState) -> Result<Self, Self::Rejection> {
-        let JsonOf { typed, raw } = JsonOf::<T>::from_request(req, s).await?;
-        let input = Input::from_json(&raw)?;
-        Ok(Body { typed, input })
+        let JsonBody(raw) = JsonBody::from_request(req, s).await?;
+        Ok(Body::from_value(raw)?)
     }
 }
 

@@ -10,7 +10,7 @@ pub mod people;
 pub mod records;
 pub mod visits;
 
-pub use contract::{Body, Id, Op, Params, Query};
+pub use contract::{Body, Id, Op, Params, Query, Typed};
 pub use customers::accounts::filter_from as accounts_filter;
 pub use people::admin::audit_filter;
 
@@ -29,6 +29,13 @@ pub struct Api {
     router: Router<AppState>,
     ops: Vec<Op>,
 }
+
+/// Marks a request to an operation that documents no `sort`: a `?sort=` there is refused
+/// (422 `invalid_choice`), as a list that offers orders refuses one it does not know. The
+/// caller's [`ApiCtx`](super::auth::ApiCtx) checks it once the caller is known, so the answer
+/// is in their language and an unauthenticated call is still 401.
+#[derive(Clone, Copy)]
+pub struct Unsorted;
 
 impl Api {
     fn new() -> Api {
@@ -49,7 +56,10 @@ impl Api {
             "PUT" => MethodFilter::PUT,
             _ => MethodFilter::DELETE,
         };
-        self.router = self.router.route(op.path, on(filter, h));
+        let route = on(filter, h);
+        let sortable = op.query.iter().any(|p| p["name"] == "sort");
+        let route = if sortable { route } else { route.layer(axum::Extension(Unsorted)) };
+        self.router = self.router.route(op.path, route);
         self.ops.push(op);
         self
     }

@@ -17,7 +17,7 @@ use crate::app::{approvals, classification::screenings, records::notify};
 use crate::domain::approval::{Decision, Extension, RiskWeight, StepSpec};
 use crate::domain::DomainError;
 use crate::web::api::contract::{Date, Id};
-use crate::web::api::{Api, ApiResult, Body, Op, Params, Query};
+use crate::web::api::{Api, ApiResult, Op, Params, Query, Typed};
 use crate::web::auth::ApiCtx;
 use crate::web::AppState;
 
@@ -59,7 +59,7 @@ pub fn routes(api: Api) -> Api {
                  the answer is 409 `step_decided`; a closed request is 409 `approval_closed`. A comment is required \
                  unless approving.",
             )
-            .body_example::<DecisionBody>(json!({"decision": "approve", "comment": "年采购额与行业地位符合大客户标准，同意。", "step": 1}))
+            .body_example::<DecisionBody>(json!({"decision": "approve", "comment": "年采购额与行业地位符合大客户标准，同意。", "step": 0}))
             .ok_example::<ApprovalView>(200, approval_example("decided"))
             .errors(&[409]),
         decide,
@@ -172,18 +172,18 @@ pub fn routes(api: Api) -> Api {
 /// An approval request as an example answer.
 fn approval_example(stage: &str) -> Value {
     let first = if stage == "decided" {
-        json!({"position": 1, "role": "ka_director", "scope": "hq", "days": 3, "state": "approved",
+        json!({"position": 0, "role": "ka_director", "scope": "hq", "days": 3, "state": "approved",
                "opened_at": "2026-12-02T08:30:00.000000Z", "due_at": "2026-12-05T08:30:00.000000Z", "overdue": false,
                "decided_by": "zhao.lei", "decided_as": "self", "decided_at": "2026-12-03T02:10:00.000000Z", "decision": "approve",
                "comment": "年采购额与行业地位符合大客户标准，同意。", "escalated_at": null, "escalated_to": null, "extended_days": null})
     } else {
-        json!({"position": 1, "role": "ka_director", "scope": "hq", "days": 3, "state": "open",
+        json!({"position": 0, "role": "ka_director", "scope": "hq", "days": 3, "state": "open",
                "opened_at": "2026-12-02T08:30:00.000000Z", "due_at": "2026-12-05T08:30:00.000000Z", "overdue": false,
                "decided_by": null, "decided_as": null, "decided_at": null, "decision": null,
                "comment": null, "escalated_at": null, "escalated_to": null, "extended_days": null})
     };
     let second_state = if stage == "decided" { "open" } else { "waiting" };
-    let second = json!({"position": 2, "role": "sales_dept_manager", "scope": "hq", "days": 3, "state": second_state,
+    let second = json!({"position": 1, "role": "sales_dept_manager", "scope": "hq", "days": 3, "state": second_state,
         "opened_at": if stage == "decided" { json!("2026-12-03T02:10:00.000000Z") } else { Value::Null },
         "due_at": if stage == "decided" { json!("2026-12-06T02:10:00.000000Z") } else { Value::Null },
         "overdue": false, "decided_by": null, "decided_as": null, "decided_at": null, "decision": null,
@@ -192,7 +192,7 @@ fn approval_example(stage: &str) -> Value {
         "id": 118, "flow": "ka_screening", "flow_version": 1,
         "subject": {"type": "account", "id": 42, "label": "江苏恒通轨道装备股份有限公司"},
         "requested_by": "li.ming", "state": "pending",
-        "current_step": if stage == "decided" { 2 } else { 1 },
+        "current_step": if stage == "decided" { 1 } else { 0 },
         "steps": [first, second],
         "decisive": {"risk_score": 79, "form_version": 1},
         "payload": {"screening_version": 1, "risk_score": 79},
@@ -247,9 +247,9 @@ pub struct DecisionBody {
     /// Required to reject or return.
     #[schema(max_length = 2000)]
     pub comment: Option<String>,
-    /// The position of the step the caller was shown; 409 `step_decided` when the request has
-    /// moved on.
-    #[schema(minimum = 1)]
+    /// The position of the step the caller was shown (0 for the first); 409 `step_decided` when
+    /// the request has moved on.
+    #[schema(minimum = 0)]
     pub step: Option<i64>,
 }
 
@@ -470,7 +470,7 @@ async fn screening_review(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): 
     Ok(Json(screenings::for_approval(&s.app.db, &c.ctx.caller, id).await?).into_response())
 }
 
-async fn decide(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Body<DecisionBody>) -> ApiResult {
+async fn decide(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Typed<DecisionBody>) -> ApiResult {
     let d = &b.typed;
     let decision = d.decision.map(Decision::code).unwrap_or("");
     let v = approvals::decide_step(&s.app.db, &c.ctx, id, d.step, decision, d.comment.as_deref(), Utc::now()).await?;
@@ -481,7 +481,12 @@ async fn withdraw(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<I
     Ok(Json(approvals::withdraw(&s.app.db, &c.ctx, id, Utc::now()).await?).into_response())
 }
 
-async fn extend(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Body<ExtensionBody>) -> ApiResult {
+async fn extend(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    b: Typed<ExtensionBody>,
+) -> ApiResult {
     let days = b.typed.days.ok_or_else(|| DomainError::invalid("days", "expected_integer"))?;
     Ok(Json(approvals::extend(&s.app.db, &c.ctx, id, days, Utc::now()).await?).into_response())
 }
@@ -490,16 +495,11 @@ async fn flows(State(s): State<AppState>, _c: ApiCtx) -> ApiResult {
     Ok(Json(FlowList { items: approvals::flows(&s.app.db).await? }).into_response())
 }
 
-async fn set_flow(
-    State(s): State<AppState>,
-    c: ApiCtx,
-    Params(flow): Params<String>,
-    b: crate::web::api::contract::JsonOf<FlowBody>,
-) -> ApiResult {
+async fn set_flow(State(s): State<AppState>, c: ApiCtx, Params(flow): Params<String>, b: Typed<FlowBody>) -> ApiResult {
     Ok(Json(approvals::set_definition(&s.app.db, &c.ctx, &flow, &b.raw).await?).into_response())
 }
 
-async fn delegate(State(s): State<AppState>, c: ApiCtx, b: Body<DelegationBody>) -> ApiResult {
+async fn delegate(State(s): State<AppState>, c: ApiCtx, b: Typed<DelegationBody>) -> ApiResult {
     let d = &b.typed;
     let delegate = d.delegate.as_deref().unwrap_or("");
     let starts_on = d.starts_on.as_ref().map(|d| d.0.as_str()).unwrap_or("");
@@ -532,7 +532,7 @@ async fn notifications(State(s): State<AppState>, c: ApiCtx, Query(q): Query<Not
     Ok(Json(NotificationList { items: notify::mine(&s.app.db, &c.ctx.caller, unread).await? }).into_response())
 }
 
-async fn mark_read(State(s): State<AppState>, c: ApiCtx, b: Body<MarkReadBody>) -> ApiResult {
+async fn mark_read(State(s): State<AppState>, c: ApiCtx, b: Typed<MarkReadBody>) -> ApiResult {
     notify::mark_read(&s.app.db, &c.ctx, b.typed.id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -541,7 +541,7 @@ async fn channels(State(s): State<AppState>, c: ApiCtx) -> ApiResult {
     Ok(Json(notify::channels_of(&s.app.db, &c.ctx.caller).await?).into_response())
 }
 
-async fn set_channels(State(s): State<AppState>, c: ApiCtx, b: Body<ChannelsBody>) -> ApiResult {
+async fn set_channels(State(s): State<AppState>, c: ApiCtx, b: Typed<ChannelsBody>) -> ApiResult {
     let ch = &b.typed;
     notify::set_channels(
         &s.app.db,

@@ -14,7 +14,7 @@ use crate::app::{customers::contacts, spreadsheets::export};
 use crate::domain::account::{Attitude, DecisionRole, Gender, Industry, Level, Status, Tier};
 use crate::domain::DomainError;
 use crate::web::api::contract::{self, Count, Date, FormatQuery, Id, Money, OnePage, PageQuery, VersionQuery};
-use crate::web::api::{export_response, Api, ApiResult, Body, Op, Params, Query};
+use crate::web::api::{export_response, Api, ApiResult, Body, Op, Params, Query, Typed};
 use crate::web::auth::ApiCtx;
 use crate::web::AppState;
 
@@ -593,7 +593,7 @@ async fn team(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>) 
     Ok(OnePage::of(items).into_response())
 }
 
-async fn team_add(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Body<TeamAdd>) -> ApiResult {
+async fn team_add(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Typed<TeamAdd>) -> ApiResult {
     let u = b.typed.username.as_deref().unwrap_or("");
     let items = accounts::set_team_member(&s.app.db, &c.ctx, id, u, true).await?;
     Ok((StatusCode::CREATED, OnePage::of(items)).into_response())

@@ -9,7 +9,7 @@ use crate::app::customers::accounts::AccountView;
 use crate::app::customers::merge;
 use crate::domain::DomainError;
 use crate::web::api::contract::Id;
-use crate::web::api::{Api, ApiResult, Body, Op, Params};
+use crate::web::api::{Api, ApiResult, Op, Params, Typed};
 use crate::web::auth::ApiCtx;
 use crate::web::AppState;
 
@@ -44,7 +44,12 @@ pub struct MergeBody {
     pub duplicate_version: Option<i64>,
 }
 
-async fn merge_into(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Body<MergeBody>) -> ApiResult {
+async fn merge_into(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    b: Typed<MergeBody>,
+) -> ApiResult {
     let dup = b.typed.duplicate_id.ok_or_else(|| DomainError::invalid("duplicate_id", "required"))?;
     let v = merge::merge(&s.app.db, &c.ctx, id, dup, b.typed.version, b.typed.duplicate_version).await?;
     Ok(Json(v).into_response())

@@ -16,7 +16,7 @@ use crate::app::funnel::reviews::OneOnOne;
 use crate::domain::opportunity::Stage;
 use crate::domain::DomainError;
 use crate::web::api::contract::{report, Count, Date, Id, Money, PageQuery, ReportFormatQuery, XLSX};
-use crate::web::api::{Api, ApiResult, Body, Op, Params, Query};
+use crate::web::api::{Api, ApiResult, Body, Op, Params, Query, Typed};
 use crate::web::auth::ApiCtx;
 use crate::web::AppState;
 
@@ -238,6 +238,7 @@ pub struct FilterQuery {
     /// `true` or `1`: only open stages (identified … committed); any other value: all.
     pub open: Option<String>,
     /// Matches the opportunity's or its account's name.
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// Only the accounts of this org unit (its code: a region or a branch; HQ: all), as the
     /// funnel's `org`.
@@ -630,7 +631,7 @@ async fn update(
     Ok(Json(opps::update(&s.app.db, &c.ctx, id, &b.input).await?).into_response())
 }
 
-async fn stage(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Body<StageMoveBody>) -> ApiResult {
+async fn stage(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Typed<StageMoveBody>) -> ApiResult {
     let t = b.typed;
     let m = StageMove {
         stage: t.stage.map(|s| s.code().to_string()).unwrap_or_default(),
@@ -645,7 +646,7 @@ async fn stage(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>,
     Ok(Json(opps::move_stage(&s.app.db, &c.ctx, id, &m).await?).into_response())
 }
 
-async fn check(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Body<CheckBody>) -> ApiResult {
+async fn check(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Typed<CheckBody>) -> ApiResult {
     let t = b.typed;
     let item = t.item.ok_or_else(|| DomainError::invalid("item", "required"))?;
     let version = t.version.ok_or_else(|| DomainError::invalid("version", "required"))?;
@@ -720,7 +721,7 @@ async fn monthly(
 async fn submit_forecast(
     State(s): State<AppState>,
     c: ApiCtx,
-    crate::web::api::contract::JsonOf { typed: b, .. }: crate::web::api::contract::JsonOf<ForecastBody>,
+    Typed { typed: b, .. }: Typed<ForecastBody>,
 ) -> ApiResult {
     let lines: Vec<(String, String, String)> = b
         .lines
@@ -738,7 +739,7 @@ async fn submit_forecast(
     Ok((StatusCode::CREATED, Json(r)).into_response())
 }
 
-async fn adjust_forecast(State(s): State<AppState>, c: ApiCtx, b: Body<AdjustmentBody>) -> ApiResult {
+async fn adjust_forecast(State(s): State<AppState>, c: ApiCtx, b: Typed<AdjustmentBody>) -> ApiResult {
     let t = b.typed;
     let r = crate::app::funnel::forecasts::adjust(
         &s.app.db,

@@ -1,5 +1,5 @@
 //! Users, org units and the audit trail.
-use axum::extract::{FromRequest, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -15,7 +15,7 @@ use crate::app::{clamp_limit, people::org, people::users, Page};
 use crate::domain::role::{OrgKind, Role, SalesType};
 use crate::domain::DomainError;
 use crate::web::api::contract::parse_query;
-use crate::web::api::{Api, ApiResult, Body, Op, Params, Query};
+use crate::web::api::{Api, ApiResult, Body, Op, Params, Query, Typed};
 use crate::web::auth::ApiCtx;
 use crate::web::AppState;
 
@@ -300,7 +300,7 @@ async fn update_org(
 #[derive(Deserialize, IntoParams)]
 pub struct UserSearchQuery {
     /// Part of a username, a display name, or a display name in pinyin (full or initials).
-    #[param(max_length = 100)]
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// `owners`: only users who may hold accounts; `active` (default): every active user.
     #[param(pattern = "^(active|owners)$")]
@@ -357,19 +357,27 @@ async fn deactivate(
     State(s): State<AppState>,
     c: ApiCtx,
     Params(u): Params<String>,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> ApiResult {
     // The body is optional: `{"successor": "…"}` when the user still holds accounts.
     let b = if body.is_empty() {
         DeactivateBody::default()
+    } else if !crate::web::auth::is_json(&headers) {
+        return Err(DomainError::UnsupportedMediaType.into());
     } else {
-        let req = axum::extract::Request::new(axum::body::Body::from(body));
-        Body::<DeactivateBody>::from_request(req, &s).await?.typed
+        let raw = serde_json::from_slice(&body).map_err(|_| DomainError::invalid("body", "invalid_json"))?;
+        Typed::<DeactivateBody>::from_value(raw)?.typed
     };
     Ok(Json(users::set_active_with(&s.app.db, &c.ctx, &u, false, b.successor.as_deref()).await?).into_response())
 }
 
-async fn handover(State(s): State<AppState>, c: ApiCtx, Params(u): Params<String>, b: Body<HandoverBody>) -> ApiResult {
+async fn handover(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(u): Params<String>,
+    b: Typed<HandoverBody>,
+) -> ApiResult {
     let to = b.typed.to.as_deref().unwrap_or("");
     Ok(Json(crate::app::customers::handover::hand_over(&s.app.db, &c.ctx, &u, to).await?).into_response())
 }
@@ -387,7 +395,7 @@ async fn set_password(
     c: ApiCtx,
     Params(u): Params<String>,
     headers: axum::http::HeaderMap,
-    b: Body<PasswordBody>,
+    b: Typed<PasswordBody>,
 ) -> ApiResult {
     let p = users::NewPassword {
         password: b.typed.password.as_deref().unwrap_or(""),

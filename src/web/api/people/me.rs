@@ -10,7 +10,7 @@ use crate::app::people::auth::TokenInfo;
 use crate::app::people::users::UserView;
 use crate::app::{people::auth, people::users};
 use crate::web::api::contract::{Id, OnePage};
-use crate::web::api::{Api, ApiResult, Body, Op, Params};
+use crate::web::api::{Api, ApiResult, Op, Params, Typed};
 use crate::web::auth::ApiCtx;
 use crate::web::AppState;
 
@@ -86,7 +86,7 @@ pub struct MoneyUnitBody {
     pub money_unit: Option<String>,
 }
 
-async fn set_money_unit(State(s): State<AppState>, c: ApiCtx, b: Body<MoneyUnitBody>) -> ApiResult {
+async fn set_money_unit(State(s): State<AppState>, c: ApiCtx, b: Typed<MoneyUnitBody>) -> ApiResult {
     users::set_money_unit(&s.app.db, &c.ctx, b.typed.money_unit.as_deref().unwrap_or("")).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -101,7 +101,7 @@ async fn tokens(State(s): State<AppState>, c: ApiCtx) -> ApiResult {
     Ok(OnePage::of(items).into_response())
 }
 
-async fn create_token(State(s): State<AppState>, c: ApiCtx, b: Body<NewToken>) -> ApiResult {
+async fn create_token(State(s): State<AppState>, c: ApiCtx, b: Typed<NewToken>) -> ApiResult {
     let name = b.typed.name.as_deref().unwrap_or("api");
     let (id, token) = auth::create_token(&s.app.db, &c.ctx, &c.ctx.caller.username, name).await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { id, name: name.to_string(), token })).into_response())
@@ -112,7 +112,7 @@ async fn revoke(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn set_time_zone(State(s): State<AppState>, c: ApiCtx, b: Body<TimeZoneBody>) -> ApiResult {
+async fn set_time_zone(State(s): State<AppState>, c: ApiCtx, b: Typed<TimeZoneBody>) -> ApiResult {
     users::set_time_zone(&s.app.db, &c.ctx, b.typed.time_zone.as_deref().unwrap_or("")).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -94,11 +94,7 @@ async fn get_titles(State(s): State<AppState>, _c: ApiCtx) -> ApiResult {
     Ok(Json(view(&titles, version)).into_response())
 }
 
-async fn set_titles(
-    State(s): State<AppState>,
-    c: ApiCtx,
-    b: crate::web::api::contract::JsonOf<TitlesBody>,
-) -> ApiResult {
+async fn set_titles(State(s): State<AppState>, c: ApiCtx, b: crate::web::api::Typed<TitlesBody>) -> ApiResult {
     let typed: Vec<(String, String, String)> = b
         .typed
         .titles

@@ -17,7 +17,7 @@ use crate::domain::account::Attitude;
 use crate::domain::activity::{CustomerAttitude, Kind, Outcome, Status, Targets};
 use crate::domain::DomainError;
 use crate::web::api::contract::{report, Date, Id, PageQuery, ReportFormatQuery, VersionQuery};
-use crate::web::api::{Api, ApiResult, Body, Op, Params, Query};
+use crate::web::api::{Api, ApiResult, Body, Op, Params, Query, Typed};
 use crate::web::auth::{ApiCtx, JsonBody};
 use crate::web::error::ApiError;
 use crate::web::AppState;
@@ -426,8 +426,7 @@ impl FromRequest<AppState> for ActivityBody {
         }
         let contacts = take_contacts(&mut v)?;
         let check_in = take_check_in(&mut v)?;
-        let bytes = serde_json::to_vec(&v).map_err(|_| DomainError::invalid("body", "invalid_json"))?;
-        let mut body = Body::<ActivityInput>::from_request(Request::new(axum::body::Body::from(bytes)), s).await?;
+        let mut body = Body::<ActivityInput>::from_value(v)?;
         for (k, v, number) in check_in {
             body.input.insert(&k, v, number);
         }
@@ -664,7 +663,7 @@ async fn team_plans(State(s): State<AppState>, c: ApiCtx, Query(q): Query<WeekQu
     Ok(Json(PlanList { items }).into_response())
 }
 
-async fn submit_plan(State(s): State<AppState>, c: ApiCtx, b: Body<PlanSubmit>) -> ApiResult {
+async fn submit_plan(State(s): State<AppState>, c: ApiCtx, b: Typed<PlanSubmit>) -> ApiResult {
     let week = b.typed.week.as_ref().map(|d| d.0.as_str());
     let note = b.typed.note.as_deref();
     Ok(Json(acts::submit_plan(&s.app.db, &c.ctx, week, note).await?).into_response())
