@@ -279,14 +279,14 @@ pub struct Cell {
     /// `R1`…`A3`, `unclassified`, or `total`.
     pub rad_class: String,
     pub accounts: i64,
-    /// Σ buying power.
-    #[schema(value_type = crate::web::api::contract::Money)]
+    /// Σ buying power (a sum: may pass the 15 digits one amount may have).
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub buying_power: String,
     /// Σ trailing-12-month sales.
-    #[schema(value_type = crate::web::api::contract::Money)]
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub sales_12m: String,
     /// Σ amount of open opportunities.
-    #[schema(value_type = crate::web::api::contract::Money)]
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub pipeline: String,
 }
 
