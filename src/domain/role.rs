@@ -92,6 +92,20 @@ impl Role {
         }
     }
 
+    /// A product's floor price and standard cost (the catalogue's confidential columns, used
+    /// for margins and the floor-price rule of quotes) reach the commercial, finance and
+    /// director roles only.
+    pub fn sees_floor_price(self) -> bool {
+        use Role::*;
+        matches!(self, CommercialManager | FinanceManager | KaDirector | SalesDeptManager | MarketingDirector | Gm)
+    }
+
+    /// Who keeps the product catalogue (creates, edits, imports, deactivates products).
+    pub fn edits_catalogue(self) -> bool {
+        use Role::*;
+        matches!(self, CommercialManager | KaDirector | SalesDeptManager | MarketingDirector | Gm)
+    }
+
     /// Credit grade, limit and score reach supervisor level and above only (003 §六).
     pub fn sees_credit(self) -> bool {
         use Role::*;

@@ -7,6 +7,7 @@ pub mod customers;
 pub mod funnel;
 pub mod home;
 pub mod people;
+pub mod quotes;
 pub mod records;
 pub mod visits;
 

@@ -1,0 +1,1 @@
+//! The api presenters of `app::quotes` (same folder name in each layer).
