@@ -75,6 +75,8 @@ impl App {
         let follow_ups = visits::activities::remind_follow_ups(&self.db, now).await?;
         // Once a day: won opportunities that left the trailing twelve months.
         classification::classify::refresh_window(&self.db, now).await?;
+        // Quotes whose validity ended.
+        quotes::quotes::expire_due(&self.db, &now.date_naive().format("%Y-%m-%d").to_string()).await?;
         let sent = records::notify::deliver(&self.db, &self.settings.channels, worker, now).await?;
         Ok((reminded + follow_ups, escalated, sent))
     }
@@ -160,6 +162,12 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// Today in the caller's time zone (`YYYY-MM-DD`).
+    pub fn today(&self) -> String {
+        let tz = crate::domain::activity::parse_tz(&self.time_zone).unwrap_or(chrono_tz::Asia::Shanghai);
+        crate::domain::activity::local_day(chrono::Utc::now(), tz).format("%Y-%m-%d").to_string()
+    }
+
     pub fn sees_credit(&self) -> bool {
         self.role.sees_credit()
     }

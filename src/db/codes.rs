@@ -47,6 +47,8 @@ code_columns!(
     crate::domain::activity::Outcome,
     crate::domain::approval::Flow,
     crate::domain::approval::State,
+    crate::domain::quote::QuoteState,
+    crate::domain::quote::InstallmentKind,
 );
 
 /// A 0/1 INTEGER column read as a `bool` (1 is true) by a row type deriving `FromRow`:

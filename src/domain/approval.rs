@@ -16,6 +16,7 @@ string_enum!(Flow {
     AnnualPlan = "annual_plan",
     BudgetException = "budget_exception",
     AccountPlan = "account_plan",
+    NegotiationEscalation = "negotiation_escalation",
 });
 
 string_enum!(State {
@@ -29,8 +30,9 @@ string_enum!(State {
 string_enum!(Decision { Approve = "approve", Reject = "reject", Return = "return" });
 
 // Where a step's role is resolved: anyone holding it (hq), its holders in the subject's region
-// or above (region), or the manager of the subject's owner (owner_manager).
-string_enum!(Scope { Hq = "hq", Region = "region", OwnerManager = "owner_manager" });
+// or above (region), the manager of the subject's owner (owner_manager), or its holders placed
+// on the subject's branch — on its region when it has no branch (branch).
+string_enum!(Scope { Hq = "hq", Region = "region", OwnerManager = "owner_manager", Branch = "branch" });
 
 /// One step of a flow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -45,6 +47,32 @@ pub struct StepSpec {
     /// The step's deadline in days.
     #[schema(minimum = 1, maximum = 90)]
     pub days: i64,
+    /// A conditional step: it applies only when the subject's decisive figure (a quote's
+    /// discount in basis points) is above this threshold and the threshold is not below the
+    /// requester's own authority. Absent: the step always applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, minimum = 0, maximum = 10000)]
+    pub above: Option<i64>,
+}
+
+/// The figure a request of a conditional flow turns on: the subject's value (a quote's
+/// discount in basis points) and the requester's own authority on the same scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Figure {
+    pub value: i64,
+    pub floor: i64,
+}
+
+impl StepSpec {
+    /// Whether the step applies to a request with this figure (see [`StepSpec::above`]):
+    /// the figure passes the threshold, and the requester's own authority does not already
+    /// cover the level the step stands for.
+    pub fn applies(&self, figure: Option<Figure>) -> bool {
+        match (self.above, figure) {
+            (None, _) | (Some(_), None) => true,
+            (Some(t), Some(f)) => f.value > t && t >= f.floor,
+        }
+    }
 }
 
 /// One extension of an open step's deadline, by a named role, up to `max_days` in all.
@@ -59,7 +87,7 @@ pub struct Extension {
 }
 
 /// A flow definition as the administrator edits it (JSON).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Definition {
     /// The steps in order, 1 to 10.
     #[schema(min_items = 1, max_items = 10)]
@@ -77,7 +105,46 @@ pub struct Definition {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schema(required = false, value_type = Vec<RiskWeight>)]
     pub risk_weights: Vec<(String, i64)>,
+    /// The discount authority (discount exceptions), as `[role, limit]` pairs: the discount in
+    /// basis points a role may give without approval (500 = 5 %). A role not named has none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false, value_type = Vec<RoleLimit>)]
+    pub limits: Vec<(String, i64)>,
+    /// Bid exceptions: a bid bond above this amount (decimal yuan) is beyond a salesperson's
+    /// authority. The company's choice (the seed gives no figure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, pattern = r"^\d{1,15}(\.\d{1,2})?$")]
+    pub bond_limit: Option<String>,
 }
+
+/// One role's discount limit: `["ka_rep", 500]` (schema only).
+pub struct RoleLimit;
+
+impl utoipa::PartialSchema for RoleLimit {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ArrayItems, ObjectBuilder, Type};
+        ArrayBuilder::new()
+            .description(Some("`[role, limit]`: a role's code and its discount limit in basis points (0–10000)"))
+            .prefix_items([
+                ObjectBuilder::new().schema_type(Type::String).pattern(Some("^[a-z_]+$")).build(),
+                ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)).maximum(Some(10000)).build(),
+            ])
+            .items(ArrayItems::False)
+            .min_items(Some(2))
+            .max_items(Some(2))
+            .examples([serde_json::json!(["ka_rep", 500])])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for RoleLimit {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "RoleLimit".into()
+    }
+}
+
+/// The default bond limit of bid exceptions: 500,000.00 元 (the company's choice).
+pub const DEFAULT_BOND_LIMIT: &str = "500000.00";
 
 /// One indicator of the risk analysis form and its weight: `["customer_need", 25]` (schema only).
 pub struct RiskWeight;
@@ -127,6 +194,22 @@ pub fn validate(d: &Definition) -> Vec<(String, &'static str)> {
         if s.days < 1 || s.days > MAX_DAYS {
             out.push((format!("steps[{i}].days"), "step_days_range"));
         }
+        if s.above.is_some_and(|a| !(0..=10_000).contains(&a)) {
+            out.push((format!("steps[{i}].above"), "threshold_range"));
+        }
+    }
+    for (r, bp) in &d.limits {
+        if Role::parse(r).is_err() {
+            out.push(("limits".to_string(), "unknown_role"));
+        }
+        if !(0..=10_000).contains(bp) {
+            out.push((format!("limits.{r}"), "limit_range"));
+        }
+    }
+    if let Some(b) = &d.bond_limit {
+        if super::money::parse_fen(b).is_err() {
+            out.push(("bond_limit".to_string(), "money_format"));
+        }
     }
     if let Some(e) = &d.extension {
         if Role::parse(&e.role).is_err() {
@@ -154,20 +237,21 @@ pub fn validate(d: &Definition) -> Vec<(String, &'static str)> {
 }
 
 fn step(role: Role, scope: Scope, days: i64) -> StepSpec {
-    StepSpec { role: role.code().to_string(), scope: scope.code().to_string(), days }
+    StepSpec { role: role.code().to_string(), scope: scope.code().to_string(), days, above: None }
+}
+
+fn step_above(role: Role, scope: Scope, days: i64, above: i64) -> StepSpec {
+    StepSpec { above: Some(above), ..step(role, scope, days) }
 }
 
 /// The built-in definition of each flow (version 1 until the administrator changes it).
 pub fn builtin(flow: Flow) -> Definition {
     use Role::*;
-    let plain =
-        |steps: Vec<StepSpec>| Definition { steps, extension: None, max_total_days: None, risk_weights: vec![] };
+    let plain = |steps: Vec<StepSpec>| Definition { steps, ..Definition::default() };
     match flow {
         // 003 §一.1: confirmed by the KA director, then the sales department manager.
         Flow::KaScreening => Definition {
             steps: vec![step(KaDirector, Scope::Hq, 3), step(SalesDeptManager, Scope::Hq, 3)],
-            extension: None,
-            max_total_days: None,
             risk_weights: vec![
                 ("competitive_advantage".into(), 25),
                 ("customer_need".into(), 25),
@@ -175,6 +259,7 @@ pub fn builtin(flow: Flow) -> Definition {
                 ("payment_ability".into(), 15),
                 ("relationship".into(), 15),
             ],
+            ..Definition::default()
         },
         // 003 §六: 2 + 3 + 3 days, at most 10; the marketing director may extend a step to 7.
         Flow::CreditChange => Definition {
@@ -185,10 +270,30 @@ pub fn builtin(flow: Flow) -> Definition {
             ],
             extension: Some(Extension { role: MarketingDirector.code().into(), max_days: 7 }),
             max_total_days: Some(10),
-            risk_weights: vec![],
+            ..Definition::default()
         },
-        Flow::BidException | Flow::DiscountException => {
-            plain(vec![step(KaManager, Scope::OwnerManager, 1), step(CommercialManager, Scope::Hq, 2)])
+        // 000 S-4: a bid beyond authority goes to the commercial manager and the branch manager
+        // (the region's head when the account has no branch).
+        Flow::BidException => Definition {
+            steps: vec![step(CommercialManager, Scope::Hq, 2), step(BranchManager, Scope::Branch, 2)],
+            bond_limit: Some(DEFAULT_BOND_LIMIT.to_string()),
+            ..Definition::default()
+        },
+        // 000 S-5: a discount beyond the author's authority climbs from the owner's manager to
+        // the first level whose limit covers it; a price below a floor price reaches the
+        // commercial manager.
+        Flow::DiscountException => Definition {
+            steps: vec![
+                step_above(KaManager, Scope::OwnerManager, 1, 500),
+                step_above(KaDirector, Scope::Hq, 2, 1000),
+                step_above(CommercialManager, Scope::Hq, 2, 1500),
+            ],
+            limits: super::quote::default_limits(),
+            ..Definition::default()
+        },
+        // 000 商务谈判: authority beyond one's own is asked of the manager, then the KA director.
+        Flow::NegotiationEscalation => {
+            plain(vec![step(KaManager, Scope::OwnerManager, 1), step(KaDirector, Scope::Hq, 2)])
         }
         Flow::ServiceRequest => plain(vec![step(KaManager, Scope::OwnerManager, 2)]),
         Flow::Suggestion => {
@@ -231,21 +336,40 @@ mod tests {
             assert!(validate(&builtin(*f)).is_empty(), "{f}");
         }
         let bad = Definition {
-            steps: vec![StepSpec { role: "pope".into(), scope: "hq".into(), days: -1 }],
+            steps: vec![StepSpec { role: "pope".into(), scope: "hq".into(), days: -1, above: None }],
             extension: Some(Extension { role: "ka_director".into(), max_days: 0 }),
-            max_total_days: None,
-            risk_weights: vec![],
+            ..Definition::default()
         };
         let why: Vec<String> = validate(&bad).into_iter().map(|(f, c)| format!("{f}:{c}")).collect();
         assert_eq!(
             why,
             ["steps[0].role:unknown_role", "steps[0].days:step_days_range", "extension.max_days:step_days_range"]
         );
-        let empty = Definition { steps: vec![], extension: None, max_total_days: None, risk_weights: vec![] };
+        let empty = Definition::default();
         assert_eq!(validate(&empty), vec![("steps".to_string(), "flow_no_steps")]);
         let mut credit = builtin(Flow::CreditChange);
         credit.steps[0].days = 5;
         assert_eq!(validate(&credit), vec![("max_total_days".to_string(), "steps_exceed_total")], "5 + 3 + 3 > 10");
+    }
+
+    #[test]
+    fn a_discount_climbs_to_the_first_level_that_covers_it() {
+        let d = builtin(Flow::DiscountException);
+        let who = |value: i64, floor: i64| -> Vec<&str> {
+            d.steps.iter().filter(|s| s.applies(Some(Figure { value, floor }))).map(|s| s.role.as_str()).collect()
+        };
+        // A rep (5 %): 12 % needs the KA manager and the KA director, not the commercial manager.
+        assert_eq!(who(1200, 500), ["ka_manager", "ka_director"]);
+        assert_eq!(who(501, 500), ["ka_manager"]);
+        assert_eq!(who(1000, 500), ["ka_manager"]);
+        assert_eq!(who(1001, 500), ["ka_manager", "ka_director"]);
+        assert_eq!(who(1500, 500), ["ka_manager", "ka_director"]);
+        assert_eq!(who(1501, 500), ["ka_manager", "ka_director", "commercial_manager"]);
+        // A KA manager (10 %) skips the level of their own authority.
+        assert_eq!(who(1200, 1000), ["ka_director"]);
+        // A price below a floor price counts as 100 %: up to the commercial manager.
+        assert_eq!(who(10_000, 1500), ["commercial_manager"]);
+        assert!(builtin(Flow::BidException).steps.iter().all(|s| s.applies(Some(Figure { value: 0, floor: 0 }))));
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod opportunity;
 pub mod pinyin;
 pub mod policy;
 pub mod quota;
+pub mod quote;
 pub mod role;
 pub mod text;
 

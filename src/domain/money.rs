@@ -322,3 +322,106 @@ mod tests {
         assert_eq!(div_round(4, 10), 0);
     }
 }
+
+/// The amount in Chinese capitals (人民币大写) by the rules of 《支付结算办法》 (附一 正确填写票据和
+/// 结算凭证的基本规定), without the 「人民币」 prefix: 1,680.32 元 → 「壹仟陆佰捌拾元零叁角贰分」.
+/// - 壹 is written before a leading 拾 (15 元 → 「壹拾伍元整」).
+/// - A run of zeros between digits is one 零 (1,409.50 → 「壹仟肆佰零玖元伍角」); a run that ends at the
+///   万 or 亿 position is absorbed by that unit (107,000.53 → 「壹拾万柒仟元零伍角叁分」, the first of
+///   the two forms the rules allow).
+/// - 元 is followed by 零 when its digit is 0 and 角 is not, or when 角 is 0 and 分 is not
+///   (325.04 → 「叁佰贰拾伍元零肆分」).
+/// - 「整」 follows 元 when there are no 角 and 分; nothing follows 角 or 分.
+pub fn chinese_capitals(fen: i64) -> String {
+    const DIGITS: [char; 10] = ['零', '壹', '贰', '叁', '肆', '伍', '陆', '柒', '捌', '玖'];
+    const SMALL: [&str; 4] = ["", "拾", "佰", "仟"];
+    const GROUPS: [&str; 4] = ["", "万", "亿", "万亿"];
+    let mut out = String::new();
+    if fen < 0 {
+        out.push('负');
+    }
+    let a = fen.unsigned_abs();
+    let (yuan, jiao, fen) = (a / 100, (a / 10 % 10) as usize, (a % 10) as usize);
+    if yuan > 0 {
+        // Groups of four digits, highest first.
+        let mut groups = vec![];
+        let mut y = yuan;
+        while y > 0 {
+            groups.push(y % 10_000);
+            y /= 10_000;
+        }
+        let mut pending_zero = false;
+        let mut started = false;
+        for (gi, g) in groups.iter().enumerate().rev() {
+            let digits = [g / 1000, g / 100 % 10, g / 10 % 10, g % 10];
+            for (pos, d) in digits.iter().enumerate() {
+                let d = *d as usize;
+                if d == 0 {
+                    if started {
+                        pending_zero = true;
+                    }
+                    continue;
+                }
+                if pending_zero {
+                    out.push('零');
+                    pending_zero = false;
+                }
+                out.push(DIGITS[d]);
+                out.push_str(SMALL[3 - pos]);
+                started = true;
+            }
+            if *g != 0 {
+                out.push_str(GROUPS[gi]);
+                // A zero run ending at the group's unit is absorbed by it.
+                pending_zero = false;
+            }
+        }
+        out.push('元');
+        if jiao == 0 && fen == 0 {
+            out.push('整');
+            return out;
+        }
+        if yuan % 10 == 0 || jiao == 0 {
+            out.push('零');
+        }
+    } else if jiao == 0 && fen == 0 {
+        out.push_str("零元整");
+        return out;
+    }
+    if jiao != 0 {
+        out.push(DIGITS[jiao]);
+        out.push('角');
+    }
+    if fen != 0 {
+        out.push(DIGITS[fen]);
+        out.push('分');
+    }
+    out
+}
+
+#[cfg(test)]
+mod capitals_tests {
+    use super::chinese_capitals as c;
+
+    #[test]
+    fn the_examples_of_the_payment_settlement_rules() {
+        // 《支付结算办法》附一, 第（六）条 examples (first form where two are allowed).
+        assert_eq!(c(168_032), "壹仟陆佰捌拾元零叁角贰分");
+        assert_eq!(c(10_700_053), "壹拾万柒仟元零伍角叁分");
+        assert_eq!(c(140_950), "壹仟肆佰零玖元伍角");
+        assert_eq!(c(600_714), "陆仟零柒元壹角肆分");
+        assert_eq!(c(32_504), "叁佰贰拾伍元零肆分");
+        assert_eq!(c(1_500), "壹拾伍元整");
+        assert_eq!(c(0), "零元整");
+        assert_eq!(c(50), "伍角");
+        assert_eq!(c(7), "柒分");
+        assert_eq!(c(100_000_000), "壹佰万元整");
+        assert_eq!(c(10_070_000), "壹拾万零柒佰元整");
+        assert_eq!(c(10_000_000_100), "壹亿零壹元整");
+        assert_eq!(c(10_000_000_000), "壹亿元整");
+        assert_eq!(c(128_000_000), "壹佰贰拾捌万元整");
+        assert_eq!(c(1_234_567_890_12), "壹拾贰亿叁仟肆佰伍拾陆万柒仟捌佰玖拾元零壹角贰分");
+        assert_eq!(c(100_001), "壹仟元零壹分");
+        assert_eq!(c(-1_500), "负壹拾伍元整");
+    }
+}

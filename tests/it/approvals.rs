@@ -672,7 +672,9 @@ async fn the_marketing_director_extends_a_credit_change_step_once() {
         id: w.account_x,
         label: "北京星河精密制造有限公司".into(),
         region_id: Some(org_id(&t, "N").await),
+        branch_id: None,
         owner_id: Some(uid(&t, "repA").await),
+        figure: None,
     };
     let ctx = ctx_of(&t, "repA").await;
     let mut tx = t.db().begin().await.expect("tx");

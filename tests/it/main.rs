@@ -27,6 +27,7 @@ mod page_words;
 mod permissions;
 mod pickers;
 mod quotas;
+mod quotes;
 mod receivers;
 mod reports;
 mod safe_forms;

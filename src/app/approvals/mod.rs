@@ -19,7 +19,7 @@ use sqlx::{FromRow, Row};
 use crate::app::{records::audit, records::notify, Caller, Ctx, Error, Result};
 use crate::db::sql::Sql;
 use crate::db::{parse_ts, ts, Db, RowLock, WriteTx};
-use crate::domain::approval::{self as ap, Decision, Definition, Flow, Scope, State};
+use crate::domain::approval::{self as ap, Decision, Definition, Figure, Flow, Scope, State};
 use crate::domain::role::Reach;
 
 /// What an approval is about.
@@ -29,8 +29,25 @@ pub struct Subject {
     pub id: i64,
     pub label: String,
     pub region_id: Option<i64>,
+    /// The subject's branch (steps of scope `branch`).
+    pub branch_id: Option<i64>,
     pub owner_id: Option<i64>,
+    /// The figure a conditional flow turns on (a quote's discount and its author's authority).
+    pub figure: Option<Figure>,
 }
+
+/// Who may see a request about a kind of subject beside those involved in it: each kind of
+/// subject registers its own (`inventory::submit!`), answering whether the caller sees the
+/// subject; the engine knows none of them. Accounts are the engine's own.
+pub struct SubjectScope {
+    pub kind: &'static str,
+    pub sees: for<'a> fn(&'a mut sqlx::AnyConnection, &'a Caller, i64) -> ScopeFuture<'a>,
+}
+
+/// What a [`SubjectScope`] returns.
+pub type ScopeFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool>> + Send + 'a>>;
+
+inventory::collect!(SubjectScope);
 
 /// The current definition of a flow and its version (the built-in one is version 1 until the
 /// administrator saves another).
@@ -239,6 +256,7 @@ struct Row0 {
     subject_id: i64,
     subject_label: String,
     region_id: Option<i64>,
+    branch_id: Option<i64>,
     #[sqlx(rename = "subject_owner_id")]
     owner_id: Option<i64>,
     requested_by: i64,
@@ -320,6 +338,23 @@ async fn candidates(conn: &mut sqlx::AnyConnection, a: &Row0, step: &Step0) -> R
                 .fetch_all(&mut *conn)
                 .await?
         }
+        // The holders placed on the subject's branch; on its region when it has none; anyone
+        // holding the role when it has neither.
+        Scope::Branch => match a.branch_id.or(a.region_id) {
+            Some(unit) => {
+                sqlx::query("SELECT id FROM users WHERE role = $1 AND active = 1 AND org_unit_id = $2 ORDER BY id")
+                    .bind(step.role.as_str())
+                    .bind(unit)
+                    .fetch_all(&mut *conn)
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT id FROM users WHERE role = $1 AND active = 1 ORDER BY id")
+                    .bind(step.role.as_str())
+                    .fetch_all(&mut *conn)
+                    .await?
+            }
+        },
     };
     rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
 }
@@ -445,8 +480,8 @@ pub async fn start(
     let (version, d) = definition(tx.conn(), flow).await?;
     let id: i64 = sqlx::query(
         "INSERT INTO approvals (flow, flow_version, subject_type, subject_id, subject_label, region_id, subject_owner_id, \
-         requested_by, state, current_step, decisive, payload, version, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $10, 1, $11, $11) RETURNING id",
+         requested_by, state, current_step, decisive, payload, version, created_at, updated_at, branch_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $10, 1, $11, $11, $12) RETURNING id",
     )
     .bind(flow.code())
     .bind(version)
@@ -459,30 +494,40 @@ pub async fn start(
     .bind(decisive.to_string())
     .bind(payload.to_string())
     .bind(ts(now))
+    .bind(subject.branch_id)
     .fetch_one(tx.conn())
     .await?
     .try_get("id")?;
+    // A conditional step the subject's figure does not reach is kept, marked skipped, so the
+    // request shows the whole chain and why it stops where it does.
+    if !d.steps.iter().any(|s| s.applies(subject.figure)) {
+        return Err(Error::invalid("flow", "no_step_applies"));
+    }
     for (i, s) in d.steps.iter().enumerate() {
+        let state = if s.applies(subject.figure) { "waiting" } else { "skipped" };
         sqlx::query(
-            "INSERT INTO approval_steps (approval_id, position, role, scope, days, state) VALUES ($1, $2, $3, $4, $5, 'waiting')",
+            "INSERT INTO approval_steps (approval_id, position, role, scope, days, state) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(id)
         .bind(i as i64)
         .bind(s.role.as_str())
         .bind(s.scope.as_str())
         .bind(s.days)
+        .bind(state)
         .execute(tx.conn())
         .await?;
     }
     let a = load0(tx.conn(), id).await?;
     // Every step must have someone to decide it, else the request could never end.
-    for s in steps0(tx.conn(), id).await? {
-        let c = candidates(tx.conn(), &a, &s).await?;
+    let steps = steps0(tx.conn(), id).await?;
+    for s in steps.iter().filter(|s| s.state == "waiting") {
+        let c = candidates(tx.conn(), &a, s).await?;
         if c.iter().all(|u| *u == ctx.caller.user_id) {
             return Err(Error::invalid("flow", "no_decider"));
         }
     }
-    open_step(tx, &a, 0, now).await?;
+    let first = steps.iter().find(|s| s.state == "waiting").map(|s| s.position).unwrap_or(0);
+    open_step(tx, &a, first, now).await?;
     audit::record(
         tx,
         ctx,
@@ -490,7 +535,7 @@ pub async fn start(
         &id.to_string(),
         "create",
         None,
-        Some(&json!({"flow": flow.code(), "flow_version": version, "subject": subject.kind, "subject_id": subject.id, "decisive": decisive})),
+        Some(&json!({"flow": flow.code(), "flow_version": version, "subject": subject.kind, "subject_id": subject.id, "decisive": decisive, "figure": subject.figure.map(|f| f.value)})),
     )
     .await?;
     Ok(id)
@@ -532,6 +577,11 @@ async fn may_see(conn: &mut sqlx::AnyConnection, caller: &Caller, a: &Row0, now:
         }
         if candidates(conn, a, &s).await?.contains(&caller.user_id) {
             return Ok(true);
+        }
+    }
+    for scope in inventory::iter::<SubjectScope> {
+        if scope.kind == a.subject_type {
+            return (scope.sees)(conn, caller, a.subject_id).await;
         }
     }
     if a.subject_type == "account" {
@@ -779,7 +829,7 @@ pub async fn decide_step(
     )
     .await?;
     match decision {
-        Decision::Approve => match steps.iter().find(|s| s.position == step.position + 1) {
+        Decision::Approve => match steps.iter().find(|s| s.position > step.position && s.state == "waiting") {
             Some(next) => open_step(&mut tx, &a, next.position, now).await?,
             None => close(&mut tx, ctx, &a, State::Approved, comment.as_deref(), now).await?,
         },
@@ -913,6 +963,38 @@ pub async fn subject_changed(
     Ok(None)
 }
 
+/// Cancels the subject's pending requests of `flow` (the subject was revised, lost or expired,
+/// so they have nothing left to decide); `reason` is the engine's own (`decisive_changed`,
+/// `withdrawn`). Approved requests stand.
+#[allow(clippy::too_many_arguments)]
+pub async fn cancel_pending(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    flow: Flow,
+    kind: &str,
+    subject_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let rows = sqlx::query(
+        "SELECT id FROM approvals WHERE subject_type = $1 AND subject_id = $2 AND flow = $3 AND state = 'pending' ORDER BY id",
+    )
+    .bind(kind)
+    .bind(subject_id)
+    .bind(flow.code())
+    .fetch_all(tx.conn())
+    .await?;
+    for r in &rows {
+        let a = load_locked(tx, r.try_get("id")?).await?;
+        if a.state != State::Pending {
+            continue;
+        }
+        close(tx, ctx, &a, State::Cancelled, Some(reason), now).await?;
+        audit::record(tx, ctx, "approval", &a.id.to_string(), "cancel", None, Some(&json!({"reason": reason}))).await?;
+    }
+    Ok(rows.len())
+}
+
 /// One row of an inbox.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InboxItem {
@@ -971,6 +1053,10 @@ pub async fn waiting_for(db: &Db, caller: &Caller, now: DateTime<Utc>) -> Result
     s.push(" OR (s.scope = 'owner_manager' AND a.subject_owner_id IN (SELECT id FROM users WHERE manager_id = ")
         .bind(me);
     s.push("))");
+    s.push(" OR (s.scope = 'branch' AND s.role = ").bind(caller.role.code());
+    s.push(" AND (a.branch_id = ").bind(caller.org_unit_id);
+    s.push(" OR (a.branch_id IS NULL AND (a.region_id IS NULL OR a.region_id = ").bind(caller.org_unit_id);
+    s.push("))))");
     s.push(" OR EXISTS (SELECT 1 FROM delegations d WHERE d.delegate_id = ").bind(me);
     s.push(" AND d.starts_on <= ").bind(today.clone()).push(" AND d.ends_on >= ").bind(today).push("))");
     s.push(" ORDER BY a.id LIMIT 1000");

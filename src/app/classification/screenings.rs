@@ -64,7 +64,7 @@ pub async fn submit(db: &Db, ctx: &Ctx, account_id: i64, body: &Value) -> Result
     let mut tx = db.begin().await?;
     // The account: seen by the caller (else 404), live, not a key account already.
     let mut s = crate::db::sql::Sql::new(
-        "SELECT a.id, a.name, a.status, a.region_id, a.owner_id FROM accounts a WHERE a.id = ",
+        "SELECT a.id, a.name, a.status, a.region_id, a.branch_id, a.owner_id FROM accounts a WHERE a.id = ",
     );
     s.bind(account_id);
     crate::app::customers::accounts::push_scope_one(&mut s, caller);
@@ -120,7 +120,9 @@ pub async fn submit(db: &Db, ctx: &Ctx, account_id: i64, body: &Value) -> Result
         id: account_id,
         label: acc.try_get("name")?,
         region_id: acc.try_get("region_id")?,
+        branch_id: acc.try_get("branch_id")?,
         owner_id: acc.try_get("owner_id")?,
+        figure: None,
     };
     let decisive = json!({"risk_score": total, "form_version": version});
     let payload = json!({"screening_version": version, "risk_score": total});

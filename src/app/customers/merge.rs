@@ -19,7 +19,8 @@ use crate::domain::text;
 /// their rows (soft-deleted ones too, so nothing keeps pointing at the merged account).
 /// Later tables with an `account_id` (opportunities, activities, …) add themselves here, and
 /// a label `merge.table.<name>` in `locales/app.yml`.
-pub const MOVED: &[&str] = &["contacts", "documents", "opportunities", "activities"];
+pub const MOVED: &[&str] =
+    &["contacts", "documents", "opportunities", "activities", "quotes", "bids", "negotiation_rounds"];
 
 /// The audit trail's entity name for a row of a table of [`MOVED`].
 fn entity_of(table: &str) -> &str {

@@ -825,10 +825,18 @@ pub async fn establish_in(tx: &mut WriteTx, ctx: &Ctx, account_id: i64, inp: &In
 /// Changes the fields of the form (`version` required). A changed amount or expected date is
 /// kept in the history, for the funnel on past dates.
 pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &Input) -> Result<OpportunityView> {
+    let mut tx = db.begin().await?;
+    let after = update_in(&mut tx, ctx, id, inp).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// [`update`] inside the caller's transaction (a quote accepted with "the amount follows the
+/// quote" changes its opportunity's amount in its own transaction).
+pub async fn update_in(tx: &mut WriteTx, ctx: &Ctx, id: i64, inp: &Input) -> Result<OpportunityView> {
     let caller = &ctx.caller;
     let version = inp.version.ok_or_else(|| Error::invalid("version", "required"))?;
     let known: Vec<&str> = EDIT_FIELDS.iter().chain(SYSTEM_FIELDS).copied().collect();
-    let mut tx = db.begin().await?;
     let before = fetch_scoped(tx.conn(), caller, id).await?;
     if !may_edit(caller, &before) {
         return Err(Error::Forbidden);
@@ -869,7 +877,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &Input) -> Result<Opportun
         // Nothing to change: no new version, no history or audit row.
         return Ok(before);
     }
-    derived::lock(&mut tx, before.account_id).await?;
+    derived::lock(tx, before.account_id).await?;
     let mut s = Sql::new("UPDATE opportunities SET name = ");
     s.bind(d.name.clone())
         .push(", amount = ")
@@ -894,11 +902,9 @@ pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &Input) -> Result<Opportun
         history_row(tx.conn(), id, &caller.username, Some(st), st, d.amount, &d.expected_close, None, false).await?;
     }
     let figures = d.amount != before.amount_fen();
-    derived::refresh(&mut tx, before.account_id, &ctx.caller.username, Change::Opportunity { id, holders, figures })
-        .await?;
+    derived::refresh(tx, before.account_id, &ctx.caller.username, Change::Opportunity { id, holders, figures }).await?;
     let after = reload(tx.conn(), id).await?;
-    audit::record(&mut tx, ctx, "opportunity", &id.to_string(), "update", Some(&j(&before)), Some(&j(&after))).await?;
-    tx.commit().await?;
+    audit::record(tx, ctx, "opportunity", &id.to_string(), "update", Some(&j(&before)), Some(&j(&after))).await?;
     Ok(after)
 }
 
@@ -912,16 +918,31 @@ pub async fn set_check(
     checked: bool,
     version: i64,
 ) -> Result<OpportunityView> {
+    let mut tx = db.begin().await?;
+    let after = set_check_in(&mut tx, ctx, id, item, checked, Some(version)).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// [`set_check`] inside the caller's transaction; `version` None: whatever the record's
+/// version (a quote the customer accepted ticks `quote_approved` of its opportunity).
+pub(crate) async fn set_check_in(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    id: i64,
+    item: &str,
+    checked: bool,
+    version: Option<i64>,
+) -> Result<OpportunityView> {
     let caller = &ctx.caller;
     if !opp::is_criterion(item) {
         return Err(Error::invalid("item", "invalid_choice"));
     }
-    let mut tx = db.begin().await?;
     let before = fetch_scoped(tx.conn(), caller, id).await?;
     if !may_edit(caller, &before) {
         return Err(Error::Forbidden);
     }
-    if version != before.version {
+    if version.is_some_and(|v| v != before.version) {
         return Err(Error::StaleVersion { current: before.version });
     }
     let was = before.checklist.iter().any(|c| c.item == item && c.checked);
@@ -949,7 +970,7 @@ pub async fn set_check(
             .execute(tx.conn())
             .await?;
         audit::record(
-            &mut tx,
+            tx,
             ctx,
             "opportunity",
             &id.to_string(),
@@ -959,9 +980,7 @@ pub async fn set_check(
         )
         .await?;
     }
-    let after = reload(tx.conn(), id).await?;
-    tx.commit().await?;
-    Ok(after)
+    reload(tx.conn(), id).await
 }
 
 /// A request to move an opportunity to another stage.

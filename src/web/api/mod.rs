@@ -81,6 +81,7 @@ pub fn routes() -> (Router<AppState>, Vec<Op>) {
     let api = classification::classify::routes(api);
     let api = home::routes(api);
     let api = records::consistency::routes(api);
+    let api = quotes::quotes::routes(api);
     (api.router.route_layer(axum::middleware::from_fn(super::error::localize)), api.ops)
 }
 
@@ -195,14 +196,24 @@ fn download(
         Some(_) => return Err(DomainError::invalid("format", "invalid_choice")),
     };
     let name = format!("{file}.{ext}");
-    // `filename` for old clients (ASCII only: the key and the date), `filename*` in UTF-8.
+    let disposition = attachment_as(&name, sheet);
+    Ok(([(header::CONTENT_TYPE, ctype.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+}
+
+/// `Content-Disposition` of a download named `name` (in the user's language).
+pub fn attachment(name: &str) -> String {
+    attachment_as(name, "kam")
+}
+
+/// `filename` for old clients (ASCII only: `prefix` and what of the name is ASCII, e.g. the
+/// key and the date), `filename*` in UTF-8.
+fn attachment_as(name: &str, prefix: &str) -> String {
     let ascii: String = name.chars().filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\').collect();
-    let ascii = if ascii == name { ascii } else { format!("{sheet}_{}", ascii.trim_start_matches('_')) };
-    let disposition = if ascii == name {
+    let ascii = if ascii == name { ascii } else { format!("{prefix}_{}", ascii.trim_start_matches('_')) };
+    if ascii == name {
         format!("attachment; filename=\"{name}\"")
     } else {
-        let utf8 = percent_encoding::utf8_percent_encode(&name, ATTR_CHAR);
+        let utf8 = percent_encoding::utf8_percent_encode(name, ATTR_CHAR);
         format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{utf8}")
-    };
-    Ok(([(header::CONTENT_TYPE, ctype.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+    }
 }

@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
         .route("/static/app.css", get(css))
+        .route("/static/print.css", get(print_css))
         .route("/static/app.js", get(js))
         .merge(home::routes())
         .merge(customers::accounts::routes())
@@ -49,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .merge(customers::merge::routes())
         .merge(funnel::opportunities::routes())
         .merge(funnel::reports::routes())
+        .merge(quotes::quotes::routes())
         .merge(pick::routes())
 }
 
@@ -111,7 +113,7 @@ impl Layout {
     pub fn group(&self) -> &'static str {
         match self.nav {
             "accounts" | "contacts" | "pool" => "customers",
-            "opportunities" | "forecast" | "vvalue" => "sales",
+            "opportunities" | "forecast" | "vvalue" | "quotes" | "products" => "sales",
             "home" | "today" | "activities" | "visit_plan" | "visit_stats" | "calendar" => "visits",
             "funnel" | "regions" | "monthly" | "rad" | "coverage" | "service" => "reports",
             "audit" if !self.is_admin => "reports",
@@ -155,6 +157,14 @@ impl Layout {
     pub fn money(&self, v: Option<&String>) -> String {
         match v.and_then(|s| fen_of(s)) {
             Some(f) => self.money_unit.display(f),
+            None => "—".into(),
+        }
+    }
+    /// An amount in 元 with two decimals whatever the user's unit (a document the customer
+    /// receives states the exact amount): 1,280,000.00; "—" when there is none.
+    pub fn yuan(&self, v: Option<&String>) -> String {
+        match v.and_then(|s| fen_of(s)) {
+            Some(f) => crate::domain::money::display_fen(f),
             None => "—".into(),
         }
     }
@@ -630,6 +640,15 @@ async fn css() -> Response {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
         include_str!("../../../static/app.css"),
+    )
+        .into_response()
+}
+
+/// The printable documents' stylesheet (A4; a quote).
+async fn print_css() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
+        include_str!("../../../static/print.css"),
     )
         .into_response()
 }

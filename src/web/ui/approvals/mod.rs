@@ -90,6 +90,7 @@ fn subject_of(v: &Value) -> (String, Option<String>) {
     let label = v.get("label").and_then(Value::as_str).unwrap_or("").to_string();
     let href = match (v.get("type").and_then(Value::as_str), v.get("id").and_then(Value::as_i64)) {
         (Some("account"), Some(id)) => Some(format!("/accounts/{id}")),
+        (Some("quote"), Some(id)) => Some(format!("/quotes/{id}")),
         _ => None,
     };
     (label, href)
@@ -273,6 +274,117 @@ struct PanelTable {
     foot: Vec<String>,
 }
 
+/// The quote version a discount exception asks about, as a panel: every line with its discount
+/// (a price below a floor price marked), the terms, and the figures against the author's
+/// authority; lines that differ from the version before are marked.
+fn quote_panel(
+    l: &Layout,
+    v: crate::app::quotes::quotes::QuoteView,
+    before: Option<crate::app::quotes::quotes::VersionView>,
+) -> SubjectPanel {
+    let x = &v.latest;
+    let floor = x.lines.iter().any(|li| li.floor_price.is_some());
+    let mut head = vec![
+        l.t("quote_field.description"),
+        l.t("quote_field.quantity"),
+        l.t("quote_field.list_price"),
+        l.t("quote_field.unit_price"),
+        l.t("quote_field.discount"),
+        l.t("quote_field.amount"),
+    ];
+    if floor {
+        head.push(l.t("quote_field.floor_price"));
+    }
+    let rows = x
+        .lines
+        .iter()
+        .map(|li| {
+            let changed = before.as_ref().is_some_and(|b| {
+                b.lines.get(li.position as usize).is_none_or(|o| {
+                    (&o.description, &o.quantity, &o.unit_price) != (&li.description, &li.quantity, &li.unit_price)
+                })
+            });
+            let mut name = li.description.clone();
+            if li.below_floor {
+                name = format!("{name} ⚠ {}", l.t("quote.below_floor"));
+            }
+            let mut cells = vec![
+                name,
+                format!("{} {}", li.quantity, li.unit),
+                li.list_price.as_ref().map(|p| l.yuan(Some(p))).unwrap_or_else(|| "—".into()),
+                l.yuan(Some(&li.unit_price)),
+                format!("{}%", li.discount),
+                l.yuan(Some(&li.amount)),
+            ];
+            if floor {
+                cells.push(li.floor_price.as_ref().map(|p| l.yuan(Some(p))).unwrap_or_else(|| "—".into()));
+            }
+            (cells, changed || li.below_floor)
+        })
+        .collect();
+    let mut foot = vec![
+        l.t("quote_field.total"),
+        String::new(),
+        String::new(),
+        String::new(),
+        format!("{}%", x.discount),
+        l.yuan(Some(&x.total)),
+    ];
+    if floor {
+        foot.push(String::new());
+    }
+    let terms: Vec<String> = x
+        .payment_terms
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {}%（{}）",
+                l.e("installment", t.kind.code()),
+                t.percent,
+                l.t("quote.days_after").replace("{n}", &t.days.to_string())
+            )
+        })
+        .collect();
+    let row = |k: &str, val: String| PanelRow {
+        label: l.t(k),
+        value: if val.is_empty() { "—".into() } else { val },
+        changed: false,
+    };
+    let mut facts = vec![
+        (l.t("quote_field.customer"), v.account_name.clone()),
+        (l.t("quote_field.total"), format!("¥{}", l.yuan(Some(&x.total)))),
+        (l.t("quote_field.discount"), format!("{}%", x.discount)),
+        (l.t("quote.limit_of_author"), format!("{}%", v.author_limit)),
+        (l.t("quote.below_floor"), if x.below_floor { l.t("common.yes") } else { l.t("common.no") }),
+    ];
+    if let Some(m) = &x.margin {
+        facts.push((l.t("quote_field.margin"), format!("¥{}", l.yuan(Some(m)))));
+    }
+    SubjectPanel {
+        title: l.t("quote.content").replace("{v}", &x.version_no.to_string()),
+        note: before.as_ref().map(|b| l.t("quote.changed_since").replace("{v}", &b.version_no.to_string())),
+        groups: vec![PanelGroup {
+            heading: l.t("quote.header_group"),
+            rows: vec![
+                row("quote_field.number", format!("{} v{}", v.number, x.version_no)),
+                row("quote_field.opportunity", v.opportunity_name.clone()),
+                row("quote_field.quoted_by", v.owner_name.clone()),
+                row("quote_field.contact_name", x.contact_name.clone().unwrap_or_default()),
+                row("quote_field.quote_date", x.quote_date.clone()),
+                row("quote_field.valid_until", x.valid_until.clone()),
+                row("quote_field.payment_terms", terms.join("；")),
+                row("quote_field.delivery_terms", x.delivery_terms.clone().unwrap_or_default()),
+                row("quote_field.notes", x.notes.clone().unwrap_or_default()),
+            ],
+        }],
+        table: Some(PanelTable { heading: l.t("quote.lines"), head, rows, foot }),
+        facts_title: l.t("quote.facts"),
+        facts,
+        facts_href: Some(format!("/quotes/{}", v.id)),
+        facts_hidden: false,
+    }
+}
+
 /// The screening a request asks about, as a panel.
 fn screening_panel(l: &Layout, r: screenings::ScreeningReview) -> SubjectPanel {
     let rows = |answers: Vec<screenings::Answer>| {
@@ -423,6 +535,13 @@ async fn approval_page(s: &AppState, ui: &UiCtx, id: i64, typed: Typed, flash: O
                 .await
                 .section("approval", "subject")
                 .map(|r| screening_panel(&l, r)),
+        )
+    } else if a.flow == crate::domain::approval::Flow::DiscountException {
+        Some(
+            crate::app::quotes::quotes::for_approval(&s.app.db, &ui.ctx.caller, a.id)
+                .await
+                .section("approval", "subject")
+                .map(|(v, before)| quote_panel(&l, v, before)),
         )
     } else {
         None

@@ -635,6 +635,8 @@ struct ShowPage {
     can_override: bool,
     override_reason: String,
     move_errors: Vec<String>,
+    /// The opportunity's quotes (a part of the page of its own).
+    quotes: crate::web::ui::Section<Vec<crate::app::quotes::quotes::QuoteRow>>,
 }
 
 /// What a move to `to` asks besides its target: nothing forward; booked amount and date to
@@ -679,6 +681,10 @@ async fn show_page(s: &AppState, ui: &UiCtx, id: i64, mv: StageMove, err: Option
         Ok(x) => x,
         Err(e) => return fail_page(ui, e),
     };
+    let quotes = {
+        use crate::web::ui::Load;
+        crate::app::quotes::quotes::of_opportunity(db, &ui.ctx.caller, id).await.section("opportunity", "quotes")
+    };
     let l = Layout::new(ui, "opportunities", o.name.clone());
     let mut checklist: Vec<(&'static str, Vec<opps::Check>)> = vec![];
     for c in &o.checklist {
@@ -722,6 +728,7 @@ async fn show_page(s: &AppState, ui: &UiCtx, id: i64, mv: StageMove, err: Option
         checklist,
         history,
         move_errors,
+        quotes,
     });
     if let Some(st) = status {
         *res.status_mut() = st;
