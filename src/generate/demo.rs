@@ -1927,7 +1927,102 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
         .await?;
     tx.commit().await?;
     overdue_screening(db, user_ids["rep"]).await?;
+    demo_quotes(db, &user_ids).await?;
     Ok(made)
+}
+
+/// Quotes at every stage on the rep's open opportunities (issue 20): a draft, one within
+/// authority and approved, one waiting for the KA manager, one the manager approved that waits
+/// for the director, one sent, one the customer accepted, one lost and one expired.
+async fn demo_quotes(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
+    use crate::app::{approvals, people::auth, quotes::quotes as q};
+    let ctx_of = |id: i64| async move {
+        let caller = auth::load_caller(db, id).await?.context("a demo user")?;
+        anyhow::Ok(Ctx { caller, request_id: "demo".into() })
+    };
+    let rep = ctx_of(user_ids["rep"]).await?;
+    let manager = ctx_of(user_ids["manager"]).await?;
+    let opps: Vec<i64> = sqlx::query(
+        "SELECT id FROM opportunities WHERE owner_id = $1 AND stage IN ('qualified', 'developed', 'committed', 'contacted') \
+         AND deleted_at IS NULL ORDER BY id LIMIT 8",
+    )
+    .bind(user_ids["rep"])
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|r| r.try_get("id"))
+    .collect::<Result<_, _>>()?;
+    let products: Vec<i64> = sqlx::query("SELECT id FROM products WHERE active = 1 ORDER BY id LIMIT 4")
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()?;
+    let e = |e: crate::domain::DomainError| anyhow::anyhow!("demo quote: {e}");
+    let lines = |discount: &str| -> serde_json::Value {
+        let mut l: Vec<serde_json::Value> = products
+            .iter()
+            .take(2)
+            .enumerate()
+            .map(|(i, p)| serde_json::json!({"product_id": p, "quantity": format!("{}", i + 1), "discount": discount}))
+            .collect();
+        if l.is_empty() {
+            l.push(serde_json::json!({"description": "机架式服务器", "unit": "台", "quantity": "4", "list_price": "86000.00", "discount": discount}));
+        }
+        l.push(serde_json::json!({"description": "安装调试及培训服务", "unit": "项", "quantity": "1", "unit_price": "18000.00"}));
+        serde_json::Value::Array(l)
+    };
+    let terms = serde_json::json!([
+        {"kind": "advance", "percent": "30", "days": 0},
+        {"kind": "on_delivery", "percent": "60", "days": 30},
+        {"kind": "after_acceptance", "percent": "10", "days": 30}
+    ]);
+    let body = |discount: &str, extra: serde_json::Value| -> anyhow::Result<q::QuoteIn> {
+        let mut b = serde_json::json!({"lines": lines(discount), "payment_terms": terms, "delivery_terms": "合同签订后 30 天内送货到客户指定地点", "notes": "含三年原厂维保，7×24 小时响应"});
+        if let (Some(o), Some(x)) = (b.as_object_mut(), extra.as_object()) {
+            o.extend(x.clone());
+        }
+        Ok(serde_json::from_value(b)?)
+    };
+    let act = |v: &q::QuoteView| q::Action { version: v.version, reason: None, update_amount: false };
+    let decide = |ctx: Ctx, aid: i64| async move {
+        approvals::decide(db, &ctx, aid, "approve", Some("同意"), chrono::Utc::now()).await.map_err(|e| anyhow::anyhow!("{e}"))
+    };
+    let plans: [(&str, &str); 8] =
+        [("draft", "3"), ("approved", "4"), ("pending", "8"), ("director", "12"), ("sent", "5"), ("accepted", "2"), ("lost", "6"), ("expired", "3")];
+    for (opp, (what, discount)) in opps.iter().zip(plans) {
+        let extra = if what == "expired" {
+            let d = chrono::Utc::now().date_naive();
+            serde_json::json!({"quote_date": (d - chrono::Duration::days(60)).to_string(), "valid_until": (d - chrono::Duration::days(30)).to_string()})
+        } else {
+            serde_json::json!({})
+        };
+        let v = q::create(db, &rep, *opp, &body(discount, extra)?).await.map_err(e)?;
+        if what == "draft" {
+            continue;
+        }
+        let v = q::submit(db, &rep, v.id, &act(&v)).await.map_err(e)?;
+        match what {
+            "pending" | "expired" => {}
+            "director" => {
+                let aid = v.latest.approval_id.context("a request")?;
+                decide(manager.clone(), aid).await?;
+            }
+            "sent" | "accepted" | "lost" => {
+                let v = q::send(db, &rep, v.id, &act(&v)).await.map_err(e)?;
+                if what == "accepted" {
+                    let a = q::Action { version: v.version, reason: None, update_amount: true };
+                    q::accept(db, &rep, v.id, &a).await.map_err(e)?;
+                } else if what == "lost" {
+                    let a = q::Action { version: v.version, reason: Some("客户选择了报价更低的竞品".into()), update_amount: false };
+                    q::lose(db, &rep, v.id, &a).await.map_err(e)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    q::expire_due(db, &chrono::Utc::now().date_naive().to_string()).await.map_err(e)?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ mod page_words;
 mod permissions;
 mod pickers;
 mod quotas;
+mod quote_pages;
 mod quotes;
 mod receivers;
 mod reports;
