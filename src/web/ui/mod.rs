@@ -50,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .merge(funnel::opportunities::routes())
         .merge(funnel::reports::routes())
         .merge(pick::routes())
+        .merge(quotes::products::routes())
 }
 
 /// The messages a redirect may leave for the next page (`?flash=code`, texts `flash.code`):
@@ -111,7 +112,7 @@ impl Layout {
     pub fn group(&self) -> &'static str {
         match self.nav {
             "accounts" | "contacts" | "pool" => "customers",
-            "opportunities" | "forecast" | "vvalue" => "sales",
+            "opportunities" | "forecast" | "vvalue" | "products" => "sales",
             "home" | "today" | "activities" | "visit_plan" | "visit_stats" | "calendar" => "visits",
             "funnel" | "regions" | "monthly" | "rad" | "coverage" | "service" => "reports",
             "audit" if !self.is_admin => "reports",
@@ -435,6 +436,7 @@ fn record_href(entity: &str, id: &str) -> Option<String> {
         "activity" => "activities",
         "approval" => "approvals",
         "import_run" => "imports",
+        "product" => "products",
         _ => return None,
     };
     numeric.then(|| format!("/{path}/{id}"))

@@ -1,1 +1,2 @@
 //! The api presenters of `app::quotes` (same folder name in each layer).
+pub mod products;
