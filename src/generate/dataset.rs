@@ -1876,9 +1876,8 @@ const PRODUCT_LINES: &[(&str, &str, &str, &str, &str, (i64, i64), i64)] = &[
     ("CLD", "云服务", "云资源包", "C", "年", (3_000, 150_000), 6),
 ];
 
-const PRODUCT_SPECS: &[&str] = &[
-    "标准配置", "高性能配置", "入门配置", "国产化配置", "含三年原厂保修", "含安装调试", "企业版", "旗舰版",
-];
+const PRODUCT_SPECS: &[&str] =
+    &["标准配置", "高性能配置", "入门配置", "国产化配置", "含三年原厂保修", "含安装调试", "企业版", "旗舰版"];
 
 /// Writes `n` products (codes `SRV-0001`…, one line after another): list prices in the line's
 /// range rounded to 100 yuan, floor prices 80–85 % of list, standard costs 55–75 %; one in

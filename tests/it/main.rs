@@ -26,6 +26,7 @@ mod opportunity_path;
 mod page_words;
 mod permissions;
 mod pickers;
+mod products;
 mod quotas;
 mod receivers;
 mod reports;

@@ -338,11 +338,8 @@ fn code_key(code: &str) -> String {
 /// caller who may not see them.
 fn check_keys(caller: &Caller, inp: &Input) -> Result<()> {
     let known: Vec<&str> = EDIT_FIELDS.iter().chain(SYSTEM_FIELDS).copied().collect();
-    let allowed: Vec<&str> = EDIT_FIELDS
-        .iter()
-        .copied()
-        .filter(|k| caller.role.sees_floor_price() || !CONFIDENTIAL.contains(k))
-        .collect();
+    let allowed: Vec<&str> =
+        EDIT_FIELDS.iter().copied().filter(|k| caller.role.sees_floor_price() || !CONFIDENTIAL.contains(k)).collect();
     inp.check_keys(&allowed, &known)
 }
 
@@ -546,9 +543,8 @@ pub async fn export(db: &Db, caller: &Caller, f: &Filter) -> Result<Vec<ProductV
 /// The categories in use, in pinyin order (a list's filter, a form's suggestions).
 pub async fn categories(db: &Db, caller: &Caller) -> Result<Vec<String>> {
     require_read(caller)?;
-    let rows = sqlx::query("SELECT DISTINCT category FROM products WHERE category IS NOT NULL")
-        .fetch_all(&db.pool)
-        .await?;
+    let rows =
+        sqlx::query("SELECT DISTINCT category FROM products WHERE category IS NOT NULL").fetch_all(&db.pool).await?;
     let mut out: Vec<String> = rows.iter().map(|r| r.try_get("category")).collect::<Result<_, _>>()?;
     out.sort_by_cached_key(|c| pinyin::sort_key(c));
     Ok(out)
@@ -964,10 +960,11 @@ pub async fn import(db: &Db, ctx: &Ctx, src: Source, dry_run: bool, max_errors: 
             first_row.insert(key.clone(), *line);
         }
         let found = existing.get(&key).cloned();
-        // An update takes the row's non-empty cells; a new product all of them.
+        // An update takes the row's non-empty cells (the code as stored: it matched whatever its
+        // case); a new product all of them.
         let refs: Vec<(&str, Option<&str>)> = pairs
             .iter()
-            .filter(|(_, v)| found.is_none() || v.is_some())
+            .filter(|(f, v)| found.is_none() || (v.is_some() && *f != "code"))
             .map(|(f, v)| (*f, v.as_deref()))
             .collect();
         let inp = Input::from_pairs(&refs);

@@ -97,7 +97,11 @@ pub fn routes(api: Api) -> Api {
             .ok::<ImportReport>(200),
         import.layer(axum::extract::DefaultBodyLimit::max(IMPORT_MAX_BYTES)),
     )
-    .add(Op::get("/api/v1/products/{id}", "Get one product", "products").ok_example::<ProductView>(200, product_example()), get)
+    .add(
+        Op::get("/api/v1/products/{id}", "Get one product", "products")
+            .ok_example::<ProductView>(200, product_example()),
+        get,
+    )
     .add(
         Op::patch("/api/v1/products/{id}", "Update a product (needs its version)", "products")
             .describe(
@@ -292,7 +296,12 @@ async fn export(
     Ok(download(&rows, &c.ctx.caller, c.lang, fmt.code().unwrap_or("csv"))?)
 }
 
-async fn import(State(s): State<AppState>, c: ApiCtx, Query(q): Query<ImportQuery>, body: axum::body::Bytes) -> ApiResult {
+async fn import(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Query(q): Query<ImportQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult {
     let dry_run = matches!(q.dry_run.as_deref(), Some("true" | "1"));
     let max = s.app.settings.import_max_errors;
     let r = products::import(&s.app.db, &c.ctx, Source::bytes(body), dry_run, max).await?;

@@ -229,7 +229,8 @@ fn product_form(l: Layout, ui: &UiCtx, p: Option<&ProductView>) -> FormPage {
         fields.push(Field::new(&l, "standard_cost", "text", g(|p| p.standard_cost.clone())).help(l.t("help.money")));
     }
     let active = p.is_none_or(|p| p.active).to_string();
-    let mut status = Field::new(&l, "active", "select", Some(active)).choices(&l, "active", &["true", "false"]).required();
+    let mut status =
+        Field::new(&l, "active", "select", Some(active)).choices(&l, "active", &["true", "false"]).required();
     status.label = l.t("products.status");
     fields.push(status);
     let (heading, action, cancel, submit) = match p {
@@ -337,7 +338,8 @@ async fn set_active(State(s): State<AppState>, Path(id): Path<String>, form: UiF
             .get("version")
             .and_then(|v| v.trim().parse().ok())
             .ok_or_else(|| DomainError::invalid("version", "required"))?;
-        let active = products::parse_flag(form.get("active").unwrap_or("")).map_err(|c| DomainError::invalid("active", c))?;
+        let active =
+            products::parse_flag(form.get("active").unwrap_or("")).map_err(|c| DomainError::invalid("active", c))?;
         products::set_active(&s.app.db, &ui.ctx, id, active, version).await
     }
     .await;
@@ -375,12 +377,11 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> R
         (l.t("field.category"), dash(&p.category), "category"),
         (l.t("field.specification"), dash(&p.specification), "specification"),
         (l.t("field.unit"), p.unit.clone(), "unit"),
-        (l.t("field.list_price"), format!("¥{}", yuan(&Some(p.list_price.clone()))), "list_price"),
+        (l.t("field.list_price"), yuan(&Some(p.list_price.clone())), "list_price"),
     ];
     if caller.role.sees_floor_price() {
-        let y = |v: &Option<String>| if v.is_some() { format!("¥{}", yuan(v)) } else { "—".into() };
-        fields.push((l.t("field.floor_price"), y(&p.floor_price), "floor_price"));
-        fields.push((l.t("field.standard_cost"), y(&p.standard_cost), "standard_cost"));
+        fields.push((l.t("field.floor_price"), yuan(&p.floor_price), "floor_price"));
+        fields.push((l.t("field.standard_cost"), yuan(&p.standard_cost), "standard_cost"));
     }
     fields.push((l.t("field.tax_rate"), format!("{}%", p.tax_rate.trim_end_matches(".00")), "tax_rate"));
     fields.push((l.t("products.status"), l.e("active", p.active.to_string()), "active"));
@@ -395,15 +396,8 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> R
         .section("product", "history")
         .map(|h| history_rows(&l, h.items));
     let by = if p.updated_by == "system" { l.t("audit.system") } else { p.updated_by_name.clone() };
-    let page = ProductPage {
-        updated: l.time(&p.updated_at),
-        by,
-        can_edit: products::may_edit(caller),
-        fields,
-        history,
-        p,
-        l,
-    };
+    let page =
+        ProductPage { updated: l.time(&p.updated_at), by, can_edit: products::may_edit(caller), fields, history, p, l };
     render(&page)
 }
 
@@ -453,7 +447,8 @@ async fn import_page(ui: UiCtx) -> Response {
 
 async fn import(State(s): State<AppState>, ui: UiCtx, m: axum::extract::Multipart) -> Response {
     use base64::Engine as _;
-    let b64 = base64::engine::general_purpose::STANDARD;
+    // URL-safe: the page carries it in an attribute as it is.
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let res = async {
         let parts = crate::web::api::customers::documents::read_multipart(m).await?;
         if !crate::web::auth::same_secret(parts.get("_csrf").unwrap_or(""), &ui.csrf) {
@@ -497,7 +492,14 @@ async fn import(State(s): State<AppState>, ui: UiCtx, m: axum::extract::Multipar
             page.errors = r
                 .errors
                 .iter()
-                .map(|e| (e.row, column_label(lang, &e.column), e.value.clone(), crate::web::ui::import_reason(lang, &e.code)))
+                .map(|e| {
+                    (
+                        e.row,
+                        column_label(lang, &e.column),
+                        e.value.clone(),
+                        crate::web::ui::import_reason(lang, &e.code),
+                    )
+                })
                 .collect();
             if r.dry_run && !r.refused() {
                 if bytes.len() <= CARRY_LIMIT {
