@@ -1864,8 +1864,10 @@ fn products_of(scale: Scale) -> usize {
 
 /// Product lines of the catalogue: code prefix, category, name stem, model letter, unit, list
 /// price range in yuan, VAT in percent.
+type ProductLine = (&'static str, &'static str, &'static str, &'static str, &'static str, (i64, i64), i64);
+
 #[rustfmt::skip]
-const PRODUCT_LINES: &[(&str, &str, &str, &str, &str, (i64, i64), i64)] = &[
+const PRODUCT_LINES: &[ProductLine] = &[
     ("SRV", "服务器", "机架式服务器", "R", "台", (40_000, 700_000), 13),
     ("STO", "存储", "存储阵列", "S", "套", (80_000, 900_000), 13),
     ("NET", "网络", "交换机", "N", "台", (3_000, 120_000), 13),

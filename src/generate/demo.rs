@@ -1936,8 +1936,10 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
 
 /// (code, name, category, specification, unit, list price, floor price, standard cost, tax %,
 /// active), prices in yuan: floor prices about 82–84 % of list; services at 6 % VAT.
+type ProductSpec = (&'static str, &'static str, &'static str, &'static str, &'static str, i64, i64, i64, i64, bool);
+
 #[rustfmt::skip]
-const PRODUCTS: &[(&str, &str, &str, &str, &str, i64, i64, i64, i64, bool)] = &[
+const PRODUCTS: &[ProductSpec] = &[
     ("SRV-R750", "机架式服务器 R750", "服务器", "2×银牌4314 / 256GB / 4×1.92TB SSD", "台", 128_000, 106_000, 92_000, 13, true),
     ("SRV-G5500", "GPU 服务器 G5500", "服务器", "8×GPU / 2×金牌6430 / 1TB 内存", "台", 680_000, 565_000, 498_000, 13, true),
     ("SRV-R740", "机架式服务器 R740（停产）", "服务器", "2×银牌4214 / 128GB / 4×960GB SSD", "台", 98_000, 82_000, 74_000, 13, false),
