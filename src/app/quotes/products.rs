@@ -411,7 +411,7 @@ const SORTS: &[(&str, &str, bool)] = &[
 ];
 
 fn sort_of(s: Option<&str>) -> Result<(&'static str, &'static str, bool, bool)> {
-    let raw = s.map(str::trim).filter(|s| !s.is_empty()).unwrap_or("code");
+    let raw = s.filter(|s| !s.is_empty()).unwrap_or("code");
     let (desc, key) = match raw.strip_prefix('-') {
         Some(k) => (true, k),
         None => (false, raw),

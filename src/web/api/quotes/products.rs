@@ -191,8 +191,8 @@ macro_rules! product_body {
             pub specification: Option<String>,
             /// The floor price (底价), not above the list price (commercial, finance and director roles).
             pub floor_price: Option<Money>,
-            /// The VAT rate in percent: 0 or 1–100 ("13", "9", "6.00"; a trailing % is accepted).
-            #[schema(pattern = r"^[0-9]+(\.[0-9]{1,2})?%?$")]
+            /// The VAT rate in percent, at most two decimals: 0 or 1–100 ("13", "9", "6.00"; a
+            /// trailing % is accepted). Absent on create: 13.
             pub tax_rate: Option<String>,
             /// The standard cost (标准成本), for margins (commercial, finance and director roles).
             pub standard_cost: Option<Money>,
