@@ -582,6 +582,9 @@ async fn generate_with(
     let acts = plan_activities(&mut arng, scale.activities, &book, &sales, chrono::Utc::now());
     let written = write_activities(&mut tx, db.backend, &ts, &book, &acts).await?;
     let quotas = write_quotas(&mut tx, db.backend, &mut arng, &ts, &sales, &booked_by).await?;
+    // The product catalogue: its own sequence too.
+    let mut prng = Rng::new(seed ^ 0x5052_4F44_5543_5453); // "PRODUCTS"
+    let products = write_products(&mut tx, db.backend, &mut prng, &ts, products_of(scale)).await?;
     let (quotes, quote_lines) = write_quotes(&mut tx, db.backend, &ts).await?;
     if db.backend == Backend::Postgres {
         // Explicit ids leave the identity sequences behind; move them past the data.
@@ -607,9 +610,10 @@ async fn generate_with(
         "accounts": summary.accounts, "contacts": summary.contacts, "account_access": access.total(),
         "opportunities": summary.opportunities, "opportunity_history": hins.total(),
         "activities": summary.activities, "activity_contacts": written.contacts_met,
-        "visit_plans": written.visit_plans, "quotas": summary.quotas, "quotes": quotes, "quote_lines": quote_lines,
-        "note": "users, accounts, account_access, contacts, opportunities, activities and quotas are bulk-loaded \
-                 without per-row audit entries",
+        "visit_plans": written.visit_plans, "quotas": summary.quotas, "products": products,
+        "quotes": quotes, "quote_lines": quote_lines,
+        "note": "users, accounts, account_access, contacts, opportunities, activities, quotas, products and quotes \
+                 are bulk-loaded without per-row audit entries",
     });
     audit::record(&mut tx, &ctx, "dataset", profile, "generate", None, Some(&after)).await?;
     progress.step(format_args!("activities, visit plans and quotas"));
@@ -2064,6 +2068,92 @@ async fn write_quotas(
         }
     }
     ins.flush(tx.conn()).await.context("inserting quotas")?;
+    Ok(ins.total())
+}
+
+/// The catalogue's size: one product per 30 accounts (2,000 for l3-60k), at least 12.
+fn products_of(scale: Scale) -> usize {
+    (scale.accounts / 30).clamp(12, 2_000)
+}
+
+/// Product lines of the catalogue: code prefix, category, name stem, model letter, unit, list
+/// price range in yuan, VAT in percent.
+type ProductLine = (&'static str, &'static str, &'static str, &'static str, &'static str, (i64, i64), i64);
+
+#[rustfmt::skip]
+const PRODUCT_LINES: &[ProductLine] = &[
+    ("SRV", "服务器", "机架式服务器", "R", "台", (40_000, 700_000), 13),
+    ("STO", "存储", "存储阵列", "S", "套", (80_000, 900_000), 13),
+    ("NET", "网络", "交换机", "N", "台", (3_000, 120_000), 13),
+    ("PC", "PC", "商用台式机", "M", "台", (3_500, 12_000), 13),
+    ("NB", "笔记本", "商用笔记本", "X", "台", (5_000, 20_000), 13),
+    ("SW", "软件", "软件许可", "L", "套", (2_000, 200_000), 13),
+    ("SVC", "IT服务", "技术服务", "T", "人天", (1_200, 6_000), 6),
+    ("CLD", "云服务", "云资源包", "C", "年", (3_000, 150_000), 6),
+];
+
+const PRODUCT_SPECS: &[&str] =
+    &["标准配置", "高性能配置", "入门配置", "国产化配置", "含三年原厂保修", "含安装调试", "企业版", "旗舰版"];
+
+/// Writes `n` products (codes `SRV-0001`…, one line after another): list prices in the line's
+/// range rounded to 100 yuan, floor prices 80–85 % of list, standard costs 55–75 %; one in
+/// twenty inactive.
+async fn write_products(
+    tx: &mut WriteTx,
+    backend: Backend,
+    rng: &mut Rng,
+    ts_now: &str,
+    n: usize,
+) -> anyhow::Result<usize> {
+    use crate::domain::pinyin;
+    let mut ins = Rows::new(
+        tx.conn(),
+        backend,
+        "INSERT INTO products (created_at, updated_at, created_by, updated_by, version, code, code_key, name, name_key, \
+         name_pinyin, name_initials, name_sort, category, specification, unit, list_price, floor_price, tax_rate_bp, \
+         standard_cost, active) VALUES ",
+        vec![ts_now.to_string().into(), "system".into()],
+        15,
+    )
+    .await?;
+    for i in 0..n {
+        let (prefix, category, stem, letter, unit, (lo, hi), tax) = PRODUCT_LINES[i % PRODUCT_LINES.len()];
+        let serial = i / PRODUCT_LINES.len() + 1;
+        let code = format!("{prefix}-{serial:04}");
+        let name = format!("{stem} {letter}{}", 100 + serial * 7 % 900);
+        let list = rng.range(lo / 100, hi / 100) * 100;
+        let floor = list * rng.range(80, 85) / 100 / 10 * 10;
+        let cost = list * rng.range(55, 75) / 100 / 10 * 10;
+        let active = !rng.pct(5);
+        ins.row(
+            tx.conn(),
+            vec![
+                Cell::Shared(1),
+                Cell::Shared(1),
+                Cell::Shared(2),
+                Cell::Shared(2),
+                Cell::Lit("1"),
+                v(code.clone()),
+                v(code.to_lowercase()),
+                v(name.clone()),
+                v(normalize_name(&name)),
+                v(pinyin::full(&name)),
+                v(pinyin::initials(&name)),
+                v(pinyin::stored_sort_key(&name)),
+                v(category),
+                v(*rng.pick(PRODUCT_SPECS)),
+                v(unit),
+                v(list * 100),
+                v(floor * 100),
+                v(tax * 100),
+                v(cost * 100),
+                v(i64::from(active)),
+            ],
+        )
+        .await
+        .context("inserting products")?;
+    }
+    ins.flush(tx.conn()).await.context("inserting products")?;
     Ok(ins.total())
 }
 

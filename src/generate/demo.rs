@@ -1721,6 +1721,7 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     let uid = |name: &str| -> anyhow::Result<i64> {
         user_ids.get(name).copied().with_context(|| format!("demo user {name}"))
     };
+    add_products(&mut tx, &ctx).await?;
 
     // Accounts with their committees and teams.
     let mut used_names: HashSet<String> = HashSet::from([SPECIAL_ACCOUNT.to_string()]);
@@ -2022,6 +2023,51 @@ async fn demo_quotes(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<(
         }
     }
     q::expire_due(db, &chrono::Utc::now().date_naive().to_string()).await.map_err(e)?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The product catalogue (产品目录): what the company sells to its key accounts.
+
+/// (code, name, category, specification, unit, list price, floor price, standard cost, tax %,
+/// active), prices in yuan: floor prices about 82–84 % of list; services at 6 % VAT.
+type ProductSpec = (&'static str, &'static str, &'static str, &'static str, &'static str, i64, i64, i64, i64, bool);
+
+#[rustfmt::skip]
+const PRODUCTS: &[ProductSpec] = &[
+    ("SRV-R750", "机架式服务器 R750", "服务器", "2×银牌4314 / 256GB / 4×1.92TB SSD", "台", 128_000, 106_000, 92_000, 13, true),
+    ("SRV-G5500", "GPU 服务器 G5500", "服务器", "8×GPU / 2×金牌6430 / 1TB 内存", "台", 680_000, 565_000, 498_000, 13, true),
+    ("SRV-R740", "机架式服务器 R740（停产）", "服务器", "2×银牌4214 / 128GB / 4×960GB SSD", "台", 98_000, 82_000, 74_000, 13, false),
+    ("STO-D5000", "分布式存储节点 D5000", "存储", "24×16TB / 2×25GbE", "套", 238_000, 196_000, 165_000, 13, true),
+    ("STO-AF800", "全闪存存储阵列 AF800", "存储", "双控 / 46TB 有效容量", "套", 365_000, 302_000, 255_000, 13, true),
+    ("NET-S6850", "数据中心交换机 S6850", "网络", "48×25GE + 8×100GE", "台", 56_000, 46_500, 38_000, 13, true),
+    ("NET-S5735", "接入交换机 S5735", "网络", "48×GE + 4×10GE", "台", 6_800, 5_650, 4_300, 13, true),
+    ("PC-M730", "商用台式机 M730", "PC", "i7 / 16GB / 512GB SSD / 23.8 英寸显示器", "台", 6_200, 5_200, 4_450, 13, true),
+    ("NB-X1", "商用笔记本 X1", "笔记本", "14 英寸 / i7 / 32GB / 1TB SSD", "台", 11_800, 9_800, 8_600, 13, true),
+    ("SW-VIRT", "服务器虚拟化软件许可", "软件", "每物理 CPU，永久许可", "套", 18_000, 14_800, 6_000, 13, true),
+    ("SVC-INST", "机房实施与安装服务", "IT服务", "上门安装、上架、布线与调试", "人天", 2_400, 1_950, 1_200, 6, true),
+    ("SVC-MAINT", "年度维保服务（7×24）", "IT服务", "7×24 小时响应，4 小时到场，备件先行", "年", 36_000, 29_800, 15_000, 6, true),
+    ("CLD-ECS", "云服务器资源包", "云服务", "8 核 32GB，一年", "年", 9_600, 8_000, 5_200, 6, true),
+];
+
+/// The demo company's catalogue, written through the use case (one audit row each).
+async fn add_products(tx: &mut WriteTx, ctx: &Ctx) -> anyhow::Result<()> {
+    use crate::app::quotes::products::{self, ProductData};
+    for &(code, name, category, spec, unit, list, floor, cost, tax, active) in PRODUCTS {
+        let d = ProductData {
+            code: code.into(),
+            name: name.into(),
+            category: Some(category.into()),
+            specification: Some(spec.into()),
+            unit: unit.into(),
+            list_price: list * 100,
+            floor_price: Some(floor * 100),
+            tax_rate_bp: tax * 100,
+            standard_cost: Some(cost * 100),
+            active,
+        };
+        products::insert(tx, ctx, &d).await.with_context(|| format!("product {code}"))?;
+    }
     Ok(())
 }
 

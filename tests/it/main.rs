@@ -26,6 +26,7 @@ mod opportunity_path;
 mod page_words;
 mod permissions;
 mod pickers;
+mod products;
 mod quotas;
 mod quote_pages;
 mod quotes;

@@ -25,6 +25,8 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &AuditFilter, seen: Option<Seen>) -> Re
                     }
                     "contact" => crate::app::customers::contacts::ensure_visible(db, &ctx.caller, id).await.is_ok(),
                     "opportunity" => crate::app::funnel::opportunities::get(db, &ctx.caller, id).await.is_ok(),
+                    // The catalogue is everyone's to read (its confidential prices are stripped).
+                    "product" => crate::app::quotes::products::may_read(&ctx.caller),
                     _ => false,
                 }
             }

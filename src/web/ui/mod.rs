@@ -52,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .merge(funnel::reports::routes())
         .merge(quotes::quotes::routes())
         .merge(pick::routes())
+        .merge(quotes::products::routes())
 }
 
 /// The messages a redirect may leave for the next page (`?flash=code`, texts `flash.code`):
@@ -445,6 +446,7 @@ fn record_href(entity: &str, id: &str) -> Option<String> {
         "activity" => "activities",
         "approval" => "approvals",
         "import_run" => "imports",
+        "product" => "products",
         _ => return None,
     };
     numeric.then(|| format!("/{path}/{id}"))

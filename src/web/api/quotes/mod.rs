@@ -1,2 +1,3 @@
 //! The api presenters of `app::quotes` (same folder name in each layer).
+pub mod products;
 pub mod quotes;
