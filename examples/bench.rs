@@ -582,7 +582,10 @@ async fn main() -> anyhow::Result<()> {
         &kam::app::Ctx {
             caller: kam::app::people::auth::load_caller(
                 &db,
-                sqlx::query("SELECT id FROM users WHERE username = 'ae001'").fetch_one(&db.pool).await?.try_get("id")?,
+                sqlx::query("SELECT id FROM users WHERE username = 'ae001'")
+                    .fetch_one(&db.pool)
+                    .await?
+                    .try_get("id")?,
             )
             .await?
             .expect("ae001"),
@@ -613,8 +616,10 @@ async fn main() -> anyhow::Result<()> {
     );
     let kam = &tokens[2].1;
     rows.extend(
-        measure(&router, "GET /api/v1/quotes?limit=50 (the team's)", "kam01", n, Some(10.0), |_| get("/api/v1/quotes?limit=50", kam))
-            .await?,
+        measure(&router, "GET /api/v1/quotes?limit=50 (the team's)", "kam01", n, Some(10.0), |_| {
+            get("/api/v1/quotes?limit=50", kam)
+        })
+        .await?,
     );
 
     // The report.

@@ -1929,8 +1929,12 @@ async fn write_quotes(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyho
             };
             inputs.push(li);
         }
-        let lines: Vec<q::Line> =
-            inputs.iter().enumerate().map(|(i, l)| q::price_line(i, l)).collect::<Result<_, _>>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let lines: Vec<q::Line> = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, l)| q::price_line(i, l))
+            .collect::<Result<_, _>>()
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let t = q::totals(&lines);
         let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
         let at = format!("{}T09:00:00.000000Z", day(quote_date));

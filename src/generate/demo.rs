@@ -1987,10 +1987,20 @@ async fn demo_quotes(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<(
     };
     let act = |v: &q::QuoteView| q::Action { version: v.version, reason: None, update_amount: false };
     let decide = |ctx: Ctx, aid: i64| async move {
-        approvals::decide(db, &ctx, aid, "approve", Some("同意"), chrono::Utc::now()).await.map_err(|e| anyhow::anyhow!("{e}"))
+        approvals::decide(db, &ctx, aid, "approve", Some("同意"), chrono::Utc::now())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
     };
-    let plans: [(&str, &str); 8] =
-        [("draft", "3"), ("approved", "4"), ("pending", "8"), ("director", "12"), ("sent", "5"), ("accepted", "2"), ("lost", "6"), ("expired", "3")];
+    let plans: [(&str, &str); 8] = [
+        ("draft", "3"),
+        ("approved", "4"),
+        ("pending", "8"),
+        ("director", "12"),
+        ("sent", "5"),
+        ("accepted", "2"),
+        ("lost", "6"),
+        ("expired", "3"),
+    ];
     for (opp, (what, discount)) in opps.iter().zip(plans) {
         let extra = if what == "expired" {
             let d = chrono::Utc::now().date_naive();
@@ -2015,7 +2025,11 @@ async fn demo_quotes(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<(
                     let a = q::Action { version: v.version, reason: None, update_amount: true };
                     q::accept(db, &rep, v.id, &a).await.map_err(e)?;
                 } else if what == "lost" {
-                    let a = q::Action { version: v.version, reason: Some("客户选择了报价更低的竞品".into()), update_amount: false };
+                    let a = q::Action {
+                        version: v.version,
+                        reason: Some("客户选择了报价更低的竞品".into()),
+                        update_amount: false,
+                    };
                     q::lose(db, &rep, v.id, &a).await.map_err(e)?;
                 }
             }

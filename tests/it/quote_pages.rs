@@ -34,7 +34,15 @@ async fn opportunity(t: &TestApp, w: &World) -> i64 {
 }
 
 /// One line's fields in the form's order (product, description, spec, unit, qty, list, price, discount).
-fn row<'a>(p: &'a str, d: &'a str, u: &'a str, q: &'a str, list: &'a str, price: &'a str, disc: &'a str) -> Vec<(&'static str, &'a str)> {
+fn row<'a>(
+    p: &'a str,
+    d: &'a str,
+    u: &'a str,
+    q: &'a str,
+    list: &'a str,
+    price: &'a str,
+    disc: &'a str,
+) -> Vec<(&'static str, &'a str)> {
     vec![
         ("l_product", p),
         ("l_desc", d),
@@ -59,12 +67,20 @@ async fn a_rep_quotes_from_the_form_and_the_printed_quote_says_the_total_in_capi
     assert_eq!(form.status, StatusCode::OK, "{}", form.body);
     let once = value_of(&form.body, "_once");
     let path = format!("/opportunities/{opp}/quotes/new");
-    let mut fields: Vec<(&str, &str)> = vec![("_csrf", &csrf), ("_once", &once), ("title", "测量中心扩建报价"), ("valid_until", "2099-12-31")];
+    let mut fields: Vec<(&str, &str)> =
+        vec![("_csrf", &csrf), ("_once", &once), ("title", "测量中心扩建报价"), ("valid_until", "2099-12-31")];
     // 1,280,000 typed with separators and 12 % off the second line; a blank row is ignored.
     fields.extend(row("", "三坐标测量机", "台", "1", "", "1,280,000", ""));
     fields.extend(row("", "测头系统", "套", "2", "50,000", "", "12"));
     fields.extend(row("", "", "", "", "", "", ""));
-    fields.extend([("t_kind", "advance"), ("t_percent", "30"), ("t_days", "0"), ("t_kind", "on_delivery"), ("t_percent", "70"), ("t_days", "30")]);
+    fields.extend([
+        ("t_kind", "advance"),
+        ("t_percent", "30"),
+        ("t_days", "0"),
+        ("t_kind", "on_delivery"),
+        ("t_percent", "70"),
+        ("t_days", "30"),
+    ]);
     // A bad quantity first: the form comes back with every row as typed and the row named.
     let mut bad = fields.clone();
     if let Some(q) = bad.iter_mut().find(|(k, v)| *k == "l_qty" && *v == "2") {
@@ -81,7 +97,11 @@ async fn a_rep_quotes_from_the_form_and_the_printed_quote_says_the_total_in_capi
     // Back and submit again: nothing new, and it says so.
     let again = t.ui_post(&path, &sid, &fields).await;
     assert!(location(&again).contains("flash=once"), "{}", location(&again));
-    let n: i64 = sqlx::Row::try_get(&sqlx::query("SELECT COUNT(*) AS n FROM quotes").fetch_one(&t.db().pool).await.unwrap(), "n").unwrap();
+    let n: i64 = sqlx::Row::try_get(
+        &sqlx::query("SELECT COUNT(*) AS n FROM quotes").fetch_one(&t.db().pool).await.unwrap(),
+        "n",
+    )
+    .unwrap();
     assert_eq!(n, 1, "the same form posted twice saves once");
     let id: i64 = to.trim_start_matches("/quotes/").split('?').next().unwrap().parse().unwrap();
     let show = t.get(&format!("/quotes/{id}"), &session(&sid)).await;
@@ -91,18 +111,26 @@ async fn a_rep_quotes_from_the_form_and_the_printed_quote_says_the_total_in_capi
     assert!(show.body.contains("人民币壹佰叁拾陆万捌仟元整"), "the total in capitals");
     // Submit: 12 % on a line is beyond a rep's 5 %: it waits for approval.
     let version = value_of(&show.body, "version");
-    let r = t.ui_post(&format!("/quotes/{id}/act"), &sid, &[("_csrf", &csrf), ("version", &version), ("action", "submit")]).await;
+    let r = t
+        .ui_post(&format!("/quotes/{id}/act"), &sid, &[("_csrf", &csrf), ("version", &version), ("action", "submit")])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let show = t.get(&format!("/quotes/{id}"), &session(&sid)).await;
     assert!(show.body.contains("data-state=\"pending\""), "{}", show.body);
     // Sending before approval is refused on the page, in words.
     let version = value_of(&show.body, "version");
-    let r = t.ui_post(&format!("/quotes/{id}/act"), &sid, &[("_csrf", &csrf), ("version", &version), ("action", "send")]).await;
+    let r = t
+        .ui_post(&format!("/quotes/{id}/act"), &sid, &[("_csrf", &csrf), ("version", &version), ("action", "send")])
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     assert!(r.body.contains("只有已批准"), "{}", r.body);
     // The manager reads the quote whole on the request page.
     let approval: i64 = sqlx::Row::try_get(
-        &sqlx::query("SELECT approval_id FROM quote_versions WHERE quote_id = $1").bind(id).fetch_one(&t.db().pool).await.unwrap(),
+        &sqlx::query("SELECT approval_id FROM quote_versions WHERE quote_id = $1")
+            .bind(id)
+            .fetch_one(&t.db().pool)
+            .await
+            .unwrap(),
         "approval_id",
     )
     .unwrap();
@@ -184,14 +212,32 @@ async fn the_flow_form_edits_thresholds_and_discount_limits() {
         .to_string();
     // Raise the manager's level to 8 % and the rep's limit to 8 %; a threshold of 120 % is refused.
     let mut fields = vec![("_csrf", csrf.as_str()), ("version", version.as_str()), ("mode", "form")];
-    let steps = [("ka_manager", "owner_manager", "1", "8"), ("ka_director", "hq", "2", "10"), ("commercial_manager", "hq", "2", "15")];
-    let names: Vec<(String, String, String, String)> =
-        (0..3).map(|i| (format!("role_{i}"), format!("scope_{i}"), format!("days_{i}"), format!("above_{i}"))).collect();
+    let steps = [
+        ("ka_manager", "owner_manager", "1", "8"),
+        ("ka_director", "hq", "2", "10"),
+        ("commercial_manager", "hq", "2", "15"),
+    ];
+    let names: Vec<(String, String, String, String)> = (0..3)
+        .map(|i| (format!("role_{i}"), format!("scope_{i}"), format!("days_{i}"), format!("above_{i}")))
+        .collect();
     for (i, (r, s, d, a)) in steps.iter().enumerate() {
-        fields.extend([(names[i].0.as_str(), *r), (names[i].1.as_str(), *s), (names[i].2.as_str(), *d), (names[i].3.as_str(), *a)]);
+        fields.extend([
+            (names[i].0.as_str(), *r),
+            (names[i].1.as_str(), *s),
+            (names[i].2.as_str(), *d),
+            (names[i].3.as_str(), *a),
+        ]);
     }
-    let limits = [("ka_rep", "8"), ("inside_sales", "5"), ("ka_manager", "10"), ("branch_manager", "10"), ("ka_director", "15"), ("commercial_manager", "100")];
-    let lnames: Vec<(String, String)> = (0..limits.len()).map(|i| (format!("limit_role_{i}"), format!("limit_{i}"))).collect();
+    let limits = [
+        ("ka_rep", "8"),
+        ("inside_sales", "5"),
+        ("ka_manager", "10"),
+        ("branch_manager", "10"),
+        ("ka_director", "15"),
+        ("commercial_manager", "100"),
+    ];
+    let lnames: Vec<(String, String)> =
+        (0..limits.len()).map(|i| (format!("limit_role_{i}"), format!("limit_{i}"))).collect();
     for (i, (r, v)) in limits.iter().enumerate() {
         fields.extend([(lnames[i].0.as_str(), *r), (lnames[i].1.as_str(), *v)]);
     }
@@ -204,7 +250,14 @@ async fn the_flow_form_edits_thresholds_and_discount_limits() {
     let r = t.ui_post("/admin/flows/discount_exception", &sid, &fields).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let flows = t.get("/api/v1/flows", &Auth::Bearer(t.token("admin").await)).await.json();
-    let d = flows["items"].as_array().or(flows.as_array()).unwrap().iter().find(|f| f["flow"] == "discount_exception").cloned().unwrap();
+    let d = flows["items"]
+        .as_array()
+        .or(flows.as_array())
+        .unwrap()
+        .iter()
+        .find(|f| f["flow"] == "discount_exception")
+        .cloned()
+        .unwrap();
     assert_eq!(d["definition"]["steps"][0]["above"], 800, "{d}");
     assert!(d["definition"]["limits"].as_array().unwrap().contains(&json!(["ka_rep", 800])), "{d}");
 }

@@ -942,7 +942,8 @@ async fn products_by_code(conn: &mut sqlx::AnyConnection, codes: &[String]) -> R
     let keys: Vec<String> = codes.iter().map(|c| super::products::code_key(c)).collect();
     let mut s = Sql::new("SELECT id FROM products WHERE code_key IN (");
     s.bind_texts(&keys).push(")");
-    let ids: Vec<i64> = s.query().fetch_all(&mut *conn).await?.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
+    let ids: Vec<i64> =
+        s.query().fetch_all(&mut *conn).await?.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
     products_by_id(conn, &ids).await
 }
 

@@ -1148,7 +1148,9 @@ fn definition_from_form(form: &UiForm) -> Result<Value, DomainError> {
         let mut step = serde_json::json!({"role": role, "scope": get(format!("scope_{i}")), "days": days});
         let above = get(format!("above_{i}"));
         if !above.is_empty() {
-            if let Some(bp) = e.take(&format!("steps[{n}].above"), crate::domain::money::parse_bp(above.trim_end_matches('%'))) {
+            if let Some(bp) =
+                e.take(&format!("steps[{n}].above"), crate::domain::money::parse_bp(above.trim_end_matches('%')))
+            {
                 step["above"] = serde_json::json!(bp);
             }
         }
@@ -1286,7 +1288,12 @@ async fn flows_view(s: &AppState, ui: &UiCtx, edited: Option<Edited>) -> Respons
                 })
                 .collect();
             if rows.len() < crate::domain::approval::MAX_STEPS {
-                rows.push(FlowStepRow { role: String::new(), scope: "hq".into(), days: String::new(), above: String::new() });
+                rows.push(FlowStepRow {
+                    role: String::new(),
+                    scope: "hq".into(),
+                    days: String::new(),
+                    above: String::new(),
+                });
             }
             let mut b = FlowBox {
                 name: flow_name(&l, f.flow),
