@@ -1893,6 +1893,9 @@ async fn write_quotes(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyho
     .await?;
     const SERVICES: [&str; 3] = ["安装调试服务", "现场培训", "三年原厂维保"];
     let mut line_id = 0i64;
+    // Lines wait until their versions are written (an inserter writes when it is full).
+    let mut pending_lines: Vec<Vec<Cell>> = vec![];
+    let mut pending_versions: Vec<Vec<Cell>> = vec![];
     for (k, r) in opps.iter().enumerate() {
         let qid = k as i64 + 1;
         let opp: i64 = r.try_get("id")?;
@@ -1969,9 +1972,7 @@ async fn write_quotes(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyho
         )
         .await
         .context("inserting quotes")?;
-        vins.row(
-            tx.conn(),
-            vec![
+        pending_versions.push(vec![
                 Cell::Shared(1),
                 v(qid),
                 v(qid),
@@ -1996,49 +1997,44 @@ async fn write_quotes(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyho
                 v((state != "draft").then(|| at.clone())),
                 v(sent.clone()),
                 v(sent.as_ref().map(|_| username.clone())),
-            ],
-        )
-        .await
-        .context("inserting quote versions")?;
+            ]);
         for (pos, l) in lines.iter().enumerate() {
             line_id += 1;
-            lins.row(
-                tx.conn(),
-                vec![
-                    v(line_id),
-                    v(qid),
-                    v(pos as i64),
-                    v(l.product_id),
-                    v(l.product_code.clone()),
-                    v(l.description.clone()),
-                    v(l.specification.clone()),
-                    v(l.unit.clone()),
-                    v(l.quantity),
-                    v(l.list_price),
-                    v(l.unit_price),
-                    v(l.discount_bp),
-                    v(l.amount),
-                    v(l.tax_rate_bp),
-                    v(l.amount_excl),
-                    v(l.tax),
-                    v(l.floor_price),
-                    v(l.below_floor as i64),
-                    v(l.cost),
-                ],
-            )
-            .await
-            .context("inserting quote lines")?;
+            pending_lines.push(vec![
+                v(line_id),
+                v(qid),
+                v(pos as i64),
+                v(l.product_id),
+                v(l.product_code.clone()),
+                v(l.description.clone()),
+                v(l.specification.clone()),
+                v(l.unit.clone()),
+                v(l.quantity),
+                v(l.list_price),
+                v(l.unit_price),
+                v(l.discount_bp),
+                v(l.amount),
+                v(l.tax_rate_bp),
+                v(l.amount_excl),
+                v(l.tax),
+                v(l.floor_price),
+                v(l.below_floor as i64),
+                v(l.cost),
+            ]);
         }
-        // Lines refer to their version, versions to their quote: flushed in that order.
-        if (k + 1) % 2_000 == 0 {
+        // Lines refer to their version, versions to their quote: written in that order.
+        if (k + 1) % 2_000 == 0 || k + 1 == opps.len() {
             qins.flush(tx.conn()).await.context("inserting quotes")?;
+            for row in pending_versions.drain(..) {
+                vins.row(tx.conn(), row).await.context("inserting quote versions")?;
+            }
             vins.flush(tx.conn()).await.context("inserting quote versions")?;
+            for row in pending_lines.drain(..) {
+                lins.row(tx.conn(), row).await.context("inserting quote lines")?;
+            }
             lins.flush(tx.conn()).await.context("inserting quote lines")?;
         }
     }
-    qins.flush(tx.conn()).await.context("inserting quotes")?;
-    vins.flush(tx.conn()).await.context("inserting quote versions")?;
-    lins.flush(tx.conn()).await.context("inserting quote lines")?;
     Ok((qins.total(), lins.total()))
 }
 

@@ -1998,7 +1998,7 @@ async fn demo_quotes(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<(
         ("director", "12"),
         ("sent", "5"),
         ("accepted", "2"),
-        ("lost", "6"),
+        ("lost", "4"),
         ("expired", "3"),
     ];
     for (opp, (what, discount)) in opps.iter().zip(plans) {
@@ -2013,6 +2013,17 @@ async fn demo_quotes(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<(
             continue;
         }
         let v = q::submit(db, &rep, v.id, &act(&v)).await.map_err(e)?;
+        anyhow::ensure!(
+            what == "pending"
+                || what == "director"
+                || what == "expired"
+                || v.state == crate::domain::quote::QuoteState::Approved,
+            "demo quote {what}: {:?} at {}% (limit {}), below floor {}",
+            v.state,
+            v.latest.discount,
+            v.author_limit,
+            v.latest.below_floor
+        );
         match what {
             "pending" | "expired" => {}
             "director" => {
@@ -2813,7 +2824,24 @@ mod tests {
         // A screening waits for the KA director past its deadline; the scheduler escalates it
         // once, to the director's manager, and tells them.
         let app = crate::app::App { db: db.clone(), settings: crate::app::Settings::default() };
-        assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM approvals WHERE state = 'pending'").await, 1);
+        assert_eq!(
+            scalar(&db, "SELECT COUNT(*) AS n FROM approvals WHERE state = 'pending' AND flow = 'ka_screening'").await,
+            1
+        );
+        // Quotes at every stage, one waiting for the director (the manager approved it).
+        for st in ["draft", "pending", "approved", "sent", "accepted", "lost", "expired"] {
+            let n = scalar(&db, &format!("SELECT COUNT(*) AS n FROM quotes WHERE state = '{st}'")).await;
+            assert!(n >= 1, "a demo quote {st}");
+        }
+        assert_eq!(
+            scalar(
+                &db,
+                "SELECT COUNT(*) AS n FROM approval_steps s JOIN approvals a ON a.id = s.approval_id \
+                         WHERE a.flow = 'discount_exception' AND s.state = 'open' AND s.role = 'ka_director'"
+            )
+            .await,
+            1
+        );
         let (_, escalated, _) = app.scheduler_pass("demo-test", chrono::Utc::now()).await.unwrap();
         assert_eq!(escalated, 1);
         let (_, again, _) = app.scheduler_pass("demo-test", chrono::Utc::now()).await.unwrap();

@@ -1016,30 +1016,11 @@ pub async fn may_write(db: &Db, caller: &Caller, opportunity_id: i64) -> Result<
     }
 }
 
-/// The company as the quote document names it (settings key `company`; the demo sets it).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Company {
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub address: Option<String>,
-    #[serde(default)]
-    pub phone: Option<String>,
-    #[serde(default)]
-    pub fax: Option<String>,
-    #[serde(default)]
-    pub website: Option<String>,
-    /// The logo as a `data:image/png;base64,…` URL (at most 200 KB).
-    #[serde(default)]
-    pub logo: Option<String>,
-}
+pub use crate::app::records::company::Company;
 
+/// The company as its documents name it.
 pub async fn company(db: &Db) -> Result<Company> {
-    let r = sqlx::query("SELECT value FROM settings WHERE key = 'company'").fetch_optional(&db.pool).await?;
-    Ok(match r {
-        Some(r) => serde_json::from_str(&r.try_get::<String, _>("value")?).unwrap_or_default(),
-        None => Company::default(),
-    })
+    Ok(crate::app::records::company::get(db).await?.company)
 }
 
 /// The quote as a spreadsheet the customer can read: the header, the lines with numeric cells

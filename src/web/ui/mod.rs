@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .merge(people::admin::routes())
         .merge(people::role_titles::routes())
         .merge(records::consistency::routes())
+        .merge(records::company::routes())
         .merge(approvals::routes())
         .merge(classification::classify::routes())
         .merge(spreadsheets::imports::routes())
@@ -119,9 +120,8 @@ impl Layout {
             "funnel" | "regions" | "monthly" | "rad" | "coverage" | "service" => "reports",
             "audit" if !self.is_admin => "reports",
             "approvals" => "approvals",
-            "users" | "org" | "role_titles" | "flows" | "deliveries" | "cls_settings" | "audit" | "consistency" => {
-                "admin"
-            }
+            "users" | "org" | "role_titles" | "flows" | "deliveries" | "cls_settings" | "audit" | "consistency"
+            | "company" => "admin",
             _ => "",
         }
     }
