@@ -31,6 +31,8 @@ CREATE TABLE quotes (
 );
 CREATE INDEX quotes_opportunity ON quotes(opportunity_id, id);
 CREATE INDEX quotes_owner ON quotes(owner_id, updated_at, id);
+-- A team's or HQ's list, newest first: walked in order, each quote's scope probed.
+CREATE INDEX quotes_updated ON quotes(updated_at, id);
 CREATE INDEX quotes_account ON quotes(account_id);
 CREATE INDEX quotes_expiring ON quotes(valid_until) WHERE state IN ('draft', 'pending', 'approved', 'sent');
 CREATE UNIQUE INDEX quotes_current ON quotes(opportunity_id) WHERE is_current = 1;

@@ -160,6 +160,14 @@ pub enum RowLock {
 }
 
 impl Db {
+    /// [`WriteTx::indexed_by`] for a read outside a transaction.
+    pub fn indexed_by(&self, table_and_alias: &str, index: &str) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("{table_and_alias} INDEXED BY {index}"),
+            Backend::Postgres => table_and_alias.to_string(),
+        }
+    }
+
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {

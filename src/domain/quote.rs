@@ -12,6 +12,9 @@ pub const FULL_BP: i64 = 10_000;
 pub const MAX_QUANTITY: i64 = 1_000_000_000;
 /// At most this many lines in one quote.
 pub const MAX_LINES: usize = 500;
+/// The largest amount of one line (fen): 10,000,000,000,000 元. With at most [`MAX_LINES`] lines
+/// every sum stays far inside an `i64`.
+pub const MAX_LINE_AMOUNT: i64 = 1_000_000_000_000_000;
 
 string_enum!(QuoteState {
     Draft = "draft",
@@ -247,14 +250,19 @@ pub fn price_line(i: usize, l: &LineInput) -> Result<Line, Vec<Refusal>> {
             0
         }
     };
+    // Every product of the line (at list price, at the price, at cost) within the bound, checked
+    // in 128 bits before any is taken as an i64.
+    let cost_price = l.product.as_ref().and_then(|p| p.standard_cost).unwrap_or(0);
+    let largest = unit_price.max(list_price.unwrap_or(0)).max(cost_price) as i128;
+    if l.quantity as i128 * largest > MAX_LINE_AMOUNT as i128 * 1000 {
+        why.push((f("amount"), "money_too_large"));
+        return Err(why);
+    }
     let amount = mul_div_round(l.quantity, unit_price, 1000);
     if let Some(a) = l.amount {
         if a != amount {
             why.push((f("amount"), "amount_mismatch"));
         }
-    }
-    if amount >= 1_000_000_000_000_000 {
-        why.push((f("amount"), "money_too_large"));
     }
     if !why.is_empty() {
         return Err(why);
@@ -488,6 +496,14 @@ mod tests {
             price_line(0, &LineInput { quantity: 1000, ..Default::default() }).unwrap_err(),
             vec![("lines[0].description".to_string(), "required")]
         );
+        // A billion units at a trillion yuan: refused, not wrapped around.
+        let huge = LineInput {
+            quantity: MAX_QUANTITY * 1000,
+            unit_price: Some(100_000_000_000_000),
+            description: Some("x".into()),
+            ..Default::default()
+        };
+        assert_eq!(price_line(0, &huge).unwrap_err(), vec![("lines[0].amount".to_string(), "money_too_large")]);
     }
 
     #[test]

@@ -599,9 +599,26 @@ pub const SORTS: &[&str] = &["-updated", "updated", "total", "-total", "valid_un
 pub async fn list(db: &Db, caller: &Caller, f: &Filter, today: &str) -> Result<Page<QuoteRow>> {
     let limit = clamp_limit(f.limit)?;
     let (col, is_text, desc) = sort_key(f.sort.as_deref())?;
-    let mut s = Sql::new(ROW_SELECT);
-    s.push(" WHERE 1 = 1");
     let owner = f.owner.as_deref().map(str::trim).filter(|o| !o.is_empty());
+    // A manager's or HQ's list in its default order: the quotes walked newest first by one
+    // index, each one's scope probed, so the first page costs about its own rows (a rep's few
+    // quotes are gathered through the rep's set instead).
+    let walk = owner.is_none()
+        && f.opportunity_id.is_none()
+        && f.account_id.is_none()
+        && col == "q.updated_at"
+        && desc
+        && caller.reach() != crate::domain::role::Reach::Own;
+    let mut s = if walk {
+        Sql::new(&ROW_SELECT.replacen(
+            "FROM quotes q",
+            &format!("FROM {}", db.indexed_by("quotes q", "quotes_updated")),
+            1,
+        ))
+    } else {
+        Sql::new(ROW_SELECT)
+    };
+    s.push(" WHERE 1 = 1");
     if let Some(owner) = owner {
         s.push(" AND q.owner_id = (SELECT id FROM users WHERE username = ").bind(owner.to_string()).push(")");
     }
@@ -612,8 +629,11 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter, today: &str) -> Result<P
         s.push(" AND q.account_id = ").bind(a);
     }
     // A person's or an opportunity's quotes are few: their scope is probed per row.
-    let probe =
-        if owner.is_some() || f.opportunity_id.is_some() || f.account_id.is_some() { Probe::Row } else { Probe::Set };
+    let probe = if walk || owner.is_some() || f.opportunity_id.is_some() || f.account_id.is_some() {
+        Probe::Row
+    } else {
+        Probe::Set
+    };
     push_scope(&mut s, caller, probe);
     if let Some(st) = f.state.as_deref().filter(|s| !s.is_empty()) {
         let st = QuoteState::parse(st).map_err(|c| Error::invalid("state", c))?;
