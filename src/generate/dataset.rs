@@ -582,6 +582,7 @@ async fn generate_with(
     let acts = plan_activities(&mut arng, scale.activities, &book, &sales, chrono::Utc::now());
     let written = write_activities(&mut tx, db.backend, &ts, &book, &acts).await?;
     let quotas = write_quotas(&mut tx, db.backend, &mut arng, &ts, &sales, &booked_by).await?;
+    let bids = write_bids(&mut tx, db.backend, seed, &ts).await?;
     if db.backend == Backend::Postgres {
         // Explicit ids leave the identity sequences behind; move them past the data.
         for t in ["accounts", "contacts", "opportunities", "activities"] {
@@ -606,7 +607,7 @@ async fn generate_with(
         "accounts": summary.accounts, "contacts": summary.contacts, "account_access": access.total(),
         "opportunities": summary.opportunities, "opportunity_history": hins.total(),
         "activities": summary.activities, "activity_contacts": written.contacts_met,
-        "visit_plans": written.visit_plans, "quotas": summary.quotas,
+        "visit_plans": written.visit_plans, "quotas": summary.quotas, "bids": bids,
         "note": "users, accounts, account_access, contacts, opportunities, activities and quotas are bulk-loaded \
                  without per-row audit entries",
     });
@@ -1851,6 +1852,100 @@ async fn write_quotas(
         }
     }
     ins.flush(tx.conn()).await.context("inserting quotas")?;
+    Ok(ins.total())
+}
+
+/// Tenders (投标) on about one opportunity in fifty from qualified on: the issuer is the account,
+/// the deadlines fall before the expected order date, the bond is about 2 % of the amount (below
+/// the bid-exception limit, so no decision needed a request); won and lost deals carry their
+/// result, open ones are decided or not. Its own sequence; returns how many.
+async fn write_bids(tx: &mut WriteTx, backend: Backend, seed: u64, ts_now: &str) -> anyhow::Result<usize> {
+    const WINNERS: &[&str] = &[
+        "华为技术有限公司",
+        "浪潮电子信息产业股份有限公司",
+        "新华三技术有限公司",
+        "联想（北京）有限公司",
+        "中科曙光信息产业股份有限公司",
+    ];
+    let mut rng = Rng::new(seed ^ 0x4249_4453); // "BIDS"
+    let rows = sqlx::query(
+        "SELECT o.id, o.account_id, o.owner_id, o.stage, o.amount, o.expected_close, a.name FROM opportunities o \
+         JOIN accounts a ON a.id = o.account_id WHERE o.id % 50 = 7 \
+         AND o.stage IN ('qualified', 'developed', 'committed', 'won', 'lost') ORDER BY o.id",
+    )
+    .fetch_all(tx.conn())
+    .await
+    .context("reading opportunities for bids")?;
+    let mut ins = Rows::new(
+        tx.conn(),
+        backend,
+        "INSERT INTO bids (created_at, updated_at, created_by, version, opportunity_id, account_id, owner_id, issuer, \
+         tender_no, questions_due, submission_due, bond_amount, bond_return_on, decision, decision_reasons, bid_price, \
+         exception_state, result, winner, winning_price) VALUES ",
+        vec![ts_now.to_string().into(), "system".to_string().into()],
+        12,
+    )
+    .await?;
+    let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    for r in &rows {
+        let (id, stage): (i64, String) = (r.try_get("id")?, r.try_get("stage")?);
+        let amount: i64 = r.try_get("amount")?;
+        let close = NaiveDate::parse_from_str(&r.try_get::<String, _>("expected_close")?, "%Y-%m-%d")
+            .unwrap_or_else(|_| Utc::now().date_naive());
+        let submission = close - Duration::days(rng.range(10, 45));
+        let questions = submission - Duration::days(rng.range(3, 10));
+        let returned = submission + Duration::days(rng.range(30, 60));
+        // About 2 % of the amount, in whole thousands of yuan, under the 500,000 yuan limit.
+        let bond = (amount / 50 / 100_000 * 100_000).clamp(1_000_000, 40_000_000);
+        let price = amount / 100 * rng.range(92, 100);
+        let (decision, reasons, bid_price, result, winner, winning) = match stage.as_str() {
+            "won" => ("'bid'", "'技术方案匹配，客户关系稳固'", Some(price), "'won'", None, Some(price)),
+            "lost" => {
+                let w = rng.pick(WINNERS).to_string();
+                (
+                    "'bid'",
+                    "'具备竞争力，参与投标'",
+                    Some(price),
+                    "'lost'",
+                    Some(w),
+                    Some(price / 100 * rng.range(85, 98)),
+                )
+            }
+            _ => match rng.below(10) {
+                0 => ("'no_bid'", "'资质要求不符，放弃投标'", None, "NULL", None, None),
+                1..=5 => ("'bid'", "'技术方案匹配，客户关系稳固'", Some(price), "NULL", None, None),
+                _ => ("'pending'", "NULL", None, "NULL", None, None),
+            },
+        };
+        ins.row(
+            tx.conn(),
+            vec![
+                Cell::Shared(1),
+                Cell::Shared(1),
+                Cell::Shared(2),
+                Cell::Lit("1"),
+                v(id),
+                v(r.try_get::<i64, _>("account_id")?),
+                v(r.try_get::<i64, _>("owner_id")?),
+                v(r.try_get::<String, _>("name")?),
+                v(format!("ZB-{}-{id:06}", submission.year())),
+                v(day(questions)),
+                v(day(submission)),
+                v(bond),
+                v(day(returned)),
+                Cell::Lit(decision),
+                Cell::Lit(reasons),
+                v(bid_price),
+                Cell::Lit("'none'"),
+                Cell::Lit(result),
+                v(winner),
+                v(winning),
+            ],
+        )
+        .await
+        .context("inserting bids")?;
+    }
+    ins.flush(tx.conn()).await.context("inserting bids")?;
     Ok(ins.total())
 }
 

@@ -1,2 +1,4 @@
 //! The ui presenters of `app::quotes` (same folder name in each layer).
+pub mod bids;
+pub mod negotiations;
 pub mod quotes;
