@@ -351,8 +351,8 @@ fn on_closed<'a>(tx: &'a mut WriteTx, ctx: &'a Ctx, c: Closed<'a>) -> HookFuture
                 "negotiation_round",
                 &c.subject_id.to_string(),
                 "outcome",
-                Some(&json!({"outcome": "pending"})),
-                Some(&json!({"outcome": c.state, "reason": reason, "approval_id": c.approval_id})),
+                Some(&json!({"escalation_outcome": "pending"})),
+                Some(&json!({"escalation_outcome": c.state, "reason": reason, "approval_id": c.approval_id})),
             )
             .await?;
         }
