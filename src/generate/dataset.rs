@@ -2323,6 +2323,39 @@ mod tests {
         generate_scaled(&a, "tiny", small, 7, "bench-pass").await.unwrap();
         generate_scaled(&b, "tiny", small, 7, "bench-pass").await.unwrap();
         generate_scaled(&c, "tiny", small, 8, "bench-pass").await.unwrap();
+        // Tenders: the same for a seed, and every field a bid's rules ask for in order.
+        let tenders = |db: Db| async move {
+            sqlx::query(
+                "SELECT opportunity_id, issuer, questions_due, submission_due, bond_amount, bond_return_on, decision, \
+                 result, winner FROM bids ORDER BY id",
+            )
+            .fetch_all(&db.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let (q, sub, ret): (String, String, String) = (
+                    r.try_get("questions_due").unwrap(),
+                    r.try_get("submission_due").unwrap(),
+                    r.try_get("bond_return_on").unwrap(),
+                );
+                assert!(q <= sub && sub <= ret, "{q} {sub} {ret}");
+                let result: Option<String> = r.try_get("result").unwrap();
+                let winner: Option<String> = r.try_get("winner").unwrap();
+                assert!(result.as_deref() != Some("lost") || winner.is_some());
+                format!(
+                    "{}|{}|{sub}|{}|{}|{result:?}",
+                    r.try_get::<i64, _>("opportunity_id").unwrap(),
+                    r.try_get::<String, _>("issuer").unwrap(),
+                    r.try_get::<i64, _>("bond_amount").unwrap(),
+                    r.try_get::<String, _>("decision").unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+        };
+        let (ta, tb) = (tenders(a.clone()).await, tenders(b.clone()).await);
+        assert!(!ta.is_empty(), "the dataset has tenders");
+        assert_eq!(ta, tb);
         let (aa, ab, ac) = (acts(a.clone()).await, acts(b.clone()).await, acts(c.clone()).await);
         assert_eq!(aa.len(), 3_000);
         assert_eq!(aa, ab);
