@@ -553,6 +553,75 @@ async fn main() -> anyhow::Result<()> {
         .await?,
     );
 
+    // Quotes (issue 20): saving a 200-line quote (a draft of ae001's revised in place, so each
+    // save replaces its 200 lines), an opportunity's quotes, and a KA manager's team's quotes.
+    let opp: i64 = sqlx::query(
+        "SELECT o.id FROM opportunities o JOIN users u ON u.id = o.owner_id WHERE u.username = 'ae001' \
+         AND o.stage NOT IN ('won', 'lost') AND EXISTS (SELECT 1 FROM quotes q WHERE q.opportunity_id = o.id) ORDER BY o.id LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .context("an open opportunity of ae001 with a quote")?
+    .try_get("id")?;
+    let products: Vec<i64> = sqlx::query("SELECT id FROM products WHERE active = 1 ORDER BY id LIMIT 150")
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>("id"))
+        .collect::<Result<_, _>>()?;
+    let lines = |i: usize| -> Vec<serde_json::Value> {
+        (0..200)
+            .map(|j| match products.get(j) {
+                Some(p) if j < 150 => serde_json::json!({"product_id": p, "quantity": format!("{}", 1 + (i + j) % 5), "discount": "3"}),
+                _ => serde_json::json!({"description": format!("安装调试服务 {j}"), "unit": "项", "quantity": "1", "unit_price": format!("{}.00", 1000 + i + j)}),
+            })
+            .collect()
+    };
+    let created = kam::app::quotes::quotes::create(
+        &db,
+        &kam::app::Ctx {
+            caller: kam::app::people::auth::load_caller(
+                &db,
+                sqlx::query("SELECT id FROM users WHERE username = 'ae001'")
+                    .fetch_one(&db.pool)
+                    .await?
+                    .try_get("id")?,
+            )
+            .await?
+            .expect("ae001"),
+            request_id: "bench".into(),
+        },
+        opp,
+        &serde_json::from_value(serde_json::json!({"lines": lines(0)}))?,
+    )
+    .await?;
+    let (qid, v0) = (created.id, created.version);
+    rows.extend(
+        measure(&router, "PATCH /api/v1/quotes/{id} (a 200-line draft)", "ae001", n, Some(30.0), |i| {
+            let mut r = post(
+                &format!("/api/v1/quotes/{qid}"),
+                ae,
+                serde_json::json!({"version": v0 + i as i64, "lines": lines(i + 1)}),
+            );
+            *r.method_mut() = axum::http::Method::PATCH;
+            r
+        })
+        .await?,
+    );
+    rows.extend(
+        measure(&router, "GET /api/v1/opportunities/{id}/quotes", "ae001", n, Some(5.0), |_| {
+            get(&format!("/api/v1/opportunities/{opp}/quotes"), ae)
+        })
+        .await?,
+    );
+    let kam = &tokens[2].1;
+    rows.extend(
+        measure(&router, "GET /api/v1/quotes?limit=50 (the team's)", "kam01", n, Some(10.0), |_| {
+            get("/api/v1/quotes?limit=50", kam)
+        })
+        .await?,
+    );
+
     // The report.
     let mut table = String::new();
     table.push_str("| request | user | p50 ms | p95 ms | p99 ms | mean ms | body KiB | target p50 |\n");

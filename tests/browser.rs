@@ -1854,3 +1854,130 @@ async fn a_managers_day_on_a_desktop_in_a_real_browser() {
 async fn a_managers_day_on_a_phone_in_a_real_browser() {
     run_a_managers_day(PHONE, "phone").await;
 }
+
+// ---- Quotes (issue 20): a rep quotes 12 % off on two lines; the quote waits for the KA
+// manager, then the KA director, and never for the commercial manager; a price edited after
+// approval asks again; the approved quote is sent and accepted, the printed quote states the
+// total in Chinese capitals, and the opportunity's 「客户已认可方案/报价」 is ticked. ----
+
+/// The quote's request, read from its page (`#approval-link`).
+async fn approval_of_quote(c: &Client) -> String {
+    wait_css(c, "#approval-link").await.attr("href").await.expect("href").expect("a request link")
+}
+
+async fn approve_as(c: &Client, base: &str, user: &str, request: &str) {
+    sign_in(c, base, user).await;
+    c.goto(&format!("{base}{request}")).await.expect("open the request");
+    wait_page(c, request, "#decision-form").await;
+    let panel = text_of(c, "#subject").await;
+    assert!(panel.contains("控制柜") && panel.contains("12.00%"), "{user} reads the quote whole: {panel}");
+    click(c, "#approve").await;
+    wait_text(c, "p.flash", "已批准").await;
+    sign_out(c).await;
+}
+
+async fn quote_through_two_approvers(c: Client, base: String, opportunity_id: i64) {
+    let c = &c;
+    let opp = format!("/opportunities/{opportunity_id}");
+    sign_in(c, &base, "rep").await;
+    c.goto(&format!("{base}{opp}")).await.expect("open the opportunity");
+    wait_page(c, &opp, "#new-quote").await;
+    click(c, "#new-quote").await;
+    eventually("the quote form", || async move { current_path(c).await.ends_with("/quotes/new").then_some(()) }).await;
+    wait_css(c, "#quote-form").await;
+    let row = |n: usize, name: &str| format!("#line-rows tbody tr:nth-child({n}) input[name=\"{name}\"]");
+    for (n, desc, qty, list) in [(1, "电气控制柜", "2", "150000"), (2, "控制柜安装调试", "1", "20000")] {
+        type_into(c, &row(n, "l_desc"), desc).await;
+        type_into(c, &row(n, "l_unit"), "套").await;
+        type_into(c, &row(n, "l_qty"), qty).await;
+        type_into(c, &row(n, "l_list"), list).await;
+        type_into(c, &row(n, "l_discount"), "12").await;
+    }
+    // The script prices the line as it is typed: 12 % off 150,000 is 132,000, two of them.
+    wait_text(c, "#line-rows tbody tr:nth-child(1) .line-amount", "264,000.00").await;
+    type_into(c, "#f-valid_until", "2099-12-31").await;
+    click(c, "#save-quote").await;
+    let quote = eventually("the new quote's page", || async move {
+        let p = current_path(c).await;
+        let id = p.strip_prefix("/quotes/")?;
+        (!id.is_empty() && id.chars().all(|ch| ch.is_ascii_digit())).then_some(p)
+    })
+    .await;
+    // 264,000 + 17,600 = 281,600.00.
+    assert!(text_of(c, "#quote-total").await.contains("281,600.00"));
+    click(c, "#submit-quote").await;
+    wait_css(c, r#"#quote-state[data-state="pending"]"#).await;
+    let first = approval_of_quote(c).await;
+    sign_out(c).await;
+
+    // The commercial manager is not asked (12 % is within the director's 15 %).
+    sign_in(c, &base, "commercial").await;
+    c.goto(&format!("{base}/approvals")).await.expect("the inbox");
+    wait_css(c, "main").await;
+    assert!(!exists(c, &format!(r#"a[href="{first}"]"#)).await, "the commercial manager's inbox does not hold it");
+    sign_out(c).await;
+
+    approve_as(c, &base, "manager", &first).await;
+    // Still waiting: now for the director.
+    sign_in(c, &base, "rep").await;
+    c.goto(&format!("{base}{quote}")).await.expect("the quote");
+    wait_css(c, r#"#quote-state[data-state="pending"]"#).await;
+    sign_out(c).await;
+    approve_as(c, &base, "director", &first).await;
+
+    // Approved. The rep changes a price: version 2, waiting again.
+    sign_in(c, &base, "rep").await;
+    c.goto(&format!("{base}{quote}")).await.expect("the quote");
+    wait_css(c, r#"#quote-state[data-state="approved"]"#).await;
+    click(c, "#edit-link").await;
+    wait_css(c, "#quote-form").await;
+    type_into(c, &row(2, "l_discount"), "").await;
+    type_into(c, &row(2, "l_price"), "17000").await;
+    click(c, "#save-quote").await;
+    wait_page(c, &quote, r#"#quote-state[data-state="pending"]"#).await;
+    assert!(text_of(c, "h1").await.contains("v2"), "a new version");
+    let second = approval_of_quote(c).await;
+    assert_ne!(second, first, "asked again");
+    sign_out(c).await;
+    approve_as(c, &base, "manager", &second).await;
+    approve_as(c, &base, "director", &second).await;
+
+    // Sent and accepted; the printed quote; the funnel's criterion.
+    sign_in(c, &base, "rep").await;
+    c.goto(&format!("{base}{quote}")).await.expect("the quote");
+    click(c, "#send-quote").await;
+    wait_css(c, r#"#quote-state[data-state="sent"]"#).await;
+    click(c, "#accept-quote").await;
+    wait_css(c, r#"#quote-state[data-state="accepted"]"#).await;
+    c.goto(&format!("{base}{quote}/print")).await.expect("the printed quote");
+    // 264,000 + 17,000 = 281,000.00.
+    let words = text_of(c, "#print-words").await;
+    assert_eq!(words, "人民币贰拾捌万壹仟元整");
+    assert!(text_of(c, "#print-total").await.contains("281,000.00"));
+    c.goto(&format!("{base}{opp}")).await.expect("the opportunity");
+    wait_page(c, &opp, "#checklist").await;
+    assert!(
+        exists(c, r#"#checklist li.done button[data-item="quote_approved"]"#).await,
+        "the customer's acceptance ticks 客户已认可方案/报价"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn a_rep_quotes_twelve_percent_and_the_manager_then_the_director_approve_in_a_real_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path()).await;
+    // An open opportunity of the rep's without a quote yet.
+    let id: i64 = sqlx::query(
+        "SELECT o.id FROM opportunities o JOIN users u ON u.id = o.owner_id WHERE u.username = 'rep' \
+         AND o.stage IN ('qualified', 'developed', 'contacted') AND o.deleted_at IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM quotes q WHERE q.opportunity_id = o.id) ORDER BY o.id LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("an open opportunity of rep without a quote")
+    .try_get("id")
+    .expect("id");
+    let base = serve(db).await;
+    in_browser(|c| quote_through_two_approvers(c, base, id)).await;
+}

@@ -259,7 +259,13 @@ pub fn price_line(i: usize, l: &LineInput) -> Result<Line, Vec<Refusal>> {
     if !why.is_empty() {
         return Err(why);
     }
-    let discount_bp = list_price.map(|list| discount_of(list, unit_price)).unwrap_or(0);
+    // The discount as typed when the price was given by it (5 % typed is 5 %, whatever the
+    // rounding of the price); from the price otherwise, rounded up.
+    let discount_bp = match (l.unit_price, l.discount_bp, list_price) {
+        (None, Some(d), Some(_)) => d,
+        (_, _, Some(list)) => discount_of(list, unit_price),
+        _ => 0,
+    };
     let amount_excl = mul_div_round(amount, FULL_BP, FULL_BP + tax_rate_bp);
     let floor_price = l.product.as_ref().and_then(|p| p.floor_price);
     Ok(Line {
@@ -302,7 +308,8 @@ pub struct Totals {
     pub list_total: i64,
     /// The largest line discount (basis points, rounded up).
     pub max_line_discount_bp: i64,
-    /// The whole-quote discount: 1 − Σ price × qty ÷ Σ list × qty over lines with a list price.
+    /// The whole-quote discount: 1 − Σ price × qty ÷ Σ list × qty over lines with a list price,
+    /// rounded half up to the basis point.
     pub quote_discount_bp: i64,
     /// The larger of the two: what the discount authority is checked against.
     pub discount_bp: i64,
@@ -327,7 +334,13 @@ pub fn totals(lines: &[Line]) -> Totals {
         t.below_floor |= l.below_floor;
         t.cost += l.cost.unwrap_or(0);
     }
-    t.quote_discount_bp = discount_of(t.list_total, listed_amount);
+    // Rounded half up to the basis point: the per-line rounding of prices typed as discounts
+    // must not push a quote of 5 % lines past 5 %.
+    t.quote_discount_bp = if t.list_total <= 0 || listed_amount >= t.list_total {
+        0
+    } else {
+        mul_div_round(t.list_total - listed_amount, FULL_BP, t.list_total)
+    };
     t.discount_bp = t.max_line_discount_bp.max(t.quote_discount_bp);
     t
 }
@@ -433,7 +446,7 @@ mod tests {
         let l = price_line(0, &line(1_000_000, 3, None, Some(1200))).unwrap();
         assert_eq!((l.unit_price, l.amount, l.discount_bp), (880_000, 2_640_000, 1200));
         // Tax-exclusive 2,640,000 ÷ 1.13 = 2,336,283.19… → 2,336,283; tax the rest.
-        assert_eq!((l.amount_excl, l.tax), (2_336_283, 316_717));
+        assert_eq!((l.amount_excl, l.tax), (2_336_283, 303_717));
         // The price typed: the discount follows, rounded up (5.001 % is not 5 %).
         let l = price_line(0, &line(1_000_000, 1, Some(949_990), None)).unwrap();
         assert_eq!(l.discount_bp, 501);
@@ -500,6 +513,22 @@ mod tests {
         let limits = default_limits();
         assert!(!within_authority(&low, limit_of(&limits, Role::KaDirector)));
         assert!(within_authority(&low, limit_of(&limits, Role::CommercialManager)));
+    }
+
+    #[test]
+    fn a_discount_typed_is_the_discount_whatever_the_rounding_of_its_price() {
+        // 5 % off 12,345.67 元 is 11,728.3865 → 11,728.39 元; off 8,000.01 元 is 7,600.0095 → 7,600.01.
+        for list in [1_234_567, 800_001, 333_333] {
+            let l = price_line(
+                0,
+                &LineInput { list_price: Some(list), discount_bp: Some(500), ..line(list, 1, None, None) },
+            )
+            .unwrap();
+            assert_eq!(l.discount_bp, 500, "{list}");
+            let t = totals(&[l.clone(), l]);
+            assert_eq!(t.discount_bp, 500, "{list}: {t:?}");
+            assert!(within_authority(&t, 500));
+        }
     }
 
     #[test]

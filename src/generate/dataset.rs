@@ -582,10 +582,14 @@ async fn generate_with(
     let acts = plan_activities(&mut arng, scale.activities, &book, &sales, chrono::Utc::now());
     let written = write_activities(&mut tx, db.backend, &ts, &book, &acts).await?;
     let quotas = write_quotas(&mut tx, db.backend, &mut arng, &ts, &sales, &booked_by).await?;
+    // The product catalogue: its own sequence too.
+    let mut prng = Rng::new(seed ^ 0x5052_4F44_5543_5453); // "PRODUCTS"
+    let products = write_products(&mut tx, db.backend, &mut prng, &ts, products_of(scale)).await?;
+    let (quotes, quote_lines) = write_quotes(&mut tx, db.backend, &ts).await?;
     let bids = write_bids(&mut tx, db.backend, seed, &ts).await?;
     if db.backend == Backend::Postgres {
         // Explicit ids leave the identity sequences behind; move them past the data.
-        for t in ["accounts", "contacts", "opportunities", "activities"] {
+        for t in ["accounts", "contacts", "opportunities", "activities", "quotes", "quote_versions", "quote_lines"] {
             sqlx::query(&format!("SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}))"))
                 .execute(tx.conn())
                 .await
@@ -607,9 +611,10 @@ async fn generate_with(
         "accounts": summary.accounts, "contacts": summary.contacts, "account_access": access.total(),
         "opportunities": summary.opportunities, "opportunity_history": hins.total(),
         "activities": summary.activities, "activity_contacts": written.contacts_met,
-        "visit_plans": written.visit_plans, "quotas": summary.quotas, "bids": bids,
-        "note": "users, accounts, account_access, contacts, opportunities, activities and quotas are bulk-loaded \
-                 without per-row audit entries",
+        "visit_plans": written.visit_plans, "quotas": summary.quotas, "products": products,
+        "quotes": quotes, "quote_lines": quote_lines, "bids": bids,
+        "note": "users, accounts, account_access, contacts, opportunities, activities, quotas, products and quotes \
+                 are bulk-loaded without per-row audit entries",
     });
     audit::record(&mut tx, &ctx, "dataset", profile, "generate", None, Some(&after)).await?;
     progress.step(format_args!("activities, visit plans and quotas"));
@@ -1822,6 +1827,218 @@ async fn write_activities(
 
 /// A quota per salesperson and month of the current year: what they booked over the last year
 /// spread over the months, give or take, in whole 10,000 yuan (at least 100,000 yuan a month).
+/// A quote on every second opportunity (100,000 of l3-60k's 200,000), six lines each, priced by
+/// the domain's rules against the catalogue when there is one: version 1 in a state that fits
+/// its opportunity (won: accepted, lost: lost, open: draft, approved, sent or expired), the
+/// opportunity's current quote. From the ids alone, so the rest of the dataset stays as it was.
+/// No quote waits for approval here (that needs its request).
+async fn write_quotes(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyhow::Result<(usize, usize)> {
+    use crate::domain::quote::{self as q, LineInput, ProductFacts};
+    let products: Vec<ProductFacts> = sqlx::query(
+        "SELECT id, code, name, unit, list_price, floor_price, tax_rate_bp, standard_cost FROM products WHERE active = 1 ORDER BY id LIMIT 5000",
+    )
+    .fetch_all(tx.conn())
+    .await
+    .context("reading the catalogue")?
+    .iter()
+    .map(|r| {
+        Ok(ProductFacts {
+            id: r.try_get("id")?,
+            code: r.try_get("code")?,
+            name: r.try_get("name")?,
+            unit: r.try_get("unit")?,
+            list_price: r.try_get("list_price")?,
+            floor_price: r.try_get("floor_price")?,
+            tax_rate_bp: r.try_get("tax_rate_bp")?,
+            standard_cost: r.try_get("standard_cost")?,
+            active: true,
+        })
+    })
+    .collect::<Result<_, sqlx::Error>>()?;
+    let opps = sqlx::query(
+        "SELECT o.id, o.account_id, o.owner_id, o.stage, o.name, o.expected_close, u.username FROM opportunities o \
+         JOIN users u ON u.id = o.owner_id WHERE o.id % 2 = 0 ORDER BY o.id",
+    )
+    .fetch_all(tx.conn())
+    .await
+    .context("reading opportunities")?;
+    let mut qins = Rows::new(
+        tx.conn(),
+        backend,
+        "INSERT INTO quotes (created_at, updated_at, version, id, number, opportunity_id, account_id, owner_id, title, \
+         current_version, state, quote_date, valid_until, total, discount_bp, below_floor, line_count, is_current, \
+         sent_version, lost_reason, created_by) VALUES ",
+        vec![ts_now.to_string().into()],
+        18,
+    )
+    .await?;
+    let mut vins = Rows::new(
+        tx.conn(),
+        backend,
+        "INSERT INTO quote_versions (created_at, id, quote_id, version_no, state, quote_date, valid_until, payment_terms, \
+         delivery_terms, total, total_excl, tax, list_total, discount_bp, max_line_discount_bp, quote_discount_bp, \
+         below_floor, cost, within_authority, created_by, submitted_at, approved_at, sent_at, sent_by) VALUES ",
+        vec![ts_now.to_string().into()],
+        23,
+    )
+    .await?;
+    let mut lins = Rows::new(
+        tx.conn(),
+        backend,
+        "INSERT INTO quote_lines (id, version_id, position, product_id, product_code, description, specification, unit, \
+         quantity, list_price, unit_price, discount_bp, amount, tax_rate_bp, amount_excl, tax, floor_price, below_floor, \
+         cost) VALUES ",
+        vec![],
+        19,
+    )
+    .await?;
+    const SERVICES: [&str; 3] = ["安装调试服务", "现场培训", "三年原厂维保"];
+    let mut line_id = 0i64;
+    // Lines wait until their versions are written (an inserter writes when it is full).
+    let mut pending_lines: Vec<Vec<Cell>> = vec![];
+    let mut pending_versions: Vec<Vec<Cell>> = vec![];
+    for (k, r) in opps.iter().enumerate() {
+        let qid = k as i64 + 1;
+        let opp: i64 = r.try_get("id")?;
+        let stage: String = r.try_get("stage")?;
+        let close: String = r.try_get("expected_close")?;
+        let quote_date = chrono::NaiveDate::parse_from_str(&close, "%Y-%m-%d")
+            .map(|d| d - chrono::Duration::days(20 + opp % 40))
+            .unwrap_or_else(|_| Utc::now().date_naive());
+        let valid = quote_date + chrono::Duration::days(30);
+        let today = Utc::now().date_naive();
+        let state = match stage.as_str() {
+            "won" => "accepted",
+            "lost" => "lost",
+            _ if valid < today => "expired",
+            _ => ["draft", "approved", "sent", "sent"][(opp / 2 % 4) as usize],
+        };
+        // Six lines: products of the catalogue (a few at a discount), or free text without one.
+        let mut inputs = vec![];
+        for j in 0..6i64 {
+            let disc = [0, 0, 300, 500, 800, 1200][((opp + j) % 6) as usize];
+            let qty = 1000 * (1 + (opp + j) % 5);
+            let li = if j < 5 && !products.is_empty() {
+                let p = products[((opp * 7 + j * 13) as usize) % products.len()].clone();
+                LineInput { product: Some(p), quantity: qty, discount_bp: Some(disc), ..Default::default() }
+            } else {
+                LineInput {
+                    description: Some(SERVICES[(opp % 3) as usize].to_string()),
+                    unit: Some("项".into()),
+                    quantity: 1000,
+                    list_price: Some(2_000_000 + (opp % 50) * 100_000),
+                    discount_bp: Some(disc),
+                    ..Default::default()
+                }
+            };
+            inputs.push(li);
+        }
+        let lines: Vec<q::Line> = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, l)| q::price_line(i, l))
+            .collect::<Result<_, _>>()
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let t = q::totals(&lines);
+        let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+        let at = format!("{}T09:00:00.000000Z", day(quote_date));
+        let sent = matches!(state, "sent" | "accepted" | "lost" | "expired").then(|| at.clone());
+        let title: String = r.try_get("name")?;
+        let username: String = r.try_get("username")?;
+        qins.row(
+            tx.conn(),
+            vec![
+                Cell::Shared(1),
+                Cell::Shared(1),
+                Cell::Lit("1"),
+                v(qid),
+                v(format!("Q{}-{qid:06}", quote_date.format("%Y"))),
+                v(opp),
+                v(r.try_get::<i64, _>("account_id")?),
+                v(r.try_get::<i64, _>("owner_id")?),
+                v(title),
+                Cell::Lit("1"),
+                v(state),
+                v(day(quote_date)),
+                v(day(valid)),
+                v(t.total),
+                v(t.discount_bp),
+                v(t.below_floor as i64),
+                v(lines.len() as i64),
+                Cell::Lit("1"),
+                v(sent.as_ref().map(|_| 1i64)),
+                v((state == "lost").then_some("价格高于竞争对手")),
+                v(username.clone()),
+            ],
+        )
+        .await
+        .context("inserting quotes")?;
+        pending_versions.push(vec![
+                Cell::Shared(1),
+                v(qid),
+                v(qid),
+                Cell::Lit("1"),
+                v(state),
+                v(day(quote_date)),
+                v(day(valid)),
+                Cell::Lit("'[{\"kind\":\"advance\",\"percent_bp\":3000,\"days\":0},{\"kind\":\"on_delivery\",\"percent_bp\":6000,\"days\":30},{\"kind\":\"after_acceptance\",\"percent_bp\":1000,\"days\":30}]'"),
+                Cell::Lit("'合同签订后 30 天内交货'"),
+                v(t.total),
+                v(t.total_excl),
+                v(t.tax),
+                v(t.list_total),
+                v(t.discount_bp),
+                v(t.max_line_discount_bp),
+                v(t.quote_discount_bp),
+                v(t.below_floor as i64),
+                v(t.cost),
+                v((state != "draft").then_some(1i64)),
+                v(username.clone()),
+                v((state != "draft").then(|| at.clone())),
+                v((state != "draft").then(|| at.clone())),
+                v(sent.clone()),
+                v(sent.as_ref().map(|_| username.clone())),
+            ]);
+        for (pos, l) in lines.iter().enumerate() {
+            line_id += 1;
+            pending_lines.push(vec![
+                v(line_id),
+                v(qid),
+                v(pos as i64),
+                v(l.product_id),
+                v(l.product_code.clone()),
+                v(l.description.clone()),
+                v(l.specification.clone()),
+                v(l.unit.clone()),
+                v(l.quantity),
+                v(l.list_price),
+                v(l.unit_price),
+                v(l.discount_bp),
+                v(l.amount),
+                v(l.tax_rate_bp),
+                v(l.amount_excl),
+                v(l.tax),
+                v(l.floor_price),
+                v(l.below_floor as i64),
+                v(l.cost),
+            ]);
+        }
+        // Lines refer to their version, versions to their quote: written in that order.
+        if (k + 1) % 2_000 == 0 || k + 1 == opps.len() {
+            qins.flush(tx.conn()).await.context("inserting quotes")?;
+            for row in pending_versions.drain(..) {
+                vins.row(tx.conn(), row).await.context("inserting quote versions")?;
+            }
+            vins.flush(tx.conn()).await.context("inserting quote versions")?;
+            for row in pending_lines.drain(..) {
+                lins.row(tx.conn(), row).await.context("inserting quote lines")?;
+            }
+            lins.flush(tx.conn()).await.context("inserting quote lines")?;
+        }
+    }
+    Ok((qins.total(), lins.total()))
+}
+
 async fn write_quotas(
     tx: &mut WriteTx,
     backend: Backend,
@@ -1852,6 +2069,92 @@ async fn write_quotas(
         }
     }
     ins.flush(tx.conn()).await.context("inserting quotas")?;
+    Ok(ins.total())
+}
+
+/// The catalogue's size: one product per 30 accounts (2,000 for l3-60k), at least 12.
+fn products_of(scale: Scale) -> usize {
+    (scale.accounts / 30).clamp(12, 2_000)
+}
+
+/// Product lines of the catalogue: code prefix, category, name stem, model letter, unit, list
+/// price range in yuan, VAT in percent.
+type ProductLine = (&'static str, &'static str, &'static str, &'static str, &'static str, (i64, i64), i64);
+
+#[rustfmt::skip]
+const PRODUCT_LINES: &[ProductLine] = &[
+    ("SRV", "服务器", "机架式服务器", "R", "台", (40_000, 700_000), 13),
+    ("STO", "存储", "存储阵列", "S", "套", (80_000, 900_000), 13),
+    ("NET", "网络", "交换机", "N", "台", (3_000, 120_000), 13),
+    ("PC", "PC", "商用台式机", "M", "台", (3_500, 12_000), 13),
+    ("NB", "笔记本", "商用笔记本", "X", "台", (5_000, 20_000), 13),
+    ("SW", "软件", "软件许可", "L", "套", (2_000, 200_000), 13),
+    ("SVC", "IT服务", "技术服务", "T", "人天", (1_200, 6_000), 6),
+    ("CLD", "云服务", "云资源包", "C", "年", (3_000, 150_000), 6),
+];
+
+const PRODUCT_SPECS: &[&str] =
+    &["标准配置", "高性能配置", "入门配置", "国产化配置", "含三年原厂保修", "含安装调试", "企业版", "旗舰版"];
+
+/// Writes `n` products (codes `SRV-0001`…, one line after another): list prices in the line's
+/// range rounded to 100 yuan, floor prices 80–85 % of list, standard costs 55–75 %; one in
+/// twenty inactive.
+async fn write_products(
+    tx: &mut WriteTx,
+    backend: Backend,
+    rng: &mut Rng,
+    ts_now: &str,
+    n: usize,
+) -> anyhow::Result<usize> {
+    use crate::domain::pinyin;
+    let mut ins = Rows::new(
+        tx.conn(),
+        backend,
+        "INSERT INTO products (created_at, updated_at, created_by, updated_by, version, code, code_key, name, name_key, \
+         name_pinyin, name_initials, name_sort, category, specification, unit, list_price, floor_price, tax_rate_bp, \
+         standard_cost, active) VALUES ",
+        vec![ts_now.to_string().into(), "system".into()],
+        15,
+    )
+    .await?;
+    for i in 0..n {
+        let (prefix, category, stem, letter, unit, (lo, hi), tax) = PRODUCT_LINES[i % PRODUCT_LINES.len()];
+        let serial = i / PRODUCT_LINES.len() + 1;
+        let code = format!("{prefix}-{serial:04}");
+        let name = format!("{stem} {letter}{}", 100 + serial * 7 % 900);
+        let list = rng.range(lo / 100, hi / 100) * 100;
+        let floor = list * rng.range(80, 85) / 100 / 10 * 10;
+        let cost = list * rng.range(55, 75) / 100 / 10 * 10;
+        let active = !rng.pct(5);
+        ins.row(
+            tx.conn(),
+            vec![
+                Cell::Shared(1),
+                Cell::Shared(1),
+                Cell::Shared(2),
+                Cell::Shared(2),
+                Cell::Lit("1"),
+                v(code.clone()),
+                v(code.to_lowercase()),
+                v(name.clone()),
+                v(normalize_name(&name)),
+                v(pinyin::full(&name)),
+                v(pinyin::initials(&name)),
+                v(pinyin::stored_sort_key(&name)),
+                v(category),
+                v(*rng.pick(PRODUCT_SPECS)),
+                v(unit),
+                v(list * 100),
+                v(floor * 100),
+                v(tax * 100),
+                v(cost * 100),
+                v(i64::from(active)),
+            ],
+        )
+        .await
+        .context("inserting products")?;
+    }
+    ins.flush(tx.conn()).await.context("inserting products")?;
     Ok(ins.total())
 }
 

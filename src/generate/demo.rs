@@ -1721,6 +1721,7 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     let uid = |name: &str| -> anyhow::Result<i64> {
         user_ids.get(name).copied().with_context(|| format!("demo user {name}"))
     };
+    add_products(&mut tx, &ctx).await?;
 
     // Accounts with their committees and teams.
     let mut used_names: HashSet<String> = HashSet::from([SPECIAL_ACCOUNT.to_string()]);
@@ -1927,8 +1928,173 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
         .await?;
     tx.commit().await?;
     overdue_screening(db, user_ids["rep"]).await?;
+    demo_quotes(db, &user_ids).await?;
     bids_and_negotiations(db, user_ids["rep"]).await?;
     Ok(made)
+}
+
+/// Quotes at every stage on the rep's open opportunities (issue 20): a draft, one within
+/// authority and approved, one waiting for the KA manager, one the manager approved that waits
+/// for the director, one sent, one the customer accepted, one lost and one expired.
+async fn demo_quotes(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
+    use crate::app::{approvals, people::auth, quotes::quotes as q};
+    let ctx_of = |id: i64| async move {
+        let caller = auth::load_caller(db, id).await?.context("a demo user")?;
+        anyhow::Ok(Ctx { caller, request_id: "demo".into() })
+    };
+    let rep = ctx_of(user_ids["rep"]).await?;
+    let manager = ctx_of(user_ids["manager"]).await?;
+    let opps: Vec<i64> = sqlx::query(
+        "SELECT id FROM opportunities WHERE owner_id = $1 AND stage IN ('qualified', 'developed', 'committed', 'contacted') \
+         AND deleted_at IS NULL ORDER BY id LIMIT 8",
+    )
+    .bind(user_ids["rep"])
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|r| r.try_get("id"))
+    .collect::<Result<_, _>>()?;
+    let products: Vec<i64> = sqlx::query("SELECT id FROM products WHERE active = 1 ORDER BY id LIMIT 4")
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()?;
+    let e = |e: crate::domain::DomainError| anyhow::anyhow!("demo quote: {e}");
+    let lines = |discount: &str| -> serde_json::Value {
+        let mut l: Vec<serde_json::Value> = products
+            .iter()
+            .take(2)
+            .enumerate()
+            .map(|(i, p)| serde_json::json!({"product_id": p, "quantity": format!("{}", i + 1), "discount": discount}))
+            .collect();
+        if l.is_empty() {
+            l.push(serde_json::json!({"description": "机架式服务器", "unit": "台", "quantity": "4", "list_price": "86000.00", "discount": discount}));
+        }
+        l.push(serde_json::json!({"description": "安装调试及培训服务", "unit": "项", "quantity": "1", "unit_price": "18000.00"}));
+        serde_json::Value::Array(l)
+    };
+    let terms = serde_json::json!([
+        {"kind": "advance", "percent": "30", "days": 0},
+        {"kind": "on_delivery", "percent": "60", "days": 30},
+        {"kind": "after_acceptance", "percent": "10", "days": 30}
+    ]);
+    let body = |discount: &str, extra: serde_json::Value| -> anyhow::Result<q::QuoteIn> {
+        let mut b = serde_json::json!({"lines": lines(discount), "payment_terms": terms, "delivery_terms": "合同签订后 30 天内送货到客户指定地点", "notes": "含三年原厂维保，7×24 小时响应"});
+        if let (Some(o), Some(x)) = (b.as_object_mut(), extra.as_object()) {
+            o.extend(x.clone());
+        }
+        Ok(serde_json::from_value(b)?)
+    };
+    let act = |v: &q::QuoteView| q::Action { version: v.version, reason: None, update_amount: false };
+    let decide = |ctx: Ctx, aid: i64| async move {
+        approvals::decide(db, &ctx, aid, "approve", Some("同意"), chrono::Utc::now())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    };
+    let plans: [(&str, &str); 8] = [
+        ("draft", "3"),
+        ("approved", "4"),
+        ("pending", "8"),
+        ("director", "12"),
+        ("sent", "5"),
+        ("accepted", "2"),
+        ("lost", "4"),
+        ("expired", "3"),
+    ];
+    for (opp, (what, discount)) in opps.iter().zip(plans) {
+        let extra = if what == "expired" {
+            let d = chrono::Utc::now().date_naive();
+            serde_json::json!({"quote_date": (d - chrono::Duration::days(60)).to_string(), "valid_until": (d - chrono::Duration::days(30)).to_string()})
+        } else {
+            serde_json::json!({})
+        };
+        let v = q::create(db, &rep, *opp, &body(discount, extra)?).await.map_err(e)?;
+        if what == "draft" {
+            continue;
+        }
+        let v = q::submit(db, &rep, v.id, &act(&v)).await.map_err(e)?;
+        anyhow::ensure!(
+            what == "pending"
+                || what == "director"
+                || what == "expired"
+                || v.state == crate::domain::quote::QuoteState::Approved,
+            "demo quote {what}: {:?} at {}% (limit {}), below floor {}",
+            v.state,
+            v.latest.discount,
+            v.author_limit,
+            v.latest.below_floor
+        );
+        match what {
+            "pending" | "expired" => {}
+            "director" => {
+                let aid = v.latest.approval_id.context("a request")?;
+                decide(manager.clone(), aid).await?;
+            }
+            "sent" | "accepted" | "lost" => {
+                let v = q::send(db, &rep, v.id, &act(&v)).await.map_err(e)?;
+                if what == "accepted" {
+                    let a = q::Action { version: v.version, reason: None, update_amount: true };
+                    q::accept(db, &rep, v.id, &a).await.map_err(e)?;
+                } else if what == "lost" {
+                    let a = q::Action {
+                        version: v.version,
+                        reason: Some("客户选择了报价更低的竞品".into()),
+                        update_amount: false,
+                    };
+                    q::lose(db, &rep, v.id, &a).await.map_err(e)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    q::expire_due(db, &chrono::Utc::now().date_naive().to_string()).await.map_err(e)?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The product catalogue (产品目录): what the company sells to its key accounts.
+
+/// (code, name, category, specification, unit, list price, floor price, standard cost, tax %,
+/// active), prices in yuan: floor prices about 82–84 % of list; services at 6 % VAT.
+type ProductSpec = (&'static str, &'static str, &'static str, &'static str, &'static str, i64, i64, i64, i64, bool);
+
+#[rustfmt::skip]
+const PRODUCTS: &[ProductSpec] = &[
+    ("SRV-R750", "机架式服务器 R750", "服务器", "2×银牌4314 / 256GB / 4×1.92TB SSD", "台", 128_000, 106_000, 92_000, 13, true),
+    ("SRV-G5500", "GPU 服务器 G5500", "服务器", "8×GPU / 2×金牌6430 / 1TB 内存", "台", 680_000, 565_000, 498_000, 13, true),
+    ("SRV-R740", "机架式服务器 R740（停产）", "服务器", "2×银牌4214 / 128GB / 4×960GB SSD", "台", 98_000, 82_000, 74_000, 13, false),
+    ("STO-D5000", "分布式存储节点 D5000", "存储", "24×16TB / 2×25GbE", "套", 238_000, 196_000, 165_000, 13, true),
+    ("STO-AF800", "全闪存存储阵列 AF800", "存储", "双控 / 46TB 有效容量", "套", 365_000, 302_000, 255_000, 13, true),
+    ("NET-S6850", "数据中心交换机 S6850", "网络", "48×25GE + 8×100GE", "台", 56_000, 46_500, 38_000, 13, true),
+    ("NET-S5735", "接入交换机 S5735", "网络", "48×GE + 4×10GE", "台", 6_800, 5_650, 4_300, 13, true),
+    ("PC-M730", "商用台式机 M730", "PC", "i7 / 16GB / 512GB SSD / 23.8 英寸显示器", "台", 6_200, 5_200, 4_450, 13, true),
+    ("NB-X1", "商用笔记本 X1", "笔记本", "14 英寸 / i7 / 32GB / 1TB SSD", "台", 11_800, 9_800, 8_600, 13, true),
+    ("SW-VIRT", "服务器虚拟化软件许可", "软件", "每物理 CPU，永久许可", "套", 18_000, 14_800, 6_000, 13, true),
+    ("SVC-INST", "机房实施与安装服务", "IT服务", "上门安装、上架、布线与调试", "人天", 2_400, 1_950, 1_200, 6, true),
+    ("SVC-MAINT", "年度维保服务（7×24）", "IT服务", "7×24 小时响应，4 小时到场，备件先行", "年", 36_000, 29_800, 15_000, 6, true),
+    ("CLD-ECS", "云服务器资源包", "云服务", "8 核 32GB，一年", "年", 9_600, 8_000, 5_200, 6, true),
+];
+
+/// The demo company's catalogue, written through the use case (one audit row each).
+async fn add_products(tx: &mut WriteTx, ctx: &Ctx) -> anyhow::Result<()> {
+    use crate::app::quotes::products::{self, ProductData};
+    for &(code, name, category, spec, unit, list, floor, cost, tax, active) in PRODUCTS {
+        let d = ProductData {
+            code: code.into(),
+            name: name.into(),
+            category: Some(category.into()),
+            specification: Some(spec.into()),
+            unit: unit.into(),
+            list_price: list * 100,
+            floor_price: Some(floor * 100),
+            tax_rate_bp: tax * 100,
+            standard_cost: Some(cost * 100),
+            active,
+        };
+        products::insert(tx, ctx, &d).await.with_context(|| format!("product {code}"))?;
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2756,6 +2922,20 @@ mod tests {
         assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM bids WHERE exception_state = 'pending'").await, 1);
         assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM bids WHERE result = 'won'").await, 1);
         assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM negotiation_rounds WHERE outcome = 'pending'").await, 1);
+        // Quotes at every stage, one waiting for the director (the manager approved it).
+        for st in ["draft", "pending", "approved", "sent", "accepted", "lost", "expired"] {
+            let n = scalar(&db, &format!("SELECT COUNT(*) AS n FROM quotes WHERE state = '{st}'")).await;
+            assert!(n >= 1, "a demo quote {st}");
+        }
+        assert_eq!(
+            scalar(
+                &db,
+                "SELECT COUNT(*) AS n FROM approval_steps s JOIN approvals a ON a.id = s.approval_id \
+                         WHERE a.flow = 'discount_exception' AND s.state = 'open' AND s.role = 'ka_director'"
+            )
+            .await,
+            1
+        );
         let (_, escalated, _) = app.scheduler_pass("demo-test", chrono::Utc::now()).await.unwrap();
         assert_eq!(escalated, 1);
         let (_, again, _) = app.scheduler_pass("demo-test", chrono::Utc::now()).await.unwrap();

@@ -363,3 +363,57 @@ async fn quotes_are_scoped_as_their_opportunity() {
     let lost = act(&t, &rep, &q, "lose", json!({"reason": "客户预算取消"})).await;
     assert_eq!((lost["state"].as_str(), lost["lost_reason"].as_str()), (Some("lost"), Some("客户预算取消")));
 }
+
+#[tokio::test]
+async fn a_price_below_the_floor_reaches_the_commercial_manager_and_an_inactive_product_is_refused() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let commercial = add_user(&t, &w, "commercial", "commercial_manager", "HQ", None).await;
+    let (rep, director) = (bearer(&w, "repA"), bearer(&w, "director"));
+    let body = json!({"code": "CMM-500", "name": "三坐标测量机", "unit": "台", "list_price": "100000.00", "floor_price": "98000.00", "standard_cost": "60000.00"});
+    let r = t.call(Method::POST, "/api/v1/products", &commercial, Some(body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let product = r.json();
+    let opp = opportunity(&t, &w, &rep, "底价").await;
+    // 3 % off is within a rep's 5 %, but 97,000 is below the 98,000 floor: up to the commercial manager.
+    let q = create(&t, &rep, opp, json!([{"product_code": "cmm-500", "quantity": "1", "discount": "3"}])).await;
+    let line = &q["latest"]["lines"][0];
+    assert_eq!((line["unit_price"].as_str(), line["below_floor"].as_bool()), (Some("97000.00"), Some(true)), "{line}");
+    assert!(
+        line.get("floor_price").is_none() && q["latest"].get("margin").is_none(),
+        "a rep sees no floor price or margin: {q}"
+    );
+    let q = act(&t, &rep, &q, "submit", json!({})).await;
+    assert_eq!(q["state"], "pending");
+    let aid = q["latest"]["approval_id"].as_i64().unwrap();
+    let s = steps(&t, &director, aid).await;
+    assert!(s.iter().all(|(_, st)| st != "skipped"), "a floor breach climbs the whole chain: {s:?}");
+    assert_eq!(s.last().map(|(r, _)| r.as_str()), Some("commercial_manager"));
+    // The commercial manager sees the floor price and the margin.
+    let seen = t.get(&format!("/api/v1/quotes/{}", q["id"]), &commercial).await.json();
+    assert_eq!(seen["latest"]["lines"][0]["floor_price"], "98000.00", "{seen}");
+    assert!(seen["latest"]["margin"].is_string());
+    // At the floor it is within authority.
+    let q2 =
+        create(&t, &rep, opp, json!([{"product_id": product["id"], "quantity": "1", "unit_price": "98000.00"}])).await;
+    assert_eq!(act(&t, &rep, &q2, "submit", json!({})).await["state"], "approved");
+    // A deactivated product is refused by name.
+    let r = t
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/products/{}", product["id"]),
+            &commercial,
+            Some(json!({"version": product["version"], "active": false})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/opportunities/{opp}/quotes"),
+            &rep,
+            Some(json!({"lines": [{"product_id": product["id"], "quantity": "1"}]})),
+        )
+        .await;
+    assert_eq!(fields(&r).get("lines[0].product").map(String::as_str), Some("product_inactive"));
+}

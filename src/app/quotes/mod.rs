@@ -2,4 +2,5 @@
 //! decisions, versioned quotes with discount authority, and negotiation rounds.
 pub mod bids;
 pub mod negotiations;
+pub mod products;
 pub mod quotes;

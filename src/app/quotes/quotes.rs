@@ -917,42 +917,31 @@ async fn prepare(
 
 /// The catalogue's facts of these products (one statement).
 async fn products_by_id(conn: &mut sqlx::AnyConnection, ids: &[i64]) -> Result<Vec<ProductFacts>> {
-    if ids.is_empty() {
-        return Ok(vec![]);
-    }
-    let mut ids = ids.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut s = Sql::new(
-        "SELECT id, code, name, unit, list_price, floor_price, tax_rate_bp, standard_cost, active FROM products WHERE id IN (",
-    );
-    s.bind_list(&ids).push(")");
-    s.query()
-        .fetch_all(&mut *conn)
+    Ok(super::products::for_lines(conn, ids)
         .await?
-        .iter()
-        .map(|r| {
-            Ok(ProductFacts {
-                id: r.try_get("id")?,
-                code: r.try_get("code")?,
-                name: r.try_get("name")?,
-                unit: r.try_get("unit")?,
-                list_price: r.try_get("list_price")?,
-                floor_price: r.try_get("floor_price")?,
-                tax_rate_bp: r.try_get("tax_rate_bp")?,
-                standard_cost: r.try_get("standard_cost")?,
-                active: r.try_get::<i64, _>("active")? == 1,
-            })
+        .into_iter()
+        .map(|p| ProductFacts {
+            id: p.id,
+            code: p.code,
+            name: p.name,
+            unit: p.unit,
+            list_price: p.list_price,
+            floor_price: p.floor_price,
+            tax_rate_bp: p.tax_rate_bp,
+            standard_cost: p.standard_cost,
+            active: p.active,
         })
-        .collect()
+        .collect())
 }
 
+/// The products of these codes (whatever their case).
 async fn products_by_code(conn: &mut sqlx::AnyConnection, codes: &[String]) -> Result<Vec<ProductFacts>> {
     if codes.is_empty() {
         return Ok(vec![]);
     }
-    let mut s = Sql::new("SELECT id FROM products WHERE code IN (");
-    s.bind_texts(codes).push(")");
+    let keys: Vec<String> = codes.iter().map(|c| super::products::code_key(c)).collect();
+    let mut s = Sql::new("SELECT id FROM products WHERE code_key IN (");
+    s.bind_texts(&keys).push(")");
     let ids: Vec<i64> =
         s.query().fetch_all(&mut *conn).await?.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
     products_by_id(conn, &ids).await
@@ -1027,30 +1016,11 @@ pub async fn may_write(db: &Db, caller: &Caller, opportunity_id: i64) -> Result<
     }
 }
 
-/// The company as the quote document names it (settings key `company`; the demo sets it).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Company {
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub address: Option<String>,
-    #[serde(default)]
-    pub phone: Option<String>,
-    #[serde(default)]
-    pub fax: Option<String>,
-    #[serde(default)]
-    pub website: Option<String>,
-    /// The logo as a `data:image/png;base64,…` URL (at most 200 KB).
-    #[serde(default)]
-    pub logo: Option<String>,
-}
+pub use crate::app::records::company::Company;
 
+/// The company as its documents name it.
 pub async fn company(db: &Db) -> Result<Company> {
-    let r = sqlx::query("SELECT value FROM settings WHERE key = 'company'").fetch_optional(&db.pool).await?;
-    Ok(match r {
-        Some(r) => serde_json::from_str(&r.try_get::<String, _>("value")?).unwrap_or_default(),
-        None => Company::default(),
-    })
+    Ok(crate::app::records::company::get(db).await?.company)
 }
 
 /// The quote as a spreadsheet the customer can read: the header, the lines with numeric cells

@@ -12,6 +12,10 @@ use crate::db::{now, Db, WriteTx};
 /// supervisor level.
 pub const CREDIT_FIELDS: &[&str] = &["credit_grade", "credit_limit", "credit_score"];
 
+/// Fields that carry a product's confidential prices; removed from history shown to callers
+/// who may not see them (`Role::sees_floor_price`).
+pub const FLOOR_PRICE_FIELDS: &[&str] = &["floor_price", "standard_cost"];
+
 pub async fn record(
     tx: &mut WriteTx,
     ctx: &Ctx,
@@ -110,23 +114,28 @@ pub struct AuditEntry {
 /// merge's summary) and their names wherever a list names fields (a merge's `filled`), so
 /// neither a value nor the fact that one was there reaches a caller below supervisor level.
 fn strip_credit(v: Option<Value>) -> Option<Value> {
-    fn strip(v: &mut Value) {
+    strip_fields(v, CREDIT_FIELDS)
+}
+
+/// History without `fields`, wherever they sit (see [`strip_credit`]).
+fn strip_fields(v: Option<Value>, fields: &[&str]) -> Option<Value> {
+    fn strip(v: &mut Value, fields: &[&str]) {
         match v {
             Value::Object(o) => {
-                for f in CREDIT_FIELDS {
+                for f in fields {
                     o.remove(*f);
                 }
-                o.values_mut().for_each(strip);
+                o.values_mut().for_each(|v| strip(v, fields));
             }
             Value::Array(a) => {
-                a.retain(|x| !x.as_str().is_some_and(|s| CREDIT_FIELDS.contains(&s)));
-                a.iter_mut().for_each(strip);
+                a.retain(|x| !x.as_str().is_some_and(|s| fields.contains(&s)));
+                a.iter_mut().for_each(|v| strip(v, fields));
             }
             _ => {}
         }
     }
     v.map(|mut v| {
-        strip(&mut v);
+        strip(&mut v, fields);
         v
     })
 }
@@ -193,11 +202,16 @@ pub async fn read(db: &Db, ctx: &Ctx, f: &AuditFilter, named: bool) -> Result<Pa
     let rows = s.query().try_map(|r| AuditEntry::from_row(&r)).fetch_all(&db.pool).await?;
     let more = rows.len() as i64 > f.limit;
     let sees_credit = ctx.caller.sees_credit();
+    let sees_floor_price = ctx.caller.role.sees_floor_price();
     let mut items = Vec::with_capacity(rows.len());
     for mut e in rows.into_iter().take(f.limit as usize) {
         if !sees_credit {
             e.before = strip_credit(e.before);
             e.after = strip_credit(e.after);
+        }
+        if !sees_floor_price {
+            e.before = strip_fields(e.before, FLOOR_PRICE_FIELDS);
+            e.after = strip_fields(e.after, FLOOR_PRICE_FIELDS);
         }
         e.changed = changed_fields(e.before.as_ref(), e.after.as_ref());
         items.push(e);

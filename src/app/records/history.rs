@@ -27,6 +27,8 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &AuditFilter, seen: Option<Seen>) -> Re
                     "opportunity" => crate::app::funnel::opportunities::get(db, &ctx.caller, id).await.is_ok(),
                     "bid" => crate::app::quotes::bids::get(db, &ctx.caller, id).await.is_ok(),
                     "negotiation_round" => crate::app::quotes::negotiations::get(db, &ctx.caller, id).await.is_ok(),
+                    // The catalogue is everyone's to read (its confidential prices are stripped).
+                    "product" => crate::app::quotes::products::may_read(&ctx.caller),
                     _ => false,
                 }
             }

@@ -3,6 +3,7 @@
 //! forms saved once however often they are posted (`once`), and the company's versioned
 //! settings (`settings`); files under the data directory written whole or not at all (`files`).
 pub mod audit;
+pub mod company;
 pub mod consistency;
 pub mod files;
 pub mod history;

@@ -159,6 +159,10 @@ pub fn column(key: &str) -> Col {
             Col::Money
         }
         k if k.starts_with("amount_") => Col::Money,
+        // The product catalogue's prices (`app::quotes::products::table`).
+        "list_price" | "floor_price" | "standard_cost" => Col::Money,
+        "tax_rate" => Col::Decimal,
+        "active" => Col::Code("active"),
         "id" | "account_id" | "count" | "accounts" | "open_count" | "covered" | "owned" | "untouched" | "unowned"
         | "activated" | "every_days" | "days_overdue" | "effective" | "calls" | "done" | "planned" | "planned_done"
         | "target_weekly" | "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun" | "visits" | "checked_in"

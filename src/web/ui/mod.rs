@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .merge(people::admin::routes())
         .merge(people::role_titles::routes())
         .merge(records::consistency::routes())
+        .merge(records::company::routes())
         .merge(approvals::routes())
         .merge(classification::classify::routes())
         .merge(spreadsheets::imports::routes())
@@ -53,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .merge(quotes::quotes::routes())
         .merge(quotes::bids::routes())
         .merge(pick::routes())
+        .merge(quotes::products::routes())
 }
 
 /// The messages a redirect may leave for the next page (`?flash=code`, texts `flash.code`):
@@ -119,9 +121,8 @@ impl Layout {
             "funnel" | "regions" | "monthly" | "rad" | "coverage" | "service" => "reports",
             "audit" if !self.is_admin => "reports",
             "approvals" => "approvals",
-            "users" | "org" | "role_titles" | "flows" | "deliveries" | "cls_settings" | "audit" | "consistency" => {
-                "admin"
-            }
+            "users" | "org" | "role_titles" | "flows" | "deliveries" | "cls_settings" | "audit" | "consistency"
+            | "company" => "admin",
             _ => "",
         }
     }
@@ -446,6 +447,7 @@ fn record_href(entity: &str, id: &str) -> Option<String> {
         "activity" => "activities",
         "approval" => "approvals",
         "import_run" => "imports",
+        "product" => "products",
         _ => return None,
     };
     numeric.then(|| format!("/{path}/{id}"))

@@ -1,2 +1,3 @@
 //! The api presenters of `app::records` (same folder name in each layer).
+pub mod company;
 pub mod consistency;

@@ -1168,7 +1168,8 @@ struct FlowBox {
     text: String,
     errors: Vec<String>,
     saved: bool,
-    steps: Vec<(i64, String, String, i64)>,
+    /// (position, role, scope, days, condition in words or "").
+    steps: Vec<(i64, String, String, i64, String)>,
     extension: Option<(String, i64)>,
     risk: Vec<(String, i64)>,
     /// The form's rows: the steps (and one empty row to add a step), or what was typed.
@@ -1179,6 +1180,10 @@ struct FlowBox {
     max_total: String,
     /// The risk weights as edited: indicator code, its label, the weight typed.
     weights: Vec<(String, String, String)>,
+    /// The discount authority as edited: role code, its title, the limit typed (percent).
+    limits: Vec<(String, String, String)>,
+    /// The bond limit (bid exceptions) as typed; None when the flow has none.
+    bond_limit: Option<String>,
     /// The advanced view (JSON) was the one posted.
     json_open: bool,
 }
@@ -1188,6 +1193,8 @@ struct FlowStepRow {
     role: String,
     scope: String,
     days: String,
+    /// The step applies only above this figure (a percentage); empty: always.
+    above: String,
 }
 
 /// The flow form's fields: `role_N`, `scope_N`, `days_N` per step row (a row without a role,
@@ -1196,8 +1203,9 @@ struct FlowStepRow {
 fn definition_from_form(form: &UiForm) -> Result<Value, DomainError> {
     let get = |k: String| form.get(&k).map(str::trim).unwrap_or("").to_string();
     let mut e = crate::domain::error::Errors::default();
-    let mut number =
-        |field: String, v: &str| -> Option<i64> { e.take(&field, v.parse::<i64>().map_err(|_| "expected_integer")) };
+    let number = |e: &mut crate::domain::error::Errors, field: String, v: &str| -> Option<i64> {
+        e.take(&field, v.parse::<i64>().map_err(|_| "expected_integer"))
+    };
     let mut steps = vec![];
     for i in 0..=crate::domain::approval::MAX_STEPS {
         let role = get(format!("role_{i}"));
@@ -1205,18 +1213,27 @@ fn definition_from_form(form: &UiForm) -> Result<Value, DomainError> {
             continue;
         }
         let n = steps.len();
-        let days = number(format!("steps[{n}].days"), &get(format!("days_{i}"))).unwrap_or(0);
-        steps.push(serde_json::json!({"role": role, "scope": get(format!("scope_{i}")), "days": days}));
+        let days = number(&mut e, format!("steps[{n}].days"), &get(format!("days_{i}"))).unwrap_or(0);
+        let mut step = serde_json::json!({"role": role, "scope": get(format!("scope_{i}")), "days": days});
+        let above = get(format!("above_{i}"));
+        if !above.is_empty() {
+            if let Some(bp) =
+                e.take(&format!("steps[{n}].above"), crate::domain::money::parse_bp(above.trim_end_matches('%')))
+            {
+                step["above"] = serde_json::json!(bp);
+            }
+        }
+        steps.push(step);
     }
     let mut d = serde_json::json!({ "steps": steps });
     let ext_role = get("ext_role".into());
     if !ext_role.is_empty() {
-        let days = number("extension.max_days".into(), &get("ext_days".into())).unwrap_or(0);
+        let days = number(&mut e, "extension.max_days".into(), &get("ext_days".into())).unwrap_or(0);
         d["extension"] = serde_json::json!({"role": ext_role, "max_days": days});
     }
     let max_total = get("max_total_days".into());
     if !max_total.is_empty() {
-        d["max_total_days"] = serde_json::json!(number("max_total_days".into(), &max_total));
+        d["max_total_days"] = serde_json::json!(number(&mut e, "max_total_days".into(), &max_total));
     }
     let mut weights = vec![];
     for i in 0..50 {
@@ -1224,11 +1241,31 @@ fn definition_from_form(form: &UiForm) -> Result<Value, DomainError> {
         if key.is_empty() {
             continue;
         }
-        let w = number(format!("risk_weights[{i}]"), &get(format!("risk_weight_{i}"))).unwrap_or(0);
+        let w = number(&mut e, format!("risk_weights[{i}]"), &get(format!("risk_weight_{i}"))).unwrap_or(0);
         weights.push(serde_json::json!([key, w]));
     }
     if !weights.is_empty() {
         d["risk_weights"] = Value::Array(weights);
+    }
+    let mut limits = vec![];
+    for i in 0..50 {
+        let role = get(format!("limit_role_{i}"));
+        if role.is_empty() {
+            continue;
+        }
+        let v = get(format!("limit_{i}"));
+        if let Some(bp) = e.take(&format!("limits.{role}"), crate::domain::money::parse_bp(v.trim_end_matches('%'))) {
+            limits.push(serde_json::json!([role, bp]));
+        }
+    }
+    if !limits.is_empty() {
+        d["limits"] = Value::Array(limits);
+    }
+    if form.get("bond_limit").is_some() {
+        match crate::domain::money::parse_amount(&get("bond_limit".into())) {
+            Ok(f) => d["bond_limit"] = serde_json::json!(crate::domain::money::format_fen(f)),
+            Err(c) => e.add("bond_limit", c),
+        }
     }
     e.finish()?;
     Ok(d)
@@ -1242,6 +1279,7 @@ fn flow_field_label(l: &Layout, f: &str) -> String {
             let label = match field {
                 "role" => l.t("approval.role"),
                 "scope" => l.t("flows.scope"),
+                "above" => l.t("flows.above"),
                 _ => l.t("flows.days"),
             };
             return format!("{} · {label}", l.t("flows.step").replace("{n}", &n.to_string()));
@@ -1253,6 +1291,8 @@ fn flow_field_label(l: &Layout, f: &str) -> String {
         "max_total_days" => l.t("flows.max_total_days"),
         "steps" => l.t("flows.steps"),
         f if f.starts_with("risk_weights") => l.t("screening.risk"),
+        f if f.starts_with("limits") => l.t("flows.limits"),
+        "bond_limit" => l.t("flows.bond_limit"),
         _ => l.t("flows.definition"),
     }
 }
@@ -1309,10 +1349,20 @@ async fn flows_view(s: &AppState, ui: &UiCtx, edited: Option<Edited>) -> Respons
             let mut rows: Vec<FlowStepRow> = d
                 .steps
                 .iter()
-                .map(|st| FlowStepRow { role: st.role.clone(), scope: st.scope.clone(), days: st.days.to_string() })
+                .map(|st| FlowStepRow {
+                    role: st.role.clone(),
+                    scope: st.scope.clone(),
+                    days: st.days.to_string(),
+                    above: st.above.map(crate::domain::money::format_bp).unwrap_or_default(),
+                })
                 .collect();
             if rows.len() < crate::domain::approval::MAX_STEPS {
-                rows.push(FlowStepRow { role: String::new(), scope: "hq".into(), days: String::new() });
+                rows.push(FlowStepRow {
+                    role: String::new(),
+                    scope: "hq".into(),
+                    days: String::new(),
+                    above: String::new(),
+                });
             }
             let mut b = FlowBox {
                 name: flow_name(&l, f.flow),
@@ -1323,7 +1373,13 @@ async fn flows_view(s: &AppState, ui: &UiCtx, edited: Option<Edited>) -> Respons
                     .steps
                     .iter()
                     .enumerate()
-                    .map(|(i, st)| (i as i64 + 1, l.title_of(&st.role, None), l.e("scope", &st.scope), st.days))
+                    .map(|(i, st)| {
+                        let when = st
+                            .above
+                            .map(|a| l.t("flows.when_above").replace("{p}", &crate::domain::money::format_bp(a)))
+                            .unwrap_or_default();
+                        (i as i64 + 1, l.title_of(&st.role, None), l.e("scope", &st.scope), st.days, when)
+                    })
                     .collect(),
                 extension: d.extension.as_ref().map(|e| (l.title_of(&e.role, None), e.max_days)),
                 risk: d.risk_weights.iter().map(|(k, w)| (l.e("risk", k), *w)).collect(),
@@ -1332,6 +1388,12 @@ async fn flows_view(s: &AppState, ui: &UiCtx, edited: Option<Edited>) -> Respons
                 ext_days: d.extension.as_ref().map(|e| e.max_days.to_string()).unwrap_or_default(),
                 max_total: d.max_total_days.map(|n| n.to_string()).unwrap_or_default(),
                 weights: d.risk_weights.iter().map(|(k, w)| (k.clone(), l.e("risk", k), w.to_string())).collect(),
+                limits: d
+                    .limits
+                    .iter()
+                    .map(|(r, bp)| (r.clone(), l.title_of(r, None), crate::domain::money::format_bp(*bp)))
+                    .collect(),
+                bond_limit: d.bond_limit.clone(),
                 json_open: false,
                 f,
             };
@@ -1369,8 +1431,18 @@ impl FlowBox {
                 role: get(format!("role_{i}")),
                 scope: get(format!("scope_{i}")),
                 days: get(format!("days_{i}")),
+                above: get(format!("above_{i}")),
             })
             .collect();
+        self.limits = (0..50)
+            .filter_map(|i| {
+                let r = get(format!("limit_role_{i}"));
+                (!r.is_empty()).then(|| (r.clone(), l.title_of(&r, None), get(format!("limit_{i}"))))
+            })
+            .collect();
+        if self.bond_limit.is_some() {
+            self.bond_limit = Some(get("bond_limit".into()));
+        }
         self.ext_role = get("ext_role".into());
         self.ext_days = get("ext_days".into());
         self.max_total = get("max_total_days".into());

@@ -446,6 +446,7 @@ const AUDITED: &[&str] = &[
     "account",
     "contact",
     "opportunity",
+    "product",
     "activity",
     "visit_plan",
     "approval",

@@ -1,2 +1,3 @@
 //! The ui presenters of `app::records` (same folder name in each layer).
+pub mod company;
 pub mod consistency;
