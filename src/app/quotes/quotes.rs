@@ -1331,7 +1331,7 @@ fn audit_json(v: &QuoteView) -> Value {
     json!({
         "number": v.number,
         "title": v.title,
-        "state": v.state,
+        "quote_state": v.state,
         "version_no": v.latest.version_no,
         "quote_date": v.latest.quote_date,
         "valid_until": v.latest.valid_until,
@@ -1763,8 +1763,8 @@ async fn transition(db: &Db, ctx: &Ctx, id: i64, a: &Action, action: &str, from:
         "quote",
         &id.to_string(),
         action,
-        Some(&json!({"state": state, "version_no": cur})),
-        Some(&json!({"state": after.state, "version_no": after.current_version, "reason": reason})),
+        Some(&json!({"quote_state": state, "version_no": cur})),
+        Some(&json!({"quote_state": after.state, "version_no": after.current_version, "reason": reason})),
     )
     .await?;
     tx.commit().await?;
@@ -1818,8 +1818,8 @@ pub async fn expire_due(db: &Db, today: &str) -> Result<usize> {
             "quote",
             &id.to_string(),
             "expire",
-            Some(&json!({"state": st})),
-            Some(&json!({"state": "expired"})),
+            Some(&json!({"quote_state": st})),
+            Some(&json!({"quote_state": "expired"})),
         )
         .await?;
         tx.commit().await?;

@@ -448,6 +448,7 @@ fn record_href(entity: &str, id: &str) -> Option<String> {
         "approval" => "approvals",
         "import_run" => "imports",
         "product" => "products",
+        "quote" => "quotes",
         _ => return None,
     };
     numeric.then(|| format!("/{path}/{id}"))
@@ -460,10 +461,23 @@ fn show_json(l: &Layout, field: &str, v: Option<&serde_json::Value>) -> String {
             Some(field)
         }
         "credit_grade" => Some("credit"),
+        "quote_state" => Some("quote_state"),
         _ => None,
     };
     match (field, v) {
         ("merge", Some(m @ serde_json::Value::Object(_))) => return merge_summary(l, m),
+        // A quote's lines: how many, each as "description × quantity @ price".
+        ("lines", Some(serde_json::Value::Array(lines))) => {
+            let one = |x: &serde_json::Value| {
+                let s = |k: &str| x.get(k).and_then(serde_json::Value::as_str).unwrap_or("").to_string();
+                format!("{} × {} @ {}", s("description"), s("quantity"), s("unit_price"))
+            };
+            return format!(
+                "{}：{}",
+                l.t("quote.n_lines").replace("{n}", &lines.len().to_string()),
+                lines.iter().map(one).collect::<Vec<_>>().join("；")
+            );
+        }
         ("merged_into", Some(serde_json::Value::Number(n))) => return format!("#{n}"),
         _ => {}
     }

@@ -447,6 +447,7 @@ const AUDITED: &[&str] = &[
     "contact",
     "opportunity",
     "product",
+    "quote",
     "activity",
     "visit_plan",
     "approval",
