@@ -49,6 +49,9 @@ code_columns!(
     crate::domain::approval::State,
     crate::domain::quote::QuoteState,
     crate::domain::quote::InstallmentKind,
+    crate::domain::bid::BidDecision,
+    crate::domain::bid::BidExceptionState,
+    crate::domain::bid::BidResult,
 );
 
 /// A 0/1 INTEGER column read as a `bool` (1 is true) by a row type deriving `FromRow`:

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod activity;
 pub mod approval;
+pub mod bid;
 pub mod classify;
 pub mod credit_code;
 pub mod error;

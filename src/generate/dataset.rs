@@ -586,6 +586,7 @@ async fn generate_with(
     let mut prng = Rng::new(seed ^ 0x5052_4F44_5543_5453); // "PRODUCTS"
     let products = write_products(&mut tx, db.backend, &mut prng, &ts, products_of(scale)).await?;
     let (quotes, quote_lines) = write_quotes(&mut tx, db.backend, &ts).await?;
+    let bids = write_bids(&mut tx, db.backend, seed, &ts).await?;
     if db.backend == Backend::Postgres {
         // Explicit ids leave the identity sequences behind; move them past the data.
         for t in ["accounts", "contacts", "opportunities", "activities", "quotes", "quote_versions", "quote_lines"] {
@@ -611,7 +612,7 @@ async fn generate_with(
         "opportunities": summary.opportunities, "opportunity_history": hins.total(),
         "activities": summary.activities, "activity_contacts": written.contacts_met,
         "visit_plans": written.visit_plans, "quotas": summary.quotas, "products": products,
-        "quotes": quotes, "quote_lines": quote_lines,
+        "quotes": quotes, "quote_lines": quote_lines, "bids": bids,
         "note": "users, accounts, account_access, contacts, opportunities, activities, quotas, products and quotes \
                  are bulk-loaded without per-row audit entries",
     });
@@ -2157,6 +2158,100 @@ async fn write_products(
     Ok(ins.total())
 }
 
+/// Tenders (投标) on about one opportunity in fifty from qualified on: the issuer is the account,
+/// the deadlines fall before the expected order date, the bond is about 2 % of the amount (below
+/// the bid-exception limit, so no decision needed a request); won and lost deals carry their
+/// result, open ones are decided or not. Its own sequence; returns how many.
+async fn write_bids(tx: &mut WriteTx, backend: Backend, seed: u64, ts_now: &str) -> anyhow::Result<usize> {
+    const WINNERS: &[&str] = &[
+        "华为技术有限公司",
+        "浪潮电子信息产业股份有限公司",
+        "新华三技术有限公司",
+        "联想（北京）有限公司",
+        "中科曙光信息产业股份有限公司",
+    ];
+    let mut rng = Rng::new(seed ^ 0x4249_4453); // "BIDS"
+    let rows = sqlx::query(
+        "SELECT o.id, o.account_id, o.owner_id, o.stage, o.amount, o.expected_close, a.name FROM opportunities o \
+         JOIN accounts a ON a.id = o.account_id WHERE o.id % 50 = 7 \
+         AND o.stage IN ('qualified', 'developed', 'committed', 'won', 'lost') ORDER BY o.id",
+    )
+    .fetch_all(tx.conn())
+    .await
+    .context("reading opportunities for bids")?;
+    let mut ins = Rows::new(
+        tx.conn(),
+        backend,
+        "INSERT INTO bids (created_at, updated_at, created_by, version, opportunity_id, account_id, owner_id, issuer, \
+         tender_no, questions_due, submission_due, bond_amount, bond_return_on, decision, decision_reasons, bid_price, \
+         exception_state, result, winner, winning_price) VALUES ",
+        vec![ts_now.to_string().into(), "system".to_string().into()],
+        12,
+    )
+    .await?;
+    let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    for r in &rows {
+        let (id, stage): (i64, String) = (r.try_get("id")?, r.try_get("stage")?);
+        let amount: i64 = r.try_get("amount")?;
+        let close = NaiveDate::parse_from_str(&r.try_get::<String, _>("expected_close")?, "%Y-%m-%d")
+            .unwrap_or_else(|_| Utc::now().date_naive());
+        let submission = close - Duration::days(rng.range(10, 45));
+        let questions = submission - Duration::days(rng.range(3, 10));
+        let returned = submission + Duration::days(rng.range(30, 60));
+        // About 2 % of the amount, in whole thousands of yuan, under the 500,000 yuan limit.
+        let bond = (amount / 50 / 100_000 * 100_000).clamp(1_000_000, 40_000_000);
+        let price = amount / 100 * rng.range(92, 100);
+        let (decision, reasons, bid_price, result, winner, winning) = match stage.as_str() {
+            "won" => ("'bid'", "'技术方案匹配，客户关系稳固'", Some(price), "'won'", None, Some(price)),
+            "lost" => {
+                let w = rng.pick(WINNERS).to_string();
+                (
+                    "'bid'",
+                    "'具备竞争力，参与投标'",
+                    Some(price),
+                    "'lost'",
+                    Some(w),
+                    Some(price / 100 * rng.range(85, 98)),
+                )
+            }
+            _ => match rng.below(10) {
+                0 => ("'no_bid'", "'资质要求不符，放弃投标'", None, "NULL", None, None),
+                1..=5 => ("'bid'", "'技术方案匹配，客户关系稳固'", Some(price), "NULL", None, None),
+                _ => ("'pending'", "NULL", None, "NULL", None, None),
+            },
+        };
+        ins.row(
+            tx.conn(),
+            vec![
+                Cell::Shared(1),
+                Cell::Shared(1),
+                Cell::Shared(2),
+                Cell::Lit("1"),
+                v(id),
+                v(r.try_get::<i64, _>("account_id")?),
+                v(r.try_get::<i64, _>("owner_id")?),
+                v(r.try_get::<String, _>("name")?),
+                v(format!("ZB-{}-{id:06}", submission.year())),
+                v(day(questions)),
+                v(day(submission)),
+                v(bond),
+                v(day(returned)),
+                Cell::Lit(decision),
+                Cell::Lit(reasons),
+                v(bid_price),
+                Cell::Lit("'none'"),
+                Cell::Lit(result),
+                v(winner),
+                v(winning),
+            ],
+        )
+        .await
+        .context("inserting bids")?;
+    }
+    ins.flush(tx.conn()).await.context("inserting bids")?;
+    Ok(ins.total())
+}
+
 // Canned record texts: SQL literals of this module.
 const PLACES: &[&str] = &["'客户办公室'", "'客户会议室'", "'客户机房'", "'我司展厅'", "'客户项目现场'"];
 const OBJECTIVES: &[&str] = &[
@@ -2531,6 +2626,39 @@ mod tests {
         generate_scaled(&a, "tiny", small, 7, "bench-pass").await.unwrap();
         generate_scaled(&b, "tiny", small, 7, "bench-pass").await.unwrap();
         generate_scaled(&c, "tiny", small, 8, "bench-pass").await.unwrap();
+        // Tenders: the same for a seed, and every field a bid's rules ask for in order.
+        let tenders = |db: Db| async move {
+            sqlx::query(
+                "SELECT opportunity_id, issuer, questions_due, submission_due, bond_amount, bond_return_on, decision, \
+                 result, winner FROM bids ORDER BY id",
+            )
+            .fetch_all(&db.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let (q, sub, ret): (String, String, String) = (
+                    r.try_get("questions_due").unwrap(),
+                    r.try_get("submission_due").unwrap(),
+                    r.try_get("bond_return_on").unwrap(),
+                );
+                assert!(q <= sub && sub <= ret, "{q} {sub} {ret}");
+                let result: Option<String> = r.try_get("result").unwrap();
+                let winner: Option<String> = r.try_get("winner").unwrap();
+                assert!(result.as_deref() != Some("lost") || winner.is_some());
+                format!(
+                    "{}|{}|{sub}|{}|{}|{result:?}",
+                    r.try_get::<i64, _>("opportunity_id").unwrap(),
+                    r.try_get::<String, _>("issuer").unwrap(),
+                    r.try_get::<i64, _>("bond_amount").unwrap(),
+                    r.try_get::<String, _>("decision").unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+        };
+        let (ta, tb) = (tenders(a.clone()).await, tenders(b.clone()).await);
+        assert!(!ta.is_empty(), "the dataset has tenders");
+        assert_eq!(ta, tb);
         let (aa, ab, ac) = (acts(a.clone()).await, acts(b.clone()).await, acts(c.clone()).await);
         assert_eq!(aa.len(), 3_000);
         assert_eq!(aa, ab);

@@ -1929,6 +1929,7 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     tx.commit().await?;
     overdue_screening(db, user_ids["rep"]).await?;
     demo_quotes(db, &user_ids).await?;
+    bids_and_negotiations(db, user_ids["rep"]).await?;
     Ok(made)
 }
 
@@ -2652,6 +2653,95 @@ async fn overdue_screening(db: &Db, rep: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Tenders and negotiation rounds of 林涛 (rep) on opportunities of Beijing accounts: one bid
+/// waiting for its bid exception (a bond above the limit: the commercial manager, then the
+/// Beijing branch manager), one won, one whose deadlines fall within the week; two rounds of
+/// negotiation, the second asking for a 12 % discount (his manager, then the KA director).
+async fn bids_and_negotiations(db: &Db, rep: i64) -> anyhow::Result<()> {
+    use crate::app::people::auth;
+    use crate::app::quotes::{bids, negotiations};
+    let opps: Vec<(i64, String)> = sqlx::query(
+        "SELECT o.id, a.name FROM opportunities o JOIN accounts a ON a.id = o.account_id \
+         JOIN org_units b ON b.id = a.branch_id WHERE o.owner_id = $1 AND b.code = 'BJ' AND o.deleted_at IS NULL \
+         AND o.stage IN ('qualified', 'developed', 'committed') ORDER BY o.id LIMIT 3",
+    )
+    .bind(rep)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+    .collect::<Result<_, sqlx::Error>>()?;
+    if opps.len() < 3 {
+        return Ok(());
+    }
+    let caller = auth::load_caller(db, rep).await?.context("the demo rep")?;
+    let ctx = Ctx { caller, request_id: "demo".into() };
+    let err = |e: crate::domain::DomainError| anyhow::anyhow!("demo bids: {e}");
+    let today = act::local_day(Utc::now(), chrono_tz::Asia::Shanghai);
+    let day = |n: i64| (today + Duration::days(n)).format("%Y-%m-%d").to_string();
+    let tender = |issuer: &str, no: &str, q: i64, sub: i64, bond: &str, ret: i64| bids::BidIn {
+        issuer: Some(issuer.to_string()),
+        tender_no: Some(no.to_string()),
+        questions_due: Some(day(q)),
+        submission_due: Some(day(sub)),
+        bond_amount: Some(bond.to_string()),
+        bond_return_on: Some(day(ret)),
+        documents: Some("营业执照副本、ISO9001 质量体系证书、近三年同类项目业绩、技术方案、报价文件".into()),
+        ..Default::default()
+    };
+    let decide = |b: &bids::BidView, reasons: &str, price: &str, note: Option<&str>| bids::DecideIn {
+        version: b.version,
+        decision: "bid".into(),
+        reasons: Some(reasons.into()),
+        bid_price: Some(price.into()),
+        below_floor: false,
+        terms_outside_policy: false,
+        exception_note: note.map(str::to_string),
+    };
+    // Waiting for its exception: a bond of 800,000 元 is above the 500,000 元 limit.
+    let (o, name) = &opps[0];
+    let b = bids::create(db, &ctx, *o, &tender(name, "BJZB-2027-0315", 6, 20, "800000.00", 80)).await.map_err(err)?;
+    let d = decide(
+        &b,
+        "客户信息中心扩容项目，我司方案通过技术预审，关系稳固",
+        "4860000.00",
+        Some("招标文件要求保证金 80 万元，高于公司限额"),
+    );
+    bids::decide(db, &ctx, b.id, &d).await.map_err(err)?;
+    // Won.
+    let (o, name) = &opps[1];
+    let b = bids::create(db, &ctx, *o, &tender(name, "BJZB-2026-1108", -45, -35, "60000.00", -5)).await.map_err(err)?;
+    let b =
+        bids::decide(db, &ctx, b.id, &decide(&b, "老客户续购，竞争对手少", "1280000.00", None)).await.map_err(err)?;
+    let won = bids::ResultIn {
+        version: b.version,
+        result: "won".into(),
+        winner: None,
+        winning_price: Some("1280000.00".into()),
+        note: Some("技术分第一，商务分第二".into()),
+    };
+    bids::record_result(db, &ctx, b.id, &won).await.map_err(err)?;
+    // Due this week, decided within authority.
+    let (o, name) = &opps[2];
+    let b = bids::create(db, &ctx, *o, &tender(name, "BJZB-2027-0402", 2, 5, "30000.00", 40)).await.map_err(err)?;
+    bids::decide(db, &ctx, b.id, &decide(&b, "需求明确，预算已批复", "690000.00", None)).await.map_err(err)?;
+    // Two rounds on the first deal; the second asks for authority beyond the rep's 5 %.
+    let (o, _) = &opps[0];
+    let round = |held: i64, theirs: &str, asked: Option<&str>| negotiations::RoundIn {
+        held_on: Some(day(held)),
+        participants: Some("客户采购部刘经理、信息中心王主任；我方林涛、售前工程师张伟".into()),
+        our_position: Some("总价 486 万元，含三年原厂维保和驻场实施".into()),
+        their_position: Some(theirs.into()),
+        concessions: Some("我方同意免费延长维保一年".into()),
+        next_step: Some("三天内回复最终价格".into()),
+        asked_discount: asked.map(str::to_string),
+        escalation_reason: asked.map(|_| "竞品报价低约 10%，需 12% 折扣保住项目".to_string()),
+    };
+    negotiations::create(db, &ctx, *o, &round(-10, "要求总价降至 450 万元以内", None)).await.map_err(err)?;
+    negotiations::create(db, &ctx, *o, &round(-2, "竞品报价 430 万元，要求我方跟进", Some("12"))).await.map_err(err)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2828,6 +2918,10 @@ mod tests {
             scalar(&db, "SELECT COUNT(*) AS n FROM approvals WHERE state = 'pending' AND flow = 'ka_screening'").await,
             1
         );
+        // Tenders: one waiting for its bid exception, one won; a negotiation escalation waits.
+        assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM bids WHERE exception_state = 'pending'").await, 1);
+        assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM bids WHERE result = 'won'").await, 1);
+        assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM negotiation_rounds WHERE outcome = 'pending'").await, 1);
         // Quotes at every stage, one waiting for the director (the manager approved it).
         for st in ["draft", "pending", "approved", "sent", "accepted", "lost", "expired"] {
             let n = scalar(&db, &format!("SELECT COUNT(*) AS n FROM quotes WHERE state = '{st}'")).await;

@@ -4,6 +4,7 @@ mod activity_pages;
 mod approval_pages;
 mod approvals;
 mod audit_page;
+mod bids;
 mod bounded_imports;
 mod builders;
 mod chart_links;

@@ -136,6 +136,8 @@ pub struct Todos {
     /// Service standards overdue on the key accounts they own.
     pub service: Vec<Overdue>,
     pub service_total: i64,
+    /// Deadlines (questions, submission) of their open bids within the next 7 days.
+    pub bid_deadlines: Vec<crate::app::quotes::bids::BidDeadline>,
 }
 
 /// Someone on the team, by name.
@@ -370,12 +372,13 @@ pub async fn slipped_deals(db: &Db, caller: &Caller, owners: &[i64], today: &str
 async fn todos(db: &Db, caller: &Caller, today: &str) -> Result<Todos> {
     let me = [caller.user_id];
     let scope = classify_views::Scope { org: None, owner: Some(caller.username.clone()) };
-    let (next_steps, slipped_deals, follow_ups, waiting, service) = tokio::try_join!(
+    let (next_steps, slipped_deals, follow_ups, waiting, service, bid_deadlines) = tokio::try_join!(
         next_steps(db, caller, today),
         slipped_deals(db, caller, &me, today),
         activities::follow_ups(db, caller, None),
         approvals::waiting_for(db, caller, Utc::now()),
         classify_views::service(db, caller, &scope, None, None),
+        bid_deadlines(db, caller, today),
     )?;
     Ok(Todos {
         next_steps,
@@ -410,7 +413,19 @@ async fn todos(db: &Db, caller: &Caller, today: &str) -> Result<Todos> {
             .collect(),
         service_total: service.overdue.len() as i64,
         service: service.overdue.into_iter().take(LIST).collect(),
+        bid_deadlines,
     })
+}
+
+/// How many days ahead the home lists the caller's tender deadlines.
+pub const BID_DAYS: i64 = 7;
+
+/// The deadlines of the caller's own open bids from today to [`BID_DAYS`] days ahead.
+async fn bid_deadlines(db: &Db, caller: &Caller, today: &str) -> Result<Vec<crate::app::quotes::bids::BidDeadline>> {
+    let until = chrono::NaiveDate::parse_from_str(today, "%Y-%m-%d")
+        .map(|d| day(d + Duration::days(BID_DAYS)))
+        .unwrap_or_else(|_| today.to_string());
+    crate::app::quotes::bids::deadlines(db, caller, Some(&caller.username), today, &until, LIST as i64).await
 }
 
 /// The team's exceptions: everyone whose figures the manager sees, but themselves.

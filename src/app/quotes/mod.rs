@@ -1,4 +1,6 @@
 //! Quotes and bids (docs/DOMAIN.md M6; seed 000 S-4, S-5): the product catalogue, bid
 //! decisions, versioned quotes with discount authority, and negotiation rounds.
+pub mod bids;
+pub mod negotiations;
 pub mod products;
 pub mod quotes;

@@ -25,6 +25,8 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &AuditFilter, seen: Option<Seen>) -> Re
                     }
                     "contact" => crate::app::customers::contacts::ensure_visible(db, &ctx.caller, id).await.is_ok(),
                     "opportunity" => crate::app::funnel::opportunities::get(db, &ctx.caller, id).await.is_ok(),
+                    "bid" => crate::app::quotes::bids::get(db, &ctx.caller, id).await.is_ok(),
+                    "negotiation_round" => crate::app::quotes::negotiations::get(db, &ctx.caller, id).await.is_ok(),
                     // The catalogue is everyone's to read (its confidential prices are stripped).
                     "product" => crate::app::quotes::products::may_read(&ctx.caller),
                     "quote" => crate::app::quotes::quotes::get(db, &ctx.caller, id, None).await.is_ok(),

@@ -52,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .merge(funnel::opportunities::routes())
         .merge(funnel::reports::routes())
         .merge(quotes::quotes::routes())
+        .merge(quotes::bids::routes())
         .merge(pick::routes())
         .merge(quotes::products::routes())
 }
@@ -115,7 +116,7 @@ impl Layout {
     pub fn group(&self) -> &'static str {
         match self.nav {
             "accounts" | "contacts" | "pool" => "customers",
-            "opportunities" | "forecast" | "vvalue" | "quotes" | "products" => "sales",
+            "opportunities" | "forecast" | "vvalue" | "quotes" | "bids" | "products" => "sales",
             "home" | "today" | "activities" | "visit_plan" | "visit_stats" | "calendar" => "visits",
             "funnel" | "regions" | "monthly" | "rad" | "coverage" | "service" => "reports",
             "audit" if !self.is_admin => "reports",

@@ -91,6 +91,8 @@ fn subject_of(v: &Value) -> (String, Option<String>) {
     let href = match (v.get("type").and_then(Value::as_str), v.get("id").and_then(Value::as_i64)) {
         (Some("account"), Some(id)) => Some(format!("/accounts/{id}")),
         (Some("quote"), Some(id)) => Some(format!("/quotes/{id}")),
+        (Some("bid"), Some(id)) => Some(format!("/bids/{id}")),
+        (Some("negotiation"), Some(id)) => Some(format!("/negotiations/{id}")),
         _ => None,
     };
     (label, href)
@@ -385,6 +387,66 @@ fn quote_panel(
     }
 }
 
+/// The bid a bid exception asks about, as a panel: the tender, the decision and its reasons,
+/// and which exceptions apply (a price below a floor price, terms outside policy, a bond above
+/// the flow's limit).
+fn bid_panel(l: &Layout, b: crate::app::quotes::bids::BidView) -> SubjectPanel {
+    let row = |k: &str, val: String| PanelRow {
+        label: l.t(k),
+        value: if val.is_empty() { "—".into() } else { val },
+        changed: false,
+    };
+    let yuan = |v: &Option<String>| v.as_ref().map(|x| format!("¥{}", l.yuan(Some(x)))).unwrap_or_default();
+    let yes_no = |on: bool| if on { l.t("common.yes") } else { l.t("common.no") };
+    let exceptions = [
+        ("field.below_floor", b.below_floor),
+        ("field.terms_outside_policy", b.terms_outside_policy),
+        ("bid.bond_above_limit", b.bond_above_limit),
+    ]
+    .iter()
+    .map(|(k, on)| PanelRow { label: l.t(k), value: yes_no(*on), changed: *on })
+    .collect();
+    SubjectPanel {
+        title: l.t("bid.panel_title"),
+        note: None,
+        groups: vec![
+            PanelGroup {
+                heading: l.t("bid.tender_group"),
+                rows: vec![
+                    row("field.issuer", b.issuer.clone()),
+                    row("field.tender_no", b.tender_no.clone().unwrap_or_default()),
+                    row("bid_field.opportunity", b.opportunity_name.clone()),
+                    row("bid_field.owner", b.owner_name.clone()),
+                    row("field.questions_due", b.questions_due.clone().unwrap_or_default()),
+                    row("field.submission_due", b.submission_due.clone()),
+                    row("field.bond_amount", yuan(&b.bond_amount)),
+                    row("field.bond_return_on", b.bond_return_on.clone().unwrap_or_default()),
+                    row("field.documents", b.documents.clone().unwrap_or_default()),
+                ],
+            },
+            PanelGroup {
+                heading: l.t("bid.decision_group"),
+                rows: vec![
+                    row("field.decision", l.e("bid_decision", b.decision)),
+                    row("field.reasons", b.decision_reasons.clone().unwrap_or_default()),
+                    row("field.bid_price", yuan(&b.bid_price)),
+                    row("field.exception_note", b.exception_note.clone().unwrap_or_default()),
+                ],
+            },
+            PanelGroup { heading: l.t("bid.facts"), rows: exceptions },
+        ],
+        table: None,
+        facts_title: l.t("bid_field.customer"),
+        facts: vec![
+            (l.t("bid_field.customer"), b.account_name.clone()),
+            (l.t("field.bond_amount"), yuan(&b.bond_amount)),
+            (l.t("bid.exception_state"), l.e("bid_exception_state", b.exception_state)),
+        ],
+        facts_href: Some(format!("/bids/{}", b.id)),
+        facts_hidden: false,
+    }
+}
+
 /// The screening a request asks about, as a panel.
 fn screening_panel(l: &Layout, r: screenings::ScreeningReview) -> SubjectPanel {
     let rows = |answers: Vec<screenings::Answer>| {
@@ -542,6 +604,13 @@ async fn approval_page(s: &AppState, ui: &UiCtx, id: i64, typed: Typed, flash: O
                 .await
                 .section("approval", "subject")
                 .map(|(v, before)| quote_panel(&l, v, before)),
+        )
+    } else if a.flow == crate::domain::approval::Flow::BidException {
+        Some(
+            crate::app::quotes::bids::for_approval(&s.app.db, a.id)
+                .await
+                .section("approval", "subject")
+                .map(|b| bid_panel(&l, b)),
         )
     } else {
         None

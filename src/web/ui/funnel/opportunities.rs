@@ -637,6 +637,8 @@ struct ShowPage {
     move_errors: Vec<String>,
     /// The opportunity's quotes (a part of the page of its own).
     quotes: crate::web::ui::Section<Vec<crate::app::quotes::quotes::QuoteRow>>,
+    /// Its tenders and negotiation rounds (parts of their own).
+    deals: crate::web::ui::quotes::bids::OpportunityDeals,
 }
 
 /// What a move to `to` asks besides its target: nothing forward; booked amount and date to
@@ -685,6 +687,7 @@ async fn show_page(s: &AppState, ui: &UiCtx, id: i64, mv: StageMove, err: Option
         use crate::web::ui::Load;
         crate::app::quotes::quotes::of_opportunity(db, &ui.ctx.caller, id).await.section("opportunity", "quotes")
     };
+    let deals = crate::web::ui::quotes::bids::opportunity_deals(db, ui, id).await;
     let l = Layout::new(ui, "opportunities", o.name.clone());
     let mut checklist: Vec<(&'static str, Vec<opps::Check>)> = vec![];
     for c in &o.checklist {
@@ -729,6 +732,7 @@ async fn show_page(s: &AppState, ui: &UiCtx, id: i64, mv: StageMove, err: Option
         history,
         move_errors,
         quotes,
+        deals,
     });
     if let Some(st) = status {
         *res.status_mut() = st;

@@ -1530,6 +1530,8 @@ struct CalDay {
     day: String,
     today: bool,
     items: Vec<Row>,
+    /// Tender deadlines that day (`app::quotes::bids`).
+    bids: Vec<crate::app::quotes::bids::BidDeadline>,
 }
 
 #[derive(Template)]
@@ -1545,6 +1547,18 @@ struct CalendarPage {
     /// The filter's query part for the week links.
     filter_qs: String,
     days: Vec<CalDay>,
+}
+
+/// The week's tender deadlines: the person's own bids, or everyone's the caller sees (the
+/// team). A failure leaves them out, logged.
+async fn week_bids(s: &AppState, ui: &UiCtx, cal: &acts::Calendar) -> Vec<crate::app::quotes::bids::BidDeadline> {
+    let (Some(first), Some(last)) = (cal.days.first(), cal.days.last()) else { return vec![] };
+    crate::app::quotes::bids::deadlines(&s.app.db, &ui.ctx.caller, cal.owner.as_deref(), &first.day, &last.day, 500)
+        .await
+        .section("calendar", "bids")
+        .loaded()
+        .cloned()
+        .unwrap_or_default()
 }
 
 async fn calendar_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
@@ -1568,6 +1582,7 @@ async fn calendar_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQ
         Some(u) if *u == ui.ctx.caller.username => ui.ctx.caller.display_name.clone(),
         Some(u) => people.items().iter().find(|p| &p.0 == u).map(|p| p.1.clone()).unwrap_or_else(|| u.clone()),
     };
+    let bids = week_bids(&s, &ui, &cal).await;
     let days = cal
         .days
         .into_iter()
@@ -1576,6 +1591,7 @@ async fn calendar_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQ
             head: head.clone(),
             today: d.day == today,
             items: rows(&l, &z, d.items),
+            bids: bids.iter().filter(|b| b.day == d.day).cloned().collect(),
             day: d.day,
         })
         .collect();
