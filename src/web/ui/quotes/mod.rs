@@ -2,4 +2,5 @@
 pub mod bids;
 pub mod negotiations;
 pub mod products;
+#[allow(clippy::module_inception)] // the part is quotes, and so is its main use case
 pub mod quotes;
