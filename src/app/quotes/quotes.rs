@@ -323,10 +323,12 @@ pub struct QuoteRow {
 // ---------------------------------------------------------------------------------------------
 // Reading
 
+// `LEFT JOIN accounts` (a quote's account always exists: a foreign key): as an inner join,
+// SQLite builds a Bloom filter over all accounts before a list's first row (15 ms at 60,000).
 const ROW_SELECT: &str =
     "SELECT q.*, o.name AS opportunity_name, a.name AS account_name, u.username AS owner_username, \
      u.display_name AS owner_display FROM quotes q JOIN opportunities o ON o.id = q.opportunity_id \
-     JOIN accounts a ON a.id = q.account_id JOIN users u ON u.id = q.owner_id";
+     LEFT JOIN accounts a ON a.id = q.account_id JOIN users u ON u.id = q.owner_id";
 
 fn row_view(r: &AnyRow) -> Result<QuoteRow> {
     Ok(QuoteRow {
