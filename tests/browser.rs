@@ -1023,13 +1023,17 @@ async fn a_rep_screens_an_account_and_two_managers_approve_it_in_real_browsers()
     .fetch_one(&db.pool)
     .await
     .expect("an account of rep that is no key account");
-    let waiting: i64 = sqlx::query("SELECT COUNT(*) AS n FROM approvals WHERE state = 'pending'")
+    // What waits for the director now (the demo's own requests: an overdue screening, a quote the
+    // manager approved), and the rep's to come.
+    let director: i64 = sqlx::query("SELECT id FROM users WHERE username = 'director'")
         .fetch_one(&db.pool)
         .await
-        .expect("pending requests")
-        .try_get::<i64, _>("n")
-        .expect("n")
-        + 1;
+        .expect("the director")
+        .try_get("id")
+        .expect("id");
+    let caller = kam::app::people::auth::load_caller(&db, director).await.expect("load").expect("active");
+    let waiting =
+        kam::app::approvals::waiting_for(&db, &caller, chrono::Utc::now()).await.expect("inbox").len() as i64 + 1;
     let (account_id, name): (i64, String) = (r.try_get("id").expect("id"), r.try_get("name").expect("name"));
     let base = serve(db).await;
     let boss_profile = tempfile::tempdir().expect("second browser profile dir");
@@ -1895,8 +1899,11 @@ async fn quote_through_two_approvers(c: Client, base: String, opportunity_id: i6
     }
     // The script prices the line as it is typed: 12 % off 150,000 is 132,000, two of them.
     wait_text(c, "#line-rows tbody tr:nth-child(1) .line-amount", "264,000.00").await;
-    type_into(c, "#f-valid_until", "2099-12-31").await;
+    set_value(c, "#f-valid_until", "2099-12-31").await;
     click(c, "#save-quote").await;
+    if exists(c, "#form-errors").await {
+        panic!("the quote form refused: {}", text_of(c, "#form-errors").await);
+    }
     let quote = eventually("the new quote's page", || async move {
         let p = current_path(c).await;
         let id = p.strip_prefix("/quotes/")?;
@@ -1967,17 +1974,31 @@ async fn quote_through_two_approvers(c: Client, base: String, opportunity_id: i6
 async fn a_rep_quotes_twelve_percent_and_the_manager_then_the_director_approve_in_a_real_browser() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = demo_db(dir.path()).await;
-    // An open opportunity of the rep's without a quote yet.
-    let id: i64 = sqlx::query(
-        "SELECT o.id FROM opportunities o JOIN users u ON u.id = o.owner_id WHERE u.username = 'rep' \
-         AND o.stage IN ('qualified', 'developed', 'contacted') AND o.deleted_at IS NULL \
-         AND NOT EXISTS (SELECT 1 FROM quotes q WHERE q.opportunity_id = o.id) ORDER BY o.id LIMIT 1",
-    )
-    .fetch_one(&db.pool)
-    .await
-    .expect("an open opportunity of rep without a quote")
-    .try_get("id")
-    .expect("id");
+    // A new opportunity of the rep's (no quote yet), on one of the rep's accounts.
+    let rep: i64 = sqlx::query("SELECT id FROM users WHERE username = 'rep'")
+        .fetch_one(&db.pool)
+        .await
+        .expect("rep")
+        .try_get("id")
+        .expect("id");
+    let account: i64 =
+        sqlx::query("SELECT id FROM accounts WHERE owner_id = $1 AND deleted_at IS NULL ORDER BY id LIMIT 1")
+            .bind(rep)
+            .fetch_one(&db.pool)
+            .await
+            .expect("an account of rep")
+            .try_get("id")
+            .expect("id");
+    let ctx = kam::app::Ctx {
+        caller: kam::app::people::auth::load_caller(&db, rep).await.expect("load").expect("active"),
+        request_id: "browser".into(),
+    };
+    let input = kam::app::records::input::Input::from_json(&serde_json::json!({
+        "name": "电气控制柜改造", "amount": "300000.00", "expected_close": "2027-06-30",
+        "eval_need": "产线改造", "eval_budget": "已批", "eval_timeline": "二季度", "eval_decision_makers": "设备部"
+    }))
+    .expect("input");
+    let id = kam::app::funnel::opportunities::establish(&db, &ctx, account, &input).await.expect("an opportunity").id;
     let base = serve(db).await;
     in_browser(|c| quote_through_two_approvers(c, base, id)).await;
 }
