@@ -44,6 +44,16 @@ pub struct SubjectScope {
     pub sees: for<'a> fn(&'a mut sqlx::AnyConnection, &'a Caller, i64) -> ScopeFuture<'a>,
 }
 
+/// A subject's scoped read as a [`SubjectScope`] answers it: found is seen, not found is not
+/// (any other error stays one).
+pub fn seen<T>(read: Result<T>) -> Result<bool> {
+    match read {
+        Ok(_) => Ok(true),
+        Err(Error::NotFound) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// What a [`SubjectScope`] returns.
 pub type ScopeFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool>> + Send + 'a>>;
 

@@ -364,13 +364,7 @@ inventory::submit! { OutcomeHook { flow: Flow::NegotiationEscalation, run: on_cl
 
 /// Whoever sees a round's opportunity sees its escalation.
 fn sees_round<'a>(conn: &'a mut sqlx::AnyConnection, caller: &'a Caller, id: i64) -> ScopeFuture<'a> {
-    Box::pin(async move {
-        match row_scoped(conn, Some(caller), id).await {
-            Ok(_) => Ok(true),
-            Err(Error::NotFound) => Ok(false),
-            Err(e) => Err(e),
-        }
-    })
+    Box::pin(async move { approvals::seen(row_scoped(conn, Some(caller), id).await) })
 }
 
 inventory::submit! { SubjectScope { kind: "negotiation", sees: sees_round } }

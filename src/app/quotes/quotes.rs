@@ -1893,13 +1893,7 @@ inventory::submit! { OutcomeHook { flow: Flow::DiscountException, run: on_closed
 
 /// Whoever sees a quote's opportunity sees its requests.
 fn sees_quote<'a>(conn: &'a mut sqlx::AnyConnection, caller: &'a Caller, id: i64) -> ScopeFuture<'a> {
-    Box::pin(async move {
-        match row_scoped(conn, Some(caller), id).await {
-            Ok(_) => Ok(true),
-            Err(Error::NotFound) => Ok(false),
-            Err(e) => Err(e),
-        }
-    })
+    Box::pin(async move { approvals::seen(row_scoped(conn, Some(caller), id).await) })
 }
 
 inventory::submit! { SubjectScope { kind: "quote", sees: sees_quote } }
