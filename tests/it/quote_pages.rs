@@ -139,6 +139,10 @@ async fn a_rep_quotes_from_the_form_and_the_printed_quote_says_the_total_in_capi
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     assert!(a.body.contains("测头系统") && a.body.contains("12.00%") && a.body.contains("5.00%"), "{}", a.body);
     assert!(a.body.contains("不适用"), "the commercial manager's step shows as not needed: {}", a.body);
+    assert!(
+        a.body.contains(&format!("href=\"/quotes/{id}\" id=\"facts-link\">打开报价")),
+        "the facts link opens the quote"
+    );
     // The printed quote and the spreadsheet.
     let print = t.get(&format!("/quotes/{id}/print"), &session(&sid)).await;
     assert_eq!(print.status, StatusCode::OK);

@@ -253,7 +253,8 @@ struct SubjectPanel {
     table: Option<PanelTable>,
     facts_title: String,
     facts: Vec<(String, String)>,
-    facts_href: Option<String>,
+    /// Where the facts' link goes, and its words (「打开客户」, 「打开报价」…).
+    facts_href: Option<(String, String)>,
     /// The facts are out of the caller's scope.
     facts_hidden: bool,
 }
@@ -382,7 +383,7 @@ fn quote_panel(
         table: Some(PanelTable { heading: l.t("quote.lines"), head, rows, foot }),
         facts_title: l.t("quote.facts"),
         facts,
-        facts_href: Some(format!("/quotes/{}", v.id)),
+        facts_href: Some((format!("/quotes/{}", v.id), l.t("quote.open_quote"))),
         facts_hidden: false,
     }
 }
@@ -442,7 +443,7 @@ fn bid_panel(l: &Layout, b: crate::app::quotes::bids::BidView) -> SubjectPanel {
             (l.t("field.bond_amount"), yuan(&b.bond_amount)),
             (l.t("bid.exception_state"), l.e("bid_exception_state", b.exception_state)),
         ],
-        facts_href: Some(format!("/bids/{}", b.id)),
+        facts_href: Some((format!("/bids/{}", b.id), l.t("bid.open_bid"))),
         facts_hidden: false,
     }
 }
@@ -517,7 +518,7 @@ fn screening_panel(l: &Layout, r: screenings::ScreeningReview) -> SubjectPanel {
         table: Some(table),
         facts_title: l.t("screening.account_facts"),
         facts,
-        facts_href,
+        facts_href: facts_href.map(|h| (h, l.t("screening.open_account"))),
         facts_hidden,
     }
 }
