@@ -222,6 +222,22 @@ pub struct Page<T> {
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
 
+/// A list's cursor: the last row's sort key and id, opaque to the client (accounts, products).
+pub(crate) fn encode_cursor(v: serde_json::Value, id: i64) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::json!([v, id]).to_string())
+}
+
+/// Reads an [`encode_cursor`] back; anything else is 422 `invalid_cursor`.
+pub(crate) fn decode_cursor(c: &str) -> Result<(serde_json::Value, i64)> {
+    use base64::Engine;
+    let bad = || Error::invalid("cursor", "invalid_cursor");
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
+    let v: serde_json::Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
+    let id = v.get(1).and_then(serde_json::Value::as_i64).ok_or_else(bad)?;
+    Ok((v.get(0).cloned().unwrap_or(serde_json::Value::Null), id))
+}
+
 pub fn clamp_limit(limit: Option<i64>) -> Result<i64> {
     match limit {
         None => Ok(DEFAULT_LIMIT),

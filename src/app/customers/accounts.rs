@@ -1,5 +1,4 @@
 //! Accounts (客户基本信息表; docs/DOMAIN.md#1-customers): scoped reads, validated writes, versions and audit.
-use base64::Engine;
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::any::AnyRow;
@@ -9,7 +8,7 @@ use crate::app::customers::derived::{self, Change};
 use crate::app::customers::visibility::Probe;
 use crate::app::people::directory::Found;
 use crate::app::records::input::Input;
-use crate::app::{clamp_limit, records::audit, Caller, Ctx, Error, Page, Result};
+use crate::app::{clamp_limit, decode_cursor, encode_cursor, records::audit, Caller, Ctx, Error, Page, Result};
 use crate::db::sql::{Sql, Val};
 use crate::db::{is_unique_violation, now, Db, RowLock, WriteTx};
 use crate::domain::account::{self as acct, Industry, Level, Status, RAD_CLASSES};
@@ -484,18 +483,6 @@ fn sort_of(s: Option<&str>) -> Result<(&'static str, bool, bool, &'static str)> 
         .find(|(k, _, _)| *k == key)
         .map(|(k, e, t)| (*e, *t, desc, *k))
         .ok_or_else(|| Error::invalid("sort", "invalid_choice"))
-}
-
-fn encode_cursor(v: Value, id: i64) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::json!([v, id]).to_string())
-}
-
-fn decode_cursor(c: &str) -> Result<(Value, i64)> {
-    let bad = || Error::invalid("cursor", "invalid_cursor");
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
-    let v: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
-    let id = v.get(1).and_then(Value::as_i64).ok_or_else(bad)?;
-    Ok((v.get(0).cloned().unwrap_or(Value::Null), id))
 }
 
 pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<AccountView>> {

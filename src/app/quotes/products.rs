@@ -9,7 +9,6 @@
 //! each row of an import.
 use std::collections::HashMap;
 
-use base64::Engine as _;
 use serde::Serialize;
 use serde_json::{json, Value};
 use sqlx::any::AnyRow;
@@ -18,7 +17,7 @@ use sqlx::Row;
 use crate::app::records::input::Input;
 use crate::app::spreadsheets::export::Table;
 use crate::app::spreadsheets::import::{self as sheets, Report, RowError, Source};
-use crate::app::{clamp_limit, records::audit, Caller, Ctx, Error, Page, Result};
+use crate::app::{clamp_limit, decode_cursor, encode_cursor, records::audit, Caller, Ctx, Error, Page, Result};
 use crate::db::sql::Sql;
 use crate::db::{now, Db, WriteTx};
 use crate::domain::error::Errors;
@@ -457,18 +456,6 @@ fn push_filter(s: &mut Sql, f: &Filter) -> Result<()> {
         s.push(" AND p.active = ").bind(i64::from(a));
     }
     Ok(())
-}
-
-fn encode_cursor(v: Value, id: i64) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json!([v, id]).to_string())
-}
-
-fn decode_cursor(c: &str) -> Result<(Value, i64)> {
-    let bad = || Error::invalid("cursor", "invalid_cursor");
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
-    let v: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
-    let id = v.get(1).and_then(Value::as_i64).ok_or_else(bad)?;
-    Ok((v.get(0).cloned().unwrap_or(Value::Null), id))
 }
 
 /// A page of the catalogue in the filter's order.
