@@ -7,6 +7,7 @@ pub mod classification;
 pub mod customers;
 pub mod funnel;
 pub mod home;
+pub mod orders;
 pub mod people;
 pub mod quotes;
 pub mod records;

@@ -52,6 +52,9 @@ code_columns!(
     crate::domain::bid::BidDecision,
     crate::domain::bid::BidExceptionState,
     crate::domain::bid::BidResult,
+    crate::domain::order::OrderState,
+    crate::domain::order::OrderVersionState,
+    crate::domain::order::DueEvent,
 );
 
 /// A 0/1 INTEGER column read as a `bool` (1 is true) by a row type deriving `FromRow`:

@@ -17,7 +17,16 @@ string_enum!(Flow {
     BudgetException = "budget_exception",
     AccountPlan = "account_plan",
     NegotiationEscalation = "negotiation_escalation",
+    OrderSignoff = "order_signoff",
 });
+
+impl Flow {
+    /// Whether a conditional step's threshold (`above`) is an amount in fen (an order's total)
+    /// rather than a percentage in basis points (a quote's discount).
+    pub fn threshold_is_amount(self) -> bool {
+        self == Flow::OrderSignoff
+    }
+}
 
 string_enum!(State {
     Pending = "pending",
@@ -48,10 +57,11 @@ pub struct StepSpec {
     #[schema(minimum = 1, maximum = 90)]
     pub days: i64,
     /// A conditional step: it applies only when the subject's decisive figure (a quote's
-    /// discount in basis points) is above this threshold and the threshold is not below the
-    /// requester's own authority. Absent: the step always applies.
+    /// discount in basis points, 0–10000; an order's total in fen) is above this threshold
+    /// and the threshold is not below the requester's own authority. Absent: the step always
+    /// applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(required = false, minimum = 0, maximum = 10000)]
+    #[schema(required = false, minimum = 0)]
     pub above: Option<i64>,
 }
 
@@ -175,8 +185,10 @@ impl utoipa::ToSchema for RiskWeight {
 pub const MAX_STEPS: usize = 10;
 pub const MAX_DAYS: i64 = 90;
 
-/// The reasons a definition is refused, as (field, code) pairs; empty when it is sound.
-pub fn validate(d: &Definition) -> Vec<(String, &'static str)> {
+/// The reasons a definition of `flow` is refused, as (field, code) pairs; empty when it is
+/// sound.
+pub fn validate(flow: Flow, d: &Definition) -> Vec<(String, &'static str)> {
+    let most = if flow.threshold_is_amount() { super::quote::MAX_LINE_AMOUNT } else { 10_000 };
     let mut out = vec![];
     if d.steps.is_empty() {
         out.push(("steps".to_string(), "flow_no_steps"));
@@ -194,7 +206,7 @@ pub fn validate(d: &Definition) -> Vec<(String, &'static str)> {
         if s.days < 1 || s.days > MAX_DAYS {
             out.push((format!("steps[{i}].days"), "step_days_range"));
         }
-        if s.above.is_some_and(|a| !(0..=10_000).contains(&a)) {
+        if s.above.is_some_and(|a| !(0..=most).contains(&a)) {
             out.push((format!("steps[{i}].above"), "threshold_range"));
         }
     }
@@ -295,6 +307,12 @@ pub fn builtin(flow: Flow) -> Definition {
         Flow::NegotiationEscalation => {
             plain(vec![step(KaManager, Scope::OwnerManager, 1), step(KaDirector, Scope::Hq, 2)])
         }
+        // Issue 21: the KA manager signs an order off; above 500,000 元 (the company's choice)
+        // the KA director too.
+        Flow::OrderSignoff => plain(super::order::builtin_steps(
+            step(KaManager, Scope::OwnerManager, 2),
+            step(KaDirector, Scope::Hq, 2),
+        )),
         Flow::ServiceRequest => plain(vec![step(KaManager, Scope::OwnerManager, 2)]),
         Flow::Suggestion => {
             plain(vec![step(KaDirector, Scope::Hq, 3), step(MarketingDirector, Scope::Hq, 3), step(Gm, Scope::Hq, 5)])
@@ -333,23 +351,23 @@ mod tests {
     #[test]
     fn every_builtin_flow_is_sound_and_a_malformed_one_says_why() {
         for f in Flow::ALL {
-            assert!(validate(&builtin(*f)).is_empty(), "{f}");
+            assert!(validate(*f, &builtin(*f)).is_empty(), "{f}");
         }
         let bad = Definition {
             steps: vec![StepSpec { role: "pope".into(), scope: "hq".into(), days: -1, above: None }],
             extension: Some(Extension { role: "ka_director".into(), max_days: 0 }),
             ..Definition::default()
         };
-        let why: Vec<String> = validate(&bad).into_iter().map(|(f, c)| format!("{f}:{c}")).collect();
+        let why: Vec<String> = validate(Flow::KaScreening, &bad).into_iter().map(|(f, c)| format!("{f}:{c}")).collect();
         assert_eq!(
             why,
             ["steps[0].role:unknown_role", "steps[0].days:step_days_range", "extension.max_days:step_days_range"]
         );
         let empty = Definition::default();
-        assert_eq!(validate(&empty), vec![("steps".to_string(), "flow_no_steps")]);
+        assert_eq!(validate(Flow::KaScreening, &empty), vec![("steps".to_string(), "flow_no_steps")]);
         let mut credit = builtin(Flow::CreditChange);
         credit.steps[0].days = 5;
-        assert_eq!(validate(&credit), vec![("max_total_days".to_string(), "steps_exceed_total")], "5 + 3 + 3 > 10");
+        assert_eq!(validate(Flow::CreditChange, &credit), vec![("max_total_days".to_string(), "steps_exceed_total")], "5 + 3 + 3 > 10");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod credit_code;
 pub mod error;
 pub mod money;
 pub mod opportunity;
+pub mod order;
 pub mod pinyin;
 pub mod policy;
 pub mod quota;

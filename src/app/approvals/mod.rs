@@ -143,7 +143,7 @@ pub async fn set_definition_over(
     let flow = Flow::parse(flow).map_err(|c| Error::invalid("flow", c))?;
     let d: Definition =
         serde_json::from_value(body.clone()).map_err(|_| Error::invalid("definition", "flow_malformed"))?;
-    let why = ap::validate(&d);
+    let why = ap::validate(flow, &d);
     if !why.is_empty() {
         let mut e = crate::domain::error::Errors::default();
         for (f, c) in why {

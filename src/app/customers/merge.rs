@@ -20,7 +20,7 @@ use crate::domain::text;
 /// Later tables with an `account_id` (opportunities, activities, …) add themselves here, and
 /// a label `merge.table.<name>` in `locales/app.yml`.
 pub const MOVED: &[&str] =
-    &["contacts", "documents", "opportunities", "activities", "quotes", "bids", "negotiation_rounds"];
+    &["contacts", "documents", "opportunities", "activities", "quotes", "bids", "negotiation_rounds", "orders"];
 
 /// The audit trail's entity name for a row of a table of [`MOVED`].
 fn entity_of(table: &str) -> &str {

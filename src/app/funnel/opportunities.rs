@@ -908,6 +908,63 @@ pub async fn update_in(tx: &mut WriteTx, ctx: &Ctx, id: i64, inp: &Input) -> Res
     Ok(after)
 }
 
+/// A won opportunity's booked amount follows its signed orders (issue 21): the sum given, or —
+/// when no signed order is left (`None`) — the amount booked when it was won. The won date
+/// stays the booking date. Inside the transaction that signs or cancels the order; a change
+/// writes a history row (won → won with the new amount), refreshes the account's derived
+/// figures and is audited. Nothing happens to an opportunity that is not won.
+pub(crate) async fn book_orders_in(tx: &mut WriteTx, ctx: &Ctx, id: i64, signed_sum: Option<i64>) -> Result<()> {
+    let r = sqlx::query(
+        "SELECT account_id, stage, amount, booked_amount, expected_close FROM opportunities WHERE id = $1 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some(r) = r else { return Ok(()) };
+    if r.try_get::<String, _>("stage")? != Stage::Won.code() {
+        return Ok(());
+    }
+    let account_id: i64 = r.try_get("account_id")?;
+    let old: Option<i64> = r.try_get("booked_amount")?;
+    let amount = match signed_sum {
+        Some(s) => s,
+        None => {
+            // The amount of the move that won it (not a later won → won row).
+            let w = sqlx::query(
+                "SELECT amount FROM opportunity_history WHERE opportunity_id = $1 AND stage = 'won' \
+                 AND (from_stage IS NULL OR from_stage <> 'won') ORDER BY at DESC, id DESC LIMIT 1",
+            )
+            .bind(id)
+            .fetch_optional(tx.conn())
+            .await?;
+            match w {
+                Some(w) => w.try_get("amount")?,
+                None => old.unwrap_or(r.try_get("amount")?),
+            }
+        }
+    };
+    if old == Some(amount) {
+        return Ok(());
+    }
+    derived::lock(tx, account_id).await?;
+    let before = reload(tx.conn(), id).await?;
+    sqlx::query("UPDATE opportunities SET booked_amount = $1, version = version + 1, updated_at = $2 WHERE id = $3")
+        .bind(amount)
+        .bind(now())
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    let expected: String = r.try_get("expected_close")?;
+    history_row(tx.conn(), id, &ctx.caller.username, Some(Stage::Won), Stage::Won, amount, &expected, None, false)
+        .await?;
+    let change = Change::Opportunity { id, holders: false, figures: true };
+    derived::refresh(tx, account_id, &ctx.caller.username, change).await?;
+    let after = reload(tx.conn(), id).await?;
+    audit::record(tx, ctx, "opportunity", &id.to_string(), "booked_from_orders", Some(&j(&before)), Some(&j(&after)))
+        .await?;
+    Ok(())
+}
+
 /// Checks or unchecks one exit criterion (`version` required: the checklist is part of the
 /// record a move is decided on).
 pub async fn set_check(

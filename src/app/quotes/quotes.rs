@@ -842,80 +842,7 @@ async fn prepare(
     // The lines: parsed, their products read in one statement, priced.
     let inputs: Vec<LineInput> = match &inp.lines {
         None => base_lines.unwrap_or_default(),
-        Some(lines) => {
-            if lines.len() > q::MAX_LINES {
-                e.add("lines", "too_many");
-            }
-            let ids: Vec<i64> = lines.iter().filter_map(|l| l.product_id).collect();
-            let mut products = products_by_id(conn, &ids).await?;
-            let codes: Vec<String> = lines
-                .iter()
-                .filter(|l| l.product_id.is_none())
-                .filter_map(|l| l.product_code.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_string))
-                .collect();
-            products.extend(products_by_code(conn, &codes).await?);
-            let mut out = Vec::with_capacity(lines.len());
-            for (i, l) in lines.iter().enumerate() {
-                let f = |n: &str| format!("lines[{i}].{n}");
-                let mut li = LineInput {
-                    description: l.description.clone(),
-                    specification: l.specification.clone(),
-                    unit: l.unit.clone(),
-                    ..Default::default()
-                };
-                if let Some(pid) = l.product_id {
-                    match products.iter().find(|p| p.id == pid) {
-                        Some(p) => li.product = Some(p.clone()),
-                        None => e.add(&f("product_id"), "not_found"),
-                    }
-                } else if let Some(code) = l.product_code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-                    match products.iter().find(|p| p.code.eq_ignore_ascii_case(code)) {
-                        Some(p) => li.product = Some(p.clone()),
-                        None => e.add(&f("product_code"), "not_found"),
-                    }
-                }
-                match q::parse_quantity(&l.quantity) {
-                    Ok(n) => li.quantity = n,
-                    Err(c) => e.add(&f("quantity"), c),
-                }
-                let mut m = |name: &str, v: &Option<String>| -> Option<i64> {
-                    let v = v.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
-                    if v.starts_with('-') {
-                        e.add(&f(name), "price_negative");
-                        return None;
-                    }
-                    match money(v) {
-                        Ok(x) => Some(x),
-                        Err(c) => {
-                            e.add(&f(name), c);
-                            None
-                        }
-                    }
-                };
-                li.list_price = m("list_price", &l.list_price);
-                li.unit_price = m("unit_price", &l.unit_price);
-                li.amount = m("amount", &l.amount);
-                let mut pct = |name: &str, v: &Option<String>| -> Option<i64> {
-                    let v = v.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
-                    let v = v.trim_end_matches('%');
-                    match parse_bp(v) {
-                        Ok(bp) if (0..=q::FULL_BP).contains(&bp) => Some(bp),
-                        Ok(_) => {
-                            e.add(&f(name), if name == "discount" { "discount_range" } else { "tax_rate_range" });
-                            None
-                        }
-                        Err(c) => {
-                            e.add(&f(name), c);
-                            None
-                        }
-                    }
-                };
-                li.discount_bp = pct("discount", &l.discount);
-                li.tax_rate_bp = pct("tax_rate", &l.tax_rate);
-                out.push(li);
-            }
-            out
-        }
+        Some(lines) => line_inputs(conn, lines, &mut e).await?,
     };
     if inputs.is_empty() {
         e.add("lines", "required");
@@ -935,6 +862,88 @@ async fn prepare(
     }
     e.finish()?;
     Ok((h, lines, inputs))
+}
+
+/// Parses the lines as given (a quote's or an order's): their products read in one statement
+/// (by id or by code, whatever its case), quantities and money read; every refusal names its
+/// field under `lines[i]`. The lines are priced afterwards by `domain::quote::price_line`.
+pub(crate) async fn line_inputs(
+    conn: &mut sqlx::AnyConnection,
+    lines: &[LineIn],
+    e: &mut Errors,
+) -> Result<Vec<LineInput>> {
+    if lines.len() > q::MAX_LINES {
+        e.add("lines", "too_many");
+    }
+    let ids: Vec<i64> = lines.iter().filter_map(|l| l.product_id).collect();
+    let mut products = products_by_id(conn, &ids).await?;
+    let codes: Vec<String> = lines
+        .iter()
+        .filter(|l| l.product_id.is_none())
+        .filter_map(|l| l.product_code.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_string))
+        .collect();
+    products.extend(products_by_code(conn, &codes).await?);
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, l) in lines.iter().enumerate() {
+        let f = |n: &str| format!("lines[{i}].{n}");
+        let mut li = LineInput {
+            description: l.description.clone(),
+            specification: l.specification.clone(),
+            unit: l.unit.clone(),
+            ..Default::default()
+        };
+        if let Some(pid) = l.product_id {
+            match products.iter().find(|p| p.id == pid) {
+                Some(p) => li.product = Some(p.clone()),
+                None => e.add(&f("product_id"), "not_found"),
+            }
+        } else if let Some(code) = l.product_code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+            match products.iter().find(|p| p.code.eq_ignore_ascii_case(code)) {
+                Some(p) => li.product = Some(p.clone()),
+                None => e.add(&f("product_code"), "not_found"),
+            }
+        }
+        match q::parse_quantity(&l.quantity) {
+            Ok(n) => li.quantity = n,
+            Err(c) => e.add(&f("quantity"), c),
+        }
+        let mut m = |name: &str, v: &Option<String>| -> Option<i64> {
+            let v = v.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+            if v.starts_with('-') {
+                e.add(&f(name), "price_negative");
+                return None;
+            }
+            match money(v) {
+                Ok(x) => Some(x),
+                Err(c) => {
+                    e.add(&f(name), c);
+                    None
+                }
+            }
+        };
+        li.list_price = m("list_price", &l.list_price);
+        li.unit_price = m("unit_price", &l.unit_price);
+        li.amount = m("amount", &l.amount);
+        let mut pct = |name: &str, v: &Option<String>| -> Option<i64> {
+            let v = v.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+            let v = v.trim_end_matches('%');
+            match parse_bp(v) {
+                Ok(bp) if (0..=q::FULL_BP).contains(&bp) => Some(bp),
+                Ok(_) => {
+                    e.add(&f(name), if name == "discount" { "discount_range" } else { "tax_rate_range" });
+                    None
+                }
+                Err(c) => {
+                    e.add(&f(name), c);
+                    None
+                }
+            }
+        };
+        li.discount_bp = pct("discount", &l.discount);
+        li.tax_rate_bp = pct("tax_rate", &l.tax_rate);
+        out.push(li);
+    }
+    Ok(out)
 }
 
 /// The catalogue's facts of these products (one statement).
@@ -1400,6 +1409,13 @@ async fn stored(
         .bind(vid)
         .fetch_all(&mut *conn)
         .await?;
+    let lines = stored_line_inputs(conn, &rows).await?;
+    Ok((vid, h, lines))
+}
+
+/// Stored lines (of `quote_lines` or `order_lines`) as inputs again, priced as they were: the
+/// product's current facts, the stored price and tax rate.
+pub(crate) async fn stored_line_inputs(conn: &mut sqlx::AnyConnection, rows: &[AnyRow]) -> Result<Vec<LineInput>> {
     let ids: Vec<i64> = rows.iter().filter_map(|l| l.try_get::<Option<i64>, _>("product_id").ok().flatten()).collect();
     let products = products_by_id(conn, &ids).await?;
     let mut lines = vec![];
@@ -1418,7 +1434,37 @@ async fn stored(
             tax_rate_bp: Some(l.try_get("tax_rate_bp")?),
         });
     }
-    Ok((vid, h, lines))
+    Ok(lines)
+}
+
+/// What an order copies from an accepted quote: its accepted version's lines and terms.
+pub struct Accepted {
+    pub account_id: i64,
+    pub opportunity_id: i64,
+    pub lines: Vec<LineInput>,
+    pub payment_terms: Vec<Installment>,
+    pub payment_note: Option<String>,
+    pub delivery_terms: Option<String>,
+}
+
+/// The accepted version of a quote in the caller's scope (a quote not accepted: 409
+/// `quote_not_accepted`).
+pub(crate) async fn accepted_content(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> Result<Accepted> {
+    let r = row_scoped(conn, Some(caller), id).await?;
+    let state: QuoteState = r.try_get("state")?;
+    if state != QuoteState::Accepted {
+        return Err(Error::Conflict("quote_not_accepted"));
+    }
+    let n: i64 = r.try_get::<Option<i64>, _>("sent_version")?.unwrap_or(r.try_get("current_version")?);
+    let (_, h, lines) = stored(conn, id, n).await?;
+    Ok(Accepted {
+        account_id: r.try_get("account_id")?,
+        opportunity_id: r.try_get("opportunity_id")?,
+        lines,
+        payment_terms: h.payment_terms,
+        payment_note: h.payment_note,
+        delivery_terms: h.delivery_terms,
+    })
 }
 
 /// Locks the quote's row for a change and checks the caller may make it.

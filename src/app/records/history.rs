@@ -30,6 +30,7 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &AuditFilter, seen: Option<Seen>) -> Re
                     // The catalogue is everyone's to read (its confidential prices are stripped).
                     "product" => crate::app::quotes::products::may_read(&ctx.caller),
                     "quote" => crate::app::quotes::quotes::get(db, &ctx.caller, id, None).await.is_ok(),
+                    "order" => crate::app::orders::orders::get(db, &ctx.caller, id, None).await.is_ok(),
                     _ => false,
                 }
             }

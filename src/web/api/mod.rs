@@ -7,6 +7,7 @@ pub mod customers;
 pub mod funnel;
 pub mod home;
 pub mod people;
+pub mod orders;
 pub mod quotes;
 pub mod records;
 pub mod visits;
@@ -85,6 +86,8 @@ pub fn routes() -> (Router<AppState>, Vec<Op>) {
     let api = quotes::products::routes(api);
     let api = quotes::quotes::routes(api);
     let api = quotes::bids::routes(api);
+    let api = orders::orders::routes(api);
+    let api = orders::invoicing::routes(api);
     (api.router.route_layer(axum::middleware::from_fn(super::error::localize)), api.ops)
 }
 

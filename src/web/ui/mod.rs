@@ -449,6 +449,7 @@ fn record_href(entity: &str, id: &str) -> Option<String> {
         "import_run" => "imports",
         "product" => "products",
         "quote" => "quotes",
+        "order" => "orders",
         _ => return None,
     };
     numeric.then(|| format!("/{path}/{id}"))
@@ -462,6 +463,7 @@ fn show_json(l: &Layout, field: &str, v: Option<&serde_json::Value>) -> String {
         }
         "credit_grade" => Some("credit"),
         "quote_state" => Some("quote_state"),
+        "order_state" => Some("order_state"),
         _ => None,
     };
     match (field, v) {

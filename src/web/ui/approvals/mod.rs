@@ -1201,7 +1201,9 @@ struct FlowStepRow {
 /// The flow form's fields: `role_N`, `scope_N`, `days_N` per step row (a row without a role,
 /// or with `remove_N`, is left out), `ext_role`/`ext_days`, `max_total_days`, and
 /// `risk_key_N`/`risk_weight_N`. Numbers that are not numbers are refused by field.
-fn definition_from_form(form: &UiForm) -> Result<Value, DomainError> {
+fn definition_from_form(form: &UiForm, flow: &str) -> Result<Value, DomainError> {
+    // An order's threshold is an amount in 元 (kept in fen); a discount's a percentage.
+    let amount = crate::domain::approval::Flow::parse(flow).is_ok_and(|f| f.threshold_is_amount());
     let get = |k: String| form.get(&k).map(str::trim).unwrap_or("").to_string();
     let mut e = crate::domain::error::Errors::default();
     let number = |e: &mut crate::domain::error::Errors, field: String, v: &str| -> Option<i64> {
@@ -1218,10 +1220,13 @@ fn definition_from_form(form: &UiForm) -> Result<Value, DomainError> {
         let mut step = serde_json::json!({"role": role, "scope": get(format!("scope_{i}")), "days": days});
         let above = get(format!("above_{i}"));
         if !above.is_empty() {
-            if let Some(bp) =
-                e.take(&format!("steps[{n}].above"), crate::domain::money::parse_bp(above.trim_end_matches('%')))
-            {
-                step["above"] = serde_json::json!(bp);
+            let parsed = if amount {
+                crate::domain::money::parse_amount(&above)
+            } else {
+                crate::domain::money::parse_bp(above.trim_end_matches('%'))
+            };
+            if let Some(v) = e.take(&format!("steps[{n}].above"), parsed) {
+                step["above"] = serde_json::json!(v);
             }
         }
         steps.push(step);
@@ -1347,6 +1352,14 @@ async fn flows_view(s: &AppState, ui: &UiCtx, edited: Option<Edited>) -> Respons
         .into_iter()
         .map(|f| {
             let d = &f.definition;
+            let amount = crate::domain::approval::Flow::parse(f.flow).is_ok_and(|x| x.threshold_is_amount());
+            let above_text = |a: i64| {
+                if amount {
+                    crate::domain::money::format_fen(a)
+                } else {
+                    crate::domain::money::format_bp(a)
+                }
+            };
             let mut rows: Vec<FlowStepRow> = d
                 .steps
                 .iter()
@@ -1354,7 +1367,7 @@ async fn flows_view(s: &AppState, ui: &UiCtx, edited: Option<Edited>) -> Respons
                     role: st.role.clone(),
                     scope: st.scope.clone(),
                     days: st.days.to_string(),
-                    above: st.above.map(crate::domain::money::format_bp).unwrap_or_default(),
+                    above: st.above.map(above_text).unwrap_or_default(),
                 })
                 .collect();
             if rows.len() < crate::domain::approval::MAX_STEPS {
@@ -1377,7 +1390,13 @@ async fn flows_view(s: &AppState, ui: &UiCtx, edited: Option<Edited>) -> Respons
                     .map(|(i, st)| {
                         let when = st
                             .above
-                            .map(|a| l.t("flows.when_above").replace("{p}", &crate::domain::money::format_bp(a)))
+                            .map(|a| {
+                                if amount {
+                                    l.t("flows.when_total_above").replace("{a}", &l.yuan(Some(&above_text(a))))
+                                } else {
+                                    l.t("flows.when_above").replace("{p}", &above_text(a))
+                                }
+                            })
                             .unwrap_or_default();
                         (i as i64 + 1, l.title_of(&st.role, None), l.e("scope", &st.scope), st.days, when)
                     })
@@ -1491,7 +1510,7 @@ async fn save_flow(State(s): State<AppState>, Path(flow): Path<String>, form: Ui
         (FlowTyped::Json(text), body)
     } else {
         let fields: Vec<(String, String)> = form.fields.iter().filter(|(k, _)| k != "_csrf").cloned().collect();
-        (FlowTyped::Form(fields), definition_from_form(&form))
+        (FlowTyped::Form(fields), definition_from_form(&form, &flow))
     };
     let res = match body {
         Ok(v) => approvals::set_definition_over(&s.app.db, &ui.ctx, &flow, &v, expected).await.map(|_| ()),
