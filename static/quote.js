@@ -3,7 +3,8 @@
 // The server prices every line again by the same rules; the form works without this script.
 (function () {
   "use strict";
-  var form = document.getElementById("quote-form");
+  // The quote form and the order form share their lines editor.
+  var form = document.getElementById("quote-form") || document.getElementById("order-form");
   if (!form) return;
   var list = document.getElementById("product-list");
   function fen(s) {

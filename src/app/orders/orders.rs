@@ -625,6 +625,43 @@ pub async fn export_rows(db: &Db, caller: &Caller, f: &Filter) -> Result<Vec<Ord
     Ok(out)
 }
 
+/// The list as a spreadsheet table: amounts as money cells, the line count as a number, the
+/// state as a code the download labels.
+pub fn table(rows: &[OrderRow]) -> crate::app::spreadsheets::export::Table {
+    let keys = vec![
+        "order_number",
+        "account_name",
+        "order_state",
+        "current_version",
+        "contract_no",
+        "requested_delivery",
+        "amount",
+        "amount_signed",
+        "count_lines",
+        "owner",
+        "updated_at",
+    ];
+    let rows = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.number.clone(),
+                r.account_name.clone(),
+                r.state.code().to_string(),
+                r.current_version.to_string(),
+                r.contract_no.clone().unwrap_or_default(),
+                r.requested_delivery.clone().unwrap_or_default(),
+                r.total.clone(),
+                r.signed_total.clone().unwrap_or_default(),
+                r.line_count.to_string(),
+                r.owner.clone(),
+                r.updated_at.clone(),
+            ]
+        })
+        .collect();
+    crate::app::spreadsheets::export::Table { keys, rows }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Writing
 

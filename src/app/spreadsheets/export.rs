@@ -177,6 +177,8 @@ pub fn column(key: &str) -> Col {
         "decision_role" => Col::Code("decision_role"),
         "attitude" => Col::Code("attitude"),
         "credit_grade" => Col::Code("credit"),
+        "order_state" => Col::Code("order_state"),
+        "current_version" => Col::Count,
         "region" | "branch" => Col::Org,
         "owner" | "inside_owner" | "ka_manager" => Col::Person,
         "version" => Col::Internal,

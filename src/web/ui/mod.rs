@@ -8,6 +8,7 @@ pub mod funnel;
 pub mod home;
 pub mod people;
 pub mod pick;
+pub mod orders;
 pub mod quotes;
 pub mod records;
 pub mod spreadsheets;
@@ -52,6 +53,8 @@ pub fn routes() -> Router<AppState> {
         .merge(funnel::opportunities::routes())
         .merge(funnel::reports::routes())
         .merge(quotes::quotes::routes())
+        .merge(orders::orders::routes())
+        .merge(orders::invoicing::routes())
         .merge(quotes::bids::routes())
         .merge(pick::routes())
         .merge(quotes::products::routes())
@@ -116,7 +119,7 @@ impl Layout {
     pub fn group(&self) -> &'static str {
         match self.nav {
             "accounts" | "contacts" | "pool" => "customers",
-            "opportunities" | "forecast" | "vvalue" | "quotes" | "bids" | "products" => "sales",
+            "opportunities" | "forecast" | "vvalue" | "quotes" | "orders" | "bids" | "products" => "sales",
             "home" | "today" | "activities" | "visit_plan" | "visit_stats" | "calendar" => "visits",
             "funnel" | "regions" | "monthly" | "rad" | "coverage" | "service" => "reports",
             "audit" if !self.is_admin => "reports",

@@ -388,6 +388,122 @@ fn quote_panel(
     }
 }
 
+/// The order version a sign-off asks about, whole: the header, every line (with its margin for
+/// those who see costs), the payment terms with their due rules, and the total against the
+/// director's threshold; lines that differ from the version before are marked.
+fn order_panel(
+    l: &Layout,
+    v: crate::app::orders::orders::OrderView,
+    before: Option<crate::app::orders::orders::VersionView>,
+) -> SubjectPanel {
+    let x = &v.latest;
+    let margins = x.margin.is_some();
+    let mut head = vec![
+        l.t("quote_field.description"),
+        l.t("quote_field.quantity"),
+        l.t("quote_field.unit_price"),
+        l.t("quote_field.amount"),
+    ];
+    if margins {
+        head.push(l.t("order_field.margin"));
+    }
+    let rows = x
+        .lines
+        .iter()
+        .map(|li| {
+            let changed = before.as_ref().is_some_and(|b| {
+                b.lines.get(li.position as usize).is_none_or(|o| {
+                    (&o.description, &o.quantity, &o.unit_price) != (&li.description, &li.quantity, &li.unit_price)
+                })
+            });
+            let mut cells = vec![
+                li.description.clone(),
+                format!("{} {}", li.quantity, li.unit),
+                l.yuan(Some(&li.unit_price)),
+                l.yuan(Some(&li.amount)),
+            ];
+            if margins {
+                cells.push(match (&li.margin, &li.margin_percent) {
+                    (Some(m), Some(p)) => format!("{}（{p}%）", l.yuan(Some(m))),
+                    (Some(m), None) => l.yuan(Some(m)),
+                    _ => "—".into(),
+                });
+            }
+            (cells, changed)
+        })
+        .collect();
+    let mut foot = vec![l.t("order_field.total"), String::new(), String::new(), l.yuan(Some(&x.total))];
+    if margins {
+        foot.push(x.margin.as_ref().map(|m| l.yuan(Some(m))).unwrap_or_default());
+    }
+    let terms: Vec<String> = x
+        .payment_terms
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {}%（{}）",
+                l.e("installment", t.kind.code()),
+                t.percent,
+                l.t(&format!("due_event.{}", t.due_event.code())).replace("{n}", &t.due_days.to_string())
+            )
+        })
+        .collect();
+    let changed = |f: &dyn Fn(&crate::app::orders::orders::VersionView) -> String| {
+        before.as_ref().is_some_and(|b| f(b) != f(x))
+    };
+    let row = |k: &str, val: String, ch: bool| PanelRow {
+        label: l.t(k),
+        value: if val.is_empty() { "—".into() } else { val },
+        changed: ch,
+    };
+    let terms_of = |vv: &crate::app::orders::orders::VersionView| {
+        vv.payment_terms.iter().map(|t| format!("{}{}{}", t.kind.code(), t.percent, t.due)).collect::<String>()
+    };
+    let mut facts = vec![
+        (l.t("order_field.customer"), v.account_name.clone()),
+        (l.t("order_field.total"), format!("¥{}", l.yuan(Some(&x.total)))),
+    ];
+    if let Some(t) = &v.director_threshold {
+        facts.push((l.t("order.director_threshold"), format!("¥{}", l.yuan(Some(t)))));
+    }
+    if let Some(t) = &v.signed_total {
+        facts.push((l.t("order_field.signed_total"), format!("¥{}", l.yuan(Some(t)))));
+    }
+    if let Some(m) = &x.margin {
+        facts.push((l.t("order_field.margin"), format!("¥{}", l.yuan(Some(m)))));
+    }
+    SubjectPanel {
+        title: l.t("order.content").replace("{v}", &x.version_no.to_string()),
+        note: before.as_ref().map(|b| l.t("quote.changed_since").replace("{v}", &b.version_no.to_string())),
+        groups: vec![PanelGroup {
+            heading: l.t("order.header"),
+            rows: vec![
+                row("order_field.number", format!("{} v{}", v.number, x.version_no), false),
+                row("quote_field.opportunity", v.opportunity_name.clone().unwrap_or_default(), false),
+                row("order.from_quote", v.quote_number.clone().unwrap_or_default(), false),
+                row("order_field.owner", v.owner_name.clone(), false),
+                row(
+                    "order_field.contract_no",
+                    x.contract_no.clone().unwrap_or_default(),
+                    changed(&|b| b.contract_no.clone().unwrap_or_default()),
+                ),
+                row(
+                    "order_field.requested_delivery",
+                    x.requested_delivery.clone().unwrap_or_default(),
+                    changed(&|b| b.requested_delivery.clone().unwrap_or_default()),
+                ),
+                row("quote_field.payment_terms", terms.join("；"), changed(&terms_of)),
+                row("order_field.notes", x.notes.clone().unwrap_or_default(), changed(&|b| b.notes.clone().unwrap_or_default())),
+            ],
+        }],
+        table: Some(PanelTable { heading: l.t("quote.lines"), head, rows, foot }),
+        facts_title: l.t("order.facts"),
+        facts,
+        facts_href: Some((format!("/orders/{}", v.id), l.t("order.open_order"))),
+        facts_hidden: false,
+    }
+}
+
 /// The bid a bid exception asks about, as a panel: the tender, the decision and its reasons,
 /// and which exceptions apply (a price below a floor price, terms outside policy, a bond above
 /// the flow's limit).
@@ -612,6 +728,13 @@ async fn approval_page(s: &AppState, ui: &UiCtx, id: i64, typed: Typed, flash: O
                 .await
                 .section("approval", "subject")
                 .map(|b| bid_panel(&l, b)),
+        )
+    } else if a.flow == crate::domain::approval::Flow::OrderSignoff {
+        Some(
+            crate::app::orders::orders::for_approval(&s.app.db, &ui.ctx.caller, a.id)
+                .await
+                .section("approval", "subject")
+                .map(|(v, before)| order_panel(&l, v, before)),
         )
     } else {
         None

@@ -398,6 +398,11 @@ struct AccountPage {
     /// The key-account screenings (大客户筛选), newest first, and whether one may be submitted.
     screenings: Section<Vec<crate::web::ui::approvals::ScreeningRow>>,
     can_screen: bool,
+    /// The account's orders (订货单), newest first, and whether the caller may make one.
+    orders: Section<Vec<crate::app::orders::orders::OrderRow>>,
+    can_order: bool,
+    /// The customer's invoicing details (开票信息).
+    invoicing: Section<crate::app::orders::invoicing::InvoicingView>,
 }
 
 /// Contacts in org-chart order (each boss followed by their reports), with depth.
@@ -606,7 +611,13 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
         .section("account", "development record");
     let screenings =
         crate::web::ui::approvals::screening_rows(&s, caller, &l, a.seen()).await.section("account", "screenings");
+    let orders = crate::app::orders::orders::of_account(&s.app.db, a.seen()).await.section("account", "orders");
+    let invoicing =
+        crate::app::orders::invoicing::of_seen(&s.app.db, a.seen()).await.section("account", "invoicing details");
     let page = AccountPage {
+        orders,
+        can_order: caller.role.edits_accounts(),
+        invoicing,
         screenings,
         can_screen: caller.role.edits_accounts() && a.status != Status::KeyAccount,
         activities,

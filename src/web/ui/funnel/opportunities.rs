@@ -639,6 +639,8 @@ struct ShowPage {
     quotes: crate::web::ui::Section<Vec<crate::app::quotes::quotes::QuoteRow>>,
     /// Its tenders and negotiation rounds (parts of their own).
     deals: crate::web::ui::quotes::bids::OpportunityDeals,
+    /// Its orders (a won opportunity's; a part of its own).
+    orders: crate::web::ui::Section<Vec<crate::app::orders::orders::OrderRow>>,
 }
 
 /// What a move to `to` asks besides its target: nothing forward; booked amount and date to
@@ -688,6 +690,10 @@ async fn show_page(s: &AppState, ui: &UiCtx, id: i64, mv: StageMove, err: Option
         crate::app::quotes::quotes::of_opportunity(db, &ui.ctx.caller, id).await.section("opportunity", "quotes")
     };
     let deals = crate::web::ui::quotes::bids::opportunity_deals(db, ui, id).await;
+    let orders = {
+        use crate::web::ui::Load;
+        crate::app::orders::orders::of_opportunity(db, &ui.ctx.caller, id).await.section("opportunity", "orders")
+    };
     let l = Layout::new(ui, "opportunities", o.name.clone());
     let mut checklist: Vec<(&'static str, Vec<opps::Check>)> = vec![];
     for c in &o.checklist {
@@ -733,6 +739,7 @@ async fn show_page(s: &AppState, ui: &UiCtx, id: i64, mv: StageMove, err: Option
         move_errors,
         quotes,
         deals,
+        orders,
     });
     if let Some(st) = status {
         *res.status_mut() = st;

@@ -448,6 +448,7 @@ const AUDITED: &[&str] = &[
     "opportunity",
     "product",
     "quote",
+    "order",
     "activity",
     "visit_plan",
     "approval",
