@@ -24,6 +24,8 @@ mod numbers;
 mod opportunities;
 mod opportunity_pages;
 mod opportunity_path;
+mod order_pages;
+mod orders;
 mod page_words;
 mod permissions;
 mod pickers;
