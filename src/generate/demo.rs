@@ -1929,6 +1929,7 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     tx.commit().await?;
     overdue_screening(db, user_ids["rep"]).await?;
     demo_quotes(db, &user_ids).await?;
+    demo_orders(db, &user_ids).await?;
     bids_and_negotiations(db, user_ids["rep"]).await?;
     Ok(made)
 }
@@ -2049,6 +2050,108 @@ async fn demo_quotes(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<(
         }
     }
     q::expire_due(db, &chrono::Utc::now().date_naive().to_string()).await.map_err(e)?;
+    Ok(())
+}
+
+/// Orders (issue 21): one made from the accepted demo quote and signed off (by the manager and,
+/// above 500,000 元, the director), one the manager signed that waits for the director, one
+/// cancelled with its reason; and the invoicing details of the accounts they are on.
+async fn demo_orders(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
+    use crate::app::orders::{invoicing, orders as o};
+    use crate::app::{approvals, people::auth};
+    let ctx_of = |id: i64| async move {
+        let caller = auth::load_caller(db, id).await?.context("a demo user")?;
+        anyhow::Ok(Ctx { caller, request_id: "demo".into() })
+    };
+    let rep = ctx_of(user_ids["rep"]).await?;
+    let manager = ctx_of(user_ids["manager"]).await?;
+    let director = ctx_of(user_ids["director"]).await?;
+    let e = |e: crate::domain::DomainError| anyhow::anyhow!("demo order: {e}");
+    let decide = |ctx: Ctx, aid: i64| async move {
+        approvals::decide(db, &ctx, aid, "approve", Some("同意，按期交货"), chrono::Utc::now())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    };
+    let signed_off = |v: o::OrderView| async move {
+        let mut v = v;
+        for who in [manager.clone(), director.clone()] {
+            if v.state != crate::domain::order::OrderState::Pending {
+                break;
+            }
+            let aid = v.latest.approval_id.context("a sign-off request")?;
+            decide(who, aid).await?;
+            v = o::get(db, &rep.caller, v.id, None).await.map_err(e)?;
+        }
+        anyhow::Ok(v)
+    };
+    let delivery = (chrono::Utc::now().date_naive() + chrono::Duration::days(45)).to_string();
+    // 1. From the accepted quote, signed off.
+    let accepted: i64 = sqlx::query("SELECT id FROM quotes WHERE state = 'accepted' ORDER BY id LIMIT 1")
+        .fetch_one(&db.pool)
+        .await?
+        .try_get("id")?;
+    let inp: o::OrderIn = serde_json::from_value(serde_json::json!({
+        "contract_no": "HT-2026-1208", "requested_delivery": delivery
+    }))?;
+    let v = o::create(db, &rep, o::Origin::Quote(accepted), &inp).await.map_err(e)?;
+    let v = o::submit(db, &rep, v.id, &o::Action { version: v.version, reason: None }).await.map_err(e)?;
+    let signed = signed_off(v).await?;
+    anyhow::ensure!(signed.state == crate::domain::order::OrderState::Signed, "demo order signed: {:?}", signed.state);
+    // The rep's accounts with orders of their own.
+    let accounts: Vec<i64> = sqlx::query(
+        "SELECT DISTINCT a.id FROM accounts a JOIN account_access x ON x.account_id = a.id WHERE x.user_id = $1 \
+         AND x.via = 'owner' AND a.deleted_at IS NULL ORDER BY a.id LIMIT 2",
+    )
+    .bind(user_ids["rep"])
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|r| r.try_get("id"))
+    .collect::<Result<_, _>>()?;
+    let account = *accounts.first().context("an account of the rep")?;
+    let order_body = |contract: &str, qty: &str| -> anyhow::Result<o::OrderIn> {
+        Ok(serde_json::from_value(serde_json::json!({
+            "account_id": account,
+            "contract_no": contract,
+            "requested_delivery": delivery,
+            "lines": [
+                {"product_code": "STO-AF800", "quantity": qty, "unit_price": "352000.00"},
+                {"product_code": "SVC-INST", "quantity": "10", "unit_price": "2400.00"}
+            ],
+            "payment_terms": [
+                {"kind": "advance", "percent": "30", "due": "0 days after order"},
+                {"kind": "on_delivery", "percent": "60", "due": "30 days after invoice"},
+                {"kind": "retention", "percent": "10", "due": "365 days after acceptance"}
+            ],
+            "notes": "分两批交货，第一批随合同签订后 30 天内"
+        }))?)
+    };
+    // 2. Above 500,000 元: the manager signed, the director has still to.
+    let v = o::create(db, &rep, o::Origin::Account(account), &order_body("HT-2026-1215", "2")?).await.map_err(e)?;
+    let v = o::submit(db, &rep, v.id, &o::Action { version: v.version, reason: None }).await.map_err(e)?;
+    decide(manager.clone(), v.latest.approval_id.context("a sign-off request")?).await?;
+    // 3. Cancelled with its reason.
+    let v = o::create(db, &rep, o::Origin::Account(account), &order_body("HT-2026-1102", "1")?).await.map_err(e)?;
+    let a = o::Action { version: v.version, reason: Some("客户预算调整，采购计划取消".into()) };
+    o::cancel(db, &rep, v.id, &a).await.map_err(e)?;
+    // The customer's invoicing details.
+    let name: String =
+        sqlx::query("SELECT name FROM accounts WHERE id = $1").bind(account).fetch_one(&db.pool).await?.try_get("name")?;
+    let inv = invoicing::InvoicingIn {
+        version: Some(0),
+        title: Some(name),
+        tax_number: sqlx::query("SELECT credit_code FROM accounts WHERE id = $1")
+            .bind(account)
+            .fetch_one(&db.pool)
+            .await?
+            .try_get::<Option<String>, _>("credit_code")?
+            .or_else(|| Some("110108123456789".into())),
+        address: Some("北京市海淀区中关村大街 27 号".into()),
+        phone: Some("010-82561234".into()),
+        bank: Some("中国工商银行北京中关村支行".into()),
+        bank_account: Some("0200004509201234567".into()),
+    };
+    invoicing::put(db, &rep, account, &inv).await.map_err(e)?;
     Ok(())
 }
 
@@ -2932,6 +3035,20 @@ mod tests {
                 &db,
                 "SELECT COUNT(*) AS n FROM approval_steps s JOIN approvals a ON a.id = s.approval_id \
                          WHERE a.flow = 'discount_exception' AND s.state = 'open' AND s.role = 'ka_director'"
+            )
+            .await,
+            1
+        );
+        // Orders: one signed off, one waiting for the director, one cancelled.
+        for st in ["signed", "pending", "cancelled"] {
+            let n = scalar(&db, &format!("SELECT COUNT(*) AS n FROM orders WHERE state = '{st}'")).await;
+            assert!(n >= 1, "a demo order {st}");
+        }
+        assert_eq!(
+            scalar(
+                &db,
+                "SELECT COUNT(*) AS n FROM approval_steps s JOIN approvals a ON a.id = s.approval_id \
+                         WHERE a.flow = 'order_signoff' AND s.state = 'open' AND s.role = 'ka_director'"
             )
             .await,
             1

@@ -148,7 +148,7 @@ async fn a_manager_merges_a_duplicate_and_everything_follows() {
     assert_eq!(top["after"]["merge"]["duplicate_id"], d);
     assert_eq!(
         top["after"]["merge"]["moved"],
-        json!({"activities": 0, "bids": 0, "contacts": 1, "documents": 3, "negotiation_rounds": 0, "opportunities": 0, "quotes": 0})
+        json!({"activities": 0, "bids": 0, "contacts": 1, "documents": 3, "negotiation_rounds": 0, "opportunities": 0, "orders": 0, "quotes": 0})
     );
     assert_eq!(top["after"]["merge"]["team_joined"], json!(["repB"]));
     assert!(top["changed"].as_array().expect("changed").contains(&json!("credit_code")), "{top}");
