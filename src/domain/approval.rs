@@ -309,10 +309,9 @@ pub fn builtin(flow: Flow) -> Definition {
         }
         // Issue 21: the KA manager signs an order off; above 500,000 元 (the company's choice)
         // the KA director too.
-        Flow::OrderSignoff => plain(super::order::builtin_steps(
-            step(KaManager, Scope::OwnerManager, 2),
-            step(KaDirector, Scope::Hq, 2),
-        )),
+        Flow::OrderSignoff => {
+            plain(super::order::builtin_steps(step(KaManager, Scope::OwnerManager, 2), step(KaDirector, Scope::Hq, 2)))
+        }
         Flow::ServiceRequest => plain(vec![step(KaManager, Scope::OwnerManager, 2)]),
         Flow::Suggestion => {
             plain(vec![step(KaDirector, Scope::Hq, 3), step(MarketingDirector, Scope::Hq, 3), step(Gm, Scope::Hq, 5)])
@@ -367,7 +366,11 @@ mod tests {
         assert_eq!(validate(Flow::KaScreening, &empty), vec![("steps".to_string(), "flow_no_steps")]);
         let mut credit = builtin(Flow::CreditChange);
         credit.steps[0].days = 5;
-        assert_eq!(validate(Flow::CreditChange, &credit), vec![("max_total_days".to_string(), "steps_exceed_total")], "5 + 3 + 3 > 10");
+        assert_eq!(
+            validate(Flow::CreditChange, &credit),
+            vec![("max_total_days".to_string(), "steps_exceed_total")],
+            "5 + 3 + 3 > 10"
+        );
     }
 
     #[test]

@@ -224,9 +224,13 @@ mod tests {
 
     #[test]
     fn installments_add_up_to_one_hundred_percent() {
-        let i = |p, days| OrderInstallment { kind: InstallmentKind::Advance, percent_bp: p, days, event: DueEvent::Order };
+        let i =
+            |p, days| OrderInstallment { kind: InstallmentKind::Advance, percent_bp: p, days, event: DueEvent::Order };
         assert!(check_installments(&[i(3000, 0), i(7000, 30)]).is_empty());
-        assert_eq!(check_installments(&[i(3000, 0), i(6000, 30)]), vec![("payment_terms".to_string(), "installments_sum")]);
+        assert_eq!(
+            check_installments(&[i(3000, 0), i(6000, 30)]),
+            vec![("payment_terms".to_string(), "installments_sum")]
+        );
         assert_eq!(check_installments(&[i(0, 0), i(10_000, 0)])[0].0, "payment_terms[0].percent");
         assert!(check_installments(&[]).is_empty());
     }

@@ -2072,18 +2072,6 @@ async fn demo_orders(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<(
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
     };
-    let signed_off = |v: o::OrderView| async move {
-        let mut v = v;
-        for who in [manager.clone(), director.clone()] {
-            if v.state != crate::domain::order::OrderState::Pending {
-                break;
-            }
-            let aid = v.latest.approval_id.context("a sign-off request")?;
-            decide(who, aid).await?;
-            v = o::get(db, &rep.caller, v.id, None).await.map_err(e)?;
-        }
-        anyhow::Ok(v)
-    };
     let delivery = (chrono::Utc::now().date_naive() + chrono::Duration::days(45)).to_string();
     // 1. From the accepted quote, signed off.
     let accepted: i64 = sqlx::query("SELECT id FROM quotes WHERE state = 'accepted' ORDER BY id LIMIT 1")
@@ -2094,8 +2082,16 @@ async fn demo_orders(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<(
         "contract_no": "HT-2026-1208", "requested_delivery": delivery
     }))?;
     let v = o::create(db, &rep, o::Origin::Quote(accepted), &inp).await.map_err(e)?;
-    let v = o::submit(db, &rep, v.id, &o::Action { version: v.version, reason: None }).await.map_err(e)?;
-    let signed = signed_off(v).await?;
+    let mut signed = o::submit(db, &rep, v.id, &o::Action { version: v.version, reason: None }).await.map_err(e)?;
+    // The manager signs; above 500,000 元 the director too.
+    for who in [&manager, &director] {
+        if signed.state != crate::domain::order::OrderState::Pending {
+            break;
+        }
+        let aid = signed.latest.approval_id.context("a sign-off request")?;
+        decide(who.clone(), aid).await?;
+        signed = o::get(db, &rep.caller, signed.id, None).await.map_err(e)?;
+    }
     anyhow::ensure!(signed.state == crate::domain::order::OrderState::Signed, "demo order signed: {:?}", signed.state);
     // The rep's accounts with orders of their own.
     let accounts: Vec<i64> = sqlx::query(
@@ -2135,8 +2131,11 @@ async fn demo_orders(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<(
     let a = o::Action { version: v.version, reason: Some("客户预算调整，采购计划取消".into()) };
     o::cancel(db, &rep, v.id, &a).await.map_err(e)?;
     // The customer's invoicing details.
-    let name: String =
-        sqlx::query("SELECT name FROM accounts WHERE id = $1").bind(account).fetch_one(&db.pool).await?.try_get("name")?;
+    let name: String = sqlx::query("SELECT name FROM accounts WHERE id = $1")
+        .bind(account)
+        .fetch_one(&db.pool)
+        .await?
+        .try_get("name")?;
     let inv = invoicing::InvoicingIn {
         version: Some(0),
         title: Some(name),

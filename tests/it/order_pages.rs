@@ -50,12 +50,8 @@ async fn a_rep_enters_an_order_on_an_account_and_the_manager_signs_it_off() {
     let form = t.get_form(&path, &session(&sid)).await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.body);
     let once = value_of(&form.body, "_once");
-    let mut fields: Vec<(&str, &str)> = vec![
-        ("_csrf", &csrf),
-        ("_once", &once),
-        ("contract_no", "HT-2027-0088"),
-        ("requested_delivery", "2027-05-31"),
-    ];
+    let mut fields: Vec<(&str, &str)> =
+        vec![("_csrf", &csrf), ("_once", &once), ("contract_no", "HT-2027-0088"), ("requested_delivery", "2027-05-31")];
     fields.extend(row("三坐标测量机", "台", "1", "1,280,000"));
     fields.extend(row("测头系统", "套", "2", "44,000"));
     fields.extend(row("", "", "", ""));
@@ -111,7 +107,11 @@ async fn a_rep_enters_an_order_on_an_account_and_the_manager_signs_it_off() {
     let a = t.get(&format!("/approvals/{approval}"), &session(&msid)).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     assert!(a.body.contains("订货单签核"), "{}", a.body);
-    assert!(a.body.contains("测头系统") && a.body.contains("HT-2027-0088") && a.body.contains("打开订货单"), "{}", a.body);
+    assert!(
+        a.body.contains("测头系统") && a.body.contains("HT-2027-0088") && a.body.contains("打开订货单"),
+        "{}",
+        a.body
+    );
     let r = t
         .ui_post(
             &format!("/approvals/{approval}/decision"),
@@ -218,7 +218,12 @@ async fn an_accepted_quote_offers_an_order_prefilled_with_its_lines() {
     let mut q = r.json();
     for a in ["submit", "send", "accept"] {
         let r = t
-            .call(Method::POST, &format!("/api/v1/quotes/{}/{a}", q["id"]), &rep, Some(json!({"version": q["version"]})))
+            .call(
+                Method::POST,
+                &format!("/api/v1/quotes/{}/{a}", q["id"]),
+                &rep,
+                Some(json!({"version": q["version"]})),
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{a}: {}", r.body);
         q = r.json();

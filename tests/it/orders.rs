@@ -151,7 +151,9 @@ async fn an_order_from_an_accepted_quote_copies_its_lines_and_terms() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| (l["description"].as_str().unwrap(), l["quantity"].as_str().unwrap(), l["unit_price"].as_str().unwrap()))
+        .map(|l| {
+            (l["description"].as_str().unwrap(), l["quantity"].as_str().unwrap(), l["unit_price"].as_str().unwrap())
+        })
         .collect();
     assert_eq!(lines, [("三坐标测量机", "2", "96000.00"), ("安装调试", "1", "8000.00")]);
     let terms: Vec<(&str, &str, &str)> = x["payment_terms"]
@@ -169,7 +171,10 @@ async fn an_order_from_an_accepted_quote_copies_its_lines_and_terms() {
         ]
     );
     assert_eq!(x["payment_terms"][1]["amount"], "120000.00");
-    assert_eq!((x["contract_no"].as_str(), x["requested_delivery"].as_str()), (Some("HT-2027-0031"), Some("2027-03-31")));
+    assert_eq!(
+        (x["contract_no"].as_str(), x["requested_delivery"].as_str()),
+        (Some("HT-2027-0031"), Some("2027-03-31"))
+    );
     assert!(x["notes"].as_str().is_some_and(|n| n.contains("30 天内交货")), "the quote's delivery terms kept: {x}");
     // The rep sees no cost or margin; the director does (free-text lines have no cost).
     assert!(x.get("margin").is_none() && x["lines"][0].get("margin").is_none(), "{x}");
@@ -224,7 +229,11 @@ async fn installments_add_up_to_one_hundred_and_a_bad_due_rule_names_its_row() {
             "payment_terms[0].due",
             "due_rule_format",
         ),
-        (json!([{"kind": "advance", "percent": "100", "due": "800 days after order"}]), "payment_terms[0].due", "days_range"),
+        (
+            json!([{"kind": "advance", "percent": "100", "due": "800 days after order"}]),
+            "payment_terms[0].due",
+            "days_range",
+        ),
         (json!([{"kind": "advance", "percent": "abc"}]), "payment_terms[0].percent", "bp_format"),
     ];
     for (terms, field, code) in cases {
@@ -264,7 +273,10 @@ async fn installments_add_up_to_one_hundred_and_a_bad_due_rule_names_its_row() {
     let r = t.call(Method::POST, "/api/v1/orders", &rep, Some(body)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let terms = &r.json()["latest"]["payment_terms"];
-    assert_eq!((terms[0]["due"].as_str(), terms[1]["due"].as_str()), (Some("0 days after order"), Some("90 days after acceptance")));
+    assert_eq!(
+        (terms[0]["due"].as_str(), terms[1]["due"].as_str()),
+        (Some("0 days after order"), Some("90 days after acceptance"))
+    );
     assert_eq!((terms[1]["due_days"].as_i64(), terms[1]["due_event"].as_str()), (Some(90), Some("acceptance")));
 }
 
@@ -309,7 +321,10 @@ async fn the_manager_signs_off_and_above_500000_yuan_the_director_too() {
     let r = t.call(Method::POST, &format!("/api/v1/approvals/{aid}/decision"), &director, Some(body)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let big = order(&t, &manager, &big["id"]).await;
-    assert_eq!((big["state"].as_str(), big["latest"]["returned_reason"].as_str()), (Some("draft"), Some("交货期需与生产确认")));
+    assert_eq!(
+        (big["state"].as_str(), big["latest"]["returned_reason"].as_str()),
+        (Some("draft"), Some("交货期需与生产确认"))
+    );
 }
 
 #[tokio::test]
@@ -332,12 +347,21 @@ async fn a_signed_order_changed_is_signed_off_again_as_version_two() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let o2 = r.json();
     assert_eq!((o2["current_version"].as_i64(), o2["state"].as_str()), (Some(2), Some("pending")), "{o2}");
-    assert_eq!((o2["signed_version"].as_i64(), o2["signed_total"].as_str()), (Some(1), Some("100000.00")), "v1 stays in force");
+    assert_eq!(
+        (o2["signed_version"].as_i64(), o2["signed_total"].as_str()),
+        (Some(1), Some("100000.00")),
+        "v1 stays in force"
+    );
     let aid2 = o2["latest"]["approval_id"].as_i64().expect("a new request");
     assert_ne!(Some(aid2), o["latest"]["approval_id"].as_i64());
     // A stale version is refused and changes nothing.
     let r = t
-        .call(Method::PATCH, &format!("/api/v1/orders/{}", o["id"]), &rep, Some(json!({"version": o["version"], "notes": "x"})))
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/orders/{}", o["id"]),
+            &rep,
+            Some(json!({"version": o["version"], "notes": "x"})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     decide(&t, &manager, aid2, "approve").await;
@@ -372,7 +396,12 @@ async fn cancelling_needs_a_reason_and_ends_the_order() {
     assert_eq!((c["state"].as_str(), c["cancel_reason"].as_str()), (Some("cancelled"), Some("客户取消采购计划")));
     assert_eq!(t.get(&format!("/api/v1/approvals/{aid}"), &rep).await.json()["state"], "cancelled");
     let r = t
-        .call(Method::PATCH, &format!("/api/v1/orders/{}", o["id"]), &rep, Some(json!({"version": c["version"], "notes": "x"})))
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/orders/{}", o["id"]),
+            &rep,
+            Some(json!({"version": c["version"], "notes": "x"})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     let listed = t.get("/api/v1/orders?state=cancelled", &rep).await.json();
@@ -388,14 +417,14 @@ async fn a_won_opportunity_books_the_sum_of_its_signed_orders() {
     let q = accepted_quote(&t, &w, &rep, opp).await;
     // An open opportunity takes no order of its own.
     let line = json!([{"description": "年度维保", "unit": "年", "quantity": "1", "unit_price": "30000.00"}]);
-    let r = t.call(Method::POST, &format!("/api/v1/opportunities/{opp}/orders"), &rep, Some(json!({"lines": line}))).await;
+    let r =
+        t.call(Method::POST, &format!("/api/v1/opportunities/{opp}/orders"), &rep, Some(json!({"lines": line}))).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     let won = win(&t, &w, opp, "250000.00").await;
     let booked_on = won["booked_on"].clone();
     let first = t.call(Method::POST, &format!("/api/v1/quotes/{}/order", q["id"]), &rep, Some(json!({}))).await.json();
-    let second = t
-        .call(Method::POST, &format!("/api/v1/opportunities/{opp}/orders"), &rep, Some(json!({"lines": line})))
-        .await;
+    let second =
+        t.call(Method::POST, &format!("/api/v1/opportunities/{opp}/orders"), &rep, Some(json!({"lines": line}))).await;
     assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
     let second = second.json();
     let booked = |o: Value| (o["booked_amount"].as_str().map(str::to_string), o["booked_on"].clone());
@@ -429,7 +458,12 @@ async fn orders_are_seen_as_their_account_and_finance_sees_all() {
     let id = o["id"].as_i64().unwrap();
     assert_eq!(t.get(&format!("/api/v1/orders/{id}"), &other).await.status, StatusCode::NOT_FOUND);
     let r = t
-        .call(Method::POST, &format!("/api/v1/orders/{id}/cancel"), &other, Some(json!({"version": o["version"], "reason": "x"})))
+        .call(
+            Method::POST,
+            &format!("/api/v1/orders/{id}/cancel"),
+            &other,
+            Some(json!({"version": o["version"], "reason": "x"})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
     let r = t
@@ -483,8 +517,16 @@ async fn invoicing_details_are_checked_versioned_and_scoped() {
         (json!({"title": "天成", "tax_number": "91350100M000100Y44"}), "tax_number", "credit_code_check"),
         (json!({"title": "天成", "tax_number": "1101-0812345678"}), "tax_number", "tax_number_format"),
         (json!({"tax_number": "110108123456789"}), "title", "required"),
-        (json!({"title": "天成", "tax_number": "110108123456789", "bank": "工行", "bank_account": "12"}), "bank_account", "bank_account_length"),
-        (json!({"title": "天成", "tax_number": "110108123456789", "bank_account": "6222020012345678"}), "bank", "required"),
+        (
+            json!({"title": "天成", "tax_number": "110108123456789", "bank": "工行", "bank_account": "12"}),
+            "bank_account",
+            "bank_account_length",
+        ),
+        (
+            json!({"title": "天成", "tax_number": "110108123456789", "bank_account": "6222020012345678"}),
+            "bank",
+            "required",
+        ),
     ];
     for (body, field, code) in cases {
         let r = t.call(Method::PUT, &path, &rep, Some(body.clone())).await;

@@ -194,8 +194,16 @@ pub async fn put(db: &Db, ctx: &Ctx, account_id: i64, inp: &InvoicingIn) -> Resu
                "bank": v.bank, "bank_account": v.bank_account, "version": v.version})
     };
     let before_json = (before.version > 0).then(|| j(&before));
-    audit::record(&mut tx, ctx, "account", &account_id.to_string(), "invoicing", before_json.as_ref(), Some(&j(&after)))
-        .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        "account",
+        &account_id.to_string(),
+        "invoicing",
+        before_json.as_ref(),
+        Some(&j(&after)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }

@@ -957,7 +957,11 @@ async fn write_lines(tx: &mut WriteTx, vid: i64, lines: &[Line]) -> Result<()> {
 }
 
 /// The stored header and line inputs of a version (the base of a revision).
-async fn stored(conn: &mut sqlx::AnyConnection, order_id: i64, version_no: i64) -> Result<(i64, Header, Vec<LineInput>)> {
+async fn stored(
+    conn: &mut sqlx::AnyConnection,
+    order_id: i64,
+    version_no: i64,
+) -> Result<(i64, Header, Vec<LineInput>)> {
     let r = sqlx::query("SELECT * FROM order_versions WHERE order_id = $1 AND version_no = $2")
         .bind(order_id)
         .bind(version_no)
@@ -1056,8 +1060,16 @@ pub async fn revise(db: &Db, ctx: &Ctx, id: i64, inp: &OrderIn) -> Result<OrderV
     if after.signed_version != before.signed_version {
         rebook(&mut tx, ctx, id).await?;
     }
-    audit::record(&mut tx, ctx, "order", &id.to_string(), "update", Some(&audit_json(&before)), Some(&audit_json(&after)))
-        .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        "order",
+        &id.to_string(),
+        "update",
+        Some(&audit_json(&before)),
+        Some(&audit_json(&after)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -1125,8 +1137,7 @@ async fn submit_latest(tx: &mut WriteTx, ctx: &Ctx, id: i64) -> Result<OrderStat
     .bind(id)
     .fetch_one(tx.conn())
     .await?;
-    let (vid, version_no, total): (i64, i64, i64) =
-        (r.try_get("id")?, r.try_get("version_no")?, r.try_get("total")?);
+    let (vid, version_no, total): (i64, i64, i64) = (r.try_get("id")?, r.try_get("version_no")?, r.try_get("total")?);
     let (_, def) = approvals::definition(tx.conn(), Flow::OrderSignoff).await?;
     let figure = Figure { value: total, floor: o::own_authority(ctx.caller.role, &def) };
     let at = now();

@@ -226,7 +226,12 @@ async fn create_on_account(State(s): State<AppState>, c: ApiCtx, b: Typed<OrderI
     created(&s, &c, Origin::Account(account), &b.typed).await
 }
 
-async fn create_from_quote(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Typed<OrderIn>) -> ApiResult {
+async fn create_from_quote(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    b: Typed<OrderIn>,
+) -> ApiResult {
     created(&s, &c, Origin::Quote(id), &b.typed).await
 }
 

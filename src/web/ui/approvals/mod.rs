@@ -448,9 +448,8 @@ fn order_panel(
             )
         })
         .collect();
-    let changed = |f: &dyn Fn(&crate::app::orders::orders::VersionView) -> String| {
-        before.as_ref().is_some_and(|b| f(b) != f(x))
-    };
+    let changed =
+        |f: &dyn Fn(&crate::app::orders::orders::VersionView) -> String| before.as_ref().is_some_and(|b| f(b) != f(x));
     let row = |k: &str, val: String, ch: bool| PanelRow {
         label: l.t(k),
         value: if val.is_empty() { "—".into() } else { val },
@@ -493,7 +492,11 @@ fn order_panel(
                     changed(&|b| b.requested_delivery.clone().unwrap_or_default()),
                 ),
                 row("quote_field.payment_terms", terms.join("；"), changed(&terms_of)),
-                row("order_field.notes", x.notes.clone().unwrap_or_default(), changed(&|b| b.notes.clone().unwrap_or_default())),
+                row(
+                    "order_field.notes",
+                    x.notes.clone().unwrap_or_default(),
+                    changed(&|b| b.notes.clone().unwrap_or_default()),
+                ),
             ],
         }],
         table: Some(PanelTable { heading: l.t("quote.lines"), head, rows, foot }),

@@ -151,8 +151,7 @@ async fn show_page(s: &AppState, ui: &UiCtx, id: i64, version_no: Option<i64>, e
             _ => crate::web::ui::error_lines(&l, &e),
         })
         .unwrap_or_default();
-    let mut res =
-        render(&ShowPage { sees_margin: ui.ctx.caller.role.sees_floor_price(), l, v, can_write, errors });
+    let mut res = render(&ShowPage { sees_margin: ui.ctx.caller.role.sees_floor_price(), l, v, can_write, errors });
     if let Some(st) = status {
         *res.status_mut() = st;
     }
@@ -411,7 +410,12 @@ fn order_in(typed: &[(String, String)]) -> Result<OrderIn, DomainError> {
 
 /// The form: empty on an account or a won opportunity; an accepted quote's lines and terms
 /// for an order made from it; the order's latest version to revise it.
-async fn form_page(s: &AppState, ui: &UiCtx, origin: Origin, existing: Option<&OrderView>) -> Result<FormPage, DomainError> {
+async fn form_page(
+    s: &AppState,
+    ui: &UiCtx,
+    origin: Origin,
+    existing: Option<&OrderView>,
+) -> Result<FormPage, DomainError> {
     let db = &s.app.db;
     let caller = &ui.ctx.caller;
     let products = quotes::product_choices(db).await?;
@@ -447,7 +451,11 @@ async fn form_page(s: &AppState, ui: &UiCtx, origin: Origin, existing: Option<&O
                     specification: li.specification.clone().unwrap_or_default(),
                     unit: li.unit.clone(),
                     quantity: li.quantity.clone(),
-                    list_price: if li.product_id.is_none() { li.list_price.clone().unwrap_or_default() } else { String::new() },
+                    list_price: if li.product_id.is_none() {
+                        li.list_price.clone().unwrap_or_default()
+                    } else {
+                        String::new()
+                    },
                     unit_price: li.unit_price.clone(),
                     ..Default::default()
                 })
@@ -455,9 +463,19 @@ async fn form_page(s: &AppState, ui: &UiCtx, origin: Origin, existing: Option<&O
             terms = x
                 .payment_terms
                 .iter()
-                .map(|t| TermVals { kind: t.kind.code().to_string(), percent: t.percent.clone(), due: t.due.clone(), bad: false })
+                .map(|t| TermVals {
+                    kind: t.kind.code().to_string(),
+                    percent: t.percent.clone(),
+                    due: t.due.clone(),
+                    bad: false,
+                })
                 .collect();
-            (v.account_name.clone(), format!("{} v{}", v.number, x.version_no), format!("/orders/{}/edit", v.id), format!("/orders/{}", v.id))
+            (
+                v.account_name.clone(),
+                format!("{} v{}", v.number, x.version_no),
+                format!("/orders/{}/edit", v.id),
+                format!("/orders/{}", v.id),
+            )
         }
         (None, Origin::Account(a)) => {
             let acc = crate::app::customers::accounts::get(db, caller, a).await?;
@@ -480,7 +498,11 @@ async fn form_page(s: &AppState, ui: &UiCtx, origin: Origin, existing: Option<&O
                     specification: li.specification.clone().unwrap_or_default(),
                     unit: li.unit.clone(),
                     quantity: li.quantity.clone(),
-                    list_price: if li.product_id.is_none() { li.list_price.clone().unwrap_or_default() } else { String::new() },
+                    list_price: if li.product_id.is_none() {
+                        li.list_price.clone().unwrap_or_default()
+                    } else {
+                        String::new()
+                    },
                     unit_price: li.unit_price.clone(),
                     ..Default::default()
                 })
@@ -498,8 +520,7 @@ async fn form_page(s: &AppState, ui: &UiCtx, origin: Origin, existing: Option<&O
                     }
                 })
                 .collect();
-            let notes: Vec<String> =
-                [x.payment_note.clone(), x.delivery_terms.clone()].into_iter().flatten().collect();
+            let notes: Vec<String> = [x.payment_note.clone(), x.delivery_terms.clone()].into_iter().flatten().collect();
             set(&mut header, "notes", notes.join("\n"));
             let text = format!("{}: {} v{}", ui.lang.t("order.from_quote"), qv.number, x.version_no);
             (qv.account_name, text, format!("/quotes/{qid}/orders/new"), format!("/quotes/{qid}"))
