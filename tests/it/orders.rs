@@ -555,3 +555,58 @@ async fn invoicing_details_are_checked_versioned_and_scoped() {
     let n = trail["items"].as_array().unwrap().iter().filter(|e| e["what"] == "invoicing").count();
     assert_eq!(n, 2, "{trail}");
 }
+
+#[tokio::test]
+async fn the_dataset_books_each_won_opportunity_as_its_signed_order() {
+    use kam::generate::dataset::{generate_scaled, Scale};
+    let (db, _url, _dir) = super::common::fresh_db().await;
+    let small = Scale {
+        regions: 1,
+        branches_per_region: 2,
+        aes: 2,
+        srs: 2,
+        accounts: 60,
+        contacts_per_account: 2,
+        opportunities: 300,
+        activities: 500,
+    };
+    generate_scaled(&db, "tiny", small, 11, "bench-pass").await.expect("a tiny dataset");
+    let n = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            let r = sqlx::query(sql).fetch_one(&db.pool).await.expect(sql);
+            sqlx::Row::try_get::<i64, _>(&r, "n").expect("n")
+        }
+    };
+    let signed = n("SELECT COUNT(*) AS n FROM orders WHERE state = 'signed'").await;
+    let won = n("SELECT COUNT(*) AS n FROM opportunities WHERE stage = 'won' AND booked_amount > 0").await;
+    assert_eq!(signed, won, "one signed order per won opportunity");
+    assert!(n("SELECT COUNT(*) AS n FROM orders WHERE state = 'draft'").await > 0);
+    let off = n("SELECT COUNT(*) AS n FROM opportunities o WHERE o.stage = 'won' AND o.booked_amount <> \
+                 (SELECT SUM(d.signed_total) FROM orders d WHERE d.opportunity_id = o.id AND d.state = 'signed')")
+    .await;
+    assert_eq!(off, 0, "each booked amount is the sum of its signed orders");
+    assert_eq!(
+        n("SELECT COUNT(*) AS n FROM orders d WHERE d.total <> (SELECT SUM(l.amount) FROM order_lines l \
+           JOIN order_versions v ON v.id = l.version_id WHERE v.order_id = d.id)")
+        .await,
+        0,
+        "an order's total is the sum of its lines"
+    );
+    // A new order after the bulk-loaded ones (PostgreSQL's identity sequences were moved on).
+    let r = sqlx::query("SELECT id, owner_id FROM accounts WHERE owner_id IS NOT NULL ORDER BY id LIMIT 1")
+        .fetch_one(&db.pool)
+        .await
+        .expect("an owned account");
+    let (account, owner): (i64, i64) = (sqlx::Row::get(&r, "id"), sqlx::Row::get(&r, "owner_id"));
+    let caller = kam::app::people::auth::load_caller(&db, owner).await.expect("caller").expect("the owner");
+    let ctx = kam::app::Ctx { caller, request_id: "test".into() };
+    let inp: kam::app::orders::orders::OrderIn = serde_json::from_value(json!({
+        "lines": [{"description": "备件", "quantity": "1", "unit_price": "100.00"}]
+    }))
+    .expect("input");
+    let o = kam::app::orders::orders::create(&db, &ctx, kam::app::orders::orders::Origin::Account(account), &inp)
+        .await
+        .expect("a new order");
+    assert!(o.id > signed, "{}", o.id);
+}

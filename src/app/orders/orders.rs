@@ -869,7 +869,7 @@ pub async fn create_in(tx: &mut WriteTx, ctx: &Ctx, origin: Origin, inp: &OrderI
 /// The order as the audit trail keeps it: the header, the figures and the lines in short.
 fn audit_json(v: &OrderView) -> Value {
     json!({
-        "number": v.number,
+        "order_number": v.number,
         "order_state": v.state,
         "version_no": v.latest.version_no,
         "contract_no": v.latest.contract_no,
