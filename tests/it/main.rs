@@ -3,6 +3,7 @@ mod activities;
 mod activity_pages;
 mod approval_pages;
 mod approvals;
+mod attachments;
 mod audit_page;
 mod bids;
 mod bounded_imports;

@@ -13,6 +13,8 @@
 //!
 //! Scope: a bid is visible to whoever sees its opportunity; its owner (the opportunity's owner
 //! when it was made), the opportunity's team and managers in scope may change it.
+use std::path::Path;
+
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -22,6 +24,7 @@ use sqlx::Row;
 use crate::app::approvals::{self, Closed, HookFuture, OutcomeHook, ScopeFuture, Subject, SubjectScope};
 use crate::app::customers::visibility::Probe;
 use crate::app::funnel::opportunities;
+use crate::app::records::attachments::{self, Attachment, FileIn};
 use crate::app::records::audit;
 use crate::app::{clamp_limit, Caller, Ctx, Error, Page, Result};
 use crate::db::sql::Sql;
@@ -978,6 +981,60 @@ pub async fn decide(db: &Db, ctx: &Ctx, id: i64, d: &DecideIn) -> Result<BidView
     .await?;
     tx.commit().await?;
     Ok(after)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tender's documents (招标文件, 投标文件, 保证金凭证…)
+
+/// A bid's files, oldest first (the bid in scope); removable while the tender is open.
+pub async fn attachments(db: &Db, caller: &Caller, id: i64) -> Result<Vec<Attachment>> {
+    let mut conn = db.pool.acquire().await?;
+    let r = row_scoped(&mut conn, Some(caller), id).await?;
+    let open = check_open(&r).is_ok();
+    let mut files = attachments::of(&mut conn, "bid", id).await?;
+    for a in &mut files {
+        a.removable = open;
+    }
+    Ok(files)
+}
+
+/// A bid's file and its bytes (the bid in scope).
+pub async fn attachment(
+    db: &Db,
+    caller: &Caller,
+    data_dir: &Path,
+    id: i64,
+    file_id: i64,
+) -> Result<(Attachment, Vec<u8>)> {
+    let mut conn = db.pool.acquire().await?;
+    row_scoped(&mut conn, Some(caller), id).await?;
+    let a = attachments::one(&mut conn, "bid", id, file_id).await?;
+    let bytes = attachments::bytes(data_dir, &a)?;
+    Ok((a, bytes))
+}
+
+/// Adds a document to a bid; whoever may write the bid may, at any time (the signed contract
+/// or the bond's return slip comes after the result).
+pub async fn attach(db: &Db, ctx: &Ctx, data_dir: &Path, id: i64, f: &FileIn<'_>) -> Result<Attachment> {
+    let mut tx = db.begin().await?;
+    lock(&mut tx, &ctx.caller, id).await?;
+    let a = attachments::add_in(&mut tx, ctx, data_dir, "bid", id, None, f).await?;
+    tx.commit().await?;
+    Ok(Attachment { removable: true, ..a })
+}
+
+/// Removes a document from a bid while the tender is open (after the result the file stays
+/// with the record).
+pub async fn detach(db: &Db, ctx: &Ctx, id: i64, file_id: i64) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let r = lock(&mut tx, &ctx.caller, id).await?;
+    attachments::one(tx.conn(), "bid", id, file_id).await?;
+    if check_open(&r).is_err() {
+        return Err(Error::Conflict("attachment_fixed"));
+    }
+    attachments::remove_in(&mut tx, ctx, "bid", id, file_id).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Records how the tender ended: won or lost (a decision to bid that stands; lost names the

@@ -9,6 +9,8 @@
 //! amount. One quote is current per opportunity.
 //!
 //! Scope: a quote is visible to whoever sees its opportunity.
+use std::path::Path;
+
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -18,6 +20,7 @@ use sqlx::Row;
 use crate::app::approvals::{self, Closed, HookFuture, OutcomeHook, ScopeFuture, Subject, SubjectScope};
 use crate::app::customers::visibility::Probe;
 use crate::app::funnel::opportunities;
+use crate::app::records::attachments::{self, Attachment, FileIn};
 use crate::app::records::{audit, input::Input};
 use crate::app::{clamp_limit, Caller, Ctx, Error, Page, Result};
 use crate::db::bulk::{v, Inserter};
@@ -290,6 +293,21 @@ pub struct QuoteView {
     pub updated_at: String,
     pub latest: VersionView,
     pub versions: Vec<VersionSummary>,
+    /// The files enclosed with the quote (specifications, drawings, certificates), each with
+    /// the version it was added under.
+    pub attachments: Vec<Attachment>,
+}
+
+impl QuoteView {
+    /// The names of the files that go with the version shown (those added under it or an
+    /// earlier one), as the printed quote lists them.
+    pub fn enclosed(&self) -> Vec<&str> {
+        self.attachments
+            .iter()
+            .filter(|f| f.version_no.unwrap_or(0) <= self.latest.version_no)
+            .map(|f| f.file_name.as_str())
+            .collect()
+    }
 }
 
 /// A quote in a list.
@@ -507,6 +525,11 @@ async fn full_view(
         .await?
         .try_get("role")?;
     let limits = limits(conn).await?;
+    let mut attachments = attachments::of(conn, "quote", row.id).await?;
+    let open = matches!(row.state, QuoteState::Draft | QuoteState::Pending);
+    for a in &mut attachments {
+        a.removable = open && a.version_no == Some(row.current_version);
+    }
     Ok(QuoteView {
         id: row.id,
         number: row.number,
@@ -528,6 +551,7 @@ async fn full_view(
         updated_at: row.updated_at,
         latest,
         versions,
+        attachments,
     })
 }
 
@@ -1791,6 +1815,54 @@ async fn transition(db: &Db, ctx: &Ctx, id: i64, a: &Action, action: &str, from:
     .await?;
     tx.commit().await?;
     Ok(after)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attachments (附件)
+
+/// A quote's file and its bytes (the quote in scope).
+pub async fn attachment(
+    db: &Db,
+    caller: &Caller,
+    data_dir: &Path,
+    id: i64,
+    file_id: i64,
+) -> Result<(Attachment, Vec<u8>)> {
+    let mut conn = db.pool.acquire().await?;
+    row_scoped(&mut conn, Some(caller), id).await?;
+    let a = attachments::one(&mut conn, "quote", id, file_id).await?;
+    let bytes = attachments::bytes(data_dir, &a)?;
+    Ok((a, bytes))
+}
+
+/// Encloses a file with a quote, under its latest version; whoever may write the quote may,
+/// until the quote is lost or expired.
+pub async fn attach(db: &Db, ctx: &Ctx, data_dir: &Path, id: i64, f: &FileIn<'_>) -> Result<Attachment> {
+    let mut tx = db.begin().await?;
+    let r = lock(&mut tx, &ctx.caller, id).await?;
+    let state: QuoteState = r.try_get("state")?;
+    if matches!(state, QuoteState::Lost | QuoteState::Expired) {
+        return Err(Error::Conflict("quote_closed"));
+    }
+    let a = attachments::add_in(&mut tx, ctx, data_dir, "quote", id, Some(r.try_get("current_version")?), f).await?;
+    tx.commit().await?;
+    Ok(a)
+}
+
+/// Removes a file from a quote: only one added under the latest version while that version is
+/// a draft or waits for approval (what was approved or sent stays as it went out).
+pub async fn detach(db: &Db, ctx: &Ctx, id: i64, file_id: i64) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let r = lock(&mut tx, &ctx.caller, id).await?;
+    let a = attachments::one(tx.conn(), "quote", id, file_id).await?;
+    let state: QuoteState = r.try_get("state")?;
+    let current: i64 = r.try_get("current_version")?;
+    if !matches!(state, QuoteState::Draft | QuoteState::Pending) || a.version_no != Some(current) {
+        return Err(Error::Conflict("attachment_fixed"));
+    }
+    attachments::remove_in(&mut tx, ctx, "quote", id, file_id).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Quotes whose validity ended before `today` and that were never accepted or lost become

@@ -85,6 +85,7 @@ pub fn routes() -> (Router<AppState>, Vec<Op>) {
     let api = quotes::products::routes(api);
     let api = quotes::quotes::routes(api);
     let api = quotes::bids::routes(api);
+    let api = quotes::attachments::routes(api);
     (api.router.route_layer(axum::middleware::from_fn(super::error::localize)), api.ops)
 }
 

@@ -378,6 +378,7 @@ fn quote_panel(
                 row("quote_field.payment_terms", terms.join("；")),
                 row("quote_field.delivery_terms", x.delivery_terms.clone().unwrap_or_default()),
                 row("quote_field.notes", x.notes.clone().unwrap_or_default()),
+                row("attachments.title", v.enclosed().join("、")),
             ],
         }],
         table: Some(PanelTable { heading: l.t("quote.lines"), head, rows, foot }),

@@ -130,6 +130,11 @@ struct ShowPage {
     errors: Vec<String>,
     /// Fields refused.
     bad: Vec<String>,
+    /// The tender's documents, and whether the caller may add one.
+    files: Vec<crate::app::records::attachments::Attachment>,
+    files_base: String,
+    files_versioned: bool,
+    can_attach: bool,
 }
 
 impl ShowPage {
@@ -145,7 +150,7 @@ impl ShowPage {
     }
 }
 
-async fn show_page(
+pub(super) async fn show_page(
     s: &AppState,
     ui: &UiCtx,
     id: i64,
@@ -158,11 +163,14 @@ async fn show_page(
         Ok(v) => v,
         Err(e) => return fail_page(ui, e),
     };
-    let (can_write, bond_limit) =
-        match tokio::try_join!(bids::may_write(db, &ui.ctx.caller, b.opportunity_id), bids::bond_limit_text(db)) {
-            Ok(x) => x,
-            Err(e) => return fail_page(ui, e),
-        };
+    let (can_write, bond_limit, files) = match tokio::try_join!(
+        bids::may_write(db, &ui.ctx.caller, b.opportunity_id),
+        bids::bond_limit_text(db),
+        bids::attachments(db, &ui.ctx.caller, id)
+    ) {
+        Ok(x) => x,
+        Err(e) => return fail_page(ui, e),
+    };
     let l = Layout::new(ui, "bids", format!("{} · {}", ui.lang.t("bid.title"), b.issuer));
     let status = err.as_ref().map(|e| crate::web::ui::status_and_code(e).0);
     let mut bad = vec![];
@@ -177,7 +185,21 @@ async fn show_page(
         Some(e) => crate::web::ui::error_lines(&l, e),
         None => vec![],
     };
-    let mut res = render(&ShowPage { l, b, can_write, bond_limit, typed, failed_form: form, errors, bad });
+    let files_base = format!("/bids/{}", b.id);
+    let mut res = render(&ShowPage {
+        l,
+        b,
+        can_write,
+        bond_limit,
+        typed,
+        failed_form: form,
+        errors,
+        bad,
+        files,
+        files_base,
+        files_versioned: false,
+        can_attach: can_write,
+    });
     if let Some(st) = status {
         *res.status_mut() = st;
     }

@@ -125,9 +125,20 @@ struct ShowPage {
     sees_floor: bool,
     /// A refused action's message.
     errors: Vec<String>,
+    /// The quote's files, and whether the caller may add one now.
+    files: Vec<crate::app::records::attachments::Attachment>,
+    files_base: String,
+    files_versioned: bool,
+    can_attach: bool,
 }
 
-async fn show_page(s: &AppState, ui: &UiCtx, id: i64, version_no: Option<i64>, err: Option<DomainError>) -> Response {
+pub(super) async fn show_page(
+    s: &AppState,
+    ui: &UiCtx,
+    id: i64,
+    version_no: Option<i64>,
+    err: Option<DomainError>,
+) -> Response {
     let v = match quotes::get(&s.app.db, &ui.ctx.caller, id, version_no).await {
         Ok(v) => v,
         Err(e) => return fail_page(ui, e),
@@ -136,7 +147,19 @@ async fn show_page(s: &AppState, ui: &UiCtx, id: i64, version_no: Option<i64>, e
     let l = Layout::new(ui, "quotes", format!("{} · {}", v.number, v.title));
     let status = err.as_ref().map(|e| crate::web::ui::status_and_code(e).0);
     let errors = err.map(|e| crate::web::ui::error_lines(&l, &e)).unwrap_or_default();
-    let mut res = render(&ShowPage { sees_floor: ui.ctx.caller.role.sees_floor_price(), l, v, can_write, errors });
+    let can_attach = can_write && !matches!(v.state, QuoteState::Lost | QuoteState::Expired);
+    let page = ShowPage {
+        sees_floor: ui.ctx.caller.role.sees_floor_price(),
+        files: v.attachments.clone(),
+        files_base: format!("/quotes/{}", v.id),
+        files_versioned: true,
+        can_attach,
+        l,
+        v,
+        can_write,
+        errors,
+    };
+    let mut res = render(&page);
     if let Some(st) = status {
         *res.status_mut() = st;
     }
