@@ -30,6 +30,7 @@ mod permissions;
 mod pickers;
 mod products;
 mod quotas;
+mod quote_lists;
 mod quote_pages;
 mod quotes;
 mod receivers;

@@ -339,9 +339,9 @@ fn day_after(today: &str, days: i64) -> String {
         .unwrap_or_else(|_| today.to_string())
 }
 
-/// Bids in the caller's scope (scoped as their opportunity), a page at a time.
-pub async fn list(db: &Db, caller: &Caller, f: &Filter, today: &str) -> Result<Page<BidView>> {
-    let limit = clamp_limit(f.limit)?;
+/// The list's rows (at most `limit`) in the filter's order and the caller's scope, and the
+/// sort column.
+async fn select(db: &Db, caller: &Caller, f: &Filter, today: &str, limit: i64) -> Result<(Vec<AnyRow>, &'static str)> {
     let (col, desc) = sort_key(f.sort.as_deref())?;
     let mut s = Sql::new(SELECT);
     s.push(" WHERE 1 = 1");
@@ -387,32 +387,81 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter, today: &str) -> Result<P
         s.push(" AND (b.issuer LIKE ").bind(pat.clone()).push(" OR b.tender_no LIKE ").bind(pat.clone());
         s.push(" OR a.name LIKE ").bind(pat.clone()).push(" OR o.name LIKE ").bind(pat).push(")");
     }
-    if let Some(c) = &f.cursor {
-        let bad = || Error::invalid("cursor", "invalid_cursor");
-        let (k, id) = c.rsplit_once('~').ok_or_else(bad)?;
-        let id: i64 = id.parse().map_err(|_| bad())?;
-        let op = if desc { "<" } else { ">" };
-        s.push(&format!(" AND ({col} {op} ")).bind(k.to_string());
-        s.push(&format!(" OR ({col} = ")).bind(k.to_string());
-        s.push(&format!(" AND b.id {op} ")).bind(id).push("))");
+    if let Some(c) = f.cursor.as_deref().filter(|c| !c.is_empty()) {
+        crate::app::push_after(&mut s, c, col, "b.id", true, desc)?;
     }
     let dir = if desc { "DESC" } else { "ASC" };
-    s.push(&format!(" ORDER BY {col} {dir}, b.id {dir} LIMIT ")).bind(limit + 1);
-    let rows = s.query().fetch_all(&db.pool).await?;
-    let mut items = vec![];
-    let mut last_key = None;
-    for r in rows.iter().take(limit as usize) {
-        items.push(view(r)?);
-        last_key = Some(match col {
-            "b.submission_due" => r.try_get::<String, _>("submission_due")?,
-            _ => r.try_get::<String, _>("updated_at")?,
-        });
-    }
-    let next_cursor = match (rows.len() as i64 > limit, items.last(), last_key) {
-        (true, Some(v), Some(k)) => Some(format!("{k}~{}", v.id)),
-        _ => None,
+    s.push(&format!(" ORDER BY {col} {dir}, b.id {dir} LIMIT ")).bind(limit);
+    Ok((s.query().fetch_all(&db.pool).await?, col))
+}
+
+/// Bids in the caller's scope (scoped as their opportunity), a page at a time.
+pub async fn list(db: &Db, caller: &Caller, f: &Filter, today: &str) -> Result<Page<BidView>> {
+    let limit = clamp_limit(f.limit)?;
+    let (rows, col) = select(db, caller, f, today, limit + 1).await?;
+    let items = rows.iter().take(limit as usize).map(view).collect::<Result<Vec<_>>>()?;
+    let next_cursor = match rows.get(limit as usize - 1).filter(|_| rows.len() as i64 > limit) {
+        Some(r) => {
+            let k: String = r.try_get(if col == "b.submission_due" { "submission_due" } else { "updated_at" })?;
+            Some(crate::app::encode_cursor(json!(k), r.try_get("id")?))
+        }
+        None => None,
     };
     Ok(Page { items, next_cursor })
+}
+
+/// Every bid the filter finds in scope (from its cursor, at most
+/// [`quotes::EXPORT_MAX`](crate::app::quotes::quotes::EXPORT_MAX)), for an export.
+pub async fn export(db: &Db, caller: &Caller, f: &Filter, today: &str) -> Result<Vec<BidView>> {
+    let (rows, _) = select(db, caller, f, today, crate::app::quotes::quotes::EXPORT_MAX).await?;
+    rows.iter().map(view).collect()
+}
+
+/// The bids as a table to export: the tender, the decision and the result, amounts as numbers.
+pub fn table(rows: &[BidView]) -> crate::app::spreadsheets::export::Table {
+    let keys = vec![
+        "issuer",
+        "tender_no",
+        "account_name",
+        "opportunity_name",
+        "owner_name",
+        "questions_due",
+        "submission_due",
+        "bond_amount",
+        "bond_return_on",
+        "bid_decision",
+        "bid_price",
+        "bid_exception_state",
+        "bid_result",
+        "winner",
+        "winning_price",
+        "updated_at",
+    ];
+    let o = |v: &Option<String>| v.clone().unwrap_or_default();
+    let rows = rows
+        .iter()
+        .map(|b| {
+            vec![
+                b.issuer.clone(),
+                o(&b.tender_no),
+                b.account_name.clone(),
+                b.opportunity_name.clone(),
+                b.owner_name.clone(),
+                o(&b.questions_due),
+                b.submission_due.clone(),
+                o(&b.bond_amount),
+                o(&b.bond_return_on),
+                b.decision.code().to_string(),
+                o(&b.bid_price),
+                b.exception_state.code().to_string(),
+                b.result.map(|r| r.code().to_string()).unwrap_or_default(),
+                o(&b.winner),
+                o(&b.winning_price),
+                b.updated_at.clone(),
+            ]
+        })
+        .collect();
+    crate::app::spreadsheets::export::Table { keys, rows }
 }
 
 /// An opportunity's bids, newest first (the opportunity in scope).

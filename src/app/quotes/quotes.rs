@@ -622,8 +622,8 @@ fn sort_key(sort: Option<&str>) -> Result<(&'static str, bool, bool)> {
 
 pub const SORTS: &[&str] = &["-updated", "updated", "total", "-total", "valid_until", "-discount"];
 
-pub async fn list(db: &Db, caller: &Caller, f: &Filter, today: &str) -> Result<Page<QuoteRow>> {
-    let limit = clamp_limit(f.limit)?;
+/// The list's rows (at most `limit`), in the filter's order and scope, and its sort column.
+async fn select(db: &Db, caller: &Caller, f: &Filter, today: &str, limit: i64) -> Result<(Vec<AnyRow>, &'static str)> {
     let (col, is_text, desc) = sort_key(f.sort.as_deref())?;
     let owner = f.owner.as_deref().map(str::trim).filter(|o| !o.is_empty());
     // A manager's or HQ's list in its default order: the quotes walked newest first by one
@@ -688,44 +688,84 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter, today: &str) -> Result<P
         s.push(" AND (q.number LIKE ").bind(pat.clone()).push(" OR q.title LIKE ").bind(pat.clone());
         s.push(" OR a.name LIKE ").bind(pat.clone()).push(" OR o.name LIKE ").bind(pat).push(")");
     }
-    if let Some(c) = &f.cursor {
-        let bad = || Error::invalid("cursor", "invalid_cursor");
-        let (k, id) = c.rsplit_once('~').ok_or_else(bad)?;
-        let id: i64 = id.parse().map_err(|_| bad())?;
-        let op = if desc { "<" } else { ">" };
-        let key = |s: &mut Sql| -> Result<()> {
-            if is_text {
-                s.bind(k.to_string());
-            } else {
-                s.bind(k.parse::<i64>().map_err(|_| bad())?);
-            }
-            Ok(())
-        };
-        s.push(&format!(" AND ({col} {op} "));
-        key(&mut s)?;
-        s.push(&format!(" OR ({col} = "));
-        key(&mut s)?;
-        s.push(&format!(" AND q.id {op} ")).bind(id).push("))");
+    if let Some(c) = f.cursor.as_deref().filter(|c| !c.is_empty()) {
+        crate::app::push_after(&mut s, c, col, "q.id", is_text, desc)?;
     }
     let dir = if desc { "DESC" } else { "ASC" };
-    s.push(&format!(" ORDER BY {col} {dir}, q.id {dir} LIMIT ")).bind(limit + 1);
-    let rows = s.query().fetch_all(&db.pool).await?;
-    let mut items = vec![];
-    let mut last_key = None;
-    for r in rows.iter().take(limit as usize) {
-        items.push(row_view(r)?);
-        last_key = Some(match col {
-            "q.total" => r.try_get::<i64, _>("total")?.to_string(),
-            "q.discount_bp" => r.try_get::<i64, _>("discount_bp")?.to_string(),
-            "q.valid_until" => r.try_get::<String, _>("valid_until")?,
-            _ => r.try_get::<String, _>("updated_at")?,
-        });
-    }
-    let next_cursor = match (rows.len() as i64 > limit, items.last(), last_key) {
-        (true, Some(v), Some(k)) => Some(format!("{k}~{}", v.id)),
-        _ => None,
+    s.push(&format!(" ORDER BY {col} {dir}, q.id {dir} LIMIT ")).bind(limit);
+    Ok((s.query().fetch_all(&db.pool).await?, col))
+}
+
+/// A page of quotes in scope.
+pub async fn list(db: &Db, caller: &Caller, f: &Filter, today: &str) -> Result<Page<QuoteRow>> {
+    let limit = clamp_limit(f.limit)?;
+    let (rows, col) = select(db, caller, f, today, limit + 1).await?;
+    let items = rows.iter().take(limit as usize).map(row_view).collect::<Result<Vec<_>>>()?;
+    let next_cursor = match rows.get(limit as usize - 1).filter(|_| rows.len() as i64 > limit) {
+        Some(r) => {
+            let k = match col {
+                "q.total" => json!(r.try_get::<i64, _>("total")?),
+                "q.discount_bp" => json!(r.try_get::<i64, _>("discount_bp")?),
+                "q.valid_until" => json!(r.try_get::<String, _>("valid_until")?),
+                _ => json!(r.try_get::<String, _>("updated_at")?),
+            };
+            Some(crate::app::encode_cursor(k, r.try_get("id")?))
+        }
+        None => None,
     };
     Ok(Page { items, next_cursor })
+}
+
+/// The most rows an export writes.
+pub const EXPORT_MAX: i64 = 100_000;
+
+/// Every quote the filter finds in scope (from its cursor, at most [`EXPORT_MAX`]), for an
+/// export.
+pub async fn export(db: &Db, caller: &Caller, f: &Filter, today: &str) -> Result<Vec<QuoteRow>> {
+    let (rows, _) = select(db, caller, f, today, EXPORT_MAX).await?;
+    rows.iter().map(row_view).collect()
+}
+
+/// The quotes as a table to export: what the list shows, amounts as numbers.
+pub fn table(rows: &[QuoteRow]) -> crate::app::spreadsheets::export::Table {
+    let keys = vec![
+        "number",
+        "quote_title",
+        "account_name",
+        "opportunity_name",
+        "owner_name",
+        "quote_state",
+        "current_version",
+        "quote_date",
+        "valid_until",
+        "total",
+        "discount",
+        "lines_below_floor",
+        "line_count",
+        "updated_at",
+    ];
+    let rows = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.number.clone(),
+                r.title.clone(),
+                r.account_name.clone(),
+                r.opportunity_name.clone(),
+                r.owner_name.clone(),
+                r.state.code().to_string(),
+                r.current_version.to_string(),
+                r.quote_date.clone(),
+                r.valid_until.clone(),
+                r.total.clone(),
+                r.discount.clone(),
+                r.below_floor.to_string(),
+                r.line_count.to_string(),
+                r.updated_at.clone(),
+            ]
+        })
+        .collect();
+    crate::app::spreadsheets::export::Table { keys, rows }
 }
 
 /// An opportunity's quotes, newest first (the opportunity in scope).

@@ -114,18 +114,6 @@ pub fn routes(api: Api) -> Api {
     )
 }
 
-/// Registers the `Format` schema that `FormatQuery`'s parameter refers to.
-trait WithFormat {
-    fn with_format_schema(self) -> Self;
-}
-
-impl WithFormat for Op {
-    fn with_format_schema(mut self) -> Op {
-        contract::schema_ref::<contract::Format>(&mut self.schemas);
-        self
-    }
-}
-
 fn product_example() -> serde_json::Value {
     json!({
         "id": 12, "code": "SRV-R750", "name": "机架式服务器 R750", "category": "服务器",
