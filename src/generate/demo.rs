@@ -2736,6 +2736,7 @@ async fn bids_and_negotiations(db: &Db, rep: i64) -> anyhow::Result<()> {
         next_step: Some("三天内回复最终价格".into()),
         asked_discount: asked.map(str::to_string),
         escalation_reason: asked.map(|_| "竞品报价低约 10%，需 12% 折扣保住项目".to_string()),
+        version: None,
     };
     negotiations::create(db, &ctx, *o, &round(-10, "要求总价降至 450 万元以内", None)).await.map_err(err)?;
     negotiations::create(db, &ctx, *o, &round(-2, "竞品报价 430 万元，要求我方跟进", Some("12"))).await.map_err(err)?;
