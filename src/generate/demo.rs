@@ -2719,6 +2719,7 @@ async fn bids_and_negotiations(db: &Db, rep: i64) -> anyhow::Result<()> {
         winner: None,
         winning_price: Some("1280000.00".into()),
         note: Some("技术分第一，商务分第二".into()),
+        close_opportunity: false,
     };
     bids::record_result(db, &ctx, b.id, &won).await.map_err(err)?;
     // Due this week, decided within authority.

@@ -855,3 +855,46 @@ async fn a_round_is_revised_and_a_changed_ask_asks_again() {
     .expect("n");
     assert_eq!(n, 4, "each revision audited");
 }
+
+#[tokio::test]
+async fn a_lost_tender_closes_its_opportunity_when_asked() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let rep = bearer(&w, "repA");
+    let opp = opportunity(&t, &rep, w.account_x, "落标").await;
+    let b = create(&t, &rep, opp, tender("20000.00")).await;
+    let d = decide(&t, &rep, &b, json!({"bid_price": "960000.00"})).await;
+    let path = format!("/api/v1/bids/{}/result", d["id"]);
+    // Won and "close as lost" contradict each other: refused naming the field, nothing saved.
+    let (st, v) =
+        post(&t, &rep, &path, json!({"version": d["version"], "result": "won", "close_opportunity": true})).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["details"]["fields"]["close_opportunity"]["code"], "only_when_lost", "{v}");
+    assert!(t.get(&format!("/api/v1/bids/{}", d["id"]), &rep).await.json()["result"].is_null(), "nothing saved");
+    let (st, v) = post(
+        &t,
+        &rep,
+        &path,
+        json!({"version": d["version"], "result": "lost", "winner": "华东精机", "winning_price": "905000.00", "close_opportunity": true}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let o = t.get(&format!("/api/v1/opportunities/{opp}"), &rep).await.json();
+    assert_eq!((o["stage"].as_str(), o["lost_to"].as_str()), (Some("lost"), Some("华东精机")), "{o}");
+    let reason = o["lost_reason"].as_str().unwrap_or("");
+    assert!(reason.contains("XH-2099-018") && reason.contains("905000.00"), "{reason}");
+    // Without the box the opportunity stays open.
+    let opp2 = opportunity(&t, &rep, w.account_x, "落标二").await;
+    let b2 = create(&t, &rep, opp2, tender("20000.00")).await;
+    let d2 = decide(&t, &rep, &b2, json!({"bid_price": "960000.00"})).await;
+    let (st, _) = post(
+        &t,
+        &rep,
+        &format!("/api/v1/bids/{}/result", d2["id"]),
+        json!({"version": d2["version"], "result": "lost", "winner": "华东精机"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let o2 = t.get(&format!("/api/v1/opportunities/{opp2}"), &rep).await.json();
+    assert_ne!(o2["stage"], "lost", "{o2}");
+}

@@ -117,6 +117,10 @@ pub struct ResultIn {
     pub winning_price: Option<String>,
     #[serde(default)]
     pub note: Option<String>,
+    /// With a lost tender: close the opportunity as lost too, to the winner, in the same step
+    /// (its reason names the tender and the winning price).
+    #[serde(default)]
+    pub close_opportunity: bool,
 }
 
 /// A bid, whole.
@@ -1147,6 +1151,12 @@ pub async fn record_result(db: &Db, ctx: &Ctx, id: i64, inp: &ResultIn) -> Resul
     .execute(tx.conn())
     .await?;
     let after = view(&row_scoped(tx.conn(), None, id).await?)?;
+    if inp.close_opportunity {
+        if result != BidResult::Lost {
+            return Err(Error::invalid("close_opportunity", "only_when_lost"));
+        }
+        close_lost(&mut tx, ctx, &after).await?;
+    }
     audit::record(
         &mut tx,
         ctx,
@@ -1159,6 +1169,37 @@ pub async fn record_result(db: &Db, ctx: &Ctx, id: i64, inp: &ResultIn) -> Resul
     .await?;
     tx.commit().await?;
     Ok(after)
+}
+
+/// Closes a lost tender's opportunity as lost, to the winner; its reason names the tender and
+/// the winning price. An opportunity already won or lost is left as it is.
+async fn close_lost(tx: &mut WriteTx, ctx: &Ctx, b: &BidView) -> Result<()> {
+    let r = sqlx::query("SELECT stage, version FROM opportunities WHERE id = $1")
+        .bind(b.opportunity_id)
+        .fetch_one(tx.conn())
+        .await?;
+    let stage: String = r.try_get("stage")?;
+    if matches!(stage.as_str(), "won" | "lost") {
+        return Ok(());
+    }
+    let tender = b.tender_no.as_deref().map(|n| format!("{} {n}", b.issuer)).unwrap_or_else(|| b.issuer.clone());
+    let price = b.winning_price.as_deref().map(|p| format!("，中标价 {p} 元")).unwrap_or_default();
+    let mut reason = format!("投标失利：{tender}{price}");
+    if let Some(n) = &b.result_note {
+        reason = format!("{reason}；{n}");
+    }
+    let m = opportunities::StageMove {
+        stage: "lost".into(),
+        version: Some(r.try_get("version")?),
+        reason: None,
+        override_reason: None,
+        booked_amount: None,
+        booked_on: None,
+        lost_reason: Some(reason.chars().take(1000).collect()),
+        lost_to: b.winner.clone(),
+    };
+    opportunities::move_stage_in(tx, ctx, b.opportunity_id, &m).await?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -291,6 +291,7 @@ async fn result(State(s): State<AppState>, Path(id): Path<String>, form: UiForm)
         winner: text_of(&form, "winner"),
         winning_price: text_of(&form, "winning_price"),
         note: text_of(&form, "note"),
+        close_opportunity: ticked(&form, "close_opportunity"),
     };
     match bids::record_result(&s.app.db, &ui.ctx, id, &r).await {
         Ok(_) => axum::response::Redirect::to(&with_flash(&format!("/bids/{id}"), "saved")).into_response(),
