@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use serde_json::{json, Value};
 
-use crate::common::{seed, Auth, Resp, TestApp, World, PASSWORD};
+use crate::common::{opportunity, seed, Auth, Resp, TestApp, World, PASSWORD};
 
 fn bearer(w: &World, user: &str) -> Auth {
     Auth::Bearer(w.tokens[user].clone())
@@ -58,22 +58,20 @@ async fn ui_upload(t: &TestApp, sid: &str, path: &str, fields: &[(&str, &str)], 
     t.send(req).await
 }
 
-async fn opportunity(t: &TestApp, w: &World, who: &Auth) -> i64 {
-    let body = json!({
-        "account_id": w.account_x, "name": "测量中心扩建", "amount": "900000.00", "expected_close": "2099-06-30",
-        "eval_need": "扩产", "eval_budget": "已批", "eval_timeline": "二季度", "eval_decision_makers": "总经理"
-    });
-    let r = t.call(Method::POST, "/api/v1/opportunities", who, Some(body)).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    r.json()["id"].as_i64().expect("id")
-}
-
 /// A quote of one line at `discount` percent off 10,000.00 元.
 async fn quote(t: &TestApp, who: &Auth, opp: i64, discount: &str) -> Value {
     let body = json!({"valid_until": "2099-12-31", "lines": [
         {"description": "测量机", "unit": "台", "quantity": "1", "list_price": "10000.00", "discount": discount}
     ]});
     let r = t.call(Method::POST, &format!("/api/v1/opportunities/{opp}/quotes"), who, Some(body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.json()
+}
+
+/// A tender on the opportunity.
+async fn bid(t: &TestApp, who: &Auth, opp: i64) -> Value {
+    let body = json!({"issuer": "北京星河精密制造有限公司", "submission_due": "2099-03-15"});
+    let r = t.call(Method::POST, &format!("/api/v1/opportunities/{opp}/bids"), who, Some(body)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     r.json()
 }
@@ -95,7 +93,7 @@ async fn a_quotes_files_go_with_their_version_and_are_kept_once_it_is_approved()
     let t = TestApp::new().await;
     let w = seed(&t).await;
     let rep = bearer(&w, "repA");
-    let opp = opportunity(&t, &w, &rep).await;
+    let opp = opportunity(&t, &rep, w.account_x, "测量中心扩建").await;
     let q = quote(&t, &rep, opp, "5").await;
     let id = q["id"].as_i64().expect("id");
     let base = format!("/api/v1/quotes/{id}/attachments");
@@ -190,22 +188,11 @@ async fn files_are_scoped_as_their_quote_or_bid() {
     let w = seed(&t).await;
     let rep = bearer(&w, "repA");
     let other = bearer(&w, "repC");
-    let opp = opportunity(&t, &w, &rep).await;
+    let opp = opportunity(&t, &rep, w.account_x, "测量中心扩建").await;
     let q = quote(&t, &rep, opp, "3").await;
     let qbase = format!("/api/v1/quotes/{}/attachments", q["id"]);
     let f = upload(&t, &rep, &qbase, "方案.pdf", PDF, "").await.json();
-    let r = t
-        .call(
-            Method::POST,
-            &format!("/api/v1/opportunities/{opp}/bids"),
-            &rep,
-            Some(json!({
-                "issuer": "北京星河精密制造有限公司", "submission_due": "2099-03-15"
-            })),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let bid = r.json();
+    let bid = bid(&t, &rep, opp).await;
     let bbase = format!("/api/v1/bids/{}/attachments", bid["id"]);
     let bf = upload(&t, &rep, &bbase, "招标文件.pdf", PDF, "招标文件").await.json();
     for path in [qbase.clone(), format!("{qbase}/{}", f["id"]), bbase.clone(), format!("{bbase}/{}", bf["id"])] {
@@ -231,18 +218,8 @@ async fn a_tenders_documents_are_kept_once_its_result_is_recorded() {
     let t = TestApp::new().await;
     let w = seed(&t).await;
     let rep = bearer(&w, "repA");
-    let opp = opportunity(&t, &w, &rep).await;
-    let r = t
-        .call(
-            Method::POST,
-            &format!("/api/v1/opportunities/{opp}/bids"),
-            &rep,
-            Some(json!({
-                "issuer": "北京星河精密制造有限公司", "submission_due": "2099-03-15"
-            })),
-        )
-        .await;
-    let bid = r.json();
+    let opp = opportunity(&t, &rep, w.account_x, "测量中心扩建").await;
+    let bid = bid(&t, &rep, opp).await;
     let base = format!("/api/v1/bids/{}/attachments", bid["id"]);
     let a = upload(&t, &rep, &base, "招标文件.pdf", PDF, "招标文件").await.json();
     let b = upload(&t, &rep, &base, "澄清.pdf", PDF, "").await.json();
@@ -273,7 +250,7 @@ async fn the_pages_upload_with_the_token_and_show_a_refusal_on_the_record() {
     let t = TestApp::new().await;
     let w = seed(&t).await;
     let rep = bearer(&w, "repA");
-    let opp = opportunity(&t, &w, &rep).await;
+    let opp = opportunity(&t, &rep, w.account_x, "测量中心扩建").await;
     let q = quote(&t, &rep, opp, "3").await;
     let id = q["id"].as_i64().expect("id");
     let (sid, csrf) = t.ui_login("repA", PASSWORD, None).await.expect("sign in");
@@ -312,17 +289,7 @@ async fn the_pages_upload_with_the_token_and_show_a_refusal_on_the_record() {
     assert!(page.body.contains("id=\"attachments-empty\""), "removed");
 
     // The bid's page takes documents the same way; another team's rep does not see them.
-    let r = t
-        .call(
-            Method::POST,
-            &format!("/api/v1/opportunities/{opp}/bids"),
-            &rep,
-            Some(json!({
-                "issuer": "北京星河精密制造有限公司", "submission_due": "2099-03-15"
-            })),
-        )
-        .await;
-    let bid = r.json()["id"].as_i64().expect("bid");
+    let bid = bid(&t, &rep, opp).await["id"].as_i64().expect("bid");
     let r = ui_upload(&t, &sid, &format!("/bids/{bid}/attachments"), &[("_csrf", &csrf)], "招标文件.pdf", PDF).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let page = t.get(&format!("/bids/{bid}"), &session).await;

@@ -179,6 +179,18 @@ impl TestApp {
     }
 }
 
+/// An opportunity on `account` by `who`, its evaluation filled in (the form's four questions),
+/// closing in 2099.
+pub async fn opportunity(t: &TestApp, who: &Auth, account: i64, name: &str) -> i64 {
+    let body = serde_json::json!({
+        "account_id": account, "name": name, "amount": "900000.00", "expected_close": "2099-06-30",
+        "eval_need": "扩产", "eval_budget": "已批", "eval_timeline": "二季度", "eval_decision_makers": "总经理"
+    });
+    let r = t.call(Method::POST, "/api/v1/opportunities", who, Some(body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.json()["id"].as_i64().expect("id")
+}
+
 /// A download's status, headers and bytes (not checked against the contract as text).
 pub async fn download(t: &TestApp, path: &str, auth: &Auth) -> (StatusCode, HeaderMap, Vec<u8>) {
     let mut b = Request::builder().uri(path);

@@ -6,20 +6,10 @@ use axum::http::{header, Method, StatusCode};
 use calamine::Data;
 use serde_json::{json, Value};
 
-use crate::common::{download, seed, xlsx_rows, Auth, TestApp, World, PASSWORD};
+use crate::common::{download, opportunity, seed, xlsx_rows, Auth, TestApp, World, PASSWORD};
 
 fn bearer(w: &World, user: &str) -> Auth {
     Auth::Bearer(w.tokens[user].clone())
-}
-
-async fn opportunity(t: &TestApp, w: &World, who: &Auth) -> i64 {
-    let body = json!({
-        "account_id": w.account_x, "name": "测量中心扩建", "amount": "900000.00", "expected_close": "2099-06-30",
-        "eval_need": "扩产", "eval_budget": "已批", "eval_timeline": "二季度", "eval_decision_makers": "总经理"
-    });
-    let r = t.call(Method::POST, "/api/v1/opportunities", who, Some(body)).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    r.json()["id"].as_i64().expect("id")
 }
 
 /// A quote titled `title`, one line of 10,000.00 元 at `discount` percent off.
@@ -41,7 +31,7 @@ async fn the_quote_export_holds_every_row_the_filters_find_in_scope() {
     let t = TestApp::new().await;
     let w = seed(&t).await;
     let rep = bearer(&w, "repA");
-    let opp = opportunity(&t, &w, &rep).await;
+    let opp = opportunity(&t, &rep, w.account_x, "测量中心扩建").await;
     for i in 0..3 {
         quote(&t, &rep, opp, &format!("报价{i}"), "3").await;
     }
@@ -104,7 +94,7 @@ async fn the_list_pages_link_their_exports_with_the_filters() {
     let t = TestApp::new().await;
     let w = seed(&t).await;
     let rep = bearer(&w, "repA");
-    let opp = opportunity(&t, &w, &rep).await;
+    let opp = opportunity(&t, &rep, w.account_x, "测量中心扩建").await;
     quote(&t, &rep, opp, "星河测量报价", "3").await;
     let r = t
         .call(

@@ -1040,30 +1040,19 @@ pub async fn decide(db: &Db, ctx: &Ctx, id: i64, d: &DecideIn) -> Result<BidView
 // The tender's documents (招标文件, 投标文件, 保证金凭证…)
 
 /// A bid's files, oldest first (the bid in scope); removable while the tender is open.
-pub async fn attachments(db: &Db, caller: &Caller, id: i64) -> Result<Vec<Attachment>> {
-    let mut conn = db.pool.acquire().await?;
-    let r = row_scoped(&mut conn, Some(caller), id).await?;
+pub(crate) async fn files(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> Result<Vec<Attachment>> {
+    let r = row_scoped(conn, Some(caller), id).await?;
     let open = check_open(&r).is_ok();
-    let mut files = attachments::of(&mut conn, "bid", id).await?;
+    let mut files = attachments::of(conn, "bid", id).await?;
     for a in &mut files {
         a.removable = open;
     }
     Ok(files)
 }
 
-/// A bid's file and its bytes (the bid in scope).
-pub async fn attachment(
-    db: &Db,
-    caller: &Caller,
-    data_dir: &Path,
-    id: i64,
-    file_id: i64,
-) -> Result<(Attachment, Vec<u8>)> {
-    let mut conn = db.pool.acquire().await?;
-    row_scoped(&mut conn, Some(caller), id).await?;
-    let a = attachments::one(&mut conn, "bid", id, file_id).await?;
-    let bytes = attachments::bytes(data_dir, &a)?;
-    Ok((a, bytes))
+/// The bid's row in the caller's scope (a file's read asks no more).
+pub(crate) async fn seen(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> Result<()> {
+    row_scoped(conn, Some(caller), id).await.map(|_| ())
 }
 
 /// Adds a document to a bid; whoever may write the bid may, at any time (the signed contract

@@ -1860,19 +1860,9 @@ async fn transition(db: &Db, ctx: &Ctx, id: i64, a: &Action, action: &str, from:
 // ---------------------------------------------------------------------------------------------
 // Attachments (附件)
 
-/// A quote's file and its bytes (the quote in scope).
-pub async fn attachment(
-    db: &Db,
-    caller: &Caller,
-    data_dir: &Path,
-    id: i64,
-    file_id: i64,
-) -> Result<(Attachment, Vec<u8>)> {
-    let mut conn = db.pool.acquire().await?;
-    row_scoped(&mut conn, Some(caller), id).await?;
-    let a = attachments::one(&mut conn, "quote", id, file_id).await?;
-    let bytes = attachments::bytes(data_dir, &a)?;
-    Ok((a, bytes))
+/// The quote's row in the caller's scope (a file's read asks no more).
+pub(crate) async fn seen(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> Result<()> {
+    row_scoped(conn, Some(caller), id).await.map(|_| ())
 }
 
 /// Encloses a file with a quote, under its latest version; whoever may write the quote may,

@@ -102,9 +102,17 @@ pub async fn one(conn: &mut sqlx::AnyConnection, kind: &str, subject_id: i64, id
     view(&r)
 }
 
-/// The bytes of a file.
-pub fn bytes(data_dir: &Path, a: &Attachment) -> Result<Vec<u8>> {
-    Ok(files::read_blob(data_dir, &a.sha256)?)
+/// One of a record's files and its bytes (the caller has read the record in scope).
+pub async fn file(
+    conn: &mut sqlx::AnyConnection,
+    data_dir: &Path,
+    kind: &str,
+    subject_id: i64,
+    id: i64,
+) -> Result<(Attachment, Vec<u8>)> {
+    let a = one(conn, kind, subject_id, id).await?;
+    let bytes = files::read_blob(data_dir, &a.sha256)?;
+    Ok((a, bytes))
 }
 
 /// Checks an upload: a file that is not empty and not too large, a note of at most 200

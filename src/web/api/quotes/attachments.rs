@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::json;
 
-use crate::app::quotes::{bids, quotes};
+use crate::app::quotes::files::{self, Holder};
 use crate::app::records::attachments::{Attachment, FileIn, MAX_BYTES};
 use crate::domain::DomainError;
 use crate::web::api::contract::{Id, OnePage};
@@ -21,7 +21,7 @@ pub fn routes(api: Api) -> Api {
     api.add(
         Op::get("/api/v1/quotes/{id}/attachments", "A quote's files (附件), oldest first", "quotes")
             .one_page::<Attachment>(200),
-        quote_list,
+        |s, c, p| list(s, c, p, Holder::Quote),
     )
     .add(
         upload_body(Op::post(
@@ -31,9 +31,9 @@ pub fn routes(api: Api) -> Api {
         ))
         .ok::<Attachment>(201)
         .errors(&[409, 413]),
-        quote_upload.layer(limit()),
+        (|s, c, p, m| upload(s, c, p, m, Holder::Quote)).layer(limit()),
     )
-    .add(download_op("/api/v1/quotes/{id}/attachments/{file_id}", "quotes"), quote_download)
+    .add(download_op("/api/v1/quotes/{id}/attachments/{file_id}", "quotes"), |s, c, p| download(s, c, p, Holder::Quote))
     .add(
         Op::delete(
             "/api/v1/quotes/{id}/attachments/{file_id}",
@@ -42,20 +42,20 @@ pub fn routes(api: Api) -> Api {
         )
         .no_content()
         .errors(&[409]),
-        quote_remove,
+        |s, c, p| remove(s, c, p, Holder::Quote),
     )
     .add(
         Op::get("/api/v1/bids/{id}/attachments", "A bid's documents (招标文件, 投标文件…), oldest first", "bids")
             .one_page::<Attachment>(200),
-        bid_list,
+        |s, c, p| list(s, c, p, Holder::Bid),
     )
     .add(
         upload_body(Op::post("/api/v1/bids/{id}/attachments", "Add a document to a bid", "bids"))
             .ok::<Attachment>(201)
             .errors(&[409, 413]),
-        bid_upload.layer(limit()),
+        (|s, c, p, m| upload(s, c, p, m, Holder::Bid)).layer(limit()),
     )
-    .add(download_op("/api/v1/bids/{id}/attachments/{file_id}", "bids"), bid_download)
+    .add(download_op("/api/v1/bids/{id}/attachments/{file_id}", "bids"), |s, c, p| download(s, c, p, Holder::Bid))
     .add(
         Op::delete(
             "/api/v1/bids/{id}/attachments/{file_id}",
@@ -64,7 +64,7 @@ pub fn routes(api: Api) -> Api {
         )
         .no_content()
         .errors(&[409]),
-        bid_remove,
+        |s, c, p| remove(s, c, p, Holder::Bid),
     )
 }
 
@@ -101,53 +101,38 @@ fn file_in(p: &Parts) -> FileIn<'_> {
     FileIn { file_name: &p.file_name, note: p.get("note"), bytes: &p.bytes }
 }
 
-async fn quote_list(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>) -> ApiResult {
-    let v = quotes::get(&s.app.db, &c.ctx.caller, id, None).await?;
-    Ok(OnePage::of(v.attachments).into_response())
+async fn list(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, h: Holder) -> ApiResult {
+    Ok(OnePage::of(files::list(&s.app.db, &c.ctx.caller, h, id).await?).into_response())
 }
 
-async fn quote_upload(
+async fn upload(
     State(s): State<AppState>,
     c: ApiCtx,
     Params(Id(id)): Params<Id>,
     m: Result<Multipart, MultipartRejection>,
+    h: Holder,
 ) -> ApiResult {
     let p = parts(m).await?;
-    let a = quotes::attach(&s.app.db, &c.ctx, &s.app.settings.data_dir, id, &file_in(&p)).await?;
+    let a = files::attach(&s.app.db, &c.ctx, &s.app.settings.data_dir, h, id, &file_in(&p)).await?;
     Ok((StatusCode::CREATED, Json(a)).into_response())
 }
 
-async fn quote_download(State(s): State<AppState>, c: ApiCtx, Params((Id(id), Id(f))): Params<(Id, Id)>) -> ApiResult {
-    let (a, bytes) = quotes::attachment(&s.app.db, &c.ctx.caller, &s.app.settings.data_dir, id, f).await?;
-    Ok(file_response(&a.file_name, &a.content_type, bytes))
-}
-
-async fn quote_remove(State(s): State<AppState>, c: ApiCtx, Params((Id(id), Id(f))): Params<(Id, Id)>) -> ApiResult {
-    quotes::detach(&s.app.db, &c.ctx, id, f).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-async fn bid_list(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>) -> ApiResult {
-    Ok(OnePage::of(bids::attachments(&s.app.db, &c.ctx.caller, id).await?).into_response())
-}
-
-async fn bid_upload(
+async fn download(
     State(s): State<AppState>,
     c: ApiCtx,
-    Params(Id(id)): Params<Id>,
-    m: Result<Multipart, MultipartRejection>,
+    Params((Id(id), Id(f))): Params<(Id, Id)>,
+    h: Holder,
 ) -> ApiResult {
-    let p = parts(m).await?;
-    let a = bids::attach(&s.app.db, &c.ctx, &s.app.settings.data_dir, id, &file_in(&p)).await?;
-    Ok((StatusCode::CREATED, Json(a)).into_response())
-}
-
-async fn bid_download(State(s): State<AppState>, c: ApiCtx, Params((Id(id), Id(f))): Params<(Id, Id)>) -> ApiResult {
-    let (a, bytes) = bids::attachment(&s.app.db, &c.ctx.caller, &s.app.settings.data_dir, id, f).await?;
+    let (a, bytes) = files::file(&s.app.db, &c.ctx.caller, &s.app.settings.data_dir, h, id, f).await?;
     Ok(file_response(&a.file_name, &a.content_type, bytes))
 }
 
-async fn bid_remove(State(s): State<AppState>, c: ApiCtx, Params((Id(id), Id(f))): Params<(Id, Id)>) -> ApiResult {
-    bids::detach(&s.app.db, &c.ctx, id, f).await?;
+async fn remove(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params((Id(id), Id(f))): Params<(Id, Id)>,
+    h: Holder,
+) -> ApiResult {
+    files::detach(&s.app.db, &c.ctx, h, id, f).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -198,7 +198,7 @@ pub(super) async fn show_page(
     let (can_write, bond_limit, files) = match tokio::try_join!(
         bids::may_write(db, &ui.ctx.caller, b.opportunity_id),
         bids::bond_limit_text(db),
-        bids::attachments(db, &ui.ctx.caller, id)
+        crate::app::quotes::files::list(db, &ui.ctx.caller, crate::app::quotes::files::Holder::Bid, id)
     ) {
         Ok(x) => x,
         Err(e) => return fail_page(ui, e),
