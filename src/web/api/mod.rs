@@ -157,6 +157,20 @@ pub fn labelled_download(
     download(t, &headers, format, name, &format!("{title}_{today}"), Some(labels))
 }
 
+/// A table as a download for the calling person: [`labelled_download`] with codes labelled in
+/// their language and the file dated in their time zone.
+pub fn person_download(
+    t: &crate::app::spreadsheets::export::Table,
+    caller: &crate::app::Caller,
+    lang: Lang,
+    format: &str,
+    name: &str,
+) -> Result<Response, DomainError> {
+    let labels = move |col: crate::app::spreadsheets::export::Col, v: &str| code_label(lang, col, v);
+    let tz = crate::domain::activity::parse_tz(&caller.time_zone).unwrap_or(chrono_tz::Asia::Shanghai);
+    labelled_download(t, Some(format), lang, tz, name, &labels)
+}
+
 /// A table under the given headers as a download named `name` (also the XLSX sheet's name).
 pub fn table_download(
     t: &crate::app::spreadsheets::export::Table,

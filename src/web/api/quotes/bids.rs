@@ -200,7 +200,7 @@ async fn export(
 ) -> ApiResult {
     let rows = bids::export(&s.app.db, &c.ctx.caller, &filter_of(f, o, None)?, &c.ctx.caller.today()).await?;
     let t = bids::table(&rows);
-    Ok(crate::web::api::quotes::quotes::download(&t, &c.ctx.caller, c.lang, fmt.code().unwrap_or("csv"), "bids")?)
+    Ok(crate::web::api::person_download(&t, &c.ctx.caller, c.lang, fmt.code().unwrap_or("csv"), "bids")?)
 }
 
 async fn list(

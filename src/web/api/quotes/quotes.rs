@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::app::quotes::quotes::{self as quotes, Action, Filter, QuoteIn, QuoteRow, QuoteView};
 use crate::domain::quote::QuoteState;
 use crate::web::api::contract::{FormatQuery, Id, PageQuery};
-use crate::web::api::{Api, ApiResult, Op, Params, Query, Typed};
+use crate::web::api::{person_download, Api, ApiResult, Op, Params, Query, Typed};
 use crate::web::auth::ApiCtx;
 use crate::web::AppState;
 
@@ -211,20 +211,6 @@ pub struct QuoteList {
     pub items: Vec<QuoteRow>,
 }
 
-/// A quote or bid table as a download for a person (headers and codes in their language,
-/// amounts as number cells in XLSX).
-pub fn download(
-    t: &crate::app::spreadsheets::export::Table,
-    caller: &crate::app::Caller,
-    lang: crate::web::i18n::Lang,
-    format: &str,
-    name: &str,
-) -> Result<axum::response::Response, crate::domain::DomainError> {
-    let labels = move |col: crate::app::spreadsheets::export::Col, v: &str| crate::web::api::code_label(lang, col, v);
-    let tz = crate::domain::activity::parse_tz(&caller.time_zone).unwrap_or(chrono_tz::Asia::Shanghai);
-    crate::web::api::labelled_download(t, Some(format), lang, tz, name, &labels)
-}
-
 fn filter_of(f: FilterQuery, o: SortQuery, p: Option<PageQuery>) -> Filter {
     Filter {
         opportunity_id: f.opportunity_id,
@@ -249,7 +235,7 @@ async fn export(
     Query(fmt): Query<FormatQuery>,
 ) -> ApiResult {
     let rows = quotes::export(&s.app.db, &c.ctx.caller, &filter_of(f, o, None), &today_of(&c)).await?;
-    Ok(download(&quotes::table(&rows), &c.ctx.caller, c.lang, fmt.code().unwrap_or("csv"), "quotes")?)
+    Ok(person_download(&quotes::table(&rows), &c.ctx.caller, c.lang, fmt.code().unwrap_or("csv"), "quotes")?)
 }
 
 fn today_of(c: &ApiCtx) -> String {

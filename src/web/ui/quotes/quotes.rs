@@ -138,7 +138,7 @@ async fn export(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery, f
         let Listed { f, .. } = listed(&p)?;
         let rows =
             quotes::export(&s.app.db, &ui.ctx.caller, &Filter { cursor: None, ..f }, &ui.ctx.caller.today()).await?;
-        crate::web::api::quotes::quotes::download(&quotes::table(&rows), &ui.ctx.caller, ui.lang, format, "quotes")
+        crate::web::api::person_download(&quotes::table(&rows), &ui.ctx.caller, ui.lang, format, "quotes")
     }
     .await;
     res.unwrap_or_else(|e| fail_page(&ui, e))
