@@ -238,6 +238,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 )?;
                 if n == 0 {
                     let made = crate::generate::demo::load(&db, "kam-demo").await?;
+                    crate::generate::demo::load_files(&db, &data_dir).await?;
                     print_demo(&made, "kam-demo");
                 } else {
                     println!("The database holds data already; the demo company is not loaded again.");

@@ -207,3 +207,31 @@ fn only_derived_refreshes_an_accounts_figures() {
     }
     assert!(callers.is_empty(), "an account's figures refreshed outside customers::derived: {callers:?}");
 }
+
+/// The texts' keys across `locales/*.yml`: each is defined once. rust-i18n would keep one of
+/// two definitions without a word, and a page would say the other file's words (a bid's
+/// 「投标价低于产品底价」 in a quote export's header).
+#[test]
+fn no_text_key_is_defined_twice() {
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut twice = vec![];
+    let mut files: Vec<_> =
+        std::fs::read_dir("locales").expect("locales").filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    files.sort();
+    for path in files.iter().filter(|p| p.extension().is_some_and(|x| x == "yml")) {
+        let text = std::fs::read_to_string(path).expect("locale file");
+        let file = path.display().to_string();
+        for line in text.lines() {
+            // A key is a line at the margin ending in `:`; `_version` is each file's own.
+            let Some(key) = line.strip_suffix(':').filter(|k| !k.starts_with([' ', '#', '_']) && !k.contains(' '))
+            else {
+                continue;
+            };
+            if let Some(first) = seen.insert(key.to_string(), file.clone()) {
+                twice.push(format!("{key}: {first} and {file}"));
+            }
+        }
+    }
+    assert!(seen.len() > 1000, "the texts were read: {}", seen.len());
+    assert!(twice.is_empty(), "keys defined twice: {twice:#?}");
+}

@@ -239,6 +239,30 @@ pub(crate) fn decode_cursor(c: &str) -> Result<(serde_json::Value, i64)> {
     Ok((v.get(0).cloned().unwrap_or(serde_json::Value::Null), id))
 }
 
+/// ` AND (col > key OR (col = key AND id_col > id))` (`<` when descending): the rows after an
+/// [`encode_cursor`] cursor, the key read as text or as a whole number as the column holds.
+pub(crate) fn push_after(
+    s: &mut crate::db::sql::Sql,
+    cursor: &str,
+    col: &str,
+    id_col: &str,
+    is_text: bool,
+    desc: bool,
+) -> Result<()> {
+    use crate::db::sql::Val;
+    let (v, id) = decode_cursor(cursor)?;
+    let bad = || Error::invalid("cursor", "invalid_cursor");
+    let key = if is_text {
+        Val::Text(Some(v.as_str().ok_or_else(bad)?.to_string()))
+    } else {
+        Val::Int(Some(v.as_i64().ok_or_else(bad)?))
+    };
+    let op = if desc { "<" } else { ">" };
+    s.push(&format!(" AND ({col} {op} ")).bind(key.clone());
+    s.push(&format!(" OR ({col} = ")).bind(key).push(&format!(" AND {id_col} {op} ")).bind(id).push("))");
+    Ok(())
+}
+
 pub fn clamp_limit(limit: Option<i64>) -> Result<i64> {
     match limit {
         None => Ok(DEFAULT_LIMIT),

@@ -1937,6 +1937,66 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
 /// Quotes at every stage on the rep's open opportunities (issue 20): a draft, one within
 /// authority and approved, one waiting for the KA manager, one the manager approved that waits
 /// for the director, one sent, one the customer accepted, one lost and one expired.
+/// The demo's files, written where the server keeps files (`kam serve --demo`): a technical
+/// specification sheet enclosed with the rep's sent quote and with a draft, and the tender's
+/// documents on a bid. Loaded after [`load`], which knows no data directory.
+pub async fn load_files(db: &Db, data_dir: &std::path::Path) -> anyhow::Result<()> {
+    use crate::app::people::auth;
+    use crate::app::quotes::files::{self, Holder};
+    use crate::app::records::attachments::FileIn;
+    let rep: i64 =
+        sqlx::query("SELECT id FROM users WHERE username = 'rep'").fetch_one(&db.pool).await?.try_get("id")?;
+    let caller = auth::load_caller(db, rep).await?.context("the demo rep")?;
+    let ctx = Ctx { caller, request_id: "demo".into() };
+    let e = |e: crate::domain::DomainError| anyhow::anyhow!("demo file: {e}");
+    let spec = {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name("技术参数")?;
+        let rows = [
+            ["项目", "参数"],
+            ["处理器", "2 × 银牌 4314，16 核"],
+            ["内存", "256 GB DDR4"],
+            ["存储", "4 × 1.92 TB SSD，RAID 5"],
+            ["电源", "冗余 1+1，1100 W"],
+            ["质保", "三年原厂，7×24 小时响应"],
+        ];
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32, c as u16, *v)?;
+            }
+        }
+        ws.set_column_width(1, 32)?;
+        wb.save_to_buffer()?
+    };
+    let quotes: Vec<i64> = sqlx::query(
+        "SELECT id FROM quotes WHERE owner_id = $1 AND state IN ('sent', 'draft') ORDER BY state DESC, id LIMIT 2",
+    )
+    .bind(rep)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|r| r.try_get("id"))
+    .collect::<Result<_, _>>()?;
+    for id in quotes {
+        let f = FileIn { file_name: "技术参数表.xlsx", note: Some("技术参数表"), bytes: &spec };
+        files::attach(db, &ctx, data_dir, Holder::Quote, id, &f).await.map_err(e)?;
+    }
+    let bid: Option<i64> = sqlx::query("SELECT id FROM bids WHERE owner_id = $1 ORDER BY id LIMIT 1")
+        .bind(rep)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| r.try_get("id"))
+        .transpose()?;
+    if let Some(id) = bid {
+        let text = "招标文件摘要\n\n一、项目概况：数据中心服务器扩容采购\n二、投标截止：见投标记录\n\
+                    三、资格要求：具有同类项目业绩三项以上\n四、评标办法：综合评分法（技术 60 分，商务 40 分）\n";
+        let f = FileIn { file_name: "招标文件摘要.txt", note: Some("招标文件"), bytes: text.as_bytes() };
+        files::attach(db, &ctx, data_dir, Holder::Bid, id, &f).await.map_err(e)?;
+    }
+    Ok(())
+}
+
 async fn demo_quotes(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
     use crate::app::{approvals, people::auth, quotes::quotes as q};
     let ctx_of = |id: i64| async move {
@@ -2821,6 +2881,7 @@ async fn bids_and_negotiations(db: &Db, rep: i64) -> anyhow::Result<()> {
         winner: None,
         winning_price: Some("1280000.00".into()),
         note: Some("技术分第一，商务分第二".into()),
+        close_opportunity: false,
     };
     bids::record_result(db, &ctx, b.id, &won).await.map_err(err)?;
     // Due this week, decided within authority.
@@ -2838,6 +2899,7 @@ async fn bids_and_negotiations(db: &Db, rep: i64) -> anyhow::Result<()> {
         next_step: Some("三天内回复最终价格".into()),
         asked_discount: asked.map(str::to_string),
         escalation_reason: asked.map(|_| "竞品报价低约 10%，需 12% 折扣保住项目".to_string()),
+        version: None,
     };
     negotiations::create(db, &ctx, *o, &round(-10, "要求总价降至 450 万元以内", None)).await.map_err(err)?;
     negotiations::create(db, &ctx, *o, &round(-2, "竞品报价 430 万元，要求我方跟进", Some("12"))).await.map_err(err)?;

@@ -727,3 +727,174 @@ async fn the_bid_pages_work_for_the_owner() {
     let list = t.get("/bids?open=open&sort=submission_due", &s).await;
     assert!(list.body.contains(&format!("/bids/{id}")));
 }
+
+#[tokio::test]
+async fn a_round_is_revised_and_a_changed_ask_asks_again() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let (rep, manager, other) = (bearer(&w, "repA"), bearer(&w, "manager"), bearer(&w, "repC"));
+    let opp = opportunity(&t, &rep, w.account_x, "谈判修改").await;
+    let (st, r) = post(
+        &t,
+        &rep,
+        &format!("/api/v1/opportunities/{opp}/negotiations"),
+        json!({"held_on": "2099-02-20", "participants": "刘经理；林涛", "their_position": "88 万", "asked_discount": "12", "escalation_reason": "竞品报价低 10%"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
+    let id = r["id"].as_i64().expect("id");
+    let first = r["approval_id"].as_i64().expect("request");
+    let path = format!("/api/v1/negotiations/{id}");
+    let patch = |body: Value| {
+        let (t, rep, path) = (&t, &rep, path.clone());
+        async move { t.call(Method::PATCH, &path, rep, Some(body)).await }
+    };
+    // Without its version, or with an old one: refused, nothing changed.
+    let r0 = patch(json!({"held_on": "2099-02-20", "participants": "刘经理；林涛"})).await;
+    assert_eq!(r0.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r0.body);
+    let r0 = patch(json!({"version": 99, "held_on": "2099-02-20", "participants": "刘经理；林涛"})).await;
+    assert_eq!(r0.status, StatusCode::CONFLICT, "{}", r0.body);
+    // A bad day names the field.
+    let r0 = patch(json!({"version": r["version"], "held_on": "2099-13-01", "participants": "刘经理；林涛", "asked_discount": "12", "escalation_reason": "竞品报价低 10%"})).await;
+    assert_eq!(r0.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r0.body);
+    assert!(r0.body.contains("held_on"), "{}", r0.body);
+
+    // The record corrected, the ask as it was: the same request waits on.
+    let r1 = patch(json!({"version": r["version"], "held_on": "2099-02-20", "participants": "刘经理、王工；林涛", "their_position": "要求 86 万", "asked_discount": "12", "escalation_reason": "竞品报价低 10%"})).await;
+    assert_eq!(r1.status, StatusCode::OK, "{}", r1.body);
+    let v1 = r1.json();
+    assert_eq!(
+        (v1["their_position"].as_str(), v1["approval_id"].as_i64(), v1["outcome"].as_str()),
+        (Some("要求 86 万"), Some(first), Some("pending")),
+        "{v1}"
+    );
+
+    // Another discount: the first request is withdrawn, a new one waits for the manager.
+    let r2 = patch(json!({"version": v1["version"], "held_on": "2099-02-20", "participants": "刘经理、王工；林涛", "asked_discount": "13", "escalation_reason": "竞品再降价"})).await;
+    assert_eq!(r2.status, StatusCode::OK, "{}", r2.body);
+    let v2 = r2.json();
+    let second = v2["approval_id"].as_i64().expect("a new request");
+    assert_ne!(second, first);
+    assert_eq!((v2["asked_discount"].as_str(), v2["outcome"].as_str()), (Some("13.00"), Some("pending")), "{v2}");
+    let old = t.get(&format!("/api/v1/approvals/{first}"), &manager).await.json();
+    assert_eq!(old["state"], "cancelled", "{old}");
+    assert_eq!(steps(&t, &manager, second).await, pairs(&[("ka_manager", "open"), ("ka_director", "waiting")]));
+
+    // The request's page shows the round whole.
+    let (sid, _) = t.ui_login("manager", PASSWORD, None).await.expect("sign in");
+    let page = t.get(&format!("/approvals/{second}"), &session(&sid)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for text in ["谈判记录与权限申请", "刘经理、王工；林涛", "13.00%", "竞品再降价", "打开谈判记录"]
+    {
+        assert!(page.body.contains(text), "{text} on the request's page");
+    }
+
+    // No ask any more: the request is withdrawn and the round asks nothing.
+    let r3 =
+        patch(json!({"version": v2["version"], "held_on": "2099-02-20", "participants": "刘经理、王工；林涛"})).await;
+    assert_eq!(r3.status, StatusCode::OK, "{}", r3.body);
+    let v3 = r3.json();
+    assert!(v3["approval_id"].is_null() && v3["outcome"].is_null() && v3["asked_discount"].is_null(), "{v3}");
+    assert_eq!(t.get(&format!("/api/v1/approvals/{second}"), &manager).await.json()["state"], "cancelled");
+
+    // Out of scope: not found.
+    let r4 = t
+        .call(
+            Method::PATCH,
+            &path,
+            &other,
+            Some(json!({"version": v3["version"], "held_on": "2099-02-20", "participants": "x"})),
+        )
+        .await;
+    assert_eq!(r4.status, StatusCode::NOT_FOUND, "{}", r4.body);
+
+    // The page's form: the round's values, a refusal kept, then saved back to the round.
+    let (sid, csrf) = t.ui_login("repA", PASSWORD, None).await.expect("sign in");
+    let opp_page = t.get(&format!("/opportunities/{opp}"), &session(&sid)).await;
+    assert!(opp_page.body.contains(&format!("/negotiations/{id}/edit")), "each round offers its edit");
+    let form = t.get(&format!("/negotiations/{id}/edit"), &session(&sid)).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains("刘经理、王工；林涛"), "{}", form.body);
+    let version = v3["version"].to_string();
+    let bad = t
+        .ui_post(
+            &format!("/negotiations/{id}/edit"),
+            &sid,
+            &[("_csrf", &csrf), ("version", &version), ("held_on", ""), ("participants", "刘经理")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.body.contains("刘经理"), "what was typed is kept");
+    let ok = t
+        .ui_post(
+            &format!("/negotiations/{id}/edit"),
+            &sid,
+            &[
+                ("_csrf", &csrf),
+                ("version", &version),
+                ("held_on", "2099-02-21"),
+                ("participants", "刘经理；林涛、张工"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let to = ok.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("");
+    assert!(to.starts_with(&format!("/opportunities/{opp}")) && to.ends_with(&format!("#round-{id}")), "{to}");
+    let got = t.get(&path, &rep).await.json();
+    assert_eq!(
+        (got["held_on"].as_str(), got["participants"].as_str()),
+        (Some("2099-02-21"), Some("刘经理；林涛、张工"))
+    );
+    let n: i64 = sqlx::Row::try_get(
+        &sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE entity = 'negotiation_round' AND action = 'update'")
+            .fetch_one(&t.db().pool)
+            .await
+            .expect("count"),
+        "n",
+    )
+    .expect("n");
+    assert_eq!(n, 4, "each revision audited");
+}
+
+#[tokio::test]
+async fn a_lost_tender_closes_its_opportunity_when_asked() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let rep = bearer(&w, "repA");
+    let opp = opportunity(&t, &rep, w.account_x, "落标").await;
+    let b = create(&t, &rep, opp, tender("20000.00")).await;
+    let d = decide(&t, &rep, &b, json!({"bid_price": "960000.00"})).await;
+    let path = format!("/api/v1/bids/{}/result", d["id"]);
+    // Won and "close as lost" contradict each other: refused naming the field, nothing saved.
+    let (st, v) =
+        post(&t, &rep, &path, json!({"version": d["version"], "result": "won", "close_opportunity": true})).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["details"]["fields"]["close_opportunity"]["code"], "only_when_lost", "{v}");
+    assert!(t.get(&format!("/api/v1/bids/{}", d["id"]), &rep).await.json()["result"].is_null(), "nothing saved");
+    let (st, v) = post(
+        &t,
+        &rep,
+        &path,
+        json!({"version": d["version"], "result": "lost", "winner": "华东精机", "winning_price": "905000.00", "close_opportunity": true}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let o = t.get(&format!("/api/v1/opportunities/{opp}"), &rep).await.json();
+    assert_eq!((o["stage"].as_str(), o["lost_to"].as_str()), (Some("lost"), Some("华东精机")), "{o}");
+    let reason = o["lost_reason"].as_str().unwrap_or("");
+    assert!(reason.contains("XH-2099-018") && reason.contains("905000.00"), "{reason}");
+    // Without the box the opportunity stays open.
+    let opp2 = opportunity(&t, &rep, w.account_x, "落标二").await;
+    let b2 = create(&t, &rep, opp2, tender("20000.00")).await;
+    let d2 = decide(&t, &rep, &b2, json!({"bid_price": "960000.00"})).await;
+    let (st, _) = post(
+        &t,
+        &rep,
+        &format!("/api/v1/bids/{}/result", d2["id"]),
+        json!({"version": d2["version"], "result": "lost", "winner": "华东精机"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let o2 = t.get(&format!("/api/v1/opportunities/{opp2}"), &rep).await.json();
+    assert_ne!(o2["stage"], "lost", "{o2}");
+}

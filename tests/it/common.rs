@@ -179,6 +179,39 @@ impl TestApp {
     }
 }
 
+/// An opportunity on `account` by `who`, its evaluation filled in (the form's four questions),
+/// closing in 2099.
+pub async fn opportunity(t: &TestApp, who: &Auth, account: i64, name: &str) -> i64 {
+    let body = serde_json::json!({
+        "account_id": account, "name": name, "amount": "900000.00", "expected_close": "2099-06-30",
+        "eval_need": "扩产", "eval_budget": "已批", "eval_timeline": "二季度", "eval_decision_makers": "总经理"
+    });
+    let r = t.call(Method::POST, "/api/v1/opportunities", who, Some(body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.json()["id"].as_i64().expect("id")
+}
+
+/// A download's status, headers and bytes (not checked against the contract as text).
+pub async fn download(t: &TestApp, path: &str, auth: &Auth) -> (StatusCode, HeaderMap, Vec<u8>) {
+    let mut b = Request::builder().uri(path);
+    match auth {
+        Auth::Bearer(tok) => b = b.header(header::AUTHORIZATION, format!("Bearer {tok}")),
+        Auth::Session { cookie, .. } => b = b.header(header::COOKIE, format!("kam_session={cookie}")),
+        Auth::None => {}
+    }
+    let res = t.router.clone().oneshot(b.body(Body::empty()).expect("request")).await.expect("answer");
+    let (status, headers) = (res.status(), res.headers().clone());
+    (status, headers, res.into_body().collect().await.expect("body").to_bytes().to_vec())
+}
+
+/// The rows of an XLSX's sheet.
+pub fn xlsx_rows(bytes: Vec<u8>, sheet: &str) -> Vec<Vec<calamine::Data>> {
+    use calamine::Reader;
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("a real XLSX");
+    let range = wb.worksheet_range(sheet).unwrap_or_else(|e| panic!("the {sheet} sheet: {e}"));
+    range.rows().map(|r| r.to_vec()).collect()
+}
+
 pub fn set_cookie(h: &HeaderMap, name: &str) -> Option<String> {
     h.get_all(header::SET_COOKIE)
         .iter()

@@ -221,3 +221,30 @@ async fn role_titles_and_the_amount_unit_through_the_api() {
     let amount = opps["items"][0]["amount"].as_str().unwrap().to_string();
     assert!(amount.contains('.') && amount.parse::<f64>().unwrap() >= 10_000.0, "the API answers in yuan: {amount}");
 }
+
+#[tokio::test]
+async fn the_demos_files_are_on_a_sent_quote_a_draft_and_a_tender() {
+    let t = TestApp::new().await;
+    t.demo().await;
+    kam::generate::demo::load_files(t.db(), &t.app.settings.data_dir).await.expect("demo files");
+    let rep = Auth::Bearer(t.token("rep").await);
+    let quotes = t.get("/api/v1/quotes?owner=rep&limit=200", &rep).await.json();
+    let mut with_files = vec![];
+    for q in quotes["items"].as_array().expect("items") {
+        let files = t.get(&format!("/api/v1/quotes/{}/attachments", q["id"]), &rep).await.json();
+        if let Some(f) = files["items"].as_array().and_then(|a| a.first()) {
+            with_files.push((q["state"].as_str().unwrap_or("").to_string(), f["removable"].as_bool()));
+            let d = t.get(&format!("/api/v1/quotes/{}/attachments/{}", q["id"], f["id"]), &rep).await;
+            assert_eq!(d.status, StatusCode::OK);
+        }
+    }
+    with_files.sort();
+    assert_eq!(with_files, vec![("draft".to_string(), Some(true)), ("sent".to_string(), Some(false))]);
+    let bid = t.get("/api/v1/bids?owner=rep&sort=submission_due", &rep).await.json();
+    let mut found = 0;
+    for b in bid["items"].as_array().expect("items") {
+        let files = t.get(&format!("/api/v1/bids/{}/attachments", b["id"]), &rep).await.json();
+        found += files["items"].as_array().map(Vec::len).unwrap_or(0);
+    }
+    assert_eq!(found, 1, "the tender's documents");
+}

@@ -160,7 +160,7 @@ async fn the_list_filters_and_exports_and_the_invoicing_form_redisplays_its_erro
     assert!(list.body.contains("href=\"/orders\""), "the navigation has the orders");
     let early = t.get("/orders?delivery_before=2027-03-01&state=draft", &session(&sid)).await;
     assert!(early.body.contains("HT-1000.00") && !early.body.contains("HT-2000.00"), "{}", early.body);
-    let x = t.get("/orders?format=xlsx&sort=-total", &session(&sid)).await;
+    let x = t.get("/orders/export.xlsx?sort=-total", &session(&sid)).await;
     assert_eq!(x.status, StatusCode::OK);
     assert!(
         x.headers.get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|c| c.contains("spreadsheetml")),

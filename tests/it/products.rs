@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use serde_json::{json, Value};
 
-use crate::common::{fields, seed, Auth, Resp, TestApp, PASSWORD};
+use crate::common::{download, fields, seed, Auth, Resp, TestApp, PASSWORD};
 
 fn server() -> Value {
     json!({
@@ -29,26 +29,8 @@ async fn post_file(t: &TestApp, auth: &Auth, path: &str, bytes: Vec<u8>) -> Resp
     t.send(b.body(Body::from(bytes)).expect("request")).await
 }
 
-/// A download's status, headers and bytes.
-async fn download(t: &TestApp, path: &str, auth: &Auth) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-    let mut b = Request::builder().uri(path);
-    match auth {
-        Auth::Bearer(tok) => b = b.header(header::AUTHORIZATION, format!("Bearer {tok}")),
-        Auth::Session { cookie, .. } => b = b.header(header::COOKIE, format!("kam_session={cookie}")),
-        Auth::None => {}
-    }
-    let res = t.router.clone().oneshot(b.body(Body::empty()).expect("request")).await.expect("answer");
-    let (status, headers) = (res.status(), res.headers().clone());
-    (status, headers, res.into_body().collect().await.expect("body").to_bytes().to_vec())
-}
-
 fn xlsx_rows(bytes: Vec<u8>) -> Vec<Vec<calamine::Data>> {
-    use calamine::Reader;
-    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("a real XLSX");
-    let sheet = wb.worksheet_range("products").expect("the products sheet");
-    sheet.rows().map(|r| r.to_vec()).collect()
+    crate::common::xlsx_rows(bytes, "products")
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use crate::app::customers::derived::{self, Change};
 use crate::app::customers::visibility::Probe;
 use crate::app::people::directory::Found;
 use crate::app::records::input::Input;
-use crate::app::{clamp_limit, decode_cursor, encode_cursor, records::audit, Caller, Ctx, Error, Page, Result};
+use crate::app::{clamp_limit, encode_cursor, records::audit, Caller, Ctx, Error, Page, Result};
 use crate::db::sql::{Sql, Val};
 use crate::db::{is_unique_violation, now, Db, RowLock, WriteTx};
 use crate::domain::account::{self as acct, Industry, Level, Status, RAD_CLASSES};
@@ -504,15 +504,7 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<AccountVi
     };
     f.push_where(&mut s);
     if let Some(c) = &f.cursor {
-        let (v, id) = decode_cursor(c)?;
-        let val: Val = if is_text {
-            Val::Text(Some(v.as_str().ok_or_else(|| Error::invalid("cursor", "invalid_cursor"))?.to_string()))
-        } else {
-            Val::Int(Some(v.as_i64().ok_or_else(|| Error::invalid("cursor", "invalid_cursor"))?))
-        };
-        let op = if desc { "<" } else { ">" };
-        s.push(&format!(" AND ({expr} {op} ")).bind(val.clone());
-        s.push(&format!(" OR ({expr} = ")).bind(val).push(&format!(" AND {id_col} {op} ")).bind(id).push("))");
+        crate::app::push_after(&mut s, c, expr, id_col, is_text, desc)?;
     }
     let dir = if desc { "DESC" } else { "ASC" };
     s.push(&format!(" ORDER BY {expr} {dir}, {id_col} {dir} LIMIT ")).bind(limit + 1);

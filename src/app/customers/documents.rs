@@ -1,6 +1,6 @@
 //! Documents per account: typed, versioned by title, scoped like their account, stored under
 //! the data directory by content hash, and only ever handed out as a download.
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 use serde_json::json;
@@ -56,21 +56,6 @@ pub async fn list(db: &Db, caller: &Caller, account: impl Into<accounts::Account
         .await?)
 }
 
-fn blob_path(dir: &Path, sha: &str) -> PathBuf {
-    dir.join("documents").join(sha)
-}
-
-/// A file name as given, without any path, and never empty.
-fn clean_file_name(s: &str) -> String {
-    let base = s.rsplit(['/', '\\']).next().unwrap_or("").trim();
-    let base: String = base.chars().filter(|c| !c.is_control() && *c != '"').take(200).collect();
-    if base.is_empty() {
-        "document".into()
-    } else {
-        base
-    }
-}
-
 pub struct Upload<'a> {
     pub title: Option<&'a str>,
     pub doc_type: Option<&'a str>,
@@ -86,7 +71,7 @@ pub async fn upload(db: &Db, ctx: &Ctx, data_dir: &Path, account_id: i64, u: &Up
         return Err(Error::Forbidden);
     }
     let mut e = crate::domain::error::Errors::default();
-    let file_name = clean_file_name(u.file_name);
+    let file_name = crate::app::records::files::clean_file_name(u.file_name);
     let title =
         e.take("title", crate::domain::text::optional(u.title, 200)).flatten().unwrap_or_else(|| file_name.clone());
     let doc_type = e.take("doc_type", DocType::parse(u.doc_type.unwrap_or("other"))).map(|d| d.code());
@@ -97,19 +82,8 @@ pub async fn upload(db: &Db, ctx: &Ctx, data_dir: &Path, account_id: i64, u: &Up
         e.add("file", "file_too_large");
     }
     e.finish()?;
-    let sha = {
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(u.bytes))
-    };
-    // The type comes from the bytes, never from the name or the client's claim.
-    let content_type = infer::get(u.bytes).map(|t| t.mime_type()).unwrap_or("application/octet-stream").to_string();
-    let path = blob_path(data_dir, &sha);
-    if !path.exists() {
-        // Whole or not at all: a failure (a full disk) leaves no partial file, and its io::Error
-        // stays the error's source.
-        crate::app::records::files::store(&path, u.bytes)
-            .map_err(|e| anyhow::Error::new(e).context(format!("storing {}", path.display())))?;
-    }
+    let stored = crate::app::records::files::store_blob(data_dir, u.bytes)?;
+    let (sha, content_type) = (stored.sha256, stored.content_type);
     let mut tx = db.begin().await?;
     accounts::hold_live(&mut tx, account_id).await?;
     let version: i64 =
@@ -156,7 +130,6 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Document> {
 /// The document and its bytes, for a caller who may see its account.
 pub async fn download(db: &Db, caller: &Caller, data_dir: &Path, id: i64) -> Result<(Document, Vec<u8>)> {
     let d = get(db, caller, id).await?;
-    let bytes =
-        std::fs::read(blob_path(data_dir, &d.sha256)).map_err(|e| anyhow::anyhow!("reading document {id}: {e}"))?;
+    let bytes = crate::app::records::files::read_blob(data_dir, &d.sha256)?;
     Ok((d, bytes))
 }

@@ -1061,10 +1061,17 @@ fn nonempty(v: &Option<String>) -> Option<&str> {
 
 /// Moves an opportunity by the funnel's rules (see the module doc).
 pub async fn move_stage(db: &Db, ctx: &Ctx, id: i64, m: &StageMove) -> Result<OpportunityView> {
+    let mut tx = db.begin().await?;
+    let after = move_stage_in(&mut tx, ctx, id, m).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// [`move_stage`] inside the caller's transaction (a bid lost closes its opportunity with it).
+pub(crate) async fn move_stage_in(tx: &mut WriteTx, ctx: &Ctx, id: i64, m: &StageMove) -> Result<OpportunityView> {
     let caller = &ctx.caller;
     let version = m.version.ok_or_else(|| Error::invalid("version", "required"))?;
     let to = Stage::parse(&m.stage).map_err(|c| Error::invalid("stage", c))?;
-    let mut tx = db.begin().await?;
     let before = fetch_scoped(tx.conn(), caller, id).await?;
     if !may_edit(caller, &before) {
         return Err(Error::Forbidden);
@@ -1149,7 +1156,7 @@ pub async fn move_stage(db: &Db, ctx: &Ctx, id: i64, m: &StageMove) -> Result<Op
         Move::Forward => {}
     }
     e.finish()?;
-    derived::lock(&mut tx, before.account_id).await?;
+    derived::lock(tx, before.account_id).await?;
     let amount = booked_amount.unwrap_or(before.amount_fen());
     let mut s = Sql::new("UPDATE opportunities SET stage = ");
     s.bind(to.code()).push(", probability = ").bind(to.probability());
@@ -1186,11 +1193,10 @@ pub async fn move_stage(db: &Db, ctx: &Ctx, id: i64, m: &StageMove) -> Result<Op
     )
     .await?;
     let change = Change::Opportunity { id, holders: false, figures: true };
-    derived::refresh(&mut tx, before.account_id, &ctx.caller.username, change).await?;
+    derived::refresh(tx, before.account_id, &ctx.caller.username, change).await?;
     let after = reload(tx.conn(), id).await?;
     let action = if overridden { "stage_override" } else { "stage" };
-    audit::record(&mut tx, ctx, "opportunity", &id.to_string(), action, Some(&j(&before)), Some(&j(&after))).await?;
-    tx.commit().await?;
+    audit::record(tx, ctx, "opportunity", &id.to_string(), action, Some(&j(&before)), Some(&j(&after))).await?;
     Ok(after)
 }
 

@@ -635,10 +635,10 @@ pub fn table(rows: &[OrderRow]) -> crate::app::spreadsheets::export::Table {
         "current_version",
         "contract_no",
         "requested_delivery",
-        "amount",
+        "total",
         "amount_signed",
-        "count_lines",
-        "owner",
+        "line_count",
+        "owner_name",
         "updated_at",
     ];
     let rows = rows
@@ -654,7 +654,7 @@ pub fn table(rows: &[OrderRow]) -> crate::app::spreadsheets::export::Table {
                 r.total.clone(),
                 r.signed_total.clone().unwrap_or_default(),
                 r.line_count.to_string(),
-                r.owner.clone(),
+                r.owner_name.clone(),
                 r.updated_at.clone(),
             ]
         })

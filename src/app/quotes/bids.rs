@@ -13,6 +13,8 @@
 //!
 //! Scope: a bid is visible to whoever sees its opportunity; its owner (the opportunity's owner
 //! when it was made), the opportunity's team and managers in scope may change it.
+use std::path::Path;
+
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -22,6 +24,7 @@ use sqlx::Row;
 use crate::app::approvals::{self, Closed, HookFuture, OutcomeHook, ScopeFuture, Subject, SubjectScope};
 use crate::app::customers::visibility::Probe;
 use crate::app::funnel::opportunities;
+use crate::app::records::attachments::{self, Attachment, FileIn};
 use crate::app::records::audit;
 use crate::app::{clamp_limit, Caller, Ctx, Error, Page, Result};
 use crate::db::sql::Sql;
@@ -114,6 +117,10 @@ pub struct ResultIn {
     pub winning_price: Option<String>,
     #[serde(default)]
     pub note: Option<String>,
+    /// With a lost tender: close the opportunity as lost too, to the winner, in the same step
+    /// (its reason names the tender and the winning price).
+    #[serde(default)]
+    pub close_opportunity: bool,
 }
 
 /// A bid, whole.
@@ -336,9 +343,9 @@ fn day_after(today: &str, days: i64) -> String {
         .unwrap_or_else(|_| today.to_string())
 }
 
-/// Bids in the caller's scope (scoped as their opportunity), a page at a time.
-pub async fn list(db: &Db, caller: &Caller, f: &Filter, today: &str) -> Result<Page<BidView>> {
-    let limit = clamp_limit(f.limit)?;
+/// The list's rows (at most `limit`) in the filter's order and the caller's scope, and the
+/// sort column.
+async fn select(db: &Db, caller: &Caller, f: &Filter, today: &str, limit: i64) -> Result<(Vec<AnyRow>, &'static str)> {
     let (col, desc) = sort_key(f.sort.as_deref())?;
     let mut s = Sql::new(SELECT);
     s.push(" WHERE 1 = 1");
@@ -384,32 +391,81 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter, today: &str) -> Result<P
         s.push(" AND (b.issuer LIKE ").bind(pat.clone()).push(" OR b.tender_no LIKE ").bind(pat.clone());
         s.push(" OR a.name LIKE ").bind(pat.clone()).push(" OR o.name LIKE ").bind(pat).push(")");
     }
-    if let Some(c) = &f.cursor {
-        let bad = || Error::invalid("cursor", "invalid_cursor");
-        let (k, id) = c.rsplit_once('~').ok_or_else(bad)?;
-        let id: i64 = id.parse().map_err(|_| bad())?;
-        let op = if desc { "<" } else { ">" };
-        s.push(&format!(" AND ({col} {op} ")).bind(k.to_string());
-        s.push(&format!(" OR ({col} = ")).bind(k.to_string());
-        s.push(&format!(" AND b.id {op} ")).bind(id).push("))");
+    if let Some(c) = f.cursor.as_deref().filter(|c| !c.is_empty()) {
+        crate::app::push_after(&mut s, c, col, "b.id", true, desc)?;
     }
     let dir = if desc { "DESC" } else { "ASC" };
-    s.push(&format!(" ORDER BY {col} {dir}, b.id {dir} LIMIT ")).bind(limit + 1);
-    let rows = s.query().fetch_all(&db.pool).await?;
-    let mut items = vec![];
-    let mut last_key = None;
-    for r in rows.iter().take(limit as usize) {
-        items.push(view(r)?);
-        last_key = Some(match col {
-            "b.submission_due" => r.try_get::<String, _>("submission_due")?,
-            _ => r.try_get::<String, _>("updated_at")?,
-        });
-    }
-    let next_cursor = match (rows.len() as i64 > limit, items.last(), last_key) {
-        (true, Some(v), Some(k)) => Some(format!("{k}~{}", v.id)),
-        _ => None,
+    s.push(&format!(" ORDER BY {col} {dir}, b.id {dir} LIMIT ")).bind(limit);
+    Ok((s.query().fetch_all(&db.pool).await?, col))
+}
+
+/// Bids in the caller's scope (scoped as their opportunity), a page at a time.
+pub async fn list(db: &Db, caller: &Caller, f: &Filter, today: &str) -> Result<Page<BidView>> {
+    let limit = clamp_limit(f.limit)?;
+    let (rows, col) = select(db, caller, f, today, limit + 1).await?;
+    let items = rows.iter().take(limit as usize).map(view).collect::<Result<Vec<_>>>()?;
+    let next_cursor = match rows.get(limit as usize - 1).filter(|_| rows.len() as i64 > limit) {
+        Some(r) => {
+            let k: String = r.try_get(if col == "b.submission_due" { "submission_due" } else { "updated_at" })?;
+            Some(crate::app::encode_cursor(json!(k), r.try_get("id")?))
+        }
+        None => None,
     };
     Ok(Page { items, next_cursor })
+}
+
+/// Every bid the filter finds in scope (from its cursor, at most
+/// [`quotes::EXPORT_MAX`](crate::app::quotes::quotes::EXPORT_MAX)), for an export.
+pub async fn export(db: &Db, caller: &Caller, f: &Filter, today: &str) -> Result<Vec<BidView>> {
+    let (rows, _) = select(db, caller, f, today, crate::app::quotes::quotes::EXPORT_MAX).await?;
+    rows.iter().map(view).collect()
+}
+
+/// The bids as a table to export: the tender, the decision and the result, amounts as numbers.
+pub fn table(rows: &[BidView]) -> crate::app::spreadsheets::export::Table {
+    let keys = vec![
+        "issuer",
+        "tender_no",
+        "account_name",
+        "opportunity_name",
+        "owner_name",
+        "questions_due",
+        "submission_due",
+        "bond_amount",
+        "bond_return_on",
+        "bid_decision",
+        "bid_price",
+        "bid_exception_state",
+        "bid_result",
+        "winner",
+        "winning_price",
+        "updated_at",
+    ];
+    let o = |v: &Option<String>| v.clone().unwrap_or_default();
+    let rows = rows
+        .iter()
+        .map(|b| {
+            vec![
+                b.issuer.clone(),
+                o(&b.tender_no),
+                b.account_name.clone(),
+                b.opportunity_name.clone(),
+                b.owner_name.clone(),
+                o(&b.questions_due),
+                b.submission_due.clone(),
+                o(&b.bond_amount),
+                o(&b.bond_return_on),
+                b.decision.code().to_string(),
+                o(&b.bid_price),
+                b.exception_state.code().to_string(),
+                b.result.map(|r| r.code().to_string()).unwrap_or_default(),
+                o(&b.winner),
+                o(&b.winning_price),
+                b.updated_at.clone(),
+            ]
+        })
+        .collect();
+    crate::app::spreadsheets::export::Table { keys, rows }
 }
 
 /// An opportunity's bids, newest first (the opportunity in scope).
@@ -980,6 +1036,49 @@ pub async fn decide(db: &Db, ctx: &Ctx, id: i64, d: &DecideIn) -> Result<BidView
     Ok(after)
 }
 
+// ---------------------------------------------------------------------------------------------
+// The tender's documents (招标文件, 投标文件, 保证金凭证…)
+
+/// A bid's files, oldest first (the bid in scope); removable while the tender is open.
+pub(crate) async fn files(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> Result<Vec<Attachment>> {
+    let r = row_scoped(conn, Some(caller), id).await?;
+    let open = check_open(&r).is_ok();
+    let mut files = attachments::of(conn, "bid", id).await?;
+    for a in &mut files {
+        a.removable = open;
+    }
+    Ok(files)
+}
+
+/// The bid's row in the caller's scope (a file's read asks no more).
+pub(crate) async fn seen(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> Result<()> {
+    row_scoped(conn, Some(caller), id).await.map(|_| ())
+}
+
+/// Adds a document to a bid; whoever may write the bid may, at any time (the signed contract
+/// or the bond's return slip comes after the result).
+pub async fn attach(db: &Db, ctx: &Ctx, data_dir: &Path, id: i64, f: &FileIn<'_>) -> Result<Attachment> {
+    let mut tx = db.begin().await?;
+    lock(&mut tx, &ctx.caller, id).await?;
+    let a = attachments::add_in(&mut tx, ctx, data_dir, "bid", id, None, f).await?;
+    tx.commit().await?;
+    Ok(Attachment { removable: true, ..a })
+}
+
+/// Removes a document from a bid while the tender is open (after the result the file stays
+/// with the record).
+pub async fn detach(db: &Db, ctx: &Ctx, id: i64, file_id: i64) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let r = lock(&mut tx, &ctx.caller, id).await?;
+    attachments::one(tx.conn(), "bid", id, file_id).await?;
+    if check_open(&r).is_err() {
+        return Err(Error::Conflict("attachment_fixed"));
+    }
+    attachments::remove_in(&mut tx, ctx, "bid", id, file_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Records how the tender ended: won or lost (a decision to bid that stands; lost names the
 /// winner), or abandoned (any time; a pending request is withdrawn).
 pub async fn record_result(db: &Db, ctx: &Ctx, id: i64, inp: &ResultIn) -> Result<BidView> {
@@ -1041,6 +1140,12 @@ pub async fn record_result(db: &Db, ctx: &Ctx, id: i64, inp: &ResultIn) -> Resul
     .execute(tx.conn())
     .await?;
     let after = view(&row_scoped(tx.conn(), None, id).await?)?;
+    if inp.close_opportunity {
+        if result != BidResult::Lost {
+            return Err(Error::invalid("close_opportunity", "only_when_lost"));
+        }
+        close_lost(&mut tx, ctx, &after).await?;
+    }
     audit::record(
         &mut tx,
         ctx,
@@ -1053,6 +1158,37 @@ pub async fn record_result(db: &Db, ctx: &Ctx, id: i64, inp: &ResultIn) -> Resul
     .await?;
     tx.commit().await?;
     Ok(after)
+}
+
+/// Closes a lost tender's opportunity as lost, to the winner; its reason names the tender and
+/// the winning price. An opportunity already won or lost is left as it is.
+async fn close_lost(tx: &mut WriteTx, ctx: &Ctx, b: &BidView) -> Result<()> {
+    let r = sqlx::query("SELECT stage, version FROM opportunities WHERE id = $1")
+        .bind(b.opportunity_id)
+        .fetch_one(tx.conn())
+        .await?;
+    let stage: String = r.try_get("stage")?;
+    if matches!(stage.as_str(), "won" | "lost") {
+        return Ok(());
+    }
+    let tender = b.tender_no.as_deref().map(|n| format!("{} {n}", b.issuer)).unwrap_or_else(|| b.issuer.clone());
+    let price = b.winning_price.as_deref().map(|p| format!("，中标价 {p} 元")).unwrap_or_default();
+    let mut reason = format!("投标失利：{tender}{price}");
+    if let Some(n) = &b.result_note {
+        reason = format!("{reason}；{n}");
+    }
+    let m = opportunities::StageMove {
+        stage: "lost".into(),
+        version: Some(r.try_get("version")?),
+        reason: None,
+        override_reason: None,
+        booked_amount: None,
+        booked_on: None,
+        lost_reason: Some(reason.chars().take(1000).collect()),
+        lost_to: b.winner.clone(),
+    };
+    opportunities::move_stage_in(tx, ctx, b.opportunity_id, &m).await?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

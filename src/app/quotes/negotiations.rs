@@ -55,6 +55,9 @@ pub struct RoundIn {
     /// Why the authority is needed (required with `asked_discount`).
     #[serde(default)]
     pub escalation_reason: Option<String>,
+    /// The round's version, when revising it (required then; ignored when recording one).
+    #[serde(default)]
+    pub version: Option<i64>,
 }
 
 /// A negotiation round.
@@ -62,7 +65,9 @@ pub struct RoundIn {
 pub struct RoundView {
     pub id: i64,
     pub opportunity_id: i64,
+    pub opportunity_name: String,
     pub account_id: i64,
+    pub account_name: String,
     #[schema(format = Date)]
     pub held_on: String,
     pub participants: String,
@@ -88,7 +93,8 @@ pub struct RoundView {
 }
 
 const SELECT: &str =
-    "SELECT n.*, COALESCE(u.display_name, n.created_by) AS created_by_display, o.name AS opportunity_name \
+    "SELECT n.*, COALESCE(u.display_name, n.created_by) AS created_by_display, o.name AS opportunity_name, \
+     a.name AS account_name \
      FROM negotiation_rounds n JOIN opportunities o ON o.id = n.opportunity_id JOIN accounts a ON a.id = n.account_id \
      LEFT JOIN users u ON u.username = n.created_by";
 
@@ -96,7 +102,9 @@ fn view(r: &AnyRow) -> Result<RoundView> {
     Ok(RoundView {
         id: r.try_get("id")?,
         opportunity_id: r.try_get("opportunity_id")?,
+        opportunity_name: r.try_get("opportunity_name")?,
         account_id: r.try_get("account_id")?,
+        account_name: r.try_get("account_name")?,
         held_on: r.try_get("held_on")?,
         participants: r.try_get("participants")?,
         our_position: r.try_get("our_position")?,
@@ -279,46 +287,161 @@ pub async fn create_in(tx: &mut WriteTx, ctx: &Ctx, opportunity_id: i64, inp: &R
     .await?
     .try_get("id")?;
     if let Some(bp) = c.asked_bp {
-        // The salesperson asking is the subject's owner: their manager decides first.
-        let subject = Subject {
-            kind: "negotiation",
-            id,
-            label: format!("{} · {} · {}", o.name, o.account_name, c.held_on),
-            region_id: o.region_id,
-            branch_id: o.branch_id,
-            owner_id: Some(caller.user_id),
-            figure: None,
-        };
-        let decisive = json!({"asked_discount_bp": bp});
-        let payload = json!({
-            "asked_discount": format_bp(bp), "own_limit": format_bp(limit),
-            "reason": c.escalation_reason, "opportunity_id": o.id,
-        });
-        let aid =
-            approvals::start(tx, ctx, Flow::NegotiationEscalation, &subject, &decisive, &payload, Utc::now()).await?;
-        sqlx::query("UPDATE negotiation_rounds SET approval_id = $1, outcome = 'pending' WHERE id = $2")
-            .bind(aid)
-            .bind(id)
-            .execute(tx.conn())
-            .await?;
+        escalate(tx, ctx, &o, id, &c.held_on, bp, limit, c.escalation_reason.as_deref()).await?;
     }
     let v = view(&row_scoped(tx.conn(), None, id).await?)?;
+    audit::record(tx, ctx, "negotiation_round", &id.to_string(), "create", None, Some(&audit_json(&v))).await?;
+    Ok(v)
+}
+
+/// Starts a round's `negotiation_escalation` request and marks the round pending. The
+/// salesperson asking is the subject's owner: their manager decides first.
+#[allow(clippy::too_many_arguments)]
+async fn escalate(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    o: &bids::OppFacts,
+    id: i64,
+    held_on: &str,
+    bp: i64,
+    limit: i64,
+    reason: Option<&str>,
+) -> Result<i64> {
+    let subject = Subject {
+        kind: "negotiation",
+        id,
+        label: format!("{} · {} · {}", o.name, o.account_name, held_on),
+        region_id: o.region_id,
+        branch_id: o.branch_id,
+        owner_id: Some(ctx.caller.user_id),
+        figure: None,
+    };
+    let decisive = json!({"asked_discount_bp": bp});
+    let payload = json!({
+        "asked_discount": format_bp(bp), "own_limit": format_bp(limit),
+        "reason": reason, "opportunity_id": o.id,
+    });
+    let aid = approvals::start(tx, ctx, Flow::NegotiationEscalation, &subject, &decisive, &payload, Utc::now()).await?;
+    sqlx::query(
+        "UPDATE negotiation_rounds SET asked_discount_bp = $1, escalation_reason = $2, approval_id = $3, \
+         outcome = 'pending', outcome_reason = NULL WHERE id = $4",
+    )
+    .bind(bp)
+    .bind(reason.map(str::to_string))
+    .bind(aid)
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    Ok(aid)
+}
+
+fn audit_json(v: &RoundView) -> serde_json::Value {
+    json!({
+        "opportunity_id": v.opportunity_id, "held_on": v.held_on, "participants": v.participants,
+        "our_position": v.our_position, "their_position": v.their_position, "concessions": v.concessions,
+        "next_step": v.next_step, "asked_discount": v.asked_discount, "escalation_reason": v.escalation_reason,
+        "approval_id": v.approval_id,
+    })
+}
+
+/// Revises a round (its version given): what was said and agreed is corrected in place. A
+/// changed ask — another discount, another reason, or none — withdraws a pending escalation and,
+/// when there is still an ask, starts a new one (the deciders decide on what is asked now); an
+/// unchanged ask keeps its request and its outcome.
+pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &RoundIn) -> Result<RoundView> {
+    let caller = &ctx.caller;
+    let mut tx = db.begin().await?;
+    let r = row_scoped(tx.conn(), Some(caller), id).await?;
+    let lock = tx.lock_clause(crate::db::RowLock::Update);
+    sqlx::query(&format!("SELECT id FROM negotiation_rounds WHERE id = $1{lock}"))
+        .bind(id)
+        .fetch_one(tx.conn())
+        .await?;
+    let o = bids::writable(tx.conn(), caller, r.try_get("opportunity_id")?).await?;
+    // Read again under the lock: a change that committed meanwhile is seen.
+    let before = view(&row_scoped(tx.conn(), None, id).await?)?;
+    match inp.version {
+        None => return Err(Error::invalid("version", "required")),
+        Some(v) if v != before.version => return Err(Error::StaleVersion { current: before.version }),
+        Some(_) => {}
+    }
+    let old_bp: Option<i64> = before.asked_discount.as_deref().and_then(|d| parse_bp(d).ok());
+    let typed_bp = inp.asked_discount.as_deref().map(|v| v.trim().trim_end_matches('%')).and_then(|v| parse_bp(v).ok());
+    // An ask kept as it was is not judged again against the editor's own authority.
+    let limit = limit_of(tx.conn(), caller).await?;
+    let c = check(inp, if typed_bp.is_some() && typed_bp == old_bp { 0 } else { limit })?;
+    if o.closed {
+        return Err(Error::Conflict("opportunity_closed"));
+    }
+    sqlx::query(
+        "UPDATE negotiation_rounds SET held_on = $1, participants = $2, our_position = $3, their_position = $4, \
+         concessions = $5, next_step = $6, version = version + 1, updated_at = $7 WHERE id = $8",
+    )
+    .bind(c.held_on.clone())
+    .bind(c.participants.clone())
+    .bind(c.our_position.clone())
+    .bind(c.their_position.clone())
+    .bind(c.concessions.clone())
+    .bind(c.next_step.clone())
+    .bind(now())
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    let ask_changed = (c.asked_bp, c.escalation_reason.as_deref()) != (old_bp, before.escalation_reason.as_deref());
+    if ask_changed {
+        if before.outcome == Some(ApprovalState::Pending) {
+            approvals::cancel_pending(
+                &mut tx,
+                ctx,
+                Flow::NegotiationEscalation,
+                "negotiation",
+                id,
+                "decisive_changed",
+                Utc::now(),
+            )
+            .await?;
+        }
+        match c.asked_bp {
+            Some(bp) => {
+                escalate(&mut tx, ctx, &o, id, &c.held_on, bp, limit, c.escalation_reason.as_deref()).await?;
+            }
+            None => {
+                sqlx::query(
+                    "UPDATE negotiation_rounds SET asked_discount_bp = NULL, escalation_reason = NULL, \
+                     approval_id = NULL, outcome = NULL, outcome_reason = NULL WHERE id = $1",
+                )
+                .bind(id)
+                .execute(tx.conn())
+                .await?;
+            }
+        }
+    }
+    let after = view(&row_scoped(tx.conn(), None, id).await?)?;
     audit::record(
-        tx,
+        &mut tx,
         ctx,
         "negotiation_round",
         &id.to_string(),
-        "create",
-        None,
-        Some(&json!({
-            "opportunity_id": v.opportunity_id, "held_on": v.held_on, "participants": v.participants,
-            "our_position": v.our_position, "their_position": v.their_position, "concessions": v.concessions,
-            "next_step": v.next_step, "asked_discount": v.asked_discount, "escalation_reason": v.escalation_reason,
-            "approval_id": v.approval_id,
-        })),
+        "update",
+        Some(&audit_json(&before)),
+        Some(&audit_json(&after)),
     )
     .await?;
-    Ok(v)
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// The round a negotiation-escalation request asks about. The caller was shown the request
+/// (`approvals::get`), so the round is read without the opportunity's scope: a decider sees
+/// what they decide on.
+pub async fn for_approval(db: &Db, approval_id: i64) -> Result<RoundView> {
+    let mut conn = db.pool.acquire().await?;
+    let r = sqlx::query("SELECT subject_id FROM approvals WHERE id = $1 AND subject_type = 'negotiation'")
+        .bind(approval_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    view(&row_scoped(&mut conn, None, r.try_get("subject_id")?).await?)
 }
 
 // ---------------------------------------------------------------------------------------------

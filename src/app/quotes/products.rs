@@ -17,7 +17,7 @@ use sqlx::Row;
 use crate::app::records::input::Input;
 use crate::app::spreadsheets::export::Table;
 use crate::app::spreadsheets::import::{self as sheets, Report, RowError, Source};
-use crate::app::{clamp_limit, decode_cursor, encode_cursor, records::audit, Caller, Ctx, Error, Page, Result};
+use crate::app::{clamp_limit, encode_cursor, records::audit, Caller, Ctx, Error, Page, Result};
 use crate::db::sql::Sql;
 use crate::db::{now, Db, WriteTx};
 use crate::domain::error::Errors;
@@ -466,23 +466,8 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<ProductVi
     let mut s = Sql::new(SELECT);
     s.push(" WHERE 1 = 1");
     push_filter(&mut s, f)?;
-    let op = if desc { "<" } else { ">" };
     if let Some(c) = f.cursor.as_deref().filter(|c| !c.is_empty()) {
-        let (v, id) = decode_cursor(c)?;
-        let bad = || Error::invalid("cursor", "invalid_cursor");
-        let bind_key = |s: &mut Sql| -> Result<()> {
-            if is_text {
-                s.bind(v.as_str().ok_or_else(bad)?.to_string());
-            } else {
-                s.bind(v.as_i64().ok_or_else(bad)?);
-            }
-            Ok(())
-        };
-        s.push(&format!(" AND ({col} {op} "));
-        bind_key(&mut s)?;
-        s.push(&format!(" OR ({col} = "));
-        bind_key(&mut s)?;
-        s.push(&format!(" AND p.id {op} ")).bind(id).push("))");
+        crate::app::push_after(&mut s, c, col, "p.id", is_text, desc)?;
     }
     let dir = if desc { "DESC" } else { "ASC" };
     s.push(&format!(" ORDER BY {col} {dir}, p.id {dir} LIMIT ")).bind(limit + 1);

@@ -9,6 +9,8 @@
 //! amount. One quote is current per opportunity.
 //!
 //! Scope: a quote is visible to whoever sees its opportunity.
+use std::path::Path;
+
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -18,6 +20,7 @@ use sqlx::Row;
 use crate::app::approvals::{self, Closed, HookFuture, OutcomeHook, ScopeFuture, Subject, SubjectScope};
 use crate::app::customers::visibility::Probe;
 use crate::app::funnel::opportunities;
+use crate::app::records::attachments::{self, Attachment, FileIn};
 use crate::app::records::{audit, input::Input};
 use crate::app::{clamp_limit, Caller, Ctx, Error, Page, Result};
 use crate::db::bulk::{v, Inserter};
@@ -290,6 +293,21 @@ pub struct QuoteView {
     pub updated_at: String,
     pub latest: VersionView,
     pub versions: Vec<VersionSummary>,
+    /// The files enclosed with the quote (specifications, drawings, certificates), each with
+    /// the version it was added under.
+    pub attachments: Vec<Attachment>,
+}
+
+impl QuoteView {
+    /// The names of the files that go with the version shown (those added under it or an
+    /// earlier one), as the printed quote lists them.
+    pub fn enclosed(&self) -> Vec<&str> {
+        self.attachments
+            .iter()
+            .filter(|f| f.version_no.unwrap_or(0) <= self.latest.version_no)
+            .map(|f| f.file_name.as_str())
+            .collect()
+    }
 }
 
 /// A quote in a list.
@@ -507,6 +525,11 @@ async fn full_view(
         .await?
         .try_get("role")?;
     let limits = limits(conn).await?;
+    let mut attachments = attachments::of(conn, "quote", row.id).await?;
+    let open = matches!(row.state, QuoteState::Draft | QuoteState::Pending);
+    for a in &mut attachments {
+        a.removable = open && a.version_no == Some(row.current_version);
+    }
     Ok(QuoteView {
         id: row.id,
         number: row.number,
@@ -528,6 +551,7 @@ async fn full_view(
         updated_at: row.updated_at,
         latest,
         versions,
+        attachments,
     })
 }
 
@@ -598,8 +622,8 @@ fn sort_key(sort: Option<&str>) -> Result<(&'static str, bool, bool)> {
 
 pub const SORTS: &[&str] = &["-updated", "updated", "total", "-total", "valid_until", "-discount"];
 
-pub async fn list(db: &Db, caller: &Caller, f: &Filter, today: &str) -> Result<Page<QuoteRow>> {
-    let limit = clamp_limit(f.limit)?;
+/// The list's rows (at most `limit`), in the filter's order and scope, and its sort column.
+async fn select(db: &Db, caller: &Caller, f: &Filter, today: &str, limit: i64) -> Result<(Vec<AnyRow>, &'static str)> {
     let (col, is_text, desc) = sort_key(f.sort.as_deref())?;
     let owner = f.owner.as_deref().map(str::trim).filter(|o| !o.is_empty());
     // A manager's or HQ's list in its default order: the quotes walked newest first by one
@@ -664,44 +688,84 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter, today: &str) -> Result<P
         s.push(" AND (q.number LIKE ").bind(pat.clone()).push(" OR q.title LIKE ").bind(pat.clone());
         s.push(" OR a.name LIKE ").bind(pat.clone()).push(" OR o.name LIKE ").bind(pat).push(")");
     }
-    if let Some(c) = &f.cursor {
-        let bad = || Error::invalid("cursor", "invalid_cursor");
-        let (k, id) = c.rsplit_once('~').ok_or_else(bad)?;
-        let id: i64 = id.parse().map_err(|_| bad())?;
-        let op = if desc { "<" } else { ">" };
-        let key = |s: &mut Sql| -> Result<()> {
-            if is_text {
-                s.bind(k.to_string());
-            } else {
-                s.bind(k.parse::<i64>().map_err(|_| bad())?);
-            }
-            Ok(())
-        };
-        s.push(&format!(" AND ({col} {op} "));
-        key(&mut s)?;
-        s.push(&format!(" OR ({col} = "));
-        key(&mut s)?;
-        s.push(&format!(" AND q.id {op} ")).bind(id).push("))");
+    if let Some(c) = f.cursor.as_deref().filter(|c| !c.is_empty()) {
+        crate::app::push_after(&mut s, c, col, "q.id", is_text, desc)?;
     }
     let dir = if desc { "DESC" } else { "ASC" };
-    s.push(&format!(" ORDER BY {col} {dir}, q.id {dir} LIMIT ")).bind(limit + 1);
-    let rows = s.query().fetch_all(&db.pool).await?;
-    let mut items = vec![];
-    let mut last_key = None;
-    for r in rows.iter().take(limit as usize) {
-        items.push(row_view(r)?);
-        last_key = Some(match col {
-            "q.total" => r.try_get::<i64, _>("total")?.to_string(),
-            "q.discount_bp" => r.try_get::<i64, _>("discount_bp")?.to_string(),
-            "q.valid_until" => r.try_get::<String, _>("valid_until")?,
-            _ => r.try_get::<String, _>("updated_at")?,
-        });
-    }
-    let next_cursor = match (rows.len() as i64 > limit, items.last(), last_key) {
-        (true, Some(v), Some(k)) => Some(format!("{k}~{}", v.id)),
-        _ => None,
+    s.push(&format!(" ORDER BY {col} {dir}, q.id {dir} LIMIT ")).bind(limit);
+    Ok((s.query().fetch_all(&db.pool).await?, col))
+}
+
+/// A page of quotes in scope.
+pub async fn list(db: &Db, caller: &Caller, f: &Filter, today: &str) -> Result<Page<QuoteRow>> {
+    let limit = clamp_limit(f.limit)?;
+    let (rows, col) = select(db, caller, f, today, limit + 1).await?;
+    let items = rows.iter().take(limit as usize).map(row_view).collect::<Result<Vec<_>>>()?;
+    let next_cursor = match rows.get(limit as usize - 1).filter(|_| rows.len() as i64 > limit) {
+        Some(r) => {
+            let k = match col {
+                "q.total" => json!(r.try_get::<i64, _>("total")?),
+                "q.discount_bp" => json!(r.try_get::<i64, _>("discount_bp")?),
+                "q.valid_until" => json!(r.try_get::<String, _>("valid_until")?),
+                _ => json!(r.try_get::<String, _>("updated_at")?),
+            };
+            Some(crate::app::encode_cursor(k, r.try_get("id")?))
+        }
+        None => None,
     };
     Ok(Page { items, next_cursor })
+}
+
+/// The most rows an export writes.
+pub const EXPORT_MAX: i64 = 100_000;
+
+/// Every quote the filter finds in scope (from its cursor, at most [`EXPORT_MAX`]), for an
+/// export.
+pub async fn export(db: &Db, caller: &Caller, f: &Filter, today: &str) -> Result<Vec<QuoteRow>> {
+    let (rows, _) = select(db, caller, f, today, EXPORT_MAX).await?;
+    rows.iter().map(row_view).collect()
+}
+
+/// The quotes as a table to export: what the list shows, amounts as numbers.
+pub fn table(rows: &[QuoteRow]) -> crate::app::spreadsheets::export::Table {
+    let keys = vec![
+        "number",
+        "quote_title",
+        "account_name",
+        "opportunity_name",
+        "owner_name",
+        "quote_state",
+        "current_version",
+        "quote_date",
+        "valid_until",
+        "total",
+        "discount",
+        "lines_below_floor",
+        "line_count",
+        "updated_at",
+    ];
+    let rows = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.number.clone(),
+                r.title.clone(),
+                r.account_name.clone(),
+                r.opportunity_name.clone(),
+                r.owner_name.clone(),
+                r.state.code().to_string(),
+                r.current_version.to_string(),
+                r.quote_date.clone(),
+                r.valid_until.clone(),
+                r.total.clone(),
+                r.discount.clone(),
+                r.below_floor.to_string(),
+                r.line_count.to_string(),
+                r.updated_at.clone(),
+            ]
+        })
+        .collect();
+    crate::app::spreadsheets::export::Table { keys, rows }
 }
 
 /// An opportunity's quotes, newest first (the opportunity in scope).
@@ -1837,6 +1901,44 @@ async fn transition(db: &Db, ctx: &Ctx, id: i64, a: &Action, action: &str, from:
     .await?;
     tx.commit().await?;
     Ok(after)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attachments (附件)
+
+/// The quote's row in the caller's scope (a file's read asks no more).
+pub(crate) async fn seen(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> Result<()> {
+    row_scoped(conn, Some(caller), id).await.map(|_| ())
+}
+
+/// Encloses a file with a quote, under its latest version; whoever may write the quote may,
+/// until the quote is lost or expired.
+pub async fn attach(db: &Db, ctx: &Ctx, data_dir: &Path, id: i64, f: &FileIn<'_>) -> Result<Attachment> {
+    let mut tx = db.begin().await?;
+    let r = lock(&mut tx, &ctx.caller, id).await?;
+    let state: QuoteState = r.try_get("state")?;
+    if matches!(state, QuoteState::Lost | QuoteState::Expired) {
+        return Err(Error::Conflict("quote_closed"));
+    }
+    let a = attachments::add_in(&mut tx, ctx, data_dir, "quote", id, Some(r.try_get("current_version")?), f).await?;
+    tx.commit().await?;
+    Ok(a)
+}
+
+/// Removes a file from a quote: only one added under the latest version while that version is
+/// a draft or waits for approval (what was approved or sent stays as it went out).
+pub async fn detach(db: &Db, ctx: &Ctx, id: i64, file_id: i64) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let r = lock(&mut tx, &ctx.caller, id).await?;
+    let a = attachments::one(tx.conn(), "quote", id, file_id).await?;
+    let state: QuoteState = r.try_get("state")?;
+    let current: i64 = r.try_get("current_version")?;
+    if !matches!(state, QuoteState::Draft | QuoteState::Pending) || a.version_no != Some(current) {
+        return Err(Error::Conflict("attachment_fixed"));
+    }
+    attachments::remove_in(&mut tx, ctx, "quote", id, file_id).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Quotes whose validity ended before `today` and that were never accepted or lost become

@@ -1,7 +1,52 @@
 //! Files under the data directory (documents, visit photos, uploads waiting for their import),
 //! written whole or not at all.
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// A stored file's address: `documents/<sha256>` under the data directory. Account documents
+/// and attachments share it, so the same bytes are kept once.
+pub fn blob_path(data_dir: &Path, sha: &str) -> PathBuf {
+    data_dir.join("documents").join(sha)
+}
+
+/// What storing an uploaded file's bytes found: their hash and their type as sniffed from the
+/// bytes (never the name or the client's claim).
+pub struct Stored {
+    pub sha256: String,
+    pub content_type: String,
+}
+
+/// Stores uploaded bytes by their hash (once: the same bytes are not written again), whole or
+/// not at all; a failure (a full disk) keeps its `io::Error` as the error's source.
+pub fn store_blob(data_dir: &Path, bytes: &[u8]) -> anyhow::Result<Stored> {
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(bytes))
+    };
+    let content_type = infer::get(bytes).map(|t| t.mime_type()).unwrap_or("application/octet-stream").to_string();
+    let path = blob_path(data_dir, &sha);
+    if !path.exists() {
+        store(&path, bytes).map_err(|e| anyhow::Error::new(e).context(format!("storing {}", path.display())))?;
+    }
+    Ok(Stored { sha256: sha, content_type })
+}
+
+/// The bytes stored under a hash.
+pub fn read_blob(data_dir: &Path, sha: &str) -> anyhow::Result<Vec<u8>> {
+    let path = blob_path(data_dir, sha);
+    std::fs::read(&path).map_err(|e| anyhow::Error::new(e).context(format!("reading {}", path.display())))
+}
+
+/// A file name as given, without any path, and never empty.
+pub fn clean_file_name(s: &str) -> String {
+    let base = s.rsplit(['/', '\\']).next().unwrap_or("").trim();
+    let base: String = base.chars().filter(|c| !c.is_control() && *c != '"').take(200).collect();
+    if base.is_empty() {
+        "document".into()
+    } else {
+        base
+    }
+}
 
 /// Writes `bytes` to `path`: into a temporary file beside it (a name of its own, ending in
 /// `.part`), synced to disk, then renamed over `path`. On any failure — a full disk included —

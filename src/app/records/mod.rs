@@ -2,6 +2,7 @@
 //! it (`history`), raw input before validation (`input`), notifications (`notify`), and create
 //! forms saved once however often they are posted (`once`), and the company's versioned
 //! settings (`settings`); files under the data directory written whole or not at all (`files`).
+pub mod attachments;
 pub mod audit;
 pub mod company;
 pub mod consistency;

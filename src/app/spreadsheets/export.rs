@@ -162,6 +162,15 @@ pub fn column(key: &str) -> Col {
         // The product catalogue's prices (`app::quotes::products::table`).
         "list_price" | "floor_price" | "standard_cost" => Col::Money,
         "tax_rate" => Col::Decimal,
+        // Quotes and bids (`app::quotes::{quotes, bids}::table`).
+        "total" | "bond_amount" | "bid_price" | "winning_price" => Col::Money,
+        "discount" => Col::Decimal,
+        "current_version" | "line_count" => Col::Count,
+        "quote_state" => Col::Code("quote_state"),
+        "bid_decision" => Col::Code("bid_decision"),
+        "bid_exception_state" => Col::Code("bid_exception_state"),
+        "bid_result" => Col::Code("bid_result"),
+        "lines_below_floor" => Col::Code("flag"),
         "active" => Col::Code("active"),
         "id" | "account_id" | "count" | "accounts" | "open_count" | "covered" | "owned" | "untouched" | "unowned"
         | "activated" | "every_days" | "days_overdue" | "effective" | "calls" | "done" | "planned" | "planned_done"
@@ -178,7 +187,6 @@ pub fn column(key: &str) -> Col {
         "attitude" => Col::Code("attitude"),
         "credit_grade" => Col::Code("credit"),
         "order_state" => Col::Code("order_state"),
-        "current_version" => Col::Count,
         "region" | "branch" => Col::Org,
         "owner" | "inside_owner" | "ka_manager" => Col::Person,
         "version" => Col::Internal,

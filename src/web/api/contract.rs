@@ -194,6 +194,12 @@ impl Op {
         self
     }
 
+    /// Registers the `Format` schema that a `FormatQuery` parameter refers to.
+    pub fn with_format_schema(mut self) -> Op {
+        schema_ref::<Format>(&mut self.schemas);
+        self
+    }
+
     /// A report: JSON of type `T`, or a CSV/XLSX download with `?format=csv|xlsx`.
     pub fn report<T: ToSchema>(mut self) -> Op {
         let schema = schema_ref::<T>(&mut self.schemas);

@@ -86,6 +86,7 @@ pub fn routes() -> (Router<AppState>, Vec<Op>) {
     let api = quotes::products::routes(api);
     let api = quotes::quotes::routes(api);
     let api = quotes::bids::routes(api);
+    let api = quotes::attachments::routes(api);
     let api = orders::orders::routes(api);
     let api = orders::invoicing::routes(api);
     (api.router.route_layer(axum::middleware::from_fn(super::error::localize)), api.ops)
@@ -157,6 +158,20 @@ pub fn labelled_download(
     let title = if title.ends_with(&key) { name.to_string() } else { title };
     let today = chrono::Utc::now().with_timezone(&tz).format("%Y-%m-%d");
     download(t, &headers, format, name, &format!("{title}_{today}"), Some(labels))
+}
+
+/// A table as a download for the calling person: [`labelled_download`] with codes labelled in
+/// their language and the file dated in their time zone.
+pub fn person_download(
+    t: &crate::app::spreadsheets::export::Table,
+    caller: &crate::app::Caller,
+    lang: Lang,
+    format: &str,
+    name: &str,
+) -> Result<Response, DomainError> {
+    let labels = move |col: crate::app::spreadsheets::export::Col, v: &str| code_label(lang, col, v);
+    let tz = crate::domain::activity::parse_tz(&caller.time_zone).unwrap_or(chrono_tz::Asia::Shanghai);
+    labelled_download(t, Some(format), lang, tz, name, &labels)
 }
 
 /// A table under the given headers as a download named `name` (also the XLSX sheet's name).

@@ -56,13 +56,15 @@ pub fn routes() -> Router<AppState> {
         .merge(orders::orders::routes())
         .merge(orders::invoicing::routes())
         .merge(quotes::bids::routes())
+        .merge(quotes::attachments::routes())
         .merge(pick::routes())
         .merge(quotes::products::routes())
 }
 
 /// The messages a redirect may leave for the next page (`?flash=code`, texts `flash.code`):
-/// saved, deleted, a create form posted again (nothing new was created), a password changed.
-pub const FLASHES: &[&str] = &["saved", "deleted", "once", "password_changed"];
+/// saved, deleted, a create form posted again (nothing new was created), a password changed,
+/// a file attached or removed.
+pub const FLASHES: &[&str] = &["saved", "deleted", "once", "password_changed", "attached", "detached"];
 
 /// What every page's frame needs: language, who is signed in, the CSRF token, the nav.
 pub struct Layout {

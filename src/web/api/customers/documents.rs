@@ -122,12 +122,17 @@ async fn upload(
 /// The bytes as a download: the sniffed type, `attachment`, and a sandboxing CSP, so no
 /// browser ever renders an uploaded HTML or SVG file as a page of KAM.
 pub fn attachment(d: &Document, bytes: Vec<u8>) -> Response {
+    file_response(&d.file_name, &d.content_type, bytes)
+}
+
+/// Stored bytes as a download under their file name (see [`attachment`]).
+pub fn file_response(file_name: &str, content_type: &str, bytes: Vec<u8>) -> Response {
     let ascii: String =
-        d.file_name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
-    let utf8 = percent_encoding::utf8_percent_encode(&d.file_name, percent_encoding::NON_ALPHANUMERIC).to_string();
+        file_name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+    let utf8 = percent_encoding::utf8_percent_encode(file_name, percent_encoding::NON_ALPHANUMERIC).to_string();
     // Types a browser would run are handed out as plain bytes.
-    let active = ["html", "xml", "svg", "javascript", "ecmascript", "pdf"].iter().any(|a| d.content_type.contains(a));
-    let ctype = if active { "application/octet-stream".to_string() } else { d.content_type.clone() };
+    let active = ["html", "xml", "svg", "javascript", "ecmascript", "pdf"].iter().any(|a| content_type.contains(a));
+    let ctype = if active { "application/octet-stream".to_string() } else { content_type.to_string() };
     (
         [
             (header::CONTENT_TYPE, ctype),

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::quotes::bids::{self, BidIn, BidView, DecideIn, Filter, ResultIn};
 use crate::domain::bid::{BidDecision, BidResult};
-use crate::web::api::contract::{Id, PageQuery};
+use crate::web::api::contract::{FormatQuery, Id, PageQuery};
 use crate::web::api::{Api, ApiResult, Op, Params, Query, Typed};
 use crate::web::auth::ApiCtx;
 use crate::web::AppState;
@@ -24,6 +24,20 @@ pub fn routes(api: Api) -> Api {
                 .query::<PageQuery>()
                 .page::<BidView>(),
             list,
+        )
+        .add(
+            Op::get("/api/v1/bids/export", "Export the bids the filters find as CSV or XLSX (?format=xlsx)", "bids")
+                .describe(
+                    "Every bid in scope the filters find (at most 100,000), in the list's order; headers and the \
+                     file name in the caller's language (投标_2026-12-03.xlsx); XLSX amounts are number cells in \
+                     yuan and codes their labels, CSV keeps decimal strings and codes.",
+                )
+                .query::<FilterQuery>()
+                .query::<SortQuery>()
+                .query::<FormatQuery>()
+                .download()
+                .with_format_schema(),
+            export,
         )
         .add(
             Op::get("/api/v1/opportunities/{id}/bids", "An opportunity's bids, newest first", "bids")
@@ -156,14 +170,8 @@ pub struct BidList {
     pub items: Vec<BidView>,
 }
 
-async fn list(
-    State(s): State<AppState>,
-    c: ApiCtx,
-    Query(f): Query<FilterQuery>,
-    Query(o): Query<SortQuery>,
-    Query(p): Query<PageQuery>,
-) -> ApiResult {
-    let f = Filter {
+fn filter_of(f: FilterQuery, o: SortQuery, p: Option<PageQuery>) -> Result<Filter, crate::domain::DomainError> {
+    Ok(Filter {
         opportunity_id: f.opportunity_id,
         account_id: f.account_id,
         owner: f.owner,
@@ -173,14 +181,36 @@ async fn list(
             Some("true" | "1") => Some(true),
             Some("false" | "0") => Some(false),
             None => None,
-            Some(_) => return Err(crate::domain::DomainError::invalid("open", "invalid_choice").into()),
+            Some(_) => return Err(crate::domain::DomainError::invalid("open", "invalid_choice")),
         },
         due_within: f.due_within,
         q: f.q,
         sort: o.sort.map(|s| s.code().to_string()),
-        cursor: p.cursor,
-        limit: p.limit,
-    };
+        cursor: p.as_ref().and_then(|p| p.cursor.clone()),
+        limit: p.and_then(|p| p.limit),
+    })
+}
+
+async fn export(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Query(f): Query<FilterQuery>,
+    Query(o): Query<SortQuery>,
+    Query(fmt): Query<FormatQuery>,
+) -> ApiResult {
+    let rows = bids::export(&s.app.db, &c.ctx.caller, &filter_of(f, o, None)?, &c.ctx.caller.today()).await?;
+    let t = bids::table(&rows);
+    Ok(crate::web::api::person_download(&t, &c.ctx.caller, c.lang, fmt.code().unwrap_or("csv"), "bids")?)
+}
+
+async fn list(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Query(f): Query<FilterQuery>,
+    Query(o): Query<SortQuery>,
+    Query(p): Query<PageQuery>,
+) -> ApiResult {
+    let f = filter_of(f, o, Some(p))?;
     Ok(Json(bids::list(&s.app.db, &c.ctx.caller, &f, &c.ctx.caller.today()).await?).into_response())
 }
 

@@ -44,6 +44,34 @@ pub fn routes(api: Api) -> Api {
         .errors(&[404, 409]),
         create,
     )
+    .add(Op::get("/api/v1/negotiations/{id}", "A negotiation round", "bids").ok::<RoundView>(200), get)
+    .add(
+        Op::patch(
+            "/api/v1/negotiations/{id}",
+            "Revise a negotiation round (needs its version): the record corrected in place; a changed ask withdraws a \
+             pending escalation and asks again, no ask withdraws it",
+            "bids",
+        )
+        .body_example::<RoundIn>(json!({
+            "version": 2,
+            "held_on": "2027-02-20",
+            "participants": "客户采购部刘经理、技术部王工；我方林涛、售前张工",
+            "their_position": "要求降至 86 万",
+            "asked_discount": "13",
+            "escalation_reason": "竞品再降价，需 13% 折扣"
+        }))
+        .ok::<RoundView>(200)
+        .errors(&[404, 409]),
+        update,
+    )
+}
+
+async fn get(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>) -> ApiResult {
+    Ok(Json(negotiations::get(&s.app.db, &c.ctx.caller, id).await?).into_response())
+}
+
+async fn update(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Typed<RoundIn>) -> ApiResult {
+    Ok(Json(negotiations::update(&s.app.db, &c.ctx, id, &b.typed).await?).into_response())
 }
 
 /// `{"items": […]}`.

@@ -114,18 +114,6 @@ pub fn routes(api: Api) -> Api {
     )
 }
 
-/// Registers the `Format` schema that `FormatQuery`'s parameter refers to.
-trait WithFormat {
-    fn with_format_schema(self) -> Self;
-}
-
-impl WithFormat for Op {
-    fn with_format_schema(mut self) -> Op {
-        contract::schema_ref::<contract::Format>(&mut self.schemas);
-        self
-    }
-}
-
 fn product_example() -> serde_json::Value {
     json!({
         "id": 12, "code": "SRV-R750", "name": "机架式服务器 R750", "category": "服务器",
@@ -279,10 +267,13 @@ pub fn download(
     lang: Lang,
     format: &str,
 ) -> Result<axum::response::Response, crate::domain::DomainError> {
-    let t = products::table(rows, caller.role.sees_floor_price());
-    let labels = move |col: crate::app::spreadsheets::export::Col, v: &str| crate::web::api::code_label(lang, col, v);
-    let tz = crate::domain::activity::parse_tz(&caller.time_zone).unwrap_or(chrono_tz::Asia::Shanghai);
-    crate::web::api::labelled_download(&t, Some(format), lang, tz, "products", &labels)
+    crate::web::api::person_download(
+        &products::table(rows, caller.role.sees_floor_price()),
+        caller,
+        lang,
+        format,
+        "products",
+    )
 }
 
 async fn export(

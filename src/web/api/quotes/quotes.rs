@@ -9,8 +9,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::quotes::quotes::{self as quotes, Action, Filter, QuoteIn, QuoteRow, QuoteView};
 use crate::domain::quote::QuoteState;
-use crate::web::api::contract::{Id, PageQuery};
-use crate::web::api::{Api, ApiResult, Op, Params, Query, Typed};
+use crate::web::api::contract::{FormatQuery, Id, PageQuery};
+use crate::web::api::{person_download, Api, ApiResult, Op, Params, Query, Typed};
 use crate::web::auth::ApiCtx;
 use crate::web::AppState;
 
@@ -22,6 +22,20 @@ pub fn routes(api: Api) -> Api {
             .query::<PageQuery>()
             .page::<QuoteRow>(),
         list,
+    )
+    .add(
+        Op::get("/api/v1/quotes/export", "Export the quotes the filters find as CSV or XLSX (?format=xlsx)", "quotes")
+            .describe(
+                "Every quote in scope the filters find (at most 100,000), in the list's order; headers and the file \
+                 name in the caller's language (商务报价_2026-12-03.xlsx); XLSX totals are number cells in yuan and \
+                 states their labels, CSV keeps decimal strings and codes.",
+            )
+            .query::<FilterQuery>()
+            .query::<SortQuery>()
+            .query::<FormatQuery>()
+            .download()
+            .with_format_schema(),
+        export,
     )
     .add(
         Op::get("/api/v1/opportunities/{id}/quotes", "An opportunity's quotes, newest first", "quotes")
@@ -197,6 +211,33 @@ pub struct QuoteList {
     pub items: Vec<QuoteRow>,
 }
 
+fn filter_of(f: FilterQuery, o: SortQuery, p: Option<PageQuery>) -> Filter {
+    Filter {
+        opportunity_id: f.opportunity_id,
+        account_id: f.account_id,
+        owner: f.owner,
+        state: f.state.map(|s| s.code().to_string()),
+        expiring_within: f.expiring_within,
+        discount_over: f.discount_over,
+        q: f.q,
+        current: matches!(f.current.as_deref(), Some("true" | "1")),
+        sort: o.sort.map(|s| s.code().to_string()),
+        cursor: p.as_ref().and_then(|p| p.cursor.clone()),
+        limit: p.and_then(|p| p.limit),
+    }
+}
+
+async fn export(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Query(f): Query<FilterQuery>,
+    Query(o): Query<SortQuery>,
+    Query(fmt): Query<FormatQuery>,
+) -> ApiResult {
+    let rows = quotes::export(&s.app.db, &c.ctx.caller, &filter_of(f, o, None), &today_of(&c)).await?;
+    Ok(person_download(&quotes::table(&rows), &c.ctx.caller, c.lang, fmt.code().unwrap_or("csv"), "quotes")?)
+}
+
 fn today_of(c: &ApiCtx) -> String {
     c.ctx.caller.today()
 }
@@ -208,19 +249,7 @@ async fn list(
     Query(o): Query<SortQuery>,
     Query(p): Query<PageQuery>,
 ) -> ApiResult {
-    let f = Filter {
-        opportunity_id: f.opportunity_id,
-        account_id: f.account_id,
-        owner: f.owner,
-        state: f.state.map(|s| s.code().to_string()),
-        expiring_within: f.expiring_within,
-        discount_over: f.discount_over,
-        q: f.q,
-        current: matches!(f.current.as_deref(), Some("true" | "1")),
-        sort: o.sort.map(|s| s.code().to_string()),
-        cursor: p.cursor,
-        limit: p.limit,
-    };
+    let f = filter_of(f, o, Some(p));
     Ok(Json(quotes::list(&s.app.db, &c.ctx.caller, &f, &today_of(&c)).await?).into_response())
 }
 

@@ -378,6 +378,7 @@ fn quote_panel(
                 row("quote_field.payment_terms", terms.join("；")),
                 row("quote_field.delivery_terms", x.delivery_terms.clone().unwrap_or_default()),
                 row("quote_field.notes", x.notes.clone().unwrap_or_default()),
+                row("attachments.title", v.enclosed().join("、")),
             ],
         }],
         table: Some(PanelTable { heading: l.t("quote.lines"), head, rows, foot }),
@@ -567,6 +568,55 @@ fn bid_panel(l: &Layout, b: crate::app::quotes::bids::BidView) -> SubjectPanel {
     }
 }
 
+/// The negotiation round a negotiation escalation asks about, as a panel: the round as recorded
+/// and the ask (the discount and why).
+fn round_panel(l: &Layout, n: crate::app::quotes::negotiations::RoundView) -> SubjectPanel {
+    let row = |k: &str, val: String| PanelRow {
+        label: l.t(k),
+        value: if val.is_empty() { "—".into() } else { val },
+        changed: false,
+    };
+    let o = |v: &Option<String>| v.clone().unwrap_or_default();
+    SubjectPanel {
+        title: l.t("negotiation.panel_title"),
+        note: None,
+        groups: vec![
+            PanelGroup {
+                heading: l.t("negotiation.round_group"),
+                rows: vec![
+                    row("field.held_on", n.held_on.clone()),
+                    row("field.participants", n.participants.clone()),
+                    row("field.our_position", o(&n.our_position)),
+                    row("field.their_position", o(&n.their_position)),
+                    row("field.concessions", o(&n.concessions)),
+                    row("field.next_step", o(&n.next_step)),
+                    row("negotiation.recorded_by", n.created_by_name.clone()),
+                ],
+            },
+            PanelGroup {
+                heading: l.t("negotiation.escalation"),
+                rows: vec![
+                    PanelRow {
+                        label: l.t("field.asked_discount"),
+                        value: n.asked_discount.as_ref().map(|d| format!("{d}%")).unwrap_or_else(|| "—".into()),
+                        changed: true,
+                    },
+                    row("field.escalation_reason", o(&n.escalation_reason)),
+                ],
+            },
+        ],
+        table: None,
+        facts_title: l.t("negotiation.facts"),
+        facts: vec![
+            (l.t("bid_field.customer"), n.account_name.clone()),
+            (l.t("bid_field.opportunity"), n.opportunity_name.clone()),
+            (l.t("field.asked_discount"), n.asked_discount.as_ref().map(|d| format!("{d}%")).unwrap_or_default()),
+        ],
+        facts_href: Some((format!("/negotiations/{}", n.id), l.t("negotiation.open_round"))),
+        facts_hidden: false,
+    }
+}
+
 /// The screening a request asks about, as a panel.
 fn screening_panel(l: &Layout, r: screenings::ScreeningReview) -> SubjectPanel {
     let rows = |answers: Vec<screenings::Answer>| {
@@ -731,6 +781,13 @@ async fn approval_page(s: &AppState, ui: &UiCtx, id: i64, typed: Typed, flash: O
                 .await
                 .section("approval", "subject")
                 .map(|b| bid_panel(&l, b)),
+        )
+    } else if a.flow == crate::domain::approval::Flow::NegotiationEscalation {
+        Some(
+            crate::app::quotes::negotiations::for_approval(&s.app.db, a.id)
+                .await
+                .section("approval", "subject")
+                .map(|n| round_panel(&l, n)),
         )
     } else if a.flow == crate::domain::approval::Flow::OrderSignoff {
         Some(

@@ -28,6 +28,8 @@ use crate::web::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/orders", get(list))
+        .route("/orders/export.xlsx", get(|s, ui, q| export(s, ui, q, "xlsx")))
+        .route("/orders/export.csv", get(|s, ui, q| export(s, ui, q, "csv")))
         .route("/accounts/{id}/orders/new", get(new_on_account).post(create_on_account))
         .route("/opportunities/{id}/orders/new", get(new_on_opportunity).post(create_on_opportunity))
         .route("/quotes/{id}/orders/new", get(new_from_quote).post(create_from_quote))
@@ -52,28 +54,30 @@ struct ListPage {
     states: Vec<&'static str>,
     sorts: &'static [&'static str],
     next_href: Option<String>,
-    export_href: String,
+    /// The filter's query, for the exports.
+    base: String,
 }
 
-async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
-    let p = crate::web::ui::pick::people_in(&s.app.db, query_pairs(raw), &["owner"]).await;
-    let get = |k: &str| q(&p, k).unwrap_or("").to_string();
+/// The list's filter as the query gives it, and the query again (without the cursor) for the
+/// next page's link and the exports.
+struct Listed {
+    f: Filter,
+    base: String,
+    q: String,
+    owner: String,
+    state: String,
+    delivery_before: String,
+    sort: String,
+}
+
+fn listed(p: &[(String, String)]) -> Result<Listed, DomainError> {
+    let get = |k: &str| q(p, k).unwrap_or("").to_string();
     let (qv, owner, state, delivery_before, sort) =
         (get("q"), get("owner"), get("state"), get("delivery_before"), get("sort"));
-    let account_id = match q(&p, "account_id").map(str::parse::<i64>) {
+    let account_id = match q(p, "account_id").map(str::parse::<i64>) {
         None => None,
         Some(Ok(a)) => Some(a),
-        Some(Err(_)) => return fail_page(&ui, DomainError::invalid("account_id", "expected_integer")),
-    };
-    let f = Filter {
-        q: Some(qv.clone()),
-        owner: Some(owner.clone()),
-        state: Some(state.clone()),
-        delivery_before: Some(delivery_before.clone()),
-        account_id,
-        sort: (!sort.is_empty()).then(|| sort.clone()),
-        cursor: q(&p, "cursor").map(str::to_string),
-        ..Default::default()
+        Some(Err(_)) => return Err(DomainError::invalid("account_id", "expected_integer")),
     };
     let account = account_id.map(|a| a.to_string()).unwrap_or_default();
     let base = enc(&[
@@ -84,32 +88,57 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
         ("account_id", &account),
         ("sort", &sort),
     ]);
-    if let Some(format) = q(&p, "format") {
-        let res = async {
-            let rows = orders::export_rows(&s.app.db, &ui.ctx.caller, &f).await?;
-            crate::web::ui::export_download(&s.app.db, &ui, &orders::table(&rows), format, "orders").await
-        }
-        .await;
-        return res.unwrap_or_else(|e| fail_page(&ui, e));
-    }
-    let page = match orders::list(&s.app.db, &ui.ctx.caller, &f).await {
+    let f = Filter {
+        q: Some(qv.clone()),
+        owner: Some(owner.clone()),
+        state: Some(state.clone()),
+        delivery_before: Some(delivery_before.clone()),
+        account_id,
+        sort: (!sort.is_empty()).then(|| sort.clone()),
+        cursor: q(p, "cursor").map(str::to_string),
+        ..Default::default()
+    };
+    Ok(Listed { f, base, q: qv, owner, state, delivery_before, sort })
+}
+
+async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    let p = crate::web::ui::pick::people_in(&s.app.db, query_pairs(raw), &["owner"]).await;
+    let x = match listed(&p) {
+        Ok(x) => x,
+        Err(e) => return fail_page(&ui, e),
+    };
+    let page = match orders::list(&s.app.db, &ui.ctx.caller, &x.f).await {
         Ok(p) => p,
         Err(e) => return fail_page(&ui, e),
     };
     let l = Layout::new(&ui, "orders", ui.lang.t("orders.title"));
+    let base = x.base;
     render(&ListPage {
         next_href: page.next_cursor.map(|c| format!("/orders?{base}&cursor={c}")),
-        export_href: format!("/orders?{base}&format=xlsx"),
+        base,
         rows: page.items,
-        q: qv,
-        owner,
-        state,
-        delivery_before,
-        sort,
+        q: x.q,
+        owner: x.owner,
+        state: x.state,
+        delivery_before: x.delivery_before,
+        sort: x.sort,
         states: OrderState::ALL.iter().map(|s| s.code()).collect(),
         sorts: orders::SORTS,
         l,
     })
+}
+
+/// The list as filtered, every row (not the page), as XLSX or CSV: amounts as numbers, states
+/// by their label.
+async fn export(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery, format: &str) -> Response {
+    let p = crate::web::ui::pick::people_in(&s.app.db, query_pairs(raw), &["owner"]).await;
+    let res = async {
+        let Listed { f, .. } = listed(&p)?;
+        let rows = orders::export_rows(&s.app.db, &ui.ctx.caller, &Filter { cursor: None, ..f }).await?;
+        crate::web::api::person_download(&orders::table(&rows), &ui.ctx.caller, ui.lang, format, "orders")
+    }
+    .await;
+    res.unwrap_or_else(|e| fail_page(&ui, e))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ use crate::web::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/bids", get(list))
+        .route("/bids/export.xlsx", get(|s, ui, q| export(s, ui, q, "xlsx")))
+        .route("/bids/export.csv", get(|s, ui, q| export(s, ui, q, "csv")))
         .route("/opportunities/{id}/bids/new", get(new_form).post(create))
         .route("/bids/{id}", get(show))
         .route("/bids/{id}/edit", get(edit_form).post(update))
@@ -52,19 +54,25 @@ struct ListPage {
     results: Vec<&'static str>,
     sorts: &'static [&'static str],
     next_href: Option<String>,
+    /// The filter's query, for the exports.
+    base: String,
 }
 
-async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
-    let p = crate::web::ui::pick::people_in(&s.app.db, query_pairs(raw), &["owner"]).await;
-    let get = |k: &str| q(&p, k).unwrap_or("").to_string();
+/// The list's filter as the page's address gives it, and that address's query (without the
+/// cursor) for the next page's link and the exports.
+struct Listed {
+    f: Filter,
+    base: String,
+    vals: [String; 7],
+}
+
+fn listed(p: &[(String, String)]) -> Result<Listed, DomainError> {
+    let get = |k: &str| q(p, k).unwrap_or("").to_string();
     let (qv, owner, decision, result, open, due, sort) =
         (get("q"), get("owner"), get("decision"), get("result"), get("open"), get("due_within"), get("sort"));
     let due_within = match due.trim() {
         "" => None,
-        v => match v.parse::<i64>() {
-            Ok(d) => Some(d),
-            Err(_) => return fail_page(&ui, DomainError::invalid("due_within", "expected_integer")),
-        },
+        v => Some(v.parse::<i64>().map_err(|_| DomainError::invalid("due_within", "expected_integer"))?),
     };
     let f = Filter {
         q: Some(qv.clone()),
@@ -78,12 +86,8 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
         },
         due_within,
         sort: (!sort.is_empty()).then(|| sort.clone()),
-        cursor: q(&p, "cursor").map(str::to_string),
+        cursor: q(p, "cursor").map(str::to_string),
         ..Default::default()
-    };
-    let page = match bids::list(&s.app.db, &ui.ctx.caller, &f, &ui.ctx.caller.today()).await {
-        Ok(p) => p,
-        Err(e) => return fail_page(&ui, e),
     };
     let base = enc(&[
         ("q", &qv),
@@ -94,6 +98,20 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
         ("due_within", &due),
         ("sort", &sort),
     ]);
+    Ok(Listed { f, base, vals: [qv, owner, decision, result, open, due, sort] })
+}
+
+async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    let p = crate::web::ui::pick::people_in(&s.app.db, query_pairs(raw), &["owner"]).await;
+    let Listed { f, base, vals } = match listed(&p) {
+        Ok(x) => x,
+        Err(e) => return fail_page(&ui, e),
+    };
+    let [qv, owner, decision, result, open, due, sort] = vals;
+    let page = match bids::list(&s.app.db, &ui.ctx.caller, &f, &ui.ctx.caller.today()).await {
+        Ok(p) => p,
+        Err(e) => return fail_page(&ui, e),
+    };
     let l = Layout::new(&ui, "bids", ui.lang.t("bids.title"));
     render(&ListPage {
         next_href: page.next_cursor.map(|c| format!("/bids?{base}&cursor={c}")),
@@ -109,7 +127,21 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
         results: BidResult::ALL.iter().map(|r| r.code()).collect(),
         sorts: bids::SORTS,
         l,
+        base,
     })
+}
+
+/// The list as filtered, every row (not the page), as XLSX or CSV.
+async fn export(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery, format: &str) -> Response {
+    let p = crate::web::ui::pick::people_in(&s.app.db, query_pairs(raw), &["owner"]).await;
+    let res = async {
+        let Listed { f, .. } = listed(&p)?;
+        let rows =
+            bids::export(&s.app.db, &ui.ctx.caller, &Filter { cursor: None, ..f }, &ui.ctx.caller.today()).await?;
+        crate::web::api::person_download(&bids::table(&rows), &ui.ctx.caller, ui.lang, format, "bids")
+    }
+    .await;
+    res.unwrap_or_else(|e| fail_page(&ui, e))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -130,6 +162,11 @@ struct ShowPage {
     errors: Vec<String>,
     /// Fields refused.
     bad: Vec<String>,
+    /// The tender's documents, and whether the caller may add one.
+    files: Vec<crate::app::records::attachments::Attachment>,
+    files_base: String,
+    files_versioned: bool,
+    can_attach: bool,
 }
 
 impl ShowPage {
@@ -145,7 +182,7 @@ impl ShowPage {
     }
 }
 
-async fn show_page(
+pub(super) async fn show_page(
     s: &AppState,
     ui: &UiCtx,
     id: i64,
@@ -158,11 +195,14 @@ async fn show_page(
         Ok(v) => v,
         Err(e) => return fail_page(ui, e),
     };
-    let (can_write, bond_limit) =
-        match tokio::try_join!(bids::may_write(db, &ui.ctx.caller, b.opportunity_id), bids::bond_limit_text(db)) {
-            Ok(x) => x,
-            Err(e) => return fail_page(ui, e),
-        };
+    let (can_write, bond_limit, files) = match tokio::try_join!(
+        bids::may_write(db, &ui.ctx.caller, b.opportunity_id),
+        bids::bond_limit_text(db),
+        crate::app::quotes::files::list(db, &ui.ctx.caller, crate::app::quotes::files::Holder::Bid, id)
+    ) {
+        Ok(x) => x,
+        Err(e) => return fail_page(ui, e),
+    };
     let l = Layout::new(ui, "bids", format!("{} · {}", ui.lang.t("bid.title"), b.issuer));
     let status = err.as_ref().map(|e| crate::web::ui::status_and_code(e).0);
     let mut bad = vec![];
@@ -177,7 +217,21 @@ async fn show_page(
         Some(e) => crate::web::ui::error_lines(&l, e),
         None => vec![],
     };
-    let mut res = render(&ShowPage { l, b, can_write, bond_limit, typed, failed_form: form, errors, bad });
+    let files_base = format!("/bids/{}", b.id);
+    let mut res = render(&ShowPage {
+        l,
+        b,
+        can_write,
+        bond_limit,
+        typed,
+        failed_form: form,
+        errors,
+        bad,
+        files,
+        files_base,
+        files_versioned: false,
+        can_attach: can_write,
+    });
     if let Some(st) = status {
         *res.status_mut() = st;
     }
@@ -237,6 +291,7 @@ async fn result(State(s): State<AppState>, Path(id): Path<String>, form: UiForm)
         winner: text_of(&form, "winner"),
         winning_price: text_of(&form, "winning_price"),
         note: text_of(&form, "note"),
+        close_opportunity: ticked(&form, "close_opportunity"),
     };
     match bids::record_result(&s.app.db, &ui.ctx, id, &r).await {
         Ok(_) => axum::response::Redirect::to(&with_flash(&format!("/bids/{id}"), "saved")).into_response(),

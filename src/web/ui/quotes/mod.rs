@@ -1,4 +1,5 @@
 //! The ui presenters of `app::quotes` (same folder name in each layer).
+pub mod attachments;
 pub mod bids;
 pub mod negotiations;
 pub mod products;

@@ -24,6 +24,8 @@ use crate::web::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/quotes", get(list))
+        .route("/quotes/export.xlsx", get(|s, ui, q| export(s, ui, q, "xlsx")))
+        .route("/quotes/export.csv", get(|s, ui, q| export(s, ui, q, "csv")))
         .route("/opportunities/{id}/quotes/new", get(new_form).post(create))
         .route("/quotes/{id}", get(show))
         .route("/quotes/{id}/edit", get(edit_form).post(revise))
@@ -60,19 +62,25 @@ struct ListPage {
     states: Vec<&'static str>,
     sorts: &'static [&'static str],
     next_href: Option<String>,
+    /// The filter's query, for the exports.
+    base: String,
 }
 
-async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
-    let p = crate::web::ui::pick::people_in(&s.app.db, query_pairs(raw), &["owner"]).await;
-    let get = |k: &str| q(&p, k).unwrap_or("").to_string();
+/// The list's filter as the page's address gives it, and that address's query (without the
+/// cursor) for the next page's link and the exports.
+struct Listed {
+    f: Filter,
+    base: String,
+    vals: [String; 6],
+}
+
+fn listed(p: &[(String, String)]) -> Result<Listed, DomainError> {
+    let get = |k: &str| q(p, k).unwrap_or("").to_string();
     let (qv, owner, state, expiring, discount_over, sort) =
         (get("q"), get("owner"), get("state"), get("expiring_within"), get("discount_over"), get("sort"));
     let expiring_within = match expiring.trim() {
         "" => None,
-        v => match v.parse::<i64>() {
-            Ok(d) => Some(d),
-            Err(_) => return fail_page(&ui, DomainError::invalid("expiring_within", "invalid_number")),
-        },
+        v => Some(v.parse::<i64>().map_err(|_| DomainError::invalid("expiring_within", "invalid_number"))?),
     };
     let f = Filter {
         q: Some(qv.clone()),
@@ -81,12 +89,8 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
         expiring_within,
         discount_over: Some(discount_over.clone()),
         sort: (!sort.is_empty()).then(|| sort.clone()),
-        cursor: q(&p, "cursor").map(str::to_string),
+        cursor: q(p, "cursor").map(str::to_string),
         ..Default::default()
-    };
-    let page = match quotes::list(&s.app.db, &ui.ctx.caller, &f, &ui.ctx.caller.today()).await {
-        Ok(p) => p,
-        Err(e) => return fail_page(&ui, e),
     };
     let base = enc(&[
         ("q", &qv),
@@ -96,6 +100,20 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
         ("discount_over", &discount_over),
         ("sort", &sort),
     ]);
+    Ok(Listed { f, base, vals: [qv, owner, state, expiring, discount_over, sort] })
+}
+
+async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    let p = crate::web::ui::pick::people_in(&s.app.db, query_pairs(raw), &["owner"]).await;
+    let Listed { f, base, vals } = match listed(&p) {
+        Ok(x) => x,
+        Err(e) => return fail_page(&ui, e),
+    };
+    let [qv, owner, state, expiring, discount_over, sort] = vals;
+    let page = match quotes::list(&s.app.db, &ui.ctx.caller, &f, &ui.ctx.caller.today()).await {
+        Ok(p) => p,
+        Err(e) => return fail_page(&ui, e),
+    };
     let l = Layout::new(&ui, "quotes", ui.lang.t("quotes.title"));
     render(&ListPage {
         next_href: page.next_cursor.map(|c| format!("/quotes?{base}&cursor={c}")),
@@ -109,7 +127,21 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
         states: QuoteState::ALL.iter().map(|s| s.code()).collect(),
         sorts: quotes::SORTS,
         l,
+        base,
     })
+}
+
+/// The list as filtered, every row (not the page), as XLSX or CSV.
+async fn export(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery, format: &str) -> Response {
+    let p = crate::web::ui::pick::people_in(&s.app.db, query_pairs(raw), &["owner"]).await;
+    let res = async {
+        let Listed { f, .. } = listed(&p)?;
+        let rows =
+            quotes::export(&s.app.db, &ui.ctx.caller, &Filter { cursor: None, ..f }, &ui.ctx.caller.today()).await?;
+        crate::web::api::person_download(&quotes::table(&rows), &ui.ctx.caller, ui.lang, format, "quotes")
+    }
+    .await;
+    res.unwrap_or_else(|e| fail_page(&ui, e))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -125,9 +157,20 @@ struct ShowPage {
     sees_floor: bool,
     /// A refused action's message.
     errors: Vec<String>,
+    /// The quote's files, and whether the caller may add one now.
+    files: Vec<crate::app::records::attachments::Attachment>,
+    files_base: String,
+    files_versioned: bool,
+    can_attach: bool,
 }
 
-async fn show_page(s: &AppState, ui: &UiCtx, id: i64, version_no: Option<i64>, err: Option<DomainError>) -> Response {
+pub(super) async fn show_page(
+    s: &AppState,
+    ui: &UiCtx,
+    id: i64,
+    version_no: Option<i64>,
+    err: Option<DomainError>,
+) -> Response {
     let v = match quotes::get(&s.app.db, &ui.ctx.caller, id, version_no).await {
         Ok(v) => v,
         Err(e) => return fail_page(ui, e),
@@ -136,7 +179,19 @@ async fn show_page(s: &AppState, ui: &UiCtx, id: i64, version_no: Option<i64>, e
     let l = Layout::new(ui, "quotes", format!("{} · {}", v.number, v.title));
     let status = err.as_ref().map(|e| crate::web::ui::status_and_code(e).0);
     let errors = err.map(|e| crate::web::ui::error_lines(&l, &e)).unwrap_or_default();
-    let mut res = render(&ShowPage { sees_floor: ui.ctx.caller.role.sees_floor_price(), l, v, can_write, errors });
+    let can_attach = can_write && !matches!(v.state, QuoteState::Lost | QuoteState::Expired);
+    let page = ShowPage {
+        sees_floor: ui.ctx.caller.role.sees_floor_price(),
+        files: v.attachments.clone(),
+        files_base: format!("/quotes/{}", v.id),
+        files_versioned: true,
+        can_attach,
+        l,
+        v,
+        can_write,
+        errors,
+    };
+    let mut res = render(&page);
     if let Some(st) = status {
         *res.status_mut() = st;
     }
