@@ -245,3 +245,42 @@ async fn an_accepted_quote_offers_an_order_prefilled_with_its_lines() {
     let show = t.get(&location(&r), &session(&sid)).await;
     assert!(show.body.contains(q["number"].as_str().unwrap()), "the order names its quote: {}", show.body);
 }
+
+#[tokio::test]
+async fn the_administrator_sets_the_directors_threshold_in_yuan() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let (sid, csrf) = t.ui_login("admin", PASSWORD, None).await.expect("admin signs in");
+    let page = t.get("/admin/flows", &session(&sid)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let form = page.body.split("id=\"flow-form-order_signoff\"").nth(1).expect("the order sign-off's form");
+    assert!(form.contains("name=\"above_1\" value=\"500000.00\""), "the director's threshold in 元");
+    let version = form.split("name=\"version\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("version");
+    let fields = [
+        ("_csrf", csrf.as_str()),
+        ("version", version),
+        ("mode", "form"),
+        ("role_0", "ka_manager"),
+        ("scope_0", "owner_manager"),
+        ("days_0", "2"),
+        ("above_0", "0"),
+        ("role_1", "ka_director"),
+        ("scope_1", "hq"),
+        ("days_1", "2"),
+        ("above_1", "100万"),
+    ];
+    let r = t.ui_post("/admin/flows/order_signoff", &sid, &fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // A 600,000 元 order is now the manager's alone.
+    let rep = Auth::Bearer(w.tokens["repA"].clone());
+    let body = json!({"account_id": w.account_x, "lines": [{"description": "测量系统", "quantity": "1", "unit_price": "600000.00"}]});
+    let o = t.call(Method::POST, "/api/v1/orders", &rep, Some(body)).await.json();
+    assert_eq!(o["director_threshold"], "1000000.00", "{o}");
+    let r = t
+        .call(Method::POST, &format!("/api/v1/orders/{}/submit", o["id"]), &rep, Some(json!({"version": o["version"]})))
+        .await;
+    let aid = r.json()["latest"]["approval_id"].as_i64().expect("a request");
+    let a = t.get(&format!("/api/v1/approvals/{aid}"), &Auth::Bearer(w.tokens["director"].clone())).await.json();
+    let states: Vec<&str> = a["steps"].as_array().unwrap().iter().map(|s| s["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["open", "skipped"], "{a}");
+}
