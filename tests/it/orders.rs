@@ -610,3 +610,35 @@ async fn the_dataset_books_each_won_opportunity_as_its_signed_order() {
         .expect("a new order");
     assert!(o.id > signed, "{}", o.id);
 }
+
+#[tokio::test]
+async fn a_merge_carries_the_duplicates_orders_and_invoicing_details() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let (rep_a, rep_b, director, manager) =
+        (bearer(&w, "repA"), bearer(&w, "repB"), bearer(&w, "director"), bearer(&w, "manager"));
+    let body = json!({"name": "北京星河精密制造（分公司）", "industry": "enterprise", "region": "N", "branch": "BJ",
+        "owner": "repB", "allow_duplicate_name": true});
+    let r = t.call(Method::POST, "/api/v1/accounts", &director, Some(body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let d = r.json()["id"].as_i64().unwrap();
+    let inv = json!({"title": "北京星河精密制造有限公司", "tax_number": "110108123456789"});
+    let r = t.call(Method::PUT, &format!("/api/v1/accounts/{d}/invoicing"), &rep_b, Some(inv)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let body = json!({"account_id": d, "lines": [{"description": "备件", "quantity": "1", "unit_price": "100.00"}]});
+    let o = t.call(Method::POST, "/api/v1/orders", &rep_b, Some(body)).await.json();
+    assert_eq!(t.get(&format!("/api/v1/orders/{}", o["id"]), &rep_a).await.status, StatusCode::NOT_FOUND);
+    let version = |id: i64| {
+        let t = &t;
+        let director = &director;
+        async move { t.get(&format!("/api/v1/accounts/{id}"), director).await.json()["version"].clone() }
+    };
+    let body = json!({"duplicate_id": d, "version": version(w.account_x).await, "duplicate_version": version(d).await});
+    let r = t.call(Method::POST, &format!("/api/v1/accounts/{}/merge", w.account_x), &manager, Some(body)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let moved = t.get(&format!("/api/v1/orders/{}", o["id"]), &rep_a).await;
+    assert_eq!(moved.status, StatusCode::OK, "the survivor's holder sees the moved order: {}", moved.body);
+    assert_eq!(moved.json()["account_id"], w.account_x);
+    let inv = t.get(&format!("/api/v1/accounts/{}/invoicing", w.account_x), &rep_a).await.json();
+    assert_eq!(inv["title"], "北京星河精密制造有限公司", "{inv}");
+}

@@ -186,6 +186,16 @@ pub async fn merge(
         let rows: Vec<(String, String)> = ids.iter().map(|id| (id.to_string(), after.clone())).collect();
         audit::record_many(&mut tx, ctx, entity_of(table), "move", rows).await?;
     }
+    // The customer's invoicing details (开票信息) follow when the survivor has none of its own.
+    sqlx::query(
+        "UPDATE account_invoicing SET account_id = $1, version = version + 1, updated_at = $3 WHERE account_id = $2 \
+         AND NOT EXISTS (SELECT 1 FROM account_invoicing s WHERE s.account_id = $1)",
+    )
+    .bind(survivor_id)
+    .bind(duplicate_id)
+    .bind(now())
+    .execute(tx.conn())
+    .await?;
     accounts::write(tx.conn(), Some(survivor_id), &merged, s_before.version).await?;
     accounts::refresh_access(tx.conn(), survivor_id, &merged).await?;
     for uid in &joiners {
