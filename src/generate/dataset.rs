@@ -2139,8 +2139,8 @@ async fn write_orders(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyho
             .map(|d| (d + chrono::Duration::days(30 + opp % 60)).format("%Y-%m-%d").to_string())
             .unwrap_or_else(|_| on.clone());
         // One signed order of the booked amount; every tenth a draft beside it.
-        let drafts = if k % 10 == 0 { 2 } else { 1 };
-        for n in 0..drafts {
+        let count = if k % 10 == 0 { 2 } else { 1 };
+        for n in 0..count {
             let signed = n == 0;
             let amount = if signed { booked } else { booked / 4 + 100 };
             let (a, b) = (amount * 6 / 10, amount * 3 / 10);
