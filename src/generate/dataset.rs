@@ -2052,14 +2052,15 @@ async fn write_quotes(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyho
 }
 
 /// At most this many orders (issue 21 aims at 300,000 with the later parts' three years of
-/// business; for now one signed order per won opportunity and a draft beside every tenth).
+/// business; for now one signed order per won opportunity, and a draft or a cancelled one beside
+/// every fourth: about 30,000 at l3-60k).
 const MAX_ORDERS: usize = 30_000;
 
 /// Orders (issue 21): each won opportunity (up to [`MAX_ORDERS`]) gets one signed order whose
 /// total is exactly its booked amount (so the booked amount is the sum of its signed orders, as
 /// the rule keeps it): two product lines at 60 % and 30 % of it, a service line with the rest,
-/// each of quantity one; its current quote, where it has one, is named. Every tenth also has a
-/// draft order on its account. Terms 30 / 60 / 10.
+/// each of quantity one; its current quote, where it has one, is named. Every fourth also has a
+/// draft order on its account (every eighth a cancelled one instead). Terms 30 / 60 / 10.
 async fn write_orders(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyhow::Result<(usize, usize)> {
     use crate::domain::quote::{self as q, LineInput, ProductFacts};
     let products: Vec<ProductFacts> = sqlx::query(
@@ -2098,9 +2099,9 @@ async fn write_orders(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyho
         backend,
         "INSERT INTO orders (created_at, updated_at, version, current_version, id, number, account_id, opportunity_id, \
          quote_id, owner_id, contract_no, requested_delivery, state, total, line_count, signed_version, signed_total, \
-         signed_at, created_by) VALUES ",
+         signed_at, cancel_reason, created_by) VALUES ",
         vec![ts_now.to_string().into()],
-        15,
+        16,
     )
     .await?;
     let mut vins = Rows::new(
@@ -2138,8 +2139,9 @@ async fn write_orders(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyho
         let delivery = chrono::NaiveDate::parse_from_str(&on, "%Y-%m-%d")
             .map(|d| (d + chrono::Duration::days(30 + opp % 60)).format("%Y-%m-%d").to_string())
             .unwrap_or_else(|_| on.clone());
-        // One signed order of the booked amount; every tenth a draft beside it.
-        let count = if k % 10 == 0 { 2 } else { 1 };
+        // One signed order of the booked amount; every fourth a draft (or cancelled) one beside it.
+        let count = if k % 4 == 0 { 2 } else { 1 };
+        let other = if k % 8 == 0 { "cancelled" } else { "draft" };
         for n in 0..count {
             let signed = n == 0;
             let amount = if signed { booked } else { booked / 4 + 100 };
@@ -2186,12 +2188,13 @@ async fn write_orders(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyho
                     v(r.try_get::<i64, _>("owner_id")?),
                     v(contract.clone()),
                     v(delivery.clone()),
-                    v(if signed { "signed" } else { "draft" }),
+                    v(if signed { "signed" } else { other }),
                     v(t.total),
                     v(lines.len() as i64),
                     v(signed.then_some(1i64)),
                     v(signed.then_some(t.total)),
                     v(signed.then(|| at.clone())),
+                    v((!signed && other == "cancelled").then_some("客户预算调整，采购计划取消")),
                     v(username.clone()),
                 ],
             )
@@ -2202,7 +2205,7 @@ async fn write_orders(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyho
                 Cell::Lit("1"),
                 v(order_id),
                 v(order_id),
-                v(if signed { "signed" } else { "draft" }),
+                v(if signed { "signed" } else { other }),
                 v(contract),
                 v(delivery.clone()),
                 Cell::Lit(TERMS),

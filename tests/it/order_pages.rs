@@ -160,6 +160,13 @@ async fn the_list_filters_and_exports_and_the_invoicing_form_redisplays_its_erro
     assert!(list.body.contains("href=\"/orders\""), "the navigation has the orders");
     let early = t.get("/orders?delivery_before=2027-03-01&state=draft", &session(&sid)).await;
     assert!(early.body.contains("HT-1000.00") && !early.body.contains("HT-2000.00"), "{}", early.body);
+    let account = t.get(&format!("/accounts/{}", w.account_x), &session(&sid)).await;
+    let link = format!("/orders?account_id={}", w.account_x);
+    assert!(account.body.contains(&link), "the account's orders open in the list");
+    let of_account = t.get(&link, &session(&sid)).await;
+    assert!(of_account.body.contains("HT-1000.00") && of_account.body.contains("name=\"account_id\""));
+    let other = t.get(&format!("/orders?account_id={}", w.account_c), &session(&sid)).await;
+    assert!(!other.body.contains("HT-1000.00"), "another account's list: {}", other.body);
     let x = t.get("/orders/export.xlsx?sort=-total", &session(&sid)).await;
     assert_eq!(x.status, StatusCode::OK);
     assert!(

@@ -582,6 +582,7 @@ async fn the_dataset_books_each_won_opportunity_as_its_signed_order() {
     let won = n("SELECT COUNT(*) AS n FROM opportunities WHERE stage = 'won' AND booked_amount > 0").await;
     assert_eq!(signed, won, "one signed order per won opportunity");
     assert!(n("SELECT COUNT(*) AS n FROM orders WHERE state = 'draft'").await > 0);
+    assert!(n("SELECT COUNT(*) AS n FROM orders WHERE state = 'cancelled' AND cancel_reason IS NOT NULL").await > 0);
     let off = n("SELECT COUNT(*) AS n FROM opportunities o WHERE o.stage = 'won' AND o.booked_amount <> \
                  (SELECT SUM(d.signed_total) FROM orders d WHERE d.opportunity_id = o.id AND d.state = 'signed')")
     .await;

@@ -601,11 +601,14 @@ pub async fn of_account(db: &Db, seen: accounts::Seen) -> Result<Vec<OrderRow>> 
     s.query().fetch_all(&db.pool).await?.iter().map(row_view).collect()
 }
 
-/// An opportunity's orders, newest first (the opportunity in scope).
+/// An opportunity's orders, newest first (the opportunity in scope, not found otherwise; each
+/// order seen as its account is).
 pub async fn of_opportunity(db: &Db, caller: &Caller, opportunity_id: i64) -> Result<Vec<OrderRow>> {
     opportunities::get(db, caller, opportunity_id).await?;
     let mut s = Sql::new(ROW_SELECT);
-    s.push(" WHERE d.opportunity_id = ").bind(opportunity_id).push(" ORDER BY d.id DESC LIMIT 200");
+    s.push(" WHERE d.opportunity_id = ").bind(opportunity_id);
+    accounts::push_scope_one(&mut s, caller);
+    s.push(" ORDER BY d.id DESC LIMIT 200");
     s.query().fetch_all(&db.pool).await?.iter().map(row_view).collect()
 }
 

@@ -56,12 +56,15 @@ struct ListPage {
     next_href: Option<String>,
     /// The filter's query, for the exports.
     base: String,
+    /// The account the list is narrowed to (kept by the filter form).
+    account_id: String,
 }
 
 /// The list's filter as the query gives it, and the query again (without the cursor) for the
 /// next page's link and the exports.
 struct Listed {
     f: Filter,
+    account_id: String,
     base: String,
     q: String,
     owner: String,
@@ -98,7 +101,7 @@ fn listed(p: &[(String, String)]) -> Result<Listed, DomainError> {
         cursor: q(p, "cursor").map(str::to_string),
         ..Default::default()
     };
-    Ok(Listed { f, base, q: qv, owner, state, delivery_before, sort })
+    Ok(Listed { f, base, account_id: account, q: qv, owner, state, delivery_before, sort })
 }
 
 async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
@@ -116,6 +119,7 @@ async fn list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> 
     render(&ListPage {
         next_href: page.next_cursor.map(|c| format!("/orders?{base}&cursor={c}")),
         base,
+        account_id: x.account_id,
         rows: page.items,
         q: x.q,
         owner: x.owner,
