@@ -55,6 +55,8 @@ code_columns!(
     crate::domain::order::OrderState,
     crate::domain::order::OrderVersionState,
     crate::domain::order::DueEvent,
+    crate::domain::receivable::ReceivableState,
+    crate::domain::receivable::PaymentMethod,
 );
 
 /// A 0/1 INTEGER column read as a `bool` (1 is true) by a row type deriving `FromRow`:

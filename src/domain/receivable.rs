@@ -7,6 +7,25 @@
 use chrono::NaiveDate;
 
 use crate::domain::quote::Refusal;
+use crate::domain::role::string_enum;
+
+// Where a receivable stands: planned until its installment's event happens, then open with a
+// due date, paid in full, or written off.
+string_enum!(ReceivableState {
+    Scheduled = "scheduled",
+    Open = "open",
+    Paid = "paid",
+    WrittenOff = "written_off",
+});
+
+// How a payment came: a bank transfer, an acceptance bill (承兑汇票), a cheque, cash, other.
+string_enum!(PaymentMethod {
+    Transfer = "transfer",
+    Acceptance = "acceptance",
+    Cheque = "cheque",
+    Cash = "cash",
+    Other = "other",
+});
 
 /// The aging report's bounds in days past due: 0–30, 31–60, 61–90 and over 90 (seed 000's
 /// 帐龄; DOMAIN.md M7). Configurable; these are the defaults.

@@ -35,6 +35,7 @@ mod quotas;
 mod quote_lists;
 mod quote_pages;
 mod quotes;
+mod receivables;
 mod receivers;
 mod reports;
 mod safe_forms;

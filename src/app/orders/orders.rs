@@ -1205,6 +1205,8 @@ async fn sign_version(
     .bind(id)
     .execute(tx.conn())
     .await?;
+    // The signed terms become the order's receivables.
+    crate::app::orders::receivables::on_signed(tx, id).await?;
     Ok(())
 }
 

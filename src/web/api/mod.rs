@@ -89,6 +89,7 @@ pub fn routes() -> (Router<AppState>, Vec<Op>) {
     let api = quotes::attachments::routes(api);
     let api = orders::orders::routes(api);
     let api = orders::invoicing::routes(api);
+    let api = orders::receivables::routes(api);
     (api.router.route_layer(axum::middleware::from_fn(super::error::localize)), api.ops)
 }
 

@@ -1,0 +1,228 @@
+//! From invoice to cash (issue 21): a signed order's terms become receivables; invoices (not
+//! beyond what is left, a red-letter one reversing), payments allocated oldest first or by hand
+//! with the rest kept as credit; the aging buckets at their boundaries (30/31, 60/61, 90/91
+//! days); who may record and who may see — through the API, on whichever backend the suite runs
+//! on. Past due dates come from invoices dated in the past: no clock is moved.
+use axum::http::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use super::common::{seed, Auth, TestApp, World};
+
+fn bearer(w: &World, user: &str) -> Auth {
+    Auth::Bearer(w.tokens[user].clone())
+}
+
+fn day(offset: i64) -> String {
+    (chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive() + chrono::Duration::days(offset))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// An order of account X the manager signs at once (within their authority), with `terms`.
+async fn signed_order(t: &TestApp, w: &World, amount: &str, terms: Value) -> Value {
+    let manager = bearer(w, "manager");
+    let body = json!({
+        "account_id": w.account_x,
+        "lines": [{"description": "测量系统", "unit": "套", "quantity": "1", "unit_price": amount}],
+        "payment_terms": terms
+    });
+    let r = t.call(Method::POST, "/api/v1/orders", &manager, Some(body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let o = r.json();
+    let r = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/orders/{}/submit", o["id"]),
+            &manager,
+            Some(json!({"version": o["version"]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["state"], "signed", "{}", r.body);
+    r.json()
+}
+
+async fn invoice(t: &TestApp, who: &Auth, order: &Value, body: Value) -> (StatusCode, Value) {
+    let r = t.call(Method::POST, &format!("/api/v1/orders/{}/invoices", order["id"]), who, Some(body)).await;
+    let v = if r.body.is_empty() { Value::Null } else { r.json() };
+    (r.status, v)
+}
+
+async fn money(t: &TestApp, who: &Auth, order: &Value) -> Value {
+    let r = t.get(&format!("/api/v1/orders/{}/money", order["id"]), who).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.json()
+}
+
+#[tokio::test]
+async fn aging_buckets_hold_at_their_boundaries() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let finance = bearer(&w, "finance");
+    let terms = json!([{"kind": "on_delivery", "percent": "100", "due": "0 days after invoice"}]);
+    // Due 30, 31, 60, 61, 90, 91 days ago, and one due in 15 days.
+    for (n, ago) in [30, 31, 60, 61, 90, 91].into_iter().enumerate() {
+        let o = signed_order(&t, &w, "1000.00", terms.clone()).await;
+        let (st, v) = invoice(
+            &t,
+            &finance,
+            &o,
+            json!({"number": format!("INV-{n}"), "issued_on": day(-ago), "amount": "1000.00"}),
+        )
+        .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    let later = json!([{"kind": "on_delivery", "percent": "100", "due": "15 days after invoice"}]);
+    let o = signed_order(&t, &w, "1000.00", later).await;
+    invoice(&t, &finance, &o, json!({"number": "INV-later", "issued_on": day(0), "amount": "1000.00"})).await;
+
+    let r = t.get("/api/v1/reports/aging?by=account", &finance).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let a = r.json();
+    assert_eq!(a["buckets"], json!(["0–30", "31–60", "61–90", ">90"]));
+    let row = &a["rows"][0];
+    assert_eq!(row["key"], w.account_x.to_string());
+    assert_eq!(row["not_due"], "1000.00", "{a}");
+    // 30 → 0–30; 31 and 60 → 31–60; 61 and 90 → 61–90; 91 → over 90.
+    assert_eq!(row["buckets"], json!(["1000.00", "2000.00", "2000.00", "1000.00"]), "{a}");
+    assert_eq!((row["total"].as_str(), a["total"]["total"].as_str()), (Some("7000.00"), Some("7000.00")));
+    // By owner: the manager's orders, under the manager's name.
+    let by_owner = t.get("/api/v1/reports/aging?by=owner", &finance).await.json();
+    assert_eq!(by_owner["rows"][0]["key"], "manager", "{by_owner}");
+    // Another region's rep sees none of it.
+    let other = t.get("/api/v1/reports/aging", &bearer(&w, "repC")).await.json();
+    assert_eq!(other["rows"].as_array().map(Vec::len), Some(0), "{other}");
+    assert_eq!(other["total"]["total"], "0.00");
+}
+
+#[tokio::test]
+async fn invoices_payments_and_allocation_reach_a_zero_balance_with_the_rest_as_credit() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let (finance, rep) = (bearer(&w, "finance"), bearer(&w, "repA"));
+    let terms = json!([
+        {"kind": "advance", "percent": "30", "due": "0 days after order"},
+        {"kind": "on_delivery", "percent": "70", "due": "30 days after invoice"}
+    ]);
+    let o = signed_order(&t, &w, "1000.00", terms).await;
+    // Signed: the advance is due today, the rest waits for the invoice.
+    let m = money(&t, &rep, &o).await;
+    let states: Vec<(&str, &str, Option<&str>)> = m["receivables"]
+        .as_array()
+        .expect("receivables")
+        .iter()
+        .map(|r| (r["amount"].as_str().unwrap_or(""), r["state"].as_str().unwrap_or(""), r["due_on"].as_str()))
+        .collect();
+    let today = day(0);
+    assert_eq!(states, vec![("300.00", "open", Some(today.as_str())), ("700.00", "scheduled", None)], "{m}");
+
+    // Only finance records invoices; bad input names the field and saves nothing.
+    let (st, _) = invoice(&t, &rep, &o, json!({"number": "X1", "issued_on": day(0), "amount": "100.00"})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, v) = invoice(&t, &finance, &o, json!({"number": "X1", "issued_on": day(-40), "amount": "1000.01"})).await;
+    assert_eq!(
+        (st, v["error"]["details"]["fields"]["amount"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("beyond_left_to_invoice")),
+        "{v}"
+    );
+    let (st, v) = invoice(&t, &finance, &o, json!({"number": "X1", "issued_on": "2027-02-30", "amount": "-5"})).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let f = &v["error"]["details"]["fields"];
+    assert!(f["issued_on"].is_object() && f["amount"].is_object(), "{v}");
+    // Two invoices: 600 forty days ago, then 400.
+    let (st, first) =
+        invoice(&t, &finance, &o, json!({"number": "04418821", "issued_on": day(-40), "amount": "600.00"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{first}");
+    let (st, v) =
+        invoice(&t, &finance, &o, json!({"number": "04418821", "issued_on": day(-1), "amount": "400.00"})).await;
+    assert_eq!(
+        (st, v["error"]["details"]["fields"]["number"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invoice_number_taken"))
+    );
+    let (st, _) =
+        invoice(&t, &finance, &o, json!({"number": "04418822", "issued_on": day(-1), "amount": "400.00"})).await;
+    assert_eq!(st, StatusCode::CREATED);
+    let m = money(&t, &rep, &o).await;
+    assert_eq!((m["invoiced"].as_str(), m["left_to_invoice"].as_str()), (Some("1000.00"), Some("0.00")));
+    // The first invoice made the 70 % fall due 30 days after it: 10 days overdue.
+    let rest = &m["receivables"][1];
+    assert_eq!(
+        (rest["state"].as_str(), rest["due_on"].as_str(), rest["days_overdue"].as_i64()),
+        (Some("open"), Some(day(-10).as_str()), Some(10)),
+        "{m}"
+    );
+
+    // A payment of 500: the oldest due first (the 70 %, due 10 days ago).
+    let pay = |body: Value| {
+        let (t, finance) = (&t, &finance);
+        async move { t.call(Method::POST, "/api/v1/payments", finance, Some(body)).await }
+    };
+    let r =
+        pay(json!({"account_id": w.account_x, "received_on": day(0), "amount": "500.00", "reference": "CMB-1"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let p = r.json();
+    assert_eq!(
+        p["allocations"],
+        json!([{"receivable_id": rest["id"], "order_number": o["number"], "amount": "500.00"}]),
+        "{p}"
+    );
+    // By hand beyond what a receivable owes: refused by row, nothing saved.
+    let r = pay(json!({"account_id": w.account_x, "received_on": day(0), "amount": "600.00", "allocations": [{"receivable_id": rest["id"], "amount": "200.01"}]})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.json()["error"]["details"]["fields"]["allocations[0].amount"]["code"], "beyond_outstanding");
+    // 600 more: 200 closes the 70 %, 300 the advance, 100 is the customer's credit.
+    let r = pay(json!({"account_id": w.account_x, "received_on": day(0), "amount": "600.00", "method": "acceptance"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["unallocated"], "100.00");
+    let acc = t.get(&format!("/api/v1/accounts/{}/receivables", w.account_x), &rep).await.json();
+    assert_eq!((acc["outstanding"].as_str(), acc["credit_balance"].as_str()), (Some("0.00"), Some("100.00")), "{acc}");
+    assert!(
+        acc["receivables"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .all(|r| r["state"] == "paid" && r["paid_in_full_on"] == today.as_str()),
+        "{acc}"
+    );
+    assert_eq!(acc["payments"].as_array().map(Vec::len), Some(2));
+    // A red-letter invoice reverses 200 of the first: 200 left to invoice again.
+    let (st, red) = invoice(
+        &t,
+        &finance,
+        &o,
+        json!({"number": "04418823", "issued_on": day(0), "amount": "200.00", "reverses_id": first["id"]}),
+    )
+    .await;
+    assert_eq!((st, red["amount"].as_str()), (StatusCode::CREATED, Some("-200.00")), "{red}");
+    let (st, v) = invoice(
+        &t,
+        &finance,
+        &o,
+        json!({"number": "04418824", "issued_on": day(0), "amount": "400.01", "reverses_id": first["id"]}),
+    )
+    .await;
+    assert_eq!(
+        (st, v["error"]["details"]["fields"]["amount"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("beyond_invoice"))
+    );
+    assert_eq!(money(&t, &rep, &o).await["left_to_invoice"], "200.00");
+
+    // Scope: another region's rep finds none of it.
+    let other = bearer(&w, "repC");
+    assert_eq!(t.get(&format!("/api/v1/orders/{}/money", o["id"]), &other).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        t.get(&format!("/api/v1/accounts/{}/receivables", w.account_x), &other).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Each act audited.
+    let n: i64 = sqlx::Row::try_get(
+        &sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE action IN ('invoice', 'payment')")
+            .fetch_one(&t.db().pool)
+            .await
+            .expect("n"),
+        "n",
+    )
+    .expect("n");
+    assert_eq!(n, 5, "three invoices and two payments");
+}
