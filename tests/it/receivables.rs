@@ -226,3 +226,74 @@ async fn invoices_payments_and_allocation_reach_a_zero_balance_with_the_rest_as_
     .expect("n");
     assert_eq!(n, 5, "three invoices and two payments");
 }
+
+#[tokio::test]
+async fn finance_invoices_and_collects_from_the_pages() {
+    use crate::common::PASSWORD;
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let terms = json!([{"kind": "on_delivery", "percent": "100", "due": "30 days after invoice"}]);
+    let o = signed_order(&t, &w, "480000.00", terms).await;
+    let id = o["id"].as_i64().expect("id");
+    let (sid, csrf) = t.ui_login("finance", PASSWORD, None).await.expect("sign in");
+    let session = Auth::Session { cookie: sid.clone(), csrf: String::new() };
+    let page = t.get(&format!("/orders/{id}"), &session).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"invoice-form\"") && page.body.contains("id=\"receivable-list\""), "{}", page.body);
+    // A refusal comes back on the order's page naming the field.
+    let r = t
+        .ui_post(
+            &format!("/orders/{id}/invoices"),
+            &sid,
+            &[("_csrf", &csrf), ("number", "A-1"), ("issued_on", &day(-45)), ("amount", "480,000.01")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("超过待开票金额"), "{}", r.body);
+    // Typed as an office types it: 48万.
+    let r = t
+        .ui_post(
+            &format!("/orders/{id}/invoices"),
+            &sid,
+            &[("_csrf", &csrf), ("number", "A-1"), ("issued_on", &day(-45)), ("amount", "48万")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = t.get(&format!("/orders/{id}"), &session).await;
+    assert!(page.body.contains("逾期 15 天"), "the receivable is 15 days overdue: {}", page.body);
+    // The statement takes the payment; the aging report shows what is left.
+    let r = t
+        .ui_post(
+            &format!("/accounts/{}/receivables", w.account_x),
+            &sid,
+            &[
+                ("_csrf", &csrf),
+                ("received_on", &day(0)),
+                ("amount", "30万"),
+                ("method", "transfer"),
+                ("reference", "CMB-7"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let st = t.get(&format!("/accounts/{}/receivables", w.account_x), &session).await;
+    assert!(st.body.contains("180,000.00") && st.body.contains("CMB-7"), "{}", st.body);
+    let bad = t
+        .ui_post(
+            &format!("/accounts/{}/receivables", w.account_x),
+            &sid,
+            &[("_csrf", &csrf), ("received_on", &day(0)), ("amount", "")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    let aging = t.get("/reports/aging", &session).await;
+    assert_eq!(aging.status, StatusCode::OK);
+    assert!(aging.body.contains("id=\"aging\"") && aging.body.contains("180,000.00"), "{}", aging.body);
+    // A rep sees the statement but no payment form.
+    let (rep, _) = t.ui_login("repA", PASSWORD, None).await.expect("sign in");
+    let st = t
+        .get(&format!("/accounts/{}/receivables", w.account_x), &Auth::Session { cookie: rep, csrf: String::new() })
+        .await;
+    assert_eq!(st.status, StatusCode::OK);
+    assert!(!st.body.contains("id=\"payment-form\""), "only finance records payments");
+}

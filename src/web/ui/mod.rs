@@ -55,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .merge(quotes::quotes::routes())
         .merge(orders::orders::routes())
         .merge(orders::invoicing::routes())
+        .merge(orders::receivables::routes())
         .merge(quotes::bids::routes())
         .merge(quotes::attachments::routes())
         .merge(pick::routes())

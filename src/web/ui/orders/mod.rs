@@ -2,3 +2,4 @@
 pub mod invoicing;
 #[allow(clippy::module_inception)] // the part is orders, and so is its main use case
 pub mod orders;
+pub mod receivables;

@@ -156,6 +156,10 @@ struct ShowPage {
     can_write: bool,
     sees_margin: bool,
     errors: Vec<String>,
+    /// The order's invoices and receivables, and whether the caller records invoices.
+    money: crate::web::ui::Section<crate::app::orders::receivables::OrderMoney>,
+    keeps_books: bool,
+    today: String,
 }
 
 impl ShowPage {
@@ -167,7 +171,13 @@ impl ShowPage {
     }
 }
 
-async fn show_page(s: &AppState, ui: &UiCtx, id: i64, version_no: Option<i64>, err: Option<DomainError>) -> Response {
+pub(super) async fn show_page(
+    s: &AppState,
+    ui: &UiCtx,
+    id: i64,
+    version_no: Option<i64>,
+    err: Option<DomainError>,
+) -> Response {
     let v = match orders::get(&s.app.db, &ui.ctx.caller, id, version_no).await {
         Ok(v) => v,
         Err(e) => return fail_page(ui, e),
@@ -184,7 +194,17 @@ async fn show_page(s: &AppState, ui: &UiCtx, id: i64, version_no: Option<i64>, e
             _ => crate::web::ui::error_lines(&l, &e),
         })
         .unwrap_or_default();
-    let mut res = render(&ShowPage { sees_margin: ui.ctx.caller.role.sees_floor_price(), l, v, can_write, errors });
+    let money = super::receivables::of_order(s, ui, id).await;
+    let mut res = render(&ShowPage {
+        sees_margin: ui.ctx.caller.role.sees_floor_price(),
+        l,
+        v,
+        can_write,
+        errors,
+        money,
+        keeps_books: super::receivables::keeps_books(ui),
+        today: ui.ctx.caller.today(),
+    });
     if let Some(st) = status {
         *res.status_mut() = st;
     }
