@@ -1930,6 +1930,7 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     overdue_screening(db, user_ids["rep"]).await?;
     demo_quotes(db, &user_ids).await?;
     demo_orders(db, &user_ids).await?;
+    demo_receivables(db, &user_ids).await?;
     bids_and_negotiations(db, user_ids["rep"]).await?;
     Ok(made)
 }
@@ -2116,6 +2117,95 @@ async fn demo_quotes(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<(
 /// Orders (issue 21): one made from the accepted demo quote and signed off (by the manager and,
 /// above 500,000 元, the director), one the manager signed that waits for the director, one
 /// cancelled with its reason; and the invoicing details of the accounts they are on.
+/// Invoices and payments: the signed order from the accepted quote half invoiced with its
+/// advance paid, and five more orders of the rep's first account invoiced 10, 45, 75 and 120
+/// days ago (due at once) and 5 days ago (due in 30 days), so the aging report has an amount in
+/// every column; a payment then clears part of the oldest.
+async fn demo_receivables(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
+    use crate::app::orders::{orders as o, receivables as r};
+    use crate::app::people::auth;
+    let ctx_of = |id: i64| async move {
+        let caller = auth::load_caller(db, id).await?.context("a demo user")?;
+        anyhow::Ok(Ctx { caller, request_id: "demo".into() })
+    };
+    let finance = ctx_of(user_ids["finance"]).await?;
+    let manager = ctx_of(user_ids["manager"]).await?;
+    let e = |e: crate::domain::DomainError| anyhow::anyhow!("demo receivable: {e}");
+    let today = act::local_day(Utc::now(), chrono_tz::Asia::Shanghai);
+    let day = |n: i64| (today + Duration::days(n)).format("%Y-%m-%d").to_string();
+    // The order from the accepted quote: half invoiced five days ago, the advance paid.
+    let signed: Option<(i64, i64, i64)> = sqlx::query(
+        "SELECT id, account_id, signed_total FROM orders WHERE quote_id IS NOT NULL AND state = 'signed' ORDER BY id LIMIT 1",
+    )
+    .fetch_optional(&db.pool)
+    .await?
+    .map(|row| Ok::<_, sqlx::Error>((row.try_get("id")?, row.try_get("account_id")?, row.try_get("signed_total")?)))
+    .transpose()?;
+    if let Some((id, account, total)) = signed {
+        let half = crate::domain::money::format_fen(total / 2);
+        let inv = r::InvoiceIn {
+            number: Some("04418820".into()),
+            issued_on: Some(day(-5)),
+            amount: Some(half),
+            ..Default::default()
+        };
+        r::record_invoice(db, &finance, id, &inv).await.map_err(e)?;
+        let advance: i64 = sqlx::query("SELECT amount FROM receivables WHERE order_id = $1 AND position = 0")
+            .bind(id)
+            .fetch_one(&db.pool)
+            .await?
+            .try_get("amount")?;
+        let pay = r::PaymentIn {
+            account_id: Some(account),
+            received_on: Some(day(-3)),
+            amount: Some(crate::domain::money::format_fen(advance)),
+            reference: Some("CMB2026-88213".into()),
+            payer: Some("客户财务部".into()),
+            ..Default::default()
+        };
+        r::record_payment(db, &finance, &pay).await.map_err(e)?;
+    }
+    // Four orders of the rep's first account, invoiced at four ages.
+    let account: i64 = sqlx::query(
+        "SELECT a.id FROM accounts a JOIN account_access x ON x.account_id = a.id WHERE x.user_id = $1 \
+         AND x.via = 'owner' AND a.deleted_at IS NULL ORDER BY a.id LIMIT 1",
+    )
+    .bind(user_ids["rep"])
+    .fetch_one(&db.pool)
+    .await?
+    .try_get("id")?;
+    let ages =
+        [(10, "86000.00", 0), (45, "128000.00", 0), (75, "64000.00", 0), (120, "36000.00", 0), (5, "52000.00", 30)];
+    for (n, (ago, amount, days)) in ages.into_iter().enumerate() {
+        let inp: o::OrderIn = serde_json::from_value(serde_json::json!({
+            "account_id": account,
+            "contract_no": format!("HT-2026-09{n:02}"),
+            "lines": [{"description": "备品备件及技术服务", "unit": "批", "quantity": "1", "unit_price": amount}],
+            "payment_terms": [{"kind": "on_delivery", "percent": "100", "due": format!("{days} days after invoice")}]
+        }))?;
+        let v = o::create(db, &manager, o::Origin::Account(account), &inp).await.map_err(e)?;
+        let v = o::submit(db, &manager, v.id, &o::Action { version: v.version, reason: None }).await.map_err(e)?;
+        let inv = r::InvoiceIn {
+            number: Some(format!("0441790{n}")),
+            issued_on: Some(day(-ago)),
+            amount: Some(amount.into()),
+            ..Default::default()
+        };
+        r::record_invoice(db, &finance, v.id, &inv).await.map_err(e)?;
+    }
+    // 30,000 元 goes to the oldest first: the 120-day invoice in part.
+    let pay = r::PaymentIn {
+        account_id: Some(account),
+        received_on: Some(day(-2)),
+        amount: Some("30000.00".into()),
+        method: Some(crate::domain::receivable::PaymentMethod::Acceptance),
+        reference: Some("ICBC2026-4471".into()),
+        ..Default::default()
+    };
+    r::record_payment(db, &finance, &pay).await.map_err(e)?;
+    Ok(())
+}
+
 async fn demo_orders(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
     use crate::app::orders::{invoicing, orders as o};
     use crate::app::{approvals, people::auth};

@@ -297,3 +297,59 @@ async fn finance_invoices_and_collects_from_the_pages() {
     assert_eq!(st.status, StatusCode::OK);
     assert!(!st.body.contains("id=\"payment-form\""), "only finance records payments");
 }
+
+#[tokio::test]
+async fn the_demo_has_receivables_in_every_bucket() {
+    let t = TestApp::new().await;
+    t.demo().await;
+    let finance = Auth::Bearer(t.token("finance").await);
+    let a = t.get("/api/v1/reports/aging", &finance).await.json();
+    let total = &a["total"];
+    for (i, b) in total["buckets"].as_array().expect("buckets").iter().enumerate() {
+        let fen: f64 = b.as_str().and_then(|s| s.parse().ok()).unwrap_or(0.0);
+        assert!(fen > 0.0, "bucket {i} holds an amount: {a}");
+    }
+    let notdue: f64 = total["not_due"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0.0);
+    assert!(notdue > 0.0, "{a}");
+}
+
+#[tokio::test]
+async fn a_cancelled_order_is_owed_no_more_but_what_was_paid_stays() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let (finance, manager) = (bearer(&w, "finance"), bearer(&w, "manager"));
+    let terms = json!([
+        {"kind": "advance", "percent": "30", "due": "0 days after order"},
+        {"kind": "on_delivery", "percent": "70", "due": "30 days after invoice"}
+    ]);
+    let o = signed_order(&t, &w, "1000.00", terms).await;
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/payments",
+            &finance,
+            Some(json!({"account_id": w.account_x, "received_on": day(0), "amount": "100.00"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let o = t.get(&format!("/api/v1/orders/{}", o["id"]), &manager).await.json();
+    let r = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/orders/{}/cancel", o["id"]),
+            &manager,
+            Some(json!({"version": o["version"], "reason": "客户取消"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let m = money(&t, &manager, &o).await;
+    let left: Vec<(&str, &str)> = m["receivables"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| (r["amount"].as_str().unwrap_or(""), r["paid"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(left, vec![("300.00", "100.00")], "the part-paid advance stays, the rest goes: {m}");
+    let (st, v) = invoice(&t, &finance, &o, json!({"number": "C-1", "issued_on": day(0), "amount": "10.00"})).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("order_not_signed")), "{v}");
+}

@@ -1306,6 +1306,8 @@ pub async fn cancel(db: &Db, ctx: &Ctx, id: i64, a: &Action) -> Result<OrderView
     .await?;
     // The pending request has nothing left to decide (its hook finds the version cancelled).
     approvals::cancel_pending(&mut tx, ctx, Flow::OrderSignoff, "order", id, "withdrawn", Utc::now()).await?;
+    // What nobody has paid on is owed no more.
+    crate::app::orders::receivables::on_cancelled(&mut tx, id).await?;
     rebook(&mut tx, ctx, id).await?;
     let r = row_scoped(tx.conn(), None, id).await?;
     let after = full_view(tx.conn(), Some(caller), &r, None).await?;

@@ -155,6 +155,16 @@ pub(crate) async fn on_signed(tx: &mut WriteTx, order_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// A cancelled order is owed no more: its receivables nothing has been paid on go; those paid
+/// on stay (a refund or a red-letter invoice settles them).
+pub(crate) async fn on_cancelled(tx: &mut WriteTx, order_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM receivables WHERE order_id = $1 AND paid = 0 AND written_off = 0")
+        .bind(order_id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
 /// The order's `event` happened on `day`: its scheduled installments counting from it fall
 /// due.
 async fn event_happened(tx: &mut WriteTx, order_id: i64, event: DueEvent, day: NaiveDate) -> Result<()> {
