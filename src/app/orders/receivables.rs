@@ -838,28 +838,41 @@ pub struct AgingReport {
 /// their own column.
 pub async fn aging(db: &Db, caller: &Caller, by: AgingBy, today: NaiveDate) -> Result<AgingReport> {
     let bounds = rc::DEFAULT_BUCKETS;
-    let key = match by {
-        AgingBy::Account => "CAST(r.account_id AS TEXT) AS k, a.name AS label",
-        AgingBy::Owner => "u.username AS k, COALESCE(u.display_name, u.username) AS label",
+    let (key, group) = match by {
+        AgingBy::Account => ("CAST(r.account_id AS TEXT) AS k, MIN(a.name) AS label", "r.account_id"),
+        AgingBy::Owner => ("MIN(u.username) AS k, MIN(COALESCE(u.display_name, u.username)) AS label", "r.owner_id"),
     };
+    // Each column a sum over due dates: a day `d` past due is due on `today - d`, and the due
+    // dates are ISO days, so the buckets are ranges of text.
+    let mut cols = vec![format!(
+        "CAST(SUM(CASE WHEN r.due_on >= '{}' THEN r.amount - r.paid - r.written_off ELSE 0 END) AS BIGINT) AS c0",
+        fmt_day(today)
+    )];
+    let mut upper = today;
+    for (i, b) in bounds.iter().enumerate() {
+        let from = today - Duration::days(*b);
+        cols.push(format!(
+            "CAST(SUM(CASE WHEN r.due_on < '{}' AND r.due_on >= '{}' THEN r.amount - r.paid - r.written_off ELSE 0 END) AS BIGINT) AS c{}",
+            fmt_day(upper),
+            fmt_day(from),
+            i + 1
+        ));
+        upper = from;
+    }
+    cols.push(format!(
+        "CAST(SUM(CASE WHEN r.due_on < '{}' THEN r.amount - r.paid - r.written_off ELSE 0 END) AS BIGINT) AS c{}",
+        fmt_day(upper),
+        bounds.len() + 1
+    ));
     let mut s = Sql::new(&format!(
-        "SELECT {key}, r.due_on, r.amount - r.paid - r.written_off AS left FROM receivables r \
-         JOIN accounts a ON a.id = r.account_id JOIN users u ON u.id = r.owner_id WHERE r.state = 'open'"
+        "SELECT {key}, {} FROM receivables r JOIN accounts a ON a.id = r.account_id JOIN users u ON u.id = r.owner_id \
+         WHERE r.state = 'open'",
+        cols.join(", ")
     ));
     accounts::push_scope(&mut s, caller);
+    s.push(&format!(" GROUP BY {group}"));
     let rows = s.query().fetch_all(&db.pool).await?;
     let n = bounds.len() + 2;
-    let mut groups: std::collections::BTreeMap<String, (String, Vec<i64>)> = Default::default();
-    let mut total = vec![0i64; n];
-    for r in &rows {
-        let k: String = r.try_get("k")?;
-        let label: String = r.try_get("label")?;
-        let left: i64 = r.try_get("left")?;
-        let b = rc::bucket_of(rc::days_overdue(day_of(&r.try_get::<String, _>("due_on")?)?, today), &bounds);
-        let g = groups.entry(k).or_insert_with(|| (label, vec![0; n]));
-        g.1[b] += left;
-        total[b] += left;
-    }
     let row = |key: String, label: String, v: &[i64]| AgingRow {
         key,
         label,
@@ -867,8 +880,17 @@ pub async fn aging(db: &Db, caller: &Caller, by: AgingBy, today: NaiveDate) -> R
         buckets: v[1..].iter().map(|x| format_fen(*x)).collect(),
         total: format_fen(v.iter().sum()),
     };
-    let mut out: Vec<(i64, AgingRow)> =
-        groups.into_iter().map(|(k, (label, v))| (v.iter().sum::<i64>(), row(k, label, &v))).collect();
+    let mut total = vec![0i64; n];
+    let mut out: Vec<(i64, AgingRow)> = vec![];
+    for r in &rows {
+        let v: Vec<i64> = (0..n)
+            .map(|i| r.try_get::<Option<i64>, _>(format!("c{i}").as_str()).map(|x| x.unwrap_or(0)))
+            .collect::<std::result::Result<_, _>>()?;
+        for (t, x) in total.iter_mut().zip(&v) {
+            *t += x;
+        }
+        out.push((v.iter().sum(), row(r.try_get("k")?, r.try_get("label")?, &v)));
+    }
     out.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.label.cmp(&b.1.label)));
     Ok(AgingReport {
         as_of: fmt_day(today),
