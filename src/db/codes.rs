@@ -57,6 +57,7 @@ code_columns!(
     crate::domain::order::DueEvent,
     crate::domain::receivable::ReceivableState,
     crate::domain::receivable::PaymentMethod,
+    crate::domain::receivable::Channel,
 );
 
 /// A 0/1 INTEGER column read as a `bool` (1 is true) by a row type deriving `FromRow`:

@@ -18,6 +18,9 @@ string_enum!(ReceivableState {
     WrittenOff = "written_off",
 });
 
+// How the customer was reached about what it owes (催款记录).
+string_enum!(Channel { Phone = "phone", Visit = "visit", Letter = "letter", Email = "email", Message = "message" });
+
 // How a payment came: a bank transfer, an acceptance bill (承兑汇票), a cheque, cash, other.
 string_enum!(PaymentMethod {
     Transfer = "transfer",

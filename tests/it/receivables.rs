@@ -353,3 +353,82 @@ async fn a_cancelled_order_is_owed_no_more_but_what_was_paid_stays() {
     let (st, v) = invoice(&t, &finance, &o, json!({"number": "C-1", "issued_on": day(0), "amount": "10.00"})).await;
     assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("order_not_signed")), "{v}");
 }
+
+#[tokio::test]
+async fn the_collection_worklist_climbs_with_days_and_broken_promises() {
+    use crate::common::PASSWORD;
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let (finance, manager, rep) = (bearer(&w, "finance"), bearer(&w, "manager"), bearer(&w, "repA"));
+    let terms = json!([{"kind": "on_delivery", "percent": "100", "due": "0 days after invoice"}]);
+    let o = signed_order(&t, &w, "1000.00", terms).await;
+    invoice(&t, &finance, &o, json!({"number": "W-1", "issued_on": day(-20), "amount": "1000.00"})).await;
+    // 20 days past due: the owner calls.
+    let wl = t.get("/api/v1/collection?owner=manager", &manager).await.json();
+    let item = &wl["items"][0];
+    assert_eq!((item["level"].as_str(), item["broken_promises"].as_i64()), (Some("owner_calls"), Some(0)), "{wl}");
+    let rid = item["receivable"]["id"].as_i64().expect("receivable");
+    let path = format!("/api/v1/receivables/{rid}/contacts");
+    // Bad input names the field; a rep who neither owns nor manages it may not log.
+    let r = t.call(Method::POST, &path, &manager, Some(json!({"note": "财务答复", "contacted_on": day(-5), "promised_amount": "400.00", "promised_on": day(-6)}))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.json()["error"]["details"]["fields"]["promised_on"].is_object());
+    let r = t
+        .call(
+            Method::POST,
+            &path,
+            &manager,
+            Some(json!({"note": "财务答复", "promised_amount": "1000.01", "promised_on": day(3)})),
+        )
+        .await;
+    assert_eq!(r.json()["error"]["details"]["fields"]["promised_amount"]["code"], "beyond_outstanding");
+    let r = t.call(Method::POST, &path, &rep, Some(json!({"note": "x"}))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // A promise of 400 by two days ago, not kept: broken, one level up — the KA manager calls.
+    let r = t
+        .call(Method::POST, &path, &manager, Some(json!({"channel": "phone", "note": "财务刘经理答应先付 400", "contacted_on": day(-5), "promised_amount": "400.00", "promised_on": day(-2)})))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!((r.json()["level"].as_str(), r.json()["kept"].as_bool()), (Some("owner_calls"), Some(false)));
+    let wl = t.get("/api/v1/collection?owner=manager", &manager).await.json();
+    let item = &wl["items"][0];
+    assert_eq!((item["level"].as_str(), item["broken_promises"].as_i64()), (Some("manager_calls"), Some(1)), "{wl}");
+    assert_eq!(item["last_contact"]["note"], "财务刘经理答应先付 400");
+    // Finance logs too; a promise whose day has not come is not judged yet.
+    let r = t
+        .call(
+            Method::POST,
+            &path,
+            &finance,
+            Some(json!({"note": "再次确认", "promised_amount": "300.00", "promised_on": day(5)})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert!(r.json()["kept"].is_null(), "not yet judged");
+    // Someone outside the chain may not read another's list.
+    let r = t.get("/api/v1/collection?owner=manager", &bearer(&w, "repC")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let contacts = t.get(&path, &manager).await.json();
+    assert_eq!(contacts["items"].as_array().map(Vec::len), Some(2));
+    // The page lists it at its level, with the log form.
+    let (sid, csrf) = t.ui_login("manager", PASSWORD, None).await.expect("sign in");
+    let page = t.get("/collection?owner=manager", &Auth::Session { cookie: sid.clone(), csrf: String::new() }).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("经理电话催收") && page.body.contains("违约 1 次"), "{}", page.body);
+    let r = t
+        .ui_post(
+            &format!("/receivables/{rid}/contacts"),
+            &sid,
+            &[("_csrf", &csrf), ("owner", "manager"), ("note", ""), ("channel", "phone")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a contact needs what was said");
+    let r = t
+        .ui_post(
+            &format!("/receivables/{rid}/contacts"),
+            &sid,
+            &[("_csrf", &csrf), ("owner", "manager"), ("note", "上门拜访财务"), ("channel", "visit")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}

@@ -167,7 +167,7 @@ pub(crate) async fn on_cancelled(tx: &mut WriteTx, order_id: i64) -> Result<()> 
 
 /// The order's `event` happened on `day`: its scheduled installments counting from it fall
 /// due.
-async fn event_happened(tx: &mut WriteTx, order_id: i64, event: DueEvent, day: NaiveDate) -> Result<()> {
+pub(crate) async fn event_happened(tx: &mut WriteTx, order_id: i64, event: DueEvent, day: NaiveDate) -> Result<()> {
     let rows =
         sqlx::query("SELECT id, days FROM receivables WHERE order_id = $1 AND event = $2 AND state = 'scheduled'")
             .bind(order_id)
@@ -447,11 +447,12 @@ pub struct ReceivableView {
     pub paid_in_full_on: Option<String>,
 }
 
-const REC_SELECT: &str = "SELECT r.*, a.name AS account_name, d.number AS order_number, u.username AS owner_username, \
+pub(crate) const REC_SELECT: &str =
+    "SELECT r.*, a.name AS account_name, d.number AS order_number, u.username AS owner_username, \
      COALESCE(u.display_name, u.username) AS owner_display FROM receivables r JOIN accounts a ON a.id = r.account_id \
      JOIN orders d ON d.id = r.order_id JOIN users u ON u.id = r.owner_id";
 
-fn rec_view(r: &AnyRow, today: NaiveDate) -> Result<ReceivableView> {
+pub(crate) fn rec_view(r: &AnyRow, today: NaiveDate) -> Result<ReceivableView> {
     let (amount, paid, off): (i64, i64, i64) = (r.try_get("amount")?, r.try_get("paid")?, r.try_get("written_off")?);
     let due: Option<String> = r.try_get("due_on")?;
     let days = due.as_deref().map(day_of).transpose()?.map(|d| rc::days_overdue(d, today));

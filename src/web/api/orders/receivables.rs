@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
 
+use crate::app::orders::collection::{self, CollectionContact, CollectionContactIn, Worklist};
 use crate::app::orders::receivables::{
     self as rcv, AccountMoney, AgingBy, AgingReport, InvoiceIn, InvoiceView, OrderMoney, PaymentIn, PaymentView,
 };
@@ -51,11 +52,67 @@ pub fn routes(api: Api) -> Api {
         of_account,
     )
     .add(
+        Op::get("/api/v1/collection", "A collection worklist (催款): overdue receivables, the largest amount × days past due first", "receivables")
+            .describe(
+                "Each with its dunning level (remind 1 day, owner_calls 15, manager_calls 30, finance_letter 60, hold \
+                 90; each broken promise raises it one) and its latest contact. Without `owner`: the caller's own, \
+                 or everyone's in scope for managers and finance.",
+            )
+            .query::<WorklistQuery>()
+            .ok::<Worklist>(200),
+        worklist,
+    )
+    .add(
+        Op::get("/api/v1/receivables/{id}/contacts", "A receivable's collection contacts (催款记录), oldest first", "receivables")
+            .ok::<CollectionContactList>(200),
+        contacts,
+    )
+    .add(
+        Op::post("/api/v1/receivables/{id}/contacts", "Log a collection contact, with the customer's promise to pay", "receivables")
+            .body_example::<CollectionContactIn>(json!({"channel": "phone", "note": "财务刘经理确认月底前付款", "promised_amount": "50000.00", "promised_on": "2027-03-31"}))
+            .ok::<CollectionContact>(201)
+            .errors(&[403, 404, 409]),
+        log_contact,
+    )
+    .add(
         Op::get("/api/v1/reports/aging", "Receivables aging (帐龄) in scope: not yet due, 0–30, 31–60, 61–90, over 90 days past due", "receivables")
             .query::<AgingQuery>()
             .ok::<AgingReport>(200),
         aging,
     )
+}
+
+/// Whose worklist.
+#[derive(Deserialize, IntoParams)]
+pub struct WorklistQuery {
+    /// A username: the caller's own, someone they manage, or anyone's for finance.
+    #[param(max_length = 100)]
+    pub owner: Option<String>,
+}
+
+/// `{"items": […]}`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CollectionContactList {
+    pub items: Vec<CollectionContact>,
+}
+
+async fn worklist(State(s): State<AppState>, c: ApiCtx, Query(q): Query<WorklistQuery>) -> ApiResult {
+    Ok(Json(collection::worklist(&s.app.db, &c.ctx.caller, q.owner.as_deref(), today(&c)).await?).into_response())
+}
+
+async fn contacts(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>) -> ApiResult {
+    let items = collection::contacts(&s.app.db, &c.ctx.caller, id, today(&c)).await?;
+    Ok(Json(CollectionContactList { items }).into_response())
+}
+
+async fn log_contact(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    b: Typed<CollectionContactIn>,
+) -> ApiResult {
+    let v = collection::log_contact(&s.app.db, &c.ctx, id, &b.typed, today(&c)).await?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
 }
 
 /// How to group the aging report.

@@ -24,6 +24,8 @@ pub fn routes() -> Router<AppState> {
         .route("/orders/{id}/invoices", post(record_invoice))
         .route("/accounts/{id}/receivables", get(statement).post(record_payment))
         .route("/reports/aging", get(aging))
+        .route("/collection", get(collection_list))
+        .route("/receivables/{id}/contacts", post(log_contact))
 }
 
 fn today(ui: &UiCtx) -> chrono::NaiveDate {
@@ -193,5 +195,109 @@ async fn aging(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) ->
             render(&AgingPage { l, r, by: code })
         }
         Err(e) => fail_page(&ui, e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The collection worklist
+
+#[derive(Template)]
+#[template(path = "collection.html")]
+struct CollectionPage {
+    l: Layout,
+    w: crate::app::orders::collection::Worklist,
+    owner: String,
+    channels: Vec<&'static str>,
+    today: String,
+    /// The receivable a refused contact was for, what was typed and why.
+    failed: Option<i64>,
+    typed: Vec<(String, String)>,
+    errors: Vec<String>,
+}
+
+impl CollectionPage {
+    fn is_failed(&self, id: impl std::borrow::Borrow<i64>) -> bool {
+        self.failed == Some(*id.borrow())
+    }
+    fn tv(&self, k: &str) -> String {
+        self.typed.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+}
+
+async fn collection_page(
+    s: &AppState,
+    ui: &UiCtx,
+    owner: String,
+    failed: Option<i64>,
+    typed: Vec<(String, String)>,
+    err: Option<DomainError>,
+) -> Response {
+    let w = match crate::app::orders::collection::worklist(&s.app.db, &ui.ctx.caller, Some(owner.as_str()), today(ui))
+        .await
+    {
+        Ok(w) => w,
+        Err(e) => return fail_page(ui, e),
+    };
+    let l = Layout::new(ui, "collection", ui.lang.t("collection.title"));
+    let status = err.as_ref().map(|e| crate::web::ui::status_and_code(e).0);
+    let errors = err.map(|e| crate::web::ui::error_lines(&l, &e)).unwrap_or_default();
+    let mut res = render(&CollectionPage {
+        l,
+        w,
+        owner,
+        channels: crate::domain::receivable::Channel::ALL.iter().map(|c| c.code()).collect(),
+        today: ui.ctx.caller.today(),
+        failed,
+        typed,
+        errors,
+    });
+    if let Some(st) = status {
+        *res.status_mut() = st;
+    }
+    res
+}
+
+async fn collection_list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    let p = crate::web::ui::pick::people_in(&s.app.db, query_pairs(raw), &["owner"]).await;
+    let owner = q(&p, "owner").unwrap_or("").to_string();
+    collection_page(&s, &ui, owner, None, vec![], None).await
+}
+
+async fn log_contact(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let id = match id_of(&id) {
+        Ok(i) => i,
+        Err(e) => return fail_page(ui, e),
+    };
+    let owner = text(&form, "owner").unwrap_or_default();
+    let channel = match text(&form, "channel").map(|c| crate::domain::receivable::Channel::parse(&c)) {
+        None => None,
+        Some(Ok(c)) => Some(c),
+        Some(Err(c)) => {
+            return collection_page(
+                &s,
+                ui,
+                owner,
+                Some(id),
+                form.fields.clone(),
+                Some(DomainError::invalid("channel", c)),
+            )
+            .await
+        }
+    };
+    let inp = crate::app::orders::collection::CollectionContactIn {
+        contacted_on: text(&form, "contacted_on"),
+        channel,
+        note: text(&form, "note"),
+        promised_amount: amount(&form, "promised_amount"),
+        promised_on: text(&form, "promised_on"),
+    };
+    match crate::app::orders::collection::log_contact(&s.app.db, &ui.ctx, id, &inp, today(ui)).await {
+        Ok(_) => {
+            let to = format!("/collection?{}#r-{id}", crate::web::ui::enc(&[("owner", &owner)]));
+            Redirect::to(&with_flash(&to, "saved")).into_response()
+        }
+        Err(e @ (DomainError::NotFound | DomainError::Forbidden)) => fail_page(ui, e),
+        Err(e) => collection_page(&s, ui, owner, Some(id), form.fields.clone(), Some(e)).await,
     }
 }
