@@ -347,7 +347,13 @@ async fn demo_db(dir: &Path) -> kam::db::Db {
 
 /// Serves the real router over `db` on a free local port; gives back its base URL.
 async fn serve(db: kam::db::Db) -> String {
-    let app = kam::app::App { db, settings: kam::app::Settings::default() };
+    serve_files(db, &kam::app::Settings::default().data_dir).await
+}
+
+/// [`serve`], keeping uploaded files under `data_dir`.
+async fn serve_files(db: kam::db::Db, data_dir: &Path) -> String {
+    let settings = kam::app::Settings { data_dir: data_dir.to_path_buf(), ..kam::app::Settings::default() };
+    let app = kam::app::App { db, settings };
     let router = kam::web::router(app);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("local addr"));
@@ -1880,7 +1886,7 @@ async fn approve_as(c: &Client, base: &str, user: &str, request: &str) {
     sign_out(c).await;
 }
 
-async fn quote_through_two_approvers(c: Client, base: String, opportunity_id: i64) {
+async fn quote_through_two_approvers(c: Client, base: String, opportunity_id: i64, spec: std::path::PathBuf) {
     let c = &c;
     let opp = format!("/opportunities/{opportunity_id}");
     sign_in(c, &base, "rep").await;
@@ -1912,6 +1918,17 @@ async fn quote_through_two_approvers(c: Client, base: String, opportunity_id: i6
     .await;
     // 264,000 + 17,600 = 281,600.00.
     assert!(text_of(c, "#quote-total").await.contains("281,600.00"));
+    // A specification enclosed with the draft, through the page's file input.
+    c.find(Locator::Css("#attach-file"))
+        .await
+        .expect("the file input")
+        .send_keys(spec.to_str().expect("a path"))
+        .await
+        .expect("choose the file");
+    type_into(c, "#attach-note", "技术规格书").await;
+    click(c, "#attach-submit").await;
+    wait_page(c, &quote, "#attachment-list").await;
+    assert!(text_of(c, "#attachment-list").await.contains("控制柜技术规格书.txt"), "the file is listed");
     click(c, "#submit-quote").await;
     wait_css(c, r#"#quote-state[data-state="pending"]"#).await;
     let first = approval_of_quote(c).await;
@@ -1960,6 +1977,7 @@ async fn quote_through_two_approvers(c: Client, base: String, opportunity_id: i6
     // 264,000 + 17,000 = 281,000.00.
     let words = text_of(c, "#print-words").await;
     assert_eq!(words, "人民币贰拾捌万壹仟元整");
+    assert!(text_of(c, "#print-attachments").await.contains("控制柜技术规格书.txt"), "the enclosure is listed");
     assert!(text_of(c, "#print-total").await.contains("281,000.00"));
     c.goto(&format!("{base}{opp}")).await.expect("the opportunity");
     wait_page(c, &opp, "#checklist").await;
@@ -1999,6 +2017,8 @@ async fn a_rep_quotes_twelve_percent_and_the_manager_then_the_director_approve_i
     }))
     .expect("input");
     let id = kam::app::funnel::opportunities::establish(&db, &ctx, account, &input).await.expect("an opportunity").id;
-    let base = serve(db).await;
-    in_browser(|c| quote_through_two_approvers(c, base, id)).await;
+    let spec = dir.path().join("控制柜技术规格书.txt");
+    std::fs::write(&spec, "电气控制柜技术规格：IP54，额定电压 380 V\n").expect("the file to upload");
+    let base = serve_files(db, &dir.path().join("files")).await;
+    in_browser(|c| quote_through_two_approvers(c, base, id, spec)).await;
 }

@@ -14,6 +14,7 @@ pub mod pinyin;
 pub mod policy;
 pub mod quota;
 pub mod quote;
+pub mod receivable;
 pub mod role;
 pub mod text;
 
