@@ -1213,12 +1213,14 @@ async fn sign_version(
 /// The order's won opportunity books the sum of its signed orders (or, none left, the amount
 /// it was won with).
 async fn rebook(tx: &mut WriteTx, ctx: &Ctx, order_id: i64) -> Result<()> {
-    let opp: Option<i64> = sqlx::query("SELECT opportunity_id FROM orders WHERE id = $1")
+    let r = sqlx::query("SELECT opportunity_id, account_id FROM orders WHERE id = $1")
         .bind(order_id)
         .fetch_one(tx.conn())
-        .await?
-        .try_get("opportunity_id")?;
-    let Some(opp) = opp else { return Ok(()) };
+        .await?;
+    let Some(opp) = r.try_get::<Option<i64>, _>("opportunity_id")? else { return Ok(()) };
+    // The account's lock first (the order every write of its figures takes): two orders of one
+    // opportunity signed at once are summed one after the other, each seeing the other.
+    crate::app::customers::derived::lock(tx, r.try_get("account_id")?).await?;
     let r = sqlx::query(
         "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(signed_total), 0) AS BIGINT) AS total FROM orders \
          WHERE opportunity_id = $1 AND state <> 'cancelled' AND signed_total IS NOT NULL",
