@@ -1175,9 +1175,7 @@ async fn a_deal_is_booked_on_the_callers_own_day_not_utcs() {
     // The caller's day in China: from 16:00 UTC it is already tomorrow there.
     let local = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
     let tomorrow = (local + chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
-    let body = |v: &Value, on: &str| {
-        json!({"stage": "won", "version": version_of(v), "override_reason": "合同已签", "booked_amount": "100000.00", "booked_on": on})
-    };
+    let body = |v: &Value, on: &str| json!({"stage": "won", "version": version_of(v), "override_reason": "合同已签", "booked_amount": "100000.00", "booked_on": on});
     let r = move_stage(&t, &director, id_of(&o), body(&o, &tomorrow)).await;
     assert_eq!(fields(&r).get("booked_on").map(String::as_str), Some("date_in_future"), "{}", r.body);
     let r = move_stage(&t, &director, id_of(&o), body(&o, &local.format("%Y-%m-%d").to_string())).await;
