@@ -244,6 +244,8 @@ async fn generate_with(
             .await?;
         sr_of_region[r].push(id);
     }
+    // Finance keeps the invoices and payments (a fixed name: the draws above stay as they were).
+    uw.add(&mut tx, "finance".into(), "财务经理".into(), Role::FinanceManager, hq, None, None).await?;
     progress.step(format_args!("org tree and users"));
     // ---- Accounts (in memory first: assignment needs the whole region) -------------------------
     let n = scale.accounts;
