@@ -2819,7 +2819,8 @@ mod tests {
             s,
             Summary {
                 org_units: 1 + 2 + 6,
-                users: 2 + 2 + 6 + 2 + 4 + 6,
+                // admin and director, regions, branches, KA managers, AEs, SRs, finance.
+                users: 2 + 2 + 6 + 2 + 4 + 6 + 1,
                 accounts: 600,
                 contacts: 2400,
                 opportunities: 2000,

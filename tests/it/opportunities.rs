@@ -15,8 +15,10 @@ fn today() -> String {
     chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string()
 }
 
+/// Tomorrow where the caller is (Asia/Shanghai): a won date that is still in the future for them.
 fn tomorrow() -> String {
-    (chrono::Utc::now().date_naive() + chrono::Duration::days(1)).format("%Y-%m-%d").to_string()
+    let local = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    (local + chrono::Duration::days(1)).format("%Y-%m-%d").to_string()
 }
 
 /// A complete establishing form (立项 with the evaluation's four required answers).
