@@ -100,7 +100,7 @@ fn redact(url: &str) -> String {
 
 struct Measure {
     what: String,
-    user: &'static str,
+    user: String,
     samples: Vec<Duration>,
     bytes: usize,
     target_ms: Option<f64>,
@@ -134,7 +134,7 @@ async fn send(router: &axum::Router, req: Request<Body>) -> anyhow::Result<usize
 async fn measure(
     router: &axum::Router,
     what: &str,
-    user: &'static str,
+    user: &str,
     n: usize,
     target_ms: Option<f64>,
     make: impl Fn(usize) -> Request<Body>,
@@ -155,7 +155,7 @@ async fn measure(
         bytes += send(router, req).await?;
         samples.push(t.elapsed());
     }
-    let m = Measure { what: what.to_string(), user, samples, bytes: bytes / n, target_ms };
+    let m = Measure { what: what.to_string(), user: user.to_string(), samples, bytes: bytes / n, target_ms };
     eprintln!("  {:<40} {:<9} p50 {:>7.2} ms  p95 {:>7.2} ms", m.what, m.user, m.pct(0.5), m.pct(0.95));
     Ok(Some(m))
 }
@@ -164,7 +164,7 @@ async fn measure(
 /// warm-up.
 async fn measure_call<T, F, Fut>(
     what: &str,
-    user: &'static str,
+    user: &str,
     n: usize,
     target_ms: Option<f64>,
     call: F,
@@ -187,7 +187,7 @@ where
         call().await?;
         samples.push(t.elapsed());
     }
-    let m = Measure { what: what.to_string(), user, samples, bytes: 0, target_ms };
+    let m = Measure { what: what.to_string(), user: user.to_string(), samples, bytes: 0, target_ms };
     eprintln!("  {:<40} {:<9} p50 {:>7.2} ms  p95 {:>7.2} ms", m.what, m.user, m.pct(0.5), m.pct(0.95));
     Ok(Some(m))
 }
@@ -632,9 +632,21 @@ async fn main() -> anyhow::Result<()> {
         })
         .await?,
     );
+    // The salesperson with the most overdue receivables, with a token of their own.
+    let r = sqlx::query(
+        "SELECT u.username, COUNT(*) AS n FROM receivables r JOIN users u ON u.id = r.owner_id \
+         WHERE r.state = 'open' AND r.due_on < '2026-12-01' GROUP BY u.username ORDER BY n DESC, u.username LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .context("a salesperson with overdue receivables")?;
+    let (collector, busy): (String, i64) = (r.try_get("username")?, r.try_get("n")?);
+    let (_, secret) = auth::create_token(&db, &sys, &collector, "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let collector_auth = Auth::Bearer(secret);
+    eprintln!("  the collection worklist of {collector}: {busy} overdue receivables");
     rows.extend(
-        measure(&router, "GET /api/v1/collection (a rep's worklist)", "ae001", n, Some(10.0), |_| {
-            get("/api/v1/collection", ae)
+        measure(&router, "GET /api/v1/collection (a rep's worklist)", &collector, n, Some(10.0), |_| {
+            get("/api/v1/collection", &collector_auth)
         })
         .await?,
     );

@@ -830,9 +830,15 @@ pub struct AgingReport {
     pub as_of: String,
     /// The buckets' labels (`0–30`, `31–60`, `61–90`, `>90`).
     pub buckets: Vec<String>,
+    /// The largest [`AGING_ROWS`] groups; `total` counts them all.
     pub rows: Vec<AgingRow>,
+    /// How many groups owe something (the rows shown are the largest of them).
+    pub groups: i64,
     pub total: AgingRow,
 }
+
+/// The most rows the aging report shows (the largest totals first); the total covers all.
+pub const AGING_ROWS: usize = 200;
 
 /// The aging of open receivables in the caller's scope on `today`, by account or by owner
 /// (the largest total first). Days past due count from the due date; amounts not yet due have
@@ -865,15 +871,27 @@ pub async fn aging(db: &Db, caller: &Caller, by: AgingBy, today: NaiveDate) -> R
         fmt_day(upper),
         bounds.len() + 1
     ));
+    let from = "FROM receivables r JOIN accounts a ON a.id = r.account_id JOIN users u ON u.id = r.owner_id \
+                WHERE r.state = 'open'";
+    // The largest groups, ordered and cut in the statement: a HQ's report reads 200 rows, not
+    // every account's.
     let mut s = Sql::new(&format!(
-        "SELECT {key}, {} FROM receivables r JOIN accounts a ON a.id = r.account_id JOIN users u ON u.id = r.owner_id \
-         WHERE r.state = 'open'",
+        "SELECT {key}, {}, CAST(SUM(r.amount - r.paid - r.written_off) AS BIGINT) AS t {from}",
         cols.join(", ")
     ));
     accounts::push_scope(&mut s, caller);
-    s.push(&format!(" GROUP BY {group}"));
+    s.push(&format!(" GROUP BY {group} ORDER BY t DESC, MIN(r.id) LIMIT {AGING_ROWS}"));
     let rows = s.query().fetch_all(&db.pool).await?;
+    // The totals over every group, and how many groups there are.
+    let mut s = Sql::new(&format!("SELECT {}, COUNT(DISTINCT {group}) AS groups {from}", cols.join(", ")));
+    accounts::push_scope(&mut s, caller);
+    let all = s.query().fetch_one(&db.pool).await?;
     let n = bounds.len() + 2;
+    let figures = |r: &sqlx::any::AnyRow| -> Result<Vec<i64>> {
+        Ok((0..n)
+            .map(|i| r.try_get::<Option<i64>, _>(format!("c{i}").as_str()).map(|x| x.unwrap_or(0)))
+            .collect::<std::result::Result<_, _>>()?)
+    };
     let row = |key: String, label: String, v: &[i64]| AgingRow {
         key,
         label,
@@ -881,22 +899,15 @@ pub async fn aging(db: &Db, caller: &Caller, by: AgingBy, today: NaiveDate) -> R
         buckets: v[1..].iter().map(|x| format_fen(*x)).collect(),
         total: format_fen(v.iter().sum()),
     };
-    let mut total = vec![0i64; n];
-    let mut out: Vec<(i64, AgingRow)> = vec![];
+    let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
-        let v: Vec<i64> = (0..n)
-            .map(|i| r.try_get::<Option<i64>, _>(format!("c{i}").as_str()).map(|x| x.unwrap_or(0)))
-            .collect::<std::result::Result<_, _>>()?;
-        for (t, x) in total.iter_mut().zip(&v) {
-            *t += x;
-        }
-        out.push((v.iter().sum(), row(r.try_get("k")?, r.try_get("label")?, &v)));
+        out.push(row(r.try_get("k")?, r.try_get("label")?, &figures(r)?));
     }
-    out.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.label.cmp(&b.1.label)));
     Ok(AgingReport {
         as_of: fmt_day(today),
         buckets: rc::bucket_labels(&bounds),
-        rows: out.into_iter().map(|(_, r)| r).collect(),
-        total: row("total".into(), String::new(), &total),
+        rows: out,
+        groups: all.try_get("groups")?,
+        total: row("total".into(), String::new(), &figures(&all)?),
     })
 }
