@@ -292,7 +292,7 @@ async fn main() -> anyhow::Result<()> {
     let router = kam::web::router(app.clone());
     let sys = Ctx::system();
     let mut tokens = Vec::new();
-    for user in ["sr001", "ae001", "kam01", "director", "region01"] {
+    for user in ["sr001", "ae001", "kam01", "director", "region01", "finance"] {
         let (_, secret) =
             auth::create_token(&db, &sys, user, "bench").await.map_err(|e| anyhow::anyhow!("token for {user}: {e}"))?;
         tokens.push((user, Auth::Bearer(secret)));
@@ -618,6 +618,52 @@ async fn main() -> anyhow::Result<()> {
     rows.extend(
         measure(&router, "GET /api/v1/quotes?limit=50 (the team's)", "kam01", n, Some(10.0), |_| {
             get("/api/v1/quotes?limit=50", kam)
+        })
+        .await?,
+    );
+
+    // Receivables (issue 21): HQ's aging, a rep's collection worklist, an account's statement,
+    // recording a payment with its allocation (finance).
+    let director = &tokens[3].1;
+    let finance = &tokens[5].1;
+    rows.extend(
+        measure(&router, "GET /api/v1/reports/aging (HQ)", "director", n, Some(50.0), |_| {
+            get("/api/v1/reports/aging", director)
+        })
+        .await?,
+    );
+    rows.extend(
+        measure(&router, "GET /api/v1/collection (a rep's worklist)", "ae001", n, Some(10.0), |_| {
+            get("/api/v1/collection", ae)
+        })
+        .await?,
+    );
+    let busiest: i64 = sqlx::query(
+        "SELECT account_id FROM receivables GROUP BY account_id ORDER BY COUNT(*) DESC, account_id LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .context("an account with receivables")?
+    .try_get("account_id")?;
+    rows.extend(
+        measure(&router, "GET /api/v1/accounts/{id}/receivables (statement)", "finance", n, Some(20.0), |_| {
+            get(&format!("/api/v1/accounts/{busiest}/receivables"), finance)
+        })
+        .await?,
+    );
+    let owing: i64 =
+        sqlx::query("SELECT account_id FROM receivables WHERE state = 'open' ORDER BY amount - paid DESC, id LIMIT 1")
+            .fetch_one(&db.pool)
+            .await
+            .context("an account that owes")?
+            .try_get("account_id")?;
+    rows.extend(
+        measure(&router, "POST /api/v1/payments (allocated oldest first)", "finance", n, Some(5.0), |i| {
+            post(
+                "/api/v1/payments",
+                finance,
+                serde_json::json!({"account_id": owing, "received_on": "2026-12-01", "amount": "10.00", "reference": format!("BENCH-{i}")}),
+            )
         })
         .await?,
     );

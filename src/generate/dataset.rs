@@ -244,6 +244,8 @@ async fn generate_with(
             .await?;
         sr_of_region[r].push(id);
     }
+    // Finance keeps the invoices and payments (a fixed name: the draws above stay as they were).
+    uw.add(&mut tx, "finance".into(), "财务经理".into(), Role::FinanceManager, hq, None, None).await?;
     progress.step(format_args!("org tree and users"));
     // ---- Accounts (in memory first: assignment needs the whole region) -------------------------
     let n = scale.accounts;
@@ -588,6 +590,7 @@ async fn generate_with(
     let (quotes, quote_lines) = write_quotes(&mut tx, db.backend, &ts).await?;
     let bids = write_bids(&mut tx, db.backend, seed, &ts).await?;
     let (orders, order_lines) = write_orders(&mut tx, db.backend, &ts).await?;
+    let cash = write_receivables(&mut tx, db.backend, &ts).await?;
     if db.backend == Backend::Postgres {
         // Explicit ids leave the identity sequences behind; move them past the data.
         for t in [
@@ -601,6 +604,10 @@ async fn generate_with(
             "orders",
             "order_versions",
             "order_lines",
+            "invoices",
+            "receivables",
+            "payments",
+            "allocations",
         ] {
             sqlx::query(&format!("SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}))"))
                 .execute(tx.conn())
@@ -625,6 +632,7 @@ async fn generate_with(
         "activities": summary.activities, "activity_contacts": written.contacts_met,
         "visit_plans": written.visit_plans, "quotas": summary.quotas, "products": products,
         "quotes": quotes, "quote_lines": quote_lines, "bids": bids, "orders": orders, "order_lines": order_lines,
+        "invoices": cash.0, "receivables": cash.1, "payments": cash.2,
         "note": "users, accounts, account_access, contacts, opportunities, activities, quotas, products, quotes \
                  and orders are bulk-loaded without per-row audit entries",
     });
@@ -2061,6 +2069,167 @@ const MAX_ORDERS: usize = 30_000;
 /// the rule keeps it): two product lines at 60 % and 30 % of it, a service line with the rest,
 /// each of quantity one; its current quote, where it has one, is named. Every fourth also has a
 /// draft order on its account (every eighth a cancelled one instead). Terms 30 / 60 / 10.
+/// Each signed order's money, as finance would have kept it: its three installments as
+/// receivables (30 % advance due on signing, 60 % due 30 days after the invoice, 10 % retention
+/// after acceptance, still scheduled), one invoice of the whole 15 days after signing (when that
+/// day has come), and a payment for each installment due that the customer paid — most on time
+/// or a little late, about one in seven of the 60 % ones not yet (overdue in every bucket of the
+/// aging report). Returns (invoices, receivables, payments).
+async fn write_receivables(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyhow::Result<(usize, usize, usize)> {
+    let today = NaiveDate::parse_from_str(&ts_now[..10], "%Y-%m-%d").context("today")?;
+    let orders = sqlx::query(
+        "SELECT id, account_id, owner_id, signed_total, signed_at FROM orders WHERE state = 'signed' ORDER BY id",
+    )
+    .fetch_all(tx.conn())
+    .await
+    .context("reading signed orders")?;
+    let mut iins = Rows::new(
+        tx.conn(),
+        backend,
+        "INSERT INTO invoices (created_at, created_by, id, number, order_id, account_id, issued_on, amount, tax) VALUES ",
+        vec![ts_now.to_string().into(), "finance".to_string().into()],
+        7,
+    )
+    .await?;
+    let mut rins = Rows::new(
+        tx.conn(),
+        backend,
+        "INSERT INTO receivables (created_at, updated_at, id, account_id, order_id, owner_id, position, kind, event, days, \
+         amount, event_on, due_on, paid, paid_in_full_on, state) VALUES ",
+        vec![ts_now.to_string().into()],
+        14,
+    )
+    .await?;
+    let mut pins = Rows::new(
+        tx.conn(),
+        backend,
+        "INSERT INTO payments (created_at, created_by, id, account_id, received_on, amount, method, reference, unallocated) VALUES ",
+        vec![ts_now.to_string().into(), "finance".to_string().into()],
+        7,
+    )
+    .await?;
+    let mut ains = Rows::new(
+        tx.conn(),
+        backend,
+        "INSERT INTO allocations (created_at, created_by, id, payment_id, receivable_id, amount) VALUES ",
+        vec![ts_now.to_string().into(), "finance".to_string().into()],
+        4,
+    )
+    .await?;
+    let fmt = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let (mut rid, mut pid) = (0i64, 0i64);
+    let mut pending_allocs: Vec<Vec<Cell>> = vec![];
+    for (k, r) in orders.iter().enumerate() {
+        let id: i64 = r.try_get("id")?;
+        let account: i64 = r.try_get("account_id")?;
+        let owner: i64 = r.try_get("owner_id")?;
+        let total: i64 = r.try_get::<Option<i64>, _>("signed_total")?.unwrap_or(0);
+        let signed_at: String = r.try_get::<Option<String>, _>("signed_at")?.unwrap_or_else(|| ts_now.to_string());
+        let signed = NaiveDate::parse_from_str(&signed_at[..10], "%Y-%m-%d").unwrap_or(today);
+        let invoiced_on = signed + Duration::days(15);
+        let invoiced = invoiced_on <= today;
+        if invoiced {
+            iins.row(
+                tx.conn(),
+                vec![
+                    Cell::Shared(1),
+                    Cell::Shared(2),
+                    v(id),
+                    v(format!("FP{id:08}")),
+                    v(id),
+                    v(account),
+                    v(fmt(invoiced_on)),
+                    v(total),
+                    v(crate::domain::money::div_round(total * 13, 113)),
+                ],
+            )
+            .await
+            .context("inserting invoices")?;
+        }
+        let advance = crate::domain::money::div_round(total * 3000, 10_000);
+        let delivery = crate::domain::money::div_round(total * 6000, 10_000);
+        let parts = [
+            ("advance", "order", 0, advance, Some(signed)),
+            ("on_delivery", "invoice", 30, delivery, invoiced.then_some(invoiced_on)),
+            ("retention", "acceptance", 365, total - advance - delivery, None),
+        ];
+        for (pos, (kind, event, days, amount, event_on)) in parts.into_iter().enumerate() {
+            rid += 1;
+            let due = event_on.map(|d| d + Duration::days(days));
+            // Paid this many days after the due date; None: not paid (yet).
+            let late = match (pos, due) {
+                (_, None) => None,
+                (0, Some(_)) if id % 20 != 0 => Some(id % 9 - 2),
+                (1, Some(_)) if id % 7 != 0 => Some(id % 41 - 10),
+                _ => None,
+            };
+            let paid_on = match (due, late) {
+                (Some(d), Some(l)) if d + Duration::days(l) <= today => Some(d + Duration::days(l)),
+                _ => None,
+            };
+            let state = match (due, paid_on) {
+                (None, _) => "scheduled",
+                (_, Some(_)) => "paid",
+                _ => "open",
+            };
+            rins.row(
+                tx.conn(),
+                vec![
+                    Cell::Shared(1),
+                    Cell::Shared(1),
+                    v(rid),
+                    v(account),
+                    v(id),
+                    v(owner),
+                    v(pos as i64),
+                    v(kind),
+                    v(event),
+                    v(days),
+                    v(amount),
+                    v(event_on.map(fmt)),
+                    v(due.map(fmt)),
+                    v(if paid_on.is_some() { amount } else { 0 }),
+                    v(paid_on.map(fmt)),
+                    v(state),
+                ],
+            )
+            .await
+            .context("inserting receivables")?;
+            if let Some(d) = paid_on {
+                pid += 1;
+                pins.row(
+                    tx.conn(),
+                    vec![
+                        Cell::Shared(1),
+                        Cell::Shared(2),
+                        v(pid),
+                        v(account),
+                        v(fmt(d)),
+                        v(amount),
+                        v(if pid % 5 == 0 { "acceptance" } else { "transfer" }),
+                        v(format!("BK{pid:09}")),
+                        v(0i64),
+                    ],
+                )
+                .await
+                .context("inserting payments")?;
+                pending_allocs.push(vec![Cell::Shared(1), Cell::Shared(2), v(pid), v(pid), v(rid), v(amount)]);
+            }
+        }
+        // Allocations refer to payments and receivables: written after both.
+        if (k + 1) % 2_000 == 0 || k + 1 == orders.len() {
+            iins.flush(tx.conn()).await.context("inserting invoices")?;
+            rins.flush(tx.conn()).await.context("inserting receivables")?;
+            pins.flush(tx.conn()).await.context("inserting payments")?;
+            for row in pending_allocs.drain(..) {
+                ains.row(tx.conn(), row).await.context("inserting allocations")?;
+            }
+            ains.flush(tx.conn()).await.context("inserting allocations")?;
+        }
+    }
+    Ok((iins.total(), rins.total(), pins.total()))
+}
+
 async fn write_orders(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyhow::Result<(usize, usize)> {
     use crate::domain::quote::{self as q, LineInput, ProductFacts};
     let products: Vec<ProductFacts> = sqlx::query(
@@ -2650,7 +2819,8 @@ mod tests {
             s,
             Summary {
                 org_units: 1 + 2 + 6,
-                users: 2 + 2 + 6 + 2 + 4 + 6,
+                // admin and director, regions, branches, KA managers, AEs, SRs, finance.
+                users: 2 + 2 + 6 + 2 + 4 + 6 + 1,
                 accounts: 600,
                 contacts: 2400,
                 opportunities: 2000,

@@ -15,8 +15,10 @@ fn today() -> String {
     chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string()
 }
 
+/// Tomorrow where the caller is (Asia/Shanghai): a won date that is still in the future for them.
 fn tomorrow() -> String {
-    (chrono::Utc::now().date_naive() + chrono::Duration::days(1)).format("%Y-%m-%d").to_string()
+    let local = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    (local + chrono::Duration::days(1)).format("%Y-%m-%d").to_string()
 }
 
 /// A complete establishing form (立项 with the evaluation's four required answers).
@@ -1164,4 +1166,20 @@ async fn a_list_by_owner_keeps_the_scope_and_the_order_by_last_update() {
     assert_eq!(next, vec![id_of(&second)]);
     // An unknown owner lists nothing.
     assert!(list_ids(&t, &bearer(&w, "director"), "owner=nobody").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_deal_is_booked_on_the_callers_own_day_not_utcs() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let director = bearer(&w, "director");
+    let o = establish(&t, &w, "repA", "本地日期", "100000.00").await;
+    // The caller's day in China: from 16:00 UTC it is already tomorrow there.
+    let local = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let tomorrow = (local + chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
+    let body = |v: &Value, on: &str| json!({"stage": "won", "version": version_of(v), "override_reason": "合同已签", "booked_amount": "100000.00", "booked_on": on});
+    let r = move_stage(&t, &director, id_of(&o), body(&o, &tomorrow)).await;
+    assert_eq!(fields(&r).get("booked_on").map(String::as_str), Some("date_in_future"), "{}", r.body);
+    let r = move_stage(&t, &director, id_of(&o), body(&o, &local.format("%Y-%m-%d").to_string())).await;
+    assert_eq!(r.status, StatusCode::OK, "today in the caller's time zone: {}", r.body);
 }

@@ -432,3 +432,59 @@ async fn the_collection_worklist_climbs_with_days_and_broken_promises() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 }
+
+#[tokio::test]
+async fn the_dataset_keeps_each_signed_orders_money_consistent() {
+    use kam::generate::dataset::{generate_scaled, Scale};
+    let (db, _url, _dir) = super::common::fresh_db().await;
+    let small = Scale {
+        regions: 1,
+        branches_per_region: 2,
+        aes: 2,
+        srs: 2,
+        accounts: 60,
+        contacts_per_account: 2,
+        opportunities: 300,
+        activities: 500,
+    };
+    generate_scaled(&db, "tiny", small, 11, "bench-pass").await.expect("a tiny dataset");
+    let n = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            let r = sqlx::query(sql).fetch_one(&db.pool).await.expect(sql);
+            sqlx::Row::try_get::<i64, _>(&r, "n").expect("n")
+        }
+    };
+    let signed = n("SELECT COUNT(*) AS n FROM orders WHERE state = 'signed'").await;
+    assert!(signed > 0);
+    assert_eq!(n("SELECT COUNT(*) AS n FROM receivables").await, signed * 3, "three installments an order");
+    assert_eq!(
+        n("SELECT COUNT(*) AS n FROM orders d WHERE d.state = 'signed' AND d.signed_total <> \
+           (SELECT SUM(r.amount) FROM receivables r WHERE r.order_id = d.id)")
+        .await,
+        0,
+        "the installments add up to the order"
+    );
+    assert_eq!(
+        n("SELECT COUNT(*) AS n FROM receivables r WHERE r.paid <> \
+           (SELECT COALESCE(SUM(l.amount), 0) FROM allocations l WHERE l.receivable_id = r.id)")
+        .await,
+        0,
+        "what is paid is what the allocations say"
+    );
+    assert!(n("SELECT COUNT(*) AS n FROM receivables WHERE state = 'open'").await > 0, "some are still owed");
+    assert!(n("SELECT COUNT(*) AS n FROM payments").await > 0);
+    // New rows after the load take fresh ids (PostgreSQL's sequences moved past the data).
+    let id: i64 = sqlx::Row::try_get(
+        &sqlx::query(
+            "INSERT INTO payments (account_id, received_on, amount, method, unallocated, created_by, created_at) \
+             SELECT account_id, '2026-01-01', 1, 'cash', 1, 'x', 'x' FROM payments ORDER BY id LIMIT 1 RETURNING id",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .expect("a new payment"),
+        "id",
+    )
+    .expect("id");
+    assert!(id > n("SELECT COUNT(*) AS n FROM payments").await - 1);
+}

@@ -1131,7 +1131,8 @@ pub(crate) async fn move_stage_in(tx: &mut WriteTx, ctx: &Ctx, id: i64, m: &Stag
                 None => e.add("booked_on", "required"),
                 Some(v) => {
                     if let Some(d) = e.take("booked_on", parse_date(v)) {
-                        if d.as_str() > &now()[..10] {
+                        // Today is the caller's day: in China the next day starts at 16:00 UTC.
+                        if d.as_str() > caller.today().as_str() {
                             e.add("booked_on", "date_in_future");
                         } else if d.as_str() < &before.established_at[..10] {
                             e.add("booked_on", "date_before_established");
