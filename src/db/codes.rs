@@ -55,6 +55,7 @@ code_columns!(
     crate::domain::order::OrderState,
     crate::domain::order::OrderVersionState,
     crate::domain::order::DueEvent,
+    crate::domain::delivery::OutboundState,
     crate::domain::receivable::ReceivableState,
     crate::domain::receivable::PaymentMethod,
     crate::domain::receivable::Channel,

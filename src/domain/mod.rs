@@ -6,6 +6,7 @@ pub mod approval;
 pub mod bid;
 pub mod classify;
 pub mod credit_code;
+pub mod delivery;
 pub mod error;
 pub mod money;
 pub mod opportunity;

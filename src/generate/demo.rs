@@ -1931,6 +1931,7 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     demo_quotes(db, &user_ids).await?;
     demo_orders(db, &user_ids).await?;
     demo_receivables(db, &user_ids).await?;
+    demo_deliveries(db, &user_ids).await?;
     bids_and_negotiations(db, user_ids["rep"]).await?;
     Ok(made)
 }
@@ -1989,6 +1990,19 @@ pub async fn load_files(db: &Db, data_dir: &std::path::Path) -> anyhow::Result<(
         .await?
         .map(|r| r.try_get("id"))
         .transpose()?;
+    // The acceptance document of the demo's accepted outbound (验收单).
+    let accepted: Option<i64> = sqlx::query("SELECT id FROM outbounds WHERE state = 'accepted' ORDER BY id LIMIT 1")
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| r.try_get("id"))
+        .transpose()?;
+    if let Some(id) = accepted {
+        let text = "设备验收单\n\n合同编号：HT-2026-1118\n货物：商用台式机 M730 × 20\n验收结论：开机测试通过，验收合格\n客户签字：________\n";
+        let f = FileIn { file_name: "验收单-HT-2026-1118.txt", note: Some("验收单"), bytes: text.as_bytes() };
+        crate::app::orders::files::attach(db, &ctx, data_dir, crate::app::orders::files::Holder::Outbound, id, &f)
+            .await
+            .map_err(e)?;
+    }
     if let Some(id) = bid {
         let text = "招标文件摘要\n\n一、项目概况：数据中心服务器扩容采购\n二、投标截止：见投标记录\n\
                     三、资格要求：具有同类项目业绩三项以上\n四、评标办法：综合评分法（技术 60 分，商务 40 分）\n";
@@ -2203,6 +2217,120 @@ async fn demo_receivables(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Res
         ..Default::default()
     };
     r::record_payment(db, &finance, &pay).await.map_err(e)?;
+    Ok(())
+}
+
+/// Delivery (issue 21): three orders of the rep's first account that the manager signed — one
+/// partly delivered (two of four switches delivered, one more prepared), one delivered and
+/// accepted by the customer (its installments counting from delivery and acceptance due), and
+/// one late: asked for twelve days ago, its outbound still on the way.
+async fn demo_deliveries(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
+    use crate::app::orders::{deliveries as dl, orders as o};
+    use crate::app::people::auth;
+    let ctx_of = |id: i64| async move {
+        let caller = auth::load_caller(db, id).await?.context("a demo user")?;
+        anyhow::Ok(Ctx { caller, request_id: "demo".into() })
+    };
+    let manager = ctx_of(user_ids["manager"]).await?;
+    let wuliu = ctx_of(user_ids["logistics"]).await?;
+    let e = |e: crate::domain::DomainError| anyhow::anyhow!("demo delivery: {e}");
+    let today = act::local_day(Utc::now(), chrono_tz::Asia::Shanghai);
+    let day = |n: i64| (today + Duration::days(n)).format("%Y-%m-%d").to_string();
+    let account: i64 = sqlx::query(
+        "SELECT a.id FROM accounts a JOIN account_access x ON x.account_id = a.id WHERE x.user_id = $1 \
+         AND x.via = 'owner' AND a.deleted_at IS NULL ORDER BY a.id LIMIT 1",
+    )
+    .bind(user_ids["rep"])
+    .fetch_one(&db.pool)
+    .await?
+    .try_get("id")?;
+    let order = |contract: &str, requested: String, lines: serde_json::Value, terms: serde_json::Value| {
+        let inp: anyhow::Result<o::OrderIn> = serde_json::from_value(serde_json::json!({
+            "account_id": account, "contract_no": contract, "requested_delivery": requested,
+            "lines": lines, "payment_terms": terms
+        }))
+        .map_err(anyhow::Error::from);
+        let (manager, e) = (&manager, &e);
+        async move {
+            let v = o::create(db, manager, o::Origin::Account(account), &inp?).await.map_err(e)?;
+            let v = o::submit(db, manager, v.id, &o::Action { version: v.version, reason: None }).await.map_err(e)?;
+            anyhow::ensure!(v.state == crate::domain::order::OrderState::Signed, "demo delivery order signed");
+            anyhow::Ok(v.id)
+        }
+    };
+    let out = |order_id: i64, lines: &[(i64, &str)], note: &str| {
+        let inp = dl::OutboundIn {
+            lines: lines.iter().map(|(p, q)| dl::OutboundLineIn { position: *p, quantity: (*q).into() }).collect(),
+            note: Some(note.into()),
+        };
+        let (wuliu, e) = (&wuliu, &e);
+        async move { dl::prepare(db, wuliu, order_id, &inp).await.map_err(e) }
+    };
+    let ship = |v: dl::OutboundView, carrier: &str, waybill: &str, on: String| {
+        let inp = dl::ShipIn {
+            version: v.version,
+            carrier: Some(carrier.into()),
+            waybill: Some(waybill.into()),
+            shipped_on: Some(on),
+        };
+        let (wuliu, e) = (&wuliu, &e);
+        async move { dl::ship(db, wuliu, v.id, &inp).await.map_err(e) }
+    };
+    let deliver = |v: dl::OutboundView, on: String| {
+        let (wuliu, e) = (&wuliu, &e);
+        async move {
+            dl::deliver(db, wuliu, v.id, &dl::DeliverIn { version: v.version, delivered_on: Some(on) }).await.map_err(e)
+        }
+    };
+    // 1. Partly delivered.
+    let id = order(
+        "HT-2026-1230",
+        day(20),
+        serde_json::json!([
+            {"product_code": "NET-S6850", "quantity": "4", "unit_price": "54000.00"},
+            {"product_code": "SVC-INST", "quantity": "6", "unit_price": "2400.00"}
+        ]),
+        serde_json::json!([
+            {"kind": "advance", "percent": "30", "due": "0 days after order"},
+            {"kind": "on_delivery", "percent": "60", "due": "30 days after delivery"},
+            {"kind": "retention", "percent": "10", "due": "365 days after acceptance"}
+        ]),
+    )
+    .await?;
+    let v = out(id, &[(0, "2"), (1, "3")], "第一批：核心交换机两台").await?;
+    let v = ship(v, "顺丰速运", "SF1402938471", day(-6)).await?;
+    deliver(v, day(-4)).await?;
+    out(id, &[(0, "1")], "第二批：备货中").await?;
+    // 2. Delivered and accepted.
+    let id = order(
+        "HT-2026-1118",
+        day(-20),
+        serde_json::json!([{"product_code": "PC-M730", "quantity": "20", "unit_price": "6000.00"}]),
+        serde_json::json!([
+            {"kind": "on_delivery", "percent": "70", "due": "15 days after delivery"},
+            {"kind": "after_acceptance", "percent": "30", "due": "0 days after acceptance"}
+        ]),
+    )
+    .await?;
+    let v = out(id, &[(0, "20")], "整单发货").await?;
+    let v = ship(v, "德邦物流", "DPK20261118", day(-25)).await?;
+    let v = deliver(v, day(-22)).await?;
+    let a = dl::AcceptIn {
+        version: v.version,
+        accepted_on: Some(day(-18)),
+        note: Some("20 台全部开机测试通过，验收合格".into()),
+    };
+    dl::accept(db, &wuliu, std::path::Path::new("."), v.id, &a, None).await.map_err(e)?;
+    // 3. Late: asked for twelve days ago, still on the way.
+    let id = order(
+        "HT-2026-1109",
+        day(-12),
+        serde_json::json!([{"product_code": "SRV-R750", "quantity": "2", "unit_price": "125000.00"}]),
+        serde_json::json!([{"kind": "on_delivery", "percent": "100", "due": "30 days after delivery"}]),
+    )
+    .await?;
+    let v = out(id, &[(0, "2")], "厂家延迟供货").await?;
+    ship(v, "中铁快运", "CR8817263", day(-1)).await?;
     Ok(())
 }
 

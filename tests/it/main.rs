@@ -13,6 +13,7 @@ mod check_in;
 mod classify;
 mod common;
 mod contract;
+mod deliveries;
 mod demo;
 mod faults;
 mod forecasts;

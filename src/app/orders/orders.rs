@@ -1205,7 +1205,9 @@ async fn sign_version(
     .bind(id)
     .execute(tx.conn())
     .await?;
-    // The signed terms become the order's receivables.
+    // Delivery counts against the version in force (a new one may order more), then the signed
+    // terms become the order's receivables (their events' days read from it).
+    crate::app::orders::deliveries::on_signed(tx, id).await?;
     crate::app::orders::receivables::on_signed(tx, id).await?;
     Ok(())
 }
@@ -1385,3 +1387,61 @@ fn sees_order<'a>(conn: &'a mut sqlx::AnyConnection, caller: &'a Caller, id: i64
 }
 
 inventory::submit! { SubjectScope { kind: "order", sees: sees_order } }
+
+// ---------------------------------------------------------------------------------------------
+// The order's files: the signed contract (签字合同) and what goes with it
+
+/// The subject kind of an order's files (and of its audit rows).
+pub const FILES_KIND: &str = "order";
+
+/// The order in the caller's scope (a file's read asks no more).
+pub(crate) async fn seen(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> Result<()> {
+    row_scoped(conn, Some(caller), id).await.map(|_| ())
+}
+
+/// The order's files, oldest first (the order in scope); whoever may write the order may
+/// remove one while the order is not cancelled.
+pub async fn files(db: &Db, caller: &Caller, id: i64) -> Result<Vec<crate::app::records::attachments::Attachment>> {
+    let mut conn = db.pool.acquire().await?;
+    let r = row_scoped(&mut conn, Some(caller), id).await?;
+    let state: OrderState = r.try_get("state")?;
+    let writes = may_order(&mut conn, caller, r.try_get("account_id")?).await.is_ok();
+    let mut files = crate::app::records::attachments::of(&mut conn, FILES_KIND, id).await?;
+    for f in &mut files {
+        f.removable = writes && !state.is_final();
+    }
+    Ok(files)
+}
+
+/// Adds a file to an order (the signed contract's scan), under its latest version: whoever may
+/// write the order, while it is not cancelled.
+pub async fn attach(
+    db: &Db,
+    ctx: &Ctx,
+    data_dir: &std::path::Path,
+    id: i64,
+    f: &crate::app::records::attachments::FileIn<'_>,
+) -> Result<crate::app::records::attachments::Attachment> {
+    let mut tx = db.begin().await?;
+    let r = lock(&mut tx, &ctx.caller, id).await?;
+    if r.try_get::<OrderState, _>("state")?.is_final() {
+        return Err(Error::Conflict("order_cancelled"));
+    }
+    let n: i64 = r.try_get("current_version")?;
+    let a = crate::app::records::attachments::add_in(&mut tx, ctx, data_dir, FILES_KIND, id, Some(n), f).await?;
+    tx.commit().await?;
+    Ok(crate::app::records::attachments::Attachment { removable: true, ..a })
+}
+
+/// Removes an order's file (kept in its history) while the order is not cancelled.
+pub async fn detach(db: &Db, ctx: &Ctx, id: i64, file_id: i64) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let r = lock(&mut tx, &ctx.caller, id).await?;
+    crate::app::records::attachments::one(tx.conn(), FILES_KIND, id, file_id).await?;
+    if r.try_get::<OrderState, _>("state")?.is_final() {
+        return Err(Error::Conflict("attachment_fixed"));
+    }
+    crate::app::records::attachments::remove_in(&mut tx, ctx, FILES_KIND, id, file_id).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -70,8 +70,10 @@ async fn event_day(tx: &mut WriteTx, order_id: i64, event: DueEvent) -> Result<O
     let q = match event {
         DueEvent::Order => "SELECT signed_at AS d FROM orders WHERE id = $1",
         DueEvent::Invoice => "SELECT MIN(issued_on) AS d FROM invoices WHERE order_id = $1 AND amount > 0",
-        // Deliveries and acceptances come with the logistics part: until then they have not happened.
-        DueEvent::Delivery | DueEvent::Acceptance => return Ok(None),
+        // Kept by the delivery part (`deliveries`) against the version in force: the first
+        // delivery recorded, and the day every line was accepted in full.
+        DueEvent::Delivery => "SELECT MAX(delivered_on) AS d FROM order_fulfilment WHERE order_id = $1",
+        DueEvent::Acceptance => "SELECT MAX(accepted_on) AS d FROM order_fulfilment WHERE order_id = $1",
     };
     let d: Option<String> = sqlx::query(q).bind(order_id).fetch_one(tx.conn()).await?.try_get("d")?;
     if event != DueEvent::Order {

@@ -31,6 +31,7 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &AuditFilter, seen: Option<Seen>) -> Re
                     "product" => crate::app::quotes::products::may_read(&ctx.caller),
                     "quote" => crate::app::quotes::quotes::get(db, &ctx.caller, id, None).await.is_ok(),
                     "order" => crate::app::orders::orders::get(db, &ctx.caller, id, None).await.is_ok(),
+                    "outbound" => crate::app::orders::deliveries::get(db, &ctx.caller, id).await.is_ok(),
                     _ => false,
                 }
             }

@@ -90,6 +90,8 @@ pub fn routes() -> (Router<AppState>, Vec<Op>) {
     let api = orders::orders::routes(api);
     let api = orders::invoicing::routes(api);
     let api = orders::receivables::routes(api);
+    let api = orders::deliveries::routes(api);
+    let api = orders::attachments::routes(api);
     (api.router.route_layer(axum::middleware::from_fn(super::error::localize)), api.ops)
 }
 

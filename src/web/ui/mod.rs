@@ -56,6 +56,8 @@ pub fn routes() -> Router<AppState> {
         .merge(orders::orders::routes())
         .merge(orders::invoicing::routes())
         .merge(orders::receivables::routes())
+        .merge(orders::deliveries::routes())
+        .merge(orders::attachments::routes())
         .merge(quotes::bids::routes())
         .merge(quotes::attachments::routes())
         .merge(pick::routes())
@@ -93,6 +95,8 @@ pub struct Layout {
     pub team: Vec<crate::app::home::Person>,
     /// Manages accounts (the team's plans and 1×1s are theirs to open).
     pub manages: bool,
+    /// Works the logistics worklist (物流: the navigation's 发货工作台).
+    pub logistics: bool,
 }
 
 impl Layout {
@@ -116,13 +120,16 @@ impl Layout {
             money_unit: c.money_unit,
             team: ui.team.clone(),
             manages: c.role.manages_accounts(),
+            logistics: c.role == crate::domain::role::Role::LogisticsManager,
         }
     }
     /// The navigation's group of the current page (marked `aria-current`).
     pub fn group(&self) -> &'static str {
         match self.nav {
             "accounts" | "contacts" | "pool" => "customers",
-            "opportunities" | "forecast" | "vvalue" | "quotes" | "orders" | "bids" | "products" => "sales",
+            "opportunities" | "forecast" | "vvalue" | "quotes" | "orders" | "bids" | "products" | "logistics" => {
+                "sales"
+            }
             "home" | "today" | "activities" | "visit_plan" | "visit_stats" | "calendar" => "visits",
             "funnel" | "regions" | "monthly" | "rad" | "coverage" | "service" => "reports",
             "audit" if !self.is_admin => "reports",

@@ -68,7 +68,7 @@ pub fn routes(api: Api) -> Api {
     )
 }
 
-fn download_op(path: &'static str, tag: &'static str) -> Op {
+pub(crate) fn download_op(path: &'static str, tag: &'static str) -> Op {
     let mut op = Op::get(path, "Download a file (always as an attachment)", tag);
     op.ok.push((
         200,
@@ -80,7 +80,7 @@ fn download_op(path: &'static str, tag: &'static str) -> Op {
 }
 
 /// The upload form as the operation's body: `file`, and optionally `note`.
-fn upload_body(mut op: Op) -> Op {
+pub(crate) fn upload_body(mut op: Op) -> Op {
     op.body = Some(json!({"required": true, "content": {"multipart/form-data": {"schema": {
         "type": "object",
         "required": ["file"],
@@ -93,11 +93,11 @@ fn upload_body(mut op: Op) -> Op {
 }
 
 /// An upload's parts; a body that is not multipart/form-data is a field error like any other.
-async fn parts(m: Result<Multipart, MultipartRejection>) -> Result<Parts, DomainError> {
+pub(crate) async fn parts(m: Result<Multipart, MultipartRejection>) -> Result<Parts, DomainError> {
     read_multipart(m.map_err(|_| DomainError::invalid("file", "invalid_form"))?).await
 }
 
-fn file_in(p: &Parts) -> FileIn<'_> {
+pub(crate) fn file_in(p: &Parts) -> FileIn<'_> {
     FileIn { file_name: &p.file_name, note: p.get("note"), bytes: &p.bytes }
 }
 

@@ -1,4 +1,6 @@
 //! The ui presenters of `app::orders` (same folder name in each layer).
+pub mod attachments;
+pub mod deliveries;
 pub mod invoicing;
 #[allow(clippy::module_inception)] // the part is orders, and so is its main use case
 pub mod orders;

@@ -22,7 +22,7 @@ use crate::web::auth::{UiCtx, UiForm};
 use crate::web::ui::forms::{
     missing_or_forbidden, once_done, once_of, posted_once, redisplay_or_redirect, with_flash, Redisplay,
 };
-use crate::web::ui::{enc, fail_page, render, Layout};
+use crate::web::ui::{enc, fail_page, render, Layout, Load};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -156,13 +156,31 @@ struct ShowPage {
     can_write: bool,
     sees_margin: bool,
     errors: Vec<String>,
+    /// What was typed in a refused form on the page.
+    typed: Vec<(String, String)>,
     /// The order's invoices and receivables, and whether the caller records invoices.
     money: crate::web::ui::Section<crate::app::orders::receivables::OrderMoney>,
     keeps_books: bool,
     today: String,
+    /// The order's delivery (出库与验收) and whether the caller prepares and moves outbounds.
+    delivery: crate::web::ui::Section<crate::app::orders::deliveries::OrderDelivery>,
+    can_deliver: bool,
+    /// The order's files (the signed contract), for `attachments_section.html`.
+    files: crate::web::ui::Section<Vec<crate::app::records::attachments::Attachment>>,
+    files_base: String,
+    files_versioned: bool,
+    can_attach: bool,
 }
 
 impl ShowPage {
+    /// The outbound quantity field's value as typed in a refused form (else what is left).
+    fn typed_qty(&self, position: &i64, left: &str) -> String {
+        self.typed
+            .iter()
+            .find(|(k, _)| *k == format!("q_{position}"))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| left.to_string())
+    }
     fn is_latest(&self) -> bool {
         self.v.latest.version_no == self.v.current_version
     }
@@ -178,6 +196,18 @@ pub(super) async fn show_page(
     version_no: Option<i64>,
     err: Option<DomainError>,
 ) -> Response {
+    show_page_typed(s, ui, id, version_no, err, vec![]).await
+}
+
+/// The order's page, with what was typed in a refused form (the new outbound's quantities).
+pub(super) async fn show_page_typed(
+    s: &AppState,
+    ui: &UiCtx,
+    id: i64,
+    version_no: Option<i64>,
+    err: Option<DomainError>,
+    typed: Vec<(String, String)>,
+) -> Response {
     let v = match orders::get(&s.app.db, &ui.ctx.caller, id, version_no).await {
         Ok(v) => v,
         Err(e) => return fail_page(ui, e),
@@ -189,13 +219,37 @@ pub(super) async fn show_page(
         .map(|e| match &e {
             DomainError::Invalid(fs) => fs
                 .iter()
-                .map(|f| format!("{}: {}", l.e("order_field", &f.field), l.lang.msg("invalid", f.code)))
+                .map(|f| {
+                    // An outbound's `lines[1].quantity` → 「第 2 行 · 数量」.
+                    let label = match row_field(&f.field, "lines") {
+                        Some((n, field)) => format!(
+                            "{} · {}",
+                            l.t("quote.line_n").replace("{n}", &(n + 1).to_string()),
+                            l.e("quote_field", if field.is_empty() { "line" } else { field })
+                        ),
+                        None => l.e("order_field", &f.field),
+                    };
+                    format!("{label}: {}", l.lang.msg("invalid", f.code))
+                })
                 .collect(),
             _ => crate::web::ui::error_lines(&l, &e),
         })
         .unwrap_or_default();
     let money = super::receivables::of_order(s, ui, id).await;
+    let delivery = super::deliveries::of_order(s, ui, id).await;
+    let can_deliver = super::deliveries::may_write(s, ui, id).await;
+    let files =
+        crate::app::orders::files::list(&s.app.db, &ui.ctx.caller, crate::app::orders::files::Holder::Order, id)
+            .await
+            .section("order", "files");
     let mut res = render(&ShowPage {
+        delivery,
+        can_deliver,
+        files,
+        files_base: format!("/orders/{id}"),
+        files_versioned: true,
+        can_attach: can_write && !v.state.is_final(),
+        typed,
         sees_margin: ui.ctx.caller.role.sees_floor_price(),
         l,
         v,
