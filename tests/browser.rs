@@ -923,7 +923,15 @@ async fn second_session(driver: &ChromeDriver, profile: &Path) -> Client {
 
 /// `waiting`: how many requests wait for the director once the rep's is in (the demo company
 /// holds one of its own, overdue).
-async fn screen_and_approve(rep: Client, boss: Client, base: String, account_id: i64, name: String, waiting: i64) {
+async fn screen_and_approve(
+    rep: Client,
+    boss: Client,
+    base: String,
+    account_id: i64,
+    name: String,
+    waiting: i64,
+    unread: i64,
+) {
     let (rep, boss) = (&rep, &boss);
     let account = format!("/accounts/{account_id}");
 
@@ -1009,7 +1017,8 @@ async fn screen_and_approve(rep: Client, boss: Client, base: String, account_id:
     assert_eq!(field_shown(rep, "status").await, "大客户");
     let screenings = text_of(rep, "table#screenings tbody").await;
     assert!(screenings.contains("v1") && screenings.contains("已批准"), "the screening's approval: {screenings}");
-    wait_text(rep, "#nav-unread", "(1)").await;
+    // One more unread than the demo left the rep (its own decided requests): the outcome.
+    wait_text(rep, "#nav-unread", &format!("({unread})")).await;
     click(rep, "a#nav-notifications").await;
     wait_page(rep, "/notifications", "ul#notifications").await;
     assert!(text_of(rep, "ul#notifications").await.contains("审批结果"), "the rep is told the outcome");
@@ -1041,13 +1050,25 @@ async fn a_rep_screens_an_account_and_two_managers_approve_it_in_real_browsers()
     let waiting =
         kam::app::approvals::waiting_for(&db, &caller, chrono::Utc::now()).await.expect("inbox").len() as i64 + 1;
     let (account_id, name): (i64, String) = (r.try_get("id").expect("id"), r.try_get("name").expect("name"));
+    // What the rep has not read yet (the demo's decided requests), and the outcome to come.
+    let unread: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM notifications n JOIN users u ON u.id = n.user_id WHERE u.username = 'rep' \
+         AND n.read_at IS NULL",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("the rep's unread")
+    .try_get::<i64, _>("n")
+    .expect("n")
+        + 1;
     let base = serve(db).await;
     let boss_profile = tempfile::tempdir().expect("second browser profile dir");
     in_browser(|rep| async move {
         // The second browser belongs to this scenario: started and closed inside it.
         let driver = ChromeDriver::start();
         let boss = second_session(&driver, boss_profile.path()).await;
-        let outcome = tokio::spawn(screen_and_approve(rep, boss.clone(), base, account_id, name, waiting)).await;
+        let outcome =
+            tokio::spawn(screen_and_approve(rep, boss.clone(), base, account_id, name, waiting, unread)).await;
         let _ = boss.close().await;
         drop(driver);
         if let Err(e) = outcome {
