@@ -663,6 +663,12 @@ async fn main() -> anyhow::Result<()> {
         })
         .await?,
     );
+    rows.extend(
+        measure(&router, "GET /api/v1/accounts/{id}/statement (three years)", "finance", n, Some(20.0), |_| {
+            get(&format!("/api/v1/accounts/{busiest}/statement?from=2023-12-01&to=2026-12-01"), finance)
+        })
+        .await?,
+    );
     let owing: i64 =
         sqlx::query("SELECT account_id FROM receivables WHERE state = 'open' ORDER BY amount - paid DESC, id LIMIT 1")
             .fetch_one(&db.pool)

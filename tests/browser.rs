@@ -2043,3 +2043,615 @@ async fn a_rep_quotes_twelve_percent_and_the_manager_then_the_director_approve_i
     let base = serve_files(db, &dir.path().join("files")).await;
     in_browser(|c| quote_through_two_approvers(c, base, id, spec)).await;
 }
+
+/// A signed order of 50,000 元 on an account of the rep's without orders, invoiced today and
+/// due at once (the KA manager signs it within their own authority); gives (order, receivable).
+async fn an_order_due_today(db: &kam::db::Db) -> (i64, i64) {
+    use kam::app::orders::{orders as o, receivables as r};
+    use kam::app::{people::auth, Ctx};
+    let id_of = |name: &'static str| async move {
+        sqlx::query("SELECT id FROM users WHERE username = $1")
+            .bind(name)
+            .fetch_one(&db.pool)
+            .await
+            .expect("a demo user")
+            .try_get::<i64, _>("id")
+            .expect("id")
+    };
+    let ctx = |id: i64| async move {
+        Ctx { caller: auth::load_caller(db, id).await.expect("load").expect("active"), request_id: "browser".into() }
+    };
+    let (rep, manager, finance) = (id_of("rep").await, id_of("manager").await, id_of("finance").await);
+    let account: i64 = sqlx::query(
+        "SELECT a.id FROM accounts a WHERE a.owner_id = $1 AND a.deleted_at IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.account_id = a.id) ORDER BY a.id LIMIT 1",
+    )
+    .bind(rep)
+    .fetch_one(&db.pool)
+    .await
+    .expect("an account of the rep's without orders")
+    .try_get("id")
+    .expect("id");
+    let (manager, finance) = (ctx(manager).await, ctx(finance).await);
+    let inp: o::OrderIn = serde_json::from_value(serde_json::json!({
+        "account_id": account, "contract_no": "HT-DUN-0001",
+        "lines": [{"description": "巡检机器人年度维保", "unit": "年", "quantity": "1", "unit_price": "50000.00"}],
+        "payment_terms": [{"kind": "on_delivery", "percent": "100", "due": "0 days after invoice"}]
+    }))
+    .expect("an order");
+    let v = o::create(db, &manager, o::Origin::Account(account), &inp).await.expect("created");
+    let v = o::submit(db, &manager, v.id, &o::Action { version: v.version, reason: None }).await.expect("submitted");
+    assert_eq!(v.state.code(), "signed", "within the manager's authority");
+    let inv = r::InvoiceIn {
+        number: Some("DUN-0001".into()),
+        issued_on: Some(manager.caller.today()),
+        amount: Some("50000.00".into()),
+        ..Default::default()
+    };
+    r::record_invoice(db, &finance, v.id, &inv).await.expect("invoiced");
+    let rid: i64 = sqlx::query("SELECT id FROM receivables WHERE order_id = $1")
+        .bind(v.id)
+        .fetch_one(&db.pool)
+        .await
+        .expect("its receivable")
+        .try_get("id")
+        .expect("id");
+    (v.id, rid)
+}
+
+/// Finance watches one receivable on the collection worklist while the test clock moves: a
+/// reminder a day late, the owner's call at 15 days, the manager's at 30, finance's letter at
+/// 60 (the letter lists it), and at 90 the account's orders are held; the rep sees the order
+/// held and what to do, finance sees it among the held orders.
+async fn dunning_as_the_clock_moves(c: Client, base: String, db: kam::db::Db, order: i64, rid: i64) {
+    let c = &c;
+    sign_in(c, &base, "finance").await;
+    c.goto(&format!("{base}/collection")).await.expect("the worklist");
+    wait_css(c, "main h1").await;
+    assert!(!exists(c, &format!("#r-{rid}")).await, "due today: not yet on the worklist");
+    let mut moved = 0;
+    for (day, level) in
+        [(1, "remind"), (15, "owner_calls"), (30, "manager_calls"), (60, "finance_letter"), (90, "hold")]
+    {
+        kam::app::clock::shift_for_tests(chrono::Duration::days(day - moved));
+        moved = day;
+        // The scheduler's pass at the moved time.
+        while kam::app::orders::holds::dun_pass(&db, kam::app::clock::now()).await.expect("a pass") > 0 {}
+        c.goto(&format!("{base}/collection")).await.expect("the worklist");
+        wait_css(c, "main h1").await;
+        if !exists(c, &format!("#r-{rid}")).await {
+            let shown = text_of(c, "main").await;
+            panic!(
+                "{day} days on, receivable {rid} is not on the worklist: {}",
+                shown.chars().take(600).collect::<String>()
+            );
+        }
+        let row = wait_css(c, &format!("#r-{rid}")).await;
+        assert_eq!(row.attr("data-level").await.expect("attr").as_deref(), Some(level), "{day} days past due");
+        let days = text_of(c, &format!("#r-{rid} td:nth-child(4)")).await;
+        assert_eq!(days, day.to_string());
+        if level == "finance_letter" {
+            click(c, &format!("#r-{rid} a.letter-link")).await;
+            wait_css(c, "#letter-lines").await;
+            assert!(text_of(c, "#letter-lines").await.contains("50,000.00"), "the letter lists the amount");
+            click(c, "#log-letter").await;
+            eventually("the letter logged", || async move { current_url(c).await.contains("flash").then_some(()) })
+                .await;
+        }
+    }
+    // Held: the order page says so, and what to do.
+    c.goto(&format!("{base}/orders/{order}")).await.expect("the order");
+    let banner = wait_css(c, "#hold-banner").await;
+    assert_eq!(banner.attr("data-kind").await.expect("attr").as_deref(), Some("dunning"));
+    c.goto(&format!("{base}/holds")).await.expect("the held orders");
+    let held = text_of(c, "#hold-list").await;
+    assert!(held.contains("50000.00 · 90"), "the hold names what is owed and how late: {held}");
+    // The letter was logged as a contact by letter.
+    c.goto(&format!("{base}/collection")).await.expect("the worklist");
+    assert!(text_of(c, &format!("#r-{rid}")).await.contains("催款函"), "the last contact is the letter");
+    sign_out(c).await;
+    sign_in(c, &base, "rep").await;
+    c.goto(&format!("{base}/orders/{order}")).await.expect("the order");
+    let text = text_of(c, "#hold-banner").await;
+    assert!(text.contains("冻结") && text.contains("财务"), "the rep reads that it is held and whom to ask: {text}");
+    assert!(!exists(c, ".release-hold").await, "the rep cannot release it");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn an_overdue_order_climbs_the_dunning_levels_as_the_clock_moves_and_ends_on_hold_in_a_real_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path()).await;
+    let (order, rid) = an_order_due_today(&db).await;
+    let base = serve(db.clone()).await;
+    in_browser(|c| dunning_as_the_clock_moves(c, base, db, order, rid)).await;
+}
+
+// ---- Order to cash (issue 21): an accepted quote becomes an order the KA manager and the
+// director sign off; logistics delivers part of it; finance records two invoices and a partial
+// payment, imports the bank's statement, confirms the line that pays the rest, and the account
+// owes nothing. ----
+
+/// The order's contract number, typed by the rep.
+const O2C_CONTRACT: &str = "HT-O2C-0001";
+/// What the customer's bank statement says the last payment is for: no contract number, no
+/// invoice number, so the match is by the amount.
+const O2C_PURPOSE: &str = "设备款";
+
+/// A number as a page shows it (`1,234.50`, `¥620,000.00`, `4`), for comparing.
+fn shown_number(s: &str) -> f64 {
+    let t: String = s.chars().filter(|c| c.is_ascii_digit() || matches!(c, '.' | '-')).collect();
+    t.parse().unwrap_or_else(|_| panic!("{s:?} is not a number"))
+}
+
+/// The `data-state` of every row of `css` (a table's body rows), top to bottom.
+async fn row_states(c: &Client, css: &str) -> Vec<String> {
+    let rows = c.find_all(Locator::Css(css)).await.unwrap_or_else(|e| panic!("find_all {css}: {e}"));
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(r.attr("data-state").await.expect("data-state").unwrap_or_default());
+    }
+    out
+}
+
+/// Waits until the rows of `css` have the states `want`, top to bottom.
+async fn wait_row_states(c: &Client, css: &str, want: &[&str]) {
+    eventually(&format!("{css} in the states {want:?}"), || async move {
+        let rows = c.find_all(Locator::Css(css)).await.ok()?;
+        let mut got = vec![];
+        for r in rows {
+            got.push(r.attr("data-state").await.ok()??);
+        }
+        (got == want).then_some(())
+    })
+    .await;
+}
+
+/// The cells' texts of the `n`th (from 1) row of the table body `table`.
+async fn cells_of_row(c: &Client, table: &str, n: usize) -> Vec<String> {
+    wait_css(c, &format!("{table} tbody tr:nth-child({n})")).await;
+    texts_of(c, &format!("{table} tbody tr:nth-child({n}) > td")).await
+}
+
+/// The approver opens their inbox, finds the order's request there, reads the order whole and
+/// approves it; then follows the request to the order.
+async fn sign_off_as(c: &Client, base: &str, user: &str, request: &str) {
+    sign_in(c, base, user).await;
+    c.goto(&format!("{base}/approvals")).await.expect("the inbox");
+    wait_css(c, "main h1").await;
+    assert!(exists(c, &format!(r#"a[href="{request}"]"#)).await, "{user}'s inbox holds {request}");
+    click(c, &format!(r#"a[href="{request}"]"#)).await;
+    wait_page(c, request, "#decision-form").await;
+    let panel = text_of(c, "#subject").await;
+    assert!(
+        panel.contains("机架式服务器") && panel.contains(O2C_CONTRACT),
+        "{user} reads the order whole before signing it off: {panel}"
+    );
+    click(c, "#approve").await;
+    wait_text(c, "p.flash", "已批准").await;
+    click(c, "#facts-link").await;
+    wait_css(c, "#order-state").await;
+}
+
+/// A quote sent to the customer and not yet answered, on an account of the rep's that has no
+/// orders (so nothing else owed: a payment goes to this order alone): four servers at 150,000
+/// 元 and their installation at 20,000 元, 620,000 元 in all (above the KA manager's 500,000
+/// 元), 30 % in advance and 70 % 30 days after delivery. Gives (quote, account, account name).
+async fn a_sent_quote(db: &kam::db::Db) -> (i64, i64, String) {
+    use kam::app::quotes::quotes as q;
+    let rep: i64 = sqlx::query("SELECT id FROM users WHERE username = 'rep'")
+        .fetch_one(&db.pool)
+        .await
+        .expect("rep")
+        .try_get("id")
+        .expect("id");
+    let row = sqlx::query(
+        "SELECT a.id, a.name FROM accounts a WHERE a.owner_id = $1 AND a.deleted_at IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.account_id = a.id) ORDER BY a.id LIMIT 1",
+    )
+    .bind(rep)
+    .fetch_one(&db.pool)
+    .await
+    .expect("an account of the rep's without orders");
+    let (account, name): (i64, String) = (row.try_get("id").expect("id"), row.try_get("name").expect("name"));
+    let ctx = kam::app::Ctx {
+        caller: kam::app::people::auth::load_caller(db, rep).await.expect("load").expect("active"),
+        request_id: "browser".into(),
+    };
+    let input = kam::app::records::input::Input::from_json(&serde_json::json!({
+        "name": "数据中心服务器扩容", "amount": "620000.00", "expected_close": "2027-06-30",
+        "eval_need": "算力扩容", "eval_budget": "已批", "eval_timeline": "本季度", "eval_decision_makers": "信息中心"
+    }))
+    .expect("input");
+    let opp = kam::app::funnel::opportunities::establish(db, &ctx, account, &input).await.expect("an opportunity").id;
+    let body: q::QuoteIn = serde_json::from_value(serde_json::json!({
+        "lines": [
+            {"description": "机架式服务器", "unit": "台", "quantity": "4", "unit_price": "150000.00"},
+            {"description": "安装调试服务", "unit": "项", "quantity": "1", "unit_price": "20000.00"}
+        ],
+        "payment_terms": [
+            {"kind": "advance", "percent": "30", "days": 0},
+            {"kind": "on_delivery", "percent": "70", "days": 30}
+        ],
+        "delivery_terms": "合同签订后 30 天内分批送货"
+    }))
+    .expect("a quote");
+    let v = q::create(db, &ctx, opp, &body).await.expect("a quote");
+    let act = |v: &q::QuoteView| q::Action { version: v.version, reason: None, update_amount: false };
+    let v = q::submit(db, &ctx, v.id, &act(&v)).await.expect("submitted");
+    assert_eq!(v.state.code(), "approved", "no discount: within the rep's own authority");
+    let v = q::send(db, &ctx, v.id, &act(&v)).await.expect("sent");
+    (v.id, account, name)
+}
+
+async fn order_to_cash(
+    c: Client,
+    base: String,
+    quote: i64,
+    account: i64,
+    account_name: String,
+    dir: std::path::PathBuf,
+) {
+    let c = &c;
+    let quote_path = format!("/quotes/{quote}");
+    let statement_path = format!("/accounts/{account}/receivables");
+
+    // 1. The customer accepted the quote: the rep records it and makes the order from it.
+    sign_in(c, &base, "rep").await;
+    c.goto(&format!("{base}{quote_path}")).await.expect("the quote");
+    wait_page(c, &quote_path, r#"#quote-state[data-state="sent"]"#).await;
+    assert!(!exists(c, "#new-order").await, "no order from a quote the customer has not accepted");
+    click(c, "#accept-quote").await;
+    wait_css(c, r#"#quote-state[data-state="accepted"]"#).await;
+    click(c, "#new-order").await;
+    wait_page(c, &format!("{quote_path}/orders/new"), "#order-form").await;
+    // The form holds the quote's lines and terms (installments counting from their events).
+    let row = |n: usize, name: &str| format!("#line-rows tbody tr:nth-child({n}) input[name=\"{name}\"]");
+    assert_eq!(value_of(c, &row(1, "l_desc")).await, "机架式服务器");
+    assert_eq!(shown_number(&value_of(c, &row(1, "l_qty")).await), 4.0);
+    assert_eq!(value_of(c, &row(2, "l_desc")).await, "安装调试服务");
+    let term = |n: usize, name: &str| format!("#term-rows tbody tr:nth-child({n}) [name=\"{name}\"]");
+    assert_eq!(value_of(c, &term(1, "t_kind")).await, "advance");
+    assert_eq!(value_of(c, &term(1, "t_due")).await, "0 days after order");
+    assert_eq!(value_of(c, &term(2, "t_kind")).await, "on_delivery");
+    assert_eq!(value_of(c, &term(2, "t_due")).await, "30 days after delivery");
+    wait_text(c, "#form-total", "620,000.00").await;
+    type_into(c, "#f-contract_no", O2C_CONTRACT).await;
+    set_value(c, "#f-requested_delivery", "2099-06-30").await;
+    click(c, "#save-order").await;
+    let order_path = eventually("the new order's page", || async move {
+        let p = current_path(c).await;
+        let id = p.strip_prefix("/orders/")?;
+        (!id.is_empty() && id.chars().all(|ch| ch.is_ascii_digit())).then_some(p)
+    })
+    .await;
+    if exists(c, "#form-errors").await {
+        panic!("the order form refused: {}", text_of(c, "#form-errors").await);
+    }
+    let order: i64 = order_path.trim_start_matches("/orders/").parse().expect("an order id");
+    wait_css(c, r#"#order-state[data-state="draft"]"#).await;
+    assert_eq!(text_of(c, "#order-total").await, "¥620,000.00");
+    assert!(text_of(c, "h1").await.contains("v1"), "a first version");
+    let order_number = text_of(c, "h1").await;
+    let order_number = order_number.split_whitespace().nth(1).expect("the order's number").to_string();
+    assert!(exists(c, &format!(r#"a[href="{quote_path}"]"#)).await, "the order links back to its quote");
+    click(c, "#submit-order").await;
+    wait_css(c, r#"#order-state[data-state="pending"]"#).await;
+    assert_eq!(text_of(c, "#order-state").await, "签核中");
+    let request = wait_css(c, "#approval-link").await.attr("href").await.expect("href").expect("the sign-off request");
+    assert!(text_of(c, "#signoff").await.contains("500,000"), "the page says the director signs above 500,000 元");
+    assert!(!exists(c, "#new-outbound").await, "nothing to deliver before the sign-off");
+    sign_out(c).await;
+
+    // 2. The KA manager signs it off; above their authority it still waits for the director,
+    // who signs it off too: signed, and its installments are receivables.
+    sign_off_as(c, &base, "manager", &request).await;
+    wait_page(c, &order_path, r#"#order-state[data-state="pending"]"#).await;
+    sign_out(c).await;
+    sign_off_as(c, &base, "director", &request).await;
+    wait_page(c, &order_path, r#"#order-state[data-state="signed"]"#).await;
+    assert_eq!(text_of(c, "#order-state").await, "已签核");
+    assert_eq!(text_of(c, "#signed-total").await, "¥620,000.00");
+    // The advance is owed from the signing; the rest waits for the delivery.
+    wait_row_states(c, "#receivable-list tbody tr", &["open", "scheduled"]).await;
+    let advance = cells_of_row(c, "#receivable-list", 1).await;
+    assert_eq!(shown_number(&advance[3]), 186_000.0, "30 % in advance: {advance:?}");
+    let balance = cells_of_row(c, "#receivable-list", 2).await;
+    assert_eq!(shown_number(&balance[3]), 434_000.0, "70 % on delivery: {balance:?}");
+    assert_eq!(balance[2], "—", "no due date before the delivery: {balance:?}");
+    sign_out(c).await;
+
+    // 3. Logistics finds it on the worklist and sends two of the four servers: prepared,
+    // shipped, delivered.
+    sign_in(c, &base, "logistics").await;
+    c.goto(&format!("{base}/logistics")).await.expect("the logistics worklist");
+    let waiting = format!(r#"table#logistics tr[data-order="{order}"]"#);
+    assert!(text_of(c, &waiting).await.contains(O2C_CONTRACT), "the signed order waits on the worklist");
+    click(c, &format!(r#"{waiting} a[href^="{order_path}"]"#)).await;
+    wait_page(c, &order_path, "#delivery-lines").await;
+    assert!(exists(c, "#no-outbounds").await, "no outbound yet");
+    click(c, "#new-outbound > summary").await;
+    type_into(c, r#"#outbound-form input[name="q_0"]"#, "2").await;
+    type_into(c, r#"#outbound-form input[name="q_1"]"#, "0").await;
+    type_into(c, "#outbound-note", "第一批：两台服务器").await;
+    click(c, "#save-outbound").await;
+    let card = r#"#outbounds article.card[id^="outbound-"]"#;
+    let outbound = wait_css(c, card).await.attr("id").await.expect("id").expect("the outbound's id");
+    if exists(c, "#action-errors").await {
+        panic!("the outbound was refused: {}", text_of(c, "#action-errors").await);
+    }
+    let ob = format!("#{outbound}");
+    wait_css(c, &format!(r#"{ob}[data-state="prepared"]"#)).await;
+    let what = text_of(c, &ob).await;
+    assert!(what.contains("机架式服务器 × 2") && !what.contains("安装调试服务"), "two servers go: {what}");
+    let n = outbound.trim_start_matches("outbound-");
+    type_into(c, &format!("#carrier-{n}"), "顺丰速运").await;
+    type_into(c, &format!("#waybill-{n}"), "SF1234567890").await;
+    click(c, &format!(r#"{ob} form.ship-form button[type="submit"]"#)).await;
+    wait_css(c, &format!(r#"{ob}[data-state="shipped"]"#)).await;
+    assert!(text_of(c, &ob).await.contains("SF1234567890"), "the waybill is shown");
+    click(c, &format!(r#"{ob} form.deliver-form button[type="submit"]"#)).await;
+    // app.js asks window.confirm before the form goes; say yes.
+    eventually("the delivery confirmation dialog", || async move { c.accept_alert().await.ok() }).await;
+    wait_css(c, &format!(r#"{ob}[data-state="delivered"]"#)).await;
+    // Line 1: 4 ordered, 2 delivered, 2 left; line 2 not started; not delivered in full.
+    let servers = cells_of_row(c, "#delivery-lines", 1).await;
+    let nums: Vec<f64> = servers[3..8].iter().map(|s| shown_number(s)).collect();
+    assert_eq!(nums, [4.0, 2.0, 2.0, 0.0, 2.0], "ordered, on outbounds, delivered, accepted, left: {servers:?}");
+    let service = cells_of_row(c, "#delivery-lines", 2).await;
+    assert_eq!(shown_number(&service[7]), 1.0, "the installation is still to do: {service:?}");
+    let day = text_of(c, "#delivery-day").await;
+    assert!(!day.contains("全部"), "a partial delivery is not a delivery in full: {day}");
+    let delivered_on = day.split_whitespace().next().expect("the delivery day").to_string();
+    assert!(chrono::NaiveDate::parse_from_str(&delivered_on, "%Y-%m-%d").is_ok(), "a day: {day}");
+    assert!(exists(c, "#new-outbound").await, "the rest can still go");
+    sign_out(c).await;
+
+    // 4. Finance: the delivery made the balance due in 30 days; two invoices, the advance and
+    // the balance.
+    sign_in(c, &base, "finance").await;
+    c.goto(&format!("{base}{order_path}")).await.expect("the order");
+    wait_page(c, &order_path, "#money").await;
+    wait_row_states(c, "#receivable-list tbody tr", &["open", "open"]).await;
+    let due = (chrono::NaiveDate::parse_from_str(&delivered_on, "%Y-%m-%d").expect("a day")
+        + chrono::Duration::days(30))
+    .to_string();
+    let balance = cells_of_row(c, "#receivable-list", 2).await;
+    assert!(balance[2].starts_with(&due), "the balance is due 30 days after the delivery ({due}): {balance:?}");
+    assert_eq!(text_of(c, "#invoiced").await, "¥0.00");
+    assert_eq!(text_of(c, "#left-to-invoice").await, "¥620,000.00");
+    for (number, amount, invoiced, left) in
+        [("O2C-0001", "186000.00", "¥186,000.00", "¥434,000.00"), ("O2C-0002", "434000.00", "¥620,000.00", "¥0.00")]
+    {
+        click(c, "#new-invoice > summary").await;
+        // The form offers what is left to invoice.
+        let offered = shown_number(&value_of(c, "#i-amount").await);
+        assert_eq!(offered, shown_number(&text_of(c, "#left-to-invoice").await), "the amount offered");
+        type_into(c, "#i-number", number).await;
+        type_into(c, "#i-amount", amount).await;
+        click(c, "#save-invoice").await;
+        wait_text(c, "#invoiced", invoiced).await;
+        if exists(c, "#action-errors").await {
+            panic!("the invoice {number} was refused: {}", text_of(c, "#action-errors").await);
+        }
+        assert_eq!(text_of(c, "#left-to-invoice").await, left, "after the invoice {number}");
+        assert!(text_of(c, "#invoice-list").await.contains(number), "the invoice {number} is listed");
+    }
+    assert_eq!(texts_of(c, "#invoice-list tbody tr").await.len(), 2, "two invoices");
+
+    // 5. A partial payment, on the account's statement: the advance first (due first), then
+    // part of the balance.
+    click(c, &format!(r#"#money a[href="{statement_path}"]"#)).await;
+    wait_page(c, &statement_path, "#outstanding").await;
+    assert_eq!(text_of(c, "#outstanding").await, "¥620,000.00");
+    wait_row_states(c, "#receivable-list tbody tr", &["open", "open"]).await;
+    click(c, "#new-payment > summary").await;
+    type_into(c, "#p-amount", "300000.00").await;
+    type_into(c, "#p-ref", "ICBC-O2C-0001").await;
+    type_into(c, "#p-payer", &account_name).await;
+    click(c, "#save-payment").await;
+    wait_text(c, "#outstanding", "¥320,000.00").await;
+    if exists(c, "#action-errors").await {
+        panic!("the payment was refused: {}", text_of(c, "#action-errors").await);
+    }
+    wait_row_states(c, "#receivable-list tbody tr", &["paid", "open"]).await;
+    let balance = cells_of_row(c, "#receivable-list", 2).await;
+    assert_eq!(
+        (shown_number(&balance[4]), shown_number(&balance[5])),
+        (114_000.0, 320_000.0),
+        "the balance paid in part: {balance:?}"
+    );
+    let paid = cells_of_row(c, "#payment-list", 1).await;
+    assert_eq!(shown_number(&paid[1]), 300_000.0, "the payment: {paid:?}");
+    assert!(
+        paid[4].contains("186,000.00") && paid[4].contains("114,000.00") && paid[4].contains(&order_number),
+        "allocated to the advance and the balance of {order_number}: {paid:?}"
+    );
+
+    // 6. The bank's statement (GBK, the bank's own headers): the line of the remaining
+    // 320,000 元 is matched by its amount to the balance; another line matches nothing.
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let csv = format!(
+        "交易日期,对方户名,贷方金额,摘要\n{today},{account_name},\"320,000.00\",{O2C_PURPOSE}\n{today},某物流公司,1234.56,运费退回\n"
+    );
+    let file = gbk_file(&dir, "工商银行对账单.csv", &csv);
+    c.goto(&format!("{base}/payments/statements")).await.expect("the bank statements");
+    wait_page(c, "/payments/statements", "#statement-upload").await;
+    wait_css(c, "#st-file").await.send_keys(&file).await.expect("choose the file");
+    click(c, r#"#statement-upload button[type="submit"]"#).await;
+    wait_css(c, "#line-list").await;
+    if exists(c, "#form-errors").await {
+        panic!("the statement was refused: {}", text_of(c, "main").await);
+    }
+    let statement = current_path(c).await;
+    assert!(statement.starts_with("/payments/statements/"), "on the statement's page: {statement}");
+    let ours = c
+        .find(Locator::XPath(r#"//table[@id="line-list"]/tbody/tr[td[normalize-space(.) = "¥320,000.00"]]"#))
+        .await
+        .expect("the line of 320,000.00");
+    let line = ours.attr("id").await.expect("id").expect("the line's id");
+    let line = format!("#{line}");
+    assert_eq!(row_states(c, "#line-list tbody tr").await, ["proposed", "unmatched"]);
+    let proposal = text_of(c, &format!("{line} td:nth-child(6)")).await;
+    assert!(
+        proposal.contains(&account_name)
+            && proposal.contains("按金额")
+            && proposal.contains(&order_number)
+            && proposal.contains("320,000.00"),
+        "the line is matched by its amount to the balance of {order_number}: {proposal}"
+    );
+    assert_eq!(text_of(c, "#n-proposed").await, "1");
+    click(c, &format!(r#"{line} form[action$="/confirm"] button[type="submit"]"#)).await;
+    wait_css(c, &format!(r#"{line}[data-state="confirmed"]"#)).await;
+    if exists(c, "#action-errors").await {
+        panic!("the line was refused: {}", text_of(c, "#action-errors").await);
+    }
+    assert_eq!(text_of(c, "#n-confirmed").await, "1");
+    assert_eq!(text_of(c, "#n-proposed").await, "0");
+    assert_eq!(row_states(c, "#line-list tbody tr").await, ["confirmed", "unmatched"]);
+
+    // 7. Nothing owed: the account's statement, and the order's receivables.
+    click(c, &format!(r#"{line} a[href="{statement_path}"]"#)).await;
+    wait_page(c, &statement_path, "#outstanding").await;
+    assert_eq!(text_of(c, "#outstanding").await, "¥0.00");
+    assert_eq!(text_of(c, "#credit-balance").await, "¥0.00", "nothing paid beyond what was owed");
+    wait_row_states(c, "#receivable-list tbody tr", &["paid", "paid"]).await;
+    let paid = cells_of_row(c, "#payment-list", 1).await;
+    assert!(
+        shown_number(&paid[1]) == 320_000.0 && paid[3].contains(O2C_PURPOSE),
+        "the bank's payment, latest first: {paid:?}"
+    );
+    assert_eq!(texts_of(c, "#payment-list tbody tr").await.len(), 2, "two payments");
+    sign_out(c).await;
+
+    // The rep sees the order paid in full.
+    sign_in(c, &base, "rep").await;
+    c.goto(&format!("{base}{order_path}")).await.expect("the order");
+    wait_page(c, &order_path, "#money").await;
+    wait_row_states(c, "#receivable-list tbody tr", &["paid", "paid"]).await;
+    for n in 1..=2 {
+        let r = cells_of_row(c, "#receivable-list", n).await;
+        assert_eq!(shown_number(&r[5]), 0.0, "nothing outstanding: {r:?}");
+        assert_eq!(r[6], "已收清", "paid: {r:?}");
+    }
+    assert_eq!(text_of(c, "#invoiced").await, "¥620,000.00");
+    assert_eq!(text_of(c, "#left-to-invoice").await, "¥0.00");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn an_accepted_quote_is_signed_delivered_in_part_invoiced_twice_and_paid_to_zero_in_a_real_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path()).await;
+    let (quote, account, name) = a_sent_quote(&db).await;
+    let base = serve(db).await;
+    let files = dir.path().to_path_buf();
+    in_browser(|c| order_to_cash(c, base, quote, account, name, files)).await;
+}
+
+// ---- Credit holds (issue 22): the demo's order over the special account's limit waits on the
+// holds page; the rep reads that it is held and what helps, without figures; the finance manager
+// sees the figures, releases it with a reason, and its sign-off starts. ----
+
+async fn credit_release(client: Client, base: String, order: i64, hold: i64) {
+    let c = &client;
+    // The rep: held for credit, what to do, no figures and no decision.
+    sign_in(c, &base, "rep").await;
+    c.goto(&format!("{base}/orders/{order}")).await.expect("the order");
+    let banner = wait_css(c, "#credit-hold-banner").await;
+    assert_eq!(banner.attr("data-kind").await.expect("attr").as_deref(), Some("credit"));
+    let text = text_of(c, "#credit-hold-banner").await;
+    assert!(text.contains("信用") && text.contains("预付"), "the rep reads it is held and what helps: {text}");
+    assert!(exists(c, "#held-for-credit").await, "the order's state says held for credit");
+    assert!(!exists(c, ".credit-figures").await, "no figures for the rep");
+    assert!(!exists(c, ".credit-release").await, "the rep cannot decide");
+    let page = text_of(c, "main").await;
+    assert!(!page.contains("信用额度") && !page.contains("黄名单"), "no limit or grade on the rep's page: {page}");
+    sign_out(c).await;
+
+    // Finance: the holds page lists it with the figures; the decision needs a reason.
+    sign_in(c, &base, "finance").await;
+    c.goto(&format!("{base}/holds")).await.expect("the held orders");
+    wait_css(c, &format!("#hold-{hold}")).await;
+    let figures = text_of(c, &format!("#credit-figures-{hold}")).await;
+    assert!(figures.contains("超出信用额度") && figures.contains("信用敞口"), "the figures: {figures}");
+    click(c, &format!("#hold-{hold} details.credit-decision > summary")).await;
+    type_into(c, &format!("#decide-{hold}"), "客户同意预付 30%，财务放行").await;
+    click(c, &format!("#credit-release-{hold}")).await;
+    eventually("the confirmation dialog", || async move { c.accept_alert().await.ok() }).await;
+    eventually("the decision saved", || async move { current_url(c).await.contains("flash").then_some(()) }).await;
+    assert!(!exists(c, &format!("#hold-{hold}")).await, "no longer among the active holds");
+    // The order goes on: its sign-off started, the hold shows who released it and why.
+    c.goto(&format!("{base}/orders/{order}")).await.expect("the order");
+    let state = wait_css(c, "#order-state").await;
+    assert_eq!(state.attr("data-state").await.expect("attr").as_deref(), Some("pending"));
+    assert!(!exists(c, "#credit-hold-banner").await, "not held any more");
+    let holds = text_of(c, &format!("#order-hold-{hold}")).await;
+    assert!(holds.contains("客户同意预付 30%，财务放行") && holds.contains("已解除"), "the decision shown: {holds}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn the_finance_manager_releases_a_held_order_in_a_real_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path()).await;
+    let r = sqlx::query(
+        "SELECT h.id AS hold, h.order_id FROM order_holds h JOIN orders o ON o.id = h.order_id \
+         WHERE o.contract_no = 'HT-2026-1230' AND h.kind = 'credit' AND h.released_at IS NULL",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("the demo's order held for credit");
+    let (hold, order): (i64, i64) = (r.try_get("hold").expect("hold"), r.try_get("order_id").expect("order"));
+    let base = serve(db).await;
+    in_browser(|c| credit_release(c, base, order, hold)).await;
+}
+
+// ---- Credit: the director's credit lists (issue 22). ----
+
+/// The director opens the credit lists from the navigation, picks the red tab and finds a red
+/// account there (and no account of another grade); its name leads to its credit page.
+async fn red_list(c: Client, base: String, red: String, black: Option<String>) {
+    sign_in(&c, &base, "director").await;
+    click_nav(&c, "/credit/lists").await;
+    wait_page(&c, "/credit/lists", "#credit-tabs").await;
+    click(&c, "#tab-red").await;
+    eventually("the red tab", || async { current_url(&c).await.contains("grade=red").then_some(()) }).await;
+    let list = wait_text(&c, "#credit-list", &red).await;
+    if let Some(b) = black {
+        assert!(!list.contains(&b), "a black account on the red list: {list}");
+    }
+    assert_eq!(
+        c.find(Locator::Css("#tab-red")).await.expect("the red tab").attr("aria-current").await.expect("attr"),
+        Some("page".to_string())
+    );
+    c.find(Locator::LinkText(&red)).await.expect("the account's link").click().await.expect("follow");
+    eventually("the account's credit page", || async { current_path(&c).await.ends_with("/credit").then_some(()) })
+        .await;
+    wait_css(&c, "#credit-grade").await;
+    assert!(text_of(&c, "#credit-grade").await.contains("红名单"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn the_director_sees_the_red_list_in_a_real_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path()).await;
+    let name = |grade: &'static str| {
+        let db = db.clone();
+        async move {
+            sqlx::query(
+                "SELECT name FROM accounts WHERE credit_grade = $1 AND deleted_at IS NULL ORDER BY name_sort LIMIT 1",
+            )
+            .bind(grade)
+            .fetch_optional(&db.pool)
+            .await
+            .expect("a query")
+            .map(|r| r.try_get::<String, _>("name").expect("name"))
+        }
+    };
+    let red = name("red").await.expect("the demo has a red account");
+    let black = name("black").await;
+    let base = serve(db).await;
+    in_browser(|c| red_list(c, base, red, black)).await;
+}

@@ -4,6 +4,8 @@
 
 pub mod approvals;
 pub mod classification;
+pub mod clock;
+pub mod credit;
 pub mod customers;
 pub mod funnel;
 pub mod home;
@@ -73,13 +75,21 @@ impl App {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(usize, usize, usize)> {
         let (reminded, escalated) = approvals::tick(&self.db, now).await?;
+        // Credit triggers left unfiled past their 2 days: to the KA director.
+        let unfiled = credit::triggers::escalate_unfiled(&self.db, now).await?;
         let follow_ups = visits::activities::remind_follow_ups(&self.db, now).await?;
         // Once a day: won opportunities that left the trailing twelve months.
         classification::classify::refresh_window(&self.db, now).await?;
         // Quotes whose validity ended.
         quotes::quotes::expire_due(&self.db, &now.date_naive().format("%Y-%m-%d").to_string()).await?;
+        // Receivables that climbed a dunning level: their people told, holds placed.
+        orders::holds::dun_pass(&self.db, now).await?;
+        // Once a day: key accounts whose fulfilment fell below 75 % are downgraded.
+        classification::downgrade::daily(&self.db, now).await?;
+        // The aging summary as of the new day, before anyone asks for the report.
+        orders::aging_summary::daily(&self.db, now).await?;
         let sent = records::notify::deliver(&self.db, &self.settings.channels, worker, now).await?;
-        Ok((reminded + follow_ups, escalated, sent))
+        Ok((reminded + follow_ups, escalated + unfiled, sent))
     }
 
     /// Runs [`App::scheduler_pass`] every `every` until the process ends; a failed pass is
@@ -97,7 +107,7 @@ impl App {
             loop {
                 t.tick().await;
                 let started = std::time::Instant::now();
-                let pass = app.scheduler_pass(&worker, chrono::Utc::now()).await;
+                let pass = app.scheduler_pass(&worker, clock::now()).await;
                 record_scheduler_run(started.elapsed());
                 match pass {
                     Ok((r, e, s)) => {
@@ -165,8 +175,13 @@ pub struct Caller {
 impl Caller {
     /// Today in the caller's time zone (`YYYY-MM-DD`).
     pub fn today(&self) -> String {
+        self.day().format("%Y-%m-%d").to_string()
+    }
+
+    /// Today in the caller's time zone, as a day.
+    pub fn day(&self) -> chrono::NaiveDate {
         let tz = crate::domain::activity::parse_tz(&self.time_zone).unwrap_or(chrono_tz::Asia::Shanghai);
-        crate::domain::activity::local_day(chrono::Utc::now(), tz).format("%Y-%m-%d").to_string()
+        crate::domain::activity::local_day(clock::now(), tz)
     }
 
     pub fn sees_credit(&self) -> bool {

@@ -59,6 +59,12 @@ code_columns!(
     crate::domain::receivable::ReceivableState,
     crate::domain::receivable::PaymentMethod,
     crate::domain::receivable::Channel,
+    crate::domain::receivable::HoldKind,
+    crate::domain::receivable::CreditStage,
+    crate::domain::writeoff::WriteoffState,
+    crate::domain::credit_change::CreditTriggerKind,
+    crate::domain::credit_change::CreditTriggerState,
+    crate::domain::credit_change::CreditChangeState,
 );
 
 /// A 0/1 INTEGER column read as a `bool` (1 is true) by a row type deriving `FromRow`:

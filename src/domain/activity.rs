@@ -38,6 +38,13 @@ impl Kind {
     }
 }
 
+/// Whether a done face-to-face visit to an account of this status asks for a follow-up contact
+/// within the follow-up days (seed 003 §二.1 六.6: within a week after visiting a target
+/// account): key accounts, and the target accounts under development, prospects and candidates.
+pub fn asks_follow_up(account_status: &str) -> bool {
+    matches!(account_status, "key_account" | "prospect" | "candidate")
+}
+
 /// What the effective-visit rule looks at in a record.
 #[derive(Debug, Clone, Copy)]
 pub struct Facts {

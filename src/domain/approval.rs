@@ -18,6 +18,8 @@ string_enum!(Flow {
     AccountPlan = "account_plan",
     NegotiationEscalation = "negotiation_escalation",
     OrderSignoff = "order_signoff",
+    BadDebtWriteoff = "bad_debt_writeoff",
+    KaDowngrade = "ka_downgrade",
 });
 
 impl Flow {
@@ -40,8 +42,16 @@ string_enum!(Decision { Approve = "approve", Reject = "reject", Return = "return
 
 // Where a step's role is resolved: anyone holding it (hq), its holders in the subject's region
 // or above (region), the manager of the subject's owner (owner_manager), or its holders placed
-// on the subject's branch — on its region when it has no branch (branch).
-string_enum!(Scope { Hq = "hq", Region = "region", OwnerManager = "owner_manager", Branch = "branch" });
+// on the subject's branch — on its region when it has no branch (branch), or its holders placed
+// on the subject's region unit itself, the head of the region (its branch manager) when the
+// only such holder is the requester (region_ka: the region's KA department).
+string_enum!(Scope {
+    Hq = "hq",
+    Region = "region",
+    OwnerManager = "owner_manager",
+    Branch = "branch",
+    RegionKa = "region_ka",
+});
 
 /// One step of a flow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -63,6 +73,12 @@ pub struct StepSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(required = false, minimum = 0)]
     pub above: Option<i64>,
+    /// This step's one extension, by a named role, to at most `max_days` (credit changes:
+    /// HQ's step only). Absent: the step allows none (unless the flow's own, older
+    /// `extension` applies to every step).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub extension: Option<Extension>,
 }
 
 /// The figure a request of a conditional flow turns on: the subject's value (a quote's
@@ -85,6 +101,14 @@ impl StepSpec {
     }
 }
 
+impl Definition {
+    /// The extension step `position` allows: its own, else the flow's (definitions saved
+    /// before steps carried their own extension gave one for every step); none when neither.
+    pub fn extension_of(&self, position: usize) -> Option<&Extension> {
+        self.steps.get(position).and_then(|s| s.extension.as_ref()).or(self.extension.as_ref())
+    }
+}
+
 /// One extension of an open step's deadline, by a named role, up to `max_days` in all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Extension {
@@ -102,7 +126,8 @@ pub struct Definition {
     /// The steps in order, 1 to 10.
     #[schema(min_items = 1, max_items = 10)]
     pub steps: Vec<StepSpec>,
-    /// One extension of an open step's deadline, by a named role (credit changes).
+    /// One extension of any open step's deadline, by a named role (older definitions; a step's
+    /// own `extension` takes its place).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(required = false)]
     pub extension: Option<Extension>,
@@ -209,6 +234,14 @@ pub fn validate(flow: Flow, d: &Definition) -> Vec<(String, &'static str)> {
         if s.above.is_some_and(|a| !(0..=most).contains(&a)) {
             out.push((format!("steps[{i}].above"), "threshold_range"));
         }
+        if let Some(e) = &s.extension {
+            if Role::parse(&e.role).is_err() {
+                out.push((format!("steps[{i}].extension.role"), "unknown_role"));
+            }
+            if e.max_days <= s.days || e.max_days > MAX_DAYS {
+                out.push((format!("steps[{i}].extension.max_days"), "extension_range"));
+            }
+        }
     }
     for (r, bp) in &d.limits {
         if Role::parse(r).is_err() {
@@ -249,7 +282,7 @@ pub fn validate(flow: Flow, d: &Definition) -> Vec<(String, &'static str)> {
 }
 
 fn step(role: Role, scope: Scope, days: i64) -> StepSpec {
-    StepSpec { role: role.code().to_string(), scope: scope.code().to_string(), days, above: None }
+    StepSpec { role: role.code().to_string(), scope: scope.code().to_string(), days, above: None, extension: None }
 }
 
 fn step_above(role: Role, scope: Scope, days: i64, above: i64) -> StepSpec {
@@ -273,14 +306,18 @@ pub fn builtin(flow: Flow) -> Definition {
             ],
             ..Definition::default()
         },
-        // 003 §六: 2 + 3 + 3 days, at most 10; the marketing director may extend a step to 7.
+        // 003 §三.五: the account's KA manager files within 2 days of the trigger (the request
+        // itself); the region's KA department verifies within 3 days; HQ's KA centre approves
+        // within 3, which the marketing director may extend once to at most 7; the whole change
+        // within 10 days of the trigger (each request's deadlines are capped there).
         Flow::CreditChange => Definition {
             steps: vec![
-                step(KaManager, Scope::OwnerManager, 2),
-                step(BranchManager, Scope::Region, 3),
-                step(KaDirector, Scope::Hq, 3),
+                step(KaManager, Scope::RegionKa, 3),
+                StepSpec {
+                    extension: Some(Extension { role: MarketingDirector.code().into(), max_days: 7 }),
+                    ..step(KaDirector, Scope::Hq, 3)
+                },
             ],
-            extension: Some(Extension { role: MarketingDirector.code().into(), max_days: 7 }),
             max_total_days: Some(10),
             ..Definition::default()
         },
@@ -312,7 +349,12 @@ pub fn builtin(flow: Flow) -> Definition {
         Flow::OrderSignoff => {
             plain(super::order::builtin_steps(step(KaManager, Scope::OwnerManager, 2), step(KaDirector, Scope::Hq, 2)))
         }
+        // Issue 21: a bad-debt write-off (坏账核销) needs the finance manager's approval — a
+        // finance manager other than the proposer (nobody decides their own request).
+        Flow::BadDebtWriteoff => plain(vec![step(FinanceManager, Scope::Hq, 3)]),
         Flow::ServiceRequest => plain(vec![step(KaManager, Scope::OwnerManager, 2)]),
+        // Issue 22: a key account downgraded by hand (人工降级) is decided by the KA director.
+        Flow::KaDowngrade => plain(vec![step(KaDirector, Scope::Hq, 3)]),
         Flow::Suggestion => {
             plain(vec![step(KaDirector, Scope::Hq, 3), step(MarketingDirector, Scope::Hq, 3), step(Gm, Scope::Hq, 5)])
         }
@@ -353,7 +395,7 @@ mod tests {
             assert!(validate(*f, &builtin(*f)).is_empty(), "{f}");
         }
         let bad = Definition {
-            steps: vec![StepSpec { role: "pope".into(), scope: "hq".into(), days: -1, above: None }],
+            steps: vec![StepSpec { role: "pope".into(), scope: "hq".into(), days: -1, above: None, extension: None }],
             extension: Some(Extension { role: "ka_director".into(), max_days: 0 }),
             ..Definition::default()
         };
@@ -365,11 +407,21 @@ mod tests {
         let empty = Definition::default();
         assert_eq!(validate(Flow::KaScreening, &empty), vec![("steps".to_string(), "flow_no_steps")]);
         let mut credit = builtin(Flow::CreditChange);
-        credit.steps[0].days = 5;
+        credit.steps[0].days = 8;
         assert_eq!(
             validate(Flow::CreditChange, &credit),
             vec![("max_total_days".to_string(), "steps_exceed_total")],
-            "5 + 3 + 3 > 10"
+            "8 + 3 > 10"
+        );
+        // Only HQ's step may be extended, and its extension reaches beyond its own days.
+        let credit = builtin(Flow::CreditChange);
+        assert_eq!(credit.extension_of(0), None);
+        assert_eq!(credit.extension_of(1).map(|e| (e.role.as_str(), e.max_days)), Some(("marketing_director", 7)));
+        let mut short = credit.clone();
+        short.steps[1].extension.as_mut().expect("hq").max_days = 3;
+        assert_eq!(
+            validate(Flow::CreditChange, &short),
+            vec![("steps[1].extension.max_days".to_string(), "extension_range")]
         );
     }
 

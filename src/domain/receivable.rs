@@ -18,6 +18,10 @@ string_enum!(ReceivableState {
     WrittenOff = "written_off",
 });
 
+// Why orders are held (冻结, §12.5): one order by hand, all of an account's orders by the
+// dunning level that holds, or one order by the credit check (信用冻结, issue 22).
+string_enum!(HoldKind { General = "general", Dunning = "dunning", Credit = "credit" });
+
 // How the customer was reached about what it owes (催款记录).
 string_enum!(Channel { Phone = "phone", Visit = "visit", Letter = "letter", Email = "email", Message = "message" });
 
@@ -261,6 +265,56 @@ pub fn dso(receivables: i64, sales: i64, days: i64) -> Option<i64> {
     Some(((r * d * 2 + s) / (s * 2)) as i64)
 }
 
+// Where the credit check held an order (issue 22): at its submission for sign-off, at the
+// sign-off's approval, or at its delivery (an outbound prepared or shipped).
+string_enum!(CreditStage { Submit = "submit", Signoff = "signoff", Delivery = "delivery" });
+
+// Why the credit check held an order: the exposure went above the limit, or the grade is red or
+// black. Credit information: shown only to those who may see credit.
+string_enum!(CreditCause { OverLimit = "over_limit", Grade = "grade" });
+
+// A credit decision on a held order: release it (the flow goes on) or reject it (the order is
+// cancelled).
+string_enum!(CreditDecision { Release = "release", Reject = "reject" });
+
+/// The credit check (信用冻结, issue 22): an order of an account graded red or black is held
+/// whatever its amount; otherwise, when the account has a limit, the order is held if the
+/// exposure with it (`exposure`, fen) is above the limit (equal to it passes). No limit and a
+/// green, yellow or no grade: it passes.
+pub fn credit_cause(limit: Option<i64>, grade: Option<&str>, exposure: i64) -> Option<CreditCause> {
+    if matches!(grade, Some("red" | "black")) {
+        return Some(CreditCause::Grade);
+    }
+    match limit {
+        Some(l) if exposure > l => Some(CreditCause::OverLimit),
+        _ => None,
+    }
+}
+
+/// What the credit check saw when it held an order, in fen (kept on the hold; credit
+/// information).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreditFigures {
+    pub cause: CreditCause,
+    /// The account's grade then (`green`, `yellow`, `red`, `black`), if it had one.
+    pub grade: Option<String>,
+    /// The account's credit limit then, if it had one.
+    pub limit: Option<i64>,
+    /// What the account's other orders still owed (their receivables not yet paid).
+    pub others: i64,
+    /// What this order adds: the total checked less what was paid or written off on it.
+    pub order_amount: i64,
+    /// `others + order_amount`: the exposure with the order.
+    pub exposure: i64,
+}
+
+/// Whether an earlier release of the order still covers a later check of it (at its sign-off or
+/// delivery): the decider accepted the exposure they saw, so the check holds the order again only
+/// when the exposure is now higher, or the grade turned red or black since.
+pub fn release_covers(released_exposure: i64, released_cause: CreditCause, exposure: i64, now: CreditCause) -> bool {
+    exposure <= released_exposure && (now == CreditCause::OverLimit || released_cause == CreditCause::Grade)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,5 +421,20 @@ mod tests {
         assert_eq!(dso(1_000_000, 0, 90), None);
         assert_eq!(collection_weight(10_000, 3), 30_000);
         assert_eq!(collection_weight(10_000, -3), 0);
+    }
+
+    #[test]
+    fn the_credit_check_holds_above_the_limit_and_red_or_black_whatever_the_amount() {
+        assert_eq!(credit_cause(None, None, 10_i64.pow(12)), None);
+        assert_eq!(credit_cause(None, Some("green"), 1), None);
+        assert_eq!(credit_cause(Some(100_000), Some("yellow"), 100_000), None);
+        assert_eq!(credit_cause(Some(100_000), None, 100_001), Some(CreditCause::OverLimit));
+        assert_eq!(credit_cause(None, Some("red"), 1), Some(CreditCause::Grade));
+        assert_eq!(credit_cause(Some(10_i64.pow(12)), Some("black"), 0), Some(CreditCause::Grade));
+        // A release covers the exposure it saw, not more, and not a grade that turned red.
+        assert!(release_covers(500, CreditCause::OverLimit, 500, CreditCause::OverLimit));
+        assert!(!release_covers(500, CreditCause::OverLimit, 501, CreditCause::OverLimit));
+        assert!(!release_covers(500, CreditCause::OverLimit, 400, CreditCause::Grade));
+        assert!(release_covers(500, CreditCause::Grade, 400, CreditCause::Grade));
     }
 }

@@ -7,14 +7,17 @@
 //! and built once afterwards. Everything is deterministic for a seed (and the day it is
 //! generated on): a small integer PRNG drives every choice and no floating point is involved.
 //!
-//! Profile `l3-60k`: 1 HQ, 18 regions, 54 branches, 325 users (admin, KA director, region and
-//! branch managers, 18 KA managers, 100 outside reps `ae001…`, 133 inside sales `sr001…`),
-//! 60,000 accounts and 240,000 contacts. 200,000 opportunities on owned accounts, each with its
-//! path through the funnel in the history (the exit-criteria checklist is not filled in).
-//! 1,000,000 activities over the past year by the salespeople on the accounts they hold (outside
-//! sales mostly visits, about 40% of them effective; inside sales mostly calls), a few thousand
-//! planned for the rest of this week and the next, with the contacts met on some visits and the
-//! outside reps' submitted weekly plans. A quota per salesperson and month of the current year.
+//! Profile `l3-60k`: 1 HQ, 18 regions, 54 branches, 327 users (admin, KA director, region and
+//! branch managers, 18 KA managers, 100 outside reps `ae001…`, 133 inside sales `sr001…`,
+//! `finance` and `logistics`), 60,000 accounts and 240,000 contacts. 200,000 opportunities on
+//! owned accounts, each with its path through the funnel in the history (the exit-criteria
+//! checklist is not filled in). 1,000,000 activities over the past year by the salespeople on
+//! the accounts they hold (outside sales mostly visits, about 40% of them effective; inside sales
+//! mostly calls), a few thousand planned for the rest of this week and the next, with the
+//! contacts met on some visits and the outside reps' submitted weekly plans. A quota per
+//! salesperson and month of the current year. Three years of orders to cash (issue 21): about
+//! 300,000 orders, 600,000 invoices and receivables, 900,000 payments with their allocations,
+//! and the signed orders' outbounds (出库单) with their fulfilment rows ([`write_receivables`]).
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use anyhow::{bail, Context};
@@ -246,6 +249,8 @@ async fn generate_with(
     }
     // Finance keeps the invoices and payments (a fixed name: the draws above stay as they were).
     uw.add(&mut tx, "finance".into(), "财务经理".into(), Role::FinanceManager, hq, None, None).await?;
+    // Logistics prepares and moves the outbounds (出库单) of the signed orders.
+    uw.add(&mut tx, "logistics".into(), "物流经理".into(), Role::LogisticsManager, hq, None, None).await?;
     progress.step(format_args!("org tree and users"));
     // ---- Accounts (in memory first: assignment needs the whole region) -------------------------
     let n = scale.accounts;
@@ -589,8 +594,45 @@ async fn generate_with(
     let products = write_products(&mut tx, db.backend, &mut prng, &ts, products_of(scale)).await?;
     let (quotes, quote_lines) = write_quotes(&mut tx, db.backend, &ts).await?;
     let bids = write_bids(&mut tx, db.backend, seed, &ts).await?;
-    let (orders, order_lines) = write_orders(&mut tx, db.backend, &ts).await?;
-    let cash = write_receivables(&mut tx, db.backend, &ts).await?;
+    progress.step(format_args!("activities, visit plans, quotas, products, quotes and tenders"));
+    // Orders and their money: three years of business. Their tables' indexes (and on PostgreSQL
+    // their foreign keys) are set aside while they load.
+    let aside = set_aside(
+        &mut tx,
+        db.backend,
+        &[
+            "orders",
+            "order_versions",
+            "order_lines",
+            "order_fulfilment",
+            "outbounds",
+            "outbound_lines",
+            "invoices",
+            "receivables",
+            "payments",
+            "allocations",
+        ],
+    )
+    .await?;
+    let (won_orders, won_lines) = write_orders(&mut tx, db.backend, &ts).await?;
+    let mut orng = Rng::new(seed ^ 0x4F52_4445_5253); // "ORDERS"
+    let direct = scale.accounts * DIRECT_ORDERS_PER_10_ACCOUNTS / 10;
+    let (direct_orders, direct_lines) = write_direct_orders(&mut tx, db.backend, &mut orng, &ts, direct).await?;
+    let (orders, order_lines) = (won_orders + direct_orders, won_lines + direct_lines);
+    progress.step(format_args!("{orders} orders with {order_lines} lines"));
+    let cash = write_receivables(&mut tx, db.backend, seed, &ts).await?;
+    progress.step(format_args!(
+        "{} invoices, {} receivables, {} payments, {} deliveries with {} outbounds of {} lines, {} dunning holds",
+        cash.invoices,
+        cash.receivables,
+        cash.payments,
+        cash.fulfilment,
+        cash.outbounds,
+        cash.outbound_lines,
+        cash.holds
+    ));
+    put_back(&mut tx, aside).await?;
+    progress.step(format_args!("the orders' and receivables' indexes"));
     if db.backend == Backend::Postgres {
         // Explicit ids leave the identity sequences behind; move them past the data.
         for t in [
@@ -608,6 +650,9 @@ async fn generate_with(
             "receivables",
             "payments",
             "allocations",
+            "outbounds",
+            "outbound_lines",
+            "order_holds",
         ] {
             sqlx::query(&format!("SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}))"))
                 .execute(tx.conn())
@@ -632,12 +677,13 @@ async fn generate_with(
         "activities": summary.activities, "activity_contacts": written.contacts_met,
         "visit_plans": written.visit_plans, "quotas": summary.quotas, "products": products,
         "quotes": quotes, "quote_lines": quote_lines, "bids": bids, "orders": orders, "order_lines": order_lines,
-        "invoices": cash.0, "receivables": cash.1, "payments": cash.2,
-        "note": "users, accounts, account_access, contacts, opportunities, activities, quotas, products, quotes \
-                 and orders are bulk-loaded without per-row audit entries",
+        "invoices": cash.invoices, "receivables": cash.receivables, "payments": cash.payments,
+        "allocations": cash.allocations, "order_fulfilment": cash.fulfilment, "outbounds": cash.outbounds,
+        "outbound_lines": cash.outbound_lines, "order_holds": cash.holds,
+        "note": "users, accounts, account_access, contacts, opportunities, activities, quotas, products, quotes, \
+                 orders, their money and their outbounds are bulk-loaded without per-row audit entries",
     });
     audit::record(&mut tx, &ctx, "dataset", profile, "generate", None, Some(&after)).await?;
-    progress.step(format_args!("activities, visit plans and quotas"));
     // Who sees which account, derived once from the bulk-loaded ownership.
     crate::app::customers::visibility::rebuild_all(tx.conn()).await?;
     // The funnel's totals, from the bulk-loaded opportunities.
@@ -650,6 +696,9 @@ async fn generate_with(
     }
     tx.commit().await.context("committing the dataset")?;
     progress.step(format_args!("committed"));
+    // The aging's kept summary as of today, so the first report does not build it.
+    crate::app::orders::aging_summary::daily(db, crate::app::clock::now()).await?;
+    progress.step(format_args!("the aging summary"));
 
     // Fresh statistics, so the planner knows the tables' sizes (both backends: outside the load).
     // On PostgreSQL also VACUUM: it marks the freshly written pages all-visible, without which
@@ -2059,26 +2108,185 @@ async fn write_quotes(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyho
     Ok((qins.total(), lins.total()))
 }
 
-/// At most this many orders (issue 21 aims at 300,000 with the later parts' three years of
-/// business; for now one signed order per won opportunity, and a draft or a cancelled one beside
-/// every fourth: about 30,000 at l3-60k).
+/// At most this many orders from won opportunities (one signed order per won opportunity, and a
+/// draft or a cancelled one beside every fourth: about 30,000 at l3-60k); the rest of the three
+/// years' business is ordered on the accounts directly ([`write_direct_orders`]).
 const MAX_ORDERS: usize = 30_000;
 
-/// Orders (issue 21): each won opportunity (up to [`MAX_ORDERS`]) gets one signed order whose
-/// total is exactly its booked amount (so the booked amount is the sum of its signed orders, as
-/// the rule keeps it): two product lines at 60 % and 30 % of it, a service line with the rest,
-/// each of quantity one; its current quote, where it has one, is named. Every fourth also has a
-/// draft order on its account (every eighth a cancelled one instead). Terms 30 / 60 / 10.
-/// Each signed order's money, as finance would have kept it: its three installments as
-/// receivables (30 % advance due on signing, 60 % due 30 days after the invoice, 10 % retention
-/// after acceptance, still scheduled), one invoice of the whole 15 days after signing (when that
-/// day has come), and a payment for each installment due that the customer paid — most on time
-/// or a little late, about one in seven of the 60 % ones not yet (overdue in every bucket of the
-/// aging report). Returns (invoices, receivables, payments).
-async fn write_receivables(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyhow::Result<(usize, usize, usize)> {
-    let today = NaiveDate::parse_from_str(&ts_now[..10], "%Y-%m-%d").context("today")?;
+/// Orders placed on accounts directly, per ten accounts: 270,000 at l3-60k, which with those of
+/// the won opportunities makes the 300,000 orders of issue 21's three years of business.
+const DIRECT_ORDERS_PER_10_ACCOUNTS: usize = 45;
+
+/// What [`write_receivables`] wrote.
+struct Cash {
+    invoices: usize,
+    receivables: usize,
+    payments: usize,
+    allocations: usize,
+    fulfilment: usize,
+    outbounds: usize,
+    outbound_lines: usize,
+    holds: usize,
+}
+
+/// One outbound (出库单) of a signed order as logistics would have moved it through the app: the
+/// day it was prepared, and the days of the steps it has taken (each later step implies the ones
+/// before it).
+struct Outbound {
+    prepared: NaiveDate,
+    shipped: Option<NaiveDate>,
+    delivered: Option<NaiveDate>,
+    accepted: Option<NaiveDate>,
+    note: &'static str,
+}
+
+impl Outbound {
+    fn state(&self) -> &'static str {
+        match (self.shipped, self.delivered, self.accepted) {
+            (_, _, Some(_)) => "accepted",
+            (_, Some(_), None) => "delivered",
+            (Some(_), None, None) => "shipped",
+            (None, None, None) => "prepared",
+        }
+    }
+    /// Its row version: one a step.
+    fn version(&self) -> i64 {
+        1 + [self.shipped, self.delivered, self.accepted].iter().filter(|d| d.is_some()).count() as i64
+    }
+    /// The day of its last step.
+    fn last_step(&self) -> NaiveDate {
+        self.accepted.or(self.delivered).or(self.shipped).unwrap_or(self.prepared)
+    }
+}
+
+/// A signed order's outbounds, consistent with its delivery and acceptance days (the order's
+/// `order_fulfilment` row): an order delivered by `today` went out in one outbound (one in
+/// five in two, all its lines but the last first, the last one a few days later, by the
+/// acceptance day), shipped 1–4 days before it arrived and prepared 0–4 days before that; each
+/// is accepted when the order is (the first batch possibly earlier), so the order's
+/// acceptance is its last outbound's. An order not yet delivered has its outbound on the way
+/// or prepared when those days have come, and none yet otherwise (still to prepare). The
+/// lines follow from the count: see [`write_outbound_lines`].
+fn plan_outbounds(
+    rng: &mut Rng,
+    today: NaiveDate,
+    signed: NaiveDate,
+    delivered_on: NaiveDate,
+    accepted_on: NaiveDate,
+) -> Vec<Outbound> {
+    let shipped = std::cmp::max(delivered_on - Duration::days(rng.range(1, 4)), signed);
+    let prepared = std::cmp::max(shipped - Duration::days(rng.range(0, 4)), signed);
+    let split = rng.pct(20);
+    let later = rng.range(3, 15);
+    let first_accepted = rng.range(0, (accepted_on - delivered_on).num_days());
+    let second_transit = rng.range(1, 3);
+    if delivered_on > today {
+        return match (shipped <= today, prepared <= today) {
+            (true, _) => {
+                vec![Outbound {
+                    prepared, shipped: Some(shipped), delivered: None, accepted: None, note: "整单发货"
+                }]
+            }
+            (false, true) => {
+                vec![Outbound { prepared, shipped: None, delivered: None, accepted: None, note: "整单发货" }]
+            }
+            (false, false) => vec![],
+        };
+    }
+    let accepted = (accepted_on <= today).then_some(accepted_on);
+    if !split {
+        return vec![Outbound {
+            prepared,
+            shipped: Some(shipped),
+            delivered: Some(delivered_on),
+            accepted,
+            note: "整单发货",
+        }];
+    }
+    // The second batch arrives by the acceptance day (or by today while not accepted).
+    let second = std::cmp::min(delivered_on + Duration::days(later), std::cmp::min(accepted_on, today));
+    let second_shipped = std::cmp::max(second - Duration::days(second_transit), shipped);
+    vec![
+        Outbound {
+            prepared,
+            shipped: Some(shipped),
+            delivered: Some(delivered_on),
+            accepted: accepted.map(|_| delivered_on + Duration::days(first_accepted)),
+            note: "第一批",
+        },
+        Outbound {
+            prepared: std::cmp::max(second_shipped - Duration::days(1), prepared),
+            shipped: Some(second_shipped),
+            delivered: Some(second),
+            accepted,
+            note: "第二批：余货",
+        },
+    ]
+}
+
+/// The carriers of the dataset's outbounds and their waybill numbers' prefixes.
+const CARRIERS: &[(&str, &str)] =
+    &[("顺丰速运", "SF"), ("德邦物流", "DPK"), ("中铁快运", "CR"), ("京东物流", "JDV"), ("中通快运", "ZTO")];
+const ACCEPTANCE_NOTES: &[&str] =
+    &["到货开箱检验合格，验收通过", "安装调试完成，客户签字验收", "设备运行正常，验收合格"];
+
+/// The outbounds' lines, in one statement from the orders' lines of the version each outbound
+/// was prepared against (description, unit and the whole quantity, as `deliveries::prepare`
+/// copies them): an order's only outbound sends every line; of two, the first sends all but
+/// the last line and the second the last ([`plan_outbounds`]).
+async fn write_outbound_lines(tx: &mut WriteTx) -> anyhow::Result<usize> {
+    let n = sqlx::query(
+        "INSERT INTO outbound_lines (outbound_id, position, description, unit, quantity) \
+         SELECT o.id, l.position, l.description, l.unit, l.quantity FROM \
+         (SELECT id, order_id, order_version, ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY id) AS k, \
+          COUNT(*) OVER (PARTITION BY order_id) AS n FROM outbounds) o \
+         JOIN orders d ON d.id = o.order_id \
+         JOIN order_versions v ON v.order_id = o.order_id AND v.version_no = o.order_version \
+         JOIN order_lines l ON l.version_id = v.id \
+         WHERE o.n = 1 OR (o.k = 1 AND l.position < d.line_count - 1) OR (o.k = 2 AND l.position = d.line_count - 1) \
+         ORDER BY o.id, l.position",
+    )
+    .execute(tx.conn())
+    .await
+    .context("inserting outbound lines")?
+    .rows_affected();
+    Ok(n as usize)
+}
+
+/// Of the installments paid in one payment (the advance, the retention), the percentage paid in
+/// two instead: a part, then the rest (issue 21's 900,000 payments over three years).
+const SPLIT_PCT: u64 = 30;
+
+/// The dunning levels' days (`domain::receivable::default_levels`).
+fn dun_days() -> Vec<i64> {
+    crate::domain::receivable::default_levels().iter().map(|l| l.days).collect()
+}
+
+/// Each signed order's delivery and money, as logistics and finance would have kept them (issue
+/// 21). Delivery: delivered 10–50 days after signing and accepted 3–20 days later, when those
+/// days have come (an `order_fulfilment` row each), through outbounds (出库单) prepared, shipped,
+/// delivered and accepted on those days ([`plan_outbounds`]; the recent ones on the way,
+/// prepared, or still to prepare). Three invoices of 50 / 30 / 20 % of the total, 15, 25 and 35
+/// days after signing (one order in five: the 20 % as two of 10 %, the second 45 days after). Three installments as receivables (30 % advance due on signing, 60 % due
+/// 30 days after the first invoice, 10 % retention a year after acceptance). Each installment
+/// due is paid — the 60 % one in three payments a week apart, three in ten of the others in two
+/// ([`SPLIT_PCT`]) — mostly on time or a little late, some months late, about one in forty
+/// never: most old receivables are paid, and the open ones fall in every bucket of the aging
+/// report. Each payment is allocated whole to its installment. Each open receivable past due is
+/// marked told of the dunning levels its days reach (`dun_notified`), and each account with one
+/// 90 days past due is held (one `dunning` hold on its oldest, placed now), as the scheduler's
+/// dunning pass would have left them.
+async fn write_receivables(tx: &mut WriteTx, backend: Backend, seed: u64, ts_now: &str) -> anyhow::Result<Cash> {
+    let now_at = DateTime::parse_from_rfc3339(ts_now).map(|t| t.with_timezone(&Utc)).context("now")?;
+    let today = crate::domain::activity::local_day(now_at, chrono_tz::Asia::Shanghai);
+    let mut rng = Rng::new(seed ^ 0x4341_5348); // "CASH"
+                                                // Their own sequences: the draws above stay as they were for a seed.
+    let mut drng = Rng::new(seed ^ 0x4F55_5442_4F55_4E44); // "OUTBOUND"
+    let mut prng = Rng::new(seed ^ 0x494E_5354_414C_4D54); // "INSTALMT"
+    let levels = dun_days();
     let orders = sqlx::query(
-        "SELECT id, account_id, owner_id, signed_total, signed_at FROM orders WHERE state = 'signed' ORDER BY id",
+        "SELECT id, number, account_id, owner_id, signed_total, signed_at, signed_version, line_count FROM orders \
+         WHERE state = 'signed' ORDER BY id",
     )
     .fetch_all(tx.conn())
     .await
@@ -2095,9 +2303,9 @@ async fn write_receivables(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> 
         tx.conn(),
         backend,
         "INSERT INTO receivables (created_at, updated_at, id, account_id, order_id, owner_id, position, kind, event, days, \
-         amount, event_on, due_on, paid, paid_in_full_on, state) VALUES ",
+         amount, event_on, due_on, paid, paid_in_full_on, state, dun_notified) VALUES ",
         vec![ts_now.to_string().into()],
-        14,
+        15,
     )
     .await?;
     let mut pins = Rows::new(
@@ -2116,62 +2324,213 @@ async fn write_receivables(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> 
         4,
     )
     .await?;
+    let mut fins = Rows::new(
+        tx.conn(),
+        backend,
+        "INSERT INTO order_fulfilment (updated_at, version_no, order_id, line_count, lines_unplanned, lines_undelivered, \
+         lines_unaccepted, open, delivered_on, accepted_on) VALUES ",
+        vec![ts_now.to_string().into()],
+        8,
+    )
+    .await?;
+    let mut obins = Rows::new(
+        tx.conn(),
+        backend,
+        "INSERT INTO outbounds (created_by, id, number, order_id, order_version, state, note, carrier, waybill, \
+         shipped_on, delivered_on, accepted_on, acceptance_note, version, created_at, delivered_at, updated_at) VALUES ",
+        vec!["logistics".to_string().into()],
+        16,
+    )
+    .await?;
     let fmt = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
-    let (mut rid, mut pid) = (0i64, 0i64);
+    let (mut rid, mut pid, mut iid, mut oid) = (0i64, 0i64, 0i64, 0i64);
     let mut pending_allocs: Vec<Vec<Cell>> = vec![];
+    // Per account, its oldest open receivable 90 days or more past due: (due, id, reason).
+    let mut to_hold: std::collections::BTreeMap<i64, (NaiveDate, i64, String)> = Default::default();
     for (k, r) in orders.iter().enumerate() {
         let id: i64 = r.try_get("id")?;
+        let number: String = r.try_get("number")?;
         let account: i64 = r.try_get("account_id")?;
         let owner: i64 = r.try_get("owner_id")?;
+        let line_count: i64 = r.try_get("line_count")?;
+        let signed_version: i64 = r.try_get::<Option<i64>, _>("signed_version")?.unwrap_or(1);
         let total: i64 = r.try_get::<Option<i64>, _>("signed_total")?.unwrap_or(0);
         let signed_at: String = r.try_get::<Option<String>, _>("signed_at")?.unwrap_or_else(|| ts_now.to_string());
         let signed = NaiveDate::parse_from_str(&signed_at[..10], "%Y-%m-%d").unwrap_or(today);
-        let invoiced_on = signed + Duration::days(15);
-        let invoiced = invoiced_on <= today;
-        if invoiced {
+        // Delivery and acceptance.
+        let delivered_on = signed + Duration::days(rng.range(10, 50));
+        let accepted_on = delivered_on + Duration::days(rng.range(3, 20));
+        let (delivered, accepted) = (delivered_on <= today, accepted_on <= today);
+        // Its outbounds, which together send every line once (none yet: all still to prepare).
+        let outbounds = plan_outbounds(&mut drng, today, signed, delivered_on, accepted_on);
+        let unplanned = if outbounds.is_empty() { line_count } else { 0 };
+        let (undelivered, unaccepted) = match (delivered, accepted) {
+            (false, _) => (line_count, line_count),
+            (true, false) => (0, line_count),
+            (true, true) => (0, 0),
+        };
+        for o in &outbounds {
+            oid += 1;
+            // Recorded in the morning (prepared) and the afternoon (the steps), never after now.
+            let at = |d: NaiveDate, time: &str| std::cmp::min(format!("{}T{time}.000000Z", fmt(d)), ts_now.to_string());
+            let created = at(o.prepared, "01:30:00");
+            let (carrier, prefix) = CARRIERS[drng.below(CARRIERS.len() as u64) as usize];
+            let waybill = format!("{prefix}{:010}", drng.below(10_000_000_000));
+            let acceptance_note = ACCEPTANCE_NOTES[drng.below(ACCEPTANCE_NOTES.len() as u64) as usize];
+            obins
+                .row(
+                    tx.conn(),
+                    vec![
+                        Cell::Shared(1),
+                        v(oid),
+                        v(format!("CK{}-{oid:06}", o.prepared.year())),
+                        v(id),
+                        v(signed_version),
+                        v(o.state()),
+                        v(o.note),
+                        v(o.shipped.map(|_| carrier)),
+                        v(o.shipped.map(|_| waybill)),
+                        v(o.shipped.map(fmt)),
+                        v(o.delivered.map(fmt)),
+                        v(o.accepted.map(fmt)),
+                        v(o.accepted.map(|_| acceptance_note)),
+                        v(o.version()),
+                        v(created.clone()),
+                        v(o.delivered.map(|d| at(d, "07:00:00"))),
+                        v(if o.version() == 1 { created } else { at(o.last_step(), "07:00:00") }),
+                    ],
+                )
+                .await
+                .context("inserting outbounds")?;
+        }
+        fins.row(
+            tx.conn(),
+            vec![
+                Cell::Shared(1),
+                Cell::Lit("1"),
+                v(id),
+                v(line_count),
+                v(unplanned),
+                v(undelivered),
+                v(unaccepted),
+                v(i64::from(!delivered)),
+                v(delivered.then(|| fmt(delivered_on))),
+                v(accepted.then(|| fmt(accepted_on))),
+            ],
+        )
+        .await
+        .context("inserting order fulfilment")?;
+        // Invoices: 50 / 30 / 20 %, the last fifth in two of 10 % for one order in five (by
+        // its id: the draws stay as they were).
+        let first_invoice = signed + Duration::days(15);
+        let (i1, i2) = (total / 2, total * 3 / 10);
+        let mut parts = vec![i1, i2, total - i1 - i2];
+        if id % 5 == 0 {
+            let last = total - i1 - i2;
+            parts.pop();
+            parts.extend([last / 2, last - last / 2]);
+        }
+        for (j, amount) in parts.into_iter().enumerate() {
+            let on = first_invoice + Duration::days(10 * j as i64);
+            if on > today {
+                break;
+            }
+            iid += 1;
             iins.row(
                 tx.conn(),
                 vec![
                     Cell::Shared(1),
                     Cell::Shared(2),
-                    v(id),
-                    v(format!("FP{id:08}")),
+                    v(iid),
+                    v(format!("FP{iid:08}")),
                     v(id),
                     v(account),
-                    v(fmt(invoiced_on)),
-                    v(total),
-                    v(crate::domain::money::div_round(total * 13, 113)),
+                    v(fmt(on)),
+                    v(amount),
+                    v(crate::domain::money::div_round(amount * 13, 113)),
                 ],
             )
             .await
             .context("inserting invoices")?;
         }
+        let invoiced = first_invoice <= today;
         let advance = crate::domain::money::div_round(total * 3000, 10_000);
         let delivery = crate::domain::money::div_round(total * 6000, 10_000);
         let parts = [
-            ("advance", "order", 0, advance, Some(signed)),
-            ("on_delivery", "invoice", 30, delivery, invoiced.then_some(invoiced_on)),
-            ("retention", "acceptance", 365, total - advance - delivery, None),
+            ("advance", "order", 0, advance, Some(signed), 1),
+            ("on_delivery", "invoice", 30, delivery, invoiced.then_some(first_invoice), 3),
+            ("retention", "acceptance", 365, total - advance - delivery, accepted.then_some(accepted_on), 1),
         ];
-        for (pos, (kind, event, days, amount, event_on)) in parts.into_iter().enumerate() {
+        for (pos, (kind, event, days, amount, event_on, pieces)) in parts.into_iter().enumerate() {
             rid += 1;
             let due = event_on.map(|d| d + Duration::days(days));
-            // Paid this many days after the due date; None: not paid (yet).
-            let late = match (pos, due) {
-                (_, None) => None,
-                (0, Some(_)) if id % 20 != 0 => Some(id % 9 - 2),
-                (1, Some(_)) if id % 7 != 0 => Some(id % 41 - 10),
+            // Paid this many days after the due date; None: never.
+            let late = match rng.below(100) {
+                0..=69 => Some(rng.range(-5, 10)),
+                70..=87 => Some(rng.range(10, 45)),
+                88..=94 => Some(rng.range(45, 120)),
+                _ if rng.pct(50) => Some(rng.range(120, 400)),
                 _ => None,
             };
-            let paid_on = match (due, late) {
-                (Some(d), Some(l)) if d + Duration::days(l) <= today => Some(d + Duration::days(l)),
-                _ => None,
+            // An installment of one payment is paid in two in some cases: a part (30–70 %), and the
+            // rest 10–40 days later (drawn for every installment, from their own sequence).
+            let (in_two, part_pct, gap) = (prng.pct(SPLIT_PCT), prng.range(30, 70), prng.range(10, 40));
+            let (mut paid, mut last) = (0i64, None);
+            if let (Some(d), Some(l)) = (due, late) {
+                // (share, days after the first payment)
+                let shares = if pieces == 3 {
+                    let (first, second) = (amount / 2, amount * 3 / 10);
+                    vec![(first, 0), (second, 7), (amount - first - second, 14)]
+                } else if in_two {
+                    let part = amount * part_pct / 100;
+                    vec![(part, 0), (amount - part, gap)]
+                } else {
+                    vec![(amount, 0)]
+                };
+                for (share, after) in shares {
+                    let on = d + Duration::days(l + after);
+                    if on > today || share <= 0 {
+                        break;
+                    }
+                    pid += 1;
+                    pins.row(
+                        tx.conn(),
+                        vec![
+                            Cell::Shared(1),
+                            Cell::Shared(2),
+                            v(pid),
+                            v(account),
+                            v(fmt(on)),
+                            v(share),
+                            v(if pid % 5 == 0 { "acceptance" } else { "transfer" }),
+                            v(format!("BK{pid:09}")),
+                            v(0i64),
+                        ],
+                    )
+                    .await
+                    .context("inserting payments")?;
+                    pending_allocs.push(vec![Cell::Shared(1), Cell::Shared(2), v(pid), v(pid), v(rid), v(share)]);
+                    paid += share;
+                    last = Some(on);
+                }
+            }
+            let state = match due {
+                None => "scheduled",
+                Some(_) if paid == amount => "paid",
+                Some(_) => "open",
             };
-            let state = match (due, paid_on) {
-                (None, _) => "scheduled",
-                (_, Some(_)) => "paid",
-                _ => "open",
-            };
+            let mut told = 0i64;
+            if let (Some(d), "open") = (due, state) {
+                let overdue = crate::domain::receivable::days_overdue(d, today);
+                told = levels.iter().filter(|&&l| l <= overdue).count() as i64;
+                if overdue >= 90 {
+                    let e = to_hold.entry(account).or_insert((d, rid, String::new()));
+                    if (d, rid) <= (e.0, e.1) {
+                        let owed = crate::domain::money::format_fen(amount - paid);
+                        *e = (d, rid, format!("{number} · {owed} · {overdue}"));
+                    }
+                }
+            }
             rins.row(
                 tx.conn(),
                 vec![
@@ -2188,36 +2547,17 @@ async fn write_receivables(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> 
                     v(amount),
                     v(event_on.map(fmt)),
                     v(due.map(fmt)),
-                    v(if paid_on.is_some() { amount } else { 0 }),
-                    v(paid_on.map(fmt)),
+                    v(paid),
+                    v(if state == "paid" { last.map(fmt) } else { None }),
                     v(state),
+                    v(told),
                 ],
             )
             .await
             .context("inserting receivables")?;
-            if let Some(d) = paid_on {
-                pid += 1;
-                pins.row(
-                    tx.conn(),
-                    vec![
-                        Cell::Shared(1),
-                        Cell::Shared(2),
-                        v(pid),
-                        v(account),
-                        v(fmt(d)),
-                        v(amount),
-                        v(if pid % 5 == 0 { "acceptance" } else { "transfer" }),
-                        v(format!("BK{pid:09}")),
-                        v(0i64),
-                    ],
-                )
-                .await
-                .context("inserting payments")?;
-                pending_allocs.push(vec![Cell::Shared(1), Cell::Shared(2), v(pid), v(pid), v(rid), v(amount)]);
-            }
         }
         // Allocations refer to payments and receivables: written after both.
-        if (k + 1) % 2_000 == 0 || k + 1 == orders.len() {
+        if (k + 1) % 5_000 == 0 || k + 1 == orders.len() {
             iins.flush(tx.conn()).await.context("inserting invoices")?;
             rins.flush(tx.conn()).await.context("inserting receivables")?;
             pins.flush(tx.conn()).await.context("inserting payments")?;
@@ -2227,9 +2567,52 @@ async fn write_receivables(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> 
             ains.flush(tx.conn()).await.context("inserting allocations")?;
         }
     }
-    Ok((iins.total(), rins.total(), pins.total()))
+    fins.flush(tx.conn()).await.context("inserting order fulfilment")?;
+    obins.flush(tx.conn()).await.context("inserting outbounds")?;
+    let outbound_lines = write_outbound_lines(tx).await?;
+    let mut hins = Rows::new(
+        tx.conn(),
+        backend,
+        "INSERT INTO order_holds (placed_at, placed_by, kind, id, account_id, reason, receivable_id) VALUES ",
+        vec![ts_now.to_string().into(), "system".to_string().into(), "dunning".to_string().into()],
+        4,
+    )
+    .await?;
+    for (n, (account, (_, receivable, reason))) in to_hold.into_iter().enumerate() {
+        hins.row(
+            tx.conn(),
+            vec![
+                Cell::Shared(1),
+                Cell::Shared(2),
+                Cell::Shared(3),
+                v(n as i64 + 1),
+                v(account),
+                v(reason),
+                v(receivable),
+            ],
+        )
+        .await
+        .context("inserting dunning holds")?;
+    }
+    hins.flush(tx.conn()).await.context("inserting dunning holds")?;
+    Ok(Cash {
+        invoices: iins.total(),
+        receivables: rins.total(),
+        payments: pins.total(),
+        allocations: ains.total(),
+        fulfilment: fins.total(),
+        outbounds: obins.total(),
+        outbound_lines,
+        holds: hins.total(),
+    })
 }
 
+/// Orders from won opportunities (issue 21): each won opportunity (up to [`MAX_ORDERS`]) gets one
+/// signed order whose total is exactly its booked amount (so the booked amount is the sum of its
+/// signed orders, as the rule keeps it): two product lines at 60 % and 30 % of it, a service line
+/// with the rest, each of quantity one; its current quote, where it has one, is named. Every
+/// fourth also has a draft order on its account (every eighth a cancelled one instead).
+/// Terms 30 / 60 / 10 ([`TERMS`]).
 async fn write_orders(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyhow::Result<(usize, usize)> {
     use crate::domain::quote::{self as q, LineInput, ProductFacts};
     let products: Vec<ProductFacts> = sqlx::query(
@@ -2292,9 +2675,6 @@ async fn write_orders(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyho
         17,
     )
     .await?;
-    const TERMS: &str = "'[{\"kind\":\"advance\",\"percent_bp\":3000,\"days\":0,\"event\":\"order\"},\
-{\"kind\":\"on_delivery\",\"percent_bp\":6000,\"days\":30,\"event\":\"invoice\"},\
-{\"kind\":\"retention\",\"percent_bp\":1000,\"days\":365,\"event\":\"acceptance\"}]'";
     let (mut order_id, mut line_id) = (0i64, 0i64);
     let mut pending_versions: Vec<Vec<Cell>> = vec![];
     let mut pending_lines: Vec<Vec<Cell>> = vec![];
@@ -2413,6 +2793,218 @@ async fn write_orders(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyho
         }
         // Lines refer to their version, versions to their order: written in that order.
         if (k + 1) % 2_000 == 0 || k + 1 == opps.len() {
+            oins.flush(tx.conn()).await.context("inserting orders")?;
+            for row in pending_versions.drain(..) {
+                vins.row(tx.conn(), row).await.context("inserting order versions")?;
+            }
+            vins.flush(tx.conn()).await.context("inserting order versions")?;
+            for row in pending_lines.drain(..) {
+                lins.row(tx.conn(), row).await.context("inserting order lines")?;
+            }
+            lins.flush(tx.conn()).await.context("inserting order lines")?;
+        }
+    }
+    Ok((oins.total(), lins.total()))
+}
+
+/// The payment terms of every dataset order: 30 % advance on signing, 60 % 30 days after the
+/// invoice, 10 % retention a year after acceptance.
+const TERMS: &str = "'[{\"kind\":\"advance\",\"percent_bp\":3000,\"days\":0,\"event\":\"order\"},\
+{\"kind\":\"on_delivery\",\"percent_bp\":6000,\"days\":30,\"event\":\"invoice\"},\
+{\"kind\":\"retention\",\"percent_bp\":1000,\"days\":365,\"event\":\"acceptance\"}]'";
+
+/// Orders on accounts directly (issue 21's three years of business): `n` orders on owned
+/// accounts drawn at random, owned by the account's owner, dated over the three years up to
+/// today; two or three lines of the catalogue's products (a few at a discount; a service line
+/// of free text where the catalogue is empty). About two in three signed (signed by their
+/// owner within their authority, on their day), the rest drafts or cancelled with a reason.
+/// Ids follow those of [`write_orders`]. Returns (orders, lines).
+async fn write_direct_orders(
+    tx: &mut WriteTx,
+    backend: Backend,
+    rng: &mut Rng,
+    ts_now: &str,
+    n: usize,
+) -> anyhow::Result<(usize, usize)> {
+    use crate::domain::quote::{self as q, LineInput, ProductFacts};
+    let today = Utc::now().date_naive();
+    let products: Vec<ProductFacts> = sqlx::query(
+        "SELECT id, code, name, unit, list_price, floor_price, tax_rate_bp, standard_cost FROM products WHERE active = 1 ORDER BY id LIMIT 5000",
+    )
+    .fetch_all(tx.conn())
+    .await
+    .context("reading the catalogue")?
+    .iter()
+    .map(|r| {
+        Ok(ProductFacts {
+            id: r.try_get("id")?,
+            code: r.try_get("code")?,
+            name: r.try_get("name")?,
+            unit: r.try_get("unit")?,
+            list_price: r.try_get("list_price")?,
+            floor_price: r.try_get("floor_price")?,
+            tax_rate_bp: r.try_get("tax_rate_bp")?,
+            standard_cost: r.try_get("standard_cost")?,
+            active: true,
+        })
+    })
+    .collect::<Result<_, sqlx::Error>>()?;
+    let accounts: Vec<(i64, i64, String)> = sqlx::query(
+        "SELECT a.id, a.owner_id, u.username FROM accounts a JOIN users u ON u.id = a.owner_id ORDER BY a.id",
+    )
+    .fetch_all(tx.conn())
+    .await
+    .context("reading owned accounts")?
+    .iter()
+    .map(|r| Ok((r.try_get("id")?, r.try_get("owner_id")?, r.try_get("username")?)))
+    .collect::<Result<_, sqlx::Error>>()?;
+    if accounts.is_empty() || n == 0 {
+        return Ok((0, 0));
+    }
+    let first: i64 =
+        sqlx::query("SELECT COALESCE(MAX(id), 0) AS n FROM orders").fetch_one(tx.conn()).await?.try_get("n")?;
+    let mut line_id: i64 =
+        sqlx::query("SELECT COALESCE(MAX(id), 0) AS n FROM order_lines").fetch_one(tx.conn()).await?.try_get("n")?;
+    let mut oins = Rows::new(
+        tx.conn(),
+        backend,
+        "INSERT INTO orders (created_at, updated_at, version, current_version, id, number, account_id, opportunity_id, \
+         quote_id, owner_id, contract_no, requested_delivery, state, total, line_count, signed_version, signed_total, \
+         signed_at, cancel_reason, created_by) VALUES ",
+        vec![ts_now.to_string().into()],
+        16,
+    )
+    .await?;
+    let mut vins = Rows::new(
+        tx.conn(),
+        backend,
+        "INSERT INTO order_versions (created_at, version_no, id, order_id, state, contract_no, requested_delivery, \
+         payment_terms, total, total_excl, tax, cost, cost_complete, within_authority, created_by, submitted_at, \
+         signed_at) VALUES ",
+        vec![ts_now.to_string().into()],
+        14,
+    )
+    .await?;
+    let mut lins = Rows::new(
+        tx.conn(),
+        backend,
+        "INSERT INTO order_lines (id, version_id, position, product_id, product_code, description, specification, unit, \
+         quantity, list_price, unit_price, discount_bp, amount, tax_rate_bp, amount_excl, tax, cost) VALUES ",
+        vec![],
+        17,
+    )
+    .await?;
+    let mut pending_versions: Vec<Vec<Cell>> = vec![];
+    let mut pending_lines: Vec<Vec<Cell>> = vec![];
+    for k in 0..n {
+        let order_id = first + k as i64 + 1;
+        let (account, owner, username) = &accounts[rng.below(accounts.len() as u64) as usize];
+        let day = today - Duration::days(rng.range(0, 3 * 365 - 1));
+        let on = day.format("%Y-%m-%d").to_string();
+        let at = format!("{on}T10:00:00.000000Z");
+        let delivery = (day + Duration::days(rng.range(30, 90))).format("%Y-%m-%d").to_string();
+        let state = ["signed", "draft", "cancelled"][rng.weighted(&[66, 20, 14])];
+        let signed = state == "signed";
+        let mut inputs = vec![];
+        for j in 0..rng.range(2, 3) {
+            let disc = [0, 0, 0, 300, 500, 800][rng.below(6) as usize];
+            let li = if !products.is_empty() && (j < 2 || rng.pct(50)) {
+                let p = rng.pick(&products).clone();
+                LineInput {
+                    product: Some(p),
+                    quantity: 1000 * rng.range(1, 12),
+                    discount_bp: Some(disc),
+                    ..Default::default()
+                }
+            } else {
+                LineInput {
+                    description: Some("安装调试及培训服务".into()),
+                    unit: Some("项".into()),
+                    quantity: 1000,
+                    unit_price: Some(500_000 + 100_000 * rng.range(0, 50)),
+                    ..Default::default()
+                }
+            };
+            inputs.push(li);
+        }
+        let lines: Vec<q::Line> = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, l)| q::price_line(i, l))
+            .collect::<Result<_, _>>()
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let t = q::totals(&lines);
+        let contract = format!("HT-{}-{order_id:06}", &on[..4]);
+        oins.row(
+            tx.conn(),
+            vec![
+                Cell::Shared(1),
+                Cell::Shared(1),
+                Cell::Lit("1"),
+                Cell::Lit("1"),
+                v(order_id),
+                v(format!("SO{}-{order_id:06}", &on[..4])),
+                v(*account),
+                v(None::<i64>),
+                v(None::<i64>),
+                v(*owner),
+                v(contract.clone()),
+                v(delivery.clone()),
+                v(state),
+                v(t.total),
+                v(lines.len() as i64),
+                v(signed.then_some(1i64)),
+                v(signed.then_some(t.total)),
+                v(signed.then(|| at.clone())),
+                v((state == "cancelled").then_some("客户预算调整，采购计划取消")),
+                v(username.clone()),
+            ],
+        )
+        .await
+        .context("inserting orders")?;
+        pending_versions.push(vec![
+            Cell::Shared(1),
+            Cell::Lit("1"),
+            v(order_id),
+            v(order_id),
+            v(state),
+            v(contract),
+            v(delivery),
+            Cell::Lit(TERMS),
+            v(t.total),
+            v(t.total_excl),
+            v(t.tax),
+            v(t.cost),
+            v(lines.iter().all(|l| l.cost.is_some()) as i64),
+            v(signed.then_some(1i64)),
+            v(username.clone()),
+            v(signed.then(|| at.clone())),
+            v(signed.then(|| at.clone())),
+        ]);
+        for (pos, l) in lines.iter().enumerate() {
+            line_id += 1;
+            pending_lines.push(vec![
+                v(line_id),
+                v(order_id),
+                v(pos as i64),
+                v(l.product_id),
+                v(l.product_code.clone()),
+                v(l.description.clone()),
+                v(l.specification.clone()),
+                v(l.unit.clone()),
+                v(l.quantity),
+                v(l.list_price),
+                v(l.unit_price),
+                v(l.discount_bp),
+                v(l.amount),
+                v(l.tax_rate_bp),
+                v(l.amount_excl),
+                v(l.tax),
+                v(l.cost),
+            ]);
+        }
+        // Lines refer to their version, versions to their order: written in that order.
+        if (k + 1) % 5_000 == 0 || k + 1 == n {
             oins.flush(tx.conn()).await.context("inserting orders")?;
             for row in pending_versions.drain(..) {
                 vins.row(tx.conn(), row).await.context("inserting order versions")?;
@@ -2819,8 +3411,8 @@ mod tests {
             s,
             Summary {
                 org_units: 1 + 2 + 6,
-                // admin and director, regions, branches, KA managers, AEs, SRs, finance.
-                users: 2 + 2 + 6 + 2 + 4 + 6 + 1,
+                // admin and director, regions, branches, KA managers, AEs, SRs, finance, logistics.
+                users: 2 + 2 + 6 + 2 + 4 + 6 + 1 + 1,
                 accounts: 600,
                 contacts: 2400,
                 opportunities: 2000,
@@ -2908,7 +3500,81 @@ mod tests {
         .await;
         assert_eq!(off, 0, "booked amounts follow the signed orders");
         let lines = scalar(&db, "SELECT COUNT(*) AS n FROM order_lines").await;
-        assert_eq!(lines, 3 * scalar(&db, "SELECT COUNT(*) AS n FROM orders").await);
+        assert_eq!(lines, scalar(&db, "SELECT SUM(line_count) AS n FROM orders").await);
+        // Deliveries: each signed order's fulfilment row is what the app makes of its outbounds
+        // (counted again from scratch, as a signing does), in every state an outbound takes.
+        let fulfilment = |db: Db| async move {
+            sqlx::query(
+                "SELECT order_id, version_no, line_count, lines_unplanned, lines_undelivered, lines_unaccepted, open, \
+                 delivered_on, accepted_on FROM order_fulfilment ORDER BY order_id",
+            )
+            .fetch_all(&db.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let n = |c: &str| r.try_get::<i64, _>(c).unwrap();
+                let d = |c: &str| r.try_get::<Option<String>, _>(c).unwrap();
+                format!(
+                    "{} v{} {}/{}/{}/{} open {} {:?} {:?}",
+                    n("order_id"),
+                    n("version_no"),
+                    n("line_count"),
+                    n("lines_unplanned"),
+                    n("lines_undelivered"),
+                    n("lines_unaccepted"),
+                    n("open"),
+                    d("delivered_on"),
+                    d("accepted_on")
+                )
+            })
+            .collect::<Vec<_>>()
+        };
+        let written = fulfilment(db.clone()).await;
+        assert_eq!(written.len() as i64, scalar(&db, "SELECT COUNT(*) AS n FROM orders WHERE state = 'signed'").await);
+        let mut tx = db.begin().await.unwrap();
+        sqlx::query("DELETE FROM order_fulfilment").execute(tx.conn()).await.unwrap();
+        for r in
+            sqlx::query("SELECT id FROM orders WHERE state = 'signed' ORDER BY id").fetch_all(&db.pool).await.unwrap()
+        {
+            crate::app::orders::deliveries::on_signed(&mut tx, r.try_get("id").unwrap()).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        assert_eq!(fulfilment(db.clone()).await, written, "the outbounds make the fulfilment rows");
+        for st in ["prepared", "shipped", "delivered", "accepted"] {
+            let n = scalar(&db, &format!("SELECT COUNT(*) AS n FROM outbounds WHERE state = '{st}'")).await;
+            assert!(n > 0, "{st} outbounds: {n}");
+        }
+        assert!(
+            scalar(&db, "SELECT COUNT(*) AS n FROM order_fulfilment WHERE lines_unplanned > 0").await > 0,
+            "some orders still to prepare"
+        );
+        assert!(
+            scalar(
+                &db,
+                "SELECT COUNT(*) AS n FROM (SELECT order_id FROM outbounds GROUP BY order_id HAVING COUNT(*) = 2) x"
+            )
+            .await
+                > 0,
+            "some orders delivered in two outbounds"
+        );
+        // Each step's day follows the one before, none after today, and each step has its fields.
+        let today = crate::domain::activity::local_day(Utc::now(), chrono_tz::Asia::Shanghai).format("%Y-%m-%d");
+        assert_eq!(
+            scalar(
+                &db,
+                &format!(
+                    "SELECT COUNT(*) AS n FROM outbounds o JOIN orders d ON d.id = o.order_id WHERE \
+                     substr(o.created_at, 1, 10) < substr(d.signed_at, 1, 10) OR o.shipped_on < substr(o.created_at, 1, 10) \
+                     OR o.delivered_on < o.shipped_on OR o.accepted_on < o.delivered_on OR o.updated_at > '{today}T23' \
+                     OR (o.state = 'prepared') <> (o.shipped_on IS NULL) OR (o.shipped_on IS NULL) <> (o.carrier IS NULL) \
+                     OR (o.state IN ('delivered', 'accepted')) <> (o.delivered_on IS NOT NULL AND o.delivered_at IS NOT NULL) \
+                     OR (o.state = 'accepted') <> (o.accepted_on IS NOT NULL) OR o.number NOT LIKE 'CK____-%'"
+                )
+            )
+            .await,
+            0
+        );
 
         // Activities: their derived columns by the app's rules, outside sales mostly face to
         // face (35–45% effective), inside sales mostly on the phone; some planned ahead.

@@ -1928,12 +1928,210 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
         .await?;
     tx.commit().await?;
     overdue_screening(db, user_ids["rep"]).await?;
+    demo_development(db, user_ids["rep"]).await?;
+    // The demo's business history predates the credit check (issue 22): grades and limits are
+    // put back once it is written, and one order is then held for credit.
+    let credit = put_credit_aside(db).await?;
     demo_quotes(db, &user_ids).await?;
     demo_orders(db, &user_ids).await?;
     demo_receivables(db, &user_ids).await?;
+    demo_promise(db, &user_ids).await?;
+    demo_statement(db, &user_ids).await?;
     demo_deliveries(db, &user_ids).await?;
+    demo_writeoffs(db, &user_ids).await?;
     bids_and_negotiations(db, user_ids["rep"]).await?;
+    demo_holds(db, &user_ids).await?;
+    put_credit_back(db, credit).await?;
+    demo_credit(db, &user_ids).await?;
+    demo_credit_hold(db, &user_ids).await?;
+    demo_downgrade(db, &user_ids).await?;
     Ok(made)
+}
+
+/// A downgraded key account with its history (issue 22): one of the rep's downgraded accounts
+/// was screened in a year and a half ago and downgraded by the daily pass 40 days ago, when 2 of
+/// its 4 installments due in 12 months had been paid in full on time.
+async fn demo_downgrade(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
+    let acc: Option<i64> = sqlx::query(
+        "SELECT id FROM accounts WHERE status = 'downgraded' AND deleted_at IS NULL \
+         ORDER BY CASE WHEN owner_id = $1 THEN 0 ELSE 1 END, id LIMIT 1",
+    )
+    .bind(user_ids["rep"])
+    .fetch_optional(&db.pool)
+    .await?
+    .map(|r| r.try_get("id"))
+    .transpose()?;
+    let Some(acc) = acc else { return Ok(()) };
+    let figures = serde_json::json!({"due": 4, "fulfilled": 2, "rate": "50.00"}).to_string();
+    let rows = [
+        ("prospect", "candidate", "screening_submitted", None, "rep", 560),
+        ("candidate", "key_account", "screening_approved", None, "director", 550),
+        ("key_account", "downgraded", "fulfilment_below_75", Some(figures), "system", 40),
+    ];
+    let mut tx = db.begin().await?;
+    for (from, to, reason, figures, by, days) in rows {
+        sqlx::query(
+            "INSERT INTO account_status_changes (account_id, from_status, to_status, reason, figures, changed_by, changed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(acc)
+        .bind(from)
+        .bind(to)
+        .bind(reason)
+        .bind(figures)
+        .bind(by)
+        .bind(ts(Utc::now() - Duration::days(days)))
+        .execute(tx.conn())
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The accounts' grades and limits, cleared while the demo's history is written.
+async fn put_credit_aside(db: &Db) -> anyhow::Result<Vec<(i64, Option<String>, Option<i64>)>> {
+    let kept = sqlx::query(
+        "SELECT id, credit_grade, credit_limit FROM accounts WHERE credit_grade IS NOT NULL OR credit_limit IS NOT NULL",
+    )
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("id")?, r.try_get("credit_grade")?, r.try_get("credit_limit")?)))
+    .collect::<anyhow::Result<Vec<_>>>()?;
+    sqlx::query("UPDATE accounts SET credit_grade = NULL, credit_limit = NULL").execute(&db.pool).await?;
+    Ok(kept)
+}
+
+async fn put_credit_back(db: &Db, kept: Vec<(i64, Option<String>, Option<i64>)>) -> anyhow::Result<()> {
+    let mut tx = db.begin().await?;
+    for (id, grade, limit) in kept {
+        sqlx::query("UPDATE accounts SET credit_grade = $1, credit_limit = $2 WHERE id = $3")
+            .bind(grade)
+            .bind(limit)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One order held for credit (issue 22): the rep's order of the special account (yellow, a
+/// limit of 150,000 元) for 1,000,000 元 and more is held at submission; it waits on the holds
+/// page for the finance manager or the KA director.
+async fn demo_credit_hold(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
+    use crate::app::orders::orders as o;
+    let caller = crate::app::people::auth::load_caller(db, user_ids["rep"]).await?.context("the demo rep")?;
+    let rep = Ctx { caller, request_id: "demo".into() };
+    let e = |e: crate::domain::DomainError| anyhow::anyhow!("demo credit hold: {e}");
+    let account: i64 = sqlx::query("SELECT id FROM accounts WHERE name = $1")
+        .bind(SPECIAL_ACCOUNT)
+        .fetch_one(&db.pool)
+        .await?
+        .try_get("id")?;
+    let inp: o::OrderIn = serde_json::from_value(serde_json::json!({
+        "account_id": account,
+        "contract_no": "HT-2026-1230",
+        "lines": [
+            {"product_code": "STO-AF800", "quantity": "3", "unit_price": "352000.00"},
+            {"product_code": "SVC-INST", "quantity": "6", "unit_price": "2400.00"}
+        ],
+        "payment_terms": [
+            {"kind": "advance", "percent": "30", "due": "0 days after order"},
+            {"kind": "on_delivery", "percent": "70", "due": "30 days after invoice"}
+        ]
+    }))?;
+    let v = o::create(db, &rep, o::Origin::Account(account), &inp).await.map_err(e)?;
+    let v = o::submit(db, &rep, v.id, &o::Action { version: v.version, reason: None }).await.map_err(e)?;
+    anyhow::ensure!(v.held_for_credit, "the demo's order over the limit is held for credit");
+    Ok(())
+}
+
+/// Credit evaluations (issue 22): the KA director evaluated the special account and one account
+/// of each grade, so the credit lists and an account's evaluation history show something; the
+/// special account's evaluation was made twice (a year apart in the facts, the same day here).
+async fn demo_credit(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
+    use crate::app::credit::evaluations::{self, BasicInfo, EvaluationIn};
+    use crate::app::people::auth;
+    let caller = auth::load_caller(db, user_ids["director"]).await?.context("a demo user")?;
+    let director = Ctx { caller, request_id: "demo".into() };
+    let e = |e: crate::domain::DomainError| anyhow::anyhow!("demo credit: {e}");
+    let mut ids: Vec<(i64, i64)> = vec![];
+    let special: i64 = sqlx::query("SELECT id FROM accounts WHERE name = $1")
+        .bind(SPECIAL_ACCOUNT)
+        .fetch_one(&db.pool)
+        .await?
+        .try_get("id")?;
+    ids.push((special, 3));
+    ids.push((special, 4));
+    for (grade, mark) in [("green", 5), ("yellow", 4), ("red", 3), ("black", 2)] {
+        let r = sqlx::query("SELECT id FROM accounts WHERE credit_grade = $1 AND id <> $2 ORDER BY id LIMIT 1")
+            .bind(grade)
+            .bind(special)
+            .fetch_optional(&db.pool)
+            .await?;
+        if let Some(r) = r {
+            ids.push((r.try_get("id")?, mark));
+        }
+    }
+    for (n, (id, mark)) in ids.into_iter().enumerate() {
+        let items = crate::domain::credit::ITEMS
+            .iter()
+            .enumerate()
+            .map(|(i, (item, _))| (item.to_string(), (mark + ((i + n) % 3) as i64 - 1).clamp(0, 5)))
+            .collect();
+        let info = BasicInfo {
+            legal_representative: Some(["王建国", "李红梅", "张志强", "陈晓峰", "刘丽娟", "赵永刚"][n % 6].into()),
+            registered_capital: Some(format!("{}.00", 10_000_000 * (n as i64 + 1))),
+            founded_on: Some(format!("{}-03-18", 1998 + n)),
+            employees: Some(300 + 150 * n as i64),
+            main_business: Some("工业自动化设备的研发、生产与销售".into()),
+            bank_name: Some("中国工商银行".into()),
+            bank_account: Some(format!("0200{:015}", 4_509_200_123_456u64 + n as u64)),
+            revenue_last_year: Some(format!("{}.00", 80_000_000 * (n as i64 + 2))),
+            total_assets: None,
+            phone: None,
+        };
+        let inp =
+            EvaluationIn { items, info, notes: Some("按信用等级评分表逐项评估；资料已收集".into()) };
+        evaluations::create(db, &director, id, &inp).await.map_err(e)?;
+    }
+    Ok(())
+}
+
+/// Holds and dunning (issue 21, §12.5): the dunning pass tells each overdue receivable's people
+/// of the level it reached; the 120-day receivable holds its account's orders, and finance
+/// released that hold on the customer's promise (its history stays); one order of the rep's
+/// account is held by finance over a disputed contract clause.
+async fn demo_holds(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
+    use crate::app::orders::holds;
+    use crate::app::people::auth;
+    let caller = auth::load_caller(db, user_ids["finance"]).await?.context("a demo user")?;
+    let finance = Ctx { caller, request_id: "demo".into() };
+    let e = |e: crate::domain::DomainError| anyhow::anyhow!("demo holds: {e}");
+    for _ in 0..10 {
+        if holds::dun_pass(db, Utc::now()).await.map_err(e)? == 0 {
+            break;
+        }
+    }
+    for h in holds::list(db, &finance.caller, true).await.map_err(e)? {
+        let inp = holds::ReleaseIn {
+            reason: Some("客户书面承诺本月底前结清逾期款，财务同意先行放行".into()),
+            version: h.version,
+        };
+        holds::release(db, &finance, h.id, &inp).await.map_err(e)?;
+    }
+    let order: Option<i64> = sqlx::query("SELECT id FROM orders WHERE contract_no = 'HT-2026-0901'")
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| r.try_get("id"))
+        .transpose()?;
+    if let Some(id) = order {
+        let inp =
+            holds::HoldIn { reason: Some("客户对质保条款提出异议，待法务确认后再发货".into()) };
+        holds::place(db, &finance, id, &inp).await.map_err(e)?;
+    }
+    Ok(())
 }
 
 /// Quotes at every stage on the rep's open opportunities (issue 20): a draft, one within
@@ -1944,8 +2142,8 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
 /// documents on a bid. Loaded after [`load`], which knows no data directory.
 pub async fn load_files(db: &Db, data_dir: &std::path::Path) -> anyhow::Result<()> {
     use crate::app::people::auth;
-    use crate::app::quotes::files::{self, Holder};
-    use crate::app::records::attachments::FileIn;
+    use crate::app::quotes::files::Holder;
+    use crate::app::records::attachments::{FileHolder, FileIn};
     let rep: i64 =
         sqlx::query("SELECT id FROM users WHERE username = 'rep'").fetch_one(&db.pool).await?.try_get("id")?;
     let caller = auth::load_caller(db, rep).await?.context("the demo rep")?;
@@ -1982,7 +2180,7 @@ pub async fn load_files(db: &Db, data_dir: &std::path::Path) -> anyhow::Result<(
     .collect::<Result<_, _>>()?;
     for id in quotes {
         let f = FileIn { file_name: "技术参数表.xlsx", note: Some("技术参数表"), bytes: &spec };
-        files::attach(db, &ctx, data_dir, Holder::Quote, id, &f).await.map_err(e)?;
+        Holder::Quote.attach(db, &ctx, data_dir, id, &f).await.map_err(e)?;
     }
     let bid: Option<i64> = sqlx::query("SELECT id FROM bids WHERE owner_id = $1 ORDER BY id LIMIT 1")
         .bind(rep)
@@ -1999,15 +2197,13 @@ pub async fn load_files(db: &Db, data_dir: &std::path::Path) -> anyhow::Result<(
     if let Some(id) = accepted {
         let text = "设备验收单\n\n合同编号：HT-2026-1118\n货物：商用台式机 M730 × 20\n验收结论：开机测试通过，验收合格\n客户签字：________\n";
         let f = FileIn { file_name: "验收单-HT-2026-1118.txt", note: Some("验收单"), bytes: text.as_bytes() };
-        crate::app::orders::files::attach(db, &ctx, data_dir, crate::app::orders::files::Holder::Outbound, id, &f)
-            .await
-            .map_err(e)?;
+        crate::app::orders::files::Holder::Outbound.attach(db, &ctx, data_dir, id, &f).await.map_err(e)?;
     }
     if let Some(id) = bid {
         let text = "招标文件摘要\n\n一、项目概况：数据中心服务器扩容采购\n二、投标截止：见投标记录\n\
                     三、资格要求：具有同类项目业绩三项以上\n四、评标办法：综合评分法（技术 60 分，商务 40 分）\n";
         let f = FileIn { file_name: "招标文件摘要.txt", note: Some("招标文件"), bytes: text.as_bytes() };
-        files::attach(db, &ctx, data_dir, Holder::Bid, id, &f).await.map_err(e)?;
+        Holder::Bid.attach(db, &ctx, data_dir, id, &f).await.map_err(e)?;
     }
     Ok(())
 }
@@ -2135,6 +2331,33 @@ async fn demo_quotes(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<(
 /// advance paid, and five more orders of the rep's first account invoiced 10, 45, 75 and 120
 /// days ago (due at once) and 5 days ago (due in 30 days), so the aging report has an amount in
 /// every column; a payment then clears part of the oldest.
+/// One bank statement finance imported (issue 21): a line matched by its reference (a contract
+/// number), confirmed; one by its amount, waiting; one matching nothing.
+async fn demo_statement(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
+    use crate::app::orders::statements as st;
+    let caller = crate::app::people::auth::load_caller(db, user_ids["finance"]).await?.context("a demo user")?;
+    let finance = Ctx { caller, request_id: "demo".into() };
+    let e = |e: crate::domain::DomainError| anyhow::anyhow!("demo statement: {e}");
+    let today = act::local_day(Utc::now(), chrono_tz::Asia::Shanghai);
+    let day = |n: i64| (today + Duration::days(n)).format("%Y-%m-%d").to_string();
+    let csv = format!(
+        "日期,付款人,金额,摘要\n{},客户财务部,86000.00,货款 HT-2026-0900\n{},客户财务部,128000.00,转账\n{},某物流公司,1234.00,运费退回\n",
+        day(-2),
+        day(-1),
+        day(-1)
+    );
+    let src = crate::app::spreadsheets::import::Source::bytes(csv.into_bytes());
+    let st::Imported::Statement(v) =
+        st::import(db, &finance, Some("招商银行对账单.csv"), src, false, 100).await.map_err(e)?
+    else {
+        anyhow::bail!("demo statement refused");
+    };
+    if let Some(l) = v.lines.iter().find(|l| l.match_by.as_deref() == Some("reference")) {
+        st::confirm(db, &finance, v.statement.id, l.id, &st::ConfirmLineIn::default()).await.map_err(e)?;
+    }
+    Ok(())
+}
+
 async fn demo_receivables(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
     use crate::app::orders::{orders as o, receivables as r};
     use crate::app::people::auth;
@@ -2217,6 +2440,34 @@ async fn demo_receivables(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Res
         ..Default::default()
     };
     r::record_payment(db, &finance, &pay).await.map_err(e)?;
+    Ok(())
+}
+
+/// The collection forecast's promise (issue 21 reports): the manager called about the largest
+/// overdue receivable and the customer promised half of it in ten days, so the forecast shows
+/// it on that week rather than as overdue.
+async fn demo_promise(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
+    use crate::app::orders::collection as c;
+    let caller = crate::app::people::auth::load_caller(db, user_ids["manager"]).await?.context("a demo user")?;
+    let ctx = Ctx { caller, request_id: "demo".into() };
+    let today = act::local_day(Utc::now(), chrono_tz::Asia::Shanghai);
+    let row = sqlx::query(
+        "SELECT id, amount - paid - written_off AS left_fen FROM receivables WHERE state = 'open' AND due_on < $1 \
+         ORDER BY amount - paid - written_off DESC, id LIMIT 1",
+    )
+    .bind(today.format("%Y-%m-%d").to_string())
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(row) = row else { return Ok(()) };
+    let (id, left): (i64, i64) = (row.try_get("id")?, row.try_get("left_fen")?);
+    let inp = c::CollectionContactIn {
+        contacted_on: None,
+        channel: Some(crate::domain::receivable::Channel::Phone),
+        note: Some("客户财务确认十天内先付一半".into()),
+        promised_amount: Some(crate::domain::money::format_fen(left / 2)),
+        promised_on: Some((today + Duration::days(10)).format("%Y-%m-%d").to_string()),
+    };
+    c::log_contact(db, &ctx, id, &inp, today).await.map_err(|e| anyhow::anyhow!("demo promise: {e}"))?;
     Ok(())
 }
 
@@ -2331,6 +2582,66 @@ async fn demo_deliveries(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Resu
     .await?;
     let v = out(id, &[(0, "2")], "厂家延迟供货").await?;
     ship(v, "中铁快运", "CR8817263", day(-1)).await?;
+    Ok(())
+}
+
+/// Write-offs and a return (issue 21, §12.3): the KA manager proposes writing off what is left
+/// of the 120-day receivable (finance approved it) and part of the 75-day one (waiting for
+/// finance); the accepted PC order has one unit back.
+async fn demo_writeoffs(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
+    use crate::app::orders::{returns as rt, writeoffs as wo};
+    use crate::app::people::auth;
+    let ctx_of = |id: i64| async move {
+        let caller = auth::load_caller(db, id).await?.context("a demo user")?;
+        anyhow::Ok(Ctx { caller, request_id: "demo".into() })
+    };
+    let (manager, finance) = (ctx_of(user_ids["manager"]).await?, ctx_of(user_ids["finance"]).await?);
+    let wuliu = ctx_of(user_ids["logistics"]).await?;
+    let e = |e: crate::domain::DomainError| anyhow::anyhow!("demo write-off: {e}");
+    let receivable = |contract: &'static str| async move {
+        sqlx::query(
+            "SELECT r.id, r.amount - r.paid - r.written_off AS owes FROM receivables r JOIN orders d ON d.id = r.order_id \
+             WHERE d.contract_no = $1 AND r.state = 'open' ORDER BY r.id LIMIT 1",
+        )
+        .bind(contract)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| anyhow::Ok((r.try_get::<i64, _>("id")?, r.try_get::<i64, _>("owes")?)))
+        .transpose()
+    };
+    // Half of what the 120-day receivable owes: the rest stays over 90 days in the aging.
+    if let Some((rid, owes)) = receivable("HT-2026-0903").await? {
+        let inp = wo::WriteoffIn {
+            amount: Some(crate::domain::money::format_fen(owes / 2)),
+            reason: Some("客户经营异常，多次催收无果，余款确认无法收回".into()),
+        };
+        let w = wo::propose(db, &manager, rid, &inp).await.map_err(e)?;
+        let aid = w.approval_id.context("a write-off request")?;
+        crate::app::approvals::decide(db, &finance, aid, "approve", Some("核对催款记录无误，同意核销"), Utc::now())
+            .await
+            .map_err(e)?;
+    }
+    if let Some((rid, _)) = receivable("HT-2026-0902").await? {
+        let inp = wo::WriteoffIn {
+            amount: Some("20000.00".into()),
+            reason: Some("部分设备客户拒收且无法追回，申请核销相应款项".into()),
+        };
+        wo::propose(db, &manager, rid, &inp).await.map_err(e)?;
+    }
+    let order: Option<i64> = sqlx::query("SELECT id FROM orders WHERE contract_no = 'HT-2026-1118'")
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| r.try_get("id"))
+        .transpose()?;
+    if let Some(id) = order {
+        let today = act::local_day(Utc::now(), chrono_tz::Asia::Shanghai);
+        let inp = rt::ReturnIn {
+            lines: vec![rt::ReturnLineIn { position: 0, quantity: "1".into() }],
+            reason: Some("一台开箱屏幕破损，客户退回".into()),
+            returned_on: Some((today - Duration::days(10)).format("%Y-%m-%d").to_string()),
+        };
+        rt::record(db, &wuliu, id, &inp).await.map_err(e)?;
+    }
     Ok(())
 }
 
@@ -3030,6 +3341,59 @@ async fn overdue_screening(db: &Db, rep: i64) -> anyhow::Result<()> {
         .execute(tx.conn())
         .await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// The development plan (大客户开发方案, issue 22) of the rep's next prospect: its value, our
+/// advantages, the method, two competitors and three steps (one done), with the plan's
+/// assessment of market influence 5 and loyalty 4 — which meets two of the default
+/// identification criteria, so the KA director finds it on the candidate list beside the
+/// prospects whose buying power and trailing sales meet them.
+async fn demo_development(db: &Db, rep: i64) -> anyhow::Result<()> {
+    use crate::app::{people::auth, visits::development_plans as plans};
+    let Some(account) = sqlx::query(
+        "SELECT a.id FROM accounts a WHERE a.owner_id = $1 AND a.status = 'prospect' AND a.deleted_at IS NULL ORDER BY a.id LIMIT 1",
+    )
+    .bind(rep)
+    .fetch_optional(&db.pool)
+    .await?
+    else {
+        return Ok(());
+    };
+    let account: i64 = account.try_get("id")?;
+    let caller = auth::load_caller(db, rep).await?.context("the demo rep")?;
+    let username = caller.username.clone();
+    let ctx = Ctx { caller, request_id: "demo".into() };
+    let day = |d: i64| (Utc::now() + Duration::days(d)).format("%Y-%m-%d").to_string();
+    let step = |step: &str, due: String, done: bool| plans::DevStepIn {
+        step: step.into(),
+        owner: Some(username.clone()),
+        due_on: Some(due),
+        done,
+    };
+    let inp = plans::DevPlanIn {
+        dev_value: Some("年度采购量约 600 万元，为省内同行标杆，进入其供应商名录可带动周边同类企业".into()),
+        advantages: Some("本地技术团队 48 小时到场；测量系统与其现有产线兼容，综合采购成本低于进口品牌".into()),
+        method: Some("先寄送产品与成功案例资料，邀请参加季度产品推广会，随后由大客户经理上门拜访设备部".into()),
+        competitors: vec![
+            plans::DevCompetitor {
+                name: "进口品牌 A".into(),
+                position: Some("现有主供应商，份额约七成，服务响应慢".into()),
+            },
+            plans::DevCompetitor {
+                name: "本地厂商 B".into(), position: Some("价格低，技术方案较弱".into())
+            },
+        ],
+        steps: vec![
+            step("寄送产品与案例资料", day(-10), true),
+            step("邀请参加季度产品推广会", day(7), false),
+            step("上门拜访设备部，了解产线改造需求", day(21), false),
+        ],
+        market_influence: Some(5),
+        loyalty: Some(4),
+        version: 0,
+    };
+    plans::save(db, &ctx, account, &inp).await.map_err(|e| anyhow::anyhow!("demo development plan: {e}"))?;
     Ok(())
 }
 

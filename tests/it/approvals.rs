@@ -661,10 +661,11 @@ async fn a_reminder_goes_out_once_within_a_day_of_the_deadline() {
 }
 
 #[tokio::test]
-async fn the_marketing_director_extends_a_credit_change_step_once() {
+async fn the_marketing_director_extends_the_hq_step_of_a_credit_change_once() {
     let t = TestApp::new().await;
     let w = seed(&t).await;
     let (rep_a, director, manager) = (bearer(&w, "repA"), bearer(&w, "director"), bearer(&w, "manager"));
+    let region = bearer(&w, "region");
     let mkt = add_user(&t, &w, "mkt", "marketing_director", "HQ", None).await;
     let now = Utc::now();
     let subject = Subject {
@@ -676,7 +677,7 @@ async fn the_marketing_director_extends_a_credit_change_step_once() {
         owner_id: Some(uid(&t, "repA").await),
         figure: None,
     };
-    let ctx = ctx_of(&t, "repA").await;
+    let ctx = ctx_of(&t, "manager").await;
     let mut tx = t.db().begin().await.expect("tx");
     let id = approvals::start(
         &mut tx,
@@ -691,17 +692,17 @@ async fn the_marketing_director_extends_a_credit_change_step_once() {
     .expect("start");
     tx.commit().await.expect("commit");
 
-    let v = approval(&t, &rep_a, id).await;
+    let v = approval(&t, &manager, id).await;
     let plan: Vec<(String, i64)> = v["steps"]
         .as_array()
         .expect("steps")
         .iter()
         .map(|s| (s["role"].as_str().unwrap().to_string(), s["days"].as_i64().unwrap()))
         .collect();
-    assert_eq!(plan, [("ka_manager".to_string(), 2), ("branch_manager".into(), 3), ("ka_director".into(), 3)], "{v}");
-    assert_eq!(inbox(&t, &manager, "waiting").await, vec![id], "the owner's manager decides first");
-    assert_eq!(approval(&t, &mkt, id).await["can_extend"], true);
-    assert_eq!(approval(&t, &director, id).await["can_extend"], false);
+    assert_eq!(plan, [("ka_manager".to_string(), 3), ("ka_director".into(), 3)], "{v}");
+    // No KA manager is placed on region N: the head of the region verifies.
+    assert_eq!(inbox(&t, &region, "waiting").await, vec![id], "the region's head verifies");
+    assert_eq!(approval(&t, &mkt, id).await["can_extend"], false, "the verification step allows none");
 
     let extend = |who: Auth, days: Value| {
         let t = &t;
@@ -709,39 +710,36 @@ async fn the_marketing_director_extends_a_credit_change_step_once() {
             t.call(Method::POST, &format!("/api/v1/approvals/{id}/extension"), &who, Some(json!({"days": days}))).await
         }
     };
-    // Another role may not; beyond 7 days or not beyond the step's own 2 is refused.
+    assert_eq!(fields(&extend(mkt.clone(), json!(5)).await), field_map(&[("days", "step_no_extension")]));
+    ok(decide(&t, &region, id, "approve", None).await);
+    assert_eq!(approval(&t, &mkt, id).await["can_extend"], true);
+    assert_eq!(approval(&t, &director, id).await["can_extend"], false);
+    // Another role may not; beyond 7 days or not beyond the step's own 3 is refused.
     assert_eq!(refused(&extend(director.clone(), json!(7)).await, StatusCode::FORBIDDEN), "forbidden");
-    assert_eq!(refused(&extend(manager.clone(), json!(7)).await, StatusCode::FORBIDDEN), "forbidden");
+    assert_eq!(refused(&extend(rep_a.clone(), json!(7)).await, StatusCode::FORBIDDEN), "forbidden");
     assert_eq!(fields(&extend(mkt.clone(), json!(8)).await), field_map(&[("days", "extension_range")]));
-    assert_eq!(fields(&extend(mkt.clone(), json!(2)).await), field_map(&[("days", "extension_range")]));
+    assert_eq!(fields(&extend(mkt.clone(), json!(3)).await), field_map(&[("days", "extension_range")]));
     assert_eq!(fields(&extend(mkt.clone(), json!("seven")).await), field_map(&[("days", "expected_integer")]));
-    assert!(approval(&t, &rep_a, id).await["steps"][0]["extended_days"].is_null());
+    assert!(approval(&t, &manager, id).await["steps"][1]["extended_days"].is_null());
 
     let v = ok(extend(mkt.clone(), json!(7)).await);
-    let s0 = &v["steps"][0];
-    assert_eq!(s0["extended_days"], 7, "{v}");
-    assert_eq!(at(&s0["due_at"]) - at(&s0["opened_at"]), Duration::days(7), "{v}");
+    let s1 = &v["steps"][1];
+    assert_eq!(s1["extended_days"], 7, "{v}");
+    assert_eq!(at(&s1["due_at"]) - at(&s1["opened_at"]), Duration::days(7), "{v}");
     assert_eq!(v["can_extend"], false);
     // Once only.
     assert_eq!(refused(&extend(mkt.clone(), json!(7)).await, StatusCode::CONFLICT), "already_extended");
     assert_eq!(refused(&extend(mkt.clone(), json!(6)).await, StatusCode::CONFLICT), "already_extended");
 
-    // Day 5 would have been past the 2-day deadline; with the extension nothing escalates.
+    // Day 5 would have been past the 3-day deadline; with the extension nothing escalates.
     assert_eq!(approvals::tick(t.db(), now + Duration::days(5)).await.expect("tick"), (0, 0));
-    let v = approval(&t, &rep_a, id).await;
-    assert!(v["steps"][0]["escalated_at"].is_null(), "{v}");
-    assert_eq!(v["steps"][0]["state"], "open");
-    // Past the extended deadline it escalates to the deciders' manager (manager → director).
+    let v = approval(&t, &manager, id).await;
+    assert!(v["steps"][1]["escalated_at"].is_null(), "{v}");
+    assert_eq!(v["steps"][1]["state"], "open");
+    // Past the extended deadline it escalates.
     assert_eq!(approvals::tick(t.db(), now + Duration::days(8)).await.expect("tick"), (0, 1));
-    let v = approval(&t, &director, id).await;
-    assert_eq!(v["steps"][0]["escalated_to"], "director", "{v}");
-    assert_eq!(v["can_decide"], "escalation");
     let v = ok(decide(&t, &director, id, "approve", None).await);
-    assert_eq!(v["steps"][0]["decided_as"], "escalation", "{v}");
-    assert_eq!(inbox(&t, &bearer(&w, "region"), "waiting").await, vec![id], "the region's branch manager is next");
-    // Extending is for the open step; it is the branch manager's now and may be extended once.
-    let v = ok(extend(mkt.clone(), json!(5)).await);
-    assert_eq!(v["steps"][1]["extended_days"], 5, "{v}");
+    assert_eq!(v["state"], "approved", "{v}");
 }
 
 #[tokio::test]

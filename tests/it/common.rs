@@ -334,7 +334,7 @@ pub async fn seed(t: &TestApp) -> World {
         owner_id: Some(uid("repA").await),
         buying_power: Some(250_000_000),
         sales_12m_entered: Some(150_000_000),
-        credit_grade: Some("black".into()),
+        credit_grade: Some("yellow".into()),
         credit_limit: Some(7_654_321_099),
         credit_score: Some(987_654),
         ..Default::default()

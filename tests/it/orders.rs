@@ -578,7 +578,7 @@ async fn the_dataset_books_each_won_opportunity_as_its_signed_order() {
             sqlx::Row::try_get::<i64, _>(&r, "n").expect("n")
         }
     };
-    let signed = n("SELECT COUNT(*) AS n FROM orders WHERE state = 'signed'").await;
+    let signed = n("SELECT COUNT(*) AS n FROM orders WHERE state = 'signed' AND opportunity_id IS NOT NULL").await;
     let won = n("SELECT COUNT(*) AS n FROM opportunities WHERE stage = 'won' AND booked_amount > 0").await;
     assert_eq!(signed, won, "one signed order per won opportunity");
     assert!(n("SELECT COUNT(*) AS n FROM orders WHERE state = 'draft'").await > 0);
@@ -606,10 +606,38 @@ async fn the_dataset_books_each_won_opportunity_as_its_signed_order() {
         "lines": [{"description": "备件", "quantity": "1", "unit_price": "100.00"}]
     }))
     .expect("input");
+    let last = n("SELECT MAX(id) AS n FROM orders").await;
     let o = kam::app::orders::orders::create(&db, &ctx, kam::app::orders::orders::Origin::Account(account), &inp)
         .await
         .expect("a new order");
-    assert!(o.id > signed, "{}", o.id);
+    assert!(o.id > last, "{} after {last}", o.id);
+    // Orders on the accounts directly too, each signed one delivered or still to prepare.
+    assert!(n("SELECT COUNT(*) AS n FROM orders WHERE opportunity_id IS NULL AND state = 'signed'").await > 0);
+    assert_eq!(
+        n("SELECT COUNT(*) AS n FROM orders d WHERE d.state = 'signed' AND NOT EXISTS \
+           (SELECT 1 FROM order_fulfilment f WHERE f.order_id = d.id)")
+        .await,
+        0,
+        "each signed order has its fulfilment row"
+    );
+    // A delivered order looks like one delivered through the app: its outbounds send every line,
+    // and logistics moves the one still on the way.
+    let logistics: i64 = sqlx::Row::get(
+        &sqlx::query("SELECT id FROM users WHERE username = 'logistics'").fetch_one(&db.pool).await.expect("logistics"),
+        "id",
+    );
+    let caller = kam::app::people::auth::load_caller(&db, logistics).await.expect("caller").expect("logistics");
+    let wuliu = kam::app::Ctx { caller, request_id: "test".into() };
+    let accepted = n("SELECT MIN(order_id) AS n FROM order_fulfilment WHERE accepted_on IS NOT NULL").await;
+    let d = kam::app::orders::deliveries::of_order(&db, &wuliu.caller, accepted).await.expect("a delivery");
+    assert!(d.delivered_in_full && d.accepted_on.is_some() && !d.may_prepare, "{d:?}");
+    assert!(!d.outbounds.is_empty() && d.lines.iter().all(|l| l.accepted == l.ordered && l.left == "0"), "{d:?}");
+    let on_the_way = n("SELECT MIN(id) AS n FROM outbounds WHERE state = 'shipped'").await;
+    let o = kam::app::orders::deliveries::get(&db, &wuliu.caller, on_the_way).await.expect("an outbound");
+    let inp = kam::app::orders::deliveries::DeliverIn { version: o.version, delivered_on: o.shipped_on.clone() };
+    let v = kam::app::orders::deliveries::deliver(&db, &wuliu, on_the_way, &inp).await.expect("delivered");
+    let d = kam::app::orders::deliveries::of_order(&db, &wuliu.caller, v.order_id).await.expect("a delivery");
+    assert!(d.delivered_in_full && d.delivered_on.is_some(), "{d:?}");
 }
 
 #[tokio::test]

@@ -474,6 +474,48 @@ async fn the_dataset_keeps_each_signed_orders_money_consistent() {
     );
     assert!(n("SELECT COUNT(*) AS n FROM receivables WHERE state = 'open'").await > 0, "some are still owed");
     assert!(n("SELECT COUNT(*) AS n FROM payments").await > 0);
+    assert_eq!(
+        n("SELECT COUNT(*) AS n FROM payments p WHERE p.amount - p.unallocated <> \
+           (SELECT COALESCE(SUM(l.amount), 0) FROM allocations l WHERE l.payment_id = p.id) \
+           OR p.account_id <> (SELECT MIN(r.account_id) FROM allocations l JOIN receivables r ON r.id = l.receivable_id \
+           WHERE l.payment_id = p.id)")
+        .await,
+        0,
+        "each payment is allocated to its account's receivables, as much as it brought"
+    );
+    assert_eq!(
+        n("SELECT COUNT(*) AS n FROM receivables WHERE (state = 'paid') <> (paid = amount AND paid_in_full_on IS NOT NULL) \
+           OR (state = 'scheduled' AND (paid <> 0 OR due_on IS NOT NULL)) OR paid > amount \
+           OR (state = 'paid' AND paid_in_full_on <> (SELECT MAX(p.received_on) FROM allocations l \
+           JOIN payments p ON p.id = l.payment_id WHERE l.receivable_id = receivables.id))")
+        .await,
+        0,
+        "a receivable is paid when its allocations cover it, on the day of the last"
+    );
+    assert!(
+        n("SELECT COUNT(*) AS n FROM receivables r WHERE r.kind <> 'on_delivery' AND \
+           (SELECT COUNT(*) FROM allocations l WHERE l.receivable_id = r.id) = 2")
+        .await
+            > 0,
+        "some installments are paid in two payments"
+    );
+    assert!(
+        n("SELECT COUNT(*) AS n FROM receivables WHERE state = 'open' AND paid > 0").await > 0,
+        "some are partly paid"
+    );
+    assert_eq!(
+        n("SELECT COUNT(*) AS n FROM order_holds h WHERE h.kind <> 'dunning' OR h.placed_by <> 'system' OR NOT EXISTS \
+           (SELECT 1 FROM receivables r WHERE r.id = h.receivable_id AND r.account_id = h.account_id \
+           AND r.state = 'open' AND r.dun_notified = 5)")
+        .await,
+        0,
+        "each dunning hold stands on an open receivable told of every level"
+    );
+    assert_eq!(
+        n("SELECT COUNT(*) AS n FROM receivables WHERE state <> 'open' AND dun_notified <> 0").await,
+        0,
+        "only open receivables are dunned"
+    );
     // New rows after the load take fresh ids (PostgreSQL's sequences moved past the data).
     let id: i64 = sqlx::Row::try_get(
         &sqlx::query(

@@ -32,7 +32,7 @@ async fn planted_credit_never_reaches_a_rep() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(r.json()["credit_grade"], "black", "the director sees credit");
+    assert_eq!(r.json()["credit_grade"], "yellow", "the director sees credit");
     assert_eq!(r.json()["credit_limit"], "76543210.99");
 
     let x = w.account_x;
@@ -63,14 +63,14 @@ async fn planted_credit_never_reaches_a_rep() {
     for path in [format!("/accounts/{x}"), "/accounts".into(), "/accounts/export.csv".into(), "/audit".into()] {
         let r = t.get(&path, &ui).await;
         assert_eq!(r.status, StatusCode::OK, "{path}");
-        for p in ["76,543,210.99", "76543210.99", "987654", "黑名单", "信用等级"] {
+        for p in ["76,543,210.99", "76543210.99", "987654", "黄名单", "信用等级"] {
             assert!(!r.body.contains(p), "page {path} leaks {p}");
         }
     }
     // The director's page shows it.
     let (sid, _) = t.ui_login("director", PASSWORD, None).await.expect("sign in");
     let r = t.get(&format!("/accounts/{x}"), &Auth::Session { cookie: sid, csrf: String::new() }).await;
-    assert!(r.body.contains("76,543,210.99") && r.body.contains("黑名单"));
+    assert!(r.body.contains("76,543,210.99") && r.body.contains("黄名单"));
 }
 
 #[tokio::test]

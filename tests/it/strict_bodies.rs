@@ -458,7 +458,7 @@ async fn credit_names_never_reach_a_rep_after_a_merge() {
             assert!(!h.body.contains("credit_grade"), "{who} {id}: {}", h.body);
             assert!(!h.body.contains("credit_limit"), "{who} {id}: {}", h.body);
             assert!(!h.body.contains("credit_score"), "{who} {id}: {}", h.body);
-            assert!(!h.body.contains("black") && !h.body.contains("98765"), "{who} {id}: {}", h.body);
+            assert!(!h.body.contains("yellow") && !h.body.contains("98765"), "{who} {id}: {}", h.body);
         }
         let h = t.get(&format!("/api/v1/audit?entity=account&id={d}"), &bearer(&w, who)).await.json();
         let filled = h["items"][0]["after"]["merge"]["filled"].as_array().expect("filled").clone();
@@ -470,7 +470,7 @@ async fn credit_names_never_reach_a_rep_after_a_merge() {
             let p = t.get(&page, &ui).await;
             assert_eq!(p.status, StatusCode::OK, "{who} {page}");
             for hidden in
-                ["credit_grade", "credit_limit", "credit_score", "信用等级", "信用额度", "信用评分", "black", "98765"]
+                ["credit_grade", "credit_limit", "credit_score", "信用等级", "信用额度", "信用评分", "yellow", "98765"]
             {
                 assert!(!p.body.contains(hidden), "{who} {page} shows {hidden}");
             }

@@ -36,6 +36,42 @@ pub struct Subject {
     pub figure: Option<Figure>,
 }
 
+impl Subject {
+    /// The subject of a versioned document of an account (a quote, an order): labelled by its
+    /// number, its latest version and its account, in the account's region and branch, owned by
+    /// its owner. `table` is the calling module's fixed text (with columns `number`,
+    /// `current_version`, `owner_id`, `account_id`), never input.
+    pub async fn of_versioned(
+        tx: &mut WriteTx,
+        kind: &'static str,
+        table: &'static str,
+        id: i64,
+        figure: Option<Figure>,
+    ) -> Result<Subject> {
+        let r = sqlx::query(&format!(
+            "SELECT d.number, d.current_version, d.owner_id, a.name AS account_name, a.region_id, a.branch_id \
+             FROM {table} d JOIN accounts a ON a.id = d.account_id WHERE d.id = $1"
+        ))
+        .bind(id)
+        .fetch_one(tx.conn())
+        .await?;
+        Ok(Subject {
+            kind,
+            id,
+            label: format!(
+                "{} v{} · {}",
+                r.try_get::<String, _>("number")?,
+                r.try_get::<i64, _>("current_version")?,
+                r.try_get::<String, _>("account_name")?
+            ),
+            region_id: r.try_get("region_id")?,
+            branch_id: r.try_get("branch_id")?,
+            owner_id: r.try_get("owner_id")?,
+            figure,
+        })
+    }
+}
+
 /// Who may see a request about a kind of subject beside those involved in it: each kind of
 /// subject registers its own (`inventory::submit!`), answering whether the caller sees the
 /// subject; the engine knows none of them. Accounts are the engine's own.
@@ -276,6 +312,8 @@ struct Row0 {
     payload: Option<String>,
     created_at: String,
     closed_at: Option<String>,
+    /// No step's deadline passes this (credit changes: the trigger + 10 days).
+    deadline_cap: Option<String>,
 }
 
 struct Step0 {
@@ -348,6 +386,37 @@ async fn candidates(conn: &mut sqlx::AnyConnection, a: &Row0, step: &Step0) -> R
                 .fetch_all(&mut *conn)
                 .await?
         }
+        // The region's own department: the holders placed on the subject's region unit other
+        // than the requester; when there is none, the head of the region (its branch manager);
+        // anyone holding the role when the subject has no region.
+        Scope::RegionKa => match a.region_id {
+            Some(unit) => {
+                let own = sqlx::query(
+                    "SELECT id FROM users WHERE role = $1 AND active = 1 AND org_unit_id = $2 AND id <> $3 ORDER BY id",
+                )
+                .bind(step.role.as_str())
+                .bind(unit)
+                .bind(a.requested_by)
+                .fetch_all(&mut *conn)
+                .await?;
+                if own.is_empty() {
+                    sqlx::query(
+                        "SELECT id FROM users WHERE role = 'branch_manager' AND active = 1 AND org_unit_id = $1 ORDER BY id",
+                    )
+                    .bind(unit)
+                    .fetch_all(&mut *conn)
+                    .await?
+                } else {
+                    own
+                }
+            }
+            None => {
+                sqlx::query("SELECT id FROM users WHERE role = $1 AND active = 1 ORDER BY id")
+                    .bind(step.role.as_str())
+                    .fetch_all(&mut *conn)
+                    .await?
+            }
+        },
         // The holders placed on the subject's branch; on its region when it has none; anyone
         // holding the role when it has neither.
         Scope::Branch => match a.branch_id.or(a.region_id) {
@@ -446,11 +515,25 @@ fn flow_name(flow: &str, locale: &str) -> String {
     rust_i18n::t!(&key, locale = locale).into_owned()
 }
 
-/// Opens step `position` of the request and tells its deciders.
+/// The request's deadline cap, if it has one.
+fn cap_of(a: &Row0) -> Option<DateTime<Utc>> {
+    a.deadline_cap.as_deref().and_then(parse_ts)
+}
+
+/// Whether a request with a deadline cap is about to pass it: less than a day left.
+fn near_cap(a: &Row0, now: DateTime<Utc>) -> bool {
+    cap_of(a).is_some_and(|c| c - now < Duration::days(1))
+}
+
+/// Opens step `position` of the request and tells its deciders. Its deadline is capped at the
+/// request's cap; a step that opens with less than a day left to the cap is escalated at once.
 async fn open_step(tx: &mut WriteTx, a: &Row0, position: i64, now: DateTime<Utc>) -> Result<()> {
     let steps = steps0(tx.conn(), a.id).await?;
     let step = steps.iter().find(|s| s.position == position).ok_or_else(|| anyhow::anyhow!("no step {position}"))?;
-    let due = now + Duration::days(step.days);
+    let mut due = now + Duration::days(step.days);
+    if let Some(cap) = cap_of(a) {
+        due = due.min(cap);
+    }
     sqlx::query("UPDATE approval_steps SET state = 'open', opened_at = $1, due_at = $2 WHERE id = $3")
         .bind(ts(now))
         .bind(ts(due))
@@ -473,7 +556,14 @@ async fn open_step(tx: &mut WriteTx, a: &Row0, position: i64, now: DateTime<Utc>
             rust_i18n::t!("notify.waiting.body", locale = loc, id = id, due = due_day).into_owned(),
         )
     })
-    .await
+    .await?;
+    if near_cap(a, now) {
+        let steps = steps0(tx.conn(), a.id).await?;
+        if let Some(step) = steps.iter().find(|s| s.position == position) {
+            escalate(tx, a, step, now).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Starts a request for `subject` (inside the caller's transaction). `decisive`: the subject's
@@ -487,11 +577,28 @@ pub async fn start(
     payload: &Value,
     now: DateTime<Utc>,
 ) -> Result<i64> {
+    start_capped(tx, ctx, flow, subject, decisive, payload, None, now).await
+}
+
+/// [`start`] with a deadline cap: no step's deadline, extended or not, passes `cap`, and once
+/// less than a day is left to it the open step escalates at once (the scheduler's [`tick`],
+/// or when the step opens).
+#[allow(clippy::too_many_arguments)]
+pub async fn start_capped(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    flow: Flow,
+    subject: &Subject,
+    decisive: &Value,
+    payload: &Value,
+    cap: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<i64> {
     let (version, d) = definition(tx.conn(), flow).await?;
     let id: i64 = sqlx::query(
         "INSERT INTO approvals (flow, flow_version, subject_type, subject_id, subject_label, region_id, subject_owner_id, \
-         requested_by, state, current_step, decisive, payload, version, created_at, updated_at, branch_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $10, 1, $11, $11, $12) RETURNING id",
+         requested_by, state, current_step, decisive, payload, version, created_at, updated_at, branch_id, deadline_cap) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $10, 1, $11, $11, $12, $13) RETURNING id",
     )
     .bind(flow.code())
     .bind(version)
@@ -505,6 +612,7 @@ pub async fn start(
     .bind(payload.to_string())
     .bind(ts(now))
     .bind(subject.branch_id)
+    .bind(cap.map(ts))
     .fetch_one(tx.conn())
     .await?
     .try_get("id")?;
@@ -651,7 +759,10 @@ async fn view(conn: &mut sqlx::AnyConnection, caller: &Caller, a: &Row0, now: Da
         if let Some(s) = steps0(conn, a.id).await?.into_iter().find(|s| s.state == "open") {
             can_decide = authority(conn, a, &s, caller.user_id, now).await?;
             can_extend = s.extended_days.is_none()
-                && def.extension.as_ref().is_some_and(|e| e.role == caller.role.code() && e.max_days > s.days);
+                && def
+                    .extension_of(s.position as usize)
+                    .is_some_and(|e| e.role == caller.role.code() && e.max_days > s.days)
+                && cap_of(a).is_none_or(|c| s.due_at.as_deref().and_then(parse_ts).is_none_or(|d| d < c));
         }
     }
     Ok(ApprovalView {
@@ -676,7 +787,7 @@ async fn view(conn: &mut sqlx::AnyConnection, caller: &Caller, a: &Row0, now: Da
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<ApprovalView> {
     let mut conn = db.pool.acquire().await?;
     let a = load0(&mut conn, id).await?;
-    let now = Utc::now();
+    let now = crate::app::clock::now();
     if !may_see(&mut conn, caller, &a, now).await? {
         return Err(Error::NotFound);
     }
@@ -873,7 +984,10 @@ pub async fn withdraw(db: &Db, ctx: &Ctx, id: i64, now: DateTime<Utc>) -> Result
     Ok(v)
 }
 
-/// Extends the open step's deadline once, by the role the flow names, to at most its maximum.
+/// Extends the open step's deadline once, by the role the step's extension names (the flow's,
+/// for older definitions), to at most its maximum and never past the request's deadline cap
+/// (an extension asked beyond the cap is granted up to it). A step that allows none, or days
+/// beyond the maximum: 422 `days`.
 pub async fn extend(db: &Db, ctx: &Ctx, id: i64, days: i64, now: DateTime<Utc>) -> Result<ApprovalView> {
     let mut tx = db.begin().await?;
     let a = load_locked(&mut tx, id).await?;
@@ -884,12 +998,16 @@ pub async fn extend(db: &Db, ctx: &Ctx, id: i64, days: i64, now: DateTime<Utc>) 
         return Err(Error::Conflict("approval_closed"));
     }
     let def = definition_at(tx.conn(), a.flow, a.flow_version).await?;
-    let Some(ext) = def.extension else { return Err(Error::invalid("days", "flow_no_extension")) };
+    let steps = steps0(tx.conn(), id).await?;
+    let Some(step) = steps.iter().find(|s| s.state == "open") else { return Err(Error::Conflict("approval_closed")) };
+    let Some(ext) = def.extension_of(step.position as usize).cloned() else {
+        let code =
+            if def.steps.iter().any(|s| s.extension.is_some()) { "step_no_extension" } else { "flow_no_extension" };
+        return Err(Error::invalid("days", code));
+    };
     if ext.role != ctx.caller.role.code() {
         return Err(Error::Forbidden);
     }
-    let steps = steps0(tx.conn(), id).await?;
-    let Some(step) = steps.iter().find(|s| s.state == "open") else { return Err(Error::Conflict("approval_closed")) };
     if step.extended_days.is_some() {
         return Err(Error::Conflict("already_extended"));
     }
@@ -897,7 +1015,11 @@ pub async fn extend(db: &Db, ctx: &Ctx, id: i64, days: i64, now: DateTime<Utc>) 
         return Err(Error::invalid("days", "extension_range"));
     }
     let opened = step.opened_at.as_deref().and_then(parse_ts).unwrap_or(now);
-    let due = opened + Duration::days(days);
+    let mut due = opened + Duration::days(days);
+    let capped = cap_of(&a).is_some_and(|c| c < due);
+    if let Some(c) = cap_of(&a) {
+        due = due.min(c);
+    }
     sqlx::query(
         "UPDATE approval_steps SET extended_by = $1, extended_days = $2, due_at = $3, escalated_at = NULL, escalated_to = NULL, \
          reminded_at = NULL WHERE id = $4 AND state = 'open' AND extended_days IS NULL",
@@ -915,9 +1037,15 @@ pub async fn extend(db: &Db, ctx: &Ctx, id: i64, days: i64, now: DateTime<Utc>) 
         &id.to_string(),
         "extend",
         Some(&json!({"step": step.position, "due_at": step.due_at})),
-        Some(&json!({"step": step.position, "days": days, "due_at": ts(due)})),
+        Some(&json!({"step": step.position, "days": days, "due_at": ts(due), "capped": capped})),
     )
     .await?;
+    // Granted up to a cap less than a day away: the step escalates now, as the tick would.
+    if near_cap(&a, now) {
+        if let Some(step) = steps0(tx.conn(), id).await?.iter().find(|s| s.state == "open") {
+            escalate(&mut tx, &a, step, now).await?;
+        }
+    }
     let after = load0(tx.conn(), id).await?;
     let v = view(tx.conn(), &ctx.caller, &after, now).await?;
     tx.commit().await?;
@@ -1063,6 +1191,7 @@ pub async fn waiting_for(db: &Db, caller: &Caller, now: DateTime<Utc>) -> Result
     s.push(" OR (s.scope = 'owner_manager' AND a.subject_owner_id IN (SELECT id FROM users WHERE manager_id = ")
         .bind(me);
     s.push("))");
+    s.push(" OR (s.scope = 'region_ka' AND a.region_id = ").bind(caller.org_unit_id).push(")");
     s.push(" OR (s.scope = 'branch' AND s.role = ").bind(caller.role.code());
     s.push(" AND (a.branch_id = ").bind(caller.org_unit_id);
     s.push(" OR (a.branch_id IS NULL AND (a.region_id IS NULL OR a.region_id = ").bind(caller.org_unit_id);
@@ -1188,12 +1317,13 @@ pub async fn delegations(db: &Db, caller: &Caller, now: DateTime<Utc>) -> Result
 }
 
 /// The scheduler's pass: reminders for steps due within a day, and escalation of steps past
-/// their deadline to the deciders' manager. Each is claimed by a conditional update, so it
+/// their deadline — or of requests less than a day from their deadline cap — to the deciders'
+/// manager. Each is claimed by a conditional update, so it
 /// happens once however many servers run this. Returns (reminded, escalated).
 pub async fn tick(db: &Db, now: DateTime<Utc>) -> Result<(usize, usize)> {
-    let system = Ctx::system();
     let mut reminded = 0;
     let soon = ts(now + Duration::days(1));
+    let soon_cap = soon.clone();
     let rows = sqlx::query(
         "SELECT s.id, s.approval_id FROM approval_steps s WHERE s.state = 'open' AND s.reminded_at IS NULL \
          AND s.escalated_at IS NULL AND s.due_at <= $1 AND s.due_at > $2",
@@ -1239,10 +1369,13 @@ pub async fn tick(db: &Db, now: DateTime<Utc>) -> Result<(usize, usize)> {
         tx.commit().await?;
     }
     let mut escalated = 0;
+    // Past its deadline, or its request less than a day from its deadline cap.
     let rows = sqlx::query(
-        "SELECT s.id, s.approval_id FROM approval_steps s WHERE s.state = 'open' AND s.escalated_at IS NULL AND s.due_at < $1",
+        "SELECT s.id, s.approval_id FROM approval_steps s JOIN approvals a ON a.id = s.approval_id \
+         WHERE s.state = 'open' AND s.escalated_at IS NULL AND (s.due_at < $1 OR a.deadline_cap < $2)",
     )
     .bind(ts(now))
+    .bind(soon_cap)
     .fetch_all(&db.pool)
     .await?;
     for r in rows {
@@ -1251,66 +1384,77 @@ pub async fn tick(db: &Db, now: DateTime<Utc>) -> Result<(usize, usize)> {
         let a = load0(tx.conn(), aid).await?;
         let steps = steps0(tx.conn(), aid).await?;
         let Some(step) = steps.iter().find(|s| s.id == sid) else { continue };
-        // The deciders' manager: the first holder's who has one; else a general manager.
-        let holders = candidates(tx.conn(), &a, step).await?;
-        let mut target = None;
-        for h in &holders {
-            let m: Option<i64> = sqlx::query("SELECT manager_id FROM users WHERE id = $1")
-                .bind(*h)
-                .fetch_one(tx.conn())
-                .await?
-                .try_get("manager_id")?;
-            if let Some(m) = m.filter(|m| *m != a.requested_by) {
-                target = Some(m);
-                break;
-            }
-        }
-        if target.is_none() {
-            target =
-                sqlx::query("SELECT id FROM users WHERE role = 'gm' AND active = 1 AND id <> $1 ORDER BY id LIMIT 1")
-                    .bind(a.requested_by)
-                    .fetch_optional(tx.conn())
-                    .await?
-                    .map(|r| r.try_get("id"))
-                    .transpose()?;
-        }
-        let n = sqlx::query(
-            "UPDATE approval_steps SET escalated_at = $1, escalated_to = $2 WHERE id = $3 AND state = 'open' AND escalated_at IS NULL",
-        )
-        .bind(ts(now))
-        .bind(target)
-        .bind(sid)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
-        if n == 1 {
-            let target_name = username(tx.conn(), target).await?;
-            audit::record(
-                &mut tx,
-                &system,
-                "approval",
-                &aid.to_string(),
-                "escalate",
-                None,
-                Some(&json!({"step": step.position, "to": target_name, "due_at": step.due_at})),
-            )
-            .await?;
-            let mut to = holders.clone();
-            to.extend(target);
-            to.push(a.requested_by);
-            let (flow, label) = (a.flow.code(), a.subject_label.clone());
-            let who = username(tx.conn(), target).await?.unwrap_or_default();
-            notify::send(&mut tx, &to, "approval_escalated", Some(aid), |loc| {
-                (
-                    rust_i18n::t!("notify.escalated.title", locale = loc, flow = flow_name(flow, loc), subject = label)
-                        .into_owned(),
-                    rust_i18n::t!("notify.escalated.body", locale = loc, id = aid, to = who).into_owned(),
-                )
-            })
-            .await?;
+        if escalate(&mut tx, &a, step, now).await? {
             escalated += 1;
         }
         tx.commit().await?;
     }
     Ok((reminded, escalated))
+}
+
+/// Escalates an open step to the deciders' manager (the first holder's who has one, else a
+/// general manager), once: audited, its holders, the manager and the requester told. Returns
+/// whether this call escalated it.
+async fn escalate(tx: &mut WriteTx, a: &Row0, step: &Step0, now: DateTime<Utc>) -> Result<bool> {
+    let system = Ctx::system();
+    let (sid, aid) = (step.id, a.id);
+    let holders = candidates(tx.conn(), a, step).await?;
+    let mut target = None;
+    for h in &holders {
+        let m: Option<i64> = sqlx::query("SELECT manager_id FROM users WHERE id = $1")
+            .bind(*h)
+            .fetch_one(tx.conn())
+            .await?
+            .try_get("manager_id")?;
+        if let Some(m) = m.filter(|m| *m != a.requested_by) {
+            target = Some(m);
+            break;
+        }
+    }
+    if target.is_none() {
+        target = sqlx::query("SELECT id FROM users WHERE role = 'gm' AND active = 1 AND id <> $1 ORDER BY id LIMIT 1")
+            .bind(a.requested_by)
+            .fetch_optional(tx.conn())
+            .await?
+            .map(|r| r.try_get("id"))
+            .transpose()?;
+    }
+    let n = sqlx::query(
+        "UPDATE approval_steps SET escalated_at = $1, escalated_to = $2 WHERE id = $3 AND state = 'open' AND escalated_at IS NULL",
+    )
+    .bind(ts(now))
+    .bind(target)
+    .bind(sid)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if n != 1 {
+        return Ok(false);
+    }
+    let target_name = username(tx.conn(), target).await?;
+    let near = near_cap(a, now);
+    audit::record(
+        tx,
+        &system,
+        "approval",
+        &aid.to_string(),
+        "escalate",
+        None,
+        Some(&json!({"step": step.position, "to": target_name, "due_at": step.due_at, "deadline_cap": a.deadline_cap, "near_cap": near})),
+    )
+    .await?;
+    let mut to = holders.clone();
+    to.extend(target);
+    to.push(a.requested_by);
+    let (flow, label) = (a.flow.code(), a.subject_label.clone());
+    let who = target_name.unwrap_or_default();
+    notify::send(tx, &to, "approval_escalated", Some(aid), |loc| {
+        (
+            rust_i18n::t!("notify.escalated.title", locale = loc, flow = flow_name(flow, loc), subject = label)
+                .into_owned(),
+            rust_i18n::t!("notify.escalated.body", locale = loc, id = aid, to = who).into_owned(),
+        )
+    })
+    .await?;
+    Ok(true)
 }

@@ -4,13 +4,15 @@
 //! makes the account a `candidate` and asks the KA director, then the sales department manager.
 //! Approval makes it a `key_account`; rejection keeps it a candidate with the reason. Every
 //! submitted version of the form is kept; a new version while one is being decided cancels that
-//! request and asks again.
+//! request and asks again. A downgraded account is screened again the same way (re-entry);
+//! every move of the status is recorded by `downgrade::set_status`.
 use chrono::Utc;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use sqlx::Row;
 
 use crate::app::approvals::{self, Subject};
+use crate::app::classification::downgrade;
 use crate::app::{records::audit, Caller, Ctx, Error, Result};
 use crate::db::codes::JsonText;
 use crate::db::{ts, Db, WriteTx};
@@ -135,7 +137,8 @@ pub async fn submit(db: &Db, ctx: &Ctx, account_id: i64, body: &Value) -> Result
             None => approvals::start(&mut tx, ctx, Flow::KaScreening, &subject, &decisive, &payload, now).await?,
         };
     if status != "candidate" {
-        set_status(&mut tx, ctx, account_id, &status, "candidate").await?;
+        let why = downgrade::REASON_SCREENING_SUBMITTED;
+        downgrade::set_status(&mut tx, ctx, account_id, &status, "candidate", why, Some(approval_id)).await?;
     }
     let id: i64 = sqlx::query(
         "INSERT INTO screenings (account_id, version, form, risk_score, approval_id, submitted_by, submitted_at) \
@@ -174,29 +177,6 @@ pub async fn submit(db: &Db, ctx: &Ctx, account_id: i64, body: &Value) -> Result
     })
 }
 
-/// The account's lifecycle moves here only, with its own audit row.
-async fn set_status(tx: &mut WriteTx, ctx: &Ctx, account_id: i64, from: &str, to: &str) -> Result<()> {
-    sqlx::query("UPDATE accounts SET status = $1, version = version + 1, updated_at = $2 WHERE id = $3")
-        .bind(to)
-        .bind(ts(Utc::now()))
-        .bind(account_id)
-        .execute(tx.conn())
-        .await?;
-    // A key account takes its tier at once; one that is no longer one loses it.
-    let change = crate::app::customers::derived::Change::Status;
-    crate::app::customers::derived::refresh(tx, account_id, &ctx.caller.username, change).await?;
-    audit::record(
-        tx,
-        ctx,
-        "account",
-        &account_id.to_string(),
-        "status",
-        Some(&json!({"status": from})),
-        Some(&json!({"status": to})),
-    )
-    .await
-}
-
 // A closed screening request changes its account's status.
 inventory::submit! {
     approvals::OutcomeHook { flow: Flow::KaScreening, run: on_closed }
@@ -211,7 +191,7 @@ async fn on_outcome(
     tx: &mut WriteTx,
     ctx: &Ctx,
     account_id: i64,
-    _approval_id: i64,
+    approval_id: i64,
     state: State,
     _reason: Option<&str>,
 ) -> Result<()> {
@@ -221,7 +201,10 @@ async fn on_outcome(
         .await?
         .try_get("status")?;
     match state {
-        State::Approved if status != "key_account" => set_status(tx, ctx, account_id, &status, "key_account").await,
+        State::Approved if status != "key_account" => {
+            let why = downgrade::REASON_SCREENING_APPROVED;
+            downgrade::set_status(tx, ctx, account_id, &status, "key_account", why, Some(approval_id)).await
+        }
         // Rejected, returned or cancelled: it stays a candidate; the reason is on the request.
         _ => Ok(()),
     }
@@ -355,4 +338,34 @@ pub async fn list(
     .bind(account_id)
     .fetch_all(&db.pool)
     .await?)
+}
+
+/// A proposal from the candidate list (`candidates::propose`): the account becomes a candidate
+/// and its owner is asked to complete the screening, whose submission asks for the decision.
+/// `status`: the account's status, read by the caller in this transaction.
+pub(crate) async fn propose(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    account_id: i64,
+    status: &str,
+    owner_id: Option<i64>,
+    account_name: &str,
+) -> Result<()> {
+    if status != "candidate" {
+        downgrade::set_status(tx, ctx, account_id, status, "candidate", "candidate_proposed", None).await?;
+    }
+    let by = ctx.caller.display_name.clone();
+    crate::app::records::notify::send(
+        tx,
+        &owner_id.into_iter().collect::<Vec<_>>(),
+        "candidate_proposed",
+        None,
+        |loc| {
+            (
+                rust_i18n::t!("notify.candidate.title", locale = loc, account = account_name).into_owned(),
+                rust_i18n::t!("notify.candidate.body", locale = loc, by = by).into_owned(),
+            )
+        },
+    )
+    .await
 }

@@ -96,7 +96,11 @@ fn day(s: &str) -> Result<NaiveDate> {
 }
 
 /// The contacts of these receivables, oldest first, each judged on `today`.
-async fn contacts_of(conn: &mut sqlx::AnyConnection, ids: &[i64], today: NaiveDate) -> Result<Vec<CollectionContact>> {
+pub(crate) async fn contacts_of(
+    conn: &mut sqlx::AnyConnection,
+    ids: &[i64],
+    today: NaiveDate,
+) -> Result<Vec<CollectionContact>> {
     if ids.is_empty() {
         return Ok(vec![]);
     }
@@ -186,7 +190,7 @@ pub async fn worklist(db: &Db, caller: &Caller, owner: Option<&str>, today: Naiv
     for c in contacts_of(&mut conn, &ids, today).await? {
         by_rec.entry(c.receivable_id).or_default().push(c);
     }
-    let levels = rc::default_levels();
+    let levels = crate::app::orders::policy::load_in(&mut conn).await?.dun_levels();
     let mut items: Vec<(i128, WorkItem)> = recs
         .into_iter()
         .map(|r| {
@@ -242,7 +246,6 @@ pub async fn log_contact(
     inp: &CollectionContactIn,
     today: NaiveDate,
 ) -> Result<CollectionContact> {
-    let caller = &ctx.caller;
     let mut e = Errors::default();
     let on = match inp.contacted_on.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
         None => Some(today),
@@ -293,6 +296,48 @@ pub async fn log_contact(
     e.finish()?;
     let on = on.unwrap_or(today);
     let mut tx = db.begin().await?;
+    let id = log_in(
+        &mut tx,
+        ctx,
+        receivable_id,
+        Logged {
+            on,
+            channel: inp.channel.unwrap_or(Channel::Phone),
+            note: note.unwrap_or_default(),
+            promised_amount,
+            promised_on,
+        },
+        today,
+    )
+    .await?;
+    let v = contacts_of(tx.conn(), &[receivable_id], today)
+        .await?
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or(Error::NotFound)?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+/// A contact as checked.
+pub(crate) struct Logged {
+    pub on: NaiveDate,
+    pub channel: Channel,
+    pub note: String,
+    pub promised_amount: Option<i64>,
+    pub promised_on: Option<NaiveDate>,
+}
+
+/// Logs a checked contact inside the caller's transaction: the receivable open and in scope, the
+/// caller its owner, above them, or finance. Gives the contact's id.
+pub(crate) async fn log_in(
+    tx: &mut crate::db::WriteTx,
+    ctx: &Ctx,
+    receivable_id: i64,
+    l: Logged,
+    today: NaiveDate,
+) -> Result<i64> {
+    let caller = &ctx.caller;
     let r = sqlx::query(
         "SELECT account_id, owner_id, state, amount, paid, written_off, due_on FROM receivables WHERE id = $1",
     )
@@ -317,14 +362,14 @@ pub async fn log_contact(
         return Err(Error::Conflict("receivable_not_open"));
     }
     let (amount, paid, off): (i64, i64, i64) = (r.try_get("amount")?, r.try_get("paid")?, r.try_get("written_off")?);
-    if promised_amount.is_some_and(|p| p > amount - paid - off) {
+    if l.promised_amount.is_some_and(|p| p > amount - paid - off) {
         return Err(Error::invalid("promised_amount", "beyond_outstanding"));
     }
     // The level it stood at: its days past due and the promises broken so far.
     let due = day(&r.try_get::<String, _>("due_on")?)?;
     let before = contacts_of(tx.conn(), &[receivable_id], today).await?;
     let broken = before.iter().filter(|c| c.kept == Some(false)).count() as i64;
-    let levels = rc::default_levels();
+    let levels = crate::app::orders::policy::load_in(tx.conn()).await?.dun_levels();
     let level: Option<DunAction> =
         rc::level_of(rc::days_overdue(due, today), broken, &levels).map(|i| levels[i].action);
     let id: i64 = sqlx::query(
@@ -334,11 +379,11 @@ pub async fn log_contact(
     )
     .bind(receivable_id)
     .bind(account)
-    .bind(on.format("%Y-%m-%d").to_string())
-    .bind(inp.channel.unwrap_or(Channel::Phone).code())
-    .bind(note.clone().unwrap_or_default())
-    .bind(promised_amount)
-    .bind(promised_on.map(|d| d.format("%Y-%m-%d").to_string()))
+    .bind(l.on.format("%Y-%m-%d").to_string())
+    .bind(l.channel.code())
+    .bind(l.note.as_str())
+    .bind(l.promised_amount)
+    .bind(l.promised_on.map(|d| d.format("%Y-%m-%d").to_string()))
     .bind(level.map(|l| l.code()))
     .bind(paid)
     .bind(caller.username.as_str())
@@ -346,15 +391,74 @@ pub async fn log_contact(
     .fetch_one(tx.conn())
     .await?
     .try_get("id")?;
-    let after = json!({"receivable_id": receivable_id, "contacted_on": on.to_string(), "note": note,
-        "promised_amount": promised_amount.map(format_fen), "promised_on": promised_on.map(|d| d.to_string()),
+    let after = json!({"receivable_id": receivable_id, "contacted_on": l.on.to_string(), "note": l.note,
+        "promised_amount": l.promised_amount.map(format_fen), "promised_on": l.promised_on.map(|d| d.to_string()),
         "level": level.map(|l| l.code())});
-    audit::record(&mut tx, ctx, "account", &account.to_string(), "collection_contact", None, Some(&after)).await?;
-    let v = contacts_of(tx.conn(), &[receivable_id], today)
-        .await?
-        .into_iter()
-        .find(|c| c.id == id)
-        .ok_or(Error::NotFound)?;
+    audit::record(tx, ctx, "account", &account.to_string(), "collection_contact", None, Some(&after)).await?;
+    Ok(id)
+}
+
+/// A dunning letter (催款函): the account's amounts past due on `today`, most overdue first.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Letter {
+    pub account_id: i64,
+    pub account_name: String,
+    /// The name the customer is invoiced under, when the account has invoicing details.
+    pub invoice_name: Option<String>,
+    pub items: Vec<ReceivableView>,
+    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
+    pub total: String,
+    #[schema(format = Date)]
+    pub today: String,
+    /// The day the letter asks payment by (today + 7 days).
+    #[schema(format = Date)]
+    pub pay_by: String,
+}
+
+/// The letter of an account in scope.
+pub async fn letter(db: &Db, caller: &Caller, account_id: i64, today: NaiveDate) -> Result<Letter> {
+    let mut conn = db.pool.acquire().await?;
+    accounts::ensure_visible_in(&mut conn, caller, account_id).await?;
+    let rows = sqlx::query(&format!(
+        "{} WHERE r.account_id = $1 AND r.state = 'open' AND r.due_on < $2 ORDER BY r.due_on, r.id",
+        rcv::REC_SELECT
+    ))
+    .bind(account_id)
+    .bind(today.format("%Y-%m-%d").to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    let items = rows.iter().map(|r| rcv::rec_view(r, today)).collect::<Result<Vec<_>>>()?;
+    let total: i64 = items.iter().map(|r| parse_fen(&r.outstanding).unwrap_or(0)).sum();
+    let names = sqlx::query(
+        "SELECT a.name, i.title AS invoice_name FROM accounts a LEFT JOIN account_invoicing i ON i.account_id = a.id WHERE a.id = $1",
+    )
+    .bind(account_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(Letter {
+        account_id,
+        account_name: names.try_get("name")?,
+        invoice_name: names.try_get::<Option<String>, _>("invoice_name")?.filter(|n| !n.trim().is_empty()),
+        items,
+        total: format_fen(total),
+        today: today.format("%Y-%m-%d").to_string(),
+        pay_by: (today + chrono::Duration::days(7)).format("%Y-%m-%d").to_string(),
+    })
+}
+
+/// Logs the letter as sent: a contact by letter on each amount it lists, in one transaction.
+/// Gives how many were logged.
+pub async fn letter_sent(db: &Db, ctx: &Ctx, account_id: i64, note: &str, today: NaiveDate) -> Result<usize> {
+    let l = letter(db, &ctx.caller, account_id, today).await?;
+    if l.items.is_empty() {
+        return Err(Error::Conflict("nothing_overdue"));
+    }
+    let mut tx = db.begin().await?;
+    for r in &l.items {
+        let logged =
+            Logged { on: today, channel: Channel::Letter, note: note.into(), promised_amount: None, promised_on: None };
+        log_in(&mut tx, ctx, r.id, logged, today).await?;
+    }
     tx.commit().await?;
-    Ok(v)
+    Ok(l.items.len())
 }

@@ -38,6 +38,7 @@ use crate::domain::error::Errors;
 use crate::domain::money::format_fen;
 use crate::domain::order::DueEvent;
 use crate::domain::quote::{format_quantity, parse_quantity};
+use crate::domain::receivable::CreditStage;
 use crate::domain::role::Role;
 use crate::domain::text;
 
@@ -246,6 +247,7 @@ async fn line_sums(conn: &mut sqlx::AnyConnection, order_id: i64) -> Result<Vec<
     .bind(order_id)
     .fetch_all(&mut *conn)
     .await?;
+    let returned = super::returns::returned_by_line(&mut *conn, order_id).await?;
     let mut out = vec![];
     for l in &lines {
         let pos: i64 = l.try_get("position")?;
@@ -264,7 +266,11 @@ async fn line_sums(conn: &mut sqlx::AnyConnection, order_id: i64) -> Result<Vec<
                 acc += q;
             }
         }
-        out.push((pos, l.try_get("description")?, l.try_get("unit")?, l.try_get("quantity")?, outb, dlv, acc));
+        // Returned goods (退货, §12.3) leave the order: counted neither as ordered nor as sent.
+        let back: i64 = returned.iter().filter(|(p, _)| *p == pos).map(|(_, q)| q).sum();
+        let ordered: i64 = l.try_get("quantity")?;
+        let dlv = dlv - back;
+        out.push((pos, l.try_get("description")?, l.try_get("unit")?, ordered - back, outb - back, dlv, acc.min(dlv)));
     }
     Ok(out)
 }
@@ -497,6 +503,13 @@ pub async fn prepare(db: &Db, ctx: &Ctx, order_id: i64, inp: &OutboundIn) -> Res
     let Some(signed) = o.try_get::<Option<i64>, _>("signed_version")? else {
         return Err(Error::Conflict("order_not_signed"));
     };
+    // A held order is not prepared (DOMAIN.md §12.5).
+    crate::app::orders::holds::ensure_clear(tx.conn(), o.try_get("account_id")?, Some(order_id)).await?;
+    // The credit check at delivery: an order it holds is not prepared; the hold is kept.
+    if crate::app::orders::credit_check::check(&mut tx, ctx, order_id, CreditStage::Delivery).await?.is_some() {
+        tx.commit().await?;
+        return Err(Error::Conflict("held_for_credit"));
+    }
     let sums = line_sums(tx.conn(), order_id).await?;
     let left: Vec<LineLeft> = sums.iter().map(|s| LineLeft { position: s.0, ordered: s.3, outbound: s.4 }).collect();
     let why = d::check_lines(&given, &left);
@@ -697,6 +710,19 @@ pub async fn ship(db: &Db, ctx: &Ctx, id: i64, inp: &ShipIn) -> Result<OutboundV
     e.finish()?;
     let mut tx = db.begin().await?;
     let r = lock(&mut tx, &ctx.caller, id, inp.version, OutboundState::Prepared).await?;
+    // Nor shipped while held.
+    let order_id: i64 = r.try_get("order_id")?;
+    let account: i64 = sqlx::query("SELECT account_id FROM orders WHERE id = $1")
+        .bind(order_id)
+        .fetch_one(tx.conn())
+        .await?
+        .try_get("account_id")?;
+    crate::app::orders::holds::ensure_clear(tx.conn(), account, Some(order_id)).await?;
+    // The credit check at delivery: an order it holds is not shipped; the hold is kept.
+    if crate::app::orders::credit_check::check(&mut tx, ctx, order_id, CreditStage::Delivery).await?.is_some() {
+        tx.commit().await?;
+        return Err(Error::Conflict("held_for_credit"));
+    }
     let set =
         [("carrier", carrier), ("waybill", waybill), ("shipped_on", on.map(|d| d.format("%Y-%m-%d").to_string()))];
     let v = step(&mut tx, ctx, &r, OutboundState::Shipped, &set, "shipped").await?;

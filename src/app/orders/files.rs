@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::app::orders::{deliveries, orders};
-use crate::app::records::attachments::{self, Attachment, FileIn};
+use crate::app::records::attachments::{Attachment, FileHolder, FileIn};
 use crate::app::{Caller, Ctx, Result};
 use crate::db::Db;
 
@@ -17,14 +17,6 @@ pub enum Holder {
 }
 
 impl Holder {
-    /// The subject kind of its rows and audit (`order`, `outbound`).
-    pub fn kind(self) -> &'static str {
-        match self {
-            Holder::Order => orders::FILES_KIND,
-            Holder::Outbound => deliveries::OUTBOUND,
-        }
-    }
-
     /// The records' folder in addresses (`/orders/7`, `/api/v1/outbounds/7`).
     pub fn path(self) -> &'static str {
         match self {
@@ -34,44 +26,39 @@ impl Holder {
     }
 }
 
-/// A record's files, oldest first, each saying whether it may still be removed (the record in
-/// the caller's scope).
-pub async fn list(db: &Db, caller: &Caller, h: Holder, id: i64) -> Result<Vec<Attachment>> {
-    match h {
-        Holder::Order => orders::files(db, caller, id).await,
-        Holder::Outbound => deliveries::files(db, caller, id).await,
+impl FileHolder for Holder {
+    fn kind(self) -> &'static str {
+        match self {
+            Holder::Order => orders::FILES_KIND,
+            Holder::Outbound => deliveries::OUTBOUND,
+        }
     }
-}
 
-/// A record's file and its bytes (the record in the caller's scope).
-pub async fn file(
-    db: &Db,
-    caller: &Caller,
-    data_dir: &Path,
-    h: Holder,
-    id: i64,
-    file_id: i64,
-) -> Result<(Attachment, Vec<u8>)> {
-    let mut conn = db.pool.acquire().await?;
-    match h {
-        Holder::Order => orders::seen(&mut conn, caller, id).await?,
-        Holder::Outbound => deliveries::seen(&mut conn, caller, id).await?,
+    async fn seen(self, conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> Result<()> {
+        match self {
+            Holder::Order => orders::seen(conn, caller, id).await,
+            Holder::Outbound => deliveries::seen(conn, caller, id).await,
+        }
     }
-    attachments::file(&mut conn, data_dir, h.kind(), id, file_id).await
-}
 
-/// Adds a file to a record, by the record's rules.
-pub async fn attach(db: &Db, ctx: &Ctx, data_dir: &Path, h: Holder, id: i64, f: &FileIn<'_>) -> Result<Attachment> {
-    match h {
-        Holder::Order => orders::attach(db, ctx, data_dir, id, f).await,
-        Holder::Outbound => deliveries::attach(db, ctx, data_dir, id, f).await,
+    async fn list(self, db: &Db, caller: &Caller, id: i64) -> Result<Vec<Attachment>> {
+        match self {
+            Holder::Order => orders::files(db, caller, id).await,
+            Holder::Outbound => deliveries::files(db, caller, id).await,
+        }
     }
-}
 
-/// Removes a record's file, by the record's rules.
-pub async fn detach(db: &Db, ctx: &Ctx, h: Holder, id: i64, file_id: i64) -> Result<()> {
-    match h {
-        Holder::Order => orders::detach(db, ctx, id, file_id).await,
-        Holder::Outbound => deliveries::detach(db, ctx, id, file_id).await,
+    async fn attach(self, db: &Db, ctx: &Ctx, data_dir: &Path, id: i64, f: &FileIn<'_>) -> Result<Attachment> {
+        match self {
+            Holder::Order => orders::attach(db, ctx, data_dir, id, f).await,
+            Holder::Outbound => deliveries::attach(db, ctx, data_dir, id, f).await,
+        }
+    }
+
+    async fn detach(self, db: &Db, ctx: &Ctx, id: i64, file_id: i64) -> Result<()> {
+        match self {
+            Holder::Order => orders::detach(db, ctx, id, file_id).await,
+            Holder::Outbound => deliveries::detach(db, ctx, id, file_id).await,
+        }
     }
 }

@@ -18,6 +18,7 @@ use sqlx::Row;
 use crate::app::approvals::{self, Closed, HookFuture, OutcomeHook, ScopeFuture, Subject, SubjectScope};
 use crate::app::customers::accounts;
 use crate::app::funnel::opportunities;
+use crate::app::orders::credit_check;
 use crate::app::quotes::quotes::{self as quotes, LineIn};
 use crate::app::records::audit;
 use crate::app::{clamp_limit, decode_cursor, encode_cursor, Caller, Ctx, Error, Page, Result};
@@ -31,6 +32,7 @@ use crate::domain::order::{
     self as o, format_due, DueEvent, OrderInstallment, OrderState, OrderVersionState as VState,
 };
 use crate::domain::quote::{self as q, format_quantity, InstallmentKind, Line, LineInput, Totals};
+use crate::domain::receivable::CreditStage;
 use crate::domain::text;
 
 /// One installment as given: `{"kind": "advance", "percent": "30", "due": "0 days after order"}`.
@@ -219,6 +221,10 @@ pub struct OrderView {
     #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub signed_total: Option<String>,
     pub cancel_reason: Option<String>,
+    /// The credit check holds the order (信用冻结): it waits for a credit decision by the finance
+    /// manager or the KA director (a prepayment may help); nothing moves meanwhile. The figures
+    /// are on its hold (`GET /api/v1/orders/{id}/holds`), for those who may see credit.
+    pub held_for_credit: bool,
     /// Orders above this total also need the KA director (the flow's threshold).
     #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub director_threshold: Option<String>,
@@ -457,6 +463,7 @@ async fn full_view(
         signed_version: r.try_get("signed_version")?,
         signed_total: row.signed_total,
         cancel_reason: r.try_get("cancel_reason")?,
+        held_for_credit: crate::app::orders::holds::held_for_credit(conn, row.id).await?,
         director_threshold: director_threshold.map(format_fen),
         version: r.try_get("version")?,
         created_at: r.try_get("created_at")?,
@@ -1055,7 +1062,10 @@ pub async fn revise(db: &Db, ctx: &Ctx, id: i64, inp: &OrderIn) -> Result<OrderV
         }
         write_version(&mut tx, id, next, VState::Draft, &h, &lines, &t, &caller.username, &at).await?;
         update_row(&mut tx, id, next, OrderState::Draft, &h, &t, lines.len(), &at).await?;
-        submit_latest(&mut tx, ctx, id).await?;
+        // The credit check first: a held version stays a draft until a credit decision.
+        if credit_check::check(&mut tx, ctx, id, CreditStage::Submit).await?.is_none() {
+            submit_latest(&mut tx, ctx, id).await?;
+        }
     }
     let r = row_scoped(tx.conn(), None, id).await?;
     let after = full_view(tx.conn(), Some(caller), &r, None).await?;
@@ -1107,27 +1117,7 @@ async fn update_row(
 
 /// The approval subject of an order (its latest version, or the figure given).
 async fn subject_of(tx: &mut WriteTx, id: i64, figure: Option<Figure>) -> Result<Subject> {
-    let r = sqlx::query(
-        "SELECT d.number, d.current_version, d.owner_id, a.name AS account_name, a.region_id, a.branch_id FROM orders d \
-         JOIN accounts a ON a.id = d.account_id WHERE d.id = $1",
-    )
-    .bind(id)
-    .fetch_one(tx.conn())
-    .await?;
-    Ok(Subject {
-        kind: "order",
-        id,
-        label: format!(
-            "{} v{} · {}",
-            r.try_get::<String, _>("number")?,
-            r.try_get::<i64, _>("current_version")?,
-            r.try_get::<String, _>("account_name")?
-        ),
-        region_id: r.try_get("region_id")?,
-        branch_id: r.try_get("branch_id")?,
-        owner_id: r.try_get("owner_id")?,
-        figure,
-    })
+    Subject::of_versioned(tx, "order", "orders", id, figure).await
 }
 
 /// Submits the latest version (a draft) for sign-off: within the requester's own authority it
@@ -1257,7 +1247,17 @@ pub async fn submit(db: &Db, ctx: &Ctx, id: i64, a: &Action) -> Result<OrderView
     if state != OrderState::Draft {
         return Err(Error::Conflict("order_not_draft"));
     }
+    // A held order (or an order of a held account) waits for finance's release (§12.5).
+    crate::app::orders::holds::ensure_clear(tx.conn(), r.try_get("account_id")?, Some(id)).await?;
     let cur: i64 = r.try_get("current_version")?;
+    // The credit check: an order it holds stays a draft, held for a credit decision; the hold is
+    // kept (the answer is the order, `held_for_credit` true), and no sign-off starts.
+    if credit_check::check(&mut tx, ctx, id, CreditStage::Submit).await?.is_some() {
+        let r = row_scoped(tx.conn(), None, id).await?;
+        let after = full_view(tx.conn(), Some(caller), &r, None).await?;
+        tx.commit().await?;
+        return Ok(after);
+    }
     let next = submit_latest(&mut tx, ctx, id).await?;
     if next == OrderState::Signed {
         rebook(&mut tx, ctx, id).await?;
@@ -1287,6 +1287,61 @@ pub async fn cancel(db: &Db, ctx: &Ctx, id: i64, a: &Action) -> Result<OrderView
     let mut tx = db.begin().await?;
     let r = lock(&mut tx, caller, id).await?;
     check_version(&r, Some(a.version))?;
+    let after = cancel_in(&mut tx, ctx, &r, &reason).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Submits the latest version of an order a credit decision released (in the decision's
+/// transaction, the order's row locked): `ctx` is the one who submitted it, whose own authority
+/// counts as at their submission. The version must still be a draft.
+pub(crate) async fn submit_released(tx: &mut WriteTx, ctx: &Ctx, id: i64) -> Result<OrderState> {
+    let r = row_scoped(tx.conn(), None, id).await?;
+    let state: OrderState = r.try_get("state")?;
+    let cur: i64 = r.try_get("current_version")?;
+    let vstate: VState = sqlx::query("SELECT state FROM order_versions WHERE order_id = $1 AND version_no = $2")
+        .bind(id)
+        .bind(cur)
+        .fetch_one(tx.conn())
+        .await?
+        .try_get("state")?;
+    if vstate != VState::Draft {
+        return Ok(state);
+    }
+    let next = submit_latest(tx, ctx, id).await?;
+    if next == OrderState::Signed {
+        rebook(tx, ctx, id).await?;
+    }
+    audit::record(
+        tx,
+        ctx,
+        "order",
+        &id.to_string(),
+        "submit",
+        Some(&json!({"order_state": state, "version_no": cur})),
+        Some(&json!({"order_state": next, "version_no": cur})),
+    )
+    .await?;
+    Ok(next)
+}
+
+/// Cancels a credit-held order its credit decision rejected, with the decider's reason (in the
+/// decision's transaction; the decider need not write orders).
+pub(crate) async fn cancel_rejected(tx: &mut WriteTx, ctx: &Ctx, id: i64, reason: &str) -> Result<OrderState> {
+    let lock = tx.lock_clause(RowLock::Update);
+    sqlx::query(&format!("SELECT id FROM orders WHERE id = $1{lock}")).bind(id).fetch_one(tx.conn()).await?;
+    let r = row_scoped(tx.conn(), None, id).await?;
+    if r.try_get::<OrderState, _>("state")?.is_final() {
+        return Ok(OrderState::Cancelled);
+    }
+    Ok(cancel_in(tx, ctx, &r, reason).await?.state)
+}
+
+/// Cancels the order read in `r` (its row locked) with `reason`.
+async fn cancel_in(tx: &mut WriteTx, ctx: &Ctx, r: &AnyRow, reason: &str) -> Result<OrderView> {
+    let caller = &ctx.caller;
+    let id: i64 = r.try_get("id")?;
+    let reason = reason.to_string();
     let state: OrderState = r.try_get("state")?;
     if state.is_final() {
         return Err(Error::Conflict("order_cancelled"));
@@ -1309,14 +1364,14 @@ pub async fn cancel(db: &Db, ctx: &Ctx, id: i64, a: &Action) -> Result<OrderView
     .execute(tx.conn())
     .await?;
     // The pending request has nothing left to decide (its hook finds the version cancelled).
-    approvals::cancel_pending(&mut tx, ctx, Flow::OrderSignoff, "order", id, "withdrawn", Utc::now()).await?;
+    approvals::cancel_pending(tx, ctx, Flow::OrderSignoff, "order", id, "withdrawn", Utc::now()).await?;
     // What nobody has paid on is owed no more.
-    crate::app::orders::receivables::on_cancelled(&mut tx, id).await?;
-    rebook(&mut tx, ctx, id).await?;
+    crate::app::orders::receivables::on_cancelled(tx, id).await?;
+    rebook(tx, ctx, id).await?;
     let r = row_scoped(tx.conn(), None, id).await?;
     let after = full_view(tx.conn(), Some(caller), &r, None).await?;
     audit::record(
-        &mut tx,
+        tx,
         ctx,
         "order",
         &id.to_string(),
@@ -1325,7 +1380,6 @@ pub async fn cancel(db: &Db, ctx: &Ctx, id: i64, a: &Action) -> Result<OrderView
         Some(&json!({"order_state": after.state, "version_no": cur, "reason": reason})),
     )
     .await?;
-    tx.commit().await?;
     Ok(after)
 }
 
@@ -1350,6 +1404,9 @@ fn on_closed<'a>(tx: &'a mut WriteTx, ctx: &'a Ctx, c: Closed<'a>) -> HookFuture
         if c.state == ApprovalState::Approved {
             sign_version(tx, oid, vid, n, r.try_get("total")?, &at, false).await?;
             rebook(tx, ctx, oid).await?;
+            // The credit check at sign-off: the order is signed as approved, and held for a
+            // credit decision before anything is delivered when the check fails.
+            credit_check::check(tx, ctx, oid, CreditStage::Signoff).await?;
         } else {
             sqlx::query("UPDATE order_versions SET state = 'draft', returned_reason = $1 WHERE id = $2")
                 .bind(c.reason.map(str::to_string))

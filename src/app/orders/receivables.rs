@@ -13,6 +13,8 @@
 //!
 //! Who: finance (`finance_manager`) records invoices and payments; everyone reads them as they
 //! see the account (finance sees all).
+use std::collections::HashMap;
+
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -20,6 +22,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::app::customers::accounts;
+use crate::app::orders::aging_summary;
 use crate::app::records::audit;
 use crate::app::{Caller, Ctx, Error, Result};
 use crate::db::sql::Sql;
@@ -41,7 +44,7 @@ fn keeps_the_books(caller: &Caller) -> Result<()> {
     }
 }
 
-fn day_of(s: &str) -> Result<NaiveDate> {
+pub(crate) fn day_of(s: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d")
         .map_err(|e| anyhow::anyhow!("a stored day {s}: {e}").into())
 }
@@ -154,7 +157,7 @@ pub(crate) async fn on_signed(tx: &mut WriteTx, order_id: i64) -> Result<()> {
         .execute(tx.conn())
         .await?;
     }
-    Ok(())
+    aging_summary::touch(tx, account).await
 }
 
 /// A cancelled order is owed no more: its receivables nothing has been paid on go; those paid
@@ -164,7 +167,7 @@ pub(crate) async fn on_cancelled(tx: &mut WriteTx, order_id: i64) -> Result<()> 
         .bind(order_id)
         .execute(tx.conn())
         .await?;
-    Ok(())
+    aging_summary::touch_order(tx, order_id).await
 }
 
 /// The order's `event` happened on `day`: its scheduled installments counting from it fall
@@ -176,7 +179,7 @@ pub(crate) async fn event_happened(tx: &mut WriteTx, order_id: i64, event: DueEv
             .bind(event.code())
             .fetch_all(tx.conn())
             .await?;
-    for r in rows {
+    for r in &rows {
         let days: i64 = r.try_get("days")?;
         sqlx::query(
             "UPDATE receivables SET state = 'open', event_on = $1, due_on = $2, version = version + 1, updated_at = $3 \
@@ -189,7 +192,10 @@ pub(crate) async fn event_happened(tx: &mut WriteTx, order_id: i64, event: DueEv
         .execute(tx.conn())
         .await?;
     }
-    Ok(())
+    if rows.is_empty() {
+        return Ok(());
+    }
+    aging_summary::touch_order(tx, order_id).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -217,6 +223,10 @@ pub struct InvoiceIn {
     /// A red-letter invoice (红字发票): the invoice of the same order it reverses.
     #[serde(default)]
     pub reverses_id: Option<i64>,
+    /// A red-letter invoice for a return (退货) of the same order: its amount, at most what the
+    /// return still has to credit, comes off the order's receivables.
+    #[serde(default)]
+    pub return_id: Option<i64>,
     #[serde(default)]
     pub note: Option<String>,
 }
@@ -235,6 +245,8 @@ pub struct InvoiceView {
     #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub tax: String,
     pub reverses_id: Option<i64>,
+    /// The return a red-letter invoice credits.
+    pub return_id: Option<i64>,
     pub note: Option<String>,
     pub created_by: String,
     #[schema(format = DateTime)]
@@ -251,13 +263,14 @@ fn invoice_view(r: &AnyRow) -> Result<InvoiceView> {
         amount: format_fen(r.try_get("amount")?),
         tax: format_fen(r.try_get("tax")?),
         reverses_id: r.try_get("reverses_id")?,
+        return_id: r.try_get("return_id")?,
         note: r.try_get("note")?,
         created_by: r.try_get("created_by")?,
         created_at: r.try_get("created_at")?,
     })
 }
 
-fn money(e: &mut Errors, field: &str, v: Option<&str>, required: bool) -> Option<i64> {
+pub(crate) fn money(e: &mut Errors, field: &str, v: Option<&str>, required: bool) -> Option<i64> {
     match v.map(str::trim).filter(|v| !v.is_empty()) {
         None => {
             if required {
@@ -279,7 +292,7 @@ fn money(e: &mut Errors, field: &str, v: Option<&str>, required: bool) -> Option
     }
 }
 
-fn date(e: &mut Errors, field: &str, v: Option<&str>) -> Option<NaiveDate> {
+pub(crate) fn date(e: &mut Errors, field: &str, v: Option<&str>) -> Option<NaiveDate> {
     match v.map(str::trim).filter(|v| !v.is_empty()) {
         None => {
             e.add(field, "required");
@@ -333,6 +346,9 @@ pub async fn record_invoice(db: &Db, ctx: &Ctx, order_id: i64, inp: &InvoiceIn) 
             e.add("tax", "tax_above_amount");
         }
     }
+    if inp.return_id.is_some() && inp.reverses_id.is_none() {
+        e.add("return_id", "red_letter_only");
+    }
     e.finish()?;
     let (number, issued, amount) = (number.unwrap_or_default(), issued.unwrap_or_default(), amount.unwrap_or(0));
     let mut tx = db.begin().await?;
@@ -357,9 +373,11 @@ pub async fn record_invoice(db: &Db, ctx: &Ctx, order_id: i64, inp: &InvoiceIn) 
             _ => 0,
         })
     };
+    // Returns are no longer to invoice (DOMAIN.md §12.3).
+    let returned = super::returns::returned_value(tx.conn(), order_id).await?;
     let (stored, stored_tax) = match inp.reverses_id {
         None => {
-            if amount > signed - invoiced {
+            if amount > signed - returned - invoiced {
                 return Err(Error::invalid("amount", "beyond_left_to_invoice"));
             }
             (amount, tax.map(Ok).unwrap_or_else(|| share_tax(amount))?)
@@ -382,13 +400,16 @@ pub async fn record_invoice(db: &Db, ctx: &Ctx, order_id: i64, inp: &InvoiceIn) 
             if amount > oa - reversed {
                 return Err(Error::invalid("amount", "beyond_invoice"));
             }
+            if let Some(ret) = inp.return_id {
+                super::returns::red_letter(&mut tx, ctx, order_id, ret, amount).await?;
+            }
             (-amount, -tax.unwrap_or_else(|| div_round(amount * ot, oa.max(1))))
         }
     };
     let first = invoiced == 0 && stored > 0;
     let id: i64 = sqlx::query(
-        "INSERT INTO invoices (number, order_id, account_id, issued_on, amount, tax, reverses_id, note, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        "INSERT INTO invoices (number, order_id, account_id, issued_on, amount, tax, reverses_id, note, created_by, created_at, \
+         return_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(number)
     .bind(order_id)
@@ -400,6 +421,7 @@ pub async fn record_invoice(db: &Db, ctx: &Ctx, order_id: i64, inp: &InvoiceIn) 
     .bind(note)
     .bind(caller.username.as_str())
     .bind(now())
+    .bind(inp.return_id)
     .fetch_one(tx.conn())
     .await?
     .try_get("id")?;
@@ -407,7 +429,7 @@ pub async fn record_invoice(db: &Db, ctx: &Ctx, order_id: i64, inp: &InvoiceIn) 
         event_happened(&mut tx, order_id, DueEvent::Invoice, issued).await?;
     }
     let v = invoice_view(&sqlx::query("SELECT * FROM invoices WHERE id = $1").bind(id).fetch_one(tx.conn()).await?)?;
-    let after = json!({"invoice": v.id, "number": v.number, "issued_on": v.issued_on, "amount": v.amount, "tax": v.tax, "reverses_id": v.reverses_id});
+    let after = json!({"invoice": v.id, "number": v.number, "issued_on": v.issued_on, "amount": v.amount, "tax": v.tax, "reverses_id": v.reverses_id, "return_id": v.return_id});
     audit::record(&mut tx, ctx, "order", &order_id.to_string(), "invoice", None, Some(&after)).await?;
     tx.commit().await?;
     Ok(v)
@@ -515,11 +537,12 @@ pub async fn of_order(db: &Db, caller: &Caller, order_id: i64, today: NaiveDate)
         .iter()
         .map(|r| rec_view(r, today))
         .collect::<Result<Vec<_>>>()?;
+    let returned = super::returns::returned_value(&mut conn, order_id).await?;
     Ok(OrderMoney {
         invoices,
         receivables,
         invoiced: format_fen(invoiced),
-        left_to_invoice: format_fen(signed - invoiced),
+        left_to_invoice: format_fen((signed - returned - invoiced).max(0)),
     })
 }
 
@@ -601,45 +624,69 @@ pub struct PaymentView {
 }
 
 async fn payment_view(conn: &mut sqlx::AnyConnection, id: i64) -> Result<PaymentView> {
-    let r = sqlx::query("SELECT * FROM payments WHERE id = $1").bind(id).fetch_one(&mut *conn).await?;
-    let allocations = sqlx::query(
-        "SELECT l.receivable_id, l.amount, d.number FROM allocations l JOIN receivables r ON r.id = l.receivable_id \
-         JOIN orders d ON d.id = r.order_id WHERE l.payment_id = $1 ORDER BY l.id",
-    )
-    .bind(id)
+    payment_views(conn, &[id]).await?.pop().ok_or(Error::NotFound)
+}
+
+/// The payments `ids` in that order, each with its allocations: two statements whatever their
+/// number (an account's page lists hundreds).
+async fn payment_views(conn: &mut sqlx::AnyConnection, ids: &[i64]) -> Result<Vec<PaymentView>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let mut allocations: HashMap<i64, Vec<AllocationView>> = HashMap::new();
+    for a in sqlx::query(&format!(
+        "SELECT l.payment_id, l.receivable_id, l.amount, d.number FROM allocations l JOIN receivables r ON r.id = l.receivable_id \
+         JOIN orders d ON d.id = r.order_id WHERE l.payment_id IN ({list}) ORDER BY l.id"
+    ))
     .fetch_all(&mut *conn)
     .await?
-    .iter()
-    .map(|a| {
-        Ok(AllocationView {
+    {
+        allocations.entry(a.try_get("payment_id")?).or_default().push(AllocationView {
             receivable_id: a.try_get("receivable_id")?,
             order_number: a.try_get("number")?,
             amount: format_fen(a.try_get("amount")?),
-        })
-    })
-    .collect::<Result<Vec<_>>>()?;
-    Ok(PaymentView {
-        id,
-        account_id: r.try_get("account_id")?,
-        received_on: r.try_get("received_on")?,
-        amount: format_fen(r.try_get("amount")?),
-        method: r.try_get("method")?,
-        reference: r.try_get("reference")?,
-        payer: r.try_get("payer")?,
-        unallocated: format_fen(r.try_get("unallocated")?),
-        note: r.try_get("note")?,
-        allocations,
-        created_by: r.try_get("created_by")?,
-        created_at: r.try_get("created_at")?,
-    })
+        });
+    }
+    let mut by_id: HashMap<i64, PaymentView> = HashMap::new();
+    for r in sqlx::query(&format!("SELECT * FROM payments WHERE id IN ({list})")).fetch_all(&mut *conn).await? {
+        let id: i64 = r.try_get("id")?;
+        by_id.insert(
+            id,
+            PaymentView {
+                id,
+                account_id: r.try_get("account_id")?,
+                received_on: r.try_get("received_on")?,
+                amount: format_fen(r.try_get("amount")?),
+                method: r.try_get("method")?,
+                reference: r.try_get("reference")?,
+                payer: r.try_get("payer")?,
+                unallocated: format_fen(r.try_get("unallocated")?),
+                note: r.try_get("note")?,
+                allocations: allocations.remove(&id).unwrap_or_default(),
+                created_by: r.try_get("created_by")?,
+                created_at: r.try_get("created_at")?,
+            },
+        );
+    }
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
 /// Records a payment and allocates it (清帐): to the receivables given by hand, or to the
 /// account's open ones, the oldest due first; what no receivable takes stays as the customer's
 /// credit balance. A receivable paid in full records the day.
 pub async fn record_payment(db: &Db, ctx: &Ctx, inp: &PaymentIn) -> Result<PaymentView> {
+    keeps_the_books(&ctx.caller)?;
+    let mut tx = db.begin().await?;
+    let v = record_payment_in(&mut tx, ctx, inp).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+/// [`record_payment`] inside the caller's transaction (a bank-statement line's confirmation);
+/// the caller has checked the role.
+pub(crate) async fn record_payment_in(tx: &mut WriteTx, ctx: &Ctx, inp: &PaymentIn) -> Result<PaymentView> {
     let caller = &ctx.caller;
-    keeps_the_books(caller)?;
     let mut e = Errors::default();
     if inp.account_id.is_none() {
         e.add("account_id", "required");
@@ -660,7 +707,6 @@ pub async fn record_payment(db: &Db, ctx: &Ctx, inp: &PaymentIn) -> Result<Payme
     }
     e.finish()?;
     let (account, received, amount) = (inp.account_id.unwrap_or(0), received.unwrap_or_default(), amount.unwrap_or(0));
-    let mut tx = db.begin().await?;
     accounts::ensure_visible_in(tx.conn(), caller, account).await?;
     let lock = tx.lock_clause(RowLock::Update);
     sqlx::query(&format!("SELECT id FROM accounts WHERE id = $1{lock}")).bind(account).fetch_one(tx.conn()).await?;
@@ -733,12 +779,14 @@ pub async fn record_payment(db: &Db, ctx: &Ctx, inp: &PaymentIn) -> Result<Payme
         .execute(tx.conn())
         .await?;
     }
+    if !allocs.is_empty() {
+        aging_summary::touch(tx, account).await?;
+    }
     let v = payment_view(tx.conn(), id).await?;
     let after = json!({"payment": id, "amount": v.amount, "received_on": v.received_on, "method": v.method,
         "reference": v.reference, "allocations": allocs.iter().map(|(r, a)| json!({"receivable_id": r, "amount": format_fen(*a)})).collect::<Vec<_>>(),
         "unallocated": v.unallocated});
-    audit::record(&mut tx, ctx, "account", &account.to_string(), "payment", None, Some(&after)).await?;
-    tx.commit().await?;
+    audit::record(tx, ctx, "account", &account.to_string(), "payment", None, Some(&after)).await?;
     Ok(v)
 }
 
@@ -779,10 +827,7 @@ pub async fn of_account(db: &Db, caller: &Caller, account_id: i64, today: NaiveD
             .iter()
             .map(|r| r.try_get("id"))
             .collect::<std::result::Result<_, _>>()?;
-    let mut payments = vec![];
-    for id in ids {
-        payments.push(payment_view(&mut conn, id).await?);
-    }
+    let payments = payment_views(&mut conn, &ids).await?;
     let sums = sqlx::query(
         "SELECT CAST(COALESCE(SUM(CASE WHEN state = 'open' THEN amount - paid - written_off ELSE 0 END), 0) AS BIGINT) AS o \
          FROM receivables WHERE account_id = $1",
@@ -801,115 +846,5 @@ pub async fn of_account(db: &Db, caller: &Caller, account_id: i64, today: NaiveD
         payments,
         outstanding: format_fen(sums.try_get("o")?),
         credit_balance: format_fen(credit),
-    })
-}
-
-/// How the aging report is grouped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AgingBy {
-    Account,
-    Owner,
-}
-
-/// One row of the aging report: not yet due, then one column per bucket, and the total.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct AgingRow {
-    /// The account's id or the owner's username.
-    pub key: String,
-    pub label: String,
-    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
-    pub not_due: String,
-    /// One amount per bucket, in the order of `AgingReport.buckets`.
-    pub buckets: Vec<String>,
-    #[schema(pattern = r"^-?[0-9]+\.[0-9]{2}$")]
-    pub total: String,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct AgingReport {
-    #[schema(format = Date)]
-    pub as_of: String,
-    /// The buckets' labels (`0–30`, `31–60`, `61–90`, `>90`).
-    pub buckets: Vec<String>,
-    /// The largest [`AGING_ROWS`] groups; `total` counts them all.
-    pub rows: Vec<AgingRow>,
-    /// How many groups owe something (the rows shown are the largest of them).
-    pub groups: i64,
-    pub total: AgingRow,
-}
-
-/// The most rows the aging report shows (the largest totals first); the total covers all.
-pub const AGING_ROWS: usize = 200;
-
-/// The aging of open receivables in the caller's scope on `today`, by account or by owner
-/// (the largest total first). Days past due count from the due date; amounts not yet due have
-/// their own column.
-pub async fn aging(db: &Db, caller: &Caller, by: AgingBy, today: NaiveDate) -> Result<AgingReport> {
-    let bounds = rc::DEFAULT_BUCKETS;
-    let (key, group) = match by {
-        AgingBy::Account => ("CAST(r.account_id AS TEXT) AS k, MIN(a.name) AS label", "r.account_id"),
-        AgingBy::Owner => ("MIN(u.username) AS k, MIN(COALESCE(u.display_name, u.username)) AS label", "r.owner_id"),
-    };
-    // Each column a sum over due dates: a day `d` past due is due on `today - d`, and the due
-    // dates are ISO days, so the buckets are ranges of text.
-    let mut cols = vec![format!(
-        "CAST(SUM(CASE WHEN r.due_on >= '{}' THEN r.amount - r.paid - r.written_off ELSE 0 END) AS BIGINT) AS c0",
-        fmt_day(today)
-    )];
-    let mut upper = today;
-    for (i, b) in bounds.iter().enumerate() {
-        let from = today - Duration::days(*b);
-        cols.push(format!(
-            "CAST(SUM(CASE WHEN r.due_on < '{}' AND r.due_on >= '{}' THEN r.amount - r.paid - r.written_off ELSE 0 END) AS BIGINT) AS c{}",
-            fmt_day(upper),
-            fmt_day(from),
-            i + 1
-        ));
-        upper = from;
-    }
-    cols.push(format!(
-        "CAST(SUM(CASE WHEN r.due_on < '{}' THEN r.amount - r.paid - r.written_off ELSE 0 END) AS BIGINT) AS c{}",
-        fmt_day(upper),
-        bounds.len() + 1
-    ));
-    let from = "FROM receivables r JOIN accounts a ON a.id = r.account_id JOIN users u ON u.id = r.owner_id \
-                WHERE r.state = 'open'";
-    // The largest groups, ordered and cut in the statement: a HQ's report reads 200 rows, not
-    // every account's.
-    let mut s = Sql::new(&format!(
-        "SELECT {key}, {}, CAST(SUM(r.amount - r.paid - r.written_off) AS BIGINT) AS t {from}",
-        cols.join(", ")
-    ));
-    accounts::push_scope(&mut s, caller);
-    s.push(&format!(" GROUP BY {group} ORDER BY t DESC, MIN(r.id) LIMIT {AGING_ROWS}"));
-    let rows = s.query().fetch_all(&db.pool).await?;
-    // The totals over every group, and how many groups there are.
-    let mut s = Sql::new(&format!("SELECT {}, COUNT(DISTINCT {group}) AS groups {from}", cols.join(", ")));
-    accounts::push_scope(&mut s, caller);
-    let all = s.query().fetch_one(&db.pool).await?;
-    let n = bounds.len() + 2;
-    let figures = |r: &sqlx::any::AnyRow| -> Result<Vec<i64>> {
-        Ok((0..n)
-            .map(|i| r.try_get::<Option<i64>, _>(format!("c{i}").as_str()).map(|x| x.unwrap_or(0)))
-            .collect::<std::result::Result<_, _>>()?)
-    };
-    let row = |key: String, label: String, v: &[i64]| AgingRow {
-        key,
-        label,
-        not_due: format_fen(v[0]),
-        buckets: v[1..].iter().map(|x| format_fen(*x)).collect(),
-        total: format_fen(v.iter().sum()),
-    };
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        out.push(row(r.try_get("k")?, r.try_get("label")?, &figures(r)?));
-    }
-    Ok(AgingReport {
-        as_of: fmt_day(today),
-        buckets: rc::bucket_labels(&bounds),
-        rows: out,
-        groups: all.try_get("groups")?,
-        total: row("total".into(), String::new(), &figures(&all)?),
     })
 }

@@ -1649,27 +1649,7 @@ async fn update_row(
 
 /// The approval subject of a quote (its latest version, or the figure given).
 async fn subject_of(tx: &mut WriteTx, id: i64, figure: Option<Figure>) -> Result<Subject> {
-    let r = sqlx::query(
-        "SELECT q.number, q.current_version, q.owner_id, a.name AS account_name, a.region_id, a.branch_id FROM quotes q \
-         JOIN accounts a ON a.id = q.account_id WHERE q.id = $1",
-    )
-    .bind(id)
-    .fetch_one(tx.conn())
-    .await?;
-    Ok(Subject {
-        kind: "quote",
-        id,
-        label: format!(
-            "{} v{} · {}",
-            r.try_get::<String, _>("number")?,
-            r.try_get::<i64, _>("current_version")?,
-            r.try_get::<String, _>("account_name")?
-        ),
-        region_id: r.try_get("region_id")?,
-        branch_id: r.try_get("branch_id")?,
-        owner_id: r.try_get("owner_id")?,
-        figure,
-    })
+    Subject::of_versioned(tx, "quote", "quotes", id, figure).await
 }
 
 /// Submits the latest version (a draft): within the author's authority it is approved at

@@ -6,6 +6,7 @@
 //! subject's history.
 //!
 //! Removing an attachment marks it removed (who, when); the row and the bytes stay.
+use std::future::Future;
 use std::path::Path;
 
 use serde::Serialize;
@@ -14,8 +15,8 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::app::records::{audit, files};
-use crate::app::{Ctx, Error, Result};
-use crate::db::{now, WriteTx};
+use crate::app::{Caller, Ctx, Error, Result};
+use crate::db::{now, Db, WriteTx};
 use crate::domain::error::Errors;
 
 /// The largest attachment accepted (as for account documents).
@@ -23,6 +24,46 @@ pub const MAX_BYTES: usize = crate::app::customers::documents::MAX_BYTES;
 
 /// The most files one record carries.
 pub const MAX_PER_SUBJECT: i64 = 50;
+
+/// A kind of record that holds files (a quote, a tender, an order, an outbound): the one face
+/// the presenters' list, upload, download and remove handlers call, whatever the record. Each
+/// implementation sends each call to the record's own module, which keeps its rules.
+pub trait FileHolder: Copy + Send + Sync + 'static {
+    /// The subject kind of its rows and audit (`quote`, `order`, …).
+    fn kind(self) -> &'static str;
+    /// Whether the caller sees the record: `NotFound` when not.
+    fn seen(self, conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> impl Future<Output = Result<()>> + Send;
+    /// The record's files, oldest first, each saying whether it may still be removed (the
+    /// record in the caller's scope).
+    fn list(self, db: &Db, caller: &Caller, id: i64) -> impl Future<Output = Result<Vec<Attachment>>> + Send;
+    /// Adds a file, by the record's rules.
+    fn attach(
+        self,
+        db: &Db,
+        ctx: &Ctx,
+        data_dir: &Path,
+        id: i64,
+        f: &FileIn<'_>,
+    ) -> impl Future<Output = Result<Attachment>> + Send;
+    /// Removes a file, by the record's rules.
+    fn detach(self, db: &Db, ctx: &Ctx, id: i64, file_id: i64) -> impl Future<Output = Result<()>> + Send;
+
+    /// A file of the record and its bytes (the record in the caller's scope).
+    fn file(
+        self,
+        db: &Db,
+        caller: &Caller,
+        data_dir: &Path,
+        id: i64,
+        file_id: i64,
+    ) -> impl Future<Output = Result<(Attachment, Vec<u8>)>> + Send {
+        async move {
+            let mut conn = db.pool.acquire().await?;
+            self.seen(&mut conn, caller, id).await?;
+            file(&mut conn, data_dir, self.kind(), id, file_id).await
+        }
+    }
+}
 
 /// An attached file.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -10,7 +10,25 @@ use crate::db::{now, Db, WriteTx};
 
 /// Fields that carry credit information; removed from history shown to callers below
 /// supervisor level.
-pub const CREDIT_FIELDS: &[&str] = &["credit_grade", "credit_limit", "credit_score"];
+pub const CREDIT_FIELDS: &[&str] = &[
+    "credit_grade",
+    "credit_limit",
+    "credit_score",
+    "credit_evaluation",
+    "credit_figures",
+    "proposed_grade",
+    "proposed_limit",
+    "from_grade",
+    "to_grade",
+    "from_limit",
+    "to_limit",
+];
+
+/// Records whose whole history is credit information (an evaluation and its documents), and
+/// actions on other records that are (an evaluation setting an account's score): left out of
+/// the history shown to callers below supervisor level, so not even the act shows.
+pub const CREDIT_ENTITIES: &[&str] = &["credit_evaluation"];
+pub const CREDIT_ACTIONS: &[&str] = &["credit_evaluation"];
 
 /// Fields that carry a product's confidential prices; removed from history shown to callers
 /// who may not see them (`Role::sees_floor_price`).
@@ -194,6 +212,14 @@ pub async fn read(db: &Db, ctx: &Ctx, f: &AuditFilter, named: bool) -> Result<Pa
             return Err(Error::NotFound);
         }
         s.push(" AND actor_id = ").bind(ctx.caller.user_id);
+    }
+    if !ctx.caller.sees_credit() {
+        for e in CREDIT_ENTITIES {
+            s.push(" AND entity <> ").bind(*e);
+        }
+        for a in CREDIT_ACTIONS {
+            s.push(" AND action <> ").bind(*a);
+        }
     }
     if let Some(c) = f.cursor {
         s.push(" AND audit_log.id < ").bind(c);

@@ -1,5 +1,5 @@
 //! Visits and activities (docs/DOMAIN.md#5-visits): recording and planning contacts with an account, the
-//! effective-visit rule, follow-ups after visits to key accounts, the weekly visit plan, the
+//! effective-visit rule, follow-ups after visits to key and target accounts, the weekly visit plan, the
 //! week calendar, visit statistics against targets, and the development record of an account.
 //!
 //! An activity is seen by whoever sees its account, and by its owner. Its owner, or whoever
@@ -721,9 +721,9 @@ async fn derive(tx: &mut WriteTx, id: i64, owner_id: i64, tz: Tz, d: &Data, acco
     let at = d.occurred_at.or(d.planned_at).unwrap_or_else(Utc::now);
     let day = act::local_day(at, tz);
     let effective = act::is_effective(facts(d));
-    // A face-to-face visit to a key account asks for a follow-up within the configured days.
-    let key_account = account_status == "key_account";
-    let follow_up = if d.status == Status::Done && d.kind.face_to_face() && key_account {
+    // A face-to-face visit to a key account or a target account (prospect, candidate) asks for
+    // a follow-up within the configured days.
+    let follow_up = if d.status == Status::Done && d.kind.face_to_face() && act::asks_follow_up(account_status) {
         let st: Option<String> = sqlx::query("SELECT sales_type FROM users WHERE id = $1")
             .bind(owner_id)
             .fetch_one(tx.conn())
@@ -1880,6 +1880,8 @@ pub struct Development {
     pub result: String,
     /// Why: the won opportunity's name, or the reasons the opportunities were lost.
     pub reason: Option<String>,
+    /// The development plan (大客户开发方案) beside the activities; null when none was saved.
+    pub plan: Option<crate::app::visits::development_plans::DevPlanBody>,
 }
 
 pub async fn development(db: &Db, caller: &Caller, account: impl Into<accounts::AccountRef>) -> Result<Development> {
@@ -1904,6 +1906,7 @@ pub async fn development(db: &Db, caller: &Caller, account: impl Into<accounts::
         attitudes: vec![],
         result: "not_started".into(),
         reason: None,
+        plan: crate::app::visits::development_plans::in_force(db, account_id).await?,
     };
     for r in &rows {
         let kind = Kind::parse(&r.try_get::<String, _>("kind")?).unwrap_or(Kind::Other);

@@ -3,6 +3,7 @@
 pub mod approvals;
 pub mod classification;
 pub mod contract;
+pub mod credit;
 pub mod customers;
 pub mod funnel;
 pub mod home;
@@ -79,7 +80,11 @@ pub fn routes() -> (Router<AppState>, Vec<Op>) {
     let api = funnel::opportunities::routes(api);
     let api = visits::activities::routes(api);
     let api = approvals::routes(api);
+    let api = credit::changes::routes(api);
     let api = classification::classify::routes(api);
+    let api = classification::downgrade::routes(api);
+    let api = classification::candidates::routes(api);
+    let api = visits::development_plans::routes(api);
     let api = home::routes(api);
     let api = records::consistency::routes(api);
     let api = records::company::routes(api);
@@ -90,8 +95,13 @@ pub fn routes() -> (Router<AppState>, Vec<Op>) {
     let api = orders::orders::routes(api);
     let api = orders::invoicing::routes(api);
     let api = orders::receivables::routes(api);
+    let api = orders::receivable_reports::routes(api);
     let api = orders::deliveries::routes(api);
     let api = orders::attachments::routes(api);
+    let api = orders::holds::routes(api);
+    let api = orders::writeoffs::routes(api);
+    let api = orders::statements::routes(api);
+    let api = credit::routes(api);
     (api.router.route_layer(axum::middleware::from_fn(super::error::localize)), api.ops)
 }
 

@@ -2,6 +2,7 @@
 //! API, and render askama templates; rules stay in `app`.
 pub mod approvals;
 pub mod classification;
+pub mod credit;
 pub mod customers;
 mod forms;
 pub mod funnel;
@@ -47,7 +48,11 @@ pub fn routes() -> Router<AppState> {
         .merge(records::consistency::routes())
         .merge(records::company::routes())
         .merge(approvals::routes())
+        .merge(credit::changes::routes())
         .merge(classification::classify::routes())
+        .merge(classification::downgrade::routes())
+        .merge(classification::candidates::routes())
+        .merge(visits::development_plans::routes())
         .merge(spreadsheets::imports::routes())
         .merge(customers::merge::routes())
         .merge(funnel::opportunities::routes())
@@ -56,12 +61,17 @@ pub fn routes() -> Router<AppState> {
         .merge(orders::orders::routes())
         .merge(orders::invoicing::routes())
         .merge(orders::receivables::routes())
+        .merge(orders::receivable_reports::routes())
         .merge(orders::deliveries::routes())
+        .merge(orders::writeoffs::routes())
         .merge(orders::attachments::routes())
+        .merge(orders::holds::routes())
+        .merge(orders::statements::routes())
         .merge(quotes::bids::routes())
         .merge(quotes::attachments::routes())
         .merge(pick::routes())
         .merge(quotes::products::routes())
+        .merge(credit::routes())
 }
 
 /// The messages a redirect may leave for the next page (`?flash=code`, texts `flash.code`):
@@ -97,6 +107,10 @@ pub struct Layout {
     pub manages: bool,
     /// Works the logistics worklist (物流: the navigation's 发货工作台).
     pub logistics: bool,
+    /// Keeps the books (财务: the navigation's 银行对账单 and 应收与催款设置).
+    pub finance: bool,
+    /// Decides screenings (the navigation's 候选大客户 and its criteria).
+    pub proposes: bool,
 }
 
 impl Layout {
@@ -121,21 +135,24 @@ impl Layout {
             team: ui.team.clone(),
             manages: c.role.manages_accounts(),
             logistics: c.role == crate::domain::role::Role::LogisticsManager,
+            finance: c.role == crate::domain::role::Role::FinanceManager,
+            proposes: crate::app::classification::candidates::may_propose(c.role),
         }
     }
     /// The navigation's group of the current page (marked `aria-current`).
     pub fn group(&self) -> &'static str {
         match self.nav {
-            "accounts" | "contacts" | "pool" => "customers",
-            "opportunities" | "forecast" | "vvalue" | "quotes" | "orders" | "bids" | "products" | "logistics" => {
-                "sales"
-            }
+            "accounts" | "contacts" | "pool" | "candidates" => "customers",
+            "opportunities" | "forecast" | "vvalue" | "quotes" | "orders" | "bids" | "products" | "logistics"
+            | "aging" | "collection" | "holds" => "sales",
             "home" | "today" | "activities" | "visit_plan" | "visit_stats" | "calendar" => "visits",
             "funnel" | "regions" | "monthly" | "rad" | "coverage" | "service" => "reports",
             "audit" if !self.is_admin => "reports",
             "approvals" => "approvals",
             "users" | "org" | "role_titles" | "flows" | "deliveries" | "cls_settings" | "audit" | "consistency"
-            | "company" => "admin",
+            | "company" | "recv_settings" | "cand_settings" => "admin",
+            "credit_settings" if self.is_admin => "admin",
+            "credit_lists" | "credit_settings" => "customers",
             _ => "",
         }
     }

@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -448,7 +447,7 @@ pub struct DeliveryList {
 }
 
 async fn inbox(State(s): State<AppState>, c: ApiCtx, Query(q): Query<InboxQuery>) -> ApiResult {
-    let now = Utc::now();
+    let now = crate::app::clock::now();
     let items = match q.inbox.unwrap_or_default() {
         InboxBox::Waiting => approvals::waiting_for(&s.app.db, &c.ctx.caller, now).await?,
         InboxBox::Mine => approvals::started_by(&s.app.db, &c.ctx.caller, now).await?,
@@ -473,12 +472,14 @@ async fn screening_review(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): 
 async fn decide(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Typed<DecisionBody>) -> ApiResult {
     let d = &b.typed;
     let decision = d.decision.map(Decision::code).unwrap_or("");
-    let v = approvals::decide_step(&s.app.db, &c.ctx, id, d.step, decision, d.comment.as_deref(), Utc::now()).await?;
+    let v =
+        approvals::decide_step(&s.app.db, &c.ctx, id, d.step, decision, d.comment.as_deref(), crate::app::clock::now())
+            .await?;
     Ok(Json(v).into_response())
 }
 
 async fn withdraw(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>) -> ApiResult {
-    Ok(Json(approvals::withdraw(&s.app.db, &c.ctx, id, Utc::now()).await?).into_response())
+    Ok(Json(approvals::withdraw(&s.app.db, &c.ctx, id, crate::app::clock::now()).await?).into_response())
 }
 
 async fn extend(
@@ -488,7 +489,7 @@ async fn extend(
     b: Typed<ExtensionBody>,
 ) -> ApiResult {
     let days = b.typed.days.ok_or_else(|| DomainError::invalid("days", "expected_integer"))?;
-    Ok(Json(approvals::extend(&s.app.db, &c.ctx, id, days, Utc::now()).await?).into_response())
+    Ok(Json(approvals::extend(&s.app.db, &c.ctx, id, days, crate::app::clock::now()).await?).into_response())
 }
 
 async fn flows(State(s): State<AppState>, _c: ApiCtx) -> ApiResult {
@@ -566,6 +567,6 @@ async fn retry(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>)
 }
 
 async fn delegations(State(s): State<AppState>, c: ApiCtx) -> ApiResult {
-    let items = approvals::delegations(&s.app.db, &c.ctx.caller, Utc::now()).await?;
+    let items = approvals::delegations(&s.app.db, &c.ctx.caller, crate::app::clock::now()).await?;
     Ok(Json(DelegationList { items }).into_response())
 }

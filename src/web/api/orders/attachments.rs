@@ -1,20 +1,12 @@
 //! The files of orders (the signed contract, 签字合同) and outbounds (the acceptance document,
 //! 验收单): list, upload (multipart: `file`, `note`), download, remove.
-use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::Json;
 
-use crate::app::orders::files::{self, Holder};
+use crate::app::orders::files::Holder;
 use crate::app::records::attachments::{Attachment, MAX_BYTES};
-use crate::web::api::contract::{Id, OnePage};
-use crate::web::api::customers::documents::file_response;
-use crate::web::api::quotes::attachments::{download_op, file_in, parts, upload_body};
-use crate::web::api::{Api, ApiResult, Op, Params};
-use crate::web::auth::ApiCtx;
-use crate::web::AppState;
+use crate::web::api::quotes::attachments::{download, download_op, list, remove, upload, upload_body};
+use crate::web::api::{Api, Op};
 
 pub fn routes(api: Api) -> Api {
     let limit = || DefaultBodyLimit::max(MAX_BYTES + 64 * 1024);
@@ -68,40 +60,4 @@ pub fn routes(api: Api) -> Api {
         .errors(&[403, 409]),
         |s, c, p| remove(s, c, p, Holder::Outbound),
     )
-}
-
-async fn list(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, h: Holder) -> ApiResult {
-    Ok(OnePage::of(files::list(&s.app.db, &c.ctx.caller, h, id).await?).into_response())
-}
-
-async fn upload(
-    State(s): State<AppState>,
-    c: ApiCtx,
-    Params(Id(id)): Params<Id>,
-    m: Result<Multipart, MultipartRejection>,
-    h: Holder,
-) -> ApiResult {
-    let p = parts(m).await?;
-    let a = files::attach(&s.app.db, &c.ctx, &s.app.settings.data_dir, h, id, &file_in(&p)).await?;
-    Ok((StatusCode::CREATED, Json(a)).into_response())
-}
-
-async fn download(
-    State(s): State<AppState>,
-    c: ApiCtx,
-    Params((Id(id), Id(f))): Params<(Id, Id)>,
-    h: Holder,
-) -> ApiResult {
-    let (a, bytes) = files::file(&s.app.db, &c.ctx.caller, &s.app.settings.data_dir, h, id, f).await?;
-    Ok(file_response(&a.file_name, &a.content_type, bytes))
-}
-
-async fn remove(
-    State(s): State<AppState>,
-    c: ApiCtx,
-    Params((Id(id), Id(f))): Params<(Id, Id)>,
-    h: Holder,
-) -> ApiResult {
-    files::detach(&s.app.db, &c.ctx, h, id, f).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
 }

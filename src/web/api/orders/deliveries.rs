@@ -37,7 +37,10 @@ pub fn routes(api: Api) -> Api {
             "Each line names an order line by its position and a quantity in its unit; partial deliveries are \
              allowed, but not more of a line than is left of it once every outbound that is not cancelled is \
              counted (422 naming `lines[i].quantity`), and at least one line above 0. A cancelled order takes no \
-             outbound (409 `order_cancelled`); an order never signed neither (409 `order_not_signed`).",
+             outbound (409 `order_cancelled`); an order never signed neither (409 `order_not_signed`). A held order: \
+             409 `order_held`. The credit check runs here too: an order whose account's exposure with it is \
+             above the credit limit, or whose account is graded red or black, is held for credit — the hold \
+             is kept and the answer is 409 `held_for_credit` (a credit decision releases it).",
         )
         .body_example::<OutboundIn>(json!({"lines": [{"position": 0, "quantity": "1"}, {"position": 1, "quantity": "4"}], "note": "第一批"}))
         .ok::<OutboundView>(201)
@@ -47,6 +50,11 @@ pub fn routes(api: Api) -> Api {
     .add(Op::get("/api/v1/outbounds/{id}", "An outbound with its lines and files", "deliveries").ok::<OutboundView>(200), get)
     .add(
         Op::post("/api/v1/outbounds/{id}/ship", "Ship a prepared outbound: carrier, waybill, day", "deliveries")
+            .describe(
+                "A held order's outbound is not shipped (409 `order_held`). The credit check runs again: an order \
+                 it holds now (its account's exposure above the credit limit, or graded red or black) keeps the \
+                 hold and the answer is 409 `held_for_credit`.",
+            )
             .body_example::<ShipIn>(json!({"version": 1, "carrier": "顺丰速运", "waybill": "SF1402938471", "shipped_on": "2027-03-02"}))
             .ok::<OutboundView>(200)
             .errors(&[403, 409]),

@@ -105,6 +105,14 @@ pub fn routes(api: Api) -> Api {
             "Submit the draft for sign-off (order_signoff: the KA manager; above the flow's threshold also the KA director); within the requester's own authority it is signed at once",
             "orders",
         )
+        .describe(
+            "The credit check runs first (信用冻结): if the account's exposure with this order goes above its \
+             credit limit, or the account is graded red or black, the order is held for credit. The hold is \
+             kept and the answer is still 200: the order stays a draft with `held_for_credit` true and no \
+             sign-off starts; the finance manager or the KA director decides it \
+             (`POST /api/v1/holds/{id}/credit-decision`), and a release starts the sign-off. An order \
+             already held (any hold): 409 `order_held`.",
+        )
         .body_example::<Action>(json!({"version": 1}))
         .ok::<OrderView>(200)
         .errors(&[409]),

@@ -8,8 +8,9 @@ use serde_json::json;
 use utoipa::IntoParams;
 
 use crate::app::orders::collection::{self, CollectionContact, CollectionContactIn, Worklist};
+use crate::app::orders::receivable_reports::{AgingBy, AgingReport};
 use crate::app::orders::receivables::{
-    self as rcv, AccountMoney, AgingBy, AgingReport, InvoiceIn, InvoiceView, OrderMoney, PaymentIn, PaymentView,
+    self as rcv, AccountMoney, InvoiceIn, InvoiceView, OrderMoney, PaymentIn, PaymentView,
 };
 use crate::web::api::contract::Id;
 use crate::web::api::{Api, ApiResult, Op, Params, Query, Typed};
@@ -118,7 +119,7 @@ async fn log_contact(
 /// How to group the aging report.
 #[derive(Deserialize, IntoParams)]
 pub struct AgingQuery {
-    /// `account` (default) or `owner`.
+    /// `account` (default), `owner`, `team` (the owner's direct manager), `branch` or `region` (the owner's org unit).
     #[param(inline)]
     pub by: Option<AgingBy>,
 }
@@ -152,5 +153,7 @@ async fn of_account(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params
 
 async fn aging(State(s): State<AppState>, c: ApiCtx, Query(q): Query<AgingQuery>) -> ApiResult {
     let by = q.by.unwrap_or(AgingBy::Account);
-    Ok(Json(rcv::aging(&s.app.db, &c.ctx.caller, by, today(&c)).await?).into_response())
+    let bounds = crate::app::orders::policy::load(&s.app.db).await?.bounds();
+    let r = crate::app::orders::receivable_reports::aging(&s.app.db, &c.ctx.caller, by, today(&c), &bounds).await?;
+    Ok(Json(r).into_response())
 }

@@ -7,8 +7,8 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::json;
 
-use crate::app::quotes::files::{self, Holder};
-use crate::app::records::attachments::{Attachment, FileIn, MAX_BYTES};
+use crate::app::quotes::files::Holder;
+use crate::app::records::attachments::{Attachment, FileHolder, FileIn, MAX_BYTES};
 use crate::domain::DomainError;
 use crate::web::api::contract::{Id, OnePage};
 use crate::web::api::customers::documents::{file_response, read_multipart, Parts};
@@ -101,38 +101,47 @@ pub(crate) fn file_in(p: &Parts) -> FileIn<'_> {
     FileIn { file_name: &p.file_name, note: p.get("note"), bytes: &p.bytes }
 }
 
-async fn list(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, h: Holder) -> ApiResult {
-    Ok(OnePage::of(files::list(&s.app.db, &c.ctx.caller, h, id).await?).into_response())
+/// A record's files (any [`FileHolder`]).
+pub(crate) async fn list<H: FileHolder>(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    h: H,
+) -> ApiResult {
+    Ok(OnePage::of(h.list(&s.app.db, &c.ctx.caller, id).await?).into_response())
 }
 
-async fn upload(
+/// Adds a file to a record (any [`FileHolder`]).
+pub(crate) async fn upload<H: FileHolder>(
     State(s): State<AppState>,
     c: ApiCtx,
     Params(Id(id)): Params<Id>,
     m: Result<Multipart, MultipartRejection>,
-    h: Holder,
+    h: H,
 ) -> ApiResult {
     let p = parts(m).await?;
-    let a = files::attach(&s.app.db, &c.ctx, &s.app.settings.data_dir, h, id, &file_in(&p)).await?;
+    let a = h.attach(&s.app.db, &c.ctx, &s.app.settings.data_dir, id, &file_in(&p)).await?;
     Ok((StatusCode::CREATED, Json(a)).into_response())
 }
 
-async fn download(
+/// A record's file (any [`FileHolder`]).
+pub(crate) async fn download<H: FileHolder>(
     State(s): State<AppState>,
     c: ApiCtx,
     Params((Id(id), Id(f))): Params<(Id, Id)>,
-    h: Holder,
+    h: H,
 ) -> ApiResult {
-    let (a, bytes) = files::file(&s.app.db, &c.ctx.caller, &s.app.settings.data_dir, h, id, f).await?;
+    let (a, bytes) = h.file(&s.app.db, &c.ctx.caller, &s.app.settings.data_dir, id, f).await?;
     Ok(file_response(&a.file_name, &a.content_type, bytes))
 }
 
-async fn remove(
+/// Removes a record's file (any [`FileHolder`]).
+pub(crate) async fn remove<H: FileHolder>(
     State(s): State<AppState>,
     c: ApiCtx,
     Params((Id(id), Id(f))): Params<(Id, Id)>,
-    h: Holder,
+    h: H,
 ) -> ApiResult {
-    files::detach(&s.app.db, &c.ctx, h, id, f).await?;
+    h.detach(&s.app.db, &c.ctx, id, f).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

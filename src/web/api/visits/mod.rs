@@ -1,2 +1,3 @@
 //! The api presenters of `app::visits` (same folder name in each layer).
 pub mod activities;
+pub mod development_plans;

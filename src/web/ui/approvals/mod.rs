@@ -9,7 +9,6 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use chrono::Utc;
 use chrono_tz::Tz;
 use serde_json::{Map, Value};
 
@@ -143,6 +142,8 @@ struct InboxPage {
     waiting_count: usize,
     mine_pending: usize,
     rows: Vec<InboxRow>,
+    /// Credit triggers waiting for the caller to file the change request.
+    to_file: usize,
 }
 
 async fn inbox(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
@@ -152,10 +153,13 @@ async fn inbox(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) ->
         _ => "waiting",
     };
     let caller = &ui.ctx.caller;
-    let now = Utc::now();
-    let res =
-        tokio::try_join!(approvals::waiting_for(&s.app.db, caller, now), approvals::started_by(&s.app.db, caller, now));
-    let (waiting, mine) = match res {
+    let now = crate::app::clock::now();
+    let res = tokio::try_join!(
+        approvals::waiting_for(&s.app.db, caller, now),
+        approvals::started_by(&s.app.db, caller, now),
+        crate::app::credit::triggers::to_file(&s.app.db, caller, now)
+    );
+    let (waiting, mine, triggers) = match res {
         Ok(x) => x,
         Err(e) => return fail_page(&ui, e),
     };
@@ -187,7 +191,7 @@ async fn inbox(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) ->
             }
         })
         .collect();
-    render(&InboxPage { l, tab, waiting_count, mine_pending, rows })
+    render(&InboxPage { l, tab, waiting_count, mine_pending, rows, to_file: triggers.len() })
 }
 
 // ---- one request ----
@@ -245,36 +249,36 @@ struct ApprovalPage {
 /// A request's subject as its reader sees it: groups of answers, a scored table, and the key
 /// facts of what it is about, with what changed since the previous version marked. Built per
 /// flow by the presenter; the template renders any flow's panel the same way.
-struct SubjectPanel {
-    title: String,
+pub(crate) struct SubjectPanel {
+    pub(crate) title: String,
     /// Says what the marks compare with (the previous version), when there is one.
-    note: Option<String>,
-    groups: Vec<PanelGroup>,
-    table: Option<PanelTable>,
-    facts_title: String,
-    facts: Vec<(String, String)>,
+    pub(crate) note: Option<String>,
+    pub(crate) groups: Vec<PanelGroup>,
+    pub(crate) table: Option<PanelTable>,
+    pub(crate) facts_title: String,
+    pub(crate) facts: Vec<(String, String)>,
     /// Where the facts' link goes, and its words (「打开客户」, 「打开报价」…).
-    facts_href: Option<(String, String)>,
+    pub(crate) facts_href: Option<(String, String)>,
     /// The facts are out of the caller's scope.
-    facts_hidden: bool,
+    pub(crate) facts_hidden: bool,
 }
 
-struct PanelGroup {
-    heading: String,
-    rows: Vec<PanelRow>,
+pub(crate) struct PanelGroup {
+    pub(crate) heading: String,
+    pub(crate) rows: Vec<PanelRow>,
 }
 
-struct PanelRow {
-    label: String,
-    value: String,
-    changed: bool,
+pub(crate) struct PanelRow {
+    pub(crate) label: String,
+    pub(crate) value: String,
+    pub(crate) changed: bool,
 }
 
-struct PanelTable {
-    heading: String,
-    head: Vec<String>,
-    rows: Vec<(Vec<String>, bool)>,
-    foot: Vec<String>,
+pub(crate) struct PanelTable {
+    pub(crate) heading: String,
+    pub(crate) head: Vec<String>,
+    pub(crate) rows: Vec<(Vec<String>, bool)>,
+    pub(crate) foot: Vec<String>,
 }
 
 /// The quote version a discount exception asks about, as a panel: every line with its discount
@@ -385,6 +389,178 @@ fn quote_panel(
         facts_title: l.t("quote.facts"),
         facts,
         facts_href: Some((format!("/quotes/{}", v.id), l.t("quote.open_quote"))),
+        facts_hidden: false,
+    }
+}
+
+/// The write-off a `bad_debt_writeoff` request asks about, whole: the amount and the reason,
+/// the receivable (due date, amount, paid, written off, days overdue), the order and the account,
+/// and every collection contact so far.
+fn writeoff_panel(l: &Layout, w: crate::app::orders::writeoffs::WriteoffSubject) -> SubjectPanel {
+    let (x, r) = (&w.writeoff, &w.receivable);
+    let row = |k: &str, val: String| PanelRow {
+        label: l.t(k),
+        value: if val.is_empty() { "—".into() } else { val },
+        changed: false,
+    };
+    let overdue = match r.days_overdue {
+        Some(d) if d > 0 => l.t("receivables.overdue_days").replace("{n}", &d.to_string()),
+        Some(_) => l.t("receivables.not_due"),
+        None => "—".into(),
+    };
+    let mut groups = vec![
+        PanelGroup {
+            heading: l.t("writeoff.request"),
+            rows: vec![
+                row("writeoff.amount", format!("¥{}", l.yuan(Some(&x.amount)))),
+                row("writeoff.reason", x.reason.clone()),
+                row("writeoff.proposed_by", x.requested_by_name.clone()),
+                row("writeoff.reserved", format!("¥{}", l.yuan(Some(&w.reserved)))),
+            ],
+        },
+        PanelGroup {
+            heading: l.t("writeoff.receivable"),
+            rows: vec![
+                row("writeoff.installment", l.e("installment", r.kind.code())),
+                row("field.due_on", r.due_on.clone().unwrap_or_default()),
+                row("writeoff.receivable_amount", format!("¥{}", l.yuan(Some(&r.amount)))),
+                row("receivables.paid", format!("¥{}", l.yuan(Some(&r.paid)))),
+                row("writeoff.written_off", format!("¥{}", l.yuan(Some(&r.written_off)))),
+                row("receivables.outstanding", format!("¥{}", l.yuan(Some(&r.outstanding)))),
+                row("collection.days_overdue", overdue),
+                row("writeoff.receivable_state", l.e("receivable_state", r.state.code())),
+            ],
+        },
+    ];
+    let head = vec![
+        l.t("collection.contacted_on"),
+        l.t("collection.channel"),
+        l.t("collection.what_was_said"),
+        l.t("collection.promised"),
+        l.t("writeoff.contact_by"),
+    ];
+    let rows: Vec<(Vec<String>, bool)> = w
+        .contacts
+        .iter()
+        .map(|c| {
+            let promised = match (&c.promised_amount, &c.promised_on) {
+                (Some(a), Some(d)) => {
+                    let kept = match c.kept {
+                        Some(true) => l.t("writeoff.kept"),
+                        Some(false) => l.t("collection.broken"),
+                        None => String::new(),
+                    };
+                    format!("¥{} · {d} {kept}", l.yuan(Some(a)))
+                }
+                _ => "—".into(),
+            };
+            (
+                vec![
+                    c.contacted_on.clone(),
+                    l.e("dun_channel", c.channel.code()),
+                    c.note.clone(),
+                    promised,
+                    c.created_by_name.clone(),
+                ],
+                false,
+            )
+        })
+        .collect();
+    let table = if rows.is_empty() {
+        None
+    } else {
+        Some(PanelTable { heading: l.t("writeoff.contacts"), head, rows, foot: vec![] })
+    };
+    if table.is_none() {
+        groups.push(PanelGroup {
+            heading: l.t("writeoff.contacts"),
+            rows: vec![row("writeoff.contacts", l.t("writeoff.no_contacts"))],
+        });
+    }
+    SubjectPanel {
+        title: l.t("writeoff.subject"),
+        note: None,
+        groups,
+        table,
+        facts_title: l.t("writeoff.facts"),
+        facts: vec![
+            (l.t("order_field.customer"), r.account_name.clone()),
+            (l.t("writeoff.order"), r.order_number.clone()),
+            (l.t("writeoff.owner"), r.owner_name.clone()),
+        ],
+        facts_href: Some((format!("/accounts/{}/receivables", r.account_id), l.t("receivables.open_statement"))),
+        facts_hidden: false,
+    }
+}
+
+/// The credit change request (大客户信用等级变更申请表) a `credit_change` request asks about:
+/// the trigger, the clock (file by, the 10-day cap), who filed it and why; for those who see
+/// credit the current and proposed grade and limit and the score, for the others only
+/// 「信用信息仅主管及以上可见」.
+fn credit_change_panel(l: &Layout, c: crate::app::credit::changes::CreditChangeView) -> SubjectPanel {
+    let row = |k: &str, val: String| PanelRow {
+        label: l.t(k),
+        value: if val.is_empty() { "—".into() } else { val },
+        changed: false,
+    };
+    let tr = &c.trigger;
+    let mut filed = l.time(&c.filed_at);
+    if c.filed_late {
+        filed = format!("{filed} · {}", l.t("credit_change.filed_late"));
+    }
+    let mut groups = vec![
+        PanelGroup {
+            heading: l.t("credit_change.trigger"),
+            rows: vec![
+                row("credit_change.trigger_kind", l.e("credit_trigger_kind", tr.kind.code())),
+                row("credit_change.note", tr.note.clone()),
+                row("credit_change.triggered_at", l.time(&tr.triggered_at)),
+                row("credit_change.file_by", l.time(&tr.file_by)),
+                row("credit_change.deadline_cap", l.time(&c.deadline_cap)),
+            ],
+        },
+        PanelGroup {
+            heading: l.t("credit_change.request"),
+            rows: vec![
+                row("credit_change.reason", c.reason.clone()),
+                row("credit_change.filed_by", c.filed_by_name.clone()),
+                row("credit_change.filed_at", filed),
+                row("credit_change.state", l.e("credit_change_state", c.state.code())),
+                row("credit_change.close_reason", c.close_reason.clone().unwrap_or_default()),
+            ],
+        },
+    ];
+    let grade = |g: &Option<String>| g.as_deref().map(|g| l.e("credit", g)).unwrap_or_default();
+    let money = |m: &Option<String>| m.as_ref().map(|m| format!("¥{}", l.yuan(Some(m)))).unwrap_or_default();
+    match &c.credit {
+        Some(f) => {
+            groups.push(PanelGroup {
+                heading: l.t("credit_change.credit"),
+                rows: vec![
+                    row("credit_change.from_grade", grade(&f.from_grade)),
+                    row("credit_change.to_grade", grade(&f.to_grade)),
+                    row("credit_change.from_limit", money(&f.from_limit)),
+                    row("credit_change.to_limit", money(&f.to_limit)),
+                    row("credit_change.score", f.score.map(|s| s.to_string()).unwrap_or_default()),
+                ],
+            });
+        }
+        None => {
+            groups.push(PanelGroup {
+                heading: l.t("credit_change.credit"),
+                rows: vec![row("credit_change.credit", l.t("credit_change.credit_hidden"))],
+            });
+        }
+    }
+    let facts = vec![(l.t("order_field.customer"), c.account_name.clone())];
+    SubjectPanel {
+        title: l.t("credit_change.subject"),
+        note: None,
+        groups,
+        table: None,
+        facts_title: l.t("credit_change.facts"),
+        facts,
+        facts_href: Some((format!("/accounts/{}", c.account_id), l.t("credit_change.open_account"))),
         facts_hidden: false,
     }
 }
@@ -756,7 +932,9 @@ async fn approval_page(s: &AppState, ui: &UiCtx, id: i64, typed: Typed, flash: O
         .collect();
     let max_days = if a.can_extend {
         approvals::flows(&s.app.db).await.section("approval", "extension limit").map(|fs| {
-            fs.into_iter().find(|f| f.flow == a.flow.code()).and_then(|f| f.definition.extension.map(|e| e.max_days))
+            fs.into_iter()
+                .find(|f| f.flow == a.flow.code())
+                .and_then(|f| f.definition.extension_of(a.current_step.unwrap_or(0) as usize).map(|e| e.max_days))
         })
     } else {
         Section::Loaded(None)
@@ -788,6 +966,28 @@ async fn approval_page(s: &AppState, ui: &UiCtx, id: i64, typed: Typed, flash: O
                 .await
                 .section("approval", "subject")
                 .map(|n| round_panel(&l, n)),
+        )
+    } else if a.flow == crate::domain::approval::Flow::BadDebtWriteoff {
+        let today = chrono::NaiveDate::parse_from_str(&ui.ctx.caller.today(), "%Y-%m-%d").unwrap_or_default();
+        Some(
+            crate::app::orders::writeoffs::for_approval(&s.app.db, &ui.ctx.caller, a.id, today)
+                .await
+                .section("approval", "subject")
+                .map(|w| writeoff_panel(&l, w)),
+        )
+    } else if a.flow == crate::domain::approval::Flow::KaDowngrade {
+        Some(
+            crate::app::classification::downgrade::for_approval(&s.app.db, &ui.ctx.caller, a.id)
+                .await
+                .section("approval", "subject")
+                .map(|r| crate::web::ui::classification::downgrade::panel(&l, r)),
+        )
+    } else if a.flow == crate::domain::approval::Flow::CreditChange {
+        Some(
+            crate::app::credit::changes::for_approval(&s.app.db, &ui.ctx.caller, a.id, crate::app::clock::now())
+                .await
+                .section("approval", "subject")
+                .map(|c| credit_change_panel(&l, c)),
         )
     } else if a.flow == crate::domain::approval::Flow::OrderSignoff {
         Some(
@@ -899,7 +1099,8 @@ async fn decide(State(s): State<AppState>, Path(id): Path<String>, form: UiForm)
     // The step the page showed: a decision made meanwhile by someone else (or a double click)
     // is a 409, not a decision on the next step.
     let step = form.get("step").and_then(|v| v.trim().parse::<i64>().ok());
-    let res = approvals::decide_step(&s.app.db, &ui.ctx, id, step, &decision, Some(&comment), Utc::now()).await;
+    let res =
+        approvals::decide_step(&s.app.db, &ui.ctx, id, step, &decision, Some(&comment), crate::app::clock::now()).await;
     let done = match decision.as_str() {
         "approve" => "approve",
         "reject" => "reject",
@@ -914,7 +1115,7 @@ async fn withdraw(State(s): State<AppState>, Path(id): Path<String>, form: UiFor
         Ok(i) => i,
         Err(e) => return fail_page(ui, e),
     };
-    let res = approvals::withdraw(&s.app.db, &ui.ctx, id, Utc::now()).await;
+    let res = approvals::withdraw(&s.app.db, &ui.ctx, id, crate::app::clock::now()).await;
     after_post(&s, ui, id, res, "withdraw", Typed::default()).await
 }
 
@@ -926,7 +1127,7 @@ async fn extend(State(s): State<AppState>, Path(id): Path<String>, form: UiForm)
     };
     let days = form.get("days").unwrap_or("").trim().to_string();
     let res = match days.parse::<i64>() {
-        Ok(d) => approvals::extend(&s.app.db, &ui.ctx, id, d, Utc::now()).await,
+        Ok(d) => approvals::extend(&s.app.db, &ui.ctx, id, d, crate::app::clock::now()).await,
         Err(_) => Err(DomainError::invalid("days", "expected_integer")),
     };
     after_post(&s, ui, id, res, "extend", Typed { days, ..Default::default() }).await
@@ -1352,8 +1553,9 @@ struct FlowBox {
     text: String,
     errors: Vec<String>,
     saved: bool,
-    /// (position, role, scope, days, condition in words or "").
-    steps: Vec<(i64, String, String, i64, String)>,
+    /// (position, role, scope, days, condition in words or "", the step's extension in words
+    /// or "").
+    steps: Vec<(i64, String, String, i64, String, String)>,
     extension: Option<(String, i64)>,
     risk: Vec<(String, i64)>,
     /// The form's rows: the steps (and one empty row to add a step), or what was typed.
@@ -1379,10 +1581,14 @@ struct FlowStepRow {
     days: String,
     /// The step applies only above this figure (a percentage); empty: always.
     above: String,
+    /// The step's own extension: the role that may grant it (empty: none) and its maximum days.
+    ext_role: String,
+    ext_days: String,
 }
 
 /// The flow form's fields: `role_N`, `scope_N`, `days_N` per step row (a row without a role,
-/// or with `remove_N`, is left out), `ext_role`/`ext_days`, `max_total_days`, and
+/// or with `remove_N`, is left out) with the step's own extension `ext_role_N`/`ext_days_N`,
+/// the flow's (older) `ext_role`/`ext_days` for every step, `max_total_days`, and
 /// `risk_key_N`/`risk_weight_N`. Numbers that are not numbers are refused by field.
 fn definition_from_form(form: &UiForm, flow: &str) -> Result<Value, DomainError> {
     // An order's threshold is an amount in 元 (kept in fen); a discount's a percentage.
@@ -1411,6 +1617,11 @@ fn definition_from_form(form: &UiForm, flow: &str) -> Result<Value, DomainError>
             if let Some(v) = e.take(&format!("steps[{n}].above"), parsed) {
                 step["above"] = serde_json::json!(v);
             }
+        }
+        let ext_role = get(format!("ext_role_{i}"));
+        if !ext_role.is_empty() {
+            let days = number(&mut e, format!("steps[{n}].extension.max_days"), &get(format!("ext_days_{i}")));
+            step["extension"] = serde_json::json!({"role": ext_role, "max_days": days.unwrap_or(0)});
         }
         steps.push(step);
     }
@@ -1469,6 +1680,8 @@ fn flow_field_label(l: &Layout, f: &str) -> String {
                 "role" => l.t("approval.role"),
                 "scope" => l.t("flows.scope"),
                 "above" => l.t("flows.above"),
+                "extension.role" => l.t("flows.ext_role"),
+                "extension.max_days" => l.t("flows.ext_days"),
                 _ => l.t("flows.days"),
             };
             return format!("{} · {label}", l.t("flows.step").replace("{n}", &n.to_string()));
@@ -1551,6 +1764,8 @@ async fn flows_view(s: &AppState, ui: &UiCtx, edited: Option<Edited>) -> Respons
                     scope: st.scope.clone(),
                     days: st.days.to_string(),
                     above: st.above.map(above_text).unwrap_or_default(),
+                    ext_role: st.extension.as_ref().map(|e| e.role.clone()).unwrap_or_default(),
+                    ext_days: st.extension.as_ref().map(|e| e.max_days.to_string()).unwrap_or_default(),
                 })
                 .collect();
             if rows.len() < crate::domain::approval::MAX_STEPS {
@@ -1559,6 +1774,8 @@ async fn flows_view(s: &AppState, ui: &UiCtx, edited: Option<Edited>) -> Respons
                     scope: "hq".into(),
                     days: String::new(),
                     above: String::new(),
+                    ext_role: String::new(),
+                    ext_days: String::new(),
                 });
             }
             let mut b = FlowBox {
@@ -1581,7 +1798,16 @@ async fn flows_view(s: &AppState, ui: &UiCtx, edited: Option<Edited>) -> Respons
                                 }
                             })
                             .unwrap_or_default();
-                        (i as i64 + 1, l.title_of(&st.role, None), l.e("scope", &st.scope), st.days, when)
+                        let ext = st
+                            .extension
+                            .as_ref()
+                            .map(|e| {
+                                l.t("flows.extension")
+                                    .replace("{role}", &l.title_of(&e.role, None))
+                                    .replace("{n}", &e.max_days.to_string())
+                            })
+                            .unwrap_or_default();
+                        (i as i64 + 1, l.title_of(&st.role, None), l.e("scope", &st.scope), st.days, when, ext)
                     })
                     .collect(),
                 extension: d.extension.as_ref().map(|e| (l.title_of(&e.role, None), e.max_days)),
@@ -1635,6 +1861,8 @@ impl FlowBox {
                 scope: get(format!("scope_{i}")),
                 days: get(format!("days_{i}")),
                 above: get(format!("above_{i}")),
+                ext_role: get(format!("ext_role_{i}")),
+                ext_days: get(format!("ext_days_{i}")),
             })
             .collect();
         self.limits = (0..50)

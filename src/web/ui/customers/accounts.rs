@@ -398,11 +398,16 @@ struct AccountPage {
     /// The key-account screenings (大客户筛选), newest first, and whether one may be submitted.
     screenings: Section<Vec<crate::web::ui::approvals::ScreeningRow>>,
     can_screen: bool,
+    /// Why it was downgraded, its fulfilment (credit viewers), every change of its status.
+    status_history: Section<crate::web::ui::classification::downgrade::StatusSection>,
     /// The account's orders (订货单), newest first, and whether the caller may make one.
     orders: Section<Vec<crate::app::orders::orders::OrderRow>>,
     can_order: bool,
     /// The customer's invoicing details (开票信息).
     invoicing: Section<crate::app::orders::invoicing::InvoicingView>,
+    /// The credit section (`web::ui::credit`): the panel for those who see credit, at most a
+    /// neutral line for others.
+    credit_html: String,
 }
 
 /// Contacts in org-chart order (each boss followed by their reports), with depth.
@@ -611,15 +616,21 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
         .section("account", "development record");
     let screenings =
         crate::web::ui::approvals::screening_rows(&s, caller, &l, a.seen()).await.section("account", "screenings");
+    let status_history =
+        crate::web::ui::classification::downgrade::account_section(&s, caller, &l, a.seen(), a.status).await;
     let orders = crate::app::orders::orders::of_account(&s.app.db, a.seen()).await.section("account", "orders");
     let invoicing =
         crate::app::orders::invoicing::of_seen(&s.app.db, a.seen()).await.section("account", "invoicing details");
+    let credit_section = crate::web::ui::credit::account_section(&s, &ui, a.seen()).await;
+    let credit_html = crate::web::ui::credit::SectionView { l: &l, account_id: a.id, section: &credit_section }.html();
     let page = AccountPage {
+        credit_html,
         orders,
         can_order: caller.role.edits_accounts(),
         invoicing,
         screenings,
         can_screen: caller.role.edits_accounts() && a.status != Status::KeyAccount,
+        status_history,
         activities,
         development,
         documents,

@@ -7,14 +7,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::app::orders::files::{self, Holder};
-use crate::app::records::attachments::{FileIn, MAX_BYTES};
+use crate::app::orders::files::Holder;
+use crate::app::records::attachments::{FileHolder, MAX_BYTES};
 use crate::domain::DomainError;
-use crate::web::api::customers::documents::{file_response, read_multipart, Parts};
 use crate::web::api::id_of;
+use crate::web::api::quotes::attachments::file_in;
 use crate::web::auth::{UiCtx, UiForm};
 use crate::web::ui::fail_page;
 use crate::web::ui::forms::with_flash;
+use crate::web::ui::quotes::attachments::{download, parts, recoverable};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -28,18 +29,6 @@ pub fn routes() -> Router<AppState> {
             .route(&format!("{base}/{{file_id}}/remove"), post(move |s, p, form| remove(s, p, form, h)));
     }
     r
-}
-
-async fn parts(ui: &UiCtx, m: Multipart) -> Result<Parts, DomainError> {
-    let p = read_multipart(m).await?;
-    if !crate::web::auth::same_secret(p.get("_csrf").unwrap_or(""), &ui.csrf) {
-        return Err(DomainError::Csrf);
-    }
-    Ok(p)
-}
-
-fn file_in(p: &Parts) -> FileIn<'_> {
-    FileIn { file_name: &p.file_name, note: p.get("note"), bytes: &p.bytes }
 }
 
 /// The order whose page shows the record's files.
@@ -57,10 +46,6 @@ fn anchor(h: Holder, id: i64) -> String {
     }
 }
 
-fn recoverable(e: &DomainError) -> bool {
-    matches!(e, DomainError::Invalid(_) | DomainError::Conflict(_) | DomainError::PayloadTooLarge)
-}
-
 async fn upload(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, m: Multipart, h: Holder) -> Response {
     let res = async {
         let id = id_of(&id)?;
@@ -73,24 +58,12 @@ async fn upload(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, m:
     };
     let res = async {
         let p = parts(&ui, m).await?;
-        files::attach(&s.app.db, &ui.ctx, &s.app.settings.data_dir, h, id, &file_in(&p)).await
+        h.attach(&s.app.db, &ui.ctx, &s.app.settings.data_dir, id, &file_in(&p)).await
     }
     .await;
     match res {
         Ok(_) => Redirect::to(&with_flash(&format!("/orders/{order}#{}", anchor(h, id)), "attached")).into_response(),
         Err(e) if recoverable(&e) => super::orders::show_page(&s, &ui, order, None, Some(e)).await,
-        Err(e) => fail_page(&ui, e),
-    }
-}
-
-async fn download(State(s): State<AppState>, ui: UiCtx, Path((id, f)): Path<(String, String)>, h: Holder) -> Response {
-    let res = async {
-        let (id, f) = (id_of(&id)?, id_of(&f)?);
-        files::file(&s.app.db, &ui.ctx.caller, &s.app.settings.data_dir, h, id, f).await
-    }
-    .await;
-    match res {
-        Ok((a, bytes)) => file_response(&a.file_name, &a.content_type, bytes),
         Err(e) => fail_page(&ui, e),
     }
 }
@@ -107,7 +80,7 @@ async fn remove(State(s): State<AppState>, Path((id, f)): Path<(String, String)>
         Ok(x) => x,
         Err(e) => return fail_page(ui, e),
     };
-    match files::detach(&s.app.db, &ui.ctx, h, id, f).await {
+    match h.detach(&s.app.db, &ui.ctx, id, f).await {
         Ok(()) => Redirect::to(&with_flash(&format!("/orders/{order}#{}", anchor(h, id)), "detached")).into_response(),
         Err(e) if recoverable(&e) => super::orders::show_page(&s, ui, order, None, Some(e)).await,
         Err(e) => fail_page(ui, e),

@@ -165,11 +165,15 @@ struct ShowPage {
     /// The order's delivery (出库与验收) and whether the caller prepares and moves outbounds.
     delivery: crate::web::ui::Section<crate::app::orders::deliveries::OrderDelivery>,
     can_deliver: bool,
+    /// The order's returns (退货), for `return_section.html`.
+    returns: crate::web::ui::Section<crate::app::orders::returns::OrderReturns>,
     /// The order's files (the signed contract), for `attachments_section.html`.
     files: crate::web::ui::Section<Vec<crate::app::records::attachments::Attachment>>,
     files_base: String,
     files_versioned: bool,
     can_attach: bool,
+    /// The holds covering the order, for `holds_section.html`.
+    oh: super::holds::OrderHolds,
 }
 
 impl ShowPage {
@@ -238,11 +242,19 @@ pub(super) async fn show_page_typed(
     let money = super::receivables::of_order(s, ui, id).await;
     let delivery = super::deliveries::of_order(s, ui, id).await;
     let can_deliver = super::deliveries::may_write(s, ui, id).await;
-    let files =
-        crate::app::orders::files::list(&s.app.db, &ui.ctx.caller, crate::app::orders::files::Holder::Order, id)
-            .await
-            .section("order", "files");
+    let files = crate::app::records::attachments::FileHolder::list(
+        crate::app::orders::files::Holder::Order,
+        &s.app.db,
+        &ui.ctx.caller,
+        id,
+    )
+    .await
+    .section("order", "files");
+    let oh = super::holds::of_order(s, ui, id).await;
+    let returns = super::writeoffs::of_order(s, ui, id).await;
     let mut res = render(&ShowPage {
+        oh,
+        returns,
         delivery,
         can_deliver,
         files,

@@ -7,9 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::app::orders::receivables::{
-    self as rcv, AccountMoney, AgingBy, AgingReport, InvoiceIn, OrderMoney, PaymentIn,
-};
+use crate::app::orders::receivables::{self as rcv, AccountMoney, InvoiceIn, OrderMoney, PaymentIn};
 use crate::domain::receivable::PaymentMethod;
 use crate::domain::role::Role;
 use crate::domain::DomainError;
@@ -23,7 +21,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/orders/{id}/invoices", post(record_invoice))
         .route("/accounts/{id}/receivables", get(statement).post(record_payment))
-        .route("/reports/aging", get(aging))
         .route("/collection", get(collection_list))
         .route("/receivables/{id}/contacts", post(log_contact))
 }
@@ -63,6 +60,7 @@ async fn record_invoice(State(s): State<AppState>, Path(id): Path<String>, form:
         amount: amount(&form, "amount"),
         tax: amount(&form, "tax"),
         reverses_id: text(&form, "reverses_id").and_then(|v| v.parse().ok()),
+        return_id: text(&form, "return_id").and_then(|v| v.parse().ok()),
         note: text(&form, "note"),
     };
     match rcv::record_invoice(&s.app.db, &ui.ctx, id, &inp).await {
@@ -88,15 +86,22 @@ struct StatementPage {
     /// What was typed in a refused payment form, and why.
     typed: Vec<(String, String)>,
     errors: Vec<String>,
+    /// The account's write-offs (坏账核销) and whether the caller proposes one.
+    writeoffs: Section<Vec<crate::app::orders::writeoffs::WriteoffView>>,
+    may_writeoff: bool,
 }
 
 impl StatementPage {
+    /// Something is open to write off.
+    fn has_open(&self) -> bool {
+        self.m.receivables.iter().any(|r| r.state == crate::domain::receivable::ReceivableState::Open)
+    }
     fn tv(&self, k: &str) -> String {
         self.typed.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default()
     }
 }
 
-async fn statement_page(
+pub(super) async fn statement_page(
     s: &AppState,
     ui: &UiCtx,
     id: i64,
@@ -116,7 +121,10 @@ async fn statement_page(
     let l = Layout::new(ui, "accounts", format!("{} · {}", ui.lang.t("receivables.statement"), a.name));
     let status = err.as_ref().map(|e| crate::web::ui::status_and_code(e).0);
     let errors = err.map(|e| crate::web::ui::error_lines(&l, &e)).unwrap_or_default();
+    let (writeoffs, may_writeoff) = super::writeoffs::of_account(s, ui, id).await;
     let mut res = render(&StatementPage {
+        writeoffs,
+        may_writeoff,
         l,
         account_id: id,
         account_name: a.name,
@@ -168,33 +176,6 @@ async fn record_payment(State(s): State<AppState>, Path(id): Path<String>, form:
         Ok(_) => Redirect::to(&with_flash(&format!("/accounts/{id}/receivables"), "saved")).into_response(),
         Err(e @ (DomainError::NotFound | DomainError::Forbidden)) => fail_page(ui, e),
         Err(e) => statement_page(&s, ui, id, form.fields.clone(), Some(e)).await,
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The aging report
-
-#[derive(Template)]
-#[template(path = "aging.html")]
-struct AgingPage {
-    l: Layout,
-    r: AgingReport,
-    by: &'static str,
-}
-
-async fn aging(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
-    let p = query_pairs(raw);
-    let (by, code) = match q(&p, "by").unwrap_or("account") {
-        "owner" => (AgingBy::Owner, "owner"),
-        "account" | "" => (AgingBy::Account, "account"),
-        _ => return fail_page(&ui, DomainError::invalid("by", "invalid_choice")),
-    };
-    match rcv::aging(&s.app.db, &ui.ctx.caller, by, today(&ui)).await {
-        Ok(r) => {
-            let l = Layout::new(&ui, "aging", ui.lang.t("receivables.aging"));
-            render(&AgingPage { l, r, by: code })
-        }
-        Err(e) => fail_page(&ui, e),
     }
 }
 

@@ -6,11 +6,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::app::quotes::files::{self, Holder};
-use crate::app::records::attachments::{FileIn, MAX_BYTES};
+use crate::app::quotes::files::Holder;
+use crate::app::records::attachments::{FileHolder, MAX_BYTES};
 use crate::domain::DomainError;
 use crate::web::api::customers::documents::{file_response, read_multipart, Parts};
 use crate::web::api::id_of;
+use crate::web::api::quotes::attachments::file_in;
 use crate::web::auth::{UiCtx, UiForm};
 use crate::web::ui::fail_page;
 use crate::web::ui::forms::with_flash;
@@ -30,16 +31,12 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The upload's parts, its CSRF token checked like any form's.
-async fn parts(ui: &UiCtx, m: Multipart) -> Result<Parts, DomainError> {
+pub(crate) async fn parts(ui: &UiCtx, m: Multipart) -> Result<Parts, DomainError> {
     let p = read_multipart(m).await?;
     if !crate::web::auth::same_secret(p.get("_csrf").unwrap_or(""), &ui.csrf) {
         return Err(DomainError::Csrf);
     }
     Ok(p)
-}
-
-fn file_in(p: &Parts) -> FileIn<'_> {
-    FileIn { file_name: &p.file_name, note: p.get("note"), bytes: &p.bytes }
 }
 
 fn ids(id: &str, file_id: &str) -> Result<(i64, i64), DomainError> {
@@ -53,7 +50,7 @@ fn back(h: Holder, id: i64, flash: &str) -> Response {
 
 /// A refusal the user can act on shows the record again with its reason; the rest is the
 /// error page.
-fn recoverable(e: &DomainError) -> bool {
+pub(crate) fn recoverable(e: &DomainError) -> bool {
     matches!(e, DomainError::Invalid(_) | DomainError::Conflict(_) | DomainError::PayloadTooLarge)
 }
 
@@ -72,7 +69,7 @@ async fn upload(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, m:
     };
     let res = async {
         let p = parts(&ui, m).await?;
-        files::attach(&s.app.db, &ui.ctx, &s.app.settings.data_dir, h, id, &file_in(&p)).await
+        h.attach(&s.app.db, &ui.ctx, &s.app.settings.data_dir, id, &file_in(&p)).await
     }
     .await;
     match res {
@@ -82,10 +79,16 @@ async fn upload(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, m:
     }
 }
 
-async fn download(State(s): State<AppState>, ui: UiCtx, Path((id, f)): Path<(String, String)>, h: Holder) -> Response {
+/// A record's file (any [`FileHolder`]), or the error page.
+pub(crate) async fn download<H: FileHolder>(
+    State(s): State<AppState>,
+    ui: UiCtx,
+    Path((id, f)): Path<(String, String)>,
+    h: H,
+) -> Response {
     let res = async {
         let (id, f) = ids(&id, &f)?;
-        files::file(&s.app.db, &ui.ctx.caller, &s.app.settings.data_dir, h, id, f).await
+        h.file(&s.app.db, &ui.ctx.caller, &s.app.settings.data_dir, id, f).await
     }
     .await;
     match res {
@@ -100,7 +103,7 @@ async fn remove(State(s): State<AppState>, Path((id, f)): Path<(String, String)>
         Ok(x) => x,
         Err(e) => return fail_page(ui, e),
     };
-    match files::detach(&s.app.db, &ui.ctx, h, id, f).await {
+    match h.detach(&s.app.db, &ui.ctx, id, f).await {
         Ok(()) => back(h, id, "detached"),
         Err(e) if recoverable(&e) => again(&s, ui, h, id, e).await,
         Err(e) => fail_page(ui, e),

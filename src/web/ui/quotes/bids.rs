@@ -198,7 +198,12 @@ pub(super) async fn show_page(
     let (can_write, bond_limit, files) = match tokio::try_join!(
         bids::may_write(db, &ui.ctx.caller, b.opportunity_id),
         bids::bond_limit_text(db),
-        crate::app::quotes::files::list(db, &ui.ctx.caller, crate::app::quotes::files::Holder::Bid, id)
+        crate::app::records::attachments::FileHolder::list(
+            crate::app::quotes::files::Holder::Bid,
+            db,
+            &ui.ctx.caller,
+            id
+        )
     ) {
         Ok(x) => x,
         Err(e) => return fail_page(ui, e),

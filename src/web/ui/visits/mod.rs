@@ -1,2 +1,3 @@
 //! The ui presenters of `app::visits` (same folder name in each layer).
 pub mod activities;
+pub mod development_plans;
