@@ -122,9 +122,9 @@ async fn an_evaluation_scores_its_form_and_sets_the_score_only() {
     assert_eq!(second["score"], 77);
     // The score is the account's; the grade and the limit stay as they were (only a credit
     // change sets them).
-    assert_eq!(stored(&t, x).await, (Some("black".into()), Some(7_654_321_099), Some(77)));
+    assert_eq!(stored(&t, x).await, (Some("yellow".into()), Some(7_654_321_099), Some(77)));
     let a = t.get(&format!("/api/v1/accounts/{x}"), &bearer(&w, "director")).await.json();
-    assert_eq!((a["credit_score"].clone(), a["credit_grade"].clone()), (json!(77), json!("black")));
+    assert_eq!((a["credit_score"].clone(), a["credit_grade"].clone()), (json!(77), json!("yellow")));
     // History: newest first, each with its day and evaluator.
     let list = t.get(&format!("/api/v1/accounts/{x}/credit-evaluations"), &bearer(&w, "director")).await.json();
     let scores: Vec<i64> = list["items"].as_array().unwrap().iter().map(|e| e["score"].as_i64().unwrap()).collect();
@@ -282,7 +282,8 @@ async fn the_figures_give_a_grade_and_the_score_a_limit() {
     let (sid, _) = t.ui_login("director", PASSWORD, None).await.expect("sign in");
     let page = t.get(&format!("/accounts/{}", w.account_x), &Auth::Session { cookie: sid, csrf: String::new() }).await;
     assert!(page.body.contains("id=\"credit-computed\""), "{}", page.body);
-    assert!(page.body.contains("红名单") && page.body.contains("黑名单"));
+    // Computed red beside the current yellow.
+    assert!(page.body.contains("红名单") && page.body.contains("黄名单"));
 }
 
 #[tokio::test]
@@ -305,7 +306,7 @@ async fn the_director_sees_the_red_list_and_exports_it() {
     assert_eq!(red["items"][0]["credit_limit"], "300000.00");
     assert_eq!(red["items"][0]["owner"], "repC");
     assert_eq!(
-        names(&t.get("/api/v1/credit/accounts?grade=black", &director).await.json()),
+        names(&t.get("/api/v1/credit/accounts?grade=yellow", &director).await.json()),
         vec!["北京星河精密制造有限公司"]
     );
     assert!(names(&t.get("/api/v1/credit/accounts?grade=none", &director).await.json()).is_empty());

@@ -38,6 +38,15 @@ fn at(v: &Value) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap_or_else(|e| panic!("{s}: {e}")).with_timezone(&Utc)
 }
 
+/// The stories here start from a black account (the World plants yellow).
+async fn plant_black(t: &TestApp, account: i64) {
+    sqlx::query("UPDATE accounts SET credit_grade = 'black' WHERE id = $1")
+        .bind(account)
+        .execute(&t.db().pool)
+        .await
+        .expect("black");
+}
+
 async fn add_user(t: &TestApp, w: &World, username: &str, role: &str, org: &str, manager: Option<&str>) -> Auth {
     let mut body = json!({"username": username, "role": role, "org_unit": org, "password": "credit-pass-1"});
     if let Some(m) = manager {
@@ -149,6 +158,7 @@ fn steps(v: &Value) -> Vec<(String, String, i64)> {
 async fn hq_extended_to_seven_days_closes_in_time_and_the_grade_applies_with_history() {
     let t = TestApp::new().await;
     let w = seed(&t).await;
+    plant_black(&t, w.account_x).await;
     let p = people(&t, &w).await;
     let (director, manager, rep_a, region) =
         (bearer(&w, "director"), bearer(&w, "manager"), bearer(&w, "repA"), bearer(&w, "region"));
@@ -440,7 +450,8 @@ async fn an_unfiled_trigger_escalates_to_the_director_after_two_days() {
     let c = c.json();
     assert_eq!(c["filed_late"], true);
     let whole = ok(t.get(&format!("/api/v1/credit/changes/{}", c["id"]), &director).await);
-    assert!(whole["credit"]["to_grade"].is_null(), "a downgrade trigger proposes no grade here: {whole}");
+    // Filed without a grade, the request carries what the figures give (150万 a year: red).
+    assert_eq!(whole["credit"]["to_grade"], "red", "{whole}");
     // Its cap stays the trigger's + 10 days.
     assert_eq!(at(&c["deadline_cap"]) - at(&c["trigger"]["triggered_at"]), Duration::days(10));
 }
@@ -449,6 +460,7 @@ async fn an_unfiled_trigger_escalates_to_the_director_after_two_days() {
 async fn a_rep_sees_none_of_it_and_a_rejection_closes_the_trigger_with_its_reason() {
     let t = TestApp::new().await;
     let w = seed(&t).await;
+    plant_black(&t, w.account_x).await;
     let p = people(&t, &w).await;
     let (director, manager, rep_a, region) =
         (bearer(&w, "director"), bearer(&w, "manager"), bearer(&w, "repA"), bearer(&w, "region"));
@@ -551,6 +563,7 @@ fn session(sid: &str) -> Auth {
 async fn the_pages_file_from_the_list_and_show_credit_only_to_those_who_see_it() {
     let t = TestApp::new().await;
     let w = seed(&t).await;
+    plant_black(&t, w.account_x).await;
     let _p = people(&t, &w).await;
     let director = bearer(&w, "director");
     let trigger = ok(propose(&t, &director, w.account_x, Some("yellow")).await)["id"].as_i64().expect("id");
