@@ -686,6 +686,54 @@ async fn main() -> anyhow::Result<()> {
         .await?,
     );
 
+    // Credit (issue 22): the credit check of an order at sign-off, on the account with the most
+    // receivables (its exposure sums them all); then the daily downgrade pass over every key
+    // account, each run timed alone (the first downgrades what is below the line, the next find
+    // it done).
+    let check_order: i64 = sqlx::query("SELECT id FROM orders WHERE account_id = $1 ORDER BY id DESC LIMIT 1")
+        .bind(busiest)
+        .fetch_one(&db.pool)
+        .await
+        .context("an order of the account with the most receivables")?
+        .try_get("id")?;
+    rows.extend(
+        measure_call("credit check at sign-off (the busiest account)", "finance", n, Some(5.0), || {
+            let db = db.clone();
+            async move {
+                let mut conn = db.pool.acquire().await?;
+                kam::app::orders::credit_check::evaluate(
+                    &mut conn,
+                    check_order,
+                    kam::domain::receivable::CreditStage::Signoff,
+                )
+                .await
+            }
+        })
+        .await?,
+    );
+    let pass_label = "the daily downgrade pass (every key account)";
+    if ONLY.get().and_then(|o| o.as_deref()).is_none_or(|only| format!("{pass_label} system").contains(only)) {
+        let mut samples = vec![];
+        let mut downgraded = vec![];
+        for _ in 0..3 {
+            let t = Instant::now();
+            let k = kam::app::classification::downgrade::pass(&db, chrono::Utc::now())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            samples.push(t.elapsed());
+            downgraded.push(k);
+        }
+        let m = Measure {
+            what: format!("{pass_label}: 3 runs, downgrading {downgraded:?}"),
+            user: "system".into(),
+            samples,
+            bytes: 0,
+            target_ms: Some(10_000.0),
+        };
+        eprintln!("  {:<40} p50 {:>9.2} ms  max {:>9.2} ms", m.what, m.pct(0.5), m.pct(1.0));
+        rows.push(m);
+    }
+
     // The report.
     let mut table = String::new();
     table.push_str("| request | user | p50 ms | p95 ms | p99 ms | mean ms | body KiB | target p50 |\n");

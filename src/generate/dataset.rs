@@ -633,6 +633,11 @@ async fn generate_with(
     ));
     put_back(&mut tx, aside).await?;
     progress.step(format_args!("the orders' and receivables' indexes"));
+    let credit = write_credit(&mut tx, db.backend, seed, &ts).await?;
+    progress.step(format_args!(
+        "{} credit evaluations, {} status changes, {} candidate proposals, {} development plans",
+        credit.evaluations, credit.status_changes, credit.proposals, credit.development_plans
+    ));
     if db.backend == Backend::Postgres {
         // Explicit ids leave the identity sequences behind; move them past the data.
         for t in [
@@ -653,6 +658,10 @@ async fn generate_with(
             "outbounds",
             "outbound_lines",
             "order_holds",
+            "credit_evaluations",
+            "account_status_changes",
+            "candidate_proposals",
+            "development_plan_versions",
         ] {
             sqlx::query(&format!("SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}))"))
                 .execute(tx.conn())
@@ -680,6 +689,8 @@ async fn generate_with(
         "invoices": cash.invoices, "receivables": cash.receivables, "payments": cash.payments,
         "allocations": cash.allocations, "order_fulfilment": cash.fulfilment, "outbounds": cash.outbounds,
         "outbound_lines": cash.outbound_lines, "order_holds": cash.holds,
+        "credit_evaluations": credit.evaluations, "account_status_changes": credit.status_changes,
+        "candidate_proposals": credit.proposals, "development_plans": credit.development_plans,
         "note": "users, accounts, account_access, contacts, opportunities, activities, quotas, products, quotes, \
                  orders, their money and their outbounds are bulk-loaded without per-row audit entries",
     });
@@ -1719,7 +1730,7 @@ async fn write_activities(
             }
             !earlier
         });
-        if a.kind.face_to_face() && book.accts[a.account as usize].status == "key_account" {
+        if a.kind.face_to_face() && act::asks_follow_up(book.accts[a.account as usize].status) {
             w.push(i as u32);
         }
     }
@@ -1747,7 +1758,7 @@ async fn write_activities(
         let at_s = ts(at);
         let f2f = a.kind.face_to_face();
         let t = a.text;
-        let follow_up = (a.done && f2f && book.accts[a.account as usize].status == "key_account")
+        let follow_up = (a.done && f2f && act::asks_follow_up(book.accts[a.account as usize].status))
             .then(|| day(local + Duration::days(due_days)));
         if a.planned && !a.kind.is_call() {
             plan_weeks.insert((a.owner, week));
@@ -3232,6 +3243,177 @@ async fn write_bids(tx: &mut WriteTx, backend: Backend, seed: u64, ts_now: &str)
     Ok(ins.total())
 }
 
+/// What `write_credit` wrote.
+struct CreditRows {
+    evaluations: usize,
+    status_changes: usize,
+    development_plans: usize,
+    proposals: usize,
+}
+
+/// Credit and the lifecycle (issue 22): a credit evaluation (信用等级评分表) behind every account
+/// that has a score, by the finance manager, its 18 items marked around the account's standing;
+/// the account's score is the evaluation's and its limit the one the default table gives it; the
+/// status history of every key account (proposed, screened, confirmed) and every candidate; a
+/// development plan for one prospect or candidate in three; and the rule's proposals behind the
+/// candidates.
+async fn write_credit(tx: &mut WriteTx, backend: Backend, seed: u64, ts_now: &str) -> anyhow::Result<CreditRows> {
+    use crate::domain::credit as cr;
+    let mut rng = Rng::new(seed ^ 0x4352_4544_4954); // "CREDIT"
+    let rules = cr::Rules::default();
+    let finance: i64 = sqlx::query("SELECT id FROM users WHERE username = 'finance'")
+        .fetch_one(tx.conn())
+        .await
+        .context("the finance manager")?
+        .try_get("id")?;
+    let rows = sqlx::query("SELECT id, credit_score FROM accounts WHERE credit_score IS NOT NULL ORDER BY id")
+        .fetch_all(tx.conn())
+        .await
+        .context("reading scored accounts")?;
+    let mut ins = Rows::new(
+        tx.conn(),
+        backend,
+        "INSERT INTO credit_evaluations (created_at, evaluated_by, scale_max, account_id, score, items_json, info_json, \
+         notes, evaluated_on) VALUES ",
+        vec![ts_now.to_string().into(), finance.into(), rules.scale_max.into()],
+        6,
+    )
+    .await?;
+    const BANKS: &[&str] = &["中国工商银行", "中国建设银行", "中国银行", "招商银行", "交通银行"];
+    const NOTES: &[&str] = &["年度复评", "新客户首次评估", "资料齐全，按实际情况评分", "财务报表已核对"];
+    for r in &rows {
+        let (id, target): (i64, i64) = (r.try_get("id")?, r.try_get("credit_score")?);
+        // Each item near the account's standing on the scale, one step either way.
+        let centre = (target * rules.scale_max + 50) / 100;
+        let marks: Vec<(String, i64)> = cr::ITEMS
+            .iter()
+            .map(|(item, _)| ((*item).to_string(), (centre + rng.range(-1, 2)).clamp(0, rules.scale_max)))
+            .collect();
+        let score = cr::score(&marks, &rules).map_err(|e| anyhow::anyhow!("scoring the dataset's form: {e:?}"))?;
+        let items: Vec<serde_json::Value> = marks
+            .iter()
+            .map(|(item, mark)| {
+                let weight = rules.weights.iter().find(|(x, _)| x == item).map(|(_, w)| *w).unwrap_or(0);
+                json!({"item": item, "category": cr::category_of(item).unwrap_or("basic"), "mark": mark, "weight": weight})
+            })
+            .collect();
+        let info = json!({
+            "registered_capital": format!("{}.00", rng.range(5, 500) * 1_000_000),
+            "employees": rng.range(50, 20_000),
+            "bank_name": *rng.pick(BANKS),
+        });
+        let on = NaiveDate::from_ymd_opt(2026, 1, 1).expect("day") + Duration::days(rng.range(0, 330));
+        ins.row(
+            tx.conn(),
+            vec![
+                Cell::Shared(1),
+                Cell::Shared(2),
+                Cell::Shared(3),
+                v(id),
+                v(score),
+                v(serde_json::Value::Array(items).to_string()),
+                v(info.to_string()),
+                v(rng.pick(NOTES).to_string()),
+                v(on.format("%Y-%m-%d").to_string()),
+            ],
+        )
+        .await
+        .context("inserting credit evaluations")?;
+    }
+    ins.flush(tx.conn()).await.context("inserting credit evaluations")?;
+    let evaluations = ins.total();
+    // The score is the latest evaluation's; the limit the default table's for it.
+    let limit = rules
+        .limits
+        .iter()
+        .map(|l| format!("WHEN e.score BETWEEN {} AND {} THEN {}", l.from, l.to, l.limit))
+        .collect::<Vec<_>>()
+        .join(" ");
+    sqlx::query(&format!(
+        "UPDATE accounts SET credit_score = (SELECT e.score FROM credit_evaluations e WHERE e.account_id = accounts.id), \
+         credit_limit = (SELECT CASE {limit} ELSE 0 END FROM credit_evaluations e WHERE e.account_id = accounts.id) \
+         WHERE credit_score IS NOT NULL"
+    ))
+    .execute(tx.conn())
+    .await
+    .context("scores and limits from the evaluations")?;
+
+    // Status history: a candidate was proposed and its screening submitted; a key account also
+    // confirmed. Dated back from the account's creation.
+    let mut status_changes = 0;
+    for (from, to, reason, days) in
+        [("prospect", "candidate", "screening_submitted", 400), ("candidate", "key_account", "screening_approved", 380)]
+    {
+        let which = if to == "candidate" { "('candidate', 'key_account')" } else { "('key_account')" };
+        let done = sqlx::query(&format!(
+            "INSERT INTO account_status_changes (account_id, from_status, to_status, reason, changed_by, changed_at) \
+             SELECT id, '{from}', '{to}', '{reason}', 'system', $1 FROM accounts WHERE status IN {which} ORDER BY id"
+        ))
+        .bind(ts(DateTime::parse_from_rfc3339(ts_now)?.with_timezone(&Utc) - Duration::days(days)))
+        .execute(tx.conn())
+        .await
+        .context("status history")?;
+        status_changes += done.rows_affected() as usize;
+    }
+    // The rule's proposals behind the candidates.
+    let proposals = sqlx::query(
+        "INSERT INTO candidate_proposals (account_id, criteria, note, proposed_by, proposed_at) \
+         SELECT id, '[\"buying_power\",\"industry\",\"strategic_region\"]', '按识别标准提议', 'director', $1 \
+         FROM accounts WHERE status = 'candidate' ORDER BY id",
+    )
+    .bind(ts(DateTime::parse_from_rfc3339(ts_now)?.with_timezone(&Utc) - Duration::days(401)))
+    .execute(tx.conn())
+    .await
+    .context("candidate proposals")?
+    .rows_affected() as usize;
+    // A development plan (开发计划) for one target account in three.
+    let competitors = json!([
+        {"name": "华为技术有限公司", "position": "现有主要供应商，服务响应快"},
+        {"name": "新华三技术有限公司", "position": "价格有优势，客户关系一般"}
+    ])
+    .to_string()
+    .replace('\'', "''");
+    let steps = json!([
+        {"step": "拜访信息中心主任，了解年度规划", "owner": null, "owner_name": null, "due_on": null, "done": true},
+        {"step": "安排技术交流与方案演示", "owner": null, "owner_name": null, "due_on": null, "done": false},
+        {"step": "提交试点方案与报价", "owner": null, "owner_name": null, "due_on": null, "done": false}
+    ])
+    .to_string()
+    .replace('\'', "''");
+    let development_plans = sqlx::query(&format!(
+        "INSERT INTO development_plans (account_id, dev_value, advantages, method, competitors, steps, market_influence, \
+         loyalty, version, updated_by, updated_at) \
+         SELECT a.id, '年采购额大，行业示范效应明显', '国产化方案成熟，本地服务团队完善', '产品推介、技术交流、样板参观', \
+         '{competitors}', '{steps}', 1 + a.id % 5, 1 + (a.id / 5) % 5, 1, u.username, $1 \
+         FROM accounts a JOIN users u ON u.id = a.owner_id WHERE a.status IN ('prospect', 'candidate') AND a.id % 3 = 0 ORDER BY a.id"
+    ))
+    .bind(ts_now)
+    .execute(tx.conn())
+    .await
+    .context("development plans")?
+    .rows_affected() as usize;
+    // The first version as saved: the plan's body (`DevPlanBody`), its two marks the row's.
+    let body = |influence: &str, loyalty: &str| {
+        format!(
+            "{{\"dev_value\":\"年采购额大，行业示范效应明显\",\"advantages\":\"国产化方案成熟，本地服务团队完善\",\
+             \"method\":\"产品推介、技术交流、样板参观\",\"competitors\":{competitors},\"steps\":{steps},\
+             \"market_influence\":{influence},\"loyalty\":{loyalty}}}"
+        )
+    };
+    let (head, rest) =
+        body("\u{1}", "\u{2}").split_once('\u{1}').map(|(h, r)| (h.to_string(), r.to_string())).expect("marks");
+    let (middle, tail) = rest.split_once('\u{2}').map(|(m, t)| (m.to_string(), t.to_string())).expect("marks");
+    sqlx::query(&format!(
+        "INSERT INTO development_plan_versions (account_id, version, plan, saved_by, saved_at) \
+         SELECT account_id, 1, '{head}' || CAST(market_influence AS TEXT) || '{middle}' || CAST(loyalty AS TEXT) || '{tail}', \
+         updated_by, updated_at FROM development_plans ORDER BY account_id"
+    ))
+    .execute(tx.conn())
+    .await
+    .context("development plan versions")?;
+    Ok(CreditRows { evaluations, status_changes, development_plans, proposals })
+}
+
 // Canned record texts: SQL literals of this module.
 const PLACES: &[&str] = &["'客户办公室'", "'客户会议室'", "'客户机房'", "'我司展厅'", "'客户项目现场'"];
 const OBJECTIVES: &[&str] = &[
@@ -3327,7 +3509,7 @@ pub(crate) async fn activity_rule_violations(db: &Db) -> Vec<(&'static str, i64)
             "follow-up due",
             format!(
                 "SELECT COUNT(*) AS n FROM activities v JOIN accounts a ON a.id = v.account_id WHERE \
-                 (v.follow_up_due IS NOT NULL) <> ({F2F_DONE} AND a.status = 'key_account')"
+                 (v.follow_up_due IS NOT NULL) <> ({F2F_DONE} AND a.status IN ('key_account', 'prospect', 'candidate'))"
             ),
         ),
         (
@@ -3436,6 +3618,50 @@ mod tests {
         assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM accounts").await, 600);
         assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM contacts").await, 2400);
         assert_eq!(scalar(&db, "SELECT COUNT(DISTINCT name) AS n FROM accounts").await, 600);
+
+        // Credit (issue 22): every scored account has its evaluation, whose score it carries and
+        // whose limit the default table gives; the forms read back as the app reads them.
+        let scored = scalar(&db, "SELECT COUNT(*) AS n FROM accounts WHERE credit_score IS NOT NULL").await;
+        assert!(scored > 300, "{scored}");
+        assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM credit_evaluations").await, scored);
+        assert_eq!(
+            scalar(
+                &db,
+                "SELECT COUNT(*) AS n FROM accounts a JOIN credit_evaluations e ON e.account_id = a.id \
+                 WHERE a.credit_score <> e.score"
+            )
+            .await,
+            0
+        );
+        let rules = crate::domain::credit::Rules::default();
+        for r in sqlx::query("SELECT credit_score, credit_limit FROM accounts WHERE credit_score IS NOT NULL")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap()
+        {
+            let (score, limit): (i64, i64) = (r.try_get("credit_score").unwrap(), r.try_get("credit_limit").unwrap());
+            assert_eq!(limit, crate::domain::credit::limit_for(score, &rules), "score {score}");
+        }
+        let e = sqlx::query("SELECT items_json FROM credit_evaluations ORDER BY id LIMIT 1")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        let items: Vec<crate::app::credit::evaluations::ItemMark> =
+            serde_json::from_str(&e.try_get::<String, _>("items_json").unwrap()).unwrap();
+        assert_eq!(items.len(), crate::domain::credit::ITEMS.len());
+        let key = scalar(&db, "SELECT COUNT(*) AS n FROM accounts WHERE status = 'key_account'").await;
+        assert_eq!(
+            scalar(&db, "SELECT COUNT(*) AS n FROM account_status_changes WHERE to_status = 'key_account'").await,
+            key
+        );
+        let plans = scalar(&db, "SELECT COUNT(*) AS n FROM development_plans").await;
+        assert!(plans > 0);
+        for r in sqlx::query("SELECT plan FROM development_plan_versions").fetch_all(&db.pool).await.unwrap() {
+            let plan: crate::app::visits::development_plans::DevPlanBody =
+                serde_json::from_str(&r.try_get::<String, _>("plan").unwrap()).expect("a plan as the app reads it");
+            assert_eq!(plan.competitors.len(), 2);
+        }
+        assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM development_plan_versions").await, plans);
 
         for r in sqlx::query("SELECT credit_code FROM accounts").fetch_all(&db.pool).await.unwrap() {
             let code: Option<String> = r.try_get("credit_code").unwrap();
