@@ -2044,7 +2044,8 @@ async fn a_rep_quotes_twelve_percent_and_the_manager_then_the_director_approve_i
     in_browser(|c| quote_through_two_approvers(c, base, id, spec)).await;
 }
 
-/// A signed order of 50,000 元 on an account of the rep's without orders, invoiced today and
+/// A signed order of 50,000 元 on an account of the rep's without orders (green, with a limit of at
+/// least 100万 元, so the credit check passes it), invoiced today and
 /// due at once (the KA manager signs it within their own authority); gives (order, receivable).
 async fn an_order_due_today(db: &kam::db::Db) -> (i64, i64) {
     use kam::app::orders::{orders as o, receivables as r};
@@ -2064,6 +2065,7 @@ async fn an_order_due_today(db: &kam::db::Db) -> (i64, i64) {
     let (rep, manager, finance) = (id_of("rep").await, id_of("manager").await, id_of("finance").await);
     let account: i64 = sqlx::query(
         "SELECT a.id FROM accounts a WHERE a.owner_id = $1 AND a.deleted_at IS NULL \
+         AND a.credit_grade = 'green' AND a.credit_limit >= 100000000 \
          AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.account_id = a.id) ORDER BY a.id LIMIT 1",
     )
     .bind(rep)
@@ -2234,7 +2236,8 @@ async fn sign_off_as(c: &Client, base: &str, user: &str, request: &str) {
 }
 
 /// A quote sent to the customer and not yet answered, on an account of the rep's that has no
-/// orders (so nothing else owed: a payment goes to this order alone): four servers at 150,000
+/// orders (so nothing else owed: a payment goes to this order alone) and a green grade with a limit
+/// of at least 100万 元 (so the credit check passes the order): four servers at 150,000
 /// 元 and their installation at 20,000 元, 620,000 元 in all (above the KA manager's 500,000
 /// 元), 30 % in advance and 70 % 30 days after delivery. Gives (quote, account, account name).
 async fn a_sent_quote(db: &kam::db::Db) -> (i64, i64, String) {
@@ -2247,6 +2250,7 @@ async fn a_sent_quote(db: &kam::db::Db) -> (i64, i64, String) {
         .expect("id");
     let row = sqlx::query(
         "SELECT a.id, a.name FROM accounts a WHERE a.owner_id = $1 AND a.deleted_at IS NULL \
+         AND a.credit_grade = 'green' AND a.credit_limit >= 100000000 \
          AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.account_id = a.id) ORDER BY a.id LIMIT 1",
     )
     .bind(rep)
