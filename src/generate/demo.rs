@@ -1945,7 +1945,38 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     demo_credit(db, &user_ids).await?;
     demo_credit_hold(db, &user_ids).await?;
     demo_downgrade(db, &user_ids).await?;
+    demo_credit_trigger(db, &user_ids).await?;
     Ok(made)
+}
+
+/// A credit review to file (issue 22, §13.4): the KA director proposed yesterday to review the
+/// grade of one of the rep's green accounts (payments slowing); the rep's KA manager has it on
+/// the list of triggers to file, one day left.
+async fn demo_credit_trigger(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
+    use crate::app::credit::triggers;
+    use crate::app::people::auth;
+    let Some(account) = sqlx::query(
+        "SELECT id FROM accounts WHERE owner_id = $1 AND credit_grade = 'green' AND deleted_at IS NULL \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(user_ids["rep"])
+    .fetch_optional(&db.pool)
+    .await?
+    else {
+        return Ok(());
+    };
+    let account: i64 = account.try_get("id")?;
+    let caller = auth::load_caller(db, user_ids["director"]).await?.context("a demo user")?;
+    let director = Ctx { caller, request_id: "demo".into() };
+    let inp = triggers::CreditProposalIn {
+        account_id: Some(account),
+        proposed_grade: Some("yellow".into()),
+        note: Some("近两个季度回款明显放缓，建议复核信用等级".into()),
+    };
+    triggers::propose(db, &director, &inp, crate::app::clock::now() - Duration::days(1))
+        .await
+        .map_err(|e| anyhow::anyhow!("demo credit trigger: {e}"))?;
+    Ok(())
 }
 
 /// A downgraded key account with its history (issue 22): one of the rep's downgraded accounts

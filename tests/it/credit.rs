@@ -368,12 +368,17 @@ async fn the_evaluation_page_saves_and_names_a_bad_mark() {
     let x = w.account_x;
     let (sid, csrf) = t.ui_login("director", PASSWORD, None).await.expect("sign in");
     let ui = Auth::Session { cookie: sid.clone(), csrf: String::new() };
-    let page = t.get(&format!("/accounts/{x}/credit/evaluate"), &ui).await;
+    // The form is given a one-time token first.
+    let first = t.get(&format!("/accounts/{x}/credit/evaluate"), &ui).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    let page = t.get(&format!("/accounts/{x}/credit/evaluate?_once=eval-once-1"), &ui).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("name=\"items.bank_info\"") && page.body.contains("银行基本信息"));
+    assert!(page.body.contains("name=\"_once\" value=\"eval-once-1\""), "{}", page.body);
     let path = format!("/accounts/{x}/credit/evaluate");
     let mut fs: Vec<(String, String)> = ITEMS.iter().map(|i| (format!("items.{i}"), "5".to_string())).collect();
     fs.push(("_csrf".into(), csrf.clone()));
+    fs.push(("_once".into(), "eval-once-1".into()));
     fs.push(("info.legal_representative".into(), "王志远".into()));
     fs.push(("info.registered_capital".into(), "5000万".into()));
     let bad: Vec<(String, String)> =
@@ -394,6 +399,10 @@ async fn the_evaluation_page_saves_and_names_a_bad_mark() {
     let r = post(pairs(&fs), sid.clone()).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(stored(&t, x).await.2, Some(100));
+    // Back and submit again: the same form saves once and leads to the evaluation saved.
+    let again = post(pairs(&fs), sid.clone()).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    assert_eq!(evaluations(&t).await, 1);
     let list = t.get(&format!("/api/v1/accounts/{x}/credit-evaluations"), &bearer(&w, "director")).await.json();
     assert_eq!(list["items"][0]["info"]["registered_capital"], "50000000.00");
     // A rep's attempt: nothing there.

@@ -237,6 +237,16 @@ async fn a_red_account_is_held_whatever_the_amount_and_a_rejection_cancels_the_o
     assert_eq!((st, field_of(&v)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["hold".to_string()]), "{v}");
     let (_, items) = holds(&t, &finance, &other).await;
     assert_eq!(items[0]["active"], true);
+    // Cancelling the held order ends its hold with the cancellation's reason.
+    let cur = order(&t, &manager, &other["id"]).await;
+    let body = json!({"version": cur["version"], "reason": "客户取消采购"});
+    let r = t.call(Method::POST, &format!("/api/v1/orders/{}/cancel", other["id"]), &manager, Some(body)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (_, items) = holds(&t, &finance, &other).await;
+    assert_eq!(
+        (items[0]["active"].as_bool(), items[0]["release_reason"].as_str()),
+        (Some(false), Some("客户取消采购"))
+    );
     // A yellow account with no limit passes.
     let third = draft(&t, &manager, w.account_x, "900000.00").await;
     let (st, v) = submit(&t, &manager, &third).await;

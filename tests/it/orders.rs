@@ -662,9 +662,45 @@ async fn a_merge_carries_the_duplicates_orders_and_invoicing_details() {
         let director = &director;
         async move { t.get(&format!("/api/v1/accounts/{id}"), director).await.json()["version"].clone() }
     };
+    // Money and credit on the duplicate: a payment with nothing to clear (a credit balance) and
+    // a credit evaluation.
+    let finance = bearer(&w, "finance");
+    let pay = json!({"account_id": d, "received_on": "2026-11-30", "amount": "250.00", "reference": "MERGE-PAY-1"});
+    let r = t.call(Method::POST, "/api/v1/payments", &finance, Some(pay)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let director_id: i64 = sqlx::Row::try_get(
+        &sqlx::query("SELECT id FROM users WHERE username = 'director'").fetch_one(&t.db().pool).await.unwrap(),
+        "id",
+    )
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO credit_evaluations (account_id, score, scale_max, items_json, info_json, evaluated_by, evaluated_on, \
+         created_at) VALUES ($1, 64, 5, '[]', '{}', $2, '2026-11-01', '2026-11-01T00:00:00.000000Z')",
+    )
+    .bind(d)
+    .bind(director_id)
+    .execute(&t.db().pool)
+    .await
+    .unwrap();
     let body = json!({"duplicate_id": d, "version": version(w.account_x).await, "duplicate_version": version(d).await});
     let r = t.call(Method::POST, &format!("/api/v1/accounts/{}/merge", w.account_x), &manager, Some(body)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // The payment is the survivor's now, and so is the evaluation (seen by a credit role only).
+    let money = t.get(&format!("/api/v1/accounts/{}/receivables", w.account_x), &finance).await;
+    assert_eq!(money.status, StatusCode::OK, "{}", money.body);
+    assert!(money.body.contains("MERGE-PAY-1"), "{}", money.body);
+    let gone = t.get(&format!("/api/v1/accounts/{d}/receivables"), &finance).await;
+    assert!(!gone.body.contains("MERGE-PAY-1"), "nothing stays on the merged account: {}", gone.body);
+    let evals = t.get(&format!("/api/v1/accounts/{}/credit-evaluations", w.account_x), &director).await;
+    assert_eq!(evals.status, StatusCode::OK, "{}", evals.body);
+    assert!(evals.json()["items"].as_array().unwrap().iter().any(|e| e["score"] == 64), "{}", evals.body);
+    // The merge's history counts the payment for everyone and the credit records only for
+    // those who see credit.
+    let h = t.get(&format!("/api/v1/audit?entity=account&id={}", w.account_x), &director).await.json();
+    assert_eq!(h["items"][0]["after"]["merge"]["moved"]["payments"], 1, "{h}");
+    assert_eq!(h["items"][0]["after"]["merge"]["credit_moved"]["credit_evaluations"], 1, "{h}");
+    let h = t.get(&format!("/api/v1/audit?entity=account&id={}", w.account_x), &rep_a).await;
+    assert!(h.body.contains("\"payments\":1") && !h.body.contains("credit_moved"), "{}", h.body);
     let moved = t.get(&format!("/api/v1/orders/{}", o["id"]), &rep_a).await;
     assert_eq!(moved.status, StatusCode::OK, "the survivor's holder sees the moved order: {}", moved.body);
     assert_eq!(moved.json()["account_id"], w.account_x);

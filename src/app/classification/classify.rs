@@ -498,30 +498,9 @@ pub(crate) async fn recompute_all(tx: &mut WriteTx, s: &Settings, by: &str, reas
 pub async fn refresh_window(db: &Db, now_at: DateTime<Utc>) -> Result<usize> {
     let today = now_at.date_naive().format("%Y-%m-%d").to_string();
     let mut tx = db.begin().await?;
-    sqlx::query(
-        "INSERT INTO settings (key, value, version, updated_at, updated_by) VALUES ('sales_window_day', '', 1, $1, 'system') \
-         ON CONFLICT (key) DO NOTHING",
-    )
-    .bind(now())
-    .execute(tx.conn())
-    .await?;
-    let last: String = sqlx::query("SELECT value FROM settings WHERE key = 'sales_window_day'")
-        .fetch_one(tx.conn())
-        .await?
-        .try_get("value")?;
-    if last == today {
+    let Some(last) = crate::app::records::settings::claim_day(&mut tx, "sales_window_day", &today).await? else {
         return Ok(0);
-    }
-    let claimed =
-        sqlx::query("UPDATE settings SET value = $1, updated_at = $2 WHERE key = 'sales_window_day' AND value = $3")
-            .bind(today.clone())
-            .bind(now())
-            .bind(last.clone())
-            .execute(tx.conn())
-            .await?;
-    if claimed.rows_affected() != 1 {
-        return Ok(0);
-    }
+    };
     // Bookings that left the window after the last run (at most 40 days back when it never ran).
     let end = window_start(now_at.date_naive());
     let last_day = NaiveDate::parse_from_str(&last, "%Y-%m-%d").ok();

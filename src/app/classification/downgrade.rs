@@ -390,30 +390,9 @@ async fn tell(
 pub async fn daily(db: &Db, now_at: DateTime<Utc>) -> Result<usize> {
     let today = iso(crate::domain::activity::local_day(now_at, chrono_tz::Asia::Shanghai));
     let mut tx = db.begin().await?;
-    sqlx::query(
-        "INSERT INTO settings (key, value, version, updated_at, updated_by) VALUES ('downgrade_pass_day', '', 1, $1, 'system') \
-         ON CONFLICT (key) DO NOTHING",
-    )
-    .bind(now())
-    .execute(tx.conn())
-    .await?;
-    let last: String = sqlx::query("SELECT value FROM settings WHERE key = 'downgrade_pass_day'")
-        .fetch_one(tx.conn())
-        .await?
-        .try_get("value")?;
-    if last == today {
+    let Some(last) = crate::app::records::settings::claim_day(&mut tx, "downgrade_pass_day", &today).await? else {
         return Ok(0);
-    }
-    let claimed =
-        sqlx::query("UPDATE settings SET value = $1, updated_at = $2 WHERE key = 'downgrade_pass_day' AND value = $3")
-            .bind(today.clone())
-            .bind(now())
-            .bind(last.clone())
-            .execute(tx.conn())
-            .await?;
-    if claimed.rows_affected() != 1 {
-        return Ok(0);
-    }
+    };
     tx.commit().await?;
     match pass(db, now_at).await {
         Ok(n) => Ok(n),

@@ -168,11 +168,18 @@ fn check_info(i: &BasicInfo, e: &mut Errors) -> BasicInfo {
 /// missing or unknown item: 422 naming `items.<item>`), the sheet and notes checked; the score
 /// kept with the day and the evaluator, and set on the account (`credit_score`, audited).
 pub async fn create(db: &Db, ctx: &Ctx, account_id: i64, inp: &EvaluationIn) -> Result<EvaluationView> {
+    let mut tx = db.begin().await?;
+    let v = create_in(&mut tx, ctx, account_id, inp).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+/// As [`create`], inside the caller's transaction (a form saved once per token).
+pub async fn create_in(tx: &mut WriteTx, ctx: &Ctx, account_id: i64, inp: &EvaluationIn) -> Result<EvaluationView> {
     let caller = &ctx.caller;
     may(caller)?;
-    let mut tx = db.begin().await?;
     accounts::ensure_visible_in(tx.conn(), caller, account_id).await?;
-    accounts::hold_live(&mut tx, account_id).await?;
+    accounts::hold_live(tx, account_id).await?;
     let rules = super::settings::rules_in(tx.conn()).await?;
     let mut e = Errors::default();
     let marks: Vec<(String, i64)> = inp.items.iter().map(|(k, v)| (k.trim().to_string(), *v)).collect();
@@ -230,7 +237,7 @@ pub async fn create(db: &Db, ctx: &Ctx, account_id: i64, inp: &EvaluationIn) -> 
         .execute(tx.conn())
         .await?;
     audit::record(
-        &mut tx,
+        tx,
         ctx,
         "account",
         &account_id.to_string(),
@@ -240,7 +247,7 @@ pub async fn create(db: &Db, ctx: &Ctx, account_id: i64, inp: &EvaluationIn) -> 
     )
     .await?;
     audit::record(
-        &mut tx,
+        tx,
         ctx,
         FILES_KIND,
         &id.to_string(),
@@ -253,9 +260,7 @@ pub async fn create(db: &Db, ctx: &Ctx, account_id: i64, inp: &EvaluationIn) -> 
         })),
     )
     .await?;
-    let v = one_in(tx.conn(), id).await?;
-    tx.commit().await?;
-    Ok(v)
+    one_in(tx.conn(), id).await
 }
 
 const SELECT: &str = "SELECT e.*, u.username AS evaluator, u.display_name AS evaluator_name FROM credit_evaluations e \

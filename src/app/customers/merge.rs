@@ -22,6 +22,27 @@ use crate::domain::text;
 pub const MOVED: &[&str] =
     &["contacts", "documents", "opportunities", "activities", "quotes", "bids", "negotiation_rounds", "orders"];
 
+/// Tables whose rows follow their account without an edit counter of their own: the money
+/// (invoices, receivables, payments, the collection log, holds, write-offs, matched bank lines)
+/// and the lifecycle's records (status history, candidate proposals). Moved in the merge's
+/// transaction and counted in its audit row with [`MOVED`]'s (labels `merge.table.<name>`).
+pub const FOLLOW: &[&str] = &[
+    "invoices",
+    "receivables",
+    "payments",
+    "collection_contacts",
+    "order_holds",
+    "writeoffs",
+    "bank_statement_lines",
+    "account_status_changes",
+    "candidate_proposals",
+];
+
+/// Credit records (credit information): they follow their account too, counted apart under
+/// `credit_moved`, which the history shows only to those who see credit (`audit::CREDIT_FIELDS`).
+const CREDIT_FOLLOW: &[&str] =
+    &["credit_evaluations", "credit_triggers", "credit_change_requests", "credit_grade_changes"];
+
 /// The audit trail's entity name for a row of a table of [`MOVED`].
 fn entity_of(table: &str) -> &str {
     match table {
@@ -186,6 +207,50 @@ pub async fn merge(
         let rows: Vec<(String, String)> = ids.iter().map(|id| (id.to_string(), after.clone())).collect();
         audit::record_many(&mut tx, ctx, entity_of(table), "move", rows).await?;
     }
+    for table in FOLLOW {
+        let n = sqlx::query(&format!("UPDATE {table} SET account_id = $1 WHERE account_id = $2"))
+            .bind(survivor_id)
+            .bind(duplicate_id)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+        if n > 0 {
+            moved.insert(*table, n);
+        }
+    }
+    let mut credit_moved = BTreeMap::new();
+    for table in CREDIT_FOLLOW {
+        let n = sqlx::query(&format!("UPDATE {table} SET account_id = $1 WHERE account_id = $2"))
+            .bind(survivor_id)
+            .bind(duplicate_id)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+        if n > 0 {
+            credit_moved.insert(*table, n);
+        }
+    }
+    // What the survivor owes now includes the duplicate's receivables: both accounts' aging rows.
+    crate::app::orders::aging_summary::touch(&mut tx, duplicate_id).await?;
+    crate::app::orders::aging_summary::touch(&mut tx, survivor_id).await?;
+    // The development plan (and its versions) follows when the survivor has none of its own.
+    let plan = sqlx::query(
+        "UPDATE development_plans SET account_id = $1 WHERE account_id = $2 \
+         AND NOT EXISTS (SELECT 1 FROM development_plans s WHERE s.account_id = $1)",
+    )
+    .bind(survivor_id)
+    .bind(duplicate_id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if plan > 0 {
+        sqlx::query("UPDATE development_plan_versions SET account_id = $1 WHERE account_id = $2")
+            .bind(survivor_id)
+            .bind(duplicate_id)
+            .execute(tx.conn())
+            .await?;
+        moved.insert("development_plans", plan);
+    }
     // The customer's invoicing details (开票信息) follow when the survivor has none of its own.
     sqlx::query(
         "UPDATE account_invoicing SET account_id = $1, version = version + 1, updated_at = $3 WHERE account_id = $2 \
@@ -215,6 +280,7 @@ pub async fn merge(
         "duplicate_id": duplicate_id,
         "duplicate_name": d_before.name,
         "moved": moved,
+        "credit_moved": credit_moved,
         "filled": p.filled,
         "team_joined": p.team_joined.iter().map(|m| m.username.as_str()).collect::<Vec<_>>(),
         "documents_renumbered": p.documents_renumbered,

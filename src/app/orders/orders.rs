@@ -1367,6 +1367,19 @@ async fn cancel_in(tx: &mut WriteTx, ctx: &Ctx, r: &AnyRow, reason: &str) -> Res
     approvals::cancel_pending(tx, ctx, Flow::OrderSignoff, "order", id, "withdrawn", Utc::now()).await?;
     // What nobody has paid on is owed no more.
     crate::app::orders::receivables::on_cancelled(tx, id).await?;
+    // A hold on this order alone (general or credit) has nothing left to hold: it ends with the
+    // cancellation's reason (an account's dunning hold stays).
+    let released = sqlx::query(
+        "UPDATE order_holds SET released_by = $1, released_at = $2, release_reason = $3, version = version + 1 \
+         WHERE order_id = $4 AND released_at IS NULL",
+    )
+    .bind(caller.username.as_str())
+    .bind(now())
+    .bind(reason.clone())
+    .bind(id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
     rebook(tx, ctx, id).await?;
     let r = row_scoped(tx.conn(), None, id).await?;
     let after = full_view(tx.conn(), Some(caller), &r, None).await?;
@@ -1377,7 +1390,7 @@ async fn cancel_in(tx: &mut WriteTx, ctx: &Ctx, r: &AnyRow, reason: &str) -> Res
         &id.to_string(),
         "cancel",
         Some(&json!({"order_state": state, "version_no": cur})),
-        Some(&json!({"order_state": after.state, "version_no": cur, "reason": reason})),
+        Some(&json!({"order_state": after.state, "version_no": cur, "reason": reason, "holds_released": released})),
     )
     .await?;
     Ok(after)

@@ -16,6 +16,7 @@ pub const CREDIT_FIELDS: &[&str] = &[
     "credit_score",
     "credit_evaluation",
     "credit_figures",
+    "credit_moved",
     "proposed_grade",
     "proposed_limit",
     "from_grade",

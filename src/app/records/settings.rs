@@ -48,3 +48,33 @@ pub async fn write(tx: &mut WriteTx, key: &str, value: &str, version: i64, by: &
     }
     Ok(true)
 }
+
+/// Claims `day` for a once-a-day job whose last day is kept under `key` (created empty the
+/// first time): answers the day it last ran (empty when never) when this caller claimed it, and
+/// `None` when the job ran that day already or another server claimed it first. The claim is
+/// part of `tx`: it holds only if that commits.
+pub async fn claim_day(tx: &mut WriteTx, key: &str, day: &str) -> Result<Option<String>> {
+    sqlx::query(
+        "INSERT INTO settings (key, value, version, updated_at, updated_by) VALUES ($1, '', 1, $2, 'system') \
+         ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(now())
+    .execute(tx.conn())
+    .await?;
+    let last: String = sqlx::Row::try_get(
+        &sqlx::query("SELECT value FROM settings WHERE key = $1").bind(key).fetch_one(tx.conn()).await?,
+        "value",
+    )?;
+    if last == day {
+        return Ok(None);
+    }
+    let claimed = sqlx::query("UPDATE settings SET value = $1, updated_at = $2 WHERE key = $3 AND value = $4")
+        .bind(day)
+        .bind(now())
+        .bind(key)
+        .bind(last.as_str())
+        .execute(tx.conn())
+        .await?;
+    Ok((claimed.rows_affected() == 1).then_some(last))
+}

@@ -5,6 +5,7 @@
 pub mod changes;
 use askama::Template;
 use axum::extract::{Multipart, Path, RawQuery, State};
+use axum::http::Uri;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -17,6 +18,7 @@ use crate::app::credit::settings::{
 };
 use crate::app::customers::accounts::{self, Seen};
 use crate::app::records::attachments::{FileHolder, MAX_BYTES};
+use crate::app::records::once::{self, Once};
 use crate::domain::account::CreditGrade;
 use crate::domain::credit::{self as cr, REQUIRED_DOCUMENTS};
 use crate::domain::money::{format_fen, parse_amount};
@@ -25,7 +27,7 @@ use crate::domain::DomainError;
 use crate::web::api::quotes::attachments::file_in;
 use crate::web::api::{id_of, q, query_pairs};
 use crate::web::auth::{UiCtx, UiForm};
-use crate::web::ui::forms::with_flash;
+use crate::web::ui::forms::{once_of, posted_once, with_flash};
 use crate::web::ui::quotes::attachments::{download, parts};
 use crate::web::ui::{error_lines, fail_page, render, Layout, Load, Section};
 use crate::web::AppState;
@@ -273,6 +275,8 @@ struct EvaluatePage {
     info: Vec<InfoRow>,
     notes: String,
     errors: Vec<String>,
+    /// The form's one-time token (Back and submit again saves once).
+    once: String,
 }
 
 const INFO_FIELDS: &[(&str, &str, usize)] = &[
@@ -310,6 +314,7 @@ async fn evaluate_page(
     id: &str,
     typed: Option<(Vec<(String, String)>, String)>,
     err: Option<DomainError>,
+    once: String,
 ) -> Response {
     let caller = &ui.ctx.caller;
     let res = async {
@@ -371,13 +376,21 @@ async fn evaluate_page(
         info,
         notes,
         errors,
+        once,
         l,
     };
     with_status(render(&page), &err)
 }
 
-async fn evaluate_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
-    evaluate_page(&s, &ui, &id, None, None).await
+async fn evaluate_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, uri: Uri) -> Response {
+    if !ui.ctx.caller.sees_credit() {
+        return fail_page(&ui, DomainError::NotFound);
+    }
+    let once = match once_of(&uri) {
+        Ok(t) => t,
+        Err(redirect) => return redirect.into_response(),
+    };
+    evaluate_page(&s, &ui, &id, None, None, once).await
 }
 
 async fn evaluate_post(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
@@ -423,15 +436,19 @@ async fn evaluate_post(State(s): State<AppState>, Path(id): Path<String>, form: 
     };
     let notes = text(&form, "notes");
     let typed = Some((form.fields.clone(), notes.clone()));
+    let token = posted_once(&form.fields).map(str::to_string).unwrap_or_default();
     if !bad.is_empty() {
-        return evaluate_page(&s, ui, &id, typed, Some(DomainError::Invalid(bad))).await;
+        return evaluate_page(&s, ui, &id, typed, Some(DomainError::Invalid(bad)), token).await;
     }
     let inp = EvaluationIn { items, info, notes: Some(notes).filter(|n| !n.is_empty()) };
-    match evaluations::create(&s.app.db, &ui.ctx, account_id, &inp).await {
-        Ok(v) => Redirect::to(&with_flash(&format!("/accounts/{account_id}/credit#evaluation-{}", v.id), "saved"))
-            .into_response(),
+    let target = |v: &EvaluationView| format!("/accounts/{account_id}/credit#evaluation-{}", v.id);
+    let make = async |tx: &mut crate::db::WriteTx| evaluations::create_in(tx, &ui.ctx, account_id, &inp).await;
+    match once::create(&s.app.db, &ui.ctx, posted_once(&form.fields), target, make).await {
+        Ok(Once::Created(v)) => Redirect::to(&with_flash(&target(&v), "saved")).into_response(),
+        // Saved by an earlier post of this form (Back and submit again): where it is shown.
+        Ok(Once::Already(to)) => Redirect::to(&to).into_response(),
         Err(e @ (DomainError::Forbidden | DomainError::NotFound)) => fail_page(ui, e),
-        Err(e) => evaluate_page(&s, ui, &id, typed, Some(e)).await,
+        Err(e) => evaluate_page(&s, ui, &id, typed, Some(e), token).await,
     }
 }
 
