@@ -686,18 +686,28 @@ async fn main() -> anyhow::Result<()> {
         .await?,
     );
 
-    // Credit (issue 22): the credit check of an order at sign-off, on the account with the most
-    // receivables (its exposure sums them all); then the daily downgrade pass over every key
+    // Credit (issue 22): the credit check of an order at sign-off, on the account owing on the
+    // most receivables (its exposure sums them all); then the daily downgrade pass over every key
     // account, each run timed alone (the first downgrades what is below the line, the next find
     // it done).
+    // The account that owes on the most receivables (scheduled or open): its exposure is the
+    // largest sum the check makes.
+    let exposed: i64 = sqlx::query(
+        "SELECT account_id FROM receivables WHERE state IN ('scheduled', 'open') GROUP BY account_id \
+         ORDER BY COUNT(*) DESC, account_id LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .context("an account that owes")?
+    .try_get("account_id")?;
     let check_order: i64 = sqlx::query("SELECT id FROM orders WHERE account_id = $1 ORDER BY id DESC LIMIT 1")
-        .bind(busiest)
+        .bind(exposed)
         .fetch_one(&db.pool)
         .await
-        .context("an order of the account with the most receivables")?
+        .context("an order of the account that owes on the most receivables")?
         .try_get("id")?;
     rows.extend(
-        measure_call("credit check at sign-off (the busiest account)", "finance", n, Some(5.0), || {
+        measure_call("credit check at sign-off (the most receivables owed)", "finance", n, Some(5.0), || {
             let db = db.clone();
             async move {
                 let mut conn = db.pool.acquire().await?;
