@@ -2964,11 +2964,16 @@ async fn add_visits(tx: &mut WriteTx, rng: &mut Rng, user_ids: &HashMap<&str, i6
 
     // What the visits refer to.
     let mut accounts: Vec<(i64, bool, Option<i64>, Option<i64>)> = vec![]; // id, key account, owner, inside
+    // The accounts whose visits ask for a follow-up (key accounts, prospects and candidates).
+    let mut follows: HashSet<i64> = HashSet::new();
     for r in sqlx::query("SELECT id, status, owner_id, inside_owner_id FROM accounts ORDER BY id")
         .fetch_all(tx.conn())
         .await?
     {
         let status: String = r.try_get("status")?;
+        if act::asks_follow_up(&status) {
+            follows.insert(r.try_get("id")?);
+        }
         accounts.push((
             r.try_get("id")?,
             status == "key_account",
@@ -3235,7 +3240,7 @@ async fn add_visits(tx: &mut WriteTx, rng: &mut Rng, user_ids: &HashMap<&str, i6
             has_opportunity: v.opportunity_id.is_some(),
             names_problem: v.problems.is_some(),
         });
-        let follow_up = (v.done && v.kind.face_to_face() && key.contains(&v.account_id))
+        let follow_up = (v.done && v.kind.face_to_face() && follows.contains(&v.account_id))
             .then(|| day(local + Duration::days(follow_up_days)));
         let at = ts(v.at);
         let recorded = if v.done { ts(v.at + Duration::minutes(v.minutes.unwrap_or(10))) } else { now_s.clone() };
