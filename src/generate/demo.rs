@@ -2963,8 +2963,9 @@ async fn add_visits(tx: &mut WriteTx, rng: &mut Rng, user_ids: &HashMap<&str, i6
     let workday = |d: NaiveDate| d.weekday().num_days_from_monday() < 5;
 
     // What the visits refer to.
-    let mut accounts: Vec<(i64, bool, Option<i64>, Option<i64>)> = vec![]; // id, key account, owner, inside
-    // The accounts whose visits ask for a follow-up (key accounts, prospects and candidates).
+    // Each account's id, whether it is a key account, its owner and inside owner; and the
+    // accounts whose visits ask for a follow-up (key accounts, prospects and candidates).
+    let mut accounts: Vec<(i64, bool, Option<i64>, Option<i64>)> = vec![];
     let mut follows: HashSet<i64> = HashSet::new();
     for r in sqlx::query("SELECT id, status, owner_id, inside_owner_id FROM accounts ORDER BY id")
         .fetch_all(tx.conn())

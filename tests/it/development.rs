@@ -153,6 +153,12 @@ async fn the_director_sees_prospects_meeting_the_criteria_and_proposing_one_make
     assert_eq!(page["items"][1]["owner_name"], "repA");
     // Filters, sort and paging.
     assert_eq!(ids(&t.get("/api/v1/candidates?org=BJ", &director).await.json()), vec![big]);
+    // A code longer than any (100 characters) is refused by name, for the list and the export.
+    for path in ["/api/v1/candidates", "/api/v1/candidates/export"] {
+        let r = t.get(&format!("{path}?org={}", "0".repeat(101)), &director).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", r.body);
+        assert_eq!(r.json()["error"]["details"]["fields"]["org"]["code"], "too_long", "{}", r.body);
+    }
     let mut by_name = ids(&t.get("/api/v1/candidates?sort=name", &director).await.json());
     by_name.sort();
     assert_eq!(by_name, vec![big, east]);

@@ -326,6 +326,10 @@ async fn query(
         s.push(" AND a.status = ").bind(st);
     }
     if let Some(o) = f.org.as_deref().filter(|s| !s.is_empty()) {
+        // A code is at most 100 characters (as the API documents): a longer one is refused.
+        if o.chars().count() > 100 {
+            return Err(Error::invalid("org", "too_long"));
+        }
         s.push(" AND (r.code = ").bind(o).push(" OR b.code = ").bind(o).push(")");
     }
     if let Some(cur) = &f.cursor {
