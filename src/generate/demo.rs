@@ -2982,7 +2982,6 @@ async fn add_visits(tx: &mut WriteTx, rng: &mut Rng, user_ids: &HashMap<&str, i6
             r.try_get("inside_owner_id")?,
         ));
     }
-    let key: HashSet<i64> = accounts.iter().filter(|a| a.1).map(|a| a.0).collect();
     let mut open_opps: HashMap<i64, Vec<(i64, NaiveDate)>> = HashMap::new();
     for r in sqlx::query("SELECT id, account_id, stage, established_at FROM opportunities ORDER BY id")
         .fetch_all(tx.conn())

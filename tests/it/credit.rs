@@ -405,11 +405,22 @@ async fn the_evaluation_page_saves_and_names_a_bad_mark() {
     assert_eq!(evaluations(&t).await, 1);
     let list = t.get(&format!("/api/v1/accounts/{x}/credit-evaluations"), &bearer(&w, "director")).await.json();
     assert_eq!(list["items"][0]["info"]["registered_capital"], "50000000.00");
+    // The printed form (A4): the marks, the score, the basic information and what is missing.
+    let eid = list["items"][0]["id"].as_i64().unwrap();
+    let credit_page = t.get(&format!("/accounts/{x}/credit"), &ui).await;
+    assert!(credit_page.body.contains(&format!("href=\"/credit-evaluations/{eid}/print\"")), "{}", credit_page.body);
+    let print = t.get(&format!("/credit-evaluations/{eid}/print"), &ui).await;
+    assert_eq!(print.status, StatusCode::OK, "{}", print.body);
+    assert!(print.body.contains("/static/print.css") && print.body.contains("信用等级评分表"), "{}", print.body);
+    assert!(print.body.contains("<td id=\"print-score\">100</td>") && print.body.contains("王志远"), "{}", print.body);
+    assert!(print.body.contains("银行基本信息") && print.body.contains("营业执照"), "{}", print.body);
     // A rep's attempt: nothing there.
     let (sid, csrf) = t.ui_login("repA", PASSWORD, None).await.expect("sign in");
     let mut fs = fs.clone();
     fs.retain(|(k, _)| k != "_csrf");
     fs.push(("_csrf".into(), csrf));
+    let rep = Auth::Session { cookie: sid.clone(), csrf: String::new() };
+    assert_eq!(t.get(&format!("/credit-evaluations/{eid}/print"), &rep).await.status, StatusCode::NOT_FOUND);
     let r = post(fs, sid).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(evaluations(&t).await, 1);

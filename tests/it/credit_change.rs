@@ -599,10 +599,27 @@ async fn the_pages_file_from_the_list_and_show_credit_only_to_those_who_see_it()
     for word in ["黄名单", "黑名单", "76,543,210", "76543210", "987654"] {
         assert!(!page.body.contains(word), "{word} shown to a KA manager");
     }
+    // The request printed (A4, the seed's 申请表): the same subject, the same hiding.
+    assert!(page.body.contains(&format!("href=\"{path}/print\"")), "{}", page.body);
+    let print = t.get(&format!("{path}/print"), &session(&rka)).await;
+    assert_eq!(print.status, StatusCode::OK, "{}", print.body);
+    assert!(
+        print.body.contains("/static/print.css") && print.body.contains("大客户信用等级变更申请表"),
+        "{}",
+        print.body
+    );
+    assert!(print.body.contains("回款放缓，申请调整") && print.body.contains("信用信息仅主管及以上可见"));
+    for word in ["黄名单", "黑名单", "76,543,210", "76543210", "987654"] {
+        assert!(!print.body.contains(word), "{word} printed for a KA manager");
+    }
     let (dir, _) = t.ui_login("director", crate::common::PASSWORD, None).await.expect("director signs in");
     let page = t.get(&path, &session(&dir)).await;
     assert!(page.body.contains("黄名单") && page.body.contains("黑名单"), "{}", page.body);
     assert!(!page.body.contains("信用信息仅主管及以上可见"));
+    let print = t.get(&format!("{path}/print"), &session(&dir)).await;
+    assert!(print.body.contains("黄名单") && print.body.contains("黑名单"), "{}", print.body);
+    let (rep, _) = t.ui_login("repA", crate::common::PASSWORD, None).await.expect("rep signs in");
+    assert_eq!(t.get(&format!("{path}/print"), &session(&rep)).await.status, StatusCode::NOT_FOUND);
 
     // The proposal form: grades for those who see credit; none for a KA manager; no rep.
     let form = t.get(&format!("/accounts/{}/credit-review", w.account_x), &session(&dir)).await;

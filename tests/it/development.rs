@@ -306,6 +306,17 @@ async fn the_development_plan_is_saved_versioned_with_history_and_shown_on_the_d
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("id=\"development-plan\""), "the plan's section");
     assert!(page.body.contains("产品推广会后由大区经理上门拜访"));
+    // The plan printed (A4): its texts, competitors and steps; none for who cannot see the account.
+    let form = t.get(&format!("/accounts/{acc}/development-plan"), &session).await;
+    assert!(form.body.contains(&format!("href=\"/accounts/{acc}/development-plan/print\"")), "{}", form.body);
+    let print = t.get(&format!("/accounts/{acc}/development-plan/print"), &session).await;
+    assert_eq!(print.status, StatusCode::OK, "{}", print.body);
+    assert!(print.body.contains("/static/print.css") && print.body.contains("大客户开发方案"), "{}", print.body);
+    assert!(print.body.contains("产品推广会后由大区经理上门拜访") && print.body.contains("现有供应商，份额约 60%"));
+    let (cookie, csrf) = t.ui_login("repA", super::common::PASSWORD, None).await.expect("login");
+    let other = Auth::Session { cookie, csrf };
+    let hidden = t.get(&format!("/accounts/{acc}/development-plan/print"), &other).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
 
     // The plan's assessment counts for the criteria: influence 5 and loyalty 4 meet the
     // defaults' two (the prospect has no buying power or sales).

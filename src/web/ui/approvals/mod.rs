@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/approvals", get(inbox))
         .route("/approvals/{id}", get(show))
+        .route("/approvals/{id}/print", get(print))
         .route("/approvals/{id}/decision", post(decide))
         .route("/approvals/{id}/withdraw", post(withdraw))
         .route("/approvals/{id}/extension", post(extend))
@@ -908,28 +909,7 @@ async fn approval_page(s: &AppState, ui: &UiCtx, id: i64, typed: Typed, flash: O
     if let Some(v) = a.payload.get("risk_score").and_then(Value::as_i64) {
         facts.push((l.t("screening.risk_score"), format!("{v} / 100")));
     }
-    let steps = a
-        .steps
-        .iter()
-        .map(|st| StepRow {
-            n: st.position + 1,
-            role: l.title_of(st.role, None),
-            scope: l.e("scope", &st.scope),
-            days: st.days,
-            state: l.e("step_state", &st.state),
-            state_code: st.state.clone(),
-            due: local(tz, st.due_at.as_deref()),
-            overdue: st.overdue,
-            extended_days: st.extended_days,
-            escalated_to: st.escalated_to_name.clone(),
-            escalated_at: local(tz, st.escalated_at.as_deref()),
-            decided_by: st.decided_by_name.clone(),
-            decided_as: st.decided_as.as_deref().map(|v| as_whom(&l, v)).unwrap_or_default(),
-            decided_at: local(tz, st.decided_at.as_deref()),
-            decision: st.decision.as_deref().map(|d| l.e("decision", d)).unwrap_or_else(|| "—".into()),
-            comment: st.comment.clone(),
-        })
-        .collect();
+    let steps = step_rows(&l, tz, &a);
     let max_days = if a.can_extend {
         approvals::flows(&s.app.db).await.section("approval", "extension limit").map(|fs| {
             fs.into_iter()
@@ -939,66 +919,7 @@ async fn approval_page(s: &AppState, ui: &UiCtx, id: i64, typed: Typed, flash: O
     } else {
         Section::Loaded(None)
     };
-    let panel = if a.flow == crate::domain::approval::Flow::KaScreening {
-        Some(
-            screenings::for_approval(&s.app.db, &ui.ctx.caller, a.id)
-                .await
-                .section("approval", "subject")
-                .map(|r| screening_panel(&l, r)),
-        )
-    } else if a.flow == crate::domain::approval::Flow::DiscountException {
-        Some(
-            crate::app::quotes::quotes::for_approval(&s.app.db, &ui.ctx.caller, a.id)
-                .await
-                .section("approval", "subject")
-                .map(|(v, before)| quote_panel(&l, v, before)),
-        )
-    } else if a.flow == crate::domain::approval::Flow::BidException {
-        Some(
-            crate::app::quotes::bids::for_approval(&s.app.db, a.id)
-                .await
-                .section("approval", "subject")
-                .map(|b| bid_panel(&l, b)),
-        )
-    } else if a.flow == crate::domain::approval::Flow::NegotiationEscalation {
-        Some(
-            crate::app::quotes::negotiations::for_approval(&s.app.db, a.id)
-                .await
-                .section("approval", "subject")
-                .map(|n| round_panel(&l, n)),
-        )
-    } else if a.flow == crate::domain::approval::Flow::BadDebtWriteoff {
-        let today = chrono::NaiveDate::parse_from_str(&ui.ctx.caller.today(), "%Y-%m-%d").unwrap_or_default();
-        Some(
-            crate::app::orders::writeoffs::for_approval(&s.app.db, &ui.ctx.caller, a.id, today)
-                .await
-                .section("approval", "subject")
-                .map(|w| writeoff_panel(&l, w)),
-        )
-    } else if a.flow == crate::domain::approval::Flow::KaDowngrade {
-        Some(
-            crate::app::classification::downgrade::for_approval(&s.app.db, &ui.ctx.caller, a.id)
-                .await
-                .section("approval", "subject")
-                .map(|r| crate::web::ui::classification::downgrade::panel(&l, r)),
-        )
-    } else if a.flow == crate::domain::approval::Flow::CreditChange {
-        Some(
-            crate::app::credit::changes::for_approval(&s.app.db, &ui.ctx.caller, a.id, crate::app::clock::now())
-                .await
-                .section("approval", "subject")
-                .map(|c| credit_change_panel(&l, c)),
-        )
-    } else if a.flow == crate::domain::approval::Flow::OrderSignoff {
-        Some(
-            crate::app::orders::orders::for_approval(&s.app.db, &ui.ctx.caller, a.id)
-                .await
-                .section("approval", "subject")
-                .map(|(v, before)| order_panel(&l, v, before)),
-        )
-    } else {
-        None
-    };
+    let panel = panel_of(s, ui, &l, &a).await;
     let mut comment_error = None;
     let mut days_error = None;
     let mut errors = vec![];
@@ -1053,6 +974,95 @@ async fn approval_page(s: &AppState, ui: &UiCtx, id: i64, typed: Typed, flash: O
     match status {
         Some(st) => with_status(res, st),
         None => res,
+    }
+}
+
+/// The request's steps as the page and the print show them (times in the caller's zone).
+fn step_rows(l: &Layout, tz: Tz, a: &approvals::ApprovalView) -> Vec<StepRow> {
+    a.steps
+        .iter()
+        .map(|st| StepRow {
+            n: st.position + 1,
+            role: l.title_of(st.role, None),
+            scope: l.e("scope", &st.scope),
+            days: st.days,
+            state: l.e("step_state", &st.state),
+            state_code: st.state.clone(),
+            due: local(tz, st.due_at.as_deref()),
+            overdue: st.overdue,
+            extended_days: st.extended_days,
+            escalated_to: st.escalated_to_name.clone(),
+            escalated_at: local(tz, st.escalated_at.as_deref()),
+            decided_by: st.decided_by_name.clone(),
+            decided_as: st.decided_as.as_deref().map(|v| as_whom(l, v)).unwrap_or_default(),
+            decided_at: local(tz, st.decided_at.as_deref()),
+            decision: st.decision.as_deref().map(|d| l.e("decision", d)).unwrap_or_else(|| "—".into()),
+            comment: st.comment.clone(),
+        })
+        .collect()
+}
+
+/// The request's subject, whole, for the flows that have one (the page and the print).
+async fn panel_of(s: &AppState, ui: &UiCtx, l: &Layout, a: &approvals::ApprovalView) -> Option<Section<SubjectPanel>> {
+    if a.flow == crate::domain::approval::Flow::KaScreening {
+        Some(
+            screenings::for_approval(&s.app.db, &ui.ctx.caller, a.id)
+                .await
+                .section("approval", "subject")
+                .map(|r| screening_panel(l, r)),
+        )
+    } else if a.flow == crate::domain::approval::Flow::DiscountException {
+        Some(
+            crate::app::quotes::quotes::for_approval(&s.app.db, &ui.ctx.caller, a.id)
+                .await
+                .section("approval", "subject")
+                .map(|(v, before)| quote_panel(l, v, before)),
+        )
+    } else if a.flow == crate::domain::approval::Flow::BidException {
+        Some(
+            crate::app::quotes::bids::for_approval(&s.app.db, a.id)
+                .await
+                .section("approval", "subject")
+                .map(|b| bid_panel(l, b)),
+        )
+    } else if a.flow == crate::domain::approval::Flow::NegotiationEscalation {
+        Some(
+            crate::app::quotes::negotiations::for_approval(&s.app.db, a.id)
+                .await
+                .section("approval", "subject")
+                .map(|n| round_panel(l, n)),
+        )
+    } else if a.flow == crate::domain::approval::Flow::BadDebtWriteoff {
+        let today = chrono::NaiveDate::parse_from_str(&ui.ctx.caller.today(), "%Y-%m-%d").unwrap_or_default();
+        Some(
+            crate::app::orders::writeoffs::for_approval(&s.app.db, &ui.ctx.caller, a.id, today)
+                .await
+                .section("approval", "subject")
+                .map(|w| writeoff_panel(l, w)),
+        )
+    } else if a.flow == crate::domain::approval::Flow::KaDowngrade {
+        Some(
+            crate::app::classification::downgrade::for_approval(&s.app.db, &ui.ctx.caller, a.id)
+                .await
+                .section("approval", "subject")
+                .map(|r| crate::web::ui::classification::downgrade::panel(l, r)),
+        )
+    } else if a.flow == crate::domain::approval::Flow::CreditChange {
+        Some(
+            crate::app::credit::changes::for_approval(&s.app.db, &ui.ctx.caller, a.id, crate::app::clock::now())
+                .await
+                .section("approval", "subject")
+                .map(|c| credit_change_panel(l, c)),
+        )
+    } else if a.flow == crate::domain::approval::Flow::OrderSignoff {
+        Some(
+            crate::app::orders::orders::for_approval(&s.app.db, &ui.ctx.caller, a.id)
+                .await
+                .section("approval", "subject")
+                .map(|(v, before)| order_panel(l, v, before)),
+        )
+    } else {
+        None
     }
 }
 
@@ -2003,4 +2013,54 @@ const NAV_JS: &str = r#"// Fills the counts of the navigation on pages rendered 
 async fn nav_js() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], NAV_JS)
         .into_response()
+}
+
+/// A request printed (A4): its subject whole as the approval page shows it, every step with
+/// who decided, when, how and why, and the company's letterhead — the paper form of the flow
+/// (大客户信用等级变更申请表, 大客户确认表, 订货单签核 …).
+#[derive(Template)]
+#[template(path = "approval_print.html")]
+struct ApprovalPrint {
+    l: Layout,
+    a: ApprovalView,
+    flow: String,
+    state: String,
+    subject: String,
+    created: String,
+    closed: String,
+    panel: Option<Section<SubjectPanel>>,
+    steps: Vec<StepRow>,
+    company: crate::app::quotes::quotes::Company,
+}
+
+async fn print(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    let res = async {
+        let a = approvals::get(&s.app.db, &ui.ctx.caller, id_of(&id)?).await?;
+        let tz = zone_of(&s, &ui.ctx.caller, "approval").await?;
+        let company = crate::app::quotes::quotes::company(&s.app.db).await?;
+        Ok::<_, DomainError>((a, tz, company))
+    }
+    .await;
+    let (a, tz, company) = match res {
+        Ok(x) => x,
+        Err(e) => return fail_page(&ui, e),
+    };
+    let mut l = Layout::new(&ui, "approvals", format!("#{}", a.id));
+    let (subject, _) = subject_of(&a.subject);
+    l.title = format!("{} · {subject}", flow_name(&l, a.flow));
+    let steps = step_rows(&l, tz, &a);
+    let panel = panel_of(&s, &ui, &l, &a).await;
+    let page = ApprovalPrint {
+        flow: flow_name(&l, a.flow),
+        state: l.e("approval_state", a.state),
+        subject,
+        created: local(tz, Some(&a.created_at)),
+        closed: local(tz, a.closed_at.as_deref()),
+        panel,
+        steps,
+        company,
+        a,
+        l,
+    };
+    render(&page)
 }

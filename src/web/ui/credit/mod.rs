@@ -38,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/credit", get(settings_get).post(settings_post))
         .route("/accounts/{id}/credit", get(account_page))
         .route("/accounts/{id}/credit/evaluate", get(evaluate_form).post(evaluate_post))
+        .route("/credit-evaluations/{id}/print", get(evaluation_print))
         .route("/credit-evaluations/{id}/attachments", post(upload).layer(limit()))
         .route("/credit-evaluations/{id}/attachments/{file_id}", get(|s, ui, p| download(s, ui, p, Documents)))
         .route("/credit-evaluations/{id}/attachments/{file_id}/remove", post(remove))
@@ -734,4 +735,35 @@ async fn export(s: State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery, format: 
     }
     .await;
     res.unwrap_or_else(|e| fail_page(&ui, e))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The printed form (A4): 信用等级评分表 with the customer basic information sheet
+
+#[derive(Template)]
+#[template(path = "credit_evaluation_print.html")]
+struct EvaluationPrint {
+    l: Layout,
+    e: EvaluationView,
+    account_name: String,
+    company: crate::app::quotes::quotes::Company,
+    today: String,
+}
+
+async fn evaluation_print(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    let caller = &ui.ctx.caller;
+    let res = async {
+        let e = evaluations::get(&s.app.db, caller, id_of(&id)?).await?;
+        let a = accounts::get(&s.app.db, caller, e.account_id).await?;
+        let company = crate::app::quotes::quotes::company(&s.app.db).await?;
+        Ok::<_, DomainError>((e, a.name, company))
+    }
+    .await;
+    match res {
+        Ok((e, account_name, company)) => {
+            let l = Layout::new(&ui, "credit_lists", format!("{} · {}", ui.lang.t("credit.form_title"), account_name));
+            render(&EvaluationPrint { l, e, account_name, company, today: caller.today() })
+        }
+        Err(e) => fail_page(&ui, e),
+    }
 }

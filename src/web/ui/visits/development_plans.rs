@@ -20,7 +20,9 @@ use crate::web::AppState;
 const BLANK_ROWS: usize = 3;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/accounts/{id}/development-plan", get(show).post(save))
+    Router::new()
+        .route("/accounts/{id}/development-plan", get(show).post(save))
+        .route("/accounts/{id}/development-plan/print", get(print))
 }
 
 /// A step's row as the form shows it (the owner by name).
@@ -215,5 +217,34 @@ async fn save(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -
         Ok(_) => Redirect::to(&with_flash(&format!("/accounts/{id}"), "saved")).into_response(),
         Err(e @ (DomainError::NotFound | DomainError::Forbidden)) => fail_page(ui, e),
         Err(e) => page(&s, ui, id, Some(typed), Some(e)).await,
+    }
+}
+
+/// The plan printed (A4, the seed's 大客户开发方案): the plan in force, its steps with their
+/// owners by name, who saved it and when.
+#[derive(Template)]
+#[template(path = "development_plan_print.html")]
+struct PlanPrint {
+    l: Layout,
+    account_name: String,
+    v: DevPlanView,
+    company: crate::app::quotes::quotes::Company,
+    today: String,
+}
+
+async fn print(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    let res = async {
+        let a = crate::app::customers::accounts::get(&s.app.db, &ui.ctx.caller, id_of(&id)?).await?;
+        let v = plans::get(&s.app.db, &ui.ctx.caller, a.seen()).await?;
+        let company = crate::app::quotes::quotes::company(&s.app.db).await?;
+        Ok::<_, DomainError>((a.name, v, company))
+    }
+    .await;
+    match res {
+        Ok((account_name, v, company)) => {
+            let l = Layout::new(&ui, "accounts", format!("{} · {account_name}", ui.lang.t("devplan.title")));
+            render(&PlanPrint { l, account_name, v, company, today: ui.ctx.caller.today() })
+        }
+        Err(e) => fail_page(&ui, e),
     }
 }
