@@ -2618,15 +2618,9 @@ async fn write_receivables(tx: &mut WriteTx, backend: Backend, seed: u64, ts_now
     })
 }
 
-/// Orders from won opportunities (issue 21): each won opportunity (up to [`MAX_ORDERS`]) gets one
-/// signed order whose total is exactly its booked amount (so the booked amount is the sum of its
-/// signed orders, as the rule keeps it): two product lines at 60 % and 30 % of it, a service line
-/// with the rest, each of quantity one; its current quote, where it has one, is named. Every
-/// fourth also has a draft order on its account (every eighth a cancelled one instead).
-/// Terms 30 / 60 / 10 ([`TERMS`]).
-async fn write_orders(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyhow::Result<(usize, usize)> {
-    use crate::domain::quote::{self as q, LineInput, ProductFacts};
-    let products: Vec<ProductFacts> = sqlx::query(
+/// The catalogue's active products, as the pricing rules read them (the dataset's orders).
+async fn catalogue(tx: &mut WriteTx) -> anyhow::Result<Vec<crate::domain::quote::ProductFacts>> {
+    Ok(sqlx::query(
         "SELECT id, code, name, unit, list_price, floor_price, tax_rate_bp, standard_cost FROM products WHERE active = 1 ORDER BY id LIMIT 5000",
     )
     .fetch_all(tx.conn())
@@ -2634,7 +2628,7 @@ async fn write_orders(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyho
     .context("reading the catalogue")?
     .iter()
     .map(|r| {
-        Ok(ProductFacts {
+        Ok(crate::domain::quote::ProductFacts {
             id: r.try_get("id")?,
             code: r.try_get("code")?,
             name: r.try_get("name")?,
@@ -2646,7 +2640,183 @@ async fn write_orders(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyho
             active: true,
         })
     })
-    .collect::<Result<_, sqlx::Error>>()?;
+    .collect::<Result<_, sqlx::Error>>()?)
+}
+
+/// One dataset order as written: its header, its single version and its priced lines.
+struct NewOrder<'a> {
+    id: i64,
+    /// The order's day (`YYYY-MM-DD`): its number, contract number and signing time.
+    on: &'a str,
+    account: i64,
+    opportunity: Option<i64>,
+    quote: Option<i64>,
+    owner: i64,
+    username: &'a str,
+    delivery: String,
+    state: &'a str,
+    /// Signed within the signer's own authority (the version's `within_authority`).
+    within_authority: i64,
+    cancel_reason: Option<&'static str>,
+}
+
+/// Writes orders with their versions and lines in batches: lines refer to their version and
+/// versions to their order, so each batch goes in that order.
+struct OrderWriter {
+    orders: Rows,
+    versions: Rows,
+    lines: Rows,
+    pending_versions: Vec<Vec<Cell>>,
+    pending_lines: Vec<Vec<Cell>>,
+    line_id: i64,
+}
+
+impl OrderWriter {
+    async fn new(tx: &mut WriteTx, backend: Backend, ts_now: &str, line_id: i64) -> anyhow::Result<OrderWriter> {
+        let orders = Rows::new(
+            tx.conn(),
+            backend,
+            "INSERT INTO orders (created_at, updated_at, version, current_version, id, number, account_id, opportunity_id, \
+             quote_id, owner_id, contract_no, requested_delivery, state, total, line_count, signed_version, signed_total, \
+             signed_at, cancel_reason, created_by) VALUES ",
+            vec![ts_now.to_string().into()],
+            16,
+        )
+        .await?;
+        let versions = Rows::new(
+            tx.conn(),
+            backend,
+            "INSERT INTO order_versions (created_at, version_no, id, order_id, state, contract_no, requested_delivery, \
+             payment_terms, total, total_excl, tax, cost, cost_complete, within_authority, created_by, submitted_at, \
+             signed_at) VALUES ",
+            vec![ts_now.to_string().into()],
+            14,
+        )
+        .await?;
+        let lines = Rows::new(
+            tx.conn(),
+            backend,
+            "INSERT INTO order_lines (id, version_id, position, product_id, product_code, description, specification, unit, \
+             quantity, list_price, unit_price, discount_bp, amount, tax_rate_bp, amount_excl, tax, cost) VALUES ",
+            vec![],
+            17,
+        )
+        .await?;
+        Ok(OrderWriter { orders, versions, lines, pending_versions: vec![], pending_lines: vec![], line_id })
+    }
+
+    /// Adds an order of these priced lines (version 1, the one in force).
+    async fn add(
+        &mut self,
+        tx: &mut WriteTx,
+        o: &NewOrder<'_>,
+        lines: &[crate::domain::quote::Line],
+    ) -> anyhow::Result<()> {
+        let t = crate::domain::quote::totals(lines);
+        let signed = o.state == "signed";
+        let at = format!("{}T10:00:00.000000Z", o.on);
+        let contract = format!("HT-{}-{:06}", &o.on[..4], o.id);
+        self.orders
+            .row(
+                tx.conn(),
+                vec![
+                    Cell::Shared(1),
+                    Cell::Shared(1),
+                    Cell::Lit("1"),
+                    Cell::Lit("1"),
+                    v(o.id),
+                    v(format!("SO{}-{:06}", &o.on[..4], o.id)),
+                    v(o.account),
+                    v(o.opportunity),
+                    v(o.quote),
+                    v(o.owner),
+                    v(contract.clone()),
+                    v(o.delivery.clone()),
+                    v(o.state),
+                    v(t.total),
+                    v(lines.len() as i64),
+                    v(signed.then_some(1i64)),
+                    v(signed.then_some(t.total)),
+                    v(signed.then(|| at.clone())),
+                    v(o.cancel_reason),
+                    v(o.username.to_string()),
+                ],
+            )
+            .await
+            .context("inserting orders")?;
+        self.pending_versions.push(vec![
+            Cell::Shared(1),
+            Cell::Lit("1"),
+            v(o.id),
+            v(o.id),
+            v(o.state),
+            v(contract),
+            v(o.delivery.clone()),
+            Cell::Lit(TERMS),
+            v(t.total),
+            v(t.total_excl),
+            v(t.tax),
+            v(t.cost),
+            v(lines.iter().all(|l| l.cost.is_some()) as i64),
+            v(signed.then_some(o.within_authority)),
+            v(o.username.to_string()),
+            v(signed.then(|| at.clone())),
+            v(signed.then(|| at.clone())),
+        ]);
+        for (pos, l) in lines.iter().enumerate() {
+            self.line_id += 1;
+            self.pending_lines.push(vec![
+                v(self.line_id),
+                v(o.id),
+                v(pos as i64),
+                v(l.product_id),
+                v(l.product_code.clone()),
+                v(l.description.clone()),
+                v(l.specification.clone()),
+                v(l.unit.clone()),
+                v(l.quantity),
+                v(l.list_price),
+                v(l.unit_price),
+                v(l.discount_bp),
+                v(l.amount),
+                v(l.tax_rate_bp),
+                v(l.amount_excl),
+                v(l.tax),
+                v(l.cost),
+            ]);
+        }
+        Ok(())
+    }
+
+    /// Writes what is pending: the orders, then their versions, then their lines.
+    async fn flush(&mut self, tx: &mut WriteTx) -> anyhow::Result<()> {
+        self.orders.flush(tx.conn()).await.context("inserting orders")?;
+        for row in self.pending_versions.drain(..) {
+            self.versions.row(tx.conn(), row).await.context("inserting order versions")?;
+        }
+        self.versions.flush(tx.conn()).await.context("inserting order versions")?;
+        for row in self.pending_lines.drain(..) {
+            self.lines.row(tx.conn(), row).await.context("inserting order lines")?;
+        }
+        self.lines.flush(tx.conn()).await.context("inserting order lines")?;
+        Ok(())
+    }
+
+    /// (orders, lines) written.
+    fn totals(&self) -> (usize, usize) {
+        (self.orders.total(), self.lines.total())
+    }
+}
+
+/// Orders from won opportunities (issue 21): each won opportunity (up to [`MAX_ORDERS`]) gets one
+/// signed order whose total is exactly its booked amount (so the booked amount is the sum of its
+/// signed orders, as the rule keeps it): two product lines at 60 % and 30 % of it, a service line
+/// with the rest, each of quantity one; its current quote, where it has one, is named. Every
+/// fourth also has a draft order on its account (every eighth a cancelled one instead).
+/// Terms 30 / 60 / 10 ([`TERMS`]).
+async fn write_orders(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyhow::Result<(usize, usize)> {
+    use crate::domain::quote::{self as q, LineInput};
+    let products = catalogue(tx).await?;
     let opps = sqlx::query(
         "SELECT o.id, o.account_id, o.owner_id, o.booked_amount, o.booked_on, u.username, \
          (SELECT MAX(x.id) FROM quotes x WHERE x.opportunity_id = o.id AND x.state = 'accepted') AS quote_id \
@@ -2657,45 +2827,13 @@ async fn write_orders(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyho
     .fetch_all(tx.conn())
     .await
     .context("reading won opportunities")?;
-    let mut oins = Rows::new(
-        tx.conn(),
-        backend,
-        "INSERT INTO orders (created_at, updated_at, version, current_version, id, number, account_id, opportunity_id, \
-         quote_id, owner_id, contract_no, requested_delivery, state, total, line_count, signed_version, signed_total, \
-         signed_at, cancel_reason, created_by) VALUES ",
-        vec![ts_now.to_string().into()],
-        16,
-    )
-    .await?;
-    let mut vins = Rows::new(
-        tx.conn(),
-        backend,
-        "INSERT INTO order_versions (created_at, version_no, id, order_id, state, contract_no, requested_delivery, \
-         payment_terms, total, total_excl, tax, cost, cost_complete, within_authority, created_by, submitted_at, \
-         signed_at) VALUES ",
-        vec![ts_now.to_string().into()],
-        14,
-    )
-    .await?;
-    let mut lins = Rows::new(
-        tx.conn(),
-        backend,
-        "INSERT INTO order_lines (id, version_id, position, product_id, product_code, description, specification, unit, \
-         quantity, list_price, unit_price, discount_bp, amount, tax_rate_bp, amount_excl, tax, cost) VALUES ",
-        vec![],
-        17,
-    )
-    .await?;
-    let (mut order_id, mut line_id) = (0i64, 0i64);
-    let mut pending_versions: Vec<Vec<Cell>> = vec![];
-    let mut pending_lines: Vec<Vec<Cell>> = vec![];
+    let mut w = OrderWriter::new(tx, backend, ts_now, 0).await?;
+    let mut order_id = 0i64;
     for (k, r) in opps.iter().enumerate() {
         let opp: i64 = r.try_get("id")?;
         let booked: i64 = r.try_get("booked_amount")?;
         let on: String = r.try_get::<Option<String>, _>("booked_on")?.unwrap_or_else(|| ts_now[..10].to_string());
         let username: String = r.try_get("username")?;
-        let account: i64 = r.try_get("account_id")?;
-        let at = format!("{on}T10:00:00.000000Z");
         let delivery = chrono::NaiveDate::parse_from_str(&on, "%Y-%m-%d")
             .map(|d| (d + chrono::Duration::days(30 + opp % 60)).format("%Y-%m-%d").to_string())
             .unwrap_or_else(|_| on.clone());
@@ -2729,93 +2867,30 @@ async fn write_orders(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyho
                 .map(|(i, l)| q::price_line(i, l))
                 .collect::<Result<_, _>>()
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            let t = q::totals(&lines);
-            anyhow::ensure!(!signed || t.total == booked, "order {opp}: {} ≠ {booked}", t.total);
+            let total = q::totals(&lines).total;
+            anyhow::ensure!(!signed || total == booked, "order {opp}: {total} ≠ {booked}");
             order_id += 1;
-            let contract = format!("HT-{}-{order_id:06}", &on[..4]);
-            oins.row(
-                tx.conn(),
-                vec![
-                    Cell::Shared(1),
-                    Cell::Shared(1),
-                    Cell::Lit("1"),
-                    Cell::Lit("1"),
-                    v(order_id),
-                    v(format!("SO{}-{order_id:06}", &on[..4])),
-                    v(account),
-                    v(signed.then_some(opp)),
-                    v(if signed { r.try_get::<Option<i64>, _>("quote_id")? } else { None }),
-                    v(r.try_get::<i64, _>("owner_id")?),
-                    v(contract.clone()),
-                    v(delivery.clone()),
-                    v(if signed { "signed" } else { other }),
-                    v(t.total),
-                    v(lines.len() as i64),
-                    v(signed.then_some(1i64)),
-                    v(signed.then_some(t.total)),
-                    v(signed.then(|| at.clone())),
-                    v((!signed && other == "cancelled").then_some("客户预算调整，采购计划取消")),
-                    v(username.clone()),
-                ],
-            )
-            .await
-            .context("inserting orders")?;
-            pending_versions.push(vec![
-                Cell::Shared(1),
-                Cell::Lit("1"),
-                v(order_id),
-                v(order_id),
-                v(if signed { "signed" } else { other }),
-                v(contract),
-                v(delivery.clone()),
-                Cell::Lit(TERMS),
-                v(t.total),
-                v(t.total_excl),
-                v(t.tax),
-                v(t.cost),
-                v(lines.iter().all(|l| l.cost.is_some()) as i64),
-                v(signed.then_some(0i64)),
-                v(username.clone()),
-                v(signed.then(|| at.clone())),
-                v(signed.then(|| at.clone())),
-            ]);
-            for (pos, l) in lines.iter().enumerate() {
-                line_id += 1;
-                pending_lines.push(vec![
-                    v(line_id),
-                    v(order_id),
-                    v(pos as i64),
-                    v(l.product_id),
-                    v(l.product_code.clone()),
-                    v(l.description.clone()),
-                    v(l.specification.clone()),
-                    v(l.unit.clone()),
-                    v(l.quantity),
-                    v(l.list_price),
-                    v(l.unit_price),
-                    v(l.discount_bp),
-                    v(l.amount),
-                    v(l.tax_rate_bp),
-                    v(l.amount_excl),
-                    v(l.tax),
-                    v(l.cost),
-                ]);
-            }
+            let state = if signed { "signed" } else { other };
+            let order = NewOrder {
+                id: order_id,
+                on: &on,
+                account: r.try_get("account_id")?,
+                opportunity: signed.then_some(opp),
+                quote: if signed { r.try_get::<Option<i64>, _>("quote_id")? } else { None },
+                owner: r.try_get("owner_id")?,
+                username: &username,
+                delivery: delivery.clone(),
+                state,
+                within_authority: 0,
+                cancel_reason: (state == "cancelled").then_some("客户预算调整，采购计划取消"),
+            };
+            w.add(tx, &order, &lines).await?;
         }
-        // Lines refer to their version, versions to their order: written in that order.
         if (k + 1) % 2_000 == 0 || k + 1 == opps.len() {
-            oins.flush(tx.conn()).await.context("inserting orders")?;
-            for row in pending_versions.drain(..) {
-                vins.row(tx.conn(), row).await.context("inserting order versions")?;
-            }
-            vins.flush(tx.conn()).await.context("inserting order versions")?;
-            for row in pending_lines.drain(..) {
-                lins.row(tx.conn(), row).await.context("inserting order lines")?;
-            }
-            lins.flush(tx.conn()).await.context("inserting order lines")?;
+            w.flush(tx).await?;
         }
     }
-    Ok((oins.total(), lins.total()))
+    Ok(w.totals())
 }
 
 /// The payment terms of every dataset order: 30 % advance on signing, 60 % 30 days after the
@@ -2837,29 +2912,9 @@ async fn write_direct_orders(
     ts_now: &str,
     n: usize,
 ) -> anyhow::Result<(usize, usize)> {
-    use crate::domain::quote::{self as q, LineInput, ProductFacts};
+    use crate::domain::quote::{self as q, LineInput};
     let today = Utc::now().date_naive();
-    let products: Vec<ProductFacts> = sqlx::query(
-        "SELECT id, code, name, unit, list_price, floor_price, tax_rate_bp, standard_cost FROM products WHERE active = 1 ORDER BY id LIMIT 5000",
-    )
-    .fetch_all(tx.conn())
-    .await
-    .context("reading the catalogue")?
-    .iter()
-    .map(|r| {
-        Ok(ProductFacts {
-            id: r.try_get("id")?,
-            code: r.try_get("code")?,
-            name: r.try_get("name")?,
-            unit: r.try_get("unit")?,
-            list_price: r.try_get("list_price")?,
-            floor_price: r.try_get("floor_price")?,
-            tax_rate_bp: r.try_get("tax_rate_bp")?,
-            standard_cost: r.try_get("standard_cost")?,
-            active: true,
-        })
-    })
-    .collect::<Result<_, sqlx::Error>>()?;
+    let products = catalogue(tx).await?;
     let accounts: Vec<(i64, i64, String)> = sqlx::query(
         "SELECT a.id, a.owner_id, u.username FROM accounts a JOIN users u ON u.id = a.owner_id ORDER BY a.id",
     )
@@ -2874,48 +2929,16 @@ async fn write_direct_orders(
     }
     let first: i64 =
         sqlx::query("SELECT COALESCE(MAX(id), 0) AS n FROM orders").fetch_one(tx.conn()).await?.try_get("n")?;
-    let mut line_id: i64 =
+    let line_id: i64 =
         sqlx::query("SELECT COALESCE(MAX(id), 0) AS n FROM order_lines").fetch_one(tx.conn()).await?.try_get("n")?;
-    let mut oins = Rows::new(
-        tx.conn(),
-        backend,
-        "INSERT INTO orders (created_at, updated_at, version, current_version, id, number, account_id, opportunity_id, \
-         quote_id, owner_id, contract_no, requested_delivery, state, total, line_count, signed_version, signed_total, \
-         signed_at, cancel_reason, created_by) VALUES ",
-        vec![ts_now.to_string().into()],
-        16,
-    )
-    .await?;
-    let mut vins = Rows::new(
-        tx.conn(),
-        backend,
-        "INSERT INTO order_versions (created_at, version_no, id, order_id, state, contract_no, requested_delivery, \
-         payment_terms, total, total_excl, tax, cost, cost_complete, within_authority, created_by, submitted_at, \
-         signed_at) VALUES ",
-        vec![ts_now.to_string().into()],
-        14,
-    )
-    .await?;
-    let mut lins = Rows::new(
-        tx.conn(),
-        backend,
-        "INSERT INTO order_lines (id, version_id, position, product_id, product_code, description, specification, unit, \
-         quantity, list_price, unit_price, discount_bp, amount, tax_rate_bp, amount_excl, tax, cost) VALUES ",
-        vec![],
-        17,
-    )
-    .await?;
-    let mut pending_versions: Vec<Vec<Cell>> = vec![];
-    let mut pending_lines: Vec<Vec<Cell>> = vec![];
+    let mut w = OrderWriter::new(tx, backend, ts_now, line_id).await?;
     for k in 0..n {
         let order_id = first + k as i64 + 1;
         let (account, owner, username) = &accounts[rng.below(accounts.len() as u64) as usize];
         let day = today - Duration::days(rng.range(0, 3 * 365 - 1));
         let on = day.format("%Y-%m-%d").to_string();
-        let at = format!("{on}T10:00:00.000000Z");
         let delivery = (day + Duration::days(rng.range(30, 90))).format("%Y-%m-%d").to_string();
         let state = ["signed", "draft", "cancelled"][rng.weighted(&[66, 20, 14])];
-        let signed = state == "signed";
         let mut inputs = vec![];
         for j in 0..rng.range(2, 3) {
             let disc = [0, 0, 0, 300, 500, 800][rng.below(6) as usize];
@@ -2944,90 +2967,25 @@ async fn write_direct_orders(
             .map(|(i, l)| q::price_line(i, l))
             .collect::<Result<_, _>>()
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let t = q::totals(&lines);
-        let contract = format!("HT-{}-{order_id:06}", &on[..4]);
-        oins.row(
-            tx.conn(),
-            vec![
-                Cell::Shared(1),
-                Cell::Shared(1),
-                Cell::Lit("1"),
-                Cell::Lit("1"),
-                v(order_id),
-                v(format!("SO{}-{order_id:06}", &on[..4])),
-                v(*account),
-                v(None::<i64>),
-                v(None::<i64>),
-                v(*owner),
-                v(contract.clone()),
-                v(delivery.clone()),
-                v(state),
-                v(t.total),
-                v(lines.len() as i64),
-                v(signed.then_some(1i64)),
-                v(signed.then_some(t.total)),
-                v(signed.then(|| at.clone())),
-                v((state == "cancelled").then_some("客户预算调整，采购计划取消")),
-                v(username.clone()),
-            ],
-        )
-        .await
-        .context("inserting orders")?;
-        pending_versions.push(vec![
-            Cell::Shared(1),
-            Cell::Lit("1"),
-            v(order_id),
-            v(order_id),
-            v(state),
-            v(contract),
-            v(delivery),
-            Cell::Lit(TERMS),
-            v(t.total),
-            v(t.total_excl),
-            v(t.tax),
-            v(t.cost),
-            v(lines.iter().all(|l| l.cost.is_some()) as i64),
-            v(signed.then_some(1i64)),
-            v(username.clone()),
-            v(signed.then(|| at.clone())),
-            v(signed.then(|| at.clone())),
-        ]);
-        for (pos, l) in lines.iter().enumerate() {
-            line_id += 1;
-            pending_lines.push(vec![
-                v(line_id),
-                v(order_id),
-                v(pos as i64),
-                v(l.product_id),
-                v(l.product_code.clone()),
-                v(l.description.clone()),
-                v(l.specification.clone()),
-                v(l.unit.clone()),
-                v(l.quantity),
-                v(l.list_price),
-                v(l.unit_price),
-                v(l.discount_bp),
-                v(l.amount),
-                v(l.tax_rate_bp),
-                v(l.amount_excl),
-                v(l.tax),
-                v(l.cost),
-            ]);
-        }
-        // Lines refer to their version, versions to their order: written in that order.
+        let order = NewOrder {
+            id: order_id,
+            on: &on,
+            account: *account,
+            opportunity: None,
+            quote: None,
+            owner: *owner,
+            username,
+            delivery,
+            state,
+            within_authority: 1,
+            cancel_reason: (state == "cancelled").then_some("客户预算调整，采购计划取消"),
+        };
+        w.add(tx, &order, &lines).await?;
         if (k + 1) % 5_000 == 0 || k + 1 == n {
-            oins.flush(tx.conn()).await.context("inserting orders")?;
-            for row in pending_versions.drain(..) {
-                vins.row(tx.conn(), row).await.context("inserting order versions")?;
-            }
-            vins.flush(tx.conn()).await.context("inserting order versions")?;
-            for row in pending_lines.drain(..) {
-                lins.row(tx.conn(), row).await.context("inserting order lines")?;
-            }
-            lins.flush(tx.conn()).await.context("inserting order lines")?;
+            w.flush(tx).await?;
         }
     }
-    Ok((oins.total(), lins.total()))
+    Ok(w.totals())
 }
 
 async fn write_quotas(
