@@ -11,6 +11,7 @@ pub mod funnel;
 pub mod home;
 pub mod orders;
 pub mod people;
+pub mod plans;
 pub mod quotes;
 pub mod records;
 pub mod spreadsheets;

@@ -79,6 +79,11 @@ pub struct StepSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(required = false)]
     pub extension: Option<Extension>,
+    /// A step for some subjects only: it applies when the subject's class (an account plan's
+    /// tier: `strategic`, `A`, `B`, `C`) is one of these. Empty: every subject.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false, max_items = 4)]
+    pub tiers: Vec<String>,
 }
 
 /// The figure a request of a conditional flow turns on: the subject's value (a quote's
@@ -98,6 +103,12 @@ impl StepSpec {
             (None, _) | (Some(_), None) => true,
             (Some(t), Some(f)) => f.value > t && t >= f.floor,
         }
+    }
+
+    /// Whether the step applies to a request with this figure and this subject class (see
+    /// [`StepSpec::tiers`]; a subject without a class meets only steps for every subject).
+    pub fn applies_to(&self, figure: Option<Figure>, class: Option<&str>) -> bool {
+        self.applies(figure) && (self.tiers.is_empty() || class.is_some_and(|c| self.tiers.iter().any(|t| t == c)))
     }
 }
 
@@ -234,6 +245,9 @@ pub fn validate(flow: Flow, d: &Definition) -> Vec<(String, &'static str)> {
         if s.above.is_some_and(|a| !(0..=most).contains(&a)) {
             out.push((format!("steps[{i}].above"), "threshold_range"));
         }
+        if s.tiers.iter().any(|t| !super::classify::TIERS.contains(&t.as_str())) {
+            out.push((format!("steps[{i}].tiers"), "invalid_choice"));
+        }
         if let Some(e) = &s.extension {
             if Role::parse(&e.role).is_err() {
                 out.push((format!("steps[{i}].extension.role"), "unknown_role"));
@@ -282,7 +296,18 @@ pub fn validate(flow: Flow, d: &Definition) -> Vec<(String, &'static str)> {
 }
 
 fn step(role: Role, scope: Scope, days: i64) -> StepSpec {
-    StepSpec { role: role.code().to_string(), scope: scope.code().to_string(), days, above: None, extension: None }
+    StepSpec {
+        role: role.code().to_string(),
+        scope: scope.code().to_string(),
+        days,
+        above: None,
+        extension: None,
+        tiers: vec![],
+    }
+}
+
+fn step_for(role: Role, scope: Scope, days: i64, tiers: &[&str]) -> StepSpec {
+    StepSpec { tiers: tiers.iter().map(|t| t.to_string()).collect(), ..step(role, scope, days) }
 }
 
 fn step_above(role: Role, scope: Scope, days: i64, above: i64) -> StepSpec {
@@ -358,9 +383,16 @@ pub fn builtin(flow: Flow) -> Definition {
         Flow::Suggestion => {
             plain(vec![step(KaDirector, Scope::Hq, 3), step(MarketingDirector, Scope::Hq, 3), step(Gm, Scope::Hq, 5)])
         }
-        Flow::AnnualPlan | Flow::AccountPlan => {
-            plain(vec![step(KaDirector, Scope::Hq, 5), step(SalesDeptManager, Scope::Hq, 5)])
-        }
+        Flow::AnnualPlan => plain(vec![step(KaDirector, Scope::Hq, 5), step(SalesDeptManager, Scope::Hq, 5)]),
+        // Issue 23 (seed 004 phase 3): an account plan's review, by the level its tier asks —
+        // a strategic account by the president (gm) and operating committee, an A account by
+        // the marketing and sales head, B and C accounts in the collective review of the
+        // account's region or branch head. The company may change each step.
+        Flow::AccountPlan => plain(vec![
+            step_for(Gm, Scope::Hq, 7, &["strategic"]),
+            step_for(MarketingDirector, Scope::Hq, 7, &["A"]),
+            step_for(BranchManager, Scope::Branch, 7, &["B", "C"]),
+        ]),
         Flow::BudgetException => plain(vec![step(KaDirector, Scope::Hq, 3), step(Gm, Scope::Hq, 3)]),
     }
 }
@@ -395,7 +427,14 @@ mod tests {
             assert!(validate(*f, &builtin(*f)).is_empty(), "{f}");
         }
         let bad = Definition {
-            steps: vec![StepSpec { role: "pope".into(), scope: "hq".into(), days: -1, above: None, extension: None }],
+            steps: vec![StepSpec {
+                role: "pope".into(),
+                scope: "hq".into(),
+                days: -1,
+                above: None,
+                extension: None,
+                tiers: vec![],
+            }],
             extension: Some(Extension { role: "ka_director".into(), max_days: 0 }),
             ..Definition::default()
         };

@@ -1,6 +1,7 @@
 //! Types and rules of the key-account domain. No I/O lives here: the app layer calls these
 //! functions, and both presenters (HTML and JSON) show what the app layer returns.
 pub mod account;
+pub mod account_plan;
 pub mod activity;
 pub mod approval;
 pub mod bid;

@@ -676,6 +676,7 @@ async fn the_marketing_director_extends_the_hq_step_of_a_credit_change_once() {
         branch_id: None,
         owner_id: Some(uid(&t, "repA").await),
         figure: None,
+        class: None,
     };
     let ctx = ctx_of(&t, "manager").await;
     let mut tx = t.db().begin().await.expect("tx");

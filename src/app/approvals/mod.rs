@@ -34,6 +34,8 @@ pub struct Subject {
     pub owner_id: Option<i64>,
     /// The figure a conditional flow turns on (a quote's discount and its author's authority).
     pub figure: Option<Figure>,
+    /// The subject's class for steps kept to some classes (an account plan's tier).
+    pub class: Option<String>,
 }
 
 impl Subject {
@@ -68,6 +70,7 @@ impl Subject {
             branch_id: r.try_get("branch_id")?,
             owner_id: r.try_get("owner_id")?,
             figure,
+            class: None,
         })
     }
 }
@@ -618,11 +621,12 @@ pub async fn start_capped(
     .try_get("id")?;
     // A conditional step the subject's figure does not reach is kept, marked skipped, so the
     // request shows the whole chain and why it stops where it does.
-    if !d.steps.iter().any(|s| s.applies(subject.figure)) {
+    let class = subject.class.as_deref();
+    if !d.steps.iter().any(|s| s.applies_to(subject.figure, class)) {
         return Err(Error::invalid("flow", "no_step_applies"));
     }
     for (i, s) in d.steps.iter().enumerate() {
-        let state = if s.applies(subject.figure) { "waiting" } else { "skipped" };
+        let state = if s.applies_to(subject.figure, class) { "waiting" } else { "skipped" };
         sqlx::query(
             "INSERT INTO approval_steps (approval_id, position, role, scope, days, state) VALUES ($1, $2, $3, $4, $5, $6)",
         )

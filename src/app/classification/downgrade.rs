@@ -532,6 +532,7 @@ pub async fn request(db: &Db, ctx: &Ctx, account_id: i64, inp: &DowngradeIn) -> 
         branch_id: acc.try_get("branch_id")?,
         owner_id: acc.try_get("owner_id")?,
         figure: None,
+        class: None,
     };
     let decisive = json!({"reason": reason});
     let payload = json!({"reason": reason, "tier": tier, "status": status});

@@ -125,6 +125,7 @@ pub async fn submit(db: &Db, ctx: &Ctx, account_id: i64, body: &Value) -> Result
         branch_id: acc.try_get("branch_id")?,
         owner_id: acc.try_get("owner_id")?,
         figure: None,
+        class: None,
     };
     let decisive = json!({"risk_score": total, "form_version": version});
     let payload = json!({"screening_version": version, "risk_score": total});

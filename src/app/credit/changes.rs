@@ -253,6 +253,7 @@ pub async fn file(
         branch_id: a.try_get("branch_id")?,
         owner_id: a.try_get("owner_id")?,
         figure: None,
+        class: None,
     };
     // Nothing of credit in the request's decisive fields or payload: the verifiers read them.
     let decisive = json!({"request_id": id});

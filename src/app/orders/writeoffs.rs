@@ -176,6 +176,7 @@ pub async fn propose(db: &Db, ctx: &Ctx, receivable_id: i64, inp: &WriteoffIn) -
         branch_id: r.try_get("branch_id")?,
         owner_id: r.try_get("owner_id")?,
         figure: None,
+        class: None,
     };
     let decisive = json!({"receivable_id": receivable_id, "amount": format_fen(amount)});
     let payload = json!({"receivable_id": receivable_id, "amount": format_fen(amount), "reason": reason});

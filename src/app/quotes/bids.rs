@@ -875,6 +875,7 @@ fn subject_of(r: &AnyRow) -> Result<Subject> {
         branch_id: r.try_get("account_branch_id")?,
         owner_id: r.try_get("owner_id")?,
         figure: None,
+        class: None,
     })
 }
 

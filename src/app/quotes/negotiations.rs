@@ -315,6 +315,7 @@ async fn escalate(
         branch_id: o.branch_id,
         owner_id: Some(ctx.caller.user_id),
         figure: None,
+        class: None,
     };
     let decisive = json!({"asked_discount_bp": bp});
     let payload = json!({

@@ -9,6 +9,7 @@ pub mod funnel;
 pub mod home;
 pub mod orders;
 pub mod people;
+pub mod plans;
 pub mod quotes;
 pub mod records;
 pub mod visits;
@@ -102,6 +103,7 @@ pub fn routes() -> (Router<AppState>, Vec<Op>) {
     let api = orders::writeoffs::routes(api);
     let api = orders::statements::routes(api);
     let api = credit::routes(api);
+    let api = plans::routes(api);
     (api.router.route_layer(axum::middleware::from_fn(super::error::localize)), api.ops)
 }
 

@@ -10,6 +10,7 @@ pub mod home;
 pub mod orders;
 pub mod people;
 pub mod pick;
+pub mod plans;
 pub mod quotes;
 pub mod records;
 pub mod spreadsheets;
@@ -72,6 +73,7 @@ pub fn routes() -> Router<AppState> {
         .merge(pick::routes())
         .merge(quotes::products::routes())
         .merge(credit::routes())
+        .merge(plans::routes())
 }
 
 /// The messages a redirect may leave for the next page (`?flash=code`, texts `flash.code`):

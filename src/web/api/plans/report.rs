@@ -1,0 +1,5 @@
+use crate::web::api::Api;
+
+pub fn routes(api: Api) -> Api {
+    api
+}
