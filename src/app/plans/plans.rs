@@ -189,3 +189,49 @@ pub async fn calendar_of(
         execute_from: r.try_get("execute_from")?,
     }))
 }
+
+/// What a new plan of `year` begins with: what last year's plan of the account said of the
+/// customer, the competition and the team, its 5-year outline and forecast for the years still
+/// ahead; without one, the account's people (owner, inside owner, KA manager, team) as the
+/// team. The owner edits from there.
+pub async fn initial_body(conn: &mut sqlx::AnyConnection, account_id: i64, year: i32) -> Result<PlanBody> {
+    let last = sqlx::query("SELECT body FROM account_plans WHERE account_id = $1 AND year = $2")
+        .bind(account_id)
+        .bind((year - 1) as i64)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let horizon = year..year + crate::domain::account_plan::HORIZON_YEARS;
+    if let Some(r) = last {
+        let prev: PlanBody = serde_json::from_str(&r.try_get::<String, _>("body")?).unwrap_or_default();
+        let mut b =
+            PlanBody { customer: prev.customer, competition: prev.competition, team: prev.team, ..PlanBody::default() };
+        b.performance.shares = prev.performance.shares;
+        b.actions.outline = prev.actions.outline.into_iter().filter(|o| horizon.contains(&o.year)).collect();
+        b.forecast = prev.forecast.into_iter().filter(|f| horizon.contains(&f.year)).collect();
+        return Ok(b);
+    }
+    let people = sqlx::query(
+        "SELECT u.username, x.via FROM account_access x JOIN users u ON u.id = x.user_id \
+         WHERE x.account_id = $1 AND u.active = 1 ORDER BY x.via, u.username",
+    )
+    .bind(account_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut b = PlanBody::default();
+    for r in people {
+        let user: String = r.try_get("username")?;
+        if b.team.iter().any(|m| m.user.as_deref() == Some(user.as_str())) {
+            continue;
+        }
+        b.team.push(crate::domain::account_plan::Member {
+            user: Some(user),
+            name: None,
+            role: r.try_get("via")?,
+            responsibilities: None,
+            resources: None,
+            function_input: None,
+            development: None,
+        });
+    }
+    Ok(b)
+}
