@@ -702,6 +702,10 @@ async fn generate_with(
     // Latest activities, activations, trailing sales from the won opportunities, and classes.
     crate::app::classification::classify::rebuild_all(&mut tx).await?;
     progress.step(format_args!("visibility, funnel totals, classes and coverage figures"));
+    // Account plans need the tiers the classes just gave.
+    let plans = write_plans(&mut tx, &ts).await?;
+    progress
+        .step(format_args!("{} account plans of {} with {} reviews scheduled", plans.plans, plans.year, plans.reviews));
     if let Some(size) = cache_size {
         sqlx::query(&format!("PRAGMA cache_size = {size}")).execute(tx.conn()).await?;
     }
@@ -3372,6 +3376,156 @@ async fn write_credit(tx: &mut WriteTx, backend: Backend, seed: u64, ts_now: &st
     Ok(CreditRows { evaluations, status_changes, development_plans, proposals })
 }
 
+/// What `write_plans` wrote.
+struct PlanRows {
+    year: i32,
+    plans: usize,
+    reviews: usize,
+}
+
+/// Account plans (issue 23): the planning year's calendar (the default one) and a plan for each
+/// strategic and tier-A key account, owned by its owner, of the year being planned (next year
+/// from September on). Two in three are being drafted; one in three was submitted and has its
+/// reviews scheduled on its tier's cadence (a strategic plan its yearly review and four
+/// quarterly ones, an A plan its yearly one). Each plan has the eight parts filled: the
+/// customer, our share, the competition, three objectives (one measured by the share of
+/// wallet, one by the revenue booked, one by hand), six actions with two milestones, the team,
+/// and the five-year forecast; its first version is the same body.
+async fn write_plans(tx: &mut WriteTx, ts_now: &str) -> anyhow::Result<PlanRows> {
+    use crate::domain::account_plan as ap;
+    let today = DateTime::parse_from_rfc3339(ts_now)?.with_timezone(&Utc).date_naive();
+    let year = if today.month() >= 9 { today.year() + 1 } else { today.year() };
+    let cal = ap::Calendar::default_for(year);
+    sqlx::query(
+        "INSERT INTO plan_years (year, prepare_from, draft_from, draft_due, review_due, execute_from, priorities, \
+         guidelines, version, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, 'director', $9)",
+    )
+    .bind(year as i64)
+    .bind(cal.prepare_from.clone())
+    .bind(cal.draft_from.clone())
+    .bind(cal.draft_due.clone())
+    .bind(cal.review_due.clone())
+    .bind(cal.execute_from.clone())
+    .bind("巩固战略客户份额，扩大A类客户的新业务线")
+    .bind("按公司客户规划模板八个部分编写；目标须可衡量并有负责人")
+    .bind(ts_now)
+    .execute(tx.conn())
+    .await
+    .context("the planning year")?;
+    let y = |n: i32| year + n;
+    let due = |m: u32, d: u32| NaiveDate::from_ymd_opt(year, m, d).map(|d| d.to_string()).unwrap_or_default();
+    // `@@OWNER@@` stands for the owner's username, spliced in by SQL.
+    let body = json!({
+        "customer": {
+            "strategy": "以数字化转型为核心，三年内完成核心业务系统国产化替代",
+            "financial_market": "营业收入稳定增长，区域市场占有率领先",
+            "purchasing_strategy": "集中采购，年度框架协议加项目招标",
+            "decision_process": "需求部门提出，信息中心技术评审，采购部招标，分管副总审批",
+            "organisation": "总经理、分管副总、信息中心主任为关键决策人",
+            "relationship_plan": "每季度高层互访一次，信息中心月度技术交流"
+        },
+        "performance": {
+            "shares": [{"platform": "服务器", "region": "总部", "share": "35.00", "trend": "上升"},
+                       {"platform": "存储", "region": "总部", "share": "20.00", "trend": "持平"}],
+            "customer_results": "利润率保持行业前列",
+            "attention": "竞争对手加大价格投入，需关注采购部态度变化"
+        },
+        "competition": {
+            "needs": "稳定可靠、本地服务及时、总体拥有成本低",
+            "factors": [
+                {"factor": "产品可靠性", "weight": 30, "ours": 4, "competitors": [{"competitor": "华为", "score": 5}]},
+                {"factor": "价格", "weight": 25, "ours": 3, "competitors": [{"competitor": "华为", "score": 3}]},
+                {"factor": "本地服务", "weight": 25, "ours": 5, "competitors": [{"competitor": "华为", "score": 4}]},
+                {"factor": "行业案例", "weight": 20, "ours": 4, "competitors": [{"competitor": "华为", "score": 4}]}
+            ],
+            "competitors": [{"name": "华为", "position": "现有主要供应商", "strategy": "以低价换取份额"}]
+        },
+        "objectives": [
+            {"key": "o1", "title": "钱包份额提升至40%", "owner": "@@OWNER@@", "measure": "share", "target": "40.00",
+             "due_on": due(12, 31), "status": "on_track", "percent": null, "actual": null, "opportunity_id": null},
+            {"key": "o2", "title": "年度订货额达到800万元", "owner": "@@OWNER@@", "measure": "revenue", "target": "8000000.00",
+             "due_on": due(12, 31), "status": "open", "percent": null, "actual": null, "opportunity_id": null},
+            {"key": "o3", "title": "建立高层定期互访机制", "owner": "@@OWNER@@", "measure": "manual", "target": "每季度一次",
+             "due_on": due(6, 30), "status": "open", "percent": 25, "actual": "已完成第一次互访", "opportunity_id": null}
+        ],
+        "actions": {
+            "outline": [{"year": y(0), "outline": "巩固核心系统份额"}, {"year": y(1), "outline": "拓展存储与云平台"},
+                        {"year": y(2), "outline": "成为首选供应商"}],
+            "actions": [
+                {"key": "a1", "title": "高层互访", "kind": "member", "owner": "@@OWNER@@", "due_on": due(3, 31), "milestone": true,
+                 "budget": "20000.00", "status": "open", "percent": 0, "project": null},
+                {"key": "a2", "title": "核心系统扩容方案交流", "kind": "project", "project": "核心系统扩容", "owner": "@@OWNER@@",
+                 "due_on": due(4, 30), "milestone": false, "budget": null, "status": "open", "percent": 0},
+                {"key": "a3", "title": "扩容项目投标", "kind": "project", "project": "核心系统扩容", "owner": "@@OWNER@@",
+                 "due_on": due(6, 30), "milestone": true, "budget": "50000.00", "status": "open", "percent": 0},
+                {"key": "a4", "title": "售后服务满意度回访", "kind": "function", "project": "售后服务部", "owner": null,
+                 "due_on": due(9, 30), "milestone": false, "budget": null, "status": "open", "percent": 0},
+                {"key": "a5", "title": "技术培训两期", "kind": "function", "project": "培训部", "owner": null,
+                 "due_on": due(10, 31), "milestone": false, "budget": "30000.00", "status": "open", "percent": 0},
+                {"key": "a6", "title": "年度合作总结", "kind": "member", "owner": "@@OWNER@@", "due_on": due(12, 15),
+                 "milestone": false, "budget": null, "status": "open", "percent": 0, "project": null}
+            ],
+            "budget": "年度客户经营费用10万元", "resources": "售前工程师一名，驻场服务一名"
+        },
+        "team": [{"user": "@@OWNER@@", "name": null, "role": "owner", "responsibilities": "客户总负责",
+                  "resources": null, "function_input": "售前技术支持", "development": "大客户管理培训"}],
+        "forecast": (0..5).map(|n| json!({"year": y(n), "region": null, "platform": null,
+            "revenue": format!("{}.00", 8_000_000 + n as i64 * 1_000_000),
+            "contribution": format!("{}.00", 1_600_000 + n as i64 * 200_000),
+            "cost": format!("{}.00", 200_000 + n as i64 * 20_000)})).collect::<Vec<_>>(),
+        "appendix": null
+    });
+    // Checked as a saved plan would be (an owner stands in for the spliced one).
+    let mut probe: ap::PlanBody = serde_json::from_value(body.clone()).context("the dataset's plan body")?;
+    ap::validate(year, &mut probe).map_err(|e| anyhow::anyhow!("the dataset's plan body: {e:?}"))?;
+    let text = body.to_string().replace('\'', "''");
+    let body_sql = format!("'{}'", text.replace("@@OWNER@@", "' || COALESCE(u.username, 'director') || '"));
+    let plans = sqlx::query(&format!(
+        "INSERT INTO account_plans (account_id, year, owner_id, tier, phase, priorities, body, submitted_at, version, \
+         created_by, created_at, updated_by, updated_at) \
+         SELECT a.id, $1, a.owner_id, a.tier, CASE WHEN a.id % 3 = 0 THEN 'review' ELSE 'drafting' END, \
+         CASE WHEN a.tier = 'strategic' THEN '保持战略合作，扩大份额' ELSE NULL END, {body_sql}, \
+         CASE WHEN a.id % 3 = 0 THEN $2 ELSE NULL END, 1, COALESCE(u.username, 'director'), $2, \
+         COALESCE(u.username, 'director'), $2 FROM accounts a LEFT JOIN users u ON u.id = a.owner_id \
+         WHERE a.status = 'key_account' AND a.tier IN ('strategic', 'A') AND a.deleted_at IS NULL ORDER BY a.id"
+    ))
+    .bind(year as i64)
+    .bind(ts_now)
+    .execute(tx.conn())
+    .await
+    .context("account plans")?
+    .rows_affected() as usize;
+    sqlx::query(
+        "INSERT INTO account_plan_versions (plan_id, version, body, saved_by, saved_at) \
+         SELECT id, 1, body, updated_by, updated_at FROM account_plans ORDER BY id",
+    )
+    .execute(tx.conn())
+    .await
+    .context("account plan versions")?;
+    // The submitted plans' reviews on their tier's cadence, none asked yet.
+    let settings = ap::PlanSettings::default();
+    let first = NaiveDate::parse_from_str(&cal.review_due, "%Y-%m-%d")?;
+    let mut reviews = 0;
+    for tier in ["strategic", "A"] {
+        let cadence = settings.cadence(tier);
+        for (period, on) in ap::review_dates(year, cadence, first) {
+            reviews += sqlx::query(
+                "INSERT INTO account_plan_reviews (plan_id, period, cadence, due_on, state, version) \
+                 SELECT id, $1, $2, $3, 'scheduled', 1 FROM account_plans WHERE phase = 'review' AND tier = $4 ORDER BY id",
+            )
+            .bind(period)
+            .bind(cadence.code())
+            .bind(on.to_string())
+            .bind(tier)
+            .execute(tx.conn())
+            .await
+            .context("account plan reviews")?
+            .rows_affected() as usize;
+        }
+    }
+    Ok(PlanRows { year, plans, reviews })
+}
+
 // Canned record texts: SQL literals of this module.
 const PLACES: &[&str] = &["'客户办公室'", "'客户会议室'", "'客户机房'", "'我司展厅'", "'客户项目现场'"];
 const OBJECTIVES: &[&str] = &[
@@ -3620,6 +3774,50 @@ mod tests {
             assert_eq!(plan.competitors.len(), 2);
         }
         assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM development_plan_versions").await, plans);
+        // A plan for each strategic and tier-A key account, as the app reads and checks it,
+        // its objectives owned by the account's owner; the submitted ones' reviews scheduled.
+        let planned = scalar(
+            &db,
+            "SELECT COUNT(*) AS n FROM accounts WHERE status = 'key_account' AND tier IN ('strategic', 'A') \
+             AND deleted_at IS NULL",
+        )
+        .await;
+        assert!(planned > 0, "the tiny dataset has strategic or A accounts");
+        assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM account_plans").await, planned);
+        for r in sqlx::query(
+            "SELECT p.year, p.body, COALESCE(u.username, 'director') AS username FROM account_plans p \
+             JOIN accounts a ON a.id = p.account_id LEFT JOIN users u ON u.id = a.owner_id",
+        )
+        .fetch_all(&db.pool)
+        .await
+        .unwrap()
+        {
+            let mut body: crate::domain::account_plan::PlanBody =
+                serde_json::from_str(&r.try_get::<String, _>("body").unwrap()).expect("a plan as the app reads it");
+            let year = r.try_get::<i64, _>("year").unwrap() as i32;
+            crate::domain::account_plan::validate(year, &mut body).expect("a valid plan");
+            assert_eq!(body.objectives[0].owner, Some(r.try_get::<String, _>("username").unwrap()));
+            assert_eq!(body.forecast.len(), 5);
+        }
+        assert_eq!(
+            scalar(
+                &db,
+                "SELECT COUNT(*) AS n FROM account_plan_reviews r JOIN account_plans p ON p.id = r.plan_id \
+                 WHERE p.phase <> 'review'"
+            )
+            .await,
+            0
+        );
+        assert_eq!(
+            scalar(
+                &db,
+                "SELECT COUNT(*) AS n FROM account_plan_reviews r JOIN account_plans p ON p.id = r.plan_id \
+                 WHERE p.tier = 'strategic'"
+            )
+            .await,
+            5 * scalar(&db, "SELECT COUNT(*) AS n FROM account_plans WHERE phase = 'review' AND tier = 'strategic'")
+                .await
+        );
 
         for r in sqlx::query("SELECT credit_code FROM accounts").fetch_all(&db.pool).await.unwrap() {
             let code: Option<String> = r.try_get("credit_code").unwrap();
