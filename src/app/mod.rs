@@ -89,6 +89,8 @@ impl App {
         classification::downgrade::daily(&self.db, now).await?;
         // The aging summary as of the new day, before anyone asks for the report.
         orders::aging_summary::daily(&self.db, now).await?;
+        // Once a day: account plans' reviews falling due opened, slipping milestones flagged.
+        plans::reviews::daily(&self.db, now).await?;
         let sent = records::notify::deliver(&self.db, &self.settings.channels, worker, now).await?;
         Ok((reminded + follow_ups, escalated + unfiled, sent))
     }

@@ -37,6 +37,7 @@ mod orders;
 mod page_words;
 mod permissions;
 mod pickers;
+mod plan_reviews;
 mod products;
 mod quotas;
 mod quote_lists;

@@ -895,14 +895,32 @@ pub async fn decide_step(
     comment: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<ApprovalView> {
+    let mut tx = db.begin().await?;
+    let v = decide_step_in(&mut tx, ctx, id, step, decision, comment, now).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+/// [`decide_step`] inside the caller's transaction (a subject that stores its form with the
+/// decision: an account plan's review stores its checklist first). A request whose subject
+/// decides through its own form — an `account_plan` review — is refused (422 `checklist`)
+/// while that form is not stored.
+pub async fn decide_step_in(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    id: i64,
+    step: Option<i64>,
+    decision: &str,
+    comment: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<ApprovalView> {
     let caller = &ctx.caller;
     let decision = Decision::parse(decision).map_err(|c| Error::invalid("decision", c))?;
     let comment = crate::domain::text::optional(comment, 2000).map_err(|c| Error::invalid("comment", c))?;
     if decision != Decision::Approve && comment.is_none() {
         return Err(Error::invalid("comment", "required"));
     }
-    let mut tx = db.begin().await?;
-    let a = load_locked(&mut tx, id).await?;
+    let a = load_locked(tx, id).await?;
     if !may_see(tx.conn(), caller, &a, now).await? {
         return Err(Error::NotFound);
     }
@@ -921,6 +939,16 @@ pub async fn decide_step(
     let Some(as_whom) = authority(tx.conn(), &a, step, caller.user_id, now).await? else {
         return Err(Error::Forbidden);
     };
+    if a.flow == Flow::AccountPlan {
+        let answered =
+            sqlx::query("SELECT id FROM account_plan_reviews WHERE approval_id = $1 AND checklist IS NOT NULL")
+                .bind(id)
+                .fetch_optional(tx.conn())
+                .await?;
+        if answered.is_none() {
+            return Err(Error::invalid("checklist", "required"));
+        }
+    }
     let step_state = match decision {
         Decision::Approve => "approved",
         Decision::Reject => "rejected",
@@ -944,7 +972,7 @@ pub async fn decide_step(
         return Err(Error::Conflict("step_decided"));
     }
     audit::record(
-        &mut tx,
+        tx,
         ctx,
         "approval",
         &id.to_string(),
@@ -955,16 +983,14 @@ pub async fn decide_step(
     .await?;
     match decision {
         Decision::Approve => match steps.iter().find(|s| s.position > step.position && s.state == "waiting") {
-            Some(next) => open_step(&mut tx, &a, next.position, now).await?,
-            None => close(&mut tx, ctx, &a, State::Approved, comment.as_deref(), now).await?,
+            Some(next) => open_step(tx, &a, next.position, now).await?,
+            None => close(tx, ctx, &a, State::Approved, comment.as_deref(), now).await?,
         },
-        Decision::Reject => close(&mut tx, ctx, &a, State::Rejected, comment.as_deref(), now).await?,
-        Decision::Return => close(&mut tx, ctx, &a, State::Returned, comment.as_deref(), now).await?,
+        Decision::Reject => close(tx, ctx, &a, State::Rejected, comment.as_deref(), now).await?,
+        Decision::Return => close(tx, ctx, &a, State::Returned, comment.as_deref(), now).await?,
     }
     let after = load0(tx.conn(), id).await?;
-    let v = view(tx.conn(), caller, &after, now).await?;
-    tx.commit().await?;
-    Ok(v)
+    view(tx.conn(), caller, &after, now).await
 }
 
 /// The requester withdraws a pending request.

@@ -52,6 +52,11 @@ pub struct Home {
     pub exceptions: Option<Exceptions>,
     /// One card per region (directors only).
     pub regions: Vec<RegionCard>,
+    /// Account plans' reviews due for the caller to decide (open, or opening within the lead
+    /// days), soonest first.
+    pub plan_reviews: Vec<crate::app::plans::reviews::DueReview>,
+    /// The caller's own plans due: drafts to submit and revisions.
+    pub plans_due: Vec<crate::app::plans::reviews::OwnerDue>,
 }
 
 /// An activity on the agenda.
@@ -226,6 +231,8 @@ pub async fn home(db: &Db, caller: &Caller) -> Result<Home> {
         todos: Todos::default(),
         exceptions: None,
         regions: vec![],
+        plan_reviews: vec![],
+        plans_due: vec![],
     };
     if view == "admin" {
         return Ok(home);
@@ -260,6 +267,9 @@ pub async fn home(db: &Db, caller: &Caller) -> Result<Home> {
     if view == "manager" {
         home.exceptions = Some(exceptions(db, caller, &today).await?);
     }
+    let now = crate::app::clock::now();
+    home.plan_reviews = crate::app::plans::reviews::due_for(db, caller, now).await?;
+    home.plans_due = crate::app::plans::reviews::owner_due(db, caller, now).await?;
     Ok(home)
 }
 

@@ -93,6 +93,7 @@ fn subject_of(v: &Value) -> (String, Option<String>) {
         (Some("quote"), Some(id)) => Some(format!("/quotes/{id}")),
         (Some("bid"), Some(id)) => Some(format!("/bids/{id}")),
         (Some("negotiation"), Some(id)) => Some(format!("/negotiations/{id}")),
+        (Some("account_plan"), Some(id)) => Some(format!("/plans/{id}/reviews")),
         _ => None,
     };
     (label, href)
@@ -562,6 +563,100 @@ fn credit_change_panel(l: &Layout, c: crate::app::credit::changes::CreditChangeV
         facts_title: l.t("credit_change.facts"),
         facts,
         facts_href: Some((format!("/accounts/{}", c.account_id), l.t("credit_change.open_account"))),
+        facts_hidden: false,
+    }
+}
+
+/// The account plan an `account_plan` review asks about, whole: the plan's summary (account,
+/// year, tier, phase, owner, management's priorities, the customer's strategy), its objectives
+/// and milestones, and the review's checklist — answered on the review's page, where the
+/// facts' link goes (the checklist is the review's form: the engine's own decision refuses it).
+fn account_plan_panel(
+    l: &Layout,
+    p: crate::app::plans::plans::PlanRow,
+    r: crate::app::plans::reviews::ReviewView,
+) -> SubjectPanel {
+    let row = |k: &str, val: String| PanelRow {
+        label: l.t(k),
+        value: if val.is_empty() { "—".into() } else { val },
+        changed: false,
+    };
+    let o = |v: &Option<String>| v.clone().unwrap_or_default();
+    let b = &p.body;
+    let mut groups = vec![PanelGroup {
+        heading: l.t("plan_panel.summary"),
+        rows: vec![
+            row("plan_review.account", p.account_name.clone()),
+            row("plan_cal.year", p.year.to_string()),
+            row("plan_review.tier", p.tier.as_deref().map(|t| l.e("tier", t)).unwrap_or_default()),
+            row("plan_review.phase", l.e("plan_rv_phase", p.phase.code())),
+            row("plan_review.period", r.period.clone()),
+            row("plan_review.due_on", r.due_on.clone()),
+            row("plan_review.submitted_at", l.time_opt(p.submitted_at.as_ref())),
+            row("plan_cal.priorities", o(&p.priorities)),
+            row("plan_panel.strategy", o(&b.customer.strategy)),
+            row("plan_panel.needs", o(&b.competition.needs)),
+        ],
+    }];
+    let milestones: Vec<PanelRow> = b
+        .actions
+        .actions
+        .iter()
+        .filter(|a| a.milestone)
+        .map(|a| PanelRow {
+            label: a.title.clone(),
+            value: format!("{} · {}", a.due_on.as_deref().unwrap_or("—"), a.owner.as_deref().unwrap_or("—")),
+            changed: false,
+        })
+        .collect();
+    if !milestones.is_empty() {
+        groups.push(PanelGroup { heading: l.t("plan_panel.milestones"), rows: milestones });
+    }
+    groups.push(PanelGroup {
+        heading: l.t("plan_review.checklist"),
+        rows: if r.checklist.is_empty() {
+            vec![row("plan_review.checklist", l.t("plan_panel.answer_on_review"))]
+        } else {
+            r.checklist
+                .iter()
+                .map(|a| PanelRow {
+                    label: l.t(&format!("plan_review.q.{}", a.question)),
+                    value: format!(
+                        "{} · {}",
+                        a.answer.map(|x| l.e("plan_rv_answer", x.code())).unwrap_or_default(),
+                        a.comment.as_deref().unwrap_or("")
+                    ),
+                    changed: false,
+                })
+                .collect()
+        },
+    });
+    let table = (!b.objectives.is_empty()).then(|| PanelTable {
+        heading: l.t("plan_panel.objectives"),
+        head: vec![
+            l.t("plan_panel.objective"),
+            l.t("plan_cal.owner"),
+            l.t("plan_panel.target"),
+            l.t("plan_review.due_on"),
+        ],
+        rows: b
+            .objectives
+            .iter()
+            .map(|x| (vec![x.title.clone(), o(&x.owner), o(&x.target), o(&x.due_on)], false))
+            .collect(),
+        foot: vec![],
+    });
+    SubjectPanel {
+        title: l.t("plan_panel.title"),
+        note: None,
+        groups,
+        table,
+        facts_title: l.t("plan_review.review"),
+        facts: vec![
+            (l.t("plan_review.state"), l.e("plan_review_state", &r.state)),
+            (l.t("plan_review.cadence"), l.e("plan_rv_cadence", r.cadence.code())),
+        ],
+        facts_href: Some((format!("/plan-reviews/{}", r.id), l.t("plan_panel.open_review"))),
         facts_hidden: false,
     }
 }
@@ -1053,6 +1148,13 @@ async fn panel_of(s: &AppState, ui: &UiCtx, l: &Layout, a: &approvals::ApprovalV
                 .await
                 .section("approval", "subject")
                 .map(|c| credit_change_panel(l, c)),
+        )
+    } else if a.flow == crate::domain::approval::Flow::AccountPlan {
+        Some(
+            crate::app::plans::reviews::for_approval(&s.app.db, &ui.ctx.caller, a.id)
+                .await
+                .section("approval", "subject")
+                .map(|(p, r)| account_plan_panel(l, p, r)),
         )
     } else if a.flow == crate::domain::approval::Flow::OrderSignoff {
         Some(
