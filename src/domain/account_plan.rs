@@ -307,6 +307,7 @@ pub struct ShareRow {
 /// Part 2, customer performance (客户绩效).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
+#[schema(as = PlanPerformance)]
 pub struct Performance {
     /// Our share by platform and region.
     pub shares: Vec<ShareRow>,
@@ -356,6 +357,7 @@ pub struct CompetitorPosition {
 /// Part 3, competitive assessment (竞争评估).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
+#[schema(as = PlanCompetition)]
 pub struct Competition {
     /// The customer's needs.
     pub needs: Option<String>,
@@ -368,6 +370,7 @@ pub struct Competition {
 /// figure that measures it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PlanObjective)]
 pub struct Objective {
     /// A key that stays with the objective across versions (letters, digits, `-`; given by the
     /// first save when empty).
@@ -401,6 +404,7 @@ pub struct Objective {
 /// Part 5, one action of the team's plan; a milestone when marked so.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PlanAction)]
 pub struct Action {
     #[serde(default)]
     pub key: String,
@@ -451,6 +455,7 @@ pub struct ActionPlan {
 /// Part 6, a team member and their needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PlanMember)]
 pub struct Member {
     /// Username of a user, or empty for someone outside KAM (then `name`).
     #[serde(default)]
@@ -474,6 +479,7 @@ pub struct Member {
 /// Part 7, one row of the 5-year financial forecast (yuan as decimal strings).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PlanForecastRow)]
 pub struct ForecastRow {
     /// One of the plan's five years.
     pub year: i32,
@@ -808,6 +814,7 @@ pub fn validate_checklist(answers: &mut Vec<ChecklistAnswer>) -> Result<(), supe
 /// `objectives[1].target`), what it was and what it became (absent on one side when added or
 /// removed).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = PlanChange)]
 pub struct Change {
     pub path: String,
     /// The plan's part (`customer`, `objectives` …).

@@ -38,6 +38,7 @@ mod page_words;
 mod permissions;
 mod pickers;
 mod plan_reviews;
+mod plans;
 mod products;
 mod quotas;
 mod quote_lists;

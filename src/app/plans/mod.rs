@@ -4,6 +4,7 @@
 //! cadence of the account's tier through the `account_plan` flow (`reviews`), the six-monthly
 //! progress report (`report`) and the whitespace grid (`whitespace`).
 pub mod calendar;
+#[allow(clippy::module_inception)]
 pub mod plans;
 pub mod progress;
 pub mod report;

@@ -1,6 +1,7 @@
 //! Account plans (issue 23): the plan and its versions, the planning calendar, the reviews, the
 //! six-monthly report and the whitespace grid.
 pub mod calendar;
+#[allow(clippy::module_inception)]
 pub mod plans;
 pub mod report;
 pub mod reviews;

@@ -1,6 +1,7 @@
 //! Account plans' pages (issue 23): the plan, its editor, versions and printed form; the
 //! planning calendar; reviews; the six-monthly report; the whitespace grid.
 pub mod calendar;
+#[allow(clippy::module_inception)]
 pub mod plans;
 pub mod report;
 pub mod reviews;
