@@ -56,6 +56,13 @@ async fn key_account(t: &TestApp, name: &str, tier: &str, owner: &str) -> i64 {
     let mut tx = t.db().begin().await.expect("tx");
     let id = kam::app::customers::accounts::insert(&mut tx, &ctx, &data).await.expect("account");
     tx.commit().await.expect("commit");
+    // The tier is the classification's: planted here.
+    sqlx::query("UPDATE accounts SET tier = $1 WHERE id = $2")
+        .bind(tier)
+        .bind(id)
+        .execute(&t.db().pool)
+        .await
+        .expect("tier");
     id
 }
 
@@ -224,7 +231,7 @@ async fn a_review_needs_its_checklist_and_a_returned_plan_is_revised_and_asked_a
     let r = t
         .call(
             Method::POST,
-            &format!("/api/v1/approvals/{approval}/decide"),
+            &format!("/api/v1/approvals/{approval}/decision"),
             &head,
             Some(json!({"decision": "approve"})),
         )

@@ -54,9 +54,9 @@ pub struct Home {
     pub regions: Vec<RegionCard>,
     /// Account plans' reviews due for the caller to decide (open, or opening within the lead
     /// days), soonest first.
-    pub plan_reviews: Vec<crate::app::plans::reviews::DueReview>,
+    pub plan_reviews: Vec<crate::app::plans::reviews::PlanReviewDue>,
     /// The caller's own plans due: drafts to submit and revisions.
-    pub plans_due: Vec<crate::app::plans::reviews::OwnerDue>,
+    pub plans_due: Vec<crate::app::plans::reviews::PlanDue>,
 }
 
 /// An activity on the agenda.

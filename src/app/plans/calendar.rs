@@ -146,7 +146,7 @@ pub async fn save_settings(db: &Db, ctx: &Ctx, inp: &PlanSettingsIn) -> Result<P
 
 /// A plan year's calendar, the default one until the KA director sets it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct CalendarView {
+pub struct PlanCalendarView {
     pub year: i32,
     /// Phase 1, planning and preparation, starts.
     #[schema(format = Date)]
@@ -184,7 +184,7 @@ pub struct CalendarView {
 /// A plan year's calendar as given, over the version read (0 for a year not set yet).
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CalendarIn {
+pub struct PlanCalendarIn {
     #[schema(format = Date)]
     pub prepare_from: String,
     #[schema(format = Date)]
@@ -212,7 +212,7 @@ fn year_ok(year: i32) -> Result<()> {
     }
 }
 
-async fn calendar_in(conn: &mut sqlx::AnyConnection, caller: &Caller, year: i32) -> Result<CalendarView> {
+async fn calendar_in(conn: &mut sqlx::AnyConnection, caller: &Caller, year: i32) -> Result<PlanCalendarView> {
     let r = sqlx::query(
         "SELECT y.*, COALESCE(u.display_name, u.username, y.updated_by) AS by_name FROM plan_years y \
          LEFT JOIN users u ON u.username = y.updated_by WHERE y.year = $1",
@@ -225,7 +225,7 @@ async fn calendar_in(conn: &mut sqlx::AnyConnection, caller: &Caller, year: i32)
     Ok(match r {
         None => {
             let c = Calendar::default_for(year);
-            CalendarView {
+            PlanCalendarView {
                 year,
                 phase: c.phase_on(today),
                 prepare_from: c.prepare_from,
@@ -250,7 +250,7 @@ async fn calendar_in(conn: &mut sqlx::AnyConnection, caller: &Caller, year: i32)
                 review_due: r.try_get("review_due")?,
                 execute_from: r.try_get("execute_from")?,
             };
-            CalendarView {
+            PlanCalendarView {
                 year,
                 phase: c.phase_on(today),
                 prepare_from: c.prepare_from,
@@ -271,7 +271,7 @@ async fn calendar_in(conn: &mut sqlx::AnyConnection, caller: &Caller, year: i32)
 }
 
 /// The calendar of `year` (everyone who plans or drafts reads it).
-pub async fn calendar(db: &Db, caller: &Caller, year: i32) -> Result<CalendarView> {
+pub async fn calendar(db: &Db, caller: &Caller, year: i32) -> Result<PlanCalendarView> {
     year_ok(year)?;
     let mut conn = db.pool.acquire().await?;
     calendar_in(&mut conn, caller, year).await
@@ -284,7 +284,7 @@ pub async fn calendar_or_default(conn: &mut sqlx::AnyConnection, year: i32) -> R
 
 /// Sets the calendar of `year` (the KA director and those above; anyone else 403): the dates in
 /// order, drafting 8–12 weeks; every fault named by its field and nothing saved.
-pub async fn set_calendar(db: &Db, ctx: &Ctx, year: i32, inp: &CalendarIn) -> Result<CalendarView> {
+pub async fn set_calendar(db: &Db, ctx: &Ctx, year: i32, inp: &PlanCalendarIn) -> Result<PlanCalendarView> {
     let caller = &ctx.caller;
     if !may_plan(caller.role) {
         return Err(Error::Forbidden);
@@ -351,7 +351,7 @@ pub async fn set_calendar(db: &Db, ctx: &Ctx, year: i32, inp: &CalendarIn) -> Re
     if n.rows_affected() != 1 {
         return Err(Error::StaleVersion { current: inp.version });
     }
-    let snap = |v: &CalendarView| {
+    let snap = |v: &PlanCalendarView| {
         serde_json::json!({"prepare_from": v.prepare_from, "draft_from": v.draft_from, "draft_due": v.draft_due,
             "review_due": v.review_due, "execute_from": v.execute_from, "priorities": v.priorities,
             "guidelines": v.guidelines})
@@ -376,7 +376,7 @@ pub async fn set_calendar(db: &Db, ctx: &Ctx, year: i32, inp: &CalendarIn) -> Re
 /// Management's priorities for an account's plan and who reviews it, over the plan's version.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PrioritiesIn {
+pub struct PlanPrioritiesIn {
     /// Senior management's priorities and expectations for this account (at most 4000
     /// characters; empty clears them).
     #[serde(default)]
@@ -390,7 +390,7 @@ pub struct PrioritiesIn {
 
 /// A plan's priorities and named reviewer.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct PrioritiesView {
+pub struct PlanPrioritiesView {
     pub plan_id: i64,
     pub account_id: i64,
     pub year: i32,
@@ -409,7 +409,12 @@ async fn user_id_of(conn: &mut sqlx::AnyConnection, username: &str) -> Result<Op
         .transpose()?)
 }
 
-async fn priorities_in(tx: &mut WriteTx, ctx: &Ctx, plan_id: i64, inp: &PrioritiesIn) -> Result<PrioritiesView> {
+async fn priorities_in(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    plan_id: i64,
+    inp: &PlanPrioritiesIn,
+) -> Result<PlanPrioritiesView> {
     let caller = &ctx.caller;
     let plan = crate::app::plans::plans::load_in(tx.conn(), caller, plan_id).await?;
     if !may_plan(caller.role) {
@@ -461,7 +466,7 @@ async fn priorities_in(tx: &mut WriteTx, ctx: &Ctx, plan_id: i64, inp: &Prioriti
             .map(|r| r.try_get("n"))
             .transpose()?,
     };
-    Ok(PrioritiesView {
+    Ok(PlanPrioritiesView {
         plan_id,
         account_id: plan.account_id,
         year: plan.year,
@@ -474,7 +479,7 @@ async fn priorities_in(tx: &mut WriteTx, ctx: &Ctx, plan_id: i64, inp: &Prioriti
 
 /// Sets a plan's priorities and named reviewer (the KA director and those above, on plans of
 /// accounts they see).
-pub async fn set_priorities(db: &Db, ctx: &Ctx, plan_id: i64, inp: &PrioritiesIn) -> Result<PrioritiesView> {
+pub async fn set_priorities(db: &Db, ctx: &Ctx, plan_id: i64, inp: &PlanPrioritiesIn) -> Result<PlanPrioritiesView> {
     let mut tx = db.begin().await?;
     let v = priorities_in(&mut tx, ctx, plan_id, inp).await?;
     tx.commit().await?;
@@ -490,7 +495,7 @@ pub async fn set_account_priorities(
     year: i32,
     priorities: Option<&str>,
     reviewer: Option<&str>,
-) -> Result<PrioritiesView> {
+) -> Result<PlanPrioritiesView> {
     if !may_plan(ctx.caller.role) {
         return Err(Error::Forbidden);
     }
@@ -509,8 +514,11 @@ pub async fn set_account_priorities(
         .fetch_one(tx.conn())
         .await?
         .try_get("version")?;
-    let inp =
-        PrioritiesIn { priorities: priorities.map(str::to_string), reviewer: reviewer.map(str::to_string), version };
+    let inp = PlanPrioritiesIn {
+        priorities: priorities.map(str::to_string),
+        reviewer: reviewer.map(str::to_string),
+        version,
+    };
     let v = priorities_in(&mut tx, ctx, plan_id, &inp).await?;
     tx.commit().await?;
     Ok(v)
@@ -523,7 +531,7 @@ pub const LATE_REASONS: [&str; 4] = ["not_started", "draft_late", "revision_late
 
 /// One key account of the year on the planning calendar.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct CalendarRow {
+pub struct PlanCalendarRow {
     pub account_id: i64,
     pub account_name: String,
     /// The account's plan of the year (null: not started).
@@ -567,7 +575,7 @@ pub struct CalendarRow {
 
 /// The planning calendar's filter.
 #[derive(Debug, Default, Clone)]
-pub struct CalendarFilter {
+pub struct PlanCalendarFilter {
     /// A phase, or `not_started`.
     pub phase: Option<String>,
     pub tier: Option<String>,
@@ -604,7 +612,7 @@ fn sort_of(s: Option<&str>) -> Result<(&'static str, &'static str, bool)> {
         .ok_or_else(|| Error::invalid("sort", "invalid_choice"))
 }
 
-impl CalendarFilter {
+impl PlanCalendarFilter {
     fn check(&self) -> Result<()> {
         let mut e = Errors::default();
         if let Some(p) = self.phase.as_deref().filter(|p| *p != "not_started") {
@@ -633,7 +641,12 @@ const NEXT_REVIEW: &str = "(SELECT r.due_on || ' ' || r.state || ' ' || r.period
 /// A page of the planning calendar of `year`: every key account the caller sees (and every
 /// account with a plan of the year), with its plan's phase and dates; late plans marked. One
 /// statement for the page.
-pub async fn rows(db: &Db, caller: &Caller, year: i32, f: &CalendarFilter) -> Result<crate::app::Page<CalendarRow>> {
+pub async fn rows(
+    db: &Db,
+    caller: &Caller,
+    year: i32,
+    f: &PlanCalendarFilter,
+) -> Result<crate::app::Page<PlanCalendarRow>> {
     year_ok(year)?;
     f.check()?;
     let limit = crate::app::clamp_limit(f.limit)?;
@@ -726,7 +739,7 @@ pub async fn rows(db: &Db, caller: &Caller, year: i32, f: &CalendarFilter) -> Re
             .iter()
             .find(|st| st.applies_to(None, Some(tier.as_deref().unwrap_or("C"))))
             .map(|st| st.role.clone());
-        let v = CalendarRow {
+        let v = PlanCalendarRow {
             account_id: r.try_get("account_id")?,
             account_name: r.try_get("name")?,
             plan_id,
@@ -769,9 +782,9 @@ pub async fn rows(db: &Db, caller: &Caller, year: i32, f: &CalendarFilter) -> Re
 
 /// The planning calendar of `year` as a table to download (every row the filter gives, at
 /// most 10,000).
-pub async fn export(db: &Db, caller: &Caller, year: i32, f: &CalendarFilter) -> Result<Vec<CalendarRow>> {
+pub async fn export(db: &Db, caller: &Caller, year: i32, f: &PlanCalendarFilter) -> Result<Vec<PlanCalendarRow>> {
     let mut all = vec![];
-    let mut f = CalendarFilter { cursor: None, limit: Some(crate::app::MAX_LIMIT), ..f.clone() };
+    let mut f = PlanCalendarFilter { cursor: None, limit: Some(crate::app::MAX_LIMIT), ..f.clone() };
     loop {
         let page = rows(db, caller, year, &f).await?;
         all.extend(page.items);
@@ -784,7 +797,7 @@ pub async fn export(db: &Db, caller: &Caller, year: i32, f: &CalendarFilter) -> 
 }
 
 /// The planning calendar's rows as a table to download.
-pub fn table(rows: &[CalendarRow]) -> crate::app::spreadsheets::export::Table {
+pub fn table(rows: &[PlanCalendarRow]) -> crate::app::spreadsheets::export::Table {
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
     crate::app::spreadsheets::export::Table {
         keys: vec![

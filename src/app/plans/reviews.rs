@@ -29,7 +29,7 @@ pub const KIND: &str = "account_plan";
 /// The outcome a reviewer gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub enum PlanReviewOutcome {
     /// The plan is accepted (the request approved): it goes into execution.
     Accepted,
     /// The plan goes back to its owner to be revised by `revise_by` (the request returned).
@@ -39,7 +39,7 @@ pub enum Outcome {
 /// One answer of the review checklist (seed 004 phase 3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ChecklistItem {
+pub struct PlanChecklistAnswer {
     /// The question: `realistic`, `linked`, `return`, `product_mix`, `competition`,
     /// `new_initiatives`, `profit_risk`.
     pub question: String,
@@ -52,22 +52,22 @@ pub struct ChecklistItem {
     pub comment: Option<String>,
 }
 
-impl From<ChecklistItem> for ChecklistAnswer {
-    fn from(c: ChecklistItem) -> Self {
+impl From<PlanChecklistAnswer> for ChecklistAnswer {
+    fn from(c: PlanChecklistAnswer) -> Self {
         ChecklistAnswer { question: c.question, answer: c.answer, comment: c.comment }
     }
 }
 
-impl From<ChecklistAnswer> for ChecklistItem {
+impl From<ChecklistAnswer> for PlanChecklistAnswer {
     fn from(c: ChecklistAnswer) -> Self {
-        ChecklistItem { question: c.question, answer: c.answer, comment: c.comment }
+        PlanChecklistAnswer { question: c.question, answer: c.answer, comment: c.comment }
     }
 }
 
 /// An action a review sets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ReviewAction {
+pub struct PlanReviewAction {
     /// What is to be done (at most 200 characters).
     pub text: String,
     /// Username of who does it.
@@ -81,17 +81,17 @@ pub struct ReviewAction {
 /// A review's decision: the checklist whole, the outcome, the actions it sets, a comment.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DecideIn {
+pub struct PlanReviewDecision {
     /// Every question of the checklist answered (`yes`, `partly`, `no`) with a comment; a
     /// question left out is 422 `checklist.<question>`.
-    pub checklist: Vec<ChecklistItem>,
-    pub outcome: Outcome,
+    pub checklist: Vec<PlanChecklistAnswer>,
+    pub outcome: PlanReviewOutcome,
     /// The date the revision is due (required when revising; today or later).
     #[serde(default)]
     #[schema(format = Date)]
     pub revise_by: Option<String>,
     #[serde(default)]
-    pub actions: Vec<ReviewAction>,
+    pub actions: Vec<PlanReviewAction>,
     /// The reviewer's comment (required when revising; at most 2000 characters).
     #[serde(default)]
     pub comment: Option<String>,
@@ -102,7 +102,7 @@ pub struct DecideIn {
 
 /// One review of a plan.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ReviewView {
+pub struct PlanReviewView {
     pub id: i64,
     pub plan_id: i64,
     pub account_id: i64,
@@ -121,8 +121,8 @@ pub struct ReviewView {
     /// Its request in the engine (the latest when it was asked again).
     pub approval_id: Option<i64>,
     /// The checklist's answers, in order (empty until decided).
-    pub checklist: Vec<ChecklistItem>,
-    pub actions: Vec<ReviewAction>,
+    pub checklist: Vec<PlanChecklistAnswer>,
+    pub actions: Vec<PlanReviewAction>,
     #[schema(format = Date)]
     pub revise_by: Option<String>,
     /// Who decided, username and name, and when.
@@ -155,12 +155,12 @@ pub struct PlanReviews {
     pub revise_by: Option<String>,
     /// Whether the caller may submit the plan for review now (its owner, while drafting).
     pub may_submit: bool,
-    pub reviews: Vec<ReviewView>,
+    pub reviews: Vec<PlanReviewView>,
 }
 
 /// A review due for a reviewer, or a plan due for its owner.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct DueReview {
+pub struct PlanReviewDue {
     pub review_id: i64,
     pub plan_id: i64,
     pub account_name: String,
@@ -176,7 +176,7 @@ pub struct DueReview {
 
 /// A plan due from its owner: a draft to submit, or a revision.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct OwnerDue {
+pub struct PlanDue {
     pub plan_id: i64,
     pub account_name: String,
     pub year: i32,
@@ -201,11 +201,11 @@ fn today_of(now: DateTime<Utc>) -> String {
     crate::domain::activity::local_day(now, chrono_tz::Asia::Shanghai).format("%Y-%m-%d").to_string()
 }
 
-fn review_of(r: &sqlx::any::AnyRow, today: &str) -> Result<ReviewView> {
+fn review_of(r: &sqlx::any::AnyRow, today: &str) -> Result<PlanReviewView> {
     let state: String = r.try_get("state")?;
     let due_on: String = r.try_get("due_on")?;
     let cadence: String = r.try_get("cadence")?;
-    Ok(ReviewView {
+    Ok(PlanReviewView {
         id: r.try_get("id")?,
         plan_id: r.try_get("plan_id")?,
         account_id: r.try_get("account_id")?,
@@ -423,7 +423,12 @@ pub async fn of_plan(db: &Db, caller: &Caller, plan_id: i64) -> Result<PlanRevie
     of_plan_in(&mut conn, caller, plan_id, crate::app::clock::now()).await
 }
 
-async fn get_in(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64, now: DateTime<Utc>) -> Result<ReviewView> {
+async fn get_in(
+    conn: &mut sqlx::AnyConnection,
+    caller: &Caller,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<PlanReviewView> {
     let r = sqlx::query(&format!("SELECT {REVIEW_COLUMNS} {REVIEW_FROM} WHERE r.id = $1"))
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -435,7 +440,7 @@ async fn get_in(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64, now: D
 }
 
 /// One review (whoever sees the plan), with whether the caller may decide it now.
-pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<ReviewView> {
+pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<PlanReviewView> {
     let now = crate::app::clock::now();
     let mut conn = db.pool.acquire().await?;
     let mut v = get_in(&mut conn, caller, id, now).await?;
@@ -450,7 +455,10 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<ReviewView> {
     Ok(v)
 }
 
-fn check_decision(inp: &DecideIn, today: &str) -> Result<(Vec<ChecklistAnswer>, Vec<ReviewAction>, Option<String>)> {
+fn check_decision(
+    inp: &PlanReviewDecision,
+    today: &str,
+) -> Result<(Vec<ChecklistAnswer>, Vec<PlanReviewAction>, Option<String>)> {
     let mut e = Errors::default();
     let mut answers: Vec<ChecklistAnswer> = inp.checklist.iter().cloned().map(Into::into).collect();
     if let Err(Error::Invalid(fs)) = ap::validate_checklist(&mut answers) {
@@ -458,7 +466,7 @@ fn check_decision(inp: &DecideIn, today: &str) -> Result<(Vec<ChecklistAnswer>, 
     }
     let revise_by = inp.revise_by.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let revise_by = match (inp.outcome, revise_by) {
-        (Outcome::Revise, None) => {
+        (PlanReviewOutcome::Revise, None) => {
             e.add("revise_by", "required");
             None
         }
@@ -472,7 +480,7 @@ fn check_decision(inp: &DecideIn, today: &str) -> Result<(Vec<ChecklistAnswer>, 
                 e.add("revise_by", "date_in_past");
                 None
             }
-            Ok(d) => (o == Outcome::Revise).then(|| d.to_string()),
+            Ok(d) => (o == PlanReviewOutcome::Revise).then(|| d.to_string()),
         },
     };
     if inp.actions.len() > ap::ROWS_MAX {
@@ -493,21 +501,27 @@ fn check_decision(inp: &DecideIn, today: &str) -> Result<(Vec<ChecklistAnswer>, 
             },
         };
         if let Some(text) = t {
-            actions.push(ReviewAction { text, owner, due_on });
+            actions.push(PlanReviewAction { text, owner, due_on });
         }
     }
     let comment = e.take("comment", text::optional(inp.comment.as_deref(), 2000)).flatten();
-    if inp.outcome == Outcome::Revise && comment.is_none() && !e.0.iter().any(|f| f.field == "comment") {
+    if inp.outcome == PlanReviewOutcome::Revise && comment.is_none() && !e.0.iter().any(|f| f.field == "comment") {
         e.add("comment", "required");
     }
     e.finish()?;
-    Ok((answers, actions, revise_by.filter(|_| inp.outcome == Outcome::Revise)))
+    Ok((answers, actions, revise_by.filter(|_| inp.outcome == PlanReviewOutcome::Revise)))
 }
 
 /// The reviewer decides the review: the checklist answered whole, the outcome (accepted, or to
 /// revise by a date), the actions it sets, a comment. The answers are stored and the request's
 /// step decided in one transaction; any fault is 422 naming its field and nothing is saved.
-pub async fn decide(db: &Db, ctx: &Ctx, id: i64, inp: &DecideIn, now: DateTime<Utc>) -> Result<ReviewView> {
+pub async fn decide(
+    db: &Db,
+    ctx: &Ctx,
+    id: i64,
+    inp: &PlanReviewDecision,
+    now: DateTime<Utc>,
+) -> Result<PlanReviewView> {
     let caller = &ctx.caller;
     let today = today_of(now);
     let mut tx = db.begin().await?;
@@ -543,8 +557,8 @@ pub async fn decide(db: &Db, ctx: &Ctx, id: i64, inp: &DecideIn, now: DateTime<U
     .execute(tx.conn())
     .await?;
     let decision = match inp.outcome {
-        Outcome::Accepted => "approve",
-        Outcome::Revise => "return",
+        PlanReviewOutcome::Accepted => "approve",
+        PlanReviewOutcome::Revise => "return",
     };
     approvals::decide_step_in(&mut tx, ctx, aid, inp.step, decision, inp.comment.as_deref(), now).await?;
     audit::record(
@@ -633,16 +647,16 @@ inventory::submit! { SubjectScope { kind: KIND, sees: sees_plan } }
 /// The reviews due for the caller: the open requests they may decide now, and the reviews
 /// still scheduled whose requests will open within the lead days and which the caller's role
 /// decides for the plan's tier (in their scope) or names them — soonest first.
-pub async fn due_for(db: &Db, caller: &Caller, now: DateTime<Utc>) -> Result<Vec<DueReview>> {
+pub async fn due_for(db: &Db, caller: &Caller, now: DateTime<Utc>) -> Result<Vec<PlanReviewDue>> {
     let today = today_of(now);
-    let mut out: Vec<DueReview> = vec![];
+    let mut out: Vec<PlanReviewDue> = vec![];
     let waiting = approvals::waiting_for(db, caller, now).await?;
     let ids: Vec<i64> = waiting.iter().filter(|i| i.flow == Flow::AccountPlan).map(|i| i.id).collect();
     let mut conn = db.pool.acquire().await?;
-    let row = |r: &sqlx::any::AnyRow| -> Result<DueReview> {
+    let row = |r: &sqlx::any::AnyRow| -> Result<PlanReviewDue> {
         let due_on: String = r.try_get("due_on")?;
         let state: String = r.try_get("state")?;
-        Ok(DueReview {
+        Ok(PlanReviewDue {
             review_id: r.try_get("id")?,
             plan_id: r.try_get("plan_id")?,
             account_name: r.try_get("account_name")?,
@@ -705,7 +719,7 @@ pub async fn due_for(db: &Db, caller: &Caller, now: DateTime<Utc>) -> Result<Vec
 
 /// The caller's plans due from them: drafts not yet submitted (the year's draft date) and
 /// plans returned to be revised, soonest first.
-pub async fn owner_due(db: &Db, caller: &Caller, now: DateTime<Utc>) -> Result<Vec<OwnerDue>> {
+pub async fn owner_due(db: &Db, caller: &Caller, now: DateTime<Utc>) -> Result<Vec<PlanDue>> {
     let today = today_of(now);
     let mut conn = db.pool.acquire().await?;
     let found = sqlx::query(
@@ -724,7 +738,7 @@ pub async fn owner_due(db: &Db, caller: &Caller, now: DateTime<Utc>) -> Result<V
             Some(d) => d.clone(),
             None => calendar::calendar_or_default(&mut conn, year).await?.draft_due,
         };
-        out.push(OwnerDue {
+        out.push(PlanDue {
             plan_id: r.try_get("id")?,
             account_name: r.try_get("account_name")?,
             year,
@@ -910,7 +924,7 @@ async fn flag_slipping(db: &Db, now: DateTime<Utc>) -> Result<usize> {
 
 /// The plan and the review an `account_plan` request asks about, for the request's page (whoever
 /// sees the request sees the plan: its scope is the plan's).
-pub async fn for_approval(db: &Db, caller: &Caller, approval_id: i64) -> Result<(PlanRow, ReviewView)> {
+pub async fn for_approval(db: &Db, caller: &Caller, approval_id: i64) -> Result<(PlanRow, PlanReviewView)> {
     let mut conn = db.pool.acquire().await?;
     let r = sqlx::query("SELECT id FROM account_plan_reviews WHERE approval_id = $1")
         .bind(approval_id)

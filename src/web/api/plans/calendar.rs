@@ -8,8 +8,8 @@ use serde_json::json;
 use utoipa::IntoParams;
 
 use crate::app::plans::calendar::{
-    self, CalendarFilter, CalendarIn, CalendarRow, CalendarView, PlanSettingsIn, PlanSettingsView, PrioritiesIn,
-    PrioritiesView,
+    self, PlanCalendarFilter, PlanCalendarIn, PlanCalendarRow, PlanCalendarView, PlanPrioritiesIn, PlanPrioritiesView,
+    PlanSettingsIn, PlanSettingsView,
 };
 use crate::app::Error;
 use crate::web::api::contract::{FormatQuery, Id, PageQuery};
@@ -24,7 +24,7 @@ pub fn routes(api: Api) -> Api {
                 "When preparation, drafting, review and execution begin, with senior management's priorities and the \
                  guidelines; `is_default` while the KA director has not set the year.",
             )
-            .ok::<CalendarView>(200),
+            .ok::<PlanCalendarView>(200),
         get_calendar,
     )
     .add(
@@ -38,10 +38,10 @@ pub fn routes(api: Api) -> Api {
              `date_order` on the later one); drafting lasts 8 to 12 weeks (else 422 `draft_due` `drafting_weeks`). \
              `version` 0 for a year not set yet; a stale version is 409. Anyone else: 403.",
         )
-        .body_example::<CalendarIn>(json!({"prepare_from": "2026-09-01", "draft_from": "2026-10-01",
+        .body_example::<PlanCalendarIn>(json!({"prepare_from": "2026-09-01", "draft_from": "2026-10-01",
             "draft_due": "2026-12-10", "review_due": "2026-12-20", "execute_from": "2027-01-01",
             "priorities": "战略客户份额提升 5 个百分点", "guidelines": "每个目标须有度量和负责人", "version": 0}))
-        .ok::<CalendarView>(200)
+        .ok::<PlanCalendarView>(200)
         .errors(&[409]),
         put_calendar,
     )
@@ -54,7 +54,7 @@ pub fn routes(api: Api) -> Api {
         .query::<YearQuery>()
         .query::<CalendarQuery>()
         .query::<PageQuery>()
-        .page::<CalendarRow>(),
+        .page::<PlanCalendarRow>(),
         list,
     )
     .add(
@@ -76,8 +76,8 @@ pub fn routes(api: Api) -> Api {
             "The KA director and those above, on plans of accounts they see (others 403; a plan out of scope 404). \
              `reviewer`: a username (unknown: 422); empty clears. `version`: the plan's version read (stale: 409).",
         )
-        .body_example::<PrioritiesIn>(json!({"priorities": "保持份额，拓展新平台", "reviewer": "gm", "version": 1}))
-        .ok::<PrioritiesView>(200)
+        .body_example::<PlanPrioritiesIn>(json!({"priorities": "保持份额，拓展新平台", "reviewer": "gm", "version": 1}))
+        .ok::<PlanPrioritiesView>(200)
         .errors(&[409]),
         put_priorities,
     )
@@ -139,10 +139,10 @@ pub struct CalendarQuery {
 }
 
 impl CalendarQuery {
-    pub fn filter(self, p: Option<PageQuery>) -> CalendarFilter {
+    pub fn filter(self, p: Option<PageQuery>) -> PlanCalendarFilter {
         let (cursor, limit) = p.map(|p| (p.cursor, p.limit)).unwrap_or((None, None));
         let some = |s: Option<String>| s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-        CalendarFilter {
+        PlanCalendarFilter {
             phase: some(self.phase),
             tier: some(self.tier),
             region: some(self.region),
@@ -178,7 +178,7 @@ async fn put_calendar(
     State(s): State<AppState>,
     c: ApiCtx,
     Params(year): Params<String>,
-    b: Typed<CalendarIn>,
+    b: Typed<PlanCalendarIn>,
 ) -> ApiResult {
     Ok(Json(calendar::set_calendar(&s.app.db, &c.ctx, year_of(&year)?, &b.typed).await?).into_response())
 }
@@ -210,7 +210,7 @@ async fn put_priorities(
     State(s): State<AppState>,
     c: ApiCtx,
     Params(Id(id)): Params<Id>,
-    b: Typed<PrioritiesIn>,
+    b: Typed<PlanPrioritiesIn>,
 ) -> ApiResult {
     Ok(Json(calendar::set_priorities(&s.app.db, &c.ctx, id, &b.typed).await?).into_response())
 }

@@ -5,7 +5,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::json;
 
-use crate::app::plans::reviews::{self, DecideIn, DueReview, OwnerDue, PlanReviews, ReviewView};
+use crate::app::plans::reviews::{self, PlanDue, PlanReviewDecision, PlanReviewDue, PlanReviewView, PlanReviews};
 use crate::web::api::contract::{Id, OnePage};
 use crate::web::api::{Api, ApiResult, Op, Params, Typed};
 use crate::web::auth::ApiCtx;
@@ -40,17 +40,17 @@ pub fn routes(api: Api) -> Api {
                 "`items`: open review requests the caller may decide now and scheduled reviews within the lead days \
                  that their role decides (or names them), soonest first, `overdue` past their due date.",
             )
-            .one_page::<DueReview>(200),
+            .one_page::<PlanReviewDue>(200),
         due,
     )
     .add(
         Op::get("/api/v1/plan-reviews/owned", "The caller's plans due from them: drafts to submit and revisions", "plans")
-            .one_page::<OwnerDue>(200),
+            .one_page::<PlanDue>(200),
         owned,
     )
     .add(
         Op::get("/api/v1/plan-reviews/{id}", "A review with its checklist answers, actions and whether the caller may decide it", "plans")
-            .ok::<ReviewView>(200),
+            .ok::<PlanReviewView>(200),
         get_one,
     )
     .add(
@@ -66,12 +66,12 @@ pub fn routes(api: Api) -> Api {
              any error. Accepted: the plan goes into execution; revise: back to drafting until resubmitted. Only the \
              reviewer the request names (403 otherwise); a review not open 409.",
         )
-        .body_example::<DecideIn>(json!({
+        .body_example::<PlanReviewDecision>(json!({
             "checklist": crate::domain::account_plan::CHECKLIST.iter().map(|q| json!({"question": q, "answer": "yes", "comment": "符合客户战略"})).collect::<Vec<_>>(),
             "outcome": "revise", "revise_by": "2027-01-15",
             "actions": [{"text": "补充竞争对手分析", "owner": "repA", "due_on": "2027-01-10"}],
             "comment": "目标与资源需进一步对应", "step": 0}))
-        .ok::<ReviewView>(200)
+        .ok::<PlanReviewView>(200)
         .errors(&[409]),
         decide,
     )
@@ -97,6 +97,11 @@ async fn get_one(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id
     Ok(Json(reviews::get(&s.app.db, &c.ctx.caller, id).await?).into_response())
 }
 
-async fn decide(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Typed<DecideIn>) -> ApiResult {
+async fn decide(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    b: Typed<PlanReviewDecision>,
+) -> ApiResult {
     Ok(Json(reviews::decide(&s.app.db, &c.ctx, id, &b.typed, crate::app::clock::now()).await?).into_response())
 }

@@ -574,7 +574,7 @@ fn credit_change_panel(l: &Layout, c: crate::app::credit::changes::CreditChangeV
 fn account_plan_panel(
     l: &Layout,
     p: crate::app::plans::plans::PlanRow,
-    r: crate::app::plans::reviews::ReviewView,
+    r: crate::app::plans::reviews::PlanReviewView,
 ) -> SubjectPanel {
     let row = |k: &str, val: String| PanelRow {
         label: l.t(k),

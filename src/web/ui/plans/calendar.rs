@@ -8,7 +8,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 
-use crate::app::plans::calendar::{self, CalendarFilter, CalendarIn, CalendarRow, CalendarView, PlanSettingsIn};
+use crate::app::plans::calendar::{
+    self, PlanCalendarFilter, PlanCalendarIn, PlanCalendarRow, PlanCalendarView, PlanSettingsIn,
+};
 use crate::app::Page;
 use crate::domain::account_plan::Cadence;
 use crate::domain::DomainError;
@@ -41,8 +43,8 @@ fn year_of(s: &str) -> Result<i32, DomainError> {
 struct CalendarPage {
     l: Layout,
     year: i32,
-    cal: CalendarView,
-    page: Page<CalendarRow>,
+    cal: PlanCalendarView,
+    page: Page<PlanCalendarRow>,
     /// The filter as given (phase, tier, region, late, q, sort).
     f_phase: String,
     f_tier: String,
@@ -57,12 +59,12 @@ struct CalendarPage {
     /// The sort keys and their labels.
     sorts: Vec<(&'static str, &'static str)>,
     /// The calendar form as typed (after a refused save) and its errors.
-    form: CalendarIn,
+    form: PlanCalendarIn,
     errors: Vec<String>,
 }
 
-fn form_of(c: &CalendarView) -> CalendarIn {
-    CalendarIn {
+fn form_of(c: &PlanCalendarView) -> PlanCalendarIn {
+    PlanCalendarIn {
         prepare_from: c.prepare_from.clone(),
         draft_from: c.draft_from.clone(),
         draft_due: c.draft_due.clone(),
@@ -79,7 +81,7 @@ async fn calendar_page(
     ui: &UiCtx,
     pairs: &[(String, String)],
     year: Option<i32>,
-    typed: Option<CalendarIn>,
+    typed: Option<PlanCalendarIn>,
     err: Option<DomainError>,
 ) -> Response {
     let g = |k: &str| q(pairs, k).map(str::trim).unwrap_or("").to_string();
@@ -94,7 +96,7 @@ async fn calendar_page(
         },
     };
     let opt = |k: &str| Some(g(k)).filter(|v| !v.is_empty());
-    let f = CalendarFilter {
+    let f = PlanCalendarFilter {
         phase: opt("phase"),
         tier: opt("tier"),
         region: opt("region"),
@@ -178,7 +180,7 @@ async fn save_calendar(State(s): State<AppState>, Path(year): Path<String>, form
         Err(e) => return fail_page(ui, e),
     };
     let opt = |k: &str| Some(field(&form, k)).filter(|v| !v.is_empty());
-    let inp = CalendarIn {
+    let inp = PlanCalendarIn {
         prepare_from: field(&form, "prepare_from"),
         draft_from: field(&form, "draft_from"),
         draft_due: field(&form, "draft_due"),

@@ -9,7 +9,8 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use crate::app::plans::reviews::{
-    self, ChecklistItem, DecideIn, DueReview, Outcome, OwnerDue, PlanReviews, ReviewAction, ReviewView,
+    self, PlanChecklistAnswer, PlanDue, PlanReviewAction, PlanReviewDecision, PlanReviewDue, PlanReviewOutcome,
+    PlanReviewView, PlanReviews,
 };
 use crate::domain::account_plan::{Answer, CHECKLIST};
 use crate::domain::DomainError;
@@ -89,11 +90,11 @@ struct QuestionRow {
 #[template(path = "plan_review.html")]
 struct ReviewPage {
     l: Layout,
-    v: ReviewView,
+    v: PlanReviewView,
     questions: Vec<QuestionRow>,
     outcome: String,
     revise_by: String,
-    actions: Vec<ReviewAction>,
+    actions: Vec<PlanReviewAction>,
     comment: String,
     errors: Vec<String>,
     answers: Vec<&'static str>,
@@ -101,10 +102,10 @@ struct ReviewPage {
 
 /// The decision form as typed.
 struct Typed {
-    answers: Vec<ChecklistItem>,
+    answers: Vec<PlanChecklistAnswer>,
     outcome: String,
     revise_by: String,
-    actions: Vec<ReviewAction>,
+    actions: Vec<PlanReviewAction>,
     comment: String,
 }
 
@@ -160,7 +161,7 @@ async fn review_page(s: &AppState, ui: &UiCtx, id: i64, typed: Option<Typed>, er
     let mut actions = t.actions.clone();
     if v.can_decide.is_some() {
         for _ in 0..ACTION_ROWS {
-            actions.push(ReviewAction { text: String::new(), owner: None, due_on: None });
+            actions.push(PlanReviewAction { text: String::new(), owner: None, due_on: None });
         }
     }
     let mut res = render(&ReviewPage {
@@ -206,9 +207,9 @@ async fn decide(State(s): State<AppState>, Path(id): Path<String>, form: UiForm)
         Ok(i) => i,
         Err(e) => return fail_page(ui, e),
     };
-    let answers: Vec<ChecklistItem> = CHECKLIST
+    let answers: Vec<PlanChecklistAnswer> = CHECKLIST
         .iter()
-        .map(|q| ChecklistItem {
+        .map(|q| PlanChecklistAnswer {
             question: q.to_string(),
             answer: Answer::parse(&field(&form, &format!("answer_{q}"))).ok(),
             comment: Some(field(&form, &format!("comment_{q}"))).filter(|c| !c.is_empty()),
@@ -230,7 +231,7 @@ async fn decide(State(s): State<AppState>, Path(id): Path<String>, form: UiForm)
             "" => None,
             o => Some(crate::app::people::directory::username_of(&s.app.db, o).await.unwrap_or_else(|_| o.to_string())),
         };
-        actions.push(ReviewAction { text, owner, due_on: Some(due_on).filter(|d| !d.is_empty()) });
+        actions.push(PlanReviewAction { text, owner, due_on: Some(due_on).filter(|d| !d.is_empty()) });
     }
     let typed = Typed {
         answers: answers.clone(),
@@ -240,14 +241,14 @@ async fn decide(State(s): State<AppState>, Path(id): Path<String>, form: UiForm)
         comment: field(&form, "comment"),
     };
     let outcome = match typed.outcome.as_str() {
-        "accepted" => Outcome::Accepted,
-        "revise" => Outcome::Revise,
+        "accepted" => PlanReviewOutcome::Accepted,
+        "revise" => PlanReviewOutcome::Revise,
         _ => {
             let e = DomainError::invalid("outcome", "required");
             return review_page(&s, ui, id, Some(typed), Some(e)).await;
         }
     };
-    let inp = DecideIn {
+    let inp = PlanReviewDecision {
         checklist: answers,
         outcome,
         revise_by: Some(typed.revise_by.clone()).filter(|d| !d.is_empty()),
@@ -268,8 +269,8 @@ async fn decide(State(s): State<AppState>, Path(id): Path<String>, form: UiForm)
 #[template(path = "plan_reviews_due.html")]
 struct DuePage {
     l: Layout,
-    due: Vec<DueReview>,
-    owned: Vec<OwnerDue>,
+    due: Vec<PlanReviewDue>,
+    owned: Vec<PlanDue>,
 }
 
 async fn due(State(s): State<AppState>, ui: UiCtx) -> Response {
