@@ -819,9 +819,9 @@ pub struct Change {
     pub path: String,
     /// The plan's part (`customer`, `objectives` …).
     pub part: String,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<serde_json::Value>)]
     pub before: Option<Value>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<serde_json::Value>)]
     pub after: Option<Value>,
 }
 
