@@ -37,6 +37,7 @@ mod orders;
 mod page_words;
 mod permissions;
 mod pickers;
+mod plan_report;
 mod plan_reviews;
 mod plans;
 mod products;
