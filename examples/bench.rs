@@ -744,6 +744,45 @@ async fn main() -> anyhow::Result<()> {
         rows.push(m);
     }
 
+    // Account plans (issue 23): the planning calendar of HQ over every key account of the
+    // year (a page of 50, first page; ≤ 30 ms), the plan page of a strategic account with its
+    // pre-filled parts (≤ 20 ms), the six-monthly report of HQ over the strategic and A plans.
+    let plan: Option<(i64, i64)> = sqlx::query(
+        "SELECT p.id, p.year FROM account_plans p JOIN accounts a ON a.id = p.account_id \
+         WHERE p.tier = 'strategic' ORDER BY (SELECT COUNT(*) FROM contacts c WHERE c.account_id = a.id) DESC, p.id LIMIT 1",
+    )
+    .fetch_optional(&db.pool)
+    .await?
+    .map(|r| Ok::<_, sqlx::Error>((r.try_get("id")?, r.try_get("year")?)))
+    .transpose()?;
+    if let Some((plan_id, year)) = plan {
+        let id: i64 =
+            sqlx::query("SELECT id FROM users WHERE username = 'director'").fetch_one(&db.pool).await?.try_get("id")?;
+        let director = kam::app::people::auth::load_caller(&db, id).await?.expect("the director exists");
+        let year = year as i32;
+        let every = kam::app::plans::calendar::PlanCalendarFilter::default();
+        rows.extend(
+            measure_call("planning calendar (HQ, every key account)", "director", n, Some(30.0), || {
+                kam::app::plans::calendar::rows(&db, &director, year, &every)
+            })
+            .await?,
+        );
+        rows.extend(
+            measure_call("account plan page (strategic, pre-filled)", "director", n, Some(20.0), || {
+                kam::app::plans::plans::get(&db, &director, plan_id)
+            })
+            .await?,
+        );
+        let half = format!("{year}-H1");
+        let all = kam::app::plans::report::Filter::default();
+        rows.extend(
+            measure_call("six-monthly plan report (HQ)", "director", n, None, || {
+                kam::app::plans::report::report(&db, &director, &half, &all)
+            })
+            .await?,
+        );
+    }
+
     // The report.
     let mut table = String::new();
     table.push_str("| request | user | p50 ms | p95 ms | p99 ms | mean ms | body KiB | target p50 |\n");

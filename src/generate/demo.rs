@@ -1929,6 +1929,7 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     tx.commit().await?;
     overdue_screening(db, user_ids["rep"]).await?;
     demo_development(db, user_ids["rep"]).await?;
+    demo_account_plans(db).await?;
     // The demo's business history predates the credit check (issue 22): grades and limits are
     // put back once it is written, and one order is then held for credit.
     let credit = put_credit_aside(db).await?;
@@ -3430,6 +3431,96 @@ async fn demo_development(db: &Db, rep: i64) -> anyhow::Result<()> {
         version: 0,
     };
     plans::save(db, &ctx, account, &inp).await.map_err(|e| anyhow::anyhow!("demo development plan: {e}"))?;
+    Ok(())
+}
+
+/// Account plans (issue 23) of the strategic accounts, each begun by its owner: the first being
+/// drafted for the year being planned, with two objectives and two milestones; the second the
+/// same, submitted and waiting for the gm's review; the third's plan of this year submitted late,
+/// its review overdue (due on the calendar's review date, already past).
+async fn demo_account_plans(db: &Db) -> anyhow::Result<()> {
+    use crate::app::{people::auth, plans};
+    use crate::domain::account_plan as ap;
+    let strategic = sqlx::query(
+        "SELECT id, owner_id FROM accounts WHERE tier = 'strategic' AND status = 'key_account' \
+         AND owner_id IS NOT NULL AND deleted_at IS NULL ORDER BY id LIMIT 3",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let today = Utc::now().date_naive();
+    let next = if today.month() >= 9 { today.year() + 1 } else { today.year() };
+    for (i, r) in strategic.iter().enumerate() {
+        let (account, owner): (i64, i64) = (r.try_get("id")?, r.try_get("owner_id")?);
+        let caller = auth::load_caller(db, owner).await?.context("the account's owner")?;
+        let me = caller.username.clone();
+        let ctx = Ctx { caller, request_id: "demo".into() };
+        let year = if i == 2 { today.year() } else { next };
+        let view =
+            plans::plans::create(db, &ctx, account, year).await.map_err(|e| anyhow::anyhow!("demo plan: {e}"))?;
+        let due = |m: u32, d: u32| chrono::NaiveDate::from_ymd_opt(year, m, d).map(|d| d.to_string());
+        let mut body = view.plan.body.clone();
+        body.customer.strategy = Some("以数字化转型为核心，三年内完成核心业务系统国产化替代".into());
+        body.customer.decision_process = Some("需求部门提出，信息中心技术评审，采购部招标，分管副总审批".into());
+        body.performance.attention = Some("竞争对手加大价格投入，需关注采购部态度变化".into());
+        body.competition.needs = Some("稳定可靠、本地服务及时、总体拥有成本低".into());
+        body.objectives = vec![
+            ap::Objective {
+                key: String::new(),
+                title: "钱包份额提升至 40%".into(),
+                owner: Some(me.clone()),
+                measure: Some(ap::Measure::Share),
+                target: Some("40".into()),
+                opportunity_id: None,
+                due_on: due(12, 31),
+                status: None,
+                percent: None,
+                actual: None,
+            },
+            ap::Objective {
+                key: String::new(),
+                title: "年度订货额达到 300 万元".into(),
+                owner: Some(me.clone()),
+                measure: Some(ap::Measure::Revenue),
+                target: Some("3000000".into()),
+                opportunity_id: None,
+                due_on: due(12, 31),
+                status: None,
+                percent: None,
+                actual: None,
+            },
+        ];
+        let action = |title: &str, on: Option<String>| ap::Action {
+            key: String::new(),
+            title: title.into(),
+            kind: ap::ActionKind::Member,
+            project: None,
+            owner: Some(me.clone()),
+            due_on: on,
+            milestone: true,
+            budget: Some("20000".into()),
+            status: None,
+            percent: Some(0),
+        };
+        body.actions.actions = vec![action("高层互访", due(3, 31)), action("核心系统扩容项目投标", due(6, 30))];
+        body.forecast = (0..5)
+            .map(|n| ap::ForecastRow {
+                year: year + n,
+                region: None,
+                platform: None,
+                revenue: format!("{}", 3_000_000 + n as i64 * 500_000),
+                contribution: format!("{}", 600_000 + n as i64 * 100_000),
+                cost: "80000".into(),
+            })
+            .collect();
+        plans::plans::save(db, &ctx, view.plan.id, &body, view.plan.version)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo plan: {e}"))?;
+        if i > 0 {
+            plans::reviews::submit(db, &ctx, view.plan.id, Utc::now())
+                .await
+                .map_err(|e| anyhow::anyhow!("demo plan review: {e}"))?;
+        }
+    }
     Ok(())
 }
 

@@ -66,7 +66,7 @@ async fn name_of(conn: &mut sqlx::AnyConnection, user: Option<&str>) -> Result<O
 /// year, in fen.
 pub async fn booked(conn: &mut sqlx::AnyConnection, account_id: i64, year: i32) -> Result<i64> {
     let r = sqlx::query(
-        "SELECT COALESCE(SUM(signed_total), 0) AS t FROM orders WHERE account_id = $1 AND state <> 'cancelled' \
+        "SELECT CAST(COALESCE(SUM(signed_total), 0) AS BIGINT) AS t FROM orders WHERE account_id = $1 AND state <> 'cancelled' \
          AND signed_at >= $2 AND signed_at < $3",
     )
     .bind(account_id)

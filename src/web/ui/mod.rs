@@ -113,6 +113,8 @@ pub struct Layout {
     pub finance: bool,
     /// Decides screenings (the navigation's 候选大客户 and its criteria).
     pub proposes: bool,
+    /// Keeps the account plans' settings (the navigation's 客户规划设置).
+    pub plan_settings: bool,
 }
 
 impl Layout {
@@ -139,6 +141,7 @@ impl Layout {
             logistics: c.role == crate::domain::role::Role::LogisticsManager,
             finance: c.role == crate::domain::role::Role::FinanceManager,
             proposes: crate::app::classification::candidates::may_propose(c.role),
+            plan_settings: crate::app::plans::calendar::may_edit_settings(c.role),
         }
     }
     /// The navigation's group of the current page (marked `aria-current`).
@@ -155,6 +158,8 @@ impl Layout {
             | "company" | "recv_settings" | "cand_settings" => "admin",
             "credit_settings" if self.is_admin => "admin",
             "credit_lists" | "credit_settings" => "customers",
+            "plan_settings" if self.is_admin => "admin",
+            "plans" | "plan_report" | "plan_settings" => "customers",
             _ => "",
         }
     }

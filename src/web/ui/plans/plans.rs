@@ -800,10 +800,30 @@ async fn versions_response(st: &AppState, ui: &UiCtx, id: &str, cmp: Option<(i64
         let plan = plans::load_in(&mut conn, &ui.ctx.caller, id).await?;
         drop(conn);
         let versions = plans::versions(&st.app.db, &ui.ctx.caller, id).await?;
-        let changes = match cmp {
+        let mut changes = match cmp {
             Some((from, to)) => Some(plans::compare(&st.app.db, &ui.ctx.caller, id, from, to).await?),
             None => None,
         };
+        // People by name: an owner or a team member changed shows who, not their username.
+        if let Some(cs) = changes.as_mut() {
+            let mut conn = st.app.db.pool.acquire().await?;
+            for c in cs.iter_mut().filter(|c| c.path.ends_with(".owner") || c.path.ends_with(".user")) {
+                for v in [&mut c.before, &mut c.after] {
+                    if let Some(serde_json::Value::String(u)) = v.as_ref() {
+                        let name: Option<String> =
+                            sqlx::query("SELECT COALESCE(display_name, username) AS n FROM users WHERE username = $1")
+                                .bind(u.as_str())
+                                .fetch_optional(&mut *conn)
+                                .await?
+                                .map(|r| sqlx::Row::try_get(&r, "n"))
+                                .transpose()?;
+                        if let Some(n) = name {
+                            *v = Some(serde_json::Value::String(n));
+                        }
+                    }
+                }
+            }
+        }
         Ok::<_, DomainError>((plan, versions, changes))
     }
     .await;
