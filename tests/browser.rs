@@ -2659,3 +2659,270 @@ async fn the_director_sees_the_red_list_in_a_real_browser() {
     let base = serve(db).await;
     in_browser(|c| red_list(c, base, red, black)).await;
 }
+
+// ---- Account plans (issue 23): the KA director sets the year's calendar; a rep drafts a
+// strategic account's plan, finds its relationship map and share history already there, adds
+// two objectives and two milestones and submits it; the review on the strategic accounts'
+// quarterly cadence is due for the general manager, who answers the checklist and sends it back
+// to be revised by a date; the six-monthly report lists the account. ----
+
+/// The seven questions of the review checklist (seed 004 phase 3).
+const CHECKLIST: [&str; 7] =
+    ["realistic", "linked", "return", "product_mix", "competition", "new_initiatives", "profit_risk"];
+
+/// A rep's strategic key account with contacts and no plan (the demo's own plans are
+/// of the first strategic accounts): the account's id and name, its owner's username and name.
+async fn a_strategic_account(db: &kam::db::Db) -> StrategicAccount {
+    let r = sqlx::query(
+        "SELECT a.id, a.name, u.username, u.display_name FROM accounts a JOIN users u ON u.id = a.owner_id \
+         WHERE a.tier = 'strategic' AND a.status = 'key_account' AND a.deleted_at IS NULL AND u.role = 'ka_rep' \
+         AND EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = a.id AND c.deleted_at IS NULL) \
+         AND EXISTS (SELECT 1 FROM account_class_history h WHERE h.account_id = a.id AND h.sow_bp IS NOT NULL) \
+         AND NOT EXISTS (SELECT 1 FROM account_plans p WHERE p.account_id = a.id) \
+         ORDER BY a.id LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("the demo has a rep's strategic key account with contacts, a share history and no plan");
+    StrategicAccount {
+        id: r.try_get("id").expect("id"),
+        name: r.try_get("name").expect("name"),
+        rep: r.try_get("username").expect("username"),
+        rep_name: r.try_get("display_name").expect("display_name"),
+    }
+}
+
+struct StrategicAccount {
+    id: i64,
+    name: String,
+    rep: String,
+    rep_name: String,
+}
+
+/// Fills the editor's row `i` of objectives with a title, owner (picked by name), measure,
+/// target and due date.
+async fn objective_row(c: &Client, i: usize, owner: &str, title: &str, measure: &str, target: &str, due: &str) {
+    let f = |k: &str| format!(r#"#plan-form [name="objectives[{i}].{k}"]"#);
+    type_into(c, &f("title"), title).await;
+    type_into(c, &f("owner"), owner).await;
+    select_value(c, &f("measure"), measure).await;
+    type_into(c, &f("target"), target).await;
+    set_value(c, &f("due_on"), due).await;
+}
+
+/// Fills the editor's row `i` of actions with a milestone of the rep's.
+async fn milestone_row(c: &Client, i: usize, owner: &str, title: &str, due: &str) {
+    let f = |k: &str| format!(r#"#plan-form [name="actions.actions[{i}].{k}"]"#);
+    type_into(c, &f("title"), title).await;
+    type_into(c, &f("owner"), owner).await;
+    set_value(c, &f("due_on"), due).await;
+    set_checked(c, &f("milestone"), true).await;
+}
+
+async fn plan_a_strategic_account(c: Client, base: String, acc: StrategicAccount, today: chrono::NaiveDate) {
+    use chrono::Datelike;
+    let c = &c;
+    let (account_id, account, rep, rep_name) = (acc.id, acc.name.clone(), acc.rep.as_str(), acc.rep_name.as_str());
+    let year = today.year() + 1;
+    let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
+
+    // 1. The KA director sets the year's calendar: drafting of ten weeks ending in seven weeks,
+    // the review a week later.
+    sign_in(c, &base, "director").await;
+    click_nav(c, "/plans/calendar").await;
+    wait_page(c, "/plans/calendar", "#calendar-form").await;
+    // In December the page opens on next year's calendar already; else the director moves to it.
+    if !text_of(c, "main h1").await.contains(&year.to_string()) {
+        click(c, "#next-year").await;
+        wait_query(c, "/plans/calendar", "year", &year.to_string()).await;
+    }
+    assert!(text_of(c, "main h1").await.contains(&year.to_string()), "the calendar of {year}");
+    let (prepare, draft_from, draft_due, review_due, execute) = (day(-30), day(-21), day(49), day(56), day(63));
+    // Drafting of 13 weeks is refused, naming the field; nothing is saved.
+    set_value(c, "#prepare_from", &prepare).await;
+    set_value(c, "#draft_from", &day(-42)).await;
+    set_value(c, "#draft_due", &draft_due).await;
+    set_value(c, "#review_due", &review_due).await;
+    set_value(c, "#execute_from", &execute).await;
+    type_into(c, "#priorities", "战略客户份额提升，重点突破核心系统国产化项目").await;
+    click(c, "#save-calendar").await;
+    let refused = wait_text(c, "#action-errors", "").await;
+    assert!(refused.contains("8") && refused.contains("12"), "drafting of 8 to 12 weeks: {refused}");
+    set_value(c, "#draft_from", &draft_from).await;
+    click(c, "#save-calendar").await;
+    eventually("the calendar saved", || async move { current_url(c).await.contains("flash").then_some(()) }).await;
+    assert!(!exists(c, "#action-errors").await, "the calendar was refused: {}", text_of(c, "main").await);
+    assert_eq!(value_of(c, "#draft_from").await, draft_from);
+    assert_eq!(value_of(c, "#review_due").await, review_due);
+    // The account has no plan yet: the director sees it as not started.
+    let row = format!(r#"#plan-calendar tr[data-account="{account_id}"]"#);
+    let mut shown = exists(c, &row).await;
+    while !shown && exists(c, "#next-page").await {
+        click(c, "#next-page").await;
+        wait_css(c, "#plan-calendar").await;
+        shown = exists(c, &row).await;
+    }
+    assert!(shown, "the calendar lists every key account, {account} among them");
+    let line = text_of(c, &row).await;
+    assert!(line.contains("未开始") && line.contains(&review_due), "not started, reviewed by {review_due}: {line}");
+    sign_out(c).await;
+
+    // 2. The rep begins the plan from the account's page.
+    sign_in(c, &base, rep).await;
+    c.goto(&format!("{base}/accounts/{account_id}")).await.expect("the account");
+    click(c, "#plans-link").await;
+    wait_page(c, &format!("/accounts/{account_id}/plans"), "#plan-begin").await;
+    select_value(c, "#plan-year", &year.to_string()).await;
+    click(c, r#"#plan-begin button[type="submit"]"#).await;
+    wait_css(c, "#part-customer").await;
+    let plan_path = current_path(c).await;
+    assert!(plan_path.starts_with("/plans/"), "on the plan's page: {plan_path}");
+    let plan_id: i64 = plan_path.trim_start_matches("/plans/").parse().expect("the plan's id");
+    // Already there: the relationship map in part 1, the share and tier history in part 2,
+    // the management's priorities from the calendar.
+    let relmap = wait_css(c, "#plan-relmap svg").await;
+    assert!(!relmap.text().await.expect("the map's text").trim().is_empty(), "the map names the account's people");
+    let history = texts_of(c, "#plan-sow tbody tr").await;
+    assert!(!history.is_empty(), "the account's share-of-wallet history is pre-filled");
+    assert!(history.iter().any(|h| h.contains('%')), "share of wallet as a percentage: {history:?}");
+    let tier = text_of(c, "#plan-tier").await;
+    assert!(tier.contains("战略"), "the tier is shown: {tier}");
+
+    // 3. Two objectives, two milestones.
+    click(c, "#plan-edit").await;
+    wait_page(c, &format!("{plan_path}/edit"), "#plan-form").await;
+    let n = texts_of(c, "#edit-objectives tbody tr").await.len();
+    assert!(n >= 2, "at least two empty objective rows: {n}");
+    objective_row(c, 0, rep_name, "钱包份额提升至 45%", "share", "45", &format!("{year}-12-31")).await;
+    // The second objective's measure is left out first: refused, naming it, nothing saved.
+    let f = |k: &str| format!(r#"#plan-form [name="objectives[1].{k}"]"#);
+    type_into(c, &f("title"), "年度订货额达到 500 万元").await;
+    type_into(c, &f("owner"), rep_name).await;
+    type_into(c, &f("target"), "5000000").await;
+    set_value(c, &f("due_on"), &format!("{year}-12-31")).await;
+    milestone_row(c, 0, rep_name, "高层互访", &format!("{year}-03-31")).await;
+    milestone_row(c, 1, rep_name, "核心系统扩容项目投标", &format!("{year}-06-30")).await;
+    click(c, "#save-plan").await;
+    wait_css(c, "#action-errors").await;
+    assert!(
+        exists(c, r#"#plan-form [name="objectives[1].measure"][aria-invalid="true"]"#).await,
+        "the objective without a measure is named: {}",
+        text_of(c, "#action-errors").await
+    );
+    // What was typed is still there; the measure given, the plan saves.
+    assert_eq!(value_of(c, &f("title")).await, "年度订货额达到 500 万元");
+    select_value(c, &f("measure"), "revenue").await;
+    click(c, "#save-plan").await;
+    eventually("the plan saved", || async move {
+        let u = current_url(c).await;
+        (u.contains("flash") && !u.contains("/edit")).then_some(())
+    })
+    .await;
+    let objectives = texts_of(c, "#plan-objectives tbody tr").await;
+    assert_eq!(objectives.len(), 2, "two objectives: {objectives:?}");
+    assert!(objectives[0].contains("钱包份额提升至 45%") && objectives[0].contains(rep_name), "{objectives:?}");
+    assert!(objectives[1].contains("年度订货额达到 500 万元"), "{objectives:?}");
+    let actions = text_of(c, "#plan-actions").await;
+    assert!(actions.contains("高层互访") && actions.contains("核心系统扩容项目投标"), "the milestones: {actions}");
+    // Every save is a version.
+    click(c, &format!(r#"#plan-links a[href="{plan_path}/versions"]"#)).await;
+    wait_page(c, &format!("{plan_path}/versions"), "main table").await;
+    assert_eq!(texts_of(c, "main table tbody tr").await.len(), 2, "the first version and the saved one");
+
+    // 4. Submitted for review: the strategic account's reviews fall on the quarterly cadence.
+    c.goto(&format!("{base}{plan_path}/reviews")).await.expect("the plan's reviews");
+    wait_page(c, &format!("{plan_path}/reviews"), "#submit-form").await;
+    click(c, "#submit-plan").await;
+    wait_css(c, "#plan-reviews").await;
+    let periods = texts_of(c, "#plan-reviews tbody tr td:first-child").await;
+    let quarters: Vec<String> = (1..=4).map(|q| format!("{year}-Q{q}")).collect();
+    assert_eq!(periods[0], year.to_string(), "the plan's review first: {periods:?}");
+    assert_eq!(&periods[1..], &quarters[..], "then one each quarter: {periods:?}");
+    assert_eq!(row_states(c, "#plan-reviews tbody tr").await[0], "open");
+    let state = text_of(c, "#plan-state").await;
+    assert!(state.contains("每季度"), "reviewed every quarter: {state}");
+    sign_out(c).await;
+
+    // 5. The general manager finds the review due from his home (its first five on the home,
+    // the demo's overdue ones first; all on the reviews due).
+    sign_in(c, &base, "gm").await;
+    c.goto(&format!("{base}/")).await.expect("the gm's home");
+    wait_css(c, "#todo-plan-reviews").await;
+    click(c, "#all-plan-reviews").await;
+    wait_page(c, "/plans/reviews", "#reviews-due").await;
+    let link = format!(r#"//table[@id="reviews-due"]//a[normalize-space(.) = "{account} {year}"]"#);
+    let row = c
+        .find(Locator::XPath(&format!("{link}/ancestor::tr")))
+        .await
+        .unwrap_or_else(|e| panic!("the review of {account} is due for the gm: {e}"));
+    let line = row.text().await.expect("the row's text");
+    assert!(line.contains(&review_due) && line.contains(&year.to_string()), "due by the calendar's date: {line}");
+    c.find(Locator::XPath(&link)).await.expect("the review's link").click().await.expect("open the review");
+    wait_css(c, "#review-form").await;
+    let review_path = current_path(c).await;
+    assert!(review_path.starts_with("/plan-reviews/"), "on the review: {review_path}");
+    assert!(exists(c, "#review-state.state-open").await, "the review is open");
+    // The checklist answered but for one question: refused, naming it, nothing decided.
+    let answers = ["partly", "yes", "partly", "yes", "no", "yes", "partly"];
+    for (q, a) in CHECKLIST.iter().zip(answers).take(6) {
+        click(c, &format!(r#"#checklist input[name="answer_{q}"][value="{a}"]"#)).await;
+        type_into(c, &format!(r#"#checklist textarea[name="comment_{q}"]"#), &format!("{q}：需要补充依据")).await;
+    }
+    click(c, "#outcome-revise").await;
+    set_value(c, "#revise_by", &day(14)).await;
+    type_into(c, "#comment", "竞争应对不足，请补充对手策略后两周内重新提交").await;
+    type_into(c, r#"#review-actions input[name="action_0"]"#, "补充主要竞争对手的价格策略分析").await;
+    click(c, "#decide-review").await;
+    wait_css(c, r#"#checklist tr[data-question="profit_risk"].invalid"#).await;
+    let refused = text_of(c, "#action-errors").await;
+    assert!(refused.contains("利润"), "the unanswered question is named: {refused}");
+    assert!(exists(c, "#review-form").await, "still to decide");
+    // Answered whole, it goes back to the rep.
+    click(c, r#"#checklist input[name="answer_profit_risk"][value="partly"]"#).await;
+    type_into(c, r#"#checklist textarea[name="comment_profit_risk"]"#, "利润与风险关注不够").await;
+    if value_of(c, "#revise_by").await.is_empty() {
+        set_value(c, "#revise_by", &day(14)).await;
+    }
+    if !wait_css(c, "#outcome-revise").await.is_selected().await.expect("selected") {
+        click(c, "#outcome-revise").await;
+    }
+    click(c, "#decide-review").await;
+    wait_css(c, "#review-state.state-returned").await;
+    let answers_shown = texts_of(c, "#checklist-answers tbody tr").await;
+    assert_eq!(answers_shown.len(), 7, "the seven answers kept: {answers_shown:?}");
+    assert!(text_of(c, "#review-facts").await.contains(&day(14)), "to be revised by {}", day(14));
+    assert!(text_of(c, "#review-actions-set").await.contains("补充主要竞争对手的价格策略分析"));
+    sign_out(c).await;
+
+    // 6. The rep sees the plan back in drafting, to revise by the date.
+    sign_in(c, &base, rep).await;
+    c.goto(&format!("{base}{plan_path}/reviews")).await.expect("the plan's reviews");
+    wait_page(c, &format!("{plan_path}/reviews"), "#plan-state").await;
+    assert_eq!(text_of(c, "#revise-by").await, day(14));
+    assert!(exists(c, "#submit-form").await, "the rep may submit the revision");
+    assert_eq!(row_states(c, "#plan-reviews tbody tr").await[0], "returned");
+    sign_out(c).await;
+
+    // 7. The six-monthly report on the year's first half lists the account.
+    sign_in(c, &base, "director").await;
+    click_nav(c, "/plans/report").await;
+    wait_page(c, "/plans/report", "#report-filters").await;
+    select_value(c, "#report-half", &format!("{year}-H1")).await;
+    click(c, r#"#report-filters button[type="submit"]"#).await;
+    wait_query(c, "/plans/report", "half", &format!("{year}-H1")).await;
+    let row = wait_css(c, &format!(r#"#plan-report tr[data-plan="{plan_id}"]"#)).await;
+    let line = row.text().await.expect("the row's text");
+    assert!(line.contains(&account), "the report lists the account: {line}");
+    assert!(line.contains(rep_name), "with its owner by name: {line}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn the_director_sets_the_calendar_a_rep_plans_a_strategic_account_and_the_gm_returns_it_in_a_real_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path()).await;
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let account = a_strategic_account(&db).await;
+    let base = serve(db).await;
+    in_browser(|c| plan_a_strategic_account(c, base, account, today)).await;
+}

@@ -129,7 +129,15 @@ async fn review_page(s: &AppState, ui: &UiCtx, id: i64, typed: Option<Typed>, er
                     let msg = l.lang.msg("invalid", f.code);
                     let q = f.field.strip_prefix("checklist.").map(|q| q.split('.').next().unwrap_or(q));
                     match q {
-                        Some(q) => field_errors.push((q.to_string(), msg)),
+                        Some(q) => {
+                            // Named in the summary too, so the alert says which question is missing.
+                            errors.push(format!(
+                                "{} · {}: {msg}",
+                                l.t("plan_review.field.checklist"),
+                                l.t(&format!("plan_review.q_short.{q}"))
+                            ));
+                            field_errors.push((q.to_string(), msg))
+                        }
                         None => {
                             errors.push(format!("{}: {msg}", l.t(&format!("plan_review.field.{}", label_of(&f.field)))))
                         }
