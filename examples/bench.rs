@@ -756,28 +756,26 @@ async fn main() -> anyhow::Result<()> {
     .map(|r| Ok::<_, sqlx::Error>((r.try_get("id")?, r.try_get("year")?)))
     .transpose()?;
     if let Some((plan_id, year)) = plan {
-        let id: i64 =
-            sqlx::query("SELECT id FROM users WHERE username = 'director'").fetch_one(&db.pool).await?.try_get("id")?;
-        let director = kam::app::people::auth::load_caller(&db, id).await?.expect("the director exists");
-        let year = year as i32;
-        let every = kam::app::plans::calendar::PlanCalendarFilter::default();
+        // The pages as the director reads them: rendered HTML, through the router.
+        let session = auth::login(&app, "director", "bench-pass", None, "bench")
+            .await
+            .map_err(|e| anyhow::anyhow!("login: {e}"))?;
+        let director = Auth::Session(session.id);
         rows.extend(
-            measure_call("planning calendar (HQ, every key account)", "director", n, Some(30.0), || {
-                kam::app::plans::calendar::rows(&db, &director, year, &every)
+            measure(&router, "GET /plans/calendar (HQ, every key account)", "director", n, Some(30.0), |_| {
+                get(&format!("/plans/calendar?year={year}"), &director)
             })
             .await?,
         );
         rows.extend(
-            measure_call("account plan page (strategic, pre-filled)", "director", n, Some(20.0), || {
-                kam::app::plans::plans::get(&db, &director, plan_id)
+            measure(&router, "GET /plans/{id} (strategic, pre-filled)", "director", n, Some(20.0), |_| {
+                get(&format!("/plans/{plan_id}"), &director)
             })
             .await?,
         );
-        let half = format!("{year}-H1");
-        let all = kam::app::plans::report::Filter::default();
         rows.extend(
-            measure_call("six-monthly plan report (HQ)", "director", n, None, || {
-                kam::app::plans::report::report(&db, &director, &half, &all)
+            measure(&router, "GET /plans/report (six-monthly, HQ)", "director", n, None, |_| {
+                get(&format!("/plans/report?half={year}-H1"), &director)
             })
             .await?,
         );
