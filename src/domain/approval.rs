@@ -84,6 +84,29 @@ pub struct StepSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schema(required = false, max_items = 4)]
     pub tiers: Vec<String>,
+    /// Decided alongside the step before it: a run of parallel steps opens together, each with
+    /// its own deciders and deadline (and escalates on its own), and the request moves on once
+    /// every one of them is approved; any one rejecting or returning closes the request.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[schema(required = false)]
+    pub parallel: bool,
+    /// A step each request picks or leaves out: it applies only when the request names its
+    /// role among those asked (a suggestion's departments concerned), with the deadline given
+    /// for it there.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[schema(required = false)]
+    pub pick: bool,
+}
+
+/// A role a request asks among its `pick` steps, with that step's deadline in days (the
+/// step's own when absent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Pick {
+    #[schema(value_type = crate::domain::role::Role)]
+    pub role: String,
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 90)]
+    pub days: Option<i64>,
 }
 
 /// The figure a request of a conditional flow turns on: the subject's value (a quote's
@@ -110,6 +133,26 @@ impl StepSpec {
     pub fn applies_to(&self, figure: Option<Figure>, class: Option<&str>) -> bool {
         self.applies(figure) && (self.tiers.is_empty() || class.is_some_and(|c| self.tiers.iter().any(|t| t == c)))
     }
+
+    /// [`StepSpec::applies_to`] for a request that picks some steps: a `pick` step applies
+    /// only when its role is picked.
+    pub fn applies_picked(&self, figure: Option<Figure>, class: Option<&str>, picks: &[Pick]) -> bool {
+        self.applies_to(figure, class) && (!self.pick || picks.iter().any(|p| p.role == self.role))
+    }
+}
+
+/// The run of parallel steps each step belongs to, as the position of the run's first step:
+/// a step marked `parallel` joins the run of the step before it.
+pub fn groups(steps: &[StepSpec]) -> Vec<i64> {
+    let mut out: Vec<i64> = Vec::with_capacity(steps.len());
+    for (i, s) in steps.iter().enumerate() {
+        let g = match out.last() {
+            Some(prev) if s.parallel => *prev,
+            _ => i as i64,
+        };
+        out.push(g);
+    }
+    out
 }
 
 impl Definition {
@@ -245,6 +288,9 @@ pub fn validate(flow: Flow, d: &Definition) -> Vec<(String, &'static str)> {
         if s.above.is_some_and(|a| !(0..=most).contains(&a)) {
             out.push((format!("steps[{i}].above"), "threshold_range"));
         }
+        if s.parallel && i == 0 {
+            out.push((format!("steps[{i}].parallel"), "parallel_first"));
+        }
         if s.tiers.iter().any(|t| !super::classify::TIERS.contains(&t.as_str())) {
             out.push((format!("steps[{i}].tiers"), "invalid_choice"));
         }
@@ -303,6 +349,8 @@ fn step(role: Role, scope: Scope, days: i64) -> StepSpec {
         above: None,
         extension: None,
         tiers: vec![],
+        parallel: false,
+        pick: false,
     }
 }
 
@@ -380,8 +428,21 @@ pub fn builtin(flow: Flow) -> Definition {
         Flow::ServiceRequest => plain(vec![step(KaManager, Scope::OwnerManager, 2)]),
         // Issue 22: a key account downgraded by hand (人工降级) is decided by the KA director.
         Flow::KaDowngrade => plain(vec![step(KaDirector, Scope::Hq, 3)]),
+        // Issue 24 (003 大客户建议处理流程): the KA department manager reviews the suggestion
+        // report; the departments concerned — those the suggestion picks — each give their
+        // opinion in parallel by their own deadline; the marketing director reviews; the
+        // general manager approves.
         Flow::Suggestion => {
-            plain(vec![step(KaDirector, Scope::Hq, 3), step(MarketingDirector, Scope::Hq, 3), step(Gm, Scope::Hq, 5)])
+            let dept = |role: Role, parallel: bool| StepSpec { pick: true, parallel, ..step(role, Scope::Hq, 5) };
+            plain(vec![
+                step(KaDirector, Scope::Hq, 3),
+                dept(Marketing, false),
+                dept(LogisticsManager, true),
+                dept(FinanceManager, true),
+                dept(CommercialManager, true),
+                step(MarketingDirector, Scope::Hq, 3),
+                step(Gm, Scope::Hq, 5),
+            ])
         }
         Flow::AnnualPlan => plain(vec![step(KaDirector, Scope::Hq, 5), step(SalesDeptManager, Scope::Hq, 5)]),
         // Issue 23 (seed 004 phase 3): an account plan's review, by the level its tier asks —
@@ -434,6 +495,8 @@ mod tests {
                 above: None,
                 extension: None,
                 tiers: vec![],
+                parallel: true,
+                pick: false,
             }],
             extension: Some(Extension { role: "ka_director".into(), max_days: 0 }),
             ..Definition::default()
@@ -441,8 +504,16 @@ mod tests {
         let why: Vec<String> = validate(Flow::KaScreening, &bad).into_iter().map(|(f, c)| format!("{f}:{c}")).collect();
         assert_eq!(
             why,
-            ["steps[0].role:unknown_role", "steps[0].days:step_days_range", "extension.max_days:step_days_range"]
+            [
+                "steps[0].role:unknown_role",
+                "steps[0].days:step_days_range",
+                "steps[0].parallel:parallel_first",
+                "extension.max_days:step_days_range"
+            ]
         );
+        // Runs of parallel steps: a parallel step joins the run of the step before it.
+        let par = |p: bool| StepSpec { parallel: p, ..step(Role::KaDirector, Scope::Hq, 2) };
+        assert_eq!(groups(&[par(false), par(false), par(true), par(true), par(false)]), [0, 1, 1, 1, 4]);
         let empty = Definition::default();
         assert_eq!(validate(Flow::KaScreening, &empty), vec![("steps".to_string(), "flow_no_steps")]);
         let mut credit = builtin(Flow::CreditChange);

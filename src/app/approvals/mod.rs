@@ -260,6 +260,11 @@ pub struct StepView {
     pub escalated_to_name: Option<String>,
     /// The deadline in days after its one extension.
     pub extended_days: Option<i64>,
+    /// The first position of the step's run of parallel steps (its own position when alone).
+    pub run: i64,
+    /// Decided alongside other steps of its run (each with its own deadline).
+    #[sqlx(skip)]
+    pub parallel: bool,
 }
 
 /// An approval request with every step.
@@ -292,6 +297,9 @@ pub struct ApprovalView {
     /// Whether the caller may decide the open step now, and as whom (`self`,
     /// `delegate of <username>`, `escalation`); null when they may not.
     pub can_decide: Option<String>,
+    /// The position of the open step the caller may decide (of a run of parallel steps, the
+    /// first that is theirs); send it back as the decision's `step`.
+    pub decide_step: Option<i64>,
     /// The caller may extend the open step's deadline.
     pub can_extend: bool,
 }
@@ -330,6 +338,14 @@ struct Step0 {
     escalated_to: Option<i64>,
     extended_days: Option<i64>,
     opened_at: Option<String>,
+    /// The first position of the step's run of parallel steps (its own when alone).
+    grp: i64,
+}
+
+impl Step0 {
+    fn open(&self) -> bool {
+        self.state == "open"
+    }
 }
 
 async fn steps0(conn: &mut sqlx::AnyConnection, approval_id: i64) -> Result<Vec<Step0>> {
@@ -339,9 +355,10 @@ async fn steps0(conn: &mut sqlx::AnyConnection, approval_id: i64) -> Result<Vec<
         .await?
         .iter()
         .map(|r| {
+            let position: i64 = r.try_get("position")?;
             Ok(Step0 {
                 id: r.try_get("id")?,
-                position: r.try_get("position")?,
+                position,
                 role: r.try_get("role")?,
                 scope: Scope::parse(&r.try_get::<String, _>("scope")?).unwrap_or(Scope::Hq),
                 days: r.try_get("days")?,
@@ -350,6 +367,7 @@ async fn steps0(conn: &mut sqlx::AnyConnection, approval_id: i64) -> Result<Vec<
                 escalated_to: r.try_get("escalated_to")?,
                 extended_days: r.try_get("extended_days")?,
                 opened_at: r.try_get("opened_at")?,
+                grp: r.try_get::<Option<i64>, _>("grp")?.unwrap_or(position),
             })
         })
         .collect()
@@ -528,42 +546,47 @@ fn near_cap(a: &Row0, now: DateTime<Utc>) -> bool {
     cap_of(a).is_some_and(|c| c - now < Duration::days(1))
 }
 
-/// Opens step `position` of the request and tells its deciders. Its deadline is capped at the
-/// request's cap; a step that opens with less than a day left to the cap is escalated at once.
+/// Opens step `position` of the request — with the rest of its run of parallel steps still
+/// waiting — and tells each step's deciders. A step's deadline is capped at the request's cap;
+/// a step that opens with less than a day left to the cap is escalated at once.
 async fn open_step(tx: &mut WriteTx, a: &Row0, position: i64, now: DateTime<Utc>) -> Result<()> {
     let steps = steps0(tx.conn(), a.id).await?;
-    let step = steps.iter().find(|s| s.position == position).ok_or_else(|| anyhow::anyhow!("no step {position}"))?;
-    let mut due = now + Duration::days(step.days);
-    if let Some(cap) = cap_of(a) {
-        due = due.min(cap);
-    }
-    sqlx::query("UPDATE approval_steps SET state = 'open', opened_at = $1, due_at = $2 WHERE id = $3")
-        .bind(ts(now))
-        .bind(ts(due))
-        .bind(step.id)
-        .execute(tx.conn())
-        .await?;
+    let first = steps.iter().find(|s| s.position == position).ok_or_else(|| anyhow::anyhow!("no step {position}"))?;
+    let run: Vec<&Step0> =
+        steps.iter().filter(|s| s.position == position || (s.grp == first.grp && s.state == "waiting")).collect();
     sqlx::query("UPDATE approvals SET current_step = $1, updated_at = $2 WHERE id = $3")
         .bind(position)
         .bind(ts(now))
         .bind(a.id)
         .execute(tx.conn())
         .await?;
-    let to = deciders_to_tell(tx.conn(), a, step, now).await?;
-    let (flow, label, id) = (a.flow.code(), a.subject_label.clone(), a.id);
-    let due_day = due.format("%Y-%m-%d").to_string();
-    notify::send(tx, &to, "approval_waiting", Some(id), |loc| {
-        (
-            rust_i18n::t!("notify.waiting.title", locale = loc, flow = flow_name(flow, loc), subject = label)
-                .into_owned(),
-            rust_i18n::t!("notify.waiting.body", locale = loc, id = id, due = due_day).into_owned(),
-        )
-    })
-    .await?;
-    if near_cap(a, now) {
-        let steps = steps0(tx.conn(), a.id).await?;
-        if let Some(step) = steps.iter().find(|s| s.position == position) {
-            escalate(tx, a, step, now).await?;
+    for step in run {
+        let mut due = now + Duration::days(step.days);
+        if let Some(cap) = cap_of(a) {
+            due = due.min(cap);
+        }
+        sqlx::query("UPDATE approval_steps SET state = 'open', opened_at = $1, due_at = $2 WHERE id = $3")
+            .bind(ts(now))
+            .bind(ts(due))
+            .bind(step.id)
+            .execute(tx.conn())
+            .await?;
+        let to = deciders_to_tell(tx.conn(), a, step, now).await?;
+        let (flow, label, id) = (a.flow.code(), a.subject_label.clone(), a.id);
+        let due_day = due.format("%Y-%m-%d").to_string();
+        notify::send(tx, &to, "approval_waiting", Some(id), |loc| {
+            (
+                rust_i18n::t!("notify.waiting.title", locale = loc, flow = flow_name(flow, loc), subject = label)
+                    .into_owned(),
+                rust_i18n::t!("notify.waiting.body", locale = loc, id = id, due = due_day).into_owned(),
+            )
+        })
+        .await?;
+        if near_cap(a, now) {
+            let fresh = steps0(tx.conn(), a.id).await?;
+            if let Some(st) = fresh.iter().find(|s| s.id == step.id) {
+                escalate(tx, a, st, now).await?;
+            }
         }
     }
     Ok(())
@@ -597,7 +620,48 @@ pub async fn start_capped(
     cap: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<i64> {
+    start_in(tx, ctx, flow, subject, &[], decisive, payload, cap, now).await
+}
+
+/// [`start`] for a flow with `pick` steps: those whose role is among `picks` apply, each with
+/// the deadline given for it (a suggestion's departments concerned, each giving its opinion
+/// in parallel by its own deadline). A role picked that the flow has no `pick` step for is
+/// refused (422 `picks`).
+#[allow(clippy::too_many_arguments)]
+pub async fn start_picked(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    flow: Flow,
+    subject: &Subject,
+    picks: &[ap::Pick],
+    decisive: &Value,
+    payload: &Value,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    start_in(tx, ctx, flow, subject, picks, decisive, payload, None, now).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn start_in(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    flow: Flow,
+    subject: &Subject,
+    picks: &[ap::Pick],
+    decisive: &Value,
+    payload: &Value,
+    cap: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<i64> {
     let (version, d) = definition(tx.conn(), flow).await?;
+    for (i, p) in picks.iter().enumerate() {
+        if !d.steps.iter().any(|s| s.pick && s.role == p.role) {
+            return Err(Error::invalid(&format!("picks[{i}].role"), "not_asked"));
+        }
+        if p.days.is_some_and(|n| !(1..=ap::MAX_DAYS).contains(&n)) {
+            return Err(Error::invalid(&format!("picks[{i}].days"), "step_days_range"));
+        }
+    }
     let id: i64 = sqlx::query(
         "INSERT INTO approvals (flow, flow_version, subject_type, subject_id, subject_label, region_id, subject_owner_id, \
          requested_by, state, current_step, decisive, payload, version, created_at, updated_at, branch_id, deadline_cap) \
@@ -622,20 +686,27 @@ pub async fn start_capped(
     // A conditional step the subject's figure does not reach is kept, marked skipped, so the
     // request shows the whole chain and why it stops where it does.
     let class = subject.class.as_deref();
-    if !d.steps.iter().any(|s| s.applies_to(subject.figure, class)) {
+    if !d.steps.iter().any(|s| s.applies_picked(subject.figure, class, picks)) {
         return Err(Error::invalid("flow", "no_step_applies"));
     }
+    let groups = ap::groups(&d.steps);
     for (i, s) in d.steps.iter().enumerate() {
-        let state = if s.applies_to(subject.figure, class) { "waiting" } else { "skipped" };
+        let state = if s.applies_picked(subject.figure, class, picks) { "waiting" } else { "skipped" };
+        let days = match s.pick {
+            true => picks.iter().find(|p| p.role == s.role).and_then(|p| p.days).unwrap_or(s.days),
+            false => s.days,
+        };
         sqlx::query(
-            "INSERT INTO approval_steps (approval_id, position, role, scope, days, state) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO approval_steps (approval_id, position, role, scope, days, state, grp) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id)
         .bind(i as i64)
         .bind(s.role.as_str())
         .bind(s.scope.as_str())
-        .bind(s.days)
+        .bind(days)
         .bind(state)
+        .bind(groups[i])
         .execute(tx.conn())
         .await?;
     }
@@ -749,19 +820,30 @@ async fn view(conn: &mut sqlx::AnyConnection, caller: &Caller, a: &Row0, now: Da
     let mut steps: Vec<StepView> = sqlx::query_as(
         "SELECT s.position, s.role, s.scope, s.days, s.state, s.opened_at, s.due_at, d.username AS decided_by, \
          d.display_name AS decided_by_name, s.decided_as, s.decided_at, s.decision, s.comment, s.escalated_at, \
-         e.username AS escalated_to, e.display_name AS escalated_to_name, s.extended_days \
-         FROM approval_steps s LEFT JOIN users d ON d.id = s.decided_by LEFT JOIN users e ON e.id = s.escalated_to \
+         e.username AS escalated_to, e.display_name AS escalated_to_name, s.extended_days, \
+         COALESCE(s.grp, s.position) AS run FROM approval_steps s LEFT JOIN users d ON d.id = s.decided_by LEFT JOIN users e ON e.id = s.escalated_to \
          WHERE s.approval_id = $1 ORDER BY s.position",
     )
     .bind(a.id)
     .fetch_all(&mut *conn)
     .await?;
+    let runs: Vec<i64> = steps.iter().map(|s| s.run).collect();
     for s in &mut steps {
         s.overdue = s.state == "open" && notify::is_past(s.due_at.as_deref(), now);
+        s.parallel = runs.iter().filter(|r| **r == s.run).count() > 1;
     }
+    let mut decide_step = None;
     if a.state == State::Pending {
-        if let Some(s) = steps0(conn, a.id).await?.into_iter().find(|s| s.state == "open") {
-            can_decide = authority(conn, a, &s, caller.user_id, now).await?;
+        let open: Vec<Step0> = steps0(conn, a.id).await?.into_iter().filter(Step0::open).collect();
+        // The first open step the caller may decide (a run of parallel steps has several).
+        for s in &open {
+            if let Some(w) = authority(conn, a, s, caller.user_id, now).await? {
+                can_decide = Some(w);
+                decide_step = Some(s.position);
+                break;
+            }
+        }
+        if let Some(s) = open.iter().find(|s| Some(s.position) == decide_step).or(open.first()) {
             can_extend = s.extended_days.is_none()
                 && def
                     .extension_of(s.position as usize)
@@ -784,6 +866,7 @@ async fn view(conn: &mut sqlx::AnyConnection, caller: &Caller, a: &Row0, now: Da
         created_at: a.created_at.clone(),
         closed_at: a.closed_at.clone(),
         can_decide,
+        decide_step,
         can_extend,
     })
 }
@@ -931,13 +1014,31 @@ pub async fn decide_step_in(
         return Err(Error::Forbidden);
     }
     let steps = steps0(tx.conn(), id).await?;
-    let Some(open) = steps.iter().find(|s| s.state == "open") else { return Err(Error::Conflict("approval_closed")) };
-    if step.is_some_and(|p| p != open.position) {
-        return Err(Error::Conflict("step_decided"));
+    if !steps.iter().any(Step0::open) {
+        return Err(Error::Conflict("approval_closed"));
     }
-    let step = open;
-    let Some(as_whom) = authority(tx.conn(), &a, step, caller.user_id, now).await? else {
-        return Err(Error::Forbidden);
+    // The step the caller was shown; else the first open step (of a run of parallel steps)
+    // they may decide.
+    let (step, as_whom) = match step {
+        Some(p) => {
+            let Some(open) = steps.iter().find(|s| s.open() && s.position == p) else {
+                return Err(Error::Conflict("step_decided"));
+            };
+            let Some(as_whom) = authority(tx.conn(), &a, open, caller.user_id, now).await? else {
+                return Err(Error::Forbidden);
+            };
+            (open, as_whom)
+        }
+        None => {
+            let mut found = None;
+            for s in steps.iter().filter(|s| s.open()) {
+                if let Some(w) = authority(tx.conn(), &a, s, caller.user_id, now).await? {
+                    found = Some((s, w));
+                    break;
+                }
+            }
+            found.ok_or(Error::Forbidden)?
+        }
     };
     if a.flow == Flow::AccountPlan {
         let answered =
@@ -982,6 +1083,8 @@ pub async fn decide_step_in(
     )
     .await?;
     match decision {
+        // Approved: once every step of its run is, on to the next waiting step.
+        Decision::Approve if steps.iter().any(|s| s.open() && s.id != step.id) => {}
         Decision::Approve => match steps.iter().find(|s| s.position > step.position && s.state == "waiting") {
             Some(next) => open_step(tx, &a, next.position, now).await?,
             None => close(tx, ctx, &a, State::Approved, comment.as_deref(), now).await?,
@@ -1231,10 +1334,15 @@ pub async fn waiting_for(db: &Db, caller: &Caller, now: DateTime<Utc>) -> Result
     s.push(" ORDER BY a.id LIMIT 1000");
     let rows = s.query().try_map(|r| Row0::from_row(&r)).fetch_all(&mut *conn).await?;
     let mut out = vec![];
+    let mut seen = std::collections::HashSet::new();
     for a in rows {
-        if let Some(st) = steps0(&mut conn, a.id).await?.into_iter().find(|s| s.state == "open") {
+        if !seen.insert(a.id) {
+            continue;
+        }
+        for st in steps0(&mut conn, a.id).await?.into_iter().filter(Step0::open) {
             if authority(&mut conn, &a, &st, caller.user_id, now).await?.is_some() {
                 out.push(item(&mut conn, &a, now).await?);
+                break;
             }
         }
     }

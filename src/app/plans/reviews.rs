@@ -448,7 +448,7 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<PlanReviewView> {
     if v.state == "open" {
         if let Some(aid) = v.approval_id {
             if let Ok(a) = approvals::get(db, caller, aid).await {
-                v.can_decide = if a.can_decide.is_some() { a.current_step } else { None };
+                v.can_decide = if a.can_decide.is_some() { a.decide_step } else { None };
             }
         }
     }

@@ -215,6 +215,8 @@ struct StepRow {
     decided_at: String,
     decision: String,
     comment: Option<String>,
+    /// Decided alongside the other steps of its run.
+    parallel: bool,
 }
 
 #[derive(Template)]
@@ -1093,6 +1095,7 @@ fn step_rows(l: &Layout, tz: Tz, a: &approvals::ApprovalView) -> Vec<StepRow> {
             decided_at: local(tz, st.decided_at.as_deref()),
             decision: st.decision.as_deref().map(|d| l.e("decision", d)).unwrap_or_else(|| "—".into()),
             comment: st.comment.clone(),
+            parallel: st.parallel,
         })
         .collect()
 }
@@ -1696,6 +1699,12 @@ struct FlowStepRow {
     /// The step's own extension: the role that may grant it (empty: none) and its maximum days.
     ext_role: String,
     ext_days: String,
+    /// The tiers (classes) the step is kept to, comma-separated; empty: every subject.
+    tiers: String,
+    /// Decided alongside the step before it.
+    parallel: bool,
+    /// Applies only when the request picks its role.
+    pick: bool,
 }
 
 /// The flow form's fields: `role_N`, `scope_N`, `days_N` per step row (a row without a role,
@@ -1734,6 +1743,21 @@ fn definition_from_form(form: &UiForm, flow: &str) -> Result<Value, DomainError>
         if !ext_role.is_empty() {
             let days = number(&mut e, format!("steps[{n}].extension.max_days"), &get(format!("ext_days_{i}")));
             step["extension"] = serde_json::json!({"role": ext_role, "max_days": days.unwrap_or(0)});
+        }
+        let tiers: Vec<String> = get(format!("tiers_{i}"))
+            .split([',', '，', ' ', '、'])
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect();
+        if !tiers.is_empty() {
+            step["tiers"] = serde_json::json!(tiers);
+        }
+        if form.get(&format!("parallel_{i}")).is_some() {
+            step["parallel"] = serde_json::json!(true);
+        }
+        if form.get(&format!("pick_{i}")).is_some() {
+            step["pick"] = serde_json::json!(true);
         }
         steps.push(step);
     }
@@ -1878,6 +1902,9 @@ async fn flows_view(s: &AppState, ui: &UiCtx, edited: Option<Edited>) -> Respons
                     above: st.above.map(above_text).unwrap_or_default(),
                     ext_role: st.extension.as_ref().map(|e| e.role.clone()).unwrap_or_default(),
                     ext_days: st.extension.as_ref().map(|e| e.max_days.to_string()).unwrap_or_default(),
+                    tiers: st.tiers.join(","),
+                    parallel: st.parallel,
+                    pick: st.pick,
                 })
                 .collect();
             if rows.len() < crate::domain::approval::MAX_STEPS {
@@ -1888,6 +1915,9 @@ async fn flows_view(s: &AppState, ui: &UiCtx, edited: Option<Edited>) -> Respons
                     above: String::new(),
                     ext_role: String::new(),
                     ext_days: String::new(),
+                    tiers: String::new(),
+                    parallel: false,
+                    pick: false,
                 });
             }
             let mut b = FlowBox {
@@ -1909,7 +1939,18 @@ async fn flows_view(s: &AppState, ui: &UiCtx, edited: Option<Edited>) -> Respons
                                     l.t("flows.when_above").replace("{p}", &above_text(a))
                                 }
                             })
-                            .unwrap_or_default();
+                            .into_iter()
+                            .chain((!st.tiers.is_empty()).then(|| {
+                                format!(
+                                    "{}: {}",
+                                    l.t("flows.tiers"),
+                                    st.tiers.iter().map(|t| l.e("tier", t)).collect::<Vec<_>>().join("、")
+                                )
+                            }))
+                            .chain(st.parallel.then(|| l.t("approval.parallel")))
+                            .chain(st.pick.then(|| l.t("flows.pick")))
+                            .collect::<Vec<_>>()
+                            .join(" · ");
                         let ext = st
                             .extension
                             .as_ref()
@@ -1975,6 +2016,9 @@ impl FlowBox {
                 above: get(format!("above_{i}")),
                 ext_role: get(format!("ext_role_{i}")),
                 ext_days: get(format!("ext_days_{i}")),
+                tiers: get(format!("tiers_{i}")),
+                parallel: !get(format!("parallel_{i}")).is_empty(),
+                pick: !get(format!("pick_{i}")).is_empty(),
             })
             .collect();
         self.limits = (0..50)
