@@ -15,6 +15,7 @@ pub mod plans;
 pub mod quotes;
 pub mod records;
 pub mod spreadsheets;
+pub mod suggestions;
 pub mod visits;
 
 use crate::db::Db;
@@ -91,6 +92,8 @@ impl App {
         orders::aging_summary::daily(&self.db, now).await?;
         // Once a day: account plans' reviews falling due opened, slipping milestones flagged.
         plans::reviews::daily(&self.db, now).await?;
+        // Once a day: suggestions whose promised reply date passed, flagged to the KA director.
+        suggestions::suggestions::daily(&self.db, now).await?;
         let sent = records::notify::deliver(&self.db, &self.settings.channels, worker, now).await?;
         Ok((reminded + follow_ups, escalated + unfiled, sent))
     }

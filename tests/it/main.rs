@@ -54,5 +54,6 @@ mod schema;
 mod security;
 mod statements;
 mod strict_bodies;
+mod suggestions;
 mod ui_failures;
 mod writeoffs;

@@ -94,6 +94,7 @@ fn subject_of(v: &Value) -> (String, Option<String>) {
         (Some("bid"), Some(id)) => Some(format!("/bids/{id}")),
         (Some("negotiation"), Some(id)) => Some(format!("/negotiations/{id}")),
         (Some("account_plan"), Some(id)) => Some(format!("/plans/{id}/reviews")),
+        (Some("suggestion"), Some(id)) => Some(format!("/suggestions/{id}")),
         _ => None,
     };
     (label, href)
@@ -400,6 +401,67 @@ fn quote_panel(
 /// The write-off a `bad_debt_writeoff` request asks about, whole: the amount and the reason,
 /// the receivable (due date, amount, paid, written off, days overdue), the order and the account,
 /// and every collection contact so far.
+/// The suggestion a `suggestion` request asks about, whole: what the customer suggested and
+/// how it came, the report, the departments asked with their opinions so far (the summary
+/// table, 建议汇总表), and the promised reply date.
+fn suggestion_panel(l: &Layout, v: crate::app::suggestions::suggestions::SuggestionView) -> SubjectPanel {
+    let row = |k: &str, val: String| PanelRow {
+        label: l.t(k),
+        value: if val.is_empty() { "—".into() } else { val },
+        changed: false,
+    };
+    let groups = vec![
+        PanelGroup {
+            heading: l.t("suggestion.one"),
+            rows: vec![
+                row("suggestion.content", v.content.clone()),
+                row("suggestion.channel", l.e("suggestion_channel", &v.channel)),
+                row("suggestion.category", l.e("suggestion_category", &v.category)),
+                row("suggestion.received_on", v.received_on.clone()),
+                row("field.contact_id", v.contact_name.clone().unwrap_or_default()),
+                row("field.thanks", v.thanks.clone().unwrap_or_default()),
+            ],
+        },
+        PanelGroup {
+            heading: l.t("suggestion.report"),
+            rows: vec![
+                row("field.cause", v.cause.clone().unwrap_or_default()),
+                row("field.feasibility", v.feasibility.clone().unwrap_or_default()),
+                row("suggestion.reply_due", v.reply_due.clone()),
+            ],
+        },
+    ];
+    let head =
+        vec![l.t("field.department"), l.t("approval.step_state"), l.t("approval.decided_by"), l.t("field.opinion")];
+    let rows: Vec<(Vec<String>, bool)> = v
+        .opinions
+        .iter()
+        .map(|o| {
+            (
+                vec![
+                    l.title_of(&o.role, None),
+                    l.e("step_state", &o.state),
+                    o.decided_by_name.clone().unwrap_or_else(|| "—".into()),
+                    o.opinion.clone().unwrap_or_else(|| "—".into()),
+                ],
+                false,
+            )
+        })
+        .collect();
+    let table =
+        (!rows.is_empty()).then(|| PanelTable { heading: l.t("suggestion.opinions"), head, rows, foot: vec![] });
+    SubjectPanel {
+        title: l.t("suggestion.one"),
+        note: None,
+        groups,
+        table,
+        facts_title: l.t("field.account"),
+        facts: vec![(l.t("field.account"), v.account_name.clone())],
+        facts_href: Some((format!("/suggestions/{}", v.id), l.t("suggestion.open"))),
+        facts_hidden: false,
+    }
+}
+
 fn writeoff_panel(l: &Layout, w: crate::app::orders::writeoffs::WriteoffSubject) -> SubjectPanel {
     let (x, r) = (&w.writeoff, &w.receivable);
     let row = |k: &str, val: String| PanelRow {
@@ -1158,6 +1220,13 @@ async fn panel_of(s: &AppState, ui: &UiCtx, l: &Layout, a: &approvals::ApprovalV
                 .await
                 .section("approval", "subject")
                 .map(|(p, r)| account_plan_panel(l, p, r)),
+        )
+    } else if a.flow == crate::domain::approval::Flow::Suggestion {
+        Some(
+            crate::app::suggestions::suggestions::for_approval(&s.app.db, &ui.ctx.caller, a.id)
+                .await
+                .section("approval", "subject")
+                .map(|v| suggestion_panel(l, v)),
         )
     } else if a.flow == crate::domain::approval::Flow::OrderSignoff {
         Some(

@@ -395,6 +395,8 @@ struct AccountPage {
     /// The latest activities on the account, and its development record (大客户开发记录表).
     activities: Section<Vec<crate::app::visits::activities::ActivityView>>,
     development: Section<crate::app::visits::activities::Development>,
+    /// The customer's suggestions (issue 24).
+    suggestions: Section<Vec<crate::app::suggestions::suggestions::SuggestionItem>>,
     /// The key-account screenings (大客户筛选), newest first, and whether one may be submitted.
     screenings: Section<Vec<crate::web::ui::approvals::ScreeningRow>>,
     can_screen: bool,
@@ -614,6 +616,13 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
     let development = crate::app::visits::activities::development(&s.app.db, caller, a.seen())
         .await
         .section("account", "development record");
+    let suggestions = crate::app::suggestions::suggestions::list(
+        &s.app.db,
+        caller,
+        &crate::app::suggestions::suggestions::Filter { account_id: Some(a.id), ..Default::default() },
+    )
+    .await
+    .section("account", "suggestions");
     let screenings =
         crate::web::ui::approvals::screening_rows(&s, caller, &l, a.seen()).await.section("account", "screenings");
     let status_history =
@@ -633,6 +642,7 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
         status_history,
         activities,
         development,
+        suggestions,
         documents,
         doc_types,
         opportunities,
