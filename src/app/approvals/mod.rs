@@ -656,10 +656,10 @@ async fn start_in(
     let (version, d) = definition(tx.conn(), flow).await?;
     for (i, p) in picks.iter().enumerate() {
         if !d.steps.iter().any(|s| s.pick && s.role == p.role) {
-            return Err(Error::invalid(&format!("picks[{i}].role"), "not_asked"));
+            return Err(Error::invalid(format!("picks[{i}].role"), "not_asked"));
         }
         if p.days.is_some_and(|n| !(1..=ap::MAX_DAYS).contains(&n)) {
-            return Err(Error::invalid(&format!("picks[{i}].days"), "step_days_range"));
+            return Err(Error::invalid(format!("picks[{i}].days"), "step_days_range"));
         }
     }
     let id: i64 = sqlx::query(
