@@ -1930,6 +1930,7 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     overdue_screening(db, user_ids["rep"]).await?;
     demo_development(db, user_ids["rep"]).await?;
     demo_account_plans(db).await?;
+    demo_suggestions(db, &user_ids).await?;
     // The demo's business history predates the credit check (issue 22): grades and limits are
     // put back once it is written, and one order is then held for credit.
     let credit = put_credit_aside(db).await?;
@@ -3521,6 +3522,67 @@ async fn demo_account_plans(db: &Db) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("demo plan review: {e}"))?;
         }
     }
+    Ok(())
+}
+
+/// Customer suggestions of 林涛's (rep) accounts (issue 24): one answered, one waiting for the
+/// logistics and finance managers' opinions after the KA director's review, one just received
+/// whose promised reply date is near.
+async fn demo_suggestions(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
+    use crate::app::people::auth;
+    use crate::app::suggestions::suggestions as sg;
+    let accounts: Vec<i64> = sqlx::query(
+        "SELECT id FROM accounts WHERE owner_id = $1 AND status = 'key_account' AND deleted_at IS NULL ORDER BY id LIMIT 2",
+    )
+    .bind(user_ids["rep"])
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|r| r.try_get("id"))
+    .collect::<Result<_, _>>()?;
+    let [first, second] = accounts[..] else { return Ok(()) };
+    let ctx_of = |u: &str| {
+        let id = user_ids[u];
+        async move {
+            let caller = auth::load_caller(db, id).await?.context("a demo user")?;
+            Ok::<_, anyhow::Error>(Ctx { caller, request_id: "demo".into() })
+        }
+    };
+    let err = |e: crate::domain::DomainError| anyhow::anyhow!("demo suggestions: {e}");
+    let rep = ctx_of("rep").await?;
+    let today = act::local_day(Utc::now(), chrono_tz::Asia::Shanghai);
+    let day = |n: i64| (today + Duration::days(n)).format("%Y-%m-%d").to_string();
+    let new = |channel: &str, category: &str, content: &str, received: i64, due: i64| sg::SuggestionIn {
+        channel: Some(channel.into()),
+        category: Some(category.into()),
+        received_on: Some(day(received)),
+        contact_id: None,
+        content: Some(content.into()),
+        thanks: Some("已当面致谢，并告知处理流程与答复时间".into()),
+        reply_due: Some(day(due)),
+    };
+    // Waiting for two departments.
+    let v = sg::create(db, &rep, first, &new("in_person", "delivery", "希望备件交货周期由 15 天缩短到 7 天", -6, 14))
+        .await
+        .map_err(err)?;
+    let report = sg::SuggestionReportIn {
+        cause: Some("备件集中在华东仓，发往华北需中转".into()),
+        feasibility: Some("可在华北仓增设常用备件库存，需物流和财务评估".into()),
+        departments: vec![
+            crate::domain::approval::Pick { role: "logistics_manager".into(), days: Some(5) },
+            crate::domain::approval::Pick { role: "finance_manager".into(), days: Some(3) },
+        ],
+        version: v.version,
+    };
+    let v = sg::submit(db, &rep, v.id, &report).await.map_err(err)?;
+    let director = ctx_of("director").await?;
+    if let Some(aid) = v.approval_id {
+        crate::app::approvals::decide(db, &director, aid, "approve", Some("请物流、财务会签"), Utc::now())
+            .await
+            .map_err(err)?;
+    }
+    // Just received, its reply due in three days.
+    sg::create(db, &rep, second, &new("phone", "service", "希望每季度安排一次技术交流", -1, 3)).await.map_err(err)?;
     Ok(())
 }
 
