@@ -18,23 +18,99 @@ pub struct TestApp {
     _files: tempfile::TempDir,
 }
 
+/// A migrated PostgreSQL database to copy each test's from (`CREATE DATABASE … TEMPLATE`, a
+/// file copy instead of running every migration per test), named by the migrations it holds and
+/// made once by whichever test process gets there first (an advisory lock keeps the others
+/// waiting); `.ci/run` drops it with the tests' databases.
+async fn pg_template(admin_url: &str) -> String {
+    let name = format!("kam_tpl_{}", migrations_hash("postgres"));
+    let admin = Db::connect(admin_url).await.expect("connect to PostgreSQL admin database");
+    let mut conn = admin.pool.acquire().await.expect("a connection");
+    sqlx::query("SELECT pg_advisory_lock(724201)").execute(&mut *conn).await.expect("lock");
+    let have = sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(name.clone())
+        .fetch_optional(&mut *conn)
+        .await
+        .expect("look for the template");
+    if have.is_none() {
+        let building = format!("{name}_b");
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {building}")).execute(&mut *conn).await.expect("drop");
+        sqlx::query(&format!("CREATE DATABASE {building}")).execute(&mut *conn).await.expect("create the template");
+        let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
+        let db = Db::connect(&format!("{base}/{building}")).await.expect("connect the template");
+        db.migrate().await.expect("migrate the template");
+        db.pool.close().await;
+        sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {name}"))
+            .execute(&mut *conn)
+            .await
+            .expect("name the template");
+    }
+    sqlx::query("SELECT pg_advisory_unlock(724201)").execute(&mut *conn).await.expect("unlock");
+    drop(conn);
+    admin.pool.close().await;
+    name
+}
+
+/// A hash of the migrations of `backend`: the name of its template database.
+fn migrations_hash(backend: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let dir = format!("{}/migrations/{backend}", env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = std::fs::read_dir(dir).expect("the migrations").filter_map(|e| e.ok()).collect();
+    files.sort_by_key(|e| e.file_name());
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for f in &files {
+        f.file_name().hash(&mut h);
+        std::fs::read(f.path()).expect("a migration").hash(&mut h);
+    }
+    format!("{:016x}", h.finish())
+}
+
+/// A migrated SQLite file to copy each test's from, in the system's temporary folder, named by
+/// the migrations it holds; made by the first test process that needs it (a process that finds
+/// another making it makes its own and the last rename wins: the same file either way).
+async fn sqlite_template() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("kam-test-template-{}.db", migrations_hash("sqlite")));
+    if path.exists() {
+        return path;
+    }
+    let building = path.with_extension(format!("{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&building);
+    let db = Db::connect(&format!("sqlite://{}", building.display())).await.expect("open the template");
+    db.migrate().await.expect("migrate the template");
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&db.pool).await.expect("checkpoint");
+    db.pool.close().await;
+    for side in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{side}", building.display()));
+    }
+    std::fs::rename(&building, &path).expect("name the template");
+    path
+}
+
 pub async fn fresh_db() -> (Db, String, Option<tempfile::TempDir>) {
     match std::env::var("KAM_TEST_DATABASE_URL") {
         Ok(admin_url) if admin_url.starts_with("postgres") => {
             let name = format!("kam_t_{}", &auth::random_token("")[..16]);
+            let template = pg_template(&admin_url).await;
             let admin = Db::connect(&admin_url).await.expect("connect to PostgreSQL admin database");
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin.pool).await.expect("create test database");
+            sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                .execute(&admin.pool)
+                .await
+                .expect("create test database");
             admin.pool.close().await;
             let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
             let url = format!("{base}/{name}");
             let db = Db::connect(&url).await.expect("connect test database");
+            // Nothing left to apply: the template is migrated (this checks it is current).
             db.migrate().await.expect("migrate");
             (db, url, None)
         }
         _ => {
             let dir = tempfile::tempdir().expect("tempdir");
-            let url = format!("sqlite://{}/kam.db", dir.path().display());
+            let file = dir.path().join("kam.db");
+            std::fs::copy(sqlite_template().await, &file).expect("copy the migrated template");
+            let url = format!("sqlite://{}", file.display());
             let db = Db::connect(&url).await.expect("open sqlite");
+            // Nothing left to apply: the template is migrated (this checks it is current).
             db.migrate().await.expect("migrate");
             (db, url, Some(dir))
         }
