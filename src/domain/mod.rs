@@ -22,6 +22,7 @@ pub mod quota;
 pub mod quote;
 pub mod receivable;
 pub mod role;
+pub mod service;
 pub mod text;
 pub mod writeoff;
 

@@ -12,6 +12,7 @@ pub mod people;
 pub mod plans;
 pub mod quotes;
 pub mod records;
+pub mod service;
 pub mod visits;
 
 pub use contract::{Body, Id, Op, Params, Query, Typed};
@@ -104,6 +105,7 @@ pub fn routes() -> (Router<AppState>, Vec<Op>) {
     let api = orders::statements::routes(api);
     let api = credit::routes(api);
     let api = plans::routes(api);
+    let api = service::routes(api);
     (api.router.route_layer(axum::middleware::from_fn(super::error::localize)), api.ops)
 }
 
