@@ -13,6 +13,7 @@ pub mod pick;
 pub mod plans;
 pub mod quotes;
 pub mod records;
+pub mod service;
 pub mod spreadsheets;
 pub mod visits;
 pub use spreadsheets::imports::more_errors_text;
@@ -74,6 +75,7 @@ pub fn routes() -> Router<AppState> {
         .merge(quotes::products::routes())
         .merge(credit::routes())
         .merge(plans::routes())
+        .merge(service::routes())
 }
 
 /// The messages a redirect may leave for the next page (`?flash=code`, texts `flash.code`):
@@ -159,7 +161,7 @@ impl Layout {
             "credit_settings" if self.is_admin => "admin",
             "credit_lists" | "credit_settings" => "customers",
             "plan_settings" if self.is_admin => "admin",
-            "plans" | "plan_report" | "plan_settings" => "customers",
+            "plans" | "plan_report" | "plan_settings" | "service" => "customers",
             _ => "",
         }
     }
