@@ -397,3 +397,75 @@ async fn the_service_team_reads_the_accounts_plan_out_of_its_own_scope() {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
 }
+
+#[tokio::test]
+async fn the_pages_show_the_team_the_request_whole_its_form_and_the_approval() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let (sid, csrf) = t.ui_login("repA", crate::common::PASSWORD, None).await.unwrap_or_else(|r| panic!("{}", r.body));
+    let page = |path: String| {
+        let auth = Auth::Session { cookie: sid.clone(), csrf: String::new() };
+        let t = &t;
+        async move {
+            let r = t.get_form(&path, &auth).await;
+            assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+            r.body
+        }
+    };
+    let form = page(format!("/accounts/{}/service-team", w.account_x)).await;
+    assert!(form.contains("service-team-form"));
+    // An unknown member: the form again with what was typed and the field named; nothing saved.
+    let path = format!("/accounts/{}/service-team", w.account_x);
+    let r = t
+        .ui_post(
+            &path,
+            &sid,
+            &[
+                ("_csrf", &csrf),
+                ("username_0", "nobody"),
+                ("function_0", "sales_support"),
+                ("responsibilities_0", "交期跟进"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("交期跟进") && r.body.contains("role=\"alert\""), "{}", r.body);
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM account_service_team").await, 0);
+    let r = t
+        .ui_post(
+            &path,
+            &sid,
+            &[
+                ("_csrf", &csrf),
+                ("username_0", "repB"),
+                ("function_0", "sales_support"),
+                ("responsibilities_0", "交期跟进"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let account = page(format!("/accounts/{}", w.account_x)).await;
+    assert!(account.contains("id=\"service-team\"") && account.contains("交期跟进"), "the account shows its team");
+
+    let rep = bearer(&w, "repA");
+    let r = ok(t
+        .call(
+            Method::POST,
+            "/api/v1/service-requests",
+            &rep,
+            Some(request_body(w.account_x, &["consulting"])),
+        )
+        .await);
+    let (id, aid) = (r["id"].as_i64().expect("id"), r["approval_id"].as_i64().expect("approval"));
+    let show = page(format!("/service-requests/{id}")).await;
+    assert!(show.contains("缩短换型时间") && show.contains("客户生产部王工牵头"), "the request whole");
+    let print = page(format!("/service-requests/{id}/print")).await;
+    assert!(print.contains("大客户服务与支持申请表") && print.contains("☑"), "the A4 form");
+    let list = page(format!("/service-requests?account_id={}&state=submitted", w.account_x)).await;
+    assert!(list.contains(&format!("/service-requests/{id}\"")), "the list filters by account and state");
+    let approval = page(format!("/approvals/{aid}")).await;
+    assert!(
+        approval.contains("新产线试产期间的技术支持") && approval.contains("缩短换型时间"),
+        "the approval page shows the request"
+    );
+}

@@ -161,7 +161,7 @@ impl Layout {
             "credit_settings" if self.is_admin => "admin",
             "credit_lists" | "credit_settings" => "customers",
             "plan_settings" if self.is_admin => "admin",
-            "plans" | "plan_report" | "plan_settings" | "service" => "customers",
+            "plans" | "plan_report" | "plan_settings" | "ka_service" => "customers",
             _ => "",
         }
     }

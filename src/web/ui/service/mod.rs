@@ -27,6 +27,131 @@ pub fn routes() -> Router<AppState> {
         .route("/service-requests/{id}/print", get(request_print))
         .route("/service-events", get(event_list))
         .route("/service-events/{id}", get(event_show))
+        .route("/accounts/{id}/service-team", get(team_form).post(team_save))
+}
+
+// ---- the team's form ----
+
+/// Blank rows the team form offers beside the members.
+const BLANK_ROWS: usize = 3;
+
+/// One row of the team form as typed.
+struct TeamRow {
+    username: String,
+    function: String,
+    responsibilities: String,
+}
+
+#[derive(Template)]
+#[template(path = "service_team_form.html")]
+struct TeamForm {
+    l: Layout,
+    account_id: i64,
+    account_name: String,
+    rows: Vec<TeamRow>,
+    people: Vec<(String, String)>,
+    functions: Vec<(&'static str, String)>,
+    errors: Vec<String>,
+}
+
+async fn team_page(
+    s: &AppState,
+    ui: &UiCtx,
+    account_id: i64,
+    typed: Option<Vec<TeamRow>>,
+    err: Option<crate::domain::DomainError>,
+) -> Response {
+    let a = match crate::app::customers::accounts::get(&s.app.db, &ui.ctx.caller, account_id).await {
+        Ok(a) => a,
+        Err(e) => return fail_page(ui, e),
+    };
+    if !team::may_edit(&ui.ctx.caller) {
+        return fail_page(ui, crate::domain::DomainError::Forbidden);
+    }
+    let mut rows = match typed {
+        Some(r) => r,
+        None => match team::list(&s.app.db, &ui.ctx.caller, account_id).await {
+            Ok(m) => m
+                .into_iter()
+                .map(|m| TeamRow {
+                    username: m.username,
+                    function: m.function.code().to_string(),
+                    responsibilities: m.responsibilities.unwrap_or_default(),
+                })
+                .collect(),
+            Err(e) => return fail_page(ui, e),
+        },
+    };
+    for _ in 0..BLANK_ROWS {
+        rows.push(TeamRow { username: String::new(), function: String::new(), responsibilities: String::new() });
+    }
+    let people = match crate::app::people::users::list(&s.app.db).await {
+        Ok(us) => {
+            let mut us: Vec<_> = us.into_iter().filter(|u| u.active && !u.role.is_admin()).collect();
+            us.sort_by_cached_key(|u| crate::domain::pinyin::sort_key(&u.display_name));
+            us.into_iter()
+                .map(|u| (u.username.clone(), crate::app::people::directory::label(&u.display_name, &u.username)))
+                .collect()
+        }
+        Err(e) => return fail_page(ui, e),
+    };
+    let l = Layout::new(ui, "ka_service", format!("{} · {}", ui.lang.t("service.team"), a.name));
+    let functions = crate::domain::service::ServiceFunction::ALL
+        .iter()
+        .map(|f| (f.code(), l.e("service_function", f.code())))
+        .collect();
+    let status = err.as_ref().map(|e| crate::web::ui::status_and_code(e).0);
+    let errors = err.map(|e| crate::web::ui::error_lines(&l, &e)).unwrap_or_default();
+    let mut res = render(&TeamForm { l, account_id, account_name: a.name.clone(), rows, people, functions, errors });
+    if let Some(st) = status {
+        *res.status_mut() = st;
+    }
+    res
+}
+
+async fn team_form(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    match id_of(&id) {
+        Ok(id) => team_page(&s, &ui, id, None, None).await,
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+async fn team_save(State(s): State<AppState>, Path(id): Path<String>, form: crate::web::auth::UiForm) -> Response {
+    let ui = &form.ui;
+    let id = match id_of(&id) {
+        Ok(i) => i,
+        Err(e) => return fail_page(ui, e),
+    };
+    let f = |k: String| form.get(&k).unwrap_or("").trim().to_string();
+    let mut typed = vec![];
+    for i in 0..(crate::domain::service::ROWS_MAX + BLANK_ROWS) {
+        if form.get(&format!("username_{i}")).is_none() {
+            break;
+        }
+        let row = TeamRow {
+            username: f(format!("username_{i}")),
+            function: f(format!("function_{i}")),
+            responsibilities: f(format!("responsibilities_{i}")),
+        };
+        if row.username.is_empty() && row.function.is_empty() && row.responsibilities.is_empty() {
+            continue;
+        }
+        typed.push(row);
+    }
+    let members = typed
+        .iter()
+        .map(|r| team::ServiceTeamMemberIn {
+            username: r.username.clone(),
+            function: r.function.clone(),
+            responsibilities: Some(r.responsibilities.clone()).filter(|s| !s.is_empty()),
+        })
+        .collect();
+    match team::put(&s.app.db, &ui.ctx, id, &team::ServiceTeamIn { members }).await {
+        Ok(_) => axum::response::IntoResponse::into_response(axum::response::Redirect::to(
+            &crate::web::ui::forms::with_flash(&format!("/accounts/{id}"), "saved"),
+        )),
+        Err(e) => team_page(&s, ui, id, Some(typed), Some(e)).await,
+    }
 }
 
 /// An opinion as a table row: the step's role, its state, who decided, when, the comment.
@@ -66,7 +191,7 @@ async fn request_list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQu
         Ok(i) => i,
         Err(e) => return fail_page(&ui, e),
     };
-    let l = Layout::new(&ui, "service", ui.lang.t("service.requests"));
+    let l = Layout::new(&ui, "ka_service", ui.lang.t("service.requests"));
     let states = ["draft", "submitted", "approved", "returned", "rejected"]
         .iter()
         .map(|c| (*c, l.e("service_state", c)))
@@ -85,7 +210,7 @@ struct RequestPage {
 
 async fn request_page(s: &AppState, ui: &UiCtx, id: &str) -> Result<RequestPage, crate::domain::DomainError> {
     let v = requests::get(&s.app.db, &ui.ctx.caller, id_of(id)?).await?;
-    let l = Layout::new(ui, "service", format!("{} · {}", ui.lang.t("service.request"), v.account_name));
+    let l = Layout::new(ui, "ka_service", format!("{} · {}", ui.lang.t("service.request"), v.account_name));
     let services = services_text(&l, &v);
     let opinions = v.opinions.iter().map(|o| opinion_row(&l, o)).collect();
     Ok(RequestPage { l, v, services, opinions })
@@ -151,7 +276,7 @@ async fn event_list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuer
         Ok(i) => i,
         Err(e) => return fail_page(&ui, e),
     };
-    let l = Layout::new(&ui, "service", ui.lang.t("service.events"));
+    let l = Layout::new(&ui, "ka_service", ui.lang.t("service.events"));
     let states = ["planned", "held", "cancelled"].iter().map(|c| (*c, l.e("service_event_state", c))).collect();
     let kinds = crate::domain::service::ServiceEventKind::ALL
         .iter()
@@ -174,7 +299,7 @@ async fn event_show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>
         Ok(v) => v,
         Err(e) => return fail_page(&ui, e),
     };
-    let l = Layout::new(&ui, "service", format!("{} · {}", v.title, v.account_name));
+    let l = Layout::new(&ui, "ka_service", format!("{} · {}", v.title, v.account_name));
     let opinions =
         v.evaluation.as_ref().map(|e| e.opinions.iter().map(|o| opinion_row(&l, o)).collect()).unwrap_or_default();
     render(&EventPage { l, v, opinions })
@@ -186,6 +311,7 @@ async fn event_show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>
 #[template(path = "service_account_section.html")]
 pub struct AccountSection<'a> {
     pub l: &'a Layout,
+    pub can_edit: bool,
     pub account_id: i64,
     pub members: Option<Vec<ServiceTeamMember>>,
 }
@@ -194,7 +320,9 @@ pub struct AccountSection<'a> {
 /// events (an empty string when it cannot be read).
 pub async fn account_section(s: &AppState, ui: &UiCtx, l: &Layout, seen: Seen) -> String {
     let members = team::list(&s.app.db, &ui.ctx.caller, seen.id()).await.ok();
-    AccountSection { l, account_id: seen.id(), members }.render().unwrap_or_default()
+    AccountSection { l, can_edit: team::may_edit(&ui.ctx.caller), account_id: seen.id(), members }
+        .render()
+        .unwrap_or_default()
 }
 
 // ---- approval panels ----
