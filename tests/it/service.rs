@@ -449,12 +449,7 @@ async fn the_pages_show_the_team_the_request_whole_its_form_and_the_approval() {
 
     let rep = bearer(&w, "repA");
     let r = ok(t
-        .call(
-            Method::POST,
-            "/api/v1/service-requests",
-            &rep,
-            Some(request_body(w.account_x, &["consulting"])),
-        )
+        .call(Method::POST, "/api/v1/service-requests", &rep, Some(request_body(w.account_x, &["consulting"])))
         .await);
     let (id, aid) = (r["id"].as_i64().expect("id"), r["approval_id"].as_i64().expect("approval"));
     let show = page(format!("/service-requests/{id}")).await;
