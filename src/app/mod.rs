@@ -14,6 +14,7 @@ pub mod people;
 pub mod plans;
 pub mod quotes;
 pub mod records;
+pub mod service;
 pub mod spreadsheets;
 pub mod suggestions;
 pub mod visits;
@@ -94,8 +95,10 @@ impl App {
         plans::reviews::daily(&self.db, now).await?;
         // Once a day: suggestions whose promised reply date passed, flagged to the KA director.
         suggestions::suggestions::daily(&self.db, now).await?;
+        // Return visits of service events that fell due unanswered: the owner reminded once.
+        let return_visits = service::events::remind_return_visits(&self.db, now).await?;
         let sent = records::notify::deliver(&self.db, &self.settings.channels, worker, now).await?;
-        Ok((reminded + follow_ups, escalated + unfiled, sent))
+        Ok((reminded + follow_ups + return_visits, escalated + unfiled, sent))
     }
 
     /// Runs [`App::scheduler_pass`] every `every` until the process ends; a failed pass is

@@ -20,6 +20,7 @@ string_enum!(Flow {
     OrderSignoff = "order_signoff",
     BadDebtWriteoff = "bad_debt_writeoff",
     KaDowngrade = "ka_downgrade",
+    ServiceEvaluation = "service_evaluation",
 });
 
 impl Flow {
@@ -27,6 +28,15 @@ impl Flow {
     /// rather than a percentage in basis points (a quote's discount).
     pub fn threshold_is_amount(self) -> bool {
         self == Flow::OrderSignoff
+    }
+
+    /// The classes a step of this flow may be kept to (`StepSpec::tiers`): a service request's
+    /// `standard` or `special_terms` (special payment terms asked), else an account's tiers.
+    pub fn classes(self) -> &'static [&'static str] {
+        match self {
+            Flow::ServiceRequest => &["standard", "special_terms"],
+            _ => &super::classify::TIERS,
+        }
     }
 }
 
@@ -291,7 +301,7 @@ pub fn validate(flow: Flow, d: &Definition) -> Vec<(String, &'static str)> {
         if s.parallel && i == 0 {
             out.push((format!("steps[{i}].parallel"), "parallel_first"));
         }
-        if s.tiers.iter().any(|t| !super::classify::TIERS.contains(&t.as_str())) {
+        if s.tiers.iter().any(|t| !flow.classes().contains(&t.as_str())) {
             out.push((format!("steps[{i}].tiers"), "invalid_choice"));
         }
         if let Some(e) = &s.extension {
@@ -425,7 +435,17 @@ pub fn builtin(flow: Flow) -> Definition {
         // Issue 21: a bad-debt write-off (坏账核销) needs the finance manager's approval — a
         // finance manager other than the proposer (nobody decides their own request).
         Flow::BadDebtWriteoff => plain(vec![step(FinanceManager, Scope::Hq, 3)]),
-        Flow::ServiceRequest => plain(vec![step(KaManager, Scope::OwnerManager, 2)]),
+        // Issue 24 (003 §二.2): the KA supervisor (the owner's KA manager) reviews, the KA
+        // department manager (the KA director) approves; special payment terms also need the
+        // marketing director (the seed's marketing vice-president).
+        Flow::ServiceRequest => plain(vec![
+            step(KaManager, Scope::OwnerManager, 2),
+            step(KaDirector, Scope::Hq, 3),
+            step_for(MarketingDirector, Scope::Hq, 3, &["special_terms"]),
+        ]),
+        // Issue 24 (003 §二.2): the service evaluation form is reviewed by the KA supervisor and
+        // approved by the KA department manager.
+        Flow::ServiceEvaluation => plain(vec![step(KaManager, Scope::OwnerManager, 2), step(KaDirector, Scope::Hq, 2)]),
         // Issue 22: a key account downgraded by hand (人工降级) is decided by the KA director.
         Flow::KaDowngrade => plain(vec![step(KaDirector, Scope::Hq, 3)]),
         // Issue 24 (003 大客户建议处理流程): the KA department manager reviews the suggestion

@@ -23,6 +23,7 @@ pub mod quote;
 pub mod receivable;
 pub mod role;
 pub mod suggestion;
+pub mod service;
 pub mod text;
 pub mod writeoff;
 

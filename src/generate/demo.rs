@@ -1931,6 +1931,7 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     demo_development(db, user_ids["rep"]).await?;
     demo_account_plans(db).await?;
     demo_suggestions(db, &user_ids).await?;
+    demo_service(db, user_ids["rep"]).await?;
     // The demo's business history predates the credit check (issue 22): grades and limits are
     // put back once it is written, and one order is then held for credit.
     let credit = put_credit_aside(db).await?;
@@ -3674,6 +3675,108 @@ async fn bids_and_negotiations(db: &Db, rep: i64) -> anyhow::Result<()> {
     };
     negotiations::create(db, &ctx, *o, &round(-10, "要求总价降至 450 万元以内", None)).await.map_err(err)?;
     negotiations::create(db, &ctx, *o, &round(-2, "竞品报价 430 万元，要求我方跟进", Some("12"))).await.map_err(err)?;
+    Ok(())
+}
+
+/// Serving key accounts (issue 24): a service team on the demo rep's key accounts, one service
+/// request the KA manager has reviewed and the KA director is to approve, and one technical
+/// seminar held last week whose return visit is due (an account with no contact since).
+async fn demo_service(db: &Db, rep: i64) -> anyhow::Result<()> {
+    use crate::app::service::{events, requests, team};
+    use crate::app::{approvals, people::auth};
+    let found = sqlx::query(
+        "SELECT a.id FROM accounts a WHERE a.owner_id = $1 AND a.status = 'key_account' AND a.deleted_at IS NULL \
+         ORDER BY (SELECT COUNT(*) FROM activities l WHERE l.account_id = a.id AND l.status = 'done' \
+         AND l.occurred_at > $2), a.id LIMIT 2",
+    )
+    .bind(rep)
+    .bind(ts(Utc::now() - Duration::days(8)))
+    .fetch_all(&db.pool)
+    .await?;
+    let ids: Vec<i64> = found.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
+    let Some(&first) = ids.first() else { return Ok(()) };
+    let caller = auth::load_caller(db, rep).await?.context("the demo rep")?;
+    let ctx = Ctx { caller, request_id: "demo".into() };
+    let member = |u: &str, f: &str, r: &str| team::ServiceTeamMemberIn {
+        username: u.into(),
+        function: f.into(),
+        responsibilities: Some(r.into()),
+    };
+    for &account in &ids {
+        let members = vec![
+            member("manager", "ka_manager", "统筹客户服务方案，审核服务申请"),
+            member("rep2", "sales_support", "订单、交期与现场对接"),
+            member("marketing", "marketing_support", "技术交流会与新品推介"),
+            member("finance", "finance_support", "账期、开票与对账"),
+        ];
+        team::put(db, &ctx, account, &team::ServiceTeamIn { members })
+            .await
+            .map_err(|e| anyhow::anyhow!("demo service team: {e}"))?;
+    }
+    let now = Utc::now();
+    let req = requests::create(
+        db,
+        &ctx,
+        &requests::ServiceRequestIn {
+            account_id: Some(first),
+            content: Some("新产线试产期间驻厂技术支持两周，并加急供应首批物料".into()),
+            deeper_needs: Some("客户希望缩短新产线爬坡期，尽早达产".into()),
+            needs_changes: Some("月需求由 2 万件增至 3 万件".into()),
+            organisation: Some("客户生产部王工牵头；我方技术支持两人、销售支持一人".into()),
+            services: vec!["expedited_supply".into(), "consulting".into(), "point_to_point_delivery".into()],
+            submit: true,
+            ..Default::default()
+        },
+        now - Duration::days(2),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo service request: {e}"))?;
+    if let Some(aid) = req.approval_id {
+        let manager = sqlx::query("SELECT id FROM users WHERE username = 'manager'").fetch_one(&db.pool).await?;
+        let caller = auth::load_caller(db, manager.try_get("id")?).await?.context("the KA manager")?;
+        let mctx = Ctx { caller, request_id: "demo".into() };
+        approvals::decide(db, &mctx, aid, "approve", Some("客户需求真实，建议支持"), now - Duration::days(1))
+            .await
+            .map_err(|e| anyhow::anyhow!("demo service request review: {e}"))?;
+    }
+    let contacts: Vec<i64> =
+        sqlx::query("SELECT id FROM contacts WHERE account_id = $1 AND deleted_at IS NULL ORDER BY id LIMIT 3")
+            .bind(first)
+            .fetch_all(&db.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<_, _>>()?;
+    let day = (now - Duration::days(6)).with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let ev = events::create(
+        db,
+        &ctx,
+        &events::ServiceEventIn {
+            account_id: Some(first),
+            kind: Some("technical_seminar".into()),
+            title: Some("新品技术交流会".into()),
+            starts_at: Some(format!("{day}T14:00")),
+            place: Some("客户总部二楼会议室".into()),
+            invited: contacts.clone(),
+            ..Default::default()
+        },
+        now - Duration::days(10),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo service event: {e}"))?;
+    events::record_held(
+        db,
+        &ctx,
+        ev.id,
+        &events::ServiceEventHeld {
+            attended: contacts.into_iter().take(2).collect(),
+            notes: Some("客户技术部与采购部参加，现场演示新品".into()),
+            version: ev.version,
+        },
+        now - Duration::days(5),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo service event held: {e}"))?;
     Ok(())
 }
 

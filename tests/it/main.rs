@@ -52,6 +52,7 @@ mod reports;
 mod safe_forms;
 mod schema;
 mod security;
+mod service;
 mod statements;
 mod strict_bodies;
 mod suggestions;

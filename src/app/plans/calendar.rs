@@ -416,7 +416,7 @@ async fn priorities_in(
     inp: &PlanPrioritiesIn,
 ) -> Result<PlanPrioritiesView> {
     let caller = &ctx.caller;
-    let plan = crate::app::plans::plans::load_in(tx.conn(), caller, plan_id).await?;
+    let plan = crate::app::plans::plans::load_for_edit_in(tx.conn(), caller, plan_id).await?;
     if !may_plan(caller.role) {
         return Err(Error::Forbidden);
     }

@@ -337,7 +337,7 @@ pub async fn submit(db: &Db, ctx: &Ctx, plan_id: i64, now: DateTime<Utc>) -> Res
         .bind(plan_id)
         .fetch_optional(tx.conn())
         .await?;
-    let plan = plans::load_in(tx.conn(), caller, plan_id).await?;
+    let plan = plans::load_for_edit_in(tx.conn(), caller, plan_id).await?;
     if !plans::edits(caller) && plan.owner_id != Some(caller.user_id) {
         return Err(Error::Forbidden);
     }

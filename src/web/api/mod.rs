@@ -13,6 +13,7 @@ pub mod plans;
 pub mod quotes;
 pub mod records;
 pub mod suggestions;
+pub mod service;
 pub mod visits;
 
 pub use contract::{Body, Id, Op, Params, Query, Typed};
@@ -106,6 +107,7 @@ pub fn routes() -> (Router<AppState>, Vec<Op>) {
     let api = credit::routes(api);
     let api = plans::routes(api);
     let api = suggestions::routes(api);
+    let api = service::routes(api);
     (api.router.route_layer(axum::middleware::from_fn(super::error::localize)), api.ops)
 }
 

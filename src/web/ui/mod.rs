@@ -13,6 +13,7 @@ pub mod pick;
 pub mod plans;
 pub mod quotes;
 pub mod records;
+pub mod service;
 pub mod spreadsheets;
 pub mod suggestions;
 pub mod visits;
@@ -76,6 +77,7 @@ pub fn routes() -> Router<AppState> {
         .merge(credit::routes())
         .merge(plans::routes())
         .merge(suggestions::routes())
+        .merge(service::routes())
 }
 
 /// The messages a redirect may leave for the next page (`?flash=code`, texts `flash.code`):
@@ -161,7 +163,7 @@ impl Layout {
             "credit_settings" if self.is_admin => "admin",
             "credit_lists" | "credit_settings" => "customers",
             "plan_settings" if self.is_admin => "admin",
-            "plans" | "plan_report" | "plan_settings" | "suggestions" => "customers",
+            "plans" | "plan_report" | "plan_settings" | "suggestions" | "ka_service" => "customers",
             _ => "",
         }
     }

@@ -1214,6 +1214,20 @@ async fn panel_of(s: &AppState, ui: &UiCtx, l: &Layout, a: &approvals::ApprovalV
                 .section("approval", "subject")
                 .map(|c| credit_change_panel(l, c)),
         )
+    } else if a.flow == crate::domain::approval::Flow::ServiceRequest {
+        Some(
+            crate::app::service::requests::for_approval(&s.app.db, &ui.ctx.caller, a.id)
+                .await
+                .section("approval", "subject")
+                .map(|v| crate::web::ui::service::request_panel(l, v)),
+        )
+    } else if a.flow == crate::domain::approval::Flow::ServiceEvaluation {
+        Some(
+            crate::app::service::events::for_approval(&s.app.db, &ui.ctx.caller, a.id)
+                .await
+                .section("approval", "subject")
+                .map(|v| crate::web::ui::service::evaluation_panel(l, v)),
+        )
     } else if a.flow == crate::domain::approval::Flow::AccountPlan {
         Some(
             crate::app::plans::reviews::for_approval(&s.app.db, &ui.ctx.caller, a.id)

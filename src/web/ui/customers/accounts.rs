@@ -410,6 +410,8 @@ struct AccountPage {
     /// The credit section (`web::ui::credit`): the panel for those who see credit, at most a
     /// neutral line for others.
     credit_html: String,
+    /// The service section (`web::ui::service`): the account's service team.
+    service_html: String,
 }
 
 /// Contacts in org-chart order (each boss followed by their reports), with depth.
@@ -632,7 +634,9 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
         crate::app::orders::invoicing::of_seen(&s.app.db, a.seen()).await.section("account", "invoicing details");
     let credit_section = crate::web::ui::credit::account_section(&s, &ui, a.seen()).await;
     let credit_html = crate::web::ui::credit::SectionView { l: &l, account_id: a.id, section: &credit_section }.html();
+    let service_html = crate::web::ui::service::account_section(&s, &ui, &l, a.seen()).await;
     let page = AccountPage {
+        service_html,
         credit_html,
         orders,
         can_order: caller.role.edits_accounts(),
