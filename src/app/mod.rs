@@ -16,6 +16,7 @@ pub mod quotes;
 pub mod records;
 pub mod spreadsheets;
 pub mod visits;
+pub mod voice;
 
 use crate::db::Db;
 use crate::domain::role::{Reach, Role};
