@@ -13,6 +13,7 @@ pub mod plans;
 pub mod quotes;
 pub mod records;
 pub mod visits;
+pub mod voice;
 
 pub use contract::{Body, Id, Op, Params, Query, Typed};
 pub use customers::accounts::filter_from as accounts_filter;
@@ -104,6 +105,7 @@ pub fn routes() -> (Router<AppState>, Vec<Op>) {
     let api = orders::statements::routes(api);
     let api = credit::routes(api);
     let api = plans::routes(api);
+    let api = voice::routes(api);
     (api.router.route_layer(axum::middleware::from_fn(super::error::localize)), api.ops)
 }
 

@@ -15,6 +15,7 @@ pub mod quotes;
 pub mod records;
 pub mod spreadsheets;
 pub mod visits;
+pub mod voice;
 pub use spreadsheets::imports::more_errors_text;
 pub use spreadsheets::imports::reason as import_reason;
 
@@ -74,6 +75,7 @@ pub fn routes() -> Router<AppState> {
         .merge(quotes::products::routes())
         .merge(credit::routes())
         .merge(plans::routes())
+        .merge(voice::routes())
 }
 
 /// The messages a redirect may leave for the next page (`?flash=code`, texts `flash.code`):
