@@ -730,7 +730,7 @@ fn link_ctx() -> Ctx {
 
 /// The outcome of an import: every row recorded, or none with each refused row's reasons.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
-pub struct ImportReport {
+pub struct SurveyImportReport {
     pub rows: usize,
     pub created: usize,
     pub committed: bool,
@@ -761,7 +761,7 @@ fn read_rows(bytes: &[u8]) -> Result<Vec<Vec<String>>> {
 /// Imports the outside provider's workbook into a campaign: a header row (`account` — the
 /// account's name or id —, `department`, `respondent`, one column per question key, `comment`),
 /// then one row per department's answers. All rows or none.
-pub async fn import(db: &Db, ctx: &Ctx, campaign_id: i64, bytes: &[u8]) -> Result<ImportReport> {
+pub async fn import(db: &Db, ctx: &Ctx, campaign_id: i64, bytes: &[u8]) -> Result<SurveyImportReport> {
     let caller = &ctx.caller;
     if !(manages(caller) || caller.role.edits_accounts()) {
         return Err(Error::Forbidden);
@@ -777,13 +777,13 @@ pub async fn import(db: &Db, ctx: &Ctx, campaign_id: i64, bytes: &[u8]) -> Resul
         return Err(Error::invalid("file", "missing_columns"));
     };
     let (cr, cc) = (col("respondent"), col("comment"));
-    let mut report = ImportReport { rows: rows.len().saturating_sub(1), ..Default::default() };
+    let mut report = SurveyImportReport { rows: rows.len().saturating_sub(1), ..Default::default() };
     let mut inputs = vec![];
     let mut seen = std::collections::HashSet::new();
     let cell = |r: &Vec<String>, i: Option<usize>| i.and_then(|i| r.get(i)).cloned().unwrap_or_default();
     for (n, r) in rows.iter().enumerate().skip(1) {
         let row_no = n + 1;
-        let refuse = |report: &mut ImportReport, column: &str, value: &str, code: &str| {
+        let refuse = |report: &mut SurveyImportReport, column: &str, value: &str, code: &str| {
             report.errors.push(crate::app::spreadsheets::import::RowError {
                 row: row_no,
                 column: column.into(),

@@ -31,7 +31,8 @@ pub fn routes(api: Api) -> Api {
         Op::post("/api/v1/opl", "Raise an open point by hand on an account the caller sees (source `manual`)", "opl")
             .describe("Led by the account's KA manager (else the owner's manager, else the owner), first reviewed 14 days on.")
             .body_example::<OplInput>(json!({"account_id": 7, "title": "到货包装破损", "due_on": "2027-01-15"}))
-            .ok::<OplView>(201),
+            .ok::<OplView>(201)
+            .errors(&[404]),
         raise,
     )
     .add(
@@ -42,7 +43,7 @@ pub fn routes(api: Api) -> Api {
     .add(
         Op::get("/api/v1/opl/report", "The monthly progress report: opened and closed per month, ageing, open items", "opl")
             .describe("`?month=YYYY-MM` (default this month); `?format=xlsx` downloads it.")
-            .query::<ReportQuery>()
+            .query::<OplReportQuery>()
             .ok::<OplReport>(200),
         report,
     )
@@ -55,14 +56,14 @@ pub fn routes(api: Api) -> Api {
             )
             .body_example::<OplReviewInput>(json!({"progress": "已与物流商确认新的装箱规范", "status": "in_progress", "version": 1}))
             .ok::<OplView>(200)
-            .errors(&[409]),
+            .errors(&[404, 409]),
         review,
     )
 }
 
 /// `?month=&format=`.
 #[derive(Deserialize, IntoParams)]
-pub struct ReportQuery {
+pub struct OplReportQuery {
     /// `YYYY-MM`.
     #[param(pattern = r"^[0-9]{4}-[0-9]{2}$")]
     pub month: Option<String>,
@@ -118,7 +119,7 @@ pub fn report_labels(lang: Lang) -> Vec<String> {
     .collect()
 }
 
-async fn report(State(s): State<AppState>, c: ApiCtx, Query(q): Query<ReportQuery>) -> ApiResult {
+async fn report(State(s): State<AppState>, c: ApiCtx, Query(q): Query<OplReportQuery>) -> ApiResult {
     let r = opl::report(&s.app.db, &c.ctx.caller, q.month.as_deref()).await?;
     if q.format.as_deref() == Some("xlsx") {
         let bytes = opl::report_xlsx(&r, &report_labels(c.lang))?;

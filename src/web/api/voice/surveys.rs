@@ -10,7 +10,7 @@ use serde_json::json;
 use utoipa::IntoParams;
 
 use crate::app::voice::surveys::{
-    self, Campaign, ImportReport, NewLink, ResponseInput, Scores, SurveySettings, TrendPoint,
+    self, Campaign, NewLink, ResponseInput, Scores, SurveyImportReport, SurveySettings, TrendPoint,
 };
 use crate::web::api::contract::{Id, OnePage, XLSX};
 use crate::web::api::{Api, ApiResult, Op, Params, Query, Typed};
@@ -21,21 +21,22 @@ use crate::web::AppState;
 pub fn routes(api: Api) -> Api {
     api.add(
         Op::get("/api/v1/surveys/settings", "The questionnaire (the company's choice) and the survey's numbers", "surveys")
-            .ok::<SettingsView>(200),
+            .ok::<SurveySettingsView>(200),
         get_settings,
     )
     .add(
         Op::put("/api/v1/surveys/settings", "Set the questionnaire (needs its version; 0 before the first save)", "surveys")
-            .body::<SettingsInput>()
-            .ok::<SettingsView>(200)
+            .body::<SurveySettingsInput>()
+            .ok::<SurveySettingsView>(200)
             .errors(&[409]),
         put_settings,
     )
     .add(Op::get("/api/v1/surveys/campaigns", "The quarterly campaigns, newest first", "surveys").one_page::<Campaign>(200), campaigns)
     .add(
         Op::post("/api/v1/surveys/campaigns", "Open a quarter's campaign (`2026-Q4`) for every key account", "surveys")
-            .body_example::<CampaignInput>(json!({"quarter": "2026-Q4"}))
-            .ok::<Campaign>(201),
+            .body_example::<SurveyCampaignInput>(json!({"quarter": "2026-Q4"}))
+            .ok::<Campaign>(201)
+            .errors(&[409]),
         open,
     )
     .add(
@@ -47,24 +48,26 @@ pub fn routes(api: Api) -> Api {
             )
             .body_example::<ResponseInput>(json!({"account_id": 7, "department": "logistics", "respondent": "王工",
                 "scores": [{"question": "delivery", "score": 2}], "comment": "到货延误"}))
-            .ok::<Created>(201),
+            .ok::<SurveyCreated>(201)
+            .errors(&[404, 409]),
         enter,
     )
     .add(
         Op::post("/api/v1/surveys/campaigns/{id}/links", "Make a one-time link for one department of a key account", "surveys")
             .describe("The token is returned once (only its hash is kept); it expires after the setting's days and answers once.")
-            .body::<LinkInput>()
-            .ok::<NewLink>(201),
+            .body::<SurveyLinkInput>()
+            .ok::<NewLink>(201)
+            .errors(&[404]),
         link,
     )
     .add(
         Op::post("/api/v1/surveys/campaigns/{id}/import", "Import the outside provider's XLSX: all rows or none", "surveys")
             .describe(
                 "Header row: `account` (name or id), `department`, `respondent`, one column per question key, `comment`. \
-                 Any refused row: nothing is recorded and `errors` lists each row's problems.",
+                 Any refused row: nothing is recorded, `committed` is false and `errors` lists each row's problems.",
             )
             .file_body(&[XLSX])
-            .ok::<ImportReport>(200),
+            .ok::<SurveyImportReport>(200),
         import,
     )
     .add(
@@ -83,25 +86,25 @@ pub fn routes(api: Api) -> Api {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct SettingsView {
+pub struct SurveySettingsView {
     pub settings: SurveySettings,
     pub version: i64,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
-pub struct SettingsInput {
+pub struct SurveySettingsInput {
     pub settings: SurveySettings,
     pub version: i64,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
-pub struct CampaignInput {
+pub struct SurveyCampaignInput {
     /// `YYYY-Qn`.
     pub quarter: String,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
-pub struct LinkInput {
+pub struct SurveyLinkInput {
     pub account_id: i64,
     pub department: String,
     #[serde(default)]
@@ -109,7 +112,7 @@ pub struct LinkInput {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct Created {
+pub struct SurveyCreated {
     pub id: i64,
 }
 
@@ -129,30 +132,35 @@ pub struct TrendQuery {
 
 async fn get_settings(State(s): State<AppState>, _c: ApiCtx) -> ApiResult {
     let (settings, version) = surveys::settings(&s.app.db).await?;
-    Ok(Json(SettingsView { settings, version }).into_response())
+    Ok(Json(SurveySettingsView { settings, version }).into_response())
 }
 
-async fn put_settings(State(s): State<AppState>, c: ApiCtx, b: Typed<SettingsInput>) -> ApiResult {
+async fn put_settings(State(s): State<AppState>, c: ApiCtx, b: Typed<SurveySettingsInput>) -> ApiResult {
     surveys::save_settings(&s.app.db, &c.ctx, &b.typed.settings, b.typed.version).await?;
     let (settings, version) = surveys::settings(&s.app.db).await?;
-    Ok(Json(SettingsView { settings, version }).into_response())
+    Ok(Json(SurveySettingsView { settings, version }).into_response())
 }
 
 async fn campaigns(State(s): State<AppState>, c: ApiCtx) -> ApiResult {
     Ok(OnePage::of(surveys::campaigns(&s.app.db, &c.ctx.caller).await?).into_response())
 }
 
-async fn open(State(s): State<AppState>, c: ApiCtx, b: Typed<CampaignInput>) -> ApiResult {
+async fn open(State(s): State<AppState>, c: ApiCtx, b: Typed<SurveyCampaignInput>) -> ApiResult {
     let id = surveys::open_campaign(&s.app.db, &c.ctx, &b.typed.quarter).await?;
     Ok((StatusCode::CREATED, Json(surveys::campaign(&s.app.db, id).await?)).into_response())
 }
 
 async fn enter(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Typed<ResponseInput>) -> ApiResult {
     let rid = surveys::enter(&s.app.db, &c.ctx, id, &b.typed).await?;
-    Ok((StatusCode::CREATED, Json(Created { id: rid })).into_response())
+    Ok((StatusCode::CREATED, Json(SurveyCreated { id: rid })).into_response())
 }
 
-async fn link(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Typed<LinkInput>) -> ApiResult {
+async fn link(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    b: Typed<SurveyLinkInput>,
+) -> ApiResult {
     let l = &b.typed;
     let n = surveys::make_link(&s.app.db, &c.ctx, id, l.account_id, &l.department, l.respondent.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(n)).into_response())
@@ -160,8 +168,7 @@ async fn link(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, 
 
 async fn import(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, body: Bytes) -> ApiResult {
     let r = surveys::import(&s.app.db, &c.ctx, id, &body).await?;
-    let status = if r.committed { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    Ok((status, Json(r)).into_response())
+    Ok(Json(r).into_response())
 }
 
 /// The quarterly report workbook's labels.
