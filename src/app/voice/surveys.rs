@@ -414,7 +414,7 @@ async fn record_in(
     match st.as_deref() {
         None => return Err(Error::invalid("account_id", "not_found")),
         Some("key_account") => {}
-        Some(_) => return Err(Error::invalid("account_id", "not_key_account")),
+        Some(_) => return Err(Error::invalid("account_id", "survey_needs_key_account")),
     }
     if let Some(x) =
         sqlx::query("SELECT id FROM survey_responses WHERE campaign_id = $1 AND account_id = $2 AND department = $3")
@@ -571,7 +571,7 @@ pub async fn make_link(
         .await?
         .try_get("status")?;
     if st != "key_account" {
-        return Err(Error::invalid("account_id", "not_key_account"));
+        return Err(Error::invalid("account_id", "survey_needs_key_account"));
     }
     let (s, _) = settings_of(tx.conn()).await?;
     use base64::Engine;

@@ -1,4 +1,5 @@
 //! Satisfaction surveys and the open-points list: pages (issue 24 items 5 and 6).
+pub mod opl;
 pub mod public;
 
 use axum::Router;
@@ -6,5 +7,5 @@ use axum::Router;
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(public::routes())
+    Router::new().merge(public::routes()).merge(opl::routes())
 }
