@@ -18,6 +18,7 @@ pub mod service;
 pub mod spreadsheets;
 pub mod suggestions;
 pub mod visits;
+pub mod voice;
 
 use crate::db::Db;
 use crate::domain::role::{Reach, Role};

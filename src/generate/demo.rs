@@ -1932,6 +1932,7 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     demo_account_plans(db).await?;
     demo_suggestions(db, &user_ids).await?;
     demo_service(db, user_ids["rep"]).await?;
+    demo_surveys(db).await?;
     // The demo's business history predates the credit check (issue 22): grades and limits are
     // put back once it is written, and one order is then held for credit.
     let credit = put_credit_aside(db).await?;
@@ -3777,6 +3778,63 @@ async fn demo_service(db: &Db, rep: i64) -> anyhow::Result<()> {
     )
     .await
     .map_err(|e| anyhow::anyhow!("demo service event held: {e}"))?;
+/// Issue 24: last quarter's satisfaction survey answered by three key accounts' four
+/// departments, logistics scoring delivery low — which opened open points led by the accounts'
+/// KA managers.
+async fn demo_surveys(db: &Db) -> anyhow::Result<()> {
+    use crate::app::people::auth;
+    use crate::app::voice::surveys::{self, ResponseInput, ScoreInput};
+    let Some(dir) = sqlx::query(
+        "SELECT id FROM users WHERE role IN ('ka_director', 'gm') AND active = 1 ORDER BY role DESC, id LIMIT 1",
+    )
+    .fetch_optional(&db.pool)
+    .await?
+    else {
+        return Ok(());
+    };
+    let dir_ctx = Ctx {
+        caller: auth::load_caller(db, dir.try_get("id")?).await?.context("the director")?,
+        request_id: "demo".into(),
+    };
+    let last = Utc::now().date_naive() - Duration::days(92);
+    let quarter = surveys::quarter_of(last);
+    let campaign =
+        surveys::open_campaign(db, &dir_ctx, &quarter).await.map_err(|e| anyhow::anyhow!("demo survey: {e}"))?;
+    let accounts = sqlx::query(
+        "SELECT id, owner_id FROM accounts WHERE status = 'key_account' AND owner_id IS NOT NULL AND deleted_at IS NULL \
+         ORDER BY id LIMIT 3",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    for r in &accounts {
+        let (account, owner): (i64, i64) = (r.try_get("id")?, r.try_get("owner_id")?);
+        let ctx = Ctx {
+            caller: auth::load_caller(db, owner).await?.context("the account's owner")?,
+            request_id: "demo".into(),
+        };
+        for dept in surveys::DEPARTMENTS {
+            let low = *dept == "logistics";
+            let scores = [
+                ("overall", if low { 5 } else { 8 }),
+                ("quality", 4),
+                ("delivery", if low { 2 } else { 4 }),
+                ("responsiveness", if low { 3 } else { 4 }),
+                ("technical", 4),
+                ("commercial", 4),
+            ]
+            .iter()
+            .map(|(q, s)| ScoreInput { question: q.to_string(), score: Some(*s) })
+            .collect();
+            let input = ResponseInput {
+                account_id: account,
+                department: dept.to_string(),
+                respondent: None,
+                scores,
+                comment: low.then(|| "到货经常延误，包装破损".to_string()),
+            };
+            surveys::enter(db, &ctx, campaign, &input).await.map_err(|e| anyhow::anyhow!("demo survey answer: {e}"))?;
+        }
+    }
     Ok(())
 }
 

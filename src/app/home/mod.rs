@@ -55,6 +55,8 @@ pub struct Home {
     /// Account plans' reviews due for the caller to decide (open, or opening within the lead
     /// days), soonest first.
     pub plan_reviews: Vec<crate::app::plans::reviews::PlanReviewDue>,
+    /// Open points whose two-weekly review is due, for the caller as their lead (issue 24).
+    pub opl_due: Vec<crate::app::voice::opl::OplItem>,
     /// The caller's own plans due: drafts to submit and revisions.
     pub plans_due: Vec<crate::app::plans::reviews::PlanDue>,
 }
@@ -232,6 +234,7 @@ pub async fn home(db: &Db, caller: &Caller) -> Result<Home> {
         exceptions: None,
         regions: vec![],
         plan_reviews: vec![],
+        opl_due: vec![],
         plans_due: vec![],
     };
     if view == "admin" {
@@ -270,6 +273,7 @@ pub async fn home(db: &Db, caller: &Caller) -> Result<Home> {
     let now = crate::app::clock::now();
     home.plan_reviews = crate::app::plans::reviews::due_for(db, caller, now).await?;
     home.plans_due = crate::app::plans::reviews::owner_due(db, caller, now).await?;
+    home.opl_due = crate::app::voice::opl::reviews_due(db, caller).await?;
     Ok(home)
 }
 

@@ -15,6 +15,7 @@ pub mod records;
 pub mod suggestions;
 pub mod service;
 pub mod visits;
+pub mod voice;
 
 pub use contract::{Body, Id, Op, Params, Query, Typed};
 pub use customers::accounts::filter_from as accounts_filter;
@@ -108,6 +109,7 @@ pub fn routes() -> (Router<AppState>, Vec<Op>) {
     let api = plans::routes(api);
     let api = suggestions::routes(api);
     let api = service::routes(api);
+    let api = voice::routes(api);
     (api.router.route_layer(axum::middleware::from_fn(super::error::localize)), api.ops)
 }
 

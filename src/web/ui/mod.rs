@@ -17,6 +17,7 @@ pub mod service;
 pub mod spreadsheets;
 pub mod suggestions;
 pub mod visits;
+pub mod voice;
 pub use spreadsheets::imports::more_errors_text;
 pub use spreadsheets::imports::reason as import_reason;
 
@@ -78,6 +79,7 @@ pub fn routes() -> Router<AppState> {
         .merge(plans::routes())
         .merge(suggestions::routes())
         .merge(service::routes())
+        .merge(voice::routes())
 }
 
 /// The messages a redirect may leave for the next page (`?flash=code`, texts `flash.code`):
@@ -163,7 +165,8 @@ impl Layout {
             "credit_settings" if self.is_admin => "admin",
             "credit_lists" | "credit_settings" => "customers",
             "plan_settings" if self.is_admin => "admin",
-            "plans" | "plan_report" | "plan_settings" | "suggestions" | "ka_service" => "customers",
+            "plans" | "plan_report" | "plan_settings" => "customers",
+            "suggestions" | "ka_service" | "surveys" | "opl" | "opl_reviews" | "opl_report" => "voice",
             _ => "",
         }
     }
