@@ -22,8 +22,8 @@ pub mod quota;
 pub mod quote;
 pub mod receivable;
 pub mod role;
-pub mod suggestion;
 pub mod service;
+pub mod suggestion;
 pub mod text;
 pub mod writeoff;
 

@@ -3778,6 +3778,9 @@ async fn demo_service(db: &Db, rep: i64) -> anyhow::Result<()> {
     )
     .await
     .map_err(|e| anyhow::anyhow!("demo service event held: {e}"))?;
+    Ok(())
+}
+
 /// Issue 24: last quarter's satisfaction survey answered by three key accounts' four
 /// departments, logistics scoring delivery low — which opened open points led by the accounts'
 /// KA managers.

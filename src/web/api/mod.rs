@@ -12,8 +12,8 @@ pub mod people;
 pub mod plans;
 pub mod quotes;
 pub mod records;
-pub mod suggestions;
 pub mod service;
+pub mod suggestions;
 pub mod visits;
 pub mod voice;
 
