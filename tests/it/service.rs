@@ -352,6 +352,12 @@ async fn the_return_visit_falls_due_a_week_after_the_event_and_the_next_contact_
     let ev = ok(t.get(&format!("/api/v1/service-events/{id}"), &rep).await);
     assert_eq!(ev["evaluation"]["state"], "approved", "{ev}");
     assert_eq!(ev["evaluation"]["opinions"][0]["comment"], "评估属实");
+    // Approved, each problem it raised is an open point of the account.
+    let raised = t.get("/api/v1/opl?source=service_evaluation", &bearer(&w, "director")).await.json();
+    let titles: Vec<&str> =
+        raised["items"].as_array().expect("items").iter().filter_map(|i| i["title"].as_str()).collect();
+    assert_eq!(titles.len(), 2, "{raised}");
+    assert!(titles.contains(&"交期偏长") && titles.contains(&"需要英文资料"), "{titles:?}");
 }
 
 #[tokio::test]

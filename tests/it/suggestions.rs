@@ -188,6 +188,12 @@ async fn a_suggestion_waits_for_every_department_and_the_late_one_escalates() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let v = t.get(&format!("/api/v1/suggestions/{id}"), &rep).await.json();
     assert_eq!(v["state"], "approved");
+    // Approved, it is an open point of the account until carried out, due by the promised reply.
+    let raised = t.get("/api/v1/opl?source=suggestion", &bearer(&w, "director")).await.json();
+    let items = raised["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{raised}");
+    assert_eq!(items[0]["title"], "希望缩短备件交货周期");
+    assert_eq!(items[0]["due_on"], json!(day(20)));
 
     // Carried out and answered with the customer's feedback.
     let version = v["version"].as_i64().expect("version");

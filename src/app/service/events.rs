@@ -800,7 +800,32 @@ fn on_evaluation_closed<'a>(tx: &'a mut WriteTx, ctx: &'a Ctx, c: Closed<'a>) ->
             None,
             Some(&json!({"state": state, "approval_id": c.approval_id})),
         )
-        .await
+        .await?;
+        // Approved, every problem the evaluation raised becomes an open point of the account,
+        // led by its KA manager (seed 002 §六: each problem on the OPL).
+        if state == "approved" {
+            let r = sqlx::query(
+                "SELECT v.problems, e.account_id, e.title FROM service_evaluations v \
+                 JOIN service_events e ON e.id = v.event_id WHERE v.id = $1",
+            )
+            .bind(c.subject_id)
+            .fetch_one(tx.conn())
+            .await?;
+            let problems: Vec<String> = serde_json::from_str(&r.try_get::<String, _>("problems")?).unwrap_or_default();
+            let (account_id, title): (i64, String) = (r.try_get("account_id")?, r.try_get("title")?);
+            for p in problems.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+                let item = crate::app::voice::opl::OplNew {
+                    account_id,
+                    source: "service_evaluation",
+                    source_id: Some(c.subject_id),
+                    title: p.chars().take(200).collect(),
+                    detail: Some(title.clone()),
+                    due_on: None,
+                };
+                crate::app::voice::opl::raise_in(tx, ctx, &item).await?;
+            }
+        }
+        Ok(())
     })
 }
 

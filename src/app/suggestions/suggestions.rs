@@ -713,6 +713,24 @@ fn on_closed<'a>(tx: &'a mut WriteTx, ctx: &'a Ctx, c: Closed<'a>) -> HookFuture
         .execute(tx.conn())
         .await?
         .rows_affected();
+        if n == 1 && state == "approved" {
+            // What the customer suggested, approved, is an open point of the account until it is
+            // carried out, led by its KA manager and due by the promised reply.
+            let r = sqlx::query("SELECT account_id, content, reply_due FROM suggestions WHERE id = $1")
+                .bind(c.subject_id)
+                .fetch_one(tx.conn())
+                .await?;
+            let content: String = r.try_get("content")?;
+            let item = crate::app::voice::opl::OplNew {
+                account_id: r.try_get("account_id")?,
+                source: "suggestion",
+                source_id: Some(c.subject_id),
+                title: content.chars().take(200).collect(),
+                detail: None,
+                due_on: r.try_get("reply_due")?,
+            };
+            crate::app::voice::opl::raise_in(tx, ctx, &item).await?;
+        }
         if n == 1 {
             audit::record(
                 tx,
