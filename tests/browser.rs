@@ -2926,3 +2926,103 @@ async fn the_director_sets_the_calendar_a_rep_plans_a_strategic_account_and_the_
     let base = serve(db).await;
     in_browser(|c| plan_a_strategic_account(c, base, account, today)).await;
 }
+
+// ---- Satisfaction and the open-points list (issue 24): the KA manager makes a one-time link for
+// a key account's logistics department; the customer answers through it without signing in,
+// scoring delivery low; the link then answers 410; the low score is an open point led by the KA
+// manager, who reviews it two weeks later. ----
+
+async fn survey_to_open_point(c: Client, base: String, account_id: i64, account: String, lead: String) {
+    let c = &c;
+    // 1. The KA manager makes the link for the logistics department.
+    sign_in(c, &base, &lead).await;
+    click_nav(c, "/surveys").await;
+    wait_page(c, "/surveys", "#survey-campaigns").await;
+    click(c, r#"#survey-campaigns a[href^="/surveys/"]"#).await;
+    wait_css(c, "#survey-link-form").await;
+    select_value(c, "#link-account", &account_id.to_string()).await;
+    select_value(c, "#link-department", "logistics").await;
+    click(c, "#survey-link-submit").await;
+    let url = text_of(c, "#survey-link-url").await;
+    let path = url.find("/s/").map(|i| url[i..].to_string()).unwrap_or_else(|| panic!("a link: {url}"));
+    sign_out(c).await;
+
+    // 2. The customer, not signed in, answers: delivery 1, the rest 4.
+    c.goto(&format!("{base}{path}")).await.expect("the link");
+    wait_css(c, "#survey-form").await;
+    assert!(!exists(c, "header nav").await, "only the questions, no navigation");
+    let page = text_of(c, "main").await;
+    assert!(!page.contains(&account), "the customer's page shows no other data: {page}");
+    let sets = c.find_all(Locator::Css("#survey-form fieldset")).await.expect("the questions");
+    assert!(sets.len() >= 2, "questions: {}", sets.len());
+    for f in &sets {
+        let id = f.attr("id").await.expect("id").expect("a question's id");
+        let value = if id == "q-delivery" { "1" } else { "4" };
+        click(c, &format!(r#"#{id} input[value="{value}"]"#)).await;
+    }
+    type_into(c, "#respondent", "物流部 周经理").await;
+    type_into(c, "#comment", "到货经常延误").await;
+    click(c, "#survey-submit").await;
+    wait_css(c, "#survey-thanks").await;
+    // Used once: the link is gone.
+    c.goto(&format!("{base}{path}")).await.expect("the link again");
+    wait_css(c, "#survey-gone").await;
+    assert!(!exists(c, "#survey-form").await, "nothing to answer any more");
+
+    // 3. The low score is an open point of the account, led by the KA manager, not yet due.
+    sign_in(c, &base, &lead).await;
+    c.goto(&format!("{base}/opl?account={account_id}")).await.expect("the open points");
+    let row = c
+        .find(Locator::XPath(&format!(
+            r#"//table[@id="opl-list"]//tr[td/a[normalize-space(.) = "{account}"]]"#
+        )))
+        .await
+        .unwrap_or_else(|e| panic!("an open point of {account}: {e}"));
+    let line = row.text().await.expect("the row");
+    assert!(line.contains("满意度") || line.contains("调查"), "raised by the survey: {line}");
+    c.goto(&format!("{base}/opl/reviews")).await.expect("the reviews due");
+    wait_css(c, "main h1").await;
+    assert!(!text_of(c, "main").await.contains(&account), "not due for review yet");
+
+    // 4. Two weeks later it is due; the KA manager reviews it.
+    kam::app::clock::shift_for_tests(chrono::Duration::days(14));
+    c.goto(&format!("{base}/opl/reviews")).await.expect("the reviews due");
+    let link = c
+        .find(Locator::XPath(&format!(
+            r#"//table[@id="opl-list"]//tr[td/a[normalize-space(.) = "{account}"]]//a[contains(@class, "opl-item")]"#
+        )))
+        .await
+        .unwrap_or_else(|e| panic!("the open point is due for review: {e}"));
+    link.click().await.expect("open it");
+    wait_css(c, "#opl-review-form").await;
+    type_into(c, "#progress", "已与物流部确认改用直发，下周起执行").await;
+    select_value(c, "#status", "in_progress").await;
+    click(c, "#opl-review-submit").await;
+    let reviews = wait_text(c, "#opl-reviews", "已与物流部确认改用直发").await;
+    let today = kam::app::clock::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let next = (today + chrono::Duration::days(14)).to_string();
+    assert!(reviews.contains(&next), "the next review two weeks on ({next}): {reviews}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn a_customer_answers_a_survey_by_link_and_the_ka_manager_reviews_the_open_point_in_a_real_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path()).await;
+    // A key account of the demo rep that this quarter's survey has not heard from, and who leads
+    // its open points (its KA manager, else the rep's manager).
+    let r = sqlx::query(
+        "SELECT a.id, a.name, COALESCE(k.username, m.username) AS lead FROM accounts a \
+         JOIN users o ON o.id = a.owner_id LEFT JOIN users k ON k.id = a.ka_manager_id \
+         LEFT JOIN users m ON m.id = o.manager_id WHERE o.username = 'rep' AND a.status = 'key_account' \
+         AND a.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM survey_responses s WHERE s.account_id = a.id) \
+         ORDER BY a.id LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("a key account of the rep not surveyed yet");
+    let (id, name, lead): (i64, String, String) =
+        (r.try_get("id").expect("id"), r.try_get("name").expect("name"), r.try_get("lead").expect("lead"));
+    let base = serve(db).await;
+    in_browser(|c| survey_to_open_point(c, base, id, name, lead)).await;
+}
