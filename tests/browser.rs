@@ -2973,9 +2973,7 @@ async fn survey_to_open_point(c: Client, base: String, account_id: i64, account:
     sign_in(c, &base, &lead).await;
     c.goto(&format!("{base}/opl?account={account_id}")).await.expect("the open points");
     let row = c
-        .find(Locator::XPath(&format!(
-            r#"//table[@id="opl-list"]//tr[td/a[normalize-space(.) = "{account}"]]"#
-        )))
+        .find(Locator::XPath(&format!(r#"//table[@id="opl-list"]//tr[td/a[normalize-space(.) = "{account}"]]"#)))
         .await
         .unwrap_or_else(|e| panic!("an open point of {account}: {e}"));
     let line = row.text().await.expect("the row");
