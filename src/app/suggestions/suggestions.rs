@@ -344,7 +344,7 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Vec<Suggestion
     if f.overdue {
         s.push(" AND s.state <> 'replied' AND s.reply_due < ").bind(caller.day().to_string());
     }
-    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+    if let Some(q) = text::search(f.q.as_deref()).map_err(|c| Error::invalid("q", c))? {
         let like = format!("%{}%", q.replace('%', ""));
         s.push(" AND (a.name LIKE ").bind(like.clone()).push(" OR s.content LIKE ").bind(like).push(")");
     }

@@ -20,7 +20,7 @@ use crate::web::AppState;
 /// Which service requests to list.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct RequestQuery {
-    #[param(minimum = 1)]
+    /// One account's (an id that names none lists nothing).
     pub account_id: Option<i64>,
     #[param(pattern = "^(draft|submitted|approved|returned|rejected)$")]
     pub state: Option<String>,
@@ -29,7 +29,7 @@ pub struct RequestQuery {
 /// Which service events to list.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct EventQuery {
-    #[param(minimum = 1)]
+    /// One account's (an id that names none lists nothing).
     pub account_id: Option<i64>,
     #[param(pattern = "^(planned|held|cancelled)$")]
     pub state: Option<String>,
