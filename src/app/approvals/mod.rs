@@ -93,6 +93,25 @@ pub fn seen<T>(read: Result<T>) -> Result<bool> {
     }
 }
 
+/// Whether the caller sees the account a subject belongs to: `account_sql` is the calling
+/// module's fixed statement giving the subject's `account_id` from its id (`$1`), never input.
+/// A subject that is gone is not seen.
+pub async fn sees_account_of(
+    conn: &mut sqlx::AnyConnection,
+    caller: &Caller,
+    account_sql: &'static str,
+    id: i64,
+) -> Result<bool> {
+    let account: Option<i64> = sqlx::query(account_sql)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| r.try_get("account_id"))
+        .transpose()?;
+    let Some(account) = account else { return Ok(false) };
+    seen(crate::app::customers::accounts::ensure_visible_in(conn, caller, account).await)
+}
+
 /// What a [`SubjectScope`] returns.
 pub type ScopeFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool>> + Send + 'a>>;
 

@@ -483,14 +483,8 @@ fn sees_change<'a>(conn: &'a mut sqlx::AnyConnection, caller: &'a Caller, id: i6
         if !caller.sees_credit() {
             return Ok(false);
         }
-        let account: Option<i64> = sqlx::query("SELECT account_id FROM credit_change_requests WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .map(|r| r.try_get("account_id"))
-            .transpose()?;
-        let Some(account) = account else { return Ok(false) };
-        approvals::seen(accounts::ensure_visible_in(conn, caller, account).await)
+        approvals::sees_account_of(conn, caller, "SELECT account_id FROM credit_change_requests WHERE id = $1", id)
+            .await
     })
 }
 

@@ -751,16 +751,7 @@ inventory::submit! { OutcomeHook { flow: Flow::Suggestion, run: on_closed } }
 
 /// Whoever sees the account sees its suggestions' requests.
 fn sees_suggestion<'a>(conn: &'a mut sqlx::AnyConnection, caller: &'a Caller, id: i64) -> ScopeFuture<'a> {
-    Box::pin(async move {
-        let account: Option<i64> = sqlx::query("SELECT account_id FROM suggestions WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .map(|r| r.try_get("account_id"))
-            .transpose()?;
-        let Some(account) = account else { return Ok(false) };
-        approvals::seen(accounts::ensure_visible_in(conn, caller, account).await)
-    })
+    Box::pin(approvals::sees_account_of(conn, caller, "SELECT account_id FROM suggestions WHERE id = $1", id))
 }
 
 inventory::submit! { SubjectScope { kind: KIND, sees: sees_suggestion } }

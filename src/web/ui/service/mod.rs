@@ -17,7 +17,7 @@ use crate::app::service::Opinion;
 use crate::web::api::{id_of, q, query_pairs};
 use crate::web::auth::UiCtx;
 use crate::web::ui::approvals::{PanelGroup, PanelRow, PanelTable, SubjectPanel};
-use crate::web::ui::{fail_page, render, Layout};
+use crate::web::ui::{fail_page, render, Layout, Load, Section};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -313,13 +313,14 @@ pub struct AccountSection<'a> {
     pub l: &'a Layout,
     pub can_edit: bool,
     pub account_id: i64,
-    pub members: Option<Vec<ServiceTeamMember>>,
+    pub members: Section<Vec<ServiceTeamMember>>,
 }
 
 /// The service section of an account's page: the service team, links to its requests and
 /// events (an empty string when it cannot be read).
 pub async fn account_section(s: &AppState, ui: &UiCtx, l: &Layout, seen: Seen) -> String {
-    let members = team::list(&s.app.db, &ui.ctx.caller, seen.id()).await.ok();
+    // A failed read is logged and shown as the section's failure, never as an empty team.
+    let members = team::list(&s.app.db, &ui.ctx.caller, seen.id()).await.section("account", "service team");
     AccountSection { l, can_edit: team::may_edit(&ui.ctx.caller), account_id: seen.id(), members }
         .render()
         .unwrap_or_default()
