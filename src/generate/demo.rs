@@ -3710,7 +3710,7 @@ async fn demo_service(db: &Db, rep: i64) -> anyhow::Result<()> {
             member("marketing", "marketing_support", "技术交流会与新品推介"),
             member("finance", "finance_support", "账期、开票与对账"),
         ];
-        team::put(db, &ctx, account, &team::ServiceTeamIn { members })
+        team::put(db, &ctx, account, &team::ServiceTeamIn { members, version: 0 })
             .await
             .map_err(|e| anyhow::anyhow!("demo service team: {e}"))?;
     }

@@ -147,7 +147,8 @@ async fn bad_input_names_the_field_and_saves_nothing_and_another_reps_account_is
             Method::PUT,
             &format!("/api/v1/accounts/{}/service-team", w.account_x),
             &rep,
-            Some(json!({"members": [{"username": "nobody", "function": "sales_support"}, {"username": "repB", "function": "chef"}]})),
+            Some(json!({"members": [{"username": "nobody", "function": "sales_support"}, {"username": "repB", "function": "chef"}],
+                "version": 0})),
         )
         .await;
     let f = fields(&r);
@@ -200,10 +201,24 @@ async fn the_return_visit_falls_due_a_week_after_the_event_and_the_next_contact_
             &format!("/api/v1/accounts/{}/service-team", w.account_x),
             &rep,
             Some(json!({"members": [{"username": "repB", "function": "sales_support", "responsibilities": "交期跟进"},
-                {"username": "finance", "function": "finance_support"}]})),
+                {"username": "finance", "function": "finance_support"}], "version": 0})),
         )
         .await);
-    assert_eq!(team["items"].as_array().expect("items").len(), 2, "{team}");
+    assert_eq!(team["members"].as_array().expect("members").len(), 2, "{team}");
+    assert_eq!(team["version"], 1, "{team}");
+    // Another save over the version first read: 409, the team as it was.
+    let r = t
+        .call(
+            Method::PUT,
+            &format!("/api/v1/accounts/{}/service-team", w.account_x),
+            &bearer(&w, "manager"),
+            Some(json!({"members": [], "version": 0})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let read = ok(t.get(&format!("/api/v1/accounts/{}/service-team", w.account_x), &rep).await);
+    assert_eq!(read["members"].as_array().expect("members").len(), 2, "{read}");
+    assert_eq!(read["version"], 1);
     let told = |u: &'static str| {
         let db = t.db().pool.clone();
         async move {
@@ -386,7 +401,7 @@ async fn the_service_team_reads_the_accounts_plan_out_of_its_own_scope() {
         Method::PUT,
         &format!("/api/v1/accounts/{}/service-team", w.account_x),
         &bearer(&w, "repA"),
-        Some(json!({"members": [{"username": "repC", "function": "after_sales_support"}]})),
+        Some(json!({"members": [{"username": "repC", "function": "after_sales_support"}], "version": 0})),
     )
     .await);
     let p = ok(t.get(&format!("/api/v1/plans/{plan}"), &rep_c).await);
@@ -428,6 +443,7 @@ async fn the_pages_show_the_team_the_request_whole_its_form_and_the_approval() {
             &sid,
             &[
                 ("_csrf", &csrf),
+                ("version", "0"),
                 ("username_0", "nobody"),
                 ("function_0", "sales_support"),
                 ("responsibilities_0", "交期跟进"),
@@ -443,6 +459,7 @@ async fn the_pages_show_the_team_the_request_whole_its_form_and_the_approval() {
             &sid,
             &[
                 ("_csrf", &csrf),
+                ("version", "0"),
                 ("username_0", "repB"),
                 ("function_0", "sales_support"),
                 ("responsibilities_0", "交期跟进"),
@@ -450,6 +467,23 @@ async fn the_pages_show_the_team_the_request_whole_its_form_and_the_approval() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // A second save over the same version read (another tab): refused, what was typed kept.
+    let r = t
+        .ui_post(
+            &path,
+            &sid,
+            &[
+                ("_csrf", &csrf),
+                ("version", "0"),
+                ("username_0", "repC"),
+                ("function_0", "training_support"),
+                ("responsibilities_0", "产品培训"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("产品培训") && r.body.contains("role=\"alert\""), "{}", r.body);
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM account_service_team").await, 1);
     let account = page(format!("/accounts/{}", w.account_x)).await;
     assert!(account.contains("id=\"service-team\"") && account.contains("交期跟进"), "the account shows its team");
 

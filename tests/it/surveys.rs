@@ -264,9 +264,10 @@ async fn the_providers_workbook_is_imported_all_or_none() {
         }
     };
     let r = send(bad).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     let v = r.json();
     assert_eq!(v["committed"], false);
+    assert_eq!(v["error"]["code"], "invalid_input", "{v}");
     let errs = v["errors"].as_array().unwrap();
     assert!(errs.iter().any(|e| e["row"] == 3 && e["column"] == "delivery"), "{v}");
     assert!(errs.iter().any(|e| e["row"] == 4 && e["column"] == "department"), "{v}");

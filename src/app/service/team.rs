@@ -44,6 +44,29 @@ pub struct ServiceTeamMemberIn {
 pub struct ServiceTeamIn {
     #[schema(max_items = 50)]
     pub members: Vec<ServiceTeamMemberIn>,
+    /// The team's version read (0 when it was never set); another's save since: 409.
+    #[schema(minimum = 0)]
+    pub version: i64,
+}
+
+/// An account's service team with its version.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ServiceTeam {
+    pub account_id: i64,
+    pub members: Vec<ServiceTeamMember>,
+    /// 0 when the team was never set.
+    pub version: i64,
+}
+
+/// The team's version (0 when never set).
+pub async fn version_in(conn: &mut sqlx::AnyConnection, account_id: i64) -> Result<i64> {
+    Ok(sqlx::query("SELECT version FROM account_service_teams WHERE account_id = $1")
+        .bind(account_id)
+        .fetch_optional(conn)
+        .await?
+        .map(|r| r.try_get::<i64, _>("version"))
+        .transpose()?
+        .unwrap_or(0))
 }
 
 /// The team of an account the caller has been shown.
@@ -68,11 +91,13 @@ pub async fn team_in(conn: &mut sqlx::AnyConnection, account_id: i64) -> Result<
     Ok(out)
 }
 
-/// The account's team (whoever sees the account).
-pub async fn list(db: &Db, caller: &Caller, account_id: i64) -> Result<Vec<ServiceTeamMember>> {
+/// The account's team with its version (whoever sees the account).
+pub async fn get(db: &Db, caller: &Caller, account_id: i64) -> Result<ServiceTeam> {
     let mut conn = db.pool.acquire().await?;
     accounts::ensure_visible_in(&mut conn, caller, account_id).await?;
-    team_in(&mut conn, account_id).await
+    let members = team_in(&mut conn, account_id).await?;
+    let version = version_in(&mut conn, account_id).await?;
+    Ok(ServiceTeam { account_id, members, version })
 }
 
 /// The ids of the team's members (those told of the account's service events).
@@ -101,13 +126,18 @@ pub fn may_edit(caller: &Caller) -> bool {
 
 /// Sets the account's whole team. A member who is not an active user (`members[i].username`
 /// unknown_user), a function not of the list (`members[i].function`), the same person twice
-/// in one function (`members[i].username` duplicate): 422, nothing saved.
-pub async fn put(db: &Db, ctx: &Ctx, account_id: i64, inp: &ServiceTeamIn) -> Result<Vec<ServiceTeamMember>> {
+/// in one function (`members[i].username` duplicate): 422, nothing saved. Saved by another
+/// since `inp.version` was read: 409 with the current version, nothing saved.
+pub async fn put(db: &Db, ctx: &Ctx, account_id: i64, inp: &ServiceTeamIn) -> Result<ServiceTeam> {
     let caller = &ctx.caller;
     let mut tx = db.begin().await?;
     accounts::ensure_visible_in(tx.conn(), caller, account_id).await?;
     if !may_edit(caller) {
         return Err(Error::Forbidden);
+    }
+    let current = version_in(tx.conn(), account_id).await?;
+    if inp.version != current {
+        return Err(Error::StaleVersion { current });
     }
     let mut e = Errors::default();
     if inp.members.len() > ROWS_MAX {
@@ -155,6 +185,34 @@ pub async fn put(db: &Db, ctx: &Ctx, account_id: i64, inp: &ServiceTeamIn) -> Re
         .await?;
     }
     let after = team_in(tx.conn(), account_id).await?;
+    let version = current + 1;
+    if current == 0 {
+        sqlx::query(
+            "INSERT INTO account_service_teams (account_id, version, updated_by, updated_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(account_id)
+        .bind(version)
+        .bind(caller.username.as_str())
+        .bind(now.as_str())
+        .execute(tx.conn())
+        .await?;
+    } else {
+        // Guarded by the version read: a concurrent save that got here first leaves no row.
+        let done = sqlx::query(
+            "UPDATE account_service_teams SET version = $1, updated_by = $2, updated_at = $3 \
+             WHERE account_id = $4 AND version = $5",
+        )
+        .bind(version)
+        .bind(caller.username.as_str())
+        .bind(now.as_str())
+        .bind(account_id)
+        .bind(current)
+        .execute(tx.conn())
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(Error::StaleVersion { current: version_in(tx.conn(), account_id).await? });
+        }
+    }
     let show = |t: &[ServiceTeamMember]| -> Vec<String> {
         t.iter().map(|m| format!("{}:{}", m.function, m.username)).collect()
     };
@@ -165,9 +223,9 @@ pub async fn put(db: &Db, ctx: &Ctx, account_id: i64, inp: &ServiceTeamIn) -> Re
         &account_id.to_string(),
         "update",
         Some(&json!({"members": show(&before)})),
-        Some(&json!({"members": show(&after)})),
+        Some(&json!({"members": show(&after), "version": version})),
     )
     .await?;
     tx.commit().await?;
-    Ok(after)
+    Ok(ServiceTeam { account_id, members: after, version })
 }

@@ -728,14 +728,9 @@ fn link_ctx() -> Ctx {
 
 // ------------------------------------------------------------------------------ import
 
-/// The outcome of an import: every row recorded, or none with each refused row's reasons.
-#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
-pub struct SurveyImportReport {
-    pub rows: usize,
-    pub created: usize,
-    pub committed: bool,
-    pub errors: Vec<crate::app::spreadsheets::import::RowError>,
-}
+/// The outcome of an import: every row recorded, or none with each refused row's reasons (the
+/// imports' one report).
+pub use crate::app::spreadsheets::import::Report as SurveyImportReport;
 
 fn read_rows(bytes: &[u8]) -> Result<Vec<Vec<String>>> {
     use calamine::{Data, Reader};
@@ -777,7 +772,8 @@ pub async fn import(db: &Db, ctx: &Ctx, campaign_id: i64, bytes: &[u8]) -> Resul
         return Err(Error::invalid("file", "missing_columns"));
     };
     let (cr, cc) = (col("respondent"), col("comment"));
-    let mut report = SurveyImportReport { rows: rows.len().saturating_sub(1), ..Default::default() };
+    let mut report = SurveyImportReport::default();
+    report.rows = rows.len().saturating_sub(1);
     let mut inputs = vec![];
     let mut seen = std::collections::HashSet::new();
     let cell = |r: &Vec<String>, i: Option<usize>| i.and_then(|i| r.get(i)).cloned().unwrap_or_default();

@@ -177,7 +177,7 @@ pub fn refused(lang: Lang, r: Report) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, Json(report)).into_response()
 }
 
-fn report_of(lang: Lang, r: Report) -> ImportReport {
+pub fn report_of(lang: Lang, r: Report) -> ImportReport {
     let errors = r
         .errors
         .into_iter()

@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 
 use crate::app::service::events::{self, ServiceEvaluationIn, ServiceEventHeld, ServiceEventIn, ServiceEventView};
 use crate::app::service::requests::{self, ServiceRequestIn, ServiceRequestView};
-use crate::app::service::team::{self, ServiceTeamIn, ServiceTeamMember};
+use crate::app::service::team::{self, ServiceTeam, ServiceTeamIn};
 use crate::web::api::contract::{Id, OnePage};
 use crate::web::api::{Api, ApiResult, Op, Params, Query, Typed};
 use crate::web::auth::ApiCtx;
@@ -50,7 +50,7 @@ pub struct VersionIn {
 pub fn routes(api: Api) -> Api {
     api.add(
         Op::get("/api/v1/accounts/{id}/service-team", "An account's service team: members by function with responsibilities", "service")
-            .one_page::<ServiceTeamMember>(200),
+            .ok::<ServiceTeam>(200),
         get_team,
     )
     .add(
@@ -59,12 +59,14 @@ pub fn routes(api: Api) -> Api {
                 "Those who edit the account (403 otherwise). A member who is not an active user \
                  (`members[i].username` unknown_user), a function not of the list (`members[i].function`), the same \
                  person twice in one function (`members[i].username` duplicate_member): 422, nothing saved. The team is \
-                 told of the account's service events and reads the account's plans.",
+                 told of the account's service events and reads the account's plans. `version` is the team's \
+                 version read (0 before the first save); saved by another since: 409, nothing saved.",
             )
             .body_example::<ServiceTeamIn>(json!({"members": [
                 {"username": "repB", "function": "sales_support", "responsibilities": "订单与交期跟进"},
-                {"username": "finance", "function": "finance_support", "responsibilities": "账期与开票"}]}))
-            .one_page::<ServiceTeamMember>(200),
+                {"username": "finance", "function": "finance_support", "responsibilities": "账期与开票"}], "version": 0}))
+            .ok::<ServiceTeam>(200)
+            .errors(&[409]),
         put_team,
     )
     .add(
@@ -168,7 +170,7 @@ pub fn routes(api: Api) -> Api {
 }
 
 async fn get_team(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>) -> ApiResult {
-    Ok(OnePage::of(team::list(&s.app.db, &c.ctx.caller, id).await?).into_response())
+    Ok(Json(team::get(&s.app.db, &c.ctx.caller, id).await?).into_response())
 }
 
 async fn put_team(
@@ -177,7 +179,7 @@ async fn put_team(
     Params(Id(id)): Params<Id>,
     b: Typed<ServiceTeamIn>,
 ) -> ApiResult {
-    Ok(OnePage::of(team::put(&s.app.db, &c.ctx, id, &b.typed).await?).into_response())
+    Ok(Json(team::put(&s.app.db, &c.ctx, id, &b.typed).await?).into_response())
 }
 
 async fn list_requests(State(s): State<AppState>, c: ApiCtx, Query(q): Query<RequestQuery>) -> ApiResult {

@@ -9,9 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::IntoParams;
 
-use crate::app::voice::surveys::{
-    self, Campaign, NewLink, ResponseInput, Scores, SurveyImportReport, SurveySettings, TrendPoint,
-};
+use crate::app::voice::surveys::{self, Campaign, NewLink, ResponseInput, Scores, SurveySettings, TrendPoint};
 use crate::web::api::contract::{Id, OnePage, XLSX};
 use crate::web::api::{Api, ApiResult, Op, Params, Query, Typed};
 use crate::web::auth::ApiCtx;
@@ -64,10 +62,12 @@ pub fn routes(api: Api) -> Api {
         Op::post("/api/v1/surveys/campaigns/{id}/import", "Import the outside provider's XLSX: all rows or none", "surveys")
             .describe(
                 "Header row: `account` (name or id), `department`, `respondent`, one column per question key, `comment`. \
-                 Any refused row: nothing is recorded, `committed` is false and `errors` lists each row's problems.",
+                 Any refused row: 422, nothing is recorded, and the answer carries the report beside the error \
+                 (`errors` lists each row's problems), as the other imports.",
             )
             .file_body(&[XLSX])
-            .ok::<SurveyImportReport>(200),
+            .ok::<crate::web::api::customers::accounts::ImportReport>(200)
+            .errors(&[404, 422]),
         import,
     )
     .add(
@@ -168,7 +168,10 @@ async fn link(
 
 async fn import(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, body: Bytes) -> ApiResult {
     let r = surveys::import(&s.app.db, &c.ctx, id, &body).await?;
-    Ok(Json(r).into_response())
+    if r.refused() {
+        return Ok(crate::web::api::orders::statements::refused(c.lang, r));
+    }
+    Ok(Json(crate::web::api::orders::statements::report_of(c.lang, r)).into_response())
 }
 
 /// The quarterly report workbook's labels.

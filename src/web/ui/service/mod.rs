@@ -52,13 +52,15 @@ struct TeamForm {
     people: Vec<(String, String)>,
     functions: Vec<(&'static str, String)>,
     errors: Vec<String>,
+    /// The team's version read (kept as typed on a refusal, so a stale save stays refused).
+    version: i64,
 }
 
 async fn team_page(
     s: &AppState,
     ui: &UiCtx,
     account_id: i64,
-    typed: Option<Vec<TeamRow>>,
+    typed: Option<(Vec<TeamRow>, i64)>,
     err: Option<crate::domain::DomainError>,
 ) -> Response {
     let a = match crate::app::customers::accounts::get(&s.app.db, &ui.ctx.caller, account_id).await {
@@ -68,17 +70,20 @@ async fn team_page(
     if !team::may_edit(&ui.ctx.caller) {
         return fail_page(ui, crate::domain::DomainError::Forbidden);
     }
-    let mut rows = match typed {
+    let (mut rows, version) = match typed {
         Some(r) => r,
-        None => match team::list(&s.app.db, &ui.ctx.caller, account_id).await {
-            Ok(m) => m
-                .into_iter()
-                .map(|m| TeamRow {
-                    username: m.username,
-                    function: m.function.code().to_string(),
-                    responsibilities: m.responsibilities.unwrap_or_default(),
-                })
-                .collect(),
+        None => match team::get(&s.app.db, &ui.ctx.caller, account_id).await {
+            Ok(t) => (
+                t.members
+                    .into_iter()
+                    .map(|m| TeamRow {
+                        username: m.username,
+                        function: m.function.code().to_string(),
+                        responsibilities: m.responsibilities.unwrap_or_default(),
+                    })
+                    .collect(),
+                t.version,
+            ),
             Err(e) => return fail_page(ui, e),
         },
     };
@@ -102,7 +107,8 @@ async fn team_page(
         .collect();
     let status = err.as_ref().map(|e| crate::web::ui::status_and_code(e).0);
     let errors = err.map(|e| crate::web::ui::error_lines(&l, &e)).unwrap_or_default();
-    let mut res = render(&TeamForm { l, account_id, account_name: a.name.clone(), rows, people, functions, errors });
+    let mut res =
+        render(&TeamForm { l, account_id, account_name: a.name.clone(), rows, people, functions, errors, version });
     if let Some(st) = status {
         *res.status_mut() = st;
     }
@@ -146,11 +152,12 @@ async fn team_save(State(s): State<AppState>, Path(id): Path<String>, form: crat
             responsibilities: Some(r.responsibilities.clone()).filter(|s| !s.is_empty()),
         })
         .collect();
-    match team::put(&s.app.db, &ui.ctx, id, &team::ServiceTeamIn { members }).await {
+    let version = form.get("version").and_then(|v| v.trim().parse::<i64>().ok()).unwrap_or(-1);
+    match team::put(&s.app.db, &ui.ctx, id, &team::ServiceTeamIn { members, version }).await {
         Ok(_) => axum::response::IntoResponse::into_response(axum::response::Redirect::to(
             &crate::web::ui::forms::with_flash(&format!("/accounts/{id}"), "saved"),
         )),
-        Err(e) => team_page(&s, ui, id, Some(typed), Some(e)).await,
+        Err(e) => team_page(&s, ui, id, Some((typed, version)), Some(e)).await,
     }
 }
 
@@ -320,7 +327,8 @@ pub struct AccountSection<'a> {
 /// events (an empty string when it cannot be read).
 pub async fn account_section(s: &AppState, ui: &UiCtx, l: &Layout, seen: Seen) -> String {
     // A failed read is logged and shown as the section's failure, never as an empty team.
-    let members = team::list(&s.app.db, &ui.ctx.caller, seen.id()).await.section("account", "service team");
+    let members =
+        team::get(&s.app.db, &ui.ctx.caller, seen.id()).await.map(|t| t.members).section("account", "service team");
     AccountSection { l, can_edit: team::may_edit(&ui.ctx.caller), account_id: seen.id(), members }
         .render()
         .unwrap_or_default()
