@@ -283,3 +283,157 @@ async fn the_providers_workbook_is_imported_all_or_none() {
     assert_eq!(responses(&t).await, 2);
     assert_eq!(opl_count(&t).await, 1);
 }
+
+/// A multipart body of one form field set and the file `file`.
+fn multipart(fields: &[(&str, &str)], name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let b = "----kamsurveyboundary";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+    }
+    body.extend(
+        format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend(bytes);
+    body.extend(format!("\r\n--{b}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={b}"), body)
+}
+
+async fn settings_version(t: &TestApp) -> i64 {
+    sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(version), 0) FROM settings WHERE key = 'survey'")
+        .fetch_one(&t.db().pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_pages_set_the_questionnaire_enter_answers_and_import_the_workbook() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let (sid, csrf) =
+        t.ui_login("director", crate::common::PASSWORD, None).await.unwrap_or_else(|r| panic!("{}", r.body));
+    let auth = Auth::Session { cookie: sid.clone(), csrf: String::new() };
+    // The questionnaire: a refused save names the field, keeps what was typed and saves nothing.
+    let page = t.get_form("/surveys/settings", &auth).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("准时交付") && page.body.contains("survey-settings-form"), "the shipped questions");
+    let before = settings_version(&t).await;
+    let fields = |link_days: &str, version: &str, extra_key: &str| -> Vec<(String, String)> {
+        let mut f: Vec<(String, String)> = vec![
+            ("_csrf".into(), csrf.clone()),
+            ("version".into(), version.into()),
+            ("link_days".into(), link_days.into()),
+            ("low_1_5".into(), "2".into()),
+            ("low_0_10".into(), "4".into()),
+            ("problem_words".into(), "问题\n投诉".into()),
+        ];
+        for (i, (k, zh, en, sc)) in [
+            ("overall", "总体满意度", "Overall", "0-10"),
+            ("delivery", "准时交付", "On-time delivery", "1-5"),
+            (extra_key, "培训效果", "Training", "1-5"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            f.push((format!("key_{i}"), k.to_string()));
+            f.push((format!("label_zh_{i}"), zh.to_string()));
+            f.push((format!("label_en_{i}"), en.to_string()));
+            f.push((format!("scale_{i}"), sc.to_string()));
+        }
+        f
+    };
+    let as_refs = |f: &Vec<(String, String)>| f.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>();
+    let post = |f: Vec<(String, String)>| {
+        let sid = sid.clone();
+        let t = &t;
+        async move {
+            let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            t.ui_post("/surveys/settings", &sid, &pairs).await
+        }
+    };
+    let r = post(as_refs(&fields("200", &before.to_string(), "Bad Key"))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("一次性链接有效天数") && r.body.contains("第 3 题"), "the fields named: {}", r.body);
+    assert!(r.body.contains("培训效果") && r.body.contains("value=\"200\""), "what was typed is kept");
+    assert_eq!(settings_version(&t).await, before, "nothing saved");
+    let r = post(as_refs(&fields("21", &before.to_string(), "training"))).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = t.get_form("/surveys/settings", &auth).await;
+    assert!(page.body.contains("培训效果") && page.body.contains("value=\"21\""), "saved");
+    // Another save over the version first read (another tab): 409, what was typed kept.
+    let r = post(as_refs(&fields("30", &before.to_string(), "training"))).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("value=\"30\""), "{}", r.body);
+
+    // The quarter asks the questionnaire as set.
+    let c = campaign(&t, &w).await;
+    let answers = format!("/surveys/{c}/answers");
+    let page = t.get_form(&answers, &auth).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("培训效果") && page.body.contains("survey-import"), "{}", page.body);
+    // The template to fill: the header row of this quarter's questions.
+    let (status, _, bytes) = crate::common::download(&t, &format!("/surveys/{c}/import-template.xlsx"), &auth).await;
+    assert_eq!(status, StatusCode::OK);
+    let head: Vec<String> =
+        crate::common::xlsx_rows(bytes.clone(), "2026-Q4")[0].iter().map(|c| c.to_string()).collect();
+    assert_eq!(head, ["account", "department", "respondent", "overall", "delivery", "training", "comment"]);
+    let codes = crate::common::xlsx_rows(bytes, "说明");
+    assert!(codes.iter().any(|r| r[0].to_string() == "logistics" && r[1].to_string() == "物流"), "{codes:?}");
+    let x = w.account_x.to_string();
+    let mut entry = vec![
+        ("_csrf", csrf.as_str()),
+        ("account_id", x.as_str()),
+        ("department", "logistics"),
+        ("respondent", "王主管"),
+        ("score_overall", "7"),
+        ("score_delivery", "2"),
+        ("comment", "到货延误两次"),
+    ];
+    // A question left unanswered: named by its label, nothing recorded.
+    let r = t.ui_post(&answers, &sid, &entry).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("培训效果: ") && r.body.contains("到货延误两次"), "{}", r.body);
+    assert_eq!(responses(&t).await, 0);
+    entry.push(("score_training", "4"));
+    let r = t.ui_post(&answers, &sid, &entry).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(responses(&t).await, 1);
+    assert!(opl_count(&t).await >= 1, "the low delivery score raised an open point");
+    // The same department again: refused, naming the department.
+    let r = t.ui_post(&answers, &sid, &entry).await;
+    assert!(r.status.is_client_error(), "{}", r.body);
+    assert!(r.body.contains("本季度已有答卷"), "{}", r.body);
+
+    // The provider's workbook: a refused row lists its reason, nothing kept; then all rows.
+    let head = vec!["account", "department", "respondent", "overall", "delivery", "training", "comment"];
+    let upload = |bytes: Vec<u8>| {
+        let (ct, body) = multipart(&[("_csrf", &csrf)], "survey.xlsx", &bytes);
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/surveys/{c}/import"))
+            .header(header::COOKIE, format!("kam_session={sid}"))
+            .header(header::CONTENT_TYPE, ct)
+            .body(Body::from(body))
+            .unwrap();
+        let t = &t;
+        async move { t.send(req).await }
+    };
+    let bad = workbook(&[head.clone(), vec![&x, "quality", "李", "9", "7", "5", ""]]);
+    let r = upload(bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("id=\"import-errors\"") && r.body.contains("准时交付"), "{}", r.body);
+    assert_eq!(responses(&t).await, 1, "nothing imported");
+    let ok = workbook(&[
+        head,
+        vec![&x, "quality", "李", "9", "5", "5", ""],
+        vec![&x, "purchasing", "赵", "8", "4", "4", ""],
+    ]);
+    let r = upload(ok).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("已导入 2 份答卷"), "{}", r.body);
+    assert_eq!(responses(&t).await, 3);
+}

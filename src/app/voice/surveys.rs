@@ -1150,6 +1150,47 @@ pub fn trend_svg(points: &[TrendPoint], dept_labels: &[(String, String)]) -> Str
 
 /// The quarterly report as a workbook. `labels`: title, question, department, account, region,
 /// responses, score %, average.
+/// The workbook to fill for an import of `c`: the header row on the first sheet, and on the
+/// second what each column means (the departments' codes with their names, each question's
+/// key with its wording and scale). `labels`: the second sheet's title, its two headings, and
+/// each department's name in campaign order.
+pub fn import_template(c: &Campaign, locale: &str, labels: &[String]) -> Result<Vec<u8>> {
+    template_book(c, locale, labels).map_err(|e| Error::Internal(anyhow::Error::from(e)))
+}
+
+fn template_book(c: &Campaign, locale: &str, l: &[String]) -> std::result::Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use crate::app::spreadsheets::export::neutralise;
+    use rust_xlsxwriter::{Format, Workbook};
+    let lab = |i: usize| l.get(i).cloned().unwrap_or_default();
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let ws = wb.add_worksheet();
+    ws.set_name(&c.quarter)?;
+    let mut head = vec!["account".to_string(), "department".into(), "respondent".into()];
+    head.extend(c.questions.iter().map(|q| q.key.clone()));
+    head.push("comment".into());
+    for (i, h) in head.iter().enumerate() {
+        ws.write_string_with_format(0, i as u16, h, &bold)?;
+    }
+    let ws = wb.add_worksheet();
+    ws.set_name(lab(0))?;
+    ws.write_string_with_format(0, 0, lab(1), &bold)?;
+    ws.write_string_with_format(0, 1, lab(2), &bold)?;
+    let mut row = 1u32;
+    for (i, d) in c.departments.iter().enumerate() {
+        ws.write_string(row, 0, d)?;
+        ws.write_string(row, 1, lab(3 + i))?;
+        row += 1;
+    }
+    row += 1;
+    for q in &c.questions {
+        ws.write_string(row, 0, &q.key)?;
+        ws.write_string(row, 1, format!("{} ({})", neutralise(q.label(locale)), q.scale))?;
+        row += 1;
+    }
+    wb.save_to_buffer()
+}
+
 pub fn scores_xlsx(s: &Scores, trend: &[TrendPoint], labels: &[String]) -> Result<Vec<u8>> {
     scores_book(s, trend, labels).map_err(|e| Error::Internal(anyhow::Error::from(e)))
 }

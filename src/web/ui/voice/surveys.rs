@@ -115,18 +115,9 @@ async fn scores_page(s: &AppState, ui: &UiCtx, id: &str, link: Option<NewLink>) 
         Ok(x) => x,
         Err(e) => return fail_page(ui, e),
     };
-    let mut sq = crate::db::sql::Sql::new("SELECT a.id, a.name FROM accounts a WHERE a.status = 'key_account'");
-    crate::app::customers::accounts::push_scope(&mut sq, &ui.ctx.caller);
-    sq.push(" ORDER BY a.name LIMIT 500");
-    let accounts = match sq.query().fetch_all(&s.app.db.pool).await {
-        Ok(rows) => rows
-            .iter()
-            .filter_map(|r| {
-                use sqlx::Row;
-                Some((r.try_get::<i64, _>("id").ok()?, r.try_get::<String, _>("name").ok()?))
-            })
-            .collect(),
-        Err(e) => return fail_page(ui, e.into()),
+    let accounts = match key_accounts(s, ui).await {
+        Ok(a) => a,
+        Err(e) => return fail_page(ui, e),
     };
     let l = Layout::new(ui, "surveys", format!("{} · {}", ui.lang.t("survey.report_title"), c.quarter));
     let caller = &ui.ctx.caller;
@@ -141,6 +132,17 @@ async fn scores_page(s: &AppState, ui: &UiCtx, id: &str, link: Option<NewLink>) 
         accounts,
         may_link: caller.role.edits_accounts() || surveys::manages(caller),
     })
+}
+
+/// The key accounts in the caller's scope a survey asks (the first 500 by name): the choice of
+/// the link and answer forms.
+pub(super) async fn key_accounts(s: &AppState, ui: &UiCtx) -> Result<Vec<(i64, String)>, DomainError> {
+    use sqlx::Row;
+    let mut sq = crate::db::sql::Sql::new("SELECT a.id, a.name FROM accounts a WHERE a.status = 'key_account'");
+    crate::app::customers::accounts::push_scope(&mut sq, &ui.ctx.caller);
+    sq.push(" ORDER BY a.name LIMIT 500");
+    let rows = sq.query().fetch_all(&s.app.db.pool).await.map_err(DomainError::from)?;
+    rows.iter().map(|r| Ok((r.try_get::<i64, _>("id")?, r.try_get::<String, _>("name")?))).collect()
 }
 
 async fn page(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
