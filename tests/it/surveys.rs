@@ -382,7 +382,7 @@ async fn the_pages_set_the_questionnaire_enter_answers_and_import_the_workbook()
         crate::common::xlsx_rows(bytes.clone(), "2026-Q4")[0].iter().map(|c| c.to_string()).collect();
     assert_eq!(head, ["account", "department", "respondent", "overall", "delivery", "training", "comment"]);
     let codes = crate::common::xlsx_rows(bytes, "说明");
-    assert!(codes.iter().any(|r| r[0].to_string() == "logistics" && r[1].to_string() == "物流"), "{codes:?}");
+    assert!(codes.iter().any(|r| r[0] == "logistics" && r[1] == "物流"), "{codes:?}");
     let x = w.account_x.to_string();
     let mut entry = vec![
         ("_csrf", csrf.as_str()),
