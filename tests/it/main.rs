@@ -54,6 +54,7 @@ mod safe_forms;
 mod schema;
 mod security;
 mod service;
+mod service_ui;
 mod statements;
 mod strict_bodies;
 mod suggestions;

@@ -2,7 +2,10 @@
 //! the request whole with its opinions, the A4 申请表), the service events (list with filters,
 //! the event with its contacts, evaluation and return visit), the account's service team as a
 //! section of the account's page, and the panels the approval pages show for `service_request`
-//! and `service_evaluation`. Every change goes through `app::service` (and its API).
+//! and `service_evaluation`. Every change goes through `app::service` (and its API); the forms
+//! that make them are in `forms`.
+mod forms;
+
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
@@ -28,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/service-events", get(event_list))
         .route("/service-events/{id}", get(event_show))
         .route("/accounts/{id}/service-team", get(team_form).post(team_save))
+        .merge(forms::routes())
 }
 
 // ---- the team's form ----
@@ -186,6 +190,8 @@ struct RequestList {
     account_id: String,
     state: String,
     states: Vec<(&'static str, String)>,
+    /// The account named by the filter, when the caller may write it a request.
+    new_for: Option<i64>,
 }
 
 async fn request_list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
@@ -203,7 +209,8 @@ async fn request_list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQu
         .iter()
         .map(|c| (*c, l.e("service_state", c)))
         .collect();
-    render(&RequestList { l, items, account_id, state, states })
+    let new_for = f.account_id.filter(|_| ui.ctx.caller.role.edits_accounts());
+    render(&RequestList { l, items, account_id, state, states, new_for })
 }
 
 #[derive(Template)]
@@ -213,6 +220,8 @@ struct RequestPage {
     v: ServiceRequestView,
     services: String,
     opinions: Vec<Vec<String>>,
+    /// A refused submit's message.
+    errors: Vec<String>,
 }
 
 async fn request_page(s: &AppState, ui: &UiCtx, id: &str) -> Result<RequestPage, crate::domain::DomainError> {
@@ -220,13 +229,27 @@ async fn request_page(s: &AppState, ui: &UiCtx, id: &str) -> Result<RequestPage,
     let l = Layout::new(ui, "ka_service", format!("{} · {}", ui.lang.t("service.request"), v.account_name));
     let services = services_text(&l, &v);
     let opinions = v.opinions.iter().map(|o| opinion_row(&l, o)).collect();
-    Ok(RequestPage { l, v, services, opinions })
+    Ok(RequestPage { l, v, services, opinions, errors: vec![] })
 }
 
 async fn request_show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
     match request_page(&s, &ui, &id).await {
         Ok(p) => render(&p),
         Err(e) => fail_page(&ui, e),
+    }
+}
+
+/// The request's page with a refusal of what was asked from it (a submit, a save no longer
+/// allowed), under the refusal's status.
+async fn request_page_with(s: &AppState, ui: &UiCtx, id: i64, err: Option<crate::domain::DomainError>) -> Response {
+    match request_page(s, ui, &id.to_string()).await {
+        Ok(mut p) => {
+            if let Some(e) = &err {
+                p.errors = crate::web::ui::error_lines(&p.l, e);
+            }
+            forms::answer(&p, err.as_ref())
+        }
+        Err(e) => fail_page(ui, e),
     }
 }
 
@@ -266,6 +289,8 @@ struct EventList {
     states: Vec<(&'static str, String)>,
     kinds: Vec<(&'static str, String)>,
     return_states: Vec<(&'static str, String)>,
+    /// The account named by the filter (planning an event of it).
+    new_for: Option<i64>,
 }
 
 async fn event_list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
@@ -290,7 +315,8 @@ async fn event_list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuer
         .map(|k| (k.code(), l.e("service_event_kind", k.code())))
         .collect();
     let return_states = ["due", "answered", "overdue"].iter().map(|c| (*c, l.e("service_return", c))).collect();
-    render(&EventList { l, items, account_id, state, kind, return_state, states, kinds, return_states })
+    let new_for = f.account_id.filter(|_| ui.ctx.caller.role.edits_accounts());
+    render(&EventList { l, items, account_id, state, kind, return_state, states, kinds, return_states, new_for })
 }
 
 #[derive(Template)]
@@ -299,17 +325,53 @@ struct EventPage {
     l: Layout,
     v: ServiceEventView,
     opinions: Vec<Vec<String>>,
+    /// The held form's contacts to tick (a planned event the caller may change).
+    contacts: Vec<(i64, String)>,
+    typed: forms::Typed,
+    errors: Vec<String>,
 }
 
 async fn event_show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
-    let v = match async { events::get(&s.app.db, &ui.ctx.caller, id_of(&id)?).await }.await {
+    match id_of(&id) {
+        Ok(id) => event_page(&s, &ui, id, forms::Typed::default(), None).await,
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+/// The event's page; a refusal of what was asked from it (recording it as held, a change no
+/// longer allowed) shown above, and the held form as typed.
+async fn event_page(
+    s: &AppState,
+    ui: &UiCtx,
+    id: i64,
+    mut typed: forms::Typed,
+    err: Option<crate::domain::DomainError>,
+) -> Response {
+    let v = match events::get(&s.app.db, &ui.ctx.caller, id).await {
         Ok(v) => v,
-        Err(e) => return fail_page(&ui, e),
+        Err(e) => return fail_page(ui, e),
     };
-    let l = Layout::new(&ui, "ka_service", format!("{} · {}", v.title, v.account_name));
+    let l = Layout::new(ui, "ka_service", format!("{} · {}", v.title, v.account_name));
     let opinions =
         v.evaluation.as_ref().map(|e| e.opinions.iter().map(|o| opinion_row(&l, o)).collect()).unwrap_or_default();
-    render(&EventPage { l, v, opinions })
+    let contacts = if v.may_edit && v.state == "planned" {
+        let known: Vec<_> = v.invited.iter().chain(v.attended.iter()).collect();
+        match forms::contact_choices(s, ui, v.account_id, &known).await {
+            Ok(c) => c,
+            Err(e) => return fail_page(ui, e),
+        }
+    } else {
+        vec![]
+    };
+    if !typed.checked("held_form") {
+        // Those invited are ticked as attending until told otherwise.
+        for c in &v.invited {
+            typed.set(format!("attended_{}", c.id), "1");
+        }
+        typed.set_opt("notes", v.notes.as_deref());
+    }
+    let errors = err.as_ref().map(|e| forms::refusal(&l, e, &mut typed)).unwrap_or_default();
+    forms::answer(&EventPage { l, v, opinions, contacts, typed, errors }, err.as_ref())
 }
 
 // ---- the account's section ----
@@ -319,6 +381,8 @@ async fn event_show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>
 pub struct AccountSection<'a> {
     pub l: &'a Layout,
     pub can_edit: bool,
+    /// Those who edit accounts, and the account's service staff, plan its events.
+    pub may_plan: bool,
     pub account_id: i64,
     pub members: Section<Vec<ServiceTeamMember>>,
 }
@@ -329,7 +393,10 @@ pub async fn account_section(s: &AppState, ui: &UiCtx, l: &Layout, seen: Seen) -
     // A failed read is logged and shown as the section's failure, never as an empty team.
     let members =
         team::get(&s.app.db, &ui.ctx.caller, seen.id()).await.map(|t| t.members).section("account", "service team");
-    AccountSection { l, can_edit: team::may_edit(&ui.ctx.caller), account_id: seen.id(), members }
+    let caller = &ui.ctx.caller;
+    let can_edit = team::may_edit(caller);
+    let serves = members.loaded().is_some_and(|ms| ms.iter().any(|m| m.username == caller.username));
+    AccountSection { l, can_edit, may_plan: can_edit || serves, account_id: seen.id(), members }
         .render()
         .unwrap_or_default()
 }
