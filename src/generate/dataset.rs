@@ -3976,6 +3976,63 @@ mod tests {
         .await;
         assert!(planned > 0, "the tiny dataset has strategic or A accounts");
         assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM account_plans").await, planned);
+        // Eight quarters of surveys: every response has the questionnaire's scores on their
+        // scales, and every response with a low score has its open point led by the KA manager.
+        assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM survey_campaigns").await, 8);
+        let responses = scalar(&db, "SELECT COUNT(*) AS n FROM survey_responses").await;
+        assert!(responses > 0);
+        let questions = crate::app::voice::surveys::SurveySettings::default().questions.len() as i64;
+        assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM survey_scores").await, responses * questions);
+        assert_eq!(
+            scalar(
+                &db,
+                "SELECT COUNT(*) AS n FROM survey_scores WHERE score < 0 OR score > scale_max \
+                 OR pct <> (score - CASE WHEN scale_max = 10 THEN 0 ELSE 1 END) * 10000 / \
+                 (scale_max - CASE WHEN scale_max = 10 THEN 0 ELSE 1 END)"
+            )
+            .await,
+            0
+        );
+        let low = scalar(
+            &db,
+            "SELECT COUNT(DISTINCT response_id) AS n FROM survey_scores \
+             WHERE score <= CASE WHEN scale_max = 10 THEN 4 ELSE 2 END",
+        )
+        .await;
+        assert!(low > 0, "some scores are low");
+        assert_eq!(
+            scalar(
+                &db,
+                "SELECT COUNT(*) AS n FROM survey_scores s WHERE s.score <= CASE WHEN s.scale_max = 10 THEN 4 ELSE 2 END \
+                 AND NOT EXISTS (SELECT 1 FROM opl_items i WHERE i.source = 'survey' AND i.source_id = s.response_id)"
+            )
+            .await,
+            0,
+            "every low score raised an open point"
+        );
+        assert_eq!(
+            scalar(
+                &db,
+                "SELECT COUNT(*) AS n FROM opl_items i JOIN accounts a ON a.id = i.account_id \
+                 WHERE i.owner_id IS NULL OR i.owner_id <> a.ka_manager_id"
+            )
+            .await,
+            0,
+            "led by the account's KA manager"
+        );
+        for status in ["open", "in_progress", "closed"] {
+            let n = scalar(&db, &format!("SELECT COUNT(*) AS n FROM opl_items WHERE status = '{status}'")).await;
+            assert!(n > 0, "{status} open points");
+        }
+        assert_eq!(
+            scalar(&db, "SELECT COUNT(*) AS n FROM opl_items WHERE status <> 'closed' AND next_review_on IS NULL")
+                .await,
+            0
+        );
+        assert_eq!(
+            scalar(&db, "SELECT COUNT(*) AS n FROM opl_items WHERE status = 'closed'").await,
+            scalar(&db, "SELECT COUNT(*) AS n FROM opl_reviews WHERE status_after = 'closed'").await
+        );
         for r in sqlx::query(
             "SELECT p.year, p.body, COALESCE(u.username, 'director') AS username FROM account_plans p \
              JOIN accounts a ON a.id = p.account_id LEFT JOIN users u ON u.id = a.owner_id",
