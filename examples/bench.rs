@@ -781,6 +781,63 @@ async fn main() -> anyhow::Result<()> {
         );
     }
 
+    // Satisfaction surveys and open points (issue 24): the satisfaction trend of all of HQ over
+    // eight quarters (≤ 30 ms) as the API answers it, and the quarter's report page that draws it
+    // beside the quarter's scores; the open points due for review of the KA manager who has the
+    // most (≤ 10 ms), as the API answers and as the page lists them.
+    let quarter: Option<i64> = sqlx::query("SELECT id FROM survey_campaigns ORDER BY quarter DESC LIMIT 1")
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| r.try_get("id"))
+        .transpose()?;
+    if let Some(campaign) = quarter {
+        let session = auth::login(&app, "director", "bench-pass", None, "bench")
+            .await
+            .map_err(|e| anyhow::anyhow!("login: {e}"))?;
+        let director_page = Auth::Session(session.id);
+        let director = tokens.iter().find(|(u, _)| *u == "director").map(|(_, a)| a).context("director's token")?;
+        rows.extend(
+            measure(&router, "GET /api/v1/surveys/trend?quarters=8 (HQ)", "director", n, Some(30.0), |_| {
+                get("/api/v1/surveys/trend?quarters=8", director)
+            })
+            .await?,
+        );
+        rows.extend(
+            measure(&router, "GET /surveys/{id} (the quarter's report with the 8-quarter trend, HQ)", "director", n, None, |_| {
+                get(&format!("/surveys/{campaign}"), &director_page)
+            })
+            .await?,
+        );
+        let today = kam::domain::activity::local_day(chrono::Utc::now(), chrono_tz::Asia::Shanghai).to_string();
+        let r = sqlx::query(
+            "SELECT u.username, COUNT(*) AS n FROM opl_items i JOIN users u ON u.id = i.owner_id \
+             WHERE i.status <> 'closed' AND i.next_review_on <= $1 GROUP BY u.username ORDER BY n DESC, u.username LIMIT 1",
+        )
+        .bind(today.as_str())
+        .fetch_one(&db.pool)
+        .await
+        .context("a KA manager with open points due")?;
+        let (lead, due): (String, i64) = (r.try_get("username")?, r.try_get("n")?);
+        let (_, secret) = auth::create_token(&db, &sys, &lead, "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let lead_api = Auth::Bearer(secret);
+        let session =
+            auth::login(&app, &lead, "bench-pass", None, "bench").await.map_err(|e| anyhow::anyhow!("login: {e}"))?;
+        let lead_page = Auth::Session(session.id);
+        eprintln!("  the open points due for review of {lead}: {due}");
+        rows.extend(
+            measure(&router, "GET /api/v1/opl/reviews-due (a KA manager's review list)", &lead, n, Some(10.0), |_| {
+                get("/api/v1/opl/reviews-due", &lead_api)
+            })
+            .await?,
+        );
+        rows.extend(
+            measure(&router, "GET /opl/reviews (a KA manager's review list, page)", &lead, n, Some(10.0), |_| {
+                get("/opl/reviews", &lead_page)
+            })
+            .await?,
+        );
+    }
+
     // The report.
     let mut table = String::new();
     table.push_str("| request | user | p50 ms | p95 ms | p99 ms | mean ms | body KiB | target p50 |\n");
