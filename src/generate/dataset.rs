@@ -3641,6 +3641,16 @@ async fn write_surveys(tx: &mut WriteTx, ts_now: &str) -> anyhow::Result<SurveyR
         .await
         .context("survey scores")?
         .rows_affected() as usize;
+        sqlx::query(
+            "UPDATE survey_responses SET \
+             pct_sum = (SELECT COALESCE(SUM(s.pct), 0) FROM survey_scores s WHERE s.response_id = survey_responses.id), \
+             n_scores = (SELECT COUNT(*) FROM survey_scores s WHERE s.response_id = survey_responses.id) \
+             WHERE campaign_id = $1",
+        )
+        .bind(cid)
+        .execute(tx.conn())
+        .await
+        .context("survey responses' totals")?;
         // The open points: one per response with a low score or a problem stated.
         let (status, closed_at) = if k + 2 < n {
             ("closed", Some(format!("{}T08:00:00Z", *day + Duration::days(30))))
@@ -3983,6 +3993,16 @@ mod tests {
         assert!(responses > 0);
         let questions = crate::app::voice::surveys::SurveySettings::default().questions.len() as i64;
         assert_eq!(scalar(&db, "SELECT COUNT(*) AS n FROM survey_scores").await, responses * questions);
+        assert_eq!(
+            scalar(
+                &db,
+                "SELECT COUNT(*) AS n FROM survey_responses r WHERE r.n_scores <> (SELECT COUNT(*) FROM survey_scores s \
+                 WHERE s.response_id = r.id) OR r.pct_sum <> (SELECT SUM(s.pct) FROM survey_scores s WHERE s.response_id = r.id)"
+            )
+            .await,
+            0,
+            "each response keeps its scores' total"
+        );
         assert_eq!(
             scalar(
                 &db,

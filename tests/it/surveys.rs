@@ -210,6 +210,16 @@ async fn staff_entry_refuses_bad_scores_and_departments_not_asked() {
     assert_eq!(s["responses"], 0);
     let tr = t.get("/api/v1/surveys/trend?quarters=8", &bearer(&w, "director")).await.json();
     assert_eq!(tr["items"][0]["quarter"], "2026-Q4", "{tr}");
+    // The trend's quarter is the quarter's scores: the same overall, every score counted.
+    let all = t.get(&format!("/api/v1/surveys/campaigns/{c}/scores"), &bearer(&w, "director")).await.json();
+    assert_eq!(tr["items"][0]["overall"], all["overall"], "{tr} {all}");
+    let scored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM survey_scores").fetch_one(&t.db().pool).await.unwrap();
+    assert_eq!(tr["items"][0]["n"], scored, "{tr}");
+    // As the account: repB sees none of it, the KA manager's own rep all of it.
+    let tb = t.get("/api/v1/surveys/trend?quarters=8", &bearer(&w, "repB")).await.json();
+    assert_eq!(tb["items"][0]["n"], 0, "{tb}");
+    let ta = t.get("/api/v1/surveys/trend?quarters=8", &bearer(&w, "repA")).await.json();
+    assert_eq!(ta["items"][0]["overall"], all["overall"], "{ta}");
 }
 
 fn workbook(rows: &[Vec<&str>]) -> Vec<u8> {

@@ -467,6 +467,14 @@ async fn record_in(
             low.push(format!("{} {v}/{hi}", q.label(&ctx.caller.locale)));
         }
     }
+    sqlx::query(
+        "UPDATE survey_responses SET pct_sum = (SELECT COALESCE(SUM(s.pct), 0) FROM survey_scores s \
+         WHERE s.response_id = $1), n_scores = (SELECT COUNT(*) FROM survey_scores s WHERE s.response_id = $1) \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
     audit::record(
         tx,
         ctx,
@@ -1080,16 +1088,27 @@ pub async fn trend(db: &Db, caller: &Caller, quarters: usize, account_id: Option
     if ids.is_empty() {
         return Ok(vec![]);
     }
-    let mut s = Sql::new(
-        "SELECT s.campaign_id AS c, s.department AS d, CAST(SUM(s.pct) AS BIGINT) AS p, COUNT(*) AS n \
-         FROM survey_scores s JOIN accounts a ON a.id = s.account_id WHERE s.campaign_id IN (",
-    );
-    s.bind_list(&ids).push(")");
+    // One row per department's answers (each response keeps its scores' total and count).
+    // Whoever sees every account reads the responses alone, less the deleted accounts (a short
+    // list); the others through their accounts.
+    const COLS: &str = "SELECT r.campaign_id AS c, r.department AS d, CAST(SUM(r.pct_sum) AS BIGINT) AS p, \
+                        CAST(SUM(r.n_scores) AS BIGINT) AS n FROM survey_responses r";
+    let mut s = if caller.reach() == crate::domain::role::Reach::All {
+        let mut s = Sql::new(&format!(
+            "{COLS} WHERE r.account_id NOT IN (SELECT id FROM accounts WHERE deleted_at IS NOT NULL) AND r.campaign_id IN ("
+        ));
+        s.bind_list(&ids).push(")");
+        s
+    } else {
+        let mut s = Sql::new(&format!("{COLS} JOIN accounts a ON a.id = r.account_id WHERE r.campaign_id IN ("));
+        s.bind_list(&ids).push(")");
+        accounts::push_scope(&mut s, caller);
+        s
+    };
     if let Some(a) = account_id {
-        s.push(" AND s.account_id = ").bind(a);
+        s.push(" AND r.account_id = ").bind(a);
     }
-    accounts::push_scope(&mut s, caller);
-    s.push(" GROUP BY s.campaign_id, s.department");
+    s.push(" GROUP BY r.campaign_id, r.department");
     let mut by: HashMap<i64, (i64, i64, BTreeMap<String, f64>)> = HashMap::new();
     for r in s.query().fetch_all(&mut *conn).await? {
         let (c, d, p, n): (i64, String, i64, i64) =
