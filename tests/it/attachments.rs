@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use serde_json::{json, Value};
 
-use crate::common::{opportunity, seed, Auth, Resp, TestApp, World, PASSWORD};
+use crate::common::{multipart, opportunity, seed, Auth, Resp, TestApp, World, PASSWORD};
 
 fn bearer(w: &World, user: &str) -> Auth {
     Auth::Bearer(w.tokens[user].clone())
@@ -16,25 +16,6 @@ fn bearer(w: &World, user: &str) -> Auth {
 
 /// The start of a PDF: sniffed as application/pdf, which a download hands out as plain bytes.
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n";
-
-/// A multipart body: the text fields, then `file` (name and bytes).
-fn multipart(fields: &[(&str, &str)], name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let b = "----kamattachmentboundary";
-    let mut body = Vec::new();
-    for (k, v) in fields {
-        body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
-    }
-    body.extend(
-        format!(
-            "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
-             Content-Type: application/octet-stream\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend(bytes);
-    body.extend(format!("\r\n--{b}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={b}"), body)
-}
 
 async fn upload(t: &TestApp, who: &Auth, path: &str, name: &str, bytes: &[u8], note: &str) -> Resp {
     let (ct, body) = multipart(&[("note", note)], name, bytes);

@@ -456,3 +456,22 @@ pub fn fields(r: &Resp) -> std::collections::BTreeMap<String, String> {
         .map(|(k, f)| (k.clone(), f["code"].as_str().unwrap_or("").to_string()))
         .collect()
 }
+
+/// A multipart body: the text fields, then `file` (name and bytes); (content type, body).
+pub fn multipart(fields: &[(&str, &str)], name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let b = "----kamtestboundary";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+    }
+    body.extend(
+        format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend(bytes);
+    body.extend(format!("\r\n--{b}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={b}"), body)
+}

@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use serde_json::{json, Value};
 
-use super::common::{fields, seed, Auth, Resp, TestApp, World, PASSWORD};
+use super::common::{fields, multipart, seed, Auth, Resp, TestApp, World, PASSWORD};
 
 fn bearer(w: &World, user: &str) -> Auth {
     Auth::Bearer(w.tokens[user].clone())
@@ -398,24 +398,6 @@ async fn the_logistics_worklist_puts_the_late_first_and_follows_scope() {
 
 /// The start of a PDF: sniffed as application/pdf.
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n";
-
-fn multipart(fields: &[(&str, &str)], name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let b = "----kamdeliveryboundary";
-    let mut body = Vec::new();
-    for (k, v) in fields {
-        body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
-    }
-    body.extend(
-        format!(
-            "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
-             Content-Type: application/octet-stream\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend(bytes);
-    body.extend(format!("\r\n--{b}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={b}"), body)
-}
 
 async fn upload(t: &TestApp, who: &Auth, path: &str, name: &str, bytes: &[u8]) -> Resp {
     let (ct, body) = multipart(&[("note", "签字合同")], name, bytes);

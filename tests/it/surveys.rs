@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use serde_json::json;
 
-use super::common::{seed, Auth, Resp, TestApp, World};
+use super::common::{multipart, seed, Auth, Resp, TestApp, World};
 
 fn bearer(w: &World, user: &str) -> Auth {
     Auth::Bearer(w.tokens[user].clone())
@@ -292,25 +292,6 @@ async fn the_providers_workbook_is_imported_all_or_none() {
     assert_eq!(r.json()["created"], 2);
     assert_eq!(responses(&t).await, 2);
     assert_eq!(opl_count(&t).await, 1);
-}
-
-/// A multipart body of one form field set and the file `file`.
-fn multipart(fields: &[(&str, &str)], name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let b = "----kamsurveyboundary";
-    let mut body = Vec::new();
-    for (k, v) in fields {
-        body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
-    }
-    body.extend(
-        format!(
-            "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
-             Content-Type: application/octet-stream\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend(bytes);
-    body.extend(format!("\r\n--{b}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={b}"), body)
 }
 
 async fn settings_version(t: &TestApp) -> i64 {
