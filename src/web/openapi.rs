@@ -159,6 +159,20 @@ pub fn document(ops: &[Op]) -> Value {
             o.insert(key.into(), Value::Bool(false));
         }
     }
+    // An optional date in a request body may be sent empty, as the forms send it: the server
+    // reads `""` as none (or refuses it naming the field), and the document says so — on the
+    // request bodies and the schemas they use, never on an answer's.
+    let mut stack: Vec<String> = bodies.iter().cloned().collect();
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(name) = stack.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        if let Some(s) = schemas.get_mut(&name) {
+            refs_in(s, &mut stack);
+            empty_dates(s);
+        }
+    }
     let mut error_responses = Map::new();
     for (status, description, _) in ERROR_CODES {
         error_responses.insert(
@@ -207,4 +221,49 @@ pub fn document(ops: &[Op]) -> Value {
             "responses": error_responses,
         }
     })
+}
+
+/// The names of the component schemas `v` refers to.
+fn refs_in(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(o) => {
+            if let Some(r) = o.get("$ref").and_then(Value::as_str) {
+                if let Some(n) = r.strip_prefix("#/components/schemas/") {
+                    out.push(n.to_string());
+                }
+            }
+            o.values().for_each(|x| refs_in(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| refs_in(x, out)),
+        _ => {}
+    }
+}
+
+/// Each optional `date` property of an object schema (also within its `allOf`/`anyOf`/`oneOf`
+/// parts) becomes "a date, or the empty string".
+fn empty_dates(v: &mut Value) {
+    let Value::Object(o) = v else { return };
+    for key in ["allOf", "anyOf", "oneOf"] {
+        if let Some(Value::Array(parts)) = o.get_mut(key) {
+            parts.iter_mut().for_each(empty_dates);
+        }
+    }
+    let required: Vec<String> = o
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+        .unwrap_or_default();
+    let Some(Value::Object(props)) = o.get_mut("properties") else { return };
+    for (name, p) in props.iter_mut() {
+        if required.contains(name) || p.get("format").and_then(Value::as_str) != Some("date") {
+            continue;
+        }
+        let description = p.get("description").cloned();
+        let date = std::mem::take(p);
+        let mut either = json!({"anyOf": [date, {"type": "string", "maxLength": 0}]});
+        if let Some(d) = description {
+            either["description"] = d;
+        }
+        *p = either;
+    }
 }

@@ -50,21 +50,21 @@ pub struct BidIn {
     /// The tender's number (招标编号).
     #[serde(default)]
     pub tender_no: Option<String>,
-    /// The deadline for questions (答疑截止), not after the submission deadline.
+    /// The deadline for questions (答疑截止), not after the submission deadline; `""` clears it.
     #[serde(default)]
-    #[schema(format = Date)]
+    #[schema(pattern = r"^(\d{4}-\d{2}-\d{2})?$")]
     pub questions_due: Option<String>,
     /// The submission deadline (投标截止), required.
     #[serde(default)]
     #[schema(format = Date)]
     pub submission_due: Option<String>,
-    /// The bid bond (投标保证金) in yuan.
+    /// The bid bond (投标保证金) in yuan; `""` clears it.
     #[serde(default)]
-    #[schema(pattern = r"^\d{1,15}(\.\d{1,2})?$")]
+    #[schema(pattern = r"^(\d{1,15}(\.\d{1,2})?)?$")]
     pub bond_amount: Option<String>,
-    /// The day the bond comes back, not before the submission deadline.
+    /// The day the bond comes back, not before the submission deadline; `""` clears it.
     #[serde(default)]
-    #[schema(format = Date)]
+    #[schema(pattern = r"^(\d{4}-\d{2}-\d{2})?$")]
     pub bond_return_on: Option<String>,
     /// The documents the tender asks for (标书文件), in words.
     #[serde(default)]
@@ -83,9 +83,9 @@ pub struct DecideIn {
     /// Why (required).
     #[serde(default)]
     pub reasons: Option<String>,
-    /// The price offered, in yuan.
+    /// The price offered, in yuan (`""`: none).
     #[serde(default)]
-    #[schema(pattern = r"^\d{1,15}(\.\d{1,2})?$")]
+    #[schema(pattern = r"^(\d{1,15}(\.\d{1,2})?)?$")]
     pub bid_price: Option<String>,
     /// The bid price is below a product's floor price.
     #[serde(default)]
