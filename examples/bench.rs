@@ -803,9 +803,14 @@ async fn main() -> anyhow::Result<()> {
             .await?,
         );
         rows.extend(
-            measure(&router, "GET /surveys/{id} (the quarter's report with the 8-quarter trend, HQ)", "director", n, None, |_| {
-                get(&format!("/surveys/{campaign}"), &director_page)
-            })
+            measure(
+                &router,
+                "GET /surveys/{id} (the quarter's report with the 8-quarter trend, HQ)",
+                "director",
+                n,
+                None,
+                |_| get(&format!("/surveys/{campaign}"), &director_page),
+            )
             .await?,
         );
         let today = kam::domain::activity::local_day(chrono::Utc::now(), chrono_tz::Asia::Shanghai).to_string();

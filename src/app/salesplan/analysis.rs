@@ -14,7 +14,7 @@ use crate::domain::money::format_fen;
 
 /// One region's sales of the year.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct RegionSales {
+pub struct PlanRegionSales {
     pub region: String,
     pub region_name: String,
     pub revenue: String,
@@ -27,14 +27,14 @@ pub struct RegionSales {
 
 /// One month's sales.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct MonthSales {
+pub struct PlanMonthSales {
     pub month: String,
     pub revenue: String,
 }
 
 /// One of the top accounts.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct AccountSales {
+pub struct PlanAccountSales {
     pub account_id: i64,
     pub account_name: String,
     pub revenue: String,
@@ -43,16 +43,16 @@ pub struct AccountSales {
 
 /// The analysed year.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Analysis {
+pub struct PlanAnalysis {
     /// The year analysed (the plan's year − 1).
     pub year: i32,
     pub revenue: String,
     pub revenue_before: String,
     pub growth_pct: Option<String>,
-    pub by_region: Vec<RegionSales>,
-    pub by_month: Vec<MonthSales>,
+    pub by_region: Vec<PlanRegionSales>,
+    pub by_month: Vec<PlanMonthSales>,
     /// The ten accounts with the most sales.
-    pub top_accounts: Vec<AccountSales>,
+    pub top_accounts: Vec<PlanAccountSales>,
     /// Opportunities won (booked in the year) and lost (expected in the year).
     pub won: i64,
     pub lost: i64,
@@ -85,7 +85,7 @@ async fn by_region(conn: &mut sqlx::AnyConnection, year: i32) -> Result<HashMap<
 }
 
 /// The analysis of the year before `plan_year`, for those who read plans.
-pub async fn analyse(db: &Db, caller: &Caller, plan_year: i32) -> Result<Analysis> {
+pub async fn analyse(db: &Db, caller: &Caller, plan_year: i32) -> Result<PlanAnalysis> {
     plan::check_read(caller, plan_year)?;
     let year = plan_year - 1;
     let mut conn = db.pool.acquire().await?;
@@ -98,7 +98,7 @@ pub async fn analyse(db: &Db, caller: &Caller, plan_year: i32) -> Result<Analysi
         .iter()
         .map(|(id, code, name)| {
             let (r, b) = (now.get(&Some(*id)).copied().unwrap_or(0), before.get(&Some(*id)).copied().unwrap_or(0));
-            RegionSales {
+            PlanRegionSales {
                 region: code.clone(),
                 region_name: name.clone(),
                 revenue: format_fen(r),
@@ -123,7 +123,7 @@ pub async fn analyse(db: &Db, caller: &Caller, plan_year: i32) -> Result<Analysi
     }
     let by_month = months(year)
         .into_iter()
-        .map(|m| MonthSales { revenue: format_fen(per_month.get(&m).copied().unwrap_or(0)), month: m })
+        .map(|m| PlanMonthSales { revenue: format_fen(per_month.get(&m).copied().unwrap_or(0)), month: m })
         .collect();
     let rows = sqlx::query(
         "SELECT a.id, a.name, CAST(COALESCE(SUM(o.booked_amount), 0) AS BIGINT) AS booked FROM opportunities o \
@@ -137,7 +137,7 @@ pub async fn analyse(db: &Db, caller: &Caller, plan_year: i32) -> Result<Analysi
     let mut top_accounts = vec![];
     for r in rows {
         let b: i64 = r.try_get("booked")?;
-        top_accounts.push(AccountSales {
+        top_accounts.push(PlanAccountSales {
             account_id: r.try_get("id")?,
             account_name: r.try_get("name")?,
             revenue: format_fen(b),
@@ -169,7 +169,7 @@ pub async fn analyse(db: &Db, caller: &Caller, plan_year: i32) -> Result<Analysi
     .bind(format!("{:04}-01-01", year + 1))
     .fetch_one(&mut *conn)
     .await?;
-    Ok(Analysis {
+    Ok(PlanAnalysis {
         year,
         revenue: format_fen(total),
         revenue_before: format_fen(total_before),

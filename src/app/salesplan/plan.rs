@@ -60,7 +60,7 @@ pub struct RegionTargetsIn {
 /// One action of the action plan as sent.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ActionIn {
+pub struct PlanActionIn {
     /// What is to be done (required, at most 500 characters).
     #[serde(default)]
     #[schema(value_type = String)]
@@ -91,7 +91,7 @@ pub struct SalesPlanIn {
     #[serde(default)]
     pub systems: Option<String>,
     #[serde(default)]
-    pub actions: Vec<ActionIn>,
+    pub actions: Vec<PlanActionIn>,
     /// The version shown (required to change an existing plan; a stale one is 409).
     #[serde(default)]
     pub version: Option<i64>,
@@ -124,7 +124,7 @@ pub struct StoredAction {
 
 /// One region's targets.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct RegionTargets {
+pub struct PlanRegionTargets {
     pub region: String,
     pub region_name: String,
     /// January to December, decimal yuan.
@@ -136,7 +136,7 @@ pub struct RegionTargets {
 
 /// One month over all regions.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct MonthTotal {
+pub struct PlanMonthTotal {
     pub month: String,
     pub revenue: String,
     pub profit: String,
@@ -144,7 +144,7 @@ pub struct MonthTotal {
 
 /// One action of the action plan.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ActionView {
+pub struct PlanActionView {
     pub action: String,
     pub owner: Option<String>,
     pub owner_name: Option<String>,
@@ -154,7 +154,7 @@ pub struct ActionView {
 
 /// A reviewer's decision and opinion, of any round.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Opinion {
+pub struct PlanOpinion {
     pub approval_id: i64,
     /// The plan's version the round reviewed.
     pub revision: Option<i64>,
@@ -170,7 +170,7 @@ pub struct Opinion {
 
 /// A submitted version of the plan.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct VersionItem {
+pub struct PlanVersionItem {
     pub revision: i64,
     pub submitted_by_name: Option<String>,
     #[schema(format = DateTime)]
@@ -188,23 +188,23 @@ pub struct SalesPlanView {
     pub state: String,
     /// The plan's version number (a returned plan revised is the next one).
     pub revision: i64,
-    pub targets: Vec<RegionTargets>,
-    pub months: Vec<MonthTotal>,
+    pub targets: Vec<PlanRegionTargets>,
+    pub months: Vec<PlanMonthTotal>,
     pub revenue_total: String,
     pub profit_total: String,
     pub budget: Option<String>,
     pub people: Option<String>,
     pub organisation: Option<String>,
     pub systems: Option<String>,
-    pub actions: Vec<ActionView>,
+    pub actions: Vec<PlanActionView>,
     pub approval_id: Option<i64>,
     #[schema(format = DateTime)]
     pub submitted_at: Option<String>,
     #[schema(format = DateTime)]
     pub approved_at: Option<String>,
     /// The reviewers' opinions, every round, oldest first.
-    pub opinions: Vec<Opinion>,
-    pub versions: Vec<VersionItem>,
+    pub opinions: Vec<PlanOpinion>,
+    pub versions: Vec<PlanVersionItem>,
     /// The approved plan has been decomposed into quotas.
     pub decomposed: bool,
     #[schema(format = DateTime)]
@@ -315,7 +315,7 @@ async fn view_in(conn: &mut sqlx::AnyConnection, caller: &Caller, r: Row_) -> Re
             mrev[i] += t.revenue.get(i).copied().unwrap_or(0);
             mpro[i] += t.profit.get(i).copied().unwrap_or(0);
         }
-        targets.push(RegionTargets {
+        targets.push(PlanRegionTargets {
             region: code,
             region_name: name,
             revenue: t.revenue.iter().copied().map(format_fen).collect(),
@@ -339,7 +339,7 @@ async fn view_in(conn: &mut sqlx::AnyConnection, caller: &Caller, r: Row_) -> Re
             }
             None => (None, None),
         };
-        actions.push(ActionView { action: a.action.clone(), owner, owner_name, due: a.due.clone() });
+        actions.push(PlanActionView { action: a.action.clone(), owner, owner_name, due: a.due.clone() });
     }
     let steps = sqlx::query(
         "SELECT a.id AS approval_id, st.role, st.state, st.decided_at, st.comment, u.display_name AS decided_by_name, \
@@ -362,7 +362,7 @@ async fn view_in(conn: &mut sqlx::AnyConnection, caller: &Caller, r: Row_) -> Re
         if state == "waiting" {
             continue;
         }
-        opinions.push(Opinion {
+        opinions.push(PlanOpinion {
             approval_id: s.try_get("approval_id")?,
             revision: s.try_get("revision")?,
             role,
@@ -382,7 +382,7 @@ async fn view_in(conn: &mut sqlx::AnyConnection, caller: &Caller, r: Row_) -> Re
     .await?;
     let mut versions = vec![];
     for v in &vs {
-        versions.push(VersionItem {
+        versions.push(PlanVersionItem {
             revision: v.try_get("revision")?,
             submitted_by_name: v.try_get("display_name")?,
             submitted_at: v.try_get("submitted_at")?,
@@ -398,7 +398,11 @@ async fn view_in(conn: &mut sqlx::AnyConnection, caller: &Caller, r: Row_) -> Re
         months: ms
             .iter()
             .enumerate()
-            .map(|(i, m)| MonthTotal { month: m.clone(), revenue: format_fen(mrev[i]), profit: format_fen(mpro[i]) })
+            .map(|(i, m)| PlanMonthTotal {
+                month: m.clone(),
+                revenue: format_fen(mrev[i]),
+                profit: format_fen(mpro[i]),
+            })
             .collect(),
         revenue_total: format_fen(sum(&mrev)),
         profit_total: format_fen(sum(&mpro)),
@@ -666,14 +670,14 @@ pub async fn update(db: &Db, ctx: &Ctx, year: i32, inp: &SalesPlanIn) -> Result<
 /// The version shown (a change meanwhile is 409).
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct VersionIn {
+pub struct PlanVersionIn {
     pub version: i64,
 }
 
 /// Submits the plan for review: the `annual_plan` flow starts, the submitted version is kept.
 /// A plan without targets is 422 `targets` required. A returned plan submitted again without
 /// changes is its next version all the same.
-pub async fn submit(db: &Db, ctx: &Ctx, year: i32, inp: &VersionIn) -> Result<SalesPlanView> {
+pub async fn submit(db: &Db, ctx: &Ctx, year: i32, inp: &PlanVersionIn) -> Result<SalesPlanView> {
     let caller = &ctx.caller;
     let now = crate::app::clock::now();
     let mut tx = db.begin().await?;
@@ -741,7 +745,7 @@ pub async fn submit(db: &Db, ctx: &Ctx, year: i32, inp: &VersionIn) -> Result<Sa
 /// The reviewer's decision from the plan's page.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ReviewIn {
+pub struct PlanReviewIn {
     /// `approve` or `return` (with a comment).
     pub decision: String,
     /// The opinion (required to return; at most 2000 characters).
@@ -751,7 +755,7 @@ pub struct ReviewIn {
 
 /// Decides the plan's open review step (the engine checks the caller holds it: the drafter,
 /// the KA director, never does — 403).
-pub async fn review(db: &Db, ctx: &Ctx, year: i32, inp: &ReviewIn) -> Result<SalesPlanView> {
+pub async fn review(db: &Db, ctx: &Ctx, year: i32, inp: &PlanReviewIn) -> Result<SalesPlanView> {
     let caller = &ctx.caller;
     let now = crate::app::clock::now();
     let mut tx = db.begin().await?;

@@ -114,7 +114,7 @@ pub struct SplitView {
 /// A level that does not add up: the field, the plan's (or team's) figure, the sum below it
 /// and the difference (sum − target), decimal yuan.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Gap {
+pub struct SplitGap {
     pub field: String,
     pub target: String,
     pub sum: String,
@@ -145,8 +145,10 @@ async fn teams_of(conn: &mut sqlx::AnyConnection, region_id: i64) -> Result<Vec<
         .bind(id)
         .fetch_all(&mut *conn)
         .await?;
-        let people =
-            ps.iter().map(|p| Ok((p.try_get("id")?, p.try_get("username")?, p.try_get("display_name")?))).collect::<Result<_>>()?;
+        let people = ps
+            .iter()
+            .map(|p| Ok((p.try_get("id")?, p.try_get("username")?, p.try_get("display_name")?)))
+            .collect::<Result<_>>()?;
         out.push(Team { id, code: r.try_get("code")?, name: r.try_get("name")?, people });
     }
     Ok(out)
@@ -183,9 +185,18 @@ pub async fn get(db: &Db, caller: &Caller, year: i32) -> Result<SplitView> {
             for t in &r.body.targets {
                 let Some(reg) = regs.iter().find(|x| x.0 == t.region_id) else { continue };
                 let teams = teams_of(&mut conn, reg.0).await?;
+                // Spread over the teams with salespeople (a team without any gets nothing),
+                // over all when none has any.
+                let staffed: Vec<usize> = (0..teams.len()).filter(|i| !teams[*i].people.is_empty()).collect();
+                let takers: Vec<usize> = if staffed.is_empty() { (0..teams.len()).collect() } else { staffed };
                 let by_team = |v: &[i64]| -> Vec<Vec<i64>> {
-                    let per: Vec<Vec<i64>> = v.iter().map(|m| spread(*m, teams.len())).collect();
-                    (0..teams.len()).map(|i| per.iter().map(|m| m[i]).collect()).collect()
+                    let per: Vec<Vec<i64>> = v.iter().map(|m| spread(*m, takers.len())).collect();
+                    (0..teams.len())
+                        .map(|i| match takers.iter().position(|t| *t == i) {
+                            Some(k) => per.iter().map(|m| m[k]).collect(),
+                            None => vec![0; 12],
+                        })
+                        .collect()
                 };
                 let (trev, tpro) = (by_team(&t.revenue), by_team(&t.profit));
                 let mut ts_ = vec![];
@@ -254,7 +265,7 @@ fn amounts(e: &mut Errors, prefix: &str, kind: &str, ms: &[String], v: &[String]
 }
 
 /// The levels that do not add up, in order: region by region, month by month.
-pub fn gaps(body: &Body, region_codes: &HashMap<i64, String>, year: i32, inp: &SplitIn) -> Vec<Gap> {
+pub fn gaps(body: &Body, region_codes: &HashMap<i64, String>, year: i32, inp: &SplitIn) -> Vec<SplitGap> {
     let ms = months(year);
     let mut out = vec![];
     let parse = |v: &[String]| -> Vec<i64> {
@@ -265,7 +276,7 @@ pub fn gaps(body: &Body, region_codes: &HashMap<i64, String>, year: i32, inp: &S
             let s: i64 = parts.iter().map(|p| p[i]).sum();
             let t = target.get(i).copied().unwrap_or(0);
             if s != t {
-                out.push(Gap {
+                out.push(SplitGap {
                     field: format!("{field}.months.{m}.{kind}"),
                     target: format_fen(t),
                     sum: format_fen(s),
@@ -288,11 +299,8 @@ pub fn gaps(body: &Body, region_codes: &HashMap<i64, String>, year: i32, inp: &S
         for tm in &teams {
             for kind in ["revenue", "profit"] {
                 let target = parse(if kind == "revenue" { &tm.revenue } else { &tm.profit });
-                let parts = tm
-                    .people
-                    .iter()
-                    .map(|p| parse(if kind == "revenue" { &p.revenue } else { &p.profit }))
-                    .collect();
+                let parts =
+                    tm.people.iter().map(|p| parse(if kind == "revenue" { &p.revenue } else { &p.profit })).collect();
                 check(format!("{prefix}.teams.{}", tm.team.trim()), &target, parts, kind);
             }
         }
@@ -301,7 +309,7 @@ pub fn gaps(body: &Body, region_codes: &HashMap<i64, String>, year: i32, inp: &S
 }
 
 /// The gaps of a decomposition refused for not adding up (for the refusal's messages).
-pub async fn gaps_of(db: &Db, year: i32, inp: &SplitIn) -> Result<Vec<Gap>> {
+pub async fn gaps_of(db: &Db, year: i32, inp: &SplitIn) -> Result<Vec<SplitGap>> {
     let mut conn = db.pool.acquire().await?;
     let r = plan::row_in(&mut conn, year).await?.ok_or(Error::NotFound)?;
     let codes: HashMap<i64, String> = plan::regions(&mut conn).await?.into_iter().map(|(i, c, _)| (i, c)).collect();
@@ -372,7 +380,12 @@ pub async fn save(db: &Db, ctx: &Ctx, year: i32, inp: &SplitIn) -> Result<SplitV
                 let prev = amounts(&mut e, &pp, "revenue", &ms, &pin.revenue);
                 let ppro = amounts(&mut e, &pp, "profit", &ms, &pin.profit);
                 rows.push((p.0, true, prev.clone(), ppro.clone()));
-                people.push(PersonSplit { user: p.1.clone(), name: p.2.clone(), revenue: fmt(&prev), profit: fmt(&ppro) });
+                people.push(PersonSplit {
+                    user: p.1.clone(),
+                    name: p.2.clone(),
+                    revenue: fmt(&prev),
+                    profit: fmt(&ppro),
+                });
             }
             tsplits.push(TeamSplit {
                 team: team.code.clone(),
@@ -438,7 +451,7 @@ pub async fn save(db: &Db, ctx: &Ctx, year: i32, inp: &SplitIn) -> Result<SplitV
         &year.to_string(),
         "decompose",
         Some(&json!({"quotas_removed": removed})),
-        Some(&json!({"regions": out, "quota_rows": rows.len() * 12, "people": people})),
+        Some(&json!({"regions": out.iter().map(|r| r.region.clone()).collect::<Vec<_>>(), "quota_rows": rows.len() * 12, "people": people})),
     )
     .await?;
     tx.commit().await?;

@@ -25,7 +25,7 @@ pub const RATINGS: &[&str] = &["excellent", "good", "fair", "poor"];
 
 /// Plan and actual of one cell (a region's month, a region's year, a month over all regions).
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
-pub struct Cell {
+pub struct PlanCell {
     /// `YYYY-MM`, or empty for a year's total.
     pub month: String,
     pub plan_revenue: String,
@@ -38,16 +38,16 @@ pub struct Cell {
 
 /// One region's year, month by month.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct RegionTrack {
+pub struct PlanRegionTrack {
     pub region: String,
     pub region_name: String,
-    pub months: Vec<Cell>,
-    pub total: Cell,
+    pub months: Vec<PlanCell>,
+    pub total: PlanCell,
 }
 
 /// One region's year-end appraisal.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Appraisal {
+pub struct PlanAppraisal {
     pub region: String,
     #[serde(default)]
     pub region_name: String,
@@ -58,14 +58,14 @@ pub struct Appraisal {
 
 /// The plan against actual of a year.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Tracking {
+pub struct PlanTracking {
     pub year: i32,
     pub state: String,
-    pub regions: Vec<RegionTrack>,
+    pub regions: Vec<PlanRegionTrack>,
     /// Every region, month by month.
-    pub months: Vec<Cell>,
-    pub total: Cell,
-    pub appraisal: Vec<Appraisal>,
+    pub months: Vec<PlanCell>,
+    pub total: PlanCell,
+    pub appraisal: Vec<PlanAppraisal>,
     #[schema(format = DateTime)]
     pub appraised_at: Option<String>,
     /// The KA director may record the appraisal (the year is over).
@@ -89,8 +89,8 @@ impl Sums {
         self.pp += o.pp;
         self.ap += o.ap;
     }
-    fn cell(self, month: String) -> Cell {
-        Cell {
+    fn cell(self, month: String) -> PlanCell {
+        PlanCell {
             month,
             plan_revenue: format_fen(self.pr),
             actual_revenue: format_fen(self.ar),
@@ -102,7 +102,7 @@ impl Sums {
 }
 
 /// The year's plan against actual, for those who read plans (the plan approved or not).
-pub async fn tracking(db: &Db, caller: &Caller, year: i32) -> Result<Tracking> {
+pub async fn tracking(db: &Db, caller: &Caller, year: i32) -> Result<PlanTracking> {
     plan::check_read(caller, year)?;
     let mut conn = db.pool.acquire().await?;
     let r = plan::row_in(&mut conn, year).await?.ok_or(Error::NotFound)?;
@@ -111,7 +111,8 @@ pub async fn tracking(db: &Db, caller: &Caller, year: i32) -> Result<Tracking> {
     let (from, to) = (format!("{year:04}-01-01"), format!("{:04}-01-01", year + 1));
     // (region, month index) → actual revenue / profit.
     let mut actual: HashMap<(i64, usize), (i64, i64)> = HashMap::new();
-    let idx = |m: &str| m.get(5..7).and_then(|x| x.parse::<usize>().ok()).filter(|x| (1..=12).contains(x)).map(|x| x - 1);
+    let idx =
+        |m: &str| m.get(5..7).and_then(|x| x.parse::<usize>().ok()).filter(|x| (1..=12).contains(x)).map(|x| x - 1);
     for row in sqlx::query(
         "SELECT a.region_id, SUBSTR(o.booked_on, 1, 7) AS month, CAST(COALESCE(SUM(o.booked_amount), 0) AS BIGINT) AS v \
          FROM opportunities o JOIN accounts a ON a.id = o.account_id WHERE o.stage = 'won' AND o.deleted_at IS NULL \
@@ -170,23 +171,26 @@ pub async fn tracking(db: &Db, caller: &Caller, year: i32) -> Result<Tracking> {
             cells.push(s.cell(m.clone()));
         }
         total.add(rt);
-        regions.push(RegionTrack {
+        regions.push(PlanRegionTrack {
             region: code.clone(),
             region_name: name.clone(),
             months: cells,
             total: rt.cell(String::new()),
         });
     }
-    let mut appraisal: Vec<Appraisal> =
+    let mut appraisal: Vec<PlanAppraisal> =
         r.appraisal.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default();
     for a in &mut appraisal {
         if let Some(reg) = regs.iter().find(|x| x.1 == a.region) {
             a.region_name = reg.2.clone();
         }
     }
-    let appraised_at: Option<String> =
-        sqlx::query("SELECT appraised_at FROM sales_plans WHERE id = $1").bind(r.id).fetch_one(&mut *conn).await?.try_get("appraised_at")?;
-    Ok(Tracking {
+    let appraised_at: Option<String> = sqlx::query("SELECT appraised_at FROM sales_plans WHERE id = $1")
+        .bind(r.id)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("appraised_at")?;
+    Ok(PlanTracking {
         year,
         may_appraise: may_draft(caller) && r.state == "approved" && caller.day().year() > year,
         version: r.version,
@@ -200,7 +204,7 @@ pub async fn tracking(db: &Db, caller: &Caller, year: i32) -> Result<Tracking> {
 }
 
 /// The tracking as a table (CSV/XLSX): a row per region and month, then its total.
-pub fn table(t: &Tracking) -> crate::app::spreadsheets::export::Table {
+pub fn table(t: &PlanTracking) -> crate::app::spreadsheets::export::Table {
     let mut rows = vec![];
     for r in &t.regions {
         for c in r.months.iter().chain(std::iter::once(&r.total)) {
@@ -243,7 +247,7 @@ pub fn table(t: &Tracking) -> crate::app::spreadsheets::export::Table {
 /// One region's appraisal as sent.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AppraisalIn {
+pub struct PlanAppraisalIn {
     pub region: String,
     /// `excellent`, `good`, `fair`, `poor`.
     #[serde(default)]
@@ -256,14 +260,14 @@ pub struct AppraisalIn {
 /// The year-end appraisal as sent.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AppraisalsIn {
-    pub regions: Vec<AppraisalIn>,
+pub struct PlanAppraisalsIn {
+    pub regions: Vec<PlanAppraisalIn>,
     pub version: i64,
 }
 
 /// Records the year-end appraisal of an approved plan (the KA director, after the year:
 /// before, 422 `year` year_not_over); it replaces the one recorded before.
-pub async fn appraise(db: &Db, ctx: &Ctx, year: i32, inp: &AppraisalsIn) -> Result<Tracking> {
+pub async fn appraise(db: &Db, ctx: &Ctx, year: i32, inp: &PlanAppraisalsIn) -> Result<PlanTracking> {
     let caller = &ctx.caller;
     let mut tx = db.begin().await?;
     let r = plan::lock_in(&mut tx, caller, year, Some(inp.version)).await?;
@@ -302,7 +306,7 @@ pub async fn appraise(db: &Db, ctx: &Ctx, year: i32, inp: &AppraisalsIn) -> Resu
         };
         let text = e.take(&format!("regions.{code}.text"), text::required(a.text.as_deref(), 4000));
         if let (Some(rating), Some(text)) = (rating, text) {
-            out.push(Appraisal { region: code.to_string(), region_name: String::new(), rating, text });
+            out.push(PlanAppraisal { region: code.to_string(), region_name: String::new(), rating, text });
         }
     }
     e.finish()?;
