@@ -14,6 +14,7 @@ pub mod people;
 pub mod plans;
 pub mod quotes;
 pub mod records;
+pub mod salesplan;
 pub mod service;
 pub mod spreadsheets;
 pub mod suggestions;

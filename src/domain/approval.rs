@@ -464,7 +464,8 @@ pub fn builtin(flow: Flow) -> Definition {
                 step(Gm, Scope::Hq, 5),
             ])
         }
-        Flow::AnnualPlan => plain(vec![step(KaDirector, Scope::Hq, 5), step(SalesDeptManager, Scope::Hq, 5)]),
+        // The KA director drafts the plan: the sales department manager alone decides it.
+        Flow::AnnualPlan => plain(vec![step(SalesDeptManager, Scope::Hq, 5)]),
         // Issue 23 (seed 004 phase 3): an account plan's review, by the level its tier asks —
         // a strategic account by the president (gm) and operating committee, an A account by
         // the marketing and sales head, B and C accounts in the collective review of the

@@ -1931,6 +1931,7 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     demo_development(db, user_ids["rep"]).await?;
     demo_account_plans(db).await?;
     demo_suggestions(db, &user_ids).await?;
+    demo_sales_plan(db, &user_ids).await?;
     demo_service(db, user_ids["rep"]).await?;
     demo_surveys(db).await?;
     // The demo's business history predates the credit check (issue 22): grades and limits are
@@ -3838,6 +3839,150 @@ async fn demo_surveys(db: &Db) -> anyhow::Result<()> {
             surveys::enter(db, &ctx, campaign, &input).await.map_err(|e| anyhow::anyhow!("demo survey answer: {e}"))?;
         }
     }
+    Ok(())
+}
+
+/// This year's annual sales plan (issue 25): drafted by the KA director (刘晓东), returned once
+/// by the sales department manager (张海涛) with his opinion, revised as version 2 and approved,
+/// then decomposed into the year's quotas. Its targets are the salespeople's quotas made above
+/// (profit a fifth of revenue), so the V value and forecasts keep their figures.
+async fn demo_sales_plan(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
+    use crate::app::people::auth;
+    use crate::app::salesplan::{plan, split};
+    use crate::domain::money::format_fen;
+    let year = act::local_day(Utc::now(), chrono_tz::Asia::Shanghai).year();
+    let rows = sqlx::query(
+        "SELECT q.month, q.amount, u.username, u.display_name, b.code AS team, b.name AS team_name, r.code AS region, \
+         r.name AS region_name FROM quotas q JOIN users u ON u.id = q.user_id JOIN org_units b ON b.id = u.org_unit_id \
+         JOIN org_units r ON r.id = b.parent_id WHERE b.kind = 'branch' AND r.kind = 'region' AND u.active = 1 \
+         AND u.role IN ('ka_rep', 'inside_sales', 'ka_manager') AND q.month >= $1 AND q.month <= $2 \
+         ORDER BY r.code, b.code, u.username, q.month",
+    )
+    .bind(format!("{year}-01"))
+    .bind(format!("{year}-12"))
+    .fetch_all(&db.pool)
+    .await?;
+    // region → team → person → 12 months of revenue (fen).
+    type People = Vec<(String, [i64; 12])>;
+    let mut tree: Vec<(String, Vec<(String, People)>)> = vec![];
+    for r in &rows {
+        let (region, team, user): (String, String, String) =
+            (r.try_get("region")?, r.try_get("team")?, r.try_get("username")?);
+        let month: String = r.try_get("month")?;
+        let Some(m) = month.get(5..7).and_then(|m| m.parse::<usize>().ok()).filter(|m| (1..=12).contains(m)) else {
+            continue;
+        };
+        if tree.last().is_none_or(|x| x.0 != region) {
+            tree.push((region.clone(), vec![]));
+        }
+        let teams = &mut tree.last_mut().context("region")?.1;
+        if teams.last().is_none_or(|x| x.0 != team) {
+            teams.push((team.clone(), vec![]));
+        }
+        let people = &mut teams.last_mut().context("team")?.1;
+        if people.last().is_none_or(|x| x.0 != user) {
+            people.push((user.clone(), [0; 12]));
+        }
+        people.last_mut().context("person")?.1[m - 1] += r.try_get::<i64, _>("amount")?;
+    }
+    if tree.is_empty() {
+        return Ok(());
+    }
+    let profit = |v: i64| v / 5;
+    let strings =
+        |v: &[i64; 12], f: &dyn Fn(i64) -> i64| -> Vec<String> { v.iter().map(|x| format_fen(f(*x))).collect() };
+    let sum = |ps: &[&[i64; 12]], f: &dyn Fn(i64) -> i64| -> [i64; 12] {
+        let mut out = [0; 12];
+        for p in ps {
+            for (i, x) in p.iter().enumerate() {
+                out[i] += f(*x);
+            }
+        }
+        out
+    };
+    let id = |x: i64| x;
+    let mut targets = vec![];
+    let mut split_regions = vec![];
+    for (region, teams) in &tree {
+        let all: Vec<&[i64; 12]> = teams.iter().flat_map(|t| t.1.iter().map(|p| &p.1)).collect();
+        targets.push(plan::RegionTargetsIn {
+            region: region.clone(),
+            revenue: sum(&all, &id).iter().map(|x| format_fen(*x)).collect(),
+            profit: sum(&all, &profit).iter().map(|x| format_fen(*x)).collect(),
+        });
+        split_regions.push(split::RegionSplitIn {
+            region: region.clone(),
+            teams: teams
+                .iter()
+                .map(|(team, people)| {
+                    let ps: Vec<&[i64; 12]> = people.iter().map(|p| &p.1).collect();
+                    split::TeamSplitIn {
+                        team: team.clone(),
+                        revenue: sum(&ps, &id).iter().map(|x| format_fen(*x)).collect(),
+                        profit: sum(&ps, &profit).iter().map(|x| format_fen(*x)).collect(),
+                        people: people
+                            .iter()
+                            .map(|(u, v)| split::PersonSplitIn {
+                                user: u.clone(),
+                                revenue: strings(v, &id),
+                                profit: strings(v, &profit),
+                            })
+                            .collect(),
+                    }
+                })
+                .collect(),
+        });
+    }
+    let ctx_of = |u: &str| {
+        let id = user_ids[u];
+        async move {
+            let caller = auth::load_caller(db, id).await?.context("a demo user")?;
+            Ok::<_, anyhow::Error>(Ctx { caller, request_id: "demo".into() })
+        }
+    };
+    let err = |e: crate::domain::DomainError| anyhow::anyhow!("demo sales plan: {e}");
+    let director = ctx_of("director").await?;
+    let sdm = ctx_of("sales.manager").await?;
+    let mut body = plan::SalesPlanIn {
+        targets,
+        budget: Some("大客户部费用预算约为计划收入的 3%，其中差旅与招待费占六成".into()),
+        people: Some("华北、华东各新增一名大客户经理；内勤增加一人".into()),
+        organisation: Some("各大区设大客户组，由大区经理兼管".into()),
+        systems: Some("指标按月分解到人，月度经营分析会跟踪完成率".into()),
+        actions: vec![plan::PlanActionIn {
+            action: Some("重点客户年度高层拜访".into()),
+            owner: Some("manager".into()),
+            due: Some(format!("{year}-06-30")),
+        }],
+        version: None,
+    };
+    let v = plan::create(db, &director, year, &body).await.map_err(err)?;
+    plan::submit(db, &director, year, &plan::PlanVersionIn { version: v.version }).await.map_err(err)?;
+    let v = plan::review(
+        db,
+        &sdm,
+        year,
+        &plan::PlanReviewIn {
+            decision: "return".into(), comment: Some("请补充新客户开发的行动计划".into())
+        },
+    )
+    .await
+    .map_err(err)?;
+    body.actions.push(plan::PlanActionIn {
+        action: Some("每个大区开发两家新的重点客户".into()),
+        owner: Some("director".into()),
+        due: Some(format!("{year}-09-30")),
+    });
+    body.version = Some(v.version);
+    let v = plan::update(db, &director, year, &body).await.map_err(err)?;
+    plan::submit(db, &director, year, &plan::PlanVersionIn { version: v.version }).await.map_err(err)?;
+    let v =
+        plan::review(db, &sdm, year, &plan::PlanReviewIn { decision: "approve".into(), comment: Some("同意".into()) })
+            .await
+            .map_err(err)?;
+    split::save(db, &director, year, &split::SplitIn { regions: split_regions, version: v.version })
+        .await
+        .map_err(err)?;
     Ok(())
 }
 

@@ -51,6 +51,7 @@ mod receivables;
 mod receivers;
 mod reports;
 mod safe_forms;
+mod salesplan;
 mod schema;
 mod security;
 mod service;

@@ -100,6 +100,11 @@ async fn set_in(tx: &mut crate::db::WriteTx, ctx: &Ctx, inp: &Input) -> Result<Q
     let (Some(month), Some(amount), Some((col, tid))) = (month, amount, target) else {
         return Err(Error::invalid("month", "required"));
     };
+    // A year with an approved sales plan takes its quotas from the plan only.
+    let year: i32 = month.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+    if crate::app::salesplan::plan::approved_in(tx.conn(), year).await? {
+        return Err(Error::invalid("month", "plan_locked"));
+    }
     let allowed = match col {
         "user_id" => may_set_for(tx.conn(), caller, tid).await?,
         _ => caller.reach() == Reach::All && caller.role.manages_accounts(),

@@ -12,6 +12,7 @@ pub mod people;
 pub mod plans;
 pub mod quotes;
 pub mod records;
+pub mod salesplan;
 pub mod service;
 pub mod suggestions;
 pub mod visits;
@@ -108,6 +109,7 @@ pub fn routes() -> (Router<AppState>, Vec<Op>) {
     let api = credit::routes(api);
     let api = plans::routes(api);
     let api = suggestions::routes(api);
+    let api = salesplan::routes(api);
     let api = service::routes(api);
     let api = voice::routes(api);
     (api.router.route_layer(axum::middleware::from_fn(super::error::localize)), api.ops)

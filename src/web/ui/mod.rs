@@ -13,6 +13,7 @@ pub mod pick;
 pub mod plans;
 pub mod quotes;
 pub mod records;
+pub mod salesplan;
 pub mod service;
 pub mod spreadsheets;
 pub mod suggestions;
@@ -78,6 +79,7 @@ pub fn routes() -> Router<AppState> {
         .merge(credit::routes())
         .merge(plans::routes())
         .merge(suggestions::routes())
+        .merge(salesplan::routes())
         .merge(service::routes())
         .merge(voice::routes())
 }
@@ -155,7 +157,7 @@ impl Layout {
         match self.nav {
             "accounts" | "contacts" | "pool" | "candidates" => "customers",
             "opportunities" | "forecast" | "vvalue" | "quotes" | "orders" | "bids" | "products" | "logistics"
-            | "aging" | "collection" | "holds" => "sales",
+            | "aging" | "collection" | "holds" | "sales_plans" => "sales",
             "home" | "today" | "activities" | "visit_plan" | "visit_stats" | "calendar" => "visits",
             "funnel" | "regions" | "monthly" | "rad" | "coverage" | "service" => "reports",
             "audit" if !self.is_admin => "reports",

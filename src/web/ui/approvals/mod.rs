@@ -95,6 +95,7 @@ fn subject_of(v: &Value) -> (String, Option<String>) {
         (Some("negotiation"), Some(id)) => Some(format!("/negotiations/{id}")),
         (Some("account_plan"), Some(id)) => Some(format!("/plans/{id}/reviews")),
         (Some("suggestion"), Some(id)) => Some(format!("/suggestions/{id}")),
+        (Some("sales_plan"), Some(year)) => Some(format!("/sales-plans/{year}")),
         _ => None,
     };
     (label, href)
@@ -1241,6 +1242,13 @@ async fn panel_of(s: &AppState, ui: &UiCtx, l: &Layout, a: &approvals::ApprovalV
                 .await
                 .section("approval", "subject")
                 .map(|v| suggestion_panel(l, v)),
+        )
+    } else if a.flow == crate::domain::approval::Flow::AnnualPlan {
+        Some(
+            crate::app::salesplan::plan::for_approval(&s.app.db, &ui.ctx.caller, a.id)
+                .await
+                .section("approval", "subject")
+                .map(|v| crate::web::ui::salesplan::panel(l, v)),
         )
     } else if a.flow == crate::domain::approval::Flow::OrderSignoff {
         Some(
