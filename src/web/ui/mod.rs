@@ -16,6 +16,7 @@ pub mod records;
 pub mod service;
 pub mod spreadsheets;
 pub mod suggestions;
+pub mod budgets;
 pub mod visits;
 pub mod voice;
 pub use spreadsheets::imports::more_errors_text;
@@ -78,6 +79,7 @@ pub fn routes() -> Router<AppState> {
         .merge(credit::routes())
         .merge(plans::routes())
         .merge(suggestions::routes())
+        .merge(budgets::routes())
         .merge(service::routes())
         .merge(voice::routes())
 }
@@ -121,6 +123,8 @@ pub struct Layout {
     pub proposes: bool,
     /// Keeps the account plans' settings (the navigation's 客户规划设置).
     pub plan_settings: bool,
+    /// Sees budgets (the navigation's 预算与费用).
+    pub budgets: bool,
 }
 
 impl Layout {
@@ -148,6 +152,7 @@ impl Layout {
             finance: c.role == crate::domain::role::Role::FinanceManager,
             proposes: crate::app::classification::candidates::may_propose(c.role),
             plan_settings: crate::app::plans::calendar::may_edit_settings(c.role),
+            budgets: crate::app::budgets::budgets::may_see(c),
         }
     }
     /// The navigation's group of the current page (marked `aria-current`).
@@ -155,7 +160,7 @@ impl Layout {
         match self.nav {
             "accounts" | "contacts" | "pool" | "candidates" => "customers",
             "opportunities" | "forecast" | "vvalue" | "quotes" | "orders" | "bids" | "products" | "logistics"
-            | "aging" | "collection" | "holds" => "sales",
+            | "aging" | "collection" | "holds" | "budgets" | "exec_requests" => "sales",
             "home" | "today" | "activities" | "visit_plan" | "visit_stats" | "calendar" => "visits",
             "funnel" | "regions" | "monthly" | "rad" | "coverage" | "service" => "reports",
             "audit" if !self.is_admin => "reports",
