@@ -3616,7 +3616,7 @@ async fn demo_budgets(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<
         .iter()
         .map(|r| Ok((r.try_get("id")?, r.try_get("code")?, r.try_get("kind")?)))
         .collect::<Result<_, sqlx::Error>>()?;
-    let line = |category: &str, month: i64, yuan: i64| bg::LineIn {
+    let line = |category: &str, month: i64, yuan: i64| bg::BudgetLineIn {
         category: category.into(),
         month,
         amount: format!("{yuan}.00"),
@@ -3643,17 +3643,32 @@ async fn demo_budgets(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<
         let inp = bg::BudgetIn { cost_centre_id: *id, year, note: None, lines };
         let b = bg::create(db, &director, &inp).await.map_err(err)?;
         if kind == "hq" {
-            bg::ask(db, &finance, b.id, &bg::QuestionIn { question: Some("市场活动费比去年增加较多，主要用于哪些活动？".into()) })
-                .await
-                .map_err(err)?;
+            bg::ask(
+                db,
+                &finance,
+                b.id,
+                &bg::BudgetQuestionIn {
+                    question: Some("市场活动费比去年增加较多，主要用于哪些活动？".into())
+                },
+            )
+            .await
+            .map_err(err)?;
             let v = bg::get(db, &director.caller, b.id).await.map_err(err)?;
             let q = v.questions.first().map(|q| q.id).context("the question")?;
-            bg::answer(db, &director, b.id, q, &bg::AnswerIn { answer: Some("新增两场行业技术交流会和年度客户答谢会".into()) })
-                .await
-                .map_err(err)?;
+            bg::answer(
+                db,
+                &director,
+                b.id,
+                q,
+                &bg::BudgetAnswerIn {
+                    answer: Some("新增两场行业技术交流会和年度客户答谢会".into())
+                },
+            )
+            .await
+            .map_err(err)?;
         }
         let v = bg::get(db, &director.caller, b.id).await.map_err(err)?;
-        let v = bg::submit(db, &director, b.id, &bg::VersionIn { version: v.version }).await.map_err(err)?;
+        let v = bg::submit(db, &director, b.id, &bg::BudgetVersionIn { version: v.version }).await.map_err(err)?;
         let aid = v.approval_id.context("the budget's request")?;
         crate::app::approvals::decide(db, &sdm, aid, "approve", None, Utc::now()).await.map_err(err)?;
         if code == "BJ" {
@@ -3673,7 +3688,9 @@ async fn demo_budgets(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<
         cost_centre_id: Some(bj),
         category: Some(category.into()),
         spent_on: Some(
-            (today - Duration::days(days_ago)).max(NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today)).to_string(),
+            (today - Duration::days(days_ago))
+                .max(NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today))
+                .to_string(),
         ),
         amount: Some(yuan.into()),
         purpose: Some(purpose.into()),
@@ -3684,7 +3701,9 @@ async fn demo_budgets(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<
     sp::sign(db, &director, s.id, s.version).await.map_err(err)?;
     sp::create(db, &rep, &spend("travel", 2, "186.00", "拜访客户出租车费")).await.map_err(err)?;
     // Beyond the entertainment line: the dinner waits for the finance manager.
-    sp::create(db, &rep, &spend("entertainment", 10, "30000.00", "宴请客户高层，商谈年度框架协议")).await.map_err(err)?;
+    sp::create(db, &rep, &spend("entertainment", 10, "30000.00", "宴请客户高层，商谈年度框架协议"))
+        .await
+        .map_err(err)?;
     sp::create(db, &rep, &spend("entertainment", 3, "12800.00", "年度合作答谢晚宴")).await.map_err(err)?;
     // An executive resource request, approved: the general manager's visit is on the account.
     if let Some(account) = account {

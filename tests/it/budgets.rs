@@ -62,11 +62,17 @@ async fn decide(t: &TestApp, who: &Auth, approval: i64, decision: &str, comment:
     if let Some(c) = comment {
         body["comment"] = json!(c);
     }
-    ok(t.call(Method::POST, &format!("/api/v1/approvals/{approval}/decision"), who, Some(body)).await, StatusCode::OK).await
+    ok(t.call(Method::POST, &format!("/api/v1/approvals/{approval}/decision"), who, Some(body)).await, StatusCode::OK)
+        .await
 }
 
 fn category<'a>(b: &'a Value, code: &str) -> &'a Value {
-    b["categories"].as_array().expect("categories").iter().find(|c| c["category"] == code).unwrap_or_else(|| panic!("{code} in {b}"))
+    b["categories"]
+        .as_array()
+        .expect("categories")
+        .iter()
+        .find(|c| c["category"] == code)
+        .unwrap_or_else(|| panic!("{code} in {b}"))
 }
 
 /// The BJ branch's budget of this year: travel 12,000.00 for the year, entertainment 5,000.00
@@ -90,7 +96,13 @@ async fn approved_budget(t: &TestApp, w: &World, sdm: &Auth) -> (i64, i64) {
     assert_eq!(fields(&r).get("lines[0].category").map(String::as_str), Some("invalid_choice"), "{}", r.body);
 
     let b = ok(
-        t.call(Method::POST, &format!("/api/v1/budgets/{id}/submit"), &director, Some(json!({"version": b["version"]}))).await,
+        t.call(
+            Method::POST,
+            &format!("/api/v1/budgets/{id}/submit"),
+            &director,
+            Some(json!({"version": b["version"]})),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
@@ -115,7 +127,12 @@ async fn approved_budget(t: &TestApp, w: &World, sdm: &Auth) -> (i64, i64) {
     .await;
     let q = b["questions"][0]["id"].as_i64().expect("question");
     let r = t
-        .call(Method::POST, &format!("/api/v1/budgets/{id}/questions/{q}/answer"), &finance, Some(json!({"answer": "x"})))
+        .call(
+            Method::POST,
+            &format!("/api/v1/budgets/{id}/questions/{q}/answer"),
+            &finance,
+            Some(json!({"answer": "x"})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "only the drafter answers: {}", r.body);
     let b = ok(
@@ -134,7 +151,12 @@ async fn approved_budget(t: &TestApp, w: &World, sdm: &Auth) -> (i64, i64) {
 
     // Only the sales department manager decides; they return it; it is revised and approved.
     let r = t
-        .call(Method::POST, &format!("/api/v1/approvals/{first}/decision"), &finance, Some(json!({"decision": "approve"})))
+        .call(
+            Method::POST,
+            &format!("/api/v1/approvals/{first}/decision"),
+            &finance,
+            Some(json!({"decision": "approve"})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     decide(t, sdm, first, "return", Some("招待费再细化")).await;
@@ -143,13 +165,24 @@ async fn approved_budget(t: &TestApp, w: &World, sdm: &Auth) -> (i64, i64) {
     let lines = json!([{"category": "travel", "month": 0, "amount": "12000.00"},
         {"category": "entertainment", "month": month, "amount": "6000.00"}]);
     let b = ok(
-        t.call(Method::PUT, &format!("/api/v1/budgets/{id}"), &director, Some(json!({"lines": lines, "version": b["version"]})))
-            .await,
+        t.call(
+            Method::PUT,
+            &format!("/api/v1/budgets/{id}"),
+            &director,
+            Some(json!({"lines": lines, "version": b["version"]})),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
     let b = ok(
-        t.call(Method::POST, &format!("/api/v1/budgets/{id}/submit"), &director, Some(json!({"version": b["version"]}))).await,
+        t.call(
+            Method::POST,
+            &format!("/api/v1/budgets/{id}/submit"),
+            &director,
+            Some(json!({"version": b["version"]})),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
@@ -194,12 +227,23 @@ async fn spending_inside_the_line_is_signed_and_outside_it_waits_for_finance_and
     assert_eq!((s["state"].as_str(), s["in_budget"].as_bool()), (Some("submitted"), Some(true)), "{s}");
     let sid = s["id"].as_i64().expect("id");
     let b = ok(t.get(&format!("/api/v1/budgets/{budget}"), &rep).await, StatusCode::OK).await;
-    assert_eq!((category(&b, "travel")["committed"].as_str(), category(&b, "travel")["spent"].as_str()), (Some("2000.00"), Some("0.00")));
+    assert_eq!(
+        (category(&b, "travel")["committed"].as_str(), category(&b, "travel")["spent"].as_str()),
+        (Some("2000.00"), Some("0.00"))
+    );
     // A rep does not sign.
-    let r = t.call(Method::POST, &format!("/api/v1/spending/{sid}/sign"), &rep, Some(json!({"version": s["version"]}))).await;
+    let r = t
+        .call(Method::POST, &format!("/api/v1/spending/{sid}/sign"), &rep, Some(json!({"version": s["version"]})))
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     let s = ok(
-        t.call(Method::POST, &format!("/api/v1/spending/{sid}/sign"), &director, Some(json!({"version": s["version"]}))).await,
+        t.call(
+            Method::POST,
+            &format!("/api/v1/spending/{sid}/sign"),
+            &director,
+            Some(json!({"version": s["version"]})),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
@@ -234,7 +278,12 @@ async fn spending_inside_the_line_is_signed_and_outside_it_waits_for_finance_and
     // The KA director is not one of its steps; the sales dept manager waits for finance.
     for who in [&director, &sdm] {
         let r = t
-            .call(Method::POST, &format!("/api/v1/approvals/{approval}/decision"), who, Some(json!({"decision": "approve"})))
+            .call(
+                Method::POST,
+                &format!("/api/v1/approvals/{approval}/decision"),
+                who,
+                Some(json!({"decision": "approve"})),
+            )
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     }
@@ -271,8 +320,11 @@ async fn spending_inside_the_line_is_signed_and_outside_it_waits_for_finance_and
 
     // Budget against actual: this month holds the entertainment line and 1/12 of travel.
     let month = day().month() as usize;
-    let a = ok(t.get(&format!("/api/v1/budgets/actual?year={}&cost_centre_id={bj}", year()), &director).await, StatusCode::OK)
-        .await;
+    let a = ok(
+        t.get(&format!("/api/v1/budgets/actual?year={}&cost_centre_id={bj}", year()), &director).await,
+        StatusCode::OK,
+    )
+    .await;
     let c = &a["centres"][0];
     let m = &c["months"][month - 1];
     assert_eq!(
@@ -291,7 +343,13 @@ async fn spending_inside_the_line_is_signed_and_outside_it_waits_for_finance_and
     // The year closed: spending on it is 422 naming the day, nothing saved.
     let b = ok(t.get(&format!("/api/v1/budgets/{budget}"), &director).await, StatusCode::OK).await;
     ok(
-        t.call(Method::POST, &format!("/api/v1/budgets/{budget}/close"), &director, Some(json!({"version": b["version"]}))).await,
+        t.call(
+            Method::POST,
+            &format!("/api/v1/budgets/{budget}/close"),
+            &director,
+            Some(json!({"version": b["version"]})),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
@@ -315,9 +373,7 @@ async fn spending_on_a_budget_not_approved_is_refused_naming_the_field() {
     let rep = bearer(&w, "repA");
     let director = bearer(&w, "director");
     let bj = org(&t, "BJ").await;
-    let body = |bj: i64| {
-        json!({"cost_centre_id": bj, "category": "travel", "spent_on": today(), "amount": "100.00", "purpose": "差旅"})
-    };
+    let body = |bj: i64| json!({"cost_centre_id": bj, "category": "travel", "spent_on": today(), "amount": "100.00", "purpose": "差旅"});
     // No budget at all, then a draft: the line is closed.
     let r = t.call(Method::POST, "/api/v1/spending", &rep, Some(body(bj))).await;
     assert_eq!(fields(&r).get("cost_centre_id").map(String::as_str), Some("budget_not_approved"), "{}", r.body);
@@ -332,7 +388,8 @@ async fn spending_on_a_budget_not_approved_is_refused_naming_the_field() {
     assert_eq!(fields(&r).get("cost_centre_id").map(String::as_str), Some("unknown_cost_centre"), "{}", r.body);
     // And the rep does not see the SH budgets.
     let list = ok(t.get(&format!("/api/v1/budgets?year={}", year()), &rep).await, StatusCode::OK).await;
-    let names: Vec<&str> = list["items"].as_array().expect("items").iter().filter_map(|i| i["cost_centre"]["code"].as_str()).collect();
+    let names: Vec<&str> =
+        list["items"].as_array().expect("items").iter().filter_map(|i| i["cost_centre"]["code"].as_str()).collect();
     assert_eq!(names, ["BJ"], "{list}");
 }
 
@@ -348,16 +405,24 @@ async fn an_approved_executive_request_is_an_executive_visit_the_service_standar
     let a = ok(t.get(&format!("/api/v1/accounts/{acc}"), &rep).await, StatusCode::OK).await;
     let patch = json!({"buying_power": "5000000.00", "sales_12m": "3000000.00", "profit_margin": "25.00",
         "payment_terms_days": 30, "sales_expense_ratio": "2.00", "version": a["version"]});
-    let a = ok(t.call(Method::PATCH, &format!("/api/v1/accounts/{acc}"), &rep, Some(patch)).await, StatusCode::OK).await;
+    let a =
+        ok(t.call(Method::PATCH, &format!("/api/v1/accounts/{acc}"), &rep, Some(patch)).await, StatusCode::OK).await;
     assert_eq!(a["tier"], "A", "{a}");
     let service = |c: &Value| -> Value {
-        c["service"].as_array().expect("service").iter().find(|s| s["standard"] == "executive_visit").cloned().expect("ev")
+        c["service"]
+            .as_array()
+            .expect("service")
+            .iter()
+            .find(|s| s["standard"] == "executive_visit")
+            .cloned()
+            .expect("ev")
     };
     let c = ok(t.get(&format!("/api/v1/accounts/{acc}/classification"), &rep).await, StatusCode::OK).await;
     assert!(service(&c)["last"].is_null(), "{c}");
 
     let execs = ok(t.get("/api/v1/exec-requests/executives", &rep).await, StatusCode::OK).await;
-    let boss = execs["items"].as_array().expect("items").iter().find(|e| e["display_name"] == "boss 名").expect("gm")["id"]
+    let boss = execs["items"].as_array().expect("items").iter().find(|e| e["display_name"] == "boss 名").expect("gm")
+        ["id"]
         .as_i64()
         .expect("id");
     // The KA director is not an executive one may ask.
@@ -411,7 +476,7 @@ async fn the_budget_pages_show_the_year_the_budget_and_its_spending() {
     let w = seed(&t).await;
     let sdm = add_user(&t, &w, "sdm", "sales_dept_manager").await;
     let (budget, _bj) = approved_budget(&t, &w, &sdm).await;
-    let (sid, _csrf) = t.ui_login("director", PASSWORD, None).await;
+    let (sid, _csrf) = t.ui_login("director", PASSWORD, None).await.expect("login");
     let auth = Auth::Session { cookie: sid, csrf: String::new() };
     let r = t.get_form(&format!("/budgets?year={}", year()), &auth).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);

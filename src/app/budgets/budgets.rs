@@ -77,7 +77,7 @@ fn may_draft(caller: &Caller, cc_path: &str) -> bool {
 /// A spending category of the company's list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Category {
+pub struct BudgetCategory {
     /// Lowercase letters and `_`, 1–30 characters.
     #[schema(pattern = "^[a-z][a-z_]{0,29}$")]
     pub code: String,
@@ -86,7 +86,7 @@ pub struct Category {
 }
 
 /// The built-in list (seed 000 F-: travel, entertainment, events, samples, bids, others).
-pub fn default_categories() -> Vec<Category> {
+pub fn default_categories() -> Vec<BudgetCategory> {
     [
         ("travel", "差旅费"),
         ("entertainment", "业务招待费"),
@@ -96,14 +96,14 @@ pub fn default_categories() -> Vec<Category> {
         ("others", "其他费用"),
     ]
     .iter()
-    .map(|(c, n)| Category { code: (*c).into(), name: (*n).into() })
+    .map(|(c, n)| BudgetCategory { code: (*c).into(), name: (*n).into() })
     .collect()
 }
 
 /// The company's categories and the setting's version (0: the built-in list, never saved).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CategoriesView {
-    pub categories: Vec<Category>,
+    pub categories: Vec<BudgetCategory>,
     pub version: i64,
     /// The list is the company's choice; false while it is the built-in one.
     pub saved: bool,
@@ -114,7 +114,7 @@ pub struct CategoriesView {
 #[serde(deny_unknown_fields)]
 pub struct CategoriesIn {
     #[schema(min_items = 1, max_items = 20)]
-    pub categories: Vec<Category>,
+    pub categories: Vec<BudgetCategory>,
     pub version: i64,
 }
 
@@ -164,8 +164,11 @@ pub async fn set_categories(db: &Db, ctx: &Ctx, inp: &CategoriesIn) -> Result<Ca
         }
     }
     e.finish()?;
-    let list: Vec<Category> =
-        inp.categories.iter().map(|c| Category { code: c.code.clone(), name: c.name.trim().to_string() }).collect();
+    let list: Vec<BudgetCategory> = inp
+        .categories
+        .iter()
+        .map(|c| BudgetCategory { code: c.code.clone(), name: c.name.trim().to_string() })
+        .collect();
     let mut tx = db.begin().await?;
     let before = categories_of(tx.conn()).await?;
     let value = serde_json::to_string(&list).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -186,7 +189,7 @@ pub async fn set_categories(db: &Db, ctx: &Ctx, inp: &CategoriesIn) -> Result<Ca
     Ok(out)
 }
 
-fn category_name(list: &[Category], code: &str) -> String {
+fn category_name(list: &[BudgetCategory], code: &str) -> String {
     list.iter().find(|c| c.code == code).map(|c| c.name.clone()).unwrap_or_else(|| code.to_string())
 }
 
@@ -304,7 +307,7 @@ pub async fn overview(db: &Db, caller: &Caller, year: i32) -> Result<Vec<CentreY
 /// A line as given.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct LineIn {
+pub struct BudgetLineIn {
     /// One of the company's categories.
     pub category: String,
     /// 1–12, or 0 for the whole year.
@@ -327,7 +330,7 @@ pub struct BudgetIn {
     pub note: Option<String>,
     #[serde(default)]
     #[schema(max_items = 400)]
-    pub lines: Vec<LineIn>,
+    pub lines: Vec<BudgetLineIn>,
 }
 
 /// A draft's lines (all of them, replacing the earlier ones) over the version shown.
@@ -337,21 +340,21 @@ pub struct BudgetLinesIn {
     #[serde(default)]
     pub note: Option<String>,
     #[schema(max_items = 400)]
-    pub lines: Vec<LineIn>,
+    pub lines: Vec<BudgetLineIn>,
     pub version: i64,
 }
 
 /// The version shown (a change meanwhile is 409).
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct VersionIn {
+pub struct BudgetVersionIn {
     pub version: i64,
 }
 
 /// A question of the 质询 round.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct QuestionIn {
+pub struct BudgetQuestionIn {
     /// 1–2000 characters.
     #[serde(default)]
     #[schema(value_type = String)]
@@ -361,7 +364,7 @@ pub struct QuestionIn {
 /// The drafter's answer to a question.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AnswerIn {
+pub struct BudgetAnswerIn {
     /// 1–2000 characters.
     #[serde(default)]
     #[schema(value_type = String)]
@@ -370,7 +373,7 @@ pub struct AnswerIn {
 
 /// A budget line.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct LineView {
+pub struct BudgetLineView {
     pub category: String,
     pub category_name: String,
     /// 1–12, or 0 for the whole year.
@@ -381,7 +384,7 @@ pub struct LineView {
 
 /// A category's line of the year: its budget, what is committed and spent, what remains.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct CategoryFigures {
+pub struct BudgetCategoryFigures {
     pub category: String,
     pub category_name: String,
     #[schema(value_type = crate::web::api::contract::Money)]
@@ -391,13 +394,13 @@ pub struct CategoryFigures {
     #[schema(value_type = crate::web::api::contract::Money)]
     pub spent: String,
     /// Budget − committed − spent (negative when overspent).
-    #[schema(value_type = crate::web::api::contract::Money)]
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub remaining: String,
 }
 
 /// A question of the 质询 round and its answer.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct QuestionView {
+pub struct BudgetQuestionView {
     pub id: i64,
     /// The revision it was asked of.
     pub revision: i64,
@@ -413,11 +416,11 @@ pub struct QuestionView {
 
 /// A submitted revision of the budget.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct RevisionView {
+pub struct BudgetRevisionView {
     pub revision: i64,
     #[schema(value_type = crate::web::api::contract::Money)]
     pub total: String,
-    pub lines: Vec<LineView>,
+    pub lines: Vec<BudgetLineView>,
     pub approval_id: Option<i64>,
     pub submitted_by_name: String,
     #[schema(format = DateTime)]
@@ -440,14 +443,14 @@ pub struct BudgetView {
     pub approval_id: Option<i64>,
     pub drafted_by_name: String,
     pub note: Option<String>,
-    pub lines: Vec<LineView>,
+    pub lines: Vec<BudgetLineView>,
     /// By category: the budget against what is committed and spent.
-    pub categories: Vec<CategoryFigures>,
+    pub categories: Vec<BudgetCategoryFigures>,
     #[schema(value_type = crate::web::api::contract::Money)]
     pub total: String,
-    pub questions: Vec<QuestionView>,
+    pub questions: Vec<BudgetQuestionView>,
     /// Every submission, latest first.
-    pub revisions: Vec<RevisionView>,
+    pub revisions: Vec<BudgetRevisionView>,
     #[schema(format = DateTime)]
     pub approved_at: Option<String>,
     #[schema(format = DateTime)]
@@ -527,7 +530,7 @@ pub(crate) async fn load_in(conn: &mut sqlx::AnyConnection, caller: &Caller, id:
         .map(|c| {
             let b = per[c];
             let (committed, spent) = used.get(c).copied().unwrap_or_default();
-            CategoryFigures {
+            BudgetCategoryFigures {
                 category: c.clone(),
                 category_name: category_name(&cats, c),
                 budget: format_fen(b),
@@ -538,9 +541,9 @@ pub(crate) async fn load_in(conn: &mut sqlx::AnyConnection, caller: &Caller, id:
         })
         .collect();
     let total: i64 = lines.iter().map(|l| l.2).sum();
-    let mut line_views: Vec<LineView> = lines
+    let mut line_views: Vec<BudgetLineView> = lines
         .iter()
-        .map(|(c, m, a)| LineView {
+        .map(|(c, m, a)| BudgetLineView {
             category: c.clone(),
             category_name: category_name(&cats, c),
             month: *m,
@@ -557,7 +560,7 @@ pub(crate) async fn load_in(conn: &mut sqlx::AnyConnection, caller: &Caller, id:
     .await?
     .iter()
     .map(|q| {
-        Ok(QuestionView {
+        Ok(BudgetQuestionView {
             id: q.try_get("id")?,
             revision: q.try_get("revision")?,
             question: q.try_get("question")?,
@@ -578,8 +581,8 @@ pub(crate) async fn load_in(conn: &mut sqlx::AnyConnection, caller: &Caller, id:
     .await?
     .iter()
     .map(|v| {
-        let lines: Vec<LineView> = serde_json::from_str(&v.try_get::<String, _>("lines")?).unwrap_or_default();
-        Ok(RevisionView {
+        let lines: Vec<BudgetLineView> = serde_json::from_str(&v.try_get::<String, _>("lines")?).unwrap_or_default();
+        Ok(BudgetRevisionView {
             revision: v.try_get("revision")?,
             total: format_fen(v.try_get("total")?),
             lines,
@@ -626,7 +629,7 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<BudgetView> {
 
 /// The lines checked against the company's categories: (category, month, fen), each bad one
 /// named by its index.
-fn check_lines(cats: &[Category], lines: &[LineIn], e: &mut Errors) -> Vec<(String, i64, i64)> {
+fn check_lines(cats: &[BudgetCategory], lines: &[BudgetLineIn], e: &mut Errors) -> Vec<(String, i64, i64)> {
     let mut out: Vec<(String, i64, i64)> = vec![];
     if lines.len() > 400 {
         e.add("lines", "too_many_lines");
@@ -668,7 +671,10 @@ async fn write_lines(tx: &mut WriteTx, id: i64, lines: &[(String, i64, i64)]) ->
 }
 
 fn lines_json(lines: &[(String, i64, i64)]) -> serde_json::Value {
-    json!(lines.iter().map(|(c, m, a)| json!({"category": c, "month": m, "amount": format_fen(*a)})).collect::<Vec<_>>())
+    json!(lines
+        .iter()
+        .map(|(c, m, a)| json!({"category": c, "month": m, "amount": format_fen(*a)}))
+        .collect::<Vec<_>>())
 }
 
 /// Drafts a cost centre's budget of a year (one per cost centre and year: a second is 409).
@@ -764,7 +770,8 @@ pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &BudgetLinesIn) -> Result<
         .bind(id)
         .execute(tx.conn())
         .await?;
-    let before: Vec<_> = v.lines.iter().map(|l| json!({"category": l.category, "month": l.month, "amount": l.amount})).collect();
+    let before: Vec<_> =
+        v.lines.iter().map(|l| json!({"category": l.category, "month": l.month, "amount": l.amount})).collect();
     audit::record(
         &mut tx,
         ctx,
@@ -781,7 +788,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &BudgetLinesIn) -> Result<
 }
 
 /// A reviewer's question in the 质询 round (before approval; never on one's own draft).
-pub async fn ask(db: &Db, ctx: &Ctx, id: i64, inp: &QuestionIn) -> Result<BudgetView> {
+pub async fn ask(db: &Db, ctx: &Ctx, id: i64, inp: &BudgetQuestionIn) -> Result<BudgetView> {
     let caller = &ctx.caller;
     let mut tx = db.begin().await?;
     let v = lock_in(&mut tx, caller, id, None).await?;
@@ -811,21 +818,32 @@ pub async fn ask(db: &Db, ctx: &Ctx, id: i64, inp: &QuestionIn) -> Result<Budget
         .bind(id)
         .execute(tx.conn())
         .await?;
-    audit::record(&mut tx, ctx, KIND, &id.to_string(), "question", None, Some(&json!({"question_id": qid, "question": q})))
-        .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        KIND,
+        &id.to_string(),
+        "question",
+        None,
+        Some(&json!({"question_id": qid, "question": q})),
+    )
+    .await?;
     let out = load_in(tx.conn(), caller, id).await?;
     tx.commit().await?;
     Ok(out)
 }
 
 /// The drafter answers a question (once).
-pub async fn answer(db: &Db, ctx: &Ctx, id: i64, question_id: i64, inp: &AnswerIn) -> Result<BudgetView> {
+pub async fn answer(db: &Db, ctx: &Ctx, id: i64, question_id: i64, inp: &BudgetAnswerIn) -> Result<BudgetView> {
     let caller = &ctx.caller;
     let mut tx = db.begin().await?;
     let v = lock_in(&mut tx, caller, id, None).await?;
     let Some(q) = v.questions.iter().find(|q| q.id == question_id) else { return Err(Error::NotFound) };
-    let drafted_by: i64 =
-        sqlx::query("SELECT drafted_by FROM budgets WHERE id = $1").bind(id).fetch_one(tx.conn()).await?.try_get("drafted_by")?;
+    let drafted_by: i64 = sqlx::query("SELECT drafted_by FROM budgets WHERE id = $1")
+        .bind(id)
+        .fetch_one(tx.conn())
+        .await?
+        .try_get("drafted_by")?;
     if drafted_by != caller.user_id {
         return Err(Error::Forbidden);
     }
@@ -847,8 +865,16 @@ pub async fn answer(db: &Db, ctx: &Ctx, id: i64, question_id: i64, inp: &AnswerI
         .bind(id)
         .execute(tx.conn())
         .await?;
-    audit::record(&mut tx, ctx, KIND, &id.to_string(), "answer", None, Some(&json!({"question_id": question_id, "answer": a})))
-        .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        KIND,
+        &id.to_string(),
+        "answer",
+        None,
+        Some(&json!({"question_id": question_id, "answer": a})),
+    )
+    .await?;
     let out = load_in(tx.conn(), caller, id).await?;
     tx.commit().await?;
     Ok(out)
@@ -856,7 +882,7 @@ pub async fn answer(db: &Db, ctx: &Ctx, id: i64, question_id: i64, inp: &AnswerI
 
 /// Submits the budget to the sales department manager (`budget_plan`): its lines are kept as a
 /// revision (one more after a return or a rejection). At least one line.
-pub async fn submit(db: &Db, ctx: &Ctx, id: i64, inp: &VersionIn) -> Result<BudgetView> {
+pub async fn submit(db: &Db, ctx: &Ctx, id: i64, inp: &BudgetVersionIn) -> Result<BudgetView> {
     let caller = &ctx.caller;
     let now = crate::app::clock::now();
     let mut tx = db.begin().await?;
@@ -886,7 +912,8 @@ pub async fn submit(db: &Db, ctx: &Ctx, id: i64, inp: &VersionIn) -> Result<Budg
     };
     let total = parse_fen(&v.total).unwrap_or(0);
     let payload = json!({"year": v.year, "total": v.total, "revision": revision});
-    let aid = approvals::start(&mut tx, ctx, Flow::BudgetPlan, &subject, &json!({"revision": revision}), &payload, now).await?;
+    let aid = approvals::start(&mut tx, ctx, Flow::BudgetPlan, &subject, &json!({"revision": revision}), &payload, now)
+        .await?;
     let lines = serde_json::to_string(&v.lines).map_err(|e| anyhow::anyhow!("{e}"))?;
     sqlx::query(
         "INSERT INTO budget_revisions (budget_id, revision, lines, total, approval_id, submitted_by, submitted_at) \
@@ -928,7 +955,7 @@ pub async fn submit(db: &Db, ctx: &Ctx, id: i64, inp: &VersionIn) -> Result<Budg
 }
 
 /// Closes an approved budget at the year's end: no spending is recorded on it after.
-pub async fn close(db: &Db, ctx: &Ctx, id: i64, inp: &VersionIn) -> Result<BudgetView> {
+pub async fn close(db: &Db, ctx: &Ctx, id: i64, inp: &BudgetVersionIn) -> Result<BudgetView> {
     let caller = &ctx.caller;
     let mut tx = db.begin().await?;
     let v = lock_in(&mut tx, caller, id, Some(inp.version)).await?;
@@ -947,8 +974,16 @@ pub async fn close(db: &Db, ctx: &Ctx, id: i64, inp: &VersionIn) -> Result<Budge
     .bind(id)
     .execute(tx.conn())
     .await?;
-    audit::record(&mut tx, ctx, KIND, &id.to_string(), "close", Some(&json!({"state": "approved"})), Some(&json!({"state": "closed"})))
-        .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        KIND,
+        &id.to_string(),
+        "close",
+        Some(&json!({"state": "approved"})),
+        Some(&json!({"state": "closed"})),
+    )
+    .await?;
     let out = load_in(tx.conn(), caller, id).await?;
     tx.commit().await?;
     Ok(out)
@@ -1018,7 +1053,7 @@ inventory::submit! { SubjectScope { kind: KIND, sees: sees_budget } }
 
 /// One month's (or the year's) figures.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
-pub struct Figures {
+pub struct BudgetFigures {
     /// 1–12; 0 for the year.
     pub month: i64,
     #[schema(value_type = crate::web::api::contract::Money)]
@@ -1029,8 +1064,8 @@ pub struct Figures {
     /// Signed or approved spending.
     #[schema(value_type = crate::web::api::contract::Money)]
     pub spent: String,
-    /// Budget − committed − spent.
-    #[schema(value_type = crate::web::api::contract::Money)]
+    /// Budget − committed − spent (negative when overspent).
+    #[schema(value_type = String, pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     pub remaining: String,
 }
 
@@ -1043,8 +1078,8 @@ pub struct CentreActual {
     /// The budget's state; null when it has none.
     pub state: Option<String>,
     /// Months 1–12.
-    pub months: Vec<Figures>,
-    pub year: Figures,
+    pub months: Vec<BudgetFigures>,
+    pub year: BudgetFigures,
 }
 
 /// Budget against actual by cost centre and month.
@@ -1052,7 +1087,7 @@ pub struct CentreActual {
 pub struct BudgetActual {
     pub year: i64,
     pub centres: Vec<CentreActual>,
-    pub total: Figures,
+    pub total: BudgetFigures,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -1068,8 +1103,8 @@ impl Acc {
         self.committed += o.committed;
         self.spent += o.spent;
     }
-    fn figures(self, month: i64) -> Figures {
-        Figures {
+    fn figures(self, month: i64) -> BudgetFigures {
+        BudgetFigures {
             month,
             budget: format_fen(self.budget),
             committed: format_fen(self.committed),

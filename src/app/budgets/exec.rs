@@ -118,7 +118,11 @@ fn view(r: &sqlx::any::AnyRow) -> Result<ExecRequestView> {
 }
 
 async fn load_in(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> Result<ExecRequestView> {
-    let r = sqlx::query(&format!("{SELECT} WHERE x.id = $1")).bind(id).fetch_optional(&mut *conn).await?.ok_or(Error::NotFound)?;
+    let r = sqlx::query(&format!("{SELECT} WHERE x.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(Error::NotFound)?;
     accounts::ensure_visible_in(conn, caller, r.try_get("account_id")?).await?;
     view(&r)
 }
@@ -183,7 +187,9 @@ pub async fn create(db: &Db, ctx: &Ctx, inp: &ExecRequestIn) -> Result<ExecReque
             match r {
                 Some(r)
                     if r.try_get::<i64, _>("active")? == 1
-                        && EXECUTIVE_ROLES.iter().any(|ro| ro.code() == r.try_get::<String, _>("role").unwrap_or_default()) =>
+                        && EXECUTIVE_ROLES
+                            .iter()
+                            .any(|ro| ro.code() == r.try_get::<String, _>("role").unwrap_or_default()) =>
                 {
                     executive = Some(r.try_get::<String, _>("display_name")?)
                 }
@@ -248,7 +254,11 @@ pub async fn create(db: &Db, ctx: &Ctx, inp: &ExecRequestIn) -> Result<ExecReque
     };
     let payload = json!({"executive_id": executive_id, "visit_on": visit_on.to_string()});
     let aid = approvals::start(&mut tx, ctx, Flow::ExecResource, &subject, &payload, &payload, now).await?;
-    sqlx::query("UPDATE exec_requests SET approval_id = $1 WHERE id = $2").bind(aid).bind(id).execute(tx.conn()).await?;
+    sqlx::query("UPDATE exec_requests SET approval_id = $1 WHERE id = $2")
+        .bind(aid)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
     audit::record(
         &mut tx,
         ctx,
@@ -371,7 +381,9 @@ fn on_closed<'a>(tx: &'a mut WriteTx, ctx: &'a Ctx, c: Closed<'a>) -> HookFuture
             &c.subject_id.to_string(),
             "review_closed",
             Some(&json!({"state": "in_approval"})),
-            Some(&json!({"state": state, "approval_id": c.approval_id, "activity_id": activity_id, "reason": c.reason})),
+            Some(
+                &json!({"state": state, "approval_id": c.approval_id, "activity_id": activity_id, "reason": c.reason}),
+            ),
         )
         .await?;
         Ok(())

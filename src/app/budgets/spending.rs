@@ -110,7 +110,7 @@ const SELECT: &str = "SELECT s.*, o.name AS cost_centre_name, o.path AS cc_path,
      JOIN org_units o ON o.id = s.org_unit_id JOIN users r ON r.id = s.recorded_by \
      LEFT JOIN users g ON g.id = s.signed_by LEFT JOIN accounts a ON a.id = s.account_id";
 
-fn view(r: &sqlx::any::AnyRow, caller: &Caller, cats: &[bg::Category]) -> Result<SpendingView> {
+fn view(r: &sqlx::any::AnyRow, caller: &Caller, cats: &[bg::BudgetCategory]) -> Result<SpendingView> {
     let category: String = r.try_get("category")?;
     let state: String = r.try_get("state")?;
     let recorded_by: i64 = r.try_get("recorded_by")?;
@@ -139,7 +139,11 @@ fn view(r: &sqlx::any::AnyRow, caller: &Caller, cats: &[bg::Category]) -> Result
 }
 
 async fn load_in(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> Result<SpendingView> {
-    let r = sqlx::query(&format!("{SELECT} WHERE s.id = $1")).bind(id).fetch_optional(&mut *conn).await?.ok_or(Error::NotFound)?;
+    let r = sqlx::query(&format!("{SELECT} WHERE s.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(Error::NotFound)?;
     cost_centre_in(conn, caller, r.try_get("org_unit_id")?).await?;
     let cats = categories_of(conn).await?.categories;
     view(&r, caller, &cats)
@@ -161,7 +165,10 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Vec<SpendingVi
         s.push(" AND s.org_unit_id = ").bind(c);
     }
     if let Some(y) = f.year {
-        s.push(" AND s.spent_on >= ").bind(format!("{y:04}-01-01")).push(" AND s.spent_on <= ").bind(format!("{y:04}-12-31"));
+        s.push(" AND s.spent_on >= ")
+            .bind(format!("{y:04}-01-01"))
+            .push(" AND s.spent_on <= ")
+            .bind(format!("{y:04}-12-31"));
     }
     if let Some(st) = f.state.as_deref().filter(|s| !s.is_empty()) {
         if !STATES.contains(&st) {
@@ -258,7 +265,8 @@ pub async fn create(db: &Db, ctx: &Ctx, inp: &SpendingIn) -> Result<SpendingView
         }
     }
     e.finish()?;
-    let (Some(cc), Some(category), Some(spent_on), Some(amount), Some(purpose)) = (cc, category, spent_on, amount, purpose)
+    let (Some(cc), Some(category), Some(spent_on), Some(amount), Some(purpose)) =
+        (cc, category, spent_on, amount, purpose)
     else {
         return Err(Error::invalid("body", "required"));
     };
@@ -318,7 +326,9 @@ pub async fn create(db: &Db, ctx: &Ctx, inp: &SpendingIn) -> Result<SpendingView
             class: None,
         };
         let payload = json!({"amount": format_fen(amount), "category": category, "line": format_fen(line), "left": format_fen(left)});
-        let aid = approvals::start(&mut tx, ctx, Flow::BudgetException, &subject, &json!({"amount": amount}), &payload, now).await?;
+        let aid =
+            approvals::start(&mut tx, ctx, Flow::BudgetException, &subject, &json!({"amount": amount}), &payload, now)
+                .await?;
         sqlx::query("UPDATE spending SET approval_id = $1 WHERE id = $2").bind(aid).bind(id).execute(tx.conn()).await?;
         approval_id = Some(aid);
     }
@@ -363,8 +373,16 @@ pub async fn sign(db: &Db, ctx: &Ctx, id: i64, version: i64) -> Result<SpendingV
     .bind(id)
     .execute(tx.conn())
     .await?;
-    audit::record(&mut tx, ctx, KIND, &id.to_string(), "sign", Some(&json!({"state": "submitted"})), Some(&json!({"state": "signed"})))
-        .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        KIND,
+        &id.to_string(),
+        "sign",
+        Some(&json!({"state": "submitted"})),
+        Some(&json!({"state": "signed"})),
+    )
+    .await?;
     let out = load_in(tx.conn(), caller, id).await?;
     tx.commit().await?;
     Ok(out)

@@ -1,6 +1,7 @@
 //! The server-rendered web UI. Handlers parse the request, call the same use cases as the
 //! API, and render askama templates; rules stay in `app`.
 pub mod approvals;
+pub mod budgets;
 pub mod classification;
 pub mod credit;
 pub mod customers;
@@ -16,7 +17,6 @@ pub mod records;
 pub mod service;
 pub mod spreadsheets;
 pub mod suggestions;
-pub mod budgets;
 pub mod visits;
 pub mod voice;
 pub use spreadsheets::imports::more_errors_text;

@@ -14,8 +14,8 @@ use serde_json::json;
 use utoipa::IntoParams;
 
 use crate::app::budgets::budgets::{
-    self as bg, AnswerIn, BudgetActual, BudgetIn, BudgetLinesIn, BudgetView, CategoriesIn, CategoriesView, CentreYear,
-    QuestionIn, VersionIn,
+    self as bg, BudgetActual, BudgetAnswerIn, BudgetIn, BudgetLinesIn, BudgetQuestionIn, BudgetVersionIn, BudgetView,
+    CategoriesIn, CategoriesView, CentreYear,
 };
 use crate::app::budgets::exec::{self as ex, ExecRequestIn, ExecRequestView, Executive};
 use crate::app::budgets::spending::{self as sp, SpendingIn, SpendingView};
@@ -45,7 +45,7 @@ pub fn routes(api: Api) -> Api {
                 {"category": "travel", "month": 0, "amount": "120000.00"},
                 {"category": "entertainment", "month": 3, "amount": "20000.00"}]}))
             .ok::<BudgetView>(201)
-            .errors(&[409]),
+            .errors(&[404, 409]),
         create,
     )
     .add(
@@ -96,14 +96,14 @@ pub fn routes(api: Api) -> Api {
     .add(
         Op::post("/api/v1/budgets/{id}/questions", "A reviewer's question in the 质询 round", "budgets")
             .describe("The sales department manager, the finance manager, the general manager, the directors; never on one's own draft; before approval.")
-            .body_example::<QuestionIn>(json!({"question": "差旅预算比去年增加30%，依据是什么？"}))
+            .body_example::<BudgetQuestionIn>(json!({"question": "差旅预算比去年增加30%，依据是什么？"}))
             .ok::<BudgetView>(200)
             .errors(&[409]),
         ask,
     )
     .add(
         Op::post("/api/v1/budgets/{id}/questions/{question}/answer", "The drafter answers a question", "budgets")
-            .body_example::<AnswerIn>(json!({"answer": "新增华东两个重点客户，拜访频次增加"}))
+            .body_example::<BudgetAnswerIn>(json!({"answer": "新增华东两个重点客户，拜访频次增加"}))
             .ok::<BudgetView>(200)
             .errors(&[409]),
         answer,
@@ -111,14 +111,14 @@ pub fn routes(api: Api) -> Api {
     .add(
         Op::post("/api/v1/budgets/{id}/submit", "Submit the budget to the sales department manager (flow budget_plan)", "budgets")
             .describe("Its lines are kept as a revision (one more after a return). At least one line (422 `lines` required).")
-            .body::<VersionIn>()
+            .body::<BudgetVersionIn>()
             .ok::<BudgetView>(200)
             .errors(&[409]),
         submit,
     )
     .add(
         Op::post("/api/v1/budgets/{id}/close", "Close an approved budget at the year's end: no more spending on it", "budgets")
-            .body::<VersionIn>()
+            .body::<BudgetVersionIn>()
             .ok::<BudgetView>(200)
             .errors(&[409]),
         close,
@@ -140,14 +140,15 @@ pub fn routes(api: Api) -> Api {
             )
             .body_example::<SpendingIn>(json!({"cost_centre_id": 1, "category": "entertainment", "spent_on": "2027-03-12",
                 "amount": "3800.00", "purpose": "宴请星河精密采购总监", "account_id": 1}))
-            .ok::<SpendingView>(201),
+            .ok::<SpendingView>(201)
+            .errors(&[404]),
         spending_create,
     )
     .add(Op::get("/api/v1/spending/{id}", "A spending record", "budgets").ok::<SpendingView>(200), spending_get)
     .add(
         Op::post("/api/v1/spending/{id}/sign", "The KA director signs spending inside the budget", "budgets")
             .describe("Submitted spending only (409 otherwise); never one's own (403).")
-            .body::<VersionIn>()
+            .body::<BudgetVersionIn>()
             .ok::<SpendingView>(200)
             .errors(&[409]),
         spending_sign,
@@ -173,7 +174,8 @@ pub fn routes(api: Api) -> Api {
             )
             .body_example::<ExecRequestIn>(json!({"account_id": 1, "executive_id": 2, "purpose": "拜访客户总经理，推动年度框架协议",
                 "expected_result": "年内签订框架协议", "visit_on": "2027-03-20"}))
-            .ok::<ExecRequestView>(201),
+            .ok::<ExecRequestView>(201)
+            .errors(&[404]),
         exec_create,
     )
     .add(Op::get("/api/v1/exec-requests/{id}", "An executive resource request", "budgets").ok::<ExecRequestView>(200), exec_get)
@@ -263,7 +265,14 @@ pub fn actual_table(a: &BudgetActual) -> Table {
         }
     }
     Table {
-        keys: vec!["cost_centre", "month", "amount_budget", "amount_budget_committed", "amount_budget_spent", "amount_budget_remaining"],
+        keys: vec![
+            "cost_centre",
+            "month",
+            "amount_budget",
+            "amount_budget_committed",
+            "amount_budget_spent",
+            "amount_budget_remaining",
+        ],
         rows,
     }
 }
@@ -283,11 +292,21 @@ async fn get_one(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id
     Ok(Json(bg::get(&s.app.db, &c.ctx.caller, id).await?).into_response())
 }
 
-async fn update(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Typed<BudgetLinesIn>) -> ApiResult {
+async fn update(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    b: Typed<BudgetLinesIn>,
+) -> ApiResult {
     Ok(Json(bg::update(&s.app.db, &c.ctx, id, &b.typed).await?).into_response())
 }
 
-async fn ask(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Typed<QuestionIn>) -> ApiResult {
+async fn ask(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    b: Typed<BudgetQuestionIn>,
+) -> ApiResult {
     Ok(Json(bg::ask(&s.app.db, &c.ctx, id, &b.typed).await?).into_response())
 }
 
@@ -295,16 +314,26 @@ async fn answer(
     State(s): State<AppState>,
     c: ApiCtx,
     Params((Id(id), Id(q))): Params<(Id, Id)>,
-    b: Typed<AnswerIn>,
+    b: Typed<BudgetAnswerIn>,
 ) -> ApiResult {
     Ok(Json(bg::answer(&s.app.db, &c.ctx, id, q, &b.typed).await?).into_response())
 }
 
-async fn submit(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Typed<VersionIn>) -> ApiResult {
+async fn submit(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    b: Typed<BudgetVersionIn>,
+) -> ApiResult {
     Ok(Json(bg::submit(&s.app.db, &c.ctx, id, &b.typed).await?).into_response())
 }
 
-async fn close(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Typed<VersionIn>) -> ApiResult {
+async fn close(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    b: Typed<BudgetVersionIn>,
+) -> ApiResult {
     Ok(Json(bg::close(&s.app.db, &c.ctx, id, &b.typed).await?).into_response())
 }
 
@@ -321,7 +350,12 @@ async fn spending_get(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Para
     Ok(Json(sp::get(&s.app.db, &c.ctx.caller, id).await?).into_response())
 }
 
-async fn spending_sign(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Typed<VersionIn>) -> ApiResult {
+async fn spending_sign(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    b: Typed<BudgetVersionIn>,
+) -> ApiResult {
     Ok(Json(sp::sign(&s.app.db, &c.ctx, id, b.typed.version).await?).into_response())
 }
 

@@ -14,8 +14,8 @@ use axum::Router;
 use chrono::Datelike;
 
 use crate::app::budgets::budgets::{
-    self as bg, AnswerIn, BudgetActual, BudgetIn, BudgetLinesIn, BudgetView, Category, CentreYear, LineIn, QuestionIn,
-    VersionIn,
+    self as bg, BudgetActual, BudgetAnswerIn, BudgetCategory, BudgetIn, BudgetLineIn, BudgetLinesIn, BudgetQuestionIn,
+    BudgetVersionIn, BudgetView, CentreYear,
 };
 use crate::app::budgets::exec::{self as ex, ExecRequestIn, ExecRequestView, Executive};
 use crate::app::budgets::spending::{self as sp, SpendingIn, SpendingView};
@@ -111,7 +111,10 @@ fn this_year(ui: &UiCtx) -> i64 {
 }
 
 fn year_of(ui: &UiCtx, p: &[(String, String)]) -> i64 {
-    q(p, "year").and_then(|y| y.parse::<i64>().ok()).filter(|y| (2000..=2100).contains(y)).unwrap_or_else(|| this_year(ui))
+    q(p, "year")
+        .and_then(|y| y.parse::<i64>().ok())
+        .filter(|y| (2000..=2100).contains(y))
+        .unwrap_or_else(|| this_year(ui))
 }
 
 /// "全年" or "3月".
@@ -131,7 +134,7 @@ struct OverviewPage {
     l: Layout,
     year: i64,
     rows: Vec<CentreYear>,
-    categories: Vec<Category>,
+    categories: Vec<BudgetCategory>,
     categories_saved: bool,
     errors: Vec<String>,
 }
@@ -147,7 +150,8 @@ async fn overview_page(s: &AppState, ui: &UiCtx, year: i64, err: Option<DomainEr
     };
     let l = Layout::new(ui, "budgets", format!("{} · {year}", ui.lang.t("budget.title")));
     let errors = err.as_ref().map(|e| crate::web::ui::error_lines(&l, e)).unwrap_or_default();
-    let res = render(&OverviewPage { l, year, rows, categories: cats.categories, categories_saved: cats.saved, errors });
+    let res =
+        render(&OverviewPage { l, year, rows, categories: cats.categories, categories_saved: cats.saved, errors });
     with_status(res, &err)
 }
 
@@ -197,9 +201,16 @@ impl ShowPage {
     fn month(&self, m: &i64) -> String {
         month_label(&self.l, *m)
     }
+    fn month_of(&self, m: &usize) -> String {
+        month_label(&self.l, *m as i64)
+    }
+    /// The grid cell's field name.
+    fn key(&self, code: &str, m: &usize) -> String {
+        format!("amt_{code}_{m}")
+    }
     /// The grid's cell as typed (a refusal) or as saved.
     fn cell(&self, code: &str, m: &usize, saved: &str) -> String {
-        let k = format!("amt_{code}_{m}");
+        let k = self.key(code, m);
         if self.typed.has(&k) {
             self.typed.val(&k).to_string()
         } else {
@@ -217,8 +228,10 @@ async fn page(s: &AppState, ui: &UiCtx, id: i64, mut typed: Typed, err: Option<D
         Ok(c) => c.categories,
         Err(e) => return fail_page(ui, e),
     };
-    let mut grid: Vec<GridRow> =
-        cats.iter().map(|c| GridRow { code: c.code.clone(), name: c.name.clone(), cells: vec![String::new(); 13] }).collect();
+    let mut grid: Vec<GridRow> = cats
+        .iter()
+        .map(|c| GridRow { code: c.code.clone(), name: c.name.clone(), cells: vec![String::new(); 13] })
+        .collect();
     for line in &v.lines {
         let row = match grid.iter_mut().find(|g| g.code == line.category) {
             Some(r) => r,
@@ -260,7 +273,7 @@ async fn after(s: &AppState, form: &UiForm, id: i64, res: Result<BudgetView, Dom
 
 /// The grid's cells (`amt_<category>_<month>`) as lines: an empty cell is no line. A line's
 /// error names the cell.
-fn lines_of_form(form: &UiForm) -> (Vec<LineIn>, Vec<String>) {
+fn lines_of_form(form: &UiForm) -> (Vec<BudgetLineIn>, Vec<String>) {
     let mut lines = vec![];
     let mut names = vec![];
     for (k, v) in &form.fields {
@@ -271,7 +284,7 @@ fn lines_of_form(form: &UiForm) -> (Vec<LineIn>, Vec<String>) {
             continue;
         }
         let month = m.parse::<i64>().unwrap_or(-1);
-        lines.push(LineIn { category: cat.to_string(), month, amount: v.replace([',', '，'], "") });
+        lines.push(BudgetLineIn { category: cat.to_string(), month, amount: v.replace([',', '，'], "") });
         names.push(k.clone());
     }
     (lines, names)
@@ -283,7 +296,12 @@ fn cell_errors(e: DomainError, names: &[String]) -> DomainError {
         DomainError::Invalid(fs) => DomainError::Invalid(
             fs.into_iter()
                 .map(|mut f| {
-                    if let Some(i) = f.field.strip_prefix("lines[").and_then(|r| r.split(']').next()).and_then(|i| i.parse::<usize>().ok()) {
+                    if let Some(i) = f
+                        .field
+                        .strip_prefix("lines[")
+                        .and_then(|r| r.split(']').next())
+                        .and_then(|i| i.parse::<usize>().ok())
+                    {
                         if let Some(n) = names.get(i) {
                             f.field = n.clone();
                         }
@@ -305,7 +323,7 @@ async fn save_lines(State(s): State<AppState>, Path(id): Path<String>, form: UiF
     let inp = BudgetLinesIn { note: field(&form, "note"), lines, version: version(&form) };
     let res = bg::update(&s.app.db, &form.ui.ctx, id, &inp).await.map_err(|e| cell_errors(e, &names));
     let res = match (res, form.get("and_submit").is_some()) {
-        (Ok(v), true) => bg::submit(&s.app.db, &form.ui.ctx, id, &VersionIn { version: v.version }).await,
+        (Ok(v), true) => bg::submit(&s.app.db, &form.ui.ctx, id, &BudgetVersionIn { version: v.version }).await,
         (r, _) => r,
     };
     after(&s, &form, id, res).await
@@ -316,7 +334,7 @@ async fn submit(State(s): State<AppState>, Path(id): Path<String>, form: UiForm)
         Ok(i) => i,
         Err(e) => return fail_page(&form.ui, e),
     };
-    let res = bg::submit(&s.app.db, &form.ui.ctx, id, &VersionIn { version: version(&form) }).await;
+    let res = bg::submit(&s.app.db, &form.ui.ctx, id, &BudgetVersionIn { version: version(&form) }).await;
     after(&s, &form, id, res).await
 }
 
@@ -325,7 +343,7 @@ async fn ask(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) ->
         Ok(i) => i,
         Err(e) => return fail_page(&form.ui, e),
     };
-    let res = bg::ask(&s.app.db, &form.ui.ctx, id, &QuestionIn { question: field(&form, "question") }).await;
+    let res = bg::ask(&s.app.db, &form.ui.ctx, id, &BudgetQuestionIn { question: field(&form, "question") }).await;
     after(&s, &form, id, res).await
 }
 
@@ -334,7 +352,7 @@ async fn answer(State(s): State<AppState>, Path((id, qid)): Path<(String, String
         (Ok(i), Ok(q)) => (i, q),
         (Err(e), _) | (_, Err(e)) => return fail_page(&form.ui, e),
     };
-    let res = bg::answer(&s.app.db, &form.ui.ctx, id, qid, &AnswerIn { answer: field(&form, "answer") })
+    let res = bg::answer(&s.app.db, &form.ui.ctx, id, qid, &BudgetAnswerIn { answer: field(&form, "answer") })
         .await
         .map_err(|e| match e {
             DomainError::Invalid(mut fs) => {
@@ -353,7 +371,7 @@ async fn close(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) 
         Ok(i) => i,
         Err(e) => return fail_page(&form.ui, e),
     };
-    let res = bg::close(&s.app.db, &form.ui.ctx, id, &VersionIn { version: version(&form) }).await;
+    let res = bg::close(&s.app.db, &form.ui.ctx, id, &BudgetVersionIn { version: version(&form) }).await;
     after(&s, &form, id, res).await
 }
 
@@ -420,7 +438,7 @@ async fn spending_list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQ
 struct SpendingForm {
     l: Layout,
     centres: Vec<(i64, String)>,
-    categories: Vec<Category>,
+    categories: Vec<BudgetCategory>,
     today: String,
     typed: Typed,
     errors: Vec<String>,
@@ -453,7 +471,8 @@ async fn spending_form(State(s): State<AppState>, ui: UiCtx) -> Response {
 
 async fn spending_create(State(s): State<AppState>, form: UiForm) -> Response {
     let ui = &form.ui;
-    let int = |k: &str| field(&form, k).map(|v| v.parse::<i64>().map_err(|_| DomainError::invalid(k, "expected_integer")));
+    let int =
+        |k: &str| field(&form, k).map(|v| v.parse::<i64>().map_err(|_| DomainError::invalid(k, "expected_integer")));
     let (cc, account) = match (int("cost_centre_id").transpose(), int("account_id").transpose()) {
         (Ok(c), Ok(a)) => (c, a),
         (Err(e), _) | (_, Err(e)) => return spending_page(&s, ui, Typed::of(&form), Some(e)).await,
@@ -502,7 +521,10 @@ struct ExecListPage {
 
 async fn exec_list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
     let p = query_pairs(raw);
-    let f = ex::Filter { account_id: q(&p, "account").and_then(|a| a.parse().ok()), state: q(&p, "state").map(str::to_string) };
+    let f = ex::Filter {
+        account_id: q(&p, "account").and_then(|a| a.parse().ok()),
+        state: q(&p, "state").map(str::to_string),
+    };
     match ex::list(&s.app.db, &ui.ctx.caller, &f).await {
         Ok(items) => {
             let l = Layout::new(&ui, "exec_requests", ui.lang.t("exec.title"));
@@ -702,11 +724,7 @@ pub(crate) fn spending_panel(l: &Layout, s: SpendingView, b: BudgetView) -> Subj
                 row(l, "spending.purpose", s.purpose.clone()),
                 row(l, "field.account", s.account_name.clone().unwrap_or_default()),
                 row(l, "spending.recorded_by", s.recorded_by_name.clone()),
-                row(
-                    l,
-                    "spending.in_budget",
-                    if s.in_budget { l.t("common.yes") } else { l.t("common.no") },
-                ),
+                row(l, "spending.in_budget", if s.in_budget { l.t("common.yes") } else { l.t("common.no") }),
             ],
         }],
         table: Some(PanelTable {
