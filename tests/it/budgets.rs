@@ -485,4 +485,50 @@ async fn the_budget_pages_show_the_year_the_budget_and_its_spending() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.body.contains("招待费依据是什么？") && r.body.contains("新增两家重点客户"), "the Q&A: {}", r.body);
     assert!(r.body.contains("18,000.00"), "{}", r.body);
+
+    // The spending form as a rep: a refusal names the field and keeps what was typed; an
+    // out-of-budget dinner goes to its request.
+    let (sid, csrf) = t.ui_login("repA", PASSWORD, None).await.expect("login");
+    let bj = org(&t, "BJ").await.to_string();
+    let before = spending_count(&t).await;
+    let r = t
+        .ui_post(
+            "/spending/new",
+            &sid,
+            &[
+                ("_csrf", &csrf),
+                ("cost_centre_id", &bj),
+                ("category", ""),
+                ("spent_on", &today()),
+                ("amount", "800"),
+                ("purpose", "宴请客户"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("field-error") && r.body.contains("宴请客户"), "{}", r.body);
+    assert_eq!(spending_count(&t).await, before, "nothing saved");
+    let r = t
+        .ui_post(
+            "/spending/new",
+            &sid,
+            &[
+                ("_csrf", &csrf),
+                ("cost_centre_id", &bj),
+                ("category", "entertainment"),
+                ("spent_on", &today()),
+                ("amount", "9000"),
+                ("purpose", "宴请客户"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let to = r.headers.get(axum::http::header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    assert!(to.starts_with("/approvals/"), "the exception's request: {to}");
+    let rep = Auth::Session { cookie: sid, csrf: String::new() };
+    let r = t.get_form(&format!("/spending?year={}", year()), &rep).await;
+    assert!(r.body.contains("预算外"), "{}", r.body);
+    // The executive request form offers the executives by name.
+    let r = t.get_form(&format!("/accounts/{}/exec-requests/new", w.account_x), &rep).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
