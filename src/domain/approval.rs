@@ -21,6 +21,8 @@ string_enum!(Flow {
     BadDebtWriteoff = "bad_debt_writeoff",
     KaDowngrade = "ka_downgrade",
     ServiceEvaluation = "service_evaluation",
+    BudgetPlan = "budget_plan",
+    ExecResource = "exec_resource",
 });
 
 impl Flow {
@@ -475,7 +477,15 @@ pub fn builtin(flow: Flow) -> Definition {
             step_for(MarketingDirector, Scope::Hq, 7, &["A"]),
             step_for(BranchManager, Scope::Branch, 7, &["B", "C"]),
         ]),
-        Flow::BudgetException => plain(vec![step(KaDirector, Scope::Hq, 3), step(Gm, Scope::Hq, 3)]),
+        // Issue 25 (000 F-): spending outside the budget, or beyond its line, needs the finance
+        // manager and then the sales department manager.
+        Flow::BudgetException => plain(vec![step(FinanceManager, Scope::Hq, 3), step(SalesDeptManager, Scope::Hq, 3)]),
+        // Issue 25 (000 F-): a cost centre's yearly budget, after its 质询 round, is approved by
+        // the sales department manager.
+        Flow::BudgetPlan => plain(vec![step(SalesDeptManager, Scope::Hq, 5)]),
+        // Issue 25 (000 高层资源支持申请表): an executive's support of an account is approved by
+        // the KA director.
+        Flow::ExecResource => plain(vec![step(KaDirector, Scope::Hq, 3)]),
     }
 }
 

@@ -1932,6 +1932,7 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     demo_account_plans(db).await?;
     demo_suggestions(db, &user_ids).await?;
     demo_sales_plan(db, &user_ids).await?;
+    demo_budgets(db, &user_ids).await?;
     demo_service(db, user_ids["rep"]).await?;
     demo_surveys(db).await?;
     // The demo's business history predates the credit check (issue 22): grades and limits are
@@ -3586,6 +3587,140 @@ async fn demo_suggestions(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Res
     }
     // Just received, its reply due in three days.
     sg::create(db, &rep, second, &new("phone", "service", "希望每季度安排一次技术交流", -1, 3)).await.map_err(err)?;
+    Ok(())
+}
+
+/// The year's budgets and spending (issue 25 items 3–4): every cost centre's budget drafted by
+/// the KA director and approved by the sales department manager — HQ's after the finance
+/// manager's question in the 质询 round was answered —; the Beijing branch's travel signed by
+/// the KA director; a dinner beyond the entertainment line waiting for the finance manager;
+/// an executive resource request (the general manager to one of 林涛's key accounts) approved,
+/// its executive visit on the account.
+async fn demo_budgets(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
+    use crate::app::budgets::{budgets as bg, exec as ex, spending as sp};
+    use crate::app::people::auth;
+    let ctx_of = |u: &str| {
+        let id = user_ids[u];
+        async move {
+            let caller = auth::load_caller(db, id).await?.context("a demo user")?;
+            Ok::<_, anyhow::Error>(Ctx { caller, request_id: "demo".into() })
+        }
+    };
+    let err = |e: crate::domain::DomainError| anyhow::anyhow!("demo budgets: {e}");
+    let (director, sdm, finance, rep) =
+        (ctx_of("director").await?, ctx_of("sales.manager").await?, ctx_of("finance").await?, ctx_of("rep").await?);
+    let today = act::local_day(Utc::now(), chrono_tz::Asia::Shanghai);
+    let year = today.year() as i64;
+    let units: Vec<(i64, String, String)> = sqlx::query("SELECT id, code, kind FROM org_units ORDER BY path")
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("code")?, r.try_get("kind")?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+    let line = |category: &str, month: i64, yuan: i64| bg::BudgetLineIn {
+        category: category.into(),
+        month,
+        amount: format!("{yuan}.00"),
+    };
+    let mut bj = None;
+    for (id, code, kind) in &units {
+        // HQ carries the department's events and bids; a region its travel and entertainment;
+        // a branch the day-to-day.
+        let scale = match kind.as_str() {
+            "hq" => 4,
+            "region" => 2,
+            _ => 1,
+        };
+        let mut lines = vec![
+            line("travel", 0, 60_000 * scale),
+            line("entertainment", 0, 36_000 * scale),
+            line("samples", 0, 10_000 * scale),
+            line("others", 0, 6_000 * scale),
+        ];
+        if kind == "hq" {
+            lines.push(line("events", 0, 300_000));
+            lines.push(line("bids", 0, 120_000));
+        }
+        let inp = bg::BudgetIn { cost_centre_id: *id, year, note: None, lines };
+        let b = bg::create(db, &director, &inp).await.map_err(err)?;
+        if kind == "hq" {
+            bg::ask(
+                db,
+                &finance,
+                b.id,
+                &bg::BudgetQuestionIn {
+                    question: Some("市场活动费比去年增加较多，主要用于哪些活动？".into())
+                },
+            )
+            .await
+            .map_err(err)?;
+            let v = bg::get(db, &director.caller, b.id).await.map_err(err)?;
+            let q = v.questions.first().map(|q| q.id).context("the question")?;
+            bg::answer(
+                db,
+                &director,
+                b.id,
+                q,
+                &bg::BudgetAnswerIn {
+                    answer: Some("新增两场行业技术交流会和年度客户答谢会".into())
+                },
+            )
+            .await
+            .map_err(err)?;
+        }
+        let v = bg::get(db, &director.caller, b.id).await.map_err(err)?;
+        let v = bg::submit(db, &director, b.id, &bg::BudgetVersionIn { version: v.version }).await.map_err(err)?;
+        let aid = v.approval_id.context("the budget's request")?;
+        crate::app::approvals::decide(db, &sdm, aid, "approve", None, Utc::now()).await.map_err(err)?;
+        if code == "BJ" {
+            bj = Some(*id);
+        }
+    }
+    let Some(bj) = bj else { return Ok(()) };
+    let account: Option<i64> = sqlx::query(
+        "SELECT id FROM accounts WHERE owner_id = $1 AND status = 'key_account' AND deleted_at IS NULL ORDER BY id LIMIT 1",
+    )
+    .bind(user_ids["rep"])
+    .fetch_optional(&db.pool)
+    .await?
+    .map(|r| r.try_get("id"))
+    .transpose()?;
+    let spend = |category: &str, days_ago: i64, yuan: &str, purpose: &str| sp::SpendingIn {
+        cost_centre_id: Some(bj),
+        category: Some(category.into()),
+        spent_on: Some(
+            (today - Duration::days(days_ago))
+                .max(NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today))
+                .to_string(),
+        ),
+        amount: Some(yuan.into()),
+        purpose: Some(purpose.into()),
+        account_id: account,
+    };
+    // Inside the line: travel signed by the KA director; a taxi waiting for his signature.
+    let s = sp::create(db, &rep, &spend("travel", 12, "2860.00", "北京—天津客户拜访差旅")).await.map_err(err)?;
+    sp::sign(db, &director, s.id, s.version).await.map_err(err)?;
+    sp::create(db, &rep, &spend("travel", 2, "186.00", "拜访客户出租车费")).await.map_err(err)?;
+    // Beyond the entertainment line: the dinner waits for the finance manager.
+    sp::create(db, &rep, &spend("entertainment", 10, "30000.00", "宴请客户高层，商谈年度框架协议"))
+        .await
+        .map_err(err)?;
+    sp::create(db, &rep, &spend("entertainment", 3, "12800.00", "年度合作答谢晚宴")).await.map_err(err)?;
+    // An executive resource request, approved: the general manager's visit is on the account.
+    if let Some(account) = account {
+        let inp = ex::ExecRequestIn {
+            account_id: Some(account),
+            executive_id: Some(user_ids["gm"]),
+            purpose: Some("拜访客户总经理，推动年度框架协议".into()),
+            expected_result: Some("年内签订三年框架协议".into()),
+            visit_on: Some(today.to_string()),
+        };
+        let x = ex::create(db, &rep, &inp).await.map_err(err)?;
+        let aid = x.approval_id.context("the request")?;
+        crate::app::approvals::decide(db, &director, aid, "approve", Some("同意，请提前准备汇报材料"), Utc::now())
+            .await
+            .map_err(err)?;
+    }
     Ok(())
 }
 

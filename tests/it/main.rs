@@ -7,6 +7,7 @@ mod attachments;
 mod audit_page;
 mod bids;
 mod bounded_imports;
+mod budgets;
 mod builders;
 mod chart_links;
 mod check_in;

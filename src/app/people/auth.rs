@@ -53,6 +53,17 @@ pub async fn load_caller(db: &Db, user_id: i64) -> Result<Option<Caller>> {
     r.map(|r| caller_of(&r)).transpose().map(Option::flatten)
 }
 
+/// [`load_caller`] inside a transaction (a hook acting for the requester of a request).
+pub async fn load_caller_in(conn: &mut sqlx::AnyConnection, user_id: i64) -> Result<Option<Caller>> {
+    let r = sqlx::query(&format!(
+        "SELECT {CALLER_COLUMNS} FROM users u JOIN org_units o ON o.id = u.org_unit_id WHERE u.id = $1"
+    ))
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await?;
+    r.map(|r| caller_of(&r)).transpose().map(Option::flatten)
+}
+
 /// The caller in a row holding [`CALLER_COLUMNS`]; `None` when the user is inactive.
 fn caller_of(r: &sqlx::any::AnyRow) -> Result<Option<Caller>> {
     if r.try_get::<i64, _>("active")? != 1 {

@@ -1,6 +1,7 @@
 //! The server-rendered web UI. Handlers parse the request, call the same use cases as the
 //! API, and render askama templates; rules stay in `app`.
 pub mod approvals;
+pub mod budgets;
 pub mod classification;
 pub mod credit;
 pub mod customers;
@@ -80,6 +81,7 @@ pub fn routes() -> Router<AppState> {
         .merge(plans::routes())
         .merge(suggestions::routes())
         .merge(salesplan::routes())
+        .merge(budgets::routes())
         .merge(service::routes())
         .merge(voice::routes())
 }
@@ -123,6 +125,8 @@ pub struct Layout {
     pub proposes: bool,
     /// Keeps the account plans' settings (the navigation's 客户规划设置).
     pub plan_settings: bool,
+    /// Sees budgets (the navigation's 预算与费用).
+    pub budgets: bool,
 }
 
 impl Layout {
@@ -150,6 +154,7 @@ impl Layout {
             finance: c.role == crate::domain::role::Role::FinanceManager,
             proposes: crate::app::classification::candidates::may_propose(c.role),
             plan_settings: crate::app::plans::calendar::may_edit_settings(c.role),
+            budgets: crate::app::budgets::budgets::may_see(c),
         }
     }
     /// The navigation's group of the current page (marked `aria-current`).
@@ -157,7 +162,7 @@ impl Layout {
         match self.nav {
             "accounts" | "contacts" | "pool" | "candidates" => "customers",
             "opportunities" | "forecast" | "vvalue" | "quotes" | "orders" | "bids" | "products" | "logistics"
-            | "aging" | "collection" | "holds" | "sales_plans" => "sales",
+            | "aging" | "collection" | "holds" | "sales_plans" | "budgets" | "exec_requests" => "sales",
             "home" | "today" | "activities" | "visit_plan" | "visit_stats" | "calendar" => "visits",
             "funnel" | "regions" | "monthly" | "rad" | "coverage" | "service" => "reports",
             "audit" if !self.is_admin => "reports",

@@ -96,6 +96,8 @@ fn subject_of(v: &Value) -> (String, Option<String>) {
         (Some("account_plan"), Some(id)) => Some(format!("/plans/{id}/reviews")),
         (Some("suggestion"), Some(id)) => Some(format!("/suggestions/{id}")),
         (Some("sales_plan"), Some(year)) => Some(format!("/sales-plans/{year}")),
+        (Some("budget"), Some(id)) => Some(format!("/budgets/{id}")),
+        (Some("exec_request"), Some(id)) => Some(format!("/exec-requests/{id}")),
         _ => None,
     };
     (label, href)
@@ -1249,6 +1251,27 @@ async fn panel_of(s: &AppState, ui: &UiCtx, l: &Layout, a: &approvals::ApprovalV
                 .await
                 .section("approval", "subject")
                 .map(|v| crate::web::ui::salesplan::panel(l, v)),
+        )
+    } else if a.flow == crate::domain::approval::Flow::BudgetPlan {
+        Some(
+            crate::app::budgets::budgets::for_approval(&s.app.db, &ui.ctx.caller, a.id)
+                .await
+                .section("approval", "subject")
+                .map(|v| crate::web::ui::budgets::budget_panel(l, v)),
+        )
+    } else if a.flow == crate::domain::approval::Flow::BudgetException {
+        Some(
+            crate::app::budgets::spending::for_approval(&s.app.db, &ui.ctx.caller, a.id)
+                .await
+                .section("approval", "subject")
+                .map(|(v, b)| crate::web::ui::budgets::spending_panel(l, v, b)),
+        )
+    } else if a.flow == crate::domain::approval::Flow::ExecResource {
+        Some(
+            crate::app::budgets::exec::for_approval(&s.app.db, &ui.ctx.caller, a.id)
+                .await
+                .section("approval", "subject")
+                .map(|v| crate::web::ui::budgets::exec_panel(l, v)),
         )
     } else if a.flow == crate::domain::approval::Flow::OrderSignoff {
         Some(
