@@ -93,6 +93,42 @@ pub fn seen<T>(read: Result<T>) -> Result<bool> {
     }
 }
 
+/// The subject of a request of `kind` (`subject_type`): its id, 404 when the request is of
+/// another kind or gone. The subjects' `for_approval` read it before loading the subject as
+/// the caller sees it.
+pub async fn subject_of(conn: &mut sqlx::AnyConnection, approval_id: i64, kind: &str) -> Result<i64> {
+    use sqlx::Row;
+    Ok(sqlx::query("SELECT subject_id FROM approvals WHERE id = $1 AND subject_type = $2")
+        .bind(approval_id)
+        .bind(kind)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(Error::NotFound)?
+        .try_get("subject_id")?)
+}
+
+/// The audit row of a subject whose request closed: from the state it waited in to the state
+/// the outcome gave it, with the request and its reason.
+pub async fn audit_closed(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    kind: &str,
+    c: &Closed<'_>,
+    waited_in: &str,
+    state: &str,
+) -> Result<()> {
+    crate::app::records::audit::record(
+        tx,
+        ctx,
+        kind,
+        &c.subject_id.to_string(),
+        "review_closed",
+        Some(&serde_json::json!({"state": waited_in})),
+        Some(&serde_json::json!({"state": state, "approval_id": c.approval_id, "reason": c.reason})),
+    )
+    .await
+}
+
 /// Whether the caller sees the account a subject belongs to: `account_sql` is the calling
 /// module's fixed statement giving the subject's `account_id` from its id (`$1`), never input.
 /// A subject that is gone is not seen.

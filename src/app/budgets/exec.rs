@@ -278,13 +278,7 @@ pub async fn create(db: &Db, ctx: &Ctx, inp: &ExecRequestIn) -> Result<ExecReque
 /// The request an `exec_resource` request is about (404 when the caller does not see it).
 pub async fn for_approval(db: &Db, caller: &Caller, approval_id: i64) -> Result<ExecRequestView> {
     let mut conn = db.pool.acquire().await?;
-    let id: i64 = sqlx::query("SELECT subject_id FROM approvals WHERE id = $1 AND subject_type = $2")
-        .bind(approval_id)
-        .bind(KIND)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(Error::NotFound)?
-        .try_get("subject_id")?;
+    let id = approvals::subject_of(&mut conn, approval_id, KIND).await?;
     load_in(&mut conn, caller, id).await
 }
 

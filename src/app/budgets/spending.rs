@@ -42,9 +42,9 @@ pub struct SpendingIn {
     #[serde(default)]
     #[schema(value_type = String)]
     pub category: Option<String>,
-    /// The day it was spent (not in the future); its year picks the budget.
+    /// The day it was spent (not in the future; today when absent); its year picks the budget.
     #[serde(default)]
-    #[schema(value_type = String, format = Date)]
+    #[schema(value_type = Option<String>, format = Date)]
     pub spent_on: Option<String>,
     /// Yuan, a decimal string above 0.
     #[serde(default)]
@@ -156,6 +156,9 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<SpendingView> {
 
 /// The spending the caller sees (their cost centres), latest first (at most 500).
 pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Vec<SpendingView>> {
+    if f.year.is_some_and(|y| !(2000..=2100).contains(&y)) {
+        return Err(Error::invalid("year", "year_range"));
+    }
     let mut conn = db.pool.acquire().await?;
     let ccs = bg::cost_centres_of(&mut conn, caller).await?;
     let cats = categories_of(&mut conn).await?.categories;
@@ -391,13 +394,7 @@ pub async fn sign(db: &Db, ctx: &Ctx, id: i64, version: i64) -> Result<SpendingV
 /// The spending a `budget_exception` request is about (404 when the caller does not see it).
 pub async fn for_approval(db: &Db, caller: &Caller, approval_id: i64) -> Result<(SpendingView, bg::BudgetView)> {
     let mut conn = db.pool.acquire().await?;
-    let id: i64 = sqlx::query("SELECT subject_id FROM approvals WHERE id = $1 AND subject_type = $2")
-        .bind(approval_id)
-        .bind(KIND)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(Error::NotFound)?
-        .try_get("subject_id")?;
+    let id = approvals::subject_of(&mut conn, approval_id, KIND).await?;
     let s = load_in(&mut conn, caller, id).await?;
     let b = bg::load_in(&mut conn, caller, s.budget_id).await?;
     Ok((s, b))

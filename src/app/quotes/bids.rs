@@ -281,12 +281,8 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<BidView> {
 /// they decide on.
 pub async fn for_approval(db: &Db, approval_id: i64) -> Result<BidView> {
     let mut conn = db.pool.acquire().await?;
-    let r = sqlx::query("SELECT subject_id FROM approvals WHERE id = $1 AND subject_type = 'bid'")
-        .bind(approval_id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(Error::NotFound)?;
-    view(&row_scoped(&mut conn, None, r.try_get("subject_id")?).await?)
+    let id = crate::app::approvals::subject_of(&mut conn, approval_id, "bid").await?;
+    view(&row_scoped(&mut conn, None, id).await?)
 }
 
 /// The bond above which a decision to bid is beyond a salesperson's authority (fen): the

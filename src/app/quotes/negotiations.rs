@@ -437,12 +437,8 @@ pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &RoundIn) -> Result<RoundV
 /// what they decide on.
 pub async fn for_approval(db: &Db, approval_id: i64) -> Result<RoundView> {
     let mut conn = db.pool.acquire().await?;
-    let r = sqlx::query("SELECT subject_id FROM approvals WHERE id = $1 AND subject_type = 'negotiation'")
-        .bind(approval_id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(Error::NotFound)?;
-    view(&row_scoped(&mut conn, None, r.try_get("subject_id")?).await?)
+    let id = crate::app::approvals::subject_of(&mut conn, approval_id, "negotiation").await?;
+    view(&row_scoped(&mut conn, None, id).await?)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -772,13 +772,7 @@ pub async fn review(db: &Db, ctx: &Ctx, year: i32, inp: &PlanReviewIn) -> Result
 /// The plan a request of the `annual_plan` flow is about.
 pub async fn for_approval(db: &Db, caller: &Caller, approval_id: i64) -> Result<SalesPlanView> {
     let mut conn = db.pool.acquire().await?;
-    let r = sqlx::query("SELECT subject_id FROM approvals WHERE id = $1 AND subject_type = $2")
-        .bind(approval_id)
-        .bind(KIND)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let year: i64 = r.try_get("subject_id")?;
+    let year = crate::app::approvals::subject_of(&mut conn, approval_id, KIND).await?;
     load_in(&mut conn, caller, year as i32).await
 }
 
@@ -805,16 +799,7 @@ fn on_closed<'a>(tx: &'a mut WriteTx, ctx: &'a Ctx, c: Closed<'a>) -> HookFuture
         .await?
         .rows_affected();
         if n == 1 {
-            audit::record(
-                tx,
-                ctx,
-                KIND,
-                &c.subject_id.to_string(),
-                "review_closed",
-                Some(&json!({"state": "in_review"})),
-                Some(&json!({"state": state, "approval_id": c.approval_id, "reason": c.reason})),
-            )
-            .await?;
+            crate::app::approvals::audit_closed(tx, ctx, KIND, &c, "in_review", state).await?;
         }
         Ok(())
     })

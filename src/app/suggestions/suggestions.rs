@@ -682,13 +682,7 @@ pub async fn daily(db: &Db, now: DateTime<Utc>) -> Result<usize> {
 /// The suggestion a `suggestion` request is about (404 when the caller does not see it).
 pub async fn for_approval(db: &Db, caller: &Caller, approval_id: i64) -> Result<SuggestionView> {
     let mut conn = db.pool.acquire().await?;
-    let id: i64 = sqlx::query("SELECT subject_id FROM approvals WHERE id = $1 AND subject_type = $2")
-        .bind(approval_id)
-        .bind(KIND)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(Error::NotFound)?
-        .try_get("subject_id")?;
+    let id = approvals::subject_of(&mut conn, approval_id, KIND).await?;
     load_in(&mut conn, caller, id).await
 }
 
@@ -732,16 +726,7 @@ fn on_closed<'a>(tx: &'a mut WriteTx, ctx: &'a Ctx, c: Closed<'a>) -> HookFuture
             crate::app::voice::opl::raise_in(tx, ctx, &item).await?;
         }
         if n == 1 {
-            audit::record(
-                tx,
-                ctx,
-                KIND,
-                &c.subject_id.to_string(),
-                "review_closed",
-                Some(&json!({"state": "in_review"})),
-                Some(&json!({"state": state, "approval_id": c.approval_id, "reason": c.reason})),
-            )
-            .await?;
+            crate::app::approvals::audit_closed(tx, ctx, KIND, &c, "in_review", state).await?;
         }
         Ok(())
     })

@@ -70,7 +70,8 @@ pub fn routes(api: Api) -> Api {
                  remains.",
             )
             .query::<ActualQuery>()
-            .ok::<BudgetActual>(200),
+            .ok::<BudgetActual>(200)
+            .errors(&[404]),
         actual,
     )
     .add(
@@ -78,7 +79,8 @@ pub fn routes(api: Api) -> Api {
             .query::<ActualQuery>()
             .query::<FormatQuery>()
             .download()
-            .with_format_schema(),
+            .with_format_schema()
+            .errors(&[404]),
         actual_export,
     )
     .add(
