@@ -518,7 +518,11 @@ async fn save_split(State(s): State<AppState>, Path(year): Path<String>, form: U
         Ok(_) => Redirect::to(&with_flash(&format!("/sales-plans/{year}/split"), "saved")).into_response(),
         Err(e @ (DomainError::NotFound | DomainError::Forbidden)) => fail_page(ui, e),
         Err(e) => {
-            let gaps = split::gaps_of(&s.app.db, year, &inp).await.unwrap_or_default();
+            // A failed read is the page's failure, never a form without its gaps.
+            let gaps = match split::gaps_of(&s.app.db, year, &inp).await {
+                Ok(g) => g,
+                Err(e) => return fail_page(ui, e),
+            };
             split_page(&s, ui, year, Some(Typed::of(&form)), Some(e), &gaps).await
         }
     }

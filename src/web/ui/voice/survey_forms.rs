@@ -370,11 +370,15 @@ async fn answers_save(State(s): State<AppState>, Path(id): Path<String>, form: U
             let status = crate::web::ui::status_and_code(&e).0;
             let l = Layout::new(ui, "surveys", String::new());
             let mut t = Typed::of(&form);
+            // The questions' wording names the fields: a failed read is the page's failure.
             let campaign = match id_of(&id) {
-                Ok(cid) => surveys::campaign(&s.app.db, cid).await.ok(),
-                Err(_) => None,
+                Ok(cid) => match surveys::campaign(&s.app.db, cid).await {
+                    Ok(c) => c,
+                    Err(e) => return fail_page(ui, e),
+                },
+                Err(e) => return fail_page(ui, e),
             };
-            let label = |field: &str| answer_label(ui, campaign.as_ref(), field);
+            let label = |field: &str| answer_label(ui, Some(&campaign), field);
             let errors = match &e {
                 DomainError::Duplicate { .. } => {
                     vec![format!("{}: {}", ui.lang.t("survey.department"), ui.lang.t("survey.already_answered"))]
