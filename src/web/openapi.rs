@@ -159,7 +159,7 @@ pub fn document(ops: &[Op]) -> Value {
             o.insert(key.into(), Value::Bool(false));
         }
     }
-    // An optional date in a request body may be sent empty, as the forms send it: the server
+    // An optional date or sum in a request body may be sent empty, as the forms send it: the server
     // reads `""` as none (or refuses it naming the field), and the document says so — on the
     // request bodies and the schemas they use, never on an answer's.
     let mut stack: Vec<String> = bodies.iter().cloned().collect();
@@ -170,7 +170,7 @@ pub fn document(ops: &[Op]) -> Value {
         }
         if let Some(s) = schemas.get_mut(&name) {
             refs_in(s, &mut stack);
-            empty_dates(s);
+            empty_optionals(s);
         }
     }
     let mut error_responses = Map::new();
@@ -239,13 +239,13 @@ fn refs_in(v: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// Each optional `date` property of an object schema (also within its `allOf`/`anyOf`/`oneOf`
-/// parts) becomes "a date, or the empty string".
-fn empty_dates(v: &mut Value) {
+/// Each optional `date` or money property of an object schema (also within its `allOf`/`anyOf`/`oneOf`
+/// parts) becomes "a date (or sum), or the empty string".
+fn empty_optionals(v: &mut Value) {
     let Value::Object(o) = v else { return };
     for key in ["allOf", "anyOf", "oneOf"] {
         if let Some(Value::Array(parts)) = o.get_mut(key) {
-            parts.iter_mut().for_each(empty_dates);
+            parts.iter_mut().for_each(empty_optionals);
         }
     }
     let required: Vec<String> = o
@@ -255,7 +255,14 @@ fn empty_dates(v: &mut Value) {
         .unwrap_or_default();
     let Some(Value::Object(props)) = o.get_mut("properties") else { return };
     for (name, p) in props.iter_mut() {
-        if required.contains(name) || p.get("format").and_then(Value::as_str) != Some("date") {
+        let date = p.get("format").and_then(Value::as_str) == Some("date");
+        // A sum of money: yuan with at most two decimals (its pattern says `{1,15}`), empty
+        // not already allowed by the pattern itself.
+        let money = p
+            .get("pattern")
+            .and_then(Value::as_str)
+            .is_some_and(|pat| pat.contains("{1,15}") && !pat.ends_with(")?)?$"));
+        if required.contains(name) || !(date || money) {
             continue;
         }
         let description = p.get("description").cloned();
