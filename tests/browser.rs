@@ -3024,3 +3024,219 @@ async fn a_customer_answers_a_survey_by_link_and_the_ka_manager_reviews_the_open
     let base = serve(db).await;
     in_browser(|c| survey_to_open_point(c, base, id, name, lead)).await;
 }
+
+// ---- The management year (issue 25): the KA director drafts next year's plan, the sales
+// department manager returns it, the director revises it and it is approved; its decomposition
+// gives each rep a quota; an out-of-budget dinner waits for the finance manager and then the
+// sales department manager. ----
+
+/// What the year's scenario needs from the demo company.
+struct YearSetup {
+    db: kam::db::Db,
+    /// The plan's year (next year: the demo's own plan is this year's).
+    year: i32,
+    /// The regions' org unit codes and names.
+    regions: Vec<(String, String)>,
+    /// The rep's cost centre (their own org unit).
+    rep_centre: i64,
+}
+
+async fn month_targets(c: &Client, year: i32, regions: &[(String, String)], revenue: i64, profit: i64) {
+    for (code, _) in regions {
+        for m in 1..=12 {
+            let month = format!("{year}-{m:02}");
+            let f = |k: &str| format!(r#"#targets-grid input[name="targets.{code}.months.{month}.{k}"]"#);
+            set_value(c, &f("revenue"), &revenue.to_string()).await;
+            set_value(c, &f("profit"), &profit.to_string()).await;
+        }
+    }
+}
+
+async fn plan_state(c: &Client, state: &str) {
+    wait_css(c, &format!(r#"#sales-plan-state[data-state="{state}"]"#)).await;
+}
+
+async fn the_management_year(c: Client, base: String, s: YearSetup) {
+    let c = &c;
+    let y = s.year;
+    let plan = format!("/sales-plans/{y}");
+
+    // 1. The KA director drafts next year's plan: every region 1,000,000 yuan a month, profit
+    // 200,000; a resource plan; and submits it.
+    sign_in(c, &base, "director").await;
+    click_nav(c, "/sales-plans").await;
+    wait_page(c, "/sales-plans", "#new-sales-plan").await;
+    c.goto(&format!("{base}/sales-plans/new?year={y}")).await.expect("a new plan");
+    wait_css(c, "#sales-plan-form").await;
+    assert_eq!(value_of(c, "#year").await, y.to_string());
+    month_targets(c, y, &s.regions, 1_000_000, 200_000).await;
+    type_into(c, "#budget", "费用预算 380 万元，其中市场活动 120 万元").await;
+    type_into(c, "#people", "新增大客户经理 2 名").await;
+    click(c, "#save-sales-plan").await;
+    wait_page(c, &plan, "#submit-sales-plan").await;
+    plan_state(c, "draft").await;
+    let total = text_of(c, "#revenue-total").await;
+    assert!(!total.is_empty() && total != "—", "the year's revenue target: {total}");
+    click(c, "#submit-sales-plan").await;
+    plan_state(c, "in_review").await;
+    // The drafter never decides his own plan.
+    assert!(!exists(c, "#review-form").await, "the director may not review his own plan");
+    sign_out(c).await;
+
+    // 2. The sales department manager returns it with his opinion.
+    sign_in(c, &base, "sales.manager").await;
+    c.goto(&format!("{base}{plan}")).await.expect("the plan");
+    wait_css(c, "#review-form").await;
+    type_into(c, "#comment", "华东市场增长快，目标偏低，请上调后重新提交").await;
+    click(c, "#review-return").await;
+    plan_state(c, "returned").await;
+    wait_text(c, "#opinions", "目标偏低").await;
+    sign_out(c).await;
+
+    // 3. The director revises it (every region's month now 1,200,000) and submits it again.
+    sign_in(c, &base, "director").await;
+    c.goto(&format!("{base}{plan}")).await.expect("the plan");
+    plan_state(c, "returned").await;
+    assert!(text_of(c, "#opinions").await.contains("目标偏低"), "the director reads the opinion");
+    click(c, "#edit-sales-plan").await;
+    wait_css(c, "#sales-plan-form").await;
+    month_targets(c, y, &s.regions, 1_200_000, 240_000).await;
+    click(c, "#save-sales-plan").await;
+    wait_page(c, &plan, "#submit-sales-plan").await;
+    click(c, "#submit-sales-plan").await;
+    plan_state(c, "in_review").await;
+    assert_eq!(text_of(c, "#sales-plan-revision").await, "v2");
+    let request = wait_css(c, "#sales-plan-request").await.attr("href").await.expect("href").expect("the request");
+    sign_out(c).await;
+
+    // 4. The sales department manager approves it from his inbox; the request shows the plan
+    // whole (each region's year).
+    sign_in(c, &base, "sales.manager").await;
+    click(c, "a#nav-approvals").await;
+    wait_page(c, "/approvals", "table#approvals").await;
+    click(c, &format!(r#"table#approvals a[href="{request}"]"#)).await;
+    wait_page(c, &request, "#decision-form").await;
+    let page = text_of(c, "main").await;
+    for (_, name) in &s.regions {
+        assert!(page.contains(name.as_str()), "the request shows {name}'s targets: {page}");
+    }
+    assert!(page.contains(&format!("{y} · v2")), "the revised plan: {page}");
+    type_into(c, "#d-comment", "同意").await;
+    click(c, "#approve").await;
+    wait_text(c, "p.flash", "已批准").await;
+    c.goto(&format!("{base}{plan}")).await.expect("the plan");
+    plan_state(c, "approved").await;
+    sign_out(c).await;
+
+    // 5. The director decomposes it (the proposal: by region, team and person) and saves it:
+    // each rep has the year's quotas.
+    sign_in(c, &base, "director").await;
+    c.goto(&format!("{base}{plan}")).await.expect("the plan");
+    click(c, "#split-link").await;
+    wait_css(c, "#split-proposed").await;
+    click(c, "#save-split").await;
+    wait_css(c, "#split-saved").await;
+    let people = sqlx::query(
+        "SELECT u.username, q.amount FROM quotas q JOIN users u ON u.id = q.user_id \
+         WHERE q.month = $1 AND q.plan_year = $2 ORDER BY u.username",
+    )
+    .bind(format!("{y}-01"))
+    .bind(y as i64)
+    .fetch_all(&s.db.pool)
+    .await
+    .expect("the reps' quotas");
+    assert!(people.len() >= 2, "the reps' January quotas: {}", people.len());
+    let sum: i64 = people.iter().map(|r| r.try_get::<i64, _>("amount").expect("amount")).sum();
+    let by_region = 1_200_000_00 * s.regions.len() as i64;
+    assert_eq!(sum, by_region, "the people's January quotas add up to the plan's January");
+    c.goto(&format!("{base}/reports/v-value?period={y}-01")).await.expect("the V value");
+    for r in &people {
+        let user: String = r.try_get("username").expect("username");
+        let cell = text_of(c, &format!(r#"tr[data-key="{user}"] td.num"#)).await;
+        assert!(!cell.is_empty() && cell != "—", "{user}'s quota shows: {cell:?}");
+    }
+    sign_out(c).await;
+
+    // 6. The rep records a customer dinner beyond what the entertainment line has left: it asks
+    // the budget exception, which waits for the finance manager.
+    sign_in(c, &base, "rep").await;
+    c.goto(&format!("{base}/spending/new")).await.expect("record spending");
+    wait_css(c, "#spending-form").await;
+    select_value(c, "#cost_centre_id", &s.rep_centre.to_string()).await;
+    select_value(c, "#category", "entertainment").await;
+    type_into(c, "#amount", "120000").await;
+    type_into(c, "#purpose", "年度客户答谢晚宴").await;
+    click(c, "#save-spending").await;
+    wait_css(c, "#decision-form, #approval-steps").await;
+    let request = current_path(c).await;
+    assert!(request.starts_with("/approvals/"), "the exception's request: {request}");
+    assert!(text_of(c, "main").await.contains("年度客户答谢晚宴"), "the request shows the spending");
+    sign_out(c).await;
+
+    // The sales department manager cannot decide it before the finance manager.
+    sign_in(c, &base, "sales.manager").await;
+    c.goto(&format!("{base}{request}")).await.expect("the request");
+    wait_css(c, "#approval-steps").await;
+    assert!(!exists(c, "#approve").await, "not the sales department manager's turn yet");
+    sign_out(c).await;
+
+    // 7. The finance manager approves; then it waits for the sales department manager.
+    sign_in(c, &base, "finance").await;
+    c.goto(&format!("{base}{request}")).await.expect("the request");
+    wait_css(c, "#decision-form").await;
+    type_into(c, "#d-comment", "超预算部分从市场活动费调剂").await;
+    click(c, "#approve").await;
+    wait_text(c, "p.flash", "已批准").await;
+    sign_out(c).await;
+    sign_in(c, &base, "rep").await;
+    let this_year = kam::app::clock::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y").to_string();
+    c.goto(&format!("{base}/spending?year={this_year}")).await.expect("the spending");
+    let row = c
+        .find(Locator::XPath(r#"//table[@id="spending-list"]//tr[td[contains(., "年度客户答谢晚宴")]]"#))
+        .await
+        .expect("the dinner in the list");
+    assert_eq!(row.attr("data-state").await.expect("state").as_deref(), Some("in_approval"), "still waiting");
+    sign_out(c).await;
+
+    // 8. The sales department manager approves: the dinner counts as spent.
+    sign_in(c, &base, "sales.manager").await;
+    c.goto(&format!("{base}{request}")).await.expect("the request");
+    wait_css(c, "#decision-form").await;
+    click(c, "#approve").await;
+    wait_text(c, "p.flash", "已批准").await;
+    let steps = text_of(c, "#approval-steps").await;
+    assert!(steps.contains("杨丽华") && steps.contains("张海涛"), "both decided, by name: {steps}");
+    let state: String = sqlx::query("SELECT state FROM spending WHERE purpose = '年度客户答谢晚宴'")
+        .fetch_one(&s.db.pool)
+        .await
+        .expect("the dinner")
+        .try_get("state")
+        .expect("state");
+    assert_eq!(state, "approved");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn the_year_plan_is_returned_revised_approved_and_split_and_a_dinner_waits_for_finance_in_a_real_browser() {
+    use chrono::Datelike;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path()).await;
+    let year = kam::app::clock::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().year() + 1;
+    let regions = sqlx::query("SELECT code, name FROM org_units WHERE kind = 'region' ORDER BY code")
+        .fetch_all(&db.pool)
+        .await
+        .expect("regions")
+        .iter()
+        .map(|r| (r.try_get("code").expect("code"), r.try_get("name").expect("name")))
+        .collect();
+    // The Beijing branch, the rep's, whose budget the demo approved.
+    let rep_centre: i64 = sqlx::query("SELECT id FROM org_units WHERE code = 'BJ'")
+        .fetch_one(&db.pool)
+        .await
+        .expect("the Beijing branch")
+        .try_get("id")
+        .expect("id");
+    let setup = YearSetup { db: db.clone(), year, regions, rep_centre };
+    let base = serve(db).await;
+    in_browser(|c| the_management_year(c, base, setup)).await;
+}
