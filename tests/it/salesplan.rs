@@ -433,3 +433,52 @@ async fn the_pages_draft_review_and_decompose_the_plan() {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("id=\"tracking-N\""), "{}", page.body);
 }
+
+/// `kam dataset` loads this year's plan approved, its decomposition as the year's quotas (the
+/// people's months adding up to the plan's), an approved budget per cost centre, and spending
+/// with out-of-budget dinners waiting for the finance manager.
+#[tokio::test]
+async fn the_dataset_has_this_years_plan_split_into_quotas_and_budgets_with_spending() {
+    use kam::generate::dataset::{generate_scaled, Scale};
+    let (db, _url, _dir) = crate::common::fresh_db().await;
+    let small = Scale {
+        regions: 2,
+        branches_per_region: 2,
+        aes: 4,
+        srs: 4,
+        accounts: 80,
+        contacts_per_account: 2,
+        opportunities: 300,
+        activities: 500,
+    };
+    generate_scaled(&db, "tiny", small, 7, "bench-pass").await.expect("a tiny dataset");
+    let year = chrono::Datelike::year(&chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive());
+    let n = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            let r = sqlx::query(sql).bind(year as i64).fetch_one(&db.pool).await.expect(sql);
+            sqlx::Row::try_get::<i64, _>(&r, "n").expect("n")
+        }
+    };
+    assert_eq!(n("SELECT COUNT(*) AS n FROM sales_plans WHERE year = $1 AND state = 'approved'").await, 1);
+    // Every salesperson has twelve months from the plan; no manual quota is left in the year.
+    assert_eq!(n("SELECT COUNT(DISTINCT user_id) AS n FROM quotas WHERE plan_year = $1").await, 8);
+    assert_eq!(
+        n("SELECT COUNT(*) AS n FROM quotas WHERE plan_year IS NULL AND month LIKE CAST($1 AS TEXT) || '-%'").await,
+        0
+    );
+    // The people's quotas add up to the regions' (the plan's) quotas, month by month.
+    let people = n("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS n FROM quotas WHERE plan_year = $1 AND user_id IS NOT NULL").await;
+    let regions = n("SELECT CAST(COALESCE(SUM(q.amount), 0) AS BIGINT) AS n FROM quotas q JOIN org_units o ON o.id = q.org_unit_id \
+                     WHERE q.plan_year = $1 AND o.kind = 'region'")
+        .await;
+    assert!(people > 0);
+    assert_eq!(people, regions);
+    // One approved budget per cost centre (HQ, 2 regions, 4 branches).
+    assert_eq!(n("SELECT COUNT(*) AS n FROM budgets WHERE year = $1 AND state = 'approved'").await, 7);
+    // Each branch's travel and samples signed, a dinner to sign; the first branch's big dinner
+    // waits for the finance manager.
+    assert_eq!(n("SELECT COUNT(*) AS n FROM spending WHERE state = 'signed' AND $1 > 0").await, 8);
+    assert_eq!(n("SELECT COUNT(*) AS n FROM spending WHERE state = 'submitted' AND $1 > 0").await, 4);
+    assert_eq!(n("SELECT COUNT(*) AS n FROM spending WHERE state = 'in_approval' AND $1 > 0").await, 1);
+}
