@@ -843,6 +843,87 @@ async fn main() -> anyhow::Result<()> {
         );
     }
 
+    // The management year (issue 25): this year's plan against actual by region (≤ 30 ms), as the
+    // API answers it and as the page draws it; and generating the year's quotas for every
+    // salesperson from the plan (≤ 5 s): the KA director's save of the decomposition through the
+    // API, which replaces the year's quotas (one warm-up, then 5 saves: each takes seconds).
+    let year = chrono::Datelike::year(&kam::domain::activity::local_day(chrono::Utc::now(), chrono_tz::Asia::Shanghai));
+    let planned: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM sales_plans WHERE year = $1 AND state = 'approved' AND split IS NOT NULL",
+    )
+    .bind(i64::from(year))
+    .fetch_one(&db.pool)
+    .await?
+    .try_get("n")?;
+    if planned == 1 {
+        let director = tokens.iter().find(|(u, _)| *u == "director").map(|(_, a)| a).context("director's token")?;
+        let session = auth::login(&app, "director", "bench-pass", None, "bench")
+            .await
+            .map_err(|e| anyhow::anyhow!("login: {e}"))?;
+        let director_page = Auth::Session(session.id);
+        rows.extend(
+            measure(
+                &router,
+                "GET /api/v1/sales-plans/{year}/tracking (plan vs actual by region)",
+                "director",
+                n,
+                Some(30.0),
+                |_| get(&format!("/api/v1/sales-plans/{year}/tracking"), director),
+            )
+            .await?,
+        );
+        rows.extend(
+            measure(
+                &router,
+                "GET /sales-plans/{year}/tracking (plan vs actual by region, page)",
+                "director",
+                n,
+                None,
+                |_| get(&format!("/sales-plans/{year}/tracking"), &director_page),
+            )
+            .await?,
+        );
+        let what = "PUT /api/v1/sales-plans/{year}/split (the year's quotas for every salesperson)";
+        if ONLY.get().and_then(|o| o.as_deref()).is_none_or(|only| format!("{what} director").contains(only)) {
+            let id: i64 = sqlx::query("SELECT id FROM users WHERE username = 'director'")
+                .fetch_one(&db.pool)
+                .await?
+                .try_get("id")?;
+            let caller = auth::load_caller(&db, id).await?.context("the director")?;
+            let view = kam::app::salesplan::split::get(&db, &caller, year).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let people: usize = view.regions.iter().flat_map(|r| &r.teams).map(|t| t.people.len()).sum();
+            let mut split = view.as_input();
+            let mut samples = vec![];
+            for i in 0..6 {
+                split.version = sqlx::query("SELECT version FROM sales_plans WHERE year = $1")
+                    .bind(i64::from(year))
+                    .fetch_one(&db.pool)
+                    .await?
+                    .try_get("version")?;
+                let req = Request::builder()
+                    .method("PUT")
+                    .uri(format!("/api/v1/sales-plans/{year}/split"))
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header(
+                        header::AUTHORIZATION,
+                        match director {
+                            Auth::Bearer(t) => format!("Bearer {t}"),
+                            Auth::Session(_) => bail!("the director's token"),
+                        },
+                    )
+                    .body(Body::from(serde_json::to_string(&split)?))?;
+                let t = Instant::now();
+                send(&router, req).await?;
+                if i > 0 {
+                    samples.push(t.elapsed());
+                }
+            }
+            let m = Measure { what: what.into(), user: "director".into(), samples, bytes: 0, target_ms: Some(5000.0) };
+            eprintln!("  {what} ({people} people) p50 {:.0} ms", m.pct(0.5));
+            rows.push(m);
+        }
+    }
+
     // The report.
     let mut table = String::new();
     table.push_str("| request | user | p50 ms | p95 ms | p99 ms | mean ms | body KiB | target p50 |\n");

@@ -3147,7 +3147,8 @@ async fn the_management_year(c: Client, base: String, s: YearSetup) {
     .expect("the reps' quotas");
     assert!(people.len() >= 2, "the reps' January quotas: {}", people.len());
     let sum: i64 = people.iter().map(|r| r.try_get::<i64, _>("amount").expect("amount")).sum();
-    let by_region = 1_200_000_00 * s.regions.len() as i64;
+    // 1,200,000 yuan in fen, each region.
+    let by_region = 120_000_000 * s.regions.len() as i64;
     assert_eq!(sum, by_region, "the people's January quotas add up to the plan's January");
     c.goto(&format!("{base}/reports/v-value?period={y}-01")).await.expect("the V value");
     for r in &people {

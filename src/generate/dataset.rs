@@ -3881,6 +3881,182 @@ pub(crate) async fn activity_rule_violations(db: &Db) -> Vec<(&'static str, i64)
     out
 }
 
+/// What [`management_year`] wrote.
+struct YearRows {
+    quotas: i64,
+    people: i64,
+    split_secs: f64,
+    budgets: usize,
+    spending: usize,
+    exceptions: usize,
+}
+
+/// This year's management cycle (issue 25), through the use cases: the KA director's sales plan
+/// (each region's month the sum of its salespeople's quotas drawn above, profit a quarter of
+/// it), approved by the sales department manager and split as proposed, which replaces the
+/// year's quotas; a budget per cost centre (HQ, each region and branch) approved; each branch's
+/// spending this year — travel signed by the KA director, a dinner waiting for his signature,
+/// and every sixth branch an entertainment bill beyond its line waiting for the finance manager.
+async fn management_year(db: &Db) -> anyhow::Result<YearRows> {
+    use crate::app::budgets::{budgets as bg, spending as sp};
+    use crate::app::salesplan::{plan, split};
+    use crate::domain::money::format_fen;
+    let err = |e: crate::domain::DomainError| anyhow::anyhow!("the management year: {e:?}");
+    let ctx_of = |username: &'static str| async move {
+        let id: i64 = sqlx::query("SELECT id FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_one(&db.pool)
+            .await
+            .with_context(|| format!("user {username}"))?
+            .try_get("id")?;
+        let caller = auth::load_caller(db, id).await?.with_context(|| format!("user {username}"))?;
+        Ok::<_, anyhow::Error>(Ctx { caller, request_id: "dataset".into() })
+    };
+    let (director, sdm) = (ctx_of("director").await?, ctx_of("salesmgr").await?);
+    let today = act::local_day(Utc::now(), chrono_tz::Asia::Shanghai);
+    let year = today.year();
+    // The regions' months: the sum of their salespeople's quotas.
+    let rows = sqlx::query(
+        "SELECT r.code, q.month, CAST(SUM(q.amount) AS BIGINT) AS amount FROM quotas q JOIN users u ON u.id = q.user_id \
+         JOIN org_units b ON b.id = u.org_unit_id JOIN org_units r ON r.id = b.parent_id \
+         WHERE q.month >= $1 AND q.month <= $2 AND r.kind = 'region' GROUP BY r.code, q.month ORDER BY r.code, q.month",
+    )
+    .bind(format!("{year}-01"))
+    .bind(format!("{year}-12"))
+    .fetch_all(&db.pool)
+    .await?;
+    let mut by_region: Vec<(String, [i64; 12])> = vec![];
+    for r in &rows {
+        let code: String = r.try_get("code")?;
+        let month: String = r.try_get("month")?;
+        let amount: i64 = r.try_get("amount")?;
+        let m: usize = month[5..7].parse::<usize>().context("a quota's month")? - 1;
+        if by_region.last().map(|x| &x.0) != Some(&code) {
+            by_region.push((code, [0; 12]));
+        }
+        if let Some(last) = by_region.last_mut() {
+            last.1[m] = amount;
+        }
+    }
+    let targets = by_region
+        .iter()
+        .map(|(code, months)| plan::RegionTargetsIn {
+            region: code.clone(),
+            revenue: months.iter().map(|&f| format_fen(f)).collect(),
+            profit: months.iter().map(|&f| format_fen(f / 4)).collect(),
+        })
+        .collect();
+    let action = |text: &str, owner: &str, m: u32| plan::PlanActionIn {
+        action: Some(text.into()),
+        owner: Some(owner.into()),
+        due: NaiveDate::from_ymd_opt(year, m, 28).map(|d| d.to_string()),
+    };
+    let inp = plan::SalesPlanIn {
+        targets,
+        budget: Some("市场推广、渠道与客户服务费用按各成本中心预算执行，大客户答谢与技术交流活动集中在总部".into()),
+        people: Some("每个大区配备一名大客户经理，重点分公司增补大客户代表".into()),
+        organisation: Some("大客户部下设大区大客户经理，分公司设大客户代表，实行业绩双计".into()),
+        systems: Some("订单、应收与客户满意度统一在 KAM 中管理".into()),
+        actions: vec![
+            action("完成重点客户年度客户规划评审", "kam01", 3),
+            action("举办年度行业技术交流会", "director", 6),
+            action("年中计划执行情况回顾与调整", "director", 7),
+        ],
+        version: None,
+    };
+    let v = plan::create(db, &director, year, &inp).await.map_err(err)?;
+    let v = plan::submit(db, &director, year, &plan::PlanVersionIn { version: v.version }).await.map_err(err)?;
+    let aid = v.approval_id.context("the plan's request")?;
+    crate::app::approvals::decide(db, &sdm, aid, "approve", Some("同意"), Utc::now()).await.map_err(err)?;
+    let proposal = split::get(db, &director.caller, year).await.map_err(err)?;
+    let split_in = proposal.as_input();
+    let started = std::time::Instant::now();
+    split::save(db, &director, year, &split_in).await.map_err(err)?;
+    let split_secs = started.elapsed().as_secs_f64();
+    let q = sqlx::query("SELECT COUNT(*) AS n, COUNT(DISTINCT user_id) AS people FROM quotas WHERE plan_year = $1")
+        .bind(i64::from(year))
+        .fetch_one(&db.pool)
+        .await?;
+    let (quotas, people): (i64, i64) = (q.try_get("n")?, q.try_get("people")?);
+
+    // Budgets: HQ carries the events and bids, a region its travel and entertainment, a branch
+    // the day-to-day (yuan a year).
+    let units: Vec<(i64, String, String)> = sqlx::query("SELECT id, code, kind FROM org_units ORDER BY path")
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("code")?, r.try_get("kind")?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+    let line = |category: &str, yuan: i64| bg::BudgetLineIn {
+        category: category.into(),
+        month: 0,
+        amount: format!("{yuan}.00"),
+    };
+    let mut budgets = 0;
+    for (id, _, kind) in &units {
+        let scale = match kind.as_str() {
+            "hq" => 4,
+            "region" => 2,
+            _ => 1,
+        };
+        let mut lines = vec![
+            line("travel", 60_000 * scale),
+            line("entertainment", 36_000 * scale),
+            line("samples", 10_000 * scale),
+            line("others", 6_000 * scale),
+        ];
+        if kind == "hq" {
+            lines.push(line("events", 300_000));
+            lines.push(line("bids", 120_000));
+        }
+        let b =
+            bg::create(db, &director, &bg::BudgetIn { cost_centre_id: *id, year: i64::from(year), note: None, lines })
+                .await
+                .map_err(err)?;
+        let b = bg::submit(db, &director, b.id, &bg::BudgetVersionIn { version: b.version }).await.map_err(err)?;
+        let aid = b.approval_id.context("the budget's request")?;
+        crate::app::approvals::decide(db, &sdm, aid, "approve", None, Utc::now()).await.map_err(err)?;
+        budgets += 1;
+    }
+    // Spending of each branch, recorded by its manager.
+    let (mut spending, mut exceptions) = (0, 0);
+    let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(today);
+    let day = |ago: i64| (today - Duration::days(ago)).max(first).to_string();
+    for (i, (id, code, _)) in units.iter().filter(|u| u.2 == "branch").enumerate() {
+        let manager =
+            sqlx::query("SELECT id FROM users WHERE org_unit_id = $1 AND role = 'branch_manager' ORDER BY id LIMIT 1")
+                .bind(*id)
+                .fetch_optional(&db.pool)
+                .await?;
+        let Some(manager) = manager else { continue };
+        let caller =
+            auth::load_caller(db, manager.try_get("id")?).await?.with_context(|| format!("{code}'s manager"))?;
+        let ctx = Ctx { caller, request_id: "dataset".into() };
+        let spend = |category: &str, ago: i64, yuan: i64, purpose: &str| sp::SpendingIn {
+            cost_centre_id: Some(*id),
+            category: Some(category.into()),
+            spent_on: Some(day(ago)),
+            amount: Some(format!("{yuan}.00")),
+            purpose: Some(purpose.into()),
+            account_id: None,
+        };
+        let s = sp::create(db, &ctx, &spend("travel", 40 + i as i64, 3_200 + 100 * i as i64, "客户拜访差旅"))
+            .await
+            .map_err(err)?;
+        sp::sign(db, &director, s.id, s.version).await.map_err(err)?;
+        let s = sp::create(db, &ctx, &spend("samples", 20, 1_800, "样机寄送")).await.map_err(err)?;
+        sp::sign(db, &director, s.id, s.version).await.map_err(err)?;
+        sp::create(db, &ctx, &spend("entertainment", 3, 2_400, "客户工作餐")).await.map_err(err)?;
+        spending += 3;
+        if i % 6 == 0 {
+            let s = sp::create(db, &ctx, &spend("entertainment", 1, 48_000, "年度客户答谢晚宴")).await.map_err(err)?;
+            spending += 1;
+            exceptions += usize::from(s.approval_id.is_some());
+        }
+    }
+    Ok(YearRows { quotas, people, split_secs, budgets, spending, exceptions })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -4447,200 +4623,4 @@ mod tests {
         }
         assert!(yes > everyone.len(), "managers manage people here: {yes}");
     }
-}
-
-/// What [`management_year`] wrote.
-struct YearRows {
-    quotas: i64,
-    people: i64,
-    split_secs: f64,
-    budgets: usize,
-    spending: usize,
-    exceptions: usize,
-}
-
-/// This year's management cycle (issue 25), through the use cases: the KA director's sales plan
-/// (each region's month the sum of its salespeople's quotas drawn above, profit a quarter of
-/// it), approved by the sales department manager and split as proposed, which replaces the
-/// year's quotas; a budget per cost centre (HQ, each region and branch) approved; each branch's
-/// spending this year — travel signed by the KA director, a dinner waiting for his signature,
-/// and every sixth branch an entertainment bill beyond its line waiting for the finance manager.
-async fn management_year(db: &Db) -> anyhow::Result<YearRows> {
-    use crate::app::budgets::{budgets as bg, spending as sp};
-    use crate::app::salesplan::{plan, split};
-    use crate::domain::money::format_fen;
-    let err = |e: crate::domain::DomainError| anyhow::anyhow!("the management year: {e:?}");
-    let ctx_of = |username: &'static str| async move {
-        let id: i64 = sqlx::query("SELECT id FROM users WHERE username = $1")
-            .bind(username)
-            .fetch_one(&db.pool)
-            .await
-            .with_context(|| format!("user {username}"))?
-            .try_get("id")?;
-        let caller = auth::load_caller(db, id).await?.with_context(|| format!("user {username}"))?;
-        Ok::<_, anyhow::Error>(Ctx { caller, request_id: "dataset".into() })
-    };
-    let (director, sdm) = (ctx_of("director").await?, ctx_of("salesmgr").await?);
-    let today = act::local_day(Utc::now(), chrono_tz::Asia::Shanghai);
-    let year = today.year();
-    // The regions' months: the sum of their salespeople's quotas.
-    let rows = sqlx::query(
-        "SELECT r.code, q.month, CAST(SUM(q.amount) AS BIGINT) AS amount FROM quotas q JOIN users u ON u.id = q.user_id \
-         JOIN org_units b ON b.id = u.org_unit_id JOIN org_units r ON r.id = b.parent_id \
-         WHERE q.month >= $1 AND q.month <= $2 AND r.kind = 'region' GROUP BY r.code, q.month ORDER BY r.code, q.month",
-    )
-    .bind(format!("{year}-01"))
-    .bind(format!("{year}-12"))
-    .fetch_all(&db.pool)
-    .await?;
-    let mut by_region: Vec<(String, [i64; 12])> = vec![];
-    for r in &rows {
-        let code: String = r.try_get("code")?;
-        let month: String = r.try_get("month")?;
-        let amount: i64 = r.try_get("amount")?;
-        let m: usize = month[5..7].parse::<usize>().context("a quota's month")? - 1;
-        if by_region.last().map(|x| &x.0) != Some(&code) {
-            by_region.push((code, [0; 12]));
-        }
-        if let Some(last) = by_region.last_mut() {
-            last.1[m] = amount;
-        }
-    }
-    let targets = by_region
-        .iter()
-        .map(|(code, months)| plan::RegionTargetsIn {
-            region: code.clone(),
-            revenue: months.iter().map(|&f| format_fen(f)).collect(),
-            profit: months.iter().map(|&f| format_fen(f / 4)).collect(),
-        })
-        .collect();
-    let action = |text: &str, owner: &str, m: u32| plan::PlanActionIn {
-        action: Some(text.into()),
-        owner: Some(owner.into()),
-        due: NaiveDate::from_ymd_opt(year, m, 28).map(|d| d.to_string()),
-    };
-    let inp = plan::SalesPlanIn {
-        targets,
-        budget: Some("市场推广、渠道与客户服务费用按各成本中心预算执行，大客户答谢与技术交流活动集中在总部".into()),
-        people: Some("每个大区配备一名大客户经理，重点分公司增补大客户代表".into()),
-        organisation: Some("大客户部下设大区大客户经理，分公司设大客户代表，实行业绩双计".into()),
-        systems: Some("订单、应收与客户满意度统一在 KAM 中管理".into()),
-        actions: vec![
-            action("完成重点客户年度客户规划评审", "kam01", 3),
-            action("举办年度行业技术交流会", "director", 6),
-            action("年中计划执行情况回顾与调整", "director", 7),
-        ],
-        version: None,
-    };
-    let v = plan::create(db, &director, year, &inp).await.map_err(err)?;
-    let v = plan::submit(db, &director, year, &plan::PlanVersionIn { version: v.version }).await.map_err(err)?;
-    let aid = v.approval_id.context("the plan's request")?;
-    crate::app::approvals::decide(db, &sdm, aid, "approve", Some("同意"), Utc::now()).await.map_err(err)?;
-    let proposal = split::get(db, &director.caller, year).await.map_err(err)?;
-    let split_in = split::SplitIn {
-        regions: proposal
-            .regions
-            .iter()
-            .map(|r| split::RegionSplitIn {
-                region: r.region.clone(),
-                teams: r
-                    .teams
-                    .iter()
-                    .map(|t| split::TeamSplitIn {
-                        team: t.team.clone(),
-                        revenue: t.revenue.clone(),
-                        profit: t.profit.clone(),
-                        people: t
-                            .people
-                            .iter()
-                            .map(|p| split::PersonSplitIn {
-                                user: p.user.clone(),
-                                revenue: p.revenue.clone(),
-                                profit: p.profit.clone(),
-                            })
-                            .collect(),
-                    })
-                    .collect(),
-            })
-            .collect(),
-        version: proposal.version,
-    };
-    let started = std::time::Instant::now();
-    split::save(db, &director, year, &split_in).await.map_err(err)?;
-    let split_secs = started.elapsed().as_secs_f64();
-    let q = sqlx::query(
-        "SELECT COUNT(*) AS n, COUNT(DISTINCT user_id) AS people FROM quotas WHERE plan_year = $1",
-    )
-    .bind(i64::from(year))
-    .fetch_one(&db.pool)
-    .await?;
-    let (quotas, people): (i64, i64) = (q.try_get("n")?, q.try_get("people")?);
-
-    // Budgets: HQ carries the events and bids, a region its travel and entertainment, a branch
-    // the day-to-day (yuan a year).
-    let units: Vec<(i64, String, String)> = sqlx::query("SELECT id, code, kind FROM org_units ORDER BY path")
-        .fetch_all(&db.pool)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("code")?, r.try_get("kind")?)))
-        .collect::<Result<_, sqlx::Error>>()?;
-    let line = |category: &str, yuan: i64| bg::BudgetLineIn { category: category.into(), month: 0, amount: format!("{yuan}.00") };
-    let mut budgets = 0;
-    for (id, _, kind) in &units {
-        let scale = match kind.as_str() {
-            "hq" => 4,
-            "region" => 2,
-            _ => 1,
-        };
-        let mut lines = vec![
-            line("travel", 60_000 * scale),
-            line("entertainment", 36_000 * scale),
-            line("samples", 10_000 * scale),
-            line("others", 6_000 * scale),
-        ];
-        if kind == "hq" {
-            lines.push(line("events", 300_000));
-            lines.push(line("bids", 120_000));
-        }
-        let b = bg::create(db, &director, &bg::BudgetIn { cost_centre_id: *id, year: i64::from(year), note: None, lines })
-            .await
-            .map_err(err)?;
-        let b = bg::submit(db, &director, b.id, &bg::BudgetVersionIn { version: b.version }).await.map_err(err)?;
-        let aid = b.approval_id.context("the budget's request")?;
-        crate::app::approvals::decide(db, &sdm, aid, "approve", None, Utc::now()).await.map_err(err)?;
-        budgets += 1;
-    }
-    // Spending of each branch, recorded by its manager.
-    let (mut spending, mut exceptions) = (0, 0);
-    let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(today);
-    let day = |ago: i64| (today - Duration::days(ago)).max(first).to_string();
-    for (i, (id, code, _)) in units.iter().filter(|u| u.2 == "branch").enumerate() {
-        let manager = sqlx::query("SELECT id FROM users WHERE org_unit_id = $1 AND role = 'branch_manager' ORDER BY id LIMIT 1")
-            .bind(*id)
-            .fetch_optional(&db.pool)
-            .await?;
-        let Some(manager) = manager else { continue };
-        let caller = auth::load_caller(db, manager.try_get("id")?).await?.with_context(|| format!("{code}'s manager"))?;
-        let ctx = Ctx { caller, request_id: "dataset".into() };
-        let spend = |category: &str, ago: i64, yuan: i64, purpose: &str| sp::SpendingIn {
-            cost_centre_id: Some(*id),
-            category: Some(category.into()),
-            spent_on: Some(day(ago)),
-            amount: Some(format!("{yuan}.00")),
-            purpose: Some(purpose.into()),
-            account_id: None,
-        };
-        let s = sp::create(db, &ctx, &spend("travel", 40 + i as i64, 3_200 + 100 * i as i64, "客户拜访差旅")).await.map_err(err)?;
-        sp::sign(db, &director, s.id, s.version).await.map_err(err)?;
-        let s = sp::create(db, &ctx, &spend("samples", 20, 1_800, "样机寄送")).await.map_err(err)?;
-        sp::sign(db, &director, s.id, s.version).await.map_err(err)?;
-        sp::create(db, &ctx, &spend("entertainment", 3, 2_400, "客户工作餐")).await.map_err(err)?;
-        spending += 3;
-        if i % 6 == 0 {
-            let s = sp::create(db, &ctx, &spend("entertainment", 1, 48_000, "年度客户答谢晚宴")).await.map_err(err)?;
-            spending += 1;
-            exceptions += usize::from(s.approval_id.is_some());
-        }
-    }
-    Ok(YearRows { quotas, people, split_secs, budgets, spending, exceptions })
 }

@@ -468,7 +468,10 @@ async fn the_dataset_has_this_years_plan_split_into_quotas_and_budgets_with_spen
         0
     );
     // The people's quotas add up to the regions' (the plan's) quotas, month by month.
-    let people = n("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS n FROM quotas WHERE plan_year = $1 AND user_id IS NOT NULL").await;
+    let people = n(
+        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS n FROM quotas WHERE plan_year = $1 AND user_id IS NOT NULL",
+    )
+    .await;
     let regions = n("SELECT CAST(COALESCE(SUM(q.amount), 0) AS BIGINT) AS n FROM quotas q JOIN org_units o ON o.id = q.org_unit_id \
                      WHERE q.plan_year = $1 AND o.kind = 'region'")
         .await;

@@ -111,6 +111,40 @@ pub struct SplitView {
     pub may_edit: bool,
 }
 
+impl SplitView {
+    /// The decomposition shown, as it would be sent back unchanged (to save the proposal as is).
+    pub fn as_input(&self) -> SplitIn {
+        SplitIn {
+            regions: self
+                .regions
+                .iter()
+                .map(|r| RegionSplitIn {
+                    region: r.region.clone(),
+                    teams: r
+                        .teams
+                        .iter()
+                        .map(|t| TeamSplitIn {
+                            team: t.team.clone(),
+                            revenue: t.revenue.clone(),
+                            profit: t.profit.clone(),
+                            people: t
+                                .people
+                                .iter()
+                                .map(|p| PersonSplitIn {
+                                    user: p.user.clone(),
+                                    revenue: p.revenue.clone(),
+                                    profit: p.profit.clone(),
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            version: self.version,
+        }
+    }
+}
+
 /// A level that does not add up: the field, the plan's (or team's) figure, the sum below it
 /// and the difference (sum − target), decimal yuan.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
