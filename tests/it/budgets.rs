@@ -531,4 +531,41 @@ async fn the_budget_pages_show_the_year_the_budget_and_its_spending() {
     // The executive request form offers the executives by name.
     let r = t.get_form(&format!("/accounts/{}/exec-requests/new", w.account_x), &rep).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // Spending for an account is recorded from its page: the form names the account, never an
+    // id to type; another rep's account is not named (nor tied) at all.
+    let r = t.get_form(&format!("/accounts/{}", w.account_x), &rep).await;
+    assert!(r.body.contains(&format!("/spending/new?account={}", w.account_x)), "{}", r.body);
+    let r = t.get_form(&format!("/spending/new?account={}", w.account_x), &rep).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("北京星河精密制造有限公司"), "the account by name: {}", r.body);
+    assert!(!r.body.contains(r#"name="account_id" value="" "#) && !r.body.contains("inputmode=\"numeric\""));
+    let r = t.get_form(&format!("/spending/new?account={}", w.account_c), &rep).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(!r.body.contains("上海东方仪器有限公司") && !r.body.contains(r#"name="account_id""#), "{}", r.body);
+    let r = t
+        .ui_post(
+            "/spending/new",
+            &sid_of(&rep),
+            &[
+                ("_csrf", &csrf),
+                ("cost_centre_id", &bj),
+                ("category", "travel"),
+                ("spent_on", &today()),
+                ("amount", "300"),
+                ("purpose", "拜访星河精密"),
+                ("account_id", &w.account_x.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = t.get_form(&format!("/spending?year={}", year()), &rep).await;
+    assert!(r.body.contains("拜访星河精密") && r.body.contains("北京星河精密制造有限公司"), "{}", r.body);
+}
+
+fn sid_of(a: &Auth) -> String {
+    match a {
+        Auth::Session { cookie, .. } => cookie.clone(),
+        _ => String::new(),
+    }
 }

@@ -437,6 +437,8 @@ async fn spending_list(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQ
 #[template(path = "budget_spending_new.html")]
 struct SpendingForm {
     l: Layout,
+    /// The account the spending is for, by name (the form is opened from the account's page).
+    account: Option<(i64, String)>,
     centres: Vec<(i64, String)>,
     categories: Vec<BudgetCategory>,
     today: String,
@@ -459,14 +461,28 @@ async fn spending_page(s: &AppState, ui: &UiCtx, mut typed: Typed, err: Option<D
         Ok(c) => c.categories,
         Err(e) => return fail_page(ui, e),
     };
+    // The account by name, never its id to type: one the caller may see, else none.
+    let account = match typed.val("account_id").parse::<i64>() {
+        Ok(id) => match crate::app::customers::accounts::get(&s.app.db, &ui.ctx.caller, id).await {
+            Ok(a) => Some((a.id, a.name)),
+            Err(DomainError::NotFound) => None,
+            Err(e) => return fail_page(ui, e),
+        },
+        Err(_) => None,
+    };
     let l = Layout::new(ui, "budgets", ui.lang.t("spending.new"));
     let errors = err.as_ref().map(|e| refusal(&l, e, &mut typed)).unwrap_or_default();
-    let res = render(&SpendingForm { l, centres, categories, today: ui.ctx.caller.today(), typed, errors });
+    let res = render(&SpendingForm { l, account, centres, categories, today: ui.ctx.caller.today(), typed, errors });
     with_status(res, &err)
 }
 
-async fn spending_form(State(s): State<AppState>, ui: UiCtx) -> Response {
-    spending_page(&s, &ui, Typed::default(), None).await
+async fn spending_form(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
+    let p = query_pairs(raw);
+    let mut typed = Typed::default();
+    if let Some(a) = q(&p, "account") {
+        typed.values.insert("account_id".into(), a.to_string());
+    }
+    spending_page(&s, &ui, typed, None).await
 }
 
 async fn spending_create(State(s): State<AppState>, form: UiForm) -> Response {
