@@ -26,27 +26,12 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use sqlx::Row;
 
-use super::split::{self, Shares, FULL};
+use super::split::{self, sees_own_part, Shares, FULL};
+pub use super::split::{may_see, sees_all};
 use crate::app::spreadsheets::export::Table;
 use crate::app::{Caller, Error, Result};
 use crate::db::Db;
 use crate::domain::money::{div_round, format_bp, format_fen};
-use crate::domain::role::Role;
-
-/// Sees every unit and the profit centre.
-pub fn sees_all(caller: &Caller) -> bool {
-    matches!(caller.role, Role::KaDirector | Role::SalesDeptManager | Role::Gm | Role::FinanceManager)
-}
-
-/// Sees the units of their own part of the org tree.
-fn sees_own_part(caller: &Caller) -> bool {
-    matches!(caller.role, Role::BranchManager | Role::KaManager)
-}
-
-/// Whether the caller reads attainment at all.
-pub fn may_see(caller: &Caller) -> bool {
-    sees_all(caller) || sees_own_part(caller)
-}
 
 /// Credited (or counted) revenue and profit against the quota of one month or a year.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
@@ -167,7 +152,12 @@ async fn units(conn: &mut sqlx::AnyConnection) -> Result<BTreeMap<i64, Unit>> {
     for r in sqlx::query("SELECT id, code, name, kind, path FROM org_units ORDER BY path").fetch_all(conn).await? {
         out.insert(
             r.try_get("id")?,
-            Unit { code: r.try_get("code")?, name: r.try_get("name")?, kind: r.try_get("kind")?, path: r.try_get("path")? },
+            Unit {
+                code: r.try_get("code")?,
+                name: r.try_get("name")?,
+                kind: r.try_get("kind")?,
+                path: r.try_get("path")?,
+            },
         );
     }
     Ok(out)
@@ -268,11 +258,7 @@ async fn quotas(conn: &mut sqlx::AnyConnection, year: i32) -> Result<HashMap<i64
     Ok(out)
 }
 
-fn row_of(
-    ms: &[String],
-    sums: &[Sum; 12],
-    quota: Option<&[(i64, i64); 12]>,
-) -> (Vec<AttainmentCell>, AttainmentCell) {
+fn row_of(ms: &[String], sums: &[Sum; 12], quota: Option<&[(i64, i64); 12]>) -> (Vec<AttainmentCell>, AttainmentCell) {
     let mut total = Sum::default();
     let mut cells = vec![];
     for (i, m) in ms.iter().enumerate() {
@@ -351,8 +337,7 @@ pub async fn attainment(db: &Db, caller: &Caller, year: i32, unit: Option<&str>)
         .iter()
         .filter(|(id, u)| u.kind == "region" && wanted(**id, u) && (by_region.contains_key(id) || qs.contains_key(id)))
         .map(|(id, u)| {
-            let (months, total) =
-                row_of(&ms, by_region.get(id).unwrap_or(&[Sum::default(); 12]), qs.get(id));
+            let (months, total) = row_of(&ms, by_region.get(id).unwrap_or(&[Sum::default(); 12]), qs.get(id));
             OnceTotal { code: u.code.clone(), name: u.name.clone(), months, total }
         })
         .collect();
@@ -474,7 +459,9 @@ pub async fn profit_centre(db: &Db, caller: &Caller, year: i32) -> Result<Profit
     // The KA department's cost centres: headquarters, and every unit a KA manager sits in or
     // that was credited as a KA team this year.
     let mut centres: Vec<i64> = all.iter().filter(|(_, u)| u.kind == "hq").map(|(id, _)| *id).collect();
-    for r in sqlx::query("SELECT DISTINCT org_unit_id FROM users WHERE role = 'ka_manager'").fetch_all(&mut *conn).await? {
+    for r in
+        sqlx::query("SELECT DISTINCT org_unit_id FROM users WHERE role = 'ka_manager'").fetch_all(&mut *conn).await?
+    {
         centres.push(r.try_get("org_unit_id")?);
     }
     centres.extend(credits.keys().copied());

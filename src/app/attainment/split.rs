@@ -74,6 +74,21 @@ pub struct CreditSplitIn {
     pub version: i64,
 }
 
+/// Sees every unit and the profit centre.
+pub fn sees_all(caller: &Caller) -> bool {
+    matches!(caller.role, Role::KaDirector | Role::SalesDeptManager | Role::Gm | Role::FinanceManager)
+}
+
+/// Sees the units of their own part of the org tree.
+pub fn sees_own_part(caller: &Caller) -> bool {
+    matches!(caller.role, Role::BranchManager | Role::KaManager)
+}
+
+/// Whether the caller reads attainment at all.
+pub fn may_see(caller: &Caller) -> bool {
+    sees_all(caller) || sees_own_part(caller)
+}
+
 /// Who changes the split.
 pub fn may_edit(caller: &Caller) -> bool {
     matches!(caller.role, Role::KaDirector | Role::Admin)
@@ -91,7 +106,9 @@ pub struct Shares {
 pub async fn all_shares(conn: &mut sqlx::AnyConnection) -> Result<Vec<Shares>> {
     let rows = sqlx::query("SELECT id, team_bp, branch_bp FROM credit_splits ORDER BY id").fetch_all(conn).await?;
     rows.iter()
-        .map(|r| Ok(Shares { id: r.try_get("id")?, team_bp: r.try_get("team_bp")?, branch_bp: r.try_get("branch_bp")? }))
+        .map(|r| {
+            Ok(Shares { id: r.try_get("id")?, team_bp: r.try_get("team_bp")?, branch_bp: r.try_get("branch_bp")? })
+        })
         .collect()
 }
 
@@ -128,7 +145,7 @@ async fn view_in(conn: &mut sqlx::AnyConnection, caller: &Caller) -> Result<Cred
 
 /// The split in force (everyone who reads attainment, and the administrator).
 pub async fn get(db: &Db, caller: &Caller) -> Result<CreditSplitView> {
-    if !may_edit(caller) && !super::credits::may_see(caller) {
+    if !may_edit(caller) && !may_see(caller) {
         return Err(Error::Forbidden);
     }
     let mut conn = db.pool.acquire().await?;
