@@ -421,3 +421,20 @@ async fn managers_see_the_units_of_their_part_of_the_tree_and_others_are_404() {
     let r = t.get("/api/v1/attainment/split", &bearer(&w, "repA")).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
 }
+
+#[tokio::test]
+async fn the_demo_has_the_split_and_both_sides_and_the_profit_centre_show_numbers() {
+    let t = TestApp::new().await;
+    t.demo().await;
+    let director = Auth::Bearer(t.token("director").await);
+    let split = ok(t.get("/api/v1/attainment/split", &director).await, StatusCode::OK).await;
+    assert_eq!((split["team_share"].as_str(), split["version"].as_i64()), (Some("100.00"), Some(1)), "{split}");
+    let a = ok(t.get("/api/v1/attainment", &director).await, StatusCode::OK).await;
+    let teams = a["teams"].as_array().expect("teams");
+    assert!(teams.len() >= 4, "every region's KA team: {a}");
+    assert!(teams.iter().all(|u| u["total"]["revenue"] != "0.00"), "{a}");
+    assert!(a["branches"].as_array().is_some_and(|b| b.len() >= 4), "{a}");
+    let p = ok(t.get("/api/v1/attainment/profit-centre", &director).await, StatusCode::OK).await;
+    assert_ne!(p["total"]["profit"], "0.00", "{p}");
+    assert_ne!(p["total"]["costs"], "0.00", "{p}");
+}
