@@ -259,38 +259,38 @@ async fn open_work(
 ) -> Result<HandOver> {
     let now_at = crate::app::clock::now();
     let ts = crate::db::ts(now_at);
-    let mut h = HandOver::default();
     // Planned visits not yet done (future or overdue: open either way).
-    h.planned_activities = exec(
+    let planned_activities = exec(
         tx,
-        "UPDATE activities SET owner_id = $2, version = version + 1 WHERE owner_id = $1 AND status = 'planned'          AND deleted_at IS NULL",
+        "UPDATE activities SET owner_id = $2, version = version + 1 WHERE owner_id = $1 AND status = 'planned' AND deleted_at IS NULL",
         from_id,
         to_id,
     )
     .await?;
     // Open follow-ups: the visit stays the leaver's record; its follow-up is the successor's.
-    h.follow_ups = exec(
+    let follow_ups = exec(
         tx,
-        "UPDATE activities SET follow_up_owner_id = $2, follow_up_reminded_at = NULL WHERE COALESCE(follow_up_owner_id, owner_id) = $1          AND follow_up_due IS NOT NULL AND followed_up_by IS NULL AND deleted_at IS NULL",
+        "UPDATE activities SET follow_up_owner_id = $2, follow_up_reminded_at = NULL WHERE COALESCE(follow_up_owner_id, owner_id) = $1 AND follow_up_due IS NOT NULL AND followed_up_by IS NULL AND deleted_at IS NULL",
         from_id,
         to_id,
     )
     .await?;
     // Return visits due after held events: the accounts' owner is reminded (moved above).
+    let mut return_visits = 0;
     if !accounts.is_empty() {
         let list = accounts.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
         let n: i64 = sqlx::query(&format!(
-            "SELECT COUNT(*) AS n FROM service_events e WHERE e.account_id IN ({list}) AND e.state = 'held'              AND e.return_due_on IS NOT NULL AND NOT EXISTS (SELECT 1 FROM activities v WHERE v.account_id = e.account_id              AND v.status = 'done' AND v.deleted_at IS NULL AND v.occurred_at > e.starts_at)"
+            "SELECT COUNT(*) AS n FROM service_events e WHERE e.account_id IN ({list}) AND e.state = 'held' AND e.return_due_on IS NOT NULL AND NOT EXISTS (SELECT 1 FROM activities v WHERE v.account_id = e.account_id AND v.status = 'done' AND v.deleted_at IS NULL AND v.occurred_at > e.starts_at)"
         ))
         .fetch_one(tx.conn())
         .await?
         .try_get("n")?;
-        h.return_visits = n as usize;
+        return_visits = n as usize;
     }
     // Pending requests they applied for: the applicant and the subject's owner.
-    h.requests = exec(
+    let mut requests = exec(
         tx,
-        "UPDATE approvals SET requested_by = $2, subject_owner_id = CASE WHEN subject_owner_id = $1 THEN $2          ELSE subject_owner_id END, version = version + 1 WHERE requested_by = $1 AND state = 'pending'",
+        "UPDATE approvals SET requested_by = $2, subject_owner_id = CASE WHEN subject_owner_id = $1 THEN $2 ELSE subject_owner_id END, version = version + 1 WHERE requested_by = $1 AND state = 'pending'",
         from_id,
         to_id,
     )
@@ -302,23 +302,23 @@ async fn open_work(
         to_id,
     )
     .await?;
-    h.requests += exec(
+    requests += exec(
         tx,
-        "UPDATE service_requests SET applicant_id = $2, version = version + 1 WHERE applicant_id = $1          AND state IN ('draft', 'submitted', 'returned')",
+        "UPDATE service_requests SET applicant_id = $2, version = version + 1 WHERE applicant_id = $1 AND state IN ('draft', 'submitted', 'returned')",
         from_id,
         to_id,
     )
     .await?;
-    h.requests += exec(
+    requests += exec(
         tx,
-        "UPDATE exec_requests SET requested_by = $2, version = version + 1 WHERE requested_by = $1          AND state IN ('in_approval', 'returned')",
+        "UPDATE exec_requests SET requested_by = $2, version = version + 1 WHERE requested_by = $1 AND state IN ('in_approval', 'returned')",
         from_id,
         to_id,
     )
     .await?;
-    h.requests += exec(
+    requests += exec(
         tx,
-        "UPDATE spending SET recorded_by = $2, version = version + 1 WHERE recorded_by = $1          AND state IN ('submitted', 'in_approval', 'returned')",
+        "UPDATE spending SET recorded_by = $2, version = version + 1 WHERE recorded_by = $1 AND state IN ('submitted', 'in_approval', 'returned')",
         from_id,
         to_id,
     )
@@ -328,8 +328,8 @@ async fn open_work(
     let monday = crate::domain::quota::week_start(now_at.with_timezone(&chrono_tz::Asia::Shanghai).date_naive())
         .format("%Y-%m-%d")
         .to_string();
-    h.forecasts = sqlx::query(
-        "UPDATE forecasts SET user_id = $2 WHERE user_id = $1 AND week >= $3 AND NOT EXISTS          (SELECT 1 FROM forecasts f WHERE f.user_id = $2 AND f.week = forecasts.week)",
+    let mut forecasts = sqlx::query(
+        "UPDATE forecasts SET user_id = $2 WHERE user_id = $1 AND week >= $3 AND NOT EXISTS (SELECT 1 FROM forecasts f WHERE f.user_id = $2 AND f.week = forecasts.week)",
     )
     .bind(from_id)
     .bind(to_id)
@@ -337,8 +337,8 @@ async fn open_work(
     .execute(tx.conn())
     .await?
     .rows_affected() as usize;
-    h.forecasts += sqlx::query(
-        "UPDATE forecast_adjustments SET user_id = $2 WHERE user_id = $1 AND target_week >= $3 AND NOT EXISTS          (SELECT 1 FROM forecast_adjustments f WHERE f.user_id = $2 AND f.target_week = forecast_adjustments.target_week)",
+    forecasts += sqlx::query(
+        "UPDATE forecast_adjustments SET user_id = $2 WHERE user_id = $1 AND target_week >= $3 AND NOT EXISTS (SELECT 1 FROM forecast_adjustments f WHERE f.user_id = $2 AND f.target_week = forecast_adjustments.target_week)",
     )
     .bind(from_id)
     .bind(to_id)
@@ -355,6 +355,7 @@ async fn open_work(
         .bind(year)
         .execute(tx.conn())
         .await?;
+    let mut plan_actions = 0;
     let plans = sqlx::query("SELECT id, body, version FROM account_plans WHERE year >= $1 ORDER BY id")
         .bind(year)
         .fetch_all(tx.conn())
@@ -369,7 +370,7 @@ async fn open_work(
         if n == 0 {
             continue;
         }
-        h.plan_actions += n;
+        plan_actions += n;
         let (id, version): (i64, i64) = (p.try_get("id")?, p.try_get("version")?);
         let body = v.to_string();
         sqlx::query(
@@ -393,7 +394,7 @@ async fn open_work(
         .await?;
     }
     // Open OPL items they lead.
-    h.opl_items = exec(
+    let opl_items = exec(
         tx,
         "UPDATE opl_items SET owner_id = $2, version = version + 1 WHERE owner_id = $1 AND status <> 'closed'",
         from_id,
@@ -401,16 +402,27 @@ async fn open_work(
     )
     .await?;
     // Service-team places (one the successor already has in the same function is not doubled).
-    h.service_places = count(tx, "SELECT COUNT(*) AS n FROM account_service_team WHERE user_id = $1", from_id).await?;
+    let service_places =
+        count(tx, "SELECT COUNT(*) AS n FROM account_service_team WHERE user_id = $1", from_id).await?;
     exec(
         tx,
-        "DELETE FROM account_service_team WHERE user_id = $1 AND EXISTS (SELECT 1 FROM account_service_team t          WHERE t.user_id = $2 AND t.account_id = account_service_team.account_id AND t.function = account_service_team.function)",
+        "DELETE FROM account_service_team WHERE user_id = $1 AND EXISTS (SELECT 1 FROM account_service_team t WHERE t.user_id = $2 AND t.account_id = account_service_team.account_id AND t.function = account_service_team.function)",
         from_id,
         to_id,
     )
     .await?;
     exec(tx, "UPDATE account_service_team SET user_id = $2 WHERE user_id = $1", from_id, to_id).await?;
-    Ok(h)
+    Ok(HandOver {
+        planned_activities,
+        follow_ups,
+        return_visits,
+        requests,
+        forecasts,
+        plan_actions,
+        opl_items,
+        service_places,
+        ..HandOver::default()
+    })
 }
 
 pub async fn hand_over(db: &crate::db::Db, ctx: &Ctx, from: &str, to: &str) -> Result<HandOver> {
