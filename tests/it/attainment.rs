@@ -404,6 +404,14 @@ async fn managers_see_the_units_of_their_part_of_the_tree_and_others_are_404() {
         let r = t.get(&format!("/api/v1/attainment?year={}&unit={code}", year()), &manager).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{code}: {}", r.body);
     }
+    // The page offers the manager's own units only; another unit's page is not there.
+    let (sid, _) = t.ui_login("manager", PASSWORD, None).await.expect("login");
+    let me = Auth::Session { cookie: sid, csrf: String::new() };
+    let page = t.get(&format!("/attainment?year={}", year()), &me).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("北京分公司") && !page.body.contains("上海分公司"), "{}", page.body);
+    let page = t.get(&format!("/attainment?year={}&unit=SH", year()), &me).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
     // Region N's KA manager and branch manager see the team, the branch and the region.
     for who in [kam, bearer(&w, "region")] {
         let a = attainment(&t, &who, "").await;

@@ -278,6 +278,17 @@ fn sees_unit(caller: &Caller, u: &Unit) -> bool {
     sees_all(caller) || (sees_own_part(caller) && u.path.starts_with(&caller.org_path))
 }
 
+/// The org units the caller sees here, in the tree's order: (code, name).
+pub async fn units_seen(db: &Db, caller: &Caller) -> Result<Vec<(String, String)>> {
+    if !may_see(caller) {
+        return Err(Error::Forbidden);
+    }
+    let mut conn = db.pool.acquire().await?;
+    let mut all: Vec<Unit> = units(&mut conn).await?.into_values().collect();
+    all.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(all.into_iter().filter(|u| sees_unit(caller, u)).map(|u| (u.code, u.name)).collect())
+}
+
 /// Attainment of a year, for every unit the caller sees, or `unit` (a code) alone (a unit not
 /// seen or unknown: 404).
 pub async fn attainment(db: &Db, caller: &Caller, year: i32, unit: Option<&str>) -> Result<Attainment> {

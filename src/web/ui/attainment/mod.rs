@@ -68,6 +68,7 @@ struct AttainmentPage {
     l: Layout,
     a: Attainment,
     unit: String,
+    units: Vec<(String, String)>,
     sees_all: bool,
 }
 
@@ -87,8 +88,12 @@ async fn attainment_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): Ra
     let unit = q(&p, "unit").unwrap_or("").trim().to_string();
     match credits::attainment(&s.app.db, &ui.ctx.caller, year, Some(unit.as_str())).await {
         Ok(a) => {
+            let units = match credits::units_seen(&s.app.db, &ui.ctx.caller).await {
+                Ok(u) => u,
+                Err(e) => return fail_page(&ui, e),
+            };
             let l = Layout::new(&ui, "attainment", format!("{} · {year}", ui.lang.t("attainment.title")));
-            render(&AttainmentPage { l, a, unit, sees_all: credits::sees_all(&ui.ctx.caller) })
+            render(&AttainmentPage { l, a, unit, units, sees_all: credits::sees_all(&ui.ctx.caller) })
         }
         Err(e) => fail_page(&ui, e),
     }
