@@ -336,6 +336,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "{from} → {to}: {} accounts, {} open opportunities, {} team places, {} direct reports",
                 h.accounts, h.opportunities, h.team_places, h.reports
             );
+            println!(
+                "open work: {} planned activities, {} follow-ups, {} return visits due, {} pending requests, \
+                 {} forecasts, {} plan objectives and actions, {} OPL items, {} service-team places",
+                h.planned_activities,
+                h.follow_ups,
+                h.return_visits,
+                h.requests,
+                h.forecasts,
+                h.plan_actions,
+                h.opl_items,
+                h.service_places
+            );
         }
         Command::User(UserCmd::Deactivate { username, successor }) => {
             let db = open(&url).await?;

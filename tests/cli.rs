@@ -129,7 +129,7 @@ fn demo_loads_an_empty_database() {
     let refused = kam(&db, &["user", "deactivate", "rep"]);
     assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("successor"));
     let moved = ok(&kam(&db, &["user", "handover", "rep", "rep2"]));
-    assert!(moved.contains("rep → rep2"), "{moved}");
+    assert!(moved.contains("rep → rep2") && moved.contains("open work:"), "{moved}");
     ok(&kam(&db, &["user", "deactivate", "rep"]));
     let theirs = dir.path().join("rep2.csv");
     ok(&kam(&db, &["export", "accounts", theirs.to_str().expect("path"), "--as", "rep2"]));

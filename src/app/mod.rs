@@ -3,6 +3,7 @@
 //! the JSON API and the CLI all call these functions and nothing below them.
 
 pub mod approvals;
+pub mod attainment;
 pub mod budgets;
 pub mod classification;
 pub mod clock;

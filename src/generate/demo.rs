@@ -1938,6 +1938,7 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     // The demo's business history predates the credit check (issue 22): grades and limits are
     // put back once it is written, and one order is then held for credit.
     let credit = put_credit_aside(db).await?;
+    demo_attainment(db, &user_ids).await?;
     demo_quotes(db, &user_ids).await?;
     demo_orders(db, &user_ids).await?;
     demo_receivables(db, &user_ids).await?;
@@ -3720,6 +3721,88 @@ async fn demo_budgets(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<
         crate::app::approvals::decide(db, &director, aid, "approve", Some("同意，请提前准备汇报材料"), Utc::now())
             .await
             .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// The sales-credit split (issue 25 item 7): the KA director confirms the manual's dual
+/// crediting (100 % to the KA team and 100 % to the branch); each region's KA manager signs an
+/// order of one of their key accounts (within their authority; after the demo's history, the
+/// credit check set aside), so both sides' attainment shows
+/// numbers; the KA department spends on an industry event at HQ and on travel in the North
+/// region, signed by the KA director, so the virtual profit centre has costs.
+async fn demo_attainment(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
+    use crate::app::attainment::split;
+    use crate::app::budgets::spending as sp;
+    use crate::app::orders::orders as o;
+    use crate::app::people::auth;
+    let ctx_of = |u: &str| {
+        let id = user_ids[u];
+        async move {
+            let caller = auth::load_caller(db, id).await?.context("a demo user")?;
+            Ok::<_, anyhow::Error>(Ctx { caller, request_id: "demo".into() })
+        }
+    };
+    let err = |e: crate::domain::DomainError| anyhow::anyhow!("demo attainment: {e}");
+    let director = ctx_of("director").await?;
+    let inp = split::CreditSplitIn {
+        team_share: Some("100".into()),
+        branch_share: Some("100".into()),
+        note: Some("按手册业绩双计：大客户团队与成交分公司各计 100%".into()),
+        version: 0,
+    };
+    split::set(db, &director, &inp).await.map_err(err)?;
+    for (manager, contract) in
+        [("manager", "HT-KA-N-01"), ("manager2", "HT-KA-E-01"), ("manager3", "HT-KA-S-01"), ("manager4", "HT-KA-W-01")]
+    {
+        let account: Option<i64> = sqlx::query(
+            "SELECT id FROM accounts WHERE ka_manager_id = $1 AND branch_id IS NOT NULL AND deleted_at IS NULL \
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(user_ids[manager])
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| r.try_get("id"))
+        .transpose()?;
+        let Some(account) = account else { continue };
+        let ctx = ctx_of(manager).await?;
+        let body: o::OrderIn = serde_json::from_value(serde_json::json!({
+            "account_id": account,
+            "contract_no": contract,
+            "lines": [
+                {"product_code": "NET-S6850", "quantity": "2", "unit_price": "54000.00"},
+                {"product_code": "SRV-R750", "quantity": "1", "unit_price": "125000.00"}
+            ],
+            "payment_terms": [{"kind": "advance", "percent": "100", "due": "30 days after invoice"}]
+        }))?;
+        let v = o::create(db, &ctx, o::Origin::Account(account), &body).await.map_err(err)?;
+        o::submit(db, &ctx, v.id, &o::Action { version: v.version, reason: None }).await.map_err(err)?;
+    }
+    let today = act::local_day(Utc::now(), chrono_tz::Asia::Shanghai).to_string();
+    let units: HashMap<String, i64> = sqlx::query("SELECT id, code FROM org_units WHERE code IN ('HQ', 'NORTH')")
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("code")?, r.try_get("id")?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+    for (who, unit, category, yuan, purpose) in [
+        ("sales.manager", "HQ", "events", "45000.00", "大客户行业技术交流会场地与会务"),
+        ("manager", "NORTH", "travel", "6800.00", "华北大区重点客户季度拜访差旅"),
+    ] {
+        let Some(cc) = units.get(unit).copied() else { continue };
+        let ctx = ctx_of(who).await?;
+        let inp = sp::SpendingIn {
+            cost_centre_id: Some(cc),
+            category: Some(category.into()),
+            spent_on: Some(today.clone()),
+            amount: Some(yuan.into()),
+            purpose: Some(purpose.into()),
+            account_id: None,
+        };
+        let s = sp::create(db, &ctx, &inp).await.map_err(err)?;
+        if s.state == "submitted" {
+            sp::sign(db, &director, s.id, s.version).await.map_err(err)?;
+        }
     }
     Ok(())
 }

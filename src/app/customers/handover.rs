@@ -1,6 +1,12 @@
 //! Hand-over (离职交接): everything one user holds moves to a successor in one audited step:
 //! the accounts they own, serve as inside sales or KA manager for, their team places, and
-//! their direct reports. Contacts follow their accounts.
+//! their direct reports. Contacts follow their accounts. Their open work moves with them
+//! (issue 25 item 8): planned visits not yet done, open visit follow-ups (the visit stays
+//! theirs, the follow-up becomes the successor's), pending requests they applied for (the
+//! request's applicant and subject owner, and the subject's applicant while it is open),
+//! this week's forecast and the adjustments of weeks to come, the account-plan objectives and
+//! actions they own in plans of this year and later, open OPL items and service-team places.
+//! Return visits due after service events follow the accounts' owner and are counted.
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
@@ -23,6 +29,23 @@ pub struct HandOver {
     pub team_places: usize,
     /// Direct reports now reporting to the successor.
     pub reports: usize,
+    /// Planned visits and activities not yet done.
+    pub planned_activities: usize,
+    /// Visit follow-ups still open (the successor now answers them).
+    pub follow_ups: usize,
+    /// Return visits still due after service events on the accounts handed over.
+    pub return_visits: usize,
+    /// Pending requests (approvals) they applied for, and open service, executive and spending
+    /// requests of theirs.
+    pub requests: usize,
+    /// This week's forecast and the manager's adjustments of weeks to come.
+    pub forecasts: usize,
+    /// Account-plan objectives and actions they own (plans of this year and later).
+    pub plan_actions: usize,
+    /// Open OPL items they lead.
+    pub opl_items: usize,
+    /// Places on accounts' service teams.
+    pub service_places: usize,
 }
 
 async fn user_id(tx: &mut WriteTx, field: &str, username: &str, must_be_active: bool) -> Result<i64> {
@@ -168,6 +191,7 @@ pub async fn hand_over_in(tx: &mut WriteTx, ctx: &Ctx, from: &str, to: &str) -> 
             .execute(tx.conn())
             .await?
             .rows_affected() as usize;
+    let work = open_work(tx, from, to, from_id, to_id, &ids).await?;
     crate::app::customers::visibility::rebuild_all(tx.conn()).await?;
     let summary = HandOver {
         from: from.to_string(),
@@ -176,9 +200,229 @@ pub async fn hand_over_in(tx: &mut WriteTx, ctx: &Ctx, from: &str, to: &str) -> 
         opportunities: opps.len(),
         team_places: team_places as usize,
         reports,
+        ..work
     };
     audit::record(tx, ctx, "user", from, "hand_over", None, Some(&json!(summary))).await?;
     Ok(summary)
+}
+
+async fn exec(tx: &mut WriteTx, sql: &str, from_id: i64, to_id: i64) -> Result<usize> {
+    Ok(sqlx::query(sql).bind(from_id).bind(to_id).execute(tx.conn()).await?.rows_affected() as usize)
+}
+
+async fn count(tx: &mut WriteTx, sql: &str, from_id: i64) -> Result<usize> {
+    let n: i64 = sqlx::query(sql).bind(from_id).fetch_one(tx.conn()).await?.try_get("n")?;
+    Ok(n as usize)
+}
+
+/// Re-points `owner` keys equal to `from` in a plan body's objectives and actions; how many.
+fn repoint_plan(body: &mut serde_json::Value, from: &str, to: &str) -> usize {
+    let mut n = 0;
+    let mut items: Vec<&mut serde_json::Value> = vec![];
+    let (objectives, actions) = match body.as_object_mut() {
+        Some(o) => {
+            let mut obj = None;
+            let mut act = None;
+            for (k, v) in o.iter_mut() {
+                match k.as_str() {
+                    "objectives" => obj = Some(v),
+                    "actions" => act = v.get_mut("actions"),
+                    _ => {}
+                }
+            }
+            (obj, act)
+        }
+        None => (None, None),
+    };
+    for l in [objectives, actions].into_iter().flatten() {
+        if let Some(a) = l.as_array_mut() {
+            items.extend(a.iter_mut());
+        }
+    }
+    for it in items {
+        if it.get("owner").and_then(|o| o.as_str()) == Some(from) {
+            it["owner"] = json!(to);
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Moves the leaver's open work (see the module's text) inside the hand-over's transaction.
+async fn open_work(
+    tx: &mut WriteTx,
+    from: &str,
+    to: &str,
+    from_id: i64,
+    to_id: i64,
+    accounts: &[i64],
+) -> Result<HandOver> {
+    let now_at = crate::app::clock::now();
+    let ts = crate::db::ts(now_at);
+    // Planned visits not yet done (future or overdue: open either way).
+    let planned_activities = exec(
+        tx,
+        "UPDATE activities SET owner_id = $2, version = version + 1 WHERE owner_id = $1 AND status = 'planned' AND deleted_at IS NULL",
+        from_id,
+        to_id,
+    )
+    .await?;
+    // Open follow-ups: the visit stays the leaver's record; its follow-up is the successor's.
+    let follow_ups = exec(
+        tx,
+        "UPDATE activities SET follow_up_owner_id = $2, follow_up_reminded_at = NULL WHERE COALESCE(follow_up_owner_id, owner_id) = $1 AND follow_up_due IS NOT NULL AND followed_up_by IS NULL AND deleted_at IS NULL",
+        from_id,
+        to_id,
+    )
+    .await?;
+    // Return visits due after held events: the accounts' owner is reminded (moved above).
+    let mut return_visits = 0;
+    if !accounts.is_empty() {
+        let list = accounts.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        let n: i64 = sqlx::query(&format!(
+            "SELECT COUNT(*) AS n FROM service_events e WHERE e.account_id IN ({list}) AND e.state = 'held' AND e.return_due_on IS NOT NULL AND NOT EXISTS (SELECT 1 FROM activities v WHERE v.account_id = e.account_id AND v.status = 'done' AND v.deleted_at IS NULL AND v.occurred_at > e.starts_at)"
+        ))
+        .fetch_one(tx.conn())
+        .await?
+        .try_get("n")?;
+        return_visits = n as usize;
+    }
+    // Pending requests they applied for: the applicant and the subject's owner.
+    let mut requests = exec(
+        tx,
+        "UPDATE approvals SET requested_by = $2, subject_owner_id = CASE WHEN subject_owner_id = $1 THEN $2 ELSE subject_owner_id END, version = version + 1 WHERE requested_by = $1 AND state = 'pending'",
+        from_id,
+        to_id,
+    )
+    .await?;
+    exec(
+        tx,
+        "UPDATE approvals SET subject_owner_id = $2, version = version + 1 WHERE subject_owner_id = $1 AND state = 'pending'",
+        from_id,
+        to_id,
+    )
+    .await?;
+    requests += exec(
+        tx,
+        "UPDATE service_requests SET applicant_id = $2, version = version + 1 WHERE applicant_id = $1 AND state IN ('draft', 'submitted', 'returned')",
+        from_id,
+        to_id,
+    )
+    .await?;
+    requests += exec(
+        tx,
+        "UPDATE exec_requests SET requested_by = $2, version = version + 1 WHERE requested_by = $1 AND state IN ('in_approval', 'returned')",
+        from_id,
+        to_id,
+    )
+    .await?;
+    requests += exec(
+        tx,
+        "UPDATE spending SET recorded_by = $2, version = version + 1 WHERE recorded_by = $1 AND state IN ('submitted', 'in_approval', 'returned')",
+        from_id,
+        to_id,
+    )
+    .await?;
+    // Forecasts: this week's, unless the successor made their own; adjustments of weeks to come
+    // where the successor has none.
+    let monday = crate::domain::quota::week_start(now_at.with_timezone(&chrono_tz::Asia::Shanghai).date_naive())
+        .format("%Y-%m-%d")
+        .to_string();
+    let mut forecasts = sqlx::query(
+        "UPDATE forecasts SET user_id = $2 WHERE user_id = $1 AND week >= $3 AND NOT EXISTS (SELECT 1 FROM forecasts f WHERE f.user_id = $2 AND f.week = forecasts.week)",
+    )
+    .bind(from_id)
+    .bind(to_id)
+    .bind(monday.clone())
+    .execute(tx.conn())
+    .await?
+    .rows_affected() as usize;
+    forecasts += sqlx::query(
+        "UPDATE forecast_adjustments SET user_id = $2 WHERE user_id = $1 AND target_week >= $3 AND NOT EXISTS (SELECT 1 FROM forecast_adjustments f WHERE f.user_id = $2 AND f.target_week = forecast_adjustments.target_week)",
+    )
+    .bind(from_id)
+    .bind(to_id)
+    .bind(monday)
+    .execute(tx.conn())
+    .await?
+    .rows_affected() as usize;
+    // Account plans of this year and later: the plan's owner, and the objectives and actions
+    // the leaver owns (a new kept version of the plan when any moved).
+    let year = chrono::Datelike::year(&now_at.with_timezone(&chrono_tz::Asia::Shanghai).date_naive()) as i64;
+    sqlx::query("UPDATE account_plans SET owner_id = $2 WHERE owner_id = $1 AND year >= $3")
+        .bind(from_id)
+        .bind(to_id)
+        .bind(year)
+        .execute(tx.conn())
+        .await?;
+    let mut plan_actions = 0;
+    let plans = sqlx::query("SELECT id, body, version FROM account_plans WHERE year >= $1 ORDER BY id")
+        .bind(year)
+        .fetch_all(tx.conn())
+        .await?;
+    for p in plans {
+        let body: String = p.try_get("body")?;
+        if !body.contains(&format!("\"{from}\"")) {
+            continue;
+        }
+        let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&body) else { continue };
+        let n = repoint_plan(&mut v, from, to);
+        if n == 0 {
+            continue;
+        }
+        plan_actions += n;
+        let (id, version): (i64, i64) = (p.try_get("id")?, p.try_get("version")?);
+        let body = v.to_string();
+        sqlx::query(
+            "UPDATE account_plans SET body = $1, version = version + 1, updated_by = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(body.clone())
+        .bind(to)
+        .bind(ts.clone())
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+        sqlx::query(
+            "INSERT INTO account_plan_versions (plan_id, version, body, saved_by, saved_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(version + 1)
+        .bind(body)
+        .bind(to)
+        .bind(ts.clone())
+        .execute(tx.conn())
+        .await?;
+    }
+    // Open OPL items they lead.
+    let opl_items = exec(
+        tx,
+        "UPDATE opl_items SET owner_id = $2, version = version + 1 WHERE owner_id = $1 AND status <> 'closed'",
+        from_id,
+        to_id,
+    )
+    .await?;
+    // Service-team places (one the successor already has in the same function is not doubled).
+    let service_places =
+        count(tx, "SELECT COUNT(*) AS n FROM account_service_team WHERE user_id = $1", from_id).await?;
+    exec(
+        tx,
+        "DELETE FROM account_service_team WHERE user_id = $1 AND EXISTS (SELECT 1 FROM account_service_team t WHERE t.user_id = $2 AND t.account_id = account_service_team.account_id AND t.function = account_service_team.function)",
+        from_id,
+        to_id,
+    )
+    .await?;
+    exec(tx, "UPDATE account_service_team SET user_id = $2 WHERE user_id = $1", from_id, to_id).await?;
+    Ok(HandOver {
+        planned_activities,
+        follow_ups,
+        return_visits,
+        requests,
+        forecasts,
+        plan_actions,
+        opl_items,
+        service_places,
+        ..HandOver::default()
+    })
 }
 
 pub async fn hand_over(db: &crate::db::Db, ctx: &Ctx, from: &str, to: &str) -> Result<HandOver> {

@@ -494,10 +494,11 @@ pub async fn team_follow_ups(db: &Db, caller: &Caller, owners: &[i64], today: &s
     }
     let mut s = Sql::new(
         "SELECT v.id, v.account_id, a.name AS account_name, u.username, u.display_name, v.local_day, v.follow_up_due \
-         FROM activities v JOIN accounts a ON a.id = v.account_id JOIN users u ON u.id = v.owner_id \
-         WHERE v.owner_id IN (",
+         FROM activities v JOIN accounts a ON a.id = v.account_id \
+         JOIN users u ON u.id = COALESCE(v.follow_up_owner_id, v.owner_id) WHERE (v.owner_id IN (",
     );
-    s.bind_list(owners).push(") AND v.follow_up_due IS NOT NULL AND v.followed_up_by IS NULL AND v.follow_up_due < ");
+    s.bind_list(owners).push(") AND v.follow_up_owner_id IS NULL OR v.follow_up_owner_id IN (");
+    s.bind_list(owners).push(")) AND v.follow_up_due IS NOT NULL AND v.followed_up_by IS NULL AND v.follow_up_due < ");
     s.bind(today.to_string()).push(" AND v.deleted_at IS NULL AND a.deleted_at IS NULL AND ");
     crate::app::customers::visibility::push_sees(&mut s, caller.user_id, "v.account_id", Probe::Row);
     s.push(&format!(" ORDER BY v.follow_up_due, v.id LIMIT {LIST}"));

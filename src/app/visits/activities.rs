@@ -1607,7 +1607,8 @@ pub async fn follow_ups(db: &Db, caller: &Caller, owner: Option<&str>) -> Result
     let rows = sqlx::query(
         "SELECT v.id, v.account_id, a.name AS account_name, u.username, v.local_day, v.follow_up_due \
          FROM activities v JOIN accounts a ON a.id = v.account_id JOIN users u ON u.id = v.owner_id \
-         WHERE v.owner_id = $1 AND v.follow_up_due IS NOT NULL AND v.followed_up_by IS NULL \
+         WHERE (v.owner_id = $1 AND v.follow_up_owner_id IS NULL OR v.follow_up_owner_id = $1) \
+         AND v.follow_up_due IS NOT NULL AND v.followed_up_by IS NULL \
          AND v.deleted_at IS NULL AND a.deleted_at IS NULL ORDER BY v.follow_up_due, v.id LIMIT 200",
     )
     .bind(owner_id)
@@ -2076,8 +2077,9 @@ pub async fn remind_follow_ups(db: &Db, now: DateTime<Utc>) -> Result<usize> {
     // Every zone's today lies within a day of UTC's: read a day ahead, then decide per owner.
     let horizon = day((now + Duration::days(1)).date_naive());
     let rows = sqlx::query(
-        "SELECT v.id, v.owner_id, v.follow_up_due, v.local_day, a.name, u.time_zone FROM activities v \
-         JOIN accounts a ON a.id = v.account_id JOIN users u ON u.id = v.owner_id \
+        "SELECT v.id, COALESCE(v.follow_up_owner_id, v.owner_id) AS owner_id, v.follow_up_due, v.local_day, a.name, \
+         u.time_zone FROM activities v \
+         JOIN accounts a ON a.id = v.account_id JOIN users u ON u.id = COALESCE(v.follow_up_owner_id, v.owner_id) \
          WHERE v.follow_up_due IS NOT NULL AND v.followed_up_by IS NULL AND v.deleted_at IS NULL \
          AND v.follow_up_reminded_at IS NULL AND v.follow_up_due <= $1 AND a.deleted_at IS NULL",
     )

@@ -1,6 +1,7 @@
 //! The JSON API. Every route is registered through [`Api`], which records its documentation,
 //! so /api/openapi.json is generated from the routes themselves and cannot miss one.
 pub mod approvals;
+pub mod attainment;
 pub mod budgets;
 pub mod classification;
 pub mod contract;
@@ -112,6 +113,7 @@ pub fn routes() -> (Router<AppState>, Vec<Op>) {
     let api = suggestions::routes(api);
     let api = salesplan::routes(api);
     let api = budgets::routes(api);
+    let api = attainment::routes(api);
     let api = service::routes(api);
     let api = voice::routes(api);
     (api.router.route_layer(axum::middleware::from_fn(super::error::localize)), api.ops)

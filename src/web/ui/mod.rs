@@ -1,6 +1,7 @@
 //! The server-rendered web UI. Handlers parse the request, call the same use cases as the
 //! API, and render askama templates; rules stay in `app`.
 pub mod approvals;
+pub mod attainment;
 pub mod budgets;
 pub mod classification;
 pub mod credit;
@@ -82,6 +83,7 @@ pub fn routes() -> Router<AppState> {
         .merge(suggestions::routes())
         .merge(salesplan::routes())
         .merge(budgets::routes())
+        .merge(attainment::routes())
         .merge(service::routes())
         .merge(voice::routes())
 }
@@ -127,6 +129,8 @@ pub struct Layout {
     pub plan_settings: bool,
     /// Sees budgets (the navigation's 预算与费用).
     pub budgets: bool,
+    /// Reads attainment under the sales-credit split (the navigation's 业绩达成).
+    pub attainment: bool,
 }
 
 impl Layout {
@@ -155,6 +159,7 @@ impl Layout {
             proposes: crate::app::classification::candidates::may_propose(c.role),
             plan_settings: crate::app::plans::calendar::may_edit_settings(c.role),
             budgets: crate::app::budgets::budgets::may_see(c),
+            attainment: crate::app::attainment::credits::may_see(c) || crate::app::attainment::split::may_edit(c),
         }
     }
     /// The navigation's group of the current page (marked `aria-current`).
@@ -162,7 +167,7 @@ impl Layout {
         match self.nav {
             "accounts" | "contacts" | "pool" | "candidates" => "customers",
             "opportunities" | "forecast" | "vvalue" | "quotes" | "orders" | "bids" | "products" | "logistics"
-            | "aging" | "collection" | "holds" | "sales_plans" | "budgets" | "exec_requests" => "sales",
+            | "aging" | "collection" | "holds" | "sales_plans" | "budgets" | "exec_requests" | "attainment" => "sales",
             "home" | "today" | "activities" | "visit_plan" | "visit_stats" | "calendar" => "visits",
             "funnel" | "regions" | "monthly" | "rad" | "coverage" | "service" => "reports",
             "audit" if !self.is_admin => "reports",

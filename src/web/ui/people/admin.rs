@@ -290,6 +290,11 @@ async fn handover(State(s): State<AppState>, Path(username): Path<String>, form:
     let res =
         crate::app::customers::handover::hand_over(&s.app.db, &ui.ctx, &username, form.get("successor").unwrap_or(""))
             .await;
+    // Done: the page of what moved, counted.
+    let res = match res {
+        Ok(h) => return handover_done(&s, ui, h).await,
+        Err(e) => Err::<(), _>(e),
+    };
     redisplay_or_redirect(
         ui,
         res,
@@ -299,6 +304,43 @@ async fn handover(State(s): State<AppState>, Path(username): Path<String>, form:
         async |_| successor_page(&s, ui, &username, false).await,
     )
     .await
+}
+
+#[derive(Template)]
+#[template(path = "handover_done.html")]
+struct HandoverDone {
+    l: Layout,
+    from_name: String,
+    to_name: String,
+    rows: Vec<(String, usize)>,
+}
+
+/// What a hand-over moved, by kind, with the two people by name.
+async fn handover_done(s: &AppState, ui: &UiCtx, h: crate::app::customers::handover::HandOver) -> Response {
+    let name = |u: &str| {
+        let u = u.to_string();
+        async move { users::get(&s.app.db, &u).await.map(|v| v.display_name).unwrap_or(u) }
+    };
+    let (from_name, to_name) = (name(&h.from).await, name(&h.to).await);
+    let l = Layout::new(ui, "users", ui.lang.t("handover_done.title"));
+    let rows = [
+        ("accounts", h.accounts),
+        ("opportunities", h.opportunities),
+        ("team_places", h.team_places),
+        ("reports", h.reports),
+        ("planned_activities", h.planned_activities),
+        ("follow_ups", h.follow_ups),
+        ("return_visits", h.return_visits),
+        ("requests", h.requests),
+        ("forecasts", h.forecasts),
+        ("plan_actions", h.plan_actions),
+        ("opl_items", h.opl_items),
+        ("service_places", h.service_places),
+    ]
+    .into_iter()
+    .map(|(k, n)| (l.e("field", k), n))
+    .collect();
+    render(&HandoverDone { l, from_name, to_name, rows })
 }
 
 async fn activate(State(s): State<AppState>, Path(username): Path<String>, form: UiForm) -> Response {
