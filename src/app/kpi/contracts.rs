@@ -735,3 +735,33 @@ pub async fn close(db: &Db, ctx: &Ctx, id: i64, inp: &VersionIn) -> Result<Contr
     tx.commit().await?;
     Ok(out)
 }
+
+/// A person a contract may be issued to.
+#[derive(Debug, Clone, Serialize)]
+pub struct Issuable {
+    pub id: i64,
+    pub display_name: String,
+    pub role: String,
+    pub org_name: String,
+}
+
+/// The active people whose role has a template and to whom the caller may issue a contract.
+pub async fn issuable(db: &Db, caller: &Caller) -> Result<Vec<Issuable>> {
+    let mut conn = db.pool.acquire().await?;
+    let roles: Vec<String> = templates::templates_of(&mut conn).await?.templates.into_iter().map(|t| t.role).collect();
+    let ids: Vec<i64> = sqlx::query("SELECT id FROM users WHERE active = 1 ORDER BY display_name, id")
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<std::result::Result<_, _>>()?;
+    let mut out = vec![];
+    for id in ids {
+        if let Some(p) = person_of(&mut conn, id).await? {
+            if roles.iter().any(|r| r == p.role.code()) && super::sees_person(caller, &p) && may_issue(caller, &p) {
+                out.push(Issuable { id: p.id, display_name: p.display_name, role: p.role.code().into(), org_name: p.org_name });
+            }
+        }
+    }
+    Ok(out)
+}

@@ -8,6 +8,7 @@ pub mod customers;
 mod forms;
 pub mod funnel;
 pub mod home;
+pub mod kpi;
 pub mod orders;
 pub mod people;
 pub mod pick;
@@ -82,6 +83,7 @@ pub fn routes() -> Router<AppState> {
         .merge(suggestions::routes())
         .merge(salesplan::routes())
         .merge(budgets::routes())
+        .merge(kpi::routes())
         .merge(service::routes())
         .merge(voice::routes())
 }
@@ -127,6 +129,8 @@ pub struct Layout {
     pub plan_settings: bool,
     /// Sees budgets (the navigation's 预算与费用).
     pub budgets: bool,
+    /// Sees the KPI pages (the navigation's 业绩合同与考核).
+    pub kpi: bool,
 }
 
 impl Layout {
@@ -155,6 +159,7 @@ impl Layout {
             proposes: crate::app::classification::candidates::may_propose(c.role),
             plan_settings: crate::app::plans::calendar::may_edit_settings(c.role),
             budgets: crate::app::budgets::budgets::may_see(c),
+            kpi: crate::app::kpi::may_see(c),
         }
     }
     /// The navigation's group of the current page (marked `aria-current`).
@@ -162,7 +167,8 @@ impl Layout {
         match self.nav {
             "accounts" | "contacts" | "pool" | "candidates" => "customers",
             "opportunities" | "forecast" | "vvalue" | "quotes" | "orders" | "bids" | "products" | "logistics"
-            | "aging" | "collection" | "holds" | "sales_plans" | "budgets" | "exec_requests" => "sales",
+            | "aging" | "collection" | "holds" | "sales_plans" | "budgets" | "exec_requests" | "kpi"
+            | "kpi_team" => "sales",
             "home" | "today" | "activities" | "visit_plan" | "visit_stats" | "calendar" => "visits",
             "funnel" | "regions" | "monthly" | "rad" | "coverage" | "service" => "reports",
             "audit" if !self.is_admin => "reports",
