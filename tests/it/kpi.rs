@@ -94,7 +94,7 @@ async fn the_builtin_templates_follow_the_three_samples_and_bad_weights_or_roles
     templates[2]["indicators"][0]["weight"] = json!(5);
     let body = json!({"cap_pct": 120, "templates": templates, "version": 0});
     let r = t.call(Method::PUT, "/api/v1/kpi/templates", &director, Some(body)).await;
-    assert_eq!(fields(&r).get("templates[2].indicators").map(String::as_str), Some("weights_sum"), "{}", r.body);
+    assert_eq!(fields(&r).get("templates[2].indicators").map(String::as_str), Some("weights_not_100"), "{}", r.body);
     assert_eq!(ok(t.get("/api/v1/kpi/templates", &director).await, StatusCode::OK)["saved"], false);
     // A rep cannot change them.
     let r = t.call(Method::PUT, "/api/v1/kpi/templates", &bearer(&w, "repA"), Some(json!({"cap_pct": 120, "templates": [], "version": 0}))).await;
@@ -106,7 +106,7 @@ async fn the_builtin_templates_follow_the_three_samples_and_bad_weights_or_roles
     inds[0]["weight"] = json!(20);
     let body = json!({"user_id": rep_a, "year": year(), "indicators": inds});
     let r = t.call(Method::POST, "/api/v1/kpi/contracts", &director, Some(body)).await;
-    assert_eq!(fields(&r).get("indicators").map(String::as_str), Some("weights_sum"));
+    assert_eq!(fields(&r).get("indicators").map(String::as_str), Some("weights_not_100"));
     // Inside sales has no template: 422 `user_id` no_template, nothing saved.
     let r = t
         .call(Method::POST, "/api/v1/users", &bearer(&w, "admin"), Some(json!({"username": "inside1", "role": "inside_sales",

@@ -251,7 +251,7 @@ pub async fn get(db: &Db, caller: &Caller) -> Result<TemplatesView> {
 
 /// Checks a list of indicators (`{prefix}indicators[i].field`): keys unique and well formed,
 /// categories, measures and kinds known, weights 0–100 summing to 100 (else `{prefix}indicators`
-/// weights_sum), targets decimals. Returns them trimmed.
+/// weights_not_100), targets decimals. Returns them trimmed.
 pub fn check_indicators(prefix: &str, list: &[Indicator], e: &mut Errors) -> Vec<Indicator> {
     let mut out = vec![];
     if list.is_empty() || list.len() > 40 {
@@ -305,14 +305,14 @@ pub fn check_indicators(prefix: &str, list: &[Indicator], e: &mut Errors) -> Vec
         }
     }
     if !list.is_empty() && list.iter().all(|x| (0..=100).contains(&x.weight)) && sum != 100 {
-        e.add(&format!("{prefix}indicators"), "weights_sum");
+        e.add(&format!("{prefix}indicators"), "weights_not_100");
     }
     out
 }
 
 /// Saves the templates and the cap (the KA director or the administrator): one template per
 /// role, each 1–40 indicators whose weights sum to 100 (else 422 naming
-/// `templates[i].indicators` weights_sum), a veto item; the cap 100–200 %.
+/// `templates[i].indicators` weights_not_100), a veto item; the cap 100–200 %.
 pub async fn set(db: &Db, ctx: &Ctx, inp: &TemplatesIn) -> Result<TemplatesView> {
     if !may_edit(&ctx.caller) {
         return Err(Error::Forbidden);

@@ -35,7 +35,7 @@ pub fn routes(api: Api) -> Api {
             .describe(
                 "The KA director or the administrator. One template per role; each 1–40 indicators (category financial, \
                  operating or management; a measure KAM computes or `manual`; weight in whole percent; target) whose \
-                 weights sum to 100 (else 422 `templates[i].indicators` weights_sum); a veto item. The cap 100–200 %.",
+                 weights sum to 100 (else 422 `templates[i].indicators` weights_not_100); a veto item. The cap 100–200 %.",
             )
             .body::<TemplatesIn>()
             .ok::<TemplatesView>(200)
@@ -54,7 +54,7 @@ pub fn routes(api: Api) -> Api {
             .describe(
                 "Their manager, the KA director or the sales department manager issues it (发约人), from the template of \
                  the person's role (none: 422 `user_id` no_template); the indicators' targets and weights may be given \
-                 (weights summing to 100, else 422 `indicators` weights_sum). One per person and year (409 contract_exists).",
+                 (weights summing to 100, else 422 `indicators` weights_not_100). One per person and year (409 contract_exists).",
             )
             .body_example::<ContractIn>(json!({"user_id": 7, "year": 2027, "bonus_base": "60000.00"}))
             .ok::<ContractView>(201)
