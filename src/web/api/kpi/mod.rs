@@ -119,7 +119,8 @@ pub fn routes(api: Api) -> Api {
         Op::get("/api/v1/kpi/scorecards/department", "The KA department's scorecard: every contract of the year", "kpi")
             .describe("The KA director, the sales department manager and the general manager (404 for others).")
             .query::<PeriodQuery>()
-            .ok::<TeamScorecard>(200),
+            .ok::<TeamScorecard>(200)
+            .errors(&[404]),
         department,
     )
     .add(
@@ -128,7 +129,8 @@ pub fn routes(api: Api) -> Api {
             .query::<ExportQuery>()
             .query::<FormatQuery>()
             .download()
-            .with_format_schema(),
+            .with_format_schema()
+            .errors(&[404]),
         export,
     )
     .add(
