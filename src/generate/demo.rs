@@ -3630,7 +3630,12 @@ async fn demo_kpi(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> 
             "ka_manager" => "100000.00",
             _ => "60000.00",
         };
-        let inp = kc::ContractIn { user_id: user_ids[username.as_str()], year, bonus_base: Some(bonus.into()), indicators: None };
+        let inp = kc::ContractIn {
+            user_id: user_ids[username.as_str()],
+            year,
+            bonus_base: Some(bonus.into()),
+            indicators: None,
+        };
         let v = kc::create(db, &issuer, &inp).await.map_err(err)?;
         let v = kc::acknowledge(db, &holder, v.id, &version(&v)).await.map_err(err)?;
         let v = kc::acknowledge(db, &issuer, v.id, &version(&v)).await.map_err(err)?;
@@ -3658,7 +3663,9 @@ async fn demo_kpi(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> 
         target: "100.00".into(),
         lower_is_better: false,
     }];
-    for (who, scores) in [("rep", vec![(3, "93.00"), (2, "95.50"), (1, "91.00")]), ("rep2", vec![(2, "92.00"), (1, "90.00")])] {
+    for (who, scores) in
+        [("rep", vec![(3, "93.00"), (2, "95.50"), (1, "91.00")]), ("rep2", vec![(2, "92.00"), (1, "90.00")])]
+    {
         for (back, score) in scores {
             let y = year - back;
             let inp = kc::ContractIn {
@@ -3668,13 +3675,20 @@ async fn demo_kpi(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> 
                 indicators: Some(overall.clone()),
             };
             let v = kc::create(db, &manager, &inp).await.map_err(err)?;
-            let a = kc::ActualIn { indicator: "overall".into(), period: y.to_string(), value: score.into(), note: None, version: 0 };
+            let a = kc::ActualIn {
+                indicator: "overall".into(),
+                period: y.to_string(),
+                value: score.into(),
+                note: None,
+                version: 0,
+            };
             let v = kc::set_actual(db, &manager, v.id, &a).await.map_err(err)?;
             kc::close(db, &manager, v.id, &version(&v)).await.map_err(err)?;
         }
     }
     let director = ctx_of("director").await?;
-    let north: i64 = sqlx::query("SELECT id FROM org_units WHERE code = 'NORTH'").fetch_one(&db.pool).await?.try_get("id")?;
+    let north: i64 =
+        sqlx::query("SELECT id FROM org_units WHERE code = 'NORTH'").fetch_one(&db.pool).await?.try_get("id")?;
     let k = kt::CoefficientIn { org_unit_id: north, period: year.to_string(), coefficient: "0.95".into(), version: 0 };
     kt::set_coefficient(db, &director, &k).await.map_err(err)?;
     let q = (today.month0() / 3) as i64;

@@ -19,7 +19,11 @@ fn year() -> i64 {
 
 async fn user_id(t: &TestApp, username: &str) -> i64 {
     sqlx::Row::try_get(
-        &sqlx::query("SELECT id FROM users WHERE username = $1").bind(username).fetch_one(&t.db().pool).await.expect("user"),
+        &sqlx::query("SELECT id FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_one(&t.db().pool)
+            .await
+            .expect("user"),
         "id",
     )
     .expect("id")
@@ -83,7 +87,8 @@ async fn the_builtin_templates_follow_the_three_samples_and_bad_weights_or_roles
     let cur = ok(t.get("/api/v1/kpi/templates", &director).await, StatusCode::OK);
     assert_eq!(cur["saved"], false);
     assert_eq!(cur["cap_pct"], 120);
-    let roles: Vec<&str> = cur["templates"].as_array().expect("t").iter().map(|t| t["role"].as_str().unwrap_or("")).collect();
+    let roles: Vec<&str> =
+        cur["templates"].as_array().expect("t").iter().map(|t| t["role"].as_str().unwrap_or("")).collect();
     assert_eq!(roles, ["ka_director", "ka_manager", "ka_rep"]);
     for tpl in cur["templates"].as_array().expect("t") {
         let sum: i64 = tpl["indicators"].as_array().expect("i").iter().map(|i| i["weight"].as_i64().unwrap_or(0)).sum();
@@ -97,7 +102,14 @@ async fn the_builtin_templates_follow_the_three_samples_and_bad_weights_or_roles
     assert_eq!(fields(&r).get("templates[2].indicators").map(String::as_str), Some("weights_not_100"), "{}", r.body);
     assert_eq!(ok(t.get("/api/v1/kpi/templates", &director).await, StatusCode::OK)["saved"], false);
     // A rep cannot change them.
-    let r = t.call(Method::PUT, "/api/v1/kpi/templates", &bearer(&w, "repA"), Some(json!({"cap_pct": 120, "templates": [], "version": 0}))).await;
+    let r = t
+        .call(
+            Method::PUT,
+            "/api/v1/kpi/templates",
+            &bearer(&w, "repA"),
+            Some(json!({"cap_pct": 120, "templates": [], "version": 0})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
 
     // A contract's weights not summing to 100: 422 `indicators`.
@@ -109,23 +121,38 @@ async fn the_builtin_templates_follow_the_three_samples_and_bad_weights_or_roles
     assert_eq!(fields(&r).get("indicators").map(String::as_str), Some("weights_not_100"));
     // Inside sales has no template: 422 `user_id` no_template, nothing saved.
     let r = t
-        .call(Method::POST, "/api/v1/users", &bearer(&w, "admin"), Some(json!({"username": "inside1", "role": "inside_sales",
-            "org_unit": "BJ", "password": "kpi-pass-1234", "display_name": "内勤一号", "manager": "manager"})))
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &bearer(&w, "admin"),
+            Some(json!({"username": "inside1", "role": "inside_sales",
+            "org_unit": "BJ", "password": "kpi-pass-1234", "display_name": "内勤一号", "manager": "manager"})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let inside = user_id(&t, "inside1").await;
-    let r = t.call(Method::POST, "/api/v1/kpi/contracts", &director, Some(json!({"user_id": inside, "year": year()}))).await;
+    let r = t
+        .call(Method::POST, "/api/v1/kpi/contracts", &director, Some(json!({"user_id": inside, "year": year()})))
+        .await;
     assert_eq!(fields(&r).get("user_id").map(String::as_str), Some("no_template"));
     assert_eq!(count(&t, "kpi_contracts").await, 0);
     // A rep issues no contract (their own or anyone's).
-    let r = t.call(Method::POST, "/api/v1/kpi/contracts", &bearer(&w, "repA"), Some(json!({"user_id": rep_a, "year": year()}))).await;
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/kpi/contracts",
+            &bearer(&w, "repA"),
+            Some(json!({"user_id": rep_a, "year": year()})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     // The template's contract: issued by the rep's manager, the rep's title and every indicator.
     let c = contract(&t, &bearer(&w, "manager"), rep_a, year(), "50000.00").await;
     assert_eq!(c["title"], "大客户销售代表业绩合同");
     assert_eq!(c["issuer_name"], "manager");
     assert_eq!(c["indicators"].as_array().map(Vec::len), Some(10));
-    let r = t.call(Method::POST, "/api/v1/kpi/contracts", &director, Some(json!({"user_id": rep_a, "year": year()}))).await;
+    let r =
+        t.call(Method::POST, "/api/v1/kpi/contracts", &director, Some(json!({"user_id": rep_a, "year": year()}))).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
 }
 
@@ -133,7 +160,12 @@ async fn the_builtin_templates_follow_the_three_samples_and_bad_weights_or_roles
 async fn the_weighted_score_is_capped_and_zero_when_the_veto_item_is_hit() {
     let t = TestApp::new().await;
     let w = seed(&t).await;
-    rep_template(&t, &w, json!([manual("quality", "服务质量", 60, "100.00"), manual("ledger", "台账吻合度", 40, "80.00")])).await;
+    rep_template(
+        &t,
+        &w,
+        json!([manual("quality", "服务质量", 60, "100.00"), manual("ledger", "台账吻合度", 40, "80.00")]),
+    )
+    .await;
     let manager = bearer(&w, "manager");
     let rep = bearer(&w, "repA");
     let rep_a = user_id(&t, "repA").await;
@@ -142,23 +174,46 @@ async fn the_weighted_score_is_capped_and_zero_when_the_veto_item_is_hit() {
     let id = c["id"].as_i64().expect("id");
     assert_eq!(c["state"], "issued");
     // Both sign: who and when.
-    let c = ok(t.call(Method::POST, &format!("/api/v1/kpi/contracts/{id}/acknowledge"), &rep, Some(json!({"version": c["version"]}))).await, StatusCode::OK);
+    let c = ok(
+        t.call(
+            Method::POST,
+            &format!("/api/v1/kpi/contracts/{id}/acknowledge"),
+            &rep,
+            Some(json!({"version": c["version"]})),
+        )
+        .await,
+        StatusCode::OK,
+    );
     assert!(c["holder_ack_at"].is_string());
     assert_eq!(c["state"], "issued");
-    let c = ok(t.call(Method::POST, &format!("/api/v1/kpi/contracts/{id}/acknowledge"), &manager, Some(json!({"version": c["version"]}))).await, StatusCode::OK);
+    let c = ok(
+        t.call(
+            Method::POST,
+            &format!("/api/v1/kpi/contracts/{id}/acknowledge"),
+            &manager,
+            Some(json!({"version": c["version"]})),
+        )
+        .await,
+        StatusCode::OK,
+    );
     assert_eq!(c["state"], "acknowledged");
     assert_eq!(c["issuer_ack_name"], "manager");
     // The rep enters no actual; a computed indicator takes none.
     let r = t
-        .call(Method::POST, &format!("/api/v1/kpi/contracts/{id}/actuals"), &rep,
-            Some(json!({"indicator": "quality", "period": y.to_string(), "value": "90", "version": 0})))
+        .call(
+            Method::POST,
+            &format!("/api/v1/kpi/contracts/{id}/actuals"),
+            &rep,
+            Some(json!({"indicator": "quality", "period": y.to_string(), "value": "90", "version": 0})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     // 90 of 100 at 60 % → 54.00; 100 of 80 is 125 %, capped at 120 % × 40 % → 48.00; 102.00.
     actual(&t, &manager, id, "quality", &y.to_string(), "90.00").await;
     actual(&t, &manager, id, "ledger", &y.to_string(), "100.00").await;
     let card = ok(t.get(&format!("/api/v1/kpi/scorecards/people/{rep_a}?period={y}"), &rep).await, StatusCode::OK);
-    let line = |k: &str| card["indicators"].as_array().expect("i").iter().find(|i| i["key"] == k).cloned().expect("line");
+    let line =
+        |k: &str| card["indicators"].as_array().expect("i").iter().find(|i| i["key"] == k).cloned().expect("line");
     assert_eq!(line("quality")["achievement"], "90.00");
     assert_eq!(line("quality")["points"], "54.00");
     assert_eq!(line("ledger")["achievement"], "120.00");
@@ -171,24 +226,49 @@ async fn the_weighted_score_is_capped_and_zero_when_the_veto_item_is_hit() {
     assert_eq!(q["score"], "0.00");
     // The veto item hit (a reason is required): the score is zero, the points stay shown.
     let v = ok(t.get(&format!("/api/v1/kpi/contracts/{id}"), &manager).await, StatusCode::OK);
-    let r = t.call(Method::POST, &format!("/api/v1/kpi/contracts/{id}/veto"), &manager, Some(json!({"hit": true, "version": v["version"]}))).await;
+    let r = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/kpi/contracts/{id}/veto"),
+            &manager,
+            Some(json!({"hit": true, "version": v["version"]})),
+        )
+        .await;
     assert_eq!(fields(&r).get("reason").map(String::as_str), Some("required"));
-    ok(t.call(Method::POST, &format!("/api/v1/kpi/contracts/{id}/veto"), &manager,
-        Some(json!({"hit": true, "reason": "重大客户投诉", "version": v["version"]}))).await, StatusCode::OK);
+    ok(
+        t.call(
+            Method::POST,
+            &format!("/api/v1/kpi/contracts/{id}/veto"),
+            &manager,
+            Some(json!({"hit": true, "reason": "重大客户投诉", "version": v["version"]})),
+        )
+        .await,
+        StatusCode::OK,
+    );
     let card = ok(t.get(&format!("/api/v1/kpi/scorecards/people/{rep_a}?period={y}"), &rep).await, StatusCode::OK);
     assert_eq!(card["veto_hit"], true);
     assert_eq!(card["veto_reason"], "重大客户投诉");
     assert_eq!(card["weighted"], "102.00");
     assert_eq!(card["score"], "0.00");
     // A stale version is 409.
-    let r = t.call(Method::POST, &format!("/api/v1/kpi/contracts/{id}/veto"), &manager, Some(json!({"hit": false, "version": v["version"]}))).await;
+    let r = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/kpi/contracts/{id}/veto"),
+            &manager,
+            Some(json!({"hit": false, "version": v["version"]})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     // The team's and the department's scorecards list the rep with the same score.
     let bj = org(&t, "BJ").await;
     let team = ok(t.get(&format!("/api/v1/kpi/scorecards/teams/{bj}?period={y}"), &manager).await, StatusCode::OK);
     assert_eq!(team["people"][0]["holder_name"], "repA");
     assert_eq!(team["vetoed"], 1);
-    let dept = ok(t.get(&format!("/api/v1/kpi/scorecards/department?period={y}"), &bearer(&w, "director")).await, StatusCode::OK);
+    let dept = ok(
+        t.get(&format!("/api/v1/kpi/scorecards/department?period={y}"), &bearer(&w, "director")).await,
+        StatusCode::OK,
+    );
     assert_eq!(dept["people"].as_array().map(Vec::len), Some(1));
     let r = t.get(&format!("/api/v1/kpi/scorecards/department?period={y}"), &manager).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
@@ -206,11 +286,16 @@ async fn the_coefficient_is_at_most_one_and_multiplies_the_bonus_base() {
     let set = |c: &str, v: i64| json!({"org_unit_id": bj, "period": y.to_string(), "coefficient": c, "version": v});
     let k = ok(t.call(Method::PUT, "/api/v1/kpi/coefficients", &director, Some(set("1.0", 0))).await, StatusCode::OK);
     assert_eq!(k["coefficient"], "1.0");
-    let card = ok(t.get(&format!("/api/v1/kpi/scorecards/people/{rep_a}?period={y}"), &bearer(&w, "repA")).await, StatusCode::OK);
+    let card = ok(
+        t.get(&format!("/api/v1/kpi/scorecards/people/{rep_a}?period={y}"), &bearer(&w, "repA")).await,
+        StatusCode::OK,
+    );
     assert_eq!(card["coefficient"], "1.0");
     assert_eq!(card["bonus"], "50000.00");
     // 1.01: 422 naming the coefficient, nothing saved.
-    let r = t.call(Method::PUT, "/api/v1/kpi/coefficients", &director, Some(set("1.01", k["version"].as_i64().unwrap_or(0)))).await;
+    let r = t
+        .call(Method::PUT, "/api/v1/kpi/coefficients", &director, Some(set("1.01", k["version"].as_i64().unwrap_or(0))))
+        .await;
     assert_eq!(fields(&r).get("coefficient").map(String::as_str), Some("coefficient_above_one"));
     let list = ok(t.get(&format!("/api/v1/kpi/coefficients?year={y}"), &director).await, StatusCode::OK);
     assert_eq!(list["items"][0]["coefficient"], "1.0");
@@ -218,7 +303,8 @@ async fn the_coefficient_is_at_most_one_and_multiplies_the_bonus_base() {
     // 0.9 for the first quarter: the quarter's scorecard takes it, the year keeps 1.0.
     let q = json!({"org_unit_id": bj, "period": format!("{y}-Q1"), "coefficient": "0.9", "version": 0});
     ok(t.call(Method::PUT, "/api/v1/kpi/coefficients", &director, Some(q)).await, StatusCode::OK);
-    let card = ok(t.get(&format!("/api/v1/kpi/scorecards/people/{rep_a}?period={y}-Q1"), &director).await, StatusCode::OK);
+    let card =
+        ok(t.get(&format!("/api/v1/kpi/scorecards/people/{rep_a}?period={y}-Q1"), &director).await, StatusCode::OK);
     assert_eq!(card["coefficient"], "0.9");
     assert_eq!(card["bonus"], "45000.00");
     // A rep sets none.
@@ -227,7 +313,8 @@ async fn the_coefficient_is_at_most_one_and_multiplies_the_bonus_base() {
     // The quarter's evaluation by the team's manager, and an award.
     let e = json!({"org_unit_id": bj, "period": format!("{y}-Q1"), "targets_met": "完成季度目标的96%", "met_pct": "96.00",
         "next_targets": "新签三家重点客户", "next_revenue": "3000000.00", "version": 0});
-    let ev = ok(t.call(Method::POST, "/api/v1/kpi/team-evaluations", &bearer(&w, "manager"), Some(e)).await, StatusCode::OK);
+    let ev =
+        ok(t.call(Method::POST, "/api/v1/kpi/team-evaluations", &bearer(&w, "manager"), Some(e)).await, StatusCode::OK);
     assert_eq!(ev["met_pct"], "96.00");
     assert_eq!(ev["recorded_by_name"], "manager");
     let a = json!({"kind": "best_team", "period": y.to_string(), "org_unit_id": bj, "title": "年度最佳团队"});
@@ -259,7 +346,16 @@ async fn three_closed_years_at_ninety_percent_flag_a_promotion_and_two_do_not() 
         let manager = &manager;
         async move {
             let v = ok(t.get(&format!("/api/v1/kpi/contracts/{id}"), manager).await, StatusCode::OK);
-            ok(t.call(Method::POST, &format!("/api/v1/kpi/contracts/{id}/close"), manager, Some(json!({"version": v["version"]}))).await, StatusCode::OK)
+            ok(
+                t.call(
+                    Method::POST,
+                    &format!("/api/v1/kpi/contracts/{id}/close"),
+                    manager,
+                    Some(json!({"version": v["version"]})),
+                )
+                .await,
+                StatusCode::OK,
+            )
         }
     };
     let c = close(ids[0]).await;
@@ -281,11 +377,24 @@ async fn three_closed_years_at_ninety_percent_flag_a_promotion_and_two_do_not() 
     let this = ok(t.get(&format!("/api/v1/kpi/contracts?year={y}"), &manager).await, StatusCode::OK);
     let id = this["items"][0]["id"].as_i64().expect("id");
     let v = ok(t.get(&format!("/api/v1/kpi/contracts/{id}"), &manager).await, StatusCode::OK);
-    let r = t.call(Method::POST, &format!("/api/v1/kpi/contracts/{id}/close"), &manager, Some(json!({"version": v["version"]}))).await;
+    let r = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/kpi/contracts/{id}/close"),
+            &manager,
+            Some(json!({"version": v["version"]})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     // A closed contract changes no more.
-    let r = t.call(Method::POST, &format!("/api/v1/kpi/contracts/{}/actuals", ids[0]), &manager,
-        Some(json!({"indicator": "quality", "period": (y - 3).to_string(), "value": "50", "version": 1}))).await;
+    let r = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/kpi/contracts/{}/actuals", ids[0]),
+            &manager,
+            Some(json!({"indicator": "quality", "period": (y - 3).to_string(), "value": "50", "version": 1})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
 }
 
@@ -313,7 +422,12 @@ async fn a_rep_reads_only_their_own_contract() {
 async fn the_scorecard_page_and_its_xlsx_show_the_numbers() {
     let t = TestApp::new().await;
     let w = seed(&t).await;
-    rep_template(&t, &w, json!([manual("quality", "服务质量", 60, "100.00"), manual("ledger", "台账吻合度", 40, "80.00")])).await;
+    rep_template(
+        &t,
+        &w,
+        json!([manual("quality", "服务质量", 60, "100.00"), manual("ledger", "台账吻合度", 40, "80.00")]),
+    )
+    .await;
     let manager = bearer(&w, "manager");
     let rep_a = user_id(&t, "repA").await;
     let y = year();
@@ -338,7 +452,8 @@ async fn the_scorecard_page_and_its_xlsx_show_the_numbers() {
     let text: Vec<String> = rows.iter().flatten().map(|c| c.to_string()).collect();
     assert!(text.iter().any(|c| c == "102.00" || c == "102"), "{text:?}");
     assert!(text.iter().any(|c| c == "repA"), "{text:?}");
-    let (status, _, bytes) = download(&t, &format!("/api/v1/kpi/scorecards/export?period={y}&org_unit_id={bj}&format=xlsx"), &manager).await;
+    let (status, _, bytes) =
+        download(&t, &format!("/api/v1/kpi/scorecards/export?period={y}&org_unit_id={bj}&format=xlsx"), &manager).await;
     assert_eq!(status, StatusCode::OK);
     assert!(xlsx_rows(bytes, "kpi_scorecard").len() >= 4);
 }

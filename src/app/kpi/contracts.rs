@@ -193,7 +193,8 @@ pub(crate) fn row_of(r: &sqlx::any::AnyRow) -> Result<ContractRow> {
         issuer_id: r.try_get("issuer_id")?,
         indicators: serde_json::from_str(&r.try_get::<String, _>("indicators")?)
             .map_err(|e| anyhow::anyhow!("stored indicators: {e}"))?,
-        veto: serde_json::from_str(&r.try_get::<String, _>("veto")?).map_err(|e| anyhow::anyhow!("stored veto: {e}"))?,
+        veto: serde_json::from_str(&r.try_get::<String, _>("veto")?)
+            .map_err(|e| anyhow::anyhow!("stored veto: {e}"))?,
         bonus_base: r.try_get("bonus_base")?,
         state: r.try_get("state")?,
         veto_hit: r.try_get::<i64, _>("veto_hit")? != 0,
@@ -268,7 +269,8 @@ pub(crate) async fn load_in(conn: &mut sqlx::AnyConnection, caller: &Caller, id:
         issuer_name: r.try_get("issuer_name")?,
         indicators: serde_json::from_str(&r.try_get::<String, _>("indicators")?)
             .map_err(|e| anyhow::anyhow!("stored indicators: {e}"))?,
-        veto: serde_json::from_str(&r.try_get::<String, _>("veto")?).map_err(|e| anyhow::anyhow!("stored veto: {e}"))?,
+        veto: serde_json::from_str(&r.try_get::<String, _>("veto")?)
+            .map_err(|e| anyhow::anyhow!("stored veto: {e}"))?,
         bonus_base: format_fen(r.try_get("bonus_base")?),
         holder_ack_at,
         issuer_ack_name: r.try_get("issuer_ack_name")?,
@@ -452,7 +454,10 @@ pub async fn create(db: &Db, ctx: &Ctx, inp: &ContractIn) -> Result<ContractView
 /// Locks the contract, checks the caller sees it and that the version shown is current.
 async fn lock_in(tx: &mut WriteTx, caller: &Caller, id: i64, version: Option<i64>) -> Result<ContractView> {
     let lock = tx.lock_clause(RowLock::Update);
-    sqlx::query(&format!("SELECT id FROM kpi_contracts WHERE id = $1{lock}")).bind(id).fetch_optional(tx.conn()).await?;
+    sqlx::query(&format!("SELECT id FROM kpi_contracts WHERE id = $1{lock}"))
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?;
     let v = load_in(tx.conn(), caller, id).await?;
     if version.is_some_and(|n| n != v.version) {
         return Err(Error::StaleVersion { current: v.version });
@@ -559,7 +564,10 @@ pub async fn acknowledge(db: &Db, ctx: &Ctx, id: i64, inp: &VersionIn) -> Result
     }
     let both = (side == "holder" && v.issuer_ack_at.is_some()) || (side == "issuer" && v.holder_ack_at.is_some());
     if both {
-        sqlx::query("UPDATE kpi_contracts SET state = 'acknowledged' WHERE id = $1").bind(id).execute(tx.conn()).await?;
+        sqlx::query("UPDATE kpi_contracts SET state = 'acknowledged' WHERE id = $1")
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
     }
     bump(&mut tx, id).await?;
     audit::record(
@@ -601,12 +609,14 @@ pub async fn set_actual(db: &Db, ctx: &Ctx, id: i64, inp: &ActualIn) -> Result<C
     let period = Period::parse(&inp.period).expect("checked").code();
     let (value, note) = (value.expect("checked"), note.flatten());
     let at = ts(crate::app::clock::now());
-    let old = sqlx::query("SELECT id, value, version FROM kpi_actuals WHERE contract_id = $1 AND indicator = $2 AND period = $3")
-        .bind(id)
-        .bind(inp.indicator.clone())
-        .bind(period.clone())
-        .fetch_optional(tx.conn())
-        .await?;
+    let old = sqlx::query(
+        "SELECT id, value, version FROM kpi_actuals WHERE contract_id = $1 AND indicator = $2 AND period = $3",
+    )
+    .bind(id)
+    .bind(inp.indicator.clone())
+    .bind(period.clone())
+    .fetch_optional(tx.conn())
+    .await?;
     let (aid, before) = match old {
         None if inp.version != 0 => return Err(Error::StaleVersion { current: 0 }),
         None => {
@@ -759,7 +769,12 @@ pub async fn issuable(db: &Db, caller: &Caller) -> Result<Vec<Issuable>> {
     for id in ids {
         if let Some(p) = person_of(&mut conn, id).await? {
             if roles.iter().any(|r| r == p.role.code()) && super::sees_person(caller, &p) && may_issue(caller, &p) {
-                out.push(Issuable { id: p.id, display_name: p.display_name, role: p.role.code().into(), org_name: p.org_name });
+                out.push(Issuable {
+                    id: p.id,
+                    display_name: p.display_name,
+                    role: p.role.code().into(),
+                    org_name: p.org_name,
+                });
             }
         }
     }

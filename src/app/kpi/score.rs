@@ -417,7 +417,10 @@ fn coefficient_for(list: &[(String, String, i64)], team_path: &str, p: Period) -
 }
 
 /// Frozen yearly scores per person (closed contracts).
-async fn final_scores(conn: &mut sqlx::AnyConnection, users: &Option<Vec<i64>>) -> Result<HashMap<i64, Vec<(i64, i64)>>> {
+async fn final_scores(
+    conn: &mut sqlx::AnyConnection,
+    users: &Option<Vec<i64>>,
+) -> Result<HashMap<i64, Vec<(i64, i64)>>> {
     let sql = format!(
         "SELECT user_id, year, final_score_bp FROM kpi_contracts c WHERE final_score_bp IS NOT NULL{} ORDER BY user_id, year",
         only("c.user_id", users)
@@ -589,7 +592,12 @@ pub(crate) async fn score_rows(
     Ok(out)
 }
 
-async fn rows_where(conn: &mut sqlx::AnyConnection, cond: &str, year: i64, arg: Option<i64>) -> Result<Vec<ContractRow>> {
+async fn rows_where(
+    conn: &mut sqlx::AnyConnection,
+    cond: &str,
+    year: i64,
+    arg: Option<i64>,
+) -> Result<Vec<ContractRow>> {
     let sql = format!("{ROW_SQL} WHERE c.year = $1{cond} ORDER BY o.path, u.display_name, c.id");
     let mut q = sqlx::query(&sql).bind(year);
     if let Some(a) = arg {

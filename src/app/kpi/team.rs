@@ -224,7 +224,10 @@ pub async fn evaluate(db: &Db, ctx: &Ctx, inp: &EvaluationIn) -> Result<Evaluati
     };
     let met = e.take("targets_met", text::required(inp.targets_met.as_deref(), 2000));
     let next = e.take("next_targets", text::required(inp.next_targets.as_deref(), 2000));
-    let met_bp = e.take("met_pct", parse_dec(&inp.met_pct).and_then(|v| if (0..=99999).contains(&v) { Ok(v) } else { Err("pct_range") }));
+    let met_bp = e.take(
+        "met_pct",
+        parse_dec(&inp.met_pct).and_then(|v| if (0..=99999).contains(&v) { Ok(v) } else { Err("pct_range") }),
+    );
     let next_rev = e.take("next_revenue", parse_fen(&inp.next_revenue));
     e.finish()?;
     let (period, met, next, met_bp, next_rev) = (
@@ -351,11 +354,12 @@ pub async fn set_coefficient(db: &Db, ctx: &Ctx, inp: &CoefficientIn) -> Result<
     e.finish()?;
     let (period, bp) = (period.expect("checked").code(), bp.expect("checked"));
     let at = ts(crate::app::clock::now());
-    let old = sqlx::query("SELECT id, version, coefficient_bp FROM kpi_coefficients WHERE org_unit_id = $1 AND period = $2")
-        .bind(t.id)
-        .bind(period.clone())
-        .fetch_optional(tx.conn())
-        .await?;
+    let old =
+        sqlx::query("SELECT id, version, coefficient_bp FROM kpi_coefficients WHERE org_unit_id = $1 AND period = $2")
+            .bind(t.id)
+            .bind(period.clone())
+            .fetch_optional(tx.conn())
+            .await?;
     let (id, before) = match old {
         None if inp.version != 0 => return Err(Error::StaleVersion { current: 0 }),
         None => {
@@ -374,7 +378,8 @@ pub async fn set_coefficient(db: &Db, ctx: &Ctx, inp: &CoefficientIn) -> Result<
             (id, None)
         }
         Some(r) => {
-            let (id, ver, old): (i64, i64, i64) = (r.try_get("id")?, r.try_get("version")?, r.try_get("coefficient_bp")?);
+            let (id, ver, old): (i64, i64, i64) =
+                (r.try_get("id")?, r.try_get("version")?, r.try_get("coefficient_bp")?);
             if ver != inp.version {
                 return Err(Error::StaleVersion { current: ver });
             }

@@ -145,7 +145,16 @@ struct Stored {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn ind(key: &str, category: &str, name: &str, measure: &str, kind: &str, unit: &str, weight: i64, target: &str) -> Indicator {
+fn ind(
+    key: &str,
+    category: &str,
+    name: &str,
+    measure: &str,
+    kind: &str,
+    unit: &str,
+    weight: i64,
+    target: &str,
+) -> Indicator {
     Indicator {
         key: key.into(),
         category: category.into(),
@@ -167,9 +176,27 @@ pub fn builtin() -> Vec<RoleTemplate> {
             role: "ka_director".into(),
             title: "大客户销售主管业绩合同".into(),
             indicators: vec![
-                ind("sales_attainment", "financial", "大客户销售量目标完成率", "revenue_attainment", "percent", "%", 20, "100.00"),
+                ind(
+                    "sales_attainment",
+                    "financial",
+                    "大客户销售量目标完成率",
+                    "revenue_attainment",
+                    "percent",
+                    "%",
+                    20,
+                    "100.00",
+                ),
                 ind("profit_growth", "financial", "利润同比提升", "profit_growth", "percent", "%", 10, "20.00"),
-                ind("aging", "financial", "应收账款账龄（超90天占比）", "receivables_over90", "percent", "%", 10, "10.00"),
+                ind(
+                    "aging",
+                    "financial",
+                    "应收账款账龄（超90天占比）",
+                    "receivables_over90",
+                    "percent",
+                    "%",
+                    10,
+                    "10.00",
+                ),
                 ind("sales_growth", "financial", "销售额同比增长率", "revenue_growth", "percent", "%", 10, "10.00"),
                 ind("order_growth", "operating", "客户成单数增长率", "order_count_growth", "percent", "%", 10, "10.00"),
                 ind("market_share", "operating", "主要产品的市场份额", "manual", "percent", "%", 10, "18.00"),
@@ -184,10 +211,28 @@ pub fn builtin() -> Vec<RoleTemplate> {
             role: "ka_manager".into(),
             title: "大客户销售经理业绩合同".into(),
             indicators: vec![
-                ind("sales_attainment", "financial", "主要业绩指标实现率", "revenue_attainment", "percent", "%", 20, "100.00"),
+                ind(
+                    "sales_attainment",
+                    "financial",
+                    "主要业绩指标实现率",
+                    "revenue_attainment",
+                    "percent",
+                    "%",
+                    20,
+                    "100.00",
+                ),
                 ind("profit", "financial", "销售利润", "profit", "money", "元", 15, "2000000.00"),
                 ind("profit_growth", "financial", "销售利润增长率", "profit_growth", "percent", "%", 5, "10.00"),
-                ind("receivables", "financial", "应收账款余额", "receivables_outstanding", "money", "元", 5, "1000000.00"),
+                ind(
+                    "receivables",
+                    "financial",
+                    "应收账款余额",
+                    "receivables_outstanding",
+                    "money",
+                    "元",
+                    5,
+                    "1000000.00",
+                ),
                 ind("sales", "operating", "销售额", "revenue", "money", "元", 20, "10000000.00"),
                 ind("order_growth", "operating", "客户成单数增长率", "order_count_growth", "percent", "%", 5, "10.00"),
                 ind("visits", "operating", "有效拜访次数", "effective_visits", "count", "次", 10, "120.00"),
@@ -205,7 +250,16 @@ pub fn builtin() -> Vec<RoleTemplate> {
                 ind("sales_growth", "financial", "个人销售额增长率", "revenue_growth", "percent", "%", 15, "10.00"),
                 ind("profit", "financial", "个人销售利润", "profit", "money", "元", 15, "600000.00"),
                 ind("profit_growth", "financial", "个人销售利润增长率", "profit_growth", "percent", "%", 10, "10.00"),
-                ind("sales_attainment", "financial", "销售指标完成率", "revenue_attainment", "percent", "%", 15, "100.00"),
+                ind(
+                    "sales_attainment",
+                    "financial",
+                    "销售指标完成率",
+                    "revenue_attainment",
+                    "percent",
+                    "%",
+                    15,
+                    "100.00",
+                ),
                 ind("aging", "operating", "应收账款超90天占比", "receivables_over90", "percent", "%", 5, "10.00"),
                 ind("order_growth", "operating", "客户成单数增长率", "order_count_growth", "percent", "%", 5, "10.00"),
                 ind("visits", "operating", "有效拜访次数", "effective_visits", "count", "次", 10, "96.00"),
@@ -220,13 +274,19 @@ pub fn builtin() -> Vec<RoleTemplate> {
 pub const DEFAULT_CAP_PCT: i64 = 120;
 
 pub async fn templates_of(conn: &mut sqlx::AnyConnection) -> Result<TemplatesView> {
-    let r = sqlx::query("SELECT value, version FROM settings WHERE key = $1").bind(KEY).fetch_optional(&mut *conn).await?;
+    let r =
+        sqlx::query("SELECT value, version FROM settings WHERE key = $1").bind(KEY).fetch_optional(&mut *conn).await?;
     match r {
         None => Ok(TemplatesView { cap_pct: DEFAULT_CAP_PCT, templates: builtin(), version: 0, saved: false }),
         Some(r) => {
             let v: String = r.try_get("value")?;
             let s: Stored = serde_json::from_str(&v).map_err(|e| anyhow::anyhow!("stored kpi templates: {e}"))?;
-            Ok(TemplatesView { cap_pct: s.cap_pct, templates: s.templates, version: r.try_get("version")?, saved: true })
+            Ok(TemplatesView {
+                cap_pct: s.cap_pct,
+                templates: s.templates,
+                version: r.try_get("version")?,
+                saved: true,
+            })
         }
     }
 }
@@ -350,8 +410,8 @@ pub async fn set(db: &Db, ctx: &Ctx, inp: &TemplatesIn) -> Result<TemplatesView>
     e.finish()?;
     let mut tx = db.begin().await?;
     let before = templates_of(tx.conn()).await?;
-    let value = serde_json::to_string(&Stored { cap_pct: inp.cap_pct, templates: list })
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let value =
+        serde_json::to_string(&Stored { cap_pct: inp.cap_pct, templates: list }).map_err(|e| anyhow::anyhow!("{e}"))?;
     if settings::write(&mut tx, KEY, &value, inp.version, &ctx.caller.username).await? {
         audit::record(
             &mut tx,

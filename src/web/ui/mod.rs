@@ -167,8 +167,9 @@ impl Layout {
         match self.nav {
             "accounts" | "contacts" | "pool" | "candidates" => "customers",
             "opportunities" | "forecast" | "vvalue" | "quotes" | "orders" | "bids" | "products" | "logistics"
-            | "aging" | "collection" | "holds" | "sales_plans" | "budgets" | "exec_requests" | "kpi"
-            | "kpi_team" => "sales",
+            | "aging" | "collection" | "holds" | "sales_plans" | "budgets" | "exec_requests" | "kpi" | "kpi_team" => {
+                "sales"
+            }
             "home" | "today" | "activities" | "visit_plan" | "visit_stats" | "calendar" => "visits",
             "funnel" | "regions" | "monthly" | "rad" | "coverage" | "service" => "reports",
             "audit" if !self.is_admin => "reports",

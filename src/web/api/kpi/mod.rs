@@ -14,7 +14,9 @@ use crate::app::kpi::contracts::{
     self as kc, ActualIn, ContractIn, ContractItem, ContractUpdate, ContractView, VersionIn, VetoIn,
 };
 use crate::app::kpi::score::{self as ks, Promotion, Scorecard, TeamScorecard};
-use crate::app::kpi::team::{self as kt, AwardIn, AwardView, CoefficientIn, CoefficientView, EvaluationIn, EvaluationView};
+use crate::app::kpi::team::{
+    self as kt, AwardIn, AwardView, CoefficientIn, CoefficientView, EvaluationIn, EvaluationView,
+};
 use crate::app::kpi::templates::{self as ktp, TemplatesIn, TemplatesView};
 use crate::app::kpi::{period_of, Period};
 use crate::app::spreadsheets::export::Table;
@@ -236,11 +238,21 @@ async fn get_one(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id
     Ok(Json(kc::get(&s.app.db, &c.ctx.caller, id).await?).into_response())
 }
 
-async fn update(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Typed<ContractUpdate>) -> ApiResult {
+async fn update(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    b: Typed<ContractUpdate>,
+) -> ApiResult {
     Ok(Json(kc::update(&s.app.db, &c.ctx, id, &b.typed).await?).into_response())
 }
 
-async fn acknowledge(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Typed<VersionIn>) -> ApiResult {
+async fn acknowledge(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    b: Typed<VersionIn>,
+) -> ApiResult {
     Ok(Json(kc::acknowledge(&s.app.db, &c.ctx, id, &b.typed).await?).into_response())
 }
 
@@ -256,12 +268,22 @@ async fn close(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>,
     Ok(Json(kc::close(&s.app.db, &c.ctx, id, &b.typed).await?).into_response())
 }
 
-async fn person(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, Query(q): Query<PeriodQuery>) -> ApiResult {
+async fn person(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    Query(q): Query<PeriodQuery>,
+) -> ApiResult {
     let p = period_of(q.period.as_deref(), &c.ctx.caller)?;
     Ok(Json(ks::person(&s.app.db, &c.ctx.caller, id, p).await?).into_response())
 }
 
-async fn team(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, Query(q): Query<PeriodQuery>) -> ApiResult {
+async fn team(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Params(Id(id)): Params<Id>,
+    Query(q): Query<PeriodQuery>,
+) -> ApiResult {
     let p = period_of(q.period.as_deref(), &c.ctx.caller)?;
     Ok(Json(ks::team(&s.app.db, &c.ctx.caller, id, p).await?).into_response())
 }
@@ -345,7 +367,12 @@ pub async fn export_card(
     }
 }
 
-async fn export(State(s): State<AppState>, c: ApiCtx, Query(q): Query<ExportQuery>, Query(fmt): Query<FormatQuery>) -> ApiResult {
+async fn export(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Query(q): Query<ExportQuery>,
+    Query(fmt): Query<FormatQuery>,
+) -> ApiResult {
     let p = period_of(q.period.as_deref(), &c.ctx.caller)?;
     let t = export_card(&s, &c.ctx.caller, c.lang, p, q.org_unit_id).await?;
     Ok(person_download(&scorecard_table(&t), &c.ctx.caller, c.lang, fmt.code().unwrap_or("csv"), "kpi_scorecard")?)

@@ -12,9 +12,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::app::kpi::contracts::{self as kc, ActualIn, ContractItem, ContractUpdate, ContractView, Issuable, VersionIn, VetoIn};
+use crate::app::kpi::contracts::{
+    self as kc, ActualIn, ContractItem, ContractUpdate, ContractView, Issuable, VersionIn, VetoIn,
+};
 use crate::app::kpi::score::{self as ks, Promotion, Scorecard, TeamScorecard};
-use crate::app::kpi::team::{self as kt, AwardIn, AwardView, CoefficientIn, CoefficientView, EvaluationIn, EvaluationView};
+use crate::app::kpi::team::{
+    self as kt, AwardIn, AwardView, CoefficientIn, CoefficientView, EvaluationIn, EvaluationView,
+};
 use crate::app::kpi::templates::{self as ktp, TemplatesIn, TemplatesView};
 use crate::app::kpi::{self as kpi, Period, Team};
 use crate::domain::DomainError;
@@ -118,7 +122,9 @@ fn periods(year: i32) -> Vec<String> {
 
 fn period_label(l: &Layout, code: &str) -> String {
     match Period::parse(code) {
-        Some(Period { year, quarter: Some(qn) }) => l.t("kpi.quarter_label").replace("{y}", &year.to_string()).replace("{q}", &qn.to_string()),
+        Some(Period { year, quarter: Some(qn) }) => {
+            l.t("kpi.quarter_label").replace("{y}", &year.to_string()).replace("{q}", &qn.to_string())
+        }
         Some(Period { year, quarter: None }) => l.t("kpi.year_label").replace("{y}", &year.to_string()),
         None => code.to_string(),
     }
@@ -151,7 +157,14 @@ impl OverviewPage {
     }
 }
 
-async fn overview_page(s: &AppState, ui: &UiCtx, p: Period, team: Option<i64>, typed: Typed, err: Option<DomainError>) -> Response {
+async fn overview_page(
+    s: &AppState,
+    ui: &UiCtx,
+    p: Period,
+    team: Option<i64>,
+    typed: Typed,
+    err: Option<DomainError>,
+) -> Response {
     let caller = &ui.ctx.caller;
     if !kpi::may_see(caller) {
         return fail_page(ui, DomainError::Forbidden);
@@ -231,16 +244,21 @@ async fn overview(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery)
 
 async fn create(State(s): State<AppState>, form: UiForm) -> Response {
     let ui = &form.ui;
-    let year = field(&form, "year").and_then(|y| y.parse::<i64>().ok()).unwrap_or_else(|| i64::from(ks::this_year(&ui.ctx.caller)));
+    let year = field(&form, "year")
+        .and_then(|y| y.parse::<i64>().ok())
+        .unwrap_or_else(|| i64::from(ks::this_year(&ui.ctx.caller)));
     let Some(user) = field(&form, "user_id").and_then(|u| u.parse::<i64>().ok()) else {
         let p = Period::year(year as i32);
-        return overview_page(&s, ui, p, None, Typed::of(&form), Some(DomainError::invalid("user_id", "required"))).await;
+        return overview_page(&s, ui, p, None, Typed::of(&form), Some(DomainError::invalid("user_id", "required")))
+            .await;
     };
     let inp = kc::ContractIn { user_id: user, year, bonus_base: field(&form, "bonus_base"), indicators: None };
     match kc::create(&s.app.db, &ui.ctx, &inp).await {
         Ok(v) => Redirect::to(&with_flash(&format!("/kpi/contracts/{}", v.id), "saved")).into_response(),
         Err(e @ DomainError::Forbidden) => fail_page(ui, e),
-        Err(e) => overview_page(&s, ui, Period::year(year.clamp(2000, 2100) as i32), None, Typed::of(&form), Some(e)).await,
+        Err(e) => {
+            overview_page(&s, ui, Period::year(year.clamp(2000, 2100) as i32), None, Typed::of(&form), Some(e)).await
+        }
     }
 }
 
@@ -270,7 +288,11 @@ async fn person(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, Ra
         Ok(c) => c,
         Err(e) => return fail_page(&ui, e),
     };
-    let l = Layout::new(&ui, "kpi", format!("{} · {} · {}", ui.lang.t("kpi.scorecard"), c.holder_name, period_label_lang(&ui, &period.code())));
+    let l = Layout::new(
+        &ui,
+        "kpi",
+        format!("{} · {} · {}", ui.lang.t("kpi.scorecard"), c.holder_name, period_label_lang(&ui, &period.code())),
+    );
     render(&PersonPage { l, c, period: period.code(), periods: periods(ks::this_year(&ui.ctx.caller)) })
 }
 
@@ -371,10 +393,16 @@ async fn targets(State(s): State<AppState>, Path(id): Path<String>, form: UiForm
         }
     }
     if !bad_weight.is_empty() {
-        let e = DomainError::Invalid(bad_weight.into_iter().map(|f| crate::domain::error::FieldError::new(f, "weight_range")).collect());
+        let e = DomainError::Invalid(
+            bad_weight.into_iter().map(|f| crate::domain::error::FieldError::new(f, "weight_range")).collect(),
+        );
         return contract_page(&s, &form.ui, id, Typed::of(&form), Some(e)).await;
     }
-    let inp = ContractUpdate { indicators: indicators.clone(), bonus_base: field(&form, "bonus_base"), version: version(&form) };
+    let inp = ContractUpdate {
+        indicators: indicators.clone(),
+        bonus_base: field(&form, "bonus_base"),
+        version: version(&form),
+    };
     let res = kc::update(&s.app.db, &form.ui.ctx, id, &inp).await.map_err(|e| match e {
         DomainError::Invalid(fs) => DomainError::Invalid(
             fs.into_iter()
@@ -410,7 +438,12 @@ async fn actual(State(s): State<AppState>, Path(id): Path<String>, form: UiForm)
     let inp = match kc::get(&s.app.db, &form.ui.ctx.caller, id).await {
         Ok(v) => {
             let period = Period::parse(&inp.period).map(|p| p.code()).unwrap_or_default();
-            let ver = v.actuals.iter().find(|a| a.indicator == inp.indicator && a.period == period).map(|a| a.version).unwrap_or(0);
+            let ver = v
+                .actuals
+                .iter()
+                .find(|a| a.indicator == inp.indicator && a.period == period)
+                .map(|a| a.version)
+                .unwrap_or(0);
             ActualIn { version: ver, ..inp }
         }
         Err(e) => return fail_page(&form.ui, e),
@@ -484,7 +517,8 @@ async fn print(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> 
         Ok(v) => v,
         Err(e) => return fail_page(&ui, e),
     };
-    let company = crate::app::records::company::get(&s.app.db).await.ok().map(|c| c.company.name).filter(|n| !n.is_empty());
+    let company =
+        crate::app::records::company::get(&s.app.db).await.ok().map(|c| c.company.name).filter(|n| !n.is_empty());
     let l = Layout::new(&ui, "kpi", format!("{} · {}", v.title, v.holder_name));
     let today = ui.ctx.caller.today();
     render(&PrintPage { l, v, company, today })
@@ -550,7 +584,9 @@ async fn team_view(s: &AppState, ui: &UiCtx, year: i32, typed: Typed, err: Optio
         coefficients,
         awards,
         promotions,
-        periods: std::iter::once(Period::year(year).code()).chain((1..=4).map(|qn| Period { year, quarter: Some(qn) }.code())).collect(),
+        periods: std::iter::once(Period::year(year).code())
+            .chain((1..=4).map(|qn| Period { year, quarter: Some(qn) }.code()))
+            .collect(),
         may_decide: kt::may_decide(caller),
         may_evaluate,
         typed,
@@ -561,12 +597,18 @@ async fn team_view(s: &AppState, ui: &UiCtx, year: i32, typed: Typed, err: Optio
 
 async fn team_page(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQuery) -> Response {
     let p = query_pairs(raw);
-    let year = q(&p, "year").and_then(|y| y.parse::<i32>().ok()).filter(|y| (2000..=2100).contains(y)).unwrap_or_else(|| ks::this_year(&ui.ctx.caller));
+    let year = q(&p, "year")
+        .and_then(|y| y.parse::<i32>().ok())
+        .filter(|y| (2000..=2100).contains(y))
+        .unwrap_or_else(|| ks::this_year(&ui.ctx.caller));
     team_view(&s, &ui, year, Typed::default(), None).await
 }
 
 fn year_of_form(form: &UiForm) -> i32 {
-    field(form, "period").and_then(|p| Period::parse(&p)).map(|p| p.year).unwrap_or_else(|| ks::this_year(&form.ui.ctx.caller))
+    field(form, "period")
+        .and_then(|p| Period::parse(&p))
+        .map(|p| p.year)
+        .unwrap_or_else(|| ks::this_year(&form.ui.ctx.caller))
 }
 
 async fn team_after<T>(s: &AppState, form: &UiForm, res: Result<T, DomainError>) -> Response {
@@ -597,7 +639,12 @@ async fn evaluate(State(s): State<AppState>, form: UiForm) -> Response {
     let ver = kt::evaluations(&s.app.db, &form.ui.ctx.caller, year)
         .await
         .ok()
-        .and_then(|l| l.into_iter().find(|e| e.org_unit_id == inp.org_unit_id && Some(e.period.clone()) == Period::parse(&inp.period).map(|p| p.code())))
+        .and_then(|l| {
+            l.into_iter().find(|e| {
+                e.org_unit_id == inp.org_unit_id
+                    && Some(e.period.clone()) == Period::parse(&inp.period).map(|p| p.code())
+            })
+        })
         .map(|e| e.version)
         .unwrap_or(0);
     let res = kt::evaluate(&s.app.db, &form.ui.ctx, &EvaluationIn { version: ver, ..inp }).await;
@@ -615,7 +662,12 @@ async fn coefficient(State(s): State<AppState>, form: UiForm) -> Response {
     let ver = kt::coefficients(&s.app.db, &form.ui.ctx.caller, year)
         .await
         .ok()
-        .and_then(|l| l.into_iter().find(|c| c.org_unit_id == inp.org_unit_id && Some(c.period.clone()) == Period::parse(&inp.period).map(|p| p.code())))
+        .and_then(|l| {
+            l.into_iter().find(|c| {
+                c.org_unit_id == inp.org_unit_id
+                    && Some(c.period.clone()) == Period::parse(&inp.period).map(|p| p.code())
+            })
+        })
         .map(|c| c.version)
         .unwrap_or(0);
     let res = kt::set_coefficient(&s.app.db, &form.ui.ctx, &CoefficientIn { version: ver, ..inp }).await;
@@ -702,7 +754,9 @@ async fn save_templates(State(s): State<AppState>, form: UiForm) -> Response {
         bad.push("cap_pct".into());
     }
     if !bad.is_empty() {
-        let e = DomainError::Invalid(bad.into_iter().map(|f| crate::domain::error::FieldError::new(f, "number_format")).collect());
+        let e = DomainError::Invalid(
+            bad.into_iter().map(|f| crate::domain::error::FieldError::new(f, "number_format")).collect(),
+        );
         return templates_view(&s, &form.ui, Typed::of(&form), Some(e)).await;
     }
     let inp = TemplatesIn { cap_pct: cap.unwrap_or(0), templates: list, version: version(&form) };
