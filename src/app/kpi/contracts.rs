@@ -337,11 +337,9 @@ pub async fn list(db: &Db, caller: &Caller, year: i64, org_unit_id: Option<i64>)
             || super::sees_all(caller.role)
             || (super::leads(caller.role)
                 && (manager_id == Some(caller.user_id) || holder_path.starts_with(&caller.org_path)));
-        let path: String = r.try_get("path")?;
         if !seen || org_unit_id.is_some_and(|o| r.try_get::<i64, _>("org_unit_id").ok() != Some(o)) {
             continue;
         }
-        let _ = path;
         out.push(ContractItem {
             id: r.try_get("id")?,
             user_id,
