@@ -455,7 +455,7 @@ pub async fn award(db: &Db, ctx: &Ctx, inp: &AwardIn) -> Result<AwardView> {
     let period = Period::parse(&inp.period);
     match inp.kind.as_str() {
         "best_team" => {
-            if !period.is_some_and(|p| p.quarter.is_none()) {
+            if period.is_none_or(|p| p.quarter.is_some()) {
                 e.add("period", "year_format");
             }
             if inp.org_unit_id.is_none() {
@@ -466,7 +466,7 @@ pub async fn award(db: &Db, ctx: &Ctx, inp: &AwardIn) -> Result<AwardView> {
             }
         }
         "quarterly" => {
-            if !period.is_some_and(|p| p.quarter.is_some()) {
+            if period.is_none_or(|p| p.quarter.is_none()) {
                 e.add("period", "quarter_format");
             }
             if inp.org_unit_id.is_none() == inp.user_id.is_none() {

@@ -357,23 +357,19 @@ async fn after(s: &AppState, form: &UiForm, id: i64, res: Result<ContractView, D
     }
 }
 
-fn path_id(form: &UiForm, id: &str) -> Result<i64, Response> {
-    id_of(id).map_err(|e| fail_page(&form.ui, e))
-}
-
 async fn acknowledge(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
-    let id = match path_id(&form, &id) {
+    let id = match id_of(&id) {
         Ok(i) => i,
-        Err(r) => return r,
+        Err(e) => return fail_page(&form.ui, e),
     };
     let res = kc::acknowledge(&s.app.db, &form.ui.ctx, id, &VersionIn { version: version(&form) }).await;
     after(&s, &form, id, res).await
 }
 
 async fn targets(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
-    let id = match path_id(&form, &id) {
+    let id = match id_of(&id) {
         Ok(i) => i,
-        Err(r) => return r,
+        Err(e) => return fail_page(&form.ui, e),
     };
     let v = match kc::get(&s.app.db, &form.ui.ctx.caller, id).await {
         Ok(v) => v,
@@ -423,9 +419,9 @@ async fn targets(State(s): State<AppState>, Path(id): Path<String>, form: UiForm
 }
 
 async fn actual(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
-    let id = match path_id(&form, &id) {
+    let id = match id_of(&id) {
         Ok(i) => i,
-        Err(r) => return r,
+        Err(e) => return fail_page(&form.ui, e),
     };
     let inp = ActualIn {
         indicator: field(&form, "indicator").unwrap_or_default(),
@@ -453,9 +449,9 @@ async fn actual(State(s): State<AppState>, Path(id): Path<String>, form: UiForm)
 }
 
 async fn veto(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
-    let id = match path_id(&form, &id) {
+    let id = match id_of(&id) {
         Ok(i) => i,
-        Err(r) => return r,
+        Err(e) => return fail_page(&form.ui, e),
     };
     let inp = VetoIn { hit: form.get("hit") == Some("1"), reason: field(&form, "reason"), version: version(&form) };
     let res = kc::set_veto(&s.app.db, &form.ui.ctx, id, &inp).await;
@@ -485,9 +481,9 @@ async fn close_confirm(State(s): State<AppState>, ui: UiCtx, Path(id): Path<Stri
 }
 
 async fn close(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
-    let id = match path_id(&form, &id) {
+    let id = match id_of(&id) {
         Ok(i) => i,
-        Err(r) => return r,
+        Err(e) => return fail_page(&form.ui, e),
     };
     let res = kc::close(&s.app.db, &form.ui.ctx, id, &VersionIn { version: version(&form) }).await;
     after(&s, &form, id, res).await
