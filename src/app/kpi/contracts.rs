@@ -10,7 +10,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::templates::{self, check_indicators, Indicator, Veto};
-use super::{format_dec, may_issue, parse_dec, person_in, person_of, Period, Person};
+use super::{format_dec, may_issue, parse_dec, person_in, person_of, row_of, Period, Person, ROW_SQL};
 use crate::app::records::audit;
 use crate::app::{Caller, Ctx, Error, Result};
 use crate::db::{ts, Db, RowLock, WriteTx};
@@ -153,53 +153,6 @@ pub struct ContractView {
     pub may_edit: bool,
     /// The caller may acknowledge it now (as holder or on the issuer's side).
     pub may_acknowledge: bool,
-}
-
-/// A contract as stored (what scoring reads).
-#[derive(Debug, Clone)]
-pub struct ContractRow {
-    pub id: i64,
-    pub user_id: i64,
-    pub holder_name: String,
-    pub role: String,
-    pub org_unit_id: i64,
-    pub team_name: String,
-    pub team_path: String,
-    pub year: i64,
-    pub issuer_id: i64,
-    pub indicators: Vec<Indicator>,
-    pub veto: Veto,
-    pub bonus_base: i64,
-    pub state: String,
-    pub veto_hit: bool,
-    pub final_score_bp: Option<i64>,
-}
-
-pub(crate) const ROW_SQL: &str = "SELECT c.id, c.user_id, u.display_name AS holder_name, c.role, c.org_unit_id, \
-     o.name AS team_name, o.path AS team_path, c.year, c.issuer_id, c.indicators, c.veto, c.bonus_base, c.state, \
-     c.veto_hit, c.final_score_bp FROM kpi_contracts c JOIN users u ON u.id = c.user_id \
-     JOIN org_units o ON o.id = c.org_unit_id";
-
-pub(crate) fn row_of(r: &sqlx::any::AnyRow) -> Result<ContractRow> {
-    Ok(ContractRow {
-        id: r.try_get("id")?,
-        user_id: r.try_get("user_id")?,
-        holder_name: r.try_get("holder_name")?,
-        role: r.try_get("role")?,
-        org_unit_id: r.try_get("org_unit_id")?,
-        team_name: r.try_get("team_name")?,
-        team_path: r.try_get("team_path")?,
-        year: r.try_get("year")?,
-        issuer_id: r.try_get("issuer_id")?,
-        indicators: serde_json::from_str(&r.try_get::<String, _>("indicators")?)
-            .map_err(|e| anyhow::anyhow!("stored indicators: {e}"))?,
-        veto: serde_json::from_str(&r.try_get::<String, _>("veto")?)
-            .map_err(|e| anyhow::anyhow!("stored veto: {e}"))?,
-        bonus_base: r.try_get("bonus_base")?,
-        state: r.try_get("state")?,
-        veto_hit: r.try_get::<i64, _>("veto_hit")? != 0,
-        final_score_bp: r.try_get("final_score_bp")?,
-    })
 }
 
 /// The manager's actuals of a contract: (indicator, period) → value.

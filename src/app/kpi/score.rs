@@ -27,9 +27,8 @@ use chrono::Datelike;
 use serde::Serialize;
 use sqlx::Row;
 
-use super::contracts::{row_of, ContractRow, ROW_SQL};
 use super::templates::{self, Indicator};
-use super::{format_dec, person_in, team_in, Period};
+use super::{format_dec, person_in, row_of, team_in, ContractRow, Period, ROW_SQL};
 use crate::app::{Caller, Error, Result};
 use crate::db::Db;
 use crate::domain::account_plan::{ItemStatus, PlanBody};
