@@ -11,6 +11,7 @@ pub mod credit;
 pub mod customers;
 pub mod funnel;
 pub mod home;
+pub mod kpi;
 pub mod orders;
 pub mod people;
 pub mod plans;

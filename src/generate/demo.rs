@@ -1933,6 +1933,7 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     demo_suggestions(db, &user_ids).await?;
     demo_sales_plan(db, &user_ids).await?;
     demo_budgets(db, &user_ids).await?;
+    demo_kpi(db, &user_ids).await?;
     demo_service(db, user_ids["rep"]).await?;
     demo_surveys(db).await?;
     // The demo's business history predates the credit check (issue 22): grades and limits are
@@ -3588,6 +3589,139 @@ async fn demo_suggestions(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Res
     }
     // Just received, its reply due in three days.
     sg::create(db, &rep, second, &new("phone", "service", "希望每季度安排一次技术交流", -1, 3)).await.map_err(err)?;
+    Ok(())
+}
+
+/// The performance contracts and team performance (issue 25 items 5–6): a contract of this year
+/// for every salesperson (the KA director's issued by the sales department manager, the others'
+/// by their manager), acknowledged by both sides; the team's inner satisfaction entered for the
+/// Beijing reps; the northern region's coefficient 0.95 for the year and its evaluation of last
+/// quarter; 林涛's three closed years at 90 % or more (flagged for promotion) and 何雪's two (not);
+/// last year's best team and a quarterly award.
+async fn demo_kpi(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
+    use crate::app::kpi::contracts as kc;
+    use crate::app::kpi::team as kt;
+    use crate::app::kpi::templates::Indicator;
+    use crate::app::people::auth;
+    let ctx_of = |u: &str| {
+        let id = user_ids[u];
+        async move {
+            let caller = auth::load_caller(db, id).await?.context("a demo user")?;
+            Ok::<_, anyhow::Error>(Ctx { caller, request_id: "demo".into() })
+        }
+    };
+    let err = |e: crate::domain::DomainError| anyhow::anyhow!("demo kpi: {e}");
+    let today = act::local_day(Utc::now(), chrono_tz::Asia::Shanghai);
+    let year = today.year() as i64;
+    let people: Vec<(String, String, Option<String>)> = sqlx::query(
+        "SELECT u.username, u.role, m.username AS manager FROM users u LEFT JOIN users m ON m.id = u.manager_id \
+         WHERE u.active = 1 AND u.role IN ('ka_director', 'ka_manager', 'ka_rep') ORDER BY u.id",
+    )
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("username")?, r.try_get("role")?, r.try_get("manager")?)))
+    .collect::<Result<_, sqlx::Error>>()?;
+    let version = |v: &kc::ContractView| kc::VersionIn { version: v.version };
+    for (username, role, manager) in &people {
+        let issuer = ctx_of(manager.as_deref().unwrap_or("director")).await?;
+        let holder = ctx_of(username).await?;
+        let bonus = match role.as_str() {
+            "ka_director" => "150000.00",
+            "ka_manager" => "100000.00",
+            _ => "60000.00",
+        };
+        let inp = kc::ContractIn {
+            user_id: user_ids[username.as_str()],
+            year,
+            bonus_base: Some(bonus.into()),
+            indicators: None,
+        };
+        let v = kc::create(db, &issuer, &inp).await.map_err(err)?;
+        let v = kc::acknowledge(db, &holder, v.id, &version(&v)).await.map_err(err)?;
+        let v = kc::acknowledge(db, &issuer, v.id, &version(&v)).await.map_err(err)?;
+        if matches!(username.as_str(), "rep" | "rep2") {
+            let a = kc::ActualIn {
+                indicator: "team_satisfaction".into(),
+                period: year.to_string(),
+                value: if username == "rep" { "95.00".into() } else { "88.00".into() },
+                note: Some("部门内部季度问卷".into()),
+                version: 0,
+            };
+            kc::set_actual(db, &issuer, v.id, &a).await.map_err(err)?;
+        }
+    }
+    // Earlier years, from the paper contracts: one overall indicator, closed.
+    let manager = ctx_of("manager").await?;
+    let overall = vec![Indicator {
+        key: "overall".into(),
+        category: "financial".into(),
+        name: "年度综合考评".into(),
+        measure: "manual".into(),
+        kind: "percent".into(),
+        unit: "%".into(),
+        weight: 100,
+        target: "100.00".into(),
+        lower_is_better: false,
+    }];
+    for (who, scores) in
+        [("rep", vec![(3, "93.00"), (2, "95.50"), (1, "91.00")]), ("rep2", vec![(2, "92.00"), (1, "90.00")])]
+    {
+        for (back, score) in scores {
+            let y = year - back;
+            let inp = kc::ContractIn {
+                user_id: user_ids[who],
+                year: y,
+                bonus_base: Some("50000.00".into()),
+                indicators: Some(overall.clone()),
+            };
+            let v = kc::create(db, &manager, &inp).await.map_err(err)?;
+            let a = kc::ActualIn {
+                indicator: "overall".into(),
+                period: y.to_string(),
+                value: score.into(),
+                note: None,
+                version: 0,
+            };
+            let v = kc::set_actual(db, &manager, v.id, &a).await.map_err(err)?;
+            kc::close(db, &manager, v.id, &version(&v)).await.map_err(err)?;
+        }
+    }
+    let director = ctx_of("director").await?;
+    let north: i64 =
+        sqlx::query("SELECT id FROM org_units WHERE code = 'NORTH'").fetch_one(&db.pool).await?.try_get("id")?;
+    let k = kt::CoefficientIn { org_unit_id: north, period: year.to_string(), coefficient: "0.95".into(), version: 0 };
+    kt::set_coefficient(db, &director, &k).await.map_err(err)?;
+    let q = (today.month0() / 3) as i64;
+    let last_q = if q == 0 { format!("{}-Q4", year - 1) } else { format!("{year}-Q{q}") };
+    let e = kt::EvaluationIn {
+        org_unit_id: north,
+        period: last_q.clone(),
+        targets_met: Some("季度销售额完成96%，新签两家重点客户；回款略低于目标".into()),
+        met_pct: "96.00".into(),
+        next_targets: Some("本季度回款率达到95%，推进三个重点商机进入谈判阶段".into()),
+        next_revenue: "3000000.00".into(),
+        version: 0,
+    };
+    kt::evaluate(db, &manager, &e).await.map_err(err)?;
+    let best = kt::AwardIn {
+        kind: "best_team".into(),
+        period: (year - 1).to_string(),
+        org_unit_id: Some(north),
+        user_id: None,
+        title: Some("年度最佳团队".into()),
+        reason: Some("全年销售额与回款均超额完成".into()),
+    };
+    kt::award(db, &director, &best).await.map_err(err)?;
+    let star = kt::AwardIn {
+        kind: "quarterly".into(),
+        period: last_q,
+        org_unit_id: None,
+        user_id: Some(user_ids["rep"]),
+        title: Some("季度销售之星".into()),
+        reason: Some("季度个人销售额第一".into()),
+    };
+    kt::award(db, &director, &star).await.map_err(err)?;
     Ok(())
 }
 

@@ -30,6 +30,7 @@ mod holds;
 mod home;
 mod http;
 mod import;
+mod kpi;
 mod merge;
 mod numbers;
 mod opl;

@@ -9,6 +9,7 @@ pub mod credit;
 pub mod customers;
 pub mod funnel;
 pub mod home;
+pub mod kpi;
 pub mod orders;
 pub mod people;
 pub mod plans;
@@ -114,6 +115,7 @@ pub fn routes() -> (Router<AppState>, Vec<Op>) {
     let api = salesplan::routes(api);
     let api = budgets::routes(api);
     let api = attainment::routes(api);
+    let api = kpi::routes(api);
     let api = service::routes(api);
     let api = voice::routes(api);
     (api.router.route_layer(axum::middleware::from_fn(super::error::localize)), api.ops)

@@ -9,6 +9,7 @@ pub mod customers;
 mod forms;
 pub mod funnel;
 pub mod home;
+pub mod kpi;
 pub mod orders;
 pub mod people;
 pub mod pick;
@@ -84,6 +85,7 @@ pub fn routes() -> Router<AppState> {
         .merge(salesplan::routes())
         .merge(budgets::routes())
         .merge(attainment::routes())
+        .merge(kpi::routes())
         .merge(service::routes())
         .merge(voice::routes())
 }
@@ -131,6 +133,8 @@ pub struct Layout {
     pub budgets: bool,
     /// Reads attainment under the sales-credit split (the navigation's 业绩达成).
     pub attainment: bool,
+    /// Sees the KPI pages (the navigation's 业绩合同与考核).
+    pub kpi: bool,
 }
 
 impl Layout {
@@ -160,6 +164,7 @@ impl Layout {
             plan_settings: crate::app::plans::calendar::may_edit_settings(c.role),
             budgets: crate::app::budgets::budgets::may_see(c),
             attainment: crate::app::attainment::credits::may_see(c) || crate::app::attainment::split::may_edit(c),
+            kpi: crate::app::kpi::may_see(c),
         }
     }
     /// The navigation's group of the current page (marked `aria-current`).
@@ -167,7 +172,8 @@ impl Layout {
         match self.nav {
             "accounts" | "contacts" | "pool" | "candidates" => "customers",
             "opportunities" | "forecast" | "vvalue" | "quotes" | "orders" | "bids" | "products" | "logistics"
-            | "aging" | "collection" | "holds" | "sales_plans" | "budgets" | "exec_requests" | "attainment" => "sales",
+            | "aging" | "collection" | "holds" | "sales_plans" | "budgets" | "exec_requests" | "attainment" | "kpi"
+            | "kpi_team" => "sales",
             "home" | "today" | "activities" | "visit_plan" | "visit_stats" | "calendar" => "visits",
             "funnel" | "regions" | "monthly" | "rad" | "coverage" | "service" => "reports",
             "audit" if !self.is_admin => "reports",
