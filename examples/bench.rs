@@ -883,6 +883,25 @@ async fn main() -> anyhow::Result<()> {
             )
             .await?,
         );
+        // The KA department's scorecard for the year (≤ 100 ms): every contract, its figures
+        // computed from the data.
+        rows.extend(
+            measure(
+                &router,
+                "GET /api/v1/kpi/scorecards/department?period={year} (all contracts)",
+                "director",
+                n,
+                Some(100.0),
+                |_| get(&format!("/api/v1/kpi/scorecards/department?period={year}"), director),
+            )
+            .await?,
+        );
+        rows.extend(
+            measure(&router, "GET /kpi?period={year} (the department's scorecard, page)", "director", n, None, |_| {
+                get(&format!("/kpi?period={year}"), &director_page)
+            })
+            .await?,
+        );
         let what = "PUT /api/v1/sales-plans/{year}/split (the year's quotas for every salesperson)";
         if ONLY.get().and_then(|o| o.as_deref()).is_none_or(|only| format!("{what} director").contains(only)) {
             let id: i64 = sqlx::query("SELECT id FROM users WHERE username = 'director'")

@@ -724,8 +724,8 @@ async fn generate_with(
     // The management year through the use cases themselves (each its own transaction, audited).
     let year = management_year(db).await?;
     progress.step(format_args!(
-        "this year's sales plan approved and split into {} quotas ({} people) in {:.2} s; {} budgets, {} spending records ({} out of budget)",
-        year.quotas, year.people, year.split_secs, year.budgets, year.spending, year.exceptions
+        "this year's sales plan approved and split into {} quotas ({} people) in {:.2} s; {} budgets, {} spending records ({} out of budget); {} performance contracts",
+        year.quotas, year.people, year.split_secs, year.budgets, year.spending, year.exceptions, year.contracts
     ));
 
     // Fresh statistics, so the planner knows the tables' sizes (both backends: outside the load).
@@ -3889,6 +3889,7 @@ struct YearRows {
     budgets: usize,
     spending: usize,
     exceptions: usize,
+    contracts: usize,
 }
 
 /// This year's management cycle (issue 25), through the use cases: the KA director's sales plan
@@ -4054,7 +4055,41 @@ async fn management_year(db: &Db) -> anyhow::Result<YearRows> {
             exceptions += usize::from(s.approval_id.is_some());
         }
     }
-    Ok(YearRows { quotas, people, split_secs, budgets, spending, exceptions })
+    // A performance contract for each KA director, manager and rep, issued by their manager (the
+    // director's by the sales department manager) and acknowledged by both.
+    use crate::app::kpi::contracts as kc;
+    let holders: Vec<(i64, Option<i64>, String)> = sqlx::query(
+        "SELECT id, manager_id, role FROM users WHERE active = 1 AND role IN ('ka_director', 'ka_manager', 'ka_rep') ORDER BY id",
+    )
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("id")?, r.try_get("manager_id")?, r.try_get("role")?)))
+    .collect::<Result<_, sqlx::Error>>()?;
+    let mut callers: HashMap<i64, Ctx> = HashMap::new();
+    callers.insert(sdm.caller.user_id, sdm.clone());
+    let mut contracts = 0;
+    for (id, manager, role) in &holders {
+        let issuer_id = manager.unwrap_or(sdm.caller.user_id);
+        for who in [*id, issuer_id] {
+            if let std::collections::hash_map::Entry::Vacant(slot) = callers.entry(who) {
+                let caller = auth::load_caller(db, who).await?.context("a contract's party")?;
+                slot.insert(Ctx { caller, request_id: "dataset".into() });
+            }
+        }
+        let bonus = match role.as_str() {
+            "ka_director" => "150000.00",
+            "ka_manager" => "100000.00",
+            _ => "60000.00",
+        };
+        let inp =
+            kc::ContractIn { user_id: *id, year: i64::from(year), bonus_base: Some(bonus.into()), indicators: None };
+        let v = kc::create(db, &callers[&issuer_id], &inp).await.map_err(err)?;
+        let v = kc::acknowledge(db, &callers[id], v.id, &kc::VersionIn { version: v.version }).await.map_err(err)?;
+        kc::acknowledge(db, &callers[&issuer_id], v.id, &kc::VersionIn { version: v.version }).await.map_err(err)?;
+        contracts += 1;
+    }
+    Ok(YearRows { quotas, people, split_secs, budgets, spending, exceptions, contracts })
 }
 
 #[cfg(test)]
@@ -4092,7 +4127,7 @@ mod tests {
             Summary {
                 org_units: 1 + 2 + 6,
                 // admin and director, regions, branches, KA managers, AEs, SRs, finance, logistics.
-                users: 2 + 2 + 6 + 2 + 4 + 6 + 1 + 1,
+                users: 2 + 2 + 6 + 2 + 4 + 6 + 1 + 1 + 1,
                 accounts: 600,
                 contacts: 2400,
                 opportunities: 2000,

@@ -484,4 +484,6 @@ async fn the_dataset_has_this_years_plan_split_into_quotas_and_budgets_with_spen
     assert_eq!(n("SELECT COUNT(*) AS n FROM spending WHERE state = 'signed' AND $1 > 0").await, 8);
     assert_eq!(n("SELECT COUNT(*) AS n FROM spending WHERE state = 'submitted' AND $1 > 0").await, 4);
     assert_eq!(n("SELECT COUNT(*) AS n FROM spending WHERE state = 'in_approval' AND $1 > 0").await, 1);
+    // A contract, acknowledged, for the KA director, the KA managers (2) and the reps (4).
+    assert_eq!(n("SELECT COUNT(*) AS n FROM kpi_contracts WHERE year = $1 AND state = 'acknowledged'").await, 7);
 }
