@@ -4126,7 +4126,8 @@ mod tests {
             s,
             Summary {
                 org_units: 1 + 2 + 6,
-                // admin and director, regions, branches, KA managers, AEs, SRs, finance, logistics.
+                // admin and director, regions, branches, KA managers, AEs, SRs, finance, logistics,
+                // the sales department manager.
                 users: 2 + 2 + 6 + 2 + 4 + 6 + 1 + 1 + 1,
                 accounts: 600,
                 contacts: 2400,
