@@ -569,3 +569,58 @@ fn sid_of(a: &Auth) -> String {
         _ => String::new(),
     }
 }
+
+/// The spending categories are kept on a page as well as through the API: the finance manager
+/// adds one; a refused row is named by its row and field and nothing is saved; a rep reads them
+/// only.
+#[tokio::test]
+async fn the_finance_manager_keeps_the_spending_categories_on_their_page() {
+    let t = TestApp::new().await;
+    let _w = seed(&t).await;
+    let (sid, csrf) = t.ui_login("finance", PASSWORD, None).await.expect("login");
+    let finance = Auth::Session { cookie: sid.clone(), csrf: String::new() };
+    let r = t.get_form("/budgets/categories", &finance).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("业务招待费") && r.body.contains("save-categories"), "{}", r.body);
+    let builtin = ["travel", "entertainment", "events", "samples", "bids", "others"];
+    let mut fields: Vec<(String, String)> = vec![("_csrf".into(), csrf.clone()), ("version".into(), "0".into())];
+    let names = ["差旅费", "业务招待费", "市场活动费", "样品费", "投标费", "其他"];
+    for (i, (c, n)) in builtin.iter().zip(names).enumerate() {
+        fields.push((format!("code_{i}"), c.to_string()));
+        fields.push((format!("name_{i}"), n.to_string()));
+    }
+    // A bad code on the seventh row: refused, named, nothing saved, what was typed kept.
+    fields.push(("code_6".into(), "Training!".into()));
+    fields.push(("name_6".into(), "培训费".into()));
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = t.ui_post("/budgets/categories", &sid, &pairs).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("第 7 行 · 类别代码"), "the row and field named: {}", r.body);
+    assert!(r.body.contains("Training!") && r.body.contains("培训费"), "kept: {}", r.body);
+    let saved: i64 = sqlx::Row::try_get(
+        &sqlx::query("SELECT COUNT(*) AS n FROM settings WHERE key = 'budget_categories'")
+            .fetch_one(&t.db().pool)
+            .await
+            .expect("count"),
+        "n",
+    )
+    .expect("n");
+    assert_eq!(saved, 0, "nothing saved");
+    // Corrected, it is saved: the new category is offered on the spending form.
+    let fields: Vec<(String, String)> =
+        fields.into_iter().map(|(k, v)| if v == "Training!" { (k, "training".into()) } else { (k, v) }).collect();
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = t.ui_post("/budgets/categories", &sid, &pairs).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let (rsid, _) = t.ui_login("repA", PASSWORD, None).await.expect("login");
+    let rep = Auth::Session { cookie: rsid, csrf: String::new() };
+    let r = t.get_form("/spending/new", &rep).await;
+    assert!(r.body.contains(r#"value="training""#) && r.body.contains("培训费"), "{}", r.body);
+    // The rep reads the categories, with nothing to save.
+    let r = t.get_form("/budgets/categories", &rep).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("培训费") && !r.body.contains("save-categories"), "{}", r.body);
+    // The same version again is stale: 409, nothing changed.
+    let r = t.ui_post("/budgets/categories", &sid, &pairs).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+}

@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/budgets", get(overview).post(create))
         .route("/budgets/actual", get(actual))
+        .route("/budgets/categories", get(categories_form).post(categories_save))
         .route("/budgets/{id}", get(show))
         .route("/budgets/{id}/lines", post(save_lines))
         .route("/budgets/{id}/submit", post(submit))
@@ -81,6 +82,13 @@ fn refusal(l: &Layout, e: &DomainError, typed: &mut Typed) -> Vec<String> {
                     l.t("budget.lines")
                 } else if f.field.starts_with("answer_") {
                     l.t("budget.answer")
+                } else if let Some((what, i)) = f.field.split_once('_').filter(|(w, _)| matches!(*w, "code" | "name")) {
+                    let row = i.parse::<usize>().map(|i| i + 1).unwrap_or(0);
+                    format!(
+                        "{} · {}",
+                        l.t("budget.category_row").replace("{n}", &row.to_string()),
+                        l.t(&format!("budget.category_{what}"))
+                    )
                 } else {
                     l.e("field", &f.field)
                 };
@@ -173,6 +181,101 @@ async fn create(State(s): State<AppState>, form: UiForm) -> Response {
         Ok(v) => Redirect::to(&with_flash(&format!("/budgets/{}", v.id), "saved")).into_response(),
         Err(e @ (DomainError::NotFound | DomainError::Forbidden)) => fail_page(ui, e),
         Err(e) => overview_page(&s, ui, year, Some(e)).await,
+    }
+}
+
+// ---- the company's spending categories (a setting) ----
+
+#[derive(Template)]
+#[template(path = "budget_categories.html")]
+struct CategoriesPage {
+    l: Layout,
+    /// (code, name) per row: the saved ones, then empty rows to add.
+    rows: Vec<(String, String)>,
+    version: i64,
+    saved: bool,
+    may_edit: bool,
+    typed: Typed,
+    errors: Vec<String>,
+}
+
+/// Empty rows offered below the categories, to add new ones.
+const NEW_CATEGORY_ROWS: usize = 3;
+
+async fn categories_page(s: &AppState, ui: &UiCtx, typed: Option<Typed>, err: Option<DomainError>) -> Response {
+    let cats = match bg::categories(&s.app.db).await {
+        Ok(c) => c,
+        Err(e) => return fail_page(ui, e),
+    };
+    let mut rows: Vec<(String, String)> = cats.categories.iter().map(|c| (c.code.clone(), c.name.clone())).collect();
+    let mut typed = match typed {
+        // What was typed, row by row, when refused.
+        Some(t) => {
+            let n = (0..40).take_while(|i| t.has(&format!("code_{i}"))).count();
+            rows = (0..n)
+                .map(|i| (t.val(&format!("code_{i}")).to_string(), t.val(&format!("name_{i}")).to_string()))
+                .collect();
+            t
+        }
+        None => {
+            rows.extend((0..NEW_CATEGORY_ROWS).map(|_| (String::new(), String::new())));
+            Typed::default()
+        }
+    };
+    let l = Layout::new(ui, "budgets", ui.lang.t("budget.categories_title"));
+    let errors = err.as_ref().map(|e| refusal(&l, e, &mut typed)).unwrap_or_default();
+    let may_edit = bg::may_set_categories(&ui.ctx.caller);
+    let res = render(&CategoriesPage { l, rows, version: cats.version, saved: cats.saved, may_edit, typed, errors });
+    with_status(res, &err)
+}
+
+async fn categories_form(State(s): State<AppState>, ui: UiCtx) -> Response {
+    if !bg::may_see(&ui.ctx.caller) && !bg::may_set_categories(&ui.ctx.caller) {
+        return fail_page(&ui, DomainError::Forbidden);
+    }
+    categories_page(&s, &ui, None, None).await
+}
+
+/// Saves the rows with a code or a name (empty rows are dropped) over the version shown; the
+/// form's row `i` is the setting's `categories[j]` of the rows kept, so a refusal is shown on
+/// the row typed.
+async fn categories_save(State(s): State<AppState>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let mut kept: Vec<usize> = vec![];
+    let mut list = vec![];
+    for i in 0..40 {
+        let (Some(code), Some(name)) = (form.get(&format!("code_{i}")), form.get(&format!("name_{i}"))) else {
+            break;
+        };
+        let (code, name) = (code.trim(), name.trim());
+        if code.is_empty() && name.is_empty() {
+            continue;
+        }
+        kept.push(i);
+        list.push(BudgetCategory { code: code.to_string(), name: name.to_string() });
+    }
+    let inp = bg::CategoriesIn { categories: list, version: version(&form) };
+    match bg::set_categories(&s.app.db, &ui.ctx, &inp).await {
+        Ok(_) => Redirect::to(&with_flash("/budgets/categories", "saved")).into_response(),
+        Err(DomainError::Invalid(fs)) => {
+            // `categories[j].code` → the form's `code_{i}`.
+            let fs = fs
+                .into_iter()
+                .map(|mut f| {
+                    if let Some(rest) = f.field.strip_prefix("categories[") {
+                        if let Some((j, what)) = rest.split_once("].") {
+                            if let Some(i) = j.parse::<usize>().ok().and_then(|j| kept.get(j)) {
+                                f.field = format!("{what}_{i}");
+                            }
+                        }
+                    }
+                    f
+                })
+                .collect();
+            categories_page(&s, ui, Some(Typed::of(&form)), Some(DomainError::Invalid(fs))).await
+        }
+        Err(e @ DomainError::Forbidden) => fail_page(ui, e),
+        Err(e) => categories_page(&s, ui, Some(Typed::of(&form)), Some(e)).await,
     }
 }
 
