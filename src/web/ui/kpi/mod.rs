@@ -513,8 +513,11 @@ async fn print(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> 
         Ok(v) => v,
         Err(e) => return fail_page(&ui, e),
     };
-    let company =
-        crate::app::records::company::get(&s.app.db).await.ok().map(|c| c.company.name).filter(|n| !n.is_empty());
+    // A failed read of the company is the page's failure, never a contract printed without it.
+    let company = match crate::app::records::company::get(&s.app.db).await {
+        Ok(c) => Some(c.company.name).filter(|n| !n.is_empty()),
+        Err(e) => return fail_page(&ui, e),
+    };
     let l = Layout::new(&ui, "kpi", format!("{} · {}", v.title, v.holder_name));
     let today = ui.ctx.caller.today();
     render(&PrintPage { l, v, company, today })
