@@ -143,7 +143,9 @@ pub fn document(ops: &[Op]) -> Value {
             o["description"] = json!(d);
         }
         if let Some(b) = &op.body {
-            o["requestBody"] = b.clone();
+            let mut b = b.clone();
+            untyped_text_parts(&mut b);
+            o["requestBody"] = b;
         }
         let entry = paths.entry(op.path.to_string()).or_insert_with(|| json!({}));
         entry[op.method.to_lowercase()] = o;
@@ -221,6 +223,23 @@ pub fn document(ops: &[Op]) -> Value {
             "responses": error_responses,
         }
     })
+}
+
+/// A multipart form's text parts are text whatever was typed into them: `-12` sent as a note is the
+/// note「-12」, not a number. So the document gives such a part no JSON type (a client cannot send
+/// a part of another type), keeping its length and other limits, which the server checks.
+fn untyped_text_parts(body: &mut Value) {
+    let Some(Value::Object(props)) = body.pointer_mut("/content/multipart~1form-data/schema/properties") else {
+        return;
+    };
+    for p in props.values_mut() {
+        let Value::Object(o) = p else { continue };
+        if o.get("type").and_then(Value::as_str) == Some("string")
+            && o.get("format").and_then(Value::as_str) != Some("binary")
+        {
+            o.remove("type");
+        }
+    }
 }
 
 /// The names of the component schemas `v` refers to.

@@ -279,3 +279,43 @@ async fn the_pages_upload_with_the_token_and_show_a_refusal_on_the_record() {
     let r = t.get(&format!("/bids/{bid}"), &Auth::Session { cookie: other, csrf: String::new() }).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+/// A multipart form's text parts are text: the document gives them no JSON type (so a client
+/// generating "a number instead of a string" is told nothing false), keeps their limits, and a
+/// note that looks like a number is kept as the text sent.
+#[tokio::test]
+async fn an_upload_forms_text_parts_are_text_whatever_they_look_like() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let doc = t.get("/api/openapi.json", &Auth::None).await.json();
+    let mut forms = 0;
+    for (path, ops) in doc["paths"].as_object().expect("paths") {
+        for (m, op) in ops.as_object().expect("ops") {
+            let Some(props) = op.pointer("/requestBody/content/multipart~1form-data/schema/properties") else {
+                continue;
+            };
+            forms += 1;
+            for (name, p) in props.as_object().expect("properties") {
+                if p["format"] == "binary" {
+                    assert_eq!(p["type"], "string", "{m} {path} {name}: a file part");
+                } else {
+                    assert!(p.get("type").is_none(), "{m} {path} {name}: a text part given a JSON type: {p}");
+                }
+            }
+        }
+    }
+    assert!(forms >= 5, "the upload forms are in the document ({forms})");
+    let note = doc.pointer("/paths/~1api~1v1~1quotes~1{id}~1attachments/post/requestBody/content/multipart~1form-data/schema/properties/note");
+    assert_eq!(note.and_then(|n| n["maxLength"].as_i64()), Some(200), "its limit kept: {note:?}");
+
+    let rep = bearer(&w, "repA");
+    let opp = opportunity(&t, &rep, w.account_x, "测量中心扩建").await;
+    let id = quote(&t, &rep, opp, "5").await["id"].as_i64().expect("id");
+    let r = upload(&t, &rep, &format!("/api/v1/quotes/{id}/attachments"), "图纸.pdf", PDF, "-260642914927").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["note"], "-260642914927", "kept as the text sent: {}", r.body);
+    let long = "注".repeat(201);
+    let r = upload(&t, &rep, &format!("/api/v1/quotes/{id}/attachments"), "图纸.pdf", PDF, &long).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.json()["error"]["details"]["fields"]["note"]["code"], "too_long", "{}", r.body);
+}
