@@ -701,6 +701,8 @@ async fn generate_with(
     crate::app::customers::visibility::rebuild_all(tx.conn()).await?;
     // The funnel's totals, from the bulk-loaded opportunities.
     crate::app::funnel::totals::rebuild_all(tx.conn()).await?;
+    // The months' booked and signed actuals, from the opportunities and orders.
+    crate::app::funnel::months::rebuild_all(tx.conn()).await?;
     // Latest activities, activations, trailing sales from the won opportunities, and classes.
     crate::app::classification::classify::rebuild_all(&mut tx).await?;
     progress.step(format_args!("visibility, funnel totals, classes and coverage figures"));

@@ -1915,6 +1915,8 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     crate::app::customers::visibility::rebuild_all(tx.conn()).await?;
     // Opportunities were added directly too: the funnel's totals once, from them.
     crate::app::funnel::totals::rebuild_all(tx.conn()).await?;
+    // And the months' booked actuals (the orders that follow are signed through the use cases).
+    crate::app::funnel::months::rebuild_all(tx.conn()).await?;
     // Visits draw from a sequence of their own as well.
     let mut vrng = Rng::new(SEED ^ 0x7669_7369_7473); // "visits"
     add_visits(&mut tx, &mut vrng, &user_ids).await?;

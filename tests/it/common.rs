@@ -475,3 +475,57 @@ pub fn multipart(fields: &[(&str, &str)], name: &str, bytes: &[u8]) -> (String, 
     body.extend(format!("\r\n--{b}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={b}"), body)
 }
+
+/// The months' kept actuals (`sales_months`) against the records: every won opportunity's booked
+/// amount under its booking month and owner, every signed, not cancelled order's margin and
+/// count under its signing month and owner, each in its account's region. Panics naming `step`
+/// and the differing rows.
+pub async fn assert_months_kept(db: &Db, step: &str) {
+    use sqlx::Row;
+    type Key = (String, i64, i64);
+    let pool = &db.pool;
+    let mut want: std::collections::BTreeMap<Key, (i64, i64, i64)> = Default::default();
+    for r in sqlx::query(
+        "SELECT o.booked_on, COALESCE(o.owner_id, 0) AS owner_id, COALESCE(a.region_id, 0) AS region_id, o.booked_amount \
+         FROM opportunities o JOIN accounts a ON a.id = o.account_id \
+         WHERE o.stage = 'won' AND o.deleted_at IS NULL AND o.booked_on IS NOT NULL AND o.booked_amount IS NOT NULL",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("won")
+    {
+        let day: String = r.try_get("booked_on").expect("booked_on");
+        let k = (day[..7].to_string(), r.try_get("owner_id").expect("owner"), r.try_get("region_id").expect("region"));
+        want.entry(k).or_default().0 += r.try_get::<i64, _>("booked_amount").expect("amount");
+    }
+    for r in sqlx::query(
+        "SELECT o.signed_at, o.owner_id, COALESCE(a.region_id, 0) AS region_id, v.total_excl, v.cost \
+         FROM orders o JOIN order_versions v ON v.order_id = o.id AND v.version_no = o.signed_version \
+         JOIN accounts a ON a.id = o.account_id WHERE o.state <> 'cancelled' AND o.signed_at IS NOT NULL",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("signed")
+    {
+        let at: String = r.try_get("signed_at").expect("signed_at");
+        let k = (at[..7].to_string(), r.try_get("owner_id").expect("owner"), r.try_get("region_id").expect("region"));
+        let e = want.entry(k).or_default();
+        e.1 += r.try_get::<i64, _>("total_excl").expect("total") - r.try_get::<i64, _>("cost").expect("cost");
+        e.2 += 1;
+    }
+    let mut kept: std::collections::BTreeMap<Key, (i64, i64, i64)> = Default::default();
+    for r in sqlx::query("SELECT month, owner_id, region_id, revenue, profit, orders FROM sales_months")
+        .fetch_all(pool)
+        .await
+        .expect("kept")
+    {
+        let v = (r.try_get("revenue").expect("r"), r.try_get("profit").expect("p"), r.try_get("orders").expect("n"));
+        if v != (0, 0, 0) {
+            kept.insert(
+                (r.try_get("month").expect("m"), r.try_get("owner_id").expect("o"), r.try_get("region_id").expect("g")),
+                v,
+            );
+        }
+    }
+    assert_eq!(kept, want, "{step}: the months' kept actuals (month, owner, region) → (revenue, profit, orders)");
+}

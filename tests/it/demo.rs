@@ -12,6 +12,7 @@ fn fen(v: &serde_json::Value) -> f64 {
 async fn demo_rep_and_manager_show_quota_v_value_and_forecast_accuracy() {
     let t = TestApp::new().await;
     t.demo().await;
+    crate::common::assert_months_kept(t.db(), "the demo loaded").await;
     let rep = Auth::Bearer(t.token("rep").await);
     let manager = Auth::Bearer(t.token("manager").await);
 

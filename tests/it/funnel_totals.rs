@@ -266,6 +266,7 @@ async fn check_all(t: &TestApp, w: &World, views: &[View], step: &str) {
         }
     }
     assert!(wrong.is_empty(), "the funnel differs from the opportunities:\n{}", wrong.join("\n"));
+    crate::common::assert_months_kept(t.db(), step).await;
 }
 
 /// One stage of a funnel: (count, amount, weighted) as the report writes them.

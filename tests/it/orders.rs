@@ -7,7 +7,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use super::common::{fields, seed, Auth, TestApp, World};
+use super::common::{assert_months_kept, fields, seed, Auth, TestApp, World};
 
 fn bearer(w: &World, user: &str) -> Auth {
     Auth::Bearer(w.tokens[user].clone())
@@ -434,18 +434,32 @@ async fn a_won_opportunity_books_the_sum_of_its_signed_orders() {
     let first = act(&t, &rep, "orders", &first, "submit", json!({})).await;
     decide(&t, &manager, first["latest"]["approval_id"].as_i64().unwrap(), "approve").await;
     assert_eq!(booked(opp_now().await), (Some("200000.00".into()), booked_on.clone()), "one signed order");
+    assert_months_kept(t.db(), "one order signed").await;
     let second = act(&t, &rep, "orders", &second, "submit", json!({})).await;
     decide(&t, &manager, second["latest"]["approval_id"].as_i64().unwrap(), "approve").await;
     assert_eq!(booked(opp_now().await), (Some("230000.00".into()), booked_on.clone()), "the sum of both");
+    assert_months_kept(t.db(), "both signed").await;
     let listed = t.get(&format!("/api/v1/opportunities/{opp}/orders"), &rep).await.json();
     assert_eq!(listed["items"].as_array().map(Vec::len), Some(2), "{listed}");
     // Cancelled, an order no longer counts; none left: back to the amount it was won with.
     let second = order(&t, &rep, &second["id"]).await;
     act(&t, &rep, "orders", &second, "cancel", json!({"reason": "合并到首单"})).await;
     assert_eq!(booked(opp_now().await), (Some("200000.00".into()), booked_on.clone()));
+    assert_months_kept(t.db(), "the second cancelled").await;
     let first = order(&t, &rep, &first["id"]).await;
     act(&t, &rep, "orders", &first, "cancel", json!({"reason": "客户改签"})).await;
     assert_eq!(booked(opp_now().await), (Some("250000.00".into()), booked_on));
+    assert_months_kept(t.db(), "both cancelled").await;
+    // What a reader sees: repA's scorecard this year has the booked revenue and no signed order.
+    let n = sqlx::query("SELECT CAST(SUM(revenue) AS BIGINT) AS r, CAST(SUM(orders) AS BIGINT) AS n FROM sales_months")
+        .fetch_one(&t.db().pool)
+        .await
+        .expect("months");
+    assert_eq!(
+        (sqlx::Row::try_get::<i64, _>(&n, "r").expect("r"), sqlx::Row::try_get::<i64, _>(&n, "n").expect("n")),
+        (25_000_000, 0),
+        "booked at the amount it was won with, no order counted"
+    );
 }
 
 #[tokio::test]
@@ -581,6 +595,7 @@ async fn the_dataset_books_each_won_opportunity_as_its_signed_order() {
     let signed = n("SELECT COUNT(*) AS n FROM orders WHERE state = 'signed' AND opportunity_id IS NOT NULL").await;
     let won = n("SELECT COUNT(*) AS n FROM opportunities WHERE stage = 'won' AND booked_amount > 0").await;
     assert_eq!(signed, won, "one signed order per won opportunity");
+    assert_months_kept(&db, "the dataset loaded").await;
     assert!(n("SELECT COUNT(*) AS n FROM orders WHERE state = 'draft'").await > 0);
     assert!(n("SELECT COUNT(*) AS n FROM orders WHERE state = 'cancelled' AND cancel_reason IS NOT NULL").await > 0);
     let off = n("SELECT COUNT(*) AS n FROM opportunities o WHERE o.stage = 'won' AND o.booked_amount <> \

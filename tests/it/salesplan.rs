@@ -251,12 +251,11 @@ async fn the_plan_is_returned_revised_approved_decomposed_into_quotas_and_tracke
     // Tracking: a deal won this month for account X (region N) shows against the plan.
     let today = chrono::Utc::now().date_naive();
     let opp = opportunity(&t, &bearer(&w, "repA"), w.account_x, "星河 年度扩容").await;
-    sqlx::query("UPDATE opportunities SET stage = 'won', booked_amount = 45000, booked_on = $1 WHERE id = $2")
-        .bind(today.format("%Y-%m-%d").to_string())
-        .bind(opp)
-        .execute(&t.db().pool)
-        .await
-        .expect("won");
+    let v = t.get(&format!("/api/v1/opportunities/{opp}"), &director).await.json()["version"].clone();
+    let won = json!({"stage": "won", "override_reason": "合同已签", "booked_amount": "450.00",
+        "booked_on": today.format("%Y-%m-%d").to_string(), "version": v});
+    let r = t.call(Method::POST, &format!("/api/v1/opportunities/{opp}/stage"), &director, Some(won)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = t.get(&format!("/api/v1/sales-plans/{y}/tracking"), &director).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let tr = r.json();

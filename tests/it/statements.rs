@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use serde_json::{json, Value};
 
-use super::common::{seed, Auth, Resp, TestApp, World};
+use super::common::{assert_months_kept, seed, Auth, Resp, TestApp, World};
 
 fn bearer(w: &World, user: &str) -> Auth {
     Auth::Bearer(w.tokens[user].clone())
@@ -271,6 +271,7 @@ async fn opening_balances_show_in_aging_and_the_statement_and_a_bad_row_imports_
     let r = upload(&t, &admin, "/api/v1/imports/opening-balances", "期初.csv", good.as_bytes()).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!((r.json()["created"].as_i64(), r.json()["committed"].as_bool()), (Some(2), Some(true)));
+    assert_months_kept(t.db(), "opening balances imported").await;
     // Again: the contract numbers are taken.
     let r = upload(&t, &admin, "/api/v1/imports/opening-balances", "期初.csv", good.as_bytes()).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -1,7 +1,8 @@
 //! An account's derived figures, kept current in one place: who may see it
 //! (`account_visibility`, and an opportunity's viewers), its funnel figures (`opportunity_totals`,
 //! the region's totals and the open pipeline, `funnel::totals`), its classes and tier
-//! (`classification::classify`), its latest activity and its activation. Each write that can
+//! (`classification::classify`), its latest activity and its activation, the months' booked and
+//! signed actuals (`funnel::months`). Each write that can
 //! move them takes the account's lock first ([`lock`]) and, after its own changes, calls
 //! [`refresh`] once, naming what it changed; this module knows which figures follow from that
 //! and in which order (docs/DOMAIN.md#7-classification, docs/ARCHITECTURE.md).
@@ -10,7 +11,7 @@
 //! does, so that no two writes wait on each other.
 use crate::app::classification::classify;
 use crate::app::customers::visibility;
-use crate::app::funnel::totals;
+use crate::app::funnel::{months, totals};
 use crate::app::Result;
 use crate::db::{now, RowLock, WriteTx};
 
@@ -36,6 +37,8 @@ pub enum Change {
     Activity,
     /// It absorbed the duplicate `duplicate`, whose records it now holds.
     Merged { duplicate: i64 },
+    /// An order of it was signed, revised or cancelled, or imported signed: the months' actuals.
+    Orders,
 }
 
 /// Takes the account's lock (PostgreSQL: its row, `FOR NO KEY UPDATE`; SQLite has one writer at
@@ -55,8 +58,9 @@ pub async fn refresh(tx: &mut WriteTx, account_id: i64, by: &str, change: Change
         Change::Edited { region_moved } => {
             visibility::refresh_account(tx.conn(), account_id).await?;
             if region_moved {
-                // The account's opportunities now count in the other region.
+                // The account's opportunities and orders now count in the other region.
                 funnel_of(tx, account_id).await?;
+                months::refresh(tx, account_id).await?;
             }
             classify::refresh(tx.conn(), account_id, by, "account_update").await?;
         }
@@ -68,6 +72,7 @@ pub async fn refresh(tx: &mut WriteTx, account_id: i64, by: &str, change: Change
         Change::OpportunityCreated { id } => {
             visibility::refresh_opportunity(tx.conn(), id).await?;
             funnel_moved(tx, account_id, by).await?;
+            months::refresh(tx, account_id).await?;
             // The account's first opportunity activates it (coverage counts activations).
             sqlx::query("UPDATE accounts SET activated_at = $1 WHERE id = $2 AND activated_at IS NULL")
                 .bind(now())
@@ -82,13 +87,23 @@ pub async fn refresh(tx: &mut WriteTx, account_id: i64, by: &str, change: Change
             if figures {
                 funnel_moved(tx, account_id, by).await?;
             }
+            if figures || holders {
+                // Booked revenue counts for the opportunity's owner in its booking month.
+                months::refresh(tx, account_id).await?;
+            }
         }
         Change::Activity => classify::touch_activity(tx.conn(), account_id).await?,
+        Change::Orders => {
+            lock(tx, account_id).await?;
+            months::refresh(tx, account_id).await?;
+        }
         Change::Merged { duplicate } => {
             visibility::refresh_account(tx.conn(), account_id).await?;
             visibility::refresh_account(tx.conn(), duplicate).await?;
             funnel_of(tx, account_id).await?;
             funnel_of(tx, duplicate).await?;
+            months::refresh(tx, account_id).await?;
+            months::refresh(tx, duplicate).await?;
             // The survivor's activation, latest activity and classes now include the duplicate's.
             sqlx::query(
                 "UPDATE accounts SET activated_at = (SELECT MIN(o.established_at) FROM opportunities o \

@@ -3,6 +3,7 @@
 //! 1×1 review, and the reports built on them. Quotas and forecasts:
 //! docs/DOMAIN.md#4-quotas-v-value-and-forecasts.
 pub mod forecasts;
+pub mod months;
 pub mod opportunities;
 pub mod quotas;
 pub mod reports;

@@ -29,6 +29,7 @@ use sqlx::Row;
 
 use super::templates::{self, Indicator};
 use super::{format_dec, person_in, row_of, team_in, ContractRow, Period, ROW_SQL};
+use crate::app::funnel::months::Key;
 use crate::app::{Caller, Error, Result};
 use crate::db::Db;
 use crate::domain::account_plan::{ItemStatus, PlanBody};
@@ -225,39 +226,21 @@ async fn figures(
     milestones: bool,
 ) -> Result<HashMap<i64, Figures>> {
     let mut out: HashMap<i64, Figures> = HashMap::new();
+    // Booked revenue, signed profit and orders by owner, from the months' kept actuals.
     for (per, ly) in [(p, false), (p.last_year(), true)] {
-        let (from, to) = per.range();
-        let (from, to) = (from.to_string(), to.to_string());
-        let sql = format!(
-            "SELECT owner_id, CAST(COALESCE(SUM(booked_amount), 0) AS BIGINT) AS v FROM opportunities \
-             WHERE stage = 'won' AND deleted_at IS NULL AND booked_on >= $1 AND booked_on < $2{} GROUP BY owner_id",
-            only("owner_id", owners)
-        );
-        for r in sqlx::query(&sql).bind(from.clone()).bind(to.clone()).fetch_all(&mut *conn).await? {
-            let f = out.entry(r.try_get("owner_id")?).or_default();
-            let v: i64 = r.try_get("v")?;
+        let (from, to) = per.month_range();
+        let months =
+            crate::app::funnel::months::by_month(&mut *conn, Key::Owner, &from, &to, owners.as_deref()).await?;
+        for ((owner, _), m) in months {
+            let f = out.entry(owner).or_default();
             if ly {
-                f.revenue_ly += v;
+                f.revenue_ly += m.revenue;
+                f.profit_ly += m.profit;
+                f.orders_ly += m.orders;
             } else {
-                f.revenue += v;
-            }
-        }
-        let sql = format!(
-            "SELECT o.owner_id, CAST(COALESCE(SUM(v.total_excl - v.cost), 0) AS BIGINT) AS v, COUNT(*) AS n \
-             FROM orders o JOIN order_versions v ON v.order_id = o.id AND v.version_no = o.signed_version \
-             WHERE o.signed_version IS NOT NULL AND o.state <> 'cancelled' AND o.signed_at >= $1 AND o.signed_at < $2{} \
-             GROUP BY o.owner_id",
-            only("o.owner_id", owners)
-        );
-        for r in sqlx::query(&sql).bind(from).bind(to).fetch_all(&mut *conn).await? {
-            let f = out.entry(r.try_get("owner_id")?).or_default();
-            let (v, n): (i64, i64) = (r.try_get("v")?, r.try_get("n")?);
-            if ly {
-                f.profit_ly += v;
-                f.orders_ly += n;
-            } else {
-                f.profit += v;
-                f.orders += n;
+                f.revenue += m.revenue;
+                f.profit += m.profit;
+                f.orders += m.orders;
             }
         }
     }

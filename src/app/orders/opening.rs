@@ -265,6 +265,9 @@ pub async fn import(db: &Db, ctx: &Ctx, src: Source, dry_run: bool, max_errors: 
     let touched: std::collections::BTreeSet<i64> = good.iter().map(|r| r.account).collect();
     for account in touched {
         crate::app::orders::aging_summary::touch(&mut tx, account).await?;
+        // The orders count as signed on their order dates: the months' actuals follow.
+        let change = crate::app::customers::derived::Change::Orders;
+        crate::app::customers::derived::refresh(&mut tx, account, &ctx.caller.username, change).await?;
     }
     if dry_run {
         tx.rollback().await?;

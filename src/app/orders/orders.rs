@@ -1195,11 +1195,23 @@ async fn sign_version(
     .bind(id)
     .execute(tx.conn())
     .await?;
+    signed_figures(tx, id).await?;
     // Delivery counts against the version in force (a new one may order more), then the signed
     // terms become the order's receivables (their events' days read from it).
     crate::app::orders::deliveries::on_signed(tx, id).await?;
     crate::app::orders::receivables::on_signed(tx, id).await?;
     Ok(())
+}
+
+/// The months' signed actuals of the order's account (`funnel::months`), after the order was
+/// signed or cancelled.
+pub(crate) async fn signed_figures(tx: &mut WriteTx, order_id: i64) -> Result<()> {
+    let account: i64 = sqlx::query("SELECT account_id FROM orders WHERE id = $1")
+        .bind(order_id)
+        .fetch_one(tx.conn())
+        .await?
+        .try_get("account_id")?;
+    crate::app::customers::derived::refresh(tx, account, "", crate::app::customers::derived::Change::Orders).await
 }
 
 /// The order's won opportunity books the sum of its signed orders (or, none left, the amount
@@ -1363,6 +1375,7 @@ async fn cancel_in(tx: &mut WriteTx, ctx: &Ctx, r: &AnyRow, reason: &str) -> Res
     .bind(id)
     .execute(tx.conn())
     .await?;
+    signed_figures(tx, id).await?;
     // The pending request has nothing left to decide (its hook finds the version cancelled).
     approvals::cancel_pending(tx, ctx, Flow::OrderSignoff, "order", id, "withdrawn", Utc::now()).await?;
     // What nobody has paid on is owed no more.

@@ -1,7 +1,8 @@
 //! The plan against actual, by month and region: the plan's revenue and profit targets beside
 //! what was booked (won opportunities' booked amounts, by their booking date and the account's
 //! region — as the quotas' figures count them) and the profit of the orders signed (the margin
-//! of their lines over the catalogue's standard cost), with the attainment. After the year, the
+//! of their lines over the catalogue's standard cost), with the attainment; both read from the
+//! months' kept actuals (`funnel::months`). After the year, the
 //! KA director records the appraisal: a rating and a text per region.
 use std::collections::HashMap;
 
@@ -13,6 +14,7 @@ use sqlx::Row;
 
 use super::analysis::pct;
 use super::plan::{self, may_draft, months, KIND};
+use crate::app::funnel::months::{self, Key};
 use crate::app::records::audit;
 use crate::app::{Caller, Ctx, Error, Result};
 use crate::db::{ts, Db};
@@ -108,43 +110,15 @@ pub async fn tracking(db: &Db, caller: &Caller, year: i32) -> Result<PlanTrackin
     let r = plan::row_in(&mut conn, year).await?.ok_or(Error::NotFound)?;
     let regs = plan::regions(&mut conn).await?;
     let ms = months(year);
-    let (from, to) = (format!("{year:04}-01-01"), format!("{:04}-01-01", year + 1));
-    // (region, month index) → actual revenue / profit.
+    // (region, month index) → actual revenue / profit, from the months' kept actuals.
     let mut actual: HashMap<(i64, usize), (i64, i64)> = HashMap::new();
-    let idx =
-        |m: &str| m.get(5..7).and_then(|x| x.parse::<usize>().ok()).filter(|x| (1..=12).contains(x)).map(|x| x - 1);
-    for row in sqlx::query(
-        "SELECT a.region_id, SUBSTR(o.booked_on, 1, 7) AS month, CAST(COALESCE(SUM(o.booked_amount), 0) AS BIGINT) AS v \
-         FROM opportunities o JOIN accounts a ON a.id = o.account_id WHERE o.stage = 'won' AND o.deleted_at IS NULL \
-         AND a.region_id IS NOT NULL AND o.booked_on >= $1 AND o.booked_on < $2 \
-         GROUP BY a.region_id, SUBSTR(o.booked_on, 1, 7)",
-    )
-    .bind(from.clone())
-    .bind(to.clone())
-    .fetch_all(&mut *conn)
-    .await?
-    {
-        let m: String = row.try_get("month")?;
-        if let Some(i) = idx(&m) {
-            actual.entry((row.try_get("region_id")?, i)).or_default().0 += row.try_get::<i64, _>("v")?;
-        }
-    }
-    for row in sqlx::query(
-        "SELECT a.region_id, SUBSTR(o.signed_at, 1, 7) AS month, \
-         CAST(COALESCE(SUM(v.total_excl - v.cost), 0) AS BIGINT) AS v \
-         FROM orders o JOIN order_versions v ON v.order_id = o.id AND v.version_no = o.signed_version \
-         JOIN accounts a ON a.id = o.account_id WHERE o.signed_version IS NOT NULL AND o.state <> 'cancelled' \
-         AND a.region_id IS NOT NULL AND o.signed_at >= $1 AND o.signed_at < $2 \
-         GROUP BY a.region_id, SUBSTR(o.signed_at, 1, 7)",
-    )
-    .bind(from)
-    .bind(to)
-    .fetch_all(&mut *conn)
-    .await?
-    {
-        let m: String = row.try_get("month")?;
-        if let Some(i) = idx(&m) {
-            actual.entry((row.try_get("region_id")?, i)).or_default().1 += row.try_get::<i64, _>("v")?;
+    let (from, to) = (format!("{year:04}-01"), format!("{:04}-01", year + 1));
+    for ((region, m), f) in months::by_month(&mut conn, Key::Region, &from, &to, None).await? {
+        let i = m.get(5..7).and_then(|x| x.parse::<usize>().ok()).filter(|x| (1..=12).contains(x));
+        if let (Some(i), true) = (i, region != 0) {
+            let a = actual.entry((region, i - 1)).or_default();
+            a.0 += f.revenue;
+            a.1 += f.profit;
         }
     }
     let mut regions = vec![];
