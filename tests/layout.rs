@@ -180,6 +180,7 @@ fn only_derived_refreshes_an_accounts_figures() {
         "visibility::refresh_account(",
         "visibility::refresh_opportunity(",
         "totals::refresh(",
+        "months::refresh(",
         "classify::refresh(",
         "classify::touch_activity(",
     ];
