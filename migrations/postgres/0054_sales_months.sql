@@ -41,3 +41,8 @@ GROUP BY s.account_id, s.month, s.owner_id, COALESCE(a.region_id, 0);
 INSERT INTO sales_months (month, region_id, owner_id, revenue, profit, orders)
 SELECT month, region_id, owner_id, SUM(revenue), SUM(profit), SUM(orders) FROM sales_month_accounts
 GROUP BY month, region_id, owner_id;
+
+-- The scorecards' effective visits of a period, counted per owner from this year's done,
+-- effective ones alone.
+CREATE INDEX activities_effective_day ON activities(local_day, owner_id)
+    WHERE deleted_at IS NULL AND status = 'done' AND effective = 1;

@@ -457,3 +457,111 @@ async fn the_scorecard_page_and_its_xlsx_show_the_numbers() {
     assert_eq!(status, StatusCode::OK);
     assert!(xlsx_rows(bytes, "kpi_scorecard").len() >= 4);
 }
+
+/// The computed indicators read what was booked and signed (the months' kept actuals) and what
+/// is owed (the aging report's kept summary when it is today's, else the receivables): a deal
+/// won and an order signed show on the rep's scorecard, and the receivables read the same
+/// before and after the aging report has built its summary.
+#[tokio::test]
+async fn computed_indicators_show_the_booked_the_signed_and_the_owed_whichever_way_they_are_read() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let ind = |key: &str, measure: &str, kind: &str, unit: &str, weight: i64, target: &str| {
+        json!({"key": key, "category": "financial", "name": key, "measure": measure, "kind": kind, "unit": unit,
+            "weight": weight, "target": target})
+    };
+    rep_template(
+        &t,
+        &w,
+        json!([
+            ind("sales", "revenue", "money", "元", 40, "100000.00"),
+            ind("margin", "profit", "money", "元", 20, "10000.00"),
+            ind("owed", "receivables_outstanding", "money", "元", 20, "50000.00"),
+            ind("old", "receivables_over90", "percent", "%", 20, "10.00"),
+        ]),
+    )
+    .await;
+    let (manager, director, rep) = (bearer(&w, "manager"), bearer(&w, "director"), bearer(&w, "repA"));
+    let rep_a = user_id(&t, "repA").await;
+    let y = year();
+    contract(&t, &manager, rep_a, y, "50000.00").await;
+    let today = Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+
+    // A deal won at 45,000 today; an order of 11,300 (tax included) signed by the manager.
+    let opp = crate::common::opportunity(&t, &rep, w.account_x, "测量中心扩建").await;
+    let v = t.get(&format!("/api/v1/opportunities/{opp}"), &director).await.json()["version"].clone();
+    let won = json!({"stage": "won", "override_reason": "合同已签", "booked_amount": "45000.00",
+        "booked_on": today.format("%Y-%m-%d").to_string(), "version": v});
+    ok(t.call(Method::POST, &format!("/api/v1/opportunities/{opp}/stage"), &director, Some(won)).await, StatusCode::OK);
+    let body = json!({"account_id": w.account_x,
+        "lines": [{"description": "测量系统", "unit": "套", "quantity": "1", "unit_price": "11300.00"}],
+        "payment_terms": [{"kind": "advance", "percent": "100", "due": "15 days after invoice"}]});
+    let o = ok(t.call(Method::POST, "/api/v1/orders", &rep, Some(body)).await, StatusCode::CREATED);
+    let o = ok(
+        t.call(
+            Method::POST,
+            &format!("/api/v1/orders/{}/submit", o["id"]),
+            &rep,
+            Some(json!({"version": o["version"]})),
+        )
+        .await,
+        StatusCode::OK,
+    );
+    let aid = o["latest"]["approval_id"].as_i64().expect("a sign-off request");
+    let body = json!({"decision": "approve", "comment": "同意"});
+    ok(t.call(Method::POST, &format!("/api/v1/approvals/{aid}/decision"), &manager, Some(body)).await, StatusCode::OK);
+    let margin: i64 = sqlx::Row::try_get(
+        &sqlx::query(
+            "SELECT v.total_excl - v.cost AS m FROM orders o JOIN order_versions v ON v.order_id = o.id \
+             AND v.version_no = o.signed_version WHERE o.id = $1",
+        )
+        .bind(o["id"].as_i64())
+        .fetch_one(&t.db().pool)
+        .await
+        .expect("signed"),
+        "m",
+    )
+    .expect("m");
+    assert!(margin > 0, "a signed order's margin");
+    // The order was invoiced long ago: its installment fell due 200 days ago, 3,300 still owed.
+    sqlx::query(
+        "UPDATE receivables SET state = 'open', due_on = $1, event_on = $1, paid = amount - 330000 WHERE order_id = $2",
+    )
+    .bind((today - chrono::Duration::days(200)).format("%Y-%m-%d").to_string())
+    .bind(o["id"].as_i64())
+    .execute(&t.db().pool)
+    .await
+    .expect("due long ago");
+
+    let lines = |card: &Value| -> Vec<(String, Option<String>)> {
+        card["indicators"]
+            .as_array()
+            .expect("indicators")
+            .iter()
+            .map(|i| (i["key"].as_str().unwrap_or("").to_string(), i["actual"].as_str().map(str::to_string)))
+            .collect()
+    };
+    let want = vec![
+        ("sales".to_string(), Some("45000.00".to_string())),
+        ("margin".to_string(), Some(kam::domain::money::format_fen(margin))),
+        ("owed".to_string(), Some("3300.00".to_string())),
+        ("old".to_string(), Some("100.00".to_string())),
+    ];
+    let path = format!("/api/v1/kpi/scorecards/people/{rep_a}?period={y}");
+    let before = ok(t.get(&path, &manager).await, StatusCode::OK);
+    assert_eq!(lines(&before), want, "read from the receivables: {before}");
+    // The aging report builds its summary for today; the scorecard then reads it, the same.
+    ok(t.get("/api/v1/reports/aging", &bearer(&w, "finance")).await, StatusCode::OK);
+    let stamp: String = sqlx::Row::try_get(
+        &sqlx::query("SELECT value FROM settings WHERE key = 'aging_summary'")
+            .fetch_one(&t.db().pool)
+            .await
+            .expect("stamp"),
+        "value",
+    )
+    .expect("value");
+    assert!(stamp.starts_with(&today.format("%Y-%m-%d").to_string()) && stamp.contains("90"), "{stamp}");
+    let after = ok(t.get(&path, &manager).await, StatusCode::OK);
+    assert_eq!(lines(&after), want, "read from the aging summary: {after}");
+    assert_eq!(after["score"], before["score"]);
+}

@@ -255,23 +255,39 @@ async fn figures(
         f.quota += r.try_get::<i64, _>("v")?;
         f.has_quota = true;
     }
-    let old = (today - chrono::Duration::days(90)).to_string();
-    let sql = format!(
-        "SELECT owner_id, CAST(COALESCE(SUM(amount - paid - written_off), 0) AS BIGINT) AS v, \
-         CAST(COALESCE(SUM(CASE WHEN due_on < $1 THEN amount - paid - written_off ELSE 0 END), 0) AS BIGINT) AS o \
-         FROM receivables WHERE state = 'open'{} GROUP BY owner_id",
-        only("owner_id", owners)
-    );
-    for r in sqlx::query(&sql).bind(old).fetch_all(&mut *conn).await? {
-        let f = out.entry(r.try_get("owner_id")?).or_default();
-        f.recv_open += r.try_get::<i64, _>("v")?;
-        f.recv_old += r.try_get::<i64, _>("o")?;
+    // What is owed now: from the aging report's kept summary when it is today's and has the
+    // 90-day bound, else from the open receivables themselves.
+    let ids = owners.as_deref();
+    match crate::app::orders::aging_summary::owed_by_owner(&mut *conn, today, 90, ids).await? {
+        Some(owed) => {
+            for (owner, (open, over)) in owed {
+                let f = out.entry(owner).or_default();
+                f.recv_open += open;
+                f.recv_old += over;
+            }
+        }
+        None => {
+            let old = (today - chrono::Duration::days(90)).to_string();
+            let sql = format!(
+                "SELECT owner_id, CAST(COALESCE(SUM(amount - paid - written_off), 0) AS BIGINT) AS v, \
+                 CAST(COALESCE(SUM(CASE WHEN due_on < $1 THEN amount - paid - written_off ELSE 0 END), 0) AS BIGINT) AS o \
+                 FROM receivables WHERE state = 'open'{} GROUP BY owner_id",
+                only("owner_id", owners)
+            );
+            for r in sqlx::query(&sql).bind(old).fetch_all(&mut *conn).await? {
+                let f = out.entry(r.try_get("owner_id")?).or_default();
+                f.recv_open += r.try_get::<i64, _>("v")?;
+                f.recv_old += r.try_get::<i64, _>("o")?;
+            }
+        }
     }
     let qs = p.quarters().iter().map(|q| format!("'{q}'")).collect::<Vec<_>>().join(", ");
     let sql = format!(
-        "SELECT a.owner_id, CAST(COALESCE(SUM(r.pct_sum), 0) AS BIGINT) AS s, CAST(COALESCE(SUM(r.n_scores), 0) AS BIGINT) AS n \
-         FROM survey_responses r JOIN survey_campaigns c ON c.id = r.campaign_id JOIN accounts a ON a.id = r.account_id \
-         WHERE c.quarter IN ({qs}) AND a.owner_id IS NOT NULL{} GROUP BY a.owner_id",
+        // Summed per account first: an account's quarters meet its owner once.
+        "SELECT a.owner_id, CAST(COALESCE(SUM(x.s), 0) AS BIGINT) AS s, CAST(COALESCE(SUM(x.n), 0) AS BIGINT) AS n \
+         FROM (SELECT r.account_id AS account_id, SUM(r.pct_sum) AS s, SUM(r.n_scores) AS n FROM survey_responses r \
+         JOIN survey_campaigns c ON c.id = r.campaign_id WHERE c.quarter IN ({qs}) GROUP BY r.account_id) x \
+         JOIN accounts a ON a.id = x.account_id WHERE a.owner_id IS NOT NULL{} GROUP BY a.owner_id",
         only("a.owner_id", owners)
     );
     for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {

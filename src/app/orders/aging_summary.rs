@@ -115,6 +115,43 @@ pub(crate) async fn touch(tx: &mut WriteTx, account_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// Per owner, what their open receivables still owe and how much of it is due more than `days`
+/// days ago, as of `today` — from the summary when it is stamped with `today` and `days` is one
+/// of its bounds (the columns beyond that bound), `None` otherwise (read the receivables).
+/// `owners` narrows to some owners.
+pub(crate) async fn owed_by_owner(
+    conn: &mut sqlx::AnyConnection,
+    today: NaiveDate,
+    days: i64,
+    owners: Option<&[i64]>,
+) -> Result<Option<std::collections::HashMap<i64, (i64, i64)>>> {
+    let st: Option<String> = sqlx::query("SELECT value FROM settings WHERE key = $1")
+        .bind(KEY)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| r.try_get("value"))
+        .transpose()?;
+    let Some(st) = st else { return Ok(None) };
+    let (Some(day), Some(bounds)) = (stamp_day(&st), stamp_bounds(&st)) else { return Ok(None) };
+    let Some(at) = bounds.iter().position(|b| *b == days).filter(|_| day == today) else { return Ok(None) };
+    // c0 is not yet due, c(i+1) ends at bound i: beyond bound `at` are c(at+2) … c(n+1).
+    let over: Vec<String> = (at + 2..bounds.len() + 2).map(|i| format!("r.c{i}")).collect();
+    let mut s = crate::db::sql::Sql::new(&format!(
+        "SELECT r.owner_id, CAST(SUM(r.total) AS BIGINT) AS total, CAST(SUM({}) AS BIGINT) AS over \
+         FROM receivable_aging r",
+        over.join(" + ")
+    ));
+    if let Some(ids) = owners {
+        s.push(" WHERE r.owner_id IN (").bind_list(ids).push(")");
+    }
+    s.push(" GROUP BY r.owner_id");
+    let mut out = std::collections::HashMap::new();
+    for r in s.query().fetch_all(&mut *conn).await? {
+        out.insert(r.try_get("owner_id")?, (r.try_get("total")?, r.try_get("over")?));
+    }
+    Ok(Some(out))
+}
+
 /// [`touch`] for the account of an order.
 pub(crate) async fn touch_order(tx: &mut WriteTx, order_id: i64) -> Result<()> {
     let account: i64 = sqlx::query("SELECT account_id FROM orders WHERE id = $1")
