@@ -565,3 +565,68 @@ async fn computed_indicators_show_the_booked_the_signed_and_the_owed_whichever_w
     assert_eq!(lines(&after), want, "read from the aging summary: {after}");
     assert_eq!(after["score"], before["score"]);
 }
+
+/// The templates page adds and removes indicators: a ticked「移除」and a named blank row are saved
+/// together; a new row that leaves the weights off 100 % is refused on the page, naming why,
+/// with what was typed kept and nothing saved.
+#[tokio::test]
+async fn the_templates_page_adds_and_removes_indicators() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let director = bearer(&w, "director");
+    let cur = ok(t.get("/api/v1/kpi/templates", &director).await, StatusCode::OK);
+    let rep_tpl = |v: &Value| {
+        v["templates"].as_array().expect("templates").iter().find(|x| x["role"] == "ka_rep").cloned().expect("rep")
+    };
+    let first = rep_tpl(&cur)["indicators"][0].clone();
+    let (key, weight) = (first["key"].as_str().expect("key").to_string(), first["weight"].as_i64().expect("weight"));
+    let n = rep_tpl(&cur)["indicators"].as_array().map(Vec::len).expect("n");
+    let (sid, csrf) = t.ui_login("director", PASSWORD, None).await.expect("login");
+    let page = t.get_form("/kpi/templates", &Auth::Session { cookie: sid.clone(), csrf: csrf.clone() }).await;
+    assert!(
+        page.body.contains("id=\"new_ka_rep_name\"") && page.body.contains(&format!("remove_ka_rep_{key}")),
+        "the page offers both"
+    );
+
+    // Too much weight: refused on the page, the row kept as typed, nothing saved.
+    let version = cur["version"].to_string();
+    let too_much = [
+        ("_csrf", csrf.as_str()),
+        ("version", version.as_str()),
+        ("cap_pct", "120"),
+        ("new_ka_rep_category", "management"),
+        ("new_ka_rep_name", "拜访报告及时率"),
+        ("new_ka_rep_measure", "manual"),
+        ("new_ka_rep_kind", "percent"),
+        ("new_ka_rep_weight", "5"),
+        ("new_ka_rep_target", "95"),
+        ("new_ka_rep_unit", "%"),
+    ];
+    let r = t.ui_post("/kpi/templates", &sid, &too_much).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("各指标权重合计须为100%"), "why: {}", r.body);
+    assert!(r.body.contains("value=\"拜访报告及时率\""), "what was typed is kept");
+    let same = ok(t.get("/api/v1/kpi/templates", &director).await, StatusCode::OK);
+    assert_eq!(same["version"], cur["version"], "nothing saved");
+
+    // Removing the first indicator and adding one of its weight: saved.
+    let remove = format!("remove_ka_rep_{key}");
+    let weight = weight.to_string();
+    let mut good: Vec<(&str, &str)> = too_much.to_vec();
+    good.retain(|(k, _)| *k != "new_ka_rep_weight");
+    good.push(("new_ka_rep_weight", weight.as_str()));
+    good.push((remove.as_str(), "1"));
+    let r = t.ui_post("/kpi/templates", &sid, &good).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let after = ok(t.get("/api/v1/kpi/templates", &director).await, StatusCode::OK);
+    let list = rep_tpl(&after)["indicators"].as_array().expect("indicators").clone();
+    assert_eq!(list.len(), n, "one out, one in");
+    assert!(list.iter().all(|i| i["key"] != key.as_str()), "{list:?}");
+    let added = list.iter().find(|i| i["name"] == "拜访报告及时率").expect("the new indicator");
+    assert_eq!(
+        (added["key"].as_str(), added["measure"].as_str(), added["kind"].as_str(), added["target"].as_str()),
+        (Some("custom_1"), Some("manual"), Some("percent"), Some("95.00")),
+        "{added}"
+    );
+    assert_eq!(list.iter().map(|i| i["weight"].as_i64().unwrap_or(0)).sum::<i64>(), 100);
+}

@@ -708,6 +708,48 @@ impl TemplatesPage {
     fn cap(&self) -> String {
         self.typed.or("cap_pct", &self.t.cap_pct.to_string())
     }
+    fn removing(&self, role: &str, key: &str) -> bool {
+        !self.typed.val(&format!("remove_{role}_{key}")).is_empty()
+    }
+    fn new_val(&self, role: &str, field: &str) -> String {
+        self.typed.val(&format!("new_{role}_{field}")).to_string()
+    }
+    fn categories(&self) -> &'static [&'static str] {
+        ktp::CATEGORIES
+    }
+    fn measures(&self) -> &'static [&'static str] {
+        ktp::MEASURES
+    }
+    fn kinds(&self) -> &'static [&'static str] {
+        ktp::KINDS
+    }
+}
+
+/// The new indicator a template's blank row describes (`new_{role}_…`), when it has a name: its
+/// key the first free `custom_N` of the template.
+fn new_indicator(form: &UiForm, t: &ktp::RoleTemplate, bad: &mut Vec<String>) -> Option<ktp::Indicator> {
+    let role = &t.role;
+    let name = field(form, &format!("new_{role}_name"))?;
+    let get = |f: &str| field(form, &format!("new_{role}_{f}")).unwrap_or_default();
+    let weight = match get("weight").parse::<i64>() {
+        Ok(n) => n,
+        Err(_) => {
+            bad.push(format!("new_{role}_weight"));
+            0
+        }
+    };
+    let key = (1..).map(|n| format!("custom_{n}")).find(|k| t.indicators.iter().all(|i| &i.key != k))?;
+    Some(ktp::Indicator {
+        key,
+        category: get("category"),
+        name,
+        measure: get("measure"),
+        kind: get("kind"),
+        unit: get("unit"),
+        weight,
+        target: get("target").replace([',', '，'], ""),
+        lower_is_better: false,
+    })
 }
 
 async fn templates_view(s: &AppState, ui: &UiCtx, typed: Typed, err: Option<DomainError>) -> Response {
@@ -746,6 +788,12 @@ async fn save_templates(State(s): State<AppState>, form: UiForm) -> Response {
             if let Some(v) = form.get(&format!("target_{}_{}", t.role, i.key)) {
                 i.target = v.trim().replace([',', '，'], "");
             }
+        }
+        // Ticked「移除」: gone on saving; a named blank row: a new indicator.
+        let role = t.role.clone();
+        t.indicators.retain(|i| field(&form, &format!("remove_{role}_{}", i.key)).is_none());
+        if let Some(i) = new_indicator(&form, t, &mut bad) {
+            t.indicators.push(i);
         }
     }
     let cap = form.get("cap_pct").and_then(|c| c.trim().parse::<i64>().ok());
