@@ -528,6 +528,31 @@ async fn the_budget_pages_show_the_year_the_budget_and_its_spending() {
     let rep = Auth::Session { cookie: sid, csrf: String::new() };
     let r = t.get_form(&format!("/spending?year={}", year()), &rep).await;
     assert!(r.body.contains("预算外"), "{}", r.body);
+    // The finance manager returns it: the rep records it again, revised, from a form that starts
+    // from the returned one (which stays as decided).
+    let aid: i64 =
+        to.trim_start_matches("/approvals/").split(['?', '#']).next().and_then(|x| x.parse().ok()).expect("id");
+    let body = json!({"decision": "return", "comment": "请附菜单与参加人员名单"});
+    let r =
+        t.call(Method::POST, &format!("/api/v1/approvals/{aid}/decision"), &bearer(&w, "finance"), Some(body)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = t.get_form(&format!("/spending?year={}&state=returned", year()), &rep).await;
+    let id = r
+        .body
+        .split("/spending/new?from=")
+        .nth(1)
+        .and_then(|x| x.split('"').next())
+        .expect("a link to record it again");
+    let form = t.get_form(&format!("/spending/new?from={id}"), &rep).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains("value=\"9000.00\"") && form.body.contains(">宴请客户</textarea>"), "{}", form.body);
+    let other = t
+        .get_form(
+            &format!("/spending/new?from={id}"),
+            &Auth::Session { cookie: t.ui_login("repC", PASSWORD, None).await.expect("login").0, csrf: String::new() },
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND, "another rep does not see it");
     // The executive request form offers the executives by name.
     let r = t.get_form(&format!("/accounts/{}/exec-requests/new", w.account_x), &rep).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);

@@ -88,6 +88,9 @@ pub struct SpendingView {
     pub version: i64,
     /// The caller may sign it now (the KA director; not their own).
     pub may_sign: bool,
+    /// Returned or rejected, and the caller recorded it: they may record it again, revised (the
+    /// form starts from this one; this one stays as decided).
+    pub may_record_again: bool,
     #[schema(format = DateTime)]
     pub created_at: String,
 }
@@ -127,6 +130,7 @@ fn view(r: &sqlx::any::AnyRow, caller: &Caller, cats: &[bg::BudgetCategory]) -> 
         account_id: r.try_get("account_id")?,
         account_name: r.try_get("account_name")?,
         may_sign: state == "submitted" && caller.role == Role::KaDirector && recorded_by != caller.user_id,
+        may_record_again: matches!(state.as_str(), "returned" | "rejected") && recorded_by == caller.user_id,
         state,
         in_budget: r.try_get::<i64, _>("in_budget")? == 1,
         approval_id: r.try_get("approval_id")?,

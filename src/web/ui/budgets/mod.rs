@@ -585,6 +585,26 @@ async fn spending_form(State(s): State<AppState>, ui: UiCtx, RawQuery(raw): RawQ
     if let Some(a) = q(&p, "account") {
         typed.values.insert("account_id".into(), a.to_string());
     }
+    // Recorded again from a returned or rejected record: the form starts from it.
+    if let Some(from) = q(&p, "from").and_then(|v| v.parse::<i64>().ok()) {
+        match sp::get(&s.app.db, &ui.ctx.caller, from).await {
+            Ok(v) => {
+                for (k, val) in [
+                    ("cost_centre_id", v.cost_centre_id.to_string()),
+                    ("category", v.category),
+                    ("spent_on", v.spent_on),
+                    ("amount", v.amount),
+                    ("purpose", v.purpose),
+                ] {
+                    typed.values.insert(k.into(), val);
+                }
+                if let Some(a) = v.account_id {
+                    typed.values.insert("account_id".into(), a.to_string());
+                }
+            }
+            Err(e) => return fail_page(&ui, e),
+        }
+    }
     spending_page(&s, &ui, typed, None).await
 }
 
