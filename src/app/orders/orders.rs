@@ -1206,11 +1206,7 @@ async fn sign_version(
 /// The months' signed actuals of the order's account (`funnel::months`), after the order was
 /// signed or cancelled.
 pub(crate) async fn signed_figures(tx: &mut WriteTx, order_id: i64) -> Result<()> {
-    let account: i64 = sqlx::query("SELECT account_id FROM orders WHERE id = $1")
-        .bind(order_id)
-        .fetch_one(tx.conn())
-        .await?
-        .try_get("account_id")?;
+    let account = crate::app::orders::aging_summary::account_of(tx, order_id).await?;
     crate::app::customers::derived::refresh(tx, account, "", crate::app::customers::derived::Change::Orders).await
 }
 
