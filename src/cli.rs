@@ -27,27 +27,14 @@ pub struct Cli {
 pub enum Command {
     /// Serve the web UI and the API.
     Serve {
-        #[arg(long, env = "KAM_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: String,
+        #[command(flatten)]
+        server: ServerConfig,
         /// Load the demo company first when the database is empty.
         #[arg(long)]
         demo: bool,
         /// Mark the session cookie Secure (when KAM is served over HTTPS).
         #[arg(long, env = "KAM_SECURE_COOKIES")]
         secure_cookies: bool,
-        /// Where uploaded documents are kept (shared storage when several servers run).
-        #[arg(long, env = "KAM_DATA_DIR", default_value = "kam-data")]
-        data_dir: std::path::PathBuf,
-        /// The SMTP server for email notifications: smtp://host:port (plain), smtps://host or
-        /// smtp://user:pass@host:587?tls=required. Without it email notifications wait.
-        #[arg(long, env = "KAM_SMTP_URL")]
-        smtp_url: Option<String>,
-        /// The sender of email notifications.
-        #[arg(long, env = "KAM_MAIL_FROM", default_value = "KAM <kam@localhost>")]
-        mail_from: String,
-        /// This KAM's address as users reach it, for links in notifications.
-        #[arg(long, env = "KAM_BASE_URL")]
-        base_url: Option<String>,
         /// Seconds between passes of the scheduler (deadlines, escalations, deliveries); 0: off.
         #[arg(long, env = "KAM_SCHEDULER_SECS", default_value_t = 30)]
         scheduler_secs: u64,
@@ -55,6 +42,13 @@ pub enum Command {
         #[arg(long, env = "KAM_IMPORT_MAX_ERRORS", default_value_t = crate::app::spreadsheets::bounds::MAX_ERRORS,
               value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
         import_max_errors: usize,
+    },
+    /// Check this installation's configuration as `kam serve` would read it — the database and
+    /// its migrations, the data directory, the listen address, the base URL, SMTP and the
+    /// users' webhooks — and say what to fix; exits non-zero when something is broken.
+    Doctor {
+        #[command(flatten)]
+        server: ServerConfig,
     },
     /// Run database migrations.
     Migrate,
@@ -117,6 +111,27 @@ pub enum Command {
     },
     /// Write a consistent copy of the database while the server runs.
     Backup { file: String },
+}
+
+/// The settings `kam serve` reads and `kam doctor` checks (one name each, as a flag and as an
+/// environment variable).
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServerConfig {
+    #[arg(long, env = "KAM_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Where uploaded documents are kept (shared storage when several servers run).
+    #[arg(long, env = "KAM_DATA_DIR", default_value = "kam-data")]
+    pub data_dir: std::path::PathBuf,
+    /// The SMTP server for email notifications: smtp://host:port (plain), smtps://host or
+    /// smtp://user:pass@host:587?tls=required. Without it email notifications wait.
+    #[arg(long, env = "KAM_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// The sender of email notifications.
+    #[arg(long, env = "KAM_MAIL_FROM", default_value = "KAM <kam@localhost>")]
+    pub mail_from: String,
+    /// This KAM's address as users reach it, for links in notifications.
+    #[arg(long, env = "KAM_BASE_URL")]
+    pub base_url: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -219,17 +234,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         crate::db::Synchronous::Full
     });
     match cli.command {
-        Command::Serve {
-            listen,
-            demo,
-            secure_cookies,
-            data_dir,
-            smtp_url,
-            mail_from,
-            base_url,
-            scheduler_secs,
-            import_max_errors,
-        } => {
+        Command::Doctor { server } => {
+            let report = crate::doctor::check(&url, &server).await;
+            print!("{}", report.text());
+            if report.broken() > 0 {
+                bail!("{} setting(s) to fix", report.broken());
+            }
+        }
+        Command::Serve { server, demo, secure_cookies, scheduler_secs, import_max_errors } => {
+            let ServerConfig { listen, data_dir, smtp_url, mail_from, base_url } = server;
             let db = open(&url).await?;
             if demo {
                 let n: i64 = sqlx::Row::try_get(

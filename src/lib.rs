@@ -2,6 +2,7 @@
 pub mod app;
 pub mod cli;
 pub mod db;
+pub mod doctor;
 pub mod domain;
 pub mod generate;
 mod rng;

@@ -274,6 +274,15 @@ impl Db {
         });
     }
 
+    /// The migrations this binary knows: (version, description).
+    pub fn known_migrations(&self) -> Vec<(i64, String)> {
+        let m = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATOR,
+            Backend::Postgres => &PG_MIGRATOR,
+        };
+        m.iter().map(|x| (x.version, x.description.to_string())).collect()
+    }
+
     pub async fn migrate(&self) -> anyhow::Result<()> {
         let m = match self.backend {
             Backend::Sqlite => &SQLITE_MIGRATOR,
@@ -397,7 +406,7 @@ fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     Ok(format!("sqlite://{path}?{query}"))
 }
 
-fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     match (url.find("://"), url.find('@')) {
         (Some(s), Some(a)) if a > s => format!("{}***{}", &url[..s + 3], &url[a..]),
         _ => url.to_string(),

@@ -21,6 +21,7 @@ mod credit_holds;
 mod deliveries;
 mod demo;
 mod development;
+mod doctor;
 mod downgrade;
 mod faults;
 mod forecasts;
