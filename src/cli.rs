@@ -274,6 +274,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let check = app.db.clone();
             tokio::spawn(async move { report_contradictions(&check).await });
             println!("KAM is serving on http://{addr}");
+            tracing::info!(%addr, "serving");
             axum::serve(listener, crate::web::router(app))
                 .with_graceful_shutdown(async {
                     let _ = tokio::signal::ctrl_c().await;

@@ -8,12 +8,20 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("KAM_LOG").unwrap_or_else(|_| "kam=info,warn".into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    // KAM_LOG_FORMAT=json: one JSON object a line (for a log collector); text otherwise.
+    match std::env::var("KAM_LOG_FORMAT").as_deref() {
+        Ok("json") => logs.json().init(),
+        Ok("text") | Err(_) => logs.init(),
+        Ok(other) => {
+            logs.init();
+            tracing::warn!("KAM_LOG_FORMAT={other:?} is neither json nor text; logging as text");
+        }
+    }
     let cli = kam::cli::Cli::parse();
     if let Err(e) = kam::cli::run(cli).await {
         eprintln!("kam: {e:#}");

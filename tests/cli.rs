@@ -135,3 +135,60 @@ fn demo_loads_an_empty_database() {
     ok(&kam(&db, &["export", "accounts", theirs.to_str().expect("path"), "--as", "rep2"]));
     assert!(std::fs::read_to_string(&theirs).expect("csv").contains("北京华信精密制造有限公司"));
 }
+
+/// `kam doctor` through the binary: exit 0 on a sound installation, exit 1 naming the broken
+/// setting with its fix; and `KAM_LOG_FORMAT=json` makes the server's logs one JSON object a line.
+#[test]
+fn doctor_names_what_to_fix_and_the_logs_can_be_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}/kam.db", dir.path().display());
+    ok(&kam(&db, &["migrate"]));
+    let data = dir.path().join("data");
+    let run = |smtp: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_kam"));
+        c.args(["doctor", "--listen", "127.0.0.1:0", "--data-dir", data.to_str().expect("path")])
+            .env("KAM_DATABASE_URL", &db)
+            .env_remove("KAM_SMTP_URL")
+            .env_remove("KAM_BASE_URL");
+        if let Some(s) = smtp {
+            c.env("KAM_SMTP_URL", s);
+        }
+        c.output().expect("run kam doctor")
+    };
+    let good = run(None);
+    let text = ok(&good);
+    assert!(text.contains("ok    KAM_DATABASE_URL") && text.contains("All settings checked are fine."), "{text}");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let bad = run(Some(&format!("smtp://127.0.0.1:{closed}")));
+    assert_eq!(bad.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&bad.stdout);
+    assert!(text.contains("FAIL  KAM_SMTP_URL") && text.contains("fix: "), "{text}");
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("1 setting(s) to fix"));
+
+    // The server's start-up, logged as JSON.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kam"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", data.to_str().expect("path"), "--scheduler-secs", "0"])
+        .env("KAM_DATABASE_URL", &db)
+        .env("KAM_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn kam serve");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stderr.take().expect("stderr")));
+    // Every line is a JSON object; the start-up's is among the first.
+    let mut found = None;
+    for line in lines.by_ref().take(20) {
+        let line = line.expect("a log line");
+        let v: serde_json::Value = serde_json::from_str(line.trim()).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+        if v["fields"]["message"] == "serving" {
+            found = Some(v);
+            break;
+        }
+    }
+    child.kill().ok();
+    child.wait().ok();
+    let v = found.expect("the start-up logged");
+    assert_eq!(v["level"], "INFO", "{v}");
+    assert_eq!(v["fields"]["message"], "serving", "{v}");
+    assert!(v["fields"]["addr"].as_str().is_some_and(|a| a.starts_with("127.0.0.1:")), "{v}");
+}
