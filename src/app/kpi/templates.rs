@@ -61,8 +61,10 @@ pub fn measure_kind(m: &str) -> Option<(&'static str, bool)> {
 #[serde(deny_unknown_fields)]
 #[schema(as = KpiIndicator)]
 pub struct Indicator {
-    /// Lowercase letters, digits and `_`, 1–30 characters; unique in its template.
-    #[schema(pattern = "^[a-z][a-z0-9_]{0,29}$")]
+    /// Lowercase letters, digits and `_`, 1–30 characters; unique in its template. Empty (or
+    /// absent) for a new indicator: it gets the first free `custom_N`.
+    #[serde(default)]
+    #[schema(pattern = "^([a-z][a-z0-9_]{0,29})?$")]
     pub key: String,
     /// `financial` (财务类), `operating` (经营类) or `management` (管理类).
     pub category: String,
@@ -317,16 +319,24 @@ pub fn check_indicators(prefix: &str, list: &[Indicator], e: &mut Errors) -> Vec
     if list.is_empty() || list.len() > 40 {
         e.add(&format!("{prefix}indicators"), "indicators_count");
     }
+    // A new indicator without a key gets the first `custom_N` no other indicator holds.
+    let mut keys: Vec<String> = list.iter().map(|x| x.key.trim().to_string()).collect();
+    for i in 0..keys.len() {
+        if keys[i].is_empty() {
+            keys[i] = (1..).map(|n| format!("custom_{n}")).find(|k| !keys.contains(k)).unwrap_or_default();
+        }
+    }
     let mut sum = 0i64;
     for (i, x) in list.iter().enumerate() {
         let f = |n: &str| format!("{prefix}indicators[{i}].{n}");
-        let ok_key = !x.key.is_empty()
-            && x.key.len() <= 30
-            && x.key.starts_with(|c: char| c.is_ascii_lowercase())
-            && x.key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        let key = &keys[i];
+        let ok_key = !key.is_empty()
+            && key.len() <= 30
+            && key.starts_with(|c: char| c.is_ascii_lowercase())
+            && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !ok_key {
             e.add(&f("key"), "code_format");
-        } else if list[..i].iter().any(|y| y.key == x.key) {
+        } else if keys[..i].contains(key) {
             e.add(&f("key"), "duplicate");
         }
         if !CATEGORIES.contains(&x.category.as_str()) {
@@ -352,7 +362,7 @@ pub fn check_indicators(prefix: &str, list: &[Indicator], e: &mut Errors) -> Vec
         let target = e.take(&f("target"), parse_dec(&x.target));
         if let (Some(name), Some(unit), Some(t)) = (name, unit, target) {
             out.push(Indicator {
-                key: x.key.clone(),
+                key: key.clone(),
                 category: x.category.clone(),
                 name,
                 measure: x.measure.clone(),

@@ -114,8 +114,9 @@ pub async fn tracking(db: &Db, caller: &Caller, year: i32) -> Result<PlanTrackin
     let mut actual: HashMap<(i64, usize), (i64, i64)> = HashMap::new();
     let (from, to) = (format!("{year:04}-01"), format!("{:04}-01", year + 1));
     for ((region, m), f) in months::by_month(&mut conn, Key::Region, &from, &to, None).await? {
-        let i = m.get(5..7).and_then(|x| x.parse::<usize>().ok()).filter(|x| (1..=12).contains(x));
-        if let (Some(i), true) = (i, region != 0) {
+        // Region 0: accounts without a region, in no region's row.
+        let i = m.get(5..7).and_then(|x| x.parse::<usize>().ok()).filter(|x| (1..=12).contains(x) && region != 0);
+        if let Some(i) = i {
             let a = actual.entry((region, i - 1)).or_default();
             a.0 += f.revenue;
             a.1 += f.profit;

@@ -725,10 +725,9 @@ impl TemplatesPage {
     }
 }
 
-/// The new indicator a template's blank row describes (`new_{role}_…`), when it has a name: its
-/// key the first free `custom_N` of the template.
-fn new_indicator(form: &UiForm, t: &ktp::RoleTemplate, bad: &mut Vec<String>) -> Option<ktp::Indicator> {
-    let role = &t.role;
+/// The new indicator a template's blank row describes (`new_{role}_…`), when it has a name (its
+/// key is given when saved).
+fn new_indicator(form: &UiForm, role: &str, bad: &mut Vec<String>) -> Option<ktp::Indicator> {
     let name = field(form, &format!("new_{role}_name"))?;
     let get = |f: &str| field(form, &format!("new_{role}_{f}")).unwrap_or_default();
     let weight = match get("weight").parse::<i64>() {
@@ -738,9 +737,8 @@ fn new_indicator(form: &UiForm, t: &ktp::RoleTemplate, bad: &mut Vec<String>) ->
             0
         }
     };
-    let key = (1..).map(|n| format!("custom_{n}")).find(|k| t.indicators.iter().all(|i| &i.key != k))?;
     Some(ktp::Indicator {
-        key,
+        key: String::new(),
         category: get("category"),
         name,
         measure: get("measure"),
@@ -792,7 +790,7 @@ async fn save_templates(State(s): State<AppState>, form: UiForm) -> Response {
         // Ticked「移除」: gone on saving; a named blank row: a new indicator.
         let role = t.role.clone();
         t.indicators.retain(|i| field(&form, &format!("remove_{role}_{}", i.key)).is_none());
-        if let Some(i) = new_indicator(&form, t, &mut bad) {
+        if let Some(i) = new_indicator(&form, &role, &mut bad) {
             t.indicators.push(i);
         }
     }
