@@ -154,8 +154,14 @@ pub(crate) async fn owed_by_owner(
 
 /// [`touch`] for the account of an order.
 pub(crate) async fn touch_order(tx: &mut WriteTx, order_id: i64) -> Result<()> {
-    let account = crate::app::orders::orders::account_of(tx, order_id).await?;
+    let account = account_of(tx, order_id).await?;
     touch(tx, account).await
+}
+
+/// The account of an order (here, below the modules that use it: `orders` imports this one).
+pub(crate) async fn account_of(tx: &mut WriteTx, order_id: i64) -> Result<i64> {
+    let r = sqlx::query("SELECT account_id FROM orders WHERE id = $1").bind(order_id).fetch_one(tx.conn()).await?;
+    Ok(r.try_get("account_id")?)
 }
 
 /// Rebuilds the whole summary as of `today` under `bounds`, unless it already is (another

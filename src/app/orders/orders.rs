@@ -1206,14 +1206,8 @@ async fn sign_version(
 /// The months' signed actuals of the order's account (`funnel::months`), after the order was
 /// signed or cancelled.
 pub(crate) async fn signed_figures(tx: &mut WriteTx, order_id: i64) -> Result<()> {
-    let account = account_of(tx, order_id).await?;
+    let account = crate::app::orders::aging_summary::account_of(tx, order_id).await?;
     crate::app::customers::derived::refresh(tx, account, "", crate::app::customers::derived::Change::Orders).await
-}
-
-/// The account of an order.
-pub(crate) async fn account_of(tx: &mut WriteTx, order_id: i64) -> Result<i64> {
-    let r = sqlx::query("SELECT account_id FROM orders WHERE id = $1").bind(order_id).fetch_one(tx.conn()).await?;
-    Ok(r.try_get("account_id")?)
 }
 
 /// The order's won opportunity books the sum of its signed orders (or, none left, the amount
