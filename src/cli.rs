@@ -1,4 +1,5 @@
 //! The `kam` command line: one binary for serving, migrations, demo data and administration.
+use std::future::IntoFuture;
 use std::io::Read;
 
 use anyhow::{bail, Context};
@@ -19,6 +20,10 @@ pub struct Cli {
     /// (never on a crash of KAM itself). See RELIABILITY.md.
     #[arg(long, env = "KAM_SQLITE_SYNCHRONOUS", default_value = "full", value_parser = ["full", "normal"], global = true)]
     pub sqlite_synchronous: String,
+    /// The configuration file (TOML; `kam config example` prints one with every setting). A
+    /// setting there is used when neither a flag nor the environment gives it.
+    #[arg(long, env = "KAM_CONFIG", global = true)]
+    pub config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -35,6 +40,10 @@ pub enum Command {
         /// Mark the session cookie Secure (when KAM is served over HTTPS).
         #[arg(long, env = "KAM_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for requests in flight and the scheduler's
+        /// pass under way before the process stops anyway.
+        #[arg(long, env = "KAM_SHUTDOWN_SECS", default_value_t = 30)]
+        shutdown_secs: u64,
         /// Seconds between passes of the scheduler (deadlines, escalations, deliveries); 0: off.
         #[arg(long, env = "KAM_SCHEDULER_SECS", default_value_t = 30)]
         scheduler_secs: u64,
@@ -111,6 +120,12 @@ pub enum Command {
     },
     /// Write a consistent copy of the database while the server runs.
     Backup { file: String },
+    /// The configuration file.
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Uploaded files: move them between the data directory and the database.
+    #[command(subcommand)]
+    Storage(StorageCmd),
 }
 
 /// The settings `kam serve` reads and `kam doctor` checks (one name each, as a flag and as an
@@ -132,6 +147,43 @@ pub struct ServerConfig {
     /// This KAM's address as users reach it, for links in notifications.
     #[arg(long, env = "KAM_BASE_URL")]
     pub base_url: Option<String>,
+    /// Where uploaded files (documents, attachments, visit photos, uploads waiting for their
+    /// import) are kept: `directory` (the data directory; one server) or `database` (every
+    /// server on the database sees them). `kam storage move` moves what is kept already.
+    #[arg(long, env = "KAM_STORAGE", default_value = "directory", value_parser = ["directory", "database"])]
+    pub storage: String,
+}
+
+impl ServerConfig {
+    pub fn backing(&self) -> crate::app::records::files::Backing {
+        crate::app::records::files::Backing::parse(&self.storage).unwrap_or_default()
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCmd {
+    /// Print a configuration file with every setting, its meaning and its default (commented).
+    Example,
+    /// Read the configuration file (--config or KAM_CONFIG) and say whether it is valid.
+    Check,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StorageCmd {
+    /// Move every uploaded file to `database` or to `directory`: each is copied, read back and
+    /// compared by SHA-256, and only then removed from where it was (unless --keep). Safe while
+    /// servers run (they read from either place); set KAM_STORAGE to the new place afterwards.
+    Move {
+        /// Where the files go: database or directory.
+        #[arg(long, value_parser = ["database", "directory"])]
+        to: String,
+        /// Copy and verify, but leave the files where they were too.
+        #[arg(long)]
+        keep: bool,
+        /// The data directory (as `kam serve` reads it).
+        #[arg(long, env = "KAM_DATA_DIR", default_value = "kam-data")]
+        data_dir: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -207,6 +259,29 @@ async fn report_contradictions(db: &Db) {
     }
 }
 
+/// Waits for SIGTERM (systemd, a container runtime) or SIGINT (Ctrl-C); names the one that came.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
+    }
+}
+
 async fn open(url: &str) -> anyhow::Result<Db> {
     let db = Db::connect(url).await?;
     db.migrate().await?;
@@ -241,8 +316,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("{} setting(s) to fix", report.broken());
             }
         }
-        Command::Serve { server, demo, secure_cookies, scheduler_secs, import_max_errors } => {
-            let ServerConfig { listen, data_dir, smtp_url, mail_from, base_url } = server;
+        Command::Serve { server, demo, secure_cookies, shutdown_secs, scheduler_secs, import_max_errors } => {
+            let storage = server.backing();
+            let ServerConfig { listen, data_dir, smtp_url, mail_from, base_url, .. } = server;
             let db = open(&url).await?;
             if demo {
                 let n: i64 = sqlx::Row::try_get(
@@ -251,7 +327,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 )?;
                 if n == 0 {
                     let made = crate::generate::demo::load(&db, "kam-demo").await?;
-                    crate::generate::demo::load_files(&db, &data_dir).await?;
+                    let files = crate::app::records::files::Storage::new(data_dir.clone(), storage);
+                    crate::generate::demo::load_files(&db, &files).await?;
                     print_demo(&made, "kam-demo");
                 } else {
                     println!("The database holds data already; the demo company is not loaded again.");
@@ -265,21 +342,50 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 mail_from,
                 base_url: base_url.unwrap_or_else(|| format!("http://{addr}")),
             };
-            let settings = Settings { secure_cookies, data_dir, channels, import_max_errors, ..Settings::default() };
+            let settings =
+                Settings { secure_cookies, data_dir, storage, channels, import_max_errors, ..Settings::default() };
             let app = App { db, settings };
-            if scheduler_secs > 0 {
-                app.spawn_scheduler(std::time::Duration::from_secs(scheduler_secs));
-            }
+            // Graceful shutdown (SIGTERM or Ctrl-C): no new connections; requests in flight and
+            // the scheduler's pass under way finish (at most `shutdown_secs`), then the pool
+            // closes (SQLite: the WAL checkpointed into the file).
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            let scheduler = (scheduler_secs > 0)
+                .then(|| app.spawn_scheduler(std::time::Duration::from_secs(scheduler_secs), stop_rx.clone()));
             // Records that contradict themselves, looked for off the start-up's path.
             let check = app.db.clone();
             tokio::spawn(async move { report_contradictions(&check).await });
             println!("KAM is serving on http://{addr}");
             tracing::info!(%addr, "serving");
-            axum::serve(listener, crate::web::router(app))
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
+            let db = app.db.clone();
+            let mut stopping = stop_rx.clone();
+            let server = axum::serve(listener, crate::web::router(app))
+                .with_graceful_shutdown(async move {
+                    let _ = stopping.wait_for(|s| *s).await;
                 })
-                .await?;
+                .into_future();
+            tokio::pin!(server);
+            tokio::select! {
+                r = &mut server => r?,
+                signal = shutdown_signal() => {
+                    tracing::info!(signal, in_flight_bound_secs = shutdown_secs, "shutting down: finishing requests in flight and the scheduler's pass");
+                    let _ = stop_tx.send(true);
+                    let bound = std::time::Duration::from_secs(shutdown_secs);
+                    let finished = tokio::time::timeout(bound, async {
+                        let served = (&mut server).await;
+                        if let Some(s) = scheduler {
+                            let _ = s.await;
+                        }
+                        served
+                    })
+                    .await;
+                    match finished {
+                        Ok(r) => r?,
+                        Err(_) => tracing::warn!(bound_secs = shutdown_secs, "requests or the scheduler's pass still running at the bound; stopping anyway"),
+                    }
+                }
+            }
+            db.pool.close().await;
+            tracing::info!("stopped");
         }
         Command::Migrate => {
             let db = open(&url).await?;
@@ -529,6 +635,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             db.backup(&url, &file).await?;
             println!("backup written to {file}");
+        }
+        Command::Config(ConfigCmd::Example) => print!("{}", crate::config::example()),
+        Command::Config(ConfigCmd::Check) => match &cli.config {
+            // main read it already (a broken file stops every command before it gets here).
+            Some(p) => println!("{}: valid", p.display()),
+            None => bail!("no configuration file: give --config PATH or set KAM_CONFIG"),
+        },
+        Command::Storage(StorageCmd::Move { to, keep, data_dir }) => {
+            let db = open(&url).await?;
+            let to = crate::app::records::files::Backing::parse(&to).unwrap_or_default();
+            let m = crate::app::records::files::move_files(&db, &data_dir, to, keep).await?;
+            println!(
+                "{} file(s) moved to the {} ({} bytes), each verified by SHA-256; {} there already",
+                m.moved,
+                to.code(),
+                m.bytes,
+                m.present
+            );
+            for f in &m.failed {
+                println!("NOT moved: {f}");
+            }
+            if !m.failed.is_empty() {
+                bail!("{} file(s) did not verify and stayed where they were", m.failed.len());
+            }
         }
     }
     Ok(())

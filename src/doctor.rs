@@ -86,10 +86,43 @@ pub async fn check(url: &str, cfg: &ServerConfig) -> Report {
     listen(&cfg.listen, &mut r).await;
     base_url(cfg.base_url.as_deref(), &mut r);
     mail(cfg, &mut r).await;
+    storage(url, cfg, db.as_ref(), &mut r).await;
     if let Some(db) = db {
         webhooks(&db, &mut r).await;
     }
     r
+}
+
+/// Where uploaded files are kept: in the database, its table reachable; in the directory, a
+/// note when the database is PostgreSQL (other servers on it would not see this one's files).
+async fn storage(url: &str, cfg: &ServerConfig, db: Option<&Db>, r: &mut Report) {
+    const S: &str = "KAM_STORAGE";
+    use crate::app::records::files::Backing;
+    let pg = url.starts_with("postgres");
+    match cfg.backing() {
+        Backing::Directory if pg => r.add(
+            S,
+            Verdict::Note(
+                "directory: several servers on this PostgreSQL database would not see each other's uploads \
+                 (set KAM_STORAGE=database and run `kam storage move --to database`)"
+                    .into(),
+            ),
+        ),
+        Backing::Directory => r.add(S, Verdict::Ok("directory: uploads under KAM_DATA_DIR".into())),
+        Backing::Database => {
+            let Some(db) = db else { return };
+            r.add(
+                S,
+                match sqlx::query("SELECT COUNT(*) AS n FROM stored_files").fetch_one(&db.pool).await {
+                    Ok(row) => Verdict::Ok(format!(
+                        "database: {} file(s) kept in the database",
+                        sqlx::Row::try_get::<i64, _>(&row, "n").unwrap_or(0)
+                    )),
+                    Err(e) => broken(format!("database: cannot read stored_files ({e})"), "run `kam migrate`"),
+                },
+            );
+        }
+    }
 }
 
 /// Reachable, migrations applied and none unknown; answers the database for the later checks.

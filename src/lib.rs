@@ -1,6 +1,7 @@
 //! KAM — key-account management. See docs/ARCHITECTURE.md for the shape.
 pub mod app;
 pub mod cli;
+pub mod config;
 pub mod db;
 pub mod doctor;
 pub mod domain;

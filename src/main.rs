@@ -6,8 +6,18 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    // The configuration file first, before any thread starts: it fills environment variables.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Err(e) = kam::config::load(&args) {
+        eprintln!("kam: configuration file: {e}");
+        std::process::exit(2);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the async runtime");
+    runtime.block_on(run());
+}
+
+async fn run() {
     let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("KAM_LOG").unwrap_or_else(|_| "kam=info,warn".into()),

@@ -192,3 +192,74 @@ fn doctor_names_what_to_fix_and_the_logs_can_be_json() {
     assert_eq!(v["fields"]["message"], "serving", "{v}");
     assert!(v["fields"]["addr"].as_str().is_some_and(|a| a.starts_with("127.0.0.1:")), "{v}");
 }
+
+#[test]
+fn a_configuration_file_gives_what_the_environment_does_not_and_doctor_names_five_broken_settings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}/kam.db", dir.path().display());
+    ok(&kam(&db, &["migrate"]));
+    let afile = dir.path().join("afile");
+    std::fs::write(&afile, b"not a directory").expect("write");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let config = dir.path().join("kam.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "# five settings, each broken\ndatabase_url = \"{db}\"\nlisten = \"not-an-address\"\n\
+             data_dir = \"{}\"\nbase_url = \"ftp://kam.example.com\"\nmail_from = \"nobody\"\n\
+             smtp_url = \"smtp://127.0.0.1:{closed}\"\nstorage = \"database\"\n",
+            afile.join("data").display()
+        ),
+    )
+    .expect("write the file");
+    let doctor = |extra_env: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_kam"));
+        c.args(["--config", config.to_str().expect("path"), "doctor"]);
+        for v in [
+            "KAM_DATABASE_URL",
+            "KAM_LISTEN",
+            "KAM_DATA_DIR",
+            "KAM_BASE_URL",
+            "KAM_MAIL_FROM",
+            "KAM_SMTP_URL",
+            "KAM_STORAGE",
+        ] {
+            c.env_remove(v);
+        }
+        for (k, v) in extra_env {
+            c.env(k, v);
+        }
+        c.output().expect("run kam doctor")
+    };
+    let out = doctor(&[]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for s in ["KAM_LISTEN", "KAM_DATA_DIR", "KAM_BASE_URL", "KAM_MAIL_FROM", "KAM_SMTP_URL"] {
+        assert!(text.contains(&format!("FAIL  {s}")), "{s} named broken:\n{text}");
+    }
+    assert!(text.contains("ok    KAM_DATABASE_URL"), "the file's database is used: {text}");
+    assert!(text.contains("KAM_STORAGE: database"), "the file's storage is used: {text}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("5 setting(s) to fix"));
+    // The environment wins over the file.
+    let out = doctor(&[("KAM_LISTEN", "127.0.0.1:0"), ("KAM_MAIL_FROM", "KAM <kam@example.com>")]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!text.contains("FAIL  KAM_LISTEN") && !text.contains("FAIL  KAM_MAIL_FROM"), "{text}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("3 setting(s) to fix"));
+
+    // A misspelt setting stops every command and is named, with the known ones.
+    std::fs::write(&config, "lisen = \"127.0.0.1:8080\"\n").expect("write");
+    let out = doctor(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("lisen") && err.contains("listen"), "{err}");
+    // The example file has every setting; `config check` reads a good file.
+    let example = ok(&kam(&db, &["config", "example"]));
+    assert!(example.contains("# database_url = ") && example.contains("# storage = \"directory\""), "{example}");
+    std::fs::write(&config, "listen = \"127.0.0.1:9000\"\nscheduler_secs = 5\n").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_kam"))
+        .args(["config", "check"])
+        .env("KAM_CONFIG", &config)
+        .output()
+        .expect("run kam config check");
+    assert!(ok(&out).contains("valid"));
+}

@@ -42,10 +42,19 @@ pub struct Settings {
     pub pool_claim_limit: i64,
     /// Refused rows an import lists before it stops (`KAM_IMPORT_MAX_ERRORS`).
     pub import_max_errors: usize,
-    /// Where uploaded documents are kept.
+    /// The data directory (uploaded files when `storage` is the directory).
     pub data_dir: std::path::PathBuf,
+    /// Where uploaded files are kept: the data directory or the database (`KAM_STORAGE`).
+    pub storage: records::files::Backing,
     /// How email and webhook notifications leave this server.
     pub channels: records::notify::Channels,
+}
+
+impl Settings {
+    /// Where this server keeps uploaded files.
+    pub fn files(&self) -> records::files::Storage {
+        records::files::Storage::new(self.data_dir.clone(), self.storage)
+    }
 }
 
 impl Default for Settings {
@@ -58,6 +67,7 @@ impl Default for Settings {
             pool_claim_limit: 50,
             import_max_errors: spreadsheets::bounds::MAX_ERRORS,
             data_dir: std::path::PathBuf::from("kam-data"),
+            storage: records::files::Backing::Directory,
             channels: records::notify::Channels {
                 smtp_url: None,
                 mail_from: "KAM <kam@localhost>".into(),
@@ -106,9 +116,14 @@ impl App {
         Ok((reminded + follow_ups + return_visits, escalated + unfiled, sent))
     }
 
-    /// Runs [`App::scheduler_pass`] every `every` until the process ends; a failed pass is
-    /// logged and the next one tries again.
-    pub fn spawn_scheduler(&self, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    /// Runs [`App::scheduler_pass`] every `every` until `stop` turns true (a pass under way
+    /// finishes first: the task ends between passes); a failed pass is logged and the next one
+    /// tries again.
+    pub fn spawn_scheduler(
+        &self,
+        every: std::time::Duration,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
         let app = self.clone();
         let worker = format!("{}-{}", std::process::id(), hex::encode(rand::random::<[u8; 4]>()));
         tokio::spawn(async move {
@@ -119,7 +134,10 @@ impl App {
             // interval) and says so once; the first pass that works says it resumed.
             let mut failures: u32 = 0;
             loop {
-                t.tick().await;
+                tokio::select! {
+                    _ = t.tick() => {}
+                    _ = stop.wait_for(|s| *s) => break,
+                }
                 let started = std::time::Instant::now();
                 let pass = app.scheduler_pass(&worker, clock::now()).await;
                 record_scheduler_run(started.elapsed());
@@ -139,7 +157,10 @@ impl App {
                         if failures == 1 || err.fault().is_none() {
                             tracing::warn!(error = %err, retry_in_secs = wait.as_secs(), "scheduler pass failed; backing off");
                         }
-                        tokio::time::sleep(wait).await;
+                        tokio::select! {
+                            _ = tokio::time::sleep(wait) => {}
+                            _ = stop.wait_for(|s| *s) => break,
+                        }
                         t.reset();
                     }
                 }

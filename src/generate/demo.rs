@@ -2181,7 +2181,7 @@ async fn demo_holds(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()
 /// The demo's files, written where the server keeps files (`kam serve --demo`): a technical
 /// specification sheet enclosed with the rep's sent quote and with a draft, and the tender's
 /// documents on a bid. Loaded after [`load`], which knows no data directory.
-pub async fn load_files(db: &Db, data_dir: &std::path::Path) -> anyhow::Result<()> {
+pub async fn load_files(db: &Db, store: &crate::app::records::files::Storage) -> anyhow::Result<()> {
     use crate::app::people::auth;
     use crate::app::quotes::files::Holder;
     use crate::app::records::attachments::{FileHolder, FileIn};
@@ -2221,7 +2221,7 @@ pub async fn load_files(db: &Db, data_dir: &std::path::Path) -> anyhow::Result<(
     .collect::<Result<_, _>>()?;
     for id in quotes {
         let f = FileIn { file_name: "技术参数表.xlsx", note: Some("技术参数表"), bytes: &spec };
-        Holder::Quote.attach(db, &ctx, data_dir, id, &f).await.map_err(e)?;
+        Holder::Quote.attach(db, &ctx, store, id, &f).await.map_err(e)?;
     }
     let bid: Option<i64> = sqlx::query("SELECT id FROM bids WHERE owner_id = $1 ORDER BY id LIMIT 1")
         .bind(rep)
@@ -2238,13 +2238,13 @@ pub async fn load_files(db: &Db, data_dir: &std::path::Path) -> anyhow::Result<(
     if let Some(id) = accepted {
         let text = "设备验收单\n\n合同编号：HT-2026-1118\n货物：商用台式机 M730 × 20\n验收结论：开机测试通过，验收合格\n客户签字：________\n";
         let f = FileIn { file_name: "验收单-HT-2026-1118.txt", note: Some("验收单"), bytes: text.as_bytes() };
-        crate::app::orders::files::Holder::Outbound.attach(db, &ctx, data_dir, id, &f).await.map_err(e)?;
+        crate::app::orders::files::Holder::Outbound.attach(db, &ctx, store, id, &f).await.map_err(e)?;
     }
     if let Some(id) = bid {
         let text = "招标文件摘要\n\n一、项目概况：数据中心服务器扩容采购\n二、投标截止：见投标记录\n\
                     三、资格要求：具有同类项目业绩三项以上\n四、评标办法：综合评分法（技术 60 分，商务 40 分）\n";
         let f = FileIn { file_name: "招标文件摘要.txt", note: Some("招标文件"), bytes: text.as_bytes() };
-        Holder::Bid.attach(db, &ctx, data_dir, id, &f).await.map_err(e)?;
+        Holder::Bid.attach(db, &ctx, store, id, &f).await.map_err(e)?;
     }
     Ok(())
 }
@@ -2612,7 +2612,9 @@ async fn demo_deliveries(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Resu
         accepted_on: Some(day(-18)),
         note: Some("20 台全部开机测试通过，验收合格".into()),
     };
-    dl::accept(db, &wuliu, std::path::Path::new("."), v.id, &a, None).await.map_err(e)?;
+    dl::accept(db, &wuliu, &crate::app::records::files::Storage::new(".", Default::default()), v.id, &a, None)
+        .await
+        .map_err(e)?;
     // 3. Late: asked for twelve days ago, still on the way.
     let id = order(
         "HT-2026-1109",

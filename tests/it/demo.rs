@@ -227,7 +227,7 @@ async fn role_titles_and_the_amount_unit_through_the_api() {
 async fn the_demos_files_are_on_a_sent_quote_a_draft_and_a_tender() {
     let t = TestApp::new().await;
     t.demo().await;
-    kam::generate::demo::load_files(t.db(), &t.app.settings.data_dir).await.expect("demo files");
+    kam::generate::demo::load_files(t.db(), &t.app.settings.files()).await.expect("demo files");
     let rep = Auth::Bearer(t.token("rep").await);
     let quotes = t.get("/api/v1/quotes?owner=rep&limit=200", &rep).await.json();
     let mut with_files = vec![];

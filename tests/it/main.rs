@@ -62,6 +62,7 @@ mod security;
 mod service;
 mod service_ui;
 mod statements;
+mod storage;
 mod strict_bodies;
 mod suggestions;
 mod surveys;

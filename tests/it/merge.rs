@@ -50,7 +50,7 @@ async fn upload(t: &TestApp, w: &World, account: i64, title: &str, file: &str) {
         file_name: file,
         bytes: file.as_bytes(),
     };
-    kam::app::customers::documents::upload(t.db(), &ctx, &t.app.settings.data_dir, account, &u).await.expect("upload");
+    kam::app::customers::documents::upload(t.db(), &ctx, &t.app.settings.files(), account, &u).await.expect("upload");
 }
 
 async fn version(t: &TestApp, w: &World, id: i64) -> i64 {

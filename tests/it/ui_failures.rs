@@ -67,7 +67,7 @@ async fn upload(t: &TestApp, w: &World, account: i64, title: &str) {
         file_name: "plan.txt",
         bytes: b"the account plan",
     };
-    kam::app::customers::documents::upload(t.db(), &ctx, &t.app.settings.data_dir, account, &u).await.expect("upload");
+    kam::app::customers::documents::upload(t.db(), &ctx, &t.app.settings.files(), account, &u).await.expect("upload");
 }
 
 #[tokio::test]

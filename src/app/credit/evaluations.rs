@@ -7,8 +7,8 @@
 //!
 //! Credit information: only callers who see credit (`Caller::sees_credit`) read or write an
 //! evaluation, for accounts in their scope; for anyone else there is none (404).
+use crate::app::records::files::Storage;
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -396,12 +396,12 @@ impl FileHolder for Documents {
 
     /// Adds a document; its note names its kind (`business_licence`, `legal_rep_id`,
     /// `statements_year_end`, `statements_quarter_end` or `other`).
-    async fn attach(self, db: &Db, ctx: &Ctx, data_dir: &Path, id: i64, f: &FileIn<'_>) -> Result<Attachment> {
+    async fn attach(self, db: &Db, ctx: &Ctx, store: &Storage, id: i64, f: &FileIn<'_>) -> Result<Attachment> {
         let kind = document_kind(f.note)?;
         let mut tx = db.begin().await?;
         lock(&mut tx, &ctx.caller, id).await?;
         let f = FileIn { file_name: f.file_name, note: Some(kind), bytes: f.bytes };
-        let a = attachments::add_in(&mut tx, ctx, data_dir, FILES_KIND, id, None, &f).await?;
+        let a = attachments::add_in(&mut tx, ctx, store, FILES_KIND, id, None, &f).await?;
         tx.commit().await?;
         Ok(Attachment { removable: true, ..a })
     }

@@ -1,6 +1,6 @@
 //! Documents per account: typed, versioned by title, scoped like their account, stored under
 //! the data directory by content hash, and only ever handed out as a download.
-use std::path::Path;
+use crate::app::records::files::Storage;
 
 use serde::Serialize;
 use serde_json::json;
@@ -64,7 +64,7 @@ pub struct Upload<'a> {
 }
 
 /// Stores a new document, or a new version when the account has one with the same title.
-pub async fn upload(db: &Db, ctx: &Ctx, data_dir: &Path, account_id: i64, u: &Upload<'_>) -> Result<Document> {
+pub async fn upload(db: &Db, ctx: &Ctx, store: &Storage, account_id: i64, u: &Upload<'_>) -> Result<Document> {
     let caller = &ctx.caller;
     accounts::ensure_visible(db, caller, account_id).await?;
     if decide(caller.role, true, Op::Update) != Decision::Allow {
@@ -82,9 +82,11 @@ pub async fn upload(db: &Db, ctx: &Ctx, data_dir: &Path, account_id: i64, u: &Up
         e.add("file", "file_too_large");
     }
     e.finish()?;
-    let stored = crate::app::records::files::store_blob(data_dir, u.bytes)?;
-    let (sha, content_type) = (stored.sha256, stored.content_type);
     let mut tx = db.begin().await?;
+    // The bytes in the transaction's own statement when kept in the database; a file written
+    // first is harmless if the rest fails (kept once by its hash).
+    let stored = store.put_blob(tx.conn(), u.bytes).await?;
+    let (sha, content_type) = (stored.sha256, stored.content_type);
     accounts::hold_live(&mut tx, account_id).await?;
     let version: i64 =
         sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 AS v FROM documents WHERE account_id = $1 AND title = $2")
@@ -128,8 +130,8 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Document> {
 }
 
 /// The document and its bytes, for a caller who may see its account.
-pub async fn download(db: &Db, caller: &Caller, data_dir: &Path, id: i64) -> Result<(Document, Vec<u8>)> {
+pub async fn download(db: &Db, caller: &Caller, store: &Storage, id: i64) -> Result<(Document, Vec<u8>)> {
     let d = get(db, caller, id).await?;
-    let bytes = crate::app::records::files::read_blob(data_dir, &d.sha256)?;
+    let bytes = store.get_blob(&mut *db.pool.acquire().await?, &d.sha256).await?;
     Ok((d, bytes))
 }

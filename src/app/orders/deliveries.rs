@@ -18,7 +18,7 @@
 //! Both are kept in `order_fulfilment` with the counts of lines not yet planned, delivered and
 //! accepted, refreshed by every step and by every signing (a new version may order more), so
 //! `receivables::event_day` finds them for a re-signed order.
-use std::path::Path;
+use crate::app::records::files::Storage;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -754,7 +754,7 @@ pub async fn deliver(db: &Db, ctx: &Ctx, id: i64, inp: &DeliverIn) -> Result<Out
 pub async fn accept(
     db: &Db,
     ctx: &Ctx,
-    data_dir: &Path,
+    store: &Storage,
     id: i64,
     inp: &AcceptIn,
     document: Option<&FileIn<'_>>,
@@ -770,7 +770,7 @@ pub async fn accept(
         return Err(Error::invalid("accepted_on", "before_delivered"));
     }
     if let Some(f) = document {
-        attachments::add_in(&mut tx, ctx, data_dir, OUTBOUND, id, None, f).await?;
+        attachments::add_in(&mut tx, ctx, store, OUTBOUND, id, None, f).await?;
     }
     let set = [("accepted_on", Some(on.format("%Y-%m-%d").to_string())), ("acceptance_note", note)];
     let v = step(&mut tx, ctx, &r, OutboundState::Accepted, &set, "accepted").await?;
@@ -804,14 +804,14 @@ pub(crate) async fn seen(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i6
 
 /// Adds a file to an outbound (the acceptance document, a signed delivery note): whoever
 /// moves outbounds, while it is not cancelled.
-pub async fn attach(db: &Db, ctx: &Ctx, data_dir: &Path, id: i64, f: &FileIn<'_>) -> Result<Attachment> {
+pub async fn attach(db: &Db, ctx: &Ctx, store: &Storage, id: i64, f: &FileIn<'_>) -> Result<Attachment> {
     let mut tx = db.begin().await?;
     let r = outbound_scoped(tx.conn(), &ctx.caller, id).await?;
     may_deliver(&ctx.caller)?;
     if r.try_get::<OutboundState, _>("state")? == OutboundState::Cancelled {
         return Err(Error::Conflict("outbound_state"));
     }
-    let a = attachments::add_in(&mut tx, ctx, data_dir, OUTBOUND, id, None, f).await?;
+    let a = attachments::add_in(&mut tx, ctx, store, OUTBOUND, id, None, f).await?;
     tx.commit().await?;
     let removable = r.try_get::<OutboundState, _>("state")? != OutboundState::Accepted;
     Ok(Attachment { removable, ..a })

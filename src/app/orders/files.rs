@@ -2,7 +2,7 @@
 //! contract (签字合同) and an outbound's acceptance document (验收单). Each record's own module
 //! keeps its rules (who may add or remove a file, and when); the rows and bytes are
 //! `records::attachments`'.
-use std::path::Path;
+use crate::app::records::files::Storage;
 
 use crate::app::orders::{deliveries, orders};
 use crate::app::records::attachments::{Attachment, FileHolder, FileIn};
@@ -48,10 +48,10 @@ impl FileHolder for Holder {
         }
     }
 
-    async fn attach(self, db: &Db, ctx: &Ctx, data_dir: &Path, id: i64, f: &FileIn<'_>) -> Result<Attachment> {
+    async fn attach(self, db: &Db, ctx: &Ctx, store: &Storage, id: i64, f: &FileIn<'_>) -> Result<Attachment> {
         match self {
-            Holder::Order => orders::attach(db, ctx, data_dir, id, f).await,
-            Holder::Outbound => deliveries::attach(db, ctx, data_dir, id, f).await,
+            Holder::Order => orders::attach(db, ctx, store, id, f).await,
+            Holder::Outbound => deliveries::attach(db, ctx, store, id, f).await,
         }
     }
 

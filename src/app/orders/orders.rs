@@ -1497,7 +1497,7 @@ pub async fn files(db: &Db, caller: &Caller, id: i64) -> Result<Vec<crate::app::
 pub async fn attach(
     db: &Db,
     ctx: &Ctx,
-    data_dir: &std::path::Path,
+    store: &crate::app::records::files::Storage,
     id: i64,
     f: &crate::app::records::attachments::FileIn<'_>,
 ) -> Result<crate::app::records::attachments::Attachment> {
@@ -1507,7 +1507,7 @@ pub async fn attach(
         return Err(Error::Conflict("order_cancelled"));
     }
     let n: i64 = r.try_get("current_version")?;
-    let a = crate::app::records::attachments::add_in(&mut tx, ctx, data_dir, FILES_KIND, id, Some(n), f).await?;
+    let a = crate::app::records::attachments::add_in(&mut tx, ctx, store, FILES_KIND, id, Some(n), f).await?;
     tx.commit().await?;
     Ok(crate::app::records::attachments::Attachment { removable: true, ..a })
 }

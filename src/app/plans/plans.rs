@@ -5,7 +5,7 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use std::path::Path;
+use crate::app::records::files::Storage;
 
 use crate::app::customers::accounts;
 use crate::app::records::attachments::{self, Attachment, FileHolder, FileIn};
@@ -889,14 +889,14 @@ impl FileHolder for Appendix {
             .collect())
     }
 
-    async fn attach(self, db: &Db, ctx: &Ctx, data_dir: &Path, id: i64, f: &FileIn<'_>) -> Result<Attachment> {
+    async fn attach(self, db: &Db, ctx: &Ctx, store: &Storage, id: i64, f: &FileIn<'_>) -> Result<Attachment> {
         let mut tx = db.begin().await?;
         let plan = load_for_edit_in(tx.conn(), &ctx.caller, id).await?;
         if !edits(&ctx.caller) {
             return Err(Error::Forbidden);
         }
         tx.lock_row("account_plans", id, RowLock::NoKeyUpdate).await?;
-        let a = attachments::add_in(&mut tx, ctx, data_dir, KIND, id, Some(plan.version), f).await?;
+        let a = attachments::add_in(&mut tx, ctx, store, KIND, id, Some(plan.version), f).await?;
         tx.commit().await?;
         Ok(Attachment { removable: true, ..a })
     }

@@ -13,7 +13,7 @@
 //!
 //! Scope: a bid is visible to whoever sees its opportunity; its owner (the opportunity's owner
 //! when it was made), the opportunity's team and managers in scope may change it.
-use std::path::Path;
+use crate::app::records::files::Storage;
 
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -1054,10 +1054,10 @@ pub(crate) async fn seen(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i6
 
 /// Adds a document to a bid; whoever may write the bid may, at any time (the signed contract
 /// or the bond's return slip comes after the result).
-pub async fn attach(db: &Db, ctx: &Ctx, data_dir: &Path, id: i64, f: &FileIn<'_>) -> Result<Attachment> {
+pub async fn attach(db: &Db, ctx: &Ctx, store: &Storage, id: i64, f: &FileIn<'_>) -> Result<Attachment> {
     let mut tx = db.begin().await?;
     lock(&mut tx, &ctx.caller, id).await?;
-    let a = attachments::add_in(&mut tx, ctx, data_dir, "bid", id, None, f).await?;
+    let a = attachments::add_in(&mut tx, ctx, store, "bid", id, None, f).await?;
     tx.commit().await?;
     Ok(Attachment { removable: true, ..a })
 }

@@ -1,7 +1,7 @@
 //! The files of the part's records, one entry point for the presenters: a quote's enclosures
 //! and a tender's documents. Each record's own module keeps its rules (who may add or remove a
 //! file, and when); the rows and bytes are `records::attachments`'.
-use std::path::Path;
+use crate::app::records::files::Storage;
 
 use crate::app::quotes::{bids, quotes};
 use crate::app::records::attachments::{Attachment, FileHolder, FileIn};
@@ -47,10 +47,10 @@ impl FileHolder for Holder {
         }
     }
 
-    async fn attach(self, db: &Db, ctx: &Ctx, data_dir: &Path, id: i64, f: &FileIn<'_>) -> Result<Attachment> {
+    async fn attach(self, db: &Db, ctx: &Ctx, store: &Storage, id: i64, f: &FileIn<'_>) -> Result<Attachment> {
         match self {
-            Holder::Quote => quotes::attach(db, ctx, data_dir, id, f).await,
-            Holder::Bid => bids::attach(db, ctx, data_dir, id, f).await,
+            Holder::Quote => quotes::attach(db, ctx, store, id, f).await,
+            Holder::Bid => bids::attach(db, ctx, store, id, f).await,
         }
     }
 

@@ -9,7 +9,7 @@
 //! amount. One quote is current per opportunity.
 //!
 //! Scope: a quote is visible to whoever sees its opportunity.
-use std::path::Path;
+use crate::app::records::files::Storage;
 
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -1893,14 +1893,14 @@ pub(crate) async fn seen(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i6
 
 /// Encloses a file with a quote, under its latest version; whoever may write the quote may,
 /// until the quote is lost or expired.
-pub async fn attach(db: &Db, ctx: &Ctx, data_dir: &Path, id: i64, f: &FileIn<'_>) -> Result<Attachment> {
+pub async fn attach(db: &Db, ctx: &Ctx, store: &Storage, id: i64, f: &FileIn<'_>) -> Result<Attachment> {
     let mut tx = db.begin().await?;
     let r = lock(&mut tx, &ctx.caller, id).await?;
     let state: QuoteState = r.try_get("state")?;
     if matches!(state, QuoteState::Lost | QuoteState::Expired) {
         return Err(Error::Conflict("quote_closed"));
     }
-    let a = attachments::add_in(&mut tx, ctx, data_dir, "quote", id, Some(r.try_get("current_version")?), f).await?;
+    let a = attachments::add_in(&mut tx, ctx, store, "quote", id, Some(r.try_get("current_version")?), f).await?;
     tx.commit().await?;
     Ok(a)
 }

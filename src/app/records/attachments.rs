@@ -7,14 +7,14 @@
 //!
 //! Removing an attachment marks it removed (who, when); the row and the bytes stay.
 use std::future::Future;
-use std::path::Path;
 
 use serde::Serialize;
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::app::records::{audit, files};
+use crate::app::records::audit;
+use crate::app::records::files::{self, Storage};
 use crate::app::{Caller, Ctx, Error, Result};
 use crate::db::{now, Db, WriteTx};
 use crate::domain::error::Errors;
@@ -41,7 +41,7 @@ pub trait FileHolder: Copy + Send + Sync + 'static {
         self,
         db: &Db,
         ctx: &Ctx,
-        data_dir: &Path,
+        store: &Storage,
         id: i64,
         f: &FileIn<'_>,
     ) -> impl Future<Output = Result<Attachment>> + Send;
@@ -53,14 +53,14 @@ pub trait FileHolder: Copy + Send + Sync + 'static {
         self,
         db: &Db,
         caller: &Caller,
-        data_dir: &Path,
+        store: &Storage,
         id: i64,
         file_id: i64,
     ) -> impl Future<Output = Result<(Attachment, Vec<u8>)>> + Send {
         async move {
             let mut conn = db.pool.acquire().await?;
             self.seen(&mut conn, caller, id).await?;
-            file(&mut conn, data_dir, self.kind(), id, file_id).await
+            file(&mut conn, store, self.kind(), id, file_id).await
         }
     }
 }
@@ -146,13 +146,13 @@ pub async fn one(conn: &mut sqlx::AnyConnection, kind: &str, subject_id: i64, id
 /// One of a record's files and its bytes (the caller has read the record in scope).
 pub async fn file(
     conn: &mut sqlx::AnyConnection,
-    data_dir: &Path,
+    store: &Storage,
     kind: &str,
     subject_id: i64,
     id: i64,
 ) -> Result<(Attachment, Vec<u8>)> {
     let a = one(conn, kind, subject_id, id).await?;
-    let bytes = files::read_blob(data_dir, &a.sha256)?;
+    let bytes = store.get_blob(conn, &a.sha256).await?;
     Ok((a, bytes))
 }
 
@@ -176,7 +176,7 @@ fn check(f: &FileIn<'_>) -> Result<(String, Option<String>)> {
 pub async fn add_in(
     tx: &mut WriteTx,
     ctx: &Ctx,
-    data_dir: &Path,
+    store: &Storage,
     kind: &str,
     subject_id: i64,
     version_no: Option<i64>,
@@ -196,7 +196,7 @@ pub async fn add_in(
     }
     // The bytes first: a row never names a file that is not there (a file without a row is
     // harmless, and the same bytes are not stored twice).
-    let stored = files::store_blob(data_dir, f.bytes)?;
+    let stored = store.put_blob(tx.conn(), f.bytes).await?;
     let id: i64 = sqlx::query(
         "INSERT INTO attachments (subject_kind, subject_id, version_no, file_name, content_type, size, sha256, note, \
          uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",

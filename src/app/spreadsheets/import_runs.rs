@@ -2,7 +2,7 @@
 //! data directory (`imports/`) while the user maps unknown headers or looks at a dry run, then
 //! is imported from there; the report stays with the run so its errors can be downloaded.
 //! A run belongs to the user who uploaded it: anybody else gets 404.
-use std::path::{Path, PathBuf};
+use crate::app::records::files::{Area, Backing, Storage};
 
 use serde::Serialize;
 use serde_json::json;
@@ -34,14 +34,17 @@ pub struct ImportRun {
 }
 
 impl ImportRun {
-    /// Where the uploaded file waits; an upload swept away or already imported is gone.
-    fn path(&self, data_dir: &Path) -> Result<PathBuf> {
-        self.stored.as_ref().map(|s| dir(data_dir).join(s)).ok_or_else(|| Error::invalid("file", "upload_expired"))
+    /// The uploaded file, to read: an upload swept away or already imported is gone.
+    async fn source(&self, db: &Db, store: &Storage) -> Result<Source> {
+        let gone = || Error::invalid("file", "upload_expired");
+        let key = self.stored.as_deref().ok_or_else(gone)?;
+        let path = store.path(Area::Imports, key);
+        if store.backing == Backing::Directory && path.exists() {
+            return Source::file(&path).map_err(|_| gone());
+        }
+        let bytes = store.get(&mut *db.pool.acquire().await?, Area::Imports, key).await.map_err(|_| gone())?;
+        Ok(Source::bytes(bytes))
     }
-}
-
-fn dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("imports")
 }
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<ImportRun> {
@@ -68,7 +71,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<ImportRun> {
 pub async fn upload(
     db: &Db,
     ctx: &Ctx,
-    data_dir: &Path,
+    store: &Storage,
     kind: Kind,
     file_name: &str,
     bytes: &[u8],
@@ -79,11 +82,12 @@ pub async fn upload(
     if bytes.is_empty() {
         return Err(Error::invalid("file", "file_empty"));
     }
-    sweep(db, data_dir).await?;
+    sweep(db, store).await?;
     let stored = format!("{}.upload", random_name());
-    let path = dir(data_dir).join(&stored);
-    crate::app::records::files::store(&path, bytes)
-        .map_err(|e| anyhow::Error::new(e).context(format!("storing an upload as {}", path.display())))?;
+    store
+        .put(&mut *db.pool.acquire().await?, Area::Imports, &stored, bytes)
+        .await
+        .map_err(|e| e.context(format!("storing an upload as {stored}")))?;
     let ts = now();
     let file_name: String = file_name.chars().take(200).collect();
     let recorded = async {
@@ -95,7 +99,7 @@ pub async fn upload(
         .bind(ctx.caller.user_id)
         .bind(kind.code())
         .bind(file_name.clone())
-        .bind(stored)
+        .bind(stored.clone())
         .bind(ts)
         .fetch_one(tx.conn())
         .await?
@@ -110,7 +114,7 @@ pub async fn upload(
         Ok(id) => id,
         Err(e) => {
             // No run names the file: it would never be swept.
-            let _ = std::fs::remove_file(&path);
+            let _ = store.remove(&mut *db.pool.acquire().await?, Area::Imports, &stored).await;
             return Err(e);
         }
     };
@@ -125,7 +129,7 @@ fn random_name() -> String {
 }
 
 /// Removes files of runs nobody finished within a day (the runs and their reports stay).
-async fn sweep(db: &Db, data_dir: &Path) -> Result<()> {
+async fn sweep(db: &Db, store: &Storage) -> Result<()> {
     let cutoff = crate::db::ts(chrono::Utc::now() - chrono::Duration::seconds(KEEP_SECS));
     let rows = sqlx::query("SELECT id, stored FROM import_runs WHERE stored IS NOT NULL AND created_at < $1")
         .bind(cutoff)
@@ -134,7 +138,7 @@ async fn sweep(db: &Db, data_dir: &Path) -> Result<()> {
     for r in rows {
         let id: i64 = r.try_get("id")?;
         let stored: String = r.try_get("stored")?;
-        let _ = std::fs::remove_file(dir(data_dir).join(stored));
+        let _ = store.remove(&mut *db.pool.acquire().await?, Area::Imports, &stored).await;
         sqlx::query("UPDATE import_runs SET stored = NULL WHERE id = $1").bind(id).execute(&db.pool).await?;
     }
     Ok(())
@@ -162,17 +166,16 @@ pub async fn recent(db: &Db, caller: &Caller, limit: i64) -> Result<Vec<ImportRu
 }
 
 /// The header row of the run's file, and which headers need a mapping.
-pub async fn headers(db: &Db, caller: &Caller, data_dir: &Path, id: i64) -> Result<(Vec<String>, Vec<String>)> {
+pub async fn headers(db: &Db, caller: &Caller, store: &Storage, id: i64) -> Result<(Vec<String>, Vec<String>)> {
     let run = get(db, caller, id).await?;
-    let path = run.path(data_dir)?;
-    let src = Source::file(&path).map_err(|_| Error::invalid("file", "upload_expired"))?;
+    let src = run.source(db, store).await?;
     let header = import::headers(src).await?;
     let (_, unknown) = import::columns(run.kind, &header, &run.mapping);
     Ok((header, unknown))
 }
 
 /// Imports (or checks) the run's file with the given mapping and options, and keeps the report.
-pub async fn execute(db: &Db, ctx: &Ctx, data_dir: &Path, id: i64, opts: &Options) -> Result<(ImportRun, Report)> {
+pub async fn execute(db: &Db, ctx: &Ctx, store: &Storage, id: i64, opts: &Options) -> Result<(ImportRun, Report)> {
     let run = get(db, &ctx.caller, id).await?;
     if run.status == "imported" {
         return Err(Error::Conflict("import_done"));
@@ -196,18 +199,11 @@ pub async fn execute(db: &Db, ctx: &Ctx, data_dir: &Path, id: i64, opts: &Option
         let now_status = get(db, &ctx.caller, id).await?.status;
         return Err(Error::Conflict(if now_status == "imported" { "import_done" } else { "import_running" }));
     }
-    let path = match run.path(data_dir) {
-        Ok(p) => p,
+    let src = match run.source(db, store).await {
+        Ok(s) => s,
         Err(e) => {
             release(db, id, &run.status).await?;
             return Err(e);
-        }
-    };
-    let src = match Source::file(&path) {
-        Ok(s) => s,
-        Err(_) => {
-            release(db, id, &run.status).await?;
-            return Err(Error::invalid("file", "upload_expired"));
         }
     };
     let report = match import::run(db, ctx, run.kind, src, opts).await {
@@ -247,8 +243,8 @@ pub async fn execute(db: &Db, ctx: &Ctx, data_dir: &Path, id: i64, opts: &Option
     });
     audit::record(&mut tx, ctx, "import_run", &id.to_string(), "run", None, Some(&after)).await?;
     tx.commit().await?;
-    if status == "imported" {
-        let _ = std::fs::remove_file(&path);
+    if let (true, Some(key)) = (status == "imported", run.stored.as_deref()) {
+        let _ = store.remove(&mut *db.pool.acquire().await?, Area::Imports, key).await;
     }
     Ok((get(db, &ctx.caller, id).await?, report))
 }

@@ -16,6 +16,7 @@ use sqlx::any::AnyRow;
 use sqlx::{FromRow, Row};
 
 use crate::app::customers::visibility::Probe;
+use crate::app::records::files::{Area, Storage};
 use crate::app::records::input::Input;
 use crate::app::{clamp_limit, customers::accounts, records::audit, Caller, Ctx, Error, Page, Result};
 use crate::db::codes::Flag;
@@ -520,13 +521,9 @@ pub struct StoredPhoto {
     pub size: i64,
 }
 
-fn photo_path(dir: &std::path::Path, sha: &str) -> std::path::PathBuf {
-    dir.join("photos").join(sha)
-}
-
 /// Checks a photo (not empty, at most [`PHOTO_MAX_BYTES`], an image by its bytes: JPEG, PNG,
-/// WebP or HEIC) and writes it under `data_dir/photos/`. Nothing is recorded yet.
-pub fn store_photo(data_dir: &std::path::Path, bytes: &[u8]) -> Result<StoredPhoto> {
+/// WebP or HEIC) and keeps it (`photos/`, by its hash). Nothing is recorded yet.
+pub async fn store_photo(db: &Db, store: &Storage, bytes: &[u8]) -> Result<StoredPhoto> {
     if bytes.is_empty() {
         return Err(Error::invalid("photo", "file_empty"));
     }
@@ -540,12 +537,8 @@ pub fn store_photo(data_dir: &std::path::Path, bytes: &[u8]) -> Result<StoredPho
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(bytes))
     };
-    let path = photo_path(data_dir, &sha256);
-    if !path.exists() {
-        // Whole or not at all (see `records::files::store`).
-        crate::app::records::files::store(&path, bytes)
-            .map_err(|e| anyhow::Error::new(e).context(format!("storing {}", path.display())))?;
-    }
+    // Whole or not at all (see `records::files`).
+    store.put(&mut *db.pool.acquire().await?, Area::Photos, &sha256, bytes).await?;
     Ok(StoredPhoto { sha256, content_type, size: bytes.len() as i64 })
 }
 
@@ -592,16 +585,10 @@ pub async fn attach_photo_in(tx: &mut WriteTx, ctx: &Ctx, id: i64, p: &StoredPho
 }
 
 /// Attaches a photo to a visit (the API's upload): checked, stored, recorded in one go.
-pub async fn attach_photo(
-    db: &Db,
-    ctx: &Ctx,
-    data_dir: &std::path::Path,
-    id: i64,
-    bytes: &[u8],
-) -> Result<ActivityView> {
+pub async fn attach_photo(db: &Db, ctx: &Ctx, store: &Storage, id: i64, bytes: &[u8]) -> Result<ActivityView> {
     // The visit first: one the caller does not see is 404 whatever the file.
     get(db, &ctx.caller, id).await?;
-    let p = store_photo(data_dir, bytes)?;
+    let p = store_photo(db, store, bytes).await?;
     let mut tx = db.begin().await?;
     let v = attach_photo_in(&mut tx, ctx, id, &p).await?;
     tx.commit().await?;
@@ -609,11 +596,13 @@ pub async fn attach_photo(
 }
 
 /// A visit's photo and its bytes, for a caller who sees the visit (else 404, as when none).
-pub async fn photo(db: &Db, caller: &Caller, data_dir: &std::path::Path, id: i64) -> Result<(Photo, Vec<u8>)> {
+pub async fn photo(db: &Db, caller: &Caller, store: &Storage, id: i64) -> Result<(Photo, Vec<u8>)> {
     let v = get(db, caller, id).await?;
     let p = v.photo.ok_or(Error::NotFound)?;
-    let bytes =
-        std::fs::read(photo_path(data_dir, &p.sha256)).map_err(|e| anyhow::anyhow!("reading photo of {id}: {e}"))?;
+    let bytes = store
+        .get(&mut *db.pool.acquire().await?, Area::Photos, &p.sha256)
+        .await
+        .map_err(|e| anyhow::anyhow!("reading photo of {id}: {e:#}"))?;
     Ok((p, bytes))
 }
 

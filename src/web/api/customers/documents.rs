@@ -115,7 +115,7 @@ async fn upload(
     // A body that is not multipart/form-data is a field error like any other, not a bare 400.
     let m = m.map_err(|_| DomainError::invalid("file", "invalid_form"))?;
     let parts = read_multipart(m).await?;
-    let d = documents::upload(&s.app.db, &c.ctx, &s.app.settings.data_dir, id, &parts.upload()).await?;
+    let d = documents::upload(&s.app.db, &c.ctx, &s.app.settings.files(), id, &parts.upload()).await?;
     Ok((StatusCode::CREATED, Json(d)).into_response())
 }
 
@@ -145,6 +145,6 @@ pub fn file_response(file_name: &str, content_type: &str, bytes: Vec<u8>) -> Res
 }
 
 async fn download(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>) -> ApiResult {
-    let (d, bytes) = documents::download(&s.app.db, &c.ctx.caller, &s.app.settings.data_dir, id).await?;
+    let (d, bytes) = documents::download(&s.app.db, &c.ctx.caller, &s.app.settings.files(), id).await?;
     Ok(attachment(&d, bytes))
 }

@@ -134,7 +134,7 @@ async fn deliver(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id
 }
 
 async fn accept(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Typed<AcceptIn>) -> ApiResult {
-    Ok(Json(dl::accept(&s.app.db, &c.ctx, &s.app.settings.data_dir, id, &b.typed, None).await?).into_response())
+    Ok(Json(dl::accept(&s.app.db, &c.ctx, &s.app.settings.files(), id, &b.typed, None).await?).into_response())
 }
 
 async fn cancel(

@@ -120,7 +120,7 @@ pub(crate) async fn upload<H: FileHolder>(
     h: H,
 ) -> ApiResult {
     let p = parts(m).await?;
-    let a = h.attach(&s.app.db, &c.ctx, &s.app.settings.data_dir, id, &file_in(&p)).await?;
+    let a = h.attach(&s.app.db, &c.ctx, &s.app.settings.files(), id, &file_in(&p)).await?;
     Ok((StatusCode::CREATED, Json(a)).into_response())
 }
 
@@ -131,7 +131,7 @@ pub(crate) async fn download<H: FileHolder>(
     Params((Id(id), Id(f))): Params<(Id, Id)>,
     h: H,
 ) -> ApiResult {
-    let (a, bytes) = h.file(&s.app.db, &c.ctx.caller, &s.app.settings.data_dir, id, f).await?;
+    let (a, bytes) = h.file(&s.app.db, &c.ctx.caller, &s.app.settings.files(), id, f).await?;
     Ok(file_response(&a.file_name, &a.content_type, bytes))
 }
 

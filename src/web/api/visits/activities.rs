@@ -615,7 +615,7 @@ async fn upload_photo(
     let m = m.map_err(|_| DomainError::invalid("photo", "invalid_form"))?;
     let parts = read_photo_multipart(m).await?;
     let bytes = parts.photo.ok_or_else(|| DomainError::invalid("photo", "required"))?;
-    let v = acts::attach_photo(&s.app.db, &c.ctx, &s.app.settings.data_dir, id, &bytes).await?;
+    let v = acts::attach_photo(&s.app.db, &c.ctx, &s.app.settings.files(), id, &bytes).await?;
     Ok(Json(v).into_response())
 }
 
@@ -634,7 +634,7 @@ pub fn photo_response(id: i64, p: &acts::Photo, bytes: Vec<u8>) -> Response {
 }
 
 async fn photo(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>) -> ApiResult {
-    let (p, bytes) = acts::photo(&s.app.db, &c.ctx.caller, &s.app.settings.data_dir, id).await?;
+    let (p, bytes) = acts::photo(&s.app.db, &c.ctx.caller, &s.app.settings.files(), id).await?;
     Ok(photo_response(id, &p, bytes))
 }
 

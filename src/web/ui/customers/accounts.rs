@@ -1149,7 +1149,7 @@ async fn upload_document(
         if !crate::web::auth::same_secret(parts.get("_csrf").unwrap_or(""), &ui.csrf) {
             return Err(crate::domain::DomainError::Csrf);
         }
-        crate::app::customers::documents::upload(&s.app.db, &ui.ctx, &s.app.settings.data_dir, id, &parts.upload())
+        crate::app::customers::documents::upload(&s.app.db, &ui.ctx, &s.app.settings.files(), id, &parts.upload())
             .await?;
         Ok(id)
     }
@@ -1162,7 +1162,7 @@ async fn upload_document(
 
 async fn download_document(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
     match async {
-        crate::app::customers::documents::download(&s.app.db, &ui.ctx.caller, &s.app.settings.data_dir, id_of(&id)?)
+        crate::app::customers::documents::download(&s.app.db, &ui.ctx.caller, &s.app.settings.files(), id_of(&id)?)
             .await
     }
     .await

@@ -58,7 +58,7 @@ async fn upload(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, m:
     };
     let res = async {
         let p = parts(&ui, m).await?;
-        h.attach(&s.app.db, &ui.ctx, &s.app.settings.data_dir, id, &file_in(&p)).await
+        h.attach(&s.app.db, &ui.ctx, &s.app.settings.files(), id, &file_in(&p)).await
     }
     .await;
     match res {

@@ -150,7 +150,7 @@ async fn accept(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, m:
         };
         let doc =
             (!p.bytes.is_empty()).then(|| FileIn { file_name: &p.file_name, note: Some("验收单"), bytes: &p.bytes });
-        dl::accept(&s.app.db, &ui.ctx, &s.app.settings.data_dir, id, &inp, doc.as_ref()).await
+        dl::accept(&s.app.db, &ui.ctx, &s.app.settings.files(), id, &inp, doc.as_ref()).await
     }
     .await;
     match res {

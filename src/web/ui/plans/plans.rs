@@ -863,7 +863,7 @@ async fn upload(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, m:
     let res = async {
         let id = id_of(&id)?;
         let p = parts(&ui, m).await?;
-        Appendix.attach(&s.app.db, &ui.ctx, &s.app.settings.data_dir, id, &file_in(&p)).await?;
+        Appendix.attach(&s.app.db, &ui.ctx, &s.app.settings.files(), id, &file_in(&p)).await?;
         Ok::<_, DomainError>(id)
     }
     .await;

@@ -69,7 +69,7 @@ async fn upload(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, m:
     };
     let res = async {
         let p = parts(&ui, m).await?;
-        h.attach(&s.app.db, &ui.ctx, &s.app.settings.data_dir, id, &file_in(&p)).await
+        h.attach(&s.app.db, &ui.ctx, &s.app.settings.files(), id, &file_in(&p)).await
     }
     .await;
     match res {
@@ -88,7 +88,7 @@ pub(crate) async fn download<H: FileHolder>(
 ) -> Response {
     let res = async {
         let (id, f) = ids(&id, &f)?;
-        h.file(&s.app.db, &ui.ctx.caller, &s.app.settings.data_dir, id, f).await
+        h.file(&s.app.db, &ui.ctx.caller, &s.app.settings.files(), id, f).await
     }
     .await;
     match res {

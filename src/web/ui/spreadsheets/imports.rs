@@ -179,19 +179,19 @@ async fn upload(State(s): State<AppState>, ui: UiCtx, m: axum::extract::Multipar
         if !crate::web::auth::same_secret(parts.get("_csrf").unwrap_or(""), &ui.csrf) {
             return Err(DomainError::Csrf);
         }
-        let data_dir = &s.app.settings.data_dir;
-        let run = import_runs::upload(&s.app.db, &ui.ctx, data_dir, kind, &parts.file_name, &parts.bytes).await?;
+        let store = &s.app.settings.files();
+        let run = import_runs::upload(&s.app.db, &ui.ctx, store, kind, &parts.file_name, &parts.bytes).await?;
         let opts = Options {
             dry_run: parts.get("dry_run").is_some(),
             on_match: if parts.get("update_existing").is_some() { OnMatch::Update } else { OnMatch::Report },
             mapping: vec![],
             max_errors: s.app.settings.import_max_errors,
         };
-        let (_, unknown) = import_runs::headers(&s.app.db, &ui.ctx.caller, data_dir, run.id).await?;
+        let (_, unknown) = import_runs::headers(&s.app.db, &ui.ctx.caller, store, run.id).await?;
         if !unknown.is_empty() {
             return Ok((run, None, opts, unknown));
         }
-        let (run, report) = import_runs::execute(&s.app.db, &ui.ctx, data_dir, run.id, &opts).await?;
+        let (run, report) = import_runs::execute(&s.app.db, &ui.ctx, store, run.id, &opts).await?;
         Ok((run, Some(report), opts, vec![]))
     }
     .await;
@@ -242,7 +242,7 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> R
     let res = async {
         let run = import_runs::get(&s.app.db, &ui.ctx.caller, id_of(&id)?).await?;
         let unknown = if run.report.is_none() && run.has_file {
-            import_runs::headers(&s.app.db, &ui.ctx.caller, &s.app.settings.data_dir, run.id).await?.1
+            import_runs::headers(&s.app.db, &ui.ctx.caller, &s.app.settings.files(), run.id).await?.1
         } else {
             vec![]
         };
@@ -286,7 +286,7 @@ async fn run(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) ->
     };
     let res = async {
         let id = id_of(&id)?;
-        import_runs::execute(&s.app.db, &ui.ctx, &s.app.settings.data_dir, id, &opts).await
+        import_runs::execute(&s.app.db, &ui.ctx, &s.app.settings.files(), id, &opts).await
     }
     .await;
     match res {

@@ -154,7 +154,7 @@ impl CheckInBox {
 
 /// A visit's photo, shown to whoever sees the visit (404 to anyone else, and when none).
 async fn photo(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
-    match async { acts::photo(&s.app.db, &ui.ctx.caller, &s.app.settings.data_dir, id_of(&id)?).await }.await {
+    match async { acts::photo(&s.app.db, &ui.ctx.caller, &s.app.settings.files(), id_of(&id)?).await }.await {
         Ok((p, bytes)) => crate::web::api::visits::activities::photo_response(id_of(&id).unwrap_or(0), &p, bytes),
         Err(e) => fail_page(&ui, e),
     }
@@ -876,7 +876,10 @@ async fn create(State(s): State<AppState>, post: VisitPost) -> Response {
         let inp = record_input(&form.fields, true)?;
         let met = met_contacts(&form.fields)?;
         // The photo is checked (and its bytes kept) first: a refused one saves nothing.
-        let photo = photo.as_deref().map(|b| acts::store_photo(&s.app.settings.data_dir, b)).transpose()?;
+        let photo = match photo.as_deref() {
+            Some(b) => Some(acts::store_photo(&s.app.db, &s.app.settings.files(), b).await?),
+            None => None,
+        };
         let page = |v: &ActivityView| format!("/activities/{}", v.id);
         let create = async |tx: &mut WriteTx| {
             let v = acts::create_in(tx, &ui.ctx, &inp, Some(&met)).await?;
@@ -942,7 +945,10 @@ async fn update(State(s): State<AppState>, Path(id): Path<String>, post: VisitPo
     let res = async {
         let inp = record_input(&form.fields, false)?;
         let met = met_contacts(&form.fields)?;
-        let photo = photo.as_deref().map(|b| acts::store_photo(&s.app.settings.data_dir, b)).transpose()?;
+        let photo = match photo.as_deref() {
+            Some(b) => Some(acts::store_photo(&s.app.db, &s.app.settings.files(), b).await?),
+            None => None,
+        };
         acts::update_with_photo(&s.app.db, &ui.ctx, id, &inp, Some(&met), photo.as_ref()).await
     }
     .await;
