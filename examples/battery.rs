@@ -1093,9 +1093,14 @@ async fn backup(o: &Opts, work: &Path) -> anyhow::Result<()> {
         let file = work.join("backup.db");
         let restored = work.join("restored");
         std::fs::create_dir_all(&restored)?;
+        // `kam restore`: the file checked, put in place, migrated; what it holds printed.
         let restore = |file: &Path| -> anyhow::Result<String> {
-            std::fs::copy(file, restored.join("kam.db"))?;
-            Ok(format!("sqlite://{}", restored.join("kam.db").display()))
+            let url = format!("sqlite://{}", restored.join("kam.db").display());
+            let mut c = kam(&url)?;
+            c.arg("restore").arg(file).arg("--data-dir").arg(restored.join("data"));
+            let said = run(c, "kam restore")?;
+            ensure!(said.contains("restored: users"), "kam restore said: {said}");
+            Ok(url)
         };
         backup_under_load("SQLite", &url, work, &file, &restored, restore, &mut rng, &mut checks).await?;
     }
@@ -1108,9 +1113,10 @@ async fn backup(o: &Opts, work: &Path) -> anyhow::Result<()> {
         std::fs::create_dir_all(&data)?;
         let restore = |file: &Path| -> anyhow::Result<String> {
             let url = pg.create_db("kam_restored")?;
-            let mut c = Command::new(pg.bin.join("pg_restore"));
-            c.args(["--no-owner", "-d", &url]).arg(file);
-            run(c, "pg_restore")?;
+            let mut c = kam(&url)?;
+            c.arg("restore").arg(file).arg("--data-dir").arg(data.join("restored"));
+            let said = run(c, "kam restore")?;
+            ensure!(said.contains("restored: users"), "kam restore said: {said}");
             Ok(url)
         };
         backup_under_load("PostgreSQL", &url, work, &file, &data, restore, &mut rng, &mut checks).await?;

@@ -44,6 +44,15 @@ pub enum Command {
         /// pass under way before the process stops anyway.
         #[arg(long, env = "KAM_SHUTDOWN_SECS", default_value_t = 30)]
         shutdown_secs: u64,
+        /// Take a backup into this directory every --backup-hours (none without it).
+        #[arg(long, env = "KAM_BACKUP_DIR")]
+        backup_dir: Option<std::path::PathBuf>,
+        /// Hours between scheduled backups.
+        #[arg(long, env = "KAM_BACKUP_HOURS", default_value_t = 24)]
+        backup_hours: u64,
+        /// Scheduled backups kept (the oldest are removed).
+        #[arg(long, env = "KAM_BACKUP_KEEP", default_value_t = 7)]
+        backup_keep: usize,
         /// Seconds between passes of the scheduler (deadlines, escalations, deliveries); 0: off.
         #[arg(long, env = "KAM_SCHEDULER_SECS", default_value_t = 30)]
         scheduler_secs: u64,
@@ -118,8 +127,26 @@ pub enum Command {
         #[arg(long, default_value = "kam-demo")]
         password: String,
     },
-    /// Write a consistent copy of the database while the server runs.
-    Backup { file: String },
+    /// Write a consistent copy of the database while the server runs (SQLite: the file;
+    /// PostgreSQL: a pg_dump archive), with the uploaded files of the data directory beside it
+    /// (FILE.files/).
+    Backup {
+        file: String,
+        /// The data directory whose uploaded files go beside the backup.
+        #[arg(long, env = "KAM_DATA_DIR", default_value = "kam-data")]
+        data_dir: std::path::PathBuf,
+    },
+    /// Restore a backup into the database (stop `kam serve` first): the file is checked, put in
+    /// place in one step, brought to this version's migrations, and what it holds is printed.
+    Restore {
+        file: std::path::PathBuf,
+        /// Replace a database that holds data.
+        #[arg(long)]
+        force: bool,
+        /// Where the uploaded files kept beside the backup go back to.
+        #[arg(long, env = "KAM_DATA_DIR", default_value = "kam-data")]
+        data_dir: std::path::PathBuf,
+    },
     /// The configuration file.
     #[command(subcommand)]
     Config(ConfigCmd),
@@ -132,9 +159,11 @@ pub enum Command {
 /// environment variable).
 #[derive(clap::Args, Debug, Clone)]
 pub struct ServerConfig {
+    /// The address and port to listen on.
     #[arg(long, env = "KAM_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
-    /// Where uploaded documents are kept (shared storage when several servers run).
+    /// The data directory: uploaded files (with KAM_STORAGE=directory), and the files backups
+    /// copy beside them.
     #[arg(long, env = "KAM_DATA_DIR", default_value = "kam-data")]
     pub data_dir: std::path::PathBuf,
     /// The SMTP server for email notifications: smtp://host:port (plain), smtps://host or
@@ -214,6 +243,9 @@ pub enum UserCmd {
         #[arg(long)]
         successor: Option<String>,
     },
+    /// Clear a user's two-factor sign-in (a lost phone and no recovery code left): their
+    /// sessions end; they sign in with the password, or set it up again where required.
+    ResetTwoFactor { username: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -316,7 +348,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("{} setting(s) to fix", report.broken());
             }
         }
-        Command::Serve { server, demo, secure_cookies, shutdown_secs, scheduler_secs, import_max_errors } => {
+        Command::Serve {
+            server,
+            demo,
+            secure_cookies,
+            shutdown_secs,
+            backup_dir,
+            backup_hours,
+            backup_keep,
+            scheduler_secs,
+            import_max_errors,
+        } => {
             let storage = server.backing();
             let ServerConfig { listen, data_dir, smtp_url, mail_from, base_url, .. } = server;
             let db = open(&url).await?;
@@ -351,6 +393,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
             let scheduler = (scheduler_secs > 0)
                 .then(|| app.spawn_scheduler(std::time::Duration::from_secs(scheduler_secs), stop_rx.clone()));
+            let backups = backup_dir.map(|dir| {
+                let every = std::time::Duration::from_secs(backup_hours.max(1) * 3600);
+                crate::app::records::backups::Schedule { dir, every, keep: backup_keep }.spawn(
+                    app.db.clone(),
+                    url.clone(),
+                    app.settings.data_dir.clone(),
+                    stop_rx.clone(),
+                )
+            });
             // Records that contradict themselves, looked for off the start-up's path.
             let check = app.db.clone();
             tokio::spawn(async move { report_contradictions(&check).await });
@@ -374,6 +425,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         let served = (&mut server).await;
                         if let Some(s) = scheduler {
                             let _ = s.await;
+                        }
+                        if let Some(b) = backups {
+                            let _ = b.await;
                         }
                         served
                     })
@@ -475,6 +529,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .map_err(describe)?;
             println!("deactivated {username}");
+        }
+        Command::User(UserCmd::ResetTwoFactor { username }) => {
+            let db = open(&url).await?;
+            crate::app::people::two_factor::reset(&db, &Ctx::system(), &username).await.map_err(describe)?;
+            println!("two-factor sign-in cleared for {username}");
         }
         Command::User(UserCmd::List) => {
             let db = open(&url).await?;
@@ -628,13 +687,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 started.elapsed().as_secs_f64()
             );
         }
-        Command::Backup { file } => {
+        Command::Backup { file, data_dir } => {
             let db = Db::connect(&url).await?;
             if std::path::Path::new(&file).exists() {
                 bail!("{file} exists already");
             }
-            db.backup(&url, &file).await?;
-            println!("backup written to {file}");
+            let files = db.backup_with_files(&url, std::path::Path::new(&file), Some(&data_dir)).await?;
+            println!("backup written to {file} ({files} uploaded file(s) beside it)");
+        }
+        Command::Restore { file, force, data_dir } => {
+            let r = crate::db::backup::restore(&url, &file, &data_dir, force).await?;
+            println!("{}", r.text());
         }
         Command::Config(ConfigCmd::Example) => print!("{}", crate::config::example()),
         Command::Config(ConfigCmd::Check) => match &cli.config {

@@ -11,6 +11,13 @@ use std::path::PathBuf;
 /// The variable (and `--config` flag) naming the file.
 pub const CONFIG_VAR: &str = "KAM_CONFIG";
 
+/// Settings read by the process itself rather than by a flag: (variable, meaning, default).
+const EXTRA: [(&str, &str, &str); 3] = [
+    ("KAM_LOG", "Log filter (tracing's syntax), e.g. \"kam=debug,warn\".", "kam=info,warn"),
+    ("KAM_LOG_FORMAT", "Log format: text, or json (one JSON object a line).", "text"),
+    ("KAM_DB_CONNECTIONS", "Database connections per server (8 on SQLite, 16 on PostgreSQL).", "8"),
+];
+
 /// Every environment variable the command line reads, across all its commands.
 pub fn known_vars() -> BTreeSet<String> {
     use clap::CommandFactory;
@@ -26,8 +33,7 @@ pub fn known_vars() -> BTreeSet<String> {
     }
     let mut out = BTreeSet::new();
     walk(&crate::cli::Cli::command(), &mut out);
-    // Read by the process itself rather than by a flag.
-    for v in ["KAM_LOG", "KAM_LOG_FORMAT"] {
+    for (v, _, _) in EXTRA {
         out.insert(v.to_string());
     }
     out.remove(CONFIG_VAR);
@@ -128,20 +134,28 @@ pub fn example() -> String {
             let default: Vec<String> =
                 a.get_default_values().iter().map(|v| v.to_string_lossy().into_owned()).collect();
             let key = key_of(&var);
-            match default.first() {
-                Some(d) => out.push_str(&format!("# {key} = {}\n", toml::Value::String(d.clone()))),
-                None => out.push_str(&format!("# {key} = \"\"\n")),
-            }
+            let flag = matches!(a.get_action(), clap::ArgAction::SetTrue);
+            let value = match default.first() {
+                _ if flag => "false".to_string(),
+                Some(d) if d.parse::<i64>().is_ok() => d.clone(),
+                Some(d) => toml::Value::String(d.clone()).to_string(),
+                None => "\"\"".to_string(),
+            };
+            out.push_str(&format!("# {key} = {value}\n"));
         }
         for s in c.get_subcommands() {
             walk(s, seen, out);
         }
     }
     walk(&crate::cli::Cli::command(), &mut seen, &mut out);
-    out.push_str(
-        "\n# Log filter (tracing's syntax), e.g. \"kam=debug,warn\".\n# log = \"kam=info,warn\"\n\
-         \n# Log format: text or json (one JSON object a line).\n# log_format = \"text\"\n",
-    );
+    for (var, help, default) in EXTRA {
+        let value = if default.parse::<i64>().is_ok() {
+            default.to_string()
+        } else {
+            toml::Value::String(default.into()).to_string()
+        };
+        out.push_str(&format!("\n# {help}\n# {} = {value}\n", key_of(var)));
+    }
     out
 }
 

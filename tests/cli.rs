@@ -263,3 +263,129 @@ fn a_configuration_file_gives_what_the_environment_does_not_and_doctor_names_fiv
         .expect("run kam config check");
     assert!(ok(&out).contains("valid"));
 }
+
+/// The shipped systemd unit passes `systemd-analyze verify` (its binary pointed at this build).
+/// Where systemd-analyze is missing the test says so and passes, unless
+/// KAM_REQUIRE_DEPLOY_TOOLS is set (CI sets it).
+#[test]
+fn the_systemd_unit_passes_systemd_analyze_verify_and_is_sandboxed() {
+    let unit = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/kam.service")).expect("the unit");
+    for line in [
+        "User=kam",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "ReadWritePaths=/var/lib/kam",
+        "StateDirectory=kam",
+        "KillSignal=SIGTERM",
+        "CapabilityBoundingSet=",
+    ] {
+        assert!(unit.lines().any(|l| l.trim() == line), "the unit has {line}");
+    }
+    let Ok(which) = Command::new("systemd-analyze").arg("--version").output() else {
+        assert!(std::env::var_os("KAM_REQUIRE_DEPLOY_TOOLS").is_none(), "systemd-analyze is required here");
+        eprintln!("systemd-analyze is not installed: the unit was not verified");
+        return;
+    };
+    assert!(which.status.success());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("kam.service");
+    std::fs::write(&path, unit.replace("/usr/local/bin/kam", env!("CARGO_BIN_EXE_kam"))).expect("write");
+    let out = Command::new("systemd-analyze").args(["verify", "--man=no"]).arg(&path).output().expect("verify");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let about_unit: Vec<&str> = err.lines().filter(|l| l.contains("kam.service")).collect();
+    assert!(out.status.success() && about_unit.is_empty(), "systemd-analyze verify: {err}");
+}
+
+/// The shipped configuration file is the example the binary prints: every setting, documented.
+#[test]
+fn the_shipped_configuration_file_lists_every_setting() {
+    let shipped = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/kam.toml")).expect("file");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}/kam.db", dir.path().display());
+    assert_eq!(shipped, ok(&kam(&db, &["config", "example"])), "deploy/kam.toml is `kam config example`");
+    let recipe = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/Containerfile")).expect("recipe");
+    assert_eq!(recipe.lines().filter(|l| l.starts_with("FROM ")).count(), 2, "a multi-stage build");
+    assert!(recipe.lines().any(|l| l.starts_with("USER ") && !l.contains("root")), "runs unprivileged");
+    assert!(recipe.contains("HEALTHCHECK") && recipe.contains("/healthz"));
+}
+
+/// SIGTERM: the server stops accepting, finishes and exits 0, saying so in its log.
+#[test]
+fn the_server_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}/kam.db", dir.path().display());
+    ok(&kam(&db, &["migrate"]));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kam"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--scheduler-secs", "1"])
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .env("KAM_DATABASE_URL", &db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn kam serve");
+    let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    while !line.contains("serving on") {
+        line.clear();
+        assert!(std::io::BufRead::read_line(&mut out, &mut line).expect("read") > 0, "the server started");
+    }
+    let addr = line.trim().rsplit("http://").next().expect("address").to_string();
+    // A request answered while running.
+    let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+    std::io::Write::write_all(&mut s, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").expect("send");
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut s, &mut answer).expect("answer");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(killed.success());
+    let status = child.wait().expect("wait");
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut log).expect("log");
+    assert!(status.success(), "exit 0 after SIGTERM: {status:?}\n{log}");
+    assert!(log.contains("shutting down") && log.contains("SIGTERM") && log.contains("stopped"), "{log}");
+    assert!(std::net::TcpStream::connect(&addr).is_err(), "no longer listening");
+}
+
+/// `kam restore`: a backup (with the uploaded files kept beside it) comes back into a new
+/// database and says what it holds; a database with data is replaced only with --force; a file
+/// that is not a KAM backup changes nothing.
+#[test]
+fn restore_checks_the_file_puts_it_back_and_says_what_it_holds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}/kam.db", dir.path().display());
+    ok(&kam(&db, &["migrate"]));
+    ok(&kam(&db, &["org", "add", "HQ", "--name", "总部", "--kind", "hq"]));
+    ok(&kam(&db, &["user", "add", "root", "--role", "admin", "--org", "HQ", "--password", "long-enough-1"]));
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("documents")).expect("dir");
+    std::fs::write(data.join("documents").join("abc"), b"a document").expect("file");
+    let backup = dir.path().join("b.db");
+    let said = ok(&kam(&db, &["backup", backup.to_str().expect("path"), "--data-dir", data.to_str().expect("path")]));
+    assert!(said.contains("1 uploaded file(s)"), "{said}");
+
+    let target = format!("sqlite://{}/restored/kam.db", dir.path().display());
+    let data2 = dir.path().join("data2");
+    let said =
+        ok(&kam(&target, &["restore", backup.to_str().expect("path"), "--data-dir", data2.to_str().expect("path")]));
+    assert!(said.contains("users 1") && said.contains("org_units 1") && said.contains("1 uploaded file(s)"), "{said}");
+    assert_eq!(std::fs::read(data2.join("documents").join("abc")).expect("restored file"), b"a document");
+    assert_eq!(ok(&kam(&target, &["user", "list"])), "root\tadmin\tHQ\ttrue\n");
+
+    // Over a database holding data: only with --force.
+    ok(&kam(&db, &["user", "add", "later", "--role", "admin", "--org", "HQ", "--password", "long-enough-1"]));
+    let refused = kam(&db, &["restore", backup.to_str().expect("path")]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--force"));
+    assert_eq!(ok(&kam(&db, &["user", "list"])).lines().count(), 2, "nothing changed");
+    ok(&kam(&db, &["restore", backup.to_str().expect("path"), "--force"]));
+    assert_eq!(ok(&kam(&db, &["user", "list"])).lines().count(), 1, "back to the backup's users");
+
+    // Not a backup: refused, nothing changed.
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, b"not a database at all").expect("junk");
+    let refused = kam(&db, &["restore", junk.to_str().expect("path"), "--force"]);
+    assert!(!refused.status.success());
+    assert_eq!(ok(&kam(&db, &["user", "list"])).lines().count(), 1);
+}

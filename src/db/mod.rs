@@ -2,6 +2,7 @@
 //! types both backends share (BIGINT, TEXT): money is integer fen, times are RFC 3339 UTC text
 //! with fixed width (so they sort as text), booleans are 0/1. Backend-specific SQL lives only in
 //! `migrations/{sqlite,postgres}` and in the few `Backend` branches of this module.
+pub mod backup;
 pub mod bulk;
 pub mod codes;
 pub mod sql;

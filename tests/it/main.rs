@@ -66,5 +66,6 @@ mod storage;
 mod strict_bodies;
 mod suggestions;
 mod surveys;
+mod two_factor;
 mod ui_failures;
 mod writeoffs;

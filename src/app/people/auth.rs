@@ -92,6 +92,44 @@ pub struct NewSession {
     pub id: String,
     pub csrf: String,
     pub caller: Caller,
+    /// `done`: usable now; `code` or `enrol`: the second factor comes first.
+    pub stage: super::two_factor::Stage,
+}
+
+/// 429 when `username` failed to sign in too often in the last hour (passwords and one-time
+/// codes alike), until the oldest of those failures is an hour old.
+pub async fn check_throttle(app: &App, username: &str) -> Result<()> {
+    let hour_ago = ts(Utc::now() - Duration::hours(1));
+    let failures =
+        sqlx::query("SELECT COUNT(*) AS n, MIN(at) AS first FROM login_failures WHERE username = $1 AND at > $2")
+            .bind(username)
+            .bind(hour_ago)
+            .fetch_one(&app.db.pool)
+            .await?;
+    let n: i64 = failures.try_get("n")?;
+    if n >= app.settings.max_failed_logins_per_hour {
+        let first: Option<String> = failures.try_get("first")?;
+        let retry = first
+            .and_then(|f| parse_ts(&f))
+            .map(|f| (f + Duration::hours(1) - Utc::now()).num_seconds().max(1))
+            .unwrap_or(3600);
+        return Err(Error::TooManyRequests { retry_after_secs: retry });
+    }
+    Ok(())
+}
+
+/// Counts a failed sign-in (a wrong password or one-time code) against `username`.
+pub async fn record_failure(db: &Db, username: &str) -> Result<()> {
+    let hour_ago = ts(Utc::now() - Duration::hours(1));
+    let mut tx = db.begin().await?;
+    sqlx::query("INSERT INTO login_failures (username, at) VALUES ($1, $2)")
+        .bind(username.chars().take(64).collect::<String>())
+        .bind(now())
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(hour_ago).execute(tx.conn()).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Signs in. Throttled per account: after too many failures in the last hour the account answers
@@ -106,22 +144,7 @@ pub async fn login(
 ) -> Result<NewSession> {
     let db = &app.db;
     let username = username.trim();
-    let hour_ago = ts(Utc::now() - Duration::hours(1));
-    let failures =
-        sqlx::query("SELECT COUNT(*) AS n, MIN(at) AS first FROM login_failures WHERE username = $1 AND at > $2")
-            .bind(username)
-            .bind(hour_ago.clone())
-            .fetch_one(&db.pool)
-            .await?;
-    let n: i64 = failures.try_get("n")?;
-    if n >= app.settings.max_failed_logins_per_hour {
-        let first: Option<String> = failures.try_get("first")?;
-        let retry = first
-            .and_then(|f| parse_ts(&f))
-            .map(|f| (f + Duration::hours(1) - Utc::now()).num_seconds().max(1))
-            .unwrap_or(3600);
-        return Err(Error::TooManyRequests { retry_after_secs: retry });
-    }
+    check_throttle(app, username).await?;
     let row = sqlx::query("SELECT id, password_hash, active FROM users WHERE username = $1")
         .bind(username)
         .fetch_optional(&db.pool)
@@ -139,14 +162,7 @@ pub async fn login(
         }
     };
     if !ok_user {
-        let mut tx = db.begin().await?;
-        sqlx::query("INSERT INTO login_failures (username, at) VALUES ($1, $2)")
-            .bind(username.chars().take(64).collect::<String>())
-            .bind(now())
-            .execute(tx.conn())
-            .await?;
-        sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(hour_ago).execute(tx.conn()).await?;
-        tx.commit().await?;
+        record_failure(db, username).await?;
         return Err(Error::Unauthenticated);
     }
     let user_id: i64 = row.as_ref().map(|r| r.try_get("id")).transpose()?.unwrap_or(0);
@@ -158,18 +174,32 @@ pub async fn login(
     if let Some(old) = old_session {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(sha256(old)).execute(tx.conn()).await?;
     }
-    sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)")
-        .bind(sha256(&id))
-        .bind(user_id)
-        .bind(csrf.clone())
-        .bind(ts(now_t))
-        .bind(ts(now_t + Duration::seconds(app.settings.session_absolute_secs)))
-        .execute(tx.conn())
-        .await?;
+    let stage = super::two_factor::stage_at_sign_in(tx.conn(), user_id, caller.role).await?;
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, second_factor) \
+         VALUES ($1, $2, $3, $4, $4, $5, $6)",
+    )
+    .bind(sha256(&id))
+    .bind(user_id)
+    .bind(csrf.clone())
+    .bind(ts(now_t))
+    .bind(ts(now_t + Duration::seconds(app.settings.session_absolute_secs)))
+    .bind(stage.code())
+    .execute(tx.conn())
+    .await?;
     let ctx = Ctx { caller: caller.clone(), request_id: request_id.to_string() };
-    audit::record(&mut tx, &ctx, "session", &caller.username, "sign_in", None, None).await?;
+    audit::record(
+        &mut tx,
+        &ctx,
+        "session",
+        &caller.username,
+        "sign_in",
+        None,
+        Some(&json!({"second_factor": stage.code()})),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(NewSession { id, csrf, caller })
+    Ok(NewSession { id, csrf, caller, stage })
 }
 
 /// The caller behind a session cookie, with its CSRF token; `None` when the session is unknown,
@@ -180,7 +210,8 @@ pub async fn session_caller(app: &App, session_id: &str) -> Result<Option<(Calle
     // One statement finds the session and its user: it runs before every request.
     let r = sqlx::query(&format!(
         "SELECT s.csrf_token, s.last_seen_at, s.expires_at, {CALLER_COLUMNS} FROM sessions s \
-         JOIN users u ON u.id = s.user_id JOIN org_units o ON o.id = u.org_unit_id WHERE s.id_hash = $1"
+         JOIN users u ON u.id = s.user_id JOIN org_units o ON o.id = u.org_unit_id \
+         WHERE s.id_hash = $1 AND s.second_factor = 'done'"
     ))
     .bind(h.clone())
     .fetch_optional(&db.pool)

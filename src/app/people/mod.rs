@@ -5,4 +5,5 @@ pub mod directory;
 pub mod org;
 pub mod role_titles;
 pub mod team;
+pub mod two_factor;
 pub mod users;

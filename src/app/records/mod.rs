@@ -4,6 +4,7 @@
 //! settings (`settings`); files under the data directory written whole or not at all (`files`).
 pub mod attachments;
 pub mod audit;
+pub mod backups;
 pub mod company;
 pub mod consistency;
 pub mod files;

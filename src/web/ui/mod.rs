@@ -37,6 +37,7 @@ use super::error::status_and_code;
 use super::i18n::Lang;
 use super::{AppState, RequestId};
 use crate::app::people::auth;
+use crate::app::people::two_factor::Stage;
 use crate::app::records::audit::AuditEntry;
 use crate::domain::money::display_fen;
 use crate::domain::DomainError;
@@ -52,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .merge(customers::accounts::routes())
         .merge(visits::activities::routes())
         .merge(people::admin::routes())
+        .merge(people::two_factor::routes())
         .merge(people::role_titles::routes())
         .merge(records::consistency::routes())
         .merge(records::company::routes())
@@ -178,8 +180,8 @@ impl Layout {
             "funnel" | "regions" | "monthly" | "rad" | "coverage" | "service" => "reports",
             "audit" if !self.is_admin => "reports",
             "approvals" => "approvals",
-            "users" | "org" | "role_titles" | "flows" | "deliveries" | "cls_settings" | "audit" | "consistency"
-            | "company" | "recv_settings" | "cand_settings" => "admin",
+            "users" | "org" | "role_titles" | "flows" | "deliveries" | "cls_settings" | "two_factor" | "audit"
+            | "consistency" | "company" | "recv_settings" | "cand_settings" => "admin",
             "credit_settings" if self.is_admin => "admin",
             "credit_lists" | "credit_settings" => "customers",
             "plan_settings" if self.is_admin => "admin",
@@ -672,7 +674,12 @@ async fn login_submit(
     let old = cookie(&headers, SESSION_COOKIE);
     match auth::login(&s.app, &username, &f("password"), old, &rid.0).await {
         Ok(sess) => {
-            let mut res = Redirect::to(&next).into_response();
+            let to = match sess.stage {
+                Stage::Done => next,
+                Stage::Code => format!("/login/two-factor?{}", enc(&[("next", &next)])),
+                Stage::Enrol => format!("/login/two-factor/enrol?{}", enc(&[("next", &next)])),
+            };
+            let mut res = Redirect::to(&to).into_response();
             let secure = if s.app.settings.secure_cookies { "; Secure" } else { "" };
             let c = format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax{secure}", sess.id);
             if let Ok(v) = c.parse() {

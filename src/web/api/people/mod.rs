@@ -2,3 +2,4 @@
 pub mod admin;
 pub mod me;
 pub mod role_titles;
+pub mod two_factor;

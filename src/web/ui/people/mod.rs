@@ -1,3 +1,4 @@
 //! The ui presenters of `app::people` (same folder name in each layer).
 pub mod admin;
 pub mod role_titles;
+pub mod two_factor;
