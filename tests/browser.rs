@@ -3241,3 +3241,52 @@ async fn the_year_plan_is_returned_revised_approved_and_split_and_a_dinner_waits
     let base = serve(db).await;
     in_browser(|c| the_management_year(c, base, setup)).await;
 }
+
+// ---- Two-factor sign-in where the company requires it (issue 26). ----
+
+async fn two_factor_enrolment(c: Client, base: String) {
+    c.goto(&format!("{base}/login")).await.expect("open the sign-in page");
+    type_into(&c, "#username", "manager").await;
+    type_into(&c, "#password", PASSWORD).await;
+    click(&c, r#"form[action="/login"] button[type="submit"]"#).await;
+    // The password was right, but the role requires two-factor: enrolment first.
+    wait_page(&c, "/login/two-factor/enrol", "#two-factor-qr svg").await;
+    // Nothing else opens before it is done.
+    c.goto(&format!("{base}/accounts")).await.expect("try the accounts");
+    wait_page(&c, "/login", "#username").await;
+    c.goto(&format!("{base}/login/two-factor/enrol")).await.expect("back to enrolment");
+    let secret = text_of(&c, "#two-factor-secret").await;
+    type_into(&c, "#otp", "000000").await;
+    click(&c, "#two-factor-submit").await;
+    let refused = wait_text(&c, "#two-factor-error", "验证码").await;
+    assert!(refused.contains("不正确"), "{refused}");
+    let now = chrono::Utc::now().timestamp() as u64;
+    let code = kam::app::people::two_factor::code_at(&secret, now).expect("code");
+    type_into(&c, "#otp", &code).await;
+    click(&c, "#two-factor-submit").await;
+    wait_css(&c, "#recovery-codes").await;
+    let codes = c.find_all(fantoccini::Locator::Css("#recovery-codes li")).await.expect("codes");
+    assert_eq!(codes.len(), 10, "ten recovery codes shown once");
+    click(&c, "#two-factor-continue").await;
+    c.goto(&format!("{base}/accounts")).await.expect("open the accounts");
+    wait_page(&c, "/accounts", "#count").await;
+    c.goto(&format!("{base}/profile/two-factor")).await.expect("my two-factor");
+    let status = wait_text(&c, "#two-factor-status", "已启用").await;
+    assert!(status.contains("须使用"), "required for the role: {status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn a_manager_sets_up_two_factor_before_anything_else_in_a_real_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path()).await;
+    kam::app::people::two_factor::save_settings(
+        &db,
+        &kam::app::Ctx::system(),
+        &kam::app::people::two_factor::TwoFactorSettingsIn { roles: vec!["ka_manager".into()], version: 0 },
+    )
+    .await
+    .expect("require two-factor of KA managers");
+    let base = serve(db).await;
+    in_browser(|c| two_factor_enrolment(c, base)).await;
+}

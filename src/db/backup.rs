@@ -128,27 +128,49 @@ async fn restore_sqlite(url: &str, file: &Path, force: bool) -> anyhow::Result<i
         url.trim_start_matches("sqlite://").trim_start_matches("sqlite:").split('?').next().unwrap_or(""),
     );
     ensure!(!target.as_os_str().is_empty() && target != Path::new(":memory:"), "restore into a database file");
-    // The backup: whole, and KAM's.
-    let backup = Db::connect(&format!("sqlite://{}?mode=ro", file.display())).await.context("opening the backup")?;
-    let check: String = sqlx::query("PRAGMA integrity_check").fetch_one(&backup.pool).await?.try_get(0)?;
-    ensure!(check == "ok", "the backup fails SQLite's integrity check: {check}");
-    let migration = latest_migration(&backup).await?;
-    let known = backup.known_migrations().last().map(|m| m.0).unwrap_or(0);
-    ensure!(migration <= known, "the backup is from a newer KAM (migration {migration}; this one knows {known})");
-    backup.pool.close().await;
+    // The backup, copied beside the target first (so the check cannot touch the file given):
+    // whole, and KAM's.
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let part = target.with_extension("restoring");
+    std::fs::copy(file, &part).with_context(|| format!("copying the backup to {}", part.display()))?;
+    let checked = async {
+        let backup = Db::connect(&format!("sqlite://{}", part.display())).await.context("opening the backup")?;
+        let check: String = sqlx::query("PRAGMA integrity_check")
+            .fetch_one(&backup.pool)
+            .await
+            .context("reading the backup: is it an SQLite file?")?
+            .try_get(0)?;
+        ensure!(check == "ok", "the backup fails SQLite's integrity check: {check}");
+        let migration = latest_migration(&backup).await?;
+        let known = backup.known_migrations().last().map(|m| m.0).unwrap_or(0);
+        ensure!(migration <= known, "the backup is from a newer KAM (migration {migration}; this one knows {known})");
+        backup.pool.close().await;
+        Ok(migration)
+    }
+    .await;
+    let migration = match checked {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = std::fs::remove_file(&part);
+            return Err(e);
+        }
+    };
     if target.exists() {
         let db = Db::connect(url).await?;
         let busy = sqlx::query("BEGIN EXCLUSIVE").execute(&db.pool).await.is_err();
         let _ = sqlx::query("ROLLBACK").execute(&db.pool).await;
         let used = holds_users(&db).await;
         db.pool.close().await;
+        if busy || (used && !force) {
+            let _ = std::fs::remove_file(&part);
+        }
         ensure!(!busy, "{} is in use: stop `kam serve` first", target.display());
         if used && !force {
             bail!("{} holds data; give --force to replace it with the backup", target.display());
         }
     }
-    let part = target.with_extension("restoring");
-    std::fs::copy(file, &part).with_context(|| format!("copying the backup to {}", part.display()))?;
     std::fs::File::open(&part)?.sync_all()?;
     for side in ["-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{side}", target.display()));
