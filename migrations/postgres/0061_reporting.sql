@@ -2122,6 +2122,187 @@ COMMENT ON COLUMN reporting.kpi_awards.awarded_by IS '颁发人（用户编号�
 COMMENT ON COLUMN reporting.kpi_awards.awarded_by_name IS '颁发人（姓名）';
 COMMENT ON COLUMN reporting.kpi_awards.created_at IS '颁发时间（时间，UTC）';
 
+CREATE VIEW reporting.account_class_history AS
+SELECT
+    t.id AS id,
+    t.account_id AS account_id,
+    j1.name AS account_name,
+    CAST(t.at AS timestamptz) AS at,
+    t.by_user AS by_user,
+    t.reason AS reason,
+    CAST(t.buying_power / 100.0 AS numeric(18,2)) AS buying_power,
+    CAST(t.sales_12m / 100.0 AS numeric(18,2)) AS sales_12m,
+    CAST(t.sow_bp / 100.0 AS numeric(9,2)) AS sow_pct,
+    t.rad_class AS rad_class,
+    CASE t.rad_class WHEN 'R1' THEN 'R1 保持型（采购量大）' WHEN 'R2' THEN 'R2 保持型（采购量中）' WHEN 'R3' THEN 'R3 保持型（采购量小）' WHEN 'D1' THEN 'D1 发展型（采购量大）' WHEN 'D2' THEN 'D2 发展型（采购量中）' WHEN 'D3' THEN 'D3 发展型（采购量小）' WHEN 'A1' THEN 'A1 开拓型（采购量大）' WHEN 'A2' THEN 'A2 开拓型（采购量中）' WHEN 'A3' THEN 'A3 开拓型（采购量小）' ELSE t.rad_class END AS rad_class_label,
+    t.tier AS tier,
+    CASE t.tier WHEN 'strategic' THEN '战略' WHEN 'A' THEN 'A 类' WHEN 'B' THEN 'B 类' WHEN 'C' THEN 'C 类' ELSE t.tier END AS tier_label,
+    t.tier_score AS tier_score
+FROM account_class_history t
+LEFT JOIN accounts j1 ON j1.id = t.account_id;
+COMMENT ON VIEW reporting.account_class_history IS '客户分类与分级的历史：每次重新分类时的采购力、销售额、份额、RAD 与分级 (classification history)';
+COMMENT ON COLUMN reporting.account_class_history.id IS '编号 (id)';
+COMMENT ON COLUMN reporting.account_class_history.account_id IS '客户（客户编号）';
+COMMENT ON COLUMN reporting.account_class_history.account_name IS '客户（客户名称）';
+COMMENT ON COLUMN reporting.account_class_history.at IS '时间（时间，UTC）';
+COMMENT ON COLUMN reporting.account_class_history.by_user IS '操作人（用户名或系统）';
+COMMENT ON COLUMN reporting.account_class_history.reason IS '原因';
+COMMENT ON COLUMN reporting.account_class_history.buying_power IS '采购力（元）';
+COMMENT ON COLUMN reporting.account_class_history.sales_12m IS '近12个月销售额（元）';
+COMMENT ON COLUMN reporting.account_class_history.sow_pct IS '份额 SOW（%）';
+COMMENT ON COLUMN reporting.account_class_history.rad_class IS 'RAD 分类（代码）';
+COMMENT ON COLUMN reporting.account_class_history.rad_class_label IS 'RAD 分类（中文名称）';
+COMMENT ON COLUMN reporting.account_class_history.tier IS '分级（代码）';
+COMMENT ON COLUMN reporting.account_class_history.tier_label IS '分级（中文名称）';
+COMMENT ON COLUMN reporting.account_class_history.tier_score IS '分级得分';
+
+CREATE VIEW reporting.activity_contacts AS
+SELECT
+    t.activity_id AS activity_id,
+    t.contact_id AS contact_id,
+    t.attitude AS attitude,
+    CASE t.attitude WHEN 'supporter' THEN '支持' WHEN 'neutral' THEN '中立' WHEN 'opponent' THEN '反对' ELSE t.attitude END AS attitude_label,
+    (SELECT c.name FROM contacts c WHERE c.id = t.contact_id) AS contact_name
+FROM activity_contacts t;
+COMMENT ON VIEW reporting.activity_contacts IS '拜访中见到的联系人及其当时的态度 (contacts met on a visit)';
+COMMENT ON COLUMN reporting.activity_contacts.activity_id IS '拜访编号';
+COMMENT ON COLUMN reporting.activity_contacts.contact_id IS '联系人编号';
+COMMENT ON COLUMN reporting.activity_contacts.attitude IS '当时的态度（代码）';
+COMMENT ON COLUMN reporting.activity_contacts.attitude_label IS '当时的态度（中文名称）';
+COMMENT ON COLUMN reporting.activity_contacts.contact_name IS '联系人姓名';
+
+CREATE VIEW reporting.screenings AS
+SELECT
+    t.id AS id,
+    t.account_id AS account_id,
+    j1.name AS account_name,
+    t.version AS version,
+    t.risk_score AS risk_score,
+    t.approval_id AS approval_id,
+    t.submitted_by AS submitted_by,
+    j2.display_name AS submitted_by_name,
+    CAST(t.submitted_at AS timestamptz) AS submitted_at
+FROM screenings t
+LEFT JOIN accounts j1 ON j1.id = t.account_id
+LEFT JOIN users j2 ON j2.id = t.submitted_by;
+COMMENT ON VIEW reporting.screenings IS '大客户筛选（风险分析表）的每次提交 (key-account screenings)';
+COMMENT ON COLUMN reporting.screenings.id IS '编号 (id)';
+COMMENT ON COLUMN reporting.screenings.account_id IS '客户（客户编号）';
+COMMENT ON COLUMN reporting.screenings.account_name IS '客户（客户名称）';
+COMMENT ON COLUMN reporting.screenings.version IS '第几次筛选';
+COMMENT ON COLUMN reporting.screenings.risk_score IS '风险分';
+COMMENT ON COLUMN reporting.screenings.approval_id IS '审批编号';
+COMMENT ON COLUMN reporting.screenings.submitted_by IS '提交人（用户编号）';
+COMMENT ON COLUMN reporting.screenings.submitted_by_name IS '提交人（姓名）';
+COMMENT ON COLUMN reporting.screenings.submitted_at IS '提交时间（时间，UTC）';
+
+CREATE VIEW reporting.delivery_lines AS
+SELECT
+    l.id AS id,
+    l.outbound_id AS outbound_id,
+    t.order_id AS order_id,
+    t.state AS outbound_state,
+    CASE t.state WHEN 'prepared' THEN '已备货' WHEN 'shipped' THEN '已发货' WHEN 'delivered' THEN '已到货' WHEN 'accepted' THEN '已验收' WHEN 'cancelled' THEN '已取消' ELSE t.state END AS outbound_state_label,
+    l.position AS position,
+    l.description AS description,
+    l.unit AS unit,
+    CAST(l.quantity / 1000.0 AS numeric(18,3)) AS quantity
+FROM outbound_lines l JOIN outbounds t ON t.id = l.outbound_id;
+COMMENT ON VIEW reporting.delivery_lines IS '出库单行 (outbound lines)';
+COMMENT ON COLUMN reporting.delivery_lines.id IS '出库单行编号';
+COMMENT ON COLUMN reporting.delivery_lines.outbound_id IS '出库单编号';
+COMMENT ON COLUMN reporting.delivery_lines.order_id IS '订单编号';
+COMMENT ON COLUMN reporting.delivery_lines.outbound_state IS '出库单状态（代码）';
+COMMENT ON COLUMN reporting.delivery_lines.outbound_state_label IS '出库单状态（中文名称）';
+COMMENT ON COLUMN reporting.delivery_lines.position IS '行号';
+COMMENT ON COLUMN reporting.delivery_lines.description IS '品名';
+COMMENT ON COLUMN reporting.delivery_lines.unit IS '单位';
+COMMENT ON COLUMN reporting.delivery_lines.quantity IS '数量';
+
+CREATE VIEW reporting.return_lines AS
+SELECT
+    l.id AS id,
+    l.return_id AS return_id,
+    t.order_id AS order_id,
+    l.position AS position,
+    l.description AS description,
+    l.unit AS unit,
+    CAST(l.quantity / 1000.0 AS numeric(18,3)) AS quantity,
+    CAST(l.amount / 100.0 AS numeric(18,2)) AS amount
+FROM order_return_lines l JOIN order_returns t ON t.id = l.return_id;
+COMMENT ON VIEW reporting.return_lines IS '退货行 (return lines)';
+COMMENT ON COLUMN reporting.return_lines.id IS '退货行编号';
+COMMENT ON COLUMN reporting.return_lines.return_id IS '退货编号';
+COMMENT ON COLUMN reporting.return_lines.order_id IS '订单编号';
+COMMENT ON COLUMN reporting.return_lines.position IS '行号';
+COMMENT ON COLUMN reporting.return_lines.description IS '品名';
+COMMENT ON COLUMN reporting.return_lines.unit IS '单位';
+COMMENT ON COLUMN reporting.return_lines.quantity IS '数量';
+COMMENT ON COLUMN reporting.return_lines.amount IS '金额（元）';
+
+CREATE VIEW reporting.bank_statement_lines AS
+SELECT
+    t.id AS id,
+    t.statement_id AS statement_id,
+    t.row_no AS row_no,
+    CAST(t.received_on AS date) AS received_on,
+    t.payer AS payer,
+    CAST(t.amount / 100.0 AS numeric(18,2)) AS amount,
+    t.reference AS reference,
+    t.state AS state,
+    CASE t.state WHEN 'proposed' THEN '待确认' WHEN 'unmatched' THEN '未匹配' WHEN 'confirmed' THEN '已确认' WHEN 'ignored' THEN '已忽略' ELSE t.state END AS state_label,
+    t.match_by AS match_by,
+    t.account_id AS account_id,
+    j1.name AS account_name,
+    t.payment_id AS payment_id,
+    t.ignore_reason AS ignore_reason,
+    CAST(t.updated_at AS timestamptz) AS updated_at
+FROM bank_statement_lines t
+LEFT JOIN accounts j1 ON j1.id = t.account_id;
+COMMENT ON VIEW reporting.bank_statement_lines IS '银行对账单的行及其匹配 (bank statement lines)';
+COMMENT ON COLUMN reporting.bank_statement_lines.id IS '编号 (id)';
+COMMENT ON COLUMN reporting.bank_statement_lines.statement_id IS '对账单编号';
+COMMENT ON COLUMN reporting.bank_statement_lines.row_no IS '行号';
+COMMENT ON COLUMN reporting.bank_statement_lines.received_on IS '收款日期（日期）';
+COMMENT ON COLUMN reporting.bank_statement_lines.payer IS '付款人';
+COMMENT ON COLUMN reporting.bank_statement_lines.amount IS '金额（元）';
+COMMENT ON COLUMN reporting.bank_statement_lines.reference IS '摘要/流水号';
+COMMENT ON COLUMN reporting.bank_statement_lines.state IS '状态（代码）';
+COMMENT ON COLUMN reporting.bank_statement_lines.state_label IS '状态（中文名称）';
+COMMENT ON COLUMN reporting.bank_statement_lines.match_by IS '匹配依据';
+COMMENT ON COLUMN reporting.bank_statement_lines.account_id IS '客户（客户编号）';
+COMMENT ON COLUMN reporting.bank_statement_lines.account_name IS '客户（客户名称）';
+COMMENT ON COLUMN reporting.bank_statement_lines.payment_id IS '登记的收款编号';
+COMMENT ON COLUMN reporting.bank_statement_lines.ignore_reason IS '忽略原因';
+COMMENT ON COLUMN reporting.bank_statement_lines.updated_at IS '最后修改时间（时间，UTC）';
+
+CREATE VIEW reporting.whitespace_cells AS
+SELECT
+    t.account_id AS account_id,
+    j1.name AS account_name,
+    t.business_unit AS business_unit,
+    t.product_line AS product_line,
+    t.state AS state,
+    CASE t.state WHEN 'sold' THEN '已售' WHEN 'pipeline' THEN '商机中' WHEN 'competitor' THEN '竞争对手' WHEN 'open' THEN '未覆盖' ELSE t.state END AS state_label,
+    t.note AS note,
+    t.set_by AS set_by,
+    j2.display_name AS set_by_name,
+    CAST(t.set_at AS timestamptz) AS set_at
+FROM whitespace_cells t
+LEFT JOIN accounts j1 ON j1.id = t.account_id
+LEFT JOIN users j2 ON j2.username = t.set_by;
+COMMENT ON VIEW reporting.whitespace_cells IS '白区分析：客户业务单元 × 我方产品线，手工设置的格子 (whitespace cells set by hand)';
+COMMENT ON COLUMN reporting.whitespace_cells.account_id IS '客户（客户编号）';
+COMMENT ON COLUMN reporting.whitespace_cells.account_name IS '客户（客户名称）';
+COMMENT ON COLUMN reporting.whitespace_cells.business_unit IS '客户业务单元';
+COMMENT ON COLUMN reporting.whitespace_cells.product_line IS '产品线';
+COMMENT ON COLUMN reporting.whitespace_cells.state IS '状态（代码）';
+COMMENT ON COLUMN reporting.whitespace_cells.state_label IS '状态（中文名称）';
+COMMENT ON COLUMN reporting.whitespace_cells.note IS '说明';
+COMMENT ON COLUMN reporting.whitespace_cells.set_by IS '设置人（用户名）';
+COMMENT ON COLUMN reporting.whitespace_cells.set_by_name IS '设置人（姓名）';
+COMMENT ON COLUMN reporting.whitespace_cells.set_at IS '设置时间（时间，UTC）';
+
 REVOKE ALL ON SCHEMA reporting FROM PUBLIC;
 DO $$
 BEGIN
