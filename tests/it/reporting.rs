@@ -5,6 +5,7 @@
 use crate::common::{opportunity, seed, Auth, TestApp};
 use kam::db::Backend;
 use sqlx::{Connection, Row};
+use std::collections::BTreeSet;
 
 /// Runs one raw statement; the database's error message when it is refused.
 async fn exec(t: &TestApp, sql: &str) -> Result<u64, String> {
@@ -98,6 +99,48 @@ async fn sqlite_enforces_the_rules_by_triggers_named_after_the_constraints() {
     assert!(
         body.contains("BEFORE UPDATE OF") && body.contains("CHECK constraint failed: accounts_status_check"),
         "{body}"
+    );
+}
+
+#[tokio::test]
+async fn both_backends_hold_the_same_named_checks() {
+    // Runs in the PostgreSQL pass, where both backends are at hand (as tests/it/schema.rs).
+    let Ok(url) = std::env::var("KAM_TEST_DATABASE_URL") else {
+        return;
+    };
+    if !url.starts_with("postgres") {
+        return;
+    }
+    let t = TestApp::new().await;
+    let pg: BTreeSet<String> = sqlx::query(
+        "SELECT CAST(c.conname AS text) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace \
+         WHERE n.nspname = 'public' AND c.contype = 'c'",
+    )
+    .fetch_all(&t.db().pool)
+    .await
+    .expect("constraints")
+    .iter()
+    .map(|r| r.try_get::<String, _>(0).expect("name"))
+    .collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lite = kam::db::Db::connect(&format!("sqlite://{}/kam.db", dir.path().display())).await.expect("sqlite");
+    lite.migrate().await.expect("migrate sqlite");
+    let mut sqlite = BTreeSet::new();
+    for r in sqlx::query("SELECT sql FROM sqlite_master WHERE type = 'trigger'")
+        .fetch_all(&lite.pool)
+        .await
+        .expect("triggers")
+    {
+        let body: String = r.try_get(0).expect("sql");
+        for part in body.split("CHECK constraint failed: ").skip(1) {
+            sqlite.insert(part.split('\'').next().expect("a name").to_string());
+        }
+    }
+    assert!(pg.len() > 150, "{} check constraints on PostgreSQL", pg.len());
+    assert_eq!(
+        pg.symmetric_difference(&sqlite).cloned().collect::<Vec<_>>(),
+        Vec::<String>::new(),
+        "checks only on one backend"
     );
 }
 
