@@ -115,7 +115,7 @@ async fn open_work(t: &TestApp, w: &World) -> i64 {
     .await;
     exec(
         t,
-        "INSERT INTO account_service_team (account_id, user_id, function, created_by, created_at) VALUES ($1, $2, 'sales', 'admin', $3)",
+        "INSERT INTO account_service_team (account_id, user_id, function, created_by, created_at) VALUES ($1, $2, 'sales_support', 'admin', $3)",
         &[json!(x), json!(a), json!(at)],
     )
     .await;

@@ -54,6 +54,7 @@ mod quotes;
 mod receivable_reports;
 mod receivables;
 mod receivers;
+mod reporting;
 mod reports;
 mod safe_forms;
 mod salesplan;
