@@ -87,13 +87,67 @@ fn caller_of(r: &sqlx::any::AnyRow) -> Result<Option<Caller>> {
     }))
 }
 
+/// The setting naming the roles that must use two-factor sign-in (`two_factor`'s).
+pub const TWO_FACTOR_ROLES: &str = "two_factor_roles";
+
+/// Whether the company requires two-factor sign-in of `role`.
+pub async fn two_factor_required(conn: &mut sqlx::AnyConnection, role: Role) -> Result<bool> {
+    let r =
+        sqlx::query("SELECT value FROM settings WHERE key = $1").bind(TWO_FACTOR_ROLES).fetch_optional(conn).await?;
+    let roles: Vec<String> = match r {
+        Some(r) => serde_json::from_str(&r.try_get::<String, _>("value")?).unwrap_or_default(),
+        None => vec![],
+    };
+    Ok(roles.iter().any(|r| r == role.code()))
+}
+
+/// Where a session stands with the second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Done,
+    Code,
+    Enrol,
+}
+
+impl Stage {
+    pub fn code(self) -> &'static str {
+        match self {
+            Stage::Done => "done",
+            Stage::Code => "code",
+            Stage::Enrol => "enrol",
+        }
+    }
+    pub fn parse(s: &str) -> Stage {
+        match s {
+            "code" => Stage::Code,
+            "enrol" => Stage::Enrol,
+            _ => Stage::Done,
+        }
+    }
+}
+
+/// The stage a new session starts in for a user who gave the right password.
+pub async fn stage_at_sign_in(conn: &mut sqlx::AnyConnection, user_id: i64, role: Role) -> Result<Stage> {
+    let enabled: Option<String> = sqlx::query("SELECT totp_secret FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("totp_secret")?;
+    if enabled.is_some() {
+        return Ok(Stage::Code);
+    }
+    let required = two_factor_required(conn, role).await?;
+    Ok(if required { Stage::Enrol } else { Stage::Done })
+}
+
 pub struct NewSession {
     /// The cookie value (shown to the browser only).
     pub id: String,
     pub csrf: String,
     pub caller: Caller,
     /// `done`: usable now; `code` or `enrol`: the second factor comes first.
-    pub stage: super::two_factor::Stage,
+    pub stage: Stage,
 }
 
 /// 429 when `username` failed to sign in too often in the last hour (passwords and one-time
@@ -174,7 +228,7 @@ pub async fn login(
     if let Some(old) = old_session {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(sha256(old)).execute(tx.conn()).await?;
     }
-    let stage = super::two_factor::stage_at_sign_in(tx.conn(), user_id, caller.role).await?;
+    let stage = stage_at_sign_in(tx.conn(), user_id, caller.role).await?;
     sqlx::query(
         "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, second_factor) \
          VALUES ($1, $2, $3, $4, $4, $5, $6)",

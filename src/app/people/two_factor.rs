@@ -19,7 +19,7 @@ use crate::app::{records::audit, App, Caller, Ctx, Error, Result};
 use crate::db::{now, ts, Db, WriteTx};
 use crate::domain::role::Role;
 
-const KEY: &str = "two_factor_roles";
+use super::auth::TWO_FACTOR_ROLES as KEY;
 const STEP: u64 = 30;
 const DIGITS: usize = 6;
 /// Recovery codes made at enrolment (and when made anew).
@@ -27,31 +27,7 @@ pub const RECOVERY_CODES: usize = 10;
 /// The issuer shown in the authenticator app.
 const ISSUER: &str = "KAM";
 
-/// Where a session stands with the second factor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Stage {
-    Done,
-    Code,
-    Enrol,
-}
-
-impl Stage {
-    pub fn code(self) -> &'static str {
-        match self {
-            Stage::Done => "done",
-            Stage::Code => "code",
-            Stage::Enrol => "enrol",
-        }
-    }
-    pub fn parse(s: &str) -> Stage {
-        match s {
-            "code" => Stage::Code,
-            "enrol" => Stage::Enrol,
-            _ => Stage::Done,
-        }
-    }
-}
+pub use super::auth::Stage;
 
 /// The roles that must use two-factor sign-in, with the setting's version.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -148,20 +124,6 @@ pub async fn save_settings(db: &Db, ctx: &Ctx, inp: &TwoFactorSettingsIn) -> Res
     let after = settings_in(tx.conn()).await?;
     tx.commit().await?;
     Ok(after)
-}
-
-/// The stage a new session starts in for a user who gave the right password.
-pub async fn stage_at_sign_in(conn: &mut sqlx::AnyConnection, user_id: i64, role: Role) -> Result<Stage> {
-    let enabled: Option<String> = sqlx::query("SELECT totp_secret FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("totp_secret")?;
-    if enabled.is_some() {
-        return Ok(Stage::Code);
-    }
-    let required = settings_in(conn).await?.roles.iter().any(|r| r == role.code());
-    Ok(if required { Stage::Enrol } else { Stage::Done })
 }
 
 pub async fn status(db: &Db, caller: &Caller) -> Result<TwoFactorStatus> {
