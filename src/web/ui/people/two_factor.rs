@@ -83,6 +83,37 @@ async fn code_page(State(s): State<AppState>, headers: HeaderMap, RawQuery(raw):
     }
 }
 
+/// A session waiting at `stage`, for a posted step: its user, CSRF token (checked against the
+/// form's), the id, the language and where to go next; else the page to answer with.
+struct Waiting<'a> {
+    caller: crate::app::Caller,
+    csrf: String,
+    sid: &'a str,
+    lang: Lang,
+    next: String,
+}
+
+// A page is the natural refusal here.
+#[allow(clippy::result_large_err)]
+async fn waiting<'a>(
+    s: &AppState,
+    headers: &'a HeaderMap,
+    stage: Stage,
+    f: &[(String, String)],
+) -> Result<Waiting<'a>, Response> {
+    let Some(sid) = cookie(headers, SESSION_COOKIE) else { return Err(to_login()) };
+    let (caller, csrf) = match tf::pending(&s.app, sid).await {
+        Ok(Some((c, csrf, st))) if st == stage => (c, csrf),
+        Ok(_) => return Err(to_login()),
+        Err(e) => return Err(error_page(Lang::Zh, &e)),
+    };
+    let lang = Lang::from_code(&caller.locale);
+    if !same_secret(&field(f, "_csrf"), &csrf) {
+        return Err(error_page(lang, &DomainError::Csrf));
+    }
+    Ok(Waiting { caller, csrf, sid, lang, next: super::super::safe_next(Some(field(f, "next"))) })
+}
+
 async fn code_submit(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -90,17 +121,10 @@ async fn code_submit(
     body: axum::body::Bytes,
 ) -> Response {
     let f = fields_of(&body);
-    let Some(sid) = cookie(&headers, SESSION_COOKIE) else { return to_login() };
-    let (caller, csrf) = match tf::pending(&s.app, sid).await {
-        Ok(Some((c, csrf, Stage::Code))) => (c, csrf),
-        Ok(_) => return to_login(),
-        Err(e) => return error_page(Lang::Zh, &e),
+    let Waiting { csrf, sid, lang, next, .. } = match waiting(&s, &headers, Stage::Code, &f).await {
+        Ok(w) => w,
+        Err(page) => return page,
     };
-    let lang = Lang::from_code(&caller.locale);
-    let next = super::super::safe_next(Some(field(&f, "next")));
-    if !same_secret(&field(&f, "_csrf"), &csrf) {
-        return error_page(lang, &DomainError::Csrf);
-    }
     match tf::verify(&s.app, sid, &field(&f, "otp"), &rid.0).await {
         Ok(()) => Redirect::to(&next).into_response(),
         Err(e @ (DomainError::Invalid(_) | DomainError::TooManyRequests { .. })) => {
@@ -143,17 +167,10 @@ async fn enrol_submit(
     body: axum::body::Bytes,
 ) -> Response {
     let f = fields_of(&body);
-    let Some(sid) = cookie(&headers, SESSION_COOKIE) else { return to_login() };
-    let (caller, csrf) = match tf::pending(&s.app, sid).await {
-        Ok(Some((c, csrf, Stage::Enrol))) => (c, csrf),
-        Ok(_) => return to_login(),
-        Err(e) => return error_page(Lang::Zh, &e),
+    let Waiting { caller, csrf, sid, lang, next } = match waiting(&s, &headers, Stage::Enrol, &f).await {
+        Ok(w) => w,
+        Err(page) => return page,
     };
-    let lang = Lang::from_code(&caller.locale);
-    let next = super::super::safe_next(Some(field(&f, "next")));
-    if !same_secret(&field(&f, "_csrf"), &csrf) {
-        return error_page(lang, &DomainError::Csrf);
-    }
     let ctx = Ctx { caller: caller.clone(), request_id: rid.0.clone() };
     match tf::confirm(&s.app.db, &ctx, &field(&f, "otp"), Some(sid)).await {
         Ok(codes) => {
