@@ -393,14 +393,19 @@ async fn check_code_in(tx: &mut WriteTx, user_id: i64, code: &str, recovery: boo
 /// The user of a session waiting for its code or its enrolment, with the session's CSRF
 /// token and stage; `None` for an unknown, expired or finished (`done`) session.
 pub async fn pending(app: &App, session_id: &str) -> Result<Option<(Caller, String, Stage)>> {
-    let r = sqlx::query("SELECT user_id, csrf_token, second_factor, expires_at FROM sessions WHERE id_hash = $1")
-        .bind(sha256(session_id))
-        .fetch_optional(&app.db.pool)
-        .await?;
+    let r = sqlx::query(
+        "SELECT user_id, csrf_token, second_factor, expires_at, last_seen_at FROM sessions WHERE id_hash = $1",
+    )
+    .bind(sha256(session_id))
+    .fetch_optional(&app.db.pool)
+    .await?;
     let Some(r) = r else { return Ok(None) };
     let stage = Stage::parse(&r.try_get::<String, _>("second_factor")?);
     let expires: String = r.try_get("expires_at")?;
-    if stage == Stage::Done || expires <= ts(Utc::now()) {
+    // A waiting session is never touched: it ends after the idle limit as any other would.
+    let idle_since = ts(Utc::now() - chrono::Duration::seconds(app.settings.session_idle_secs));
+    let last_seen: String = r.try_get("last_seen_at")?;
+    if stage == Stage::Done || expires <= ts(Utc::now()) || last_seen <= idle_since {
         return Ok(None);
     }
     let caller = load_caller(&app.db, r.try_get("user_id")?).await?;
