@@ -153,6 +153,19 @@ pub enum Command {
     /// Uploaded files: move them between the data directory and the database.
     #[command(subcommand)]
     Storage(StorageCmd),
+    /// Directory sign-in (LDAP / Active Directory).
+    #[command(subcommand)]
+    Directory(DirectoryCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DirectoryCmd {
+    /// Look every directory user up now (as the scheduled sync does): the disabled and removed
+    /// are deactivated, the others brought up to date; prints what changed.
+    Sync {
+        #[command(flatten)]
+        directory: DirectoryArgs,
+    },
 }
 
 /// The settings `kam serve` reads and `kam doctor` checks (one name each, as a flag and as an
@@ -181,6 +194,125 @@ pub struct ServerConfig {
     /// server on the database sees them). `kam storage move` moves what is kept already.
     #[arg(long, env = "KAM_STORAGE", default_value = "directory", value_parser = ["directory", "database"])]
     pub storage: String,
+    #[command(flatten)]
+    pub directory: DirectoryArgs,
+}
+
+/// Directory sign-in (LDAP / Active Directory): without KAM_LDAP_URL users sign in with KAM's
+/// own passwords only.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DirectoryArgs {
+    /// The directory: ldap://host:389 or ldaps://host:636. Set, users KAM does not keep a
+    /// password for sign in with their directory account; local accounts (the administrator's)
+    /// keep their KAM password.
+    #[arg(long, env = "KAM_LDAP_URL")]
+    pub ldap_url: Option<String>,
+    /// Upgrade an ldap:// connection with StartTLS.
+    #[arg(long, env = "KAM_LDAP_STARTTLS", default_value_t = false)]
+    pub ldap_starttls: bool,
+    /// The service account KAM searches the directory with (its DN).
+    #[arg(long, env = "KAM_LDAP_BIND_DN", default_value = "")]
+    pub ldap_bind_dn: String,
+    /// The service account's password.
+    #[arg(long, env = "KAM_LDAP_BIND_PASSWORD", default_value = "", hide_default_value = true)]
+    pub ldap_bind_password: String,
+    /// Where users are searched (the whole subtree), e.g. dc=example,dc=com.
+    #[arg(long, env = "KAM_LDAP_BASE_DN", default_value = "")]
+    pub ldap_base_dn: String,
+    /// The filter finding one user; {username} is what they type. Active Directory:
+    /// (&(objectClass=user)(sAMAccountName={username})).
+    #[arg(long, env = "KAM_LDAP_USER_FILTER", default_value = "(&(objectClass=inetOrgPerson)(uid={username}))")]
+    pub ldap_user_filter: String,
+    /// Where groups are searched (the base DN when empty).
+    #[arg(long, env = "KAM_LDAP_GROUP_BASE", default_value = "")]
+    pub ldap_group_base: String,
+    /// The filter finding a user's groups; {dn} is the user's entry, {username} their name.
+    /// Empty: only the user's memberOf attribute (Active Directory) is read.
+    #[arg(
+        long,
+        env = "KAM_LDAP_GROUP_FILTER",
+        default_value = "(|(member={dn})(uniqueMember={dn})(memberUid={username}))"
+    )]
+    pub ldap_group_filter: String,
+    /// Groups to KAM roles, in order of precedence: group=role separated by commas; a group is
+    /// its cn or its whole DN, e.g. kam-managers=ka_manager,kam-reps=ka_rep. A user in none of
+    /// them cannot sign in.
+    #[arg(long, env = "KAM_LDAP_ROLE_GROUPS", default_value = "")]
+    pub ldap_role_groups: String,
+    /// The user attribute holding the code of their KAM org unit.
+    #[arg(long, env = "KAM_LDAP_UNIT_ATTRIBUTE", default_value = "departmentNumber")]
+    pub ldap_unit_attribute: String,
+    /// The org unit (its code) of users whose attribute names no KAM unit; without it they
+    /// cannot sign in.
+    #[arg(long, env = "KAM_LDAP_DEFAULT_UNIT")]
+    pub ldap_default_unit: Option<String>,
+    /// The user attribute holding the name KAM shows (cn when missing).
+    #[arg(long, env = "KAM_LDAP_NAME_ATTRIBUTE", default_value = "displayName")]
+    pub ldap_name_attribute: String,
+    /// The user attribute holding the email address.
+    #[arg(long, env = "KAM_LDAP_MAIL_ATTRIBUTE", default_value = "mail")]
+    pub ldap_mail_attribute: String,
+    /// A user matching this filter is disabled (deactivated in KAM). The default is Active
+    /// Directory's ACCOUNTDISABLE bit; OpenLDAP with ppolicy: (pwdAccountLockedTime=*).
+    #[arg(long, env = "KAM_LDAP_DISABLED_FILTER", default_value = crate::app::people::ldap::AD_DISABLED_FILTER)]
+    pub ldap_disabled_filter: String,
+    /// How often (minutes) directory users are looked up and the disabled deactivated.
+    #[arg(long, env = "KAM_LDAP_SYNC_MINUTES", default_value_t = 60)]
+    pub ldap_sync_minutes: u64,
+    /// Seconds each directory operation may take.
+    #[arg(long, env = "KAM_LDAP_TIMEOUT_SECS", default_value_t = 5)]
+    pub ldap_timeout_secs: u64,
+}
+
+impl Default for DirectoryArgs {
+    /// Every directory setting at its default (directory sign-in off unless KAM_LDAP_URL is set
+    /// in the environment).
+    fn default() -> Self {
+        #[derive(clap::Parser)]
+        struct Only {
+            #[command(flatten)]
+            d: DirectoryArgs,
+        }
+        <Only as clap::Parser>::parse_from(["kam"]).d
+    }
+}
+
+impl DirectoryArgs {
+    /// The directory's settings, checked; none without KAM_LDAP_URL.
+    pub fn config(&self) -> anyhow::Result<Option<crate::app::people::ldap::Config>> {
+        let Some(url) = self.ldap_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else { return Ok(None) };
+        anyhow::ensure!(
+            url.starts_with("ldap://") || url.starts_with("ldaps://"),
+            "KAM_LDAP_URL must start with ldap:// or ldaps://, got {url}"
+        );
+        anyhow::ensure!(!self.ldap_base_dn.trim().is_empty(), "KAM_LDAP_BASE_DN is required with KAM_LDAP_URL");
+        anyhow::ensure!(
+            self.ldap_user_filter.contains("{username}"),
+            "KAM_LDAP_USER_FILTER must contain {{username}}, got {}",
+            self.ldap_user_filter
+        );
+        let role_groups = crate::app::people::ldap::parse_role_groups(&self.ldap_role_groups)
+            .map_err(|e| anyhow::anyhow!("KAM_LDAP_ROLE_GROUPS: {e}"))?;
+        anyhow::ensure!(!role_groups.is_empty(), "KAM_LDAP_ROLE_GROUPS is required with KAM_LDAP_URL (group=role,…)");
+        Ok(Some(crate::app::people::ldap::Config {
+            url: url.to_string(),
+            starttls: self.ldap_starttls,
+            bind_dn: self.ldap_bind_dn.trim().to_string(),
+            bind_password: self.ldap_bind_password.clone(),
+            base_dn: self.ldap_base_dn.trim().to_string(),
+            user_filter: self.ldap_user_filter.trim().to_string(),
+            group_base: self.ldap_group_base.trim().to_string(),
+            group_filter: self.ldap_group_filter.trim().to_string(),
+            role_groups,
+            unit_attribute: self.ldap_unit_attribute.trim().to_string(),
+            default_unit: self.ldap_default_unit.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(String::from),
+            name_attribute: self.ldap_name_attribute.trim().to_string(),
+            mail_attribute: self.ldap_mail_attribute.trim().to_string(),
+            disabled_filter: self.ldap_disabled_filter.trim().to_string(),
+            sync_minutes: self.ldap_sync_minutes.max(1),
+            timeout: std::time::Duration::from_secs(self.ldap_timeout_secs.max(1)),
+        }))
+    }
 }
 
 impl ServerConfig {
@@ -360,6 +492,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             import_max_errors,
         } => {
             let storage = server.backing();
+            let directory = server.directory.config()?.map(std::sync::Arc::new);
             let ServerConfig { listen, data_dir, smtp_url, mail_from, base_url, .. } = server;
             let db = open(&url).await?;
             if demo {
@@ -384,8 +517,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 mail_from,
                 base_url: base_url.unwrap_or_else(|| format!("http://{addr}")),
             };
-            let settings =
-                Settings { secure_cookies, data_dir, storage, channels, import_max_errors, ..Settings::default() };
+            let settings = Settings {
+                secure_cookies,
+                data_dir,
+                storage,
+                channels,
+                import_max_errors,
+                directory,
+                ..Settings::default()
+            };
             let app = App { db, settings };
             // Graceful shutdown (SIGTERM or Ctrl-C): no new connections; requests in flight and
             // the scheduler's pass under way finish (at most `shutdown_secs`), then the pool
@@ -722,6 +862,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if !m.failed.is_empty() {
                 bail!("{} file(s) did not verify and stayed where they were", m.failed.len());
             }
+        }
+        Command::Directory(DirectoryCmd::Sync { directory }) => {
+            let Some(cfg) = directory.config()? else { bail!("directory sign-in is not configured: set KAM_LDAP_URL") };
+            let db = open(&url).await?;
+            let r = crate::app::people::ldap::sync_now(&db, Some(&cfg), &Ctx::system()).await.map_err(describe)?;
+            println!(
+                "{} directory user(s) checked: {} updated, {} deactivated{}",
+                r.checked,
+                r.updated,
+                r.deactivated,
+                if r.skipped.is_empty() {
+                    String::new()
+                } else {
+                    format!("; left (org unit unknown): {}", r.skipped.join(", "))
+                }
+            );
         }
     }
     Ok(())

@@ -87,10 +87,37 @@ pub async fn check(url: &str, cfg: &ServerConfig) -> Report {
     base_url(cfg.base_url.as_deref(), &mut r);
     mail(cfg, &mut r).await;
     storage(url, cfg, db.as_ref(), &mut r).await;
+    directory(cfg, &mut r).await;
     if let Some(db) = db {
         webhooks(&db, &mut r).await;
     }
     r
+}
+
+/// Directory sign-in: the settings hang together, the service account binds and the base DN
+/// answers.
+async fn directory(cfg: &ServerConfig, r: &mut Report) {
+    match cfg.directory.config() {
+        Ok(None) => r.add("KAM_LDAP_URL", Verdict::Note("not set: users sign in with KAM's own passwords".into())),
+        Err(e) => r.add(
+            "KAM_LDAP_URL",
+            broken(e.to_string(), "set the directory's settings as `kam config example` describes them"),
+        ),
+        Ok(Some(c)) => {
+            let p = crate::app::people::ldap::probe(&c).await;
+            if p.reachable {
+                r.add("KAM_LDAP_URL", Verdict::Ok(format!("{} answers; the service account binds", c.url)));
+            } else {
+                r.add(
+                    "KAM_LDAP_URL",
+                    broken(
+                        format!("{}: {}", c.url, p.error.unwrap_or_default()),
+                        "check the address, KAM_LDAP_BIND_DN, KAM_LDAP_BIND_PASSWORD and KAM_LDAP_BASE_DN",
+                    ),
+                );
+            }
+        }
+    }
 }
 
 /// Where uploaded files are kept: in the database, its table reachable; in the directory, a

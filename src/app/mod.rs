@@ -48,6 +48,8 @@ pub struct Settings {
     pub storage: records::files::Backing,
     /// How email and webhook notifications leave this server.
     pub channels: records::notify::Channels,
+    /// The company's directory (LDAP / Active Directory), when users sign in with it.
+    pub directory: Option<std::sync::Arc<people::ldap::Config>>,
 }
 
 impl Settings {
@@ -73,6 +75,7 @@ impl Default for Settings {
                 mail_from: "KAM <kam@localhost>".into(),
                 base_url: "http://127.0.0.1:8080".into(),
             },
+            directory: None,
         }
     }
 }
@@ -113,6 +116,17 @@ impl App {
         // Return visits of service events that fell due unanswered: the owner reminded once.
         let return_visits = service::events::remind_return_visits(&self.db, now).await?;
         let sent = records::notify::deliver(&self.db, &self.settings.channels, worker, now).await?;
+        // Once per sync period: directory users the directory disabled or removed deactivated.
+        // An unreachable directory changes nothing and does not hold up the rest of the pass.
+        if let Some(cfg) = &self.settings.directory {
+            match people::ldap::scheduled(&self.db, cfg, now).await {
+                Ok(Some(r)) if r.updated + r.deactivated > 0 => {
+                    tracing::info!(updated = r.updated, deactivated = r.deactivated, "directory sync")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "directory sync failed; the next period tries again"),
+            }
+        }
         Ok((reminded + follow_ups + return_visits, escalated + unfiled, sent))
     }
 

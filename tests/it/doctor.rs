@@ -14,6 +14,7 @@ fn sound(dir: &std::path::Path) -> ServerConfig {
         mail_from: "KAM <kam@example.com>".into(),
         base_url: Some("https://kam.example.com".into()),
         storage: "directory".into(),
+        directory: Default::default(),
     }
 }
 
@@ -48,6 +49,7 @@ async fn a_sound_installation_passes_and_each_broken_setting_is_named_with_a_fix
         mail_from: "not a mail address".into(),
         base_url: Some("kam.example.com".into()),
         storage: "directory".into(),
+        directory: Default::default(),
     };
     let r = check(&format!("postgres://nobody@127.0.0.1:{port}/kam"), &bad).await;
     assert_eq!(

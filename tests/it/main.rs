@@ -32,6 +32,7 @@ mod home;
 mod http;
 mod import;
 mod kpi;
+mod ldap;
 mod merge;
 mod numbers;
 mod opl;

@@ -199,27 +199,44 @@ pub async fn login(
     let db = &app.db;
     let username = username.trim();
     check_throttle(app, username).await?;
-    let row = sqlx::query("SELECT id, password_hash, active FROM users WHERE username = $1")
+    let row = sqlx::query("SELECT id, password_hash, active, source FROM users WHERE username = $1")
         .bind(username)
         .fetch_optional(&db.pool)
         .await?;
-    let ok_user = match &row {
-        Some(r) => {
-            let hash: String = r.try_get("password_hash")?;
-            let active: i64 = r.try_get("active")?;
-            verify_password(password, &hash) && active == 1
+    // The directory checks the password of its users, and of names KAM does not know yet
+    // (created at their first sign-in); local accounts keep KAM's own password.
+    let directory = app.settings.directory.as_deref().filter(|_| match &row {
+        Some(r) => r.try_get::<String, _>("source").is_ok_and(|s| s == "directory"),
+        None => true,
+    });
+    let user_id = if let Some(cfg) = directory {
+        match super::ldap::sign_in(db, cfg, username, password, request_id).await {
+            Ok(id) => id,
+            Err(Error::Unauthenticated) => {
+                record_failure(db, username).await?;
+                return Err(Error::Unauthenticated);
+            }
+            Err(e) => return Err(e),
         }
-        None => {
-            // Spend the same time on unknown names so they cannot be told apart.
-            let _ = hash_password(password);
-            false
+    } else {
+        let ok_user = match &row {
+            Some(r) => {
+                let hash: String = r.try_get("password_hash")?;
+                let active: i64 = r.try_get("active")?;
+                verify_password(password, &hash) && active == 1
+            }
+            None => {
+                // Spend the same time on unknown names so they cannot be told apart.
+                let _ = hash_password(password);
+                false
+            }
+        };
+        if !ok_user {
+            record_failure(db, username).await?;
+            return Err(Error::Unauthenticated);
         }
+        row.as_ref().map(|r| r.try_get("id")).transpose()?.unwrap_or(0)
     };
-    if !ok_user {
-        record_failure(db, username).await?;
-        return Err(Error::Unauthenticated);
-    }
-    let user_id: i64 = row.as_ref().map(|r| r.try_get("id")).transpose()?.unwrap_or(0);
     let caller = load_caller(db, user_id).await?.ok_or(Error::Unauthenticated)?;
     let id = random_token("");
     let csrf = random_token("");

@@ -2,6 +2,7 @@
 //! sign-in and sessions (`auth`), and the manager chain (`team`).
 pub mod auth;
 pub mod directory;
+pub mod ldap;
 pub mod org;
 pub mod role_titles;
 pub mod team;

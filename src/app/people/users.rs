@@ -36,11 +36,15 @@ pub struct UserView {
     /// The unit of amounts on this user's pages: `yuan` (元) or `wan` (万元); the API answers in 元.
     #[schema(pattern = "^(yuan|wan)$")]
     pub money_unit: String,
+    /// How the user signs in: `local` (KAM's password) or `directory` (LDAP / Active
+    /// Directory, which also gives the role, org unit, name and email at each sign-in).
+    #[schema(pattern = "^(local|directory)$")]
+    pub source: String,
     pub version: i64,
 }
 
 const SELECT: &str =
-    "SELECT u.id, u.username, u.display_name, u.role, u.sales_type, u.active, u.locale, u.time_zone, u.money_unit, u.version, \
+    "SELECT u.id, u.username, u.display_name, u.role, u.sales_type, u.active, u.locale, u.time_zone, u.money_unit, u.source, u.version, \
     o.code AS org_unit, o.name AS org_unit_name, m.username AS manager \
     FROM users u JOIN org_units o ON o.id = u.org_unit_id LEFT JOIN users m ON m.id = u.manager_id";
 
@@ -373,6 +377,9 @@ pub async fn set_password(
     let own = target.id == ctx.caller.user_id;
     if !own {
         ctx.require_admin()?;
+    }
+    if target.source == "directory" {
+        return Err(Error::Conflict("password_in_directory"));
     }
     let mut e = Errors::default();
     if own {

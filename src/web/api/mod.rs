@@ -85,6 +85,7 @@ pub fn routes() -> (Router<AppState>, Vec<Op>) {
     let api = people::me::routes(api);
     let api = people::role_titles::routes(api);
     let api = people::two_factor::routes(api);
+    let api = people::ldap::routes(api);
     let api = customers::merge::routes(api);
     let api = funnel::opportunities::routes(api);
     let api = visits::activities::routes(api);

@@ -54,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .merge(visits::activities::routes())
         .merge(people::admin::routes())
         .merge(people::two_factor::routes())
+        .merge(people::ldap::routes())
         .merge(people::role_titles::routes())
         .merge(records::consistency::routes())
         .merge(records::company::routes())
@@ -180,8 +181,8 @@ impl Layout {
             "funnel" | "regions" | "monthly" | "rad" | "coverage" | "service" => "reports",
             "audit" if !self.is_admin => "reports",
             "approvals" => "approvals",
-            "users" | "org" | "role_titles" | "flows" | "deliveries" | "cls_settings" | "two_factor" | "audit"
-            | "consistency" | "company" | "recv_settings" | "cand_settings" => "admin",
+            "users" | "org" | "role_titles" | "flows" | "deliveries" | "cls_settings" | "two_factor" | "directory"
+            | "audit" | "consistency" | "company" | "recv_settings" | "cand_settings" => "admin",
             "credit_settings" if self.is_admin => "admin",
             "credit_lists" | "credit_settings" => "customers",
             "plan_settings" if self.is_admin => "admin",
@@ -705,6 +706,10 @@ async fn login_submit(
         }
         Err(DomainError::Unauthenticated) => {
             login_form(lang, next, username, Some(lang.t("login.failed")), StatusCode::UNAUTHORIZED)
+        }
+        // The directory: unreachable, or the user in no mapped group or unit.
+        Err(DomainError::Conflict(code)) => {
+            login_form(lang, next, username, Some(lang.msg("err", code)), StatusCode::CONFLICT)
         }
         Err(e) => error_page(lang, &e),
     }

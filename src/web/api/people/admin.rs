@@ -110,8 +110,10 @@ pub fn routes(api: Api) -> Api {
                 "Set a user's password (admin, or the user themselves with `current_password`); ends the user's other sessions",
                 "users",
             )
+            .describe("A user who signs in through the company directory has no KAM password: 409 `password_in_directory`.")
             .body::<PasswordBody>()
-            .no_content(),
+            .no_content()
+            .errors(&[409]),
             set_password,
         )
         .add(

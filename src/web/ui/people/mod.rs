@@ -1,4 +1,5 @@
 //! The ui presenters of `app::people` (same folder name in each layer).
 pub mod admin;
+pub mod ldap;
 pub mod role_titles;
 pub mod two_factor;
