@@ -194,6 +194,15 @@ pub struct ServerConfig {
     /// server on the database sees them). `kam storage move` moves what is kept already.
     #[arg(long, env = "KAM_STORAGE", default_value = "directory", value_parser = ["directory", "database"])]
     pub storage: String,
+    /// A PostgreSQL streaming replica for report and list reads (postgres://…). Writes, reads
+    /// inside writes, and a user's reads right after their own write stay on the primary; a
+    /// replica that lags beyond KAM_READ_MAX_LAG_SECS or does not answer is left out until it
+    /// catches up.
+    #[arg(long, env = "KAM_DATABASE_READ_URL")]
+    pub database_read_url: Option<String>,
+    /// How far (seconds) the replica may lag behind the primary and still serve reads.
+    #[arg(long, env = "KAM_READ_MAX_LAG_SECS", default_value_t = 5)]
+    pub read_max_lag_secs: u64,
     #[command(flatten)]
     pub directory: DirectoryArgs,
 }
@@ -493,8 +502,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let storage = server.backing();
             let directory = server.directory.config()?.map(std::sync::Arc::new);
-            let ServerConfig { listen, data_dir, smtp_url, mail_from, base_url, .. } = server;
-            let db = open(&url).await?;
+            let ServerConfig { listen, data_dir, smtp_url, mail_from, base_url, .. } = server.clone();
+            let mut db = open(&url).await?;
+            if let Some(read_url) = server.database_read_url.as_deref().filter(|u| !u.trim().is_empty()) {
+                db.attach_replica(read_url.trim(), std::time::Duration::from_secs(server.read_max_lag_secs.max(1)))
+                    .await?;
+            }
             if demo {
                 let n: i64 = sqlx::Row::try_get(
                     &sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&db.pool).await?,

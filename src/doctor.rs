@@ -88,10 +88,62 @@ pub async fn check(url: &str, cfg: &ServerConfig) -> Report {
     mail(cfg, &mut r).await;
     storage(url, cfg, db.as_ref(), &mut r).await;
     directory(cfg, &mut r).await;
+    read_replica(url, cfg, &mut r).await;
     if let Some(db) = db {
         webhooks(&db, &mut r).await;
     }
     r
+}
+
+/// The read replica: PostgreSQL, reachable, in recovery (a standby), and how far behind.
+async fn read_replica(url: &str, cfg: &ServerConfig, r: &mut Report) {
+    const S: &str = "KAM_DATABASE_READ_URL";
+    let Some(read) = cfg.database_read_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else { return };
+    if !url.starts_with("postgres") {
+        r.add(
+            S,
+            broken("a read replica needs PostgreSQL, and KAM_DATABASE_URL is SQLite", "remove KAM_DATABASE_READ_URL"),
+        );
+        return;
+    }
+    let check = async {
+        let db = Db::connect(read).await?;
+        let row = sqlx::query(
+            "SELECT CASE WHEN pg_is_in_recovery() THEN 1 ELSE 0 END AS standby, \
+             COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)::bigint AS behind",
+        )
+        .fetch_one(&db.pool)
+        .await?;
+        let standby: i64 = sqlx::Row::try_get(&row, "standby")?;
+        let behind: i64 = sqlx::Row::try_get(&row, "behind")?;
+        db.pool.close().await;
+        Ok::<_, anyhow::Error>((standby == 1, behind))
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(8), check).await {
+        Ok(Ok((true, behind))) => r.add(
+            S,
+            Verdict::Ok(format!(
+                "{} answers as a standby (last replayed transaction {behind} s ago; bound {} s)",
+                crate::db::redact(read),
+                cfg.read_max_lag_secs
+            )),
+        ),
+        Ok(Ok((false, _))) => r.add(
+            S,
+            Verdict::Note(format!("{} is not a standby: reads will go to a second primary", crate::db::redact(read))),
+        ),
+        Ok(Err(e)) => r.add(
+            S,
+            broken(format!("{}: {e:#}", crate::db::redact(read)), "check the replica's address and that it runs"),
+        ),
+        Err(_) => r.add(
+            S,
+            broken(
+                format!("{}: no answer within 8 s", crate::db::redact(read)),
+                "check the replica's address and that it runs",
+            ),
+        ),
+    }
 }
 
 /// Directory sign-in: the settings hang together, the service account binds and the base DN

@@ -5,6 +5,7 @@
 pub mod backup;
 pub mod bulk;
 pub mod codes;
+pub mod replica;
 pub mod sql;
 
 use std::str::FromStr;
@@ -33,6 +34,8 @@ pub struct Db {
     write_lock: Arc<tokio::sync::Mutex<()>>,
     /// The SQLite database file (none for PostgreSQL and in-memory databases).
     sqlite_path: Option<std::path::PathBuf>,
+    /// A streaming replica for report and list reads (PostgreSQL, `KAM_DATABASE_READ_URL`).
+    replica: Option<Arc<replica::Replica>>,
 }
 
 pub const DEFAULT_URL: &str = "sqlite://kam-data/kam.db";
@@ -242,7 +245,7 @@ impl Db {
             .then(|| url.trim_start_matches("sqlite://").split('?').next().unwrap_or_default().to_string())
             .filter(|p| p != ":memory:" && !p.is_empty())
             .map(std::path::PathBuf::from);
-        let db = Db { pool, backend, write_lock: Arc::new(tokio::sync::Mutex::new(())), sqlite_path };
+        let db = Db { pool, backend, write_lock: Arc::new(tokio::sync::Mutex::new(())), sqlite_path, replica: None };
         if backend == Backend::Sqlite {
             db.spawn_checkpointer();
         }
@@ -273,6 +276,44 @@ impl Db {
                 }
             }
         });
+    }
+
+    /// Sends report and list reads ([`Db::reads`]) to the streaming replica at `url` while it
+    /// answers and lags at most `max_lag` (PostgreSQL only; `db/replica.rs`).
+    pub async fn attach_replica(&mut self, url: &str, max_lag: Duration) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.backend == Backend::Postgres,
+            "KAM_DATABASE_READ_URL needs PostgreSQL (KAM_DATABASE_URL is SQLite)"
+        );
+        anyhow::ensure!(
+            url.starts_with("postgres://") || url.starts_with("postgresql://"),
+            "KAM_DATABASE_READ_URL must start with postgres://, got {}",
+            redact(url)
+        );
+        let r = Arc::new(replica::Replica::connect(url, max_lag, pool_size(Backend::Postgres)).await?);
+        r.spawn_monitor(self.pool.clone(), Arc::downgrade(&self.write_lock));
+        self.replica = Some(r);
+        Ok(())
+    }
+
+    /// The replica, when one is attached.
+    pub fn replica(&self) -> Option<&replica::Replica> {
+        self.replica.as_deref()
+    }
+
+    /// The pool for a report or list read outside a write: the replica when one is attached,
+    /// answers, lags within its bound, and this request is neither a write nor its user's read
+    /// right after their own write; otherwise the primary.
+    pub fn reads(&self) -> &AnyPool {
+        use std::sync::atomic::Ordering::Relaxed;
+        if let Some(r) = &self.replica {
+            if r.usable() && !replica::primary_required() {
+                r.served_replica.fetch_add(1, Relaxed);
+                return &r.pool;
+            }
+            r.served_primary.fetch_add(1, Relaxed);
+        }
+        &self.pool
     }
 
     /// The migrations this binary knows: (version, description).

@@ -72,6 +72,13 @@ pub async fn render(State(s): State<AppState>) -> Response {
         }
         metrics::gauge!("kam_scheduler_last_run_timestamp_seconds").set(last_at);
         metrics::gauge!("kam_scheduler_last_run_duration_seconds").set(last_secs);
+        if let Some(r) = db.replica() {
+            let (replica, primary) = r.served();
+            metrics::gauge!("kam_read_replica_in_use").set(if r.usable() { 1.0 } else { 0.0 });
+            metrics::gauge!("kam_read_replica_lag_seconds").set(r.lag().map_or(-1.0, |l| l.as_secs_f64()));
+            metrics::gauge!("kam_db_reads", "served_by" => "replica").set(replica as f64);
+            metrics::gauge!("kam_db_reads", "served_by" => "primary").set(primary as f64);
+        }
     });
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], m.recorder.handle().render()).into_response()
 }

@@ -75,7 +75,18 @@ async fn observe(State(s): State<AppState>, mut req: Request, next: Next) -> Res
         .unwrap_or_else(|| "unmatched".to_string());
     let method = req.method().to_string();
     let start = Instant::now();
-    let mut res = next.run(req).await;
+    // Read replicas: a write request reads from the primary; so does a user right after their
+    // own write, which is marked here before the answer leaves (db/replica.rs).
+    let write =
+        !matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS);
+    let (mut res, reads) = crate::db::replica::ReadRoute::scope(write, next.run(req)).await;
+    if write && res.status().as_u16() < 400 && s.app.db.replica().is_some() {
+        if let Some(user) = reads.user_id() {
+            if let Err(e) = crate::app::people::auth::mark_wrote(&s.app.db, user).await {
+                tracing::warn!(error = %e, "could not mark the user's write for read-your-writes");
+            }
+        }
+    }
     s.metrics.observe(&route, &method, res.status().as_u16(), start.elapsed());
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(HeaderName::from_static("x-request-id"), v);

@@ -131,6 +131,15 @@ impl TestApp {
         TestApp { app, url, router, _dir: dir, _files: files }
     }
 
+    /// A test app on a database the test opened itself (a cluster of its own).
+    pub fn with_db(db: Db, url: String, settings: Settings) -> TestApp {
+        let files = tempfile::tempdir().expect("data dir");
+        let settings = Settings { data_dir: files.path().to_path_buf(), ..settings };
+        let app = App { db, settings };
+        let router = kam::web::router(app.clone());
+        TestApp { app, url, router, _dir: None, _files: files }
+    }
+
     /// Another server process on the same database: its own pool, nothing shared in memory.
     pub async fn second_process(&self) -> Router {
         let db = Db::connect(&self.url).await.expect("second connection");

@@ -14,6 +14,8 @@ fn sound(dir: &std::path::Path) -> ServerConfig {
         mail_from: "KAM <kam@example.com>".into(),
         base_url: Some("https://kam.example.com".into()),
         storage: "directory".into(),
+        database_read_url: None,
+        read_max_lag_secs: 5,
         directory: Default::default(),
     }
 }
@@ -49,6 +51,8 @@ async fn a_sound_installation_passes_and_each_broken_setting_is_named_with_a_fix
         mail_from: "not a mail address".into(),
         base_url: Some("kam.example.com".into()),
         storage: "directory".into(),
+        database_read_url: None,
+        read_max_lag_secs: 5,
         directory: Default::default(),
     };
     let r = check(&format!("postgres://nobody@127.0.0.1:{port}/kam"), &bad).await;

@@ -55,6 +55,7 @@ mod quotes;
 mod receivable_reports;
 mod receivables;
 mod receivers;
+mod replica;
 mod reporting;
 mod reports;
 mod safe_forms;

@@ -100,7 +100,7 @@ async fn last_met(db: &Db, accounts: impl FnOnce(&mut Sql)) -> Result<HashMap<i6
     accounts(&mut s);
     s.push(") GROUP BY t.account_id, t.kind, t.purpose");
     let mut out: HashMap<i64, [Option<NaiveDate>; 3]> = HashMap::new();
-    for r in s.query().fetch_all(&db.pool).await? {
+    for r in s.query().fetch_all(db.reads()).await? {
         let id: i64 = r.try_get("account_id")?;
         let kind: String = r.try_get("kind")?;
         let purpose: Option<String> = r.try_get("purpose")?;
@@ -132,7 +132,7 @@ fn statuses(
 
 pub async fn of_account(db: &Db, caller: &Caller, id: i64) -> Result<AccountClasses> {
     crate::app::customers::accounts::ensure_visible(db, caller, id).await?;
-    let mut conn = db.pool.acquire().await?;
+    let mut conn = db.reads().acquire().await?;
     let settings = load(&mut conn).await?;
     let r = sqlx::query(&format!("SELECT {INPUT_COLUMNS}, tier_since FROM accounts WHERE id = $1"))
         .bind(id)
@@ -160,7 +160,7 @@ pub async fn of_account(db: &Db, caller: &Caller, id: i64) -> Result<AccountClas
          FROM account_class_history WHERE account_id = $1 ORDER BY at DESC, id DESC LIMIT 100",
     )
     .bind(id)
-    .fetch_all(&db.pool)
+    .fetch_all(db.reads())
     .await?
     .iter()
     .map(|r| {
@@ -215,7 +215,7 @@ async fn resolve(db: &Db, f: &Scope) -> Result<(OrgFilter, Option<i64>)> {
         Some(u) => Some(
             sqlx::query("SELECT id FROM users WHERE username = $1")
                 .bind(u)
-                .fetch_optional(&db.pool)
+                .fetch_optional(db.reads())
                 .await?
                 .ok_or_else(|| Error::invalid("owner", "unknown_user"))?
                 .try_get::<i64, _>("id")?,
@@ -246,8 +246,9 @@ struct People(HashMap<i64, (String, String, Option<i64>, Option<String>)>);
 
 async fn people(db: &Db) -> Result<People> {
     let mut m = HashMap::new();
-    for r in
-        sqlx::query("SELECT id, username, display_name, manager_id, sales_type FROM users").fetch_all(&db.pool).await?
+    for r in sqlx::query("SELECT id, username, display_name, manager_id, sales_type FROM users")
+        .fetch_all(db.reads())
+        .await?
     {
         m.insert(
             r.try_get("id")?,
@@ -265,7 +266,7 @@ impl People {
 
 async fn region_names(db: &Db) -> Result<HashMap<i64, (String, String)>> {
     let mut m = HashMap::new();
-    for r in sqlx::query("SELECT id, code, name FROM org_units").fetch_all(&db.pool).await? {
+    for r in sqlx::query("SELECT id, code, name FROM org_units").fetch_all(db.reads()).await? {
         m.insert(r.try_get("id")?, (r.try_get("code")?, r.try_get("name")?));
     }
     Ok(m)
@@ -362,10 +363,10 @@ pub async fn rad(db: &Db, caller: &Caller, f: &Scope) -> Result<RadReport> {
     push_filters(&mut p, caller, org, owner);
     p.push(" GROUP BY a.owner_id, a.rad_class");
     let (rows, prow, ppl, settings) = tokio::try_join!(
-        async { Ok::<_, Error>(s.query().fetch_all(&db.pool).await?) },
-        async { Ok::<_, Error>(p.query().fetch_all(&db.pool).await?) },
+        async { Ok::<_, Error>(s.query().fetch_all(db.reads()).await?) },
+        async { Ok::<_, Error>(p.query().fetch_all(db.reads()).await?) },
         people(db),
-        async { load(&mut *db.pool.acquire().await?).await }
+        async { load(&mut *db.reads().acquire().await?).await }
     )?;
     let mut cells: BTreeMap<String, Sums> = BTreeMap::new();
     for r in &rows {
@@ -512,12 +513,12 @@ pub async fn service(
     );
     filter(&mut s);
     let (rows, last, settings) = tokio::try_join!(
-        async { Ok::<_, Error>(s.query().fetch_all(&db.pool).await?) },
+        async { Ok::<_, Error>(s.query().fetch_all(db.reads()).await?) },
         last_met(db, |q| {
             q.push("SELECT a.id FROM accounts a WHERE 1 = 1");
             filter(q);
         }),
-        async { load(&mut *db.pool.acquire().await?).await }
+        async { load(&mut *db.reads().acquire().await?).await }
     )?;
     let today = Utc::now().date_naive();
     let mut overdue = vec![];
@@ -745,12 +746,12 @@ pub async fn coverage(db: &Db, caller: &Caller, f: &Scope, period: Option<&str>)
     activated.push(" ORDER BY a.activated_at DESC, a.id LIMIT 50");
 
     let (rows, ppl, regions, unowned, untouched, activated) = tokio::try_join!(
-        async { Ok::<_, Error>(s.query().fetch_all(&db.pool).await?) },
+        async { Ok::<_, Error>(s.query().fetch_all(db.reads()).await?) },
         people(db),
         region_names(db),
-        async { Ok::<_, Error>(unowned.query().try_map(|r| Brief::from_row(&r)).fetch_all(&db.pool).await?) },
-        async { Ok::<_, Error>(untouched.query().try_map(|r| Brief::from_row(&r)).fetch_all(&db.pool).await?) },
-        async { Ok::<_, Error>(activated.query().try_map(|r| Brief::from_row(&r)).fetch_all(&db.pool).await?) },
+        async { Ok::<_, Error>(unowned.query().try_map(|r| Brief::from_row(&r)).fetch_all(db.reads()).await?) },
+        async { Ok::<_, Error>(untouched.query().try_map(|r| Brief::from_row(&r)).fetch_all(db.reads()).await?) },
+        async { Ok::<_, Error>(activated.query().try_map(|r| Brief::from_row(&r)).fetch_all(db.reads()).await?) },
     )?;
     let mut by_person: BTreeMap<i64, Cov> = BTreeMap::new();
     let mut by_region: BTreeMap<i64, Cov> = BTreeMap::new();

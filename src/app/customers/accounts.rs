@@ -510,7 +510,7 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<AccountVi
     s.push(&format!(" ORDER BY {expr} {dir}, {id_col} {dir} LIMIT ")).bind(limit + 1);
     let outer = if by_visibility { "a.v_name" } else { expr };
     s.text = format!("{COLUMNS} FROM ({}) a{JOINS} ORDER BY {outer} {dir}, a.id {dir}", s.text);
-    let rows = s.query().fetch_all(&db.pool).await?;
+    let rows = s.query().fetch_all(db.reads()).await?;
     let mut items = Vec::with_capacity(rows.len().min(limit as usize));
     let mut last_key = Value::Null;
     for r in rows.iter().take(limit as usize) {
@@ -534,7 +534,7 @@ pub async fn count(db: &Db, caller: &Caller, f: &Filter) -> Result<i64> {
     let mut s = Sql::new("SELECT COUNT(*) AS n FROM accounts a WHERE 1=1");
     push_scope(&mut s, caller);
     f.push_where(&mut s);
-    Ok(s.query().fetch_one(&db.pool).await?.try_get("n")?)
+    Ok(s.query().fetch_one(db.reads()).await?.try_get("n")?)
 }
 
 /// Every account in scope matching the filter, for export (no paging).
@@ -545,7 +545,7 @@ pub async fn export(db: &Db, caller: &Caller, f: &Filter) -> Result<Vec<AccountV
     push_scope(&mut s, caller);
     f.push_where(&mut s);
     s.push(" ORDER BY a.name_sort, a.id");
-    let rows = s.query().fetch_all(&db.pool).await?;
+    let rows = s.query().fetch_all(db.reads()).await?;
     rows.iter().map(|r| Ok(view_from_row(r)?.for_caller(caller))).collect()
 }
 

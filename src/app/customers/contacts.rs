@@ -102,7 +102,7 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<ContactVi
         s.push(" AND c.id > ").bind(c);
     }
     s.push(" ORDER BY c.id LIMIT ").bind(limit + 1);
-    let mut items = s.query().try_map(|r| ContactView::from_row(&r)).fetch_all(&db.pool).await?;
+    let mut items = s.query().try_map(|r| ContactView::from_row(&r)).fetch_all(db.reads()).await?;
     let more = items.len() as i64 > limit;
     items.truncate(limit as usize);
     let next_cursor = more.then(|| items.last().map(|c| c.id.to_string())).flatten();

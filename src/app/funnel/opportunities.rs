@@ -403,7 +403,7 @@ pub async fn list(db: &Db, caller: &Caller, f: &Filter) -> Result<Page<Opportuni
     }
     let dir = if desc { "DESC" } else { "ASC" };
     s.push(&format!(" ORDER BY {col} {dir}, {id_col} {dir} LIMIT ")).bind(limit + 1);
-    let rows = s.query().fetch_all(&db.pool).await?;
+    let rows = s.query().fetch_all(db.reads()).await?;
     let mut items = vec![];
     let mut last_key = None;
     for r in rows.iter().take(limit as usize) {
@@ -467,7 +467,7 @@ pub async fn board(
     );
     let mut t = base(caller, &f, &totals_select)?;
     t.push(&format!(" AND o.stage IN ({codes}) GROUP BY o.stage"));
-    let (rows, sums) = tokio::try_join!(s.query().fetch_all(&db.pool), t.query().fetch_all(&db.pool))?;
+    let (rows, sums) = tokio::try_join!(s.query().fetch_all(db.reads()), t.query().fetch_all(db.reads()))?;
     let mut out: Vec<BoardColumn> =
         stages.iter().map(|st| BoardColumn { stage: st.code(), cards: vec![], count: 0, amount: 0 }).collect();
     for r in &rows {
@@ -497,7 +497,7 @@ pub async fn of_account(
     let mut s = Sql::new(SELECT);
     s.push(" WHERE o.account_id = ").bind(account_id);
     s.push(" AND o.deleted_at IS NULL ORDER BY o.expected_close, o.id LIMIT 200");
-    s.query().fetch_all(&db.pool).await?.iter().map(view).collect()
+    s.query().fetch_all(db.reads()).await?.iter().map(view).collect()
 }
 
 /// What an opportunity counts for in totals: the booked amount once won, else its amount.
@@ -515,7 +515,7 @@ pub async fn totals(db: &Db, caller: &Caller, f: &Filter) -> Result<(i64, i64)> 
         "SELECT COUNT(*) AS n, {COUNTED_AMOUNT} AS amount FROM opportunities o JOIN accounts a ON a.id = o.account_id \
          JOIN users u ON u.id = o.owner_id"
     );
-    let r = base(caller, f, &select)?.query().fetch_one(&db.pool).await?;
+    let r = base(caller, f, &select)?.query().fetch_one(db.reads()).await?;
     Ok((r.try_get("n")?, r.try_get("amount")?))
 }
 

@@ -57,7 +57,7 @@ pub async fn regions(db: &Db, caller: &Caller, period: Option<&str>) -> Result<R
     let v = crate::app::funnel::quotas::v_report(db, caller, period, None).await?;
     let funnel = opps::funnel_by_region(db, caller).await?;
     let mut names: BTreeMap<i64, (String, String)> = BTreeMap::new();
-    for r in sqlx::query("SELECT id, code, name FROM org_units WHERE kind = 'region'").fetch_all(&db.pool).await? {
+    for r in sqlx::query("SELECT id, code, name FROM org_units WHERE kind = 'region'").fetch_all(db.reads()).await? {
         names.insert(r.try_get("id")?, (r.try_get("code")?, r.try_get("name")?));
     }
     // Region code → (name, stage → (count, amount)).
@@ -150,7 +150,7 @@ pub async fn monthly(db: &Db, caller: &Caller, owner: Option<&str>) -> Result<Mo
     let owner_id = match owner.map(str::trim).filter(|v| !v.is_empty()) {
         None => None,
         Some(u) => Some(
-            crate::app::customers::accounts::active_user_id(&mut *db.pool.acquire().await?, u)
+            crate::app::customers::accounts::active_user_id(&mut *db.reads().acquire().await?, u)
                 .await?
                 .ok_or_else(|| Error::invalid("owner", "unknown_user"))?,
         ),
@@ -176,7 +176,7 @@ pub async fn monthly(db: &Db, caller: &Caller, owner: Option<&str>) -> Result<Mo
         booked.push(" AND o.owner_id = ").bind(id);
     }
     booked.push(" GROUP BY SUBSTR(o.booked_on, 1, 7)");
-    let (open, booked) = tokio::try_join!(open.query().fetch_all(&db.pool), booked.query().fetch_all(&db.pool))?;
+    let (open, booked) = tokio::try_join!(open.query().fetch_all(db.reads()), booked.query().fetch_all(db.reads()))?;
     let mut months = vec![];
     for i in 0..8 {
         let m = add_months(first, i).format("%Y-%m").to_string();
@@ -390,7 +390,7 @@ pub async fn funnel_report(db: &Db, caller: &Caller, q: &opps::FunnelQuery) -> R
     filters(&mut conv);
     conv.push(" GROUP BY o.id) x GROUP BY furthest");
     let mut by_rank = [0i64; 6];
-    for r in conv.query().fetch_all(&db.pool).await? {
+    for r in conv.query().fetch_all(db.reads()).await? {
         let k: i64 = r.try_get("furthest")?;
         if let Some(slot) = by_rank.get_mut(k.clamp(0, 5) as usize) {
             *slot += r.try_get::<i64, _>("n")?;
@@ -415,7 +415,7 @@ pub async fn funnel_report(db: &Db, caller: &Caller, q: &opps::FunnelQuery) -> R
         filters(&mut age);
         let now = chrono::Utc::now();
         let mut days: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-        for r in age.query().fetch_all(&db.pool).await? {
+        for r in age.query().fetch_all(db.reads()).await? {
             let entered: String = r.try_get("entered")?;
             let d = chrono::DateTime::parse_from_rfc3339(&entered)
                 .map(|t| (now - t.with_timezone(&chrono::Utc)).num_days().max(0))

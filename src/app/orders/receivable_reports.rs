@@ -164,7 +164,7 @@ async fn people(db: &Db) -> Result<HashMap<i64, Person>> {
         "SELECT u.id, u.username, COALESCE(u.display_name, u.username) AS name, u.manager_id, o.path \
          FROM users u JOIN org_units o ON o.id = u.org_unit_id",
     )
-    .fetch_all(&db.pool)
+    .fetch_all(db.reads())
     .await?;
     let mut out = HashMap::new();
     for r in rows {
@@ -185,7 +185,7 @@ async fn people(db: &Db) -> Result<HashMap<i64, Person>> {
 async fn units(db: &Db, kind: &str) -> Result<Vec<(String, String, String)>> {
     sqlx::query("SELECT code, name, path FROM org_units WHERE kind = $1 ORDER BY code")
         .bind(kind)
-        .fetch_all(&db.pool)
+        .fetch_all(db.reads())
         .await?
         .iter()
         .map(|r| Ok((r.try_get("code")?, r.try_get("name")?, r.try_get("path")?)))
@@ -233,7 +233,7 @@ pub async fn aging(db: &Db, caller: &Caller, by: AgingBy, today: NaiveDate, boun
             s.push(&format!(" GROUP BY {group} ORDER BY t DESC, g LIMIT {AGING_ROWS}"));
             let top: Vec<i64> = s
                 .query()
-                .fetch_all(&db.pool)
+                .fetch_all(db.reads())
                 .await?
                 .iter()
                 .map(|r| r.try_get("g"))
@@ -244,7 +244,7 @@ pub async fn aging(db: &Db, caller: &Caller, by: AgingBy, today: NaiveDate, boun
             if !top.is_empty() {
                 let mut s = scoped(&format!("SELECT {group} AS g, {cols}"));
                 s.push(&format!(" AND {group} IN ({ids}) GROUP BY {group}"));
-                for r in s.query().fetch_all(&db.pool).await? {
+                for r in s.query().fetch_all(db.reads()).await? {
                     figures_of.insert(r.try_get("g")?, figures(&r, n)?);
                 }
                 let (names_sql, key) = match by {
@@ -256,7 +256,7 @@ pub async fn aging(db: &Db, caller: &Caller, by: AgingBy, today: NaiveDate, boun
                         "username",
                     ),
                 };
-                for r in sqlx::query(&names_sql).fetch_all(&db.pool).await? {
+                for r in sqlx::query(&names_sql).fetch_all(db.reads()).await? {
                     let id: i64 = r.try_get("id")?;
                     let k = if key == "id" { id.to_string() } else { r.try_get(key)? };
                     names.insert(id, (k, r.try_get("name")?));
@@ -269,7 +269,7 @@ pub async fn aging(db: &Db, caller: &Caller, by: AgingBy, today: NaiveDate, boun
             // The totals over every group, and how many groups there are.
             let all = scoped(&format!("SELECT {cols}, COUNT(DISTINCT {group}) AS groups"))
                 .query()
-                .fetch_one(&db.pool)
+                .fetch_one(db.reads())
                 .await?;
             (all.try_get::<i64, _>("groups")?, figures(&all, n)?)
         }
@@ -277,7 +277,7 @@ pub async fn aging(db: &Db, caller: &Caller, by: AgingBy, today: NaiveDate, boun
             // By owner (every owner: there are few), then up the org tree.
             let mut s = scoped(&format!("SELECT r.owner_id AS g, {cols}"));
             s.push(" GROUP BY r.owner_id");
-            let rows = s.query().fetch_all(&db.pool).await?;
+            let rows = s.query().fetch_all(db.reads()).await?;
             let ps = people(db).await?;
             let units = match by {
                 AgingBy::Branch => units(db, "branch").await?,
@@ -408,7 +408,7 @@ async fn push_filter(
     if let Some(code) = f.org.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
         let path: String = sqlx::query("SELECT path FROM org_units WHERE code = $1")
             .bind(code)
-            .fetch_optional(&db.pool)
+            .fetch_optional(db.reads())
             .await?
             .ok_or_else(|| Error::invalid("org", "unknown_org_unit"))?
             .try_get("path")?;
@@ -482,7 +482,7 @@ pub async fn list(
     }
     let dir = if desc { "DESC" } else { "ASC" };
     s.push(&format!(" ORDER BY {col} {dir}, r.id {dir} LIMIT ")).bind(limit + 1);
-    let rows = s.query().fetch_all(&db.pool).await?;
+    let rows = s.query().fetch_all(db.reads()).await?;
     let mut items = vec![];
     let mut last_key = None;
     for r in rows.iter().take(limit as usize) {
@@ -596,14 +596,14 @@ pub async fn dso(db: &Db, caller: &Caller, today: NaiveDate, days: i64) -> Resul
          WHERE r.state = 'open'"
     ));
     accounts::push_scope(&mut s, caller);
-    let outstanding: i64 = s.query().fetch_one(&db.pool).await?.try_get("o")?;
+    let outstanding: i64 = s.query().fetch_one(db.reads()).await?.try_get("o")?;
     let mut s = Sql::new(
         "SELECT CAST(COALESCE(SUM(i.amount), 0) AS BIGINT) AS s FROM invoices i JOIN accounts a ON a.id = i.account_id \
          WHERE i.issued_on >= ",
     );
     s.bind(fmt_day(from)).push(" AND i.issued_on <= ").bind(fmt_day(today));
     accounts::push_scope(&mut s, caller);
-    let sales: i64 = s.query().fetch_one(&db.pool).await?.try_get("s")?;
+    let sales: i64 = s.query().fetch_one(db.reads()).await?.try_get("s")?;
     Ok(DsoReport {
         from: fmt_day(from),
         to: fmt_day(today),
@@ -684,7 +684,7 @@ pub async fn forecast(db: &Db, caller: &Caller, today: NaiveDate) -> Result<Coll
     accounts::push_scope(&mut s, caller);
     s.push(" GROUP BY r.owner_id");
     let mut by_owner: HashMap<i64, Vec<i64>> = HashMap::new();
-    for r in s.query().fetch_all(&db.pool).await? {
+    for r in s.query().fetch_all(db.reads()).await? {
         by_owner.insert(r.try_get("g")?, figures(&r, n)?);
     }
     // Promises still to come move their amount to the promised week.
@@ -697,7 +697,7 @@ pub async fn forecast(db: &Db, caller: &Caller, today: NaiveDate) -> Result<Coll
         fmt_day(end)
     ));
     accounts::push_scope(&mut s, caller);
-    for r in s.query().fetch_all(&db.pool).await? {
+    for r in s.query().fetch_all(db.reads()).await? {
         let left: i64 = r.try_get("left_fen")?;
         let promised: Option<i64> = r.try_get("promised_amount")?;
         let amount = promised.unwrap_or(left).min(left).max(0);
@@ -850,7 +850,7 @@ pub async fn statement(
     to: NaiveDate,
     today: NaiveDate,
 ) -> Result<Statement> {
-    let mut conn = db.pool.acquire().await?;
+    let mut conn = db.reads().acquire().await?;
     let mut s = Sql::new("SELECT a.id, a.name FROM accounts a WHERE a.id = ");
     s.bind(account_id);
     accounts::push_scope_one(&mut s, caller);

@@ -40,7 +40,7 @@ pub fn sha256(s: &str) -> String {
 /// The caller's columns, for statements that find the user and join `users u` and `org_units o`.
 const CALLER_COLUMNS: &str =
     "u.id AS caller_id, u.username, u.display_name, u.role, u.org_unit_id, u.locale, u.time_zone, u.money_unit, \
-     u.active, o.path, o.kind AS org_kind, (SELECT st.value FROM settings st WHERE st.key = 'role_titles') AS role_titles";
+     u.active, u.wrote_at, o.path, o.kind AS org_kind, (SELECT st.value FROM settings st WHERE st.key = 'role_titles') AS role_titles";
 
 /// Loads the caller for a user id, with what scope needs (org path, reports).
 pub async fn load_caller(db: &Db, user_id: i64) -> Result<Option<Caller>> {
@@ -307,7 +307,9 @@ pub async fn session_caller(app: &App, session_id: &str) -> Result<Option<(Calle
         untouched(touched.map(|_| ()))?;
     }
     let csrf: String = r.try_get("csrf_token")?;
-    Ok(caller_of(&r)?.map(|c| (c, csrf)))
+    let c = caller_of(&r)?;
+    saw(app, &r, c.as_ref());
+    Ok(c.map(|c| (c, csrf)))
 }
 
 pub async fn logout(app: &App, session_id: &str) -> Result<()> {
@@ -336,7 +338,28 @@ pub async fn token_caller(app: &App, token: &str) -> Result<Option<Caller>> {
             .await;
         untouched(touched.map(|_| ()))?;
     }
-    caller_of(&r)
+    let c = caller_of(&r)?;
+    saw(app, &r, c.as_ref());
+    Ok(c)
+}
+
+/// Tells the read routing who this request's user is and when they last wrote (read replicas:
+/// their reads stay on the primary for a while after their own write).
+fn saw(app: &App, r: &sqlx::any::AnyRow, c: Option<&Caller>) {
+    if let (Some(replica), Some(c)) = (app.db.replica(), c) {
+        let wrote: Option<String> = r.try_get("wrote_at").ok().flatten();
+        crate::db::replica::saw_user(
+            c.user_id,
+            wrote.as_deref(),
+            crate::db::replica::own_writes_window(replica.max_lag()),
+        );
+    }
+}
+
+/// Marks that `user_id` has just written (read replicas only; `db/replica.rs`).
+pub async fn mark_wrote(db: &Db, user_id: i64) -> Result<()> {
+    sqlx::query("UPDATE users SET wrote_at = $1 WHERE id = $2").bind(now()).bind(user_id).execute(&db.pool).await?;
+    Ok(())
 }
 
 /// A session's or token's last-use time could not be written: on a full disk that is logged
