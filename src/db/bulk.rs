@@ -267,9 +267,10 @@ pub async fn insert_numbered(
 /// set aside only once the load has added at least [`DeferredIndexes::MIN_ROWS`] rows and at
 /// least a quarter of what the table held before, so a small import into a large table keeps
 /// them (the rebuild reads the whole table). Unique indexes stay: they enforce a rule. The drop
-/// and the rebuild are part of the transaction: a rollback gives the indexes back as they were,
-/// and other connections keep reading through them meanwhile (WAL snapshots). PostgreSQL keeps
-/// its indexes (dropping one would lock the table against readers for the whole load).
+/// and the rebuild are part of the transaction: a rollback gives the indexes back as they were.
+/// On SQLite other connections keep reading through them meanwhile (WAL snapshots); PostgreSQL
+/// sets them aside only for a first load ([`DeferredIndexes::worth_it`]): dropping an index
+/// there locks the table against readers until the load commits.
 pub struct DeferredIndexes {
     tables: Vec<Deferred>,
 }
@@ -294,45 +295,66 @@ impl DeferredIndexes {
         tx: &mut crate::db::WriteTx,
         tables: &[(&'static str, &'static [&'static str])],
     ) -> crate::app::Result<DeferredIndexes> {
-        use sqlx::Row;
         let mut out = DeferredIndexes { tables: vec![] };
-        if tx.backend() != Backend::Sqlite {
-            return Ok(out);
-        }
         for &(table, indexes) in tables {
-            let start: i64 = sqlx::query(&format!("SELECT COALESCE(MAX(rowid), 0) AS n FROM {table}"))
-                .fetch_one(tx.conn())
-                .await?
-                .try_get("n")?;
+            let start = Self::size(tx, table).await?;
             out.tables.push(Deferred { table, indexes, start, set_aside: None });
         }
         Ok(out)
     }
 
+    /// SQLite: the highest rowid (rows added are read off it); PostgreSQL: the row count.
+    async fn size(tx: &mut crate::db::WriteTx, table: &str) -> crate::app::Result<i64> {
+        use sqlx::Row;
+        let q = match tx.backend() {
+            Backend::Sqlite => format!("SELECT COALESCE(MAX(rowid), 0) AS n FROM {table}"),
+            Backend::Postgres => format!("SELECT COUNT(*) AS n FROM {table}"),
+        };
+        Ok(sqlx::query(&q).fetch_one(tx.conn()).await?.try_get("n")?)
+    }
+
+    /// Whether a table that held `start` rows and has `added` more sets its indexes aside.
+    /// SQLite: a load of at least a quarter of the table (readers keep their snapshots).
+    /// PostgreSQL: a first load only, into a table that held fewer than [`Self::MIN_ROWS`]
+    /// rows: dropping an index takes the table's exclusive lock, so readers of that table wait
+    /// for the load to commit — acceptable when a company loads its accounts, not for an import
+    /// into a table in daily use.
+    fn worth_it(backend: Backend, start: i64, added: i64) -> bool {
+        added >= Self::MIN_ROWS
+            && match backend {
+                Backend::Sqlite => added * 4 >= start,
+                Backend::Postgres => start < Self::MIN_ROWS,
+            }
+    }
+
     /// After each batch: sets aside the indexes of the tables that have grown enough.
     pub async fn check(&mut self, tx: &mut crate::db::WriteTx) -> crate::app::Result<()> {
         use sqlx::Row;
+        let backend = tx.backend();
         for t in self.tables.iter_mut().filter(|t| t.set_aside.is_none()) {
-            let now: i64 = sqlx::query(&format!("SELECT COALESCE(MAX(rowid), 0) AS n FROM {}", t.table))
-                .fetch_one(tx.conn())
-                .await?
-                .try_get("n")?;
-            let added = now - t.start;
-            if added < Self::MIN_ROWS || added * 4 < t.start {
+            let added = Self::size(tx, t.table).await? - t.start;
+            if !Self::worth_it(backend, t.start, added) {
                 continue;
             }
+            let definition = match backend {
+                Backend::Sqlite => {
+                    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = $1 AND tbl_name = $2 \
+                     AND sql NOT LIKE 'CREATE UNIQUE%'"
+                }
+                Backend::Postgres => {
+                    "SELECT indexdef AS sql FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1 \
+                     AND tablename = $2 AND indexdef NOT LIKE 'CREATE UNIQUE%'"
+                }
+            };
             let mut set_aside = vec![];
             for &name in t.indexes {
-                let sql: Option<String> = sqlx::query(
-                    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = $1 AND tbl_name = $2 \
-                     AND sql NOT LIKE 'CREATE UNIQUE%'",
-                )
-                .bind(name)
-                .bind(t.table)
-                .fetch_optional(tx.conn())
-                .await?
-                .map(|r| r.try_get("sql"))
-                .transpose()?;
+                let sql: Option<String> = sqlx::query(definition)
+                    .bind(name)
+                    .bind(t.table)
+                    .fetch_optional(tx.conn())
+                    .await?
+                    .map(|r| r.try_get("sql"))
+                    .transpose()?;
                 if let Some(sql) = sql {
                     sqlx::query(&format!("DROP INDEX {name}")).execute(tx.conn()).await?;
                     set_aside.push(sql);
@@ -345,6 +367,10 @@ impl DeferredIndexes {
 
     /// Builds the indexes set aside again (before the commit; a rollback needs nothing).
     pub async fn restore(&mut self, tx: &mut crate::db::WriteTx) -> crate::app::Result<()> {
+        if tx.backend() == Backend::Postgres && self.active() {
+            // Each rebuild sorts the table's keys: in memory rather than in temporary files.
+            sqlx::query("SET LOCAL maintenance_work_mem = '256MB'").execute(tx.conn()).await?;
+        }
         for t in &mut self.tables {
             for sql in t.set_aside.take().unwrap_or_default() {
                 sqlx::query(&sql).execute(tx.conn()).await?;

@@ -60,20 +60,43 @@ pub struct Config {
 /// for the unknown attribute, so nobody matches there unless another filter is set.
 pub const AD_DISABLED_FILTER: &str = "(userAccountControl:1.2.840.113556.1.4.803:=2)";
 
-/// `group=role,group=role`: the mapping as the setting writes it. Unknown roles are refused.
+/// `group=role,group=role`: the mapping as the setting writes it. A group is its `cn` or its
+/// whole DN; a DN holds commas itself, so a comma ends an entry only where the text before it
+/// ends in `=` and a role code (`;` or a new line always ends one). Unknown roles are refused.
 pub fn parse_role_groups(s: &str) -> std::result::Result<Vec<(String, Role)>, String> {
     let mut out = Vec::new();
-    for part in s.split([',', ';', '\n']).map(str::trim).filter(|p| !p.is_empty()) {
-        // A DN holds `=` itself: the role is what follows the last one.
-        let (group, role) = part.rsplit_once('=').ok_or_else(|| format!("{part}: expected group=role"))?;
-        let role = Role::parse(role).map_err(|_| format!("{part}: unknown role {}", role.trim()))?;
-        let group = group.trim();
-        if group.is_empty() {
-            return Err(format!("{part}: the group is empty"));
+    for entry in s.split([';', '\n']) {
+        let mut pending = String::new();
+        for piece in entry.split(',') {
+            if !pending.is_empty() {
+                pending.push(',');
+            }
+            pending.push_str(piece);
+            let ends_in_role = pending.rsplit_once('=').is_some_and(|(_, r)| Role::parse(r).is_ok());
+            if ends_in_role {
+                out.push(one_mapping(&pending)?);
+                pending.clear();
+            }
         }
-        out.push((group.to_lowercase(), role));
+        if !pending.trim().is_empty() {
+            return Err(match pending.rsplit_once('=') {
+                Some((_, role)) => format!("{}: unknown role {}", pending.trim(), role.trim()),
+                None => format!("{}: expected group=role", pending.trim()),
+            });
+        }
     }
     Ok(out)
+}
+
+fn one_mapping(part: &str) -> std::result::Result<(String, Role), String> {
+    let part = part.trim();
+    let (group, role) = part.rsplit_once('=').ok_or_else(|| format!("{part}: expected group=role"))?;
+    let role = Role::parse(role).map_err(|_| format!("{part}: unknown role {}", role.trim()))?;
+    let group = group.trim();
+    if group.is_empty() {
+        return Err(format!("{part}: the group is empty"));
+    }
+    Ok((group.to_lowercase(), role))
 }
 
 /// A person as the directory describes them.
@@ -635,5 +658,10 @@ mod tests {
         );
         assert!(parse_role_groups("kam-managers=boss").unwrap_err().contains("unknown role boss"));
         assert!(parse_role_groups("nothing").is_err());
+        assert!(parse_role_groups("=ka_rep").unwrap_err().contains("the group is empty"));
+        assert_eq!(
+            parse_role_groups("a=gm; b=admin\n").unwrap(),
+            vec![("a".into(), Role::Gm), ("b".into(), Role::Admin)]
+        );
     }
 }
