@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo build --release && cargo run --release --example load -- \
-//!     [--backend sqlite|postgres|both] [--pg-url URL] [--requests N] [--seconds S] [--no-append]
+//!     [--backend sqlite|postgres|both] [--pg-url URL] [--requests N] [--seconds S] [--no-append] [--only-w1]
 //! ```
 //! For each backend it generates `l3-60k` (seed 42) with `kam dataset`, starts `kam serve` on a
 //! free loopback port (W6: start-up to healthy, three restarts), and drives it with this
@@ -46,6 +46,8 @@ struct Args {
     requests: usize,
     seconds: u64,
     no_append: bool,
+    /// Only W1 (the imports), without the dataset and the other workloads.
+    only_w1: bool,
     /// An existing database holding `l3-60k` (generated with the password below): no
     /// generation, for experiments on one backend.
     reuse: Option<String>,
@@ -58,6 +60,7 @@ fn args() -> anyhow::Result<Args> {
         requests: 500,
         seconds: 10,
         no_append: false,
+        only_w1: false,
         reuse: None,
     };
     let mut it = std::env::args().skip(1);
@@ -75,6 +78,7 @@ fn args() -> anyhow::Result<Args> {
             "--requests" => a.requests = it.next().context("--requests N")?.parse()?,
             "--seconds" => a.seconds = it.next().context("--seconds S")?.parse()?,
             "--no-append" => a.no_append = true,
+            "--only-w1" => a.only_w1 = true,
             "--reuse" => a.reuse = Some(it.next().context("--reuse URL")?),
             _ => bail!(
                 "usage: load [--backend sqlite|postgres|both] [--pg-url URL] [--requests N] [--seconds S] [--no-append] [--reuse URL]"
@@ -377,6 +381,10 @@ fn machine() -> String {
 }
 
 async fn one_backend(a: &Args, backend: &'static str, dir: &std::path::Path) -> anyhow::Result<(Vec<Figure>, String)> {
+    if a.only_w1 {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+        return Ok((w1(a, backend, dir, &client).await?, "W1 only (`--only-w1`)".into()));
+    }
     let mut figs = vec![];
     let (url, mut note) = match &a.reuse {
         Some(u) => (u.clone(), "an existing dataset".to_string()),
@@ -602,7 +610,14 @@ async fn one_backend(a: &Args, backend: &'static str, dir: &std::path::Path) -> 
     });
     drop(server);
 
-    // W1: imports into a fresh database holding the demo company, one per file.
+    figs.extend(w1(a, backend, dir, &client).await?);
+    note.push_str(&format!("; W6 starts {:.0}/{:.0}/{:.0} ms", starts[0], starts[1], starts[2]));
+    Ok((figs, note))
+}
+
+/// W1: imports into a fresh database holding the demo company, one per file.
+async fn w1(a: &Args, backend: &'static str, dir: &std::path::Path, client: &reqwest::Client) -> anyhow::Result<Vec<Figure>> {
+    let mut figs = vec![];
     let files = dir.join("files");
     std::fs::create_dir_all(&files)?;
     let (csv, xlsx) = (files.join("accounts-60000.csv"), files.join("accounts-60000.xlsx"));
@@ -621,7 +636,7 @@ async fn one_backend(a: &Args, backend: &'static str, dir: &std::path::Path) -> 
         let s = Server::start(&iurl, dir)?;
         let body = std::fs::read(path)?;
         let t = Instant::now();
-        let r = req(&client, reqwest::Method::POST, format!("{}/api/v1/imports/accounts", s.base), &tok)
+        let r = req(client, reqwest::Method::POST, format!("{}/api/v1/imports/accounts", s.base), &tok)
             .timeout(Duration::from_secs(600))
             .body(body)
             .send()
@@ -640,8 +655,7 @@ async fn one_backend(a: &Args, backend: &'static str, dir: &std::path::Path) -> 
             met: Some(secs <= limit),
         });
     }
-    note.push_str(&format!("; W6 starts {:.0}/{:.0}/{:.0} ms", starts[0], starts[1], starts[2]));
-    Ok((figs, note))
+    Ok(figs)
 }
 
 // One thread for the load generator: on two cores it leaves the other to the server instead of

@@ -3290,3 +3290,69 @@ async fn a_manager_sets_up_two_factor_before_anything_else_in_a_real_browser() {
     let base = serve(db).await;
     in_browser(|c| two_factor_enrolment(c, base)).await;
 }
+
+// ---- Directory sign-in against a real OpenLDAP (issue 26). ----
+
+#[path = "shared/slapd.rs"]
+mod slapd;
+
+async fn directory_sign_in(c: Client, base: String) {
+    // 王芳 is in the directory only: her directory password signs her in as a KA manager of 北京.
+    c.goto(&format!("{base}/login")).await.expect("open the sign-in page");
+    type_into(&c, "#username", "wang.fang").await;
+    type_into(&c, "#password", "directory-pass-1").await;
+    click(&c, r#"form[action="/login"] button[type="submit"]"#).await;
+    wait_page(&c, "/", ".me").await;
+    let me = text_of(&c, ".me").await;
+    assert!(me.contains("王芳"), "her directory name: {me}");
+    c.goto(&format!("{base}/accounts")).await.expect("open the accounts");
+    wait_page(&c, "/accounts", "#count").await;
+    sign_out(&c).await;
+    // A user the directory disabled cannot sign in.
+    c.goto(&format!("{base}/login")).await.expect("open the sign-in page");
+    type_into(&c, "#username", "zhao.min").await;
+    type_into(&c, "#password", "directory-pass-3").await;
+    click(&c, r#"form[action="/login"] button[type="submit"]"#).await;
+    wait_css(&c, "#login-error").await;
+    // The administrator (a local account) sees the directory, syncs, and finds her on the users
+    // page, marked as signing in through the directory.
+    sign_in(&c, &base, "admin").await;
+    c.goto(&format!("{base}/settings/directory")).await.expect("the directory page");
+    wait_css(&c, "#directory-reachable").await;
+    click(&c, "#directory-sync").await;
+    let synced = wait_text(&c, "#directory-last-sync", "检查").await;
+    assert!(synced.contains("检查 1"), "{synced}");
+    c.goto(&format!("{base}/admin/users")).await.expect("the users");
+    let row = eventually("王芳 on the users page", || {
+        let c = c.clone();
+        async move {
+            let rows = c.find_all(Locator::Css("table.list tbody tr")).await.ok()?;
+            for r in rows {
+                let t = r.text().await.ok()?;
+                if t.contains("wang.fang") {
+                    return Some(t);
+                }
+            }
+            None
+        }
+    })
+    .await;
+    assert!(row.contains("王芳") && row.contains("目录"), "{row}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn a_directory_user_signs_in_and_a_disabled_one_cannot_in_a_real_browser() {
+    let Some(ldap) = slapd::start_slapd() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path()).await;
+    let settings = kam::app::Settings {
+        directory: Some(std::sync::Arc::new(slapd::config(ldap.port))),
+        ..kam::app::Settings::default()
+    };
+    let router = kam::web::router(kam::app::App { db, settings });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("local addr"));
+    tokio::spawn(axum::serve(listener, router).into_future());
+    in_browser(|c| directory_sign_in(c, base)).await;
+}

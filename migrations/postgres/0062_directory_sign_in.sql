@@ -4,6 +4,7 @@
 -- each sign-in and sync). `directory_dn`: the user's entry. `directory_disabled_at`: when KAM
 -- deactivated the user because the directory disabled or removed them (a user an
 -- administrator deactivated in KAM has none, and the directory cannot bring them back).
-ALTER TABLE users ADD COLUMN source TEXT NOT NULL DEFAULT 'local' CHECK (source IN ('local', 'directory'));
+ALTER TABLE users ADD COLUMN source TEXT NOT NULL DEFAULT 'local';
+ALTER TABLE users ADD CONSTRAINT users_source_check CHECK (source IN ('local', 'directory'));
 ALTER TABLE users ADD COLUMN directory_dn TEXT;
 ALTER TABLE users ADD COLUMN directory_disabled_at TEXT;
