@@ -63,6 +63,7 @@ pub fn routes() -> Router<AppState> {
         .merge(classification::downgrade::routes())
         .merge(classification::candidates::routes())
         .merge(visits::development_plans::routes())
+        .merge(visits::retention::routes())
         .merge(spreadsheets::imports::routes())
         .merge(customers::merge::routes())
         .merge(funnel::opportunities::routes())
@@ -180,8 +181,8 @@ impl Layout {
             "funnel" | "regions" | "monthly" | "rad" | "coverage" | "service" => "reports",
             "audit" if !self.is_admin => "reports",
             "approvals" => "approvals",
-            "users" | "org" | "role_titles" | "flows" | "deliveries" | "cls_settings" | "two_factor" | "audit"
-            | "consistency" | "company" | "recv_settings" | "cand_settings" => "admin",
+            "users" | "org" | "role_titles" | "flows" | "deliveries" | "cls_settings" | "two_factor" | "retention"
+            | "audit" | "consistency" | "company" | "recv_settings" | "cand_settings" => "admin",
             "credit_settings" if self.is_admin => "admin",
             "credit_lists" | "credit_settings" => "customers",
             "plan_settings" if self.is_admin => "admin",
