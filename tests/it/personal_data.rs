@@ -138,7 +138,24 @@ async fn an_erased_contact_is_blank_its_visits_stay_and_show_erased_contact_and_
     let manager = Auth::Bearer(w.tokens["manager"].clone());
     let c = fill_in(&t, &rep, w.contact_x).await;
     let visit = visit_with(&t, &rep, w.account_x, w.contact_x).await;
-    let version = c["version"].as_i64().expect("version");
+    let today = chrono::Utc::now().date_naive();
+    let r = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/accounts/{}/suggestions", w.account_x),
+            &rep,
+            Some(json!({"channel": "phone", "category": "service", "content": "希望增加季度回访",
+                "contact_id": w.contact_x, "received_on": today.to_string(),
+                "reply_due": (today + chrono::Duration::days(10)).to_string()})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let suggestion = r.json()["id"].as_i64().expect("id");
+    let d = t.get(&format!("/api/v1/contacts/{}/personal-data", w.contact_x), &rep).await.json();
+    assert_eq!(d["suggestions"][0]["id"], suggestion, "the export names their suggestion");
+    let version =
+        t.get(&format!("/api/v1/contacts/{}", w.contact_x), &rep).await.json()["version"].as_i64().expect("v");
+    assert_eq!(version, c["version"].as_i64().expect("version"), "an export changes nothing");
     let erase = format!("/api/v1/contacts/{}/erase", w.contact_x);
     assert!(audit_texts(&t).await.iter().any(|j| j.contains("13912345678")), "the trail held the phone before");
 
@@ -178,6 +195,9 @@ async fn an_erased_contact_is_blank_its_visits_stay_and_show_erased_contact_and_
     assert!(!page.body.contains("王志远") && !page.body.contains("13912345678") && !page.body.contains("普洱茶"));
     let page = t.get(&format!("/accounts/{}", w.account_x), &session(&sid)).await;
     assert!(page.body.contains("已删除联系人") && !page.body.contains("王志远"));
+    let page = t.get(&format!("/suggestions/{suggestion}"), &session(&sid)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("已删除联系人") && page.body.contains("希望增加季度回访"), "the suggestion stays");
 
     // No erased value anywhere in the audit trail, the erasure's own row included.
     for j in audit_texts(&t).await {

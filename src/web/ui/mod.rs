@@ -191,6 +191,17 @@ impl Layout {
             _ => "",
         }
     }
+    /// A contact's name as stored where a record names them (a quote, a suggestion, a service
+    /// event): "erased contact" in the reader's language when the person's data was erased
+    /// (the stored name is then `privacy::ERASED_NAME`).
+    pub fn person(&self, name: impl AsRef<str>) -> String {
+        let name = name.as_ref();
+        if name == crate::app::customers::privacy::ERASED_NAME {
+            self.t("privacy.erased_contact")
+        } else {
+            name.to_string()
+        }
+    }
     /// A stored instant (RFC 3339 UTC) in the caller's time zone, `2026-12-03 09:25`; "—" when
     /// absent. A date alone is shown as it is.
     pub fn time(&self, at: impl AsRef<str>) -> String {

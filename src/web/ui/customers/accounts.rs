@@ -417,9 +417,10 @@ struct AccountPage {
 }
 
 /// Contacts in org-chart order (each boss followed by their reports), with depth.
-fn org_chart(cs: Vec<ContactView>) -> Vec<(usize, ContactView, String)> {
-    let name_of =
-        |id: Option<i64>| cs.iter().find(|c| Some(c.id) == id).map(|c| c.name.clone()).unwrap_or_else(|| "—".into());
+fn org_chart(l: &Layout, cs: Vec<ContactView>) -> Vec<(usize, ContactView, String)> {
+    let name_of = |id: Option<i64>| {
+        cs.iter().find(|c| Some(c.id) == id).map(|c| contact_name(l, c)).unwrap_or_else(|| "—".into())
+    };
     let mut out = vec![];
     fn walk(cs: &[ContactView], parent: Option<i64>, depth: usize, out: &mut Vec<(usize, i64)>, seen: &mut Vec<i64>) {
         for c in cs.iter().filter(|c| c.reports_to == parent) {
@@ -662,7 +663,7 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
         candidates,
         can_edit: decide(caller.role, true, Op::Update) == Decision::Allow,
         can_delete: decide(caller.role, true, Op::Delete) == Decision::Allow,
-        contacts: org_chart(cs),
+        contacts: org_chart(&l, cs),
         fields,
         history,
         a,
