@@ -246,6 +246,14 @@ pub async fn pass(db: &Db, store: &Storage, now_at: DateTime<Utc>) -> Result<Pur
     let mut files_removed = 0;
     let mut conn = db.pool.acquire().await?;
     for sha in &gone {
+        // A visit given the same photo since (its upload found the bytes there) keeps them.
+        let shown = sqlx::query("SELECT 1 AS x FROM activities WHERE photo_sha256 = $1 LIMIT 1")
+            .bind(sha.clone())
+            .fetch_optional(&mut *conn)
+            .await?;
+        if shown.is_some() {
+            continue;
+        }
         match store.remove(&mut conn, Area::Photos, sha).await {
             Ok(()) => files_removed += 1,
             Err(e) => tracing::warn!(error = %e, sha = %sha, "removing an expired visit photo failed"),
