@@ -409,3 +409,36 @@ async fn check_in_locations_and_photos_past_the_retention_period_are_deleted_and
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(t.get("/api/v1/settings/check-in-retention", &rep).await.json()["days"], 180);
 }
+
+#[tokio::test]
+async fn with_files_in_the_database_an_expired_photo_leaves_the_table() {
+    use kam::app::records::files::Backing;
+    let t = TestApp::with_settings(kam::app::Settings { storage: Backing::Database, ..Default::default() }).await;
+    let w = seed(&t).await;
+    let rep = Auth::Bearer(w.tokens["repA"].clone());
+    let old = checked_in_visit(&t, &rep, w.account_x, 39.9).await;
+    let sha = upload(&t, &w.tokens["repA"], old, PNG).await["photo"]["sha256"].as_str().expect("sha").to_string();
+    let stored = |sha: String| {
+        let pool = t.db().pool.clone();
+        async move {
+            sqlx::query("SELECT 1 AS x FROM stored_files WHERE area = 'photos' AND key = $1")
+                .bind(sha)
+                .fetch_optional(&pool)
+                .await
+                .expect("stored")
+                .is_some()
+        }
+    };
+    assert!(stored(sha.clone()).await, "kept in the database");
+    sqlx::query(
+        "UPDATE activities SET check_in_at = '2020-01-01T00:00:00Z', photo_at = '2020-01-01T00:00:00Z' WHERE id = $1",
+    )
+    .bind(old)
+    .execute(&t.db().pool)
+    .await
+    .expect("age it");
+    let p = kam::app::visits::retention::pass(t.db(), &t.app.settings.files(), chrono::Utc::now()).await.expect("pass");
+    assert_eq!((p.locations, p.photos, p.files_removed), (1, 1, 1));
+    assert!(!stored(sha).await, "the bytes are gone from the database");
+    assert_eq!(t.get(&format!("/api/v1/activities/{old}/photo"), &rep).await.status, StatusCode::NOT_FOUND);
+}
