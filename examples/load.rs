@@ -616,7 +616,12 @@ async fn one_backend(a: &Args, backend: &'static str, dir: &std::path::Path) -> 
 }
 
 /// W1: imports into a fresh database holding the demo company, one per file.
-async fn w1(a: &Args, backend: &'static str, dir: &std::path::Path, client: &reqwest::Client) -> anyhow::Result<Vec<Figure>> {
+async fn w1(
+    a: &Args,
+    backend: &'static str,
+    dir: &std::path::Path,
+    client: &reqwest::Client,
+) -> anyhow::Result<Vec<Figure>> {
     let mut figs = vec![];
     let files = dir.join("files");
     std::fs::create_dir_all(&files)?;

@@ -354,6 +354,13 @@ pub enum StorageCmd {
         #[arg(long, env = "KAM_DATA_DIR", default_value = "kam-data")]
         data_dir: std::path::PathBuf,
     },
+    /// Delete the visits' check-in locations and photos older than the company's retention
+    /// period now (what the daily pass does; `/settings/check-in-retention`).
+    Retention {
+        /// The data directory (as `kam serve` reads it).
+        #[arg(long, env = "KAM_DATA_DIR", default_value = "kam-data")]
+        data_dir: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -890,6 +897,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 } else {
                     format!("; left (org unit unknown): {}", r.skipped.join(", "))
                 }
+            );
+        }
+        Command::Storage(StorageCmd::Retention { data_dir }) => {
+            let db = open(&url).await?;
+            let store = crate::app::records::files::Storage::new(data_dir, Default::default());
+            let p = crate::app::visits::retention::pass(&db, &store, chrono::Utc::now()).await.map_err(describe)?;
+            println!(
+                "{} check-in location(s) cleared, {} photo(s) taken off, {} file(s) removed",
+                p.locations, p.photos, p.files_removed
             );
         }
     }

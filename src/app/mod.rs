@@ -113,6 +113,8 @@ impl App {
         plans::reviews::daily(&self.db, now).await?;
         // Once a day: suggestions whose promised reply date passed, flagged to the KA director.
         suggestions::suggestions::daily(&self.db, now).await?;
+        // Once a day: check-in locations and photos past the company's retention period deleted.
+        visits::retention::daily(&self.db, &self.settings.files(), now).await?;
         // Return visits of service events that fell due unanswered: the owner reminded once.
         let return_visits = service::events::remind_return_visits(&self.db, now).await?;
         let sent = records::notify::deliver(&self.db, &self.settings.channels, worker, now).await?;

@@ -12,6 +12,9 @@ pub enum Op {
     Update,
     Delete,
     Export,
+    /// Erasing a contact's personal data at the person's request (个人信息保护法): irreversible,
+    /// so a manager's act (`Role::manages_accounts`).
+    Erase,
 }
 
 /// What the caller gets for a record.
@@ -35,6 +38,7 @@ pub fn decide(role: Role, in_scope: bool, op: Op) -> Decision {
         Op::Get | Op::List | Op::Search | Op::Count | Op::Export => Decision::Allow,
         Op::Update if role.edits_accounts() => Decision::Allow,
         Op::Delete if role.deletes_accounts() => Decision::Allow,
-        Op::Update | Op::Delete => Decision::Forbid,
+        Op::Erase if role.manages_accounts() => Decision::Allow,
+        Op::Update | Op::Delete | Op::Erase => Decision::Forbid,
     }
 }

@@ -1133,7 +1133,10 @@ async fn an_attitude_noted_on_a_visit_changes_the_contact_and_shows_in_the_relat
     let mut b = solved(w.account_x, &rfc(minutes_ago(60)));
     b["contacts"] = json!([{"contact_id": w.contact_x, "attitude": "opponent"}]);
     let v = record(&t, &rep, b).await;
-    assert_eq!(v["contacts"], json!([{"contact_id": w.contact_x, "name": "王志远", "attitude": "opponent"}]));
+    assert_eq!(
+        v["contacts"],
+        json!([{"contact_id": w.contact_x, "name": "王志远", "erased": false, "attitude": "opponent"}])
+    );
     assert_eq!(fetch(&t, &rep, id_of(&v)).await["contacts"], v["contacts"]);
     let after = contact(&t, &rep, w.contact_x).await;
     assert_eq!(after["attitude"], "opponent");

@@ -43,6 +43,7 @@ mod order_pages;
 mod orders;
 mod page_words;
 mod permissions;
+mod personal_data;
 mod pickers;
 mod plan_report;
 mod plan_reviews;

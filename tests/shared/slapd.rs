@@ -134,4 +134,3 @@ pub fn config(port: u16) -> Config {
         timeout: std::time::Duration::from_secs(5),
     }
 }
-

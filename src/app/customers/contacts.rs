@@ -29,7 +29,7 @@ pub const EDIT_FIELDS: &[&str] = &[
     "email",
     "last_contact_on",
 ];
-const SYSTEM_FIELDS: &[&str] = &["id", "account_id", "created_at", "updated_at"];
+const SYSTEM_FIELDS: &[&str] = &["id", "account_id", "erased_at", "created_at", "updated_at"];
 
 /// A contact: one person of the account's buying committee (决策链).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema, FromRow)]
@@ -58,6 +58,10 @@ pub struct ContactView {
     pub email: Option<String>,
     #[schema(format = Date)]
     pub last_contact_on: Option<String>,
+    /// When the contact's personal data was erased at the person's request (个人信息保护法):
+    /// every personal field is blank and `name` a neutral marker; pages show "erased contact".
+    #[schema(format = DateTime)]
+    pub erased_at: Option<String>,
     pub version: i64,
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -130,7 +134,7 @@ pub async fn of_account(
     export(db, caller, &Filter { account_id: Some(account_id), ..Default::default() }).await
 }
 
-async fn fetch_scoped(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> Result<ContactView> {
+pub(crate) async fn fetch_scoped(conn: &mut sqlx::AnyConnection, caller: &Caller, id: i64) -> Result<ContactView> {
     let mut s = Sql::new(SELECT);
     s.push(" WHERE c.deleted_at IS NULL AND c.id = ").bind(id);
     push_scope_one(&mut s, caller);
@@ -356,7 +360,7 @@ async fn write(
     }
 }
 
-async fn reload(conn: &mut sqlx::AnyConnection, id: i64) -> Result<ContactView> {
+pub(crate) async fn reload(conn: &mut sqlx::AnyConnection, id: i64) -> Result<ContactView> {
     let mut s = Sql::new(SELECT);
     s.push(" WHERE c.id = ").bind(id);
     Ok(s.query().try_map(|r| ContactView::from_row(&r)).fetch_one(conn).await?)
@@ -432,6 +436,10 @@ pub async fn update_in(tx: &mut WriteTx, ctx: &Ctx, id: i64, inp: &Input, versio
     let before = fetch_scoped(tx.conn(), caller, id).await?;
     check_edit(caller)?;
     inp.check_keys(EDIT_FIELDS, &known())?;
+    if before.erased_at.is_some() {
+        // Erased at the person's request: nothing of theirs is recorded again.
+        return Err(Error::Conflict("contact_erased"));
+    }
     let version = version.unwrap_or(before.version);
     if version != before.version {
         return Err(Error::StaleVersion { current: before.version });

@@ -116,16 +116,20 @@ impl Storage {
         }
     }
 
-    /// Removes the file under `key` from both places (an import's upload once done or swept).
+    /// Removes the file under `key` from both places (an import's upload once done or swept, a
+    /// visit photo past its retention period): the table too whatever the setting, since a read
+    /// falls back to the other place.
     pub async fn remove(&self, conn: &mut AnyConnection, area: Area, key: &str) -> anyhow::Result<()> {
-        let _ = std::fs::remove_file(self.path(area, key));
-        if self.backing == Backing::Database {
-            sqlx::query("DELETE FROM stored_files WHERE area = $1 AND key = $2")
-                .bind(area.code())
-                .bind(key)
-                .execute(conn)
-                .await?;
+        match std::fs::remove_file(self.path(area, key)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(anyhow::Error::new(e).context(format!("removing {area:?} {key}"))),
         }
+        sqlx::query("DELETE FROM stored_files WHERE area = $1 AND key = $2")
+            .bind(area.code())
+            .bind(key)
+            .execute(conn)
+            .await?;
         Ok(())
     }
 

@@ -74,6 +74,8 @@ pub type MetInput = Vec<(i64, Option<String>)>;
 pub struct ContactMet {
     pub contact_id: i64,
     pub name: String,
+    /// The contact's personal data was erased at their request: show "erased contact".
+    pub erased: bool,
     /// The attitude noted at this activity.
     #[schema(value_type = Option<crate::domain::account::Attitude>)]
     pub attitude: Option<String>,
@@ -146,6 +148,10 @@ pub struct ActivityView {
     /// The photo taken at the visit (`GET /api/v1/activities/{id}/photo`); null when none.
     #[sqlx(skip)]
     pub photo: Option<Photo>,
+    /// When the check-in location and photo were deleted at the end of the company's retention
+    /// period (`/api/v1/settings/check-in-retention`); null while kept.
+    #[schema(format = DateTime)]
+    pub check_in_purged_at: Option<String>,
     pub version: i64,
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -877,7 +883,7 @@ async fn load(conn: &mut sqlx::AnyConnection, caller: Option<&Caller>, id: i64) 
     let r = s.query().fetch_optional(&mut *conn).await?.ok_or(Error::NotFound)?;
     let mut v = view(&r)?;
     v.contacts = sqlx::query(
-        "SELECT c.id, c.name, x.attitude FROM activity_contacts x JOIN contacts c ON c.id = x.contact_id \
+        "SELECT c.id, c.name, c.erased_at, x.attitude FROM activity_contacts x JOIN contacts c ON c.id = x.contact_id \
          WHERE x.activity_id = $1 ORDER BY c.name",
     )
     .bind(id)
@@ -885,7 +891,12 @@ async fn load(conn: &mut sqlx::AnyConnection, caller: Option<&Caller>, id: i64) 
     .await?
     .iter()
     .map(|r| {
-        Ok(ContactMet { contact_id: r.try_get("id")?, name: r.try_get("name")?, attitude: r.try_get("attitude")? })
+        Ok(ContactMet {
+            contact_id: r.try_get("id")?,
+            name: r.try_get("name")?,
+            erased: r.try_get::<Option<String>, _>("erased_at")?.is_some(),
+            attitude: r.try_get("attitude")?,
+        })
     })
     .collect::<Result<_>>()?;
     Ok(v)
@@ -1172,7 +1183,7 @@ async fn fill_contacts(conn: &mut sqlx::AnyConnection, items: &mut [ActivityView
     }
     let ids: Vec<i64> = items.iter().map(|v| v.id).collect();
     let mut s = Sql::new(
-        "SELECT x.activity_id, c.id, c.name, x.attitude FROM activity_contacts x JOIN contacts c ON c.id = x.contact_id \
+        "SELECT x.activity_id, c.id, c.name, c.erased_at, x.attitude FROM activity_contacts x JOIN contacts c ON c.id = x.contact_id \
          WHERE x.activity_id IN (",
     );
     s.bind_list(&ids).push(") ORDER BY c.name");
@@ -1181,6 +1192,7 @@ async fn fill_contacts(conn: &mut sqlx::AnyConnection, items: &mut [ActivityView
         by.entry(r.try_get("activity_id")?).or_default().push(ContactMet {
             contact_id: r.try_get("id")?,
             name: r.try_get("name")?,
+            erased: r.try_get::<Option<String>, _>("erased_at")?.is_some(),
             attitude: r.try_get("attitude")?,
         });
     }

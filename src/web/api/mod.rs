@@ -95,6 +95,7 @@ pub fn routes() -> (Router<AppState>, Vec<Op>) {
     let api = classification::downgrade::routes(api);
     let api = classification::candidates::routes(api);
     let api = visits::development_plans::routes(api);
+    let api = visits::retention::routes(api);
     let api = home::routes(api);
     let api = records::consistency::routes(api);
     let api = records::company::routes(api);

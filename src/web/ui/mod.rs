@@ -64,6 +64,7 @@ pub fn routes() -> Router<AppState> {
         .merge(classification::downgrade::routes())
         .merge(classification::candidates::routes())
         .merge(visits::development_plans::routes())
+        .merge(visits::retention::routes())
         .merge(spreadsheets::imports::routes())
         .merge(customers::merge::routes())
         .merge(funnel::opportunities::routes())
@@ -182,13 +183,24 @@ impl Layout {
             "audit" if !self.is_admin => "reports",
             "approvals" => "approvals",
             "users" | "org" | "role_titles" | "flows" | "deliveries" | "cls_settings" | "two_factor" | "directory"
-            | "audit" | "consistency" | "company" | "recv_settings" | "cand_settings" => "admin",
+            | "retention" | "audit" | "consistency" | "company" | "recv_settings" | "cand_settings" => "admin",
             "credit_settings" if self.is_admin => "admin",
             "credit_lists" | "credit_settings" => "customers",
             "plan_settings" if self.is_admin => "admin",
             "plans" | "plan_report" | "plan_settings" => "customers",
             "suggestions" | "ka_service" | "surveys" | "opl" | "opl_reviews" | "opl_report" => "voice",
             _ => "",
+        }
+    }
+    /// A contact's name as stored where a record names them (a quote, a suggestion, a service
+    /// event): "erased contact" in the reader's language when the person's data was erased
+    /// (the stored name is then `privacy::ERASED_NAME`).
+    pub fn person(&self, name: impl AsRef<str>) -> String {
+        let name = name.as_ref();
+        if name == crate::app::customers::privacy::ERASED_NAME {
+            self.t("privacy.erased_contact")
+        } else {
+            name.to_string()
         }
     }
     /// A stored instant (RFC 3339 UTC) in the caller's time zone, `2026-12-03 09:25`; "—" when

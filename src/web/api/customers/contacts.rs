@@ -7,10 +7,11 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::customers::contacts::{self, ContactView, Filter};
+use crate::app::customers::privacy::{self, PersonalData};
 use crate::app::spreadsheets::export;
 use crate::domain::account::{Attitude, DecisionRole, Gender};
 use crate::web::api::contract::{Count, Date, FormatQuery, Id, PageQuery, VersionQuery};
-use crate::web::api::{export_response, Api, ApiResult, Body, Op, Params, Query};
+use crate::web::api::{export_response, Api, ApiResult, Body, Op, Params, Query, Typed};
 use crate::web::auth::ApiCtx;
 use crate::web::AppState;
 
@@ -48,6 +49,46 @@ pub fn routes(api: Api) -> Api {
         Op::delete("/api/v1/contacts/{id}", "Delete a contact", "contacts").query::<VersionQuery>().no_content(),
         delete,
     )
+    .add(
+        Op::get(
+            "/api/v1/contacts/{id}/personal-data",
+            "Everything KAM holds about one contact person, for them (个人信息保护法), as a JSON download",
+            "contacts",
+        )
+        .describe(
+            "The contact's fields and account, whom they report to and who reports to them, the activities they took \
+             part in, quote versions addressed to them, their suggestions, the service events they were invited to or \
+             attended, and the recorded changes of their data. Anyone who sees the contact (else 404); the export is \
+             recorded in the audit trail (`personal_data_export`, with the counts, not the data).",
+        )
+        .ok::<PersonalData>(200),
+        personal_data,
+    )
+    .add(
+        Op::post(
+            "/api/v1/contacts/{id}/erase",
+            "Erase a contact's personal data at the person's request (irreversible; KA manager and above)",
+            "contacts",
+        )
+        .describe(
+            "Every personal field is blanked and `erased_at` set; the name becomes a neutral marker and the pages show \
+             \"erased contact\". The records naming the contact (activities, quotes, suggestions, service events) \
+             stay; the copies of the person's data on them and in earlier audit rows are blanked too. Send the \
+             version read (another change since: 409); erased already: 409 `contact_erased`; a role below KA \
+             manager: 403.",
+        )
+        .body_example::<EraseIn>(serde_json::json!({"version": 3}))
+        .ok::<ContactView>(200)
+        .errors(&[409]),
+        erase,
+    )
+}
+
+/// The version of the contact read, to erase it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EraseIn {
+    pub version: i64,
 }
 
 /// Which contacts: a search text and/or one account.
@@ -135,4 +176,14 @@ async fn delete(
 ) -> ApiResult {
     contacts::delete(&s.app.db, &c.ctx, id, q.version).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn personal_data(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>) -> ApiResult {
+    let data = privacy::export(&s.app.db, &c.ctx, id).await?;
+    let disposition = format!("attachment; filename=\"contact-{id}-personal-data.json\"");
+    Ok(([(axum::http::header::CONTENT_DISPOSITION, disposition)], Json(data)).into_response())
+}
+
+async fn erase(State(s): State<AppState>, c: ApiCtx, Params(Id(id)): Params<Id>, b: Typed<EraseIn>) -> ApiResult {
+    Ok(Json(privacy::erase(&s.app.db, &c.ctx, id, b.typed.version).await?).into_response())
 }

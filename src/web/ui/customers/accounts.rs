@@ -50,6 +50,8 @@ pub fn routes() -> Router<AppState> {
         .route("/contacts/{id}", get(contact_show))
         .route("/contacts/{id}/edit", get(contact_edit_form).post(contact_update))
         .route("/contacts/{id}/delete", get(contact_delete_confirm).post(contact_delete))
+        .route("/contacts/{id}/personal-data", get(contact_personal_data))
+        .route("/contacts/{id}/erase", axum::routing::post(contact_erase))
 }
 
 fn codes<T: Copy>(all: &[T], code: fn(T) -> &'static str) -> Vec<&'static str> {
@@ -415,9 +417,10 @@ struct AccountPage {
 }
 
 /// Contacts in org-chart order (each boss followed by their reports), with depth.
-fn org_chart(cs: Vec<ContactView>) -> Vec<(usize, ContactView, String)> {
-    let name_of =
-        |id: Option<i64>| cs.iter().find(|c| Some(c.id) == id).map(|c| c.name.clone()).unwrap_or_else(|| "—".into());
+fn org_chart(l: &Layout, cs: Vec<ContactView>) -> Vec<(usize, ContactView, String)> {
+    let name_of = |id: Option<i64>| {
+        cs.iter().find(|c| Some(c.id) == id).map(|c| contact_name(l, c)).unwrap_or_else(|| "—".into())
+    };
     let mut out = vec![];
     fn walk(cs: &[ContactView], parent: Option<i64>, depth: usize, out: &mut Vec<(usize, i64)>, seen: &mut Vec<i64>) {
         for c in cs.iter().filter(|c| c.reports_to == parent) {
@@ -660,7 +663,7 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>, RawQ
         candidates,
         can_edit: decide(caller.role, true, Op::Update) == Decision::Allow,
         can_delete: decide(caller.role, true, Op::Delete) == Decision::Allow,
-        contacts: org_chart(cs),
+        contacts: org_chart(&l, cs),
         fields,
         history,
         a,
@@ -929,6 +932,17 @@ struct ContactPage {
     history: Section<Vec<HistoryRow>>,
     can_edit: bool,
     can_delete: bool,
+    can_erase: bool,
+}
+
+/// A contact's name as the pages show it: "erased contact" in the reader's language once the
+/// person's data was erased.
+pub fn contact_name(l: &Layout, c: &ContactView) -> String {
+    if c.erased_at.is_some() {
+        l.t("privacy.erased_contact")
+    } else {
+        c.name.clone()
+    }
 }
 
 async fn contact_show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
@@ -936,11 +950,12 @@ async fn contact_show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<Strin
         Ok(c) => c,
         Err(e) => return fail_page(&ui, e),
     };
-    let l = Layout::new(&ui, "contacts", c.name.clone());
+    let mut l = Layout::new(&ui, "contacts", ui.lang.t("contacts.title"));
+    l.title = contact_name(&l, &c);
     let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
     let boss = match c.reports_to {
         Some(b) => match contacts::get(&s.app.db, &ui.ctx.caller, b).await {
-            Ok(b) => Ok(b.name),
+            Ok(b) => Ok(contact_name(&l, &b)),
             // Gone, or out of the caller's sight: no name to show.
             Err(crate::domain::DomainError::NotFound | crate::domain::DomainError::Forbidden) => Ok("—".into()),
             Err(e) => Err(e),
@@ -973,6 +988,7 @@ async fn contact_show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<Strin
     render(&ContactPage {
         can_edit: decide(role, true, Op::Update) == Decision::Allow,
         can_delete: decide(role, true, Op::Delete) == Decision::Allow,
+        can_erase: decide(role, true, Op::Erase) == Decision::Allow,
         c,
         fields,
         history,
@@ -1057,6 +1073,47 @@ async fn contact_delete(State(s): State<AppState>, Path(id): Path<String>, form:
     .await;
     match res {
         Ok(aid) => Redirect::to(&with_flash(&format!("/accounts/{aid}#contacts"), "deleted")).into_response(),
+        Err(e) => fail_page(ui, e),
+    }
+}
+
+/// Everything KAM holds about the contact, as the JSON file the API gives (recorded in the
+/// audit trail).
+async fn contact_personal_data(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> Response {
+    let res = async {
+        let id = id_of(&id)?;
+        let data = crate::app::customers::privacy::export(&s.app.db, &ui.ctx, id).await?;
+        let body = serde_json::to_vec_pretty(&data).map_err(anyhow::Error::from)?;
+        Ok::<_, crate::domain::DomainError>((id, body))
+    }
+    .await;
+    match res {
+        Ok((id, body)) => (
+            [
+                (axum::http::header::CONTENT_TYPE, "application/json; charset=utf-8".to_string()),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"contact-{id}-personal-data.json\""),
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => fail_page(&ui, e),
+    }
+}
+
+/// Erases the contact's personal data (the button asks first: `data-confirm`).
+async fn contact_erase(State(s): State<AppState>, Path(id): Path<String>, form: UiForm) -> Response {
+    let ui = &form.ui;
+    let res = async {
+        let id = id_of(&id)?;
+        let version = form.get("version").and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+        crate::app::customers::privacy::erase(&s.app.db, &ui.ctx, id, version).await
+    }
+    .await;
+    match res {
+        Ok(c) => Redirect::to(&with_flash(&format!("/contacts/{}", c.id), "saved")).into_response(),
         Err(e) => fail_page(ui, e),
     }
 }

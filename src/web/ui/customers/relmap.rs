@@ -121,7 +121,7 @@ pub fn draw(l: &Layout, cs: &[ContactView], changes: &[RelationshipChange]) -> O
             r##"<text x="{}" y="{}" font-size="14" font-weight="600" fill="#1d2330">{}</text>"##,
             x + 10,
             y + 20,
-            esc(&cut(&c.name, 9))
+            esc(&cut(&l.person(&c.name), 9))
         );
         let line2 =
             [c.title.as_deref(), c.department.as_deref()].iter().flatten().copied().collect::<Vec<_>>().join(" · ");

@@ -451,7 +451,7 @@ pub(crate) fn request_panel(l: &Layout, v: ServiceRequestView) -> SubjectPanel {
 /// A `service_evaluation` request's subject, whole: the event and the evaluation form.
 pub(crate) fn evaluation_panel(l: &Layout, v: ServiceEventView) -> SubjectPanel {
     let people = |cs: &[crate::app::service::events::EventContact]| {
-        cs.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join("、")
+        cs.iter().map(|c| l.person(&c.name)).collect::<Vec<_>>().join("、")
     };
     let mut groups = vec![PanelGroup {
         heading: l.t("service.event"),

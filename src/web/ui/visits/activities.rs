@@ -686,9 +686,11 @@ fn visit_form(l: Layout, a: &AccountBits, v: Option<&ActivityView>, vals: &Value
     let contacts = a
         .contacts
         .iter()
+        // An erased contact is offered only where it was met already.
+        .filter(|c| c.erased_at.is_none() || met.contains_key(&c.id))
         .map(|c| ContactChoice {
             id: c.id,
-            name: c.name.clone(),
+            name: if c.erased_at.is_some() { l.t("privacy.erased_contact") } else { c.name.clone() },
             title: c.title.clone().unwrap_or_default(),
             checked: met.contains_key(&c.id),
             attitude: met.get(&c.id).cloned().flatten().or_else(|| c.attitude.clone()).unwrap_or_default(),
@@ -1068,7 +1070,8 @@ async fn show(State(s): State<AppState>, ui: UiCtx, Path(id): Path<String>) -> R
         .map(|c| {
             let code = c.attitude.clone().unwrap_or_default();
             let label = if code.is_empty() { "—".to_string() } else { l.e("attitude", &code) };
-            (c.contact_id, c.name.clone(), code, label)
+            let name = if c.erased { l.t("privacy.erased_contact") } else { c.name.clone() };
+            (c.contact_id, name, code, label)
         })
         .collect();
     let page = ShowPage {
