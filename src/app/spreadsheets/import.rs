@@ -864,9 +864,14 @@ pub async fn run(db: &Db, ctx: &Ctx, kind: Kind, src: Source, opts: &Options) ->
                                     "accounts_unowned",
                                     "accounts_activated",
                                     "accounts_tier",
+                                    // The pinyin sort key's, whose keys arrive in no order.
+                                    "accounts_name_sort",
+                                    "accounts_credit_grade",
+                                    "accounts_key_accounts",
                                 ],
                             ),
-                            ("account_visibility", &["account_visibility_by_name"]),
+                            ("account_visibility", &["account_visibility_by_name", "account_visibility_account"]),
+                            ("account_access", &["account_access_account"]),
                         ],
                     )
                     .await?,
