@@ -126,7 +126,7 @@ impl App {
                     tracing::info!(updated = r.updated, deactivated = r.deactivated, "directory sync")
                 }
                 Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "directory sync failed; the next period tries again"),
+                Err(e) => tracing::warn!(error = %e, "directory sync failed; the next scheduler pass tries again"),
             }
         }
         Ok((reminded + follow_ups + return_visits, escalated + unfiled, sent))

@@ -394,18 +394,12 @@ pub async fn daily(db: &Db, now_at: DateTime<Utc>) -> Result<usize> {
         return Ok(0);
     };
     tx.commit().await?;
-    match pass(db, now_at).await {
-        Ok(n) => Ok(n),
-        Err(e) => {
-            // The next scheduler pass tries again.
-            let _ = sqlx::query("UPDATE settings SET value = $1 WHERE key = 'downgrade_pass_day' AND value = $2")
-                .bind(last)
-                .bind(today)
-                .execute(&db.pool)
-                .await;
-            Err(e)
-        }
+    let done = pass(db, now_at).await;
+    if done.is_err() {
+        // The next scheduler pass tries again.
+        crate::app::records::settings::release_day(db, "downgrade_pass_day", &last, &today).await;
     }
+    done
 }
 
 /// The key accounts whose fulfilment is below the line on `today`, with their figures: one

@@ -29,23 +29,11 @@ use crate::domain::policy::{decide, Decision, Op};
 pub const ERASED_NAME: &str = "—";
 
 /// The contact's fields that are personal data, blanked by an erasure (`name` becomes
-/// [`ERASED_NAME`]).
-pub const PERSONAL_FIELDS: &[&str] = &[
-    "name",
-    "name_norm",
-    "gender",
-    "birthday",
-    "department",
-    "title",
-    "reports_to",
-    "decision_role",
-    "attitude",
-    "relationship",
-    "interests",
-    "phone",
-    "email",
-    "last_contact_on",
-];
+/// [`ERASED_NAME`]): every field a user may edit (`contacts::EDIT_FIELDS`), and the name's
+/// normalised form kept for duplicate checks.
+fn personal_fields() -> impl Iterator<Item = &'static str> {
+    contacts::EDIT_FIELDS.iter().copied().chain(["name_norm"])
+}
 
 /// Fields of other records that copy a contact's data, where the record names the contact by
 /// `contact_id` (a quote version's contact, an activity's contacts met).
@@ -340,11 +328,11 @@ fn scrub(v: &mut Value, id: i64, whole: bool) -> bool {
     match v {
         Value::Object(o) => {
             let names_it = o.get("contact_id").and_then(Value::as_i64) == Some(id);
-            let fields: &[&str] = if whole { PERSONAL_FIELDS } else { COPIED_FIELDS };
             if whole || names_it {
+                let fields: Vec<&str> = if whole { personal_fields().collect() } else { COPIED_FIELDS.to_vec() };
                 for f in fields {
-                    if let Some(x) = o.get_mut(*f) {
-                        let blank = if *f == "name" || *f == "contact_name" { json!(ERASED_NAME) } else { Value::Null };
+                    if let Some(x) = o.get_mut(f) {
+                        let blank = if f == "name" || f == "contact_name" { json!(ERASED_NAME) } else { Value::Null };
                         if !x.is_null() && *x != blank {
                             *x = blank;
                             changed = true;
@@ -428,12 +416,20 @@ pub async fn erase(db: &Db, ctx: &Ctx, id: i64, version: i64) -> Result<ContactV
         return Err(Error::StaleVersion { current: before.version });
     }
     let at = now();
-    let n = sqlx::query(
-        "UPDATE contacts SET name = $1, name_norm = '', gender = NULL, birthday = NULL, department = NULL, \
-         title = NULL, reports_to = NULL, decision_role = NULL, attitude = NULL, relationship = NULL, interests = NULL, \
-         phone = NULL, email = NULL, last_contact_on = NULL, erased_at = $2, updated_at = $2, version = version + 1 \
-         WHERE id = $3 AND version = $4 AND erased_at IS NULL",
-    )
+    let n = sqlx::query(&format!(
+        "UPDATE contacts SET {blanked}, erased_at = $2, updated_at = $2, version = version + 1 \
+             WHERE id = $3 AND version = $4 AND erased_at IS NULL",
+        // Every personal field, from the one list: the name to the marker, its normalised
+        // form to empty (it is NOT NULL), the rest to NULL.
+        blanked = personal_fields()
+            .map(|f| match f {
+                "name" => "name = $1".to_string(),
+                "name_norm" => "name_norm = ''".to_string(),
+                other => format!("{other} = NULL"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
     .bind(ERASED_NAME)
     .bind(at.clone())
     .bind(id)

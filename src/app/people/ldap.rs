@@ -523,16 +523,20 @@ pub async fn last_sync(db: &Db) -> Result<Option<SyncReport>> {
 }
 
 /// The scheduler's part: a sync once per period, by one server of several (a claim in
-/// `settings`).
+/// `settings`, given back when the sync fails).
 pub async fn scheduled(db: &Db, cfg: &Config, now: chrono::DateTime<chrono::Utc>) -> Result<Option<SyncReport>> {
-    let period = now.timestamp() / (cfg.sync_minutes.max(1) as i64 * 60);
+    let period = (now.timestamp() / (cfg.sync_minutes.max(1) as i64 * 60)).to_string();
     let mut tx = db.begin().await?;
-    let claimed = settings::claim_day(&mut tx, "directory_sync_period", &period.to_string()).await?;
-    tx.commit().await?;
-    if claimed.is_none() {
+    let Some(last) = settings::claim_day(&mut tx, "directory_sync_period", &period).await? else {
         return Ok(None);
+    };
+    tx.commit().await?;
+    let done = sync(db, cfg, &directory_ctx("scheduler")).await;
+    if done.is_err() {
+        // An unreachable directory: the next scheduler pass tries again.
+        settings::release_day(db, "directory_sync_period", &last, &period).await;
     }
-    sync(db, cfg, &directory_ctx("scheduler")).await.map(Some)
+    done.map(Some)
 }
 
 /// A group and the role it gives.

@@ -763,19 +763,12 @@ pub async fn daily(db: &Db, now: DateTime<Utc>) -> Result<(usize, usize)> {
         return Ok((0, 0));
     };
     tx.commit().await?;
-    match pass(db, now).await {
-        Ok(n) => Ok(n),
-        Err(e) => {
-            // The next scheduler pass tries again.
-            let _ = sqlx::query("UPDATE settings SET value = $1 WHERE key = $2 AND value = $3")
-                .bind(last)
-                .bind(DAY_KEY)
-                .bind(today)
-                .execute(&db.pool)
-                .await;
-            Err(e)
-        }
+    let done = pass(db, now).await;
+    if done.is_err() {
+        // The next scheduler pass tries again.
+        crate::app::records::settings::release_day(db, DAY_KEY, &last, &today).await;
     }
+    done
 }
 
 async fn pass(db: &Db, now: DateTime<Utc>) -> Result<(usize, usize)> {

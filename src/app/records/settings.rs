@@ -1,7 +1,7 @@
 //! The company's settings (`settings`: one row per key, a JSON value and its version), written
 //! by one rule: over the version the editor read, so a save in between is never overwritten.
 use crate::app::{Error, Result};
-use crate::db::{now, WriteTx};
+use crate::db::{now, Db, WriteTx};
 
 /// Stores `value` under `key` over `version` (0: never saved, so the first save inserts
 /// version 1; later saves add one where the version still matches). Another save since the
@@ -77,4 +77,19 @@ pub async fn claim_day(tx: &mut WriteTx, key: &str, day: &str) -> Result<Option<
         .execute(tx.conn())
         .await?;
     Ok((claimed.rows_affected() == 1).then_some(last))
+}
+
+/// Gives back a day (or period) claimed with [`claim_day`] whose job failed: `key` goes back to
+/// `last` (what the claim answered) if it still holds `day`, so the next scheduler pass tries
+/// again. Best effort: when even this fails the job waits for the next day.
+pub async fn release_day(db: &Db, key: &str, last: &str, day: &str) {
+    let released = sqlx::query("UPDATE settings SET value = $1 WHERE key = $2 AND value = $3")
+        .bind(last)
+        .bind(key)
+        .bind(day)
+        .execute(&db.pool)
+        .await;
+    if let Err(e) = released {
+        tracing::warn!(key, error = %e, "a failed daily job's claim could not be given back");
+    }
 }

@@ -130,19 +130,12 @@ pub async fn daily(db: &Db, store: &Storage, now_at: DateTime<Utc>) -> Result<Pu
         return Ok(Purged::default());
     };
     tx.commit().await?;
-    match pass(db, store, now_at).await {
-        Ok(p) => Ok(p),
-        Err(e) => {
-            // The next scheduler pass tries again.
-            let _ = sqlx::query("UPDATE settings SET value = $1 WHERE key = $2 AND value = $3")
-                .bind(last)
-                .bind(DAY_KEY)
-                .bind(today)
-                .execute(&db.pool)
-                .await;
-            Err(e)
-        }
+    let done = pass(db, store, now_at).await;
+    if done.is_err() {
+        // The next scheduler pass tries again.
+        stored::release_day(db, DAY_KEY, &last, &today).await;
     }
+    done
 }
 
 /// Clears the check-in locations taken, and takes off the photos uploaded, before the period
