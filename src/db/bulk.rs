@@ -20,6 +20,9 @@ pub enum Cell {
     Lit(&'static str),
 }
 
+/// Rows per batch when they go by `COPY` (each batch is one `COPY` and one `INSERT … SELECT`).
+const COPY_ROWS: usize = 10_000;
+
 pub fn v(x: impl Into<Val>) -> Cell {
     Cell::V(x.into())
 }
@@ -36,6 +39,8 @@ pub struct Inserter {
     max_rows: usize,
     /// SQLite's form with shared values bound once (see `sqlite_select`).
     subquery: bool,
+    /// PostgreSQL with a [`crate::db::copy::Stage`] on the transaction: the rows go by `COPY`.
+    copy: Option<super::copy::CopyRows>,
     pub total: usize,
 }
 
@@ -51,6 +56,7 @@ impl Inserter {
             rows: 0,
             max_rows,
             subquery: false,
+            copy: None,
             total: 0,
         };
         i.sql = i.start();
@@ -66,7 +72,19 @@ impl Inserter {
 
     /// How many rows one statement takes.
     pub fn max_rows(&self) -> usize {
-        self.max_rows
+        if self.copy.is_some() {
+            COPY_ROWS
+        } else {
+            self.max_rows
+        }
+    }
+
+    /// Sends the rows by `COPY` when `tx` has a stage (PostgreSQL; decided before the first
+    /// row).
+    fn choose(&mut self, tx: &crate::db::WriteTx) {
+        if self.total == 0 && self.copy.is_none() && tx.copies() {
+            self.copy = Some(super::copy::CopyRows::new(&self.head));
+        }
     }
 
     fn start(&self) -> Sql {
@@ -90,10 +108,11 @@ impl Inserter {
     }
 
     /// Adds a row; runs the statement when it is full (its returned rows, if any, are dropped).
-    pub async fn row(&mut self, conn: &mut sqlx::AnyConnection, cells: Vec<Cell>) -> Result<(), sqlx::Error> {
+    pub async fn row(&mut self, tx: &mut crate::db::WriteTx, cells: Vec<Cell>) -> Result<(), sqlx::Error> {
+        self.choose(tx);
         self.push_row(cells);
-        if self.rows >= self.max_rows {
-            self.flush(conn).await?;
+        if self.rows >= self.max_rows() {
+            self.flush(tx).await?;
         }
         Ok(())
     }
@@ -131,6 +150,12 @@ impl Inserter {
 
     /// Adds a row without running anything.
     pub fn push_row(&mut self, cells: Vec<Cell>) {
+        if let Some(c) = self.copy.as_mut() {
+            c.push(cells);
+            self.rows += 1;
+            self.total += 1;
+            return;
+        }
         if self.rows == 0 && self.backend == Backend::Sqlite && !self.shared.is_empty() {
             self.subquery = self.sqlite_select(&cells).is_some();
         }
@@ -161,15 +186,22 @@ impl Inserter {
         self.total += 1;
     }
 
-    pub async fn flush(&mut self, conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
-        self.flush_returning(conn).await.map(|_| ())
+    pub async fn flush(&mut self, tx: &mut crate::db::WriteTx) -> Result<(), sqlx::Error> {
+        self.flush_returning(tx).await.map(|_| ())
     }
 
     /// Runs the collected rows, giving back what the tail returns.
-    pub async fn flush_returning(&mut self, conn: &mut sqlx::AnyConnection) -> Result<Vec<AnyRow>, sqlx::Error> {
+    pub async fn flush_returning(&mut self, tx: &mut crate::db::WriteTx) -> Result<Vec<AnyRow>, sqlx::Error> {
         if self.rows == 0 {
             return Ok(vec![]);
         }
+        if let Some(c) = self.copy.as_mut() {
+            self.rows = 0;
+            let (stage, conn) = tx.stage_and_conn();
+            let stage = stage.ok_or_else(|| sqlx::Error::Protocol("COPY rows without a stage".into()))?;
+            return c.land(stage, conn, &self.shared, &self.tail).await;
+        }
+        let conn = tx.conn();
         let fresh = self.start();
         let mut s = std::mem::replace(&mut self.sql, fresh);
         self.rows = 0;
@@ -192,7 +224,8 @@ impl Inserter {
 
 /// Inserts `n` new rows into `table` and gives back their ids in order. `columns` names every
 /// column but `id`; `row(k)` gives row k's cells for them (shared values as [`Cell::Shared`]
-/// into `shared`), and `key(k)` row k's value of `key_column`, unique among the n rows.
+/// into `shared`), and `key(k)` row k's value of `key_column` (a text expression over the
+/// columns, fixed text of the caller), unique among the n rows.
 ///
 /// SQLite: the ids are given here, following the highest one. The transaction holds the
 /// database's one write lock from its first write on; should another process have written
@@ -231,14 +264,15 @@ pub async fn insert_numbered(
         for (k, id) in ids.iter().enumerate() {
             let mut cells = vec![v(*id)];
             cells.extend(row(k));
-            ins.row(tx.conn(), cells).await?;
+            ins.row(tx, cells).await?;
         }
-        ins.flush(tx.conn()).await?;
+        ins.flush(tx).await?;
         return Ok(ids);
     }
     let mut ins =
         Inserter::new(backend, &format!("INSERT INTO {table} ({}) VALUES ", columns.join(", ")), shared, columns.len())
-            .with_tail(&format!("RETURNING id, {key_column}"));
+            .with_tail(&format!("RETURNING id, {key_column} AS bulk_key"));
+    ins.choose(tx);
     let mut by_key: std::collections::HashMap<String, i64> = std::collections::HashMap::with_capacity(n);
     let mut k = 0;
     while k < n {
@@ -246,8 +280,8 @@ pub async fn insert_numbered(
         for j in k..end {
             ins.push_row(row(j));
         }
-        for r in ins.flush_returning(tx.conn()).await? {
-            by_key.insert(r.try_get(key_column)?, r.try_get("id")?);
+        for r in ins.flush_returning(tx).await? {
+            by_key.insert(r.try_get("bulk_key")?, r.try_get("id")?);
         }
         k = end;
     }

@@ -5,6 +5,7 @@
 pub mod backup;
 pub mod bulk;
 pub mod codes;
+pub mod copy;
 pub mod replica;
 pub mod sql;
 
@@ -36,6 +37,10 @@ pub struct Db {
     sqlite_path: Option<std::path::PathBuf>,
     /// A streaming replica for report and list reads (PostgreSQL, `KAM_DATABASE_READ_URL`).
     replica: Option<Arc<replica::Replica>>,
+    /// PostgreSQL: how to open a connection of its own for `COPY` ([`WriteTx::stage_copies`]).
+    pg_options: Option<Arc<sqlx::postgres::PgConnectOptions>>,
+    /// Rows this process's committed transactions loaded by `COPY` (`/metrics`).
+    copied: Arc<std::sync::atomic::AtomicU64>,
 }
 
 pub const DEFAULT_URL: &str = "sqlite://kam-data/kam.db";
@@ -80,6 +85,10 @@ pub struct WriteTx {
     pub tx: Tx,
     _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
     backend: Backend,
+    /// Bulk rows go by `COPY` through this stage (PostgreSQL, see `db/copy.rs`).
+    stage: Option<copy::Stage>,
+    pg_options: Option<Arc<sqlx::postgres::PgConnectOptions>>,
+    copied: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::ops::Deref for WriteTx {
@@ -95,10 +104,55 @@ impl std::ops::DerefMut for WriteTx {
 }
 impl WriteTx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+        let WriteTx { tx, _guard, stage, copied, .. } = self;
+        tx.commit().await?;
+        drop(_guard);
+        if let Some(s) = &stage {
+            copied.fetch_add(s.staged, std::sync::atomic::Ordering::Relaxed);
+        }
+        Self::finish_stage(stage).await;
+        Ok(())
     }
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.tx.rollback().await
+        let WriteTx { tx, _guard, stage, .. } = self;
+        tx.rollback().await?;
+        drop(_guard);
+        Self::finish_stage(stage).await;
+        Ok(())
+    }
+
+    /// After the transaction ended: the load's staged rows are no longer needed (a failure here
+    /// leaves them for the next load's sweep). A transaction dropped on an error has its stage
+    /// dropped too, which deletes them on a task of its own.
+    async fn finish_stage(stage: Option<copy::Stage>) {
+        if let Some(stage) = stage {
+            if let Err(e) = stage.finish().await {
+                tracing::warn!("deleting staged rows: {e}");
+            }
+        }
+    }
+
+    /// From here on, bulk rows of this transaction ([`bulk::Inserter`]) travel by `COPY` on a
+    /// PostgreSQL connection of its own (`db/copy.rs`); nothing on SQLite.
+    pub async fn stage_copies(&mut self) -> Result<(), sqlx::Error> {
+        if let (Some(opts), None) = (self.pg_options.as_ref(), self.stage.as_ref()) {
+            self.stage = Some(copy::Stage::open(opts).await?);
+        }
+        Ok(())
+    }
+
+    /// Whether bulk rows go by `COPY`.
+    pub fn copies(&self) -> bool {
+        self.stage.is_some()
+    }
+
+    /// Rows staged by `COPY` so far.
+    pub fn staged(&self) -> u64 {
+        self.stage.as_ref().map_or(0, |s| s.staged)
+    }
+
+    pub(crate) fn stage_and_conn(&mut self) -> (Option<&mut copy::Stage>, &mut sqlx::AnyConnection) {
+        (self.stage.as_mut(), &mut self.tx)
     }
     pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.tx
@@ -245,7 +299,21 @@ impl Db {
             .then(|| url.trim_start_matches("sqlite://").split('?').next().unwrap_or_default().to_string())
             .filter(|p| p != ":memory:" && !p.is_empty())
             .map(std::path::PathBuf::from);
-        let db = Db { pool, backend, write_lock: Arc::new(tokio::sync::Mutex::new(())), sqlite_path, replica: None };
+        let pg_options = match backend {
+            Backend::Postgres => {
+                Some(Arc::new(sqlx::postgres::PgConnectOptions::from_str(&url).context("database URL")?))
+            }
+            Backend::Sqlite => None,
+        };
+        let db = Db {
+            pool,
+            backend,
+            write_lock: Arc::new(tokio::sync::Mutex::new(())),
+            sqlite_path,
+            replica: None,
+            pg_options,
+            copied: Arc::default(),
+        };
         if backend == Backend::Sqlite {
             db.spawn_checkpointer();
         }
@@ -294,6 +362,11 @@ impl Db {
         r.spawn_monitor(self.pool.clone(), Arc::downgrade(&self.write_lock));
         self.replica = Some(r);
         Ok(())
+    }
+
+    /// Rows this process's committed transactions loaded by `COPY` (PostgreSQL; `db/copy.rs`).
+    pub fn rows_copied(&self) -> u64 {
+        self.copied.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The replica, when one is attached.
@@ -390,7 +463,14 @@ impl Db {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
-        Ok(WriteTx { tx, _guard: guard, backend: self.backend })
+        Ok(WriteTx {
+            tx,
+            _guard: guard,
+            backend: self.backend,
+            stage: None,
+            pg_options: self.pg_options.clone(),
+            copied: self.copied.clone(),
+        })
     }
 
     pub async fn ping(&self) -> bool {

@@ -1272,8 +1272,8 @@ impl OppRows {
         }
     }
     async fn flush(&mut self, tx: &mut WriteTx) -> anyhow::Result<()> {
-        self.history.flush(tx.conn()).await?;
-        self.checks.flush(tx.conn()).await?;
+        self.history.flush(tx).await?;
+        self.checks.flush(tx).await?;
         Ok(())
     }
 }
@@ -1393,7 +1393,7 @@ async fn write_opportunity(
         let reason = (*st == Stage::Lost).then(|| lost_reason.clone()).flatten();
         rows.history
             .row(
-                tx.conn(),
+                tx,
                 vec![
                     v(id),
                     v(ts(at)),
@@ -1410,7 +1410,7 @@ async fn write_opportunity(
         // Leaving a stage forward means its criteria were met.
         if let Some(prev) = from.filter(|p| p.is_open() && st.rank() > p.rank()) {
             for item in prev.criteria() {
-                rows.checks.row(tx.conn(), vec![v(id), v(*item), v(owner), v(ts(at))]).await?;
+                rows.checks.row(tx, vec![v(id), v(*item), v(owner), v(ts(at))]).await?;
             }
         }
         from = Some(*st);
@@ -1558,10 +1558,7 @@ async fn add_sales_year(
         for (m, amount) in months.iter().enumerate() {
             let month = format!("{year}-{:02}", m + 1);
             quotas
-                .row(
-                    tx.conn(),
-                    vec![v(month), v(*uid), v(None::<i64>), v(*amount), v(1i64), v(now.clone()), v(now.clone())],
-                )
+                .row(tx, vec![v(month), v(*uid), v(None::<i64>), v(*amount), v(1i64), v(now.clone()), v(now.clone())])
                 .await?;
         }
     }
@@ -1571,14 +1568,11 @@ async fn add_sales_year(
             let month = format!("{year}-{:02}", m + 1);
             let amount = amount * 11 / 10 / 10_000_000 * 10_000_000; // rounded to 100,000 yuan
             quotas
-                .row(
-                    tx.conn(),
-                    vec![v(month), v(None::<i64>), v(org), v(amount), v(1i64), v(now.clone()), v(now.clone())],
-                )
+                .row(tx, vec![v(month), v(None::<i64>), v(org), v(amount), v(1i64), v(now.clone()), v(now.clone())])
                 .await?;
         }
     }
-    quotas.flush(tx.conn()).await?;
+    quotas.flush(tx).await?;
 
     // Forecasts: submitted on the Monday morning of each of the last eight weeks.
     let mut lines = Inserter::new(
@@ -1612,11 +1606,11 @@ async fn add_sales_year(
                     0
                 };
                 let best = commit / 100 * rng.range(110, 160) / 1_000_000 * 1_000_000;
-                lines.row(tx.conn(), vec![v(id), v(day(target)), v(commit), v(best.max(commit))]).await?;
+                lines.row(tx, vec![v(id), v(day(target)), v(commit), v(best.max(commit))]).await?;
             }
         }
     }
-    lines.flush(tx.conn()).await?;
+    lines.flush(tx).await?;
     Ok(())
 }
 

@@ -9,7 +9,9 @@
 //!   given up on;
 //! - `kam_scheduler_last_run_timestamp_seconds`, `kam_scheduler_last_run_duration_seconds` —
 //!   the background pass of this process (0 before its first run);
-//! - `kam_database_up` — whether the database answers.
+//! - `kam_database_up` — whether the database answers;
+//! - `kam_bulk_rows_copied_total` — rows this process's imports and loads committed through
+//!   PostgreSQL's `COPY` (`db/copy.rs`; PostgreSQL only).
 use std::time::Duration;
 
 use axum::extract::State;
@@ -72,6 +74,9 @@ pub async fn render(State(s): State<AppState>) -> Response {
         }
         metrics::gauge!("kam_scheduler_last_run_timestamp_seconds").set(last_at);
         metrics::gauge!("kam_scheduler_last_run_duration_seconds").set(last_secs);
+        if db.backend == crate::db::Backend::Postgres {
+            metrics::counter!("kam_bulk_rows_copied_total").absolute(db.rows_copied());
+        }
         if let Some(r) = db.replica() {
             let (replica, primary) = r.served();
             metrics::gauge!("kam_read_replica_in_use").set(if r.usable() { 1.0 } else { 0.0 });

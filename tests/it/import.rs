@@ -832,3 +832,117 @@ async fn committed_writes_reach_the_sqlite_file_without_a_commit_waiting_for_it(
     }
     assert!(grown, "the database file still holds {start} bytes: nothing checkpointed the WAL");
 }
+
+/// The rows this process committed by `COPY`, from `/metrics` (PostgreSQL; None elsewhere).
+async fn rows_copied(t: &TestApp) -> Option<u64> {
+    let m = t.get("/metrics", &Auth::None).await.body;
+    m.lines().find_map(|l| l.strip_prefix("kam_bulk_rows_copied_total ")).map(|v| v.trim().parse().expect("a count"))
+}
+
+async fn staged_rows(t: &TestApp) -> i64 {
+    use sqlx::Row;
+    sqlx::query("SELECT COUNT(*) AS n FROM bulk_stage").fetch_one(&t.db().pool).await.expect("count").get("n")
+}
+
+/// Issue 26: on PostgreSQL the account and contact imports send their rows by `COPY` (on a
+/// connection of their own) and still commit all or nothing; every character arrives as typed,
+/// also those that mean something to CSV, to array literals and to SQL.
+#[tokio::test]
+async fn imports_travel_by_copy_on_postgresql_all_or_nothing_and_keep_every_character() {
+    use sqlx::Row;
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let tok = &w.tokens["director"];
+    let pg = t.db().backend == kam::db::Backend::Postgres;
+    let copied0 = rows_copied(&t).await;
+    assert_eq!(copied0.is_some(), pg, "the metric is PostgreSQL's");
+    let odd = "引号\"双\" 反斜杠\\ {花括号}, 逗号";
+    let address = "第一行\n第二行\t制表 'single' NULL";
+    let csv = format!(
+        "客户名称,行业,大区,客户经理,地址\n\
+         \"{}有限公司\",企业,N,repA,\"{}\"\n\
+         NULL,企业,N,repA,\n\
+         普通有限公司,政府,N,repA,\\N\n",
+        odd.replace('"', "\"\""),
+        address
+    );
+    let before = count(&t, tok).await;
+    // A bad last row: nothing arrives, nothing stays staged.
+    let bad = format!("{csv}末行有限公司,不存在的行业,N,repA,\n");
+    let r = import(&t, tok, bad.into_bytes(), false).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(count(&t, tok).await, before, "all or nothing");
+    if pg {
+        assert_eq!(staged_rows(&t).await, 0, "a refused import leaves no staged rows");
+        assert_eq!(rows_copied(&t).await, copied0, "nothing committed by COPY");
+    }
+
+    let r = import(&t, tok, csv.into_bytes(), false).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["created"], 3, "{}", r.body);
+    let list = t.get("/api/v1/accounts?limit=200", &Auth::Bearer(tok.clone())).await.json();
+    let items = list["items"].as_array().expect("items").clone();
+    let find = |name: &str| -> i64 {
+        items
+            .iter()
+            .find(|a| a["name"] == name)
+            .unwrap_or_else(|| panic!("no account {name:?}"))["id"]
+            .as_i64()
+            .expect("id")
+    };
+    let odd_id = find(&format!("{odd}有限公司"));
+    let shown = t.get(&format!("/api/v1/accounts/{odd_id}"), &Auth::Bearer(tok.clone())).await.json();
+    assert_eq!(shown["address"], address, "{shown}");
+    let null_id = find("NULL");
+    let shown = t.get(&format!("/api/v1/accounts/{null_id}"), &Auth::Bearer(tok.clone())).await.json();
+    assert!(shown["address"].is_null(), "an empty cell is no address: {shown}");
+    let plain = t.get(&format!("/api/v1/accounts/{}", find("普通有限公司")), &Auth::Bearer(tok.clone())).await.json();
+    assert_eq!(plain["address"], "\\N", "a backslash-N is text, not COPY's null");
+    if pg {
+        let copied = rows_copied(&t).await.expect("metric");
+        // Three accounts, their audit rows, access and visibility rows.
+        assert!(copied >= copied0.expect("metric") + 6, "{copied0:?} → {copied}");
+        assert_eq!(staged_rows(&t).await, 0, "the staged rows are deleted after the commit");
+    }
+
+    // Contacts onto those accounts, a manager named later in the file, odd characters again.
+    let copied1 = rows_copied(&t).await;
+    let csv = format!(
+        "客户名称,姓名,职务,直接上级,兴趣爱好\n\
+         \"{}有限公司\",李明,\"{}\",张伟,\"{}\"\n\
+         \"{}有限公司\",张伟,副总经理,,\n\
+         NULL,王五,NULL,,\n",
+        odd.replace('"', "\"\""),
+        odd.replace('"', "\"\""),
+        address,
+        odd.replace('"', "\"\""),
+    );
+    let r = import_to(&t, tok, "/api/v1/imports/contacts", csv.into_bytes()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["created"], 3, "{}", r.body);
+    let list = contacts_of(&t, tok, odd_id).await;
+    let (li, zhang) = (contact(&list, "李明"), contact(&list, "张伟"));
+    assert_eq!(li["title"], odd);
+    assert_eq!(li["interests"], address);
+    assert_eq!(li["reports_to"], zhang["id"], "the manager named later in the file is linked");
+    let wang = contacts_of(&t, tok, null_id).await;
+    assert_eq!(contact(&wang, "王五")["title"], "NULL", "the text NULL stays text");
+    // Each new contact has its audit row, the contact as the API shows it.
+    let li_id = li["id"].as_i64().expect("id");
+    let after: String = sqlx::query(
+        "SELECT after_json FROM audit_log WHERE entity = 'contact' AND entity_id = $1 AND action = 'create'",
+    )
+    .bind(li_id.to_string())
+    .fetch_one(&t.db().pool)
+    .await
+    .expect("audit row")
+    .get("after_json");
+    let after: serde_json::Value = serde_json::from_str(&after).expect("json");
+    assert_eq!(after["title"], odd, "{after}");
+    assert_eq!(after["account_id"], odd_id);
+    if pg {
+        let copied = rows_copied(&t).await.expect("metric");
+        assert!(copied >= copied1.expect("metric") + 6, "contacts and their audit rows by COPY: {copied1:?} → {copied}");
+        assert_eq!(staged_rows(&t).await, 0);
+    }
+}

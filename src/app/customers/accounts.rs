@@ -1377,11 +1377,11 @@ pub async fn insert_many(
             [("'owner'", d.owner_id), ("'inside_owner'", d.inside_owner_id), ("'ka_manager'", d.ka_manager_id)]
         {
             if let Some(uid) = uid {
-                access.row(tx.conn(), vec![v(*id), v(uid), Cell::Lit(via)]).await?;
+                access.row(tx, vec![v(*id), v(uid), Cell::Lit(via)]).await?;
             }
         }
     }
-    access.flush(tx.conn()).await?;
+    access.flush(tx).await?;
     // Who sees each new account, by the rule `visibility` keeps (owners and the manager chains
     // above them, branch managers of the region or branch).
     let news: Vec<crate::app::customers::visibility::NewAccount> = items

@@ -1,5 +1,7 @@
 //! Contacts: the buying committee of an account (客户采购组成员). A contact is in scope exactly
 //! when its account is.
+use std::collections::HashMap;
+
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::{FromRow, Row};
@@ -308,15 +310,10 @@ async fn apply(
     e.finish()
 }
 
-async fn write(
-    conn: &mut sqlx::AnyConnection,
-    account_id: i64,
-    id: Option<i64>,
-    d: &ContactData,
-    version: i64,
-) -> Result<i64> {
-    let ts = now();
-    let cols: Vec<(&str, crate::db::sql::Val)> = vec![
+/// The stored columns of a contact but its account, creation and version (`name_norm` and
+/// `updated_at` included), in the order every writer uses.
+fn row_values(d: &ContactData, ts: &str) -> Vec<(&'static str, crate::db::sql::Val)> {
+    vec![
         ("name", d.name.clone().into()),
         ("name_norm", text::normalize_name(&d.name).into()),
         ("gender", d.gender.clone().into()),
@@ -331,8 +328,19 @@ async fn write(
         ("phone", d.phone.clone().into()),
         ("email", d.email.clone().into()),
         ("last_contact_on", d.last_contact_on.clone().into()),
-        ("updated_at", ts.clone().into()),
-    ];
+        ("updated_at", ts.to_string().into()),
+    ]
+}
+
+async fn write(
+    conn: &mut sqlx::AnyConnection,
+    account_id: i64,
+    id: Option<i64>,
+    d: &ContactData,
+    version: i64,
+) -> Result<i64> {
+    let ts = now();
+    let cols = row_values(d, &ts);
     match id {
         None => {
             let mut s = Sql::new("INSERT INTO contacts (account_id, created_at, version");
@@ -403,12 +411,24 @@ pub async fn create(db: &Db, ctx: &Ctx, account_id: i64, inp: &Input) -> Result<
 /// Creates a contact on an account the caller has been shown to see, inside the caller's
 /// transaction (the form and the API one at a time, imports row by row).
 pub async fn create_in(tx: &mut WriteTx, ctx: &Ctx, account_id: i64, inp: &Input) -> Result<i64> {
+    let d = prepare_new(tx.conn(), ctx, account_id, inp).await?;
+    insert(tx, ctx, account_id, &d).await
+}
+
+/// Checks a new contact of the account (the form's and the API's rules) without writing it:
+/// what [`create_in`] inserts, and what an import collects for [`insert_many`].
+pub async fn prepare_new(
+    conn: &mut sqlx::AnyConnection,
+    ctx: &Ctx,
+    account_id: i64,
+    inp: &Input,
+) -> Result<ContactData> {
     check_edit(&ctx.caller)?;
     inp.check_keys(EDIT_FIELDS, &known())?;
     inp.refuse_version()?;
     let mut d = ContactData::default();
     let missing = (!inp.has("name")).then(|| crate::domain::FieldError::new("name", "required"));
-    match apply(tx.conn(), account_id, None, &mut d, inp).await {
+    match apply(conn, account_id, None, &mut d, inp).await {
         Ok(()) => {}
         Err(Error::Invalid(mut fs)) => {
             fs.extend(missing);
@@ -419,7 +439,62 @@ pub async fn create_in(tx: &mut WriteTx, ctx: &Ctx, account_id: i64, inp: &Input
     if let Some(m) = missing {
         return Err(Error::Invalid(vec![m]));
     }
-    insert(tx, ctx, account_id, &d).await
+    Ok(d)
+}
+
+/// Inserts checked contacts in bulk (imports): one multi-row statement per few thousand (by
+/// `COPY` on PostgreSQL when the transaction stages copies), read back in one query, and an
+/// audit row each as [`insert`] writes it. Each (account, name) is unique among `items`, and
+/// the caller holds each account live ([`crate::app::customers::accounts::hold_live`]). Gives
+/// the new ids in the order of `items`.
+pub async fn insert_many(tx: &mut WriteTx, ctx: &Ctx, items: &[(i64, ContactData)]) -> Result<Vec<i64>> {
+    use crate::db::bulk::Cell;
+    if items.is_empty() {
+        return Ok(vec![]);
+    }
+    let ts = now();
+    let mut columns = vec!["account_id", "created_at", "version"];
+    columns.extend(row_values(&items[0].1, &ts).iter().map(|(n, _)| *n));
+    let ids = crate::db::bulk::insert_numbered(
+        tx,
+        "contacts",
+        &columns,
+        vec![ts.clone().into()],
+        items.len(),
+        |k| {
+            let (account_id, d) = &items[k];
+            let mut cells = vec![Cell::V((*account_id).into()), Cell::Shared(1), Cell::Lit("1")];
+            cells.extend(row_values(d, &ts).into_iter().map(|(_, x)| Cell::V(x)));
+            cells
+        },
+        "CAST(account_id AS TEXT) || ' ' || name_norm",
+        |k| format!("{} {}", items[k].0, text::normalize_name(&items[k].1.name)),
+    )
+    .await?;
+    let mut views: HashMap<i64, ContactView> = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(1_000) {
+        let mut s = Sql::new(SELECT);
+        s.push(" WHERE c.id IN (");
+        for (i, id) in chunk.iter().enumerate() {
+            if i > 0 {
+                s.push(", ");
+            }
+            s.bind(*id);
+        }
+        s.push(")");
+        for v in s.query().try_map(|r| ContactView::from_row(&r)).fetch_all(tx.conn()).await? {
+            views.insert(v.id, v);
+        }
+    }
+    let rows = ids
+        .iter()
+        .map(|id| {
+            let v = views.get(id).ok_or(Error::NotFound)?;
+            Ok((id.to_string(), j(v).to_string()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    audit::record_many(tx, ctx, "contact", "create", rows).await?;
+    Ok(ids)
 }
 
 pub async fn update(db: &Db, ctx: &Ctx, id: i64, inp: &Input) -> Result<ContactView> {
@@ -454,6 +529,20 @@ pub async fn update_in(tx: &mut WriteTx, ctx: &Ctx, id: i64, inp: &Input, versio
     let after = reload(tx.conn(), id).await?;
     audit::record(tx, ctx, "contact", &id.to_string(), "update", Some(&j(&before)), Some(&j(&after))).await?;
     Ok(after)
+}
+
+/// The account's live contacts by normalized name (the first, where two share one).
+pub async fn names_on_account(conn: &mut sqlx::AnyConnection, account_id: i64) -> Result<HashMap<String, i64>> {
+    let rows =
+        sqlx::query("SELECT id, name_norm FROM contacts WHERE account_id = $1 AND deleted_at IS NULL ORDER BY id")
+            .bind(account_id)
+            .fetch_all(conn)
+            .await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for r in rows {
+        out.entry(r.try_get("name_norm")?).or_insert(r.try_get("id")?);
+    }
+    Ok(out)
 }
 
 /// A live contact of the account with this name (after normalization), if any.

@@ -272,10 +272,10 @@ impl Viewers {
         );
         for a in accounts {
             for u in self.of(a).into_iter().filter(|u| self.listed.contains(u)) {
-                ins.row(tx.conn(), vec![v(u), v(a.id), v(crate::domain::pinyin::stored_sort_key(&a.name))]).await?;
+                ins.row(tx, vec![v(u), v(a.id), v(crate::domain::pinyin::stored_sort_key(&a.name))]).await?;
             }
         }
-        ins.flush(tx.conn()).await?;
+        ins.flush(tx).await?;
         Ok(())
     }
 }

@@ -940,7 +940,7 @@ async fn write_lines(tx: &mut WriteTx, vid: i64, lines: &[Line]) -> Result<()> {
     let mut ins = Inserter::new(tx.backend(), LINE_COLUMNS, vec![], 16);
     for (i, l) in lines.iter().enumerate() {
         ins.row(
-            tx.conn(),
+            tx,
             vec![
                 v(vid),
                 v(i as i64),
@@ -962,7 +962,7 @@ async fn write_lines(tx: &mut WriteTx, vid: i64, lines: &[Line]) -> Result<()> {
         )
         .await?;
     }
-    ins.flush(tx.conn()).await?;
+    ins.flush(tx).await?;
     Ok(())
 }
 

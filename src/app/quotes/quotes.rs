@@ -1302,7 +1302,7 @@ async fn write_lines(tx: &mut WriteTx, vid: i64, lines: &[Line]) -> Result<()> {
     );
     for (i, l) in lines.iter().enumerate() {
         ins.row(
-            tx.conn(),
+            tx,
             vec![
                 v(vid),
                 v(i as i64),
@@ -1326,7 +1326,7 @@ async fn write_lines(tx: &mut WriteTx, vid: i64, lines: &[Line]) -> Result<()> {
         )
         .await?;
     }
-    ins.flush(tx.conn()).await?;
+    ins.flush(tx).await?;
     Ok(())
 }
 

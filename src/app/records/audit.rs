@@ -90,9 +90,9 @@ pub async fn record_many(
             v(id),
             v(after),
         ];
-        ins.row(tx.conn(), cells).await?;
+        ins.row(tx, cells).await?;
     }
-    ins.flush(tx.conn()).await?;
+    ins.flush(tx).await?;
     Ok(())
 }
 
