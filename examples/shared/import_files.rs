@@ -84,3 +84,33 @@ pub fn write_xlsx(path: &std::path::Path, n: usize) -> anyhow::Result<()> {
     wb.save(path)?;
     Ok(())
 }
+
+/// Contacts for the accounts of [`write_csv_gbk`]'s first `n / 2` rows, two each (UTF-8 CSV):
+/// named by the account's name and credit code; one in ten reports to the account's other
+/// contact, named in the row before.
+#[allow(dead_code)] // `load` imports accounts only
+pub fn write_contacts_csv(path: &std::path::Path, n: usize) -> anyhow::Result<()> {
+    const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴"];
+    const GIVEN: &[&str] = &["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳"];
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(f, "客户名称,统一社会信用代码,姓名,部门,职务,直接上级,决策角色,态度,关系强度,电话,邮箱")?;
+    let name = |j: usize| format!("{}{}{}", SURNAMES[j % 10], GIVEN[(j / 10) % 12], j);
+    for j in 0..n {
+        let account = row(j / 2)?;
+        let boss = if j % 20 == 1 { name(j - 1) } else { String::new() };
+        writeln!(
+            f,
+            "{},{},{},采购部,{},{boss},{},{},{},138{:08},c{j}@example.cn",
+            account[0],
+            account[1],
+            name(j),
+            ["采购经理", "总工程师", "副总经理", "信息中心主任"][j % 4],
+            ["决策者", "影响者", "使用者", "把关者"][j % 4],
+            ["支持", "中立", "反对"][j % 3],
+            j % 5 + 1,
+            j
+        )?;
+    }
+    f.flush()?;
+    Ok(())
+}

@@ -3,8 +3,8 @@
 -- them into the real tables with one INSERT … SELECT per batch: the rows travel by COPY and
 -- still land in the import's one transaction (a refused import leaves nothing behind). A row
 -- here is one row of some table as text values in column order (`v`); `load_id` names the
--- load, `seq` the row within it. The loader deletes its rows when it ends; rows a crashed
--- process left are deleted by the next load after a day. UNLOGGED: nothing here needs to
+-- load, `seq` the row within it. The loader deletes a batch's rows once landed and the rest when
+-- it ends; rows a crashed process left are deleted by the next load after a day. UNLOGGED: nothing here needs to
 -- survive a crash, and the WAL is spared the rows' second copy. Not part of the reporting
 -- schema.
 CREATE UNLOGGED TABLE bulk_stage (

@@ -6,10 +6,11 @@
 //! the rows with `COPY bulk_stage … FROM STDIN` (CSV), one row of the target table as a text
 //! array. The load's own transaction (on the `Any` pool) then moves each batch into the target
 //! table with one `INSERT … SELECT` that casts the values to the columns' types. The rows thus
-//! travel by `COPY` — no statement carries them as thousands of bound values, and the statement
-//! that lands them has the same text every time — while landing them stays inside the one
-//! transaction of the import: a refused or failed import commits nothing, and its staged rows
-//! are deleted by the stage (migration 0064 says more).
+//! travel by `COPY` — no statement carries them as thousands of bound values, and a table's
+//! landing statement has the same text for every batch (prepared once) — while landing them
+//! stays inside the one transaction of the import: a refused or failed import commits nothing.
+//! Staged rows are deleted once landed (a hundred thousand at a time), the rest when the load
+//! ends (migration 0064 says more).
 //!
 //! [`crate::db::bulk::Inserter`] uses a stage when the transaction it writes in has one
 //! ([`crate::db::WriteTx::stage_copies`]); callers of bulk writes need not know.
@@ -32,7 +33,12 @@ pub struct Stage {
     types: HashMap<String, HashMap<String, String>>,
     /// Rows staged so far (all tables).
     pub staged: u64,
+    /// The last `seq` deleted after landing.
+    forgotten: i64,
 }
+
+/// Staged rows deleted at a time once landed.
+const FORGET_ROWS: i64 = 100_000;
 
 impl Stage {
     /// Connects with `opts` (the primary's), takes a load id, and deletes what loads of crashed
@@ -42,7 +48,7 @@ impl Stage {
         sqlx::query("DELETE FROM bulk_stage WHERE staged_at < now() - interval '1 day'").execute(&mut conn).await?;
         let load_id: i64 =
             sqlx::query("SELECT nextval('bulk_stage_load_id') AS n").fetch_one(&mut conn).await?.try_get("n")?;
-        Ok(Stage { conn: Some(conn), load_id, seq: 0, types: HashMap::new(), staged: 0 })
+        Ok(Stage { conn: Some(conn), load_id, seq: 0, types: HashMap::new(), staged: 0, forgotten: 0 })
     }
 
     pub fn load_id(&self) -> i64 {
@@ -79,6 +85,18 @@ impl Stage {
         self.seq += rows;
         self.staged += rows as u64;
         Ok(range)
+    }
+
+    /// Deletes the staged rows up to `hi` once the load's transaction has landed them.
+    async fn forget(&mut self, hi: i64) -> Result<(), sqlx::Error> {
+        let load_id = self.load_id;
+        sqlx::query("DELETE FROM bulk_stage WHERE load_id = $1 AND seq <= $2")
+            .bind(load_id)
+            .bind(hi)
+            .execute(self.conn())
+            .await?;
+        self.forgotten = hi;
+        Ok(())
     }
 
     /// Deletes this load's staged rows and closes the connection (after the load's transaction
@@ -236,12 +254,19 @@ impl CopyRows {
         let mut args: Vec<Val> = vec![load_id.into(), lo.into(), hi.into()];
         args.extend(shared.iter().cloned());
         let q = super::sql::bind_all(&sql, args);
-        if tail.is_empty() {
+        let landed = if tail.is_empty() {
             q.execute(conn).await?;
-            Ok(vec![])
+            vec![]
         } else {
-            q.fetch_all(conn).await
+            q.fetch_all(conn).await?
+        };
+        // Landed: the transaction holds its own copy, the staged rows can go. Deleted a
+        // hundred thousand at a time (a load of millions would otherwise keep them all until
+        // its end; a statement per batch cost more than it saved on an import).
+        if hi - stage.forgotten >= FORGET_ROWS {
+            stage.forget(hi).await?;
         }
+        Ok(landed)
     }
 }
 

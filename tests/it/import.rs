@@ -883,10 +883,7 @@ async fn imports_travel_by_copy_on_postgresql_all_or_nothing_and_keep_every_char
     let list = t.get("/api/v1/accounts?limit=200", &Auth::Bearer(tok.clone())).await.json();
     let items = list["items"].as_array().expect("items").clone();
     let find = |name: &str| -> i64 {
-        items
-            .iter()
-            .find(|a| a["name"] == name)
-            .unwrap_or_else(|| panic!("no account {name:?}"))["id"]
+        items.iter().find(|a| a["name"] == name).unwrap_or_else(|| panic!("no account {name:?}"))["id"]
             .as_i64()
             .expect("id")
     };
@@ -942,7 +939,10 @@ async fn imports_travel_by_copy_on_postgresql_all_or_nothing_and_keep_every_char
     assert_eq!(after["account_id"], odd_id);
     if pg {
         let copied = rows_copied(&t).await.expect("metric");
-        assert!(copied >= copied1.expect("metric") + 6, "contacts and their audit rows by COPY: {copied1:?} → {copied}");
+        assert!(
+            copied >= copied1.expect("metric") + 6,
+            "contacts and their audit rows by COPY: {copied1:?} → {copied}"
+        );
         assert_eq!(staged_rows(&t).await, 0);
     }
 }

@@ -642,6 +642,21 @@ pub async fn hold_live(tx: &mut WriteTx, id: i64) -> Result<String> {
     Ok(r.try_get("status")?)
 }
 
+/// [`hold_live`] for many accounts (imports): gives those of `ids` that are live, each held so
+/// until the transaction ends.
+pub async fn hold_live_many(tx: &mut WriteTx, ids: &[i64]) -> Result<std::collections::HashSet<i64>> {
+    let lock = tx.lock_clause(RowLock::Share);
+    let mut live = std::collections::HashSet::with_capacity(ids.len());
+    for chunk in ids.chunks(1_000) {
+        let mut s = Sql::new("SELECT id FROM accounts WHERE deleted_at IS NULL AND id IN (");
+        s.bind_list(chunk).push(")").push(lock);
+        for r in s.query().fetch_all(tx.conn()).await? {
+            live.insert(r.try_get::<i64, _>("id")?);
+        }
+    }
+    Ok(live)
+}
+
 /// The stored, editable state of an account.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccountData {
@@ -1634,17 +1649,56 @@ pub async fn find_match(
     name: Option<&str>,
     credit_code: Option<&str>,
 ) -> Result<Option<i64>> {
-    if let Some(code) = credit_code.map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()) {
-        let r = sqlx::query("SELECT id FROM accounts WHERE credit_code = $1 AND deleted_at IS NULL")
-            .bind(code)
-            .fetch_optional(&mut *conn)
-            .await?;
-        if let Some(r) = r {
-            return Ok(Some(r.try_get("id")?));
+    let key = (name.unwrap_or_default().to_string(), credit_code.unwrap_or_default().to_string());
+    Ok(find_matches(conn, std::slice::from_ref(&key)).await?.into_iter().next().flatten())
+}
+
+/// [`find_match`] for many (name, credit code) pairs at once (imports): a query for the codes
+/// and one for the names' variants per thousand pairs. Gives each pair's account, in order.
+pub async fn find_matches(conn: &mut sqlx::AnyConnection, keys: &[(String, String)]) -> Result<Vec<Option<i64>>> {
+    let codes: Vec<String> = keys.iter().map(|(_, c)| c.trim().to_ascii_uppercase()).collect();
+    let mut by_code: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    let mut wanted: Vec<String> = codes.iter().filter(|c| !c.is_empty()).cloned().collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    for chunk in wanted.chunks(1_000) {
+        let mut s = Sql::new("SELECT id, credit_code FROM accounts WHERE deleted_at IS NULL AND credit_code IN (");
+        s.bind_texts(chunk).push(")");
+        for r in s.query().fetch_all(&mut *conn).await? {
+            by_code.insert(r.try_get("credit_code")?, r.try_get("id")?);
         }
     }
-    match name.filter(|n| !n.trim().is_empty()) {
-        Some(n) => likely_duplicate(conn, n).await,
-        None => Ok(None),
+    // The names of pairs whose code matched nothing: the smallest id among their variants.
+    let variants: Vec<Vec<String>> = keys
+        .iter()
+        .zip(&codes)
+        .map(
+            |((name, _), code)| {
+                if by_code.contains_key(code) || name.trim().is_empty() {
+                    vec![]
+                } else {
+                    text::name_variants(name)
+                }
+            },
+        )
+        .collect();
+    let mut all: Vec<String> = variants.iter().flatten().cloned().collect();
+    all.sort_unstable();
+    all.dedup();
+    let mut by_name: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    for chunk in all.chunks(1_000) {
+        let mut s = Sql::new("SELECT id, name_norm FROM accounts WHERE deleted_at IS NULL AND name_norm IN (");
+        s.bind_texts(chunk).push(")");
+        for r in s.query().fetch_all(&mut *conn).await? {
+            let (id, n): (i64, String) = (r.try_get("id")?, r.try_get("name_norm")?);
+            by_name.entry(n).and_modify(|e| *e = (*e).min(id)).or_insert(id);
+        }
     }
+    Ok(codes
+        .iter()
+        .zip(&variants)
+        .map(|(code, vars)| {
+            by_code.get(code).copied().or_else(|| vars.iter().filter_map(|v| by_name.get(v)).min().copied())
+        })
+        .collect())
 }

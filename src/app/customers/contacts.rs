@@ -531,16 +531,21 @@ pub async fn update_in(tx: &mut WriteTx, ctx: &Ctx, id: i64, inp: &Input, versio
     Ok(after)
 }
 
-/// The account's live contacts by normalized name (the first, where two share one).
-pub async fn names_on_account(conn: &mut sqlx::AnyConnection, account_id: i64) -> Result<HashMap<String, i64>> {
-    let rows =
-        sqlx::query("SELECT id, name_norm FROM contacts WHERE account_id = $1 AND deleted_at IS NULL ORDER BY id")
-            .bind(account_id)
-            .fetch_all(conn)
-            .await?;
-    let mut out = HashMap::with_capacity(rows.len());
-    for r in rows {
-        out.entry(r.try_get("name_norm")?).or_insert(r.try_get("id")?);
+/// Each account's live contacts by normalized name (the first, where two share one), for
+/// many accounts at once (imports); every account of `ids` has an entry.
+pub async fn names_on_accounts(
+    conn: &mut sqlx::AnyConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, HashMap<String, i64>>> {
+    let mut out: HashMap<i64, HashMap<String, i64>> = ids.iter().map(|id| (*id, HashMap::new())).collect();
+    for chunk in ids.chunks(1_000) {
+        let mut s =
+            Sql::new("SELECT id, account_id, name_norm FROM contacts WHERE deleted_at IS NULL AND account_id IN (");
+        s.bind_list(chunk).push(") ORDER BY id");
+        for r in s.query().fetch_all(&mut *conn).await? {
+            let account: i64 = r.try_get("account_id")?;
+            out.entry(account).or_default().entry(r.try_get("name_norm")?).or_insert(r.try_get("id")?);
+        }
     }
     Ok(out)
 }

@@ -900,6 +900,7 @@ pub async fn run(db: &Db, ctx: &Ctx, kind: Kind, src: Source, opts: &Options) ->
                     };
                 }
                 if !report.errors_truncated {
+                    write_contacts(&mut tx, ctx, &mut con, &mut report).await?;
                     contact_bosses(&mut tx, ctx, opts.max_errors, &mut con, &mut report).await?;
                 }
             }
@@ -1097,6 +1098,7 @@ async fn write_accounts(
     report: &mut Report,
 ) -> Result<()> {
     let mut viewers = crate::app::customers::visibility::Viewers::default();
+    let mut pending = NewAccounts::default();
     // Once refused at its limit, the import stops: dropping the channel stops the checker and
     // the reader.
     while !report.errors_truncated {
@@ -1120,30 +1122,57 @@ async fn write_accounts(
                 Err(e) => return Err(e),
             }
         }
-        if c.new.is_empty() {
-            continue;
-        }
-        let mut rows = Vec::with_capacity(c.new.len());
-        let mut data = Vec::with_capacity(c.new.len());
-        let mut audits = Vec::with_capacity(c.new.len());
         for (row, d, audit) in c.new {
-            rows.push(row);
-            data.push(d);
-            audits.push(audit);
+            pending.rows.push(row);
+            pending.data.push(d);
+            pending.audits.push(audit);
         }
-        let ids = accounts::insert_many(tx, ctx, &mut viewers, &data, audits, ts).await?;
-        report.created += ids.len();
-        // Each new account must stay within the importer's sight (a region they do not cover,
-        // say).
-        let hidden: HashSet<i64> = accounts::outside_scope(tx.conn(), &ctx.caller, &ids).await?.into_iter().collect();
-        for (row, id) in rows.iter().zip(&ids) {
-            if hidden.contains(id) {
-                report.created -= 1;
-                let col = if row.value("branch").is_empty() { "region" } else { "branch" };
-                report.refuse(row.error(col, "outside_scope"), max_errors);
-            }
+        // By COPY (PostgreSQL) each batch written costs a round trip more per table: the
+        // writer gathers a few of the checker's batches first.
+        if pending.rows.len() >= if tx.copies() { COPY_BATCH } else { 1 } {
+            write_new(tx, ctx, ts, &mut viewers, std::mem::take(&mut pending), max_errors, report).await?;
+            deferred.check(tx).await?;
         }
-        deferred.check(tx).await?;
+    }
+    if !report.errors_truncated {
+        write_new(tx, ctx, ts, &mut viewers, pending, max_errors, report).await?;
+    }
+    Ok(())
+}
+
+/// Rows a writer gathers before writing them by COPY.
+const COPY_BATCH: usize = 5_000;
+
+/// New accounts checked and not yet written.
+#[derive(Default)]
+struct NewAccounts {
+    rows: Vec<Row>,
+    data: Vec<accounts::AccountData>,
+    audits: Vec<Option<String>>,
+}
+
+async fn write_new(
+    tx: &mut WriteTx,
+    ctx: &Ctx,
+    ts: &str,
+    viewers: &mut crate::app::customers::visibility::Viewers,
+    new: NewAccounts,
+    max_errors: usize,
+    report: &mut Report,
+) -> Result<()> {
+    if new.rows.is_empty() {
+        return Ok(());
+    }
+    let ids = accounts::insert_many(tx, ctx, viewers, &new.data, new.audits, ts).await?;
+    report.created += ids.len();
+    // Each new account must stay within the importer's sight (a region they do not cover, say).
+    let hidden: HashSet<i64> = accounts::outside_scope(tx.conn(), &ctx.caller, &ids).await?.into_iter().collect();
+    for (row, id) in new.rows.iter().zip(&ids) {
+        if hidden.contains(id) {
+            report.created -= 1;
+            let col = if row.value("branch").is_empty() { "region" } else { "branch" };
+            report.refuse(row.error(col, "outside_scope"), max_errors);
+        }
     }
     Ok(())
 }
@@ -1155,14 +1184,45 @@ struct ContactState {
     /// (account name, credit code) → the account, or None when not found or not visible.
     accounts: HashMap<(String, String), Option<i64>>,
     /// The live contacts each account had before the import, by normalized name (read once
-    /// per account, when its first row comes).
+    /// per account, with the batch that first names it).
     existing: HashMap<i64, HashMap<String, i64>>,
+    /// New contacts checked and not yet written: the row, and (account, contact).
+    new: Vec<(Row, (i64, contacts::ContactData))>,
     /// Contacts whose manager is named: (row, contact id, account id, manager's name).
     bosses: Vec<(Row, i64, i64, String)>,
 }
 
+/// The accounts a batch of contact rows names and the import has not met yet: matched in bulk
+/// ([`accounts::find_matches`]), kept only where the importer sees them, held live until the
+/// import commits, with their contacts read once.
+async fn contact_accounts(tx: &mut WriteTx, ctx: &Ctx, st: &mut ContactState, rows: &[Row]) -> Result<()> {
+    let mut keys: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| (r.value("account"), r.value("account_credit_code")))
+        .filter(|k| !st.accounts.contains_key(k))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let found = accounts::find_matches(tx.conn(), &keys).await?;
+    let mut ids: Vec<i64> = found.iter().flatten().copied().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let hidden: HashSet<i64> = accounts::outside_scope(tx.conn(), &ctx.caller, &ids).await?.into_iter().collect();
+    let fresh: Vec<i64> = ids.into_iter().filter(|id| !hidden.contains(id) && !st.existing.contains_key(id)).collect();
+    let live = accounts::hold_live_many(tx, &fresh).await?;
+    let fresh: Vec<i64> = fresh.into_iter().filter(|id| live.contains(id)).collect();
+    st.existing.extend(contacts::names_on_accounts(tx.conn(), &fresh).await?);
+    for (key, id) in keys.into_iter().zip(found) {
+        st.accounts.insert(key, id.filter(|id| st.existing.contains_key(id)));
+    }
+    Ok(())
+}
+
 /// A batch of contact rows: rows matching an existing contact are updated one by one (or
-/// refused), new contacts are checked row by row and written together
+/// refused); new contacts are checked row by row and written together, a few batches at a time
 /// ([`contacts::insert_many`]: by `COPY` on PostgreSQL).
 async fn contact_batch(
     tx: &mut WriteTx,
@@ -1173,31 +1233,13 @@ async fn contact_batch(
     report: &mut Report,
 ) -> Result<()> {
     const SKIP: &[&str] = &["account", "account_credit_code", "reports_to"];
-    let mut new: Vec<(Row, (i64, contacts::ContactData))> = vec![];
+    contact_accounts(tx, ctx, st, &rows).await?;
     for row in rows {
         if report.errors_truncated {
             break;
         }
         let key = (row.value("account"), row.value("account_credit_code"));
-        let account = match st.accounts.get(&key) {
-            Some(a) => *a,
-            None => {
-                let found = accounts::find_match(tx.conn(), Some(&key.0), Some(&key.1)).await?;
-                let visible = match found {
-                    Some(id) => accounts::outside_scope(tx.conn(), &ctx.caller, &[id]).await?.is_empty(),
-                    None => false,
-                };
-                let a = found.filter(|_| visible);
-                if let Some(id) = a.filter(|id| !st.existing.contains_key(id)) {
-                    // Held live until the import commits; its contacts read once.
-                    accounts::hold_live(tx, id).await?;
-                    st.existing.insert(id, contacts::names_on_account(tx.conn(), id).await?);
-                }
-                st.accounts.insert(key.clone(), a);
-                a
-            }
-        };
-        let Some(account_id) = account else {
+        let Some(account_id) = st.accounts.get(&key).copied().flatten() else {
             let col = if key.0.is_empty() { "account_credit_code" } else { "account" };
             report.refuse(row.error(col, "unknown_account"), opts.max_errors);
             continue;
@@ -1211,40 +1253,43 @@ async fn contact_batch(
         if !person.1.is_empty() {
             st.seen.insert(person, row.line);
         }
-        let outcome = match (existing, opts.on_match) {
-            (Some(id), OnMatch::Report) => {
+        let outcome = match existing {
+            Some(id) if opts.on_match == OnMatch::Report => {
                 report.refuse(row.error("name", format!("contact_exists:{id}")), opts.max_errors);
                 continue;
             }
-            (Some(id), OnMatch::Update) => {
-                contacts::update_in(tx, ctx, id, &row.input(SKIP, true, &[]), None).await.map(|c| {
-                    report.updated += 1;
-                    Some(c.id)
-                })
-            }
-            (None, _) => match contacts::prepare_new(tx.conn(), ctx, account_id, &row.input(SKIP, false, &[])).await {
+            Some(id) => contacts::update_in(tx, ctx, id, &row.input(SKIP, true, &[]), None).await.map(|c| c.id),
+            None => match contacts::prepare_new(tx.conn(), ctx, account_id, &row.input(SKIP, false, &[])).await {
                 Ok(d) => {
-                    new.push((row, (account_id, d)));
+                    st.new.push((row, (account_id, d)));
                     continue;
                 }
                 Err(e) => Err(e),
             },
         };
         match outcome {
-            Ok(Some(id)) => {
+            Ok(id) => {
+                report.updated += 1;
                 let boss = row.value("reports_to");
                 if !boss.is_empty() {
                     st.bosses.push((row, id, account_id, boss));
                 }
             }
-            Ok(None) => {}
             Err(Error::Invalid(fs)) => {
                 report.refuse_all(fs.iter().map(|f| row.error(&f.field, f.code)), opts.max_errors)
             }
             Err(e) => return Err(e),
         }
     }
-    let (rows, items): (Vec<Row>, Vec<(i64, contacts::ContactData)>) = new.into_iter().unzip();
+    if st.new.len() >= if tx.copies() { COPY_BATCH } else { 1 } {
+        write_contacts(tx, ctx, st, report).await?;
+    }
+    Ok(())
+}
+
+/// Writes the new contacts gathered so far.
+async fn write_contacts(tx: &mut WriteTx, ctx: &Ctx, st: &mut ContactState, report: &mut Report) -> Result<()> {
+    let (rows, items): (Vec<Row>, Vec<(i64, contacts::ContactData)>) = std::mem::take(&mut st.new).into_iter().unzip();
     let ids = contacts::insert_many(tx, ctx, &items).await?;
     report.created += ids.len();
     for ((row, id), (account_id, _)) in rows.into_iter().zip(ids).zip(items) {
