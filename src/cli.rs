@@ -20,6 +20,10 @@ pub struct Cli {
     /// (never on a crash of KAM itself). See RELIABILITY.md.
     #[arg(long, env = "KAM_SQLITE_SYNCHRONOUS", default_value = "full", value_parser = ["full", "normal"], global = true)]
     pub sqlite_synchronous: String,
+    /// PostgreSQL: imports and `kam dataset` send their rows by COPY on a connection of their
+    /// own (`on`, the default) or as multi-row INSERTs (`off`). See BENCHMARKS.md.
+    #[arg(long, env = "KAM_BULK_COPY", default_value = "on", value_parser = ["on", "off"], global = true)]
+    pub bulk_copy: String,
     /// The configuration file (TOML; `kam config example` prints one with every setting). A
     /// setting there is used when neither a flag nor the environment gives it.
     #[arg(long, env = "KAM_CONFIG", global = true)]
@@ -488,6 +492,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     } else {
         crate::db::Synchronous::Full
     });
+    crate::db::set_bulk_copy(cli.bulk_copy == "on");
     match cli.command {
         Command::Doctor { server } => {
             let report = crate::doctor::check(&url, &server).await;

@@ -406,9 +406,11 @@ impl DeferredIndexes {
             sqlx::query("SET LOCAL maintenance_work_mem = '256MB'").execute(tx.conn()).await?;
         }
         for t in &mut self.tables {
-            for sql in t.set_aside.take().unwrap_or_default() {
+            let Some(set_aside) = t.set_aside.take() else { continue };
+            for sql in set_aside {
                 sqlx::query(&sql).execute(tx.conn()).await?;
             }
+            tx.analyze(t.table).await?;
         }
         Ok(())
     }

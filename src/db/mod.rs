@@ -77,6 +77,20 @@ fn synchronous() -> Synchronous {
     })
 }
 
+static BULK_COPY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+/// Whether bulk loads on PostgreSQL send their rows by `COPY` (`--bulk-copy`, `KAM_BULK_COPY`;
+/// on by default): off, they go as multi-row `INSERT`s as on SQLite. Set once per process.
+pub fn set_bulk_copy(on: bool) {
+    let _ = BULK_COPY.set(on);
+}
+
+/// The process's choice, else `KAM_BULK_COPY` (for programs without the command line: the
+/// benchmarks), else on.
+fn bulk_copy() -> bool {
+    *BULK_COPY.get_or_init(|| !matches!(std::env::var("KAM_BULK_COPY").as_deref(), Ok("off") | Ok("OFF")))
+}
+
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static PG_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -135,8 +149,23 @@ impl WriteTx {
     /// From here on, bulk rows of this transaction ([`bulk::Inserter`]) travel by `COPY` on a
     /// PostgreSQL connection of its own (`db/copy.rs`); nothing on SQLite.
     pub async fn stage_copies(&mut self) -> Result<(), sqlx::Error> {
+        if !bulk_copy() {
+            return Ok(());
+        }
         if let (Some(opts), None) = (self.pg_options.as_ref(), self.stage.as_ref()) {
             self.stage = Some(copy::Stage::open(opts).await?);
+        }
+        Ok(())
+    }
+
+    /// After a large load into `table` (fixed text of the caller): PostgreSQL's statistics of
+    /// it brought up to date inside the load's transaction (which counts its own new rows), so
+    /// that the queries right after it — generic plans made now and kept — are not planned for
+    /// the nearly empty table the statistics still describe. Nothing on SQLite, whose planner
+    /// KAM steers with index hints instead.
+    pub async fn analyze(&mut self, table: &'static str) -> Result<(), sqlx::Error> {
+        if self.backend == Backend::Postgres {
+            sqlx::query(&format!("ANALYZE {table}")).execute(&mut *self.tx).await?;
         }
         Ok(())
     }

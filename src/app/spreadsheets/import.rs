@@ -902,6 +902,9 @@ pub async fn run(db: &Db, ctx: &Ctx, kind: Kind, src: Source, opts: &Options) ->
                 if !report.errors_truncated {
                     write_contacts(&mut tx, ctx, &mut con, &mut report).await?;
                     contact_bosses(&mut tx, ctx, opts.max_errors, &mut con, &mut report).await?;
+                    if report.created >= crate::db::bulk::DeferredIndexes::MIN_ROWS as usize {
+                        tx.analyze("contacts").await?;
+                    }
                 }
             }
         }
