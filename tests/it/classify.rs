@@ -21,14 +21,20 @@ fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
+/// Today as the users (Asia/Shanghai) see it: the service standards count days so.
+fn local_today() -> NaiveDate {
+    Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
+}
+
 fn ymd(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
 /// Four in the morning (UTC) `n` days ago, as RFC 3339: the same calendar day in UTC and in
 /// Shanghai.
+/// 04:00 UTC (noon in Beijing) of the users' day `n` days ago.
 fn days_ago_at_4(n: i64) -> String {
-    let d = today() - Duration::days(n);
+    let d = local_today() - Duration::days(n);
     Utc.from_utc_datetime(&d.and_hms_opt(4, 0, 0).expect("time")).to_rfc3339()
 }
 
@@ -642,7 +648,7 @@ async fn service_standards_show_when_each_was_last_met_and_what_is_overdue() {
     assert_eq!(v["tier"], "A", "{v}");
     // Tier A: an executive visit every 180 days, a working contact every 14, a technical exchange every 90.
     let c = classification(&t, &rep, acc).await;
-    let since = today();
+    let since = local_today();
     for (st, every) in [("executive_visit", 180), ("working_contact", 14), ("technical_exchange", 90)] {
         let s = standard(&c, st);
         assert_eq!(s["every_days"], every, "{c}");
@@ -659,7 +665,7 @@ async fn service_standards_show_when_each_was_last_met_and_what_is_overdue() {
     // An executive visit 20 days ago.
     let a = activity(&t, &rep, visit(acc, &days_ago_at_4(20), Some("executive_visit"))).await;
     assert_eq!(a["purpose"], "executive_visit", "{a}");
-    let visited = today() - Duration::days(20);
+    let visited = local_today() - Duration::days(20);
     let c = classification(&t, &rep, acc).await;
     let ev = standard(&c, "executive_visit");
     assert_eq!(ev["last"], ymd(visited), "{c}");
@@ -674,7 +680,7 @@ async fn service_standards_show_when_each_was_last_met_and_what_is_overdue() {
     assert!(standard(&c, "technical_exchange")["last"].is_null(), "{c}");
 
     // The tier was taken 100 days ago: the technical exchange never held is 10 days overdue.
-    let long_ago = today() - Duration::days(100);
+    let long_ago = local_today() - Duration::days(100);
     sqlx::query("UPDATE accounts SET tier_since = $1 WHERE id = $2")
         .bind(kam::db::ts(Utc.from_utc_datetime(&long_ago.and_hms_opt(3, 0, 0).expect("t"))))
         .bind(acc)
@@ -724,9 +730,9 @@ async fn service_standards_show_when_each_was_last_met_and_what_is_overdue() {
     activity(&t, &rep, phone(acc, &days_ago_at_4(1), Some("technical_exchange"))).await;
     let c = classification(&t, &rep, acc).await;
     assert_eq!(standard(&c, "executive_visit")["last"], ymd(visited), "{c}");
-    assert_eq!(standard(&c, "working_contact")["last"], ymd(today() - Duration::days(1)), "{c}");
+    assert_eq!(standard(&c, "working_contact")["last"], ymd(local_today() - Duration::days(1)), "{c}");
     assert_eq!(standard(&c, "working_contact")["overdue"], false, "{c}");
-    assert_eq!(standard(&c, "technical_exchange")["last"], ymd(today() - Duration::days(1)), "{c}");
+    assert_eq!(standard(&c, "technical_exchange")["last"], ymd(local_today() - Duration::days(1)), "{c}");
     let svc = ok(report("").await);
     assert_eq!(svc["overdue"], json!([]), "all met: {svc}");
     // A planned activity is not a contact; the CSV lists the overdue.

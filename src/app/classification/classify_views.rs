@@ -86,15 +86,34 @@ pub struct AccountClasses {
     pub history: Vec<HistoryRow>,
 }
 
+/// The caller's time zone (else Beijing time).
+fn tz_of(caller: &Caller) -> chrono_tz::Tz {
+    crate::domain::activity::parse_tz(&caller.time_zone).unwrap_or(chrono_tz::Asia::Shanghai)
+}
+
+/// Today where the caller is: what "overdue" is measured against, as the days of the
+/// activities are.
+fn today_of(caller: &Caller) -> NaiveDate {
+    crate::domain::activity::local_day(Utc::now(), tz_of(caller))
+}
+
+/// The caller's day of a stored time (when an account took its tier).
+fn local_day_of(ts: &str, caller: &Caller) -> Option<NaiveDate> {
+    let at = chrono::DateTime::parse_from_rfc3339(ts).ok()?.with_timezone(&Utc);
+    Some(crate::domain::activity::local_day(at, tz_of(caller)))
+}
+
 fn day_of(ts: &str) -> Option<NaiveDate> {
     ts.get(..10).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
 }
 
-/// Per account: the last day each standard was met, from its done activities.
+/// Per account: the last day each standard was met, from its done activities (the day as their
+/// owner lived it, `local_day`: a visit at 09:00 in Beijing is that day's, not the day before's
+/// in UTC).
 /// `accounts` appends the account ids asked about (a list, or a subquery over alias `a`).
 async fn last_met(db: &Db, accounts: impl FnOnce(&mut Sql)) -> Result<HashMap<i64, [Option<NaiveDate>; 3]>> {
     let mut s = Sql::new(
-        "SELECT t.account_id AS account_id, t.kind AS kind, t.purpose AS purpose, MAX(t.occurred_at) AS at \
+        "SELECT t.account_id AS account_id, t.kind AS kind, t.purpose AS purpose, MAX(t.local_day) AS at \
          FROM activities t WHERE t.status = 'done' AND t.deleted_at IS NULL AND t.account_id IN (",
     );
     accounts(&mut s);
@@ -142,7 +161,7 @@ pub async fn of_account(db: &Db, caller: &Caller, id: i64) -> Result<AccountClas
     let tier_since: Option<String> = r.try_get("tier_since")?;
     let t = cls::tier(&tier_inputs(&inputs, d.sales_12m, d.sow_bp), &settings.tiers);
     drop(conn);
-    let today = Utc::now().date_naive();
+    let today = today_of(caller);
     let service = match (&d.tier, &tier_since) {
         (Some(tier), Some(since)) => {
             let last = last_met(db, |s| {
@@ -151,7 +170,7 @@ pub async fn of_account(db: &Db, caller: &Caller, id: i64) -> Result<AccountClas
             .await?
             .remove(&id)
             .unwrap_or_default();
-            statuses(&settings.service, tier, day_of(since).unwrap_or(today), &last, today)
+            statuses(&settings.service, tier, local_day_of(since, caller).unwrap_or(today), &last, today)
         }
         _ => vec![],
     };
@@ -520,13 +539,14 @@ pub async fn service(
         }),
         async { load(&mut *db.reads().acquire().await?).await }
     )?;
-    let today = Utc::now().date_naive();
+    let today = today_of(caller);
     let mut overdue = vec![];
     let mut counts: BTreeMap<&'static str, i64> = cls::STANDARDS.iter().map(|s| (*s, 0)).collect();
     for r in &rows {
         let id: i64 = r.try_get("id")?;
         let t: String = r.try_get("tier")?;
-        let since = r.try_get::<Option<String>, _>("tier_since")?.as_deref().and_then(day_of).unwrap_or(today);
+        let since =
+            r.try_get::<Option<String>, _>("tier_since")?.as_deref().and_then(|t| local_day_of(t, caller)).unwrap_or(today);
         let l = last.get(&id).copied().unwrap_or_default();
         for st in statuses(&settings.service, &t, since, &l, today) {
             if !st.overdue || standard.is_some_and(|x| x != st.standard) {
