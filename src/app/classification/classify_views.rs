@@ -545,8 +545,11 @@ pub async fn service(
     for r in &rows {
         let id: i64 = r.try_get("id")?;
         let t: String = r.try_get("tier")?;
-        let since =
-            r.try_get::<Option<String>, _>("tier_since")?.as_deref().and_then(|t| local_day_of(t, caller)).unwrap_or(today);
+        let since = r
+            .try_get::<Option<String>, _>("tier_since")?
+            .as_deref()
+            .and_then(|t| local_day_of(t, caller))
+            .unwrap_or(today);
         let l = last.get(&id).copied().unwrap_or_default();
         for st in statuses(&settings.service, &t, since, &l, today) {
             if !st.overdue || standard.is_some_and(|x| x != st.standard) {
