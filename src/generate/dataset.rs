@@ -27,6 +27,7 @@ use sqlx::Row;
 
 use crate::app::{people::auth, people::org, people::users, records::audit, Ctx};
 use crate::db::bulk::{v, Cell, Inserter};
+use crate::db::copy::array_item;
 use crate::db::sql::Val;
 use crate::db::{now, ts, Backend, Db, WriteTx};
 use crate::domain::account::sow_bp;
@@ -145,8 +146,6 @@ async fn generate_with(
     let hash = auth::hash_password(password)?;
 
     let mut tx = db.begin().await?;
-    // PostgreSQL: the rows travel by COPY (db/copy.rs).
-    tx.stage_copies().await?;
     for table in ["users", "accounts"] {
         if count(&mut tx, table).await? > 0 {
             bail!("the database already holds {table}; a dataset loads only into an empty database");
@@ -312,16 +311,20 @@ async fn generate_with(
     }
     // ---- Write accounts and their access rows --------------------------------------------------
     let aside = set_aside(&mut tx, db.backend, &["accounts", "account_access"]).await?;
-    let mut ins = Inserter::new(db.backend,
+    let mut ins = Rows::new(
+        tx.conn(),
+        db.backend,
         "INSERT INTO accounts (created_at, updated_at, version, id, name, name_norm, name_pinyin, name_initials, name_sort, \
          short_name, credit_code, industry, level, region_id, branch_id, owner_id, inside_owner_id, ka_manager_id, status, address, \
          buying_power, sales_12m_entered, sales_12m, sow_bp, rad_class, credit_grade, credit_limit, credit_score, \
          profit_margin_bp, payment_terms_days, expense_ratio_bp) VALUES ",
         vec![ts.clone().into()],
         30,
-    );
+    )
+    .await?;
     let mut access =
-        Inserter::new(db.backend, "INSERT INTO account_access (account_id, user_id, via) VALUES ", vec![], 2);
+        Rows::new(tx.conn(), db.backend, "INSERT INTO account_access (account_id, user_id, via) VALUES ", vec![], 2)
+            .await?;
     for (i, a) in accts.iter().enumerate() {
         let id = i as i64 + 1;
         let ka_manager = kam[a.region];
@@ -384,13 +387,15 @@ async fn generate_with(
     // Each contact's attitude (by id − 1): a visit that meets them notes the same.
     let mut contact_attitude: Vec<&'static str> = Vec::with_capacity(accts.len() * cpa);
     let aside = set_aside(&mut tx, db.backend, &["contacts"]).await?;
-    let mut cins = Inserter::new(
+    let mut cins = Rows::new(
+        tx.conn(),
         db.backend,
         "INSERT INTO contacts (created_at, updated_at, version, id, account_id, name, name_norm, gender, \
          department, title, reports_to, decision_role, attitude, relationship, phone) VALUES ",
         vec![ts.clone().into()],
         14,
-    );
+    )
+    .await?;
     for (i, a) in accts.iter().enumerate() {
         let account_id = i as i64 + 1;
         let first = i as i64 * cpa as i64 + 1;
@@ -452,20 +457,25 @@ async fn generate_with(
     let owned: Vec<(usize, i64)> =
         accts.iter().enumerate().filter_map(|(i, a)| a.owner.or(a.inside_owner).map(|o| (i, o))).collect();
     let aside = set_aside(&mut tx, db.backend, &["opportunities", "opportunity_history"]).await?;
-    let mut oins = Inserter::new(
+    let mut oins = Rows::new(
+        tx.conn(),
         db.backend,
         "INSERT INTO opportunities (created_at, updated_at, version, currency, id, account_id, name, amount, \
          expected_close, stage, probability, owner_id, established_at, booked_amount, booked_on, lost_reason, \
          lost_to, next_step, next_step_due) VALUES ",
         vec![ts.clone().into()],
         15,
-    );
-    let mut hins = Inserter::new(db.backend,
+    )
+    .await?;
+    let mut hins = Rows::new(
+        tx.conn(),
+        db.backend,
         "INSERT INTO opportunity_history (opportunity_id, at, actor, from_stage, stage, amount, expected_close, reason, \
          override) VALUES ",
         vec![],
         7,
-    );
+    )
+    .await?;
     use crate::domain::opportunity::{Stage, OPEN};
     const KINDS: [&str; 6] = ["扩容项目", "升级改造", "年度框架采购", "新建系统", "运维服务续约", "试点项目"];
     const RIVALS: [&str; 6] = ["华为", "新华三", "浪潮", "中兴", "神州数码", "锐捷"];
@@ -666,16 +676,16 @@ async fn generate_with(
     let summary = Summary {
         org_units,
         users: uw.n,
-        accounts: ins.total,
-        contacts: cins.total,
-        opportunities: oins.total,
+        accounts: ins.total(),
+        contacts: cins.total(),
+        opportunities: oins.total(),
         activities: written.activities,
         quotas,
     };
     let after = json!({
         "profile": profile, "seed": seed, "org_units": summary.org_units, "users": summary.users,
-        "accounts": summary.accounts, "contacts": summary.contacts, "account_access": access.total,
-        "opportunities": summary.opportunities, "opportunity_history": hins.total,
+        "accounts": summary.accounts, "contacts": summary.contacts, "account_access": access.total(),
+        "opportunities": summary.opportunities, "opportunity_history": hins.total(),
         "activities": summary.activities, "activity_contacts": written.contacts_met,
         "visit_plans": written.visit_plans, "quotas": summary.quotas, "products": products,
         "quotes": quotes, "quote_lines": quote_lines, "bids": bids, "orders": orders, "order_lines": order_lines,
@@ -1516,6 +1526,152 @@ async fn put_back(tx: &mut WriteTx, statements: Vec<String>) -> anyhow::Result<(
     Ok(())
 }
 
+/// Rows of a bulk load, by backend. SQLite: multi-row `INSERT … VALUES` statements
+/// ([`Inserter`]). PostgreSQL: one array per column, `INSERT … SELECT … FROM unnest($1::bigint[],
+/// …)`, so a statement of thousands of rows has one parameter per column and the same text
+/// every time (parsed and planned once), where a `VALUES` list of bound values is parsed and
+/// typed anew row by row (measured on the 1,000,000 activities: 21 s that way, 8 s in arrays).
+enum Rows {
+    Sqlite(Inserter),
+    Postgres(Unnest),
+}
+
+struct Unnest {
+    table: &'static str,
+    /// Names and types.
+    columns: Vec<(String, String)>,
+    shared: Vec<Val>,
+    /// The statement, made from the first row (which columns take a shared value).
+    sql: Option<String>,
+    /// Array literals being built, one per column (shared columns stay empty).
+    arrays: Vec<String>,
+    rows: usize,
+    total: usize,
+}
+
+impl Rows {
+    /// As [`Inserter::new`]: `head` is `INSERT INTO table (columns…) VALUES ` (fixed text of this
+    /// module). On PostgreSQL the columns' types are read from the catalogue.
+    async fn new(
+        conn: &mut sqlx::AnyConnection,
+        backend: Backend,
+        head: &'static str,
+        shared: Vec<Val>,
+        bound_per_row: usize,
+    ) -> anyhow::Result<Rows> {
+        if backend == Backend::Sqlite {
+            return Ok(Rows::Sqlite(Inserter::new(backend, head, shared, bound_per_row)));
+        }
+        let parsed = head
+            .strip_prefix("INSERT INTO ")
+            .and_then(|h| h.split_once(" ("))
+            .and_then(|(t, rest)| Some((t, rest.split_once(")")?.0)));
+        let Some((table, names)) = parsed else { bail!("not an INSERT head: {head}") };
+        let types: HashMap<String, String> = sqlx::query(
+            "SELECT column_name::text AS name, udt_name::text AS ty FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = $1",
+        )
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("name")?, r.try_get("ty")?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+        let columns = names
+            .split(',')
+            .map(|c| {
+                let c = c.trim().to_string();
+                let ty = types.get(&c).cloned().with_context(|| format!("no column {table}.{c}"))?;
+                Ok((c, ty))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Rows::Postgres(Unnest {
+            table,
+            arrays: vec![String::new(); columns.len()],
+            columns,
+            shared,
+            sql: None,
+            rows: 0,
+            total: 0,
+        }))
+    }
+
+    async fn row(&mut self, tx: &mut WriteTx, cells: Vec<Cell>) -> Result<(), sqlx::Error> {
+        let u = match self {
+            Rows::Sqlite(ins) => return ins.row(tx, cells).await,
+            Rows::Postgres(u) => u,
+        };
+        if u.sql.is_none() {
+            let mut select = vec![];
+            let mut arrays = vec![];
+            let mut names = vec![];
+            for (i, (c, (_, ty))) in cells.iter().zip(&u.columns).enumerate() {
+                match c {
+                    Cell::Shared(n) => select.push(format!("${}", u.columns.len() + n)),
+                    _ => {
+                        arrays.push(format!("CAST(${} AS TEXT)::{ty}[]", i + 1));
+                        names.push(format!("c{i}"));
+                        select.push(format!("u.c{i}"));
+                    }
+                }
+            }
+            let cols: Vec<&str> = u.columns.iter().map(|c| c.0.as_str()).collect();
+            u.sql = Some(format!(
+                "INSERT INTO {} ({}) SELECT {} FROM unnest({}) AS u({})",
+                u.table,
+                cols.join(", "),
+                select.join(", "),
+                arrays.join(", "),
+                names.join(", ")
+            ));
+        }
+        for (a, c) in u.arrays.iter_mut().zip(cells) {
+            if !a.is_empty() {
+                a.push(',');
+            }
+            match c {
+                Cell::Shared(_) => a.clear(),
+                Cell::V(x) => array_item(a, &x),
+                Cell::Lit("NULL") => a.push_str("NULL"),
+                // A literal of this module: a quoted text ('' for a quote) or a number.
+                Cell::Lit(l) => match l.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
+                    Some(t) => array_item(a, &Val::Text(Some(t.replace("''", "'")))),
+                    None => a.push_str(l),
+                },
+            }
+        }
+        u.rows += 1;
+        u.total += 1;
+        if u.rows >= 20_000 {
+            self.flush(tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self, tx: &mut WriteTx) -> Result<(), sqlx::Error> {
+        let u = match self {
+            Rows::Sqlite(ins) => return ins.flush(tx).await,
+            Rows::Postgres(u) => u,
+        };
+        let Some(sql) = u.sql.as_deref().filter(|_| u.rows > 0) else { return Ok(()) };
+        // One parameter per column (`{…}`; a shared column's is unused but keeps the numbering),
+        // then the shared values.
+        let mut args: Vec<Val> =
+            u.arrays.iter_mut().map(|a| Val::Text(Some(format!("{{{}}}", std::mem::take(a))))).collect();
+        args.extend(u.shared.iter().cloned());
+        crate::db::sql::bind_all(sql, args).execute(tx.conn()).await?;
+        u.rows = 0;
+        Ok(())
+    }
+
+    fn total(&self) -> usize {
+        match self {
+            Rows::Sqlite(ins) => ins.total,
+            Rows::Postgres(u) => u.total,
+        }
+    }
+}
+
 fn kind_lit(k: Kind) -> &'static str {
     match k {
         Kind::Visit => "'visit'",
@@ -1582,14 +1738,17 @@ async fn write_activities(
     }
 
     let aside = set_aside(tx, backend, &["activities"]).await?;
-    let mut ins = Inserter::new(backend,
+    let mut ins = Rows::new(
+        tx.conn(),
+        backend,
         "INSERT INTO activities (created_at, updated_at, version, id, account_id, opportunity_id, owner_id, kind, status, \
          planned_at, occurred_at, ends_at, local_day, week, place, participants, objective, materials, talking_points, \
          customer_views, problems, next_steps, summary, outcome, customer_attitude, effective, follow_up_due, \
          followed_up_by, checked_in, check_in_lat_e6, check_in_lon_e6, check_in_accuracy_m, check_in_at) VALUES ",
         vec![ts_now.to_string().into()],
         15,
-    );
+    )
+    .await?;
     let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
     let mut met = vec![];
     let mut plan_weeks: BTreeSet<(u32, NaiveDate)> = BTreeSet::new();
@@ -1696,8 +1855,14 @@ async fn write_activities(
     ins.flush(tx).await.context("inserting activities")?;
     put_back(tx, aside).await?;
     // The contacts met, with the attitude the contact has (so the record and the map agree).
-    let mut cins =
-        Inserter::new(backend, "INSERT INTO activity_contacts (activity_id, contact_id, attitude) VALUES ", vec![], 2);
+    let mut cins = Rows::new(
+        tx.conn(),
+        backend,
+        "INSERT INTO activity_contacts (activity_id, contact_id, attitude) VALUES ",
+        vec![],
+        2,
+    )
+    .await?;
     for (aid, cid, att) in met {
         let att = match att {
             "supporter" => "'supporter'",
@@ -1711,12 +1876,14 @@ async fn write_activities(
     // are drafts: no row).
     let today = act::local_day(Utc::now(), tz);
     let this_week = act::monday(today);
-    let mut pins = Inserter::new(
+    let mut pins = Rows::new(
+        tx.conn(),
         backend,
         "INSERT INTO visit_plans (owner_id, week, status, note, submitted_at, version, created_at, updated_at) VALUES ",
         vec![],
         5,
-    );
+    )
+    .await?;
     for (owner, week) in plan_weeks.into_iter().filter(|(_, w)| *w <= this_week) {
         let friday = week - Duration::days(3);
         let at = ts(act::day_bounds(friday, tz).0 + Duration::minutes(17 * 60 + 30));
@@ -1737,7 +1904,7 @@ async fn write_activities(
         .context("inserting visit plans")?;
     }
     pins.flush(tx).await.context("inserting visit plans")?;
-    Ok(Written { activities: ins.total, contacts_met: cins.total, visit_plans: pins.total })
+    Ok(Written { activities: ins.total(), contacts_met: cins.total(), visit_plans: pins.total() })
 }
 
 /// A quota per salesperson and month of the current year: what they booked over the last year
@@ -1777,27 +1944,36 @@ async fn write_quotes(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyho
     .fetch_all(tx.conn())
     .await
     .context("reading opportunities")?;
-    let mut qins = Inserter::new(backend,
+    let mut qins = Rows::new(
+        tx.conn(),
+        backend,
         "INSERT INTO quotes (created_at, updated_at, version, id, number, opportunity_id, account_id, owner_id, title, \
          current_version, state, quote_date, valid_until, total, discount_bp, below_floor, line_count, is_current, \
          sent_version, lost_reason, created_by) VALUES ",
         vec![ts_now.to_string().into()],
         18,
-    );
-    let mut vins = Inserter::new(backend,
+    )
+    .await?;
+    let mut vins = Rows::new(
+        tx.conn(),
+        backend,
         "INSERT INTO quote_versions (created_at, id, quote_id, version_no, state, quote_date, valid_until, payment_terms, \
          delivery_terms, total, total_excl, tax, list_total, discount_bp, max_line_discount_bp, quote_discount_bp, \
          below_floor, cost, within_authority, created_by, submitted_at, approved_at, sent_at, sent_by) VALUES ",
         vec![ts_now.to_string().into()],
         23,
-    );
-    let mut lins = Inserter::new(backend,
+    )
+    .await?;
+    let mut lins = Rows::new(
+        tx.conn(),
+        backend,
         "INSERT INTO quote_lines (id, version_id, position, product_id, product_code, description, specification, unit, \
          quantity, list_price, unit_price, discount_bp, amount, tax_rate_bp, amount_excl, tax, floor_price, below_floor, \
          cost) VALUES ",
         vec![],
         19,
-    );
+    )
+    .await?;
     const SERVICES: [&str; 3] = ["安装调试服务", "现场培训", "三年原厂维保"];
     let mut line_id = 0i64;
     // Lines wait until their versions are written (an inserter writes when it is full).
@@ -1942,7 +2118,7 @@ async fn write_quotes(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyho
             lins.flush(tx).await.context("inserting quote lines")?;
         }
     }
-    Ok((qins.total, lins.total))
+    Ok((qins.total(), lins.total()))
 }
 
 /// At most this many orders from won opportunities (one signed order per won opportunity, and a
@@ -2128,40 +2304,57 @@ async fn write_receivables(tx: &mut WriteTx, backend: Backend, seed: u64, ts_now
     .fetch_all(tx.conn())
     .await
     .context("reading signed orders")?;
-    let mut iins = Inserter::new(backend,
+    let mut iins = Rows::new(
+        tx.conn(),
+        backend,
         "INSERT INTO invoices (created_at, created_by, id, number, order_id, account_id, issued_on, amount, tax) VALUES ",
         vec![ts_now.to_string().into(), "finance".to_string().into()],
         7,
-    );
-    let mut rins = Inserter::new(backend,
+    )
+    .await?;
+    let mut rins = Rows::new(
+        tx.conn(),
+        backend,
         "INSERT INTO receivables (created_at, updated_at, id, account_id, order_id, owner_id, position, kind, event, days, \
          amount, event_on, due_on, paid, paid_in_full_on, state, dun_notified) VALUES ",
         vec![ts_now.to_string().into()],
         15,
-    );
-    let mut pins = Inserter::new(backend,
+    )
+    .await?;
+    let mut pins = Rows::new(
+        tx.conn(),
+        backend,
         "INSERT INTO payments (created_at, created_by, id, account_id, received_on, amount, method, reference, unallocated) VALUES ",
         vec![ts_now.to_string().into(), "finance".to_string().into()],
         7,
-    );
-    let mut ains = Inserter::new(
+    )
+    .await?;
+    let mut ains = Rows::new(
+        tx.conn(),
         backend,
         "INSERT INTO allocations (created_at, created_by, id, payment_id, receivable_id, amount) VALUES ",
         vec![ts_now.to_string().into(), "finance".to_string().into()],
         4,
-    );
-    let mut fins = Inserter::new(backend,
+    )
+    .await?;
+    let mut fins = Rows::new(
+        tx.conn(),
+        backend,
         "INSERT INTO order_fulfilment (updated_at, version_no, order_id, line_count, lines_unplanned, lines_undelivered, \
          lines_unaccepted, open, delivered_on, accepted_on) VALUES ",
         vec![ts_now.to_string().into()],
         8,
-    );
-    let mut obins = Inserter::new(backend,
+    )
+    .await?;
+    let mut obins = Rows::new(
+        tx.conn(),
+        backend,
         "INSERT INTO outbounds (created_by, id, number, order_id, order_version, state, note, carrier, waybill, \
          shipped_on, delivered_on, accepted_on, acceptance_note, version, created_at, delivered_at, updated_at) VALUES ",
         vec!["logistics".to_string().into()],
         16,
-    );
+    )
+    .await?;
     let fmt = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
     let (mut rid, mut pid, mut iid, mut oid) = (0i64, 0i64, 0i64, 0i64);
     let mut pending_allocs: Vec<Vec<Cell>> = vec![];
@@ -2390,12 +2583,14 @@ async fn write_receivables(tx: &mut WriteTx, backend: Backend, seed: u64, ts_now
     fins.flush(tx).await.context("inserting order fulfilment")?;
     obins.flush(tx).await.context("inserting outbounds")?;
     let outbound_lines = write_outbound_lines(tx).await?;
-    let mut hins = Inserter::new(
+    let mut hins = Rows::new(
+        tx.conn(),
         backend,
         "INSERT INTO order_holds (placed_at, placed_by, kind, id, account_id, reason, receivable_id) VALUES ",
         vec![ts_now.to_string().into(), "system".to_string().into(), "dunning".to_string().into()],
         4,
-    );
+    )
+    .await?;
     for (n, (account, (_, receivable, reason))) in to_hold.into_iter().enumerate() {
         hins.row(
             tx,
@@ -2414,14 +2609,14 @@ async fn write_receivables(tx: &mut WriteTx, backend: Backend, seed: u64, ts_now
     }
     hins.flush(tx).await.context("inserting dunning holds")?;
     Ok(Cash {
-        invoices: iins.total,
-        receivables: rins.total,
-        payments: pins.total,
-        allocations: ains.total,
-        fulfilment: fins.total,
-        outbounds: obins.total,
+        invoices: iins.total(),
+        receivables: rins.total(),
+        payments: pins.total(),
+        allocations: ains.total(),
+        fulfilment: fins.total(),
+        outbounds: obins.total(),
         outbound_lines,
-        holds: hins.total,
+        holds: hins.total(),
     })
 }
 
@@ -2470,37 +2665,46 @@ struct NewOrder<'a> {
 /// Writes orders with their versions and lines in batches: lines refer to their version and
 /// versions to their order, so each batch goes in that order.
 struct OrderWriter {
-    orders: Inserter,
-    versions: Inserter,
-    lines: Inserter,
+    orders: Rows,
+    versions: Rows,
+    lines: Rows,
     pending_versions: Vec<Vec<Cell>>,
     pending_lines: Vec<Vec<Cell>>,
     line_id: i64,
 }
 
 impl OrderWriter {
-    fn new(backend: Backend, ts_now: &str, line_id: i64) -> OrderWriter {
-        let orders = Inserter::new(backend,
+    async fn new(tx: &mut WriteTx, backend: Backend, ts_now: &str, line_id: i64) -> anyhow::Result<OrderWriter> {
+        let orders = Rows::new(
+            tx.conn(),
+            backend,
             "INSERT INTO orders (created_at, updated_at, version, current_version, id, number, account_id, opportunity_id, \
              quote_id, owner_id, contract_no, requested_delivery, state, total, line_count, signed_version, signed_total, \
              signed_at, cancel_reason, created_by) VALUES ",
             vec![ts_now.to_string().into()],
             16,
-        );
-        let versions = Inserter::new(backend,
+        )
+        .await?;
+        let versions = Rows::new(
+            tx.conn(),
+            backend,
             "INSERT INTO order_versions (created_at, version_no, id, order_id, state, contract_no, requested_delivery, \
              payment_terms, total, total_excl, tax, cost, cost_complete, within_authority, created_by, submitted_at, \
              signed_at) VALUES ",
             vec![ts_now.to_string().into()],
             14,
-        );
-        let lines = Inserter::new(backend,
+        )
+        .await?;
+        let lines = Rows::new(
+            tx.conn(),
+            backend,
             "INSERT INTO order_lines (id, version_id, position, product_id, product_code, description, specification, unit, \
              quantity, list_price, unit_price, discount_bp, amount, tax_rate_bp, amount_excl, tax, cost) VALUES ",
             vec![],
             17,
-        );
-        OrderWriter { orders, versions, lines, pending_versions: vec![], pending_lines: vec![], line_id }
+        )
+        .await?;
+        Ok(OrderWriter { orders, versions, lines, pending_versions: vec![], pending_lines: vec![], line_id })
     }
 
     /// Adds an order of these priced lines (version 1, the one in force).
@@ -2602,7 +2806,7 @@ impl OrderWriter {
 
     /// (orders, lines) written.
     fn totals(&self) -> (usize, usize) {
-        (self.orders.total, self.lines.total)
+        (self.orders.total(), self.lines.total())
     }
 }
 
@@ -2625,7 +2829,7 @@ async fn write_orders(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyho
     .fetch_all(tx.conn())
     .await
     .context("reading won opportunities")?;
-    let mut w = OrderWriter::new(backend, ts_now, 0);
+    let mut w = OrderWriter::new(tx, backend, ts_now, 0).await?;
     let mut order_id = 0i64;
     for (k, r) in opps.iter().enumerate() {
         let opp: i64 = r.try_get("id")?;
@@ -2729,7 +2933,7 @@ async fn write_direct_orders(
         sqlx::query("SELECT COALESCE(MAX(id), 0) AS n FROM orders").fetch_one(tx.conn()).await?.try_get("n")?;
     let line_id: i64 =
         sqlx::query("SELECT COALESCE(MAX(id), 0) AS n FROM order_lines").fetch_one(tx.conn()).await?.try_get("n")?;
-    let mut w = OrderWriter::new(backend, ts_now, line_id);
+    let mut w = OrderWriter::new(tx, backend, ts_now, line_id).await?;
     for k in 0..n {
         let order_id = first + k as i64 + 1;
         let (account, owner, username) = &accounts[rng.below(accounts.len() as u64) as usize];
@@ -2795,12 +2999,14 @@ async fn write_quotas(
     booked_by: &HashMap<i64, i64>,
 ) -> anyhow::Result<usize> {
     let year = act::local_day(Utc::now(), chrono_tz::Asia::Shanghai).year();
-    let mut ins = Inserter::new(
+    let mut ins = Rows::new(
+        tx.conn(),
         backend,
         "INSERT INTO quotas (created_at, updated_at, version, month, user_id, amount) VALUES ",
         vec![ts_now.to_string().into()],
         3,
-    );
+    )
+    .await?;
     for &(user, _) in sales {
         let base = booked_by.get(&user).copied().unwrap_or(0) / 12;
         for m in 1..=12 {
@@ -2814,7 +3020,7 @@ async fn write_quotas(
         }
     }
     ins.flush(tx).await.context("inserting quotas")?;
-    Ok(ins.total)
+    Ok(ins.total())
 }
 
 /// The catalogue's size: one product per 30 accounts (2,000 for l3-60k), at least 12.
@@ -2852,13 +3058,16 @@ async fn write_products(
     n: usize,
 ) -> anyhow::Result<usize> {
     use crate::domain::pinyin;
-    let mut ins = Inserter::new(backend,
+    let mut ins = Rows::new(
+        tx.conn(),
+        backend,
         "INSERT INTO products (created_at, updated_at, created_by, updated_by, version, code, code_key, name, name_key, \
          name_pinyin, name_initials, name_sort, category, specification, unit, list_price, floor_price, tax_rate_bp, \
          standard_cost, active) VALUES ",
         vec![ts_now.to_string().into(), "system".into()],
         15,
-    );
+    )
+    .await?;
     for i in 0..n {
         let (prefix, category, stem, letter, unit, (lo, hi), tax) = PRODUCT_LINES[i % PRODUCT_LINES.len()];
         let serial = i / PRODUCT_LINES.len() + 1;
@@ -2897,7 +3106,7 @@ async fn write_products(
         .context("inserting products")?;
     }
     ins.flush(tx).await.context("inserting products")?;
-    Ok(ins.total)
+    Ok(ins.total())
 }
 
 /// Tenders (投标) on about one opportunity in fifty from qualified on: the issuer is the account,
@@ -2921,14 +3130,16 @@ async fn write_bids(tx: &mut WriteTx, backend: Backend, seed: u64, ts_now: &str)
     .fetch_all(tx.conn())
     .await
     .context("reading opportunities for bids")?;
-    let mut ins = Inserter::new(
+    let mut ins = Rows::new(
+        tx.conn(),
         backend,
         "INSERT INTO bids (created_at, updated_at, created_by, version, opportunity_id, account_id, owner_id, issuer, \
          tender_no, questions_due, submission_due, bond_amount, bond_return_on, decision, decision_reasons, bid_price, \
          exception_state, result, winner, winning_price) VALUES ",
         vec![ts_now.to_string().into(), "system".to_string().into()],
         12,
-    );
+    )
+    .await?;
     let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
     for r in &rows {
         let (id, stage): (i64, String) = (r.try_get("id")?, r.try_get("stage")?);
@@ -2989,7 +3200,7 @@ async fn write_bids(tx: &mut WriteTx, backend: Backend, seed: u64, ts_now: &str)
         .context("inserting bids")?;
     }
     ins.flush(tx).await.context("inserting bids")?;
-    Ok(ins.total)
+    Ok(ins.total())
 }
 
 /// What `write_credit` wrote.
@@ -3019,12 +3230,15 @@ async fn write_credit(tx: &mut WriteTx, backend: Backend, seed: u64, ts_now: &st
         .fetch_all(tx.conn())
         .await
         .context("reading scored accounts")?;
-    let mut ins = Inserter::new(backend,
+    let mut ins = Rows::new(
+        tx.conn(),
+        backend,
         "INSERT INTO credit_evaluations (created_at, evaluated_by, scale_max, account_id, score, items_json, info_json, \
          notes, evaluated_on) VALUES ",
         vec![ts_now.to_string().into(), finance.into(), rules.scale_max.into()],
         6,
-    );
+    )
+    .await?;
     const BANKS: &[&str] = &["中国工商银行", "中国建设银行", "中国银行", "招商银行", "交通银行"];
     const NOTES: &[&str] = &["年度复评", "新客户首次评估", "资料齐全，按实际情况评分", "财务报表已核对"];
     for r in &rows {
@@ -3067,7 +3281,7 @@ async fn write_credit(tx: &mut WriteTx, backend: Backend, seed: u64, ts_now: &st
         .context("inserting credit evaluations")?;
     }
     ins.flush(tx).await.context("inserting credit evaluations")?;
-    let evaluations = ins.total;
+    let evaluations = ins.total();
     // The score is the latest evaluation's; the limit the default table's for it.
     let limit = rules
         .limits
