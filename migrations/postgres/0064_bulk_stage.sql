@@ -1,4 +1,4 @@
--- Bulk loads through COPY (issue 26, item 6). An import or the dataset streams its rows with
+-- Bulk loads through COPY (issue 26, item 6). An account or contact import streams its rows with
 -- COPY on a PostgreSQL connection of its own into this table, and its transaction then moves
 -- them into the real tables with one INSERT … SELECT per batch: the rows travel by COPY and
 -- still land in the import's one transaction (a refused import leaves nothing behind). A row
