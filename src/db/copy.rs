@@ -51,10 +51,6 @@ impl Stage {
         Ok(Stage { conn: Some(conn), load_id, seq: 0, types: HashMap::new(), staged: 0, forgotten: 0 })
     }
 
-    pub fn load_id(&self) -> i64 {
-        self.load_id
-    }
-
     /// The types of `table`'s columns, by name.
     async fn types(&mut self, table: &str) -> Result<&HashMap<String, String>, sqlx::Error> {
         if !self.types.contains_key(table) {
@@ -162,10 +158,6 @@ impl CopyRows {
             shared_at: None,
             item: String::new(),
         }
-    }
-
-    pub fn rows(&self) -> usize {
-        self.ends.len()
     }
 
     /// Adds a row: its values but the shared ones as a text array, `"{…}"` in CSV.

@@ -175,11 +175,6 @@ impl WriteTx {
         self.stage.is_some()
     }
 
-    /// Rows staged by `COPY` so far.
-    pub fn staged(&self) -> u64 {
-        self.stage.as_ref().map_or(0, |s| s.staged)
-    }
-
     pub(crate) fn stage_and_conn(&mut self) -> (Option<&mut copy::Stage>, &mut sqlx::AnyConnection) {
         (self.stage.as_mut(), &mut self.tx)
     }
