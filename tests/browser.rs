@@ -3356,3 +3356,79 @@ async fn a_directory_user_signs_in_and_a_disabled_one_cannot_in_a_real_browser()
     tokio::spawn(axum::serve(listener, router).into_future());
     in_browser(|c| directory_sign_in(c, base)).await;
 }
+
+// ---- Personal information (个人信息保护法): a contact's data exported for them and erased. ----
+
+async fn export_and_erase_a_contact(c: Client, base: String, contact: (i64, String), noted_visit: i64) {
+    let (id, name) = contact;
+    // The rep sees the contact and may export, but is not offered the erasure.
+    sign_in(&c, &base, "rep").await;
+    c.goto(&format!("{base}/contacts/{id}")).await.expect("open the contact");
+    assert!(text_of(&c, "h1").await.contains(&name));
+    assert!(exists(&c, "#personal-data-export").await);
+    assert!(!exists(&c, "#erase-contact").await, "a rep is not offered the erasure");
+    sign_out(&c).await;
+
+    // The KA manager exports everything KAM holds about the person (the link's download).
+    sign_in(&c, &base, "manager").await;
+    c.goto(&format!("{base}/contacts/{id}")).await.expect("open the contact");
+    let href = wait_css(&c, "#personal-data-export").await.attr("href").await.expect("href").expect("an href");
+    let fetched = c
+        .execute_async(
+            "const [href, done] = arguments; \
+             fetch(href).then(r => r.text().then(t => done([r.status, r.headers.get('content-disposition'), t]))) \
+               .catch(e => done([0, String(e), '']));",
+            vec![serde_json::json!(href)],
+        )
+        .await
+        .expect("fetch the export");
+    assert_eq!(fetched[0], 200, "{fetched}");
+    assert!(fetched[1].as_str().unwrap_or("").contains("attachment"), "a download: {fetched}");
+    let data: serde_json::Value = serde_json::from_str(fetched[2].as_str().unwrap_or("")).expect("the export is JSON");
+    assert_eq!(data["contact"]["name"], name.as_str(), "{data}");
+
+    // Erasing asks first; cancelled, nothing changes.
+    click(&c, "#erase-contact").await;
+    eventually("the erasure's confirmation", || async { c.dismiss_alert().await.ok() }).await;
+    assert!(!exists(&c, "#contact-erased").await);
+    assert!(text_of(&c, "h1").await.contains(&name), "cancelled: still there");
+    // Confirmed: the card says "erased contact", and no page shows the name.
+    click(&c, "#erase-contact").await;
+    eventually("the erasure's confirmation", || async { c.accept_alert().await.ok() }).await;
+    wait_css(&c, "#contact-erased").await;
+    assert!(text_of(&c, "h1").await.contains("已删除联系人"));
+    let body = text_of(&c, "main").await;
+    assert!(!body.contains(&name), "the erased name is shown: {body}");
+    assert!(!exists(&c, "#erase-contact").await, "erased once");
+
+    // The demo's erased contact: the visit stays, its words kept without his name.
+    c.goto(&format!("{base}/activities/{noted_visit}")).await.expect("open the visit");
+    let visit = wait_text(&c, "main", "已删除联系人").await;
+    assert!(visit.contains("与—交接采购工作"), "{visit}");
+    assert!(!visit.contains("赵文涛"), "{visit}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: cargo nextest run --test browser --run-ignored all"]
+async fn a_manager_exports_a_contacts_data_and_erases_it_in_a_real_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path()).await;
+    // A contact of one of the rep's own accounts, and the demo's visit that named the erased one.
+    let r = sqlx::query(
+        "SELECT c.id, c.name FROM contacts c JOIN accounts a ON a.id = c.account_id \
+         WHERE a.owner_id = (SELECT id FROM users WHERE username = 'rep') AND c.erased_at IS NULL \
+         AND c.deleted_at IS NULL ORDER BY c.id LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("a contact of the rep");
+    let contact = (r.try_get::<i64, _>("id").expect("id"), r.try_get::<String, _>("name").expect("name"));
+    let noted: i64 = sqlx::query("SELECT id FROM activities WHERE summary LIKE '与—交接采购工作%'")
+        .fetch_one(&db.pool)
+        .await
+        .expect("the demo's visit naming the erased contact")
+        .try_get("id")
+        .expect("id");
+    let base = serve(db).await;
+    in_browser(|c| export_and_erase_a_contact(c, base, contact, noted)).await;
+}

@@ -1927,6 +1927,7 @@ pub async fn load(db: &Db, password: &str) -> anyhow::Result<Vec<DemoUser>> {
     demo_development(db, user_ids["rep"]).await?;
     demo_account_plans(db).await?;
     demo_suggestions(db, &user_ids).await?;
+    demo_erased_contact(db, &user_ids).await?;
     demo_sales_plan(db, &user_ids).await?;
     demo_budgets(db, &user_ids).await?;
     demo_kpi(db, &user_ids).await?;
@@ -3590,6 +3591,76 @@ async fn demo_suggestions(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Res
     Ok(())
 }
 
+/// A contact erased at their request (个人信息保护法; issue 26): 赵文涛, the former head of
+/// purchasing at the rep's first key account, met at a visit written up by name, left the
+/// company and asked for his data to go. The KA manager erased it: his contact card shows
+/// "erased contact", the visit stays with its words but without his name.
+async fn demo_erased_contact(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
+    use crate::app::customers::privacy;
+    use crate::app::people::auth;
+    use crate::app::records::input::Input;
+    use crate::app::visits::activities;
+    let account: Option<i64> = sqlx::query(
+        "SELECT id FROM accounts WHERE owner_id = $1 AND status = 'key_account' AND deleted_at IS NULL ORDER BY id LIMIT 1",
+    )
+    .bind(user_ids["rep"])
+    .fetch_optional(&db.pool)
+    .await?
+    .map(|r| r.try_get("id"))
+    .transpose()?;
+    let Some(account) = account else { return Ok(()) };
+    let ctx_of = |u: &str| {
+        let id = user_ids[u];
+        async move {
+            let caller = auth::load_caller(db, id).await?.context("a demo user")?;
+            Ok::<_, anyhow::Error>(Ctx { caller, request_id: "demo".into() })
+        }
+    };
+    let err = |e: crate::domain::DomainError| anyhow::anyhow!("demo erased contact: {e}");
+    let rep = ctx_of("rep").await?;
+    let c = contacts::create(
+        db,
+        &rep,
+        account,
+        &Input::from_pairs(&[
+            ("name", Some("赵文涛")),
+            ("gender", Some("male")),
+            ("department", Some("采购部")),
+            ("title", Some("原采购科长")),
+            ("phone", Some("13801012345")),
+            ("email", Some("zhao.wentao@example.cn")),
+            ("interests", Some("钓鱼")),
+        ]),
+    )
+    .await
+    .map_err(err)?;
+    let met = (Utc::now() - Duration::days(40)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    activities::create(
+        db,
+        &rep,
+        &Input::from_pairs(&[
+            ("account_id", Some(&account.to_string())),
+            ("kind", Some("visit")),
+            ("status", Some("done")),
+            ("occurred_at", Some(&met)),
+            ("summary", Some("与赵文涛交接采购工作；赵文涛下月离职，新任科长待定")),
+            ("next_steps", Some("拜访新任采购科长")),
+        ]),
+        Some(&[(c.id, Some("neutral".to_string()))]),
+    )
+    .await
+    .map_err(err)?;
+    // The visit moved the contact's last contact day (and its version) on.
+    let version: i64 = sqlx::query("SELECT version FROM contacts WHERE id = $1")
+        .bind(c.id)
+        .fetch_one(&db.pool)
+        .await?
+        .try_get("version")?;
+    let manager = ctx_of("manager").await?;
+    privacy::erase(db, &manager, c.id, version).await.map_err(err)?;
+    Ok(())
+}
+
 /// The performance contracts and team performance (issue 25 items 5–6): a contract of this year
 /// for every salesperson (the KA director's issued by the sales department manager, the others'
 /// by their manager), acknowledged by both sides; the team's inner satisfaction entered for the
@@ -4360,6 +4431,27 @@ mod tests {
         assert!(scalar(&db, "SELECT COUNT(*) AS n FROM accounts").await >= 200);
         // Opportunities in every stage of the funnel, each with its path in the history.
         assert_eq!(scalar(&db, "SELECT COUNT(DISTINCT stage) AS n FROM opportunities").await, 7);
+        // One contact erased at their request: blank, named nowhere, its visit kept.
+        assert_eq!(
+            scalar(&db, "SELECT COUNT(*) AS n FROM contacts WHERE erased_at IS NOT NULL AND phone IS NULL").await,
+            1
+        );
+        assert_eq!(
+            scalar(
+                &db,
+                "SELECT COUNT(*) AS n FROM activities WHERE summary = '与—交接采购工作；—下月离职，新任科长待定'"
+            )
+            .await,
+            1
+        );
+        assert_eq!(
+            scalar(
+                &db,
+                "SELECT COUNT(*) AS n FROM audit_log WHERE before_json LIKE '%赵文涛%' OR after_json LIKE '%赵文涛%'"
+            )
+            .await,
+            0
+        );
         assert_eq!(
             scalar(&db, "SELECT COUNT(*) AS n FROM opportunities o WHERE NOT EXISTS (SELECT 1 FROM opportunity_history h WHERE h.opportunity_id = o.id AND h.stage = o.stage)").await,
             0

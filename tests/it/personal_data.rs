@@ -151,6 +151,19 @@ async fn an_erased_contact_is_blank_its_visits_stay_and_show_erased_contact_and_
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let suggestion = r.json()["id"].as_i64().expect("id");
+    // A visit whose notes name them in free text (a 10% literal and a colleague's name too).
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/activities",
+            &rep,
+            Some(json!({"account_id": w.account_x, "kind": "visit", "status": "done",
+                "summary": "与王志远面谈；王志远同意试点，折扣10%", "customer_views": "王志远关注交付周期",
+                "next_steps": "请李主任安排"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let noted = r.json()["id"].as_i64().expect("id");
     let d = t.get(&format!("/api/v1/contacts/{}/personal-data", w.contact_x), &rep).await.json();
     assert_eq!(d["suggestions"][0]["id"], suggestion, "the export names their suggestion");
     let version =
@@ -198,6 +211,11 @@ async fn an_erased_contact_is_blank_its_visits_stay_and_show_erased_contact_and_
     let page = t.get(&format!("/suggestions/{suggestion}"), &session(&sid)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("已删除联系人") && page.body.contains("希望增加季度回访"), "the suggestion stays");
+    // Free text naming them keeps its words, without the name.
+    let v = t.get(&format!("/api/v1/activities/{noted}"), &rep).await.json();
+    assert_eq!(v["summary"], "与—面谈；—同意试点，折扣10%");
+    assert_eq!(v["customer_views"], "—关注交付周期");
+    assert_eq!(v["next_steps"], "请李主任安排");
 
     // No erased value anywhere in the audit trail, the erasure's own row included.
     for j in audit_texts(&t).await {

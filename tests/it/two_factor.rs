@@ -154,3 +154,78 @@ async fn a_manager_with_two_factor_required_cannot_use_the_session_before_the_co
     let trail = t.get("/api/v1/audit?entity=user", &admin).await.body;
     assert!(trail.contains("two_factor_on") && trail.contains("two_factor_reset"), "{trail}");
 }
+
+#[tokio::test]
+async fn a_user_sets_up_and_turns_off_two_factor_through_the_api() {
+    let t = TestApp::new().await;
+    let w = seed(&t).await;
+    let rep = Auth::Bearer(w.tokens["repA"].clone());
+    // Not confirmed yet: asked again, the same secret; its QR code and address name the user.
+    let e = t.call(Method::POST, "/api/v1/me/two-factor/enrolment", &rep, None).await;
+    assert_eq!(e.status, StatusCode::OK, "{}", e.body);
+    let e = e.json();
+    let secret = e["secret"].as_str().expect("secret").to_string();
+    assert!(e["otpauth_url"].as_str().unwrap().starts_with("otpauth://totp/"), "{e}");
+    assert!(e["otpauth_url"].as_str().unwrap().contains(&format!("secret={secret}")), "{e}");
+    assert!(e["qr_svg"].as_str().unwrap().contains("<svg"), "{e}");
+    let again = t.call(Method::POST, "/api/v1/me/two-factor/enrolment", &rep, None).await.json();
+    assert_eq!(again["secret"], secret.as_str());
+    assert_eq!(t.get("/api/v1/me/two-factor", &rep).await.json()["enabled"], false);
+
+    // A wrong code names the field and turns nothing on; the right one gives ten recovery codes.
+    let r = t.call(Method::POST, "/api/v1/me/two-factor/confirm", &rep, Some(json!({"otp": "000000x"}))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.json()["error"]["details"]["fields"]["otp"]["code"], "two_factor_code_wrong");
+    assert_eq!(t.get("/api/v1/me/two-factor", &rep).await.json()["enabled"], false);
+    let first = code_at(&secret, now() - 30).unwrap();
+    let r = t.call(Method::POST, "/api/v1/me/two-factor/confirm", &rep, Some(json!({"otp": first}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let codes = r.json()["recovery_codes"].as_array().expect("codes").clone();
+    assert_eq!(codes.len(), 10);
+    let mine = t.get("/api/v1/me/two-factor", &rep).await.json();
+    assert_eq!((mine["enabled"].clone(), mine["recovery_codes_left"].clone()), (json!(true), json!(10)));
+    // The token still works without a code; a second enrolment is refused while it is on.
+    let r = t.call(Method::POST, "/api/v1/me/two-factor/enrolment", &rep, None).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(r.json()["error"]["code"], "two_factor_enabled");
+    // The sign-in form now asks for the code.
+    let (_, to) = sign_in(&t, "repA").await;
+    assert!(to.starts_with("/login/two-factor?"), "{to}");
+
+    // New recovery codes: the used code is refused, a fresh one replaces all ten.
+    let r = t.call(Method::POST, "/api/v1/me/two-factor/recovery-codes", &rep, Some(json!({"otp": first}))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a code is good once: {}", r.body);
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/me/two-factor/recovery-codes",
+            &rep,
+            Some(json!({"otp": code_at(&secret, now()).unwrap()})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let renewed = r.json()["recovery_codes"].as_array().expect("codes").clone();
+    assert_eq!(renewed.len(), 10);
+    assert!(renewed.iter().all(|c| !codes.contains(c)), "the old codes end");
+
+    // Off, after a current code: the password alone signs in again; the trail names each step.
+    let r = t.call(Method::POST, "/api/v1/me/two-factor/disable", &rep, Some(json!({"otp": "111111"}))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/me/two-factor/disable",
+            &rep,
+            Some(json!({"otp": code_at(&secret, now() + 30).unwrap()})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(t.get("/api/v1/me/two-factor", &rep).await.json()["enabled"], false);
+    let (_, to) = sign_in(&t, "repA").await;
+    assert_eq!(to, "/accounts");
+    let admin = Auth::Bearer(w.tokens["admin"].clone());
+    let trail = t.get("/api/v1/audit?entity=user", &admin).await.body;
+    for action in ["two_factor_on", "recovery_codes_renewed", "two_factor_off"] {
+        assert!(trail.contains(action), "{action}: {trail}");
+    }
+}

@@ -10,7 +10,9 @@
 //! the name set to [`ERASED_NAME`] and `erased_at` set, in one transaction. The copies of the
 //! person's data elsewhere go too: the contact's name, title and phone copied onto quote versions,
 //! the attitude noted for them at activities, and their values in earlier audit rows (the
-//! contact's own history and any record's row naming them by `contact_id`). The erasure's own
+//! contact's own history and any record's row naming them by `contact_id`), and their name where
+//! users wrote it in the free text of the account's activities, suggestions and service events
+//! (and those records' audit rows; [`FREE_TEXT`]). The erasure's own
 //! audit row holds no erased value. KAM keeps no documents or photos of a contact (documents
 //! belong to accounts, photos to visits), so there are no files to remove. Irreversible, so a
 //! manager's act (`Op::Erase`), over the version the manager read.
@@ -38,6 +40,33 @@ fn personal_fields() -> impl Iterator<Item = &'static str> {
 /// Fields of other records that copy a contact's data, where the record names the contact by
 /// `contact_id` (a quote version's contact, an activity's contacts met).
 const COPIED_FIELDS: &[&str] = &["name", "contact_name", "contact_title", "phone", "attitude"];
+
+/// The free text of the contact's account's records, where users write about the people they
+/// met ("与王志远面谈…"): an erasure replaces the contact's name there with [`ERASED_NAME`] —
+/// in the records and in their audit rows. (table, audit entity, columns); fixed text.
+const FREE_TEXT: &[(&str, &str, &[&str])] = &[
+    (
+        "activities",
+        "activity",
+        &[
+            "place",
+            "participants",
+            "objective",
+            "materials",
+            "talking_points",
+            "customer_views",
+            "problems",
+            "next_steps",
+            "summary",
+        ],
+    ),
+    ("suggestions", "suggestion", &["content", "thanks", "cause", "feasibility", "execution", "reply", "feedback"]),
+    ("service_events", "service_event", &["title", "place", "notes"]),
+];
+
+/// Names shorter than this are not searched for in free text: one character (a surname alone)
+/// would match inside other words and other people's names.
+const MIN_NAME_CHARS: usize = 2;
 
 /// Another contact, by id and name.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -323,9 +352,19 @@ pub fn may_erase(ctx: &Ctx) -> bool {
 /// Blanks, in `v`, the contact's personal fields (`whole`: `v` is the contact's own record) and
 /// wherever an object names the contact by `contact_id`, the data copied of them. Answers
 /// whether anything changed.
-fn scrub(v: &mut Value, id: i64, whole: bool) -> bool {
+/// With `name`, that name is also replaced by [`ERASED_NAME`] in every text of `v` (audit
+/// rows of records whose free text mentioned the contact).
+fn scrub(v: &mut Value, id: i64, whole: bool, name: Option<&str>) -> bool {
     let mut changed = false;
     match v {
+        Value::String(t) => {
+            if let Some(n) = name {
+                if t.contains(n) {
+                    *t = t.replace(n, ERASED_NAME);
+                    changed = true;
+                }
+            }
+        }
         Value::Object(o) => {
             let names_it = o.get("contact_id").and_then(Value::as_i64) == Some(id);
             if whole || names_it {
@@ -341,17 +380,81 @@ fn scrub(v: &mut Value, id: i64, whole: bool) -> bool {
                 }
             }
             for x in o.values_mut() {
-                changed |= scrub(x, id, false);
+                changed |= scrub(x, id, false, name);
             }
         }
         Value::Array(a) => {
             for x in a.iter_mut() {
-                changed |= scrub(x, id, false);
+                changed |= scrub(x, id, false, name);
             }
         }
         _ => {}
     }
     changed
+}
+
+/// Replaces the contact's `name` with [`ERASED_NAME`] in the free text of the account's
+/// records ([`FREE_TEXT`]) and in those records' audit rows. Answers (records, audit rows)
+/// changed. A name shorter than [`MIN_NAME_CHARS`] is not searched.
+async fn redact_mentions(tx: &mut WriteTx, account_id: i64, contact_id: i64, name: &str) -> Result<(u64, usize)> {
+    let name = name.trim();
+    if name.chars().count() < MIN_NAME_CHARS || name == ERASED_NAME {
+        return Ok((0, 0));
+    }
+    let like = format!("%{}%", like_escape(name));
+    let (mut records, mut audits) = (0u64, 0usize);
+    for (table, entity, cols) in FREE_TEXT {
+        let hit = cols.iter().map(|c| format!("{c} LIKE $2 ESCAPE '\\'")).collect::<Vec<_>>().join(" OR ");
+        let ids: Vec<i64> =
+            sqlx::query(&format!("SELECT id FROM {table} WHERE account_id = $1 AND ({hit}) ORDER BY id"))
+                .bind(account_id)
+                .bind(&like)
+                .fetch_all(tx.conn())
+                .await?
+                .iter()
+                .map(|r| r.try_get::<i64, _>("id"))
+                .collect::<std::result::Result<_, _>>()?;
+        if ids.is_empty() {
+            continue;
+        }
+        let set = cols.iter().map(|c| format!("{c} = REPLACE({c}, $1, $2)")).collect::<Vec<_>>().join(", ");
+        for chunk in ids.chunks(500) {
+            let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+            records += sqlx::query(&format!("UPDATE {table} SET {set} WHERE id IN ({list})"))
+                .bind(name)
+                .bind(ERASED_NAME)
+                .execute(tx.conn())
+                .await?
+                .rows_affected();
+            let keys = chunk.iter().map(|i| format!("'{i}'")).collect::<Vec<_>>().join(", ");
+            let rows = sqlx::query(&format!(
+                "SELECT id, before_json, after_json FROM audit_log WHERE entity = $1 AND entity_id IN ({keys}) \
+                 AND (before_json LIKE $2 ESCAPE '\\' OR after_json LIKE $2 ESCAPE '\\')"
+            ))
+            .bind(*entity)
+            .bind(&like)
+            .fetch_all(tx.conn())
+            .await?;
+            for r in rows {
+                if rewrite_audit_row(tx, &r, contact_id, false, Some(name)).await? {
+                    audits += 1;
+                }
+            }
+        }
+    }
+    Ok((records, audits))
+}
+
+/// `LIKE` pattern text matching `s` literally (escape character `\`).
+fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
 }
 
 /// Blanks the contact's data in earlier audit rows: the contact's own and any naming it by
@@ -368,34 +471,48 @@ async fn scrub_audit(tx: &mut WriteTx, id: i64) -> Result<usize> {
     .await?;
     let mut n = 0;
     for r in rows {
-        let row_id: i64 = r.try_get("id")?;
         let whole =
             r.try_get::<String, _>("entity")? == "contact" && r.try_get::<String, _>("entity_id")? == id.to_string();
-        let mut changed = false;
-        let mut parts: Vec<Option<String>> = vec![];
-        for col in ["before_json", "after_json"] {
-            let text: Option<String> = r.try_get(col)?;
-            parts.push(match text.as_deref().map(serde_json::from_str::<Value>) {
-                Some(Ok(mut v)) => {
-                    if scrub(&mut v, id, whole) {
-                        changed = true;
-                    }
-                    Some(v.to_string())
-                }
-                _ => text,
-            });
-        }
-        if changed {
-            sqlx::query("UPDATE audit_log SET before_json = $1, after_json = $2 WHERE id = $3")
-                .bind(parts[0].clone())
-                .bind(parts[1].clone())
-                .bind(row_id)
-                .execute(tx.conn())
-                .await?;
+        if rewrite_audit_row(tx, &r, id, whole, None).await? {
             n += 1;
         }
     }
     Ok(n)
+}
+
+/// Scrubs one audit row (`id`, `before_json`, `after_json`) with [`scrub`] and writes it
+/// back when anything changed; answers whether it did.
+async fn rewrite_audit_row(
+    tx: &mut WriteTx,
+    r: &sqlx::any::AnyRow,
+    contact_id: i64,
+    whole: bool,
+    name: Option<&str>,
+) -> Result<bool> {
+    let row_id: i64 = r.try_get("id")?;
+    let mut changed = false;
+    let mut parts: Vec<Option<String>> = vec![];
+    for col in ["before_json", "after_json"] {
+        let text: Option<String> = r.try_get(col)?;
+        parts.push(match text.as_deref().map(serde_json::from_str::<Value>) {
+            Some(Ok(mut v)) => {
+                if scrub(&mut v, contact_id, whole, name) {
+                    changed = true;
+                }
+                Some(v.to_string())
+            }
+            _ => text,
+        });
+    }
+    if changed {
+        sqlx::query("UPDATE audit_log SET before_json = $1, after_json = $2 WHERE id = $3")
+            .bind(parts[0].clone())
+            .bind(parts[1].clone())
+            .bind(row_id)
+            .execute(tx.conn())
+            .await?;
+    }
+    Ok(changed)
 }
 
 /// Erases the contact's personal data at the person's request, over the version read (see the
@@ -457,6 +574,9 @@ pub async fn erase(db: &Db, ctx: &Ctx, id: i64, version: i64) -> Result<ContactV
     .await?
     .rows_affected();
     let scrubbed = scrub_audit(&mut tx, id).await?;
+    // Mentions by name in the free text of the account's records (before the name is gone:
+    // `before` holds it).
+    let (mentions, mention_rows) = redact_mentions(&mut tx, before.account_id, id, &before.name).await?;
     // The erasure's own row: when, and how much was blanked elsewhere — never an erased value.
     audit::record(
         &mut tx,
@@ -469,7 +589,8 @@ pub async fn erase(db: &Db, ctx: &Ctx, id: i64, version: i64) -> Result<ContactV
             "erased_at": at,
             "activities_met": met,
             "quote_versions": quoted,
-            "audit_rows_blanked": scrubbed,
+            "audit_rows_blanked": scrubbed + mention_rows,
+            "free_text_mentions": mentions,
         })),
     )
     .await?;
@@ -485,15 +606,19 @@ mod tests {
     #[test]
     fn scrub_blanks_the_contacts_own_fields_and_copies_naming_it() {
         let mut own = json!({"name": "王志远", "phone": "139", "account_id": 3, "version": 2});
-        assert!(scrub(&mut own, 7, true));
+        assert!(scrub(&mut own, 7, true, None));
         assert_eq!(own, json!({"name": ERASED_NAME, "phone": null, "account_id": 3, "version": 2}));
         let mut act = json!({"summary": "x", "contacts": [
             {"contact_id": 7, "name": "王志远", "attitude": "supporter"},
             {"contact_id": 8, "name": "李雷", "attitude": "neutral"}]});
-        assert!(scrub(&mut act, 7, false));
+        assert!(scrub(&mut act, 7, false, None));
         assert_eq!(act["contacts"][0], json!({"contact_id": 7, "name": ERASED_NAME, "attitude": null}));
         assert_eq!(act["contacts"][1]["name"], "李雷");
         let mut other = json!({"contact_id": 70, "name": "韩梅梅"});
-        assert!(!scrub(&mut other, 7, false));
+        assert!(!scrub(&mut other, 7, false, None));
+        // Free text naming them: the name goes, the words stay.
+        let mut noted = json!({"summary": "与王志远面谈", "next_steps": ["王志远", "李雷"]});
+        assert!(scrub(&mut noted, 7, false, Some("王志远")));
+        assert_eq!(noted, json!({"summary": "与—面谈", "next_steps": ["—", "李雷"]}));
     }
 }

@@ -64,11 +64,29 @@ pub struct TwoFactorStatus {
 
 /// What an enrolment shows: the secret (for typing it in), the `otpauth://` address and the
 /// QR code of it, drawn as SVG.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Enrolment {
+    /// The shared secret, base32 (to type into an authenticator by hand).
     pub secret: String,
+    /// The `otpauth://totp/…` address the QR code holds.
+    #[serde(rename = "otpauth_url")]
     pub url: String,
+    /// The QR code of the address, as an SVG document.
     pub qr_svg: String,
+}
+
+/// A code from the authenticator (or, where said, a recovery code).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeIn {
+    /// The 6-digit code the authenticator shows now.
+    pub otp: String,
+}
+
+/// Recovery codes, shown once: each signs in once instead of a code.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RecoveryCodes {
+    pub recovery_codes: Vec<String>,
 }
 
 pub fn may_edit(role: Role) -> bool {
@@ -210,14 +228,18 @@ fn qr_svg(url: &str) -> Result<String> {
 }
 
 /// Starts (or shows again) an enrolment: a new secret waiting for its first code, unless one
-/// is waiting already. Nothing changes for the sign-in until [`confirm`].
+/// is waiting already. Nothing changes for the sign-in until [`confirm`]. Two-factor on
+/// already: 409 `two_factor_enabled` (turn it off first, or ask for new recovery codes).
 pub async fn begin(db: &Db, caller: &Caller) -> Result<Enrolment> {
     let mut tx = db.begin().await?;
-    let pending: Option<String> = sqlx::query("SELECT totp_pending FROM users WHERE id = $1")
+    let r = sqlx::query("SELECT totp_pending, totp_secret FROM users WHERE id = $1")
         .bind(caller.user_id)
         .fetch_one(tx.conn())
-        .await?
-        .try_get("totp_pending")?;
+        .await?;
+    if r.try_get::<Option<String>, _>("totp_secret")?.is_some() {
+        return Err(Error::Conflict("two_factor_enabled"));
+    }
+    let pending: Option<String> = r.try_get("totp_pending")?;
     let secret = match pending {
         Some(s) => s,
         None => {

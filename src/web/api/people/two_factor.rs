@@ -1,14 +1,17 @@
 //! Two-factor sign-in through the API (`app::people::two_factor`): the company's setting of the
-//! roles that must use it, a user's own state, and the administrator's reset. Enrolment and the
-//! code itself belong to the sign-in pages; API tokens are their own credential and never ask
-//! for a code.
+//! roles that must use it, a user's own state, enrolment (the secret and its QR code, confirmed
+//! by the first code, which gives the recovery codes), new recovery codes, turning it off, and
+//! the administrator's reset. The code at sign-in belongs to the sign-in pages; API tokens are
+//! their own credential and never ask for a code.
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::json;
 
-use crate::app::people::two_factor::{self as tf, TwoFactorSettings, TwoFactorSettingsIn, TwoFactorStatus};
+use crate::app::people::two_factor::{
+    self as tf, CodeIn, Enrolment, RecoveryCodes, TwoFactorSettings, TwoFactorSettingsIn, TwoFactorStatus,
+};
 use crate::web::api::{Api, ApiResult, Op, Params, Typed};
 use crate::web::auth::ApiCtx;
 use crate::web::AppState;
@@ -42,6 +45,52 @@ pub fn routes(api: Api) -> Api {
     )
     .add(
         Op::post(
+            "/api/v1/me/two-factor/enrolment",
+            "Start setting up two-factor sign-in: a new secret, its otpauth:// address and QR code (SVG)",
+            "me",
+        )
+        .describe(
+            "Asked again before it is confirmed, the same secret is given. Nothing changes for sign-in until \
+             POST /api/v1/me/two-factor/confirm with the first code. On already: 409 `two_factor_enabled`.",
+        )
+        .ok::<Enrolment>(200)
+        .errors(&[409]),
+        enrol,
+    )
+    .add(
+        Op::post(
+            "/api/v1/me/two-factor/confirm",
+            "Turn two-factor sign-in on with the first code the authenticator shows; answers the ten recovery codes (shown once)",
+            "me",
+        )
+        .describe("A wrong or used code, or no enrolment started: 422 naming `otp`.")
+        .body_example::<CodeIn>(json!({"otp": "123456"}))
+        .ok::<RecoveryCodes>(200),
+        confirm,
+    )
+    .add(
+        Op::post(
+            "/api/v1/me/two-factor/recovery-codes",
+            "New recovery codes after a current code; the old ones stop working",
+            "me",
+        )
+        .describe("A wrong or used code, or two-factor off: 422 naming `otp`.")
+        .body_example::<CodeIn>(json!({"otp": "123456"}))
+        .ok::<RecoveryCodes>(200),
+        renew,
+    )
+    .add(
+        Op::post("/api/v1/me/two-factor/disable", "Turn two-factor sign-in off after a current code", "me")
+            .describe(
+                "A wrong or used code: 422 naming `otp`; a role that must use it (the company's setting): 422 \
+                 `two_factor_required`.",
+            )
+            .body_example::<CodeIn>(json!({"otp": "123456"}))
+            .no_content(),
+        disable,
+    )
+    .add(
+        Op::post(
             "/api/v1/users/{username}/two-factor/reset",
             "Clear a user's two-factor sign-in (administrator; a lost phone): their sessions end",
             "users",
@@ -65,5 +114,24 @@ async fn my_status(State(s): State<AppState>, c: ApiCtx) -> ApiResult {
 
 async fn reset(State(s): State<AppState>, c: ApiCtx, Params(u): Params<String>) -> ApiResult {
     tf::reset(&s.app.db, &c.ctx, &u).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn enrol(State(s): State<AppState>, c: ApiCtx) -> ApiResult {
+    Ok(Json(tf::begin(&s.app.db, &c.ctx.caller).await?).into_response())
+}
+
+async fn confirm(State(s): State<AppState>, c: ApiCtx, b: Typed<CodeIn>) -> ApiResult {
+    let recovery_codes = tf::confirm(&s.app.db, &c.ctx, &b.typed.otp, None).await?;
+    Ok(Json(RecoveryCodes { recovery_codes }).into_response())
+}
+
+async fn renew(State(s): State<AppState>, c: ApiCtx, b: Typed<CodeIn>) -> ApiResult {
+    let recovery_codes = tf::renew_recovery_codes(&s.app.db, &c.ctx, &b.typed.otp).await?;
+    Ok(Json(RecoveryCodes { recovery_codes }).into_response())
+}
+
+async fn disable(State(s): State<AppState>, c: ApiCtx, b: Typed<CodeIn>) -> ApiResult {
+    tf::disable(&s.app.db, &c.ctx, &b.typed.otp).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
