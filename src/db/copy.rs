@@ -1,16 +1,20 @@
 //! Bulk loads through `COPY` on PostgreSQL (issue 26, item 6): the account and contact imports.
-//! (`kam dataset` keeps its `unnest` arrays: through a stage it was slower, BENCHMARKS.md.)
+//! (`kam dataset` keeps its `unnest` arrays, BENCHMARKS.md.)
 //!
 //! sqlx's `Any` driver, which every other statement goes through, cannot speak PostgreSQL's
-//! copy protocol. A load therefore opens a [`Stage`]: a `PgConnection` of its own that streams
-//! the rows with `COPY bulk_stage … FROM STDIN` (CSV), one row of the target table as a text
-//! array. The load's own transaction (on the `Any` pool) then moves each batch into the target
-//! table with one `INSERT … SELECT` that casts the values to the columns' types. The rows thus
-//! travel by `COPY` — no statement carries them as thousands of bound values, and a table's
-//! landing statement has the same text for every batch (prepared once) — while landing them
-//! stays inside the one transaction of the import: a refused or failed import commits nothing.
-//! Staged rows are deleted once landed (a hundred thousand at a time), the rest when the load
-//! ends (migration 0064 says more).
+//! copy protocol. A load therefore opens a [`Stage`]: a `PgConnection` of its own. Each batch
+//! of rows gets a stage table of its own (`bulk_stage_l{load}_{n}`: UNLOGGED, no index, no
+//! constraint, the batch's columns with the target's types from the catalogue), filled by one
+//! `COPY … FROM STDIN` (CSV) on that connection. The load's own transaction (on the `Any` pool)
+//! then moves the batch into the target table with one `INSERT … SELECT`. So the rows travel by
+//! `COPY` — no statement carries them as thousands of bound values, and PostgreSQL parses each
+//! value once, by its column's type, as it arrives — while landing them stays inside the one
+//! transaction of the import: a refused or failed import commits nothing.
+//!
+//! A batch's table is dropped when the load ends (committed or not): the load's transaction
+//! holds a lock on every table it read until then, so none can go earlier. A load is written in
+//! `bulk_stage_loads` while it runs; the tables of a load a crashed process left are dropped by
+//! the next load after a day (migration 0065).
 //!
 //! [`crate::db::bulk::Inserter`] uses a stage when the transaction it writes in has one
 //! ([`crate::db::WriteTx::stage_copies`]); callers of bulk writes need not know.
@@ -22,41 +26,60 @@ use sqlx::{Connection, Row};
 use super::bulk::Cell;
 use super::sql::Val;
 
-/// A load's connection for `COPY` and its place in `bulk_stage`.
+/// A load's connection for `COPY`, and the stage tables it made.
 pub struct Stage {
     /// Taken by [`Stage::finish`] (or by the drop of a stage that was not finished).
     conn: Option<sqlx::PgConnection>,
     load_id: i64,
-    /// The last `seq` given out.
-    seq: i64,
-    /// Column types (`udt_name`) by table, read from the catalogue once per table.
+    /// Stage tables made so far (one per batch), dropped when the load ends.
+    tables: Vec<String>,
+    /// Column types (`format_type`) by table and column, read from the catalogue once per table.
     types: HashMap<String, HashMap<String, String>>,
     /// Rows staged so far (all tables).
     pub staged: u64,
-    /// The last `seq` deleted after landing.
-    forgotten: i64,
 }
 
-/// Staged rows deleted at a time once landed.
-const FORGET_ROWS: i64 = 100_000;
-
 impl Stage {
-    /// Connects with `opts` (the primary's), takes a load id, and deletes what loads of crashed
-    /// processes left more than a day ago.
+    /// Connects with `opts` (the primary's), takes a load id, and drops the stage tables of
+    /// loads that began more than a day ago (a crashed process's).
     pub async fn open(opts: &sqlx::postgres::PgConnectOptions) -> Result<Stage, sqlx::Error> {
         let mut conn = sqlx::PgConnection::connect_with(opts).await?;
-        sqlx::query("DELETE FROM bulk_stage WHERE staged_at < now() - interval '1 day'").execute(&mut conn).await?;
-        let load_id: i64 =
-            sqlx::query("SELECT nextval('bulk_stage_load_id') AS n").fetch_one(&mut conn).await?.try_get("n")?;
-        Ok(Stage { conn: Some(conn), load_id, seq: 0, types: HashMap::new(), staged: 0, forgotten: 0 })
+        let stale: Vec<i64> =
+            sqlx::query("SELECT load_id FROM bulk_stage_loads WHERE started_at < now() - interval '1 day'")
+                .fetch_all(&mut conn)
+                .await?
+                .iter()
+                .map(|r| r.try_get("load_id"))
+                .collect::<Result<_, _>>()?;
+        for id in stale {
+            let names: Vec<String> = sqlx::query(
+                "SELECT relname::text AS name FROM pg_class WHERE relkind = 'r' AND relname LIKE $1 \
+                 AND relnamespace = current_schema()::regnamespace",
+            )
+            .bind(format!("bulk\\_stage\\_l{id}\\_%"))
+            .fetch_all(&mut conn)
+            .await?
+            .iter()
+            .map(|r| r.try_get("name"))
+            .collect::<Result<_, _>>()?;
+            Self::drop_tables(&mut conn, &names).await?;
+            sqlx::query("DELETE FROM bulk_stage_loads WHERE load_id = $1").bind(id).execute(&mut conn).await?;
+        }
+        let load_id: i64 = sqlx::query(
+            "INSERT INTO bulk_stage_loads (load_id) VALUES (nextval('bulk_stage_load_id')) RETURNING load_id",
+        )
+        .fetch_one(&mut conn)
+        .await?
+        .try_get("load_id")?;
+        Ok(Stage { conn: Some(conn), load_id, tables: vec![], types: HashMap::new(), staged: 0 })
     }
 
-    /// The types of `table`'s columns, by name.
+    /// The types of `table`'s columns, by name (as `format_type` spells them).
     async fn types(&mut self, table: &str) -> Result<&HashMap<String, String>, sqlx::Error> {
         if !self.types.contains_key(table) {
             let rows = sqlx::query(
-                "SELECT column_name::text AS name, udt_name::text AS ty FROM information_schema.columns \
-                 WHERE table_schema = current_schema() AND table_name = $1",
+                "SELECT a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS ty FROM pg_attribute a \
+                 WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
             )
             .bind(table)
             .fetch_all(self.conn())
@@ -70,42 +93,45 @@ impl Stage {
         Ok(&self.types[table])
     }
 
-    /// Streams staged rows (CSV lines from [`CopyRows::push`]) and gives the range of `seq`
-    /// they took.
-    async fn send(&mut self, csv: &[u8], rows: i64) -> Result<(i64, i64), sqlx::Error> {
-        let mut copy =
-            self.conn().copy_in_raw("COPY bulk_stage (load_id, seq, v) FROM STDIN WITH (FORMAT csv)").await?;
-        copy.send(csv).await?;
-        copy.finish().await?;
-        let range = (self.seq + 1, self.seq + rows);
-        self.seq += rows;
-        self.staged += rows as u64;
-        Ok(range)
-    }
-
-    /// Deletes the staged rows up to `hi` once the load's transaction has landed them.
-    async fn forget(&mut self, hi: i64) -> Result<(), sqlx::Error> {
-        let load_id = self.load_id;
-        sqlx::query("DELETE FROM bulk_stage WHERE load_id = $1 AND seq <= $2")
-            .bind(load_id)
-            .bind(hi)
+    /// Makes the next batch's stage table with `columns` (name, type) after `seq`, and fills
+    /// it with `csv` (lines of `seq` and the values); gives its name.
+    async fn stage(&mut self, columns: &[(String, String)], csv: &[u8], rows: i64) -> Result<String, sqlx::Error> {
+        let name = format!("bulk_stage_l{}_{}", self.load_id, self.tables.len() + 1);
+        let defs: Vec<String> = columns.iter().map(|(c, t)| format!("\"{c}\" {t}")).collect();
+        sqlx::query(&format!("CREATE UNLOGGED TABLE {name} (seq bigint, {})", defs.join(", ")))
             .execute(self.conn())
             .await?;
-        self.forgotten = hi;
-        Ok(())
+        self.tables.push(name.clone());
+        let names: Vec<String> = columns.iter().map(|(c, _)| format!("\"{c}\"")).collect();
+        let mut copy = self
+            .conn()
+            .copy_in_raw(&format!("COPY {name} (seq, {}) FROM STDIN WITH (FORMAT csv)", names.join(", ")))
+            .await?;
+        copy.send(csv).await?;
+        copy.finish().await?;
+        self.staged += rows as u64;
+        Ok(name)
     }
 
-    /// Deletes this load's staged rows and closes the connection (after the load's transaction
+    /// Drops this load's stage tables and closes the connection (after the load's transaction
     /// ended, committed or not).
     pub async fn finish(mut self) -> Result<(), sqlx::Error> {
         match self.conn.take() {
-            Some(conn) => Self::clear(conn, self.load_id).await,
+            Some(conn) => Self::clear(conn, self.load_id, std::mem::take(&mut self.tables)).await,
             None => Ok(()),
         }
     }
 
-    async fn clear(mut conn: sqlx::PgConnection, load_id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM bulk_stage WHERE load_id = $1").bind(load_id).execute(&mut conn).await?;
+    async fn drop_tables(conn: &mut sqlx::PgConnection, names: &[String]) -> Result<(), sqlx::Error> {
+        for chunk in names.chunks(200) {
+            sqlx::query(&format!("DROP TABLE IF EXISTS {}", chunk.join(", "))).execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
+    async fn clear(mut conn: sqlx::PgConnection, load_id: i64, tables: Vec<String>) -> Result<(), sqlx::Error> {
+        Self::drop_tables(&mut conn, &tables).await?;
+        sqlx::query("DELETE FROM bulk_stage_loads WHERE load_id = $1").bind(load_id).execute(&mut conn).await?;
         conn.close().await
     }
 
@@ -115,31 +141,30 @@ impl Stage {
 }
 
 impl Drop for Stage {
-    /// A stage dropped unfinished (its transaction dropped on an error) deletes its rows on a
+    /// A stage dropped unfinished (its transaction dropped on an error) drops its tables on a
     /// task of its own.
     fn drop(&mut self) {
         if let (Some(conn), Ok(rt)) = (self.conn.take(), tokio::runtime::Handle::try_current()) {
-            let load_id = self.load_id;
+            let (load_id, tables) = (self.load_id, std::mem::take(&mut self.tables));
             rt.spawn(async move {
-                if let Err(e) = Self::clear(conn, load_id).await {
-                    tracing::warn!("deleting staged rows: {e}");
+                if let Err(e) = Self::clear(conn, load_id, tables).await {
+                    tracing::warn!("dropping stage tables: {e}");
                 }
             });
         }
     }
 }
 
-/// The rows of one bulk insert on their way through a [`Stage`]: each row's text array as a
-/// quoted CSV field, then the `INSERT … SELECT` that lands them.
+/// The rows of one bulk insert on their way through a [`Stage`]: CSV lines of the values but
+/// the shared ones, then the `INSERT … SELECT` that lands them.
 pub struct CopyRows {
     table: String,
     columns: Vec<String>,
-    /// The rows' fields, one after the other; `ends` says where each ends.
-    fields: String,
+    /// The rows as CSV lines after their `seq` (added when sent).
+    lines: String,
     ends: Vec<usize>,
     /// Which columns take a shared value (its 1-based index), from the first row.
     shared_at: Option<Vec<Option<usize>>>,
-    item: String,
 }
 
 impl CopyRows {
@@ -153,47 +178,42 @@ impl CopyRows {
         CopyRows {
             table: table.to_string(),
             columns: names.split(',').map(|c| c.trim().to_string()).collect(),
-            fields: String::new(),
+            lines: String::new(),
             ends: vec![],
             shared_at: None,
-            item: String::new(),
         }
     }
 
-    /// Adds a row: its values but the shared ones as a text array, `"{…}"` in CSV.
+    /// Adds a row: its values but the shared ones, as CSV fields (an unquoted empty field is
+    /// NULL, a quoted one a text).
     pub fn push(&mut self, cells: Vec<Cell>) {
         if self.shared_at.is_none() {
             self.shared_at =
                 Some(cells.iter().map(|c| if let Cell::Shared(n) = c { Some(*n) } else { None }).collect());
         }
-        self.fields.push_str("\"{");
-        let mut first = true;
         for c in cells {
-            self.item.clear();
             match c {
                 Cell::Shared(_) => continue,
-                Cell::V(x) => array_item(&mut self.item, &x),
-                Cell::Lit("NULL") => self.item.push_str("NULL"),
-                // A literal of the calling module: a quoted text ('' for a quote) or a number.
-                Cell::Lit(l) => match l.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
-                    Some(t) => array_item(&mut self.item, &Val::Text(Some(t.replace("''", "'")))),
-                    None => self.item.push_str(l),
-                },
-            }
-            if !first {
-                self.fields.push(',');
-            }
-            first = false;
-            // Inside a quoted CSV field a quote is doubled.
-            for ch in self.item.chars() {
-                if ch == '"' {
-                    self.fields.push('"');
+                Cell::V(Val::Int(Some(n))) => {
+                    let _ = write!(self.lines, ",{n}");
                 }
-                self.fields.push(ch);
+                Cell::V(Val::Text(Some(t))) => {
+                    self.lines.push(',');
+                    csv_text(&mut self.lines, &t);
+                }
+                Cell::V(_) | Cell::Lit("NULL") => self.lines.push(','),
+                // A literal of the calling module: a quoted text ('' for a quote) or a number.
+                Cell::Lit(l) => {
+                    self.lines.push(',');
+                    match l.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
+                        Some(t) => csv_text(&mut self.lines, &t.replace("''", "'")),
+                        None => self.lines.push_str(l),
+                    }
+                }
             }
         }
-        self.fields.push_str("}\"");
-        self.ends.push(self.fields.len());
+        self.lines.push('\n');
+        self.ends.push(self.lines.len());
     }
 
     /// Stages the collected rows through `stage` and lands them in the table inside `conn`'s
@@ -210,56 +230,59 @@ impl CopyRows {
         if n == 0 {
             return Ok(vec![]);
         }
-        let (load_id, offset) = (stage.load_id, stage.seq);
-        let mut csv = String::with_capacity(self.fields.len() + self.ends.len() * 24);
+        let mut csv = String::with_capacity(self.lines.len() + self.ends.len() * 8);
         let mut start = 0;
         for (i, &end) in self.ends.iter().enumerate() {
-            let _ = writeln!(csv, "{load_id},{},{}", offset + i as i64 + 1, &self.fields[start..end]);
+            let _ = write!(csv, "{}", i + 1);
+            csv.push_str(&self.lines[start..end]);
             start = end;
         }
-        self.fields.clear();
+        self.lines.clear();
         self.ends.clear();
-        let (lo, hi) = stage.send(csv.as_bytes(), n).await?;
+        let shared_at = self.shared_at.clone().unwrap_or_default();
         let types = stage.types(&self.table).await?;
-        let shared_at = self.shared_at.as_deref().unwrap_or_default();
+        let mut staged = vec![];
         let mut select = vec![];
-        let mut k = 0;
         for (i, col) in self.columns.iter().enumerate() {
             match shared_at.get(i).copied().flatten() {
-                Some(n) => select.push(format!("${}", 3 + n)),
+                Some(k) => select.push(format!("${k}")),
                 None => {
-                    k += 1;
-                    let ty = types.get(col).map(String::as_str).unwrap_or("text");
-                    select.push(if ty == "text" { format!("s.v[{k}]") } else { format!("CAST(s.v[{k}] AS {ty})") });
+                    let ty = types.get(col).cloned().unwrap_or_else(|| "text".into());
+                    select.push(format!("s.\"{col}\""));
+                    staged.push((col.clone(), ty));
                 }
             }
         }
+        let name = stage.stage(&staged, csv.as_bytes(), n).await?;
         let sql = format!(
-            "INSERT INTO {} ({}) SELECT {} FROM bulk_stage s WHERE s.load_id = $1 AND s.seq BETWEEN $2 AND $3 \
-             ORDER BY s.seq{}{}",
+            "INSERT INTO {} ({}) SELECT {} FROM {name} s ORDER BY s.seq{}{}",
             self.table,
             self.columns.join(", "),
             select.join(", "),
             if tail.is_empty() { "" } else { " " },
             tail
         );
-        let mut args: Vec<Val> = vec![load_id.into(), lo.into(), hi.into()];
-        args.extend(shared.iter().cloned());
-        let q = super::sql::bind_all(&sql, args);
-        let landed = if tail.is_empty() {
+        // Each batch names its own table: not worth keeping as a prepared statement.
+        let q = super::sql::bind_all(&sql, shared.to_vec()).persistent(false);
+        if tail.is_empty() {
             q.execute(conn).await?;
-            vec![]
+            Ok(vec![])
         } else {
-            q.fetch_all(conn).await?
-        };
-        // Landed: the transaction holds its own copy, the staged rows can go. Deleted a
-        // hundred thousand at a time (a load of millions would otherwise keep them all until
-        // its end; a statement per batch cost more than it saved on an import).
-        if hi - stage.forgotten >= FORGET_ROWS {
-            stage.forget(hi).await?;
+            q.fetch_all(conn).await
         }
-        Ok(landed)
     }
+}
+
+/// A text as a quoted CSV field (a quote doubled).
+fn csv_text(out: &mut String, t: &str) {
+    out.push('"');
+    for ch in t.chars() {
+        if ch == '"' {
+            out.push('"');
+        }
+        out.push(ch);
+    }
+    out.push('"');
 }
 
 /// One element of a PostgreSQL array literal: `NULL`, a number, or a quoted text.

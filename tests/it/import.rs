@@ -839,9 +839,17 @@ async fn rows_copied(t: &TestApp) -> Option<u64> {
     m.lines().find_map(|l| l.strip_prefix("kam_bulk_rows_copied_total ")).map(|v| v.trim().parse().expect("a count"))
 }
 
+/// Stage tables and running loads left (PostgreSQL): none once a load has ended.
 async fn staged_rows(t: &TestApp) -> i64 {
     use sqlx::Row;
-    sqlx::query("SELECT COUNT(*) AS n FROM bulk_stage").fetch_one(&t.db().pool).await.expect("count").get("n")
+    sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM pg_class WHERE relname ~ '^bulk_stage_l[0-9]+_[0-9]+$') \
+         + (SELECT COUNT(*) FROM bulk_stage_loads) AS n",
+    )
+    .fetch_one(&t.db().pool)
+    .await
+    .expect("count")
+    .get("n")
 }
 
 /// Issue 26: on PostgreSQL the account and contact imports send their rows by `COPY` (on a

@@ -42,9 +42,10 @@ async fn shape(db: &Db, pg: bool) -> (BTreeSet<String>, BTreeSet<String>, BTreeS
     } else {
         strings(db, "SELECT tbl_name || ' ' || name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite\\_autoindex%' ESCAPE '\\'").await
     };
-    // PostgreSQL's own by design: the staging table of bulk loads through COPY (db/copy.rs).
-    let pg_only =
-        |s: &String| !(pg && (s == "bulk_stage" || s.starts_with("bulk_stage.") || s.starts_with("bulk_stage ")));
+    // PostgreSQL's own by design: the list of bulk loads through COPY running now (db/copy.rs).
+    let pg_only = |s: &String| {
+        !(pg && (s == "bulk_stage_loads" || s.starts_with("bulk_stage_loads.") || s.starts_with("bulk_stage_loads ")))
+    };
     (
         tables.into_iter().filter(pg_only).collect(),
         columns.into_iter().filter(pg_only).collect(),
