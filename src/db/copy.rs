@@ -1,5 +1,5 @@
-//! Bulk loads through `COPY` on PostgreSQL (issue 26, item 6): the account and contact imports.
-//! (`kam dataset` keeps its `unnest` arrays, BENCHMARKS.md.)
+//! Bulk loads through `COPY` on PostgreSQL (issue 26, item 6): the account and contact imports
+//! and `kam dataset`.
 //!
 //! sqlx's `Any` driver, which every other statement goes through, cannot speak PostgreSQL's
 //! copy protocol. A load therefore opens a [`Stage`]: a `PgConnection` of its own. Each batch

@@ -41,6 +41,8 @@ pub struct Db {
     pg_options: Option<Arc<sqlx::postgres::PgConnectOptions>>,
     /// Rows this process's committed transactions loaded by `COPY` (`/metrics`).
     copied: Arc<std::sync::atomic::AtomicU64>,
+    /// Whether bulk loads go by `COPY` (the process's [`set_bulk_copy`], else on).
+    copies: bool,
 }
 
 pub const DEFAULT_URL: &str = "sqlite://kam-data/kam.db";
@@ -103,6 +105,7 @@ pub struct WriteTx {
     stage: Option<copy::Stage>,
     pg_options: Option<Arc<sqlx::postgres::PgConnectOptions>>,
     copied: Arc<std::sync::atomic::AtomicU64>,
+    copies: bool,
 }
 
 impl std::ops::Deref for WriteTx {
@@ -149,7 +152,7 @@ impl WriteTx {
     /// From here on, bulk rows of this transaction ([`bulk::Inserter`]) travel by `COPY` on a
     /// PostgreSQL connection of its own (`db/copy.rs`); nothing on SQLite.
     pub async fn stage_copies(&mut self) -> Result<(), sqlx::Error> {
-        if !bulk_copy() {
+        if !self.copies {
             return Ok(());
         }
         if let (Some(opts), None) = (self.pg_options.as_ref(), self.stage.as_ref()) {
@@ -344,6 +347,7 @@ impl Db {
             replica: None,
             pg_options,
             copied: Arc::default(),
+            copies: bulk_copy(),
         };
         if backend == Backend::Sqlite {
             db.spawn_checkpointer();
@@ -393,6 +397,13 @@ impl Db {
         r.spawn_monitor(self.pool.clone(), Arc::downgrade(&self.write_lock));
         self.replica = Some(r);
         Ok(())
+    }
+
+    /// This handle's bulk loads go by `COPY` (`on`) or as multi-row statements, whatever the
+    /// process's setting (tests compare the two).
+    pub fn with_bulk_copy(mut self, on: bool) -> Db {
+        self.copies = on;
+        self
     }
 
     /// Rows this process's committed transactions loaded by `COPY` (PostgreSQL; `db/copy.rs`).
@@ -501,6 +512,7 @@ impl Db {
             stage: None,
             pg_options: self.pg_options.clone(),
             copied: self.copied.clone(),
+            copies: self.copies,
         })
     }
 

@@ -146,6 +146,8 @@ async fn generate_with(
     let hash = auth::hash_password(password)?;
 
     let mut tx = db.begin().await?;
+    // PostgreSQL: the rows travel by COPY (`db/copy.rs`; `--bulk-copy off`: `unnest` arrays).
+    tx.stage_copies().await?;
     for table in ["users", "accounts"] {
         if count(&mut tx, table).await? > 0 {
             bail!("the database already holds {table}; a dataset loads only into an empty database");
@@ -311,8 +313,7 @@ async fn generate_with(
     }
     // ---- Write accounts and their access rows --------------------------------------------------
     let aside = set_aside(&mut tx, db.backend, &["accounts", "account_access"]).await?;
-    let mut ins = Rows::new(
-        tx.conn(),
+    let mut ins = Rows::new(&mut tx,
         db.backend,
         "INSERT INTO accounts (created_at, updated_at, version, id, name, name_norm, name_pinyin, name_initials, name_sort, \
          short_name, credit_code, industry, level, region_id, branch_id, owner_id, inside_owner_id, ka_manager_id, status, address, \
@@ -323,7 +324,7 @@ async fn generate_with(
     )
     .await?;
     let mut access =
-        Rows::new(tx.conn(), db.backend, "INSERT INTO account_access (account_id, user_id, via) VALUES ", vec![], 2)
+        Rows::new(&mut tx, db.backend, "INSERT INTO account_access (account_id, user_id, via) VALUES ", vec![], 2)
             .await?;
     for (i, a) in accts.iter().enumerate() {
         let id = i as i64 + 1;
@@ -388,7 +389,7 @@ async fn generate_with(
     let mut contact_attitude: Vec<&'static str> = Vec::with_capacity(accts.len() * cpa);
     let aside = set_aside(&mut tx, db.backend, &["contacts"]).await?;
     let mut cins = Rows::new(
-        tx.conn(),
+        &mut tx,
         db.backend,
         "INSERT INTO contacts (created_at, updated_at, version, id, account_id, name, name_norm, gender, \
          department, title, reports_to, decision_role, attitude, relationship, phone) VALUES ",
@@ -458,7 +459,7 @@ async fn generate_with(
         accts.iter().enumerate().filter_map(|(i, a)| a.owner.or(a.inside_owner).map(|o| (i, o))).collect();
     let aside = set_aside(&mut tx, db.backend, &["opportunities", "opportunity_history"]).await?;
     let mut oins = Rows::new(
-        tx.conn(),
+        &mut tx,
         db.backend,
         "INSERT INTO opportunities (created_at, updated_at, version, currency, id, account_id, name, amount, \
          expected_close, stage, probability, owner_id, established_at, booked_amount, booked_on, lost_reason, \
@@ -467,8 +468,7 @@ async fn generate_with(
         15,
     )
     .await?;
-    let mut hins = Rows::new(
-        tx.conn(),
+    let mut hins = Rows::new(&mut tx,
         db.backend,
         "INSERT INTO opportunity_history (opportunity_id, at, actor, from_stage, stage, amount, expected_close, reason, \
          override) VALUES ",
@@ -1527,7 +1527,8 @@ async fn put_back(tx: &mut WriteTx, statements: Vec<String>) -> anyhow::Result<(
 }
 
 /// Rows of a bulk load, by backend. SQLite: multi-row `INSERT … VALUES` statements
-/// ([`Inserter`]). PostgreSQL: one array per column, `INSERT … SELECT … FROM unnest($1::bigint[],
+/// ([`Inserter`]). PostgreSQL: by `COPY` through the transaction's stage ([`Inserter`] again,
+/// `db/copy.rs`); with `--bulk-copy off`, one array per column, `INSERT … SELECT … FROM unnest($1::bigint[],
 /// …)`, so a statement of thousands of rows has one parameter per column and the same text
 /// every time (parsed and planned once), where a `VALUES` list of bound values is parsed and
 /// typed anew row by row (measured on the 1,000,000 activities: 21 s that way, 8 s in arrays).
@@ -1553,15 +1554,16 @@ impl Rows {
     /// As [`Inserter::new`]: `head` is `INSERT INTO table (columns…) VALUES ` (fixed text of this
     /// module). On PostgreSQL the columns' types are read from the catalogue.
     async fn new(
-        conn: &mut sqlx::AnyConnection,
+        tx: &mut WriteTx,
         backend: Backend,
         head: &'static str,
         shared: Vec<Val>,
         bound_per_row: usize,
     ) -> anyhow::Result<Rows> {
-        if backend == Backend::Sqlite {
+        if backend == Backend::Sqlite || tx.copies() {
             return Ok(Rows::Sqlite(Inserter::new(backend, head, shared, bound_per_row)));
         }
+        let conn = tx.conn();
         let parsed = head
             .strip_prefix("INSERT INTO ")
             .and_then(|h| h.split_once(" ("))
@@ -1738,8 +1740,7 @@ async fn write_activities(
     }
 
     let aside = set_aside(tx, backend, &["activities"]).await?;
-    let mut ins = Rows::new(
-        tx.conn(),
+    let mut ins = Rows::new(tx,
         backend,
         "INSERT INTO activities (created_at, updated_at, version, id, account_id, opportunity_id, owner_id, kind, status, \
          planned_at, occurred_at, ends_at, local_day, week, place, participants, objective, materials, talking_points, \
@@ -1855,14 +1856,9 @@ async fn write_activities(
     ins.flush(tx).await.context("inserting activities")?;
     put_back(tx, aside).await?;
     // The contacts met, with the attitude the contact has (so the record and the map agree).
-    let mut cins = Rows::new(
-        tx.conn(),
-        backend,
-        "INSERT INTO activity_contacts (activity_id, contact_id, attitude) VALUES ",
-        vec![],
-        2,
-    )
-    .await?;
+    let mut cins =
+        Rows::new(tx, backend, "INSERT INTO activity_contacts (activity_id, contact_id, attitude) VALUES ", vec![], 2)
+            .await?;
     for (aid, cid, att) in met {
         let att = match att {
             "supporter" => "'supporter'",
@@ -1877,7 +1873,7 @@ async fn write_activities(
     let today = act::local_day(Utc::now(), tz);
     let this_week = act::monday(today);
     let mut pins = Rows::new(
-        tx.conn(),
+        tx,
         backend,
         "INSERT INTO visit_plans (owner_id, week, status, note, submitted_at, version, created_at, updated_at) VALUES ",
         vec![],
@@ -1944,8 +1940,7 @@ async fn write_quotes(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyho
     .fetch_all(tx.conn())
     .await
     .context("reading opportunities")?;
-    let mut qins = Rows::new(
-        tx.conn(),
+    let mut qins = Rows::new(tx,
         backend,
         "INSERT INTO quotes (created_at, updated_at, version, id, number, opportunity_id, account_id, owner_id, title, \
          current_version, state, quote_date, valid_until, total, discount_bp, below_floor, line_count, is_current, \
@@ -1954,8 +1949,7 @@ async fn write_quotes(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyho
         18,
     )
     .await?;
-    let mut vins = Rows::new(
-        tx.conn(),
+    let mut vins = Rows::new(tx,
         backend,
         "INSERT INTO quote_versions (created_at, id, quote_id, version_no, state, quote_date, valid_until, payment_terms, \
          delivery_terms, total, total_excl, tax, list_total, discount_bp, max_line_discount_bp, quote_discount_bp, \
@@ -1964,8 +1958,7 @@ async fn write_quotes(tx: &mut WriteTx, backend: Backend, ts_now: &str) -> anyho
         23,
     )
     .await?;
-    let mut lins = Rows::new(
-        tx.conn(),
+    let mut lins = Rows::new(tx,
         backend,
         "INSERT INTO quote_lines (id, version_id, position, product_id, product_code, description, specification, unit, \
          quantity, list_price, unit_price, discount_bp, amount, tax_rate_bp, amount_excl, tax, floor_price, below_floor, \
@@ -2304,16 +2297,14 @@ async fn write_receivables(tx: &mut WriteTx, backend: Backend, seed: u64, ts_now
     .fetch_all(tx.conn())
     .await
     .context("reading signed orders")?;
-    let mut iins = Rows::new(
-        tx.conn(),
+    let mut iins = Rows::new(tx,
         backend,
         "INSERT INTO invoices (created_at, created_by, id, number, order_id, account_id, issued_on, amount, tax) VALUES ",
         vec![ts_now.to_string().into(), "finance".to_string().into()],
         7,
     )
     .await?;
-    let mut rins = Rows::new(
-        tx.conn(),
+    let mut rins = Rows::new(tx,
         backend,
         "INSERT INTO receivables (created_at, updated_at, id, account_id, order_id, owner_id, position, kind, event, days, \
          amount, event_on, due_on, paid, paid_in_full_on, state, dun_notified) VALUES ",
@@ -2321,8 +2312,7 @@ async fn write_receivables(tx: &mut WriteTx, backend: Backend, seed: u64, ts_now
         15,
     )
     .await?;
-    let mut pins = Rows::new(
-        tx.conn(),
+    let mut pins = Rows::new(tx,
         backend,
         "INSERT INTO payments (created_at, created_by, id, account_id, received_on, amount, method, reference, unallocated) VALUES ",
         vec![ts_now.to_string().into(), "finance".to_string().into()],
@@ -2330,15 +2320,14 @@ async fn write_receivables(tx: &mut WriteTx, backend: Backend, seed: u64, ts_now
     )
     .await?;
     let mut ains = Rows::new(
-        tx.conn(),
+        tx,
         backend,
         "INSERT INTO allocations (created_at, created_by, id, payment_id, receivable_id, amount) VALUES ",
         vec![ts_now.to_string().into(), "finance".to_string().into()],
         4,
     )
     .await?;
-    let mut fins = Rows::new(
-        tx.conn(),
+    let mut fins = Rows::new(tx,
         backend,
         "INSERT INTO order_fulfilment (updated_at, version_no, order_id, line_count, lines_unplanned, lines_undelivered, \
          lines_unaccepted, open, delivered_on, accepted_on) VALUES ",
@@ -2346,8 +2335,7 @@ async fn write_receivables(tx: &mut WriteTx, backend: Backend, seed: u64, ts_now
         8,
     )
     .await?;
-    let mut obins = Rows::new(
-        tx.conn(),
+    let mut obins = Rows::new(tx,
         backend,
         "INSERT INTO outbounds (created_by, id, number, order_id, order_version, state, note, carrier, waybill, \
          shipped_on, delivered_on, accepted_on, acceptance_note, version, created_at, delivered_at, updated_at) VALUES ",
@@ -2584,7 +2572,7 @@ async fn write_receivables(tx: &mut WriteTx, backend: Backend, seed: u64, ts_now
     obins.flush(tx).await.context("inserting outbounds")?;
     let outbound_lines = write_outbound_lines(tx).await?;
     let mut hins = Rows::new(
-        tx.conn(),
+        tx,
         backend,
         "INSERT INTO order_holds (placed_at, placed_by, kind, id, account_id, reason, receivable_id) VALUES ",
         vec![ts_now.to_string().into(), "system".to_string().into(), "dunning".to_string().into()],
@@ -2675,8 +2663,7 @@ struct OrderWriter {
 
 impl OrderWriter {
     async fn new(tx: &mut WriteTx, backend: Backend, ts_now: &str, line_id: i64) -> anyhow::Result<OrderWriter> {
-        let orders = Rows::new(
-            tx.conn(),
+        let orders = Rows::new(tx,
             backend,
             "INSERT INTO orders (created_at, updated_at, version, current_version, id, number, account_id, opportunity_id, \
              quote_id, owner_id, contract_no, requested_delivery, state, total, line_count, signed_version, signed_total, \
@@ -2685,8 +2672,7 @@ impl OrderWriter {
             16,
         )
         .await?;
-        let versions = Rows::new(
-            tx.conn(),
+        let versions = Rows::new(tx,
             backend,
             "INSERT INTO order_versions (created_at, version_no, id, order_id, state, contract_no, requested_delivery, \
              payment_terms, total, total_excl, tax, cost, cost_complete, within_authority, created_by, submitted_at, \
@@ -2695,8 +2681,7 @@ impl OrderWriter {
             14,
         )
         .await?;
-        let lines = Rows::new(
-            tx.conn(),
+        let lines = Rows::new(tx,
             backend,
             "INSERT INTO order_lines (id, version_id, position, product_id, product_code, description, specification, unit, \
              quantity, list_price, unit_price, discount_bp, amount, tax_rate_bp, amount_excl, tax, cost) VALUES ",
@@ -3000,7 +2985,7 @@ async fn write_quotas(
 ) -> anyhow::Result<usize> {
     let year = act::local_day(Utc::now(), chrono_tz::Asia::Shanghai).year();
     let mut ins = Rows::new(
-        tx.conn(),
+        tx,
         backend,
         "INSERT INTO quotas (created_at, updated_at, version, month, user_id, amount) VALUES ",
         vec![ts_now.to_string().into()],
@@ -3058,8 +3043,7 @@ async fn write_products(
     n: usize,
 ) -> anyhow::Result<usize> {
     use crate::domain::pinyin;
-    let mut ins = Rows::new(
-        tx.conn(),
+    let mut ins = Rows::new(tx,
         backend,
         "INSERT INTO products (created_at, updated_at, created_by, updated_by, version, code, code_key, name, name_key, \
          name_pinyin, name_initials, name_sort, category, specification, unit, list_price, floor_price, tax_rate_bp, \
@@ -3131,7 +3115,7 @@ async fn write_bids(tx: &mut WriteTx, backend: Backend, seed: u64, ts_now: &str)
     .await
     .context("reading opportunities for bids")?;
     let mut ins = Rows::new(
-        tx.conn(),
+        tx,
         backend,
         "INSERT INTO bids (created_at, updated_at, created_by, version, opportunity_id, account_id, owner_id, issuer, \
          tender_no, questions_due, submission_due, bond_amount, bond_return_on, decision, decision_reasons, bid_price, \
@@ -3230,8 +3214,7 @@ async fn write_credit(tx: &mut WriteTx, backend: Backend, seed: u64, ts_now: &st
         .fetch_all(tx.conn())
         .await
         .context("reading scored accounts")?;
-    let mut ins = Rows::new(
-        tx.conn(),
+    let mut ins = Rows::new(tx,
         backend,
         "INSERT INTO credit_evaluations (created_at, evaluated_by, scale_max, account_id, score, items_json, info_json, \
          notes, evaluated_on) VALUES ",

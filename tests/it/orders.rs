@@ -722,3 +722,73 @@ async fn a_merge_carries_the_duplicates_orders_and_invoicing_details() {
     let inv = t.get(&format!("/api/v1/accounts/{}/invoicing", w.account_x), &rep_a).await.json();
     assert_eq!(inv["title"], "北京星河精密制造有限公司", "{inv}");
 }
+
+/// Issue 26: on PostgreSQL `kam dataset` sends its rows by `COPY` (a stage table per batch);
+/// with `--bulk-copy off` by `unnest` arrays. Both load the same rows for a seed.
+#[tokio::test]
+async fn the_dataset_loads_the_same_rows_by_copy_and_by_statements() {
+    use kam::generate::dataset::{generate_scaled, Scale};
+    let small = Scale {
+        regions: 1,
+        branches_per_region: 2,
+        aes: 2,
+        srs: 2,
+        accounts: 80,
+        contacts_per_account: 2,
+        opportunities: 300,
+        activities: 800,
+    };
+    let (first, _u1, _d1) = super::common::fresh_db().await;
+    if first.backend != kam::db::Backend::Postgres {
+        return; // SQLite has one way only (multi-row statements), tested everywhere else.
+    }
+    let (second, _u2, _d2) = super::common::fresh_db().await;
+    let by_copy = first.with_bulk_copy(true);
+    let by_statements = second.with_bulk_copy(false);
+    generate_scaled(&by_copy, "tiny", small, 11, "bench-pass").await.expect("a dataset by COPY");
+    generate_scaled(&by_statements, "tiny", small, 11, "bench-pass").await.expect("a dataset by statements");
+    // What each load wrote, table by table: the count and a digest of the columns that do not
+    // depend on the moment of the load.
+    let tables: &[(&str, &str)] = &[
+        ("accounts", "id, name, credit_code, owner_id, buying_power, sales_12m, status, tier"),
+        ("contacts", "id, account_id, name, title, phone"),
+        ("account_access", "account_id, user_id, via"),
+        ("account_visibility", "account_id, user_id"),
+        ("opportunities", "id, account_id, name, amount, stage, owner_id"),
+        ("activities", "id, account_id, owner_id, kind, status, outcome, summary"),
+        ("orders", "id, account_id, state"),
+        ("receivables", "id, order_id, position, kind"),
+        ("audit_log", "entity, entity_id, action"),
+    ];
+    for (table, cols) in tables {
+        let sql = format!(
+            "SELECT COUNT(*) AS n, COALESCE(md5(string_agg(ROW({cols})::text, '|' ORDER BY ROW({cols})::text)), '') AS h \
+             FROM {table}"
+        );
+        let digest = |db: kam::db::Db| {
+            let sql = sql.clone();
+            async move {
+                let r = sqlx::query(&sql).fetch_one(&db.pool).await.expect("digest");
+                (
+                    sqlx::Row::try_get::<i64, _>(&r, "n").expect("n"),
+                    sqlx::Row::try_get::<String, _>(&r, "h").expect("h"),
+                )
+            }
+        };
+        let (a, b) = (digest(by_copy.clone()).await, digest(by_statements.clone()).await);
+        assert!(a.0 > 0, "{table} is empty");
+        assert_eq!(a, b, "{table}: by COPY and by statements differ");
+    }
+    // Only the first went by COPY, and its stage tables are gone.
+    assert!(by_copy.rows_copied() > 1_000, "{}", by_copy.rows_copied());
+    assert_eq!(by_statements.rows_copied(), 0);
+    let left: i64 = sqlx::Row::try_get(
+        &sqlx::query("SELECT COUNT(*) AS n FROM pg_class WHERE relname ~ '^bulk_stage_l[0-9]+_[0-9]+$'")
+            .fetch_one(&by_copy.pool)
+            .await
+            .expect("stage tables"),
+        "n",
+    )
+    .expect("n");
+    assert_eq!(left, 0);
+}
