@@ -20,8 +20,9 @@ pub struct Cli {
     /// (never on a crash of KAM itself). See RELIABILITY.md.
     #[arg(long, env = "KAM_SQLITE_SYNCHRONOUS", default_value = "full", value_parser = ["full", "normal"], global = true)]
     pub sqlite_synchronous: String,
-    /// PostgreSQL: account and contact imports send their rows by COPY on a connection of their
-    /// own (`on`, the default) or as multi-row INSERTs (`off`). See BENCHMARKS.md.
+    /// PostgreSQL: account and contact imports and `kam dataset` send their rows by COPY on a
+    /// connection of their own (`on`, the default) or as multi-row INSERTs (`off`). See
+    /// BENCHMARKS.md.
     #[arg(long, env = "KAM_BULK_COPY", default_value = "on", value_parser = ["on", "off"], global = true)]
     pub bulk_copy: String,
     /// The configuration file (TOML; `kam config example` prints one with every setting). A
