@@ -16,6 +16,11 @@
 //! `bulk_stage_loads` while it runs; the tables of a load a crashed process left are dropped by
 //! the next load after a day (migration 0065).
 //!
+//! Limits: the database user makes tables (as it does when it migrates); and the load's
+//! transaction holds a lock on each stage table it read, one per batch and table (the l3-60k
+//! dataset: about 300), which PostgreSQL's shared lock table (`max_locks_per_transaction` × the
+//! connections, 6,400 by default) must hold until the commit.
+//!
 //! [`crate::db::bulk::Inserter`] uses a stage when the transaction it writes in has one
 //! ([`crate::db::WriteTx::stage_copies`]); callers of bulk writes need not know.
 use std::collections::HashMap;
