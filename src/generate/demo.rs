@@ -2245,13 +2245,9 @@ pub async fn load_files(db: &Db, store: &crate::app::records::files::Storage) ->
 }
 
 async fn demo_quotes(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
-    use crate::app::{approvals, people::auth, quotes::quotes as q};
-    let ctx_of = |id: i64| async move {
-        let caller = auth::load_caller(db, id).await?.context("a demo user")?;
-        anyhow::Ok(Ctx { caller, request_id: "demo".into() })
-    };
-    let rep = ctx_of(user_ids["rep"]).await?;
-    let manager = ctx_of(user_ids["manager"]).await?;
+    use crate::app::{approvals, quotes::quotes as q};
+    let rep = demo_ctx(db, user_ids, "rep").await?;
+    let manager = demo_ctx(db, user_ids, "manager").await?;
     let opps: Vec<i64> = sqlx::query(
         "SELECT id FROM opportunities WHERE owner_id = $1 AND stage IN ('qualified', 'developed', 'committed', 'contacted') \
          AND deleted_at IS NULL ORDER BY id LIMIT 8",
@@ -2396,13 +2392,8 @@ async fn demo_statement(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Resul
 
 async fn demo_receivables(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
     use crate::app::orders::{orders as o, receivables as r};
-    use crate::app::people::auth;
-    let ctx_of = |id: i64| async move {
-        let caller = auth::load_caller(db, id).await?.context("a demo user")?;
-        anyhow::Ok(Ctx { caller, request_id: "demo".into() })
-    };
-    let finance = ctx_of(user_ids["finance"]).await?;
-    let manager = ctx_of(user_ids["manager"]).await?;
+    let finance = demo_ctx(db, user_ids, "finance").await?;
+    let manager = demo_ctx(db, user_ids, "manager").await?;
     let e = |e: crate::domain::DomainError| anyhow::anyhow!("demo receivable: {e}");
     let today = act::local_day(Utc::now(), chrono_tz::Asia::Shanghai);
     let day = |n: i64| (today + Duration::days(n)).format("%Y-%m-%d").to_string();
@@ -2513,13 +2504,8 @@ async fn demo_promise(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<
 /// one late: asked for twelve days ago, its outbound still on the way.
 async fn demo_deliveries(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
     use crate::app::orders::{deliveries as dl, orders as o};
-    use crate::app::people::auth;
-    let ctx_of = |id: i64| async move {
-        let caller = auth::load_caller(db, id).await?.context("a demo user")?;
-        anyhow::Ok(Ctx { caller, request_id: "demo".into() })
-    };
-    let manager = ctx_of(user_ids["manager"]).await?;
-    let wuliu = ctx_of(user_ids["logistics"]).await?;
+    let manager = demo_ctx(db, user_ids, "manager").await?;
+    let wuliu = demo_ctx(db, user_ids, "logistics").await?;
     let e = |e: crate::domain::DomainError| anyhow::anyhow!("demo delivery: {e}");
     let today = act::local_day(Utc::now(), chrono_tz::Asia::Shanghai);
     let day = |n: i64| (today + Duration::days(n)).format("%Y-%m-%d").to_string();
@@ -2628,13 +2614,8 @@ async fn demo_deliveries(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Resu
 /// finance); the accepted PC order has one unit back.
 async fn demo_writeoffs(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
     use crate::app::orders::{returns as rt, writeoffs as wo};
-    use crate::app::people::auth;
-    let ctx_of = |id: i64| async move {
-        let caller = auth::load_caller(db, id).await?.context("a demo user")?;
-        anyhow::Ok(Ctx { caller, request_id: "demo".into() })
-    };
-    let (manager, finance) = (ctx_of(user_ids["manager"]).await?, ctx_of(user_ids["finance"]).await?);
-    let wuliu = ctx_of(user_ids["logistics"]).await?;
+    let (manager, finance) = (demo_ctx(db, user_ids, "manager").await?, demo_ctx(db, user_ids, "finance").await?);
+    let wuliu = demo_ctx(db, user_ids, "logistics").await?;
     let e = |e: crate::domain::DomainError| anyhow::anyhow!("demo write-off: {e}");
     let receivable = |contract: &'static str| async move {
         sqlx::query(
@@ -2684,15 +2665,11 @@ async fn demo_writeoffs(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Resul
 }
 
 async fn demo_orders(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
+    use crate::app::approvals;
     use crate::app::orders::{invoicing, orders as o};
-    use crate::app::{approvals, people::auth};
-    let ctx_of = |id: i64| async move {
-        let caller = auth::load_caller(db, id).await?.context("a demo user")?;
-        anyhow::Ok(Ctx { caller, request_id: "demo".into() })
-    };
-    let rep = ctx_of(user_ids["rep"]).await?;
-    let manager = ctx_of(user_ids["manager"]).await?;
-    let director = ctx_of(user_ids["director"]).await?;
+    let rep = demo_ctx(db, user_ids, "rep").await?;
+    let manager = demo_ctx(db, user_ids, "manager").await?;
+    let director = demo_ctx(db, user_ids, "director").await?;
     let e = |e: crate::domain::DomainError| anyhow::anyhow!("demo order: {e}");
     let decide = |ctx: Ctx, aid: i64| async move {
         approvals::decide(db, &ctx, aid, "approve", Some("同意，按期交货"), chrono::Utc::now())
@@ -3533,8 +3510,13 @@ async fn demo_account_plans(db: &Db) -> anyhow::Result<()> {
 /// Customer suggestions of 林涛's (rep) accounts (issue 24): one answered, one waiting for the
 /// logistics and finance managers' opinions after the KA director's review, one just received
 /// whose promised reply date is near.
+/// The context of the demo user `u` (by their username), for writing through the use cases.
+async fn demo_ctx(db: &Db, user_ids: &HashMap<&str, i64>, u: &str) -> anyhow::Result<Ctx> {
+    let caller = crate::app::people::auth::load_caller(db, user_ids[u]).await?.context("a demo user")?;
+    Ok(Ctx { caller, request_id: "demo".into() })
+}
+
 async fn demo_suggestions(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
-    use crate::app::people::auth;
     use crate::app::suggestions::suggestions as sg;
     let accounts: Vec<i64> = sqlx::query(
         "SELECT id FROM accounts WHERE owner_id = $1 AND status = 'key_account' AND deleted_at IS NULL ORDER BY id LIMIT 2",
@@ -3546,15 +3528,8 @@ async fn demo_suggestions(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Res
     .map(|r| r.try_get("id"))
     .collect::<Result<_, _>>()?;
     let [first, second] = accounts[..] else { return Ok(()) };
-    let ctx_of = |u: &str| {
-        let id = user_ids[u];
-        async move {
-            let caller = auth::load_caller(db, id).await?.context("a demo user")?;
-            Ok::<_, anyhow::Error>(Ctx { caller, request_id: "demo".into() })
-        }
-    };
     let err = |e: crate::domain::DomainError| anyhow::anyhow!("demo suggestions: {e}");
-    let rep = ctx_of("rep").await?;
+    let rep = demo_ctx(db, user_ids, "rep").await?;
     let today = act::local_day(Utc::now(), chrono_tz::Asia::Shanghai);
     let day = |n: i64| (today + Duration::days(n)).format("%Y-%m-%d").to_string();
     let new = |channel: &str, category: &str, content: &str, received: i64, due: i64| sg::SuggestionIn {
@@ -3580,7 +3555,7 @@ async fn demo_suggestions(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Res
         version: v.version,
     };
     let v = sg::submit(db, &rep, v.id, &report).await.map_err(err)?;
-    let director = ctx_of("director").await?;
+    let director = demo_ctx(db, user_ids, "director").await?;
     if let Some(aid) = v.approval_id {
         crate::app::approvals::decide(db, &director, aid, "approve", Some("请物流、财务会签"), Utc::now())
             .await
@@ -3597,7 +3572,6 @@ async fn demo_suggestions(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Res
 /// "erased contact", the visit stays with its words but without his name.
 async fn demo_erased_contact(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
     use crate::app::customers::privacy;
-    use crate::app::people::auth;
     use crate::app::records::input::Input;
     use crate::app::visits::activities;
     let account: Option<i64> = sqlx::query(
@@ -3609,15 +3583,8 @@ async fn demo_erased_contact(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::
     .map(|r| r.try_get("id"))
     .transpose()?;
     let Some(account) = account else { return Ok(()) };
-    let ctx_of = |u: &str| {
-        let id = user_ids[u];
-        async move {
-            let caller = auth::load_caller(db, id).await?.context("a demo user")?;
-            Ok::<_, anyhow::Error>(Ctx { caller, request_id: "demo".into() })
-        }
-    };
     let err = |e: crate::domain::DomainError| anyhow::anyhow!("demo erased contact: {e}");
-    let rep = ctx_of("rep").await?;
+    let rep = demo_ctx(db, user_ids, "rep").await?;
     let c = contacts::create(
         db,
         &rep,
@@ -3656,7 +3623,7 @@ async fn demo_erased_contact(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::
         .fetch_one(&db.pool)
         .await?
         .try_get("version")?;
-    let manager = ctx_of("manager").await?;
+    let manager = demo_ctx(db, user_ids, "manager").await?;
     privacy::erase(db, &manager, c.id, version).await.map_err(err)?;
     Ok(())
 }
@@ -3671,14 +3638,6 @@ async fn demo_kpi(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> 
     use crate::app::kpi::contracts as kc;
     use crate::app::kpi::team as kt;
     use crate::app::kpi::templates::Indicator;
-    use crate::app::people::auth;
-    let ctx_of = |u: &str| {
-        let id = user_ids[u];
-        async move {
-            let caller = auth::load_caller(db, id).await?.context("a demo user")?;
-            Ok::<_, anyhow::Error>(Ctx { caller, request_id: "demo".into() })
-        }
-    };
     let err = |e: crate::domain::DomainError| anyhow::anyhow!("demo kpi: {e}");
     let today = act::local_day(Utc::now(), chrono_tz::Asia::Shanghai);
     let year = today.year() as i64;
@@ -3693,8 +3652,8 @@ async fn demo_kpi(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> 
     .collect::<Result<_, sqlx::Error>>()?;
     let version = |v: &kc::ContractView| kc::VersionIn { version: v.version };
     for (username, role, manager) in &people {
-        let issuer = ctx_of(manager.as_deref().unwrap_or("director")).await?;
-        let holder = ctx_of(username).await?;
+        let issuer = demo_ctx(db, user_ids, manager.as_deref().unwrap_or("director")).await?;
+        let holder = demo_ctx(db, user_ids, username).await?;
         let bonus = match role.as_str() {
             "ka_director" => "150000.00",
             "ka_manager" => "100000.00",
@@ -3721,7 +3680,7 @@ async fn demo_kpi(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> 
         }
     }
     // Earlier years, from the paper contracts: one overall indicator, closed.
-    let manager = ctx_of("manager").await?;
+    let manager = demo_ctx(db, user_ids, "manager").await?;
     let overall = vec![Indicator {
         key: "overall".into(),
         category: "financial".into(),
@@ -3756,7 +3715,7 @@ async fn demo_kpi(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> 
             kc::close(db, &manager, v.id, &version(&v)).await.map_err(err)?;
         }
     }
-    let director = ctx_of("director").await?;
+    let director = demo_ctx(db, user_ids, "director").await?;
     let north: i64 =
         sqlx::query("SELECT id FROM org_units WHERE code = 'NORTH'").fetch_one(&db.pool).await?.try_get("id")?;
     let k = kt::CoefficientIn { org_unit_id: north, period: year.to_string(), coefficient: "0.95".into(), version: 0 };
@@ -3802,17 +3761,13 @@ async fn demo_kpi(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> 
 /// its executive visit on the account.
 async fn demo_budgets(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
     use crate::app::budgets::{budgets as bg, exec as ex, spending as sp};
-    use crate::app::people::auth;
-    let ctx_of = |u: &str| {
-        let id = user_ids[u];
-        async move {
-            let caller = auth::load_caller(db, id).await?.context("a demo user")?;
-            Ok::<_, anyhow::Error>(Ctx { caller, request_id: "demo".into() })
-        }
-    };
     let err = |e: crate::domain::DomainError| anyhow::anyhow!("demo budgets: {e}");
-    let (director, sdm, finance, rep) =
-        (ctx_of("director").await?, ctx_of("sales.manager").await?, ctx_of("finance").await?, ctx_of("rep").await?);
+    let (director, sdm, finance, rep) = (
+        demo_ctx(db, user_ids, "director").await?,
+        demo_ctx(db, user_ids, "sales.manager").await?,
+        demo_ctx(db, user_ids, "finance").await?,
+        demo_ctx(db, user_ids, "rep").await?,
+    );
     let today = act::local_day(Utc::now(), chrono_tz::Asia::Shanghai);
     let year = today.year() as i64;
     let units: Vec<(i64, String, String)> = sqlx::query("SELECT id, code, kind FROM org_units ORDER BY path")
@@ -3938,16 +3893,8 @@ async fn demo_attainment(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Resu
     use crate::app::attainment::split;
     use crate::app::budgets::spending as sp;
     use crate::app::orders::orders as o;
-    use crate::app::people::auth;
-    let ctx_of = |u: &str| {
-        let id = user_ids[u];
-        async move {
-            let caller = auth::load_caller(db, id).await?.context("a demo user")?;
-            Ok::<_, anyhow::Error>(Ctx { caller, request_id: "demo".into() })
-        }
-    };
     let err = |e: crate::domain::DomainError| anyhow::anyhow!("demo attainment: {e}");
-    let director = ctx_of("director").await?;
+    let director = demo_ctx(db, user_ids, "director").await?;
     let inp = split::CreditSplitIn {
         team_share: Some("100".into()),
         branch_share: Some("100".into()),
@@ -3968,7 +3915,7 @@ async fn demo_attainment(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Resu
         .map(|r| r.try_get("id"))
         .transpose()?;
         let Some(account) = account else { continue };
-        let ctx = ctx_of(manager).await?;
+        let ctx = demo_ctx(db, user_ids, manager).await?;
         let body: o::OrderIn = serde_json::from_value(serde_json::json!({
             "account_id": account,
             "contract_no": contract,
@@ -3993,7 +3940,7 @@ async fn demo_attainment(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Resu
         ("manager", "NORTH", "travel", "6800.00", "华北大区重点客户季度拜访差旅"),
     ] {
         let Some(cc) = units.get(unit).copied() else { continue };
-        let ctx = ctx_of(who).await?;
+        let ctx = demo_ctx(db, user_ids, who).await?;
         let inp = sp::SpendingIn {
             cost_centre_id: Some(cc),
             category: Some(category.into()),
@@ -4268,7 +4215,6 @@ async fn demo_surveys(db: &Db) -> anyhow::Result<()> {
 /// then decomposed into the year's quotas. Its targets are the salespeople's quotas made above
 /// (profit a fifth of revenue), so the V value and forecasts keep their figures.
 async fn demo_sales_plan(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
-    use crate::app::people::auth;
     use crate::app::salesplan::{plan, split};
     use crate::domain::money::format_fen;
     let year = act::local_day(Utc::now(), chrono_tz::Asia::Shanghai).year();
@@ -4354,16 +4300,9 @@ async fn demo_sales_plan(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Resu
                 .collect(),
         });
     }
-    let ctx_of = |u: &str| {
-        let id = user_ids[u];
-        async move {
-            let caller = auth::load_caller(db, id).await?.context("a demo user")?;
-            Ok::<_, anyhow::Error>(Ctx { caller, request_id: "demo".into() })
-        }
-    };
     let err = |e: crate::domain::DomainError| anyhow::anyhow!("demo sales plan: {e}");
-    let director = ctx_of("director").await?;
-    let sdm = ctx_of("sales.manager").await?;
+    let director = demo_ctx(db, user_ids, "director").await?;
+    let sdm = demo_ctx(db, user_ids, "sales.manager").await?;
     let mut body = plan::SalesPlanIn {
         targets,
         budget: Some("大客户部费用预算约为计划收入的 3%，其中差旅与招待费占六成".into()),
