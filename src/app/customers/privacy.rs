@@ -45,21 +45,7 @@ const COPIED_FIELDS: &[&str] = &["name", "contact_name", "contact_title", "phone
 /// met ("与王志远面谈…"): an erasure replaces the contact's name there with [`ERASED_NAME`] —
 /// in the records and in their audit rows. (table, audit entity, columns); fixed text.
 const FREE_TEXT: &[(&str, &str, &[&str])] = &[
-    (
-        "activities",
-        "activity",
-        &[
-            "place",
-            "participants",
-            "objective",
-            "materials",
-            "talking_points",
-            "customer_views",
-            "problems",
-            "next_steps",
-            "summary",
-        ],
-    ),
+    ("activities", "activity", crate::app::visits::activities::FREE_TEXT),
     ("suggestions", "suggestion", &["content", "thanks", "cause", "feasibility", "execution", "reply", "feedback"]),
     ("service_events", "service_event", &["title", "place", "notes"]),
 ];
@@ -602,6 +588,16 @@ pub async fn erase(db: &Db, ctx: &Ctx, id: i64, version: i64) -> Result<ContactV
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_free_text_searched_is_text_users_fill_in() {
+        for (_, _, cols) in FREE_TEXT {
+            assert!(!cols.is_empty());
+        }
+        for c in crate::app::visits::activities::FREE_TEXT {
+            assert!(crate::app::visits::activities::FIELDS.contains(c), "{c} is not a field of the visit record");
+        }
+    }
 
     #[test]
     fn scrub_blanks_the_contacts_own_fields_and_copies_naming_it() {

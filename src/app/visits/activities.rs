@@ -28,6 +28,20 @@ use crate::domain::error::Errors;
 use crate::domain::role::Reach;
 use crate::domain::text;
 
+/// The visit record's free text, where users write about the people they met (a contact's
+/// erasure takes their name out of it, `customers::privacy`); each is also in [`FIELDS`].
+pub const FREE_TEXT: &[&str] = &[
+    "place",
+    "participants",
+    "objective",
+    "materials",
+    "talking_points",
+    "customer_views",
+    "problems",
+    "next_steps",
+    "summary",
+];
+
 /// Fields of the visit record a user fills in.
 pub const FIELDS: &[&str] = &[
     "account_id",
