@@ -27,6 +27,32 @@ pub fn v(x: impl Into<Val>) -> Cell {
     Cell::V(x.into())
 }
 
+/// A [`Cell::Lit`] read as a value, for loads that send values rather than SQL text (`COPY`,
+/// arrays): `NULL`, a quoted text (`''` for a quote), or a number as written.
+pub enum Literal<'a> {
+    Null,
+    Text(String),
+    Number(&'a str),
+}
+
+pub fn literal(l: &str) -> Literal<'_> {
+    if l == "NULL" {
+        return Literal::Null;
+    }
+    match l.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
+        Some(t) => Literal::Text(t.replace("''", "'")),
+        None => Literal::Number(l),
+    }
+}
+
+/// The table and columns of an inserter's head, `INSERT INTO table (a, b, …) VALUES ` (fixed
+/// text of the calling module).
+pub fn insert_head(head: &str) -> Option<(&str, Vec<&str>)> {
+    let (table, rest) = head.strip_prefix("INSERT INTO ")?.split_once(" (")?;
+    let names = rest.split_once(')')?.0;
+    Some((table.trim(), names.split(',').map(str::trim).collect()))
+}
+
 /// Collects rows and runs a statement each time `max_rows` are collected (SQLite allows 32,766
 /// bound values per statement, PostgreSQL 65,535; statements stay near 12,000).
 pub struct Inserter {

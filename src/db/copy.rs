@@ -28,7 +28,7 @@ use std::fmt::Write as _;
 
 use sqlx::{Connection, Row};
 
-use super::bulk::Cell;
+use super::bulk::{literal, Cell, Literal};
 use super::sql::Val;
 
 /// A load's connection for `COPY`, and the stage tables it made.
@@ -160,14 +160,14 @@ impl Drop for Stage {
     }
 }
 
-/// The rows of one bulk insert on their way through a [`Stage`]: CSV lines of the values but
-/// the shared ones, then the `INSERT … SELECT` that lands them.
+/// The rows of one bulk insert on their way through a [`Stage`]: CSV lines (`seq`, then the
+/// values but the shared ones), then the `INSERT … SELECT` that lands them.
 pub struct CopyRows {
     table: String,
     columns: Vec<String>,
-    /// The rows as CSV lines after their `seq` (added when sent).
-    lines: String,
-    ends: Vec<usize>,
+    /// The batch as `COPY` reads it.
+    csv: String,
+    rows: i64,
     /// Which columns take a shared value (its 1-based index), from the first row.
     shared_at: Option<Vec<Option<usize>>>,
 }
@@ -175,50 +175,47 @@ pub struct CopyRows {
 impl CopyRows {
     /// `head`: `INSERT INTO table (columns…) VALUES ` (fixed text of the calling module).
     pub fn new(head: &str) -> CopyRows {
-        let parsed = head
-            .strip_prefix("INSERT INTO ")
-            .and_then(|h| h.split_once(" ("))
-            .and_then(|(t, rest)| Some((t.trim(), rest.split_once(')')?.0)));
-        let (table, names) = parsed.unwrap_or_else(|| panic!("not an INSERT head: {head}"));
+        let (table, names) = super::bulk::insert_head(head).unwrap_or_else(|| panic!("not an INSERT head: {head}"));
         CopyRows {
             table: table.to_string(),
-            columns: names.split(',').map(|c| c.trim().to_string()).collect(),
-            lines: String::new(),
-            ends: vec![],
+            columns: names.into_iter().map(str::to_string).collect(),
+            csv: String::new(),
+            rows: 0,
             shared_at: None,
         }
     }
 
-    /// Adds a row: its values but the shared ones, as CSV fields (an unquoted empty field is
-    /// NULL, a quoted one a text).
+    /// Adds a row: its place in the batch, then its values but the shared ones, as CSV fields
+    /// (an unquoted empty field is NULL, a quoted one a text).
     pub fn push(&mut self, cells: Vec<Cell>) {
         if self.shared_at.is_none() {
             self.shared_at =
                 Some(cells.iter().map(|c| if let Cell::Shared(n) = c { Some(*n) } else { None }).collect());
         }
+        self.rows += 1;
+        let _ = write!(self.csv, "{}", self.rows);
         for c in cells {
             match c {
                 Cell::Shared(_) => continue,
                 Cell::V(Val::Int(Some(n))) => {
-                    let _ = write!(self.lines, ",{n}");
+                    let _ = write!(self.csv, ",{n}");
                 }
                 Cell::V(Val::Text(Some(t))) => {
-                    self.lines.push(',');
-                    csv_text(&mut self.lines, &t);
+                    self.csv.push(',');
+                    csv_text(&mut self.csv, &t);
                 }
-                Cell::V(_) | Cell::Lit("NULL") => self.lines.push(','),
-                // A literal of the calling module: a quoted text ('' for a quote) or a number.
+                Cell::V(_) => self.csv.push(','),
                 Cell::Lit(l) => {
-                    self.lines.push(',');
-                    match l.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
-                        Some(t) => csv_text(&mut self.lines, &t.replace("''", "'")),
-                        None => self.lines.push_str(l),
+                    self.csv.push(',');
+                    match literal(l) {
+                        Literal::Null => {}
+                        Literal::Text(t) => csv_text(&mut self.csv, &t),
+                        Literal::Number(n) => self.csv.push_str(n),
                     }
                 }
             }
         }
-        self.lines.push('\n');
-        self.ends.push(self.lines.len());
+        self.csv.push('\n');
     }
 
     /// Stages the collected rows through `stage` and lands them in the table inside `conn`'s
@@ -231,19 +228,11 @@ impl CopyRows {
         shared: &[Val],
         tail: &str,
     ) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
-        let n = self.ends.len() as i64;
-        if n == 0 {
+        if self.rows == 0 {
             return Ok(vec![]);
         }
-        let mut csv = String::with_capacity(self.lines.len() + self.ends.len() * 8);
-        let mut start = 0;
-        for (i, &end) in self.ends.iter().enumerate() {
-            let _ = write!(csv, "{}", i + 1);
-            csv.push_str(&self.lines[start..end]);
-            start = end;
-        }
-        self.lines.clear();
-        self.ends.clear();
+        let csv = std::mem::take(&mut self.csv);
+        let n = std::mem::take(&mut self.rows);
         let shared_at = self.shared_at.clone().unwrap_or_default();
         let types = stage.types(&self.table).await?;
         let mut staged = vec![];
@@ -288,24 +277,4 @@ fn csv_text(out: &mut String, t: &str) {
         out.push(ch);
     }
     out.push('"');
-}
-
-/// One element of a PostgreSQL array literal: `NULL`, a number, or a quoted text.
-pub fn array_item(a: &mut String, x: &Val) {
-    match x {
-        Val::Int(Some(n)) => {
-            let _ = write!(a, "{n}");
-        }
-        Val::Text(Some(t)) => {
-            a.push('"');
-            for ch in t.chars() {
-                if ch == '"' || ch == '\\' {
-                    a.push('\\');
-                }
-                a.push(ch);
-            }
-            a.push('"');
-        }
-        _ => a.push_str("NULL"),
-    }
 }

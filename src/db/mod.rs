@@ -103,9 +103,9 @@ pub struct WriteTx {
     backend: Backend,
     /// Bulk rows go by `COPY` through this stage (PostgreSQL, see `db/copy.rs`).
     stage: Option<copy::Stage>,
+    /// How to open the stage's connection: PostgreSQL with `COPY` on, else none.
     pg_options: Option<Arc<sqlx::postgres::PgConnectOptions>>,
     copied: Arc<std::sync::atomic::AtomicU64>,
-    copies: bool,
 }
 
 impl std::ops::Deref for WriteTx {
@@ -152,9 +152,6 @@ impl WriteTx {
     /// From here on, bulk rows of this transaction ([`bulk::Inserter`]) travel by `COPY` on a
     /// PostgreSQL connection of its own (`db/copy.rs`); nothing on SQLite.
     pub async fn stage_copies(&mut self) -> Result<(), sqlx::Error> {
-        if !self.copies {
-            return Ok(());
-        }
         if let (Some(opts), None) = (self.pg_options.as_ref(), self.stage.as_ref()) {
             self.stage = Some(copy::Stage::open(opts).await?);
         }
@@ -510,9 +507,8 @@ impl Db {
             _guard: guard,
             backend: self.backend,
             stage: None,
-            pg_options: self.pg_options.clone(),
+            pg_options: self.pg_options.clone().filter(|_| self.copies),
             copied: self.copied.clone(),
-            copies: self.copies,
         })
     }
 

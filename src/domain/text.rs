@@ -60,10 +60,16 @@ pub fn search(q: Option<&str>) -> Result<Option<&str>, &'static str> {
     }
 }
 
-/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern of names containing `q`
+/// (normalised as names are).
 pub fn like_pattern(q: &str) -> String {
+    like_containing(&normalize_name(q))
+}
+
+/// A `LIKE … ESCAPE '\'` pattern of texts containing `s` exactly as written.
+pub fn like_containing(s: &str) -> String {
     let mut p = String::from("%");
-    for c in normalize_name(q).chars() {
+    for c in s.chars() {
         if matches!(c, '%' | '_' | '\\') {
             p.push('\\');
         }

@@ -3510,6 +3510,20 @@ async fn demo_account_plans(db: &Db) -> anyhow::Result<()> {
 /// Customer suggestions of 林涛's (rep) accounts (issue 24): one answered, one waiting for the
 /// logistics and finance managers' opinions after the KA director's review, one just received
 /// whose promised reply date is near.
+/// The first `n` key accounts of `rep`, by id.
+async fn rep_key_accounts(db: &Db, user_ids: &HashMap<&str, i64>, n: i64) -> anyhow::Result<Vec<i64>> {
+    Ok(sqlx::query(
+        "SELECT id FROM accounts WHERE owner_id = $1 AND status = 'key_account' AND deleted_at IS NULL ORDER BY id LIMIT $2",
+    )
+    .bind(user_ids["rep"])
+    .bind(n)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|r| r.try_get("id"))
+    .collect::<Result<_, _>>()?)
+}
+
 /// The context of the demo user `u` (by their username), for writing through the use cases.
 async fn demo_ctx(db: &Db, user_ids: &HashMap<&str, i64>, u: &str) -> anyhow::Result<Ctx> {
     let caller = crate::app::people::auth::load_caller(db, user_ids[u]).await?.context("a demo user")?;
@@ -3518,16 +3532,7 @@ async fn demo_ctx(db: &Db, user_ids: &HashMap<&str, i64>, u: &str) -> anyhow::Re
 
 async fn demo_suggestions(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<()> {
     use crate::app::suggestions::suggestions as sg;
-    let accounts: Vec<i64> = sqlx::query(
-        "SELECT id FROM accounts WHERE owner_id = $1 AND status = 'key_account' AND deleted_at IS NULL ORDER BY id LIMIT 2",
-    )
-    .bind(user_ids["rep"])
-    .fetch_all(&db.pool)
-    .await?
-    .iter()
-    .map(|r| r.try_get("id"))
-    .collect::<Result<_, _>>()?;
-    let [first, second] = accounts[..] else { return Ok(()) };
+    let [first, second] = rep_key_accounts(db, user_ids, 2).await?[..] else { return Ok(()) };
     let err = |e: crate::domain::DomainError| anyhow::anyhow!("demo suggestions: {e}");
     let rep = demo_ctx(db, user_ids, "rep").await?;
     let today = act::local_day(Utc::now(), chrono_tz::Asia::Shanghai);
@@ -3574,14 +3579,7 @@ async fn demo_erased_contact(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::
     use crate::app::customers::privacy;
     use crate::app::records::input::Input;
     use crate::app::visits::activities;
-    let account: Option<i64> = sqlx::query(
-        "SELECT id FROM accounts WHERE owner_id = $1 AND status = 'key_account' AND deleted_at IS NULL ORDER BY id LIMIT 1",
-    )
-    .bind(user_ids["rep"])
-    .fetch_optional(&db.pool)
-    .await?
-    .map(|r| r.try_get("id"))
-    .transpose()?;
+    let account = rep_key_accounts(db, user_ids, 1).await?.first().copied();
     let Some(account) = account else { return Ok(()) };
     let err = |e: crate::domain::DomainError| anyhow::anyhow!("demo erased contact: {e}");
     let rep = demo_ctx(db, user_ids, "rep").await?;
@@ -3836,14 +3834,7 @@ async fn demo_budgets(db: &Db, user_ids: &HashMap<&str, i64>) -> anyhow::Result<
         }
     }
     let Some(bj) = bj else { return Ok(()) };
-    let account: Option<i64> = sqlx::query(
-        "SELECT id FROM accounts WHERE owner_id = $1 AND status = 'key_account' AND deleted_at IS NULL ORDER BY id LIMIT 1",
-    )
-    .bind(user_ids["rep"])
-    .fetch_optional(&db.pool)
-    .await?
-    .map(|r| r.try_get("id"))
-    .transpose()?;
+    let account = rep_key_accounts(db, user_ids, 1).await?.first().copied();
     let spend = |category: &str, days_ago: i64, yuan: &str, purpose: &str| sp::SpendingIn {
         cost_centre_id: Some(bj),
         category: Some(category.into()),

@@ -387,7 +387,7 @@ async fn redact_mentions(tx: &mut WriteTx, account_id: i64, contact_id: i64, nam
     if name.chars().count() < MIN_NAME_CHARS || name == ERASED_NAME {
         return Ok((0, 0));
     }
-    let like = format!("%{}%", like_escape(name));
+    let like = crate::domain::text::like_containing(name);
     let (mut records, mut audits) = (0u64, 0usize);
     for (table, entity, cols) in FREE_TEXT {
         let hit = cols.iter().map(|c| format!("{c} LIKE $2 ESCAPE '\\'")).collect::<Vec<_>>().join(" OR ");
@@ -429,18 +429,6 @@ async fn redact_mentions(tx: &mut WriteTx, account_id: i64, contact_id: i64, nam
         }
     }
     Ok((records, audits))
-}
-
-/// `LIKE` pattern text matching `s` literally (escape character `\`).
-fn like_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 /// Blanks the contact's data in earlier audit rows: the contact's own and any naming it by
